@@ -1,0 +1,53 @@
+// Appends replies to a connection's output buffer in RESP2 or RESP3 (chosen per connection with
+// HELLO). Commands describe replies by shape (map, set, null, double) and the writer picks the
+// encoding, so no command has to know which protocol its client speaks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynakv::resp {
+
+class ReplyWriter {
+ public:
+  explicit ReplyWriter(std::string* out, int protocol = 2) : out_(out), protocol_(protocol) {}
+
+  int protocol() const { return protocol_; }
+  void set_protocol(int protocol) { protocol_ = protocol; }
+  std::string* buffer() { return out_; }
+
+  void Simple(std::string_view text);   // +text
+  void Ok();                            // +OK
+  // `message` starts with the error code, e.g. "ERR syntax error" or "WRONGTYPE ...". CR and LF
+  // inside it are replaced by spaces, as Redis does, so an error can never break the framing.
+  void Error(std::string_view message);
+  void Integer(long long value);        // :n
+  void Bulk(std::string_view data);     // $len\r\ndata\r\n
+  // Writes the `$len\r\n` header and the trailing CRLF, and returns where the `len` payload bytes
+  // go, so a value can be decompressed straight into the output buffer. The pointer is valid until
+  // the buffer is next appended to.
+  char* BulkSlot(std::size_t len);
+  void Null();                          // RESP2 $-1, RESP3 _
+  void NullArray();                     // RESP2 *-1, RESP3 _
+  void ArrayHeader(std::size_t count);  // *n
+  void MapHeader(std::size_t pairs);    // RESP3 %n, RESP2 *2n
+  void SetHeader(std::size_t count);    // RESP3 ~n, RESP2 *n
+  void Double(double value);            // RESP3 ,d  RESP2 bulk string
+  void Bool(bool value);                // RESP3 #t/#f  RESP2 :1/:0
+  // RESP3 verbatim string (=len\r\ntxt:...), RESP2 bulk string; INFO replies use it.
+  void Verbatim(std::string_view data, std::string_view format = "txt");
+
+ private:
+  void AppendLength(char prefix, long long value);
+
+  std::string* out_;
+  int protocol_;
+};
+
+// Encodes a command as a RESP array of bulk strings, the form every client sends.
+std::string EncodeCommand(const std::vector<std::string_view>& args);
+
+}  // namespace dynakv::resp

@@ -1,0 +1,124 @@
+// The per-node storage engine: an LZ4-compressed, LRU-bounded memtable in front of a commit log
+// and immutable on-disk segments. It is single-threaded from the caller's point of view (the
+// server's event loop); background threads it owns (fsync, compaction) never touch the memtable.
+// It knows nothing of the network.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/options.h"
+#include "storage/status.h"
+
+namespace dynakv::storage {
+
+class EngineImpl;
+
+// A value found by Engine::Get. It refers to memory inside the engine and is valid only until the
+// next call on the engine (any call: a lookup may move data), so copy it out right away.
+class ValueRef {
+ public:
+  ValueRef(const char* data, std::uint32_t stored_size, std::uint32_t raw_size, bool compressed,
+           std::int64_t expire_at_ms)
+      : data_(data), stored_size_(stored_size), raw_size_(raw_size), compressed_(compressed),
+        expire_at_ms_(expire_at_ms) {}
+
+  std::size_t size() const { return raw_size_; }   // the value's real (uncompressed) length
+  std::int64_t expire_at_ms() const { return expire_at_ms_; }  // 0: no expiry
+  // Writes exactly size() bytes to `dst` (decompressing if needed).
+  void CopyTo(char* dst) const;
+  std::string ToString() const;
+
+ private:
+  const char* data_;
+  std::uint32_t stored_size_;
+  std::uint32_t raw_size_;
+  bool compressed_;
+  std::int64_t expire_at_ms_;
+};
+
+struct EngineStats {
+  std::uint64_t keys = 0;               // live keys (expired ones not yet reaped included, as Redis)
+  std::uint64_t keys_with_expiry = 0;
+  std::uint64_t memtable_entries = 0;
+  std::uint64_t memtable_bytes = 0;     // what max_memory bounds
+  std::uint64_t compressed_values = 0;  // memtable values stored LZ4-compressed
+  std::uint64_t log_bytes = 0;          // current commit log size
+  std::uint64_t segments = 0;
+  std::uint64_t segment_bytes = 0;
+  std::uint64_t checkpoints = 0;        // memtable -> segment writes
+  std::uint64_t compactions = 0;
+  std::uint64_t offloaded_keys = 0;     // entries dropped from memory because they are on disk
+  std::uint64_t evicted_keys = 0;       // entries deleted by allkeys-lru
+  std::uint64_t expired_keys = 0;
+  std::uint64_t segment_reads = 0;      // lookups that read a segment block
+  std::uint64_t bloom_skips = 0;        // segment lookups avoided by a bloom filter
+  std::uint64_t recovered_records = 0;  // log records replayed at open
+  std::uint64_t truncated_log_bytes = 0;  // torn/corrupt tail dropped at open
+  bool compaction_running = false;
+};
+
+class Engine {
+ public:
+  // Opens (creating if needed) the data directory: loads segments, replays the commit log,
+  // truncating a torn or corrupt tail.
+  static Status Open(const Options& options, std::unique_ptr<Engine>* engine);
+  ~Engine();  // writes and fsyncs the log, waits for background work
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- reads. Expired keys are reaped lazily here, like Redis. -------------------------------
+  std::optional<ValueRef> Get(std::string_view key);
+  bool Exists(std::string_view key);
+  // nullopt: no such key; 0: key without expiry; otherwise absolute unix ms.
+  std::optional<std::int64_t> GetExpireAt(std::string_view key);
+
+  // --- writes: logged to the commit log buffer, then applied to the memtable. ----------------
+  // expire_at_ms: absolute unix ms, 0 for none. Fails only with OutOfMemory (noeviction) or an
+  // I/O error of the log.
+  Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  // Returns whether the key existed.
+  bool Delete(std::string_view key);
+  // 0 removes the expiry (PERSIST). A time in the past deletes the key. Returns false when the
+  // key does not exist.
+  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
+  void Clear();  // FLUSHALL: every key, in memory and on disk
+
+  // --- iteration ----------------------------------------------------------------------------
+  // Keys are visited in hash order, so a cursor is a position in hash space: start with 0, a
+  // returned 0 means done. As with Redis SCAN, a key present for the whole scan is returned at
+  // least once, and `count` is a hint.
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys);
+  std::optional<std::string> RandomKey();
+  std::uint64_t KeyCount() const;
+
+  // --- housekeeping, driven by the owner's event loop -----------------------------------------
+  // Writes buffered log records to the file (and fsyncs under FsyncPolicy::kAlways). The server
+  // calls it once per loop iteration before sending replies: that is the group commit, and it
+  // makes every acknowledged write durable under `always`.
+  Status FlushLog();
+  // Periodic work (the server calls it hz times a second): an active-expiry step bounded in time,
+  // installing a finished background compaction and starting the next one.
+  void Tick();
+  // Forces a checkpoint: dirty memtable entries go to a new segment and the log restarts.
+  Status Checkpoint();
+
+  void SetMaxMemory(std::uint64_t bytes);
+  void SetEvictionPolicy(EvictionPolicy policy);
+  void SetFsyncPolicy(FsyncPolicy policy);
+  void SetCompressionThreshold(std::size_t bytes);
+  EngineStats Stats() const;
+
+ private:
+  explicit Engine(std::unique_ptr<EngineImpl> impl);
+  std::unique_ptr<EngineImpl> impl_;
+};
+
+// The 64-bit hash that orders keys in memory and on disk (and hence SCAN cursors).
+std::uint64_t HashKey(std::string_view key);
+
+}  // namespace dynakv::storage

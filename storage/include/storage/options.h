@@ -1,0 +1,38 @@
+// Knobs of the storage engine. The server fills them from conf/*.toml; tests set them directly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace dynakv::storage {
+
+// When the commit log is forced to stable storage, with Redis's appendfsync meanings.
+enum class FsyncPolicy { kAlways, kEverySec, kNo };
+
+// What happens when the memtable reaches max_memory.
+enum class EvictionPolicy {
+  kOffload,     // least-recently-used entries move to on-disk segments and stay readable (default)
+  kAllKeysLru,  // pure cache: least-recently-used entries are deleted, like Redis allkeys-lru
+  kNoEviction,  // writes fail with OutOfMemory, like Redis noeviction
+};
+
+struct Options {
+  std::string dir = "data";
+  // Bytes of memtable data (keys, values, per-entry overhead). 0 means unbounded.
+  std::uint64_t max_memory = 0;
+  EvictionPolicy eviction = EvictionPolicy::kOffload;
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  // Values at least this long are LZ4-compressed (kept raw when compression does not shrink them).
+  std::size_t compression_threshold = 64;
+  // Once the commit log holds this many bytes the dirty memtable entries are written to a segment
+  // and the log restarts, which bounds recovery time and disk use.
+  std::uint64_t log_checkpoint_bytes = 64ull << 20;
+  // Segments merge (size-tiered) once this many of similar size exist.
+  int compaction_trigger = 4;
+  // Wall clock in unix milliseconds; expiry times are absolute so they survive restarts.
+  // Tests inject a fake clock.
+  std::function<std::int64_t()> clock_ms;
+};
+
+}  // namespace dynakv::storage
