@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dynakv::resp {
@@ -30,12 +31,17 @@ class RequestParser {
 
   // `input` starts at the first byte not yet consumed by a returned request. Between calls the
   // caller may append to it or move it, but must keep the bytes already passed in.
-  //  - kRequest: `*argv` holds the arguments as views into `input` (valid while `input` is), and
-  //    `*consumed` is the number of bytes the request took. An empty `*argv` means a blank inline
-  //    line, which Redis silently skips.
+  //  - kRequest: `*argv` holds the arguments and `*consumed` is the number of bytes the request
+  //    took. Multibulk arguments are views into `input` (valid while `input` is). Inline arguments
+  //    may have been unquoted and unescaped, so they view storage owned by the parser instead,
+  //    valid until the next Parse call. An empty `*argv` means a blank inline line or `*0`/`*-1`,
+  //    which Redis silently skips.
   //  - kNeedMore: no complete request yet; `*consumed` is 0.
   //  - kError: malformed or over a limit; error() holds the reply text ("Protocol error: ...").
-  //    Redis replies with it and closes the connection; the parser must not be used again.
+  //    Redis replies `-ERR <error()>` and closes the connection; further calls return kError.
+  // A line (inline request, `*N` or `$N` header) may be at most limits().max_inline_len bytes
+  // before its terminator. Redis checks that bound only against what one read happened to bring;
+  // checking the line itself keeps the outcome independent of how the input is split.
   ParseStatus Parse(std::string_view input, std::size_t* consumed,
                     std::vector<std::string_view>* argv);
 
@@ -44,10 +50,16 @@ class RequestParser {
   const ParserLimits& limits() const { return limits_; }
 
  private:
+  enum class LineStatus { kFound, kIncomplete, kTooLong };
+
   ParseStatus ParseInline(std::string_view input, std::size_t* consumed,
                           std::vector<std::string_view>* argv);
   ParseStatus ParseMultibulk(std::string_view input, std::size_t* consumed,
                              std::vector<std::string_view>* argv);
+  // Finds `terminator` in the line starting at `start`, resuming at search_pos_ so that a line
+  // arriving byte by byte is scanned once.
+  LineStatus FindLineEnd(std::string_view input, std::size_t start, char terminator,
+                         std::size_t* end);
   ParseStatus Fail(std::string message);
   void Reset();
 
@@ -58,11 +70,17 @@ class RequestParser {
   long long args_expected_ = -1;  // -1: header `*N` not parsed yet
   long long bulk_len_ = -1;       // -1: next `$N` header not parsed yet
   std::size_t scan_pos_ = 0;      // where parsing resumes
+  std::size_t search_pos_ = 0;    // the current line holds no terminator before this offset
   std::vector<std::pair<std::size_t, std::size_t>> arg_spans_;  // (offset, length)
+  // Unescaped inline arguments; reused across requests so their capacity is too.
+  std::vector<std::string> inline_args_;
 };
 
 // Splits an inline command line like Redis's sdssplitargs: spaces separate arguments, "..." takes
-// C-style escapes (\n, \xHH, ...), '...' takes \' only. Returns false on unbalanced quotes.
+// C-style escapes (\n, \xHH, ...), '...' takes \' only. Returns false on unbalanced quotes or a
+// closing quote glued to the next character. `*args` is overwritten; its existing strings are
+// reused so a steady stream of inline requests does not allocate. As in Redis, which works on C
+// strings, a NUL byte ends the line.
 bool SplitInlineArgs(std::string_view line, std::vector<std::string>* args);
 
 }  // namespace dynakv::resp
