@@ -1,0 +1,204 @@
+#include "cluster/versioned_value.h"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+#include <utility>
+
+#include "coding.h"
+
+namespace dynakv::cluster {
+
+namespace {
+
+constexpr char kSetFormat = 1;      // first byte of an encoded SiblingSet
+constexpr char kContextFormat = 1;  // first byte of a decoded context token
+constexpr char kTombstoneFlag = 1;
+// clock count, dot, timestamp, origin length, flags, value length, expiry: one byte each at least.
+constexpr std::size_t kMinVersionBytes = 7;
+
+// (origin, dot) is unique within a set, so this is a strict order on its members.
+bool CanonicalLess(const Version& a, const Version& b) {
+  return std::tie(a.origin_node, a.dot) < std::tie(b.origin_node, b.dot);
+}
+
+}  // namespace
+
+VectorClock Version::History() const {
+  VectorClock history = clock;
+  history.Advance(origin_node, dot, timestamp_ms);
+  return history;
+}
+
+void Version::EncodeTo(std::string* dst) const {
+  clock.EncodeTo(dst);
+  coding::PutVarint64(dst, dot);
+  coding::PutVarsint64(dst, timestamp_ms);
+  coding::PutLengthPrefixed(dst, origin_node);
+  dst->push_back(tombstone ? kTombstoneFlag : 0);
+  coding::PutLengthPrefixed(dst, value);
+  coding::PutVarsint64(dst, expire_at_ms);
+}
+
+bool Version::DecodeFrom(std::string_view* input, Version* version) {
+  Version decoded;
+  std::string_view origin;
+  std::string_view value;
+  if (!VectorClock::DecodeFrom(input, &decoded.clock) ||
+      !coding::GetVarint64(input, &decoded.dot) ||
+      !coding::GetVarsint64(input, &decoded.timestamp_ms) ||
+      !coding::GetLengthPrefixed(input, &origin) || input->empty()) {
+    return false;
+  }
+  const char flags = input->front();
+  input->remove_prefix(1);
+  // Unknown flag bits mean a newer format or garbage; either way not something to act on.
+  if ((flags & ~kTombstoneFlag) != 0 || decoded.dot == 0) return false;
+  if (!coding::GetLengthPrefixed(input, &value) ||
+      !coding::GetVarsint64(input, &decoded.expire_at_ms)) {
+    return false;
+  }
+  decoded.origin_node.assign(origin);
+  decoded.tombstone = flags == kTombstoneFlag;
+  decoded.value.assign(value);
+  *version = std::move(decoded);
+  return true;
+}
+
+VectorClock::Order CompareVersions(const Version& a, const Version& b) {
+  using Order = VectorClock::Order;
+  if (a.dot == b.dot && a.origin_node == b.origin_node) return Order::kEqual;
+  // Only the writer's context counts, not its dot: b.dot > a.dot from the same origin says
+  // nothing, since the origin may have issued b for a client that never saw a.
+  const bool b_saw_a = b.clock.Get(a.origin_node) >= a.dot;
+  const bool a_saw_b = a.clock.Get(b.origin_node) >= b.dot;
+  if (b_saw_a && !a_saw_b) return Order::kBefore;
+  if (a_saw_b && !b_saw_a) return Order::kAfter;
+  // Neither saw the other (or, from corrupt clocks, both claim to): keep both.
+  return Order::kConcurrent;
+}
+
+bool LwwLess(const Version& a, const Version& b) {
+  // A tombstone wins an exact tie, so a delete racing a write at the same instant sticks.
+  return std::tie(a.timestamp_ms, a.origin_node, a.dot, a.tombstone, a.value, a.expire_at_ms) <
+         std::tie(b.timestamp_ms, b.origin_node, b.dot, b.tombstone, b.value, b.expire_at_ms);
+}
+
+bool SiblingSet::Add(Version version) {
+  using Order = VectorClock::Order;
+  // Check before changing anything: with corrupt clocks "dominates" need not be transitive, and
+  // a version must not both evict siblings and then be rejected.
+  for (const Version& sibling : versions_) {
+    const Order order = CompareVersions(version, sibling);
+    if (order == Order::kBefore) return false;
+    if (order == Order::kEqual && !LwwLess(sibling, version)) return false;
+  }
+  std::erase_if(versions_, [&](const Version& sibling) {
+    const Order order = CompareVersions(version, sibling);
+    return order == Order::kAfter || order == Order::kEqual;
+  });
+  if (versions_.size() >= kMaxSiblings) {
+    auto loser = std::min_element(versions_.begin(), versions_.end(), LwwLess);
+    if (LwwLess(version, *loser)) return false;
+    versions_.erase(loser);
+  }
+  auto position = std::upper_bound(versions_.begin(), versions_.end(), version, CanonicalLess);
+  versions_.insert(position, std::move(version));
+  return true;
+}
+
+void SiblingSet::Merge(const SiblingSet& other) {
+  for (const Version& version : other.versions_) Add(version);
+}
+
+SiblingSet SiblingSet::Reconcile(const SiblingSet& a, const SiblingSet& b) {
+  SiblingSet merged = a;
+  merged.Merge(b);
+  return merged;
+}
+
+const Version* SiblingSet::Resolve() const {
+  if (versions_.empty()) return nullptr;
+  return &*std::max_element(versions_.begin(), versions_.end(), LwwLess);
+}
+
+VectorClock SiblingSet::Context() const {
+  VectorClock context;
+  for (const Version& version : versions_) context.Merge(version.History());
+  return context;
+}
+
+std::string SiblingSet::ContextToken() const {
+  std::string bytes(1, kContextFormat);
+  Context().EncodeTo(&bytes);
+  return coding::Base64UrlEncode(bytes);
+}
+
+bool SiblingSet::DecodeContextToken(std::string_view token, VectorClock* context) {
+  std::string bytes;
+  if (!coding::Base64UrlDecode(token, &bytes) || bytes.empty() || bytes[0] != kContextFormat) {
+    return false;
+  }
+  return VectorClock::Decode(std::string_view(bytes).substr(1), context);
+}
+
+std::uint64_t SiblingSet::MaxEventOf(std::string_view node) const {
+  std::uint64_t max = 0;
+  for (const Version& version : versions_) {
+    max = std::max(max, version.clock.Get(node));
+    if (version.origin_node == node) max = std::max(max, version.dot);
+  }
+  return max;
+}
+
+Version SiblingSet::NewVersion(const VectorClock& context, std::string_view coordinator,
+                               std::int64_t timestamp_ms, const ClockPruneOptions& prune) const {
+  Version version;
+  version.clock = context;
+  // Pruning before the write bounds clocks, including ones a client made up.
+  version.clock.Prune(timestamp_ms, prune);
+  const std::uint64_t seen = std::max(context.Get(coordinator), MaxEventOf(coordinator));
+  // Saturating: only a corrupt peer or client can bring a counter near the top.
+  version.dot = seen == std::numeric_limits<std::uint64_t>::max() ? seen : seen + 1;
+  version.timestamp_ms = timestamp_ms;
+  version.origin_node.assign(coordinator);
+  return version;
+}
+
+void SiblingSet::EncodeTo(std::string* dst) const {
+  dst->push_back(kSetFormat);
+  coding::PutVarint64(dst, versions_.size());
+  for (const Version& version : versions_) version.EncodeTo(dst);
+}
+
+std::string SiblingSet::Encode() const {
+  std::string out;
+  EncodeTo(&out);
+  return out;
+}
+
+bool SiblingSet::Decode(std::string_view bytes, SiblingSet* set) {
+  if (bytes.empty() || bytes[0] != kSetFormat) return false;
+  bytes.remove_prefix(1);
+  std::uint64_t count;
+  if (!coding::GetVarint64(&bytes, &count) || count > kMaxSiblings ||
+      count > bytes.size() / kMinVersionBytes) {
+    return false;
+  }
+  SiblingSet decoded;
+  decoded.versions_.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    Version version;
+    if (!Version::DecodeFrom(&bytes, &version)) return false;
+    if (i > 0 && !CanonicalLess(decoded.versions_.back(), version)) return false;
+    for (const Version& earlier : decoded.versions_) {
+      if (CompareVersions(version, earlier) != VectorClock::Order::kConcurrent) return false;
+    }
+    decoded.versions_.push_back(std::move(version));
+  }
+  if (!bytes.empty()) return false;
+  *set = std::move(decoded);
+  return true;
+}
+
+}  // namespace dynakv::cluster
