@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,5 +40,47 @@ struct Config {
 
   std::string config_file;  // the file loaded, empty when running on the embedded default
 };
+
+// One configuration parameter. Every source of configuration (the TOML file, --name value flags,
+// CONFIG SET) goes through `parse`, so a value means the same wherever it is written.
+struct ConfigParam {
+  std::string_view name;     // as in Redis, e.g. "maxmemory-policy"
+  std::string_view section;  // TOML table; empty for read-only Redis compatibility entries
+  bool mutable_at_runtime;   // CONFIG SET may change it
+  // Stores `value` in `config`, or returns false with *reason worded as Redis words it
+  // ("argument must be a memory value").
+  bool (*parse)(std::string_view value, Config* config, std::string* reason);
+  std::string (*format)(const Config& config);
+};
+
+std::span<const ConfigParam> ConfigParams();
+// Case-insensitive, as Redis's config names are. nullptr when unknown.
+const ConfigParam* FindConfigParam(std::string_view name);
+
+// Redis memtoll: an integer with an optional unit, k = 1000, kb = 1024, m, mb, g, gb, any case.
+bool ParseMemory(std::string_view text, std::uint64_t* bytes);
+// Redis bytesToHuman: "512B", "1.50K", "2.00M", ...
+std::string BytesToHuman(std::uint64_t bytes);
+std::string_view EvictionPolicyName(storage::EvictionPolicy policy);
+std::string_view FsyncPolicyName(storage::FsyncPolicy policy);
+
+// Applies the parameters in a TOML document; `source` names it in errors. On failure nothing
+// says which parameters were already applied, so callers discard `config`.
+bool ApplyConfigToml(std::string_view toml, std::string_view source, Config* config,
+                     std::string* error);
+// Checks constraints between parameters (each one's own range is checked when it is parsed).
+bool ValidateConfig(const Config& config, std::string* error);
+
+enum class ConfigLoadResult { kRun, kExitSuccess, kError };
+// Builds the node's config from its command line: the embedded default, then the file given as
+// `--config <file>` (or as a first argument ending in .toml), then `--name value` flags, which
+// win. kExitSuccess after --help / --version (the text is in *message); kError with *message.
+ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
+                            std::string* message);
+std::string ConfigUsage(std::string_view program);
+
+// The file CONFIG REWRITE writes: every TOML parameter with its current value.
+std::string RenderConfigToml(const Config& config);
+storage::Options ToStorageOptions(const Config& config);
 
 }  // namespace dynakv::server

@@ -59,6 +59,7 @@ struct EngineStats {
   std::uint64_t bloom_skips = 0;        // segment lookups avoided by a bloom filter
   std::uint64_t recovered_records = 0;  // log records replayed at open
   std::uint64_t truncated_log_bytes = 0;  // torn/corrupt tail dropped at open
+  std::uint64_t io_errors = 0;          // failed checkpoints, compactions and segment reads
   bool compaction_running = false;
 };
 

@@ -1,0 +1,128 @@
+// One client connection: reads requests into its query buffer, runs every complete one in order,
+// and accumulates the replies until the server flushes them (once per loop iteration, after the
+// commit log is written).
+//
+// Lifetime: the Server owns every Client. A Client is destroyed only from the close callback of
+// its socket, so libuv never sees freed memory, even with a write in flight.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "command.h"
+#include "resp/reply_writer.h"
+#include "resp/request_parser.h"
+
+namespace dynakv::server {
+
+class Server;
+
+class Client {
+ public:
+  Client(Server& server, std::uint64_t id);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Initialises the socket handle; on failure libuv knows nothing of it and the Client may be
+  // dropped directly. After success the Client must go through Close().
+  int Init(uv_loop_t* loop);
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+  // Starts serving an accepted connection.
+  void Start();
+  // Sends `reply` if the socket takes it right away, then closes (maxclients reached).
+  void RejectAndClose(std::string_view reply);
+  // Closes now, dropping unsent output; safe to call more than once.
+  void Close();
+  // Stops reading and running requests; closes once the pending replies are written (QUIT,
+  // protocol errors).
+  void CloseAfterReply();
+
+  // Writes pending replies; the server calls it from its once-per-iteration flush.
+  void Flush();
+  // At shutdown: one non-blocking attempt to send what is pending.
+  void FlushBestEffort();
+  bool flush_scheduled() const { return flush_scheduled_; }
+  void set_flush_scheduled(bool scheduled) { flush_scheduled_ = scheduled; }
+  // Frees the query buffer of a connection that has been quiet for a while.
+  void ReleaseIdleBuffers();
+
+  // --- state commands read and change -----------------------------------------------------
+  std::uint64_t id() const { return id_; }
+  bool closing() const { return closing_; }
+  resp::ReplyWriter& reply() { return writer_; }
+  int protocol() const { return writer_.protocol(); }
+  void set_protocol(int protocol) { writer_.set_protocol(protocol); }
+  bool authenticated() const { return authenticated_; }
+  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
+  const std::string& name() const { return name_; }
+  void set_name(std::string_view name) { name_.assign(name); }
+  void set_lib_name(std::string_view name) { lib_name_.assign(name); }
+  void set_lib_version(std::string_view version) { lib_version_.assign(version); }
+  void set_last_command(const CommandSpec* spec) { last_command_ = spec; }
+  const std::string& address() const { return address_; }
+  const std::string& local_address() const { return local_address_; }
+  // Milliseconds of the loop's monotonic clock (uv_now).
+  std::uint64_t last_interaction_ms() const { return last_interaction_ms_; }
+  std::size_t PendingOutput() const { return out_.size() + (inflight_.size() - inflight_sent_); }
+
+  // The client's line in CLIENT LIST / CLIENT INFO, with Redis's fields, ending in '\n'.
+  std::string Describe(std::uint64_t now_ms) const;
+
+ private:
+  static void OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnWriteDone(uv_write_t* req, int status);
+  static void OnClosed(uv_handle_t* handle);
+
+  // Runs every complete request in the query buffer, unless output backpressure pauses it.
+  void ProcessInput();
+  void RefreshParserLimits();
+  void StartReading();
+  void StopReading();
+  // Called when pending output shrank: closes after a final reply, or resumes a paused client.
+  void OnOutputProgress();
+
+  Server& server_;
+  const std::uint64_t id_;
+  uv_tcp_t tcp_{};
+  uv_write_t write_req_{};
+
+  // Query buffer: bytes [input_start_, input_end_) are received but not yet run. Its size is the
+  // capacity, so reads land in it without zero-filling each time.
+  std::string input_;
+  std::size_t input_start_ = 0;
+  std::size_t input_end_ = 0;
+  resp::RequestParser parser_;
+  std::vector<std::string_view> argv_;  // reused for every request
+
+  // Replies accumulate in out_. When a write cannot finish at once, out_'s bytes move to
+  // inflight_, which must stay untouched until the write callback; new replies go to out_.
+  std::string out_;
+  std::string inflight_;
+  std::size_t inflight_sent_ = 0;  // bytes of inflight_ already written before the uv_write
+  resp::ReplyWriter writer_;
+
+  bool reading_ = false;
+  bool writing_ = false;
+  bool paused_ = false;            // output backpressure: not reading, not running requests
+  bool close_after_reply_ = false;
+  bool closing_ = false;
+  bool flush_scheduled_ = false;
+  bool authenticated_ = false;
+
+  std::string name_;
+  std::string lib_name_;
+  std::string lib_version_;
+  std::string address_;
+  std::string local_address_;
+  const CommandSpec* last_command_ = nullptr;
+  std::uint64_t created_ms_ = 0;
+  std::uint64_t last_interaction_ms_ = 0;
+};
+
+}  // namespace dynakv::server

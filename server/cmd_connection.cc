@@ -1,0 +1,407 @@
+// Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET and CLIENT, with the
+// replies and error texts of Redis 7.
+
+#include <span>
+#include <string>
+
+#include "client.h"
+#include "command.h"
+#include "command_table.h"
+#include "command_util.h"
+#include "number_parse.h"
+#include "server.h"
+
+namespace dynakv::server {
+namespace {
+
+// Compares in time independent of where the strings differ, so AUTH leaks nothing through
+// timing (Redis's time_independent_strcmp).
+bool SecretEquals(std::string_view a, std::string_view b) {
+  unsigned diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const unsigned char other = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(a[i]) ^ other;
+  }
+  return diff == 0;
+}
+
+// The single user is Redis's "default" user, whose password is requirepass (none: any password).
+bool CheckCredentials(Server& server, std::string_view user, std::string_view password) {
+  if (user != "default") return false;
+  const std::string& required = server.config().requirepass;
+  return required.empty() || SecretEquals(password, required);
+}
+
+constexpr std::string_view kErrWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+
+void PingCommand(CommandContext& ctx) {
+  if (ctx.argv.size() > 2) {
+    ReplyWrongArity(ctx.reply, "ping");
+  } else if (ctx.argv.size() == 2) {
+    ctx.reply.Bulk(ctx.argv[1]);
+  } else {
+    ctx.reply.Simple("PONG");
+  }
+}
+
+void EchoCommand(CommandContext& ctx) { ctx.reply.Bulk(ctx.argv[1]); }
+
+void QuitCommand(CommandContext& ctx) {
+  ctx.reply.Ok();
+  ctx.client.CloseAfterReply();
+}
+
+void SelectCommand(CommandContext& ctx) {
+  long long db;
+  if (!ParseLongLong(ctx.argv[1], &db) || db < INT32_MIN || db > INT32_MAX) {
+    ctx.reply.Error(kErrNotInteger);
+  } else if (db != 0) {
+    ctx.reply.Error("ERR DB index is out of range");
+  } else {
+    ctx.reply.Ok();
+  }
+}
+
+void AuthCommand(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  if (argv.size() > 3) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  if (argv.size() == 2 && ctx.server.config().requirepass.empty()) {
+    ctx.reply.Error(
+        "ERR AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?");
+    return;
+  }
+  const std::string_view user = argv.size() == 3 ? argv[1] : std::string_view("default");
+  if (CheckCredentials(ctx.server, user, argv.back())) {
+    ctx.client.set_authenticated(true);
+    ctx.reply.Ok();
+  } else {
+    ctx.reply.Error(kErrWrongPass);
+  }
+}
+
+void HelloCommand(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  long long protocol = 0;
+  std::size_t next = 1;
+  if (argv.size() >= 2) {
+    if (!ParseLongLong(argv[next++], &protocol)) {
+      ctx.reply.Error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (protocol < 2 || protocol > 3) {
+      ctx.reply.Error("NOPROTO unsupported protocol version");
+      return;
+    }
+  }
+  std::string_view user;
+  std::string_view password;
+  bool auth = false;
+  std::string_view name;
+  bool set_name = false;
+  for (std::size_t i = next; i < argv.size(); ++i) {
+    const std::size_t more = argv.size() - 1 - i;
+    if (EqualsIgnoreCase(argv[i], "auth") && more >= 2) {
+      user = argv[i + 1];
+      password = argv[i + 2];
+      auth = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(argv[i], "setname") && more >= 1) {
+      name = argv[i + 1];
+      set_name = true;
+      ++i;
+    } else {
+      ctx.reply.Error("ERR Syntax error in HELLO option '" + std::string(argv[i]) + "'");
+      return;
+    }
+  }
+  if (auth) {
+    if (!CheckCredentials(ctx.server, user, password)) {
+      ctx.reply.Error(kErrWrongPass);
+      return;
+    }
+    ctx.client.set_authenticated(true);
+  }
+  if (ctx.server.AuthRequired(ctx.client)) {
+    ctx.reply.Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+        "the RESP protocol version at the same time");
+    return;
+  }
+  if (set_name) {
+    if (!ValidClientName(name)) {
+      ctx.reply.Error(kErrClientName);
+      return;
+    }
+    ctx.client.set_name(name);
+  }
+  if (protocol != 0) ctx.reply.set_protocol(static_cast<int>(protocol));
+
+  resp::ReplyWriter& r = ctx.reply;
+  r.MapHeader(7);
+  r.Bulk("server");
+  r.Bulk("redis");
+  r.Bulk("version");
+  r.Bulk(kRedisCompatVersion);
+  r.Bulk("proto");
+  r.Integer(r.protocol());
+  r.Bulk("id");
+  r.Integer(static_cast<long long>(ctx.client.id()));
+  r.Bulk("mode");
+  r.Bulk("standalone");
+  r.Bulk("role");
+  r.Bulk("master");
+  r.Bulk("modules");
+  r.ArrayHeader(0);
+}
+
+void ResetCommand(CommandContext& ctx) {
+  ctx.reply.set_protocol(2);
+  ctx.client.set_name("");
+  ctx.client.set_authenticated(ctx.server.config().requirepass.empty());
+  ctx.reply.Simple("RESET");
+}
+
+// ---- CLIENT -------------------------------------------------------------------------------
+
+// Client types as CLIENT LIST TYPE / CLIENT KILL TYPE name them; every dynakv client is normal.
+bool ParseClientType(std::string_view type, bool* is_normal) {
+  if (EqualsIgnoreCase(type, "normal")) {
+    *is_normal = true;
+    return true;
+  }
+  *is_normal = false;
+  return EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "slave") ||
+         EqualsIgnoreCase(type, "replica") || EqualsIgnoreCase(type, "pubsub");
+}
+
+void ClientList(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  const std::uint64_t now = uv_now(ctx.server.loop());
+  std::string out;
+  if (argv.size() == 4 && EqualsIgnoreCase(argv[2], "type")) {
+    bool normal;
+    if (!ParseClientType(argv[3], &normal)) {
+      ctx.reply.Error("ERR Unknown client type '" + std::string(argv[3]) + "'");
+      return;
+    }
+    if (normal) {
+      for (const auto& [id, client] : ctx.server.clients()) out += client->Describe(now);
+    }
+  } else if (argv.size() > 3 && EqualsIgnoreCase(argv[2], "id")) {
+    for (std::size_t i = 3; i < argv.size(); ++i) {
+      long long id;
+      if (!ParseLongLong(argv[i], &id)) {
+        ctx.reply.Error("ERR Invalid client ID");
+        return;
+      }
+      if (Client* client = ctx.server.FindClient(static_cast<std::uint64_t>(id))) {
+        out += client->Describe(now);
+      }
+    }
+  } else if (argv.size() != 2) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  } else {
+    for (const auto& [id, client] : ctx.server.clients()) out += client->Describe(now);
+  }
+  ctx.reply.Verbatim(out);
+}
+
+void ClientKill(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  std::string_view addr;
+  std::string_view laddr;
+  long long id = 0;
+  bool skip_me = true;
+  bool normal = true;
+  if (argv.size() == 3) {
+    addr = argv[2];  // old form: CLIENT KILL ip:port, which may kill the caller
+    skip_me = false;
+  } else if (argv.size() > 3 && argv.size() % 2 == 0) {
+    for (std::size_t i = 2; i < argv.size(); i += 2) {
+      const std::string_view option = argv[i];
+      const std::string_view value = argv[i + 1];
+      if (EqualsIgnoreCase(option, "id")) {
+        if (!ParseLongLong(value, &id) || id < 1) {
+          ctx.reply.Error("ERR client-id should be greater than 0");
+          return;
+        }
+      } else if (EqualsIgnoreCase(option, "type")) {
+        if (!ParseClientType(value, &normal)) {
+          ctx.reply.Error("ERR Unknown client type '" + std::string(value) + "'");
+          return;
+        }
+      } else if (EqualsIgnoreCase(option, "addr")) {
+        addr = value;
+      } else if (EqualsIgnoreCase(option, "laddr")) {
+        laddr = value;
+      } else if (EqualsIgnoreCase(option, "user")) {
+        if (value != "default") {
+          ctx.reply.Error("ERR No such user '" + std::string(value) + "'");
+          return;
+        }
+      } else if (EqualsIgnoreCase(option, "skipme")) {
+        if (EqualsIgnoreCase(value, "yes")) {
+          skip_me = true;
+        } else if (EqualsIgnoreCase(value, "no")) {
+          skip_me = false;
+        } else {
+          ctx.reply.Error(kErrSyntax);
+          return;
+        }
+      } else {
+        ctx.reply.Error(kErrSyntax);
+        return;
+      }
+    }
+  } else {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+
+  long long killed = 0;
+  bool kill_self = false;
+  for (const auto& [client_id, client] : ctx.server.clients()) {
+    if (client->closing() || !normal) continue;
+    if (!addr.empty() && client->address() != addr) continue;
+    if (!laddr.empty() && client->local_address() != laddr) continue;
+    if (id != 0 && client->id() != static_cast<std::uint64_t>(id)) continue;
+    if (client.get() == &ctx.client) {
+      if (skip_me) continue;
+      kill_self = true;  // after the reply, like Redis
+    } else {
+      client->Close();
+    }
+    ++killed;
+  }
+  if (argv.size() == 3) {
+    if (killed == 0) {
+      ctx.reply.Error("ERR No such client");
+    } else {
+      ctx.reply.Ok();
+    }
+  } else {
+    ctx.reply.Integer(killed);
+  }
+  if (kill_self) ctx.client.CloseAfterReply();
+}
+
+void ClientSetInfo(CommandContext& ctx) {
+  const std::string_view attribute = ctx.argv[2];
+  const std::string_view value = ctx.argv[3];
+  const bool is_name = EqualsIgnoreCase(attribute, "lib-name");
+  if (!is_name && !EqualsIgnoreCase(attribute, "lib-ver")) {
+    ctx.reply.Error("ERR Unrecognized option '" + std::string(attribute) + "'");
+    return;
+  }
+  if (!ValidClientName(value)) {
+    ctx.reply.Error("ERR " + std::string(attribute) +
+                    " cannot contain spaces, newlines or special characters.");
+    return;
+  }
+  if (is_name) {
+    ctx.client.set_lib_name(value);
+  } else {
+    ctx.client.set_lib_version(value);
+  }
+  ctx.reply.Ok();
+}
+
+void ClientHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are: ID <client-id>, TYPE normal, USER default,",
+      "    ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
+      "LIST [TYPE normal] [ID <client-id> [...]]",
+      "    Return information about client connections.",
+      "NO-EVICT (ON|OFF)",
+      "    Accepted for compatibility; dynakv never evicts clients.",
+      "SETINFO <LIB-NAME|LIB-VER> <value>",
+      "    Set client library name or version.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view line : kLines) ctx.reply.Simple(line);
+}
+
+struct ClientSubcommand {
+  std::string_view name;
+  int arity;  // Redis convention, counting "CLIENT" and the subcommand
+  void (*handler)(CommandContext&);
+};
+
+const ClientSubcommand kClientSubcommands[] = {
+    {"id", 2, [](CommandContext& ctx) { ctx.reply.Integer(static_cast<long long>(ctx.client.id())); }},
+    {"info", 2,
+     [](CommandContext& ctx) {
+       ctx.reply.Verbatim(ctx.client.Describe(uv_now(ctx.server.loop())));
+     }},
+    {"getname", 2,
+     [](CommandContext& ctx) {
+       if (ctx.client.name().empty()) {
+         ctx.reply.Null();
+       } else {
+         ctx.reply.Bulk(ctx.client.name());
+       }
+     }},
+    {"setname", 3,
+     [](CommandContext& ctx) {
+       if (!ValidClientName(ctx.argv[2])) {
+         ctx.reply.Error(kErrClientName);
+         return;
+       }
+       ctx.client.set_name(ctx.argv[2]);
+       ctx.reply.Ok();
+     }},
+    {"list", -2, ClientList},
+    {"kill", -3, ClientKill},
+    {"setinfo", 4, ClientSetInfo},
+    {"no-evict", 3,
+     [](CommandContext& ctx) {
+       if (EqualsIgnoreCase(ctx.argv[2], "on") || EqualsIgnoreCase(ctx.argv[2], "off")) {
+         ctx.reply.Ok();
+       } else {
+         ctx.reply.Error(kErrSyntax);
+       }
+     }},
+    {"help", 2, ClientHelp},
+};
+
+void ClientCommand(CommandContext& ctx) {
+  RunSubcommand(ctx, "client", std::span<const ClientSubcommand>(kClientSubcommands));
+}
+
+const CommandSpec kConnectionCommands[] = {
+    {"ping", -1, kCmdFast, 0, 0, 0, PingCommand},
+    {"echo", 2, kCmdFast, 0, 0, 0, EchoCommand},
+    {"quit", -1, kCmdNoAuth | kCmdFast, 0, 0, 0, QuitCommand},
+    {"select", 2, kCmdFast, 0, 0, 0, SelectCommand},
+    {"auth", -2, kCmdNoAuth | kCmdFast, 0, 0, 0, AuthCommand},
+    {"hello", -1, kCmdNoAuth | kCmdFast, 0, 0, 0, HelloCommand},
+    {"reset", 1, kCmdNoAuth | kCmdFast, 0, 0, 0, ResetCommand},
+    {"client", -2, 0, 0, 0, 0, ClientCommand},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> ConnectionCommands() { return kConnectionCommands; }
+
+}  // namespace dynakv::server

@@ -1,0 +1,342 @@
+// Keyspace commands (Redis's db.c and expire.c): deletion, existence, expiry, iteration, renaming.
+// This node serves a single database, number 0; every value is a string.
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "command.h"
+#include "command_util.h"
+#include "expire_options.h"
+#include "glob.h"
+#include "keyspace_access.h"
+#include "number_parse.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+
+namespace {
+
+// Keys asked of the engine per step while KEYS walks the whole keyspace.
+constexpr std::size_t kKeysBatch = 1024;
+// SCAN's COUNT is only a hint; capping what one call may gather bounds the reply of a
+// "COUNT 9223372036854775807" while still returning everything of any realistic keyspace.
+constexpr long long kMaxScanCount = 1 << 24;
+
+void DelCommand(CommandContext& ctx) {
+  long long deleted = 0;
+  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
+    if (ctx.engine().Delete(ctx.argv[i])) ++deleted;
+  }
+  ctx.reply.Integer(deleted);
+}
+
+// Every argument counts, so "EXISTS k k" is 2 for an existing k.
+void ExistsCommand(CommandContext& ctx) {
+  long long found = 0;
+  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
+    if (ExistsRead(ctx, ctx.argv[i])) ++found;
+  }
+  ctx.reply.Integer(found);
+}
+
+// A full lookup, unlike EXISTS, so the keys count as recently used.
+void TouchCommand(CommandContext& ctx) {
+  long long found = 0;
+  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
+    if (LookupRead(ctx, ctx.argv[i])) ++found;
+  }
+  ctx.reply.Integer(found);
+}
+
+// Redis's expireGenericCommand: the options, then the time, then the key.
+void ExpireGeneric(CommandContext& ctx, bool seconds, bool absolute, std::string_view command) {
+  ExpireCondition condition;
+  std::string_view bad_option;
+  const ConditionError condition_error = ParseExpireCondition(
+      std::span<const std::string_view>(ctx.argv).subspan(3), &condition, &bad_option);
+  if (condition_error == ConditionError::kUnsupported) {
+    std::string text = "ERR Unsupported option ";
+    text.append(bad_option);
+    ctx.reply.Error(text);
+    return;
+  }
+  if (condition_error != ConditionError::kNone) {
+    ctx.reply.Error(ConditionErrorText(condition_error));
+    return;
+  }
+
+  const std::int64_t now = NowMs();
+  std::int64_t when = 0;
+  const ExpireError error = ResolveKeyExpire(ctx.argv[2], seconds, absolute ? 0 : now, &when);
+  if (ReplyExpireError(ctx.reply, error, command)) return;
+
+  const std::string_view key = ctx.argv[1];
+  const std::optional<std::int64_t> current = ctx.engine().GetExpireAt(key);
+  if (!current || !ExpireConditionAllows(condition, *current == 0 ? -1 : *current, when)) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  if (when <= now) {
+    ctx.engine().Delete(key);  // a time already past deletes the key, and that counts as set
+  } else {
+    ctx.engine().SetExpireAt(key, when);
+  }
+  ctx.reply.Integer(1);
+}
+
+void ExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, true, false, "expire"); }
+void PExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, false, false, "pexpire"); }
+void ExpireAtCommand(CommandContext& ctx) { ExpireGeneric(ctx, true, true, "expireat"); }
+void PExpireAtCommand(CommandContext& ctx) { ExpireGeneric(ctx, false, true, "pexpireat"); }
+
+// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for no key, -1 for no expiry. Seconds are rounded to
+// the nearest, as Redis does.
+void TtlGeneric(CommandContext& ctx, bool milliseconds, bool absolute) {
+  const std::optional<std::int64_t> expire_at = ExpireAtRead(ctx, ctx.argv[1]);
+  if (!expire_at) {
+    ctx.reply.Integer(-2);
+    return;
+  }
+  if (*expire_at == 0) {
+    ctx.reply.Integer(-1);
+    return;
+  }
+  long long ttl = absolute ? *expire_at : *expire_at - NowMs();
+  if (ttl < 0) ttl = 0;
+  ctx.reply.Integer(milliseconds ? ttl : (ttl + 500) / 1000);
+}
+
+void TtlCommand(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
+void PTtlCommand(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
+void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
+void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
+
+void PersistCommand(CommandContext& ctx) {
+  const std::optional<std::int64_t> expire_at = ctx.engine().GetExpireAt(ctx.argv[1]);
+  if (!expire_at || *expire_at == 0) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  ctx.engine().SetExpireAt(ctx.argv[1], 0);
+  ctx.reply.Integer(1);
+}
+
+void TypeCommand(CommandContext& ctx) {
+  ctx.reply.Simple(ExistsRead(ctx, ctx.argv[1]) ? "string" : "none");
+}
+
+// A lone "*" means every key, including the empty one that stringmatchlen would not match.
+bool KeyMatches(std::string_view pattern, std::string_view key) {
+  return pattern == "*" || GlobMatch(pattern, key);
+}
+
+void KeysCommand(CommandContext& ctx) {
+  const std::string_view pattern = ctx.argv[1];
+  std::vector<std::string> matched;
+  std::vector<std::string> batch;
+  std::uint64_t cursor = 0;
+  do {
+    batch.clear();
+    cursor = ctx.engine().Scan(cursor, kKeysBatch, &batch);
+    for (std::string& key : batch) {
+      if (KeyMatches(pattern, key)) matched.push_back(std::move(key));
+    }
+  } while (cursor != 0);
+  ctx.reply.ArrayHeader(matched.size());
+  for (const std::string& key : matched) ctx.reply.Bulk(key);
+}
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+void ScanCommand(CommandContext& ctx) {
+  std::uint64_t cursor = 0;
+  if (!ParseCursor(ctx.argv[1], &cursor)) {
+    ctx.reply.Error("ERR invalid cursor");
+    return;
+  }
+  long long count = 10;
+  std::optional<std::string_view> pattern;
+  std::optional<std::string_view> type;
+  for (std::size_t i = 2; i < ctx.argv.size(); i += 2) {
+    const std::string_view option = ctx.argv[i];
+    const bool has_value = i + 1 < ctx.argv.size();
+    if (has_value && EqualsIgnoreCase(option, "count")) {
+      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (count < 1) {
+        ctx.reply.Error(kErrSyntax);
+        return;
+      }
+    } else if (has_value && EqualsIgnoreCase(option, "match")) {
+      pattern = ctx.argv[i + 1];
+    } else if (has_value && EqualsIgnoreCase(option, "type")) {
+      type = ctx.argv[i + 1];
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+
+  std::vector<std::string> keys;
+  const auto hint = static_cast<std::size_t>(std::min(count, kMaxScanCount));
+  cursor = ctx.engine().Scan(cursor, hint, &keys);
+  // Every key is a string, so a TYPE filter keeps all keys or none.
+  if (type && !EqualsIgnoreCase(*type, "string")) keys.clear();
+  if (pattern) {
+    std::erase_if(keys, [&](const std::string& key) { return !KeyMatches(*pattern, key); });
+  }
+
+  char digits[24];
+  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), cursor);
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  ctx.reply.ArrayHeader(keys.size());
+  for (const std::string& key : keys) ctx.reply.Bulk(key);
+}
+
+void RandomKeyCommand(CommandContext& ctx) {
+  if (std::optional<std::string> key = ctx.engine().RandomKey()) {
+    ctx.reply.Bulk(*key);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+void DbSizeCommand(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<long long>(ctx.engine().KeyCount()));
+}
+
+// FLUSHALL and FLUSHDB [ASYNC|SYNC]: with one database they are the same. The engine clears
+// synchronously in both modes; an ASYNC caller only sees its reply arrive after the work.
+void FlushCommand(CommandContext& ctx) {
+  if (ctx.argv.size() > 2 ||
+      (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "sync") &&
+       !EqualsIgnoreCase(ctx.argv[1], "async"))) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  ctx.engine().Clear();
+  ctx.reply.Ok();
+}
+
+// Redis's renameGenericCommand: the value moves with its expiry.
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  storage::Engine& engine = ctx.engine();
+  const std::string_view src = ctx.argv[1];
+  const std::string_view dst = ctx.argv[2];
+  std::optional<storage::ValueRef> value = engine.Get(src);
+  if (!value) {
+    ctx.reply.Error("ERR no such key");
+    return;
+  }
+  auto done = [&](bool renamed) {
+    if (nx) {
+      ctx.reply.Integer(renamed ? 1 : 0);
+    } else {
+      ctx.reply.Ok();
+    }
+  };
+  if (src == dst) {
+    done(false);
+    return;
+  }
+  const std::int64_t expire_at = value->expire_at_ms();
+  const std::string text = value->ToString();
+  if (nx && engine.Exists(dst)) {
+    done(false);
+    return;
+  }
+  if (!WriteOk(ctx, engine.Put(dst, text, expire_at))) return;
+  engine.Delete(src);
+  done(true);
+}
+
+void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNxCommand(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+// COPY source destination [DB destination-db] [REPLACE]
+void CopyCommand(CommandContext& ctx) {
+  bool replace = false;
+  for (std::size_t j = 3; j < ctx.argv.size(); ++j) {
+    if (EqualsIgnoreCase(ctx.argv[j], "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(ctx.argv[j], "db") && j + 1 < ctx.argv.size()) {
+      long long db = 0;
+      if (!ParseLongLong(ctx.argv[j + 1], &db) || db < INT32_MIN || db > INT32_MAX) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (db != 0) {
+        ctx.reply.Error("ERR DB index is out of range");
+        return;
+      }
+      ++j;
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  const std::string_view src = ctx.argv[1];
+  const std::string_view dst = ctx.argv[2];
+  if (src == dst) {
+    ctx.reply.Error("ERR source and destination objects are the same");
+    return;
+  }
+  std::optional<storage::ValueRef> value = LookupRead(ctx, src);
+  if (!value) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  const std::int64_t expire_at = value->expire_at_ms();
+  const std::string text = value->ToString();
+  if (!replace && ctx.engine().Exists(dst)) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  if (!WriteOk(ctx, ctx.engine().Put(dst, text, expire_at))) return;
+  ctx.reply.Integer(1);
+}
+
+constexpr std::uint32_t kWrite = kCmdWrite;
+constexpr std::uint32_t kRead = kCmdReadOnly;
+constexpr std::uint32_t kReadFast = kCmdReadOnly | kCmdFast;
+
+// Arity, flags and key positions as Redis 7.0 declares them.
+constexpr CommandSpec kKeyspaceCommands[] = {
+    {"del", -2, kWrite, 1, -1, 1, DelCommand},
+    {"unlink", -2, kWrite | kCmdFast, 1, -1, 1, DelCommand},
+    {"exists", -2, kReadFast, 1, -1, 1, ExistsCommand},
+    {"touch", -2, kReadFast, 1, -1, 1, TouchCommand},
+    {"expire", -3, kWrite | kCmdFast, 1, 1, 1, ExpireCommand},
+    {"pexpire", -3, kWrite | kCmdFast, 1, 1, 1, PExpireCommand},
+    {"expireat", -3, kWrite | kCmdFast, 1, 1, 1, ExpireAtCommand},
+    {"pexpireat", -3, kWrite | kCmdFast, 1, 1, 1, PExpireAtCommand},
+    {"ttl", 2, kReadFast, 1, 1, 1, TtlCommand},
+    {"pttl", 2, kReadFast, 1, 1, 1, PTtlCommand},
+    {"expiretime", 2, kReadFast, 1, 1, 1, ExpireTimeCommand},
+    {"pexpiretime", 2, kReadFast, 1, 1, 1, PExpireTimeCommand},
+    {"persist", 2, kWrite | kCmdFast, 1, 1, 1, PersistCommand},
+    {"type", 2, kReadFast, 1, 1, 1, TypeCommand},
+    {"keys", 2, kRead, 0, 0, 0, KeysCommand},
+    {"scan", -2, kRead, 0, 0, 0, ScanCommand},
+    {"randomkey", 1, kRead, 0, 0, 0, RandomKeyCommand},
+    {"dbsize", 1, kReadFast, 0, 0, 0, DbSizeCommand},
+    {"flushall", -1, kWrite, 0, 0, 0, FlushCommand},
+    {"flushdb", -1, kWrite, 0, 0, 0, FlushCommand},
+    {"rename", 3, kWrite, 1, 2, 1, RenameCommand},
+    {"renamenx", 3, kWrite | kCmdFast, 1, 2, 1, RenameNxCommand},
+    {"copy", -3, kWrite | kCmdDenyOom, 1, 2, 1, CopyCommand},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> KeyspaceCommands() { return kKeyspaceCommands; }
+
+}  // namespace dynakv::server

@@ -1,0 +1,427 @@
+// Server commands: INFO, CONFIG, COMMAND, SHUTDOWN, SAVE / BGSAVE / BGREWRITEAOF, LASTSAVE and
+// TIME, with the replies and error texts of Redis 7.
+
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "command_util.h"
+#include "config.h"
+#include "glob.h"
+#include "info.h"
+#include "log.h"
+#include "server.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+namespace {
+
+void InfoCommand(CommandContext& ctx) {
+  const std::span<const std::string_view> sections(ctx.argv.data() + 1, ctx.argv.size() - 1);
+  ctx.reply.Verbatim(GenerateInfo(ctx.server, sections));
+}
+
+// ---- CONFIG ---------------------------------------------------------------------------------
+
+void ConfigGet(CommandContext& ctx) {
+  std::vector<const ConfigParam*> matches;
+  auto add = [&](const ConfigParam* param) {
+    if (std::find(matches.begin(), matches.end(), param) == matches.end()) {
+      matches.push_back(param);
+    }
+  };
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    const std::string_view pattern = ctx.argv[i];
+    if (pattern.find_first_of("*?[") == std::string_view::npos) {
+      if (const ConfigParam* param = FindConfigParam(pattern)) add(param);
+      continue;
+    }
+    for (const ConfigParam& param : ConfigParams()) {
+      if (GlobMatch(pattern, param.name, /*nocase=*/true)) add(&param);
+    }
+  }
+  ctx.reply.MapHeader(matches.size());
+  for (const ConfigParam* param : matches) {
+    ctx.reply.Bulk(param->name);
+    ctx.reply.Bulk(param->format(ctx.server.config()));
+  }
+}
+
+// All or nothing, as in Redis 7: every pair is checked on a copy before any takes effect.
+void ConfigSet(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  if (argv.size() % 2 != 0) {
+    ReplyWrongArity(ctx.reply, "config|set");
+    return;
+  }
+  auto failed = [&](std::string_view name, std::string_view reason) {
+    ctx.reply.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
+                    "') - " + std::string(reason));
+  };
+  Config updated = ctx.server.config();
+  std::vector<const ConfigParam*> seen;
+  for (std::size_t i = 2; i < argv.size(); i += 2) {
+    const ConfigParam* param = FindConfigParam(argv[i]);
+    if (param == nullptr) {
+      ctx.reply.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                      std::string(argv[i]) + "'");
+      return;
+    }
+    if (!param->mutable_at_runtime) {
+      failed(argv[i], "can't set immutable config");
+      return;
+    }
+    if (std::find(seen.begin(), seen.end(), param) != seen.end()) {
+      failed(argv[i], "duplicate parameter");
+      return;
+    }
+    seen.push_back(param);
+  }
+  for (std::size_t i = 2; i < argv.size(); i += 2) {
+    std::string reason;
+    if (!FindConfigParam(argv[i])->parse(argv[i + 1], &updated, &reason)) {
+      failed(argv[i], reason);
+      return;
+    }
+  }
+  std::string reason;
+  if (!ValidateConfig(updated, &reason)) {
+    ctx.reply.Error("ERR CONFIG SET failed - " + reason);
+    return;
+  }
+  ctx.server.UpdateConfig(updated);
+  ctx.reply.Ok();
+}
+
+void ConfigResetStat(CommandContext& ctx) {
+  ctx.server.ResetStats();
+  ctx.reply.Ok();
+}
+
+// Writes the running config back to the file it was loaded from (comments are not kept), via a
+// temporary file and rename so a crash never leaves half a config.
+void ConfigRewrite(CommandContext& ctx) {
+  const std::string& path = ctx.server.config().config_file;
+  if (path.empty()) {
+    ctx.reply.Error("ERR The server is running without a config file");
+    return;
+  }
+  const std::string text = RenderConfigToml(ctx.server.config());
+  const std::string temp = path + ".tmp";
+  std::FILE* file = std::fopen(temp.c_str(), "w");
+  bool ok = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  if (file != nullptr) ok = (std::fflush(file) == 0) & (fsync(fileno(file)) == 0) & ok;
+  if (file != nullptr) ok = (std::fclose(file) == 0) && ok;
+  if (ok) ok = std::rename(temp.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    const std::string error = std::strerror(errno);
+    std::remove(temp.c_str());
+    Log(ctx.server.log_level(), LogLevel::kWarning, "CONFIG REWRITE failed: %s", error.c_str());
+    ctx.reply.Error("ERR Rewriting config file: " + error);
+    return;
+  }
+  Log(ctx.server.log_level(), LogLevel::kNotice, "CONFIG REWRITE executed with success.");
+  ctx.reply.Ok();
+}
+
+void ConfigHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value> [<directive> <value> ...]",
+      "    Set the configuration <directive> to <value>.",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view line : kLines) ctx.reply.Simple(line);
+}
+
+struct Subcommand {
+  std::string_view name;
+  int arity;
+  void (*handler)(CommandContext&);
+};
+
+const Subcommand kConfigSubcommands[] = {
+    {"get", -3, ConfigGet},         {"set", -4, ConfigSet},         {"resetstat", 2, ConfigResetStat},
+    {"rewrite", 2, ConfigRewrite}, {"help", 2, ConfigHelp},
+};
+
+void ConfigCommand(CommandContext& ctx) {
+  RunSubcommand(ctx, "config", std::span<const Subcommand>(kConfigSubcommands));
+}
+
+// ---- COMMAND --------------------------------------------------------------------------------
+
+std::vector<std::string_view> FlagNames(const CommandSpec& spec) {
+  std::vector<std::string_view> names;
+  if (spec.flags & kCmdWrite) names.push_back("write");
+  if (spec.flags & kCmdReadOnly) names.push_back("readonly");
+  if (spec.flags & kCmdDenyOom) names.push_back("denyoom");
+  if (spec.flags & kCmdAdmin) names.push_back("admin");
+  if (spec.flags & kCmdNoAuth) names.push_back("no_auth");
+  if (spec.flags & kCmdFast) names.push_back("fast");
+  return names;
+}
+
+// ACL categories as Redis derives the generic ones from the flags.
+std::vector<std::string_view> Categories(const CommandSpec& spec) {
+  std::vector<std::string_view> names;
+  if (spec.flags & kCmdWrite) names.push_back("@write");
+  if (spec.flags & kCmdReadOnly) names.push_back("@read");
+  if (spec.flags & kCmdAdmin) {
+    names.push_back("@admin");
+    names.push_back("@dangerous");
+  }
+  names.push_back((spec.flags & kCmdFast) ? "@fast" : "@slow");
+  return names;
+}
+
+// One entry of COMMAND / COMMAND INFO in Redis 7's ten-field shape.
+void ReplyCommandInfo(resp::ReplyWriter& reply, const CommandSpec& spec) {
+  reply.ArrayHeader(10);
+  reply.Bulk(spec.name);
+  reply.Integer(spec.arity);
+  const auto flags = FlagNames(spec);
+  reply.SetHeader(flags.size());
+  for (std::string_view flag : flags) reply.Simple(flag);
+  reply.Integer(spec.first_key);
+  reply.Integer(spec.last_key);
+  reply.Integer(spec.key_step);
+  const auto categories = Categories(spec);
+  reply.SetHeader(categories.size());
+  for (std::string_view category : categories) reply.Simple(category);
+  reply.SetHeader(0);    // tips
+  reply.ArrayHeader(0);  // key specs
+  reply.ArrayHeader(0);  // subcommands
+}
+
+void CommandAll(CommandContext& ctx) {
+  const auto& specs = ctx.server.commands().sorted();
+  ctx.reply.ArrayHeader(specs.size());
+  for (const CommandSpec* spec : specs) ReplyCommandInfo(ctx.reply, *spec);
+}
+
+void CommandCount(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<long long>(ctx.server.commands().sorted().size()));
+}
+
+void CommandInfo(CommandContext& ctx) {
+  if (ctx.argv.size() == 2) {
+    CommandAll(ctx);
+    return;
+  }
+  ctx.reply.ArrayHeader(ctx.argv.size() - 2);
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    if (const CommandSpec* spec = ctx.server.commands().Find(ctx.argv[i])) {
+      ReplyCommandInfo(ctx.reply, *spec);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
+// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+void CommandList(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  const auto& specs = ctx.server.commands().sorted();
+  std::vector<std::string_view> names;
+  if (argv.size() == 2) {
+    for (const CommandSpec* spec : specs) names.push_back(spec->name);
+  } else if (argv.size() == 5 && EqualsIgnoreCase(argv[2], "filterby")) {
+    const std::string_view filter = argv[3];
+    const std::string_view value = argv[4];
+    if (EqualsIgnoreCase(filter, "pattern")) {
+      for (const CommandSpec* spec : specs) {
+        if (GlobMatch(value, spec->name, /*nocase=*/true)) names.push_back(spec->name);
+      }
+    } else if (EqualsIgnoreCase(filter, "aclcat")) {
+      for (const CommandSpec* spec : specs) {
+        for (std::string_view category : Categories(*spec)) {
+          if (EqualsIgnoreCase(category.substr(1), value)) names.push_back(spec->name);
+        }
+      }
+    } else if (!EqualsIgnoreCase(filter, "module")) {  // no modules: an empty list
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  } else {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  ctx.reply.ArrayHeader(names.size());
+  for (std::string_view name : names) ctx.reply.Bulk(name);
+}
+
+// dynakv ships no command documentation; an empty map makes redis-cli use its built-in help.
+void CommandDocs(CommandContext& ctx) { ctx.reply.MapHeader(0); }
+
+void CommandGetKeys(CommandContext& ctx) {
+  const auto& argv = ctx.argv;
+  const CommandSpec* spec = ctx.server.commands().Find(argv[2]);
+  if (spec == nullptr) {
+    ctx.reply.Error("ERR Invalid command specified");
+    return;
+  }
+  const long long argc = static_cast<long long>(argv.size()) - 2;
+  if (spec->arity >= 0 ? argc != spec->arity : argc < -static_cast<long long>(spec->arity)) {
+    ctx.reply.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  if (spec->first_key == 0) {
+    ctx.reply.Error("ERR The command has no key arguments");
+    return;
+  }
+  const long long last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+  const long long step = std::max(1, spec->key_step);
+  std::vector<std::string_view> keys;
+  for (long long i = spec->first_key; i <= last && i < argc; i += step) {
+    keys.push_back(argv[static_cast<std::size_t>(i) + 2]);
+  }
+  ctx.reply.ArrayHeader(keys.size());
+  for (std::string_view key : keys) ctx.reply.Bulk(key);
+}
+
+void CommandHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "(no subcommand)",
+      "    Return details about all commands.",
+      "COUNT",
+      "    Return the total number of commands in this server.",
+      "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+      "    Return a list of all commands in this server.",
+      "INFO [<command-name> ...]",
+      "    Return details about multiple commands.",
+      "DOCS [<command-name> ...]",
+      "    Return documentation details about multiple commands (none in dynakv).",
+      "GETKEYS <full-command>",
+      "    Return the keys from a full command.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view line : kLines) ctx.reply.Simple(line);
+}
+
+const Subcommand kCommandSubcommands[] = {
+    {"count", 2, CommandCount}, {"info", -2, CommandInfo},       {"list", -2, CommandList},
+    {"docs", -2, CommandDocs},  {"getkeys", -4, CommandGetKeys}, {"help", 2, CommandHelp},
+};
+
+void CommandCommand(CommandContext& ctx) {
+  if (ctx.argv.size() == 1) {
+    CommandAll(ctx);
+    return;
+  }
+  RunSubcommand(ctx, "command", std::span<const Subcommand>(kCommandSubcommands));
+}
+
+// ---- persistence and lifecycle ---------------------------------------------------------------
+
+// SAVE, BGSAVE and BGREWRITEAOF all mean "checkpoint": the memtable goes to a segment and the
+// commit log restarts, which is what a snapshot and an AOF rewrite achieve in Redis.
+bool Checkpoint(CommandContext& ctx) {
+  const storage::Status status = ctx.engine().Checkpoint();
+  if (!status.ok()) {
+    Log(ctx.server.log_level(), LogLevel::kWarning, "Checkpoint failed: %s",
+        status.ToString().c_str());
+    ctx.reply.Error("ERR " + status.ToString());
+    return false;
+  }
+  ctx.server.set_last_save_unix(NowMs() / 1000);
+  return true;
+}
+
+void SaveCommand(CommandContext& ctx) {
+  if (Checkpoint(ctx)) ctx.reply.Ok();
+}
+
+void BgsaveCommand(CommandContext& ctx) {
+  if (ctx.argv.size() > 2 || (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "schedule"))) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  if (Checkpoint(ctx)) ctx.reply.Simple("Background saving started");
+}
+
+void BgrewriteaofCommand(CommandContext& ctx) {
+  if (Checkpoint(ctx)) ctx.reply.Simple("Background append only file rewriting started");
+}
+
+void LastsaveCommand(CommandContext& ctx) { ctx.reply.Integer(ctx.server.last_save_unix()); }
+
+void TimeCommand(CommandContext& ctx) {
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::to_string(tv.tv_sec));
+  ctx.reply.Bulk(std::to_string(tv.tv_usec));
+}
+
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The commit log makes every write durable, so
+// NOSAVE only skips the final checkpoint; on success the connection closes without a reply.
+void ShutdownCommand(CommandContext& ctx) {
+  bool save = false;
+  bool nosave = false;
+  bool abort = false;
+  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
+    const std::string_view arg = ctx.argv[i];
+    if (EqualsIgnoreCase(arg, "nosave")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(arg, "save")) {
+      save = true;
+    } else if (EqualsIgnoreCase(arg, "abort")) {
+      abort = true;
+    } else if (!EqualsIgnoreCase(arg, "now") && !EqualsIgnoreCase(arg, "force")) {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  if ((save && nosave) || (abort && ctx.argv.size() > 2)) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  if (abort) {
+    ctx.reply.Error("ERR No shutdown in progress.");
+    return;
+  }
+  Log(ctx.server.log_level(), LogLevel::kWarning, "User requested shutdown...");
+  if (save && !ctx.engine().Checkpoint().ok()) {
+    ctx.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+    return;
+  }
+  ctx.server.RequestShutdown();
+}
+
+const CommandSpec kServerCommands[] = {
+    {"info", -1, 0, 0, 0, 0, InfoCommand},
+    {"config", -2, kCmdAdmin, 0, 0, 0, ConfigCommand},
+    {"command", -1, 0, 0, 0, 0, CommandCommand},
+    {"shutdown", -1, kCmdAdmin, 0, 0, 0, ShutdownCommand},
+    {"save", 1, kCmdAdmin, 0, 0, 0, SaveCommand},
+    {"bgsave", -1, kCmdAdmin, 0, 0, 0, BgsaveCommand},
+    {"bgrewriteaof", 1, kCmdAdmin, 0, 0, 0, BgrewriteaofCommand},
+    {"lastsave", 1, kCmdFast, 0, 0, 0, LastsaveCommand},
+    {"time", 1, kCmdFast, 0, 0, 0, TimeCommand},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> ServerCommands() { return kServerCommands; }
+
+}  // namespace dynakv::server

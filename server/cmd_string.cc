@@ -1,0 +1,457 @@
+// String commands (Redis's t_string.c): GET/SET and their variants, counters, ranges.
+//
+// The engine's ValueRef is only valid until the next engine call, so a command that writes after
+// reading copies what it still needs first. GET, MGET and INCR, the hot paths, allocate nothing:
+// values are decompressed straight into the reply buffer and counters parsed on the stack.
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "clock.h"
+#include "command.h"
+#include "expire_options.h"
+#include "keyspace_access.h"
+#include "number_parse.h"
+#include "server.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+
+namespace {
+
+constexpr std::string_view kErrStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+std::span<const std::string_view> ArgsFrom(const CommandContext& ctx, std::size_t first) {
+  return std::span<const std::string_view>(ctx.argv).subspan(first);
+}
+
+// Redis's checkStringLength: a string may not grow past proto-max-bulk-len.
+bool LengthAllowed(CommandContext& ctx, std::uint64_t base, std::uint64_t added) {
+  const std::uint64_t total = base + added;
+  const auto limit = static_cast<std::uint64_t>(ctx.server.config().proto_max_bulk_len);
+  if (total > limit || total < base) {
+    ctx.reply.Error(kErrStringTooLong);
+    return false;
+  }
+  return true;
+}
+
+// Stores `value` with expiry `expire_at_ms` (0: none). A time already past leaves the key gone,
+// which is what Redis's lazy expiry makes of SET ... PXAT <past>.
+bool StoreValue(CommandContext& ctx, std::string_view key, std::string_view value,
+                std::int64_t expire_at_ms) {
+  if (expire_at_ms != 0 && expire_at_ms <= NowMs()) {
+    ctx.engine().Delete(key);
+    return true;
+  }
+  return WriteOk(ctx, ctx.engine().Put(key, value, expire_at_ms));
+}
+
+// How a SET-like command acknowledges: SET says OK or nil (NX/XX not met), SETNX 1 or 0.
+enum class SetReply { kOkOrNil, kOneOrZero };
+
+// Redis's setGenericCommand. The expiry is validated before anything is looked up.
+void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view value,
+                const StringOptions& opt, std::string_view command, SetReply style) {
+  storage::Engine& engine = ctx.engine();
+  std::int64_t expire_at = 0;
+  if (opt.expire != ExpireKind::kNone) {
+    const ExpireError error = ResolveStringExpire(opt.expire, opt.expire_arg, NowMs(), &expire_at);
+    if (ReplyExpireError(ctx.reply, error, command)) return;
+  }
+
+  // Look up only what the options need: the fast path (plain SET) does no lookup at all.
+  bool found = false;
+  std::int64_t old_expire = 0;
+  std::optional<std::string> old_value;  // SET ... GET replies with it
+  if (opt.get) {
+    if (std::optional<storage::ValueRef> old = LookupRead(ctx, key)) {
+      found = true;
+      old_expire = old->expire_at_ms();
+      old_value = old->ToString();
+    }
+  } else if (opt.keepttl) {
+    const std::optional<std::int64_t> current = engine.GetExpireAt(key);
+    found = current.has_value();
+    old_expire = current.value_or(0);
+  } else if (opt.nx || opt.xx) {
+    found = engine.Exists(key);
+  }
+
+  auto reply_get = [&] {
+    if (old_value) {
+      ctx.reply.Bulk(*old_value);
+    } else {
+      ctx.reply.Null();
+    }
+  };
+  if ((opt.nx && found) || (opt.xx && !found)) {
+    if (opt.get) {
+      reply_get();
+    } else if (style == SetReply::kOneOrZero) {
+      ctx.reply.Integer(0);
+    } else {
+      ctx.reply.Null();
+    }
+    return;
+  }
+
+  if (opt.expire == ExpireKind::kNone) expire_at = opt.keepttl ? old_expire : 0;
+  if (!StoreValue(ctx, key, value, expire_at)) return;
+  if (opt.get) {
+    reply_get();
+  } else if (style == SetReply::kOneOrZero) {
+    ctx.reply.Integer(1);
+  } else {
+    ctx.reply.Ok();
+  }
+}
+
+void GetCommand(CommandContext& ctx) {
+  if (std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1])) {
+    ReplyValue(ctx.reply, *value);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+void SetCommand(CommandContext& ctx) {
+  StringOptions opt;
+  if (!ParseStringOptions(ArgsFrom(ctx, 3), StringCommand::kSet, &opt)) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[2], opt, "set", SetReply::kOkOrNil);
+}
+
+void SetNxCommand(CommandContext& ctx) {
+  StringOptions opt;
+  opt.nx = true;
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[2], opt, "setnx", SetReply::kOneOrZero);
+}
+
+void SetExGeneric(CommandContext& ctx, ExpireKind kind, std::string_view command) {
+  StringOptions opt;
+  opt.expire = kind;
+  opt.expire_arg = ctx.argv[2];
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[3], opt, command, SetReply::kOkOrNil);
+}
+
+void SetExCommand(CommandContext& ctx) { SetExGeneric(ctx, ExpireKind::kEx, "setex"); }
+void PSetExCommand(CommandContext& ctx) { SetExGeneric(ctx, ExpireKind::kPx, "psetex"); }
+
+void GetSetCommand(CommandContext& ctx) {
+  StringOptions opt;
+  opt.get = true;
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[2], opt, "getset", SetReply::kOkOrNil);
+}
+
+void GetDelCommand(CommandContext& ctx) {
+  std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1]);
+  if (!value) {
+    ctx.reply.Null();
+    return;
+  }
+  ReplyValue(ctx.reply, *value);
+  ctx.engine().Delete(ctx.argv[1]);
+}
+
+void GetExCommand(CommandContext& ctx) {
+  StringOptions opt;
+  if (!ParseStringOptions(ArgsFrom(ctx, 2), StringCommand::kGetEx, &opt)) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  std::optional<storage::ValueRef> value = LookupRead(ctx, key);
+  if (!value) {  // a missing key answers nil before the expiry is even validated
+    ctx.reply.Null();
+    return;
+  }
+  const std::int64_t now = NowMs();
+  std::int64_t expire_at = 0;
+  if (opt.expire != ExpireKind::kNone) {
+    const ExpireError error = ResolveStringExpire(opt.expire, opt.expire_arg, now, &expire_at);
+    if (ReplyExpireError(ctx.reply, error, "getex")) return;
+  }
+  const bool had_expiry = value->expire_at_ms() != 0;
+  ReplyValue(ctx.reply, *value);  // before the engine is touched again
+  if (opt.expire != ExpireKind::kNone) {
+    if (expire_at <= now) {
+      ctx.engine().Delete(key);
+    } else {
+      ctx.engine().SetExpireAt(key, expire_at);
+    }
+  } else if (opt.persist && had_expiry) {
+    ctx.engine().SetExpireAt(key, 0);
+  }
+}
+
+void MGetCommand(CommandContext& ctx) {
+  ctx.reply.ArrayHeader(ctx.argv.size() - 1);
+  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
+    if (std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[i])) {
+      ReplyValue(ctx.reply, *value);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
+// MSET and MSETNX: the pairs are stored in order, so a repeated key keeps its last value.
+bool MSetPairs(CommandContext& ctx, std::string_view command) {
+  if (ctx.argv.size() % 2 == 0) {
+    ReplyWrongArity(ctx.reply, command);
+    return false;
+  }
+  return true;
+}
+
+bool StorePairs(CommandContext& ctx) {
+  for (std::size_t i = 1; i < ctx.argv.size(); i += 2) {
+    if (!WriteOk(ctx, ctx.engine().Put(ctx.argv[i], ctx.argv[i + 1], 0))) return false;
+  }
+  return true;
+}
+
+void MSetCommand(CommandContext& ctx) {
+  if (!MSetPairs(ctx, "mset") || !StorePairs(ctx)) return;
+  ctx.reply.Ok();
+}
+
+void MSetNxCommand(CommandContext& ctx) {
+  if (!MSetPairs(ctx, "msetnx")) return;
+  for (std::size_t i = 1; i < ctx.argv.size(); i += 2) {
+    if (ctx.engine().Exists(ctx.argv[i])) {
+      ctx.reply.Integer(0);
+      return;
+    }
+  }
+  if (!StorePairs(ctx)) return;
+  ctx.reply.Integer(1);
+}
+
+// Redis's incrDecrCommand. The key keeps its expiry; a missing key counts as 0.
+void IncrDecr(CommandContext& ctx, long long incr) {
+  storage::Engine& engine = ctx.engine();
+  const std::string_view key = ctx.argv[1];
+  long long value = 0;
+  std::int64_t expire_at = 0;
+  if (std::optional<storage::ValueRef> current = engine.Get(key)) {
+    char digits[kMaxLongLongChars];
+    if (current->size() > sizeof(digits)) {
+      ctx.reply.Error(kErrNotInteger);
+      return;
+    }
+    current->CopyTo(digits);
+    if (!ParseLongLong(std::string_view(digits, current->size()), &value)) {
+      ctx.reply.Error(kErrNotInteger);
+      return;
+    }
+    expire_at = current->expire_at_ms();
+  }
+  constexpr long long kMin = std::numeric_limits<long long>::min();
+  constexpr long long kMax = std::numeric_limits<long long>::max();
+  if ((incr < 0 && value < 0 && incr < kMin - value) ||
+      (incr > 0 && value > 0 && incr > kMax - value)) {
+    ctx.reply.Error(kErrOverflow);
+    return;
+  }
+  value += incr;
+  char text[kMaxLongLongChars];
+  const std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
+  const std::string_view stored(text, static_cast<std::size_t>(end.ptr - text));
+  if (!WriteOk(ctx, engine.Put(key, stored, expire_at))) return;
+  ctx.reply.Integer(value);
+}
+
+bool ParseIncrement(CommandContext& ctx, long long* incr) {
+  if (ParseLongLong(ctx.argv[2], incr)) return true;
+  ctx.reply.Error(kErrNotInteger);
+  return false;
+}
+
+void IncrCommand(CommandContext& ctx) { IncrDecr(ctx, 1); }
+void DecrCommand(CommandContext& ctx) { IncrDecr(ctx, -1); }
+
+void IncrByCommand(CommandContext& ctx) {
+  long long incr = 0;
+  if (ParseIncrement(ctx, &incr)) IncrDecr(ctx, incr);
+}
+
+void DecrByCommand(CommandContext& ctx) {
+  long long decr = 0;
+  if (!ParseIncrement(ctx, &decr)) return;
+  if (decr == std::numeric_limits<long long>::min()) {  // its negation does not exist
+    ctx.reply.Error("ERR decrement would overflow");
+    return;
+  }
+  IncrDecr(ctx, -decr);
+}
+
+void IncrByFloatCommand(CommandContext& ctx) {
+  storage::Engine& engine = ctx.engine();
+  const std::string_view key = ctx.argv[1];
+  long double value = 0;
+  std::int64_t expire_at = 0;
+  if (std::optional<storage::ValueRef> current = engine.Get(key)) {
+    // Longer text is never a float (string2ld's limit); checking first avoids copying it.
+    char text[kMaxLongDoubleChars];
+    if (current->size() >= sizeof(text)) {
+      ctx.reply.Error(kErrNotFloat);
+      return;
+    }
+    current->CopyTo(text);
+    if (!ParseLongDouble(std::string_view(text, current->size()), &value)) {
+      ctx.reply.Error(kErrNotFloat);
+      return;
+    }
+    expire_at = current->expire_at_ms();
+  }
+  long double incr = 0;
+  if (!ParseLongDouble(ctx.argv[2], &incr)) {
+    ctx.reply.Error(kErrNotFloat);
+    return;
+  }
+  value += incr;
+  if (std::isnan(value) || std::isinf(value)) {
+    ctx.reply.Error("ERR increment would produce NaN or Infinity");
+    return;
+  }
+  const std::string stored = FormatLongDouble(value);
+  if (!WriteOk(ctx, engine.Put(key, stored, expire_at))) return;
+  ctx.reply.Bulk(stored);
+}
+
+void AppendCommand(CommandContext& ctx) {
+  storage::Engine& engine = ctx.engine();
+  const std::string_view key = ctx.argv[1];
+  const std::string_view tail = ctx.argv[2];
+  std::optional<storage::ValueRef> current = engine.Get(key);
+  if (!current) {
+    if (!WriteOk(ctx, engine.Put(key, tail, 0))) return;
+    ctx.reply.Integer(static_cast<long long>(tail.size()));
+    return;
+  }
+  if (!LengthAllowed(ctx, current->size(), tail.size())) return;
+  std::string value(current->size() + tail.size(), '\0');
+  current->CopyTo(value.data());
+  std::memcpy(value.data() + current->size(), tail.data(), tail.size());
+  if (!WriteOk(ctx, engine.Put(key, value, current->expire_at_ms()))) return;
+  ctx.reply.Integer(static_cast<long long>(value.size()));
+}
+
+void StrLenCommand(CommandContext& ctx) {
+  std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1]);
+  ctx.reply.Integer(value ? static_cast<long long>(value->size()) : 0);
+}
+
+// GETRANGE (and its old name SUBSTR): inclusive offsets, negative ones counted from the end.
+void GetRangeCommand(CommandContext& ctx) {
+  long long start = 0;
+  long long end = 0;
+  if (!ParseLongLong(ctx.argv[2], &start) || !ParseLongLong(ctx.argv[3], &end)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1]);
+  if (!value) {
+    ctx.reply.Bulk("");
+    return;
+  }
+  const auto len = static_cast<long long>(value->size());
+  if (start < 0 && end < 0 && start > end) {
+    ctx.reply.Bulk("");
+    return;
+  }
+  if (start < 0) start += len;
+  if (end < 0) end += len;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len == 0) {
+    ctx.reply.Bulk("");
+    return;
+  }
+  if (start == 0 && end == len - 1) {  // the whole value: no intermediate copy
+    ReplyValue(ctx.reply, *value);
+    return;
+  }
+  const std::string text = value->ToString();
+  ctx.reply.Bulk(std::string_view(text).substr(static_cast<std::size_t>(start),
+                                               static_cast<std::size_t>(end - start + 1)));
+}
+
+void SetRangeCommand(CommandContext& ctx) {
+  storage::Engine& engine = ctx.engine();
+  const std::string_view key = ctx.argv[1];
+  const std::string_view patch = ctx.argv[3];
+  long long offset = 0;
+  if (!ParseLongLong(ctx.argv[2], &offset)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  if (offset < 0) {
+    ctx.reply.Error("ERR offset is out of range");
+    return;
+  }
+  std::optional<storage::ValueRef> current = engine.Get(key);
+  if (patch.empty()) {  // nothing to write: a missing key stays missing
+    ctx.reply.Integer(current ? static_cast<long long>(current->size()) : 0);
+    return;
+  }
+  const auto at = static_cast<std::uint64_t>(offset);
+  if (!LengthAllowed(ctx, at, patch.size())) return;
+  const std::size_t old_size = current ? current->size() : 0;
+  std::string value(std::max<std::size_t>(old_size, at + patch.size()), '\0');
+  std::int64_t expire_at = 0;
+  if (current) {
+    current->CopyTo(value.data());
+    expire_at = current->expire_at_ms();
+  }
+  std::memcpy(value.data() + at, patch.data(), patch.size());
+  if (!WriteOk(ctx, engine.Put(key, value, expire_at))) return;
+  ctx.reply.Integer(static_cast<long long>(value.size()));
+}
+
+constexpr std::uint32_t kWrite = kCmdWrite;
+constexpr std::uint32_t kWriteOom = kCmdWrite | kCmdDenyOom;
+constexpr std::uint32_t kRead = kCmdReadOnly;
+
+// Arity, flags and key positions as Redis 7.0 declares them.
+constexpr CommandSpec kStringCommands[] = {
+    {"get", 2, kRead | kCmdFast, 1, 1, 1, GetCommand},
+    {"set", -3, kWriteOom, 1, 1, 1, SetCommand},
+    {"setnx", 3, kWriteOom | kCmdFast, 1, 1, 1, SetNxCommand},
+    {"setex", 4, kWriteOom, 1, 1, 1, SetExCommand},
+    {"psetex", 4, kWriteOom, 1, 1, 1, PSetExCommand},
+    {"getset", 3, kWriteOom | kCmdFast, 1, 1, 1, GetSetCommand},
+    {"getdel", 2, kWrite | kCmdFast, 1, 1, 1, GetDelCommand},
+    {"getex", -2, kWrite | kCmdFast, 1, 1, 1, GetExCommand},
+    {"mget", -2, kRead | kCmdFast, 1, -1, 1, MGetCommand},
+    {"mset", -3, kWriteOom, 1, -1, 2, MSetCommand},
+    {"msetnx", -3, kWriteOom, 1, -1, 2, MSetNxCommand},
+    {"incr", 2, kWriteOom | kCmdFast, 1, 1, 1, IncrCommand},
+    {"decr", 2, kWriteOom | kCmdFast, 1, 1, 1, DecrCommand},
+    {"incrby", 3, kWriteOom | kCmdFast, 1, 1, 1, IncrByCommand},
+    {"decrby", 3, kWriteOom | kCmdFast, 1, 1, 1, DecrByCommand},
+    {"incrbyfloat", 3, kWriteOom | kCmdFast, 1, 1, 1, IncrByFloatCommand},
+    {"append", 3, kWriteOom | kCmdFast, 1, 1, 1, AppendCommand},
+    {"strlen", 2, kRead | kCmdFast, 1, 1, 1, StrLenCommand},
+    {"getrange", 4, kRead, 1, 1, 1, GetRangeCommand},
+    {"substr", 4, kRead, 1, 1, 1, GetRangeCommand},
+    {"setrange", 4, kWriteOom, 1, 1, 1, SetRangeCommand},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> StringCommands() { return kStringCommands; }
+
+}  // namespace dynakv::server

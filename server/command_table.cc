@@ -1,0 +1,130 @@
+#include "command_table.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "client.h"
+#include "server.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+namespace {
+
+// Redis shows at most this much of a name or of the arguments in an error.
+constexpr std::size_t kErrorArgLimit = 128;
+
+void AppendTruncated(std::string* out, std::string_view text, std::size_t limit) {
+  out->append(text.substr(0, limit));
+}
+
+bool ArityMatches(const CommandSpec& spec, std::size_t argc) {
+  const long long n = static_cast<long long>(argc);
+  return spec.arity >= 0 ? n == spec.arity : n >= -static_cast<long long>(spec.arity);
+}
+
+// Under noeviction a full memtable refuses commands that may grow it, as Redis refuses them when
+// used memory is over maxmemory; the other policies make room instead.
+bool OverMemoryLimit(Server& server) {
+  const Config& config = server.config();
+  if (config.maxmemory == 0 || config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) {
+    return false;
+  }
+  return server.engine().Stats().memtable_bytes >= config.maxmemory;
+}
+
+}  // namespace
+
+storage::Engine& CommandContext::engine() { return server.engine(); }
+
+void ReplyWrongArity(resp::ReplyWriter& reply, std::string_view command_name) {
+  std::string message = "ERR wrong number of arguments for '";
+  message.append(command_name);
+  message.append("' command");
+  reply.Error(message);
+}
+
+std::string UnknownCommandError(const std::vector<std::string_view>& argv) {
+  std::string message = "ERR unknown command '";
+  AppendTruncated(&message, argv[0], kErrorArgLimit);
+  message += "', with args beginning with: ";
+  std::string args;
+  for (std::size_t i = 1; i < argv.size() && args.size() < kErrorArgLimit; ++i) {
+    args += '\'';
+    AppendTruncated(&args, argv[i], kErrorArgLimit - args.size() + 1);
+    args += "' ";
+  }
+  return message + args;
+}
+
+std::string UnknownSubcommandError(std::string_view command, std::string_view subcommand) {
+  std::string message = "ERR unknown subcommand '";
+  AppendTruncated(&message, subcommand, kErrorArgLimit);
+  message += "'. Try ";
+  for (char c : command) message += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  message += " HELP.";
+  return message;
+}
+
+CommandTable::CommandTable() {
+  for (auto family : {StringCommands(), KeyspaceCommands(), ConnectionCommands(),
+                      ServerCommands()}) {
+    for (const CommandSpec& spec : family) {
+      if (!by_name_.emplace(spec.name, &spec).second) {
+        duplicates_.push_back(spec.name);
+        continue;
+      }
+      sorted_.push_back(&spec);
+      longest_name_ = std::max(longest_name_, spec.name.size());
+    }
+  }
+  std::sort(sorted_.begin(), sorted_.end(),
+            [](const CommandSpec* a, const CommandSpec* b) { return a->name < b->name; });
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char lower[64];
+  if (name.size() > longest_name_ || name.size() > sizeof(lower)) return nullptr;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  auto it = by_name_.find(std::string_view(lower, name.size()));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+void CommandTable::Dispatch(Server& server, Client& client,
+                            const std::vector<std::string_view>& argv,
+                            resp::ReplyWriter& reply) const {
+  ServerStats& stats = server.stats();
+  const CommandSpec* spec = Find(argv[0]);
+  if (spec == nullptr) {
+    reply.Error(UnknownCommandError(argv));
+    ++stats.total_error_replies;
+    return;
+  }
+  if (!ArityMatches(*spec, argv.size())) {
+    ReplyWrongArity(reply, spec->name);
+    ++stats.total_error_replies;
+    return;
+  }
+  if (!(spec->flags & kCmdNoAuth) && server.AuthRequired(client)) {
+    reply.Error("NOAUTH Authentication required.");
+    ++stats.total_error_replies;
+    return;
+  }
+  if ((spec->flags & kCmdDenyOom) && OverMemoryLimit(server)) {
+    reply.Error(kErrOom);
+    ++stats.total_error_replies;
+    return;
+  }
+
+  std::string* out = reply.buffer();
+  const std::size_t reply_start = out->size();
+  client.set_last_command(spec);  // CLIENT LIST shows the command running, as Redis does
+  CommandContext ctx{server, client, argv, reply};
+  spec->handler(ctx);
+  ++stats.total_commands_processed;
+  // Every command here replies with a single value, so an error reply is one starting with '-'.
+  if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+}
+
+}  // namespace dynakv::server

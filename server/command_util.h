@@ -1,0 +1,59 @@
+// Small pieces shared by the connection and server command families.
+#pragma once
+
+#include <cctype>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "command.h"
+#include "command_table.h"
+
+namespace dynakv::server {
+
+// The Redis version dynakv answers as (INFO, HELLO): clients pick features by it.
+inline constexpr std::string_view kRedisCompatVersion = "7.0.15";
+
+inline constexpr std::string_view kErrClientName =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Client names and CLIENT SETINFO values: printable ASCII without spaces, as in Redis.
+inline bool ValidClientName(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+// Runs the subcommand named by argv[1] of a container command (CLIENT, CONFIG, COMMAND) from
+// `table`, whose entries have `name` (lower case), `arity` (counting the container) and
+// `handler`. Unknown subcommands and wrong arities get Redis's errors.
+template <typename Subcommand>
+void RunSubcommand(CommandContext& ctx, std::string_view container,
+                   std::span<const Subcommand> table) {
+  const std::string_view requested = ctx.argv[1];
+  for (const Subcommand& sub : table) {
+    if (!EqualsIgnoreCase(sub.name, requested)) continue;
+    const long long argc = static_cast<long long>(ctx.argv.size());
+    if (sub.arity >= 0 ? argc != sub.arity : argc < -static_cast<long long>(sub.arity)) {
+      ReplyWrongArity(ctx.reply, std::string(container) + "|" + std::string(sub.name));
+      return;
+    }
+    sub.handler(ctx);
+    return;
+  }
+  ctx.reply.Error(UnknownSubcommandError(ctx.argv[0], requested));
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,520 @@
+// The parameter table and the three ways into it (TOML file, flags, CONFIG SET). Error reasons
+// are Redis's own wording, since CONFIG SET returns them to clients verbatim.
+
+#include "config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "clock.h"
+#include "default_config.h"
+#include "log.h"
+#include "number_parse.h"
+
+namespace dynakv::server {
+namespace {
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string RangeReason(long long min, long long max) {
+  return "argument must be between " + std::to_string(min) + " and " + std::to_string(max) +
+         " inclusive";
+}
+
+// A plain integer parameter stored in Config::*Member.
+template <auto Member, long long Min, long long Max>
+bool ParseInteger(std::string_view value, Config* config, std::string* reason) {
+  long long n;
+  if (!ParseLongLong(value, &n)) {
+    *reason = "argument couldn't be parsed into an integer";
+    return false;
+  }
+  if (n < Min || n > Max) {
+    *reason = RangeReason(Min, Max);
+    return false;
+  }
+  config->*Member = static_cast<std::remove_reference_t<decltype(config->*Member)>>(n);
+  return true;
+}
+
+// A byte count that takes Redis units ("64mb").
+template <auto Member, long long Min, long long Max>
+bool ParseBytes(std::string_view value, Config* config, std::string* reason) {
+  std::uint64_t n;
+  if (!ParseMemory(value, &n)) {
+    *reason = "argument must be a memory value";
+    return false;
+  }
+  if (n < static_cast<std::uint64_t>(Min) || n > static_cast<std::uint64_t>(Max)) {
+    *reason = RangeReason(Min, Max);
+    return false;
+  }
+  config->*Member = static_cast<std::remove_reference_t<decltype(config->*Member)>>(n);
+  return true;
+}
+
+template <auto Member>
+std::string FormatNumber(const Config& config) {
+  return std::to_string(config.*Member);
+}
+
+template <auto Member>
+std::string FormatString(const Config& config) {
+  return config.*Member;
+}
+
+bool ParseBind(std::string_view value, Config* config, std::string* reason) {
+  std::string address(value);
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, address.c_str(), buf) != 1 &&
+      inet_pton(AF_INET6, address.c_str(), buf) != 1) {
+    *reason = "Invalid bind address '" + address + "': expected one IPv4 or IPv6 address";
+    return false;
+  }
+  config->bind = std::move(address);
+  return true;
+}
+
+bool ParseRequirepass(std::string_view value, Config* config, std::string* reason) {
+  config->requirepass.assign(value);
+  return true;
+}
+
+bool ParseLoglevel(std::string_view value, Config* config, std::string* reason) {
+  LogLevel level;
+  std::string lower(value);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (!ParseLogLevel(lower, &level)) {
+    *reason = "argument(s) must be one of the following: debug, verbose, notice, warning";
+    return false;
+  }
+  config->loglevel = std::move(lower);
+  return true;
+}
+
+bool ParseDir(std::string_view value, Config* config, std::string* reason) {
+  if (value.empty()) {
+    *reason = "dir must not be empty";
+    return false;
+  }
+  config->dir.assign(value);
+  return true;
+}
+
+bool ParsePolicy(std::string_view value, Config* config, std::string* reason) {
+  for (auto policy : {storage::EvictionPolicy::kOffload, storage::EvictionPolicy::kAllKeysLru,
+                      storage::EvictionPolicy::kNoEviction}) {
+    if (EqualsNoCase(value, EvictionPolicyName(policy))) {
+      config->maxmemory_policy = policy;
+      return true;
+    }
+  }
+  *reason = "argument(s) must be one of the following: offload, allkeys-lru, noeviction";
+  return false;
+}
+
+std::string FormatPolicy(const Config& config) {
+  return std::string(EvictionPolicyName(config.maxmemory_policy));
+}
+
+bool ParseFsync(std::string_view value, Config* config, std::string* reason) {
+  for (auto policy : {storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kEverySec,
+                      storage::FsyncPolicy::kNo}) {
+    if (EqualsNoCase(value, FsyncPolicyName(policy))) {
+      config->appendfsync = policy;
+      return true;
+    }
+  }
+  *reason = "argument(s) must be one of the following: always, everysec, no";
+  return false;
+}
+
+std::string FormatFsync(const Config& config) {
+  return std::string(FsyncPolicyName(config.appendfsync));
+}
+
+// Knobs Redis tools read (redis-benchmark asks for save and appendonly) whose values are fixed
+// by dynakv's design: no snapshots, an always-on commit log, one database. Flags may repeat the
+// fixed value, as scripts written for redis-server do.
+template <const std::string_view& Fixed>
+bool ParseFixed(std::string_view value, Config* config, std::string* reason) {
+  if (value == Fixed) return true;
+  *reason = "dynakv only supports the value '" + std::string(Fixed) + "'";
+  return false;
+}
+template <const std::string_view& Fixed>
+std::string FormatFixed(const Config& config) {
+  return std::string(Fixed);
+}
+constexpr std::string_view kSaveValue = "";
+constexpr std::string_view kAppendonlyValue = "yes";
+constexpr std::string_view kDatabasesValue = "1";
+
+constexpr long long kMaxSize = LLONG_MAX;
+
+const ConfigParam kParams[] = {
+    {"bind", "server", false, ParseBind, FormatString<&Config::bind>},
+    {"port", "server", false, ParseInteger<&Config::port, 0, 65535>, FormatNumber<&Config::port>},
+    {"requirepass", "server", true, ParseRequirepass, FormatString<&Config::requirepass>},
+    {"maxclients", "server", true, ParseInteger<&Config::maxclients, 1, INT_MAX>,
+     FormatNumber<&Config::maxclients>},
+    {"hz", "server", true, ParseInteger<&Config::hz, 1, 500>, FormatNumber<&Config::hz>},
+    {"timeout", "server", true, ParseInteger<&Config::timeout, 0, INT_MAX>,
+     FormatNumber<&Config::timeout>},
+    {"loglevel", "server", true, ParseLoglevel, FormatString<&Config::loglevel>},
+
+    {"proto-max-bulk-len", "limits", true,
+     ParseBytes<&Config::proto_max_bulk_len, 1024 * 1024, kMaxSize>,
+     FormatNumber<&Config::proto_max_bulk_len>},
+    {"proto-max-multibulk-len", "limits", true,
+     ParseBytes<&Config::proto_max_multibulk_len, 1, INT_MAX>,
+     FormatNumber<&Config::proto_max_multibulk_len>},
+    {"client-query-buffer-limit", "limits", true,
+     ParseBytes<&Config::client_query_buffer_limit, 1024 * 1024, kMaxSize>,
+     FormatNumber<&Config::client_query_buffer_limit>},
+    {"client-output-buffer-soft-limit", "limits", true,
+     ParseBytes<&Config::client_output_buffer_soft_limit, 0, kMaxSize>,
+     FormatNumber<&Config::client_output_buffer_soft_limit>},
+    {"client-output-buffer-hard-limit", "limits", true,
+     ParseBytes<&Config::client_output_buffer_hard_limit, 0, kMaxSize>,
+     FormatNumber<&Config::client_output_buffer_hard_limit>},
+
+    {"dir", "storage", false, ParseDir, FormatString<&Config::dir>},
+    {"maxmemory", "storage", true, ParseBytes<&Config::maxmemory, 0, kMaxSize>,
+     FormatNumber<&Config::maxmemory>},
+    {"maxmemory-policy", "storage", true, ParsePolicy, FormatPolicy},
+    {"appendfsync", "storage", true, ParseFsync, FormatFsync},
+    {"compression-threshold", "storage", true,
+     ParseBytes<&Config::compression_threshold, 0, UINT32_MAX>,
+     FormatNumber<&Config::compression_threshold>},
+    {"log-checkpoint-bytes", "storage", false,
+     ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
+     FormatNumber<&Config::log_checkpoint_bytes>},
+
+    {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
+    {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},
+    {"databases", "", false, ParseFixed<kDatabasesValue>, FormatFixed<kDatabasesValue>},
+};
+
+constexpr std::string_view kSections[] = {"server", "limits", "storage"};
+
+// TOML values reach the parsers as text, so `port = 6379` and `port = "6379"` mean the same and
+// sizes may be written either as integers or with units.
+bool TomlValueText(const toml::node& node, std::string* text) {
+  if (const auto* s = node.as_string()) {
+    *text = s->get();
+  } else if (node.is_integer()) {
+    *text = std::to_string(node.as_integer()->get());
+  } else if (node.is_boolean()) {
+    *text = node.as_boolean()->get() ? "yes" : "no";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ReadFile(const std::string& path, std::string* contents) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return false;
+  *contents = buf.str();
+  return true;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::span<const ConfigParam> ConfigParams() { return kParams; }
+
+const ConfigParam* FindConfigParam(std::string_view name) {
+  for (const ConfigParam& param : kParams) {
+    if (EqualsNoCase(param.name, name)) return &param;
+  }
+  return nullptr;
+}
+
+bool ParseMemory(std::string_view text, std::uint64_t* bytes) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return false;
+  std::string_view unit = text.substr(digits);
+  std::uint64_t multiplier;
+  if (unit.empty() || EqualsNoCase(unit, "b")) {
+    multiplier = 1;
+  } else if (EqualsNoCase(unit, "k")) {
+    multiplier = 1000;
+  } else if (EqualsNoCase(unit, "kb")) {
+    multiplier = 1024;
+  } else if (EqualsNoCase(unit, "m")) {
+    multiplier = 1000 * 1000;
+  } else if (EqualsNoCase(unit, "mb")) {
+    multiplier = 1024 * 1024;
+  } else if (EqualsNoCase(unit, "g")) {
+    multiplier = 1000ull * 1000 * 1000;
+  } else if (EqualsNoCase(unit, "gb")) {
+    multiplier = 1024ull * 1024 * 1024;
+  } else {
+    return false;
+  }
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    const unsigned digit = static_cast<unsigned>(text[i] - '0');
+    if (value > (UINT64_MAX - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  if (value > UINT64_MAX / multiplier) return false;
+  *bytes = value * multiplier;
+  return true;
+}
+
+std::string BytesToHuman(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"K", "M", "G", "T", "P"};
+  if (bytes < 1024) return std::to_string(bytes) + "B";
+  double value = static_cast<double>(bytes) / 1024;
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.2f%s", value, kUnits[unit]);
+  return buf;
+}
+
+std::string_view EvictionPolicyName(storage::EvictionPolicy policy) {
+  switch (policy) {
+    case storage::EvictionPolicy::kOffload:
+      return "offload";
+    case storage::EvictionPolicy::kAllKeysLru:
+      return "allkeys-lru";
+    case storage::EvictionPolicy::kNoEviction:
+      return "noeviction";
+  }
+  return "offload";
+}
+
+std::string_view FsyncPolicyName(storage::FsyncPolicy policy) {
+  switch (policy) {
+    case storage::FsyncPolicy::kAlways:
+      return "always";
+    case storage::FsyncPolicy::kEverySec:
+      return "everysec";
+    case storage::FsyncPolicy::kNo:
+      return "no";
+  }
+  return "everysec";
+}
+
+bool ApplyConfigToml(std::string_view toml_text, std::string_view source, Config* config,
+                     std::string* error) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << e.description();
+    *error = msg.str();
+    return false;
+  }
+  const std::string where(source);
+  for (auto&& [section_key, section_node] : root) {
+    const std::string_view section = section_key.str();
+    if (std::find(std::begin(kSections), std::end(kSections), section) == std::end(kSections)) {
+      *error = section_node.is_table()
+                   ? where + ": unknown section [" + std::string(section) + "]"
+                   : where + ": parameter '" + std::string(section) +
+                         "' must be inside a section ([server], [limits] or [storage])";
+      return false;
+    }
+    const toml::table* table = section_node.as_table();
+    if (table == nullptr) {
+      *error = where + ": '" + std::string(section) + "' must be a table";
+      return false;
+    }
+    for (auto&& [key, node] : *table) {
+      const std::string name(key.str());
+      const ConfigParam* param = FindConfigParam(name);
+      if (param == nullptr || param->name != name || param->section.empty()) {
+        *error = where + ": unknown parameter '" + name + "' in [" + std::string(section) + "]";
+        return false;
+      }
+      if (param->section != section) {
+        *error = where + ": parameter '" + name + "' belongs in [" + std::string(param->section) +
+                 "], not [" + std::string(section) + "]";
+        return false;
+      }
+      std::string text;
+      if (!TomlValueText(node, &text)) {
+        *error = where + ": parameter '" + name + "' must be a string or an integer";
+        return false;
+      }
+      std::string reason;
+      if (!param->parse(text, config, &reason)) {
+        *error = where + ": invalid value '" + text + "' for '" + name + "': " + reason;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool ValidateConfig(const Config& config, std::string* error) {
+  if (config.client_output_buffer_hard_limit != 0 &&
+      config.client_output_buffer_soft_limit > config.client_output_buffer_hard_limit) {
+    *error = "client-output-buffer-soft-limit must not exceed client-output-buffer-hard-limit";
+    return false;
+  }
+  return true;
+}
+
+ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
+                            std::string* message) {
+  const std::string_view program = argc > 0 ? argv[0] : "dynakv-server";
+  std::string config_file;
+  std::vector<std::pair<const ConfigParam*, std::string_view>> overrides;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      *message = ConfigUsage(program);
+      return ConfigLoadResult::kExitSuccess;
+    }
+    if (arg == "--version" || arg == "-v") {
+      *message = "dynakv-server v=" DYNAKV_VERSION;
+      return ConfigLoadResult::kExitSuccess;
+    }
+    if (i == 1 && !arg.starts_with("--") && EndsWith(arg, ".toml")) {
+      config_file = arg;
+      continue;
+    }
+    if (!arg.starts_with("--")) {
+      *message = "unexpected argument '" + std::string(arg) + "' (see --help)";
+      return ConfigLoadResult::kError;
+    }
+    const std::string_view name = arg.substr(2);
+    const ConfigParam* param = name == "config" ? nullptr : FindConfigParam(name);
+    if (name != "config" && param == nullptr) {
+      *message = "unknown option '" + std::string(arg) + "' (see --help)";
+      return ConfigLoadResult::kError;
+    }
+    if (i + 1 >= argc) {
+      *message = "option '" + std::string(arg) + "' needs a value";
+      return ConfigLoadResult::kError;
+    }
+    const std::string_view value = argv[++i];
+    if (param == nullptr) {
+      config_file = value;
+    } else {
+      overrides.emplace_back(param, value);
+    }
+  }
+
+  Config loaded;
+  if (!ApplyConfigToml(kDefaultConfigToml, "built-in default config", &loaded, message)) {
+    return ConfigLoadResult::kError;
+  }
+  if (!config_file.empty()) {
+    std::string contents;
+    if (!ReadFile(config_file, &contents)) {
+      *message = "cannot read config file '" + config_file + "'";
+      return ConfigLoadResult::kError;
+    }
+    if (!ApplyConfigToml(contents, config_file, &loaded, message)) {
+      return ConfigLoadResult::kError;
+    }
+    // Absolute, so INFO shows it and CONFIG REWRITE finds it whatever the working directory.
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(config_file, ec);
+    loaded.config_file = ec ? config_file : absolute.string();
+  }
+  for (const auto& [param, value] : overrides) {
+    std::string reason;
+    if (!param->parse(value, &loaded, &reason)) {
+      *message = "invalid value '" + std::string(value) + "' for --" + std::string(param->name) +
+                 ": " + reason;
+      return ConfigLoadResult::kError;
+    }
+  }
+  if (!ValidateConfig(loaded, message)) return ConfigLoadResult::kError;
+  *config = std::move(loaded);
+  return ConfigLoadResult::kRun;
+}
+
+std::string ConfigUsage(std::string_view program) {
+  Config defaults;
+  std::string ignored;
+  ApplyConfigToml(kDefaultConfigToml, "built-in default config", &defaults, &ignored);
+  std::string usage = "Usage: " + std::string(program) +
+                      " [/path/to/node.toml] [--config <file>] [--<parameter> <value> ...]\n"
+                      "       " + std::string(program) + " --help | --version\n\n"
+                      "Flags override the config file, which overrides the built-in defaults.\n"
+                      "Parameters (default in brackets; sizes take units: 1k, 1kb, 5mb, 2gb):\n";
+  for (std::string_view section : kSections) {
+    usage += "  [" + std::string(section) + "]\n";
+    for (const ConfigParam& param : kParams) {
+      if (param.section != section) continue;
+      usage += "    --" + std::string(param.name) + " [" + param.format(defaults) + "]\n";
+    }
+  }
+  return usage;
+}
+
+std::string RenderConfigToml(const Config& config) {
+  std::string out =
+      "# Written by CONFIG REWRITE. Sizes are in bytes; see conf/node.toml for what each "
+      "parameter does.\n";
+  for (std::string_view section : kSections) {
+    out += "\n[" + std::string(section) + "]\n";
+    for (const ConfigParam& param : kParams) {
+      if (param.section != section) continue;
+      const std::string value = param.format(config);
+      out += std::string(param.name) + " = ";
+      long long ignored;
+      if (ParseLongLong(value, &ignored)) {
+        out += value;
+      } else {
+        // toml++ writes a correctly escaped TOML string.
+        std::ostringstream quoted;
+        quoted << toml::value<std::string>(value);
+        out += quoted.str();
+      }
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+storage::Options ToStorageOptions(const Config& config) {
+  storage::Options options;
+  options.dir = config.dir;
+  options.max_memory = config.maxmemory;
+  options.eviction = config.maxmemory_policy;
+  options.fsync = config.appendfsync;
+  options.compression_threshold = config.compression_threshold;
+  options.log_checkpoint_bytes = config.log_checkpoint_bytes;
+  options.clock_ms = NowMs;
+  return options;
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,294 @@
+#include "info.h"
+
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdio>
+#include <vector>
+
+#include "clock.h"
+#include "command_util.h"
+#include "config.h"
+#include "format.h"
+#include "server.h"
+#include "storage/engine.h"
+
+// jemalloc's control interface. Weak, so the server library also links without jemalloc (unit
+// tests); the executable links jemalloc and then this resolves.
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp,
+                       std::size_t newlen) __attribute__((weak));
+
+namespace dynakv::server {
+namespace {
+
+constexpr std::string_view kDefaultSections[] = {"server",      "clients", "memory",
+                                                 "persistence", "stats",   "replication",
+                                                 "cpu",         "keyspace"};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string ExecutablePath() {
+  char path[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::string Field(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += ':';
+  out += value;
+  out += "\r\n";
+  return out;
+}
+
+void ServerSection(Server& server, std::string* out) {
+  utsname uts{};
+  uname(&uts);
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  const long long now_us = static_cast<long long>(tv.tv_sec) * 1000000 + tv.tv_usec;
+  const std::int64_t now_ms = now_us / 1000;
+  const std::int64_t uptime = (now_ms - server.start_time_ms()) / 1000;
+  *out += "# Server\r\n";
+  AppendPrintf(out,
+               "redis_version:%s\r\n"
+               "dynakv_version:%s\r\n"
+               "redis_mode:standalone\r\n"
+               "os:%s %s %s\r\n"
+               "arch_bits:%d\r\n"
+               "gcc_version:%d.%d.%d\r\n"
+               "process_id:%d\r\n"
+               "run_id:%s\r\n"
+               "tcp_port:%d\r\n"
+               "server_time_usec:%lld\r\n"
+               "uptime_in_seconds:%lld\r\n"
+               "uptime_in_days:%lld\r\n"
+               "hz:%d\r\n"
+               "configured_hz:%d\r\n",
+               std::string(kRedisCompatVersion).c_str(), DYNAKV_VERSION, uts.sysname, uts.release, uts.machine,
+               static_cast<int>(sizeof(void*) * 8), __GNUC__, __GNUC_MINOR__,
+               __GNUC_PATCHLEVEL__, static_cast<int>(getpid()), server.run_id().c_str(),
+               server.port(), now_us,
+               static_cast<long long>(uptime), static_cast<long long>(uptime / 86400),
+               server.config().hz, server.config().hz);
+  *out += Field("executable", ExecutablePath());
+  *out += Field("config_file", server.config().config_file);
+}
+
+void ClientsSection(Server& server, std::string* out) {
+  AppendPrintf(out,
+               "# Clients\r\n"
+               "connected_clients:%zu\r\n"
+               "maxclients:%d\r\n"
+               "blocked_clients:0\r\n",
+               server.connected_clients(), server.config().maxclients);
+}
+
+void MemorySection(Server& server, const storage::EngineStats& engine, std::string* out) {
+  const std::uint64_t used = UsedMemoryBytes();
+  const std::uint64_t rss = RssBytes();
+  server.NoteUsedMemory(used);
+  const Config& config = server.config();
+  AppendPrintf(out,
+               "# Memory\r\n"
+               "used_memory:%llu\r\n"
+               "used_memory_human:%s\r\n"
+               "used_memory_rss:%llu\r\n"
+               "used_memory_rss_human:%s\r\n"
+               "used_memory_peak:%llu\r\n"
+               "used_memory_peak_human:%s\r\n"
+               "maxmemory:%llu\r\n"
+               "maxmemory_human:%s\r\n"
+               "maxmemory_policy:%s\r\n"
+               "mem_allocator:%s\r\n"
+               "memtable_bytes:%llu\r\n"
+               "memtable_entries:%llu\r\n"
+               "compressed_values:%llu\r\n",
+               static_cast<unsigned long long>(used), BytesToHuman(used).c_str(),
+               static_cast<unsigned long long>(rss), BytesToHuman(rss).c_str(),
+               static_cast<unsigned long long>(server.used_memory_peak()),
+               BytesToHuman(server.used_memory_peak()).c_str(),
+               static_cast<unsigned long long>(config.maxmemory),
+               BytesToHuman(config.maxmemory).c_str(),
+               std::string(EvictionPolicyName(config.maxmemory_policy)).c_str(),
+               UsingJemalloc() ? "jemalloc" : "libc",
+               static_cast<unsigned long long>(engine.memtable_bytes),
+               static_cast<unsigned long long>(engine.memtable_entries),
+               static_cast<unsigned long long>(engine.compressed_values));
+}
+
+void PersistenceSection(Server& server, const storage::EngineStats& engine, std::string* out) {
+  AppendPrintf(out,
+               "# Persistence\r\n"
+               "loading:0\r\n"
+               "aof_enabled:1\r\n"
+               "appendfsync:%s\r\n"
+               "rdb_last_save_time:%lld\r\n"
+               "commit_log_bytes:%llu\r\n"
+               "segments:%llu\r\n"
+               "segment_bytes:%llu\r\n"
+               "checkpoints:%llu\r\n"
+               "compactions:%llu\r\n"
+               "compaction_in_progress:%d\r\n"
+               "recovered_records:%llu\r\n"
+               "truncated_log_bytes:%llu\r\n",
+               std::string(FsyncPolicyName(server.config().appendfsync)).c_str(),
+               static_cast<long long>(server.last_save_unix()),
+               static_cast<unsigned long long>(engine.log_bytes),
+               static_cast<unsigned long long>(engine.segments),
+               static_cast<unsigned long long>(engine.segment_bytes),
+               static_cast<unsigned long long>(engine.checkpoints),
+               static_cast<unsigned long long>(engine.compactions),
+               engine.compaction_running ? 1 : 0,
+               static_cast<unsigned long long>(engine.recovered_records),
+               static_cast<unsigned long long>(engine.truncated_log_bytes));
+}
+
+void StatsSection(Server& server, const storage::EngineStats& engine, std::string* out) {
+  const ServerStats& stats = server.stats();
+  AppendPrintf(out,
+               "# Stats\r\n"
+               "total_connections_received:%llu\r\n"
+               "total_commands_processed:%llu\r\n"
+               "instantaneous_ops_per_sec:%lld\r\n"
+               "total_net_input_bytes:%llu\r\n"
+               "total_net_output_bytes:%llu\r\n"
+               "rejected_connections:%llu\r\n"
+               "expired_keys:%llu\r\n"
+               "evicted_keys:%llu\r\n"
+               "offloaded_keys:%llu\r\n"
+               "keyspace_hits:%llu\r\n"
+               "keyspace_misses:%llu\r\n"
+               "total_error_replies:%llu\r\n"
+               "segment_reads:%llu\r\n"
+               "bloom_skips:%llu\r\n",
+               static_cast<unsigned long long>(stats.total_connections_received),
+               static_cast<unsigned long long>(stats.total_commands_processed),
+               server.instantaneous_ops_per_sec(),
+               static_cast<unsigned long long>(stats.total_net_input_bytes),
+               static_cast<unsigned long long>(stats.total_net_output_bytes),
+               static_cast<unsigned long long>(stats.rejected_connections),
+               static_cast<unsigned long long>(engine.expired_keys),
+               static_cast<unsigned long long>(engine.evicted_keys),
+               static_cast<unsigned long long>(engine.offloaded_keys),
+               static_cast<unsigned long long>(stats.keyspace_hits),
+               static_cast<unsigned long long>(stats.keyspace_misses),
+               static_cast<unsigned long long>(stats.total_error_replies),
+               static_cast<unsigned long long>(engine.segment_reads),
+               static_cast<unsigned long long>(engine.bloom_skips));
+}
+
+void ReplicationSection(Server& server, std::string* out) {
+  // A single node is a master without replicas; clients such as redis-py's Sentinel support
+  // and redis-benchmark read the role.
+  AppendPrintf(out,
+               "# Replication\r\n"
+               "role:master\r\n"
+               "connected_slaves:0\r\n"
+               "master_replid:%s\r\n"
+               "master_repl_offset:0\r\n",
+               server.run_id().c_str());
+}
+
+void CpuSection(std::string* out) {
+  rusage self{};
+  rusage children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  AppendPrintf(out,
+               "# CPU\r\n"
+               "used_cpu_sys:%ld.%06ld\r\n"
+               "used_cpu_user:%ld.%06ld\r\n"
+               "used_cpu_sys_children:%ld.%06ld\r\n"
+               "used_cpu_user_children:%ld.%06ld\r\n",
+               static_cast<long>(self.ru_stime.tv_sec), static_cast<long>(self.ru_stime.tv_usec),
+               static_cast<long>(self.ru_utime.tv_sec), static_cast<long>(self.ru_utime.tv_usec),
+               static_cast<long>(children.ru_stime.tv_sec),
+               static_cast<long>(children.ru_stime.tv_usec),
+               static_cast<long>(children.ru_utime.tv_sec),
+               static_cast<long>(children.ru_utime.tv_usec));
+}
+
+void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {
+  *out += "# Keyspace\r\n";
+  if (engine.keys > 0) {
+    AppendPrintf(out, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
+                 static_cast<unsigned long long>(engine.keys),
+                 static_cast<unsigned long long>(engine.keys_with_expiry));
+  }
+}
+
+}  // namespace
+
+std::uint64_t RssBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0;
+  unsigned long long resident = 0;
+  const int fields = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  if (fields != 2) return 0;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+bool UsingJemalloc() { return mallctl != nullptr; }
+
+std::uint64_t UsedMemoryBytes() {
+  if (mallctl != nullptr) {
+    // jemalloc's statistics are snapshots refreshed by advancing the epoch.
+    std::uint64_t epoch = 1;
+    std::size_t len = sizeof(epoch);
+    mallctl("epoch", &epoch, &len, &epoch, len);
+    std::size_t allocated = 0;
+    len = sizeof(allocated);
+    if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0) return allocated;
+  }
+  return RssBytes();
+}
+
+std::string GenerateInfo(Server& server, std::span<const std::string_view> sections) {
+  std::vector<std::string> wanted;
+  for (std::string_view section : sections) {
+    const std::string name = Lower(section);
+    if (name == "all" || name == "everything" || name == "default") {
+      wanted.insert(wanted.end(), std::begin(kDefaultSections), std::end(kDefaultSections));
+    } else {
+      wanted.push_back(name);
+    }
+  }
+  if (sections.empty()) {
+    wanted.assign(std::begin(kDefaultSections), std::end(kDefaultSections));
+  }
+  auto wants = [&](std::string_view name) {
+    return std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+  };
+
+  const storage::EngineStats engine = server.engine().Stats();
+  std::string out;
+  auto section = [&](std::string_view name, auto&& render) {
+    if (!wants(name)) return;
+    if (!out.empty()) out += "\r\n";
+    render();
+  };
+  section("server", [&] { ServerSection(server, &out); });
+  section("clients", [&] { ClientsSection(server, &out); });
+  section("memory", [&] { MemorySection(server, engine, &out); });
+  section("persistence", [&] { PersistenceSection(server, engine, &out); });
+  section("stats", [&] { StatsSection(server, engine, &out); });
+  section("replication", [&] { ReplicationSection(server, &out); });
+  section("cpu", [&] { CpuSection(&out); });
+  section("keyspace", [&] { KeyspaceSection(engine, &out); });
+  return out;
+}
+
+}  // namespace dynakv::server

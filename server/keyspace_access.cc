@@ -1,0 +1,54 @@
+#include "keyspace_access.h"
+
+#include <string>
+
+#include "server.h"
+
+namespace dynakv::server {
+
+namespace {
+
+void CountLookup(CommandContext& ctx, bool hit) {
+  ServerStats& stats = ctx.server.stats();
+  if (hit) {
+    ++stats.keyspace_hits;
+  } else {
+    ++stats.keyspace_misses;
+  }
+}
+
+}  // namespace
+
+std::optional<storage::ValueRef> LookupRead(CommandContext& ctx, std::string_view key) {
+  std::optional<storage::ValueRef> value = ctx.engine().Get(key);
+  CountLookup(ctx, value.has_value());
+  return value;
+}
+
+bool ExistsRead(CommandContext& ctx, std::string_view key) {
+  const bool exists = ctx.engine().Exists(key);
+  CountLookup(ctx, exists);
+  return exists;
+}
+
+std::optional<std::int64_t> ExpireAtRead(CommandContext& ctx, std::string_view key) {
+  std::optional<std::int64_t> expire_at = ctx.engine().GetExpireAt(key);
+  CountLookup(ctx, expire_at.has_value());
+  return expire_at;
+}
+
+bool WriteOk(CommandContext& ctx, const storage::Status& status) {
+  if (status.ok()) return true;
+  if (status.IsOutOfMemory()) {
+    ctx.reply.Error(kErrOom);
+  } else {
+    ctx.reply.Error("ERR " + status.ToString());
+  }
+  return false;
+}
+
+void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value) {
+  value.CopyTo(reply.BulkSlot(value.size()));
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,32 @@
+// Engine access shared by the string and keyspace command families: read lookups that count
+// keyspace hits and misses where Redis's lookupKeyRead would (GET, MGET, EXISTS, TTL, TYPE, ...;
+// write-path lookups such as INCR's do not count), and the reply to a write the engine refused.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "command.h"
+#include "storage/engine.h"
+#include "storage/status.h"
+
+namespace dynakv::server {
+
+// The value of `key`, counting a hit or a miss. Valid until the next engine call.
+std::optional<storage::ValueRef> LookupRead(CommandContext& ctx, std::string_view key);
+
+// Whether `key` exists, counting a hit or a miss (EXISTS, TYPE).
+bool ExistsRead(CommandContext& ctx, std::string_view key);
+
+// The expiry of `key` (0: none; nullopt: no such key), counting a hit or a miss (TTL family).
+std::optional<std::int64_t> ExpireAtRead(CommandContext& ctx, std::string_view key);
+
+// Returns true when `status` is ok; otherwise replies with the error (the OOM text for a write
+// refused under noeviction) and returns false, so a command replies exactly once.
+bool WriteOk(CommandContext& ctx, const storage::Status& status);
+
+// Appends `value` as a bulk string, decompressing straight into the output buffer.
+void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value);
+
+}  // namespace dynakv::server

@@ -1,0 +1,133 @@
+// RunNode: configuration, the storage engine, the server and the signals that stop it, set up
+// and torn down in dependency order (the engine outlives the server that uses it).
+
+#include "server/node.h"
+
+#include <signal.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "storage/engine.h"
+#include "uv_handle.h"
+
+namespace dynakv::server {
+namespace {
+
+void OnSignal(uv_signal_t* handle, int signum) {
+  auto* server = static_cast<Server*>(handle->data);
+  if (server == nullptr) return;
+  Log(server->log_level(), LogLevel::kWarning, "Received %s scheduling shutdown...",
+      signum == SIGINT ? "SIGINT" : "SIGTERM");
+  server->RequestShutdown();
+}
+
+// Watches `signum` without keeping the loop alive: the loop ends when the server has closed its
+// handles, whether or not a signal ever came.
+bool WatchSignal(uv_loop_t* loop, Server* server, int signum, UvHandle<uv_signal_t>* handle) {
+  if (handle->Init([&](uv_signal_t* s) { return uv_signal_init(loop, s); }, server) != 0) {
+    return false;
+  }
+  if (uv_signal_start(handle->get(), OnSignal, signum) != 0) return false;
+  uv_unref(handle->base());
+  return true;
+}
+
+// Serves until shutdown; returns the exit code.
+int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine, LogLevel level) {
+  Server server(loop, config, engine);
+  std::string error;
+  if (!server.Start(&error)) {
+    Log(level, LogLevel::kWarning, "Warning: %s", error.c_str());
+    Log(level, LogLevel::kWarning, "Failed listening on port %d (tcp), aborting.", config.port);
+    return 1;
+  }
+  UvHandle<uv_signal_t> sigterm;
+  UvHandle<uv_signal_t> sigint;
+  if (!WatchSignal(loop, &server, SIGTERM, &sigterm) ||
+      !WatchSignal(loop, &server, SIGINT, &sigint)) {
+    Log(level, LogLevel::kWarning, "Cannot install the SIGTERM/SIGINT handlers, aborting.");
+    server.RequestShutdown();
+  }
+  Log(level, LogLevel::kNotice, "Running mode=standalone, port=%d.", server.port());
+  Log(level, LogLevel::kNotice, "Ready to accept connections tcp");
+  uv_run(loop, UV_RUN_DEFAULT);
+  return server.failed() ? 1 : 0;
+}
+
+}  // namespace
+
+int RunNode(int argc, char** argv) {
+  // A client that disconnects mid-write must cost an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Config config;
+  std::string message;
+  switch (LoadConfig(argc, argv, &config, &message)) {
+    case ConfigLoadResult::kExitSuccess:
+      std::printf("%s\n", message.c_str());
+      return 0;
+    case ConfigLoadResult::kError:
+      std::fprintf(stderr, "\n*** FATAL CONFIG ERROR ***\n%s\n", message.c_str());
+      return 1;
+    case ConfigLoadResult::kRun:
+      break;
+  }
+  LogLevel level = LogLevel::kNotice;
+  ParseLogLevel(config.loglevel, &level);
+  Log(level, LogLevel::kNotice, "oO0OoO0OoO0Oo dynakv is starting oO0OoO0OoO0Oo");
+  Log(level, LogLevel::kNotice, "dynakv version=%s, bits=%d, pid=%d, just started",
+      DYNAKV_VERSION, static_cast<int>(sizeof(void*) * 8), static_cast<int>(getpid()));
+  if (config.config_file.empty()) {
+    Log(level, LogLevel::kWarning,
+        "Warning: no config file specified, using the default config. In order to specify a "
+        "config file use %s /path/to/node.toml",
+        argc > 0 ? argv[0] : "dynakv-server");
+  } else {
+    Log(level, LogLevel::kNotice, "Configuration loaded from %s", config.config_file.c_str());
+  }
+
+  const auto open_start = std::chrono::steady_clock::now();
+  std::unique_ptr<storage::Engine> engine;
+  const storage::Status status = storage::Engine::Open(ToStorageOptions(config), &engine);
+  if (!status.ok()) {
+    Log(level, LogLevel::kWarning, "Can't open the data directory '%s': %s", config.dir.c_str(),
+        status.ToString().c_str());
+    return 1;
+  }
+  const std::chrono::duration<double> open_time = std::chrono::steady_clock::now() - open_start;
+  const storage::EngineStats stats = engine->Stats();
+  Log(level, LogLevel::kNotice,
+      "Data loaded from '%s' in %.3f seconds: %llu keys, %llu log records replayed",
+      config.dir.c_str(), open_time.count(), static_cast<unsigned long long>(stats.keys),
+      static_cast<unsigned long long>(stats.recovered_records));
+  if (stats.truncated_log_bytes > 0) {
+    Log(level, LogLevel::kWarning, "Dropped %llu bytes of torn or corrupt commit log tail",
+        static_cast<unsigned long long>(stats.truncated_log_bytes));
+  }
+
+  uv_loop_t loop;
+  if (const int rc = uv_loop_init(&loop); rc != 0) {
+    Log(level, LogLevel::kWarning, "Cannot create the event loop: %s", uv_strerror(rc));
+    return 1;
+  }
+  const int exit_code = Serve(&loop, config, *engine, level);
+  // Run the close callbacks of the handles closed on the way out of Serve.
+  uv_run(&loop, UV_RUN_DEFAULT);
+  engine.reset();  // writes and fsyncs the commit log, joins background work
+  if (uv_loop_close(&loop) != 0) {
+    Log(level, LogLevel::kWarning, "Event loop closed with handles still open");
+  }
+  Log(level, LogLevel::kNotice, "dynakv is now ready to exit, bye bye...");
+  return exit_code;
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,293 @@
+#include "server.h"
+
+#include <algorithm>
+#include <random>
+
+#include "client.h"
+#include "clock.h"
+#include "info.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+namespace {
+
+constexpr int kListenBacklog = 511;  // Redis's tcp-backlog default
+// Query buffers of clients quiet for this long are freed (Redis resizes them after 2 s too).
+constexpr std::uint64_t kIdleBufferMs = 2000;
+constexpr std::uint64_t kOpsSampleMs = 100;
+
+std::string RandomHex(std::size_t length) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device device;
+  std::string out(length, '0');
+  for (char& c : out) c = kHex[device() & 15];
+  return out;
+}
+
+}  // namespace
+
+Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine)
+    : loop_(loop),
+      config_(config),
+      engine_(engine),
+      run_id_(RandomHex(40)),
+      start_time_ms_(NowMs()) {
+  ParseLogLevel(config_.loglevel, &log_level_);
+  last_save_unix_ = start_time_ms_ / 1000;
+  ops_sample_time_ms_ = uv_now(loop_);
+}
+
+Server::~Server() {
+  // Normally Shutdown ran and the loop has already destroyed every client. If not (an error
+  // path), close them now and let the loop run their close callbacks while `this` is alive.
+  if (!shut_down_) Shutdown();
+  for (int i = 0; i < 16 && !clients_.empty(); ++i) uv_run(loop_, UV_RUN_NOWAIT);
+}
+
+bool Server::Start(std::string* error) {
+  sockaddr_storage addr{};
+  const bool ipv6 = config_.bind.find(':') != std::string::npos;
+  int rc = ipv6 ? uv_ip6_addr(config_.bind.c_str(), config_.port,
+                              reinterpret_cast<sockaddr_in6*>(&addr))
+                : uv_ip4_addr(config_.bind.c_str(), config_.port,
+                              reinterpret_cast<sockaddr_in*>(&addr));
+  const char* step = "bind";
+  if (rc == 0) rc = listener_.Init([&](uv_tcp_t* t) { return uv_tcp_init(loop_, t); }, this);
+  // libuv sets SO_REUSEADDR, so a restarted node can bind while old connections linger.
+  if (rc == 0) rc = uv_tcp_bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), 0);
+  if (rc == 0) {
+    step = "listen";
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), kListenBacklog,
+                   OnConnection);
+  }
+  if (rc != 0) {
+    // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
+    if (rc == UV_EADDRINUSE) step = "bind";
+    *error = "Could not create server TCP listening socket " + config_.bind + ":" +
+             std::to_string(config_.port) + ": " + step + ": " + uv_strerror(rc);
+    CloseHandles();
+    return false;
+  }
+  int len = sizeof(addr);
+  uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+
+  rc = flush_check_.Init([&](uv_check_t* c) { return uv_check_init(loop_, c); }, this);
+  if (rc == 0) rc = uv_check_start(flush_check_.get(), OnCheck);
+  if (rc == 0) rc = flush_idle_.Init([&](uv_idle_t* i) { return uv_idle_init(loop_, i); }, this);
+  if (rc == 0) rc = cron_.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
+  if (rc == 0) rc = uv_timer_start(cron_.get(), OnCron, CronIntervalMs(), CronIntervalMs());
+  if (rc != 0) {
+    *error = std::string("Could not start the event loop handles: ") + uv_strerror(rc);
+    CloseHandles();
+    return false;
+  }
+  return true;
+}
+
+void Server::CloseHandles() {
+  listener_.Close();
+  flush_check_.Close();
+  flush_idle_.Close();
+  cron_.Close();
+}
+
+void Server::RequestShutdown() { shutdown_requested_ = true; }
+
+void Server::Shutdown() {
+  shut_down_ = true;
+  listener_.Close();
+  // Replies may acknowledge writes, so they go out only once the log has them.
+  const storage::Status status = engine_.FlushLog();
+  if (!status.ok()) {
+    Log(log_level_, LogLevel::kWarning, "Error writing the commit log at shutdown: %s",
+        status.ToString().c_str());
+  }
+  for (auto& [id, client] : clients_) {
+    if (status.ok()) client->FlushBestEffort();
+    client->Close();
+  }
+  pending_flush_.clear();
+  CloseHandles();
+}
+
+std::uint64_t Server::CronIntervalMs() const {
+  return std::max<std::uint64_t>(1, 1000 / static_cast<std::uint64_t>(std::max(1, config_.hz)));
+}
+
+void Server::UpdateConfig(const Config& config) {
+  const Config old = config_;
+  config_ = config;
+  ParseLogLevel(config_.loglevel, &log_level_);
+  if (config_.maxmemory != old.maxmemory) engine_.SetMaxMemory(config_.maxmemory);
+  if (config_.maxmemory_policy != old.maxmemory_policy) {
+    engine_.SetEvictionPolicy(config_.maxmemory_policy);
+  }
+  if (config_.appendfsync != old.appendfsync) engine_.SetFsyncPolicy(config_.appendfsync);
+  if (config_.compression_threshold != old.compression_threshold) {
+    engine_.SetCompressionThreshold(config_.compression_threshold);
+  }
+  if (config_.hz != old.hz && cron_) {
+    uv_timer_start(cron_.get(), OnCron, CronIntervalMs(), CronIntervalMs());
+  }
+}
+
+Client* Server::FindClient(std::uint64_t id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+bool Server::AuthRequired(const Client& client) const {
+  return !config_.requirepass.empty() && !client.authenticated();
+}
+
+void Server::ScheduleFlush(Client& client) {
+  if (client.flush_scheduled() || shut_down_) return;
+  client.set_flush_scheduled(true);
+  pending_flush_.push_back(&client);
+}
+
+void Server::ClientClosed(Client* client) {
+  std::erase(pending_flush_, client);
+  clients_.erase(client->id());
+}
+
+void Server::OnConnection(uv_stream_t* listener, int status) {
+  auto* server = static_cast<Server*>(listener->data);
+  if (server == nullptr) return;
+  if (status < 0) {
+    Log(server->log_level_, LogLevel::kWarning, "Accepting client connection: %s",
+        uv_strerror(status));
+    return;
+  }
+  server->Accept();
+}
+
+void Server::Accept() {
+  auto owned = std::make_unique<Client>(*this, next_client_id_++);
+  if (const int rc = owned->Init(loop_); rc != 0) {
+    Log(log_level_, LogLevel::kWarning, "Cannot create a client socket: %s", uv_strerror(rc));
+    return;
+  }
+  Client* client = owned.get();
+  clients_.emplace(client->id(), std::move(owned));
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), client->stream()) != 0) {
+    client->Close();
+    return;
+  }
+  if (clients_.size() > static_cast<std::size_t>(config_.maxclients)) {
+    ++stats_.rejected_connections;
+    client->RejectAndClose("-ERR max number of clients reached\r\n");
+    return;
+  }
+  ++stats_.total_connections_received;
+  client->Start();
+}
+
+void Server::OnCheck(uv_check_t* check) {
+  auto* server = static_cast<Server*>(check->data);
+  if (server == nullptr) return;
+  if (server->shutdown_requested_ && !server->shut_down_) {
+    server->Shutdown();
+    return;
+  }
+  server->FlushPending();
+}
+
+void Server::FlushPending() {
+  if (pending_flush_.empty()) {
+    uv_idle_stop(flush_idle_.get());
+    return;
+  }
+  // Group commit: one log write (and, under appendfsync always, one fsync) covers every write
+  // whose reply is about to leave.
+  const storage::Status status = engine_.FlushLog();
+  if (!status.ok()) {
+    if (config_.appendfsync == storage::FsyncPolicy::kAlways) {
+      // The replies would acknowledge writes that are not durable: drop them and stop, as Redis
+      // exits when it cannot fsync under appendfsync always.
+      Log(log_level_, LogLevel::kWarning,
+          "Can't persist the commit log when the fsync policy is 'always': %s. Exiting...",
+          status.ToString().c_str());
+      for (auto& [id, client] : clients_) client->Close();
+      pending_flush_.clear();
+      failed_ = true;
+      Shutdown();
+      return;
+    }
+    const std::uint64_t now = uv_now(loop_);
+    if (now - last_log_error_ms_ >= 1000) {
+      last_log_error_ms_ = now;
+      Log(log_level_, LogLevel::kWarning, "Error writing the commit log: %s",
+          status.ToString().c_str());
+    }
+  }
+  flushing_.swap(pending_flush_);
+  for (Client* client : flushing_) {
+    client->set_flush_scheduled(false);
+    client->Flush();
+  }
+  flushing_.clear();
+  // A resumed client may have queued replies or asked for SHUTDOWN: keep the next iteration from
+  // blocking in poll so that happens now rather than at the next I/O or cron tick.
+  if (pending_flush_.empty() && !shutdown_requested_) {
+    uv_idle_stop(flush_idle_.get());
+  } else {
+    uv_idle_start(flush_idle_.get(), [](uv_idle_t*) {});
+  }
+}
+
+void Server::OnCron(uv_timer_t* timer) {
+  auto* server = static_cast<Server*>(timer->data);
+  if (server != nullptr) server->Cron();
+}
+
+void Server::Cron() {
+  engine_.Tick();
+  SampleOps();
+  NoteUsedMemory(UsedMemoryBytes());
+  const std::uint64_t now = uv_now(loop_);
+  const std::uint64_t timeout_ms = static_cast<std::uint64_t>(config_.timeout) * 1000;
+  for (auto& [id, client] : clients_) {
+    if (client->closing()) continue;
+    const std::uint64_t idle = now - client->last_interaction_ms();
+    if (timeout_ms != 0 && idle > timeout_ms) {
+      Log(log_level_, LogLevel::kVerbose, "Closing idle client id=%llu",
+          static_cast<unsigned long long>(id));
+      client->Close();
+    } else if (idle > kIdleBufferMs) {
+      client->ReleaseIdleBuffers();
+    }
+  }
+}
+
+void Server::SampleOps() {
+  const std::uint64_t now = uv_now(loop_);
+  const std::uint64_t elapsed = now - ops_sample_time_ms_;
+  if (elapsed < kOpsSampleMs) return;
+  const std::uint64_t ops = stats_.total_commands_processed - ops_sample_count_;
+  ops_samples_[ops_sample_index_] = static_cast<long long>(ops * 1000 / elapsed);
+  ops_sample_index_ = (ops_sample_index_ + 1) % kOpsSamples;
+  ops_sample_time_ms_ = now;
+  ops_sample_count_ = stats_.total_commands_processed;
+}
+
+long long Server::instantaneous_ops_per_sec() const {
+  long long sum = 0;
+  for (long long sample : ops_samples_) sum += sample;
+  return sum / kOpsSamples;
+}
+
+void Server::NoteUsedMemory(std::uint64_t bytes) {
+  used_memory_peak_ = std::max(used_memory_peak_, bytes);
+}
+
+void Server::ResetStats() {
+  stats_ = ServerStats{};
+  ops_samples_.fill(0);
+  ops_sample_count_ = 0;
+  used_memory_peak_ = 0;
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,129 @@
+// The network side of a node: the listening socket, the clients, the once-per-iteration flush
+// (group commit, then replies) and the cron. Everything runs on one libuv loop.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "command_table.h"
+#include "config.h"
+#include "log.h"
+#include "stats.h"
+#include "uv_handle.h"
+
+namespace dynakv::storage {
+class Engine;
+}
+
+namespace dynakv::server {
+
+class Client;
+
+class Server {
+ public:
+  // `engine` must outlive the Server. The Server may be destroyed only once the loop has run to
+  // completion after Shutdown (every client closed).
+  Server(uv_loop_t* loop, const Config& config, storage::Engine& engine);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Listens on config bind:port and starts the flush and cron handles. On failure (port taken)
+  // returns false with *error set, and the handles created so far are closed.
+  bool Start(std::string* error);
+  // Graceful stop (SIGTERM, SHUTDOWN): takes effect at the end of the current loop iteration,
+  // so the command asking for it finishes first. Afterwards the loop runs out of handles.
+  void RequestShutdown();
+  bool shutdown_requested() const { return shutdown_requested_; }
+  // True when the node stopped because the commit log could not be made durable.
+  bool failed() const { return failed_; }
+
+  storage::Engine& engine() { return engine_; }
+  const Config& config() const { return config_; }
+  ServerStats& stats() { return stats_; }
+  // CONFIG SET: replaces the config and applies what changed to the running node.
+  void UpdateConfig(const Config& config);
+  LogLevel log_level() const { return log_level_; }
+
+  const CommandTable& commands() const { return commands_; }
+  uv_loop_t* loop() const { return loop_; }
+  int port() const { return port_; }  // the bound port (differs from config when that is 0)
+
+  // --- clients ---------------------------------------------------------------------------
+  const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
+  Client* FindClient(std::uint64_t id);
+  std::size_t connected_clients() const { return clients_.size(); }
+  // Whether `client` must AUTH before running commands.
+  bool AuthRequired(const Client& client) const;
+  // Queues `client` for the flush at the end of this loop iteration.
+  void ScheduleFlush(Client& client);
+  // Called from a client's close callback: destroys it.
+  void ClientClosed(Client* client);
+
+  // --- INFO ------------------------------------------------------------------------------
+  const std::string& run_id() const { return run_id_; }
+  std::int64_t start_time_ms() const { return start_time_ms_; }
+  long long instantaneous_ops_per_sec() const;
+  std::uint64_t used_memory_peak() const { return used_memory_peak_; }
+  void NoteUsedMemory(std::uint64_t bytes);
+  std::int64_t last_save_unix() const { return last_save_unix_; }
+  void set_last_save_unix(std::int64_t seconds) { last_save_unix_ = seconds; }
+  void ResetStats();  // CONFIG RESETSTAT
+
+ private:
+  static void OnConnection(uv_stream_t* listener, int status);
+  static void OnCheck(uv_check_t* check);
+  static void OnCron(uv_timer_t* timer);
+  void Accept();
+  void FlushPending();
+  void Cron();
+  void SampleOps();
+  void Shutdown();
+  void CloseHandles();
+  std::uint64_t CronIntervalMs() const;
+
+  uv_loop_t* const loop_;
+  Config config_;
+  storage::Engine& engine_;
+  CommandTable commands_;
+  ServerStats stats_;
+  LogLevel log_level_ = LogLevel::kNotice;
+
+  UvHandle<uv_tcp_t> listener_;
+  UvHandle<uv_check_t> flush_check_;
+  // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so
+  // work produced during a flush (a paused client resuming) is flushed next iteration.
+  UvHandle<uv_idle_t> flush_idle_;
+  UvHandle<uv_timer_t> cron_;
+  int port_ = 0;
+
+  std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by id: CLIENT LIST order
+  std::uint64_t next_client_id_ = 1;
+  std::vector<Client*> pending_flush_;
+  std::vector<Client*> flushing_;  // reused by FlushPending
+  bool shutdown_requested_ = false;
+  bool shut_down_ = false;
+  bool failed_ = false;
+  std::uint64_t last_log_error_ms_ = 0;
+
+  std::string run_id_;
+  std::int64_t start_time_ms_ = 0;
+  std::int64_t last_save_unix_ = 0;
+  std::uint64_t used_memory_peak_ = 0;
+
+  // instantaneous_ops_per_sec as Redis computes it: the mean of the last 16 samples taken
+  // every 100 ms.
+  static constexpr int kOpsSamples = 16;
+  std::array<long long, kOpsSamples> ops_samples_{};
+  int ops_sample_index_ = 0;
+  std::uint64_t ops_sample_time_ms_ = 0;
+  std::uint64_t ops_sample_count_ = 0;
+};
+
+}  // namespace dynakv::server

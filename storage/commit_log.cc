@@ -1,0 +1,138 @@
+#include "commit_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "file_names.h"
+
+namespace dynakv::storage {
+
+CommitLog::CommitLog(PrivateTag, std::string dir, FsyncPolicy policy)
+    : dir_(std::move(dir)), policy_(policy) {}
+
+Status CommitLog::OpenFile(const std::string& dir, std::uint64_t seq, std::shared_ptr<File>* out) {
+  auto file = std::make_shared<File>();
+  file->path = dir + "/" + LogFileName(seq);
+  Status s = storage::OpenFile(file->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, &file->fd);
+  // The new name must survive a crash, or recovery would not know the file existed.
+  if (s.ok()) s = SyncDir(dir);
+  if (s.ok()) *out = std::move(file);
+  return s;
+}
+
+Status CommitLog::Create(const std::string& dir, std::uint64_t seq, FsyncPolicy policy,
+                         std::unique_ptr<CommitLog>* out) {
+  auto log = std::make_unique<CommitLog>(PrivateTag{}, dir, policy);
+  Status s = OpenFile(dir, seq, &log->file_);
+  if (!s.ok()) return s;
+  log->seq_ = seq;
+  log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
+  *out = std::move(log);
+  return Status::Ok();
+}
+
+CommitLog::~CommitLog() {
+  Sync();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  syncer_.join();
+}
+
+Status CommitLog::Flush() {
+  FsyncPolicy policy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    policy = policy_;
+    if (background_errno_ != 0) {
+      last_error_ = ErrnoStatus("fdatasync " + file_->path, background_errno_);
+      background_errno_ = 0;
+      return last_error_;
+    }
+  }
+  if (pending_.empty()) return Status::Ok();
+  // Write by hand rather than with WriteAll so that after a failure exactly the unwritten tail
+  // stays buffered for the next attempt.
+  std::size_t written = 0;
+  while (written < pending_.size()) {
+    ssize_t n = ::write(file_->fd.get(), pending_.data() + written, pending_.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      last_error_ = ErrnoStatus("write " + file_->path, errno);
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  file_bytes_ += written;
+  pending_.erase(0, written);
+  if (!pending_.empty()) return last_error_;
+  // A burst can grow the buffer a lot; do not keep that memory forever.
+  if (pending_.capacity() > (1u << 20)) std::string().swap(pending_);
+
+  if (policy == FsyncPolicy::kAlways) {
+    last_error_ = SyncFd(file_->fd.get(), file_->path);
+    return last_error_;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unsynced_ = true;
+  }
+  last_error_ = Status::Ok();
+  return last_error_;
+}
+
+Status CommitLog::Sync() {
+  Status s = Flush();
+  if (!s.ok()) return s;
+  s = SyncFd(file_->fd.get(), file_->path);
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    unsynced_ = false;
+  }
+  return s;
+}
+
+Status CommitLog::Rotate(std::uint64_t seq) {
+  Status s = Flush();
+  if (!s.ok()) return s;
+  std::shared_ptr<File> fresh;
+  s = OpenFile(dir_, seq, &fresh);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    file_ = std::move(fresh);
+    unsynced_ = false;
+  }
+  seq_ = seq;
+  file_bytes_ = 0;
+  return Status::Ok();
+}
+
+void CommitLog::SetPolicy(FsyncPolicy policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_ = policy;
+}
+
+void CommitLog::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+    if (stop_ || !unsynced_ || policy_ != FsyncPolicy::kEverySec) continue;
+    unsynced_ = false;
+    // Sync outside the lock so the event loop's write() never waits for the disk; holding a
+    // reference keeps the descriptor open even if the log rotates meanwhile.
+    std::shared_ptr<File> file = file_;
+    lock.unlock();
+    const int rc = ::fdatasync(file->fd.get());
+    const int err = errno;
+    lock.lock();
+    if (rc != 0) background_errno_ = err;
+  }
+}
+
+}  // namespace dynakv::storage

@@ -1,0 +1,75 @@
+// The write-ahead commit log. Records are appended to an in-memory buffer; Flush() hands the
+// whole buffer to the kernel in one write() (the server calls it once per event-loop iteration:
+// group commit) and, under FsyncPolicy::kAlways, fdatasyncs before returning. Under kEverySec a
+// background thread owned by the log fdatasyncs once a second when something was written.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "file_util.h"
+#include "log_format.h"
+#include "storage/options.h"
+#include "storage/status.h"
+
+namespace dynakv::storage {
+
+class CommitLog {
+  // Makes the constructor callable by make_unique in Create() only.
+  class PrivateTag {
+   public:
+    explicit PrivateTag() = default;
+  };
+
+ public:
+  // Creates (truncating) <dir>/log-<seq>.log.
+  static Status Create(const std::string& dir, std::uint64_t seq, FsyncPolicy policy,
+                       std::unique_ptr<CommitLog>* out);
+  ~CommitLog();  // writes what is buffered, fsyncs, stops the sync thread
+  CommitLog(PrivateTag, std::string dir, FsyncPolicy policy);  // use Create()
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  void Add(const LogRecord& rec) { AppendLogRecord(&pending_, rec); }
+  Status Flush();
+  Status Sync();  // Flush() and fdatasync whatever the policy
+  // Flushes the current file and continues in a new log-<seq>.log. The old file is neither
+  // synced nor removed: callers that rotate have made its content durable elsewhere.
+  Status Rotate(std::uint64_t seq);
+  void SetPolicy(FsyncPolicy policy);
+
+  std::uint64_t seq() const { return seq_; }
+  std::uint64_t bytes() const { return file_bytes_ + pending_.size(); }
+  // The error of the last Flush(), cleared by a successful one.
+  const Status& last_error() const { return last_error_; }
+
+ private:
+  struct File {
+    FileDescriptor fd;
+    std::string path;
+  };
+
+  static Status OpenFile(const std::string& dir, std::uint64_t seq, std::shared_ptr<File>* out);
+  void SyncLoop();
+
+  const std::string dir_;
+  std::shared_ptr<File> file_;  // replaced under mu_; the sync thread keeps its own reference
+  std::uint64_t seq_ = 0;
+  std::uint64_t file_bytes_ = 0;
+  std::string pending_;
+  Status last_error_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;         // guarded by mu_
+  bool unsynced_ = false;     // guarded by mu_: written but not yet fdatasynced
+  FsyncPolicy policy_;        // guarded by mu_
+  int background_errno_ = 0;  // guarded by mu_: a failed background fdatasync, reported by Flush
+  std::thread syncer_;
+};
+
+}  // namespace dynakv::storage

@@ -1,0 +1,68 @@
+// The public facade: forwards to EngineImpl so the header stays free of internals.
+#include "storage/engine.h"
+
+#include <cstring>
+
+#include "engine_impl.h"
+#include "value_codec.h"
+
+namespace dynakv::storage {
+
+void ValueRef::CopyTo(char* dst) const {
+  if (!compressed_) {
+    if (raw_size_ != 0) std::memcpy(dst, data_, raw_size_);
+    return;
+  }
+  // Stored bytes passed a CRC check or came from our own compressor, so this cannot fail short
+  // of memory corruption; never hand out uninitialised bytes even then.
+  if (!DecompressValue(std::string_view(data_, stored_size_), dst, raw_size_)) {
+    std::memset(dst, 0, raw_size_);
+  }
+}
+
+std::string ValueRef::ToString() const {
+  std::string out(raw_size_, '\0');
+  CopyTo(out.data());
+  return out;
+}
+
+Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Status Engine::Open(const Options& options, std::unique_ptr<Engine>* engine) {
+  auto impl = std::make_unique<EngineImpl>(options);
+  Status s = impl->Open();
+  if (!s.ok()) return s;
+  engine->reset(new Engine(std::move(impl)));
+  return Status::Ok();
+}
+
+std::optional<ValueRef> Engine::Get(std::string_view key) { return impl_->Get(key); }
+bool Engine::Exists(std::string_view key) { return impl_->Exists(key); }
+std::optional<std::int64_t> Engine::GetExpireAt(std::string_view key) {
+  return impl_->GetExpireAt(key);
+}
+Status Engine::Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+  return impl_->Put(key, value, expire_at_ms);
+}
+bool Engine::Delete(std::string_view key) { return impl_->Delete(key); }
+bool Engine::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
+  return impl_->SetExpireAt(key, expire_at_ms);
+}
+void Engine::Clear() { impl_->Clear(); }
+std::uint64_t Engine::Scan(std::uint64_t cursor, std::size_t count,
+                           std::vector<std::string>* keys) {
+  return impl_->Scan(cursor, count, keys);
+}
+std::optional<std::string> Engine::RandomKey() { return impl_->RandomKey(); }
+std::uint64_t Engine::KeyCount() const { return impl_->KeyCount(); }
+Status Engine::FlushLog() { return impl_->FlushLog(); }
+void Engine::Tick() { impl_->Tick(); }
+Status Engine::Checkpoint() { return impl_->Checkpoint(); }
+void Engine::SetMaxMemory(std::uint64_t bytes) { impl_->SetMaxMemory(bytes); }
+void Engine::SetEvictionPolicy(EvictionPolicy policy) { impl_->SetEvictionPolicy(policy); }
+void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }
+void Engine::SetCompressionThreshold(std::size_t bytes) { impl_->SetCompressionThreshold(bytes); }
+EngineStats Engine::Stats() const { return impl_->Stats(); }
+
+}  // namespace dynakv::storage

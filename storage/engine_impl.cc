@@ -1,0 +1,276 @@
+// Reads, writes and the key-state bookkeeping of the engine.
+#include "engine_impl.h"
+
+#include <chrono>
+#include <utility>
+
+#include "value_codec.h"
+
+namespace dynakv::storage {
+
+namespace {
+
+constexpr std::size_t kMaxKeySize = 512u << 20;  // Redis's limit for any string
+
+}  // namespace
+
+EngineImpl::EngineImpl(Options options)
+    : options_(std::move(options)), rng_(std::random_device{}()) {}
+
+EngineImpl::~EngineImpl() { CancelCompaction(); }
+
+std::int64_t EngineImpl::Now() const {
+  if (options_.clock_ms) return options_.clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+EngineImpl::KeyState EngineImpl::StateOf(std::uint64_t hash, std::string_view key) {
+  KeyState st;
+  st.entry = memtable_.Find(hash, key);
+  if (st.entry != nullptr) {
+    st.on_disk = st.entry->has(Memtable::kOnDisk);
+    if (!st.entry->has(Memtable::kTombstone)) {
+      st.exists = true;
+      st.expire_at_ms = st.entry->expire_at_ms;
+    }
+  } else if (LookupSegments(hash, key, &st.disk)) {
+    st.disk_found = true;
+    if (!st.disk.tombstone()) {
+      st.exists = true;
+      st.on_disk = true;
+      st.expire_at_ms = st.disk.expire_at_ms;
+    }
+  }
+  st.expired = st.exists && st.expire_at_ms != 0 && st.expire_at_ms <= Now();
+  return st;
+}
+
+std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash,
+                                                          std::string_view key) {
+  KeyState st = StateOf(hash, key);
+  if (!st.exists) return std::nullopt;
+  if (st.expired) {
+    Reap(hash, key, st);
+    return std::nullopt;
+  }
+  return st;
+}
+
+// --- state changes ------------------------------------------------------------------------
+
+void EngineImpl::ApplyPut(std::uint64_t hash, std::string_view key, std::string_view stored,
+                          std::uint32_t raw_len, bool compressed, std::int64_t expire_at_ms) {
+  const KeyState st = StateOf(hash, key);
+  std::uint8_t flags = Memtable::kDirty;
+  if (compressed) flags |= Memtable::kCompressed;
+  if (st.on_disk) flags |= Memtable::kOnDisk;
+  memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms);
+  if (!st.exists) ++live_keys_;
+  const bool had_expiry = st.exists && st.expire_at_ms != 0;
+  if (had_expiry && expire_at_ms == 0) --keys_with_expiry_;
+  if (!had_expiry && expire_at_ms != 0) ++keys_with_expiry_;
+}
+
+void EngineImpl::ApplyDelete(std::uint64_t hash, std::string_view key, const KeyState& st) {
+  if (st.on_disk) {
+    // A segment still has the key: only a tombstone can hide it until compaction.
+    memtable_.Upsert(hash, key, {}, 0, Memtable::kTombstone | Memtable::kDirty | Memtable::kOnDisk,
+                     0);
+  } else if (st.entry != nullptr) {
+    memtable_.Erase(st.entry);
+  }
+  --live_keys_;
+  if (st.expire_at_ms != 0) --keys_with_expiry_;
+}
+
+void EngineImpl::ApplyExpire(std::uint64_t hash, std::string_view key, const KeyState& st,
+                             std::int64_t expire_at_ms) {
+  if (st.entry != nullptr) {
+    memtable_.SetExpire(st.entry, expire_at_ms);
+    memtable_.SetFlag(st.entry, Memtable::kDirty, true);
+  } else {
+    // Only a segment has the value: the memtable takes a dirty copy with the new expiry.
+    std::uint8_t flags = Memtable::kDirty | Memtable::kOnDisk;
+    if (st.disk.compressed()) flags |= Memtable::kCompressed;
+    memtable_.Upsert(hash, key, st.disk.stored, st.disk.raw_len, flags, expire_at_ms);
+  }
+  if (st.expire_at_ms != 0 && expire_at_ms == 0) --keys_with_expiry_;
+  if (st.expire_at_ms == 0 && expire_at_ms != 0) ++keys_with_expiry_;
+}
+
+void EngineImpl::ApplyClear() {
+  memtable_.Clear();
+  // The files go once a MANIFEST without them is written.
+  for (const auto& seg : segments_) obsolete_files_.push_back(seg->path());
+  segments_.clear();
+  uncompactable_.clear();
+  live_keys_ = 0;
+  keys_with_expiry_ = 0;
+}
+
+void EngineImpl::ApplyRecord(const LogRecord& rec) {
+  const std::uint64_t hash = HashKey(rec.key);
+  switch (rec.type) {
+    case LogRecordType::kPut:
+      ApplyPut(hash, rec.key, rec.stored, rec.raw_len, rec.compressed, rec.expire_at_ms);
+      break;
+    case LogRecordType::kDelete: {
+      const KeyState st = StateOf(hash, rec.key);
+      if (st.exists) ApplyDelete(hash, rec.key, st);
+      break;
+    }
+    case LogRecordType::kExpire: {
+      const KeyState st = StateOf(hash, rec.key);
+      if (st.exists) ApplyExpire(hash, rec.key, st, rec.expire_at_ms);
+      break;
+    }
+    case LogRecordType::kClear:
+      ApplyClear();
+      break;
+  }
+}
+
+void EngineImpl::LogDelete(std::string_view key) {
+  LogRecord rec;
+  rec.type = LogRecordType::kDelete;
+  rec.key = key;
+  log_->Add(rec);
+}
+
+void EngineImpl::Reap(std::uint64_t hash, std::string_view key, const KeyState& st) {
+  // The key may live inside the entry that ApplyDelete replaces; keep a copy.
+  const std::string copy(key);
+  LogDelete(copy);
+  ApplyDelete(hash, copy, st);
+  ++stats_.expired_keys;
+}
+
+// --- reads --------------------------------------------------------------------------------
+
+std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
+  const std::uint64_t hash = HashKey(key);
+  std::optional<KeyState> st = LiveState(hash, key);
+  if (!st) return std::nullopt;
+  Memtable::Entry* e = st->entry;
+  if (e == nullptr) {
+    // A segment hit becomes a clean cached entry, unless it could never fit.
+    const SegmentRecord& rec = st->disk;
+    const std::size_t size = sizeof(Memtable::Entry) + key.size() + rec.stored.size();
+    bool cache = options_.max_memory == 0 || size <= options_.max_memory;
+    if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
+      cache = MakeRoom(size, hash, key);
+    }
+    if (!cache) {
+      return ValueRef(rec.stored.data(), static_cast<std::uint32_t>(rec.stored.size()), rec.raw_len,
+                      rec.compressed(), rec.expire_at_ms);
+    }
+    std::uint8_t flags = Memtable::kOnDisk;
+    if (rec.compressed()) flags |= Memtable::kCompressed;
+    e = memtable_.Upsert(hash, key, rec.stored, rec.raw_len, flags, rec.expire_at_ms);
+    EnforceMemoryLimit(e);
+    e = memtable_.Find(hash, key);
+  }
+  memtable_.Touch(e);
+  return ValueRef(e->stored().data(), e->stored_len, e->raw_len, e->has(Memtable::kCompressed),
+                  e->expire_at_ms);
+}
+
+bool EngineImpl::Exists(std::string_view key) {
+  std::optional<KeyState> st = LiveState(HashKey(key), key);
+  if (st && st->entry != nullptr) memtable_.Touch(st->entry);
+  return st.has_value();
+}
+
+std::optional<std::int64_t> EngineImpl::GetExpireAt(std::string_view key) {
+  std::optional<KeyState> st = LiveState(HashKey(key), key);
+  if (!st) return std::nullopt;
+  return st->expire_at_ms;
+}
+
+// --- writes -------------------------------------------------------------------------------
+
+Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+  if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
+  if (value.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
+  if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
+  if (!log_->last_error().ok()) return log_->last_error();
+  const std::uint64_t hash = HashKey(key);
+  const bool compressed = CompressValue(value, options_.compression_threshold, &scratch_);
+  const std::string_view stored = compressed ? std::string_view(scratch_) : value;
+
+  if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
+    const std::size_t need = sizeof(Memtable::Entry) + key.size() + stored.size();
+    const Memtable::Entry* old = memtable_.Find(hash, key);
+    const std::size_t old_size = old != nullptr ? old->alloc_size() : 0;
+    if (need > old_size && !MakeRoom(need - old_size, hash, key)) {
+      return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
+    }
+  }
+
+  LogRecord rec;
+  rec.type = LogRecordType::kPut;
+  rec.key = key;
+  rec.stored = stored;
+  rec.raw_len = static_cast<std::uint32_t>(value.size());
+  rec.compressed = compressed;
+  rec.expire_at_ms = expire_at_ms;
+  log_->Add(rec);
+  ApplyPut(hash, key, stored, rec.raw_len, compressed, expire_at_ms);
+  AfterWrite(memtable_.Find(hash, key));
+  return Status::Ok();
+}
+
+bool EngineImpl::Delete(std::string_view key) {
+  const std::uint64_t hash = HashKey(key);
+  std::optional<KeyState> st = LiveState(hash, key);
+  if (!st) return false;
+  LogDelete(key);
+  ApplyDelete(hash, key, *st);
+  AfterWrite(nullptr);
+  return true;
+}
+
+bool EngineImpl::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
+  const std::uint64_t hash = HashKey(key);
+  std::optional<KeyState> st = LiveState(hash, key);
+  if (!st) return false;
+  if (expire_at_ms != 0 && expire_at_ms <= Now()) {
+    LogDelete(key);
+    ApplyDelete(hash, key, *st);
+    AfterWrite(nullptr);
+    return true;
+  }
+  LogRecord rec;
+  rec.type = LogRecordType::kExpire;
+  rec.key = key;
+  rec.expire_at_ms = expire_at_ms < 0 ? 0 : expire_at_ms;
+  log_->Add(rec);
+  ApplyExpire(hash, key, *st, rec.expire_at_ms);
+  AfterWrite(nullptr);
+  return true;
+}
+
+Status EngineImpl::FlushLog() { return log_->Flush(); }
+
+void EngineImpl::SetFsyncPolicy(FsyncPolicy policy) {
+  options_.fsync = policy;
+  log_->SetPolicy(policy);
+}
+
+EngineStats EngineImpl::Stats() const {
+  EngineStats s = stats_;
+  s.keys = live_keys_;
+  s.keys_with_expiry = keys_with_expiry_;
+  s.memtable_entries = memtable_.size();
+  s.memtable_bytes = memtable_.bytes();
+  s.compressed_values = memtable_.compressed_count();
+  s.log_bytes = log_->bytes();
+  s.segments = segments_.size();
+  for (const auto& seg : segments_) s.segment_bytes += seg->file_size();
+  s.compaction_running = compaction_running_;
+  return s;
+}
+
+}  // namespace dynakv::storage

@@ -1,0 +1,142 @@
+// The engine behind the Engine facade. Memtable entries are either dirty (newer than every
+// segment; only the commit log has them) or clean (a cached copy of the newest segment version).
+// Every write is appended to the log buffer first and then applied to the memtable; the same
+// Apply* functions replay the log at open, so recovery and live writes cannot drift apart.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "commit_log.h"
+#include "compaction.h"
+#include "file_util.h"
+#include "memtable.h"
+#include "segment_reader.h"
+#include "storage/engine.h"
+#include "storage/options.h"
+
+namespace dynakv::storage {
+
+class EngineImpl {
+ public:
+  explicit EngineImpl(Options options);
+  ~EngineImpl();
+  EngineImpl(const EngineImpl&) = delete;
+  EngineImpl& operator=(const EngineImpl&) = delete;
+
+  Status Open();
+
+  std::optional<ValueRef> Get(std::string_view key);
+  bool Exists(std::string_view key);
+  std::optional<std::int64_t> GetExpireAt(std::string_view key);
+  Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  bool Delete(std::string_view key);
+  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
+  void Clear();
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys);
+  std::optional<std::string> RandomKey();
+  std::uint64_t KeyCount() const { return live_keys_; }
+  Status FlushLog();
+  void Tick();
+  Status Checkpoint();
+
+  void SetMaxMemory(std::uint64_t bytes) { options_.max_memory = bytes; }
+  void SetEvictionPolicy(EvictionPolicy policy) { options_.eviction = policy; }
+  void SetFsyncPolicy(FsyncPolicy policy);
+  void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
+  EngineStats Stats() const;
+
+ private:
+  // What is known about a key before a write changes it.
+  struct KeyState {
+    Memtable::Entry* entry = nullptr;  // its memtable entry, if any
+    bool exists = false;               // the newest version is a value (maybe expired)
+    bool expired = false;
+    bool on_disk = false;  // some segment holds a live version
+    std::int64_t expire_at_ms = 0;
+    // Without a memtable entry: the newest segment version, if any. Its views point into
+    // lookup_buf_, so they are valid only until the next segment lookup.
+    bool disk_found = false;
+    SegmentRecord disk;
+  };
+
+  std::int64_t Now() const;
+  KeyState StateOf(std::uint64_t hash, std::string_view key);
+  // Resolves a key for a read: reaps it when expired. nullopt: no live key.
+  std::optional<KeyState> LiveState(std::uint64_t hash, std::string_view key);
+
+  // --- state changes shared by live writes and log replay (they do not log) -----------------
+  void ApplyPut(std::uint64_t hash, std::string_view key, std::string_view stored,
+                std::uint32_t raw_len, bool compressed, std::int64_t expire_at_ms);
+  void ApplyDelete(std::uint64_t hash, std::string_view key, const KeyState& state);
+  void ApplyExpire(std::uint64_t hash, std::string_view key, const KeyState& state,
+                   std::int64_t expire_at_ms);
+  void ApplyClear();
+  void ApplyRecord(const LogRecord& rec);
+
+  // Deletes a key found expired (logged as DEL, like Redis propagates expiries).
+  void Reap(std::uint64_t hash, std::string_view key, const KeyState& state);
+  void LogDelete(std::string_view key);
+
+  // --- memory limit ------------------------------------------------------------------------
+  // noeviction: frees clean entries until `extra` more bytes fit; false if they cannot.
+  bool MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::string_view keep_key);
+  // Brings the memtable back under max_memory according to the eviction policy, sparing the
+  // given key (the one just written) unless it alone exceeds the limit.
+  void EnforceMemoryLimit(const Memtable::Entry* keep);
+  // Memory limit and log-size checkpoint, after any write.
+  void AfterWrite(const Memtable::Entry* written);
+  void ActiveExpireCycle();
+
+  // --- segments ------------------------------------------------------------------------------
+  // Newest version of a key in the segments (value or tombstone); views into lookup_buf_.
+  bool LookupSegments(std::uint64_t hash, std::string_view key, SegmentRecord* rec);
+  // Writes the MANIFEST for the current segments, naming `log_floor` as the first log recovery
+  // needs, then deletes the files it made obsolete.
+  Status CommitManifest(std::uint64_t log_floor);
+  void MaybeStartCompaction();
+  void FinishCompaction();
+  void CancelCompaction();
+  // After a compaction removed expired values: they stop counting unless something newer
+  // (memtable or a later segment) shadows them. `newer` indexes the first later segment.
+  void AccountCompactedExpiries(const std::vector<std::string>& keys, std::size_t newer);
+
+  Status Recover();
+  Status CountSegmentKeys();
+
+  Options options_;
+  FileDescriptor lock_fd_;
+  Memtable memtable_;
+  std::unique_ptr<CommitLog> log_;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t live_keys_ = 0;
+  std::uint64_t keys_with_expiry_ = 0;
+  std::mt19937_64 rng_;
+  std::string scratch_;     // holds a compressed value between compression and insertion
+  std::string lookup_buf_;  // the segment block of the last lookup
+
+  std::vector<std::shared_ptr<SegmentReader>> segments_;  // oldest first
+  std::vector<std::string> obsolete_files_;  // deleted once a MANIFEST no longer lists them
+  std::vector<std::uint64_t> old_logs_;      // logs before the current one still on disk
+  std::uint64_t log_floor_ = 0;              // the first log the MANIFEST makes recovery replay
+
+  // Background compaction: the thread owns job_/result_ until done_ is set.
+  std::thread compaction_thread_;
+  std::atomic<bool> compaction_done_{false};
+  std::atomic<bool> compaction_cancel_{false};
+  bool compaction_running_ = false;
+  CompactionJob compaction_job_;
+  CompactionResult compaction_result_;
+  std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt
+  EngineStats stats_;  // event counters; sizes are filled in by Stats()
+};
+
+}  // namespace dynakv::storage

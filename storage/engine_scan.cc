@@ -1,0 +1,92 @@
+// SCAN and RANDOMKEY: walks in hash order over the memtable and the segments.
+#include <algorithm>
+#include <unordered_set>
+
+#include "engine_impl.h"
+
+namespace dynakv::storage {
+
+namespace {
+
+// What SCAN needs of a segment record, copied out of the iterator's block.
+struct ScanRecord {
+  std::uint64_t hash;
+  std::string key;
+  bool live;
+};
+
+}  // namespace
+
+// Every source (memtable, each segment) is read from `cursor` for about `count` keys; the scan
+// covers hash positions up to the smallest position any source reached, so within that range
+// every source has been read completely and the newest version of each key is known.
+std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
+                               std::vector<std::string>* keys) {
+  if (count == 0) count = 1;
+  const std::int64_t now = Now();
+  auto live = [now](bool tombstone, std::int64_t expire_at_ms) {
+    return !tombstone && (expire_at_ms == 0 || expire_at_ms > now);
+  };
+
+  std::vector<const Memtable::Entry*> mem;
+  // Redis bounds the empty buckets one call may visit in the same way.
+  std::uint64_t end = memtable_.ScanBuckets(cursor, count, count * 10,
+                                            [&](const Memtable::Entry& e) { mem.push_back(&e); });
+
+  std::vector<std::vector<ScanRecord>> disk(segments_.size());
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    SegmentIterator it(segments_[i]);
+    std::uint64_t last = UINT64_MAX;
+    bool exhausted = true;
+    for (it.Seek(cursor); it.Valid(); it.Next()) {
+      const SegmentRecord& rec = it.record();
+      // Past `count` records, keep going only through keys sharing the last hash, so that
+      // the range up to `last` is complete for this segment.
+      if (disk[i].size() >= count && rec.hash != last) {
+        exhausted = false;
+        break;
+      }
+      last = rec.hash;
+      disk[i].push_back({rec.hash, std::string(rec.key), live(rec.tombstone(), rec.expire_at_ms)});
+    }
+    if (!it.status().ok()) ++stats_.io_errors;
+    if (!exhausted) end = std::min(end, last);
+  }
+
+  // Newest version first: the memtable, then segments from newest to oldest.
+  std::unordered_set<std::string_view> decided;
+  for (const Memtable::Entry* e : mem) {
+    if (e->hash > end) continue;
+    decided.insert(e->key());
+    if (live(e->has(Memtable::kTombstone), e->expire_at_ms)) keys->emplace_back(e->key());
+  }
+  for (std::size_t i = disk.size(); i-- > 0;) {
+    for (const ScanRecord& rec : disk[i]) {
+      if (rec.hash > end) break;
+      if (!decided.insert(rec.key).second) continue;
+      if (rec.live) keys->push_back(rec.key);
+    }
+  }
+  return end == UINT64_MAX ? 0 : end + 1;
+}
+
+std::optional<std::string> EngineImpl::RandomKey() {
+  if (live_keys_ == 0) return std::nullopt;
+  const std::uint64_t start = rng_();
+  std::vector<std::string> keys;
+  // From a random position to the end of hash space, then from 0 back to it.
+  std::uint64_t cursor = start;
+  bool wrapped = false;
+  for (;;) {
+    keys.clear();
+    const std::uint64_t next = Scan(cursor, 16, &keys);
+    for (const std::string& k : keys) {
+      if (!wrapped || HashKey(k) < start) return k;
+    }
+    if (wrapped && (next == 0 || next > start)) return std::nullopt;
+    if (next == 0) wrapped = true;
+    cursor = next;
+  }
+}
+
+}  // namespace dynakv::storage

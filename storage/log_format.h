@@ -1,0 +1,38 @@
+// Commit log record format, shared by the writer and the reader:
+//   crc32(type..payload) : fixed32 | payload length : fixed32 | type : 1 byte | payload
+// PUT payload:    key (length-prefixed), flags byte (bit 0: compressed), raw length (varint),
+//                 expire_at_ms (varint), stored value (length-prefixed)
+// DELETE payload: key
+// EXPIRE payload: key, expire_at_ms (varint; 0 = persist)
+// CLEAR payload:  empty
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dynakv::storage {
+
+enum class LogRecordType : std::uint8_t { kPut = 1, kDelete = 2, kExpire = 3, kClear = 4 };
+
+inline constexpr std::size_t kLogHeaderSize = 9;
+// Larger lengths can only come from corruption (values are capped far below this).
+inline constexpr std::uint32_t kMaxLogPayload = 1u << 31;
+
+// A decoded record; views point into the reader's buffer.
+struct LogRecord {
+  LogRecordType type = LogRecordType::kClear;
+  std::string_view key;
+  std::string_view stored;
+  std::uint32_t raw_len = 0;
+  bool compressed = false;
+  std::int64_t expire_at_ms = 0;
+};
+
+// Appends one complete record (header included) to *dst.
+void AppendLogRecord(std::string* dst, const LogRecord& rec);
+// Parses a payload whose CRC already matched. False when it is malformed.
+bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec);
+
+}  // namespace dynakv::storage

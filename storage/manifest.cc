@@ -1,0 +1,63 @@
+#include "manifest.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "coding.h"
+#include "crc.h"
+#include "file_names.h"
+#include "file_util.h"
+
+namespace dynakv::storage {
+
+namespace {
+
+constexpr std::uint64_t kManifestMagic = 0x314e414d564b4464ull;  // "dDKVMAN1"
+
+}  // namespace
+
+Status WriteManifest(const std::string& dir, const Manifest& manifest) {
+  std::string data;
+  PutFixed64(&data, kManifestMagic);
+  PutFixed64(&data, manifest.next_seq);
+  PutFixed64(&data, manifest.log_seq);
+  PutVarint64(&data, manifest.segments.size());
+  for (std::uint64_t seq : manifest.segments) PutVarint64(&data, seq);
+  PutFixed32(&data, Crc32(data));
+  return WriteFileAtomically(dir, kManifestName, data);
+}
+
+Status ReadManifest(const std::string& dir, Manifest* manifest, bool* exists) {
+  const std::string path = dir + "/" + kManifestName;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    *exists = false;
+    return errno == ENOENT ? Status::Ok() : ErrnoStatus("stat " + path, errno);
+  }
+  *exists = true;
+  std::string data;
+  Status s = ReadWholeFile(path, &data);
+  if (!s.ok()) return s;
+  const Status bad = Status::Corruption("malformed " + path);
+  if (data.size() < 4) return bad;
+  const std::uint32_t crc = DecodeFixed32(data.data() + data.size() - 4);
+  std::string_view in(data.data(), data.size() - 4);
+  if (Crc32(in) != crc) return Status::Corruption("checksum mismatch in " + path);
+  std::uint64_t magic, count;
+  Manifest m;
+  if (!GetFixed64(&in, &magic) || magic != kManifestMagic || !GetFixed64(&in, &m.next_seq) ||
+      !GetFixed64(&in, &m.log_seq) || !GetVarint64(&in, &count) || count > in.size()) {
+    return bad;
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t seq;
+    if (!GetVarint64(&in, &seq)) return bad;
+    m.segments.push_back(seq);
+  }
+  if (!in.empty()) return bad;
+  *manifest = std::move(m);
+  return Status::Ok();
+}
+
+}  // namespace dynakv::storage

@@ -1,0 +1,210 @@
+#include "memtable.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace dynakv::storage {
+
+void Memtable::EntryDeleter::operator()(Entry* e) const {
+  std::destroy_at(e);
+  std::free(e);
+}
+
+namespace {
+
+// The header and the key/value bytes share one allocation; this is the only place that makes one.
+Memtable::EntryPtr AllocateEntry(std::string_view key, std::string_view stored) {
+  void* mem = std::malloc(sizeof(Memtable::Entry) + key.size() + stored.size());
+  if (mem == nullptr) throw std::bad_alloc();
+  return Memtable::EntryPtr(std::construct_at(static_cast<Memtable::Entry*>(mem)));
+}
+
+}  // namespace
+
+Memtable::Memtable() : buckets_(std::size_t{1} << kMinBits) {}
+
+void Memtable::Account(const Entry& e, int sign) {
+  auto add = [sign](std::size_t* counter, std::size_t n) {
+    *counter = sign > 0 ? *counter + n : *counter - n;
+  };
+  add(&entries_, 1);
+  add(&entry_bytes_, e.alloc_size());
+  if (e.has(kDirty)) add(&dirty_, 1);
+  if (e.has(kTombstone)) add(&tombstones_, 1);
+  if (e.has(kCompressed)) add(&compressed_, 1);
+  if (e.expire_at_ms != 0) add(&expiring_, 1);
+}
+
+Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key) const {
+  for (Entry* e = buckets_[BucketOf(hash)].get(); e != nullptr; e = e->next.get()) {
+    if (e->hash == hash && e->key() == key) return e;
+  }
+  return nullptr;
+}
+
+Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
+                                  std::uint32_t raw_len, std::uint8_t flags,
+                                  std::int64_t expire_at_ms) {
+  EntryPtr fresh = AllocateEntry(key, stored);
+  fresh->hash = hash;
+  fresh->expire_at_ms = expire_at_ms;
+  fresh->key_len = static_cast<std::uint32_t>(key.size());
+  fresh->stored_len = static_cast<std::uint32_t>(stored.size());
+  fresh->raw_len = raw_len;
+  fresh->flags = flags;
+  fresh->lru = ++clock_;
+  if (!key.empty()) std::memcpy(fresh->bytes(), key.data(), key.size());
+  if (!stored.empty()) std::memcpy(fresh->bytes() + key.size(), stored.data(), stored.size());
+  Entry* result = fresh.get();
+  Account(*result, +1);
+
+  EntryPtr* link = &buckets_[BucketOf(hash)];
+  while (*link && !((*link)->hash == hash && (*link)->key() == key)) link = &(*link)->next;
+  if (*link) {
+    EntryPtr old = std::move(*link);
+    Account(*old, -1);
+    fresh->next = std::move(old->next);
+    *link = std::move(fresh);
+    return result;
+  }
+  fresh->next = std::move(buckets_[BucketOf(hash)]);
+  buckets_[BucketOf(hash)] = std::move(fresh);
+  if (entries_ > buckets_.size()) Resize(bits_ + 1);
+  return result;
+}
+
+Memtable::EntryPtr Memtable::Unlink(Entry* e) {
+  EntryPtr* link = &buckets_[BucketOf(e->hash)];
+  while (link->get() != e) link = &(*link)->next;
+  EntryPtr owned = std::move(*link);
+  *link = std::move(owned->next);
+  return owned;
+}
+
+void Memtable::Erase(Entry* e) {
+  EntryPtr owned = Unlink(e);
+  Account(*owned, -1);
+  owned.reset();
+  // Shrinking keeps random sampling and sweeps from wandering through empty buckets.
+  if (bits_ > kMinBits && entries_ < buckets_.size() / 8) Resize(bits_ - 1);
+}
+
+void Memtable::Clear() {
+  buckets_.clear();
+  buckets_.resize(std::size_t{1} << kMinBits);
+  bits_ = kMinBits;
+  shift_ = 64 - kMinBits;
+  sweep_pos_ = 0;
+  entries_ = entry_bytes_ = dirty_ = tombstones_ = expiring_ = compressed_ = 0;
+}
+
+void Memtable::SetExpire(Entry* e, std::int64_t expire_at_ms) {
+  Account(*e, -1);
+  e->expire_at_ms = expire_at_ms;
+  Account(*e, +1);
+}
+
+void Memtable::SetFlag(Entry* e, Flag f, bool on) {
+  Account(*e, -1);
+  e->flags = on ? (e->flags | f) : (e->flags & ~f);
+  Account(*e, +1);
+}
+
+void Memtable::Resize(unsigned bits) {
+  std::vector<EntryPtr> fresh(std::size_t{1} << bits);
+  const unsigned shift = 64 - bits;
+  for (EntryPtr& bucket : buckets_) {
+    while (bucket) {
+      EntryPtr e = std::move(bucket);
+      bucket = std::move(e->next);
+      EntryPtr& dst = fresh[static_cast<std::size_t>(e->hash >> shift)];
+      e->next = std::move(dst);
+      dst = std::move(e);
+    }
+  }
+  buckets_ = std::move(fresh);
+  bits_ = bits;
+  shift_ = shift;
+}
+
+Memtable::Entry* Memtable::SampleLru(std::mt19937_64& rng,
+                                     const std::function<bool(const Entry&)>& eligible,
+                                     std::size_t samples) const {
+  if (entries_ == 0) return nullptr;
+  const std::size_t n = buckets_.size();
+  std::size_t examined = 0;
+  Entry* best = nullptr;
+  // Looks at the first bucket from b on (at most max_walk buckets) holding eligible entries.
+  auto probe = [&](std::size_t b, std::size_t max_walk) {
+    for (std::size_t walked = 0; walked < max_walk; ++walked, b = (b + 1) & (n - 1)) {
+      bool hit = false;
+      for (Entry* e = buckets_[b].get(); e != nullptr; e = e->next.get()) {
+        if (!eligible(*e)) continue;
+        hit = true;
+        ++examined;
+        // Unsigned subtraction keeps ages right across clock wrap-around.
+        if (best == nullptr || clock_ - e->lru > clock_ - best->lru) best = e;
+      }
+      if (hit) return;
+    }
+  };
+  // Many short probes at random places rather than one long walk: an eviction clears the old
+  // entries around where it sampled, so neighbouring buckets are not independent samples.
+  constexpr std::size_t kProbeWalk = 64;
+  for (std::size_t i = 0; i < samples && examined < samples; ++i) {
+    probe(static_cast<std::size_t>(rng() & (n - 1)), std::min(n, kProbeWalk));
+  }
+  // Eligible entries are rare: settle for any, wherever it is.
+  if (best == nullptr) probe(static_cast<std::size_t>(rng() & (n - 1)), n);
+  return best;
+}
+
+std::uint64_t Memtable::ScanBuckets(std::uint64_t from, std::size_t count, std::size_t max_buckets,
+                                    const std::function<void(const Entry&)>& fn) const {
+  std::size_t passed = 0;
+  std::size_t visited = 0;
+  for (std::size_t b = BucketOf(from);; ++b) {
+    for (const Entry* e = buckets_[b].get(); e != nullptr; e = e->next.get()) {
+      if (e->hash < from) continue;
+      fn(*e);
+      ++passed;
+    }
+    ++visited;
+    if (b + 1 == buckets_.size()) return UINT64_MAX;
+    if (passed >= count || visited >= max_buckets) return BucketLastHash(b);
+  }
+}
+
+std::size_t Memtable::SweepExpired(std::int64_t now_ms, std::size_t max_entries,
+                                   std::vector<std::string>* expired) {
+  const std::size_t n = buckets_.size();
+  std::size_t b = BucketOf(sweep_pos_);
+  std::size_t examined = 0;
+  std::size_t with_ttl = 0;
+  for (std::size_t visited = 0; visited < n && examined < max_entries; ++visited) {
+    for (const Entry* e = buckets_[b].get(); e != nullptr; e = e->next.get()) {
+      ++examined;
+      if (e->expire_at_ms == 0) continue;
+      ++with_ttl;
+      if (e->expire_at_ms <= now_ms) expired->emplace_back(e->key());
+    }
+    b = (b + 1) & (n - 1);
+  }
+  sweep_pos_ = BucketFirstHash(b);
+  return with_ttl;
+}
+
+std::vector<Memtable::Entry*> Memtable::DirtyEntries() const {
+  std::vector<Entry*> out;
+  out.reserve(dirty_);
+  for (const EntryPtr& bucket : buckets_) {
+    for (Entry* e = bucket.get(); e != nullptr; e = e->next.get()) {
+      if (e->has(kDirty)) out.push_back(e);
+    }
+  }
+  return out;
+}
+
+}  // namespace dynakv::storage

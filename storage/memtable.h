@@ -1,0 +1,131 @@
+// The in-memory table: a chained hash table whose bucket index is the TOP bits of the key hash,
+// so walking buckets in order visits keys in hash order. That lets a SCAN cursor be a plain
+// position in hash space that stays valid across rehashing, and lets the table be merged with
+// the hash-sorted segments.
+//
+// Each entry is one heap allocation: a header followed by the key bytes and the stored (maybe
+// compressed) value bytes. The table only stores; what the flags mean for durability is the
+// engine's business.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynakv::storage {
+
+class Memtable {
+ public:
+  enum Flag : std::uint8_t {
+    kTombstone = 1,   // the key was deleted; shadows older segment versions until checkpointed
+    kDirty = 2,       // newer than every segment: only the commit log has it
+    kCompressed = 4,  // stored bytes are an LZ4 block of raw_len bytes
+    kOnDisk = 8,      // some segment holds a live version, so a delete needs a tombstone
+  };
+
+  struct Entry;
+  struct EntryDeleter {
+    void operator()(Entry* e) const;
+  };
+  using EntryPtr = std::unique_ptr<Entry, EntryDeleter>;
+
+  struct Entry {
+    EntryPtr next;  // bucket chain
+    std::uint64_t hash = 0;
+    std::int64_t expire_at_ms = 0;  // 0: none
+    std::uint32_t lru = 0;          // value of the table's access clock at the last touch
+    std::uint32_t key_len = 0;
+    std::uint32_t stored_len = 0;
+    std::uint32_t raw_len = 0;
+    std::uint8_t flags = 0;
+
+    std::string_view key() const { return {bytes(), key_len}; }
+    std::string_view stored() const { return {bytes() + key_len, stored_len}; }
+    bool has(Flag f) const { return (flags & f) != 0; }
+    std::size_t alloc_size() const { return sizeof(Entry) + key_len + stored_len; }
+
+   private:
+    friend class Memtable;
+    const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+    char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  };
+
+  Memtable();
+  Memtable(const Memtable&) = delete;
+  Memtable& operator=(const Memtable&) = delete;
+
+  Entry* Find(std::uint64_t hash, std::string_view key) const;
+  // Inserts, or replaces the entry with the same key, and touches it. Returns the new entry;
+  // pointers to other entries stay valid (rehashing moves only bucket links).
+  Entry* Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
+                std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms);
+  void Erase(Entry* e);
+  void Clear();
+
+  void Touch(Entry* e) { e->lru = ++clock_; }
+  void SetExpire(Entry* e, std::int64_t expire_at_ms);
+  void SetFlag(Entry* e, Flag f, bool on);
+
+  // Approximated LRU, as in Redis: looks at about `samples` entries accepted by `eligible`,
+  // found at random buckets, and returns the least recently touched one (nullptr: none exists).
+  Entry* SampleLru(std::mt19937_64& rng, const std::function<bool(const Entry&)>& eligible,
+                   std::size_t samples = 16) const;
+
+  // Visits whole buckets from the one holding hash `from` (entries below `from` skipped) until at
+  // least `count` entries were passed to fn or `max_buckets` buckets were visited. Returns the
+  // last hash covered by the visited buckets, UINT64_MAX when the table's end was reached.
+  std::uint64_t ScanBuckets(std::uint64_t from, std::size_t count, std::size_t max_buckets,
+                            const std::function<void(const Entry&)>& fn) const;
+
+  // One step of the incremental expiry sweep: continues from where the last step stopped and
+  // examines up to `max_entries` entries. Keys of entries expired at `now_ms` are appended to
+  // *expired; returns how many examined entries had an expiry.
+  std::size_t SweepExpired(std::int64_t now_ms, std::size_t max_entries,
+                           std::vector<std::string>* expired);
+
+  std::vector<Entry*> DirtyEntries() const;
+
+  std::size_t size() const { return entries_; }
+  std::size_t bytes() const { return entry_bytes_ + buckets_.size() * sizeof(EntryPtr); }
+  std::size_t dirty_count() const { return dirty_; }
+  std::size_t tombstone_count() const { return tombstones_; }
+  std::size_t expiring_count() const { return expiring_; }
+  std::size_t compressed_count() const { return compressed_; }
+  std::size_t bucket_count() const { return buckets_.size(); }
+
+ private:
+  static constexpr unsigned kMinBits = 4;
+
+  std::size_t BucketOf(std::uint64_t hash) const {
+    return static_cast<std::size_t>(hash >> shift_);
+  }
+  std::uint64_t BucketFirstHash(std::size_t b) const {
+    return static_cast<std::uint64_t>(b) << shift_;
+  }
+  std::uint64_t BucketLastHash(std::size_t b) const {
+    return BucketFirstHash(b) | (~std::uint64_t{0} >> bits_);
+  }
+  void Resize(unsigned bits);
+  void Account(const Entry& e, int sign);
+  // Unlinks `e` from its chain and returns ownership of it.
+  EntryPtr Unlink(Entry* e);
+
+  std::vector<EntryPtr> buckets_;
+  unsigned bits_ = kMinBits;
+  unsigned shift_ = 64 - kMinBits;
+  std::uint32_t clock_ = 0;
+  std::uint64_t sweep_pos_ = 0;  // a hash position, so rehashing does not disturb the sweep
+  std::size_t entries_ = 0;
+  std::size_t entry_bytes_ = 0;
+  std::size_t dirty_ = 0;
+  std::size_t tombstones_ = 0;
+  std::size_t expiring_ = 0;
+  std::size_t compressed_ = 0;
+};
+
+}  // namespace dynakv::storage

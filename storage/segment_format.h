@@ -1,0 +1,49 @@
+// On-disk layout of an immutable segment file (seg-<seq>.sst). Records are sorted by
+// (hash, key) and grouped into ~4 KB blocks:
+//   data:   block* where block = record* crc32(block)
+//   record: hash fixed64 | flags byte | expire_at_ms varint | key len varint |
+//           stored len varint | raw len varint | key | stored value
+//   index:  (first hash fixed64 | offset fixed64 | size fixed32)* crc32(index)
+//   bloom:  bloom filter over the record hashes, crc32(bloom)
+//   footer: index offset | index size | bloom offset | bloom size | record count (fixed64 each)
+//           | magic fixed64 | crc32(footer so far)
+// Sizes in the index and footer exclude the trailing crc32.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dynakv::storage {
+
+inline constexpr std::size_t kSegmentBlockSize = 4096;
+inline constexpr std::size_t kSegmentIndexEntrySize = 20;
+inline constexpr std::size_t kSegmentFooterSize = 6 * 8 + 4;
+inline constexpr std::uint64_t kSegmentMagic = 0x31474553564b4464ull;  // "dDKVSEG1"
+
+struct SegmentRecord {
+  enum Flag : std::uint8_t { kTombstone = 1, kCompressed = 2 };
+
+  std::uint64_t hash = 0;
+  std::uint8_t flags = 0;
+  std::int64_t expire_at_ms = 0;
+  std::string_view key;
+  std::string_view stored;
+  std::uint32_t raw_len = 0;
+
+  bool tombstone() const { return (flags & kTombstone) != 0; }
+  bool compressed() const { return (flags & kCompressed) != 0; }
+};
+
+void AppendSegmentRecord(std::string* dst, const SegmentRecord& rec);
+// Parses one record from the front of *in. False when the bytes are malformed.
+bool DecodeSegmentRecord(std::string_view* in, SegmentRecord* rec);
+
+// Orders records the way segments store them.
+inline bool RecordLess(std::uint64_t ha, std::string_view ka, std::uint64_t hb,
+                       std::string_view kb) {
+  return ha != hb ? ha < hb : ka < kb;
+}
+
+}  // namespace dynakv::storage

@@ -1,0 +1,311 @@
+// The parameter table and its three inputs: TOML, --flags and (through the same parse functions)
+// CONFIG SET. Errors must name the offending key.
+
+#include "config.h"
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace dynakv::server {
+namespace {
+
+// Runs LoadConfig on a command line given as strings.
+ConfigLoadResult Load(std::vector<std::string> args, Config* config, std::string* message) {
+  args.insert(args.begin(), "dynakv-server");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  return LoadConfig(static_cast<int>(argv.size()), argv.data(), config, message);
+}
+
+// A config file in a fresh temporary directory, removed with the object.
+class TempToml {
+ public:
+  explicit TempToml(const std::string& text, const std::string& name = "node.toml") {
+    char pattern[] = "/tmp/dynakv-config-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/" + name;
+    std::ofstream(path_) << text;
+  }
+  ~TempToml() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+std::string Get(const Config& config, std::string_view name) {
+  const ConfigParam* param = FindConfigParam(name);
+  REQUIRE(param != nullptr);
+  return param->format(config);
+}
+
+TEST_CASE("ParseMemory takes Redis units, case-insensitively") {
+  std::uint64_t n = 0;
+  const std::pair<const char*, std::uint64_t> good[] = {
+      {"0", 0},
+      {"100", 100},
+      {"1b", 1},
+      {"1k", 1000},
+      {"1kb", 1024},
+      {"1KB", 1024},
+      {"5m", 5000000},
+      {"5mb", 5ull << 20},
+      {"2g", 2000000000ull},
+      {"2Gb", 2ull << 30},
+      {"007", 7},
+      {"18446744073709551615", 18446744073709551615ull},
+  };
+  for (const auto& [text, expected] : good) {
+    CAPTURE(text);
+    REQUIRE(ParseMemory(text, &n));
+    CHECK(n == expected);
+  }
+  for (const char* bad : {"", "mb", "-1", "+1", " 1", "1 ", "1.5mb", "1tb", "1kbb", "0x10",
+                          "18446744073709551616", "17179869184gb"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseMemory(bad, &n));
+  }
+}
+
+TEST_CASE("BytesToHuman matches Redis") {
+  CHECK(BytesToHuman(0) == "0B");
+  CHECK(BytesToHuman(1023) == "1023B");
+  CHECK(BytesToHuman(1536) == "1.50K");
+  CHECK(BytesToHuman(1ull << 20) == "1.00M");
+  CHECK(BytesToHuman(3ull << 30) == "3.00G");
+  CHECK(BytesToHuman(5ull << 40) == "5.00T");
+}
+
+TEST_CASE("the embedded default config loads and matches the built-in defaults") {
+  Config config;
+  std::string message;
+  REQUIRE(Load({}, &config, &message) == ConfigLoadResult::kRun);
+  const Config defaults;
+  for (const ConfigParam& param : ConfigParams()) {
+    CAPTURE(param.name);
+    CHECK(param.format(config) == param.format(defaults));
+  }
+  CHECK(config.config_file.empty());
+}
+
+TEST_CASE("TOML values of every kind reach the parameters") {
+  Config config;
+  std::string error;
+  REQUIRE(ApplyConfigToml(R"(
+[server]
+port = 7001
+bind = "::1"
+requirepass = "s3cret"
+loglevel = "WARNING"
+[limits]
+proto-max-bulk-len = "2mb"
+client-output-buffer-soft-limit = 0
+[storage]
+dir = "/var/lib/dynakv"
+maxmemory = "1gb"
+maxmemory-policy = "allkeys-lru"
+appendfsync = "always"
+compression-threshold = "1k"
+)",
+                          "test.toml", &config, &error));
+  CHECK(config.port == 7001);
+  CHECK(config.bind == "::1");
+  CHECK(config.requirepass == "s3cret");
+  CHECK(config.loglevel == "warning");
+  CHECK(config.proto_max_bulk_len == 2 * 1024 * 1024);
+  CHECK(config.client_output_buffer_soft_limit == 0);
+  CHECK(config.dir == "/var/lib/dynakv");
+  CHECK(config.maxmemory == 1ull << 30);
+  CHECK(config.maxmemory_policy == storage::EvictionPolicy::kAllKeysLru);
+  CHECK(config.appendfsync == storage::FsyncPolicy::kAlways);
+  CHECK(config.compression_threshold == 1000);
+}
+
+TEST_CASE("TOML errors name the key and the file") {
+  struct Case {
+    const char* toml;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"[server]\nprot = 1\n", "test.toml: unknown parameter 'prot' in [server]"},
+      {"[storage]\nport = 1\n", "test.toml: parameter 'port' belongs in [server], not [storage]"},
+      {"[network]\nport = 1\n", "test.toml: unknown section [network]"},
+      {"port = 1\n", "test.toml: parameter 'port' must be inside a section"},
+      {"[server]\nport = 70000\n",
+       "test.toml: invalid value '70000' for 'port': argument must be between 0 and 65535 "
+       "inclusive"},
+      {"[storage]\nmaxmemory = \"lots\"\n",
+       "test.toml: invalid value 'lots' for 'maxmemory': argument must be a memory value"},
+      {"[storage]\nappendfsync = \"sometimes\"\n",
+       "test.toml: invalid value 'sometimes' for 'appendfsync': argument(s) must be one of the "
+       "following: always, everysec, no"},
+      {"[server]\nhz = 1.5\n", "test.toml: parameter 'hz' must be a string or an integer"},
+      {"[server]\nsave = \"\"\n", "test.toml: unknown parameter 'save' in [server]"},
+      {"[server]\nbind = \"localhost\"\n", "Invalid bind address 'localhost'"},
+      {"[server\nport = 1\n", "test.toml:1:"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.toml);
+    Config config;
+    std::string error;
+    CHECK_FALSE(ApplyConfigToml(c.toml, "test.toml", &config, &error));
+    CHECK(error.find(c.expected) != std::string::npos);
+  }
+}
+
+TEST_CASE("flags override the file whatever their order") {
+  TempToml file("[server]\nport = 7001\nhz = 20\n[storage]\nmaxmemory = \"1mb\"\n");
+  Config config;
+  std::string message;
+  REQUIRE(Load({"--port", "7002", "--config", file.path(), "--maxmemory", "2mb"}, &config,
+               &message) == ConfigLoadResult::kRun);
+  CHECK(config.port == 7002);
+  CHECK(config.hz == 20);
+  CHECK(config.maxmemory == 2ull << 20);
+  CHECK(std::filesystem::path(config.config_file).is_absolute());
+  CHECK(std::filesystem::equivalent(config.config_file, file.path()));
+
+  SUBCASE("a first positional argument ending in .toml is the config file") {
+    Config positional;
+    REQUIRE(Load({file.path(), "--hz", "5"}, &positional, &message) == ConfigLoadResult::kRun);
+    CHECK(positional.port == 7001);
+    CHECK(positional.hz == 5);
+  }
+  SUBCASE("the last of repeated flags wins") {
+    Config repeated;
+    REQUIRE(Load({"--port", "1", "--port", "2"}, &repeated, &message) == ConfigLoadResult::kRun);
+    CHECK(repeated.port == 2);
+  }
+  SUBCASE("flag names are case-insensitive like Redis config names") {
+    Config upper;
+    REQUIRE(Load({"--MaxMemory", "3mb"}, &upper, &message) == ConfigLoadResult::kRun);
+    CHECK(upper.maxmemory == 3ull << 20);
+  }
+}
+
+TEST_CASE("command line errors are reported, not guessed around") {
+  Config config;
+  config.port = 4242;
+  std::string message;
+  CHECK(Load({"--bogus", "1"}, &config, &message) == ConfigLoadResult::kError);
+  CHECK(message == "unknown option '--bogus' (see --help)");
+  CHECK(Load({"--port"}, &config, &message) == ConfigLoadResult::kError);
+  CHECK(message == "option '--port' needs a value");
+  CHECK(Load({"--port", "x"}, &config, &message) == ConfigLoadResult::kError);
+  CHECK(message == "invalid value 'x' for --port: argument couldn't be parsed into an integer");
+  CHECK(Load({"stray"}, &config, &message) == ConfigLoadResult::kError);
+  CHECK(message == "unexpected argument 'stray' (see --help)");
+  CHECK(Load({"--config", "/nonexistent/dynakv.toml"}, &config, &message) ==
+        ConfigLoadResult::kError);
+  CHECK(message == "cannot read config file '/nonexistent/dynakv.toml'");
+  CHECK(Load({"--client-output-buffer-soft-limit", "2mb", "--client-output-buffer-hard-limit",
+              "1mb"},
+             &config, &message) == ConfigLoadResult::kError);
+  CHECK(message.find("soft-limit must not exceed") != std::string::npos);
+  TempToml bad("[server]\nportt = 1\n");
+  CHECK(Load({"--config", bad.path()}, &config, &message) == ConfigLoadResult::kError);
+  CHECK(message.find("unknown parameter 'portt'") != std::string::npos);
+  CHECK(config.port == 4242);  // untouched on error
+}
+
+TEST_CASE("--help lists every parameter; --version prints the version") {
+  Config config;
+  std::string message;
+  REQUIRE(Load({"--help"}, &config, &message) == ConfigLoadResult::kExitSuccess);
+  for (const ConfigParam& param : ConfigParams()) {
+    if (param.section.empty()) continue;
+    CAPTURE(param.name);
+    CHECK(message.find("--" + std::string(param.name) + " [") != std::string::npos);
+  }
+  REQUIRE(Load({"--version"}, &config, &message) == ConfigLoadResult::kExitSuccess);
+  CHECK(message.find("v=") != std::string::npos);
+}
+
+TEST_CASE("Redis compatibility entries are fixed and read-only") {
+  const Config config;
+  CHECK(Get(config, "save") == "");
+  CHECK(Get(config, "appendonly") == "yes");
+  CHECK_FALSE(FindConfigParam("save")->mutable_at_runtime);
+  Config changed;
+  std::string message;
+  CHECK(Load({"--appendonly", "yes", "--save", ""}, &changed, &message) ==
+        ConfigLoadResult::kRun);
+  CHECK(Load({"--appendonly", "no"}, &changed, &message) == ConfigLoadResult::kError);
+}
+
+TEST_CASE("mutability follows what a running node can change") {
+  for (const char* name : {"port", "bind", "dir", "log-checkpoint-bytes"}) {
+    CAPTURE(name);
+    CHECK_FALSE(FindConfigParam(name)->mutable_at_runtime);
+  }
+  for (const char* name : {"maxmemory", "maxmemory-policy", "appendfsync", "requirepass",
+                           "compression-threshold", "proto-max-bulk-len",
+                           "client-query-buffer-limit", "hz", "timeout"}) {
+    CAPTURE(name);
+    CHECK(FindConfigParam(name)->mutable_at_runtime);
+  }
+  CHECK(FindConfigParam("MAXMEMORY") == FindConfigParam("maxmemory"));
+  CHECK(FindConfigParam("no-such-thing") == nullptr);
+}
+
+TEST_CASE("every parameter's formatted value parses back to itself") {
+  Config config;
+  std::string error;
+  REQUIRE(ApplyConfigToml(
+      "[server]\nrequirepass = \"p a\\\"ss\"\nport = 1234\n[storage]\nmaxmemory = \"3gb\"\n",
+      "t", &config, &error));
+  for (const ConfigParam& param : ConfigParams()) {
+    CAPTURE(param.name);
+    Config reparsed;
+    std::string reason;
+    REQUIRE(param.parse(param.format(config), &reparsed, &reason));
+    CHECK(param.format(reparsed) == param.format(config));
+  }
+}
+
+TEST_CASE("CONFIG REWRITE output loads back to the same config") {
+  Config config;
+  std::string error;
+  REQUIRE(ApplyConfigToml(
+      "[server]\nrequirepass = \"12345\"\nhz = 50\n[limits]\nproto-max-bulk-len = \"2mb\"\n"
+      "[storage]\ndir = \"d i r\"\nmaxmemory-policy = \"noeviction\"\n",
+      "t", &config, &error));
+  const std::string rendered = RenderConfigToml(config);
+  Config reloaded;
+  REQUIRE_MESSAGE(ApplyConfigToml(rendered, "rendered", &reloaded, &error), error);
+  for (const ConfigParam& param : ConfigParams()) {
+    CAPTURE(param.name);
+    CHECK(param.format(reloaded) == param.format(config));
+  }
+}
+
+TEST_CASE("storage options follow the config") {
+  Config config;
+  config.dir = "/data";
+  config.maxmemory = 123;
+  config.maxmemory_policy = storage::EvictionPolicy::kNoEviction;
+  config.appendfsync = storage::FsyncPolicy::kNo;
+  config.compression_threshold = 7;
+  config.log_checkpoint_bytes = 99;
+  const storage::Options options = ToStorageOptions(config);
+  CHECK(options.dir == "/data");
+  CHECK(options.max_memory == 123);
+  CHECK(options.eviction == storage::EvictionPolicy::kNoEviction);
+  CHECK(options.fsync == storage::FsyncPolicy::kNo);
+  CHECK(options.compression_threshold == 7);
+  CHECK(options.log_checkpoint_bytes == 99);
+  REQUIRE(options.clock_ms);
+  CHECK(options.clock_ms() > 1600000000000LL);
+}
+
+}  // namespace
+}  // namespace dynakv::server

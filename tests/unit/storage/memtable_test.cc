@@ -1,0 +1,139 @@
+#include "memtable.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include "storage/engine.h"
+
+namespace dynakv::storage {
+
+namespace {
+
+Memtable::Entry* Put(Memtable* t, const std::string& key, const std::string& value,
+                     std::int64_t expire = 0, std::uint8_t flags = Memtable::kDirty) {
+  return t->Upsert(HashKey(key), key, value, static_cast<std::uint32_t>(value.size()), flags,
+                   expire);
+}
+
+Memtable::Entry* Find(const Memtable& t, const std::string& key) {
+  return t.Find(HashKey(key), key);
+}
+
+}  // namespace
+
+TEST_CASE("memtable: insert, replace, find, erase, grow and shrink") {
+  Memtable t;
+  const std::size_t empty_bytes = t.bytes();
+  for (int i = 0; i < 5000; ++i) Put(&t, "key" + std::to_string(i), "value" + std::to_string(i));
+  CHECK(t.size() == 5000);
+  CHECK(t.bucket_count() >= 5000);  // grew at load factor 1
+  for (int i = 0; i < 5000; ++i) {
+    Memtable::Entry* e = Find(t, "key" + std::to_string(i));
+    REQUIRE(e != nullptr);
+    CHECK(e->stored() == "value" + std::to_string(i));
+  }
+  CHECK(Find(t, "nope") == nullptr);
+
+  Put(&t, "key7", "a much longer replacement value");
+  CHECK(t.size() == 5000);
+  CHECK(Find(t, "key7")->stored() == "a much longer replacement value");
+
+  for (int i = 0; i < 5000; ++i) t.Erase(Find(t, "key" + std::to_string(i)));
+  CHECK(t.size() == 0);
+  CHECK(t.bucket_count() <= 32);  // shrank back
+  CHECK(t.bytes() <= empty_bytes * 2);
+}
+
+TEST_CASE("memtable: byte and flag accounting follow every change") {
+  Memtable t;
+  const std::size_t base = t.bytes();
+  Memtable::Entry* e = Put(&t, "k", "0123456789", 0, Memtable::kDirty | Memtable::kCompressed);
+  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1 + 10);
+  CHECK(t.dirty_count() == 1);
+  CHECK(t.compressed_count() == 1);
+  t.SetExpire(e, 123);
+  CHECK(t.expiring_count() == 1);
+  t.SetFlag(e, Memtable::kDirty, false);
+  CHECK(t.dirty_count() == 0);
+  e = Put(&t, "k", "", 0, Memtable::kTombstone | Memtable::kDirty);
+  CHECK(t.tombstone_count() == 1);
+  CHECK(t.expiring_count() == 0);
+  CHECK(t.compressed_count() == 0);
+  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1);
+  t.Clear();
+  CHECK(t.size() == 0);
+  CHECK(t.bytes() == base);
+}
+
+TEST_CASE("memtable: LRU sampling picks old entries") {
+  Memtable t;
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 2000; ++i) Put(&t, "k" + std::to_string(i), "v");
+  // Touch the second half so the first half is older.
+  for (int i = 1000; i < 2000; ++i) t.Touch(Find(t, "k" + std::to_string(i)));
+  int old_victims = 0;
+  for (int round = 0; round < 500; ++round) {
+    Memtable::Entry* victim = t.SampleLru(rng, [](const Memtable::Entry&) { return true; });
+    REQUIRE(victim != nullptr);
+    if (std::stoi(std::string(victim->key().substr(1))) < 1000) ++old_victims;
+    t.Erase(victim);
+  }
+  CHECK(old_victims >= 480);
+  // The filter is honoured.
+  Memtable::Entry* none = t.SampleLru(rng, [](const Memtable::Entry&) { return false; });
+  CHECK(none == nullptr);
+}
+
+TEST_CASE("memtable: bucket scan visits every key once, in hash order across calls") {
+  Memtable t;
+  std::set<std::string> all;
+  for (int i = 0; i < 3000; ++i) {
+    all.insert("s" + std::to_string(i));
+    Put(&t, "s" + std::to_string(i), "v");
+  }
+  std::multiset<std::string> seen;
+  std::uint64_t cursor = 0;
+  int calls = 0;
+  for (;;) {
+    ++calls;
+    std::uint64_t max_hash = 0;
+    const std::uint64_t last = t.ScanBuckets(cursor, 100, 1000, [&](const Memtable::Entry& e) {
+      CHECK(e.hash >= cursor);
+      max_hash = std::max(max_hash, e.hash);
+      seen.emplace(e.key());
+    });
+    CHECK(max_hash <= last);
+    if (last == UINT64_MAX) break;
+    cursor = last + 1;
+    REQUIRE(calls < 1000);
+  }
+  CHECK(calls > 10);
+  CHECK(seen.size() == all.size());
+  CHECK(std::set<std::string>(seen.begin(), seen.end()) == all);
+}
+
+TEST_CASE("memtable: expiry sweep finds expired keys incrementally") {
+  Memtable t;
+  for (int i = 0; i < 1000; ++i) {
+    const std::int64_t expire = i % 2 == 0 ? 100 : (i % 3 == 0 ? 1000 : 0);
+    Put(&t, "e" + std::to_string(i), "v", expire);
+  }
+  std::set<std::string> expired;
+  std::size_t with_ttl_total = 0;
+  std::vector<std::string> batch;
+  // 1000 entries, 50 per step: a full round takes at least 20 steps.
+  for (int step = 0; step < 20; ++step) {
+    batch.clear();
+    with_ttl_total += t.SweepExpired(500, 50, &batch);
+    expired.insert(batch.begin(), batch.end());
+  }
+  CHECK(expired.size() == 500);
+  for (const std::string& k : expired) CHECK(std::stoi(k.substr(1)) % 2 == 0);
+  CHECK(with_ttl_total >= 500 + 166);
+}
+
+}  // namespace dynakv::storage
