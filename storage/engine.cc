@@ -33,6 +33,7 @@ Status Engine::Open(const Options& options, std::unique_ptr<Engine>* engine) {
   auto impl = std::make_unique<EngineImpl>(options);
   Status s = impl->Open();
   if (!s.ok()) return s;
+  // Engine's constructor is private (only Open makes engines), which make_unique cannot reach.
   engine->reset(new Engine(std::move(impl)));
   return Status::Ok();
 }

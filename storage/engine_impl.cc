@@ -36,7 +36,6 @@ EngineImpl::KeyState EngineImpl::StateOf(std::uint64_t hash, std::string_view ke
       st.expire_at_ms = st.entry->expire_at_ms;
     }
   } else if (LookupSegments(hash, key, &st.disk)) {
-    st.disk_found = true;
     if (!st.disk.tombstone()) {
       st.exists = true;
       st.on_disk = true;

@@ -62,9 +62,8 @@ class EngineImpl {
     bool expired = false;
     bool on_disk = false;  // some segment holds a live version
     std::int64_t expire_at_ms = 0;
-    // Without a memtable entry: the newest segment version, if any. Its views point into
-    // lookup_buf_, so they are valid only until the next segment lookup.
-    bool disk_found = false;
+    // When `exists` without a memtable entry: the segment version holding the value. Its views
+    // point into lookup_buf_, so they are valid only until the next segment lookup.
     SegmentRecord disk;
   };
 

@@ -52,6 +52,18 @@ std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
     if (!it.status().ok()) ++stats_.io_errors;
     if (!exhausted) end = std::min(end, last);
   }
+  // Every source is complete up to `end`, so any smaller end is valid too: stop at the count-th
+  // position overall, or a scan over many segments would return count keys from each.
+  std::vector<std::uint64_t> positions;
+  for (const Memtable::Entry* e : mem) positions.push_back(e->hash);
+  for (const auto& records : disk) {
+    for (const ScanRecord& rec : records) positions.push_back(rec.hash);
+  }
+  if (positions.size() > count) {
+    std::nth_element(positions.begin(), positions.begin() + static_cast<std::ptrdiff_t>(count - 1),
+                     positions.end());
+    end = std::min(end, positions[count - 1]);
+  }
 
   // Newest version first: the memtable, then segments from newest to oldest.
   std::unordered_set<std::string_view> decided;

@@ -77,19 +77,27 @@ TEST_CASE("recovery: a process killed after FlushLog under fsync=always loses no
   TempDir dir;
   FakeClock clock;
   const std::int64_t base = clock.now_ms + 100000;
-  constexpr int kKeys = 300;
+  constexpr int kKeys = 1000;
+  Options o = TestOptions(dir.path(), &clock);
+  o.fsync = FsyncPolicy::kAlways;
+  bool expect_segments = false;
+  SUBCASE("log only") {}
+  SUBCASE("with checkpoints and compactions under way") {
+    o.max_memory = 16 * 1024;
+    o.compaction_trigger = 2;
+    expect_segments = true;
+  }
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     // Child: acknowledge writes the way the server does, then die without any cleanup.
-    Options o = TestOptions(dir.path(), &clock);
-    o.fsync = FsyncPolicy::kAlways;
     std::unique_ptr<Engine> e;
     if (!Engine::Open(o, &e).ok()) ::_exit(2);
     for (int i = 0; i < kKeys; ++i) {
       const std::int64_t expire = i % 4 == 0 ? base + i : 0;
       if (!e->Put("key" + std::to_string(i), ValueFor(i), expire).ok()) ::_exit(3);
       if (i % 7 == 0 && !e->FlushLog().ok()) ::_exit(4);
+      if (i % 50 == 0) e->Tick();
     }
     if (!e->FlushLog().ok()) ::_exit(4);
     ::raise(SIGKILL);
@@ -100,7 +108,12 @@ TEST_CASE("recovery: a process killed after FlushLog under fsync=always loses no
   REQUIRE(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
 
-  auto e = OpenEngine(TestOptions(dir.path(), &clock));
+  int segment_files = 0;
+  for (const auto& ent : std::filesystem::directory_iterator(dir.path())) {
+    segment_files += ent.path().extension() == ".sst";
+  }
+  CHECK((segment_files > 0) == expect_segments);
+  auto e = OpenEngine(o);
   CHECK(e->KeyCount() == kKeys);
   CheckNumbered(e.get(), kKeys, base);
 }
