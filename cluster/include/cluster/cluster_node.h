@@ -1,0 +1,101 @@
+// This node's membership in the cluster, as the server sees it: the ring, the node-to-node bus
+// (a separate TCP port, by default the client port + 10000 like Redis Cluster's bus), the replica
+// side that applies other coordinators' requests to the local storage engine, and the coordinator
+// side that sends a key's reads and writes to its N replicas and waits for a quorum.
+//
+// Everything runs on the server's libuv loop; callbacks run on it too, never re-entrantly from
+// inside the call that started the request (so a caller may start a request while holding state).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/consistency_level.h"
+#include "cluster/node_info.h"
+#include "cluster/ring.h"
+#include "cluster/versioned_value.h"
+
+namespace dynakv::storage {
+class Engine;
+}
+
+namespace dynakv::cluster {
+
+struct ClusterOptions {
+  std::string self_id;
+  std::vector<NodeInfo> members;  // every member, this node included (static membership)
+  int bus_port = 0;               // where this node listens for peers; members' bus port is port+10000 unless bus_port_offset differs
+  int bus_port_offset = 10000;
+  int replication_factor = 3;                                  // N
+  ConsistencyLevel read_level{ConsistencyLevel::Kind::kQuorum};   // default R
+  ConsistencyLevel write_level{ConsistencyLevel::Kind::kQuorum};  // default W
+  int request_timeout_ms = 2000;  // a replica that has not answered by then counts as failed
+  RingOptions ring;
+};
+
+struct ReadResult {
+  bool ok = false;
+  std::string error;   // when !ok, the client's error, e.g. "UNAVAILABLE not enough replicas (needed 2, got 1)"
+  SiblingSet siblings;  // reconciled over every reply received
+};
+
+struct WriteResult {
+  bool ok = false;
+  std::string error;
+};
+
+struct ClusterStats {
+  std::uint64_t reads = 0, writes = 0;
+  std::uint64_t read_failures = 0, write_failures = 0;  // quorum not reached
+  std::uint64_t read_repairs = 0;                       // stale replicas sent the merged set
+  std::uint64_t replica_requests_served = 0;            // bus requests applied locally
+  std::uint64_t peer_timeouts = 0;
+  std::uint64_t peer_connect_failures = 0;
+};
+
+class ClusterNode {
+ public:
+  // `engine` (the local replica's storage) and `loop` must outlive the node.
+  static bool Create(uv_loop_t* loop, storage::Engine& engine, ClusterOptions options,
+                     std::unique_ptr<ClusterNode>* node, std::string* error);
+  virtual ~ClusterNode() = default;
+
+  // Binds the bus port. False with *error when it cannot.
+  virtual bool Start(std::string* error) = 0;
+  // Closes the bus listener and peer connections; pending requests fail. `done` runs once every
+  // handle is closed.
+  virtual void Stop(std::function<void()> done) = 0;
+
+  // Reads `key` from its replicas at `level`; the result reconciles every reply that arrived.
+  // Replicas found stale are sent the merged set (read repair) in the background.
+  virtual void Read(std::string key, const ConsistencyLevel& level,
+                    std::function<void(ReadResult)> done) = 0;
+  // Stores `siblings` (the coordinator's merged set, new version included) on the key's replicas;
+  // each replica merges it with its own copy. Succeeds once `level` is met.
+  virtual void Write(std::string key, SiblingSet siblings, const ConsistencyLevel& level,
+                     std::function<void(WriteResult)> done) = 0;
+  // This node's own copy of `key` (empty when it holds none): the context of a blind write.
+  virtual SiblingSet LocalSiblings(std::string_view key) = 0;
+
+  // Timestamps for new versions (hybrid logical clock of this node).
+  virtual std::int64_t NextTimestamp() = 0;
+
+  virtual const std::string& self_id() const = 0;
+  virtual const Ring& ring() const = 0;
+  virtual const ClusterOptions& options() const = 0;
+  virtual ClusterStats stats() const = 0;
+  // For RING / INFO: whether the bus currently has a working connection to a member.
+  virtual bool PeerReachable(std::string_view node_id) const = 0;
+
+  // Simulated network partition for tests and failure drills (DEBUG PARTITION): requests to and
+  // from these members are dropped as if the network lost them. An empty list heals.
+  virtual void SetPartitionedFrom(std::vector<std::string> node_ids) = 0;
+};
+
+}  // namespace dynakv::cluster
