@@ -128,8 +128,14 @@ void Client::OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) 
 void Client::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   Client* c = static_cast<Client*>(stream->data);
   if (nread == 0) return;  // EAGAIN: nothing this time
-  if (nread < 0) {         // EOF, ECONNRESET, ...
-    c->Close();
+  if (nread < 0) {
+    // A peer that half-closed after its last request still gets the replies (the EOF often
+    // arrives in the same read pass as the requests); on errors there is no one to send to.
+    if (nread == UV_EOF && c->PendingOutput() > 0) {
+      c->CloseAfterReply();
+    } else {
+      c->Close();
+    }
     return;
   }
   c->input_end_ += static_cast<std::size_t>(nread);

@@ -184,15 +184,18 @@ void ClientList(CommandContext& ctx) {
   const auto& argv = ctx.argv;
   const std::uint64_t now = uv_now(ctx.server.loop());
   std::string out;
+  auto describe_all = [&] {
+    for (const auto& [id, client] : ctx.server.clients()) {
+      if (!client->closing()) out += client->Describe(now);  // closing ones are gone to Redis
+    }
+  };
   if (argv.size() == 4 && EqualsIgnoreCase(argv[2], "type")) {
     bool normal;
     if (!ParseClientType(argv[3], &normal)) {
       ctx.reply.Error("ERR Unknown client type '" + std::string(argv[3]) + "'");
       return;
     }
-    if (normal) {
-      for (const auto& [id, client] : ctx.server.clients()) out += client->Describe(now);
-    }
+    if (normal) describe_all();
   } else if (argv.size() > 3 && EqualsIgnoreCase(argv[2], "id")) {
     for (std::size_t i = 3; i < argv.size(); ++i) {
       long long id;
@@ -208,7 +211,7 @@ void ClientList(CommandContext& ctx) {
     ctx.reply.Error(kErrSyntax);
     return;
   } else {
-    for (const auto& [id, client] : ctx.server.clients()) out += client->Describe(now);
+    describe_all();
   }
   ctx.reply.Verbatim(out);
 }

@@ -167,14 +167,15 @@ void ConfigCommand(CommandContext& ctx) {
 
 // ---- COMMAND --------------------------------------------------------------------------------
 
+// In the order Redis lists them.
 std::vector<std::string_view> FlagNames(const CommandSpec& spec) {
   std::vector<std::string_view> names;
   if (spec.flags & kCmdWrite) names.push_back("write");
   if (spec.flags & kCmdReadOnly) names.push_back("readonly");
   if (spec.flags & kCmdDenyOom) names.push_back("denyoom");
   if (spec.flags & kCmdAdmin) names.push_back("admin");
-  if (spec.flags & kCmdNoAuth) names.push_back("no_auth");
   if (spec.flags & kCmdFast) names.push_back("fast");
+  if (spec.flags & kCmdNoAuth) names.push_back("no_auth");
   return names;
 }
 

@@ -141,7 +141,7 @@ bool ParseFsync(std::string_view value, Config* config, std::string* reason) {
       return true;
     }
   }
-  *reason = "argument(s) must be one of the following: always, everysec, no";
+  *reason = "argument(s) must be one of the following: everysec, always, no";
   return false;
 }
 

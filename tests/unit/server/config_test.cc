@@ -147,7 +147,7 @@ TEST_CASE("TOML errors name the key and the file") {
        "test.toml: invalid value 'lots' for 'maxmemory': argument must be a memory value"},
       {"[storage]\nappendfsync = \"sometimes\"\n",
        "test.toml: invalid value 'sometimes' for 'appendfsync': argument(s) must be one of the "
-       "following: always, everysec, no"},
+       "following: everysec, always, no"},
       {"[server]\nhz = 1.5\n", "test.toml: parameter 'hz' must be a string or an integer"},
       {"[server]\nsave = \"\"\n", "test.toml: unknown parameter 'save' in [server]"},
       {"[server]\nbind = \"localhost\"\n", "Invalid bind address 'localhost'"},

@@ -190,6 +190,28 @@ TEST_CASE("a request split into single bytes is assembled") {
   CHECK(node.Read(fd, 12) == "+OK\r\n:40000\r\n");
 }
 
+TEST_CASE("a client that half-closes after its requests still gets every reply") {
+  Config config;
+  config.client_output_buffer_soft_limit = 64 * 1024;
+  Node node(config);
+  const int fd = node.Connect();
+  const std::string value(16 * 1024, 'q');
+  node.Send(fd, Command({"SET", "q", value}));
+  REQUIRE(node.Read(fd, 5) == "+OK\r\n");
+  const int kGets = 600;  // ~10 MB of replies: more than the socket buffers hold
+  std::string gets;
+  for (int i = 0; i < kGets; ++i) gets += Command({"GET", "q"});
+  node.Send(fd, gets);
+  shutdown(fd, SHUT_WR);
+  // Let the server fill the socket and pause before anything is read.
+  for (int i = 0; i < 100; ++i) node.Pump([] { return true; });
+  bool eof = false;
+  const std::string reply = "$16384\r\n" + value + "\r\n";
+  const std::string received = node.Read(fd, SIZE_MAX, &eof);
+  CHECK(eof);
+  CHECK(received.size() == reply.size() * kGets);
+}
+
 TEST_CASE("a protocol error is answered, then the connection closes") {
   Node node;
   const int fd = node.Connect();
