@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -312,4 +315,78 @@ TEST_CASE("SHUTDOWN exits 0 and keeps the data") {
   Client c(server.port());
   CHECK(c.Command({"GET", "k"}) == Reply::Bulk("v"));
   server.Stop();
+}
+
+TEST_CASE("bad flags: the server refuses to start, saying why") {
+  struct BadFlag {
+    dynakv::itest::Flags flags;
+    std::string mentioned;  // the log names what is wrong
+  };
+  std::vector<BadFlag> cases = {
+      {{"--maxmemory-policy", "bogus"}, "maxmemory-policy"},
+      {{"--appendfsync", "sometimes"}, "appendfsync"},
+      {{"--maxmemory", "lots", "--maxmemory-policy", "allkeys-lru"}, "maxmemory"},
+      {{"--nosuchflag", "1"}, "nosuchflag"},
+  };
+  for (const BadFlag& bad : cases) {
+    CAPTURE(bad.mentioned);
+    ServerProcess server(bad.flags);
+    int status = server.StartExpectingExit(seconds(10));
+    REQUIRE(status != -1);
+    CHECK(WIFEXITED(status));  // a clean exit, not a crash
+    CHECK(WEXITSTATUS(status) != 0);
+    CHECK(server.LogTail().find(bad.mentioned) != std::string::npos);
+  }
+}
+
+TEST_CASE("--config: parameters from a TOML file, command-line flags take precedence") {
+  if (dynakv::itest::TestingRealRedis()) {
+    MESSAGE("skipped: TOML configuration is dynakv-only");
+    return;
+  }
+  SUBCASE("a valid file") {
+    std::string path = std::filesystem::temp_directory_path() / "dynakv-itest-config.toml";
+    // port and dir are also given on the command line by the harness: those values win.
+    std::ofstream(path) << "[server]\nport = 1\nrequirepass = \"from-file\"\n"
+                        << "[storage]\ndir = \"/nonexistent/dynakv\"\nmaxmemory = \"2mb\"\n"
+                        << "appendfsync = \"no\"\nmaxmemory-policy = \"allkeys-lru\"\n";
+    ServerProcess server({"--config", path});
+    server.Start();
+    std::filesystem::remove(path);
+    Client c(server.port());
+    CHECK(c.Command({"CONFIG", "GET", "maxmemory"}) == kNoAuth);
+    CHECK(c.Command({"AUTH", "from-file"}) == kOk);
+    CHECK(c.Command({"CONFIG", "GET", "maxmemory"}) == Reply::Bulks({"maxmemory", "2097152"}));
+    CHECK(c.Command({"CONFIG", "GET", "appendfsync"}) == Reply::Bulks({"appendfsync", "no"}));
+    CHECK(c.Command({"CONFIG", "GET", "maxmemory-policy"}) ==
+          Reply::Bulks({"maxmemory-policy", "allkeys-lru"}));
+    CHECK(c.Command({"CONFIG", "GET", "dir"}) == Reply::Bulks({"dir", server.dir()}));
+    server.Stop();
+  }
+  SUBCASE("invalid files") {
+    struct BadFile {
+      std::string text;
+      std::string mentioned;
+    };
+    std::vector<BadFile> cases = {
+        {"[storage]\nmaxmemory = \"lots\"\n", "maxmemory"},
+        {"[storage]\nnosuchkey = 1\n", "nosuchkey"},
+        {"[nosuchsection]\nport = 1\n", "nosuchsection"},
+        {"[server\nport = 1\n", "dynakv-itest-bad.toml"},
+    };
+    std::string path = std::filesystem::temp_directory_path() / "dynakv-itest-bad.toml";
+    for (const BadFile& bad : cases) {
+      CAPTURE(bad.text);
+      std::ofstream(path) << bad.text;
+      ServerProcess server({"--config", path});
+      int status = server.StartExpectingExit(seconds(10));
+      REQUIRE(status != -1);
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) != 0);
+      CHECK(server.LogTail().find(bad.mentioned) != std::string::npos);
+    }
+    CHECK(ServerProcess({"--config", "/nonexistent/dynakv.toml"}).StartExpectingExit(seconds(10)) !=
+          0);
+    std::filesystem::remove(path);
+  }
 }

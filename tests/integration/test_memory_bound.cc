@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "harness.h"
 
@@ -23,6 +26,11 @@ constexpr std::uint64_t kRssBound = 32ull << 20;
 constexpr int kBatch = 128;
 
 std::string Key(int i) { return "mem:" + std::to_string(i); }
+
+long long NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 // Half random bytes (incompressible), half a repeated key-specific text: LZ4 roughly halves it,
 // so compression alone cannot fit 100 MB in 1 MB.
@@ -119,7 +127,8 @@ TEST_CASE("allkeys-lru: a pure cache keeps recent keys and drops the rest") {
   Client c(server.port());
   std::uint64_t peak = WriteAll(c, server);
   MESSAGE("peak RSS while writing 100 MB: ", peak >> 20, " MB");
-  CHECK(peak < kRssBound);
+  // Redis keeps AOF buffers outside maxmemory (it peaks near 48 MB here): the bound is dynakv's.
+  if (!dynakv::itest::TestingRealRedis()) CHECK(peak < kRssBound);
   Reply size = c.Command({"DBSIZE"});
   REQUIRE(size.type == Reply::Type::kInteger);
   MESSAGE("DBSIZE after writing ", kKeys, " keys: ", size.integer);
@@ -152,5 +161,108 @@ TEST_CASE("noeviction: writes fail with OOM once full, reads keep working") {
   // Deleting makes room again.
   CHECK(c.Command({"FLUSHALL"}) == Reply::Status("OK"));
   CHECK(c.Command({"SET", "k", "v"}) == Reply::Status("OK"));
+  server.Stop();
+}
+
+TEST_CASE("offloaded keys behave exactly like resident ones") {
+  // Against Redis (no offload: everything stays resident) this checks the expectations.
+  ServerProcess server({"--maxmemory", "1mb", "--appendfsync", "always"});
+  server.Start();
+  constexpr int kCount = 5000;  // 1 KB values: 5 MB, mostly offloaded
+  auto key = [](int i) { return "off:" + std::to_string(i); };
+  auto value = [](int i) { return dynakv::itest::RandomBytes(1024, 1000000 + i); };
+  // Every 10th key (i % 10 == 1) expires at this absolute time, while it lives on disk.
+  const long long expire_at = NowMs() + 5000;
+  {
+    Client c(server.port());
+    for (int start = 0; start < kCount; start += kBatch) {
+      int end = std::min(kCount, start + kBatch);
+      for (int i = start; i < end; ++i) {
+        if (i % 10 == 0) {
+          c.Append({"SET", key(i), value(i), "EX", "1000"});
+        } else if (i % 10 == 1) {
+          c.Append({"SET", key(i), value(i), "PXAT", std::to_string(expire_at)});
+        } else {
+          c.Append({"SET", key(i), value(i)});
+        }
+      }
+      for (int i = start; i < end; ++i) REQUIRE(c.GetReply() == Reply::Status("OK"));
+    }
+    REQUIRE(c.Command({"SET", "off:number", "41"}) == Reply::Status("OK"));
+    // Push the number out of memory too.
+    for (int i = 0; i < 2000; ++i) c.Append({"SET", "filler:" + std::to_string(i), Value(i)});
+    for (int i = 0; i < 2000; ++i) REQUIRE(c.GetReply() == Reply::Status("OK"));
+    REQUIRE(c.Command({"DEL", "off:number"}) == Reply::Int(1));
+    REQUIRE(c.Command({"SET", "off:number", "41"}) == Reply::Status("OK"));
+    for (int i = 0; i < 2000; ++i) c.Append({"DEL", "filler:" + std::to_string(i)});
+    for (int i = 0; i < 2000; ++i) REQUIRE(c.GetReply() == Reply::Int(1));
+
+    if (NowMs() < expire_at - 1000) {
+      CHECK(c.Command({"DBSIZE"}) == Reply::Int(kCount + 1));
+    } else {
+      MESSAGE("slow run: DBSIZE checked only after expiry, by SCAN");
+    }
+    CHECK(c.Command({"KEYS", "filler:*"}) == Reply::Array({}));
+    Reply ttl = c.Command({"PTTL", key(0)});
+    CHECK(ttl.integer > 990000);
+    CHECK(ttl.integer <= 1000000);
+    CHECK(c.Command({"TTL", key(2)}) == Reply::Int(-1));
+    CHECK(c.Command({"INCR", "off:number"}) == Reply::Int(42));
+    CHECK(c.Command({"APPEND", key(2), "tail"}) == Reply::Int(1028));
+    CHECK(c.Command({"GETRANGE", key(2), "-4", "-1"}) == Reply::Bulk("tail"));
+    CHECK(c.Command({"DEL", key(3)}) == Reply::Int(1));
+    CHECK(c.Command({"SET", key(4), "replaced", "KEEPTTL"}) == Reply::Status("OK"));
+    CHECK(c.Command({"EXPIRE", key(5), "500"}) == Reply::Int(1));
+    CHECK(c.Command({"PERSIST", key(10)}) == Reply::Int(1));
+    CHECK(c.Command({"GETDEL", key(6)}) == Reply::Bulk(value(6)));
+    CHECK(c.Command({"GET", key(7)}) == Reply::Bulk(value(7)));
+    CHECK(c.Command({"EXISTS", key(3), key(6), key(8)}) == Reply::Int(1));
+  }
+  // Everything above must survive a crash as well.
+  server.Kill();
+  server.Start();
+  Client c(server.port());
+  CHECK(c.Command({"GET", "off:number"}) == Reply::Bulk("42"));
+  CHECK(c.Command({"GETRANGE", key(2), "-4", "-1"}) == Reply::Bulk("tail"));
+  CHECK(c.Command({"EXISTS", key(3), key(6)}) == Reply::Int(0));
+  CHECK(c.Command({"GET", key(4)}) == Reply::Bulk("replaced"));
+  Reply ttl5 = c.Command({"TTL", key(5)});
+  CHECK(ttl5.integer > 490);
+  CHECK(ttl5.integer <= 500);
+  CHECK(c.Command({"TTL", key(10)}) == Reply::Int(-1));
+  CHECK(c.Command({"GET", "filler:0"}) == Reply::Nil());
+
+  // The PXAT keys expire wherever they live.
+  while (NowMs() <= expire_at + 100) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int alive = 0;
+  for (int i = 1; i < kCount; i += 10) c.Append({"EXISTS", key(i)});
+  for (int i = 1; i < kCount; i += 10) alive += c.GetReply().integer;
+  CHECK(alive == 0);
+  std::set<std::string> scanned;
+  std::string cursor = "0";
+  for (int round = 0; round < 100000; ++round) {
+    Reply r = c.Command({"SCAN", cursor, "COUNT", "500"});
+    REQUIRE(r.elements.size() == 2);
+    for (const Reply& k : r.elements[1].elements) scanned.insert(k.str);
+    cursor = r.elements[0].str;
+    if (cursor == "0") break;
+  }
+  CHECK(cursor == "0");
+  // Every key but the 500 expired ones and the two deleted: no more, no less.
+  std::set<std::string> expected = {"off:number"};
+  for (int i = 0; i < kCount; ++i) {
+    if (i % 10 != 1 && i != 3 && i != 6) expected.insert(key(i));
+  }
+  CHECK(scanned == expected);
+
+  CHECK(c.Command({"FLUSHALL"}) == Reply::Status("OK"));
+  CHECK(c.Command({"DBSIZE"}) == Reply::Int(0));
+  CHECK(c.Command({"GET", key(7)}) == Reply::Nil());
+  server.Kill();
+  server.Start();
+  Client after(server.port());
+  CHECK(after.Command({"DBSIZE"}) == Reply::Int(0));
+  CHECK(after.Command({"GET", key(7)}) == Reply::Nil());
+  CHECK(after.Command({"KEYS", "*"}) == Reply::Array({}));
   server.Stop();
 }

@@ -133,3 +133,43 @@ TEST_CASE_FIXTURE(ServerFixture, "pipelines split into random-sized chunks") {
     }
   }
 }
+
+TEST_CASE_FIXTURE(ServerFixture, "50 connections pipelining at once") {
+  constexpr int kConns = 50;
+  constexpr int kRounds = 200;
+  std::vector<std::unique_ptr<RawSocket>> sockets;
+  for (int c = 0; c < kConns; ++c) {
+    sockets.push_back(std::make_unique<RawSocket>(server.port()));
+    REQUIRE(sockets.back()->connected());
+  }
+  // Each round sends one request batch per connection, so all of them are in flight together.
+  for (int round = 0; round < kRounds; ++round) {
+    for (int c = 0; c < kConns; ++c) {
+      std::string key = "conn:" + std::to_string(c);
+      std::string value = std::to_string(round);
+      REQUIRE(sockets[c]->Send(EncodeCommand({"INCR", "shared"}) +
+                               EncodeCommand({"SET", key, value}) + EncodeCommand({"GET", key})));
+    }
+  }
+  // Every INCR got a distinct number: together they are exactly 1..kConns*kRounds, and each
+  // connection saw its own increasing.
+  std::vector<bool> seen(kConns * kRounds + 1, false);
+  for (int c = 0; c < kConns; ++c) {
+    CAPTURE(c);
+    std::vector<Reply> replies = sockets[c]->ReadReplies(3 * kRounds, seconds(30));
+    REQUIRE(replies.size() == 3 * kRounds);
+    long long last = 0;
+    for (int round = 0; round < kRounds; ++round) {
+      const Reply& incr = replies[3 * round];
+      REQUIRE(incr.type == Reply::Type::kInteger);
+      REQUIRE(incr.integer > last);
+      REQUIRE(incr.integer <= kConns * kRounds);
+      REQUIRE(!seen[incr.integer]);
+      seen[incr.integer] = true;
+      last = incr.integer;
+      REQUIRE(replies[3 * round + 1] == Reply::Status("OK"));
+      REQUIRE(replies[3 * round + 2] == Reply::Bulk(std::to_string(round)));
+    }
+  }
+  CHECK(client.Command({"GET", "shared"}) == Reply::Bulk(std::to_string(kConns * kRounds)));
+}
