@@ -26,15 +26,14 @@ std::string ValueRef::ToString() const {
   return out;
 }
 
-Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
+Engine::Engine(OpenToken, std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Status Engine::Open(const Options& options, std::unique_ptr<Engine>* engine) {
   auto impl = std::make_unique<EngineImpl>(options);
   Status s = impl->Open();
   if (!s.ok()) return s;
-  // Engine's constructor is private (only Open makes engines), which make_unique cannot reach.
-  engine->reset(new Engine(std::move(impl)));
+  *engine = std::make_unique<Engine>(OpenToken(), std::move(impl));
   return Status::Ok();
 }
 

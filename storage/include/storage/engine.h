@@ -70,6 +70,12 @@ class Engine {
   static Status Open(const Options& options, std::unique_ptr<Engine>* engine);
   ~Engine();  // writes and fsyncs the log, waits for background work
   Engine(const Engine&) = delete;
+  // Only Open makes engines; the token it alone can name keeps the constructor out of reach.
+  class OpenToken {
+    friend class Engine;
+    OpenToken() = default;
+  };
+  Engine(OpenToken, std::unique_ptr<EngineImpl> impl);
   Engine& operator=(const Engine&) = delete;
 
   // --- reads. Expired keys are reaped lazily here, like Redis. -------------------------------
@@ -115,7 +121,6 @@ class Engine {
   EngineStats Stats() const;
 
  private:
-  explicit Engine(std::unique_ptr<EngineImpl> impl);
   std::unique_ptr<EngineImpl> impl_;
 };
 
