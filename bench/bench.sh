@@ -27,7 +27,10 @@ while [ $# -gt 0 ]; do
 done
 dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
 redis=$(command -v redis-server || true)
-[ -x "$dynakv" ] || { echo "no dynakv-server at $dynakv (build first: scripts/build.sh)" >&2; exit 1; }
+[ -x "$dynakv" ] || {
+  echo "no dynakv-server at $dynakv (build first: scripts/build.sh)" >&2
+  exit 1
+}
 [ -n "$redis" ] || { echo "redis-server not installed (scripts/deps.sh)" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }
 [[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
@@ -107,7 +110,8 @@ done
 # CSV columns: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
 # "p99_latency_ms","max_latency_ms".
 table() {
-  echo "| test | pipeline | dynakv ops/s | redis ops/s | dynakv/redis | dynakv p50 / p99 ms | redis p50 / p99 ms |"
+  echo -n "| test | pipeline | dynakv ops/s | redis ops/s | dynakv/redis "
+  echo "| dynakv p50 / p99 ms | redis p50 / p99 ms |"
   echo "|---|---|---|---|---|---|---|"
   for pipeline in 1 16; do
     awk -F'","' -v p="$pipeline" '
@@ -124,14 +128,16 @@ echo "$result"
 
 if [ "$record" -eq 1 ]; then
   model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
+  pinning=${server_cpu[*]:+" (servers: ${server_cpu[*]}, client: ${client_cpu[*]})"}
   {
     echo
     echo "## $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
     echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr)"
-    echo "- servers: dynakv $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $("$redis" --version | cut -d' ' -f1-3)"
-    echo "- command: \`bench/bench.sh -n $requests\` → \`redis-benchmark ${bench_args[*]} -P {1,16}\`" \
-         "${server_cpu[*]:+(servers: ${server_cpu[*]}, client: ${client_cpu[*]})}"
+    echo "- servers: dynakv $commit, $("$redis" --version | cut -d' ' -f1-3)"
+    echo "- command: \`bench/bench.sh -n $requests\`, that is" \
+         "\`redis-benchmark ${bench_args[*]} -P {1,16}\`$pinning"
     echo
     echo "$result"
   } >>"$root/bench/RESULTS.md"

@@ -1,9 +1,9 @@
 #include "harness.h"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <doctest/doctest.h>
 
 namespace dynakv::itest {
 namespace {

@@ -1,6 +1,7 @@
 #include "server_process.h"
 
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,8 +17,6 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <doctest/doctest.h>
 
 #include "client.h"
 
@@ -51,16 +50,18 @@ std::string FlagValue(const Flags& flags, std::string_view name) {
 
 // redis-server takes the same "--name value" syntax for the knobs both share. dynakv has one
 // database, durability through its commit log only, and a default eviction policy, offload, that
-// keeps every key readable: an unbounded Redis is the closest match to that.
+// keeps every key readable: an unbounded Redis is the closest match to that. Knobs of dynakv's
+// storage engine have no Redis counterpart and are left out.
 std::vector<std::string> TranslateForRedis(const Flags& flags) {
   std::string policy = FlagValue(flags, "--maxmemory-policy");
   bool drop_maxmemory = policy.empty() || policy == "offload";
-  std::vector<std::string> out = {"--save", "",         "--appendonly", "yes",
-                                  "--databases", "1",   "--daemonize", "no"};
+  std::vector<std::string> out = {"--save",      "",  "--appendonly", "yes",
+                                  "--databases", "1", "--daemonize",  "no"};
   for (std::size_t i = 0; i + 1 < flags.size(); i += 2) {
     const std::string& name = flags[i];
     if (name == "--config") FAIL("--config has no redis-server equivalent in this harness");
     if (drop_maxmemory && (name == "--maxmemory" || name == "--maxmemory-policy")) continue;
+    if (name == "--log-checkpoint-bytes" || name == "--compression-threshold") continue;
     out.push_back(name);
     out.push_back(flags[i + 1]);
   }
@@ -121,8 +122,8 @@ ServerProcess::~ServerProcess() {
 }
 
 std::vector<std::string> ServerProcess::Argv() const {
-  std::vector<std::string> argv = {binary_, "--port", std::to_string(port_), "--bind",
-                                   "127.0.0.1", "--dir", data_dir_};
+  std::vector<std::string> argv = {binary_, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                   "--dir", data_dir_};
   if (IsRedis(binary_)) {
     for (std::string& arg : TranslateForRedis(flags_)) argv.push_back(std::move(arg));
   } else {

@@ -49,13 +49,11 @@ std::vector<Malformed> ClosingFrames() {
   return {
       {"non-numeric multibulk count", "*abc\r\n", kPrefix + "invalid multibulk length\r\n"},
       {"empty multibulk count", "*\r\n", kPrefix + "invalid multibulk length\r\n"},
-      {"multibulk count over INT_MAX", "*2147483648\r\n",
-       kPrefix + "invalid multibulk length\r\n"},
+      {"multibulk count over INT_MAX", "*2147483648\r\n", kPrefix + "invalid multibulk length\r\n"},
       {"negative bulk length", "*1\r\n$-5\r\n", kPrefix + "invalid bulk length\r\n"},
       {"non-numeric bulk length", "*1\r\n$abc\r\n", kPrefix + "invalid bulk length\r\n"},
       {"huge bulk length", "*1\r\n$999999999999\r\n", kPrefix + "invalid bulk length\r\n"},
-      {"bulk over proto-max-bulk-len", "*1\r\n$536870913\r\n",
-       kPrefix + "invalid bulk length\r\n"},
+      {"bulk over proto-max-bulk-len", "*1\r\n$536870913\r\n", kPrefix + "invalid bulk length\r\n"},
       {"simple string instead of bulk", "*1\r\n+foo\r\n", kPrefix + "expected '$', got '+'\r\n"},
       {"integer instead of bulk", "*2\r\n$3\r\nGET\r\n:1\r\n",
        kPrefix + "expected '$', got ':'\r\n"},
@@ -124,7 +122,7 @@ TEST_CASE_FIXTURE(ServerFixture, "half requests and hostile headers, then close"
       "*3\r\n$3\r\nSET\r\n",
       "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc",
       "*1\r\n$3\r\nGET",
-      "*2147483647\r\n",                       // the largest count Redis accepts
+      "*2147483647\r\n",                        // the largest count Redis accepts
       "*2147483647\r\n$1\r\na\r\n$1\r\nb\r\n",  // ... with a few arguments actually sent
       "*2\r\n$536870912\r\n",                   // the largest bulk allowed, never sent
       "GET partial-inline",

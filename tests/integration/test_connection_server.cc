@@ -1,6 +1,5 @@
 // Connection and server commands: handshake, introspection, configuration, AUTH and SHUTDOWN.
 #include <doctest/doctest.h>
-
 #include <sys/wait.h>
 
 #include <chrono>
@@ -9,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -160,12 +160,13 @@ TEST_CASE_FIXTURE(ServerFixture, "COMMAND") {
     names.insert(entry.elements[0].str);
   }
   for (const char* name :
-       {"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset",
-        "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen",
-        "getrange", "setrange", "del", "unlink", "exists", "expire", "pexpire", "expireat",
-        "pexpireat", "ttl", "pttl", "persist", "type", "keys", "scan", "randomkey", "dbsize",
-        "flushall", "ping", "echo", "quit", "hello", "select", "client", "info", "config",
-        "command", "auth", "shutdown"}) {
+       {"get",      "set",         "setnx",   "setex",   "psetex",   "getset",    "getdel",
+        "getex",    "mget",        "mset",    "msetnx",  "incr",     "decr",      "incrby",
+        "decrby",   "incrbyfloat", "append",  "strlen",  "getrange", "setrange",  "del",
+        "unlink",   "exists",      "expire",  "pexpire", "expireat", "pexpireat", "ttl",
+        "pttl",     "persist",     "type",    "keys",    "scan",     "randomkey", "dbsize",
+        "flushall", "ping",        "echo",    "quit",    "hello",    "select",    "client",
+        "info",     "config",      "command", "auth",    "shutdown"}) {
     CAPTURE(name);
     CHECK(names.count(name) == 1);
   }
@@ -197,9 +198,8 @@ TEST_CASE_FIXTURE(ServerFixture, "COMMAND") {
 TEST_CASE_FIXTURE(ServerFixture, "INFO") {
   auto& c = client;
   std::string info = Info(c);
-  for (const char* header :
-       {"# Server\r\n", "# Clients\r\n", "# Memory\r\n", "# Stats\r\n", "# Persistence\r\n",
-        "# Keyspace\r\n"}) {
+  for (const char* header : {"# Server\r\n", "# Clients\r\n", "# Memory\r\n", "# Stats\r\n",
+                             "# Persistence\r\n", "# Keyspace\r\n"}) {
     CAPTURE(header);
     CHECK(info.find(header) != std::string::npos);
   }
@@ -254,7 +254,8 @@ TEST_CASE_FIXTURE(ServerFixture, "unknown commands and wrong arity") {
   auto& c = client;
   CHECK(c.Command({"foo", "a", "b"}) ==
         Reply::Error("ERR unknown command 'foo', with args beginning with: 'a' 'b' "));
-  CHECK(c.Command({"foo"}) == Reply::Error("ERR unknown command 'foo', with args beginning with: "));
+  CHECK(c.Command({"foo"}) ==
+        Reply::Error("ERR unknown command 'foo', with args beginning with: "));
   CHECK(c.Command({"get"}) == Reply::Error("ERR wrong number of arguments for 'get' command"));
   CHECK(c.Command({"GET"}) == Reply::Error("ERR wrong number of arguments for 'get' command"));
   CHECK(c.Command({"DBSIZE", "x"}) ==
@@ -388,5 +389,47 @@ TEST_CASE("--config: parameters from a TOML file, command-line flags take preced
     CHECK(ServerProcess({"--config", "/nonexistent/dynakv.toml"}).StartExpectingExit(seconds(10)) !=
           0);
     std::filesystem::remove(path);
+  }
+}
+
+TEST_CASE_FIXTURE(ServerFixture, "maxclients and idle timeout") {
+  auto& c = client;
+  SUBCASE("connections over maxclients are refused with an error") {
+    CHECK(c.Command({"CONFIG", "SET", "maxclients", "3"}) == kOk);
+    RawSocket second(server.port()), third(server.port());
+    for (RawSocket* raw : {&second, &third}) {
+      REQUIRE(raw->Send("PING\r\n"));
+      CHECK(raw->ReadBytes(7, seconds(5)) == "+PONG\r\n");
+    }
+    RawSocket fourth(server.port());
+    bool closed = false;
+    CHECK(fourth.ReadUntilClosed(seconds(5), &closed) == "-ERR max number of clients reached\r\n");
+    CHECK(closed);
+    // A freed slot is usable again once the server has seen the close.
+    second.Close();
+    Reply pong;
+    for (int attempt = 0; attempt < 50 && !(pong == Reply::Status("PONG")); ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      pong = Client(server.port()).Command({"PING"});
+    }
+    CHECK(pong == Reply::Status("PONG"));
+    CHECK(c.Command({"CONFIG", "SET", "maxclients", "10000"}) == kOk);
+  }
+  SUBCASE("idle clients are closed after timeout seconds") {
+    CHECK(c.Command({"CONFIG", "SET", "timeout", "1"}) == kOk);
+    RawSocket idle(server.port());
+    REQUIRE(idle.Send("PING\r\n"));
+    CHECK(idle.ReadBytes(7, seconds(5)) == "+PONG\r\n");
+    bool closed = false;
+    auto start = std::chrono::steady_clock::now();
+    CHECK(idle.ReadUntilClosed(seconds(5), &closed).empty());
+    CHECK(closed);
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+    // A client that keeps talking stays.
+    Client busy(server.port());
+    for (int i = 0; i < 6; ++i) {
+      CHECK(busy.Command({"PING"}) == Reply::Status("PONG"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    }
   }
 }

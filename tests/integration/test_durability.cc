@@ -1,9 +1,12 @@
-// Durability: what the server acknowledged survives kill -9 (appendfsync always) and a graceful
-// SIGTERM (even with appendfsync no), values, deletes and TTLs included.
+// Durability: what the server acknowledged survives kill -9 (appendfsync always, also in the
+// middle of heavy writes) and a graceful SIGTERM (even with appendfsync no), values, deletes and
+// TTLs included.
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -190,5 +193,86 @@ TEST_CASE("appendfsync no: SIGTERM flushes everything before exiting") {
   server.Start();
   Client c(server.port());
   Verify(c, model);
+  server.Stop();
+}
+
+TEST_CASE("kill -9 in the middle of heavy writes, checkpoints and offloads") {
+  // A small memtable and commit log keep segment writes and log checkpoints going all the time,
+  // so the kill lands in the middle of them.
+  ServerProcess server(
+      {"--appendfsync", "always", "--maxmemory", "256kb", "--log-checkpoint-bytes", "1mb"});
+  server.Start();
+  Model model;
+  std::vector<std::string> keys;  // every key ever written, for overwrites and deletes
+  std::mt19937_64 rng(42);
+  constexpr int kBatch = 200;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    CAPTURE(cycle);
+    // The batch in flight when the server died: each key in it may hold its old or new state.
+    std::map<std::string, std::pair<Expected, Expected>> in_flight;
+    {
+      Client c(server.port());
+      int full_batches = 5 + static_cast<int>(rng() % 20);
+      for (int batch = 0; batch <= full_batches; ++batch) {
+        std::vector<std::pair<std::string, Expected>> ops;
+        std::set<std::string> touched;  // one operation per key and batch
+        while (static_cast<int>(ops.size()) < kBatch) {
+          int kind = static_cast<int>(rng() % 20);
+          std::string key;
+          if (kind < 14 || keys.empty()) {
+            key = "crash:" + std::to_string(keys.size());
+            keys.push_back(key);
+          } else {
+            key = keys[rng() % keys.size()];
+          }
+          if (!touched.insert(key).second) continue;
+          bool del = kind >= 18 && model.count(key) == 1;
+          Expected next = del ? Expected{"", false, true}
+                              : Expected{dynakv::itest::RandomBytes(500 + rng() % 2500, rng())};
+          ops.emplace_back(key, next);
+          if (del) {
+            c.Append({"DEL", key});
+          } else {
+            c.Append({"SET", key, next.value});
+          }
+        }
+        // The last batch is cut short: only some replies are read before the kill.
+        std::size_t acked = batch < full_batches ? ops.size() : 1 + rng() % (ops.size() - 1);
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+          const auto& [key, next] = ops[i];
+          Expected old = model.count(key) ? model[key] : Expected{"", false, true};
+          if (i >= acked) {
+            in_flight[key] = {old, next};
+            continue;
+          }
+          Reply r = c.GetReply();
+          Reply want = next.deleted ? Reply::Int(old.deleted ? 0 : 1) : Reply::Status("OK");
+          if (!(r == want)) {
+            CAPTURE(key);
+            REQUIRE(r == want);
+          }
+          model[key] = next;
+        }
+        if (batch == full_batches) server.Kill();
+      }
+    }
+    server.Start();
+    Client c(server.port());
+    for (auto& [key, states] : in_flight) {
+      Reply got = c.Command({"GET", key});
+      Expected actual = got.type == Reply::Type::kNil ? Expected{"", false, true}
+                                                      : Expected{got.str, false, false};
+      auto same = [&](const Expected& e) {
+        return e.deleted ? actual.deleted : !actual.deleted && actual.value == e.value;
+      };
+      if (!same(states.first) && !same(states.second)) {
+        CAPTURE(key);
+        CAPTURE(got);
+        FAIL_CHECK("a key in flight at the crash holds neither its old nor its new value");
+      }
+      model[key] = actual;
+    }
+    Verify(c, model);
+  }
   server.Stop();
 }

@@ -266,3 +266,61 @@ TEST_CASE("offloaded keys behave exactly like resident ones") {
   CHECK(after.Command({"KEYS", "*"}) == Reply::Array({}));
   server.Stop();
 }
+
+TEST_CASE("active expiry reaches offloaded keys") {
+  ServerProcess server({"--maxmemory", "1mb"});
+  server.Start();
+  Client c(server.port());
+  constexpr int kExpiring = 2000;  // 8 MB: most of them on disk when they expire
+  for (int start = 0; start < kExpiring; start += kBatch) {
+    int end = std::min(kExpiring, start + kBatch);
+    for (int i = start; i < end; ++i) c.Append({"SET", Key(i), Value(i), "PX", "1000"});
+    for (int i = start; i < end; ++i) REQUIRE(c.GetReply() == Reply::Status("OK"));
+  }
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(c.Command({"SET", "keep:" + std::to_string(i), "v"}) == Reply::Status("OK"));
+  // Nothing touches the expired keys: only the background cycle can bring DBSIZE down (Redis
+  // gets there within about a second).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+  Reply size = c.Command({"DBSIZE"});
+  while (size != Reply::Int(10) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    size = c.Command({"DBSIZE"});
+  }
+  CHECK(size == Reply::Int(10));
+  // Reading the keyspace must not bring them back either.
+  CHECK(c.Command({"KEYS", "mem:*"}) == Reply::Array({}));
+  server.Stop();
+  server.Start();
+  Client after(server.port());
+  CHECK(after.Command({"DBSIZE"}) == Reply::Int(10));
+  server.Stop();
+}
+
+TEST_CASE("values bigger than the whole memtable") {
+  ServerProcess server({"--maxmemory", "1mb", "--appendfsync", "always"});
+  server.Start();
+  std::string huge = dynakv::itest::RandomBytes(16 << 20, 16);
+  std::string big = dynakv::itest::RandomBytes(3 << 20, 3);
+  {
+    Client c(server.port());
+    CHECK(c.Command({"SET", "huge", huge}) == Reply::Status("OK"));
+    CHECK(c.Command({"SET", "big", big}) == Reply::Status("OK"));
+    CHECK(c.Command({"SET", "small", "v"}) == Reply::Status("OK"));
+    CHECK((c.Command({"GET", "huge"}) == Reply::Bulk(huge)));
+    CHECK((c.Command({"GET", "big"}) == Reply::Bulk(big)));
+    CHECK(c.Command({"APPEND", "big", "!"}) == Reply::Int((3 << 20) + 1));
+    CHECK(c.Command({"STRLEN", "huge"}) == Reply::Int(16 << 20));
+    if (!dynakv::itest::TestingRealRedis()) {
+      CHECK(InfoNumber(c, "memory", "memtable_bytes") <= kMaxMemory + 2 * kValueSize);
+    }
+  }
+  server.Kill();
+  server.Start();
+  Client c(server.port());
+  CHECK((c.Command({"GET", "huge"}) == Reply::Bulk(huge)));
+  CHECK((c.Command({"GET", "big"}) == Reply::Bulk(big + "!")));
+  CHECK(c.Command({"GET", "small"}) == Reply::Bulk("v"));
+  CHECK(c.Command({"DBSIZE"}) == Reply::Int(3));
+  server.Stop();
+}

@@ -88,7 +88,8 @@ info=$(cli INFO)
 for section in Server Clients Memory Stats Persistence Keyspace; do
   grep -q "^# $section" <<<"$info" || fail "INFO lacks section $section"
 done
-grep -q "^db0:keys=1,expires=1," <<<"$(cli INFO keyspace)" || fail "INFO keyspace: $(cli INFO keyspace)"
+keyspace=$(cli INFO keyspace)
+grep -q "^db0:keys=1,expires=1," <<<"$keyspace" || fail "INFO keyspace: $keyspace"
 
 # Mass insertion, as documented for redis-cli --pipe: raw RESP on stdin.
 for i in $(seq 0 9999); do

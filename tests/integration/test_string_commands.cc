@@ -164,8 +164,7 @@ TEST_CASE_FIXTURE(ServerFixture, "GETSET GETDEL GETEX") {
     CHECK(c.Command({"GETEX", "k", "EXAT", std::to_string(NowMs() / 1000 + 300)}) ==
           Reply::Bulk("v"));
     CheckTtlBetween(c.Command({"TTL", "k"}), 298, 300);
-    CHECK(c.Command({"GETEX", "k", "PXAT", std::to_string(NowMs() + 400000)}) ==
-          Reply::Bulk("v"));
+    CHECK(c.Command({"GETEX", "k", "PXAT", std::to_string(NowMs() + 400000)}) == Reply::Bulk("v"));
     CheckTtlBetween(c.Command({"PTTL", "k"}), 398000, 400000);
     CHECK(c.Command({"GETEX", "k", "PERSIST"}) == Reply::Bulk("v"));
     CHECK(c.Command({"TTL", "k"}) == Reply::Int(-1));
