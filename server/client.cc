@@ -92,7 +92,7 @@ void Client::CloseAfterReply() {
 }
 
 void Client::StartReading() {
-  if (reading_ || closing_) return;
+  if (reading_ || closing_ || peer_closed_) return;
   if (uv_read_start(stream(), OnAlloc, OnRead) == 0) {
     reading_ = true;
   } else {
@@ -131,8 +131,10 @@ void Client::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   if (nread < 0) {
     // A peer that half-closed after its last request still gets the replies (the EOF often
     // arrives in the same read pass as the requests); on errors there is no one to send to.
-    if (nread == UV_EOF && c->PendingOutput() > 0) {
-      c->CloseAfterReply();
+    if (nread == UV_EOF) {
+      c->peer_closed_ = true;
+      c->StopReading();
+      c->CloseWhenAnswered();
     } else {
       c->Close();
     }
@@ -165,7 +167,7 @@ void Client::ProcessInput() {
   const std::uint64_t soft_limit = config.client_output_buffer_soft_limit;
   const std::uint64_t hard_limit = config.client_output_buffer_hard_limit;
   RefreshParserLimits();
-  while (!closing_ && !close_after_reply_) {
+  while (!closing_ && !close_after_reply_ && !command_in_flight_) {
     if (soft_limit != 0 && PendingOutput() > soft_limit) {
       // Backpressure: neither read nor run more until the peer takes what it was sent.
       paused_ = true;
@@ -203,6 +205,25 @@ void Client::ProcessInput() {
   } else if (close_after_reply_ && PendingOutput() == 0) {
     Close();
   }
+}
+
+void Client::CloseWhenAnswered() {
+  // Requests still queued behind a command in flight run when it finishes.
+  if (closing_ || command_in_flight_) return;
+  if (PendingOutput() > 0) {
+    CloseAfterReply();
+  } else {
+    Close();
+  }
+}
+
+void Client::FinishAsyncCommand() {
+  command_in_flight_ = false;
+  if (closing_) return;
+  last_interaction_ms_ = uv_now(server_.loop());
+  if (!paused_) ProcessInput();
+  if (!out_.empty()) server_.ScheduleFlush(*this);
+  if (peer_closed_) CloseWhenAnswered();
 }
 
 void Client::Flush() {

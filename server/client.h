@@ -10,10 +10,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cluster/consistency_level.h"
 #include "command.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
@@ -51,6 +53,21 @@ class Client {
   // Frees the query buffer of a connection that has been quiet for a while.
   void ReleaseIdleBuffers();
 
+  // --- cluster mode: a command waiting for replicas -----------------------------------------
+  // Until FinishAsyncCommand, no further request of this client runs (replies stay in order).
+  void BeginAsyncCommand() { command_in_flight_ = true; }
+  // The command's reply has been appended: flush it and run the requests that queued up.
+  void FinishAsyncCommand();
+  bool command_in_flight() const { return command_in_flight_; }
+  // CONSISTENCY's choice for this connection; unset: the configured default.
+  const std::optional<cluster::ConsistencyLevel>& read_level() const { return read_level_; }
+  const std::optional<cluster::ConsistencyLevel>& write_level() const { return write_level_; }
+  void set_levels(std::optional<cluster::ConsistencyLevel> read,
+                  std::optional<cluster::ConsistencyLevel> write) {
+    read_level_ = read;
+    write_level_ = write;
+  }
+
   // --- state commands read and change -----------------------------------------------------
   std::uint64_t id() const { return id_; }
   bool closing() const { return closing_; }
@@ -86,6 +103,8 @@ class Client {
   void StopReading();
   // Called when pending output shrank: closes after a final reply, or resumes a paused client.
   void OnOutputProgress();
+  // After the peer's EOF: closes once every request it sent has been answered.
+  void CloseWhenAnswered();
 
   Server& server_;
   const std::uint64_t id_;
@@ -114,6 +133,10 @@ class Client {
   bool closing_ = false;
   bool flush_scheduled_ = false;
   bool authenticated_ = false;
+  bool command_in_flight_ = false;
+  bool peer_closed_ = false;  // EOF read: run what was received, reply, then close
+  std::optional<cluster::ConsistencyLevel> read_level_;
+  std::optional<cluster::ConsistencyLevel> write_level_;
 
   std::string name_;
   std::string lib_name_;

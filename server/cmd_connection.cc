@@ -164,6 +164,7 @@ void ResetCommand(CommandContext& ctx) {
   ctx.reply.set_protocol(2);
   ctx.client.set_name("");
   ctx.client.set_authenticated(ctx.server.config().requirepass.empty());
+  ctx.client.set_levels(std::nullopt, std::nullopt);  // back to the configured consistency
   ctx.reply.Simple("RESET");
 }
 

@@ -16,13 +16,14 @@
 #include "glob.h"
 #include "keyspace_access.h"
 #include "number_parse.h"
+#include "keyspace.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
 
 namespace {
 
-// Keys asked of the engine per step while KEYS walks the whole keyspace.
+// Keys asked of the keyspace per step while KEYS walks the whole keyspace.
 constexpr std::size_t kKeysBatch = 1024;
 // SCAN's COUNT is only a hint; capping what one call may gather bounds the reply of a
 // "COUNT 9223372036854775807" while still returning everything of any realistic keyspace.
@@ -31,7 +32,7 @@ constexpr long long kMaxScanCount = 1 << 24;
 void DelCommand(CommandContext& ctx) {
   long long deleted = 0;
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    if (ctx.engine().Delete(ctx.argv[i])) ++deleted;
+    if (ctx.keyspace.Delete(ctx.argv[i])) ++deleted;
   }
   ctx.reply.Integer(deleted);
 }
@@ -77,15 +78,15 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool absolute, std::string
   if (ReplyExpireError(ctx.reply, error, command)) return;
 
   const std::string_view key = ctx.argv[1];
-  const std::optional<std::int64_t> current = ctx.engine().GetExpireAt(key);
+  const std::optional<std::int64_t> current = ctx.keyspace.GetExpireAt(key);
   if (!current || !ExpireConditionAllows(condition, *current == 0 ? -1 : *current, when)) {
     ctx.reply.Integer(0);
     return;
   }
   if (when <= now) {
-    ctx.engine().Delete(key);  // a time already past deletes the key, and that counts as set
+    ctx.keyspace.Delete(key);  // a time already past deletes the key, and that counts as set
   } else {
-    ctx.engine().SetExpireAt(key, when);
+    ctx.keyspace.SetExpireAt(key, when);
   }
   ctx.reply.Integer(1);
 }
@@ -118,12 +119,12 @@ void ExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
 void PExpireTimeCommand(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
 void PersistCommand(CommandContext& ctx) {
-  const std::optional<std::int64_t> expire_at = ctx.engine().GetExpireAt(ctx.argv[1]);
+  const std::optional<std::int64_t> expire_at = ctx.keyspace.GetExpireAt(ctx.argv[1]);
   if (!expire_at || *expire_at == 0) {
     ctx.reply.Integer(0);
     return;
   }
-  ctx.engine().SetExpireAt(ctx.argv[1], 0);
+  ctx.keyspace.SetExpireAt(ctx.argv[1], 0);
   ctx.reply.Integer(1);
 }
 
@@ -143,7 +144,7 @@ void KeysCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
   do {
     batch.clear();
-    cursor = ctx.engine().Scan(cursor, kKeysBatch, &batch);
+    cursor = ctx.keyspace.Scan(cursor, kKeysBatch, &batch);
     for (std::string& key : batch) {
       if (KeyMatches(pattern, key)) matched.push_back(std::move(key));
     }
@@ -186,7 +187,7 @@ void ScanCommand(CommandContext& ctx) {
 
   std::vector<std::string> keys;
   const auto hint = static_cast<std::size_t>(std::min(count, kMaxScanCount));
-  cursor = ctx.engine().Scan(cursor, hint, &keys);
+  cursor = ctx.keyspace.Scan(cursor, hint, &keys);
   // Every key is a string, so a TYPE filter keeps all keys or none.
   if (type && !EqualsIgnoreCase(*type, "string")) keys.clear();
   if (pattern) {
@@ -202,7 +203,7 @@ void ScanCommand(CommandContext& ctx) {
 }
 
 void RandomKeyCommand(CommandContext& ctx) {
-  if (std::optional<std::string> key = ctx.engine().RandomKey()) {
+  if (std::optional<std::string> key = ctx.keyspace.RandomKey()) {
     ctx.reply.Bulk(*key);
   } else {
     ctx.reply.Null();
@@ -210,7 +211,7 @@ void RandomKeyCommand(CommandContext& ctx) {
 }
 
 void DbSizeCommand(CommandContext& ctx) {
-  ctx.reply.Integer(static_cast<long long>(ctx.engine().KeyCount()));
+  ctx.reply.Integer(static_cast<long long>(ctx.keyspace.KeyCount()));
 }
 
 // FLUSHALL and FLUSHDB [ASYNC|SYNC]: with one database they are the same. The engine clears
@@ -222,16 +223,16 @@ void FlushCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrSyntax);
     return;
   }
-  ctx.engine().Clear();
+  ctx.keyspace.Clear();
   ctx.reply.Ok();
 }
 
 // Redis's renameGenericCommand: the value moves with its expiry.
 void RenameGeneric(CommandContext& ctx, bool nx) {
-  storage::Engine& engine = ctx.engine();
+  Keyspace& keyspace = ctx.keyspace;
   const std::string_view src = ctx.argv[1];
   const std::string_view dst = ctx.argv[2];
-  std::optional<storage::ValueRef> value = engine.Get(src);
+  std::optional<storage::ValueRef> value = keyspace.Get(src);
   if (!value) {
     ctx.reply.Error("ERR no such key");
     return;
@@ -249,12 +250,12 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   const std::int64_t expire_at = value->expire_at_ms();
   const std::string text = value->ToString();
-  if (nx && engine.Exists(dst)) {
+  if (nx && keyspace.Exists(dst)) {
     done(false);
     return;
   }
-  if (!WriteOk(ctx, engine.Put(dst, text, expire_at))) return;
-  engine.Delete(src);
+  if (!WriteOk(ctx, keyspace.Put(dst, text, expire_at))) return;
+  keyspace.Delete(src);
   done(true);
 }
 
@@ -296,11 +297,11 @@ void CopyCommand(CommandContext& ctx) {
   }
   const std::int64_t expire_at = value->expire_at_ms();
   const std::string text = value->ToString();
-  if (!replace && ctx.engine().Exists(dst)) {
+  if (!replace && ctx.keyspace.Exists(dst)) {
     ctx.reply.Integer(0);
     return;
   }
-  if (!WriteOk(ctx, ctx.engine().Put(dst, text, expire_at))) return;
+  if (!WriteOk(ctx, ctx.keyspace.Put(dst, text, expire_at))) return;
   ctx.reply.Integer(1);
 }
 

@@ -1,6 +1,6 @@
 // String commands (Redis's t_string.c): GET/SET and their variants, counters, ranges.
 //
-// The engine's ValueRef is only valid until the next engine call, so a command that writes after
+// A ValueRef is only valid until the next keyspace call, so a command that writes after
 // reading copies what it still needs first. GET, MGET and INCR, the hot paths, allocate nothing:
 // values are decompressed straight into the reply buffer and counters parsed on the stack.
 
@@ -19,6 +19,7 @@
 #include "keyspace_access.h"
 #include "number_parse.h"
 #include "server.h"
+#include "keyspace.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
@@ -48,10 +49,10 @@ bool LengthAllowed(CommandContext& ctx, std::uint64_t base, std::uint64_t added)
 bool StoreValue(CommandContext& ctx, std::string_view key, std::string_view value,
                 std::int64_t expire_at_ms) {
   if (expire_at_ms != 0 && expire_at_ms <= NowMs()) {
-    ctx.engine().Delete(key);
+    ctx.keyspace.Delete(key);
     return true;
   }
-  return WriteOk(ctx, ctx.engine().Put(key, value, expire_at_ms));
+  return WriteOk(ctx, ctx.keyspace.Put(key, value, expire_at_ms));
 }
 
 // How a SET-like command acknowledges: SET says OK or nil (NX/XX not met), SETNX 1 or 0.
@@ -60,7 +61,7 @@ enum class SetReply { kOkOrNil, kOneOrZero };
 // Redis's setGenericCommand. The expiry is validated before anything is looked up.
 void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view value,
                 const StringOptions& opt, std::string_view command, SetReply style) {
-  storage::Engine& engine = ctx.engine();
+  Keyspace& keyspace = ctx.keyspace;
   std::int64_t expire_at = 0;
   if (opt.expire != ExpireKind::kNone) {
     const ExpireError error = ResolveStringExpire(opt.expire, opt.expire_arg, NowMs(), &expire_at);
@@ -78,11 +79,11 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
       old_value = old->ToString();
     }
   } else if (opt.keepttl) {
-    const std::optional<std::int64_t> current = engine.GetExpireAt(key);
+    const std::optional<std::int64_t> current = keyspace.GetExpireAt(key);
     found = current.has_value();
     old_expire = current.value_or(0);
   } else if (opt.nx || opt.xx) {
-    found = engine.Exists(key);
+    found = keyspace.Exists(key);
   }
 
   auto reply_get = [&] {
@@ -160,7 +161,7 @@ void GetDelCommand(CommandContext& ctx) {
     return;
   }
   ReplyValue(ctx.reply, *value);
-  ctx.engine().Delete(ctx.argv[1]);
+  ctx.keyspace.Delete(ctx.argv[1]);
 }
 
 void GetExCommand(CommandContext& ctx) {
@@ -182,15 +183,15 @@ void GetExCommand(CommandContext& ctx) {
     if (ReplyExpireError(ctx.reply, error, "getex")) return;
   }
   const bool had_expiry = value->expire_at_ms() != 0;
-  ReplyValue(ctx.reply, *value);  // before the engine is touched again
+  ReplyValue(ctx.reply, *value);  // before the keyspace is touched again
   if (opt.expire != ExpireKind::kNone) {
     if (expire_at <= now) {
-      ctx.engine().Delete(key);
+      ctx.keyspace.Delete(key);
     } else {
-      ctx.engine().SetExpireAt(key, expire_at);
+      ctx.keyspace.SetExpireAt(key, expire_at);
     }
   } else if (opt.persist && had_expiry) {
-    ctx.engine().SetExpireAt(key, 0);
+    ctx.keyspace.SetExpireAt(key, 0);
   }
 }
 
@@ -216,7 +217,7 @@ bool MSetPairs(CommandContext& ctx, std::string_view command) {
 
 bool StorePairs(CommandContext& ctx) {
   for (std::size_t i = 1; i < ctx.argv.size(); i += 2) {
-    if (!WriteOk(ctx, ctx.engine().Put(ctx.argv[i], ctx.argv[i + 1], 0))) return false;
+    if (!WriteOk(ctx, ctx.keyspace.Put(ctx.argv[i], ctx.argv[i + 1], 0))) return false;
   }
   return true;
 }
@@ -229,7 +230,7 @@ void MSetCommand(CommandContext& ctx) {
 void MSetNxCommand(CommandContext& ctx) {
   if (!MSetPairs(ctx, "msetnx")) return;
   for (std::size_t i = 1; i < ctx.argv.size(); i += 2) {
-    if (ctx.engine().Exists(ctx.argv[i])) {
+    if (ctx.keyspace.Exists(ctx.argv[i])) {
       ctx.reply.Integer(0);
       return;
     }
@@ -240,11 +241,11 @@ void MSetNxCommand(CommandContext& ctx) {
 
 // Redis's incrDecrCommand. The key keeps its expiry; a missing key counts as 0.
 void IncrDecr(CommandContext& ctx, long long incr) {
-  storage::Engine& engine = ctx.engine();
+  Keyspace& keyspace = ctx.keyspace;
   const std::string_view key = ctx.argv[1];
   long long value = 0;
   std::int64_t expire_at = 0;
-  if (std::optional<storage::ValueRef> current = engine.Get(key)) {
+  if (std::optional<storage::ValueRef> current = keyspace.Get(key)) {
     char digits[kMaxLongLongChars];
     if (current->size() > sizeof(digits)) {
       ctx.reply.Error(kErrNotInteger);
@@ -268,7 +269,7 @@ void IncrDecr(CommandContext& ctx, long long incr) {
   char text[kMaxLongLongChars];
   const std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
   const std::string_view stored(text, static_cast<std::size_t>(end.ptr - text));
-  if (!WriteOk(ctx, engine.Put(key, stored, expire_at))) return;
+  if (!WriteOk(ctx, keyspace.Put(key, stored, expire_at))) return;
   ctx.reply.Integer(value);
 }
 
@@ -297,11 +298,11 @@ void DecrByCommand(CommandContext& ctx) {
 }
 
 void IncrByFloatCommand(CommandContext& ctx) {
-  storage::Engine& engine = ctx.engine();
+  Keyspace& keyspace = ctx.keyspace;
   const std::string_view key = ctx.argv[1];
   long double value = 0;
   std::int64_t expire_at = 0;
-  if (std::optional<storage::ValueRef> current = engine.Get(key)) {
+  if (std::optional<storage::ValueRef> current = keyspace.Get(key)) {
     // Longer text is never a float (string2ld's limit); checking first avoids copying it.
     char text[kMaxLongDoubleChars];
     if (current->size() >= sizeof(text)) {
@@ -326,17 +327,17 @@ void IncrByFloatCommand(CommandContext& ctx) {
     return;
   }
   const std::string stored = FormatLongDouble(value);
-  if (!WriteOk(ctx, engine.Put(key, stored, expire_at))) return;
+  if (!WriteOk(ctx, keyspace.Put(key, stored, expire_at))) return;
   ctx.reply.Bulk(stored);
 }
 
 void AppendCommand(CommandContext& ctx) {
-  storage::Engine& engine = ctx.engine();
+  Keyspace& keyspace = ctx.keyspace;
   const std::string_view key = ctx.argv[1];
   const std::string_view tail = ctx.argv[2];
-  std::optional<storage::ValueRef> current = engine.Get(key);
+  std::optional<storage::ValueRef> current = keyspace.Get(key);
   if (!current) {
-    if (!WriteOk(ctx, engine.Put(key, tail, 0))) return;
+    if (!WriteOk(ctx, keyspace.Put(key, tail, 0))) return;
     ctx.reply.Integer(static_cast<long long>(tail.size()));
     return;
   }
@@ -344,7 +345,7 @@ void AppendCommand(CommandContext& ctx) {
   std::string value(current->size() + tail.size(), '\0');
   current->CopyTo(value.data());
   std::memcpy(value.data() + current->size(), tail.data(), tail.size());
-  if (!WriteOk(ctx, engine.Put(key, value, current->expire_at_ms()))) return;
+  if (!WriteOk(ctx, keyspace.Put(key, value, current->expire_at_ms()))) return;
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }
 
@@ -390,7 +391,7 @@ void GetRangeCommand(CommandContext& ctx) {
 }
 
 void SetRangeCommand(CommandContext& ctx) {
-  storage::Engine& engine = ctx.engine();
+  Keyspace& keyspace = ctx.keyspace;
   const std::string_view key = ctx.argv[1];
   const std::string_view patch = ctx.argv[3];
   long long offset = 0;
@@ -402,7 +403,7 @@ void SetRangeCommand(CommandContext& ctx) {
     ctx.reply.Error("ERR offset is out of range");
     return;
   }
-  std::optional<storage::ValueRef> current = engine.Get(key);
+  std::optional<storage::ValueRef> current = keyspace.Get(key);
   if (patch.empty()) {  // nothing to write: a missing key stays missing
     ctx.reply.Integer(current ? static_cast<long long>(current->size()) : 0);
     return;
@@ -417,7 +418,7 @@ void SetRangeCommand(CommandContext& ctx) {
     expire_at = current->expire_at_ms();
   }
   std::memcpy(value.data() + at, patch.data(), patch.size());
-  if (!WriteOk(ctx, engine.Put(key, value, expire_at))) return;
+  if (!WriteOk(ctx, keyspace.Put(key, value, expire_at))) return;
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }
 

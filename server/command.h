@@ -18,13 +18,21 @@ namespace dynakv::server {
 
 class Server;
 class Client;
+class Keyspace;
+struct RequestLevels;
 
 struct CommandContext {
   Server& server;
   Client& client;
   const std::vector<std::string_view>& argv;  // argv[0] is the command name as the client sent it
   resp::ReplyWriter& reply;
+  // What key commands read and write: the engine on a single node; in cluster mode a snapshot of
+  // the command's keys as their replicas hold them (node-local for commands without keys).
+  Keyspace& keyspace;
+  // Cluster mode: the request's own consistency options (consistency_hints.h); else nullptr.
+  const RequestLevels* levels = nullptr;
 
+  // For what is not about keys (SAVE's checkpoint, memory figures).
   storage::Engine& engine();
 };
 
@@ -35,6 +43,9 @@ enum CommandFlag : std::uint32_t {
   kCmdNoAuth = 1u << 3,    // allowed before AUTH (AUTH, HELLO, QUIT)
   kCmdFast = 1u << 4,
   kCmdAdmin = 1u << 5,
+  // Cluster mode: the handler talks to the replicas itself (VGET, VSET) instead of running over
+  // a snapshot of its keys.
+  kCmdOwnReplication = 1u << 6,
 };
 
 using CommandHandler = void (*)(CommandContext&);
@@ -54,6 +65,7 @@ std::span<const CommandSpec> StringCommands();      // cmd_string.cc
 std::span<const CommandSpec> KeyspaceCommands();    // cmd_keys.cc
 std::span<const CommandSpec> ConnectionCommands();  // cmd_connection.cc
 std::span<const CommandSpec> ServerCommands();      // cmd_server.cc
+std::span<const CommandSpec> ClusterCommands();     // cmd_cluster.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

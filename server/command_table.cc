@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "client.h"
+#include "cluster_executor.h"
+#include "consistency_hints.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -67,7 +69,7 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 
 CommandTable::CommandTable() {
   for (auto family : {StringCommands(), KeyspaceCommands(), ConnectionCommands(),
-                      ServerCommands()}) {
+                      ServerCommands(), ClusterCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -101,6 +103,11 @@ void CommandTable::Dispatch(Server& server, Client& client,
     ++stats.total_error_replies;
     return;
   }
+  ClusterExecutor* cluster = server.cluster_executor();
+  if (cluster != nullptr) {
+    DispatchClustered(server, client, *spec, argv, reply, *cluster);
+    return;
+  }
   if (!ArityMatches(*spec, argv.size())) {
     ReplyWrongArity(reply, spec->name);
     ++stats.total_error_replies;
@@ -120,10 +127,48 @@ void CommandTable::Dispatch(Server& server, Client& client,
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
   client.set_last_command(spec);  // CLIENT LIST shows the command running, as Redis does
-  CommandContext ctx{server, client, argv, reply};
+  CommandContext ctx{server, client, argv, reply, server.keyspace()};
   spec->handler(ctx);
   ++stats.total_commands_processed;
   // Every command here replies with a single value, so an error reply is one starting with '-'.
+  if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+}
+
+void CommandTable::DispatchClustered(Server& server, Client& client, const CommandSpec& spec,
+                                     const std::vector<std::string_view>& request,
+                                     resp::ReplyWriter& reply, ClusterExecutor& cluster) const {
+  ServerStats& stats = server.stats();
+  // The request's own R/W option is not an argument of the command.
+  RequestLevels levels;
+  std::size_t argc = request.size();
+  std::string level_error;
+  const bool levels_ok =
+      StripRequestLevels(spec.name, request, server.config().cluster_replication_factor, &argc,
+                         &levels, &level_error);
+  const std::vector<std::string_view> argv(request.begin(), request.begin() + argc);
+  auto fail = [&](std::string_view error) {
+    reply.Error(error);
+    ++stats.total_error_replies;
+  };
+  if (!ArityMatches(spec, argv.size())) {
+    ReplyWrongArity(reply, spec.name);
+    ++stats.total_error_replies;
+    return;
+  }
+  if (!(spec.flags & kCmdNoAuth) && server.AuthRequired(client)) return fail("NOAUTH Authentication required.");
+  if (!levels_ok) return fail(level_error);
+  if ((spec.flags & kCmdDenyOom) && OverMemoryLimit(server)) return fail(kErrOom);
+
+  client.set_last_command(&spec);
+  CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
+  ++stats.total_commands_processed;
+  if (spec.first_key > 0 && !(spec.flags & kCmdOwnReplication)) {
+    cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
+    return;
+  }
+  std::string* out = reply.buffer();
+  const std::size_t reply_start = out->size();
+  spec.handler(ctx);
   if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
 }
 

@@ -12,6 +12,8 @@
 
 namespace dynakv::server {
 
+class ClusterExecutor;
+
 class CommandTable {
  public:
   CommandTable();  // the four families of command.h
@@ -27,6 +29,12 @@ class CommandTable {
   const std::vector<std::string_view>& duplicates() const { return duplicates_; }
 
  private:
+  // Cluster mode: strips the request's consistency option and hands commands with keys to the
+  // coordinator.
+  void DispatchClustered(Server& server, Client& client, const CommandSpec& spec,
+                         const std::vector<std::string_view>& request, resp::ReplyWriter& reply,
+                         ClusterExecutor& cluster) const;
+
   std::unordered_map<std::string_view, const CommandSpec*> by_name_;
   std::vector<const CommandSpec*> sorted_;
   std::vector<std::string_view> duplicates_;

@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 
 #include "clock.h"
+#include "cluster_config.h"
 #include "default_config.h"
 #include "log.h"
 #include "number_parse.h"
@@ -207,12 +208,29 @@ const ConfigParam kParams[] = {
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
 
+    {"cluster-enabled", "cluster", false, ParseClusterEnabled, FormatClusterEnabled},
+    {"cluster-node-id", "cluster", false, ParseClusterNodeId,
+     FormatString<&Config::cluster_node_id>},
+    {"cluster-nodes", "cluster", false, ParseClusterNodes, FormatString<&Config::cluster_nodes>},
+    {"cluster-port-offset", "cluster", false,
+     ParseInteger<&Config::cluster_port_offset, -65535, 65535>,
+     FormatNumber<&Config::cluster_port_offset>},
+    {"cluster-replication-factor", "cluster", false,
+     ParseInteger<&Config::cluster_replication_factor, 1, 64>,
+     FormatNumber<&Config::cluster_replication_factor>},
+    {"cluster-read-consistency", "cluster", true, ParseReadConsistency, FormatReadConsistency},
+    {"cluster-write-consistency", "cluster", true, ParseWriteConsistency,
+     FormatWriteConsistency},
+    {"cluster-request-timeout-ms", "cluster", false,
+     ParseInteger<&Config::cluster_request_timeout_ms, 1, 600000>,
+     FormatNumber<&Config::cluster_request_timeout_ms>},
+
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},
     {"databases", "", false, ParseFixed<kDatabasesValue>, FormatFixed<kDatabasesValue>},
 };
 
-constexpr std::string_view kSections[] = {"server", "limits", "storage"};
+constexpr std::string_view kSections[] = {"server", "limits", "storage", "cluster"};
 
 // TOML values reach the parsers as text, so `port = 6379` and `port = "6379"` mean the same and
 // sizes may be written either as integers or with units.
@@ -223,6 +241,15 @@ bool TomlValueText(const toml::node& node, std::string* text) {
     *text = std::to_string(node.as_integer()->get());
   } else if (node.is_boolean()) {
     *text = node.as_boolean()->get() ? "yes" : "no";
+  } else if (const auto* array = node.as_array()) {
+    // A list of strings (cluster members) becomes the comma-separated form flags use.
+    text->clear();
+    for (const toml::node& item : *array) {
+      const auto* s = item.as_string();
+      if (s == nullptr) return false;
+      if (!text->empty()) *text += ',';
+      *text += s->get();
+    }
   } else {
     return false;
   }
@@ -252,6 +279,15 @@ const ConfigParam* FindConfigParam(std::string_view name) {
     if (EqualsNoCase(param.name, name)) return &param;
   }
   return nullptr;
+}
+
+std::string_view TomlKey(const ConfigParam& param) {
+  std::string_view key = param.name;
+  if (!param.section.empty() && key.size() > param.section.size() &&
+      key.starts_with(param.section) && key[param.section.size()] == '-') {
+    key.remove_prefix(param.section.size() + 1);
+  }
+  return key;
 }
 
 bool ParseMemory(std::string_view text, std::uint64_t* bytes) {
@@ -356,7 +392,12 @@ bool ApplyConfigToml(std::string_view toml_text, std::string_view source, Config
     for (auto&& [key, node] : *table) {
       const std::string name(key.str());
       const ConfigParam* param = FindConfigParam(name);
-      if (param == nullptr || param->name != name || param->section.empty()) {
+      if (param == nullptr || param->section != section) {
+        // Keys of [cluster] drop the section prefix of their parameter's name.
+        const ConfigParam* prefixed = FindConfigParam(std::string(section) + "-" + name);
+        if (prefixed != nullptr && TomlKey(*prefixed) == name) param = prefixed;
+      }
+      if (param == nullptr || TomlKey(*param) != name || param->section.empty()) {
         *error = where + ": unknown parameter '" + name + "' in [" + std::string(section) + "]";
         return false;
       }
@@ -386,7 +427,7 @@ bool ValidateConfig(const Config& config, std::string* error) {
     *error = "client-output-buffer-soft-limit must not exceed client-output-buffer-hard-limit";
     return false;
   }
-  return true;
+  return ValidateClusterConfig(config, error);
 }
 
 ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
@@ -489,7 +530,7 @@ std::string RenderConfigToml(const Config& config) {
     for (const ConfigParam& param : kParams) {
       if (param.section != section) continue;
       const std::string value = param.format(config);
-      out += std::string(param.name) + " = ";
+      out += std::string(TomlKey(param)) + " = ";
       long long ignored;
       if (ParseLongLong(value, &ignored)) {
         out += value;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/consistency_level.h"
 #include "storage/options.h"
 
 namespace dynakv::server {
@@ -37,6 +38,16 @@ struct Config {
   storage::FsyncPolicy appendfsync = storage::FsyncPolicy::kEverySec;
   std::size_t compression_threshold = 64;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
+  // [cluster] (TOML keys drop the "cluster-" prefix: `enabled`, `node-id`, ...)
+  bool cluster_enabled = false;
+  std::string cluster_node_id;
+  std::string cluster_nodes;  // "id@host:port[/dc[/weight]]" members, comma separated
+  int cluster_port_offset = 10000;  // every member's bus listens on its port + this
+  int cluster_replication_factor = 3;
+  // Defaults of connections that did not choose with CONSISTENCY.
+  cluster::ConsistencyLevel cluster_read_consistency{cluster::ConsistencyLevel::Kind::kQuorum};
+  cluster::ConsistencyLevel cluster_write_consistency{cluster::ConsistencyLevel::Kind::kQuorum};
+  int cluster_request_timeout_ms = 2000;
 
   std::string config_file;  // the file loaded, empty when running on the embedded default
 };
@@ -46,6 +57,7 @@ struct Config {
 struct ConfigParam {
   std::string_view name;     // as in Redis, e.g. "maxmemory-policy"
   std::string_view section;  // TOML table; empty for read-only Redis compatibility entries
+  // In the TOML file the name is written without a "<section>-" prefix ([cluster] enabled).
   bool mutable_at_runtime;   // CONFIG SET may change it
   // Stores `value` in `config`, or returns false with *reason worded as Redis words it
   // ("argument must be a memory value").
@@ -56,6 +68,8 @@ struct ConfigParam {
 std::span<const ConfigParam> ConfigParams();
 // Case-insensitive, as Redis's config names are. nullptr when unknown.
 const ConfigParam* FindConfigParam(std::string_view name);
+// The parameter's key inside its TOML table: its name without a "<section>-" prefix.
+std::string_view TomlKey(const ConfigParam& param);
 
 // Redis memtoll: an integer with an optional unit, k = 1000, kb = 1024, m, mb, g, gb, any case.
 bool ParseMemory(std::string_view text, std::uint64_t* bytes);

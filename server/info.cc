@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster/cluster_node.h"
+#include "cluster_executor.h"
 #include "command_util.h"
 #include "config.h"
 #include "format.h"
@@ -28,7 +30,7 @@ namespace {
 
 constexpr std::string_view kDefaultSections[] = {"server",      "clients", "memory",
                                                  "persistence", "stats",   "replication",
-                                                 "cpu",         "keyspace"};
+                                                 "cpu",         "cluster", "keyspace"};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -219,6 +221,57 @@ void CpuSection(std::string* out) {
                static_cast<long>(children.ru_utime.tv_usec));
 }
 
+// Counters are this node's as a coordinator (reads, writes, repairs) and as a replica (requests
+// served). The keyspace commands listed as node-local answer for this node's replica only.
+void ClusterSection(Server& server, std::string* out) {
+  *out += "# Cluster\r\n";
+  cluster::ClusterNode* node = server.cluster_node();
+  if (node == nullptr) {
+    *out += "cluster_enabled:0\r\n";
+    return;
+  }
+  const cluster::ClusterOptions& options = node->options();
+  std::size_t reachable = 0;
+  for (const cluster::NodeInfo& member : node->ring().nodes()) {
+    if (member.id == node->self_id() || node->PeerReachable(member.id)) ++reachable;
+  }
+  const cluster::ClusterStats stats = node->stats();
+  const Config& config = server.config();
+  AppendPrintf(out,
+               "cluster_enabled:1\r\n"
+               "cluster_node_id:%s\r\n"
+               "cluster_bus_port:%d\r\n"
+               "cluster_members:%zu\r\n"
+               "cluster_members_reachable:%zu\r\n"
+               "cluster_replication_factor:%d\r\n"
+               "cluster_read_consistency:%s\r\n"
+               "cluster_write_consistency:%s\r\n"
+               "cluster_request_timeout_ms:%d\r\n"
+               "cluster_node_local_commands:keys,scan,dbsize,randomkey,flushall,flushdb\r\n"
+               "cluster_commands_in_flight:%zu\r\n"
+               "cluster_reads:%llu\r\n"
+               "cluster_writes:%llu\r\n"
+               "cluster_read_failures:%llu\r\n"
+               "cluster_write_failures:%llu\r\n"
+               "cluster_read_repairs:%llu\r\n"
+               "cluster_replica_requests_served:%llu\r\n"
+               "cluster_peer_timeouts:%llu\r\n"
+               "cluster_peer_connect_failures:%llu\r\n",
+               node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable,
+               options.replication_factor,
+               cluster::ToString(config.cluster_read_consistency).c_str(),
+               cluster::ToString(config.cluster_write_consistency).c_str(),
+               options.request_timeout_ms, server.cluster_executor()->in_flight(),
+               static_cast<unsigned long long>(stats.reads),
+               static_cast<unsigned long long>(stats.writes),
+               static_cast<unsigned long long>(stats.read_failures),
+               static_cast<unsigned long long>(stats.write_failures),
+               static_cast<unsigned long long>(stats.read_repairs),
+               static_cast<unsigned long long>(stats.replica_requests_served),
+               static_cast<unsigned long long>(stats.peer_timeouts),
+               static_cast<unsigned long long>(stats.peer_connect_failures));
+}
+
 void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {
   *out += "# Keyspace\r\n";
   if (engine.keys > 0) {
@@ -287,6 +340,7 @@ std::string GenerateInfo(Server& server, std::span<const std::string_view> secti
   section("stats", [&] { StatsSection(server, engine, &out); });
   section("replication", [&] { ReplicationSection(server, &out); });
   section("cpu", [&] { CpuSection(&out); });
+  section("cluster", [&] { ClusterSection(server, &out); });
   section("keyspace", [&] { KeyspaceSection(engine, &out); });
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "keyspace.h"
 #include "server.h"
 
 namespace dynakv::server {
@@ -20,19 +21,19 @@ void CountLookup(CommandContext& ctx, bool hit) {
 }  // namespace
 
 std::optional<storage::ValueRef> LookupRead(CommandContext& ctx, std::string_view key) {
-  std::optional<storage::ValueRef> value = ctx.engine().Get(key);
+  std::optional<storage::ValueRef> value = ctx.keyspace.Get(key);
   CountLookup(ctx, value.has_value());
   return value;
 }
 
 bool ExistsRead(CommandContext& ctx, std::string_view key) {
-  const bool exists = ctx.engine().Exists(key);
+  const bool exists = ctx.keyspace.Exists(key);
   CountLookup(ctx, exists);
   return exists;
 }
 
 std::optional<std::int64_t> ExpireAtRead(CommandContext& ctx, std::string_view key) {
-  std::optional<std::int64_t> expire_at = ctx.engine().GetExpireAt(key);
+  std::optional<std::int64_t> expire_at = ctx.keyspace.GetExpireAt(key);
   CountLookup(ctx, expire_at.has_value());
   return expire_at;
 }

@@ -1,6 +1,6 @@
-// Engine access shared by the string and keyspace command families: read lookups that count
+// Keyspace access shared by the string and keyspace command families: read lookups that count
 // keyspace hits and misses where Redis's lookupKeyRead would (GET, MGET, EXISTS, TTL, TYPE, ...;
-// write-path lookups such as INCR's do not count), and the reply to a write the engine refused.
+// write-path lookups such as INCR's do not count), and the reply to a write the keyspace refused.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 namespace dynakv::server {
 
-// The value of `key`, counting a hit or a miss. Valid until the next engine call.
+// The value of `key`, counting a hit or a miss. Valid until the next keyspace call.
 std::optional<storage::ValueRef> LookupRead(CommandContext& ctx, std::string_view key);
 
 // Whether `key` exists, counting a hit or a miss (EXISTS, TYPE).

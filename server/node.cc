@@ -1,5 +1,6 @@
-// RunNode: configuration, the storage engine, the server and the signals that stop it, set up
-// and torn down in dependency order (the engine outlives the server that uses it).
+// RunNode: configuration, the storage engine, the cluster node (cluster mode), the server and the
+// signals that stop it, set up and torn down in dependency order (the engine outlives the cluster
+// node, which outlives the server that uses it).
 
 #include "server/node.h"
 
@@ -13,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include "cluster/cluster_node.h"
+#include "cluster_config.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -41,13 +44,30 @@ bool WatchSignal(uv_loop_t* loop, Server* server, int signum, UvHandle<uv_signal
   return true;
 }
 
+// Cluster mode: the node's membership, bus and coordinator; nullptr with *error on failure.
+std::unique_ptr<cluster::ClusterNode> CreateClusterNode(uv_loop_t* loop, const Config& config,
+                                                        storage::Engine& engine, LogLevel level,
+                                                        std::string* error) {
+  cluster::ClusterOptions options = ToClusterOptions(config);
+  options.log_warning = [level](const std::string& message) {
+    Log(level, LogLevel::kWarning, "Cluster: %s", message.c_str());
+  };
+  std::unique_ptr<cluster::ClusterNode> node;
+  if (!cluster::ClusterNode::Create(loop, engine, std::move(options), &node, error)) {
+    return nullptr;
+  }
+  return node;
+}
+
 // Serves until shutdown; returns the exit code.
-int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine, LogLevel level) {
-  Server server(loop, config, engine);
+int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
+          cluster::ClusterNode* cluster, LogLevel level) {
+  Server server(loop, config, engine, cluster);
   std::string error;
   if (!server.Start(&error)) {
     Log(level, LogLevel::kWarning, "Warning: %s", error.c_str());
-    Log(level, LogLevel::kWarning, "Failed listening on port %d (tcp), aborting.", config.port);
+    Log(level, LogLevel::kWarning, "Failed listening on port %d (tcp) or its cluster bus, aborting.",
+        config.port);
     return 1;
   }
   UvHandle<uv_signal_t> sigterm;
@@ -57,7 +77,14 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine, LogLev
     Log(level, LogLevel::kWarning, "Cannot install the SIGTERM/SIGINT handlers, aborting.");
     server.RequestShutdown();
   }
-  Log(level, LogLevel::kNotice, "Running mode=standalone, port=%d.", server.port());
+  if (cluster != nullptr) {
+    Log(level, LogLevel::kNotice,
+        "Running mode=cluster, node=%s, port=%d, cluster bus port=%d, members=%zu, N=%d.",
+        cluster->self_id().c_str(), server.port(), cluster->bus_port(), cluster->ring().size(),
+        config.cluster_replication_factor);
+  } else {
+    Log(level, LogLevel::kNotice, "Running mode=standalone, port=%d.", server.port());
+  }
   Log(level, LogLevel::kNotice, "Ready to accept connections tcp");
   uv_run(loop, UV_RUN_DEFAULT);
   return server.failed() ? 1 : 0;
@@ -119,9 +146,21 @@ int RunNode(int argc, char** argv) {
     Log(level, LogLevel::kWarning, "Cannot create the event loop: %s", uv_strerror(rc));
     return 1;
   }
-  const int exit_code = Serve(&loop, config, *engine, level);
+  std::unique_ptr<cluster::ClusterNode> cluster;
+  int exit_code = 1;
+  if (config.cluster_enabled) {
+    std::string error;
+    cluster = CreateClusterNode(&loop, config, *engine, level, &error);
+    if (cluster == nullptr) {
+      Log(level, LogLevel::kWarning, "Cannot start cluster mode: %s", error.c_str());
+    }
+  }
+  if (cluster != nullptr || !config.cluster_enabled) {
+    exit_code = Serve(&loop, config, *engine, cluster.get(), level);
+  }
   // Run the close callbacks of the handles closed on the way out of Serve.
   uv_run(&loop, UV_RUN_DEFAULT);
+  cluster.reset();  // its handles are closed: the server stopped it
   engine.reset();  // writes and fsyncs the commit log, joins background work
   if (uv_loop_close(&loop) != 0) {
     Log(level, LogLevel::kWarning, "Event loop closed with handles still open");

@@ -5,7 +5,10 @@
 
 #include "client.h"
 #include "clock.h"
+#include "cluster/cluster_node.h"
+#include "cluster_executor.h"
 #include "info.h"
+#include "replica_keyspace.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
@@ -26,12 +29,20 @@ std::string RandomHex(std::size_t length) {
 
 }  // namespace
 
-Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine)
+Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
+               cluster::ClusterNode* cluster)
     : loop_(loop),
       config_(config),
       engine_(engine),
+      cluster_node_(cluster),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
+  if (cluster_node_ != nullptr) {
+    keyspace_ = std::make_unique<ReplicaKeyspace>(engine_);
+    cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
+  } else {
+    keyspace_ = std::make_unique<LocalKeyspace>(engine_);
+  }
   ParseLogLevel(config_.loglevel, &log_level_);
   last_save_unix_ = start_time_ms_ / 1000;
   ops_sample_time_ms_ = uv_now(loop_);
@@ -83,6 +94,10 @@ bool Server::Start(std::string* error) {
     CloseHandles();
     return false;
   }
+  if (cluster_node_ != nullptr && !cluster_node_->Start(error)) {
+    CloseHandles();
+    return false;
+  }
   return true;
 }
 
@@ -91,6 +106,12 @@ void Server::CloseHandles() {
   flush_check_.Close();
   flush_idle_.Close();
   cron_.Close();
+  // The cluster node's handles go too (started or not), so the loop can run out. Requests
+  // still waiting for replicas fail; their clients are closing by then.
+  if (cluster_node_ != nullptr && !cluster_stopped_) {
+    cluster_stopped_ = true;
+    cluster_node_->Stop([] {});
+  }
 }
 
 void Server::RequestShutdown() { shutdown_requested_ = true; }
@@ -146,6 +167,9 @@ void Server::ScheduleFlush(Client& client) {
   if (client.flush_scheduled() || shut_down_) return;
   client.set_flush_scheduled(true);
   pending_flush_.push_back(&client);
+  // A cluster reply may complete in a check callback after this iteration's flush ran: keep the
+  // loop from blocking in poll so it leaves in the next iteration, not at the next I/O.
+  if (cluster_node_ != nullptr) uv_idle_start(flush_idle_.get(), [](uv_idle_t*) {});
 }
 
 void Server::ClientClosed(Client* client) {

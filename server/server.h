@@ -13,6 +13,7 @@
 
 #include "command_table.h"
 #include "config.h"
+#include "keyspace.h"
 #include "log.h"
 #include "stats.h"
 #include "uv_handle.h"
@@ -20,22 +21,29 @@
 namespace dynakv::storage {
 class Engine;
 }
+namespace dynakv::cluster {
+class ClusterNode;
+}
 
 namespace dynakv::server {
 
 class Client;
+class ClusterExecutor;
 
 class Server {
  public:
   // `engine` must outlive the Server. The Server may be destroyed only once the loop has run to
-  // completion after Shutdown (every client closed).
-  Server(uv_loop_t* loop, const Config& config, storage::Engine& engine);
+  // completion after Shutdown (every client closed). With a `cluster` node (cluster mode, which
+  // must outlive the Server too), commands with keys go to the replicas through it; Start
+  // starts it and Shutdown stops it.
+  Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
+         cluster::ClusterNode* cluster = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Listens on config bind:port and starts the flush and cron handles. On failure (port taken)
-  // returns false with *error set, and the handles created so far are closed.
+  // Listens on config bind:port, starts the flush and cron handles and the cluster bus. On
+  // failure (port taken) returns false with *error set, and what was started is closed again.
   bool Start(std::string* error);
   // Graceful stop (SIGTERM, SHUTDOWN): takes effect at the end of the current loop iteration,
   // so the command asking for it finishes first. Afterwards the loop runs out of handles.
@@ -45,6 +53,12 @@ class Server {
   bool failed() const { return failed_; }
 
   storage::Engine& engine() { return engine_; }
+  // What commands without key arguments see: the engine, or in cluster mode this node's replica
+  // (key commands then get a snapshot of their keys' replicas instead).
+  Keyspace& keyspace() { return *keyspace_; }
+  // Cluster mode only; nullptr on a single node.
+  cluster::ClusterNode* cluster_node() { return cluster_node_; }
+  ClusterExecutor* cluster_executor() { return cluster_executor_.get(); }
   const Config& config() const { return config_; }
   ServerStats& stats() { return stats_; }
   // CONFIG SET: replaces the config and applies what changed to the running node.
@@ -91,6 +105,10 @@ class Server {
   uv_loop_t* const loop_;
   Config config_;
   storage::Engine& engine_;
+  cluster::ClusterNode* const cluster_node_;
+  std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<ClusterExecutor> cluster_executor_;
+  bool cluster_stopped_ = false;
   CommandTable commands_;
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;

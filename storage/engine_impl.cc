@@ -105,6 +105,7 @@ void EngineImpl::ApplyClear() {
   for (const auto& seg : segments_) obsolete_files_.push_back(seg->path());
   segments_.clear();
   uncompactable_.clear();
+  disk_sweep_.Reset();
   live_keys_ = 0;
   keys_with_expiry_ = 0;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include "commit_log.h"
 #include "compaction.h"
+#include "disk_expiry_sweep.h"
 #include "file_util.h"
 #include "memtable.h"
 #include "segment_reader.h"
@@ -93,7 +95,22 @@ class EngineImpl {
   void EnforceMemoryLimit(const Memtable::Entry* keep);
   // Memory limit and log-size checkpoint, after any write.
   void AfterWrite(const Memtable::Entry* written);
+
+  // --- active expiry (engine_expiry.cc) -----------------------------------------------------
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  struct SweepStep {
+    std::size_t with_ttl = 0;  // values with a TTL looked at
+    std::size_t expired = 0;   // keys reaped
+    bool more = true;          // false: the sweep rests until the next tick
+  };
   void ActiveExpireCycle();
+  void ExpireMemtable(SteadyTime deadline);
+  void ExpireSegments(SteadyTime deadline);
+  // Walks a bounded slice of the `due` segments from the sweep's cursor.
+  SweepStep ExpireSegmentsStep(const std::vector<std::shared_ptr<SegmentReader>>& due,
+                               std::int64_t now);
+  // Makes room under max_memory for the tombstone a reap may add. False when it cannot.
+  bool RoomForTombstone();
 
   // --- segments ------------------------------------------------------------------------------
   // Newest version of a key in the segments (value or tombstone); views into lookup_buf_.
@@ -135,6 +152,7 @@ class EngineImpl {
   CompactionJob compaction_job_;
   CompactionResult compaction_result_;
   std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt
+  DiskExpirySweep disk_sweep_;
   EngineStats stats_;  // event counters; sizes are filled in by Stats()
 };
 

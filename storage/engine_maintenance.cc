@@ -1,5 +1,4 @@
-// Housekeeping: the memory limit, active expiry, FLUSHALL and the periodic tick.
-#include <chrono>
+// Housekeeping: the memory limit, FLUSHALL and the periodic tick.
 #include <string>
 
 #include "engine_impl.h"
@@ -64,7 +63,11 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
       case EvictionPolicy::kNoEviction: {
         Memtable::Entry* victim = memtable_.SampleLru(
             rng_, [&](const Memtable::Entry& e) { return !e.has(Memtable::kDirty) && !spared(e); });
-        if (victim == nullptr) return;
+        if (victim == nullptr) {
+          // Tombstones (deletes and expiries of on-disk keys) are no data to refuse writes for.
+          if (memtable_.tombstone_count() > 0 && checkpoint_once()) continue;
+          return;
+        }
         memtable_.Erase(victim);
         ++stats_.offloaded_keys;
         break;
@@ -100,27 +103,6 @@ void EngineImpl::AfterWrite(const Memtable::Entry* written) {
   EnforceMemoryLimit(written);
   if (options_.log_checkpoint_bytes != 0 && log_->bytes() >= options_.log_checkpoint_bytes) {
     Checkpoint();
-  }
-}
-
-void EngineImpl::ActiveExpireCycle() {
-  // Like Redis: keep sampling while more than a quarter of the sampled keys with a TTL had
-  // expired, within a small time budget so the event loop stays responsive.
-  constexpr std::size_t kEntriesPerStep = 200;
-  constexpr auto kBudget = std::chrono::milliseconds(1);
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> expired;
-  while (memtable_.expiring_count() > 0) {
-    expired.clear();
-    const std::int64_t now = Now();
-    const std::size_t with_ttl = memtable_.SweepExpired(now, kEntriesPerStep, &expired);
-    for (const std::string& key : expired) {
-      const std::uint64_t hash = HashKey(key);
-      const KeyState st = StateOf(hash, key);
-      if (st.exists && st.expired) Reap(hash, key, st);
-    }
-    if (with_ttl == 0 || expired.size() * 4 <= with_ttl) break;
-    if (std::chrono::steady_clock::now() - start >= kBudget) break;
   }
 }
 

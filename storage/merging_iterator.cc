@@ -13,6 +13,12 @@ void MergingIterator::SeekToFirst() {
   FindCurrent();
 }
 
+void MergingIterator::Seek(std::uint64_t hash) {
+  status_ = Status::Ok();
+  for (SegmentIterator& it : sources_) it.Seek(hash);
+  FindCurrent();
+}
+
 void MergingIterator::FindCurrent() {
   // A linear pick is fine: merges involve a handful of segments.
   current_ = -1;
@@ -20,6 +26,7 @@ void MergingIterator::FindCurrent() {
     const SegmentIterator& it = sources_[i];
     if (!it.status().ok()) {
       status_ = it.status();
+      failed_source_ = static_cast<std::size_t>(i);
       current_ = -1;
       return;
     }

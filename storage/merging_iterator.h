@@ -1,8 +1,10 @@
 // Merges several segments' records into one (hash, key)-ordered stream in which each key appears
-// once, with the version from the newest segment. Used by compaction and by the key count at
-// open.
+// once, with the version from the newest segment. Used by compaction, by the key count at open
+// and by active expiry.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -16,11 +18,16 @@ class MergingIterator {
   explicit MergingIterator(const std::vector<std::shared_ptr<SegmentReader>>& segments);
 
   void SeekToFirst();
+  void Seek(std::uint64_t hash);  // first record with hash >= `hash`
   bool Valid() const { return current_ >= 0; }
   void Next();
   const SegmentRecord& record() const { return sources_[current_].record(); }
+  // Index (in the constructor's vector) of the segment the current record comes from.
+  std::size_t source() const { return static_cast<std::size_t>(current_); }
   // The first error of any source; iteration stops at it.
   const Status& status() const { return status_; }
+  // When status() is not ok: the index of the source that failed.
+  std::size_t failed_source() const { return failed_source_; }
 
  private:
   void FindCurrent();
@@ -28,6 +35,7 @@ class MergingIterator {
   std::vector<SegmentIterator> sources_;
   int current_ = -1;
   Status status_;
+  std::size_t failed_source_ = 0;
 };
 
 }  // namespace dynakv::storage

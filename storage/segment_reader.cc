@@ -46,10 +46,18 @@ Status ReadChecked(int fd, const std::string& path, std::uint64_t offset, std::u
 Status SegmentReader::Load() {
   Status s = FileSize(fd_.get(), path_, &file_size_);
   if (!s.ok()) return s;
-  if (file_size_ < kSegmentFooterSize) return Status::Corruption("segment too short: " + path_);
+  if (file_size_ < kSegmentFooterSizeV1) return Status::Corruption("segment too short: " + path_);
+  // The magic, right before the footer's crc, tells the footer's layout.
+  char magic[8];
+  s = ReadAt(fd_.get(), file_size_ - 12, sizeof(magic), magic, path_);
+  if (!s.ok()) return s;
+  const bool v1 = DecodeFixed64(magic) == kSegmentMagicV1;
+  if (!v1 && DecodeFixed64(magic) != kSegmentMagic) return Status::Corruption("bad magic: " + path_);
+  const std::size_t footer_size = v1 ? kSegmentFooterSizeV1 : kSegmentFooterSize;
+  if (file_size_ < footer_size) return Status::Corruption("segment too short: " + path_);
   std::string footer;
-  s = ReadChecked(fd_.get(), path_, file_size_ - kSegmentFooterSize, kSegmentFooterSize - 4,
-                  file_size_, "footer", &footer);
+  s = ReadChecked(fd_.get(), path_, file_size_ - footer_size, footer_size - 4, file_size_, "footer",
+                  &footer);
   if (!s.ok()) return s;
   const char* p = footer.data();
   const std::uint64_t index_offset = DecodeFixed64(p);
@@ -57,7 +65,13 @@ Status SegmentReader::Load() {
   const std::uint64_t bloom_offset = DecodeFixed64(p + 16);
   const std::uint64_t bloom_size = DecodeFixed64(p + 24);
   record_count_ = DecodeFixed64(p + 32);
-  if (DecodeFixed64(p + 40) != kSegmentMagic) return Status::Corruption("bad magic: " + path_);
+  if (v1) {
+    expiring_records_ = record_count_;
+    earliest_expiry_ms_ = 0;
+  } else {
+    expiring_records_ = DecodeFixed64(p + 40);
+    earliest_expiry_ms_ = static_cast<std::int64_t>(DecodeFixed64(p + 48));
+  }
   if (index_size % kSegmentIndexEntrySize != 0) return Status::Corruption("bad index: " + path_);
 
   std::string index;

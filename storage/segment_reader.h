@@ -42,6 +42,11 @@ class SegmentReader {
   std::uint64_t seq() const { return seq_; }
   std::uint64_t file_size() const { return file_size_; }
   std::uint64_t record_count() const { return record_count_; }
+  // Values with a TTL, and the earliest of their expiry times (meaningful when there are any).
+  // For a segment of the first format, which did not record them, every record counts and the
+  // earliest expiry is 0: something may always be due.
+  std::uint64_t expiring_records() const { return expiring_records_; }
+  std::int64_t earliest_expiry_ms() const { return earliest_expiry_ms_; }
   const std::string& path() const { return path_; }
 
   SegmentReader(FileDescriptor fd, std::string path, std::uint64_t seq);
@@ -54,6 +59,8 @@ class SegmentReader {
   std::uint64_t seq_;
   std::uint64_t file_size_ = 0;
   std::uint64_t record_count_ = 0;
+  std::uint64_t expiring_records_ = 0;
+  std::int64_t earliest_expiry_ms_ = 0;
   std::vector<BlockHandle> index_;
   BloomFilter bloom_;
 };

@@ -53,6 +53,12 @@ Status SegmentWriter::Add(const SegmentRecord& rec) {
   if (block_.empty()) block_first_hash_ = rec.hash;
   AppendSegmentRecord(&block_, rec);
   hashes_.push_back(rec.hash);
+  if (!rec.tombstone() && rec.expire_at_ms != 0) {
+    if (expiring_ == 0 || rec.expire_at_ms < earliest_expiry_ms_) {
+      earliest_expiry_ms_ = rec.expire_at_ms;
+    }
+    ++expiring_;
+  }
   if (block_.size() >= kSegmentBlockSize) return FlushBlock();
   return Status::Ok();
 }
@@ -79,6 +85,8 @@ Status SegmentWriter::Finish() {
   PutFixed64(&footer, bloom_offset);
   PutFixed64(&footer, bloom_size);
   PutFixed64(&footer, hashes_.size());
+  PutFixed64(&footer, expiring_);
+  PutFixed64(&footer, static_cast<std::uint64_t>(earliest_expiry_ms_));
   PutFixed64(&footer, kSegmentMagic);
   PutFixed32(&footer, Crc32(footer));
   s = Write(footer);

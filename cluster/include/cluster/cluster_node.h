@@ -30,13 +30,34 @@ namespace dynakv::cluster {
 struct ClusterOptions {
   std::string self_id;
   std::vector<NodeInfo> members;  // every member, this node included (static membership)
-  int bus_port = 0;               // where this node listens for peers; members' bus port is port+10000 unless bus_port_offset differs
+  // Peers dial a member's bus at its port + bus_port_offset (Redis Cluster's bus convention).
+  // bus_port overrides where this node listens (0: its own port + offset); set it only when
+  // something in between maps the offset port to it.
+  int bus_port = 0;
   int bus_port_offset = 10000;
-  int replication_factor = 3;                                  // N
+  int replication_factor = 3;  // N, in [1, members]; ignored when replicas_per_dc is set
+  // Multi-DC placement (NetworkTopologyStrategy): replicas wanted per dc, e.g. {dc1: 2, dc2: 1}.
+  // Empty: N replicas anywhere. Every named dc must have members, and at least that many.
+  ReplicasPerDc replicas_per_dc;
   ConsistencyLevel read_level{ConsistencyLevel::Kind::kQuorum};   // default R
   ConsistencyLevel write_level{ConsistencyLevel::Kind::kQuorum};  // default W
   int request_timeout_ms = 2000;  // a replica that has not answered by then counts as failed
+  // A dead peer is redialled at most this often: the wait doubles from the first to the max
+  // after each failed connect, so it does not cost a connect attempt per request.
+  int reconnect_backoff_initial_ms = 100;
+  int reconnect_backoff_max_ms = 2000;
+  // Idle peers are pinged this often, so PeerReachable stays current (0: never).
+  int ping_interval_ms = 1000;
+  // A key whose versions are all tombstones is kept this long (storage expiry), so the delete
+  // reaches every replica and beats older copies in read repair, then purged.
+  std::int64_t tombstone_grace_ms = 24LL * 3600 * 1000;
   RingOptions ring;
+  // Wall clock in unix ms for timestamps and expiry (tests inject the storage engine's clock);
+  // empty: the system clock.
+  std::function<std::int64_t()> clock_ms;
+  // Warnings worth an operator's attention (undecodable stored values, peers breaking the
+  // protocol); empty: dropped (they are still counted in ClusterStats).
+  std::function<void(const std::string& message)> log_warning;
 };
 
 struct ReadResult {
@@ -57,6 +78,8 @@ struct ClusterStats {
   std::uint64_t replica_requests_served = 0;            // bus requests applied locally
   std::uint64_t peer_timeouts = 0;
   std::uint64_t peer_connect_failures = 0;
+  std::uint64_t undecodable_values = 0;   // stored copies that were not a valid sibling set
+  std::uint64_t bus_protocol_errors = 0;  // malformed or unexpected frames from peers
 };
 
 class ClusterNode {
@@ -68,19 +91,29 @@ class ClusterNode {
 
   // Binds the bus port. False with *error when it cannot.
   virtual bool Start(std::string* error) = 0;
-  // Closes the bus listener and peer connections; pending requests fail. `done` runs once every
-  // handle is closed.
+  // Closes the bus listener and peer connections; pending requests fail (their callbacks run,
+  // with !ok, before `done`), as do Read/Write calls made before `done` runs. `done` runs once
+  // every handle is closed, never inside Stop; the node may be destroyed in it. After `done`
+  // the node must only be destroyed (no loop handles are left to run callbacks).
   virtual void Stop(std::function<void()> done) = 0;
+  // The bound bus port (after Start), 0 before.
+  virtual int bus_port() const = 0;
 
   // Reads `key` from its replicas at `level`; the result reconciles every reply that arrived.
-  // Replicas found stale are sent the merged set (read repair) in the background.
+  // Success and failure are decided as for Write.
+  // Replicas found stale are sent the merged set (read repair) in the background, once every
+  // replica has answered or timed out. An empty set means no replica holds the key.
   virtual void Read(std::string key, const ConsistencyLevel& level,
                     std::function<void(ReadResult)> done) = 0;
   // Stores `siblings` (the coordinator's merged set, new version included) on the key's replicas;
-  // each replica merges it with its own copy. Succeeds once `level` is met.
+  // each replica merges it with its own copy. Succeeds as soon as `level` is met; otherwise
+  // fails once every replica has acked, failed or timed out, and the error counts every ack
+  // ("needed 3, got 2": two replicas do hold the write). When this node is one of the key's
+  // replicas its copy is written before Write returns (LocalSiblings sees it at once).
   virtual void Write(std::string key, SiblingSet siblings, const ConsistencyLevel& level,
                      std::function<void(WriteResult)> done) = 0;
-  // This node's own copy of `key` (empty when it holds none): the context of a blind write.
+  // This node's own copy of `key` (empty when it holds none, or when the stored bytes do not
+  // decode, which is counted in undecodable_values): the context of a blind write.
   virtual SiblingSet LocalSiblings(std::string_view key) = 0;
 
   // Timestamps for new versions (hybrid logical clock of this node).
@@ -90,7 +123,8 @@ class ClusterNode {
   virtual const Ring& ring() const = 0;
   virtual const ClusterOptions& options() const = 0;
   virtual ClusterStats stats() const = 0;
-  // For RING / INFO: whether the bus currently has a working connection to a member.
+  // For RING / INFO: whether the bus currently has a working connection to a member (true for
+  // this node itself; false while partitioned from it).
   virtual bool PeerReachable(std::string_view node_id) const = 0;
 
   // Simulated network partition for tests and failure drills (DEBUG PARTITION): requests to and

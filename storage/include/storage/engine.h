@@ -55,6 +55,7 @@ struct EngineStats {
   std::uint64_t offloaded_keys = 0;     // entries dropped from memory because they are on disk
   std::uint64_t evicted_keys = 0;       // entries deleted by allkeys-lru
   std::uint64_t expired_keys = 0;
+  std::uint64_t disk_expire_scanned = 0;  // segment records active expiry looked at
   std::uint64_t segment_reads = 0;      // lookups that read a segment block
   std::uint64_t bloom_skips = 0;        // segment lookups avoided by a bloom filter
   std::uint64_t recovered_records = 0;  // log records replayed at open

@@ -1,0 +1,105 @@
+// One TCP connection of the cluster bus, in either direction: bytes in are split into frames and
+// handed to the owner; frames out are queued and written in batches, one write in flight at a
+// time, so frames queued while a write is under way leave together in the next one.
+//
+// Lifetime rules (libuv calls back into an object that its own callback may destroy):
+//  - the owner may destroy the connection at any time, including inside its callbacks; the
+//    socket itself is freed by its close callback later (UvHandle);
+//  - on_failure runs at most once, as the last thing the connection does in that callback, so
+//    the owner may destroy it there;
+//  - after the owner calls Close(), no callback runs, and write/connect requests still in libuv
+//    complete harmlessly (they find the connection through a weak token, not the handle).
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/bus_protocol.h"
+#include "uv_handle.h"
+
+namespace dynakv::cluster {
+
+class BusConnection {
+ public:
+  struct Callbacks {
+    std::function<void(const bus::Frame&)> on_frame;
+    std::function<void()> on_batch_end;  // after the frames of one read; optional
+    std::function<void(const std::string& reason)> on_failure;  // EOF, I/O error, bad frame
+  };
+
+  explicit BusConnection(uv_loop_t* loop) : loop_(loop) {}
+  ~BusConnection() { Close(); }
+  BusConnection(const BusConnection&) = delete;
+  BusConnection& operator=(const BusConnection&) = delete;
+
+  int Init();
+  uv_stream_t* stream() const { return tcp_.stream(); }
+
+  // Outgoing connection: on success reading starts and queued frames go out, then
+  // on_connected(0); on failure the connection is closed, then on_connected(error).
+  // on_connected runs as the connection's last action, like on_failure.
+  int Connect(const sockaddr* address, Callbacks callbacks,
+              std::function<void(int status)> on_connected);
+  // Accepted connection: starts reading.
+  int StartReading(Callbacks callbacks);
+
+  // Queues one frame: `header` then `payload` (shared, so one value sent to several replicas
+  // is not copied per replica). Nothing is written until Flush().
+  void Queue(std::string header, std::shared_ptr<const std::string> payload = nullptr);
+  // Starts writing what is queued unless a write is already in flight. Returns false when the
+  // socket refused the write: the connection is then closed (no on_failure), and
+  // failure_reason() says why.
+  bool Flush();
+  // Closes the socket; `token` lives until its memory is freed (see UvHandle).
+  void Close(std::shared_ptr<void> token = nullptr);
+
+  bool closed() const { return closed_; }
+  bool connecting() const { return connecting_; }
+  // Bytes queued or being written: how far the peer is behind in reading.
+  std::size_t unsent_bytes() const { return unsent_bytes_; }
+  // Bytes read but not yet forming a whole frame.
+  std::size_t buffered_input() const { return reader_.buffered(); }
+  const std::string& failure_reason() const { return failure_reason_; }
+  // Whether the failure was the peer breaking the framing (garbage, an oversized frame).
+  bool protocol_error() const { return protocol_error_; }
+
+ private:
+  struct Chunk {
+    std::string header;
+    std::shared_ptr<const std::string> payload;
+    std::size_t size() const { return header.size() + (payload ? payload->size() : 0); }
+  };
+  struct WriteRequest;
+  struct ConnectRequest;
+
+  static void OnConnect(uv_connect_t* request, int status);
+  static void OnWrite(uv_write_t* request, int status);
+  static void OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  int BeginReading();
+  int StartWrite();  // 0, or the error uv_write gave (the caller closes)
+  void Fail(std::string reason);  // closes, then on_failure as the last action
+
+  uv_loop_t* const loop_;
+  UvHandle<uv_tcp_t> tcp_;
+  Callbacks callbacks_;
+  std::function<void(int)> on_connected_;
+  bus::FrameReader reader_;
+  std::deque<Chunk> queue_;
+  std::size_t unsent_bytes_ = 0;
+  bool write_in_flight_ = false;
+  bool connecting_ = false;
+  bool closed_ = false;
+  bool protocol_error_ = false;
+  std::string failure_reason_;
+  // Requests and callbacks hold a weak copy, to notice the connection was destroyed under them.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace dynakv::cluster

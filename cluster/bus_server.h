@@ -1,0 +1,85 @@
+// The accepting side of the bus: the listener and the connections other nodes opened to this
+// one. Each connection starts with the peer's HELLO; its requests are then applied through the
+// ReplicaService and answered on the same connection.
+//
+// Replies to the frames of one read leave together, after one commit-log flush: a replica acks
+// a REPLICA_PUT only once the write is as durable as the fsync policy makes local writes (group
+// commit, as the server does for its clients).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bus_connection.h"
+#include "cluster/bus_protocol.h"
+#include "cluster/cluster_node.h"
+#include "replica_service.h"
+#include "uv_handle.h"
+
+namespace dynakv::cluster {
+
+class BusServer {
+ public:
+  struct Membership {
+    std::function<bool(std::string_view node)> is_peer;         // may say HELLO
+    std::function<bool(std::string_view node)> is_partitioned;  // its frames are dropped
+  };
+
+  // More connections than this are refused: members open one each, so a flood is not a peer.
+  static constexpr std::size_t kMaxConnections = 1024;
+
+  BusServer(uv_loop_t* loop, ReplicaService& replica, Membership membership,
+            const ClusterOptions& options, ClusterStats& stats)
+      : loop_(loop), replica_(replica), membership_(std::move(membership)), options_(options),
+        stats_(stats) {}
+  BusServer(const BusServer&) = delete;
+  BusServer& operator=(const BusServer&) = delete;
+
+  bool Listen(const sockaddr_storage& address, std::string* error);
+  int port() const { return port_; }
+  std::size_t connections() const { return inbound_.size(); }
+  // Closes the listener and every connection.
+  void Close(std::shared_ptr<void> token);
+
+ private:
+  struct Reply {
+    std::uint64_t request_id;
+    bus::FrameType type;
+    std::string payload;
+    bool needs_durable_log;  // an ack of a write: an error instead if the log flush fails
+  };
+  struct Inbound {
+    std::uint64_t id = 0;
+    std::unique_ptr<BusConnection> connection;
+    std::string node;  // from HELLO; empty until then
+    std::vector<Reply> replies;
+  };
+
+  static void OnConnection(uv_stream_t* listener, int status);
+  void Accept();
+  void OnFrame(Inbound& inbound, const bus::Frame& frame);
+  void Serve(Inbound& inbound, const bus::Frame& frame);
+  void SendReplies(Inbound& inbound);
+  // Closes and forgets a connection whose peer broke the protocol.
+  void Reject(Inbound& inbound, const std::string& reason);
+  void Drop(std::uint64_t id);
+
+  uv_loop_t* const loop_;
+  ReplicaService& replica_;
+  Membership membership_;
+  const ClusterOptions& options_;
+  ClusterStats& stats_;
+  UvHandle<uv_tcp_t> listener_;
+  int port_ = 0;
+  std::map<std::uint64_t, std::unique_ptr<Inbound>> inbound_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace dynakv::cluster

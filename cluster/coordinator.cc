@@ -1,0 +1,257 @@
+#include "coordinator.h"
+
+#include <utility>
+
+#include "cluster/bus_protocol.h"
+
+namespace dynakv::cluster {
+
+namespace {
+
+constexpr char kStoppingError[] = "UNAVAILABLE cluster node is stopping";
+
+// A QuorumTracker fed so that a failed request reports every ack: acks go in as they arrive, so
+// success is decided as early as possible, but failures are held back until no reply is
+// outstanding. Otherwise a quick failure (a refused connect) could fix the outcome while an ack
+// was still on its way, and the client would read "got 1" when two replicas hold the write.
+// Replies are bounded by the request timeout, so holding back never hangs a request.
+class PatientQuorum {
+ public:
+  PatientQuorum(const std::vector<QuorumTarget>& targets,
+                const std::vector<AckRequirement>& requirements)
+      : tracker_(targets, requirements), outstanding_(targets.size()) {}
+
+  void OnReply(const std::string& node, bool ok) {
+    if (outstanding_ == 0) return;
+    --outstanding_;
+    if (ok) {
+      tracker_.OnReply(node, true);
+    } else {
+      held_failures_.push_back(node);
+    }
+    if (outstanding_ > 0) return;
+    for (const std::string& failed : held_failures_) tracker_.OnReply(failed, false);
+    held_failures_.clear();
+  }
+  bool decided() const { return tracker_.decided(); }
+  bool succeeded() const { return tracker_.outcome() == QuorumTracker::Outcome::kSucceeded; }
+  const std::string& error() const { return tracker_.error(); }
+  bool all_replied() const { return outstanding_ == 0; }
+
+ private:
+  QuorumTracker tracker_;
+  std::size_t outstanding_;
+  std::vector<std::string> held_failures_;
+};
+
+}  // namespace
+
+struct Coordinator::ReadOp {
+  ReadOp(std::string k, const Plan& plan, std::function<void(ReadResult)> d)
+      : key(std::move(k)), tracker(plan.targets, plan.requirements), done(std::move(d)) {}
+  std::string key;
+  PatientQuorum tracker;
+  std::function<void(ReadResult)> done;
+  std::vector<Copy> copies;  // successful replies, in arrival order
+  bool answered = false;
+  bool repaired = false;
+};
+
+struct Coordinator::WriteOp {
+  WriteOp(const Plan& plan, std::function<void(WriteResult)> d)
+      : tracker(plan.targets, plan.requirements), done(std::move(d)) {}
+  PatientQuorum tracker;
+  std::function<void(WriteResult)> done;
+  bool answered = false;
+};
+
+bool Coordinator::MakePlan(std::string_view key, const ConsistencyLevel& level, Plan* plan,
+                           std::string* error) const {
+  std::vector<const NodeInfo*> replicas;
+  if (options_.replicas_per_dc.empty()) {
+    replicas = ring_.PreferenceList(key, options_.replication_factor);
+    plan->requirements = {AckRequirement{"", RequiredAcks(level, options_.replication_factor)}};
+  } else {
+    replicas = ring_.PreferenceList(key, options_.replicas_per_dc);
+    if (!ResolveConsistency(level, options_.replicas_per_dc, self_.dc, &plan->requirements,
+                            error)) {
+      *error = "ERR " + *error;
+      return false;
+    }
+  }
+  if (replicas.empty()) {
+    *error = "UNAVAILABLE no replicas for the key";
+    return false;
+  }
+  plan->targets.clear();
+  for (const NodeInfo* node : replicas) plan->targets.push_back(QuorumTarget{node->id, node->dc});
+  return true;
+}
+
+void Coordinator::Read(std::string key, const ConsistencyLevel& level,
+                       std::function<void(ReadResult)> done) {
+  ++stats_.reads;
+  Plan plan;
+  std::string error;
+  if (stopped_) error = kStoppingError;
+  if (!error.empty() || !MakePlan(key, level, &plan, &error)) {
+    ++stats_.read_failures;
+    ReadResult result;
+    result.error = std::move(error);
+    deferrer_.Defer([done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+    return;
+  }
+  auto op = std::make_shared<ReadOp>(std::move(key), plan, std::move(done));
+  auto payload = std::make_shared<const std::string>(bus::EncodeReplicaGet(op->key));
+  for (const QuorumTarget& target : plan.targets) {
+    if (target.node == self_.id) {
+      // The local replica needs no network; its answer still reaches the client only through
+      // the deferrer, like any other.
+      Copy copy{target.node, {}, {}};
+      copy.set = local_.Get(op->key, &copy.encoded);
+      OnReadReply(op, target.node, &copy);
+      continue;
+    }
+    auto on_reply = [this, op, node = target.node](PeerClient::Response response) {
+      Copy copy;
+      const bool ok = response.ok && DecodeCopy(node, response.payload, &copy);
+      OnReadReply(op, node, ok ? &copy : nullptr);
+    };
+    std::string send_error;
+    if (!peers_.Send(target.node, bus::FrameType::kReplicaGet, payload, std::move(on_reply),
+                     &send_error)) {
+      OnReadReply(op, target.node, nullptr);
+    }
+  }
+}
+
+bool Coordinator::DecodeCopy(const std::string& node, std::string_view payload, Copy* copy) {
+  bus::ReplyStatus status;
+  std::string_view encoded;
+  copy->node = node;
+  if (!bus::DecodeReply(payload, &status, &encoded) ||
+      (status == bus::ReplyStatus::kValue && !SiblingSet::Decode(encoded, &copy->set))) {
+    ++stats_.bus_protocol_errors;
+    if (options_.log_warning) {
+      options_.log_warning("Cluster bus: node " + node + " sent an invalid REPLICA_GET reply");
+    }
+    return false;
+  }
+  copy->encoded.assign(encoded);
+  return true;
+}
+
+void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, const std::string& node,
+                              Copy* copy) {
+  op->tracker.OnReply(node, copy != nullptr);
+  if (copy != nullptr) op->copies.push_back(std::move(*copy));
+  if (!op->answered && op->tracker.decided()) {
+    op->answered = true;
+    ReadResult result;
+    if (op->tracker.succeeded()) {
+      result.ok = true;
+      for (const Copy& each : op->copies) result.siblings.Merge(each.set);
+      // A write that follows this read must sort after what it saw.
+      for (const Version& version : result.siblings.versions()) {
+        clock_.Observe(version.timestamp_ms);
+      }
+    } else {
+      ++stats_.read_failures;
+      result.error = op->tracker.error();
+    }
+    deferrer_.Defer([done = std::move(op->done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  }
+  if (!op->repaired && op->tracker.all_replied()) {
+    op->repaired = true;
+    RepairStale(*op);
+  }
+}
+
+void Coordinator::RepairStale(const ReadOp& op) {
+  SiblingSet merged;
+  for (const Copy& copy : op.copies) merged.Merge(copy.set);
+  if (merged.empty()) return;
+  const std::string encoded = merged.Encode();
+  std::shared_ptr<const std::string> payload;
+  for (const Copy& copy : op.copies) {
+    // Equal sets encode to equal bytes (canonical order), so bytes tell a stale copy.
+    if (copy.encoded == encoded) continue;
+    ++stats_.read_repairs;
+    if (copy.node == self_.id) {
+      const storage::Status status = local_.Put(op.key, merged);
+      if (!status.ok() && options_.log_warning) {
+        options_.log_warning("Read repair of the local replica failed: " + status.ToString());
+      }
+      continue;
+    }
+    if (!payload) {
+      payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(op.key, encoded));
+    }
+    // Best effort: a replica that misses the repair is repaired by a later read.
+    std::string error;
+    peers_.Send(copy.node, bus::FrameType::kReplicaPut, payload, [](PeerClient::Response) {},
+                &error);
+  }
+}
+
+void Coordinator::Write(std::string key, const SiblingSet& siblings, const ConsistencyLevel& level,
+                        std::function<void(WriteResult)> done) {
+  ++stats_.writes;
+  Plan plan;
+  std::string error;
+  if (stopped_) error = kStoppingError;
+  if (!error.empty() || !MakePlan(key, level, &plan, &error)) {
+    ++stats_.write_failures;
+    deferrer_.Defer([done = std::move(done), error = std::move(error)] {
+      done(WriteResult{false, error});
+    });
+    return;
+  }
+  auto op = std::make_shared<WriteOp>(plan, std::move(done));
+  std::shared_ptr<const std::string> payload;
+  for (const QuorumTarget& target : plan.targets) {
+    if (target.node == self_.id) {
+      const storage::Status status = local_.Put(key, siblings);
+      if (!status.ok() && options_.log_warning) {
+        options_.log_warning("Local replica write failed: " + status.ToString());
+      }
+      OnWriteReply(op, target.node, status.ok());
+      continue;
+    }
+    if (!payload) {
+      payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(key, siblings.Encode()));
+    }
+    auto on_reply = [this, op, node = target.node](PeerClient::Response response) {
+      bus::ReplyStatus status;
+      std::string_view unused;
+      const bool acked = response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
+                         status == bus::ReplyStatus::kNone;
+      OnWriteReply(op, node, acked);
+    };
+    std::string send_error;
+    if (!peers_.Send(target.node, bus::FrameType::kReplicaPut, payload, std::move(on_reply),
+                     &send_error)) {
+      OnWriteReply(op, target.node, false);
+    }
+  }
+}
+
+void Coordinator::OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node,
+                               bool ok) {
+  op->tracker.OnReply(node, ok);
+  if (op->answered || !op->tracker.decided()) return;
+  op->answered = true;
+  WriteResult result;
+  result.ok = op->tracker.succeeded();
+  if (!result.ok) {
+    ++stats_.write_failures;
+    result.error = op->tracker.error();
+  }
+  deferrer_.Defer([done = std::move(op->done), result = std::move(result)] { done(result); });
+}
+
+}  // namespace dynakv::cluster

@@ -1,0 +1,81 @@
+// The coordinator side: a client's read or write of one key goes to the key's replicas (the
+// ring's preference list, this node included when it is one), and succeeds as soon as the
+// consistency level is met; it fails once every replica has answered or timed out without
+// meeting it (so the error counts every ack). A read is followed to its end: it keeps collecting
+// late replies, and once every replica has answered or timed out, replicas whose copy differs
+// from the merged set are sent it (read repair).
+//
+// Replicas answer through PeerClient callbacks; the client's callback always goes through the
+// Deferrer, so it never runs inside Read/Write or inside bus code.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/cluster_node.h"
+#include "cluster/consistency_level.h"
+#include "cluster/hybrid_clock.h"
+#include "cluster/quorum.h"
+#include "cluster/ring.h"
+#include "cluster/versioned_value.h"
+#include "deferrer.h"
+#include "peer_pool.h"
+#include "replica_service.h"
+
+namespace dynakv::cluster {
+
+class Coordinator {
+ public:
+  // Every reference must outlive the coordinator; `self` is this node's entry in `ring`.
+  Coordinator(const NodeInfo& self, const Ring& ring, const ClusterOptions& options,
+              ReplicaService& local, PeerPool& peers, Deferrer& deferrer, HybridClock& clock,
+              ClusterStats& stats)
+      : self_(self), ring_(ring), options_(options), local_(local), peers_(peers),
+        deferrer_(deferrer), clock_(clock), stats_(stats) {}
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  void Read(std::string key, const ConsistencyLevel& level, std::function<void(ReadResult)> done);
+  void Write(std::string key, const SiblingSet& siblings, const ConsistencyLevel& level,
+             std::function<void(WriteResult)> done);
+  // The node is stopping: new requests fail at once.
+  void Stop() { stopped_ = true; }
+
+ private:
+  struct Plan {
+    std::vector<QuorumTarget> targets;
+    std::vector<AckRequirement> requirements;
+  };
+  // One replica's answer to a read: its copy (empty set and bytes when it has none).
+  struct Copy {
+    std::string node;
+    std::string encoded;
+    SiblingSet set;
+  };
+  struct ReadOp;
+  struct WriteOp;
+
+  bool MakePlan(std::string_view key, const ConsistencyLevel& level, Plan* plan,
+                std::string* error) const;
+  // One replica's answer; a null copy means it failed (error, timeout, unreachable).
+  void OnReadReply(const std::shared_ptr<ReadOp>& op, const std::string& node, Copy* copy);
+  void RepairStale(const ReadOp& op);
+  void OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node, bool ok);
+  // Decodes a REPLICA_GET reply; false when it is not a valid one.
+  bool DecodeCopy(const std::string& node, std::string_view payload, Copy* copy);
+
+  const NodeInfo& self_;
+  const Ring& ring_;
+  const ClusterOptions& options_;
+  ReplicaService& local_;
+  PeerPool& peers_;
+  Deferrer& deferrer_;
+  HybridClock& clock_;
+  ClusterStats& stats_;
+  bool stopped_ = false;
+};
+
+}  // namespace dynakv::cluster

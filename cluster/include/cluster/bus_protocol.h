@@ -1,0 +1,97 @@
+// The cluster bus wire format: how nodes talk to each other on the bus port.
+//
+// A connection carries length-prefixed binary frames:
+//   [u32 length, little endian][u8 type][u64 request id, little endian][payload]
+// where `length` counts everything after itself (so it is at least kFrameOverhead). A request's
+// reply carries the request's id, so requests are pipelined and replies matched by id. The first
+// frame a connecting node sends is HELLO, naming itself; the accepting side answers requests on
+// that same connection. Payload fields are varints and length-prefixed strings (cluster/coding.h).
+//
+// Every decoder here reads bytes from the network, so it checks bounds and rejects anything it
+// could not have produced: a malformed frame closes the connection, never crashes the node.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dynakv::cluster::bus {
+
+enum class FrameType : std::uint8_t {
+  kHello = 1,       // varint protocol version, node id
+  kPing = 2,        // empty
+  kPong = 3,        // empty
+  kReplicaGet = 4,  // key                  -> kReply (the stored set, or none)
+  kReplicaPut = 5,  // key, encoded SiblingSet -> kReply (none) once merged and stored
+  kReply = 6,       // u8 status, then the encoded set when status is kValue
+  kError = 7,       // message
+};
+
+constexpr std::uint32_t kProtocolVersion = 1;
+constexpr std::size_t kLengthBytes = 4;
+constexpr std::size_t kFrameOverhead = 1 + 8;  // type + request id
+// Proto-max-bulk-len (512 MB) plus room for the key and the sibling set's metadata. A frame
+// claiming more is garbage or an attack; the connection is closed before buffering it.
+constexpr std::size_t kMaxFrameLength = (std::size_t{512} << 20) + (std::size_t{1} << 20);
+
+bool IsKnownFrameType(std::uint8_t type);
+const char* FrameTypeName(FrameType type);
+
+struct Frame {
+  FrameType type = FrameType::kPing;
+  std::uint64_t id = 0;
+  std::string_view payload;  // points into the reader's buffer: valid until its next refill
+};
+
+// The 13 bytes before a payload of `payload_size` bytes.
+std::string EncodeFrameHeader(FrameType type, std::uint64_t id, std::size_t payload_size);
+std::string EncodeFrame(FrameType type, std::uint64_t id, std::string_view payload);
+
+// --- payloads. Each Decode* consumes the whole payload and fails on anything else. ----------
+std::string EncodeHello(std::string_view node_id);
+bool DecodeHello(std::string_view payload, std::uint32_t* version, std::string_view* node_id);
+
+std::string EncodeReplicaGet(std::string_view key);
+bool DecodeReplicaGet(std::string_view payload, std::string_view* key);
+
+std::string EncodeReplicaPut(std::string_view key, std::string_view encoded_set);
+bool DecodeReplicaPut(std::string_view payload, std::string_view* key,
+                      std::string_view* encoded_set);
+
+enum class ReplyStatus : std::uint8_t { kNone = 0, kValue = 1 };
+std::string EncodeReply();                               // an ack, or "no such key"
+std::string EncodeReply(std::string_view encoded_set);  // a stored set
+bool DecodeReply(std::string_view payload, ReplyStatus* status, std::string_view* encoded_set);
+
+std::string EncodeError(std::string_view message);
+bool DecodeError(std::string_view payload, std::string_view* message);
+
+// Splits a byte stream into frames. The caller reads into WritableArea(), reports the bytes
+// with Commit(), then calls Next() until it stops returning kFrame. The buffer grows with the
+// data that actually arrives, never with what a header claims, so a lying peer costs nothing.
+class FrameReader {
+ public:
+  enum class Status { kFrame, kNeedMore, kError };
+
+  explicit FrameReader(std::size_t max_frame_length = kMaxFrameLength)
+      : max_frame_length_(max_frame_length) {}
+
+  // Room for at least `min_free` more bytes (compacting or growing the buffer).
+  char* WritableArea(std::size_t min_free, std::size_t* available);
+  void Commit(std::size_t bytes);
+  // kFrame fills *frame (valid until the next WritableArea call). kError is final: the stream
+  // is out of sync and error() says why.
+  Status Next(Frame* frame);
+  const std::string& error() const { return error_; }
+  std::size_t buffered() const { return end_ - start_; }
+
+ private:
+  std::size_t max_frame_length_;
+  std::string buffer_;
+  std::size_t start_ = 0;  // first unconsumed byte
+  std::size_t end_ = 0;    // end of received data
+  std::string error_;
+};
+
+}  // namespace dynakv::cluster::bus

@@ -1,0 +1,210 @@
+#include "peer_client.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "net_address.h"
+
+namespace dynakv::cluster {
+
+PeerClient::PeerClient(uv_loop_t* loop, std::string self_id, std::string peer_id,
+                       const sockaddr_storage& address, const ClusterOptions& options,
+                       Deferrer& deferrer, ClusterStats& stats)
+    : loop_(loop),
+      self_id_(std::move(self_id)),
+      peer_id_(std::move(peer_id)),
+      address_(address),
+      address_text_(FormatAddress(address)),
+      options_(options),
+      deferrer_(deferrer),
+      stats_(stats) {}
+
+PeerClient::~PeerClient() = default;
+
+std::string PeerClient::Describe(std::string_view what) const {
+  std::string text = "node " + peer_id_ + " (" + address_text_ + "): ";
+  text.append(what);
+  return text;
+}
+
+bool PeerClient::Send(bus::FrameType type, std::shared_ptr<const std::string> payload,
+                      Callback done, std::string* error) {
+  if (closed_) {
+    *error = Describe("the bus is closed");
+    return false;
+  }
+  if (partitioned_) {
+    *error = Describe("partitioned");
+    return false;
+  }
+  const std::size_t size = payload ? payload->size() : 0;
+  if (size > bus::kMaxFrameLength - bus::kFrameOverhead) {
+    *error = Describe("request of " + std::to_string(size) + " bytes is too large for the bus");
+    return false;
+  }
+  // The loop's cached time may be a whole iteration old; the deadline counts from now.
+  uv_update_time(loop_);
+  const std::uint64_t now = uv_now(loop_);
+  if (!connection_) {
+    if (now < next_attempt_ms_) {
+      *error = Describe("unreachable (next connect attempt in " +
+                        std::to_string(next_attempt_ms_ - now) + " ms)");
+      return false;
+    }
+    if (!Connect(error)) return false;
+  }
+  if (connection_->unsent_bytes() > kMaxUnsentBytes) {
+    *error = Describe("not reading its requests");
+    return false;
+  }
+  const std::uint64_t id = next_id_++;
+  const std::uint64_t deadline = now + static_cast<std::uint64_t>(options_.request_timeout_ms);
+  connection_->Queue(bus::EncodeFrameHeader(type, id, size), std::move(payload));
+  pending_.emplace(id, Pending{std::move(done), deadline});
+  deadlines_.emplace(deadline, id);
+  last_send_ms_ = now;
+  if (!connection_->Flush()) {
+    // The socket refused the write: everything in flight on it fails, but not inside Send, so
+    // the caller's state is not changed under it.
+    auto orphans = std::make_shared<std::map<std::uint64_t, Pending>>(std::move(pending_));
+    pending_.clear();
+    deadlines_.clear();
+    const std::string reason = Describe(connection_->failure_reason());
+    connection_.reset();
+    deferrer_.Defer([orphans, reason] {
+      for (auto& [request_id, pending] : *orphans) pending.done(Response{false, reason, {}});
+    });
+  }
+  return true;
+}
+
+bool PeerClient::Connect(std::string* error) {
+  auto connection = std::make_unique<BusConnection>(loop_);
+  BusConnection::Callbacks callbacks;
+  callbacks.on_frame = [this](const bus::Frame& frame) { OnFrame(frame); };
+  callbacks.on_failure = [this](const std::string& reason) { OnConnectionFailure(reason); };
+  int rc = connection->Init();
+  if (rc == 0) {
+    rc = connection->Connect(reinterpret_cast<const sockaddr*>(&address_), std::move(callbacks),
+                             [this](int status) { OnConnected(status); });
+  }
+  if (rc != 0) {
+    NoteConnectFailure();
+    *error = Describe(std::string("connect: ") + uv_strerror(rc));
+    return false;
+  }
+  // HELLO goes first; requests queued while connecting follow it.
+  auto hello = std::make_shared<const std::string>(bus::EncodeHello(self_id_));
+  connection->Queue(bus::EncodeFrameHeader(bus::FrameType::kHello, 0, hello->size()), hello);
+  connection_ = std::move(connection);
+  return true;
+}
+
+void PeerClient::NoteConnectFailure() {
+  ++stats_.peer_connect_failures;
+  const auto initial = static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_initial_ms, 0));
+  const auto max = static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_max_ms, 0));
+  backoff_ms_ = std::min(backoff_ms_ == 0 ? initial : backoff_ms_ * 2, std::max(initial, max));
+  next_attempt_ms_ = uv_now(loop_) + backoff_ms_;
+}
+
+void PeerClient::OnConnected(int status) {
+  if (status == 0) {
+    backoff_ms_ = 0;
+    return;
+  }
+  NoteConnectFailure();
+  const std::string reason = Describe(connection_->failure_reason());
+  connection_.reset();  // allowed: this is the connection's last action in its callback
+  FailAll(reason);
+}
+
+void PeerClient::OnConnectionFailure(const std::string& reason) {
+  if (connection_->protocol_error()) {
+    ++stats_.bus_protocol_errors;
+    if (options_.log_warning) options_.log_warning("Cluster bus: " + Describe(reason));
+  }
+  connection_.reset();
+  // Redialled on the next request without waiting: the peer was up a moment ago.
+  FailAll(Describe(reason));
+}
+
+void PeerClient::OnFrame(const bus::Frame& frame) {
+  if (frame.type != bus::FrameType::kReply && frame.type != bus::FrameType::kPong &&
+      frame.type != bus::FrameType::kError) {
+    ++stats_.bus_protocol_errors;
+    const std::string reason =
+        Describe(std::string("sent an unexpected ") + bus::FrameTypeName(frame.type));
+    if (options_.log_warning) options_.log_warning("Cluster bus: " + reason);
+    connection_.reset();  // the reader notices it was destroyed and stops
+    FailAll(reason);
+    return;
+  }
+  if (partitioned_) return;  // the simulated network lost it
+  auto it = pending_.find(frame.id);
+  if (it == pending_.end()) return;  // its request already timed out
+  Pending pending = std::move(it->second);
+  pending_.erase(it);
+  deadlines_.erase({pending.deadline_ms, frame.id});
+  Response response;
+  if (frame.type == bus::FrameType::kError) {
+    std::string_view message;
+    response.error = bus::DecodeError(frame.payload, &message)
+                         ? Describe(message)
+                         : Describe("sent a malformed ERROR frame");
+  } else {
+    response.ok = true;
+    response.payload.assign(frame.payload);
+  }
+  pending.done(std::move(response));
+}
+
+void PeerClient::ExpireDeadlines(std::uint64_t now_ms) {
+  std::vector<Callback> expired;
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now_ms) {
+    const std::uint64_t id = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    auto it = pending_.find(id);
+    expired.push_back(std::move(it->second.done));
+    pending_.erase(it);
+  }
+  // Run only now: a callback may send again (read repair) and so change the maps.
+  for (Callback& done : expired) {
+    ++stats_.peer_timeouts;
+    done(Response{false,
+                  Describe("timed out after " + std::to_string(options_.request_timeout_ms) + " ms"),
+                  {}});
+  }
+}
+
+void PeerClient::MaybePing(std::uint64_t now_ms, std::uint64_t interval_ms) {
+  if (interval_ms == 0 || closed_ || partitioned_) return;
+  if (now_ms - last_send_ms_ < interval_ms) return;
+  if (!connection_ && now_ms < next_attempt_ms_) return;
+  std::string error;
+  if (!Send(bus::FrameType::kPing, nullptr, [](Response) {}, &error)) last_send_ms_ = now_ms;
+}
+
+void PeerClient::SetPartitioned(bool partitioned) {
+  partitioned_ = partitioned;
+  if (partitioned) FailAll(Describe("partitioned"));
+}
+
+void PeerClient::Close(std::shared_ptr<void> token) {
+  closed_ = true;
+  if (connection_) {
+    connection_->Close(std::move(token));
+    connection_.reset();
+  }
+  FailAll(Describe("the cluster node is stopping"));
+}
+
+void PeerClient::FailAll(const std::string& reason) {
+  std::map<std::uint64_t, Pending> failed = std::move(pending_);
+  pending_.clear();
+  deadlines_.clear();
+  for (auto& [id, pending] : failed) pending.done(Response{false, reason, {}});
+}
+
+}  // namespace dynakv::cluster

@@ -1,0 +1,106 @@
+// The outgoing half of the bus towards one peer: one connection, reused by every request and
+// opened on demand; requests pipelined with ids and their replies matched by id; a deadline per
+// request; redial with backoff, so a dead peer costs one connect attempt per backoff period
+// rather than one per request.
+//
+// Every request ends exactly once: with its reply, or failed when its deadline passes (the
+// owner's timer calls ExpireDeadlines), when the connection breaks (all in flight fail at once),
+// on partition or Close. Callbacks run from libuv callbacks or those calls, never inside Send.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "bus_connection.h"
+#include "cluster/bus_protocol.h"
+#include "cluster/cluster_node.h"
+#include "deferrer.h"
+
+namespace dynakv::cluster {
+
+class PeerClient {
+ public:
+  struct Response {
+    bool ok = false;     // a REPLY or PONG arrived
+    std::string error;   // otherwise why not: timeout, connection lost, the peer's ERROR
+    std::string payload;
+  };
+  using Callback = std::function<void(Response)>;
+
+  // A connection whose peer has not read this much is considered stuck: new requests are
+  // refused instead of buffered without bound.
+  static constexpr std::size_t kMaxUnsentBytes = std::size_t{64} << 20;
+
+  PeerClient(uv_loop_t* loop, std::string self_id, std::string peer_id,
+             const sockaddr_storage& address, const ClusterOptions& options, Deferrer& deferrer,
+             ClusterStats& stats);
+  ~PeerClient();  // closes the connection; callbacks of requests in flight are dropped
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+
+  // Sends one request; `done` runs later. Returns false (and drops `done`) when the request
+  // cannot go out now: partitioned, waiting out a reconnect backoff, the peer not reading,
+  // too large for a frame, or closed. *error then says which.
+  bool Send(bus::FrameType type, std::shared_ptr<const std::string> payload, Callback done,
+            std::string* error);
+  // Fails requests whose deadline is at or before `now_ms` (uv_now time).
+  void ExpireDeadlines(std::uint64_t now_ms);
+  // Sends a PING when nothing was sent for `interval_ms`, to keep reachable() current.
+  void MaybePing(std::uint64_t now_ms, std::uint64_t interval_ms);
+  // While partitioned, requests fail at once and replies are ignored; those in flight fail now.
+  void SetPartitioned(bool partitioned);
+  // Closes the connection for good and fails requests in flight; `token` as in UvHandle.
+  void Close(std::shared_ptr<void> token);
+
+  bool partitioned() const { return partitioned_; }
+  bool reachable() const {
+    return connection_ && !connection_->connecting() && !connection_->closed() && !partitioned_;
+  }
+  std::size_t in_flight() const { return pending_.size(); }
+  const std::string& peer_id() const { return peer_id_; }
+
+ private:
+  struct Pending {
+    Callback done;
+    std::uint64_t deadline_ms;
+  };
+
+  bool Connect(std::string* error);
+  void OnConnected(int status);
+  void OnFrame(const bus::Frame& frame);
+  void OnConnectionFailure(const std::string& reason);
+  // Fails every request in flight with `reason`.
+  void FailAll(const std::string& reason);
+  void NoteConnectFailure();
+  std::string Describe(std::string_view what) const;
+
+  uv_loop_t* const loop_;
+  const std::string self_id_;
+  const std::string peer_id_;
+  const sockaddr_storage address_;
+  const std::string address_text_;
+  const ClusterOptions& options_;
+  Deferrer& deferrer_;
+  ClusterStats& stats_;
+
+  std::unique_ptr<BusConnection> connection_;
+  std::map<std::uint64_t, Pending> pending_;  // by request id
+  std::set<std::pair<std::uint64_t, std::uint64_t>> deadlines_;  // (deadline, request id)
+  std::uint64_t next_id_ = 1;
+  std::uint64_t backoff_ms_ = 0;  // 0: the last connect (if any) worked
+  std::uint64_t next_attempt_ms_ = 0;
+  std::uint64_t last_send_ms_ = 0;
+  bool partitioned_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace dynakv::cluster

@@ -1,0 +1,87 @@
+#include "replica_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <utility>
+
+#include "storage/engine.h"
+
+namespace dynakv::cluster {
+
+std::int64_t ReplicaService::NowMs() const {
+  if (options_.clock_ms) return options_.clock_ms();
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t ReplicaService::StorageExpiry(const SiblingSet& set, std::int64_t now_ms,
+                                           std::int64_t tombstone_grace_ms) {
+  std::int64_t latest = 0;
+  bool has_tombstone = false;
+  for (const Version& version : set.versions()) {
+    if (version.tombstone) {
+      has_tombstone = true;
+      continue;
+    }
+    if (version.expire_at_ms == 0) return 0;
+    // A non-positive expiry only comes from a broken peer; it means "already expired".
+    latest = std::max(latest, std::max<std::int64_t>(version.expire_at_ms, 1));
+  }
+  if (has_tombstone) {
+    const std::int64_t grace = std::max<std::int64_t>(tombstone_grace_ms, 0);
+    const std::int64_t until = now_ms > std::numeric_limits<std::int64_t>::max() - grace
+                                   ? std::numeric_limits<std::int64_t>::max()
+                                   : now_ms + grace;
+    latest = std::max(latest, std::max<std::int64_t>(until, 1));
+  }
+  return latest;
+}
+
+void ReplicaService::Load(std::string_view key, std::string* bytes, SiblingSet* set) {
+  *set = SiblingSet();
+  bytes->clear();
+  const auto stored = engine_.Get(key);
+  if (!stored) return;
+  *bytes = stored->ToString();
+  if (SiblingSet::Decode(*bytes, set)) return;
+  ++stats_.undecodable_values;
+  if (options_.log_warning) {
+    options_.log_warning("Stored value of key '" + std::string(key.substr(0, 64)) +
+                         "' is not a valid sibling set (" + std::to_string(bytes->size()) +
+                         " bytes); treating the replica as empty");
+  }
+  *set = SiblingSet();
+}
+
+SiblingSet ReplicaService::Get(std::string_view key, std::string* encoded) {
+  std::string bytes;
+  SiblingSet set;
+  Load(key, &bytes, &set);
+  // Only bytes that decoded are handed out: garbage is "no copy", which read repair replaces.
+  if (encoded != nullptr) *encoded = set.empty() ? std::string() : std::move(bytes);
+  return set;
+}
+
+std::string ReplicaService::GetEncoded(std::string_view key) {
+  std::string encoded;
+  Get(key, &encoded);
+  return encoded;
+}
+
+storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& incoming) {
+  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_ms);
+  std::string stored;
+  SiblingSet merged;
+  Load(key, &stored, &merged);
+  merged.Merge(incoming);
+  if (merged.empty()) return storage::Status::Ok();
+  std::string encoded = merged.Encode();
+  if (encoded == stored) return storage::Status::Ok();
+  return engine_.Put(key, encoded,
+                     StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+}
+
+storage::Status ReplicaService::FlushLog() { return engine_.FlushLog(); }
+
+}  // namespace dynakv::cluster

@@ -1,0 +1,67 @@
+// The replica side: this node's copies of keys, as the local storage engine holds them. Both the
+// bus (other coordinators' REPLICA_GET / REPLICA_PUT) and this node's own coordinator go through
+// it, so a write lands the same way whoever coordinates it.
+//
+// A key's stored value is its SiblingSet::Encode() bytes. A write never overwrites blindly: the
+// incoming set is merged with the stored one, so a replica keeps every version no other version
+// has seen, whatever order writes and repairs arrive in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "cluster/cluster_node.h"
+#include "cluster/hybrid_clock.h"
+#include "cluster/versioned_value.h"
+#include "storage/status.h"
+
+namespace dynakv::storage {
+class Engine;
+}
+
+namespace dynakv::cluster {
+
+class ReplicaService {
+ public:
+  // Every reference must outlive the service. `options` supplies the clock, the tombstone grace
+  // period and the warning log.
+  ReplicaService(storage::Engine& engine, HybridClock& clock, const ClusterOptions& options,
+                 ClusterStats& stats)
+      : engine_(engine), clock_(clock), options_(options), stats_(stats) {}
+  ReplicaService(const ReplicaService&) = delete;
+  ReplicaService& operator=(const ReplicaService&) = delete;
+
+  // The stored copy. Undecodable bytes count as no copy (and are counted and logged): the next
+  // write or read repair replaces them. `encoded`, when given, gets the copy's bytes ("" when
+  // there is none).
+  SiblingSet Get(std::string_view key, std::string* encoded = nullptr);
+  // The same, encoded (what a REPLICA_GET returns); empty when there is no valid copy.
+  std::string GetEncoded(std::string_view key);
+  // Merges `incoming` into the stored copy and stores the result (unchanged bytes are not
+  // rewritten, so repeated read repairs cost no log writes). Timestamps are folded into the
+  // hybrid clock, so this node's next write sorts after what it has stored.
+  storage::Status Put(std::string_view key, const SiblingSet& incoming);
+  // Makes stored writes durable per the engine's fsync policy: replica acks wait for it.
+  storage::Status FlushLog();
+
+  std::int64_t NowMs() const;
+
+  // The storage expiry of a stored set: the latest expiry of its values, 0 (none) if any value
+  // has none; a set with tombstones is kept at least until now + grace, so the delete
+  // replicates, and is then purged.
+  static std::int64_t StorageExpiry(const SiblingSet& set, std::int64_t now_ms,
+                                    std::int64_t tombstone_grace_ms);
+
+ private:
+  // Reads and decodes the stored copy; *bytes gets the raw stored value ("" when none).
+  void Load(std::string_view key, std::string* bytes, SiblingSet* set);
+
+  storage::Engine& engine_;
+  HybridClock& clock_;
+  const ClusterOptions& options_;
+  ClusterStats& stats_;
+};
+
+}  // namespace dynakv::cluster

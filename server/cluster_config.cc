@@ -1,0 +1,240 @@
+#include "cluster_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "cluster/ring.h"
+#include "number_parse.h"
+
+namespace dynakv::server {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Ids and dcs appear in RING lines, INFO fields and the member syntax itself, so they may not
+// contain what separates those.
+bool ValidName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (c < '!' || c > '~' || c == ',' || c == '@' || c == '/' || c == ':') return false;
+  }
+  return true;
+}
+
+bool ParseNode(std::string_view entry, cluster::NodeInfo* node, std::string* error) {
+  auto fail = [&](std::string_view why) {
+    *error = "invalid member '" + std::string(entry) + "': " + std::string(why) +
+             " (expected id@host:port[/dc[/weight]])";
+    return false;
+  };
+  const std::size_t at = entry.find('@');
+  if (at == std::string_view::npos) return fail("no '@'");
+  const std::string_view id = entry.substr(0, at);
+  if (!ValidName(id)) return fail("bad node id");
+  std::string_view rest = entry.substr(at + 1);
+  const std::size_t slash = rest.find('/');
+  const std::string_view address = rest.substr(0, slash);
+  std::string_view options = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+
+  std::string_view host;
+  std::string_view port_text;
+  if (address.starts_with('[')) {  // [ipv6]:port
+    const std::size_t close = address.find(']');
+    if (close == std::string_view::npos || address.substr(close + 1, 1) != ":") {
+      return fail("bad address");
+    }
+    host = address.substr(1, close - 1);
+    port_text = address.substr(close + 2);
+  } else {
+    const std::size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) return fail("no port");
+    host = address.substr(0, colon);
+    port_text = address.substr(colon + 1);
+  }
+  long long port = 0;
+  if (host.empty()) return fail("no host");
+  if (!ParseLongLong(port_text, &port) || port < 1 || port > 65535) return fail("bad port");
+
+  cluster::NodeInfo parsed;
+  parsed.id.assign(id);
+  parsed.host.assign(host);
+  parsed.port = static_cast<int>(port);
+  if (slash != std::string_view::npos) {
+    const std::size_t next = options.find('/');
+    const std::string_view dc = options.substr(0, next);
+    if (!dc.empty() && !ValidName(dc)) return fail("bad dc");
+    parsed.dc.assign(dc);
+    if (next != std::string_view::npos) {
+      long long weight = 0;
+      if (!ParseLongLong(options.substr(next + 1), &weight) || weight < 1 ||
+          weight > cluster::Ring::kMaxWeight) {
+        return fail("weight must be an integer between 1 and " +
+                    std::to_string(cluster::Ring::kMaxWeight));
+      }
+      parsed.weight = static_cast<int>(weight);
+    }
+  }
+  *node = std::move(parsed);
+  return true;
+}
+
+std::string FormatNodeList(const std::vector<cluster::NodeInfo>& nodes) {
+  std::string out;
+  for (const cluster::NodeInfo& node : nodes) {
+    if (!out.empty()) out += ',';
+    out += FormatNode(node);
+  }
+  return out;
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+bool ParseLevel(std::string_view value, cluster::ConsistencyLevel* level, std::string* reason) {
+  if (cluster::ParseConsistencyLevel(value, level)) return true;
+  *reason =
+      "argument must be one, quorum, all, local_quorum, each_quorum or a replica count";
+  return false;
+}
+
+}  // namespace
+
+bool ParseNodeList(std::string_view text, std::vector<cluster::NodeInfo>* nodes,
+                   std::string* error) {
+  std::vector<cluster::NodeInfo> parsed;
+  if (!Trim(text).empty()) {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t comma = text.find(',', start);
+      const std::string_view entry = Trim(text.substr(start, comma - start));
+      cluster::NodeInfo node;
+      if (!ParseNode(entry, &node, error)) return false;
+      parsed.push_back(std::move(node));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+  }
+  *nodes = std::move(parsed);
+  return true;
+}
+
+std::string FormatHostPort(const cluster::NodeInfo& node) {
+  const bool ipv6 = node.host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + node.host + "]" : node.host) + ":" + std::to_string(node.port);
+}
+
+std::string FormatNode(const cluster::NodeInfo& node) {
+  std::string out = node.id + "@" + FormatHostPort(node);
+  if (!node.dc.empty() || node.weight != 1) out += "/" + node.dc;
+  if (node.weight != 1) out += "/" + std::to_string(node.weight);
+  return out;
+}
+
+bool ParseClusterEnabled(std::string_view value, Config* config, std::string* reason) {
+  const std::string lower = Lower(std::string(value));
+  if (lower == "yes" || lower == "true") {
+    config->cluster_enabled = true;
+  } else if (lower == "no" || lower == "false") {
+    config->cluster_enabled = false;
+  } else {
+    *reason = "argument must be 'yes' or 'no'";
+    return false;
+  }
+  return true;
+}
+
+std::string FormatClusterEnabled(const Config& config) {
+  return config.cluster_enabled ? "yes" : "no";
+}
+
+bool ParseClusterNodeId(std::string_view value, Config* config, std::string* reason) {
+  if (!value.empty() && !ValidName(value)) {
+    *reason = "a node id is printable ASCII without spaces, ',', '@', '/' or ':'";
+    return false;
+  }
+  config->cluster_node_id.assign(value);
+  return true;
+}
+
+bool ParseClusterNodes(std::string_view value, Config* config, std::string* reason) {
+  std::vector<cluster::NodeInfo> nodes;
+  if (!ParseNodeList(value, &nodes, reason)) return false;
+  config->cluster_nodes = FormatNodeList(nodes);
+  return true;
+}
+
+bool ParseReadConsistency(std::string_view value, Config* config, std::string* reason) {
+  return ParseLevel(value, &config->cluster_read_consistency, reason);
+}
+
+bool ParseWriteConsistency(std::string_view value, Config* config, std::string* reason) {
+  return ParseLevel(value, &config->cluster_write_consistency, reason);
+}
+
+std::string FormatReadConsistency(const Config& config) {
+  return Lower(cluster::ToString(config.cluster_read_consistency));
+}
+
+std::string FormatWriteConsistency(const Config& config) {
+  return Lower(cluster::ToString(config.cluster_write_consistency));
+}
+
+bool ValidateClusterConfig(const Config& config, std::string* error) {
+  if (!config.cluster_enabled) return true;
+  if (config.cluster_node_id.empty()) {
+    *error = "cluster mode needs cluster-node-id ([cluster] node-id): this node's id";
+    return false;
+  }
+  std::vector<cluster::NodeInfo> nodes;
+  if (!ParseNodeList(config.cluster_nodes, &nodes, error)) return false;
+  std::set<std::string, std::less<>> ids;
+  const cluster::NodeInfo* self = nullptr;
+  for (const cluster::NodeInfo& node : nodes) {
+    if (!ids.insert(node.id).second) {
+      *error = "cluster-nodes lists node id '" + node.id + "' twice";
+      return false;
+    }
+    const int bus_port = node.port + config.cluster_port_offset;
+    if (bus_port < 1 || bus_port > 65535) {
+      *error = "the bus port of member '" + node.id + "' (" + std::to_string(node.port) +
+               " + cluster-port-offset " + std::to_string(config.cluster_port_offset) +
+               ") is not a valid port";
+      return false;
+    }
+    if (node.id == config.cluster_node_id) self = &node;
+  }
+  if (self == nullptr) {
+    *error = "cluster-nodes ([cluster] nodes) must list this node, '" + config.cluster_node_id +
+             "'";
+    return false;
+  }
+  if (self->port != config.port) {
+    *error = "cluster-nodes lists this node ('" + self->id + "') at port " +
+             std::to_string(self->port) + " but it serves port " + std::to_string(config.port);
+    return false;
+  }
+  return true;
+}
+
+cluster::ClusterOptions ToClusterOptions(const Config& config) {
+  cluster::ClusterOptions options;
+  options.self_id = config.cluster_node_id;
+  std::string ignored;
+  ParseNodeList(config.cluster_nodes, &options.members, &ignored);
+  options.bus_port_offset = config.cluster_port_offset;
+  options.replication_factor = config.cluster_replication_factor;
+  options.read_level = config.cluster_read_consistency;
+  options.write_level = config.cluster_write_consistency;
+  options.request_timeout_ms = config.cluster_request_timeout_ms;
+  return options;
+}
+
+}  // namespace dynakv::server

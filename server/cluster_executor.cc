@@ -1,0 +1,287 @@
+#include "cluster_executor.h"
+
+#include <algorithm>
+#include <span>
+#include <unordered_set>
+#include <utility>
+
+#include "client.h"
+#include "clock.h"
+#include "expire_options.h"
+#include "resp/reply_writer.h"
+#include "server.h"
+#include "snapshot_keyspace.h"
+
+namespace dynakv::server {
+
+struct ClusterExecutor::Operation {
+  std::uint64_t client_id = 0;
+  const CommandSpec* spec = nullptr;  // nullptr for VGET / VSET
+  std::vector<std::string> args;      // the request, owned: the client's buffer moves on
+  std::vector<std::string> keys;      // distinct, in the order the request names them
+  std::vector<cluster::SiblingSet> sets;  // per key: as read, or this node's copy (blind)
+  cluster::ConsistencyLevel read_level;
+  cluster::ConsistencyLevel write_level;
+  bool blind = false;
+  bool locked = false;
+  bool in_run = true;  // still inside the call that started it: the reply goes out directly
+  bool done = false;
+  std::size_t pending = 0;  // replica requests not answered yet
+  std::string reply;        // held back until every write succeeded
+  std::string error;        // the first failure
+};
+
+namespace {
+
+// The distinct keys at the command's key positions (COMMAND GETKEYS's rule).
+std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string>& args) {
+  const long long argc = static_cast<long long>(args.size());
+  const long long last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  const long long step = std::max(1, spec.key_step);
+  std::vector<std::string> keys;
+  std::unordered_set<std::string_view> seen;
+  for (long long i = spec.first_key; i <= last && i < argc; i += step) {
+    const std::string& key = args[static_cast<std::size_t>(i)];
+    if (seen.insert(key).second) keys.push_back(key);
+  }
+  return keys;
+}
+
+// Commands whose result does not depend on the keys' current values. A SET that fails to parse
+// counts too: it replies a syntax error and writes nothing.
+bool IsBlindWrite(const CommandSpec& spec, const std::vector<std::string>& args) {
+  const std::string_view name = spec.name;
+  if (name == "setex" || name == "psetex" || name == "mset") return true;
+  if (name != "set") return false;
+  const std::vector<std::string_view> options(args.begin() + std::min<std::size_t>(3, args.size()),
+                                              args.end());
+  StringOptions opt;
+  if (!ParseStringOptions(options, StringCommand::kSet, &opt)) return true;
+  return !opt.nx && !opt.xx && !opt.get && !opt.keepttl;
+}
+
+}  // namespace
+
+ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
+    : server_(server), node_(node) {}
+
+ClusterExecutor::~ClusterExecutor() = default;
+
+cluster::ConsistencyLevel ClusterExecutor::ReadLevel(const Client& client,
+                                                     const RequestLevels* request) const {
+  if (request != nullptr && request->read) return *request->read;
+  if (client.read_level()) return *client.read_level();
+  return server_.config().cluster_read_consistency;
+}
+
+cluster::ConsistencyLevel ClusterExecutor::WriteLevel(const Client& client,
+                                                      const RequestLevels* request) const {
+  if (request != nullptr && request->write) return *request->write;
+  if (client.write_level()) return *client.write_level();
+  return server_.config().cluster_write_consistency;
+}
+
+Client* ClusterExecutor::LiveClient(std::uint64_t id) {
+  Client* client = server_.FindClient(id);
+  return client != nullptr && !client->closing() ? client : nullptr;
+}
+
+void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
+  OperationPtr op = NewOperation(ctx.client);
+  op->spec = &spec;
+  op->args.assign(ctx.argv.begin(), ctx.argv.end());
+  op->keys = KeysOf(spec, op->args);
+  op->read_level = ReadLevel(ctx.client, ctx.levels);
+  op->write_level = WriteLevel(ctx.client, ctx.levels);
+  op->blind = IsBlindWrite(spec, op->args);
+  Start(op);
+  Started(op, ctx.client);
+}
+
+void ClusterExecutor::Start(const OperationPtr& op) {
+  if (op->blind) {
+    for (const std::string& key : op->keys) op->sets.push_back(node_.LocalSiblings(key));
+    Execute(op);
+    return;
+  }
+  if (op->spec->flags & kCmdWrite) {
+    op->locked = true;
+    std::weak_ptr<Operation> weak = op;
+    locks_.Acquire(op->keys, [this, weak] {
+      if (OperationPtr locked = weak.lock()) ReadKeys(locked);
+    });
+    return;
+  }
+  ReadKeys(op);
+}
+
+void ClusterExecutor::ReadKeys(const OperationPtr& op) {
+  op->sets.resize(op->keys.size());
+  op->pending = op->keys.size();
+  std::weak_ptr<Operation> weak = op;
+  for (std::size_t i = 0; i < op->keys.size(); ++i) {
+    node_.Read(op->keys[i], op->read_level, [this, weak, i](cluster::ReadResult result) {
+      OperationPtr op = weak.lock();
+      if (!op) return;
+      if (!result.ok) {
+        if (op->error.empty()) op->error = std::move(result.error);
+      } else {
+        op->sets[i] = std::move(result.siblings);
+      }
+      if (--op->pending > 0) return;
+      if (!op->error.empty()) {
+        Complete(op, {}, op->error);
+      } else {
+        Execute(op);
+      }
+    });
+  }
+}
+
+void ClusterExecutor::Execute(const OperationPtr& op) {
+  Client* client = LiveClient(op->client_id);
+  if (client == nullptr) {  // nobody to answer: the command is dropped unapplied
+    Complete(op, {}, {});
+    return;
+  }
+  SnapshotKeyspace snapshot(server_.keyspace(), NowMs());
+  for (std::size_t i = 0; i < op->keys.size(); ++i) snapshot.Load(op->keys[i], op->sets[i]);
+  const std::vector<std::string_view> argv(op->args.begin(), op->args.end());
+  resp::ReplyWriter writer(&op->reply, client->protocol());
+  CommandContext ctx{server_, *client, argv, writer, snapshot, nullptr};
+  op->spec->handler(ctx);
+
+  std::vector<std::pair<const std::string*, const SnapshotKeyspace::KeyState*>> changed;
+  for (const auto& [key, state] : snapshot.keys()) {
+    if (state.changed) changed.emplace_back(&key, &state);
+  }
+  if (changed.empty()) {
+    Complete(op, op->reply, {});
+    return;
+  }
+  op->pending = changed.size();
+  for (const auto& [key, state] : changed) {
+    const auto it = std::find(op->keys.begin(), op->keys.end(), *key);
+    cluster::SiblingSet set;
+    if (it == op->keys.end()) {
+      set = node_.LocalSiblings(*key);  // not a declared key: written blind
+    } else {
+      set = std::move(op->sets[static_cast<std::size_t>(it - op->keys.begin())]);
+    }
+    // The context is what the command saw; this node's own copy joins the set so the new
+    // version's dot is past every write this node made to the key.
+    const cluster::VectorClock context = set.Context();
+    if (!op->blind) set.Merge(node_.LocalSiblings(*key));
+    cluster::Version version = NewVersion(&set, context);
+    version.tombstone = !state->exists;
+    version.value = state->value;
+    version.expire_at_ms = state->expire_at_ms;
+    set.Add(std::move(version));
+    WriteSet(op, *key, std::move(set));
+  }
+}
+
+void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,
+                               cluster::SiblingSet set) {
+  std::weak_ptr<Operation> weak = op;
+  node_.Write(key, std::move(set), op->write_level, [this, weak](cluster::WriteResult result) {
+    OperationPtr op = weak.lock();
+    if (!op) return;
+    if (!result.ok && op->error.empty()) op->error = std::move(result.error);
+    if (--op->pending == 0) Complete(op, op->reply, op->error);
+  });
+}
+
+cluster::Version ClusterExecutor::NewVersion(cluster::SiblingSet* set,
+                                             const cluster::VectorClock& context) {
+  // Later than everything the coordinator knows of the key, so last-write-wins ranks a write
+  // after what it read even when this node's clock lags the one that wrote that.
+  std::int64_t timestamp = node_.NextTimestamp();
+  for (const cluster::Version& version : set->versions()) {
+    timestamp = std::max(timestamp, version.timestamp_ms + 1);
+  }
+  cluster::Version version = set->NewVersion(context, node_.self_id(), timestamp);
+  version.dot = std::max(version.dot, last_dot_ + 1);
+  last_dot_ = version.dot;
+  return version;
+}
+
+void ClusterExecutor::Complete(OperationPtr op, const std::string& reply,
+                               const std::string& error) {
+  if (op->done) return;
+  op->done = true;
+  operations_.erase(op);
+  if (op->locked) locks_.Release(op->keys);
+  Client* client = LiveClient(op->client_id);
+  if (client == nullptr) return;
+  resp::ReplyWriter& out = client->reply();
+  if (!error.empty()) {
+    out.Error(error);
+    ++server_.stats().total_error_replies;
+  } else {
+    out.buffer()->append(reply);
+    if (!reply.empty() && reply[0] == '-') ++server_.stats().total_error_replies;
+  }
+  if (!op->in_run) client->FinishAsyncCommand();
+}
+
+ClusterExecutor::OperationPtr ClusterExecutor::NewOperation(Client& client) {
+  auto op = std::make_shared<Operation>();
+  op->client_id = client.id();
+  operations_.insert(op);
+  return op;
+}
+
+void ClusterExecutor::Started(const OperationPtr& op, Client& client) {
+  op->in_run = false;
+  if (!op->done) client.BeginAsyncCommand();
+}
+
+void ClusterExecutor::VersionedGet(Client& client, std::string key,
+                                   const cluster::ConsistencyLevel& level) {
+  OperationPtr op = NewOperation(client);
+  std::weak_ptr<Operation> weak = op;
+  node_.Read(std::move(key), level, [this, weak](cluster::ReadResult result) {
+    OperationPtr op = weak.lock();
+    if (!op) return;
+    Client* client = LiveClient(op->client_id);
+    if (!result.ok || client == nullptr) {
+      Complete(op, {}, result.error);
+      return;
+    }
+    // [context token, [value of each live sibling]]: the token covers deleted and expired
+    // versions too, so a VSET with it replaces them as well.
+    const std::int64_t now = NowMs();
+    std::vector<const cluster::Version*> live;
+    for (const cluster::Version& version : result.siblings.versions()) {
+      if (version.IsLive(now)) live.push_back(&version);
+    }
+    resp::ReplyWriter writer(&op->reply, client->protocol());
+    writer.ArrayHeader(2);
+    writer.Bulk(result.siblings.ContextToken());
+    writer.ArrayHeader(live.size());
+    for (const cluster::Version* version : live) writer.Bulk(version->value);
+    Complete(op, op->reply, {});
+  });
+  Started(op, client);
+}
+
+void ClusterExecutor::VersionedSet(Client& client, std::string key, std::string value,
+                                   const cluster::VectorClock& context, std::int64_t expire_at_ms,
+                                   const cluster::ConsistencyLevel& level) {
+  OperationPtr op = NewOperation(client);
+  op->write_level = level;
+  // No read: the client's context says which versions this one replaces (Riak's put). This
+  // node's copy goes along so replicas learn the siblings the new version was written beside.
+  cluster::SiblingSet set = node_.LocalSiblings(key);
+  cluster::Version version = NewVersion(&set, context);
+  version.value = std::move(value);
+  version.expire_at_ms = expire_at_ms;
+  set.Add(std::move(version));
+  resp::ReplyWriter(&op->reply, client.protocol()).Ok();
+  op->pending = 1;
+  WriteSet(op, key, std::move(set));
+  Started(op, client);
+}
+
+}  // namespace dynakv::server

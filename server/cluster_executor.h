@@ -1,0 +1,94 @@
+// The coordinator side of cluster mode: how a command with key arguments runs when any node may
+// be asked for any key.
+//
+//   1. read: every key the command names is read from its replicas at the request's read level,
+//      in parallel. A plain SET (no NX/XX/GET/KEEPTTL), SETEX, PSETEX and MSET skip this: they do
+//      not depend on the old value, so this node's own copy serves as their causal context (a
+//      blind write, no round trip).
+//   2. execute: the command's ordinary handler runs against a SnapshotKeyspace of the reconciled
+//      values, its reply held back, its changes recorded. Read-modify-write commands (INCR,
+//      APPEND, GETSET, ...) thereby compute over the reconciled value.
+//   3. write: each changed key gets a new version (context: what was read) written to its
+//      replicas at the write level, in parallel. The reply goes out only when every write met
+//      its level; otherwise the client gets the first failure's error. Never a partial success
+//      reported as success (though, as in Dynamo, a failed write may have reached some replicas).
+//
+// While a command is in flight its client runs nothing else, so pipelined replies stay in order.
+// Read-modify-write commands on the same key through this node wait for one another (KeyLocks).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_node.h"
+#include "cluster/consistency_level.h"
+#include "command.h"
+#include "consistency_hints.h"
+#include "key_locks.h"
+
+namespace dynakv::server {
+
+class Client;
+class Server;
+
+class ClusterExecutor {
+ public:
+  // `server` and `node` must outlive the executor. Requests still in flight when it is
+  // destroyed complete into nothing.
+  ClusterExecutor(Server& server, cluster::ClusterNode& node);
+  ~ClusterExecutor();
+  ClusterExecutor(const ClusterExecutor&) = delete;
+  ClusterExecutor& operator=(const ClusterExecutor&) = delete;
+
+  // Runs `spec` (a command with key arguments) for ctx.client as described above; the reply is
+  // appended to the client's output when the command completes.
+  void Run(const CommandContext& ctx, const CommandSpec& spec);
+
+  // VGET: every live sibling of `key` and the context that covers them.
+  void VersionedGet(Client& client, std::string key, const cluster::ConsistencyLevel& level);
+  // VSET: stores `value` as a version that replaces what `context` covers.
+  void VersionedSet(Client& client, std::string key, std::string value,
+                    const cluster::VectorClock& context, std::int64_t expire_at_ms,
+                    const cluster::ConsistencyLevel& level);
+
+  // The levels a request of `client` uses: its option, else the connection's CONSISTENCY, else
+  // the configured default.
+  cluster::ConsistencyLevel ReadLevel(const Client& client, const RequestLevels* request) const;
+  cluster::ConsistencyLevel WriteLevel(const Client& client, const RequestLevels* request) const;
+
+  cluster::ClusterNode& node() { return node_; }
+  std::size_t in_flight() const { return operations_.size(); }
+
+ private:
+  struct Operation;
+  using OperationPtr = std::shared_ptr<Operation>;
+
+  OperationPtr NewOperation(Client& client);
+  // After the call that started `op`: a command not finished by now holds its client.
+  void Started(const OperationPtr& op, Client& client);
+  void Start(const OperationPtr& op);
+  void ReadKeys(const OperationPtr& op);
+  void Execute(const OperationPtr& op);
+  // Stores `set` on the key's replicas as one of op's pending writes.
+  void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set);
+  // A version this node writes over `set` (every version known of the key) with `context`;
+  // the caller fills in the payload.
+  cluster::Version NewVersion(cluster::SiblingSet* set, const cluster::VectorClock& context);
+  // Ends `op` with `reply` (RESP bytes) or, when `error` is non-empty, that error. Takes `op` by
+  // value: it may be the last reference.
+  void Complete(OperationPtr op, const std::string& reply, const std::string& error);
+  Client* LiveClient(std::uint64_t id);
+
+  Server& server_;
+  cluster::ClusterNode& node_;
+  KeyLocks locks_;
+  std::set<OperationPtr> operations_;  // in flight; callbacks hold weak references
+  // Every dot this node hands out is larger than the last, so two writes it coordinates never
+  // share one even when its local copy has not caught up with the previous write yet.
+  std::uint64_t last_dot_ = 0;
+};
+
+}  // namespace dynakv::server

@@ -1,0 +1,191 @@
+// Cluster commands: CONSISTENCY (per-connection levels), VGET / VSET (versioned access with
+// siblings and causal contexts, Riak's model), RING (membership and ownership) and DEBUG
+// PARTITION (simulated network partitions for failure drills). On a single node they reply
+// "ERR cluster mode is not enabled".
+
+#include <cstdio>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "client.h"
+#include "clock.h"
+#include "cluster/cluster_node.h"
+#include "cluster/versioned_value.h"
+#include "cluster_config.h"
+#include "cluster_executor.h"
+#include "command.h"
+#include "command_util.h"
+#include "expire_options.h"
+#include "server.h"
+
+namespace dynakv::server {
+namespace {
+
+constexpr std::string_view kErrNotCluster = "ERR cluster mode is not enabled";
+
+// The executor, or nullptr after replying the single-node error.
+ClusterExecutor* Executor(CommandContext& ctx) {
+  ClusterExecutor* executor = ctx.server.cluster_executor();
+  if (executor == nullptr) ctx.reply.Error(kErrNotCluster);
+  return executor;
+}
+
+// CONSISTENCY                 -> ["read", <level>, "write", <level>]
+// CONSISTENCY <level>         -> both levels
+// CONSISTENCY <read> <write>
+void ConsistencyCommand(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  if (ctx.argv.size() > 3) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  if (ctx.argv.size() == 1) {
+    ctx.reply.ArrayHeader(4);
+    ctx.reply.Bulk("read");
+    ctx.reply.Bulk(cluster::ToString(executor->ReadLevel(ctx.client, nullptr)));
+    ctx.reply.Bulk("write");
+    ctx.reply.Bulk(cluster::ToString(executor->WriteLevel(ctx.client, nullptr)));
+    return;
+  }
+  const int n = ctx.server.config().cluster_replication_factor;
+  cluster::ConsistencyLevel read;
+  cluster::ConsistencyLevel write;
+  std::string error;
+  if (!ParseLevelArgument(ctx.argv[1], n, &read, &error) ||
+      !ParseLevelArgument(ctx.argv.back(), n, &write, &error)) {
+    ctx.reply.Error(error);
+    return;
+  }
+  ctx.client.set_levels(read, write);
+  ctx.reply.Ok();
+}
+
+// VGET key [R level] -> [context, [value ...]]
+void VGetCommand(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  executor->VersionedGet(ctx.client, std::string(ctx.argv[1]),
+                         executor->ReadLevel(ctx.client, ctx.levels));
+}
+
+// VSET key value CONTEXT token [EX seconds|PX milliseconds] [W level]
+void VSetCommand(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  const auto& argv = ctx.argv;
+  if (!EqualsIgnoreCase(argv[3], "context")) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  cluster::VectorClock context;
+  if (!cluster::SiblingSet::DecodeContextToken(argv[4], &context)) {
+    ctx.reply.Error("ERR invalid context");
+    return;
+  }
+  std::int64_t expire_at = 0;
+  if (argv.size() != 5) {
+    const bool seconds = EqualsIgnoreCase(argv[5], "ex");
+    if (argv.size() != 7 || (!seconds && !EqualsIgnoreCase(argv[5], "px"))) {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+    const ExpireError error = ResolveStringExpire(seconds ? ExpireKind::kEx : ExpireKind::kPx,
+                                                  argv[6], NowMs(), &expire_at);
+    if (ReplyExpireError(ctx.reply, error, "vset")) return;
+  }
+  if (argv[2].size() > static_cast<std::uint64_t>(ctx.server.config().proto_max_bulk_len)) {
+    ctx.reply.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    return;
+  }
+  executor->VersionedSet(ctx.client, std::string(argv[1]), std::string(argv[2]), context,
+                         expire_at, executor->WriteLevel(ctx.client, ctx.levels));
+}
+
+// One entry per member: "<id> <host:port> dc=<dc> weight=<w> state=<state> owns=<pct>%", where
+// state is myself, up (the bus is connected) or unreachable.
+void RingCommand(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  cluster::ClusterNode& node = executor->node();
+  const std::vector<cluster::NodeOwnership> owners = node.ring().Owners();
+  ctx.reply.ArrayHeader(owners.size());
+  for (const cluster::NodeOwnership& owner : owners) {
+    const cluster::NodeInfo& info = *owner.node;
+    const char* state = info.id == node.self_id()       ? "myself"
+                        : node.PeerReachable(info.id) ? "up"
+                                                      : "unreachable";
+    char ownership[32];
+    std::snprintf(ownership, sizeof(ownership), "%.2f%%", owner.fraction * 100);
+    ctx.reply.Bulk(info.id + " " + FormatHostPort(info) + " dc=" +
+                   (info.dc.empty() ? "-" : info.dc) + " weight=" + std::to_string(info.weight) +
+                   " state=" + state + " owns=" + ownership);
+  }
+}
+
+// DEBUG PARTITION [node-id ...]: drop bus traffic with these members (none: heal).
+void DebugPartition(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  cluster::ClusterNode& node = executor->node();
+  std::vector<std::string> ids;
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    const std::string_view id = ctx.argv[i];
+    if (node.ring().Find(id) == nullptr) {
+      ctx.reply.Error("ERR unknown node '" + std::string(id) + "'");
+      return;
+    }
+    if (id == node.self_id()) {
+      ctx.reply.Error("ERR a node cannot be partitioned from itself");
+      return;
+    }
+    ids.emplace_back(id);
+  }
+  node.SetPartitionedFrom(std::move(ids));
+  ctx.reply.Ok();
+}
+
+void DebugHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "PARTITION [<node-id> ...]",
+      "    Cluster mode: drop all bus traffic between this node and the given members, as if",
+      "    the network had lost it. Without arguments, heal. For tests and failure drills.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view line : kLines) ctx.reply.Simple(line);
+}
+
+struct Subcommand {
+  std::string_view name;
+  int arity;
+  void (*handler)(CommandContext&);
+};
+
+const Subcommand kDebugSubcommands[] = {
+    {"partition", -2, DebugPartition},
+    {"help", 2, DebugHelp},
+};
+
+void DebugCommand(CommandContext& ctx) {
+  RunSubcommand(ctx, "debug", std::span<const Subcommand>(kDebugSubcommands));
+}
+
+constexpr std::uint32_t kOwn = kCmdOwnReplication;
+
+constexpr CommandSpec kClusterCommands[] = {
+    {"consistency", -1, kCmdFast, 0, 0, 0, ConsistencyCommand},
+    {"vget", 2, kCmdReadOnly | kOwn, 1, 1, 1, VGetCommand},
+    {"vset", -5, kCmdWrite | kCmdDenyOom | kOwn, 1, 1, 1, VSetCommand},
+    {"ring", 1, 0, 0, 0, 0, RingCommand},
+    {"debug", -2, kCmdAdmin, 0, 0, 0, DebugCommand},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> ClusterCommands() { return kClusterCommands; }
+
+}  // namespace dynakv::server

@@ -1,0 +1,75 @@
+// The keys a command works on. Command handlers never reach the storage engine directly: they
+// go through a Keyspace, so the same handler runs on a single node (LocalKeyspace, straight to
+// the engine) and in cluster mode (a snapshot of the key's replicas, see snapshot_keyspace.h),
+// where the coordinator turns what the handler changed into replicated versions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/engine.h"
+#include "storage/status.h"
+
+namespace dynakv::server {
+
+class Keyspace {
+ public:
+  virtual ~Keyspace() = default;
+
+  // --- one key, with the engine's semantics (see storage/engine.h) --------------------------
+  // The value of a live key; valid until the next call on this keyspace.
+  virtual std::optional<storage::ValueRef> Get(std::string_view key) = 0;
+  virtual bool Exists(std::string_view key) = 0;
+  // nullopt: no such key; 0: no expiry; otherwise absolute unix ms.
+  virtual std::optional<std::int64_t> GetExpireAt(std::string_view key) = 0;
+  virtual storage::Status Put(std::string_view key, std::string_view value,
+                              std::int64_t expire_at_ms) = 0;
+  virtual bool Delete(std::string_view key) = 0;  // whether the key existed
+  // 0 removes the expiry; a past time deletes the key. False when the key does not exist.
+  virtual bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) = 0;
+
+  // --- the keys this node stores (in cluster mode: its own replica, not the whole cluster) ---
+  virtual std::uint64_t KeyCount() = 0;
+  virtual std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
+                             std::vector<std::string>* keys) = 0;
+  virtual std::optional<std::string> RandomKey() = 0;
+  virtual void Clear() = 0;
+};
+
+// Single-node mode: every operation is the engine's own. Header-only so the calls stay as cheap
+// as calling the engine (the hot path Redis benchmarks measure).
+class LocalKeyspace final : public Keyspace {
+ public:
+  explicit LocalKeyspace(storage::Engine& engine) : engine_(engine) {}
+
+  std::optional<storage::ValueRef> Get(std::string_view key) override { return engine_.Get(key); }
+  bool Exists(std::string_view key) override { return engine_.Exists(key); }
+  std::optional<std::int64_t> GetExpireAt(std::string_view key) override {
+    return engine_.GetExpireAt(key);
+  }
+  storage::Status Put(std::string_view key, std::string_view value,
+                      std::int64_t expire_at_ms) override {
+    return engine_.Put(key, value, expire_at_ms);
+  }
+  bool Delete(std::string_view key) override { return engine_.Delete(key); }
+  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
+    return engine_.SetExpireAt(key, expire_at_ms);
+  }
+
+  std::uint64_t KeyCount() override { return engine_.KeyCount(); }
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
+                     std::vector<std::string>* keys) override {
+    return engine_.Scan(cursor, count, keys);
+  }
+  std::optional<std::string> RandomKey() override { return engine_.RandomKey(); }
+  void Clear() override { engine_.Clear(); }
+
+ private:
+  storage::Engine& engine_;
+};
+
+}  // namespace dynakv::server

@@ -1,0 +1,47 @@
+// Cluster mode's node-local view: the keys this node's replica stores. In cluster mode the
+// engine holds, per key, the encoded set of versions (cluster/versioned_value.h), deletes
+// included as tombstones; this view shows what a Redis client expects: a key exists when its
+// last-write-wins version is live.
+//
+// Only commands without key arguments run against it (KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHALL);
+// they see this replica only, not the whole cluster. Key reads are answered from the local copy;
+// writes are refused: a key is written through the coordinator (cluster_executor.h) or not at all.
+#pragma once
+
+#include <string>
+
+#include "keyspace.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+
+class ReplicaKeyspace final : public Keyspace {
+ public:
+  explicit ReplicaKeyspace(storage::Engine& engine) : engine_(engine) {}
+
+  std::optional<storage::ValueRef> Get(std::string_view key) override;
+  bool Exists(std::string_view key) override;
+  std::optional<std::int64_t> GetExpireAt(std::string_view key) override;
+  storage::Status Put(std::string_view key, std::string_view value,
+                      std::int64_t expire_at_ms) override;
+  bool Delete(std::string_view key) override;
+  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override;
+
+  // Every stored key, tombstones included (DBSIZE stays O(1), as in Redis).
+  std::uint64_t KeyCount() override { return engine_.KeyCount(); }
+  // Only keys with a live version.
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
+                     std::vector<std::string>* keys) override;
+  std::optional<std::string> RandomKey() override;
+  void Clear() override { engine_.Clear(); }
+
+ private:
+  // Loads the key's live value into value_/expire_at_ms_; false when it has none.
+  bool LoadLive(std::string_view key);
+
+  storage::Engine& engine_;
+  std::string value_;  // what the last Get returned refers to
+  std::int64_t expire_at_ms_ = 0;
+};
+
+}  // namespace dynakv::server

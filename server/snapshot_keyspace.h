@@ -1,0 +1,67 @@
+// A cluster-mode command's view of its keys: what the coordinator read from the replicas,
+// reconciled, with last-write-wins picking the value a Redis client sees. The command's handler
+// runs against it exactly as against the engine; what it changes is recorded, not applied, and
+// the coordinator then writes each changed key back to its replicas as a new version.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cluster/versioned_value.h"
+#include "keyspace.h"
+
+namespace dynakv::server {
+
+class SnapshotKeyspace final : public Keyspace {
+ public:
+  // What a key holds after the command ran.
+  struct KeyState {
+    bool exists = false;  // false: absent, or deleted by the command
+    std::string value;
+    std::int64_t expire_at_ms = 0;
+    bool changed = false;  // the command wrote it: it needs a new version
+  };
+  using KeyStates = std::map<std::string, KeyState, std::less<>>;
+
+  // `node_local` answers KEYS/SCAN/DBSIZE/RANDOMKEY/FLUSHALL (commands without keys never get
+  // here, but a Keyspace must answer them); `now_ms` decides which versions have expired.
+  SnapshotKeyspace(Keyspace& node_local, std::int64_t now_ms)
+      : node_local_(node_local), now_ms_(now_ms) {}
+
+  // The key as the replicas hold it: the last-write-wins version if it is live, else absent.
+  void Load(std::string_view key, const cluster::SiblingSet& set);
+
+  const KeyStates& keys() const { return keys_; }
+
+  std::optional<storage::ValueRef> Get(std::string_view key) override;
+  bool Exists(std::string_view key) override { return Live(key) != nullptr; }
+  std::optional<std::int64_t> GetExpireAt(std::string_view key) override;
+  // A key the snapshot was not loaded with counts as absent; writing it still records it.
+  storage::Status Put(std::string_view key, std::string_view value,
+                      std::int64_t expire_at_ms) override;
+  bool Delete(std::string_view key) override;
+  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override;
+
+  std::uint64_t KeyCount() override { return node_local_.KeyCount(); }
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
+                     std::vector<std::string>* keys) override {
+    return node_local_.Scan(cursor, count, keys);
+  }
+  std::optional<std::string> RandomKey() override { return node_local_.RandomKey(); }
+  void Clear() override { node_local_.Clear(); }
+
+ private:
+  // The key's state if it exists and has not expired; nullptr otherwise.
+  KeyState* Live(std::string_view key);
+  KeyState& Slot(std::string_view key);
+
+  Keyspace& node_local_;
+  const std::int64_t now_ms_;
+  KeyStates keys_;
+};
+
+}  // namespace dynakv::server

@@ -1,0 +1,124 @@
+// Active expiry: like Redis's expire cycle, reaps expired keys that nobody touches, so they stop
+// counting and their space comes back. Both the memtable and the segments are swept, a bounded
+// slice per tick within a small time budget, so the event loop stays responsive.
+#include <string>
+
+#include "engine_impl.h"
+#include "merging_iterator.h"
+
+namespace dynakv::storage {
+
+namespace {
+
+// Per tick; each sweep still takes at least one step, so neither can starve the other.
+constexpr auto kBudget = std::chrono::milliseconds(1);
+constexpr std::size_t kEntriesPerStep = 200;  // memtable entries
+constexpr std::size_t kRecordsPerStep = 200;  // segment records
+
+// Like Redis: another step pays off while more than a quarter of the keys with a TTL that the
+// last one looked at had expired.
+bool WorthAnotherStep(std::size_t with_ttl, std::size_t expired) { return expired * 4 > with_ttl; }
+
+}  // namespace
+
+void EngineImpl::ActiveExpireCycle() {
+  const SteadyTime deadline = std::chrono::steady_clock::now() + kBudget;
+  ExpireMemtable(deadline);
+  ExpireSegments(deadline);
+}
+
+void EngineImpl::ExpireMemtable(SteadyTime deadline) {
+  std::vector<std::string> expired;
+  while (memtable_.expiring_count() > 0) {
+    expired.clear();
+    const std::int64_t now = Now();
+    const std::size_t with_ttl = memtable_.SweepExpired(now, kEntriesPerStep, &expired);
+    for (const std::string& key : expired) {
+      const std::uint64_t hash = HashKey(key);
+      const KeyState st = StateOf(hash, key);
+      if (st.exists && st.expired) Reap(hash, key, st);
+    }
+    if (with_ttl == 0 || !WorthAnotherStep(with_ttl, expired.size())) break;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+}
+
+void EngineImpl::ExpireSegments(SteadyTime deadline) {
+  // With no live key carrying a TTL, every value with one on disk is dead already; this also
+  // makes the sweep free for data sets without expiries.
+  while (keys_with_expiry_ > 0) {
+    const std::int64_t now = Now();
+    const std::vector<std::shared_ptr<SegmentReader>> due = disk_sweep_.Due(segments_, now);
+    if (due.empty()) return;
+    const SweepStep step = ExpireSegmentsStep(due, now);
+    if (!step.more) return;
+    // A step over values without TTLs only has to be got through.
+    if (step.with_ttl > 0 && !WorthAnotherStep(step.with_ttl, step.expired)) return;
+    if (std::chrono::steady_clock::now() >= deadline) return;
+  }
+}
+
+// The walk merges the due segments, so each key is looked at once, in its newest version among
+// them. A value that has expired is only a candidate: the memtable or a segment not walked may
+// hold a newer version, so the key's state is resolved in full before it is reaped, exactly as a
+// read would reap it.
+EngineImpl::SweepStep EngineImpl::ExpireSegmentsStep(
+    const std::vector<std::shared_ptr<SegmentReader>>& due, std::int64_t now) {
+  SweepStep step;
+  MergingIterator it(due);
+  it.Seek(disk_sweep_.cursor());
+  std::size_t examined = 0;
+  std::uint64_t last = 0;
+  for (; it.Valid(); it.Next()) {
+    const SegmentRecord& rec = it.record();
+    // Stop only where the hash changes: the cursor, a hash, then resumes exactly here, and a run
+    // of keys sharing a hash cannot hold the sweep in place.
+    if (examined >= kRecordsPerStep && rec.hash != last) {
+      disk_sweep_.set_cursor(rec.hash);
+      return step;
+    }
+    ++examined;
+    ++stats_.disk_expire_scanned;
+    last = rec.hash;
+    if (rec.tombstone() || rec.expire_at_ms == 0) continue;
+    ++step.with_ttl;
+    if (rec.expire_at_ms > now) {
+      disk_sweep_.NotePending(due[it.source()]->seq(), rec.expire_at_ms);
+      continue;
+    }
+    // Before resolving the key: making room may checkpoint or drop memtable entries.
+    if (!RoomForTombstone()) {
+      disk_sweep_.set_cursor(rec.hash);  // keys of this hash already looked at are dead now
+      step.more = false;
+      return step;
+    }
+    const std::uint64_t hash = rec.hash;
+    const std::string key(rec.key);
+    const KeyState st = StateOf(hash, key);
+    if (st.exists && st.expired) {
+      Reap(hash, key, st);
+      ++step.expired;
+    }
+  }
+  if (!it.status().ok()) {
+    // Counted like a failed read; the other segments carry on without this one until the pass
+    // ends, and the next pass tries it again.
+    ++stats_.io_errors;
+    disk_sweep_.Skip(due[it.failed_source()]->seq());
+    if (examined > 0) disk_sweep_.set_cursor(last);
+    return step;
+  }
+  disk_sweep_.FinishPass();
+  step.more = false;
+  return step;
+}
+
+bool EngineImpl::RoomForTombstone() {
+  // Reaping a key found only on disk adds a tombstone to the memtable. Like a DEL, it gets room
+  // from the eviction policy; tombstones themselves leave memory through a checkpoint.
+  if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) return true;
+  EnforceMemoryLimit(nullptr);
+  return memtable_.bytes() <= options_.max_memory;
+}
+
+}  // namespace dynakv::storage
