@@ -13,7 +13,9 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 // Frames per write call (two buffers each), well under IOV_MAX.
 constexpr std::size_t kMaxFramesPerWrite = 256;
 
-std::string ErrorText(const char* step, int rc) { return std::string(step) + ": " + uv_strerror(rc); }
+std::string ErrorText(const char* step, int rc) {
+  return std::string(step) + ": " + uv_strerror(rc);
+}
 
 }  // namespace
 
@@ -97,6 +99,9 @@ void BusConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) 
   }
   c->reader_.Commit(static_cast<std::size_t>(nread));
   const std::weak_ptr<bool> alive = c->alive_;
+  // Copies: a handler may destroy the connection, and with it the members, while it runs.
+  const std::function<void(const bus::Frame&)> on_frame = c->callbacks_.on_frame;
+  const std::function<void()> on_batch_end = c->callbacks_.on_batch_end;
   bus::Frame frame;
   for (;;) {
     const bus::FrameReader::Status status = c->reader_.Next(&frame);
@@ -106,10 +111,10 @@ void BusConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) 
       c->Fail("protocol error: " + c->reader_.error());
       return;
     }
-    c->callbacks_.on_frame(frame);
+    on_frame(frame);
     if (alive.expired() || c->closed_) return;
   }
-  if (c->callbacks_.on_batch_end) c->callbacks_.on_batch_end();
+  if (on_batch_end) on_batch_end();
 }
 
 void BusConnection::Queue(std::string header, std::shared_ptr<const std::string> payload) {

@@ -83,7 +83,7 @@ class BusConnection {
   static void OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   int BeginReading();
-  int StartWrite();  // 0, or the error uv_write gave (the caller closes)
+  int StartWrite();               // 0, or the error uv_write gave (the caller closes)
   void Fail(std::string reason);  // closes, then on_failure as the last action
 
   uv_loop_t* const loop_;

@@ -48,13 +48,20 @@ bool IsKnownFrameType(std::uint8_t type) {
 
 const char* FrameTypeName(FrameType type) {
   switch (type) {
-    case FrameType::kHello: return "HELLO";
-    case FrameType::kPing: return "PING";
-    case FrameType::kPong: return "PONG";
-    case FrameType::kReplicaGet: return "REPLICA_GET";
-    case FrameType::kReplicaPut: return "REPLICA_PUT";
-    case FrameType::kReply: return "REPLY";
-    case FrameType::kError: return "ERROR";
+    case FrameType::kHello:
+      return "HELLO";
+    case FrameType::kPing:
+      return "PING";
+    case FrameType::kPong:
+      return "PONG";
+    case FrameType::kReplicaGet:
+      return "REPLICA_GET";
+    case FrameType::kReplicaPut:
+      return "REPLICA_PUT";
+    case FrameType::kReply:
+      return "REPLY";
+    case FrameType::kError:
+      return "ERROR";
   }
   return "?";
 }

@@ -87,8 +87,8 @@ void BusServer::Accept() {
 void BusServer::OnFrame(Inbound& inbound, const bus::Frame& frame) {
   if (inbound.node.empty()) {
     if (frame.type != bus::FrameType::kHello) {
-      Reject(inbound, std::string("first frame was ") + bus::FrameTypeName(frame.type) +
-                          ", not HELLO");
+      Reject(inbound,
+             std::string("first frame was ") + bus::FrameTypeName(frame.type) + ", not HELLO");
       return;
     }
     std::uint32_t version = 0;
@@ -103,8 +103,8 @@ void BusServer::OnFrame(Inbound& inbound, const bus::Frame& frame) {
       return;
     }
     if (!membership_.is_peer(node)) {
-      Reject(inbound, "HELLO from '" + std::string(node.substr(0, 64)) +
-                          "', which is not a member");
+      Reject(inbound,
+             "HELLO from '" + std::string(node.substr(0, 64)) + "', which is not a member");
       return;
     }
     inbound.node.assign(node);
@@ -134,12 +134,13 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       ++stats_.replica_requests_served;
       const std::string stored = replica_.GetEncoded(key);
       if (stored.size() > kMaxReplyPayload - 16) {
-        error_reply("value of " + std::to_string(stored.size()) + " bytes is too large for the bus");
+        error_reply("value of " + std::to_string(stored.size()) +
+                    " bytes is too large for the bus");
         return;
       }
-      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply,
-                                      stored.empty() ? bus::EncodeReply() : bus::EncodeReply(stored),
-                                      false});
+      inbound.replies.push_back(
+          Reply{frame.id, bus::FrameType::kReply,
+                stored.empty() ? bus::EncodeReply() : bus::EncodeReply(stored), false});
       return;
     }
     case bus::FrameType::kReplicaPut: {
@@ -176,9 +177,8 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
 
 void BusServer::SendReplies(Inbound& inbound) {
   if (inbound.replies.empty()) return;
-  const bool needs_flush =
-      std::any_of(inbound.replies.begin(), inbound.replies.end(),
-                  [](const Reply& reply) { return reply.needs_durable_log; });
+  const bool needs_flush = std::any_of(inbound.replies.begin(), inbound.replies.end(),
+                                       [](const Reply& reply) { return reply.needs_durable_log; });
   const storage::Status logged = needs_flush ? replica_.FlushLog() : storage::Status::Ok();
   for (Reply& reply : inbound.replies) {
     if (reply.needs_durable_log && !logged.ok()) {
@@ -186,10 +186,12 @@ void BusServer::SendReplies(Inbound& inbound) {
       reply.payload = bus::EncodeError("replica commit log write failed: " + logged.ToString());
     }
     if (reply.payload.size() > kCopyPayloadBytes) {
-      // A large value is handed over, not copied next to its header.
-      inbound.connection->Queue(
-          bus::EncodeFrameHeader(reply.type, reply.request_id, reply.payload.size()),
-          std::make_shared<const std::string>(std::move(reply.payload)));
+      // A large value is handed over, not copied next to its header. (The header is made
+      // first: argument evaluation order is unspecified, and the move empties the payload.)
+      std::string header =
+          bus::EncodeFrameHeader(reply.type, reply.request_id, reply.payload.size());
+      inbound.connection->Queue(std::move(header),
+                                std::make_shared<const std::string>(std::move(reply.payload)));
     } else {
       inbound.connection->Queue(bus::EncodeFrame(reply.type, reply.request_id, reply.payload));
     }
@@ -205,10 +207,10 @@ void BusServer::SendReplies(Inbound& inbound) {
 void BusServer::Reject(Inbound& inbound, const std::string& reason) {
   ++stats_.bus_protocol_errors;
   if (options_.log_warning) {
-    options_.log_warning("Cluster bus: closing the connection from " +
-                         (inbound.node.empty() ? std::string("an unidentified peer")
-                                               : "node " + inbound.node) +
-                         ": " + reason);
+    options_.log_warning(
+        "Cluster bus: closing the connection from " +
+        (inbound.node.empty() ? std::string("an unidentified peer") : "node " + inbound.node) +
+        ": " + reason);
   }
   Drop(inbound.id);
 }

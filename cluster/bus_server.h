@@ -37,7 +37,10 @@ class BusServer {
 
   BusServer(uv_loop_t* loop, ReplicaService& replica, Membership membership,
             const ClusterOptions& options, ClusterStats& stats)
-      : loop_(loop), replica_(replica), membership_(std::move(membership)), options_(options),
+      : loop_(loop),
+        replica_(replica),
+        membership_(std::move(membership)),
+        options_(options),
         stats_(stats) {}
   BusServer(const BusServer&) = delete;
   BusServer& operator=(const BusServer&) = delete;

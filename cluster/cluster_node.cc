@@ -38,8 +38,8 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
       int in_dc = 0;
       for (const NodeInfo& node : ring.nodes()) in_dc += node.dc == dc ? 1 : 0;
       if (count < 0 || count > in_dc) {
-        return Fail(error, "dc '" + dc + "' wants " + std::to_string(count) +
-                               " replicas but has " + std::to_string(in_dc) + " members");
+        return Fail(error, "dc '" + dc + "' wants " + std::to_string(count) + " replicas but has " +
+                               std::to_string(in_dc) + " members");
       }
       total += count;
     }
@@ -79,8 +79,8 @@ class ClusterNodeImpl final : public ClusterNode {
   }
 
   bool Start(std::string* error) override {
-    const int port = options_.bus_port != 0 ? options_.bus_port
-                                            : self_.port + options_.bus_port_offset;
+    const int port =
+        options_.bus_port != 0 ? options_.bus_port : self_.port + options_.bus_port_offset;
     sockaddr_storage address;
     if (!ResolveAddress(loop_, self_.host, port, &address, error)) return false;
     return server_.Listen(address, error);

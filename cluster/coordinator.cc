@@ -104,6 +104,10 @@ void Coordinator::Read(std::string key, const ConsistencyLevel& level,
     return;
   }
   auto op = std::make_shared<ReadOp>(std::move(key), plan, std::move(done));
+  if (op->tracker.decided()) {  // a level no number of replies can meet: ask nobody
+    AnswerRead(*op);
+    return;
+  }
   auto payload = std::make_shared<const std::string>(bus::EncodeReplicaGet(op->key));
   for (const QuorumTarget& target : plan.targets) {
     if (target.node == self_.id) {
@@ -147,28 +151,30 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, const std::stri
                               Copy* copy) {
   op->tracker.OnReply(node, copy != nullptr);
   if (copy != nullptr) op->copies.push_back(std::move(*copy));
-  if (!op->answered && op->tracker.decided()) {
-    op->answered = true;
-    ReadResult result;
-    if (op->tracker.succeeded()) {
-      result.ok = true;
-      for (const Copy& each : op->copies) result.siblings.Merge(each.set);
-      // A write that follows this read must sort after what it saw.
-      for (const Version& version : result.siblings.versions()) {
-        clock_.Observe(version.timestamp_ms);
-      }
-    } else {
-      ++stats_.read_failures;
-      result.error = op->tracker.error();
-    }
-    deferrer_.Defer([done = std::move(op->done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
-  }
+  if (!op->answered && op->tracker.decided()) AnswerRead(*op);
   if (!op->repaired && op->tracker.all_replied()) {
     op->repaired = true;
     RepairStale(*op);
   }
+}
+
+void Coordinator::AnswerRead(ReadOp& op) {
+  op.answered = true;
+  ReadResult result;
+  if (op.tracker.succeeded()) {
+    result.ok = true;
+    for (const Copy& each : op.copies) result.siblings.Merge(each.set);
+    // A write that follows this read must sort after what it saw.
+    for (const Version& version : result.siblings.versions()) {
+      clock_.Observe(version.timestamp_ms);
+    }
+  } else {
+    ++stats_.read_failures;
+    result.error = op.tracker.error();
+  }
+  deferrer_.Defer([done = std::move(op.done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  });
 }
 
 void Coordinator::RepairStale(const ReadOp& op) {
@@ -192,9 +198,9 @@ void Coordinator::RepairStale(const ReadOp& op) {
       payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(op.key, encoded));
     }
     // Best effort: a replica that misses the repair is repaired by a later read.
+    auto ignore_reply = [](PeerClient::Response) {};
     std::string error;
-    peers_.Send(copy.node, bus::FrameType::kReplicaPut, payload, [](PeerClient::Response) {},
-                &error);
+    peers_.Send(copy.node, bus::FrameType::kReplicaPut, payload, ignore_reply, &error);
   }
 }
 
@@ -212,6 +218,10 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
     return;
   }
   auto op = std::make_shared<WriteOp>(plan, std::move(done));
+  if (op->tracker.decided()) {  // a level no number of acks can meet: write nowhere
+    AnswerWrite(*op);
+    return;
+  }
   std::shared_ptr<const std::string> payload;
   for (const QuorumTarget& target : plan.targets) {
     if (target.node == self_.id) {
@@ -243,15 +253,18 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
 void Coordinator::OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node,
                                bool ok) {
   op->tracker.OnReply(node, ok);
-  if (op->answered || !op->tracker.decided()) return;
-  op->answered = true;
+  if (!op->answered && op->tracker.decided()) AnswerWrite(*op);
+}
+
+void Coordinator::AnswerWrite(WriteOp& op) {
+  op.answered = true;
   WriteResult result;
-  result.ok = op->tracker.succeeded();
+  result.ok = op.tracker.succeeded();
   if (!result.ok) {
     ++stats_.write_failures;
-    result.error = op->tracker.error();
+    result.error = op.tracker.error();
   }
-  deferrer_.Defer([done = std::move(op->done), result = std::move(result)] { done(result); });
+  deferrer_.Defer([done = std::move(op.done), result = std::move(result)] { done(result); });
 }
 
 }  // namespace dynakv::cluster

@@ -33,8 +33,14 @@ class Coordinator {
   Coordinator(const NodeInfo& self, const Ring& ring, const ClusterOptions& options,
               ReplicaService& local, PeerPool& peers, Deferrer& deferrer, HybridClock& clock,
               ClusterStats& stats)
-      : self_(self), ring_(ring), options_(options), local_(local), peers_(peers),
-        deferrer_(deferrer), clock_(clock), stats_(stats) {}
+      : self_(self),
+        ring_(ring),
+        options_(options),
+        local_(local),
+        peers_(peers),
+        deferrer_(deferrer),
+        clock_(clock),
+        stats_(stats) {}
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
@@ -64,6 +70,9 @@ class Coordinator {
   void OnReadReply(const std::shared_ptr<ReadOp>& op, const std::string& node, Copy* copy);
   void RepairStale(const ReadOp& op);
   void OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node, bool ok);
+  // Hands the outcome to the client's callback (through the deferrer).
+  void AnswerRead(ReadOp& op);
+  void AnswerWrite(WriteOp& op);
   // Decodes a REPLICA_GET reply; false when it is not a valid one.
   bool DecodeCopy(const std::string& node, std::string_view payload, Copy* copy);
 

@@ -35,6 +35,14 @@ void Deferrer::CloseWhenDrained(std::shared_ptr<void> token) {
 void Deferrer::OnCheck(uv_check_t* check) { static_cast<Deferrer*>(check->data)->RunQueued(); }
 
 void Deferrer::RunQueued() {
+  if (queue_.empty()) {
+    if (closing_) {
+      CloseNow();
+    } else if (idle_) {
+      uv_idle_stop(idle_.get());
+    }
+    return;
+  }
   std::vector<std::function<void()>> running;
   running.swap(queue_);
   const std::weak_ptr<bool> alive = alive_;
@@ -42,12 +50,9 @@ void Deferrer::RunQueued() {
     task();
     if (alive.expired()) return;
   }
-  if (!queue_.empty()) return;
-  if (closing_) {
-    CloseNow();
-  } else if (idle_) {
-    uv_idle_stop(idle_.get());
-  }
+  // The idle handle stays on for one more turn even if nothing is queued: the callbacks may have
+  // left work for another check handle that already ran this turn (the server flushes replies in
+  // its own), and the loop must not block in poll before that runs.
 }
 
 void Deferrer::CloseNow() {

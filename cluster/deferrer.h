@@ -3,9 +3,11 @@
 // while bus code that invoked the coordinator is still on the stack.
 //
 // Tasks run in the loop's check phase (right after poll, where replies arrive, so a request
-// answered by a peer is completed in the same iteration). While tasks wait, an idle handle keeps
-// poll from blocking, so tasks queued outside poll (e.g. a read served from the local replica)
-// run promptly too.
+// answered by a peer is completed in the same iteration). While tasks wait, and for one turn
+// after they ran, an idle handle keeps poll from blocking: tasks queued outside poll run
+// promptly, and work the tasks hand to other check handles (the server's reply flush, which may
+// have run earlier in the same turn) is picked up on the next turn instead of after the next
+// I/O event.
 #pragma once
 
 #include <uv.h>

@@ -51,7 +51,10 @@ std::string FormatAddress(const sockaddr_storage& address) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
     uv_ip6_name(in6, ip, sizeof(ip));
     port = ntohs(in6->sin6_port);
-    return "[" + std::string(ip) + "]:" + std::to_string(port);
+    // Appended piecewise: `"[" + std::string(...)` trips GCC 12's false -Wrestrict at -O2.
+    std::string text = "[";
+    text.append(ip).append("]:").append(std::to_string(port));
+    return text;
   }
   return std::string(ip) + ":" + std::to_string(port);
 }

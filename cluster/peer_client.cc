@@ -98,12 +98,14 @@ bool PeerClient::Connect(std::string* error) {
   auto hello = std::make_shared<const std::string>(bus::EncodeHello(self_id_));
   connection->Queue(bus::EncodeFrameHeader(bus::FrameType::kHello, 0, hello->size()), hello);
   connection_ = std::move(connection);
+  stalled_ = false;
   return true;
 }
 
 void PeerClient::NoteConnectFailure() {
   ++stats_.peer_connect_failures;
-  const auto initial = static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_initial_ms, 0));
+  const auto initial =
+      static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_initial_ms, 0));
   const auto max = static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_max_ms, 0));
   backoff_ms_ = std::min(backoff_ms_ == 0 ? initial : backoff_ms_ * 2, std::max(initial, max));
   next_attempt_ms_ = uv_now(loop_) + backoff_ms_;
@@ -142,6 +144,7 @@ void PeerClient::OnFrame(const bus::Frame& frame) {
     return;
   }
   if (partitioned_) return;  // the simulated network lost it
+  stalled_ = false;
   auto it = pending_.find(frame.id);
   if (it == pending_.end()) return;  // its request already timed out
   Pending pending = std::move(it->second);
@@ -169,12 +172,14 @@ void PeerClient::ExpireDeadlines(std::uint64_t now_ms) {
     expired.push_back(std::move(it->second.done));
     pending_.erase(it);
   }
+  if (!expired.empty()) stalled_ = true;
   // Run only now: a callback may send again (read repair) and so change the maps.
   for (Callback& done : expired) {
     ++stats_.peer_timeouts;
-    done(Response{false,
-                  Describe("timed out after " + std::to_string(options_.request_timeout_ms) + " ms"),
-                  {}});
+    done(
+        Response{false,
+                 Describe("timed out after " + std::to_string(options_.request_timeout_ms) + " ms"),
+                 {}});
   }
 }
 
@@ -182,8 +187,10 @@ void PeerClient::MaybePing(std::uint64_t now_ms, std::uint64_t interval_ms) {
   if (interval_ms == 0 || closed_ || partitioned_) return;
   if (now_ms - last_send_ms_ < interval_ms) return;
   if (!connection_ && now_ms < next_attempt_ms_) return;
+  auto ignore_pong = [](Response) {};
   std::string error;
-  if (!Send(bus::FrameType::kPing, nullptr, [](Response) {}, &error)) last_send_ms_ = now_ms;
+  // A ping that cannot go out counts as sent, so a failing peer is not retried every tick.
+  if (!Send(bus::FrameType::kPing, nullptr, ignore_pong, &error)) last_send_ms_ = now_ms;
 }
 
 void PeerClient::SetPartitioned(bool partitioned) {

@@ -30,8 +30,8 @@ namespace dynakv::cluster {
 class PeerClient {
  public:
   struct Response {
-    bool ok = false;     // a REPLY or PONG arrived
-    std::string error;   // otherwise why not: timeout, connection lost, the peer's ERROR
+    bool ok = false;    // a REPLY or PONG arrived
+    std::string error;  // otherwise why not: timeout, connection lost, the peer's ERROR
     std::string payload;
   };
   using Callback = std::function<void(Response)>;
@@ -62,8 +62,11 @@ class PeerClient {
   void Close(std::shared_ptr<void> token);
 
   bool partitioned() const { return partitioned_; }
+  // Connected, not partitioned, and answering: a request that timed out since the peer last
+  // sent a frame marks it unreachable (a hung process keeps its TCP connections open).
   bool reachable() const {
-    return connection_ && !connection_->connecting() && !connection_->closed() && !partitioned_;
+    return connection_ && !connection_->connecting() && !connection_->closed() && !partitioned_ &&
+           !stalled_;
   }
   std::size_t in_flight() const { return pending_.size(); }
   const std::string& peer_id() const { return peer_id_; }
@@ -93,13 +96,14 @@ class PeerClient {
   ClusterStats& stats_;
 
   std::unique_ptr<BusConnection> connection_;
-  std::map<std::uint64_t, Pending> pending_;  // by request id
+  std::map<std::uint64_t, Pending> pending_;                     // by request id
   std::set<std::pair<std::uint64_t, std::uint64_t>> deadlines_;  // (deadline, request id)
   std::uint64_t next_id_ = 1;
   std::uint64_t backoff_ms_ = 0;  // 0: the last connect (if any) worked
   std::uint64_t next_attempt_ms_ = 0;
   std::uint64_t last_send_ms_ = 0;
   bool partitioned_ = false;
+  bool stalled_ = false;  // a request timed out since the peer's last frame
   bool closed_ = false;
 };
 

@@ -23,8 +23,7 @@ namespace dynakv::cluster {
 
 class PeerPool {
  public:
-  PeerPool(uv_loop_t* loop, const ClusterOptions& options, Deferrer& deferrer,
-           ClusterStats& stats)
+  PeerPool(uv_loop_t* loop, const ClusterOptions& options, Deferrer& deferrer, ClusterStats& stats)
       : loop_(loop), options_(options), deferrer_(deferrer), stats_(stats) {}
   PeerPool(const PeerPool&) = delete;
   PeerPool& operator=(const PeerPool&) = delete;

@@ -78,8 +78,7 @@ storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& inco
   if (merged.empty()) return storage::Status::Ok();
   std::string encoded = merged.Encode();
   if (encoded == stored) return storage::Status::Ok();
-  return engine_.Put(key, encoded,
-                     StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+  return engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
 }
 
 storage::Status ReplicaService::FlushLog() { return engine_.FlushLog(); }

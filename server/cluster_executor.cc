@@ -98,7 +98,26 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
   Started(op, ctx.client);
 }
 
+bool ClusterExecutor::HoldsReplicas(const std::vector<std::string>& keys) const {
+  const cluster::ClusterOptions& options = node_.options();
+  for (const std::string& key : keys) {
+    const std::vector<const cluster::NodeInfo*> replicas =
+        options.replicas_per_dc.empty()
+            ? node_.ring().PreferenceList(key, options.replication_factor)
+            : node_.ring().PreferenceList(key, options.replicas_per_dc);
+    if (std::none_of(replicas.begin(), replicas.end(), [&](const cluster::NodeInfo* replica) {
+          return replica->id == node_.self_id();
+        })) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void ClusterExecutor::Start(const OperationPtr& op) {
+  // This node's copy stands in for a read only where it keeps one: elsewhere every blind write
+  // would start from nothing and pile up as a new sibling.
+  if (op->blind && !HoldsReplicas(op->keys)) op->blind = false;
   if (op->blind) {
     for (const std::string& key : op->keys) op->sets.push_back(node_.LocalSiblings(key));
     Execute(op);

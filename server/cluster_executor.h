@@ -2,9 +2,9 @@
 // be asked for any key.
 //
 //   1. read: every key the command names is read from its replicas at the request's read level,
-//      in parallel. A plain SET (no NX/XX/GET/KEEPTTL), SETEX, PSETEX and MSET skip this: they do
-//      not depend on the old value, so this node's own copy serves as their causal context (a
-//      blind write, no round trip).
+//      in parallel. A plain SET (no NX/XX/GET/KEEPTTL), SETEX, PSETEX and MSET skip this when
+//      this node is a replica of their keys: they do not depend on the old value, so its own
+//      copy serves as their causal context (a blind write, no round trip).
 //   2. execute: the command's ordinary handler runs against a SnapshotKeyspace of the reconciled
 //      values, its reply held back, its changes recorded. Read-modify-write commands (INCR,
 //      APPEND, GETSET, ...) thereby compute over the reconciled value.
@@ -69,6 +69,8 @@ class ClusterExecutor {
   OperationPtr NewOperation(Client& client);
   // After the call that started `op`: a command not finished by now holds its client.
   void Started(const OperationPtr& op, Client& client);
+  // Whether this node is one of the replicas of every key.
+  bool HoldsReplicas(const std::vector<std::string>& keys) const;
   void Start(const OperationPtr& op);
   void ReadKeys(const OperationPtr& op);
   void Execute(const OperationPtr& op);

@@ -150,12 +150,15 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
     reply.Error(error);
     ++stats.total_error_replies;
   };
-  if (!ArityMatches(spec, argv.size())) {
+  // A malformed option is reported as such, not as the wrong arity it leaves behind.
+  if (levels_ok && !ArityMatches(spec, argv.size())) {
     ReplyWrongArity(reply, spec.name);
     ++stats.total_error_replies;
     return;
   }
-  if (!(spec.flags & kCmdNoAuth) && server.AuthRequired(client)) return fail("NOAUTH Authentication required.");
+  if (!(spec.flags & kCmdNoAuth) && server.AuthRequired(client)) {
+    return fail("NOAUTH Authentication required.");
+  }
   if (!levels_ok) return fail(level_error);
   if ((spec.flags & kCmdDenyOom) && OverMemoryLimit(server)) return fail(kErrOom);
 

@@ -8,6 +8,7 @@ namespace dynakv::storage {
 std::vector<std::shared_ptr<SegmentReader>> DiskExpirySweep::Due(
     const std::vector<std::shared_ptr<SegmentReader>>& segments, std::int64_t now_ms) {
   std::vector<std::shared_ptr<SegmentReader>> due;
+  std::vector<SegmentState*> passed_over;
   for (const auto& seg : segments) {
     auto [it, added] = states_.try_emplace(seg->seq());
     SegmentState& st = it->second;
@@ -20,10 +21,14 @@ std::vector<std::shared_ptr<SegmentReader>> DiskExpirySweep::Due(
     if (st.floor <= now_ms) {
       due.push_back(seg);
     } else {
-      // Not walked in this step, so the pass does not see all of it. Its floor stays right:
-      // the values this step passes over expire at the floor or later.
-      st.whole_pass = false;
+      passed_over.push_back(&st);
     }
+  }
+  // The step moves the cursor past records of segments it does not walk, so this pass does not
+  // see all of them. Their floors stay right: the records passed over expire at the floor or
+  // later. Without a step the cursor stays put and nothing is missed.
+  if (!due.empty()) {
+    for (SegmentState* st : passed_over) st->whole_pass = false;
   }
   // Forget segments that compactions replaced or a FLUSHALL removed.
   if (states_.size() > segments.size()) {

@@ -52,7 +52,9 @@ Status SegmentReader::Load() {
   s = ReadAt(fd_.get(), file_size_ - 12, sizeof(magic), magic, path_);
   if (!s.ok()) return s;
   const bool v1 = DecodeFixed64(magic) == kSegmentMagicV1;
-  if (!v1 && DecodeFixed64(magic) != kSegmentMagic) return Status::Corruption("bad magic: " + path_);
+  if (!v1 && DecodeFixed64(magic) != kSegmentMagic) {
+    return Status::Corruption("bad magic: " + path_);
+  }
   const std::size_t footer_size = v1 ? kSegmentFooterSizeV1 : kSegmentFooterSize;
   if (file_size_ < footer_size) return Status::Corruption("segment too short: " + path_);
   std::string footer;

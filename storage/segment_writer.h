@@ -41,7 +41,7 @@ class SegmentWriter {
   std::uint64_t block_first_hash_ = 0;
   std::string index_;
   std::vector<std::uint64_t> hashes_;
-  std::uint64_t expiring_ = 0;          // values with a TTL
+  std::uint64_t expiring_ = 0;           // values with a TTL
   std::int64_t earliest_expiry_ms_ = 0;  // the earliest of their expiry times
   std::uint64_t offset_ = 0;
   bool finished_ = false;

@@ -1,9 +1,18 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
 
 namespace dynakv::itest {
 namespace {
@@ -18,6 +27,83 @@ ServerProcess& Started(ServerProcess& server) {
 ServerFixture::ServerFixture(Flags flags)
     : server(std::move(flags)), client(Started(server).port()) {
   REQUIRE_MESSAGE(client.ok(), "cannot connect: ", client.error());
+}
+
+bool LoopbackPortFree(int port) {
+  if (port < 1 || port > 65535) return false;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return free;
+}
+
+LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra) {
+  REQUIRE(nodes >= 1);
+  std::string templ =
+      (std::filesystem::temp_directory_path() / "dynakv-cluster-XXXXXX").string();
+  REQUIRE(mkdtemp(templ.data()) != nullptr);
+  dir_ = templ;
+  // Client ports come from the kernel's ephemeral range (32768 and up), so a bus 10000 below
+  // is always a valid port; it only has to be free.
+  bus_offset_ = -10000;
+  std::set<int> taken;
+  for (int i = 0; i < nodes; ++i) {
+    configs_.push_back(dir_ + "/" + id(i) + ".toml");
+    Flags flags = {"--config", configs_.back()};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    for (int attempt = 0;; ++attempt) {
+      REQUIRE_MESSAGE(attempt < 50, "no free client/bus port pair found");
+      auto process = std::make_unique<ServerProcess>(flags);
+      const int port = process->port();
+      const int bus = port + bus_offset_;
+      if (taken.contains(port) || taken.contains(bus) || !LoopbackPortFree(bus)) continue;
+      taken.insert(port);
+      taken.insert(bus);
+      nodes_.push_back(std::move(process));
+      break;
+    }
+  }
+  std::string members;
+  for (int i = 0; i < nodes; ++i) {
+    members += std::string(i == 0 ? "" : ", ") + "\"" + id(i) + "@127.0.0.1:" +
+               std::to_string(node(i).port()) + "\"";
+  }
+  for (int i = 0; i < nodes; ++i) {
+    std::ofstream out(configs_[static_cast<std::size_t>(i)]);
+    out << "[server]\nloglevel = \"verbose\"\n"
+        << "[cluster]\nenabled = true\nnode-id = \"" << id(i) << "\"\n"
+        << "nodes = [" << members << "]\n"
+        << "port-offset = " << bus_offset_ << "\n"
+        << "replication-factor = " << replication_factor << "\n";
+    REQUIRE(out.good());
+  }
+}
+
+LocalCluster::~LocalCluster() {
+  nodes_.clear();  // kills what still runs
+  if (std::getenv("DYNAKV_ITEST_KEEP") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+void LocalCluster::Start() {
+  for (auto& process : nodes_) process->Start();
+  const std::string all = "cluster_members_reachable:" + std::to_string(nodes_.size()) + "\r\n";
+  for (auto& process : nodes_) {
+    Client client(process->port());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (client.Command({"INFO", "cluster"}).str.find(all) == std::string::npos) {
+      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                      "cluster node on port ", process->port(), " does not reach its peers");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 }
 
 std::string RandomBytes(std::size_t n, std::uint64_t seed) {

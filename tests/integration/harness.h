@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,36 @@ struct ServerFixture {
   ServerProcess server;
   Client client;
 };
+
+// A local dynakv cluster: `nodes` ServerProcesses in cluster mode on 127.0.0.1, with ids n1..nN,
+// free client ports and free bus ports (client port + bus_offset()), each started on a config
+// file generated here ([cluster] section) plus `extra` flags. Nothing runs until Start().
+class LocalCluster {
+ public:
+  explicit LocalCluster(int nodes, int replication_factor = 3, Flags extra = {});
+  ~LocalCluster();
+  LocalCluster(const LocalCluster&) = delete;
+  LocalCluster& operator=(const LocalCluster&) = delete;
+
+  // Starts every node, each waited for until it answers PING, then waits (bounded) until every
+  // node's bus reaches every other one, so no first request meets a reconnect backoff.
+  void Start();
+  int size() const { return static_cast<int>(nodes_.size()); }
+  ServerProcess& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
+  std::string id(int i) const { return "n" + std::to_string(i + 1); }
+  int bus_offset() const { return bus_offset_; }
+  // Where node i's generated config lives (to start a node by hand on a variant of it).
+  const std::string& config_path(int i) const { return configs_.at(static_cast<std::size_t>(i)); }
+
+ private:
+  std::string dir_;  // the generated configs
+  std::vector<std::string> configs_;
+  std::vector<std::unique_ptr<ServerProcess>> nodes_;
+  int bus_offset_ = 0;
+};
+
+// Whether nothing listens on 127.0.0.1:port (binding it succeeds).
+bool LoopbackPortFree(int port);
 
 // `n` bytes from a seeded generator: incompressible test data.
 std::string RandomBytes(std::size_t n, std::uint64_t seed);

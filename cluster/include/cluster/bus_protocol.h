@@ -60,7 +60,7 @@ bool DecodeReplicaPut(std::string_view payload, std::string_view* key,
                       std::string_view* encoded_set);
 
 enum class ReplyStatus : std::uint8_t { kNone = 0, kValue = 1 };
-std::string EncodeReply();                               // an ack, or "no such key"
+std::string EncodeReply();                              // an ack, or "no such key"
 std::string EncodeReply(std::string_view encoded_set);  // a stored set
 bool DecodeReply(std::string_view payload, ReplyStatus* status, std::string_view* encoded_set);
 

@@ -5,6 +5,7 @@
 //
 // Everything runs on the server's libuv loop; callbacks run on it too, never re-entrantly from
 // inside the call that started the request (so a caller may start a request while holding state).
+// They run in the loop's check phase (the wire format is cluster/bus_protocol.h).
 #pragma once
 
 #include <uv.h>
@@ -84,7 +85,10 @@ struct ClusterStats {
 
 class ClusterNode {
  public:
-  // `engine` (the local replica's storage) and `loop` must outlive the node.
+  // `engine` (the local replica's storage) and `loop` must outlive the node. Fails (with the
+  // reason in *error) on an invalid membership or options, or a member address that does not
+  // resolve. Destroying a node without Stop drops the callbacks of requests still pending; the
+  // loop must run once more afterwards to free the handles' memory.
   static bool Create(uv_loop_t* loop, storage::Engine& engine, ClusterOptions options,
                      std::unique_ptr<ClusterNode>* node, std::string* error);
   virtual ~ClusterNode() = default;
@@ -123,8 +127,10 @@ class ClusterNode {
   virtual const Ring& ring() const = 0;
   virtual const ClusterOptions& options() const = 0;
   virtual ClusterStats stats() const = 0;
-  // For RING / INFO: whether the bus currently has a working connection to a member (true for
-  // this node itself; false while partitioned from it).
+  // For RING / INFO: whether the bus currently has a working connection to a member: connected
+  // and answering (a request that timed out since its last reply makes it unreachable until it
+  // answers again). True for this node itself; false while partitioned from it. Idle peers are
+  // pinged every ping_interval_ms to keep this current.
   virtual bool PeerReachable(std::string_view node_id) const = 0;
 
   // Simulated network partition for tests and failure drills (DEBUG PARTITION): requests to and

@@ -17,7 +17,8 @@ struct Collected {
   bool error = false;
 };
 
-Collected Feed(FrameReader& reader, const std::string& bytes, const std::vector<std::size_t>& cuts) {
+Collected Feed(FrameReader& reader, const std::string& bytes,
+               const std::vector<std::size_t>& cuts) {
   Collected out;
   std::size_t pos = 0;
   std::size_t cut = 0;
@@ -101,11 +102,16 @@ TEST_CASE("bus protocol: payload decoders reject truncation, trailing bytes and 
     std::string_view a, b;
     ReplyStatus status;
     switch (which) {
-      case 0: return DecodeHello(p, &version, &a);
-      case 1: return DecodeReplicaGet(p, &a);
-      case 2: return DecodeReplicaPut(p, &a, &b);
-      case 3: return DecodeReply(p, &status, &a);
-      default: return DecodeError(p, &a);
+      case 0:
+        return DecodeHello(p, &version, &a);
+      case 1:
+        return DecodeReplicaGet(p, &a);
+      case 2:
+        return DecodeReplicaPut(p, &a, &b);
+      case 3:
+        return DecodeReply(p, &status, &a);
+      default:
+        return DecodeError(p, &a);
     }
   };
   for (std::size_t which = 0; which < payloads.size(); ++which) {
@@ -203,7 +209,8 @@ TEST_CASE("bus protocol: mutated valid streams yield frames or an error, nothing
   for (int round = 0; round < 1000; ++round) {
     std::string mutated = stream;
     const int flips = 1 + static_cast<int>(rng() % 4);
-    for (int i = 0; i < flips; ++i) mutated[rng() % mutated.size()] ^= static_cast<char>(1 + rng() % 255);
+    for (int i = 0; i < flips; ++i)
+      mutated[rng() % mutated.size()] ^= static_cast<char>(1 + rng() % 255);
     FrameReader reader(1 << 16);
     const Collected got = Feed(reader, mutated, {1 + rng() % 64});
     errors += got.error ? 1 : 0;

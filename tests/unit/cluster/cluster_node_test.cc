@@ -76,6 +76,12 @@ TEST_CASE("cluster: a count larger than N is unavailable at once") {
   const WriteResult result = cluster.Set(kA, "k", "v", Level(5));
   CHECK_FALSE(result.ok);
   CHECK(result.error == "UNAVAILABLE not enough replicas (needed 5, got 0)");
+  // Nothing was written anywhere, not even locally.
+  testing::RunFor(cluster.loop(), 20);
+  for (int i : {kA, kB, kC}) CHECK(cluster.node(i).LocalSiblings("k").empty());
+  CHECK(cluster.node(kB).stats().replica_requests_served == 0);
+  CHECK(cluster.Read(kB, "k", Level(4)).error ==
+        "UNAVAILABLE not enough replicas (needed 4, got 0)");
 }
 
 TEST_CASE("cluster: read repair brings a replica that missed a write up to date") {
@@ -122,17 +128,17 @@ TEST_CASE("cluster: a read that meets R early still repairs from the late replie
   CHECK(cluster.node(kC).stats().read_repairs == 1);
 }
 
-TEST_CASE("cluster: concurrent writes on both sides of a partition become siblings, "
-          "and a write with their context resolves them") {
+TEST_CASE(
+    "cluster: concurrent writes on both sides of a partition become siblings, "
+    "and a write with their context resolves them") {
   TestCluster cluster(3);
   cluster.StartAll();
   cluster.Partition(kA, {kB});
   REQUIRE(cluster.Set(kA, "cart", "from-a", Level(1)).ok);
   REQUIRE(cluster.Set(kB, "cart", "from-b", Level(1)).ok);
   // C heard from both sides.
-  CHECK(testing::RunUntil(cluster.loop(), [&] {
-    return cluster.node(kC).LocalSiblings("cart").size() == 2;
-  }));
+  CHECK(testing::RunUntil(cluster.loop(),
+                          [&] { return cluster.node(kC).LocalSiblings("cart").size() == 2; }));
   cluster.Heal();
 
   const ReadResult read = cluster.Read(kC, "cart", Level(3));
@@ -151,6 +157,46 @@ TEST_CASE("cluster: concurrent writes on both sides of a partition become siblin
   const ReadResult after = cluster.Read(kB, "cart", Level(3));
   REQUIRE(after.ok);
   CHECK(Values(after.siblings) == std::vector<std::string>{"merged"});
+}
+
+TEST_CASE("cluster: many pipelined requests on one connection are matched to their replies") {
+  TestCluster cluster(3);
+  cluster.StartAll();
+  constexpr int kRequests = 300;
+  int acked = 0;
+  int failed = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    SiblingSet set;
+    Version version = set.NewVersion({}, "A", cluster.node(kA).NextTimestamp());
+    version.value = "value-" + std::to_string(i);
+    set.Add(version);
+    cluster.node(kA).Write("key-" + std::to_string(i), set, kAll,
+                           [&](WriteResult r) { r.ok ? ++acked : ++failed; });
+  }
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] { return acked + failed == kRequests; }));
+  CHECK(acked == kRequests);
+  int matched = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    cluster.node(kB).Read("key-" + std::to_string(i), Level(3), [&, i](ReadResult r) {
+      if (r.ok && Values(r.siblings) == std::vector<std::string>{"value-" + std::to_string(i)}) {
+        ++matched;
+      }
+    });
+  }
+  CHECK(testing::RunUntil(cluster.loop(), [&] { return matched == kRequests; }));
+  CHECK(cluster.node(kB).stats().read_repairs == 0);
+}
+
+TEST_CASE("cluster: a multi-megabyte value replicates and reads back intact") {
+  TestCluster cluster(3);
+  cluster.StartAll();
+  std::string big(3 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7919) >> 3);
+  REQUIRE(cluster.Set(kA, "big", big, kAll).ok);
+  const ReadResult read = cluster.Read(kC, "big", kAll);
+  REQUIRE_MESSAGE(read.ok, read.error);
+  REQUIRE(read.siblings.size() == 1);
+  CHECK(read.siblings.Resolve()->value == big);
 }
 
 TEST_CASE("cluster: callbacks never run inside Read or Write, even when answered locally") {

@@ -142,8 +142,9 @@ inline bool RunUntil(uv_loop_t* loop, const std::function<bool()>& done, int tim
   uv_timer_t watchdog;
   uv_timer_init(loop, &watchdog);
   watchdog.data = &expired;
-  uv_timer_start(&watchdog, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
-                 static_cast<std::uint64_t>(timeout_ms), 0);
+  uv_timer_start(
+      &watchdog, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+      static_cast<std::uint64_t>(timeout_ms), 0);
   while (!done() && !expired) uv_run(loop, UV_RUN_ONCE);
   bool closed = false;
   watchdog.data = &closed;
@@ -155,7 +156,8 @@ inline bool RunUntil(uv_loop_t* loop, const std::function<bool()>& done, int tim
 
 // Runs the loop for `ms` milliseconds.
 inline void RunFor(uv_loop_t* loop, int ms) {
-  RunUntil(loop, [] { return false; }, ms);
+  RunUntil(
+      loop, [] { return false; }, ms);
 }
 
 struct MemberSpec {
@@ -185,8 +187,7 @@ class TestCluster {
     tweak_ = tweak;
   }
 
-  explicit TestCluster(int n, const Tweak& tweak = nullptr)
-      : TestCluster(Specs(n), tweak) {}
+  explicit TestCluster(int n, const Tweak& tweak = nullptr) : TestCluster(Specs(n), tweak) {}
 
   ~TestCluster() {
     // No REQUIRE here: a destructor must not throw, even after a failed test.

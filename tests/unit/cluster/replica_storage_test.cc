@@ -108,7 +108,9 @@ TEST_CASE("replica: an undecodable stored value counts as no copy and is replace
 
 TEST_CASE("cluster: DC-aware placement and LOCAL_QUORUM / EACH_QUORUM") {
   TestCluster cluster({{"A", "dc1"}, {"B", "dc1"}, {"C", "dc2"}, {"D", "dc2"}},
-                      [](ClusterOptions& o) { o.replicas_per_dc = {{"dc1", 1}, {"dc2", 1}}; });
+                      [](ClusterOptions& o) {
+                        o.replicas_per_dc = {{"dc1", 1}, {"dc2", 1}};
+                      });
   cluster.StartAll();
   const ConsistencyLevel each{ConsistencyLevel::Kind::kEachQuorum};
   const ConsistencyLevel local{ConsistencyLevel::Kind::kLocalQuorum};

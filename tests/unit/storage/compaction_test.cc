@@ -155,14 +155,30 @@ TEST_CASE("merging iterator: each key once, from the newest segment") {
   }
   MergingIterator it(segs);
   std::map<std::string, std::string> got;
+  std::vector<std::string> order;
   std::uint64_t prev = 0;
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
     CHECK(it.record().hash >= prev);
     prev = it.record().hash;
+    // source() names the segment the winning version comes from.
+    CHECK(it.record().stored == "s" + std::to_string(it.source()));
     CHECK(got.emplace(std::string(it.record().key), std::string(it.record().stored)).second);
+    order.emplace_back(it.record().key);
   }
   CHECK(it.status().ok());
   CHECK(got == expect);
+  // Seek lands on the first key at or after a hash and goes on from there in merged order.
+  for (std::size_t i : {std::size_t{0}, std::size_t{321}, order.size() - 1}) {
+    it.Seek(HashKey(order[i]));
+    for (std::size_t j = i; j < std::min(order.size(), i + 5); ++j) {
+      REQUIRE(it.Valid());
+      CHECK(it.record().key == order[j]);
+      it.Next();
+    }
+  }
+  it.Seek(HashKey(order.back()) + 1);
+  CHECK_FALSE(it.Valid());
+  CHECK(it.status().ok());
 }
 
 }  // namespace dynakv::storage

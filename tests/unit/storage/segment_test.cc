@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "bloom.h"
+#include "coding.h"
+#include "crc.h"
+#include "file_util.h"
 #include "manifest.h"
 #include "segment_reader.h"
 #include "segment_writer.h"
@@ -136,6 +139,58 @@ TEST_CASE("segment: bloom filter false-positive rate is near 1%") {
     false_positives += bloom.MayContain(HashKey("out" + std::to_string(i)));
   CHECK(false_positives < 2500);  // 10 bits/key: about 1%
   CHECK(false_positives > 0);
+}
+
+TEST_CASE("segment: the footer records the values with a TTL; first-format footers still open") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/seg-1.sst";
+  auto items = MakeItems(1000);
+  SUBCASE("with TTLs") {
+    WriteSegment(path, items);
+    std::uint64_t expiring = 0;
+    std::int64_t earliest = INT64_MAX;
+    for (const Item& it : items) {
+      if (it.tombstone || it.expire == 0) continue;
+      ++expiring;
+      earliest = std::min(earliest, it.expire);
+    }
+    REQUIRE(expiring > 0);
+    std::shared_ptr<SegmentReader> r;
+    REQUIRE(SegmentReader::Open(path, 1, &r).ok());
+    CHECK(r->expiring_records() == expiring);
+    CHECK(r->earliest_expiry_ms() == earliest);
+  }
+  SUBCASE("without TTLs") {
+    for (Item& it : items) it.expire = 0;
+    WriteSegment(path, items);
+    std::shared_ptr<SegmentReader> r;
+    REQUIRE(SegmentReader::Open(path, 1, &r).ok());
+    CHECK(r->expiring_records() == 0);
+  }
+  SUBCASE("first format") {
+    WriteSegment(path, items);
+    // Rewrite the footer the way the first format had it: no TTL fields, the old magic.
+    std::string file;
+    REQUIRE(ReadWholeFile(path, &file).ok());
+    const char* footer = file.data() + file.size() - kSegmentFooterSize;
+    std::string old_footer(footer, 5 * 8);
+    PutFixed64(&old_footer, kSegmentMagicV1);
+    PutFixed32(&old_footer, Crc32(old_footer));
+    file.resize(file.size() - kSegmentFooterSize);
+    file += old_footer;
+    REQUIRE(WriteFileAtomically(dir.path(), "seg-1.sst", file).ok());
+    std::shared_ptr<SegmentReader> r;
+    REQUIRE(SegmentReader::Open(path, 1, &r).ok());
+    CHECK(r->record_count() == items.size());
+    // Unknown: every record may carry a TTL that is due.
+    CHECK(r->expiring_records() == items.size());
+    CHECK(r->earliest_expiry_ms() == 0);
+    SegmentIterator it(r);
+    std::size_t n = 0;
+    for (it.SeekToFirst(); it.Valid(); it.Next()) CHECK(it.record().key == items[n++].key);
+    CHECK(it.status().ok());
+    CHECK(n == items.size());
+  }
 }
 
 TEST_CASE("segment: damage is detected, not trusted") {
