@@ -9,11 +9,13 @@
 # Naming nodes makes failure drills easy: `stop 2` takes node 2 down, `start 2` brings it back.
 # Pid files and logs go to data/cluster-run/ (or $DYNAKV_CLUSTER_RUN). The server binary is
 # $DYNAKV_SERVER, else build/server/dynakv-server (built with scripts/build.sh if missing).
+# $DYNAKV_CLUSTER_CONF names another directory of cluster-<n>.toml files.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 server="${DYNAKV_SERVER:-${BUILD_DIR:-$root/build}/server/dynakv-server}"
 run_dir="${DYNAKV_CLUSTER_RUN:-$root/data/cluster-run}"
+conf_dir="${DYNAKV_CLUSTER_CONF:-$root/conf}"
 start_timeout_s=10
 stop_timeout_s=20
 
@@ -27,20 +29,25 @@ select_nodes() {
   if [ $# -gt 0 ]; then
     for n in "$@"; do
       [[ "$n" =~ ^[0-9]+$ ]] || { echo "not a node number: $n" >&2; exit 2; }
-      [ -f "$root/conf/cluster-$n.toml" ] || { echo "no conf/cluster-$n.toml" >&2; exit 2; }
+      [ -f "$conf_dir/cluster-$n.toml" ] || { echo "no $conf_dir/cluster-$n.toml" >&2; exit 2; }
       echo "$n"
     done
     return
   fi
-  for conf in "$root"/conf/cluster-*.toml; do
+  for conf in "$conf_dir"/cluster-*.toml; do
     [ -e "$conf" ] || continue
     basename "$conf" .toml | sed 's/^cluster-//'
   done | sort -n
 }
 
+# The value of `key = ...` (first match, quotes dropped) in node $1's config.
+conf_value() {
+  sed -n "s/^$2[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"#]*\)\"\{0,1\}.*/\1/p" \
+    "$conf_dir/cluster-$1.toml" | head -n 1 | sed 's/[[:space:]]*$//'
+}
+
 port_of() {
-  sed -n 's/^port[[:space:]]*=[[:space:]]*"\{0,1\}\([0-9][0-9]*\).*/\1/p' \
-    "$root/conf/cluster-$1.toml" | head -n 1
+  conf_value "$1" port
 }
 
 pid_file() { echo "$run_dir/node-$1.pid"; }
@@ -63,10 +70,8 @@ start_nodes() {
     "$root/scripts/build.sh"
   fi
   mkdir -p "$run_dir"
-  # Data dirs in the configs are relative (./data/cluster-<n>): they live under the repo root,
-  # whose data/ the storage engine expects to exist.
+  # Relative data dirs in the configs (./data/cluster-<n>) live under the repo root.
   cd "$root"
-  mkdir -p data
   local started=()
   for n in "$@"; do
     local pid
@@ -75,7 +80,8 @@ start_nodes() {
       echo "node $n already running (pid $pid)"
       continue
     fi
-    nohup "$server" "conf/cluster-$n.toml" >>"$(log_file "$n")" 2>&1 &
+    mkdir -p "$(conf_value "$n" dir)"  # the storage engine creates no parent directories
+    nohup "$server" "$conf_dir/cluster-$n.toml" >>"$(log_file "$n")" 2>&1 &
     echo $! >"$(pid_file "$n")"
     started+=("$n")
   done

@@ -221,6 +221,18 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
              std::to_string(self->port) + " but it serves port " + std::to_string(config.port);
     return false;
   }
+  // A replica count above N could never be met: every request would fail.
+  for (const auto& [name, level] :
+       {std::pair{"cluster-read-consistency", config.cluster_read_consistency},
+        std::pair{"cluster-write-consistency", config.cluster_write_consistency}}) {
+    if (level.kind == cluster::ConsistencyLevel::Kind::kCount &&
+        level.count > config.cluster_replication_factor) {
+      *error = std::string(name) + " " + std::to_string(level.count) +
+               " exceeds cluster-replication-factor " +
+               std::to_string(config.cluster_replication_factor);
+      return false;
+    }
+  }
   return true;
 }
 

@@ -1,7 +1,6 @@
 #include "cluster_executor.h"
 
 #include <algorithm>
-#include <span>
 #include <unordered_set>
 #include <utility>
 
@@ -135,6 +134,10 @@ void ClusterExecutor::Start(const OperationPtr& op) {
 }
 
 void ClusterExecutor::ReadKeys(const OperationPtr& op) {
+  if (op->keys.empty()) {  // nothing to wait for (the dispatcher's arity checks make this rare)
+    Execute(op);
+    return;
+  }
   op->sets.resize(op->keys.size());
   op->pending = op->keys.size();
   std::weak_ptr<Operation> weak = op;

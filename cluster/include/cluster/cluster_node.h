@@ -63,7 +63,8 @@ struct ClusterOptions {
 
 struct ReadResult {
   bool ok = false;
-  std::string error;   // when !ok, the client's error, e.g. "UNAVAILABLE not enough replicas (needed 2, got 1)"
+  // When !ok, the client's error, e.g. "UNAVAILABLE not enough replicas (needed 2, got 1)".
+  std::string error;
   SiblingSet siblings;  // reconciled over every reply received
 };
 
@@ -103,16 +104,17 @@ class ClusterNode {
   // The bound bus port (after Start), 0 before.
   virtual int bus_port() const = 0;
 
-  // Reads `key` from its replicas at `level`; the result reconciles every reply that arrived.
-  // Success and failure are decided as for Write.
+  // Reads `key` from its replicas at `level`; the result reconciles every reply that arrived
+  // (an empty set: no replica holds the key). Success and failure are decided as for Write.
   // Replicas found stale are sent the merged set (read repair) in the background, once every
-  // replica has answered or timed out. An empty set means no replica holds the key.
+  // replica has answered or timed out.
   virtual void Read(std::string key, const ConsistencyLevel& level,
                     std::function<void(ReadResult)> done) = 0;
   // Stores `siblings` (the coordinator's merged set, new version included) on the key's replicas;
   // each replica merges it with its own copy. Succeeds as soon as `level` is met; otherwise
   // fails once every replica has acked, failed or timed out, and the error counts every ack
-  // ("needed 3, got 2": two replicas do hold the write). When this node is one of the key's
+  // ("needed 3, got 2": two replicas do hold the write). A level no number of replicas can meet
+  // (a count above N) fails without writing anywhere. When this node is one of the key's
   // replicas its copy is written before Write returns (LocalSiblings sees it at once).
   virtual void Write(std::string key, SiblingSet siblings, const ConsistencyLevel& level,
                      std::function<void(WriteResult)> done) = 0;

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -84,6 +85,32 @@ TEST_CASE("bus: a peer that accepts but never answers makes requests time out, n
   CHECK(std::chrono::steady_clock::now() - quick < std::chrono::milliseconds(250));
   CHECK(Values(one.siblings) == std::vector<std::string>{"v"});
   // The TCP connection is up, but a peer that lets requests time out is not reachable.
+  CHECK_FALSE(cluster.node(0).PeerReachable("S"));
+}
+
+TEST_CASE("bus: a connection that breaks fails its requests at once, not at their deadline") {
+  int silent_port = 0;
+  testing::Fd silent = testing::BoundSocket(true, &silent_port);
+  const int a_port = testing::FreePorts(1)[0];
+  TestCluster cluster({{"A", ""}, {"S", ""}},
+                      [](ClusterOptions& o) { o.request_timeout_ms = 5000; },
+                      {a_port, silent_port});
+  cluster.Start(0);
+  std::optional<WriteResult> result;
+  SiblingSet set;
+  Version version = set.NewVersion({}, "A", cluster.node(0).NextTimestamp());
+  version.value = "v";
+  set.Add(version);
+  cluster.node(0).Write("k", set, kAll, [&](WriteResult r) { result = std::move(r); });
+  testing::RunFor(cluster.loop(), 50);
+  REQUIRE_FALSE(result.has_value());
+  // Closing a listener resets the connections still in its backlog.
+  const auto start = std::chrono::steady_clock::now();
+  silent.Reset();
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] { return result.has_value(); }));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1000));
+  CHECK(result->error == "UNAVAILABLE not enough replicas (needed 2, got 1)");
+  CHECK(cluster.node(0).stats().peer_timeouts == 0);
   CHECK_FALSE(cluster.node(0).PeerReachable("S"));
 }
 
