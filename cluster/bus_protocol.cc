@@ -43,7 +43,7 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 
 bool IsKnownFrameType(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(FrameType::kError);
+         type <= static_cast<std::uint8_t>(FrameType::kGossip);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -62,6 +62,18 @@ const char* FrameTypeName(FrameType type) {
       return "REPLY";
     case FrameType::kError:
       return "ERROR";
+    case FrameType::kAeHashes:
+      return "AE_HASHES";
+    case FrameType::kAeKeys:
+      return "AE_KEYS";
+    case FrameType::kAeFetch:
+      return "AE_FETCH";
+    case FrameType::kAePush:
+      return "AE_PUSH";
+    case FrameType::kReplicaPutHinted:
+      return "REPLICA_PUT_HINTED";
+    case FrameType::kGossip:
+      return "GOSSIP";
   }
   return "?";
 }
@@ -124,6 +136,24 @@ bool DecodeReplicaPut(std::string_view payload, std::string_view* key,
                       std::string_view* encoded_set) {
   return coding::GetLengthPrefixed(&payload, key) &&
          coding::GetLengthPrefixed(&payload, encoded_set) && payload.empty();
+}
+
+std::string EncodeReplicaPutHinted(std::string_view key, std::string_view encoded_set,
+                                   std::string_view intended_owner) {
+  std::string out;
+  out.reserve(key.size() + encoded_set.size() + intended_owner.size() + 30);
+  coding::PutLengthPrefixed(&out, key);
+  coding::PutLengthPrefixed(&out, encoded_set);
+  coding::PutLengthPrefixed(&out, intended_owner);
+  return out;
+}
+
+bool DecodeReplicaPutHinted(std::string_view payload, std::string_view* key,
+                            std::string_view* encoded_set, std::string_view* intended_owner) {
+  return coding::GetLengthPrefixed(&payload, key) &&
+         coding::GetLengthPrefixed(&payload, encoded_set) &&
+         coding::GetLengthPrefixed(&payload, intended_owner) && !intended_owner->empty() &&
+         payload.empty();
 }
 
 std::string EncodeReply() { return std::string(1, static_cast<char>(ReplyStatus::kNone)); }

@@ -166,6 +166,42 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), true});
       return;
     }
+    case bus::FrameType::kReplicaPutHinted: {
+      std::string_view key;
+      std::string_view encoded;
+      std::string_view owner;
+      SiblingSet incoming;
+      if (!bus::DecodeReplicaPutHinted(frame.payload, &key, &encoded, &owner) ||
+          !SiblingSet::Decode(encoded, &incoming)) {
+        ++stats_.bus_protocol_errors;
+        error_reply("malformed REPLICA_PUT_HINTED");
+        return;
+      }
+      // Refused, not stored: the coordinator then tries the next fallback.
+      if (owner != options_.self_id && !membership_.is_peer(owner)) {
+        error_reply("hint for '" + std::string(owner.substr(0, 64)) + "', which is not a member");
+        return;
+      }
+      ++stats_.replica_requests_served;
+      const storage::Status status = replica_.StoreHint(owner, key, incoming);
+      if (!status.ok()) {
+        error_reply("hint not stored: " + status.ToString());
+        return;
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), true});
+      return;
+    }
+    case bus::FrameType::kGossip: {
+      std::string reply;
+      std::string error;
+      if (!membership_.on_gossip(inbound.node, frame.payload, &reply, &error)) {
+        ++stats_.bus_protocol_errors;
+        error_reply("invalid GOSSIP: " + error);
+        return;
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, std::move(reply), false});
+      return;
+    }
     case bus::FrameType::kHello:
     case bus::FrameType::kPong:
     case bus::FrameType::kReply:

@@ -30,6 +30,11 @@ class BusServer {
   struct Membership {
     std::function<bool(std::string_view node)> is_peer;         // may say HELLO
     std::function<bool(std::string_view node)> is_partitioned;  // its frames are dropped
+    // A GOSSIP from `node`: fills *reply (the payload of the kReply) or *error (sent back as
+    // an ERROR frame).
+    std::function<bool(std::string_view node, std::string_view payload, std::string* reply,
+                       std::string* error)>
+        on_gossip;
   };
 
   // More connections than this are refused: members open one each, so a flood is not a peer.

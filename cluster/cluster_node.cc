@@ -5,6 +5,9 @@
 #include "bus_server.h"
 #include "coordinator.h"
 #include "deferrer.h"
+#include "gossiper.h"
+#include "hint_store.h"
+#include "hinted_handoff.h"
 #include "net_address.h"
 #include "peer_pool.h"
 #include "replica_service.h"
@@ -27,7 +30,8 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
   }
   const int members = static_cast<int>(ring.size());
   if (options.replicas_per_dc.empty()) {
-    if (options.replication_factor < 1 || options.replication_factor > members) {
+    if (options.replication_factor < 1 ||
+        (options.seeds.empty() && options.replication_factor > members)) {
       return Fail(error, "replication factor " + std::to_string(options.replication_factor) +
                              " must be between 1 and the number of members (" +
                              std::to_string(members) + ")");
@@ -37,7 +41,7 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
     for (const auto& [dc, count] : options.replicas_per_dc) {
       int in_dc = 0;
       for (const NodeInfo& node : ring.nodes()) in_dc += node.dc == dc ? 1 : 0;
-      if (count < 0 || count > in_dc) {
+      if (count < 0 || (options.seeds.empty() && count > in_dc)) {
         return Fail(error, "dc '" + dc + "' wants " + std::to_string(count) + " replicas but has " +
                                std::to_string(in_dc) + " members");
       }
@@ -46,9 +50,15 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
     if (total == 0) return Fail(error, "replicas per dc add up to no replica at all");
   }
   if (options.request_timeout_ms < 1) return Fail(error, "request timeout must be at least 1 ms");
+  if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 || !(options.phi_threshold > 0)) {
+    return Fail(error, "gossip interval and down-after must be at least 1 ms, phi threshold above 0");
+  }
   if (options.reconnect_backoff_initial_ms < 0 || options.reconnect_backoff_max_ms < 0 ||
       options.ping_interval_ms < 0 || options.tombstone_grace_ms < 0) {
     return Fail(error, "backoff, ping interval and tombstone grace must not be negative");
+  }
+  if (options.hint_handoff_interval_ms < 1 || options.hint_handoff_batch < 1) {
+    return Fail(error, "hint handoff interval and batch must be at least 1");
   }
   return true;
 }
@@ -65,25 +75,49 @@ class ClusterNodeImpl final : public ClusterNode {
         server_(loop, replica_,
                 BusServer::Membership{
                     [this](std::string_view node) {
-                      return node != self_.id && ring_.Find(node) != nullptr;
+                      // With seeds, strangers may connect: that is how a new node joins.
+                      return node != self_.id &&
+                             (!options_.seeds.empty() || ring_.Find(node) != nullptr);
                     },
-                    [this](std::string_view node) { return peers_.IsPartitionedFrom(node); }},
+                    [this](std::string_view node) { return peers_.IsPartitionedFrom(node); },
+                    [this](std::string_view node, std::string_view payload, std::string* reply,
+                           std::string* error) {
+                      return gossiper_.OnGossip(node, payload, reply, error);
+                    }},
                 options_, stats_),
-        coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_) {}
+        coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
+        gossiper_(loop, self_, ListenPort(), options_, peers_, deferrer_, stats_) {}
 
   bool Init(std::string* error) {
     if (const int rc = deferrer_.Init(loop_); rc != 0) {
       return Fail(error, std::string("cannot start the cluster event handles: ") + uv_strerror(rc));
     }
-    return peers_.Init(ring_, self_.id, error);
+    if (!peers_.Init(ring_, self_.id, error)) return false;
+    if (!gossiper_.Init([this] { ApplyMembership(); }, error)) return false;
+    return OpenHints(error);
+  }
+
+  bool OpenHints(std::string* error) {
+    if (options_.hints_dir.empty()) return true;
+    const storage::Status status =
+        HintStore::Open(options_.hints_dir, options_.hints_fsync, options_.clock_ms, &hints_);
+    if (!status.ok()) {
+      return Fail(error, "cannot open the hint store in " + options_.hints_dir + ": " +
+                             status.ToString());
+    }
+    replica_.set_hint_store(hints_.get());
+    handoff_ = std::make_unique<HintedHandoff>(loop_, self_, ring_, options_, *hints_, peers_,
+                                               deferrer_, stats_);
+    if (const int rc = handoff_->Start(); rc != 0) {
+      return Fail(error, std::string("cannot start the hint handoff timer: ") + uv_strerror(rc));
+    }
+    return true;
   }
 
   bool Start(std::string* error) override {
-    const int port =
-        options_.bus_port != 0 ? options_.bus_port : self_.port + options_.bus_port_offset;
     sockaddr_storage address;
-    if (!ResolveAddress(loop_, self_.host, port, &address, error)) return false;
-    return server_.Listen(address, error);
+    if (!ResolveAddress(loop_, self_.host, ListenPort(), &address, error)) return false;
+    return server_.Listen(address, error) && gossiper_.Start(error);
   }
 
   void Stop(std::function<void()> done) override {
@@ -97,6 +131,8 @@ class ClusterNodeImpl final : public ClusterNode {
     if (stopped_) return;
     stopped_ = true;
     coordinator_.Stop();
+    if (handoff_) handoff_->Close(barrier);
+    gossiper_.Close(barrier);
     server_.Close(barrier);
     // Fails the requests in flight; their clients' callbacks are queued on the deferrer, which
     // runs them before it closes.
@@ -123,22 +159,59 @@ class ClusterNodeImpl final : public ClusterNode {
   const std::string& self_id() const override { return self_.id; }
   const Ring& ring() const override { return ring_; }
   const ClusterOptions& options() const override { return options_; }
-  ClusterStats stats() const override { return stats_; }
+  ClusterStats stats() const override {
+    ClusterStats stats = stats_;
+    stats.hints_pending = PendingHints();
+    return stats;
+  }
 
   bool PeerReachable(std::string_view node_id) const override {
     if (node_id == self_.id) return true;
     return peers_.Reachable(node_id);
   }
 
+  std::vector<MemberStatus> Members() const override { return gossiper_.Members(); }
+  bool IsAlive(std::string_view node_id) const override { return gossiper_.IsAlive(node_id); }
+
   void SetPartitionedFrom(std::vector<std::string> node_ids) override {
     peers_.SetPartitionedFrom(node_ids);
   }
 
+  std::uint64_t PendingHints() const override { return hints_ ? hints_->size() : 0; }
+
  private:
+  int ListenPort() const {
+    return options_.bus_port != 0 ? options_.bus_port : self_.port + options_.bus_port_offset;
+  }
+
+  // Gossip changed who is in the ring, or where a member lives: a new ring snapshot, and a
+  // client for every member not dialled yet (runs deferred, outside bus callbacks).
+  void ApplyMembership() {
+    if (stopped_) return;
+    Ring ring;
+    std::string error;
+    if (!Ring::Build(gossiper_.RingMembers(), options_.ring, &ring, &error)) {
+      Warn("Cluster gossip: the new membership makes no valid ring; keeping the old: " + error);
+      return;
+    }
+    ring_ = std::move(ring);
+    for (const NodeInfo& member : ring_.nodes()) {
+      if (member.id != self_.id && !peers_.AddOrUpdate(member, &error)) {
+        Warn("Cluster gossip: cannot dial " + member.id + ": " + error);
+      }
+    }
+  }
+
+  void Warn(const std::string& message) const {
+    if (options_.log_warning) options_.log_warning(message);
+  }
+
   uv_loop_t* const loop_;
   const ClusterOptions options_;
-  const Ring ring_;
-  const NodeInfo& self_;
+  // Gossip replaces the ring when the membership changes (ApplyMembership); everything that
+  // holds a reference to it sees the new one, and looks nodes up afresh for every request.
+  Ring ring_;
+  const NodeInfo self_;  // a copy: ring_ is replaced
   ClusterStats stats_;
   HybridClock clock_;
   Deferrer deferrer_;
@@ -146,6 +219,9 @@ class ClusterNodeImpl final : public ClusterNode {
   PeerPool peers_;
   BusServer server_;
   Coordinator coordinator_;
+  Gossiper gossiper_;
+  std::unique_ptr<HintStore> hints_;          // null: hints disabled
+  std::unique_ptr<HintedHandoff> handoff_;  // with hints_
   bool stopped_ = false;
 };
 

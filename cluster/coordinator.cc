@@ -3,12 +3,24 @@
 #include <utility>
 
 #include "cluster/bus_protocol.h"
+#include "stand_ins.h"
 
 namespace dynakv::cluster {
 
 namespace {
 
 constexpr char kStoppingError[] = "UNAVAILABLE cluster node is stopping";
+// Stand-ins tried per failed replica (refused sends, e.g. a peer in reconnect backoff, do not
+// count): bounds how long a failing write waits when stand-ins time out one after another.
+constexpr int kMaxStandInTries = 3;
+
+// Whether a REPLICA_PUT / REPLICA_PUT_HINTED reply is an ack.
+bool IsWriteAck(const PeerClient::Response& response) {
+  bus::ReplyStatus status;
+  std::string_view unused;
+  return response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
+         status == bus::ReplyStatus::kNone;
+}
 
 // A QuorumTracker fed so that a failed request reports every ack: acks go in as they arrive, so
 // success is decided as early as possible, but failures are held back until no reply is
@@ -58,8 +70,17 @@ struct Coordinator::ReadOp {
 };
 
 struct Coordinator::WriteOp {
-  WriteOp(const Plan& plan, std::function<void(WriteResult)> d)
-      : tracker(plan.targets, plan.requirements), done(std::move(d)) {}
+  WriteOp(std::string k, const Plan& plan, std::shared_ptr<const std::string> e,
+          std::function<void(WriteResult)> d)
+      : key(std::move(k)),
+        targets(plan.targets),
+        encoded(std::move(e)),
+        tracker(plan.targets, plan.requirements),
+        done(std::move(d)) {}
+  std::string key;
+  std::vector<QuorumTarget> targets;
+  std::shared_ptr<const std::string> encoded;  // the set, as every copy stores it
+  std::unique_ptr<StandIns> stand_ins;         // listed at the first failure (sloppy quorum)
   PatientQuorum tracker;
   std::function<void(WriteResult)> done;
   bool answered = false;
@@ -217,7 +238,8 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
     });
     return;
   }
-  auto op = std::make_shared<WriteOp>(plan, std::move(done));
+  auto encoded = std::make_shared<const std::string>(siblings.Encode());
+  auto op = std::make_shared<WriteOp>(key, plan, std::move(encoded), std::move(done));
   if (op->tracker.decided()) {  // a level no number of acks can meet: write nowhere
     AnswerWrite(*op);
     return;
@@ -233,21 +255,73 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
       continue;
     }
     if (!payload) {
-      payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(key, siblings.Encode()));
+      payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(key, *op->encoded));
     }
     auto on_reply = [this, op, node = target.node](PeerClient::Response response) {
-      bus::ReplyStatus status;
-      std::string_view unused;
-      const bool acked = response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
-                         status == bus::ReplyStatus::kNone;
-      OnWriteReply(op, node, acked);
+      if (IsWriteAck(response)) {
+        OnWriteReply(op, node, true);
+      } else {
+        StandIn(op, node, 0);
+      }
     };
     std::string send_error;
     if (!peers_.Send(target.node, bus::FrameType::kReplicaPut, payload, std::move(on_reply),
                      &send_error)) {
-      OnWriteReply(op, target.node, false);
+      StandIn(op, target.node, 0);
     }
   }
+}
+
+void Coordinator::StandIn(const std::shared_ptr<WriteOp>& op, const std::string& owner,
+                          int tries) {
+  const NodeInfo* owner_info = ring_.Find(owner);
+  if (options_.sloppy_quorum && !stopped_ && owner_info != nullptr && tries < kMaxStandInTries) {
+    if (!op->stand_ins) {
+      op->stand_ins = std::make_unique<StandIns>(ring_, op->key, op->targets,
+                                                 !options_.replicas_per_dc.empty());
+    }
+    while (const NodeInfo* stand_in = op->stand_ins->Next(*owner_info)) {
+      if (SendHinted(op, owner, *stand_in, tries)) return;
+    }
+  }
+  OnWriteReply(op, owner, false);
+}
+
+bool Coordinator::SendHinted(const std::shared_ptr<WriteOp>& op, const std::string& owner,
+                             const NodeInfo& stand_in, int tries) {
+  if (stand_in.id == self_.id) {
+    SiblingSet set;
+    storage::Status status = SiblingSet::Decode(*op->encoded, &set)
+                                 ? local_.StoreHint(owner, op->key, set)
+                                 : storage::Status::Corruption("the write's set does not decode");
+    // The hint stands for a replica's ack, so it is as durable as one before it counts.
+    if (status.ok()) status = local_.FlushLog();
+    if (!status.ok()) {
+      if (options_.log_warning) {
+        options_.log_warning("Keeping a hint for " + owner + " failed: " + status.ToString());
+      }
+      return false;
+    }
+    ++stats_.hinted_writes;
+    OnWriteReply(op, owner, true);
+    return true;
+  }
+  auto payload = std::make_shared<const std::string>(
+      bus::EncodeReplicaPutHinted(op->key, *op->encoded, owner));
+  auto on_reply = [this, op, owner, tries](PeerClient::Response response) {
+    if (IsWriteAck(response)) {
+      OnWriteReply(op, owner, true);
+    } else {
+      StandIn(op, owner, tries + 1);
+    }
+  };
+  std::string error;
+  if (!peers_.Send(stand_in.id, bus::FrameType::kReplicaPutHinted, payload, std::move(on_reply),
+                   &error)) {
+    return false;
+  }
+  ++stats_.hinted_writes;
+  return true;
 }
 
 void Coordinator::OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node,

@@ -70,6 +70,13 @@ class Coordinator {
   void OnReadReply(const std::shared_ptr<ReadOp>& op, const std::string& node, Copy* copy);
   void RepairStale(const ReadOp& op);
   void OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node, bool ok);
+  // Preferred replica `owner` failed the write (`tries` stand-ins already failed it too): under
+  // sloppy quorum the next stand-in gets it as a hint, and its ack is reported as the owner's;
+  // the owner fails only when no stand-in takes it.
+  void StandIn(const std::shared_ptr<WriteOp>& op, const std::string& owner, int tries);
+  // Sends the hinted write to `stand_in` (or keeps it here); false when it could not go out.
+  bool SendHinted(const std::shared_ptr<WriteOp>& op, const std::string& owner,
+                  const NodeInfo& stand_in, int tries);
   // Hands the outcome to the client's callback (through the deferrer).
   void AnswerRead(ReadOp& op);
   void AnswerWrite(WriteOp& op);

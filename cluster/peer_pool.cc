@@ -1,6 +1,7 @@
 #include "peer_pool.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "net_address.h"
 
@@ -17,16 +18,9 @@ std::uint64_t TickMs(int request_timeout_ms) {
 }  // namespace
 
 bool PeerPool::Init(const Ring& ring, const std::string& self_id, std::string* error) {
+  self_id_ = self_id;
   for (const NodeInfo& member : ring.nodes()) {
-    if (member.id == self_id) continue;
-    sockaddr_storage address;
-    if (!ResolveAddress(loop_, member.host, member.port + options_.bus_port_offset, &address,
-                        error)) {
-      *error = "member '" + member.id + "': " + *error;
-      return false;
-    }
-    peers_.emplace(member.id, std::make_unique<PeerClient>(loop_, self_id, member.id, address,
-                                                           options_, deferrer_, stats_));
+    if (member.id != self_id && !AddOrUpdate(member, error)) return false;
   }
   const std::uint64_t tick = TickMs(options_.request_timeout_ms);
   int rc = timer_.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
@@ -34,6 +28,29 @@ bool PeerPool::Init(const Ring& ring, const std::string& self_id, std::string* e
   if (rc != 0) {
     *error = std::string("cannot start the cluster bus timer: ") + uv_strerror(rc);
     return false;
+  }
+  return true;
+}
+
+bool PeerPool::AddOrUpdate(const NodeInfo& member, std::string* error) {
+  const int port = member.port + options_.bus_port_offset;
+  const std::string text = member.host + ":" + std::to_string(port);
+  auto known = addresses_.find(member.id);
+  if (known != addresses_.end() && known->second == text) return true;
+  sockaddr_storage address;
+  if (!ResolveAddress(loop_, member.host, port, &address, error)) {
+    *error = "member '" + member.id + "': " + *error;
+    return false;
+  }
+  auto client = std::make_unique<PeerClient>(loop_, self_id_, member.id, address, options_,
+                                             deferrer_, stats_);
+  std::unique_ptr<PeerClient>& slot = peers_[member.id];
+  addresses_[member.id] = text;
+  std::unique_ptr<PeerClient> old = std::exchange(slot, std::move(client));
+  if (old) {
+    if (old->partitioned()) slot->SetPartitioned(true);
+    // Its failed requests' callbacks may send again: the map already holds the new client.
+    old->Close(nullptr);
   }
   return true;
 }

@@ -31,6 +31,10 @@ class PeerPool {
   // A client for every member of `ring` but `self_id` (resolving their bus addresses), and the
   // deadline timer. False with *error when an address does not resolve.
   bool Init(const Ring& ring, const std::string& self_id, std::string* error);
+  // A client for a member learned later (gossip), or the member's client pointed at its new
+  // address (the old one is closed: its requests in flight fail). Must not run inside a
+  // PeerClient callback. False with *error when the address does not resolve.
+  bool AddOrUpdate(const NodeInfo& member, std::string* error);
 
   // As PeerClient::Send, to member `node`.
   bool Send(std::string_view node, bus::FrameType type, std::shared_ptr<const std::string> payload,
@@ -51,6 +55,8 @@ class PeerPool {
   Deferrer& deferrer_;
   ClusterStats& stats_;
   std::map<std::string, std::unique_ptr<PeerClient>, std::less<>> peers_;
+  std::map<std::string, std::string, std::less<>> addresses_;  // "host:port" each was made for
+  std::string self_id_;
   UvHandle<uv_timer_t> timer_;
 };
 

@@ -81,6 +81,26 @@ storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& inco
   return engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
 }
 
-storage::Status ReplicaService::FlushLog() { return engine_.FlushLog(); }
+storage::Status ReplicaService::FlushLog() {
+  storage::Status status = engine_.FlushLog();
+  if (hints_ != nullptr) {
+    const storage::Status hinted = hints_->FlushLog();
+    if (status.ok()) status = hinted;
+  }
+  return status;
+}
+
+storage::Status ReplicaService::StoreHint(std::string_view owner, std::string_view key,
+                                          const SiblingSet& incoming) {
+  if (owner == options_.self_id) return Put(key, incoming);
+  if (hints_ == nullptr) {
+    return storage::Status::InvalidArgument("this node keeps no hints (hints are disabled)");
+  }
+  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_ms);
+  const storage::Status status =
+      hints_->Put(owner, key, incoming, NowMs(), options_.tombstone_grace_ms);
+  if (status.ok()) ++stats_.hints_stored;
+  return status;
+}
 
 }  // namespace dynakv::cluster

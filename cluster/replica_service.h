@@ -16,6 +16,7 @@
 #include "cluster/hybrid_clock.h"
 #include "cluster/versioned_value.h"
 #include "storage/status.h"
+#include "hint_store.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -43,8 +44,16 @@ class ReplicaService {
   // rewritten, so repeated read repairs cost no log writes). Timestamps are folded into the
   // hybrid clock, so this node's next write sorts after what it has stored.
   storage::Status Put(std::string_view key, const SiblingSet& incoming);
-  // Makes stored writes durable per the engine's fsync policy: replica acks wait for it.
+  // Makes stored writes (and hints) durable per the fsync policy: replica acks wait for it.
   storage::Status FlushLog();
+
+  // Hinted handoff: the store for writes held on behalf of other replicas (null: this node
+  // keeps none). Set once, before the bus starts.
+  void set_hint_store(HintStore* hints) { hints_ = hints; }
+  // Keeps `incoming` as a hint for `owner`, merged with any hint for the same key (a hint
+  // naming this node is applied to its own copy instead). Fails when this node keeps no hints.
+  storage::Status StoreHint(std::string_view owner, std::string_view key,
+                            const SiblingSet& incoming);
 
   std::int64_t NowMs() const;
 
@@ -62,6 +71,7 @@ class ReplicaService {
   HybridClock& clock_;
   const ClusterOptions& options_;
   ClusterStats& stats_;
+  HintStore* hints_ = nullptr;
 };
 
 }  // namespace dynakv::cluster

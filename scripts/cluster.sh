@@ -53,13 +53,23 @@ port_of() {
 pid_file() { echo "$run_dir/node-$1.pid"; }
 log_file() { echo "$run_dir/node-$1.log"; }
 
-# The pid of node $1 if it is running, else nothing.
+# Whether process $1 runs (an exited node waiting to be reaped by whoever adopted it does not).
+alive() {
+  local state
+  state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1)"
+  [ -n "$state" ] && [ "$state" != "Z" ] && [ "$state" != "X" ]
+}
+
+# The pid of node $1 if it is running, else nothing. The pid must still be that node's server
+# (its command line names the node's config), not a process that reused the number.
 running_pid() {
   local file pid
   file="$(pid_file "$1")"
   [ -f "$file" ] || return 0
   pid="$(cat "$file")"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  [ -n "$pid" ] && alive "$pid" || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "cluster-$1\.toml" && echo "$pid"
+  return 0
 }
 
 ping_node() { redis-cli -p "$1" PING 2>/dev/null || true; }
@@ -116,7 +126,7 @@ stop_nodes() {
     fi
     kill -TERM "$pid"
     deadline=$((SECONDS + stop_timeout_s))
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       if [ $SECONDS -ge $deadline ]; then
         echo "node $n (pid $pid) still running ${stop_timeout_s}s after SIGTERM" >&2
         failed=1

@@ -315,19 +315,21 @@ std::string Client::Describe(std::uint64_t now_ms) const {
                                    inflight_.capacity() +
                                    argv_.capacity() * sizeof(std::string_view);
   const std::string_view command = last_command_ != nullptr ? last_command_->name : "NULL";
+  // "b" as Redis marks a blocked client: here, one whose command waits for replicas.
+  const char* flags = command_in_flight_ ? "b" : "N";
   std::string events;
   if (reading_) events += 'r';
   if (writing_ || !out_.empty()) events += 'w';
   std::string line;
   AppendPrintf(
       &line,
-      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=N db=0 sub=0 psub=0 "
+      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 sub=0 psub=0 "
       "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu "
       "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=default redir=-1 resp=%d "
       "lib-name=%s lib-ver=%s\n",
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
-      static_cast<unsigned long long>(idle), query, input_.size() - input_end_,
+      static_cast<unsigned long long>(idle), flags, query, input_.size() - input_end_,
       argv_.size() * sizeof(std::string_view), input_.size(), input_.size(), out_.size(),
       writing_ ? 1 : 0, inflight_.size() - inflight_sent_, total_memory, events.c_str(),
       static_cast<int>(command.size()), command.data(), writer_.protocol(), lib_name_.c_str(),

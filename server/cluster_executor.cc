@@ -306,4 +306,32 @@ void ClusterExecutor::VersionedSet(Client& client, std::string key, std::string 
   Started(op, client);
 }
 
+void ClusterExecutor::AntiEntropy(Client& client, std::string peer) {
+  OperationPtr op = NewOperation(client);
+  std::weak_ptr<Operation> weak = op;
+  node_.RunAntiEntropy(std::move(peer), [this, weak](cluster::AntiEntropyRound round) {
+    OperationPtr op = weak.lock();
+    if (!op) return;
+    Client* client = LiveClient(op->client_id);
+    if (!round.ok || client == nullptr) {
+      Complete(op, {}, round.ok ? std::string() : "ERR anti-entropy: " + round.error);
+      return;
+    }
+    resp::ReplyWriter writer(&op->reply, client->protocol());
+    writer.MapHeader(6);
+    writer.Bulk("peer");
+    writer.Bulk(round.peer);
+    for (const auto& [name, value] :
+         {std::pair{"differing_leaves", round.differing_leaves},
+          std::pair{"keys_pulled", round.keys_pulled}, std::pair{"keys_pushed", round.keys_pushed},
+          std::pair{"bytes_sent", round.bytes_sent},
+          std::pair{"bytes_received", round.bytes_received}}) {
+      writer.Bulk(name);
+      writer.Integer(static_cast<long long>(value));
+    }
+    Complete(op, op->reply, {});
+  });
+  Started(op, client);
+}
+
 }  // namespace dynakv::server

@@ -54,6 +54,10 @@ class ClusterExecutor {
                     const cluster::VectorClock& context, std::int64_t expire_at_ms,
                     const cluster::ConsistencyLevel& level);
 
+  // DEBUG ANTIENTROPY: one anti-entropy exchange with `peer` (empty: the next in turn), replied
+  // as a map of what it did.
+  void AntiEntropy(Client& client, std::string peer);
+
   // The levels a request of `client` uses: its option, else the connection's CONSISTENCY, else
   // the configured default.
   cluster::ConsistencyLevel ReadLevel(const Client& client, const RequestLevels* request) const;

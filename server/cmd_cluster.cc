@@ -1,7 +1,7 @@
 // Cluster commands: CONSISTENCY (per-connection levels), VGET / VSET (versioned access with
-// siblings and causal contexts, Riak's model), RING (membership and ownership) and DEBUG
-// PARTITION (simulated network partitions for failure drills). On a single node they reply
-// "ERR cluster mode is not enabled".
+// siblings and causal contexts, Riak's model), RING (membership and ownership) and the DEBUG
+// drills: PARTITION (simulated network partitions) and ANTIENTROPY (an exchange now). On a
+// single node they reply "ERR cluster mode is not enabled".
 
 #include <cstdio>
 #include <span>
@@ -146,12 +146,30 @@ void DebugPartition(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// DEBUG ANTIENTROPY [node-id]: one Merkle-tree exchange now (with the next peer in turn).
+void DebugAntiEntropy(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  std::string peer;
+  if (ctx.argv.size() == 3) {
+    peer.assign(ctx.argv[2]);
+    if (executor->node().ring().Find(peer) == nullptr || peer == executor->node().self_id()) {
+      ctx.reply.Error("ERR unknown peer '" + peer + "'");
+      return;
+    }
+  }
+  executor->AntiEntropy(ctx.client, std::move(peer));
+}
+
 void DebugHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "PARTITION [<node-id> ...]",
       "    Cluster mode: drop all bus traffic between this node and the given members, as if",
       "    the network had lost it. Without arguments, heal. For tests and failure drills.",
+      "ANTIENTROPY [<node-id>]",
+      "    Cluster mode: run one anti-entropy (Merkle tree) exchange now, with the given member",
+      "    or the next one in turn, and reply what it repaired.",
       "HELP",
       "    Print this help.",
   };
@@ -167,6 +185,7 @@ struct Subcommand {
 
 const Subcommand kDebugSubcommands[] = {
     {"partition", -2, DebugPartition},
+    {"antientropy", -2, DebugAntiEntropy},
     {"help", 2, DebugHelp},
 };
 

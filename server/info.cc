@@ -256,7 +256,17 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_read_repairs:%llu\r\n"
                "cluster_replica_requests_served:%llu\r\n"
                "cluster_peer_timeouts:%llu\r\n"
-               "cluster_peer_connect_failures:%llu\r\n",
+               "cluster_peer_connect_failures:%llu\r\n"
+               "cluster_undecodable_values:%llu\r\n"
+               "cluster_bus_protocol_errors:%llu\r\n"
+               "cluster_anti_entropy_rounds:%llu\r\n"
+               "cluster_anti_entropy_round_failures:%llu\r\n"
+               "cluster_anti_entropy_keys_repaired:%llu\r\n"
+               "cluster_anti_entropy_keys_sent:%llu\r\n"
+               "cluster_anti_entropy_bytes_sent:%llu\r\n"
+               "cluster_anti_entropy_bytes_received:%llu\r\n"
+               "cluster_anti_entropy_tree_builds:%llu\r\n"
+               "cluster_anti_entropy_last_round_keys:%llu\r\n",
                node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable,
                options.replication_factor,
                cluster::ToString(config.cluster_read_consistency).c_str(),
@@ -269,7 +279,17 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.read_repairs),
                static_cast<unsigned long long>(stats.replica_requests_served),
                static_cast<unsigned long long>(stats.peer_timeouts),
-               static_cast<unsigned long long>(stats.peer_connect_failures));
+               static_cast<unsigned long long>(stats.peer_connect_failures),
+               static_cast<unsigned long long>(stats.undecodable_values),
+               static_cast<unsigned long long>(stats.bus_protocol_errors),
+               static_cast<unsigned long long>(stats.anti_entropy_rounds),
+               static_cast<unsigned long long>(stats.anti_entropy_round_failures),
+               static_cast<unsigned long long>(stats.anti_entropy_keys_repaired),
+               static_cast<unsigned long long>(stats.anti_entropy_keys_sent),
+               static_cast<unsigned long long>(stats.anti_entropy_bytes_sent),
+               static_cast<unsigned long long>(stats.anti_entropy_bytes_received),
+               static_cast<unsigned long long>(stats.anti_entropy_tree_builds),
+               static_cast<unsigned long long>(stats.anti_entropy_last_round_keys));
 }
 
 void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {

@@ -66,8 +66,8 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   std::string error;
   if (!server.Start(&error)) {
     Log(level, LogLevel::kWarning, "Warning: %s", error.c_str());
-    Log(level, LogLevel::kWarning, "Failed listening on port %d (tcp) or its cluster bus, aborting.",
-        config.port);
+    Log(level, LogLevel::kWarning,
+        "Failed listening on port %d (tcp) or its cluster bus, aborting.", config.port);
     return 1;
   }
   UvHandle<uv_signal_t> sigterm;

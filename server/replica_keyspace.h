@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "cluster/cluster_node.h"
 #include "keyspace.h"
 #include "storage/engine.h"
 
@@ -17,7 +18,8 @@ namespace dynakv::server {
 
 class ReplicaKeyspace final : public Keyspace {
  public:
-  explicit ReplicaKeyspace(storage::Engine& engine) : engine_(engine) {}
+  ReplicaKeyspace(storage::Engine& engine, cluster::ClusterNode& node)
+      : engine_(engine), node_(node) {}
 
   std::optional<storage::ValueRef> Get(std::string_view key) override;
   bool Exists(std::string_view key) override;
@@ -33,13 +35,19 @@ class ReplicaKeyspace final : public Keyspace {
   std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
                      std::vector<std::string>* keys) override;
   std::optional<std::string> RandomKey() override;
-  void Clear() override { engine_.Clear(); }
+  // FLUSHALL: this replica only. Anti-entropy's hash trees are rebuilt so they describe the now
+  // empty copy (and the other replicas then repair it).
+  void Clear() override {
+    engine_.Clear();
+    node_.RebuildAntiEntropyTrees();
+  }
 
  private:
   // Loads the key's live value into value_/expire_at_ms_; false when it has none.
   bool LoadLive(std::string_view key);
 
   storage::Engine& engine_;
+  cluster::ClusterNode& node_;
   std::string value_;  // what the last Get returned refers to
   std::int64_t expire_at_ms_ = 0;
 };

@@ -42,15 +42,47 @@ bool LoopbackPortFree(int port) {
   return free;
 }
 
+std::string InfoValue(Client& client, const std::string& section, const std::string& field) {
+  const std::string text = "\r\n" + client.Command({"INFO", section}).str;
+  const std::string marker = "\r\n" + field + ":";
+  const std::size_t at = text.find(marker);
+  if (at == std::string::npos) return {};
+  const std::size_t start = at + marker.size();
+  return text.substr(start, text.find("\r\n", start) - start);
+}
+
+long long InfoNumber(Client& client, const std::string& section, const std::string& field) {
+  const std::string text = InfoValue(client, section, field);
+  return text.empty() ? -1 : std::stoll(text);
+}
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+Reply UntilAvailable(Client& client, const std::vector<std::string>& argv) {
+  Reply reply;
+  WaitFor([&] {
+    reply = client.Command(argv);
+    return !(reply.IsError() && reply.str.starts_with("UNAVAILABLE"));
+  });
+  return reply;
+}
+
 LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra) {
   REQUIRE(nodes >= 1);
   std::string templ =
       (std::filesystem::temp_directory_path() / "dynakv-cluster-XXXXXX").string();
   REQUIRE(mkdtemp(templ.data()) != nullptr);
   dir_ = templ;
-  // Client ports come from the kernel's ephemeral range (32768 and up), so a bus 10000 below
-  // is always a valid port; it only has to be free.
-  bus_offset_ = -10000;
+  // Client ports come from the kernel's ephemeral range (32768-60999 on Linux). Buses go below
+  // it, where no outgoing connection of a busy machine can be holding the port as its own.
+  bus_offset_ = -30000;
   std::set<int> taken;
   for (int i = 0; i < nodes; ++i) {
     configs_.push_back(dir_ + "/" + id(i) + ".toml");
@@ -94,15 +126,13 @@ LocalCluster::~LocalCluster() {
 
 void LocalCluster::Start() {
   for (auto& process : nodes_) process->Start();
-  const std::string all = "cluster_members_reachable:" + std::to_string(nodes_.size()) + "\r\n";
   for (auto& process : nodes_) {
     Client client(process->port());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (client.Command({"INFO", "cluster"}).str.find(all) == std::string::npos) {
-      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
-                      "cluster node on port ", process->port(), " does not reach its peers");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    const bool connected = WaitFor([&] {
+      return InfoNumber(client, "cluster", "cluster_members_reachable") == size();
+    });
+    REQUIRE_MESSAGE(connected, "cluster node on port ", process->port(),
+                    " does not reach its peers; log tail:\n", process->LogTail());
   }
 }
 

@@ -3,7 +3,9 @@
 // instead of hanging it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +53,19 @@ class LocalCluster {
 
 // Whether nothing listens on 127.0.0.1:port (binding it succeeds).
 bool LoopbackPortFree(int port);
+
+// The value of `field` in the reply of INFO `section` ("" when absent); as a number, -1.
+std::string InfoValue(Client& client, const std::string& section, const std::string& field);
+long long InfoNumber(Client& client, const std::string& section, const std::string& field);
+
+// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
+bool WaitFor(const std::function<bool()>& done,
+             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Cluster mode: repeats `argv` until its reply is not an UNAVAILABLE error (a peer connection
+// coming back after a restart or a healed partition may be in its reconnect backoff), for at
+// most 10 s; returns the last reply.
+Reply UntilAvailable(Client& client, const std::vector<std::string>& argv);
 
 // `n` bytes from a seeded generator: incompressible test data.
 std::string RandomBytes(std::size_t n, std::uint64_t seed);

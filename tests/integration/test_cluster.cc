@@ -12,11 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "cluster_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
-using dynakv::itest::InfoField;
+using dynakv::itest::InfoValue;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerFixture;
@@ -149,7 +148,8 @@ TEST_CASE("any node serves any key; multi-key commands fan out") {
     CHECK(b.Command({"GET", "never-written"}) == Reply::Bulk("now"));
     CHECK(c.Command({"VSET", "single", "x", "CONTEXT", "not-a-token"}) ==
           Reply::Error("ERR invalid context"));
-    CHECK(c.Command({"VSET", "single", "x", "NOTCONTEXT", "t"}) == Reply::Error("ERR syntax error"));
+    CHECK(c.Command({"VSET", "single", "x", "NOTCONTEXT", "t"}) ==
+          Reply::Error("ERR syntax error"));
     CHECK(c.Command({"VSET", "single", "x", "CONTEXT", versioned.elements[0].str, "EX", "0"}) ==
           Reply::Error("ERR invalid expire time in 'vset' command"));
     CHECK(a.Command({"VSET", "single", "two", "CONTEXT", versioned.elements[0].str, "PX",
@@ -193,15 +193,15 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   }
   CHECK(owned == doctest::Approx(100).epsilon(0.001));
 
-  CHECK(InfoField(a, "cluster_enabled") == "1");
-  CHECK(InfoField(a, "cluster_node_id") == "n1");
-  CHECK(InfoField(b, "cluster_node_id") == "n2");
-  CHECK(InfoField(a, "cluster_members") == "3");
-  CHECK(InfoField(a, "cluster_members_reachable") == "3");
-  CHECK(InfoField(a, "cluster_replication_factor") == "3");
-  CHECK(InfoField(a, "cluster_bus_port") ==
+  CHECK(InfoValue(a, "cluster", "cluster_enabled") == "1");
+  CHECK(InfoValue(a, "cluster", "cluster_node_id") == "n1");
+  CHECK(InfoValue(b, "cluster", "cluster_node_id") == "n2");
+  CHECK(InfoValue(a, "cluster", "cluster_members") == "3");
+  CHECK(InfoValue(a, "cluster", "cluster_members_reachable") == "3");
+  CHECK(InfoValue(a, "cluster", "cluster_replication_factor") == "3");
+  CHECK(InfoValue(a, "cluster", "cluster_bus_port") ==
         std::to_string(cluster.node(0).port() + cluster.bus_offset()));
-  CHECK(InfoField(a, "cluster_node_local_commands").find("keys") != std::string::npos);
+  CHECK(InfoValue(a, "cluster", "cluster_node_local_commands").starts_with("keys,scan,"));
 
   const Reply quorum = Reply::Bulks({"read", "QUORUM", "write", "QUORUM"});
   CHECK(a.Command({"CONSISTENCY"}) == quorum);
@@ -228,7 +228,7 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   CHECK(a.Command({"DEBUG", "PARTITION", "nosuch"}) == Reply::Error("ERR unknown node 'nosuch'"));
   CHECK(a.Command({"DEBUG", "PARTITION", "n1"}).IsError());
   CHECK(a.Command({"DEBUG", "PARTITION", "n2", "n3"}) == kOk);
-  CHECK(WaitFor([&] { return InfoField(a, "cluster_members_reachable") == "1"; }));
+  CHECK(WaitFor([&] { return InfoValue(a, "cluster", "cluster_members_reachable") == "1"; }));
   CHECK(a.Command({"DEBUG", "PARTITION"}) == kOk);
   CHECK(a.Command({"DEBUG", "NOSUCH"}).IsError());
 }
@@ -280,6 +280,6 @@ TEST_CASE_FIXTURE(ServerFixture, "a single node keeps Redis's behaviour") {
   CHECK(c.Command({"SET", "k", "v", "W", "1"}) == Reply::Error("ERR syntax error"));
   CHECK(c.Command({"SET", "W", "1"}) == kOk);
   CHECK(c.Command({"DEL", "k", "W", "1"}) == Reply::Int(1));
-  CHECK(InfoField(c, "cluster_enabled") == "0");
+  CHECK(InfoValue(c, "cluster", "cluster_enabled") == "0");
   CHECK(c.Command({"CONFIG", "GET", "cluster-enabled"}) == Reply::Bulks({"cluster-enabled", "no"}));
 }

@@ -26,6 +26,17 @@ enum class FrameType : std::uint8_t {
   kReplicaPut = 5,  // key, encoded SiblingSet -> kReply (none) once merged and stored
   kReply = 6,       // u8 status, then the encoded set when status is kValue
   kError = 7,       // message
+  // Anti-entropy (payloads in cluster/anti_entropy_messages.h), each answered by a kReply:
+  kAeHashes = 8,  // Merkle tree shape, level, node indices -> those nodes' hashes
+  kAeKeys = 9,    // tree shape, leaf indices -> (key, value digest) of each key in those leaves
+  kAeFetch = 10,  // keys -> the stored set of each
+  kAePush = 11,   // (key, encoded set) pairs -> an ack once all are merged and stored
+  // Sloppy quorum: key, encoded SiblingSet, intended owner id -> kReply (none) once the
+  // receiver durably holds it as a hint for that owner (hinted handoff).
+  kReplicaPutHinted = 12,
+  // Membership: the sender's id and whole view (cluster/gossip_message.h) -> kReply whose
+  // payload is the receiver's view in the same encoding (push-pull).
+  kGossip = 13,
 };
 
 constexpr std::uint32_t kProtocolVersion = 1;
@@ -58,6 +69,11 @@ bool DecodeReplicaGet(std::string_view payload, std::string_view* key);
 std::string EncodeReplicaPut(std::string_view key, std::string_view encoded_set);
 bool DecodeReplicaPut(std::string_view payload, std::string_view* key,
                       std::string_view* encoded_set);
+
+std::string EncodeReplicaPutHinted(std::string_view key, std::string_view encoded_set,
+                                   std::string_view intended_owner);
+bool DecodeReplicaPutHinted(std::string_view payload, std::string_view* key,
+                            std::string_view* encoded_set, std::string_view* intended_owner);
 
 enum class ReplyStatus : std::uint8_t { kNone = 0, kValue = 1 };
 std::string EncodeReply();                              // an ack, or "no such key"

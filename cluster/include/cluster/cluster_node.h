@@ -18,9 +18,11 @@
 #include <vector>
 
 #include "cluster/consistency_level.h"
+#include "cluster/member_status.h"
 #include "cluster/node_info.h"
 #include "cluster/ring.h"
 #include "cluster/versioned_value.h"
+#include "storage/options.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -30,7 +32,7 @@ namespace dynakv::cluster {
 
 struct ClusterOptions {
   std::string self_id;
-  std::vector<NodeInfo> members;  // every member, this node included (static membership)
+  std::vector<NodeInfo> members;  // every member, this node included (the initial view)
   // Peers dial a member's bus at its port + bus_port_offset (Redis Cluster's bus convention).
   // bus_port overrides where this node listens (0: its own port + offset); set it only when
   // something in between maps the offset port to it.
@@ -52,6 +54,40 @@ struct ClusterOptions {
   // A key whose versions are all tombstones is kept this long (storage expiry), so the delete
   // reaches every replica and beats older copies in read repair, then purged.
   std::int64_t tombstone_grace_ms = 24LL * 3600 * 1000;
+  // Anti-entropy: every this often the node compares its Merkle tree of the keys it shares with
+  // one peer (in turn) with that peer's and exchanges only the keys that differ (0: only when
+  // RunAntiEntropy asks). The trees follow every write; a full rebuild by scanning the engine
+  // corrects what writes do not show (expiry, eviction, FLUSHALL) every rebuild interval
+  // (0: only at start and on RebuildAntiEntropyTrees).
+  int anti_entropy_interval_ms = 10000;
+  int anti_entropy_rebuild_interval_ms = 3600 * 1000;
+  // Sloppy quorum (Dynamo): a preferred replica that fails a write is stood in for by the next
+  // node clockwise past the preference list (same dc under replicas_per_dc), which keeps the
+  // write as a hint naming that replica; its ack counts toward W in the replica's place. When no
+  // such node exists or takes the hint, the replica counts as failed. false: strict quorum.
+  bool sloppy_quorum = true;
+  // Hinted handoff: where this node keeps hints for others (a storage engine of its own, e.g.
+  // <data dir>/hints; its parent must exist). Empty: it keeps none and refuses to stand in.
+  std::string hints_dir;
+  storage::FsyncPolicy hints_fsync = storage::FsyncPolicy::kEverySec;
+  // Held hints are offered to their owners this often (and at once when a probed owner
+  // answers again), at most hint_handoff_batch in flight at a time.
+  int hint_handoff_interval_ms = 1000;
+  int hint_handoff_batch = 128;
+  // Membership by gossip (cluster/membership.h). `members` is then only the initial view: this
+  // node (required) plus any members known in advance; the rest are learned from the seeds,
+  // each "host:bus-port" ("[v6]:port") or the id of a configured member (this node's own
+  // address or id in the list is skipped, so every node may share one list). With seeds the
+  // membership is open: any node may say HELLO and join by gossiping, and N (or a dc's count)
+  // may exceed the members known so far (requests fail UNAVAILABLE until enough are known).
+  // Without seeds only the configured members may connect; they still gossip, for failure
+  // detection.
+  std::vector<std::string> seeds;
+  int gossip_interval_ms = 1000;  // a round: heartbeat + view to a random peer
+  // Failure detection (cluster/failure_detector.h): a member is suspect once phi exceeds the
+  // threshold, down once its heartbeat has not advanced for down_after_ms.
+  double phi_threshold = 8.0;
+  int down_after_ms = 5000;
   RingOptions ring;
   // Wall clock in unix ms for timestamps and expiry (tests inject the storage engine's clock);
   // empty: the system clock.
@@ -82,6 +118,32 @@ struct ClusterStats {
   std::uint64_t peer_connect_failures = 0;
   std::uint64_t undecodable_values = 0;   // stored copies that were not a valid sibling set
   std::uint64_t bus_protocol_errors = 0;  // malformed or unexpected frames from peers
+  // Anti-entropy (Merkle tree exchanges; both roles, initiator and answering peer, count).
+  std::uint64_t anti_entropy_rounds = 0;           // exchanges this node started and finished
+  std::uint64_t anti_entropy_round_failures = 0;   // ... and that a peer failure cut short
+  std::uint64_t anti_entropy_keys_repaired = 0;    // local copies anti-entropy changed
+  std::uint64_t anti_entropy_keys_sent = 0;        // sibling sets sent to peers to repair them
+  std::uint64_t anti_entropy_bytes_sent = 0;       // anti-entropy payload bytes, requests and
+  std::uint64_t anti_entropy_bytes_received = 0;   // replies alike
+  std::uint64_t anti_entropy_tree_builds = 0;      // full rebuilds of the Merkle trees by scan
+  std::uint64_t anti_entropy_last_round_keys = 0;  // keys moved (both ways) by the last round
+  // Sloppy quorum and hinted handoff.
+  std::uint64_t hinted_writes = 0;    // replica writes this coordinator sent to a stand-in
+  std::uint64_t hints_stored = 0;     // hints this node took as a stand-in (merges included)
+  std::uint64_t hints_delivered = 0;  // hints handed to their owners, acked and deleted
+  std::uint64_t hints_pending = 0;    // hints held now (PendingHints())
+};
+
+// What one anti-entropy exchange with a peer did (RunAntiEntropy).
+struct AntiEntropyRound {
+  bool ok = false;
+  std::string error;  // when !ok
+  std::string peer;
+  std::uint64_t differing_leaves = 0;  // leaves whose hashes differed
+  std::uint64_t keys_pulled = 0;       // the peer's sets merged here (that changed this copy)
+  std::uint64_t keys_pushed = 0;       // this node's sets sent to the peer
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
 };
 
 class ClusterNode {
@@ -126,6 +188,8 @@ class ClusterNode {
   virtual std::int64_t NextTimestamp() = 0;
 
   virtual const std::string& self_id() const = 0;
+  // The current ring. Gossip replaces it when members join or leave (on the loop, between
+  // callbacks): do not keep the reference, or pointers into it, across a turn of the loop.
   virtual const Ring& ring() const = 0;
   virtual const ClusterOptions& options() const = 0;
   virtual ClusterStats stats() const = 0;
@@ -134,10 +198,28 @@ class ClusterNode {
   // answers again). True for this node itself; false while partitioned from it. Idle peers are
   // pinged every ping_interval_ms to keep this current.
   virtual bool PeerReachable(std::string_view node_id) const = 0;
+  // For RING / INFO: every member this node knows of (itself included, id order), with what it
+  // announced by gossip and what this node's failure detector makes of it.
+  virtual std::vector<MemberStatus> Members() const = 0;
+  // Whether `node_id` is this node, or a member that has not left and whose heartbeat the
+  // failure detector does not hold down (a suspect still counts as alive: suspicion is a
+  // warning, down the verdict). False for ids that are not members.
+  virtual bool IsAlive(std::string_view node_id) const = 0;
 
   // Simulated network partition for tests and failure drills (DEBUG PARTITION): requests to and
   // from these members are dropped as if the network lost them. An empty list heals.
   virtual void SetPartitionedFrom(std::vector<std::string> node_ids) = 0;
+
+  // Hints this node holds for other replicas, not yet handed off (0 when hints are disabled).
+  virtual std::uint64_t PendingHints() const = 0;
+
+  // Starts one anti-entropy exchange now with `peer` (empty: the next peer in turn); `done` gets
+  // what it did. Fails at once when one is already running or the trees are still being built
+  // (a wiped node builds its empty trees in a moment; retry).
+  virtual void RunAntiEntropy(std::string peer, std::function<void(AntiEntropyRound)> done) = 0;
+  // The local data changed behind the cluster's back (FLUSHALL of the node's engine): rebuilds
+  // the Merkle trees from the engine in the background.
+  virtual void RebuildAntiEntropyTrees() = 0;
 };
 
 }  // namespace dynakv::cluster

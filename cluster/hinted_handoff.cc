@@ -1,0 +1,148 @@
+#include "hinted_handoff.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "cluster/bus_protocol.h"
+
+namespace dynakv::cluster {
+
+namespace {
+
+// Hints read from the store per Scan call while filling a batch.
+constexpr std::size_t kScanStep = 64;
+
+}  // namespace
+
+int HintedHandoff::Start() {
+  const auto interval = static_cast<std::uint64_t>(std::max(options_.hint_handoff_interval_ms, 1));
+  int rc = timer_.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
+  if (rc == 0) rc = uv_timer_start(timer_.get(), OnTimer, interval, interval);
+  return rc;
+}
+
+void HintedHandoff::Close(std::shared_ptr<void> token) {
+  closed_ = true;
+  timer_.Close(std::move(token));
+}
+
+void HintedHandoff::OnTimer(uv_timer_t* timer) {
+  auto* self = static_cast<HintedHandoff*>(timer->data);
+  self->store_.Tick();
+  self->Round();
+}
+
+std::set<std::string, std::less<>> HintedHandoff::ReachableOwners() {
+  std::set<std::string, std::less<>> reachable;
+  for (const std::string& owner : store_.owners()) {
+    if (owner == self_.id || ring_.Find(owner) == nullptr) {
+      // Only a renamed node or a changed membership leaves such hints: nobody can take them.
+      if (warned_.insert(owner).second && options_.log_warning) {
+        options_.log_warning("Hinted handoff: holding hints for '" + owner.substr(0, 64) +
+                             "', which is not another member of the cluster");
+      }
+      continue;
+    }
+    if (peers_.Reachable(owner)) {
+      reachable.insert(owner);
+    } else {
+      Probe(owner);
+    }
+  }
+  return reachable;
+}
+
+void HintedHandoff::Probe(const std::string& owner) {
+  if (!probing_.insert(owner).second) return;
+  auto on_pong = [this, owner](PeerClient::Response response) {
+    probing_.erase(owner);
+    if (response.ok && !closed_) deferrer_.Defer([this] { Round(); });
+  };
+  std::string error;
+  // Refused at once while the peer's reconnect backoff runs: the next tick tries again.
+  if (!peers_.Send(owner, bus::FrameType::kPing, nullptr, std::move(on_pong), &error)) {
+    probing_.erase(owner);
+  }
+}
+
+void HintedHandoff::Round() {
+  if (closed_ || in_flight_ > 0) return;
+  const auto owners = ReachableOwners();
+  if (owners.empty()) return;
+  std::vector<HintStore::Hint> batch;
+  Collect(owners, &batch);
+  round_delivered_ = false;
+  // Counted up front, so a delivery failing inside Deliver cannot end the round early.
+  in_flight_ = batch.size() + 1;
+  for (HintStore::Hint& hint : batch) Deliver(std::move(hint));
+  OnDelivered(HintStore::Hint{}, false);  // releases the extra count taken above
+}
+
+void HintedHandoff::Collect(const std::set<std::string, std::less<>>& owners,
+                            std::vector<HintStore::Hint>* batch) {
+  const auto limit = static_cast<std::size_t>(std::max(options_.hint_handoff_batch, 1));
+  std::set<std::string, std::less<>> in_batch;  // a pass may return a hint twice
+  std::vector<HintStore::Hint> found;
+  while (batch->size() < limit) {
+    if (!pass_running_) {
+      pass_running_ = true;
+      pass_start_ = store_.put_sequence();
+      pass_owners_.clear();
+      cursor_ = 0;
+    }
+    found.clear();
+    std::uint64_t bad = 0;
+    cursor_ = store_.Scan(cursor_, kScanStep, &found, &bad);
+    if (bad > 0) {
+      stats_.undecodable_values += bad;
+      if (options_.log_warning) {
+        options_.log_warning("Hinted handoff: dropped " + std::to_string(bad) +
+                             " stored hints that were not valid");
+      }
+    }
+    for (HintStore::Hint& hint : found) {
+      pass_owners_.insert(hint.owner);
+      if (owners.count(hint.owner) == 0) continue;
+      if (!in_batch.insert(HintStore::StoreKey(hint.owner, hint.key)).second) continue;
+      batch->push_back(std::move(hint));
+    }
+    if (cursor_ == 0) {
+      pass_running_ = false;
+      store_.ForgetOwners(pass_owners_, pass_start_);
+      return;
+    }
+  }
+}
+
+void HintedHandoff::Deliver(HintStore::Hint hint) {
+  auto payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(hint.key, hint.encoded));
+  const std::string owner = hint.owner;
+  auto on_reply = [this, hint = std::move(hint)](PeerClient::Response response) {
+    bus::ReplyStatus status;
+    std::string_view unused;
+    OnDelivered(hint, response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
+                          status == bus::ReplyStatus::kNone);
+  };
+  std::string error;
+  // A refused send drops the callback: count the delivery as failed here instead.
+  if (!peers_.Send(owner, bus::FrameType::kReplicaPut, payload, std::move(on_reply), &error)) {
+    OnDelivered(HintStore::Hint{}, false);
+  }
+}
+
+void HintedHandoff::OnDelivered(const HintStore::Hint& hint, bool acked) {
+  if (acked && store_.DeleteIfUnchanged(hint.owner, hint.key, hint.encoded)) {
+    ++stats_.hints_delivered;
+    round_delivered_ = true;
+  }
+  if (--in_flight_ > 0) return;
+  const storage::Status flushed = store_.FlushLog();
+  if (!flushed.ok() && options_.log_warning) {
+    options_.log_warning("Hinted handoff: hint log write failed: " + flushed.ToString());
+  }
+  // Progress: go on with the next batch on a later turn of the loop. Otherwise (nothing to
+  // deliver, or the owners stopped answering) the timer or a probe's answer starts the next.
+  if (round_delivered_ && !closed_) deferrer_.Defer([this] { Round(); });
+}
+
+}  // namespace dynakv::cluster
