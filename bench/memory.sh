@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Memory per key, dynakv vs redis-server: loads the same keys (default 1,000,000 keys with
+# 100-byte compressible values, like a cache of short JSON-ish records) into each with
+# `redis-cli --pipe`, then compares resident memory (VmRSS) growth per key and each server's own
+# used_memory. Both log writes (appendfsync everysec; Redis AOF, no RDB).
+#
+#   bench/memory.sh [--record] [-n KEYS] [BUILD_DIR]
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+record=0
+keys=1000000
+build="$root/build"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=1 ;;
+    -n) keys=$2; shift ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+[ -x "$dynakv" ] || { echo "no dynakv-server at $dynakv (build first: scripts/build.sh)" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server not installed (scripts/deps.sh)" >&2; exit 1; }
+[[ "$keys" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/dynakv-mem-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() {
+  for _ in $(seq 200); do
+    redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.05
+  done
+  echo "server on port $1 did not start" >&2
+  exit 1
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}'; }
+
+# The load file: SET key:<n> <100 bytes>; values are compressible (a repeated record shape with
+# the key number in it), not one repeated byte.
+python3 - "$keys" > "$tmp/load.resp" <<'PY'
+import sys
+n = int(sys.argv[1])
+out = sys.stdout.buffer
+for i in range(n):
+    key = b"key:%08d" % i
+    body = (b'{"id":%08d,"name":"user-%08d","tags":["a","b","c"],"active":true,"score":%04d}' % (i, i, i % 9973))
+    val = (body + b" " * 100)[:100]
+    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(val), val))
+PY
+
+measure() {  # name port pid
+  local name=$1 port=$2 pid=$3
+  wait_ready "$port"
+  local before after used
+  before=$(rss_kb "$pid")
+  redis-cli -p "$port" --pipe < "$tmp/load.resp" > "$tmp/$name.pipe" 2>&1
+  grep -q "errors: 0, replies: $keys" "$tmp/$name.pipe" || { cat "$tmp/$name.pipe" >&2; exit 1; }
+  sleep 1
+  after=$(rss_kb "$pid")
+  used=$(used_memory "$port")
+  local dbsize
+  dbsize=$(redis-cli -p "$port" dbsize)
+  [ "$dbsize" = "$keys" ] || { echo "$name holds $dbsize keys, expected $keys" >&2; exit 1; }
+  echo "$name $before $after $used"
+}
+
+p1=$(free_port)
+mkdir -p "$tmp/dynakv" "$tmp/redis"
+"$dynakv" --port "$p1" --dir "$tmp/dynakv" --appendfsync everysec > "$tmp/dynakv.log" 2>&1 &
+pids+=($!)
+d=$(measure dynakv "$p1" "${pids[-1]}")
+p2=$(free_port)
+redis-server --port "$p2" --dir "$tmp/redis" --save '' --appendonly yes --appendfsync everysec \
+  > "$tmp/redis.log" 2>&1 &
+pids+=($!)
+r=$(measure redis "$p2" "${pids[-1]}")
+
+table=$(python3 - "$keys" "$d" "$r" <<'PY'
+import sys
+keys = int(sys.argv[1])
+rows = [sys.argv[2].split(), sys.argv[3].split()]
+per = {}
+print("| server | RSS before | RSS after | RSS bytes/key | used_memory bytes/key |")
+print("|---|---|---|---|---|")
+for name, before, after, used in rows:
+    b = (int(after) - int(before)) * 1024 / keys
+    per[name] = b
+    print(f"| {name} | {int(before)//1024} MB | {int(after)//1024} MB | {b:.1f} | {int(used)/keys:.1f} |")
+print()
+print(f"dynakv/redis RSS per key: {per['dynakv']/per['redis']:.2f}")
+PY
+)
+echo "$table"
+if [ "$record" = 1 ]; then
+  {
+    echo
+    echo "## Memory per key, $(date -u +%Y-%m-%d) — $keys keys x 100-byte compressible values"
+    echo
+    echo "Command: \`bench/memory.sh --record -n $keys\` on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))."
+    echo
+    echo "$table"
+  } >> "$root/bench/RESULTS.md"
+fi
