@@ -202,6 +202,20 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, std::move(reply), false});
       return;
     }
+    case bus::FrameType::kAeHashes:
+    case bus::FrameType::kAeKeys:
+    case bus::FrameType::kAeFetch:
+    case bus::FrameType::kAePush: {
+      if (!membership_.on_anti_entropy) break;
+      BusServer::ServiceReply reply = membership_.on_anti_entropy(inbound.node, frame);
+      if (!reply.ok) {
+        error_reply(reply.payload);
+        return;
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, std::move(reply.payload),
+                                      reply.needs_durable_log});
+      return;
+    }
     case bus::FrameType::kHello:
     case bus::FrameType::kPong:
     case bus::FrameType::kReply:

@@ -27,6 +27,12 @@ namespace dynakv::cluster {
 
 class BusServer {
  public:
+  // What a service other than the replica (anti-entropy) answers to a request.
+  struct ServiceReply {
+    bool ok = true;  // false: an ERROR frame whose message is `payload`
+    std::string payload;
+    bool needs_durable_log = false;  // acks stored writes: sent after the log flush
+  };
   struct Membership {
     std::function<bool(std::string_view node)> is_peer;         // may say HELLO
     std::function<bool(std::string_view node)> is_partitioned;  // its frames are dropped
@@ -35,6 +41,8 @@ class BusServer {
     std::function<bool(std::string_view node, std::string_view payload, std::string* reply,
                        std::string* error)>
         on_gossip;
+    // An anti-entropy request (AE_* frames) from `node`.
+    std::function<ServiceReply(std::string_view node, const bus::Frame& frame)> on_anti_entropy;
   };
 
   // More connections than this are refused: members open one each, so a flood is not a peer.

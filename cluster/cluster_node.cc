@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "anti_entropy.h"
 #include "bus_server.h"
 #include "coordinator.h"
 #include "deferrer.h"
@@ -50,8 +51,10 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
     if (total == 0) return Fail(error, "replicas per dc add up to no replica at all");
   }
   if (options.request_timeout_ms < 1) return Fail(error, "request timeout must be at least 1 ms");
-  if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 || !(options.phi_threshold > 0)) {
-    return Fail(error, "gossip interval and down-after must be at least 1 ms, phi threshold above 0");
+  if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 ||
+      !(options.phi_threshold > 0)) {
+    return Fail(error,
+                "gossip interval and down-after must be at least 1 ms, phi threshold above 0");
   }
   if (options.reconnect_backoff_initial_ms < 0 || options.reconnect_backoff_max_ms < 0 ||
       options.ping_interval_ms < 0 || options.tombstone_grace_ms < 0) {
@@ -59,6 +62,9 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
   }
   if (options.hint_handoff_interval_ms < 1 || options.hint_handoff_batch < 1) {
     return Fail(error, "hint handoff interval and batch must be at least 1");
+  }
+  if (options.anti_entropy_interval_ms < 0 || options.anti_entropy_rebuild_interval_ms < 0) {
+    return Fail(error, "anti-entropy interval and rebuild interval must not be negative");
   }
   return true;
 }
@@ -83,10 +89,14 @@ class ClusterNodeImpl final : public ClusterNode {
                     [this](std::string_view node, std::string_view payload, std::string* reply,
                            std::string* error) {
                       return gossiper_.OnGossip(node, payload, reply, error);
+                    },
+                    [this](std::string_view node, const bus::Frame& frame) {
+                      return anti_entropy_.Serve(node, frame);
                     }},
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
-        gossiper_(loop, self_, ListenPort(), options_, peers_, deferrer_, stats_) {}
+        gossiper_(loop, self_, ListenPort(), options_, peers_, deferrer_, stats_),
+        anti_entropy_(loop, engine, self_, ring_, options_, replica_, peers_, deferrer_, stats_) {}
 
   bool Init(std::string* error) {
     if (const int rc = deferrer_.Init(loop_); rc != 0) {
@@ -94,6 +104,13 @@ class ClusterNodeImpl final : public ClusterNode {
     }
     if (!peers_.Init(ring_, self_.id, error)) return false;
     if (!gossiper_.Init([this] { ApplyMembership(); }, error)) return false;
+    if (const int rc = anti_entropy_.Init(); rc != 0) {
+      return Fail(error, std::string("cannot start the anti-entropy timers: ") + uv_strerror(rc));
+    }
+    replica_.set_change_observer(
+        [this](std::string_view key, std::string_view old_encoded, std::string_view new_encoded) {
+          anti_entropy_.OnChange(key, old_encoded, new_encoded);
+        });
     return OpenHints(error);
   }
 
@@ -117,7 +134,9 @@ class ClusterNodeImpl final : public ClusterNode {
   bool Start(std::string* error) override {
     sockaddr_storage address;
     if (!ResolveAddress(loop_, self_.host, ListenPort(), &address, error)) return false;
-    return server_.Listen(address, error) && gossiper_.Start(error);
+    if (!server_.Listen(address, error) || !gossiper_.Start(error)) return false;
+    anti_entropy_.Start();
+    return true;
   }
 
   void Stop(std::function<void()> done) override {
@@ -133,6 +152,7 @@ class ClusterNodeImpl final : public ClusterNode {
     coordinator_.Stop();
     if (handoff_) handoff_->Close(barrier);
     gossiper_.Close(barrier);
+    anti_entropy_.Stop(barrier);
     server_.Close(barrier);
     // Fails the requests in flight; their clients' callbacks are queued on the deferrer, which
     // runs them before it closes.
@@ -179,6 +199,12 @@ class ClusterNodeImpl final : public ClusterNode {
 
   std::uint64_t PendingHints() const override { return hints_ ? hints_->size() : 0; }
 
+  void RunAntiEntropy(std::string peer, std::function<void(AntiEntropyRound)> done) override {
+    anti_entropy_.RunNow(std::move(peer), std::move(done));
+  }
+
+  void RebuildAntiEntropyTrees() override { anti_entropy_.Rebuild(); }
+
  private:
   int ListenPort() const {
     return options_.bus_port != 0 ? options_.bus_port : self_.port + options_.bus_port_offset;
@@ -195,6 +221,7 @@ class ClusterNodeImpl final : public ClusterNode {
       return;
     }
     ring_ = std::move(ring);
+    anti_entropy_.Rebuild();  // which keys each pair of nodes shares has changed
     for (const NodeInfo& member : ring_.nodes()) {
       if (member.id != self_.id && !peers_.AddOrUpdate(member, &error)) {
         Warn("Cluster gossip: cannot dial " + member.id + ": " + error);
@@ -220,6 +247,7 @@ class ClusterNodeImpl final : public ClusterNode {
   BusServer server_;
   Coordinator coordinator_;
   Gossiper gossiper_;
+  AntiEntropy anti_entropy_;
   std::unique_ptr<HintStore> hints_;          // null: hints disabled
   std::unique_ptr<HintedHandoff> handoff_;  // with hints_
   bool stopped_ = false;

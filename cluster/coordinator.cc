@@ -1,5 +1,6 @@
 #include "coordinator.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "cluster/bus_protocol.h"
@@ -274,22 +275,24 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
 
 void Coordinator::StandIn(const std::shared_ptr<WriteOp>& op, const std::string& owner,
                           int tries) {
-  const NodeInfo* owner_info = ring_.Find(owner);
-  if (options_.sloppy_quorum && !stopped_ && owner_info != nullptr && tries < kMaxStandInTries) {
+  auto target = std::find_if(op->targets.begin(), op->targets.end(),
+                             [&](const QuorumTarget& t) { return t.node == owner; });
+  if (options_.sloppy_quorum && !stopped_ && target != op->targets.end() &&
+      tries < kMaxStandInTries) {
     if (!op->stand_ins) {
       op->stand_ins = std::make_unique<StandIns>(ring_, op->key, op->targets,
                                                  !options_.replicas_per_dc.empty());
     }
-    while (const NodeInfo* stand_in = op->stand_ins->Next(*owner_info)) {
-      if (SendHinted(op, owner, *stand_in, tries)) return;
+    while (const QuorumTarget* stand_in = op->stand_ins->Next(target->dc)) {
+      if (SendHinted(op, owner, stand_in->node, tries)) return;
     }
   }
   OnWriteReply(op, owner, false);
 }
 
 bool Coordinator::SendHinted(const std::shared_ptr<WriteOp>& op, const std::string& owner,
-                             const NodeInfo& stand_in, int tries) {
-  if (stand_in.id == self_.id) {
+                             const std::string& stand_in, int tries) {
+  if (stand_in == self_.id) {
     SiblingSet set;
     storage::Status status = SiblingSet::Decode(*op->encoded, &set)
                                  ? local_.StoreHint(owner, op->key, set)
@@ -316,7 +319,7 @@ bool Coordinator::SendHinted(const std::shared_ptr<WriteOp>& op, const std::stri
     }
   };
   std::string error;
-  if (!peers_.Send(stand_in.id, bus::FrameType::kReplicaPutHinted, payload, std::move(on_reply),
+  if (!peers_.Send(stand_in, bus::FrameType::kReplicaPutHinted, payload, std::move(on_reply),
                    &error)) {
     return false;
   }

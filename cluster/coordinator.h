@@ -76,7 +76,7 @@ class Coordinator {
   void StandIn(const std::shared_ptr<WriteOp>& op, const std::string& owner, int tries);
   // Sends the hinted write to `stand_in` (or keeps it here); false when it could not go out.
   bool SendHinted(const std::shared_ptr<WriteOp>& op, const std::string& owner,
-                  const NodeInfo& stand_in, int tries);
+                  const std::string& stand_in, int tries);
   // Hands the outcome to the client's callback (through the deferrer).
   void AnswerRead(ReadOp& op);
   void AnswerWrite(WriteOp& op);

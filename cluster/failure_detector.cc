@@ -73,7 +73,8 @@ std::int64_t FailureDetector::SilenceMs(std::string_view id, std::int64_t now_ms
 double FailureDetector::Phi(std::string_view id, std::int64_t now_ms) const {
   auto it = members_.find(id);
   if (it == members_.end()) return 0;
-  const double silence = static_cast<double>(std::max<std::int64_t>(now_ms - it->second.last_ms, 0));
+  const double silence =
+      static_cast<double>(std::max<std::int64_t>(now_ms - it->second.last_ms, 0));
   return silence / (Mean(it->second) * std::log(10.0));
 }
 

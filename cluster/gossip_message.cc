@@ -25,8 +25,7 @@ bool DecodeEntry(std::string_view* input, GossipEntry* entry) {
   std::uint64_t port, weight, generation, status;
   if (!GetString(input, &info.id) || !GetString(input, &info.host) ||
       !GetInt(input, 65535, &port) || !GetString(input, &info.dc) ||
-      !GetString(input, &info.rack) ||
-      !GetInt(input, std::numeric_limits<int>::max(), &weight) ||
+      !GetString(input, &info.rack) || !GetInt(input, std::numeric_limits<int>::max(), &weight) ||
       !GetInt(input, std::numeric_limits<std::int64_t>::max(), &generation) ||
       !coding::GetVarint64(input, &entry->heartbeat) ||
       !coding::GetVarint64(input, &entry->version) || !GetInt(input, 255, &status)) {

@@ -63,7 +63,8 @@ bool SplitHostPort(const std::string& text, std::string* host, int* port) {
     *host = text.substr(0, colon);
     port_text = std::string_view(text).substr(colon + 1);
   }
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), *port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), *port);
   return ec == std::errc() && end == port_text.data() + port_text.size() && !host->empty();
 }
 
@@ -124,12 +125,13 @@ bool Gossiper::ParseSeed(const std::string& text, std::string* error) {
   sockaddr_storage address, own;
   if (!ResolveAddress(loop_, host, port, &address, error)) return false;
   const NodeInfo& self = view_.self().info;
-  if (ResolveAddress(loop_, self.host, bus_port_, &own, error) && SameAddress(address, own)) {
-    return true;
+  std::string unused;
+  if (ResolveAddress(loop_, self.host, bus_port_, &own, &unused) && SameAddress(address, own)) {
+    return true;  // this node itself
   }
-  seeds_.push_back(Seed{text, "", std::make_unique<PeerClient>(loop_, view_.self_id(), "seed " + text,
-                                                               address, options_, deferrer_,
-                                                               stats_)});
+  seeds_.push_back(Seed{text, "",
+                        std::make_unique<PeerClient>(loop_, view_.self_id(), "seed " + text,
+                                                     address, options_, deferrer_, stats_)});
   return true;
 }
 
@@ -201,8 +203,7 @@ void Gossiper::Round() {
   if (!seeds_.empty() && (!reached_seed || live.size() < seeds_.size())) {
     const double known = static_cast<double>(live.size() + down.size());
     if (live.empty() || chance(static_cast<double>(seeds_.size()) / known)) {
-      GossipToSeed(std::uniform_int_distribution<std::size_t>(0, seeds_.size() - 1)(rng_),
-                   payload);
+      GossipToSeed(std::uniform_int_distribution<std::size_t>(0, seeds_.size() - 1)(rng_), payload);
     }
   }
 }
@@ -242,9 +243,16 @@ void Gossiper::OnReply(PeerClient::Response response, std::string_view peer,
     Warn("Cluster gossip: invalid reply from " + std::string(peer) + ": " + error);
     return;
   }
-  if (seed_index < seeds_.size()) {
-    Seed& seed = seeds_[seed_index];
-    if (seed.id.empty()) seed.id = message.sender;
+  if (seed_index < seeds_.size() && seeds_[seed_index].id.empty()) {
+    // From now on the seed is reached as the member it turned out to be; its own connection is
+    // closed once this callback, which runs inside it, has returned.
+    seeds_[seed_index].id = message.sender;
+    deferrer_.Defer([this, seed_index] {
+      Seed& seed = seeds_[seed_index];
+      if (closed_ || !seed.client) return;
+      seed.client->Close(nullptr);
+      seed.client.reset();
+    });
   }
   Absorb(message);
 }
@@ -268,7 +276,12 @@ bool Gossiper::OnGossip(std::string_view from, std::string_view payload, std::st
 }
 
 void Gossiper::Absorb(const GossipMessage& message) {
-  const MembershipView::MergeResult result = view_.Merge(message.entries);
+  std::vector<GossipEntry> entries = message.entries;
+  if (options_.seeds.empty()) {
+    // Closed membership: gossip carries news of the configured members only.
+    std::erase_if(entries, [&](const GossipEntry& e) { return view_.Find(e.info.id) == nullptr; });
+  }
+  const MembershipView::MergeResult result = view_.Merge(entries);
   const std::int64_t now = Now();
   for (const std::string& id : result.heard) detector_.Report(id, now);
   for (const std::string& id : result.restarted) detector_.Restart(id, now);

@@ -63,11 +63,12 @@ class Gossiper {
   std::vector<NodeInfo> RingMembers() const { return view_.RingMembers(); }
 
  private:
-  // A seed given by address: reached through its own client until its reply names it.
+  // A seed given by address is reached through a client of its own until its first reply names
+  // it; from then on, like a seed given by id, through the member's client in the PeerPool.
   struct Seed {
     std::string text;
     std::string id;  // the member id, when configured as one or learned from its reply
-    std::unique_ptr<PeerClient> client;
+    std::unique_ptr<PeerClient> client;  // null once `id` is known
   };
 
   static void OnTick(uv_timer_t* timer);

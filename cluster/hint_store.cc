@@ -17,6 +17,8 @@ storage::Status HintStore::Open(const std::string& dir, storage::FsyncPolicy fsy
   options.clock_ms = std::move(clock_ms);
   // Hints are few and short-lived: a small log checkpoints soon after a handoff emptied it.
   options.log_checkpoint_bytes = 8ull << 20;
+  // A long outage may pile up many; past this they wait on disk (offload), not in memory.
+  options.max_memory = 64ull << 20;
   std::unique_ptr<storage::Engine> engine;
   storage::Status status = storage::Engine::Open(options, &engine);
   if (!status.ok()) return status;

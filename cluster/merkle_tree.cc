@@ -1,7 +1,6 @@
 #include "cluster/merkle_tree.h"
 
 #include <cassert>
-#include <cstring>
 
 #include "storage/engine.h"
 

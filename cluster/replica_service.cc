@@ -74,11 +74,15 @@ storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& inco
   std::string stored;
   SiblingSet merged;
   Load(key, &stored, &merged);
+  if (merged.empty()) stored.clear();  // undecodable bytes are no copy, for the observer too
   merged.Merge(incoming);
   if (merged.empty()) return storage::Status::Ok();
   std::string encoded = merged.Encode();
   if (encoded == stored) return storage::Status::Ok();
-  return engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+  const storage::Status status =
+      engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+  if (status.ok() && on_change_) on_change_(key, stored, encoded);
+  return status;
 }
 
 storage::Status ReplicaService::FlushLog() {

@@ -55,6 +55,13 @@ class ReplicaService {
   storage::Status StoreHint(std::string_view owner, std::string_view key,
                             const SiblingSet& incoming);
 
+  // Called after every change Put stores, with the key's previous and new encoded sets ("" for
+  // no valid copy): anti-entropy's Merkle trees follow writes through it. Set once, before the
+  // bus starts.
+  using ChangeObserver = std::function<void(std::string_view key, std::string_view old_encoded,
+                                            std::string_view new_encoded)>;
+  void set_change_observer(ChangeObserver observer) { on_change_ = std::move(observer); }
+
   std::int64_t NowMs() const;
 
   // The storage expiry of a stored set: the latest expiry of its values, 0 (none) if any value
@@ -72,6 +79,7 @@ class ReplicaService {
   const ClusterOptions& options_;
   ClusterStats& stats_;
   HintStore* hints_ = nullptr;
+  ChangeObserver on_change_;
 };
 
 }  // namespace dynakv::cluster

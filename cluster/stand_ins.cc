@@ -12,16 +12,16 @@ StandIns::StandIns(const Ring& ring, std::string_view key,
     const bool is_preferred =
         std::any_of(preferred.begin(), preferred.end(),
                     [&](const QuorumTarget& target) { return target.node == node->id; });
-    if (!is_preferred) candidates_.push_back(node);
+    if (!is_preferred) candidates_.push_back(QuorumTarget{node->id, node->dc});
   }
   used_.assign(candidates_.size(), false);
 }
 
-const NodeInfo* StandIns::Next(const NodeInfo& owner) {
+const QuorumTarget* StandIns::Next(std::string_view owner_dc) {
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
-    if (used_[i] || (same_dc_ && candidates_[i]->dc != owner.dc)) continue;
+    if (used_[i] || (same_dc_ && candidates_[i].dc != owner_dc)) continue;
     used_[i] = true;
-    return candidates_[i];
+    return &candidates_[i];
   }
   return nullptr;
 }

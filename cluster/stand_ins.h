@@ -4,7 +4,8 @@
 // failed replica per write, so two failed replicas leave two copies on two distinct nodes.
 //
 // Pure bookkeeping over a Ring, so the choice is unit-tested without a network; the coordinator
-// decides what "failed" means and sends the hinted writes.
+// decides what "failed" means and sends the hinted writes. Candidates are copied out of the ring,
+// which membership changes may replace while a write is in flight.
 #pragma once
 
 #include <cstddef>
@@ -24,12 +25,13 @@ class StandIns {
   StandIns(const Ring& ring, std::string_view key, const std::vector<QuorumTarget>& preferred,
            bool same_dc);
 
-  // The next candidate not handed out yet that may stand in for `owner`; null when none is left.
-  const NodeInfo* Next(const NodeInfo& owner);
+  // The next candidate not handed out yet that may stand in for a replica in dc `owner_dc`;
+  // null when none is left. Valid while this object lives.
+  const QuorumTarget* Next(std::string_view owner_dc);
   std::size_t size() const { return candidates_.size(); }
 
  private:
-  std::vector<const NodeInfo*> candidates_;
+  std::vector<QuorumTarget> candidates_;  // node id and dc
   std::vector<bool> used_;
   bool same_dc_;
 };

@@ -105,6 +105,18 @@ TEST_CASE("any node serves any key; multi-key commands fan out") {
     CHECK(c.Command({"MGET", "kept", "fresh", "other"}) == Reply::Bulks({"1", "3", "4"}));
   }
 
+  SUBCASE("FLUSHALL and DBSIZE are node-local; the flushed replica is repaired by reads") {
+    CHECK(a.Command({"MSET", "f1", "1", "f2", "2"}) == kOk);
+    CHECK(b.Command({"DBSIZE"}) == Reply::Int(2));
+    CHECK(b.Command({"FLUSHALL"}) == kOk);
+    CHECK(b.Command({"DBSIZE"}) == Reply::Int(0));
+    CHECK(b.Command({"KEYS", "*"}) == Reply::Array({}));
+    CHECK(a.Command({"DBSIZE"}) == Reply::Int(2));
+    CHECK(b.Command({"GET", "f1", "R", "ALL"}) == Reply::Bulk("1"));
+    CHECK(b.Command({"GET", "f2", "R", "ALL"}) == Reply::Bulk("2"));
+    CHECK(WaitFor([&] { return b.Command({"DBSIZE"}) == Reply::Int(2); }));
+  }
+
   SUBCASE("read-modify-write commands see the last write whichever node runs them") {
     Client* clients[] = {&a, &b, &c};
     for (int i = 1; i <= 30; ++i) {
@@ -224,6 +236,18 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   CHECK(a.Command({"CONFIG", "GET", "cluster-node-id"}) == Reply::Bulks({"cluster-node-id", "n1"}));
   CHECK(a.Command({"CONFIG", "SET", "cluster-write-consistency", "all"}) == kOk);
   CHECK(a.Command({"CONSISTENCY"}) == Reply::Bulks({"read", "QUORUM", "write", "ALL"}));
+
+  // One anti-entropy exchange on demand (a fresh node may still be building its trees).
+  Reply round;
+  CHECK(WaitFor([&] {
+    round = a.Command({"DEBUG", "ANTIENTROPY", "n2"});
+    return !round.IsError();
+  }));
+  REQUIRE(round.elements.size() == 12);
+  CHECK(round.elements[0] == Reply::Bulk("peer"));
+  CHECK(round.elements[1] == Reply::Bulk("n2"));
+  CHECK(round.elements[2] == Reply::Bulk("differing_leaves"));
+  CHECK(a.Command({"DEBUG", "ANTIENTROPY", "nosuch"}) == Reply::Error("ERR unknown peer 'nosuch'"));
 
   CHECK(a.Command({"DEBUG", "PARTITION", "nosuch"}) == Reply::Error("ERR unknown node 'nosuch'"));
   CHECK(a.Command({"DEBUG", "PARTITION", "n1"}).IsError());

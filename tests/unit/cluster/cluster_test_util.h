@@ -253,6 +253,17 @@ class TestCluster {
     slot.stopped = true;
   }
 
+  // Loses stopped node i's disk: its engine is closed and its data dir emptied, so the next
+  // Start opens an empty engine under the same id and port.
+  void Wipe(int i) {
+    Slot& slot = *slots_[static_cast<std::size_t>(i)];
+    REQUIRE(slot.stopped);
+    slot.engine.reset();
+    for (const auto& entry : std::filesystem::directory_iterator(slot.dir.path())) {
+      std::filesystem::remove_all(entry.path());
+    }
+  }
+
   uv_loop_t* loop() { return &loop_; }
   ClusterNode& node(int i) { return *slots_[static_cast<std::size_t>(i)]->node; }
   storage::Engine& engine(int i) { return *slots_[static_cast<std::size_t>(i)]->engine; }

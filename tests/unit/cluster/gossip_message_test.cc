@@ -89,7 +89,11 @@ TEST_CASE("gossip message: malformed messages are refused with a reason") {
   refused(Encode("z", {a, b}), "gossip from 'z' lacks its own entry");
   refused(Encode("a", {a}) + "x", "trailing bytes after the gossip entries");
   // A count claiming more entries than allowed is refused before anything is read.
-  refused(std::string("\x01" "a" "\x81\x40", 4), "gossip of 8193 members exceeds the limit of 4096");
+  refused(std::string("\x01"
+                      "a"
+                      "\x81\x40",
+                      4),
+          "gossip of 8193 members exceeds the limit of 4096");
   // A count claiming more entries than present.
   std::string missing = Encode("a", {a});
   missing[2] = 2;

@@ -150,7 +150,8 @@ TEST_CASE("hint store: entries that are not hints are dropped by the scan, not h
 TEST_CASE("hint store: the engine key encodes (owner, key) unambiguously") {
   std::string_view owner;
   std::string_view key;
-  REQUIRE(HintStore::ParseStoreKey(HintStore::StoreKey("node-1", "user:1"), &owner, &key));
+  const std::string stored = HintStore::StoreKey("node-1", "user:1");
+  REQUIRE(HintStore::ParseStoreKey(stored, &owner, &key));
   CHECK(owner == "node-1");
   CHECK(key == "user:1");
   CHECK(HintStore::StoreKey("a", "bc") != HintStore::StoreKey("ab", "c"));
@@ -182,15 +183,19 @@ TEST_CASE("stand-ins: the nodes past the preference list, clockwise, each used o
     StandIns stand_ins(ring, key, Targets(preferred), false);
     CHECK(stand_ins.size() == 2);
     // Two failed replicas get two different stand-ins, the nearest first; a third gets none.
-    CHECK(stand_ins.Next(*preferred[0]) == order[3]);
-    CHECK(stand_ins.Next(*preferred[2]) == order[4]);
-    CHECK(stand_ins.Next(*preferred[1]) == nullptr);
+    const QuorumTarget* first = stand_ins.Next("");
+    const QuorumTarget* second = stand_ins.Next("");
+    REQUIRE(first != nullptr);
+    REQUIRE(second != nullptr);
+    CHECK(first->node == order[3]->id);
+    CHECK(second->node == order[4]->id);
+    CHECK(stand_ins.Next("") == nullptr);
   }
   // With every member preferred there is nobody to stand in (3 nodes, N=3).
   const Ring small = MakeRing({{"A", ""}, {"B", ""}, {"C", ""}});
   StandIns none(small, "k", Targets(small.PreferenceList("k", 3)), false);
   CHECK(none.size() == 0);
-  CHECK(none.Next(*small.Find("A")) == nullptr);
+  CHECK(none.Next("") == nullptr);
 }
 
 TEST_CASE("stand-ins: under per-dc placement a replica is stood in for within its dc") {
@@ -199,22 +204,21 @@ TEST_CASE("stand-ins: under per-dc placement a replica is stood in for within it
   const ReplicasPerDc placement{{"dc1", 1}, {"dc2", 1}};
   const auto preferred = ring.PreferenceList("k", placement);
   REQUIRE(preferred.size() == 2);
-  const NodeInfo* in_dc1 = preferred[0]->dc == "dc1" ? preferred[0] : preferred[1];
-  const NodeInfo* in_dc2 = preferred[0]->dc == "dc2" ? preferred[0] : preferred[1];
   StandIns stand_ins(ring, "k", Targets(preferred), true);
   CHECK(stand_ins.size() == 3);
-  const NodeInfo* for_dc2 = stand_ins.Next(*in_dc2);
+  const QuorumTarget* for_dc2 = stand_ins.Next("dc2");
   REQUIRE(for_dc2 != nullptr);
   CHECK(for_dc2->dc == "dc2");
-  CHECK(stand_ins.Next(*in_dc2) == nullptr);  // dc2's only other node is taken
-  const NodeInfo* first_dc1 = stand_ins.Next(*in_dc1);
-  const NodeInfo* second_dc1 = stand_ins.Next(*in_dc1);
+  CHECK(ring.Find(for_dc2->node)->dc == "dc2");
+  CHECK(stand_ins.Next("dc2") == nullptr);  // dc2's only other node is taken
+  const QuorumTarget* first_dc1 = stand_ins.Next("dc1");
+  const QuorumTarget* second_dc1 = stand_ins.Next("dc1");
   REQUIRE(first_dc1 != nullptr);
   REQUIRE(second_dc1 != nullptr);
   CHECK(first_dc1->dc == "dc1");
   CHECK(second_dc1->dc == "dc1");
-  CHECK(first_dc1 != second_dc1);
-  CHECK(stand_ins.Next(*in_dc1) == nullptr);
+  CHECK(first_dc1->node != second_dc1->node);
+  CHECK(stand_ins.Next("dc1") == nullptr);
 }
 
 TEST_CASE("bus: REPLICA_PUT_HINTED round-trips and rejects what it could not have produced") {

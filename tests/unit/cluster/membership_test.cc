@@ -144,9 +144,9 @@ TEST_CASE("membership: views merged in any order, any number of times, converge"
   for (const std::string id : {"b", "c", "d", "e"}) {
     for (std::int64_t generation : {1, 2}) {
       for (std::uint64_t heartbeat : {0, 3, 9}) {
-        updates.push_back(Entry(id, generation, heartbeat, heartbeat % 2,
-                                heartbeat == 9 && id == "d" ? NodeStatus::kLeft
-                                                            : NodeStatus::kNormal));
+        updates.push_back(
+            Entry(id, generation, heartbeat, heartbeat % 2,
+                  heartbeat == 9 && id == "d" ? NodeStatus::kLeft : NodeStatus::kNormal));
       }
     }
   }
@@ -159,9 +159,9 @@ TEST_CASE("membership: views merged in any order, any number of times, converge"
     std::size_t i = 0;
     while (i < shuffled.size()) {
       const std::size_t n = 1 + rng() % 4;
-      std::vector<GossipEntry> batch(shuffled.begin() + static_cast<std::ptrdiff_t>(i),
-                                     shuffled.begin() + static_cast<std::ptrdiff_t>(
-                                                            std::min(i + n, shuffled.size())));
+      std::vector<GossipEntry> batch(
+          shuffled.begin() + static_cast<std::ptrdiff_t>(i),
+          shuffled.begin() + static_cast<std::ptrdiff_t>(std::min(i + n, shuffled.size())));
       view.Merge(batch);
       if (rng() % 3 == 0) view.Merge(batch);
       i += n;
