@@ -72,10 +72,11 @@ void HintedHandoff::Round() {
   std::vector<HintStore::Hint> batch;
   Collect(owners, &batch);
   round_delivered_ = false;
-  // Counted up front, so a delivery failing inside Deliver cannot end the round early.
+  // One count more than the batch, released below, so a delivery refused inside Deliver cannot
+  // end the round while the batch is still going out.
   in_flight_ = batch.size() + 1;
   for (HintStore::Hint& hint : batch) Deliver(std::move(hint));
-  OnDelivered(HintStore::Hint{}, false);  // releases the extra count taken above
+  Settle();
 }
 
 void HintedHandoff::Collect(const std::set<std::string, std::less<>>& owners,
@@ -124,9 +125,9 @@ void HintedHandoff::Deliver(HintStore::Hint hint) {
                           status == bus::ReplyStatus::kNone);
   };
   std::string error;
-  // A refused send drops the callback: count the delivery as failed here instead.
+  // A refused send drops the callback: the hint simply stays for a later round.
   if (!peers_.Send(owner, bus::FrameType::kReplicaPut, payload, std::move(on_reply), &error)) {
-    OnDelivered(HintStore::Hint{}, false);
+    Settle();
   }
 }
 
@@ -135,6 +136,10 @@ void HintedHandoff::OnDelivered(const HintStore::Hint& hint, bool acked) {
     ++stats_.hints_delivered;
     round_delivered_ = true;
   }
+  Settle();
+}
+
+void HintedHandoff::Settle() {
   if (--in_flight_ > 0) return;
   const storage::Status flushed = store_.FlushLog();
   if (!flushed.ok() && options_.log_warning) {

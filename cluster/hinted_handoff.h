@@ -62,6 +62,8 @@ class HintedHandoff {
                std::vector<HintStore::Hint>* batch);
   void Deliver(HintStore::Hint hint);
   void OnDelivered(const HintStore::Hint& hint, bool acked);
+  // One delivery of the round is over; the last one ends the round.
+  void Settle();
 
   uv_loop_t* const loop_;
   const NodeInfo& self_;

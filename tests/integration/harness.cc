@@ -42,7 +42,7 @@ bool LoopbackPortFree(int port) {
   return free;
 }
 
-std::string InfoValue(Client& client, const std::string& section, const std::string& field) {
+std::string ReadInfoField(Client& client, const std::string& section, const std::string& field) {
   const std::string text = "\r\n" + client.Command({"INFO", section}).str;
   const std::string marker = "\r\n" + field + ":";
   const std::size_t at = text.find(marker);
@@ -51,8 +51,8 @@ std::string InfoValue(Client& client, const std::string& section, const std::str
   return text.substr(start, text.find("\r\n", start) - start);
 }
 
-long long InfoNumber(Client& client, const std::string& section, const std::string& field) {
-  const std::string text = InfoValue(client, section, field);
+long long ReadInfoNumber(Client& client, const std::string& section, const std::string& field) {
+  const std::string text = ReadInfoField(client, section, field);
   return text.empty() ? -1 : std::stoll(text);
 }
 
@@ -129,7 +129,7 @@ void LocalCluster::Start() {
   for (auto& process : nodes_) {
     Client client(process->port());
     const bool connected = WaitFor([&] {
-      return InfoNumber(client, "cluster", "cluster_members_reachable") == size();
+      return ReadInfoNumber(client, "cluster", "cluster_members_reachable") == size();
     });
     REQUIRE_MESSAGE(connected, "cluster node on port ", process->port(),
                     " does not reach its peers; log tail:\n", process->LogTail());

@@ -41,8 +41,6 @@ class LocalCluster {
   ServerProcess& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
   std::string id(int i) const { return "n" + std::to_string(i + 1); }
   int bus_offset() const { return bus_offset_; }
-  // Where node i's generated config lives (to start a node by hand on a variant of it).
-  const std::string& config_path(int i) const { return configs_.at(static_cast<std::size_t>(i)); }
 
  private:
   std::string dir_;  // the generated configs
@@ -54,9 +52,9 @@ class LocalCluster {
 // Whether nothing listens on 127.0.0.1:port (binding it succeeds).
 bool LoopbackPortFree(int port);
 
-// The value of `field` in the reply of INFO `section` ("" when absent); as a number, -1.
-std::string InfoValue(Client& client, const std::string& section, const std::string& field);
-long long InfoNumber(Client& client, const std::string& section, const std::string& field);
+// The value of `field` in the reply of INFO `section`: "" when absent; as a number, -1 then.
+std::string ReadInfoField(Client& client, const std::string& section, const std::string& field);
+long long ReadInfoNumber(Client& client, const std::string& section, const std::string& field);
 
 // Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
 bool WaitFor(const std::function<bool()>& done,

@@ -15,7 +15,7 @@
 #include "harness.h"
 
 using dynakv::itest::Client;
-using dynakv::itest::InfoValue;
+using dynakv::itest::ReadInfoField;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerFixture;
@@ -205,15 +205,15 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   }
   CHECK(owned == doctest::Approx(100).epsilon(0.001));
 
-  CHECK(InfoValue(a, "cluster", "cluster_enabled") == "1");
-  CHECK(InfoValue(a, "cluster", "cluster_node_id") == "n1");
-  CHECK(InfoValue(b, "cluster", "cluster_node_id") == "n2");
-  CHECK(InfoValue(a, "cluster", "cluster_members") == "3");
-  CHECK(InfoValue(a, "cluster", "cluster_members_reachable") == "3");
-  CHECK(InfoValue(a, "cluster", "cluster_replication_factor") == "3");
-  CHECK(InfoValue(a, "cluster", "cluster_bus_port") ==
+  CHECK(ReadInfoField(a, "cluster", "cluster_enabled") == "1");
+  CHECK(ReadInfoField(a, "cluster", "cluster_node_id") == "n1");
+  CHECK(ReadInfoField(b, "cluster", "cluster_node_id") == "n2");
+  CHECK(ReadInfoField(a, "cluster", "cluster_members") == "3");
+  CHECK(ReadInfoField(a, "cluster", "cluster_members_reachable") == "3");
+  CHECK(ReadInfoField(a, "cluster", "cluster_replication_factor") == "3");
+  CHECK(ReadInfoField(a, "cluster", "cluster_bus_port") ==
         std::to_string(cluster.node(0).port() + cluster.bus_offset()));
-  CHECK(InfoValue(a, "cluster", "cluster_node_local_commands").starts_with("keys,scan,"));
+  CHECK(ReadInfoField(a, "cluster", "cluster_node_local_commands").starts_with("keys,scan,"));
 
   const Reply quorum = Reply::Bulks({"read", "QUORUM", "write", "QUORUM"});
   CHECK(a.Command({"CONSISTENCY"}) == quorum);
@@ -252,7 +252,7 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   CHECK(a.Command({"DEBUG", "PARTITION", "nosuch"}) == Reply::Error("ERR unknown node 'nosuch'"));
   CHECK(a.Command({"DEBUG", "PARTITION", "n1"}).IsError());
   CHECK(a.Command({"DEBUG", "PARTITION", "n2", "n3"}) == kOk);
-  CHECK(WaitFor([&] { return InfoValue(a, "cluster", "cluster_members_reachable") == "1"; }));
+  CHECK(WaitFor([&] { return ReadInfoField(a, "cluster", "cluster_members_reachable") == "1"; }));
   CHECK(a.Command({"DEBUG", "PARTITION"}) == kOk);
   CHECK(a.Command({"DEBUG", "NOSUCH"}).IsError());
 }
@@ -304,6 +304,6 @@ TEST_CASE_FIXTURE(ServerFixture, "a single node keeps Redis's behaviour") {
   CHECK(c.Command({"SET", "k", "v", "W", "1"}) == Reply::Error("ERR syntax error"));
   CHECK(c.Command({"SET", "W", "1"}) == kOk);
   CHECK(c.Command({"DEL", "k", "W", "1"}) == Reply::Int(1));
-  CHECK(InfoValue(c, "cluster", "cluster_enabled") == "0");
+  CHECK(ReadInfoField(c, "cluster", "cluster_enabled") == "0");
   CHECK(c.Command({"CONFIG", "GET", "cluster-enabled"}) == Reply::Bulks({"cluster-enabled", "no"}));
 }

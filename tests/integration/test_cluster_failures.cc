@@ -17,7 +17,7 @@
 #include "harness.h"
 
 using dynakv::itest::Client;
-using dynakv::itest::InfoNumber;
+using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::RawSocket;
 using dynakv::itest::Reply;
@@ -64,11 +64,11 @@ TEST_CASE("a killed replica: W=3 is unavailable, W=1 succeeds, read repair heals
   Client c(cluster.node(2).port());
   // Before the read: what C has served so far. The read asks C for its copy, finds it stale
   // and sends it the merged set, so C serves two more requests.
-  auto served = [&] { return InfoNumber(c, "cluster", "cluster_replica_requests_served"); };
+  auto served = [&] { return ReadInfoNumber(c, "cluster", "cluster_replica_requests_served"); };
   const long long served_before = served();
   CHECK(UntilAvailable(a, {"GET", "k", "R", "3"}) == Reply::Bulk("v3"));
   CHECK(WaitFor([&] { return served() >= served_before + 2; }));
-  CHECK(InfoNumber(a, "cluster", "cluster_read_repairs") >= 1);
+  CHECK(ReadInfoNumber(a, "cluster", "cluster_read_repairs") >= 1);
 
   // C's own copy, with C cut off from the others so that nothing but its replica can answer.
   REQUIRE(c.Command({"DEBUG", "PARTITION", "n1", "n2"}) == kOk);
@@ -183,7 +183,7 @@ TEST_CASE("pipelined commands answer in order; clients vanishing mid-command do 
   for (int i = 0; i < 3; ++i) {  // and nothing is left hanging
     Client check(cluster.node(i).port());
     CHECK(WaitFor(
-        [&] { return InfoNumber(check, "cluster", "cluster_commands_in_flight") == 0; }));
+        [&] { return ReadInfoNumber(check, "cluster", "cluster_commands_in_flight") == 0; }));
   }
 }
 
@@ -214,5 +214,5 @@ TEST_CASE("redis-benchmark runs unmodified against the cluster") {
   Client c(cluster.node(2).port());
   const Reply value = c.Command({"GET", "key:__rand_int__"});
   CHECK((value.type == Reply::Type::kString && value.str.size() == 3));
-  CHECK(InfoNumber(c, "cluster", "cluster_commands_in_flight") == 0);
+  CHECK(ReadInfoNumber(c, "cluster", "cluster_commands_in_flight") == 0);
 }

@@ -145,6 +145,45 @@ TEST_CASE("gossip: five nodes with one seed each converge, detect a stop, and se
   CHECK_MESSAGE(again.ok, again.error);
 }
 
+TEST_CASE("gossip: a member restarted at another address is dialled there") {
+  const std::vector<int> ports = testing::FreePorts(4);  // ports[3]: Z's address after restart
+  int z_port = ports[2];
+  TestCluster cluster(
+      {{"A", ""}, {"B", ""}, {"Z", ""}},
+      [&](ClusterOptions& o) {
+        o.seeds = {"A"};  // open membership; A skips itself
+        o.gossip_interval_ms = 50;
+        o.down_after_ms = 1000;
+        o.request_timeout_ms = 300;
+        o.reconnect_backoff_max_ms = 200;
+        for (NodeInfo& member : o.members) {
+          if (o.self_id == "Z" && member.id == "Z") member.port = z_port;
+        }
+      },
+      {ports[0], ports[1], ports[2]});
+  cluster.StartAll();
+  auto z_port_seen_by = [&](int viewer) {
+    const std::vector<MemberStatus> members = cluster.node(viewer).Members();
+    const MemberStatus* z = Find(members, "Z");
+    return z != nullptr && z->state == MemberState::kUp && z->generation > 0 ? z->node.port : 0;
+  };
+  REQUIRE(testing::RunUntil(cluster.loop(),
+                            [&] { return z_port_seen_by(0) == ports[2] && z_port_seen_by(1); }));
+  REQUIRE(cluster.Set(0, "k", "v1", kAll).ok);
+
+  cluster.Stop(2);
+  z_port = ports[3];
+  cluster.Start(2);
+  CHECK(cluster.node(2).bus_port() == ports[3]);
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] {
+    return z_port_seen_by(0) == ports[3] && z_port_seen_by(1) == ports[3];
+  }));
+  CHECK(cluster.node(0).ring().Find("Z")->port == ports[3]);
+  // A's client for Z now dials the new address: a write at ALL reaches Z there.
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] { return cluster.Set(0, "k", "v2", kAll).ok; }));
+  CHECK(testing::Values(cluster.node(2).LocalSiblings("k")) == std::vector<std::string>{"v2"});
+}
+
 TEST_CASE("gossip: statically configured members gossip for failure detection") {
   TestCluster cluster(3, [](ClusterOptions& o) {
     o.gossip_interval_ms = 50;
