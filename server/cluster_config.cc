@@ -246,6 +246,9 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.read_level = config.cluster_read_consistency;
   options.write_level = config.cluster_write_consistency;
   options.request_timeout_ms = config.cluster_request_timeout_ms;
+  // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
+  options.hints_dir = config.dir + "/hints";
+  options.hints_fsync = config.appendfsync;
   return options;
 }
 

@@ -266,7 +266,11 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_anti_entropy_bytes_sent:%llu\r\n"
                "cluster_anti_entropy_bytes_received:%llu\r\n"
                "cluster_anti_entropy_tree_builds:%llu\r\n"
-               "cluster_anti_entropy_last_round_keys:%llu\r\n",
+               "cluster_anti_entropy_last_round_keys:%llu\r\n"
+               "cluster_hinted_writes:%llu\r\n"
+               "cluster_hints_stored:%llu\r\n"
+               "cluster_hints_delivered:%llu\r\n"
+               "cluster_hints_pending:%llu\r\n",
                node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable,
                options.replication_factor,
                cluster::ToString(config.cluster_read_consistency).c_str(),
@@ -289,7 +293,11 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.anti_entropy_bytes_sent),
                static_cast<unsigned long long>(stats.anti_entropy_bytes_received),
                static_cast<unsigned long long>(stats.anti_entropy_tree_builds),
-               static_cast<unsigned long long>(stats.anti_entropy_last_round_keys));
+               static_cast<unsigned long long>(stats.anti_entropy_last_round_keys),
+               static_cast<unsigned long long>(stats.hinted_writes),
+               static_cast<unsigned long long>(stats.hints_stored),
+               static_cast<unsigned long long>(stats.hints_delivered),
+               static_cast<unsigned long long>(stats.hints_pending));
 }
 
 void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {
