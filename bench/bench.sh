@@ -1,31 +1,42 @@
 #!/usr/bin/env bash
-# Benchmarks dynakv-server against redis-server with redis-benchmark, same machine, same settings:
-# both log every write with appendfsync everysec (Redis: AOF only, no RDB snapshots), each server
-# pinned to CPU 0 and the benchmark client to CPU 1 when taskset exists.
+# Benchmarks dynakv-server against redis-server on the same machine, same settings: both log every
+# write with appendfsync everysec (Redis: AOF only, no RDB snapshots), each server pinned to CPU 0
+# and the load generator to CPU 1 when taskset exists; every test runs first against dynakv, then
+# against redis, so both see the same machine load.
 #
-#   bench/bench.sh [--record] [-n REQUESTS] [BUILD_DIR]
+#   bench/bench.sh [--record] [--quick] [-n REQUESTS] [-s SECONDS] [BUILD_DIR]
 #
-# BUILD_DIR defaults to ./build (as scripts/build.sh makes it); DYNAKV_SERVER overrides the binary.
-# -n is the number of requests per test (default 200000); -c 50 clients; SET, GET, INCR and
-# MSET (10 keys) at pipeline depth 1 and 16, runs alternating between the two servers.
-# Prints a markdown table; --record also appends it, with the command line, date and machine, to
-# bench/RESULTS.md. Takes about 1-3 minutes at the default -n on 2 cores.
+# Matrix: redis-benchmark -c 50 for SET, GET, INCR and MSET (10 keys) with 3-byte values, and SET,
+# GET and MSET with 1 KB and 16 KB values (redis-benchmark -d: one repeated byte, compressible), at
+# pipeline depth 1 and 16; then dynakv-loadgen (bench/loadgen.cc, built with the dynakv-loadgen
+# target) for SET and GET of RANDOM (incompressible) 1 KB and 16 KB values, -c 50, -P 1 and 16.
+# The default -n per run is sized for >= 10 s per test on a 2-core box and the loadgen runs for
+# -s 10 s: the full matrix took 8 minutes here (2026-11-25). --quick divides -n by 5 and runs loadgen
+# for 3 s (about 3 minutes; numbers are noisier). -n sets the request count of every run.
+# BUILD_DIR defaults to ./build; DYNAKV_SERVER / DYNAKV_LOADGEN override the binaries.
+# Prints markdown tables; --record also appends them, with commands, date, machine and load
+# averages, to bench/RESULTS.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 record=0
-requests=200000
+quick=0
+requests=""
+seconds=""
 build="$root/build"
 while [ $# -gt 0 ]; do
   case "$1" in
     --record) record=1 ;;
+    --quick) quick=1 ;;
     -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -s) seconds=$2; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) build=$1 ;;
   esac
   shift
 done
 dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+loadgen=${DYNAKV_LOADGEN:-$build/bench/dynakv-loadgen}
 redis=$(command -v redis-server || true)
 [ -x "$dynakv" ] || {
   echo "no dynakv-server at $dynakv (build first: scripts/build.sh)" >&2
@@ -33,7 +44,11 @@ redis=$(command -v redis-server || true)
 }
 [ -n "$redis" ] || { echo "redis-server not installed (scripts/deps.sh)" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }
-[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+[ -z "$requests" ] || [[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+[ -z "$seconds" ] || [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "-s takes a number" >&2; exit 1; }
+[ -x "$loadgen" ] || echo "no dynakv-loadgen at $loadgen: skipping random-value runs" \
+  "(cmake --build BUILD_DIR --target dynakv-loadgen)" >&2
+[ -n "$seconds" ] || seconds=$([ "$quick" = 1 ] && echo 3 || echo 10)
 
 tmp=$(mktemp -d /tmp/dynakv-bench-XXXXXX)
 pids=()
@@ -91,36 +106,102 @@ dynakv_port=$port
 start redis "$redis" "${redis_flags[@]}"
 redis_port=$port
 
-bench_args=(-c 50 -n "$requests" -r 100000 --csv -t set,get,incr,mset)
-# run NAME PORT PIPELINE: one redis-benchmark run, CSV rows kept as $tmp/NAME.P<pipeline>.csv.
+# Requests per redis-benchmark run for value size SIZE at pipeline P, sized so the slowest test of
+# each run (MSET for small values, SET for 16 KB) takes about 10 s at the rates this machine
+# reaches; faster tests of the same run (GET) finish sooner. MSET of 10 x 16 KB (~1k ops/s) is left
+# out: at any useful -n it would dominate the runtime.
+default_requests() {
+  case "$1:$2" in
+    3:1) echo 1000000 ;;   3:16) echo 3000000 ;;
+    1024:1) echo 150000 ;; 1024:16) echo 300000 ;;
+    16384:1) echo 60000 ;; 16384:16) echo 150000 ;;
+  esac
+}
+# Keys spread over -r keys; fewer for 16 KB values so each server holds at most ~160 MB.
+keyspace() { [ "$1" -ge 16384 ] && echo 10000 || echo 100000; }
+tests_for() {
+  case "$1" in 3) echo set,get,incr,mset ;; 1024) echo set,get,mset ;; *) echo set,get ;; esac
+}
+
+# bench_cmd SIZE P: the redis-benchmark arguments (without -p) of one run.
+bench_cmd() {
+  local n=${requests:-$(default_requests "$1" "$2")}
+  [ -n "$requests" ] || [ "$quick" = 0 ] || n=$((n / 5))
+  echo "-c 50 -n $n -r $(keyspace "$1") -d $1 -P $2 --csv -t $(tests_for "$1")"
+}
+# run NAME PORT SIZE P: one redis-benchmark run, CSV kept as $tmp/NAME.SIZE.P.csv.
 run() {
-  echo "  $1, pipeline $3 ..." >&2
-  "${client_cpu[@]}" timeout 600 redis-benchmark -p "$2" -P "$3" "${bench_args[@]}" \
-    >"$tmp/$1.P$3.csv" 2>"$tmp/$1.P$3.err" || {
+  echo "  redis-benchmark $1, $3 B, pipeline $4 ..." >&2
+  # shellcheck disable=SC2046
+  "${client_cpu[@]}" timeout 1200 redis-benchmark -p "$2" $(bench_cmd "$3" "$4") \
+    >"$tmp/$1.$3.$4.csv" 2>"$tmp/$1.$3.$4.err" || {
     echo "redis-benchmark against $1 failed:" >&2
-    cat "$tmp/$1.P$3.err" >&2
+    cat "$tmp/$1.$3.$4.err" >&2
     exit 1
   }
 }
-for pipeline in 1 16; do
-  run dynakv "$dynakv_port" "$pipeline"
-  run redis "$redis_port" "$pipeline"
-done
+loadgen_cmd() { echo "-c 50 -P $3 -d $2 -s $seconds -r $(keyspace "$2") -t $1 --csv"; }
+# run_loadgen NAME PORT TEST SIZE P: appends one CSV row to $tmp/NAME.rand.SIZE.P.csv.
+run_loadgen() {
+  echo "  loadgen $1, $3 random $4 B, pipeline $5 ..." >&2
+  # shellcheck disable=SC2046
+  "${client_cpu[@]}" timeout 600 "$loadgen" -p "$2" $(loadgen_cmd "$3" "$4" "$5") \
+    >>"$tmp/$1.rand.$4.$5.csv" 2>"$tmp/$1.rand.err" || {
+    echo "dynakv-loadgen against $1 failed:" >&2
+    cat "$tmp/$1.rand.err" >&2
+    exit 1
+  }
+}
 
-# CSV columns: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
-# "p99_latency_ms","max_latency_ms".
-table() {
-  echo -n "| test | pipeline | dynakv ops/s | redis ops/s | dynakv/redis "
-  echo "| dynakv p50 / p99 ms | redis p50 / p99 ms |"
-  echo "|---|---|---|---|---|---|---|"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+sizes=(3 1024 16384)
+for size in "${sizes[@]}"; do
   for pipeline in 1 16; do
-    awk -F'","' -v p="$pipeline" '
-      { gsub(/^"|"$/, "") }
-      FNR == 1 { next }
-      NR == FNR { rps[$1] = $2; p50[$1] = $5; p99[$1] = $7; next }
-      { printf "| %s | %s | %.0f | %.0f | %.2f | %s / %s | %s / %s |\n",
-               $1, p, $2, rps[$1], (rps[$1] > 0 ? $2 / rps[$1] : 0), $5, $7, p50[$1], p99[$1] }
-    ' "$tmp/redis.P$pipeline.csv" "$tmp/dynakv.P$pipeline.csv"
+    run dynakv "$dynakv_port" "$size" "$pipeline"
+    run redis "$redis_port" "$size" "$pipeline"
+  done
+done
+rand_sizes=()
+if [ -x "$loadgen" ]; then
+  rand_sizes=(1024 16384)
+  for size in "${rand_sizes[@]}"; do
+    for pipeline in 1 16; do
+      for t in set get; do  # set first, so GETs find values
+        run_loadgen dynakv "$dynakv_port" "$t" "$size" "$pipeline"
+        run_loadgen redis "$redis_port" "$t" "$size" "$pipeline"
+      done
+    done
+  done
+fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# rows LABEL P REDIS_CSV DYNAKV_CSV RPS P50 P99: table rows, columns numbered from 1 in the CSV
+# (redis-benchmark: "test","rps","avg","min","p50","p95","p99","max"; loadgen: test,rps,p50,p99).
+rows() {
+  awk -F'","' -v label="$1" -v p="$2" -v r="$5" -v a="$6" -v b="$7" '
+    { gsub(/^"|"$/, "") }
+    $1 == "test" { next }
+    NR == FNR { rps[$1] = $r; p50[$1] = $a; p99[$1] = $b; next }
+    { printf "| %s | %s | %s | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.2f |\n",
+             $1, label, p, $r, rps[$1], (rps[$1] > 0 ? $r / rps[$1] : 0), $a, $b, p50[$1],
+             p99[$1], (p99[$1] > 0 ? $b / p99[$1] : 0) }
+  ' "$3" "$4"
+}
+table() {
+  echo -n "| test | value | pipeline | dynakv ops/s | redis ops/s | ops ratio "
+  echo "| dynakv p50 / p99 ms | redis p50 / p99 ms | p99 ratio |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for size in "${sizes[@]}"; do
+    for pipeline in 1 16; do
+      rows "$size B" "$pipeline" "$tmp/redis.$size.$pipeline.csv" \
+        "$tmp/dynakv.$size.$pipeline.csv" 2 5 7
+    done
+  done
+  for size in "${rand_sizes[@]}"; do
+    for pipeline in 1 16; do
+      rows "$size B random" "$pipeline" "$tmp/redis.rand.$size.$pipeline.csv" \
+        "$tmp/dynakv.rand.$size.$pipeline.csv" 2 3 4
+    done
   done
 }
 result=$(table)
@@ -129,15 +210,26 @@ echo "$result"
 if [ "$record" -eq 1 ]; then
   model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  pinning=${server_cpu[*]:+" (servers: ${server_cpu[*]}, client: ${client_cpu[*]})"}
+  dirty=$(git -C "$root" status --porcelain 2>/dev/null | grep -qv '^??' && echo ' + uncommitted edits' || true)
+  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
     echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "## $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$quick" = 1 ] && echo ' (--quick)')"
     echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr)"
-    echo "- servers: dynakv $commit, $("$redis" --version | cut -d' ' -f1-3)"
-    echo "- command: \`bench/bench.sh -n $requests\`, that is" \
-         "\`redis-benchmark ${bench_args[*]} -P {1,16}\`$pinning"
+    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
+    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
+    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    echo "- command: \`bench/bench.sh$([ "$quick" = 1 ] && echo ' --quick')${requests:+ -n $requests} -s $seconds\`, that is, per value size S and pipeline P:"
+    for size in "${sizes[@]}"; do
+      for pipeline in 1 16; do
+        echo "  \`redis-benchmark $(bench_cmd "$size" "$pipeline")\`"
+      done
+    done
+    for size in "${rand_sizes[@]}"; do
+      for pipeline in 1 16; do
+        echo "  \`dynakv-loadgen $(loadgen_cmd 'set|get' "$size" "$pipeline")\`"
+      done
+    done
     echo
     echo "$result"
   } >>"$root/bench/RESULTS.md"

@@ -21,6 +21,12 @@ BusServer::ServiceReply Error(std::string message) {
   return BusServer::ServiceReply{false, std::move(message), false};
 }
 
+// Both sides must cut hash space the same way for node indices to name the same ranges.
+BusServer::ServiceReply DepthMismatch(std::uint32_t depth) {
+  return Error("Merkle tree depth " + std::to_string(depth) + " differs from this node's " +
+               std::to_string(ReplicaTrees::kDepth));
+}
+
 }  // namespace
 
 AntiEntropy::AntiEntropy(uv_loop_t* loop, storage::Engine& engine, const NodeInfo& self,
@@ -186,8 +192,7 @@ BusServer::ServiceReply AntiEntropy::AnswerHashes(std::string_view node,
   // Not an error of the peer's: it retries on its next round.
   if (!trees_.ready()) return Error("LOADING the Merkle trees are still being built");
   if (request.depth != ReplicaTrees::kDepth) {
-    return Error("Merkle tree depth " + std::to_string(request.depth) + " differs from this node's " +
-                 std::to_string(ReplicaTrees::kDepth));
+    return DepthMismatch(request.depth);
   }
   if (request.level > request.depth) return Malformed("AE_HASHES");
   const int level = static_cast<int>(request.level);
@@ -207,8 +212,7 @@ BusServer::ServiceReply AntiEntropy::AnswerKeys(std::string_view node, std::stri
   ae::KeysRequest request;
   if (!ae::DecodeKeysRequest(payload, &request)) return Malformed("AE_KEYS");
   if (request.depth != ReplicaTrees::kDepth) {
-    return Error("Merkle tree depth " + std::to_string(request.depth) + " differs from this node's " +
-                 std::to_string(ReplicaTrees::kDepth));
+    return DepthMismatch(request.depth);
   }
   const std::size_t leaves = MerkleTree::NodesAt(ReplicaTrees::kDepth);
   if (request.leaves.size() > kMaxLeavesPerRequest) return Malformed("AE_KEYS");
@@ -237,7 +241,8 @@ BusServer::ServiceReply AntiEntropy::AnswerFetch(std::string_view payload) {
     std::string encoded = replica_.GetEncoded(keys[i]);
     if (encoded.empty()) continue;  // kNone
     if (encoded.size() > kMaxSetBytes) {
-      return Error("value of " + std::to_string(encoded.size()) + " bytes is too large for the bus");
+      return Error("value of " + std::to_string(encoded.size()) +
+                   " bytes is too large for the bus");
     }
     if (any_value && bytes + encoded.size() > kFetchReplyBudget) {
       sets[i].status = ae::FetchStatus::kOmitted;

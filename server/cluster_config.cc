@@ -105,22 +105,70 @@ bool ParseLevel(std::string_view value, cluster::ConsistencyLevel* level, std::s
   return false;
 }
 
+// The entries of a comma-separated list, trimmed; an empty text is an empty list.
+std::vector<std::string_view> SplitList(std::string_view text) {
+  std::vector<std::string_view> entries;
+  if (Trim(text).empty()) return entries;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    entries.push_back(Trim(text.substr(start, comma - start)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return entries;
+}
+
+std::string JoinList(const std::vector<std::string_view>& entries) {
+  std::string out;
+  for (std::string_view entry : entries) {
+    if (!out.empty()) out += ',';
+    out += entry;
+  }
+  return out;
+}
+
+// "host:port" or "[v6]:port".
+bool ValidHostPort(std::string_view text) {
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos || text.substr(close + 1, 1) != ":") return false;
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return false;  // bare IPv6 is ambiguous
+  }
+  long long port = 0;
+  return !host.empty() && ParseLongLong(port_text, &port) && port >= 1 && port <= 65535;
+}
+
+bool ParseBool(std::string_view value, bool* out, std::string* reason) {
+  const std::string lower = Lower(std::string(value));
+  if (lower == "yes" || lower == "true") {
+    *out = true;
+  } else if (lower == "no" || lower == "false") {
+    *out = false;
+  } else {
+    *reason = "argument must be 'yes' or 'no'";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool ParseNodeList(std::string_view text, std::vector<cluster::NodeInfo>* nodes,
                    std::string* error) {
   std::vector<cluster::NodeInfo> parsed;
-  if (!Trim(text).empty()) {
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t comma = text.find(',', start);
-      const std::string_view entry = Trim(text.substr(start, comma - start));
-      cluster::NodeInfo node;
-      if (!ParseNode(entry, &node, error)) return false;
-      parsed.push_back(std::move(node));
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
+  for (std::string_view entry : SplitList(text)) {
+    cluster::NodeInfo node;
+    if (!ParseNode(entry, &node, error)) return false;
+    parsed.push_back(std::move(node));
   }
   *nodes = std::move(parsed);
   return true;
@@ -139,16 +187,7 @@ std::string FormatNode(const cluster::NodeInfo& node) {
 }
 
 bool ParseClusterEnabled(std::string_view value, Config* config, std::string* reason) {
-  const std::string lower = Lower(std::string(value));
-  if (lower == "yes" || lower == "true") {
-    config->cluster_enabled = true;
-  } else if (lower == "no" || lower == "false") {
-    config->cluster_enabled = false;
-  } else {
-    *reason = "argument must be 'yes' or 'no'";
-    return false;
-  }
-  return true;
+  return ParseBool(value, &config->cluster_enabled, reason);
 }
 
 std::string FormatClusterEnabled(const Config& config) {
@@ -187,6 +226,79 @@ std::string FormatWriteConsistency(const Config& config) {
   return Lower(cluster::ToString(config.cluster_write_consistency));
 }
 
+bool ParseClusterSeeds(std::string_view value, Config* config, std::string* reason) {
+  const std::vector<std::string_view> seeds = SplitList(value);
+  for (std::string_view seed : seeds) {
+    const bool address = seed.find(':') != std::string_view::npos;
+    if (address ? !ValidHostPort(seed) : !ValidName(seed)) {
+      *reason = "invalid seed '" + std::string(seed) +
+                "' (expected host:bus-port, [ipv6]:bus-port or a member id)";
+      return false;
+    }
+  }
+  config->cluster_seeds = JoinList(seeds);
+  return true;
+}
+
+bool ParsePhiThreshold(std::string_view value, Config* config, std::string* reason) {
+  long double phi = 0;
+  if (!ParseLongDouble(value, &phi) || !(phi > 0) || phi > 1000) {
+    *reason = "argument must be a number above 0 and at most 1000";
+    return false;
+  }
+  config->cluster_phi_threshold = static_cast<double>(phi);
+  return true;
+}
+
+std::string FormatPhiThreshold(const Config& config) {
+  return FormatLongDouble(config.cluster_phi_threshold);
+}
+
+bool ParseSloppyQuorum(std::string_view value, Config* config, std::string* reason) {
+  return ParseBool(value, &config->cluster_sloppy_quorum, reason);
+}
+
+std::string FormatSloppyQuorum(const Config& config) {
+  return config.cluster_sloppy_quorum ? "yes" : "no";
+}
+
+bool ParseReplicasPerDc(std::string_view value, Config* config, std::string* reason) {
+  cluster::ReplicasPerDc parsed;
+  for (std::string_view entry : SplitList(value)) {
+    const std::size_t colon = entry.rfind(':');
+    const std::string_view dc = entry.substr(0, colon);
+    long long count = 0;
+    if (colon == std::string_view::npos || !ValidName(dc) ||
+        !ParseLongLong(entry.substr(colon + 1), &count) || count < 1 || count > 64) {
+      *reason = "invalid entry '" + std::string(entry) +
+                "' (expected dc:count, count between 1 and 64)";
+      return false;
+    }
+    if (!parsed.emplace(std::string(dc), static_cast<int>(count)).second) {
+      *reason = "dc '" + std::string(dc) + "' is named twice";
+      return false;
+    }
+  }
+  config->cluster_replicas_per_dc = std::move(parsed);
+  return true;
+}
+
+std::string FormatReplicasPerDc(const Config& config) {
+  std::string out;
+  for (const auto& [dc, count] : config.cluster_replicas_per_dc) {
+    if (!out.empty()) out += ',';
+    out += dc + ":" + std::to_string(count);
+  }
+  return out;
+}
+
+int EffectiveReplicationFactor(const Config& config) {
+  if (config.cluster_replicas_per_dc.empty()) return config.cluster_replication_factor;
+  int total = 0;
+  for (const auto& [dc, count] : config.cluster_replicas_per_dc) total += count;
+  return total;
+}
+
 bool ValidateClusterConfig(const Config& config, std::string* error) {
   if (!config.cluster_enabled) return true;
   if (config.cluster_node_id.empty()) {
@@ -221,15 +333,46 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
              std::to_string(self->port) + " but it serves port " + std::to_string(config.port);
     return false;
   }
+  const std::vector<std::string_view> seeds = SplitList(config.cluster_seeds);
+  for (std::string_view seed : seeds) {
+    if (seed.find(':') == std::string_view::npos && !ids.contains(seed)) {
+      *error = "cluster-seeds names '" + std::string(seed) +
+               "', which cluster-nodes does not list (give its host:bus-port instead)";
+      return false;
+    }
+  }
+  // Without seeds the listed members are all there will ever be: replicas they cannot hold
+  // would make every request fail. With seeds more members are learned by gossip.
+  if (seeds.empty()) {
+    if (config.cluster_replicas_per_dc.empty() &&
+        config.cluster_replication_factor > static_cast<int>(nodes.size())) {
+      *error = "cluster-replication-factor " + std::to_string(config.cluster_replication_factor) +
+               " exceeds the " + std::to_string(nodes.size()) +
+               " members of cluster-nodes (set cluster-seeds to learn more by gossip)";
+      return false;
+    }
+    for (const auto& [dc, count] : config.cluster_replicas_per_dc) {
+      const auto in_dc = std::count_if(nodes.begin(), nodes.end(),
+                                       [&](const cluster::NodeInfo& n) { return n.dc == dc; });
+      if (count > in_dc) {
+        *error = "cluster-replicas-per-dc wants " + std::to_string(count) + " replicas in dc '" +
+                 dc + "' but cluster-nodes lists " + std::to_string(in_dc) + " members there";
+        return false;
+      }
+    }
+  }
   // A replica count above N could never be met: every request would fail.
+  const int n = EffectiveReplicationFactor(config);
   for (const auto& [name, level] :
        {std::pair{"cluster-read-consistency", config.cluster_read_consistency},
         std::pair{"cluster-write-consistency", config.cluster_write_consistency}}) {
     if (level.kind == cluster::ConsistencyLevel::Kind::kCount &&
-        level.count > config.cluster_replication_factor) {
+        level.count > n) {
       *error = std::string(name) + " " + std::to_string(level.count) +
-               " exceeds cluster-replication-factor " +
-               std::to_string(config.cluster_replication_factor);
+               " exceeds " +
+               (config.cluster_replicas_per_dc.empty() ? "cluster-replication-factor "
+                                                       : "the replicas of cluster-replicas-per-dc ") +
+               std::to_string(n);
       return false;
     }
   }
@@ -246,6 +389,13 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.read_level = config.cluster_read_consistency;
   options.write_level = config.cluster_write_consistency;
   options.request_timeout_ms = config.cluster_request_timeout_ms;
+  options.replicas_per_dc = config.cluster_replicas_per_dc;
+  for (std::string_view seed : SplitList(config.cluster_seeds)) options.seeds.emplace_back(seed);
+  options.gossip_interval_ms = config.cluster_gossip_interval_ms;
+  options.phi_threshold = config.cluster_phi_threshold;
+  options.down_after_ms = config.cluster_down_after_ms;
+  options.sloppy_quorum = config.cluster_sloppy_quorum;
+  options.hint_handoff_interval_ms = config.cluster_hint_handoff_interval_ms;
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
   options.hints_fsync = config.appendfsync;

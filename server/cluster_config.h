@@ -6,6 +6,12 @@
 // (relative capacity: weight 2 owns about twice the keys). "n2@10.0.0.2:7000/east/2",
 // "n3@[::1]:7002", "n4@h:7003//3" (no dc, weight 3). Every member's bus listens on its client
 // port + cluster-port-offset.
+//
+// Seeds (cluster-seeds) are "host:bus-port" ("[v6]:bus-port") or ids of listed members. With
+// seeds, cluster-nodes may list only this node: the rest of the membership is learned by gossip,
+// so the replication factor (or a dc's replica count) may exceed the members listed.
+// cluster-replicas-per-dc ("dc1:2,dc2:1") places that many replicas in each named dc (members
+// name their dc in cluster-nodes) and replaces cluster-replication-factor.
 #pragma once
 
 #include <string>
@@ -35,9 +41,20 @@ bool ParseReadConsistency(std::string_view value, Config* config, std::string* r
 bool ParseWriteConsistency(std::string_view value, Config* config, std::string* reason);
 std::string FormatReadConsistency(const Config& config);
 std::string FormatWriteConsistency(const Config& config);
+bool ParseClusterSeeds(std::string_view value, Config* config, std::string* reason);
+bool ParsePhiThreshold(std::string_view value, Config* config, std::string* reason);
+std::string FormatPhiThreshold(const Config& config);
+bool ParseSloppyQuorum(std::string_view value, Config* config, std::string* reason);
+std::string FormatSloppyQuorum(const Config& config);
+bool ParseReplicasPerDc(std::string_view value, Config* config, std::string* reason);
+std::string FormatReplicasPerDc(const Config& config);
+
+// N: the replicas of every key (the sum of cluster-replicas-per-dc when that is set).
+int EffectiveReplicationFactor(const Config& config);
 
 // Constraints between the cluster parameters, checked only when cluster mode is enabled: an id,
-// a member list that includes this node at this node's port, distinct ids, bus ports in range.
+// a member list that includes this node at this node's port, distinct ids, bus ports in range,
+// seeds naming listed members, and (without seeds) enough members for the replicas wanted.
 bool ValidateClusterConfig(const Config& config, std::string* error);
 
 // The cluster layer's options for this node (config must have passed ValidateClusterConfig).

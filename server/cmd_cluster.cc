@@ -1,9 +1,12 @@
 // Cluster commands: CONSISTENCY (per-connection levels), VGET / VSET (versioned access with
 // siblings and causal contexts, Riak's model), RING (membership and ownership) and the DEBUG
-// drills: PARTITION (simulated network partitions) and ANTIENTROPY (an exchange now). On a
-// single node they reply "ERR cluster mode is not enabled".
+// drills: PARTITION (simulated network partitions), ANTIENTROPY (an exchange now) and LOCALGET
+// (this replica's own copy of a key). On a single node they reply "ERR cluster mode is not
+// enabled".
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,7 +52,7 @@ void ConsistencyCommand(CommandContext& ctx) {
     ctx.reply.Bulk(cluster::ToString(executor->WriteLevel(ctx.client, nullptr)));
     return;
   }
-  const int n = ctx.server.config().cluster_replication_factor;
+  const int n = EffectiveReplicationFactor(ctx.server.config());
   cluster::ConsistencyLevel read;
   cluster::ConsistencyLevel write;
   std::string error;
@@ -103,24 +106,32 @@ void VSetCommand(CommandContext& ctx) {
                          expire_at, executor->WriteLevel(ctx.client, ctx.levels));
 }
 
-// One entry per member: "<id> <host:port> dc=<dc> weight=<w> state=<state> owns=<pct>%", where
-// state is myself, up (the bus is connected) or unreachable.
+// One entry per member this node knows of, in id order: "<id> <host:port> dc=<dc> weight=<w>
+// state=<state> owns=<pct>% phi=<phi> silence_ms=<ms>". The state is this node's failure
+// detector's verdict combined with what the member announced (myself, up, suspect, down,
+// leaving, left); phi is its suspicion and silence_ms the time since its heartbeat last
+// advanced here, so an operator sees a member drifting towards down before it gets there.
 void RingCommand(CommandContext& ctx) {
   ClusterExecutor* executor = Executor(ctx);
   if (executor == nullptr) return;
   cluster::ClusterNode& node = executor->node();
-  const std::vector<cluster::NodeOwnership> owners = node.ring().Owners();
-  ctx.reply.ArrayHeader(owners.size());
-  for (const cluster::NodeOwnership& owner : owners) {
-    const cluster::NodeInfo& info = *owner.node;
-    const char* state = info.id == node.self_id()       ? "myself"
-                        : node.PeerReachable(info.id) ? "up"
-                                                      : "unreachable";
-    char ownership[32];
-    std::snprintf(ownership, sizeof(ownership), "%.2f%%", owner.fraction * 100);
+  std::map<std::string, double, std::less<>> owned;
+  for (const cluster::NodeOwnership& owner : node.ring().Owners()) {
+    owned[owner.node->id] = owner.fraction;
+  }
+  const std::vector<cluster::MemberStatus> members = node.Members();
+  ctx.reply.ArrayHeader(members.size());
+  for (const cluster::MemberStatus& member : members) {
+    const cluster::NodeInfo& info = member.node;
+    const auto found = owned.find(info.id);
+    const double fraction = found == owned.end() ? 0 : found->second;  // left: owns nothing
+    char numbers[96];
+    std::snprintf(numbers, sizeof(numbers), " owns=%.2f%% phi=%.2f silence_ms=%lld",
+                  fraction * 100, member.phi, static_cast<long long>(member.silence_ms));
     ctx.reply.Bulk(info.id + " " + FormatHostPort(info) + " dc=" +
                    (info.dc.empty() ? "-" : info.dc) + " weight=" + std::to_string(info.weight) +
-                   " state=" + state + " owns=" + ownership);
+                   " state=" + (member.self ? "myself" : cluster::MemberStateName(member.state)) +
+                   numbers);
   }
 }
 
@@ -161,6 +172,34 @@ void DebugAntiEntropy(CommandContext& ctx) {
   executor->AntiEntropy(ctx.client, std::move(peer));
 }
 
+// DEBUG LOCALGET key: this replica's own copy of `key`, resolved as GET resolves it (nil when it
+// holds no live version), without asking any other replica. Shows what hinted handoff, read
+// repair or anti-entropy delivered to this node. An error when this node is not one of the key's
+// replicas, so "missing" and "not mine" are told apart.
+void DebugLocalGet(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  cluster::ClusterNode& node = executor->node();
+  const std::string_view key = ctx.argv[2];
+  const cluster::ClusterOptions& options = node.options();
+  const std::vector<const cluster::NodeInfo*> replicas =
+      options.replicas_per_dc.empty() ? node.ring().PreferenceList(key, options.replication_factor)
+                                      : node.ring().PreferenceList(key, options.replicas_per_dc);
+  if (std::none_of(replicas.begin(), replicas.end(), [&](const cluster::NodeInfo* replica) {
+        return replica->id == node.self_id();
+      })) {
+    ctx.reply.Error("ERR this node is not a replica of that key");
+    return;
+  }
+  const cluster::SiblingSet set = node.LocalSiblings(key);
+  const cluster::Version* winner = set.Resolve();
+  if (winner == nullptr || !winner->IsLive(NowMs())) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Bulk(winner->value);
+}
+
 void DebugHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -170,6 +209,10 @@ void DebugHelp(CommandContext& ctx) {
       "ANTIENTROPY [<node-id>]",
       "    Cluster mode: run one anti-entropy (Merkle tree) exchange now, with the given member",
       "    or the next one in turn, and reply what it repaired.",
+      "LOCALGET <key>",
+      "    Cluster mode: this node's own replica of the key, resolved as GET does (nil when it",
+      "    holds none; an error when it is not one of the key's replicas), without asking",
+      "    other replicas. For tests and failure drills.",
       "HELP",
       "    Print this help.",
   };
@@ -186,6 +229,7 @@ struct Subcommand {
 const Subcommand kDebugSubcommands[] = {
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},
+    {"localget", 3, DebugLocalGet},
     {"help", 2, DebugHelp},
 };
 

@@ -225,6 +225,20 @@ const ConfigParam kParams[] = {
      ParseInteger<&Config::cluster_request_timeout_ms, 1, 600000>,
      FormatNumber<&Config::cluster_request_timeout_ms>},
 
+    {"cluster-seeds", "cluster", false, ParseClusterSeeds, FormatString<&Config::cluster_seeds>},
+    {"cluster-gossip-interval-ms", "cluster", false,
+     ParseInteger<&Config::cluster_gossip_interval_ms, 1, 600000>,
+     FormatNumber<&Config::cluster_gossip_interval_ms>},
+    {"cluster-phi-threshold", "cluster", false, ParsePhiThreshold, FormatPhiThreshold},
+    {"cluster-down-after-ms", "cluster", false,
+     ParseInteger<&Config::cluster_down_after_ms, 1, 86400000>,
+     FormatNumber<&Config::cluster_down_after_ms>},
+    {"cluster-sloppy-quorum", "cluster", false, ParseSloppyQuorum, FormatSloppyQuorum},
+    {"cluster-hint-handoff-interval-ms", "cluster", false,
+     ParseInteger<&Config::cluster_hint_handoff_interval_ms, 1, 600000>,
+     FormatNumber<&Config::cluster_hint_handoff_interval_ms>},
+    {"cluster-replicas-per-dc", "cluster", false, ParseReplicasPerDc, FormatReplicasPerDc},
+
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},
     {"databases", "", false, ParseFixed<kDatabasesValue>, FormatFixed<kDatabasesValue>},
@@ -407,7 +421,11 @@ bool ApplyConfigToml(std::string_view toml_text, std::string_view source, Config
         return false;
       }
       std::string text;
-      if (!TomlValueText(node, &text)) {
+      // The one fractional parameter takes a TOML float (phi-threshold = 8.5); elsewhere a
+      // float is a mistake worth reporting (hz = 1.5).
+      if (node.is_floating_point() && param->parse == ParsePhiThreshold) {
+        text = std::to_string(node.as_floating_point()->get());
+      } else if (!TomlValueText(node, &text)) {
         *error = where + ": parameter '" + name + "' must be a string or an integer";
         return false;
       }

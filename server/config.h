@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cluster/consistency_level.h"
+#include "cluster/node_info.h"
 #include "storage/options.h"
 
 namespace dynakv::server {
@@ -48,6 +49,16 @@ struct Config {
   cluster::ConsistencyLevel cluster_read_consistency{cluster::ConsistencyLevel::Kind::kQuorum};
   cluster::ConsistencyLevel cluster_write_consistency{cluster::ConsistencyLevel::Kind::kQuorum};
   int cluster_request_timeout_ms = 2000;
+  // Membership by gossip: "host:bus-port" entries or member ids, comma separated. With seeds,
+  // cluster-nodes may list only this node and the rest is learned from them.
+  std::string cluster_seeds;
+  int cluster_gossip_interval_ms = 1000;
+  double cluster_phi_threshold = 8.0;  // suspect above this
+  int cluster_down_after_ms = 5000;    // down once silent this long
+  bool cluster_sloppy_quorum = true;
+  int cluster_hint_handoff_interval_ms = 1000;
+  // Replicas per dc ("dc1:2,dc2:1"); when non-empty it replaces cluster_replication_factor.
+  cluster::ReplicasPerDc cluster_replicas_per_dc;
 
   std::string config_file;  // the file loaded, empty when running on the embedded default
 };

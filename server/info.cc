@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "cluster/cluster_node.h"
+#include "cluster_config.h"
 #include "cluster_executor.h"
 #include "command_util.h"
 #include "config.h"
@@ -235,6 +236,14 @@ void ClusterSection(Server& server, std::string* out) {
   for (const cluster::NodeInfo& member : node->ring().nodes()) {
     if (member.id == node->self_id() || node->PeerReachable(member.id)) ++reachable;
   }
+  // The failure detector's verdicts (this node counts itself up); members that are leaving
+  // or left are in none of the three.
+  std::size_t up = 0, suspect = 0, down = 0;
+  for (const cluster::MemberStatus& member : node->Members()) {
+    up += member.state == cluster::MemberState::kUp ? 1 : 0;
+    suspect += member.state == cluster::MemberState::kSuspect ? 1 : 0;
+    down += member.state == cluster::MemberState::kDown ? 1 : 0;
+  }
   const cluster::ClusterStats stats = node->stats();
   const Config& config = server.config();
   AppendPrintf(out,
@@ -243,7 +252,17 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_bus_port:%d\r\n"
                "cluster_members:%zu\r\n"
                "cluster_members_reachable:%zu\r\n"
+               "cluster_members_up:%zu\r\n"
+               "cluster_members_suspect:%zu\r\n"
+               "cluster_members_down:%zu\r\n"
+               "cluster_seeds:%zu\r\n"
+               "cluster_gossip_interval_ms:%d\r\n"
+               "cluster_phi_threshold:%.2f\r\n"
+               "cluster_down_after_ms:%d\r\n"
+               "cluster_sloppy_quorum:%d\r\n"
+               "cluster_hint_handoff_interval_ms:%d\r\n"
                "cluster_replication_factor:%d\r\n"
+               "cluster_replicas_per_dc:%s\r\n"
                "cluster_read_consistency:%s\r\n"
                "cluster_write_consistency:%s\r\n"
                "cluster_request_timeout_ms:%d\r\n"
@@ -271,8 +290,11 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_hints_stored:%llu\r\n"
                "cluster_hints_delivered:%llu\r\n"
                "cluster_hints_pending:%llu\r\n",
-               node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable,
-               options.replication_factor,
+               node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable, up,
+               suspect, down, options.seeds.size(), options.gossip_interval_ms,
+               options.phi_threshold, options.down_after_ms, options.sloppy_quorum ? 1 : 0,
+               options.hint_handoff_interval_ms, EffectiveReplicationFactor(config),
+               FormatReplicasPerDc(config).c_str(),
                cluster::ToString(config.cluster_read_consistency).c_str(),
                cluster::ToString(config.cluster_write_consistency).c_str(),
                options.request_timeout_ms, server.cluster_executor()->in_flight(),

@@ -74,7 +74,8 @@ Reply UntilAvailable(Client& client, const std::vector<std::string>& argv) {
   return reply;
 }
 
-LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra) {
+LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra,
+                           Membership membership) {
   REQUIRE(nodes >= 1);
   std::string templ =
       (std::filesystem::temp_directory_path() / "dynakv-cluster-XXXXXX").string();
@@ -100,18 +101,24 @@ LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra) {
       break;
     }
   }
+  auto member = [&](int i) {
+    return "\"" + id(i) + "@127.0.0.1:" + std::to_string(node(i).port()) + "\"";
+  };
   std::string members;
-  for (int i = 0; i < nodes; ++i) {
-    members += std::string(i == 0 ? "" : ", ") + "\"" + id(i) + "@127.0.0.1:" +
-               std::to_string(node(i).port()) + "\"";
-  }
+  for (int i = 0; i < nodes; ++i) members += std::string(i == 0 ? "" : ", ") + member(i);
   for (int i = 0; i < nodes; ++i) {
     std::ofstream out(configs_[static_cast<std::size_t>(i)]);
     out << "[server]\nloglevel = \"verbose\"\n"
         << "[cluster]\nenabled = true\nnode-id = \"" << id(i) << "\"\n"
-        << "nodes = [" << members << "]\n"
         << "port-offset = " << bus_offset_ << "\n"
         << "replication-factor = " << replication_factor << "\n";
+    if (membership == Membership::kListed) {
+      out << "nodes = [" << members << "]\n";
+    } else {
+      const int seed = (i + 1) % nodes;
+      out << "nodes = [" << member(i) << "]\n"
+          << "seeds = [\"127.0.0.1:" << node(seed).port() + bus_offset_ << "\"]\n";
+    }
     REQUIRE(out.good());
   }
 }
@@ -124,8 +131,12 @@ LocalCluster::~LocalCluster() {
   }
 }
 
-void LocalCluster::Start() {
+void LocalCluster::StartProcesses() {
   for (auto& process : nodes_) process->Start();
+}
+
+void LocalCluster::Start() {
+  StartProcesses();
   for (auto& process : nodes_) {
     Client client(process->port());
     const bool connected = WaitFor([&] {

@@ -29,7 +29,13 @@ struct ServerFixture {
 // file generated here ([cluster] section) plus `extra` flags. Nothing runs until Start().
 class LocalCluster {
  public:
-  explicit LocalCluster(int nodes, int replication_factor = 3, Flags extra = {});
+  // kListed: every node's cluster-nodes lists every member. kOneSeed: each node lists only
+  // itself and has one seed, the next node's bus (n1 -> n2 -> ... -> n1): the rest it must learn
+  // by gossip.
+  enum class Membership { kListed, kOneSeed };
+
+  explicit LocalCluster(int nodes, int replication_factor = 3, Flags extra = {},
+                        Membership membership = Membership::kListed);
   ~LocalCluster();
   LocalCluster(const LocalCluster&) = delete;
   LocalCluster& operator=(const LocalCluster&) = delete;
@@ -37,6 +43,8 @@ class LocalCluster {
   // Starts every node, each waited for until it answers PING, then waits (bounded) until every
   // node's bus reaches every other one, so no first request meets a reconnect backoff.
   void Start();
+  // Starts every node, each waited for until it answers PING, and nothing more.
+  void StartProcesses();
   int size() const { return static_cast<int>(nodes_.size()); }
   ServerProcess& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
   std::string id(int i) const { return "n" + std::to_string(i + 1); }

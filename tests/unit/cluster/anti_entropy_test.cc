@@ -162,7 +162,8 @@ TEST_CASE("anti-entropy: versions written on both sides of a partition merge int
   const std::vector<std::string> both{"from A", "from C"};
   CHECK(Values(cluster.node(kA).LocalSiblings("k")) == both);
   CHECK(Values(cluster.node(kC).LocalSiblings("k")) == both);
-  CHECK(cluster.node(kA).LocalSiblings("k").Encode() == cluster.node(kC).LocalSiblings("k").Encode());
+  CHECK(cluster.node(kA).LocalSiblings("k").Encode() ==
+        cluster.node(kC).LocalSiblings("k").Encode());
   // B still has only A's version; the next round brings it along.
   CHECK(Values(cluster.node(kB).LocalSiblings("k")) == std::vector<std::string>{"from A"});
   REQUIRE(Round(cluster, kB, "C").ok);
@@ -266,6 +267,35 @@ TEST_CASE("anti-entropy: refused requests fail cleanly") {
   CHECK(Round(cluster, kB, "").peer != Round(cluster, kB, "").peer);
 }
 
+TEST_CASE("anti-entropy: stopping a node mid-exchange fails the exchange before Stop is done") {
+  TestCluster cluster(3, ManualRounds);
+  cluster.StartAll();
+  WriteKeys(cluster, kA, 500, Level(3));
+  cluster.Stop(kC);
+  cluster.Wipe(kC);
+  cluster.Start(kC);
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] {
+    return cluster.node(kC).stats().anti_entropy_tree_builds > 0;
+  }));
+  std::optional<AntiEntropyRound> round;
+  cluster.node(kC).RunAntiEntropy("A", [&](AntiEntropyRound r) { round = std::move(r); });
+  // Let the exchange get going (past the root hash), then stop C under it.
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] {
+    return cluster.node(kC).stats().anti_entropy_bytes_received > 100;
+  }));
+  REQUIRE_FALSE(round.has_value());
+  bool stopped = false;
+  cluster.node(kC).Stop([&] {
+    CHECK(round.has_value());  // the exchange's callback ran first
+    stopped = true;
+  });
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] { return stopped; }));
+  REQUIRE(round.has_value());
+  CHECK_FALSE(round->ok);
+  // A and B are unaffected.
+  CHECK(Round(cluster, kA, "B").ok);
+}
+
 // Reads the next frame from `client`; false when none arrives in time.
 bool NextFrame(TestCluster& cluster, testing::RawClient& client, bus::Frame* frame,
                std::string* payload) {
@@ -303,7 +333,8 @@ TEST_CASE("anti-entropy: malformed requests get an ERROR reply, never a crash") 
   };
   const std::vector<Case> cases = {
       {bus::FrameType::kAeHashes, "", "malformed AE_HASHES"},
-      {bus::FrameType::kAeHashes, std::string("\x03\x00\x01\x00", 4), "malformed AE_HASHES trailing"},
+      {bus::FrameType::kAeHashes, std::string("\x03\x00\x01\x00", 4),
+       "malformed AE_HASHES trailing"},
       {bus::FrameType::kAeHashes, std::string("\x03\x05\x01\x00", 4), "malformed AE_HASHES"},
       {bus::FrameType::kAeHashes, std::string("\x03\x01\x01\x10", 4), "malformed AE_HASHES"},
       {bus::FrameType::kAeHashes, std::string("\x02\x00\x01\x00", 4),

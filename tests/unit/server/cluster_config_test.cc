@@ -177,5 +177,135 @@ TEST_CASE("cluster mode checks the membership against this node") {
   CHECK(error.find("is not a valid port") != std::string::npos);
 }
 
+TEST_CASE("gossip, failure detection, hinted handoff and per-dc placement parameters") {
+  Config config;
+  std::string error;
+  REQUIRE_MESSAGE(ApplyConfigToml(R"(
+[server]
+port = 7001
+[cluster]
+enabled = true
+node-id = "n1"
+nodes = ["n1@127.0.0.1:7001/dc1"]
+seeds = [" 127.0.0.1:17002", "[::1]:17003", "n1"]
+gossip-interval-ms = 200
+phi-threshold = 5.5
+down-after-ms = 1500
+sloppy-quorum = false
+hint-handoff-interval-ms = 300
+replicas-per-dc = "dc1:2, dc2:1"
+)",
+                                  "cluster.toml", &config, &error),
+                  error);
+  CHECK(config.cluster_seeds == "127.0.0.1:17002,[::1]:17003,n1");
+  CHECK(config.cluster_gossip_interval_ms == 200);
+  CHECK(config.cluster_phi_threshold == doctest::Approx(5.5));
+  CHECK(config.cluster_down_after_ms == 1500);
+  CHECK_FALSE(config.cluster_sloppy_quorum);
+  CHECK(config.cluster_hint_handoff_interval_ms == 300);
+  CHECK(config.cluster_replicas_per_dc == cluster::ReplicasPerDc{{"dc1", 2}, {"dc2", 1}});
+  CHECK(EffectiveReplicationFactor(config) == 3);
+  // With seeds, a member list of this node alone and replicas beyond it are fine.
+  CHECK_MESSAGE(ValidateConfig(config, &error), error);
+
+  const cluster::ClusterOptions options = ToClusterOptions(config);
+  CHECK(options.seeds == std::vector<std::string>{"127.0.0.1:17002", "[::1]:17003", "n1"});
+  CHECK(options.gossip_interval_ms == 200);
+  CHECK(options.phi_threshold == doctest::Approx(5.5));
+  CHECK(options.down_after_ms == 1500);
+  CHECK_FALSE(options.sloppy_quorum);
+  CHECK(options.hint_handoff_interval_ms == 300);
+  CHECK(options.replicas_per_dc == cluster::ReplicasPerDc{{"dc1", 2}, {"dc2", 1}});
+
+  Config reloaded;
+  REQUIRE_MESSAGE(ApplyConfigToml(RenderConfigToml(config), "rendered", &reloaded, &error), error);
+  for (const ConfigParam& param : ConfigParams()) {
+    CAPTURE(param.name);
+    CHECK(param.format(reloaded) == param.format(config));
+  }
+
+  // Flags and CONFIG use the same parsers: an integer phi and a yes/no switch.
+  const ConfigParam* phi = FindConfigParam("cluster-phi-threshold");
+  REQUIRE(phi != nullptr);
+  CHECK(phi->parse("12", &config, &error));
+  CHECK(config.cluster_phi_threshold == doctest::Approx(12));
+  const ConfigParam* sloppy = FindConfigParam("cluster-sloppy-quorum");
+  REQUIRE(sloppy != nullptr);
+  CHECK(sloppy->parse("yes", &config, &error));
+  CHECK(config.cluster_sloppy_quorum);
+  const ConfigParam* per_dc = FindConfigParam("cluster-replicas-per-dc");
+  REQUIRE(per_dc != nullptr);
+  CHECK(per_dc->parse("", &config, &error));
+  CHECK(config.cluster_replicas_per_dc.empty());
+  CHECK(EffectiveReplicationFactor(config) == config.cluster_replication_factor);
+}
+
+TEST_CASE("bad gossip and placement parameters are refused with the reason") {
+  Config config;
+  std::string error;
+  auto refused = [&](std::string_view name, std::string_view value) {
+    const ConfigParam* param = FindConfigParam(name);
+    REQUIRE(param != nullptr);
+    error.clear();
+    CHECK_FALSE(param->parse(value, &config, &error));
+    return error;
+  };
+  CHECK(refused("cluster-seeds", "h:0").find("invalid seed 'h:0'") != std::string::npos);
+  CHECK(refused("cluster-seeds", "h:1,,h:2").find("invalid seed ''") != std::string::npos);
+  CHECK(refused("cluster-seeds", "::1:7").find("invalid seed '::1:7'") != std::string::npos);
+  CHECK(refused("cluster-seeds", "a b").find("invalid seed 'a b'") != std::string::npos);
+  CHECK(refused("cluster-phi-threshold", "0").find("above 0") != std::string::npos);
+  CHECK(refused("cluster-phi-threshold", "-1").find("above 0") != std::string::npos);
+  CHECK(refused("cluster-phi-threshold", "x").find("above 0") != std::string::npos);
+  CHECK(refused("cluster-gossip-interval-ms", "0").find("between 1 and") != std::string::npos);
+  CHECK(refused("cluster-down-after-ms", "0").find("between 1 and") != std::string::npos);
+  CHECK(refused("cluster-hint-handoff-interval-ms", "0").find("between 1") != std::string::npos);
+  CHECK(refused("cluster-sloppy-quorum", "maybe").find("'yes' or 'no'") != std::string::npos);
+  CHECK(refused("cluster-replicas-per-dc", "dc1").find("invalid entry 'dc1'") !=
+        std::string::npos);
+  CHECK(refused("cluster-replicas-per-dc", "dc1:0").find("invalid entry") != std::string::npos);
+  CHECK(refused("cluster-replicas-per-dc", "dc1:x").find("invalid entry") != std::string::npos);
+  CHECK(refused("cluster-replicas-per-dc", "dc1:1,dc1:2").find("named twice") !=
+        std::string::npos);
+  // A seed with no port must name a member (it has no address of its own).
+  const ConfigParam* seeds = FindConfigParam("cluster-seeds");
+  REQUIRE(seeds != nullptr);
+  CHECK(seeds->parse("h", &config, &error));
+}
+
+TEST_CASE("without seeds the listed members must hold every replica") {
+  std::string error;
+  Config config = ClusterConfig();
+  config.cluster_replication_factor = 4;
+  CHECK_FALSE(ValidateConfig(config, &error));
+  CHECK(error.find("cluster-replication-factor 4 exceeds the 3 members") != std::string::npos);
+  config.cluster_seeds = "127.0.0.1:17002";
+  CHECK_MESSAGE(ValidateConfig(config, &error), error);
+
+  config = ClusterConfig();
+  config.cluster_nodes = "n1@127.0.0.1:7001/dc1,n2@127.0.0.1:7002/dc1,n3@127.0.0.1:7003/dc2";
+  config.cluster_replicas_per_dc = {{"dc1", 2}, {"dc2", 1}};
+  CHECK_MESSAGE(ValidateConfig(config, &error), error);
+  config.cluster_replicas_per_dc = {{"dc1", 1}, {"dc2", 2}};
+  CHECK_FALSE(ValidateConfig(config, &error));
+  CHECK(error.find("2 replicas in dc 'dc2' but cluster-nodes lists 1") != std::string::npos);
+  config.cluster_replicas_per_dc = {{"dc1", 1}, {"dc3", 1}};
+  CHECK_FALSE(ValidateConfig(config, &error));
+  CHECK(error.find("dc 'dc3'") != std::string::npos);
+  config.cluster_seeds = "n2";
+  CHECK_MESSAGE(ValidateConfig(config, &error), error);
+
+  // Consistency counts are bounded by the per-dc total when that replaces N.
+  config.cluster_replicas_per_dc = {{"dc1", 1}, {"dc2", 1}};
+  config.cluster_write_consistency = {cluster::ConsistencyLevel::Kind::kCount, 3};
+  CHECK_FALSE(ValidateConfig(config, &error));
+  CHECK(error == "cluster-write-consistency 3 exceeds the replicas of cluster-replicas-per-dc 2");
+
+  config = ClusterConfig();
+  config.cluster_seeds = "127.0.0.1:17002,n7";
+  CHECK_FALSE(ValidateConfig(config, &error));
+  CHECK(error.find("cluster-seeds names 'n7'") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dynakv::server

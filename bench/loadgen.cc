@@ -1,0 +1,220 @@
+// dynakv-loadgen: a small closed-loop load generator for SET/GET with RANDOM (incompressible)
+// values, which redis-benchmark cannot produce (its -d values are one repeated byte, so an
+// LZ4-compressing server looks better than it would with real data).
+//
+//   dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE] [-d BYTES] [-s SECONDS]
+//                  [-r KEYSPACE] [-t set|get] [--csv]
+//
+// One thread multiplexes all connections with poll(), like redis-benchmark: each connection sends
+// P commands, waits for all P replies, then sends the next batch. A request's latency is the time
+// from its batch's send to the arrival of its reply. Prints ops/s, p50 and p99 (ms).
+#include <hiredis/hiredis.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int conns = 50;
+  int pipeline = 1;
+  size_t value_size = 1024;
+  double seconds = 10;
+  long keyspace = 100000;
+  bool get = false;
+  bool csv = false;
+};
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using Context = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct Connection {
+  Context ctx;
+  int outstanding = 0;
+  Clock::time_point sent;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "dynakv-loadgen: %s\nusage: dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] "
+               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] [-t set|get] [--csv]\n",
+               why);
+  std::exit(2);
+}
+
+long parse_positive(const char* flag, const char* text) {
+  char* end = nullptr;
+  long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v <= 0) usage((std::string(flag) + " takes a positive number").c_str());
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--csv") { o.csv = true; continue; }
+    if (i + 1 >= argc) usage(("missing value after " + a).c_str());
+    const char* v = argv[++i];
+    if (a == "-h") o.host = v;
+    else if (a == "-p") o.port = static_cast<int>(parse_positive("-p", v));
+    else if (a == "-c") o.conns = static_cast<int>(parse_positive("-c", v));
+    else if (a == "-P") o.pipeline = static_cast<int>(parse_positive("-P", v));
+    else if (a == "-d") o.value_size = static_cast<size_t>(parse_positive("-d", v));
+    else if (a == "-s") o.seconds = static_cast<double>(parse_positive("-s", v));
+    else if (a == "-r") o.keyspace = parse_positive("-r", v);
+    else if (a == "-t") {
+      std::string t = v;
+      if (t != "set" && t != "get") usage("-t takes set or get");
+      o.get = t == "get";
+    } else usage(("unknown option " + a).c_str());
+  }
+  return o;
+}
+
+class LoadGenerator {
+ public:
+  explicit LoadGenerator(const Options& o) : opt_(o), rng_(12345) {
+    // Values are windows into a random pool at random offsets: incompressible, yet no per-request
+    // generation cost that would slow the client more than the server.
+    pool_.resize(o.value_size + (1 << 20));
+    for (auto& ch : pool_) ch = static_cast<char>(rng_());
+  }
+
+  bool connect_all() {
+    for (int i = 0; i < opt_.conns; ++i) {
+      Context c(redisConnect(opt_.host.c_str(), opt_.port));
+      if (!c || c->err) {
+        std::fprintf(stderr, "connect %s:%d: %s\n", opt_.host.c_str(), opt_.port,
+                     c ? c->errstr : "out of memory");
+        return false;
+      }
+      conns_.push_back(Connection{std::move(c), 0, Clock::time_point{}});
+    }
+    return true;
+  }
+
+  bool run() {
+    auto start = Clock::now();
+    auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(opt_.seconds));
+    for (auto& c : conns_) send_batch(c);
+    std::vector<pollfd> fds(conns_.size());
+    bool stopping = false;
+    while (true) {
+      if (!stopping && Clock::now() >= deadline) stopping = true;
+      bool any = false;
+      for (size_t i = 0; i < conns_.size(); ++i) {
+        int done = 0;
+        redisBufferWrite(conns_[i].ctx.get(), &done);
+        fds[i] = {conns_[i].ctx->fd, static_cast<short>(done ? POLLIN : (POLLIN | POLLOUT)), 0};
+        any |= conns_[i].outstanding > 0;
+      }
+      if (!any) break;
+      if (poll(fds.data(), fds.size(), 5000) <= 0) {
+        std::fprintf(stderr, "server stopped answering\n");
+        return false;
+      }
+      for (size_t i = 0; i < conns_.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+        if (!drain(conns_[i])) return false;
+        if (conns_[i].outstanding == 0 && !stopping) send_batch(conns_[i]);
+      }
+    }
+    elapsed_ = std::chrono::duration<double>(Clock::now() - start).count();
+    return true;
+  }
+
+  void report() {
+    std::sort(latencies_us_.begin(), latencies_us_.end());
+    auto pct = [&](double p) {
+      if (latencies_us_.empty()) return 0.0;
+      size_t i = std::min(latencies_us_.size() - 1, static_cast<size_t>(p * latencies_us_.size()));
+      return latencies_us_[i] / 1000.0;
+    };
+    double rps = latencies_us_.size() / elapsed_;
+    const char* name = opt_.get ? "GET" : "SET";
+    if (opt_.csv) {
+      std::printf("\"%s\",\"%.2f\",\"%.3f\",\"%.3f\"\n", name, rps, pct(0.50), pct(0.99));
+    } else {
+      std::printf("%s random %zu B, -c %d -P %d: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%zu requests, %.1f s)\n",
+                  name, opt_.value_size, opt_.conns, opt_.pipeline, rps, pct(0.50), pct(0.99),
+                  latencies_us_.size(), elapsed_);
+    }
+  }
+
+ private:
+  void send_batch(Connection& c) {
+    char key[32];
+    for (int i = 0; i < opt_.pipeline; ++i) {
+      int klen = std::snprintf(key, sizeof key, "key:%012ld",
+                               static_cast<long>(rng_() % static_cast<unsigned long>(opt_.keyspace)));
+      if (opt_.get) {
+        const char* argv[] = {"GET", key};
+        size_t lens[] = {3, static_cast<size_t>(klen)};
+        redisAppendCommandArgv(c.ctx.get(), 2, argv, lens);
+      } else {
+        size_t off = rng_() % (pool_.size() - opt_.value_size);
+        const char* argv[] = {"SET", key, pool_.data() + off};
+        size_t lens[] = {3, static_cast<size_t>(klen), opt_.value_size};
+        redisAppendCommandArgv(c.ctx.get(), 3, argv, lens);
+      }
+    }
+    c.outstanding = opt_.pipeline;
+    c.sent = Clock::now();
+  }
+
+  bool drain(Connection& c) {
+    if (redisBufferRead(c.ctx.get()) != REDIS_OK) {
+      std::fprintf(stderr, "read: %s\n", c.ctx->errstr);
+      return false;
+    }
+    while (c.outstanding > 0) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(c.ctx.get(), &raw) != REDIS_OK) {
+        std::fprintf(stderr, "protocol error: %s\n", c.ctx->errstr);
+        return false;
+      }
+      if (raw == nullptr) break;
+      auto* reply = static_cast<redisReply*>(raw);
+      bool error = reply->type == REDIS_REPLY_ERROR;
+      if (error) std::fprintf(stderr, "server error: %s\n", reply->str);
+      freeReplyObject(reply);
+      if (error) return false;
+      --c.outstanding;
+      latencies_us_.push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - c.sent).count());
+    }
+    return true;
+  }
+
+  Options opt_;
+  std::mt19937_64 rng_;
+  std::string pool_;
+  std::vector<Connection> conns_;
+  std::vector<double> latencies_us_;
+  double elapsed_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  LoadGenerator gen(parse(argc, argv));
+  if (!gen.connect_all() || !gen.run()) return 1;
+  gen.report();
+  return 0;
+}
