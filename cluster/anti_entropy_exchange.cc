@@ -169,6 +169,9 @@ void AntiEntropyExchange::OnFetched(std::string_view payload) {
       return;
     }
     if (changed) ++result_.keys_pulled;
+    if (env_.replica.GetEncoded(fetching_[i]) == sets[i].encoded_set) {
+      settled_.insert(fetching_[i]);
+    }
   }
   // A peer that omits everything would make the exchange loop forever.
   if (!progress) {
@@ -184,6 +187,7 @@ void AntiEntropyExchange::Push() {
   while (!to_push_.empty() && batch.size() < kKeysPerPush && bytes < kPushBudgetBytes) {
     std::string key = std::move(to_push_.front());
     to_push_.pop_front();
+    if (settled_.contains(key)) continue;  // the peer holds exactly this copy already
     std::string encoded = env_.replica.GetEncoded(key);
     if (encoded.empty()) continue;  // gone since it was listed
     bytes += key.size() + encoded.size();

@@ -7,7 +7,8 @@
 //   3. AE_FETCH the keys the peer has and this node lacks or holds differently, merging each
 //      into the local copy the way a REPLICA_PUT would (vector clocks reconcile).
 //   4. AE_PUSH this node's copy of the keys the peer lacks or holds differently, after the
-//      fetches, so a key both sides changed goes back merged and the two copies end equal.
+//      fetches, so a key both sides changed goes back merged and the two copies end equal
+//      (a key whose merged copy already equals the peer's is not sent back).
 //
 // Steps run one request at a time; any failure (timeout, partition, a bad reply) ends the
 // exchange with an error, and whatever it repaired so far stays repaired.
@@ -20,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cluster/bus_protocol.h"
@@ -86,6 +88,9 @@ class AntiEntropyExchange : public std::enable_shared_from_this<AntiEntropyExcha
   std::deque<std::string> to_fetch_;
   std::vector<std::string> fetching_;
   std::deque<std::string> to_push_;
+  // Keys whose copy here, once the peer's was merged in, is the peer's exact copy: pushing it
+  // back would change nothing there (the common case: only the peer had the newer version).
+  std::unordered_set<std::string> settled_;
   std::size_t pushing_ = 0;
   bool finished_ = false;
 };

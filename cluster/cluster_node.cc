@@ -1,5 +1,6 @@
 #include "cluster/cluster_node.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "anti_entropy.h"
@@ -11,6 +12,7 @@
 #include "hinted_handoff.h"
 #include "net_address.h"
 #include "peer_pool.h"
+#include "rebalancer.h"
 #include "replica_service.h"
 #include "uv_handle.h"
 
@@ -82,8 +84,9 @@ class ClusterNodeImpl final : public ClusterNode {
                 BusServer::Membership{
                     [this](std::string_view node) {
                       // With seeds, strangers may connect: that is how a new node joins.
+                      // Members that left may still: they forward late writes for a while.
                       return node != self_.id &&
-                             (!options_.seeds.empty() || ring_.Find(node) != nullptr);
+                             (!options_.seeds.empty() || gossiper_.Knows(node));
                     },
                     [this](std::string_view node) { return peers_.IsPartitionedFrom(node); },
                     [this](std::string_view node, std::string_view payload, std::string* reply,
@@ -96,7 +99,8 @@ class ClusterNodeImpl final : public ClusterNode {
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
         gossiper_(loop, self_, ListenPort(), options_, peers_, deferrer_, stats_),
-        anti_entropy_(loop, engine, self_, ring_, options_, replica_, peers_, deferrer_, stats_) {}
+        anti_entropy_(loop, engine, self_, ring_, options_, replica_, peers_, deferrer_, stats_),
+        rebalancer_(loop, engine, self_, options_, replica_, peers_, deferrer_, stats_) {}
 
   bool Init(std::string* error) {
     if (const int rc = deferrer_.Init(loop_); rc != 0) {
@@ -107,9 +111,17 @@ class ClusterNodeImpl final : public ClusterNode {
     if (const int rc = anti_entropy_.Init(); rc != 0) {
       return Fail(error, std::string("cannot start the anti-entropy timers: ") + uv_strerror(rc));
     }
+    int rc = rebalancer_.Init(ring_);
+    if (rc == 0) {
+      rc = leave_timer_.Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
+    }
+    if (rc != 0) {
+      return Fail(error, std::string("cannot start the rebalancer timers: ") + uv_strerror(rc));
+    }
     replica_.set_change_observer(
         [this](std::string_view key, std::string_view old_encoded, std::string_view new_encoded) {
           anti_entropy_.OnChange(key, old_encoded, new_encoded);
+          rebalancer_.OnChange(key);
         });
     return OpenHints(error);
   }
@@ -153,6 +165,9 @@ class ClusterNodeImpl final : public ClusterNode {
     if (handoff_) handoff_->Close(barrier);
     gossiper_.Close(barrier);
     anti_entropy_.Stop(barrier);
+    rebalancer_.Stop(barrier);
+    leave_timer_.Close(barrier);
+    leave_done_ = nullptr;
     server_.Close(barrier);
     // Fails the requests in flight; their clients' callbacks are queued on the deferrer, which
     // runs them before it closes.
@@ -205,7 +220,104 @@ class ClusterNodeImpl final : public ClusterNode {
 
   void RebuildAntiEntropyTrees() override { anti_entropy_.Rebuild(); }
 
+  bool Leave(std::function<void(std::string error)> done, std::string* error) override {
+    if (stopped_) return Fail(error, "the cluster node is stopping");
+    if (leave_ == LeaveState::kLeft) return Fail(error, "this node has already left the cluster");
+    if (leave_ != LeaveState::kNone) return Fail(error, "this node is already leaving the cluster");
+    Ring without;
+    if (!ring_.WithoutNode(self_.id, &without, error)) return false;
+    if (!CanHoldEveryReplica(without, error)) return false;
+    leave_ = LeaveState::kStreaming;
+    leave_done_ = std::move(done);
+    // Peers keep counting this node as a replica while it is leaving, so it keeps its copies
+    // until it has left: dropping them would only have read repair and anti-entropy send them
+    // back.
+    rebalancer_.set_drop_allowed(false);
+    gossiper_.SetSelfStatus(NodeStatus::kLeaving);
+    rebalancer_.Retarget(without);
+    rebalancer_.WhenSettled([this] { OnStreamedAway(); });
+    return true;
+  }
+
+  RebalanceStatus Rebalance() const override {
+    RebalanceStatus status;
+    status.state = leave_ == LeaveState::kLeft    ? "left"
+                   : leave_ != LeaveState::kNone  ? "leaving"
+                   : rebalancer_.streaming()      ? "streaming"
+                                                  : "idle";
+    status.scan_progress = rebalancer_.scan_progress();
+    status.keys_queued = rebalancer_.keys_queued();
+    status.pushes_in_flight = rebalancer_.pushes_in_flight();
+    return status;
+  }
+
  private:
+  // LEAVE runs through these states; kLeft once it reported done.
+  enum class LeaveState { kNone, kStreaming, kGrace, kDraining, kLeft };
+
+  // Whether the members of `ring` can hold every replica the placement asks for.
+  bool CanHoldEveryReplica(const Ring& ring, std::string* error) const {
+    if (options_.replicas_per_dc.empty()) {
+      if (static_cast<int>(ring.size()) >= options_.replication_factor) return true;
+      return Fail(error, "the other " + std::to_string(ring.size()) + " members cannot hold " +
+                             std::to_string(options_.replication_factor) +
+                             " replicas of every key");
+    }
+    for (const auto& [dc, count] : options_.replicas_per_dc) {
+      const auto in_dc = std::count_if(ring.nodes().begin(), ring.nodes().end(),
+                                       [&](const NodeInfo& node) { return node.dc == dc; });
+      if (in_dc < count) {
+        return Fail(error, "the other " + std::to_string(in_dc) + " members of dc '" + dc +
+                               "' cannot hold its " + std::to_string(count) + " replicas");
+      }
+    }
+    return true;
+  }
+
+  // Every key is on the ring without this node: announce it, then give coordinators that have
+  // not heard yet the grace period to stop sending writes here (those that come are forwarded).
+  void OnStreamedAway() {
+    if (stopped_ || leave_ != LeaveState::kStreaming) return;
+    leave_ = LeaveState::kGrace;
+    gossiper_.SetSelfStatus(NodeStatus::kLeft);
+    const int grace = options_.leave_grace_ms > 0
+                          ? options_.leave_grace_ms
+                          : std::max(1000, 5 * options_.gossip_interval_ms);
+    uv_timer_start(
+        leave_timer_.get(),
+        [](uv_timer_t* timer) { static_cast<ClusterNodeImpl*>(timer->data)->OnGraceOver(); },
+        static_cast<std::uint64_t>(grace), 0);
+  }
+
+  // A last pass sends every copy still here to its replicas again and drops it once they all
+  // acked it: nothing this node acked stays only here.
+  void OnGraceOver() {
+    if (stopped_ || leave_ != LeaveState::kGrace) return;
+    leave_ = LeaveState::kDraining;
+    rebalancer_.set_drop_allowed(true);
+    rebalancer_.Retarget(TargetRing(), /*force=*/true);
+    rebalancer_.WhenSettled([this] {
+      if (stopped_ || leave_ != LeaveState::kDraining) return;
+      leave_ = LeaveState::kLeft;
+      if (auto done = std::move(leave_done_)) {
+        leave_done_ = nullptr;
+        done("");
+      }
+    });
+  }
+
+  // The ring this node's data belongs on: without this node once it started leaving (gossip
+  // leaves it out of ring_ too once it announced "left").
+  Ring TargetRing() const {
+    Ring target;
+    std::string error;
+    if (leave_ != LeaveState::kNone && ring_.Find(self_.id) != nullptr &&
+        ring_.WithoutNode(self_.id, &target, &error)) {
+      return target;
+    }
+    return ring_;
+  }
+
   int ListenPort() const {
     return options_.bus_port != 0 ? options_.bus_port : self_.port + options_.bus_port_offset;
   }
@@ -227,6 +339,8 @@ class ClusterNodeImpl final : public ClusterNode {
         Warn("Cluster gossip: cannot dial " + member.id + ": " + error);
       }
     }
+    // Keys whose replicas changed go to their new ones (after the dialling, so they can).
+    rebalancer_.Retarget(TargetRing());
   }
 
   void Warn(const std::string& message) const {
@@ -248,6 +362,10 @@ class ClusterNodeImpl final : public ClusterNode {
   Coordinator coordinator_;
   Gossiper gossiper_;
   AntiEntropy anti_entropy_;
+  Rebalancer rebalancer_;
+  LeaveState leave_ = LeaveState::kNone;
+  std::function<void(std::string)> leave_done_;  // LEAVE's caller, until it is over
+  UvHandle<uv_timer_t> leave_timer_;              // the grace period after announcing "left"
   std::unique_ptr<HintStore> hints_;          // null: hints disabled
   std::unique_ptr<HintedHandoff> handoff_;  // with hints_
   bool stopped_ = false;

@@ -290,13 +290,24 @@ void Gossiper::Absorb(const GossipMessage& message) {
          view_.self_id() + "' (a clock set back, or another process with the same id); " +
          "moved to generation " + std::to_string(view_.self().generation));
   }
-  if (result.membership_changed && !apply_pending_) {
-    apply_pending_ = true;
-    deferrer_.Defer([this] {
-      apply_pending_ = false;
-      if (!closed_ && on_membership_changed_) on_membership_changed_();
-    });
-  }
+  if (result.membership_changed) MembershipChanged();
+}
+
+void Gossiper::MembershipChanged() {
+  if (apply_pending_) return;
+  apply_pending_ = true;
+  deferrer_.Defer([this] {
+    apply_pending_ = false;
+    if (!closed_ && on_membership_changed_) on_membership_changed_();
+  });
+}
+
+void Gossiper::SetSelfStatus(NodeStatus status) {
+  const NodeStatus before = view_.self().status;
+  if (before == status) return;
+  view_.SetSelfStatus(status);
+  next_round_ms_ = Now();  // spread the news with the next tick rather than a round later
+  if ((before == NodeStatus::kLeft) != (status == NodeStatus::kLeft)) MembershipChanged();
 }
 
 void Gossiper::NoteTransitions(std::int64_t now) {

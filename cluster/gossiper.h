@@ -61,6 +61,14 @@ class Gossiper {
   // This node itself, or a member that has not left and that the detector does not hold down.
   bool IsAlive(std::string_view id) const;
   std::vector<NodeInfo> RingMembers() const { return view_.RingMembers(); }
+  // Any member ever heard of (or configured), left ones included.
+  bool Knows(std::string_view id) const { return view_.Find(id) != nullptr; }
+
+  // What this node announces about itself (LEAVE: leaving, then left). The news goes out with
+  // the next round, which starts at once; leaving or rejoining the ring also runs the
+  // membership callback, as a change heard by gossip does.
+  void SetSelfStatus(NodeStatus status);
+  NodeStatus self_status() const { return view_.self().status; }
 
  private:
   // A seed given by address is reached through a client of its own until its first reply names
@@ -80,6 +88,7 @@ class Gossiper {
   void OnReply(PeerClient::Response response, std::string_view peer, std::size_t seed_index);
   void Absorb(const GossipMessage& message);
   void NoteTransitions(std::int64_t now);
+  void MembershipChanged();  // runs the callback, deferred, once per batch of changes
   bool ParseSeed(const std::string& text, std::string* error);
   std::int64_t Now() const { return static_cast<std::int64_t>(uv_now(loop_)); }
   void Warn(const std::string& message) const;

@@ -396,6 +396,8 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.down_after_ms = config.cluster_down_after_ms;
   options.sloppy_quorum = config.cluster_sloppy_quorum;
   options.hint_handoff_interval_ms = config.cluster_hint_handoff_interval_ms;
+  options.anti_entropy_interval_ms = config.cluster_anti_entropy_interval_ms;
+  options.anti_entropy_rebuild_interval_ms = config.cluster_anti_entropy_rebuild_interval_ms;
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
   options.hints_fsync = config.appendfsync;

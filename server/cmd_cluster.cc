@@ -1,5 +1,6 @@
 // Cluster commands: CONSISTENCY (per-connection levels), VGET / VSET (versioned access with
-// siblings and causal contexts, Riak's model), RING (membership and ownership) and the DEBUG
+// siblings and causal contexts, Riak's model), RING (membership and ownership), LEAVE
+// (decommissioning this node) and the DEBUG
 // drills: PARTITION (simulated network partitions), ANTIENTROPY (an exchange now) and LOCALGET
 // (this replica's own copy of a key). On a single node they reply "ERR cluster mode is not
 // enabled".
@@ -106,11 +107,19 @@ void VSetCommand(CommandContext& ctx) {
                          expire_at, executor->WriteLevel(ctx.client, ctx.levels));
 }
 
+std::string StateText(const cluster::MemberStatus& member) {
+  if (!member.self) return cluster::MemberStateName(member.state);
+  if (member.state == cluster::MemberState::kLeaving) return "myself,leaving";
+  if (member.state == cluster::MemberState::kLeft) return "myself,left";
+  return "myself";
+}
+
 // One entry per member this node knows of, in id order: "<id> <host:port> dc=<dc> weight=<w>
 // state=<state> owns=<pct>% phi=<phi> silence_ms=<ms>". The state is this node's failure
 // detector's verdict combined with what the member announced (myself, up, suspect, down,
-// leaving, left); phi is its suspicion and silence_ms the time since its heartbeat last
-// advanced here, so an operator sees a member drifting towards down before it gets there.
+// leaving, left; this node itself is "myself", "myself,leaving" or "myself,left"); phi is its
+// suspicion and silence_ms the time since its heartbeat last advanced here, so an operator sees
+// a member drifting towards down before it gets there. A member that left owns nothing.
 void RingCommand(CommandContext& ctx) {
   ClusterExecutor* executor = Executor(ctx);
   if (executor == nullptr) return;
@@ -130,9 +139,39 @@ void RingCommand(CommandContext& ctx) {
                   fraction * 100, member.phi, static_cast<long long>(member.silence_ms));
     ctx.reply.Bulk(info.id + " " + FormatHostPort(info) + " dc=" +
                    (info.dc.empty() ? "-" : info.dc) + " weight=" + std::to_string(info.weight) +
-                   " state=" + (member.self ? "myself" : cluster::MemberStateName(member.state)) +
-                   numbers);
+                   " state=" + StateText(member) + numbers);
   }
+}
+
+// LEAVE: decommissions this node (ClusterNode::Leave). Like Cassandra's nodetool decommission
+// it returns only when it is over: +OK once every key this node held is on the nodes that took
+// over its ranges and the others have dropped it from their rings; meanwhile the node keeps
+// serving, and RING / INFO cluster (cluster_rebalance_state) on any node show the progress.
+void LeaveCommand(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  Server* server = &ctx.server;
+  const std::uint64_t client_id = ctx.client.id();
+  std::string error;
+  const bool started = executor->node().Leave(
+      [server, client_id](std::string failure) {
+        Client* client = server->FindClient(client_id);
+        if (client == nullptr || client->closing()) return;
+        if (failure.empty()) {
+          client->reply().Ok();
+        } else {
+          client->reply().Error("ERR " + failure);
+          ++server->stats().total_error_replies;
+        }
+        client->FinishAsyncCommand();
+      },
+      &error);
+  if (!started) {
+    ctx.reply.Error("ERR cannot leave: " + error);
+    return;
+  }
+  // The reply comes from the callback, which never runs inside Leave.
+  ctx.client.BeginAsyncCommand();
 }
 
 // DEBUG PARTITION [node-id ...]: drop bus traffic with these members (none: heal).
@@ -244,6 +283,7 @@ constexpr CommandSpec kClusterCommands[] = {
     {"vget", 2, kCmdReadOnly | kOwn, 1, 1, 1, VGetCommand},
     {"vset", -5, kCmdWrite | kCmdDenyOom | kOwn, 1, 1, 1, VSetCommand},
     {"ring", 1, 0, 0, 0, 0, RingCommand},
+    {"leave", 1, kCmdAdmin, 0, 0, 0, LeaveCommand},
     {"debug", -2, kCmdAdmin, 0, 0, 0, DebugCommand},
 };
 

@@ -238,6 +238,12 @@ const ConfigParam kParams[] = {
      ParseInteger<&Config::cluster_hint_handoff_interval_ms, 1, 600000>,
      FormatNumber<&Config::cluster_hint_handoff_interval_ms>},
     {"cluster-replicas-per-dc", "cluster", false, ParseReplicasPerDc, FormatReplicasPerDc},
+    {"cluster-anti-entropy-interval-ms", "cluster", false,
+     ParseInteger<&Config::cluster_anti_entropy_interval_ms, 0, 86400000>,
+     FormatNumber<&Config::cluster_anti_entropy_interval_ms>},
+    {"cluster-anti-entropy-rebuild-interval-ms", "cluster", false,
+     ParseInteger<&Config::cluster_anti_entropy_rebuild_interval_ms, 0, 604800000>,
+     FormatNumber<&Config::cluster_anti_entropy_rebuild_interval_ms>},
 
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},

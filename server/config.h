@@ -57,6 +57,10 @@ struct Config {
   int cluster_down_after_ms = 5000;    // down once silent this long
   bool cluster_sloppy_quorum = true;
   int cluster_hint_handoff_interval_ms = 1000;
+  // Anti-entropy: a Merkle-tree exchange with the next peer this often, and a full rebuild of
+  // the trees from the engine this often (0: only on DEBUG ANTIENTROPY / at start and FLUSHALL).
+  int cluster_anti_entropy_interval_ms = 10000;
+  int cluster_anti_entropy_rebuild_interval_ms = 3600 * 1000;
   // Replicas per dc ("dc1:2,dc2:1"); when non-empty it replaces cluster_replication_factor.
   cluster::ReplicasPerDc cluster_replicas_per_dc;
 

@@ -245,6 +245,9 @@ void ClusterSection(Server& server, std::string* out) {
     down += member.state == cluster::MemberState::kDown ? 1 : 0;
   }
   const cluster::ClusterStats stats = node->stats();
+  // Range streaming after ring changes and LEAVE: state idle / streaming / leaving / left, the
+  // current pass's progress (percent of hash space scanned) and what it moved so far.
+  const cluster::RebalanceStatus rebalance = node->Rebalance();
   const Config& config = server.config();
   AppendPrintf(out,
                "cluster_enabled:1\r\n"
@@ -289,7 +292,17 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_hinted_writes:%llu\r\n"
                "cluster_hints_stored:%llu\r\n"
                "cluster_hints_delivered:%llu\r\n"
-               "cluster_hints_pending:%llu\r\n",
+               "cluster_hints_pending:%llu\r\n"
+               "cluster_rebalance_state:%s\r\n"
+               "cluster_rebalance_scan_progress:%.2f\r\n"
+               "cluster_rebalance_keys_queued:%llu\r\n"
+               "cluster_rebalance_pushes_in_flight:%llu\r\n"
+               "cluster_rebalance_passes:%llu\r\n"
+               "cluster_rebalance_restarts:%llu\r\n"
+               "cluster_rebalance_keys_streamed:%llu\r\n"
+               "cluster_rebalance_bytes_streamed:%llu\r\n"
+               "cluster_rebalance_keys_dropped:%llu\r\n"
+               "cluster_rebalance_push_failures:%llu\r\n",
                node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable, up,
                suspect, down, options.seeds.size(), options.gossip_interval_ms,
                options.phi_threshold, options.down_after_ms, options.sloppy_quorum ? 1 : 0,
@@ -319,7 +332,16 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.hinted_writes),
                static_cast<unsigned long long>(stats.hints_stored),
                static_cast<unsigned long long>(stats.hints_delivered),
-               static_cast<unsigned long long>(stats.hints_pending));
+               static_cast<unsigned long long>(stats.hints_pending), rebalance.state.c_str(),
+               rebalance.scan_progress * 100,
+               static_cast<unsigned long long>(rebalance.keys_queued),
+               static_cast<unsigned long long>(rebalance.pushes_in_flight),
+               static_cast<unsigned long long>(stats.rebalance_passes),
+               static_cast<unsigned long long>(stats.rebalance_restarts),
+               static_cast<unsigned long long>(stats.rebalance_keys_streamed),
+               static_cast<unsigned long long>(stats.rebalance_bytes_streamed),
+               static_cast<unsigned long long>(stats.rebalance_keys_dropped),
+               static_cast<unsigned long long>(stats.rebalance_push_failures));
 }
 
 void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "coding.h"
 #include "file_names.h"
 
 namespace dynakv::storage {
@@ -13,12 +14,18 @@ namespace dynakv::storage {
 CommitLog::CommitLog(PrivateTag, std::string dir, FsyncPolicy policy)
     : dir_(std::move(dir)), policy_(policy) {}
 
-Status CommitLog::OpenFile(const std::string& dir, std::uint64_t seq, std::shared_ptr<File>* out) {
+Status CommitLog::OpenFile(const std::string& dir, std::uint64_t seq, bool sync_dir,
+                           std::shared_ptr<File>* out) {
   auto file = std::make_shared<File>();
   file->path = dir + "/" + LogFileName(seq);
   Status s = storage::OpenFile(file->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, &file->fd);
+  if (s.ok()) {
+    char magic[kLogFileMagicSize];
+    EncodeFixed64(magic, kLogFileMagic);
+    s = WriteAll(file->fd.get(), std::string_view(magic, sizeof(magic)), file->path);
+  }
   // The new name must survive a crash, or recovery would not know the file existed.
-  if (s.ok()) s = SyncDir(dir);
+  if (s.ok() && sync_dir) s = SyncDir(dir);
   if (s.ok()) *out = std::move(file);
   return s;
 }
@@ -26,7 +33,7 @@ Status CommitLog::OpenFile(const std::string& dir, std::uint64_t seq, std::share
 Status CommitLog::Create(const std::string& dir, std::uint64_t seq, FsyncPolicy policy,
                          std::unique_ptr<CommitLog>* out) {
   auto log = std::make_unique<CommitLog>(PrivateTag{}, dir, policy);
-  Status s = OpenFile(dir, seq, &log->file_);
+  Status s = OpenFile(dir, seq, /*sync_dir=*/true, &log->file_);
   if (!s.ok()) return s;
   log->seq_ = seq;
   log->syncer_ = std::thread([raw = log.get()] { raw->SyncLoop(); });
@@ -97,11 +104,11 @@ Status CommitLog::Sync() {
   return s;
 }
 
-Status CommitLog::Rotate(std::uint64_t seq) {
+Status CommitLog::Rotate(std::uint64_t seq, bool sync_dir) {
   Status s = Flush();
   if (!s.ok()) return s;
   std::shared_ptr<File> fresh;
-  s = OpenFile(dir_, seq, &fresh);
+  s = OpenFile(dir_, seq, sync_dir, &fresh);
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -118,11 +125,21 @@ void CommitLog::SetPolicy(FsyncPolicy policy) {
   policy_ = policy;
 }
 
+void CommitLog::HoldSync() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++sync_holds_;
+}
+
+void CommitLog::ReleaseSync() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --sync_holds_;
+}
+
 void CommitLog::SyncLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
-    if (stop_ || !unsynced_ || policy_ != FsyncPolicy::kEverySec) continue;
+    if (stop_ || !unsynced_ || policy_ != FsyncPolicy::kEverySec || sync_holds_ > 0) continue;
     unsynced_ = false;
     // Sync outside the lock so the event loop's write() never waits for the disk; holding a
     // reference keeps the descriptor open even if the log rotates meanwhile.

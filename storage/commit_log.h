@@ -26,7 +26,7 @@ class CommitLog {
   };
 
  public:
-  // Creates (truncating) <dir>/log-<seq>.log.
+  // Creates (truncating) <dir>/log-<seq>.log and writes its magic.
   static Status Create(const std::string& dir, std::uint64_t seq, FsyncPolicy policy,
                        std::unique_ptr<CommitLog>* out);
   ~CommitLog();  // writes what is buffered, fsyncs, stops the sync thread
@@ -38,11 +38,19 @@ class CommitLog {
   Status Flush();
   Status Sync();  // Flush() and fdatasync whatever the policy
   // Flushes the current file and continues in a new log-<seq>.log. The old file is neither
-  // synced nor removed: callers that rotate have made its content durable elsewhere.
-  Status Rotate(std::uint64_t seq);
+  // synced nor removed: that is the caller's business. Without `sync_dir` the new file's name is
+  // not made durable either, and the caller must sync the directory soon.
+  Status Rotate(std::uint64_t seq, bool sync_dir = true);
   void SetPolicy(FsyncPolicy policy);
+  // Under everysec: while any hold is on, the sync thread leaves the current file alone. A
+  // background checkpoint holds it from the rotation until the MANIFEST covering the old log is
+  // durable, so a power loss never keeps newer records while losing the old log's unsynced tail:
+  // what survives is always a prefix of the writes. Thread-safe.
+  void HoldSync();
+  void ReleaseSync();
 
   std::uint64_t seq() const { return seq_; }
+  // Record bytes written and buffered (the file's magic not counted).
   std::uint64_t bytes() const { return file_bytes_ + pending_.size(); }
   // The error of the last Flush(), cleared by a successful one.
   const Status& last_error() const { return last_error_; }
@@ -53,7 +61,8 @@ class CommitLog {
     std::string path;
   };
 
-  static Status OpenFile(const std::string& dir, std::uint64_t seq, std::shared_ptr<File>* out);
+  static Status OpenFile(const std::string& dir, std::uint64_t seq, bool sync_dir,
+                         std::shared_ptr<File>* out);
   void SyncLoop();
 
   const std::string dir_;
@@ -68,6 +77,7 @@ class CommitLog {
   bool stop_ = false;         // guarded by mu_
   bool unsynced_ = false;     // guarded by mu_: written but not yet fdatasynced
   FsyncPolicy policy_;        // guarded by mu_
+  int sync_holds_ = 0;        // guarded by mu_
   int background_errno_ = 0;  // guarded by mu_: a failed background fdatasync, reported by Flush
   std::thread syncer_;
 };

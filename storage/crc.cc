@@ -1,22 +1,11 @@
 #include "crc.h"
 
-#include <zlib.h>
-
-#include <algorithm>
+#include <xxhash.h>
 
 namespace dynakv::storage {
 
-std::uint32_t Crc32Extend(std::uint32_t crc, const char* data, std::size_t n) {
-  // zlib takes a 32-bit length; feed larger inputs in pieces.
-  constexpr std::size_t kChunk = 1u << 30;
-  uLong c = crc;
-  while (n > 0) {
-    std::size_t piece = std::min(n, kChunk);
-    c = crc32(c, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(piece));
-    data += piece;
-    n -= piece;
-  }
-  return static_cast<std::uint32_t>(c);
+std::uint32_t Checksum32(const char* data, std::size_t n) {
+  return static_cast<std::uint32_t>(XXH3_64bits(data, n));
 }
 
 }  // namespace dynakv::storage

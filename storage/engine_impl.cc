@@ -15,9 +15,15 @@ constexpr std::size_t kMaxKeySize = 512u << 20;  // Redis's limit for any string
 }  // namespace
 
 EngineImpl::EngineImpl(Options options)
-    : options_(std::move(options)), rng_(std::random_device{}()) {}
+    : options_(std::move(options)), manifest_writer_(options_.dir), rng_(std::random_device{}()) {}
 
-EngineImpl::~EngineImpl() { CancelCompaction(); }
+EngineImpl::~EngineImpl() {
+  // Installing a finished checkpoint spares the next open a replay of its log.
+  FinishCheckpoint(/*wait=*/true);
+  CancelCompaction();
+  // Queued MANIFEST writes may still release holds on the log, which goes before the writer.
+  manifest_writer_.Wait();
+}
 
 std::int64_t EngineImpl::Now() const {
   if (options_.clock_ms) return options_.clock_ms();
@@ -30,7 +36,7 @@ EngineImpl::KeyState EngineImpl::StateOf(std::uint64_t hash, std::string_view ke
   KeyState st;
   st.entry = memtable_.Find(hash, key);
   if (st.entry != nullptr) {
-    st.on_disk = st.entry->has(Memtable::kOnDisk);
+    st.on_disk = OnDisk(*st.entry);
     if (!st.entry->has(Memtable::kTombstone)) {
       st.exists = true;
       st.expire_at_ms = st.entry->expire_at_ms;
@@ -59,17 +65,19 @@ std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash,
 
 // --- state changes ------------------------------------------------------------------------
 
-void EngineImpl::ApplyPut(std::uint64_t hash, std::string_view key, std::string_view stored,
-                          std::uint32_t raw_len, bool compressed, std::int64_t expire_at_ms) {
+Memtable::Entry* EngineImpl::ApplyPut(std::uint64_t hash, std::string_view key,
+                                      std::string_view stored, std::uint32_t raw_len,
+                                      bool compressed, std::int64_t expire_at_ms) {
   const KeyState st = StateOf(hash, key);
   std::uint8_t flags = Memtable::kDirty;
   if (compressed) flags |= Memtable::kCompressed;
   if (st.on_disk) flags |= Memtable::kOnDisk;
-  memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms);
+  Memtable::Entry* e = memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms);
   if (!st.exists) ++live_keys_;
   const bool had_expiry = st.exists && st.expire_at_ms != 0;
   if (had_expiry && expire_at_ms == 0) --keys_with_expiry_;
   if (!had_expiry && expire_at_ms != 0) ++keys_with_expiry_;
+  return e;
 }
 
 void EngineImpl::ApplyDelete(std::uint64_t hash, std::string_view key, const KeyState& st) {
@@ -160,7 +168,7 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
     const std::size_t size = sizeof(Memtable::Entry) + key.size() + rec.stored.size();
     bool cache = options_.max_memory == 0 || size <= options_.max_memory;
     if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-      cache = MakeRoom(size, hash, key);
+      cache = MakeRoom(size, hash, key, /*may_wait=*/false);  // a read need not cache
     }
     if (!cache) {
       return ValueRef(rec.stored.data(), static_cast<std::uint32_t>(rec.stored.size()), rec.raw_len,
@@ -197,14 +205,17 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
   if (!log_->last_error().ok()) return log_->last_error();
   const std::uint64_t hash = HashKey(key);
-  const bool compressed = CompressValue(value, options_.compression_threshold, &scratch_);
-  const std::string_view stored = compressed ? std::string_view(scratch_) : value;
+  std::string_view packed;
+  const bool compressed = compressor_.Compress(value, options_.compression_threshold, &packed);
+  const std::string_view stored = compressed ? packed : value;
 
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
     const std::size_t need = sizeof(Memtable::Entry) + key.size() + stored.size();
     const Memtable::Entry* old = memtable_.Find(hash, key);
-    const std::size_t old_size = old != nullptr ? old->alloc_size() : 0;
-    if (need > old_size && !MakeRoom(need - old_size, hash, key)) {
+    // A frozen entry's memory stays taken until its checkpoint is installed.
+    const std::size_t old_size =
+        old != nullptr && !old->has(Memtable::kFrozen) ? old->alloc_size() : 0;
+    if (need > old_size && !MakeRoom(need - old_size, hash, key, /*may_wait=*/true)) {
       return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
     }
   }
@@ -217,8 +228,7 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   rec.compressed = compressed;
   rec.expire_at_ms = expire_at_ms;
   log_->Add(rec);
-  ApplyPut(hash, key, stored, rec.raw_len, compressed, expire_at_ms);
-  AfterWrite(memtable_.Find(hash, key));
+  AfterWrite(ApplyPut(hash, key, stored, rec.raw_len, compressed, expire_at_ms));
   return Status::Ok();
 }
 
@@ -261,6 +271,7 @@ void EngineImpl::SetFsyncPolicy(FsyncPolicy policy) {
 
 EngineStats EngineImpl::Stats() const {
   EngineStats s = stats_;
+  s.io_errors += manifest_writer_.failures();
   s.keys = live_keys_;
   s.keys_with_expiry = keys_with_expiry_;
   s.memtable_entries = memtable_.size();
@@ -269,7 +280,8 @@ EngineStats EngineImpl::Stats() const {
   s.log_bytes = log_->bytes();
   s.segments = segments_.size();
   for (const auto& seg : segments_) s.segment_bytes += seg->file_size();
-  s.compaction_running = compaction_running_;
+  s.compaction_running = compaction_task_.running();
+  s.checkpoint_running = checkpoint_task_.running();
   return s;
 }
 

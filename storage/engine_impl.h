@@ -1,5 +1,6 @@
-// The engine behind the Engine facade. Memtable entries are either dirty (newer than every
-// segment; only the commit log has them) or clean (a cached copy of the newest segment version).
+// The engine behind the Engine facade. Memtable entries are dirty (newer than every segment; only
+// the commit log has them), frozen (being written to a segment by a background checkpoint; see
+// engine_checkpoint.cc) or clean (a cached copy of the newest segment version).
 // Every write is appended to the log buffer first and then applied to the memtable; the same
 // Apply* functions replay the log at open, so recovery and live writes cannot drift apart.
 #pragma once
@@ -7,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -16,14 +18,18 @@
 #include <unordered_set>
 #include <vector>
 
+#include "background_task.h"
+#include "checkpoint.h"
 #include "commit_log.h"
 #include "compaction.h"
 #include "disk_expiry_sweep.h"
 #include "file_util.h"
+#include "manifest_writer.h"
 #include "memtable.h"
 #include "segment_reader.h"
 #include "storage/engine.h"
 #include "storage/options.h"
+#include "value_codec.h"
 
 namespace dynakv::storage {
 
@@ -75,8 +81,8 @@ class EngineImpl {
   std::optional<KeyState> LiveState(std::uint64_t hash, std::string_view key);
 
   // --- state changes shared by live writes and log replay (they do not log) -----------------
-  void ApplyPut(std::uint64_t hash, std::string_view key, std::string_view stored,
-                std::uint32_t raw_len, bool compressed, std::int64_t expire_at_ms);
+  Memtable::Entry* ApplyPut(std::uint64_t hash, std::string_view key, std::string_view stored,
+                            std::uint32_t raw_len, bool compressed, std::int64_t expire_at_ms);
   void ApplyDelete(std::uint64_t hash, std::string_view key, const KeyState& state);
   void ApplyExpire(std::uint64_t hash, std::string_view key, const KeyState& state,
                    std::int64_t expire_at_ms);
@@ -87,14 +93,40 @@ class EngineImpl {
   void Reap(std::uint64_t hash, std::string_view key, const KeyState& state);
   void LogDelete(std::string_view key);
 
+  // Dropping the entry loses nothing: the segments hold it.
+  static bool Clean(const Memtable::Entry& e) {
+    return !e.has(Memtable::kDirty) && !e.has(Memtable::kFrozen);
+  }
+  // A segment holds a version of the key, or will once the running checkpoint is installed, so
+  // deleting it takes a tombstone.
+  static bool OnDisk(const Memtable::Entry& e) {
+    return e.has(Memtable::kOnDisk) || e.has(Memtable::kFrozen);
+  }
+
   // --- memory limit ------------------------------------------------------------------------
   // noeviction: frees clean entries until `extra` more bytes fit; false if they cannot.
-  bool MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::string_view keep_key);
+  // `may_wait`: for a running checkpoint, whose entries will then be clean.
+  bool MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::string_view keep_key,
+                bool may_wait);
   // Brings the memtable back under max_memory according to the eviction policy, sparing the
   // given key (the one just written) unless it alone exceeds the limit.
   void EnforceMemoryLimit(const Memtable::Entry* keep);
   // Memory limit and log-size checkpoint, after any write.
   void AfterWrite(const Memtable::Entry* written);
+
+  // --- checkpoints (engine_checkpoint.cc) ---------------------------------------------------
+  // Installs a finished background checkpoint and starts one when the log or, in offload mode,
+  // the dirty data has grown enough. Waits only when a second checkpoint is due while one runs.
+  void MaybeCheckpoint();
+  void StartCheckpoint();
+  // Installs the running checkpoint, if any: once done, or (wait) after waiting for it.
+  Status FinishCheckpoint(bool wait);
+  // Freezes the dirty entries into *job and rotates the log. *any is false when there is
+  // nothing to checkpoint. `background`: the old log's tail must be synced by the job.
+  Status FreezeMemtable(CheckpointJob* job, bool background, bool* any);
+  Status InstallCheckpoint(CheckpointResult result);
+  // Frozen entries become clean (written) or dirty again (the checkpoint failed).
+  void Thaw(const std::vector<Memtable::Entry*>& frozen, bool written);
 
   // --- active expiry (engine_expiry.cc) -----------------------------------------------------
   using SteadyTime = std::chrono::steady_clock::time_point;
@@ -115,9 +147,10 @@ class EngineImpl {
   // --- segments ------------------------------------------------------------------------------
   // Newest version of a key in the segments (value or tombstone); views into lookup_buf_.
   bool LookupSegments(std::uint64_t hash, std::string_view key, SegmentRecord* rec);
-  // Writes the MANIFEST for the current segments, naming `log_floor` as the first log recovery
-  // needs, then deletes the files it made obsolete.
-  Status CommitManifest(std::uint64_t log_floor);
+  // Commits the MANIFEST for the current segments, naming `log_floor` as the first log recovery
+  // needs; it is written, and the files it made obsolete are deleted, in the background, which
+  // then runs `done` (on its thread).
+  void CommitManifest(std::uint64_t log_floor, std::function<void()> done = nullptr);
   void MaybeStartCompaction();
   void FinishCompaction();
   void CancelCompaction();
@@ -130,13 +163,14 @@ class EngineImpl {
 
   Options options_;
   FileDescriptor lock_fd_;
+  ManifestWriter manifest_writer_;  // its thread stops (having finished) before the lock goes
   Memtable memtable_;
   std::unique_ptr<CommitLog> log_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t live_keys_ = 0;
   std::uint64_t keys_with_expiry_ = 0;
   std::mt19937_64 rng_;
-  std::string scratch_;     // holds a compressed value between compression and insertion
+  ValueCompressor compressor_;  // holds a compressed value between compression and insertion
   std::string lookup_buf_;  // the segment block of the last lookup
 
   std::vector<std::shared_ptr<SegmentReader>> segments_;  // oldest first
@@ -144,13 +178,16 @@ class EngineImpl {
   std::vector<std::uint64_t> old_logs_;      // logs before the current one still on disk
   std::uint64_t log_floor_ = 0;              // the first log the MANIFEST makes recovery replay
 
-  // Background compaction: the thread owns job_/result_ until done_ is set.
-  std::thread compaction_thread_;
-  std::atomic<bool> compaction_done_{false};
+  // Background compaction: the task reads compaction_job_ until it is collected.
+  BackgroundTask<CompactionResult> compaction_task_;
   std::atomic<bool> compaction_cancel_{false};
-  bool compaction_running_ = false;
   CompactionJob compaction_job_;
-  CompactionResult compaction_result_;
+  // Background checkpoint: frozen_ are the entries it reads, checkpoint_log_floor_ the log
+  // that holds every write after them.
+  BackgroundTask<CheckpointResult> checkpoint_task_;
+  std::vector<Memtable::Entry*> frozen_;
+  std::uint64_t checkpoint_log_floor_ = 0;
+  bool sync_held_ = false;  // it holds the log's sync thread (CommitLog::HoldSync)
   std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt
   DiskExpirySweep disk_sweep_;
   EngineStats stats_;  // event counters; sizes are filled in by Stats()

@@ -5,15 +5,21 @@
 
 namespace dynakv::storage {
 
-bool EngineImpl::MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::string_view keep_key) {
+bool EngineImpl::MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::string_view keep_key,
+                          bool may_wait) {
   // Clean entries are copies of segment data, so dropping them loses nothing and is not an
   // eviction in the Redis sense.
   auto droppable = [&](const Memtable::Entry& e) {
-    return !e.has(Memtable::kDirty) && !(e.hash == keep_hash && e.key() == keep_key);
+    return Clean(e) && !(e.hash == keep_hash && e.key() == keep_key);
   };
   while (memtable_.bytes() + extra > options_.max_memory) {
     Memtable::Entry* victim = memtable_.SampleLru(rng_, droppable);
-    if (victim == nullptr) return false;
+    if (victim == nullptr) {
+      // A running checkpoint turns its entries clean (and frees the ones replaced meanwhile).
+      if (!may_wait || !checkpoint_task_.running()) return false;
+      FinishCheckpoint(/*wait=*/true);
+      continue;
+    }
     memtable_.Erase(victim);
     ++stats_.offloaded_keys;
   }
@@ -34,14 +40,16 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
     return protect && e.hash == keep_hash && e.key() == keep_key;
   };
 
-  // Tombstones leave memory only through a checkpoint; one per call is enough to drop them all.
+  // Only clean entries can go; dirty and frozen ones (and tombstones) need a checkpoint first.
+  // This waits for the running checkpoint, or forces one, at most once each per call.
   bool checkpointed = false;
-  auto checkpoint_once = [&] {
+  auto clean_more = [&] {
+    if (checkpoint_task_.running()) return FinishCheckpoint(/*wait=*/true).ok();
     if (checkpointed || memtable_.dirty_count() == 0) return false;
     checkpointed = true;
     return Checkpoint().ok();
   };
-  // Each round frees memory, checkpoints once, or gives up, so this terminates.
+  // Each round frees memory, makes entries clean, or gives up, so this terminates.
   int fruitless_rounds = 0;
   while (memtable_.bytes() > options_.max_memory && fruitless_rounds < 8) {
     const std::size_t before = memtable_.bytes();
@@ -50,11 +58,17 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
         Memtable::Entry* victim =
             memtable_.SampleLru(rng_, [&](const Memtable::Entry& e) { return !spared(e); });
         if (victim == nullptr) return;
-        if (victim->has(Memtable::kDirty)) {
-          // Offloading must not lose the write: put every dirty entry on disk first, which
-          // also makes the memtable's next victims cheap to drop.
-          if (!checkpoint_once()) return;
-          continue;
+        if (!Clean(*victim)) {
+          // Offloading must not lose the write. Rather than wait for the disk, get a checkpoint
+          // going and offload the least recently used clean entry meanwhile; only when there
+          // is none does the write wait.
+          if (!checkpoint_task_.running()) StartCheckpoint();
+          victim = memtable_.SampleLru(
+              rng_, [&](const Memtable::Entry& e) { return Clean(e) && !spared(e); });
+          if (victim == nullptr) {
+            if (!clean_more()) return;
+            break;  // a round without freeing anything: bounded below
+          }
         }
         memtable_.Erase(victim);
         ++stats_.offloaded_keys;
@@ -62,10 +76,12 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
       }
       case EvictionPolicy::kNoEviction: {
         Memtable::Entry* victim = memtable_.SampleLru(
-            rng_, [&](const Memtable::Entry& e) { return !e.has(Memtable::kDirty) && !spared(e); });
+            rng_, [&](const Memtable::Entry& e) { return Clean(e) && !spared(e); });
         if (victim == nullptr) {
-          // Tombstones (deletes and expiries of on-disk keys) are no data to refuse writes for.
-          if (memtable_.tombstone_count() > 0 && checkpoint_once()) continue;
+          // Tombstones (deletes and expiries of on-disk keys) are no data to refuse writes for,
+          // and a running checkpoint's entries are about to be clean.
+          const bool worth_it = memtable_.tombstone_count() > 0 || checkpoint_task_.running();
+          if (worth_it && clean_more()) continue;
           return;
         }
         memtable_.Erase(victim);
@@ -77,13 +93,13 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
           return !e.has(Memtable::kTombstone) && !spared(e);
         });
         if (victim == nullptr) {
-          if (memtable_.tombstone_count() > 0 && checkpoint_once()) continue;
+          if (memtable_.tombstone_count() > 0 && clean_more()) continue;
           return;
         }
         KeyState st;
         st.entry = victim;
         st.exists = true;
-        st.on_disk = victim->has(Memtable::kOnDisk);
+        st.on_disk = OnDisk(*victim);
         st.expire_at_ms = victim->expire_at_ms;
         const std::string key(victim->key());
         // Like Redis, an eviction is a delete that reaches the log (and later the replicas).
@@ -95,19 +111,18 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
     }
     fruitless_rounds = memtable_.bytes() < before ? 0 : fruitless_rounds + 1;
     // Evicting on-disk keys leaves tombstones as big as the entries they replace.
-    if (fruitless_rounds > 0 && memtable_.tombstone_count() > 0) checkpoint_once();
+    if (fruitless_rounds > 0 && memtable_.tombstone_count() > 0) clean_more();
   }
 }
 
 void EngineImpl::AfterWrite(const Memtable::Entry* written) {
   EnforceMemoryLimit(written);
-  if (options_.log_checkpoint_bytes != 0 && log_->bytes() >= options_.log_checkpoint_bytes) {
-    Checkpoint();
-  }
+  MaybeCheckpoint();
 }
 
 void EngineImpl::Clear() {
   CancelCompaction();
+  FinishCheckpoint(/*wait=*/true);  // its segment would bring cleared keys back
   // Durable first: if we crash before the new MANIFEST, replaying CLEAR redoes the job.
   LogRecord rec;
   rec.type = LogRecordType::kClear;
@@ -123,9 +138,7 @@ void EngineImpl::Tick() {
   ActiveExpireCycle();
   FinishCompaction();
   MaybeStartCompaction();
-  if (options_.log_checkpoint_bytes != 0 && log_->bytes() >= options_.log_checkpoint_bytes) {
-    Checkpoint();
-  }
+  MaybeCheckpoint();
   EnforceMemoryLimit(nullptr);
 }
 

@@ -30,7 +30,7 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec) {
   const std::size_t payload_len = dst->size() - start - kLogHeaderSize;
   char* header = dst->data() + start;
   EncodeFixed32(header + 4, static_cast<std::uint32_t>(payload_len));
-  EncodeFixed32(header, Crc32Extend(0, header + 8, payload_len + 1));
+  EncodeFixed32(header, Checksum32(header + 8, payload_len + 1));
 }
 
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec) {

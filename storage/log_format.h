@@ -1,5 +1,8 @@
-// Commit log record format, shared by the writer and the reader:
-//   crc32(type..payload) : fixed32 | payload length : fixed32 | type : 1 byte | payload
+// Commit log format, shared by the writer and the reader. A log file is an 8-byte magic followed
+// by records:
+//   checksum(type..payload) : fixed32 | payload length : fixed32 | type : 1 byte | payload
+// (checksum: crc.h's Checksum32). Logs of the first format had no magic and CRC-32 checksums;
+// they are refused with a clear error rather than read as a corrupt tail.
 // PUT payload:    key (length-prefixed), flags byte (bit 0: compressed), raw length (varint),
 //                 expire_at_ms (varint), stored value (length-prefixed)
 // DELETE payload: key
@@ -16,7 +19,9 @@ namespace dynakv::storage {
 
 enum class LogRecordType : std::uint8_t { kPut = 1, kDelete = 2, kExpire = 3, kClear = 4 };
 
-inline constexpr std::size_t kLogHeaderSize = 9;
+inline constexpr std::size_t kLogFileMagicSize = 8;
+inline constexpr std::uint64_t kLogFileMagic = 0x32474f4c564b4464ull;  // "dDKVLOG2"
+inline constexpr std::size_t kLogHeaderSize = 9;  // of each record
 // Larger lengths can only come from corruption (values are capped far below this).
 inline constexpr std::uint32_t kMaxLogPayload = 1u << 31;
 

@@ -19,7 +19,22 @@ Status LogReader::Open(const std::string& path, std::unique_ptr<LogReader>* out)
   std::uint64_t size;
   s = FileSize(fd.get(), path, &size);
   if (!s.ok()) return s;
-  *out = std::make_unique<LogReader>(std::move(fd), path, size);
+  auto reader = std::make_unique<LogReader>(std::move(fd), path, size);
+  char magic[kLogFileMagicSize] = {};
+  if (size >= kLogFileMagicSize) {
+    s = ReadAt(reader->fd_.get(), 0, kLogFileMagicSize, magic, path);
+    if (!s.ok()) return s;
+  }
+  const std::uint64_t m = DecodeFixed64(magic);
+  if (size < kLogFileMagicSize || m == 0) {
+    reader->torn_header_ = true;
+  } else if (m != kLogFileMagic) {
+    return Status::Corruption(path + " is not a commit log of this format (logs of the first "
+                              "format had no magic and CRC-32 checksums)");
+  } else {
+    reader->read_off_ = reader->valid_ = kLogFileMagicSize;
+  }
+  *out = std::move(reader);
   return Status::Ok();
 }
 
@@ -42,14 +57,14 @@ bool LogReader::Fill(std::size_t n) {
 }
 
 bool LogReader::Next(LogRecord* rec) {
-  if (!Fill(kLogHeaderSize)) return false;
+  if (torn_header_ || !Fill(kLogHeaderSize)) return false;
   const char* header = buf_.data() + pos_;
   const std::uint32_t crc = DecodeFixed32(header);
   const std::uint32_t len = DecodeFixed32(header + 4);
   if (len > kMaxLogPayload || len > file_size_ - valid_ - kLogHeaderSize) return false;
   if (!Fill(kLogHeaderSize + len)) return false;
   header = buf_.data() + pos_;  // Fill may have moved the buffer
-  if (Crc32Extend(0, header + 8, len + 1) != crc) return false;
+  if (Checksum32(header + 8, len + 1) != crc) return false;
   const auto type = static_cast<LogRecordType>(header[8]);
   if (!DecodeLogPayload(type, std::string_view(header + kLogHeaderSize, len), rec)) return false;
   pos_ += kLogHeaderSize + len;

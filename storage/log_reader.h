@@ -1,6 +1,8 @@
 // Reads a commit log file sequentially for recovery. It stops at the end of the file or at the
 // first record that is torn (shorter than its header says) or corrupt (CRC or format mismatch);
-// valid_bytes() then tells where the good prefix ends, so the caller can truncate there.
+// valid_bytes() then tells where the good prefix ends, so the caller can truncate there. A file
+// too short for its magic, or whose magic is all zeros, is a creation torn by a crash: it holds
+// no records and valid_bytes() is 0.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@ namespace dynakv::storage {
 
 class LogReader {
  public:
+  // Fails with Corruption when the file is not a log of this format.
   static Status Open(const std::string& path, std::unique_ptr<LogReader>* out);
   LogReader(FileDescriptor fd, std::string path, std::uint64_t size);
 
@@ -32,7 +35,8 @@ class LogReader {
   std::string path_;
   std::uint64_t file_size_;
   std::uint64_t read_off_ = 0;  // next file offset to read into buf_
-  std::uint64_t valid_ = 0;
+  std::uint64_t valid_ = 0;      // file offset where the good prefix ends
+  bool torn_header_ = false;
   std::string buf_;
   std::size_t pos_ = 0;  // first unread byte of buf_
 };

@@ -13,7 +13,9 @@ namespace dynakv::storage {
 
 namespace {
 
-constexpr std::uint64_t kManifestMagic = 0x314e414d564b4464ull;  // "dDKVMAN1"
+constexpr std::uint64_t kManifestMagic = 0x324e414d564b4464ull;  // "dDKVMAN2"
+// MAN1 was checksummed with CRC-32; named only to refuse it clearly.
+constexpr std::uint64_t kManifestMagicV1 = 0x314e414d564b4464ull;  // "dDKVMAN1"
 
 }  // namespace
 
@@ -24,7 +26,7 @@ Status WriteManifest(const std::string& dir, const Manifest& manifest) {
   PutFixed64(&data, manifest.log_seq);
   PutVarint64(&data, manifest.segments.size());
   for (std::uint64_t seq : manifest.segments) PutVarint64(&data, seq);
-  PutFixed32(&data, Crc32(data));
+  PutFixed32(&data, Checksum32(data));
   return WriteFileAtomically(dir, kManifestName, data);
 }
 
@@ -41,9 +43,13 @@ Status ReadManifest(const std::string& dir, Manifest* manifest, bool* exists) {
   if (!s.ok()) return s;
   const Status bad = Status::Corruption("malformed " + path);
   if (data.size() < 4) return bad;
-  const std::uint32_t crc = DecodeFixed32(data.data() + data.size() - 4);
+  if (data.size() >= 8 && DecodeFixed64(data.data()) == kManifestMagicV1) {
+    return Status::Corruption(path + " has an older on-disk format (CRC-32 checksums) that this "
+                              "version does not read");
+  }
+  const std::uint32_t checksum = DecodeFixed32(data.data() + data.size() - 4);
   std::string_view in(data.data(), data.size() - 4);
-  if (Crc32(in) != crc) return Status::Corruption("checksum mismatch in " + path);
+  if (Checksum32(in) != checksum) return Status::Corruption("checksum mismatch in " + path);
   std::uint64_t magic, count;
   Manifest m;
   if (!GetFixed64(&in, &magic) || magic != kManifestMagic || !GetFixed64(&in, &m.next_seq) ||

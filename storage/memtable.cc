@@ -25,13 +25,25 @@ Memtable::EntryPtr AllocateEntry(std::string_view key, std::string_view stored) 
 
 Memtable::Memtable() : buckets_(std::size_t{1} << kMinBits) {}
 
-void Memtable::Account(const Entry& e, int sign) {
+void Memtable::Account(Entry& e, int sign) {
   auto add = [sign](std::size_t* counter, std::size_t n) {
     *counter = sign > 0 ? *counter + n : *counter - n;
   };
   add(&entries_, 1);
   add(&entry_bytes_, e.alloc_size());
-  if (e.has(kDirty)) add(&dirty_, 1);
+  if (e.has(kDirty)) {
+    add(&dirty_bytes_, e.alloc_size());
+    if (sign > 0) {
+      e.dirty_slot = static_cast<std::uint32_t>(dirty_.size());
+      dirty_.push_back(&e);
+    } else {
+      Entry* last = dirty_.back();
+      dirty_[e.dirty_slot] = last;
+      last->dirty_slot = e.dirty_slot;
+      dirty_.pop_back();
+    }
+  }
+  if (e.has(kFrozen)) add(&frozen_, 1);
   if (e.has(kTombstone)) add(&tombstones_, 1);
   if (e.has(kCompressed)) add(&compressed_, 1);
   if (e.expire_at_ms != 0) add(&expiring_, 1);
@@ -67,6 +79,7 @@ Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std:
     Account(*old, -1);
     fresh->next = std::move(old->next);
     *link = std::move(fresh);
+    Dispose(std::move(old));
     return result;
   }
   fresh->next = std::move(buckets_[BucketOf(hash)]);
@@ -83,21 +96,43 @@ Memtable::EntryPtr Memtable::Unlink(Entry* e) {
   return owned;
 }
 
+void Memtable::Dispose(EntryPtr e) {
+  if (!e->has(kFrozen)) return;  // freed here
+  e->flags |= kRetired;
+  retired_bytes_ += e->alloc_size();
+  retired_.push_back(std::move(e));
+}
+
+void Memtable::ReleaseRetired() {
+  retired_.clear();
+  retired_bytes_ = 0;
+}
+
 void Memtable::Erase(Entry* e) {
   EntryPtr owned = Unlink(e);
   Account(*owned, -1);
-  owned.reset();
+  Dispose(std::move(owned));
   // Shrinking keeps random sampling and sweeps from wandering through empty buckets.
   if (bits_ > kMinBits && entries_ < buckets_.size() / 8) Resize(bits_ - 1);
 }
 
 void Memtable::Clear() {
+  if (frozen_ > 0) {
+    for (EntryPtr& bucket : buckets_) {
+      while (bucket) {
+        EntryPtr e = std::move(bucket);
+        bucket = std::move(e->next);
+        Dispose(std::move(e));
+      }
+    }
+  }
   buckets_.clear();
   buckets_.resize(std::size_t{1} << kMinBits);
   bits_ = kMinBits;
   shift_ = 64 - kMinBits;
   sweep_pos_ = 0;
-  entries_ = entry_bytes_ = dirty_ = tombstones_ = expiring_ = compressed_ = 0;
+  dirty_.clear();
+  entries_ = entry_bytes_ = dirty_bytes_ = frozen_ = tombstones_ = expiring_ = compressed_ = 0;
 }
 
 void Memtable::SetExpire(Entry* e, std::int64_t expire_at_ms) {
@@ -106,9 +141,9 @@ void Memtable::SetExpire(Entry* e, std::int64_t expire_at_ms) {
   Account(*e, +1);
 }
 
-void Memtable::SetFlag(Entry* e, Flag f, bool on) {
+void Memtable::SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear) {
   Account(*e, -1);
-  e->flags = on ? (e->flags | f) : (e->flags & ~f);
+  e->flags = static_cast<std::uint8_t>((e->flags | set) & ~clear);
   Account(*e, +1);
 }
 
@@ -196,14 +231,12 @@ std::size_t Memtable::SweepExpired(std::int64_t now_ms, std::size_t max_entries,
   return with_ttl;
 }
 
-std::vector<Memtable::Entry*> Memtable::DirtyEntries() const {
+std::vector<Memtable::Entry*> Memtable::FreezeDirty() {
   std::vector<Entry*> out;
-  out.reserve(dirty_);
-  for (const EntryPtr& bucket : buckets_) {
-    for (Entry* e = bucket.get(); e != nullptr; e = e->next.get()) {
-      if (e->has(kDirty)) out.push_back(e);
-    }
-  }
+  out.swap(dirty_);
+  for (Entry* e : out) e->flags = static_cast<std::uint8_t>((e->flags & ~kDirty) | kFrozen);
+  frozen_ += out.size();
+  dirty_bytes_ = 0;
   return out;
 }
 

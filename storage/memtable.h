@@ -4,8 +4,14 @@
 // the hash-sorted segments.
 //
 // Each entry is one heap allocation: a header followed by the key bytes and the stored (maybe
-// compressed) value bytes. The table only stores; what the flags mean for durability is the
-// engine's business.
+// compressed) value bytes, which never change once written. The table only stores; what the
+// flags mean for durability is the engine's business.
+//
+// Frozen entries are being read by a background checkpoint: their key and value bytes must stay
+// where they are until the engine thaws them. So when a frozen entry is replaced or removed, the
+// table only unlinks it and keeps its allocation "retired" (still counted in bytes()) until
+// ReleaseRetired(). The background thread reads nothing but those immutable bytes; headers
+// belong to the owner thread alone.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +32,8 @@ class Memtable {
     kDirty = 2,       // newer than every segment: only the commit log has it
     kCompressed = 4,  // stored bytes are an LZ4 block of raw_len bytes
     kOnDisk = 8,      // some segment holds a live version, so a delete needs a tombstone
+    kFrozen = 16,     // part of a checkpoint in progress (see above)
+    kRetired = 32,    // a frozen entry no longer in the table, kept alive until ReleaseRetired
   };
 
   struct Entry;
@@ -42,6 +50,7 @@ class Memtable {
     std::uint32_t key_len = 0;
     std::uint32_t stored_len = 0;
     std::uint32_t raw_len = 0;
+    std::uint32_t dirty_slot = 0;  // position in the table's dirty list while kDirty
     std::uint8_t flags = 0;
 
     std::string_view key() const { return {bytes(), key_len}; }
@@ -69,7 +78,8 @@ class Memtable {
 
   void Touch(Entry* e) { e->lru = ++clock_; }
   void SetExpire(Entry* e, std::int64_t expire_at_ms);
-  void SetFlag(Entry* e, Flag f, bool on);
+  void SetFlag(Entry* e, Flag f, bool on) { SetFlags(e, on ? f : 0, on ? 0 : f); }
+  void SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear);
 
   // Approximated LRU, as in Redis: looks at about `samples` entries accepted by `eligible`,
   // found at random buckets, and returns the least recently touched one (nullptr: none exists).
@@ -88,11 +98,20 @@ class Memtable {
   std::size_t SweepExpired(std::int64_t now_ms, std::size_t max_entries,
                            std::vector<std::string>* expired);
 
-  std::vector<Entry*> DirtyEntries() const;
+  // Turns every dirty entry into a frozen, no longer dirty one and returns them (in no particular
+  // order). Costs O(dirty entries), not O(table).
+  std::vector<Entry*> FreezeDirty();
+  // Frees the retired entries; the caller's checkpoint no longer reads them.
+  void ReleaseRetired();
 
   std::size_t size() const { return entries_; }
-  std::size_t bytes() const { return entry_bytes_ + buckets_.size() * sizeof(EntryPtr); }
-  std::size_t dirty_count() const { return dirty_; }
+  // Retired entries count until released: they still occupy memory.
+  std::size_t bytes() const {
+    return entry_bytes_ + retired_bytes_ + buckets_.size() * sizeof(EntryPtr);
+  }
+  std::size_t dirty_count() const { return dirty_.size(); }
+  std::size_t dirty_bytes() const { return dirty_bytes_; }
+  std::size_t frozen_count() const { return frozen_; }
   std::size_t tombstone_count() const { return tombstones_; }
   std::size_t expiring_count() const { return expiring_; }
   std::size_t compressed_count() const { return compressed_; }
@@ -111,9 +130,11 @@ class Memtable {
     return BucketFirstHash(b) | (~std::uint64_t{0} >> bits_);
   }
   void Resize(unsigned bits);
-  void Account(const Entry& e, int sign);
+  void Account(Entry& e, int sign);
   // Unlinks `e` from its chain and returns ownership of it.
   EntryPtr Unlink(Entry* e);
+  // Frees an unlinked (and unaccounted) entry, or retires it when it is frozen.
+  void Dispose(EntryPtr e);
 
   std::vector<EntryPtr> buckets_;
   unsigned bits_ = kMinBits;
@@ -122,7 +143,12 @@ class Memtable {
   std::uint64_t sweep_pos_ = 0;  // a hash position, so rehashing does not disturb the sweep
   std::size_t entries_ = 0;
   std::size_t entry_bytes_ = 0;
-  std::size_t dirty_ = 0;
+  // The dirty entries, each knowing its slot: a checkpoint collects them without a table walk.
+  std::vector<Entry*> dirty_;
+  std::size_t dirty_bytes_ = 0;
+  std::size_t frozen_ = 0;
+  std::vector<EntryPtr> retired_;
+  std::size_t retired_bytes_ = 0;
   std::size_t tombstones_ = 0;
   std::size_t expiring_ = 0;
   std::size_t compressed_ = 0;

@@ -1,17 +1,21 @@
 // On-disk layout of an immutable segment file (seg-<seq>.sst). Records are sorted by
 // (hash, key) and grouped into ~4 KB blocks:
-//   data:   block* where block = record* crc32(block)
+//   data:   block* where block = record* checksum(block)
 //   record: hash fixed64 | flags byte | expire_at_ms varint | key len varint |
 //           stored len varint | raw len varint | key | stored value
-//   index:  (first hash fixed64 | offset fixed64 | size fixed32)* crc32(index)
-//   bloom:  bloom filter over the record hashes, crc32(bloom)
+//   index:  (first hash fixed64 | offset fixed64 | size fixed32)* checksum(index)
+//   bloom:  bloom filter over the record hashes, checksum(bloom)
 //   footer: index offset | index size | bloom offset | bloom size | record count |
-//           expiring count | earliest expiry (fixed64 each) | magic fixed64 | crc32(footer so far)
-// Sizes in the index and footer exclude the trailing crc32. The expiring count is the number of
-// values (not tombstones) with a TTL and the earliest expiry the smallest of their expiry times
-// (0 when there are none): they let active expiry skip segments with nothing due, without
-// reading them. Segments written before those two fields existed carry kSegmentMagicV1 and a
-// footer without them; they are still read.
+//           expiring count | earliest expiry (fixed64 each) | magic fixed64 |
+//           checksum(footer so far)
+// Checksums are crc.h's Checksum32, fixed32 each. Sizes in the index and footer exclude the
+// trailing checksum. The expiring count is the number of values (not tombstones) with a TTL and
+// the earliest expiry the smallest of their expiry times (0 when there are none): they let active
+// expiry skip segments with nothing due, without reading them.
+//
+// Format history (the magic tells them apart): SEG1 and SEG2 used zlib CRC-32 checksums (SEG1
+// had no TTL fields in the footer). They are recognised and refused with a clear error, never
+// read.
 #pragma once
 
 #include <cstddef>
@@ -24,9 +28,10 @@ namespace dynakv::storage {
 inline constexpr std::size_t kSegmentBlockSize = 4096;
 inline constexpr std::size_t kSegmentIndexEntrySize = 20;
 inline constexpr std::size_t kSegmentFooterSize = 8 * 8 + 4;
-inline constexpr std::uint64_t kSegmentMagic = 0x32474553564b4464ull;  // "dDKVSEG2"
-inline constexpr std::size_t kSegmentFooterSizeV1 = 6 * 8 + 4;
+inline constexpr std::uint64_t kSegmentMagic = 0x33474553564b4464ull;  // "dDKVSEG3"
+// Earlier formats, only to name them in the error.
 inline constexpr std::uint64_t kSegmentMagicV1 = 0x31474553564b4464ull;  // "dDKVSEG1"
+inline constexpr std::uint64_t kSegmentMagicV2 = 0x32474553564b4464ull;  // "dDKVSEG2"
 
 struct SegmentRecord {
   enum Flag : std::uint8_t { kTombstone = 1, kCompressed = 2 };

@@ -25,7 +25,7 @@ Status SegmentReader::Open(const std::string& path, std::uint64_t seq,
 
 namespace {
 
-// Reads [offset, offset+size) plus the crc32 that follows it and verifies it.
+// Reads [offset, offset+size) plus the checksum that follows it and verifies it.
 Status ReadChecked(int fd, const std::string& path, std::uint64_t offset, std::uint64_t size,
                    std::uint64_t file_size, const char* what, std::string* out) {
   if (offset > file_size || size + 4 > file_size - offset) {
@@ -34,7 +34,7 @@ Status ReadChecked(int fd, const std::string& path, std::uint64_t offset, std::u
   out->resize(size + 4);
   Status s = ReadAt(fd, offset, size + 4, out->data(), path);
   if (!s.ok()) return s;
-  if (Crc32Extend(0, out->data(), size) != DecodeFixed32(out->data() + size)) {
+  if (Checksum32(out->data(), size) != DecodeFixed32(out->data() + size)) {
     return Status::Corruption(std::string(what) + " checksum mismatch in " + path);
   }
   out->resize(size);
@@ -46,20 +46,21 @@ Status ReadChecked(int fd, const std::string& path, std::uint64_t offset, std::u
 Status SegmentReader::Load() {
   Status s = FileSize(fd_.get(), path_, &file_size_);
   if (!s.ok()) return s;
-  if (file_size_ < kSegmentFooterSizeV1) return Status::Corruption("segment too short: " + path_);
-  // The magic, right before the footer's crc, tells the footer's layout.
+  if (file_size_ < kSegmentFooterSize) return Status::Corruption("segment too short: " + path_);
+  // The magic, right before the footer's checksum, tells the format.
   char magic[8];
   s = ReadAt(fd_.get(), file_size_ - 12, sizeof(magic), magic, path_);
   if (!s.ok()) return s;
-  const bool v1 = DecodeFixed64(magic) == kSegmentMagicV1;
-  if (!v1 && DecodeFixed64(magic) != kSegmentMagic) {
-    return Status::Corruption("bad magic: " + path_);
+  const std::uint64_t m = DecodeFixed64(magic);
+  if (m == kSegmentMagicV1 || m == kSegmentMagicV2) {
+    return Status::Corruption("segment " + path_ +
+                              " has an older on-disk format (CRC-32 checksums) that this version "
+                              "does not read");
   }
-  const std::size_t footer_size = v1 ? kSegmentFooterSizeV1 : kSegmentFooterSize;
-  if (file_size_ < footer_size) return Status::Corruption("segment too short: " + path_);
+  if (m != kSegmentMagic) return Status::Corruption("bad magic: " + path_);
   std::string footer;
-  s = ReadChecked(fd_.get(), path_, file_size_ - footer_size, footer_size - 4, file_size_, "footer",
-                  &footer);
+  s = ReadChecked(fd_.get(), path_, file_size_ - kSegmentFooterSize, kSegmentFooterSize - 4,
+                  file_size_, "footer", &footer);
   if (!s.ok()) return s;
   const char* p = footer.data();
   const std::uint64_t index_offset = DecodeFixed64(p);
@@ -67,13 +68,8 @@ Status SegmentReader::Load() {
   const std::uint64_t bloom_offset = DecodeFixed64(p + 16);
   const std::uint64_t bloom_size = DecodeFixed64(p + 24);
   record_count_ = DecodeFixed64(p + 32);
-  if (v1) {
-    expiring_records_ = record_count_;
-    earliest_expiry_ms_ = 0;
-  } else {
-    expiring_records_ = DecodeFixed64(p + 40);
-    earliest_expiry_ms_ = static_cast<std::int64_t>(DecodeFixed64(p + 48));
-  }
+  expiring_records_ = DecodeFixed64(p + 40);
+  earliest_expiry_ms_ = static_cast<std::int64_t>(DecodeFixed64(p + 48));
   if (index_size % kSegmentIndexEntrySize != 0) return Status::Corruption("bad index: " + path_);
 
   std::string index;

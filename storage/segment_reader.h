@@ -43,8 +43,6 @@ class SegmentReader {
   std::uint64_t file_size() const { return file_size_; }
   std::uint64_t record_count() const { return record_count_; }
   // Values with a TTL, and the earliest of their expiry times (meaningful when there are any).
-  // For a segment of the first format, which did not record them, every record counts and the
-  // earliest expiry is 0: something may always be due.
   std::uint64_t expiring_records() const { return expiring_records_; }
   std::int64_t earliest_expiry_ms() const { return earliest_expiry_ms_; }
   const std::string& path() const { return path_; }

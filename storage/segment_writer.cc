@@ -37,7 +37,7 @@ Status SegmentWriter::FlushBlock() {
   PutFixed64(&index_, block_first_hash_);
   PutFixed64(&index_, offset_);
   PutFixed32(&index_, static_cast<std::uint32_t>(block_.size()));
-  PutFixed32(&block_, Crc32(block_));
+  PutFixed32(&block_, Checksum32(block_));
   Status s = Write(block_);
   block_.clear();
   return s;
@@ -68,14 +68,14 @@ Status SegmentWriter::Finish() {
   if (!s.ok()) return s;
   const std::uint64_t index_offset = offset_;
   const std::uint64_t index_size = index_.size();
-  PutFixed32(&index_, Crc32(index_));
+  PutFixed32(&index_, Checksum32(index_));
   s = Write(index_);
   if (!s.ok()) return s;
 
   std::string bloom = BuildBloomFilter(hashes_);
   const std::uint64_t bloom_offset = offset_;
   const std::uint64_t bloom_size = bloom.size();
-  PutFixed32(&bloom, Crc32(bloom));
+  PutFixed32(&bloom, Checksum32(bloom));
   s = Write(bloom);
   if (!s.ok()) return s;
 
@@ -88,7 +88,7 @@ Status SegmentWriter::Finish() {
   PutFixed64(&footer, expiring_);
   PutFixed64(&footer, static_cast<std::uint64_t>(earliest_expiry_ms_));
   PutFixed64(&footer, kSegmentMagic);
-  PutFixed32(&footer, Crc32(footer));
+  PutFixed32(&footer, Checksum32(footer));
   s = Write(footer);
   if (s.ok()) s = SyncFd(fd_.get(), path_);
   if (s.ok()) finished_ = true;

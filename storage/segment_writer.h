@@ -1,5 +1,5 @@
-// Writes one segment file from records supplied in (hash, key) order. Used by checkpoints (on
-// the event loop) and by compaction (on its own thread).
+// Writes one segment file from records supplied in (hash, key) order. Used by checkpoints and
+// compactions, on their background threads (and by a forced checkpoint on the caller's).
 #pragma once
 
 #include <cstdint>

@@ -5,14 +5,45 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+union LZ4_stream_u;
+
 namespace dynakv::storage {
 
-// Compresses `raw` into *out when it is at least `threshold` bytes long and LZ4 makes it smaller.
-// Returns true when *out holds the compressed form; false means store `raw` as is.
-bool CompressValue(std::string_view raw, std::size_t threshold, std::string* out);
+// Compresses values on the write path. It keeps LZ4's 16 KB state and its output buffer
+// between calls: preparing a fresh state for every value cost more than compressing a 1 KB one.
+class ValueCompressor {
+ public:
+  ValueCompressor();
+  ~ValueCompressor();
+  ValueCompressor(const ValueCompressor&) = delete;
+  ValueCompressor& operator=(const ValueCompressor&) = delete;
+
+  // Values of kProbeMinSize bytes or more are sampled first: when LZ4 cannot shrink slices taken
+  // across the value (random or already-compressed data), the whole value is not tried, which
+  // spares most of the cost of writing such values. A value compressible only outside the
+  // slices may thus stay raw.
+  static constexpr std::size_t kProbeMinSize = 8192;
+
+  // Compresses `raw` when it is at least `threshold` bytes long and LZ4 makes it smaller. Returns
+  // true when *packed holds the compressed form (valid until the next call); false means store
+  // `raw` as is.
+  bool Compress(std::string_view raw, std::size_t threshold, std::string_view* packed);
+
+ private:
+  // One independent LZ4 block of src into dst; its size, 0 on failure.
+  std::size_t CompressBlock(const char* src, std::size_t n, char* dst, std::size_t capacity);
+  bool SampleCompresses(std::string_view raw);
+
+  struct StreamDeleter {
+    void operator()(LZ4_stream_u* stream) const;
+  };
+  std::unique_ptr<LZ4_stream_u, StreamDeleter> stream_;
+  std::string buf_;
+};
 
 // Decompresses exactly raw_size bytes into dst. False when `stored` is not a valid LZ4 block of
 // that size (corruption).

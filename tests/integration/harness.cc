@@ -74,8 +74,30 @@ Reply UntilAvailable(Client& client, const std::vector<std::string>& argv) {
   return reply;
 }
 
+void WipeDataDir(const ServerProcess& server) {
+  const std::filesystem::path dir = server.dir();
+  REQUIRE(std::filesystem::is_directory(dir));
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::filesystem::remove_all(entry.path());
+  }
+  REQUIRE(std::filesystem::is_empty(dir));
+}
+
 LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra,
                            Membership membership) {
+  Setup(nodes, "replication-factor = " + std::to_string(replication_factor), extra, membership,
+        {});
+}
+
+LocalCluster::LocalCluster(const std::vector<std::string>& dcs,
+                           const std::string& replicas_per_dc, Flags extra) {
+  Setup(static_cast<int>(dcs.size()), "replicas-per-dc = \"" + replicas_per_dc + "\"", extra,
+        Membership::kListed, dcs);
+}
+
+// `placement` is the [cluster] line that sets the replicas (a factor or per-dc counts).
+void LocalCluster::Setup(int nodes, const std::string& placement, const Flags& extra,
+                         Membership membership, const std::vector<std::string>& dcs) {
   REQUIRE(nodes >= 1);
   std::string templ =
       (std::filesystem::temp_directory_path() / "dynakv-cluster-XXXXXX").string();
@@ -102,7 +124,8 @@ LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra,
     }
   }
   auto member = [&](int i) {
-    return "\"" + id(i) + "@127.0.0.1:" + std::to_string(node(i).port()) + "\"";
+    const std::string dc = dcs.empty() ? "" : "/" + dcs.at(static_cast<std::size_t>(i));
+    return "\"" + id(i) + "@127.0.0.1:" + std::to_string(node(i).port()) + dc + "\"";
   };
   std::string members;
   for (int i = 0; i < nodes; ++i) members += std::string(i == 0 ? "" : ", ") + member(i);
@@ -111,7 +134,7 @@ LocalCluster::LocalCluster(int nodes, int replication_factor, Flags extra,
     out << "[server]\nloglevel = \"verbose\"\n"
         << "[cluster]\nenabled = true\nnode-id = \"" << id(i) << "\"\n"
         << "port-offset = " << bus_offset_ << "\n"
-        << "replication-factor = " << replication_factor << "\n";
+        << placement << "\n";
     if (membership == Membership::kListed) {
       out << "nodes = [" << members << "]\n";
     } else {

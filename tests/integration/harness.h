@@ -36,6 +36,10 @@ class LocalCluster {
 
   explicit LocalCluster(int nodes, int replication_factor = 3, Flags extra = {},
                         Membership membership = Membership::kListed);
+  // Multi-dc placement: one node per entry of `dcs` (node i is "n<i+1>@...:port/<dcs[i]>" in
+  // every member list) and cluster-replicas-per-dc = `replicas_per_dc` ("dc1:1,dc2:1").
+  LocalCluster(const std::vector<std::string>& dcs, const std::string& replicas_per_dc,
+               Flags extra = {});
   ~LocalCluster();
   LocalCluster(const LocalCluster&) = delete;
   LocalCluster& operator=(const LocalCluster&) = delete;
@@ -51,11 +55,18 @@ class LocalCluster {
   int bus_offset() const { return bus_offset_; }
 
  private:
+  void Setup(int nodes, const std::string& placement, const Flags& extra, Membership membership,
+             const std::vector<std::string>& dcs);
+
   std::string dir_;  // the generated configs
   std::vector<std::string> configs_;
   std::vector<std::unique_ptr<ServerProcess>> nodes_;
   int bus_offset_ = 0;
 };
+
+// Deletes everything in a stopped server's data dir (its hints too, which live in <dir>/hints):
+// a node that lost its disk. The dir itself stays, empty, for the next Start.
+void WipeDataDir(const ServerProcess& server);
 
 // Whether nothing listens on 127.0.0.1:port (binding it succeeds).
 bool LoopbackPortFree(int port);

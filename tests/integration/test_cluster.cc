@@ -181,13 +181,18 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   Client a(cluster.node(0).port());
   Client b(cluster.node(1).port());
 
-  // Peers connect on first use or at the first ping: wait until the ring shows every member up.
+  // Peers connect on first use or at the first ping, and gossip makes them up: wait until this
+  // node's bus reaches both peers and the ring shows every member myself or up.
   Reply ring;
   CHECK(WaitFor([&] {
+    if (ReadInfoField(a, "cluster", "cluster_members_reachable") != "3") return false;
     ring = a.Command({"RING"});
     if (ring.elements.size() != 3) return false;
     for (const Reply& line : ring.elements) {
-      if (line.str.find("state=unreachable") != std::string::npos) return false;
+      if (line.str.find("state=myself ") == std::string::npos &&
+          line.str.find("state=up ") == std::string::npos) {
+        return false;
+      }
     }
     return true;
   }));

@@ -61,6 +61,10 @@ struct ClusterOptions {
   // (0: only at start and on RebuildAntiEntropyTrees).
   int anti_entropy_interval_ms = 10000;
   int anti_entropy_rebuild_interval_ms = 3600 * 1000;
+  // LEAVE: after announcing "left", how long the node keeps forwarding the replica writes of
+  // coordinators that have not heard yet before it reports done (0: five gossip intervals, at
+  // least a second: long enough for the news to reach every member a few times over).
+  int leave_grace_ms = 0;
   // Sloppy quorum (Dynamo): a preferred replica that fails a write is stood in for by the next
   // node clockwise past the preference list (same dc under replicas_per_dc), which keeps the
   // write as a hint naming that replica; its ack counts toward W in the replica's place. When no
@@ -132,6 +136,23 @@ struct ClusterStats {
   std::uint64_t hints_stored = 0;     // hints this node took as a stand-in (merges included)
   std::uint64_t hints_delivered = 0;  // hints handed to their owners, acked and deleted
   std::uint64_t hints_pending = 0;    // hints held now (PendingHints())
+  // Range streaming after ring changes (cluster/rebalancer.h) and LEAVE.
+  std::uint64_t rebalance_passes = 0;          // passes over the local keys that completed
+  std::uint64_t rebalance_restarts = 0;        // passes restarted by a newer ring change
+  std::uint64_t rebalance_keys_streamed = 0;   // key copies acked by a node they were sent to
+  std::uint64_t rebalance_bytes_streamed = 0;  // their REPLICA_PUT payload bytes
+  std::uint64_t rebalance_keys_dropped = 0;    // local copies dropped once their replicas had them
+  std::uint64_t rebalance_push_failures = 0;   // sends that failed or timed out (retried)
+};
+
+// What this node is doing to move data between nodes (INFO cluster, RING).
+struct RebalanceStatus {
+  // "idle"; "streaming": pushing keys to their new replicas after a ring change; "leaving":
+  // LEAVE is handing every key over; "left": it has, and this node is no longer a member.
+  std::string state = "idle";
+  double scan_progress = 1;  // of the current pass over the local keys, in [0, 1]
+  std::uint64_t keys_queued = 0;       // waiting to be pushed (changes and retries included)
+  std::uint64_t pushes_in_flight = 0;  // REPLICA_PUTs sent and not answered yet
 };
 
 // What one anti-entropy exchange with a peer did (RunAntiEntropy).
@@ -220,6 +241,19 @@ class ClusterNode {
   // The local data changed behind the cluster's back (FLUSHALL of the node's engine): rebuilds
   // the Merkle trees from the engine in the background.
   virtual void RebuildAntiEntropyTrees() = 0;
+
+  // Decommissions this node (Cassandra's nodetool decommission): it announces "leaving" by
+  // gossip and, while still serving as a replica, streams every key it holds to the nodes that
+  // take over its ranges (the ring without it); then it announces "left", which makes the
+  // others drop it from their rings, keeps taking replica writes for leave_grace_ms (a
+  // coordinator that has not heard yet may still send some) and forwards them, and finally
+  // drops its own copies once their replicas acked them. `done` runs (through the deferrer)
+  // with "" then, or never if the node is stopped first. The process keeps running as a
+  // non-member: it owns no data but can still coordinate client requests.
+  // Refused (false, *error set, `done` dropped) when the node is already leaving or has left,
+  // or when the others cannot hold N replicas of every key without it.
+  virtual bool Leave(std::function<void(std::string error)> done, std::string* error) = 0;
+  virtual RebalanceStatus Rebalance() const = 0;
 };
 
 }  // namespace dynakv::cluster

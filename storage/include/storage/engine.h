@@ -1,7 +1,7 @@
 // The per-node storage engine: an LZ4-compressed, LRU-bounded memtable in front of a commit log
 // and immutable on-disk segments. It is single-threaded from the caller's point of view (the
-// server's event loop); background threads it owns (fsync, compaction) never touch the memtable.
-// It knows nothing of the network.
+// server's event loop); background threads it owns (fsync, checkpoints, compaction) never change
+// the memtable. It knows nothing of the network.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +62,7 @@ struct EngineStats {
   std::uint64_t truncated_log_bytes = 0;  // torn/corrupt tail dropped at open
   std::uint64_t io_errors = 0;          // failed checkpoints, compactions and segment reads
   bool compaction_running = false;
+  bool checkpoint_running = false;      // a background checkpoint is writing its segment
 };
 
 class Engine {
@@ -112,7 +113,9 @@ class Engine {
   // Periodic work (the server calls it hz times a second): an active-expiry step bounded in time,
   // installing a finished background compaction and starting the next one.
   void Tick();
-  // Forces a checkpoint: dirty memtable entries go to a new segment and the log restarts.
+  // Forces a checkpoint: dirty memtable entries go to a new segment and the log restarts. Unlike
+  // the checkpoints writes trigger, which run in the background, it returns once the segment is
+  // written and installed.
   Status Checkpoint();
 
   void SetMaxMemory(std::uint64_t bytes);

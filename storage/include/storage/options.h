@@ -26,13 +26,17 @@ struct Options {
   // Values at least this long are LZ4-compressed (kept raw when compression does not shrink them).
   std::size_t compression_threshold = 64;
   // Once the commit log holds this many bytes the dirty memtable entries are written to a segment
-  // and the log restarts, which bounds recovery time and disk use.
+  // and the log restarts, which bounds recovery time and disk use. The segment is written in the
+  // background while writes continue.
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
   // Segments merge (size-tiered) once this many of similar size exist.
   int compaction_trigger = 4;
   // Wall clock in unix milliseconds; expiry times are absolute so they survive restarts.
   // Tests inject a fake clock.
   std::function<std::int64_t()> clock_ms;
+  // Tests only: runs on a background checkpoint's thread after it wrote its segment, before the
+  // engine installs it. Blocking here holds the checkpoint in progress.
+  std::function<void()> background_checkpoint_hook;
 };
 
 }  // namespace dynakv::storage

@@ -273,6 +273,75 @@ TEST_CASE("bad gossip and placement parameters are refused with the reason") {
   CHECK(seeds->parse("h", &config, &error));
 }
 
+TEST_CASE("anti-entropy intervals: TOML keys, flags, CONFIG names and the cluster options") {
+  Config defaults;
+  CHECK(defaults.cluster_anti_entropy_interval_ms == 10000);
+  CHECK(defaults.cluster_anti_entropy_rebuild_interval_ms == 3600 * 1000);
+  const cluster::ClusterOptions default_options = ToClusterOptions(defaults);
+  CHECK(default_options.anti_entropy_interval_ms == 10000);
+  CHECK(default_options.anti_entropy_rebuild_interval_ms == 3600 * 1000);
+
+  Config config;
+  std::string error;
+  REQUIRE_MESSAGE(ApplyConfigToml(R"(
+[cluster]
+anti-entropy-interval-ms = 250
+anti-entropy-rebuild-interval-ms = "60000"
+)",
+                                  "cluster.toml", &config, &error),
+                  error);
+  CHECK(config.cluster_anti_entropy_interval_ms == 250);
+  CHECK(config.cluster_anti_entropy_rebuild_interval_ms == 60000);
+  cluster::ClusterOptions options = ToClusterOptions(config);
+  CHECK(options.anti_entropy_interval_ms == 250);
+  CHECK(options.anti_entropy_rebuild_interval_ms == 60000);
+
+  // The long names are the flags' and CONFIG's (FindConfigParam is what both look up); the
+  // TOML key drops the "cluster-" prefix.
+  const ConfigParam* interval = FindConfigParam("CLUSTER-ANTI-ENTROPY-INTERVAL-MS");
+  const ConfigParam* rebuild = FindConfigParam("cluster-anti-entropy-rebuild-interval-ms");
+  REQUIRE(interval != nullptr);
+  REQUIRE(rebuild != nullptr);
+  CHECK(interval->section == "cluster");
+  CHECK(TomlKey(*interval) == "anti-entropy-interval-ms");
+  CHECK(TomlKey(*rebuild) == "anti-entropy-rebuild-interval-ms");
+  CHECK(interval->format(config) == "250");
+  CHECK(rebuild->format(config) == "60000");
+  // 0 turns the periodic work off (exchanges only on DEBUG ANTIENTROPY; rebuilds only at start
+  // and on FLUSHALL), and reaches the cluster layer as 0.
+  CHECK(interval->parse("0", &config, &error));
+  CHECK(rebuild->parse("0", &config, &error));
+  options = ToClusterOptions(config);
+  CHECK(options.anti_entropy_interval_ms == 0);
+  CHECK(options.anti_entropy_rebuild_interval_ms == 0);
+
+  const char* argv[] = {"dynakv-server", "--cluster-anti-entropy-interval-ms", "1500",
+                        "--cluster-anti-entropy-rebuild-interval-ms", "120000"};
+  Config loaded;
+  std::string message;
+  REQUIRE_MESSAGE(LoadConfig(5, argv, &loaded, &message) == ConfigLoadResult::kRun, message);
+  CHECK(loaded.cluster_anti_entropy_interval_ms == 1500);
+  CHECK(loaded.cluster_anti_entropy_rebuild_interval_ms == 120000);
+
+  // CONFIG REWRITE's output keeps them.
+  Config reloaded;
+  REQUIRE_MESSAGE(ApplyConfigToml(RenderConfigToml(loaded), "rendered", &reloaded, &error), error);
+  CHECK(reloaded.cluster_anti_entropy_interval_ms == 1500);
+  CHECK(reloaded.cluster_anti_entropy_rebuild_interval_ms == 120000);
+
+  for (const ConfigParam* param : {interval, rebuild}) {
+    CAPTURE(param->name);
+    error.clear();
+    CHECK_FALSE(param->parse("-1", &config, &error));
+    CHECK(error.find("between 0 and") != std::string::npos);
+    CHECK_FALSE(param->parse("soon", &config, &error));
+    CHECK(error.find("couldn't be parsed into an integer") != std::string::npos);
+  }
+  CHECK_FALSE(interval->parse("86400001", &config, &error));
+  CHECK_FALSE(ApplyConfigToml("[cluster]\nanti-entropy-interval-ms = -5\n", "t", &config, &error));
+  CHECK(error.find("anti-entropy-interval-ms") != std::string::npos);
+}
+
 TEST_CASE("without seeds the listed members must hold every replica") {
   std::string error;
   Config config = ClusterConfig();

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "file_names.h"
 #include "log_reader.h"
+#include "storage/engine.h"
 #include "test_util.h"
 
 namespace dynakv::storage {
@@ -152,6 +154,42 @@ TEST_CASE("commit log: rotation continues in a new file") {
   REQUIRE(second.size() == 1);
   CHECK(first[0].key == "a");
   CHECK(second[0].key == "b");
+}
+
+TEST_CASE("commit log: a file without this format's magic is refused, a torn magic is empty") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/" + LogFileName(7);
+  std::unique_ptr<LogReader> reader;
+  auto write_file = [&](const std::string& bytes) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+  };
+  SUBCASE("a log of the first format: records from byte 0, CRC-32") {
+    // A first-format DELETE of "a": crc32, length 2, type 2, key "a" (length-prefixed).
+    write_file(std::string("\x12\x34\x56\x78\x02\x00\x00\x00\x02\x01" "a", 11));
+    const Status s = LogReader::Open(path, &reader);
+    CHECK(s.code() == Status::Code::kCorruption);
+    CHECK(s.message().find("not a commit log of this format") != std::string::npos);
+    // The engine refuses the directory rather than truncating the log as a corrupt tail.
+    std::unique_ptr<Engine> engine;
+    testing::FakeClock clock;
+    const Status open = Engine::Open(testing::TestOptions(dir.path(), &clock), &engine);
+    CHECK_FALSE(open.ok());
+    CHECK(open.message().find("not a commit log of this format") != std::string::npos);
+    CHECK(std::filesystem::file_size(path) == 11);
+  }
+  SUBCASE("a creation torn before its magic was written") {
+    // Nothing, part of the magic, or a size that reached the disk before the data.
+    for (const std::string& torn : {std::string(), std::string("dDKV"), std::string(8, '\0')}) {
+      write_file(torn);
+      REQUIRE(LogReader::Open(path, &reader).ok());
+      LogRecord rec;
+      CHECK_FALSE(reader->Next(&rec));
+      CHECK(reader->valid_bytes() == 0);
+    }
+  }
 }
 
 }  // namespace dynakv::storage

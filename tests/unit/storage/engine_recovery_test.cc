@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "log_format.h"
 #include "storage/engine.h"
 #include "test_util.h"
 
@@ -42,7 +43,9 @@ std::string LastLogFile(const std::string& dir) {
   std::string last;
   for (const auto& ent : std::filesystem::directory_iterator(dir)) {
     const std::string name = ent.path().filename().string();
-    if (name.rfind("log-", 0) == 0 && std::filesystem::file_size(ent.path()) > 0 && name > last) {
+    // Past its magic, a log without records is empty.
+    if (name.rfind("log-", 0) == 0 && std::filesystem::file_size(ent.path()) > kLogFileMagicSize &&
+        name > last) {
       last = name;
     }
   }

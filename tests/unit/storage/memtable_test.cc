@@ -136,4 +136,81 @@ TEST_CASE("memtable: expiry sweep finds expired keys incrementally") {
   CHECK(with_ttl_total >= 500 + 166);
 }
 
+TEST_CASE("memtable: freezing hands out the dirty entries, whose bytes outlive replacement") {
+  Memtable t;
+  const std::size_t base = t.bytes();
+  for (int i = 0; i < 100; ++i) Put(&t, "d" + std::to_string(i), std::string(50, 'd'));
+  for (int i = 0; i < 50; ++i) Put(&t, "c" + std::to_string(i), "clean", 0, Memtable::kOnDisk);
+  // The dirty list follows flag changes, replacements and erasures.
+  t.SetFlag(Find(t, "d0"), Memtable::kDirty, false);
+  t.SetFlag(Find(t, "c0"), Memtable::kDirty, true);
+  t.Erase(Find(t, "d1"));
+  Put(&t, "d2", "replaced");
+  t.SetExpire(Find(t, "d3"), 99);
+  CHECK(t.dirty_count() == 99);
+
+  std::vector<Memtable::Entry*> frozen = t.FreezeDirty();
+  REQUIRE(frozen.size() == 99);
+  CHECK(t.dirty_count() == 0);
+  CHECK(t.dirty_bytes() == 0);
+  CHECK(t.frozen_count() == 99);
+  std::set<std::string> keys;
+  for (Memtable::Entry* e : frozen) {
+    CHECK(e->has(Memtable::kFrozen));
+    CHECK_FALSE(e->has(Memtable::kDirty));
+    keys.insert(std::string(e->key()));
+  }
+  CHECK(keys.size() == 99);
+  CHECK(keys.count("c0") == 1);
+  CHECK(keys.count("d0") == 0);
+  CHECK(keys.count("d1") == 0);
+
+  // Replacing and erasing frozen entries unlinks them but keeps their bytes, still counted.
+  Memtable::Entry* old4 = Find(t, "d4");
+  Memtable::Entry* old5 = Find(t, "d5");
+  const std::size_t before = t.bytes();
+  Put(&t, "d4", "new");
+  t.Erase(old5);
+  CHECK(old4->has(Memtable::kRetired));
+  CHECK(old5->has(Memtable::kRetired));
+  CHECK(old4->stored() == std::string(50, 'd'));
+  CHECK(old5->key() == "d5");
+  CHECK(Find(t, "d4")->stored() == "new");
+  CHECK(Find(t, "d5") == nullptr);
+  CHECK(t.bytes() == before + sizeof(Memtable::Entry) + 2 + 3);
+  CHECK(t.dirty_count() == 1);  // the new d4
+  CHECK(t.frozen_count() == 97);
+
+  // Growing the table moves frozen entries between buckets, not in memory.
+  for (int i = 0; i < 2000; ++i) Put(&t, "g" + std::to_string(i), "g");
+  CHECK(Find(t, "d6")->stored() == std::string(50, 'd'));
+
+  const std::size_t held = t.bytes();
+  t.ReleaseRetired();
+  CHECK(t.bytes() == held - 2 * (sizeof(Memtable::Entry) + 2 + 50));
+  for (Memtable::Entry* e : frozen) {
+    if (e == old4 || e == old5) continue;
+    t.SetFlag(e, Memtable::kFrozen, false);
+  }
+  CHECK(t.frozen_count() == 0);
+  t.Clear();
+  CHECK(t.bytes() == base);
+}
+
+TEST_CASE("memtable: Clear keeps frozen entries alive until they are released") {
+  Memtable t;
+  const std::size_t base = t.bytes();
+  Put(&t, "a", "frozen value");
+  Put(&t, "b", "clean", 0, 0);
+  std::vector<Memtable::Entry*> frozen = t.FreezeDirty();
+  REQUIRE(frozen.size() == 1);
+  t.Clear();
+  CHECK(t.size() == 0);
+  CHECK(frozen[0]->has(Memtable::kRetired));
+  CHECK(frozen[0]->stored() == "frozen value");
+  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1 + 12);
+  t.ReleaseRetired();
+  CHECK(t.bytes() == base);
+}
+
 }  // namespace dynakv::storage

@@ -1,0 +1,37 @@
+#include "checkpoint.h"
+
+#include <algorithm>
+
+#include "file_util.h"
+#include "segment_writer.h"
+
+namespace dynakv::storage {
+
+CheckpointResult RunCheckpoint(CheckpointJob* job) {
+  CheckpointResult result;
+  if (job->sync_dir_first) {
+    result.status = SyncDir(job->dir);
+    if (!result.status.ok()) return result;
+  }
+  if (job->records.empty()) return result;
+  std::sort(job->records.begin(), job->records.end(),
+            [](const SegmentRecord& a, const SegmentRecord& b) {
+              return RecordLess(a.hash, a.key, b.hash, b.key);
+            });
+  std::unique_ptr<SegmentWriter> writer;
+  result.status = SegmentWriter::Create(job->output_path, &writer);
+  for (std::size_t i = 0; result.status.ok() && i < job->records.size(); ++i) {
+    result.status = writer->Add(job->records[i]);
+  }
+  if (result.status.ok()) result.status = writer->Finish();
+  // The MANIFEST that will name the file must not outlive the file's name.
+  if (result.status.ok()) result.status = SyncDir(job->dir);
+  writer.reset();  // removes the file unless finished
+  if (result.status.ok()) {
+    result.status = SegmentReader::Open(job->output_path, job->output_seq, &result.output);
+  }
+  if (!result.status.ok()) RemoveFile(job->output_path);
+  return result;
+}
+
+}  // namespace dynakv::storage

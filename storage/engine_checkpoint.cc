@@ -1,0 +1,167 @@
+// Checkpoints: the dirty memtable entries go to a new segment and the commit log restarts, which
+// bounds recovery time and log size.
+//
+// The event loop never does the disk work of a checkpoint it did not ask to wait for:
+//  1. Freeze (owner thread, O(dirty entries)): the log rotates, so the new log holds every write
+//     from now on, and the dirty entries become frozen.
+//  2. A background thread sorts the frozen entries and writes and fsyncs the segment. It reads
+//     only their key and value bytes, which the memtable keeps in place (memtable.h).
+//  3. Install (owner thread): the segment joins the list, a MANIFEST naming it with the new log
+//     as the floor is committed (written in the background, which then deletes the old log:
+//     manifest_writer.h), and frozen entries become clean.
+// Meanwhile reads and writes carry on against the memtable, where a frozen entry stays the key's
+// newest version until a write replaces it; the memory limit never drops one. So no lookup has to
+// consult the snapshot. Since the segment will hold the frozen version, a frozen entry counts as
+// on disk: deleting its key leaves a tombstone.
+//
+// Crash safety is the synchronous checkpoint's: until the MANIFEST names the segment, the old
+// MANIFEST's floor keeps the old log authoritative. A crash leaves an unlisted segment (removed at
+// open) and both logs, which recovery replays.
+#include <functional>
+#include <utility>
+
+#include "engine_impl.h"
+#include "file_names.h"
+
+namespace dynakv::storage {
+
+Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any) {
+  *any = false;
+  if (memtable_.dirty_count() == 0 && log_->bytes() == 0) return Status::Ok();
+  // An empty current log holds nothing the new segment must cover, so it can stay. Rotating
+  // first means a failure leaves everything as it was.
+  if (log_->bytes() > 0) {
+    const std::uint64_t old_log = log_->seq();
+    // Under always the next acknowledged write may land in the new log at once, so its name must
+    // be durable first. Otherwise the background job syncs the directory before anything else.
+    const bool sync_dir = !background || options_.fsync == FsyncPolicy::kAlways;
+    Status s = log_->Rotate(next_seq_++, sync_dir);
+    if (!s.ok()) {
+      ++stats_.io_errors;
+      return s;
+    }
+    old_logs_.push_back(old_log);
+    job->sync_dir_first = !sync_dir;
+    if (background && options_.fsync == FsyncPolicy::kEverySec) {
+      // The old log's last second may not be synced (and need not be: the segment will hold
+      // it). Until the segment is part of the durable state, the new log must not be synced
+      // either, or a power loss could keep newer writes and lose older ones.
+      log_->HoldSync();
+      sync_held_ = true;
+    }
+  }
+  checkpoint_log_floor_ = log_->seq();
+  frozen_ = memtable_.FreezeDirty();
+  job->dir = options_.dir;
+  if (!frozen_.empty()) {
+    job->output_seq = next_seq_++;
+    job->output_path = options_.dir + "/" + SegmentFileName(job->output_seq);
+    job->records.reserve(frozen_.size());
+    for (const Memtable::Entry* e : frozen_) {
+      SegmentRecord rec;
+      rec.hash = e->hash;
+      if (e->has(Memtable::kTombstone)) rec.flags |= SegmentRecord::kTombstone;
+      if (e->has(Memtable::kCompressed)) rec.flags |= SegmentRecord::kCompressed;
+      rec.expire_at_ms = e->expire_at_ms;
+      rec.key = e->key();
+      rec.stored = e->stored();
+      rec.raw_len = e->raw_len;
+      job->records.push_back(rec);
+    }
+  }
+  *any = true;
+  return Status::Ok();
+}
+
+void EngineImpl::Thaw(const std::vector<Memtable::Entry*>& frozen, bool written) {
+  for (Memtable::Entry* e : frozen) {
+    if (e->has(Memtable::kRetired)) continue;  // replaced or deleted meanwhile
+    if (!written) {
+      memtable_.SetFlags(e, Memtable::kDirty, Memtable::kFrozen);
+    } else if (e->has(Memtable::kTombstone)) {
+      memtable_.SetFlag(e, Memtable::kFrozen, false);
+      memtable_.Erase(e);  // the segment's tombstone now hides older versions
+    } else {
+      // Still dirty when an EXPIRE changed it in place after the freeze.
+      memtable_.SetFlags(e, Memtable::kOnDisk, Memtable::kFrozen);
+    }
+  }
+  memtable_.ReleaseRetired();
+}
+
+Status EngineImpl::InstallCheckpoint(CheckpointResult result) {
+  const std::vector<Memtable::Entry*> frozen = std::move(frozen_);
+  frozen_.clear();
+  const bool held = std::exchange(sync_held_, false);
+  if (!result.status.ok()) {
+    // Nothing changed on disk: the old log still holds what the frozen entries hold.
+    ++stats_.io_errors;
+    if (held) log_->ReleaseSync();
+    Thaw(frozen, /*written=*/false);
+    return result.status;
+  }
+  if (result.output) segments_.push_back(result.output);
+  // Every record of the logs before the floor is now in a segment. Until the MANIFEST saying so
+  // is durable, the old one keeps those logs authoritative (manifest_writer.h); then the new log
+  // may be synced again.
+  std::function<void()> release;
+  if (held) release = [log = log_.get()] { log->ReleaseSync(); };
+  CommitManifest(checkpoint_log_floor_, std::move(release));
+  Thaw(frozen, /*written=*/true);
+  ++stats_.checkpoints;
+  return Status::Ok();
+}
+
+Status EngineImpl::FinishCheckpoint(bool wait) {
+  if (!checkpoint_task_.running()) return Status::Ok();
+  if (!wait && !checkpoint_task_.done()) return Status::Ok();
+  return InstallCheckpoint(checkpoint_task_.Wait());
+}
+
+void EngineImpl::StartCheckpoint() {
+  auto job = std::make_shared<CheckpointJob>();
+  bool any = false;
+  if (!FreezeMemtable(job.get(), /*background=*/true, &any).ok() || !any) return;
+  if (job->records.empty() && !job->sync_dir_first) {
+    InstallCheckpoint(CheckpointResult{});  // no disk work but the MANIFEST
+    return;
+  }
+  checkpoint_task_.Start([job, hook = options_.background_checkpoint_hook] {
+    CheckpointResult result = RunCheckpoint(job.get());
+    if (hook) hook();
+    return result;
+  });
+}
+
+Status EngineImpl::Checkpoint() {
+  FinishCheckpoint(/*wait=*/true);  // its entries, if it failed, are dirty again and go now
+  CheckpointJob job;
+  bool any = false;
+  Status s = FreezeMemtable(&job, /*background=*/false, &any);
+  if (!s.ok()) return s;
+  if (any) s = InstallCheckpoint(RunCheckpoint(&job));
+  if (!s.ok()) return s;
+  return manifest_writer_.Wait();  // durable, as a forced checkpoint promises
+}
+
+void EngineImpl::MaybeCheckpoint() {
+  if (checkpoint_task_.running() && checkpoint_task_.done()) FinishCheckpoint(/*wait=*/false);
+  const bool log_full =
+      options_.log_checkpoint_bytes != 0 && log_->bytes() >= options_.log_checkpoint_bytes;
+  // Offload: putting dirty data on disk before the memory limit needs it lets the limit drop
+  // clean entries instead of waiting for a checkpoint.
+  const bool dirty_full = options_.max_memory != 0 &&
+                          options_.eviction == EvictionPolicy::kOffload &&
+                          memtable_.dirty_bytes() >= options_.max_memory / 2;
+  if (!log_full && !dirty_full) return;
+  if (checkpoint_task_.running()) {
+    // A second checkpoint is due while the first still runs: writes outpace the disk, so the
+    // writer waits for it. That bounds the log and the frozen memory to two checkpoints' worth.
+    // Dirty data alone is the memory limit's business, which waits when it must.
+    if (!log_full) return;
+    FinishCheckpoint(/*wait=*/true);
+  }
+  StartCheckpoint();
+}
+
+}  // namespace dynakv::storage
