@@ -189,7 +189,7 @@ class ClusterNodeImpl final : public ClusterNode {
 
   SiblingSet LocalSiblings(std::string_view key) override { return replica_.Get(key); }
 
-  std::int64_t NextTimestamp() override { return clock_.Tick(replica_.NowMs()); }
+  std::int64_t NextTimestamp() override { return clock_.Tick(replica_.NowUs()); }
 
   const std::string& self_id() const override { return self_.id; }
   const Ring& ring() const override { return ring_; }

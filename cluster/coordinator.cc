@@ -188,7 +188,7 @@ void Coordinator::AnswerRead(ReadOp& op) {
     for (const Copy& each : op.copies) result.siblings.Merge(each.set);
     // A write that follows this read must sort after what it saw.
     for (const Version& version : result.siblings.versions()) {
-      clock_.Observe(version.timestamp_ms);
+      clock_.Observe(version.timestamp_us);
     }
   } else {
     ++stats_.read_failures;

@@ -38,6 +38,12 @@ std::int64_t ReplicaService::StorageExpiry(const SiblingSet& set, std::int64_t n
   return latest;
 }
 
+std::int64_t ReplicaService::NowUs() const {
+  if (options_.clock_ms) return options_.clock_ms() * 1000;
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 void ReplicaService::Load(std::string_view key, std::string* bytes, SiblingSet* set) {
   *set = SiblingSet();
   bytes->clear();
@@ -70,7 +76,7 @@ std::string ReplicaService::GetEncoded(std::string_view key) {
 }
 
 storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& incoming) {
-  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_ms);
+  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_us);
   std::string stored;
   SiblingSet merged;
   Load(key, &stored, &merged);
@@ -100,7 +106,7 @@ storage::Status ReplicaService::StoreHint(std::string_view owner, std::string_vi
   if (hints_ == nullptr) {
     return storage::Status::InvalidArgument("this node keeps no hints (hints are disabled)");
   }
-  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_ms);
+  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_us);
   const storage::Status status =
       hints_->Put(owner, key, incoming, NowMs(), options_.tombstone_grace_ms);
   if (status.ok()) ++stats_.hints_stored;

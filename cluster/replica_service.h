@@ -63,6 +63,8 @@ class ReplicaService {
   void set_change_observer(ChangeObserver observer) { on_change_ = std::move(observer); }
 
   std::int64_t NowMs() const;
+  // The same wall clock in microseconds, for HybridClock.
+  std::int64_t NowUs() const;
 
   // The storage expiry of a stored set: the latest expiry of its values, 0 (none) if any value
   // has none; a set with tombstones is kept at least until now + grace, so the delete

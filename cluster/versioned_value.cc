@@ -26,14 +26,14 @@ bool CanonicalLess(const Version& a, const Version& b) {
 
 VectorClock Version::History() const {
   VectorClock history = clock;
-  history.Advance(origin_node, dot, timestamp_ms);
+  history.Advance(origin_node, dot, timestamp_us / 1000);  // clock entries age in ms
   return history;
 }
 
 void Version::EncodeTo(std::string* dst) const {
   clock.EncodeTo(dst);
   coding::PutVarint64(dst, dot);
-  coding::PutVarsint64(dst, timestamp_ms);
+  coding::PutVarsint64(dst, timestamp_us);
   coding::PutLengthPrefixed(dst, origin_node);
   dst->push_back(tombstone ? kTombstoneFlag : 0);
   coding::PutLengthPrefixed(dst, value);
@@ -46,7 +46,7 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   std::string_view value;
   if (!VectorClock::DecodeFrom(input, &decoded.clock) ||
       !coding::GetVarint64(input, &decoded.dot) ||
-      !coding::GetVarsint64(input, &decoded.timestamp_ms) ||
+      !coding::GetVarsint64(input, &decoded.timestamp_us) ||
       !coding::GetLengthPrefixed(input, &origin) || input->empty()) {
     return false;
   }
@@ -80,8 +80,8 @@ VectorClock::Order CompareVersions(const Version& a, const Version& b) {
 
 bool LwwLess(const Version& a, const Version& b) {
   // A tombstone wins an exact tie, so a delete racing a write at the same instant sticks.
-  return std::tie(a.timestamp_ms, a.origin_node, a.dot, a.tombstone, a.value, a.expire_at_ms) <
-         std::tie(b.timestamp_ms, b.origin_node, b.dot, b.tombstone, b.value, b.expire_at_ms);
+  return std::tie(a.timestamp_us, a.origin_node, a.dot, a.tombstone, a.value, a.expire_at_ms) <
+         std::tie(b.timestamp_us, b.origin_node, b.dot, b.tombstone, b.value, b.expire_at_ms);
 }
 
 bool SiblingSet::Add(Version version) {
@@ -152,15 +152,15 @@ std::uint64_t SiblingSet::MaxEventOf(std::string_view node) const {
 }
 
 Version SiblingSet::NewVersion(const VectorClock& context, std::string_view coordinator,
-                               std::int64_t timestamp_ms, const ClockPruneOptions& prune) const {
+                               std::int64_t timestamp_us, const ClockPruneOptions& prune) const {
   Version version;
   version.clock = context;
   // Pruning before the write bounds clocks, including ones a client made up.
-  version.clock.Prune(timestamp_ms, prune);
+  version.clock.Prune(timestamp_us / 1000, prune);
   const std::uint64_t seen = std::max(context.Get(coordinator), MaxEventOf(coordinator));
   // Saturating: only a corrupt peer or client can bring a counter near the top.
   version.dot = seen == std::numeric_limits<std::uint64_t>::max() ? seen : seen + 1;
-  version.timestamp_ms = timestamp_ms;
+  version.timestamp_us = timestamp_us;
   version.origin_node.assign(coordinator);
   return version;
 }

@@ -220,7 +220,7 @@ cluster::Version ClusterExecutor::NewVersion(cluster::SiblingSet* set,
   // after what it read even when this node's clock lags the one that wrote that.
   std::int64_t timestamp = node_.NextTimestamp();
   for (const cluster::Version& version : set->versions()) {
-    timestamp = std::max(timestamp, version.timestamp_ms + 1);
+    timestamp = std::max(timestamp, version.timestamp_us + 1);
   }
   cluster::Version version = set->NewVersion(context, node_.self_id(), timestamp);
   version.dot = std::max(version.dot, last_dot_ + 1);

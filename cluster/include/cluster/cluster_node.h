@@ -205,7 +205,7 @@ class ClusterNode {
   // decode, which is counted in undecodable_values): the context of a blind write.
   virtual SiblingSet LocalSiblings(std::string_view key) = 0;
 
-  // Timestamps for new versions (hybrid logical clock of this node).
+  // Timestamps for new versions: hybrid logical clock of this node, unix microseconds.
   virtual std::int64_t NextTimestamp() = 0;
 
   virtual const std::string& self_id() const = 0;

@@ -29,7 +29,8 @@ namespace dynakv::cluster {
 struct Version {
   VectorClock clock;      // causal context of the write (excludes the write itself)
   std::uint64_t dot = 0;  // the write is event number `dot` of origin_node; >= 1
-  std::int64_t timestamp_ms = 0;  // hybrid logical time (HybridClock), orders last-write-wins
+  // Hybrid logical time in microseconds (HybridClock): orders last-write-wins.
+  std::int64_t timestamp_us = 0;
   std::string origin_node;        // the coordinator that accepted the write
   bool tombstone = false;         // a delete; kept so the delete replicates and wins over older data
   std::string value;
@@ -83,7 +84,7 @@ class SiblingSet {
   // every event of it in the context and in this set (the coordinator's local copy), so the
   // write replaces exactly the siblings the context covers. The caller fills in the payload.
   Version NewVersion(const VectorClock& context, std::string_view coordinator,
-                     std::int64_t timestamp_ms, const ClockPruneOptions& prune = {}) const;
+                     std::int64_t timestamp_us, const ClockPruneOptions& prune = {}) const;
 
   const std::vector<Version>& versions() const { return versions_; }
   std::size_t size() const { return versions_.size(); }

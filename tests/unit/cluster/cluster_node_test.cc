@@ -217,12 +217,12 @@ TEST_CASE("cluster: the hybrid clock orders a write after what this node stored"
   cluster.StartAll();
   // A version stamped far in the future arrives from B...
   SiblingSet set;
-  Version future = set.NewVersion({}, "B", 4'000'000'000'000);
+  Version future = set.NewVersion({}, "B", 4'000'000'000'000'000'000);
   future.value = "future";
   REQUIRE(set.Add(future));
   REQUIRE(cluster.Write(kB, "k", set, kAll).ok);
   // ...so A's next timestamp sorts after it, and a plain overwrite wins LWW.
-  CHECK(cluster.node(kA).NextTimestamp() > 4'000'000'000'000);
+  CHECK(cluster.node(kA).NextTimestamp() > 4'000'000'000'000'000'000);
   REQUIRE(cluster.Set(kA, "k", "now", kAll).ok);
   const ReadResult read = cluster.Read(kB, "k", kAll);
   REQUIRE(read.ok);

@@ -13,8 +13,8 @@ namespace {
 
 // A coordinator's write of `value` into its local copy `set`, as the server will do it.
 Version Write(SiblingSet& set, const VectorClock& context, const std::string& coordinator,
-              std::int64_t timestamp_ms, const std::string& value, bool tombstone = false) {
-  Version version = set.NewVersion(context, coordinator, timestamp_ms);
+              std::int64_t timestamp_us, const std::string& value, bool tombstone = false) {
+  Version version = set.NewVersion(context, coordinator, timestamp_us);
   version.value = value;
   version.tombstone = tombstone;
   REQUIRE(set.Add(version));
@@ -66,7 +66,7 @@ TEST_CASE("siblings: a version that saw another replaces it, and stale copies ar
   // A dominated version stays out even if its timestamp is newer (clock skew): causality wins.
   SiblingSet behind;
   Version late = v1;
-  late.timestamp_ms = 999;
+  late.timestamp_us = 999;
   behind.Add(late);
   CHECK(Values(SiblingSet::Reconcile(behind, set)) == std::set<std::string>{"two"});
 }
@@ -75,7 +75,7 @@ TEST_CASE("siblings: the same write with different payloads keeps one determinis
   Version a;
   a.origin_node = "A";
   a.dot = 1;
-  a.timestamp_ms = 10;
+  a.timestamp_us = 10;
   a.value = "x";
   Version b = a;
   b.value = "y";
@@ -226,7 +226,7 @@ TEST_CASE("siblings: encode/decode round trip") {
     CHECK(got.value == want.value);
     CHECK(got.tombstone == want.tombstone);
     CHECK(got.expire_at_ms == want.expire_at_ms);
-    CHECK(got.timestamp_ms == want.timestamp_ms);
+    CHECK(got.timestamp_us == want.timestamp_us);
     CHECK(got.origin_node == want.origin_node);
     CHECK(got.dot == want.dot);
     CHECK(CompareVersions(got, want) == VectorClock::Order::kEqual);
@@ -314,7 +314,7 @@ TEST_CASE("siblings: a runaway key keeps at most kMaxSiblings, dropping the LWW 
     set.Merge(writer);
   }
   REQUIRE(set.size() == SiblingSet::kMaxSiblings);
-  for (const Version& version : set.versions()) CHECK(version.timestamp_ms >= 1050);
+  for (const Version& version : set.versions()) CHECK(version.timestamp_us >= 1050);
   SiblingSet too_old;
   Write(too_old, {}, "late", 1, "late");
   CHECK_FALSE(set.Add(too_old.versions()[0]));
@@ -326,9 +326,21 @@ TEST_CASE("siblings: new versions prune oversized contexts") {
   VectorClock big;
   for (int i = 0; i < 30; ++i) big.Increment("n" + std::to_string(i), 0);
   SiblingSet set;
-  const Version version = set.NewVersion(big, "A", 100000, ClockPruneOptions{10, 20000});
+  const Version version = set.NewVersion(big, "A", 100000 * 1000, ClockPruneOptions{10, 20000});  // 100 s, in us
   CHECK(version.clock.size() == 10);
   CHECK(version.dot == 1);
+}
+
+TEST_CASE("hybrid clock: a burst of writes in one millisecond stays at wall time") {
+  // Why microseconds: a node restarted with a fresh clock must still stamp its writes after
+  // the cluster's, so a busy clock must not run ahead of wall time.
+  HybridClock clock;
+  const std::int64_t wall_us = 1'700'000'000'000'000;
+  std::int64_t last = 0;
+  for (int i = 0; i < 500; ++i) last = clock.Tick(wall_us);  // 500 writes in one ms
+  CHECK(last == wall_us + 499);
+  HybridClock restarted;
+  CHECK(restarted.Tick(wall_us + 1000) > last);  // one ms later, from scratch
 }
 
 TEST_CASE("hybrid clock: never repeats or goes back, and follows observed time") {

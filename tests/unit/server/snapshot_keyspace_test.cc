@@ -44,7 +44,7 @@ cluster::Version V(const std::string& origin, std::int64_t ts, const std::string
   cluster::Version version;
   version.origin_node = origin;
   version.dot = 1;
-  version.timestamp_ms = ts;
+  version.timestamp_us = ts;
   version.value = value;
   version.tombstone = tombstone;
   version.expire_at_ms = expire_at;
