@@ -135,8 +135,13 @@ class ClusterNodeImpl final : public ClusterNode {
                              status.ToString());
     }
     replica_.set_hint_store(hints_.get());
+    // Hints of a member that has left are re-homed to the key's replicas, this node among them.
+    auto apply_local = [this](std::string_view key, std::string_view encoded) {
+      SiblingSet set;
+      return SiblingSet::Decode(encoded, &set) && replica_.Put(key, set).ok();
+    };
     handoff_ = std::make_unique<HintedHandoff>(loop_, self_, ring_, options_, *hints_, peers_,
-                                               deferrer_, stats_);
+                                               deferrer_, stats_, std::move(apply_local));
     if (const int rc = handoff_->Start(); rc != 0) {
       return Fail(error, std::string("cannot start the hint handoff timer: ") + uv_strerror(rc));
     }

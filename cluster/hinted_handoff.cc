@@ -35,12 +35,16 @@ void HintedHandoff::OnTimer(uv_timer_t* timer) {
 std::set<std::string, std::less<>> HintedHandoff::ReachableOwners() {
   std::set<std::string, std::less<>> reachable;
   for (const std::string& owner : store_.owners()) {
-    if (owner == self_.id || ring_.Find(owner) == nullptr) {
-      // Only a renamed node or a changed membership leaves such hints: nobody can take them.
+    if (owner == self_.id) {
+      // Only a node renamed to this one's id leaves such hints: nobody can take them.
       if (warned_.insert(owner).second && options_.log_warning) {
         options_.log_warning("Hinted handoff: holding hints for '" + owner.substr(0, 64) +
-                             "', which is not another member of the cluster");
+                             "', which is this node's own id");
       }
+      continue;
+    }
+    if (IsFormerMember(owner)) {
+      reachable.insert(owner);  // re-homed to the key's current replicas
       continue;
     }
     if (peers_.Reachable(owner)) {
@@ -115,7 +119,15 @@ void HintedHandoff::Collect(const std::set<std::string, std::less<>>& owners,
   }
 }
 
+bool HintedHandoff::IsFormerMember(std::string_view owner) const {
+  return owner != self_.id && ring_.Find(owner) == nullptr && !ring_.empty();
+}
+
 void HintedHandoff::Deliver(HintStore::Hint hint) {
+  if (IsFormerMember(hint.owner)) {
+    Rehome(std::move(hint));
+    return;
+  }
   auto payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(hint.key, hint.encoded));
   const std::string owner = hint.owner;
   auto on_reply = [this, hint = std::move(hint)](PeerClient::Response response) {
@@ -129,6 +141,47 @@ void HintedHandoff::Deliver(HintStore::Hint hint) {
   if (!peers_.Send(owner, bus::FrameType::kReplicaPut, payload, std::move(on_reply), &error)) {
     Settle();
   }
+}
+
+void HintedHandoff::Rehome(HintStore::Hint hint) {
+  const std::vector<const NodeInfo*> replicas =
+      options_.replicas_per_dc.empty()
+          ? ring_.PreferenceList(hint.key, options_.replication_factor)
+          : ring_.PreferenceList(hint.key, options_.replicas_per_dc);
+  // Every replica must take it before the hint may go; one refusal keeps it for a later round
+  // (replicas that did take it merge the repeat harmlessly).
+  struct Pending {
+    std::size_t waiting = 0;
+    bool all_acked = true;
+  };
+  auto pending = std::make_shared<Pending>();
+  auto shared_hint = std::make_shared<const HintStore::Hint>(std::move(hint));
+  auto finish_one = [this, pending, shared_hint](bool acked) {
+    pending->all_acked = pending->all_acked && acked;
+    if (--pending->waiting == 0) OnDelivered(*shared_hint, pending->all_acked);
+  };
+  pending->waiting = replicas.size() + 1;  // released at the end, so no reply ends it early
+  auto payload = std::make_shared<const std::string>(
+      bus::EncodeReplicaPut(shared_hint->key, shared_hint->encoded));
+  for (const NodeInfo* replica : replicas) {
+    if (replica->id == self_.id) {
+      finish_one(apply_local_ && apply_local_(shared_hint->key, shared_hint->encoded));
+      continue;
+    }
+    auto on_reply = [finish_one](PeerClient::Response response) {
+      bus::ReplyStatus status;
+      std::string_view unused;
+      finish_one(response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
+                 status == bus::ReplyStatus::kNone);
+    };
+    std::string error;
+    // A refused send drops its callback: count the replica as not acked.
+    if (!peers_.Send(replica->id, bus::FrameType::kReplicaPut, payload, on_reply, &error)) {
+      pending->all_acked = false;
+      --pending->waiting;
+    }
+  }
+  finish_one(true);
 }
 
 void HintedHandoff::OnDelivered(const HintStore::Hint& hint, bool acked) {

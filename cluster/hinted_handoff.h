@@ -8,15 +8,22 @@
 // timer. A hint is deleted only after its owner acked it, and only if it did not change while
 // in flight. A round that delivered something is followed by another at once, so a backlog
 // streams out batch after batch without holding the loop.
+//
+// A hint whose owner is no longer a ring member (it left, or was replaced under another id)
+// cannot reach it: it is re-homed instead, written to every current replica of its key (this
+// node's own copy through `apply_local`), and deleted once all of them acked, so a write that
+// was acked with the hint's help is not lost with the owner.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cluster/cluster_node.h"
@@ -30,10 +37,13 @@ namespace dynakv::cluster {
 
 class HintedHandoff {
  public:
+  // Merges an encoded sibling set into this node's own copy of a key; true when stored.
+  using LocalApply = std::function<bool(std::string_view key, std::string_view encoded)>;
+
   // Every reference must outlive this object; `self` is this node's entry in `ring`.
   HintedHandoff(uv_loop_t* loop, const NodeInfo& self, const Ring& ring,
                 const ClusterOptions& options, HintStore& store, PeerPool& peers,
-                Deferrer& deferrer, ClusterStats& stats)
+                Deferrer& deferrer, ClusterStats& stats, LocalApply apply_local)
       : loop_(loop),
         self_(self),
         ring_(ring),
@@ -41,7 +51,8 @@ class HintedHandoff {
         store_(store),
         peers_(peers),
         deferrer_(deferrer),
-        stats_(stats) {}
+        stats_(stats),
+        apply_local_(std::move(apply_local)) {}
   HintedHandoff(const HintedHandoff&) = delete;
   HintedHandoff& operator=(const HintedHandoff&) = delete;
 
@@ -61,6 +72,9 @@ class HintedHandoff {
   void Collect(const std::set<std::string, std::less<>>& owners,
                std::vector<HintStore::Hint>* batch);
   void Deliver(HintStore::Hint hint);
+  // A hint of a former member: to every current replica of its key instead.
+  void Rehome(HintStore::Hint hint);
+  bool IsFormerMember(std::string_view owner) const;
   void OnDelivered(const HintStore::Hint& hint, bool acked);
   // One delivery of the round is over; the last one ends the round.
   void Settle();
@@ -73,6 +87,7 @@ class HintedHandoff {
   PeerPool& peers_;
   Deferrer& deferrer_;
   ClusterStats& stats_;
+  const LocalApply apply_local_;
   UvHandle<uv_timer_t> timer_;
   bool closed_ = false;
 

@@ -193,6 +193,39 @@ TEST_CASE("hinted handoff: hints survive a restart of the node that holds them")
   CHECK(cluster.node(kC).stats().hints_delivered == 200);
 }
 
+TEST_CASE("hinted handoff: hints of a member that left go to the key's current replicas") {
+  HintDirs dirs;
+  bool without_d = false;  // the second half runs the cluster without D
+  const TestCluster::Tweak hinted = HintedOptions(dirs);
+  TestCluster cluster(4, [&](ClusterOptions& o) {
+    hinted(o);
+    o.anti_entropy_interval_ms = 0;  // only re-homed hints may fill C in
+    if (without_d) std::erase_if(o.members, [](const NodeInfo& n) { return n.id == "D"; });
+  });
+  cluster.StartAll();
+  cluster.Stop(kD);
+  // Replicated on A, B and D: C stands in for D and holds the hints.
+  const std::vector<std::string> keys =
+      KeysPlaced(cluster.node(kA).ring(), 200, {"A", "B", "D"});
+  std::string error;
+  CHECK(WriteAll(cluster, keys, {kA, kB}, Level(2), &error) == 200);
+  CHECK_MESSAGE(error.empty(), error);
+  REQUIRE(cluster.node(kC).PendingHints() == 200);
+  CHECK(MissingOn(cluster, kC, keys) == 200);  // hints are not C's own copies
+
+  // D is gone for good: the cluster carries on as A, B and C, and C is now a replica of every
+  // key. D's hints cannot reach D; they must not be lost, nor kept forever.
+  for (int i : {kA, kB, kC}) cluster.Stop(i);
+  without_d = true;
+  for (int i : {kA, kB, kC}) cluster.Start(i);
+  REQUIRE(cluster.node(kC).ring().Find("D") == nullptr);
+  CHECK(RunUntil(cluster.loop(), [&] { return cluster.node(kC).PendingHints() == 0; }, 15000));
+  CHECK(cluster.node(kC).stats().hints_delivered == 200);
+  CHECK(MissingOn(cluster, kC, keys) == 0);
+  CHECK(MissingOn(cluster, kA, keys) == 0);
+  CHECK(MissingOn(cluster, kB, keys) == 0);
+}
+
 TEST_CASE("sloppy quorum: stand-ins' acks count toward W; reads still ask only the replicas") {
   HintDirs dirs;
   TestCluster cluster(5, HintedOptions(dirs));
