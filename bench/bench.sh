@@ -19,6 +19,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
 record=0
 quick=0
 requests=""
@@ -50,18 +51,7 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" 
   "(cmake --build BUILD_DIR --target dynakv-loadgen)" >&2
 [ -n "$seconds" ] || seconds=$([ "$quick" = 1 ] && echo 3 || echo 10)
 
-tmp=$(mktemp -d /tmp/dynakv-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+start_scratch bench
 
 server_cpu=() client_cpu=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then

@@ -10,6 +10,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
 record=0
 requests=100000
 build="$root/build"
@@ -23,30 +24,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
-[ -x "$dynakv" ] || { echo "no dynakv-server at $dynakv (build first: scripts/build.sh)" >&2; exit 1; }
-command -v redis-server >/dev/null || { echo "redis-server not installed (scripts/deps.sh)" >&2; exit 1; }
+require_servers "$dynakv"
 [[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
 
-tmp=$(mktemp -d /tmp/dynakv-cbench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+start_scratch cbench
 
-wait_ready() {
-  for _ in $(seq 200); do
-    redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
-    sleep 0.05
-  done
-  echo "server on port $1 did not start" >&2
-  exit 1
-}
 # ops/s of one redis-benchmark run: port clients test
 rps() {
   redis-benchmark -p "$1" -c "$2" -n "$3" -t "$4" -r 100000 --csv 2>/dev/null |

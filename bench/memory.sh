@@ -8,6 +8,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
 record=0
 keys=1000000
 build="$root/build"
@@ -21,31 +22,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
-[ -x "$dynakv" ] || { echo "no dynakv-server at $dynakv (build first: scripts/build.sh)" >&2; exit 1; }
-command -v redis-server >/dev/null || { echo "redis-server not installed (scripts/deps.sh)" >&2; exit 1; }
+require_servers "$dynakv"
 [[ "$keys" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
 
-tmp=$(mktemp -d /tmp/dynakv-mem-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+start_scratch mem
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() {
-  for _ in $(seq 200); do
-    redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return 0
-    sleep 0.05
-  done
-  echo "server on port $1 did not start" >&2
-  exit 1
-}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}'; }
 
