@@ -398,6 +398,7 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.hint_handoff_interval_ms = config.cluster_hint_handoff_interval_ms;
   options.anti_entropy_interval_ms = config.cluster_anti_entropy_interval_ms;
   options.anti_entropy_rebuild_interval_ms = config.cluster_anti_entropy_rebuild_interval_ms;
+  options.leave_grace_ms = config.cluster_leave_grace_ms;
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
   options.hints_fsync = config.appendfsync;

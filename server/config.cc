@@ -244,6 +244,9 @@ const ConfigParam kParams[] = {
     {"cluster-anti-entropy-rebuild-interval-ms", "cluster", false,
      ParseInteger<&Config::cluster_anti_entropy_rebuild_interval_ms, 0, 604800000>,
      FormatNumber<&Config::cluster_anti_entropy_rebuild_interval_ms>},
+    {"cluster-leave-grace-ms", "cluster", false,
+     ParseInteger<&Config::cluster_leave_grace_ms, 0, 3600000>,
+     FormatNumber<&Config::cluster_leave_grace_ms>},
 
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},

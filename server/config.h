@@ -61,6 +61,9 @@ struct Config {
   // the trees from the engine this often (0: only on DEBUG ANTIENTROPY / at start and FLUSHALL).
   int cluster_anti_entropy_interval_ms = 10000;
   int cluster_anti_entropy_rebuild_interval_ms = 3600 * 1000;
+  // LEAVE: how long the node forwards late replica writes after announcing it left (0: five
+  // gossip intervals, at least a second).
+  int cluster_leave_grace_ms = 0;
   // Replicas per dc ("dc1:2,dc2:1"); when non-empty it replaces cluster_replication_factor.
   cluster::ReplicasPerDc cluster_replicas_per_dc;
 

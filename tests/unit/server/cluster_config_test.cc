@@ -273,6 +273,23 @@ TEST_CASE("bad gossip and placement parameters are refused with the reason") {
   CHECK(seeds->parse("h", &config, &error));
 }
 
+TEST_CASE("leave grace: TOML key, flag and the cluster option") {
+  Config defaults;
+  CHECK(ToClusterOptions(defaults).leave_grace_ms == 0);  // the cluster layer's default
+  Config config;
+  std::string error;
+  REQUIRE_MESSAGE(ApplyConfigToml("[cluster]\nleave-grace-ms = 4000\n", "cluster.toml", &config,
+                                  &error),
+                  error);
+  CHECK(ToClusterOptions(config).leave_grace_ms == 4000);
+  const ConfigParam* grace = FindConfigParam("cluster-leave-grace-ms");
+  REQUIRE(grace != nullptr);
+  CHECK(grace->parse("250", &config, &error));
+  CHECK(ToClusterOptions(config).leave_grace_ms == 250);
+  CHECK_FALSE(grace->parse("-1", &config, &error));
+  CHECK_FALSE(grace->parse("soon", &config, &error));
+}
+
 TEST_CASE("anti-entropy intervals: TOML keys, flags, CONFIG names and the cluster options") {
   Config defaults;
   CHECK(defaults.cluster_anti_entropy_interval_ms == 10000);
