@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 
 namespace dynakv::storage {
 
@@ -102,9 +104,11 @@ Status RenameFile(const std::string& from, const std::string& to) {
 }
 
 Status CreateDirIfMissing(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + dir, errno);
+  // Parents too: a configured `dir = "./data/node-1"` should work on a fresh checkout.
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
   struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus("stat " + dir, errno);
+  if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus("mkdir " + dir, error ? error.value() : errno);
   if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(dir + " is not a directory");
   return Status::Ok();
 }

@@ -48,6 +48,7 @@ Status FileSize(int fd, const std::string& path, std::uint64_t* size);
 Status TruncateFile(const std::string& path, std::uint64_t size);
 Status RemoveFile(const std::string& path);
 Status RenameFile(const std::string& from, const std::string& to);
+// Creates `dir` and any missing parents; fails when it exists as something else.
 Status CreateDirIfMissing(const std::string& dir);
 Status ListDir(const std::string& dir, std::vector<std::string>* names);
 Status ReadWholeFile(const std::string& path, std::string* out);

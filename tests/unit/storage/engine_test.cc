@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <string>
 
 #include "test_util.h"
@@ -39,6 +40,24 @@ TEST_CASE("engine: put, get, overwrite, delete") {
   const std::string value("\0\r\n\0", 4);
   REQUIRE(e->Put(key, value, 0).ok());
   CHECK(GetString(e.get(), key) == value);
+}
+
+TEST_CASE("engine: a data dir with missing parents is created; a file in the way is an error") {
+  TempDir dir;
+  FakeClock clock;
+  {
+    auto e = OpenEngine(TestOptions(dir.path() + "/data/node-1", &clock));
+    REQUIRE(e->Put("a", "1", 0).ok());
+  }
+  auto reopened = OpenEngine(TestOptions(dir.path() + "/data/node-1", &clock));
+  CHECK(GetString(reopened.get(), "a") == "1");
+
+  const std::string file = dir.path() + "/plain-file";
+  { std::ofstream(file) << "x"; }
+  std::unique_ptr<Engine> engine;
+  const Status status = Engine::Open(TestOptions(file + "/node", &clock), &engine);
+  CHECK_FALSE(status.ok());
+  CHECK(status.ToString().find("Not a directory") != std::string::npos);
 }
 
 TEST_CASE("engine: large values are compressed transparently") {
