@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cluster/bus_protocol.h"
+#include "placement.h"
 #include "stand_ins.h"
 
 namespace dynakv::cluster {
@@ -89,12 +90,10 @@ struct Coordinator::WriteOp {
 
 bool Coordinator::MakePlan(std::string_view key, const ConsistencyLevel& level, Plan* plan,
                            std::string* error) const {
-  std::vector<const NodeInfo*> replicas;
+  const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
   if (options_.replicas_per_dc.empty()) {
-    replicas = ring_.PreferenceList(key, options_.replication_factor);
     plan->requirements = {AckRequirement{"", RequiredAcks(level, options_.replication_factor)}};
   } else {
-    replicas = ring_.PreferenceList(key, options_.replicas_per_dc);
     if (!ResolveConsistency(level, options_.replicas_per_dc, self_.dc, &plan->requirements,
                             error)) {
       *error = "ERR " + *error;

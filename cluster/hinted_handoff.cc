@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cluster/bus_protocol.h"
+#include "placement.h"
 
 namespace dynakv::cluster {
 
@@ -144,10 +145,7 @@ void HintedHandoff::Deliver(HintStore::Hint hint) {
 }
 
 void HintedHandoff::Rehome(HintStore::Hint hint) {
-  const std::vector<const NodeInfo*> replicas =
-      options_.replicas_per_dc.empty()
-          ? ring_.PreferenceList(hint.key, options_.replication_factor)
-          : ring_.PreferenceList(hint.key, options_.replicas_per_dc);
+  const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, hint.key, options_);
   // Every replica must take it before the hint may go; one refusal keeps it for a later round
   // (replicas that did take it merge the repeat harmlessly).
   struct Pending {

@@ -17,12 +17,6 @@ bool Contains(const std::vector<const NodeInfo*>& nodes, std::string_view id) {
 
 }  // namespace
 
-std::vector<const NodeInfo*> ReplicasOf(const Ring& ring, std::string_view key,
-                                        const ClusterOptions& options) {
-  return options.replicas_per_dc.empty() ? ring.PreferenceList(key, options.replication_factor)
-                                         : ring.PreferenceList(key, options.replicas_per_dc);
-}
-
 KeyMove PlanKeyMove(std::string_view key, const std::vector<Ring>& history,
                     std::string_view self_id, const ClusterOptions& options) {
   KeyMove move;

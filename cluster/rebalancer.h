@@ -44,6 +44,7 @@
 #include "cluster/ring.h"
 #include "deferrer.h"
 #include "peer_pool.h"
+#include "placement.h"
 #include "replica_service.h"
 #include "uv_handle.h"
 
@@ -59,9 +60,6 @@ struct KeyMove {
   bool keep = true;                  // self is still one of the key's replicas
 };
 
-// The key's replicas in `ring` under the placement options (replicas_per_dc or N).
-std::vector<const NodeInfo*> ReplicasOf(const Ring& ring, std::string_view key,
-                                        const ClusterOptions& options);
 // `history` as described above (at least one ring; the last is the target).
 KeyMove PlanKeyMove(std::string_view key, const std::vector<Ring>& history,
                     std::string_view self_id, const ClusterOptions& options);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "placement.h"
 #include "storage/engine.h"
 
 namespace dynakv::cluster {
@@ -25,9 +26,7 @@ MerkleTree* ReplicaTrees::TreeIn(Trees& trees, std::string_view peer, bool creat
 }
 
 std::vector<const NodeInfo*> ReplicaTrees::PeersSharing(std::string_view key) const {
-  std::vector<const NodeInfo*> replicas =
-      options_.replicas_per_dc.empty() ? ring_.PreferenceList(key, options_.replication_factor)
-                                       : ring_.PreferenceList(key, options_.replicas_per_dc);
+  std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
   const auto self =
       std::find_if(replicas.begin(), replicas.end(),
                    [this](const NodeInfo* node) { return node->id == self_.id; });
