@@ -16,14 +16,6 @@ constexpr char kStoppingError[] = "UNAVAILABLE cluster node is stopping";
 // count): bounds how long a failing write waits when stand-ins time out one after another.
 constexpr int kMaxStandInTries = 3;
 
-// Whether a REPLICA_PUT / REPLICA_PUT_HINTED reply is an ack.
-bool IsWriteAck(const PeerClient::Response& response) {
-  bus::ReplyStatus status;
-  std::string_view unused;
-  return response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
-         status == bus::ReplyStatus::kNone;
-}
-
 // A QuorumTracker fed so that a failed request reports every ack: acks go in as they arrive, so
 // success is decided as early as possible, but failures are held back until no reply is
 // outstanding. Otherwise a quick failure (a refused connect) could fix the outcome while an ack

@@ -132,10 +132,7 @@ void HintedHandoff::Deliver(HintStore::Hint hint) {
   auto payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(hint.key, hint.encoded));
   const std::string owner = hint.owner;
   auto on_reply = [this, hint = std::move(hint)](PeerClient::Response response) {
-    bus::ReplyStatus status;
-    std::string_view unused;
-    OnDelivered(hint, response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
-                          status == bus::ReplyStatus::kNone);
+    OnDelivered(hint, IsWriteAck(response));
   };
   std::string error;
   // A refused send drops the callback: the hint simply stays for a later round.
@@ -167,10 +164,7 @@ void HintedHandoff::Rehome(HintStore::Hint hint) {
       continue;
     }
     auto on_reply = [finish_one](PeerClient::Response response) {
-      bus::ReplyStatus status;
-      std::string_view unused;
-      finish_one(response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
-                 status == bus::ReplyStatus::kNone);
+      finish_one(IsWriteAck(response));
     };
     std::string error;
     // A refused send drops its callback: count the replica as not acked.

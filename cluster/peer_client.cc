@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/bus_protocol.h"
 #include "net_address.h"
 
 namespace dynakv::cluster {
@@ -212,6 +213,13 @@ void PeerClient::FailAll(const std::string& reason) {
   pending_.clear();
   deadlines_.clear();
   for (auto& [id, pending] : failed) pending.done(Response{false, reason, {}});
+}
+
+bool IsWriteAck(const PeerClient::Response& response) {
+  bus::ReplyStatus status;
+  std::string_view unused;
+  return response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
+         status == bus::ReplyStatus::kNone;
 }
 
 }  // namespace dynakv::cluster

@@ -107,4 +107,7 @@ class PeerClient {
   bool closed_ = false;
 };
 
+// Whether the reply to a REPLICA_PUT / REPLICA_PUT_HINTED is an ack (the peer stored it).
+bool IsWriteAck(const PeerClient::Response& response);
+
 }  // namespace dynakv::cluster

@@ -210,10 +210,7 @@ void Rebalancer::Process(const std::string& key) {
   push->waiting = move.targets.size();
   for (const std::string& target : move.targets) {
     auto on_reply = [this, push](PeerClient::Response response) {
-      bus::ReplyStatus status;
-      std::string_view unused;
-      OnPushed(push, response.ok && bus::DecodeReply(response.payload, &status, &unused) &&
-                         status == bus::ReplyStatus::kNone);
+      OnPushed(push, IsWriteAck(response));
     };
     std::string error;
     // Replies never run inside Send, so `waiting` cannot reach zero before the loop is over.
