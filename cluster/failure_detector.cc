@@ -56,7 +56,9 @@ double FailureDetector::Mean(const History& history) const {
   if (history.intervals.empty()) {
     return static_cast<double>(std::max<std::int64_t>(options_.bootstrap_interval_ms, 1));
   }
-  return static_cast<double>(history.sum) / static_cast<double>(history.intervals.size());
+  const double measured =
+      static_cast<double>(history.sum) / static_cast<double>(history.intervals.size());
+  return std::max(measured, static_cast<double>(options_.min_interval_ms));
 }
 
 double FailureDetector::MeanIntervalMs(std::string_view id) const {

@@ -81,7 +81,8 @@ Gossiper::Gossiper(uv_loop_t* loop, const NodeInfo& self, int bus_port,
       stats_(stats),
       view_(SelfEntry(self), options.members),
       detector_(FailureDetectorOptions{options.phi_threshold, options.down_after_ms,
-                                       options.gossip_interval_ms, 100}),
+                                       options.gossip_interval_ms, 100,
+                                       options.gossip_interval_ms}),
       rng_(std::random_device{}() ^ std::hash<std::string>{}(self.id)) {}
 
 bool Gossiper::Init(std::function<void()> on_membership_changed, std::string* error) {

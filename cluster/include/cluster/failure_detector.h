@@ -30,6 +30,11 @@ struct FailureDetectorOptions {
   // The mean assumed until a member has a measured interval (the gossip interval).
   std::int64_t bootstrap_interval_ms = 1000;
   std::size_t window_size = 100;  // intervals remembered per member
+  // The least mean phi is scaled by. A member's heartbeat advances once per its gossip interval,
+  // but while views converge one advance can be learned through several paths milliseconds
+  // apart; without a floor those bursts make a member look like a fast beater and a healthy
+  // one is suspected after a few hundred ms of ordinary gossip jitter. 0: no floor.
+  std::int64_t min_interval_ms = 0;
 };
 
 class FailureDetector {

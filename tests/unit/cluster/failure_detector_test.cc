@@ -109,6 +109,21 @@ TEST_CASE("failure detector: same-millisecond reports and a clock going back sta
   CHECK(std::isfinite(detector.Phi("x", 1'000'000)));
 }
 
+TEST_CASE("failure detector: bursts of learned advances do not shrink the mean below the floor") {
+  FailureDetectorOptions options = Options();
+  options.min_interval_ms = 200;
+  FailureDetector detector(options);
+  // One advance learned through several gossip paths a few ms apart, as while views converge.
+  const std::int64_t last = Beat(detector, "x", 0, 2, 6);
+  CHECK(detector.MeanIntervalMs("x") == 200);
+  // phi 8 needs 8 * ln(10) * 200 ms = 3684 ms of silence, not 37 ms.
+  CHECK(detector.Evaluate("x", last + 500) == Liveness::kUp);
+  CHECK(detector.Evaluate("x", last + 3700) == Liveness::kSuspect);
+  // A measured mean above the floor is used as is.
+  Beat(detector, "x", last + 400, 400, 11);
+  CHECK(detector.MeanIntervalMs("x") == 400);
+}
+
 TEST_CASE("failure detector: a restart forgets the previous process's history") {
   FailureDetector detector(Options());
   const std::int64_t last = Beat(detector, "x", 0, 10, 11);
