@@ -194,4 +194,10 @@ std::string EncodeCommand(const std::vector<std::string>& argv) {
   return out;
 }
 
+Flags FastFailureFlags(int anti_entropy_interval_ms) {
+  return {"--cluster-gossip-interval-ms", "200", "--cluster-down-after-ms", "1500",
+          "--cluster-request-timeout-ms", "500", "--cluster-hint-handoff-interval-ms", "200",
+          "--cluster-anti-entropy-interval-ms", std::to_string(anti_entropy_interval_ms)};
+}
+
 }  // namespace dynakv::itest

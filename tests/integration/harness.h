@@ -24,6 +24,11 @@ struct ServerFixture {
   Client client;
 };
 
+// Cluster flags that make failures show quickly in tests: gossip every 200 ms, down after
+// 1.5 s of silence, a replica silent 500 ms counts as failed, hints offered every 200 ms, and an
+// anti-entropy exchange every `anti_entropy_interval_ms`.
+Flags FastFailureFlags(int anti_entropy_interval_ms);
+
 // A local dynakv cluster: `nodes` ServerProcesses in cluster mode on 127.0.0.1, with ids n1..nN,
 // free client ports and free bus ports (client port + bus_offset()), each started on a config
 // file generated here ([cluster] section) plus `extra` flags. Nothing runs until Start().

@@ -21,6 +21,7 @@
 #include "harness.h"
 
 using dynakv::itest::Client;
+using dynakv::itest::FastFailureFlags;
 using dynakv::itest::Flags;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::ReadInfoNumber;
@@ -132,13 +133,7 @@ long long SumInfo(LocalCluster& cluster, const std::string& field) {
 
 TEST_CASE("kill -9 chaos at N=3, W=2: every acknowledged write survives and is read at R=2") {
   if (TestingRealRedis()) return;
-  // clang-format off
-  const Flags flags = {
-      "--cluster-gossip-interval-ms", "200", "--cluster-down-after-ms", "1500",
-      "--cluster-request-timeout-ms", "500", "--cluster-hint-handoff-interval-ms", "200",
-      "--cluster-anti-entropy-interval-ms", "1000",
-  };
-  // clang-format on
+  const Flags flags = FastFailureFlags(1000);
   LocalCluster cluster(kNodes, 3, flags);
   cluster.Start();
   std::vector<int> ports;

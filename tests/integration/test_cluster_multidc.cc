@@ -15,6 +15,7 @@
 #include "harness.h"
 
 using dynakv::itest::Client;
+using dynakv::itest::FastFailureFlags;
 using dynakv::itest::Flags;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::ReadInfoField;
@@ -58,13 +59,7 @@ long long Info(Client& client, const std::string& field) {
 
 TEST_CASE("two dcs, one replica each: LOCAL_QUORUM survives the loss of a dc, which converges") {
   if (TestingRealRedis()) return;
-  // clang-format off
-  const Flags flags = {
-      "--cluster-gossip-interval-ms", "200", "--cluster-down-after-ms", "1500",
-      "--cluster-request-timeout-ms", "500", "--cluster-hint-handoff-interval-ms", "200",
-      "--cluster-anti-entropy-interval-ms", "300",
-  };
-  // clang-format on
+  const Flags flags = FastFailureFlags(300);
   LocalCluster cluster({"dc1", "dc1", "dc2", "dc2"}, "dc1:1,dc2:1", flags);
   cluster.Start();
   Client a(cluster.node(0).port());  // n1, dc1
