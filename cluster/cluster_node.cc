@@ -53,6 +53,9 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
     if (total == 0) return Fail(error, "replicas per dc add up to no replica at all");
   }
   if (options.request_timeout_ms < 1) return Fail(error, "request timeout must be at least 1 ms");
+  if (!(options.read_repair_chance >= 0 && options.read_repair_chance <= 1)) {
+    return Fail(error, "read repair chance must be between 0 and 1");
+  }
   if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 ||
       !(options.phi_threshold > 0)) {
     return Fail(error,

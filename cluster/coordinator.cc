@@ -1,6 +1,7 @@
 #include "coordinator.h"
 
 #include <algorithm>
+#include <random>
 #include <utility>
 
 #include "cluster/bus_protocol.h"
@@ -18,15 +19,26 @@ constexpr int kMaxStandInTries = 3;
 
 // A QuorumTracker fed so that a failed request reports every ack: acks go in as they arrive, so
 // success is decided as early as possible, but failures are held back until no reply is
-// outstanding. Otherwise a quick failure (a refused connect) could fix the outcome while an ack
-// was still on its way, and the client would read "got 1" when two replicas hold the write.
-// Replies are bounded by the request timeout, so holding back never hangs a request.
+// outstanding and no target is left to ask. Otherwise a quick failure (a refused connect) could
+// fix the outcome while an ack was still on its way, and the client would read "got 1" when two
+// replicas hold the write. Replies are bounded by the request timeout, so holding back never
+// hangs a request.
 class PatientQuorum {
  public:
   PatientQuorum(const std::vector<QuorumTarget>& targets,
                 const std::vector<AckRequirement>& requirements)
-      : tracker_(targets, requirements), outstanding_(targets.size()) {}
+      : tracker_(targets, requirements), unasked_(targets.size()) {}
 
+  // A request goes to one more target (a reply from it is then awaited).
+  void Asking() {
+    if (unasked_ == 0) return;
+    --unasked_;
+    ++outstanding_;
+  }
+  void AskingAll() {
+    outstanding_ += unasked_;
+    unasked_ = 0;
+  }
   void OnReply(const std::string& node, bool ok) {
     if (outstanding_ == 0) return;
     --outstanding_;
@@ -35,27 +47,57 @@ class PatientQuorum {
     } else {
       held_failures_.push_back(node);
     }
-    if (outstanding_ > 0) return;
+    if (outstanding_ > 0 || unasked_ > 0) return;
     for (const std::string& failed : held_failures_) tracker_.OnReply(failed, false);
     held_failures_.clear();
   }
   bool decided() const { return tracker_.decided(); }
   bool succeeded() const { return tracker_.outcome() == QuorumTracker::Outcome::kSucceeded; }
   const std::string& error() const { return tracker_.error(); }
-  bool all_replied() const { return outstanding_ == 0; }
+  // Every target asked so far has answered (or failed).
+  bool idle() const { return outstanding_ == 0; }
+  bool anyone_unasked() const { return unasked_ > 0; }
 
  private:
   QuorumTracker tracker_;
-  std::size_t outstanding_;
+  std::size_t unasked_;
+  std::size_t outstanding_ = 0;
   std::vector<std::string> held_failures_;
 };
+
+// The fewest of `targets`, in their order, whose acks can meet every requirement.
+std::vector<std::size_t> FewestMeeting(const std::vector<QuorumTarget>& targets,
+                                       const std::vector<AckRequirement>& requirements) {
+  std::vector<int> needed;
+  for (const AckRequirement& requirement : requirements) needed.push_back(requirement.required);
+  auto counts = [&](std::size_t group, const QuorumTarget& target) {
+    return requirements[group].dc.empty() || requirements[group].dc == target.dc;
+  };
+  std::vector<std::size_t> chosen;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (std::all_of(needed.begin(), needed.end(), [](int n) { return n <= 0; })) break;
+    bool helps = false;
+    for (std::size_t g = 0; g < needed.size(); ++g) helps |= needed[g] > 0 && counts(g, targets[i]);
+    if (!helps) continue;
+    chosen.push_back(i);
+    for (std::size_t g = 0; g < needed.size(); ++g) needed[g] -= counts(g, targets[i]) ? 1 : 0;
+  }
+  return chosen;
+}
 
 }  // namespace
 
 struct Coordinator::ReadOp {
   ReadOp(std::string k, const Plan& plan, std::function<void(ReadResult)> d)
-      : key(std::move(k)), tracker(plan.targets, plan.requirements), done(std::move(d)) {}
+      : key(std::move(k)),
+        targets(plan.targets),
+        asked(plan.targets.size(), false),
+        tracker(plan.targets, plan.requirements),
+        done(std::move(d)) {}
   std::string key;
+  std::vector<QuorumTarget> targets;  // this node first, then the reachable ones, in ring order
+  std::vector<bool> asked;            // per target
+  std::shared_ptr<const std::string> payload;  // the REPLICA_GET request
   PatientQuorum tracker;
   std::function<void(ReadResult)> done;
   std::vector<Copy> copies;  // successful replies, in arrival order
@@ -116,32 +158,73 @@ void Coordinator::Read(std::string key, const ConsistencyLevel& level,
     });
     return;
   }
+  // The local copy costs no network and a dead peer only a retry, so those come first and last.
+  std::stable_partition(plan.targets.begin(), plan.targets.end(), [&](const QuorumTarget& t) {
+    return t.node == self_.id;
+  });
+  std::stable_partition(plan.targets.begin(), plan.targets.end(), [&](const QuorumTarget& t) {
+    return t.node == self_.id || peers_.Reachable(t.node);
+  });
   auto op = std::make_shared<ReadOp>(std::move(key), plan, std::move(done));
   if (op->tracker.decided()) {  // a level no number of replies can meet: ask nobody
     AnswerRead(*op);
     return;
   }
-  auto payload = std::make_shared<const std::string>(bus::EncodeReplicaGet(op->key));
-  for (const QuorumTarget& target : plan.targets) {
-    if (target.node == self_.id) {
-      // The local replica needs no network; its answer still reaches the client only through
-      // the deferrer, like any other.
-      Copy copy{target.node, {}, {}};
-      copy.set = local_.Get(op->key, &copy.encoded);
-      OnReadReply(op, target.node, &copy);
-      continue;
-    }
-    auto on_reply = [this, op, node = target.node](PeerClient::Response response) {
-      Copy copy;
-      const bool ok = response.ok && DecodeCopy(node, response.payload, &copy);
-      OnReadReply(op, node, ok ? &copy : nullptr);
-    };
-    std::string send_error;
-    if (!peers_.Send(target.node, bus::FrameType::kReplicaGet, payload, std::move(on_reply),
-                     &send_error)) {
-      OnReadReply(op, target.node, nullptr);
+  op->payload = std::make_shared<const std::string>(bus::EncodeReplicaGet(op->key));
+  std::vector<std::size_t> first;
+  if (options_.read_repair_chance > 0 &&
+      std::uniform_real_distribution<double>(0, 1)(rng_) < options_.read_repair_chance) {
+    ++stats_.read_repair_checks;
+    for (std::size_t i = 0; i < op->targets.size(); ++i) first.push_back(i);
+  } else {
+    first = FewestMeeting(op->targets, plan.requirements);
+  }
+  // All are counted as asked before any is: a reply that comes back at once (the local copy, a
+  // refused send) must not find the read idle and repair or retry before the rest went out.
+  for (std::size_t i : first) {
+    op->asked[i] = true;
+    op->tracker.Asking();
+  }
+  for (std::size_t i : first) Ask(op, i);
+}
+
+void Coordinator::Ask(const std::shared_ptr<ReadOp>& op, std::size_t index) {
+  const std::string& node = op->targets[index].node;
+  if (node == self_.id) {
+    // The local replica needs no network; its answer still reaches the client only through
+    // the deferrer, like any other.
+    Copy copy{node, {}, {}};
+    copy.set = local_.Get(op->key, &copy.encoded);
+    OnReadReply(op, index, &copy);
+    return;
+  }
+  auto on_reply = [this, op, index](PeerClient::Response response) {
+    Copy copy;
+    const bool ok = response.ok && DecodeCopy(op->targets[index].node, response.payload, &copy);
+    OnReadReply(op, index, ok ? &copy : nullptr);
+  };
+  std::string send_error;
+  if (!peers_.Send(node, bus::FrameType::kReplicaGet, op->payload, std::move(on_reply),
+                   &send_error)) {
+    OnReadReply(op, index, nullptr);
+  }
+}
+
+void Coordinator::AskAnother(const std::shared_ptr<ReadOp>& op, std::string_view dc) {
+  std::size_t next = op->targets.size();
+  for (std::size_t i = 0; i < op->targets.size(); ++i) {
+    if (op->asked[i]) continue;
+    if (next == op->targets.size()) next = i;
+    if (op->targets[i].dc == dc) {  // a stand-in from the same dc meets the same requirement
+      next = i;
+      break;
     }
   }
+  if (next == op->targets.size()) return;
+  ++stats_.read_retries;
+  op->asked[next] = true;
+  op->tracker.Asking();
+  Ask(op, next);
 }
 
 bool Coordinator::DecodeCopy(const std::string& node, std::string_view payload, Copy* copy) {
@@ -160,12 +243,18 @@ bool Coordinator::DecodeCopy(const std::string& node, std::string_view payload, 
   return true;
 }
 
-void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, const std::string& node,
-                              Copy* copy) {
-  op->tracker.OnReply(node, copy != nullptr);
+void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, std::size_t index, Copy* copy) {
+  const QuorumTarget& target = op->targets[index];
+  op->tracker.OnReply(target.node, copy != nullptr);
   if (copy != nullptr) op->copies.push_back(std::move(*copy));
+  // Each failure is replaced by a replica not asked yet; and should every asked one have
+  // answered without meeting the level (a target listed twice), the rest are asked too.
+  if (!op->tracker.decided() && op->tracker.anyone_unasked() &&
+      (copy == nullptr || op->tracker.idle())) {
+    AskAnother(op, target.dc);
+  }
   if (!op->answered && op->tracker.decided()) AnswerRead(*op);
-  if (!op->repaired && op->tracker.all_replied()) {
+  if (!op->repaired && op->tracker.decided() && op->tracker.idle()) {
     op->repaired = true;
     RepairStale(*op);
   }
@@ -236,6 +325,7 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
     AnswerWrite(*op);
     return;
   }
+  op->tracker.AskingAll();  // every replica gets every write
   std::shared_ptr<const std::string> payload;
   for (const QuorumTarget& target : plan.targets) {
     if (target.node == self_.id) {

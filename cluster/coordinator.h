@@ -1,9 +1,10 @@
-// The coordinator side: a client's read or write of one key goes to the key's replicas (the
-// ring's preference list, this node included when it is one), and succeeds as soon as the
-// consistency level is met; it fails once every replica has answered or timed out without
-// meeting it (so the error counts every ack). A read is followed to its end: it keeps collecting
-// late replies, and once every replica has answered or timed out, replicas whose copy differs
-// from the merged set are sent it (read repair).
+// The coordinator side: a client's write of one key goes to every one of the key's replicas (the
+// ring's preference list, this node included when it is one), a read to as many as its level
+// needs (another in place of each that fails; all of them with read_repair_chance). Each
+// succeeds as soon as the consistency level is met, and fails once every replica has answered
+// or timed out without meeting it (so the error counts every ack). A read is followed to its
+// end: it keeps collecting late replies, and once every asked replica has answered or timed out,
+// those whose copy differs from the merged set are sent it (read repair).
 //
 // Replicas answer through PeerClient callbacks; the client's callback always goes through the
 // Deferrer, so it never runs inside Read/Write or inside bus code.
@@ -11,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +42,8 @@ class Coordinator {
         peers_(peers),
         deferrer_(deferrer),
         clock_(clock),
-        stats_(stats) {}
+        stats_(stats),
+        rng_(std::random_device{}() ^ std::hash<std::string>{}(self.id)) {}
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
@@ -66,8 +69,12 @@ class Coordinator {
 
   bool MakePlan(std::string_view key, const ConsistencyLevel& level, Plan* plan,
                 std::string* error) const;
-  // One replica's answer; a null copy means it failed (error, timeout, unreachable).
-  void OnReadReply(const std::shared_ptr<ReadOp>& op, const std::string& node, Copy* copy);
+  // Sends the read to op->targets[index] (already counted as asked), or reads the local copy.
+  void Ask(const std::shared_ptr<ReadOp>& op, std::size_t index);
+  // Asks a target not asked yet, one in `dc` when there is one; none left: nothing.
+  void AskAnother(const std::shared_ptr<ReadOp>& op, std::string_view dc);
+  // op->targets[index]'s answer; a null copy means it failed (error, timeout, unreachable).
+  void OnReadReply(const std::shared_ptr<ReadOp>& op, std::size_t index, Copy* copy);
   void RepairStale(const ReadOp& op);
   void OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node, bool ok);
   // Preferred replica `owner` failed the write (`tries` stand-ins already failed it too): under
@@ -91,6 +98,7 @@ class Coordinator {
   Deferrer& deferrer_;
   HybridClock& clock_;
   ClusterStats& stats_;
+  std::mt19937_64 rng_;  // for read_repair_chance
   bool stopped_ = false;
 };
 

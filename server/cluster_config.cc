@@ -240,6 +240,20 @@ bool ParseClusterSeeds(std::string_view value, Config* config, std::string* reas
   return true;
 }
 
+bool ParseReadRepairChance(std::string_view value, Config* config, std::string* reason) {
+  long double chance = 0;
+  if (!ParseLongDouble(value, &chance) || !(chance >= 0 && chance <= 1)) {
+    *reason = "argument must be a number from 0 to 1";
+    return false;
+  }
+  config->cluster_read_repair_chance = static_cast<double>(chance);
+  return true;
+}
+
+std::string FormatReadRepairChance(const Config& config) {
+  return FormatLongDouble(config.cluster_read_repair_chance);
+}
+
 bool ParsePhiThreshold(std::string_view value, Config* config, std::string* reason) {
   long double phi = 0;
   if (!ParseLongDouble(value, &phi) || !(phi > 0) || phi > 1000) {
@@ -393,6 +407,7 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   for (std::string_view seed : SplitList(config.cluster_seeds)) options.seeds.emplace_back(seed);
   options.gossip_interval_ms = config.cluster_gossip_interval_ms;
   options.phi_threshold = config.cluster_phi_threshold;
+  options.read_repair_chance = config.cluster_read_repair_chance;
   options.down_after_ms = config.cluster_down_after_ms;
   options.sloppy_quorum = config.cluster_sloppy_quorum;
   options.hint_handoff_interval_ms = config.cluster_hint_handoff_interval_ms;

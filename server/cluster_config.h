@@ -42,6 +42,8 @@ bool ParseWriteConsistency(std::string_view value, Config* config, std::string* 
 std::string FormatReadConsistency(const Config& config);
 std::string FormatWriteConsistency(const Config& config);
 bool ParseClusterSeeds(std::string_view value, Config* config, std::string* reason);
+bool ParseReadRepairChance(std::string_view value, Config* config, std::string* reason);
+std::string FormatReadRepairChance(const Config& config);
 bool ParsePhiThreshold(std::string_view value, Config* config, std::string* reason);
 std::string FormatPhiThreshold(const Config& config);
 bool ParseSloppyQuorum(std::string_view value, Config* config, std::string* reason);

@@ -225,6 +225,8 @@ const ConfigParam kParams[] = {
      ParseInteger<&Config::cluster_request_timeout_ms, 1, 600000>,
      FormatNumber<&Config::cluster_request_timeout_ms>},
 
+    {"cluster-read-repair-chance", "cluster", false, ParseReadRepairChance,
+     FormatReadRepairChance},
     {"cluster-seeds", "cluster", false, ParseClusterSeeds, FormatString<&Config::cluster_seeds>},
     {"cluster-gossip-interval-ms", "cluster", false,
      ParseInteger<&Config::cluster_gossip_interval_ms, 1, 600000>,
@@ -430,9 +432,10 @@ bool ApplyConfigToml(std::string_view toml_text, std::string_view source, Config
         return false;
       }
       std::string text;
-      // The one fractional parameter takes a TOML float (phi-threshold = 8.5); elsewhere a
+      // The fractional parameters take a TOML float (phi-threshold = 8.5); elsewhere a
       // float is a mistake worth reporting (hz = 1.5).
-      if (node.is_floating_point() && param->parse == ParsePhiThreshold) {
+      if (node.is_floating_point() &&
+          (param->parse == ParsePhiThreshold || param->parse == ParseReadRepairChance)) {
         text = std::to_string(node.as_floating_point()->get());
       } else if (!TomlValueText(node, &text)) {
         *error = where + ": parameter '" + name + "' must be a string or an integer";

@@ -271,6 +271,7 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_read_consistency:%s\r\n"
                "cluster_write_consistency:%s\r\n"
                "cluster_request_timeout_ms:%d\r\n"
+               "cluster_read_repair_chance:%.2f\r\n"
                "cluster_node_local_commands:keys,scan,dbsize,randomkey,flushall,flushdb\r\n"
                "cluster_commands_in_flight:%zu\r\n"
                "cluster_reads:%llu\r\n"
@@ -278,6 +279,8 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_read_failures:%llu\r\n"
                "cluster_write_failures:%llu\r\n"
                "cluster_read_repairs:%llu\r\n"
+               "cluster_read_repair_checks:%llu\r\n"
+               "cluster_read_retries:%llu\r\n"
                "cluster_replica_requests_served:%llu\r\n"
                "cluster_peer_timeouts:%llu\r\n"
                "cluster_peer_connect_failures:%llu\r\n"
@@ -312,12 +315,15 @@ void ClusterSection(Server& server, std::string* out) {
                FormatReplicasPerDc(config).c_str(),
                cluster::ToString(config.cluster_read_consistency).c_str(),
                cluster::ToString(config.cluster_write_consistency).c_str(),
-               options.request_timeout_ms, server.cluster_executor()->in_flight(),
+               options.request_timeout_ms, options.read_repair_chance,
+               server.cluster_executor()->in_flight(),
                static_cast<unsigned long long>(stats.reads),
                static_cast<unsigned long long>(stats.writes),
                static_cast<unsigned long long>(stats.read_failures),
                static_cast<unsigned long long>(stats.write_failures),
                static_cast<unsigned long long>(stats.read_repairs),
+               static_cast<unsigned long long>(stats.read_repair_checks),
+               static_cast<unsigned long long>(stats.read_retries),
                static_cast<unsigned long long>(stats.replica_requests_served),
                static_cast<unsigned long long>(stats.peer_timeouts),
                static_cast<unsigned long long>(stats.peer_connect_failures),

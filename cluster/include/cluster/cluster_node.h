@@ -45,6 +45,11 @@ struct ClusterOptions {
   ConsistencyLevel read_level{ConsistencyLevel::Kind::kQuorum};   // default R
   ConsistencyLevel write_level{ConsistencyLevel::Kind::kQuorum};  // default W
   int request_timeout_ms = 2000;  // a replica that has not answered by then counts as failed
+  // A read asks only as many replicas as its level needs (this node first when it is one, then
+  // the reachable ones in ring order), and the next one in place of each that fails, as
+  // Cassandra does; with this probability it asks all of the key's replicas instead, so read
+  // repair also reaches the copies quorum reads skip (Cassandra's read_repair_chance). In [0, 1].
+  double read_repair_chance = 0.1;
   // A dead peer is redialled at most this often: the wait doubles from the first to the max
   // after each failed connect, so it does not cost a connect attempt per request.
   int reconnect_backoff_initial_ms = 100;
@@ -117,6 +122,8 @@ struct ClusterStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t read_failures = 0, write_failures = 0;  // quorum not reached
   std::uint64_t read_repairs = 0;                       // stale replicas sent the merged set
+  std::uint64_t read_repair_checks = 0;  // reads that asked every replica (read_repair_chance)
+  std::uint64_t read_retries = 0;        // replicas asked in place of one that failed a read
   std::uint64_t replica_requests_served = 0;            // bus requests applied locally
   std::uint64_t peer_timeouts = 0;
   std::uint64_t peer_connect_failures = 0;
@@ -187,10 +194,11 @@ class ClusterNode {
   // The bound bus port (after Start), 0 before.
   virtual int bus_port() const = 0;
 
-  // Reads `key` from its replicas at `level`; the result reconciles every reply that arrived
-  // (an empty set: no replica holds the key). Success and failure are decided as for Write.
-  // Replicas found stale are sent the merged set (read repair) in the background, once every
-  // replica has answered or timed out.
+  // Reads `key` from its replicas at `level`: as many as the level needs, and another in place
+  // of each that fails (every one of them with read_repair_chance). The result reconciles every
+  // reply that arrived (an empty set: no asked replica holds the key). Success and failure are
+  // decided as for Write. Asked replicas found stale are sent the merged set (read repair) in
+  // the background, once every asked replica has answered or timed out.
   virtual void Read(std::string key, const ConsistencyLevel& level,
                     std::function<void(ReadResult)> done) = 0;
   // Stores `siblings` (the coordinator's merged set, new version included) on the key's replicas;

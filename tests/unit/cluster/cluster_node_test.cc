@@ -111,8 +111,39 @@ TEST_CASE("cluster: read repair brings a replica that missed a write up to date"
   CHECK(cluster.node(kA).stats().read_repairs == 0);
 }
 
+TEST_CASE("cluster: a quorum read asks only R replicas, and another in place of one that fails") {
+  TestCluster cluster(3, [](ClusterOptions& o) { o.request_timeout_ms = 200; });
+  cluster.StartAll();
+  REQUIRE(cluster.Set(kA, "k", "v", kAll).ok);
+  auto served = [&](int i) { return cluster.node(i).stats().replica_requests_served; };
+  const auto b_before = served(kB), c_before = served(kC);
+  const ReadResult read = cluster.Read(kA, "k", Level(2));
+  REQUIRE_MESSAGE(read.ok, read.error);
+  CHECK(Values(read.siblings) == std::vector<std::string>{"v"});
+  testing::RunFor(cluster.loop(), 20);
+  // A's own copy and one peer's: the third replica was not asked.
+  CHECK(served(kB) - b_before + served(kC) - c_before == 1);
+  const int asked = served(kB) > b_before ? kB : kC;
+  const int other = asked == kB ? kC : kB;
+
+  // The asked replica silently drops A's requests (A still sees it reachable): A waits out the
+  // timeout and asks the other one.
+  cluster.node(asked).SetPartitionedFrom({"A"});
+  const auto other_before = served(other);
+  const ReadResult retried = cluster.Read(kA, "k", Level(2));
+  REQUIRE_MESSAGE(retried.ok, retried.error);
+  CHECK(Values(retried.siblings) == std::vector<std::string>{"v"});
+  CHECK(served(other) == other_before + 1);
+  CHECK(cluster.node(kA).stats().read_retries == 1);
+  CHECK(cluster.node(kA).stats().read_repair_checks == 0);
+  // ALL asks everyone at once; the silent one fails it with every ack counted.
+  CHECK(cluster.Read(kA, "k", kAll).error == "UNAVAILABLE not enough replicas (needed 3, got 2)");
+  CHECK(cluster.node(kA).stats().read_retries == 1);
+}
+
 TEST_CASE("cluster: a read that meets R early still repairs from the late replies") {
-  TestCluster cluster(3);
+  // read_repair_chance 1: every read asks every replica, however few it needs.
+  TestCluster cluster(3, [](ClusterOptions& o) { o.read_repair_chance = 1; });
   cluster.StartAll();
   REQUIRE(cluster.Set(kA, "k", "old", kAll).ok);
   cluster.Partition(kB, {kA, kC});
@@ -126,6 +157,7 @@ TEST_CASE("cluster: a read that meets R early still repairs from the late replie
     return Values(cluster.node(kB).LocalSiblings("k")) == std::vector<std::string>{"new"};
   }));
   CHECK(cluster.node(kC).stats().read_repairs == 1);
+  CHECK(cluster.node(kC).stats().read_repair_checks == 1);
 }
 
 TEST_CASE(

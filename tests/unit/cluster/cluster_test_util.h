@@ -219,6 +219,7 @@ class TestCluster {
     options.replication_factor = static_cast<int>(members_.size());
     options.request_timeout_ms = 500;
     options.ping_interval_ms = 0;
+    options.read_repair_chance = 0;  // which replicas a read asks is then deterministic
     if (tweak_) tweak_(options);
     return options;
   }
