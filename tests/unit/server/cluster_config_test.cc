@@ -190,6 +190,7 @@ nodes = ["n1@127.0.0.1:7001/dc1"]
 seeds = [" 127.0.0.1:17002", "[::1]:17003", "n1"]
 gossip-interval-ms = 200
 phi-threshold = 5.5
+read-repair-chance = 0.25
 down-after-ms = 1500
 sloppy-quorum = false
 hint-handoff-interval-ms = 300
@@ -200,6 +201,7 @@ replicas-per-dc = "dc1:2, dc2:1"
   CHECK(config.cluster_seeds == "127.0.0.1:17002,[::1]:17003,n1");
   CHECK(config.cluster_gossip_interval_ms == 200);
   CHECK(config.cluster_phi_threshold == doctest::Approx(5.5));
+  CHECK(config.cluster_read_repair_chance == doctest::Approx(0.25));
   CHECK(config.cluster_down_after_ms == 1500);
   CHECK_FALSE(config.cluster_sloppy_quorum);
   CHECK(config.cluster_hint_handoff_interval_ms == 300);
@@ -212,6 +214,7 @@ replicas-per-dc = "dc1:2, dc2:1"
   CHECK(options.seeds == std::vector<std::string>{"127.0.0.1:17002", "[::1]:17003", "n1"});
   CHECK(options.gossip_interval_ms == 200);
   CHECK(options.phi_threshold == doctest::Approx(5.5));
+  CHECK(options.read_repair_chance == doctest::Approx(0.25));
   CHECK(options.down_after_ms == 1500);
   CHECK_FALSE(options.sloppy_quorum);
   CHECK(options.hint_handoff_interval_ms == 300);
@@ -257,6 +260,8 @@ TEST_CASE("bad gossip and placement parameters are refused with the reason") {
   CHECK(refused("cluster-phi-threshold", "0").find("above 0") != std::string::npos);
   CHECK(refused("cluster-phi-threshold", "-1").find("above 0") != std::string::npos);
   CHECK(refused("cluster-phi-threshold", "x").find("above 0") != std::string::npos);
+  CHECK(refused("cluster-read-repair-chance", "1.5").find("from 0 to 1") != std::string::npos);
+  CHECK(refused("cluster-read-repair-chance", "-0.1").find("from 0 to 1") != std::string::npos);
   CHECK(refused("cluster-gossip-interval-ms", "0").find("between 1 and") != std::string::npos);
   CHECK(refused("cluster-down-after-ms", "0").find("between 1 and") != std::string::npos);
   CHECK(refused("cluster-hint-handoff-interval-ms", "0").find("between 1") != std::string::npos);
