@@ -62,8 +62,24 @@ Status CommitLog::Flush() {
       return last_error_;
     }
   }
-  if (pending_.empty()) return Status::Ok();
-  // Write by hand rather than with WriteAll so that after a failure exactly the unwritten tail
+  if (pending_.empty() && !written_since_flush_) return Status::Ok();
+  if (!WriteBuffered()) return last_error_;
+  written_since_flush_ = false;
+
+  if (policy == FsyncPolicy::kAlways) {
+    last_error_ = SyncFd(file_->fd.get(), file_->path);
+    return last_error_;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unsynced_ = true;
+  }
+  last_error_ = Status::Ok();
+  return last_error_;
+}
+
+bool CommitLog::WriteBuffered() {
+  // Written by hand rather than with WriteAll so that after a failure exactly the unwritten tail
   // stays buffered for the next attempt.
   std::size_t written = 0;
   while (written < pending_.size()) {
@@ -76,21 +92,11 @@ Status CommitLog::Flush() {
     written += static_cast<std::size_t>(n);
   }
   file_bytes_ += written;
+  written_since_flush_ |= written > 0;
   pending_.erase(0, written);
-  if (!pending_.empty()) return last_error_;
-  // A burst can grow the buffer a lot; do not keep that memory forever.
-  if (pending_.capacity() > (1u << 20)) std::string().swap(pending_);
-
-  if (policy == FsyncPolicy::kAlways) {
-    last_error_ = SyncFd(file_->fd.get(), file_->path);
-    return last_error_;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    unsynced_ = true;
-  }
-  last_error_ = Status::Ok();
-  return last_error_;
+  if (!pending_.empty()) return false;
+  if (pending_.capacity() > kKeptBufferBytes) std::string().swap(pending_);
+  return true;
 }
 
 Status CommitLog::Sync() {
