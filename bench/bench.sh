@@ -7,11 +7,12 @@
 #   bench/bench.sh [--record] [--quick] [-n REQUESTS] [-s SECONDS] [BUILD_DIR]
 #
 # Matrix: redis-benchmark -c 50 for SET, GET, INCR and MSET (10 keys) with 3-byte values, and SET,
-# GET and MSET with 1 KB and 16 KB values (redis-benchmark -d: one repeated byte, compressible), at
-# pipeline depth 1 and 16; then dynakv-loadgen (bench/loadgen.cc, built with the dynakv-loadgen
-# target) for SET and GET of RANDOM (incompressible) 1 KB and 16 KB values, -c 50, -P 1 and 16.
+# GET and MSET with 1 KB and 16 KB values (redis-benchmark -d: pseudorandom printable characters,
+# which LZ4 barely shrinks), at pipeline depth 1 and 16; then dynakv-loadgen (bench/loadgen.cc,
+# built with the dynakv-loadgen target) for SET and GET of 1 KB and 16 KB values of two kinds,
+# `random` bytes (incompressible) and `text` (JSON-like records, ~3x with LZ4), -c 50, -P 1 and 16.
 # The default -n per run is sized for >= 10 s per test on a 2-core box and the loadgen runs for
-# -s 10 s: the full matrix took 8 minutes here (2026-11-25). --quick divides -n by 5 and runs loadgen
+# -s 10 s: the full matrix took about 11 minutes here (2026-11-25). --quick divides -n by 5 and runs loadgen
 # for 3 s (about 3 minutes; numbers are noisier). -n sets the request count of every run.
 # BUILD_DIR defaults to ./build; DYNAKV_SERVER / DYNAKV_LOADGEN override the binaries.
 # Prints markdown tables; --record also appends them, with commands, date, machine and load
@@ -130,15 +131,16 @@ run() {
     exit 1
   }
 }
-loadgen_cmd() { echo "-c 50 -P $3 -d $2 -s $seconds -r $(keyspace "$2") -t $1 --csv"; }
-# run_loadgen NAME PORT TEST SIZE P: appends one CSV row to $tmp/NAME.rand.SIZE.P.csv.
+# loadgen_cmd TEST SIZE P KIND: the dynakv-loadgen arguments (without -p) of one run.
+loadgen_cmd() { echo "-c 50 -P $3 -d $2 -s $seconds -r $(keyspace "$2") -t $1 -v $4 --csv"; }
+# run_loadgen NAME PORT TEST SIZE P KIND: appends one CSV row to $tmp/NAME.KIND.SIZE.P.csv.
 run_loadgen() {
-  echo "  loadgen $1, $3 random $4 B, pipeline $5 ..." >&2
+  echo "  loadgen $1, $3 $6 $4 B, pipeline $5 ..." >&2
   # shellcheck disable=SC2046
-  "${client_cpu[@]}" timeout 600 "$loadgen" -p "$2" $(loadgen_cmd "$3" "$4" "$5") \
-    >>"$tmp/$1.rand.$4.$5.csv" 2>"$tmp/$1.rand.err" || {
+  "${client_cpu[@]}" timeout 600 "$loadgen" -p "$2" $(loadgen_cmd "$3" "$4" "$5" "$6") \
+    >>"$tmp/$1.$6.$4.$5.csv" 2>"$tmp/$1.$6.err" || {
     echo "dynakv-loadgen against $1 failed:" >&2
-    cat "$tmp/$1.rand.err" >&2
+    cat "$tmp/$1.$6.err" >&2
     exit 1
   }
 }
@@ -152,13 +154,16 @@ for size in "${sizes[@]}"; do
   done
 done
 rand_sizes=()
+kinds=(random text)
 if [ -x "$loadgen" ]; then
   rand_sizes=(1024 16384)
-  for size in "${rand_sizes[@]}"; do
-    for pipeline in 1 16; do
-      for t in set get; do  # set first, so GETs find values
-        run_loadgen dynakv "$dynakv_port" "$t" "$size" "$pipeline"
-        run_loadgen redis "$redis_port" "$t" "$size" "$pipeline"
+  for kind in "${kinds[@]}"; do
+    for size in "${rand_sizes[@]}"; do
+      for pipeline in 1 16; do
+        for t in set get; do  # set first, so GETs find values
+          run_loadgen dynakv "$dynakv_port" "$t" "$size" "$pipeline" "$kind"
+          run_loadgen redis "$redis_port" "$t" "$size" "$pipeline" "$kind"
+        done
       done
     done
   done
@@ -187,10 +192,12 @@ table() {
         "$tmp/dynakv.$size.$pipeline.csv" 2 5 7
     done
   done
-  for size in "${rand_sizes[@]}"; do
-    for pipeline in 1 16; do
-      rows "$size B random" "$pipeline" "$tmp/redis.rand.$size.$pipeline.csv" \
-        "$tmp/dynakv.rand.$size.$pipeline.csv" 2 3 4
+  for kind in "${kinds[@]}"; do
+    for size in "${rand_sizes[@]}"; do
+      for pipeline in 1 16; do
+        rows "$size B $kind" "$pipeline" "$tmp/redis.$kind.$size.$pipeline.csv" \
+          "$tmp/dynakv.$kind.$size.$pipeline.csv" 2 3 4
+      done
     done
   done
 }
@@ -217,7 +224,7 @@ if [ "$record" -eq 1 ]; then
     done
     for size in "${rand_sizes[@]}"; do
       for pipeline in 1 16; do
-        echo "  \`dynakv-loadgen $(loadgen_cmd 'set|get' "$size" "$pipeline")\`"
+        echo "  \`dynakv-loadgen $(loadgen_cmd 'set|get' "$size" "$pipeline" 'random|text')\`"
       done
     done
     echo

@@ -1,9 +1,10 @@
-// dynakv-loadgen: a small closed-loop load generator for SET/GET with RANDOM (incompressible)
-// values, which redis-benchmark cannot produce (its -d values are one repeated byte, so an
-// LZ4-compressing server looks better than it would with real data).
+// dynakv-loadgen: a small closed-loop load generator for SET/GET with values of a chosen kind,
+// which redis-benchmark cannot produce (its -d values are pseudorandom printable characters):
+// `random` bytes (incompressible), or `text`: JSON-like records, as a cache of API responses
+// holds, which LZ4 shrinks about 3x.
 //
 //   dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE] [-d BYTES] [-s SECONDS]
-//                  [-r KEYSPACE] [-t set|get] [--csv]
+//                  [-r KEYSPACE] [-t set|get] [-v random|text] [--csv]
 //
 // One thread multiplexes all connections with poll(), like redis-benchmark: each connection sends
 // P commands, waits for all P replies, then sends the next batch. A request's latency is the time
@@ -34,6 +35,7 @@ struct Options {
   double seconds = 10;
   long keyspace = 100000;
   bool get = false;
+  bool text = false;
   bool csv = false;
 };
 
@@ -51,7 +53,8 @@ struct Connection {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "dynakv-loadgen: %s\nusage: dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] "
-               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] [-t set|get] [--csv]\n",
+               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] [-t set|get] [-v random|text] "
+               "[--csv]\n",
                why);
   std::exit(2);
 }
@@ -81,6 +84,10 @@ Options parse(int argc, char** argv) {
       std::string t = v;
       if (t != "set" && t != "get") usage("-t takes set or get");
       o.get = t == "get";
+    } else if (a == "-v") {
+      std::string kind = v;
+      if (kind != "random" && kind != "text") usage("-v takes random or text");
+      o.text = kind == "text";
     } else usage(("unknown option " + a).c_str());
   }
   return o;
@@ -89,10 +96,24 @@ Options parse(int argc, char** argv) {
 class LoadGenerator {
  public:
   explicit LoadGenerator(const Options& o) : opt_(o), rng_(12345) {
-    // Values are windows into a random pool at random offsets: incompressible, yet no per-request
-    // generation cost that would slow the client more than the server.
-    pool_.resize(o.value_size + (1 << 20));
-    for (auto& ch : pool_) ch = static_cast<char>(rng_());
+    // Values are windows into a pool at random offsets: no per-request generation cost that
+    // would slow the client more than the server.
+    const size_t size = o.value_size + (1 << 20);
+    if (o.text) {
+      static const char* const kPlans[] = {"free", "pro", "enterprise"};
+      while (pool_.size() < size) {
+        const unsigned long id = rng_() % 1000000;
+        pool_ += "{\"id\":" + std::to_string(id) + ",\"user\":\"user-" + std::to_string(id) +
+                 "\",\"email\":\"user" + std::to_string(id) + "@example.com\",\"plan\":\"" +
+                 kPlans[rng_() % 3] + "\",\"active\":" + (rng_() % 2 ? "true" : "false") +
+                 ",\"visits\":" + std::to_string(rng_() % 10000) +
+                 ",\"tags\":[\"alpha\",\"beta\"]}\n";
+      }
+      pool_.resize(size);
+    } else {
+      pool_.resize(size);
+      for (auto& ch : pool_) ch = static_cast<char>(rng_());
+    }
   }
 
   bool connect_all() {
@@ -151,8 +172,8 @@ class LoadGenerator {
     if (opt_.csv) {
       std::printf("\"%s\",\"%.2f\",\"%.3f\",\"%.3f\"\n", name, rps, pct(0.50), pct(0.99));
     } else {
-      std::printf("%s random %zu B, -c %d -P %d: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%zu requests, %.1f s)\n",
-                  name, opt_.value_size, opt_.conns, opt_.pipeline, rps, pct(0.50), pct(0.99),
+      std::printf("%s %s %zu B, -c %d -P %d: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%zu requests, %.1f s)\n",
+                  name, opt_.text ? "text" : "random", opt_.value_size, opt_.conns, opt_.pipeline, rps, pct(0.50), pct(0.99),
                   latencies_us_.size(), elapsed_);
     }
   }
