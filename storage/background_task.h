@@ -2,7 +2,15 @@
 // the pattern checkpoints and compactions share. The owner polls done() (from its periodic tick
 // or after writes) and calls Wait() to join and take the result; Wait() before done() blocks,
 // which is how the owner applies backpressure.
+//
+// The thread runs at a lower CPU priority (nice +kBackgroundNice, as RocksDB lowers its
+// compaction pool): where it shares a core with the event loop it takes the time the loop leaves
+// idle instead of stretching request latency. It cannot starve: when the owner needs the result
+// it blocks in Wait(), and the core is then the task's.
 #pragma once
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <functional>
@@ -25,6 +33,8 @@ class BackgroundTask {
   void Start(std::function<Result()> work) {
     done_.store(false, std::memory_order_relaxed);
     thread_ = std::thread([this, work = std::move(work)] {
+      // Best effort: a failure (e.g. a sandbox refusing it) leaves the normal priority.
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kBackgroundNice);
       result_ = work();
       done_.store(true, std::memory_order_release);
     });
@@ -38,6 +48,8 @@ class BackgroundTask {
   }
 
  private:
+  static constexpr int kBackgroundNice = 10;
+
   std::thread thread_;
   std::atomic<bool> done_{false};
   Result result_{};
