@@ -50,7 +50,7 @@ class Client {
   void FlushBestEffort();
   bool flush_scheduled() const { return flush_scheduled_; }
   void set_flush_scheduled(bool scheduled) { flush_scheduled_ = scheduled; }
-  // Frees the query buffer of a connection that has been quiet for a while.
+  // Frees the query and reply buffers of a connection that has been quiet for a while.
   void ReleaseIdleBuffers();
 
   // --- cluster mode: a command waiting for replicas -----------------------------------------

@@ -1,6 +1,8 @@
 #include "keyspace_access.h"
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "keyspace.h"
 #include "server.h"
@@ -49,7 +51,11 @@ bool WriteOk(CommandContext& ctx, const storage::Status& status) {
 }
 
 void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value) {
-  value.CopyTo(reply.BulkSlot(value.size()));
+  if (std::optional<std::string_view> bytes = value.Uncompressed()) {
+    reply.Bulk(*bytes);
+  } else {
+    value.CopyTo(reply.BulkSlot(value.size()));
+  }
 }
 
 }  // namespace dynakv::server

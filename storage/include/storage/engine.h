@@ -31,6 +31,12 @@ class ValueRef {
   std::int64_t expire_at_ms() const { return expire_at_ms_; }  // 0: no expiry
   // Writes exactly size() bytes to `dst` (decompressing if needed).
   void CopyTo(char* dst) const;
+  // The value's bytes when it is stored as is (not compressed): callers append them straight
+  // to a buffer instead of sizing one first (whose zero-filling costs as much as the copy).
+  std::optional<std::string_view> Uncompressed() const {
+    if (compressed_) return std::nullopt;
+    return std::string_view(data_, raw_size_);
+  }
   std::string ToString() const;
 
  private:
