@@ -207,7 +207,9 @@ echo "$result"
 if [ "$record" -eq 1 ]; then
   model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  dirty=$(git -C "$root" status --porcelain 2>/dev/null | grep -qv '^??' && echo ' + uncommitted edits' || true)
+  # Earlier results appended to RESULTS.md are not edits to what was measured.
+  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
+    echo ' + uncommitted edits' || true)
   pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
     echo
