@@ -142,6 +142,7 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                "segment_bytes:%llu\r\n"
                "checkpoints:%llu\r\n"
                "checkpoint_in_progress:%d\r\n"
+               "write_stalls:%llu\r\n"
                "compactions:%llu\r\n"
                "compaction_in_progress:%d\r\n"
                "recovered_records:%llu\r\n"
@@ -153,6 +154,7 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                static_cast<unsigned long long>(engine.segment_bytes),
                static_cast<unsigned long long>(engine.checkpoints),
                engine.checkpoint_running ? 1 : 0,
+               static_cast<unsigned long long>(engine.write_stalls),
                static_cast<unsigned long long>(engine.compactions),
                engine.compaction_running ? 1 : 0,
                static_cast<unsigned long long>(engine.recovered_records),

@@ -17,6 +17,7 @@
 // Crash safety is the synchronous checkpoint's: until the MANIFEST names the segment, the old
 // MANIFEST's floor keeps the old log authoritative. A crash leaves an unlisted segment (removed at
 // open) and both logs, which recovery replays.
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -155,10 +156,15 @@ void EngineImpl::MaybeCheckpoint() {
                           memtable_.dirty_bytes() >= options_.max_memory / 2;
   if (!log_full && !dirty_full) return;
   if (checkpoint_task_.running()) {
-    // A second checkpoint is due while the first still runs: writes outpace the disk, so the
-    // writer waits for it. That bounds the log and the frozen memory to two checkpoints' worth.
-    // Dirty data alone is the memory limit's business, which waits when it must.
-    if (!log_full) return;
+    // A second checkpoint is due while the first still runs: writes outpace the disk. The next
+    // one starts when this one is installed; the writer waits for it only once the log reaches
+    // its stall size (options.h). Dirty data alone is the memory limit's business, which waits
+    // when it must.
+    const std::uint64_t stall_bytes =
+        options_.log_checkpoint_bytes *
+        static_cast<std::uint64_t>(std::max(options_.log_stall_factor, 1));
+    if (!log_full || log_->bytes() < stall_bytes) return;
+    ++stats_.write_stalls;
     FinishCheckpoint(/*wait=*/true);
   }
   StartCheckpoint();

@@ -57,6 +57,7 @@ struct EngineStats {
   std::uint64_t segments = 0;
   std::uint64_t segment_bytes = 0;
   std::uint64_t checkpoints = 0;        // memtable -> segment writes
+  std::uint64_t write_stalls = 0;       // writes that waited for a checkpoint (log at stall size)
   std::uint64_t compactions = 0;
   std::uint64_t offloaded_keys = 0;     // entries dropped from memory because they are on disk
   std::uint64_t evicted_keys = 0;       // entries deleted by allkeys-lru

@@ -29,6 +29,12 @@ struct Options {
   // and the log restarts, which bounds recovery time and disk use. The segment is written in the
   // background while writes continue.
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
+  // When the next checkpoint is due while one still runs, the disk is behind. Writes go on until
+  // the log holds this many times log_checkpoint_bytes and wait only then, which bounds the log
+  // (and replay time). Letting it grow first is what lets the disk catch up: the larger next
+  // checkpoint writes each key once however often it changed, and writers do not stall the loop
+  // at every threshold. 1: wait as soon as the second checkpoint is due.
+  int log_stall_factor = 4;
   // Segments merge (size-tiered) once this many of similar size exist.
   int compaction_trigger = 4;
   // Wall clock in unix milliseconds; expiry times are absolute so they survive restarts.

@@ -241,9 +241,11 @@ TEST_CASE("segments: the log is checkpointed once it reaches log_checkpoint_byte
   auto e = OpenEngine(o);
   for (int i = 0; i < 5000; ++i) {
     REQUIRE(e->Put("k" + std::to_string(i % 700), testing::RandomBytes(100, i), 0).ok());
-    CHECK(e->Stats().log_bytes < o.log_checkpoint_bytes + 1024);
+    // Past the threshold only while a checkpoint is still writing, and never past the stall size.
+    CHECK(e->Stats().log_bytes < o.log_stall_factor * o.log_checkpoint_bytes + 1024);
   }
-  CHECK(e->Stats().checkpoints > 5);
+  // ~580 KB of log: at least one checkpoint per stall size's worth of it.
+  CHECK(e->Stats().checkpoints >= 2);
   // The last one may still be writing in the background; until it is installed, its log stays.
   for (int i = 0; i < 1000 && e->Stats().checkpoint_running; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
