@@ -2,7 +2,8 @@
 # Benchmarks dynakv-server against redis-server on the same machine, same settings: both log every
 # write with appendfsync everysec (Redis: AOF only, no RDB snapshots), each server pinned to CPU 0
 # and the load generator to CPU 1 when taskset exists; every test runs first against dynakv, then
-# against redis, so both see the same machine load.
+# against redis, so both see the same machine load, and starts once neither server has background
+# disk work left from the test before (quiesce in lib.sh).
 #
 #   bench/bench.sh [--record] [--quick] [-n REQUESTS] [-s SECONDS] [BUILD_DIR]
 #
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     -n) requests=$2; shift ;;
     -s) seconds=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) build=$1 ;;
   esac
   shift
@@ -123,6 +124,7 @@ bench_cmd() {
 # run NAME PORT SIZE P: one redis-benchmark run, CSV kept as $tmp/NAME.SIZE.P.csv.
 run() {
   echo "  redis-benchmark $1, $3 B, pipeline $4 ..." >&2
+  quiesce "$dynakv_port" "$redis_port"
   # shellcheck disable=SC2046
   "${client_cpu[@]}" timeout 1200 redis-benchmark -p "$2" $(bench_cmd "$3" "$4") \
     >"$tmp/$1.$3.$4.csv" 2>"$tmp/$1.$3.$4.err" || {
@@ -136,6 +138,7 @@ loadgen_cmd() { echo "-c 50 -P $3 -d $2 -s $seconds -r $(keyspace "$2") -t $1 -v
 # run_loadgen NAME PORT TEST SIZE P KIND: appends one CSV row to $tmp/NAME.KIND.SIZE.P.csv.
 run_loadgen() {
   echo "  loadgen $1, $3 $6 $4 B, pipeline $5 ..." >&2
+  quiesce "$dynakv_port" "$redis_port"
   # shellcheck disable=SC2046
   "${client_cpu[@]}" timeout 600 "$loadgen" -p "$2" $(loadgen_cmd "$3" "$4" "$5" "$6") \
     >>"$tmp/$1.$6.$4.$5.csv" 2>"$tmp/$1.$6.err" || {

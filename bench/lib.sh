@@ -1,5 +1,6 @@
 # Shared by the bench/ scripts (sourced, not run): a scratch dir whose servers are stopped on
-# exit however the script ends, and a wait for a server to answer PING.
+# exit however the script ends, a wait for a server to answer PING and one for servers to finish
+# their background disk work.
 
 # require_servers DYNAKV: both servers to compare exist, or the script stops saying how to get them.
 require_servers() {
@@ -32,4 +33,21 @@ wait_ready() {
   done
   echo "server on port $1 did not start" >&2
   exit 1
+}
+
+# quiesce PORT...: until none of the servers on PORT... runs background disk work left from an
+# earlier test (Redis: AOF rewrite or snapshot; dynakv: checkpoint or compaction), 60 s at most.
+# The servers share a CPU: without this, one server's leftover work lands in the other's numbers
+# (a Redis AOF rewrite child running through dynakv's next test, or the reverse). Work a test
+# causes while it runs still counts against that test.
+quiesce() {
+  local p busy
+  for _ in $(seq 600); do
+    busy=0
+    for p in "$@"; do
+      redis-cli -p "$p" info persistence 2>/dev/null | grep -qE '_in_progress:1|_scheduled:1' && busy=1
+    done
+    [ "$busy" = 0 ] && return 0
+    sleep 0.1
+  done
 }
