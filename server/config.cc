@@ -134,6 +134,22 @@ std::string FormatPolicy(const Config& config) {
   return std::string(EvictionPolicyName(config.maxmemory_policy));
 }
 
+bool ParseBackgroundPriority(std::string_view value, Config* config, std::string* reason) {
+  for (auto priority : {storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
+                        storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal}) {
+    if (EqualsNoCase(value, BackgroundPriorityName(priority))) {
+      config->background_priority = priority;
+      return true;
+    }
+  }
+  *reason = "argument(s) must be one of the following: auto, idle, low, normal";
+  return false;
+}
+
+std::string FormatBackgroundPriority(const Config& config) {
+  return std::string(BackgroundPriorityName(config.background_priority));
+}
+
 bool ParseFsync(std::string_view value, Config* config, std::string* reason) {
   for (auto policy : {storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kEverySec,
                       storage::FsyncPolicy::kNo}) {
@@ -207,6 +223,8 @@ const ConfigParam kParams[] = {
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
+    {"background-priority", "storage", false, ParseBackgroundPriority,
+     FormatBackgroundPriority},
 
     {"cluster-enabled", "cluster", false, ParseClusterEnabled, FormatClusterEnabled},
     {"cluster-node-id", "cluster", false, ParseClusterNodeId,
@@ -373,6 +391,20 @@ std::string_view EvictionPolicyName(storage::EvictionPolicy policy) {
       return "noeviction";
   }
   return "offload";
+}
+
+std::string_view BackgroundPriorityName(storage::BackgroundPriority priority) {
+  switch (priority) {
+    case storage::BackgroundPriority::kAuto:
+      return "auto";
+    case storage::BackgroundPriority::kIdle:
+      return "idle";
+    case storage::BackgroundPriority::kLow:
+      return "low";
+    case storage::BackgroundPriority::kNormal:
+      return "normal";
+  }
+  return "?";
 }
 
 std::string_view FsyncPolicyName(storage::FsyncPolicy policy) {
@@ -584,6 +616,7 @@ storage::Options ToStorageOptions(const Config& config) {
   options.fsync = config.appendfsync;
   options.compression_threshold = config.compression_threshold;
   options.log_checkpoint_bytes = config.log_checkpoint_bytes;
+  options.background_priority = config.background_priority;
   options.clock_ms = NowMs;
   return options;
 }

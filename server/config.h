@@ -36,6 +36,7 @@ struct Config {
   std::string dir = "data";
   std::uint64_t maxmemory = 0;
   storage::EvictionPolicy maxmemory_policy = storage::EvictionPolicy::kOffload;
+  storage::BackgroundPriority background_priority = storage::BackgroundPriority::kAuto;
   storage::FsyncPolicy appendfsync = storage::FsyncPolicy::kEverySec;
   std::size_t compression_threshold = 64;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
@@ -95,6 +96,7 @@ bool ParseMemory(std::string_view text, std::uint64_t* bytes);
 // Redis bytesToHuman: "512B", "1.50K", "2.00M", ...
 std::string BytesToHuman(std::uint64_t bytes);
 std::string_view EvictionPolicyName(storage::EvictionPolicy policy);
+std::string_view BackgroundPriorityName(storage::BackgroundPriority priority);
 std::string_view FsyncPolicyName(storage::FsyncPolicy policy);
 
 // Applies the parameters in a TOML document; `source` names it in errors. On failure nothing

@@ -3,22 +3,22 @@
 // or after writes) and calls Wait() to join and take the result; Wait() before done() blocks,
 // which is how the owner applies backpressure.
 //
-// The thread runs at a lower CPU priority (nice +kBackgroundNice, as RocksDB lowers its
-// compaction pool): where it shares a core with the event loop it takes the time the loop leaves
-// idle instead of stretching request latency. It cannot starve: when the owner needs the result
-// it blocks in Wait(), and the core is then the task's. Not SCHED_IDLE, although that cut the
-// p99 of 1 KB GETs after a write burst from 2.5 to 0.85 ms on a pinned core: it yields to every
-// other process on the machine too, and with two busy neighbours the storage tests ran 9x slower
-// (checkpoints the loop waits for barely ran).
+// The thread runs at a lower CPU priority (thread_priority.h) so that, sharing a core with the
+// event loop, it takes the time the loop leaves idle instead of stretching request latency. When
+// the owner must wait for it, Wait() first asks for its normal priority back, so that a thread
+// the owner is blocked on is not also starved by other processes.
 #pragma once
 
-#include <sys/resource.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <utility>
+
+#include "thread_priority.h"
 
 namespace dynakv::storage {
 
@@ -33,11 +33,17 @@ class BackgroundTask {
   BackgroundTask& operator=(const BackgroundTask&) = delete;
 
   // Not while running(). `work` must only touch what the owner leaves alone until Wait().
-  void Start(std::function<Result()> work) {
+  void Start(std::function<Result()> work, BackgroundPriority priority) {
     done_.store(false, std::memory_order_relaxed);
-    thread_ = std::thread([this, work = std::move(work)] {
-      // Best effort: a failure (e.g. a sandbox refusing it) leaves the normal priority.
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kBackgroundNice);
+    tid_ = 0;
+    hastened_ = false;
+    thread_ = std::thread([this, priority, work = std::move(work)] {
+      {
+        // Under the lock, so a Wait() that came first is not undone.
+        std::lock_guard<std::mutex> lock(priority_mu_);
+        tid_ = gettid();
+        if (!hastened_) SetCurrentThreadPriority(priority);
+      }
       result_ = work();
       done_.store(true, std::memory_order_release);
     });
@@ -46,16 +52,24 @@ class BackgroundTask {
   bool done() const { return done_.load(std::memory_order_acquire); }
   // Joins the thread (blocking until the work is done) and hands over its result.
   Result Wait() {
+    if (!done()) Hasten();
     thread_.join();
     return std::exchange(result_, Result{});
   }
 
  private:
-  static constexpr int kBackgroundNice = 10;
+  void Hasten() {
+    std::lock_guard<std::mutex> lock(priority_mu_);
+    hastened_ = true;
+    if (tid_ != 0) RestoreThreadPriority(tid_);
+  }
 
   std::thread thread_;
   std::atomic<bool> done_{false};
   Result result_{};
+  std::mutex priority_mu_;
+  pid_t tid_ = 0;          // the thread's kernel id once it runs
+  bool hastened_ = false;  // the owner waits: run at normal priority
 };
 
 }  // namespace dynakv::storage

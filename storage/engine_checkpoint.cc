@@ -127,11 +127,13 @@ void EngineImpl::StartCheckpoint() {
     InstallCheckpoint(CheckpointResult{});  // no disk work but the MANIFEST
     return;
   }
-  checkpoint_task_.Start([job, hook = options_.background_checkpoint_hook] {
-    CheckpointResult result = RunCheckpoint(job.get());
-    if (hook) hook();
-    return result;
-  });
+  checkpoint_task_.Start(
+      [job, hook = options_.background_checkpoint_hook] {
+        CheckpointResult result = RunCheckpoint(job.get());
+        if (hook) hook();
+        return result;
+      },
+      options_.background_priority);
 }
 
 Status EngineImpl::Checkpoint() {

@@ -69,7 +69,8 @@ void EngineImpl::MaybeStartCompaction() {
   compaction_job_.output_seq = next_seq_++;
   compaction_job_.output_path = options_.dir + "/" + SegmentFileName(compaction_job_.output_seq);
   compaction_cancel_.store(false);
-  compaction_task_.Start([this] { return RunCompaction(compaction_job_, compaction_cancel_); });
+  compaction_task_.Start([this] { return RunCompaction(compaction_job_, compaction_cancel_); },
+                         options_.background_priority);
 }
 
 void EngineImpl::CancelCompaction() {

@@ -17,6 +17,15 @@ enum class EvictionPolicy {
   kNoEviction,  // writes fail with OutOfMemory, like Redis noeviction
 };
 
+// CPU priority of checkpoint and compaction threads (thread_priority.h says why and what each
+// costs).
+enum class BackgroundPriority {
+  kAuto,    // kIdle where the process may give a thread its priority back, else kLow
+  kIdle,    // SCHED_IDLE: runs only on time the loop and other processes leave
+  kLow,     // nice +10
+  kNormal,  // the loop's own priority
+};
+
 struct Options {
   std::string dir = "data";
   // Bytes of memtable data (keys, values, per-entry overhead). 0 means unbounded.
@@ -35,6 +44,7 @@ struct Options {
   // checkpoint writes each key once however often it changed, and writers do not stall the loop
   // at every threshold. 1: wait as soon as the second checkpoint is due.
   int log_stall_factor = 4;
+  BackgroundPriority background_priority = BackgroundPriority::kAuto;
   // Segments merge (size-tiered) once this many of similar size exist.
   int compaction_trigger = 4;
   // Wall clock in unix milliseconds; expiry times are absolute so they survive restarts.

@@ -115,6 +115,7 @@ maxmemory = "1gb"
 maxmemory-policy = "allkeys-lru"
 appendfsync = "always"
 compression-threshold = "1k"
+background-priority = "low"
 )",
                           "test.toml", &config, &error));
   CHECK(config.port == 7001);
@@ -128,6 +129,7 @@ compression-threshold = "1k"
   CHECK(config.maxmemory_policy == storage::EvictionPolicy::kAllKeysLru);
   CHECK(config.appendfsync == storage::FsyncPolicy::kAlways);
   CHECK(config.compression_threshold == 1000);
+  CHECK(config.background_priority == storage::BackgroundPriority::kLow);
 }
 
 TEST_CASE("TOML errors name the key and the file") {
@@ -296,6 +298,7 @@ TEST_CASE("storage options follow the config") {
   config.appendfsync = storage::FsyncPolicy::kNo;
   config.compression_threshold = 7;
   config.log_checkpoint_bytes = 99;
+  config.background_priority = storage::BackgroundPriority::kNormal;
   const storage::Options options = ToStorageOptions(config);
   CHECK(options.dir == "/data");
   CHECK(options.max_memory == 123);
@@ -303,6 +306,7 @@ TEST_CASE("storage options follow the config") {
   CHECK(options.fsync == storage::FsyncPolicy::kNo);
   CHECK(options.compression_threshold == 7);
   CHECK(options.log_checkpoint_bytes == 99);
+  CHECK(options.background_priority == storage::BackgroundPriority::kNormal);
   REQUIRE(options.clock_ms);
   CHECK(options.clock_ms() > 1600000000000LL);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -331,14 +332,19 @@ TEST_CASE("checkpoint: a process killed during or after a background checkpoint 
     // Child: the checkpoint thread parks at the hook (or passes it) while the main thread keeps
     // writing; then the process dies without any cleanup.
     Options child = o;
-    child.background_checkpoint_hook = [install_first] {
+    std::atomic<bool> segment_written{false};
+    child.background_checkpoint_hook = [install_first, &segment_written] {
+      segment_written = true;
       if (!install_first) ::pause();
     };
     std::unique_ptr<Engine> e;
     if (!Engine::Open(child, &e).ok()) ::_exit(2);
     int n = 0;
     while (!e->Stats().checkpoint_running && n < 100000) ChildWrite(e.get(), n++, 1, 1);
-    if (install_first) {
+    if (!install_first) {
+      // Held only once its segment is on disk (the thread may not have run yet on a busy core).
+      while (!segment_written) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    } else {
       // Not a busy spin: the checkpoint thread runs at idle priority and needs a core.
       while (e->Stats().checkpoint_running) {
         e->Tick();
