@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "ascii.h"
 #include "command.h"
 #include "command_table.h"
 
@@ -17,16 +18,6 @@ inline constexpr std::string_view kRedisCompatVersion = "7.0.15";
 inline constexpr std::string_view kErrClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
-inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Client names and CLIENT SETINFO values: printable ASCII without spaces, as in Redis.
 inline bool ValidClientName(std::string_view name) {

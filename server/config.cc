@@ -15,6 +15,7 @@
 
 #include <toml++/toml.h>
 
+#include "ascii.h"
 #include "clock.h"
 #include "cluster_config.h"
 #include "default_config.h"
@@ -23,14 +24,6 @@
 
 namespace dynakv::server {
 namespace {
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string RangeReason(long long min, long long max) {
   return "argument must be between " + std::to_string(min) + " and " + std::to_string(max) +
@@ -121,7 +114,7 @@ bool ParseDir(std::string_view value, Config* config, std::string* reason) {
 bool ParsePolicy(std::string_view value, Config* config, std::string* reason) {
   for (auto policy : {storage::EvictionPolicy::kOffload, storage::EvictionPolicy::kAllKeysLru,
                       storage::EvictionPolicy::kNoEviction}) {
-    if (EqualsNoCase(value, EvictionPolicyName(policy))) {
+    if (EqualsIgnoreCase(value, EvictionPolicyName(policy))) {
       config->maxmemory_policy = policy;
       return true;
     }
@@ -137,7 +130,7 @@ std::string FormatPolicy(const Config& config) {
 bool ParseBackgroundPriority(std::string_view value, Config* config, std::string* reason) {
   for (auto priority : {storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
                         storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal}) {
-    if (EqualsNoCase(value, BackgroundPriorityName(priority))) {
+    if (EqualsIgnoreCase(value, BackgroundPriorityName(priority))) {
       config->background_priority = priority;
       return true;
     }
@@ -153,7 +146,7 @@ std::string FormatBackgroundPriority(const Config& config) {
 bool ParseFsync(std::string_view value, Config* config, std::string* reason) {
   for (auto policy : {storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kEverySec,
                       storage::FsyncPolicy::kNo}) {
-    if (EqualsNoCase(value, FsyncPolicyName(policy))) {
+    if (EqualsIgnoreCase(value, FsyncPolicyName(policy))) {
       config->appendfsync = policy;
       return true;
     }
@@ -319,7 +312,7 @@ std::span<const ConfigParam> ConfigParams() { return kParams; }
 
 const ConfigParam* FindConfigParam(std::string_view name) {
   for (const ConfigParam& param : kParams) {
-    if (EqualsNoCase(param.name, name)) return &param;
+    if (EqualsIgnoreCase(param.name, name)) return &param;
   }
   return nullptr;
 }

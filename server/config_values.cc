@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "ascii.h"
+
 namespace dynakv::server {
 
 bool ParseMemory(std::string_view text, std::uint64_t* bytes) {
@@ -14,19 +16,19 @@ bool ParseMemory(std::string_view text, std::uint64_t* bytes) {
   if (digits == 0) return false;
   std::string_view unit = text.substr(digits);
   std::uint64_t multiplier;
-  if (unit.empty() || EqualsNoCase(unit, "b")) {
+  if (unit.empty() || EqualsIgnoreCase(unit, "b")) {
     multiplier = 1;
-  } else if (EqualsNoCase(unit, "k")) {
+  } else if (EqualsIgnoreCase(unit, "k")) {
     multiplier = 1000;
-  } else if (EqualsNoCase(unit, "kb")) {
+  } else if (EqualsIgnoreCase(unit, "kb")) {
     multiplier = 1024;
-  } else if (EqualsNoCase(unit, "m")) {
+  } else if (EqualsIgnoreCase(unit, "m")) {
     multiplier = 1000 * 1000;
-  } else if (EqualsNoCase(unit, "mb")) {
+  } else if (EqualsIgnoreCase(unit, "mb")) {
     multiplier = 1024 * 1024;
-  } else if (EqualsNoCase(unit, "g")) {
+  } else if (EqualsIgnoreCase(unit, "g")) {
     multiplier = 1000ull * 1000 * 1000;
-  } else if (EqualsNoCase(unit, "gb")) {
+  } else if (EqualsIgnoreCase(unit, "gb")) {
     multiplier = 1024ull * 1024 * 1024;
   } else {
     return false;
