@@ -65,19 +65,31 @@ bool PeerClient::Send(bus::FrameType type, std::shared_ptr<const std::string> pa
   pending_.emplace(id, Pending{std::move(done), deadline});
   deadlines_.emplace(deadline, id);
   last_send_ms_ = now;
-  if (!connection_->Flush()) {
-    // The socket refused the write: everything in flight on it fails, but not inside Send, so
-    // the caller's state is not changed under it.
-    auto orphans = std::make_shared<std::map<std::uint64_t, Pending>>(std::move(pending_));
-    pending_.clear();
-    deadlines_.clear();
-    const std::string reason = Describe(connection_->failure_reason());
-    connection_.reset();
-    deferrer_.Defer([orphans, reason] {
-      for (auto& [request_id, pending] : *orphans) pending.done(Response{false, reason, {}});
-    });
-  }
+  ScheduleFlush();
   return true;
+}
+
+void PeerClient::ScheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  deferrer_.Defer([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    FlushQueued();
+  });
+}
+
+void PeerClient::FlushQueued() {
+  if (!connection_ || connection_->Flush()) return;
+  // The socket refused the write: everything in flight on it fails.
+  auto orphans = std::make_shared<std::map<std::uint64_t, Pending>>(std::move(pending_));
+  pending_.clear();
+  deadlines_.clear();
+  const std::string reason = Describe(connection_->failure_reason());
+  connection_.reset();
+  deferrer_.Defer([orphans, reason] {
+    for (auto& [request_id, pending] : *orphans) pending.done(Response{false, reason, {}});
+  });
 }
 
 bool PeerClient::Connect(std::string* error) {

@@ -77,6 +77,10 @@ class PeerClient {
     std::uint64_t deadline_ms;
   };
 
+  // Requests sent while the loop handles one batch of I/O leave in one write: the flush waits
+  // for the loop's check phase (deferrer.h) instead of making a syscall per request.
+  void ScheduleFlush();
+  void FlushQueued();
   bool Connect(std::string* error);
   void OnConnected(int status);
   void OnFrame(const bus::Frame& frame);
@@ -105,6 +109,9 @@ class PeerClient {
   bool partitioned_ = false;
   bool stalled_ = false;  // a request timed out since the peer's last frame
   bool closed_ = false;
+  bool flush_scheduled_ = false;
+  // Deferred flushes hold it weakly: they do nothing once this client is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // Whether the reply to a REPLICA_PUT / REPLICA_PUT_HINTED is an ack (the peer stored it).
