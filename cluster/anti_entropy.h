@@ -25,7 +25,7 @@
 #include "peer_pool.h"
 #include "replica_service.h"
 #include "replica_trees.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::storage {
 class Engine;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "cluster/bus_protocol.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::cluster {
 

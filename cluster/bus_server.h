@@ -21,7 +21,7 @@
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
 #include "replica_service.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::cluster {
 

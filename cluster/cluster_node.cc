@@ -14,7 +14,7 @@
 #include "peer_pool.h"
 #include "rebalancer.h"
 #include "replica_service.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::cluster {
 

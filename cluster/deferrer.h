@@ -16,7 +16,7 @@
 #include <memory>
 #include <vector>
 
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::cluster {
 

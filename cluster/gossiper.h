@@ -31,7 +31,7 @@
 #include "deferrer.h"
 #include "peer_client.h"
 #include "peer_pool.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::cluster {
 

@@ -17,7 +17,7 @@
 #include "cluster/ring.h"
 #include "deferrer.h"
 #include "peer_client.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::cluster {
 

@@ -46,7 +46,7 @@
 #include "peer_pool.h"
 #include "placement.h"
 #include "replica_service.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::storage {
 class Engine;

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "server.h"
 #include "storage/engine.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::server {
 namespace {
@@ -35,7 +35,7 @@ void OnSignal(uv_signal_t* handle, int signum) {
 
 // Watches `signum` without keeping the loop alive: the loop ends when the server has closed its
 // handles, whether or not a signal ever came.
-bool WatchSignal(uv_loop_t* loop, Server* server, int signum, UvHandle<uv_signal_t>* handle) {
+bool WatchSignal(uv_loop_t* loop, Server* server, int signum, cluster::UvHandle<uv_signal_t>* handle) {
   if (handle->Init([&](uv_signal_t* s) { return uv_signal_init(loop, s); }, server) != 0) {
     return false;
   }
@@ -70,8 +70,8 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
         "Failed listening on port %d (tcp) or its cluster bus, aborting.", config.port);
     return 1;
   }
-  UvHandle<uv_signal_t> sigterm;
-  UvHandle<uv_signal_t> sigint;
+  cluster::UvHandle<uv_signal_t> sigterm;
+  cluster::UvHandle<uv_signal_t> sigint;
   if (!WatchSignal(loop, &server, SIGTERM, &sigterm) ||
       !WatchSignal(loop, &server, SIGINT, &sigint)) {
     Log(level, LogLevel::kWarning, "Cannot install the SIGTERM/SIGINT handlers, aborting.");

@@ -16,7 +16,7 @@
 #include "keyspace.h"
 #include "log.h"
 #include "stats.h"
-#include "uv_handle.h"
+#include "cluster/uv_handle.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -113,12 +113,12 @@ class Server {
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 
-  UvHandle<uv_tcp_t> listener_;
-  UvHandle<uv_check_t> flush_check_;
+  cluster::UvHandle<uv_tcp_t> listener_;
+  cluster::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so
   // work produced during a flush (a paused client resuming) is flushed next iteration.
-  UvHandle<uv_idle_t> flush_idle_;
-  UvHandle<uv_timer_t> cron_;
+  cluster::UvHandle<uv_idle_t> flush_idle_;
+  cluster::UvHandle<uv_timer_t> cron_;
   int port_ = 0;
 
   std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by id: CLIENT LIST order

@@ -1,4 +1,5 @@
-// RAII ownership of libuv handles for the cluster bus.
+// RAII ownership of a libuv handle (timers, signals, checks, sockets), for the cluster bus and
+// the server alike.
 //
 // libuv may touch a handle after uv_close() until its close callback runs, so the handle's memory
 // passes to that callback, which frees it: the owning object can be destroyed at any time. The
