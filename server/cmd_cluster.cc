@@ -259,12 +259,6 @@ void DebugHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
-struct Subcommand {
-  std::string_view name;
-  int arity;
-  void (*handler)(CommandContext&);
-};
-
 const Subcommand kDebugSubcommands[] = {
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},

@@ -346,13 +346,7 @@ void ClientHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
-struct ClientSubcommand {
-  std::string_view name;
-  int arity;  // Redis convention, counting "CLIENT" and the subcommand
-  void (*handler)(CommandContext&);
-};
-
-const ClientSubcommand kClientSubcommands[] = {
+const Subcommand kClientSubcommands[] = {
     {"id", 2, [](CommandContext& ctx) { ctx.reply.Integer(static_cast<long long>(ctx.client.id())); }},
     {"info", 2,
      [](CommandContext& ctx) {
@@ -390,7 +384,7 @@ const ClientSubcommand kClientSubcommands[] = {
 };
 
 void ClientCommand(CommandContext& ctx) {
-  RunSubcommand(ctx, "client", std::span<const ClientSubcommand>(kClientSubcommands));
+  RunSubcommand(ctx, "client", std::span<const Subcommand>(kClientSubcommands));
 }
 
 const CommandSpec kConnectionCommands[] = {

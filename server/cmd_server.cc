@@ -150,12 +150,6 @@ void ConfigHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
-struct Subcommand {
-  std::string_view name;
-  int arity;
-  void (*handler)(CommandContext&);
-};
-
 const Subcommand kConfigSubcommands[] = {
     {"get", -3, ConfigGet},         {"set", -4, ConfigSet},         {"resetstat", 2, ConfigResetStat},
     {"rewrite", 2, ConfigRewrite}, {"help", 2, ConfigHelp},

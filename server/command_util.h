@@ -27,12 +27,17 @@ inline bool ValidClientName(std::string_view name) {
   return true;
 }
 
-// Runs the subcommand named by argv[1] of a container command (CLIENT, CONFIG, COMMAND) from
-// `table`, whose entries have `name` (lower case), `arity` (counting the container) and
-// `handler`. Unknown subcommands and wrong arities get Redis's errors.
-template <typename Subcommand>
-void RunSubcommand(CommandContext& ctx, std::string_view container,
-                   std::span<const Subcommand> table) {
+// One subcommand of a container command (CLIENT, CONFIG, COMMAND, DEBUG).
+struct Subcommand {
+  std::string_view name;  // lower case
+  int arity;              // Redis convention, counting the container and the subcommand
+  void (*handler)(CommandContext&);
+};
+
+// Runs the subcommand named by argv[1] of a container command from `table`. Unknown subcommands
+// and wrong arities get Redis's errors.
+inline void RunSubcommand(CommandContext& ctx, std::string_view container,
+                          std::span<const Subcommand> table) {
   const std::string_view requested = ctx.argv[1];
   for (const Subcommand& sub : table) {
     if (!EqualsIgnoreCase(sub.name, requested)) continue;
