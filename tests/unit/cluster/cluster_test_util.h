@@ -24,27 +24,11 @@
 
 #include "cluster/cluster_node.h"
 #include "storage/engine.h"
+#include "temp_dir.h"
 
 namespace dynakv::cluster::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/dynakv-cluster-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using dynakv::testing::TempDir;
 
 // An fd closed when the object goes away.
 class Fd {

@@ -10,28 +10,11 @@
 #include <string>
 
 #include "storage/engine.h"
+#include "temp_dir.h"
 
 namespace dynakv::storage::testing {
 
-// A fresh directory under /tmp, removed with everything in it when the object goes away.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/dynakv-storage-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using dynakv::testing::TempDir;
 
 // A clock the test moves by hand.
 struct FakeClock {
