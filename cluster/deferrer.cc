@@ -20,6 +20,12 @@ void Deferrer::Defer(std::function<void()> task) {
   queue_.push_back(std::move(task));
 }
 
+void Deferrer::RunBeforeOtherChecks() {
+  if (!check_) return;
+  uv_check_stop(check_.get());
+  uv_check_start(check_.get(), OnCheck);
+}
+
 void Deferrer::CloseWhenDrained(std::shared_ptr<void> token) {
   closing_ = true;
   close_token_ = std::move(token);

@@ -30,6 +30,11 @@ class Deferrer {
   // Queues `task`. Tasks queued while tasks run wait for the next iteration, so a callback that
   // starts another request cannot keep one iteration going forever. Dropped once closed.
   void Defer(std::function<void()> task);
+  // Makes the tasks run before every check handle started so far. libuv runs check handles
+  // most recently started first, so this restarts ours: called once the server has started the
+  // check that flushes its replies, it lets a reply completed by a task leave in the same loop
+  // iteration instead of the next one.
+  void RunBeforeOtherChecks();
   // At the next check, runs what is queued (and what those tasks queue, on later turns) and then
   // closes the handles, each holding `token` until freed.
   void CloseWhenDrained(std::shared_ptr<void> token);

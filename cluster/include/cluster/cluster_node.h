@@ -184,7 +184,9 @@ class ClusterNode {
                      std::unique_ptr<ClusterNode>* node, std::string* error);
   virtual ~ClusterNode() = default;
 
-  // Binds the bus port. False with *error when it cannot.
+  // Binds the bus port. False with *error when it cannot. Call it after the caller's own check
+  // handles are started: request callbacks then run before them in each loop iteration, so a
+  // reply they produce is flushed in the same iteration.
   virtual bool Start(std::string* error) = 0;
   // Closes the bus listener and peer connections; pending requests fail (their callbacks run,
   // with !ok, before `done`), as do Read/Write calls made before `done` runs. `done` runs once
