@@ -5,9 +5,9 @@
 // Tasks run in the loop's check phase (right after poll, where replies arrive, so a request
 // answered by a peer is completed in the same iteration). While tasks wait, and for one turn
 // after they ran, an idle handle keeps poll from blocking: tasks queued outside poll run
-// promptly, and work the tasks hand to other check handles (the server's reply flush, which may
-// have run earlier in the same turn) is picked up on the next turn instead of after the next
-// I/O event.
+// promptly, and work the tasks hand to a check handle that ran earlier in the same turn is
+// picked up on the next turn instead of after the next I/O event. (The server's reply flush runs
+// after the tasks: RunBeforeOtherChecks.)
 #pragma once
 
 #include <uv.h>
