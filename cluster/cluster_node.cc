@@ -15,6 +15,7 @@
 #include "rebalancer.h"
 #include "replica_service.h"
 #include "cluster/uv_handle.h"
+#include "placement.h"
 
 namespace dynakv::cluster {
 
@@ -204,6 +205,11 @@ class ClusterNodeImpl final : public ClusterNode {
   const std::string& self_id() const override { return self_.id; }
   const Ring& ring() const override { return ring_; }
   const ClusterOptions& options() const override { return options_; }
+  bool IsReplicaOf(std::string_view key) const override {
+    const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
+    return std::any_of(replicas.begin(), replicas.end(),
+                       [&](const NodeInfo* replica) { return replica->id == self_.id; });
+  }
   ClusterStats stats() const override {
     ClusterStats stats = stats_;
     stats.hints_pending = PendingHints();

@@ -98,19 +98,8 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
 }
 
 bool ClusterExecutor::HoldsReplicas(const std::vector<std::string>& keys) const {
-  const cluster::ClusterOptions& options = node_.options();
-  for (const std::string& key : keys) {
-    const std::vector<const cluster::NodeInfo*> replicas =
-        options.replicas_per_dc.empty()
-            ? node_.ring().PreferenceList(key, options.replication_factor)
-            : node_.ring().PreferenceList(key, options.replicas_per_dc);
-    if (std::none_of(replicas.begin(), replicas.end(), [&](const cluster::NodeInfo* replica) {
-          return replica->id == node_.self_id();
-        })) {
-      return false;
-    }
-  }
-  return true;
+  return std::all_of(keys.begin(), keys.end(),
+                     [&](const std::string& key) { return node_.IsReplicaOf(key); });
 }
 
 void ClusterExecutor::Start(const OperationPtr& op) {

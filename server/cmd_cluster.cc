@@ -220,13 +220,7 @@ void DebugLocalGet(CommandContext& ctx) {
   if (executor == nullptr) return;
   cluster::ClusterNode& node = executor->node();
   const std::string_view key = ctx.argv[2];
-  const cluster::ClusterOptions& options = node.options();
-  const std::vector<const cluster::NodeInfo*> replicas =
-      options.replicas_per_dc.empty() ? node.ring().PreferenceList(key, options.replication_factor)
-                                      : node.ring().PreferenceList(key, options.replicas_per_dc);
-  if (std::none_of(replicas.begin(), replicas.end(), [&](const cluster::NodeInfo* replica) {
-        return replica->id == node.self_id();
-      })) {
+  if (!node.IsReplicaOf(key)) {
     ctx.reply.Error("ERR this node is not a replica of that key");
     return;
   }

@@ -223,6 +223,9 @@ class ClusterNode {
   // callbacks): do not keep the reference, or pointers into it, across a turn of the loop.
   virtual const Ring& ring() const = 0;
   virtual const ClusterOptions& options() const = 0;
+  // Whether this node keeps one of `key`'s replicas in the current ring (placement.h's choice,
+  // the one every part of the cluster uses).
+  virtual bool IsReplicaOf(std::string_view key) const = 0;
   virtual ClusterStats stats() const = 0;
   // For RING / INFO: whether the bus currently has a working connection to a member: connected
   // and answering (a request that timed out since its last reply makes it unreachable until it
