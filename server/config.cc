@@ -111,53 +111,37 @@ bool ParseDir(std::string_view value, Config* config, std::string* reason) {
   return true;
 }
 
-bool ParsePolicy(std::string_view value, Config* config, std::string* reason) {
-  for (auto policy : {storage::EvictionPolicy::kOffload, storage::EvictionPolicy::kAllKeysLru,
-                      storage::EvictionPolicy::kNoEviction}) {
-    if (EqualsIgnoreCase(value, EvictionPolicyName(policy))) {
-      config->maxmemory_policy = policy;
+// A parameter that takes one of an enum's names, in any case. `kChoices` lists the values in the
+// order the error names them (Redis's order where Redis has the parameter).
+template <typename Enum, Enum Config::*Member, std::string_view (*Name)(Enum), const auto& kChoices>
+bool ParseChoice(std::string_view value, Config* config, std::string* reason) {
+  for (Enum choice : kChoices) {
+    if (EqualsIgnoreCase(value, Name(choice))) {
+      config->*Member = choice;
       return true;
     }
   }
-  *reason = "argument(s) must be one of the following: offload, allkeys-lru, noeviction";
-  return false;
-}
-
-std::string FormatPolicy(const Config& config) {
-  return std::string(EvictionPolicyName(config.maxmemory_policy));
-}
-
-bool ParseBackgroundPriority(std::string_view value, Config* config, std::string* reason) {
-  for (auto priority : {storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
-                        storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal}) {
-    if (EqualsIgnoreCase(value, BackgroundPriorityName(priority))) {
-      config->background_priority = priority;
-      return true;
-    }
+  *reason = "argument(s) must be one of the following: ";
+  for (Enum choice : kChoices) {
+    if (choice != kChoices[0]) reason->append(", ");
+    reason->append(Name(choice));
   }
-  *reason = "argument(s) must be one of the following: auto, idle, low, normal";
   return false;
 }
 
-std::string FormatBackgroundPriority(const Config& config) {
-  return std::string(BackgroundPriorityName(config.background_priority));
+template <typename Enum, Enum Config::*Member, std::string_view (*Name)(Enum)>
+std::string FormatChoice(const Config& config) {
+  return std::string(Name(config.*Member));
 }
 
-bool ParseFsync(std::string_view value, Config* config, std::string* reason) {
-  for (auto policy : {storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kEverySec,
-                      storage::FsyncPolicy::kNo}) {
-    if (EqualsIgnoreCase(value, FsyncPolicyName(policy))) {
-      config->appendfsync = policy;
-      return true;
-    }
-  }
-  *reason = "argument(s) must be one of the following: everysec, always, no";
-  return false;
-}
-
-std::string FormatFsync(const Config& config) {
-  return std::string(FsyncPolicyName(config.appendfsync));
-}
+constexpr storage::EvictionPolicy kEvictionPolicies[] = {storage::EvictionPolicy::kOffload,
+                                                         storage::EvictionPolicy::kAllKeysLru,
+                                                         storage::EvictionPolicy::kNoEviction};
+constexpr storage::FsyncPolicy kFsyncPolicies[] = {
+    storage::FsyncPolicy::kEverySec, storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kNo};
+constexpr storage::BackgroundPriority kBackgroundPriorities[] = {
+    storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
+    storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal};
 
 // Knobs Redis tools read (redis-benchmark asks for save and appendonly) whose values are fixed
 // by dynakv's design: no snapshots, an always-on commit log, one database. Flags may repeat the
@@ -208,16 +192,24 @@ const ConfigParam kParams[] = {
     {"dir", "storage", false, ParseDir, FormatString<&Config::dir>},
     {"maxmemory", "storage", true, ParseBytes<&Config::maxmemory, 0, kMaxSize>,
      FormatNumber<&Config::maxmemory>},
-    {"maxmemory-policy", "storage", true, ParsePolicy, FormatPolicy},
-    {"appendfsync", "storage", true, ParseFsync, FormatFsync},
+    {"maxmemory-policy", "storage", true,
+     ParseChoice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName,
+                 kEvictionPolicies>,
+     FormatChoice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName>},
+    {"appendfsync", "storage", true,
+     ParseChoice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName, kFsyncPolicies>,
+     FormatChoice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName>},
     {"compression-threshold", "storage", true,
      ParseBytes<&Config::compression_threshold, 0, UINT32_MAX>,
      FormatNumber<&Config::compression_threshold>},
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
-    {"background-priority", "storage", false, ParseBackgroundPriority,
-     FormatBackgroundPriority},
+    {"background-priority", "storage", false,
+     ParseChoice<storage::BackgroundPriority, &Config::background_priority, BackgroundPriorityName,
+                 kBackgroundPriorities>,
+     FormatChoice<storage::BackgroundPriority, &Config::background_priority,
+                  BackgroundPriorityName>},
 
     {"cluster-enabled", "cluster", false, ParseClusterEnabled, FormatClusterEnabled},
     {"cluster-node-id", "cluster", false, ParseClusterNodeId,
