@@ -7,6 +7,7 @@
 #include "format.h"
 #include "log.h"
 #include "server.h"
+#include "storage/engine.h"
 
 namespace dynakv::server {
 namespace {
@@ -221,6 +222,10 @@ void Client::CloseWhenAnswered() {
 
 void Client::FinishAsyncCommand() {
   command_in_flight_ = false;
+  // The local replica's part of the write is in the log buffer: the reply waits for it.
+  if (last_command_ != nullptr && (last_command_->flags & kCmdWrite)) {
+    NoteLogWrite(server_.engine().LogEnd());
+  }
   if (closing_) return;
   last_interaction_ms_ = uv_now(server_.loop());
   if (!paused_) ProcessInput();

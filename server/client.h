@@ -50,6 +50,14 @@ class Client {
   void FlushBestEffort();
   bool flush_scheduled() const { return flush_scheduled_; }
   void set_flush_scheduled(bool scheduled) { flush_scheduled_ = scheduled; }
+  // The commit-log position (Engine::LogEnd) its pending replies need to be durable before they
+  // may leave: the end of the log after its latest write.
+  std::uint64_t log_mark() const { return log_mark_; }
+  void NoteLogWrite(std::uint64_t log_end) {
+    if (log_end > log_mark_) log_mark_ = log_end;
+  }
+  bool held() const { return held_; }  // waiting in the server's list for the log
+  void set_held(bool held) { held_ = held; }
   // Frees the query and reply buffers of a connection that has been quiet for a while.
   void ReleaseIdleBuffers();
 
@@ -117,6 +125,8 @@ class Client {
   std::size_t input_start_ = 0;
   std::size_t input_end_ = 0;
   resp::RequestParser parser_;
+  std::uint64_t log_mark_ = 0;
+  bool held_ = false;
   std::vector<std::string_view> argv_;  // reused for every request
 
   // Replies accumulate in out_. When a write cannot finish at once, out_'s bytes move to

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "resp/reply_writer.h"
+#include "storage/status.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -76,6 +78,10 @@ inline constexpr std::string_view kErrOom =
     "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr std::string_view kErrWrongType =
     "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+// The refusal of writes (and PING, as Redis) while the commit log cannot be written:
+// "MISCONF Errors writing to the AOF file: No space left on device".
+std::string LogFailureError(const storage::Status& log_status);
 
 // "ERR wrong number of arguments for 'get' command"
 void ReplyWrongArity(resp::ReplyWriter& reply, std::string_view command_name);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "client.h"
 #include "cluster_executor.h"
@@ -26,6 +27,11 @@ bool ArityMatches(const CommandSpec& spec, std::size_t argc) {
 
 // Under noeviction a full memtable refuses commands that may grow it, as Redis refuses them when
 // used memory is over maxmemory; the other policies make room instead.
+// Redis refuses PING too while it cannot persist, so health checks see the problem.
+bool DeniedByLogFailure(Server& server, const CommandSpec& spec) {
+  return ((spec.flags & kCmdWrite) || spec.name == "ping") && !server.engine().LogStatus().ok();
+}
+
 bool OverMemoryLimit(Server& server) {
   const Config& config = server.config();
   if (config.maxmemory == 0 || config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) {
@@ -58,6 +64,12 @@ std::string UnknownCommandError(const std::vector<std::string_view>& argv) {
   return message + args;
 }
 
+std::string LogFailureError(const storage::Status& log_status) {
+  std::string error = "MISCONF Errors writing to the AOF file: ";
+  error += log_status.os_errno() != 0 ? std::strerror(log_status.os_errno()) : log_status.message();
+  return error;
+}
+
 std::string UnknownSubcommandError(std::string_view command, std::string_view subcommand) {
   std::string message = "ERR unknown subcommand '";
   AppendTruncated(&message, subcommand, kErrorArgLimit);
@@ -68,8 +80,8 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 }
 
 CommandTable::CommandTable() {
-  for (auto family : {StringCommands(), KeyspaceCommands(), ConnectionCommands(),
-                      ServerCommands(), ClusterCommands()}) {
+  for (auto family : {StringCommands(), KeyspaceCommands(), ConnectionCommands(), ServerCommands(),
+                      ClusterCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -125,12 +137,19 @@ void CommandTable::Dispatch(Server& server, Client& client,
     ++stats.total_error_replies;
     return;
   }
+  if (DeniedByLogFailure(server, *spec)) {
+    reply.Error(LogFailureError(server.engine().LogStatus()));
+    ++stats.total_error_replies;
+    return;
+  }
 
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
   client.set_last_command(spec);  // CLIENT LIST shows the command running, as Redis does
   CommandContext ctx{server, client, argv, reply, server.keyspace()};
   spec->handler(ctx);
+  // Its reply may acknowledge what it wrote: it waits for the log to hold that.
+  if (spec->flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());
   ++stats.total_commands_processed;
   // Every command here replies with a single value, so an error reply is one starting with '-'.
   if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
@@ -144,9 +163,8 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   RequestLevels levels;
   std::size_t argc = request.size();
   std::string level_error;
-  const bool levels_ok =
-      StripRequestLevels(spec.name, request, server.config().cluster_replication_factor, &argc,
-                         &levels, &level_error);
+  const bool levels_ok = StripRequestLevels(
+      spec.name, request, server.config().cluster_replication_factor, &argc, &levels, &level_error);
   const std::vector<std::string_view> argv(request.begin(), request.begin() + argc);
   auto fail = [&](std::string_view error) {
     reply.Error(error);
@@ -163,6 +181,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   }
   if (!levels_ok) return fail(level_error);
   if ((spec.flags & kCmdDenyOom) && OverMemoryLimit(server)) return fail(kErrOom);
+  if (DeniedByLogFailure(server, spec)) return fail(LogFailureError(server.engine().LogStatus()));
 
   client.set_last_command(&spec);
   CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
@@ -174,6 +193,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
   spec.handler(ctx);
+  if (spec.flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());
   if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
 }
 

@@ -146,7 +146,9 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                "compactions:%llu\r\n"
                "compaction_in_progress:%d\r\n"
                "recovered_records:%llu\r\n"
-               "truncated_log_bytes:%llu\r\n",
+               "truncated_log_bytes:%llu\r\n"
+               "aof_last_write_status:%s\r\n"
+               "aof_write_errors:%llu\r\n",
                std::string(FsyncPolicyName(server.config().appendfsync)).c_str(),
                static_cast<long long>(server.last_save_unix()),
                static_cast<unsigned long long>(engine.log_bytes),
@@ -158,7 +160,13 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                static_cast<unsigned long long>(engine.compactions),
                engine.compaction_running ? 1 : 0,
                static_cast<unsigned long long>(engine.recovered_records),
-               static_cast<unsigned long long>(engine.truncated_log_bytes));
+               static_cast<unsigned long long>(engine.truncated_log_bytes),
+               engine.log_error.empty() ? "ok" : "err",
+               static_cast<unsigned long long>(engine.log_write_errors));
+  // Not a Redis field: operators need the cause, Redis only logs it.
+  if (!engine.log_error.empty()) {
+    AppendPrintf(out, "aof_last_write_error:%s\r\n", engine.log_error.c_str());
+  }
 }
 
 void StatsSection(Server& server, const storage::EngineStats& engine, std::string* out) {

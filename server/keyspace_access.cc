@@ -44,6 +44,8 @@ bool WriteOk(CommandContext& ctx, const storage::Status& status) {
   if (status.ok()) return true;
   if (status.IsOutOfMemory()) {
     ctx.reply.Error(kErrOom);
+  } else if (status.code() == storage::Status::Code::kIoError) {
+    ctx.reply.Error(LogFailureError(status));  // the commit log failed within this command
   } else {
     ctx.reply.Error("ERR " + status.ToString());
   }

@@ -58,18 +58,16 @@ Server::~Server() {
 bool Server::Start(std::string* error) {
   sockaddr_storage addr{};
   const bool ipv6 = config_.bind.find(':') != std::string::npos;
-  int rc = ipv6 ? uv_ip6_addr(config_.bind.c_str(), config_.port,
-                              reinterpret_cast<sockaddr_in6*>(&addr))
-                : uv_ip4_addr(config_.bind.c_str(), config_.port,
-                              reinterpret_cast<sockaddr_in*>(&addr));
+  int rc =
+      ipv6 ? uv_ip6_addr(config_.bind.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&addr))
+           : uv_ip4_addr(config_.bind.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr));
   const char* step = "bind";
   if (rc == 0) rc = listener_.Init([&](uv_tcp_t* t) { return uv_tcp_init(loop_, t); }, this);
   // libuv sets SO_REUSEADDR, so a restarted node can bind while old connections linger.
   if (rc == 0) rc = uv_tcp_bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), 0);
   if (rc == 0) {
     step = "listen";
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), kListenBacklog,
-                   OnConnection);
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), kListenBacklog, OnConnection);
   }
   if (rc != 0) {
     // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
@@ -125,11 +123,13 @@ void Server::Shutdown() {
     Log(log_level_, LogLevel::kWarning, "Error writing the commit log at shutdown: %s",
         status.ToString().c_str());
   }
+  const std::uint64_t durable = engine_.DurableLogEnd();
   for (auto& [id, client] : clients_) {
-    if (status.ok()) client->FlushBestEffort();
+    if (client->log_mark() <= durable) client->FlushBestEffort();
     client->Close();
   }
   pending_flush_.clear();
+  held_.clear();
   CloseHandles();
 }
 
@@ -174,6 +174,7 @@ void Server::ScheduleFlush(Client& client) {
 
 void Server::ClientClosed(Client* client) {
   std::erase(pending_flush_, client);
+  std::erase(held_, client);
   clients_.erase(client->id());
 }
 
@@ -225,31 +226,20 @@ void Server::FlushPending() {
     return;
   }
   // Group commit: one log write (and, under appendfsync always, one fsync) covers every write
-  // whose reply is about to leave.
-  const storage::Status status = engine_.FlushLog();
-  if (!status.ok()) {
-    if (config_.appendfsync == storage::FsyncPolicy::kAlways) {
-      // The replies would acknowledge writes that are not durable: drop them and stop, as Redis
-      // exits when it cannot fsync under appendfsync always.
-      Log(log_level_, LogLevel::kWarning,
-          "Can't persist the commit log when the fsync policy is 'always': %s. Exiting...",
-          status.ToString().c_str());
-      for (auto& [id, client] : clients_) client->Close();
-      pending_flush_.clear();
-      failed_ = true;
-      Shutdown();
-      return;
-    }
-    const std::uint64_t now = uv_now(loop_);
-    if (now - last_log_error_ms_ >= 1000) {
-      last_log_error_ms_ = now;
-      Log(log_level_, LogLevel::kWarning, "Error writing the commit log: %s",
-          status.ToString().c_str());
-    }
-  }
+  // whose reply is about to leave. A reply whose writes the log does not hold yet waits: it is
+  // never sent on the hope that they will be.
+  NoteLogStatus(engine_.FlushLog());
+  const std::uint64_t durable = engine_.DurableLogEnd();
   flushing_.swap(pending_flush_);
   for (Client* client : flushing_) {
     client->set_flush_scheduled(false);
+    if (client->log_mark() > durable) {
+      if (!client->held()) {
+        client->set_held(true);
+        held_.push_back(client);
+      }
+      continue;
+    }
     client->Flush();
   }
   flushing_.clear();
@@ -262,12 +252,47 @@ void Server::FlushPending() {
   }
 }
 
+bool Server::NoteLogStatus(const storage::Status& status) {
+  const std::uint64_t now = uv_now(loop_);
+  if (status.ok()) {
+    if (log_failed_) {
+      log_failed_ = false;
+      Log(log_level_, LogLevel::kWarning,
+          "Commit log write error looks solved, writes are accepted again.");
+    }
+    return false;
+  }
+  // Redis logs the first failure at once and repeats it at most every 30 s.
+  if (!log_failed_ || now - last_log_error_ms_ >= 30000) {
+    last_log_error_ms_ = now;
+    Log(log_level_, LogLevel::kWarning,
+        "Error writing the commit log: %s. Writes are refused (MISCONF) until it can be written.",
+        status.ToString().c_str());
+  }
+  log_failed_ = true;
+  return true;
+}
+
+void Server::ReleaseHeldReplies() {
+  if (held_.empty() && !log_failed_) return;
+  // The engine rate-limits its retries of a failed log (Options::log_retry_interval_ms).
+  NoteLogStatus(engine_.FlushLog());
+  const std::uint64_t durable = engine_.DurableLogEnd();
+  std::erase_if(held_, [&](Client* client) {
+    if (client->log_mark() > durable) return false;
+    client->set_held(false);
+    ScheduleFlush(*client);
+    return true;
+  });
+}
+
 void Server::OnCron(uv_timer_t* timer) {
   auto* server = static_cast<Server*>(timer->data);
   if (server != nullptr) server->Cron();
 }
 
 void Server::Cron() {
+  ReleaseHeldReplies();
   engine_.Tick();
   SampleOps();
   NoteUsedMemory(UsedMemoryBytes());

@@ -49,8 +49,6 @@ class Server {
   // so the command asking for it finishes first. Afterwards the loop runs out of handles.
   void RequestShutdown();
   bool shutdown_requested() const { return shutdown_requested_; }
-  // True when the node stopped because the commit log could not be made durable.
-  bool failed() const { return failed_; }
 
   storage::Engine& engine() { return engine_; }
   // What commands without key arguments see: the engine, or in cluster mode this node's replica
@@ -75,8 +73,13 @@ class Server {
   std::size_t connected_clients() const { return clients_.size(); }
   // Whether `client` must AUTH before running commands.
   bool AuthRequired(const Client& client) const;
-  // Queues `client` for the flush at the end of this loop iteration.
+  // Queues `client` for the flush at the end of this loop iteration. Its replies leave only once
+  // the commit log holds every write they acknowledge (Client::log_mark); until then the client
+  // waits while the engine retries the log.
   void ScheduleFlush(Client& client);
+  // Whether the commit log failed and writes are refused (MISCONF), as Redis does when it cannot
+  // write its AOF.
+  bool log_failed() const { return log_failed_; }
   // Called from a client's close callback: destroys it.
   void ClientClosed(Client* client);
 
@@ -96,6 +99,10 @@ class Server {
   static void OnCron(uv_timer_t* timer);
   void Accept();
   void FlushPending();
+  // Logs a change of the commit log's health; true while it is failed.
+  bool NoteLogStatus(const storage::Status& status);
+  // Sends the replies that waited for the log, where the log now covers them.
+  void ReleaseHeldReplies();
   void Cron();
   void SampleOps();
   void Shutdown();
@@ -125,9 +132,10 @@ class Server {
   std::uint64_t next_client_id_ = 1;
   std::vector<Client*> pending_flush_;
   std::vector<Client*> flushing_;  // reused by FlushPending
+  std::vector<Client*> held_;      // replies waiting for the commit log (ScheduleFlush)
   bool shutdown_requested_ = false;
   bool shut_down_ = false;
-  bool failed_ = false;
+  bool log_failed_ = false;
   std::uint64_t last_log_error_ms_ = 0;
 
   std::string run_id_;

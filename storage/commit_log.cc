@@ -11,8 +11,8 @@
 
 namespace dynakv::storage {
 
-CommitLog::CommitLog(PrivateTag, std::string dir, FsyncPolicy policy)
-    : dir_(std::move(dir)), policy_(policy) {}
+CommitLog::CommitLog(PrivateTag, std::string dir, FsyncPolicy policy, FaultHook fault_hook)
+    : dir_(std::move(dir)), fault_hook_(std::move(fault_hook)), policy_(policy) {}
 
 Status CommitLog::OpenFile(const std::string& dir, std::uint64_t seq, bool sync_dir,
                            std::shared_ptr<File>* out) {
@@ -31,8 +31,8 @@ Status CommitLog::OpenFile(const std::string& dir, std::uint64_t seq, bool sync_
 }
 
 Status CommitLog::Create(const std::string& dir, std::uint64_t seq, FsyncPolicy policy,
-                         std::unique_ptr<CommitLog>* out) {
-  auto log = std::make_unique<CommitLog>(PrivateTag{}, dir, policy);
+                         std::unique_ptr<CommitLog>* out, FaultHook fault_hook) {
+  auto log = std::make_unique<CommitLog>(PrivateTag{}, dir, policy, std::move(fault_hook));
   Status s = OpenFile(dir, seq, /*sync_dir=*/true, &log->file_);
   if (!s.ok()) return s;
   log->seq_ = seq;
@@ -42,6 +42,8 @@ Status CommitLog::Create(const std::string& dir, std::uint64_t seq, FsyncPolicy 
 }
 
 CommitLog::~CommitLog() {
+  // Create() may fail before there is a file (a full disk at start) or a sync thread.
+  if (file_ == nullptr) return;
   Sync();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -51,31 +53,51 @@ CommitLog::~CommitLog() {
   syncer_.join();
 }
 
+void CommitLog::CollectBackgroundError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (background_errno_ == 0) return;
+  last_error_ = ErrnoStatus("fdatasync " + file_->path, background_errno_);
+  background_errno_ = 0;
+  sync_failed_ = true;
+}
+
 Status CommitLog::Flush() {
+  CollectBackgroundError();
+  if (sync_failed_) return last_error_;
   FsyncPolicy policy;
   {
     std::lock_guard<std::mutex> lock(mu_);
     policy = policy_;
-    if (background_errno_ != 0) {
-      last_error_ = ErrnoStatus("fdatasync " + file_->path, background_errno_);
-      background_errno_ = 0;
-      return last_error_;
-    }
   }
-  if (pending_.empty() && !written_since_flush_) return Status::Ok();
+  if (pending_.empty() && !written_since_flush_) {
+    if (!awaiting_cover()) acknowledged_ = appended_;
+    last_error_ = Status::Ok();
+    return last_error_;
+  }
   if (!WriteBuffered()) return last_error_;
   written_since_flush_ = false;
 
   if (policy == FsyncPolicy::kAlways) {
-    last_error_ = SyncFd(file_->fd.get(), file_->path);
-    return last_error_;
-  }
-  {
+    last_error_ = SyncFile();
+    if (!last_error_.ok()) return last_error_;
+  } else {
     std::lock_guard<std::mutex> lock(mu_);
     unsynced_ = true;
   }
+  if (!awaiting_cover()) acknowledged_ = appended_;
   last_error_ = Status::Ok();
   return last_error_;
+}
+
+Status CommitLog::SyncFile() {
+  const int injected = fault_hook_ ? fault_hook_("sync") : 0;
+  Status s = injected != 0 ? ErrnoStatus("fdatasync " + file_->path, injected)
+                           : SyncFd(file_->fd.get(), file_->path);
+  if (!s.ok()) {
+    sync_failed_ = true;
+    last_error_ = s;
+  }
+  return s;
 }
 
 bool CommitLog::WriteBuffered() {
@@ -83,10 +105,14 @@ bool CommitLog::WriteBuffered() {
   // stays buffered for the next attempt.
   std::size_t written = 0;
   while (written < pending_.size()) {
-    ssize_t n = ::write(file_->fd.get(), pending_.data() + written, pending_.size() - written);
+    const int injected = fault_hook_ ? fault_hook_("write") : 0;
+    ssize_t n = injected != 0 ? -1
+                              : ::write(file_->fd.get(), pending_.data() + written,
+                                        pending_.size() - written);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      last_error_ = ErrnoStatus("write " + file_->path, errno);
+      const int err = injected != 0 ? injected : errno;
+      if (err == EINTR) continue;
+      last_error_ = ErrnoStatus("write " + file_->path, err);
       break;
     }
     written += static_cast<std::size_t>(n);
@@ -102,7 +128,7 @@ bool CommitLog::WriteBuffered() {
 Status CommitLog::Sync() {
   Status s = Flush();
   if (!s.ok()) return s;
-  s = SyncFd(file_->fd.get(), file_->path);
+  s = SyncFile();
   if (s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     unsynced_ = false;
@@ -111,7 +137,8 @@ Status CommitLog::Sync() {
 }
 
 Status CommitLog::Rotate(std::uint64_t seq, bool sync_dir) {
-  Status s = Flush();
+  CollectBackgroundError();
+  Status s = sync_failed_ ? Status::Ok() : Flush();
   if (!s.ok()) return s;
   std::shared_ptr<File> fresh;
   s = OpenFile(dir_, seq, sync_dir, &fresh);
@@ -120,6 +147,15 @@ Status CommitLog::Rotate(std::uint64_t seq, bool sync_dir) {
     std::lock_guard<std::mutex> lock(mu_);
     file_ = std::move(fresh);
     unsynced_ = false;
+  }
+  if (sync_failed_) {
+    // What the failed file and the buffer held is the caller's to make durable (Rotate's
+    // contract); nothing of it may follow in the new file, which starts clean.
+    pending_.clear();
+    written_since_flush_ = false;
+    sync_failed_ = false;
+    cover_end_ = appended_;
+    last_error_ = Status::Ok();
   }
   seq_ = seq;
   file_bytes_ = 0;
@@ -151,8 +187,9 @@ void CommitLog::SyncLoop() {
     // reference keeps the descriptor open even if the log rotates meanwhile.
     std::shared_ptr<File> file = file_;
     lock.unlock();
-    const int rc = ::fdatasync(file->fd.get());
-    const int err = errno;
+    const int injected = fault_hook_ ? fault_hook_("sync") : 0;
+    const int rc = injected != 0 ? -1 : ::fdatasync(file->fd.get());
+    const int err = injected != 0 ? injected : errno;
     lock.lock();
     if (rc != 0) background_errno_ = err;
   }

@@ -57,6 +57,9 @@ std::uint64_t Engine::Scan(std::uint64_t cursor, std::size_t count,
 std::optional<std::string> Engine::RandomKey() { return impl_->RandomKey(); }
 std::uint64_t Engine::KeyCount() const { return impl_->KeyCount(); }
 Status Engine::FlushLog() { return impl_->FlushLog(); }
+const Status& Engine::LogStatus() const { return impl_->LogStatus(); }
+std::uint64_t Engine::LogEnd() const { return impl_->LogEnd(); }
+std::uint64_t Engine::DurableLogEnd() const { return impl_->DurableLogEnd(); }
 void Engine::Tick() { impl_->Tick(); }
 Status Engine::Checkpoint() { return impl_->Checkpoint(); }
 void Engine::SetMaxMemory(std::uint64_t bytes) { impl_->SetMaxMemory(bytes); }

@@ -28,6 +28,9 @@ namespace dynakv::storage {
 
 Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any) {
   *any = false;
+  // Moving on from a sync-failed log drops its unwritten tail, which only a checkpoint that is
+  // waited for may do (Checkpoint() acknowledges what it covered).
+  if (background && log_->sync_failed()) return log_->last_error();
   if (memtable_.dirty_count() == 0 && log_->bytes() == 0) return Status::Ok();
   // An empty current log holds nothing the new segment must cover, so it can stay. Rotating
   // first means a failure leaves everything as it was.
@@ -138,13 +141,25 @@ void EngineImpl::StartCheckpoint() {
 
 Status EngineImpl::Checkpoint() {
   FinishCheckpoint(/*wait=*/true);  // its entries, if it failed, are dirty again and go now
+  // Every record added so far has been applied to the memtable, so once the segment and MANIFEST
+  // are durable they are too, whatever became of the log file (a failed fdatasync).
+  const std::uint64_t covered = log_->appended();
   CheckpointJob job;
   bool any = false;
   Status s = FreezeMemtable(&job, /*background=*/false, &any);
   if (!s.ok()) return s;
-  if (any) s = InstallCheckpoint(RunCheckpoint(&job));
+  if (any) {
+    s = InstallCheckpoint(RunCheckpoint(&job));
+  } else if (log_floor_ < log_->seq()) {
+    // An earlier try rotated away from a failed log but could not install. Nothing is dirty, so
+    // the segments hold everything; the floor must still pass that log, which may hold only part
+    // of what it was given.
+    CommitManifest(log_->seq());
+  }
   if (!s.ok()) return s;
-  return manifest_writer_.Wait();  // durable, as a forced checkpoint promises
+  s = manifest_writer_.Wait();  // durable, as a forced checkpoint promises
+  if (s.ok()) log_->Acknowledge(covered);
+  return s;
 }
 
 void EngineImpl::MaybeCheckpoint() {

@@ -203,6 +203,7 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
   if (value.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
   if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
+  if (!log_error_.ok()) return log_error_;
   if (!log_->last_error().ok()) return log_->last_error();
   const std::uint64_t hash = HashKey(key);
   std::string_view packed;
@@ -262,7 +263,31 @@ bool EngineImpl::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
   return true;
 }
 
-Status EngineImpl::FlushLog() { return log_->Flush(); }
+Status EngineImpl::FlushLog() {
+  if (!log_error_.ok()) return RetryLog();
+  Status s = log_->Flush();
+  if (!s.ok()) {
+    log_error_ = s;
+    ++stats_.log_write_errors;
+    last_log_retry_ = std::chrono::steady_clock::now();
+  }
+  return s;
+}
+
+Status EngineImpl::RetryLog() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_log_retry_ < std::chrono::milliseconds(options_.log_retry_interval_ms)) {
+    return log_error_;
+  }
+  last_log_retry_ = now;
+  // A failed write() left its tail buffered and is simply retried. After a failed fdatasync the
+  // file cannot be trusted: a checkpoint moves to a new log and puts every write in a segment.
+  Status s = log_->sync_failed() || log_->awaiting_cover() ? Checkpoint() : Status::Ok();
+  if (s.ok()) s = log_->Flush();
+  if (!s.ok()) ++stats_.log_write_errors;
+  log_error_ = s;
+  return s;
+}
 
 void EngineImpl::SetFsyncPolicy(FsyncPolicy policy) {
   options_.fsync = policy;
@@ -278,6 +303,7 @@ EngineStats EngineImpl::Stats() const {
   s.memtable_bytes = memtable_.bytes();
   s.compressed_values = memtable_.compressed_count();
   s.log_bytes = log_->bytes();
+  s.log_error = log_error_.ok() ? std::string() : log_error_.ToString();
   s.segments = segments_.size();
   for (const auto& seg : segments_) s.segment_bytes += seg->file_size();
   s.compaction_running = compaction_task_.running();

@@ -53,6 +53,9 @@ class EngineImpl {
   std::optional<std::string> RandomKey();
   std::uint64_t KeyCount() const { return live_keys_; }
   Status FlushLog();
+  const Status& LogStatus() const { return log_error_; }
+  std::uint64_t LogEnd() const { return log_->appended(); }
+  std::uint64_t DurableLogEnd() const { return log_->acknowledged(); }
   void Tick();
   Status Checkpoint();
 
@@ -158,6 +161,8 @@ class EngineImpl {
   // (memtable or a later segment) shadows them. `newer` indexes the first later segment.
   void AccountCompactedExpiries(const std::vector<std::string>& keys, std::size_t newer);
 
+  // After a log failure: retries (rate-limited) what makes the log trustworthy again.
+  Status RetryLog();
   Status Recover();
   Status CountSegmentKeys();
 
@@ -190,6 +195,9 @@ class EngineImpl {
   bool sync_held_ = false;  // it holds the log's sync thread (CommitLog::HoldSync)
   std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt
   DiskExpirySweep disk_sweep_;
+  // Why writes are refused: the log's failure, until a RetryLog succeeds.
+  Status log_error_;
+  std::chrono::steady_clock::time_point last_log_retry_{};
   EngineStats stats_;  // event counters; sizes are filled in by Stats()
 };
 

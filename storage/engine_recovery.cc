@@ -95,7 +95,7 @@ Status EngineImpl::Recover() {
     old_logs_.push_back(seq);
   }
 
-  s = CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_);
+  s = CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_, options_.log_fault_hook);
   if (!s.ok()) return s;
   // Fold the replayed logs into a segment so the next open does not replay them again. If that
   // fails (say the disk is full) the logs stay authoritative and the engine still works.

@@ -26,7 +26,7 @@ FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
 }
 
 Status ErrnoStatus(const std::string& context, int err) {
-  return Status::IoError(context + ": " + std::strerror(err));
+  return Status::IoError(context + ": " + std::strerror(err), err);
 }
 
 Status OpenFile(const std::string& path, int flags, FileDescriptor* out) {

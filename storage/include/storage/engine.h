@@ -68,6 +68,8 @@ struct EngineStats {
   std::uint64_t recovered_records = 0;  // log records replayed at open
   std::uint64_t truncated_log_bytes = 0;  // torn/corrupt tail dropped at open
   std::uint64_t io_errors = 0;          // failed checkpoints, compactions and segment reads
+  std::uint64_t log_write_errors = 0;   // failed commit-log writes, syncs and retries
+  std::string log_error;                // why writes are refused now; empty when they are not
   bool compaction_running = false;
   bool checkpoint_running = false;      // a background checkpoint is writing its segment
 };
@@ -116,7 +118,16 @@ class Engine {
   // Writes buffered log records to the file (and fsyncs under FsyncPolicy::kAlways). The server
   // calls it once per loop iteration before sending replies: that is the group commit, and it
   // makes every acknowledged write durable under `always`.
+  // After a failure it returns the failure, and retries at most every log_retry_interval_ms.
   Status FlushLog();
+  // Ok, or why writes must be refused: the commit log failed and no retry has succeeded yet
+  // (Options::log_retry_interval_ms says how it recovers). Reads work meanwhile.
+  const Status& LogStatus() const;
+  // Commit-log positions in bytes, growing with every write. A reply acknowledging a write made
+  // when LogEnd() was p may leave once DurableLogEnd() >= p: the write is then in the file (and
+  // synced, under FsyncPolicy::kAlways) or in a checkpoint.
+  std::uint64_t LogEnd() const;
+  std::uint64_t DurableLogEnd() const;
   // Periodic work (the server calls it hz times a second): an active-expiry step bounded in time,
   // installing a finished background compaction and starting the next one.
   void Tick();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace dynakv::storage {
 
@@ -50,6 +51,13 @@ struct Options {
   // Wall clock in unix milliseconds; expiry times are absolute so they survive restarts.
   // Tests inject a fake clock.
   std::function<std::int64_t()> clock_ms;
+  // After the commit log failed (write or fdatasync), writes are refused and FlushLog retries at
+  // most this often: a failed write() is retried as is; after a failed fdatasync the memtable is
+  // checkpointed and the log restarts in a new file (commit_log.h says why).
+  std::uint32_t log_retry_interval_ms = 1000;
+  // Tests only: runs before each write() and fdatasync() of the commit log ("write" / "sync"), on
+  // the owner's or the everysec thread; a non-zero result fails the call with that errno.
+  std::function<int(std::string_view call)> log_fault_hook;
   // Tests only: runs on a background checkpoint's thread after it wrote its segment, before the
   // engine installs it. Blocking here holds the checkpoint in progress.
   std::function<void()> background_checkpoint_hook;
