@@ -267,9 +267,7 @@ void Coordinator::AnswerRead(ReadOp& op) {
     result.ok = true;
     for (const Copy& each : op.copies) result.siblings.Merge(each.set);
     // A write that follows this read must sort after what it saw.
-    for (const Version& version : result.siblings.versions()) {
-      clock_.Observe(version.timestamp_us);
-    }
+    local_.ObserveRead(op.key, result.siblings);
   } else {
     ++stats_.read_failures;
     result.error = op.tracker.error();

@@ -282,8 +282,20 @@ void Gossiper::Absorb(const GossipMessage& message) {
     // Closed membership: gossip carries news of the configured members only.
     std::erase_if(entries, [&](const GossipEntry& e) { return view_.Find(e.info.id) == nullptr; });
   }
-  const MembershipView::MergeResult result = view_.Merge(entries);
+  MergeBounds bounds;
+  bounds.max_clock_skew_ms = options_.max_clock_skew_ms;
+  if (bounds.max_clock_skew_ms > 0) bounds.now_ms = StartTimeMs();  // the wall clock, in ms
+  const MembershipView::MergeResult result = view_.Merge(entries, bounds);
   const std::int64_t now = Now();
+  if (!result.rejected.empty()) {
+    stats_.gossip_rejected_entries += result.rejected.size();
+    // A flood of forged frames must not flood the log too.
+    if (now - last_rejection_warning_ms_ >= 10000 || last_rejection_warning_ms_ == 0) {
+      last_rejection_warning_ms_ = now;
+      Warn("Cluster gossip: refused " + std::to_string(result.rejected.size()) +
+           " entries from " + message.sender + ": " + result.rejected.front());
+    }
+  }
   for (const std::string& id : result.heard) detector_.Report(id, now);
   for (const std::string& id : result.restarted) detector_.Restart(id, now);
   if (result.self_superseded) {

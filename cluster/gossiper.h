@@ -99,6 +99,7 @@ class Gossiper {
   PeerPool& peers_;
   Deferrer& deferrer_;
   ClusterStats& stats_;
+  std::int64_t last_rejection_warning_ms_ = 0;  // Now() of the last warning about refused entries
   MembershipView view_;
   FailureDetector detector_;
   std::vector<Seed> seeds_;

@@ -1,6 +1,7 @@
 #include "cluster/membership.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -101,9 +102,36 @@ void MembershipView::SetSelfStatus(NodeStatus status) {
   ++self.version;
 }
 
-MembershipView::MergeResult MembershipView::Merge(const std::vector<GossipEntry>& remote) {
+namespace {
+
+// Why `entry` cannot be true under `bounds` ("" when it can).
+std::string ImpossibleEntry(const GossipEntry& entry, const MergeBounds& bounds) {
+  if (bounds.now_ms <= 0) return {};
+  const std::int64_t latest_start = bounds.now_ms + bounds.max_clock_skew_ms;
+  if (entry.generation > latest_start) {
+    return "member " + entry.info.id + " announced generation " + std::to_string(entry.generation) +
+           ", a start time in the future";
+  }
+  if (entry.generation <= 0) return {};
+  const auto most_beats = static_cast<std::uint64_t>(latest_start - entry.generation);
+  if (entry.heartbeat > most_beats || entry.version > most_beats) {
+    return "member " + entry.info.id + " announced heartbeat " + std::to_string(entry.heartbeat) +
+           " / version " + std::to_string(entry.version) + ", more than the " +
+           std::to_string(most_beats) + " ms since its start";
+  }
+  return {};
+}
+
+}  // namespace
+
+MembershipView::MergeResult MembershipView::Merge(const std::vector<GossipEntry>& remote,
+                                                  const MergeBounds& bounds) {
   MergeResult result;
   for (const GossipEntry& theirs : remote) {
+    if (std::string why = ImpossibleEntry(theirs, bounds); !why.empty()) {
+      result.rejected.push_back(std::move(why));
+      continue;
+    }
     auto it = entries_.find(theirs.info.id);
     if (it == entries_.end()) {
       entries_.emplace(theirs.info.id, theirs);
@@ -114,7 +142,12 @@ MembershipView::MergeResult MembershipView::Merge(const std::vector<GossipEntry>
     GossipEntry& ours = it->second;
     if (!Supersedes(theirs, ours)) continue;
     if (theirs.info.id == self_id_) {
-      // Only this process speaks for its id: outbid the stale claim rather than adopt it.
+      // Only this process speaks for its id: outbid the stale claim rather than adopt it. A claim
+      // that cannot be outbid is ignored rather than wrapped around.
+      if (theirs.generation == std::numeric_limits<std::int64_t>::max()) {
+        result.rejected.push_back("a claim on this node's id with the largest generation");
+        continue;
+      }
       ours.generation = std::max(ours.generation, theirs.generation) + 1;
       ++ours.version;
       result.self_superseded = true;

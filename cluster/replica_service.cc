@@ -75,7 +75,36 @@ std::string ReplicaService::GetEncoded(std::string_view key) {
   return encoded;
 }
 
+storage::Status ReplicaService::CheckClockSkew(std::string_view key, const SiblingSet& set) {
+  if (options_.max_clock_skew_ms <= 0) return storage::Status::Ok();
+  const std::int64_t limit_us = NowUs() + std::int64_t{options_.max_clock_skew_ms} * 1000;
+  for (const Version& version : set.versions()) {
+    if (version.timestamp_us <= limit_us) continue;
+    ++stats_.clock_skew_rejections;
+    const std::string error =
+        "a version of key '" + std::string(key.substr(0, 64)) + "' is stamped " +
+        std::to_string(version.timestamp_us) + " us, more than max-clock-skew-ms (" +
+        std::to_string(options_.max_clock_skew_ms) + ") ahead of this node's clock";
+    if (options_.log_warning) options_.log_warning("Refused " + error);
+    return storage::Status::InvalidArgument(error);
+  }
+  return storage::Status::Ok();
+}
+
+void ReplicaService::ObserveRead(std::string_view key, const SiblingSet& read) {
+  if (!CheckClockSkew(key, read).ok()) {
+    // Only the sane stamps move the clock.
+    const std::int64_t limit_us = NowUs() + std::int64_t{options_.max_clock_skew_ms} * 1000;
+    for (const Version& version : read.versions()) {
+      if (version.timestamp_us <= limit_us) clock_.Observe(version.timestamp_us);
+    }
+    return;
+  }
+  for (const Version& version : read.versions()) clock_.Observe(version.timestamp_us);
+}
+
 storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& incoming) {
+  if (storage::Status skew = CheckClockSkew(key, incoming); !skew.ok()) return skew;
   for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_us);
   std::string stored;
   SiblingSet merged;
@@ -106,6 +135,7 @@ storage::Status ReplicaService::StoreHint(std::string_view owner, std::string_vi
   if (hints_ == nullptr) {
     return storage::Status::InvalidArgument("this node keeps no hints (hints are disabled)");
   }
+  if (storage::Status skew = CheckClockSkew(key, incoming); !skew.ok()) return skew;
   for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_us);
   const storage::Status status =
       hints_->Put(owner, key, incoming, NowMs(), options_.tombstone_grace_ms);

@@ -42,8 +42,13 @@ class ReplicaService {
   std::string GetEncoded(std::string_view key);
   // Merges `incoming` into the stored copy and stores the result (unchanged bytes are not
   // rewritten, so repeated read repairs cost no log writes). Timestamps are folded into the
-  // hybrid clock, so this node's next write sorts after what it has stored.
+  // hybrid clock, so this node's next write sorts after what it has stored. A set with a version
+  // stamped more than max_clock_skew_ms ahead of the local clock is refused (InvalidArgument):
+  // once stored, it would win every last-write-wins comparison and drag every clock along.
   storage::Status Put(std::string_view key, const SiblingSet& incoming);
+  // Folds the timestamps of data read from replicas into the hybrid clock, skipping (and
+  // logging) any beyond max_clock_skew_ms ahead.
+  void ObserveRead(std::string_view key, const SiblingSet& read);
   // Makes stored writes (and hints) durable per the fsync policy: replica acks wait for it.
   storage::Status FlushLog();
 
@@ -73,6 +78,8 @@ class ReplicaService {
                                     std::int64_t tombstone_grace_ms);
 
  private:
+  // Ok unless a version of `set` is stamped beyond the clock-skew bound; counts and logs it.
+  storage::Status CheckClockSkew(std::string_view key, const SiblingSet& set);
   // Reads and decodes the stored copy; *bytes gets the raw stored value ("" when none).
   void Load(std::string_view key, std::string* bytes, SiblingSet* set);
 

@@ -252,6 +252,9 @@ const ConfigParam kParams[] = {
     {"cluster-leave-grace-ms", "cluster", false,
      ParseInteger<&Config::cluster_leave_grace_ms, 0, 3600000>,
      FormatNumber<&Config::cluster_leave_grace_ms>},
+    {"cluster-max-clock-skew-ms", "cluster", false,
+     ParseInteger<&Config::cluster_max_clock_skew_ms, 0, 86400000>,
+     FormatNumber<&Config::cluster_max_clock_skew_ms>},
 
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},

@@ -360,6 +360,12 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.rebalance_bytes_streamed),
                static_cast<unsigned long long>(stats.rebalance_keys_dropped),
                static_cast<unsigned long long>(stats.rebalance_push_failures));
+  // What peers announced that cannot be true (cluster-max-clock-skew-ms).
+  AppendPrintf(out,
+               "cluster_clock_skew_rejections:%llu\r\n"
+               "cluster_gossip_rejected_entries:%llu\r\n",
+               static_cast<unsigned long long>(stats.clock_skew_rejections),
+               static_cast<unsigned long long>(stats.gossip_rejected_entries));
 }
 
 void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {

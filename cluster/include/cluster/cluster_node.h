@@ -70,6 +70,11 @@ struct ClusterOptions {
   // coordinators that have not heard yet before it reports done (0: five gossip intervals, at
   // least a second: long enough for the news to reach every member a few times over).
   int leave_grace_ms = 0;
+  // A replica write, hint or read whose version is stamped more than this far ahead of the local
+  // clock is refused (a broken or forged peer would otherwise pin every node's hybrid clock and
+  // win every last-write-wins comparison); gossip refuses members whose generation (start time)
+  // is that far in the future. 0: no bound.
+  int max_clock_skew_ms = 60000;
   // Sloppy quorum (Dynamo): a preferred replica that fails a write is stood in for by the next
   // node clockwise past the preference list (same dc under replicas_per_dc), which keeps the
   // write as a hint naming that replica; its ack counts toward W in the replica's place. When no
@@ -129,6 +134,8 @@ struct ClusterStats {
   std::uint64_t peer_connect_failures = 0;
   std::uint64_t undecodable_values = 0;   // stored copies that were not a valid sibling set
   std::uint64_t bus_protocol_errors = 0;  // malformed or unexpected frames from peers
+  std::uint64_t clock_skew_rejections = 0;  // versions refused as stamped too far ahead
+  std::uint64_t gossip_rejected_entries = 0;  // member entries refused as impossible
   // Anti-entropy (Merkle tree exchanges; both roles, initiator and answering peer, count).
   std::uint64_t anti_entropy_rounds = 0;           // exchanges this node started and finished
   std::uint64_t anti_entropy_round_failures = 0;   // ... and that a peer failure cut short

@@ -48,6 +48,16 @@ bool ValidateEntry(const GossipEntry& entry, std::string* error);
 // Whether `a` is a later state of the member than `b`.
 bool Supersedes(const GossipEntry& a, const GossipEntry& b);
 
+// What a member can truthfully announce, judged by this node's wall clock. A generation is a
+// start time, so it cannot lie in the future; a member beats its heart (and bumps its version)
+// at most once per gossip round, at most once a millisecond, since it started. An entry beyond
+// that is a forgery or a broken peer: taking it would let one frame evict a member for good
+// (a generation of INT64_MAX can never be outbid). now_ms 0: no bounds.
+struct MergeBounds {
+  std::int64_t now_ms = 0;
+  std::int64_t max_clock_skew_ms = 0;
+};
+
 class MembershipView {
  public:
   using Entries = std::map<std::string, GossipEntry, std::less<>>;
@@ -65,6 +75,7 @@ class MembershipView {
   void SetSelfStatus(NodeStatus status);
 
   struct MergeResult {
+    std::vector<std::string> rejected;   // why entries were refused (Bounds)
     std::vector<std::string> heard;      // heartbeat advanced, or first heard of
     std::vector<std::string> restarted;  // heard with a new generation (a restarted process)
     // The ring's members or their placement or address changed.
@@ -74,8 +85,8 @@ class MembershipView {
     // generation past it, so its own announcements win again.
     bool self_superseded = false;
   };
-  // Takes every remote entry fresher than the local one.
-  MergeResult Merge(const std::vector<GossipEntry>& remote);
+  // Takes every remote entry fresher than the local one, unless it breaks `bounds`.
+  MergeResult Merge(const std::vector<GossipEntry>& remote, const MergeBounds& bounds = {});
 
   // Members that hold ranges: all but those that left, in id order.
   std::vector<NodeInfo> RingMembers() const;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -210,6 +211,54 @@ TEST_CASE("membership: what RING shows combines the announced status and the ver
   CHECK(CombineState(NodeStatus::kLeaving, Liveness::kDown) == MemberState::kDown);
   CHECK(CombineState(NodeStatus::kLeft, Liveness::kUp) == MemberState::kLeft);
   CHECK(std::string(MemberStateName(MemberState::kLeaving)) == "leaving");
+}
+
+}  // namespace
+}  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+TEST_CASE("membership: entries no member could truthfully announce are refused") {
+  const std::int64_t now = 1'700'000'000'000;
+  const MergeBounds bounds{now, 60'000};
+  MembershipView view(Entry("a", now - 5000, 0), {Info("a"), Info("b"), Info("c")});
+  REQUIRE(view.Merge({Entry("b", now - 10'000, 7)}, bounds).rejected.empty());
+
+  SUBCASE("a generation in the future, the largest one included (forged eviction)") {
+    auto result =
+        view.Merge({Entry("b", std::numeric_limits<std::int64_t>::max(), 0, 1, NodeStatus::kLeft),
+                    Entry("c", now + 120'000, 0)},
+                   bounds);
+    CHECK(result.rejected.size() == 2);
+    CHECK(view.Find("b")->status == NodeStatus::kNormal);
+    CHECK(view.Find("b")->generation == now - 10'000);
+    CHECK(view.Find("c")->generation == 0);
+    CHECK(Ids(view.RingMembers()) == std::vector<std::string>{"a", "b", "c"});
+  }
+  SUBCASE("a heartbeat or version beyond one per millisecond since the start") {
+    auto result = view.Merge(
+        {Entry("b", now - 10'000, 200'000), Entry("c", now - 1000, 3, 70'000, NodeStatus::kLeft)},
+        bounds);
+    CHECK(result.rejected.size() == 2);
+    CHECK(view.Find("b")->heartbeat == 7);
+    CHECK(view.Find("c")->status == NodeStatus::kNormal);
+  }
+  SUBCASE("a claim on this node's own id in the future does not wrap its generation") {
+    auto result = view.Merge({Entry("a", std::numeric_limits<std::int64_t>::max(), 0)}, bounds);
+    CHECK(result.rejected.size() == 1);
+    CHECK_FALSE(result.self_superseded);
+    CHECK(view.self().generation == now - 5000);
+  }
+  SUBCASE("without bounds the largest generation is still never wrapped") {
+    auto result = view.Merge({Entry("a", std::numeric_limits<std::int64_t>::max(), 0)});
+    CHECK(result.rejected.size() == 1);
+    CHECK(view.self().generation == now - 5000);
+  }
+  SUBCASE("plausible news is taken") {
+    auto result = view.Merge({Entry("b", now - 10'000, 9000)}, bounds);
+    CHECK(result.rejected.empty());
+  }
 }
 
 }  // namespace

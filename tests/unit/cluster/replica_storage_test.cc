@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -190,6 +191,38 @@ TEST_CASE("cluster: Create refuses options the membership cannot meet") {
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
+}
+
+}  // namespace
+}  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+TEST_CASE("replica: a version stamped far ahead of the clock is refused and moves no clock") {
+  TestCluster cluster(2, [](ClusterOptions& o) { o.max_clock_skew_ms = 60'000; });
+  cluster.StartAll();
+  const ConsistencyLevel all{ConsistencyLevel::Kind::kAll};
+  const std::int64_t now_us = NowMs() * 1000;
+
+  for (std::int64_t ts :
+       {now_us + std::int64_t{3600000000}, std::numeric_limits<std::int64_t>::max()}) {
+    SiblingSet forged;
+    forged.Add(Make(forged, "X", ts, "forged", false, 0));
+    CHECK_FALSE(cluster.Write(0, "k", forged, all).ok);
+    CHECK(cluster.node(0).LocalSiblings("k").empty());
+    CHECK(cluster.node(1).LocalSiblings("k").empty());
+  }
+  // The hybrid clocks still follow wall time.
+  CHECK(cluster.node(0).NextTimestamp() < now_us + 60'000'000);
+  CHECK(cluster.node(1).NextTimestamp() < now_us + 60'000'000);
+  CHECK(cluster.node(0).stats().clock_skew_rejections >= 2);
+  CHECK(cluster.node(1).stats().clock_skew_rejections >= 2);
+
+  // Within the bound (a peer's clock a little ahead) writes go through.
+  SiblingSet near;
+  near.Add(Make(near, "X", now_us + 5'000'000, "ok", false, 0));
+  CHECK(cluster.Write(0, "k", near, all).ok);
 }
 
 }  // namespace
