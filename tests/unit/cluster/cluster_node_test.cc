@@ -247,14 +247,15 @@ TEST_CASE("cluster: callbacks never run inside Read or Write, even when answered
 TEST_CASE("cluster: the hybrid clock orders a write after what this node stored") {
   TestCluster cluster(2);
   cluster.StartAll();
-  // A version stamped far in the future arrives from B...
+  // A version stamped ahead of this clock (by less than max-clock-skew-ms) arrives from B...
+  const std::int64_t ahead = cluster.node(kA).NextTimestamp() + 30'000'000;
   SiblingSet set;
-  Version future = set.NewVersion({}, "B", 4'000'000'000'000'000'000);
+  Version future = set.NewVersion({}, "B", ahead);
   future.value = "future";
   REQUIRE(set.Add(future));
   REQUIRE(cluster.Write(kB, "k", set, kAll).ok);
   // ...so A's next timestamp sorts after it, and a plain overwrite wins LWW.
-  CHECK(cluster.node(kA).NextTimestamp() > 4'000'000'000'000'000'000);
+  CHECK(cluster.node(kA).NextTimestamp() > ahead);
   REQUIRE(cluster.Set(kA, "k", "now", kAll).ok);
   const ReadResult read = cluster.Read(kB, "k", kAll);
   REQUIRE(read.ok);
