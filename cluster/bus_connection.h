@@ -48,6 +48,9 @@ class BusConnection {
               std::function<void(int status)> on_connected);
   // Accepted connection: starts reading.
   int StartReading(Callbacks callbacks);
+  // Frames longer than this break the framing (protocol_error), from the next frame on; by
+  // default bus::kMaxFrameLength.
+  void set_max_frame_length(std::size_t max) { reader_.set_max_frame_length(max); }
 
   // Queues one frame: `header` then `payload` (shared, so one value sent to several replicas
   // is not copied per replica). Nothing is written until Flush().

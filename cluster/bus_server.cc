@@ -38,13 +38,27 @@ bool BusServer::Listen(const sockaddr_storage& address, std::string* error) {
   uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&bound), &length);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  // Handshake deadlines are checked at a quarter of the timeout (a connection is closed at most
+  // 25% late), without a timer per connection.
+  const auto tick =
+      static_cast<std::uint64_t>(std::clamp(options_.handshake_timeout_ms / 4, 5, 1000));
+  rc = handshake_timer_.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
+  if (rc == 0) rc = uv_timer_start(handshake_timer_.get(), OnHandshakeTick, tick, tick);
+  if (rc != 0) {
+    *error = std::string("cannot start the cluster bus handshake timer: ") + uv_strerror(rc);
+    handshake_timer_.Close();
+    listener_.Close();
+    return false;
+  }
   return true;
 }
 
 void BusServer::Close(std::shared_ptr<void> token) {
   listener_.Close(token);
+  handshake_timer_.Close(token);
   for (auto& [id, inbound] : inbound_) inbound->connection->Close(token);
   inbound_.clear();
+  handshaking_.clear();
 }
 
 void BusServer::OnConnection(uv_stream_t* listener, int status) {
@@ -68,7 +82,14 @@ void BusServer::Accept() {
       uv_accept(listener_.stream(), inbound->connection->stream()) != 0) {
     return;
   }
-  if (inbound_.size() >= kMaxConnections) return;  // the connection closes as it goes
+  sockaddr_storage peer{};
+  int length = sizeof(peer);
+  inbound->address =
+      uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(inbound->connection->stream()),
+                         reinterpret_cast<sockaddr*>(&peer), &length) == 0
+          ? FormatAddress(peer)
+          : std::string("an unknown address");
+  if (!Admit(inbound->address)) return;  // the connection closes as it goes
   Inbound* raw = inbound.get();
   BusConnection::Callbacks callbacks;
   callbacks.on_frame = [this, raw](const bus::Frame& frame) { OnFrame(*raw, frame); };
@@ -80,39 +101,86 @@ void BusServer::Accept() {
       Drop(raw->id);
     }
   };
+  inbound->connection->set_max_frame_length(InboundHandshake::kMaxFrameLength);
   if (inbound->connection->StartReading(std::move(callbacks)) != 0) return;
+  inbound->accepted_ms = uv_now(loop_);
+  handshaking_.insert(raw->id);
   inbound_.emplace(raw->id, std::move(inbound));
 }
 
+// When the handshake budget (or the whole table) is full, the OLDEST connection still in its
+// handshake is closed to admit the new one, rather than the new one refused. Refusing would let
+// whoever holds the budget keep it, reopening each connection as it times out, and a member
+// reconnecting would be turned away for as long as that goes on. Closing the oldest gives every
+// connection its turn to send HELLO, which a member does in its very first packet: to push a
+// member out, a flood would need more than kMaxHandshaking new connections between that
+// packet and the next read, and the member then simply redials. Identified members are never
+// closed to make room: the limit refuses a newcomer only when every slot is held by one.
+bool BusServer::Admit(const std::string& address) {
+  const bool budget_full = handshaking_.size() >= kMaxHandshaking;
+  const bool table_full = inbound_.size() >= kMaxConnections;
+  if (!budget_full && !table_full) return true;
+  if (handshaking_.empty()) {
+    ++stats_.bus_rejected_connections;
+    Warn(full_log_, "Cluster bus: all " + std::to_string(kMaxConnections) +
+                        " connection slots are held by identified members; refusing the " +
+                        "connection from " + address);
+    return false;
+  }
+  Inbound& oldest = *inbound_.at(*handshaking_.begin());
+  ++stats_.bus_rejected_connections;
+  const std::string reason =
+      budget_full ? std::to_string(kMaxHandshaking) +
+                        " connections are in their handshake (the limit); closing the oldest to " +
+                        "admit one from " + address
+                  : "the connection limit (" + std::to_string(kMaxConnections) +
+                        ") is reached; closing the oldest connection still in its handshake " +
+                        "to admit one from " + address;
+  CloseUnidentified(oldest, table_full ? full_log_ : evict_log_, reason);
+  return true;
+}
+
+void BusServer::OnHandshakeTick(uv_timer_t* timer) {
+  static_cast<BusServer*>(timer->data)->ExpireHandshakes();
+}
+
+void BusServer::ExpireHandshakes() {
+  const std::uint64_t now = uv_now(loop_);
+  const auto timeout = static_cast<std::uint64_t>(std::max(options_.handshake_timeout_ms, 1));
+  // Oldest first: the first one still within its deadline ends the sweep.
+  while (!handshaking_.empty()) {
+    Inbound& inbound = *inbound_.at(*handshaking_.begin());
+    if (now - inbound.accepted_ms < timeout) break;
+    ++stats_.bus_handshake_timeouts;
+    CloseUnidentified(inbound, handshake_log_,
+                      "no handshake within " + std::to_string(timeout) + " ms");
+  }
+}
+
 void BusServer::OnFrame(Inbound& inbound, const bus::Frame& frame) {
-  if (inbound.node.empty()) {
-    if (frame.type != bus::FrameType::kHello) {
-      Reject(inbound,
-             std::string("first frame was ") + bus::FrameTypeName(frame.type) + ", not HELLO");
-      return;
-    }
-    std::uint32_t version = 0;
-    std::string_view node;
-    if (!bus::DecodeHello(frame.payload, &version, &node) || node.empty()) {
-      Reject(inbound, "malformed HELLO");
-      return;
-    }
-    if (version != bus::kProtocolVersion) {
-      Reject(inbound, "peer speaks bus protocol version " + std::to_string(version) +
-                          ", this node " + std::to_string(bus::kProtocolVersion));
-      return;
-    }
-    if (!membership_.is_peer(node)) {
-      Reject(inbound,
-             "HELLO from '" + std::string(node.substr(0, 64)) + "', which is not a member");
-      return;
-    }
-    inbound.node.assign(node);
+  if (!inbound.handshake.identified()) {
+    OnHandshakeFrame(inbound, frame);
     return;
   }
   // A partition loses the request: no reply, so the sender's deadline decides.
-  if (membership_.is_partitioned(inbound.node)) return;
+  if (membership_.is_partitioned(inbound.handshake.node())) return;
   Serve(inbound, frame);
+}
+
+void BusServer::OnHandshakeFrame(Inbound& inbound, const bus::Frame& frame) {
+  std::string error;
+  switch (inbound.handshake.OnFrame(frame, membership_.is_peer, &error)) {
+    case InboundHandshake::State::kAwaitingHello:
+      return;
+    case InboundHandshake::State::kIdentified:
+      // A member now: out of the strangers' budget and deadline, and its frames may be large.
+      handshaking_.erase(inbound.id);
+      inbound.connection->set_max_frame_length(bus::kMaxFrameLength);
+      return;
+    case InboundHandshake::State::kFailed:
+      Reject(inbound, error);
+      return;
+  }
 }
 
 void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
@@ -194,7 +262,7 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
     case bus::FrameType::kGossip: {
       std::string reply;
       std::string error;
-      if (!membership_.on_gossip(inbound.node, frame.payload, &reply, &error)) {
+      if (!membership_.on_gossip(inbound.handshake.node(), frame.payload, &reply, &error)) {
         ++stats_.bus_protocol_errors;
         error_reply("invalid GOSSIP: " + error);
         return;
@@ -207,7 +275,7 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
     case bus::FrameType::kAeFetch:
     case bus::FrameType::kAePush: {
       if (!membership_.on_anti_entropy) break;
-      BusServer::ServiceReply reply = membership_.on_anti_entropy(inbound.node, frame);
+      BusServer::ServiceReply reply = membership_.on_anti_entropy(inbound.handshake.node(), frame);
       if (!reply.ok) {
         error_reply(reply.payload);
         return;
@@ -256,15 +324,39 @@ void BusServer::SendReplies(Inbound& inbound) {
 
 void BusServer::Reject(Inbound& inbound, const std::string& reason) {
   ++stats_.bus_protocol_errors;
+  if (!inbound.handshake.identified()) {
+    CloseUnidentified(inbound, handshake_log_, reason);
+    return;
+  }
   if (options_.log_warning) {
-    options_.log_warning(
-        "Cluster bus: closing the connection from " +
-        (inbound.node.empty() ? std::string("an unidentified peer") : "node " + inbound.node) +
-        ": " + reason);
+    options_.log_warning("Cluster bus: closing the connection from " + Describe(inbound) + ": " +
+                         reason);
   }
   Drop(inbound.id);
 }
 
-void BusServer::Drop(std::uint64_t id) { inbound_.erase(id); }
+void BusServer::CloseUnidentified(Inbound& inbound, LogLimiter& limiter,
+                                  const std::string& reason) {
+  Warn(limiter, "Cluster bus: closing the connection from " + Describe(inbound) + ": " + reason);
+  Drop(inbound.id);
+}
+
+void BusServer::Warn(LogLimiter& limiter, const std::string& message) {
+  if (!options_.log_warning) return;
+  std::string note;
+  if (limiter.Allow(uv_now(loop_), &note)) options_.log_warning(message + note);
+}
+
+std::string BusServer::Describe(const Inbound& inbound) const {
+  if (inbound.handshake.identified()) {
+    return "node " + inbound.handshake.node() + " (" + inbound.address + ")";
+  }
+  return inbound.address + " (unidentified)";
+}
+
+void BusServer::Drop(std::uint64_t id) {
+  handshaking_.erase(id);
+  inbound_.erase(id);
+}
 
 }  // namespace dynakv::cluster

@@ -1,6 +1,11 @@
 // The accepting side of the bus: the listener and the connections other nodes opened to this
-// one. Each connection starts with the peer's HELLO; its requests are then applied through the
-// ReplicaService and answered on the same connection.
+// one. Each connection starts with its handshake (bus_handshake.h: the peer's HELLO); its
+// requests are then applied through the ReplicaService and answered on the same connection.
+//
+// Connections still in their handshake are strangers until proven members: they have a budget
+// of their own (kMaxHandshaking) and a deadline (handshake_timeout_ms), so connections that
+// never finish their handshake cannot hold the slots members need; closing them is logged (rate
+// limited) and counted in ClusterStats.
 //
 // Replies to the frames of one read leave together, after one commit-log flush: a replica acks
 // a REPLICA_PUT only once the write is as durable as the fsync policy makes local writes (group
@@ -13,15 +18,18 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bus_connection.h"
+#include "bus_handshake.h"
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
-#include "replica_service.h"
 #include "cluster/uv_handle.h"
+#include "log_limiter.h"
+#include "replica_service.h"
 
 namespace dynakv::cluster {
 
@@ -47,6 +55,9 @@ class BusServer {
 
   // More connections than this are refused: members open one each, so a flood is not a peer.
   static constexpr std::size_t kMaxConnections = 1024;
+  // Of those, at most this many may be in their handshake at once; a newcomer beyond it closes
+  // the oldest of them (Admit says why that one).
+  static constexpr std::size_t kMaxHandshaking = 128;
 
   BusServer(uv_loop_t* loop, ReplicaService& replica, Membership membership,
             const ClusterOptions& options, ClusterStats& stats)
@@ -61,10 +72,14 @@ class BusServer {
   bool Listen(const sockaddr_storage& address, std::string* error);
   int port() const { return port_; }
   std::size_t connections() const { return inbound_.size(); }
+  // Connections accepted whose handshake has not completed yet.
+  std::size_t handshaking() const { return handshaking_.size(); }
   // Closes the listener and every connection.
   void Close(std::shared_ptr<void> token);
 
  private:
+  static constexpr std::uint64_t kStrangerLogIntervalMs = 10000;
+
   struct Reply {
     std::uint64_t request_id;
     bus::FrameType type;
@@ -72,20 +87,33 @@ class BusServer {
     bool needs_durable_log;  // an ack of a write: an error instead if the log flush fails
   };
   struct Inbound {
-    std::uint64_t id = 0;
+    std::uint64_t id = 0;  // grows with accept time: the oldest connection has the lowest
     std::unique_ptr<BusConnection> connection;
-    std::string node;  // from HELLO; empty until then
+    std::string address;  // the peer's "host:port", for the log
+    std::uint64_t accepted_ms = 0;
+    InboundHandshake handshake;  // who the peer is, once it said so
     std::vector<Reply> replies;
   };
 
   static void OnConnection(uv_stream_t* listener, int status);
+  static void OnHandshakeTick(uv_timer_t* timer);
   void Accept();
+  // Makes room for a connection from `address`: false when it must be refused.
+  bool Admit(const std::string& address);
+  // Closes the connections whose handshake is past its deadline.
+  void ExpireHandshakes();
   void OnFrame(Inbound& inbound, const bus::Frame& frame);
+  void OnHandshakeFrame(Inbound& inbound, const bus::Frame& frame);
   void Serve(Inbound& inbound, const bus::Frame& frame);
   void SendReplies(Inbound& inbound);
   // Closes and forgets a connection whose peer broke the protocol.
   void Reject(Inbound& inbound, const std::string& reason);
+  // Closes and forgets a connection that has not completed its handshake, logging why.
+  void CloseUnidentified(Inbound& inbound, LogLimiter& limiter, const std::string& reason);
   void Drop(std::uint64_t id);
+  // options_.log_warning, at most one line per limiter interval.
+  void Warn(LogLimiter& limiter, const std::string& message);
+  std::string Describe(const Inbound& inbound) const;
 
   uv_loop_t* const loop_;
   ReplicaService& replica_;
@@ -93,9 +121,15 @@ class BusServer {
   const ClusterOptions& options_;
   ClusterStats& stats_;
   UvHandle<uv_tcp_t> listener_;
+  UvHandle<uv_timer_t> handshake_timer_;
   int port_ = 0;
   std::map<std::uint64_t, std::unique_ptr<Inbound>> inbound_;
+  std::set<std::uint64_t> handshaking_;  // ids of inbound_ still in their handshake, oldest first
   std::uint64_t next_id_ = 1;
+  // What strangers can trigger is logged at most once per interval per kind.
+  LogLimiter handshake_log_{kStrangerLogIntervalMs};  // failed or timed-out handshakes
+  LogLimiter evict_log_{kStrangerLogIntervalMs};      // the handshake budget was full
+  LogLimiter full_log_{kStrangerLogIntervalMs};       // kMaxConnections was reached
 };
 
 }  // namespace dynakv::cluster

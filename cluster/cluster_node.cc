@@ -66,6 +66,9 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
       options.ping_interval_ms < 0 || options.tombstone_grace_ms < 0) {
     return Fail(error, "backoff, ping interval and tombstone grace must not be negative");
   }
+  if (options.handshake_timeout_ms < 1) {
+    return Fail(error, "bus handshake timeout must be at least 1 ms");
+  }
   if (options.hint_handoff_interval_ms < 1 || options.hint_handoff_batch < 1) {
     return Fail(error, "hint handoff interval and batch must be at least 1");
   }
@@ -213,6 +216,8 @@ class ClusterNodeImpl final : public ClusterNode {
   ClusterStats stats() const override {
     ClusterStats stats = stats_;
     stats.hints_pending = PendingHints();
+    stats.bus_connections = server_.connections();
+    stats.bus_connections_handshaking = server_.handshaking();
     return stats;
   }
 

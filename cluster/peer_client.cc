@@ -103,8 +103,8 @@ bool PeerClient::Connect(std::string* error) {
                              [this](int status) { OnConnected(status); });
   }
   if (rc != 0) {
-    NoteConnectFailure();
     *error = Describe(std::string("connect: ") + uv_strerror(rc));
+    NoteConnectFailure(*error);
     return false;
   }
   // HELLO goes first; requests queued while connecting follow it.
@@ -112,25 +112,30 @@ bool PeerClient::Connect(std::string* error) {
   connection->Queue(bus::EncodeFrameHeader(bus::FrameType::kHello, 0, hello->size()), hello);
   connection_ = std::move(connection);
   stalled_ = false;
+  answered_ = false;
   return true;
 }
 
-void PeerClient::NoteConnectFailure() {
+void PeerClient::NoteConnectFailure(const std::string& reason) {
   ++stats_.peer_connect_failures;
   const auto initial =
       static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_initial_ms, 0));
   const auto max = static_cast<std::uint64_t>(std::max(options_.reconnect_backoff_max_ms, 0));
   backoff_ms_ = std::min(backoff_ms_ == 0 ? initial : backoff_ms_ * 2, std::max(initial, max));
   next_attempt_ms_ = uv_now(loop_) + backoff_ms_;
+  std::string note;
+  if (options_.log_warning && connect_log_.Allow(uv_now(loop_), &note)) {
+    options_.log_warning("Cluster bus: cannot reach " + reason + "; requests to it fail" + note);
+  }
 }
 
 void PeerClient::OnConnected(int status) {
   if (status == 0) {
-    backoff_ms_ = 0;
+    // Not reset before the peer answers: a bus that accepts and then closes is no better.
     return;
   }
-  NoteConnectFailure();
   const std::string reason = Describe(connection_->failure_reason());
+  NoteConnectFailure(reason);
   connection_.reset();  // allowed: this is the connection's last action in its callback
   FailAll(reason);
 }
@@ -140,9 +145,20 @@ void PeerClient::OnConnectionFailure(const std::string& reason) {
     ++stats_.bus_protocol_errors;
     if (options_.log_warning) options_.log_warning("Cluster bus: " + Describe(reason));
   }
+  const bool answered = answered_;
   connection_.reset();
-  // Redialled on the next request without waiting: the peer was up a moment ago.
-  FailAll(Describe(reason));
+  if (answered) {
+    // Redialled on the next request without waiting: the peer was up a moment ago.
+    FailAll(Describe(reason));
+    return;
+  }
+  // Closed before a single answer: the peer's bus refused this node (its connection slots are
+  // full, it does not take this node for a member, or it timed out the handshake).
+  const std::string refused =
+      Describe("closed the connection before answering (" + reason +
+               "; its bus may be full or refusing this node)");
+  NoteConnectFailure(refused);
+  FailAll(refused);
 }
 
 void PeerClient::OnFrame(const bus::Frame& frame) {
@@ -155,6 +171,10 @@ void PeerClient::OnFrame(const bus::Frame& frame) {
     connection_.reset();  // the reader notices it was destroyed and stops
     FailAll(reason);
     return;
+  }
+  if (!answered_) {
+    answered_ = true;
+    backoff_ms_ = 0;  // the connection works: the next failure starts the backoff afresh
   }
   if (partitioned_) return;  // the simulated network lost it
   stalled_ = false;

@@ -3,6 +3,12 @@
 // request; redial with backoff, so a dead peer costs one connect attempt per backoff period
 // rather than one per request.
 //
+// A connection the peer closes before answering anything counts as a failed connect (backoff,
+// peer_connect_failures): the peer's bus refused it (full, or this node is not a member there),
+// and redialling at once per request would only repeat that. Failed connects are logged, at
+// most one line per peer per kConnectLogIntervalMs, so a write that fails for want of a
+// connection says why in the log.
+//
 // Every request ends exactly once: with its reply, or failed when its deadline passes (the
 // owner's timer calls ExpireDeadlines), when the connection breaks (all in flight fail at once),
 // on partition or Close. Callbacks run from libuv callbacks or those calls, never inside Send.
@@ -24,6 +30,7 @@
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
 #include "deferrer.h"
+#include "log_limiter.h"
 
 namespace dynakv::cluster {
 
@@ -39,6 +46,7 @@ class PeerClient {
   // A connection whose peer has not read this much is considered stuck: new requests are
   // refused instead of buffered without bound.
   static constexpr std::size_t kMaxUnsentBytes = std::size_t{64} << 20;
+  static constexpr std::uint64_t kConnectLogIntervalMs = 10000;
 
   PeerClient(uv_loop_t* loop, std::string self_id, std::string peer_id,
              const sockaddr_storage& address, const ClusterOptions& options, Deferrer& deferrer,
@@ -87,7 +95,8 @@ class PeerClient {
   void OnConnectionFailure(const std::string& reason);
   // Fails every request in flight with `reason`.
   void FailAll(const std::string& reason);
-  void NoteConnectFailure();
+  // Backs off the next attempt, counts and logs (rate limited) the failure `reason`.
+  void NoteConnectFailure(const std::string& reason);
   std::string Describe(std::string_view what) const;
 
   uv_loop_t* const loop_;
@@ -108,6 +117,8 @@ class PeerClient {
   std::uint64_t last_send_ms_ = 0;
   bool partitioned_ = false;
   bool stalled_ = false;  // a request timed out since the peer's last frame
+  bool answered_ = false;  // the peer sent a frame on the current connection
+  LogLimiter connect_log_{kConnectLogIntervalMs};
   bool closed_ = false;
   bool flush_scheduled_ = false;
   // Deferred flushes hold it weakly: they do nothing once this client is gone.

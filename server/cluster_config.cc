@@ -403,6 +403,7 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.read_level = config.cluster_read_consistency;
   options.write_level = config.cluster_write_consistency;
   options.request_timeout_ms = config.cluster_request_timeout_ms;
+  options.handshake_timeout_ms = config.cluster_handshake_timeout_ms;
   options.replicas_per_dc = config.cluster_replicas_per_dc;
   for (std::string_view seed : SplitList(config.cluster_seeds)) options.seeds.emplace_back(seed);
   options.gossip_interval_ms = config.cluster_gossip_interval_ms;

@@ -227,6 +227,9 @@ const ConfigParam kParams[] = {
     {"cluster-request-timeout-ms", "cluster", false,
      ParseInteger<&Config::cluster_request_timeout_ms, 1, 600000>,
      FormatNumber<&Config::cluster_request_timeout_ms>},
+    {"cluster-handshake-timeout-ms", "cluster", false,
+     ParseInteger<&Config::cluster_handshake_timeout_ms, 1, 600000>,
+     FormatNumber<&Config::cluster_handshake_timeout_ms>},
 
     {"cluster-read-repair-chance", "cluster", false, ParseReadRepairChance,
      FormatReadRepairChance},

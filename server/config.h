@@ -50,6 +50,8 @@ struct Config {
   cluster::ConsistencyLevel cluster_read_consistency{cluster::ConsistencyLevel::Kind::kQuorum};
   cluster::ConsistencyLevel cluster_write_consistency{cluster::ConsistencyLevel::Kind::kQuorum};
   int cluster_request_timeout_ms = 2000;
+  // An inbound bus connection that has not said HELLO this long after it was accepted is closed.
+  int cluster_handshake_timeout_ms = 3000;
   double cluster_read_repair_chance = 0.1;  // a read asks every replica, not only R
   // Membership by gossip: "host:bus-port" entries or member ids, comma separated. With seeds,
   // cluster-nodes may list only this node and the rest is learned from them.

@@ -296,6 +296,11 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_peer_connect_failures:%llu\r\n"
                "cluster_undecodable_values:%llu\r\n"
                "cluster_bus_protocol_errors:%llu\r\n"
+               "cluster_bus_connections:%llu\r\n"
+               "cluster_bus_connections_handshaking:%llu\r\n"
+               "cluster_bus_handshake_timeouts:%llu\r\n"
+               "cluster_bus_rejected_connections:%llu\r\n"
+               "cluster_handshake_timeout_ms:%d\r\n"
                "cluster_anti_entropy_rounds:%llu\r\n"
                "cluster_anti_entropy_round_failures:%llu\r\n"
                "cluster_anti_entropy_keys_repaired:%llu\r\n"
@@ -339,6 +344,11 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.peer_connect_failures),
                static_cast<unsigned long long>(stats.undecodable_values),
                static_cast<unsigned long long>(stats.bus_protocol_errors),
+               static_cast<unsigned long long>(stats.bus_connections),
+               static_cast<unsigned long long>(stats.bus_connections_handshaking),
+               static_cast<unsigned long long>(stats.bus_handshake_timeouts),
+               static_cast<unsigned long long>(stats.bus_rejected_connections),
+               options.handshake_timeout_ms,
                static_cast<unsigned long long>(stats.anti_entropy_rounds),
                static_cast<unsigned long long>(stats.anti_entropy_round_failures),
                static_cast<unsigned long long>(stats.anti_entropy_keys_repaired),

@@ -101,6 +101,8 @@ class FrameReader {
   Status Next(Frame* frame);
   const std::string& error() const { return error_; }
   std::size_t buffered() const { return end_ - start_; }
+  // Applies from the next frame on (an unidentified peer's frames are kept small).
+  void set_max_frame_length(std::size_t max) { max_frame_length_ = max; }
 
  private:
   std::size_t max_frame_length_;

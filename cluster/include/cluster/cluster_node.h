@@ -56,6 +56,10 @@ struct ClusterOptions {
   int reconnect_backoff_max_ms = 2000;
   // Idle peers are pinged this often, so PeerReachable stays current (0: never).
   int ping_interval_ms = 1000;
+  // An inbound bus connection that has not completed its handshake (HELLO naming a member)
+  // this long after it was accepted is closed: a member sends HELLO in its first packet, so
+  // only strangers wait that long, and they must not keep the slots members need.
+  int handshake_timeout_ms = 3000;
   // A key whose versions are all tombstones is kept this long (storage expiry), so the delete
   // reaches every replica and beats older copies in read repair, then purged.
   std::int64_t tombstone_grace_ms = 24LL * 3600 * 1000;
@@ -136,6 +140,13 @@ struct ClusterStats {
   std::uint64_t bus_protocol_errors = 0;  // malformed or unexpected frames from peers
   std::uint64_t clock_skew_rejections = 0;  // versions refused as stamped too far ahead
   std::uint64_t gossip_rejected_entries = 0;  // member entries refused as impossible
+  // Inbound bus connections: open now, and of those still in their handshake (filled in by
+  // stats()); closed for not completing it in handshake_timeout_ms; closed or refused for want
+  // of a slot (the oldest in its handshake makes room for a newcomer).
+  std::uint64_t bus_connections = 0;
+  std::uint64_t bus_connections_handshaking = 0;
+  std::uint64_t bus_handshake_timeouts = 0;
+  std::uint64_t bus_rejected_connections = 0;
   // Anti-entropy (Merkle tree exchanges; both roles, initiator and answering peer, count).
   std::uint64_t anti_entropy_rounds = 0;           // exchanges this node started and finished
   std::uint64_t anti_entropy_round_failures = 0;   // ... and that a peer failure cut short

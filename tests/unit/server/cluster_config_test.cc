@@ -295,6 +295,24 @@ TEST_CASE("leave grace: TOML key, flag and the cluster option") {
   CHECK_FALSE(grace->parse("soon", &config, &error));
 }
 
+TEST_CASE("bus handshake timeout: TOML key, flag and the cluster option") {
+  Config defaults;
+  CHECK(ToClusterOptions(defaults).handshake_timeout_ms ==
+        cluster::ClusterOptions{}.handshake_timeout_ms);  // the cluster layer's default
+  Config config;
+  std::string error;
+  REQUIRE_MESSAGE(ApplyConfigToml("[cluster]\nhandshake-timeout-ms = 1500\n", "cluster.toml",
+                                  &config, &error),
+                  error);
+  CHECK(ToClusterOptions(config).handshake_timeout_ms == 1500);
+  const ConfigParam* timeout = FindConfigParam("cluster-handshake-timeout-ms");
+  REQUIRE(timeout != nullptr);
+  CHECK(timeout->parse("250", &config, &error));
+  CHECK(ToClusterOptions(config).handshake_timeout_ms == 250);
+  CHECK_FALSE(timeout->parse("0", &config, &error));
+  CHECK_FALSE(timeout->parse("soon", &config, &error));
+}
+
 TEST_CASE("anti-entropy intervals: TOML keys, flags, CONFIG names and the cluster options") {
   Config defaults;
   CHECK(defaults.cluster_anti_entropy_interval_ms == 10000);
