@@ -84,11 +84,10 @@ void BusServer::Accept() {
   }
   sockaddr_storage peer{};
   int length = sizeof(peer);
-  inbound->address =
-      uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(inbound->connection->stream()),
-                         reinterpret_cast<sockaddr*>(&peer), &length) == 0
-          ? FormatAddress(peer)
-          : std::string("an unknown address");
+  inbound->address = uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(inbound->connection->stream()),
+                                        reinterpret_cast<sockaddr*>(&peer), &length) == 0
+                         ? FormatAddress(peer)
+                         : std::string("an unknown address");
   if (!Admit(inbound->address)) return;  // the connection closes as it goes
   Inbound* raw = inbound.get();
   BusConnection::Callbacks callbacks;

@@ -154,9 +154,8 @@ void PeerClient::OnConnectionFailure(const std::string& reason) {
   }
   // Closed before a single answer: the peer's bus refused this node (its connection slots are
   // full, it does not take this node for a member, or it timed out the handshake).
-  const std::string refused =
-      Describe("closed the connection before answering (" + reason +
-               "; its bus may be full or refusing this node)");
+  const std::string refused = Describe("closed the connection before answering (" + reason +
+                                       "; its bus may be full or refusing this node)");
   NoteConnectFailure(refused);
   FailAll(refused);
 }

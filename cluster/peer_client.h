@@ -116,7 +116,7 @@ class PeerClient {
   std::uint64_t next_attempt_ms_ = 0;
   std::uint64_t last_send_ms_ = 0;
   bool partitioned_ = false;
-  bool stalled_ = false;  // a request timed out since the peer's last frame
+  bool stalled_ = false;   // a request timed out since the peer's last frame
   bool answered_ = false;  // the peer sent a frame on the current connection
   LogLimiter connect_log_{kConnectLogIntervalMs};
   bool closed_ = false;

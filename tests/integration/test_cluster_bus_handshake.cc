@@ -101,9 +101,8 @@ TEST_CASE("idle bus connections do not keep a restarted member out, and are clos
   // The probe: a flood of connections to n1's bus that never say HELLO.
   IdleConnections idle;
   idle.Open(bus, kIdle);
-  CHECK(WaitFor([&] {
-    return ReadInfoNumber(a, "cluster", "cluster_bus_rejected_connections") > 0;
-  }));
+  CHECK(WaitFor(
+      [&] { return ReadInfoNumber(a, "cluster", "cluster_bus_rejected_connections") > 0; }));
   CHECK(ReadInfoNumber(a, "cluster", "cluster_bus_connections_handshaking") <= kMaxHandshaking);
 
   // n2 crashes; more idle connections arrive while it is away, then it comes back.

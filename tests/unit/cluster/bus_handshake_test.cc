@@ -106,8 +106,8 @@ TEST_CASE("bus: before HELLO only small frames are buffered; after it, large one
   cluster.Start(0);  // B is played by this test
   const int port = cluster.node(0).bus_port();
   const std::string large(InboundHandshake::kMaxFrameLength, 'x');
-  const std::string put = bus::EncodeFrame(
-      bus::FrameType::kReplicaPut, 7, bus::EncodeReplicaPut("k", large));
+  const std::string put =
+      bus::EncodeFrame(bus::FrameType::kReplicaPut, 7, bus::EncodeReplicaPut("k", large));
 
   RawClient stranger(port);
   stranger.Send(put);
