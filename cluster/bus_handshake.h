@@ -8,7 +8,9 @@
 // unidentified peer cannot make the node buffer a 512 MB frame.
 //
 // The states are explicit so that more steps fit between them (authentication: the node answers
-// HELLO with a challenge and waits for the peer's proof before kIdentified).
+// HELLO with a challenge and waits for the peer's proof before kIdentified). Until then naming
+// a member is all it takes: the handshake budget and deadline (bus_server.h) protect the slots
+// from peers that say nothing, not from peers that lie.
 #pragma once
 
 #include <cstddef>

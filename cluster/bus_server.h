@@ -5,7 +5,9 @@
 // Connections still in their handshake are strangers until proven members: they have a budget
 // of their own (kMaxHandshaking) and a deadline (handshake_timeout_ms), so connections that
 // never finish their handshake cannot hold the slots members need; closing them is logged (rate
-// limited) and counted in ClusterStats.
+// limited) and counted in ClusterStats. Identified connections have no idle timeout: a member's
+// may rightly be silent for long (pings can be off, and each gossip round picks one peer), and
+// closing it would fail whatever request the member sends at that moment.
 //
 // Replies to the frames of one read leave together, after one commit-log flush: a replica acks
 // a REPLICA_PUT only once the write is as durable as the fsync policy makes local writes (group
@@ -53,7 +55,9 @@ class BusServer {
     std::function<ServiceReply(std::string_view node, const bus::Frame& frame)> on_anti_entropy;
   };
 
-  // More connections than this are refused: members open one each, so a flood is not a peer.
+  // Connections held at most: members open one each, so a flood is not a peer. When they are
+  // all taken, a newcomer closes the oldest one still in its handshake, and is refused only
+  // when identified members hold every slot.
   static constexpr std::size_t kMaxConnections = 1024;
   // Of those, at most this many may be in their handshake at once; a newcomer beyond it closes
   // the oldest of them (Admit says why that one).
