@@ -146,6 +146,7 @@ TEST_CASE("bus: a node whose connections a peer's bus refuses backs off and logs
   const WriteResult refused = cluster.Set(1, "k", "v", kAll);
   CHECK_FALSE(refused.ok);
   CHECK(cluster.node(1).stats().peer_connect_failures == 1);
+  CHECK_FALSE(cluster.node(1).PeerReachable("A"));  // INFO's cluster_members_reachable
   auto logged = [&](const std::string& text) {
     return std::any_of(logs->begin(), logs->end(), [&](const std::string& line) {
       return line.find(text) != std::string::npos;
