@@ -67,5 +67,6 @@ void Engine::SetEvictionPolicy(EvictionPolicy policy) { impl_->SetEvictionPolicy
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }
 void Engine::SetCompressionThreshold(std::size_t bytes) { impl_->SetCompressionThreshold(bytes); }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
+const std::vector<LogRepair>& Engine::LogRepairs() const { return impl_->log_repairs(); }
 
 }  // namespace dynakv::storage

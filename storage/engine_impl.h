@@ -64,6 +64,7 @@ class EngineImpl {
   void SetFsyncPolicy(FsyncPolicy policy);
   void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
   EngineStats Stats() const;
+  const std::vector<LogRepair>& log_repairs() const { return log_repairs_; }
 
  private:
   // What is known about a key before a write changes it.
@@ -164,6 +165,9 @@ class EngineImpl {
   // After a log failure: retries (rate-limited) what makes the log trustworthy again.
   Status RetryLog();
   Status Recover();
+  // Replays the logs (oldest first), then cuts torn tails and deals with corruption as
+  // options_.log_corruption_policy says.
+  Status ReplayLogs(const std::vector<std::uint64_t>& logs);
   Status CountSegmentKeys();
 
   Options options_;
@@ -199,6 +203,7 @@ class EngineImpl {
   Status log_error_;
   std::chrono::steady_clock::time_point last_log_retry_{};
   EngineStats stats_;  // event counters; sizes are filled in by Stats()
+  std::vector<LogRepair> log_repairs_;
 };
 
 }  // namespace dynakv::storage

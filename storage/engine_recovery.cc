@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <unordered_set>
 
 #include "engine_impl.h"
 #include "file_names.h"
+#include "log_check.h"
 #include "log_reader.h"
+#include "log_repair.h"
 #include "manifest.h"
 #include "merging_iterator.h"
 
@@ -44,19 +47,19 @@ Status EngineImpl::Recover() {
   s = ListDir(options_.dir, &names);
   if (!s.ok()) return s;
   std::vector<std::uint64_t> logs;
+  std::vector<std::string> leftovers;
   for (const std::string& name : names) {
     std::uint64_t seq = 0;
     const FileKind kind = ParseFileName(name, &seq);
     if (kind != FileKind::kOther) next_seq_ = std::max(next_seq_, seq + 1);
-    const std::string path = options_.dir + "/" + name;
     // Unlisted segments come from a checkpoint or compaction that crashed before its MANIFEST:
     // their data is still in the logs or in the listed inputs. Logs below the floor were
-    // checkpointed already.
+    // checkpointed already. They go only once the logs proved readable: an open that refuses
+    // changes nothing.
     if ((kind == FileKind::kSegment && listed.count(seq) == 0) ||
         (kind == FileKind::kLog && seq < log_floor_) ||
         name == std::string(kManifestName) + ".tmp") {
-      s = RemoveFile(path);
-      if (!s.ok()) return s;
+      leftovers.push_back(options_.dir + "/" + name);
     } else if (kind == FileKind::kLog) {
       logs.push_back(seq);
     }
@@ -71,28 +74,11 @@ Status EngineImpl::Recover() {
   }
   s = CountSegmentKeys();
   if (!s.ok()) return s;
-
-  for (std::uint64_t seq : logs) {
-    const std::string path = options_.dir + "/" + LogFileName(seq);
-    std::unique_ptr<LogReader> reader;
-    s = LogReader::Open(path, &reader);
+  s = ReplayLogs(logs);
+  if (!s.ok()) return s;
+  for (const std::string& path : leftovers) {
+    s = RemoveFile(path);
     if (!s.ok()) return s;
-    LogRecord rec;
-    while (reader->Next(&rec)) {
-      ApplyRecord(rec);
-      ++stats_.recovered_records;
-    }
-    if (reader->valid_bytes() < reader->file_size()) {
-      // A torn or corrupt tail: everything before it is intact, everything from it on is
-      // unusable. Cut it off so that nothing is ever appended after garbage. Later logs are
-      // still replayed: their records are independent writes that happened afterwards.
-      const std::uint64_t valid = reader->valid_bytes();
-      stats_.truncated_log_bytes += reader->file_size() - valid;
-      reader.reset();
-      s = TruncateFile(path, valid);
-      if (!s.ok()) return s;
-    }
-    old_logs_.push_back(seq);
   }
 
   s = CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_, options_.log_fault_hook);
@@ -101,6 +87,78 @@ Status EngineImpl::Recover() {
   // fails (say the disk is full) the logs stay authoritative and the engine still works.
   if (!old_logs_.empty()) Checkpoint();
   EnforceMemoryLimit(nullptr);
+  return Status::Ok();
+}
+
+Status EngineImpl::ReplayLogs(const std::vector<std::uint64_t>& logs) {
+  class Recorder : public LogReader::Reporter {
+   public:
+    void Damaged(const std::string&, const LogDamage& damage) override { damage_ = damage; }
+    std::optional<LogDamage> damage_;
+  };
+  std::vector<LogCheck> checks;
+  for (std::uint64_t seq : logs) {
+    LogCheck check;
+    check.path = options_.dir + "/" + LogFileName(seq);
+    Recorder recorder;
+    std::unique_ptr<LogReader> reader;
+    Status s = LogReader::Open(check.path, &reader, &recorder);
+    if (!s.ok()) return s;
+    LogRecord rec;
+    while (reader->Next(&rec)) {
+      ApplyRecord(rec);
+      ++stats_.recovered_records;
+    }
+    if (!reader->status().ok()) return reader->status();
+    check.file_size = reader->file_size();
+    check.records = reader->records();
+    check.damage = recorder.damage_;
+    checks.push_back(std::move(check));
+  }
+  ClassifyLogDamage(&checks);
+
+  if (options_.log_corruption_policy == LogCorruptionPolicy::kRefuse) {
+    std::string problems;
+    for (const LogCheck& check : checks) {
+      if (!check.corrupt) continue;
+      if (!problems.empty()) problems += "; ";
+      problems += DescribeLogDamage(check);
+    }
+    if (!problems.empty()) {
+      return Status::Corruption(
+          problems + ". Refusing to start so that the records after the damage are not dropped "
+          "silently; no file was changed. To cut the log at the bad record (losing what follows "
+          "it), run: dynakv-check-log --fix " + options_.dir);
+    }
+  }
+  // Everything before each bad record was applied above, and the later logs too. The records
+  // after a corrupt stretch in its own file are not kept even under drop-and-repair: they were
+  // found by scanning for bytes that look like records, which a stored value can imitate
+  // (log_reader.h), while a later log's records are framed from its magic on. So only bytes
+  // whose framing is certain are ever applied. A cut makes sure nothing is appended after
+  // garbage.
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const LogCheck& check = checks[i];
+    if (check.damage && !check.corrupt) {
+      stats_.truncated_log_bytes += check.damage->bytes_from_offset();
+      Status s = CutLog(check.path, check.damage->offset);
+      if (!s.ok()) return s;
+    } else if (check.corrupt) {
+      LogRepair repair;
+      repair.path = check.path;
+      repair.problem = DescribeLogDamage(check);
+      repair.offset = check.damage->offset;
+      repair.dropped_bytes = check.damage->bytes_from_offset();
+      repair.dropped_records = check.damage->records_after;
+      Status s = PreserveAndCutLog(check.path, repair.offset, &repair.kept_as);
+      if (!s.ok()) return s;
+      ++stats_.corrupt_logs_repaired;
+      stats_.corrupt_log_bytes_dropped += repair.dropped_bytes;
+      stats_.corrupt_log_records_dropped += repair.dropped_records;
+      log_repairs_.push_back(std::move(repair));
+    }
+    old_logs_.push_back(logs[i]);
+  }
   return Status::Ok();
 }
 

@@ -67,4 +67,77 @@ bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* r
   return payload.empty();
 }
 
+namespace {
+
+// Walks a payload prefix; a field that runs past the prefix of a partial payload is "unknown"
+// rather than wrong.
+class ShapeCursor {
+ public:
+  ShapeCursor(std::string_view prefix, std::uint32_t len)
+      : in_(prefix), complete_(prefix.size() >= len) {}
+  bool complete() const { return complete_; }
+  std::size_t used(std::string_view start) const { return start.size() - in_.size(); }
+  // 1: read, 0: runs past a partial prefix, -1: malformed.
+  int Varint(std::uint64_t* v) {
+    std::string_view copy = in_;
+    if (GetVarint64(&copy, v)) {
+      in_ = copy;
+      return 1;
+    }
+    return !complete_ && in_.size() < 10 ? 0 : -1;
+  }
+  int Skip(std::uint64_t n) {
+    if (in_.size() >= n) {
+      in_.remove_prefix(n);
+      return 1;
+    }
+    return complete_ ? -1 : 0;
+  }
+  int Byte(unsigned char* b) {
+    if (in_.empty()) return complete_ ? -1 : 0;
+    *b = static_cast<unsigned char>(in_.front());
+    in_.remove_prefix(1);
+    return 1;
+  }
+
+ private:
+  std::string_view in_;
+  bool complete_;
+};
+
+}  // namespace
+
+bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view prefix) {
+  if (prefix.size() > len) prefix = prefix.substr(0, len);
+  const std::string_view start = prefix;
+  ShapeCursor c(prefix, len);
+  std::uint64_t key_len = 0, v = 0;
+  int r;
+  if (type == LogRecordType::kClear) return len == 0;
+  if (!IsLogRecordType(static_cast<std::uint8_t>(type))) return false;
+  if ((r = c.Varint(&key_len)) <= 0) return r == 0;
+  if (key_len > len) return false;
+  if ((r = c.Skip(key_len)) <= 0) return r == 0;
+  switch (type) {
+    case LogRecordType::kDelete:
+      return c.used(start) == len;
+    case LogRecordType::kExpire:
+      if ((r = c.Varint(&v)) <= 0) return r == 0;
+      return c.used(start) == len;
+    case LogRecordType::kPut: {
+      unsigned char flags;
+      std::uint64_t raw_len, stored_len;
+      if ((r = c.Byte(&flags)) <= 0) return r == 0;
+      if (flags > 1) return false;
+      if ((r = c.Varint(&raw_len)) <= 0) return r == 0;
+      if ((r = c.Varint(&v)) <= 0) return r == 0;
+      if ((r = c.Varint(&stored_len)) <= 0) return r == 0;
+      if (flags == 0 && stored_len != raw_len) return false;
+      return c.used(start) + stored_len == len;
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace dynakv::storage

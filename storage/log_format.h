@@ -40,4 +40,12 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec);
 // Parses a payload whose CRC already matched. False when it is malformed.
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec);
 
+inline bool IsLogRecordType(std::uint8_t type) { return type >= 1 && type <= 4; }
+// Whether the first bytes of a payload (`prefix`, all of it when prefix.size() == len) agree with
+// a header that says `type` and `len`: the lengths a payload spells out must add up to exactly
+// `len`. True when nothing in the prefix contradicts them. A record cut short by a crash passes
+// (its header and the bytes that made it are genuine); a header whose length was damaged fails
+// as soon as the length fields inside the payload are present.
+bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view prefix);
+
 }  // namespace dynakv::storage

@@ -66,7 +66,12 @@ struct EngineStats {
   std::uint64_t segment_reads = 0;      // lookups that read a segment block
   std::uint64_t bloom_skips = 0;        // segment lookups avoided by a bloom filter
   std::uint64_t recovered_records = 0;  // log records replayed at open
-  std::uint64_t truncated_log_bytes = 0;  // torn/corrupt tail dropped at open
+  std::uint64_t truncated_log_bytes = 0;  // torn tails cut at open
+  // Corrupt logs cut at open under LogCorruptionPolicy::kDropAndRepair, and the bytes (and
+  // records that verified) they lost from the bad record on.
+  std::uint64_t corrupt_logs_repaired = 0;
+  std::uint64_t corrupt_log_bytes_dropped = 0;
+  std::uint64_t corrupt_log_records_dropped = 0;
   std::uint64_t io_errors = 0;          // failed checkpoints, compactions and segment reads
   std::uint64_t log_write_errors = 0;   // failed commit-log writes, syncs and retries
   std::string log_error;                // why writes are refused now; empty when they are not
@@ -74,10 +79,21 @@ struct EngineStats {
   bool checkpoint_running = false;      // a background checkpoint is writing its segment
 };
 
+// A corrupt commit log that Open cut under LogCorruptionPolicy::kDropAndRepair.
+struct LogRepair {
+  std::string path;     // the log, now ending at `offset`
+  std::string kept_as;  // a copy of every byte it had
+  std::string problem;  // what was found (the text a refused open would have returned)
+  std::uint64_t offset = 0;
+  std::uint64_t dropped_bytes = 0;
+  std::uint64_t dropped_records = 0;  // records that verified after the bad one
+};
+
 class Engine {
  public:
-  // Opens (creating if needed) the data directory: loads segments, replays the commit log,
-  // truncating a torn or corrupt tail.
+  // Opens (creating if needed) the data directory: loads segments, replays the commit logs,
+  // cutting a torn tail (a bad record nothing valid follows). A log corrupt in the middle makes
+  // it fail with Corruption, changing nothing, unless the options say kDropAndRepair.
   static Status Open(const Options& options, std::unique_ptr<Engine>* engine);
   ~Engine();  // writes and fsyncs the log, waits for background work
   Engine(const Engine&) = delete;
@@ -141,6 +157,8 @@ class Engine {
   void SetFsyncPolicy(FsyncPolicy policy);
   void SetCompressionThreshold(std::size_t bytes);
   EngineStats Stats() const;
+  // What Open cut under kDropAndRepair, for the owner to log.
+  const std::vector<LogRepair>& LogRepairs() const;
 
  private:
   std::unique_ptr<EngineImpl> impl_;

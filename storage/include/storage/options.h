@@ -27,6 +27,15 @@ enum class BackgroundPriority {
   kNormal,  // the loop's own priority
 };
 
+// What opening does with a commit log that is corrupt in the middle: a bad record that valid
+// records follow (a torn tail, nothing valid after it, is always cut: log_check.cc).
+enum class LogCorruptionPolicy {
+  kRefuse,        // Open fails with Corruption naming the file and offset; nothing is changed
+  // The log is cut at the bad record (its bytes kept as <log>.corrupt) and the engine opens
+  // without what followed. For a replica whose peers can refill it (anti-entropy).
+  kDropAndRepair,
+};
+
 struct Options {
   std::string dir = "data";
   // Bytes of memtable data (keys, values, per-entry overhead). 0 means unbounded.
@@ -46,6 +55,7 @@ struct Options {
   // at every threshold. 1: wait as soon as the second checkpoint is due.
   int log_stall_factor = 4;
   BackgroundPriority background_priority = BackgroundPriority::kAuto;
+  LogCorruptionPolicy log_corruption_policy = LogCorruptionPolicy::kRefuse;
   // Segments merge (size-tiered) once this many of similar size exist.
   int compaction_trigger = 4;
   // Wall clock in unix milliseconds; expiry times are absolute so they survive restarts.
