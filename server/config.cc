@@ -139,6 +139,8 @@ constexpr storage::EvictionPolicy kEvictionPolicies[] = {storage::EvictionPolicy
                                                          storage::EvictionPolicy::kNoEviction};
 constexpr storage::FsyncPolicy kFsyncPolicies[] = {
     storage::FsyncPolicy::kEverySec, storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kNo};
+constexpr storage::LogCorruptionPolicy kLogCorruptionPolicies[] = {
+    storage::LogCorruptionPolicy::kRefuse, storage::LogCorruptionPolicy::kDropAndRepair};
 constexpr storage::BackgroundPriority kBackgroundPriorities[] = {
     storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
     storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal};
@@ -210,6 +212,11 @@ const ConfigParam kParams[] = {
                  kBackgroundPriorities>,
      FormatChoice<storage::BackgroundPriority, &Config::background_priority,
                   BackgroundPriorityName>},
+    {"log-corruption-policy", "storage", false,
+     ParseChoice<storage::LogCorruptionPolicy, &Config::log_corruption_policy,
+                 LogCorruptionPolicyName, kLogCorruptionPolicies>,
+     FormatChoice<storage::LogCorruptionPolicy, &Config::log_corruption_policy,
+                  LogCorruptionPolicyName>},
 
     {"cluster-enabled", "cluster", false, ParseClusterEnabled, FormatClusterEnabled},
     {"cluster-node-id", "cluster", false, ParseClusterNodeId,
@@ -394,6 +401,14 @@ bool ValidateConfig(const Config& config, std::string* error) {
     *error = "client-output-buffer-soft-limit must not exceed client-output-buffer-hard-limit";
     return false;
   }
+  // Dropping acknowledged writes is only acceptable where replicas hold them too.
+  if (config.log_corruption_policy == storage::LogCorruptionPolicy::kDropAndRepair &&
+      !config.cluster_enabled) {
+    *error = "log-corruption-policy drop-and-repair needs cluster-enabled yes: it drops the "
+             "records after a corrupt commit log record, which only anti-entropy from the other "
+             "replicas can bring back";
+    return false;
+  }
   return ValidateClusterConfig(config, error);
 }
 
@@ -522,6 +537,7 @@ storage::Options ToStorageOptions(const Config& config) {
   options.compression_threshold = config.compression_threshold;
   options.log_checkpoint_bytes = config.log_checkpoint_bytes;
   options.background_priority = config.background_priority;
+  options.log_corruption_policy = config.log_corruption_policy;
   options.clock_ms = NowMs;
   return options;
 }

@@ -38,6 +38,9 @@ struct Config {
   storage::EvictionPolicy maxmemory_policy = storage::EvictionPolicy::kOffload;
   storage::BackgroundPriority background_priority = storage::BackgroundPriority::kAuto;
   storage::FsyncPolicy appendfsync = storage::FsyncPolicy::kEverySec;
+  // A commit log corrupt in the middle: refuse to start, or (cluster mode only, where
+  // anti-entropy refills what is dropped) cut it at the bad record and start.
+  storage::LogCorruptionPolicy log_corruption_policy = storage::LogCorruptionPolicy::kRefuse;
   std::size_t compression_threshold = 64;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
   // [cluster] (TOML keys drop the "cluster-" prefix: `enabled`, `node-id`, ...)
@@ -101,6 +104,7 @@ std::string BytesToHuman(std::uint64_t bytes);
 std::string_view EvictionPolicyName(storage::EvictionPolicy policy);
 std::string_view BackgroundPriorityName(storage::BackgroundPriority priority);
 std::string_view FsyncPolicyName(storage::FsyncPolicy policy);
+std::string_view LogCorruptionPolicyName(storage::LogCorruptionPolicy policy);
 
 // Applies the parameters in a TOML document; `source` names it in errors. On failure nothing
 // says which parameters were already applied, so callers discard `config`.

@@ -96,4 +96,14 @@ std::string_view FsyncPolicyName(storage::FsyncPolicy policy) {
   return "everysec";
 }
 
+std::string_view LogCorruptionPolicyName(storage::LogCorruptionPolicy policy) {
+  switch (policy) {
+    case storage::LogCorruptionPolicy::kRefuse:
+      return "refuse";
+    case storage::LogCorruptionPolicy::kDropAndRepair:
+      return "drop-and-repair";
+  }
+  return "refuse";
+}
+
 }  // namespace dynakv::server

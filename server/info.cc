@@ -147,6 +147,9 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                "compaction_in_progress:%d\r\n"
                "recovered_records:%llu\r\n"
                "truncated_log_bytes:%llu\r\n"
+               "corrupt_logs_repaired:%llu\r\n"
+               "corrupt_log_bytes_dropped:%llu\r\n"
+               "corrupt_log_records_dropped:%llu\r\n"
                "aof_last_write_status:%s\r\n"
                "aof_write_errors:%llu\r\n",
                std::string(FsyncPolicyName(server.config().appendfsync)).c_str(),
@@ -161,6 +164,9 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                engine.compaction_running ? 1 : 0,
                static_cast<unsigned long long>(engine.recovered_records),
                static_cast<unsigned long long>(engine.truncated_log_bytes),
+               static_cast<unsigned long long>(engine.corrupt_logs_repaired),
+               static_cast<unsigned long long>(engine.corrupt_log_bytes_dropped),
+               static_cast<unsigned long long>(engine.corrupt_log_records_dropped),
                engine.log_error.empty() ? "ok" : "err",
                static_cast<unsigned long long>(engine.log_write_errors));
   // Not a Redis field: operators need the cause, Redis only logs it.

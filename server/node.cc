@@ -137,8 +137,19 @@ int RunNode(int argc, char** argv) {
       config.dir.c_str(), open_time.count(), static_cast<unsigned long long>(stats.keys),
       static_cast<unsigned long long>(stats.recovered_records));
   if (stats.truncated_log_bytes > 0) {
-    Log(level, LogLevel::kWarning, "Dropped %llu bytes of torn or corrupt commit log tail",
+    Log(level, LogLevel::kWarning, "Dropped %llu bytes of torn commit log tail",
         static_cast<unsigned long long>(stats.truncated_log_bytes));
+  }
+  for (const storage::LogRepair& repair : engine->LogRepairs()) {
+    Log(level, LogLevel::kWarning,
+        "!!! CORRUPT COMMIT LOG DROPPED (log-corruption-policy drop-and-repair) !!! %s: cut at "
+        "offset %llu, dropping %llu bytes holding %llu valid records; the original bytes are "
+        "kept in %s; anti-entropy will refill the dropped writes from the other replicas. "
+        "Found: %s",
+        repair.path.c_str(), static_cast<unsigned long long>(repair.offset),
+        static_cast<unsigned long long>(repair.dropped_bytes),
+        static_cast<unsigned long long>(repair.dropped_records), repair.kept_as.c_str(),
+        repair.problem.c_str());
   }
 
   uv_loop_t loop;

@@ -137,6 +137,28 @@ request-timeout-ms = 250
   CHECK_FALSE(ApplyConfigToml("[server]\nenabled = true\n", "t", &config, &error));
 }
 
+TEST_CASE("log-corruption-policy drop-and-repair is refused outside cluster mode") {
+  std::string error;
+  Config config = ClusterConfig();
+  CHECK(config.log_corruption_policy == storage::LogCorruptionPolicy::kRefuse);
+  const ConfigParam* param = FindConfigParam("log-corruption-policy");
+  REQUIRE(param != nullptr);
+  CHECK_FALSE(param->mutable_at_runtime);
+  CHECK_FALSE(param->parse("drop", &config, &error));
+  CHECK(error == "argument(s) must be one of the following: refuse, drop-and-repair");
+  REQUIRE(param->parse("Drop-And-Repair", &config, &error));
+  CHECK(param->format(config) == "drop-and-repair");
+  CHECK(ValidateConfig(config, &error));
+  CHECK(ToStorageOptions(config).log_corruption_policy ==
+        storage::LogCorruptionPolicy::kDropAndRepair);
+
+  config.cluster_enabled = false;
+  CHECK_FALSE(ValidateConfig(config, &error));
+  CHECK(error.find("log-corruption-policy drop-and-repair needs cluster-enabled yes") == 0);
+  REQUIRE(param->parse("refuse", &config, &error));
+  CHECK(ValidateConfig(config, &error));
+}
+
 TEST_CASE("cluster mode checks the membership against this node") {
   std::string error;
   CHECK(ValidateConfig(ClusterConfig(), &error));
