@@ -335,4 +335,27 @@ TEST_CASE("log check: a report names torn tails and corruption across the logs o
   CHECK(DescribeLogDamage(checks[0]).find("99 valid records") != std::string::npos);
 }
 
+TEST_CASE("segment corruption: a damaged data block fails Open instead of hiding keys") {
+  TempDir dir;
+  FakeClock clock;
+  {
+    auto e = OpenEngine(TestOptions(dir.path(), &clock));
+    for (int i = 0; i < 2000; ++i) REQUIRE(e->Put(Key(i), Value(i), 0).ok());
+    REQUIRE(e->Checkpoint().ok());
+  }
+  std::string segment;
+  for (const std::string& name : Names(dir.path())) {
+    if (name.rfind("seg-", 0) == 0) segment = dir.path() + "/" + name;
+  }
+  REQUIRE(!segment.empty());
+  FlipBit(segment, std::filesystem::file_size(segment) / 3);  // in a data block
+  const std::set<std::string> names = Names(dir.path());
+  std::unique_ptr<Engine> engine;
+  const Status s = Engine::Open(TestOptions(dir.path(), &clock), &engine);
+  CAPTURE(s.message());
+  CHECK(s.code() == Status::Code::kCorruption);
+  CHECK(s.message().find(segment) != std::string::npos);
+  CHECK(Names(dir.path()) == names);
+}
+
 }  // namespace dynakv::storage
