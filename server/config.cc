@@ -404,9 +404,10 @@ bool ValidateConfig(const Config& config, std::string* error) {
   // Dropping acknowledged writes is only acceptable where replicas hold them too.
   if (config.log_corruption_policy == storage::LogCorruptionPolicy::kDropAndRepair &&
       !config.cluster_enabled) {
-    *error = "log-corruption-policy drop-and-repair needs cluster-enabled yes: it drops the "
-             "records after a corrupt commit log record, which only anti-entropy from the other "
-             "replicas can bring back";
+    *error =
+        "log-corruption-policy drop-and-repair needs cluster-enabled yes: it drops the records "
+        "after a corrupt commit log record, which only anti-entropy from the other replicas can "
+        "bring back";
     return false;
   }
   return ValidateClusterConfig(config, error);

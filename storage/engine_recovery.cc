@@ -126,9 +126,11 @@ Status EngineImpl::ReplayLogs(const std::vector<std::uint64_t>& logs) {
     }
     if (!problems.empty()) {
       return Status::Corruption(
-          problems + ". Refusing to start so that the records after the damage are not dropped "
+          problems +
+          ". Refusing to start so that the records after the damage are not dropped "
           "silently; no file was changed. To cut the log at the bad record (losing what follows "
-          "it), run: dynakv-check-log --fix " + options_.dir);
+          "it), run: dynakv-check-log --fix " +
+          options_.dir);
     }
   }
   // Everything before each bad record was applied above, and the later logs too. The records

@@ -61,9 +61,8 @@ std::string DescribeLogDamage(const LogCheck& log) {
   if (!log.damage) return "commit log " + log.path + ": no damage";
   const LogDamage& d = *log.damage;
   std::string out = "commit log " + log.path + ": bad record at offset " +
-                    std::to_string(d.offset) + " of " + std::to_string(d.file_size) +
-                    " bytes (" + d.reason + "), after " + std::to_string(d.records_before) +
-                    " good records; ";
+                    std::to_string(d.offset) + " of " + std::to_string(d.file_size) + " bytes (" +
+                    d.reason + "), after " + std::to_string(d.records_before) + " good records; ";
   if (d.records_after > 0) {
     out += std::to_string(d.bytes_from_offset()) + " bytes from it on hold " +
            std::to_string(d.records_after) + " valid records (the first at offset " +
@@ -73,8 +72,8 @@ std::string DescribeLogDamage(const LogCheck& log) {
            " bytes)";
   }
   if (log.later_records > 0) {
-    out += ", and later logs hold " + std::to_string(log.later_records) +
-           " records written after it";
+    out +=
+        ", and later logs hold " + std::to_string(log.later_records) + " records written after it";
   }
   return out;
 }

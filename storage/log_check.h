@@ -23,9 +23,7 @@ struct LogCheck {
   bool corrupt = false;             // damage that is not a torn tail
 
   // Every record that verifies in the file, before and after any damage.
-  std::uint64_t valid_records() const {
-    return records + (damage ? damage->records_after : 0);
-  }
+  std::uint64_t valid_records() const { return records + (damage ? damage->records_after : 0); }
 };
 
 // Reads a whole log without applying it. A file that cannot be read, or is not a log of this

@@ -38,7 +38,8 @@ Status LogReader::Open(const std::string& path, std::unique_ptr<LogReader>* out,
   if (size < kLogFileMagicSize || m == 0) {
     reader->torn_header_ = true;
   } else if (m != kLogFileMagic) {
-    return Status::Corruption(path + " is not a commit log of this format (logs of the first "
+    return Status::Corruption(path +
+                              " is not a commit log of this format (logs of the first "
                               "format had no magic and CRC-32 checksums)");
   } else {
     reader->read_off_ = reader->valid_ = kLogFileMagicSize;
@@ -162,8 +163,7 @@ void LogReader::ExamineDamage(const char* why, bool may_frame) {
     // lies inside it is a value's bytes, not records.
     const std::uint32_t len = DecodeFixed32(buf_.data() + pos_ + 4);
     const auto type = static_cast<std::uint8_t>(buf_.data()[pos_ + 8]);
-    const std::size_t prefix =
-        std::min<std::uint64_t>({len, left - kLogHeaderSize, kShapePrefix});
+    const std::size_t prefix = std::min<std::uint64_t>({len, left - kLogHeaderSize, kShapePrefix});
     if (IsLogRecordType(type) && len <= kMaxLogPayload && Fill(kLogHeaderSize + prefix) &&
         LogPayloadShapeFits(static_cast<LogRecordType>(type), len,
                             std::string_view(buf_.data() + pos_ + kLogHeaderSize, prefix))) {

@@ -35,12 +35,12 @@ namespace dynakv::storage {
 
 // Where and how a log stopped being readable.
 struct LogDamage {
-  std::uint64_t offset = 0;          // of the first bad record (the good prefix ends here)
+  std::uint64_t offset = 0;  // of the first bad record (the good prefix ends here)
   std::uint64_t file_size = 0;
-  std::uint64_t records_before = 0;  // good records before it
-  std::uint64_t records_after = 0;   // records that verify after it
+  std::uint64_t records_before = 0;      // good records before it
+  std::uint64_t records_after = 0;       // records that verify after it
   std::uint64_t first_record_after = 0;  // offset of the first of those, when there are any
-  std::string reason;                // what was wrong with the bad record
+  std::string reason;                    // what was wrong with the bad record
 
   bool torn() const { return records_after == 0; }
   std::uint64_t bytes_from_offset() const { return file_size - offset; }

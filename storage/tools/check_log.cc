@@ -152,7 +152,7 @@ int Run(int argc, char** argv) {
   FileDescriptor lock;
   if (fix) {
     const std::size_t slash = target.rfind('/');
-    const std::string dir = dir_mode ? target
+    const std::string dir = dir_mode                     ? target
                             : slash == std::string::npos ? "."
                                                          : target.substr(0, slash);
     if (!LockDir(dir, &lock)) return kProblems;
@@ -175,9 +175,10 @@ int Run(int argc, char** argv) {
   if (paths.empty()) std::printf("%s: no commit logs\n", target.c_str());
   if (damaged == 0) return kClean;
   if (!fix) {
-    std::printf("%d damaged log(s); nothing was changed. Run with --fix to cut %s at the first "
-                "bad record.\n",
-                damaged, damaged == 1 ? "it" : "each");
+    std::printf(
+        "%d damaged log(s); nothing was changed. Run with --fix to cut %s at the first "
+        "bad record.\n",
+        damaged, damaged == 1 ? "it" : "each");
     return kProblems;
   }
   bool ok = true;

@@ -165,9 +165,8 @@ TEST_CASE("log-corruption-policy drop-and-repair needs cluster mode") {
 
 TEST_CASE("in cluster mode drop-and-repair starts with the damage cut, loudly") {
   if (TestingRealRedis()) return;
-  LocalCluster cluster(1, 1,
-                       Flags{"--appendfsync", "always", "--log-corruption-policy",
-                             "drop-and-repair"});
+  LocalCluster cluster(
+      1, 1, Flags{"--appendfsync", "always", "--log-corruption-policy", "drop-and-repair"});
   cluster.Start();
   ServerProcess& node = cluster.node(0);
   {

@@ -129,7 +129,8 @@ TEST_CASE("log shape: the lengths inside a payload must add up to the header's")
   const std::string payload = rec.substr(kLogHeaderSize);
   const auto len = static_cast<std::uint32_t>(payload.size());
   CHECK(LogPayloadShapeFits(LogRecordType::kPut, len, payload));
-  CHECK(LogPayloadShapeFits(LogRecordType::kPut, len, payload.substr(0, 10)));  // torn: no contradiction
+  CHECK(LogPayloadShapeFits(LogRecordType::kPut, len,
+                            payload.substr(0, 10)));  // torn: no contradiction
   CHECK(LogPayloadShapeFits(LogRecordType::kPut, len, payload.substr(0, 2)));
   CHECK_FALSE(LogPayloadShapeFits(LogRecordType::kPut, len ^ 0x100, payload.substr(0, 10)));
   CHECK_FALSE(LogPayloadShapeFits(LogRecordType::kPut, len + 1, payload));
@@ -166,8 +167,7 @@ TEST_CASE("log corruption: damage in the middle of a log fails Open and changes 
   CHECK(ReadFile(log) == damaged);
   CHECK(Names(dir.path()) == names);
   // And it stays refused: the second attempt sees the same thing.
-  CHECK(Engine::Open(TestOptions(dir.path(), &clock), &engine).code() ==
-        Status::Code::kCorruption);
+  CHECK(Engine::Open(TestOptions(dir.path(), &clock), &engine).code() == Status::Code::kCorruption);
 }
 
 TEST_CASE("log corruption: damage in an older log fails Open, also when it is only torn") {
@@ -220,9 +220,7 @@ TEST_CASE("log corruption: a torn tail is cut and every earlier record survives"
     std::filesystem::resize_file(log, size - Value(kRecords - 1).size() / 2);
     intact = kRecords - 1;
   }
-  SUBCASE("4 KB of random garbage appended") {
-    WriteAt(log, size, RandomBytes(4096, 99));
-  }
+  SUBCASE("4 KB of random garbage appended") { WriteAt(log, size, RandomBytes(4096, 99)); }
   SUBCASE("4 KB of zeros appended (preallocated or a lost write)") {
     std::filesystem::resize_file(log, size + 4096);
   }
