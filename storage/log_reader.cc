@@ -14,6 +14,9 @@ namespace {
 // Payload bytes LogPayloadShapeFits looks at: the length fields of every record type sit in the
 // first few bytes unless the key is longer than this.
 constexpr std::size_t kShapePrefix = 4096;
+// What the bad record itself gets, once: enough that only a key longer than this leaves its
+// length fields unread (and a damaged length undetected).
+constexpr std::size_t kFramePrefix = 16u << 20;
 
 }  // namespace
 
@@ -163,7 +166,7 @@ void LogReader::ExamineDamage(const char* why, bool may_frame) {
     // lies inside it is a value's bytes, not records.
     const std::uint32_t len = DecodeFixed32(buf_.data() + pos_ + 4);
     const auto type = static_cast<std::uint8_t>(buf_.data()[pos_ + 8]);
-    const std::size_t prefix = std::min<std::uint64_t>({len, left - kLogHeaderSize, kShapePrefix});
+    const std::size_t prefix = std::min<std::uint64_t>({len, left - kLogHeaderSize, kFramePrefix});
     if (IsLogRecordType(type) && len <= kMaxLogPayload && Fill(kLogHeaderSize + prefix) &&
         LogPayloadShapeFits(static_cast<LogRecordType>(type), len,
                             std::string_view(buf_.data() + pos_ + kLogHeaderSize, prefix))) {

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
+#include "coding.h"
 #include "commit_log.h"
 #include "file_names.h"
 #include "log_check.h"
@@ -354,6 +356,28 @@ TEST_CASE("segment corruption: a damaged data block fails Open instead of hiding
   CHECK(s.code() == Status::Code::kCorruption);
   CHECK(s.message().find(segment) != std::string::npos);
   CHECK(Names(dir.path()) == names);
+}
+
+TEST_CASE("log check: a damaged length in a record with a long key is corruption, not a tear") {
+  // Its payload's length fields lie past the first 4 KB: the check must still read them to see
+  // that the header's length (now running past the end of the file) is wrong.
+  TempDir dir;
+  const std::string path = dir.path() + "/" + LogFileName(1);
+  std::string file(kLogFileMagicSize, '\0');
+  EncodeFixed64(file.data(), kLogFileMagic);
+  for (int i = 0; i < 10; ++i) AppendLogRecord(&file, Put(Key(i), Value(i)));
+  const std::uint64_t big = file.size();
+  AppendLogRecord(&file, Put(std::string(5000, 'k'), "v"));
+  for (int i = 10; i < 20; ++i) AppendLogRecord(&file, Put(Key(i), Value(i)));
+  std::ofstream(path, std::ios::binary) << file;
+  FlipBit(path, big + 7);  // bit 30 of the length: past the end of the file
+  std::vector<LogCheck> checks(1);
+  REQUIRE(CheckLogFile(path, &checks[0]).ok());
+  ClassifyLogDamage(&checks);
+  REQUIRE(checks[0].damage);
+  CHECK(checks[0].damage->offset == big);
+  CHECK(checks[0].damage->records_after == 10);
+  CHECK(checks[0].corrupt);
 }
 
 }  // namespace dynakv::storage
