@@ -151,7 +151,8 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                "corrupt_log_bytes_dropped:%llu\r\n"
                "corrupt_log_records_dropped:%llu\r\n"
                "aof_last_write_status:%s\r\n"
-               "aof_write_errors:%llu\r\n",
+               "aof_write_errors:%llu\r\n"
+               "segment_read_errors:%llu\r\n",
                std::string(FsyncPolicyName(server.config().appendfsync)).c_str(),
                static_cast<long long>(server.last_save_unix()),
                static_cast<unsigned long long>(engine.log_bytes),
@@ -168,10 +169,14 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                static_cast<unsigned long long>(engine.corrupt_log_bytes_dropped),
                static_cast<unsigned long long>(engine.corrupt_log_records_dropped),
                engine.log_error.empty() ? "ok" : "err",
-               static_cast<unsigned long long>(engine.log_write_errors));
+               static_cast<unsigned long long>(engine.log_write_errors),
+               static_cast<unsigned long long>(engine.segment_read_errors));
   // Not a Redis field: operators need the cause, Redis only logs it.
   if (!engine.log_error.empty()) {
     AppendPrintf(out, "aof_last_write_error:%s\r\n", engine.log_error.c_str());
+  }
+  if (!engine.segment_read_error.empty()) {
+    AppendPrintf(out, "segment_last_read_error:%s\r\n", engine.segment_read_error.c_str());
   }
 }
 

@@ -304,6 +304,8 @@ EngineStats EngineImpl::Stats() const {
   s.compressed_values = memtable_.compressed_count();
   s.log_bytes = log_->bytes();
   s.log_error = log_error_.ok() ? std::string() : log_error_.ToString();
+  s.segment_read_error = segment_read_error_.ToString();
+  if (segment_read_error_.ok()) s.segment_read_error.clear();
   s.segments = segments_.size();
   for (const auto& seg : segments_) s.segment_bytes += seg->file_size();
   s.compaction_running = compaction_task_.running();

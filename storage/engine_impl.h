@@ -201,6 +201,7 @@ class EngineImpl {
   DiskExpirySweep disk_sweep_;
   // Why writes are refused: the log's failure, until a RetryLog succeeds.
   Status log_error_;
+  Status segment_read_error_;  // the last failed segment read (EngineStats)
   std::chrono::steady_clock::time_point last_log_retry_{};
   EngineStats stats_;  // event counters; sizes are filled in by Stats()
   std::vector<LogRepair> log_repairs_;

@@ -49,7 +49,11 @@ std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
       last = rec.hash;
       disk[i].push_back({rec.hash, std::string(rec.key), live(rec.tombstone(), rec.expire_at_ms)});
     }
-    if (!it.status().ok()) ++stats_.io_errors;
+    if (!it.status().ok()) {
+      ++stats_.io_errors;
+      ++stats_.segment_read_errors;
+      segment_read_error_ = it.status();
+    }
     if (!exhausted) end = std::min(end, last);
   }
   // Every source is complete up to `end`, so any smaller end is valid too: stop at the count-th

@@ -16,9 +16,12 @@ bool EngineImpl::LookupSegments(std::uint64_t hash, std::string_view key, Segmen
     ++stats_.segment_reads;
     bool found = false;
     // An unreadable block is counted and treated as not holding the key: the lookup carries on
-    // with older segments rather than failing the whole read.
-    if (!(*it)->Get(hash, key, rec, &lookup_buf_, &found).ok()) {
+    // with older segments rather than failing the whole read. The engine's API has no error
+    // path for reads, so the failure is reported through EngineStats (INFO persistence).
+    if (Status s = (*it)->Get(hash, key, rec, &lookup_buf_, &found); !s.ok()) {
       ++stats_.io_errors;
+      ++stats_.segment_read_errors;
+      segment_read_error_ = std::move(s);
       continue;
     }
     if (found) return true;

@@ -73,6 +73,10 @@ struct EngineStats {
   std::uint64_t corrupt_log_bytes_dropped = 0;
   std::uint64_t corrupt_log_records_dropped = 0;
   std::uint64_t io_errors = 0;          // failed checkpoints, compactions and segment reads
+  // Segment blocks that failed to read or verify during a lookup or scan (also in io_errors),
+  // and the last such error naming the file: a segment that went bad after it was opened.
+  std::uint64_t segment_read_errors = 0;
+  std::string segment_read_error;
   std::uint64_t log_write_errors = 0;   // failed commit-log writes, syncs and retries
   std::string log_error;                // why writes are refused now; empty when they are not
   bool compaction_running = false;

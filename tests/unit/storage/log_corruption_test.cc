@@ -358,6 +358,30 @@ TEST_CASE("segment corruption: a damaged data block fails Open instead of hiding
   CHECK(Names(dir.path()) == names);
 }
 
+TEST_CASE("segment corruption: a block gone bad after Open is counted and named in the stats") {
+  TempDir dir;
+  FakeClock clock;
+  {
+    auto e = OpenEngine(TestOptions(dir.path(), &clock));
+    for (int i = 0; i < 2000; ++i) REQUIRE(e->Put(Key(i), Value(i), 0).ok());
+    REQUIRE(e->Checkpoint().ok());
+  }
+  auto e = OpenEngine(TestOptions(dir.path(), &clock));  // values only in the segment now
+  std::string segment;
+  for (const std::string& name : Names(dir.path())) {
+    if (name.rfind("seg-", 0) == 0) segment = dir.path() + "/" + name;
+  }
+  REQUIRE(!segment.empty());
+  FlipBit(segment, std::filesystem::file_size(segment) / 3);
+  int wrong = 0;
+  for (int i = 0; i < 2000; ++i) wrong += GetString(e.get(), Key(i)) != Value(i);
+  CHECK(wrong > 0);
+  const EngineStats stats = e->Stats();
+  CHECK(stats.segment_read_errors >= static_cast<std::uint64_t>(wrong));
+  CHECK(stats.segment_read_error.find("Corruption") != std::string::npos);
+  CHECK(stats.segment_read_error.find(segment) != std::string::npos);
+}
+
 TEST_CASE("log check: a damaged length in a record with a long key is corruption, not a tear") {
   // Its payload's length fields lie past the first 4 KB: the check must still read them to see
   // that the header's length (now running past the end of the file) is wrong.
