@@ -48,6 +48,17 @@ void ReplicaService::Load(std::string_view key, std::string* bytes, SiblingSet* 
   *set = SiblingSet();
   bytes->clear();
   const auto stored = engine_.Get(key);
+  if (const storage::Status error = engine_.TakeReadError(); !error.ok()) {
+    // A damaged segment block: this copy is gone, the other replicas still have theirs, and
+    // read repair and anti-entropy bring it back as they do an undecodable one.
+    ++stats_.undecodable_values;
+    if (options_.log_warning) {
+      options_.log_warning("Stored value of key '" + std::string(key.substr(0, 64)) +
+                           "' could not be read (" + error.ToString() +
+                           "); treating the replica as empty");
+    }
+    return;
+  }
   if (!stored) return;
   *bytes = stored->ToString();
   if (SiblingSet::Decode(*bytes, set)) return;

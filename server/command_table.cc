@@ -7,6 +7,7 @@
 #include "client.h"
 #include "cluster_executor.h"
 #include "consistency_hints.h"
+#include "log.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -30,6 +31,22 @@ bool ArityMatches(const CommandSpec& spec, std::size_t argc) {
 // Redis refuses PING too while it cannot persist, so health checks see the problem.
 bool DeniedByLogFailure(Server& server, const CommandSpec& spec) {
   return ((spec.flags & kCmdWrite) || spec.name == "ping") && !server.engine().LogStatus().ok();
+}
+
+// Runs a command whose reply starts at `reply_start` of the output buffer. A segment block that
+// could not be read during it makes its answer unreliable (a key reads as missing): the reply is
+// replaced by the error, and the engine refused any write to that key.
+void RunHandler(Server& server, const CommandSpec& spec, CommandContext& ctx,
+                std::size_t reply_start) {
+  storage::Engine& engine = server.engine();
+  engine.TakeReadError();  // one of background work (active expiry) is not this command's
+  spec.handler(ctx);
+  if (const storage::Status error = engine.TakeReadError(); !error.ok()) {
+    ctx.reply.buffer()->resize(reply_start);
+    ctx.reply.Error("ERR data on disk could not be read: " + error.ToString());
+    Log(server.log_level(), LogLevel::kWarning, "Command '%s' failed reading the data: %s",
+        std::string(spec.name).c_str(), error.ToString().c_str());
+  }
 }
 
 bool OverMemoryLimit(Server& server) {
@@ -147,7 +164,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
   const std::size_t reply_start = out->size();
   client.set_last_command(spec);  // CLIENT LIST shows the command running, as Redis does
   CommandContext ctx{server, client, argv, reply, server.keyspace()};
-  spec->handler(ctx);
+  RunHandler(server, *spec, ctx, reply_start);
   // Its reply may acknowledge what it wrote: it waits for the log to hold that.
   if (spec->flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());
   ++stats.total_commands_processed;
@@ -192,7 +209,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   }
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
-  spec.handler(ctx);
+  RunHandler(server, spec, ctx, reply_start);
   if (spec.flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());
   if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
 }

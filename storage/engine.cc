@@ -58,6 +58,7 @@ std::optional<std::string> Engine::RandomKey() { return impl_->RandomKey(); }
 std::uint64_t Engine::KeyCount() const { return impl_->KeyCount(); }
 Status Engine::FlushLog() { return impl_->FlushLog(); }
 const Status& Engine::LogStatus() const { return impl_->LogStatus(); }
+Status Engine::TakeReadError() { return impl_->TakeReadError(); }
 std::uint64_t Engine::LogEnd() const { return impl_->LogEnd(); }
 std::uint64_t Engine::DurableLogEnd() const { return impl_->DurableLogEnd(); }
 void Engine::Tick() { impl_->Tick(); }

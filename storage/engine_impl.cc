@@ -68,10 +68,12 @@ std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash,
 Memtable::Entry* EngineImpl::ApplyPut(std::uint64_t hash, std::string_view key,
                                       std::string_view stored, std::uint32_t raw_len,
                                       bool compressed, std::int64_t expire_at_ms) {
+  const std::uint64_t read_errors = stats_.segment_read_errors;
   const KeyState st = StateOf(hash, key);
   std::uint8_t flags = Memtable::kDirty;
   if (compressed) flags |= Memtable::kCompressed;
-  if (st.on_disk) flags |= Memtable::kOnDisk;
+  // An unreadable segment block may hold a version: deleting the key later takes a tombstone.
+  if (st.on_disk || stats_.segment_read_errors != read_errors) flags |= Memtable::kOnDisk;
   Memtable::Entry* e = memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms);
   if (!st.exists) ++live_keys_;
   const bool had_expiry = st.exists && st.expire_at_ms != 0;
@@ -205,6 +207,7 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
   if (!log_error_.ok()) return log_error_;
   if (!log_->last_error().ok()) return log_->last_error();
+  if (!read_error_.ok() && read_error_key_ == key) return read_error_;
   const std::uint64_t hash = HashKey(key);
   std::string_view packed;
   const bool compressed = compressor_.Compress(value, options_.compression_threshold, &packed);
@@ -229,7 +232,10 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   rec.compressed = compressed;
   rec.expire_at_ms = expire_at_ms;
   log_->Add(rec);
+  const bool read_error_pending = !read_error_.ok();
   AfterWrite(ApplyPut(hash, key, stored, rec.raw_len, compressed, expire_at_ms));
+  // The overwrite's own lookup of the old version decided nothing the caller must be told of.
+  if (!read_error_pending) TakeReadError();
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "background_task.h"
@@ -53,6 +54,10 @@ class EngineImpl {
   std::optional<std::string> RandomKey();
   std::uint64_t KeyCount() const { return live_keys_; }
   Status FlushLog();
+  Status TakeReadError() {
+    read_error_key_.clear();
+    return std::exchange(read_error_, Status::Ok());
+  }
   const Status& LogStatus() const { return log_error_; }
   std::uint64_t LogEnd() const { return log_->appended(); }
   std::uint64_t DurableLogEnd() const { return log_->acknowledged(); }
@@ -202,6 +207,11 @@ class EngineImpl {
   // Why writes are refused: the log's failure, until a RetryLog succeeds.
   Status log_error_;
   Status segment_read_error_;  // the last failed segment read (EngineStats)
+  // A read error not yet taken by the caller (TakeReadError), and the key whose lookup failed
+  // ("" for a scan): a write to that key is refused until then, since its command decided on
+  // what the read wrongly found missing.
+  Status read_error_;
+  std::string read_error_key_;
   std::chrono::steady_clock::time_point last_log_retry_{};
   EngineStats stats_;  // event counters; sizes are filled in by Stats()
   std::vector<LogRepair> log_repairs_;

@@ -53,6 +53,7 @@ std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
       ++stats_.io_errors;
       ++stats_.segment_read_errors;
       segment_read_error_ = it.status();
+      read_error_ = it.status();
     }
     if (!exhausted) end = std::min(end, last);
   }

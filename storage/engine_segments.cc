@@ -15,14 +15,16 @@ bool EngineImpl::LookupSegments(std::uint64_t hash, std::string_view key, Segmen
     }
     ++stats_.segment_reads;
     bool found = false;
-    // An unreadable block is counted and treated as not holding the key: the lookup carries on
-    // with older segments rather than failing the whole read. The engine's API has no error
-    // path for reads, so the failure is reported through EngineStats (INFO persistence).
+    // An unreadable block may hold the key's newest version: an older segment's copy would be
+    // stale data, "missing" a lie. The lookup stops, and the failure is reported to the caller
+    // (TakeReadError) and in EngineStats (INFO persistence).
     if (Status s = (*it)->Get(hash, key, rec, &lookup_buf_, &found); !s.ok()) {
       ++stats_.io_errors;
       ++stats_.segment_read_errors;
-      segment_read_error_ = std::move(s);
-      continue;
+      segment_read_error_ = s;
+      read_error_ = std::move(s);
+      read_error_key_.assign(key);
+      return false;
     }
     if (found) return true;
   }

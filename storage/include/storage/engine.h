@@ -110,6 +110,10 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // --- reads. Expired keys are reaped lazily here, like Redis. -------------------------------
+  // A segment block that cannot be read or fails its checksum makes a lookup answer "no key"
+  // (never an older segment's stale copy) and leaves the error for TakeReadError: the caller
+  // must take it after each command's reads and fail the command. Until it is taken, a Put to
+  // the key whose lookup failed is refused with it.
   std::optional<ValueRef> Get(std::string_view key);
   bool Exists(std::string_view key);
   // nullopt: no such key; 0: key without expiry; otherwise absolute unix ms.
@@ -138,6 +142,8 @@ class Engine {
   // Writes buffered log records to the file (and fsyncs under FsyncPolicy::kAlways). The server
   // calls it once per loop iteration before sending replies: that is the group commit, and it
   // makes every acknowledged write durable under `always`.
+  // The read error (Corruption or IoError) of a lookup or scan since the last call, or ok.
+  Status TakeReadError();
   // After a failure it returns the failure, and retries at most every log_retry_interval_ms.
   Status FlushLog();
   // Ok, or why writes must be refused: the commit log failed and no retry has succeeded yet
