@@ -113,6 +113,12 @@ class Client {
   void OnOutputProgress();
   // After the peer's EOF: closes once every request it sent has been answered.
   void CloseWhenAnswered();
+  // Keeps the reply writer from taking the pending output past client-output-buffer-hard-limit:
+  // called whenever the bytes in flight change, and before running requests.
+  void LimitOutput();
+  // Past the hard limit (or once a reply was dropped for it) the client is closed at once, as
+  // Redis closes a client "ASAP" for overcoming its output buffer limits; true then.
+  bool CloseIfOverOutputLimit();
 
   Server& server_;
   const std::uint64_t id_;

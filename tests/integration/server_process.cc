@@ -245,6 +245,15 @@ std::uint64_t ServerProcess::RssBytes() const {
   return resident_pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+std::uint64_t ServerProcess::PeakRssBytes() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;  // in kB
+  }
+  return 0;
+}
+
 std::string ServerProcess::LogTail(std::size_t bytes) const {
   std::ifstream in(log_path_, std::ios::binary);
   std::stringstream ss;

@@ -54,6 +54,8 @@ class ServerProcess {
   const std::string& dir() const { return data_dir_; }
   // Resident set size from /proc/<pid>/statm.
   std::uint64_t RssBytes() const;
+  // The peak resident set size so far (VmHWM in /proc/<pid>/status).
+  std::uint64_t PeakRssBytes() const;
   // The last `bytes` of the server's log (its stdout and stderr).
   std::string LogTail(std::size_t bytes = 4096) const;
 
