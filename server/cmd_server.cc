@@ -18,6 +18,7 @@
 #include "glob.h"
 #include "info.h"
 #include "log.h"
+#include "open_files.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -96,6 +97,16 @@ void ConfigSet(CommandContext& ctx) {
   if (!ValidateConfig(updated, &reason)) {
     ctx.reply.Error("ERR CONFIG SET failed - " + reason);
     return;
+  }
+  // More clients may need a higher open-file limit: raised now, or the change is refused.
+  if (updated.maxclients != ctx.server.config().maxclients) {
+    const OpenFilesFit fit = AdjustOpenFilesLimit(updated.maxclients, ctx.server.log_level());
+    if (fit.maxclients < updated.maxclients) {
+      failed("maxclients",
+             "The operating system is not able to handle the specified number of clients, try "
+             "with " + std::to_string(fit.maxclients));
+      return;
+    }
   }
   ctx.server.UpdateConfig(updated);
   ctx.reply.Ok();

@@ -1,0 +1,27 @@
+// Fitting maxclients to the process's open-file limit, as Redis's adjustOpenFilesLimit does.
+#pragma once
+
+#include <cstdint>
+
+#include "log.h"
+
+namespace dynakv::server {
+
+// Descriptors kept for the node itself beside its clients (Redis's CONFIG_MIN_RESERVED_FDS).
+// A standalone node holds about 15: stdio, the data dir's LOCK, the commit log, one per disk
+// segment, the event loop's epoll, signal pipes and eventfd, the listener and its spare
+// descriptor (listener.h); a cluster node adds its bus listener and up to two per peer, and a
+// checkpoint or compaction briefly opens a few files more.
+constexpr int kReservedFds = 32;
+
+struct OpenFilesFit {
+  int maxclients = 0;      // what fits: the asked number, or fewer; <= 0 when not even the reserve
+  std::uint64_t limit = 0;  // RLIMIT_NOFILE's soft limit now in force
+};
+
+// Raises RLIMIT_NOFILE to maxclients + kReservedFds when it is lower: the soft limit up to the
+// hard one, or both when the process may raise the hard limit too. When that is not possible,
+// returns the maxclients that fits the limit it has and logs Redis's warnings about it.
+OpenFilesFit AdjustOpenFilesLimit(int maxclients, LogLevel level);
+
+}  // namespace dynakv::server
