@@ -1,9 +1,14 @@
 // Limits on what one client can make the node hold: its output buffer (a small request must not
 // build a huge reply) and the number of connections (maxclients within the file-descriptor limit).
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -89,4 +94,158 @@ TEST_CASE("GETRANGE, KEYS and SCAN replies past the output limit close the clien
   CHECK(f.client.Command({"GETRANGE", "huge", "0", "9"}) == Reply::Bulk(value.substr(0, 10)));
   CHECK(f.server.PeakRssBytes() < 100 * kMiB);
   CHECK(f.server.LogTail(64 * 1024).find(kOutputLimitLog) != std::string::npos);
+}
+
+namespace {
+
+constexpr char kMaxClientsError[] = "-ERR max number of clients reached\r\n";
+
+// This test process opens a thousand sockets: let it, whatever soft limit it was started with.
+void RaiseOwnOpenFilesLimit() {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+rlim_t OwnHardLimit() {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  return limit.rlim_max;
+}
+
+// The "Max open files" soft limit of process `pid`, from /proc/<pid>/limits.
+std::uint64_t OpenFilesLimitOf(pid_t pid) {
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  std::string line;
+  while (std::getline(limits, line)) {
+    if (!line.starts_with("Max open files")) continue;
+    std::istringstream fields(line.substr(std::string("Max open files").size()));
+    std::uint64_t soft = 0;
+    fields >> soft;
+    return soft;
+  }
+  return 0;
+}
+
+// Each connection either works (PING answered) or was told it is one too many: none is closed
+// without a word. Returns how many work.
+int CountWorking(std::vector<std::unique_ptr<RawSocket>>& sockets, int expect_working) {
+  int working = 0;
+  for (int i = 0; i < static_cast<int>(sockets.size()); ++i) {
+    CAPTURE(i);
+    RawSocket& socket = *sockets[static_cast<std::size_t>(i)];
+    REQUIRE(socket.connected());
+    if (i < expect_working) {
+      REQUIRE(socket.Send(EncodeCommand({"PING"})));
+      const std::string reply = socket.ReadUntil("\r\n", seconds(5));
+      CHECK(reply == "+PONG\r\n");
+      if (reply == "+PONG\r\n") ++working;
+    } else {
+      bool closed = false;
+      CHECK(socket.ReadUntilClosed(seconds(5), &closed) == kMaxClientsError);
+      CHECK(closed);
+    }
+  }
+  return working;
+}
+
+}  // namespace
+
+TEST_CASE("maxclients above the open-file limit is lowered to fit it, as Redis does") {
+  if (dynakv::itest::TestingRealRedis()) return;  // root may raise Redis's hard limit
+  RaiseOwnOpenFilesLimit();
+  dynakv::itest::ServerProcess server({"--maxclients", "10000"});
+  server.SetOpenFilesLimit(1024, 1024);
+  server.Start();
+  const std::string log = server.LogTail(64 * 1024);
+  CHECK(log.find("You requested maxclients of 10000 requiring at least 10032 max file "
+                 "descriptors.") != std::string::npos);
+  CHECK(log.find("Server can't set maximum open files to 10032 because of OS error: ") !=
+        std::string::npos);
+  CHECK(log.find("Current maximum open files is 1024. maxclients has been reduced to 992 to "
+                 "compensate for low ulimit. If you need higher maxclients increase "
+                 "'ulimit -n'.") != std::string::npos);
+  {
+    Client client(server.port());
+    CHECK(client.Command({"CONFIG", "GET", "maxclients"}) == Reply::Bulks({"maxclients", "992"}));
+    CHECK(client.Command({"CONFIG", "SET", "maxclients", "2000"}) ==
+          Reply::Error("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The "
+                       "operating system is not able to handle the specified number of clients, "
+                       "try with 992"));
+    CHECK(client.Command({"CONFIG", "GET", "maxclients"}) == Reply::Bulks({"maxclients", "992"}));
+  }
+  // Let the server see that client go before counting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  std::vector<std::unique_ptr<RawSocket>> sockets;
+  for (int i = 0; i < 1000; ++i) sockets.push_back(std::make_unique<RawSocket>(server.port()));
+  CHECK(CountWorking(sockets, 992) == 992);
+  REQUIRE(server.Alive());
+  REQUIRE(sockets[0]->Send(EncodeCommand({"INFO", "stats"})));
+  CHECK(sockets[0]->ReadUntil("rejected_connections:8\r\n", seconds(5))
+            .ends_with("rejected_connections:8\r\n"));
+  // Lowering it needs nothing from the system.
+  REQUIRE(sockets[1]->Send(EncodeCommand({"CONFIG", "SET", "maxclients", "500"})));
+  CHECK(sockets[1]->ReadUntil("\r\n", seconds(5)) == "+OK\r\n");
+}
+
+TEST_CASE("out of descriptors below maxclients, a client is refused with the error, not dropped") {
+  if (dynakv::itest::TestingRealRedis()) return;
+  RaiseOwnOpenFilesLimit();
+  dynakv::itest::ServerProcess server;
+  server.SetOpenFilesLimit(1024, 1024);
+  server.Start();
+  // The node's limit drops under it while it runs: accept() itself fails with EMFILE long
+  // before maxclients (992) is reached.
+  const rlimit lowered{100, 1024};
+  REQUIRE(prlimit(server.pid(), RLIMIT_NOFILE, &lowered, nullptr) == 0);
+  std::vector<std::unique_ptr<RawSocket>> sockets;
+  for (int i = 0; i < 150; ++i) sockets.push_back(std::make_unique<RawSocket>(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // every one accepted by now
+  int working = 0;
+  int refused = 0;
+  for (auto& socket : sockets) {
+    REQUIRE(socket->connected());
+    // A refused connection has its error waiting; a working one has nothing to say yet.
+    const std::string first = socket->ReadUntil("\r\n", std::chrono::milliseconds(20));
+    if (first.empty()) {
+      REQUIRE(socket->Send(EncodeCommand({"PING"})));
+      const std::string pong = socket->ReadUntil("\r\n", seconds(5));
+      CHECK(pong == "+PONG\r\n");
+      working += pong == "+PONG\r\n" ? 1 : 0;
+    } else {
+      CHECK(first == kMaxClientsError);
+      ++refused;
+    }
+  }
+  CAPTURE(working);
+  CAPTURE(refused);
+  CHECK(working > 50);
+  CHECK(refused > 0);
+  CHECK(working + refused == 150);
+  REQUIRE(server.Alive());
+  CHECK(server.LogTail(64 * 1024).find("Accepting client connection: Too many open files") !=
+        std::string::npos);
+}
+
+TEST_CASE("maxclients stays as configured when the open-file limit can be raised") {
+  if (dynakv::itest::TestingRealRedis()) return;
+  const rlim_t hard = OwnHardLimit();
+  if (hard != RLIM_INFINITY && hard < 4032) {
+    MESSAGE("skipped: the hard open-file limit is below 4032");
+    return;
+  }
+  const rlim_t server_hard = hard == RLIM_INFINITY ? 65536 : hard;
+  dynakv::itest::ServerProcess server({"--maxclients", "3000"});
+  server.SetOpenFilesLimit(1024, server_hard);
+  server.Start();
+  CHECK(server.LogTail().find("Increased maximum number of open files to 3032 (it was "
+                              "originally set to 1024).") != std::string::npos);
+  CHECK(OpenFilesLimitOf(server.pid()) == 3032);
+  Client client(server.port());
+  CHECK(client.Command({"CONFIG", "GET", "maxclients"}) == Reply::Bulks({"maxclients", "3000"}));
+  CHECK(client.Command({"CONFIG", "SET", "maxclients", "4000"}) == Reply::Status("OK"));
+  CHECK(client.Command({"CONFIG", "GET", "maxclients"}) == Reply::Bulks({"maxclients", "4000"}));
+  CHECK(OpenFilesLimitOf(server.pid()) == 4032);
 }
