@@ -10,8 +10,9 @@ namespace dynakv::server {
 // Descriptors kept for the node itself beside its clients (Redis's CONFIG_MIN_RESERVED_FDS).
 // A standalone node holds about 15: stdio, the data dir's LOCK, the commit log, one per disk
 // segment, the event loop's epoll, signal pipes and eventfd, the listener and its spare
-// descriptor (listener.h); a cluster node adds its bus listener and up to two per peer, and a
-// checkpoint or compaction briefly opens a few files more.
+// descriptor (listener.h); a checkpoint or compaction briefly opens a few files more. A cluster
+// node adds about 5 (its hint store's LOCK and log, the bus listener), plus two connections per
+// peer, which count against maxclients instead, as in Redis (Server::Accept).
 constexpr int kReservedFds = 32;
 
 struct OpenFilesFit {

@@ -184,7 +184,12 @@ void Server::Accept(int fd) {
     client->Close();
     return;
   }
-  if (clients_.size() > static_cast<std::size_t>(config_.maxclients)) {
+  // As in Redis, the cluster bus's connections (one each way per peer) count against
+  // maxclients: they use descriptors too, and kReservedFds is sized for a standalone node.
+  const std::size_t bus_links = cluster_node_ != nullptr && cluster_node_->ring().size() > 1
+                                    ? 2 * (cluster_node_->ring().size() - 1)
+                                    : 0;
+  if (clients_.size() + bus_links > static_cast<std::size_t>(config_.maxclients)) {
     ++stats_.rejected_connections;
     client->RejectAndClose("-ERR max number of clients reached\r\n");
     return;

@@ -249,3 +249,14 @@ TEST_CASE("maxclients stays as configured when the open-file limit can be raised
   CHECK(client.Command({"CONFIG", "GET", "maxclients"}) == Reply::Bulks({"maxclients", "4000"}));
   CHECK(OpenFilesLimitOf(server.pid()) == 4032);
 }
+
+TEST_CASE("cluster mode: the bus's connections to peers count against maxclients, as in Redis") {
+  if (dynakv::itest::TestingRealRedis()) return;
+  // Three members: two bus connections per peer, four in all, leave room for two clients.
+  dynakv::itest::LocalCluster cluster(3, 3, {"--maxclients", "6"});
+  cluster.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the start's clients are gone
+  std::vector<std::unique_ptr<RawSocket>> sockets;
+  for (int i = 0; i < 3; ++i) sockets.push_back(std::make_unique<RawSocket>(cluster.node(0).port()));
+  CHECK(CountWorking(sockets, 2) == 2);
+}
