@@ -102,9 +102,10 @@ void ConfigSet(CommandContext& ctx) {
   if (updated.maxclients != ctx.server.config().maxclients) {
     const OpenFilesFit fit = AdjustOpenFilesLimit(updated.maxclients, ctx.server.log_level());
     if (fit.maxclients < updated.maxclients) {
-      failed("maxclients",
-             "The operating system is not able to handle the specified number of clients, try "
-             "with " + std::to_string(fit.maxclients));
+      const std::string reason =
+          "The operating system is not able to handle the specified number of clients, try with " +
+          std::to_string(fit.maxclients);
+      failed("maxclients", reason);
       return;
     }
   }

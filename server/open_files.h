@@ -16,7 +16,7 @@ namespace dynakv::server {
 constexpr int kReservedFds = 32;
 
 struct OpenFilesFit {
-  int maxclients = 0;      // what fits: the asked number, or fewer; <= 0 when not even the reserve
+  int maxclients = 0;       // what fits: the asked number, or fewer; <= 0 when not even the reserve
   std::uint64_t limit = 0;  // RLIMIT_NOFILE's soft limit now in force
 };
 

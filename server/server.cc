@@ -63,7 +63,8 @@ bool Server::Start(std::string* error) {
   const char* step = "bind";
   Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
                                 [this](int err, bool refused) { AcceptFailed(err, refused); }};
-  int rc = listener_.Listen(config_.bind, config_.port, kListenBacklog, std::move(callbacks), &step);
+  int rc =
+      listener_.Listen(config_.bind, config_.port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {
     // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
     if (rc == UV_EADDRINUSE) step = "bind";

@@ -23,7 +23,8 @@ using std::chrono::seconds;
 namespace {
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
-const char kOutputLimitLog[] = "scheduled to be closed ASAP for overcoming of output buffer limits.";
+const char kOutputLimitLog[] =
+    "scheduled to be closed ASAP for overcoming of output buffer limits.";
 
 dynakv::itest::Flags LowOutputLimit() {
   return {"--client-output-buffer-hard-limit", "8mb", "--client-output-buffer-soft-limit", "4mb"};
@@ -60,7 +61,8 @@ TEST_CASE("a 9 KB MGET of one 1 MB key 1000 times is cut at the output limit, in
   CHECK(f.client.Command({"PING"}) == Reply::Status("PONG"));
   CHECK(f.client.Command({"GET", "big"}) == Reply::Bulk(value));
   Client other(f.server.port());
-  CHECK(other.Command({"MGET", "big", "big"}) == Reply::Array({Reply::Bulk(value), Reply::Bulk(value)}));
+  CHECK(other.Command({"MGET", "big", "big"}) ==
+        Reply::Array({Reply::Bulk(value), Reply::Bulk(value)}));
   // The whole reply would have been 1 GB; it stopped growing at the 8 MB limit.
   const std::uint64_t peak = f.server.PeakRssBytes();
   CAPTURE(peak);
@@ -183,7 +185,8 @@ TEST_CASE("maxclients above the open-file limit is lowered to fit it, as Redis d
   CHECK(CountWorking(sockets, 992) == 992);
   REQUIRE(server.Alive());
   REQUIRE(sockets[0]->Send(EncodeCommand({"INFO", "stats"})));
-  CHECK(sockets[0]->ReadUntil("rejected_connections:8\r\n", seconds(5))
+  CHECK(sockets[0]
+            ->ReadUntil("rejected_connections:8\r\n", seconds(5))
             .ends_with("rejected_connections:8\r\n"));
   // Lowering it needs nothing from the system.
   REQUIRE(sockets[1]->Send(EncodeCommand({"CONFIG", "SET", "maxclients", "500"})));
@@ -257,6 +260,7 @@ TEST_CASE("cluster mode: the bus's connections to peers count against maxclients
   cluster.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the start's clients are gone
   std::vector<std::unique_ptr<RawSocket>> sockets;
-  for (int i = 0; i < 3; ++i) sockets.push_back(std::make_unique<RawSocket>(cluster.node(0).port()));
+  for (int i = 0; i < 3; ++i)
+    sockets.push_back(std::make_unique<RawSocket>(cluster.node(0).port()));
   CHECK(CountWorking(sockets, 2) == 2);
 }

@@ -108,8 +108,8 @@ TEST_CASE("KEYS and SCAN MATCH select the keys Redis 7 selects") {
   Client b(reference.port());
 
   PatternGenerator gen(42);
-  std::vector<std::string> keys = {"a", "b", "ab", "aab", "-", "]", "[", "\\", "*", "?", "^",
-                                   "!", "A", "a\\", "\x80", "\xff", "a-b", "[ab]", "x"};
+  std::vector<std::string> keys = {"a", "b", "ab", "aab", "-",    "]",    "[",   "\\",   "*", "?",
+                                   "^", "!", "A",  "a\\", "\x80", "\xff", "a-b", "[ab]", "x"};
   for (int i = 0; i < 150; ++i) keys.push_back(gen.Key());
   for (const std::string& key : keys) {
     REQUIRE(a.Command({"SET", key, "v"}) == Reply::Status("OK"));
@@ -117,11 +117,37 @@ TEST_CASE("KEYS and SCAN MATCH select the keys Redis 7 selects") {
   }
   REQUIRE(a.Command({"DBSIZE"}) == b.Command({"DBSIZE"}));
 
-  std::vector<std::string> patterns = {
-      "[!a]", "[a-]", "[a-]x", "[z-a]", "[^z-a]", "a\\", "\\", "[\\", "[a\\", "[]a]", "[]",
-      "[^]", "[^", "[", "[ab", "x[a-", "[a-c-e]", "*[a", "*\\*", "[\\-]", "[a\\-z]", "?*?",
-      "[\x01-\xff]", "[\x80-\xff]", "[\x7f-\x80]", "*\xff", "[A-a]", "[a-A]",
-      Repeat("*a", 1001), Repeat("*a", 1000) + "*", Repeat("a*", 1001)};
+  std::vector<std::string> patterns = {"[!a]",
+                                       "[a-]",
+                                       "[a-]x",
+                                       "[z-a]",
+                                       "[^z-a]",
+                                       "a\\",
+                                       "\\",
+                                       "[\\",
+                                       "[a\\",
+                                       "[]a]",
+                                       "[]",
+                                       "[^]",
+                                       "[^",
+                                       "[",
+                                       "[ab",
+                                       "x[a-",
+                                       "[a-c-e]",
+                                       "*[a",
+                                       "*\\*",
+                                       "[\\-]",
+                                       "[a\\-z]",
+                                       "?*?",
+                                       "[\x01-\xff]",
+                                       "[\x80-\xff]",
+                                       "[\x7f-\x80]",
+                                       "*\xff",
+                                       "[A-a]",
+                                       "[a-A]",
+                                       Repeat("*a", 1001),
+                                       Repeat("*a", 1000) + "*",
+                                       Repeat("a*", 1001)};
   for (int i = 0; i < 3000; ++i) patterns.push_back(gen.Pattern());
   int mismatches = 0;
   for (const std::string& pattern : patterns) {
