@@ -76,9 +76,10 @@ bool MatchToken(std::string_view p, std::size_t* i, char c, bool nocase) {
 // byte, so when the part after the last '*' fails at some start, only a later start for that
 // '*' can help: an earlier '*' taking more bytes would just move the same part further right
 // (Redis's skipLongerMatches makes the same argument). Each '*' is passed once, and each start
-// tried for it costs at most the length of the part after it: O(|pattern| + |text| * longest
-// star-free part), whatever the number of '*', in constant space. Redis's recursion costs the
-// same time, but a stack frame per '*'.
+// tried for it costs at most the length of the part after it; the part after the pattern's last
+// '*' is tried once, against the end of the text. So O(|pattern| + |text| * longest part between
+// two '*'), whatever the number of '*', in constant space; Redis's recursion takes a stack frame
+// per '*' and |text| * the longest part after any '*'.
 bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
   // stringmatchlen's loop never runs on an empty text: only the empty pattern matches it.
   if (text.empty()) return pattern.empty();
@@ -87,12 +88,31 @@ bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
   std::size_t s = 0;
   std::size_t star_p = kNone;  // the token after the last '*' run passed
   std::size_t star_s = 0;      // where that run's match currently ends in the text
+  std::size_t part_tokens = 0;  // tokens between that run and the next
   int stars = 0;
   while (s < text.size()) {
     if (p < pattern.size() && pattern[p] == '*') {
       while (p < pattern.size() && pattern[p] == '*') ++p;
       if (p == pattern.size()) return true;  // a trailing '*' takes whatever is left
       if (++stars > kMaxStars) return false;
+      // The part up to the next '*' takes one byte per token: count them (no further than the
+      // text goes), to know when no start is left for it and whether it is the last part.
+      const std::size_t left = text.size() - s;
+      std::size_t q = p;
+      part_tokens = 0;
+      while (q < pattern.size() && pattern[q] != '*' && part_tokens <= left) {
+        MatchToken(pattern, &q, '\0', nocase);
+        ++part_tokens;
+      }
+      if (part_tokens > left) return false;
+      if (q == pattern.size()) {
+        // The last part must end the text: a single try, where backtracking would try every
+        // start (O(|text| * part) for "*aaaa...b" against a long run of 'a's).
+        for (s = text.size() - part_tokens; p < pattern.size(); ++s) {
+          if (!MatchToken(pattern, &p, text[s], nocase)) return false;
+        }
+        return true;
+      }
       star_p = p;
       star_s = s;
       continue;
@@ -105,7 +125,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
         continue;
       }
     }
-    if (star_p == kNone) return false;
+    if (star_p == kNone || text.size() - star_s <= part_tokens) return false;
     p = star_p;
     s = ++star_s;
   }

@@ -207,8 +207,31 @@ TEST_CASE("glob answers at once for a pattern with a '*' per byte of a large key
   CHECK(GlobMatch(Repeat("*a", 1000), key));
   CHECK_FALSE(GlobMatch(Repeat("*a", 1000) + "b", key));
   CHECK(GlobMatch(Repeat("*a", 1000) + "*", key));
+  // The part after the last '*' is matched once, against the end of the key: this would be
+  // 100000 starts times 100000 bytes by backtracking (and is, in Redis).
+  const std::string tail = std::string(100 * 1000, 'a');
+  CHECK_FALSE(GlobMatch("*" + tail + "b", key));
+  CHECK(GlobMatch("*" + tail, key));
+  CHECK(GlobMatch("a*" + tail, key));
+  CHECK(GlobMatch("?*?" + tail, key, /*nocase=*/true));
+  CHECK_FALSE(GlobMatch("*" + key + "a", key));  // longer than the key
   const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(elapsed < std::chrono::seconds(1));
+}
+
+TEST_CASE("glob: the last part after '*' is anchored at the end, the others are searched") {
+  CHECK(GlobMatch("*ab", "abab"));
+  CHECK(GlobMatch("*ab", "xab"));
+  CHECK_FALSE(GlobMatch("*ab", "aba"));
+  CHECK(GlobMatch("*a*ab", "aab"));
+  CHECK_FALSE(GlobMatch("*a*ab", "ab"));
+  CHECK(GlobMatch("*[ab]?", "xbz"));
+  CHECK(GlobMatch("a*b*c", "abbbcbc"));
+  CHECK(GlobMatch("*\\", "x\\"));
+  CHECK_FALSE(GlobMatch("*[", "x["));  // an unterminated class listing nothing matches nothing
+  CHECK_FALSE(GlobMatch("*[", "x"));
+  CHECK(GlobMatch("*?", "x"));
+  CHECK_FALSE(GlobMatch("*??", "x"));
 }
 
 TEST_CASE("glob nocase folds ranges after swapping them, and never escaped bytes in a class") {
