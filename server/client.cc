@@ -213,16 +213,22 @@ void Client::LimitOutput() {
 }
 
 bool Client::CloseIfOverOutputLimit() {
+  if (closing_) return true;
   const std::uint64_t hard_limit = server_.config().client_output_buffer_hard_limit;
   // over_limit(): the writer dropped a reply, so the stream is cut short whatever the total.
   if (!writer_.over_limit() && (hard_limit == 0 || PendingOutput() <= hard_limit)) return false;
+  CloseForOutputLimit();
+  return true;
+}
+
+void Client::CloseForOutputLimit() {
+  if (closing_) return;
   std::string info = Describe(uv_now(server_.loop()));
   if (!info.empty() && info.back() == '\n') info.pop_back();
   Log(server_.log_level(), LogLevel::kWarning,
       "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
       info.c_str());
   Close();
-  return true;
 }
 
 void Client::CloseWhenAnswered() {

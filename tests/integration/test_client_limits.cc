@@ -71,6 +71,25 @@ TEST_CASE("a 9 KB MGET of one 1 MB key 1000 times is cut at the output limit, in
   CHECK(f.server.LogTail(64 * 1024).find(kOutputLimitLog) != std::string::npos);
 }
 
+TEST_CASE("cluster mode: the coordinator's reply is cut at the client's output limit too") {
+  if (dynakv::itest::TestingRealRedis()) return;
+  dynakv::itest::LocalCluster cluster(1, 1, LowOutputLimit());
+  cluster.Start();
+  dynakv::itest::ServerProcess& node = cluster.node(0);
+  Client client(node.port());
+  const std::string value = dynakv::itest::RandomBytes(kMiB, 9);
+  REQUIRE(client.Command({"SET", "big", value}) == Reply::Status("OK"));
+  std::vector<std::string> mget = {"MGET"};
+  for (int i = 0; i < 1000; ++i) mget.push_back("big");
+  ExpectClosedForOutputLimit(node.port(), EncodeCommand(mget));
+  REQUIRE(node.Alive());
+  CHECK(client.Command({"GET", "big"}) == Reply::Bulk(value));
+  const std::uint64_t peak = node.PeakRssBytes();
+  CAPTURE(peak);
+  CHECK(peak < 100 * kMiB);
+  CHECK(node.LogTail(64 * 1024).find(kOutputLimitLog) != std::string::npos);
+}
+
 TEST_CASE("GETRANGE, KEYS and SCAN replies past the output limit close the client too") {
   if (dynakv::itest::TestingRealRedis()) return;
   ServerFixture f(LowOutputLimit());
