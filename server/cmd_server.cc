@@ -102,6 +102,9 @@ void ConfigSet(CommandContext& ctx) {
   if (updated.maxclients != ctx.server.config().maxclients) {
     const OpenFilesFit fit = AdjustOpenFilesLimit(updated.maxclients, ctx.server.log_level());
     if (fit.maxclients < updated.maxclients) {
+      Log(ctx.server.log_level(), LogLevel::kWarning,
+          "Failed applying new configuration. Possibly related to new maxclients setting. "
+          "Restoring previous settings.");
       const std::string reason =
           "The operating system is not able to handle the specified number of clients, try with " +
           std::to_string(fit.maxclients);
