@@ -100,7 +100,8 @@ void ConfigSet(CommandContext& ctx) {
   }
   // More clients may need a higher open-file limit: raised now, or the change is refused.
   if (updated.maxclients != ctx.server.config().maxclients) {
-    const OpenFilesFit fit = AdjustOpenFilesLimit(updated.maxclients, ctx.server.log_level());
+    const OpenFilesFit fit = AdjustOpenFilesLimit(
+        updated.maxclients, ReservedFds(updated.cluster_enabled), ctx.server.log_level());
     if (fit.maxclients < updated.maxclients) {
       Log(ctx.server.log_level(), LogLevel::kWarning,
           "Failed applying new configuration. Possibly related to new maxclients setting. "

@@ -125,7 +125,8 @@ int RunNode(int argc, char** argv) {
 
   // As Redis does at start: room for maxclients connections beside the node's own descriptors,
   // or fewer clients (warned about) when the open-file limit cannot be raised.
-  const OpenFilesFit fit = AdjustOpenFilesLimit(config.maxclients, level);
+  const OpenFilesFit fit =
+      AdjustOpenFilesLimit(config.maxclients, ReservedFds(config.cluster_enabled), level);
   if (fit.maxclients <= 0) return 1;
   config.maxclients = fit.maxclients;
 

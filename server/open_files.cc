@@ -8,15 +8,15 @@
 
 namespace dynakv::server {
 
-OpenFilesFit AdjustOpenFilesLimit(int maxclients, LogLevel level) {
-  const rlim_t wanted = static_cast<rlim_t>(maxclients) + kReservedFds;
+OpenFilesFit AdjustOpenFilesLimit(int maxclients, int reserved, LogLevel level) {
+  const rlim_t wanted = static_cast<rlim_t>(maxclients) + static_cast<rlim_t>(reserved);
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
     Log(level, LogLevel::kWarning,
         "Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max "
         "clients configuration accordingly.",
         std::strerror(errno));
-    return {std::min(maxclients, 1024 - kReservedFds), 1024};
+    return {std::min(maxclients, 1024 - reserved), 1024};
   }
   const rlim_t old_limit = limit.rlim_cur;
   if (old_limit >= wanted) return {maxclients, old_limit};
@@ -51,9 +51,9 @@ OpenFilesFit AdjustOpenFilesLimit(int maxclients, LogLevel level) {
         static_cast<unsigned long long>(wanted), static_cast<unsigned long long>(old_limit));
     return {maxclients, wanted};
   }
-  const int fits = best <= static_cast<rlim_t>(kReservedFds)
+  const int fits = best <= static_cast<rlim_t>(reserved)
                        ? 0
-                       : static_cast<int>(std::min<rlim_t>(best - kReservedFds, maxclients));
+                       : static_cast<int>(std::min<rlim_t>(best - reserved, maxclients));
   if (fits <= 0) {
     Log(level, LogLevel::kWarning,
         "Your current 'ulimit -n' of %llu is not enough for the server to start. Please increase "

@@ -186,7 +186,7 @@ void Server::Accept(int fd) {
     return;
   }
   // As in Redis, the cluster bus's connections (one each way per peer) count against
-  // maxclients: they use descriptors too, and kReservedFds is sized for a standalone node.
+  // maxclients: they use descriptors too, and the reserve (open_files.h) leaves them out.
   const std::size_t bus_links = cluster_node_ != nullptr && cluster_node_->ring().size() > 1
                                     ? 2 * (cluster_node_->ring().size() - 1)
                                     : 0;

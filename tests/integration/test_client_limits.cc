@@ -297,3 +297,14 @@ TEST_CASE("cluster mode: the bus's connections to peers count against maxclients
     sockets.push_back(std::make_unique<RawSocket>(cluster.node(0).port()));
   CHECK(CountWorking(sockets, 2) == 2);
 }
+
+TEST_CASE("cluster mode reserves descriptors for bus connections still in their handshake") {
+  if (dynakv::itest::TestingRealRedis() || !CanRunUnderLimit()) return;
+  dynakv::itest::LocalCluster cluster(1, 1, {"--maxclients", "10000"});
+  cluster.node(0).SetOpenFilesLimit(1024, 1024);
+  cluster.Start();
+  Client client(cluster.node(0).port());
+  // 1024 less the node's 32 and the bus's 128 handshakes.
+  CHECK(client.Command({"CONFIG", "GET", "maxclients"}) == Reply::Bulks({"maxclients", "864"}));
+  CHECK(cluster.node(0).LogTail().find("maxclients has been reduced to 864") != std::string::npos);
+}
