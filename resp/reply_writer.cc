@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace dynakv::resp {
@@ -43,6 +44,11 @@ std::size_t FormatDouble(double value, char* buf) {
 
 }  // namespace
 
+std::size_t ReplyWriter::room() const {
+  if (limit_ == 0) return SIZE_MAX;
+  return out_->size() >= limit_ ? 0 : limit_ - out_->size();
+}
+
 void ReplyWriter::AppendLength(char prefix, long long value) {
   // prefix + at most 20 characters ("-9223372036854775808") + CRLF
   char buf[24];
@@ -54,14 +60,19 @@ void ReplyWriter::AppendLength(char prefix, long long value) {
 }
 
 void ReplyWriter::Simple(std::string_view text) {
+  if (over_limit()) return;
   out_->push_back('+');
   out_->append(text);
   out_->append(kCrlf);
 }
 
-void ReplyWriter::Ok() { out_->append("+OK\r\n"); }
+void ReplyWriter::Ok() {
+  if (over_limit()) return;
+  out_->append("+OK\r\n");
+}
 
 void ReplyWriter::Error(std::string_view message) {
+  if (over_limit()) return;
   // Tolerate a caller that already wrote the '-' (Redis's addReplyError accepts both forms).
   if (!message.empty() && message[0] == '-') message.remove_prefix(1);
   out_->push_back('-');
@@ -73,15 +84,20 @@ void ReplyWriter::Error(std::string_view message) {
   out_->append(kCrlf);
 }
 
-void ReplyWriter::Integer(long long value) { AppendLength(':', value); }
+void ReplyWriter::Integer(long long value) {
+  if (over_limit()) return;
+  AppendLength(':', value);
+}
 
 void ReplyWriter::Bulk(std::string_view data) {
+  if (over_limit()) return;
   AppendLength('$', static_cast<long long>(data.size()));
   out_->append(data);
   out_->append(kCrlf);
 }
 
 char* ReplyWriter::BulkSlot(std::size_t len) {
+  if (over_limit()) return nullptr;
   AppendLength('$', static_cast<long long>(len));
   const std::size_t start = out_->size();
   out_->resize(start + len + 2);
@@ -90,15 +106,23 @@ char* ReplyWriter::BulkSlot(std::size_t len) {
   return out_->data() + start;
 }
 
-void ReplyWriter::Null() { out_->append(protocol_ >= 3 ? "_\r\n" : "$-1\r\n"); }
+void ReplyWriter::Null() {
+  if (over_limit()) return;
+  out_->append(protocol_ >= 3 ? "_\r\n" : "$-1\r\n");
+}
 
-void ReplyWriter::NullArray() { out_->append(protocol_ >= 3 ? "_\r\n" : "*-1\r\n"); }
+void ReplyWriter::NullArray() {
+  if (over_limit()) return;
+  out_->append(protocol_ >= 3 ? "_\r\n" : "*-1\r\n");
+}
 
 void ReplyWriter::ArrayHeader(std::size_t count) {
+  if (over_limit()) return;
   AppendLength('*', static_cast<long long>(count));
 }
 
 void ReplyWriter::MapHeader(std::size_t pairs) {
+  if (over_limit()) return;
   if (protocol_ >= 3) {
     AppendLength('%', static_cast<long long>(pairs));
   } else {
@@ -107,10 +131,12 @@ void ReplyWriter::MapHeader(std::size_t pairs) {
 }
 
 void ReplyWriter::SetHeader(std::size_t count) {
+  if (over_limit()) return;
   AppendLength(protocol_ >= 3 ? '~' : '*', static_cast<long long>(count));
 }
 
 void ReplyWriter::Double(double value) {
+  if (over_limit()) return;
   char buf[32];
   const std::size_t len = FormatDouble(value, buf);
   if (protocol_ >= 3) {
@@ -123,6 +149,7 @@ void ReplyWriter::Double(double value) {
 }
 
 void ReplyWriter::Bool(bool value) {
+  if (over_limit()) return;
   if (protocol_ >= 3) {
     out_->append(value ? "#t\r\n" : "#f\r\n");
   } else {
@@ -131,6 +158,7 @@ void ReplyWriter::Bool(bool value) {
 }
 
 void ReplyWriter::Verbatim(std::string_view data, std::string_view format) {
+  if (over_limit()) return;
   if (protocol_ < 3) {
     Bulk(data);
     return;

@@ -168,8 +168,8 @@ void Client::RefreshParserLimits() {
 void Client::ProcessInput() {
   const Config& config = server_.config();
   const std::uint64_t soft_limit = config.client_output_buffer_soft_limit;
-  const std::uint64_t hard_limit = config.client_output_buffer_hard_limit;
   RefreshParserLimits();
+  LimitOutput();  // CONFIG SET may have changed the hard limit
   while (!closing_ && !close_after_reply_ && !command_in_flight_) {
     if (soft_limit != 0 && PendingOutput() > soft_limit) {
       // Backpressure: neither read nor run more until the peer takes what it was sent.
@@ -191,13 +191,7 @@ void Client::ProcessInput() {
     }
     if (!argv_.empty()) server_.commands().Dispatch(server_, *this, argv_, writer_);
     input_start_ += consumed;
-    if (hard_limit != 0 && PendingOutput() > hard_limit) {
-      Log(server_.log_level(), LogLevel::kWarning,
-          "Client id=%llu addr=%s closed for overcoming of output buffer limits.",
-          static_cast<unsigned long long>(id_), address_.c_str());
-      Close();
-      return;
-    }
+    if (CloseIfOverOutputLimit()) return;
     // AUTH, HELLO AUTH and RESET change which request sizes are acceptable.
     if (parser_.limits().unauthenticated != server_.AuthRequired(*this)) RefreshParserLimits();
   }
@@ -208,6 +202,33 @@ void Client::ProcessInput() {
   } else if (close_after_reply_ && PendingOutput() == 0) {
     Close();
   }
+}
+
+void Client::LimitOutput() {
+  const std::uint64_t hard_limit = server_.config().client_output_buffer_hard_limit;
+  const std::size_t inflight = inflight_.size() - inflight_sent_;
+  std::size_t limit = 0;
+  if (hard_limit != 0) limit = hard_limit > inflight ? hard_limit - inflight : 1;
+  writer_.set_limit(limit);
+}
+
+bool Client::CloseIfOverOutputLimit() {
+  if (closing_) return true;
+  const std::uint64_t hard_limit = server_.config().client_output_buffer_hard_limit;
+  // over_limit(): the writer dropped a reply, so the stream is cut short whatever the total.
+  if (!writer_.over_limit() && (hard_limit == 0 || PendingOutput() <= hard_limit)) return false;
+  CloseForOutputLimit();
+  return true;
+}
+
+void Client::CloseForOutputLimit() {
+  if (closing_) return;
+  std::string info = Describe(uv_now(server_.loop()));
+  if (!info.empty() && info.back() == '\n') info.pop_back();
+  Log(server_.log_level(), LogLevel::kWarning,
+      "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+      info.c_str());
+  Close();
 }
 
 void Client::CloseWhenAnswered() {
@@ -226,7 +247,7 @@ void Client::FinishAsyncCommand() {
   if (last_command_ != nullptr && (last_command_->flags & kCmdWrite)) {
     NoteLogWrite(server_.engine().LogEnd());
   }
-  if (closing_) return;
+  if (closing_ || CloseIfOverOutputLimit()) return;
   last_interaction_ms_ = uv_now(server_.loop());
   if (!paused_) ProcessInput();
   if (!out_.empty()) server_.ScheduleFlush(*this);
@@ -259,6 +280,7 @@ void Client::Flush() {
   inflight_.swap(out_);
   out_.clear();
   inflight_sent_ = written;
+  LimitOutput();
   uv_buf_t rest = uv_buf_init(inflight_.data() + written,
                               static_cast<unsigned>(inflight_.size() - written));
   if (uv_write(&write_req_, stream(), &rest, 1, OnWriteDone) != 0) {
@@ -279,6 +301,7 @@ void Client::OnWriteDone(uv_write_t* req, int status) {
   c->inflight_.clear();
   c->inflight_sent_ = 0;
   ReleaseIfLarge(&c->inflight_);
+  c->LimitOutput();
   c->last_interaction_ms_ = uv_now(c->server_.loop());
   if (!c->out_.empty()) c->server_.ScheduleFlush(*c);
   c->OnOutputProgress();

@@ -43,6 +43,9 @@ class Client {
   // Stops reading and running requests; closes once the pending replies are written (QUIT,
   // protocol errors).
   void CloseAfterReply();
+  // Closes now, with Redis's log line, a client whose reply passed
+  // client-output-buffer-hard-limit (a reply cut short must never reach it).
+  void CloseForOutputLimit();
 
   // Writes pending replies; the server calls it from its once-per-iteration flush.
   void Flush();
@@ -113,6 +116,13 @@ class Client {
   void OnOutputProgress();
   // After the peer's EOF: closes once every request it sent has been answered.
   void CloseWhenAnswered();
+  // Keeps the reply writer from taking the pending output past client-output-buffer-hard-limit:
+  // called whenever the bytes in flight change, and before running requests.
+  void LimitOutput();
+  // Past the hard limit (or once a reply was dropped for it) the client is closed at once, as
+  // Redis closes a client "ASAP" for overcoming its output buffer limits; true then, or when it
+  // was closing already.
+  bool CloseIfOverOutputLimit();
 
   Server& server_;
   const std::uint64_t id_;

@@ -1,6 +1,7 @@
 #include "cluster_executor.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <unordered_set>
 #include <utility>
 
@@ -27,6 +28,7 @@ struct ClusterExecutor::Operation {
   bool done = false;
   std::size_t pending = 0;  // replica requests not answered yet
   std::string reply;        // held back until every write succeeded
+  bool reply_cut = false;   // the reply passed the client's output limit and was cut short
   std::string error;        // the first failure
 };
 
@@ -159,8 +161,12 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
   for (std::size_t i = 0; i < op->keys.size(); ++i) snapshot.Load(op->keys[i], op->sets[i]);
   const std::vector<std::string_view> argv(op->args.begin(), op->args.end());
   resp::ReplyWriter writer(&op->reply, client->protocol());
+  // The client's output limit holds here too: the reply is built no further than it has room.
+  const std::size_t room = client->reply().room();
+  if (room != SIZE_MAX) writer.set_limit(std::max<std::size_t>(room, 1));
   CommandContext ctx{server_, *client, argv, writer, snapshot, nullptr};
   op->spec->handler(ctx);
+  op->reply_cut = writer.over_limit();
 
   std::vector<std::pair<const std::string*, const SnapshotKeyspace::KeyState*>> changed;
   for (const auto& [key, state] : snapshot.keys()) {
@@ -226,7 +232,9 @@ void ClusterExecutor::Complete(OperationPtr op, const std::string& reply,
   Client* client = LiveClient(op->client_id);
   if (client == nullptr) return;
   resp::ReplyWriter& out = client->reply();
-  if (!error.empty()) {
+  if (op->reply_cut) {
+    client->CloseForOutputLimit();
+  } else if (!error.empty()) {
     out.Error(error);
     ++server_.stats().total_error_replies;
   } else {

@@ -141,14 +141,20 @@ void KeysCommand(CommandContext& ctx) {
   const std::string_view pattern = ctx.argv[1];
   std::vector<std::string> matched;
   std::vector<std::string> batch;
+  // The keys are gathered before the reply (its length comes first). Once they alone pass the
+  // client's output limit the reply would close the client anyway: stop gathering there.
+  const std::size_t room = ctx.reply.room();
+  std::size_t gathered = 0;
   std::uint64_t cursor = 0;
   do {
     batch.clear();
     cursor = ctx.keyspace.Scan(cursor, kKeysBatch, &batch);
     for (std::string& key : batch) {
-      if (KeyMatches(pattern, key)) matched.push_back(std::move(key));
+      if (!KeyMatches(pattern, key)) continue;
+      gathered += key.size();
+      matched.push_back(std::move(key));
     }
-  } while (cursor != 0);
+  } while (cursor != 0 && gathered <= room);
   ctx.reply.ArrayHeader(matched.size());
   for (const std::string& key : matched) ctx.reply.Bulk(key);
 }

@@ -18,6 +18,7 @@
 #include "glob.h"
 #include "info.h"
 #include "log.h"
+#include "open_files.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -96,6 +97,21 @@ void ConfigSet(CommandContext& ctx) {
   if (!ValidateConfig(updated, &reason)) {
     ctx.reply.Error("ERR CONFIG SET failed - " + reason);
     return;
+  }
+  // More clients may need a higher open-file limit: raised now, or the change is refused.
+  if (updated.maxclients != ctx.server.config().maxclients) {
+    const OpenFilesFit fit = AdjustOpenFilesLimit(
+        updated.maxclients, ReservedFds(updated.cluster_enabled), ctx.server.log_level());
+    if (fit.maxclients < updated.maxclients) {
+      Log(ctx.server.log_level(), LogLevel::kWarning,
+          "Failed applying new configuration. Possibly related to new maxclients setting. "
+          "Restoring previous settings.");
+      const std::string reason =
+          "The operating system is not able to handle the specified number of clients, try with " +
+          std::to_string(fit.maxclients);
+      failed("maxclients", reason);
+      return;
+    }
   }
   ctx.server.UpdateConfig(updated);
   ctx.reply.Ok();

@@ -1,126 +1,137 @@
 #include "glob.h"
 
 #include <cstddef>
+#include <utility>
 
 namespace dynakv::server {
 
 namespace {
 
-unsigned char Fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
+// Redis 7 stops recursing at this depth: a match that needs a 1001st '*' (not the pattern's
+// last) fails. Kept so a pattern answers as it does in Redis.
+constexpr int kMaxStars = 1000;
 
-bool SameByte(unsigned char a, unsigned char b, bool nocase) {
-  return nocase ? Fold(a) == Fold(b) : a == b;
+int Fold(int c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
+
+// stringmatchlen reads bytes through `char`, signed where Redis runs, so a class range compares
+// -128..127: [\x01-\xff] is the range -1..1 and does not hold 'a'. Equality is unaffected.
+int Signed(char c) { return static_cast<signed char>(c); }
+
+bool SameByte(char a, char b, bool nocase) {
+  return nocase ? Fold(static_cast<unsigned char>(a)) == Fold(static_cast<unsigned char>(b))
+                : a == b;
 }
 
-// Matches [p, p+plen) against [s, s+slen). `give_up` is set once a '*' has tried every start
-// position for the rest of the pattern without success: an earlier '*' consuming more bytes
-// cannot help then, so the whole match fails at once instead of backtracking exponentially
-// (Redis's skipLongerMatches, added against patterns like "a*a*a*a*b").
-bool Match(const unsigned char* p, std::size_t plen, const unsigned char* s, std::size_t slen,
-           bool nocase, bool* give_up) {
-  while (plen > 0 && slen > 0) {
-    switch (p[0]) {
-      case '*':
-        while (plen > 1 && p[1] == '*') {
-          ++p;
-          --plen;
-        }
-        if (plen == 1) return true;  // a trailing '*' matches whatever is left
-        while (slen > 0) {
-          if (Match(p + 1, plen - 1, s, slen, nocase, give_up)) return true;
-          if (*give_up) return false;
-          ++s;
-          --slen;
-        }
-        *give_up = true;
-        return false;
-      case '?':
-        ++s;
-        --slen;
-        break;
-      case '[': {
-        ++p;
-        --plen;
-        const bool negate = plen > 0 && p[0] == '^';
-        if (negate) {
-          ++p;
-          --plen;
-        }
-        bool match = false;
-        while (true) {
-          if (plen == 0) {
-            // Unterminated class: step back so the advance below lands on the pattern's end.
-            --p;
-            ++plen;
-            break;
+// Matches the one-byte token at p[*i] ('?', a class, an escaped or a plain byte; never '*')
+// against `c` and moves *i past it. Where the token ends depends only on the pattern, never on
+// `c`, exactly as in stringmatchlen.
+bool MatchToken(std::string_view p, std::size_t* i, char c, bool nocase) {
+  std::size_t k = *i;
+  switch (p[k]) {
+    case '?':
+      *i = k + 1;
+      return true;
+    case '[': {
+      ++k;
+      const bool negate = k < p.size() && p[k] == '^';
+      if (negate) ++k;
+      bool match = false;
+      // An unterminated class ends with the pattern and keeps what it listed.
+      while (k < p.size() && !(p[k] == ']')) {
+        if (p[k] == '\\' && p.size() - k >= 2) {
+          ++k;
+          if (p[k] == c) match = true;  // Redis compares escaped bytes case-sensitively
+        } else if (p.size() - k >= 3 && p[k + 1] == '-') {
+          int lo = Signed(p[k]);
+          int hi = Signed(p[k + 2]);
+          int ch = Signed(c);
+          if (lo > hi) std::swap(lo, hi);  // reversed ranges are swapped, then folded
+          if (nocase) {
+            lo = Fold(lo);
+            hi = Fold(hi);
+            ch = Fold(ch);
           }
-          if (p[0] == '\\' && plen >= 2) {
-            ++p;
-            --plen;
-            if (p[0] == s[0]) match = true;  // Redis compares escaped bytes case-sensitively
-          } else if (p[0] == ']') {
-            break;
-          } else if (plen >= 3 && p[1] == '-') {
-            unsigned char lo = p[0];
-            unsigned char hi = p[2];
-            unsigned char c = s[0];
-            if (lo > hi) {
-              const unsigned char t = lo;
-              lo = hi;
-              hi = t;
-            }
-            if (nocase) {
-              lo = Fold(lo);
-              hi = Fold(hi);
-              c = Fold(c);
-            }
-            p += 2;
-            plen -= 2;
-            if (c >= lo && c <= hi) match = true;
-          } else if (SameByte(p[0], s[0], nocase)) {
-            match = true;
-          }
-          ++p;
-          --plen;
+          k += 2;  // "a-]" is a range up to ']', which leaves the class unterminated
+          if (ch >= lo && ch <= hi) match = true;
+        } else if (SameByte(p[k], c, nocase)) {
+          match = true;
         }
-        if (negate) match = !match;
-        if (!match) return false;
-        ++s;
-        --slen;
-        break;
+        ++k;
       }
-      case '\\':
-        if (plen >= 2) {
-          ++p;
-          --plen;
-        }
-        [[fallthrough]];
-      default:
-        if (!SameByte(p[0], s[0], nocase)) return false;
-        ++s;
-        --slen;
-        break;
+      *i = k < p.size() ? k + 1 : p.size();
+      return match != negate;
     }
-    ++p;
-    --plen;
-    if (slen == 0) {
-      while (plen > 0 && p[0] == '*') {
-        ++p;
-        --plen;
-      }
-      break;
-    }
+    case '\\':
+      if (p.size() - k >= 2) ++k;  // a trailing backslash is a literal one
+      [[fallthrough]];
+    default:
+      *i = k + 1;
+      return SameByte(p[k], c, nocase);
   }
-  return plen == 0 && slen == 0;
 }
 
 }  // namespace
 
+// Iterative, with one backtracking point: the last '*' seen. Every other token takes exactly one
+// byte, so when the part after the last '*' fails at some start, only a later start for that
+// '*' can help: an earlier '*' taking more bytes would just move the same part further right
+// (Redis's skipLongerMatches makes the same argument). Each '*' is passed once, and each start
+// tried for it costs at most the length of the part after it; the part after the pattern's last
+// '*' is tried once, against the end of the text. So O(|pattern| + |text| * longest part between
+// two '*'), whatever the number of '*', in constant space; Redis's recursion takes a stack frame
+// per '*' and |text| * the longest part after any '*'.
 bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
-  bool give_up = false;
-  return Match(reinterpret_cast<const unsigned char*>(pattern.data()), pattern.size(),
-               reinterpret_cast<const unsigned char*>(text.data()), text.size(), nocase,
-               &give_up);
+  // stringmatchlen's loop never runs on an empty text: only the empty pattern matches it.
+  if (text.empty()) return pattern.empty();
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t p = 0;
+  std::size_t s = 0;
+  std::size_t star_p = kNone;  // the token after the last '*' run passed
+  std::size_t star_s = 0;      // where that run's match currently ends in the text
+  std::size_t part_tokens = 0;  // tokens between that run and the next
+  int stars = 0;
+  while (s < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      while (p < pattern.size() && pattern[p] == '*') ++p;
+      if (p == pattern.size()) return true;  // a trailing '*' takes whatever is left
+      if (++stars > kMaxStars) return false;
+      // The part up to the next '*' takes one byte per token: count them (no further than the
+      // text goes), to know when no start is left for it and whether it is the last part.
+      const std::size_t left = text.size() - s;
+      std::size_t q = p;
+      part_tokens = 0;
+      while (q < pattern.size() && pattern[q] != '*' && part_tokens <= left) {
+        MatchToken(pattern, &q, '\0', nocase);
+        ++part_tokens;
+      }
+      if (part_tokens > left) return false;
+      if (q == pattern.size()) {
+        // The last part must end the text: a single try, where backtracking would try every
+        // start (O(|text| * part) for "*aaaa...b" against a long run of 'a's).
+        for (s = text.size() - part_tokens; p < pattern.size(); ++s) {
+          if (!MatchToken(pattern, &p, text[s], nocase)) return false;
+        }
+        return true;
+      }
+      star_p = p;
+      star_s = s;
+      continue;
+    }
+    if (p < pattern.size()) {
+      std::size_t next = p;
+      if (MatchToken(pattern, &next, text[s], nocase)) {
+        p = next;
+        ++s;
+        continue;
+      }
+    }
+    if (star_p == kNone || text.size() - star_s <= part_tokens) return false;
+    p = star_p;
+    s = ++star_s;
+  }
+  // The text is used up: what is left of the pattern must be '*' only.
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 }  // namespace dynakv::server

@@ -56,7 +56,8 @@ void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value) {
   if (std::optional<std::string_view> bytes = value.Uncompressed()) {
     reply.Bulk(*bytes);
   } else {
-    value.CopyTo(reply.BulkSlot(value.size()));
+    // No slot when the client is over its output limit: the reply is dropped.
+    if (char* slot = reply.BulkSlot(value.size())) value.CopyTo(slot);
   }
 }
 

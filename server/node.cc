@@ -18,6 +18,7 @@
 #include "cluster_config.h"
 #include "config.h"
 #include "log.h"
+#include "open_files.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "cluster/uv_handle.h"
@@ -121,6 +122,13 @@ int RunNode(int argc, char** argv) {
   } else {
     Log(level, LogLevel::kNotice, "Configuration loaded from %s", config.config_file.c_str());
   }
+
+  // As Redis does at start: room for maxclients connections beside the node's own descriptors,
+  // or fewer clients (warned about) when the open-file limit cannot be raised.
+  const OpenFilesFit fit =
+      AdjustOpenFilesLimit(config.maxclients, ReservedFds(config.cluster_enabled), level);
+  if (fit.maxclients <= 0) return 1;
+  config.maxclients = fit.maxclients;
 
   const auto open_start = std::chrono::steady_clock::now();
   std::unique_ptr<storage::Engine> engine;

@@ -1,6 +1,9 @@
 #include "server.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "client.h"
@@ -35,6 +38,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       config_(config),
       engine_(engine),
       cluster_node_(cluster),
+      listener_(loop),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
@@ -56,19 +60,11 @@ Server::~Server() {
 }
 
 bool Server::Start(std::string* error) {
-  sockaddr_storage addr{};
-  const bool ipv6 = config_.bind.find(':') != std::string::npos;
-  int rc =
-      ipv6 ? uv_ip6_addr(config_.bind.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&addr))
-           : uv_ip4_addr(config_.bind.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr));
   const char* step = "bind";
-  if (rc == 0) rc = listener_.Init([&](uv_tcp_t* t) { return uv_tcp_init(loop_, t); }, this);
-  // libuv sets SO_REUSEADDR, so a restarted node can bind while old connections linger.
-  if (rc == 0) rc = uv_tcp_bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), 0);
-  if (rc == 0) {
-    step = "listen";
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), kListenBacklog, OnConnection);
-  }
+  Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
+                                [this](int err, bool refused) { AcceptFailed(err, refused); }};
+  int rc =
+      listener_.Listen(config_.bind, config_.port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {
     // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
     if (rc == UV_EADDRINUSE) step = "bind";
@@ -77,10 +73,7 @@ bool Server::Start(std::string* error) {
     CloseHandles();
     return false;
   }
-  int len = sizeof(addr);
-  uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  port_ = listener_.port();
 
   rc = flush_check_.Init([&](uv_check_t* c) { return uv_check_init(loop_, c); }, this);
   if (rc == 0) rc = uv_check_start(flush_check_.get(), OnCheck);
@@ -178,36 +171,44 @@ void Server::ClientClosed(Client* client) {
   clients_.erase(client->id());
 }
 
-void Server::OnConnection(uv_stream_t* listener, int status) {
-  auto* server = static_cast<Server*>(listener->data);
-  if (server == nullptr) return;
-  if (status < 0) {
-    Log(server->log_level_, LogLevel::kWarning, "Accepting client connection: %s",
-        uv_strerror(status));
-    return;
-  }
-  server->Accept();
-}
-
-void Server::Accept() {
+void Server::Accept(int fd) {
   auto owned = std::make_unique<Client>(*this, next_client_id_++);
   if (const int rc = owned->Init(loop_); rc != 0) {
     Log(log_level_, LogLevel::kWarning, "Cannot create a client socket: %s", uv_strerror(rc));
+    close(fd);
     return;
   }
   Client* client = owned.get();
   clients_.emplace(client->id(), std::move(owned));
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), client->stream()) != 0) {
+  if (uv_tcp_open(reinterpret_cast<uv_tcp_t*>(client->stream()), fd) != 0) {
+    close(fd);
     client->Close();
     return;
   }
-  if (clients_.size() > static_cast<std::size_t>(config_.maxclients)) {
+  // As in Redis, the cluster bus's connections (one each way per peer) count against
+  // maxclients: they use descriptors too, and the reserve (open_files.h) leaves them out.
+  const std::size_t bus_links = cluster_node_ != nullptr && cluster_node_->ring().size() > 1
+                                    ? 2 * (cluster_node_->ring().size() - 1)
+                                    : 0;
+  if (clients_.size() + bus_links > static_cast<std::size_t>(config_.maxclients)) {
     ++stats_.rejected_connections;
     client->RejectAndClose("-ERR max number of clients reached\r\n");
     return;
   }
   ++stats_.total_connections_received;
   client->Start();
+}
+
+// Out of descriptors the listener refuses the client with the max-clients error; other accept
+// errors leave the connection queued. Either way once a second in the log at most: a flood of
+// connections must not become a flood of log lines.
+void Server::AcceptFailed(int error, bool refused) {
+  if (refused) ++stats_.rejected_connections;
+  const std::uint64_t now = uv_now(loop_);
+  if (last_accept_error_ms_ != 0 && now - last_accept_error_ms_ < 1000) return;
+  last_accept_error_ms_ = now;
+  Log(log_level_, LogLevel::kWarning, "Accepting client connection: %s%s", std::strerror(error),
+      refused ? " (the client was refused: max number of clients reached)" : "");
 }
 
 void Server::OnCheck(uv_check_t* check) {

@@ -14,6 +14,7 @@
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
+#include "listener.h"
 #include "log.h"
 #include "stats.h"
 #include "cluster/uv_handle.h"
@@ -94,10 +95,10 @@ class Server {
   void ResetStats();  // CONFIG RESETSTAT
 
  private:
-  static void OnConnection(uv_stream_t* listener, int status);
   static void OnCheck(uv_check_t* check);
   static void OnCron(uv_timer_t* timer);
-  void Accept();
+  void Accept(int fd);
+  void AcceptFailed(int error, bool refused);
   void FlushPending();
   // Logs a change of the commit log's health; true while it is failed.
   bool NoteLogStatus(const storage::Status& status);
@@ -120,7 +121,7 @@ class Server {
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 
-  cluster::UvHandle<uv_tcp_t> listener_;
+  Listener listener_;
   cluster::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so
   // work produced during a flush (a paused client resuming) is flushed next iteration.
@@ -137,6 +138,7 @@ class Server {
   bool shut_down_ = false;
   bool log_failed_ = false;
   std::uint64_t last_log_error_ms_ = 0;
+  std::uint64_t last_accept_error_ms_ = 0;
 
   std::string run_id_;
   std::int64_t start_time_ms_ = 0;

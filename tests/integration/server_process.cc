@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,6 +148,14 @@ void ServerProcess::Spawn() {
     // The server must not outlive a test binary killed by ctest's timeout.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(126);
+    if (nofile_soft_ != 0) {
+      // Root keeps CAP_SYS_RESOURCE through exec unless it leaves the bounding set: drop it, so
+      // the server cannot lift the hard limit either (without the privilege to drop it, the
+      // process did not have it in the first place).
+      prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0);
+      const rlimit limit{static_cast<rlim_t>(nofile_soft_), static_cast<rlim_t>(nofile_hard_)};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(125);
+    }
     int null_fd = open("/dev/null", O_RDONLY);
     dup2(null_fd, 0);
     dup2(log_fd, 1);
@@ -243,6 +253,15 @@ std::uint64_t ServerProcess::RssBytes() const {
   std::uint64_t size_pages = 0, resident_pages = 0;
   statm >> size_pages >> resident_pages;
   return resident_pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::uint64_t ServerProcess::PeakRssBytes() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) * 1024;  // in kB
+  }
+  return 0;
 }
 
 std::string ServerProcess::LogTail(std::size_t bytes) const {

@@ -36,6 +36,12 @@ class ServerProcess {
 
   // Starts the process (again, after Stop/Kill: same port and dir) and waits until it answers.
   void Start();
+  // The next Start runs the server under this RLIMIT_NOFILE (soft, hard), without the privilege
+  // to raise the hard limit (as an unprivileged user runs it).
+  void SetOpenFilesLimit(std::uint64_t soft, std::uint64_t hard) {
+    nofile_soft_ = soft;
+    nofile_hard_ = hard;
+  }
   // For a server that must refuse to start (bad flags or config): spawns it and returns its wait
   // status, or -1 if it still runs after `timeout` (it is then killed).
   int StartExpectingExit(std::chrono::milliseconds timeout);
@@ -54,6 +60,8 @@ class ServerProcess {
   const std::string& dir() const { return data_dir_; }
   // Resident set size from /proc/<pid>/statm.
   std::uint64_t RssBytes() const;
+  // The peak resident set size so far (VmHWM in /proc/<pid>/status).
+  std::uint64_t PeakRssBytes() const;
   // The last `bytes` of the server's log (its stdout and stderr).
   std::string LogTail(std::size_t bytes = 4096) const;
 
@@ -70,6 +78,8 @@ class ServerProcess {
   std::string log_path_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::uint64_t nofile_soft_ = 0;  // 0: inherit the test's limit
+  std::uint64_t nofile_hard_ = 0;
 };
 
 }  // namespace dynakv::itest

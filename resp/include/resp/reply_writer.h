@@ -19,6 +19,18 @@ class ReplyWriter {
   void set_protocol(int protocol) { protocol_ = protocol; }
   std::string* buffer() { return out_; }
 
+  // Output limit (the client's output buffer hard limit, less what it already has in flight).
+  // Once the buffer holds more than `bytes`, every further reply is dropped instead of appended:
+  // the client is over its limit and about to be closed, and building replies it will never get
+  // would only take memory (Redis drops replies to a client it scheduled to close, too). The
+  // check is one comparison per reply element, so a reply of many values stops growing within
+  // one value of the limit. 0: no limit.
+  void set_limit(std::size_t bytes) { limit_ = bytes; }
+  bool over_limit() const { return limit_ != 0 && out_->size() > limit_; }
+  // Bytes that may still be appended before the limit is passed (SIZE_MAX without a limit): a
+  // command that gathers a reply before writing it can stop gathering early.
+  std::size_t room() const;
+
   void Simple(std::string_view text);   // +text
   void Ok();                            // +OK
   // `message` starts with the error code, e.g. "ERR syntax error" or "WRONGTYPE ...". CR and LF
@@ -28,7 +40,7 @@ class ReplyWriter {
   void Bulk(std::string_view data);     // $len\r\ndata\r\n
   // Writes the `$len\r\n` header and the trailing CRLF, and returns where the `len` payload bytes
   // go, so a value can be decompressed straight into the output buffer. The pointer is valid until
-  // the buffer is next appended to.
+  // the buffer is next appended to. nullptr when the reply is dropped (over_limit()).
   char* BulkSlot(std::size_t len);
   void Null();                          // RESP2 $-1, RESP3 _
   void NullArray();                     // RESP2 *-1, RESP3 _
@@ -45,6 +57,7 @@ class ReplyWriter {
 
   std::string* out_;
   int protocol_;
+  std::size_t limit_ = 0;
 };
 
 // Encodes a command as a RESP array of bulk strings, the form every client sends.

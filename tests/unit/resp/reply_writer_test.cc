@@ -86,6 +86,45 @@ TEST_CASE("bulk slot is filled in place") {
   CHECK(out == "+OK\r\n$5\r\nvalue\r\n$0\r\n\r\n");
 }
 
+TEST_CASE("past its limit the writer drops replies instead of growing the buffer") {
+  std::string out;
+  ReplyWriter writer(&out);
+  CHECK(writer.room() == SIZE_MAX);
+  writer.set_limit(21);
+  CHECK(writer.room() == 21);
+  writer.ArrayHeader(3);
+  writer.Bulk("0123456789");  // 4 + 17 bytes: at the limit, not past it
+  CHECK_FALSE(writer.over_limit());
+  CHECK(writer.room() == 0);
+  writer.Bulk("0123456789");  // passes it: the value is still written whole
+  CHECK(writer.over_limit());
+  const std::string kept = out;
+  CHECK(kept == "*3\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n");
+  writer.Bulk("dropped");
+  CHECK(writer.BulkSlot(1000) == nullptr);
+  writer.Ok();
+  writer.Error("ERR dropped");
+  writer.Integer(1);
+  writer.Null();
+  writer.ArrayHeader(1);
+  writer.MapHeader(1);
+  writer.SetHeader(1);
+  writer.Double(1.5);
+  writer.Bool(true);
+  writer.Verbatim("dropped");
+  writer.Simple("dropped");
+  writer.NullArray();
+  CHECK(out == kept);
+  // The buffer drained (the client wrote it): replies are appended again.
+  out.clear();
+  CHECK_FALSE(writer.over_limit());
+  writer.Ok();
+  CHECK(out == "+OK\r\n");
+  writer.set_limit(0);
+  writer.Bulk(std::string(100, 'x'));
+  CHECK_FALSE(writer.over_limit());
+}
+
 TEST_CASE("nulls") {
   CheckBoth([](ReplyWriter& w) { w.Null(); }, "$-1\r\n", "_\r\n");
   CheckBoth([](ReplyWriter& w) { w.NullArray(); }, "*-1\r\n", "_\r\n");
