@@ -54,8 +54,14 @@ int Workload(std::map<std::string, std::string>& flags) {
     return 2;
   }
   long long acked = 0;
-  for (const Op& op : ops) acked += op.ok() ? 1 : 0;
-  std::cerr << "workload: " << ops.size() << " ops, " << acked << " ok\n";
+  std::map<std::string, long long> errors;
+  for (const Op& op : ops) {
+    acked += op.ok() ? 1 : 0;
+    if (!op.ok()) ++errors[op.error];
+  }
+  std::cerr << "workload: " << ops.size() << " ops, " << acked << " ok";
+  for (const auto& [error, n] : errors) std::cerr << ", " << n << " " << error;
+  std::cerr << "\n";
   return ops.empty() ? 2 : 0;
 }
 

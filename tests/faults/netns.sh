@@ -27,6 +27,10 @@ netns_attach() {
   ip -n "$DKVF_SWITCH" link set "$port" master br0 up
   ip -n "$ns" addr add "$addr/24" dev eth0
   ip -n "$ns" link set eth0 up
+  # The local table's rule comes first (priority 0) and would deliver every packet for this
+  # address before a drop rule is seen: move it behind the drop rules' range (100-199).
+  ip -n "$ns" rule add priority 500 lookup local
+  ip -n "$ns" rule del priority 0 lookup local
 }
 
 # The switch, `nodes` node namespaces and the client namespace.
@@ -62,7 +66,7 @@ netns_destroy() {
 
 # Packets from node $1 to node $2 are dropped on arrival at $2: a one-way partition $1 -> $2.
 netns_drop() {
-  ip -n "$(netns_node "$2")" rule add from "$(netns_node_addr "$1")" iif eth0 blackhole priority $((1000 + $1))
+  ip -n "$(netns_node "$2")" rule add from "$(netns_node_addr "$1")" iif eth0 blackhole priority $((100 + $1))
 }
 
 # Node $1 cut off from the other nodes both ways (clients still reach it): a full partition.
@@ -91,7 +95,7 @@ netns_heal() {
   local nodes=$1 i ns prio
   for ((i = 1; i <= nodes; i++)); do
     ns=$(netns_node "$i")
-    for prio in $(ip -n "$ns" rule list | awk -F: '$1 >= 1000 && $1 < 2000 {print $1}'); do
+    for prio in $(ip -n "$ns" rule list | awk -F: '$1 >= 100 && $1 < 200 {print $1}'); do
       ip -n "$ns" rule del priority "$prio"
     done
     ip netns exec "$ns" tc qdisc del dev eth0 root 2>/dev/null || true

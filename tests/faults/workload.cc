@@ -45,7 +45,9 @@ Op Perform(Conn& conn, Op op) {
   op.outcome = ok ? Op::Outcome::kOk : Op::Outcome::kUnknown;
   if (!ok) {
     if (reply.type == Reply::Type::kIo) {
-      op.error = reply.str.find("timed out") != std::string::npos ? "timeout" : "io";
+      const bool timeout = reply.str.find("temporarily unavailable") != std::string::npos ||
+                           reply.str.find("timed out") != std::string::npos;
+      op.error = timeout ? "timeout" : "io";
     } else if (reply.IsError()) {
       op.error = FirstWord(reply.str);
     } else {
