@@ -5,7 +5,7 @@ namespace dynakv::faults {
 int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<Violation>* out) {
   int found = 0;
   for (const Op& r : ops) {
-    if (r.kind != Op::Kind::kGet || !r.ok() || r.key < 0 || r.key >= history.keys()) continue;
+    if (!r.IsRead() || !r.ok() || r.key < 0 || r.key >= history.keys()) continue;
     const KeyHistory& h = history.key(r.key);
     bool explained = false;
     const Op* source = h.Explain(r.seq, r.end_us, &explained);
@@ -13,7 +13,7 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
     Violation v;
     v.key = r.key;
     v.to_us = r.end_us;
-    const std::string read = "GET " + KeyName(r.key) + " via n" + std::to_string(r.node) + " [" +
+    const std::string read = (r.kind == Op::Kind::kGet ? "GET " : "DEL (deleting nothing) ") + KeyName(r.key) + " via n" + std::to_string(r.node) + " [" +
                              std::to_string(r.start_us) + ", " + std::to_string(r.end_us) + "]";
     if (!explained) {
       v.property = "bogus";

@@ -86,6 +86,20 @@ TEST_CASE("reads: nothing older than a write acked before the read began") {
   CHECK(with(Get(2, 75, 80)) == 1);   // the acked DEL's key read back
   CHECK(with(Get(2, 20, 25)) == 1);   // #2 started only at 30: bogus
   CHECK(with(Get(-1, 45, 50)) == 1);  // not a value of this key
+  Op found_nothing = Get(0, 45, 50);
+  found_nothing.kind = Op::Kind::kDelNone;  // a DEL replying 0 saw nil: #2 was acked at 40
+  CHECK(with(found_nothing) == 1);
+  found_nothing.start_us = 65;
+  found_nothing.end_us = 80;
+  CHECK(with(found_nothing) == 0);
+}
+
+TEST_CASE("a DEL that deleted nothing wrote nothing: it cannot explain a later nil") {
+  std::vector<Op> ops = {Set(1, 10, 20), Get(0, 30, 40)};
+  ops[1].kind = Op::Kind::kDelNone;
+  CHECK(Durable(ops, 1) == 0);
+  CHECK(Durable(ops, 0) == 1);
+  CHECK(Reads(ops) == 1);
 }
 
 TEST_CASE("convergence: every replica's copy must be the same") {

@@ -37,8 +37,9 @@ struct Violation {
 // as "lost"; a final value nobody wrote, or an unreadable key, as "unreadable".
 int CheckDurable(const History& history, const FinalState& final, std::vector<Violation>* out);
 
-// Read freshness at R + W > N: no read returns a value older than a write acknowledged before
-// the read began ("stale"), nor one that no write started before the read ended ("bogus").
+// Read freshness at R + W > N: no read (GET, or a DEL that found nothing to delete) returns a
+// value older than a write acknowledged before the read began ("stale"), nor one that no write
+// started before the read ended ("bogus").
 int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<Violation>* out);
 
 // Convergence: after healing and anti-entropy, every replica holds the same copy of every key

@@ -21,7 +21,10 @@ std::string Value(int key, long long seq);
 long long SeqOf(int key, const std::string& value);
 
 struct Op {
-  enum class Kind : char { kSet = 'S', kDel = 'D', kGet = 'G' };
+  // kDelNone: a DEL that replied 0. It deleted nothing and wrote nothing (the coordinator found
+  // no live value, and writes only what a command changed), so it is a read that saw nil, not a
+  // write that must last.
+  enum class Kind : char { kSet = 'S', kDel = 'D', kGet = 'G', kDelNone = 'd' };
   // kOk: acknowledged (a write) or answered (a read). kUnknown: an error or a timeout; a write
   // may still have landed on some replicas (as in Dynamo, a failed write is not rolled back) or
   // land later (a paused coordinator), so it is indeterminate. A read that failed says nothing.
@@ -31,7 +34,7 @@ struct Op {
   Outcome outcome = Outcome::kUnknown;
   int key = 0;
   // SET and DEL: this write's sequence number. GET: the sequence number of the value read, 0 for
-  // nil, -1 for a value no write of this key could have produced.
+  // nil, -1 for a value no write of this key could have produced. kDelNone: 0.
   long long seq = 0;
   std::int64_t start_us = 0;
   std::int64_t end_us = 0;
@@ -39,7 +42,8 @@ struct Op {
   int client = 0;  // the workload thread
   std::string error;  // kUnknown: the first word of the error ("UNAVAILABLE", "timeout", ...)
 
-  bool IsWrite() const { return kind != Kind::kGet; }
+  bool IsWrite() const { return kind == Kind::kSet || kind == Kind::kDel; }
+  bool IsRead() const { return kind == Kind::kGet || kind == Kind::kDelNone; }
   bool ok() const { return outcome == Outcome::kOk; }
 };
 

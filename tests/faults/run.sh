@@ -144,7 +144,9 @@ free_disk() { rm -f "$run/n$1/data/ballast"; }
 
 # --- the seeded schedule -----------------------------------------------------------------------
 RANDOM=$seed
-rand() { echo $((RANDOM % $1)); }
+# Sets r to a number in [0, $1). Never call it in a subshell ($(...)): bash reseeds RANDOM there,
+# and the schedule would no longer follow the seed.
+rand() { r=$((RANDOM % $1)); }
 crashed=0
 # Node processes that died without being killed by the schedule: a crash, reported and restarted.
 check_alive() {
@@ -169,7 +171,8 @@ inject() {
   case "$kind" in
     partition) netns_partition "$victim" "$nodes" ;;
     oneway)
-      if [ "$(rand 2)" = 0 ]; then
+      rand 2
+      if [ "$r" = 0 ]; then
         detail="n$victim sends, nobody hears"; for i in "${others[@]}"; do netns_drop "$victim" "$i"; done
       else
         detail="n$victim hears nobody"; for i in "${others[@]}"; do netns_drop "$i" "$victim"; done
@@ -177,13 +180,15 @@ inject() {
     isolate) netns_isolate "$victim" ;;
     slow)
       local rates=(32kbit 128kbit 1mbit)
-      detail=${rates[$(rand 3)]}
+      rand 3
+      detail=${rates[$r]}
       netns_slow "$victim" "$detail" ;;
     pause) kill -STOP "$(node_pid "$victim")" ;;
     kill) kill_node "$victim" ;;
     diskfull)
       local full=("$victim")
-      [ "$(rand 2)" = 0 ] && full=($(seq 1 "$nodes"))
+      rand 2
+      [ "$r" = 0 ] && full=($(seq 1 "$nodes"))
       detail="full: ${full[*]}, then kill -9"
       for i in "${full[@]}"; do fill_disk "$i"; done ;;
   esac
@@ -208,16 +213,20 @@ sleep 3  # a fault-free start
 : >"$run/faults.log"
 count=0
 while [ $(($(date +%s) - started)) -lt $((seconds - 3)) ]; do
-  kind=${fault_kinds[$(rand ${#fault_kinds[@]})]}
-  victim=$((1 + $(rand "$nodes")))
-  ms=$((1000 + $(rand 4000)))
+  rand ${#fault_kinds[@]}
+  kind=${fault_kinds[$r]}
+  rand "$nodes"
+  victim=$((1 + r))
+  rand 4000
+  ms=$((1000 + r))
   t0=$(now_us)
   inject "$kind" "$victim" "$ms"
   echo "$t0 $(now_us) $kind $victim $detail" >>"$run/faults.log"
   count=$((count + 1))
   log "fault $count: $kind n$victim ${ms}ms${detail:+ ($detail)}"
   check_alive
-  sleep "0.$(printf '%03d' $((200 + $(rand 800))))"
+  rand 800
+  sleep "0.$(printf '%03d' $((200 + r)))"
 done
 wait "$workload" || { log "the workload failed"; exit 1; }
 

@@ -29,6 +29,7 @@ Op Perform(Conn& conn, Op op) {
     case Op::Kind::kSet: argv = {"SET", key, Value(op.key, op.seq)}; break;
     case Op::Kind::kDel: argv = {"DEL", key}; break;
     case Op::Kind::kGet: argv = {"GET", key}; break;
+    case Op::Kind::kDelNone: break;
   }
   op.start_us = NowUs();
   const Reply reply = conn.Command(argv);
@@ -36,7 +37,14 @@ Op Perform(Conn& conn, Op op) {
   bool ok = false;
   switch (op.kind) {
     case Op::Kind::kSet: ok = reply.type == Reply::Type::kStatus && reply.str == "OK"; break;
-    case Op::Kind::kDel: ok = reply.type == Reply::Type::kInteger; break;
+    case Op::Kind::kDel:
+      ok = reply.type == Reply::Type::kInteger;
+      if (ok && reply.integer == 0) {
+        op.kind = Op::Kind::kDelNone;
+        op.seq = 0;
+      }
+      break;
+    case Op::Kind::kDelNone: break;
     case Op::Kind::kGet:
       ok = reply.type == Reply::Type::kString || reply.type == Reply::Type::kNil;
       if (ok) op.seq = reply.type == Reply::Type::kNil ? 0 : SeqOf(op.key, reply.str);
