@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "checks.h"
 
 namespace dynakv::faults {
@@ -23,7 +25,8 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
       v.property = "stale";
       v.what = read + " returned " + DescribeWrite(source) + ", older than " +
                DescribeWrite(latest) + " acknowledged before the read began";
-      v.from_us = latest->start_us;
+      // From the older write on: the fault that lost the newer one may predate it.
+      v.from_us = source == nullptr ? latest->start_us : std::min(source->start_us, latest->start_us);
     } else {
       continue;
     }

@@ -11,8 +11,9 @@
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
 # slow (a node's link slow and lossy), pause (SIGSTOP/SIGCONT), kill (kill -9, restart),
-# diskfull (the data dir of one node or of all of them full until freed, then kill -9 and
-# restart, so what the log did not hold is gone). Default: all but diskfull.
+# disklost (kill -9, data dir wiped, restart, then anti-entropy refills it), diskfull (the data
+# dir of one node or of all of them full until freed, then kill -9 and restart, so what the log
+# did not hold is gone). Default: all but diskfull.
 # --soak: 1800 s with a random seed unless --seconds/--seed say otherwise.
 # Needs root. Without root or network namespaces it exits 77 (ctest: skipped), or 1 when CI=true.
 # Logs (ops.log, faults.log, server logs) stay in $DKVF_RUN (default /tmp/dkvf-run).
@@ -23,7 +24,7 @@ root="$(cd "$here/../.." && pwd)"
 source "$here/netns.sh"
 
 seconds="" seed="" soak=0
-faults="partition,oneway,isolate,slow,pause,kill"
+faults="partition,oneway,isolate,slow,pause,kill,disklost"
 server="$root/build/server/dynakv-server"
 client="$root/build/tests/faults/dynakv-faults"
 nodes=3 port=7000 disk_mb=64 keys=200
@@ -45,7 +46,7 @@ seed=${seed:-1}
 [ "$seed" = random ] && seed=$(( ($(date +%s%N) / 1000) % 1000000000 ))
 IFS=, read -r -a fault_kinds <<<"$faults"
 for f in "${fault_kinds[@]}"; do
-  case "$f" in partition|oneway|isolate|slow|pause|kill|diskfull) ;;
+  case "$f" in partition|oneway|isolate|slow|pause|kill|disklost|diskfull) ;;
     *) echo "run.sh: unknown fault '$f'" >&2; exit 2 ;; esac
 done
 for bin in "$server" "$client"; do
@@ -185,6 +186,10 @@ inject() {
       netns_slow "$victim" "$detail" ;;
     pause) kill -STOP "$(node_pid "$victim")" ;;
     kill) kill_node "$victim" ;;
+    disklost)
+      detail="data dir wiped, then repaired by anti-entropy"
+      kill_node "$victim"
+      find "$run/n$victim/data" -mindepth 1 -delete ;;
     diskfull)
       local full=("$victim")
       rand 2
@@ -197,6 +202,12 @@ inject() {
     partition|oneway|isolate|slow) netns_heal "$nodes" ;;
     pause) kill -CONT "$(node_pid "$victim")" ;;
     kill) start_node "$victim" ;;
+    disklost)
+      # Refilled from both peers before the next fault, which might wipe one of them.
+      start_node "$victim"
+      for i in "${others[@]}"; do
+        in_client redis-cli -h "$(netns_node_addr "$victim")" -p "$port" debug antientropy "n$i" >/dev/null
+      done ;;
     diskfull)
       for i in "${full[@]}"; do free_disk "$i"; kill_node "$i"; done
       for i in "${full[@]}"; do start_node "$i"; done ;;
