@@ -64,12 +64,11 @@ unable() {
 }
 [ "$(id -u)" -eq 0 ] || unable "needs root (network namespaces, tmpfs mounts)"
 command -v ip >/dev/null || unable "iproute2 (ip) is not installed"
-ip netns add "${DKVF_PREFIX}probe" 2>/dev/null || unable "cannot create a network namespace"
-ip netns del "${DKVF_PREFIX}probe"
-
 # One run at a time on a machine: the names and the address range are fixed.
 exec 9>/tmp/dkvf.lock
-flock -w 900 9 || { echo "run.sh: another fault run holds /tmp/dkvf.lock" >&2; exit 2; }
+flock -w 200 9 || unable "another fault run has held /tmp/dkvf.lock for 200 s"
+ip netns add "${DKVF_PREFIX}probe" 2>/dev/null || unable "cannot create a network namespace"
+ip netns del "${DKVF_PREFIX}probe"
 
 now_us() { date +%s%6N; }
 log() { echo "[$(date +%T)] $*"; }
