@@ -14,7 +14,8 @@ int CheckConverged(const FinalState& final, std::vector<Violation>* out) {
     v.property = "divergent";
     v.key = static_cast<int>(k);
     v.what = KeyName(v.key) + " copies differ:";
-    for (std::size_t n = 0; n < copies.size(); ++n) v.what += " n" + std::to_string(n + 1) + "=" + copies[n];
+    for (std::size_t n = 0; n < copies.size(); ++n)
+      v.what += " n" + std::to_string(n + 1) + "=" + copies[n];
     out->push_back(std::move(v));
   }
   return found;

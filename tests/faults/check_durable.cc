@@ -17,7 +17,8 @@ int CheckDurable(const History& history, const FinalState& final, std::vector<Vi
       v.what = "final read " + f.read + " matches no write of " + KeyName(k);
     } else if (latest != nullptr && latest->start_us > KeyHistory::EndOf(source)) {
       v.property = "lost";
-      v.what = std::string(latest->kind == Op::Kind::kDel ? "deleted value came back: " : "acked write lost: ") +
+      v.what = std::string(latest->kind == Op::Kind::kDel ? "deleted value came back: "
+                                                          : "acked write lost: ") +
                KeyName(k) + " final " + f.read + " from " + DescribeWrite(source) +
                ", but the last acknowledged write is " + DescribeWrite(latest);
       v.from_us = source == nullptr ? latest->start_us : source->start_us;

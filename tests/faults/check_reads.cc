@@ -15,7 +15,8 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
     Violation v;
     v.key = r.key;
     v.to_us = r.end_us;
-    const std::string read = (r.kind == Op::Kind::kGet ? "GET " : "DEL (deleting nothing) ") + KeyName(r.key) + " via n" + std::to_string(r.node) + " [" +
+    const std::string read = (r.kind == Op::Kind::kGet ? "GET " : "DEL (deleting nothing) ") +
+                             KeyName(r.key) + " via n" + std::to_string(r.node) + " [" +
                              std::to_string(r.start_us) + ", " + std::to_string(r.end_us) + "]";
     if (!explained) {
       v.property = "bogus";
@@ -26,7 +27,8 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
       v.what = read + " returned " + DescribeWrite(source) + ", older than " +
                DescribeWrite(latest) + " acknowledged before the read began";
       // From the older write on: the fault that lost the newer one may predate it.
-      v.from_us = source == nullptr ? latest->start_us : std::min(source->start_us, latest->start_us);
+      v.from_us =
+          source == nullptr ? latest->start_us : std::min(source->start_us, latest->start_us);
     } else {
       continue;
     }

@@ -15,9 +15,9 @@ namespace dynakv::faults {
 // What the cluster holds once every fault is healed, read by settle.h.
 struct FinalState {
   struct Key {
-    bool read_ok = false;   // the final read (GET R ALL) answered
-    long long seq = 0;      // what it read: as Op::seq of a GET
-    std::string read;       // the reply, for reports
+    bool read_ok = false;             // the final read (GET R ALL) answered
+    long long seq = 0;                // what it read: as Op::seq of a GET
+    std::string read;                 // the reply, for reports
     std::vector<std::string> copies;  // each node's own copy (DEBUG LOCALGET), rendered
   };
   std::vector<Key> keys;  // by key index

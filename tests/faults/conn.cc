@@ -16,13 +16,20 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 
 std::string Reply::Describe() const {
   switch (type) {
-    case Type::kString: return "\"" + str + "\"";
-    case Type::kStatus: return str;
-    case Type::kInteger: return "(integer) " + std::to_string(integer);
-    case Type::kNil: return "nil";
-    case Type::kArray: return "(array)";
-    case Type::kError: return "(error) " + str;
-    case Type::kIo: return "(io) " + str;
+    case Type::kString:
+      return "\"" + str + "\"";
+    case Type::kStatus:
+      return str;
+    case Type::kInteger:
+      return "(integer) " + std::to_string(integer);
+    case Type::kNil:
+      return "nil";
+    case Type::kArray:
+      return "(array)";
+    case Type::kError:
+      return "(error) " + str;
+    case Type::kIo:
+      return "(io) " + str;
   }
   return "?";
 }
@@ -56,12 +63,24 @@ Reply Conn::Command(const std::vector<std::string>& argv) {
     return out;
   }
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = Reply::Type::kString; break;
-    case REDIS_REPLY_STATUS: out.type = Reply::Type::kStatus; break;
-    case REDIS_REPLY_INTEGER: out.type = Reply::Type::kInteger; break;
-    case REDIS_REPLY_NIL: out.type = Reply::Type::kNil; break;
-    case REDIS_REPLY_ERROR: out.type = Reply::Type::kError; break;
-    default: out.type = Reply::Type::kArray; break;
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::kString;
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::kStatus;
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::kInteger;
+      break;
+    case REDIS_REPLY_NIL:
+      out.type = Reply::Type::kNil;
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Reply::Type::kError;
+      break;
+    default:
+      out.type = Reply::Type::kArray;
+      break;
   }
   if (r->str != nullptr) out.str.assign(r->str, r->len);
   out.integer = r->integer;

@@ -18,7 +18,8 @@ void KeyHistory::Seal() {
             [](const Op* a, const Op* b) { return a->end_us < b->end_us; });
   latest_start_upto_.clear();
   for (const Op* w : acked_by_end_) {
-    const bool newer = latest_start_upto_.empty() || w->start_us > latest_start_upto_.back()->start_us;
+    const bool newer =
+        latest_start_upto_.empty() || w->start_us > latest_start_upto_.back()->start_us;
     latest_start_upto_.push_back(newer ? w : latest_start_upto_.back());
   }
 }
@@ -58,13 +59,15 @@ std::string DescribeWrite(const Op* w) {
   std::string s = (w->kind == Op::Kind::kSet ? "SET #" : "DEL #") + std::to_string(w->seq);
   s += " via n" + std::to_string(w->node);
   s += w->ok() ? " acked" : " indeterminate (" + w->error + ")";
-  s += " [" + std::to_string(w->start_us) + ", " + (w->ok() ? std::to_string(w->end_us) : "?") + "]";
+  s +=
+      " [" + std::to_string(w->start_us) + ", " + (w->ok() ? std::to_string(w->end_us) : "?") + "]";
   return s;
 }
 
 History::History(const std::vector<Op>& ops, int keys) : keys_(static_cast<std::size_t>(keys)) {
   for (const Op& op : ops) {
-    if (op.IsWrite() && op.key >= 0 && op.key < keys) keys_[static_cast<std::size_t>(op.key)].Add(op);
+    if (op.IsWrite() && op.key >= 0 && op.key < keys)
+      keys_[static_cast<std::size_t>(op.key)].Add(op);
   }
   for (KeyHistory& k : keys_) k.Seal();
 }

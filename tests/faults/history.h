@@ -43,8 +43,8 @@ class KeyHistory {
  private:
   std::vector<const Op*> writes_;
   std::unordered_map<long long, const Op*> by_seq_;
-  std::vector<const Op*> acked_by_end_;        // acknowledged writes, ordered by end
-  std::vector<const Op*> latest_start_upto_;   // [i]: the latest-starting of acked_by_end_[0..i]
+  std::vector<const Op*> acked_by_end_;       // acknowledged writes, ordered by end
+  std::vector<const Op*> latest_start_upto_;  // [i]: the latest-starting of acked_by_end_[0..i]
 };
 
 // "SET #12 via n2 acked [start, end]", "DEL #7 via n1 indeterminate (timeout) [start, ?]", or

@@ -42,7 +42,8 @@ int Workload(std::map<std::string, std::string>& flags) {
   options.seconds = std::atof(flags["seconds"].c_str());
   options.seed = std::strtoull(flags["seed"].c_str(), nullptr, 10);
   if (!flags["keys"].empty()) options.keys = std::atoi(flags["keys"].c_str());
-  if (!flags["clients-per-node"].empty()) options.clients_per_node = std::atoi(flags["clients-per-node"].c_str());
+  if (!flags["clients-per-node"].empty())
+    options.clients_per_node = std::atoi(flags["clients-per-node"].c_str());
   if (!flags["rate"].empty()) options.ops_per_second = std::atoi(flags["rate"].c_str());
   if (!flags["timeout-ms"].empty()) options.timeout_ms = std::atoi(flags["timeout-ms"].c_str());
   if (options.nodes.empty() || options.seconds <= 0 || flags["log"].empty() || options.keys <= 0) {
@@ -70,7 +71,8 @@ void Report(const std::vector<Violation>& violations, const std::vector<Fault>& 
   for (const Violation& v : violations) {
     if (++shown[v.property] > 10) continue;
     std::cout << v.property << ": " << v.what;
-    if (v.to_us != 0) std::cout << "; faults meanwhile: " << FaultsDuring(faults, v.from_us, v.to_us);
+    if (v.to_us != 0)
+      std::cout << "; faults meanwhile: " << FaultsDuring(faults, v.from_us, v.to_us);
     std::cout << "\n";
   }
   for (const auto& [property, n] : shown) {
@@ -80,8 +82,10 @@ void Report(const std::vector<Violation>& violations, const std::vector<Fault>& 
 
 int Check(std::map<std::string, std::string>& flags) {
   const std::vector<std::string> nodes = Split(flags["nodes"]);
-  const int keys = flags["keys"].empty() ? WorkloadOptions{}.keys : std::atoi(flags["keys"].c_str());
-  if (nodes.empty() || flags["log"].empty() || keys <= 0) return Usage("check needs --nodes and --log");
+  const int keys =
+      flags["keys"].empty() ? WorkloadOptions{}.keys : std::atoi(flags["keys"].c_str());
+  if (nodes.empty() || flags["log"].empty() || keys <= 0)
+    return Usage("check needs --nodes and --log");
   std::vector<Op> ops;
   std::vector<Fault> faults;
   if (!ReadOps(flags["log"], &ops) || !ReadFaults(flags["faults"], &faults)) return 2;

@@ -33,9 +33,9 @@ long long SeqOf(int key, const std::string& value) {
 bool WriteOps(const std::string& path, const std::vector<Op>& ops) {
   std::ofstream out(path);
   for (const Op& op : ops) {
-    out << static_cast<char>(op.kind) << ' ' << op.key << ' ' << op.seq << ' ' << op.start_us
-        << ' ' << op.end_us << ' ' << static_cast<char>(op.outcome) << ' ' << op.node << ' '
-        << op.client << ' ' << (op.error.empty() ? "-" : op.error) << '\n';
+    out << static_cast<char>(op.kind) << ' ' << op.key << ' ' << op.seq << ' ' << op.start_us << ' '
+        << op.end_us << ' ' << static_cast<char>(op.outcome) << ' ' << op.node << ' ' << op.client
+        << ' ' << (op.error.empty() ? "-" : op.error) << '\n';
   }
   out.flush();
   return out.good();

@@ -38,8 +38,8 @@ struct Op {
   long long seq = 0;
   std::int64_t start_us = 0;
   std::int64_t end_us = 0;
-  int node = 0;    // the coordinator, 1-based
-  int client = 0;  // the workload thread
+  int node = 0;       // the coordinator, 1-based
+  int client = 0;     // the workload thread
   std::string error;  // kUnknown: the first word of the error ("UNAVAILABLE", "timeout", ...)
 
   bool IsWrite() const { return kind == Kind::kSet || kind == Kind::kDel; }

@@ -72,7 +72,8 @@ bool ReadCopies(Cluster& cluster, FinalState* final) {
     std::vector<std::string>& copies = final->keys[k].copies;
     copies.clear();
     for (int i = 0; i < cluster.size(); ++i) {
-      copies.push_back(Render(cluster.at(i).Command({"DEBUG", "LOCALGET", KeyName(static_cast<int>(k))})));
+      copies.push_back(
+          Render(cluster.at(i).Command({"DEBUG", "LOCALGET", KeyName(static_cast<int>(k))})));
       same = same && copies.back() == copies.front();
     }
   }

@@ -26,17 +26,26 @@ Op Perform(Conn& conn, Op op) {
   const std::string key = KeyName(op.key);
   std::vector<std::string> argv;
   switch (op.kind) {
-    case Op::Kind::kSet: argv = {"SET", key, Value(op.key, op.seq)}; break;
-    case Op::Kind::kDel: argv = {"DEL", key}; break;
-    case Op::Kind::kGet: argv = {"GET", key}; break;
-    case Op::Kind::kDelNone: break;
+    case Op::Kind::kSet:
+      argv = {"SET", key, Value(op.key, op.seq)};
+      break;
+    case Op::Kind::kDel:
+      argv = {"DEL", key};
+      break;
+    case Op::Kind::kGet:
+      argv = {"GET", key};
+      break;
+    case Op::Kind::kDelNone:
+      break;
   }
   op.start_us = NowUs();
   const Reply reply = conn.Command(argv);
   op.end_us = NowUs();
   bool ok = false;
   switch (op.kind) {
-    case Op::Kind::kSet: ok = reply.type == Reply::Type::kStatus && reply.str == "OK"; break;
+    case Op::Kind::kSet:
+      ok = reply.type == Reply::Type::kStatus && reply.str == "OK";
+      break;
     case Op::Kind::kDel:
       ok = reply.type == Reply::Type::kInteger;
       if (ok && reply.integer == 0) {
@@ -44,7 +53,8 @@ Op Perform(Conn& conn, Op op) {
         op.seq = 0;
       }
       break;
-    case Op::Kind::kDelNone: break;
+    case Op::Kind::kDelNone:
+      break;
     case Op::Kind::kGet:
       ok = reply.type == Reply::Type::kString || reply.type == Reply::Type::kNil;
       if (ok) op.seq = reply.type == Reply::Type::kNil ? 0 : SeqOf(op.key, reply.str);
@@ -66,8 +76,7 @@ Op Perform(Conn& conn, Op op) {
 }
 
 void RunClient(const WorkloadOptions& options, const Target& target, int client,
-               Clock::time_point deadline, std::atomic<long long>* next_seq,
-               std::vector<Op>* ops) {
+               Clock::time_point deadline, std::atomic<long long>* next_seq, std::vector<Op>* ops) {
   std::mt19937_64 rng(options.seed * 1000003 + static_cast<std::uint64_t>(client));
   const auto timeout = std::chrono::milliseconds(options.timeout_ms);
   const auto gap = std::chrono::microseconds(1000000 / std::max(1, options.ops_per_second));

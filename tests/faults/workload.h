@@ -16,8 +16,8 @@ struct WorkloadOptions {
   int keys = 200;
   double seconds = 60;
   std::uint64_t seed = 1;
-  int timeout_ms = 2000;       // per command: past it the outcome is unknown
-  int ops_per_second = 200;    // per client, so the run stays light on a small machine
+  int timeout_ms = 2000;     // per command: past it the outcome is unknown
+  int ops_per_second = 200;  // per client, so the run stays light on a small machine
 };
 
 // Runs the clients until `seconds` have passed and returns every operation sent (a connection

@@ -35,9 +35,8 @@ TEST_CASE("a write through a node that lost its disk wins over the older version
   WipeDataDir(cluster.node(0));
   cluster.node(0).Start();
   Client again(cluster.node(0).port());
-  REQUIRE(WaitFor([&] {
-    return ReadInfoNumber(again, "cluster", "cluster_members_reachable") == 3;
-  }));
+  REQUIRE(
+      WaitFor([&] { return ReadInfoNumber(again, "cluster", "cluster_members_reachable") == 3; }));
   REQUIRE(again.Command({"DEBUG", "LOCALGET", "dots"}) == Reply::Nil());
 
   // A newer write through the node that forgot v1: acknowledged by every replica, so it must be
