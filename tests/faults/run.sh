@@ -6,7 +6,7 @@
 # restarted, and dynakv-faults check verifies the op log against the settled cluster.
 #
 #   tests/faults/run.sh [--seconds 75] [--seed 1|random] [--faults partition,oneway,...]
-#                       [--soak] [--keep-going] [--server PATH] [--client PATH]
+#                       [--soak] [--server PATH] [--client PATH]
 #
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
@@ -205,7 +205,8 @@ inject() {
       # Refilled from both peers before the next fault, which might wipe one of them.
       start_node "$victim"
       for i in "${others[@]}"; do
-        in_client redis-cli -h "$(netns_node_addr "$victim")" -p "$port" debug antientropy "n$i" >/dev/null
+        in_client redis-cli -h "$(netns_node_addr "$victim")" -p "$port" debug antientropy "n$i" \
+          >/dev/null || log "anti-entropy n$victim <-> n$i could not run"
       done ;;
     diskfull)
       for i in "${full[@]}"; do free_disk "$i"; kill_node "$i"; done
