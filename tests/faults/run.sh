@@ -11,7 +11,7 @@
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
 # slow (a node's link slow and lossy), pause (SIGSTOP/SIGCONT), kill (kill -9, restart),
-# disklost (kill -9, data dir wiped, restart, then anti-entropy refills it), diskfull (the data
+# disklost (replicas synced, then kill -9, data dir wiped, restart, anti-entropy refill), diskfull (the data
 # dir of one node or of all of them full until freed, then kill -9 and restart, so what the log
 # did not hold is gone). Default: all but diskfull.
 # --soak: 1800 s with a random seed unless --seconds/--seed say otherwise.
@@ -138,6 +138,18 @@ kill_node() {
   done
 }
 
+# One anti-entropy exchange between every pair of nodes: afterwards every node holds every write
+# any of them held (bar those in flight).
+sync_replicas() {
+  local a b
+  for ((a = 1; a <= nodes; a++)); do
+    for ((b = a + 1; b <= nodes; b++)); do
+      in_client redis-cli -h "$(netns_node_addr "$a")" -p "$port" debug antientropy "n$b" \
+        >/dev/null || log "anti-entropy n$a <-> n$b could not run"
+    done
+  done
+}
+
 # The data dir of node $1 filled to the last byte (by a ballast file), or emptied of it again.
 fill_disk() { dd if=/dev/zero of="$run/n$1/data/ballast" bs=64k 2>/dev/null || true; }
 free_disk() { rm -f "$run/n$1/data/ballast"; }
@@ -186,6 +198,10 @@ inject() {
     pause) kill -STOP "$(node_pid "$victim")" ;;
     kill) kill_node "$victim" ;;
     disklost)
+      # Lost when the replicas agreed. Were a write acknowledged by the victim and one other
+      # node only, a quorum read of the third and the wiped victim would miss it: R + W > N
+      # does not survive losing one of two copies, and that is Dynamo, not a bug to report.
+      sync_replicas
       detail="data dir wiped, then repaired by anti-entropy"
       kill_node "$victim"
       find "$run/n$victim/data" -mindepth 1 -delete ;;
@@ -204,10 +220,7 @@ inject() {
     disklost)
       # Refilled from both peers before the next fault, which might wipe one of them.
       start_node "$victim"
-      for i in "${others[@]}"; do
-        in_client redis-cli -h "$(netns_node_addr "$victim")" -p "$port" debug antientropy "n$i" \
-          >/dev/null || log "anti-entropy n$victim <-> n$i could not run"
-      done ;;
+      sync_replicas ;;
     diskfull)
       for i in "${full[@]}"; do free_disk "$i"; kill_node "$i"; done
       for i in "${full[@]}"; do start_node "$i"; done ;;
