@@ -11,9 +11,9 @@
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
 # slow (a node's link slow and lossy), pause (SIGSTOP/SIGCONT), kill (kill -9, restart),
-# disklost (replicas synced, then kill -9, data dir wiped, restart, anti-entropy refill), diskfull (the data
-# dir of one node or of all of them full until freed, then kill -9 and restart, so what the log
-# did not hold is gone). Default: all but diskfull.
+# disklost (replicas synced, then kill -9, data dir wiped, restart, anti-entropy refill),
+# diskfull (the data dir of one node or of all of them full until freed, then kill -9 and
+# restart, so what the log did not hold is gone). Default: all but diskfull.
 # --soak: 1800 s with a random seed unless --seconds/--seed say otherwise.
 # Needs root. Without root or network namespaces it exits 77 (ctest: skipped), or 1 when CI=true.
 # Logs (ops.log, faults.log, server logs) stay in $DKVF_RUN (default /tmp/dkvf-run).
