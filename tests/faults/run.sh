@@ -64,7 +64,8 @@ unable() {
 }
 [ "$(id -u)" -eq 0 ] || unable "needs root (network namespaces, tmpfs mounts)"
 command -v ip >/dev/null || unable "iproute2 (ip) is not installed"
-# One run at a time on a machine: the names and the address range are fixed.
+# One run at a time on a machine: the names and the address range are fixed. The nodes and the
+# workload do not inherit the lock (9>&-): were this script killed, they must not keep holding it.
 exec 9>/tmp/dkvf.lock
 flock -w 200 9 || unable "another fault run has held /tmp/dkvf.lock for 200 s"
 ip netns add "${DKVF_PREFIX}probe" 2>/dev/null || unable "cannot create a network namespace"
@@ -115,7 +116,7 @@ start_node() {
     --cluster-nodes "$members" --cluster-replication-factor 3 \
     --cluster-gossip-interval-ms 200 --cluster-down-after-ms 1500 \
     --cluster-request-timeout-ms 500 --cluster-hint-handoff-interval-ms 200 \
-    --cluster-anti-entropy-interval-ms 5000 >>"$run/n$i/server.log" 2>&1 &
+    --cluster-anti-entropy-interval-ms 5000 >>"$run/n$i/server.log" 2>&1 9>&- &
   echo $! >"$run/n$i/pid"
   disown  # bash still reaps it, but reports no "Killed" job when the schedule kills it
   for ((tries = 0; tries < 300; tries++)); do
@@ -230,7 +231,7 @@ inject() {
 log "fault run: seed $seed, $seconds s, faults: $faults; logs in $run"
 for ((i = 1; i <= nodes; i++)); do start_node "$i"; done
 in_client "$client" workload --nodes "$addresses" --seconds "$seconds" --seed "$seed" \
-  --keys "$keys" --log "$run/ops.log" &
+  --keys "$keys" --log "$run/ops.log" 9>&- &
 workload=$!
 started=$(date +%s)
 sleep 3  # a fault-free start
