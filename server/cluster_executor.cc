@@ -218,7 +218,12 @@ cluster::Version ClusterExecutor::NewVersion(cluster::SiblingSet* set,
     timestamp = std::max(timestamp, version.timestamp_us + 1);
   }
   cluster::Version version = set->NewVersion(context, node_.self_id(), timestamp);
-  version.dot = std::max(version.dot, last_dot_ + 1);
+  // A dot is never below the write's hybrid timestamp, which is past every timestamp this node
+  // gave before, in this process or an earlier one. A counter restarting with the process would
+  // reuse the dot of a write this node made before a crash whenever its own copy of the key lacks
+  // that write (a wiped disk, a commit log it could not write): replicas that have seen the old
+  // dot would drop the new write as already seen, after acknowledging it.
+  version.dot = std::max({version.dot, last_dot_ + 1, static_cast<std::uint64_t>(timestamp)});
   last_dot_ = version.dot;
   return version;
 }

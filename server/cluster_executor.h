@@ -93,7 +93,8 @@ class ClusterExecutor {
   KeyLocks locks_;
   std::set<OperationPtr> operations_;  // in flight; callbacks hold weak references
   // Every dot this node hands out is larger than the last, so two writes it coordinates never
-  // share one even when its local copy has not caught up with the previous write yet.
+  // share one even when its local copy has not caught up with the previous write yet; and at
+  // least the write's timestamp, so a restarted node does not reuse its earlier dots either.
   std::uint64_t last_dot_ = 0;
 };
 

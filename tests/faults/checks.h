@@ -1,0 +1,49 @@
+// The properties a fault run must keep, one checker each. A checker reads the op log (through
+// History) and the state found after healing, appends what it finds wrong to `violations` and
+// returns how many it found. New properties (counters, locks) get a checker of their own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "history.h"
+#include "op_log.h"
+
+namespace dynakv::faults {
+
+// What the cluster holds once every fault is healed, read by settle.h.
+struct FinalState {
+  struct Key {
+    bool read_ok = false;             // the final read (GET R ALL) answered
+    long long seq = 0;                // what it read: as Op::seq of a GET
+    std::string read;                 // the reply, for reports
+    std::vector<std::string> copies;  // each node's own copy (DEBUG LOCALGET), rendered
+  };
+  std::vector<Key> keys;  // by key index
+};
+
+struct Violation {
+  std::string property;  // "lost", "stale", "divergent", ...
+  int key = 0;
+  std::string what;
+  std::int64_t from_us = 0;  // the span of the history involved, to name the faults
+  std::int64_t to_us = 0;
+};
+
+// Durability: every key's final value is the last acknowledged write or a later indeterminate
+// one. An acknowledged SET that is overwritten by an older write or gone is lost; an
+// acknowledged DEL whose key shows an older value again is a deleted value come back. Both count
+// as "lost"; a final value nobody wrote, or an unreadable key, as "unreadable".
+int CheckDurable(const History& history, const FinalState& final, std::vector<Violation>* out);
+
+// Read freshness at R + W > N: no read (GET, or a DEL that found nothing to delete) returns a
+// value older than a write acknowledged before the read began ("stale"), nor one that no write
+// started before the read ended ("bogus").
+int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<Violation>* out);
+
+// Convergence: after healing and anti-entropy, every replica holds the same copy of every key
+// ("divergent" otherwise).
+int CheckConverged(const FinalState& final, std::vector<Violation>* out);
+
+}  // namespace dynakv::faults

@@ -1,0 +1,136 @@
+#include "workload.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "conn.h"
+
+namespace dynakv::faults {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Target {
+  std::string host;
+  int port = 0;
+  int node = 0;  // 1-based
+};
+
+std::string FirstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
+
+// Sends one operation and records what came back.
+Op Perform(Conn& conn, Op op) {
+  const std::string key = KeyName(op.key);
+  std::vector<std::string> argv;
+  switch (op.kind) {
+    case Op::Kind::kSet:
+      argv = {"SET", key, Value(op.key, op.seq)};
+      break;
+    case Op::Kind::kDel:
+      argv = {"DEL", key};
+      break;
+    case Op::Kind::kGet:
+      argv = {"GET", key};
+      break;
+    case Op::Kind::kDelNone:
+      break;
+  }
+  op.start_us = NowUs();
+  const Reply reply = conn.Command(argv);
+  op.end_us = NowUs();
+  bool ok = false;
+  switch (op.kind) {
+    case Op::Kind::kSet:
+      ok = reply.type == Reply::Type::kStatus && reply.str == "OK";
+      break;
+    case Op::Kind::kDel:
+      ok = reply.type == Reply::Type::kInteger;
+      if (ok && reply.integer == 0) {
+        op.kind = Op::Kind::kDelNone;
+        op.seq = 0;
+      }
+      break;
+    case Op::Kind::kDelNone:
+      break;
+    case Op::Kind::kGet:
+      ok = reply.type == Reply::Type::kString || reply.type == Reply::Type::kNil;
+      if (ok) op.seq = reply.type == Reply::Type::kNil ? 0 : SeqOf(op.key, reply.str);
+      break;
+  }
+  op.outcome = ok ? Op::Outcome::kOk : Op::Outcome::kUnknown;
+  if (!ok) {
+    if (reply.type == Reply::Type::kIo) {
+      const bool timeout = reply.str.find("temporarily unavailable") != std::string::npos ||
+                           reply.str.find("timed out") != std::string::npos;
+      op.error = timeout ? "timeout" : "io";
+    } else if (reply.IsError()) {
+      op.error = FirstWord(reply.str);
+    } else {
+      op.error = "unexpected-reply";
+    }
+  }
+  return op;
+}
+
+void RunClient(const WorkloadOptions& options, const Target& target, int client,
+               Clock::time_point deadline, std::atomic<long long>* next_seq, std::vector<Op>* ops) {
+  std::mt19937_64 rng(options.seed * 1000003 + static_cast<std::uint64_t>(client));
+  const auto timeout = std::chrono::milliseconds(options.timeout_ms);
+  const auto gap = std::chrono::microseconds(1000000 / std::max(1, options.ops_per_second));
+  std::unique_ptr<Conn> conn;
+  auto next = Clock::now();
+  while (Clock::now() < deadline) {
+    std::this_thread::sleep_until(next);
+    next = std::max(next + gap, Clock::now() - 10 * gap);
+    if (conn == nullptr || !conn->ok()) {
+      conn = std::make_unique<Conn>(target.host, target.port, timeout);
+      if (!conn->ok()) {  // refused or timed out: nothing was sent
+        conn.reset();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+    }
+    Op op;
+    op.client = client;
+    op.node = target.node;
+    op.key = static_cast<int>(rng() % static_cast<std::uint64_t>(options.keys));
+    const int dice = static_cast<int>(rng() % 100);
+    op.kind = dice < 50 ? Op::Kind::kSet : dice < 60 ? Op::Kind::kDel : Op::Kind::kGet;
+    if (op.IsWrite()) op.seq = next_seq->fetch_add(1) + 1;
+    ops->push_back(Perform(*conn, std::move(op)));
+    if (!conn->ok()) conn.reset();  // a timed-out connection would pair later replies wrongly
+  }
+}
+
+}  // namespace
+
+std::vector<Op> RunWorkload(const WorkloadOptions& options) {
+  std::vector<Target> targets;
+  for (std::size_t i = 0; i < options.nodes.size(); ++i) {
+    Target t;
+    t.node = static_cast<int>(i) + 1;
+    if (!ParseAddress(options.nodes[i], &t.host, &t.port)) return {};
+    targets.push_back(t);
+  }
+  const auto deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<long long>(options.seconds * 1000));
+  std::atomic<long long> next_seq{0};
+  const int clients = static_cast<int>(targets.size()) * options.clients_per_node;
+  std::vector<std::vector<Op>> per_client(static_cast<std::size_t>(clients));
+  {
+    std::vector<std::jthread> threads;
+    for (int c = 0; c < clients; ++c) {
+      const Target& target = targets[static_cast<std::size_t>(c) % targets.size()];
+      threads.emplace_back(RunClient, std::cref(options), std::cref(target), c + 1, deadline,
+                           &next_seq, &per_client[static_cast<std::size_t>(c)]);
+    }
+  }
+  std::vector<Op> all;
+  for (auto& ops : per_client) all.insert(all.end(), ops.begin(), ops.end());
+  return all;
+}
+
+}  // namespace dynakv::faults

@@ -1,0 +1,27 @@
+// The workload: client threads that write (SET, DEL) and read (GET) a shared key space through
+// every node of the cluster while run.sh injects faults, and log every operation they send.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "op_log.h"
+
+namespace dynakv::faults {
+
+struct WorkloadOptions {
+  std::vector<std::string> nodes;  // host:port of node 1, 2, ...
+  int clients_per_node = 2;
+  int keys = 200;
+  double seconds = 60;
+  std::uint64_t seed = 1;
+  int timeout_ms = 2000;     // per command: past it the outcome is unknown
+  int ops_per_second = 200;  // per client, so the run stays light on a small machine
+};
+
+// Runs the clients until `seconds` have passed and returns every operation sent (a connection
+// attempt that failed sent nothing and is not an operation), in no particular order.
+std::vector<Op> RunWorkload(const WorkloadOptions& options);
+
+}  // namespace dynakv::faults
