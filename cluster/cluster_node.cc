@@ -284,7 +284,10 @@ class ClusterNodeImpl final : public ClusterNode {
                              std::to_string(options_.replication_factor) +
                              " replicas of every key");
     }
-    for (const auto& [dc, count] : options_.replicas_per_dc) {
+    for (const auto& dc_count : options_.replicas_per_dc) {
+      // Not a structured binding: clang before 16 (the fuzz build) cannot capture one.
+      const auto& dc = dc_count.first;
+      const auto count = dc_count.second;
       const auto in_dc = std::count_if(ring.nodes().begin(), ring.nodes().end(),
                                        [&](const NodeInfo& node) { return node.dc == dc; });
       if (in_dc < count) {

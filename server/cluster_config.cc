@@ -365,7 +365,10 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
                " members of cluster-nodes (set cluster-seeds to learn more by gossip)";
       return false;
     }
-    for (const auto& [dc, count] : config.cluster_replicas_per_dc) {
+    for (const auto& dc_count : config.cluster_replicas_per_dc) {
+      // Not a structured binding: clang before 16 (the fuzz build) cannot capture one.
+      const auto& dc = dc_count.first;
+      const auto count = dc_count.second;
       const auto in_dc = std::count_if(nodes.begin(), nodes.end(),
                                        [&](const cluster::NodeInfo& n) { return n.dc == dc; });
       if (count > in_dc) {
