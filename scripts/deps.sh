@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
           libuv1-dev libjemalloc-dev liblz4-dev libtomlplusplus-dev doctest-dev libhiredis-dev
-          libxxhash-dev redis-tools redis-server iproute2)
+          libxxhash-dev redis-tools redis-server iproute2
+          clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
