@@ -12,7 +12,7 @@
 # ($FUZZ_SCRATCH, default build-fuzz/corpus/<name>, kept between runs; --quick starts empty);
 # a crashing input is written to tests/fuzz/regressions/<name>/ and the script fails: fix the
 # bug and commit the input, which every later run replays. Without clang the script exits 77
-# (skipped), except under CI=true, where that is a failure.
+# (skipped), except under CI=true, where that is a failure. FUZZ_CC / FUZZ_CXX name the compilers.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -40,8 +40,8 @@ for t in "${targets[@]}"; do
   [ -f "$fuzz_dir/${t}_fuzzer.cc" ] || { echo "fuzz.sh: no target '$t' (see --list)" >&2; exit 2; }
 done
 
-cc="$(command -v clang || true)"
-cxx="$(command -v clang++ || true)"
+cc="$(command -v "${FUZZ_CC:-clang}" || true)"
+cxx="$(command -v "${FUZZ_CXX:-clang++}" || true)"
 if [ -z "$cc" ] || [ -z "$cxx" ] ||
    ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
      "$cxx" -x c++ -fsanitize=fuzzer,address,undefined - -o /dev/null 2>/dev/null; then

@@ -5,12 +5,16 @@
 //   - a text matches itself followed by "*", and "*" matches any non-empty text;
 //   - a pattern without special bytes matches exactly the equal text (nocase: equal but case);
 //   - case folding: with nocase, upper-casing the letters of the text changes nothing.
+//   - differential: the result equals a straightforward dynamic-programming matcher below, which
+//     reads the same pattern syntax (tokens first, then a table over pattern x text positions).
 // The recursive matcher overflows the stack on huge patterns ("*a" x 200000): run with
 // -max_len=4096 until it is iterative (scripts/fuzz.sh does).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_util.h"
 #include "glob.h"
@@ -30,6 +34,120 @@ bool EqualNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+unsigned char Fold(unsigned char c) { return static_cast<unsigned char>(Lower(static_cast<char>(c))); }
+
+// One pattern token: '*', '?', a literal byte, or a bracket class.
+struct Token {
+  enum Kind { kStar, kAny, kLiteral, kClass } kind = kLiteral;
+  unsigned char literal = 0;
+  bool negate = false;
+  // Class items: an escaped byte (compared exactly, as Redis does), a range, or a plain byte.
+  struct Item {
+    enum Kind { kEscaped, kRange, kByte } kind;
+    unsigned char a, b;
+  };
+  std::vector<Item> items;
+
+  bool Matches(unsigned char c, bool nocase) const {
+    switch (kind) {
+      case kStar:
+      case kAny:
+        return true;
+      case kLiteral:
+        return nocase ? Fold(literal) == Fold(c) : literal == c;
+      case kClass:
+        break;
+    }
+    bool hit = false;
+    for (const Item& item : items) {
+      if (item.kind == Item::kEscaped) {
+        hit = hit || item.a == c;
+      } else if (item.kind == Item::kByte) {
+        hit = hit || (nocase ? Fold(item.a) == Fold(c) : item.a == c);
+      } else {
+        unsigned char lo = std::min(item.a, item.b), hi = std::max(item.a, item.b), x = c;
+        if (nocase) {
+          lo = Fold(lo);
+          hi = Fold(hi);
+          x = Fold(x);
+        }
+        hit = hit || (x >= lo && x <= hi);
+      }
+    }
+    return hit != negate;
+  }
+};
+
+std::vector<Token> Tokenize(std::string_view p) {
+  std::vector<Token> tokens;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    Token t;
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c == '*') {
+      while (i < p.size() && p[i] == '*') ++i;
+      tokens.emplace_back().kind = Token::kStar;
+      continue;
+    }
+    if (c == '?') {
+      t.kind = Token::kAny;
+      ++i;
+    } else if (c == '\\' && i + 1 < p.size()) {
+      t.literal = static_cast<unsigned char>(p[i + 1]);
+      i += 2;
+    } else if (c == '[') {
+      t.kind = Token::kClass;
+      ++i;
+      if (i < p.size() && p[i] == '^') {
+        t.negate = true;
+        ++i;
+      }
+      while (i < p.size() && p[i] != ']') {  // unterminated: the class runs to the end
+        const auto b = static_cast<unsigned char>(p[i]);
+        if (b == '\\' && i + 1 < p.size()) {
+          t.items.push_back({Token::Item::kEscaped, static_cast<unsigned char>(p[i + 1]), 0});
+          i += 2;
+        } else if (i + 2 < p.size() && p[i + 1] == '-') {
+          t.items.push_back({Token::Item::kRange, b, static_cast<unsigned char>(p[i + 2])});
+          i += 3;
+        } else {
+          t.items.push_back({Token::Item::kByte, b, 0});
+          ++i;
+        }
+      }
+      if (i < p.size()) ++i;  // the ']'
+    } else {
+      t.literal = c;
+      ++i;
+    }
+    tokens.push_back(std::move(t));
+  }
+  return tokens;
+}
+
+// match[i][j]: tokens i.. match text j..; rows kept two at a time.
+bool ReferenceMatch(std::string_view pattern, std::string_view text, bool nocase) {
+  // As stringmatchlen: the empty text matches only the empty pattern.
+  if (text.empty()) return pattern.empty();
+  const std::vector<Token> tokens = Tokenize(pattern);
+  const std::size_t n = text.size();
+  std::vector<char> next(n + 1, 0), cur(n + 1, 0);
+  next[n] = 1;
+  for (std::size_t i = tokens.size(); i-- > 0;) {
+    const Token& t = tokens[i];
+    cur[n] = t.kind == Token::kStar ? next[n] : 0;
+    for (std::size_t j = n; j-- > 0;) {
+      if (t.kind == Token::kStar) {
+        cur[j] = next[j] || cur[j + 1];
+      } else {
+        cur[j] = t.Matches(static_cast<unsigned char>(text[j]), nocase) && next[j + 1];
+      }
+    }
+    std::swap(cur, next);
+  }
+  return next[0] != 0;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -40,6 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text = in.Rest();
 
   const bool match = GlobMatch(pattern, text, nocase);
+  FUZZ_CHECK(match == ReferenceMatch(pattern, text, nocase));
   if (nocase) {
     std::string upper(text);
     for (char& c : upper) c = Upper(c);
