@@ -21,6 +21,7 @@
 #include "default_config.h"
 #include "log.h"
 #include "number_parse.h"
+#include "utf8.h"
 
 namespace dynakv::server {
 namespace {
@@ -84,7 +85,14 @@ bool ParseBind(std::string_view value, Config* config, std::string* reason) {
   return true;
 }
 
+// What CONFIG REWRITE cannot write to the TOML file is refused rather than later changed.
+constexpr const char* kNotUtf8 = "argument must be valid UTF-8 (the config file is TOML)";
+
 bool ParseRequirepass(std::string_view value, Config* config, std::string* reason) {
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
+    return false;
+  }
   config->requirepass.assign(value);
   return true;
 }
@@ -105,6 +113,10 @@ bool ParseLoglevel(std::string_view value, Config* config, std::string* reason) 
 bool ParseDir(std::string_view value, Config* config, std::string* reason) {
   if (value.empty()) {
     *reason = "dir must not be empty";
+    return false;
+  }
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
     return false;
   }
   config->dir.assign(value);

@@ -27,7 +27,12 @@ void CheckRoundTrip(const Config& config) {
                  rendered.c_str());
     FUZZ_CHECK(false);
   }
-  FUZZ_CHECK(RenderConfigToml(again) == rendered);
+  const std::string rerendered = RenderConfigToml(again);
+  if (rerendered != rendered) {
+    std::fprintf(stderr, "rendered config:\n%s\nloads back as:\n%s\n", rendered.c_str(),
+                 rerendered.c_str());
+    FUZZ_CHECK(false);
+  }
   for (const ConfigParam& param : ConfigParams()) {
     const std::string value = param.format(config);
     Config copy = config;

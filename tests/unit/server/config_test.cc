@@ -290,6 +290,31 @@ TEST_CASE("CONFIG REWRITE output loads back to the same config") {
   }
 }
 
+// Found by the config fuzzer: a flag (or CONFIG SET) value that is not UTF-8 was taken, and
+// CONFIG REWRITE then wrote a TOML file that loads a different password ("\xDE" came back as
+// U+00DE, two other bytes).
+TEST_CASE("string parameters refuse what the TOML file could not hold") {
+  for (const char* name : {"requirepass", "dir"}) {
+    CAPTURE(name);
+    const ConfigParam* param = FindConfigParam(name);
+    Config config;
+    std::string reason;
+    for (const char* bad : {"p\xDEl", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "x\xE2\x82"}) {
+      CHECK_FALSE(param->parse(bad, &config, &reason));
+      CHECK(reason == "argument must be valid UTF-8 (the config file is TOML)");
+    }
+    REQUIRE(param->parse("p\xC3\x9El \xE2\x82\xAC \xF0\x9F\x94\x91", &config, &reason));
+    const std::string rendered = RenderConfigToml(config);
+    Config reloaded;
+    std::string error;
+    REQUIRE_MESSAGE(ApplyConfigToml(rendered, "rendered", &reloaded, &error), error);
+    CHECK(param->format(reloaded) == "p\xC3\x9El \xE2\x82\xAC \xF0\x9F\x94\x91");
+  }
+  Config config;
+  std::string message;
+  CHECK(Load({"--requirepass", "p\xDEl"}, &config, &message) == ConfigLoadResult::kError);
+}
+
 TEST_CASE("storage options follow the config") {
   Config config;
   config.dir = "/data";
