@@ -26,6 +26,16 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
+// Host names and addresses are printable ASCII (IDNs are written in punycode). Anything else in
+// a member or seed is a typo, and it is not UTF-8 either, which CONFIG REWRITE could not write.
+bool ValidHost(std::string_view host) {
+  if (host.empty()) return false;
+  for (char c : host) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
 bool ParseNode(std::string_view entry, cluster::NodeInfo* node, std::string* error) {
   auto fail = [&](std::string_view why) {
     *error = "invalid member '" + std::string(entry) + "': " + std::string(why) +
@@ -58,6 +68,7 @@ bool ParseNode(std::string_view entry, cluster::NodeInfo* node, std::string* err
   }
   long long port = 0;
   if (host.empty()) return fail("no host");
+  if (!ValidHost(host)) return fail("bad host");
   if (!ParseLongLong(port_text, &port) || port < 1 || port > 65535) return fail("bad port");
 
   cluster::NodeInfo parsed;
@@ -144,7 +155,7 @@ bool ValidHostPort(std::string_view text) {
     if (host.find(':') != std::string_view::npos) return false;  // bare IPv6 is ambiguous
   }
   long long port = 0;
-  return !host.empty() && ParseLongLong(port_text, &port) && port >= 1 && port <= 65535;
+  return ValidHost(host) && ParseLongLong(port_text, &port) && port >= 1 && port <= 65535;
 }
 
 bool ParseBool(std::string_view value, bool* out, std::string* reason) {

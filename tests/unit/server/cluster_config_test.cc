@@ -82,6 +82,11 @@ TEST_CASE("members: every malformed entry is named in the error") {
   CHECK(NodeError("n1@h:1/dc/1001").find("weight must be") != std::string::npos);
   CHECK(NodeError("n1@h:1/d c").find("bad dc") != std::string::npos);
   CHECK(NodeError("n1@h:1,").find("invalid member ''") != std::string::npos);
+  // Found by the config fuzzer: hosts took any bytes, and one that is not UTF-8 came back from
+  // CONFIG REWRITE's TOML file as other bytes.
+  CHECK(NodeError("n1@h\xff:1").find("bad host") != std::string::npos);
+  CHECK(NodeError("n1@h\tx:1").find("bad host") != std::string::npos);
+  CHECK(NodeError("n1@[::1\x80]:1").find("bad host") != std::string::npos);
 }
 
 TEST_CASE("the [cluster] TOML section uses short keys and takes a list of members") {
@@ -279,6 +284,8 @@ TEST_CASE("bad gossip and placement parameters are refused with the reason") {
   CHECK(refused("cluster-seeds", "h:1,,h:2").find("invalid seed ''") != std::string::npos);
   CHECK(refused("cluster-seeds", "::1:7").find("invalid seed '::1:7'") != std::string::npos);
   CHECK(refused("cluster-seeds", "a b").find("invalid seed 'a b'") != std::string::npos);
+  CHECK(refused("cluster-seeds", "h\xff:7").find("invalid seed") != std::string::npos);
+  CHECK(refused("cluster-seeds", "[\xc3\xa9]:7").find("invalid seed") != std::string::npos);
   CHECK(refused("cluster-phi-threshold", "0").find("above 0") != std::string::npos);
   CHECK(refused("cluster-phi-threshold", "-1").find("above 0") != std::string::npos);
   CHECK(refused("cluster-phi-threshold", "x").find("above 0") != std::string::npos);
