@@ -9,7 +9,7 @@
 #   scripts/fuzz.sh --make-corpus               rewrite the seeds in tests/fuzz/corpus/ from
 #                                               the project's encoders (make_corpus.cc)
 # Targets are named as in tests/fuzz/<name>_fuzzer.cc. New corpus entries go to a scratch dir
-# ($FUZZ_SCRATCH, default build-fuzz/corpus/<name>, kept between runs; --quick starts empty);
+# ($FUZZ_SCRATCH, default build-fuzz/corpus/<name>, kept between runs; --quick uses its own);
 # a crashing input is written to tests/fuzz/regressions/<name>/ and the script fails: fix the
 # bug and commit the input, which every later run replays. Without clang the script exits 77
 # (skipped), except under CI=true, where that is a failure. FUZZ_CC / FUZZ_CXX name the compilers.
@@ -114,7 +114,11 @@ run() {
   local t="$1" bin="$build/tests/fuzz/${t}_fuzzer"
   local scratch="${FUZZ_SCRATCH:-$build/corpus}/$t"
   local crashes="$fuzz_dir/regressions/$t"
-  [ "$mode" = quick ] && rm -rf "$scratch"
+  # The quick run starts from the committed seeds only, leaving the long runs' corpus alone.
+  if [ "$mode" = quick ]; then
+    scratch="$build/quick-corpus/$t"
+    rm -rf "$scratch"
+  fi
   mkdir -p "$scratch" "$crashes"
   mapfile -t flags < <(flags_for "$t")
   local extra=()
