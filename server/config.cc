@@ -516,6 +516,31 @@ std::string ConfigUsage(std::string_view program) {
   return usage;
 }
 
+namespace {
+
+// `text` (valid UTF-8: the parsers see to it) as a TOML basic string. Not toml++'s writer, which
+// picks a multi-line literal string for text with newlines even when the text holds "'''", and
+// then writes a file that does not parse.
+std::string TomlBasicString(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04X", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
+}
+
+}  // namespace
+
 std::string RenderConfigToml(const Config& config) {
   std::string out =
       "# Written by CONFIG REWRITE. Sizes are in bytes; see conf/node.toml for what each "
@@ -530,10 +555,7 @@ std::string RenderConfigToml(const Config& config) {
       if (ParseLongLong(value, &ignored)) {
         out += value;
       } else {
-        // toml++ writes a correctly escaped TOML string.
-        std::ostringstream quoted;
-        quoted << toml::value<std::string>(value);
-        out += quoted.str();
+        out += TomlBasicString(value);
       }
       out += '\n';
     }

@@ -315,6 +315,23 @@ TEST_CASE("string parameters refuse what the TOML file could not hold") {
   CHECK(Load({"--requirepass", "p\xDEl"}, &config, &message) == ConfigLoadResult::kError);
 }
 
+// Found by the config fuzzer: toml++ wrote a value with newlines as a multi-line literal string
+// even when it held "'''", so CONFIG REWRITE wrote a file that did not parse.
+TEST_CASE("CONFIG REWRITE quotes any string so that it loads back") {
+  for (const char* pass : {"x'''\ny", "a\"b\\c", "'''", "\"\"\"\n", "tab\there\x7f\x01 \xC3\xA9",
+                           "line\r\nbreak\\n"}) {
+    CAPTURE(pass);
+    Config config;
+    std::string reason;
+    REQUIRE(FindConfigParam("requirepass")->parse(pass, &config, &reason));
+    const std::string rendered = RenderConfigToml(config);
+    Config reloaded;
+    std::string error;
+    REQUIRE_MESSAGE(ApplyConfigToml(rendered, "rendered", &reloaded, &error), error);
+    CHECK(reloaded.requirepass == pass);
+  }
+}
+
 TEST_CASE("storage options follow the config") {
   Config config;
   config.dir = "/data";
