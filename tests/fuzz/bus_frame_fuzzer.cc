@@ -68,7 +68,7 @@ void CheckPayload(const bus::Frame& frame) {
       bus::ReplyStatus status;
       if (bus::DecodeReply(p, &status, &a)) {
         FUZZ_CHECK(status == bus::ReplyStatus::kNone ? bus::EncodeReply() == p
-                                                    : bus::EncodeReply(a) == p);
+                                                     : bus::EncodeReply(a) == p);
         if (status == bus::ReplyStatus::kValue) CheckSet(a);
       }
       break;

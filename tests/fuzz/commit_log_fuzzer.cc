@@ -6,8 +6,10 @@
 //                     with the magic, correct lengths and checksums (so the payload decoder is
 //                     reached), then the rest of the input appended as a torn tail.
 // Invariants: the good prefix only grows and stays within the file; a record re-encodes to a
-// record that decodes to the same fields; with framed records, the reader returns exactly the
-// leading records whose payload is well-formed and the good prefix ends right after them.
+// record that decodes to the same fields; with framed records, the reader returns at least the
+// leading records whose payload is well-formed. Data safety: a reader that stops before the end
+// of a file it could read has reported the damage, exactly once, at the end of the good prefix,
+// with consistent counts (bytes are never cut silently).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,6 +41,23 @@ bool SameRecord(const LogRecord& a, const LogRecord& b) {
   }
   return false;
 }
+
+// Records what the reader reports, checking what holds for any report.
+class Recorder : public LogReader::Reporter {
+ public:
+  void Damaged(const std::string& path, const LogDamage& damage) override {
+    ++reports;
+    last = damage;
+    FUZZ_CHECK(!damage.reason.empty());
+    FUZZ_CHECK(damage.offset <= damage.file_size);
+    if (!damage.torn()) {
+      FUZZ_CHECK(damage.first_record_after > damage.offset);
+      FUZZ_CHECK(damage.first_record_after + kLogHeaderSize <= damage.file_size);
+    }
+  }
+  int reports = 0;
+  LogDamage last;
+};
 
 void AppendFramed(std::string* file, std::uint8_t type, std::string_view payload) {
   std::string body(1, static_cast<char>(type));
@@ -79,7 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   file.append(in.Rest());
 
   std::unique_ptr<LogReader> reader;
-  if (!LogReader::Open(scratch.Write(file), &reader).ok()) {
+  Recorder recorder;
+  if (!LogReader::Open(scratch.Write(file), &reader, &recorder).ok()) {
     FUZZ_CHECK(!framed);
     return 0;
   }
@@ -103,6 +123,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     valid = end;
   }
   FUZZ_CHECK(reader->valid_bytes() == valid && valid <= file.size());
+  FUZZ_CHECK(reader->status().ok());  // a scratch file in memory always reads
+  FUZZ_CHECK(reader->records() == records);
+  FUZZ_CHECK(recorder.reports <= 1);
+  if (valid < file.size()) {  // an empty file lost nothing and is not reported
+    FUZZ_CHECK(recorder.reports == 1);
+    FUZZ_CHECK(recorder.last.offset == valid);
+    FUZZ_CHECK(recorder.last.file_size == file.size());
+    FUZZ_CHECK(recorder.last.records_before == records);
+  } else {
+    FUZZ_CHECK(recorder.reports == 0);
+  }
+  FUZZ_CHECK(!reader->Next(&rec));  // stays stopped
+  FUZZ_CHECK(recorder.reports <= 1);
   if (framed) {
     // A torn tail may happen to hold more good records; the framed ones must all be there.
     FUZZ_CHECK(records >= expected_records);

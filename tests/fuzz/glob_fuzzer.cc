@@ -34,7 +34,9 @@ bool EqualNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-unsigned char Fold(unsigned char c) { return static_cast<unsigned char>(Lower(static_cast<char>(c))); }
+unsigned char Fold(unsigned char c) {
+  return static_cast<unsigned char>(Lower(static_cast<char>(c)));
+}
 
 // One pattern token: '*', '?', a literal byte, or a bracket class.
 struct Token {

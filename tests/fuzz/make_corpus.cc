@@ -17,8 +17,8 @@
 #include "cluster/versioned_value.h"
 #include "commit_log.h"
 #include "config.h"
-#include "file_names.h"
 #include "default_config.h"
+#include "file_names.h"
 #include "segment_writer.h"
 
 namespace fs = std::filesystem;
@@ -73,9 +73,11 @@ void BusSeeds() {
   namespace bus = cluster::bus;
   const std::string hdr("\x00\x05", 2);
   const std::string set = SampleSet().Encode();
-  Seed("bus_frame", "hello", hdr + bus::EncodeFrame(bus::FrameType::kHello, 0, bus::EncodeHello("n1")));
-  Seed("bus_frame", "ping_pong", hdr + bus::EncodeFrame(bus::FrameType::kPing, 1, "") +
-                                     bus::EncodeFrame(bus::FrameType::kPong, 1, ""));
+  Seed("bus_frame", "hello",
+       hdr + bus::EncodeFrame(bus::FrameType::kHello, 0, bus::EncodeHello("n1")));
+  Seed("bus_frame", "ping_pong",
+       hdr + bus::EncodeFrame(bus::FrameType::kPing, 1, "") +
+           bus::EncodeFrame(bus::FrameType::kPong, 1, ""));
   Seed("bus_frame", "replica_put",
        hdr + bus::EncodeFrame(bus::FrameType::kReplicaPut, 7, bus::EncodeReplicaPut("key", set)));
   Seed("bus_frame", "replica_put_hinted",
@@ -87,8 +89,8 @@ void BusSeeds() {
            bus::EncodeFrame(bus::FrameType::kReply, 10, bus::EncodeReply()) +
            bus::EncodeFrame(bus::FrameType::kError, 11, bus::EncodeError("ERR no")));
   Seed("bus_frame", "small_limit_torn",
-       std::string("\x01\x01", 2) +
-           bus::EncodeFrame(bus::FrameType::kReplicaGet, 2, bus::EncodeReplicaGet(std::string(60, 'k'))));
+       std::string("\x01\x01", 2) + bus::EncodeFrame(bus::FrameType::kReplicaGet, 2,
+                                                     bus::EncodeReplicaGet(std::string(60, 'k'))));
 }
 
 void GossipSeeds() {
@@ -121,9 +123,10 @@ void AntiEntropySeeds() {
   seed(2, "keys_request", ae::EncodeKeysRequest({10, {1, 1023}}));
   seed(3, "keys", ae::EncodeKeys({{{"a", 1}, {"b", 2}}, {}, {{"c", 3}}}));
   seed(4, "fetch_request", ae::EncodeFetchRequest({"a", "", "key"}));
-  seed(5, "fetched", ae::EncodeFetched({{ae::FetchStatus::kValue, SampleSet().Encode()},
-                                        {ae::FetchStatus::kNone, ""},
-                                        {ae::FetchStatus::kOmitted, ""}}));
+  seed(5, "fetched",
+       ae::EncodeFetched({{ae::FetchStatus::kValue, SampleSet().Encode()},
+                          {ae::FetchStatus::kNone, ""},
+                          {ae::FetchStatus::kOmitted, ""}}));
   seed(6, "push", ae::EncodePush({{"a", "set-a"}, {"b", ""}}));
   seed(7, "all_decoders", ae::EncodeKeys({{{"k", 9}}}));
 }
@@ -155,7 +158,7 @@ void CommitLogSeeds(const fs::path& tmp) {
   std::string framed("\x01\x03", 2);
   framed += std::string("\x01\x0e", 2) + std::string("\x03keyxx", 6);  // a malformed put
   framed += std::string("\x02\x04", 2) + std::string("\x03key", 4);    // a delete
-  framed += std::string("\x04\x00", 2);                                 // a clear
+  framed += std::string("\x04\x00", 2);                                // a clear
   Seed("commit_log", "framed", framed);
   fs::remove(tmp / storage::LogFileName(1));
 }
@@ -179,18 +182,18 @@ void SegmentSeeds(const fs::path& tmp) {
   storage::AppendSegmentRecord(&block, a);
   std::string laid(1, '\x01');
   laid += probe;
-  laid += '\x01';                                 // one block
+  laid += '\x01';                                // one block
   laid += std::string("\x01\0\0\0\0\0\0\0", 8);  // first hash
   block.resize((block.size() + 1) / 2 * 2, '\0');
   laid += static_cast<char>(block.size() / 2);
   laid += block;
-  laid += '\0';                       // bloom: empty
-  laid += std::string(24, '\x01');   // record count, expiring, earliest
+  laid += '\0';                     // bloom: empty
+  laid += std::string(24, '\x01');  // record count, expiring, earliest
   Seed("segment", "laid_out", laid);
   // Writer mode: [2][count] then records (see RoundTrip in segment_fuzzer.cc).
   std::string recs("\x02\x03", 2);
   recs += std::string("\x00\x01\x01k\x03val", 7);
-  recs += std::string("\x02\x01\x01j\x00", 5);  // a tombstone on a colliding hash
+  recs += std::string("\x02\x01\x01j\x00", 5);         // a tombstone on a colliding hash
   recs += std::string("\x04\x02\x02kk\x02zz\x10", 8);  // compressed, raw length 16
   Seed("segment", "writer", recs);
 }
@@ -220,7 +223,8 @@ void GlobSeeds() {
   auto seed = [](const std::string& name, bool nocase, const std::string& pattern,
                  const std::string& text) {
     Seed("glob", name,
-         std::string(1, nocase ? '\x01' : '\0') + static_cast<char>(pattern.size()) + pattern + text);
+         std::string(1, nocase ? '\x01' : '\0') + static_cast<char>(pattern.size()) + pattern +
+             text);
   };
   seed("star", false, "user:*", "user:1000");
   seed("classes", false, "h[ae-f]ll?[^0-9]", "hello");

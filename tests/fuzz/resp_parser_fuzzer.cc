@@ -68,7 +68,8 @@ std::vector<Outcome> Run(const ParserLimits& limits, std::string_view stream, st
 
 std::string EncodeMultibulk(const std::vector<std::string>& argv) {
   std::string out = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const std::string& arg : argv) out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+  for (const std::string& arg : argv)
+    out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
   return out;
 }
 

@@ -103,12 +103,12 @@ void RoundTrip(InputReader* in, const std::string& path) {
     r.raw_len = (r.flags & SegmentRecord::kCompressed) ? in->Byte() : r.stored.size();
     recs.push_back(std::move(r));
   }
-  std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
-    return RecordLess(a.hash, a.key, b.hash, b.key);
-  });
-  recs.erase(std::unique(recs.begin(), recs.end(),
-                         [](const Rec& a, const Rec& b) { return a.hash == b.hash && a.key == b.key; }),
-             recs.end());
+  std::sort(recs.begin(), recs.end(),
+            [](const Rec& a, const Rec& b) { return RecordLess(a.hash, a.key, b.hash, b.key); });
+  recs.erase(
+      std::unique(recs.begin(), recs.end(),
+                  [](const Rec& a, const Rec& b) { return a.hash == b.hash && a.key == b.key; }),
+      recs.end());
   std::uint64_t expiring = 0;
   std::int64_t earliest = 0;
   {

@@ -299,7 +299,8 @@ TEST_CASE("string parameters refuse what the TOML file could not hold") {
     const ConfigParam* param = FindConfigParam(name);
     Config config;
     std::string reason;
-    for (const char* bad : {"p\xDEl", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "x\xE2\x82"}) {
+    for (const char* bad :
+         {"p\xDEl", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "x\xE2\x82"}) {
       CHECK_FALSE(param->parse(bad, &config, &reason));
       CHECK(reason == "argument must be valid UTF-8 (the config file is TOML)");
     }
