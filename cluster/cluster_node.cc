@@ -136,7 +136,8 @@ class ClusterNodeImpl final : public ClusterNode {
   bool OpenHints(std::string* error) {
     if (options_.hints_dir.empty()) return true;
     const storage::Status status =
-        HintStore::Open(options_.hints_dir, options_.hints_fsync, options_.clock_ms, &hints_);
+        HintStore::Open(options_.hints_dir, options_.hints_fsync, options_.clock_ms, &hints_,
+                        options_.hints_log_corruption);
     if (!status.ok()) {
       return Fail(error, "cannot open the hint store in " + options_.hints_dir + ": " +
                              status.ToString());

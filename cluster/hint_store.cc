@@ -10,10 +10,14 @@ namespace dynakv::cluster {
 
 storage::Status HintStore::Open(const std::string& dir, storage::FsyncPolicy fsync,
                                 std::function<std::int64_t()> clock_ms,
-                                std::unique_ptr<HintStore>* store) {
+                                std::unique_ptr<HintStore>* store,
+                                storage::LogCorruptionPolicy corruption) {
   storage::Options options;
   options.dir = dir;
   options.fsync = fsync;
+  // Under drop-and-repair a damaged hint log loses hints, which anti-entropy makes good as it
+  // does for the data's own log.
+  options.log_corruption_policy = corruption;
   options.clock_ms = std::move(clock_ms);
   // Hints are few and short-lived: a small log checkpoints soon after a handoff emptied it.
   options.log_checkpoint_bytes = 8ull << 20;

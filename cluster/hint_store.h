@@ -40,7 +40,9 @@ class HintStore {
   // storage::Options (empty: the system clock).
   static storage::Status Open(const std::string& dir, storage::FsyncPolicy fsync,
                               std::function<std::int64_t()> clock_ms,
-                              std::unique_ptr<HintStore>* store);
+                              std::unique_ptr<HintStore>* store,
+                              storage::LogCorruptionPolicy corruption =
+                                  storage::LogCorruptionPolicy::kRefuse);
   // Over an engine opened elsewhere (Open is the usual way).
   explicit HintStore(std::unique_ptr<storage::Engine> engine);
   ~HintStore();

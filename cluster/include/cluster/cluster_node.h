@@ -88,6 +88,8 @@ struct ClusterOptions {
   // <data dir>/hints; its parent must exist). Empty: it keeps none and refuses to stand in.
   std::string hints_dir;
   storage::FsyncPolicy hints_fsync = storage::FsyncPolicy::kEverySec;
+  // What the hint store does with a corrupt log (storage/options.h), as the data's own engine.
+  storage::LogCorruptionPolicy hints_log_corruption = storage::LogCorruptionPolicy::kRefuse;
   // Held hints are offered to their owners this often (and at once when a probed owner
   // answers again), at most hint_handoff_batch in flight at a time.
   int hint_handoff_interval_ms = 1000;
