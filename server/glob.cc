@@ -13,6 +13,11 @@ constexpr int kMaxStars = 1000;
 
 int Fold(int c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
 
+// Redis folds a class range's ends and the byte with tolower() on signed chars. glibc's table
+// answers a negative byte other than EOF (-1, byte 0xff) with its unsigned value, so in nocase
+// mode such a byte compares as 128..254 while 0xff stays -1.
+int RedisToLower(int c) { return c < -1 ? c + 256 : Fold(c); }
+
 // stringmatchlen reads bytes through `char`, signed where Redis runs, so a class range compares
 // -128..127: [\x01-\xff] is the range -1..1 and does not hold 'a'. Equality is unaffected.
 int Signed(char c) { return static_cast<signed char>(c); }
@@ -47,9 +52,9 @@ bool MatchToken(std::string_view p, std::size_t* i, char c, bool nocase) {
           int ch = Signed(c);
           if (lo > hi) std::swap(lo, hi);  // reversed ranges are swapped, then folded
           if (nocase) {
-            lo = Fold(lo);
-            hi = Fold(hi);
-            ch = Fold(ch);
+            lo = RedisToLower(lo);
+            hi = RedisToLower(hi);
+            ch = RedisToLower(ch);
           }
           k += 2;  // "a-]" is a range up to ']', which leaves the class unterminated
           if (ch >= lo && ch <= hi) match = true;
@@ -86,8 +91,8 @@ bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
   constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t p = 0;
   std::size_t s = 0;
-  std::size_t star_p = kNone;  // the token after the last '*' run passed
-  std::size_t star_s = 0;      // where that run's match currently ends in the text
+  std::size_t star_p = kNone;   // the token after the last '*' run passed
+  std::size_t star_s = 0;       // where that run's match currently ends in the text
   std::size_t part_tokens = 0;  // tokens between that run and the next
   int stars = 0;
   while (s < text.size()) {

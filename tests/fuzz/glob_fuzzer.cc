@@ -67,11 +67,21 @@ struct Token {
       } else if (item.kind == Item::kByte) {
         hit = hit || (nocase ? Fold(item.a) == Fold(c) : item.a == c);
       } else {
-        unsigned char lo = std::min(item.a, item.b), hi = std::max(item.a, item.b), x = c;
+        // Redis compares range ends as signed chars (x86) and, in nocase mode, folds them with
+        // glibc's tolower, which maps a negative byte other than -1 to its unsigned value.
+        const auto as_signed = [](unsigned char b) {
+          return static_cast<int>(static_cast<signed char>(b));
+        };
+        const auto lower = [](int v) {
+          return v < -1 ? v + 256 : (v >= 'A' && v <= 'Z' ? v + 32 : v);
+        };
+        int lo = std::min(as_signed(item.a), as_signed(item.b));
+        int hi = std::max(as_signed(item.a), as_signed(item.b));
+        int x = as_signed(c);
         if (nocase) {
-          lo = Fold(lo);
-          hi = Fold(hi);
-          x = Fold(x);
+          lo = lower(lo);
+          hi = lower(hi);
+          x = lower(x);
         }
         hit = hit || (x >= lo && x <= hi);
       }

@@ -248,3 +248,18 @@ TEST_CASE("glob nocase folds ranges after swapping them, and never escaped bytes
 
 }  // namespace
 }  // namespace dynakv::server
+
+namespace dynakv::server {
+
+TEST_CASE("glob nocase folds high bytes of a class range as glibc's tolower does") {
+  // Redis passes signed chars to tolower(); glibc maps -128..-2 to 128..254 and keeps -1 (0xff).
+  CHECK(GlobMatch("[\x80-\xff]", "\x85", /*nocase=*/false));
+  CHECK_FALSE(GlobMatch("[\x80-\xff]", "\x85", /*nocase=*/true));
+  CHECK(GlobMatch("[\x92-&]", "\x95", /*nocase=*/false));
+  CHECK_FALSE(GlobMatch("[\x92-&]", "\x95", /*nocase=*/true));
+  CHECK(GlobMatch("[\x80-\x90]", "\x85", /*nocase=*/true));
+  // Found by the glob fuzzer: an unterminated class whose first range spans the sign change.
+  CHECK_FALSE(GlobMatch("[\x92-&_ll?[^5", "-", /*nocase=*/true));
+}
+
+}  // namespace dynakv::server
