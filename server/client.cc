@@ -1,5 +1,7 @@
 #include "client.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -74,7 +76,17 @@ void Client::Start() {
 void Client::RejectAndClose(std::string_view reply) {
   uv_buf_t buf = uv_buf_init(const_cast<char*>(reply.data()), static_cast<unsigned>(reply.size()));
   uv_try_write(stream(), &buf, 1);
-  Close();
+  // Closing now, with the peer's first request unread, would answer it with a RST, and a RST makes
+  // the peer's kernel drop the refusal before the client reads it. So: half-close, read and drop
+  // whatever it sends, and close at its EOF (the server's cron closes one that lingers).
+  rejected_ = true;
+  created_ms_ = last_interaction_ms_ = uv_now(server_.loop());
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0 || ::shutdown(fd, SHUT_WR) != 0) {
+    Close();
+    return;
+  }
+  StartReading();
 }
 
 void Client::Close() {
@@ -131,6 +143,10 @@ void Client::OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) 
 void Client::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   Client* c = static_cast<Client*>(stream->data);
   if (nread == 0) return;  // EAGAIN: nothing this time
+  if (c->rejected_) {  // RejectAndClose: its input is dropped (never kept in input_)
+    if (nread < 0) c->Close();
+    return;
+  }
   if (nread < 0) {
     // A peer that half-closed after its last request still gets the replies (the EOF often
     // arrives in the same read pass as the requests); on errors there is no one to send to.

@@ -36,8 +36,11 @@ class Client {
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   // Starts serving an accepted connection.
   void Start();
-  // Sends `reply` if the socket takes it right away, then closes (maxclients reached).
+  // Sends `reply` if the socket takes it right away, then closes (maxclients reached, protected
+  // mode) once the peer has closed too, never running what it sends.
   void RejectAndClose(std::string_view reply);
+  bool rejected() const { return rejected_; }
+  std::uint64_t created_ms() const { return created_ms_; }
   // Closes now, dropping unsent output; safe to call more than once.
   void Close();
   // Stops reading and running requests; closes once the pending replies are written (QUIT,
@@ -155,6 +158,7 @@ class Client {
   bool authenticated_ = false;
   bool command_in_flight_ = false;
   bool peer_closed_ = false;  // EOF read: run what was received, reply, then close
+  bool rejected_ = false;     // RejectAndClose: waiting for the peer's EOF
   std::optional<cluster::ConsistencyLevel> read_level_;
   std::optional<cluster::ConsistencyLevel> write_level_;
 

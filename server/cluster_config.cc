@@ -158,19 +158,6 @@ bool ValidHostPort(std::string_view text) {
   return ValidHost(host) && ParseLongLong(port_text, &port) && port >= 1 && port <= 65535;
 }
 
-bool ParseBool(std::string_view value, bool* out, std::string* reason) {
-  const std::string lower = Lower(std::string(value));
-  if (lower == "yes" || lower == "true") {
-    *out = true;
-  } else if (lower == "no" || lower == "false") {
-    *out = false;
-  } else {
-    *reason = "argument must be 'yes' or 'no'";
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool ParseNodeList(std::string_view text, std::vector<cluster::NodeInfo>* nodes,

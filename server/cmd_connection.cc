@@ -187,7 +187,8 @@ void ClientList(CommandContext& ctx) {
   std::string out;
   auto describe_all = [&] {
     for (const auto& [id, client] : ctx.server.clients()) {
-      if (!client->closing()) out += client->Describe(now);  // closing ones are gone to Redis
+      // Closing and refused ones are gone to Redis.
+      if (!client->closing() && !client->rejected()) out += client->Describe(now);
     }
   };
   if (argv.size() == 4 && EqualsIgnoreCase(argv[2], "type")) {
@@ -272,7 +273,7 @@ void ClientKill(CommandContext& ctx) {
   long long killed = 0;
   bool kill_self = false;
   for (const auto& [client_id, client] : ctx.server.clients()) {
-    if (client->closing() || !normal) continue;
+    if (client->closing() || client->rejected() || !normal) continue;
     if (!addr.empty() && client->address() != addr) continue;
     if (!laddr.empty() && client->local_address() != laddr) continue;
     if (id != 0 && client->id() != static_cast<std::uint64_t>(id)) continue;

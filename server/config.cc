@@ -73,6 +73,16 @@ std::string FormatString(const Config& config) {
   return config.*Member;
 }
 
+template <bool Config::*Member>
+bool ParseYesNo(std::string_view value, Config* config, std::string* reason) {
+  return ParseBool(value, &(config->*Member), reason);
+}
+
+template <bool Config::*Member>
+std::string FormatYesNo(const Config& config) {
+  return config.*Member ? "yes" : "no";
+}
+
 bool ParseBind(std::string_view value, Config* config, std::string* reason) {
   std::string address(value);
   unsigned char buf[sizeof(in6_addr)];
@@ -180,6 +190,8 @@ const ConfigParam kParams[] = {
     {"bind", "server", false, ParseBind, FormatString<&Config::bind>},
     {"port", "server", false, ParseInteger<&Config::port, 0, 65535>, FormatNumber<&Config::port>},
     {"requirepass", "server", true, ParseRequirepass, FormatString<&Config::requirepass>},
+    {"protected-mode", "server", true, ParseYesNo<&Config::protected_mode>,
+     FormatYesNo<&Config::protected_mode>},
     {"maxclients", "server", true, ParseInteger<&Config::maxclients, 1, INT_MAX>,
      FormatNumber<&Config::maxclients>},
     {"hz", "server", true, ParseInteger<&Config::hz, 1, 500>, FormatNumber<&Config::hz>},

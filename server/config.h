@@ -20,6 +20,8 @@ struct Config {
   std::string bind = "127.0.0.1";
   int port = 6379;
   std::string requirepass;  // empty: no AUTH needed
+  // Without a password only loopback clients are served, as in Redis (Server::Accept).
+  bool protected_mode = true;
   int maxclients = 10000;
   int hz = 10;              // cron frequency: active expiry, compaction, stats
   int timeout = 0;          // close clients idle this many seconds; 0 never
@@ -99,6 +101,8 @@ std::string_view TomlKey(const ConfigParam& param);
 
 // Redis memtoll: an integer with an optional unit, k = 1000, kb = 1024, m, mb, g, gb, any case.
 bool ParseMemory(std::string_view text, std::uint64_t* bytes);
+// yes/no (true/false), any case, as Redis's boolean parameters; *reason says why not.
+bool ParseBool(std::string_view value, bool* out, std::string* reason);
 // Redis bytesToHuman: "512B", "1.50K", "2.00M", ...
 std::string BytesToHuman(std::uint64_t bytes);
 std::string_view EvictionPolicyName(storage::EvictionPolicy policy);

@@ -10,6 +10,18 @@
 
 namespace dynakv::server {
 
+bool ParseBool(std::string_view value, bool* out, std::string* reason) {
+  if (EqualsIgnoreCase(value, "yes") || EqualsIgnoreCase(value, "true")) {
+    *out = true;
+  } else if (EqualsIgnoreCase(value, "no") || EqualsIgnoreCase(value, "false")) {
+    *out = false;
+  } else {
+    *reason = "argument must be 'yes' or 'no'";
+    return false;
+  }
+  return true;
+}
+
 bool ParseMemory(std::string_view text, std::uint64_t* bytes) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;

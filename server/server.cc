@@ -1,5 +1,8 @@
 #include "server.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -165,11 +168,55 @@ void Server::ScheduleFlush(Client& client) {
   if (cluster_node_ != nullptr) uv_idle_start(flush_idle_.get(), [](uv_idle_t*) {});
 }
 
+void Server::Reject(Client* client, std::string_view reply) {
+  ++stats_.rejected_connections;
+  ++rejected_lingering_;  // not a client: it only waits for the peer to close (RejectAndClose)
+  client->RejectAndClose(reply);
+}
+
 void Server::ClientClosed(Client* client) {
+  if (client->rejected()) --rejected_lingering_;
   std::erase(pending_flush_, client);
   std::erase(held_, client);
   clients_.erase(client->id());
 }
+
+namespace {
+
+// Redis 7.0's refusal, word for word: clients and tools recognise it.
+constexpr std::string_view kProtectedModeError =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Redis from the same host "
+    "the server is running, however MAKE SURE Redis is not publicly accessible from internet if "
+    "you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just "
+    "disable the protected mode by editing the Redis configuration file, and setting the "
+    "protected mode option to 'no', and then restarting the server. 3) If you started the server "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
+    "authentication password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.\r\n";
+
+// How long a refused client may take to close its end (Client::RejectAndClose).
+constexpr std::uint64_t kRejectedLingerMs = 2000;
+
+// Loopback as Redis 7.0 tells it: the peer is 127.0.0.1 or ::1.
+bool PeerIsLoopback(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+  if (addr.ss_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in&>(addr).sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const in6_addr& ip = reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(&ip);
+  }
+  return false;
+}
+
+}  // namespace
 
 void Server::Accept(int fd) {
   auto owned = std::make_unique<Client>(*this, next_client_id_++);
@@ -190,9 +237,12 @@ void Server::Accept(int fd) {
   const std::size_t bus_links = cluster_node_ != nullptr && cluster_node_->ring().size() > 1
                                     ? 2 * (cluster_node_->ring().size() - 1)
                                     : 0;
-  if (clients_.size() + bus_links > static_cast<std::size_t>(config_.maxclients)) {
-    ++stats_.rejected_connections;
-    client->RejectAndClose("-ERR max number of clients reached\r\n");
+  if (connected_clients() + bus_links > static_cast<std::size_t>(config_.maxclients)) {
+    Reject(client, "-ERR max number of clients reached\r\n");
+    return;
+  }
+  if (config_.protected_mode && config_.requirepass.empty() && !PeerIsLoopback(fd)) {
+    Reject(client, kProtectedModeError);
     return;
   }
   ++stats_.total_connections_received;
@@ -301,6 +351,10 @@ void Server::Cron() {
   const std::uint64_t timeout_ms = static_cast<std::uint64_t>(config_.timeout) * 1000;
   for (auto& [id, client] : clients_) {
     if (client->closing()) continue;
+    if (client->rejected() && now - client->created_ms() > kRejectedLingerMs) {
+      client->Close();
+      continue;
+    }
     const std::uint64_t idle = now - client->last_interaction_ms();
     if (timeout_ms != 0 && idle > timeout_ms) {
       Log(log_level_, LogLevel::kVerbose, "Closing idle client id=%llu",

@@ -71,7 +71,7 @@ class Server {
   // --- clients ---------------------------------------------------------------------------
   const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
   Client* FindClient(std::uint64_t id);
-  std::size_t connected_clients() const { return clients_.size(); }
+  std::size_t connected_clients() const { return clients_.size() - rejected_lingering_; }
   // Whether `client` must AUTH before running commands.
   bool AuthRequired(const Client& client) const;
   // Queues `client` for the flush at the end of this loop iteration. Its replies leave only once
@@ -99,6 +99,8 @@ class Server {
   static void OnCron(uv_timer_t* timer);
   void Accept(int fd);
   void AcceptFailed(int error, bool refused);
+  // Refuses a just-accepted connection with `reply` (Client::RejectAndClose).
+  void Reject(Client* client, std::string_view reply);
   void FlushPending();
   // Logs a change of the commit log's health; true while it is failed.
   bool NoteLogStatus(const storage::Status& status);
@@ -134,6 +136,7 @@ class Server {
   std::vector<Client*> pending_flush_;
   std::vector<Client*> flushing_;  // reused by FlushPending
   std::vector<Client*> held_;      // replies waiting for the commit log (ScheduleFlush)
+  std::size_t rejected_lingering_ = 0;  // refused connections waiting for the peer's close
   bool shutdown_requested_ = false;
   bool shut_down_ = false;
   bool log_failed_ = false;

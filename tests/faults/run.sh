@@ -111,7 +111,9 @@ node_alive() { pid_alive "$(node_pid "$1")"; }
 start_node() {
   local i=$1 addr tries
   addr=$(netns_node_addr "$i")
-  ip netns exec "$(netns_node "$i")" "$server" --port "$port" --bind "$addr" \
+  # The clients reach the nodes from their own namespace, which protected mode (on by default,
+  # as in Redis) refuses without a password; the namespaces are the harness's private network.
+  ip netns exec "$(netns_node "$i")" "$server" --port "$port" --bind "$addr" --protected-mode no \
     --dir "$run/n$i/data" --cluster-enabled yes --cluster-node-id "n$i" \
     --cluster-nodes "$members" --cluster-replication-factor 3 \
     --cluster-gossip-interval-ms 200 --cluster-down-after-ms 1500 \
