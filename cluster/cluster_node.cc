@@ -5,6 +5,7 @@
 
 #include "anti_entropy.h"
 #include "bus_server.h"
+#include "cluster/uv_handle.h"
 #include "coordinator.h"
 #include "deferrer.h"
 #include "gossiper.h"
@@ -12,10 +13,9 @@
 #include "hinted_handoff.h"
 #include "net_address.h"
 #include "peer_pool.h"
+#include "placement.h"
 #include "rebalancer.h"
 #include "replica_service.h"
-#include "cluster/uv_handle.h"
-#include "placement.h"
 
 namespace dynakv::cluster {
 
@@ -57,8 +57,7 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
   if (!(options.read_repair_chance >= 0 && options.read_repair_chance <= 1)) {
     return Fail(error, "read repair chance must be between 0 and 1");
   }
-  if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 ||
-      !(options.phi_threshold > 0)) {
+  if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 || !(options.phi_threshold > 0)) {
     return Fail(error,
                 "gossip interval and down-after must be at least 1 ms, phi threshold above 0");
   }
@@ -74,6 +73,17 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
   }
   if (options.anti_entropy_interval_ms < 0 || options.anti_entropy_rebuild_interval_ms < 0) {
     return Fail(error, "anti-entropy interval and rebuild interval must not be negative");
+  }
+  if (options.max_member_weight < 1 || options.max_member_weight > Ring::kMaxWeight) {
+    return Fail(error,
+                "max member weight must be between 1 and " + std::to_string(Ring::kMaxWeight));
+  }
+  for (const NodeInfo& node : ring.nodes()) {
+    if (node.weight > options.max_member_weight) {
+      return Fail(error, "member " + node.id + " has weight " + std::to_string(node.weight) +
+                             ", above cluster-max-weight (" +
+                             std::to_string(options.max_member_weight) + ")");
+    }
   }
   return true;
 }
@@ -92,8 +102,7 @@ class ClusterNodeImpl final : public ClusterNode {
                     [this](std::string_view node) {
                       // With seeds, strangers may connect: that is how a new node joins.
                       // Members that left may still: they forward late writes for a while.
-                      return node != self_.id &&
-                             (!options_.seeds.empty() || gossiper_.Knows(node));
+                      return node != self_.id && (!options_.seeds.empty() || gossiper_.Knows(node));
                     },
                     [this](std::string_view node) { return peers_.IsPartitionedFrom(node); },
                     [this](std::string_view node, std::string_view payload, std::string* reply,
@@ -139,8 +148,8 @@ class ClusterNodeImpl final : public ClusterNode {
         HintStore::Open(options_.hints_dir, options_.hints_fsync, options_.clock_ms, &hints_,
                         options_.hints_log_corruption);
     if (!status.ok()) {
-      return Fail(error, "cannot open the hint store in " + options_.hints_dir + ": " +
-                             status.ToString());
+      return Fail(error,
+                  "cannot open the hint store in " + options_.hints_dir + ": " + status.ToString());
     }
     replica_.set_hint_store(hints_.get());
     // Hints of a member that has left are re-homed to the key's replicas, this node among them.
@@ -263,10 +272,10 @@ class ClusterNodeImpl final : public ClusterNode {
 
   RebalanceStatus Rebalance() const override {
     RebalanceStatus status;
-    status.state = leave_ == LeaveState::kLeft    ? "left"
-                   : leave_ != LeaveState::kNone  ? "leaving"
-                   : rebalancer_.streaming()      ? "streaming"
-                                                  : "idle";
+    status.state = leave_ == LeaveState::kLeft   ? "left"
+                   : leave_ != LeaveState::kNone ? "leaving"
+                   : rebalancer_.streaming()     ? "streaming"
+                                                 : "idle";
     status.scan_progress = rebalancer_.scan_progress();
     status.keys_queued = rebalancer_.keys_queued();
     status.pushes_in_flight = rebalancer_.pushes_in_flight();
@@ -305,9 +314,8 @@ class ClusterNodeImpl final : public ClusterNode {
     if (stopped_ || leave_ != LeaveState::kStreaming) return;
     leave_ = LeaveState::kGrace;
     gossiper_.SetSelfStatus(NodeStatus::kLeft);
-    const int grace = options_.leave_grace_ms > 0
-                          ? options_.leave_grace_ms
-                          : std::max(1000, 5 * options_.gossip_interval_ms);
+    const int grace = options_.leave_grace_ms > 0 ? options_.leave_grace_ms
+                                                  : std::max(1000, 5 * options_.gossip_interval_ms);
     uv_timer_start(
         leave_timer_.get(),
         [](uv_timer_t* timer) { static_cast<ClusterNodeImpl*>(timer->data)->OnGraceOver(); },
@@ -390,9 +398,9 @@ class ClusterNodeImpl final : public ClusterNode {
   Rebalancer rebalancer_;
   LeaveState leave_ = LeaveState::kNone;
   std::function<void(std::string)> leave_done_;  // LEAVE's caller, until it is over
-  UvHandle<uv_timer_t> leave_timer_;              // the grace period after announcing "left"
-  std::unique_ptr<HintStore> hints_;          // null: hints disabled
-  std::unique_ptr<HintedHandoff> handoff_;  // with hints_
+  UvHandle<uv_timer_t> leave_timer_;             // the grace period after announcing "left"
+  std::unique_ptr<HintStore> hints_;             // null: hints disabled
+  std::unique_ptr<HintedHandoff> handoff_;       // with hints_
   bool stopped_ = false;
 };
 

@@ -284,6 +284,7 @@ void Gossiper::Absorb(const GossipMessage& message) {
   }
   MergeBounds bounds;
   bounds.max_clock_skew_ms = options_.max_clock_skew_ms;
+  bounds.max_weight = options_.max_member_weight;
   if (bounds.max_clock_skew_ms > 0) bounds.now_ms = StartTimeMs();  // the wall clock, in ms
   const MembershipView::MergeResult result = view_.Merge(entries, bounds);
   const std::int64_t now = Now();

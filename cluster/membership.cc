@@ -106,6 +106,10 @@ namespace {
 
 // Why `entry` cannot be true under `bounds` ("" when it can).
 std::string ImpossibleEntry(const GossipEntry& entry, const MergeBounds& bounds) {
+  if (bounds.max_weight > 0 && entry.info.weight > bounds.max_weight) {
+    return "member " + entry.info.id + " announced weight " + std::to_string(entry.info.weight) +
+           ", above cluster-max-weight (" + std::to_string(bounds.max_weight) + ")";
+  }
   if (bounds.now_ms <= 0) return {};
   const std::int64_t latest_start = bounds.now_ms + bounds.max_clock_skew_ms;
   if (entry.generation > latest_start) {

@@ -417,6 +417,7 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.anti_entropy_rebuild_interval_ms = config.cluster_anti_entropy_rebuild_interval_ms;
   options.leave_grace_ms = config.cluster_leave_grace_ms;
   options.max_clock_skew_ms = config.cluster_max_clock_skew_ms;
+  options.max_member_weight = config.cluster_max_weight;
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
   options.hints_fsync = config.appendfsync;

@@ -289,6 +289,8 @@ const ConfigParam kParams[] = {
     {"cluster-max-clock-skew-ms", "cluster", false,
      ParseInteger<&Config::cluster_max_clock_skew_ms, 0, 86400000>,
      FormatNumber<&Config::cluster_max_clock_skew_ms>},
+    {"cluster-max-weight", "cluster", false, ParseInteger<&Config::cluster_max_weight, 1, 1000>,
+     FormatNumber<&Config::cluster_max_weight>},
 
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},

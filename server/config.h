@@ -74,6 +74,7 @@ struct Config {
   // gossip intervals, at least a second).
   int cluster_leave_grace_ms = 0;
   int cluster_max_clock_skew_ms = 60000;
+  int cluster_max_weight = 100;
   // Replicas per dc ("dc1:2,dc2:1"); when non-empty it replaces cluster_replication_factor.
   cluster::ReplicasPerDc cluster_replicas_per_dc;
 

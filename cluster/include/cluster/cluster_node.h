@@ -79,6 +79,9 @@ struct ClusterOptions {
   // win every last-write-wins comparison); gossip refuses members whose generation (start time)
   // is that far in the future. 0: no bound.
   int max_clock_skew_ms = 60000;
+  // No member may have (or announce by gossip) a larger weight: one member claiming most of the
+  // ring would pull most of the data to itself.
+  int max_member_weight = 100;
   // Sloppy quorum (Dynamo): a preferred replica that fails a write is stood in for by the next
   // node clockwise past the preference list (same dc under replicas_per_dc), which keeps the
   // write as a hint naming that replica; its ack counts toward W in the replica's place. When no

@@ -56,6 +56,7 @@ bool Supersedes(const GossipEntry& a, const GossipEntry& b);
 struct MergeBounds {
   std::int64_t now_ms = 0;
   std::int64_t max_clock_skew_ms = 0;
+  int max_weight = 0;  // a larger announced weight is refused; 0: only ValidateEntry's bound
 };
 
 class MembershipView {

@@ -263,3 +263,26 @@ TEST_CASE("membership: entries no member could truthfully announce are refused")
 
 }  // namespace
 }  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+TEST_CASE("membership: a weight above the configured bound is refused") {
+  MembershipView view(Entry("a", 100, 0), {Info("a"), Info("b")});
+  MergeBounds bounds;
+  bounds.max_weight = 10;
+  GossipEntry heavy = Entry("b", 50, 1);
+  heavy.info.weight = 11;
+  GossipEntry fake = Entry("x", 50, 1);
+  fake.info.weight = 1000;
+  auto result = view.Merge({heavy, fake}, bounds);
+  CHECK(result.rejected.size() == 2);
+  CHECK(view.Find("b")->generation == 0);
+  CHECK(view.Find("x") == nullptr);
+  heavy.info.weight = 10;
+  CHECK(view.Merge({heavy}, bounds).rejected.empty());
+  CHECK(view.Find("b")->info.weight == 10);
+}
+
+}  // namespace
+}  // namespace dynakv::cluster

@@ -169,6 +169,10 @@ TEST_CASE("cluster: Create refuses options the membership cannot meet") {
     o.request_timeout_ms = 0;
     CHECK(error_of(o) == "cluster options: request timeout must be at least 1 ms");
     o = base();
+    o.max_member_weight = 2;
+    o.members[1].weight = 3;
+    CHECK(error_of(o) == "cluster options: member B has weight 3, above cluster-max-weight (2)");
+    o = base();
     o.members.push_back(o.members[0]);
     CHECK(error_of(o) == "cluster members: duplicate node id 'A'");
     o = base();
