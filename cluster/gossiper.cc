@@ -187,7 +187,12 @@ void Gossiper::Round() {
     return std::uniform_real_distribution<double>(0, 1)(rng_) < probability;
   };
   bool reached_seed = false;
-  if (!live.empty()) {
+  if (view_.self().status != NodeStatus::kNormal) {
+    // Others take news of a member leaving only from the member itself (MergeBounds): tell
+    // every live one, every round, while it lasts.
+    for (const std::string& id : live) GossipToMember(id, payload);
+    reached_seed = !live.empty();
+  } else if (!live.empty()) {
     const std::string& target = pick(live);
     GossipToMember(target, payload);
     reached_seed = std::any_of(seeds_.begin(), seeds_.end(),
@@ -285,6 +290,10 @@ void Gossiper::Absorb(const GossipMessage& message) {
   MergeBounds bounds;
   bounds.max_clock_skew_ms = options_.max_clock_skew_ms;
   bounds.max_weight = options_.max_member_weight;
+  bounds.sender = message.sender;
+  bounds.presumed_gone = [this, now_ms = Now()](std::string_view id) {
+    return detector_.Evaluate(id, now_ms) == Liveness::kDown;
+  };
   if (bounds.max_clock_skew_ms > 0) bounds.now_ms = StartTimeMs();  // the wall clock, in ms
   const MembershipView::MergeResult result = view_.Merge(entries, bounds);
   const std::int64_t now = Now();
@@ -293,8 +302,8 @@ void Gossiper::Absorb(const GossipMessage& message) {
     // A flood of forged frames must not flood the log too.
     if (now - last_rejection_warning_ms_ >= 10000 || last_rejection_warning_ms_ == 0) {
       last_rejection_warning_ms_ = now;
-      Warn("Cluster gossip: refused " + std::to_string(result.rejected.size()) +
-           " entries from " + message.sender + ": " + result.rejected.front());
+      Warn("Cluster gossip: refused " + std::to_string(result.rejected.size()) + " entries from " +
+           message.sender + ": " + result.rejected.front());
     }
   }
   for (const std::string& id : result.heard) detector_.Report(id, now);

@@ -145,6 +145,15 @@ MembershipView::MergeResult MembershipView::Merge(const std::vector<GossipEntry>
     }
     GossipEntry& ours = it->second;
     if (!Supersedes(theirs, ours)) continue;
+    if (!bounds.sender.empty() && ours.status == NodeStatus::kNormal &&
+        theirs.status != NodeStatus::kNormal && theirs.info.id != bounds.sender &&
+        theirs.info.id != self_id_ &&
+        !(bounds.presumed_gone && bounds.presumed_gone(theirs.info.id))) {
+      result.rejected.push_back(std::string(bounds.sender) + " relayed that " + theirs.info.id +
+                                " is " + NodeStatusName(theirs.status) +
+                                ", which only that member may announce while it is alive");
+      continue;
+    }
     if (theirs.info.id == self_id_) {
       // Only this process speaks for its id: outbid the stale claim rather than adopt it. A claim
       // that cannot be outbid is ignored rather than wrapped around.

@@ -57,6 +57,12 @@ struct MergeBounds {
   std::int64_t now_ms = 0;
   std::int64_t max_clock_skew_ms = 0;
   int max_weight = 0;  // a larger announced weight is refused; 0: only ValidateEntry's bound
+  // Who sent the entries (empty: not checked). Only a member itself may say it is leaving or
+  // has left: relayed news of a normal member going is taken only once `presumed_gone` (this
+  // node's failure detector holds it down) says the member stopped talking anyway. A leaving
+  // member tells everyone directly (Gossiper::Round), so views still converge at once.
+  std::string_view sender;
+  std::function<bool(std::string_view id)> presumed_gone;
 };
 
 class MembershipView {

@@ -221,7 +221,9 @@ namespace {
 
 TEST_CASE("membership: entries no member could truthfully announce are refused") {
   const std::int64_t now = 1'700'000'000'000;
-  const MergeBounds bounds{now, 60'000};
+  MergeBounds bounds;
+  bounds.now_ms = now;
+  bounds.max_clock_skew_ms = 60'000;
   MembershipView view(Entry("a", now - 5000, 0), {Info("a"), Info("b"), Info("c")});
   REQUIRE(view.Merge({Entry("b", now - 10'000, 7)}, bounds).rejected.empty());
 
@@ -282,6 +284,41 @@ TEST_CASE("membership: a weight above the configured bound is refused") {
   heavy.info.weight = 10;
   CHECK(view.Merge({heavy}, bounds).rejected.empty());
   CHECK(view.Find("b")->info.weight == 10);
+}
+
+}  // namespace
+}  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+TEST_CASE("membership: only a member itself may say it leaves, unless it is gone anyway") {
+  MembershipView view(Entry("a", 100, 0), {Info("a"), Info("b"), Info("c")});
+  REQUIRE(view.Merge({Entry("b", 50, 3), Entry("c", 60, 3)}).rejected.empty());
+  bool c_down = false;
+  MergeBounds from_b;
+  from_b.sender = "b";
+  from_b.presumed_gone = [&](std::string_view id) { return id == "c" && c_down; };
+
+  // b relays that c left while c is alive: refused, c stays a ring member.
+  auto result = view.Merge({Entry("c", 60, 4, 1, NodeStatus::kLeft)}, from_b);
+  CHECK(result.rejected.size() == 1);
+  CHECK(view.Find("c")->status == NodeStatus::kNormal);
+  CHECK(Ids(view.RingMembers()) == std::vector<std::string>{"a", "b", "c"});
+  // b says it leaves itself: taken.
+  CHECK(view.Merge({Entry("b", 50, 4, 1, NodeStatus::kLeaving)}, from_b).rejected.empty());
+  CHECK(view.Find("b")->status == NodeStatus::kLeaving);
+  // c said so directly: taken.
+  MergeBounds from_c;
+  from_c.sender = "c";
+  CHECK(view.Merge({Entry("c", 60, 4, 1, NodeStatus::kLeaving)}, from_c).rejected.empty());
+  CHECK(view.Find("c")->status == NodeStatus::kLeaving);
+  // Relayed news that a member that stopped talking has left converges too.
+  MembershipView other(Entry("a", 100, 0), {Info("a"), Info("b"), Info("c")});
+  REQUIRE(other.Merge({Entry("c", 60, 3)}).rejected.empty());
+  c_down = true;
+  CHECK(other.Merge({Entry("c", 60, 9, 2, NodeStatus::kLeft)}, from_b).rejected.empty());
+  CHECK(other.Find("c")->status == NodeStatus::kLeft);
 }
 
 }  // namespace
