@@ -1,6 +1,7 @@
 #include "bus_connection.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace dynakv::cluster {
@@ -10,7 +11,7 @@ namespace {
 // Reads are offered at least this much free buffer; a frame larger than that grows the buffer
 // as its bytes arrive.
 constexpr std::size_t kReadChunk = 64 * 1024;
-// Frames per write call (two buffers each), well under IOV_MAX.
+// Frames per write call (up to three buffers each: header, payload, MAC), under IOV_MAX.
 constexpr std::size_t kMaxFramesPerWrite = 256;
 
 std::string ErrorText(const char* step, int rc) {
@@ -111,17 +112,77 @@ void BusConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) 
       c->Fail("protocol error: " + c->reader_.error());
       return;
     }
+    if (c->receive_mac_.ready() && !c->VerifyMac(&frame)) {
+      c->protocol_error_ = true;
+      c->mac_error_ = true;
+      c->Fail("frame " + std::to_string(c->receive_mac_.sequence() - 1) +
+              " failed its MAC check (forged, modified, replayed or out of order)");
+      return;
+    }
     on_frame(frame);
     if (alive.expired() || c->closed_) return;
   }
   if (on_batch_end) on_batch_end();
 }
 
+bool BusConnection::VerifyMac(bus::Frame* frame) {
+  if (frame->payload.size() < bus::kFrameMacBytes) {
+    receive_mac_.Next({}, {});  // keeps the count the error reports
+    return false;
+  }
+  const std::size_t body = frame->payload.size() - bus::kFrameMacBytes;
+  // The header as it was on the wire: its length counts the tag.
+  const std::string header = bus::EncodeFrameHeader(frame->type, frame->id, frame->payload.size());
+  const bus::FrameTag expected = receive_mac_.Next(header, frame->payload.substr(0, body));
+  if (!bus::TagsEqual(expected, frame->payload.substr(body))) return false;
+  frame->payload = frame->payload.substr(0, body);
+  return true;
+}
+
 void BusConnection::Queue(std::string header, std::shared_ptr<const std::string> payload) {
   if (closed_) return;
   Chunk chunk{std::move(header), std::move(payload)};
+  if (hold_ && !send_mac_.ready()) {
+    held_.push_back(std::move(chunk));
+    return;
+  }
+  Append(std::move(chunk));
+}
+
+void BusConnection::QueueHandshake(std::string frame) {
+  if (closed_) return;
+  Chunk chunk{std::move(frame), nullptr};
   unsent_bytes_ += chunk.size();
   queue_.push_back(std::move(chunk));
+}
+
+void BusConnection::Append(Chunk chunk) {
+  if (send_mac_.ready() && chunk.header.size() >= bus::kLengthBytes) {
+    // The length field counts the tag. (Lengths near 4 GB saturate as EncodeFrameHeader does:
+    // such a frame is refused by the receiver either way.)
+    std::uint32_t length = 0;
+    for (std::size_t i = 0; i < bus::kLengthBytes; ++i) {
+      length |= std::uint32_t{static_cast<unsigned char>(chunk.header[i])} << (8 * i);
+    }
+    if (length <= UINT32_MAX - bus::kFrameMacBytes) length += bus::kFrameMacBytes;
+    for (std::size_t i = 0; i < bus::kLengthBytes; ++i) {
+      chunk.header[i] = static_cast<char>(length >> (8 * i));
+    }
+    chunk.tag = send_mac_.Next(chunk.header,
+                               chunk.payload ? std::string_view(*chunk.payload) : std::string_view());
+    chunk.tagged = true;
+  }
+  unsent_bytes_ += chunk.size();
+  queue_.push_back(std::move(chunk));
+}
+
+bool BusConnection::EnableMac(const bus::Key& send, const bus::Key& receive) {
+  if (!send_mac_.Init(send) || !receive_mac_.Init(receive)) return false;
+  while (!held_.empty()) {
+    Append(std::move(held_.front()));
+    held_.pop_front();
+  }
+  return true;
 }
 
 bool BusConnection::Flush() {
@@ -146,13 +207,17 @@ int BusConnection::StartWrite() {
   // Buffers point into the chunks only now that they have reached their final place (a short
   // header lives inside its std::string, so moving the string moves the bytes).
   std::vector<uv_buf_t> bufs;
-  bufs.reserve(count * 2);
+  bufs.reserve(count * 3);
   for (const Chunk& chunk : request->chunks) {
     bufs.push_back(uv_buf_init(const_cast<char*>(chunk.header.data()),
                                static_cast<unsigned>(chunk.header.size())));
     if (chunk.payload && !chunk.payload->empty()) {
       bufs.push_back(uv_buf_init(const_cast<char*>(chunk.payload->data()),
                                  static_cast<unsigned>(chunk.payload->size())));
+    }
+    if (chunk.tagged) {
+      bufs.push_back(uv_buf_init(const_cast<char*>(chunk.tag.data()),
+                                 static_cast<unsigned>(chunk.tag.size())));
     }
     request->bytes += chunk.size();
   }
@@ -182,6 +247,7 @@ void BusConnection::Close(std::shared_ptr<void> token) {
   closed_ = true;
   connecting_ = false;
   queue_.clear();
+  held_.clear();
   tcp_.Close(std::move(token));
 }
 

@@ -9,6 +9,12 @@
 //    the owner may destroy it there;
 //  - after the owner calls Close(), no callback runs, and write/connect requests still in libuv
 //    complete harmlessly (they find the connection through a weak token, not the handle).
+//
+// Authentication (bus_auth.h): the handshake's frames go out bare (QueueHandshake); once the
+// owner has the connection's keys it calls EnableMac, and from then on every frame queued gets
+// its MAC and every frame read must carry a valid one, or the connection fails (mac_error()).
+// A connection that HoldUntilAuthenticated() keeps what Queue() gets until EnableMac, so a
+// dialling node may queue requests before its handshake is done.
 #pragma once
 
 #include <uv.h>
@@ -20,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bus_auth.h"
 #include "cluster/bus_protocol.h"
 #include "cluster/uv_handle.h"
 
@@ -55,6 +62,14 @@ class BusConnection {
   // Queues one frame: `header` then `payload` (shared, so one value sent to several replicas
   // is not copied per replica). Nothing is written until Flush().
   void Queue(std::string header, std::shared_ptr<const std::string> payload = nullptr);
+  // Queues one whole handshake frame, bare: it goes out before anything held.
+  void QueueHandshake(std::string frame);
+  // Frames queued from now on wait for EnableMac.
+  void HoldUntilAuthenticated() { hold_ = true; }
+  // Frames queued from now on (and those held) carry a MAC under `send`; frames read after the
+  // one being handled must carry one under `receive`. False when libcrypto failed.
+  bool EnableMac(const bus::Key& send, const bus::Key& receive);
+  bool authenticated() const { return send_mac_.ready(); }
   // Starts writing what is queued unless a write is already in flight. Returns false when the
   // socket refused the write: the connection is then closed (no on_failure), and
   // failure_reason() says why.
@@ -71,12 +86,18 @@ class BusConnection {
   const std::string& failure_reason() const { return failure_reason_; }
   // Whether the failure was the peer breaking the framing (garbage, an oversized frame).
   bool protocol_error() const { return protocol_error_; }
+  // Whether the failure was a frame whose MAC did not verify (also a protocol_error()).
+  bool mac_error() const { return mac_error_; }
 
  private:
   struct Chunk {
     std::string header;
     std::shared_ptr<const std::string> payload;
-    std::size_t size() const { return header.size() + (payload ? payload->size() : 0); }
+    bool tagged = false;
+    bus::FrameTag tag{};  // the frame's MAC, sent after the payload when tagged
+    std::size_t size() const {
+      return header.size() + (payload ? payload->size() : 0) + (tagged ? tag.size() : 0);
+    }
   };
   struct WriteRequest;
   struct ConnectRequest;
@@ -88,6 +109,9 @@ class BusConnection {
   int BeginReading();
   int StartWrite();               // 0, or the error uv_write gave (the caller closes)
   void Fail(std::string reason);  // closes, then on_failure as the last action
+  void Append(Chunk chunk);       // to the write queue, with its MAC when enabled
+  // Checks and strips the MAC of a frame read; false when it does not verify.
+  bool VerifyMac(bus::Frame* frame);
 
   uv_loop_t* const loop_;
   UvHandle<uv_tcp_t> tcp_;
@@ -100,6 +124,11 @@ class BusConnection {
   bool connecting_ = false;
   bool closed_ = false;
   bool protocol_error_ = false;
+  bool mac_error_ = false;
+  bool hold_ = false;
+  std::deque<Chunk> held_;  // queued before EnableMac by a connection that holds
+  bus::FrameMac send_mac_;
+  bus::FrameMac receive_mac_;
   std::string failure_reason_;
   // Requests and callbacks hold a weak copy, to notice the connection was destroyed under them.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -43,7 +43,7 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 
 bool IsKnownFrameType(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(FrameType::kGossip);
+         type <= static_cast<std::uint8_t>(FrameType::kAuthProof);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -74,6 +74,10 @@ const char* FrameTypeName(FrameType type) {
       return "REPLICA_PUT_HINTED";
     case FrameType::kGossip:
       return "GOSSIP";
+    case FrameType::kAuthChallenge:
+      return "AUTH_CHALLENGE";
+    case FrameType::kAuthProof:
+      return "AUTH_PROOF";
   }
   return "?";
 }
@@ -97,21 +101,54 @@ std::string EncodeFrame(FrameType type, std::uint64_t id, std::string_view paylo
   return frame;
 }
 
-std::string EncodeHello(std::string_view node_id) {
+std::string EncodeHello(std::string_view node_id, std::string_view nonce) {
   std::string out;
   coding::PutVarint64(&out, kProtocolVersion);
   coding::PutLengthPrefixed(&out, node_id);
+  coding::PutLengthPrefixed(&out, nonce);
   return out;
 }
 
-bool DecodeHello(std::string_view payload, std::uint32_t* version, std::string_view* node_id) {
+bool DecodeHello(std::string_view payload, std::uint32_t* version, std::string_view* node_id,
+                 std::string_view* nonce) {
   std::uint64_t raw_version;
   if (!coding::GetVarint64(&payload, &raw_version) ||
       raw_version > std::numeric_limits<std::uint32_t>::max()) {
     return false;
   }
   *version = static_cast<std::uint32_t>(raw_version);
-  return DecodeSingleString(payload, node_id);
+  std::string_view ignored;
+  if (nonce == nullptr) nonce = &ignored;
+  *nonce = {};
+  if (!coding::GetLengthPrefixed(&payload, node_id)) return false;
+  if (raw_version == 1) return payload.empty();  // no nonce field
+  return coding::GetLengthPrefixed(&payload, nonce) && payload.empty();
+}
+
+std::string EncodeAuthChallenge(std::string_view node_id, std::string_view nonce,
+                                std::string_view proof) {
+  std::string out;
+  coding::PutLengthPrefixed(&out, node_id);
+  coding::PutLengthPrefixed(&out, nonce);
+  coding::PutLengthPrefixed(&out, proof);
+  return out;
+}
+
+bool DecodeAuthChallenge(std::string_view payload, std::string_view* node_id,
+                         std::string_view* nonce, std::string_view* proof) {
+  return coding::GetLengthPrefixed(&payload, node_id) &&
+         coding::GetLengthPrefixed(&payload, nonce) &&
+         coding::GetLengthPrefixed(&payload, proof) && payload.empty();
+}
+
+std::string EncodeAuthProof(std::string_view proof) {
+  std::string out;
+  coding::PutLengthPrefixed(&out, proof);
+  return out;
+}
+
+bool DecodeAuthProof(std::string_view payload, std::string_view* proof) {
+  return DecodeSingleString(payload, proof);
 }
 
 std::string EncodeReplicaGet(std::string_view key) {

@@ -94,7 +94,12 @@ void BusServer::Accept() {
   callbacks.on_frame = [this, raw](const bus::Frame& frame) { OnFrame(*raw, frame); };
   callbacks.on_batch_end = [this, raw] { SendReplies(*raw); };
   callbacks.on_failure = [this, raw](const std::string& reason) {
-    if (raw->connection->protocol_error()) {
+    if (raw->connection->mac_error()) {
+      ++stats_.bus_frame_mac_failures;
+      ++stats_.bus_protocol_errors;
+      Warn(mac_log_, "Cluster bus: closing the connection from " + Describe(*raw) + ": " + reason);
+      Drop(raw->id);
+    } else if (raw->connection->protocol_error()) {
       Reject(*raw, reason);
     } else {
       Drop(raw->id);
@@ -168,15 +173,29 @@ void BusServer::OnFrame(Inbound& inbound, const bus::Frame& frame) {
 
 void BusServer::OnHandshakeFrame(Inbound& inbound, const bus::Frame& frame) {
   std::string error;
-  switch (inbound.handshake.OnFrame(frame, membership_.is_peer, &error)) {
+  std::string reply;
+  const InboundHandshake::Context context{options_.self_id, options_.secret, membership_.is_peer};
+  switch (inbound.handshake.OnFrame(frame, context, &reply, &error)) {
     case InboundHandshake::State::kAwaitingHello:
       return;
+    case InboundHandshake::State::kAwaitingProof:
+      inbound.connection->QueueHandshake(std::move(reply));
+      if (!inbound.connection->Flush()) Drop(inbound.id);
+      return;
     case InboundHandshake::State::kIdentified:
+      // Frames from the next one on carry MACs, in both directions.
+      if (!options_.secret.empty() &&
+          !inbound.connection->EnableMac(inbound.handshake.send_key(),
+                                         inbound.handshake.receive_key())) {
+        CloseUnidentified(inbound, handshake_log_, "cannot set up the frame MAC (libcrypto)");
+        return;
+      }
       // A member now: out of the strangers' budget and deadline, and its frames may be large.
       handshaking_.erase(inbound.id);
       inbound.connection->set_max_frame_length(bus::kMaxFrameLength);
       return;
     case InboundHandshake::State::kFailed:
+      if (inbound.handshake.auth_failed()) ++stats_.bus_auth_failures;
       Reject(inbound, error);
       return;
   }
@@ -284,6 +303,8 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       return;
     }
     case bus::FrameType::kHello:
+    case bus::FrameType::kAuthChallenge:
+    case bus::FrameType::kAuthProof:
     case bus::FrameType::kPong:
     case bus::FrameType::kReply:
     case bus::FrameType::kError:

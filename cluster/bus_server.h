@@ -1,6 +1,9 @@
 // The accepting side of the bus: the listener and the connections other nodes opened to this
-// one. Each connection starts with its handshake (bus_handshake.h: the peer's HELLO); its
-// requests are then applied through the ReplicaService and answered on the same connection.
+// one. Each connection starts with its handshake (bus_handshake.h: the peer's HELLO, and with a
+// cluster secret the mutual challenge-response); its requests are then applied through the
+// ReplicaService and answered on the same connection. Failed authentications and frames whose
+// MAC does not verify close the connection, and are counted and logged (rate limited, with the
+// peer's address).
 //
 // Connections still in their handshake are strangers until proven members: they have a budget
 // of their own (kMaxHandshaking) and a deadline (handshake_timeout_ms), so connections that
@@ -134,6 +137,7 @@ class BusServer {
   LogLimiter handshake_log_{kStrangerLogIntervalMs};  // failed or timed-out handshakes
   LogLimiter evict_log_{kStrangerLogIntervalMs};      // the handshake budget was full
   LogLimiter full_log_{kStrangerLogIntervalMs};       // kMaxConnections was reached
+  LogLimiter mac_log_{kStrangerLogIntervalMs};        // a frame failed its MAC check
 };
 
 }  // namespace dynakv::cluster

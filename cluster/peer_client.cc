@@ -19,7 +19,8 @@ PeerClient::PeerClient(uv_loop_t* loop, std::string self_id, std::string peer_id
       address_text_(FormatAddress(address)),
       options_(options),
       deferrer_(deferrer),
-      stats_(stats) {}
+      stats_(stats),
+      handshake_(self_id_, peer_id_, options.secret) {}
 
 PeerClient::~PeerClient() = default;
 
@@ -107,9 +108,15 @@ bool PeerClient::Connect(std::string* error) {
     NoteConnectFailure(*error);
     return false;
   }
-  // HELLO goes first; requests queued while connecting follow it.
-  auto hello = std::make_shared<const std::string>(bus::EncodeHello(self_id_));
-  connection->Queue(bus::EncodeFrameHeader(bus::FrameType::kHello, 0, hello->size()), hello);
+  // HELLO goes first; requests queued while connecting follow it (with a secret, only once the
+  // peer has proven it and our proof is on its way).
+  std::string hello = handshake_.Start(error);
+  if (hello.empty()) {
+    *error = Describe(*error);
+    return false;
+  }
+  connection->QueueHandshake(std::move(hello));
+  if (!handshake_.done()) connection->HoldUntilAuthenticated();
   connection_ = std::move(connection);
   stalled_ = false;
   answered_ = false;
@@ -141,7 +148,14 @@ void PeerClient::OnConnected(int status) {
 }
 
 void PeerClient::OnConnectionFailure(const std::string& reason) {
-  if (connection_->protocol_error()) {
+  if (connection_->mac_error()) {
+    ++stats_.bus_frame_mac_failures;
+    ++stats_.bus_protocol_errors;
+    std::string note;
+    if (options_.log_warning && auth_log_.Allow(uv_now(loop_), &note)) {
+      options_.log_warning("Cluster bus: " + Describe(reason) + note);
+    }
+  } else if (connection_->protocol_error()) {
     ++stats_.bus_protocol_errors;
     if (options_.log_warning) options_.log_warning("Cluster bus: " + Describe(reason));
   }
@@ -154,18 +168,52 @@ void PeerClient::OnConnectionFailure(const std::string& reason) {
   }
   // Closed before a single answer: the peer's bus refused this node (its connection slots are
   // full, it does not take this node for a member, or it timed out the handshake).
-  const std::string refused = Describe("closed the connection before answering (" + reason +
-                                       "; its bus may be full or refusing this node)");
+  const std::string refused =
+      Describe("closed the connection before answering (" + reason +
+               "; its bus may be full or refusing this node, e.g. for a different cluster secret)");
   NoteConnectFailure(refused);
   FailAll(refused);
 }
 
+void PeerClient::OnHandshakeFrame(const bus::Frame& frame) {
+  std::string reply;
+  std::string error;
+  if (!handshake_.OnFrame(frame, &reply, &error)) {
+    ++stats_.bus_auth_failures;
+    const std::string reason = Describe("authentication failed: " + error);
+    std::string note;
+    if (options_.log_warning && auth_log_.Allow(uv_now(loop_), &note)) {
+      options_.log_warning("Cluster bus: " + reason + note);
+    }
+    connection_.reset();  // the reader notices it was destroyed and stops
+    NoteConnectFailure(reason);
+    FailAll(reason);
+    return;
+  }
+  connection_->QueueHandshake(std::move(reply));
+  if (!connection_->EnableMac(handshake_.send_key(), handshake_.receive_key())) {
+    const std::string reason = Describe("cannot set up the frame MAC (libcrypto)");
+    connection_.reset();
+    NoteConnectFailure(reason);
+    FailAll(reason);
+    return;
+  }
+  ScheduleFlush();  // the proof, then the requests held back
+}
+
 void PeerClient::OnFrame(const bus::Frame& frame) {
+  if (!handshake_.done()) {
+    OnHandshakeFrame(frame);
+    return;
+  }
   if (frame.type != bus::FrameType::kReply && frame.type != bus::FrameType::kPong &&
       frame.type != bus::FrameType::kError) {
     ++stats_.bus_protocol_errors;
     const std::string reason =
-        Describe(std::string("sent an unexpected ") + bus::FrameTypeName(frame.type));
+        Describe(std::string("sent an unexpected ") + bus::FrameTypeName(frame.type) +
+                 (frame.type == bus::FrameType::kAuthChallenge
+                      ? " (it requires a cluster secret; this node has none)"
+                      : ""));
     if (options_.log_warning) options_.log_warning("Cluster bus: " + reason);
     connection_.reset();  // the reader notices it was destroyed and stops
     FailAll(reason);

@@ -9,6 +9,11 @@
 // most one line per peer per kConnectLogIntervalMs, so a write that fails for want of a
 // connection says why in the log.
 //
+// With a cluster secret the connection authenticates the peer before any request goes out
+// (bus_handshake.h: requests queued meanwhile wait); a peer that fails to prove the secret, or
+// whose frames fail their MAC, is dropped, counted and logged (rate limited) like a failed
+// connect.
+//
 // Every request ends exactly once: with its reply, or failed when its deadline passes (the
 // owner's timer calls ExpireDeadlines), when the connection breaks (all in flight fail at once),
 // on partition or Close. Callbacks run from libuv callbacks or those calls, never inside Send.
@@ -27,6 +32,7 @@
 #include <utility>
 
 #include "bus_connection.h"
+#include "bus_handshake.h"
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
 #include "deferrer.h"
@@ -77,6 +83,9 @@ class PeerClient {
            !stalled_;
   }
   std::size_t in_flight() const { return pending_.size(); }
+  // For a seed known only by its address: the listener may prove any id (it must still prove
+  // the secret). Call before the first Send.
+  void AcceptAnyPeerId() { handshake_ = OutboundHandshake(self_id_, "", options_.secret); }
   const std::string& peer_id() const { return peer_id_; }
 
  private:
@@ -92,6 +101,7 @@ class PeerClient {
   bool Connect(std::string* error);
   void OnConnected(int status);
   void OnFrame(const bus::Frame& frame);
+  void OnHandshakeFrame(const bus::Frame& frame);
   void OnConnectionFailure(const std::string& reason);
   // Fails every request in flight with `reason`.
   void FailAll(const std::string& reason);
@@ -119,6 +129,8 @@ class PeerClient {
   bool stalled_ = false;   // a request timed out since the peer's last frame
   bool answered_ = false;  // the peer sent a frame on the current connection
   LogLimiter connect_log_{kConnectLogIntervalMs};
+  LogLimiter auth_log_{kConnectLogIntervalMs};  // failed authentication, bad frame MACs
+  OutboundHandshake handshake_;
   bool closed_ = false;
   bool flush_scheduled_ = false;
   // Deferred flushes hold it weakly: they do nothing once this client is gone.

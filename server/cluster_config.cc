@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cluster/ring.h"
+#include "cluster_secret.h"
 #include "number_parse.h"
 
 namespace dynakv::server {
@@ -313,6 +314,7 @@ int EffectiveReplicationFactor(const Config& config) {
 
 bool ValidateClusterConfig(const Config& config, std::string* error) {
   if (!config.cluster_enabled) return true;
+  if (!ValidateClusterSecret(config, error)) return false;
   if (config.cluster_node_id.empty()) {
     *error = "cluster mode needs cluster-node-id ([cluster] node-id): this node's id";
     return false;
@@ -405,6 +407,9 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.write_level = config.cluster_write_consistency;
   options.request_timeout_ms = config.cluster_request_timeout_ms;
   options.handshake_timeout_ms = config.cluster_handshake_timeout_ms;
+  // Read again here: a file that no longer loads leaves the secret empty, which the node
+  // refuses to start with unless cluster-insecure (node.cc).
+  if (!LoadClusterSecret(config, &options.secret, &ignored)) options.secret.clear();
   options.replicas_per_dc = config.cluster_replicas_per_dc;
   for (std::string_view seed : SplitList(config.cluster_seeds)) options.seeds.emplace_back(seed);
   options.gossip_interval_ms = config.cluster_gossip_interval_ms;

@@ -18,6 +18,7 @@
 #include "ascii.h"
 #include "clock.h"
 #include "cluster_config.h"
+#include "cluster_secret.h"
 #include "default_config.h"
 #include "log.h"
 #include "number_parse.h"
@@ -261,6 +262,10 @@ const ConfigParam kParams[] = {
     {"cluster-handshake-timeout-ms", "cluster", false,
      ParseInteger<&Config::cluster_handshake_timeout_ms, 1, 600000>,
      FormatNumber<&Config::cluster_handshake_timeout_ms>},
+    {"cluster-secret", "cluster", false, ParseClusterSecret, FormatClusterSecret},
+    {"cluster-secret-file", "cluster", false, ParseClusterSecretFile,
+     FormatString<&Config::cluster_secret_file>},
+    {"cluster-insecure", "cluster", false, ParseClusterInsecure, FormatClusterInsecure},
 
     {"cluster-read-repair-chance", "cluster", false, ParseReadRepairChance,
      FormatReadRepairChance},
@@ -563,7 +568,9 @@ std::string RenderConfigToml(const Config& config) {
     out += "\n[" + std::string(section) + "]\n";
     for (const ConfigParam& param : kParams) {
       if (param.section != section) continue;
-      const std::string value = param.format(config);
+      // CONFIG GET hides the cluster secret; the file it came from keeps it.
+      const std::string value =
+          param.parse == ParseClusterSecret ? config.cluster_secret : param.format(config);
       out += std::string(TomlKey(param)) + " = ";
       long long ignored;
       if (ParseLongLong(value, &ignored)) {

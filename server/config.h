@@ -57,6 +57,10 @@ struct Config {
   int cluster_request_timeout_ms = 2000;
   // An inbound bus connection that has not said HELLO this long after it was accepted is closed.
   int cluster_handshake_timeout_ms = 3000;
+  // The bus's shared secret (cluster_secret.h): inline, or the first line of a file.
+  std::string cluster_secret;
+  std::string cluster_secret_file;
+  bool cluster_insecure = false;  // cluster mode without a secret: the bus accepts anyone
   double cluster_read_repair_chance = 0.1;  // a read asks every replica, not only R
   // Membership by gossip: "host:bus-port" entries or member ids, comma separated. With seeds,
   // cluster-nodes may list only this node and the rest is learned from them.

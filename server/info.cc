@@ -311,6 +311,9 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_bus_connections_handshaking:%llu\r\n"
                "cluster_bus_handshake_timeouts:%llu\r\n"
                "cluster_bus_rejected_connections:%llu\r\n"
+               "cluster_bus_auth:%s\r\n"
+               "cluster_bus_auth_failures:%llu\r\n"
+               "cluster_bus_frame_mac_failures:%llu\r\n"
                "cluster_handshake_timeout_ms:%d\r\n"
                "cluster_anti_entropy_rounds:%llu\r\n"
                "cluster_anti_entropy_round_failures:%llu\r\n"
@@ -359,6 +362,9 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.bus_connections_handshaking),
                static_cast<unsigned long long>(stats.bus_handshake_timeouts),
                static_cast<unsigned long long>(stats.bus_rejected_connections),
+               options.secret.empty() ? "insecure" : "hmac-sha256",
+               static_cast<unsigned long long>(stats.bus_auth_failures),
+               static_cast<unsigned long long>(stats.bus_frame_mac_failures),
                options.handshake_timeout_ms,
                static_cast<unsigned long long>(stats.anti_entropy_rounds),
                static_cast<unsigned long long>(stats.anti_entropy_round_failures),

@@ -16,6 +16,7 @@
 
 #include "cluster/cluster_node.h"
 #include "cluster_config.h"
+#include "cluster_secret.h"
 #include "config.h"
 #include "log.h"
 #include "open_files.h"
@@ -50,6 +51,19 @@ std::unique_ptr<cluster::ClusterNode> CreateClusterNode(uv_loop_t* loop, const C
                                                         storage::Engine& engine, LogLevel level,
                                                         std::string* error) {
   cluster::ClusterOptions options = ToClusterOptions(config);
+  if (options.secret.empty()) {
+    if (!config.cluster_insecure) {
+      // The config passed validation, so the secret file changed since it was read.
+      std::string reason = "cluster mode needs a cluster secret";
+      LoadClusterSecret(config, &options.secret, &reason);
+      *error = reason;
+      return nullptr;
+    }
+    Log(level, LogLevel::kWarning,
+        "WARNING: cluster-insecure yes and no cluster secret: the cluster bus (port %d) accepts "
+        "anyone who can reach it, who can then join, read and overwrite data and evict members",
+        config.port + config.cluster_port_offset);
+  }
   options.log_warning = [level](const std::string& message) {
     Log(level, LogLevel::kWarning, "Cluster: %s", message.c_str());
   };

@@ -4,8 +4,10 @@
 //   [u32 length, little endian][u8 type][u64 request id, little endian][payload]
 // where `length` counts everything after itself (so it is at least kFrameOverhead). A request's
 // reply carries the request's id, so requests are pipelined and replies matched by id. The first
-// frame a connecting node sends is HELLO, naming itself; the accepting side answers requests on
-// that same connection. Payload fields are varints and length-prefixed strings (cluster/coding.h).
+// frame a connecting node sends is HELLO, naming itself; with a cluster secret the accepting side
+// answers AUTH_CHALLENGE and the connecting one AUTH_PROOF (cluster/bus_auth.h), and every later
+// frame in either direction ends with a MAC that its length counts. The accepting side answers
+// requests on that same connection. Payload fields are varints and length-prefixed strings (cluster/coding.h).
 //
 // Every decoder here reads bytes from the network, so it checks bounds and rejects anything it
 // could not have produced: a malformed frame closes the connection, never crashes the node.
@@ -37,9 +39,14 @@ enum class FrameType : std::uint8_t {
   // Membership: the sender's id and whole view (cluster/gossip_message.h) -> kReply whose
   // payload is the receiver's view in the same encoding (push-pull).
   kGossip = 13,
+  // Authentication (a cluster secret is set): the accepting side's id, nonce and proof, in
+  // answer to HELLO; then the connecting side's proof. Neither carries a MAC.
+  kAuthChallenge = 14,
+  kAuthProof = 15,
 };
 
-constexpr std::uint32_t kProtocolVersion = 1;
+// 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.
+constexpr std::uint32_t kProtocolVersion = 2;
 constexpr std::size_t kLengthBytes = 4;
 constexpr std::size_t kFrameOverhead = 1 + 8;  // type + request id
 // Proto-max-bulk-len (512 MB) plus room for the key and the sibling set's metadata. A frame
@@ -60,8 +67,19 @@ std::string EncodeFrameHeader(FrameType type, std::uint64_t id, std::size_t payl
 std::string EncodeFrame(FrameType type, std::uint64_t id, std::string_view payload);
 
 // --- payloads. Each Decode* consumes the whole payload and fails on anything else. ----------
-std::string EncodeHello(std::string_view node_id);
-bool DecodeHello(std::string_view payload, std::uint32_t* version, std::string_view* node_id);
+// `nonce` is empty when the sender has no cluster secret.
+std::string EncodeHello(std::string_view node_id, std::string_view nonce = {});
+// Fails on a version other than 1 or 2's layout; a version-1 HELLO decodes with an empty nonce
+// (so the receiver can say which version the peer speaks).
+bool DecodeHello(std::string_view payload, std::uint32_t* version, std::string_view* node_id,
+                 std::string_view* nonce = nullptr);
+
+std::string EncodeAuthChallenge(std::string_view node_id, std::string_view nonce,
+                                std::string_view proof);
+bool DecodeAuthChallenge(std::string_view payload, std::string_view* node_id,
+                         std::string_view* nonce, std::string_view* proof);
+std::string EncodeAuthProof(std::string_view proof);
+bool DecodeAuthProof(std::string_view payload, std::string_view* proof);
 
 std::string EncodeReplicaGet(std::string_view key);
 bool DecodeReplicaGet(std::string_view payload, std::string_view* key);

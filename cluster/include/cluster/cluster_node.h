@@ -30,6 +30,9 @@ class Engine;
 
 namespace dynakv::cluster {
 
+// The shortest cluster secret accepted (ClusterOptions::secret): guessing it must be hopeless.
+constexpr std::size_t kMinClusterSecretBytes = 16;
+
 struct ClusterOptions {
   std::string self_id;
   std::vector<NodeInfo> members;  // every member, this node included (the initial view)
@@ -60,6 +63,10 @@ struct ClusterOptions {
   // this long after it was accepted is closed: a member sends HELLO in its first packet, so
   // only strangers wait that long, and they must not keep the slots members need.
   int handshake_timeout_ms = 3000;
+  // The cluster secret every member shares (bus_auth.h): bus connections then authenticate
+  // both ends and every frame carries a MAC. Empty: the bus is open to anyone who can reach it
+  // (cluster-insecure); a node with a secret and one without refuse each other.
+  std::string secret;
   // A key whose versions are all tombstones is kept this long (storage expiry), so the delete
   // reaches every replica and beats older copies in read repair, then purged.
   std::int64_t tombstone_grace_ms = 24LL * 3600 * 1000;
@@ -152,6 +159,10 @@ struct ClusterStats {
   std::uint64_t bus_connections_handshaking = 0;
   std::uint64_t bus_handshake_timeouts = 0;
   std::uint64_t bus_rejected_connections = 0;
+  // Handshakes that failed authentication (no or a wrong proof, either side), and frames whose
+  // MAC did not verify (forged, modified, replayed): each closed its connection.
+  std::uint64_t bus_auth_failures = 0;
+  std::uint64_t bus_frame_mac_failures = 0;
   // Anti-entropy (Merkle tree exchanges; both roles, initiator and answering peer, count).
   std::uint64_t anti_entropy_rounds = 0;           // exchanges this node started and finished
   std::uint64_t anti_entropy_round_failures = 0;   // ... and that a peer failure cut short
