@@ -38,9 +38,12 @@ rps() {
 # Ports: clients 7401-7403 (buses +10000), single node 7410, redis 7411.
 base=7400
 nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
+# The bus authenticates every frame with the cluster secret, as in production.
+od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/secret"
 for i in 1 2 3; do
   mkdir -p "$tmp/n$i"
   "$dynakv" --port $((base + i)) --dir "$tmp/n$i" --cluster-enabled yes --cluster-node-id "n$i" \
+    --cluster-secret-file "$tmp/secret" \
     --cluster-nodes "$nodes" --cluster-replication-factor 3 --cluster-read-consistency quorum \
     --cluster-write-consistency quorum > "$tmp/n$i.log" 2>&1 &
   pids+=($!)

@@ -10,6 +10,9 @@
 # Pid files and logs go to data/cluster-run/ (or $DYNAKV_CLUSTER_RUN). The server binary is
 # $DYNAKV_SERVER, else build/server/dynakv-server (built with scripts/build.sh if missing).
 # $DYNAKV_CLUSTER_CONF names another directory of cluster-<n>.toml files.
+# The bus is authenticated with a cluster secret: a config's `secret-file` that does not exist
+# yet is created on start with a random secret (mode 600; the provided configs share
+# data/cluster-run/secret). Delete it with the nodes stopped to change the secret.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -74,6 +77,14 @@ running_pid() {
 
 ping_node() { redis-cli -p "$1" PING 2>/dev/null || true; }
 
+# Creates the secret file $1 names (if any and missing): 32 random bytes in hex.
+ensure_secret() {
+  [ -n "$1" ] && [ ! -e "$1" ] || return 0
+  mkdir -p "$(dirname "$1")"
+  (umask 077 && od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' >"$1" && echo >>"$1")
+  echo "generated a cluster secret in $1"
+}
+
 start_nodes() {
   if [ ! -x "$server" ]; then
     echo "building dynakv-server..."
@@ -91,6 +102,7 @@ start_nodes() {
       continue
     fi
     mkdir -p "$(conf_value "$n" dir)"  # the storage engine creates no parent directories
+    ensure_secret "$(conf_value "$n" secret-file)"
     nohup "$server" "$conf_dir/cluster-$n.toml" >>"$(log_file "$n")" 2>&1 &
     echo $! >"$(pid_file "$n")"
     started+=("$n")

@@ -90,6 +90,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 rm -rf "$run"
 mkdir -p "$run"
+# The nodes' bus is authenticated, as in production: a fresh random secret per run.
+(umask 077 && od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' >"$run/secret")
 
 members=""
 for ((i = 1; i <= nodes; i++)); do
@@ -115,6 +117,7 @@ start_node() {
   # as in Redis) refuses without a password; the namespaces are the harness's private network.
   ip netns exec "$(netns_node "$i")" "$server" --port "$port" --bind "$addr" --protected-mode no \
     --dir "$run/n$i/data" --cluster-enabled yes --cluster-node-id "n$i" \
+    --cluster-secret-file "$run/secret" \
     --cluster-nodes "$members" --cluster-replication-factor 3 \
     --cluster-gossip-interval-ms 200 --cluster-down-after-ms 1500 \
     --cluster-request-timeout-ms 500 --cluster-hint-handoff-interval-ms 200 \

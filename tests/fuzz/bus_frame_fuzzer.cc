@@ -44,11 +44,19 @@ void CheckPayload(const bus::Frame& frame) {
   switch (frame.type) {
     case bus::FrameType::kHello: {
       std::uint32_t version = 0;
-      if (bus::DecodeHello(p, &version, &a) && version == bus::kProtocolVersion) {
-        FUZZ_CHECK(bus::EncodeHello(a) == p);
+      if (bus::DecodeHello(p, &version, &a, &b) && version == bus::kProtocolVersion) {
+        FUZZ_CHECK(bus::EncodeHello(a, b) == p);
       }
       break;
     }
+    case bus::FrameType::kAuthChallenge:
+      if (bus::DecodeAuthChallenge(p, &a, &b, &c)) {
+        FUZZ_CHECK(bus::EncodeAuthChallenge(a, b, c) == p);
+      }
+      break;
+    case bus::FrameType::kAuthProof:
+      if (bus::DecodeAuthProof(p, &a)) FUZZ_CHECK(bus::EncodeAuthProof(a) == p);
+      break;
     case bus::FrameType::kReplicaGet:
       if (bus::DecodeReplicaGet(p, &a)) FUZZ_CHECK(bus::EncodeReplicaGet(a) == p);
       break;

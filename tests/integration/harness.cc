@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -103,6 +104,8 @@ void LocalCluster::Setup(int nodes, const std::string& placement, const Flags& e
       (std::filesystem::temp_directory_path() / "dynakv-cluster-XXXXXX").string();
   REQUIRE(mkdtemp(templ.data()) != nullptr);
   dir_ = templ;
+  secret_file_ = dir_ + "/secret";
+  secret_ = WriteRandomSecret(secret_file_);
   // Client ports come from the kernel's ephemeral range (32768-60999 on Linux). Buses go below
   // it, where no outgoing connection of a busy machine can be holding the port as its own.
   bus_offset_ = -30000;
@@ -134,6 +137,7 @@ void LocalCluster::Setup(int nodes, const std::string& placement, const Flags& e
     out << "[server]\nloglevel = \"verbose\"\n"
         << "[cluster]\nenabled = true\nnode-id = \"" << id(i) << "\"\n"
         << "port-offset = " << bus_offset_ << "\n"
+        << "secret-file = \"" << secret_file_ << "\"\n"
         << placement << "\n";
     if (membership == Membership::kListed) {
       out << "nodes = [" << members << "]\n";
@@ -144,6 +148,17 @@ void LocalCluster::Setup(int nodes, const std::string& placement, const Flags& e
     }
     REQUIRE(out.good());
   }
+}
+
+std::string WriteRandomSecret(const std::string& path) {
+  std::random_device random;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string secret;
+  for (int i = 0; i < 64; ++i) secret += kHex[random() % 16];
+  std::ofstream out(path);
+  out << secret << "\n";
+  REQUIRE(out.good());
+  return secret;
 }
 
 LocalCluster::~LocalCluster() {

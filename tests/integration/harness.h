@@ -58,6 +58,10 @@ class LocalCluster {
   ServerProcess& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
   std::string id(int i) const { return "n" + std::to_string(i + 1); }
   int bus_offset() const { return bus_offset_; }
+  // Every cluster has a random secret of its own, in a file its configs name
+  // (cluster-secret-file), so the bus is authenticated as in production.
+  const std::string& secret() const { return secret_; }
+  const std::string& secret_file() const { return secret_file_; }
 
  private:
   void Setup(int nodes, const std::string& placement, const Flags& extra, Membership membership,
@@ -67,7 +71,12 @@ class LocalCluster {
   std::vector<std::string> configs_;
   std::vector<std::unique_ptr<ServerProcess>> nodes_;
   int bus_offset_ = 0;
+  std::string secret_;
+  std::string secret_file_;
 };
+
+// A fresh random cluster secret (hex), and the same written to `path` (one line).
+std::string WriteRandomSecret(const std::string& path);
 
 // Deletes everything in a stopped server's data dir (its hints too, which live in <dir>/hints):
 // a node that lost its disk. The dir itself stays, empty, for the next Start.

@@ -68,7 +68,8 @@ class ScratchDir {
 // The fourth node: its own id, no member but itself, and the bus of `seed_port` as its seed,
 // so it learns the cluster (and the cluster learns it) by gossip alone. Its bus port must be
 // free like the harness's: client port + bus_offset.
-std::unique_ptr<ServerProcess> JoiningNode(const ScratchDir& dir, int bus_offset, int seed_port) {
+std::unique_ptr<ServerProcess> JoiningNode(const ScratchDir& dir, int bus_offset, int seed_port,
+                                           const std::string& secret_file) {
   const std::string config = dir.path() + "/n4.toml";
   Flags flags = {"--config", config};
   flags.insert(flags.end(), kFlags.begin(), kFlags.end());
@@ -82,6 +83,7 @@ std::unique_ptr<ServerProcess> JoiningNode(const ScratchDir& dir, int bus_offset
   out << "[server]\nloglevel = \"verbose\"\n"
       << "[cluster]\nenabled = true\nnode-id = \"n4\"\n"
       << "port-offset = " << bus_offset << "\n"
+      << "secret-file = \"" << secret_file << "\"\n"
       << "replication-factor = 3\n"
       << "nodes = [\"n4@127.0.0.1:" << node->port() << "\"]\n"
       << "seeds = [\"127.0.0.1:" << seed_port + bus_offset << "\"]\n";
@@ -272,7 +274,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   // --- a fourth node joins while a writer writes through n1 and n3 ---------------------------
   ScratchDir scratch;
   std::unique_ptr<ServerProcess> n4 =
-      JoiningNode(scratch, cluster.bus_offset(), cluster.node(0).port());
+      JoiningNode(scratch, cluster.bus_offset(), cluster.node(0).port(), cluster.secret_file());
   auto writer =
       std::make_unique<Writer>(cluster.node(0).port(), cluster.node(2).port(), &expected, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

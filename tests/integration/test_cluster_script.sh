@@ -49,6 +49,7 @@ enabled = true
 node-id = "n$i"
 nodes = [$members]
 port-offset = -10000
+secret-file = "$tmp/run/secret"
 EOF
 done
 
@@ -56,6 +57,8 @@ out=$("$script" start 2>&1) || fail "start: $out"
 for i in 1 2 3; do
   [[ "$out" == *"node $i up on 127.0.0.1:${ports[$((i - 1))]}"* ]] || fail "start output: $out"
 done
+[ "$(wc -c <"$tmp/run/secret")" -eq 65 ] || fail "start did not generate the cluster secret"
+[ "$(stat -c %a "$tmp/run/secret")" = 600 ] || fail "the cluster secret is readable by others"
 [ "$(redis-cli -p "${ports[0]}" SET drill before)" = "OK" ] || fail "SET through node 1"
 [ "$(redis-cli -p "${ports[2]}" GET drill)" = "before" ] || fail "GET through node 3"
 

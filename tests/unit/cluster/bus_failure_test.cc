@@ -211,7 +211,7 @@ TEST_CASE("bus: garbage and protocol violations close the connection; the node c
 }
 
 TEST_CASE("bus: a peer speaking the protocol by hand gets answers and clean errors") {
-  TestCluster cluster(2);
+  TestCluster cluster(2, [](ClusterOptions& o) { o.secret.clear(); });  // B: a raw socket
   cluster.Start(0);  // B is played by this test
   RawClient client(cluster.node(0).bus_port());
   client.Send(bus::EncodeFrame(bus::FrameType::kHello, 0, bus::EncodeHello("B")));

@@ -102,7 +102,7 @@ TEST_CASE("bus: connections that never finish their handshake do not starve a me
 }
 
 TEST_CASE("bus: before HELLO only small frames are buffered; after it, large ones are served") {
-  TestCluster cluster(2);
+  TestCluster cluster(2, [](ClusterOptions& o) { o.secret.clear(); });  // B: a raw socket
   cluster.Start(0);  // B is played by this test
   const int port = cluster.node(0).bus_port();
   const std::string large(InboundHandshake::kMaxFrameLength, 'x');

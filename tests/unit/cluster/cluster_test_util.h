@@ -154,6 +154,9 @@ struct MemberSpec {
 class TestCluster {
  public:
   using Tweak = std::function<void(ClusterOptions&)>;
+  // Every test cluster's bus secret (a tweak may clear it: an unauthenticated bus, for tests
+  // that play a member with a raw socket).
+  static constexpr const char* kSecret = "unit-test-cluster-secret, not for production";
 
   explicit TestCluster(std::vector<MemberSpec> specs, const Tweak& tweak = nullptr,
                        std::vector<int> ports = {}) {
@@ -204,6 +207,7 @@ class TestCluster {
     options.request_timeout_ms = 500;
     options.ping_interval_ms = 0;
     options.read_repair_chance = 0;  // which replicas a read asks is then deterministic
+    options.secret = kSecret;        // an authenticated bus, as in production
     if (tweak_) tweak_(options);
     return options;
   }

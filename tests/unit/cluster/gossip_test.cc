@@ -254,6 +254,7 @@ TEST_CASE("gossip: GOSSIP by hand is answered with the view; closed membership s
   TestCluster cluster({{"A", ""}, {"B", ""}},
                       [open](ClusterOptions& o) {
                         if (open) o.seeds = {"B"};
+                        o.secret.clear();  // B is a raw socket: no authentication
                       },
                       {ports[0], ports[1]});
   cluster.Start(0);  // B is played by this test
