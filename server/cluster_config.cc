@@ -314,7 +314,6 @@ int EffectiveReplicationFactor(const Config& config) {
 
 bool ValidateClusterConfig(const Config& config, std::string* error) {
   if (!config.cluster_enabled) return true;
-  if (!ValidateClusterSecret(config, error)) return false;
   if (config.cluster_node_id.empty()) {
     *error = "cluster mode needs cluster-node-id ([cluster] node-id): this node's id";
     return false;
@@ -393,7 +392,8 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
       return false;
     }
   }
-  return true;
+  // Last: the membership errors above are worth fixing first.
+  return ValidateClusterSecret(config, error);
 }
 
 cluster::ClusterOptions ToClusterOptions(const Config& config) {

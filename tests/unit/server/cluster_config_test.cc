@@ -34,6 +34,7 @@ Config ClusterConfig() {
   config.cluster_enabled = true;
   config.cluster_node_id = "n1";
   config.cluster_nodes = "n1@127.0.0.1:7001,n2@127.0.0.1:7002,n3@127.0.0.1:7003";
+  config.cluster_secret = "unit-test secret, 32 bytes long";
   return config;
 }
 
@@ -104,6 +105,7 @@ replication-factor = 2
 read-consistency = "one"
 write-consistency = "ALL"
 request-timeout-ms = 250
+secret = "unit-test secret, 32 bytes long"
 )",
                                   "cluster.toml", &config, &error),
                   error);
@@ -222,6 +224,7 @@ down-after-ms = 1500
 sloppy-quorum = false
 hint-handoff-interval-ms = 300
 replicas-per-dc = "dc1:2, dc2:1"
+insecure = true
 )",
                                   "cluster.toml", &config, &error),
                   error);
