@@ -53,9 +53,10 @@ bool CheckProof(std::string_view secret, Side side, const Transcript& transcript
 // The key of the frames `side` sends on this connection.
 Key FrameKey(std::string_view secret, Side side, const Transcript& transcript);
 
-// The MAC of one direction's frames: keyed once, reused for every frame (the HMAC state after
-// the key is kept, so a frame costs two hash passes over its bytes and no re-keying). Counts
-// the frames itself.
+// The MAC of one direction's frames, HMAC-SHA256(key, sequence number (u64 LE) || header ||
+// payload) truncated to kFrameMacBytes: keyed once, reused for every frame (the hash states
+// after the key's padded blocks are kept, so a frame costs its own bytes' hashing and no
+// re-keying). Counts the frames itself.
 class FrameMac {
  public:
   FrameMac();
@@ -63,7 +64,7 @@ class FrameMac {
   FrameMac(const FrameMac&) = delete;
   FrameMac& operator=(const FrameMac&) = delete;
 
-  // False when libcrypto failed (out of memory): the connection must not go on.
+  // False when libcrypto failed: the connection must not go on.
   bool Init(const Key& key);
   bool ready() const { return ready_; }
   // The tag of the next frame in sequence: `header` (with the length that counts the tag),

@@ -131,8 +131,10 @@ bool BusConnection::VerifyMac(bus::Frame* frame) {
     return false;
   }
   const std::size_t body = frame->payload.size() - bus::kFrameMacBytes;
-  // The header as it was on the wire: its length counts the tag.
-  const std::string header = bus::EncodeFrameHeader(frame->type, frame->id, frame->payload.size());
+  // The header as it was on the wire (its length counts the tag): right before the payload in
+  // the reader's buffer.
+  const std::string_view header(frame->payload.data() - bus::kLengthBytes - bus::kFrameOverhead,
+                                bus::kLengthBytes + bus::kFrameOverhead);
   const bus::FrameTag expected = receive_mac_.Next(header, frame->payload.substr(0, body));
   if (!bus::TagsEqual(expected, frame->payload.substr(body))) return false;
   frame->payload = frame->payload.substr(0, body);

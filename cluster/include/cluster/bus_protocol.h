@@ -59,7 +59,9 @@ const char* FrameTypeName(FrameType type);
 struct Frame {
   FrameType type = FrameType::kPing;
   std::uint64_t id = 0;
-  std::string_view payload;  // points into the reader's buffer: valid until its next refill
+  // Points into the reader's buffer, right after the frame's header (the authenticated bus
+  // checks the MAC over both there): valid until its next refill.
+  std::string_view payload;
 };
 
 // The 13 bytes before a payload of `payload_size` bytes.

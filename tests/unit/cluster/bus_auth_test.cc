@@ -2,6 +2,8 @@
 // replayed proof and an impostor listener; after it, a frame that is replayed, modified or sent
 // without its MAC closes the connection and is counted.
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <memory>
@@ -251,6 +253,17 @@ TEST_CASE("frame MAC: keyed once, bound to the sequence number and every byte") 
   REQUIRE(d.Init(other));
   CHECK(d.Next(header, "payload") != first);
   CHECK_FALSE(bus::TagsEqual(first, "short"));
+
+  // It is HMAC-SHA256 over sequence number (u64 little endian), header and payload, truncated.
+  std::string message(8, '\0');
+  message[0] = 1;  // the second frame of `a`
+  message += header + "payload";
+  unsigned char full[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  REQUIRE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+               reinterpret_cast<const unsigned char*>(message.data()), message.size(), full,
+               &length) != nullptr);
+  CHECK(std::string(second.data(), 16) == std::string(reinterpret_cast<char*>(full), 16));
 }
 
 // A member played by hand over a real socket: the handshake and the frame MACs as a node does
