@@ -20,8 +20,10 @@ namespace {
 
 // Labels: one per purpose and direction, so no value computed for one use is valid for another.
 std::string_view Label(bool proof, Side side) {
-  if (proof) return side == Side::kClient ? "dynakv-bus-1 proof client" : "dynakv-bus-1 proof server";
-  return side == Side::kClient ? "dynakv-bus-1 key client->server" : "dynakv-bus-1 key server->client";
+  if (proof)
+    return side == Side::kClient ? "dynakv-bus-1 proof client" : "dynakv-bus-1 proof server";
+  return side == Side::kClient ? "dynakv-bus-1 key client->server"
+                               : "dynakv-bus-1 key server->client";
 }
 
 // label || nonces || ids, each length-prefixed so no two transcripts encode alike.

@@ -170,8 +170,8 @@ void BusConnection::Append(Chunk chunk) {
     for (std::size_t i = 0; i < bus::kLengthBytes; ++i) {
       chunk.header[i] = static_cast<char>(length >> (8 * i));
     }
-    chunk.tag = send_mac_.Next(chunk.header,
-                               chunk.payload ? std::string_view(*chunk.payload) : std::string_view());
+    chunk.tag = send_mac_.Next(
+        chunk.header, chunk.payload ? std::string_view(*chunk.payload) : std::string_view());
     chunk.tagged = true;
   }
   unsent_bytes_ += chunk.size();

@@ -13,7 +13,9 @@ std::string_view AsText(const std::array<unsigned char, N>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), N};
 }
 
-void CopyNonce(std::string_view from, bus::Nonce* to) { std::memcpy(to->data(), from.data(), to->size()); }
+void CopyNonce(std::string_view from, bus::Nonce* to) {
+  std::memcpy(to->data(), from.data(), to->size());
+}
 
 }  // namespace
 
@@ -55,9 +57,10 @@ InboundHandshake::State InboundHandshake::OnHello(const bus::Frame& frame, const
   }
   if (context.secret.empty()) {
     if (!nonce.empty()) {
-      return Fail("peer authenticates with a cluster secret, but this node has none "
-                  "(cluster-insecure)",
-                  error, true);
+      return Fail(
+          "peer authenticates with a cluster secret, but this node has none "
+          "(cluster-insecure)",
+          error, true);
     }
     node_.assign(node);
     state_ = State::kIdentified;
@@ -86,9 +89,9 @@ InboundHandshake::State InboundHandshake::OnProof(const bus::Frame& frame, const
                                                   std::string* error) {
   std::string_view proof;
   if (frame.type != bus::FrameType::kAuthProof || !bus::DecodeAuthProof(frame.payload, &proof)) {
-    return Fail(std::string("expected AUTH_PROOF, got ") +
-                    (frame.type == bus::FrameType::kAuthProof ? "a malformed one"
-                                                              : bus::FrameTypeName(frame.type)),
+    return Fail(std::string("expected AUTH_PROOF, got ") + (frame.type == bus::FrameType::kAuthProof
+                                                                ? "a malformed one"
+                                                                : bus::FrameTypeName(frame.type)),
                 error, true);
   }
   if (!bus::CheckProof(context.secret, bus::Side::kClient, transcript_, proof)) {
@@ -129,8 +132,9 @@ bool OutboundHandshake::OnFrame(const bus::Frame& frame, std::string* reply, std
   std::string_view proof;
   if (frame.type == bus::FrameType::kError) {
     std::string_view message;
-    *error = bus::DecodeError(frame.payload, &message) ? "refused the handshake: " + std::string(message.substr(0, 200))
-                                                     : "refused the handshake";
+    *error = bus::DecodeError(frame.payload, &message)
+                 ? "refused the handshake: " + std::string(message.substr(0, 200))
+                 : "refused the handshake";
     return false;
   }
   if (frame.type != bus::FrameType::kAuthChallenge ||
@@ -153,9 +157,9 @@ bool OutboundHandshake::OnFrame(const bus::Frame& frame, std::string* reply, std
     *error = "wrong authentication proof from the listener (a different cluster secret?)";
     return false;
   }
-  *reply = bus::EncodeFrame(bus::FrameType::kAuthProof, 0,
-                            bus::EncodeAuthProof(AsText(
-                                bus::MakeProof(secret_, bus::Side::kClient, transcript_))));
+  *reply = bus::EncodeFrame(
+      bus::FrameType::kAuthProof, 0,
+      bus::EncodeAuthProof(AsText(bus::MakeProof(secret_, bus::Side::kClient, transcript_))));
   send_key_ = bus::FrameKey(secret_, bus::Side::kClient, transcript_);
   receive_key_ = bus::FrameKey(secret_, bus::Side::kServer, transcript_);
   done_ = true;

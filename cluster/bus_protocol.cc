@@ -137,8 +137,8 @@ std::string EncodeAuthChallenge(std::string_view node_id, std::string_view nonce
 bool DecodeAuthChallenge(std::string_view payload, std::string_view* node_id,
                          std::string_view* nonce, std::string_view* proof) {
   return coding::GetLengthPrefixed(&payload, node_id) &&
-         coding::GetLengthPrefixed(&payload, nonce) &&
-         coding::GetLengthPrefixed(&payload, proof) && payload.empty();
+         coding::GetLengthPrefixed(&payload, nonce) && coding::GetLengthPrefixed(&payload, proof) &&
+         payload.empty();
 }
 
 std::string EncodeAuthProof(std::string_view proof) {

@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -129,9 +129,7 @@ class AttackedCluster {
       CHECK(RingIds(other) == ring_);
     }
   }
-  long long Info(const std::string& field) {
-    return ReadInfoNumber(*client_, "cluster", field);
-  }
+  long long Info(const std::string& field) { return ReadInfoNumber(*client_, "cluster", field); }
 
  private:
   LocalCluster cluster_;
@@ -149,13 +147,11 @@ TEST_CASE("an anonymous bus client is refused: no fake member joins, no data is 
   const std::string frames = AttackFrames("n2", attacked.cluster().node(1).port());
   bool closed = false;
   // HELLO as the open bus took it, and as today's encoder writes it without a secret.
-  CHECK(SendAndReadUntilClosed(attacked.bus_port(), HelloVersion1("n2") + frames, &closed)
-            .empty());
+  CHECK(SendAndReadUntilClosed(attacked.bus_port(), HelloVersion1("n2") + frames, &closed).empty());
   CHECK(closed);
-  CHECK(SendAndReadUntilClosed(attacked.bus_port(),
-                               bus::EncodeFrame(bus::FrameType::kHello, 0, bus::EncodeHello("n2")) +
-                                   frames,
-                               &closed)
+  CHECK(SendAndReadUntilClosed(
+            attacked.bus_port(),
+            bus::EncodeFrame(bus::FrameType::kHello, 0, bus::EncodeHello("n2")) + frames, &closed)
             .empty());
   CHECK(closed);
   attacked.CheckUnchanged();
@@ -196,12 +192,11 @@ TEST_CASE("a bus client with the wrong secret is refused") {
   CHECK(error.find("wrong authentication proof from the listener") == 0);
   // The attacker goes on anyway with a proof under its secret, then the attack.
   bus::Transcript transcript;  // not the real one: it cannot know better
-  const bus::Proof forged = bus::MakeProof("a wrong secret that is long enough",
-                                           bus::Side::kClient, transcript);
-  socket.Send(bus::EncodeFrame(
-                  bus::FrameType::kAuthProof, 0,
-                  bus::EncodeAuthProof(std::string(reinterpret_cast<const char*>(forged.data()),
-                                                   forged.size()))) +
+  const bus::Proof forged =
+      bus::MakeProof("a wrong secret that is long enough", bus::Side::kClient, transcript);
+  socket.Send(bus::EncodeFrame(bus::FrameType::kAuthProof, 0,
+                               bus::EncodeAuthProof(std::string(
+                                   reinterpret_cast<const char*>(forged.data()), forged.size()))) +
               AttackFrames("n2", attacked.cluster().node(1).port()));
   bool closed = false;
   CHECK(socket.ReadUntilClosed(5s, &closed).empty());
@@ -216,8 +211,7 @@ TEST_CASE("a bus client with the wrong secret is refused") {
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string templ =
-        (std::filesystem::temp_directory_path() / "dynakv-busauth-XXXXXX").string();
+    std::string templ = (std::filesystem::temp_directory_path() / "dynakv-busauth-XXXXXX").string();
     REQUIRE(mkdtemp(templ.data()) != nullptr);
     path_ = templ;
   }

@@ -1,6 +1,8 @@
 // The authenticated bus: the handshake refuses a wrong secret on either side, a reflected or
 // replayed proof and an impostor listener; after it, a frame that is replayed, modified or sent
 // without its MAC closes the connection and is counted.
+#include "bus_auth.h"
+
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "bus_auth.h"
 #include "bus_handshake.h"
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
@@ -153,9 +154,8 @@ TEST_CASE("handshake: a wrong secret is refused by both sides") {
     Pair pair(kSecret, kSecret);
     pair.Hello();
     // What a node with the wrong secret would compute over this very transcript.
-    CHECK(pair.Prove(bus::EncodeAuthProof(AsString(
-              bus::MakeProof(kWrong, bus::Side::kClient, pair.seen)))) ==
-          InboundHandshake::State::kFailed);
+    CHECK(pair.Prove(bus::EncodeAuthProof(AsString(bus::MakeProof(
+              kWrong, bus::Side::kClient, pair.seen)))) == InboundHandshake::State::kFailed);
     CHECK(pair.server.auth_failed());
     CHECK(pair.error.find("wrong authentication proof from 'B'") == 0);
   }
@@ -165,8 +165,7 @@ TEST_CASE("handshake: a reflected or replayed proof fails") {
   SUBCASE("the listener's own proof sent back to it") {
     Pair pair(kSecret, kSecret);
     pair.Hello();
-    CHECK(pair.Prove(bus::EncodeAuthProof(pair.server_proof)) ==
-          InboundHandshake::State::kFailed);
+    CHECK(pair.Prove(bus::EncodeAuthProof(pair.server_proof)) == InboundHandshake::State::kFailed);
     CHECK(pair.server.auth_failed());
   }
   SUBCASE("a valid proof replayed on another connection") {
@@ -309,7 +308,8 @@ class HandPeer {
     return true;
   }
   bool ClosedByNode() {
-    return testing::RunUntil(cluster_.loop(), [&] { return !client_.Poll(); }, 3000);
+    return testing::RunUntil(
+        cluster_.loop(), [&] { return !client_.Poll(); }, 3000);
   }
 
  private:
@@ -385,7 +385,8 @@ TEST_CASE("bus: a peer with the wrong secret is refused and counted") {
   // An anonymous member (HELLO without a nonce, as before authentication) is refused too.
   RawClient anonymous(port);
   anonymous.Send(bus::EncodeFrame(bus::FrameType::kHello, 0, bus::EncodeHello("B")));
-  CHECK(testing::RunUntil(cluster.loop(), [&] { return !anonymous.Poll(); }, 3000));
+  CHECK(testing::RunUntil(
+      cluster.loop(), [&] { return !anonymous.Poll(); }, 3000));
   CHECK(cluster.node(0).stats().bus_auth_failures == 2);
 }
 
