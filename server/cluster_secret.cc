@@ -2,7 +2,6 @@
 
 #include <fstream>
 
-#include "ascii.h"
 #include "cluster/cluster_node.h"
 #include "utf8.h"
 
@@ -40,22 +39,6 @@ bool ParseClusterSecretFile(std::string_view value, Config* config, std::string*
   }
   config->cluster_secret_file.assign(value);
   return true;
-}
-
-bool ParseClusterInsecure(std::string_view value, Config* config, std::string* reason) {
-  if (EqualsIgnoreCase(value, "yes") || EqualsIgnoreCase(value, "true")) {
-    config->cluster_insecure = true;
-  } else if (EqualsIgnoreCase(value, "no") || EqualsIgnoreCase(value, "false")) {
-    config->cluster_insecure = false;
-  } else {
-    *reason = "argument must be 'yes' or 'no'";
-    return false;
-  }
-  return true;
-}
-
-std::string FormatClusterInsecure(const Config& config) {
-  return config.cluster_insecure ? "yes" : "no";
 }
 
 bool LoadClusterSecret(const Config& config, std::string* secret, std::string* error) {

@@ -18,8 +18,6 @@ namespace dynakv::server {
 bool ParseClusterSecret(std::string_view value, Config* config, std::string* reason);
 std::string FormatClusterSecret(const Config& config);  // always empty: see above
 bool ParseClusterSecretFile(std::string_view value, Config* config, std::string* reason);
-bool ParseClusterInsecure(std::string_view value, Config* config, std::string* reason);
-std::string FormatClusterInsecure(const Config& config);
 
 // The secret the node's bus uses: cluster-secret, or the first line of cluster-secret-file
 // (read now), or empty when neither is set. False with *error when the file cannot be read or

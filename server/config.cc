@@ -265,7 +265,8 @@ const ConfigParam kParams[] = {
     {"cluster-secret", "cluster", false, ParseClusterSecret, FormatClusterSecret},
     {"cluster-secret-file", "cluster", false, ParseClusterSecretFile,
      FormatString<&Config::cluster_secret_file>},
-    {"cluster-insecure", "cluster", false, ParseClusterInsecure, FormatClusterInsecure},
+    {"cluster-insecure", "cluster", false, ParseYesNo<&Config::cluster_insecure>,
+     FormatYesNo<&Config::cluster_insecure>},
 
     {"cluster-read-repair-chance", "cluster", false, ParseReadRepairChance,
      FormatReadRepairChance},
