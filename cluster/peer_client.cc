@@ -94,6 +94,14 @@ void PeerClient::FlushQueued() {
 }
 
 bool PeerClient::Connect(std::string* error) {
+  // HELLO goes first; requests queued while connecting follow it (with a secret, only once the
+  // peer has proven it and our proof is on its way).
+  std::string hello = handshake_.Start(error);
+  if (hello.empty()) {
+    *error = Describe(*error);
+    NoteConnectFailure(*error);
+    return false;
+  }
   auto connection = std::make_unique<BusConnection>(loop_);
   BusConnection::Callbacks callbacks;
   callbacks.on_frame = [this](const bus::Frame& frame) { OnFrame(frame); };
@@ -106,13 +114,6 @@ bool PeerClient::Connect(std::string* error) {
   if (rc != 0) {
     *error = Describe(std::string("connect: ") + uv_strerror(rc));
     NoteConnectFailure(*error);
-    return false;
-  }
-  // HELLO goes first; requests queued while connecting follow it (with a secret, only once the
-  // peer has proven it and our proof is on its way).
-  std::string hello = handshake_.Start(error);
-  if (hello.empty()) {
-    *error = Describe(*error);
     return false;
   }
   connection->QueueHandshake(std::move(hello));
