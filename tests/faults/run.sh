@@ -146,14 +146,26 @@ kill_node() {
 
 # One anti-entropy exchange between every pair of nodes: afterwards every node holds every write
 # any of them held (bar those in flight).
+# Fails when some pair could not complete an exchange within ~10 s. redis-cli exits 0 on an error
+# reply, so success is told by the reply itself (a map whose first key is "peer"). Right after a
+# healed fault the bus may still be in its reconnect backoff: an exchange is retried.
 sync_replicas() {
-  local a b
+  local a b tries reply ok=0
   for ((a = 1; a <= nodes; a++)); do
     for ((b = a + 1; b <= nodes; b++)); do
-      in_client redis-cli -h "$(netns_node_addr "$a")" -p "$port" debug antientropy "n$b" \
-        >/dev/null || log "anti-entropy n$a <-> n$b could not run"
+      for ((tries = 0; tries < 40; tries++)); do
+        reply=$(in_client redis-cli -h "$(netns_node_addr "$a")" -p "$port" \
+          debug antientropy "n$b" 2>&1 | head -1) || true
+        [ "$reply" = peer ] && break
+        sleep 0.25
+      done
+      if [ "$reply" != peer ]; then
+        log "anti-entropy n$a <-> n$b could not run: $reply"
+        ok=1
+      fi
     done
   done
+  return $ok
 }
 
 # The data dir of node $1 filled to the last byte (by a ballast file), or emptied of it again.
@@ -204,13 +216,20 @@ inject() {
     pause) kill -STOP "$(node_pid "$victim")" ;;
     kill) kill_node "$victim" ;;
     disklost)
-      # Lost when the replicas agreed. Were a write acknowledged by the victim and one other
+      # Lost only when the replicas agree. Were a write acknowledged by the victim and one other
       # node only, a quorum read of the third and the wiped victim would miss it: R + W > N
-      # does not survive losing one of two copies, and that is Dynamo, not a bug to report.
-      sync_replicas
-      detail="data dir wiped, then repaired by anti-entropy"
-      kill_node "$victim"
-      find "$run/n$victim/data" -mindepth 1 -delete ;;
+      # does not survive losing one of two copies, and that is Dynamo, not a bug to report. So
+      # when some pair cannot be synced first (a peer still unreachable after the last fault),
+      # the disk is not lost this time.
+      if sync_replicas; then
+        wiped=1
+        detail="data dir wiped, then repaired by anti-entropy"
+        kill_node "$victim"
+        find "$run/n$victim/data" -mindepth 1 -delete
+      else
+        wiped=0
+        detail="skipped: the replicas could not be synced first"
+      fi ;;
     diskfull)
       local full=("$victim")
       rand 2
@@ -225,8 +244,10 @@ inject() {
     kill) start_node "$victim" ;;
     disklost)
       # Refilled from both peers before the next fault, which might wipe one of them.
-      start_node "$victim"
-      sync_replicas ;;
+      if [ "$wiped" = 1 ]; then
+        start_node "$victim"
+        sync_replicas || true
+      fi ;;
     diskfull)
       for i in "${full[@]}"; do free_disk "$i"; kill_node "$i"; done
       for i in "${full[@]}"; do start_node "$i"; done ;;
