@@ -29,10 +29,14 @@ bool ValidName(std::string_view name) {
 
 // Host names and addresses are printable ASCII (IDNs are written in punycode). Anything else in
 // a member or seed is a typo, and it is not UTF-8 either, which CONFIG REWRITE could not write.
+// Printable ASCII without the characters that frame a member or an IPv6 literal: a host with a
+// ']' in it was rendered as "[...]:port" and no longer parsed back (found by the config fuzzer).
 bool ValidHost(std::string_view host) {
   if (host.empty()) return false;
   for (char c : host) {
-    if (c < '!' || c > '~') return false;
+    if (c < '!' || c > '~' || c == '[' || c == ']' || c == '@' || c == ',' || c == '/') {
+      return false;
+    }
   }
   return true;
 }

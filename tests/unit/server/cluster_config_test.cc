@@ -88,6 +88,9 @@ TEST_CASE("members: every malformed entry is named in the error") {
   CHECK(NodeError("n1@h\xff:1").find("bad host") != std::string::npos);
   CHECK(NodeError("n1@h\tx:1").find("bad host") != std::string::npos);
   CHECK(NodeError("n1@[::1\x80]:1").find("bad host") != std::string::npos);
+  // Also found by it: a host holding ']' is rendered as "[...]:port" and did not parse back.
+  CHECK(NodeError("n1@a:;[x]:2").find("bad host") != std::string::npos);
+  CHECK(NodeError("n1@a[b:2").find("bad host") != std::string::npos);
 }
 
 TEST_CASE("the [cluster] TOML section uses short keys and takes a list of members") {
