@@ -86,9 +86,13 @@ std::string ReplicaService::GetEncoded(std::string_view key) {
   return encoded;
 }
 
+std::int64_t ReplicaService::SkewLimitUs() const {
+  if (options_.max_clock_skew_ms <= 0) return std::numeric_limits<std::int64_t>::max();
+  return NowUs() + std::int64_t{options_.max_clock_skew_ms} * 1000;
+}
+
 storage::Status ReplicaService::CheckClockSkew(std::string_view key, const SiblingSet& set) {
-  if (options_.max_clock_skew_ms <= 0) return storage::Status::Ok();
-  const std::int64_t limit_us = NowUs() + std::int64_t{options_.max_clock_skew_ms} * 1000;
+  const std::int64_t limit_us = SkewLimitUs();
   for (const Version& version : set.versions()) {
     if (version.timestamp_us <= limit_us) continue;
     ++stats_.clock_skew_rejections;
@@ -103,15 +107,12 @@ storage::Status ReplicaService::CheckClockSkew(std::string_view key, const Sibli
 }
 
 void ReplicaService::ObserveRead(std::string_view key, const SiblingSet& read) {
-  if (!CheckClockSkew(key, read).ok()) {
-    // Only the sane stamps move the clock.
-    const std::int64_t limit_us = NowUs() + std::int64_t{options_.max_clock_skew_ms} * 1000;
-    for (const Version& version : read.versions()) {
-      if (version.timestamp_us <= limit_us) clock_.Observe(version.timestamp_us);
-    }
-    return;
+  // Only the sane stamps move the clock; CheckClockSkew counts and logs the others.
+  const bool sane = CheckClockSkew(key, read).ok();
+  const std::int64_t limit_us = SkewLimitUs();
+  for (const Version& version : read.versions()) {
+    if (sane || version.timestamp_us <= limit_us) clock_.Observe(version.timestamp_us);
   }
-  for (const Version& version : read.versions()) clock_.Observe(version.timestamp_us);
 }
 
 storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& incoming) {

@@ -78,6 +78,8 @@ class ReplicaService {
                                     std::int64_t tombstone_grace_ms);
 
  private:
+  // The latest timestamp (us) a version may carry: max_clock_skew_ms ahead of this clock.
+  std::int64_t SkewLimitUs() const;
   // Ok unless a version of `set` is stamped beyond the clock-skew bound; counts and logs it.
   storage::Status CheckClockSkew(std::string_view key, const SiblingSet& set);
   // Reads and decodes the stored copy; *bytes gets the raw stored value ("" when none).

@@ -303,7 +303,7 @@ void Server::FlushPending() {
   }
 }
 
-bool Server::NoteLogStatus(const storage::Status& status) {
+void Server::NoteLogStatus(const storage::Status& status) {
   const std::uint64_t now = uv_now(loop_);
   if (status.ok()) {
     if (log_failed_) {
@@ -311,7 +311,7 @@ bool Server::NoteLogStatus(const storage::Status& status) {
       Log(log_level_, LogLevel::kWarning,
           "Commit log write error looks solved, writes are accepted again.");
     }
-    return false;
+    return;
   }
   // Redis logs the first failure at once and repeats it at most every 30 s.
   if (!log_failed_ || now - last_log_error_ms_ >= 30000) {
@@ -321,7 +321,6 @@ bool Server::NoteLogStatus(const storage::Status& status) {
         status.ToString().c_str());
   }
   log_failed_ = true;
-  return true;
 }
 
 void Server::ReleaseHeldReplies() {

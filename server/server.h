@@ -78,9 +78,6 @@ class Server {
   // the commit log holds every write they acknowledge (Client::log_mark); until then the client
   // waits while the engine retries the log.
   void ScheduleFlush(Client& client);
-  // Whether the commit log failed and writes are refused (MISCONF), as Redis does when it cannot
-  // write its AOF.
-  bool log_failed() const { return log_failed_; }
   // Called from a client's close callback: destroys it.
   void ClientClosed(Client* client);
 
@@ -102,8 +99,8 @@ class Server {
   // Refuses a just-accepted connection with `reply` (Client::RejectAndClose).
   void Reject(Client* client, std::string_view reply);
   void FlushPending();
-  // Logs a change of the commit log's health; true while it is failed.
-  bool NoteLogStatus(const storage::Status& status);
+  // Logs a change of the commit log's health (writes refuse themselves: Engine::LogStatus).
+  void NoteLogStatus(const storage::Status& status);
   // Sends the replies that waited for the log, where the log now covers them.
   void ReleaseHeldReplies();
   void Cron();

@@ -121,15 +121,24 @@ void VerifyAcked(Client& c, const Outcome& out) {
   CHECK(checked == static_cast<int>(out.acked.size()));
 }
 
+// A node (appendfsync everysec) whose data dir is an 8 MB tmpfs, half of it taken by ballast.
+struct FullDiskNode {
+  FullDiskNode() {
+    REQUIRE(disk.mounted());
+    disk.AddBallast(4);
+    server.Start();
+  }
+  ServerProcess server{{"--appendfsync", "everysec"}};
+  SmallDisk disk{server.dir(), 8};  // unmounted before the server's dir goes
+};
+
 }  // namespace
 
 TEST_CASE("a full disk: writes refused with MISCONF, reads served, writes resume when it frees") {
   if (!CanMount()) return;
-  ServerProcess server({"--appendfsync", "everysec"});
-  SmallDisk disk(server.dir(), 8);
-  REQUIRE(disk.mounted());
-  disk.AddBallast(4);
-  server.Start();
+  FullDiskNode node;
+  ServerProcess& server = node.server;
+  SmallDisk& disk = node.disk;
 
   const Outcome out = FillDisk(server);
   REQUIRE(out.refused > 0);
@@ -162,11 +171,9 @@ TEST_CASE("a full disk: writes refused with MISCONF, reads served, writes resume
 TEST_CASE(
     "kill -9 on a full disk loses no acknowledged write, and a restart there does not crash") {
   if (!CanMount()) return;
-  ServerProcess server({"--appendfsync", "everysec"});
-  SmallDisk disk(server.dir(), 8);
-  REQUIRE(disk.mounted());
-  disk.AddBallast(4);
-  server.Start();
+  FullDiskNode node;
+  ServerProcess& server = node.server;
+  SmallDisk& disk = node.disk;
 
   const Outcome out = FillDisk(server);
   REQUIRE(out.refused > 0);
