@@ -69,8 +69,13 @@ void Client::Start() {
   if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
     local_address_ = FormatAddress(addr);
   }
-  authenticated_ = server_.config().requirepass.empty();
+  SetDefaultUser();
   StartReading();
+}
+
+void Client::SetDefaultUser() {
+  const AclUser& user = server_.acl().default_user();
+  set_user(&user, user.nopass() && user.enabled());
 }
 
 void Client::RejectAndClose(std::string_view reply) {
@@ -362,7 +367,8 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   const std::size_t total_memory = sizeof(Client) + input_.capacity() + out_.capacity() +
                                    inflight_.capacity() +
                                    argv_.capacity() * sizeof(std::string_view);
-  const std::string_view command = last_command_ != nullptr ? last_command_->name : "NULL";
+  const std::string command =
+      last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
   // "b" as Redis marks a blocked client: here, one whose command waits for replicas.
   const char* flags = command_in_flight_ ? "b" : "N";
   std::string events;
@@ -373,14 +379,15 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       &line,
       "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 sub=0 psub=0 "
       "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu "
-      "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=default redir=-1 resp=%d "
+      "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=%s redir=-1 resp=%d "
       "lib-name=%s lib-ver=%s\n",
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
       static_cast<unsigned long long>(idle), flags, query, input_.size() - input_end_,
       argv_.size() * sizeof(std::string_view), input_.size(), input_.size(), out_.size(),
       writing_ ? 1 : 0, inflight_.size() - inflight_sent_, total_memory, events.c_str(),
-      static_cast<int>(command.size()), command.data(), writer_.protocol(), lib_name_.c_str(),
+      static_cast<int>(command.size()), command.data(),
+      user_ != nullptr ? user_->name().c_str() : "default", writer_.protocol(), lib_name_.c_str(),
       lib_version_.c_str());
   return line;
 }

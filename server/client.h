@@ -23,6 +23,7 @@
 namespace dynakv::server {
 
 class Server;
+class AclUser;
 
 class Client {
  public:
@@ -89,12 +90,23 @@ class Client {
   int protocol() const { return writer_.protocol(); }
   void set_protocol(int protocol) { writer_.set_protocol(protocol); }
   bool authenticated() const { return authenticated_; }
-  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
+  // The ACL user its commands run as (the default one until AUTH), and whether it authenticated.
+  const AclUser* user() const { return user_; }
+  void set_user(const AclUser* user, bool authenticated) {
+    user_ = user;
+    authenticated_ = authenticated;
+  }
+  // As a new connection: the default user, authenticated when that needs no password.
+  void SetDefaultUser();
   const std::string& name() const { return name_; }
   void set_name(std::string_view name) { name_.assign(name); }
   void set_lib_name(std::string_view name) { lib_name_.assign(name); }
   void set_lib_version(std::string_view version) { lib_version_.assign(version); }
-  void set_last_command(const CommandSpec* spec) { last_command_ = spec; }
+  // CLIENT LIST's cmd=: `spec`, a subcommand of `parent` when that is set.
+  void set_last_command(const CommandSpec* spec, const CommandSpec* parent = nullptr) {
+    last_command_ = spec;
+    last_command_parent_ = parent;
+  }
   const std::string& address() const { return address_; }
   const std::string& local_address() const { return local_address_; }
   // Milliseconds of the loop's monotonic clock (uv_now).
@@ -156,6 +168,7 @@ class Client {
   bool closing_ = false;
   bool flush_scheduled_ = false;
   bool authenticated_ = false;
+  const AclUser* user_ = nullptr;
   bool command_in_flight_ = false;
   bool peer_closed_ = false;  // EOF read: run what was received, reply, then close
   bool rejected_ = false;     // RejectAndClose: waiting for the peer's EOF
@@ -168,6 +181,7 @@ class Client {
   std::string address_;
   std::string local_address_;
   const CommandSpec* last_command_ = nullptr;
+  const CommandSpec* last_command_parent_ = nullptr;
   std::uint64_t created_ms_ = 0;
   std::uint64_t last_interaction_ms_ = 0;
 };

@@ -37,11 +37,11 @@ namespace {
 // The distinct keys at the command's key positions (COMMAND GETKEYS's rule).
 std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string>& args) {
   const long long argc = static_cast<long long>(args.size());
-  const long long last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  const long long step = std::max(1, spec.key_step);
+  const long long last = spec.keys.last < 0 ? argc + spec.keys.last : spec.keys.last;
+  const long long step = std::max(1, spec.keys.step);
   std::vector<std::string> keys;
   std::unordered_set<std::string_view> seen;
-  for (long long i = spec.first_key; i <= last && i < argc; i += step) {
+  for (long long i = spec.keys.first; i <= last && i < argc; i += step) {
     const std::string& key = args[static_cast<std::size_t>(i)];
     if (seen.insert(key).second) keys.push_back(key);
   }

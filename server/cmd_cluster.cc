@@ -266,14 +266,21 @@ void DebugCommand(CommandContext& ctx) {
 
 constexpr std::uint32_t kOwn = kCmdOwnReplication;
 
+// clang-format off
 constexpr CommandSpec kClusterCommands[] = {
-    {"consistency", -1, kCmdFast, 0, 0, 0, ConsistencyCommand},
-    {"vget", 2, kCmdReadOnly | kOwn, 1, 1, 1, VGetCommand},
-    {"vset", -5, kCmdWrite | kCmdDenyOom | kOwn, 1, 1, 1, VSetCommand},
-    {"ring", 1, 0, 0, 0, 0, RingCommand},
-    {"leave", 1, kCmdAdmin, 0, 0, 0, LeaveCommand},
-    {"debug", -2, kCmdAdmin, 0, 0, 0, DebugCommand},
+    // Not in Redis: categories as its nearest Redis relatives (CLIENT SETNAME, GET, SET, CLUSTER
+    // NODES, CLUSTER RESET).
+    {.name = "consistency", .arity = -1, .flags = kCmdFast, .acl = kAclConnection,
+     .handler = ConsistencyCommand},
+    {.name = "vget", .arity = 2, .flags = kCmdReadOnly | kOwn, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyRead}, .handler = VGetCommand},
+    {.name = "vset", .arity = -5, .flags = kCmdWrite | kCmdDenyOom | kOwn, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = VSetCommand},
+    {.name = "ring", .arity = 1, .handler = RingCommand},
+    {.name = "leave", .arity = 1, .flags = kCmdAdmin, .handler = LeaveCommand},
+    {.name = "debug", .arity = -2, .flags = kCmdAdmin, .handler = DebugCommand},
 };
+// clang-format on
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 
+#include "acl.h"
 #include "client.h"
 #include "command.h"
 #include "command_table.h"
@@ -14,22 +15,19 @@
 namespace dynakv::server {
 namespace {
 
-// Compares in time independent of where the strings differ, so AUTH leaks nothing through
-// timing (Redis's time_independent_strcmp).
-bool SecretEquals(std::string_view a, std::string_view b) {
-  unsigned diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const unsigned char other = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(a[i]) ^ other;
+// Redis's ACLAuthenticateUser: on success the client runs as `user` from now on; a failure is
+// recorded in ACL LOG (reason "auth", object the command's name as sent).
+bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view password) {
+  if (const AclUser* found = ctx.server.acl().Authenticate(user, password)) {
+    ctx.client.set_user(found, true);
+    return true;
   }
-  return diff == 0;
-}
-
-// The single user is Redis's "default" user, whose password is requirepass (none: any password).
-bool CheckCredentials(Server& server, std::string_view user, std::string_view password) {
-  if (user != "default") return false;
-  const std::string& required = server.config().requirepass;
-  return required.empty() || SecretEquals(password, required);
+  const std::uint64_t now = uv_now(ctx.server.loop());
+  std::string info = ctx.client.Describe(now);
+  info.pop_back();  // its '\n'
+  ctx.server.acl().LogDenial(AclDenial::kAuth, AclContext::kToplevel, std::string(ctx.argv[0]),
+                             std::string(user), now, std::move(info));
+  return false;
 }
 
 constexpr std::string_view kErrWrongPass =
@@ -69,15 +67,14 @@ void AuthCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrSyntax);
     return;
   }
-  if (argv.size() == 2 && ctx.server.config().requirepass.empty()) {
+  if (argv.size() == 2 && ctx.server.acl().default_user().nopass()) {
     ctx.reply.Error(
         "ERR AUTH <password> called without any password configured for the default user. "
         "Are you sure your configuration is correct?");
     return;
   }
   const std::string_view user = argv.size() == 3 ? argv[1] : std::string_view("default");
-  if (CheckCredentials(ctx.server, user, argv.back())) {
-    ctx.client.set_authenticated(true);
+  if (Authenticate(ctx, user, argv.back())) {
     ctx.reply.Ok();
   } else {
     ctx.reply.Error(kErrWrongPass);
@@ -120,11 +117,10 @@ void HelloCommand(CommandContext& ctx) {
     }
   }
   if (auth) {
-    if (!CheckCredentials(ctx.server, user, password)) {
+    if (!Authenticate(ctx, user, password)) {
       ctx.reply.Error(kErrWrongPass);
       return;
     }
-    ctx.client.set_authenticated(true);
   }
   if (ctx.server.AuthRequired(ctx.client)) {
     ctx.reply.Error(
@@ -163,7 +159,7 @@ void HelloCommand(CommandContext& ctx) {
 void ResetCommand(CommandContext& ctx) {
   ctx.reply.set_protocol(2);
   ctx.client.set_name("");
-  ctx.client.set_authenticated(ctx.server.config().requirepass.empty());
+  ctx.client.SetDefaultUser();
   ctx.client.set_levels(std::nullopt, std::nullopt);  // back to the configured consistency
   ctx.reply.Simple("RESET");
 }
@@ -223,6 +219,7 @@ void ClientKill(CommandContext& ctx) {
   std::string_view addr;
   std::string_view laddr;
   long long id = 0;
+  const AclUser* user = nullptr;
   bool skip_me = true;
   bool normal = true;
   if (argv.size() == 3) {
@@ -247,7 +244,8 @@ void ClientKill(CommandContext& ctx) {
       } else if (EqualsIgnoreCase(option, "laddr")) {
         laddr = value;
       } else if (EqualsIgnoreCase(option, "user")) {
-        if (value != "default") {
+        user = ctx.server.acl().Find(value);
+        if (user == nullptr) {
           ctx.reply.Error("ERR No such user '" + std::string(value) + "'");
           return;
         }
@@ -277,6 +275,7 @@ void ClientKill(CommandContext& ctx) {
     if (!addr.empty() && client->address() != addr) continue;
     if (!laddr.empty() && client->local_address() != laddr) continue;
     if (id != 0 && client->id() != static_cast<std::uint64_t>(id)) continue;
+    if (user != nullptr && client->user() != user) continue;
     if (client.get() == &ctx.client) {
       if (skip_me) continue;
       kill_self = true;  // after the reply, like Redis
@@ -330,7 +329,7 @@ void ClientHelp(CommandContext& ctx) {
       "KILL <ip:port>",
       "    Kill connection made from <ip:port>.",
       "KILL <option> <value> [<option> <value> [...]]",
-      "    Kill connections. Options are: ID <client-id>, TYPE normal, USER default,",
+      "    Kill connections. Options are: ID <client-id>, TYPE normal, USER <username>,",
       "    ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
       "LIST [TYPE normal] [ID <client-id> [...]]",
       "    Return information about client connections.",
@@ -347,57 +346,70 @@ void ClientHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
-const Subcommand kClientSubcommands[] = {
-    {"id", 2, [](CommandContext& ctx) { ctx.reply.Integer(static_cast<long long>(ctx.client.id())); }},
-    {"info", 2,
-     [](CommandContext& ctx) {
-       ctx.reply.Verbatim(ctx.client.Describe(uv_now(ctx.server.loop())));
-     }},
-    {"getname", 2,
-     [](CommandContext& ctx) {
-       if (ctx.client.name().empty()) {
-         ctx.reply.Null();
-       } else {
-         ctx.reply.Bulk(ctx.client.name());
-       }
-     }},
-    {"setname", 3,
-     [](CommandContext& ctx) {
-       if (!ValidClientName(ctx.argv[2])) {
-         ctx.reply.Error(kErrClientName);
-         return;
-       }
-       ctx.client.set_name(ctx.argv[2]);
-       ctx.reply.Ok();
-     }},
-    {"list", -2, ClientList},
-    {"kill", -3, ClientKill},
-    {"setinfo", 4, ClientSetInfo},
-    {"no-evict", 3,
-     [](CommandContext& ctx) {
-       if (EqualsIgnoreCase(ctx.argv[2], "on") || EqualsIgnoreCase(ctx.argv[2], "off")) {
-         ctx.reply.Ok();
-       } else {
-         ctx.reply.Error(kErrSyntax);
-       }
-     }},
-    {"help", 2, ClientHelp},
-};
+void ClientId(CommandContext& ctx) { ctx.reply.Integer(static_cast<long long>(ctx.client.id())); }
 
-void ClientCommand(CommandContext& ctx) {
-  RunSubcommand(ctx, "client", std::span<const Subcommand>(kClientSubcommands));
+void ClientInfo(CommandContext& ctx) {
+  ctx.reply.Verbatim(ctx.client.Describe(uv_now(ctx.server.loop())));
 }
 
-const CommandSpec kConnectionCommands[] = {
-    {"ping", -1, kCmdFast, 0, 0, 0, PingCommand},
-    {"echo", 2, kCmdFast, 0, 0, 0, EchoCommand},
-    {"quit", -1, kCmdNoAuth | kCmdFast, 0, 0, 0, QuitCommand},
-    {"select", 2, kCmdFast, 0, 0, 0, SelectCommand},
-    {"auth", -2, kCmdNoAuth | kCmdFast, 0, 0, 0, AuthCommand},
-    {"hello", -1, kCmdNoAuth | kCmdFast, 0, 0, 0, HelloCommand},
-    {"reset", 1, kCmdNoAuth | kCmdFast, 0, 0, 0, ResetCommand},
-    {"client", -2, 0, 0, 0, 0, ClientCommand},
+void ClientGetName(CommandContext& ctx) {
+  if (ctx.client.name().empty()) {
+    ctx.reply.Null();
+  } else {
+    ctx.reply.Bulk(ctx.client.name());
+  }
+}
+
+void ClientSetName(CommandContext& ctx) {
+  if (!ValidClientName(ctx.argv[2])) {
+    ctx.reply.Error(kErrClientName);
+    return;
+  }
+  ctx.client.set_name(ctx.argv[2]);
+  ctx.reply.Ok();
+}
+
+void ClientNoEvict(CommandContext& ctx) {
+  if (EqualsIgnoreCase(ctx.argv[2], "on") || EqualsIgnoreCase(ctx.argv[2], "off")) {
+    ctx.reply.Ok();
+  } else {
+    ctx.reply.Error(kErrSyntax);
+  }
+}
+
+// Flags and categories as Redis 7.0 declares them (SETINFO, from 7.2, as SETNAME).
+// clang-format off
+const CommandSpec kClientSubcommands[] = {
+    {.name = "id", .arity = 2, .acl = kAclConnection, .handler = ClientId},
+    {.name = "info", .arity = 2, .acl = kAclConnection, .handler = ClientInfo},
+    {.name = "getname", .arity = 2, .acl = kAclConnection, .handler = ClientGetName},
+    {.name = "setname", .arity = 3, .acl = kAclConnection, .handler = ClientSetName},
+    {.name = "list", .arity = -2, .flags = kCmdAdmin, .acl = kAclConnection, .handler = ClientList},
+    {.name = "kill", .arity = -3, .flags = kCmdAdmin, .acl = kAclConnection, .handler = ClientKill},
+    {.name = "setinfo", .arity = 4, .acl = kAclConnection, .handler = ClientSetInfo},
+    {.name = "no-evict", .arity = 3, .flags = kCmdAdmin, .acl = kAclConnection,
+     .handler = ClientNoEvict},
+    {.name = "help", .arity = 2, .acl = kAclConnection, .handler = ClientHelp},
 };
+// clang-format on
+
+// clang-format off
+const CommandSpec kConnectionCommands[] = {
+    {.name = "ping", .arity = -1, .flags = kCmdFast, .acl = kAclConnection, .handler = PingCommand},
+    {.name = "echo", .arity = 2, .flags = kCmdFast, .acl = kAclConnection, .handler = EchoCommand},
+    {.name = "quit", .arity = -1, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
+     .handler = QuitCommand},
+    {.name = "select", .arity = 2, .flags = kCmdFast, .acl = kAclConnection,
+     .handler = SelectCommand},
+    {.name = "auth", .arity = -2, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
+     .handler = AuthCommand},
+    {.name = "hello", .arity = -1, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
+     .handler = HelloCommand},
+    {.name = "reset", .arity = 1, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
+     .handler = ResetCommand},
+    {.name = "client", .arity = -2, .subcommands = kClientSubcommands},
+};
+// clang-format on
 
 }  // namespace
 

@@ -311,36 +311,57 @@ void CopyCommand(CommandContext& ctx) {
   ctx.reply.Integer(1);
 }
 
-constexpr std::uint32_t kWrite = kCmdWrite;
-constexpr std::uint32_t kRead = kCmdReadOnly;
-constexpr std::uint32_t kReadFast = kCmdReadOnly | kCmdFast;
-
-// Arity, flags and key positions as Redis 7.0 declares them.
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them.
+// clang-format off
 constexpr CommandSpec kKeyspaceCommands[] = {
-    {"del", -2, kWrite, 1, -1, 1, DelCommand},
-    {"unlink", -2, kWrite | kCmdFast, 1, -1, 1, DelCommand},
-    {"exists", -2, kReadFast, 1, -1, 1, ExistsCommand},
-    {"touch", -2, kReadFast, 1, -1, 1, TouchCommand},
-    {"expire", -3, kWrite | kCmdFast, 1, 1, 1, ExpireCommand},
-    {"pexpire", -3, kWrite | kCmdFast, 1, 1, 1, PExpireCommand},
-    {"expireat", -3, kWrite | kCmdFast, 1, 1, 1, ExpireAtCommand},
-    {"pexpireat", -3, kWrite | kCmdFast, 1, 1, 1, PExpireAtCommand},
-    {"ttl", 2, kReadFast, 1, 1, 1, TtlCommand},
-    {"pttl", 2, kReadFast, 1, 1, 1, PTtlCommand},
-    {"expiretime", 2, kReadFast, 1, 1, 1, ExpireTimeCommand},
-    {"pexpiretime", 2, kReadFast, 1, 1, 1, PExpireTimeCommand},
-    {"persist", 2, kWrite | kCmdFast, 1, 1, 1, PersistCommand},
-    {"type", 2, kReadFast, 1, 1, 1, TypeCommand},
-    {"keys", 2, kRead, 0, 0, 0, KeysCommand},
-    {"scan", -2, kRead, 0, 0, 0, ScanCommand},
-    {"randomkey", 1, kRead, 0, 0, 0, RandomKeyCommand},
-    {"dbsize", 1, kReadFast, 0, 0, 0, DbSizeCommand},
-    {"flushall", -1, kWrite, 0, 0, 0, FlushCommand},
-    {"flushdb", -1, kWrite, 0, 0, 0, FlushCommand},
-    {"rename", 3, kWrite, 1, 2, 1, RenameCommand},
-    {"renamenx", 3, kWrite | kCmdFast, 1, 2, 1, RenameNxCommand},
-    {"copy", -3, kWrite | kCmdDenyOom, 1, 2, 1, CopyCommand},
+    {.name = "del", .arity = -2, .flags = kCmdWrite, .acl = kAclKeyspace,
+     .keys = {1, -1, 1, kKeyWrite}, .handler = DelCommand},
+    {.name = "unlink", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, -1, 1, kKeyWrite}, .handler = DelCommand},
+    {.name = "exists", .arity = -2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, -1, 1, kKeyNone}, .handler = ExistsCommand},
+    {.name = "touch", .arity = -2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, -1, 1, kKeyNone}, .handler = TouchCommand},
+    {.name = "expire", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = ExpireCommand},
+    {.name = "pexpire", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = PExpireCommand},
+    {.name = "expireat", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = ExpireAtCommand},
+    {.name = "pexpireat", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = PExpireAtCommand},
+    {.name = "ttl", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyRead}, .handler = TtlCommand},
+    {.name = "pttl", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyRead}, .handler = PTtlCommand},
+    {.name = "expiretime", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ExpireTimeCommand},
+    {.name = "pexpiretime", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyRead}, .handler = PExpireTimeCommand},
+    {.name = "persist", .arity = 2, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = PersistCommand},
+    {.name = "type", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 1, 1, kKeyNone}, .handler = TypeCommand},
+    {.name = "keys", .arity = 2, .flags = kCmdReadOnly, .acl = kAclKeyspace | kAclDangerous,
+     .handler = KeysCommand},
+    {.name = "scan", .arity = -2, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .handler = ScanCommand},
+    {.name = "randomkey", .arity = 1, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .handler = RandomKeyCommand},
+    {.name = "dbsize", .arity = 1, .flags = kCmdReadOnly | kCmdFast, .acl = kAclKeyspace,
+     .handler = DbSizeCommand},
+    {.name = "flushall", .arity = -1, .flags = kCmdWrite, .acl = kAclKeyspace | kAclDangerous,
+     .handler = FlushCommand},
+    {.name = "flushdb", .arity = -1, .flags = kCmdWrite, .acl = kAclKeyspace | kAclDangerous,
+     .handler = FlushCommand},
+    {.name = "rename", .arity = 3, .flags = kCmdWrite, .acl = kAclKeyspace,
+     .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = RenameCommand},
+    {.name = "renamenx", .arity = 3, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = RenameNxCommand},
+    {.name = "copy", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclKeyspace,
+     .keys = {1, 2, 1, kKeyRead, kKeyWrite}, .handler = CopyCommand},
 };
+// clang-format on
 
 }  // namespace
 

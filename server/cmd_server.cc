@@ -166,14 +166,15 @@ void ConfigHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
-const Subcommand kConfigSubcommands[] = {
-    {"get", -3, ConfigGet},         {"set", -4, ConfigSet},         {"resetstat", 2, ConfigResetStat},
-    {"rewrite", 2, ConfigRewrite}, {"help", 2, ConfigHelp},
+// clang-format off
+const CommandSpec kConfigSubcommands[] = {
+    {.name = "get", .arity = -3, .flags = kCmdAdmin, .handler = ConfigGet},
+    {.name = "set", .arity = -4, .flags = kCmdAdmin, .handler = ConfigSet},
+    {.name = "resetstat", .arity = 2, .flags = kCmdAdmin, .handler = ConfigResetStat},
+    {.name = "rewrite", .arity = 2, .flags = kCmdAdmin, .handler = ConfigRewrite},
+    {.name = "help", .arity = 2, .handler = ConfigHelp},
 };
-
-void ConfigCommand(CommandContext& ctx) {
-  RunSubcommand(ctx, "config", std::span<const Subcommand>(kConfigSubcommands));
-}
+// clang-format on
 
 // ---- COMMAND --------------------------------------------------------------------------------
 
@@ -189,36 +190,36 @@ std::vector<std::string_view> FlagNames(const CommandSpec& spec) {
   return names;
 }
 
-// ACL categories as Redis derives the generic ones from the flags.
-std::vector<std::string_view> Categories(const CommandSpec& spec) {
-  std::vector<std::string_view> names;
-  if (spec.flags & kCmdWrite) names.push_back("@write");
-  if (spec.flags & kCmdReadOnly) names.push_back("@read");
-  if (spec.flags & kCmdAdmin) {
-    names.push_back("@admin");
-    names.push_back("@dangerous");
+// The ACL categories, "@read" ..., in Redis's order.
+std::vector<std::string> Categories(const CommandSpec& spec) {
+  std::vector<std::string> names;
+  const std::uint32_t categories = AclCategories(spec);
+  for (int i = 0; i < kAclCategoryCount; ++i) {
+    if (categories & (1u << i)) names.push_back("@" + std::string(AclCategoryName(1u << i)));
   }
-  names.push_back((spec.flags & kCmdFast) ? "@fast" : "@slow");
   return names;
 }
 
-// One entry of COMMAND / COMMAND INFO in Redis 7's ten-field shape.
-void ReplyCommandInfo(resp::ReplyWriter& reply, const CommandSpec& spec) {
+// One entry of COMMAND / COMMAND INFO in Redis 7's ten-field shape; a container's subcommands
+// nest as entries of their own ("client|kill").
+void ReplyCommandInfo(resp::ReplyWriter& reply, const CommandSpec& spec,
+                      const CommandSpec* parent = nullptr) {
   reply.ArrayHeader(10);
-  reply.Bulk(spec.name);
+  reply.Bulk(FullName(spec, parent));
   reply.Integer(spec.arity);
   const auto flags = FlagNames(spec);
   reply.SetHeader(flags.size());
   for (std::string_view flag : flags) reply.Simple(flag);
-  reply.Integer(spec.first_key);
-  reply.Integer(spec.last_key);
-  reply.Integer(spec.key_step);
+  reply.Integer(spec.keys.first);
+  reply.Integer(spec.keys.last);
+  reply.Integer(spec.keys.step);
   const auto categories = Categories(spec);
   reply.SetHeader(categories.size());
-  for (std::string_view category : categories) reply.Simple(category);
+  for (const std::string& category : categories) reply.Simple(category);
   reply.SetHeader(0);    // tips
   reply.ArrayHeader(0);  // key specs
-  reply.ArrayHeader(0);  // subcommands
+  reply.ArrayHeader(spec.subcommands.size());
+  for (const CommandSpec& sub : spec.subcommands) ReplyCommandInfo(reply, sub, &spec);
 }
 
 void CommandAll(CommandContext& ctx) {
@@ -262,9 +263,7 @@ void CommandList(CommandContext& ctx) {
       }
     } else if (EqualsIgnoreCase(filter, "aclcat")) {
       for (const CommandSpec* spec : specs) {
-        for (std::string_view category : Categories(*spec)) {
-          if (EqualsIgnoreCase(category.substr(1), value)) names.push_back(spec->name);
-        }
+        if (AclCategories(*spec) & AclCategoryByName(value)) names.push_back(spec->name);
       }
     } else if (!EqualsIgnoreCase(filter, "module")) {  // no modules: an empty list
       ctx.reply.Error(kErrSyntax);
@@ -293,14 +292,14 @@ void CommandGetKeys(CommandContext& ctx) {
     ctx.reply.Error("ERR Invalid number of arguments specified for command");
     return;
   }
-  if (spec->first_key == 0) {
+  if (spec->keys.first == 0) {
     ctx.reply.Error("ERR The command has no key arguments");
     return;
   }
-  const long long last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-  const long long step = std::max(1, spec->key_step);
+  const long long last = spec->keys.last < 0 ? argc + spec->keys.last : spec->keys.last;
+  const long long step = std::max(1, spec->keys.step);
   std::vector<std::string_view> keys;
-  for (long long i = spec->first_key; i <= last && i < argc; i += step) {
+  for (long long i = spec->keys.first; i <= last && i < argc; i += step) {
     keys.push_back(argv[static_cast<std::size_t>(i) + 2]);
   }
   ctx.reply.ArrayHeader(keys.size());
@@ -329,18 +328,19 @@ void CommandHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
-const Subcommand kCommandSubcommands[] = {
-    {"count", 2, CommandCount}, {"info", -2, CommandInfo},       {"list", -2, CommandList},
-    {"docs", -2, CommandDocs},  {"getkeys", -4, CommandGetKeys}, {"help", 2, CommandHelp},
+// clang-format off
+const CommandSpec kCommandSubcommands[] = {
+    {.name = "count", .arity = 2, .acl = kAclConnection, .handler = CommandCount},
+    {.name = "info", .arity = -2, .acl = kAclConnection, .handler = CommandInfo},
+    {.name = "list", .arity = -2, .acl = kAclConnection, .handler = CommandList},
+    {.name = "docs", .arity = -2, .acl = kAclConnection, .handler = CommandDocs},
+    {.name = "getkeys", .arity = -4, .acl = kAclConnection, .handler = CommandGetKeys},
+    {.name = "help", .arity = 2, .acl = kAclConnection, .handler = CommandHelp},
 };
+// clang-format on
 
-void CommandCommand(CommandContext& ctx) {
-  if (ctx.argv.size() == 1) {
-    CommandAll(ctx);
-    return;
-  }
-  RunSubcommand(ctx, "command", std::span<const Subcommand>(kCommandSubcommands));
-}
+// COMMAND alone; COMMAND <subcommand> runs the subcommand's row.
+void CommandCommand(CommandContext& ctx) { CommandAll(ctx); }
 
 // ---- persistence and lifecycle ---------------------------------------------------------------
 
@@ -419,17 +419,21 @@ void ShutdownCommand(CommandContext& ctx) {
   ctx.server.RequestShutdown();
 }
 
+// clang-format off
 const CommandSpec kServerCommands[] = {
-    {"info", -1, 0, 0, 0, 0, InfoCommand},
-    {"config", -2, kCmdAdmin, 0, 0, 0, ConfigCommand},
-    {"command", -1, 0, 0, 0, 0, CommandCommand},
-    {"shutdown", -1, kCmdAdmin, 0, 0, 0, ShutdownCommand},
-    {"save", 1, kCmdAdmin, 0, 0, 0, SaveCommand},
-    {"bgsave", -1, kCmdAdmin, 0, 0, 0, BgsaveCommand},
-    {"bgrewriteaof", 1, kCmdAdmin, 0, 0, 0, BgrewriteaofCommand},
-    {"lastsave", 1, kCmdFast, 0, 0, 0, LastsaveCommand},
-    {"time", 1, kCmdFast, 0, 0, 0, TimeCommand},
+    {.name = "info", .arity = -1, .acl = kAclDangerous, .handler = InfoCommand},
+    {.name = "config", .arity = -2, .subcommands = kConfigSubcommands},
+    {.name = "command", .arity = -1, .acl = kAclConnection, .handler = CommandCommand,
+     .subcommands = kCommandSubcommands},
+    {.name = "shutdown", .arity = -1, .flags = kCmdAdmin, .handler = ShutdownCommand},
+    {.name = "save", .arity = 1, .flags = kCmdAdmin, .handler = SaveCommand},
+    {.name = "bgsave", .arity = -1, .flags = kCmdAdmin, .handler = BgsaveCommand},
+    {.name = "bgrewriteaof", .arity = 1, .flags = kCmdAdmin, .handler = BgrewriteaofCommand},
+    {.name = "lastsave", .arity = 1, .flags = kCmdFast, .acl = kAclAdmin | kAclDangerous,
+     .handler = LastsaveCommand},
+    {.name = "time", .arity = 1, .flags = kCmdFast, .handler = TimeCommand},
 };
+// clang-format on
 
 }  // namespace
 

@@ -422,34 +422,55 @@ void SetRangeCommand(CommandContext& ctx) {
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }
 
-constexpr std::uint32_t kWrite = kCmdWrite;
-constexpr std::uint32_t kWriteOom = kCmdWrite | kCmdDenyOom;
-constexpr std::uint32_t kRead = kCmdReadOnly;
-
-// Arity, flags and key positions as Redis 7.0 declares them.
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them.
+// clang-format off
 constexpr CommandSpec kStringCommands[] = {
-    {"get", 2, kRead | kCmdFast, 1, 1, 1, GetCommand},
-    {"set", -3, kWriteOom, 1, 1, 1, SetCommand},
-    {"setnx", 3, kWriteOom | kCmdFast, 1, 1, 1, SetNxCommand},
-    {"setex", 4, kWriteOom, 1, 1, 1, SetExCommand},
-    {"psetex", 4, kWriteOom, 1, 1, 1, PSetExCommand},
-    {"getset", 3, kWriteOom | kCmdFast, 1, 1, 1, GetSetCommand},
-    {"getdel", 2, kWrite | kCmdFast, 1, 1, 1, GetDelCommand},
-    {"getex", -2, kWrite | kCmdFast, 1, 1, 1, GetExCommand},
-    {"mget", -2, kRead | kCmdFast, 1, -1, 1, MGetCommand},
-    {"mset", -3, kWriteOom, 1, -1, 2, MSetCommand},
-    {"msetnx", -3, kWriteOom, 1, -1, 2, MSetNxCommand},
-    {"incr", 2, kWriteOom | kCmdFast, 1, 1, 1, IncrCommand},
-    {"decr", 2, kWriteOom | kCmdFast, 1, 1, 1, DecrCommand},
-    {"incrby", 3, kWriteOom | kCmdFast, 1, 1, 1, IncrByCommand},
-    {"decrby", 3, kWriteOom | kCmdFast, 1, 1, 1, DecrByCommand},
-    {"incrbyfloat", 3, kWriteOom | kCmdFast, 1, 1, 1, IncrByFloatCommand},
-    {"append", 3, kWriteOom | kCmdFast, 1, 1, 1, AppendCommand},
-    {"strlen", 2, kRead | kCmdFast, 1, 1, 1, StrLenCommand},
-    {"getrange", 4, kRead, 1, 1, 1, GetRangeCommand},
-    {"substr", 4, kRead, 1, 1, 1, GetRangeCommand},
-    {"setrange", 4, kWriteOom, 1, 1, 1, SetRangeCommand},
+    {.name = "get", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyRead}, .handler = GetCommand},
+    // Redis 7 marks its key RW + ACCESS only with the GET option (variable_flags, setGetKeys):
+    // the ACL check adds the read then (AclSelector::Check).
+    {.name = "set", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = SetCommand},
+    {.name = "setnx", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = SetNxCommand},
+    {.name = "setex", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = SetExCommand},
+    {.name = "psetex", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = PSetExCommand},
+    {.name = "getset", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = GetSetCommand},
+    {.name = "getdel", .arity = 2, .flags = kCmdWrite | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = GetDelCommand},
+    {.name = "getex", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = GetExCommand},
+    {.name = "mget", .arity = -2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
+     .keys = {1, -1, 1, kKeyRead}, .handler = MGetCommand},
+    {.name = "mset", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+     .keys = {1, -1, 2, kKeyWrite}, .handler = MSetCommand},
+    {.name = "msetnx", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+     .keys = {1, -1, 2, kKeyWrite}, .handler = MSetNxCommand},
+    {.name = "incr", .arity = 2, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = IncrCommand},
+    {.name = "decr", .arity = 2, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = DecrCommand},
+    {.name = "incrby", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = IncrByCommand},
+    {.name = "decrby", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = DecrByCommand},
+    {.name = "incrbyfloat", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast,
+     .acl = kAclString, .keys = {1, 1, 1, kKeyReadWrite}, .handler = IncrByFloatCommand},
+    {.name = "append", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = AppendCommand},
+    {.name = "strlen", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyNone}, .handler = StrLenCommand},
+    {.name = "getrange", .arity = 4, .flags = kCmdReadOnly, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyRead}, .handler = GetRangeCommand},
+    {.name = "substr", .arity = 4, .flags = kCmdReadOnly, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyRead}, .handler = GetRangeCommand},
+    {.name = "setrange", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = SetRangeCommand},
 };
+// clang-format on
 
 }  // namespace
 

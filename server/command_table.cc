@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "acl.h"
+#include "ascii.h"
 #include "client.h"
 #include "cluster_executor.h"
 #include "consistency_hints.h"
@@ -19,11 +21,6 @@ constexpr std::size_t kErrorArgLimit = 128;
 
 void AppendTruncated(std::string* out, std::string_view text, std::size_t limit) {
   out->append(text.substr(0, limit));
-}
-
-bool ArityMatches(const CommandSpec& spec, std::size_t argc) {
-  const long long n = static_cast<long long>(argc);
-  return spec.arity >= 0 ? n == spec.arity : n >= -static_cast<long long>(spec.arity);
 }
 
 // Under noeviction a full memtable refuses commands that may grow it, as Redis refuses them when
@@ -57,9 +54,74 @@ bool OverMemoryLimit(Server& server) {
   return server.engine().Stats().memtable_bytes >= config.maxmemory;
 }
 
+// The ACL check, after authentication as in Redis: a denial is logged (ACL LOG) and refused
+// with Redis's NOPERM text.
+bool Permitted(Server& server, Client& client, const CommandSpec& spec, const CommandSpec* parent,
+               const std::vector<std::string_view>& argv, resp::ReplyWriter& reply) {
+  const AclUser* user = client.user();
+  if (user == nullptr || user->AllowsEverything()) return true;
+  std::size_t arg = 0;
+  const AclDenial denial = user->Check(spec, parent, argv, &arg);
+  if (denial == AclDenial::kNone) return true;
+  const std::uint64_t now = uv_now(server.loop());
+  std::string info = client.Describe(now);
+  info.pop_back();  // its '\n'
+  server.acl().LogDenial(
+      denial, AclContext::kToplevel,
+      denial == AclDenial::kCommand ? FullName(spec, parent) : std::string(argv[arg]), user->name(),
+      now, std::move(info));
+  reply.Error(NoPermError(denial, FullName(spec, parent)));
+  return false;
+}
+
 }  // namespace
 
 storage::Engine& CommandContext::engine() { return server.engine(); }
+
+bool ArityMatches(const CommandSpec& spec, std::size_t argc) {
+  const long long n = static_cast<long long>(argc);
+  return spec.arity >= 0 ? n == spec.arity : n >= -static_cast<long long>(spec.arity);
+}
+
+std::string FullName(const CommandSpec& spec, const CommandSpec* parent) {
+  if (parent == nullptr) return std::string(spec.name);
+  std::string name(parent->name);
+  name += '|';
+  name.append(spec.name);
+  return name;
+}
+
+namespace {
+constexpr std::string_view kAclCategoryNames[kAclCategoryCount] = {
+    "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
+    "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
+    "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting",
+};
+}  // namespace
+
+std::uint32_t AclCategories(const CommandSpec& spec) {
+  // Redis's setImplicitACLCategories.
+  std::uint32_t categories = spec.acl;
+  if (spec.flags & kCmdWrite) categories |= kAclWrite;
+  if (spec.flags & kCmdReadOnly) categories |= kAclRead;
+  if (spec.flags & kCmdAdmin) categories |= kAclAdmin | kAclDangerous;
+  categories |= (spec.flags & kCmdFast) ? kAclFast : kAclSlow;
+  return categories;
+}
+
+std::string_view AclCategoryName(std::uint32_t bit) {
+  for (int i = 0; i < kAclCategoryCount; ++i) {
+    if (bit == (1u << i)) return kAclCategoryNames[i];
+  }
+  return {};
+}
+
+std::uint32_t AclCategoryByName(std::string_view name) {
+  for (int i = 0; i < kAclCategoryCount; ++i) {
+    if (EqualsIgnoreCase(name, kAclCategoryNames[i])) return 1u << i;
+  }
+  return 0;
+}
 
 void ReplyWrongArity(resp::ReplyWriter& reply, std::string_view command_name) {
   std::string message = "ERR wrong number of arguments for '";
@@ -98,7 +160,7 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 
 CommandTable::CommandTable() {
   for (auto family : {StringCommands(), KeyspaceCommands(), ConnectionCommands(), ServerCommands(),
-                      ClusterCommands()}) {
+                      ClusterCommands(), AclCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -110,6 +172,32 @@ CommandTable::CommandTable() {
   }
   std::sort(sorted_.begin(), sorted_.end(),
             [](const CommandSpec* a, const CommandSpec* b) { return a->name < b->name; });
+  for (const CommandSpec* spec : sorted_) {
+    AddEntry(spec, nullptr);
+    for (const CommandSpec& sub : spec->subcommands) AddEntry(&sub, spec);
+  }
+}
+
+void CommandTable::AddEntry(const CommandSpec* spec, const CommandSpec* parent) {
+  const int id = static_cast<int>(entries_.size());
+  entries_.push_back(Entry{spec, parent, FullName(*spec, parent)});
+  ids_.emplace(spec, id);
+  ids_by_fullname_.emplace(entries_.back().fullname, id);
+}
+
+int CommandTable::FindId(std::string_view fullname) const {
+  std::string lower(fullname);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = ids_by_fullname_.find(lower);
+  return it == ids_by_fullname_.end() ? -1 : it->second;
+}
+
+const CommandSpec* CommandTable::FindSubcommand(const CommandSpec& container,
+                                                std::string_view name) {
+  for (const CommandSpec& sub : container.subcommands) {
+    if (EqualsIgnoreCase(sub.name, name)) return &sub;
+  }
+  return nullptr;
 }
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
@@ -134,18 +222,33 @@ void CommandTable::Dispatch(Server& server, Client& client,
     ++stats.total_error_replies;
     return;
   }
+  const CommandSpec* parent = nullptr;
+  if (!spec->subcommands.empty() && argv.size() >= 2) {
+    parent = spec;
+    spec = FindSubcommand(*parent, argv[1]);
+    if (spec == nullptr) {
+      reply.Error(UnknownSubcommandError(argv[0], argv[1]));
+      ++stats.total_error_replies;
+      return;
+    }
+  }
   ClusterExecutor* cluster = server.cluster_executor();
   if (cluster != nullptr) {
-    DispatchClustered(server, client, *spec, argv, reply, *cluster);
+    DispatchClustered(server, client, *spec, parent, argv, reply, *cluster);
     return;
   }
   if (!ArityMatches(*spec, argv.size())) {
-    ReplyWrongArity(reply, spec->name);
+    ReplyWrongArity(reply, FullName(*spec, parent));
     ++stats.total_error_replies;
     return;
   }
   if (!(spec->flags & kCmdNoAuth) && server.AuthRequired(client)) {
     reply.Error("NOAUTH Authentication required.");
+    ++stats.total_error_replies;
+    return;
+  }
+  client.set_last_command(spec, parent);  // CLIENT LIST's cmd=, as Redis sets it
+  if (!Permitted(server, client, *spec, parent, argv, reply)) {
     ++stats.total_error_replies;
     return;
   }
@@ -162,7 +265,6 @@ void CommandTable::Dispatch(Server& server, Client& client,
 
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
-  client.set_last_command(spec);  // CLIENT LIST shows the command running, as Redis does
   CommandContext ctx{server, client, argv, reply, server.keyspace()};
   RunHandler(server, *spec, ctx, reply_start);
   // Its reply may acknowledge what it wrote: it waits for the log to hold that.
@@ -173,6 +275,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
 }
 
 void CommandTable::DispatchClustered(Server& server, Client& client, const CommandSpec& spec,
+                                     const CommandSpec* parent,
                                      const std::vector<std::string_view>& request,
                                      resp::ReplyWriter& reply, ClusterExecutor& cluster) const {
   ServerStats& stats = server.stats();
@@ -189,7 +292,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   };
   // A malformed option is reported as such, not as the wrong arity it leaves behind.
   if (levels_ok && !ArityMatches(spec, argv.size())) {
-    ReplyWrongArity(reply, spec.name);
+    ReplyWrongArity(reply, FullName(spec, parent));
     ++stats.total_error_replies;
     return;
   }
@@ -197,13 +300,19 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
     return fail("NOAUTH Authentication required.");
   }
   if (!levels_ok) return fail(level_error);
+  // The coordinator checks permissions before any replica is asked: members trust each other's
+  // requests (the bus is authenticated), so this is the only check.
+  client.set_last_command(&spec, parent);
+  if (!Permitted(server, client, spec, parent, argv, reply)) {
+    ++stats.total_error_replies;
+    return;
+  }
   if ((spec.flags & kCmdDenyOom) && OverMemoryLimit(server)) return fail(kErrOom);
   if (DeniedByLogFailure(server, spec)) return fail(LogFailureError(server.engine().LogStatus()));
 
-  client.set_last_command(&spec);
   CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
   ++stats.total_commands_processed;
-  if (spec.first_key > 0 && !(spec.flags & kCmdOwnReplication)) {
+  if (spec.keys.first > 0 && !(spec.flags & kCmdOwnReplication)) {
     cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     return;
   }

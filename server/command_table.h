@@ -1,5 +1,6 @@
 // Finds commands by name and runs them with the checks every command shares, in Redis's order:
-// existence, arity, authentication, memory; only then the family's handler.
+// existence (of the command, then of a container's subcommand), arity, authentication, ACL
+// permissions, memory; only then the family's handler.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +17,7 @@ class ClusterExecutor;
 
 class CommandTable {
  public:
-  CommandTable();  // the four families of command.h
+  CommandTable();  // the families of command.h
 
   // Case-insensitive; nullptr when unknown. Does not allocate.
   const CommandSpec* Find(std::string_view name) const;
@@ -25,6 +26,20 @@ class CommandTable {
                 resp::ReplyWriter& reply) const;
 
   const std::vector<const CommandSpec*>& sorted() const { return sorted_; }
+
+  // Every command and every subcommand, numbered 0..size()-1: ACL's command bits.
+  struct Entry {
+    const CommandSpec* spec;
+    const CommandSpec* parent;  // the container of a subcommand; else nullptr
+    std::string fullname;       // "get", "client|kill"
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+  // The number of `spec`, which must be a row of this table.
+  int IdOf(const CommandSpec* spec) const { return ids_.at(spec); }
+  // "get" or "client|kill", case-insensitive; -1 when there is no such command.
+  int FindId(std::string_view fullname) const;
+  // A container's subcommand by name (case-insensitive); nullptr when unknown.
+  static const CommandSpec* FindSubcommand(const CommandSpec& container, std::string_view name);
   // Names defined by more than one family (a bug; the first definition wins).
   const std::vector<std::string_view>& duplicates() const { return duplicates_; }
 
@@ -32,17 +47,25 @@ class CommandTable {
   // Cluster mode: strips the request's consistency option and hands commands with keys to the
   // coordinator.
   void DispatchClustered(Server& server, Client& client, const CommandSpec& spec,
-                         const std::vector<std::string_view>& request, resp::ReplyWriter& reply,
-                         ClusterExecutor& cluster) const;
+                         const CommandSpec* parent, const std::vector<std::string_view>& request,
+                         resp::ReplyWriter& reply, ClusterExecutor& cluster) const;
+  void AddEntry(const CommandSpec* spec, const CommandSpec* parent);
 
   std::unordered_map<std::string_view, const CommandSpec*> by_name_;
   std::vector<const CommandSpec*> sorted_;
   std::vector<std::string_view> duplicates_;
+  std::vector<Entry> entries_;
+  std::unordered_map<const CommandSpec*, int> ids_;
+  std::unordered_map<std::string, int> ids_by_fullname_;
   std::size_t longest_name_ = 0;
 };
 
 // "ERR unknown command 'foo', with args beginning with: 'a' 'b' ", truncated as Redis does.
 std::string UnknownCommandError(const std::vector<std::string_view>& argv);
+// Whether `argc` arguments (name included) fit the arity of `spec`.
+bool ArityMatches(const CommandSpec& spec, std::size_t argc);
+// "get", or "client|kill" for a subcommand.
+std::string FullName(const CommandSpec& spec, const CommandSpec* parent);
 // "ERR unknown subcommand 'foo'. Try CLIENT HELP."
 std::string UnknownSubcommandError(std::string_view command, std::string_view subcommand);
 

@@ -108,6 +108,15 @@ bool ParseRequirepass(std::string_view value, Config* config, std::string* reaso
   return true;
 }
 
+bool ParseAclfile(std::string_view value, Config* config, std::string* reason) {
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
+    return false;
+  }
+  config->aclfile.assign(value);
+  return true;
+}
+
 bool ParseLoglevel(std::string_view value, Config* config, std::string* reason) {
   LogLevel level;
   std::string lower(value);
@@ -164,6 +173,8 @@ constexpr storage::FsyncPolicy kFsyncPolicies[] = {
     storage::FsyncPolicy::kEverySec, storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kNo};
 constexpr storage::LogCorruptionPolicy kLogCorruptionPolicies[] = {
     storage::LogCorruptionPolicy::kRefuse, storage::LogCorruptionPolicy::kDropAndRepair};
+constexpr AclPubsubDefault kAclPubsubDefaults[] = {AclPubsubDefault::kAllChannels,
+                                                   AclPubsubDefault::kResetChannels};
 constexpr storage::BackgroundPriority kBackgroundPriorities[] = {
     storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
     storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal};
@@ -193,6 +204,13 @@ const ConfigParam kParams[] = {
     {"requirepass", "server", true, ParseRequirepass, FormatString<&Config::requirepass>},
     {"protected-mode", "server", true, ParseYesNo<&Config::protected_mode>,
      FormatYesNo<&Config::protected_mode>},
+    {"aclfile", "server", false, ParseAclfile, FormatString<&Config::aclfile>},
+    {"acllog-max-len", "server", true, ParseInteger<&Config::acllog_max_len, 0, LLONG_MAX>,
+     FormatNumber<&Config::acllog_max_len>},
+    {"acl-pubsub-default", "server", true,
+     ParseChoice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName,
+                 kAclPubsubDefaults>,
+     FormatChoice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName>},
     {"maxclients", "server", true, ParseInteger<&Config::maxclients, 1, INT_MAX>,
      FormatNumber<&Config::maxclients>},
     {"hz", "server", true, ParseInteger<&Config::hz, 1, 500>, FormatNumber<&Config::hz>},

@@ -15,6 +15,9 @@
 
 namespace dynakv::server {
 
+// acl-pubsub-default: the channels a new ACL user starts with.
+enum class AclPubsubDefault { kResetChannels, kAllChannels };
+
 struct Config {
   // [server]
   std::string bind = "127.0.0.1";
@@ -22,6 +25,11 @@ struct Config {
   std::string requirepass;  // empty: no AUTH needed
   // Without a password only loopback clients are served, as in Redis (Server::Accept).
   bool protected_mode = true;
+  // ACL (acl.h): the users file of ACL LOAD / SAVE, loaded at start (empty: none); the length of
+  // ACL LOG; whether new users may use every channel (acl-pubsub-default allchannels).
+  std::string aclfile;
+  long long acllog_max_len = 128;
+  AclPubsubDefault acl_pubsub_default = AclPubsubDefault::kResetChannels;
   int maxclients = 10000;
   int hz = 10;              // cron frequency: active expiry, compaction, stats
   int timeout = 0;          // close clients idle this many seconds; 0 never
@@ -114,6 +122,7 @@ std::string_view EvictionPolicyName(storage::EvictionPolicy policy);
 std::string_view BackgroundPriorityName(storage::BackgroundPriority priority);
 std::string_view FsyncPolicyName(storage::FsyncPolicy policy);
 std::string_view LogCorruptionPolicyName(storage::LogCorruptionPolicy policy);
+std::string_view AclPubsubDefaultName(AclPubsubDefault value);
 
 // Applies the parameters in a TOML document; `source` names it in errors. On failure nothing
 // says which parameters were already applied, so callers discard `config`.

@@ -108,6 +108,10 @@ std::string_view FsyncPolicyName(storage::FsyncPolicy policy) {
   return "everysec";
 }
 
+std::string_view AclPubsubDefaultName(AclPubsubDefault value) {
+  return value == AclPubsubDefault::kAllChannels ? "allchannels" : "resetchannels";
+}
+
 std::string_view LogCorruptionPolicyName(storage::LogCorruptionPolicy policy) {
   switch (policy) {
     case storage::LogCorruptionPolicy::kRefuse:

@@ -40,6 +40,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       config_(config),
       engine_(engine),
       cluster_node_(cluster),
+      acl_(commands_, config.acl_pubsub_default == AclPubsubDefault::kAllChannels),
       listener_(loop),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
@@ -50,6 +51,9 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     keyspace_ = std::make_unique<LocalKeyspace>(engine_);
   }
   ParseLogLevel(config_.loglevel, &log_level_);
+  acl_.SetDefaultPassword(config_.requirepass);
+  acl_.set_log_max_len(static_cast<std::size_t>(config_.acllog_max_len));
+  acl_.set_on_user_removed([this](const AclUser& user) { DisconnectUser(user); });
   last_save_unix_ = start_time_ms_ / 1000;
   ops_sample_time_ms_ = uv_now(loop_);
 }
@@ -62,6 +66,8 @@ Server::~Server() {
 }
 
 bool Server::Start(std::string* error) {
+  // As Redis loads its ACL file at start (after requirepass), and refuses to start on an error.
+  if (!config_.aclfile.empty() && !acl_.LoadFile(config_.aclfile, error)) return false;
   const char* step = "bind";
   Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
                                 [this](int err, bool refused) { AcceptFailed(err, refused); }};
@@ -144,6 +150,9 @@ void Server::UpdateConfig(const Config& config) {
   if (config_.compression_threshold != old.compression_threshold) {
     engine_.SetCompressionThreshold(config_.compression_threshold);
   }
+  if (config_.requirepass != old.requirepass) acl_.SetDefaultPassword(config_.requirepass);
+  acl_.set_log_max_len(static_cast<std::size_t>(config_.acllog_max_len));
+  acl_.set_all_channels_by_default(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
   if (config_.hz != old.hz && cron_) {
     uv_timer_start(cron_.get(), OnCron, CronIntervalMs(), CronIntervalMs());
   }
@@ -155,7 +164,16 @@ Client* Server::FindClient(std::uint64_t id) {
 }
 
 bool Server::AuthRequired(const Client& client) const {
-  return !config_.requirepass.empty() && !client.authenticated();
+  const AclUser& user = acl_.default_user();
+  return (!user.nopass() || !user.enabled()) && !client.authenticated();
+}
+
+void Server::DisconnectUser(const AclUser& user) {
+  for (const auto& [id, client] : clients_) {
+    if (client->user() != &user) continue;
+    client->set_user(&acl_.default_user(), false);
+    client->CloseAfterReply();
+  }
 }
 
 void Server::ScheduleFlush(Client& client) {
@@ -240,7 +258,7 @@ void Server::Accept(int fd) {
     Reject(client, "-ERR max number of clients reached\r\n");
     return;
   }
-  if (config_.protected_mode && config_.requirepass.empty() && !PeerIsLoopback(fd)) {
+  if (config_.protected_mode && acl_.default_user().nopass() && !PeerIsLoopback(fd)) {
     Reject(client, kProtectedModeError);
     return;
   }

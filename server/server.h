@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "acl.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
@@ -65,6 +66,8 @@ class Server {
   LogLevel log_level() const { return log_level_; }
 
   const CommandTable& commands() const { return commands_; }
+  // The users and the ACL log; requirepass is the default user's password.
+  Acl& acl() { return acl_; }
   uv_loop_t* loop() const { return loop_; }
   int port() const { return port_; }  // the bound port (differs from config when that is 0)
 
@@ -72,7 +75,8 @@ class Server {
   const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
   Client* FindClient(std::uint64_t id);
   std::size_t connected_clients() const { return clients_.size() - rejected_lingering_; }
-  // Whether `client` must AUTH before running commands.
+  // Whether `client` must AUTH before running commands (Redis's authRequired: the default user
+  // has a password or is off, and the client has not authenticated).
   bool AuthRequired(const Client& client) const;
   // Queues `client` for the flush at the end of this loop iteration. Its replies leave only once
   // the commit log holds every write they acknowledge (Client::log_mark); until then the client
@@ -98,6 +102,9 @@ class Server {
   void AcceptFailed(int error, bool refused);
   // Refuses a just-accepted connection with `reply` (Client::RejectAndClose).
   void Reject(Client* client, std::string_view reply);
+  // ACL DELUSER / LOAD destroy `user`: its clients are closed (after the reply when one of them
+  // runs the command), and no longer refer to it.
+  void DisconnectUser(const AclUser& user);
   void FlushPending();
   // Logs a change of the commit log's health (writes refuse themselves: Engine::LogStatus).
   void NoteLogStatus(const storage::Status& status);
@@ -117,6 +124,7 @@ class Server {
   std::unique_ptr<ClusterExecutor> cluster_executor_;
   bool cluster_stopped_ = false;
   CommandTable commands_;
+  Acl acl_;
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 

@@ -47,11 +47,18 @@ TEST_CASE("the command table finds every command case-insensitively") {
     CHECK(table.Find(upper) == spec);
     for (char c : spec->name) CHECK_FALSE(std::isupper(static_cast<unsigned char>(c)));
     CHECK(spec->arity != 0);
-    CHECK(static_cast<bool>(spec->handler));
-    if (spec->first_key == 0) {
-      CHECK(spec->last_key == 0);
+    // A container without a handler of its own needs a subcommand; every subcommand runs.
+    CHECK((static_cast<bool>(spec->handler) || !spec->subcommands.empty()));
+    for (const CommandSpec& sub : spec->subcommands) {
+      CAPTURE(sub.name);
+      CHECK(static_cast<bool>(sub.handler));
+      CHECK(sub.arity != 0);
+      CHECK(CommandTable::FindSubcommand(*spec, sub.name) == &sub);
+    }
+    if (spec->keys.first == 0) {
+      CHECK(spec->keys.last == 0);
     } else {
-      CHECK(spec->key_step >= 1);
+      CHECK(spec->keys.step >= 1);
     }
   }
   CHECK(table.Find("nosuchcommand") == nullptr);
