@@ -190,7 +190,7 @@ bool Acl::LoadFile(const std::string& path, std::string* error) {
     }
     const std::string where = path + ":" + std::to_string(number);
     if (argv.size() < 2 || argv[0] != "user") {
-      errors += where + " should start with user keyword. ";
+      errors += where + " should start with user keyword followed by the username. ";
       continue;
     }
     if (loaded.count(argv[1]) != 0) {

@@ -181,7 +181,7 @@ bool AclSelector::Apply(std::string_view op, std::string* error) {
           return Fail(error, kErrSyntaxRule);
         }
       }
-      if (access == 0 || offset == op.size()) return Fail(error, kErrSyntaxRule);
+      if (access == 0) return Fail(error, kErrSyntaxRule);
     } else {
       access = kKeyReadWrite;
     }

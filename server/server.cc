@@ -172,7 +172,10 @@ void Server::DisconnectUser(const AclUser& user) {
   for (const auto& [id, client] : clients_) {
     if (client->user() != &user) continue;
     client->set_user(&acl_.default_user(), false);
+    // Closed once its pending output (the reply to this command, for the client running it)
+    // is written.
     client->CloseAfterReply();
+    ScheduleFlush(*client);
   }
 }
 
