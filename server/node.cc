@@ -79,6 +79,11 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
           cluster::ClusterNode* cluster, LogLevel level) {
   Server server(loop, config, engine, cluster);
   std::string error;
+  if (!server.LoadAclFile(&error)) {
+    Log(level, LogLevel::kWarning, "Aborting dynakv startup because of ACL errors: %s",
+        error.c_str());
+    return 1;
+  }
   if (!server.Start(&error)) {
     Log(level, LogLevel::kWarning, "Warning: %s", error.c_str());
     Log(level, LogLevel::kWarning,

@@ -66,8 +66,6 @@ Server::~Server() {
 }
 
 bool Server::Start(std::string* error) {
-  // As Redis loads its ACL file at start (after requirepass), and refuses to start on an error.
-  if (!config_.aclfile.empty() && !acl_.LoadFile(config_.aclfile, error)) return false;
   const char* step = "bind";
   Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
                                 [this](int err, bool refused) { AcceptFailed(err, refused); }};
@@ -166,6 +164,10 @@ Client* Server::FindClient(std::uint64_t id) {
 bool Server::AuthRequired(const Client& client) const {
   const AclUser& user = acl_.default_user();
   return (!user.nopass() || !user.enabled()) && !client.authenticated();
+}
+
+bool Server::LoadAclFile(std::string* error) {
+  return config_.aclfile.empty() || acl_.LoadFile(config_.aclfile, error);
 }
 
 void Server::DisconnectUser(const AclUser& user) {

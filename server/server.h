@@ -47,6 +47,9 @@ class Server {
   // Listens on config bind:port, starts the flush and cron handles and the cluster bus. On
   // failure (port taken) returns false with *error set, and what was started is closed again.
   bool Start(std::string* error);
+  // Loads the users of `aclfile`, if set, as Redis does at start (after requirepass set the
+  // default user's password); false with Redis's error text when the file has errors.
+  bool LoadAclFile(std::string* error);
   // Graceful stop (SIGTERM, SHUTDOWN): takes effect at the end of the current loop iteration,
   // so the command asking for it finishes first. Afterwards the loop runs out of handles.
   void RequestShutdown();

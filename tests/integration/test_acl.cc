@@ -7,6 +7,8 @@
 // trip, clients of a deleted user disconnected, and a cluster whose every node refuses a user's
 // keys outside its pattern.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -551,4 +553,21 @@ TEST_CASE("cluster mode: every coordinator refuses a user's keys outside its pat
     REQUIRE(own_log.elements.size() == 1);
     CHECK(own_log.elements[0].elements.at(7) == Reply::Bulk(other));  // the object
   }
+}
+
+TEST_CASE("a node whose aclfile has errors, or is missing, does not start (as Redis)") {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("dynakv-acl-bad-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string bad = dir + "/bad.acl";
+  std::ofstream(bad) << "user x on +nosuch\n";
+  for (const std::string& path : {bad, dir + "/missing.acl"}) {
+    CAPTURE(path);
+    ServerProcess node({"--aclfile", path});
+    const int status = node.StartExpectingExit(std::chrono::seconds(10));
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(node.LogTail().find("ACL errors") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }
