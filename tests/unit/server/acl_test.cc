@@ -76,6 +76,10 @@ TEST_CASE("a new user is off with no permissions; the default user may do everyt
   CHECK(f.acl.default_user().Describe() == "on nopass ~* &* +@all");
   CHECK(f.acl.default_user().AllowsEverything());
   CHECK(f.User("bob", {"reset"}).Describe() == "off sanitize-payload resetchannels -@all");
+  // acl-pubsub-default allchannels: new users, their selectors and reset get every channel.
+  f.acl.set_all_channels_by_default(true);
+  CHECK(f.User("carol", {"(~a)"}).Describe() == "off &* -@all (~a &* -@all)");
+  CHECK(f.User("carol", {"reset"}).Describe() == "off sanitize-payload &* -@all");
 }
 
 TEST_CASE("passwords are stored as SHA-256 and checked only while the user is on") {
