@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -258,6 +260,87 @@ TEST_CASE("the ACL file: SAVE writes what LOAD reads back; a bad file changes no
                      "the previously active ACL rules was performed");
   CHECK(g.acl.Find("alice") != nullptr);
   CHECK(g.acl.Find("bob") == nullptr);
+}
+
+TEST_CASE("random rule sequences: what ACL LIST describes loads back as the same user") {
+  // The ACL file stores users as described: a description that does not reproduce the user
+  // would change permissions across ACL SAVE and LOAD.
+  Fixture f;
+  const std::vector<std::string> vocabulary = {"on",
+                                               "off",
+                                               "nopass",
+                                               "resetpass",
+                                               ">a",
+                                               ">b",
+                                               "<a",
+                                               "allkeys",
+                                               "resetkeys",
+                                               "~k*",
+                                               "%R~r*",
+                                               "%W~w*",
+                                               "%RW~x",
+                                               "allchannels",
+                                               "resetchannels",
+                                               "&c*",
+                                               "+@all",
+                                               "-@all",
+                                               "+@read",
+                                               "-@read",
+                                               "+@write",
+                                               "-@write",
+                                               "+@string",
+                                               "-@keyspace",
+                                               "+@dangerous",
+                                               "-@admin",
+                                               "+@connection",
+                                               "-@fast",
+                                               "+get",
+                                               "-get",
+                                               "+set",
+                                               "-del",
+                                               "+client",
+                                               "-client|kill",
+                                               "+client|id",
+                                               "+select|0",
+                                               "+config|get",
+                                               "-config",
+                                               "(~s* +get)",
+                                               "(%R~t* -@all +mget)",
+                                               "clearselectors",
+                                               "reset",
+                                               "+nosuch",
+                                               "bogus"};
+  std::mt19937 rng(42);
+  const std::vector<std::vector<std::string_view>> probes = {
+      {"get", "k1"},   {"set", "w1", "v"}, {"set", "x", "v", "get"}, {"mget", "t1", "r1"},
+      {"del", "k1"},   {"client", "id"},   {"client", "kill", "x"},  {"config", "get", "x"},
+      {"select", "0"}, {"keys", "*"},      {"rename", "k1", "w2"},   {"exists", "s1"}};
+  int applied = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<std::string> rules;
+    const int n = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < n; ++i) rules.push_back(vocabulary[rng() % vocabulary.size()]);
+    const Args args(rules.begin(), rules.end());
+    std::string error;
+    if (!f.acl.SetUser("r", args, &error)) continue;
+    ++applied;
+    const AclUser& user = *f.acl.Find("r");
+    const std::string description = user.Describe();
+    CAPTURE(description);
+    std::vector<std::string> words;
+    std::istringstream in(description);
+    for (std::string word; in >> word;) words.push_back(word);
+    const Args reload(words.begin(), words.end());
+    f.acl.DeleteUser("copy");
+    REQUIRE_MESSAGE(f.acl.SetUser("copy", reload, &error), error);
+    const AclUser& copy = *f.acl.Find("copy");
+    CHECK(copy.Describe() == description);
+    for (const auto& probe : probes) {
+      CHECK(f.Check(copy, probe) == f.Check(user, probe));
+    }
+    f.acl.DeleteUser("r");
+  }
+  CHECK(applied > 1000);
 }
 
 }  // namespace
