@@ -27,15 +27,6 @@ std::string Trim(std::string_view text, std::string_view chars) {
   return std::string(text.substr(begin, end - begin + 1));
 }
 
-bool HasSpaceOrNul(std::string_view text) {
-  for (char c : text) {
-    if (c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string NoPermError(AclDenial denial, std::string_view command_fullname) {
@@ -98,7 +89,7 @@ void Acl::SetDefaultPassword(std::string_view password) {
 
 bool Acl::SetUser(std::string_view name, const std::vector<std::string_view>& rules,
                   std::string* error) {
-  if (HasSpaceOrNul(name)) {
+  if (AclHasSpaces(name)) {
     *error = "ERR Usernames can't contain spaces or null characters";
     return false;
   }

@@ -53,12 +53,6 @@ std::vector<std::string_view> SplitWords(std::string_view text) {
   return words;
 }
 
-bool HasSpaceOrNul(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  });
-}
-
 // Whether `rule` names the argv of a SET that has the GET option (Redis's setGetKeys).
 bool SetWithGet(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
   if (spec.name != "set") return false;
@@ -69,6 +63,12 @@ bool SetWithGet(const CommandSpec& spec, const std::vector<std::string_view>& ar
 }
 
 }  // namespace
+
+bool AclHasSpaces(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  });
+}
 
 std::string AclHashPassword(std::string_view password) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -147,6 +147,7 @@ void AclSelector::SetAll(bool allow) {
 }
 
 bool AclSelector::Apply(std::string_view op, std::string* error) {
+  if (op.empty()) return true;
   if (EqualsIgnoreCase(op, "allkeys") || op == "~*") {
     all_keys_ = true;
     keys_.clear();
@@ -186,7 +187,7 @@ bool AclSelector::Apply(std::string_view op, std::string* error) {
       access = kKeyReadWrite;
     }
     const std::string_view pattern = op.substr(offset);
-    if (HasSpaceOrNul(pattern)) return Fail(error, kErrSyntaxRule);
+    if (AclHasSpaces(pattern)) return Fail(error, kErrSyntaxRule);
     auto same = std::find_if(keys_.begin(), keys_.end(),
                              [&](const KeyPattern& k) { return k.pattern == pattern; });
     if (same == keys_.end()) {
@@ -197,7 +198,7 @@ bool AclSelector::Apply(std::string_view op, std::string* error) {
   } else if (op[0] == '&') {
     if (all_channels_) return Fail(error, kErrChannelAfterAll);
     const std::string_view pattern = op.substr(1);
-    if (HasSpaceOrNul(pattern)) return Fail(error, kErrSyntaxRule);
+    if (AclHasSpaces(pattern)) return Fail(error, kErrSyntaxRule);
     if (std::find(channels_.begin(), channels_.end(), pattern) == channels_.end()) {
       channels_.emplace_back(pattern);
     }

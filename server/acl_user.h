@@ -21,6 +21,10 @@ class CommandTable;
 // when several selectors refuse.
 enum class AclDenial { kNone = 0, kCommand = 1, kKey = 2, kAuth = 3, kChannel = 4 };
 
+// Whether a user name or pattern holds a space or NUL, which Redis refuses in both
+// (ACLStringHasSpaces).
+bool AclHasSpaces(std::string_view text);
+
 // The hex SHA-256 of a password, as stored and shown (#<hash>).
 std::string AclHashPassword(std::string_view password);
 

@@ -208,6 +208,8 @@ const std::vector<Argv> kSetUsers = {
     {"ACL", "SETUSER", "alice", "+client|nosuch"},
     {"ACL", "SETUSER", "alice", "-get|x"},
     {"ACL", "SETUSER", "alice", "(~a", "+get"},
+    {"ACL", "SETUSER", "alice", "~a b"},
+    {"ACL", "SETUSER", "alice", "&a b"},
     {"ACL", "SETUSER", "a b", "on"},
     {"ACL", "SETUSER"},
 };
@@ -624,6 +626,14 @@ TEST_CASE("deleting a user disconnects its clients, as in Redis") {
   CHECK(eve.ours->ClosedWithin(std::chrono::seconds(3)));
   CHECK(eve.redis->ClosedWithin(std::chrono::seconds(3)));
   Same(admin, {"ACL", "USERS"});
+  // CLIENT KILL USER closes a user's connections and counts them.
+  Same(admin, {"ACL", "SETUSER", "kim", "on", "nopass", "+@all"});
+  auto kim = pair.Connect();
+  Same(kim, {"AUTH", "kim", "x"});
+  Same(admin, {"CLIENT", "KILL", "USER", "nosuch"});
+  Same(admin, {"CLIENT", "KILL", "USER", "kim"});
+  CHECK(kim.ours->ClosedWithin(std::chrono::seconds(3)));
+  CHECK(kim.redis->ClosedWithin(std::chrono::seconds(3)));
 }
 
 TEST_CASE("cluster mode: every coordinator refuses a user's keys outside its pattern") {
