@@ -82,6 +82,9 @@ inline constexpr int kAclCategoryCount = 21;
 // What a command does with a key, as ACL key patterns see it: Redis 7's key-spec flags reduced to
 // ACCESS (the value is read or returned: needs %R~) and INSERT/DELETE/UPDATE (needs %W~). A key
 // spec with neither (EXISTS, TYPE, STRLEN: RO without ACCESS) passes any pattern matching it.
+// From `COMMAND INFO`: ["RO","access"] -> kKeyRead (GET, HGET); ["RW","update"] or ["OW","insert"]
+// or ["RM","delete"] -> kKeyWrite (EXPIRE, HSET's ["RW","update"] too); ["RW","access","update"]
+// -> kKeyReadWrite (INCR, GETDEL); ["RO"] -> kKeyNone (HLEN, STRLEN).
 enum KeyAccess : std::uint8_t {
   kKeyNone = 0,
   kKeyRead = 1,
@@ -130,7 +133,7 @@ std::string_view AclCategoryName(std::uint32_t bit);
 // The bit of a category name (case-insensitive, without '@'); 0 when unknown.
 std::uint32_t AclCategoryByName(std::string_view name);
 
-// Tables of the command families.
+// Tables of the command families; a new family is added to CommandTable's constructor too.
 std::span<const CommandSpec> StringCommands();      // cmd_string.cc
 std::span<const CommandSpec> KeyspaceCommands();    // cmd_keys.cc
 std::span<const CommandSpec> ConnectionCommands();  // cmd_connection.cc
