@@ -1,5 +1,5 @@
 // Keyspace commands (Redis's db.c and expire.c): deletion, existence, expiry, iteration, renaming.
-// This node serves a single database, number 0; every value is a string.
+// This node serves a single database, number 0. Values are strings or typed values (types/).
 
 #include <algorithm>
 #include <charconv>
@@ -18,6 +18,8 @@
 #include "number_parse.h"
 #include "keyspace.h"
 #include "storage/engine.h"
+#include "types/codec.h"
+#include "types/hash.h"
 
 namespace dynakv::server {
 
@@ -128,9 +130,46 @@ void PersistCommand(CommandContext& ctx) {
   ctx.reply.Integer(1);
 }
 
-void TypeCommand(CommandContext& ctx) {
-  ctx.reply.Simple(ExistsRead(ctx, ctx.argv[1]) ? "string" : "none");
+std::string_view TypeNameOf(const storage::ValueRef& value) {
+  return types::TypeName(types::TypeOf(value.object()));
 }
+
+void TypeCommand(CommandContext& ctx) {
+  std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1]);
+  ctx.reply.Simple(value ? TypeNameOf(*value) : "none");
+}
+
+// Redis's encodings of a string: an integer it can hold as a long, a short ("embstr") or a long
+// ("raw") string.
+std::string_view StringEncoding(const storage::ValueRef& value) {
+  constexpr std::size_t kEmbstrLimit = 44;
+  if (value.size() <= 20) {
+    const std::string text = value.ToString();
+    long long ignored;
+    if (ParseLongLong(text, &ignored)) return "int";
+  }
+  return value.size() <= kEmbstrLimit ? "embstr" : "raw";
+}
+
+void ObjectEncoding(CommandContext& ctx) {
+  std::optional<storage::ValueRef> value = ctx.keyspace.Get(ctx.argv[2]);
+  if (!value) {
+    ctx.reply.Null();
+    return;
+  }
+  if (const auto* hash = dynamic_cast<const types::Hash*>(value->object())) {
+    ctx.reply.Bulk(hash->EncodingName());
+    return;
+  }
+  ctx.reply.Bulk(StringEncoding(*value));
+}
+
+// clang-format off
+constexpr CommandSpec kObjectSubcommands[] = {
+    {.name = "encoding", .arity = 3, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .keys = {2, 2, 1, kKeyNone}, .handler = ObjectEncoding},
+};
+// clang-format on
 
 // A lone "*" means every key, including the empty one that stringmatchlen would not match.
 bool KeyMatches(std::string_view pattern, std::string_view key) {
@@ -194,8 +233,12 @@ void ScanCommand(CommandContext& ctx) {
   std::vector<std::string> keys;
   const auto hint = static_cast<std::size_t>(std::min(count, kMaxScanCount));
   cursor = ctx.keyspace.Scan(cursor, hint, &keys);
-  // Every key is a string, so a TYPE filter keeps all keys or none.
-  if (type && !EqualsIgnoreCase(*type, "string")) keys.clear();
+  if (type) {
+    std::erase_if(keys, [&](const std::string& key) {
+      std::optional<storage::ValueRef> value = ctx.keyspace.Get(key);
+      return !value || !EqualsIgnoreCase(*type, TypeNameOf(*value));
+    });
+  }
   if (pattern) {
     std::erase_if(keys, [&](const std::string& key) { return !KeyMatches(*pattern, key); });
   }
@@ -233,6 +276,14 @@ void FlushCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// A value as bytes: a string's own, a typed value's serialized form (for PutObject).
+std::string ValueBytes(const storage::ValueRef& value) {
+  if (value.object() == nullptr) return value.ToString();
+  std::string out;
+  value.object()->Serialize(&out);
+  return out;
+}
+
 // Redis's renameGenericCommand: the value moves with its expiry.
 void RenameGeneric(CommandContext& ctx, bool nx) {
   Keyspace& keyspace = ctx.keyspace;
@@ -255,12 +306,16 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     return;
   }
   const std::int64_t expire_at = value->expire_at_ms();
-  const std::string text = value->ToString();
+  const bool typed = value->object() != nullptr;
+  const std::string text = ValueBytes(*value);
   if (nx && keyspace.Exists(dst)) {
     done(false);
     return;
   }
-  if (!WriteOk(ctx, keyspace.Put(dst, text, expire_at))) return;
+  if (!WriteOk(ctx, typed ? keyspace.PutObject(dst, text, expire_at)
+                          : keyspace.Put(dst, text, expire_at))) {
+    return;
+  }
   keyspace.Delete(src);
   done(true);
 }
@@ -302,12 +357,16 @@ void CopyCommand(CommandContext& ctx) {
     return;
   }
   const std::int64_t expire_at = value->expire_at_ms();
-  const std::string text = value->ToString();
+  const bool typed = value->object() != nullptr;
+  const std::string text = ValueBytes(*value);
   if (!replace && ctx.keyspace.Exists(dst)) {
     ctx.reply.Integer(0);
     return;
   }
-  if (!WriteOk(ctx, ctx.keyspace.Put(dst, text, expire_at))) return;
+  if (!WriteOk(ctx, typed ? ctx.keyspace.PutObject(dst, text, expire_at)
+                          : ctx.keyspace.Put(dst, text, expire_at))) {
+    return;
+  }
   ctx.reply.Integer(1);
 }
 
@@ -360,6 +419,7 @@ constexpr CommandSpec kKeyspaceCommands[] = {
      .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = RenameNxCommand},
     {.name = "copy", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclKeyspace,
      .keys = {1, 2, 1, kKeyRead, kKeyWrite}, .handler = CopyCommand},
+    {.name = "object", .arity = -2, .subcommands = kObjectSubcommands},
 };
 // clang-format on
 

@@ -74,6 +74,7 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
   std::optional<std::string> old_value;  // SET ... GET replies with it
   if (opt.get) {
     if (std::optional<storage::ValueRef> old = LookupRead(ctx, key)) {
+      if (ReplyIfNotString(ctx, *old)) return;
       found = true;
       old_expire = old->expire_at_ms();
       old_value = old->ToString();
@@ -117,6 +118,7 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
 
 void GetCommand(CommandContext& ctx) {
   if (std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1])) {
+    if (ReplyIfNotString(ctx, *value)) return;
     ReplyValue(ctx.reply, *value);
   } else {
     ctx.reply.Null();
@@ -160,6 +162,7 @@ void GetDelCommand(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
+  if (ReplyIfNotString(ctx, *value)) return;
   ReplyValue(ctx.reply, *value);
   ctx.keyspace.Delete(ctx.argv[1]);
 }
@@ -176,6 +179,7 @@ void GetExCommand(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
+  if (ReplyIfNotString(ctx, *value)) return;
   const std::int64_t now = NowMs();
   std::int64_t expire_at = 0;
   if (opt.expire != ExpireKind::kNone) {
@@ -198,7 +202,8 @@ void GetExCommand(CommandContext& ctx) {
 void MGetCommand(CommandContext& ctx) {
   ctx.reply.ArrayHeader(ctx.argv.size() - 1);
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    if (std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[i])) {
+    std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[i]);
+    if (value && value->object() == nullptr) {  // any other type reads as nil, as in Redis
       ReplyValue(ctx.reply, *value);
     } else {
       ctx.reply.Null();
@@ -246,6 +251,7 @@ void IncrDecr(CommandContext& ctx, long long incr) {
   long long value = 0;
   std::int64_t expire_at = 0;
   if (std::optional<storage::ValueRef> current = keyspace.Get(key)) {
+    if (ReplyIfNotString(ctx, *current)) return;
     char digits[kMaxLongLongChars];
     if (current->size() > sizeof(digits)) {
       ctx.reply.Error(kErrNotInteger);
@@ -303,6 +309,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
   long double value = 0;
   std::int64_t expire_at = 0;
   if (std::optional<storage::ValueRef> current = keyspace.Get(key)) {
+    if (ReplyIfNotString(ctx, *current)) return;
     // Longer text is never a float (string2ld's limit); checking first avoids copying it.
     char text[kMaxLongDoubleChars];
     if (current->size() >= sizeof(text)) {
@@ -341,6 +348,7 @@ void AppendCommand(CommandContext& ctx) {
     ctx.reply.Integer(static_cast<long long>(tail.size()));
     return;
   }
+  if (ReplyIfNotString(ctx, *current)) return;
   if (!LengthAllowed(ctx, current->size(), tail.size())) return;
   std::string value(current->size() + tail.size(), '\0');
   current->CopyTo(value.data());
@@ -351,6 +359,7 @@ void AppendCommand(CommandContext& ctx) {
 
 void StrLenCommand(CommandContext& ctx) {
   std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1]);
+  if (value && ReplyIfNotString(ctx, *value)) return;
   ctx.reply.Integer(value ? static_cast<long long>(value->size()) : 0);
 }
 
@@ -367,6 +376,7 @@ void GetRangeCommand(CommandContext& ctx) {
     ctx.reply.Bulk("");
     return;
   }
+  if (ReplyIfNotString(ctx, *value)) return;
   const auto len = static_cast<long long>(value->size());
   if (start < 0 && end < 0 && start > end) {
     ctx.reply.Bulk("");
@@ -404,6 +414,7 @@ void SetRangeCommand(CommandContext& ctx) {
     return;
   }
   std::optional<storage::ValueRef> current = keyspace.Get(key);
+  if (current && ReplyIfNotString(ctx, *current)) return;
   if (patch.empty()) {  // nothing to write: a missing key stays missing
     ctx.reply.Integer(current ? static_cast<long long>(current->size()) : 0);
     return;

@@ -136,6 +136,7 @@ std::uint32_t AclCategoryByName(std::string_view name);
 // Tables of the command families; a new family is added to CommandTable's constructor too.
 std::span<const CommandSpec> StringCommands();      // cmd_string.cc
 std::span<const CommandSpec> KeyspaceCommands();    // cmd_keys.cc
+std::span<const CommandSpec> HashCommands();        // cmd_hash.cc
 std::span<const CommandSpec> ConnectionCommands();  // cmd_connection.cc
 std::span<const CommandSpec> ServerCommands();      // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();     // cmd_cluster.cc

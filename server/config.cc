@@ -247,6 +247,12 @@ const ConfigParam kParams[] = {
     {"compression-threshold", "storage", true,
      ParseBytes<&Config::compression_threshold, 0, UINT32_MAX>,
      FormatNumber<&Config::compression_threshold>},
+    {"hash-max-listpack-entries", "storage", true,
+     ParseInteger<&Config::hash_max_listpack_entries, 0, LLONG_MAX>,
+     FormatNumber<&Config::hash_max_listpack_entries>},
+    {"hash-max-listpack-value", "storage", true,
+     ParseInteger<&Config::hash_max_listpack_value, 0, LLONG_MAX>,
+     FormatNumber<&Config::hash_max_listpack_value>},
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
@@ -615,6 +621,13 @@ storage::Options ToStorageOptions(const Config& config) {
   options.log_corruption_policy = config.log_corruption_policy;
   options.clock_ms = NowMs;
   return options;
+}
+
+types::TypeLimits ToTypeLimits(const Config& config) {
+  types::TypeLimits limits;
+  limits.hash_max_listpack_entries = config.hash_max_listpack_entries;
+  limits.hash_max_listpack_value = config.hash_max_listpack_value;
+  return limits;
 }
 
 }  // namespace dynakv::server

@@ -12,6 +12,7 @@
 #include "cluster/consistency_level.h"
 #include "cluster/node_info.h"
 #include "storage/options.h"
+#include "types/value_type.h"
 
 namespace dynakv::server {
 
@@ -52,6 +53,10 @@ struct Config {
   // anti-entropy refills what is dropped) cut it at the bad record and start.
   storage::LogCorruptionPolicy log_corruption_policy = storage::LogCorruptionPolicy::kRefuse;
   std::size_t compression_threshold = 64;
+  // Hashes stay listpack-encoded up to this many fields, and while no field or value is longer
+  // than hash_max_listpack_value bytes (types/hash.h).
+  std::size_t hash_max_listpack_entries = 128;
+  std::size_t hash_max_listpack_value = 64;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
   // [cluster] (TOML keys drop the "cluster-" prefix: `enabled`, `node-id`, ...)
   bool cluster_enabled = false;
@@ -142,5 +147,7 @@ std::string ConfigUsage(std::string_view program);
 // The file CONFIG REWRITE writes: every TOML parameter with its current value.
 std::string RenderConfigToml(const Config& config);
 storage::Options ToStorageOptions(const Config& config);
+// The thresholds of the typed value encodings (types/value_type.h).
+types::TypeLimits ToTypeLimits(const Config& config);
 
 }  // namespace dynakv::server

@@ -32,6 +32,22 @@ class Keyspace {
   // 0 removes the expiry; a past time deletes the key. False when the key does not exist.
   virtual bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) = 0;
 
+  // --- typed values (types/): Get's ValueRef::object() is non-null for them ------------------
+  // One element operation (types/ops.h), logged as such (storage::Engine::Mutate).
+  virtual storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
+    (void)key, (void)op, (void)result;
+    return storage::Status::InvalidArgument(std::string(kTypedValuesUnavailable));
+  }
+  // A whole typed value in its serialized form (RENAME, COPY).
+  virtual storage::Status PutObject(std::string_view key, std::string_view serialized,
+                                    std::int64_t expire_at_ms) {
+    (void)key, (void)serialized, (void)expire_at_ms;
+    return storage::Status::InvalidArgument(std::string(kTypedValuesUnavailable));
+  }
+  // Where a keyspace has no typed values (cluster mode, for now: README).
+  static constexpr std::string_view kTypedValuesUnavailable =
+      "this data type is not available in cluster mode yet";
+
   // --- the keys this node stores (in cluster mode: its own replica, not the whole cluster) ---
   virtual std::uint64_t KeyCount() = 0;
   virtual std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
@@ -58,6 +74,14 @@ class LocalKeyspace final : public Keyspace {
   bool Delete(std::string_view key) override { return engine_.Delete(key); }
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
     return engine_.SetExpireAt(key, expire_at_ms);
+  }
+  storage::Status Mutate(std::string_view key, std::string_view op,
+                         std::int64_t* result) override {
+    return engine_.Mutate(key, op, result);
+  }
+  storage::Status PutObject(std::string_view key, std::string_view serialized,
+                            std::int64_t expire_at_ms) override {
+    return engine_.PutObject(key, serialized, expire_at_ms);
   }
 
   std::uint64_t KeyCount() override { return engine_.KeyCount(); }

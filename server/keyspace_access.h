@@ -26,6 +26,14 @@ std::optional<std::int64_t> ExpireAtRead(CommandContext& ctx, std::string_view k
 // refused under noeviction) and returns false, so a command replies exactly once.
 bool WriteOk(CommandContext& ctx, const storage::Status& status);
 
+// String commands on a typed value (a hash, ...): replies WRONGTYPE and returns true, as Redis's
+// checkType. Strings are the engine's plain values, so this is one pointer test.
+inline bool ReplyIfNotString(CommandContext& ctx, const storage::ValueRef& value) {
+  if (value.object() == nullptr) return false;
+  ctx.reply.Error(kErrWrongType);
+  return true;
+}
+
 // Appends `value` as a bulk string, decompressing straight into the output buffer.
 void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value);
 

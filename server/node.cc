@@ -22,6 +22,7 @@
 #include "open_files.h"
 #include "server.h"
 #include "storage/engine.h"
+#include "types/codec.h"
 #include "cluster/uv_handle.h"
 
 namespace dynakv::server {
@@ -76,8 +77,8 @@ std::unique_ptr<cluster::ClusterNode> CreateClusterNode(uv_loop_t* loop, const C
 
 // Serves until shutdown; returns the exit code.
 int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
-          cluster::ClusterNode* cluster, LogLevel level) {
-  Server server(loop, config, engine, cluster);
+          types::TypesCodec* codec, cluster::ClusterNode* cluster, LogLevel level) {
+  Server server(loop, config, engine, cluster, codec);
   std::string error;
   if (!server.LoadAclFile(&error)) {
     Log(level, LogLevel::kWarning, "Aborting dynakv startup because of ACL errors: %s",
@@ -150,8 +151,13 @@ int RunNode(int argc, char** argv) {
   config.maxclients = fit.maxclients;
 
   const auto open_start = std::chrono::steady_clock::now();
+  // The codec of typed values outlives the engine that calls it.
+  types::TypesCodec codec;
+  codec.mutable_limits() = ToTypeLimits(config);
+  storage::Options storage_options = ToStorageOptions(config);
+  storage_options.object_codec = &codec;
   std::unique_ptr<storage::Engine> engine;
-  const storage::Status status = storage::Engine::Open(ToStorageOptions(config), &engine);
+  const storage::Status status = storage::Engine::Open(storage_options, &engine);
   if (!status.ok()) {
     Log(level, LogLevel::kWarning, "Can't open the data directory '%s': %s", config.dir.c_str(),
         status.ToString().c_str());
@@ -194,7 +200,7 @@ int RunNode(int argc, char** argv) {
     }
   }
   if (cluster != nullptr || !config.cluster_enabled) {
-    exit_code = Serve(&loop, config, *engine, cluster.get(), level);
+    exit_code = Serve(&loop, config, *engine, &codec, cluster.get(), level);
   }
   // Run the close callbacks of the handles closed on the way out of Serve.
   uv_run(&loop, UV_RUN_DEFAULT);

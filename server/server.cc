@@ -15,6 +15,7 @@
 #include "info.h"
 #include "replica_keyspace.h"
 #include "storage/engine.h"
+#include "types/codec.h"
 
 namespace dynakv::server {
 namespace {
@@ -35,10 +36,11 @@ std::string RandomHex(std::size_t length) {
 }  // namespace
 
 Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
-               cluster::ClusterNode* cluster)
+               cluster::ClusterNode* cluster, types::TypesCodec* codec)
     : loop_(loop),
       config_(config),
       engine_(engine),
+      codec_(codec),
       cluster_node_(cluster),
       acl_(commands_, config.acl_pubsub_default == AclPubsubDefault::kAllChannels),
       listener_(loop),
@@ -151,6 +153,7 @@ void Server::UpdateConfig(const Config& config) {
   if (config_.requirepass != old.requirepass) acl_.SetDefaultPassword(config_.requirepass);
   acl_.set_log_max_len(static_cast<std::size_t>(config_.acllog_max_len));
   acl_.set_all_channels_by_default(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
+  if (codec_ != nullptr) codec_->mutable_limits() = ToTypeLimits(config_);
   if (config_.hz != old.hz && cron_) {
     uv_timer_start(cron_.get(), OnCron, CronIntervalMs(), CronIntervalMs());
   }

@@ -27,6 +27,10 @@ namespace dynakv::cluster {
 class ClusterNode;
 }
 
+namespace dynakv::types {
+class TypesCodec;
+}
+
 namespace dynakv::server {
 
 class Client;
@@ -38,8 +42,10 @@ class Server {
   // completion after Shutdown (every client closed). With a `cluster` node (cluster mode, which
   // must outlive the Server too), commands with keys go to the replicas through it; Start
   // starts it and Shutdown stops it.
+  // `codec` (which the engine was opened with, and which must outlive the Server too) gets the
+  // type encoding limits on CONFIG SET; without one those settings change nothing.
   Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
-         cluster::ClusterNode* cluster = nullptr);
+         cluster::ClusterNode* cluster = nullptr, types::TypesCodec* codec = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -122,6 +128,7 @@ class Server {
   uv_loop_t* const loop_;
   Config config_;
   storage::Engine& engine_;
+  types::TypesCodec* codec_;
   cluster::ClusterNode* const cluster_node_;
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<ClusterExecutor> cluster_executor_;

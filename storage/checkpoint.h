@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ namespace dynakv::storage {
 
 struct CheckpointJob {
   std::vector<SegmentRecord> records;  // in no particular order; each key once
+  // The serialized forms of frozen objects, which records point into (a deque: growing it moves
+  // no string).
+  std::deque<std::string> object_bytes;
   std::string dir;
   std::string output_path;  // unused when there are no records
   std::uint64_t output_seq = 0;

@@ -45,6 +45,15 @@ std::optional<std::int64_t> Engine::GetExpireAt(std::string_view key) {
 Status Engine::Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
   return impl_->Put(key, value, expire_at_ms);
 }
+
+Status Engine::PutObject(std::string_view key, std::string_view serialized,
+                         std::int64_t expire_at_ms) {
+  return impl_->PutObject(key, serialized, expire_at_ms);
+}
+
+Status Engine::Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
+  return impl_->Mutate(key, op, result);
+}
 bool Engine::Delete(std::string_view key) { return impl_->Delete(key); }
 bool Engine::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
   return impl_->SetExpireAt(key, expire_at_ms);

@@ -3,7 +3,8 @@
 //
 // The event loop never does the disk work of a checkpoint it did not ask to wait for:
 //  1. Freeze (owner thread, O(dirty entries)): the log rotates, so the new log holds every write
-//     from now on, and the dirty entries become frozen.
+//     from now on, and the dirty entries become frozen. A typed value (storage/object.h) is
+//     serialized here, O(its size): the live object may change right after.
 //  2. A background thread sorts the frozen entries and writes and fsyncs the segment. It reads
 //     only their key and value bytes, which the memtable keeps in place (memtable.h).
 //  3. Install (owner thread): the segment joins the list, a MANIFEST naming it with the new log
@@ -68,8 +69,12 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
       if (e->has(Memtable::kCompressed)) rec.flags |= SegmentRecord::kCompressed;
       rec.expire_at_ms = e->expire_at_ms;
       rec.key = e->key();
-      rec.stored = e->stored();
-      rec.raw_len = e->raw_len;
+      if (e->has(Memtable::kObject)) {
+        SerializeFrozen(*e, &rec, &job->object_bytes);
+      } else {
+        rec.stored = e->stored();
+        rec.raw_len = e->raw_len;
+      }
       job->records.push_back(rec);
     }
   }

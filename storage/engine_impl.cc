@@ -65,20 +65,29 @@ std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash,
 
 // --- state changes ------------------------------------------------------------------------
 
+std::uint8_t EngineImpl::PutFlags(const KeyState& st, std::uint64_t read_errors_before) const {
+  std::uint8_t flags = Memtable::kDirty;
+  // An unreadable segment block may hold a version: deleting the key later takes a tombstone.
+  if (st.on_disk || stats_.segment_read_errors != read_errors_before) flags |= Memtable::kOnDisk;
+  return flags;
+}
+
+void EngineImpl::CountPut(const KeyState& st, std::int64_t expire_at_ms) {
+  if (!st.exists) ++live_keys_;
+  const bool had_expiry = st.exists && st.expire_at_ms != 0;
+  if (had_expiry && expire_at_ms == 0) --keys_with_expiry_;
+  if (!had_expiry && expire_at_ms != 0) ++keys_with_expiry_;
+}
+
 Memtable::Entry* EngineImpl::ApplyPut(std::uint64_t hash, std::string_view key,
                                       std::string_view stored, std::uint32_t raw_len,
                                       bool compressed, std::int64_t expire_at_ms) {
   const std::uint64_t read_errors = stats_.segment_read_errors;
   const KeyState st = StateOf(hash, key);
-  std::uint8_t flags = Memtable::kDirty;
+  std::uint8_t flags = PutFlags(st, read_errors);
   if (compressed) flags |= Memtable::kCompressed;
-  // An unreadable segment block may hold a version: deleting the key later takes a tombstone.
-  if (st.on_disk || stats_.segment_read_errors != read_errors) flags |= Memtable::kOnDisk;
   Memtable::Entry* e = memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms);
-  if (!st.exists) ++live_keys_;
-  const bool had_expiry = st.exists && st.expire_at_ms != 0;
-  if (had_expiry && expire_at_ms == 0) --keys_with_expiry_;
-  if (!had_expiry && expire_at_ms != 0) ++keys_with_expiry_;
+  CountPut(st, expire_at_ms);
   return e;
 }
 
@@ -102,8 +111,12 @@ void EngineImpl::ApplyExpire(std::uint64_t hash, std::string_view key, const Key
   } else {
     // Only a segment has the value: the memtable takes a dirty copy with the new expiry.
     std::uint8_t flags = Memtable::kDirty | Memtable::kOnDisk;
-    if (st.disk.compressed()) flags |= Memtable::kCompressed;
-    memtable_.Upsert(hash, key, st.disk.stored, st.disk.raw_len, flags, expire_at_ms);
+    if (st.disk.object()) {
+      LoadObject(hash, key, st.disk, flags, expire_at_ms);
+    } else {
+      if (st.disk.compressed()) flags |= Memtable::kCompressed;
+      memtable_.Upsert(hash, key, st.disk.stored, st.disk.raw_len, flags, expire_at_ms);
+    }
   }
   if (st.expire_at_ms != 0 && expire_at_ms == 0) --keys_with_expiry_;
   if (st.expire_at_ms == 0 && expire_at_ms != 0) ++keys_with_expiry_;
@@ -124,8 +137,27 @@ void EngineImpl::ApplyRecord(const LogRecord& rec) {
   const std::uint64_t hash = HashKey(rec.key);
   switch (rec.type) {
     case LogRecordType::kPut:
-      ApplyPut(hash, rec.key, rec.stored, rec.raw_len, rec.compressed, rec.expire_at_ms);
+      if (rec.object) {
+        std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed);
+        if (object == nullptr) {
+          replay_error_ = Status::Corruption("a logged value of key '" + std::string(rec.key) +
+                                             "' could not be decoded");
+          break;
+        }
+        ApplyPutObject(hash, rec.key, std::move(object), rec.expire_at_ms);
+      } else {
+        ApplyPut(hash, rec.key, rec.stored, rec.raw_len, rec.compressed, rec.expire_at_ms);
+      }
       break;
+    case LogRecordType::kMutate: {
+      std::int64_t result = 0;
+      Memtable::Entry* written = nullptr;
+      if (!ApplyMutate(hash, rec.key, rec.op, &result, &written)) {
+        replay_error_ = Status::Corruption("a logged operation on key '" + std::string(rec.key) +
+                                           "' could not be applied");
+      }
+      break;
+    }
     case LogRecordType::kDelete: {
       const KeyState st = StateOf(hash, rec.key);
       if (st.exists) ApplyDelete(hash, rec.key, st);
@@ -164,7 +196,23 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
   std::optional<KeyState> st = LiveState(hash, key);
   if (!st) return std::nullopt;
   Memtable::Entry* e = st->entry;
-  if (e == nullptr) {
+  if (e == nullptr && st->disk.object()) {
+    const SegmentRecord& rec = st->disk;
+    const std::size_t size = sizeof(Memtable::Entry) + key.size() + rec.raw_len;
+    bool cache = options_.max_memory == 0 || size <= options_.max_memory;
+    if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
+      cache = MakeRoom(size, hash, key, /*may_wait=*/false);
+    }
+    if (!cache) {
+      uncached_object_ = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
+      if (uncached_object_ == nullptr) return std::nullopt;
+      return ValueRef(uncached_object_.get(), rec.expire_at_ms);
+    }
+    e = LoadObject(hash, key, rec, 0, rec.expire_at_ms);
+    if (e == nullptr) return std::nullopt;
+    EnforceMemoryLimit(e);
+    e = memtable_.Find(hash, key);
+  } else if (e == nullptr) {
     // A segment hit becomes a clean cached entry, unless it could never fit.
     const SegmentRecord& rec = st->disk;
     const std::size_t size = sizeof(Memtable::Entry) + key.size() + rec.stored.size();
@@ -183,6 +231,7 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
     e = memtable_.Find(hash, key);
   }
   memtable_.Touch(e);
+  if (e->has(Memtable::kObject)) return ValueRef(e->object(), e->expire_at_ms);
   return ValueRef(e->stored().data(), e->stored_len, e->raw_len, e->has(Memtable::kCompressed),
                   e->expire_at_ms);
 }

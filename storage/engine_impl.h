@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,8 @@ class EngineImpl {
   bool Exists(std::string_view key);
   std::optional<std::int64_t> GetExpireAt(std::string_view key);
   Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms);
+  Status Mutate(std::string_view key, std::string_view op, std::int64_t* result);
   bool Delete(std::string_view key);
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
   void Clear();
@@ -97,6 +100,28 @@ class EngineImpl {
                    std::int64_t expire_at_ms);
   void ApplyClear();
   void ApplyRecord(const LogRecord& rec);
+  // Flags and key counts of a put over `st`, shared by string and object puts.
+  std::uint8_t PutFlags(const KeyState& st, std::uint64_t read_errors_before) const;
+  void CountPut(const KeyState& st, std::int64_t expire_at_ms);
+
+  // --- typed values (engine_objects.cc) -----------------------------------------------------
+  // Why a write must be refused before it is logged (log failure, pending read error), or ok.
+  Status WriteRefusal(std::string_view key) const;
+  // The object a serialized (maybe compressed) form stands for; nullptr when it is not one.
+  std::unique_ptr<ValueObject> DecodeObject(std::string_view stored, std::uint32_t raw_len,
+                                            bool compressed) const;
+  // A segment's object version becomes a memtable entry (clean unless `dirty`); nullptr when it
+  // cannot be decoded (recorded as a read error).
+  Memtable::Entry* LoadObject(std::uint64_t hash, std::string_view key, const SegmentRecord& rec,
+                              std::uint8_t extra_flags, std::int64_t expire_at_ms);
+  Memtable::Entry* ApplyPutObject(std::uint64_t hash, std::string_view key,
+                                  std::unique_ptr<ValueObject> object, std::int64_t expire_at_ms);
+  // False when the key holds a string, the value cannot be read or the codec refuses `op`.
+  // *written: the entry now holding the value, nullptr when the op emptied (deleted) it.
+  bool ApplyMutate(std::uint64_t hash, std::string_view key, std::string_view op,
+                   std::int64_t* result, Memtable::Entry** written);
+  // A checkpoint record for a frozen object entry: its serialized form, kept in *arena.
+  void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec, std::deque<std::string>* arena);
 
   // Deletes a key found expired (logged as DEL, like Redis propagates expiries).
   void Reap(std::uint64_t hash, std::string_view key, const KeyState& state);
@@ -186,6 +211,9 @@ class EngineImpl {
   std::mt19937_64 rng_;
   ValueCompressor compressor_;  // holds a compressed value between compression and insertion
   std::string lookup_buf_;  // the segment block of the last lookup
+  // A segment's object that Get could not cache (noeviction, full): valid until the next call.
+  std::unique_ptr<ValueObject> uncached_object_;
+  Status replay_error_;  // an object record that recovery could not apply
 
   std::vector<std::shared_ptr<SegmentReader>> segments_;  // oldest first
   std::vector<std::string> obsolete_files_;  // deleted once a MANIFEST no longer lists them

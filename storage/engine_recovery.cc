@@ -110,6 +110,10 @@ Status EngineImpl::ReplayLogs(const std::vector<std::uint64_t>& logs) {
       ++stats_.recovered_records;
     }
     if (!reader->status().ok()) return reader->status();
+    // A record that verified but cannot be applied: not a torn tail, and never dropped silently.
+    if (!replay_error_.ok()) {
+      return Status::Corruption("commit log " + check.path + ": " + replay_error_.ToString());
+    }
     check.file_size = reader->file_size();
     check.records = reader->records();
     check.damage = recorder.damage_;

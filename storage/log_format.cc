@@ -12,7 +12,7 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec) {
   switch (rec.type) {
     case LogRecordType::kPut:
       PutLengthPrefixed(dst, rec.key);
-      dst->push_back(rec.compressed ? 1 : 0);
+      dst->push_back(static_cast<char>((rec.compressed ? 1 : 0) | (rec.object ? 2 : 0)));
       PutVarint64(dst, rec.raw_len);
       PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
       PutLengthPrefixed(dst, rec.stored);
@@ -25,6 +25,10 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec) {
       PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
       break;
     case LogRecordType::kClear:
+      break;
+    case LogRecordType::kMutate:
+      PutLengthPrefixed(dst, rec.key);
+      PutLengthPrefixed(dst, rec.op);
       break;
   }
   const std::size_t payload_len = dst->size() - start - kLogHeaderSize;
@@ -42,8 +46,9 @@ bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* r
       if (!GetLengthPrefixed(&payload, &rec->key) || payload.empty()) return false;
       const auto flags = static_cast<unsigned char>(payload.front());
       payload.remove_prefix(1);
-      if (flags > 1) return false;
-      rec->compressed = flags == 1;
+      if (flags > 3) return false;
+      rec->compressed = (flags & 1) != 0;
+      rec->object = (flags & 2) != 0;
       if (!GetVarint32(&payload, &rec->raw_len)) return false;
       if (!GetVarint64(&payload, &v)) return false;
       rec->expire_at_ms = static_cast<std::int64_t>(v);
@@ -60,6 +65,10 @@ bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* r
       rec->expire_at_ms = static_cast<std::int64_t>(v);
       break;
     case LogRecordType::kClear:
+      break;
+    case LogRecordType::kMutate:
+      if (!GetLengthPrefixed(&payload, &rec->key)) return false;
+      if (!GetLengthPrefixed(&payload, &rec->op)) return false;
       break;
     default:
       return false;
@@ -128,12 +137,17 @@ bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view
       unsigned char flags;
       std::uint64_t raw_len, stored_len;
       if ((r = c.Byte(&flags)) <= 0) return r == 0;
-      if (flags > 1) return false;
+      if (flags > 3) return false;
       if ((r = c.Varint(&raw_len)) <= 0) return r == 0;
       if ((r = c.Varint(&v)) <= 0) return r == 0;
       if ((r = c.Varint(&stored_len)) <= 0) return r == 0;
-      if (flags == 0 && stored_len != raw_len) return false;
+      if ((flags & 1) == 0 && stored_len != raw_len) return false;
       return c.used(start) + stored_len == len;
+    }
+    case LogRecordType::kMutate: {
+      std::uint64_t op_len;
+      if ((r = c.Varint(&op_len)) <= 0) return r == 0;
+      return c.used(start) + op_len == len;
     }
     default:
       return false;

@@ -3,11 +3,14 @@
 //   checksum(type..payload) : fixed32 | payload length : fixed32 | type : 1 byte | payload
 // (checksum: crc.h's Checksum32). Logs of the first format had no magic and CRC-32 checksums;
 // they are refused with a clear error rather than read as a corrupt tail.
-// PUT payload:    key (length-prefixed), flags byte (bit 0: compressed), raw length (varint),
+// PUT payload:    key (length-prefixed), flags byte (bit 0: compressed, bit 1: object, the
+//                 stored bytes being a typed value's serialized form), raw length (varint),
 //                 expire_at_ms (varint), stored value (length-prefixed)
 // DELETE payload: key
 // EXPIRE payload: key, expire_at_ms (varint; 0 = persist)
 // CLEAR payload:  empty
+// MUTATE payload: key, operation (length-prefixed; opaque, for ObjectCodec::Apply: one element's
+//                 change to a typed value, never the whole value)
 #pragma once
 
 #include <cstddef>
@@ -17,7 +20,13 @@
 
 namespace dynakv::storage {
 
-enum class LogRecordType : std::uint8_t { kPut = 1, kDelete = 2, kExpire = 3, kClear = 4 };
+enum class LogRecordType : std::uint8_t {
+  kPut = 1,
+  kDelete = 2,
+  kExpire = 3,
+  kClear = 4,
+  kMutate = 5,
+};
 
 inline constexpr std::size_t kLogFileMagicSize = 8;
 inline constexpr std::uint64_t kLogFileMagic = 0x32474f4c564b4464ull;  // "dDKVLOG2"
@@ -33,6 +42,8 @@ struct LogRecord {
   std::uint32_t raw_len = 0;
   bool compressed = false;
   std::int64_t expire_at_ms = 0;
+  bool object = false;   // PUT of a typed value's serialized form
+  std::string_view op;   // MUTATE's operation
 };
 
 // Appends one complete record (header included) to *dst.
@@ -40,7 +51,7 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec);
 // Parses a payload whose CRC already matched. False when it is malformed.
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec);
 
-inline bool IsLogRecordType(std::uint8_t type) { return type >= 1 && type <= 4; }
+inline bool IsLogRecordType(std::uint8_t type) { return type >= 1 && type <= 5; }
 // Whether the first bytes of a payload (`prefix`, all of it when prefix.size() == len) agree with
 // a header that says `type` and `len`: the lengths a payload spells out must add up to exactly
 // `len`. True when nothing in the prefix contradicts them. A record cut short by a crash passes

@@ -8,6 +8,7 @@
 namespace dynakv::storage {
 
 void Memtable::EntryDeleter::operator()(Entry* e) const {
+  if (e->has(kObject)) std::unique_ptr<ValueObject> owned(e->slot().object);
   std::destroy_at(e);
   std::free(e);
 }
@@ -56,9 +57,9 @@ Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key) const 
   return nullptr;
 }
 
-Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
-                                  std::uint32_t raw_len, std::uint8_t flags,
-                                  std::int64_t expire_at_ms) {
+Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
+                                      std::string_view stored, std::uint32_t raw_len,
+                                      std::uint8_t flags, std::int64_t expire_at_ms) {
   EntryPtr fresh = AllocateEntry(key, stored);
   fresh->hash = hash;
   fresh->expire_at_ms = expire_at_ms;
@@ -69,6 +70,38 @@ Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std:
   fresh->lru = ++clock_;
   if (!key.empty()) std::memcpy(fresh->bytes(), key.data(), key.size());
   if (!stored.empty()) std::memcpy(fresh->bytes() + key.size(), stored.data(), stored.size());
+  return fresh;
+}
+
+Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
+                                  std::uint32_t raw_len, std::uint8_t flags,
+                                  std::int64_t expire_at_ms) {
+  return Insert(Allocate(hash, key, stored, raw_len,
+                         static_cast<std::uint8_t>(flags & ~kObject), expire_at_ms));
+}
+
+Memtable::Entry* Memtable::UpsertObject(std::uint64_t hash, std::string_view key,
+                                        std::unique_ptr<ValueObject> object, std::uint8_t flags,
+                                        std::int64_t expire_at_ms) {
+  const ObjectSlot slot{object.get(), object->MemoryUsage()};
+  const std::string_view stored(reinterpret_cast<const char*>(&slot), sizeof(slot));
+  // Until it is allocated the entry does not own the object: a failed allocation still frees it.
+  EntryPtr fresh = Allocate(hash, key, stored, 0, static_cast<std::uint8_t>(flags | kObject), expire_at_ms);
+  object.release();  // now the entry's
+  return Insert(std::move(fresh));
+}
+
+void Memtable::ObjectChanged(Entry* e) {
+  Account(*e, -1);
+  ObjectSlot slot = e->slot();
+  slot.counted = slot.object->MemoryUsage();
+  std::memcpy(e->bytes() + e->key_len, &slot, sizeof(slot));
+  Account(*e, +1);
+}
+
+Memtable::Entry* Memtable::Insert(EntryPtr fresh) {
+  const std::uint64_t hash = fresh->hash;
+  const std::string_view key = fresh->key();
   Entry* result = fresh.get();
   Account(*result, +1);
 

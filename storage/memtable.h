@@ -7,6 +7,11 @@
 // compressed) value bytes, which never change once written. The table only stores; what the
 // flags mean for durability is the engine's business.
 //
+// An object entry (kObject) holds a typed value (storage/object.h) instead of bytes: its stored
+// bytes are an ObjectSlot, the owning pointer to the live object and the object's memory as last
+// counted. The object changes in place; ObjectChanged() recounts it. A checkpoint never reads a
+// live object (the engine serializes it when freezing), so frozen object entries may change.
+//
 // Frozen entries are being read by a background checkpoint: their key and value bytes must stay
 // where they are until the engine thaws them. So when a frozen entry is replaced or removed, the
 // table only unlinks it and keeps its allocation "retired" (still counted in bytes()) until
@@ -16,12 +21,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "storage/object.h"
 
 namespace dynakv::storage {
 
@@ -34,6 +42,13 @@ class Memtable {
     kOnDisk = 8,      // some segment holds a live version, so a delete needs a tombstone
     kFrozen = 16,     // part of a checkpoint in progress (see above)
     kRetired = 32,    // a frozen entry no longer in the table, kept alive until ReleaseRetired
+    kObject = 64,     // holds a ValueObject (an ObjectSlot), not string bytes
+  };
+
+  // The stored bytes of an object entry.
+  struct ObjectSlot {
+    ValueObject* object;   // owned by the entry
+    std::size_t counted;   // object->MemoryUsage() as the table last accounted it
   };
 
   struct Entry;
@@ -56,7 +71,15 @@ class Memtable {
     std::string_view key() const { return {bytes(), key_len}; }
     std::string_view stored() const { return {bytes() + key_len, stored_len}; }
     bool has(Flag f) const { return (flags & f) != 0; }
-    std::size_t alloc_size() const { return sizeof(Entry) + key_len + stored_len; }
+    std::size_t alloc_size() const {
+      return sizeof(Entry) + key_len + stored_len + (has(kObject) ? slot().counted : 0);
+    }
+    ObjectSlot slot() const {
+      ObjectSlot s;
+      std::memcpy(&s, bytes() + key_len, sizeof(s));
+      return s;
+    }
+    ValueObject* object() const { return has(kObject) ? slot().object : nullptr; }
 
    private:
     friend class Memtable;
@@ -73,6 +96,12 @@ class Memtable {
   // pointers to other entries stay valid (rehashing moves only bucket links).
   Entry* Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
                 std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms);
+  // The same for a typed value, which the entry then owns.
+  Entry* UpsertObject(std::uint64_t hash, std::string_view key,
+                      std::unique_ptr<ValueObject> object, std::uint8_t flags,
+                      std::int64_t expire_at_ms);
+  // After an object entry's object changed in place: its memory is counted anew.
+  void ObjectChanged(Entry* e);
   void Erase(Entry* e);
   void Clear();
 
@@ -129,6 +158,10 @@ class Memtable {
   std::uint64_t BucketLastHash(std::size_t b) const {
     return BucketFirstHash(b) | (~std::uint64_t{0} >> bits_);
   }
+  EntryPtr Allocate(std::uint64_t hash, std::string_view key, std::string_view stored,
+                    std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms);
+  // Links a new entry in, replacing the entry with the same key.
+  Entry* Insert(EntryPtr fresh);
   void Resize(unsigned bits);
   void Account(Entry& e, int sign);
   // Unlinks `e` from its chain and returns ownership of it.

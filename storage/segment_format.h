@@ -3,6 +3,7 @@
 //   data:   block* where block = record* checksum(block)
 //   record: hash fixed64 | flags byte | expire_at_ms varint | key len varint |
 //           stored len varint | raw len varint | key | stored value
+//           (flags: tombstone 1, LZ4-compressed 2, object 4: a typed value's serialized form)
 //   index:  (first hash fixed64 | offset fixed64 | size fixed32)* checksum(index)
 //   bloom:  bloom filter over the record hashes, checksum(bloom)
 //   footer: index offset | index size | bloom offset | bloom size | record count |
@@ -34,7 +35,9 @@ inline constexpr std::uint64_t kSegmentMagicV1 = 0x31474553564b4464ull;  // "dDK
 inline constexpr std::uint64_t kSegmentMagicV2 = 0x32474553564b4464ull;  // "dDKVSEG2"
 
 struct SegmentRecord {
-  enum Flag : std::uint8_t { kTombstone = 1, kCompressed = 2 };
+  // kObject: the stored bytes are a ValueObject's serialized form (storage/object.h), not a
+  // string.
+  enum Flag : std::uint8_t { kTombstone = 1, kCompressed = 2, kObject = 4 };
 
   std::uint64_t hash = 0;
   std::uint8_t flags = 0;
@@ -45,6 +48,7 @@ struct SegmentRecord {
 
   bool tombstone() const { return (flags & kTombstone) != 0; }
   bool compressed() const { return (flags & kCompressed) != 0; }
+  bool object() const { return (flags & kObject) != 0; }
 };
 
 void AppendSegmentRecord(std::string* dst, const SegmentRecord& rec);

@@ -31,13 +31,16 @@ bool SameRecord(const LogRecord& a, const LogRecord& b) {
   switch (a.type) {
     case LogRecordType::kPut:
       return a.key == b.key && a.stored == b.stored && a.raw_len == b.raw_len &&
-             a.compressed == b.compressed && a.expire_at_ms == b.expire_at_ms;
+             a.compressed == b.compressed && a.expire_at_ms == b.expire_at_ms &&
+             a.object == b.object;
     case LogRecordType::kDelete:
       return a.key == b.key;
     case LogRecordType::kExpire:
       return a.key == b.key && a.expire_at_ms == b.expire_at_ms;
     case LogRecordType::kClear:
       return true;
+    case LogRecordType::kMutate:
+      return a.key == b.key && a.op == b.op;
   }
   return false;
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/object.h"
 #include "storage/options.h"
 #include "storage/status.h"
 
@@ -26,6 +27,14 @@ class ValueRef {
            std::int64_t expire_at_ms)
       : data_(data), stored_size_(stored_size), raw_size_(raw_size), compressed_(compressed),
         expire_at_ms_(expire_at_ms) {}
+  // A typed value (storage/object.h): the bytes accessors below do not apply.
+  ValueRef(ValueObject* object, std::int64_t expire_at_ms)
+      : data_(nullptr), stored_size_(0), raw_size_(0), compressed_(false),
+        expire_at_ms_(expire_at_ms), object_(object) {}
+
+  // Non-null for a typed value (a hash, ...), which the caller may read but must change only
+  // through Engine::Mutate. Null for a string, the only kind the other accessors describe.
+  ValueObject* object() const { return object_; }
 
   std::size_t size() const { return raw_size_; }   // the value's real (uncompressed) length
   std::int64_t expire_at_ms() const { return expire_at_ms_; }  // 0: no expiry
@@ -45,6 +54,7 @@ class ValueRef {
   std::uint32_t raw_size_;
   bool compressed_;
   std::int64_t expire_at_ms_;
+  ValueObject* object_ = nullptr;
 };
 
 struct EngineStats {
@@ -123,6 +133,16 @@ class Engine {
   // expire_at_ms: absolute unix ms, 0 for none. Fails only with OutOfMemory (noeviction) or an
   // I/O error of the log.
   Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  // Typed values (storage/object.h). PutObject stores a whole value given in its serialized form
+  // (RENAME, COPY): it is logged as is and decoded into the memtable. InvalidArgument when the
+  // bytes are not a value the codec knows.
+  Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms);
+  // Applies one operation (ObjectCodec::Apply) to the typed value at `key`, creating it when the
+  // key does not exist (without expiry), and logs only the operation: a write to one element
+  // costs O(element) log bytes, whatever the value's size. A value left empty is deleted.
+  // InvalidArgument when the key holds a string or the codec refuses `op` (nothing changes then);
+  // *result gets the codec's answer. Fails otherwise as Put does.
+  Status Mutate(std::string_view key, std::string_view op, std::int64_t* result);
   // Returns whether the key existed.
   bool Delete(std::string_view key);
   // 0 removes the expiry (PERSIST). A time in the past deletes the key. Returns false when the

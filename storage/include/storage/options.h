@@ -8,6 +8,8 @@
 
 namespace dynakv::storage {
 
+class ObjectCodec;
+
 // When the commit log is forced to stable storage, with Redis's appendfsync meanings.
 enum class FsyncPolicy { kAlways, kEverySec, kNo };
 
@@ -65,6 +67,9 @@ struct Options {
   // most this often: a failed write() is retried as is; after a failed fdatasync the memtable is
   // checkpointed and the log restarts in a new file (commit_log.h says why).
   std::uint32_t log_retry_interval_ms = 1000;
+  // Rebuilds typed values (storage/object.h) from segments and the log; must outlive the engine.
+  // Without one, a typed value met on disk is reported as corruption.
+  const ObjectCodec* object_codec = nullptr;
   // Tests only: runs before each write() and fdatasync() of the commit log ("write" / "sync"), on
   // the owner's or the everysec thread; a non-zero result fails the call with that errno.
   std::function<int(std::string_view call)> log_fault_hook;

@@ -1,0 +1,462 @@
+// Hash commands (Redis's t_hash.c), with Redis 7.0's semantics, error texts and RESP2/RESP3
+// reply types. Reads walk the types::Hash the keyspace returns; every write is one element
+// operation (types/ops.h) given to Keyspace::Mutate, so the commit log holds the changed fields,
+// never the whole hash. Computed values (HINCRBY, HINCRBYFLOAT) are resolved here and logged as
+// plain sets, so replay needs no arithmetic.
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "ascii.h"
+#include "command.h"
+#include "glob.h"
+#include "keyspace.h"
+#include "keyspace_access.h"
+#include "number_parse.h"
+#include "storage/engine.h"
+#include "types/hash.h"
+#include "types/ops.h"
+
+namespace dynakv::server {
+
+namespace {
+
+// What a key holds, for a hash command.
+struct HashLookup {
+  bool wrong_type = false;             // replied WRONGTYPE already
+  const types::Hash* hash = nullptr;  // null: no such key; valid until the next keyspace call
+};
+
+// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
+HashLookup LookupHash(CommandContext& ctx, std::string_view key, bool counted) {
+  HashLookup out;
+  std::optional<storage::ValueRef> value =
+      counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
+  if (!value) return out;
+  out.hash = dynamic_cast<const types::Hash*>(value->object());
+  if (out.hash == nullptr) {
+    ctx.reply.Error(kErrWrongType);
+    out.wrong_type = true;
+  }
+  return out;
+}
+
+// Applies one operation; replies with the error and returns false when the keyspace refuses.
+bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
+           std::int64_t* result) {
+  const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
+  if (status.ok()) return true;
+  if (status.code() == storage::Status::Code::kInvalidArgument) {
+    ctx.reply.Error("ERR " + status.message());
+    return false;
+  }
+  return WriteOk(ctx, status);
+}
+
+void ReplyCount(CommandContext& ctx, std::size_t n) {
+  ctx.reply.Integer(static_cast<long long>(n));
+}
+
+// HSET key field value [field value ...] / HMSET (which replies OK).
+void HSetGeneric(CommandContext& ctx, bool hmset) {
+  if (ctx.argv.size() % 2 == 1) {
+    ReplyWrongArity(ctx.reply, hmset ? "hmset" : "hset");
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  if (LookupHash(ctx, key, false).wrong_type) return;
+  types::OpBuilder op(types::OpCode::kHashSet, ctx.argv.size() - 2);
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
+  std::int64_t added = 0;
+  if (!Apply(ctx, key, op, &added)) return;
+  if (hmset) {
+    ctx.reply.Ok();
+  } else {
+    ctx.reply.Integer(added);
+  }
+}
+
+void HSetCommand(CommandContext& ctx) { HSetGeneric(ctx, false); }
+void HMSetCommand(CommandContext& ctx) { HSetGeneric(ctx, true); }
+
+void HSetNxCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  const HashLookup found = LookupHash(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.hash != nullptr && found.hash->Get(ctx.argv[2])) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  types::OpBuilder op(types::OpCode::kHashSet, 2);
+  op.Add(ctx.argv[2]).Add(ctx.argv[3]);
+  std::int64_t added = 0;
+  if (!Apply(ctx, key, op, &added)) return;
+  ctx.reply.Integer(1);
+}
+
+void HGetCommand(CommandContext& ctx) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  std::optional<std::string_view> value;
+  if (found.hash != nullptr) value = found.hash->Get(ctx.argv[2]);
+  if (value) {
+    ctx.reply.Bulk(*value);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+void HMGetCommand(CommandContext& ctx) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  ctx.reply.ArrayHeader(ctx.argv.size() - 2);
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    std::optional<std::string_view> value;
+    if (found.hash != nullptr) value = found.hash->Get(ctx.argv[i]);
+    if (value) {
+      ctx.reply.Bulk(*value);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
+void HDelCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  const HashLookup found = LookupHash(ctx, key, false);
+  if (found.wrong_type) return;
+  std::size_t present = 0;
+  if (found.hash != nullptr) {
+    for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+      if (found.hash->Get(ctx.argv[i])) ++present;
+    }
+  }
+  if (present == 0) {  // nothing changes: nothing to log
+    ctx.reply.Integer(0);
+    return;
+  }
+  types::OpBuilder op(types::OpCode::kHashDel, ctx.argv.size() - 2);
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
+  std::int64_t removed = 0;
+  if (!Apply(ctx, key, op, &removed)) return;
+  ctx.reply.Integer(removed);
+}
+
+void HLenCommand(CommandContext& ctx) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  ReplyCount(ctx, found.hash != nullptr ? found.hash->size() : 0);
+}
+
+void HExistsCommand(CommandContext& ctx) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  ctx.reply.Integer(found.hash != nullptr && found.hash->Get(ctx.argv[2]) ? 1 : 0);
+}
+
+void HStrLenCommand(CommandContext& ctx) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  std::optional<std::string_view> value;
+  if (found.hash != nullptr) value = found.hash->Get(ctx.argv[2]);
+  ReplyCount(ctx, value ? value->size() : 0);
+}
+
+// HGETALL (a map in RESP3), HKEYS, HVALS.
+void HGetAllGeneric(CommandContext& ctx, bool keys, bool values) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  const std::size_t n = found.hash != nullptr ? found.hash->size() : 0;
+  if (keys && values) {
+    ctx.reply.MapHeader(n);
+  } else {
+    ctx.reply.ArrayHeader(n);
+  }
+  if (found.hash == nullptr) return;
+  found.hash->ForEach([&](std::string_view field, std::string_view value) {
+    if (keys) ctx.reply.Bulk(field);
+    if (values) ctx.reply.Bulk(value);
+  });
+}
+
+void HGetAllCommand(CommandContext& ctx) { HGetAllGeneric(ctx, true, true); }
+void HKeysCommand(CommandContext& ctx) { HGetAllGeneric(ctx, true, false); }
+void HValsCommand(CommandContext& ctx) { HGetAllGeneric(ctx, false, true); }
+
+void HIncrByCommand(CommandContext& ctx) {
+  long long incr = 0;
+  if (!ParseLongLong(ctx.argv[3], &incr)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  const HashLookup found = LookupHash(ctx, key, false);
+  if (found.wrong_type) return;
+  long long value = 0;
+  if (found.hash != nullptr) {
+    if (std::optional<std::string_view> current = found.hash->Get(ctx.argv[2])) {
+      if (!ParseLongLong(*current, &value)) {
+        ctx.reply.Error("ERR hash value is not an integer");
+        return;
+      }
+    }
+  }
+  constexpr long long kMin = std::numeric_limits<long long>::min();
+  constexpr long long kMax = std::numeric_limits<long long>::max();
+  if ((incr < 0 && value < 0 && incr < kMin - value) ||
+      (incr > 0 && value > 0 && incr > kMax - value)) {
+    ctx.reply.Error(kErrOverflow);
+    return;
+  }
+  value += incr;
+  char text[24];
+  const std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
+  types::OpBuilder op(types::OpCode::kHashSet, 2);
+  op.Add(ctx.argv[2]).Add(std::string_view(text, static_cast<std::size_t>(end.ptr - text)));
+  std::int64_t added = 0;
+  if (!Apply(ctx, key, op, &added)) return;
+  ctx.reply.Integer(value);
+}
+
+void HIncrByFloatCommand(CommandContext& ctx) {
+  long double incr = 0;
+  if (!ParseLongDouble(ctx.argv[3], &incr)) {
+    ctx.reply.Error(kErrNotFloat);
+    return;
+  }
+  if (std::isnan(incr) || std::isinf(incr)) {
+    ctx.reply.Error("ERR value is NaN or Infinity");
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  const HashLookup found = LookupHash(ctx, key, false);
+  if (found.wrong_type) return;
+  long double value = 0;
+  if (found.hash != nullptr) {
+    if (std::optional<std::string_view> current = found.hash->Get(ctx.argv[2])) {
+      if (!ParseLongDouble(*current, &value)) {
+        ctx.reply.Error("ERR hash value is not a float");
+        return;
+      }
+    }
+  }
+  value += incr;
+  if (std::isnan(value) || std::isinf(value)) {
+    ctx.reply.Error("ERR increment would produce NaN or Infinity");
+    return;
+  }
+  const std::string text = FormatLongDouble(value);
+  types::OpBuilder op(types::OpCode::kHashSet, 2);
+  op.Add(ctx.argv[2]).Add(text);
+  std::int64_t added = 0;
+  if (!Apply(ctx, key, op, &added)) return;
+  ctx.reply.Bulk(text);
+}
+
+// One HRANDFIELD element: a field, or with values a pair (a 2-array in RESP3, flat in RESP2).
+void ReplyRandomPair(CommandContext& ctx, std::string_view field, std::string_view value,
+                     bool withvalues) {
+  if (withvalues && ctx.reply.protocol() > 2) ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(field);
+  if (withvalues) ctx.reply.Bulk(value);
+}
+
+void ReplyRandomHeader(CommandContext& ctx, std::size_t count, bool withvalues) {
+  ctx.reply.ArrayHeader(withvalues && ctx.reply.protocol() == 2 ? count * 2 : count);
+}
+
+// Redis's hrandfieldWithCountCommand: a negative count may repeat fields, a positive one never
+// does (and returns the whole hash when it asks for at least its size).
+void HRandFieldWithCount(CommandContext& ctx, long long count_arg, bool withvalues) {
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.hash == nullptr || count_arg == 0) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  const types::Hash& hash = *found.hash;
+  const bool unique = count_arg > 0;
+  const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
+  std::mt19937_64 rng(std::random_device{}());
+  if (!unique || count == 1) {
+    ReplyRandomHeader(ctx, count, withvalues);
+    for (std::size_t i = 0; i < count; ++i) {
+      // A reply past the client's output limit closes it anyway: stop building it.
+      if (ctx.reply.over_limit()) return;
+      const auto [field, value] = hash.Random(rng);
+      ReplyRandomPair(ctx, field, value, withvalues);
+    }
+    return;
+  }
+  if (count >= hash.size()) {
+    ReplyRandomHeader(ctx, hash.size(), withvalues);
+    hash.ForEach([&](std::string_view field, std::string_view value) {
+      ReplyRandomPair(ctx, field, value, withvalues);
+    });
+    return;
+  }
+  // Distinct fields: drawn at random until there are enough when they are few compared to the
+  // hash; otherwise every field, minus random ones, keeps the draw bounded.
+  std::vector<std::pair<std::string_view, std::string_view>> picked;
+  if (count * 3 > hash.size()) {
+    hash.ForEach([&](std::string_view f, std::string_view v) { picked.emplace_back(f, v); });
+    while (picked.size() > count) {
+      const std::size_t victim = static_cast<std::size_t>(rng() % picked.size());
+      picked[victim] = picked.back();
+      picked.pop_back();
+    }
+  } else {
+    std::unordered_set<std::string_view> seen;
+    while (picked.size() < count) {
+      const auto pair = hash.Random(rng);
+      if (seen.insert(pair.first).second) picked.push_back(pair);
+    }
+  }
+  ReplyRandomHeader(ctx, picked.size(), withvalues);
+  for (const auto& [field, value] : picked) ReplyRandomPair(ctx, field, value, withvalues);
+}
+
+void HRandFieldCommand(CommandContext& ctx) {
+  if (ctx.argv.size() >= 3) {
+    long long count = 0;
+    if (!ParseLongLong(ctx.argv[2], &count)) {
+      ctx.reply.Error(kErrNotInteger);
+      return;
+    }
+    constexpr long long kMax = std::numeric_limits<long long>::max();
+    if (count < -kMax) {
+      ctx.reply.Error("ERR value is out of range, value must between -9223372036854775807 and "
+                      "9223372036854775807");
+      return;
+    }
+    bool withvalues = false;
+    if (ctx.argv.size() > 4 ||
+        (ctx.argv.size() == 4 && !EqualsIgnoreCase(ctx.argv[3], "withvalues"))) {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+    if (ctx.argv.size() == 4) {
+      withvalues = true;
+      if (count < -kMax / 2 || count > kMax / 2) {
+        ctx.reply.Error("ERR value is out of range");
+        return;
+      }
+    }
+    HRandFieldWithCount(ctx, count, withvalues);
+    return;
+  }
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.hash == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  std::mt19937_64 rng(std::random_device{}());
+  ctx.reply.Bulk(found.hash->Random(rng).first);
+}
+
+// HSCAN key cursor [MATCH pattern] [COUNT count]
+void HScanCommand(CommandContext& ctx) {
+  std::uint64_t cursor = 0;
+  if (!ParseCursor(ctx.argv[2], &cursor)) {
+    ctx.reply.Error("ERR invalid cursor");
+    return;
+  }
+  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.hash == nullptr) {  // Redis's empty scan reply, before the options are looked at
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("0");
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  long long count = 10;
+  std::optional<std::string_view> pattern;
+  for (std::size_t i = 3; i < ctx.argv.size(); i += 2) {
+    const std::string_view option = ctx.argv[i];
+    const bool has_value = i + 1 < ctx.argv.size();
+    if (has_value && EqualsIgnoreCase(option, "count")) {
+      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (count < 1) {
+        ctx.reply.Error(kErrSyntax);
+        return;
+      }
+    } else if (has_value && EqualsIgnoreCase(option, "match")) {
+      pattern = ctx.argv[i + 1];
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  // A lone "*" matches everything, as Redis skips matching then.
+  if (pattern && *pattern == "*") pattern.reset();
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  const std::uint64_t next = found.hash->Scan(
+      cursor, static_cast<std::size_t>(count), [&](std::string_view f, std::string_view v) {
+        if (!pattern || GlobMatch(*pattern, f)) pairs.emplace_back(f, v);
+      });
+  char digits[24];
+  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), next);
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  ctx.reply.ArrayHeader(pairs.size() * 2);
+  for (const auto& [field, value] : pairs) {
+    ctx.reply.Bulk(field);
+    ctx.reply.Bulk(value);
+  }
+}
+
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them (COMMAND INFO).
+// clang-format off
+constexpr CommandSpec kHashCommands[] = {
+    {.name = "hset", .arity = -4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = HSetCommand},
+    {.name = "hsetnx", .arity = 4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = HSetNxCommand},
+    {.name = "hmset", .arity = -4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = HMSetCommand},
+    {.name = "hget", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HGetCommand},
+    {.name = "hmget", .arity = -3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HMGetCommand},
+    {.name = "hgetall", .arity = 2, .flags = kCmdReadOnly, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HGetAllCommand},
+    {.name = "hkeys", .arity = 2, .flags = kCmdReadOnly, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HKeysCommand},
+    {.name = "hvals", .arity = 2, .flags = kCmdReadOnly, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HValsCommand},
+    {.name = "hdel", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = HDelCommand},
+    {.name = "hlen", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyNone}, .handler = HLenCommand},
+    {.name = "hexists", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyNone}, .handler = HExistsCommand},
+    {.name = "hstrlen", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyNone}, .handler = HStrLenCommand},
+    {.name = "hincrby", .arity = 4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = HIncrByCommand},
+    {.name = "hincrbyfloat", .arity = 4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = HIncrByFloatCommand},
+    {.name = "hrandfield", .arity = -2, .flags = kCmdReadOnly, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HRandFieldCommand},
+    {.name = "hscan", .arity = -3, .flags = kCmdReadOnly, .acl = kAclHash,
+     .keys = {1, 1, 1, kKeyRead}, .handler = HScanCommand},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const CommandSpec> HashCommands() { return kHashCommands; }
+
+}  // namespace dynakv::server

@@ -1,0 +1,188 @@
+// Typed values (storage/object.h): whole-value puts, per-element mutations, and moving objects
+// between their live in-memory form and their serialized form in segments and the log.
+#include <utility>
+
+#include "engine_impl.h"
+#include "value_codec.h"
+
+namespace dynakv::storage {
+
+namespace {
+
+constexpr std::size_t kMaxKeySize = 512u << 20;  // as engine_impl.cc
+
+}  // namespace
+
+Status EngineImpl::WriteRefusal(std::string_view key) const {
+  if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
+  if (!log_error_.ok()) return log_error_;
+  if (!log_->last_error().ok()) return log_->last_error();
+  if (!read_error_.ok() && read_error_key_ == key) return read_error_;
+  return Status::Ok();
+}
+
+std::unique_ptr<ValueObject> EngineImpl::DecodeObject(std::string_view stored,
+                                                      std::uint32_t raw_len,
+                                                      bool compressed) const {
+  if (options_.object_codec == nullptr) return nullptr;
+  if (!compressed) return options_.object_codec->Decode(stored);
+  std::string raw(raw_len, '\0');
+  if (!DecompressValue(stored, raw.data(), raw_len)) return nullptr;
+  return options_.object_codec->Decode(raw);
+}
+
+Memtable::Entry* EngineImpl::LoadObject(std::uint64_t hash, std::string_view key,
+                                        const SegmentRecord& rec, std::uint8_t extra_flags,
+                                        std::int64_t expire_at_ms) {
+  std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
+  if (object == nullptr) {
+    Status s = Status::Corruption("a stored value of key '" + std::string(key) +
+                                  "' could not be decoded");
+    ++stats_.io_errors;
+    ++stats_.segment_read_errors;
+    segment_read_error_ = s;
+    read_error_ = s;
+    read_error_key_ = std::string(key);
+    return nullptr;
+  }
+  return memtable_.UpsertObject(hash, key, std::move(object),
+                                static_cast<std::uint8_t>(Memtable::kOnDisk | extra_flags),
+                                expire_at_ms);
+}
+
+Memtable::Entry* EngineImpl::ApplyPutObject(std::uint64_t hash, std::string_view key,
+                                            std::unique_ptr<ValueObject> object,
+                                            std::int64_t expire_at_ms) {
+  const std::uint64_t read_errors = stats_.segment_read_errors;
+  const KeyState st = StateOf(hash, key);
+  Memtable::Entry* e =
+      memtable_.UpsertObject(hash, key, std::move(object), PutFlags(st, read_errors), expire_at_ms);
+  CountPut(st, expire_at_ms);
+  return e;
+}
+
+bool EngineImpl::ApplyMutate(std::uint64_t hash, std::string_view key, std::string_view op,
+                             std::int64_t* result, Memtable::Entry** written) {
+  *written = nullptr;
+  const std::uint64_t read_errors = stats_.segment_read_errors;
+  KeyState st = StateOf(hash, key);
+  if (options_.object_codec == nullptr) return false;
+  if (st.exists && st.entry == nullptr) {
+    if (!st.disk.object()) return false;
+    st.entry = LoadObject(hash, key, st.disk, 0, st.expire_at_ms);
+    if (st.entry == nullptr) return false;
+  }
+  if (!st.exists) {
+    std::unique_ptr<ValueObject> created;
+    if (!options_.object_codec->Apply(nullptr, op, result, &created)) return false;
+    if (created == nullptr || created->Empty()) return true;  // nothing to keep
+    *written = memtable_.UpsertObject(hash, key, std::move(created), PutFlags(st, read_errors), 0);
+    CountPut(st, 0);
+    return true;
+  }
+  Memtable::Entry* e = st.entry;
+  if (!e->has(Memtable::kObject)) return false;
+  std::unique_ptr<ValueObject> unused;
+  if (!options_.object_codec->Apply(e->object(), op, result, &unused)) return false;
+  if (e->object()->Empty()) {
+    ApplyDelete(hash, key, st);
+    return true;
+  }
+  // A frozen entry was serialized when it was frozen, so it may change; it is dirty again.
+  memtable_.ObjectChanged(e);
+  memtable_.SetFlag(e, Memtable::kDirty, true);
+  memtable_.Touch(e);
+  *written = e;
+  return true;
+}
+
+Status EngineImpl::PutObject(std::string_view key, std::string_view serialized,
+                             std::int64_t expire_at_ms) {
+  if (serialized.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
+  if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
+  if (Status refused = WriteRefusal(key); !refused.ok()) return refused;
+  std::unique_ptr<ValueObject> object =
+      options_.object_codec ? options_.object_codec->Decode(serialized) : nullptr;
+  if (object == nullptr) return Status::InvalidArgument("not a typed value");
+  const std::uint64_t hash = HashKey(key);
+  if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
+    const std::size_t need = sizeof(Memtable::Entry) + key.size() + object->MemoryUsage();
+    const Memtable::Entry* old = memtable_.Find(hash, key);
+    const std::size_t old_size =
+        old != nullptr && !old->has(Memtable::kFrozen) ? old->alloc_size() : 0;
+    if (need > old_size && !MakeRoom(need - old_size, hash, key, /*may_wait=*/true)) {
+      return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
+    }
+  }
+  std::string_view packed;
+  const bool compressed =
+      compressor_.Compress(serialized, options_.compression_threshold, &packed);
+  LogRecord rec;
+  rec.type = LogRecordType::kPut;
+  rec.key = key;
+  rec.stored = compressed ? packed : serialized;
+  rec.raw_len = static_cast<std::uint32_t>(serialized.size());
+  rec.compressed = compressed;
+  rec.object = true;
+  rec.expire_at_ms = expire_at_ms;
+  log_->Add(rec);
+  const bool read_error_pending = !read_error_.ok();
+  AfterWrite(ApplyPutObject(hash, key, std::move(object), expire_at_ms));
+  if (!read_error_pending) TakeReadError();
+  return Status::Ok();
+}
+
+Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
+  if (Status refused = WriteRefusal(key); !refused.ok()) return refused;
+  const std::uint64_t hash = HashKey(key);
+  // Reaps an expired key first (logged as a delete), as every write does.
+  std::optional<KeyState> st = LiveState(hash, key);
+  if (st && st->entry != nullptr && !st->entry->has(Memtable::kObject)) {
+    return Status::InvalidArgument("the key holds a string");
+  }
+  if (st && st->entry == nullptr && !st->disk.object()) {
+    return Status::InvalidArgument("the key holds a string");
+  }
+  if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
+    const std::size_t need = st ? op.size() : sizeof(Memtable::Entry) + key.size() + op.size();
+    if (!MakeRoom(need, hash, key, /*may_wait=*/true)) {
+      return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
+    }
+  }
+  // Applied first so that an operation the codec refuses is never logged; nothing can fail
+  // between the two, and the record is buffered before any reply leaves.
+  *result = 0;
+  Memtable::Entry* written = nullptr;
+  if (!ApplyMutate(hash, key, op, result, &written)) {
+    if (Status read = TakeReadError(); !read.ok()) {
+      read_error_ = read;  // the caller takes it and fails the command
+      return read;
+    }
+    return Status::InvalidArgument("operation refused");
+  }
+  LogRecord rec;
+  rec.type = LogRecordType::kMutate;
+  rec.key = key;
+  rec.op = op;
+  log_->Add(rec);
+  AfterWrite(written);
+  return Status::Ok();
+}
+
+void EngineImpl::SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
+                                 std::deque<std::string>* arena) {
+  std::string raw;
+  e.object()->Serialize(&raw);
+  rec->flags |= SegmentRecord::kObject;
+  rec->raw_len = static_cast<std::uint32_t>(raw.size());
+  std::string_view packed;
+  if (compressor_.Compress(raw, options_.compression_threshold, &packed)) {
+    rec->flags |= SegmentRecord::kCompressed;
+    arena->emplace_back(packed);
+  } else {
+    arena->push_back(std::move(raw));
+  }
+  rec->stored = arena->back();
+}
+
+}  // namespace dynakv::storage

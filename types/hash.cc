@@ -1,0 +1,177 @@
+#include "types/hash.h"
+
+#include "field_table.h"
+#include "types/ops.h"
+
+namespace dynakv::types {
+
+namespace {
+
+// Reads one listpack entry (field and value) at *in.
+bool NextPair(std::string_view* in, std::string_view* field, std::string_view* value) {
+  return GetLengthPrefixed(in, field) && GetLengthPrefixed(in, value);
+}
+
+void AppendPair(std::string* dst, std::string_view field, std::string_view value) {
+  PutVarint(dst, field.size());
+  dst->append(field);
+  PutVarint(dst, value.size());
+  dst->append(value);
+}
+
+}  // namespace
+
+Hash::Hash() = default;
+Hash::~Hash() = default;
+
+std::size_t Hash::MemoryUsage() const {
+  return sizeof(Hash) + (table_ ? sizeof(FieldTable) + table_->bytes() : listpack_.capacity());
+}
+
+std::string_view Hash::EncodingName() const {
+  return table_ ? "hashtable" : "listpack";
+}
+
+std::size_t Hash::size() const { return table_ ? table_->size() : listpack_count_; }
+
+void Hash::Serialize(std::string* out) const {
+  out->push_back(static_cast<char>(ValueType::kHash));
+  PutVarint(out, size());
+  if (!table_) {
+    out->append(listpack_);  // the listpack body is the serialized pairs already
+    return;
+  }
+  table_->ForEach([out](std::string_view f, std::string_view v) { AppendPair(out, f, v); });
+}
+
+std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits) {
+  if (in.empty() || static_cast<ValueType>(in.front()) != ValueType::kHash) return nullptr;
+  in.remove_prefix(1);
+  std::uint64_t count;
+  if (!GetVarint(&in, &count) || count > in.size()) return nullptr;
+  auto hash = std::make_unique<Hash>();
+  // The pairs are checked first: a listpack is then a plain copy of them.
+  bool compact = count <= limits.hash_max_listpack_entries;
+  std::string_view pairs = in;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view f, v;
+    if (!NextPair(&in, &f, &v)) return nullptr;
+    if (f.size() > limits.hash_max_listpack_value || v.size() > limits.hash_max_listpack_value) {
+      compact = false;
+    }
+  }
+  if (!in.empty()) return nullptr;
+  if (compact) {
+    hash->listpack_.assign(pairs);
+    hash->listpack_count_ = count;
+    return hash;
+  }
+  hash->table_ = std::make_unique<FieldTable>();
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view f, v;
+    NextPair(&pairs, &f, &v);
+    if (!hash->table_->Set(f, v)) return nullptr;  // a field twice: not our encoding
+  }
+  return hash;
+}
+
+std::size_t Hash::Find(std::string_view field, std::string_view* value) const {
+  std::string_view in = listpack_;
+  while (!in.empty()) {
+    const std::size_t at = listpack_.size() - in.size();
+    std::string_view f, v;
+    NextPair(&in, &f, &v);
+    if (f == field) {
+      *value = v;
+      return at;
+    }
+  }
+  return std::string::npos;
+}
+
+std::optional<std::string_view> Hash::Get(std::string_view field) const {
+  if (table_) return table_->Get(field);
+  std::string_view value;
+  if (Find(field, &value) == std::string::npos) return std::nullopt;
+  return value;
+}
+
+void Hash::ConvertToTable() {
+  auto table = std::make_unique<FieldTable>();
+  std::string_view in = listpack_;
+  std::string_view f, v;
+  while (NextPair(&in, &f, &v)) table->Set(f, v);
+  table_ = std::move(table);
+  listpack_ = std::string();
+  listpack_count_ = 0;
+}
+
+bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits& limits) {
+  if (!table_ && (field.size() > limits.hash_max_listpack_value ||
+                  value.size() > limits.hash_max_listpack_value)) {
+    ConvertToTable();
+  }
+  if (table_) return table_->Set(field, value);
+  std::string_view old;
+  const std::size_t at = Find(field, &old);
+  if (at != std::string::npos) {
+    // The value is replaced where it is: the field keeps its place, as in Redis's listpack.
+    // The value's length prefix follows the field.
+    std::string_view probe = std::string_view(listpack_).substr(at);
+    std::string_view f;
+    GetLengthPrefixed(&probe, &f);
+    const std::size_t old_start = static_cast<std::size_t>(probe.data() - listpack_.data());
+    const std::size_t old_end =
+        static_cast<std::size_t>(old.data() - listpack_.data()) + old.size();
+    std::string entry;
+    PutVarint(&entry, value.size());
+    entry.append(value);
+    listpack_.replace(old_start, old_end - old_start, entry);
+    return false;
+  }
+  AppendPair(&listpack_, field, value);
+  ++listpack_count_;
+  if (listpack_count_ > limits.hash_max_listpack_entries) ConvertToTable();
+  return true;
+}
+
+bool Hash::Remove(std::string_view field) {
+  if (table_) return table_->Remove(field);
+  std::string_view value;
+  const std::size_t at = Find(field, &value);
+  if (at == std::string::npos) return false;
+  const std::size_t end = static_cast<std::size_t>(value.data() - listpack_.data()) + value.size();
+  listpack_.erase(at, end - at);
+  --listpack_count_;
+  if (listpack_.capacity() > 4 * listpack_.size() + 64) listpack_.shrink_to_fit();
+  return true;
+}
+
+void Hash::ForEach(const Visitor& fn) const {
+  if (table_) {
+    table_->ForEach(fn);
+    return;
+  }
+  std::string_view in = listpack_;
+  std::string_view f, v;
+  while (NextPair(&in, &f, &v)) fn(f, v);
+}
+
+std::uint64_t Hash::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
+  if (table_) return table_->Scan(cursor, count, fn);
+  ForEach(fn);
+  return 0;
+}
+
+std::pair<std::string_view, std::string_view> Hash::Random(std::mt19937_64& rng) const {
+  if (table_) return table_->Random(rng);
+  std::size_t pick = static_cast<std::size_t>(rng() % listpack_count_);
+  std::string_view in = listpack_;
+  std::string_view f, v;
+  do {
+    NextPair(&in, &f, &v);
+  } while (pick-- > 0);
+  return {f, v};
+}
+
+}  // namespace dynakv::types

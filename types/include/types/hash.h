@@ -1,0 +1,72 @@
+// A hash value: field -> value, in one of Redis's two encodings.
+// - listpack: every pair in one flat buffer (varint length + bytes, field then value), in
+//   insertion order, found by a linear walk. Used while the hash has at most
+//   hash_max_listpack_entries fields and no field or value longer than hash_max_listpack_value
+//   bytes; walking it is what Redis does too, and its iteration order is Redis's.
+// - hashtable: a chained hash table (field_table.h), O(1) per field.
+// A hash converts listpack -> hashtable the moment a write crosses a threshold, never back (as
+// Redis); decoding a serialized hash picks the encoding its contents call for.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "storage/object.h"
+#include "types/value_type.h"
+
+namespace dynakv::types {
+
+class FieldTable;
+
+class Hash final : public storage::ValueObject {
+ public:
+  enum class Encoding { kListpack, kHashtable };
+  using Visitor = std::function<void(std::string_view field, std::string_view value)>;
+
+  Hash();
+  ~Hash() override;
+
+  // --- storage::ValueObject -------------------------------------------------------------------
+  std::size_t MemoryUsage() const override;
+  // ValueType::kHash byte | varint field count | (varint len | field | varint len | value)*
+  void Serialize(std::string* out) const override;
+  bool Empty() const override { return size() == 0; }
+
+  // The hash a Serialize() form (tag byte included) stands for; nullptr when malformed.
+  static std::unique_ptr<Hash> Decode(std::string_view serialized, const TypeLimits& limits);
+
+  Encoding encoding() const { return table_ ? Encoding::kHashtable : Encoding::kListpack; }
+  std::string_view EncodingName() const;  // OBJECT ENCODING: "listpack" / "hashtable"
+  std::size_t size() const;
+
+  std::optional<std::string_view> Get(std::string_view field) const;
+  // True when the field is new. Converts to hashtable when the write crosses `limits`.
+  bool Set(std::string_view field, std::string_view value, const TypeLimits& limits);
+  bool Remove(std::string_view field);  // whether it existed
+
+  // Every field, in the encoding's order (listpack: insertion order, as Redis).
+  void ForEach(const Visitor& fn) const;
+  // HSCAN: a listpack is returned whole (cursor 0), as Redis does; a hashtable from hash
+  // position `cursor`, at least `count` fields. Returns the next cursor, 0 when done.
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const;
+  // A field chosen at random; the hash must not be empty.
+  std::pair<std::string_view, std::string_view> Random(std::mt19937_64& rng) const;
+
+ private:
+  // Listpack walk: the offset of `field`'s entry, or npos.
+  std::size_t Find(std::string_view field, std::string_view* value) const;
+  void ConvertToTable();
+
+  std::string listpack_;
+  std::size_t listpack_count_ = 0;
+  std::unique_ptr<FieldTable> table_;  // set once converted
+};
+
+}  // namespace dynakv::types

@@ -1,0 +1,44 @@
+// Element operations on typed values: what Engine::Mutate logs and TypesCodec::Apply performs.
+// Format: opcode byte | varint argument count | (varint length | bytes) per argument. Opcodes are
+// on disk (in commit logs): never reuse one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynakv::types {
+
+enum class OpCode : std::uint8_t {
+  kHashSet = 1,  // field value [field value ...]; result: how many fields were new
+  kHashDel = 2,  // field [field ...]; result: how many fields were removed
+};
+
+// Builds one operation.
+class OpBuilder {
+ public:
+  OpBuilder(OpCode code, std::size_t args);
+  OpBuilder& Add(std::string_view arg);
+  // The operation; the builder must have been given exactly `args` arguments.
+  const std::string& op() const { return op_; }
+
+ private:
+  std::string op_;
+};
+
+// A parsed operation; views point into the op's bytes.
+struct Op {
+  OpCode code{};
+  std::vector<std::string_view> args;
+};
+
+// False when `op` is malformed.
+bool ParseOp(std::string_view op, Op* out);
+
+// Varint helpers shared by the encodings.
+void PutVarint(std::string* dst, std::uint64_t v);
+bool GetVarint(std::string_view* in, std::uint64_t* v);
+bool GetLengthPrefixed(std::string_view* in, std::string_view* out);
+
+}  // namespace dynakv::types
