@@ -251,7 +251,7 @@ const ConfigParam kParams[] = {
      ParseInteger<&Config::hash_max_listpack_entries, 0, LLONG_MAX>,
      FormatNumber<&Config::hash_max_listpack_entries>},
     {"hash-max-listpack-value", "storage", true,
-     ParseInteger<&Config::hash_max_listpack_value, 0, LLONG_MAX>,
+     ParseBytes<&Config::hash_max_listpack_value, 0, LLONG_MAX>,
      FormatNumber<&Config::hash_max_listpack_value>},
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,

@@ -198,19 +198,25 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
   Memtable::Entry* e = st->entry;
   if (e == nullptr && st->disk.object()) {
     const SegmentRecord& rec = st->disk;
-    const std::size_t size = sizeof(Memtable::Entry) + key.size() + rec.raw_len;
+    std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
+    if (object == nullptr) {
+      LoadObject(hash, key, rec, 0, rec.expire_at_ms);  // records the read error
+      return std::nullopt;
+    }
+    // Cached like a string, unless it could never fit (its memory, not its serialized size).
+    const std::size_t size =
+        sizeof(Memtable::Entry) + key.size() + sizeof(Memtable::ObjectSlot) + object->MemoryUsage();
     bool cache = options_.max_memory == 0 || size <= options_.max_memory;
     if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
       cache = MakeRoom(size, hash, key, /*may_wait=*/false);
     }
     if (!cache) {
-      uncached_object_ = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
-      if (uncached_object_ == nullptr) return std::nullopt;
+      uncached_object_ = std::move(object);
       return ValueRef(uncached_object_.get(), rec.expire_at_ms);
     }
-    e = LoadObject(hash, key, rec, 0, rec.expire_at_ms);
-    if (e == nullptr) return std::nullopt;
-    EnforceMemoryLimit(e);
+    const std::int64_t expire_at_ms = rec.expire_at_ms;
+    e = memtable_.UpsertObject(hash, key, std::move(object), Memtable::kOnDisk, expire_at_ms);
+    EnforceMemoryLimit(e);  // spares `e`: it fits
     e = memtable_.Find(hash, key);
   } else if (e == nullptr) {
     // A segment hit becomes a clean cached entry, unless it could never fit.

@@ -7,6 +7,10 @@ namespace dynakv::types {
 
 namespace {
 
+// The serialized form's flags byte: the hash was a hashtable, and stays one (Redis never
+// converts back, and RENAME, COPY and replay keep what the hash had become).
+constexpr unsigned char kFlagHashtable = 1;
+
 // Reads one listpack entry (field and value) at *in.
 bool NextPair(std::string_view* in, std::string_view* field, std::string_view* value) {
   return GetLengthPrefixed(in, field) && GetLengthPrefixed(in, value);
@@ -36,6 +40,7 @@ std::size_t Hash::size() const { return table_ ? table_->size() : listpack_count
 
 void Hash::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kHash));
+  out->push_back(static_cast<char>(table_ ? kFlagHashtable : 0));
   PutVarint(out, size());
   if (!table_) {
     out->append(listpack_);  // the listpack body is the serialized pairs already
@@ -45,13 +50,15 @@ void Hash::Serialize(std::string* out) const {
 }
 
 std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits) {
-  if (in.empty() || static_cast<ValueType>(in.front()) != ValueType::kHash) return nullptr;
-  in.remove_prefix(1);
+  if (in.size() < 2 || static_cast<ValueType>(in.front()) != ValueType::kHash) return nullptr;
+  const auto flags = static_cast<unsigned char>(in[1]);
+  if ((flags & ~kFlagHashtable) != 0) return nullptr;
+  in.remove_prefix(2);
   std::uint64_t count;
   if (!GetVarint(&in, &count) || count > in.size()) return nullptr;
   auto hash = std::make_unique<Hash>();
   // The pairs are checked first: a listpack is then a plain copy of them.
-  bool compact = count <= limits.hash_max_listpack_entries;
+  bool compact = (flags & kFlagHashtable) == 0 && count <= limits.hash_max_listpack_entries;
   std::string_view pairs = in;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view f, v;

@@ -114,11 +114,11 @@ TEST_CASE("hash: serialized form round-trips and decoding picks the encoding") {
   CHECK(big_back->EncodingName() == "hashtable");
   CHECK(AsMap(*big_back) == AsMap(big));
 
-  // A hashtable that shrank decodes compact again (Redis does so loading an RDB).
+  // A hashtable that shrank stays one (RENAME, COPY and restarts keep what it became).
   for (int i = 10; i < 1000; ++i) big.Remove("field:" + std::to_string(i));
   auto shrunk = Hash::Decode(Serialized(big), limits);
   REQUIRE(shrunk);
-  CHECK(shrunk->EncodingName() == "listpack");
+  CHECK(shrunk->EncodingName() == "hashtable");
   CHECK(AsMap(*shrunk) == AsMap(big));
 
   // Other limits, other encoding.
@@ -138,6 +138,7 @@ TEST_CASE("hash: malformed serialized forms are refused") {
   CHECK(Hash::Decode(good, limits) != nullptr);
   CHECK(Hash::Decode("", limits) == nullptr);
   CHECK(Hash::Decode(std::string(1, '\x07') + good.substr(1), limits) == nullptr);  // tag
+  CHECK(Hash::Decode(good.substr(0, 1) + '\x02' + good.substr(2), limits) == nullptr);  // flags
   for (std::size_t cut = 1; cut < good.size(); ++cut) {
     CHECK(Hash::Decode(good.substr(0, cut), limits) == nullptr);
   }
@@ -146,7 +147,7 @@ TEST_CASE("hash: malformed serialized forms are refused") {
   TypeLimits none;
   none.hash_max_listpack_entries = 0;
   std::string twice = good;
-  twice[7] = 'a';  // tag, count, len, 'a', len, '1', len, 'b' -> 'a'
+  twice[8] = 'a';  // tag, flags, count, len, 'a', len, '1', len, 'b' -> 'a'
   CHECK(Hash::Decode(twice, none) == nullptr);
 }
 

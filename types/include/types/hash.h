@@ -5,7 +5,8 @@
 //   bytes; walking it is what Redis does too, and its iteration order is Redis's.
 // - hashtable: a chained hash table (field_table.h), O(1) per field.
 // A hash converts listpack -> hashtable the moment a write crosses a threshold, never back (as
-// Redis); decoding a serialized hash picks the encoding its contents call for.
+// Redis). The serialized form remembers a hashtable; a listpack is decoded as one unless its
+// contents exceed the limits now in force.
 #pragma once
 
 #include <cstddef>
@@ -35,7 +36,8 @@ class Hash final : public storage::ValueObject {
 
   // --- storage::ValueObject -------------------------------------------------------------------
   std::size_t MemoryUsage() const override;
-  // ValueType::kHash byte | varint field count | (varint len | field | varint len | value)*
+  // ValueType::kHash byte | flags byte (1: hashtable) | varint field count |
+  // (varint len | field | varint len | value)*
   void Serialize(std::string* out) const override;
   bool Empty() const override { return size() == 0; }
 
