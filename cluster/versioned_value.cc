@@ -14,6 +14,7 @@ namespace {
 constexpr char kSetFormat = 1;      // first byte of an encoded SiblingSet
 constexpr char kContextFormat = 1;  // first byte of a decoded context token
 constexpr char kTombstoneFlag = 1;
+constexpr char kTypedFlag = 2;
 // clock count, dot, timestamp, origin length, flags, value length, expiry: one byte each at least.
 constexpr std::size_t kMinVersionBytes = 7;
 
@@ -35,7 +36,7 @@ void Version::EncodeTo(std::string* dst) const {
   coding::PutVarint64(dst, dot);
   coding::PutVarsint64(dst, timestamp_us);
   coding::PutLengthPrefixed(dst, origin_node);
-  dst->push_back(tombstone ? kTombstoneFlag : 0);
+  dst->push_back(static_cast<char>((tombstone ? kTombstoneFlag : 0) | (typed ? kTypedFlag : 0)));
   coding::PutLengthPrefixed(dst, value);
   coding::PutVarsint64(dst, expire_at_ms);
 }
@@ -53,13 +54,14 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   const char flags = input->front();
   input->remove_prefix(1);
   // Unknown flag bits mean a newer format or garbage; either way not something to act on.
-  if ((flags & ~kTombstoneFlag) != 0 || decoded.dot == 0) return false;
+  if ((flags & ~(kTombstoneFlag | kTypedFlag)) != 0 || decoded.dot == 0) return false;
   if (!coding::GetLengthPrefixed(input, &value) ||
       !coding::GetVarsint64(input, &decoded.expire_at_ms)) {
     return false;
   }
   decoded.origin_node.assign(origin);
-  decoded.tombstone = flags == kTombstoneFlag;
+  decoded.tombstone = (flags & kTombstoneFlag) != 0;
+  decoded.typed = (flags & kTypedFlag) != 0;
   decoded.value.assign(value);
   *version = std::move(decoded);
   return true;

@@ -10,6 +10,7 @@
 #include "expire_options.h"
 #include "resp/reply_writer.h"
 #include "server.h"
+#include "types/codec.h"
 #include "snapshot_keyspace.h"
 
 namespace dynakv::server {
@@ -157,7 +158,7 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     Complete(op, {}, {});
     return;
   }
-  SnapshotKeyspace snapshot(server_.keyspace(), NowMs());
+  SnapshotKeyspace snapshot(server_.keyspace(), NowMs(), server_.codec());
   for (std::size_t i = 0; i < op->keys.size(); ++i) snapshot.Load(op->keys[i], op->sets[i]);
   const std::vector<std::string_view> argv(op->args.begin(), op->args.end());
   resp::ReplyWriter writer(&op->reply, client->protocol());
@@ -191,7 +192,12 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     if (!op->blind) set.Merge(node_.LocalSiblings(*key));
     cluster::Version version = NewVersion(&set, context);
     version.tombstone = !state->exists;
-    version.value = state->value;
+    version.typed = state->exists && state->object != nullptr;
+    if (version.typed) {
+      state->object->Serialize(&version.value);  // whole-value last-write-wins (README)
+    } else {
+      version.value = state->value;
+    }
     version.expire_at_ms = state->expire_at_ms;
     set.Add(std::move(version));
     WriteSet(op, *key, std::move(set));

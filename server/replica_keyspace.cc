@@ -23,6 +23,11 @@ bool ReplicaKeyspace::LoadLive(std::string_view key) {
   if (!cluster::SiblingSet::Decode(stored->ToString(), &set)) return false;
   const cluster::Version* winner = set.Resolve();
   if (winner == nullptr || !winner->IsLive(NowMs())) return false;
+  object_.reset();
+  if (winner->typed) {
+    object_ = codec_ != nullptr ? codec_->Decode(winner->value) : nullptr;
+    if (object_ == nullptr) return false;
+  }
   value_ = winner->value;
   expire_at_ms_ = winner->expire_at_ms;
   return true;
@@ -30,6 +35,7 @@ bool ReplicaKeyspace::LoadLive(std::string_view key) {
 
 std::optional<storage::ValueRef> ReplicaKeyspace::Get(std::string_view key) {
   if (!LoadLive(key)) return std::nullopt;
+  if (object_) return storage::ValueRef(object_.get(), expire_at_ms_);
   const auto size = static_cast<std::uint32_t>(value_.size());
   return storage::ValueRef(value_.data(), size, size, /*compressed=*/false, expire_at_ms_);
 }

@@ -8,6 +8,7 @@
 // writes are refused: a key is written through the coordinator (cluster_executor.h) or not at all.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "cluster/cluster_node.h"
@@ -18,8 +19,10 @@ namespace dynakv::server {
 
 class ReplicaKeyspace final : public Keyspace {
  public:
-  ReplicaKeyspace(storage::Engine& engine, cluster::ClusterNode& node)
-      : engine_(engine), node_(node) {}
+  // `codec` decodes typed versions (a hash's TYPE, SCAN ... TYPE); nullptr: they read as absent.
+  ReplicaKeyspace(storage::Engine& engine, cluster::ClusterNode& node,
+                  const storage::ObjectCodec* codec = nullptr)
+      : engine_(engine), node_(node), codec_(codec) {}
 
   std::optional<storage::ValueRef> Get(std::string_view key) override;
   bool Exists(std::string_view key) override;
@@ -48,6 +51,8 @@ class ReplicaKeyspace final : public Keyspace {
 
   storage::Engine& engine_;
   cluster::ClusterNode& node_;
+  const storage::ObjectCodec* codec_;
+  std::unique_ptr<storage::ValueObject> object_;  // the last loaded value, when typed
   std::string value_;  // what the last Get returned refers to
   std::int64_t expire_at_ms_ = 0;
 };

@@ -47,7 +47,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
-    keyspace_ = std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_);
+    keyspace_ = std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_);
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
   } else {
     keyspace_ = std::make_unique<LocalKeyspace>(engine_);

@@ -62,6 +62,8 @@ class Server {
   bool shutdown_requested() const { return shutdown_requested_; }
 
   storage::Engine& engine() { return engine_; }
+  // The codec of typed values the engine was opened with; nullptr when there is none.
+  types::TypesCodec* codec() { return codec_; }
   // What commands without key arguments see: the engine, or in cluster mode this node's replica
   // (key commands then get a snapshot of their keys' replicas instead).
   Keyspace& keyspace() { return *keyspace_; }

@@ -7,8 +7,16 @@ void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set
   state = KeyState{};
   const cluster::Version* winner = set.Resolve();
   if (winner == nullptr || !winner->IsLive(now_ms_)) return;
+  if (winner->typed) {
+    // A typed value this node cannot decode (no codec, or bytes that are not one) reads as
+    // absent rather than as a string holding its serialized form.
+    if (codec_ == nullptr) return;
+    state.object = codec_->Decode(winner->value);
+    if (state.object == nullptr) return;
+  } else {
+    state.value = winner->value;
+  }
   state.exists = true;
-  state.value = winner->value;
   state.expire_at_ms = winner->expire_at_ms;
 }
 
@@ -30,6 +38,7 @@ SnapshotKeyspace::KeyState* SnapshotKeyspace::Live(std::string_view key) {
 std::optional<storage::ValueRef> SnapshotKeyspace::Get(std::string_view key) {
   const KeyState* state = Live(key);
   if (state == nullptr) return std::nullopt;
+  if (state->object) return storage::ValueRef(state->object.get(), state->expire_at_ms);
   const auto size = static_cast<std::uint32_t>(state->value.size());
   return storage::ValueRef(state->value.data(), size, size, /*compressed=*/false,
                            state->expire_at_ms);
@@ -45,6 +54,7 @@ storage::Status SnapshotKeyspace::Put(std::string_view key, std::string_view val
                                       std::int64_t expire_at_ms) {
   KeyState& state = Slot(key);
   state.exists = true;
+  state.object.reset();
   state.value.assign(value);
   state.expire_at_ms = expire_at_ms;
   state.changed = true;
@@ -55,6 +65,7 @@ bool SnapshotKeyspace::Delete(std::string_view key) {
   KeyState* state = Live(key);
   if (state == nullptr) return false;
   state->exists = false;
+  state->object.reset();
   state->value.clear();
   state->expire_at_ms = 0;
   state->changed = true;
@@ -69,6 +80,53 @@ bool SnapshotKeyspace::SetExpireAt(std::string_view key, std::int64_t expire_at_
   state->expire_at_ms = expire_at_ms;
   state->changed = true;
   return true;
+}
+
+storage::Status SnapshotKeyspace::Mutate(std::string_view key, std::string_view op,
+                                         std::int64_t* result) {
+  if (codec_ == nullptr) {
+    return storage::Status::InvalidArgument(std::string(kTypedValuesUnavailable));
+  }
+  KeyState* live = Live(key);
+  if (live != nullptr && !live->object) {
+    return storage::Status::InvalidArgument("the key holds a string");
+  }
+  *result = 0;
+  if (live == nullptr) {
+    std::unique_ptr<storage::ValueObject> created;
+    if (!codec_->Apply(nullptr, op, result, &created)) {
+      return storage::Status::InvalidArgument("operation refused");
+    }
+    if (created == nullptr || created->Empty()) return storage::Status::Ok();
+    KeyState& state = Slot(key);
+    state.exists = true;
+    state.value.clear();
+    state.object = std::move(created);
+    state.expire_at_ms = 0;
+    state.changed = true;
+    return storage::Status::Ok();
+  }
+  std::unique_ptr<storage::ValueObject> unused;
+  if (!codec_->Apply(live->object.get(), op, result, &unused)) {
+    return storage::Status::InvalidArgument("operation refused");
+  }
+  live->changed = true;
+  if (live->object->Empty()) Delete(key);  // Redis never keeps an empty collection
+  return storage::Status::Ok();
+}
+
+storage::Status SnapshotKeyspace::PutObject(std::string_view key, std::string_view serialized,
+                                            std::int64_t expire_at_ms) {
+  std::unique_ptr<storage::ValueObject> object =
+      codec_ != nullptr ? codec_->Decode(serialized) : nullptr;
+  if (object == nullptr) return storage::Status::InvalidArgument("not a typed value");
+  KeyState& state = Slot(key);
+  state.exists = true;
+  state.value.clear();
+  state.object = std::move(object);
+  state.expire_at_ms = expire_at_ms;
+  state.changed = true;
+  return storage::Status::Ok();
 }
 
 }  // namespace dynakv::server

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "cluster/versioned_value.h"
 #include "keyspace.h"
+#include "storage/object.h"
 
 namespace dynakv::server {
 
@@ -21,7 +23,10 @@ class SnapshotKeyspace final : public Keyspace {
   // What a key holds after the command ran.
   struct KeyState {
     bool exists = false;  // false: absent, or deleted by the command
-    std::string value;
+    std::string value;  // a string's bytes
+    // A typed value (types/) instead of a string: what the coordinator writes back serialized,
+    // as a typed version (cluster::Version::typed).
+    std::unique_ptr<storage::ValueObject> object;
     std::int64_t expire_at_ms = 0;
     bool changed = false;  // the command wrote it: it needs a new version
   };
@@ -29,8 +34,11 @@ class SnapshotKeyspace final : public Keyspace {
 
   // `node_local` answers KEYS/SCAN/DBSIZE/RANDOMKEY/FLUSHALL (commands without keys never get
   // here, but a Keyspace must answer them); `now_ms` decides which versions have expired.
-  SnapshotKeyspace(Keyspace& node_local, std::int64_t now_ms)
-      : node_local_(node_local), now_ms_(now_ms) {}
+  // `codec` decodes typed versions and applies element operations (nullptr: typed values read
+  // as absent and cannot be written).
+  SnapshotKeyspace(Keyspace& node_local, std::int64_t now_ms,
+                   const storage::ObjectCodec* codec = nullptr)
+      : node_local_(node_local), now_ms_(now_ms), codec_(codec) {}
 
   // The key as the replicas hold it: the last-write-wins version if it is live, else absent.
   void Load(std::string_view key, const cluster::SiblingSet& set);
@@ -45,6 +53,9 @@ class SnapshotKeyspace final : public Keyspace {
                       std::int64_t expire_at_ms) override;
   bool Delete(std::string_view key) override;
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override;
+  storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override;
+  storage::Status PutObject(std::string_view key, std::string_view serialized,
+                            std::int64_t expire_at_ms) override;
 
   std::uint64_t KeyCount() override { return node_local_.KeyCount(); }
   std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
@@ -61,6 +72,7 @@ class SnapshotKeyspace final : public Keyspace {
 
   Keyspace& node_local_;
   const std::int64_t now_ms_;
+  const storage::ObjectCodec* codec_;
   KeyStates keys_;
 };
 

@@ -33,6 +33,9 @@ struct Version {
   std::int64_t timestamp_us = 0;
   std::string origin_node;        // the coordinator that accepted the write
   bool tombstone = false;         // a delete; kept so the delete replicates and wins over older data
+  // `value` is a typed value's serialized form (types/: a hash, ...), not string bytes. The
+  // cluster never looks inside; the coordinator's snapshot decodes it.
+  bool typed = false;
   std::string value;
   std::int64_t expire_at_ms = 0;  // absolute unix ms, 0: never
 

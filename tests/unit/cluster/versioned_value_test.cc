@@ -269,8 +269,31 @@ TEST_CASE("siblings: decode rejects malformed sets") {
   std::string bad_flags = encode({&a});
   // The flags byte follows clock (1), dot (1), timestamp (2) and origin ("\x01" "A").
   REQUIRE(bad_flags[2 + 1 + 1 + 2 + 2] == '\0');
-  bad_flags[2 + 1 + 1 + 2 + 2] = '\x02';
+  bad_flags[2 + 1 + 1 + 2 + 2] = '\x04';  // 1: tombstone, 2: typed; 4 is nothing yet
   CHECK_FALSE(SiblingSet::Decode(bad_flags, &set));
+}
+
+TEST_CASE("versions: a typed version (a hash's serialized form) keeps its tag through encoding") {
+  Version v;
+  v.dot = 3;
+  v.timestamp_us = 42;
+  v.origin_node = "n1";
+  v.typed = true;
+  v.value = std::string("\x01\x00\x01\x01f\x01v", 7);
+  std::string bytes;
+  v.EncodeTo(&bytes);
+  std::string_view in = bytes;
+  Version back;
+  REQUIRE(Version::DecodeFrom(&in, &back));
+  CHECK(back.typed);
+  CHECK_FALSE(back.tombstone);
+  CHECK(back.value == v.value);
+  v.typed = false;
+  bytes.clear();
+  v.EncodeTo(&bytes);
+  in = bytes;
+  REQUIRE(Version::DecodeFrom(&in, &back));
+  CHECK_FALSE(back.typed);
 }
 
 TEST_CASE("siblings: decoding garbage never crashes and accepts only canonical bytes") {
