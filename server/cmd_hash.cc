@@ -31,15 +31,14 @@ namespace {
 
 // What a key holds, for a hash command.
 struct HashLookup {
-  bool wrong_type = false;             // replied WRONGTYPE already
+  bool wrong_type = false;            // replied WRONGTYPE already
   const types::Hash* hash = nullptr;  // null: no such key; valid until the next keyspace call
 };
 
 // `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
 HashLookup LookupHash(CommandContext& ctx, std::string_view key, bool counted) {
   HashLookup out;
-  std::optional<storage::ValueRef> value =
-      counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
+  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
   if (!value) return out;
   out.hash = dynamic_cast<const types::Hash*>(value->object());
   if (out.hash == nullptr) {
@@ -333,8 +332,9 @@ void HRandFieldCommand(CommandContext& ctx) {
     }
     constexpr long long kMax = std::numeric_limits<long long>::max();
     if (count < -kMax) {
-      ctx.reply.Error("ERR value is out of range, value must between -9223372036854775807 and "
-                      "9223372036854775807");
+      ctx.reply.Error(
+          "ERR value is out of range, value must between -9223372036854775807 and "
+          "9223372036854775807");
       return;
     }
     bool withvalues = false;
@@ -402,10 +402,11 @@ void HScanCommand(CommandContext& ctx) {
   // A lone "*" matches everything, as Redis skips matching then.
   if (pattern && *pattern == "*") pattern.reset();
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
-  const std::uint64_t next = found.hash->Scan(
-      cursor, static_cast<std::size_t>(count), [&](std::string_view f, std::string_view v) {
-        if (!pattern || GlobMatch(*pattern, f)) pairs.emplace_back(f, v);
-      });
+  const std::uint64_t next = found.hash->Scan(cursor, static_cast<std::size_t>(count),
+                                              [&](std::string_view f, std::string_view v) {
+                                                if (!pattern || GlobMatch(*pattern, f))
+                                                  pairs.emplace_back(f, v);
+                                              });
   char digits[24];
   const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), next);
   ctx.reply.ArrayHeader(2);

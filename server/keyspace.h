@@ -75,8 +75,7 @@ class LocalKeyspace final : public Keyspace {
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
     return engine_.SetExpireAt(key, expire_at_ms);
   }
-  storage::Status Mutate(std::string_view key, std::string_view op,
-                         std::int64_t* result) override {
+  storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override {
     return engine_.Mutate(key, op, result);
   }
   storage::Status PutObject(std::string_view key, std::string_view serialized,

@@ -53,7 +53,7 @@ class ReplicaKeyspace final : public Keyspace {
   cluster::ClusterNode& node_;
   const storage::ObjectCodec* codec_;
   std::unique_ptr<storage::ValueObject> object_;  // the last loaded value, when typed
-  std::string value_;  // what the last Get returned refers to
+  std::string value_;                             // what the last Get returned refers to
   std::int64_t expire_at_ms_ = 0;
 };
 

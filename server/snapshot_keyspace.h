@@ -23,7 +23,7 @@ class SnapshotKeyspace final : public Keyspace {
   // What a key holds after the command ran.
   struct KeyState {
     bool exists = false;  // false: absent, or deleted by the command
-    std::string value;  // a string's bytes
+    std::string value;    // a string's bytes
     // A typed value (types/) instead of a string: what the coordinator writes back serialized,
     // as a typed version (cluster::Version::typed).
     std::unique_ptr<storage::ValueObject> object;

@@ -36,8 +36,8 @@ Memtable::Entry* EngineImpl::LoadObject(std::uint64_t hash, std::string_view key
                                         std::int64_t expire_at_ms) {
   std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
   if (object == nullptr) {
-    Status s = Status::Corruption("a stored value of key '" + std::string(key) +
-                                  "' could not be decoded");
+    Status s =
+        Status::Corruption("a stored value of key '" + std::string(key) + "' could not be decoded");
     ++stats_.io_errors;
     ++stats_.segment_read_errors;
     segment_read_error_ = s;
@@ -115,8 +115,7 @@ Status EngineImpl::PutObject(std::string_view key, std::string_view serialized,
     }
   }
   std::string_view packed;
-  const bool compressed =
-      compressor_.Compress(serialized, options_.compression_threshold, &packed);
+  const bool compressed = compressor_.Compress(serialized, options_.compression_threshold, &packed);
   LogRecord rec;
   rec.type = LogRecordType::kPut;
   rec.key = key;

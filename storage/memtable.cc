@@ -76,8 +76,8 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
 Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
                                   std::uint32_t raw_len, std::uint8_t flags,
                                   std::int64_t expire_at_ms) {
-  return Insert(Allocate(hash, key, stored, raw_len,
-                         static_cast<std::uint8_t>(flags & ~kObject), expire_at_ms));
+  return Insert(Allocate(hash, key, stored, raw_len, static_cast<std::uint8_t>(flags & ~kObject),
+                         expire_at_ms));
 }
 
 Memtable::Entry* Memtable::UpsertObject(std::uint64_t hash, std::string_view key,
@@ -86,7 +86,8 @@ Memtable::Entry* Memtable::UpsertObject(std::uint64_t hash, std::string_view key
   const ObjectSlot slot{object.get(), object->MemoryUsage()};
   const std::string_view stored(reinterpret_cast<const char*>(&slot), sizeof(slot));
   // Until it is allocated the entry does not own the object: a failed allocation still frees it.
-  EntryPtr fresh = Allocate(hash, key, stored, 0, static_cast<std::uint8_t>(flags | kObject), expire_at_ms);
+  EntryPtr fresh =
+      Allocate(hash, key, stored, 0, static_cast<std::uint8_t>(flags | kObject), expire_at_ms);
   object.release();  // now the entry's
   return Insert(std::move(fresh));
 }

@@ -47,8 +47,8 @@ class Memtable {
 
   // The stored bytes of an object entry.
   struct ObjectSlot {
-    ValueObject* object;   // owned by the entry
-    std::size_t counted;   // object->MemoryUsage() as the table last accounted it
+    ValueObject* object;  // owned by the entry
+    std::size_t counted;  // object->MemoryUsage() as the table last accounted it
   };
 
   struct Entry;
@@ -97,9 +97,8 @@ class Memtable {
   Entry* Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
                 std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms);
   // The same for a typed value, which the entry then owns.
-  Entry* UpsertObject(std::uint64_t hash, std::string_view key,
-                      std::unique_ptr<ValueObject> object, std::uint8_t flags,
-                      std::int64_t expire_at_ms);
+  Entry* UpsertObject(std::uint64_t hash, std::string_view key, std::unique_ptr<ValueObject> object,
+                      std::uint8_t flags, std::int64_t expire_at_ms);
   // After an object entry's object changed in place: its memory is counted anew.
   void ObjectChanged(Entry* e);
   void Erase(Entry* e);

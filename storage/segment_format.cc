@@ -21,8 +21,9 @@ bool DecodeSegmentRecord(std::string_view* in, SegmentRecord* rec) {
   if (!GetFixed64(in, &rec->hash) || in->empty()) return false;
   rec->flags = static_cast<std::uint8_t>(in->front());
   in->remove_prefix(1);
-  if ((rec->flags & ~(SegmentRecord::kTombstone | SegmentRecord::kCompressed |
-                      SegmentRecord::kObject)) != 0) return false;
+  if ((rec->flags &
+       ~(SegmentRecord::kTombstone | SegmentRecord::kCompressed | SegmentRecord::kObject)) != 0)
+    return false;
   if (!GetVarint64(in, &expire) || !GetVarint32(in, &key_len) || !GetVarint32(in, &stored_len) ||
       !GetVarint32(in, &rec->raw_len)) {
     return false;

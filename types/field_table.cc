@@ -49,7 +49,8 @@ std::size_t FieldTable::NodeBytes(const Node& n) {
   return (sizeof(Node) + n.field_len + n.value_len + 15) & ~std::size_t{15};
 }
 
-FieldTable::FieldTable() : buckets_(std::size_t{1} << kMinBits), bits_(kMinBits), shift_(64 - kMinBits) {}
+FieldTable::FieldTable()
+    : buckets_(std::size_t{1} << kMinBits), bits_(kMinBits), shift_(64 - kMinBits) {}
 
 FieldTable::~FieldTable() {
   // Chains are freed iteratively: a recursive unique_ptr chain could overflow the stack.
@@ -71,7 +72,8 @@ bool FieldTable::Set(std::string_view field, std::string_view value) {
   NodePtr* link = &buckets_[BucketOf(hash)];
   while (*link && !((*link)->hash == hash && (*link)->field() == field)) link = &(*link)->next;
   if (*link && (*link)->value_len == value.size()) {
-    if (!value.empty()) std::memcpy((*link)->bytes() + (*link)->field_len, value.data(), value.size());
+    if (!value.empty())
+      std::memcpy((*link)->bytes() + (*link)->field_len, value.data(), value.size());
     return false;
   }
   NodePtr fresh = MakeNode(hash, field, value);

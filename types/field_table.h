@@ -51,7 +51,9 @@ class FieldTable {
 
   static NodePtr MakeNode(std::uint64_t hash, std::string_view field, std::string_view value);
   static std::size_t NodeBytes(const Node& n);
-  std::size_t BucketOf(std::uint64_t hash) const { return static_cast<std::size_t>(hash >> shift_); }
+  std::size_t BucketOf(std::uint64_t hash) const {
+    return static_cast<std::size_t>(hash >> shift_);
+  }
   void Resize(unsigned bits);
 
   std::vector<NodePtr> buckets_;

@@ -32,9 +32,7 @@ std::size_t Hash::MemoryUsage() const {
   return sizeof(Hash) + (table_ ? sizeof(FieldTable) + table_->bytes() : listpack_.capacity());
 }
 
-std::string_view Hash::EncodingName() const {
-  return table_ ? "hashtable" : "listpack";
-}
+std::string_view Hash::EncodingName() const { return table_ ? "hashtable" : "listpack"; }
 
 std::size_t Hash::size() const { return table_ ? table_->size() : listpack_count_; }
 

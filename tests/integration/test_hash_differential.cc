@@ -66,8 +66,8 @@ class HashCommandGenerator {
                     "-9223372036854775808", "0"})};
       case 15:
         return {"HINCRBYFLOAT", Key(), Field(),
-                Of({"0.1", "-5", "1e3", "inf", "-inf", "nan", "abc", "1.5e-3", "-0", "10",
-                    "3.0e2", "0x10", "", "1e400"})};
+                Of({"0.1", "-5", "1e3", "inf", "-inf", "nan", "abc", "1.5e-3", "-0", "10", "3.0e2",
+                    "0x10", "", "1e400"})};
       case 16:
         return {"HSTRLEN", Key(), Field()};
       case 17:
@@ -163,8 +163,8 @@ class HashCommandGenerator {
     if (Pick(20) == 0) argv.push_back("extra");
     // Redis itself tries to build a reply of billions of elements for huge in-range negative
     // counts: leave those out of the stream (the range checks above stay in).
-    if (argv.size() == 3 && (argv[2] == "-9223372036854775807" ||
-                             argv[2] == "-4611686018427387904")) {
+    if (argv.size() == 3 &&
+        (argv[2] == "-9223372036854775807" || argv[2] == "-4611686018427387904")) {
       argv[2] = "-2";
     }
     return argv;
@@ -249,7 +249,8 @@ std::string Describe(const std::vector<std::string>& argv) {
 bool SameRandomFields(const std::vector<std::string>& argv, Client& ours, const Reply& got,
                       const Reply& want, long long size) {
   if (got.type != want.type) return false;
-  if (want.type == Reply::Type::kString) return ours.Command({"HEXISTS", argv[1], got.str}) == Reply::Int(1);
+  if (want.type == Reply::Type::kString)
+    return ours.Command({"HEXISTS", argv[1], got.str}) == Reply::Int(1);
   if (want.type != Reply::Type::kArray || argv.size() < 3) return got == want;
   if (got.elements.size() != want.elements.size()) return false;
   const bool withvalues = argv.size() == 4;
@@ -358,8 +359,8 @@ void CompareWithRedis(const Flags& flags, int commands) {
   CHECK(mismatches == 0);
 }
 
-const Flags kRedisThresholds = {"--hash-max-listpack-entries", "128",
-                                "--hash-max-listpack-value", "64"};
+const Flags kRedisThresholds = {"--hash-max-listpack-entries", "128", "--hash-max-listpack-value",
+                                "64"};
 
 }  // namespace
 

@@ -91,7 +91,8 @@ void WriteRandomly(Client& c, std::uint64_t seed, int commands, Model* model) {
       default: {
         const std::string counter = "counter" + std::to_string(rng() % 3);
         batch.push_back({"HINCRBY", key, counter, "7"});
-        fields[counter] = std::to_string(std::stoll(fields.count(counter) ? fields[counter] : "0") + 7);
+        fields[counter] =
+            std::to_string(std::stoll(fields.count(counter) ? fields[counter] : "0") + 7);
       }
     }
   }
@@ -190,7 +191,8 @@ TEST_CASE("hashes offloaded under a small maxmemory come back intact, also after
         std::vector<std::string> argv = {"HSET", key};
         for (int j = f; j < f + 4; ++j) {
           const std::string field = "field-" + std::to_string(j);
-          const std::string value = "value-" + std::to_string(j * k) + std::string(20, 'a' + k % 26);
+          const std::string value =
+              "value-" + std::to_string(j * k) + std::string(20, 'a' + k % 26);
           argv.push_back(field);
           argv.push_back(value);
           model[key][field] = value;

@@ -304,7 +304,7 @@ TEST_CASE("log format: MUTATE records and object PUTs round-trip; their shape is
     const auto len = static_cast<std::uint32_t>(payload.size());
     CHECK(LogPayloadShapeFits(rec.type, len, payload));
     CHECK(LogPayloadShapeFits(rec.type, len, payload.substr(0, 3)));  // a torn record
-    CHECK_FALSE(LogPayloadShapeFits(rec.type, len + 1, payload));    // a damaged length
+    CHECK_FALSE(LogPayloadShapeFits(rec.type, len + 1, payload));     // a damaged length
     CHECK_FALSE(DecodeLogPayload(rec.type, payload.substr(0, payload.size() - 1), &back));
   }
   CHECK(IsLogRecordType(5));

@@ -1,4 +1,6 @@
 // Hashes: both encodings, the conversion thresholds, the serialized form and element operations.
+#include "types/hash.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "types/codec.h"
-#include "types/hash.h"
 #include "types/ops.h"
 
 namespace dynakv::types {
@@ -137,7 +138,7 @@ TEST_CASE("hash: malformed serialized forms are refused") {
   const std::string good = Serialized(h);
   CHECK(Hash::Decode(good, limits) != nullptr);
   CHECK(Hash::Decode("", limits) == nullptr);
-  CHECK(Hash::Decode(std::string(1, '\x07') + good.substr(1), limits) == nullptr);  // tag
+  CHECK(Hash::Decode(std::string(1, '\x07') + good.substr(1), limits) == nullptr);      // tag
   CHECK(Hash::Decode(good.substr(0, 1) + '\x02' + good.substr(2), limits) == nullptr);  // flags
   for (std::size_t cut = 1; cut < good.size(); ++cut) {
     CHECK(Hash::Decode(good.substr(0, cut), limits) == nullptr);
@@ -231,8 +232,8 @@ TEST_CASE("codec: element operations create, change and are refused when malform
   CHECK_FALSE(codec.Apply(created.get(), odd.op(), &result, &unused));
   CHECK_FALSE(codec.Apply(created.get(), "", &result, &unused));
   CHECK_FALSE(codec.Apply(created.get(), std::string("\x09\x00", 2), &result, &unused));
-  CHECK_FALSE(codec.Apply(created.get(), set.op().substr(0, set.op().size() - 1), &result,
-                          &unused));
+  CHECK_FALSE(
+      codec.Apply(created.get(), set.op().substr(0, set.op().size() - 1), &result, &unused));
   CHECK(Contents(hash) == Pairs{{"b", "2"}, {"c", "3"}});
 
   // The codec decodes what hashes serialize.
