@@ -7,6 +7,10 @@
 
 #include <string>
 
+#include "types/codec.h"
+#include "types/hash.h"
+#include "types/ops.h"
+
 namespace dynakv::server {
 namespace {
 
@@ -121,6 +125,49 @@ TEST_CASE("node-local operations go to this node's replica") {
   CHECK(keys.RandomKey() == "local");
   keys.Clear();
   CHECK(local.clears == 1);
+}
+
+TEST_CASE("typed versions: a hash is decoded, changed by element operations and written whole") {
+  types::TypesCodec codec;
+  CountingKeyspace local;
+  SnapshotKeyspace keys(local, kNow, &codec);
+  types::Hash hash;
+  hash.Set("a", "1", codec.limits());
+  cluster::Version typed = V("n1", 10, "");
+  typed.typed = true;
+  hash.Serialize(&typed.value);
+  keys.Load("h", Set({typed}));
+  keys.Load("s", Set({V("n1", 10, "text")}));
+
+  std::optional<storage::ValueRef> value = keys.Get("h");
+  REQUIRE(value);
+  REQUIRE(value->object() != nullptr);
+  CHECK(dynamic_cast<const types::Hash&>(*value->object()).Get("a") == "1");
+  CHECK(keys.Get("s")->object() == nullptr);
+
+  std::int64_t added = 0;
+  types::OpBuilder set(types::OpCode::kHashSet, 2);
+  set.Add("b").Add("2");
+  REQUIRE(keys.Mutate("h", set.op(), &added).ok());
+  CHECK(added == 1);
+  CHECK(keys.keys().at("h").changed);
+  CHECK(dynamic_cast<const types::Hash&>(*keys.Get("h")->object()).size() == 2);
+  // A string refuses element operations; a missing key is created.
+  CHECK(keys.Mutate("s", set.op(), &added).code() == storage::Status::Code::kInvalidArgument);
+  CHECK_FALSE(keys.keys().at("s").changed);
+  REQUIRE(keys.Mutate("new", set.op(), &added).ok());
+  CHECK(keys.Get("new")->object() != nullptr);
+  // Emptied: deleted, as Redis never keeps an empty hash.
+  types::OpBuilder del(types::OpCode::kHashDel, 1);
+  del.Add("b");
+  REQUIRE(keys.Mutate("new", del.op(), &added).ok());
+  CHECK_FALSE(keys.Exists("new"));
+  CHECK(keys.keys().at("new").changed);
+  // Without a codec a typed version reads as absent, never as its serialized bytes.
+  SnapshotKeyspace blind(local, kNow);
+  blind.Load("h", Set({typed}));
+  CHECK_FALSE(blind.Get("h"));
+  CHECK(blind.Mutate("h", set.op(), &added).code() == storage::Status::Code::kInvalidArgument);
 }
 
 }  // namespace
