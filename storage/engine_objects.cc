@@ -135,7 +135,11 @@ Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_
   if (Status refused = WriteRefusal(key); !refused.ok()) return refused;
   const std::uint64_t hash = HashKey(key);
   // Reaps an expired key first (logged as a delete), as every write does.
+  const std::uint64_t read_errors = stats_.segment_read_errors;
   std::optional<KeyState> st = LiveState(hash, key);
+  // Unlike a blind Put, an element write builds on the value: one that could not be read must
+  // not be taken for a missing key (and replaced by a new one).
+  if (stats_.segment_read_errors != read_errors && !read_error_.ok()) return read_error_;
   if (st && st->entry != nullptr && !st->entry->has(Memtable::kObject)) {
     return Status::InvalidArgument("the key holds a string");
   }

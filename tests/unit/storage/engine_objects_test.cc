@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -309,6 +311,54 @@ TEST_CASE("log format: MUTATE records and object PUTs round-trip; their shape is
   }
   CHECK(IsLogRecordType(5));
   CHECK_FALSE(IsLogRecordType(6));
+}
+
+TEST_CASE("objects: an element write to a value whose segment block went bad fails, never recreates") {
+  TempDir dir;
+  FakeClock clock;
+  ToyCodec codec;
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  const int keys = 300;
+  {
+    auto e = OpenEngine(o);
+    for (int k = 0; k < keys; ++k) {
+      for (int m = 0; m < 5; ++m) REQUIRE(Add(e.get(), "key" + std::to_string(k), Member(m)).ok());
+    }
+    REQUIRE(e->Checkpoint().ok());
+  }
+  auto e = OpenEngine(o);  // the objects are only in the segment now
+  std::string segment;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename().string().rfind("seg-", 0) == 0) segment = entry.path().string();
+  }
+  REQUIRE(!segment.empty());
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(std::filesystem::file_size(segment) / 3));
+    char byte = 0;
+    f.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x10);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(segment) / 3));
+    f.write(&byte, 1);
+  }
+  int failed = 0;
+  for (int k = 0; k < keys; ++k) {
+    const std::string key = "key" + std::to_string(k);
+    // No read first: the write's own lookup meets the damage.
+    const Status s = Add(e.get(), key, "new");
+    if (s.ok()) {
+      CHECK(Members(e.get(), key).size() == 6);
+      continue;
+    }
+    ++failed;
+    CHECK(s.code() == Status::Code::kCorruption);
+    CHECK_FALSE(e->TakeReadError().ok());
+    // Nothing was written: the key still reads as damaged, not as a fresh one-member value.
+    CHECK_FALSE(e->Get(key));
+    CHECK_FALSE(e->TakeReadError().ok());
+  }
+  CHECK(failed > 0);
 }
 
 }  // namespace dynakv::storage
