@@ -53,6 +53,11 @@ bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op
            std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
   if (status.ok()) return true;
+  if (status.code() == storage::Status::Code::kInvalidArgument &&
+      status.message() == storage::kHoldsString) {
+    ctx.reply.Error(kErrWrongType);
+    return false;
+  }
   if (status.code() == storage::Status::Code::kInvalidArgument) {
     ctx.reply.Error("ERR " + status.message());
     return false;
@@ -71,7 +76,7 @@ void HSetGeneric(CommandContext& ctx, bool hmset) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  if (LookupHash(ctx, key, false).wrong_type) return;
+  // No lookup of its own: the keyspace refuses a string key (WRONGTYPE, in Apply).
   types::OpBuilder op(types::OpCode::kHashSet, ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t added = 0;

@@ -89,7 +89,7 @@ storage::Status SnapshotKeyspace::Mutate(std::string_view key, std::string_view 
   }
   KeyState* live = Live(key);
   if (live != nullptr && !live->object) {
-    return storage::Status::InvalidArgument("the key holds a string");
+    return storage::Status::InvalidArgument(std::string(storage::kHoldsString));
   }
   *result = 0;
   if (live == nullptr) {

@@ -141,10 +141,10 @@ Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_
   // not be taken for a missing key (and replaced by a new one).
   if (stats_.segment_read_errors != read_errors && !read_error_.ok()) return read_error_;
   if (st && st->entry != nullptr && !st->entry->has(Memtable::kObject)) {
-    return Status::InvalidArgument("the key holds a string");
+    return Status::InvalidArgument(std::string(kHoldsString));
   }
   if (st && st->entry == nullptr && !st->disk.object()) {
-    return Status::InvalidArgument("the key holds a string");
+    return Status::InvalidArgument(std::string(kHoldsString));
   }
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
     const std::size_t need = st ? op.size() : sizeof(Memtable::Entry) + key.size() + op.size();

@@ -23,6 +23,10 @@
 
 namespace dynakv::storage {
 
+// The InvalidArgument message of Engine::Mutate (and of keyspaces like it) when the key holds a
+// string: callers turn it into their WRONGTYPE error without a lookup of their own.
+inline constexpr std::string_view kHoldsString = "the key holds a string";
+
 class ValueObject {
  public:
   virtual ~ValueObject() = default;
