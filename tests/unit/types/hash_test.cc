@@ -257,4 +257,40 @@ TEST_CASE("codec: its limits decide the encodings of what it creates") {
   CHECK(dynamic_cast<const Hash&>(*created).EncodingName() == "hashtable");
 }
 
+TEST_CASE("codec: decoding and applying garbage never crashes") {
+  TypesCodec codec;
+  codec.mutable_limits().hash_max_listpack_entries = 4;
+  Hash h;
+  for (int i = 0; i < 10; ++i) h.Set("f" + std::to_string(i), "v", codec.limits());
+  const std::string good = Serialized(h);
+  OpBuilder set(OpCode::kHashSet, 4);
+  set.Add("a").Add("1").Add("b").Add("2");
+  std::mt19937 rng(3);
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes = round % 2 == 0 ? good : set.op();
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < flips; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
+    if (round % 2 == 0) {
+      auto decoded = codec.Decode(bytes);
+      if (decoded) {  // whatever it decoded is a consistent hash
+        const auto& hash = dynamic_cast<const Hash&>(*decoded);
+        std::size_t n = 0;
+        hash.ForEach([&](std::string_view f, std::string_view v) {
+          ++n;
+          CHECK(hash.Get(f).has_value());
+          (void)v;
+        });
+        CHECK(n == hash.size());
+      }
+    } else {
+      std::unique_ptr<storage::ValueObject> target = codec.Decode(good);
+      std::unique_ptr<storage::ValueObject> created;
+      std::int64_t result = 0;
+      codec.Apply(target.get(), bytes, &result, &created);
+      codec.Apply(nullptr, bytes, &result, &created);
+    }
+  }
+}
+
 }  // namespace dynakv::types
