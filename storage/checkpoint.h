@@ -5,6 +5,7 @@
 // (engine_checkpoint.cc).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -20,8 +21,9 @@ namespace dynakv::storage {
 struct CheckpointJob {
   std::vector<SegmentRecord> records;  // in no particular order; each key once
   // The serialized forms of frozen objects, which records point into (a deque: growing it moves
-  // no string).
+  // no string). They are compressed here, off the owner's thread, when at least this long.
   std::deque<std::string> object_bytes;
+  std::size_t object_compression_threshold = SIZE_MAX;  // SIZE_MAX: never
   std::string dir;
   std::string output_path;  // unused when there are no records
   std::uint64_t output_seq = 0;

@@ -58,6 +58,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
   checkpoint_log_floor_ = log_->seq();
   frozen_ = memtable_.FreezeDirty();
   job->dir = options_.dir;
+  job->object_compression_threshold = options_.compression_threshold;
   if (!frozen_.empty()) {
     job->output_seq = next_seq_++;
     job->output_path = options_.dir + "/" + SegmentFileName(job->output_seq);

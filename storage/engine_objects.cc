@@ -174,17 +174,12 @@ Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_
 
 void EngineImpl::SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
                                  std::deque<std::string>* arena) {
+  // Serialized here (the object may change as soon as this returns); RunCheckpoint compresses.
   std::string raw;
   e.object()->Serialize(&raw);
   rec->flags |= SegmentRecord::kObject;
   rec->raw_len = static_cast<std::uint32_t>(raw.size());
-  std::string_view packed;
-  if (compressor_.Compress(raw, options_.compression_threshold, &packed)) {
-    rec->flags |= SegmentRecord::kCompressed;
-    arena->emplace_back(packed);
-  } else {
-    arena->push_back(std::move(raw));
-  }
+  arena->push_back(std::move(raw));
   rec->stored = arena->back();
 }
 

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "storage/engine.h"  // HashKey
+#include "types/ops.h"
 
 namespace dynakv::types {
 
@@ -78,9 +79,11 @@ bool FieldTable::Set(std::string_view field, std::string_view value) {
   }
   NodePtr fresh = MakeNode(hash, field, value);
   node_bytes_ += NodeBytes(*fresh);
+  payload_bytes_ += field.size() + value.size();
   if (*link) {
     NodePtr old = std::move(*link);
     node_bytes_ -= NodeBytes(*old);
+    payload_bytes_ -= old->field_len + old->value_len;
     fresh->next = std::move(old->next);
     *link = std::move(fresh);
     return false;
@@ -100,6 +103,7 @@ bool FieldTable::Remove(std::string_view field) {
   NodePtr old = std::move(*link);
   *link = std::move(old->next);
   node_bytes_ -= NodeBytes(*old);
+  payload_bytes_ -= old->field_len + old->value_len;
   --size_;
   if (bits_ > kMinBits && size_ < buckets_.size() / 8) Resize(bits_ - 1);
   return true;
@@ -125,6 +129,19 @@ void FieldTable::Resize(unsigned bits) {
 void FieldTable::ForEach(const Visitor& fn) const {
   for (const NodePtr& bucket : buckets_) {
     for (const Node* n = bucket.get(); n != nullptr; n = n->next.get()) fn(n->field(), n->value());
+  }
+}
+
+void FieldTable::AppendPairs(std::string* out) const {
+  // Two length prefixes per pair; most lengths fit a one-byte varint, so this rarely regrows.
+  out->reserve(out->size() + payload_bytes_ + 2 * size_ + 16);
+  for (const NodePtr& bucket : buckets_) {
+    for (const Node* n = bucket.get(); n != nullptr; n = n->next.get()) {
+      PutVarint(out, n->field_len);
+      out->append(n->bytes(), n->field_len);
+      PutVarint(out, n->value_len);
+      out->append(n->bytes() + n->field_len, n->value_len);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -36,6 +37,9 @@ class FieldTable {
   std::size_t bytes() const { return node_bytes_ + buckets_.size() * sizeof(void*); }
 
   void ForEach(const Visitor& fn) const;
+  // Appends every pair as the serialized form wants it (varint length | field | varint length |
+  // value), in one pass with the output sized up front: a checkpoint does this on the loop.
+  void AppendPairs(std::string* out) const;
   // Visits whole buckets from hash position `cursor` until at least `count` fields were passed;
   // returns the next cursor, 0 once the end was reached.
   std::uint64_t Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const;
@@ -61,6 +65,7 @@ class FieldTable {
   unsigned shift_;
   std::size_t size_ = 0;
   std::size_t node_bytes_ = 0;
+  std::size_t payload_bytes_ = 0;  // fields and values
 };
 
 }  // namespace dynakv::types

@@ -44,7 +44,7 @@ void Hash::Serialize(std::string* out) const {
     out->append(listpack_);  // the listpack body is the serialized pairs already
     return;
   }
-  table_->ForEach([out](std::string_view f, std::string_view v) { AppendPair(out, f, v); });
+  table_->AppendPairs(out);
 }
 
 std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits) {
