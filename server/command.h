@@ -141,6 +141,8 @@ std::span<const CommandSpec> ConnectionCommands();  // cmd_connection.cc
 std::span<const CommandSpec> ServerCommands();      // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();     // cmd_cluster.cc
 std::span<const CommandSpec> AclCommands();         // cmd_acl.cc
+std::span<const CommandSpec> BitmapCommands();      // cmd_bitops.cc
+std::span<const CommandSpec> HyperLogLogCommands(); // cmd_hyperloglog.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

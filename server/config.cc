@@ -233,6 +233,9 @@ const ConfigParam kParams[] = {
     {"client-output-buffer-hard-limit", "limits", true,
      ParseBytes<&Config::client_output_buffer_hard_limit, 0, kMaxSize>,
      FormatNumber<&Config::client_output_buffer_hard_limit>},
+    {"hll-sparse-max-bytes", "limits", true,
+     ParseBytes<&Config::hll_sparse_max_bytes, 0, kMaxSize>,
+     FormatNumber<&Config::hll_sparse_max_bytes>},
 
     {"dir", "storage", false, ParseDir, FormatString<&Config::dir>},
     {"maxmemory", "storage", true, ParseBytes<&Config::maxmemory, 0, kMaxSize>,

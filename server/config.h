@@ -43,6 +43,9 @@ struct Config {
   // (backpressure); above the hard limit the client is disconnected, as Redis does.
   std::uint64_t client_output_buffer_soft_limit = 16ull * 1024 * 1024;
   std::uint64_t client_output_buffer_hard_limit = 512ull * 1024 * 1024;
+  // A HyperLogLog's sparse form grows to this many bytes (header included) before it turns
+  // dense, as Redis's hll-sparse-max-bytes.
+  long long hll_sparse_max_bytes = 3000;
   // [storage]
   std::string dir = "data";
   std::uint64_t maxmemory = 0;

@@ -1,0 +1,118 @@
+#include "bit_ops.h"
+
+#include <bit>
+#include <cstring>
+
+namespace dynakv::server {
+
+std::uint64_t PopCount(const std::uint8_t* p, std::size_t count) {
+  std::uint64_t total = 0;
+  std::size_t i = 0;
+  // Eight bytes at a time (memcpy: the bytes need not be aligned).
+  for (; i + 8 <= count; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    total += static_cast<std::uint64_t>(std::popcount(word));
+  }
+  for (; i < count; ++i) total += static_cast<std::uint64_t>(std::popcount(p[i]));
+  return total;
+}
+
+long long BitPos(const std::uint8_t* p, std::size_t count, int bit) {
+  // The byte that cannot hold the bit looked for: skip those whole.
+  const std::uint8_t skip = bit ? 0x00 : 0xff;
+  std::size_t i = 0;
+  while (i < count && p[i] == skip) ++i;
+  if (i == count) return bit ? -1 : static_cast<long long>(count) * 8;
+  const std::uint8_t byte = bit ? p[i] : static_cast<std::uint8_t>(~p[i]);
+  // The first set bit counted from the most significant one.
+  return static_cast<long long>(i) * 8 + std::countl_zero(byte);
+}
+
+std::uint64_t GetUnsignedBitfield(const std::uint8_t* p, std::uint64_t offset, int bits) {
+  std::uint64_t value = 0;
+  for (int j = 0; j < bits; ++j, ++offset) {
+    const std::uint64_t bit = (p[offset >> 3] >> (7 - (offset & 7))) & 1;
+    value = (value << 1) | bit;
+  }
+  return value;
+}
+
+std::int64_t GetSignedBitfield(const std::uint8_t* p, std::uint64_t offset, int bits) {
+  std::uint64_t value = GetUnsignedBitfield(p, offset, bits);
+  // Two's complement: the top bit of the field is the sign, spread over the higher bits.
+  if (bits < 64 && (value & (std::uint64_t{1} << (bits - 1)))) value |= ~std::uint64_t{0} << bits;
+  return static_cast<std::int64_t>(value);
+}
+
+void SetUnsignedBitfield(std::uint8_t* p, std::uint64_t offset, int bits, std::uint64_t value) {
+  for (int j = 0; j < bits; ++j, ++offset) {
+    const unsigned bit = (value >> (bits - 1 - j)) & 1;
+    const unsigned shift = 7 - (offset & 7);
+    std::uint8_t& byte = p[offset >> 3];
+    byte = static_cast<std::uint8_t>((byte & ~(1u << shift)) | (bit << shift));
+  }
+}
+
+void SetSignedBitfield(std::uint8_t* p, std::uint64_t offset, int bits, std::int64_t value) {
+  SetUnsignedBitfield(p, offset, bits, static_cast<std::uint64_t>(value));
+}
+
+int CheckUnsignedBitfieldOverflow(std::uint64_t value, std::int64_t incr, int bits,
+                                  BitfieldOverflow how, std::uint64_t* limit) {
+  const std::uint64_t max = bits == 64 ? UINT64_MAX : (std::uint64_t{1} << bits) - 1;
+  // As Redis computes them: the room left above and below, as signed 64-bit numbers.
+  const auto maxincr = static_cast<std::int64_t>(max - value);
+  const auto minincr = static_cast<std::int64_t>(std::uint64_t{0} - value);
+  int result = 0;
+  if (value > max || (incr > 0 && incr > maxincr)) {
+    result = 1;
+    if (how == BitfieldOverflow::kSat) *limit = max;
+  } else if (incr < 0 && incr < minincr) {
+    result = -1;
+    if (how == BitfieldOverflow::kSat) *limit = 0;
+  }
+  if (result != 0 && how == BitfieldOverflow::kWrap) {
+    const std::uint64_t mask = bits == 64 ? 0 : ~std::uint64_t{0} << bits;
+    *limit = (value + static_cast<std::uint64_t>(incr)) & ~mask;
+    return 1;  // Redis reports any wrap as an overflow
+  }
+  return result;
+}
+
+int CheckSignedBitfieldOverflow(std::int64_t value, std::int64_t incr, int bits,
+                                BitfieldOverflow how, std::int64_t* limit) {
+  const std::int64_t max = bits == 64 ? INT64_MAX : (std::int64_t{1} << (bits - 1)) - 1;
+  const std::int64_t min = -max - 1;
+  // These may wrap; they are only used once `value` is known to be in range, where they do not.
+  const auto maxincr = static_cast<std::int64_t>(static_cast<std::uint64_t>(max) -
+                                                 static_cast<std::uint64_t>(value));
+  const auto minincr = static_cast<std::int64_t>(static_cast<std::uint64_t>(min) -
+                                                 static_cast<std::uint64_t>(value));
+  int result = 0;
+  if (value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr)) {
+    result = 1;
+    if (how == BitfieldOverflow::kSat) *limit = max;
+  } else if (value < min || (bits != 64 && incr < minincr) ||
+             (value < 0 && incr < 0 && incr < minincr)) {
+    result = -1;
+    if (how == BitfieldOverflow::kSat) *limit = min;
+  }
+  if (result != 0 && how == BitfieldOverflow::kWrap) {
+    std::uint64_t sum = static_cast<std::uint64_t>(value) + static_cast<std::uint64_t>(incr);
+    if (bits < 64) {
+      // The field's sign bit spread over the higher bits, or the higher bits cleared.
+      const std::uint64_t mask = ~std::uint64_t{0} << bits;
+      if (sum & (std::uint64_t{1} << (bits - 1))) {
+        sum |= mask;
+      } else {
+        sum &= ~mask;
+      }
+    }
+    *limit = static_cast<std::int64_t>(sum);
+    return 1;
+  }
+  return result;
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,36 @@
+#include "string_value.h"
+
+#include "keyspace.h"
+#include "keyspace_access.h"
+
+namespace dynakv::server {
+
+StringView::StringView(const storage::ValueRef& ref) {
+  if (std::optional<std::string_view> raw = ref.Uncompressed()) {
+    view_ = *raw;
+  } else {
+    copy_ = ref.ToString();
+    view_ = copy_;
+  }
+}
+
+bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value) {
+  std::optional<storage::ValueRef> ref = LookupRead(ctx, key);
+  if (ref) value->emplace(*ref);
+  return true;
+}
+
+bool LoadStringForWrite(CommandContext& ctx, std::string_view key, StringValue* value) {
+  std::optional<storage::ValueRef> ref = ctx.keyspace.Get(key);
+  if (!ref) return true;
+  value->exists = true;
+  value->bytes = ref->ToString();
+  value->expire_at_ms = ref->expire_at_ms();
+  return true;
+}
+
+bool StoreString(CommandContext& ctx, std::string_view key, const StringValue& value) {
+  return WriteOk(ctx, ctx.keyspace.Put(key, value.bytes, value.expire_at_ms));
+}
+
+}  // namespace dynakv::server
