@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "ascii.h"
 #include "clock.h"
 #include "command.h"
 #include "expire_options.h"
@@ -20,7 +21,9 @@
 #include "number_parse.h"
 #include "server.h"
 #include "keyspace.h"
+#include "lcs.h"
 #include "storage/engine.h"
+#include "string_value.h"
 
 namespace dynakv::server {
 
@@ -433,6 +436,75 @@ void SetRangeCommand(CommandContext& ctx) {
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }
 
+// LCS a b [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: missing keys are empty strings.
+void LcsCommand(CommandContext& ctx) {
+  std::optional<StringView> first;
+  std::optional<StringView> second;
+  // Another type is refused with LCS's own text, not WRONGTYPE (Redis 7.0).
+  constexpr std::string_view kNotStrings = "ERR The specified keys must contain string values";
+  if (!ReadString(ctx, ctx.argv[1], &first, kNotStrings)) return;
+  const std::string a = first ? std::string(first->bytes()) : std::string();
+  if (!ReadString(ctx, ctx.argv[2], &second, kNotStrings)) return;
+  const std::string_view b = second ? second->bytes() : std::string_view();
+  bool get_len = false;
+  bool get_idx = false;
+  bool with_match_len = false;
+  long long min_match_len = 0;
+  for (std::size_t j = 3; j < ctx.argv.size(); ++j) {
+    const std::string_view opt = ctx.argv[j];
+    const bool more = j + 1 < ctx.argv.size();
+    if (EqualsIgnoreCase(opt, "idx")) {
+      get_idx = true;
+    } else if (EqualsIgnoreCase(opt, "len")) {
+      get_len = true;
+    } else if (EqualsIgnoreCase(opt, "withmatchlen")) {
+      with_match_len = true;
+    } else if (EqualsIgnoreCase(opt, "minmatchlen") && more) {
+      if (!ParseLongLong(ctx.argv[++j], &min_match_len)) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (min_match_len < 0) min_match_len = 0;
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  if (get_idx && get_len) {
+    ctx.reply.Error("ERR If you want both the length and indexes, please just use IDX.");
+    return;
+  }
+  if (LcsTableBytes(a.size(), b.size()) >
+      static_cast<std::uint64_t>(ctx.server.config().proto_max_bulk_len)) {
+    ctx.reply.Error(
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    return;
+  }
+  const LcsResult lcs =
+      ComputeLcs(a, b, get_idx || !get_len, static_cast<std::uint64_t>(min_match_len));
+  if (get_idx) {
+    ctx.reply.MapHeader(2);
+    ctx.reply.Bulk("matches");
+    ctx.reply.ArrayHeader(lcs.matches.size());
+    for (const LcsMatch& match : lcs.matches) {
+      ctx.reply.ArrayHeader(with_match_len ? 3 : 2);
+      ctx.reply.ArrayHeader(2);
+      ctx.reply.Integer(match.a_start);
+      ctx.reply.Integer(match.a_end);
+      ctx.reply.ArrayHeader(2);
+      ctx.reply.Integer(match.b_start);
+      ctx.reply.Integer(match.b_end);
+      if (with_match_len) ctx.reply.Integer(match.length());
+    }
+    ctx.reply.Bulk("len");
+    ctx.reply.Integer(lcs.length);
+  } else if (get_len) {
+    ctx.reply.Integer(lcs.length);
+  } else {
+    ctx.reply.Bulk(lcs.sequence);
+  }
+}
+
 // Arity, flags, ACL categories and key specs as Redis 7.0 declares them.
 // clang-format off
 constexpr CommandSpec kStringCommands[] = {
@@ -480,6 +552,8 @@ constexpr CommandSpec kStringCommands[] = {
      .keys = {1, 1, 1, kKeyRead}, .handler = GetRangeCommand},
     {.name = "setrange", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
      .keys = {1, 1, 1, kKeyWrite}, .handler = SetRangeCommand},
+    {.name = "lcs", .arity = -3, .flags = kCmdReadOnly, .acl = kAclString,
+     .keys = {1, 2, 1, kKeyRead}, .handler = LcsCommand},
 };
 // clang-format on
 

@@ -14,7 +14,9 @@ StringView::StringView(const storage::ValueRef& ref) {
   }
 }
 
-bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value) {
+bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value,
+                std::string_view wrong_type) {
+  (void)wrong_type;  // every value is a string until typed values arrive
   std::optional<storage::ValueRef> ref = LookupRead(ctx, key);
   if (ref) value->emplace(*ref);
   return true;

@@ -33,8 +33,9 @@ struct StringValue {
 };
 
 // Read path (counts a keyspace hit or miss, as Redis's lookupKeyRead): *value is nullopt for a
-// missing key. Returns false after replying an error (the key holds another type).
-bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value);
+// missing key. Returns false after replying `wrong_type` (the key holds another type).
+bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value,
+                std::string_view wrong_type = kErrWrongType);
 
 // Write path (no hit/miss counting, as lookupKeyWrite): a missing key leaves *value empty with
 // exists == false. Returns false after replying an error.
