@@ -31,8 +31,34 @@ bool ValidOrReply(CommandContext& ctx, std::string_view value) {
   return false;
 }
 
+// Whether adding the elements would change no register of an existing, valid HLL: most PFADDs
+// to a well-filled one change nothing, and this answers them without copying the value.
+bool AddsNothing(CommandContext& ctx, std::string_view hll) {
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    int index = 0;
+    std::uint8_t count = 0;
+    hll::PatternOf(ctx.argv[i], &index, &count);
+    const int current = hll::Register(hll, index);
+    // A sparse HLL turns dense for a run over 32 even where the register is already that high.
+    const bool sparse_limit = hll::Encoding(hll) == hll::kSparse && count > 32;
+    if (current < 0 || count > current || sparse_limit) return false;
+  }
+  return true;
+}
+
 void PfAddCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
+  {
+    std::optional<StringView> current;
+    if (!PeekString(ctx, key, &current)) return;
+    if (current) {
+      if (!ValidOrReply(ctx, current->bytes())) return;
+      if (AddsNothing(ctx, current->bytes())) {
+        ctx.reply.Integer(0);
+        return;
+      }
+    }
+  }
   StringValue value;
   if (!LoadStringForWrite(ctx, key, &value)) return;
   int updated = 0;

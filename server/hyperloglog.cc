@@ -369,6 +369,17 @@ int Set(std::string* hll, int index, std::uint8_t count, std::size_t sparse_max_
   }
 }
 
+int Register(std::string_view hll, int index) {
+  if (Encoding(hll) == kDense) {
+    return static_cast<int>(DenseGet(Data(hll) + kHeaderSize, hll.size() - kHeaderSize, index));
+  }
+  int found = -1;
+  WalkSparse(hll, [&](int first, int len, int value) {
+    if (index >= first && index < first + len) found = value;
+  });
+  return found;
+}
+
 int Add(std::string* hll, std::string_view element, std::size_t sparse_max_bytes) {
   int index = 0;
   std::uint8_t count = 0;

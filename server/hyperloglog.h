@@ -50,6 +50,9 @@ void InvalidateCache(std::string* hll);
 // only, as Redis does (PFADD invalidates it itself).
 int Set(std::string* hll, int index, std::uint8_t count, std::size_t sparse_max_bytes);
 
+// The value of register `index`; -1 when a sparse body is corrupt before reaching it.
+int Register(std::string_view hll, int index);
+
 // PFADD of one element: Set() of its register and run length.
 int Add(std::string* hll, std::string_view element, std::size_t sparse_max_bytes);
 

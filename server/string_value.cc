@@ -22,6 +22,12 @@ bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringV
   return true;
 }
 
+bool PeekString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value) {
+  std::optional<storage::ValueRef> ref = ctx.keyspace.Get(key);
+  if (ref) value->emplace(*ref);
+  return true;
+}
+
 bool LoadStringForWrite(CommandContext& ctx, std::string_view key, StringValue* value) {
   std::optional<storage::ValueRef> ref = ctx.keyspace.Get(key);
   if (!ref) return true;

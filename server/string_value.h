@@ -37,6 +37,9 @@ struct StringValue {
 bool ReadString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value,
                 std::string_view wrong_type = kErrWrongType);
 
+// The same without counting a hit or miss: a write command's look before it copies the value.
+bool PeekString(CommandContext& ctx, std::string_view key, std::optional<StringView>* value);
+
 // Write path (no hit/miss counting, as lookupKeyWrite): a missing key leaves *value empty with
 // exists == false. Returns false after replying an error.
 bool LoadStringForWrite(CommandContext& ctx, std::string_view key, StringValue* value);

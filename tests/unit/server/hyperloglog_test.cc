@@ -90,6 +90,20 @@ TEST_CASE("sparse registers split ZERO/XZERO runs and merge equal neighbours up 
   CHECK_FALSE(invalid);
 }
 
+TEST_CASE("Register reads one register of either encoding; -1 past a corrupt body") {
+  std::string hll = NewSparse();
+  CHECK(Register(hll, 0) == 0);
+  CHECK(Set(&hll, 5, 3, kMax) == 1);
+  CHECK(Set(&hll, 16383, 4, kMax) == 1);
+  CHECK(Register(hll, 5) == 3);
+  CHECK(Register(hll, 6) == 0);
+  CHECK(Register(hll, 16383) == 4);
+  REQUIRE(SparseToDense(&hll));
+  CHECK(Register(hll, 5) == 3);
+  CHECK(Register(hll, 16383) == 4);
+  CHECK(Register(Header(kSparse) + "\x7f\xfe", 16383) == -1);
+}
+
 TEST_CASE("a value over 32 or growth past the limit turns a sparse HLL dense, same registers") {
   std::string hll = NewSparse();
   CHECK(Set(&hll, 0, 7, kMax) == 1);
