@@ -7,6 +7,7 @@
 // GET of the HLL values (Redis's representation) included.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <sstream>
@@ -395,5 +396,47 @@ TEST_CASE("HLLs promoted from sparse to dense hold Redis's bytes and counts") {
                                              {"GET", "merged"}}) {
     CAPTURE(Describe(argv));
     CHECK(Reply::Bulk(pair.Exchange(pair.a, argv)) == Reply::Bulk(pair.Exchange(pair.b, argv)));
+  }
+}
+
+TEST_CASE("COMMAND INFO: arity, flags, key positions and ACL categories are Redis 7's") {
+  std::string redis = dynakv::itest::ReferenceRedis();
+  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
+    MESSAGE("skipped: needs redis-server installed and a different server under test");
+    return;
+  }
+  ServerProcess ours;
+  ServerProcess reference({}, redis);
+  ours.Start();
+  reference.Start();
+  dynakv::itest::Client a(ours.port());
+  dynakv::itest::Client b(reference.port());
+  for (const char* name : {"setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield",
+                           "bitfield_ro", "lcs", "substr", "pfadd", "pfcount", "pfmerge"}) {
+    CAPTURE(name);
+    const Reply got = a.Command({"COMMAND", "INFO", name});
+    const Reply want = b.Command({"COMMAND", "INFO", name});
+    REQUIRE(got.elements.size() == 1);
+    REQUIRE(want.elements.size() == 1);
+    REQUIRE(got.elements[0].elements.size() >= 7);
+    REQUIRE(want.elements[0].elements.size() >= 7);
+    for (std::size_t i = 0; i < 7; ++i) {
+      CAPTURE(i);
+      CHECK(got.elements[0].elements[i] == want.elements[0].elements[i]);
+    }
+  }
+  // The categories as ACL CAT lists them (but PFDEBUG and PFSELFTEST, Redis's internal tests of
+  // its own HLL code, which dynakv does not have).
+  for (const char* category : {"bitmap", "hyperloglog"}) {
+    CAPTURE(category);
+    Reply got = a.Command({"ACL", "CAT", category});
+    Reply want = b.Command({"ACL", "CAT", category});
+    auto by_name = [](const Reply& x, const Reply& y) { return x.str < y.str; };
+    std::sort(got.elements.begin(), got.elements.end(), by_name);
+    std::erase_if(want.elements, [](const Reply& r) {
+      return r.str == "pfdebug" || r.str == "pfselftest";
+    });
+    std::sort(want.elements.begin(), want.elements.end(), by_name);
+    CHECK(got == want);
   }
 }
