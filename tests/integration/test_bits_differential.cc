@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness.h"
@@ -25,7 +26,9 @@ namespace {
 
 class BitsGenerator {
  public:
-  BitsGenerator(std::uint64_t seed, bool with_hashes) : rng_(seed), with_hashes_(with_hashes) {}
+  // `limit_offset`: the first bit offset past proto-max-bulk-len, refused by SETBIT.
+  BitsGenerator(std::uint64_t seed, bool with_hashes, std::string limit_offset)
+      : rng_(seed), with_hashes_(with_hashes), limit_offset_(std::move(limit_offset)) {}
 
   std::vector<std::string> Next() {
     switch (Pick(with_hashes_ ? 27 : 26)) {
@@ -109,7 +112,7 @@ class BitsGenerator {
       case 0:
         return Of({"-1", "x", "1.5", "4294967296", "9223372036854775807", "", "#1", "+1"});
       case 1:
-        return std::to_string(Pick(100000));
+        return Pick(2) == 0 ? limit_offset_ : std::to_string(Pick(100000));
       default:
         return std::to_string(Pick(300));
     }
@@ -251,6 +254,7 @@ class BitsGenerator {
 
   std::mt19937_64 rng_;
   bool with_hashes_;
+  std::string limit_offset_;
 };
 
 std::string Describe(const std::vector<std::string>& argv) {
@@ -307,15 +311,24 @@ void CompareWithRedis(const dynakv::itest::Flags& flags, int commands) {
   reference.Start();
   const bool with_hashes = OursHasHashes(ours.port());
   int mismatches = 0;
+  // The third run lowers both limits on both servers: HLLs turn dense after a few dozen
+  // registers, and bit offsets stop at 1 MB (8388608 bits).
   struct Run {
     std::uint64_t seed;
     int protocol;
+    bool low_limits;
   };
-  for (Run run : {Run{1, 2}, Run{2, 3}, Run{3, 2}}) {
+  for (Run run : {Run{1, 2, false}, Run{2, 3, false}, Run{3, 2, true}}) {
     CAPTURE(run.seed);
     CAPTURE(run.protocol);
     Pair pair(ours.port(), reference.port(), run.protocol);
-    BitsGenerator gen(run.seed, with_hashes);
+    for (RawSocket* raw : {&pair.a, &pair.b}) {
+      const std::string sparse = run.low_limits ? "300" : "3000";
+      const std::string bulk = run.low_limits ? "1mb" : "512mb";
+      REQUIRE(pair.Exchange(*raw, {"CONFIG", "SET", "hll-sparse-max-bytes", sparse,
+                                   "proto-max-bulk-len", bulk}) == "+OK\r\n");
+    }
+    BitsGenerator gen(run.seed, with_hashes, run.low_limits ? "8388608" : "4294967296");
     std::vector<std::string> history;
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();
