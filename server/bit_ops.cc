@@ -8,36 +8,35 @@ namespace dynakv::server {
 namespace {
 
 // Eight bytes at a time (memcpy: the bytes need not be aligned), four words per round so the
-// additions do not wait on one another. Written out in each variant below so the builtin is
-// expanded under that variant's target.
-#define DYNAKV_POPCOUNT_BODY(p, count)                               \
-  std::uint64_t a = 0, b = 0, c = 0, d = 0;                          \
-  std::size_t i = 0;                                                 \
-  for (; i + 32 <= (count); i += 32) {                               \
-    std::uint64_t w[4];                                              \
-    std::memcpy(w, (p) + i, 32);                                     \
-    a += static_cast<std::uint64_t>(__builtin_popcountll(w[0]));     \
-    b += static_cast<std::uint64_t>(__builtin_popcountll(w[1]));     \
-    c += static_cast<std::uint64_t>(__builtin_popcountll(w[2]));     \
-    d += static_cast<std::uint64_t>(__builtin_popcountll(w[3]));     \
-  }                                                                  \
-  for (; i < (count); ++i) a += static_cast<std::uint64_t>(__builtin_popcount((p)[i])); \
+// additions do not wait on one another. Always inlined into each variant below, so the builtin
+// is expanded under that variant's target.
+[[gnu::always_inline]] inline std::uint64_t PopCountLoop(const std::uint8_t* p, std::size_t count) {
+  std::uint64_t a = 0, b = 0, c = 0, d = 0;
+  std::size_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, p + i, 32);
+    a += static_cast<std::uint64_t>(__builtin_popcountll(w[0]));
+    b += static_cast<std::uint64_t>(__builtin_popcountll(w[1]));
+    c += static_cast<std::uint64_t>(__builtin_popcountll(w[2]));
+    d += static_cast<std::uint64_t>(__builtin_popcountll(w[3]));
+  }
+  for (; i < count; ++i) a += static_cast<std::uint64_t>(__builtin_popcount(p[i]));
   return a + b + c + d;
+}
 
 #if defined(__x86_64__)
 // The POPCNT instruction where the CPU has it (nearly every x86-64 since 2008); the build does
 // not assume it.
 __attribute__((target("popcnt"))) std::uint64_t PopCountHardware(const std::uint8_t* p,
-                                                                  std::size_t count) {
-  DYNAKV_POPCOUNT_BODY(p, count)
+                                                                 std::size_t count) {
+  return PopCountLoop(p, count);
 }
 #endif
 
 std::uint64_t PopCountPortable(const std::uint8_t* p, std::size_t count) {
-  DYNAKV_POPCOUNT_BODY(p, count)
+  return PopCountLoop(p, count);
 }
-
-#undef DYNAKV_POPCOUNT_BODY
 
 }  // namespace
 

@@ -181,12 +181,12 @@ void BitCountCommand(CommandContext& ctx) {
       PopCount(p + range.start, static_cast<std::size_t>(range.end - range.start + 1)));
   // The edge bytes' bits outside a BIT range were counted: take them off again.
   if (range.first_byte_neg_mask != 0) {
-    count -= static_cast<long long>(std::popcount<std::uint8_t>(p[range.start] &
-                                                                range.first_byte_neg_mask));
+    count -= static_cast<long long>(
+        std::popcount<std::uint8_t>(p[range.start] & range.first_byte_neg_mask));
   }
   if (range.last_byte_neg_mask != 0) {
-    count -= static_cast<long long>(std::popcount<std::uint8_t>(p[range.end] &
-                                                                range.last_byte_neg_mask));
+    count -= static_cast<long long>(
+        std::popcount<std::uint8_t>(p[range.end] & range.last_byte_neg_mask));
   }
   ctx.reply.Integer(count);
 }
@@ -246,7 +246,8 @@ void BitPosCommand(CommandContext& ctx) {
   bool done = false;
   if (range.first_byte_neg_mask != 0) {
     std::uint8_t first = masked(p[start], range.first_byte_neg_mask);
-    if (range.last_byte_neg_mask != 0 && count == 1) first = masked(first, range.last_byte_neg_mask);
+    if (range.last_byte_neg_mask != 0 && count == 1)
+      first = masked(first, range.last_byte_neg_mask);
     pos = BitPos(&first, 1, b);
     if (count == 1 || (pos != -1 && pos != 8)) {
       done = true;
@@ -474,7 +475,8 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
       std::int64_t reply;
       int overflowed;
       if (op.opcode == FieldOpcode::kIncrBy) {
-        overflowed = CheckSignedBitfieldOverflow(old_value, op.value, op.bits, op.overflow, &wrapped);
+        overflowed =
+            CheckSignedBitfieldOverflow(old_value, op.value, op.bits, op.overflow, &wrapped);
         new_value = overflowed ? wrapped
                                : static_cast<std::int64_t>(static_cast<std::uint64_t>(old_value) +
                                                            static_cast<std::uint64_t>(op.value));

@@ -17,11 +17,11 @@
 #include "clock.h"
 #include "command.h"
 #include "expire_options.h"
+#include "keyspace.h"
 #include "keyspace_access.h"
+#include "lcs.h"
 #include "number_parse.h"
 #include "server.h"
-#include "keyspace.h"
-#include "lcs.h"
 #include "storage/engine.h"
 #include "string_value.h"
 
@@ -476,8 +476,7 @@ void LcsCommand(CommandContext& ctx) {
   }
   if (LcsTableBytes(a.size(), b.size()) >
       static_cast<std::uint64_t>(ctx.server.config().proto_max_bulk_len)) {
-    ctx.reply.Error(
-        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    ctx.reply.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     return;
   }
   const LcsResult lcs =

@@ -233,8 +233,7 @@ const ConfigParam kParams[] = {
     {"client-output-buffer-hard-limit", "limits", true,
      ParseBytes<&Config::client_output_buffer_hard_limit, 0, kMaxSize>,
      FormatNumber<&Config::client_output_buffer_hard_limit>},
-    {"hll-sparse-max-bytes", "limits", true,
-     ParseBytes<&Config::hll_sparse_max_bytes, 0, kMaxSize>,
+    {"hll-sparse-max-bytes", "limits", true, ParseBytes<&Config::hll_sparse_max_bytes, 0, kMaxSize>,
      FormatNumber<&Config::hll_sparse_max_bytes>},
 
     {"dir", "storage", false, ParseDir, FormatString<&Config::dir>},

@@ -396,7 +396,8 @@ bool SparseToDense(std::string* hll) {
   const std::size_t size = kDenseSize - kHeaderSize;
   const bool valid = WalkSparse(*hll, [&](int first, int len, int value) {
     if (value == 0) return;
-    for (int i = 0; i < len; ++i) DenseSet(registers, size, first + i, static_cast<unsigned>(value));
+    for (int i = 0; i < len; ++i)
+      DenseSet(registers, size, first + i, static_cast<unsigned>(value));
   });
   if (!valid) return false;
   *hll = std::move(dense);

@@ -22,8 +22,8 @@ struct LcsMatch {
 
 struct LcsResult {
   std::uint32_t length = 0;
-  std::string sequence;              // when asked for
-  std::vector<LcsMatch> matches;     // when asked for: from the end of the strings backwards
+  std::string sequence;           // when asked for
+  std::vector<LcsMatch> matches;  // when asked for: from the end of the strings backwards
 };
 
 // The bytes the table for strings of these lengths takes ((alen + 1) * (blen + 1) 32-bit cells).

@@ -160,9 +160,9 @@ class BitsGenerator {
     return argv;
   }
   std::string FieldType() {
-    return Pick(8) == 0 ? Of({"u64", "i65", "i0", "u0", "x8", "", "u", "i"})
-                        : Of({"u1", "u3", "u7", "u8", "u16", "u63", "i1", "i5", "i8", "i16",
-                              "i32", "i64"});
+    return Pick(8) == 0
+               ? Of({"u64", "i65", "i0", "u0", "x8", "", "u", "i"})
+               : Of({"u1", "u3", "u7", "u8", "u16", "u63", "i1", "i5", "i8", "i16", "i32", "i64"});
   }
   std::string FieldOffset() {
     return Pick(6) == 0 ? Of({"-1", "x", "#-1", "#x", "4294967296", "#1152921504606846976"})
@@ -446,9 +446,8 @@ TEST_CASE("COMMAND INFO: arity, flags, key positions and ACL categories are Redi
     Reply want = b.Command({"ACL", "CAT", category});
     auto by_name = [](const Reply& x, const Reply& y) { return x.str < y.str; };
     std::sort(got.elements.begin(), got.elements.end(), by_name);
-    std::erase_if(want.elements, [](const Reply& r) {
-      return r.str == "pfdebug" || r.str == "pfselftest";
-    });
+    std::erase_if(want.elements,
+                  [](const Reply& r) { return r.str == "pfdebug" || r.str == "pfselftest"; });
     std::sort(want.elements.begin(), want.elements.end(), by_name);
     CHECK(got == want);
   }

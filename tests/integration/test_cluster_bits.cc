@@ -32,9 +32,9 @@ std::vector<std::vector<std::string>> Script() {
       {"BITOP", "XOR", "dest2", "bm", "other"},
       {"BITOP", "NOT", "dest3", "other"},
       {"BITOP", "OR", "dest4", "missing"},
-      {"BITFIELD", "bf", "SET", "u8", "0", "200", "INCRBY", "u8", "0", "100", "OVERFLOW", "SAT",
-       "INCRBY", "i5", "#2", "100", "OVERFLOW", "FAIL", "INCRBY", "u2", "30", "7", "GET", "i16",
-       "0"},
+      {"BITFIELD", "bf",       "SET", "u8",     "0",   "200", "INCRBY", "u8",       "0",
+       "100",      "OVERFLOW", "SAT", "INCRBY", "i5",  "#2",  "100",    "OVERFLOW", "FAIL",
+       "INCRBY",   "u2",       "30",  "7",      "GET", "i16", "0"},
       {"BITFIELD_RO", "bf", "GET", "u8", "0"},
       {"BITFIELD_RO", "bf", "SET", "u8", "0", "1"},
       {"SETBIT", "bm", "4294967296", "1"},
@@ -94,8 +94,8 @@ TEST_CASE("bitmap, HLL and LCS commands through any coordinator answer as Redis 
     Client& through = nodes[static_cast<std::size_t>(step++ % cluster.size())];
     CHECK(through.Command(argv) == want_client.Command(argv));
   }
-  for (const char* key : {"bm", "dest", "dest2", "dest3", "dest4", "bf", "hll", "hll2", "merged",
-                          "other", "big"}) {
+  for (const char* key :
+       {"bm", "dest", "dest2", "dest3", "dest4", "bf", "hll", "hll2", "merged", "other", "big"}) {
     CAPTURE(key);
     const Reply want = want_client.Command({"GET", key});
     for (Client& node : nodes) CHECK(node.Command({"GET", key}) == want);

@@ -66,8 +66,8 @@ TEST_CASE("unsigned overflow: wrap modulo 2^bits, saturate at 0 and max, fail re
   CHECK(CheckUnsignedBitfieldOverflow(3, -5, 8, BitfieldOverflow::kFail, &limit) == -1);
   CHECK(limit == 77);
   // SET checks the value alone: -1 as u8 is out of range.
-  CHECK(CheckUnsignedBitfieldOverflow(static_cast<std::uint64_t>(-1), 0, 8,
-                                      BitfieldOverflow::kWrap, &limit) == 1);
+  CHECK(CheckUnsignedBitfieldOverflow(static_cast<std::uint64_t>(-1), 0, 8, BitfieldOverflow::kWrap,
+                                      &limit) == 1);
   CHECK(limit == 255);
 }
 

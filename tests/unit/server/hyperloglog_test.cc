@@ -153,7 +153,8 @@ TEST_CASE("the estimate is Redis's: within its standard error, the same for spar
       int index = 0;
       std::uint8_t count = 0;
       PatternOf(element, &index, &count);
-      if (count > raw[static_cast<std::size_t>(index)]) raw[static_cast<std::size_t>(index)] = count;
+      if (count > raw[static_cast<std::size_t>(index)])
+        raw[static_cast<std::size_t>(index)] = count;
     }
     bool invalid = false;
     const std::uint64_t estimate = Count(sparse, &invalid);
