@@ -127,13 +127,17 @@ void PfCountCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrCorruptHll);
     return;
   }
-  // The count is cached in the value, as Redis does (a GET shows it). It is only a cache: a
-  // store the keyspace refuses leaves the value stale, which the next PFCOUNT recomputes.
-  StringValue value;
-  LoadStringForWrite(ctx, key, &value);
-  if (value.exists) {
-    hll::SetCachedCardinality(&value.bytes, card);
-    (void)ctx.keyspace.Put(key, value.bytes, value.expire_at_ms);
+  // On a single node the count is cached in the value, as Redis does (a GET shows it). It is
+  // only a cache: a store the keyspace refuses leaves it stale, and the next PFCOUNT recomputes.
+  // In cluster mode a read writes nothing: the cached copy would be a new version of the whole
+  // value, racing (last-write-wins) with PFADDs through other nodes, so a read could undo a write.
+  if (ctx.server.cluster_executor() == nullptr) {
+    StringValue value;
+    LoadStringForWrite(ctx, key, &value);
+    if (value.exists) {
+      hll::SetCachedCardinality(&value.bytes, card);
+      (void)ctx.keyspace.Put(key, value.bytes, value.expire_at_ms);
+    }
   }
   ctx.reply.Integer(static_cast<long long>(card));
 }

@@ -1,7 +1,8 @@
 // Bitmap, HyperLogLog and LCS commands in cluster mode (three nodes, N=3): read-modify-write at
 // the coordinator over the reconciled value, as APPEND and SETRANGE are. The same commands,
 // spread over all three coordinators, get the replies a single redis-server 7.0 gives, and every
-// node then reads the same values Redis holds.
+// node then reads the same values Redis holds (but the count an HLL caches: PFCOUNT in cluster
+// mode writes nothing).
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -94,11 +95,24 @@ TEST_CASE("bitmap, HLL and LCS commands through any coordinator answer as Redis 
     Client& through = nodes[static_cast<std::size_t>(step++ % cluster.size())];
     CHECK(through.Command(argv) == want_client.Command(argv));
   }
-  for (const char* key :
-       {"bm", "dest", "dest2", "dest3", "dest4", "bf", "hll", "hll2", "merged", "other", "big"}) {
+  for (const char* key : {"bm", "dest", "dest2", "dest3", "dest4", "bf", "other"}) {
     CAPTURE(key);
     const Reply want = want_client.Command({"GET", key});
     for (Client& node : nodes) CHECK(node.Command({"GET", key}) == want);
+  }
+  // HLLs: the same registers and encoding; not the cached count (header bytes 8-15), which a
+  // PFCOUNT in cluster mode does not store (README), so it stays marked stale.
+  for (const char* key : {"hll", "hll2", "merged", "big"}) {
+    CAPTURE(key);
+    const Reply want = want_client.Command({"GET", key});
+    REQUIRE(want.str.size() > 16);
+    for (Client& node : nodes) {
+      const Reply got = node.Command({"GET", key});
+      REQUIRE(got.str.size() == want.str.size());
+      CHECK(static_cast<unsigned char>(got.str[15]) >= 0x80);  // stale: recounted each time
+      CHECK(got.str.substr(0, 8) == want.str.substr(0, 8));
+      CHECK(got.str.substr(16) == want.str.substr(16));
+    }
   }
   CHECK(want_client.Command({"STRLEN", "big"}) == Reply::Int(12304));  // dense by now
 }
