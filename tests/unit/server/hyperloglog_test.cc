@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -167,6 +168,35 @@ TEST_CASE("the estimate is Redis's: within its standard error, the same for spar
     std::vector<std::uint8_t> merged(kRegisters, 0);
     REQUIRE(MergeInto(merged.data(), sparse));
     CHECK(merged == raw);
+  }
+}
+
+TEST_CASE("random register updates: sparse, dense and a plain array model always agree") {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    std::string hll = NewSparse();
+    std::vector<std::uint8_t> model(kRegisters, 0);
+    // Clustered indexes make runs, merges and splits of every opcode kind.
+    const int base = static_cast<int>(rng() % kRegisters);
+    const std::size_t limit = round % 2 == 0 ? kMax : 200;
+    for (int step = 0; step < 400; ++step) {
+      const int index = (base + static_cast<int>(rng() % 300)) % kRegisters;
+      const auto count = static_cast<std::uint8_t>(1 + rng() % (step % 50 == 49 ? 40 : 6));
+      const int changed = Set(&hll, index, count, limit);
+      REQUIRE(changed >= 0);
+      CHECK(changed == (count > model[static_cast<std::size_t>(index)] ? 1 : 0));
+      if (changed) model[static_cast<std::size_t>(index)] = count;
+      if (Encoding(hll) == kSparse) CHECK(hll.size() <= std::max<std::size_t>(limit, 18));
+    }
+    std::vector<std::uint8_t> merged(kRegisters, 0);
+    REQUIRE(MergeInto(merged.data(), hll));
+    CHECK(merged == model);
+    for (int i = 0; i < kRegisters; i += 97)
+      CHECK(Register(hll, i) == model[static_cast<std::size_t>(i)]);
+    bool invalid = false;
+    CHECK(Count(hll, &invalid) == CountRaw(model.data()));
+    CHECK_FALSE(invalid);
   }
 }
 
