@@ -145,4 +145,46 @@ int CheckSignedBitfieldOverflow(std::int64_t value, std::int64_t incr, int bits,
   return result;
 }
 
+BitfieldWrite WriteBitfield(std::uint8_t* p, std::uint64_t offset, int bits, bool is_signed,
+                            bool incr, std::int64_t value, BitfieldOverflow how) {
+  BitfieldWrite write;
+  int overflowed;
+  if (is_signed) {
+    const std::int64_t old_value = GetSignedBitfield(p, offset, bits);
+    std::int64_t wrapped = 0;
+    std::int64_t new_value;
+    if (incr) {
+      overflowed = CheckSignedBitfieldOverflow(old_value, value, bits, how, &wrapped);
+      // The sum as 64-bit two's complement arithmetic (it cannot overflow when not flagged).
+      new_value = overflowed ? wrapped
+                             : static_cast<std::int64_t>(static_cast<std::uint64_t>(old_value) +
+                                                         static_cast<std::uint64_t>(value));
+    } else {
+      overflowed = CheckSignedBitfieldOverflow(value, 0, bits, how, &wrapped);
+      new_value = overflowed ? wrapped : value;
+    }
+    if (overflowed && how == BitfieldOverflow::kFail) return write;
+    write.reply = incr ? new_value : old_value;
+    SetSignedBitfield(p, offset, bits, new_value);
+    write.changed = old_value != new_value;
+    return write;
+  }
+  const std::uint64_t old_value = GetUnsignedBitfield(p, offset, bits);
+  std::uint64_t wrapped = 0;
+  std::uint64_t new_value;
+  if (incr) {
+    overflowed = CheckUnsignedBitfieldOverflow(old_value, value, bits, how, &wrapped);
+    new_value = overflowed ? wrapped : old_value + static_cast<std::uint64_t>(value);
+  } else {
+    new_value = static_cast<std::uint64_t>(value);
+    overflowed = CheckUnsignedBitfieldOverflow(new_value, 0, bits, how, &wrapped);
+    if (overflowed) new_value = wrapped;
+  }
+  if (overflowed && how == BitfieldOverflow::kFail) return write;
+  write.reply = static_cast<long long>(incr ? new_value : old_value);
+  SetUnsignedBitfield(p, offset, bits, new_value);
+  write.changed = old_value != new_value;
+  return write;
+}
+
 }  // namespace dynakv::server

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace dynakv::server {
 
@@ -32,5 +33,15 @@ int CheckUnsignedBitfieldOverflow(std::uint64_t value, std::int64_t incr, int bi
                                   BitfieldOverflow how, std::uint64_t* limit);
 int CheckSignedBitfieldOverflow(std::int64_t value, std::int64_t incr, int bits,
                                 BitfieldOverflow how, std::int64_t* limit);
+
+// One SET (`incr` false: store `value`, reply the old value) or INCRBY (add `value`, reply the
+// new value) of a BITFIELD field at p, as Redis does it: out-of-range results wrap or saturate;
+// under kFail they are refused (no reply value, nothing written).
+struct BitfieldWrite {
+  std::optional<long long> reply;  // nullopt: refused by OVERFLOW FAIL
+  bool changed = false;            // the field's bits changed
+};
+BitfieldWrite WriteBitfield(std::uint8_t* p, std::uint64_t offset, int bits, bool is_signed,
+                            bool incr, std::int64_t value, BitfieldOverflow how);
 
 }  // namespace dynakv::server

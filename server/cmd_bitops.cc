@@ -468,58 +468,11 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
       continue;
     }
     auto* p = reinterpret_cast<std::uint8_t*>(value.bytes.data());
-    if (op.is_signed) {
-      const std::int64_t old_value = GetSignedBitfield(p, op.offset, op.bits);
-      std::int64_t wrapped = 0;
-      std::int64_t new_value;
-      std::int64_t reply;
-      int overflowed;
-      if (op.opcode == FieldOpcode::kIncrBy) {
-        overflowed =
-            CheckSignedBitfieldOverflow(old_value, op.value, op.bits, op.overflow, &wrapped);
-        new_value = overflowed ? wrapped
-                               : static_cast<std::int64_t>(static_cast<std::uint64_t>(old_value) +
-                                                           static_cast<std::uint64_t>(op.value));
-        reply = new_value;
-      } else {
-        new_value = op.value;
-        overflowed = CheckSignedBitfieldOverflow(new_value, 0, op.bits, op.overflow, &wrapped);
-        if (overflowed) new_value = wrapped;
-        reply = old_value;
-      }
-      if (overflowed && op.overflow == BitfieldOverflow::kFail) {
-        replies.emplace_back();
-        continue;
-      }
-      replies.emplace_back(reply);
-      SetSignedBitfield(p, op.offset, op.bits, new_value);
-      if (old_value != new_value) changed = true;
-    } else {
-      const std::uint64_t old_value = GetUnsignedBitfield(p, op.offset, op.bits);
-      std::uint64_t wrapped = 0;
-      std::uint64_t new_value;
-      std::uint64_t reply;
-      int overflowed;
-      if (op.opcode == FieldOpcode::kIncrBy) {
-        new_value = old_value + static_cast<std::uint64_t>(op.value);
-        overflowed =
-            CheckUnsignedBitfieldOverflow(old_value, op.value, op.bits, op.overflow, &wrapped);
-        if (overflowed) new_value = wrapped;
-        reply = new_value;
-      } else {
-        new_value = static_cast<std::uint64_t>(op.value);
-        overflowed = CheckUnsignedBitfieldOverflow(new_value, 0, op.bits, op.overflow, &wrapped);
-        if (overflowed) new_value = wrapped;
-        reply = old_value;
-      }
-      if (overflowed && op.overflow == BitfieldOverflow::kFail) {
-        replies.emplace_back();
-        continue;
-      }
-      replies.emplace_back(static_cast<long long>(reply));
-      SetUnsignedBitfield(p, op.offset, op.bits, new_value);
-      if (old_value != new_value) changed = true;
-    }
+    const BitfieldWrite write =
+        WriteBitfield(p, op.offset, op.bits, op.is_signed, op.opcode == FieldOpcode::kIncrBy,
+                      op.value, op.overflow);
+    replies.push_back(write.reply);
+    if (write.changed) changed = true;
   }
   if (changed && !StoreString(ctx, key, value)) return;
   ctx.reply.ArrayHeader(replies.size());

@@ -89,5 +89,28 @@ TEST_CASE("signed overflow: wrap two's complement, saturate at min and max") {
   CHECK(CheckSignedBitfieldOverflow(-5, 3, 64, BitfieldOverflow::kSat, &limit) == 0);
 }
 
+TEST_CASE("WriteBitfield: SET replies the old value, INCRBY the new one; FAIL writes nothing") {
+  std::uint8_t bytes[9] = {};
+  BitfieldWrite w = WriteBitfield(bytes, 0, 8, false, false, 200, BitfieldOverflow::kWrap);
+  CHECK(w.reply == 0);
+  CHECK(w.changed);
+  w = WriteBitfield(bytes, 0, 8, false, true, 100, BitfieldOverflow::kWrap);
+  CHECK(w.reply == 44);  // 300 mod 256
+  w = WriteBitfield(bytes, 0, 8, false, true, 300, BitfieldOverflow::kSat);
+  CHECK(w.reply == 255);
+  w = WriteBitfield(bytes, 0, 8, false, true, 1, BitfieldOverflow::kFail);
+  CHECK_FALSE(w.reply.has_value());
+  CHECK_FALSE(w.changed);
+  CHECK(bytes[0] == 255);
+  w = WriteBitfield(bytes, 0, 8, false, false, 255, BitfieldOverflow::kWrap);
+  CHECK(w.reply == 255);
+  CHECK_FALSE(w.changed);                                                    // the same bits
+  w = WriteBitfield(bytes, 4, 5, true, false, -20, BitfieldOverflow::kSat);  // i5: -16..15
+  CHECK(w.reply == -1);                                                      // 11111 before
+  CHECK(GetSignedBitfield(bytes, 4, 5) == -16);
+  w = WriteBitfield(bytes, 4, 5, true, true, -1, BitfieldOverflow::kWrap);
+  CHECK(w.reply == 15);
+}
+
 }  // namespace
 }  // namespace dynakv::server
