@@ -104,9 +104,10 @@ TEST_CASE("WriteBitfield: SET replies the old value, INCRBY the new one; FAIL wr
   CHECK(bytes[0] == 255);
   w = WriteBitfield(bytes, 0, 8, false, false, 255, BitfieldOverflow::kWrap);
   CHECK(w.reply == 255);
-  CHECK_FALSE(w.changed);                                                    // the same bits
-  w = WriteBitfield(bytes, 4, 5, true, false, -20, BitfieldOverflow::kSat);  // i5: -16..15
-  CHECK(w.reply == -1);                                                      // 11111 before
+  CHECK_FALSE(w.changed);  // the same bits
+  // i5 (-16..15) over bits 4-8, which hold 11110 (-2): -20 saturates to -16.
+  w = WriteBitfield(bytes, 4, 5, true, false, -20, BitfieldOverflow::kSat);
+  CHECK(w.reply == -2);
   CHECK(GetSignedBitfield(bytes, 4, 5) == -16);
   w = WriteBitfield(bytes, 4, 5, true, true, -1, BitfieldOverflow::kWrap);
   CHECK(w.reply == 15);
