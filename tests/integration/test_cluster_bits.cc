@@ -54,6 +54,19 @@ std::vector<std::vector<std::string>> Script() {
       {"LCS", "t1", "t2", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"},
       {"LCS", "t1", "t2", "LEN"},
       {"SUBSTR", "t1", "2", "-2"},
+      // A hash is no string: WRONGTYPE (LCS: its own text) through the coordinator too.
+      {"HSET", "hk", "f", "v"},
+      {"SETBIT", "hk", "1", "1"},
+      {"GETBIT", "hk", "1"},
+      {"BITCOUNT", "hk"},
+      {"BITFIELD", "hk", "INCRBY", "u8", "0", "1"},
+      {"BITOP", "AND", "dest5", "bm", "hk"},
+      {"PFADD", "hk", "a"},
+      {"PFCOUNT", "hk"},
+      {"PFCOUNT", "hll", "hk"},
+      {"PFMERGE", "merged2", "hll", "hk"},
+      {"LCS", "hk", "t1"},
+      {"HGET", "hk", "f"},
   };
   // Enough elements to turn "big" dense on the way, counted as it grows.
   for (int batch = 0; batch < 40; ++batch) {
