@@ -46,7 +46,7 @@ AntiEntropy::AntiEntropy(uv_loop_t* loop, storage::Engine& engine, const NodeInf
            }} {}
 
 int AntiEntropy::Init() {
-  for (UvHandle<uv_timer_t>* timer : {&round_timer_, &build_timer_, &rebuild_timer_}) {
+  for (net::UvHandle<uv_timer_t>* timer : {&round_timer_, &build_timer_, &rebuild_timer_}) {
     const int rc = timer->Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
     if (rc != 0) return rc;
   }

@@ -25,7 +25,7 @@
 #include "peer_pool.h"
 #include "replica_service.h"
 #include "replica_trees.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -86,9 +86,9 @@ class AntiEntropy {
   ClusterStats& stats_;
   ReplicaTrees trees_;
   AntiEntropyExchange::Env env_;
-  UvHandle<uv_timer_t> round_timer_;
-  UvHandle<uv_timer_t> build_timer_;
-  UvHandle<uv_timer_t> rebuild_timer_;
+  net::UvHandle<uv_timer_t> round_timer_;
+  net::UvHandle<uv_timer_t> build_timer_;
+  net::UvHandle<uv_timer_t> rebuild_timer_;
   std::size_t next_peer_ = 0;
   std::uint64_t changes_seen_ = 0;  // stored changes observed, to tell whether a merge changed
   bool running_ = false;            // an exchange this node started is in flight

@@ -28,7 +28,7 @@
 
 #include "bus_auth.h"
 #include "cluster/bus_protocol.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::cluster {
 
@@ -114,7 +114,7 @@ class BusConnection {
   bool VerifyMac(bus::Frame* frame);
 
   uv_loop_t* const loop_;
-  UvHandle<uv_tcp_t> tcp_;
+  net::UvHandle<uv_tcp_t> tcp_;
   Callbacks callbacks_;
   std::function<void(int)> on_connected_;
   bus::FrameReader reader_;

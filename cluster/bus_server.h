@@ -32,7 +32,7 @@
 #include "bus_handshake.h"
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 #include "log_limiter.h"
 #include "replica_service.h"
 
@@ -127,8 +127,8 @@ class BusServer {
   Membership membership_;
   const ClusterOptions& options_;
   ClusterStats& stats_;
-  UvHandle<uv_tcp_t> listener_;
-  UvHandle<uv_timer_t> handshake_timer_;
+  net::UvHandle<uv_tcp_t> listener_;
+  net::UvHandle<uv_timer_t> handshake_timer_;
   int port_ = 0;
   std::map<std::uint64_t, std::unique_ptr<Inbound>> inbound_;
   std::set<std::uint64_t> handshaking_;  // ids of inbound_ still in their handshake, oldest first

@@ -5,7 +5,7 @@
 
 #include "anti_entropy.h"
 #include "bus_server.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 #include "coordinator.h"
 #include "deferrer.h"
 #include "gossiper.h"
@@ -176,10 +176,10 @@ class ClusterNodeImpl final : public ClusterNode {
   }
 
   void Stop(std::function<void()> done) override {
-    auto barrier = std::make_shared<CloseBarrier>(std::move(done));
+    auto barrier = std::make_shared<net::CloseBarrier>(std::move(done));
     // Holds the barrier too, so `done` runs from a close callback even when nothing else is
     // left to close (a second Stop).
-    UvHandle<uv_idle_t> sentinel;
+    net::UvHandle<uv_idle_t> sentinel;
     if (sentinel.Init([&](uv_idle_t* idle) { return uv_idle_init(loop_, idle); }, nullptr) == 0) {
       sentinel.Close(barrier);
     }
@@ -398,7 +398,7 @@ class ClusterNodeImpl final : public ClusterNode {
   Rebalancer rebalancer_;
   LeaveState leave_ = LeaveState::kNone;
   std::function<void(std::string)> leave_done_;  // LEAVE's caller, until it is over
-  UvHandle<uv_timer_t> leave_timer_;             // the grace period after announcing "left"
+  net::UvHandle<uv_timer_t> leave_timer_;             // the grace period after announcing "left"
   std::unique_ptr<HintStore> hints_;             // null: hints disabled
   std::unique_ptr<HintedHandoff> handoff_;       // with hints_
   bool stopped_ = false;

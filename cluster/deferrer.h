@@ -16,7 +16,7 @@
 #include <memory>
 #include <vector>
 
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::cluster {
 
@@ -44,8 +44,8 @@ class Deferrer {
   void RunQueued();
   void CloseNow();
 
-  UvHandle<uv_check_t> check_;
-  UvHandle<uv_idle_t> idle_;
+  net::UvHandle<uv_check_t> check_;
+  net::UvHandle<uv_idle_t> idle_;
   std::vector<std::function<void()>> queue_;
   bool closing_ = false;
   std::shared_ptr<void> close_token_;

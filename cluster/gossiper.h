@@ -31,7 +31,7 @@
 #include "deferrer.h"
 #include "peer_client.h"
 #include "peer_pool.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::cluster {
 
@@ -105,7 +105,7 @@ class Gossiper {
   std::vector<Seed> seeds_;
   std::map<std::string, Liveness, std::less<>> last_verdict_;  // for logging transitions
   std::function<void()> on_membership_changed_;
-  UvHandle<uv_timer_t> timer_;
+  net::UvHandle<uv_timer_t> timer_;
   std::mt19937_64 rng_;
   std::int64_t next_round_ms_ = 0;
   bool apply_pending_ = false;

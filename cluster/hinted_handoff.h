@@ -31,7 +31,7 @@
 #include "deferrer.h"
 #include "hint_store.h"
 #include "peer_pool.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::cluster {
 
@@ -88,7 +88,7 @@ class HintedHandoff {
   Deferrer& deferrer_;
   ClusterStats& stats_;
   const LocalApply apply_local_;
-  UvHandle<uv_timer_t> timer_;
+  net::UvHandle<uv_timer_t> timer_;
   bool closed_ = false;
 
   std::size_t in_flight_ = 0;

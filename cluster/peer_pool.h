@@ -17,7 +17,7 @@
 #include "cluster/ring.h"
 #include "deferrer.h"
 #include "peer_client.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::cluster {
 
@@ -57,7 +57,7 @@ class PeerPool {
   std::map<std::string, std::unique_ptr<PeerClient>, std::less<>> peers_;
   std::map<std::string, std::string, std::less<>> addresses_;  // "host:port" each was made for
   std::string self_id_;
-  UvHandle<uv_timer_t> timer_;
+  net::UvHandle<uv_timer_t> timer_;
 };
 
 }  // namespace dynakv::cluster

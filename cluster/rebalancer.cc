@@ -77,7 +77,7 @@ Rebalancer::Rebalancer(uv_loop_t* loop, storage::Engine& engine, const NodeInfo&
 
 int Rebalancer::Init(const Ring& initial) {
   history_.assign(1, initial);
-  for (UvHandle<uv_timer_t>* timer : {&step_timer_, &retry_timer_}) {
+  for (net::UvHandle<uv_timer_t>* timer : {&step_timer_, &retry_timer_}) {
     const int rc = timer->Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
     if (rc != 0) return rc;
   }

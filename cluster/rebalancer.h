@@ -46,7 +46,7 @@
 #include "peer_pool.h"
 #include "placement.h"
 #include "replica_service.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -138,8 +138,8 @@ class Rebalancer {
   PeerPool& peers_;
   Deferrer& deferrer_;
   ClusterStats& stats_;
-  UvHandle<uv_timer_t> step_timer_;
-  UvHandle<uv_timer_t> retry_timer_;
+  net::UvHandle<uv_timer_t> step_timer_;
+  net::UvHandle<uv_timer_t> retry_timer_;
 
   std::vector<Ring> history_;     // oldest first; back(): the target
   std::uint64_t generation_ = 0;  // bumped by every Retarget: older pushes drop nothing

@@ -23,7 +23,7 @@
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::server {
 namespace {
@@ -38,7 +38,7 @@ void OnSignal(uv_signal_t* handle, int signum) {
 
 // Watches `signum` without keeping the loop alive: the loop ends when the server has closed its
 // handles, whether or not a signal ever came.
-bool WatchSignal(uv_loop_t* loop, Server* server, int signum, cluster::UvHandle<uv_signal_t>* handle) {
+bool WatchSignal(uv_loop_t* loop, Server* server, int signum, net::UvHandle<uv_signal_t>* handle) {
   if (handle->Init([&](uv_signal_t* s) { return uv_signal_init(loop, s); }, server) != 0) {
     return false;
   }
@@ -91,8 +91,8 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
         "Failed listening on port %d (tcp) or its cluster bus, aborting.", config.port);
     return 1;
   }
-  cluster::UvHandle<uv_signal_t> sigterm;
-  cluster::UvHandle<uv_signal_t> sigint;
+  net::UvHandle<uv_signal_t> sigterm;
+  net::UvHandle<uv_signal_t> sigint;
   if (!WatchSignal(loop, &server, SIGTERM, &sigterm) ||
       !WatchSignal(loop, &server, SIGINT, &sigint)) {
     Log(level, LogLevel::kWarning, "Cannot install the SIGTERM/SIGINT handlers, aborting.");

@@ -69,8 +69,9 @@ Server::~Server() {
 
 bool Server::Start(std::string* error) {
   const char* step = "bind";
-  Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
-                                [this](int err, bool refused) { AcceptFailed(err, refused); }};
+  net::Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
+                                     [this](int err, bool refused) { AcceptFailed(err, refused); },
+                                     "-ERR max number of clients reached\r\n"};
   int rc =
       listener_.Listen(config_.bind, config_.port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {

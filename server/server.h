@@ -15,10 +15,10 @@
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
-#include "listener.h"
+#include "net/listener.h"
 #include "log.h"
 #include "stats.h"
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -140,12 +140,12 @@ class Server {
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 
-  Listener listener_;
-  cluster::UvHandle<uv_check_t> flush_check_;
+  net::Listener listener_;
+  net::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so
   // work produced during a flush (a paused client resuming) is flushed next iteration.
-  cluster::UvHandle<uv_idle_t> flush_idle_;
-  cluster::UvHandle<uv_timer_t> cron_;
+  net::UvHandle<uv_idle_t> flush_idle_;
+  net::UvHandle<uv_timer_t> cron_;
   int port_ = 0;
 
   std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by id: CLIENT LIST order

@@ -19,7 +19,7 @@
 #include <memory>
 #include <utility>
 
-namespace dynakv::cluster {
+namespace dynakv::net {
 
 template <typename T>
 class UvHandle {
@@ -82,4 +82,4 @@ class CloseBarrier {
   std::function<void()> done_;
 };
 
-}  // namespace dynakv::cluster
+}  // namespace dynakv::net

@@ -1,9 +1,11 @@
-// The listening socket for clients.
+// A listening TCP socket that hands each accepted descriptor to its owner (who wraps it in a
+// net::Connection, plain or TLS).
 //
 // Why not uv_listen: once the process is out of file descriptors, libuv accepts the pending
 // connections on a spare descriptor and closes them without a word (its EMFILE trick), so a
 // client is dropped silently. This listener keeps a spare descriptor of its own for that case and
-// uses it to refuse the connection with Redis's "max number of clients reached" error instead.
+// uses it to refuse the connection with the owner's refusal (for the server, Redis's "max number
+// of clients reached" error) instead.
 #pragma once
 
 #include <uv.h>
@@ -11,9 +13,9 @@
 #include <functional>
 #include <string>
 
-#include "cluster/uv_handle.h"
+#include "net/uv_handle.h"
 
-namespace dynakv::server {
+namespace dynakv::net {
 
 class Listener {
  public:
@@ -23,6 +25,9 @@ class Listener {
     // accept() failed with `error` (an errno value). `refused`: for lack of descriptors, and the
     // connection was told so and closed.
     std::function<void(int error, bool refused)> failed;
+    // Sent (one non-blocking attempt, plain text) to a connection refused for lack of
+    // descriptors; empty: closed without a word.
+    std::string refusal;
   };
 
   explicit Listener(uv_loop_t* loop) : loop_(loop) {}
@@ -48,10 +53,10 @@ class Listener {
 
   uv_loop_t* const loop_;
   Callbacks callbacks_;
-  cluster::UvHandle<uv_poll_t> poll_;
+  net::UvHandle<uv_poll_t> poll_;
   int fd_ = -1;
   int spare_fd_ = -1;
   int port_ = 0;
 };
 
-}  // namespace dynakv::server
+}  // namespace dynakv::net

@@ -1,4 +1,4 @@
-#include "listener.h"
+#include "net/listener.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -9,13 +9,12 @@
 #include <cerrno>
 #include <string_view>
 
-namespace dynakv::server {
+namespace dynakv::net {
 namespace {
 
 // Connections accepted per readable event before the loop serves others (Redis's
 // MAX_ACCEPTS_PER_CALL).
 constexpr int kMaxAcceptsPerCall = 1000;
-constexpr std::string_view kMaxClientsReply = "-ERR max number of clients reached\r\n";
 
 int OpenSpare() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -100,11 +99,12 @@ bool Listener::RefuseOne() {
   const int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) {
     // One non-blocking attempt, as for any client refused at maxclients.
-    send(fd, kMaxClientsReply.data(), kMaxClientsReply.size(), MSG_NOSIGNAL);
+    const std::string& refusal = callbacks_.refusal;
+    if (!refusal.empty()) send(fd, refusal.data(), refusal.size(), MSG_NOSIGNAL);
     close(fd);
   }
   spare_fd_ = OpenSpare();
   return fd >= 0;
 }
 
-}  // namespace dynakv::server
+}  // namespace dynakv::net
