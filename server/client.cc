@@ -46,29 +46,39 @@ std::string FormatAddress(const sockaddr_storage& addr) {
 
 }  // namespace
 
-Client::Client(Server& server, std::uint64_t id) : server_(server), id_(id), writer_(&out_) {
-  tcp_.data = this;
-  write_req_.data = this;
+Client::Client(Server& server, std::uint64_t id)
+    : server_(server), id_(id), connection_(server.loop(), this), writer_(&out_) {}
+
+int Client::Accept(int fd, std::shared_ptr<net::TlsContext> tls, net::TlsPeerAuth peer_auth,
+                   std::uint64_t handshake_timeout_ms) {
+  created_ms_ = last_interaction_ms_ = uv_now(server_.loop());
+  if (tls) connection_.set_handshake_timeout(handshake_timeout_ms);
+  sockaddr_storage addr{};
+  // Known before the handshake, for CLIENT LIST and the log lines of a failed one.
+  socklen_t len = sizeof(addr);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    address_ = FormatAddress(addr);
+  }
+  len = sizeof(addr);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    local_address_ = FormatAddress(addr);
+  }
+  return connection_.Accept(fd, std::move(tls), peer_auth);
 }
 
-int Client::Init(uv_loop_t* loop) {
-  const int rc = uv_tcp_init(loop, &tcp_);
-  tcp_.data = this;
-  return rc;
+void Client::OnReady() { server_.ClientReady(this); }
+
+void Client::OnFailure(const net::ConnectionFailure& failure) {
+  if (!connection_.ready()) {
+    // As Redis logs a client whose TLS handshake failed.
+    Log(server_.log_level(), LogLevel::kWarning, "Error accepting a client connection: %s",
+        failure.detail.c_str());
+  }
+  Close();
 }
 
 void Client::Start() {
   created_ms_ = last_interaction_ms_ = uv_now(server_.loop());
-  uv_tcp_nodelay(&tcp_, 1);
-  sockaddr_storage addr{};
-  int len = sizeof(addr);
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    address_ = FormatAddress(addr);
-  }
-  len = sizeof(addr);
-  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    local_address_ = FormatAddress(addr);
-  }
   SetDefaultUser();
   StartReading();
 }
@@ -79,15 +89,13 @@ void Client::SetDefaultUser() {
 }
 
 void Client::RejectAndClose(std::string_view reply) {
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(reply.data()), static_cast<unsigned>(reply.size()));
-  uv_try_write(stream(), &buf, 1);
+  connection_.WriteBestEffort(reply);
   // Closing now, with the peer's first request unread, would answer it with a RST, and a RST makes
   // the peer's kernel drop the refusal before the client reads it. So: half-close, read and drop
   // whatever it sends, and close at its EOF (the server's cron closes one that lingers).
   rejected_ = true;
   created_ms_ = last_interaction_ms_ = uv_now(server_.loop());
-  uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0 || ::shutdown(fd, SHUT_WR) != 0) {
+  if (connection_.ShutdownWrite() != 0) {
     Close();
     return;
   }
@@ -97,13 +105,8 @@ void Client::RejectAndClose(std::string_view reply) {
 void Client::Close() {
   if (closing_) return;
   closing_ = true;
-  reading_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), OnClosed);
-}
-
-void Client::OnClosed(uv_handle_t* handle) {
-  Client* client = static_cast<Client*>(handle->data);
-  client->server_.ClientClosed(client);  // destroys the client
+  // The Server destroys the client once the connection's handles are all closed.
+  connection_.Close(std::make_shared<net::CloseBarrier>([this] { server_.ClientClosed(this); }));
 }
 
 void Client::CloseAfterReply() {
@@ -112,69 +115,53 @@ void Client::CloseAfterReply() {
 }
 
 void Client::StartReading() {
-  if (reading_ || closing_ || peer_closed_) return;
-  if (uv_read_start(stream(), OnAlloc, OnRead) == 0) {
-    reading_ = true;
-  } else {
-    Close();
-  }
+  if (connection_.reading() || closing_ || peer_closed_) return;
+  if (connection_.ReadStart() != 0) Close();
 }
 
-void Client::StopReading() {
-  if (!reading_) return;
-  uv_read_stop(stream());
-  reading_ = false;
-}
+void Client::StopReading() { connection_.ReadStop(); }
 
-void Client::OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) {
-  Client* c = static_cast<Client*>(handle->data);
-  std::string& in = c->input_;
-  if (in.size() - c->input_end_ < kReadChunk) {
+std::span<char> Client::ReadBuffer() {
+  std::string& in = input_;
+  if (in.size() - input_end_ < kReadChunk) {
     // Reclaim the space of requests already run before growing. The parser keeps offsets
     // relative to the request it is in, so moving the unread bytes is safe.
-    if (c->input_start_ > 0) {
-      std::memmove(in.data(), in.data() + c->input_start_, c->input_end_ - c->input_start_);
-      c->input_end_ -= c->input_start_;
-      c->input_start_ = 0;
+    if (input_start_ > 0) {
+      std::memmove(in.data(), in.data() + input_start_, input_end_ - input_start_);
+      input_end_ -= input_start_;
+      input_start_ = 0;
     }
-    if (in.size() - c->input_end_ < kReadChunk) {
-      in.resize(std::max(in.size() * 2, c->input_end_ + kReadChunk));
+    if (in.size() - input_end_ < kReadChunk) {
+      in.resize(std::max(in.size() * 2, input_end_ + kReadChunk));
     }
   }
-  *buf = uv_buf_init(in.data() + c->input_end_, static_cast<unsigned>(std::min<std::size_t>(
-                                                     in.size() - c->input_end_, 1u << 30)));
+  return {in.data() + input_end_, in.size() - input_end_};
 }
 
-void Client::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-  Client* c = static_cast<Client*>(stream->data);
-  if (nread == 0) return;  // EAGAIN: nothing this time
-  if (c->rejected_) {  // RejectAndClose: its input is dropped (never kept in input_)
-    if (nread < 0) c->Close();
+void Client::OnEof() {
+  if (rejected_) {  // RejectAndClose: the peer read the refusal and closed
+    Close();
     return;
   }
-  if (nread < 0) {
-    // A peer that half-closed after its last request still gets the replies (the EOF often
-    // arrives in the same read pass as the requests); on errors there is no one to send to.
-    if (nread == UV_EOF) {
-      c->peer_closed_ = true;
-      c->StopReading();
-      c->CloseWhenAnswered();
-    } else {
-      c->Close();
-    }
-    return;
-  }
-  c->input_end_ += static_cast<std::size_t>(nread);
-  c->server_.stats().total_net_input_bytes += static_cast<std::uint64_t>(nread);
-  c->last_interaction_ms_ = uv_now(c->server_.loop());
-  if (c->input_end_ - c->input_start_ > c->server_.config().client_query_buffer_limit) {
-    Log(c->server_.log_level(), LogLevel::kWarning,
+  // A peer that half-closed after its last request still gets the replies (the EOF often
+  // arrives in the same read pass as the requests).
+  peer_closed_ = true;
+  CloseWhenAnswered();
+}
+
+void Client::OnRead(std::size_t n) {
+  if (rejected_) return;  // RejectAndClose: its input is dropped (never kept in input_)
+  input_end_ += n;
+  server_.stats().total_net_input_bytes += n;
+  last_interaction_ms_ = uv_now(server_.loop());
+  if (input_end_ - input_start_ > server_.config().client_query_buffer_limit) {
+    Log(server_.log_level(), LogLevel::kWarning,
         "Closing client that reached max query buffer length: id=%llu addr=%s",
-        static_cast<unsigned long long>(c->id_), c->address_.c_str());
-    c->Close();
+        static_cast<unsigned long long>(id_), address_.c_str());
+    Close();
     return;
   }
-  c->ProcessInput();
+  ProcessInput();
 }
 
 void Client::RefreshParserLimits() {
@@ -227,7 +214,7 @@ void Client::ProcessInput() {
 
 void Client::LimitOutput() {
   const std::uint64_t hard_limit = server_.config().client_output_buffer_hard_limit;
-  const std::size_t inflight = inflight_.size() - inflight_sent_;
+  const std::size_t inflight = InflightBytes();
   std::size_t limit = 0;
   if (hard_limit != 0) limit = hard_limit > inflight ? hard_limit - inflight : 1;
   writer_.set_limit(limit);
@@ -276,56 +263,41 @@ void Client::FinishAsyncCommand() {
 }
 
 void Client::Flush() {
-  if (closing_ || writing_) return;
+  if (closing_ || connection_.writing()) return;
   if (out_.empty()) {
     OnOutputProgress();
     return;
   }
-  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
-  const int rc = uv_try_write(stream(), &buf, 1);
-  if (rc < 0 && rc != UV_EAGAIN) {
-    Close();
-    return;
-  }
-  const std::size_t written = rc < 0 ? 0 : static_cast<std::size_t>(rc);
-  server_.stats().total_net_output_bytes += written;
-  if (written == out_.size()) {
-    out_.clear();
-    ReleaseIfLarge(&out_);
-    last_interaction_ms_ = uv_now(server_.loop());
-    OnOutputProgress();
-    return;
-  }
-  // The socket is full: hand the rest to libuv, which needs the bytes to stay put until
-  // OnWriteDone, and let new replies accumulate in out_ meanwhile.
+  // inflight_ is written, not out_: if the socket cannot take it all, libuv keeps pointers into
+  // it until OnWriteDone, and new replies must not move it (a short string lives inside the
+  // object itself, so even a swap would).
   inflight_.swap(out_);
   out_.clear();
-  inflight_sent_ = written;
-  LimitOutput();
-  uv_buf_t rest = uv_buf_init(inflight_.data() + written,
-                              static_cast<unsigned>(inflight_.size() - written));
-  if (uv_write(&write_req_, stream(), &rest, 1, OnWriteDone) != 0) {
-    Close();
-    return;
+  switch (connection_.Write(inflight_)) {
+    case net::Connection::WriteResult::kFailed:
+      Close();
+      return;
+    case net::Connection::WriteResult::kPending:
+      LimitOutput();
+      return;
+    case net::Connection::WriteResult::kDone:
+      break;
   }
-  writing_ = true;
+  server_.stats().total_net_output_bytes += inflight_.size();
+  inflight_.clear();
+  ReleaseIfLarge(&inflight_);
+  last_interaction_ms_ = uv_now(server_.loop());
+  OnOutputProgress();
 }
 
-void Client::OnWriteDone(uv_write_t* req, int status) {
-  Client* c = static_cast<Client*>(req->data);
-  c->writing_ = false;
-  if (status < 0) {  // peer gone, or the write was cancelled by Close()
-    c->Close();
-    return;
-  }
-  c->server_.stats().total_net_output_bytes += c->inflight_.size() - c->inflight_sent_;
-  c->inflight_.clear();
-  c->inflight_sent_ = 0;
-  ReleaseIfLarge(&c->inflight_);
-  c->LimitOutput();
-  c->last_interaction_ms_ = uv_now(c->server_.loop());
-  if (!c->out_.empty()) c->server_.ScheduleFlush(*c);
-  c->OnOutputProgress();
+void Client::OnWriteDone() {
+  server_.stats().total_net_output_bytes += inflight_.size();
+  inflight_.clear();
+  ReleaseIfLarge(&inflight_);
+  LimitOutput();
+  last_interaction_ms_ = uv_now(server_.loop());
+  if (!out_.empty()) server_.ScheduleFlush(*this);
+  OnOutputProgress();
 }
 
 void Client::OnOutputProgress() {
@@ -343,10 +315,8 @@ void Client::OnOutputProgress() {
 }
 
 void Client::FlushBestEffort() {
-  if (closing_ || writing_ || out_.empty()) return;
-  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
-  const int rc = uv_try_write(stream(), &buf, 1);
-  if (rc > 0) server_.stats().total_net_output_bytes += static_cast<std::uint64_t>(rc);
+  if (closing_ || connection_.writing() || out_.empty()) return;
+  connection_.WriteBestEffort(out_);
 }
 
 void Client::ReleaseIdleBuffers() {
@@ -355,14 +325,13 @@ void Client::ReleaseIdleBuffers() {
     input_start_ = input_end_ = 0;
   }
   if (out_.empty() && out_.capacity() > 0) std::string().swap(out_);
-  if (!writing_ && inflight_.capacity() > 0) std::string().swap(inflight_);
+  if (!connection_.writing() && inflight_.capacity() > 0) std::string().swap(inflight_);
 }
 
 std::string Client::Describe(std::uint64_t now_ms) const {
   const std::uint64_t age = (now_ms - created_ms_) / 1000;
   const std::uint64_t idle = (now_ms - last_interaction_ms_) / 1000;
-  uv_os_fd_t fd = -1;
-  uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd);
+  const int fd = connection_.fd();
   const std::size_t query = input_end_ - input_start_;
   const std::size_t total_memory = sizeof(Client) + input_.capacity() + out_.capacity() +
                                    inflight_.capacity() +
@@ -372,8 +341,8 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   // "b" as Redis marks a blocked client: here, one whose command waits for replicas.
   const char* flags = command_in_flight_ ? "b" : "N";
   std::string events;
-  if (reading_) events += 'r';
-  if (writing_ || !out_.empty()) events += 'w';
+  if (connection_.reading()) events += 'r';
+  if (connection_.writing() || !out_.empty()) events += 'w';
   std::string line;
   AppendPrintf(
       &line,
@@ -385,7 +354,7 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
       static_cast<unsigned long long>(idle), flags, query, input_.size() - input_end_,
       argv_.size() * sizeof(std::string_view), input_.size(), input_.size(), out_.size(),
-      writing_ ? 1 : 0, inflight_.size() - inflight_sent_, total_memory, events.c_str(),
+      connection_.writing() ? 1 : 0, InflightBytes(), total_memory, events.c_str(),
       static_cast<int>(command.size()), command.data(),
       user_ != nullptr ? user_->name().c_str() : "default", writer_.protocol(), lib_name_.c_str(),
       lib_version_.c_str());

@@ -2,8 +2,11 @@
 // and accumulates the replies until the server flushes them (once per loop iteration, after the
 // commit log is written).
 //
-// Lifetime: the Server owns every Client. A Client is destroyed only from the close callback of
-// its socket, so libuv never sees freed memory, even with a write in flight.
+// The socket, plain or TLS, is a net::Connection; the Client is its handler.
+//
+// Lifetime: the Server owns every Client. A Client is destroyed only once every libuv handle of
+// its connection is closed (a CloseBarrier), so code running when Close() is called may go on
+// using the Client until it returns to the loop.
 #pragma once
 
 #include <uv.h>
@@ -17,6 +20,7 @@
 
 #include "cluster/consistency_level.h"
 #include "command.h"
+#include "net/connection.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
 
@@ -25,16 +29,20 @@ namespace dynakv::server {
 class Server;
 class AclUser;
 
-class Client {
+class Client : private net::ConnectionHandler {
  public:
   Client(Server& server, std::uint64_t id);
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Initialises the socket handle; on failure libuv knows nothing of it and the Client may be
-  // dropped directly. After success the Client must go through Close().
-  int Init(uv_loop_t* loop);
-  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+  // Adopts an accepted socket (plain, or TLS with `tls`). On failure the connection is closed
+  // already and the Client may be dropped directly; after success it must go through Close().
+  // Once the transport is up (at once when plain, after the TLS handshake) the server's
+  // ClientReady decides whether to Start or refuse it.
+  int Accept(int fd, std::shared_ptr<net::TlsContext> tls, net::TlsPeerAuth peer_auth,
+             std::uint64_t handshake_timeout_ms);
+  int fd() const { return connection_.fd(); }
+  bool is_tls() const { return connection_.is_tls(); }
   // Starts serving an accepted connection.
   void Start();
   // Sends `reply` if the socket takes it right away, then closes (maxclients reached, protected
@@ -111,16 +119,24 @@ class Client {
   const std::string& local_address() const { return local_address_; }
   // Milliseconds of the loop's monotonic clock (uv_now).
   std::uint64_t last_interaction_ms() const { return last_interaction_ms_; }
-  std::size_t PendingOutput() const { return out_.size() + (inflight_.size() - inflight_sent_); }
+  std::size_t PendingOutput() const { return out_.size() + InflightBytes(); }
 
   // The client's line in CLIENT LIST / CLIENT INFO, with Redis's fields, ending in '\n'.
   std::string Describe(std::uint64_t now_ms) const;
 
  private:
-  static void OnAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
-  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void OnWriteDone(uv_write_t* req, int status);
-  static void OnClosed(uv_handle_t* handle);
+  // net::ConnectionHandler
+  std::span<char> ReadBuffer() override;
+  void OnRead(std::size_t n) override;
+  void OnEof() override;
+  void OnReady() override;
+  void OnFailure(const net::ConnectionFailure& failure) override;
+  void OnWriteDone() override;
+
+  // Bytes handed to the connection and not yet taken by the kernel.
+  std::size_t InflightBytes() const {
+    return connection_.writing() ? connection_.unsent_bytes() : 0;
+  }
 
   // Runs every complete request in the query buffer, unless output backpressure pauses it.
   void ProcessInput();
@@ -141,8 +157,7 @@ class Client {
 
   Server& server_;
   const std::uint64_t id_;
-  uv_tcp_t tcp_{};
-  uv_write_t write_req_{};
+  net::Connection connection_;
 
   // Query buffer: bytes [input_start_, input_end_) are received but not yet run. Its size is the
   // capacity, so reads land in it without zero-filling each time.
@@ -154,15 +169,13 @@ class Client {
   bool held_ = false;
   std::vector<std::string_view> argv_;  // reused for every request
 
-  // Replies accumulate in out_. When a write cannot finish at once, out_'s bytes move to
-  // inflight_, which must stay untouched until the write callback; new replies go to out_.
+  // Replies accumulate in out_. A flush swaps them into inflight_ and writes that: when the
+  // write cannot finish at once, inflight_ stays untouched until OnWriteDone while new replies
+  // go to out_.
   std::string out_;
   std::string inflight_;
-  std::size_t inflight_sent_ = 0;  // bytes of inflight_ already written before the uv_write
   resp::ReplyWriter writer_;
 
-  bool reading_ = false;
-  bool writing_ = false;
   bool paused_ = false;            // output backpressure: not reading, not running requests
   bool close_after_reply_ = false;
   bool closing_ = false;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "open_files.h"
 #include "server.h"
+#include "tls_config.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
@@ -111,6 +112,16 @@ void ConfigSet(CommandContext& ctx) {
           std::to_string(fit.maxclients);
       failed("maxclients", reason);
       return;
+    }
+  }
+  // New certificates or TLS settings take effect for connections accepted from now on; a bad
+  // file refuses the whole change and the running context stays, as in Redis.
+  if (TlsContextChanged(ctx.server.config(), updated) && !ctx.server.ReloadTls(updated)) {
+    for (std::size_t i = 2; i < argv.size(); i += 2) {
+      if (FindConfigParam(argv[i])->section == "tls") {
+        failed(argv[i], kTlsUpdateFailed);
+        return;
+      }
     }
   }
   ctx.server.UpdateConfig(updated);

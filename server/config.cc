@@ -22,6 +22,7 @@
 #include "default_config.h"
 #include "log.h"
 #include "number_parse.h"
+#include "tls_config.h"
 #include "utf8.h"
 
 namespace dynakv::server {
@@ -218,6 +219,36 @@ const ConfigParam kParams[] = {
      FormatNumber<&Config::timeout>},
     {"loglevel", "server", true, ParseLoglevel, FormatString<&Config::loglevel>},
 
+    {"tls-port", "tls", false, ParseInteger<&Config::tls_port, 0, 65535>,
+     FormatNumber<&Config::tls_port>},
+    {"tls-cert-file", "tls", true, ParseTlsString<&Config::tls_cert_file>,
+     FormatString<&Config::tls_cert_file>},
+    {"tls-key-file", "tls", true, ParseTlsString<&Config::tls_key_file>,
+     FormatString<&Config::tls_key_file>},
+    {"tls-key-file-pass", "tls", true, ParseTlsString<&Config::tls_key_file_pass>,
+     FormatString<&Config::tls_key_file_pass>},
+    {"tls-ca-cert-file", "tls", true, ParseTlsString<&Config::tls_ca_cert_file>,
+     FormatString<&Config::tls_ca_cert_file>},
+    {"tls-ca-cert-dir", "tls", true, ParseTlsString<&Config::tls_ca_cert_dir>,
+     FormatString<&Config::tls_ca_cert_dir>},
+    {"tls-auth-clients", "tls", true, ParseTlsAuthClients, FormatTlsAuthClients},
+    {"tls-protocols", "tls", true, ParseTlsString<&Config::tls_protocols>,
+     FormatString<&Config::tls_protocols>},
+    {"tls-ciphers", "tls", true, ParseTlsString<&Config::tls_ciphers>,
+     FormatString<&Config::tls_ciphers>},
+    {"tls-ciphersuites", "tls", true, ParseTlsString<&Config::tls_ciphersuites>,
+     FormatString<&Config::tls_ciphersuites>},
+    {"tls-prefer-server-ciphers", "tls", true, ParseYesNo<&Config::tls_prefer_server_ciphers>,
+     FormatYesNo<&Config::tls_prefer_server_ciphers>},
+    {"tls-session-caching", "tls", true, ParseYesNo<&Config::tls_session_caching>,
+     FormatYesNo<&Config::tls_session_caching>},
+    {"tls-session-cache-size", "tls", true,
+     ParseInteger<&Config::tls_session_cache_size, 0, INT_MAX>,
+     FormatNumber<&Config::tls_session_cache_size>},
+    {"tls-session-cache-timeout", "tls", true,
+     ParseInteger<&Config::tls_session_cache_timeout, 0, INT_MAX>,
+     FormatNumber<&Config::tls_session_cache_timeout>},
+
     {"proto-max-bulk-len", "limits", true,
      ParseBytes<&Config::proto_max_bulk_len, 1024 * 1024, kMaxSize>,
      FormatNumber<&Config::proto_max_bulk_len>},
@@ -329,7 +360,7 @@ const ConfigParam kParams[] = {
     {"databases", "", false, ParseFixed<kDatabasesValue>, FormatFixed<kDatabasesValue>},
 };
 
-constexpr std::string_view kSections[] = {"server", "limits", "storage", "cluster"};
+constexpr std::string_view kSections[] = {"server", "tls", "limits", "storage", "cluster"};
 
 // TOML values reach the parsers as text, so `port = 6379` and `port = "6379"` mean the same and
 // sizes may be written either as integers or with units.

@@ -11,6 +11,7 @@
 
 #include "cluster/consistency_level.h"
 #include "cluster/node_info.h"
+#include "net/tls_context.h"
 #include "storage/options.h"
 #include "types/value_type.h"
 
@@ -35,6 +36,21 @@ struct Config {
   int hz = 10;              // cron frequency: active expiry, compaction, stats
   int timeout = 0;          // close clients idle this many seconds; 0 never
   std::string loglevel = "notice";
+  // [tls] (TOML keys drop the "tls-" prefix), as Redis 7.0's tls-* parameters.
+  int tls_port = 0;  // 0: no TLS port (and `port 0`: no plain one)
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  net::TlsPeerAuth tls_auth_clients = net::TlsPeerAuth::kYes;
+  std::string tls_protocols;  // empty: "TLSv1.2 TLSv1.3"
+  std::string tls_ciphers;
+  std::string tls_ciphersuites;
+  bool tls_prefer_server_ciphers = false;
+  bool tls_session_caching = true;
+  int tls_session_cache_size = 20 * 1024;
+  int tls_session_cache_timeout = 300;  // seconds
   // [limits]
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long proto_max_multibulk_len = 2147483647LL;

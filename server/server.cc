@@ -15,6 +15,7 @@
 #include "info.h"
 #include "replica_keyspace.h"
 #include "storage/engine.h"
+#include "tls_config.h"
 #include "types/codec.h"
 
 namespace dynakv::server {
@@ -44,6 +45,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       cluster_node_(cluster),
       acl_(commands_, config.acl_pubsub_default == AclPubsubDefault::kAllChannels),
       listener_(loop),
+      tls_listener_(loop),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
@@ -67,23 +69,46 @@ Server::~Server() {
   for (int i = 0; i < 16 && !clients_.empty(); ++i) uv_run(loop_, UV_RUN_NOWAIT);
 }
 
-bool Server::Start(std::string* error) {
+int Server::Listen(net::Listener& listener, int port, bool tls, std::string* error) {
   const char* step = "bind";
-  net::Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
-                                     [this](int err, bool refused) { AcceptFailed(err, refused); },
-                                     "-ERR max number of clients reached\r\n"};
-  int rc =
-      listener_.Listen(config_.bind, config_.port, kListenBacklog, std::move(callbacks), &step);
+  net::Listener::Callbacks callbacks{
+      [this, tls](int fd) { Accept(fd, tls); },
+      [this](int err, bool refused) { AcceptFailed(err, refused); },
+      "-ERR max number of clients reached\r\n"};
+  const int rc = listener.Listen(config_.bind, port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {
     // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
     if (rc == UV_EADDRINUSE) step = "bind";
-    *error = "Could not create server TCP listening socket " + config_.bind + ":" +
-             std::to_string(config_.port) + ": " + step + ": " + uv_strerror(rc);
+    *error = std::string("Could not create server ") + (tls ? "TLS " : "TCP ") +
+             "listening socket " + config_.bind + ":" + std::to_string(port) + ": " + step + ": " +
+             uv_strerror(rc);
+  }
+  return rc;
+}
+
+bool Server::Start(std::string* error) {
+  if (config_.port == 0 && config_.tls_port == 0) {
+    *error = "Configured to not listen anywhere, exiting.";
+    return false;
+  }
+  if (config_.tls_port != 0) {
+    std::string reason;
+    tls_context_ = BuildTlsContext(config_, &reason);
+    if (!tls_context_) {
+      Log(log_level_, LogLevel::kWarning, "%s", reason.c_str());
+      *error = "Failed to configure TLS. Check logs for more info.";
+      return false;
+    }
+  }
+  if ((config_.port != 0 && Listen(listener_, config_.port, false, error) != 0) ||
+      (config_.tls_port != 0 && Listen(tls_listener_, config_.tls_port, true, error) != 0)) {
     CloseHandles();
     return false;
   }
-  port_ = listener_.port();
+  port_ = config_.port != 0 ? listener_.port() : 0;
+  tls_port_ = config_.tls_port != 0 ? tls_listener_.port() : 0;
 
+  int rc = 0;
   rc = flush_check_.Init([&](uv_check_t* c) { return uv_check_init(loop_, c); }, this);
   if (rc == 0) rc = uv_check_start(flush_check_.get(), OnCheck);
   if (rc == 0) rc = flush_idle_.Init([&](uv_idle_t* i) { return uv_idle_init(loop_, i); }, this);
@@ -103,6 +128,7 @@ bool Server::Start(std::string* error) {
 
 void Server::CloseHandles() {
   listener_.Close();
+  tls_listener_.Close();
   flush_check_.Close();
   flush_idle_.Close();
   cron_.Close();
@@ -119,6 +145,7 @@ void Server::RequestShutdown() { shutdown_requested_ = true; }
 void Server::Shutdown() {
   shut_down_ = true;
   listener_.Close();
+  tls_listener_.Close();
   // Replies may acknowledge writes, so they go out only once the log has them.
   const storage::Status status = engine_.FlushLog();
   if (!status.ok()) {
@@ -158,6 +185,18 @@ void Server::UpdateConfig(const Config& config) {
   if (config_.hz != old.hz && cron_) {
     uv_timer_start(cron_.get(), OnCron, CronIntervalMs(), CronIntervalMs());
   }
+}
+
+bool Server::ReloadTls(const Config& config) {
+  if (config.tls_port == 0) return true;  // nothing uses it, as in Redis
+  std::string reason;
+  auto context = BuildTlsContext(config, &reason);
+  if (!context) {
+    Log(log_level_, LogLevel::kWarning, "%s", reason.c_str());
+    return false;
+  }
+  tls_context_ = std::move(context);
+  return true;
 }
 
 Client* Server::FindClient(std::uint64_t id) {
@@ -244,20 +283,24 @@ bool PeerIsLoopback(int fd) {
 
 }  // namespace
 
-void Server::Accept(int fd) {
+// How long an accepted TLS connection may take to finish its handshake. Redis sets no limit
+// (only `timeout`, when set, closes it); one that never completes would hold a client slot.
+constexpr std::uint64_t kTlsHandshakeTimeoutMs = 10000;
+
+void Server::Accept(int fd, bool tls) {
   auto owned = std::make_unique<Client>(*this, next_client_id_++);
-  if (const int rc = owned->Init(loop_); rc != 0) {
-    Log(log_level_, LogLevel::kWarning, "Cannot create a client socket: %s", uv_strerror(rc));
-    close(fd);
-    return;
-  }
   Client* client = owned.get();
   clients_.emplace(client->id(), std::move(owned));
-  if (uv_tcp_open(reinterpret_cast<uv_tcp_t*>(client->stream()), fd) != 0) {
-    close(fd);
-    client->Close();
-    return;
+  // A plain client is ready at once: ClientReady runs inside Accept.
+  const int rc = client->Accept(fd, tls ? tls_context_ : nullptr, config_.tls_auth_clients,
+                                kTlsHandshakeTimeoutMs);
+  if (rc != 0) {
+    Log(log_level_, LogLevel::kWarning, "Cannot create a client socket: %s", uv_strerror(rc));
+    clients_.erase(client->id());  // its connection closed itself; nothing else knows it
   }
+}
+
+void Server::ClientReady(Client* client) {
   // As in Redis, the cluster bus's connections (one each way per peer) count against
   // maxclients: they use descriptors too, and the reserve (open_files.h) leaves them out.
   const std::size_t bus_links = cluster_node_ != nullptr && cluster_node_->ring().size() > 1
@@ -267,7 +310,7 @@ void Server::Accept(int fd) {
     Reject(client, "-ERR max number of clients reached\r\n");
     return;
   }
-  if (config_.protected_mode && acl_.default_user().nopass() && !PeerIsLoopback(fd)) {
+  if (config_.protected_mode && acl_.default_user().nopass() && !PeerIsLoopback(client->fd())) {
     Reject(client, kProtectedModeError);
     return;
   }

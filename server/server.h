@@ -16,6 +16,7 @@
 #include "config.h"
 #include "keyspace.h"
 #include "net/listener.h"
+#include "net/tls_context.h"
 #include "log.h"
 #include "stats.h"
 #include "net/uv_handle.h"
@@ -50,8 +51,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Listens on config bind:port, starts the flush and cron handles and the cluster bus. On
-  // failure (port taken) returns false with *error set, and what was started is closed again.
+  // Listens on config bind:port (unless 0) and bind:tls-port (unless 0), starts the flush and cron
+  // handles and the cluster bus. On failure (port taken, bad TLS files) returns false with *error
+  // set, and what was started is closed again.
   bool Start(std::string* error);
   // Loads the users of `aclfile`, if set, as Redis does at start (after requirepass set the
   // default user's password); false with Redis's error text when the file has errors.
@@ -80,7 +82,12 @@ class Server {
   // The users and the ACL log; requirepass is the default user's password.
   Acl& acl() { return acl_; }
   uv_loop_t* loop() const { return loop_; }
-  int port() const { return port_; }  // the bound port (differs from config when that is 0)
+  int port() const { return port_; }          // 0: no plain port
+  int tls_port() const { return tls_port_; }  // 0: no TLS port
+  // CONFIG SET of a tls-* parameter: builds the TLS context `config` describes for the
+  // connections accepted from now on (open ones keep theirs). When it cannot (a bad file), logs
+  // why as Redis does and returns false: the running context stays.
+  bool ReloadTls(const Config& config);
 
   // --- clients ---------------------------------------------------------------------------
   const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
@@ -93,7 +100,10 @@ class Server {
   // the commit log holds every write they acknowledge (Client::log_mark); until then the client
   // waits while the engine retries the log.
   void ScheduleFlush(Client& client);
-  // Called from a client's close callback: destroys it.
+  // A client's transport is up (plain: at accept, TLS: after the handshake): serves it, or
+  // refuses it (maxclients, protected mode).
+  void ClientReady(Client* client);
+  // Called once a client's connection is closed: destroys it.
   void ClientClosed(Client* client);
 
   // --- INFO ------------------------------------------------------------------------------
@@ -109,7 +119,8 @@ class Server {
  private:
   static void OnCheck(uv_check_t* check);
   static void OnCron(uv_timer_t* timer);
-  void Accept(int fd);
+  void Accept(int fd, bool tls);
+  int Listen(net::Listener& listener, int port, bool tls, std::string* error);
   void AcceptFailed(int error, bool refused);
   // Refuses a just-accepted connection with `reply` (Client::RejectAndClose).
   void Reject(Client* client, std::string_view reply);
@@ -141,12 +152,15 @@ class Server {
   LogLevel log_level_ = LogLevel::kNotice;
 
   net::Listener listener_;
+  net::Listener tls_listener_;
+  std::shared_ptr<net::TlsContext> tls_context_;  // while tls-port is open
   net::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so
   // work produced during a flush (a paused client resuming) is flushed next iteration.
   net::UvHandle<uv_idle_t> flush_idle_;
   net::UvHandle<uv_timer_t> cron_;
   int port_ = 0;
+  int tls_port_ = 0;
 
   std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by id: CLIENT LIST order
   std::uint64_t next_client_id_ = 1;

@@ -34,6 +34,20 @@ constexpr auto kTimeout = std::chrono::seconds(5);
 
 std::string Command(std::vector<std::string_view> args) { return resp::EncodeCommand(args); }
 
+// A port free on loopback right now (`port 0` means "no plain port", as in Redis).
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
 class Node {
  public:
   explicit Node(Config config = {}) {
@@ -44,7 +58,7 @@ class Node {
     dir_ = pattern;
     config.dir = dir_;
     config.bind = "127.0.0.1";
-    config.port = 0;
+    config.port = FreeLoopbackPort();
     config.loglevel = "warning";
     REQUIRE(storage::Engine::Open(ToStorageOptions(config), &engine_).ok());
     REQUIRE(uv_loop_init(&loop_) == 0);

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Client connections through net/: plain and TLS throughput against redis-server, same run.
+#
+#   bench/tls.sh [--record] [-n REQUESTS] [-r ROUNDS] [--old OLD_BINARY] [BUILD_DIR]
+#
+# Starts dynakv with a plain port and a TLS port (certificates made here with the openssl CLI:
+# a CA, a server and a client certificate; tls-auth-clients yes, so clients present theirs) and
+# redis-server with the same ports and files (AOF everysec, no RDB), then runs
+#   redis-benchmark -c 50 -n N -r 100000 -d 3 -P {1,16} -t set,get --csv [--tls --cacert ...]
+# against each, ROUNDS times (default 2) in alternation, and prints the mean requests/s. With
+# --old, an older dynakv-server runs the plain tests too (before/after of a change to the client
+# path). Each server is pinned to CPU 0 and redis-benchmark to CPU 1 when taskset exists.
+# --record appends the table and the commands to bench/RESULTS.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
+record=0 requests=400000 rounds=2 old="" build="$root/build"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=1 ;;
+    -n) requests=$2; shift ;;
+    -r) rounds=$2; shift ;;
+    --old) old=$2; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+require_servers "$dynakv"
+command -v openssl >/dev/null || { echo "openssl CLI not installed" >&2; exit 1; }
+redis-benchmark --help 2>&1 | grep -q -- --tls || { echo "redis-benchmark has no --tls" >&2; exit 1; }
+
+start_scratch tls
+server_cpu=() client_cpu=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  server_cpu=(taskset -c 0)
+  client_cpu=(taskset -c 1)
+fi
+
+# Certificates: a CA, and a server and a client certificate it signed (RSA 2048, as Redis's
+# gen-test-certs.sh makes them).
+certs=$tmp/certs
+mkdir -p "$certs"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$certs/ca.key" -out "$certs/ca.crt" -days 2 \
+  -subj /CN=bench-ca 2>/dev/null
+for name in server client; do
+  openssl req -newkey rsa:2048 -nodes -keyout "$certs/$name.key" -out "$certs/$name.csr" \
+    -subj "/CN=$name" 2>/dev/null
+  openssl x509 -req -in "$certs/$name.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" \
+    -CAcreateserial -out "$certs/$name.crt" -days 2 2>/dev/null
+done
+tls_flags=(--tls-cert-file "$certs/server.crt" --tls-key-file "$certs/server.key"
+           --tls-ca-cert-file "$certs/ca.crt")
+client_tls=(--tls --cacert "$certs/ca.crt" --cert "$certs/client.crt" --key "$certs/client.key")
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+}
+# start NAME BINARY ARGS...: a server on fresh ports (plain $port, TLS $tls_port) and dir.
+start() {
+  local name=$1 bin=$2
+  shift 2
+  port=$(free_port)
+  tls_port=$(free_port)
+  mkdir -p "$tmp/$name"
+  "${server_cpu[@]}" "$bin" --port "$port" --tls-port "$tls_port" --bind 127.0.0.1 \
+    --dir "$tmp/$name" "${tls_flags[@]}" "$@" >"$tmp/$name.log" 2>&1 &
+  pids+=($!)
+  wait_ready "$port"
+}
+redis_flags=(--save "" --appendonly yes --appendfsync everysec --daemonize no)
+start dynakv "$dynakv" --appendfsync everysec
+dynakv_port=$port dynakv_tls=$tls_port
+start redis "$(command -v redis-server)" "${redis_flags[@]}"
+redis_port=$port redis_tls=$tls_port
+if [ -n "$old" ]; then
+  # The old binary may predate TLS: plain port only.
+  old_port=$(free_port)
+  mkdir -p "$tmp/old"
+  "${server_cpu[@]}" "$old" --port "$old_port" --bind 127.0.0.1 --dir "$tmp/old" \
+    --appendfsync everysec >"$tmp/old.log" 2>&1 &
+  pids+=($!)
+  wait_ready "$old_port"
+fi
+
+# bench TARGET PORT P [TLS]: requests/s of SET and GET, "set get", summed into $tmp/TARGET.P.
+bench() {
+  local target=$1 p=$2 pipeline=$3
+  shift 3
+  quiesce "$dynakv_port" "$redis_port"
+  "${client_cpu[@]}" timeout 600 redis-benchmark -p "$p" -c 50 -n "$requests" -r 100000 -d 3 \
+    -P "$pipeline" -t set,get --csv "$@" >"$tmp/run.csv"
+  awk -F'"' '/^"SET"/{s=$4} /^"GET"/{g=$4} END{print s, g}' "$tmp/run.csv" >>"$tmp/$target.$pipeline"
+}
+targets=(dynakv-plain redis-plain dynakv-tls redis-tls)
+[ -z "$old" ] || targets=(old-plain "${targets[@]}")
+for round in $(seq "$rounds"); do
+  for pipeline in 1 16; do
+    echo "round $round, pipeline $pipeline ..." >&2
+    [ -z "$old" ] || bench old-plain "$old_port" "$pipeline"
+    bench dynakv-plain "$dynakv_port" "$pipeline"
+    bench redis-plain "$redis_port" "$pipeline"
+    bench dynakv-tls "$dynakv_tls" "$pipeline" "${client_tls[@]}"
+    bench redis-tls "$redis_tls" "$pipeline" "${client_tls[@]}"
+  done
+done
+mean() { awk -v c="$2" '{s+=$c; n++} END{printf "%.0f", s/n}' "$1"; }
+table=$(
+  echo "| server, transport | SET -P 1 | GET -P 1 | SET -P 16 | GET -P 16 |"
+  echo "|---|---:|---:|---:|---:|"
+  for t in "${targets[@]}"; do
+    echo "| $t | $(mean "$tmp/$t.1" 1) | $(mean "$tmp/$t.1" 2) | $(mean "$tmp/$t.16" 1) | $(mean "$tmp/$t.16" 2) |"
+  done
+  for p in 1 16; do
+    for c in 1 2; do
+      name=$([ "$c" = 1 ] && echo SET || echo GET)
+      ratio=$(awk -v a="$(mean "$tmp/dynakv-tls.$p" "$c")" -v b="$(mean "$tmp/redis-tls.$p" "$c")" \
+        'BEGIN{printf "%.2f", a/b}')
+      echo "| dynakv-tls / redis-tls, $name -P $p | $ratio | | | |"
+    done
+  done
+)
+echo "$table"
+if [ "$record" = 1 ]; then
+  {
+    echo
+    echo "## Client TLS vs Redis-over-TLS, $(date -u '+%Y-%m-%d %H:%M') UTC"
+    echo
+    echo "Command: \`bench/tls.sh --record -n $requests -r $rounds${old:+ --old OLD}\` on $(nproc) cores," \
+      "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; requests/s, mean of $rounds rounds."
+    echo "Each run: \`redis-benchmark -c 50 -n $requests -r 100000 -d 3 -P {1,16} -t set,get --csv\`," \
+      "TLS runs add \`--tls --cacert ca.crt --cert client.crt --key client.key\` (tls-auth-clients yes)."
+    echo
+    echo "$table"
+  } >>"$root/bench/RESULTS.md"
+fi
