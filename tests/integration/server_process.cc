@@ -174,6 +174,11 @@ void ServerProcess::Start() {
   REQUIRE_MESSAGE(ready, "server did not answer PING within 10 s; log tail:\n", LogTail());
 }
 
+void ServerProcess::Launch() {
+  REQUIRE_MESSAGE(pid_ < 0, "server already running");
+  Spawn();
+}
+
 int ServerProcess::StartExpectingExit(milliseconds timeout) {
   REQUIRE_MESSAGE(pid_ < 0, "server already running");
   Spawn();

@@ -36,6 +36,9 @@ class ServerProcess {
 
   // Starts the process (again, after Stop/Kill: same port and dir) and waits until it answers.
   void Start();
+  // Starts the process without waiting for it to answer on port(): for a server that serves
+  // only TLS (`--port 0`), which the caller polls itself.
+  void Launch();
   // The next Start runs the server under this RLIMIT_NOFILE (soft, hard), without the privilege
   // to raise the hard limit (as an unprivileged user runs it).
   void SetOpenFilesLimit(std::uint64_t soft, std::uint64_t hard) {
