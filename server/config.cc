@@ -499,6 +499,12 @@ bool ValidateConfig(const Config& config, std::string* error) {
         "bring back";
     return false;
   }
+  // The bus listens on the client port + cluster-port-offset, and members reach each other's
+  // clients at the port they announce.
+  if (config.cluster_enabled && config.port == 0) {
+    *error = "cluster-enabled yes needs a client port (port 0 closes it)";
+    return false;
+  }
   return ValidateClusterConfig(config, error);
 }
 
