@@ -7,7 +7,9 @@
 # a CA, a server and a client certificate; tls-auth-clients yes, so clients present theirs) and
 # redis-server with the same ports and files (AOF everysec, no RDB), then runs
 #   redis-benchmark -c 50 -n N -r 100000 -d 3 -P {1,16} -t set,get --csv [--tls --cacert ...]
-# against each, ROUNDS times (default 2) in alternation, and prints the mean requests/s. With
+# against each, ROUNDS times (default 2) in alternation, and prints the mean requests/s and the
+# server's CPU time per request (user + system, from /proc: steadier than throughput on a
+# machine shared with other work, since it does not count the time the server waits). With
 # --old, an older dynakv-server runs the plain tests too (before/after of a change to the client
 # path). Each server is pinned to CPU 0 and redis-benchmark to CPU 1 when taskset exists.
 # --record appends the table and the commands to bench/RESULTS.md.
@@ -73,13 +75,19 @@ start() {
   "${server_cpu[@]}" "$bin" --port "$port" --tls-port "$tls_port" --bind 127.0.0.1 \
     --dir "$tmp/$name" "${tls_flags[@]}" "$@" >"$tmp/$name.log" 2>&1 &
   pids+=($!)
-  wait_ready "$port"
+  for _ in $(seq 100); do
+    [ "$(timeout 2 redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return
+    sleep 0.1
+  done
+  echo "$name did not start; log:" >&2
+  tail -c 2000 "$tmp/$name.log" >&2
+  exit 1
 }
 redis_flags=(--save "" --appendonly yes --appendfsync everysec --daemonize no)
 start dynakv "$dynakv" --appendfsync everysec
-dynakv_port=$port dynakv_tls=$tls_port
+dynakv_port=$port dynakv_tls=$tls_port dynakv_pid=${pids[-1]}
 start redis "$(command -v redis-server)" "${redis_flags[@]}"
-redis_port=$port redis_tls=$tls_port
+redis_port=$port redis_tls=$tls_port redis_pid=${pids[-1]}
 if [ -n "$old" ]; then
   # The old binary may predate TLS: plain port only.
   old_port=$(free_port)
@@ -87,43 +95,53 @@ if [ -n "$old" ]; then
   "${server_cpu[@]}" "$old" --port "$old_port" --bind 127.0.0.1 --dir "$tmp/old" \
     --appendfsync everysec >"$tmp/old.log" 2>&1 &
   pids+=($!)
+  old_pid=$!
   wait_ready "$old_port"
 fi
+# cpu_ticks PID: user + system time of the process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 
-# bench TARGET PORT P [TLS]: requests/s of SET and GET, "set get", summed into $tmp/TARGET.P.
+# bench TARGET PID PORT P [TLS]: requests/s of SET and GET and the server's CPU microseconds
+# per request over both, "set get cpu", appended to $tmp/TARGET.P.
 bench() {
-  local target=$1 p=$2 pipeline=$3
-  shift 3
+  local target=$1 pid=$2 p=$3 pipeline=$4 before after
+  shift 4
   quiesce "$dynakv_port" "$redis_port"
+  before=$(cpu_ticks "$pid")
   "${client_cpu[@]}" timeout 600 redis-benchmark -p "$p" -c 50 -n "$requests" -r 100000 -d 3 \
     -P "$pipeline" -t set,get --csv "$@" >"$tmp/run.csv"
-  awk -F'"' '/^"SET"/{s=$4} /^"GET"/{g=$4} END{print s, g}' "$tmp/run.csv" >>"$tmp/$target.$pipeline"
+  after=$(cpu_ticks "$pid")
+  awk -F'"' -v t=$((after - before)) -v hz="$hz" -v n="$requests" \
+    '/^"SET"/{s=$4} /^"GET"/{g=$4} END{print s, g, t * 1e6 / hz / (2 * n)}' \
+    "$tmp/run.csv" >>"$tmp/$target.$pipeline"
 }
 targets=(dynakv-plain redis-plain dynakv-tls redis-tls)
 [ -z "$old" ] || targets=(old-plain "${targets[@]}")
 for round in $(seq "$rounds"); do
   for pipeline in 1 16; do
     echo "round $round, pipeline $pipeline ..." >&2
-    [ -z "$old" ] || bench old-plain "$old_port" "$pipeline"
-    bench dynakv-plain "$dynakv_port" "$pipeline"
-    bench redis-plain "$redis_port" "$pipeline"
-    bench dynakv-tls "$dynakv_tls" "$pipeline" "${client_tls[@]}"
-    bench redis-tls "$redis_tls" "$pipeline" "${client_tls[@]}"
+    [ -z "$old" ] || bench old-plain "$old_pid" "$old_port" "$pipeline"
+    bench dynakv-plain "$dynakv_pid" "$dynakv_port" "$pipeline"
+    bench redis-plain "$redis_pid" "$redis_port" "$pipeline"
+    bench dynakv-tls "$dynakv_pid" "$dynakv_tls" "$pipeline" "${client_tls[@]}"
+    bench redis-tls "$redis_pid" "$redis_tls" "$pipeline" "${client_tls[@]}"
   done
 done
-mean() { awk -v c="$2" '{s+=$c; n++} END{printf "%.0f", s/n}' "$1"; }
+mean() { awk -v c="$2" -v f="${3:-%.0f}" '{s+=$c; n++} END{printf f, s/n}' "$1"; }
 table=$(
-  echo "| server, transport | SET -P 1 | GET -P 1 | SET -P 16 | GET -P 16 |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| server, transport | SET -P 1 | GET -P 1 | CPU µs/req -P 1 | SET -P 16 | GET -P 16 | CPU µs/req -P 16 |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
   for t in "${targets[@]}"; do
-    echo "| $t | $(mean "$tmp/$t.1" 1) | $(mean "$tmp/$t.1" 2) | $(mean "$tmp/$t.16" 1) | $(mean "$tmp/$t.16" 2) |"
+    echo "| $t | $(mean "$tmp/$t.1" 1) | $(mean "$tmp/$t.1" 2) | $(mean "$tmp/$t.1" 3 %.2f)" \
+      "| $(mean "$tmp/$t.16" 1) | $(mean "$tmp/$t.16" 2) | $(mean "$tmp/$t.16" 3 %.2f) |"
   done
   for p in 1 16; do
     for c in 1 2; do
       name=$([ "$c" = 1 ] && echo SET || echo GET)
       ratio=$(awk -v a="$(mean "$tmp/dynakv-tls.$p" "$c")" -v b="$(mean "$tmp/redis-tls.$p" "$c")" \
         'BEGIN{printf "%.2f", a/b}')
-      echo "| dynakv-tls / redis-tls, $name -P $p | $ratio | | | |"
+      echo "| dynakv-tls / redis-tls, $name -P $p | $ratio | | | | | |"
     done
   done
 )
