@@ -20,6 +20,12 @@ struct Connection::ConnectRequest {
   std::shared_ptr<TlsContext> tls;
 };
 
+struct Connection::OwnerCall {
+  explicit OwnerCall(Connection* c) : c(c) { ++c->owner_calls_; }
+  ~OwnerCall() { --c->owner_calls_; }
+  Connection* c;
+};
+
 Connection::Connection(uv_loop_t* loop, ConnectionHandler* handler)
     : loop_(loop), handler_(handler) {}
 
@@ -61,8 +67,14 @@ int Connection::Accept(int fd, std::shared_ptr<TlsContext> tls, TlsPeerAuth peer
     return rc;
   }
   uv_tcp_nodelay(tcp_.get(), 1);
-  if (tls) rc = TlsStart(std::move(tls), /*server=*/true, peer_auth);
-  if (rc == 0) rc = StartTransport();
+  if (tls) {
+    const OwnerCall call(this);  // OnReady for plain below is the documented exception
+    rc = TlsStart(std::move(tls), /*server=*/true, peer_auth);
+    if (rc == 0) rc = StartTransport();
+    if (rc == 0 && failed_) rc = error_ != 0 ? error_ : UV_EPROTO;
+  } else {
+    rc = StartTransport();
+  }
   if (rc != 0) Close();
   return rc;
 }
@@ -162,10 +174,12 @@ void Connection::ArmIdleTimer(std::uint64_t delay_ms) {
 void Connection::Fail(ConnectionFailure::Kind kind, int status, std::string detail) {
   if (closed_ || failed_) return;
   failed_ = true;
+  if (error_ == 0) error_ = status != 0 ? status : UV_EPROTO;
   if (socket_reading_) uv_read_stop(tcp_.stream());
   owner_reading_ = socket_reading_ = false;
   if (handshake_timer_) uv_timer_stop(handshake_timer_.get());
   if (idle_timer_) uv_timer_stop(idle_timer_.get());
+  if (owner_calls_ > 0) return;
   handler_->OnFailure(ConnectionFailure{kind, status, std::move(detail)});
 }
 
@@ -231,7 +245,10 @@ Connection::WriteResult Connection::Write(const uv_buf_t* bufs, std::size_t coun
     error_ = UV_EPIPE;
     return WriteResult::kFailed;
   }
-  if (tls_) return TlsWrite(bufs, count);
+  if (tls_) {
+    const OwnerCall call(this);
+    return TlsWrite(bufs, count);
+  }
   int rc = uv_try_write(tcp_.stream(), bufs, static_cast<unsigned>(count));
   if (rc == UV_EAGAIN) rc = 0;
   if (rc < 0) {
@@ -304,6 +321,7 @@ void Connection::WriteBestEffort(std::string_view data) {
   uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
   if (tls_) {
     // Encrypted and tried once; what the socket does not take is dropped with the connection.
+    const OwnerCall call(this);
     if (ready_) TlsWriteOnce(&buf);
     return;
   }
@@ -312,7 +330,10 @@ void Connection::WriteBestEffort(std::string_view data) {
 
 int Connection::ShutdownWrite() {
   if (closed_ || failed_) return UV_EINVAL;
-  if (tls_ && ready_) TlsCloseNotify();
+  if (tls_ && ready_) {
+    const OwnerCall call(this);
+    TlsCloseNotify();
+  }
   const int fd = this->fd();
   if (fd < 0 || ::shutdown(fd, SHUT_WR) != 0) return fd < 0 ? UV_EBADF : -errno;
   return 0;

@@ -9,7 +9,9 @@
 //
 // Contract with the owner (the ConnectionHandler):
 //  - Callbacks run only from the loop, never from inside a call the owner makes, with one
-//    exception: Accept() of a plain connection calls OnReady() before it returns.
+//    exception: Accept() of a plain connection calls OnReady() before it returns. A call of the
+//    owner's that fails says so itself (kFailed, an error code) and leaves failed() set; no
+//    OnFailure follows for it.
 //  - The owner may Close() or destroy the connection at any time, including inside a callback;
 //    no callback runs after Close(). The socket's memory is freed by libuv later (UvHandle), and
 //    write/connect requests still in libuv complete harmlessly.
@@ -124,6 +126,7 @@ class Connection {
   // connection is freed (UvHandle), so an owner can learn when the memory is gone.
   void Close(std::shared_ptr<void> token = nullptr);
   bool closed() const { return closed_; }
+  bool failed() const { return failed_; }
   bool ready() const { return ready_; }
   bool is_tls() const { return tls_ != nullptr; }
   int error() const { return error_; }  // the libuv error of the last kFailed write
@@ -151,7 +154,10 @@ class Connection {
   int Open();            // the tcp handle
   int StartTransport();  // after accept/connect: OnReady (plain) or the TLS handshake
   int UpdateSocketReading();
+  // Stops reading and the timers and tells the owner, unless inside one of its calls (then the
+  // call reports it).
   void Fail(ConnectionFailure::Kind kind, int status, std::string detail);
+  struct OwnerCall;  // marks a call of the owner's: Fail stays silent under it
   void Touch() {
     if (idle_timeout_ms_ != 0) last_read_ms_ = uv_now(loop_);
   }
@@ -190,6 +196,7 @@ class Connection {
   bool ready_ = false;
   bool failed_ = false;
   bool closed_ = false;
+  int owner_calls_ = 0;
   // Callbacks hold a weak copy to notice the owner destroyed the connection under them.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
