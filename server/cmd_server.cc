@@ -116,12 +116,22 @@ void ConfigSet(CommandContext& ctx) {
   }
   // New certificates or TLS settings take effect for connections accepted from now on; a bad
   // file refuses the whole change and the running context stays, as in Redis.
-  if (TlsContextChanged(ctx.server.config(), updated) && !ctx.server.ReloadTls(updated)) {
+  const bool tls_port_changed = updated.tls_port != ctx.server.config().tls_port;
+  if (!tls_port_changed && TlsContextChanged(ctx.server.config(), updated) &&
+      !ctx.server.ReloadTls(updated)) {
     for (std::size_t i = 2; i < argv.size(); i += 2) {
       if (FindConfigParam(argv[i])->section == "tls") {
         failed(argv[i], kTlsUpdateFailed);
         return;
       }
+    }
+  }
+  if (tls_port_changed) {
+    std::string reason;
+    if (!ctx.server.ChangeTlsPort(updated, TlsContextChanged(ctx.server.config(), updated),
+                                  &reason)) {
+      failed("tls-port", reason);
+      return;
     }
   }
   ctx.server.UpdateConfig(updated);

@@ -219,7 +219,7 @@ const ConfigParam kParams[] = {
      FormatNumber<&Config::timeout>},
     {"loglevel", "server", true, ParseLoglevel, FormatString<&Config::loglevel>},
 
-    {"tls-port", "tls", false, ParseInteger<&Config::tls_port, 0, 65535>,
+    {"tls-port", "tls", true, ParseInteger<&Config::tls_port, 0, 65535>,
      FormatNumber<&Config::tls_port>},
     {"tls-cert-file", "tls", true, ParseTlsString<&Config::tls_cert_file>,
      FormatString<&Config::tls_cert_file>},

@@ -45,7 +45,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       cluster_node_(cluster),
       acl_(commands_, config.acl_pubsub_default == AclPubsubDefault::kAllChannels),
       listener_(loop),
-      tls_listener_(loop),
+      tls_listener_(std::make_unique<net::Listener>(loop)),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
@@ -101,12 +101,12 @@ bool Server::Start(std::string* error) {
     }
   }
   if ((config_.port != 0 && Listen(listener_, config_.port, false, error) != 0) ||
-      (config_.tls_port != 0 && Listen(tls_listener_, config_.tls_port, true, error) != 0)) {
+      (config_.tls_port != 0 && Listen(*tls_listener_, config_.tls_port, true, error) != 0)) {
     CloseHandles();
     return false;
   }
   port_ = config_.port != 0 ? listener_.port() : 0;
-  tls_port_ = config_.tls_port != 0 ? tls_listener_.port() : 0;
+  tls_port_ = config_.tls_port != 0 ? tls_listener_->port() : 0;
 
   int rc = 0;
   rc = flush_check_.Init([&](uv_check_t* c) { return uv_check_init(loop_, c); }, this);
@@ -128,7 +128,7 @@ bool Server::Start(std::string* error) {
 
 void Server::CloseHandles() {
   listener_.Close();
-  tls_listener_.Close();
+  tls_listener_->Close();
   flush_check_.Close();
   flush_idle_.Close();
   cron_.Close();
@@ -145,7 +145,7 @@ void Server::RequestShutdown() { shutdown_requested_ = true; }
 void Server::Shutdown() {
   shut_down_ = true;
   listener_.Close();
-  tls_listener_.Close();
+  tls_listener_->Close();
   // Replies may acknowledge writes, so they go out only once the log has them.
   const storage::Status status = engine_.FlushLog();
   if (!status.ok()) {
@@ -196,6 +196,38 @@ bool Server::ReloadTls(const Config& config) {
     return false;
   }
   tls_context_ = std::move(context);
+  return true;
+}
+
+bool Server::ChangeTlsPort(const Config& config, bool rebuild_context, std::string* reason) {
+  if (config.tls_port == 0) {
+    tls_listener_->Close();
+    tls_port_ = 0;
+    return true;
+  }
+  // A context kept from before the port was closed may predate CONFIG SETs of its files.
+  std::shared_ptr<net::TlsContext> context = tls_context_;
+  if (tls_port_ == 0 || rebuild_context) {
+    std::string why;
+    context = BuildTlsContext(config, &why);
+    if (!context) {
+      Log(log_level_, LogLevel::kWarning, "%s", why.c_str());
+      *reason = kTlsUpdateFailed;
+      return false;
+    }
+  }
+  // The new port opens before the old one closes, so a failure leaves the node as it was.
+  auto listener = std::make_unique<net::Listener>(loop_);
+  std::string error;
+  if (Listen(*listener, config.tls_port, true, &error) != 0) {
+    Log(log_level_, LogLevel::kWarning, "%s", error.c_str());
+    *reason = "Unable to listen on this port. Check server logs.";
+    return false;
+  }
+  tls_listener_->Close();
+  tls_listener_ = std::move(listener);
+  tls_context_ = std::move(context);
+  tls_port_ = tls_listener_->port();
   return true;
 }
 

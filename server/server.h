@@ -88,6 +88,10 @@ class Server {
   // connections accepted from now on (open ones keep theirs). When it cannot (a bad file), logs
   // why as Redis does and returns false: the running context stays.
   bool ReloadTls(const Config& config);
+  // CONFIG SET tls-port: listens on config.tls_port (0: closes the TLS port), with a context
+  // built afresh when the port was closed or `rebuild_context`. On failure *reason is Redis's
+  // CONFIG SET error and the old port and context stay.
+  bool ChangeTlsPort(const Config& config, bool rebuild_context, std::string* reason);
 
   // --- clients ---------------------------------------------------------------------------
   const std::map<std::uint64_t, std::unique_ptr<Client>>& clients() const { return clients_; }
@@ -152,7 +156,7 @@ class Server {
   LogLevel log_level_ = LogLevel::kNotice;
 
   net::Listener listener_;
-  net::Listener tls_listener_;
+  std::unique_ptr<net::Listener> tls_listener_;  // replaced by ChangeTlsPort
   std::shared_ptr<net::TlsContext> tls_context_;  // while tls-port is open
   net::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so

@@ -27,11 +27,11 @@ TEST_CASE("tls-* defaults are Redis 7.0's") {
   CHECK(Get(config, "tls-session-caching") == "yes");
   CHECK(Get(config, "tls-session-cache-size") == "20480");
   CHECK(Get(config, "tls-session-cache-timeout") == "300");
-  CHECK_FALSE(FindConfigParam("tls-port")->mutable_at_runtime);
-  for (const char* name : {"tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-ca-cert-file",
-                           "tls-ca-cert-dir", "tls-auth-clients", "tls-protocols", "tls-ciphers",
-                           "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching",
-                           "tls-session-cache-size", "tls-session-cache-timeout"}) {
+  for (const char* name :
+       {"tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-ca-cert-file",
+        "tls-ca-cert-dir", "tls-auth-clients", "tls-protocols", "tls-ciphers", "tls-ciphersuites",
+        "tls-prefer-server-ciphers", "tls-session-caching", "tls-session-cache-size",
+        "tls-session-cache-timeout"}) {
     CAPTURE(name);
     CHECK(FindConfigParam(name)->mutable_at_runtime);
   }
