@@ -20,6 +20,7 @@
 #include "storage/engine.h"
 #include "types/codec.h"
 #include "types/hash.h"
+#include "types/set.h"
 
 namespace dynakv::server {
 
@@ -159,6 +160,10 @@ void ObjectEncoding(CommandContext& ctx) {
   }
   if (const auto* hash = dynamic_cast<const types::Hash*>(value->object())) {
     ctx.reply.Bulk(hash->EncodingName());
+    return;
+  }
+  if (const auto* set = dynamic_cast<const types::Set*>(value->object())) {
+    ctx.reply.Bulk(set->EncodingName());
     return;
   }
   ctx.reply.Bulk(StringEncoding(*value));

@@ -137,6 +137,7 @@ std::uint32_t AclCategoryByName(std::string_view name);
 std::span<const CommandSpec> StringCommands();       // cmd_string.cc
 std::span<const CommandSpec> KeyspaceCommands();     // cmd_keys.cc
 std::span<const CommandSpec> HashCommands();         // cmd_hash.cc
+std::span<const CommandSpec> SetCommands();          // cmd_set.cc
 std::span<const CommandSpec> ConnectionCommands();   // cmd_connection.cc
 std::span<const CommandSpec> ServerCommands();       // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();      // cmd_cluster.cc

@@ -286,6 +286,9 @@ const ConfigParam kParams[] = {
     {"hash-max-listpack-value", "storage", true,
      ParseBytes<&Config::hash_max_listpack_value, 0, LLONG_MAX>,
      FormatNumber<&Config::hash_max_listpack_value>},
+    {"set-max-intset-entries", "storage", true,
+     ParseInteger<&Config::set_max_intset_entries, 0, LLONG_MAX>,
+     FormatNumber<&Config::set_max_intset_entries>},
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
@@ -666,6 +669,7 @@ types::TypeLimits ToTypeLimits(const Config& config) {
   types::TypeLimits limits;
   limits.hash_max_listpack_entries = config.hash_max_listpack_entries;
   limits.hash_max_listpack_value = config.hash_max_listpack_value;
+  limits.set_max_intset_entries = config.set_max_intset_entries;
   return limits;
 }
 

@@ -76,6 +76,9 @@ struct Config {
   // than hash_max_listpack_value bytes (types/hash.h).
   std::size_t hash_max_listpack_entries = 128;
   std::size_t hash_max_listpack_value = 64;
+  // Sets stay intset-encoded while every member is an integer and there are at most this many
+  // (types/set.h).
+  std::size_t set_max_intset_entries = 512;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
   // [cluster] (TOML keys drop the "cluster-" prefix: `enabled`, `node-id`, ...)
   bool cluster_enabled = false;

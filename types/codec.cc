@@ -2,6 +2,7 @@
 
 #include "types/hash.h"
 #include "types/ops.h"
+#include "types/set.h"
 
 namespace dynakv::types {
 
@@ -11,6 +12,8 @@ std::string_view TypeName(ValueType type) {
       return "string";
     case ValueType::kHash:
       return "hash";
+    case ValueType::kSet:
+      return "set";
   }
   return "none";
 }
@@ -18,6 +21,7 @@ std::string_view TypeName(ValueType type) {
 ValueType TypeOf(const storage::ValueObject* object) {
   if (object == nullptr) return ValueType::kString;
   if (dynamic_cast<const Hash*>(object) != nullptr) return ValueType::kHash;
+  if (dynamic_cast<const Set*>(object) != nullptr) return ValueType::kSet;
   return ValueType::kString;
 }
 
@@ -26,6 +30,8 @@ std::unique_ptr<storage::ValueObject> TypesCodec::Decode(std::string_view serial
   switch (static_cast<ValueType>(serialized.front())) {
     case ValueType::kHash:
       return Hash::Decode(serialized, limits_);
+    case ValueType::kSet:
+      return Set::Decode(serialized, limits_);
     default:
       return nullptr;
   }
@@ -61,6 +67,33 @@ bool TypesCodec::Apply(storage::ValueObject* object, std::string_view op_bytes,
       if (hash == nullptr) return false;
       for (std::string_view field : op.args) {
         if (hash->Remove(field)) ++*result;
+      }
+      return true;
+    }
+    case OpCode::kSetAdd: {
+      if (op.args.empty()) return false;
+      Set* set = nullptr;
+      std::unique_ptr<Set> fresh;
+      if (object == nullptr) {
+        fresh = std::make_unique<Set>();
+        set = fresh.get();
+      } else {
+        set = dynamic_cast<Set*>(object);
+        if (set == nullptr) return false;
+      }
+      for (std::string_view member : op.args) {
+        if (set->Add(member, limits_)) ++*result;
+      }
+      if (fresh) *created = std::move(fresh);
+      return true;
+    }
+    case OpCode::kSetRem: {
+      if (op.args.empty()) return false;
+      if (object == nullptr) return true;  // nothing to remove from
+      auto* set = dynamic_cast<Set*>(object);
+      if (set == nullptr) return false;
+      for (std::string_view member : op.args) {
+        if (set->Remove(member)) ++*result;
       }
       return true;
     }

@@ -13,6 +13,8 @@ namespace dynakv::types {
 enum class OpCode : std::uint8_t {
   kHashSet = 1,  // field value [field value ...]; result: how many fields were new
   kHashDel = 2,  // field [field ...]; result: how many fields were removed
+  kSetAdd = 30,  // member [member ...]; result: how many members were new
+  kSetRem = 31,  // member [member ...]; result: how many members were removed
 };
 
 // Builds one operation.

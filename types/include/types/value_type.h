@@ -24,15 +24,17 @@ namespace dynakv::types {
 enum class ValueType : std::uint8_t {
   kString = 0,  // never serialized as an object: the engine's plain values
   kHash = 1,
+  kSet = 3,
 };
 
-// TYPE's answer: "string", "hash".
+// TYPE's answer: "string", "hash", "set".
 std::string_view TypeName(ValueType type);
 
 // The thresholds between compact and scalable encodings (Redis's config names).
 struct TypeLimits {
   std::size_t hash_max_listpack_entries = 128;  // hash-max-listpack-entries
   std::size_t hash_max_listpack_value = 64;     // hash-max-listpack-value
+  std::size_t set_max_intset_entries = 512;     // set-max-intset-entries
 };
 
 }  // namespace dynakv::types
