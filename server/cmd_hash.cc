@@ -53,8 +53,7 @@ bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op
            std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
   if (status.ok()) return true;
-  if (status.code() == storage::Status::Code::kInvalidArgument &&
-      status.message() == storage::kHoldsString) {
+  if (RefusedForType(status)) {  // a string, or a typed value of another type (a set)
     ctx.reply.Error(kErrWrongType);
     return false;
   }

@@ -59,19 +59,18 @@ types::TypeLimits Limits(CommandContext& ctx) {
   return codec != nullptr ? codec->limits() : types::TypeLimits{};
 }
 
-// Applies one operation; replies with the error and returns false when the keyspace refuses.
-// Set operations are well formed, so a refusal other than the keyspace's own is a key of another
-// type (a hash): WRONGTYPE, as Redis.
+// Applies one operation; replies with the error and returns false when the keyspace refuses
+// (WRONGTYPE for a key of another type, as Redis).
 bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
            std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
   if (status.ok()) return true;
+  if (RefusedForType(status)) {
+    ctx.reply.Error(kErrWrongType);
+    return false;
+  }
   if (status.code() == storage::Status::Code::kInvalidArgument) {
-    if (status.message() == Keyspace::kTypedValuesUnavailable) {
-      ctx.reply.Error("ERR " + status.message());
-    } else {
-      ctx.reply.Error(kErrWrongType);
-    }
+    ctx.reply.Error("ERR " + status.message());
     return false;
   }
   return WriteOk(ctx, status);

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "storage/engine.h"
+#include "storage/object.h"
 #include "storage/status.h"
 
 namespace dynakv::server {
@@ -25,6 +26,14 @@ std::optional<std::int64_t> ExpireAtRead(CommandContext& ctx, std::string_view k
 // Returns true when `status` is ok; otherwise replies with the error (the OOM text for a write
 // refused under noeviction) and returns false, so a command replies exactly once.
 bool WriteOk(CommandContext& ctx, const storage::Status& status);
+
+// Whether a write the keyspace refused was refused for the key's type: a string under an
+// element operation (storage::kHoldsString), or a typed value of another type, whose codec
+// refuses the operation ("operation refused": the commands build only well-formed ones).
+inline bool RefusedForType(const storage::Status& status) {
+  return status.code() == storage::Status::Code::kInvalidArgument &&
+         (status.message() == storage::kHoldsString || status.message() == "operation refused");
+}
 
 // String commands on a typed value (a hash, ...): replies WRONGTYPE and returns true, as Redis's
 // checkType. Strings are the engine's plain values, so this is one pointer test.
