@@ -226,3 +226,45 @@ TEST_CASE("codec set operations: create, add, remove, refuse other types and bad
 }
 
 }  // namespace dynakv::types
+
+namespace dynakv::types {
+
+TEST_CASE("codec: decoding and applying set garbage never crashes") {
+  TypesCodec codec;
+  codec.mutable_limits().set_max_intset_entries = 6;
+  Set ints;
+  Set words;
+  for (int i = 0; i < 5; ++i) ints.Add(std::to_string(i * 11), codec.limits());
+  for (int i = 0; i < 10; ++i) words.Add("m" + std::to_string(i), codec.limits());
+  const std::string good[] = {Serialized(ints), Serialized(words)};
+  OpBuilder add(OpCode::kSetAdd, 3);
+  add.Add("1").Add("x").Add("22");
+  std::mt19937 rng(4);
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes = round % 2 == 0 ? good[(round / 2) % 2] : add.op();
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < flips; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
+    if (round % 2 == 0) {
+      std::unique_ptr<storage::ValueObject> decoded = codec.Decode(bytes);
+      if (const auto* set = dynamic_cast<const Set*>(decoded.get())) {
+        std::size_t n = 0;
+        set->ForEach([&](std::string_view m) {
+          ++n;
+          CHECK(set->Contains(m));
+        });
+        CHECK(n == set->size());
+      }
+    } else {
+      for (const std::string& form : good) {
+        std::unique_ptr<storage::ValueObject> target = codec.Decode(form);
+        std::unique_ptr<storage::ValueObject> created;
+        std::int64_t result = 0;
+        codec.Apply(target.get(), bytes, &result, &created);
+        codec.Apply(nullptr, bytes, &result, &created);
+      }
+    }
+  }
+}
+
+}  // namespace dynakv::types
