@@ -233,7 +233,7 @@ void SPopWithCount(CommandContext& ctx) {
     ReplyMembers(ctx, members, true);
     return;
   }
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64& rng = ctx.server.rng();
   const std::vector<std::string> picked = DistinctRandom(*found.set, count, rng);
   types::OpBuilder op(types::OpCode::kSetRem, picked.size());
   for (const std::string& m : picked) op.Add(m);
@@ -258,7 +258,7 @@ void SPopCommand(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64& rng = ctx.server.rng();
   const std::string member = found.set->Random(rng);
   std::int64_t removed = 0;
   if (!Apply(ctx, key, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &removed)) return;
@@ -289,7 +289,7 @@ void SRandMemberWithCount(CommandContext& ctx) {
   const types::Set& set = *found.set;
   const bool unique = count_arg > 0;
   const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64& rng = ctx.server.rng();
   if (!unique || count == 1) {
     ctx.reply.ArrayHeader(count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -322,7 +322,7 @@ void SRandMemberCommand(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64& rng = ctx.server.rng();
   ctx.reply.Bulk(found.set->Random(rng));
 }
 

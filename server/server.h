@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ class Server {
   storage::Engine& engine() { return engine_; }
   // The codec of typed values the engine was opened with; nullptr when there is none.
   types::TypesCodec* codec() { return codec_; }
+  // The random choices of commands (SPOP, SRANDMEMBER): seeded once, as Redis seeds its own
+  // generator at start; seeding one per command costs tens of microseconds.
+  std::mt19937_64& rng() { return rng_; }
   // What commands without key arguments see: the engine, or in cluster mode this node's replica
   // (key commands then get a snapshot of their keys' replicas instead).
   Keyspace& keyspace() { return *keyspace_; }
@@ -146,6 +150,7 @@ class Server {
   Config config_;
   storage::Engine& engine_;
   types::TypesCodec* codec_;
+  std::mt19937_64 rng_{std::random_device{}()};
   cluster::ClusterNode* const cluster_node_;
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<ClusterExecutor> cluster_executor_;
