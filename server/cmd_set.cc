@@ -203,9 +203,11 @@ void SMoveCommand(CommandContext& ctx) {
     ctx.reply.Integer(present && src == dst ? 1 : 0);
     return;
   }
+  // Two log records: the add first, so a crash between them leaves the member in both sets
+  // (the move unacknowledged), never in neither.
   std::int64_t result = 0;
-  if (!Apply(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result)) return;
   if (!Apply(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &result)) return;
+  if (!Apply(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result)) return;
   ctx.reply.Integer(1);
 }
 
