@@ -204,3 +204,44 @@ TEST_CASE("a write of one member to a big set appends a small, bounded number of
   CHECK(appended_by({"SREM", "big", "no-such-member"}) == 0);
   CHECK(appended_by({"SADD", "big", "member:11"}) > 0);  // Redis propagates nothing; we log it
 }
+
+TEST_CASE("sets offloaded under a small maxmemory come back intact, also after a restart") {
+  if (SkipUnlessDynakv()) return;
+  ServerProcess server({"--maxmemory", "256kb", "--log-checkpoint-bytes", "128kb"});
+  server.Start();
+  Model model;
+  {
+    Client c(server.port());
+    // 60 sets of 400 members (every third holds words: hashtable; the others stay intsets):
+    // far more than 256 KB, so most live in segments.
+    for (int s = 0; s < 60; ++s) {
+      const std::string key = "off:" + std::to_string(s);
+      std::vector<std::string> argv = {"SADD", key};
+      for (int i = 0; i < 400; ++i) {
+        argv.push_back(s % 3 == 0 ? "word-" + std::to_string(i * 7 + s)
+                                  : std::to_string(i * 7 + s));
+        model[key].insert(argv.back());
+      }
+      REQUIRE(c.Command(argv) == Reply::Int(400));
+    }
+    CHECK(ReadInfoNumber(c, "memory", "memtable_bytes") <= 256 * 1024 + 32 * 1024);
+    // An offloaded set takes element writes (loaded, changed, logged as the element).
+    for (int s = 0; s < 60; s += 7) {
+      const std::string key = "off:" + std::to_string(s);
+      const std::string gone = *model[key].begin();
+      REQUIRE(c.Command({"SREM", key, gone}) == Reply::Int(1));
+      model[key].erase(gone);
+      REQUIRE(c.Command({"SADD", key, "extra"}) == Reply::Int(1));
+      model[key].insert("extra");
+    }
+    Verify(c, model);
+    CHECK(c.Command({"OBJECT", "ENCODING", "off:1"}) == Reply::Bulk("intset"));
+    CHECK(c.Command({"OBJECT", "ENCODING", "off:3"}) == Reply::Bulk("hashtable"));
+  }
+  server.Stop();
+  server.Start();
+  Client c(server.port());
+  Verify(c, model);
+  CHECK(c.Command({"OBJECT", "ENCODING", "off:1"}) == Reply::Bulk("intset"));
+  CHECK(c.Command({"OBJECT", "ENCODING", "off:7"}) == Reply::Bulk("hashtable"));  // got "extra"
+}
