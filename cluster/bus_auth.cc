@@ -26,7 +26,8 @@ std::string_view Label(bool proof, Side side) {
                                : "dynakv-bus-1 key server->client";
 }
 
-// label || nonces || ids, each length-prefixed so no two transcripts encode alike.
+// label || nonces || ids [|| channel binding], each length-prefixed so no two transcripts
+// encode alike (the binding is left out when empty, so plain connections prove as before).
 std::string Message(std::string_view label, const Transcript& t) {
   std::string out;
   coding::PutLengthPrefixed(&out, label);
@@ -36,6 +37,7 @@ std::string Message(std::string_view label, const Transcript& t) {
       &out, std::string_view(reinterpret_cast<const char*>(t.server_nonce.data()), kNonceBytes));
   coding::PutLengthPrefixed(&out, t.client_id);
   coding::PutLengthPrefixed(&out, t.server_id);
+  if (!t.channel_binding.empty()) coding::PutLengthPrefixed(&out, t.channel_binding);
   return out;
 }
 

@@ -43,6 +43,9 @@ struct Transcript {
   Nonce server_nonce{};
   std::string client_id;
   std::string server_id;
+  // Over TLS: keying material exported from the TLS session (BusConnection::ChannelBinding),
+  // so proofs and keys are valid on this TLS connection only; empty on a plain connection.
+  std::string channel_binding;
 };
 
 // The proof that `side` knows `secret`.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string_view>
 #include <utility>
 
 namespace dynakv::cluster {
@@ -18,109 +19,116 @@ std::string ErrorText(const char* step, int rc) {
   return std::string(step) + ": " + uv_strerror(rc);
 }
 
+// The label of the keying material the bus handshake binds itself to (RFC 5705 exporters).
+constexpr std::string_view kChannelBindingLabel = "EXPORTER-dynakv-bus-1";
+constexpr std::size_t kChannelBindingBytes = 32;
+
 }  // namespace
 
-struct BusConnection::WriteRequest {
-  uv_write_t request{};
-  std::weak_ptr<bool> alive;
-  BusConnection* connection = nullptr;
-  std::vector<Chunk> chunks;  // the bytes must live until libuv is done with them
-  std::size_t bytes = 0;
-};
-
-struct BusConnection::ConnectRequest {
-  uv_connect_t request{};
-  std::weak_ptr<bool> alive;
-  BusConnection* connection = nullptr;
-};
-
-int BusConnection::Init() {
-  return tcp_.Init([&](uv_tcp_t* tcp) { return uv_tcp_init(loop_, tcp); }, this);
-}
-
-int BusConnection::Connect(const sockaddr* address, Callbacks callbacks,
+int BusConnection::Connect(const sockaddr* address, std::shared_ptr<net::TlsContext> tls,
+                           std::uint64_t handshake_timeout_ms, Callbacks callbacks,
                            std::function<void(int status)> on_connected) {
   callbacks_ = std::move(callbacks);
   on_connected_ = std::move(on_connected);
-  auto request = std::make_unique<ConnectRequest>();
-  request->alive = alive_;
-  request->connection = this;
-  request->request.data = request.get();
-  const int rc = uv_tcp_connect(&request->request, tcp_.get(), address, OnConnect);
-  if (rc != 0) return rc;
-  request.release();  // owned by OnConnect from here
+  connection_.set_handshake_timeout(handshake_timeout_ms);
+  const int rc = connection_.Connect(address, std::move(tls));
+  if (rc != 0) {
+    closed_ = true;
+    return rc;
+  }
   connecting_ = true;
   return 0;
 }
 
-void BusConnection::OnConnect(uv_connect_t* request, int status) {
-  std::unique_ptr<ConnectRequest> owned(static_cast<ConnectRequest*>(request->data));
-  if (owned->alive.expired()) return;
-  BusConnection* c = owned->connection;
-  if (c->closed_) return;
-  c->connecting_ = false;
-  std::function<void(int)> on_connected = std::move(c->on_connected_);
-  if (status == 0) {
-    uv_tcp_nodelay(c->tcp_.get(), 1);
-    status = c->BeginReading();
-    if (status != 0) {
-      c->failure_reason_ = ErrorText("read", status);
-    } else if ((status = c->StartWrite()) != 0) {
-      c->failure_reason_ = ErrorText("write", status);
-    }
-  } else {
-    c->failure_reason_ = ErrorText("connect", status);
-  }
-  if (status != 0) c->Close();
-  if (on_connected) on_connected(status);
-}
-
-int BusConnection::StartReading(Callbacks callbacks) {
+int BusConnection::Accept(int fd, std::shared_ptr<net::TlsContext> tls,
+                          std::uint64_t handshake_timeout_ms, Callbacks callbacks) {
   callbacks_ = std::move(callbacks);
-  uv_tcp_nodelay(tcp_.get(), 1);
-  return BeginReading();
+  connection_.set_handshake_timeout(handshake_timeout_ms);
+  // Plain: OnReady runs inside Accept and reading starts. TLS: once the handshake is done.
+  connecting_ = true;
+  const std::weak_ptr<bool> alive = alive_;
+  const int rc = connection_.Accept(fd, std::move(tls), net::TlsPeerAuth::kYes);
+  if (rc != 0 && !alive.expired()) closed_ = true;
+  return rc;
 }
 
-int BusConnection::BeginReading() { return uv_read_start(tcp_.stream(), OnAlloc, OnRead); }
-
-void BusConnection::OnAlloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
-  auto* c = static_cast<BusConnection*>(handle->data);
-  std::size_t available = 0;
-  char* area = c->reader_.WritableArea(kReadChunk, &available);
-  *buf = uv_buf_init(area, static_cast<unsigned>(std::min<std::size_t>(available, 1u << 30)));
-}
-
-void BusConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-  auto* c = static_cast<BusConnection*>(stream->data);
-  if (nread == 0) return;  // EAGAIN
-  if (nread < 0) {
-    c->Fail(nread == UV_EOF ? std::string("connection closed by peer")
-                            : ErrorText("read", static_cast<int>(nread)));
+void BusConnection::OnReady() {
+  connecting_ = false;
+  int status = connection_.ReadStart();
+  if (status != 0) {
+    failure_reason_ = ErrorText("read", status);
+  } else if ((status = StartWrite()) != 0) {
+    failure_reason_ = ErrorText("write", status);
+  }
+  std::function<void(int)> on_connected = std::move(on_connected_);
+  if (status != 0) {
+    Close();
+    if (on_connected) {
+      on_connected(status);
+    } else {
+      std::function<void(const std::string&)> on_failure = std::move(callbacks_.on_failure);
+      if (on_failure) on_failure(failure_reason_);
+    }
     return;
   }
-  c->reader_.Commit(static_cast<std::size_t>(nread));
-  const std::weak_ptr<bool> alive = c->alive_;
+  if (on_connected) on_connected(0);
+}
+
+void BusConnection::OnFailure(const net::ConnectionFailure& failure) {
+  switch (failure.kind) {
+    case net::ConnectionFailure::Kind::kIo:
+      Fail(ErrorText("read", failure.status));
+      return;
+    case net::ConnectionFailure::Kind::kConnect:
+      Fail(ErrorText("connect", failure.status));
+      return;
+    case net::ConnectionFailure::Kind::kTls:
+    case net::ConnectionFailure::Kind::kHandshakeTimeout:
+      tls_error_ = true;
+      Fail(failure.detail);
+      return;
+    case net::ConnectionFailure::Kind::kIdleTimeout:
+      Fail(failure.detail);
+      return;
+  }
+}
+
+void BusConnection::OnEof() { Fail("connection closed by peer"); }
+
+std::string BusConnection::ChannelBinding() const {
+  return connection_.ExportKeyingMaterial(kChannelBindingLabel, kChannelBindingBytes);
+}
+
+std::span<char> BusConnection::ReadBuffer() {
+  std::size_t available = 0;
+  char* area = reader_.WritableArea(kReadChunk, &available);
+  return {area, available};
+}
+
+void BusConnection::OnRead(std::size_t n) {
+  reader_.Commit(n);
+  const std::weak_ptr<bool> alive = alive_;
   // Copies: a handler may destroy the connection, and with it the members, while it runs.
-  const std::function<void(const bus::Frame&)> on_frame = c->callbacks_.on_frame;
-  const std::function<void()> on_batch_end = c->callbacks_.on_batch_end;
+  const std::function<void(const bus::Frame&)> on_frame = callbacks_.on_frame;
+  const std::function<void()> on_batch_end = callbacks_.on_batch_end;
   bus::Frame frame;
   for (;;) {
-    const bus::FrameReader::Status status = c->reader_.Next(&frame);
+    const bus::FrameReader::Status status = reader_.Next(&frame);
     if (status == bus::FrameReader::Status::kNeedMore) break;
     if (status == bus::FrameReader::Status::kError) {
-      c->protocol_error_ = true;
-      c->Fail("protocol error: " + c->reader_.error());
+      protocol_error_ = true;
+      Fail("protocol error: " + reader_.error());
       return;
     }
-    if (c->receive_mac_.ready() && !c->VerifyMac(&frame)) {
-      c->protocol_error_ = true;
-      c->mac_error_ = true;
-      c->Fail("frame " + std::to_string(c->receive_mac_.sequence() - 1) +
-              " failed its MAC check (forged, modified, replayed or out of order)");
+    if (receive_mac_.ready() && !VerifyMac(&frame)) {
+      protocol_error_ = true;
+      mac_error_ = true;
+      Fail("frame " + std::to_string(receive_mac_.sequence() - 1) +
+           " failed its MAC check (forged, modified, replayed or out of order)");
       return;
     }
     on_frame(frame);
-    if (alive.expired() || c->closed_) return;
+    if (alive.expired() || closed_) return;
   }
   if (on_batch_end) on_batch_end();
 }
@@ -144,7 +152,7 @@ bool BusConnection::VerifyMac(bus::Frame* frame) {
 void BusConnection::Queue(std::string header, std::shared_ptr<const std::string> payload) {
   if (closed_) return;
   Chunk chunk{std::move(header), std::move(payload)};
-  if (hold_ && !send_mac_.ready()) {
+  if (hold_ && !authenticated_) {
     held_.push_back(std::move(chunk));
     return;
   }
@@ -179,7 +187,10 @@ void BusConnection::Append(Chunk chunk) {
 }
 
 bool BusConnection::EnableMac(const bus::Key& send, const bus::Key& receive) {
-  if (!send_mac_.Init(send) || !receive_mac_.Init(receive)) return false;
+  if (!connection_.is_tls() && (!send_mac_.Init(send) || !receive_mac_.Init(receive))) {
+    return false;
+  }
+  authenticated_ = true;
   while (!held_.empty()) {
     Append(std::move(held_.front()));
     held_.pop_front();
@@ -196,53 +207,51 @@ bool BusConnection::Flush() {
 }
 
 int BusConnection::StartWrite() {
-  if (closed_ || connecting_ || write_in_flight_ || queue_.empty()) return 0;
-  auto request = std::make_unique<WriteRequest>();
-  request->alive = alive_;
-  request->connection = this;
-  request->request.data = request.get();
-  const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
-  request->chunks.reserve(count);
-  std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count),
-            std::back_inserter(request->chunks));
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
-  // Buffers point into the chunks only now that they have reached their final place (a short
-  // header lives inside its std::string, so moving the string moves the bytes).
-  std::vector<uv_buf_t> bufs;
-  bufs.reserve(count * 3);
-  for (const Chunk& chunk : request->chunks) {
-    bufs.push_back(uv_buf_init(const_cast<char*>(chunk.header.data()),
-                               static_cast<unsigned>(chunk.header.size())));
-    if (chunk.payload && !chunk.payload->empty()) {
-      bufs.push_back(uv_buf_init(const_cast<char*>(chunk.payload->data()),
-                                 static_cast<unsigned>(chunk.payload->size())));
+  // A write that completes at once (the usual case: the socket has room) frees its frames and
+  // lets the next batch go in the same call.
+  while (!closed_ && !connecting_ && !connection_.writing() && !queue_.empty()) {
+    const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
+    in_flight_.clear();
+    std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count),
+              std::back_inserter(in_flight_));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    // Buffers point into the chunks only now that they have reached their final place (a short
+    // header lives inside its std::string, so moving the string moves the bytes).
+    bufs_.clear();
+    in_flight_bytes_ = 0;
+    for (const Chunk& chunk : in_flight_) {
+      bufs_.push_back(uv_buf_init(const_cast<char*>(chunk.header.data()),
+                                  static_cast<unsigned>(chunk.header.size())));
+      if (chunk.payload && !chunk.payload->empty()) {
+        bufs_.push_back(uv_buf_init(const_cast<char*>(chunk.payload->data()),
+                                    static_cast<unsigned>(chunk.payload->size())));
+      }
+      if (chunk.tagged) {
+        bufs_.push_back(uv_buf_init(const_cast<char*>(chunk.tag.data()),
+                                    static_cast<unsigned>(chunk.tag.size())));
+      }
+      in_flight_bytes_ += chunk.size();
     }
-    if (chunk.tagged) {
-      bufs.push_back(uv_buf_init(const_cast<char*>(chunk.tag.data()),
-                                 static_cast<unsigned>(chunk.tag.size())));
+    switch (connection_.Write(bufs_.data(), bufs_.size())) {
+      case net::Connection::WriteResult::kFailed:
+        return connection_.error() != 0 ? connection_.error() : UV_EPIPE;
+      case net::Connection::WriteResult::kPending:
+        return 0;  // OnWriteDone goes on
+      case net::Connection::WriteResult::kDone:
+        unsent_bytes_ -= in_flight_bytes_;
+        in_flight_bytes_ = 0;
+        in_flight_.clear();
+        break;
     }
-    request->bytes += chunk.size();
   }
-  const int rc = uv_write(&request->request, tcp_.stream(), bufs.data(),
-                          static_cast<unsigned>(bufs.size()), OnWrite);
-  if (rc != 0) return rc;
-  request.release();  // owned by OnWrite from here
-  write_in_flight_ = true;
   return 0;
 }
 
-void BusConnection::OnWrite(uv_write_t* request, int status) {
-  std::unique_ptr<WriteRequest> owned(static_cast<WriteRequest*>(request->data));
-  if (owned->alive.expired()) return;
-  BusConnection* c = owned->connection;
-  if (c->closed_) return;
-  c->write_in_flight_ = false;
-  c->unsent_bytes_ -= owned->bytes;
-  if (status < 0) {
-    c->Fail(ErrorText("write", status));
-    return;
-  }
-  if (const int rc = c->StartWrite(); rc != 0) c->Fail(ErrorText("write", rc));
+void BusConnection::OnWriteDone() {
+  unsent_bytes_ -= in_flight_bytes_;
+  in_flight_bytes_ = 0;
+  in_flight_.clear();
+  if (const int rc = StartWrite(); rc != 0) Fail(ErrorText("write", rc));
 }
 
 void BusConnection::Close(std::shared_ptr<void> token) {
@@ -250,14 +259,22 @@ void BusConnection::Close(std::shared_ptr<void> token) {
   connecting_ = false;
   queue_.clear();
   held_.clear();
-  tcp_.Close(std::move(token));
+  // The frames of a write in flight stay until the connection is destroyed: libuv may still be
+  // reading their bytes until the socket's close cancels the write.
+  connection_.Close(std::move(token));
 }
 
 void BusConnection::Fail(std::string reason) {
   if (closed_) return;
   failure_reason_ = reason;
+  const bool was_connecting = connecting_;
   Close();
   // Moved out first: the owner may destroy this connection (and its members) in the callback.
+  std::function<void(int)> on_connected = std::move(on_connected_);
+  if (was_connecting && on_connected) {
+    on_connected(UV_ECONNABORTED);
+    return;
+  }
   std::function<void(const std::string&)> on_failure = std::move(callbacks_.on_failure);
   if (on_failure) on_failure(reason);
 }

@@ -73,6 +73,7 @@ InboundHandshake::State InboundHandshake::OnHello(const bus::Frame& frame, const
   }
   transcript_.client_id.assign(node);
   transcript_.server_id.assign(context.self_id);
+  transcript_.channel_binding.assign(context.channel_binding);
   CopyNonce(nonce, &transcript_.client_nonce);
   if (!bus::RandomNonce(&transcript_.server_nonce)) {
     return Fail("cannot draw a random nonce (libcrypto)", error);
@@ -152,6 +153,7 @@ bool OutboundHandshake::OnFrame(const bus::Frame& frame, std::string* reply, std
     return false;
   }
   transcript_.server_id.assign(id);
+  transcript_.channel_binding = channel_binding_;
   CopyNonce(nonce, &transcript_.server_nonce);
   if (!bus::CheckProof(secret_, bus::Side::kServer, transcript_, proof)) {
     *error = "wrong authentication proof from the listener (a different cluster secret?)";

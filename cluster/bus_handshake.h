@@ -10,6 +10,8 @@
 //   server -> AUTH_CHALLENGE {server id, server nonce, server proof}   the client checks it
 //   client -> AUTH_PROOF {client proof}                                 the server checks it
 // and both sides then enable the frame MACs (BusConnection::EnableMac) from the next frame on.
+// Over TLS (tls-cluster) the same exchange runs inside the TLS session, its transcript bound to
+// that session (Transcript::channel_binding), and the frame MACs are left to TLS.
 // The server proves itself first, but over a nonce of its own choosing, so what a stranger
 // learns from it is useless on any other connection or in the other direction.
 //
@@ -44,6 +46,9 @@ class InboundHandshake {
     std::string_view self_id;
     std::string_view secret;  // empty: no authentication
     IsPeer is_peer;
+    // Over TLS: the connection's BusConnection::ChannelBinding(), which the proofs then cover
+    // (a relay between two TLS connections fails); empty on a plain connection.
+    std::string_view channel_binding = {};
   };
 
   // The largest frame accepted before identification: a HELLO is a few dozen bytes.
@@ -91,6 +96,8 @@ class OutboundHandshake {
   std::string Start(std::string* error);
   // Whether the peer is authenticated (or no secret is set): its frames are then replies.
   bool done() const { return done_; }
+  // Over TLS, before the challenge is fed: the connection's BusConnection::ChannelBinding().
+  void set_channel_binding(std::string binding) { channel_binding_ = std::move(binding); }
   // Feeds the frame received while !done(). Returns false (with *error, auth or not) when the
   // peer failed; else done() holds, *reply is the AUTH_PROOF frame to send bare before anything
   // else, and the keys are set.
@@ -102,6 +109,7 @@ class OutboundHandshake {
   std::string self_id_;
   std::string expected_peer_;
   std::string secret_;
+  std::string channel_binding_;
   bus::Transcript transcript_;
   bus::Key send_key_{};
   bus::Key receive_key_{};

@@ -1,5 +1,8 @@
 #include "bus_server.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -19,25 +22,33 @@ constexpr std::size_t kCopyPayloadBytes = 4096;
 }  // namespace
 
 bool BusServer::Listen(const sockaddr_storage& address, std::string* error) {
-  int rc = listener_.Init([&](uv_tcp_t* t) { return uv_tcp_init(loop_, t); }, this);
-  const char* step = "bind";
-  if (rc == 0) rc = uv_tcp_bind(listener_.get(), reinterpret_cast<const sockaddr*>(&address), 0);
-  if (rc == 0) {
-    step = "listen";
-    rc = uv_listen(listener_.stream(), kListenBacklog, OnConnection);
+  char host[INET6_ADDRSTRLEN] = "";
+  int port = 0;
+  if (address.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    uv_ip6_name(v6, host, sizeof(host));
+    port = ntohs(v6->sin6_port);
+  } else {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
+    uv_ip4_name(v4, host, sizeof(host));
+    port = ntohs(v4->sin_port);
   }
+  net::Listener::Callbacks callbacks;
+  callbacks.accepted = [this](int fd) { Accept(fd); };
+  callbacks.failed = [this](int error_code, bool refused) {
+    if (!options_.log_warning) return;
+    options_.log_warning(std::string("Cluster bus: accepting a connection: ") +
+                         uv_strerror(-error_code) + (refused ? " (refused it)" : ""));
+  };
+  const char* step = "bind";
+  int rc = listener_.Listen(host, port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {
     if (rc == UV_EADDRINUSE) step = "bind";
     *error = "Could not create the cluster bus socket " + FormatAddress(address) + ": " + step +
              ": " + uv_strerror(rc);
-    listener_.Close();
     return false;
   }
-  sockaddr_storage bound{};
-  int length = sizeof(bound);
-  uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = listener_.port();
   // Handshake deadlines are checked at a quarter of the timeout (a connection is closed at most
   // 25% late), without a timer per connection.
   const auto tick =
@@ -54,47 +65,38 @@ bool BusServer::Listen(const sockaddr_storage& address, std::string* error) {
 }
 
 void BusServer::Close(std::shared_ptr<void> token) {
-  listener_.Close(token);
+  listener_.Close();
   handshake_timer_.Close(token);
   for (auto& [id, inbound] : inbound_) inbound->connection->Close(token);
   inbound_.clear();
   handshaking_.clear();
 }
 
-void BusServer::OnConnection(uv_stream_t* listener, int status) {
-  auto* server = static_cast<BusServer*>(listener->data);
-  if (status < 0) {
-    if (server->options_.log_warning) {
-      server->options_.log_warning(std::string("Cluster bus: accepting a connection: ") +
-                                   uv_strerror(status));
-    }
-    return;
-  }
-  server->Accept();
-}
-
-void BusServer::Accept() {
+void BusServer::Accept(int fd) {
   auto inbound = std::make_unique<Inbound>();
   inbound->id = next_id_++;
-  inbound->connection = std::make_unique<BusConnection>(loop_);
-  // Accepting even a connection that is refused right after keeps libuv's listener polling.
-  if (inbound->connection->Init() != 0 ||
-      uv_accept(listener_.stream(), inbound->connection->stream()) != 0) {
-    return;
-  }
   sockaddr_storage peer{};
-  int length = sizeof(peer);
-  inbound->address = uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(inbound->connection->stream()),
-                                        reinterpret_cast<sockaddr*>(&peer), &length) == 0
+  socklen_t length = sizeof(peer);
+  inbound->address = getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0
                          ? FormatAddress(peer)
                          : std::string("an unknown address");
-  if (!Admit(inbound->address)) return;  // the connection closes as it goes
+  if (!Admit(inbound->address)) {
+    ::close(fd);
+    return;
+  }
+  inbound->connection = std::make_unique<BusConnection>(loop_);
   Inbound* raw = inbound.get();
   BusConnection::Callbacks callbacks;
   callbacks.on_frame = [this, raw](const bus::Frame& frame) { OnFrame(*raw, frame); };
   callbacks.on_batch_end = [this, raw] { SendReplies(*raw); };
   callbacks.on_failure = [this, raw](const std::string& reason) {
-    if (raw->connection->mac_error()) {
+    if (raw->connection->tls_error()) {
+      ++stats_.bus_tls_failures;
+      ++stats_.bus_auth_failures;
+      Warn(tls_log_, "Cluster bus: refusing the connection from " + Describe(*raw) + ": " +
+                         reason + " (tls-cluster: a member must show a certificate from the CA)");
+      Drop(raw->id);
+    } else if (raw->connection->mac_error()) {
       ++stats_.bus_frame_mac_failures;
       ++stats_.bus_protocol_errors;
       Warn(mac_log_, "Cluster bus: closing the connection from " + Describe(*raw) + ": " + reason);
@@ -106,10 +108,14 @@ void BusServer::Accept() {
     }
   };
   inbound->connection->set_max_frame_length(InboundHandshake::kMaxFrameLength);
-  if (inbound->connection->StartReading(std::move(callbacks)) != 0) return;
   inbound->accepted_ms = uv_now(loop_);
   handshaking_.insert(raw->id);
   inbound_.emplace(raw->id, std::move(inbound));
+  // The deadline of the TLS handshake is the bus handshake's (ExpireHandshakes), so none here.
+  // A plain connection is ready (and reading) before Accept returns.
+  if (raw->connection->Accept(fd, options_.tls_server_context, 0, std::move(callbacks)) != 0) {
+    Drop(raw->id);
+  }
 }
 
 // When the handshake budget (or the whole table) is full, the OLDEST connection still in its
@@ -174,7 +180,9 @@ void BusServer::OnFrame(Inbound& inbound, const bus::Frame& frame) {
 void BusServer::OnHandshakeFrame(Inbound& inbound, const bus::Frame& frame) {
   std::string error;
   std::string reply;
-  const InboundHandshake::Context context{options_.self_id, options_.secret, membership_.is_peer};
+  const std::string binding = inbound.connection->ChannelBinding();
+  const InboundHandshake::Context context{options_.self_id, options_.secret, membership_.is_peer,
+                                          binding};
   switch (inbound.handshake.OnFrame(frame, context, &reply, &error)) {
     case InboundHandshake::State::kAwaitingHello:
       return;

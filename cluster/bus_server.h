@@ -12,6 +12,12 @@
 // may rightly be silent for long (pings can be off, and each gossip round picks one peer), and
 // closing it would fail whatever request the member sends at that moment.
 //
+// With tls-cluster (ClusterOptions::tls) every connection is a TLS server connection that
+// requires the peer's certificate to chain to the CA: one without (no certificate, another CA,
+// plaintext) is closed before a single frame is read, logged with its address (rate limited),
+// and counted in bus_tls_failures and bus_auth_failures. The TLS handshake counts against the
+// same handshake budget and deadline as the bus handshake that follows it.
+//
 // Replies to the frames of one read leave together, after one commit-log flush: a replica acks
 // a REPLICA_PUT only once the write is as durable as the fsync policy makes local writes (group
 // commit, as the server does for its clients).
@@ -32,8 +38,9 @@
 #include "bus_handshake.h"
 #include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
-#include "net/uv_handle.h"
 #include "log_limiter.h"
+#include "net/listener.h"
+#include "net/uv_handle.h"
 #include "replica_service.h"
 
 namespace dynakv::cluster {
@@ -72,7 +79,8 @@ class BusServer {
         replica_(replica),
         membership_(std::move(membership)),
         options_(options),
-        stats_(stats) {}
+        stats_(stats),
+        listener_(loop) {}
   BusServer(const BusServer&) = delete;
   BusServer& operator=(const BusServer&) = delete;
 
@@ -102,9 +110,8 @@ class BusServer {
     std::vector<Reply> replies;
   };
 
-  static void OnConnection(uv_stream_t* listener, int status);
   static void OnHandshakeTick(uv_timer_t* timer);
-  void Accept();
+  void Accept(int fd);
   // Makes room for a connection from `address`: false when it must be refused.
   bool Admit(const std::string& address);
   // Closes the connections whose handshake is past its deadline.
@@ -127,7 +134,7 @@ class BusServer {
   Membership membership_;
   const ClusterOptions& options_;
   ClusterStats& stats_;
-  net::UvHandle<uv_tcp_t> listener_;
+  net::Listener listener_;
   net::UvHandle<uv_timer_t> handshake_timer_;
   int port_ = 0;
   std::map<std::uint64_t, std::unique_ptr<Inbound>> inbound_;
@@ -138,6 +145,7 @@ class BusServer {
   LogLimiter evict_log_{kStrangerLogIntervalMs};      // the handshake budget was full
   LogLimiter full_log_{kStrangerLogIntervalMs};       // kMaxConnections was reached
   LogLimiter mac_log_{kStrangerLogIntervalMs};        // a frame failed its MAC check
+  LogLimiter tls_log_{kStrangerLogIntervalMs};        // a TLS handshake failed
 };
 
 }  // namespace dynakv::cluster

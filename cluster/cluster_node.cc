@@ -88,6 +88,38 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
   return true;
 }
 
+// tls-cluster: a member is both a TLS server (to the peers that dial it) and a client (to those
+// it dials), showing the same certificate either way and verifying the peer's against the CA.
+bool BuildBusTls(ClusterOptions* options, std::string* error) {
+  options->tls_server_context = nullptr;
+  options->tls_client_context = nullptr;
+  if (!options->tls) return true;
+  const net::TlsOptions& tls = options->tls_options;
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return Fail(error,
+                "tls-cluster yes needs this node's certificate and key (tls-cert-file and "
+                "tls-key-file): every member proves itself with one signed by the cluster's CA");
+  }
+  if (tls.ca_cert_file.empty() && tls.ca_cert_dir.empty()) {
+    return Fail(error,
+                "tls-cluster yes needs the CA that signs the members' certificates "
+                "(tls-ca-cert-file or tls-ca-cert-dir)");
+  }
+  net::TlsOptions bus = tls;
+  bus.ca_required = true;
+  std::string reason;
+  options->tls_server_context = net::TlsContext::Create(bus, net::TlsContext::Side::kServer, &reason);
+  if (options->tls_server_context) {
+    options->tls_client_context =
+        net::TlsContext::Create(bus, net::TlsContext::Side::kClient, &reason);
+  }
+  if (!options->tls_client_context) {
+    options->tls_server_context = nullptr;
+    return Fail(error, "tls-cluster: " + reason);
+  }
+  return true;
+}
+
 class ClusterNodeImpl final : public ClusterNode {
  public:
   ClusterNodeImpl(uv_loop_t* loop, storage::Engine& engine, ClusterOptions options, Ring ring)
@@ -417,6 +449,7 @@ bool ClusterNode::Create(uv_loop_t* loop, storage::Engine& engine, ClusterOption
     *error = "cluster options: " + *error;
     return false;
   }
+  if (!BuildBusTls(&options, error)) return false;
   auto impl = std::make_unique<ClusterNodeImpl>(loop, engine, std::move(options), std::move(ring));
   if (!impl->Init(error)) return false;
   *node = std::move(impl);

@@ -106,11 +106,10 @@ bool PeerClient::Connect(std::string* error) {
   BusConnection::Callbacks callbacks;
   callbacks.on_frame = [this](const bus::Frame& frame) { OnFrame(frame); };
   callbacks.on_failure = [this](const std::string& reason) { OnConnectionFailure(reason); };
-  int rc = connection->Init();
-  if (rc == 0) {
-    rc = connection->Connect(reinterpret_cast<const sockaddr*>(&address_), std::move(callbacks),
-                             [this](int status) { OnConnected(status); });
-  }
+  const int rc = connection->Connect(
+      reinterpret_cast<const sockaddr*>(&address_), options_.tls_client_context,
+      static_cast<std::uint64_t>(options_.handshake_timeout_ms), std::move(callbacks),
+      [this](int status) { OnConnected(status); });
   if (rc != 0) {
     *error = Describe(std::string("connect: ") + uv_strerror(rc));
     NoteConnectFailure(*error);
@@ -142,14 +141,32 @@ void PeerClient::OnConnected(int status) {
     // Not reset before the peer answers: a bus that accepts and then closes is no better.
     return;
   }
-  const std::string reason = Describe(connection_->failure_reason());
+  std::string reason = Describe(connection_->failure_reason());
+  if (connection_->tls_error()) NoteTlsFailure(&reason);
   NoteConnectFailure(reason);
   connection_.reset();  // allowed: this is the connection's last action in its callback
   FailAll(reason);
 }
 
-void PeerClient::OnConnectionFailure(const std::string& reason) {
-  if (connection_->mac_error()) {
+// The peer's certificate did not verify, or the peer refused ours (TLS 1.3 reports that only
+// after the client's side of the handshake is done), or it does not speak TLS.
+void PeerClient::NoteTlsFailure(std::string* reason) {
+  ++stats_.bus_tls_failures;
+  ++stats_.bus_auth_failures;
+  reason->append(" (tls-cluster: the peers must show certificates from the same CA)");
+  std::string note;
+  if (options_.log_warning && auth_log_.Allow(uv_now(loop_), &note)) {
+    options_.log_warning("Cluster bus: " + *reason + note);
+  }
+}
+
+void PeerClient::OnConnectionFailure(const std::string& failure) {
+  std::string reason = failure;
+  if (connection_->tls_error()) {
+    reason = "TLS: " + reason;
+    std::string described = Describe(reason);
+    NoteTlsFailure(&described);
+  } else if (connection_->mac_error()) {
     ++stats_.bus_frame_mac_failures;
     ++stats_.bus_protocol_errors;
     std::string note;
@@ -179,6 +196,7 @@ void PeerClient::OnConnectionFailure(const std::string& reason) {
 void PeerClient::OnHandshakeFrame(const bus::Frame& frame) {
   std::string reply;
   std::string error;
+  handshake_.set_channel_binding(connection_->ChannelBinding());
   if (!handshake_.OnFrame(frame, &reply, &error)) {
     ++stats_.bus_auth_failures;
     const std::string reason = Describe("authentication failed: " + error);

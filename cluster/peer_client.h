@@ -14,6 +14,10 @@
 // whose frames fail their MAC, is dropped, counted and logged (rate limited) like a failed
 // connect.
 //
+// With tls-cluster the connection is TLS (ClusterOptions::tls_client_context): this node shows
+// its certificate and the peer must show one from the CA; a failed TLS handshake counts in
+// bus_tls_failures and bus_auth_failures, and is logged and backed off like a failed connect.
+//
 // Every request ends exactly once: with its reply, or failed when its deadline passes (the
 // owner's timer calls ExpireDeadlines), when the connection breaks (all in flight fail at once),
 // on partition or Close. Callbacks run from libuv callbacks or those calls, never inside Send.
@@ -102,7 +106,9 @@ class PeerClient {
   void OnConnected(int status);
   void OnFrame(const bus::Frame& frame);
   void OnHandshakeFrame(const bus::Frame& frame);
-  void OnConnectionFailure(const std::string& reason);
+  void OnConnectionFailure(const std::string& failure);
+  // Counts and logs (rate limited) a failed TLS handshake; appends a hint to *reason.
+  void NoteTlsFailure(std::string* reason);
   // Fails every request in flight with `reason`.
   void FailAll(const std::string& reason);
   // Backs off the next attempt, counts and logs (rate limited) the failure `reason`.

@@ -285,4 +285,16 @@ bool Connection::peer_verified() const {
   return SSL_get_verify_result(tls_->ssl) == X509_V_OK;
 }
 
+std::string Connection::ExportKeyingMaterial(std::string_view label, std::size_t bytes) const {
+  if (!tls_ || !ready_ || bytes == 0) return "";
+  std::string out(bytes, '\0');
+  const std::string label_text(label);
+  if (SSL_export_keying_material(tls_->ssl, reinterpret_cast<unsigned char*>(out.data()), bytes,
+                                 label_text.data(), label_text.size(), nullptr, 0,
+                                 /*use_context=*/0) != 1) {
+    return "";
+  }
+  return out;
+}
+
 }  // namespace dynakv::net

@@ -6,6 +6,7 @@
 
 #include "cluster/ring.h"
 #include "cluster_secret.h"
+#include "net/tls_context.h"
 #include "number_parse.h"
 
 namespace dynakv::server {
@@ -396,6 +397,25 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
       return false;
     }
   }
+  if (config.tls_cluster && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+    *error =
+        "tls-cluster yes needs this node's certificate and key (tls-cert-file and tls-key-file): "
+        "every member proves itself to the others with one signed by the cluster's CA";
+    return false;
+  }
+  if (config.tls_cluster && config.tls_ca_cert_file.empty() && config.tls_ca_cert_dir.empty()) {
+    *error =
+        "tls-cluster yes needs the CA that signs the members' certificates (tls-ca-cert-file or "
+        "tls-ca-cert-dir)";
+    return false;
+  }
+  int protocols = 0;
+  if (config.tls_cluster && !net::ParseTlsProtocols(config.tls_protocols, &protocols)) {
+    *error =
+        "Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and "
+        "'TLSv1.3'.";
+    return false;
+  }
   // Last: the membership errors above are worth fixing first.
   return ValidateClusterSecret(config, error);
 }
@@ -414,6 +434,20 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   // Read again here: a file that no longer loads leaves the secret empty, which the node
   // refuses to start with unless cluster-insecure (node.cc).
   if (!LoadClusterSecret(config, &options.secret, &ignored)) options.secret.clear();
+  options.tls = config.tls_cluster;
+  options.tls_options.cert_file = config.tls_cert_file;
+  options.tls_options.key_file = config.tls_key_file;
+  options.tls_options.key_file_pass = config.tls_key_file_pass;
+  options.tls_options.ca_cert_file = config.tls_ca_cert_file;
+  options.tls_options.ca_cert_dir = config.tls_ca_cert_dir;
+  // The client port's protocol and cipher choices hold for the bus too, as in Redis (with
+  // tls-cluster a bad tls-protocols is refused by the config check above).
+  if (!net::ParseTlsProtocols(config.tls_protocols, &options.tls_options.protocols)) {
+    options.tls_options.protocols = net::kTlsDefaultProtocols;
+  }
+  options.tls_options.ciphers = config.tls_ciphers;
+  options.tls_options.ciphersuites = config.tls_ciphersuites;
+  options.tls_options.prefer_server_ciphers = config.tls_prefer_server_ciphers;
   options.replicas_per_dc = config.cluster_replicas_per_dc;
   for (std::string_view seed : SplitList(config.cluster_seeds)) options.seeds.emplace_back(seed);
   options.gossip_interval_ms = config.cluster_gossip_interval_ms;

@@ -248,6 +248,10 @@ const ConfigParam kParams[] = {
     {"tls-session-cache-timeout", "tls", true,
      ParseInteger<&Config::tls_session_cache_timeout, 0, INT_MAX>,
      FormatNumber<&Config::tls_session_cache_timeout>},
+    // The cluster bus over mutual TLS with the certificate, key and CA above (cluster/peer_client.h,
+    // bus_server.h); read at start.
+    {"tls-cluster", "tls", false, ParseYesNo<&Config::tls_cluster>,
+     FormatYesNo<&Config::tls_cluster>},
 
     {"proto-max-bulk-len", "limits", true,
      ParseBytes<&Config::proto_max_bulk_len, 1024 * 1024, kMaxSize>,

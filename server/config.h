@@ -51,6 +51,9 @@ struct Config {
   bool tls_session_caching = true;
   int tls_session_cache_size = 20 * 1024;
   int tls_session_cache_timeout = 300;  // seconds
+  // tls-cluster: the cluster bus runs over mutual TLS with the certificate and key above, every
+  // peer's certificate chaining to the CA.
+  bool tls_cluster = false;
   // [limits]
   long long proto_max_bulk_len = 512LL * 1024 * 1024;
   long long proto_max_multibulk_len = 2147483647LL;

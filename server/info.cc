@@ -314,6 +314,8 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_bus_auth:%s\r\n"
                "cluster_bus_auth_failures:%llu\r\n"
                "cluster_bus_frame_mac_failures:%llu\r\n"
+               "cluster_bus_tls:%s\r\n"
+               "cluster_bus_tls_failures:%llu\r\n"
                "cluster_handshake_timeout_ms:%d\r\n"
                "cluster_anti_entropy_rounds:%llu\r\n"
                "cluster_anti_entropy_round_failures:%llu\r\n"
@@ -365,6 +367,8 @@ void ClusterSection(Server& server, std::string* out) {
                options.secret.empty() ? "insecure" : "hmac-sha256",
                static_cast<unsigned long long>(stats.bus_auth_failures),
                static_cast<unsigned long long>(stats.bus_frame_mac_failures),
+               options.tls ? "yes" : "no",
+               static_cast<unsigned long long>(stats.bus_tls_failures),
                options.handshake_timeout_ms,
                static_cast<unsigned long long>(stats.anti_entropy_rounds),
                static_cast<unsigned long long>(stats.anti_entropy_round_failures),

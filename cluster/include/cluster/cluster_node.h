@@ -22,6 +22,7 @@
 #include "cluster/node_info.h"
 #include "cluster/ring.h"
 #include "cluster/versioned_value.h"
+#include "net/tls_context.h"
 #include "storage/options.h"
 
 namespace dynakv::storage {
@@ -67,6 +68,17 @@ struct ClusterOptions {
   // both ends and every frame carries a MAC. Empty: the bus is open to anyone who can reach it
   // (cluster-insecure); a node with a secret and one without refuse each other.
   std::string secret;
+  // tls-cluster: the bus runs over mutual TLS. Every member shows tls_options' certificate and
+  // key, both when it accepts and when it dials, and refuses a peer whose certificate does not
+  // chain to tls_options' CA (file or dir). The cluster secret's handshake still runs inside the
+  // TLS session, bound to it (bus_handshake.h); TLS then authenticates every frame in place of
+  // the per-frame MAC. Create() fails when a certificate, key or CA is missing or unreadable.
+  bool tls = false;
+  net::TlsOptions tls_options;
+  // Built from tls_options by ClusterNode::Create (callers leave them empty): the contexts of
+  // accepted and of dialled bus connections.
+  std::shared_ptr<net::TlsContext> tls_server_context;
+  std::shared_ptr<net::TlsContext> tls_client_context;
   // A key whose versions are all tombstones is kept this long (storage expiry), so the delete
   // reaches every replica and beats older copies in read repair, then purged.
   std::int64_t tombstone_grace_ms = 24LL * 3600 * 1000;
@@ -163,6 +175,10 @@ struct ClusterStats {
   // MAC did not verify (forged, modified, replayed): each closed its connection.
   std::uint64_t bus_auth_failures = 0;
   std::uint64_t bus_frame_mac_failures = 0;
+  // tls-cluster: TLS handshakes that failed, either side (no certificate, one from another CA,
+  // a peer not speaking TLS, no handshake in time); each closed its connection and also counts
+  // in bus_auth_failures.
+  std::uint64_t bus_tls_failures = 0;
   // Anti-entropy (Merkle tree exchanges; both roles, initiator and answering peer, count).
   std::uint64_t anti_entropy_rounds = 0;           // exchanges this node started and finished
   std::uint64_t anti_entropy_round_failures = 0;   // ... and that a peer failure cut short

@@ -139,6 +139,12 @@ class Connection {
   // certificate; "" and false on a plain connection or before the handshake.
   std::string tls_version() const;
   bool peer_verified() const;
+  // TLS only, once ready: `bytes` of keying material exported from the session under `label`
+  // (RFC 5705 / 8446 section 7.5), the same at both ends of this connection and at no other: a
+  // protocol run inside the connection binds itself to it (channel binding), so it cannot be
+  // relayed onto another TLS connection. Empty on a plain connection, before the handshake, or
+  // when OpenSSL fails.
+  std::string ExportKeyingMaterial(std::string_view label, std::size_t bytes) const;
 
  private:
   struct Tls;
