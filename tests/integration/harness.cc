@@ -109,6 +109,11 @@ void LocalCluster::Setup(int nodes, const std::string& placement, const Flags& e
   // Client ports come from the kernel's ephemeral range (32768-60999 on Linux). Buses go below
   // it, where no outgoing connection of a busy machine can be holding the port as its own.
   bus_offset_ = -30000;
+  if (TlsClusterRequested()) {
+    MakeTestCa(dir_, "ca");
+    IssueTestCert(dir_, "ca", "node");
+    tls_section_ = TlsClusterSection(dir_, "node", "ca");
+  }
   std::set<int> taken;
   for (int i = 0; i < nodes; ++i) {
     configs_.push_back(dir_ + "/" + id(i) + ".toml");
@@ -146,8 +151,44 @@ void LocalCluster::Setup(int nodes, const std::string& placement, const Flags& e
       out << "nodes = [" << member(i) << "]\n"
           << "seeds = [\"127.0.0.1:" << node(seed).port() + bus_offset_ << "\"]\n";
     }
+    out << tls_section_;
     REQUIRE(out.good());
   }
+}
+
+bool TlsClusterRequested() {
+  const char* value = std::getenv("DYNAKV_TEST_TLS_CLUSTER");
+  return value != nullptr && *value != '\0' && std::string(value) != "0";
+}
+
+namespace {
+
+void RunOpenssl(const std::string& args) {
+  const std::string command = "openssl " + args + " >/dev/null 2>&1";
+  REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "failed: ", command);
+}
+
+}  // namespace
+
+void MakeTestCa(const std::string& dir, const std::string& name) {
+  const std::string base = dir + "/" + name;
+  RunOpenssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" +
+             name + " -keyout " + base + ".key -out " + base + ".crt");
+}
+
+void IssueTestCert(const std::string& dir, const std::string& ca, const std::string& name) {
+  const std::string base = dir + "/" + name;
+  const std::string ca_base = dir + "/" + ca;
+  RunOpenssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + name +
+             " -keyout " + base + ".key -out " + base + ".csr");
+  RunOpenssl("x509 -req -days 2 -in " + base + ".csr -CA " + ca_base + ".crt -CAkey " + ca_base +
+             ".key -CAcreateserial -out " + base + ".crt");
+}
+
+std::string TlsClusterSection(const std::string& dir, const std::string& cert,
+                              const std::string& ca) {
+  return "[tls]\ncluster = true\ncert-file = \"" + dir + "/" + cert + ".crt\"\nkey-file = \"" +
+         dir + "/" + cert + ".key\"\nca-cert-file = \"" + dir + "/" + ca + ".crt\"\n";
 }
 
 std::string WriteRandomSecret(const std::string& path) {
@@ -182,6 +223,9 @@ void LocalCluster::Start() {
     });
     REQUIRE_MESSAGE(connected, "cluster node on port ", process->port(),
                     " does not reach its peers; log tail:\n", process->LogTail());
+    // What a TLS run claims to test: a bus that is TLS, and no handshake that failed.
+    REQUIRE(ReadInfoField(client, "cluster", "cluster_bus_tls") == (tls() ? "yes" : "no"));
+    if (tls()) REQUIRE(ReadInfoNumber(client, "cluster", "cluster_bus_tls_failures") == 0);
   }
 }
 

@@ -62,6 +62,13 @@ class LocalCluster {
   // (cluster-secret-file), so the bus is authenticated as in production.
   const std::string& secret() const { return secret_; }
   const std::string& secret_file() const { return secret_file_; }
+  // With DYNAKV_TEST_TLS_CLUSTER set (TlsClusterRequested), the bus runs over mutual TLS: the
+  // cluster has a CA of its own (tls_dir()/ca.crt) and every node a certificate from it, and
+  // tls_section() is the [tls] block its configs carry (for a node a test adds by hand, with
+  // the certificate tls_dir()/node.crt). Both empty otherwise.
+  bool tls() const { return !tls_section_.empty(); }
+  const std::string& tls_dir() const { return dir_; }
+  const std::string& tls_section() const { return tls_section_; }
 
  private:
   void Setup(int nodes, const std::string& placement, const Flags& extra, Membership membership,
@@ -73,7 +80,21 @@ class LocalCluster {
   int bus_offset_ = 0;
   std::string secret_;
   std::string secret_file_;
+  std::string tls_section_;
 };
+
+// Whether DYNAKV_TEST_TLS_CLUSTER asks for clusters whose bus runs over TLS (ctest's
+// integration_tls_* entries set it).
+bool TlsClusterRequested();
+// Test certificates, made with the openssl tool (EC P-256, valid two days): a self-signed CA
+// `dir`/`name`.crt with its key `dir`/`name`.key ...
+void MakeTestCa(const std::string& dir, const std::string& name);
+// ... and a certificate `dir`/`name`.crt (key `dir`/`name`.key) signed by the CA `dir`/`ca`.
+void IssueTestCert(const std::string& dir, const std::string& ca, const std::string& name);
+// The [tls] section of a node with tls-cluster yes, its certificate `dir`/`cert`.crt and key,
+// the CA `dir`/`ca`.crt.
+std::string TlsClusterSection(const std::string& dir, const std::string& cert,
+                              const std::string& ca);
 
 // A fresh random cluster secret (hex), and the same written to `path` (one line).
 std::string WriteRandomSecret(const std::string& path);

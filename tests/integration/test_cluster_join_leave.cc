@@ -69,7 +69,8 @@ class ScratchDir {
 // so it learns the cluster (and the cluster learns it) by gossip alone. Its bus port must be
 // free like the harness's: client port + bus_offset.
 std::unique_ptr<ServerProcess> JoiningNode(const ScratchDir& dir, int bus_offset, int seed_port,
-                                           const std::string& secret_file) {
+                                           const std::string& secret_file,
+                                           const std::string& tls_section) {
   const std::string config = dir.path() + "/n4.toml";
   Flags flags = {"--config", config};
   flags.insert(flags.end(), kFlags.begin(), kFlags.end());
@@ -86,7 +87,8 @@ std::unique_ptr<ServerProcess> JoiningNode(const ScratchDir& dir, int bus_offset
       << "secret-file = \"" << secret_file << "\"\n"
       << "replication-factor = 3\n"
       << "nodes = [\"n4@127.0.0.1:" << node->port() << "\"]\n"
-      << "seeds = [\"127.0.0.1:" << seed_port + bus_offset << "\"]\n";
+      << "seeds = [\"127.0.0.1:" << seed_port + bus_offset << "\"]\n"
+      << tls_section;  // the cluster's own CA and certificate, under DYNAKV_TEST_TLS_CLUSTER
   REQUIRE(out.good());
   return node;
 }
@@ -274,7 +276,8 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   // --- a fourth node joins while a writer writes through n1 and n3 ---------------------------
   ScratchDir scratch;
   std::unique_ptr<ServerProcess> n4 =
-      JoiningNode(scratch, cluster.bus_offset(), cluster.node(0).port(), cluster.secret_file());
+      JoiningNode(scratch, cluster.bus_offset(), cluster.node(0).port(), cluster.secret_file(),
+                 cluster.tls_section());
   auto writer =
       std::make_unique<Writer>(cluster.node(0).port(), cluster.node(2).port(), &expected, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
