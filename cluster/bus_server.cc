@@ -93,8 +93,8 @@ void BusServer::Accept(int fd) {
     if (raw->connection->tls_error()) {
       ++stats_.bus_tls_failures;
       ++stats_.bus_auth_failures;
-      Warn(tls_log_, "Cluster bus: refusing the connection from " + Describe(*raw) + ": " +
-                         reason + " (tls-cluster: a member must show a certificate from the CA)");
+      Warn(tls_log_, "Cluster bus: refusing the connection from " + Describe(*raw) + ": " + reason +
+                         " (tls-cluster: a member must show a certificate from the CA)");
       Drop(raw->id);
     } else if (raw->connection->mac_error()) {
       ++stats_.bus_frame_mac_failures;

@@ -108,7 +108,8 @@ bool BuildBusTls(ClusterOptions* options, std::string* error) {
   net::TlsOptions bus = tls;
   bus.ca_required = true;
   std::string reason;
-  options->tls_server_context = net::TlsContext::Create(bus, net::TlsContext::Side::kServer, &reason);
+  options->tls_server_context =
+      net::TlsContext::Create(bus, net::TlsContext::Side::kServer, &reason);
   if (options->tls_server_context) {
     options->tls_client_context =
         net::TlsContext::Create(bus, net::TlsContext::Side::kClient, &reason);

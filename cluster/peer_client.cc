@@ -106,10 +106,10 @@ bool PeerClient::Connect(std::string* error) {
   BusConnection::Callbacks callbacks;
   callbacks.on_frame = [this](const bus::Frame& frame) { OnFrame(frame); };
   callbacks.on_failure = [this](const std::string& reason) { OnConnectionFailure(reason); };
-  const int rc = connection->Connect(
-      reinterpret_cast<const sockaddr*>(&address_), options_.tls_client_context,
-      static_cast<std::uint64_t>(options_.handshake_timeout_ms), std::move(callbacks),
-      [this](int status) { OnConnected(status); });
+  const int rc =
+      connection->Connect(reinterpret_cast<const sockaddr*>(&address_), options_.tls_client_context,
+                          static_cast<std::uint64_t>(options_.handshake_timeout_ms),
+                          std::move(callbacks), [this](int status) { OnConnected(status); });
   if (rc != 0) {
     *error = Describe(std::string("connect: ") + uv_strerror(rc));
     NoteConnectFailure(*error);

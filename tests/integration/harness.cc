@@ -172,8 +172,9 @@ void RunOpenssl(const std::string& args) {
 
 void MakeTestCa(const std::string& dir, const std::string& name) {
   const std::string base = dir + "/" + name;
-  RunOpenssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" +
-             name + " -keyout " + base + ".key -out " + base + ".crt");
+  RunOpenssl(
+      "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" +
+      name + " -keyout " + base + ".key -out " + base + ".crt");
 }
 
 void IssueTestCert(const std::string& dir, const std::string& ca, const std::string& name) {

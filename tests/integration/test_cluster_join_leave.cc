@@ -277,7 +277,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   ScratchDir scratch;
   std::unique_ptr<ServerProcess> n4 =
       JoiningNode(scratch, cluster.bus_offset(), cluster.node(0).port(), cluster.secret_file(),
-                 cluster.tls_section());
+                  cluster.tls_section());
   auto writer =
       std::make_unique<Writer>(cluster.node(0).port(), cluster.node(2).port(), &expected, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

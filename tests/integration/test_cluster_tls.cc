@@ -129,7 +129,8 @@ class TlsClient {
     std::string out;
     char buf[4096];
     while (handshake_ok_ && out.size() < count) {
-      const int n = SSL_read(ssl_, buf, static_cast<int>(std::min(sizeof(buf), count - out.size())));
+      const int n =
+          SSL_read(ssl_, buf, static_cast<int>(std::min(sizeof(buf), count - out.size())));
       if (n <= 0) break;
       out.append(buf, static_cast<std::size_t>(n));
     }
@@ -165,7 +166,8 @@ TEST_CASE("a TLS bus refuses a plaintext bus client, logs its address and counts
   CHECK((answer.empty() || answer[0] == '\x15'));
   CHECK(WaitFor([&] { return tls.Info("cluster_bus_tls_failures") == failures + 1; }, 5s));
   CHECK(tls.Info("cluster_bus_auth_failures") == auth_failures + 1);
-  CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") != std::string::npos);
+  CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") !=
+        std::string::npos);
   CHECK(tls.client().Command({"SET", "after", "ok"}) == Reply::Status("OK"));
 }
 
@@ -181,7 +183,8 @@ TEST_CASE("a TLS bus refuses an anonymous TLS client without a client certificat
     CHECK(anonymous.Read(challenge_header).empty());  // no AUTH_CHALLENGE, no byte at all
   }
   CHECK(WaitFor([&] { return tls.Info("cluster_bus_tls_failures") == failures + 1; }, 5s));
-  CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") != std::string::npos);
+  CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") !=
+        std::string::npos);
   {
     // The control: with the cluster's certificate the same client reaches the bus handshake
     // (it still has to prove the cluster secret, which it does not know).
@@ -190,8 +193,7 @@ TEST_CASE("a TLS bus refuses an anonymous TLS client without a client certificat
     REQUIRE(member.Send(Hello("n2")));
     const std::string header = member.Read(challenge_header);
     REQUIRE(header.size() == challenge_header);
-    CHECK(static_cast<bus::FrameType>(header[bus::kLengthBytes]) ==
-          bus::FrameType::kAuthChallenge);
+    CHECK(static_cast<bus::FrameType>(header[bus::kLengthBytes]) == bus::FrameType::kAuthChallenge);
   }
   CHECK(tls.Info("cluster_bus_tls_failures") == failures + 1);
 }
@@ -240,7 +242,8 @@ TEST_CASE("a node whose certificate comes from another CA cannot join a TLS clus
   CHECK(ReadInfoNumber(intruder_client, "cluster", "cluster_bus_tls_failures") >= 1);
   CHECK(intruder->LogTail(1 << 20).find("tls-cluster: the peers must show certificates") !=
         std::string::npos);
-  CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") != std::string::npos);
+  CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") !=
+        std::string::npos);
   CHECK(tls.client().Command({"SET", "after", "ok"}) == Reply::Status("OK"));
 }
 
