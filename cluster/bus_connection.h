@@ -143,6 +143,7 @@ class BusConnection : private net::ConnectionHandler {
   std::vector<Chunk> in_flight_;  // the frames of the write in flight: libuv reads their bytes
   std::size_t in_flight_bytes_ = 0;
   std::vector<uv_buf_t> bufs_;  // reused for each write
+  std::string tls_batch_;       // over TLS: the frames of the write in flight, contiguous
   std::size_t unsent_bytes_ = 0;
   bool connecting_ = false;
   bool closed_ = false;
