@@ -57,6 +57,7 @@ struct Pair {
   OutboundHandshake client;
   InboundHandshake server;
   std::string server_secret;
+  std::string server_binding;  // the listener's TLS channel binding (empty: plain)
   bus::Transcript seen;
   std::string server_proof;
   std::string error;
@@ -65,7 +66,9 @@ struct Pair {
        const std::string& expected = "A")
       : client("B", expected, client_secret), server_secret(server_secret_in) {}
 
-  InboundHandshake::Context Context() const { return {"A", server_secret, AlwaysPeer}; }
+  InboundHandshake::Context Context() const {
+    return {"A", server_secret, AlwaysPeer, server_binding};
+  }
 
   // HELLO -> CHALLENGE: returns the challenge frame (the server must not have failed).
   std::string Hello() {
@@ -141,6 +144,35 @@ TEST_CASE("handshake: the same secret authenticates both sides and agrees on the
   Pair again(kSecret, kSecret);
   REQUIRE_FALSE(again.Answer(again.Hello()).empty());
   CHECK(again.client.send_key() != pair.client.send_key());
+}
+
+TEST_CASE("handshake: over TLS the proofs hold on one TLS session only (channel binding)") {
+  // Both ends see the same exporter output: authenticated, and the keys agree.
+  Pair same(kSecret, kSecret);
+  same.server_binding = std::string(32, 'a');
+  same.client.set_channel_binding(std::string(32, 'a'));
+  const std::string proof = same.Answer(same.Hello());
+  REQUIRE_MESSAGE(!proof.empty(), same.error);
+  CHECK(same.Prove(ProofPayload(proof)) == InboundHandshake::State::kIdentified);
+  CHECK(same.client.send_key() == same.server.receive_key());
+
+  // A relay holding a valid certificate terminates two TLS sessions (different exporter
+  // outputs) and passes the handshake through: the listener's proof does not verify for the
+  // dialling node...
+  Pair relayed(kSecret, kSecret);
+  relayed.server_binding = std::string(32, 'a');
+  relayed.client.set_channel_binding(std::string(32, 'b'));
+  CHECK(relayed.Answer(relayed.Hello()).empty());
+  CHECK(relayed.error.find("wrong authentication proof from the listener") == 0);
+
+  // ... nor does the dialling node's proof for the listener.
+  Pair other(kSecret, kSecret);
+  other.server_binding = std::string(32, 'a');
+  const std::string challenge = other.Hello();
+  bus::Transcript client_view = other.seen;
+  client_view.channel_binding = std::string(32, 'b');
+  CHECK(other.Prove(bus::EncodeAuthProof(AsString(bus::MakeProof(
+            kSecret, bus::Side::kClient, client_view)))) == InboundHandshake::State::kFailed);
 }
 
 TEST_CASE("handshake: a wrong secret is refused by both sides") {
