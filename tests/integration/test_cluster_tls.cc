@@ -82,10 +82,10 @@ class TlsCluster {
 };
 
 // A blocking TLS client on 127.0.0.1:port with OpenSSL, every socket call bounded by a timeout.
-class TlsClient {
+class BusTlsClient {
  public:
   // Trusts `ca_file`; shows `cert`/`key` when given.
-  TlsClient(int port, const std::string& ca_file, const std::string& cert = "",
+  BusTlsClient(int port, const std::string& ca_file, const std::string& cert = "",
             const std::string& key = "") {
     ctx_ = SSL_CTX_new(TLS_client_method());
     REQUIRE(ctx_ != nullptr);
@@ -109,13 +109,13 @@ class TlsClient {
     SSL_set_fd(ssl_, fd_);
     handshake_ok_ = SSL_connect(ssl_) == 1;
   }
-  ~TlsClient() {
+  ~BusTlsClient() {
     if (ssl_ != nullptr) SSL_free(ssl_);
     if (ctx_ != nullptr) SSL_CTX_free(ctx_);
     if (fd_ >= 0) close(fd_);
   }
-  TlsClient(const TlsClient&) = delete;
-  TlsClient& operator=(const TlsClient&) = delete;
+  BusTlsClient(const BusTlsClient&) = delete;
+  BusTlsClient& operator=(const BusTlsClient&) = delete;
 
   // Whether this side finished the handshake: under TLS 1.3 a client does so before the server
   // has checked the client's certificate, so a refusal shows only on the next read.
@@ -201,7 +201,7 @@ TEST_CASE("a TLS bus refuses an anonymous TLS client without a client certificat
   const long long failures = tls.Info("cluster_bus_tls_failures");
   const std::size_t challenge_header = bus::kLengthBytes + bus::kFrameOverhead;
   {
-    TlsClient anonymous(tls.bus_port(), dir + "/ca.crt");
+    BusTlsClient anonymous(tls.bus_port(), dir + "/ca.crt");
     anonymous.Send(Hello("n2"));
     CHECK(anonymous.Read(challenge_header).empty());  // no AUTH_CHALLENGE, no byte at all
   }
@@ -211,7 +211,7 @@ TEST_CASE("a TLS bus refuses an anonymous TLS client without a client certificat
   {
     // The control: with the cluster's certificate the same client reaches the bus handshake
     // (it still has to prove the cluster secret, which it does not know).
-    TlsClient member(tls.bus_port(), dir + "/ca.crt", dir + "/node.crt", dir + "/node.key");
+    BusTlsClient member(tls.bus_port(), dir + "/ca.crt", dir + "/node.crt", dir + "/node.key");
     REQUIRE(member.handshake_ok());
     REQUIRE(member.Send(Hello("n2")));
     const std::string header = member.Read(challenge_header);
