@@ -6,19 +6,23 @@
 # and prints ops/s with each one's ratio to single-node Redis (the issue's target: cluster
 # SET/GET >= 0.5x). On a 2-core box the three nodes and the benchmark share the cores.
 #
-#   bench/cluster.sh [--record] [-n REQUESTS] [BUILD_DIR]
+# With --tls-cluster the cluster's bus runs over mutual TLS (a CA and node certificate made here).
+#
+#   bench/cluster.sh [--record] [--tls-cluster] [-n REQUESTS] [BUILD_DIR]
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
 record=0
+tls_cluster=0
 requests=100000
 build="$root/build"
 while [ $# -gt 0 ]; do
   case "$1" in
     --record) record=1 ;;
+    --tls-cluster) tls_cluster=1 ;;
     -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) build=$1 ;;
   esac
   shift
@@ -40,12 +44,24 @@ base=7400
 nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
 # The bus authenticates every frame with the cluster secret, as in production.
 od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/secret"
+tls_flags=()
+if [ "$tls_cluster" = 1 ]; then
+  ssl() { openssl "$@" >/dev/null 2>&1; }
+  ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=bench-ca -keyout "$tmp/ca.key" -out "$tmp/ca.crt"
+  ssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=node \
+    -keyout "$tmp/node.key" -out "$tmp/node.csr"
+  ssl x509 -req -days 2 -in "$tmp/node.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+    -CAcreateserial -out "$tmp/node.crt"
+  tls_flags=(--tls-cluster yes --tls-cert-file "$tmp/node.crt" --tls-key-file "$tmp/node.key"
+             --tls-ca-cert-file "$tmp/ca.crt")
+fi
 for i in 1 2 3; do
   mkdir -p "$tmp/n$i"
   "$dynakv" --port $((base + i)) --dir "$tmp/n$i" --cluster-enabled yes --cluster-node-id "n$i" \
     --cluster-secret-file "$tmp/secret" \
     --cluster-nodes "$nodes" --cluster-replication-factor 3 --cluster-read-consistency quorum \
-    --cluster-write-consistency quorum > "$tmp/n$i.log" 2>&1 &
+    --cluster-write-consistency quorum "${tls_flags[@]}" > "$tmp/n$i.log" 2>&1 &
   pids+=($!)
 done
 mkdir -p "$tmp/single" "$tmp/redis"
@@ -92,7 +108,8 @@ if [ "$record" = 1 ]; then
     echo
     echo "## Cluster vs single node vs Redis, $(date -u +%Y-%m-%d)"
     echo
-    echo "Command: \`bench/cluster.sh --record -n $requests\` (redis-benchmark -c 50 -P 1 -r 100000)" \
+    tls_arg=$([ "$tls_cluster" = 1 ] && echo " --tls-cluster" || true)
+    echo "Command: \`bench/cluster.sh --record$tls_arg -n $requests\` (redis-benchmark -c 50 -P 1 -r 100000)" \
       "on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)); the three" \
       "cluster nodes, the benchmark and the other servers share those cores."
     echo

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the cluster bus costs, same run, configurations alternating round by round: for each
-# LABEL=BINARY[:tls] a 3-node cluster (N=3, R=W=2 quorum, the cluster secret as in production;
-# `:tls` adds tls-cluster yes with a CA and certificates made here) is started, redis-benchmark
+# LABEL=BINARY[:tls|:insecure] a 3-node cluster (N=3, R=W=2 quorum, the cluster secret as in
+# production; `:tls` adds tls-cluster yes with a CA and certificates made here, `:insecure` runs
+# without a secret, cluster-insecure yes: the unauthenticated baseline) is started, redis-benchmark
 # runs SET then GET against node 1 (-c 50 -P 1 -r 100000), and the CPU time (utime+stime from
 # /proc) the three node processes spent is divided by the requests. CPU per request is the
 # measure to trust on a shared, noisy machine; ops/s is printed too.
 #
-#   bench/cluster_bus.sh [--rounds K] [-n REQUESTS] LABEL=BINARY[:tls] ...
+#   bench/cluster_bus.sh [--rounds K] [-n REQUESTS] LABEL=BINARY[:tls|:insecure] ...
 #   e.g. bench/cluster_bus.sh --rounds 4 plain=build/server/dynakv-server \
 #          tls=build/server/dynakv-server:tls
 set -euo pipefail
@@ -20,16 +21,17 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
     -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *=*) configs+=("$1") ;;
     *) echo "unknown argument: $1" >&2; exit 1 ;;
   esac
   shift
 done
-[ ${#configs[@]} -ge 1 ] || { sed -n '2,11p' "$0"; exit 1; }
+[ ${#configs[@]} -ge 1 ] || { sed -n '2,12p' "$0"; exit 1; }
 for c in "${configs[@]}"; do
   binary=${c#*=}
-  require_servers "${binary%:tls}"
+  binary=${binary%:tls}
+  require_servers "${binary%:insecure}"
 done
 
 start_scratch cbus
@@ -56,21 +58,25 @@ cpu_ticks() {
   echo "$total"
 }
 
-# run_config LABEL BINARY[:tls]: starts the cluster, benchmarks it, stops it; appends
+# run_config LABEL BINARY[:tls|:insecure]: starts the cluster, benchmarks it, stops it; appends
 # "label set_ops get_ops set_us get_us" to $tmp/results.
 run_config() {
-  local label=$1 spec=$2 binary tls_flags=() node_pids=() i before after set_ops get_ops
-  local set_us get_us
+  local label=$1 spec=$2 binary tls_flags=() auth_flags node_pids=() i before after set_ops
+  local get_ops set_us get_us
   binary=${spec%:tls}
-  if [ "$binary" != "$spec" ]; then
-    tls_flags=(--tls-cluster yes --tls-cert-file "$tmp/node.crt" --tls-key-file "$tmp/node.key"
-               --tls-ca-cert-file "$tmp/ca.crt")
-  fi
+  binary=${binary%:insecure}
+  auth_flags=(--cluster-secret-file "$tmp/secret")
+  case $spec in
+    *:tls)
+      tls_flags=(--tls-cluster yes --tls-cert-file "$tmp/node.crt" --tls-key-file "$tmp/node.key"
+                 --tls-ca-cert-file "$tmp/ca.crt") ;;
+    *:insecure) auth_flags=(--cluster-insecure yes) ;;
+  esac
   for i in 1 2 3; do
     rm -rf "$tmp/n$i"
     mkdir -p "$tmp/n$i"
     "$binary" --port $((base + i)) --dir "$tmp/n$i" --cluster-enabled yes --cluster-node-id "n$i" \
-      --cluster-secret-file "$tmp/secret" --cluster-nodes "$nodes" \
+      "${auth_flags[@]}" --cluster-nodes "$nodes" \
       --cluster-replication-factor 3 --cluster-read-consistency quorum \
       --cluster-write-consistency quorum "${tls_flags[@]}" > "$tmp/$label.n$i.log" 2>&1 &
     node_pids+=($!)
