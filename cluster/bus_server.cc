@@ -181,6 +181,11 @@ void BusServer::OnHandshakeFrame(Inbound& inbound, const bus::Frame& frame) {
   std::string error;
   std::string reply;
   const std::string binding = inbound.connection->ChannelBinding();
+  if (inbound.connection->is_tls() && binding.empty()) {
+    // Fail closed: without the binding the proofs would not be tied to this TLS session.
+    CloseUnidentified(inbound, handshake_log_, "cannot export the TLS session's keying material");
+    return;
+  }
   const InboundHandshake::Context context{options_.self_id, options_.secret, membership_.is_peer,
                                           binding};
   switch (inbound.handshake.OnFrame(frame, context, &reply, &error)) {

@@ -196,7 +196,16 @@ void PeerClient::OnConnectionFailure(const std::string& failure) {
 void PeerClient::OnHandshakeFrame(const bus::Frame& frame) {
   std::string reply;
   std::string error;
-  handshake_.set_channel_binding(connection_->ChannelBinding());
+  std::string binding = connection_->ChannelBinding();
+  if (connection_->is_tls() && binding.empty()) {
+    // Fail closed: without the binding the proofs would not be tied to this TLS session.
+    const std::string reason = Describe("cannot export the TLS session's keying material");
+    connection_.reset();
+    NoteConnectFailure(reason);
+    FailAll(reason);
+    return;
+  }
+  handshake_.set_channel_binding(std::move(binding));
   if (!handshake_.OnFrame(frame, &reply, &error)) {
     ++stats_.bus_auth_failures;
     const std::string reason = Describe("authentication failed: " + error);

@@ -403,6 +403,41 @@ TEST_CASE("closing or destroying a connection with a write in flight") {
   }
 }
 
+TEST_CASE("exported keying material: the same at both ends, per connection, none when plain") {
+  testing::TestCerts certs;
+  Fixture f;
+  f.Listen(ServerContext(certs), TlsPeerAuth::kNo);
+  const sockaddr_in addr = f.address();
+  Peer first(f.loop());
+  Peer second(f.loop());
+  REQUIRE(first.conn.Connect(reinterpret_cast<const sockaddr*>(&addr),
+                             ClientContext(certs, "ca")) == 0);
+  REQUIRE(second.conn.Connect(reinterpret_cast<const sockaddr*>(&addr),
+                              ClientContext(certs, "ca")) == 0);
+  CHECK(first.conn.ExportKeyingMaterial("EXPORTER-test", 32).empty());  // not up yet
+  REQUIRE(f.RunUntil([&] {
+    return first.ready && second.ready && f.accepted.size() == 2 && f.accepted[0]->ready &&
+           f.accepted[1]->ready;
+  }));
+  const std::string a = first.conn.ExportKeyingMaterial("EXPORTER-test", 32);
+  CHECK(a.size() == 32);
+  // The accepted side of the same connection: which one is first is the order of accept.
+  const std::string server0 = f.accepted[0]->conn.ExportKeyingMaterial("EXPORTER-test", 32);
+  const std::string server1 = f.accepted[1]->conn.ExportKeyingMaterial("EXPORTER-test", 32);
+  const std::string b = second.conn.ExportKeyingMaterial("EXPORTER-test", 32);
+  CHECK(a != b);
+  CHECK(((a == server0 && b == server1) || (a == server1 && b == server0)));
+  CHECK(first.conn.ExportKeyingMaterial("EXPORTER-other", 32) != a);
+
+  Fixture plain;
+  plain.Listen();
+  const sockaddr_in plain_addr = plain.address();
+  Peer client(plain.loop());
+  REQUIRE(client.conn.Connect(reinterpret_cast<const sockaddr*>(&plain_addr)) == 0);
+  REQUIRE(plain.RunUntil([&] { return client.ready; }));
+  CHECK(client.conn.ExportKeyingMaterial("EXPORTER-test", 32).empty());
+}
+
 TEST_CASE("TLS contexts: bad files are refused with Redis's messages") {
   testing::TestCerts certs;
   TlsOptions options;
