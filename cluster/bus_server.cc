@@ -113,7 +113,9 @@ void BusServer::Accept(int fd) {
   inbound_.emplace(raw->id, std::move(inbound));
   // The deadline of the TLS handshake is the bus handshake's (ExpireHandshakes), so none here.
   // A plain connection is ready (and reading) before Accept returns.
-  if (raw->connection->Accept(fd, options_.tls_server_context, 0, std::move(callbacks)) != 0) {
+  std::shared_ptr<net::TlsContext> tls =
+      options_.tls_contexts ? options_.tls_contexts->server : nullptr;
+  if (raw->connection->Accept(fd, std::move(tls), 0, std::move(callbacks)) != 0) {
     Drop(raw->id);
   }
 }

@@ -90,10 +90,12 @@ bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::strin
 
 // tls-cluster: a member is both a TLS server (to the peers that dial it) and a client (to those
 // it dials), showing the same certificate either way and verifying the peer's against the CA.
+// On failure *options is unchanged.
 bool BuildBusTls(ClusterOptions* options, std::string* error) {
-  options->tls_server_context = nullptr;
-  options->tls_client_context = nullptr;
-  if (!options->tls) return true;
+  if (!options->tls) {
+    options->tls_contexts = nullptr;
+    return true;
+  }
   const net::TlsOptions& tls = options->tls_options;
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return Fail(error,
@@ -108,16 +110,14 @@ bool BuildBusTls(ClusterOptions* options, std::string* error) {
   net::TlsOptions bus = tls;
   bus.ca_required = true;
   std::string reason;
-  options->tls_server_context =
-      net::TlsContext::Create(bus, net::TlsContext::Side::kServer, &reason);
-  if (options->tls_server_context) {
-    options->tls_client_context =
-        net::TlsContext::Create(bus, net::TlsContext::Side::kClient, &reason);
-  }
-  if (!options->tls_client_context) {
-    options->tls_server_context = nullptr;
-    return Fail(error, "tls-cluster: " + reason);
-  }
+  auto server = net::TlsContext::Create(bus, net::TlsContext::Side::kServer, &reason);
+  auto client =
+      server ? net::TlsContext::Create(bus, net::TlsContext::Side::kClient, &reason) : nullptr;
+  if (!client) return Fail(error, "tls-cluster: " + reason);
+  if (!options->tls_contexts)
+    options->tls_contexts = std::make_shared<ClusterOptions::TlsContexts>();
+  options->tls_contexts->server = std::move(server);
+  options->tls_contexts->client = std::move(client);
   return true;
 }
 
@@ -251,6 +251,17 @@ class ClusterNodeImpl final : public ClusterNode {
   const std::string& self_id() const override { return self_.id; }
   const Ring& ring() const override { return ring_; }
   const ClusterOptions& options() const override { return options_; }
+
+  bool ReloadTls(const net::TlsOptions& tls, std::string* error) override {
+    if (!options_.tls || !options_.tls_contexts) return true;
+    ClusterOptions rebuilt;
+    rebuilt.tls = true;
+    rebuilt.tls_options = tls;
+    if (!BuildBusTls(&rebuilt, error)) return false;
+    // The bus reads these at each accept and dial (BusServer, PeerClient).
+    *options_.tls_contexts = *rebuilt.tls_contexts;
+    return true;
+  }
   bool IsReplicaOf(std::string_view key) const override {
     const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
     return std::any_of(replicas.begin(), replicas.end(),

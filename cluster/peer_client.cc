@@ -30,6 +30,10 @@ std::string PeerClient::Describe(std::string_view what) const {
   return text;
 }
 
+std::shared_ptr<net::TlsContext> PeerClient::TlsContext() const {
+  return options_.tls_contexts ? options_.tls_contexts->client : nullptr;
+}
+
 bool PeerClient::Send(bus::FrameType type, std::shared_ptr<const std::string> payload,
                       Callback done, std::string* error) {
   if (closed_) {
@@ -107,7 +111,7 @@ bool PeerClient::Connect(std::string* error) {
   callbacks.on_frame = [this](const bus::Frame& frame) { OnFrame(frame); };
   callbacks.on_failure = [this](const std::string& reason) { OnConnectionFailure(reason); };
   const int rc =
-      connection->Connect(reinterpret_cast<const sockaddr*>(&address_), options_.tls_client_context,
+      connection->Connect(reinterpret_cast<const sockaddr*>(&address_), TlsContext(),
                           static_cast<std::uint64_t>(options_.handshake_timeout_ms),
                           std::move(callbacks), [this](int status) { OnConnected(status); });
   if (rc != 0) {

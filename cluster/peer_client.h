@@ -14,7 +14,7 @@
 // whose frames fail their MAC, is dropped, counted and logged (rate limited) like a failed
 // connect.
 //
-// With tls-cluster the connection is TLS (ClusterOptions::tls_client_context): this node shows
+// With tls-cluster the connection is TLS (ClusterOptions::tls_contexts): this node shows
 // its certificate and the peer must show one from the CA; a failed TLS handshake counts in
 // bus_tls_failures and bus_auth_failures, and is logged and backed off like a failed connect.
 //
@@ -114,6 +114,8 @@ class PeerClient {
   // Backs off the next attempt, counts and logs (rate limited) the failure `reason`.
   void NoteConnectFailure(const std::string& reason);
   std::string Describe(std::string_view what) const;
+  // tls-cluster: the client context of the next dial (the latest, after a reload); else null.
+  std::shared_ptr<net::TlsContext> TlsContext() const;
 
   uv_loop_t* const loop_;
   const std::string self_id_;

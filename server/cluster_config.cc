@@ -420,6 +420,24 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
   return ValidateClusterSecret(config, error);
 }
 
+net::TlsOptions BusTlsOptions(const Config& config) {
+  net::TlsOptions tls;
+  tls.cert_file = config.tls_cert_file;
+  tls.key_file = config.tls_key_file;
+  tls.key_file_pass = config.tls_key_file_pass;
+  tls.ca_cert_file = config.tls_ca_cert_file;
+  tls.ca_cert_dir = config.tls_ca_cert_dir;
+  // The client port's protocol and cipher choices hold for the bus too, as in Redis (with
+  // tls-cluster a bad tls-protocols is refused by the config check above).
+  if (!net::ParseTlsProtocols(config.tls_protocols, &tls.protocols)) {
+    tls.protocols = net::kTlsDefaultProtocols;
+  }
+  tls.ciphers = config.tls_ciphers;
+  tls.ciphersuites = config.tls_ciphersuites;
+  tls.prefer_server_ciphers = config.tls_prefer_server_ciphers;
+  return tls;
+}
+
 cluster::ClusterOptions ToClusterOptions(const Config& config) {
   cluster::ClusterOptions options;
   options.self_id = config.cluster_node_id;
@@ -435,19 +453,7 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   // refuses to start with unless cluster-insecure (node.cc).
   if (!LoadClusterSecret(config, &options.secret, &ignored)) options.secret.clear();
   options.tls = config.tls_cluster;
-  options.tls_options.cert_file = config.tls_cert_file;
-  options.tls_options.key_file = config.tls_key_file;
-  options.tls_options.key_file_pass = config.tls_key_file_pass;
-  options.tls_options.ca_cert_file = config.tls_ca_cert_file;
-  options.tls_options.ca_cert_dir = config.tls_ca_cert_dir;
-  // The client port's protocol and cipher choices hold for the bus too, as in Redis (with
-  // tls-cluster a bad tls-protocols is refused by the config check above).
-  if (!net::ParseTlsProtocols(config.tls_protocols, &options.tls_options.protocols)) {
-    options.tls_options.protocols = net::kTlsDefaultProtocols;
-  }
-  options.tls_options.ciphers = config.tls_ciphers;
-  options.tls_options.ciphersuites = config.tls_ciphersuites;
-  options.tls_options.prefer_server_ciphers = config.tls_prefer_server_ciphers;
+  options.tls_options = BusTlsOptions(config);
   options.replicas_per_dc = config.cluster_replicas_per_dc;
   for (std::string_view seed : SplitList(config.cluster_seeds)) options.seeds.emplace_back(seed);
   options.gossip_interval_ms = config.cluster_gossip_interval_ms;

@@ -21,6 +21,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster/node_info.h"
 #include "config.h"
+#include "net/tls_context.h"
 
 namespace dynakv::server {
 
@@ -61,5 +62,7 @@ bool ValidateClusterConfig(const Config& config, std::string* error);
 
 // The cluster layer's options for this node (config must have passed ValidateClusterConfig).
 cluster::ClusterOptions ToClusterOptions(const Config& config);
+// tls-cluster: the bus's TLS settings, from the same tls-* parameters as the client port.
+net::TlsOptions BusTlsOptions(const Config& config);
 
 }  // namespace dynakv::server

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "clock.h"
 #include "cluster/cluster_node.h"
+#include "cluster_config.h"
 #include "cluster_executor.h"
 #include "info.h"
 #include "replica_keyspace.h"
@@ -188,14 +189,23 @@ void Server::UpdateConfig(const Config& config) {
 }
 
 bool Server::ReloadTls(const Config& config) {
-  if (config.tls_port == 0) return true;  // nothing uses it, as in Redis
+  // The client port's context is built first and installed last, so a bus context that fails
+  // leaves both as they were.
+  std::shared_ptr<net::TlsContext> context;
   std::string reason;
-  auto context = BuildTlsContext(config, &reason);
-  if (!context) {
+  if (config.tls_port != 0) {  // else nothing uses it, as in Redis
+    context = BuildTlsContext(config, &reason);
+    if (!context) {
+      Log(log_level_, LogLevel::kWarning, "%s", reason.c_str());
+      return false;
+    }
+  }
+  if (cluster_node_ != nullptr && config.tls_cluster &&
+      !cluster_node_->ReloadTls(BusTlsOptions(config), &reason)) {
     Log(log_level_, LogLevel::kWarning, "%s", reason.c_str());
     return false;
   }
-  tls_context_ = std::move(context);
+  if (context) tls_context_ = std::move(context);
   return true;
 }
 

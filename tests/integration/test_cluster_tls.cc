@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -122,6 +123,16 @@ class BusTlsClient {
   bool handshake_ok() const { return handshake_ok_; }
   bool Send(const std::string& bytes) {
     return handshake_ok_ && SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) > 0;
+  }
+  // The common name of the certificate the server showed ("" if none).
+  std::string PeerCommonName() const {
+    if (!handshake_ok_) return "";
+    X509* cert = SSL_get1_peer_certificate(ssl_);
+    if (cert == nullptr) return "";
+    char name[256] = "";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof(name));
+    X509_free(cert);
+    return name;
   }
   // Up to `count` bytes of plaintext: fewer when the server closed, failed the session or the
   // timeout passed.
@@ -267,6 +278,30 @@ TEST_CASE("a node whose certificate comes from another CA cannot join a TLS clus
         std::string::npos);
   CHECK(tls.Log().find("Cluster bus: refusing the connection from 127.0.0.1:") !=
         std::string::npos);
+  CHECK(tls.client().Command({"SET", "after", "ok"}) == Reply::Status("OK"));
+}
+
+TEST_CASE("CONFIG SET of the certificate reaches the bus; a file that does not load is refused") {
+  if (TestingRealRedis()) return;
+  TlsCluster tls;
+  const std::string dir = tls.cluster().tls_dir();
+  auto shown = [&] {
+    BusTlsClient client(tls.bus_port(), dir + "/ca.crt", dir + "/node.crt", dir + "/node.key");
+    return client.PeerCommonName();
+  };
+  REQUIRE(shown() == "node");
+  // No tls-port here: the bus alone uses the certificate, and still a bad one is refused.
+  const Reply refused =
+      tls.client().Command({"CONFIG", "SET", "tls-cert-file", dir + "/missing.crt"});
+  CHECK(refused.type == Reply::Type::kError);
+  CHECK(refused.str.find("Unable to update TLS configuration") != std::string::npos);
+  CHECK(tls.Log().find("tls-cluster: Failed to load certificate: " + dir + "/missing.crt") !=
+        std::string::npos);
+  CHECK(shown() == "node");
+  IssueTestCert(dir, "ca", "renewed");
+  CHECK(tls.client().Command({"CONFIG", "SET", "tls-cert-file", dir + "/renewed.crt",
+                              "tls-key-file", dir + "/renewed.key"}) == Reply::Status("OK"));
+  CHECK(shown() == "renewed");  // new connections get the new certificate
   CHECK(tls.client().Command({"SET", "after", "ok"}) == Reply::Status("OK"));
 }
 

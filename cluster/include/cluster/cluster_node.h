@@ -75,10 +75,14 @@ struct ClusterOptions {
   // the per-frame MAC. Create() fails when a certificate, key or CA is missing or unreadable.
   bool tls = false;
   net::TlsOptions tls_options;
-  // Built from tls_options by ClusterNode::Create (callers leave them empty): the contexts of
-  // accepted and of dialled bus connections.
-  std::shared_ptr<net::TlsContext> tls_server_context;
-  std::shared_ptr<net::TlsContext> tls_client_context;
+  // Built from tls_options by ClusterNode::Create (callers leave it empty) and replaced by
+  // ReloadTls: the contexts of accepted and of dialled bus connections, read at each accept and
+  // dial. Shared, so the options the node's parts hold stay const.
+  struct TlsContexts {
+    std::shared_ptr<net::TlsContext> server;
+    std::shared_ptr<net::TlsContext> client;
+  };
+  std::shared_ptr<TlsContexts> tls_contexts;
   // A key whose versions are all tombstones is kept this long (storage expiry), so the delete
   // reaches every replica and beats older copies in read repair, then purged.
   std::int64_t tombstone_grace_ms = 24LL * 3600 * 1000;
@@ -273,6 +277,10 @@ class ClusterNode {
   // callbacks): do not keep the reference, or pointers into it, across a turn of the loop.
   virtual const Ring& ring() const = 0;
   virtual const ClusterOptions& options() const = 0;
+  // tls-cluster: rebuilds the bus's TLS contexts from `tls` (CONFIG SET of a tls-* parameter).
+  // Connections accepted or dialled from now on use them; open ones keep theirs. False with
+  // *error (and nothing changed) when they cannot be built. Without tls-cluster, true.
+  virtual bool ReloadTls(const net::TlsOptions& tls, std::string* error) = 0;
   // Whether this node keeps one of `key`'s replicas in the current ring (placement.h's choice,
   // the one every part of the cluster uses).
   virtual bool IsReplicaOf(std::string_view key) const = 0;
