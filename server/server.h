@@ -89,8 +89,9 @@ class Server {
   int port() const { return port_; }          // 0: no plain port
   int tls_port() const { return tls_port_; }  // 0: no TLS port
   // CONFIG SET of a tls-* parameter: builds the TLS context `config` describes for the
-  // connections accepted from now on (open ones keep theirs). When it cannot (a bad file), logs
-  // why as Redis does and returns false: the running context stays.
+  // connections accepted from now on (open ones keep theirs), and with tls-cluster the bus's
+  // contexts too. When it cannot (a bad file), logs why as Redis does and returns false: the
+  // running contexts stay.
   bool ReloadTls(const Config& config);
   // CONFIG SET tls-port: listens on config.tls_port (0: closes the TLS port), with a context
   // built afresh when the port was closed or `rebuild_context`. On failure *reason is Redis's
