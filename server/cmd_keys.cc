@@ -21,6 +21,7 @@
 #include "types/codec.h"
 #include "types/hash.h"
 #include "types/set.h"
+#include "types/list.h"
 
 namespace dynakv::server {
 
@@ -164,6 +165,10 @@ void ObjectEncoding(CommandContext& ctx) {
   }
   if (const auto* set = dynamic_cast<const types::Set*>(value->object())) {
     ctx.reply.Bulk(set->EncodingName());
+    return;
+  }
+  if (const auto* list = dynamic_cast<const types::List*>(value->object())) {
+    ctx.reply.Bulk(list->EncodingName());
     return;
   }
   ctx.reply.Bulk(StringEncoding(*value));

@@ -293,6 +293,12 @@ const ConfigParam kParams[] = {
     {"set-max-intset-entries", "storage", true,
      ParseInteger<&Config::set_max_intset_entries, 0, LLONG_MAX>,
      FormatNumber<&Config::set_max_intset_entries>},
+    {"list-max-listpack-size", "storage", true,
+     ParseInteger<&Config::list_max_listpack_size, INT_MIN, INT_MAX>,
+     FormatNumber<&Config::list_max_listpack_size>},
+    {"list-compress-depth", "storage", true,
+     ParseInteger<&Config::list_compress_depth, 0, INT_MAX>,
+     FormatNumber<&Config::list_compress_depth>},
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
@@ -674,6 +680,7 @@ types::TypeLimits ToTypeLimits(const Config& config) {
   limits.hash_max_listpack_entries = config.hash_max_listpack_entries;
   limits.hash_max_listpack_value = config.hash_max_listpack_value;
   limits.set_max_intset_entries = config.set_max_intset_entries;
+  limits.list_max_listpack_size = config.list_max_listpack_size;
   return limits;
 }
 

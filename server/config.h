@@ -82,6 +82,10 @@ struct Config {
   // Sets stay intset-encoded while every member is an integer and there are at most this many
   // (types/set.h).
   std::size_t set_max_intset_entries = 512;
+  // A list node holds this many entries when positive; -1..-5: up to 4/8/16/32/64 KB of them
+  // (types/list.h). The compression depth is accepted as Redis's, but nodes stay uncompressed.
+  long long list_max_listpack_size = -2;
+  long long list_compress_depth = 0;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
   // [cluster] (TOML keys drop the "cluster-" prefix: `enabled`, `node-id`, ...)
   bool cluster_enabled = false;

@@ -15,6 +15,15 @@ enum class OpCode : std::uint8_t {
   kHashDel = 2,  // field [field ...]; result: how many fields were removed
   kSetAdd = 30,  // member [member ...]; result: how many members were new
   kSetRem = 31,  // member [member ...]; result: how many members were removed
+  // Lists (10-29). Indexes and counts are decimal text; result: as noted.
+  kListPushFront = 10,  // element [element ...] (each pushed in turn); result: the new length
+  kListPushBack = 11,   // element [element ...]; result: the new length
+  kListPopFront = 12,   // count; result: how many were popped
+  kListPopBack = 13,    // count; result: how many were popped
+  kListSet = 14,        // index (0 <= index < length) element
+  kListInsert = 15,     // "before"|"after" pivot element; result: the new length, -1: no pivot
+  kListRemove = 16,     // count element (LREM's count); result: how many were removed
+  kListTrim = 17,       // head tail: how many elements to drop at each end
 };
 
 // Builds one operation.

@@ -24,10 +24,11 @@ namespace dynakv::types {
 enum class ValueType : std::uint8_t {
   kString = 0,  // never serialized as an object: the engine's plain values
   kHash = 1,
+  kList = 2,
   kSet = 3,
 };
 
-// TYPE's answer: "string", "hash", "set".
+// TYPE's answer: "string", "hash", "list", "set".
 std::string_view TypeName(ValueType type);
 
 // The thresholds between compact and scalable encodings (Redis's config names).
@@ -35,6 +36,8 @@ struct TypeLimits {
   std::size_t hash_max_listpack_entries = 128;  // hash-max-listpack-entries
   std::size_t hash_max_listpack_value = 64;     // hash-max-listpack-value
   std::size_t set_max_intset_entries = 512;     // set-max-intset-entries
+  // list-max-listpack-size: entries per list node when positive, -1..-5: 4..64 KB per node.
+  long long list_max_listpack_size = -2;
 };
 
 }  // namespace dynakv::types

@@ -1,0 +1,577 @@
+// List commands (Redis's t_list.c), with Redis 7.0's semantics, error texts, argument-checking
+// order and RESP2/RESP3 reply types. Reads walk the types::List the keyspace returns; every write
+// is one element operation (types/ops.h) given to Keyspace::Mutate, so the commit log holds the
+// pushed elements or the pop, never the whole list. A pop reads the elements it replies with
+// before it logs the pop. LMOVE/RPOPLPUSH are a pop and a push (two operations, one per key).
+
+#include <algorithm>
+#include <climits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ascii.h"
+#include "command.h"
+#include "keyspace.h"
+#include "keyspace_access.h"
+#include "number_parse.h"
+#include "storage/engine.h"
+#include "types/list.h"
+#include "types/ops.h"
+
+namespace dynakv::server {
+
+namespace {
+
+constexpr std::string_view kErrNoSuchKey = "ERR no such key";
+constexpr std::string_view kErrMustBePositive = "ERR value is out of range, must be positive";
+
+// What a key holds, for a list command.
+struct ListLookup {
+  bool wrong_type = false;            // replied WRONGTYPE already
+  const types::List* list = nullptr;  // null: no such key; valid until the next keyspace call
+};
+
+// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
+ListLookup LookupList(CommandContext& ctx, std::string_view key, bool counted) {
+  ListLookup out;
+  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
+  if (!value) return out;
+  out.list = dynamic_cast<const types::List*>(value->object());
+  if (out.list == nullptr) {
+    ctx.reply.Error(kErrWrongType);
+    out.wrong_type = true;
+  }
+  return out;
+}
+
+// Applies one operation; replies with the error and returns false when the keyspace refuses.
+bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
+           std::int64_t* result) {
+  const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
+  if (status.ok()) return true;
+  if (status.code() == storage::Status::Code::kInvalidArgument &&
+      status.message() == storage::kHoldsString) {
+    ctx.reply.Error(kErrWrongType);
+    return false;
+  }
+  if (status.code() == storage::Status::Code::kInvalidArgument) {
+    ctx.reply.Error("ERR " + status.message());
+    return false;
+  }
+  return WriteOk(ctx, status);
+}
+
+std::string Decimal(long long n) { return std::to_string(n); }
+
+// Pops `count` elements from one end (the list holds at least that many), copying them out
+// first: the reply needs them and the pop invalidates the list's views.
+bool PopElements(CommandContext& ctx, std::string_view key, const types::List& list, bool head,
+                 std::size_t count, std::vector<std::string>* out) {
+  count = std::min(count, list.size());
+  out->reserve(count);
+  if (head) {
+    list.ForRange(0, count, [&](std::string_view e) {
+      out->emplace_back(e);
+      return true;
+    });
+  } else {
+    list.ForEachReverse([&](std::string_view e) {
+      out->emplace_back(e);
+      return out->size() < count;
+    });
+  }
+  types::OpBuilder op(head ? types::OpCode::kListPopFront : types::OpCode::kListPopBack, 1);
+  op.Add(Decimal(static_cast<long long>(count)));
+  std::int64_t popped = 0;
+  return Apply(ctx, key, op, &popped);
+}
+
+// Pushes `elements` in turn at one end; *length gets the new length.
+bool PushElements(CommandContext& ctx, std::string_view key, bool head,
+                  std::span<const std::string_view> elements, std::int64_t* length) {
+  types::OpBuilder op(head ? types::OpCode::kListPushFront : types::OpCode::kListPushBack,
+                      elements.size());
+  for (std::string_view e : elements) op.Add(e);
+  return Apply(ctx, key, op, length);
+}
+
+// LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]
+void PushGeneric(CommandContext& ctx, bool head, bool only_existing) {
+  const std::string_view key = ctx.argv[1];
+  const ListLookup found = LookupList(ctx, key, false);
+  if (found.wrong_type) return;
+  if (only_existing && found.list == nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  const std::vector<std::string_view> elements(ctx.argv.begin() + 2, ctx.argv.end());
+  std::int64_t length = 0;
+  if (!PushElements(ctx, key, head, elements, &length)) return;
+  ctx.reply.Integer(length);
+}
+
+void LPushCommand(CommandContext& ctx) { PushGeneric(ctx, true, false); }
+void RPushCommand(CommandContext& ctx) { PushGeneric(ctx, false, false); }
+void LPushXCommand(CommandContext& ctx) { PushGeneric(ctx, true, true); }
+void RPushXCommand(CommandContext& ctx) { PushGeneric(ctx, false, true); }
+
+// LPOP/RPOP key [count]
+void PopGeneric(CommandContext& ctx, bool head) {
+  if (ctx.argv.size() > 3) {
+    ReplyWrongArity(ctx.reply, head ? "lpop" : "rpop");
+    return;
+  }
+  const bool has_count = ctx.argv.size() == 3;
+  long long count = 0;
+  if (has_count && (!ParseLongLong(ctx.argv[2], &count) || count < 0)) {
+    ctx.reply.Error(kErrMustBePositive);
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  const ListLookup found = LookupList(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    if (has_count) {
+      ctx.reply.NullArray();
+    } else {
+      ctx.reply.Null();
+    }
+    return;
+  }
+  if (has_count && count == 0) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  std::vector<std::string> popped;
+  if (!PopElements(ctx, key, *found.list, head, has_count ? static_cast<std::size_t>(count) : 1,
+                   &popped)) {
+    return;
+  }
+  if (!has_count) {
+    ctx.reply.Bulk(popped.front());
+    return;
+  }
+  ctx.reply.ArrayHeader(popped.size());
+  for (const std::string& e : popped) ctx.reply.Bulk(e);
+}
+
+void LPopCommand(CommandContext& ctx) { PopGeneric(ctx, true); }
+void RPopCommand(CommandContext& ctx) { PopGeneric(ctx, false); }
+
+void LLenCommand(CommandContext& ctx) {
+  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  ctx.reply.Integer(found.list != nullptr ? static_cast<long long>(found.list->size()) : 0);
+}
+
+// Redis's range rule: negative indexes count from the tail; false when the range is empty.
+bool NormalizeRange(long long start, long long end, std::size_t size, std::size_t* first,
+                    std::size_t* count) {
+  const auto llen = static_cast<long long>(size);
+  if (start < 0) start += llen;
+  if (end < 0) end += llen;
+  if (start < 0) start = 0;
+  if (start > end || start >= llen) return false;
+  if (end >= llen) end = llen - 1;
+  *first = static_cast<std::size_t>(start);
+  *count = static_cast<std::size_t>(end - start + 1);
+  return true;
+}
+
+void LRangeCommand(CommandContext& ctx) {
+  long long start = 0;
+  long long end = 0;
+  if (!ParseLongLong(ctx.argv[2], &start) || !ParseLongLong(ctx.argv[3], &end)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  std::size_t first = 0;
+  std::size_t count = 0;
+  if (found.list == nullptr || !NormalizeRange(start, end, found.list->size(), &first, &count)) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  ctx.reply.ArrayHeader(count);
+  found.list->ForRange(first, count, [&](std::string_view e) {
+    ctx.reply.Bulk(e);
+    return !ctx.reply.over_limit();  // a reply past the output limit closes the client anyway
+  });
+}
+
+// The position of `index` (negative: from the tail) in a list of `size`, if inside it.
+std::optional<std::size_t> IndexOf(long long index, std::size_t size) {
+  if (index < 0) index += static_cast<long long>(size);
+  if (index < 0 || index >= static_cast<long long>(size)) return std::nullopt;
+  return static_cast<std::size_t>(index);
+}
+
+void LIndexCommand(CommandContext& ctx) {
+  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  long long index = 0;
+  if (!ParseLongLong(ctx.argv[2], &index)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  const std::optional<std::size_t> at = IndexOf(index, found.list->size());
+  if (!at) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Bulk(found.list->At(*at));
+}
+
+void LSetCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  const ListLookup found = LookupList(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    ctx.reply.Error(kErrNoSuchKey);
+    return;
+  }
+  long long index = 0;
+  if (!ParseLongLong(ctx.argv[2], &index)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  const std::optional<std::size_t> at = IndexOf(index, found.list->size());
+  if (!at) {
+    ctx.reply.Error("ERR index out of range");
+    return;
+  }
+  types::OpBuilder op(types::OpCode::kListSet, 2);
+  op.Add(Decimal(static_cast<long long>(*at))).Add(ctx.argv[3]);
+  std::int64_t unused = 0;
+  if (!Apply(ctx, key, op, &unused)) return;
+  ctx.reply.Ok();
+}
+
+// LINSERT key BEFORE|AFTER pivot element
+void LInsertCommand(CommandContext& ctx) {
+  const std::string_view where = ctx.argv[2];
+  const bool before = EqualsIgnoreCase(where, "before");
+  if (!before && !EqualsIgnoreCase(where, "after")) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  const ListLookup found = LookupList(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  bool present = false;
+  found.list->ForRange(0, found.list->size(), [&](std::string_view e) {
+    present = e == ctx.argv[3];
+    return !present;
+  });
+  if (!present) {  // nothing changes: nothing to log
+    ctx.reply.Integer(-1);
+    return;
+  }
+  types::OpBuilder op(types::OpCode::kListInsert, 3);
+  op.Add(before ? "before" : "after").Add(ctx.argv[3]).Add(ctx.argv[4]);
+  std::int64_t length = 0;
+  if (!Apply(ctx, key, op, &length)) return;
+  ctx.reply.Integer(length);
+}
+
+// LREM key count element
+void LRemCommand(CommandContext& ctx) {
+  long long count = 0;
+  if (!ParseLongLong(ctx.argv[2], &count)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  const ListLookup found = LookupList(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  bool present = false;
+  found.list->ForRange(0, found.list->size(), [&](std::string_view e) {
+    present = e == ctx.argv[3];
+    return !present;
+  });
+  if (!present) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  // The count is logged within the list's length, so it always parses on replay.
+  const auto size = static_cast<long long>(found.list->size());
+  count = std::clamp(count, -size, size);
+  types::OpBuilder op(types::OpCode::kListRemove, 2);
+  op.Add(Decimal(count)).Add(ctx.argv[3]);
+  std::int64_t removed = 0;
+  if (!Apply(ctx, key, op, &removed)) return;
+  ctx.reply.Integer(removed);
+}
+
+// LTRIM key start stop
+void LTrimCommand(CommandContext& ctx) {
+  long long start = 0;
+  long long end = 0;
+  if (!ParseLongLong(ctx.argv[2], &start) || !ParseLongLong(ctx.argv[3], &end)) {
+    ctx.reply.Error(kErrNotInteger);
+    return;
+  }
+  const std::string_view key = ctx.argv[1];
+  const ListLookup found = LookupList(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    ctx.reply.Ok();
+    return;
+  }
+  const std::size_t size = found.list->size();
+  std::size_t first = 0;
+  std::size_t count = 0;
+  std::size_t drop_head = size;
+  std::size_t drop_tail = 0;
+  if (NormalizeRange(start, end, size, &first, &count)) {
+    drop_head = first;
+    drop_tail = size - first - count;
+  }
+  if (drop_head != 0 || drop_tail != 0) {
+    types::OpBuilder op(types::OpCode::kListTrim, 2);
+    op.Add(Decimal(static_cast<long long>(drop_head)))
+        .Add(Decimal(static_cast<long long>(drop_tail)));
+    std::int64_t unused = 0;
+    if (!Apply(ctx, key, op, &unused)) return;
+  }
+  ctx.reply.Ok();
+}
+
+// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+void LPosCommand(CommandContext& ctx) {
+  long long rank = 1;
+  long long count = -1;  // -1: no COUNT (a single index or null)
+  long long maxlen = 0;
+  for (std::size_t j = 3; j < ctx.argv.size(); ++j) {
+    const std::string_view option = ctx.argv[j];
+    const bool more = j + 1 < ctx.argv.size();
+    if (more && EqualsIgnoreCase(option, "rank")) {
+      if (!ParseLongLong(ctx.argv[++j], &rank)) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (rank == 0) {
+        ctx.reply.Error(
+            "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+            "or use negative to start from the end of the list");
+        return;
+      }
+    } else if (more && EqualsIgnoreCase(option, "count")) {
+      if (!ParseLongLong(ctx.argv[++j], &count) || count < 0) {
+        ctx.reply.Error("ERR COUNT can't be negative");
+        return;
+      }
+    } else if (more && EqualsIgnoreCase(option, "maxlen")) {
+      if (!ParseLongLong(ctx.argv[++j], &maxlen) || maxlen < 0) {
+        ctx.reply.Error("ERR MAXLEN can't be negative");
+        return;
+      }
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    if (count != -1) {
+      ctx.reply.ArrayHeader(0);
+    } else {
+      ctx.reply.Null();
+    }
+    return;
+  }
+  const bool from_tail = rank < 0;
+  if (rank == LLONG_MIN) {
+    // Redis 7.0 negates it into itself: every match qualifies and COUNT never stops the walk.
+    rank = 1;
+    if (count > 0) count = 0;
+  } else if (from_tail) {
+    rank = -rank;
+  }
+  const std::string_view element = ctx.argv[2];
+  const long long llen = static_cast<long long>(found.list->size());
+  std::vector<long long> positions;
+  long long index = 0;
+  long long matches = 0;
+  auto visit = [&](std::string_view e) {
+    if (maxlen != 0 && index >= maxlen) return false;
+    if (e == element && ++matches >= rank) {
+      positions.push_back(from_tail ? llen - index - 1 : index);
+      if (count == -1 || (count != 0 && static_cast<long long>(positions.size()) >= count)) {
+        return false;
+      }
+    }
+    ++index;
+    return true;
+  };
+  if (from_tail) {
+    found.list->ForEachReverse(visit);
+  } else {
+    found.list->ForRange(0, found.list->size(), visit);
+  }
+  if (count == -1) {
+    if (positions.empty()) {
+      ctx.reply.Null();
+    } else {
+      ctx.reply.Integer(positions.front());
+    }
+    return;
+  }
+  ctx.reply.ArrayHeader(positions.size());
+  for (long long p : positions) ctx.reply.Integer(p);
+}
+
+// LEFT / RIGHT, as Redis's getListPositionFromObjectOrReply.
+bool ParseWhere(CommandContext& ctx, std::string_view arg, bool* head) {
+  if (EqualsIgnoreCase(arg, "left")) {
+    *head = true;
+  } else if (EqualsIgnoreCase(arg, "right")) {
+    *head = false;
+  } else {
+    ctx.reply.Error(kErrSyntax);
+    return false;
+  }
+  return true;
+}
+
+// LMOVE's body once the directions are known: pops from `source` and pushes to `destination`.
+void MoveGeneric(CommandContext& ctx, bool from_head, bool to_head) {
+  const std::string_view source = ctx.argv[1];
+  const std::string_view destination = ctx.argv[2];
+  const ListLookup found = LookupList(ctx, source, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  if (source != destination) {
+    const ListLookup target = LookupList(ctx, destination, false);
+    if (target.wrong_type) return;
+  }
+  const ListLookup again = LookupList(ctx, source, false);  // the destination lookup moved it
+  std::vector<std::string> popped;
+  if (!PopElements(ctx, source, *again.list, from_head, 1, &popped)) return;
+  const std::string_view element = popped.front();
+  std::int64_t length = 0;
+  if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;
+  ctx.reply.Bulk(popped.front());
+}
+
+void LMoveCommand(CommandContext& ctx) {
+  bool from_head = false;
+  bool to_head = false;
+  if (!ParseWhere(ctx, ctx.argv[3], &from_head) || !ParseWhere(ctx, ctx.argv[4], &to_head)) return;
+  MoveGeneric(ctx, from_head, to_head);
+}
+
+void RPopLPushCommand(CommandContext& ctx) { MoveGeneric(ctx, false, true); }
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void LMPopCommand(CommandContext& ctx) {
+  long long numkeys = 0;
+  if (!ParseLongLong(ctx.argv[1], &numkeys) || numkeys < 1) {
+    ctx.reply.Error("ERR numkeys should be greater than 0");
+    return;
+  }
+  const auto argc = static_cast<long long>(ctx.argv.size());
+  if (numkeys >= argc - 2) {  // no room for the keys and the direction
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  const auto where_idx = static_cast<std::size_t>(numkeys + 2);
+  bool head = false;
+  if (!ParseWhere(ctx, ctx.argv[where_idx], &head)) return;
+  long long count = -1;
+  for (std::size_t j = where_idx + 1; j < ctx.argv.size(); ++j) {
+    if (count == -1 && j + 1 < ctx.argv.size() && EqualsIgnoreCase(ctx.argv[j], "count")) {
+      if (!ParseLongLong(ctx.argv[++j], &count) || count < 1) {
+        ctx.reply.Error("ERR count should be greater than 0");
+        return;
+      }
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  if (count == -1) count = 1;
+  for (std::size_t k = 2; k < where_idx; ++k) {
+    const std::string_view key = ctx.argv[k];
+    const ListLookup found = LookupList(ctx, key, false);
+    if (found.wrong_type) return;
+    if (found.list == nullptr) continue;
+    std::vector<std::string> popped;
+    if (!PopElements(ctx, key, *found.list, head, static_cast<std::size_t>(count), &popped)) {
+      return;
+    }
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(key);
+    ctx.reply.ArrayHeader(popped.size());
+    for (const std::string& e : popped) ctx.reply.Bulk(e);
+    return;
+  }
+  ctx.reply.NullArray();
+}
+
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them (COMMAND INFO).
+// clang-format off
+constexpr CommandSpec kListCommands[] = {
+    {.name = "lpush", .arity = -3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = LPushCommand},
+    {.name = "rpush", .arity = -3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = RPushCommand},
+    {.name = "lpushx", .arity = -3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = LPushXCommand},
+    {.name = "rpushx", .arity = -3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = RPushXCommand},
+    {.name = "lpop", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = LPopCommand},
+    {.name = "rpop", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = RPopCommand},
+    {.name = "llen", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyNone}, .handler = LLenCommand},
+    {.name = "lrange", .arity = 4, .flags = kCmdReadOnly, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyRead}, .handler = LRangeCommand},
+    {.name = "lindex", .arity = 3, .flags = kCmdReadOnly, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyRead}, .handler = LIndexCommand},
+    {.name = "lset", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = LSetCommand},
+    {.name = "linsert", .arity = 5, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = LInsertCommand},
+    {.name = "lrem", .arity = 4, .flags = kCmdWrite, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = LRemCommand},
+    {.name = "ltrim", .arity = 4, .flags = kCmdWrite, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = LTrimCommand},
+    {.name = "lpos", .arity = -3, .flags = kCmdReadOnly, .acl = kAclList,
+     .keys = {1, 1, 1, kKeyRead}, .handler = LPosCommand},
+    {.name = "lmove", .arity = 5, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclList,
+     .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = LMoveCommand},
+    {.name = "rpoplpush", .arity = 3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclList,
+     .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = RPopLPushCommand},
+    // Its keys follow numkeys (Redis's movablekeys): no fixed range.
+    {.name = "lmpop", .arity = -4, .flags = kCmdWrite, .acl = kAclList,
+     .keys = {}, .handler = LMPopCommand},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const CommandSpec> ListCommands() { return kListCommands; }
+
+}  // namespace dynakv::server

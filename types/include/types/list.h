@@ -1,0 +1,98 @@
+// A list value: a deque of elements, in Redis's quicklist layout.
+// - Each node is a listpack: one flat buffer of entries (varint length | bytes | backward
+//   length), walkable from either end, so pushes and pops at both ends touch one small node.
+// - A node holds at most `list_max_listpack_size` entries when that is positive (and never more
+//   than 8 KB, Redis's safety limit), or at most 4/8/16/32/64 KB of entries for -1..-5.
+// - A small list is a single node: that is the compact encoding; a large one is many nodes. Redis
+//   7.0 names both "quicklist" (OBJECT ENCODING), and so does EncodingName().
+// Middle edits (LSET, LINSERT) rewrite one node; LREM rebuilds the nodes it walks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/object.h"
+#include "types/value_type.h"
+
+namespace dynakv::types {
+
+class List final : public storage::ValueObject {
+ public:
+  using Visitor = std::function<bool(std::string_view element)>;  // false stops the walk
+
+  List() = default;
+
+  // --- storage::ValueObject -------------------------------------------------------------------
+  std::size_t MemoryUsage() const override { return sizeof(List) + bytes_; }
+  // ValueType::kList byte | varint element count | (varint len | element)*
+  void Serialize(std::string* out) const override;
+  bool Empty() const override { return size_ == 0; }
+
+  // The list a Serialize() form (tag byte included) stands for; nullptr when malformed.
+  static std::unique_ptr<List> Decode(std::string_view serialized, const TypeLimits& limits);
+
+  std::string_view EncodingName() const { return "quicklist"; }  // Redis 7.0's only one
+  std::size_t size() const { return size_; }
+  std::size_t node_count() const { return nodes_.size(); }
+  // Whether it is one node (the compact encoding).
+  bool compact() const { return nodes_.size() <= 1; }
+
+  void PushFront(std::string_view element, const TypeLimits& limits);
+  void PushBack(std::string_view element, const TypeLimits& limits);
+  // The list must not be empty.
+  std::string PopFront();
+  std::string PopBack();
+
+  // Element at `index` (0-based from the head); index < size().
+  std::string_view At(std::size_t index) const;
+  // Replaces the element at `index` < size().
+  void Set(std::size_t index, std::string_view element, const TypeLimits& limits);
+  // Inserts before (or after) the first element equal to `pivot`; false when there is none.
+  bool Insert(std::string_view pivot, std::string_view element, bool before,
+              const TypeLimits& limits);
+  // LREM: removes up to |count| elements equal to `element` (from the tail when count < 0, all
+  // when 0). Returns how many.
+  std::size_t Remove(long long count, std::string_view element, const TypeLimits& limits);
+
+  // Elements [start, start + n) from the head, in order (n may run past the end).
+  void ForRange(std::size_t start, std::size_t n, const Visitor& fn) const;
+  // Whether the nodes agree with the counts (tests): every node non-empty, its entries parse to
+  // its count, the counts sum to size().
+  bool Consistent() const;
+
+  // Elements from the tail backwards: index size()-1, size()-2, ...
+  void ForEachReverse(const Visitor& fn) const;
+
+ private:
+  struct Node {
+    std::string buf;  // entries
+    std::size_t count = 0;
+  };
+
+  bool Fits(const Node& node, std::size_t element_bytes, const TypeLimits& limits) const;
+  // The node holding `index`, and the index within it.
+  std::size_t Locate(std::size_t index, std::size_t* within) const;
+  // Replaces node `at` with nodes holding `elements`, split by the limits.
+  void Rebuild(std::size_t at, const std::vector<std::string>& elements, const TypeLimits& limits);
+  void Account(long long delta) { bytes_ = static_cast<std::size_t>(static_cast<long long>(bytes_) + delta); }
+
+  std::deque<Node> nodes_;
+  std::size_t size_ = 0;
+  std::size_t bytes_ = 0;  // entry bytes plus node overhead (MemoryUsage stays O(1))
+};
+
+// The node limit of a list-max-listpack-size value: entries when positive, bytes when not.
+struct ListFill {
+  std::size_t max_entries;  // 0: no entry limit
+  std::size_t max_bytes;
+};
+ListFill ListFillOf(long long list_max_listpack_size);
+
+}  // namespace dynakv::types
