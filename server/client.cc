@@ -240,6 +240,12 @@ void Client::CloseForOutputLimit() {
 }
 
 void Client::CloseWhenAnswered() {
+  // A client blocked in BLPOP & co. waits for no one but itself: it goes at once (as Redis
+  // unblocks a client that disconnects), so its wait cannot take an element no one reads.
+  if (!closing_ && command_in_flight_ && server_.blocked_lists().IsBlocked(id_)) {
+    Close();
+    return;
+  }
   // Requests still queued behind a command in flight run when it finishes.
   if (closing_ || command_in_flight_) return;
   if (PendingOutput() > 0) {

@@ -139,6 +139,7 @@ std::span<const CommandSpec> KeyspaceCommands();     // cmd_keys.cc
 std::span<const CommandSpec> HashCommands();         // cmd_hash.cc
 std::span<const CommandSpec> SetCommands();          // cmd_set.cc
 std::span<const CommandSpec> ListCommands();         // cmd_list.cc
+std::span<const CommandSpec> BlockingListCommands();  // cmd_list_blocking.cc
 std::span<const CommandSpec> ConnectionCommands();   // cmd_connection.cc
 std::span<const CommandSpec> ServerCommands();       // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();      // cmd_cluster.cc

@@ -159,9 +159,9 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 }
 
 CommandTable::CommandTable() {
-  for (auto family : {StringCommands(), HashCommands(), ListCommands(), SetCommands(),
-                      KeyspaceCommands(), ConnectionCommands(), ServerCommands(), ClusterCommands(),
-                      AclCommands(), BitmapCommands(), HyperLogLogCommands()}) {
+  for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
+                      SetCommands(), KeyspaceCommands(), ConnectionCommands(), ServerCommands(),
+                      ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -273,6 +273,9 @@ void CommandTable::Dispatch(Server& server, Client& client,
   ++stats.total_commands_processed;
   // Every command here replies with a single value, so an error reply is one starting with '-'.
   if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+  // Clients blocked on the keys it pushed to are served once it has completed (as Redis's
+  // handleClientsBlockedOnKeys).
+  if (server.blocked_lists().has_ready()) server.blocked_lists().ServeReady();
 }
 
 void CommandTable::DispatchClustered(Server& server, Client& client, const CommandSpec& spec,

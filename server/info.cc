@@ -93,8 +93,9 @@ void ClientsSection(Server& server, std::string* out) {
                "# Clients\r\n"
                "connected_clients:%zu\r\n"
                "maxclients:%d\r\n"
-               "blocked_clients:0\r\n",
-               server.connected_clients(), server.config().maxclients);
+               "blocked_clients:%zu\r\n",
+               server.connected_clients(), server.config().maxclients,
+               server.blocked_lists().blocked_clients());
 }
 
 void MemorySection(Server& server, const storage::EngineStats& engine, std::string* out) {

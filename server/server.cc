@@ -285,6 +285,7 @@ void Server::ClientClosed(Client* client) {
   if (client->rejected()) --rejected_lingering_;
   std::erase(pending_flush_, client);
   std::erase(held_, client);
+  blocked_lists_.ClientClosed(client->id());
   clients_.erase(client->id());
 }
 

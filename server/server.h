@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "acl.h"
+#include "list_blocking.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
@@ -85,6 +86,8 @@ class Server {
   const CommandTable& commands() const { return commands_; }
   // The users and the ACL log; requirepass is the default user's password.
   Acl& acl() { return acl_; }
+  // Clients blocked in BLPOP and its family (single-node mode).
+  BlockedLists& blocked_lists() { return blocked_lists_; }
   uv_loop_t* loop() const { return loop_; }
   int port() const { return port_; }          // 0: no plain port
   int tls_port() const { return tls_port_; }  // 0: no TLS port
@@ -158,6 +161,7 @@ class Server {
   bool cluster_stopped_ = false;
   CommandTable commands_;
   Acl acl_;
+  BlockedLists blocked_lists_{*this};
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 

@@ -1,0 +1,174 @@
+// The blocking list commands (Redis's t_list.c blocking half): BLPOP BRPOP BLMOVE BRPOPLPUSH
+// BLMPOP. Each first tries what its non-blocking twin does; with nothing to pop it blocks the
+// client (list_blocking.h) without replying, and is re-run when a push makes one of its keys
+// ready. Timeouts are Redis's: seconds as a float, 0 = forever.
+
+#include <climits>
+#include <cmath>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client.h"
+#include "command.h"
+#include "keyspace.h"
+#include "list_access.h"
+#include "list_blocking.h"
+#include "number_parse.h"
+#include "server.h"
+
+namespace dynakv::server {
+
+namespace {
+
+// Redis's getTimeoutFromObjectOrReply in seconds: milliseconds, 0 = forever; false when it
+// replied the error.
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, std::uint64_t* timeout_ms) {
+  long double seconds = 0;
+  if (!ParseLongDouble(arg, &seconds) || std::isnan(seconds)) {
+    ctx.reply.Error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  const long double ms = seconds * 1000.0L;
+  // Redis converts with a plain cast: what a long long cannot hold becomes LLONG_MIN on x86.
+  long long value = LLONG_MIN;
+  if (ms > -9.2e18L && ms < 9.2e18L) value = static_cast<long long>(ms);
+  if (value < 0) {
+    ctx.reply.Error("ERR timeout is negative");
+    return false;
+  }
+  *timeout_ms = static_cast<std::uint64_t>(value);
+  return true;
+}
+
+// In cluster mode a blocking command cannot wait on replicas' pushes yet (README: Lists).
+bool RefusedInCluster(CommandContext& ctx, std::string_view name) {
+  if (ctx.server.cluster_executor() == nullptr) return false;
+  ctx.reply.Error("ERR " + std::string(name) + " is not available in cluster mode yet");
+  return true;
+}
+
+const CommandSpec& SpecOf(CommandContext& ctx);
+
+void Block(CommandContext& ctx, std::span<const std::string_view> keys, std::uint64_t timeout_ms,
+           bool null_bulk) {
+  ctx.server.blocked_lists().Block(ctx.client, SpecOf(ctx), ctx.argv, keys, timeout_ms,
+                                   null_bulk);
+}
+
+// BLPOP/BRPOP key [key ...] timeout
+void BlockingPopGeneric(CommandContext& ctx, bool head) {
+  if (RefusedInCluster(ctx, head ? "BLPOP" : "BRPOP")) return;
+  std::uint64_t timeout_ms = 0;
+  if (!ParseTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
+  const std::span<const std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
+  for (std::string_view key : keys) {
+    const ListLookup found = LookupList(ctx, key, false);
+    if (found.wrong_type) return;
+    if (found.list == nullptr) continue;
+    std::vector<std::string> popped;
+    if (!PopElements(ctx, key, *found.list, head, 1, &popped)) return;
+    ctx.server.blocked_lists().Served(ctx.client);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(key);
+    ctx.reply.Bulk(popped.front());
+    return;
+  }
+  Block(ctx, keys, timeout_ms, false);
+}
+
+void BLPopCommand(CommandContext& ctx) { BlockingPopGeneric(ctx, true); }
+void BRPopCommand(CommandContext& ctx) { BlockingPopGeneric(ctx, false); }
+
+// BLMOVE's body: LMOVE when the source holds a list, else block on the source.
+void BlockingMoveGeneric(CommandContext& ctx, bool from_head, bool to_head,
+                         std::string_view timeout) {
+  std::uint64_t timeout_ms = 0;
+  if (!ParseTimeout(ctx, timeout, &timeout_ms)) return;
+  const std::string_view source = ctx.argv[1];
+  const std::string_view destination = ctx.argv[2];
+  const ListLookup found = LookupList(ctx, source, false);
+  if (found.wrong_type) return;
+  if (found.list == nullptr) {
+    Block(ctx, std::span(&source, 1), timeout_ms, true);
+    return;
+  }
+  if (source != destination) {
+    const ListLookup target = LookupList(ctx, destination, false);
+    if (target.wrong_type) return;
+  }
+  const ListLookup again = LookupList(ctx, source, false);  // the destination lookup moved it
+  std::vector<std::string> popped;
+  if (!PopElements(ctx, source, *again.list, from_head, 1, &popped)) return;
+  const std::string_view element = popped.front();
+  std::int64_t length = 0;
+  if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;
+  ctx.server.blocked_lists().Served(ctx.client);
+  ctx.reply.Bulk(popped.front());
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+void BLMoveCommand(CommandContext& ctx) {
+  if (RefusedInCluster(ctx, "BLMOVE")) return;
+  bool from_head = false;
+  bool to_head = false;
+  if (!ParseWhere(ctx, ctx.argv[3], &from_head) || !ParseWhere(ctx, ctx.argv[4], &to_head)) return;
+  BlockingMoveGeneric(ctx, from_head, to_head, ctx.argv[5]);
+}
+
+// BRPOPLPUSH source destination timeout
+void BRPopLPushCommand(CommandContext& ctx) {
+  if (RefusedInCluster(ctx, "BRPOPLPUSH")) return;
+  BlockingMoveGeneric(ctx, false, true, ctx.argv[3]);
+}
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void BLMPopCommand(CommandContext& ctx) {
+  if (RefusedInCluster(ctx, "BLMPOP")) return;
+  std::uint64_t timeout_ms = 0;
+  if (!ParseTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
+  MPopArgs args;
+  if (!ParseMPop(ctx, 2, &args)) return;
+  if (MPopFirst(ctx, args)) {
+    ctx.server.blocked_lists().Served(ctx.client);
+    return;
+  }
+  Block(ctx, args.keys, timeout_ms, false);
+}
+
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them (COMMAND INFO).
+// clang-format off
+constexpr CommandSpec kBlockingListCommands[] = {
+    {.name = "blpop", .arity = -3, .flags = kCmdWrite, .acl = kAclList | kAclBlocking,
+     .keys = {1, -2, 1, kKeyReadWrite}, .handler = BLPopCommand},
+    {.name = "brpop", .arity = -3, .flags = kCmdWrite, .acl = kAclList | kAclBlocking,
+     .keys = {1, -2, 1, kKeyReadWrite}, .handler = BRPopCommand},
+    {.name = "blmove", .arity = 6, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclList | kAclBlocking,
+     .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = BLMoveCommand},
+    {.name = "brpoplpush", .arity = 4, .flags = kCmdWrite | kCmdDenyOom,
+     .acl = kAclList | kAclBlocking, .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite},
+     .handler = BRPopLPushCommand},
+    // Its keys follow numkeys (Redis's movablekeys): no fixed range.
+    {.name = "blmpop", .arity = -5, .flags = kCmdWrite, .acl = kAclList | kAclBlocking,
+     .keys = {}, .handler = BLMPopCommand},
+};
+// clang-format on
+
+const CommandSpec& SpecOf(CommandContext& ctx) {
+  const std::string_view name = ctx.argv[0];
+  for (const CommandSpec& spec : kBlockingListCommands) {
+    if (name.size() == spec.name.size() &&
+        std::equal(name.begin(), name.end(), spec.name.begin(),
+                   [](char a, char b) { return (a | 0x20) == b; })) {
+      return spec;
+    }
+  }
+  return kBlockingListCommands[0];
+}
+
+}  // namespace
+
+std::span<const CommandSpec> BlockingListCommands() { return kBlockingListCommands; }
+
+}  // namespace dynakv::server

@@ -1,0 +1,141 @@
+#include "list_blocking.h"
+
+#include <algorithm>
+
+#include "client.h"
+#include "command.h"
+#include "keyspace.h"
+#include "server.h"
+#include "types/list.h"
+
+namespace dynakv::server {
+
+BlockedLists::~BlockedLists() = default;
+
+void BlockedLists::Block(Client& client, const CommandSpec& spec,
+                         std::span<const std::string_view> argv,
+                         std::span<const std::string_view> keys, std::uint64_t timeout_ms,
+                         bool null_bulk) {
+  if (rerunning_ == client.id() && waiters_.count(client.id()) != 0) return;
+  auto waiter = std::make_unique<Waiter>();
+  waiter->client_id = client.id();
+  waiter->spec = &spec;
+  waiter->argv.assign(argv.begin(), argv.end());
+  waiter->null_bulk = null_bulk;
+  waiter->owner = this;
+  for (std::string_view key : keys) {
+    if (std::find(waiter->keys.begin(), waiter->keys.end(), key) != waiter->keys.end()) continue;
+    waiter->keys.emplace_back(key);
+    queues_[std::string(key)].push_back(client.id());
+  }
+  if (timeout_ms > 0) {
+    Waiter* raw = waiter.get();
+    if (waiter->timer.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); },
+                           raw) == 0) {
+      uv_timer_start(waiter->timer.get(), OnTimeout, timeout_ms, 0);
+    }
+  }
+  waiters_[client.id()] = std::move(waiter);
+  client.BeginAsyncCommand();
+}
+
+void BlockedLists::Served(Client& client) {
+  auto it = waiters_.find(client.id());
+  if (it != waiters_.end()) it->second->served = true;
+}
+
+void BlockedLists::SignalReady(std::string_view key) {
+  auto it = queues_.find(std::string(key));
+  if (it == queues_.end() || it->second.empty()) return;
+  if (ready_set_.count(key) != 0) return;
+  ready_set_.emplace(key);
+  ready_.emplace_back(key);
+}
+
+void BlockedLists::OnTimeout(uv_timer_t* timer) {
+  auto* waiter = static_cast<Waiter*>(timer->data);
+  BlockedLists* self = waiter->owner;
+  const std::uint64_t id = waiter->client_id;
+  const bool null_bulk = waiter->null_bulk;
+  self->Remove(id);  // destroys the waiter (and closes this timer)
+  Client* client = self->server_.FindClient(id);
+  if (client == nullptr || client->closing()) return;
+  if (null_bulk) {
+    client->reply().Null();
+  } else {
+    client->reply().NullArray();
+  }
+  client->FinishAsyncCommand();
+}
+
+void BlockedLists::Remove(std::uint64_t client_id) {
+  auto it = waiters_.find(client_id);
+  if (it == waiters_.end()) return;
+  for (const std::string& key : it->second->keys) {
+    auto q = queues_.find(key);
+    if (q == queues_.end()) continue;
+    std::deque<std::uint64_t>& ids = q->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), client_id), ids.end());
+    if (ids.empty()) queues_.erase(q);
+  }
+  waiters_.erase(it);
+}
+
+void BlockedLists::ClientClosed(std::uint64_t client_id) { Remove(client_id); }
+
+bool BlockedLists::KeyHoldsList(std::string_view key) {
+  std::optional<storage::ValueRef> value = server_.keyspace().Get(key);
+  return value && dynamic_cast<const types::List*>(value->object()) != nullptr;
+}
+
+bool BlockedLists::Rerun(Waiter& waiter, Client& client) {
+  std::vector<std::string_view> argv(waiter.argv.begin(), waiter.argv.end());
+  const std::uint64_t id = waiter.client_id;
+  const CommandSpec& spec = *waiter.spec;
+  rerunning_ = id;
+  const std::size_t before = client.reply().buffer()->size();
+  CommandContext ctx{server_, client, argv, client.reply(), server_.keyspace()};
+  spec.handler(ctx);
+  rerunning_ = 0;
+  // Any reply ends the wait: the element it popped, or an error (a write refused).
+  if (client.reply().buffer()->size() != before) return true;
+  auto it = waiters_.find(id);
+  return it == waiters_.end() || it->second->served;
+}
+
+void BlockedLists::ServeReady() {
+  if (serving_) return;  // a served client's next commands run inside; the loop below sees them
+  serving_ = true;
+  std::vector<std::uint64_t> finished;
+  while (!ready_.empty()) {
+    const std::string key = std::move(ready_.front());
+    ready_.pop_front();
+    ready_set_.erase(key);
+    auto q = queues_.find(key);
+    if (q == queues_.end()) continue;
+    const std::vector<std::uint64_t> ids(q->second.begin(), q->second.end());
+    for (std::uint64_t id : ids) {
+      if (!KeyHoldsList(key)) break;
+      auto it = waiters_.find(id);
+      if (it == waiters_.end()) continue;
+      Client* client = server_.FindClient(id);
+      if (client == nullptr || client->closing()) {
+        Remove(id);
+        continue;
+      }
+      if (!Rerun(*it->second, *client)) continue;
+      Remove(id);
+      finished.push_back(id);
+    }
+  }
+  serving_ = false;
+  // Finishing runs the requests the clients queued meanwhile, which may block or push again.
+  for (std::uint64_t id : finished) {
+    if (Client* client = server_.FindClient(id); client != nullptr && !client->closing()) {
+      client->FinishAsyncCommand();
+    }
+  }
+  if (!ready_.empty()) ServeReady();
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,82 @@
+// Clients blocked in BLPOP, BRPOP, BLMOVE, BRPOPLPUSH and BLMPOP. A blocked client never blocks
+// the loop: its command returns without a reply and the client stops running requests
+// (Client::BeginAsyncCommand) until it is served, times out or disconnects.
+//
+// Serving follows Redis's ready-keys handling: a push marks its key ready; once the pushing
+// command has completed, the dispatcher calls ServeReady, which re-runs the blocked commands
+// waiting on each ready key, oldest first (FIFO per key), for as long as the key holds a list.
+// A re-run that finds the list emptied by an earlier waiter leaves the client blocked, in its
+// place in the queue, with its original deadline. Single-node mode only (README: Lists).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "net/uv_handle.h"
+
+namespace dynakv::server {
+
+class Server;
+class Client;
+struct CommandSpec;
+
+class BlockedLists {
+ public:
+  explicit BlockedLists(Server& server) : server_(server) {}
+  ~BlockedLists();
+  BlockedLists(const BlockedLists&) = delete;
+  BlockedLists& operator=(const BlockedLists&) = delete;
+
+  // Blocks `client` in the command `spec` (`argv` is copied) on `keys` for `timeout_ms` (0:
+  // forever). On timeout the client gets a null array (or a null bulk when `null_bulk`). A no-op
+  // for the client being re-run by ServeReady: it keeps its place and its deadline.
+  void Block(Client& client, const CommandSpec& spec, std::span<const std::string_view> argv,
+             std::span<const std::string_view> keys, std::uint64_t timeout_ms, bool null_bulk);
+  // Called by a command that served the client being re-run: it is no longer blocked.
+  void Served(Client& client);
+  // A push onto `key`: its waiters are re-run after the current command.
+  void SignalReady(std::string_view key);
+  // Re-runs the waiters of every ready key (the dispatcher calls it after each command).
+  void ServeReady();
+  bool has_ready() const { return !ready_.empty(); }
+  // A client closed: it waits no more.
+  void ClientClosed(std::uint64_t client_id);
+  std::size_t blocked_clients() const { return waiters_.size(); }
+  bool IsBlocked(std::uint64_t client_id) const { return waiters_.count(client_id) != 0; }
+
+ private:
+  struct Waiter {
+    std::uint64_t client_id = 0;
+    const CommandSpec* spec = nullptr;
+    std::vector<std::string> argv;
+    std::vector<std::string> keys;
+    bool null_bulk = false;
+    bool served = false;
+    net::UvHandle<uv_timer_t> timer;
+    BlockedLists* owner = nullptr;
+  };
+
+  static void OnTimeout(uv_timer_t* timer);
+  void Remove(std::uint64_t client_id);
+  // Re-runs `waiter`'s command; true when that served it.
+  bool Rerun(Waiter& waiter, Client& client);
+  bool KeyHoldsList(std::string_view key);
+
+  Server& server_;
+  std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;  // by client id
+  std::unordered_map<std::string, std::deque<std::uint64_t>> queues_;  // key -> client ids, FIFO
+  std::deque<std::string> ready_;
+  std::set<std::string, std::less<>> ready_set_;
+  std::uint64_t rerunning_ = 0;  // the client whose command ServeReady is re-running
+  bool serving_ = false;
+};
+
+}  // namespace dynakv::server
