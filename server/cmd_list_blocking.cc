@@ -53,8 +53,7 @@ const CommandSpec& SpecOf(CommandContext& ctx);
 
 void Block(CommandContext& ctx, std::span<const std::string_view> keys, std::uint64_t timeout_ms,
            bool null_bulk) {
-  ctx.server.blocked_lists().Block(ctx.client, SpecOf(ctx), ctx.argv, keys, timeout_ms,
-                                   null_bulk);
+  ctx.server.blocked_lists().Block(ctx.client, SpecOf(ctx), ctx.argv, keys, timeout_ms, null_bulk);
 }
 
 // BLPOP/BRPOP key [key ...] timeout

@@ -6,8 +6,8 @@
 #include "ascii.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
-#include "server.h"
 #include "number_parse.h"
+#include "server.h"
 
 namespace dynakv::server {
 
@@ -26,7 +26,7 @@ ListLookup LookupList(CommandContext& ctx, std::string_view key, bool counted) {
 
 // Applies one operation; replies with the error and returns false when the keyspace refuses.
 bool ApplyListOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
-           std::int64_t* result) {
+                 std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
   if (status.ok()) return true;
   if (status.code() == storage::Status::Code::kInvalidArgument &&

@@ -30,8 +30,8 @@ void BlockedLists::Block(Client& client, const CommandSpec& spec,
   }
   if (timeout_ms > 0) {
     Waiter* raw = waiter.get();
-    if (waiter->timer.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); },
-                           raw) == 0) {
+    if (waiter->timer.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); }, raw) ==
+        0) {
       uv_timer_start(waiter->timer.get(), OnTimeout, timeout_ms, 0);
     }
   }

@@ -71,7 +71,7 @@ class BlockedLists {
   bool KeyHoldsList(std::string_view key);
 
   Server& server_;
-  std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;  // by client id
+  std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;           // by client id
   std::unordered_map<std::string, std::deque<std::uint64_t>> queues_;  // key -> client ids, FIFO
   std::deque<std::string> ready_;
   std::set<std::string, std::less<>> ready_set_;

@@ -176,7 +176,7 @@ std::string List::PopBack() {
 }
 
 std::size_t List::Locate(std::size_t index, std::size_t* within) const {
-  if (index >= size_ / 2) {  // from the tail
+  if (index >= size_ / 2) {                 // from the tail
     std::size_t remaining = size_ - index;  // >= 1
     for (std::size_t n = nodes_.size(); n-- > 0;) {
       if (remaining <= nodes_[n].count) {

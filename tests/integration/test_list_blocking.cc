@@ -52,9 +52,9 @@ class Run {
   }
   // Waits until `n` clients are blocked (INFO), as seen by both servers the same way.
   void AwaitBlocked(long long n) {
-    const bool reached = WaitFor(
-        [&] { return ReadInfoNumber(control_, "clients", "blocked_clients") == n; },
-        std::chrono::seconds(5));
+    const bool reached =
+        WaitFor([&] { return ReadInfoNumber(control_, "clients", "blocked_clients") == n; },
+                std::chrono::seconds(5));
     Note("blocked=" + std::to_string(reached ? n : -1));
   }
   // The reply of connection `i` (or "none" if nothing came within `wait`).

@@ -56,11 +56,11 @@ class ListCommandGenerator {
       case 12:
         return {"LSET", Key(), Index(), Element()};
       case 13:
-        return {"LINSERT", Key(), Of({"BEFORE", "after", "AFTER", "middle"}), Element(),
-                Element()};
+        return {"LINSERT", Key(), Of({"BEFORE", "after", "AFTER", "middle"}), Element(), Element()};
       case 14:
-        return {"LREM", Key(), Of({"0", "1", "2", "-1", "-2", "100", "-100", "x",
-                                   "9223372036854775807", "-9223372036854775808"}),
+        return {"LREM", Key(),
+                Of({"0", "1", "2", "-1", "-2", "100", "-100", "x", "9223372036854775807",
+                    "-9223372036854775808"}),
                 Element()};
       case 15:
         return {"LTRIM", Key(), Index(), Index()};
@@ -176,8 +176,13 @@ class ListCommandGenerator {
     return Pick(2) == 0
                ? std::vector<std::string>{Of({"LPUSH", "LLEN", "LRANGE", "LPOS", "LMPOP"})}
                : std::vector<std::string>{
-                     Of({"LSET", "LINSERT", "LREM", "LTRIM", "LMOVE", "RPOPLPUSH", "LPOP"}), Key(),
-                     "1", "2", "3", "4", "5"};
+                     Of({"LSET", "LINSERT", "LREM", "LTRIM", "LMOVE", "RPOPLPUSH", "LPOP"}),
+                     Key(),
+                     "1",
+                     "2",
+                     "3",
+                     "4",
+                     "5"};
   }
 
   std::mt19937_64 rng_;

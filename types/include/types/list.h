@@ -81,7 +81,9 @@ class List final : public storage::ValueObject {
   std::size_t Locate(std::size_t index, std::size_t* within) const;
   // Replaces node `at` with nodes holding `elements`, split by the limits.
   void Rebuild(std::size_t at, const std::vector<std::string>& elements, const TypeLimits& limits);
-  void Account(long long delta) { bytes_ = static_cast<std::size_t>(static_cast<long long>(bytes_) + delta); }
+  void Account(long long delta) {
+    bytes_ = static_cast<std::size_t>(static_cast<long long>(bytes_) + delta);
+  }
 
   std::deque<Node> nodes_;
   std::size_t size_ = 0;
