@@ -17,6 +17,7 @@
 #include "keyspace_access.h"
 #include "number_parse.h"
 #include "keyspace.h"
+#include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
 #include "types/hash.h"
@@ -294,6 +295,15 @@ std::string ValueBytes(const storage::ValueRef& value) {
   return out;
 }
 
+// A typed value landing on `key` may be a list clients are blocked on (BLPOP & co.): as Redis
+// signals a key ready whenever a list is added to the keyspace, they are served after this
+// command (single-node mode).
+void WakeBlocked(CommandContext& ctx, std::string_view key, bool typed) {
+  if (typed && ctx.server.cluster_executor() == nullptr) {
+    ctx.server.blocked_lists().SignalReady(key);
+  }
+}
+
 // Redis's renameGenericCommand: the value moves with its expiry.
 void RenameGeneric(CommandContext& ctx, bool nx) {
   Keyspace& keyspace = ctx.keyspace;
@@ -327,6 +337,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     return;
   }
   keyspace.Delete(src);
+  WakeBlocked(ctx, dst, typed);
   done(true);
 }
 
@@ -377,6 +388,7 @@ void CopyCommand(CommandContext& ctx) {
                           : ctx.keyspace.Put(dst, text, expire_at))) {
     return;
   }
+  WakeBlocked(ctx, dst, typed);
   ctx.reply.Integer(1);
 }
 

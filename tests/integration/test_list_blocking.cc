@@ -224,6 +224,21 @@ TEST_CASE("BLMOVE wakes on a push by another client, and its push wakes a client
     r.Note(r.Do({"LPUSHX", "later", "nothing"}));  // LPUSHX on a missing key wakes no one
     r.Note(r.Do({"LPUSH", "later", "now"}));
     r.Note(r.Reply1(queued));
+    // A list arriving by RENAME or COPY wakes clients blocked on the new name too.
+    const std::size_t renamed = r.Send({"BLPOP", "target", "0"});
+    r.AwaitBlocked(1);
+    r.Note(r.Do({"RPUSH", "staging", "s1", "s2"}));
+    r.Note(r.Do({"RENAME", "staging", "target"}));
+    r.Note(r.Reply1(renamed));
+    r.Note(r.Do({"LRANGE", "target", "0", "-1"}));
+    const std::size_t copied = r.Send({"BRPOP", "copy", "0"});
+    r.AwaitBlocked(1);
+    r.Note(r.Do({"SET", "copy-src-str", "v"}));
+    r.Note(r.Do({"COPY", "copy-src-str", "copy"}));  // a string wakes no one
+    r.Note(r.Do({"DEL", "copy"}));
+    r.Note(r.Do({"COPY", "target", "copy"}));
+    r.Note(r.Reply1(copied));
+    r.AwaitBlocked(0);
   });
   const std::vector<std::string> served = {"(integer) 2", R"("b")", R"(["dst", "b"])"};
   CHECK(std::search(transcript.begin(), transcript.end(), served.begin(), served.end()) !=
