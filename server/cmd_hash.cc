@@ -58,13 +58,6 @@ bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op
     return false;
   }
   if (status.code() == storage::Status::Code::kInvalidArgument) {
-    // The codec refuses a hash operation on another typed value (a list): WRONGTYPE, as Redis.
-    std::optional<storage::ValueRef> value = ctx.keyspace.Get(key);
-    if (value && value->object() != nullptr &&
-        dynamic_cast<const types::Hash*>(value->object()) == nullptr) {
-      ctx.reply.Error(kErrWrongType);
-      return false;
-    }
     ctx.reply.Error("ERR " + status.message());
     return false;
   }

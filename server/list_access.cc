@@ -29,8 +29,7 @@ bool ApplyListOp(CommandContext& ctx, std::string_view key, const types::OpBuild
                  std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
   if (status.ok()) return true;
-  if (status.code() == storage::Status::Code::kInvalidArgument &&
-      status.message() == storage::kHoldsString) {
+  if (RefusedForType(status)) {  // commands check the type first; this is the last guard
     ctx.reply.Error(kErrWrongType);
     return false;
   }
