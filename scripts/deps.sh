@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
           libuv1-dev libjemalloc-dev liblz4-dev libtomlplusplus-dev doctest-dev libhiredis-dev
-          libxxhash-dev libssl-dev redis-tools redis-server iproute2
+          libxxhash-dev libssl-dev openssl redis-tools redis-server iproute2
           clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
