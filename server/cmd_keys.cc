@@ -23,6 +23,7 @@
 #include "types/hash.h"
 #include "types/set.h"
 #include "types/list.h"
+#include "types/sorted_set.h"
 
 namespace dynakv::server {
 
@@ -170,6 +171,10 @@ void ObjectEncoding(CommandContext& ctx) {
   }
   if (const auto* list = dynamic_cast<const types::List*>(value->object())) {
     ctx.reply.Bulk(list->EncodingName());
+    return;
+  }
+  if (const auto* zset = dynamic_cast<const types::SortedSet*>(value->object())) {
+    ctx.reply.Bulk(zset->EncodingName());
     return;
   }
   ctx.reply.Bulk(StringEncoding(*value));

@@ -299,6 +299,12 @@ const ConfigParam kParams[] = {
     {"list-compress-depth", "storage", true,
      ParseInteger<&Config::list_compress_depth, 0, INT_MAX>,
      FormatNumber<&Config::list_compress_depth>},
+    {"zset-max-listpack-entries", "storage", true,
+     ParseInteger<&Config::zset_max_listpack_entries, 0, LLONG_MAX>,
+     FormatNumber<&Config::zset_max_listpack_entries>},
+    {"zset-max-listpack-value", "storage", true,
+     ParseBytes<&Config::zset_max_listpack_value, 0, LLONG_MAX>,
+     FormatNumber<&Config::zset_max_listpack_value>},
     {"log-checkpoint-bytes", "storage", false,
      ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
      FormatNumber<&Config::log_checkpoint_bytes>},
@@ -681,6 +687,8 @@ types::TypeLimits ToTypeLimits(const Config& config) {
   limits.hash_max_listpack_value = config.hash_max_listpack_value;
   limits.set_max_intset_entries = config.set_max_intset_entries;
   limits.list_max_listpack_size = config.list_max_listpack_size;
+  limits.zset_max_listpack_entries = config.zset_max_listpack_entries;
+  limits.zset_max_listpack_value = config.zset_max_listpack_value;
   return limits;
 }
 

@@ -86,6 +86,10 @@ struct Config {
   // (types/list.h). The compression depth is accepted as Redis's, but nodes stay uncompressed.
   long long list_max_listpack_size = -2;
   long long list_compress_depth = 0;
+  // Sorted sets stay listpack-encoded up to this many members, and while no member is longer
+  // than zset_max_listpack_value bytes (types/sorted_set.h).
+  std::size_t zset_max_listpack_entries = 128;
+  std::size_t zset_max_listpack_value = 64;
   std::uint64_t log_checkpoint_bytes = 64ull << 20;
   // [cluster] (TOML keys drop the "cluster-" prefix: `enabled`, `node-id`, ...)
   bool cluster_enabled = false;

@@ -4,8 +4,47 @@
 #include "types/list.h"
 #include "types/ops.h"
 #include "types/set.h"
+#include "types/sorted_set.h"
 
 namespace dynakv::types {
+
+namespace {
+
+// kZsetAdd / kZsetRem (ops.h). Every argument is checked before anything changes.
+bool ApplyZset(storage::ValueObject* object, const Op& op, const TypeLimits& limits,
+               std::int64_t* result, std::unique_ptr<storage::ValueObject>* created) {
+  const bool add = op.code == OpCode::kZsetAdd;
+  if (op.args.empty() || (add && op.args.size() % 2 != 0)) return false;
+  SortedSet* set = nullptr;
+  if (object != nullptr) {
+    set = dynamic_cast<SortedSet*>(object);
+    if (set == nullptr) return false;
+  }
+  if (!add) {
+    if (set == nullptr) return true;  // nothing to remove from
+    for (std::string_view member : op.args) {
+      if (set->Remove(member)) ++*result;
+    }
+    return true;
+  }
+  double score;
+  for (std::size_t i = 0; i < op.args.size(); i += 2) {
+    if (!DecodeScoreArg(op.args[i], &score)) return false;
+  }
+  std::unique_ptr<SortedSet> fresh;
+  if (set == nullptr) {
+    fresh = std::make_unique<SortedSet>();
+    set = fresh.get();
+  }
+  for (std::size_t i = 0; i < op.args.size(); i += 2) {
+    DecodeScoreArg(op.args[i], &score);
+    if (set->Add(op.args[i + 1], score, limits)) ++*result;
+  }
+  if (fresh) *created = std::move(fresh);
+  return true;
+}
+
+}  // namespace
 
 std::string_view TypeName(ValueType type) {
   switch (type) {
@@ -17,6 +56,8 @@ std::string_view TypeName(ValueType type) {
       return "set";
     case ValueType::kList:
       return "list";
+    case ValueType::kSortedSet:
+      return "zset";
   }
   return "none";
 }
@@ -26,6 +67,7 @@ ValueType TypeOf(const storage::ValueObject* object) {
   if (dynamic_cast<const Hash*>(object) != nullptr) return ValueType::kHash;
   if (dynamic_cast<const Set*>(object) != nullptr) return ValueType::kSet;
   if (dynamic_cast<const List*>(object) != nullptr) return ValueType::kList;
+  if (dynamic_cast<const SortedSet*>(object) != nullptr) return ValueType::kSortedSet;
   return ValueType::kString;
 }
 
@@ -38,6 +80,8 @@ std::unique_ptr<storage::ValueObject> TypesCodec::Decode(std::string_view serial
       return Set::Decode(serialized, limits_);
     case ValueType::kList:
       return List::Decode(serialized, limits_);
+    case ValueType::kSortedSet:
+      return SortedSet::Decode(serialized, limits_);
     default:
       return nullptr;
   }
@@ -215,6 +259,9 @@ bool TypesCodec::Apply(storage::ValueObject* object, std::string_view op_bytes,
     case OpCode::kListRemove:
     case OpCode::kListTrim:
       return ApplyListOp(object, op, limits_, result, created);
+    case OpCode::kZsetAdd:
+    case OpCode::kZsetRem:
+      return ApplyZset(object, op, limits_, result, created);
   }
   return false;
 }

@@ -1,5 +1,8 @@
 #include "types/ops.h"
 
+#include <cmath>
+#include <cstring>
+
 namespace dynakv::types {
 
 void PutVarint(std::string* dst, std::uint64_t v) {
@@ -57,6 +60,24 @@ bool ParseOp(std::string_view op, Op* out) {
     out->args.push_back(arg);
   }
   return op.empty();
+}
+
+std::string EncodeScoreArg(double score) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &score, sizeof(bits));
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(bits >> (8 * i));
+  return out;
+}
+
+bool DecodeScoreArg(std::string_view arg, double* score) {
+  if (arg.size() != 8) return false;
+  std::uint64_t bits = 0;
+  for (int i = 0; i < 8; ++i) {
+    bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(arg[i])) << (8 * i);
+  }
+  std::memcpy(score, &bits, sizeof(*score));
+  return !std::isnan(*score);
 }
 
 }  // namespace dynakv::types

@@ -24,6 +24,10 @@ enum class OpCode : std::uint8_t {
   kListInsert = 15,     // "before"|"after" pivot element; result: the new length, -1: no pivot
   kListRemove = 16,     // count element (LREM's count); result: how many were removed
   kListTrim = 17,       // head tail: how many elements to drop at each end
+  // Sorted sets (50-69). Scores are resolved by the command (ZINCRBY logs the resulting score)
+  // and travel as 8 little-endian bytes (EncodeScoreArg), exact and never NaN.
+  kZsetAdd = 50,  // score member [score member ...]: add or move; result: how many were new
+  kZsetRem = 51,  // member [member ...]; result: how many were removed
 };
 
 // Builds one operation.
@@ -46,6 +50,10 @@ struct Op {
 
 // False when `op` is malformed.
 bool ParseOp(std::string_view op, Op* out);
+
+// A score as kZsetAdd carries it, and back (false when not 8 bytes or NaN).
+std::string EncodeScoreArg(double score);
+bool DecodeScoreArg(std::string_view arg, double* score);
 
 // Varint helpers shared by the encodings.
 void PutVarint(std::string* dst, std::uint64_t v);

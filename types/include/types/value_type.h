@@ -26,9 +26,10 @@ enum class ValueType : std::uint8_t {
   kHash = 1,
   kList = 2,
   kSet = 3,
+  kSortedSet = 4,
 };
 
-// TYPE's answer: "string", "hash", "list", "set".
+// TYPE's answer: "string", "hash", "list", "set", "zset".
 std::string_view TypeName(ValueType type);
 
 // The thresholds between compact and scalable encodings (Redis's config names).
@@ -38,6 +39,8 @@ struct TypeLimits {
   std::size_t set_max_intset_entries = 512;     // set-max-intset-entries
   // list-max-listpack-size: entries per list node when positive, -1..-5: 4..64 KB per node.
   long long list_max_listpack_size = -2;
+  std::size_t zset_max_listpack_entries = 128;  // zset-max-listpack-entries
+  std::size_t zset_max_listpack_value = 64;     // zset-max-listpack-value
 };
 
 }  // namespace dynakv::types

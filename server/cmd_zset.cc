@@ -1,0 +1,467 @@
+// Sorted set commands (Redis's t_zset.c) that add, remove, score, rank, pop and sample; the range
+// commands are in cmd_zset_range.cc. Redis 7.0's semantics, error texts and RESP2/RESP3 reply
+// types. Every write is one element operation (types/ops.h) given to Keyspace::Mutate, with
+// scores resolved here (ZINCRBY logs the resulting score), so the log holds the changed members
+// only and replay needs no arithmetic.
+
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "ascii.h"
+#include "command.h"
+#include "glob.h"
+#include "number_parse.h"
+#include "zset_util.h"
+
+namespace dynakv::server {
+
+namespace {
+
+// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and ZINCRBY (INCR).
+void ZAddGeneric(CommandContext& ctx, bool incr) {
+  bool nx = false, xx = false, gt = false, lt = false, ch = false;
+  std::size_t scoreidx = 2;
+  for (; scoreidx < ctx.argv.size(); ++scoreidx) {
+    const std::string_view opt = ctx.argv[scoreidx];
+    if (EqualsIgnoreCase(opt, "nx")) {
+      nx = true;
+    } else if (EqualsIgnoreCase(opt, "xx")) {
+      xx = true;
+    } else if (EqualsIgnoreCase(opt, "ch")) {
+      ch = true;
+    } else if (EqualsIgnoreCase(opt, "incr")) {
+      incr = true;
+    } else if (EqualsIgnoreCase(opt, "gt")) {
+      gt = true;
+    } else if (EqualsIgnoreCase(opt, "lt")) {
+      lt = true;
+    } else {
+      break;
+    }
+  }
+  const std::size_t args = ctx.argv.size() - scoreidx;
+  if (args == 0 || args % 2 != 0) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  const std::size_t elements = args / 2;
+  if (nx && xx) {
+    ctx.reply.Error("ERR XX and NX options at the same time are not compatible");
+    return;
+  }
+  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+    ctx.reply.Error("ERR GT, LT, and/or NX options at the same time are not compatible");
+    return;
+  }
+  if (incr && elements > 1) {
+    ctx.reply.Error("ERR INCR option supports a single increment-element pair");
+    return;
+  }
+  std::vector<double> scores(elements);
+  for (std::size_t j = 0; j < elements; ++j) {
+    if (!ParseScore(ctx.argv[scoreidx + j * 2], &scores[j])) {
+      ctx.reply.Error(kErrNotFloat);
+      return;
+    }
+  }
+  const std::string_view key = ctx.argv[1];
+  const ZsetLookup found = LookupZset(ctx, key, false);
+  if (found.wrong_type) return;
+  long long added = 0, updated = 0, processed = 0;
+  double last_score = 0;
+  std::vector<std::pair<double, std::string_view>> writes;
+  if (found.set != nullptr || !xx) {
+    // Redis's zsetAdd, element by element; `pending` makes a member given twice see its own
+    // earlier write.
+    std::unordered_map<std::string_view, double> pending;
+    for (std::size_t j = 0; j < elements; ++j) {
+      const std::string_view member = ctx.argv[scoreidx + 1 + j * 2];
+      double score = scores[j];
+      std::optional<double> current;
+      if (auto it = pending.find(member); it != pending.end()) {
+        current = it->second;
+      } else if (found.set != nullptr) {
+        current = found.set->Score(member);
+      }
+      if (current) {
+        if (nx) continue;
+        if (incr) {
+          score += *current;
+          if (std::isnan(score)) {
+            ctx.reply.Error("ERR resulting score is not a number (NaN)");
+            return;
+          }
+        }
+        if ((lt && score >= *current) || (gt && score <= *current)) continue;
+        ++processed;
+        last_score = score;
+        if (score != *current) {
+          ++updated;
+          pending[member] = score;
+          writes.emplace_back(score, member);
+        }
+      } else if (!xx) {
+        ++processed;
+        ++added;
+        last_score = score;
+        pending[member] = score;
+        writes.emplace_back(score, member);
+      }
+    }
+  }
+  if (!writes.empty()) {
+    types::OpBuilder op(types::OpCode::kZsetAdd, writes.size() * 2);
+    for (const auto& [score, member] : writes) op.Add(types::EncodeScoreArg(score)).Add(member);
+    std::int64_t result = 0;
+    if (!ApplyZsetOp(ctx, key, op, &result)) return;
+  }
+  if (incr) {
+    if (processed > 0) {
+      ctx.reply.Double(last_score);
+    } else {
+      ctx.reply.Null();
+    }
+  } else {
+    ctx.reply.Integer(ch ? added + updated : added);
+  }
+}
+
+void ZAddCommand(CommandContext& ctx) { ZAddGeneric(ctx, false); }
+void ZIncrByCommand(CommandContext& ctx) { ZAddGeneric(ctx, true); }
+
+void ZRemCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  const ZsetLookup found = LookupZset(ctx, key, false);
+  if (found.wrong_type) return;
+  if (found.set == nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  std::vector<std::string> present;
+  std::unordered_set<std::string_view> seen;
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    if (found.set->Score(ctx.argv[i]) && seen.insert(ctx.argv[i]).second) {
+      present.emplace_back(ctx.argv[i]);
+    }
+  }
+  if (!RemoveMembers(ctx, key, present)) return;
+  ctx.reply.Integer(static_cast<long long>(present.size()));
+}
+
+void ZCardCommand(CommandContext& ctx) {
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  ctx.reply.Integer(found.set != nullptr ? static_cast<long long>(found.set->size()) : 0);
+}
+
+void ZScoreCommand(CommandContext& ctx) {
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  std::optional<double> score;
+  if (found.set != nullptr) score = found.set->Score(ctx.argv[2]);
+  if (score) {
+    ctx.reply.Double(*score);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+void ZMScoreCommand(CommandContext& ctx) {
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  ctx.reply.ArrayHeader(ctx.argv.size() - 2);
+  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+    std::optional<double> score;
+    if (found.set != nullptr) score = found.set->Score(ctx.argv[i]);
+    if (score) {
+      ctx.reply.Double(*score);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
+void ZRankGeneric(CommandContext& ctx, bool reverse) {
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  std::optional<std::size_t> rank;
+  if (found.set != nullptr) rank = found.set->Rank(ctx.argv[2]);
+  if (!rank) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Integer(
+      static_cast<long long>(reverse ? found.set->size() - 1 - *rank : *rank));
+}
+
+void ZRankCommand(CommandContext& ctx) { ZRankGeneric(ctx, false); }
+void ZRevRankCommand(CommandContext& ctx) { ZRankGeneric(ctx, true); }
+
+// Redis's genericZpopCommand: the first of `keys` holding a set (WRONGTYPE stops the search)
+// loses up to `count` members from its low (or high) end. count < 0: a plain single pop.
+// `emitkey`/`nested`: ZMPOP's [key, [[member, score], ...]] shape, nil when nothing is found.
+void ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bool max,
+                 long long count, bool nested, bool emitkey) {
+  ZsetLookup found;
+  std::string_view key;
+  for (std::string_view k : keys) {
+    found = LookupZset(ctx, k, false);
+    if (found.wrong_type) return;
+    if (found.set != nullptr) {
+      key = k;
+      break;
+    }
+  }
+  if (found.set == nullptr) {
+    if (emitkey) {
+      ctx.reply.NullArray();
+    } else {
+      ctx.reply.ArrayHeader(0);
+    }
+    return;
+  }
+  if (count == 0) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  if (count < 0) count = 1;
+  const ZsetItems items =
+      RankRange(*found.set, 0, count - 1, max);
+  std::vector<std::string> members;
+  std::vector<double> scores;
+  for (const auto& [m, s] : items) {
+    members.emplace_back(m);
+    scores.push_back(s);
+  }
+  if (!RemoveMembers(ctx, key, members)) return;
+  if (emitkey) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(key);
+  }
+  ctx.reply.ArrayHeader(nested ? members.size() : members.size() * 2);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (nested) ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(members[i]);
+    ctx.reply.Double(scores[i]);
+  }
+}
+
+void ZPopMinMax(CommandContext& ctx, bool max) {
+  if (ctx.argv.size() > 3) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  long long count = -1;
+  if (ctx.argv.size() == 3) {
+    if (!ParseLongLong(ctx.argv[2], &count) || count < 0) {
+      ctx.reply.Error("ERR value is out of range, must be positive");
+      return;
+    }
+  }
+  const bool nested = ctx.reply.protocol() > 2 && count != -1;
+  ZPopGeneric(ctx, std::span<const std::string_view>(&ctx.argv[1], 1), max, count, nested,
+              false);
+}
+
+void ZPopMinCommand(CommandContext& ctx) { ZPopMinMax(ctx, false); }
+void ZPopMaxCommand(CommandContext& ctx) { ZPopMinMax(ctx, true); }
+
+// One ZRANDMEMBER element: a member, or with scores a pair (a 2-array in RESP3, flat in RESP2).
+void ReplyRandomMember(CommandContext& ctx, std::string_view member, double score,
+                       bool withscores) {
+  if (withscores && ctx.reply.protocol() > 2) ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(member);
+  if (withscores) ctx.reply.Double(score);
+}
+
+void ReplyRandomHeader(CommandContext& ctx, std::size_t count, bool withscores) {
+  ctx.reply.ArrayHeader(withscores && ctx.reply.protocol() == 2 ? count * 2 : count);
+}
+
+// Redis's zrandmemberWithCountCommand: a negative count may repeat members, a positive one never
+// does (and returns the whole set, in order, when it asks for at least its size).
+void ZRandMemberWithCount(CommandContext& ctx, long long count_arg, bool withscores) {
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.set == nullptr || count_arg == 0) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  const types::SortedSet& set = *found.set;
+  const bool unique = count_arg > 0;
+  const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
+  std::mt19937_64 rng(std::random_device{}());
+  if (!unique || count == 1) {
+    ReplyRandomHeader(ctx, count, withscores);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (ctx.reply.over_limit()) return;
+      const auto [member, score] = set.Random(rng);
+      ReplyRandomMember(ctx, member, score, withscores);
+    }
+    return;
+  }
+  if (count >= set.size()) {
+    ReplyRandomHeader(ctx, set.size(), withscores);
+    set.Walk(0, false, [&](std::string_view m, double s) {
+      ReplyRandomMember(ctx, m, s, withscores);
+      return true;
+    });
+    return;
+  }
+  ZsetItems picked;
+  if (count * 3 > set.size()) {
+    set.Walk(0, false, [&](std::string_view m, double s) {
+      picked.emplace_back(m, s);
+      return true;
+    });
+    while (picked.size() > count) {
+      const std::size_t victim = static_cast<std::size_t>(rng() % picked.size());
+      picked[victim] = picked.back();
+      picked.pop_back();
+    }
+  } else {
+    std::unordered_set<std::string_view> seen;
+    while (picked.size() < count) {
+      const auto pick = set.Random(rng);
+      if (seen.insert(pick.first).second) picked.push_back(pick);
+    }
+  }
+  ReplyRandomHeader(ctx, picked.size(), withscores);
+  for (const auto& [m, s] : picked) ReplyRandomMember(ctx, m, s, withscores);
+}
+
+void ZRandMemberCommand(CommandContext& ctx) {
+  if (ctx.argv.size() >= 3) {
+    long long count = 0;
+    if (!ParseLongLong(ctx.argv[2], &count)) {
+      ctx.reply.Error(kErrNotInteger);
+      return;
+    }
+    constexpr long long kMax = LLONG_MAX;
+    if (count < -kMax) {
+      ctx.reply.Error(
+          "ERR value is out of range, value must between -9223372036854775807 and "
+          "9223372036854775807");
+      return;
+    }
+    if (ctx.argv.size() > 4 ||
+        (ctx.argv.size() == 4 && !EqualsIgnoreCase(ctx.argv[3], "withscores"))) {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+    const bool withscores = ctx.argv.size() == 4;
+    if (withscores && (count < -kMax / 2 || count > kMax / 2)) {
+      ctx.reply.Error("ERR value is out of range");
+      return;
+    }
+    ZRandMemberWithCount(ctx, count, withscores);
+    return;
+  }
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.set == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  std::mt19937_64 rng(std::random_device{}());
+  ctx.reply.Bulk(found.set->Random(rng).first);
+}
+
+// ZSCAN key cursor [MATCH pattern] [COUNT count]: scores as bulk strings, in RESP3 too.
+void ZScanCommand(CommandContext& ctx) {
+  std::uint64_t cursor = 0;
+  if (!ParseCursor(ctx.argv[2], &cursor)) {
+    ctx.reply.Error("ERR invalid cursor");
+    return;
+  }
+  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  if (found.wrong_type) return;
+  if (found.set == nullptr) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("0");
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  long long count = 10;
+  std::optional<std::string_view> pattern;
+  for (std::size_t i = 3; i < ctx.argv.size(); i += 2) {
+    const std::string_view option = ctx.argv[i];
+    const bool has_value = i + 1 < ctx.argv.size();
+    if (has_value && EqualsIgnoreCase(option, "count")) {
+      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (count < 1) {
+        ctx.reply.Error(kErrSyntax);
+        return;
+      }
+    } else if (has_value && EqualsIgnoreCase(option, "match")) {
+      pattern = ctx.argv[i + 1];
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  if (pattern && *pattern == "*") pattern.reset();
+  ZsetItems items;
+  const std::uint64_t next =
+      found.set->Scan(cursor, static_cast<std::size_t>(count), [&](std::string_view m, double s) {
+        if (!pattern || GlobMatch(*pattern, m)) items.emplace_back(m, s);
+        return true;
+      });
+  char digits[24];
+  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), next);
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  ctx.reply.ArrayHeader(items.size() * 2);
+  for (const auto& [member, score] : items) {
+    ctx.reply.Bulk(member);
+    ctx.reply.Bulk(FormatScore(score));
+  }
+}
+
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them (COMMAND INFO).
+// clang-format off
+constexpr CommandSpec kSortedSetCommands[] = {
+    {.name = "zadd", .arity = -4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = ZAddCommand},
+    {.name = "zincrby", .arity = 4, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = ZIncrByCommand},
+    {.name = "zrem", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyWrite}, .handler = ZRemCommand},
+    {.name = "zcard", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyNone}, .handler = ZCardCommand},
+    {.name = "zscore", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ZScoreCommand},
+    {.name = "zmscore", .arity = -3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ZMScoreCommand},
+    {.name = "zrank", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ZRankCommand},
+    {.name = "zrevrank", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ZRevRankCommand},
+    {.name = "zpopmin", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = ZPopMinCommand},
+    {.name = "zpopmax", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyReadWrite}, .handler = ZPopMaxCommand},
+    {.name = "zrandmember", .arity = -2, .flags = kCmdReadOnly, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ZRandMemberCommand},
+    {.name = "zscan", .arity = -3, .flags = kCmdReadOnly, .acl = kAclSortedSet,
+     .keys = {1, 1, 1, kKeyRead}, .handler = ZScanCommand},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const CommandSpec> SortedSetCommands() { return kSortedSetCommands; }
+
+}  // namespace dynakv::server

@@ -1,0 +1,335 @@
+#include "types/sorted_set.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "field_table.h"
+#include "types/ops.h"
+#include "zskiplist.h"
+
+namespace dynakv::types {
+
+namespace {
+
+// The serialized form's flags byte: the set was a skiplist, and stays one (Redis never converts
+// back, and RENAME, COPY and replay keep what the set had become).
+constexpr unsigned char kFlagSkiplist = 1;
+
+std::string EncodeScore(double score) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &score, sizeof(bits));
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(bits >> (8 * i));
+  return out;
+}
+
+double DecodeScore(std::string_view bytes) {
+  std::uint64_t bits = 0;
+  for (int i = 0; i < 8; ++i) {
+    bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  }
+  double score;
+  std::memcpy(&score, &bits, sizeof(score));
+  return score;
+}
+
+// Reads one listpack entry at *in.
+bool NextEntry(std::string_view* in, std::string_view* member, double* score) {
+  if (in->size() < 8) return false;
+  *score = DecodeScore(*in);
+  in->remove_prefix(8);
+  return GetLengthPrefixed(in, member);
+}
+
+void AppendEntry(std::string* dst, std::string_view member, double score) {
+  dst->append(EncodeScore(score));
+  PutVarint(dst, member.size());
+  dst->append(member);
+}
+
+// Redis's order: score, then member bytes.
+bool Before(double score, std::string_view member, double other_score,
+            std::string_view other_member) {
+  return score < other_score || (score == other_score && member < other_member);
+}
+
+}  // namespace
+
+SortedSet::SortedSet() = default;
+SortedSet::~SortedSet() = default;
+
+std::size_t SortedSet::MemoryUsage() const {
+  if (list_) {
+    return sizeof(SortedSet) + sizeof(ZSkiplist) + list_->bytes() + sizeof(FieldTable) +
+           dict_->bytes();
+  }
+  return sizeof(SortedSet) + listpack_.capacity();
+}
+
+std::string_view SortedSet::EncodingName() const { return list_ ? "skiplist" : "listpack"; }
+
+std::size_t SortedSet::size() const { return list_ ? list_->size() : listpack_count_; }
+
+void SortedSet::Serialize(std::string* out) const {
+  out->push_back(static_cast<char>(ValueType::kSortedSet));
+  out->push_back(static_cast<char>(list_ ? kFlagSkiplist : 0));
+  PutVarint(out, size());
+  if (!list_) {
+    out->append(listpack_);  // the listpack body is the serialized entries already
+    return;
+  }
+  out->reserve(out->size() + list_->bytes());
+  list_->Walk(0, false, [&](std::string_view member, double score) {
+    AppendEntry(out, member, score);
+    return true;
+  });
+}
+
+std::string SortedSet::SerializeEntries(
+    const std::vector<std::pair<std::string_view, double>>& ascending) {
+  std::string out;
+  out.push_back(static_cast<char>(ValueType::kSortedSet));
+  out.push_back(0);
+  PutVarint(&out, ascending.size());
+  for (const auto& [member, score] : ascending) AppendEntry(&out, member, score);
+  return out;
+}
+
+std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimits& limits) {
+  if (in.size() < 2 || static_cast<ValueType>(in.front()) != ValueType::kSortedSet) return nullptr;
+  const auto flags = static_cast<unsigned char>(in[1]);
+  if ((flags & ~kFlagSkiplist) != 0) return nullptr;
+  in.remove_prefix(2);
+  std::uint64_t count;
+  if (!GetVarint(&in, &count) || count > in.size()) return nullptr;
+  auto set = std::make_unique<SortedSet>();
+  bool compact = (flags & kFlagSkiplist) == 0 && count <= limits.zset_max_listpack_entries;
+  const std::string_view entries = in;
+  bool first = true;
+  double last_score = 0;
+  std::string_view last_member;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view member;
+    double score;
+    if (!NextEntry(&in, &member, &score) || std::isnan(score)) return nullptr;
+    // Strictly ascending: anything else is not our encoding.
+    if (!first && !Before(last_score, last_member, score, member)) return nullptr;
+    first = false;
+    last_score = score;
+    last_member = member;
+    if (member.size() > limits.zset_max_listpack_value) compact = false;
+  }
+  if (!in.empty()) return nullptr;
+  if (compact) {
+    set->listpack_.assign(entries);
+    set->listpack_count_ = count;
+    return set;
+  }
+  set->list_ = std::make_unique<ZSkiplist>();
+  set->dict_ = std::make_unique<FieldTable>();
+  in = entries;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view member;
+    double score;
+    NextEntry(&in, &member, &score);
+    set->dict_->Set(member, EncodeScore(score));
+    set->list_->Insert(member, score);
+  }
+  return set;
+}
+
+std::size_t SortedSet::Find(std::string_view member, double* score) const {
+  std::string_view in = listpack_;
+  while (!in.empty()) {
+    const std::size_t at = listpack_.size() - in.size();
+    std::string_view m;
+    double s;
+    NextEntry(&in, &m, &s);
+    if (m == member) {
+      *score = s;
+      return at;
+    }
+  }
+  return std::string::npos;
+}
+
+std::optional<double> SortedSet::Score(std::string_view member) const {
+  if (list_) {
+    const std::optional<std::string_view> bytes = dict_->Get(member);
+    if (!bytes) return std::nullopt;
+    return DecodeScore(*bytes);
+  }
+  double score;
+  if (Find(member, &score) == std::string::npos) return std::nullopt;
+  return score;
+}
+
+void SortedSet::ListpackInsert(std::string_view member, double score) {
+  std::string_view in = listpack_;
+  std::size_t at = listpack_.size();
+  while (!in.empty()) {
+    const std::size_t here = listpack_.size() - in.size();
+    std::string_view m;
+    double s;
+    NextEntry(&in, &m, &s);
+    if (Before(score, member, s, m)) {
+      at = here;
+      break;
+    }
+  }
+  std::string entry;
+  AppendEntry(&entry, member, score);
+  listpack_.insert(at, entry);
+  ++listpack_count_;
+}
+
+void SortedSet::ListpackErase(std::size_t at) {
+  std::string_view in = std::string_view(listpack_).substr(at);
+  const std::size_t before = in.size();
+  std::string_view m;
+  double s;
+  NextEntry(&in, &m, &s);
+  listpack_.erase(at, before - in.size());
+  --listpack_count_;
+  if (listpack_.capacity() > 4 * listpack_.size() + 64) listpack_.shrink_to_fit();
+}
+
+void SortedSet::ConvertToSkiplist() {
+  auto list = std::make_unique<ZSkiplist>();
+  auto dict = std::make_unique<FieldTable>();
+  std::string_view in = listpack_;
+  std::string_view m;
+  double s;
+  while (NextEntry(&in, &m, &s)) {
+    dict->Set(m, EncodeScore(s));
+    list->Insert(m, s);
+  }
+  list_ = std::move(list);
+  dict_ = std::move(dict);
+  listpack_ = std::string();
+  listpack_count_ = 0;
+}
+
+bool SortedSet::Add(std::string_view member, double score, const TypeLimits& limits) {
+  if (!list_) {
+    double old;
+    const std::size_t at = Find(member, &old);
+    if (at != std::string::npos) {
+      if (old != score) {
+        ListpackErase(at);
+        ListpackInsert(member, score);
+      }
+      return false;
+    }
+    if (listpack_count_ + 1 > limits.zset_max_listpack_entries ||
+        member.size() > limits.zset_max_listpack_value) {
+      ConvertToSkiplist();
+    } else {
+      ListpackInsert(member, score);
+      return true;
+    }
+  }
+  if (const std::optional<std::string_view> bytes = dict_->Get(member)) {
+    const double old = DecodeScore(*bytes);
+    if (old != score) {
+      list_->Remove(member, old);
+      list_->Insert(member, score);
+      dict_->Set(member, EncodeScore(score));
+    }
+    return false;
+  }
+  list_->Insert(member, score);
+  dict_->Set(member, EncodeScore(score));
+  return true;
+}
+
+bool SortedSet::Remove(std::string_view member) {
+  if (list_) {
+    const std::optional<std::string_view> bytes = dict_->Get(member);
+    if (!bytes) return false;
+    list_->Remove(member, DecodeScore(*bytes));
+    dict_->Remove(member);
+    return true;
+  }
+  double score;
+  const std::size_t at = Find(member, &score);
+  if (at == std::string::npos) return false;
+  ListpackErase(at);
+  return true;
+}
+
+std::optional<std::size_t> SortedSet::Rank(std::string_view member) const {
+  if (list_) {
+    const std::optional<std::string_view> bytes = dict_->Get(member);
+    if (!bytes) return std::nullopt;
+    return list_->Rank(member, DecodeScore(*bytes));
+  }
+  std::string_view in = listpack_;
+  std::string_view m;
+  double s;
+  for (std::size_t rank = 0; NextEntry(&in, &m, &s); ++rank) {
+    if (m == member) return rank;
+  }
+  return std::nullopt;
+}
+
+std::size_t SortedSet::CountLeading(const Pred& before) const {
+  if (list_) return list_->CountLeading(before);
+  std::string_view in = listpack_;
+  std::string_view m;
+  double s;
+  std::size_t n = 0;
+  while (NextEntry(&in, &m, &s) && before(m, s)) ++n;
+  return n;
+}
+
+void SortedSet::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
+  if (list_) {
+    list_->Walk(rank, reverse, fn);
+    return;
+  }
+  if (rank >= listpack_count_) return;
+  std::string_view in = listpack_;
+  std::string_view m;
+  double s;
+  if (!reverse) {
+    for (std::size_t i = 0; NextEntry(&in, &m, &s); ++i) {
+      if (i >= rank && !fn(m, s)) return;
+    }
+    return;
+  }
+  // Entries are only walkable forwards: a listpack is small, so collect the prefix first.
+  std::vector<std::pair<std::string_view, double>> prefix;
+  prefix.reserve(rank + 1);
+  while (prefix.size() <= rank && NextEntry(&in, &m, &s)) prefix.emplace_back(m, s);
+  for (std::size_t i = prefix.size(); i-- > 0;) {
+    if (!fn(prefix[i].first, prefix[i].second)) return;
+  }
+}
+
+std::uint64_t SortedSet::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
+  if (list_) {
+    return dict_->Scan(cursor, count, [&](std::string_view member, std::string_view score) {
+      fn(member, DecodeScore(score));
+    });
+  }
+  Walk(0, false, fn);
+  return 0;
+}
+
+std::pair<std::string_view, double> SortedSet::Random(std::mt19937_64& rng) const {
+  if (list_) {
+    const auto [member, score] = dict_->Random(rng);
+    return {member, DecodeScore(score)};
+  }
+  std::size_t pick = static_cast<std::size_t>(rng() % listpack_count_);
+  std::pair<std::string_view, double> out;
+  Walk(pick, false, [&](std::string_view m, double s) {
+    out = {m, s};
+    return false;
+  });
+  return out;
+}
+
+}  // namespace dynakv::types
