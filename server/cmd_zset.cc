@@ -310,8 +310,9 @@ void ZRandMemberWithCount(CommandContext& ctx, long long count_arg, bool withsco
     return;
   }
   if (count >= set.size()) {
+    // The whole set, highest score first, as Redis 7.0 replies it.
     ReplyRandomHeader(ctx, set.size(), withscores);
-    set.Walk(0, false, [&](std::string_view m, double s) {
+    set.Walk(set.size() - 1, true, [&](std::string_view m, double s) {
       ReplyRandomMember(ctx, m, s, withscores);
       return true;
     });
@@ -413,6 +414,7 @@ void ZScanCommand(CommandContext& ctx) {
     }
   }
   if (pattern && *pattern == "*") pattern.reset();
+  const bool listpack = found.set->encoding() == types::SortedSet::Encoding::kListpack;
   ZsetItems items;
   const std::uint64_t next =
       found.set->Scan(cursor, static_cast<std::size_t>(count), [&](std::string_view m, double s) {
@@ -426,7 +428,7 @@ void ZScanCommand(CommandContext& ctx) {
   ctx.reply.ArrayHeader(items.size() * 2);
   for (const auto& [member, score] : items) {
     ctx.reply.Bulk(member);
-    ctx.reply.Bulk(FormatScore(score));
+    ctx.reply.Bulk(FormatScore(score, listpack));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -184,11 +185,12 @@ ZsetItems LexRangeItems(const types::SortedSet& set, const LexRange& range, long
       [&](std::string_view m, double) { return range.LteMax(m); }, offset, limit, reverse);
 }
 
-std::string FormatScore(double score) {
+std::string FormatScore(double score, bool listpack) {
   if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
-  if (score == 0) return std::signbit(score) ? "-0" : "0";
-  constexpr double kExactIntegerBound = 9007199254740992.0;  // 2^53
-  if (score > -kExactIntegerBound && score < kExactIntegerBound &&
+  if (!listpack && score == 0) return std::signbit(score) ? "-0" : "0";
+  // Redis's double2ll: within +-LLONG_MAX/2 and integral.
+  constexpr double kHalfRange = static_cast<double>(LLONG_MAX / 2);
+  if (score >= -kHalfRange && score <= kHalfRange &&
       score == static_cast<double>(static_cast<long long>(score))) {
     return std::to_string(static_cast<long long>(score));
   }

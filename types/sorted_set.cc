@@ -166,6 +166,8 @@ std::optional<double> SortedSet::Score(std::string_view member) const {
 }
 
 void SortedSet::ListpackInsert(std::string_view member, double score) {
+  // Redis's listpack stores an integral score as an integer: -0 comes back as 0.
+  if (score == 0) score = 0;
   std::string_view in = listpack_;
   std::size_t at = listpack_.size();
   while (!in.empty()) {

@@ -1,0 +1,446 @@
+// Differential test of the sorted set family: seeded random streams of sorted set commands
+// (valid, invalid, on the wrong type, with equal scores, infinities, negative ranks, LIMIT edge
+// cases, huge counts) and of key commands on sorted sets go to the server under test and to the
+// installed redis-server 7; every reply must be the same. Only what Redis leaves random is
+// compared loosely: ZRANDMEMBER's picks, and a skiplist's ZSCAN order (its member table's hash
+// order). Lex ranges run on keys whose members all score 0, as Redis defines them only there.
+// RESP3 replies are compared byte for byte.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+using dynakv::itest::Client;
+using dynakv::itest::EncodeCommand;
+using dynakv::itest::Flags;
+using dynakv::itest::RawSocket;
+using dynakv::itest::Reply;
+using dynakv::itest::ServerProcess;
+
+namespace {
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
+  return s;
+}
+
+class ZsetCommandGenerator {
+ public:
+  explicit ZsetCommandGenerator(std::uint64_t seed) : rng_(seed) {}
+
+  std::vector<std::string> Next() {
+    switch (Pick(40)) {
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        return ZAdd(ZKey(), false);
+      case 4:
+      case 5:
+        return ZAdd(LKey(), true);
+      case 6:
+        return {"ZINCRBY", ZKey(), Score(), Member()};
+      case 7:
+        return WithMembers({"ZREM", Pick(3) == 0 ? LKey() : ZKey()}, 1 + Pick(3));
+      case 8:
+        return {"ZCARD", AnyKey()};
+      case 9:
+        return {"ZSCORE", ZKey(), Member()};
+      case 10:
+        return WithMembers({"ZMSCORE", ZKey()}, 1 + Pick(3));
+      case 11:
+        return {Of({"ZRANK", "ZREVRANK"}), AnyKey(), Member()};
+      case 12:
+      case 13:
+        return RankRange(Of({"ZRANGE", "ZREVRANGE", "zrange"}), AnyKey());
+      case 14:
+      case 15:
+        return ScoreRange(Of({"ZRANGEBYSCORE", "ZREVRANGEBYSCORE"}), ZKey(), true);
+      case 16:
+        return LexRange(Of({"ZRANGEBYLEX", "ZREVRANGEBYLEX"}), LKey(), true);
+      case 17:
+      case 18:
+        return ZRange();
+      case 19:
+        return ScoreRange("ZCOUNT", ZKey(), false);
+      case 20:
+        return LexRange("ZLEXCOUNT", LKey(), false);
+      case 21:
+        return {"ZREMRANGEBYRANK", AnyKey(), Rank(), Rank()};
+      case 22:
+        return ScoreRange("ZREMRANGEBYSCORE", ZKey(), false);
+      case 23:
+        return LexRange("ZREMRANGEBYLEX", LKey(), false);
+      case 24:
+      case 25: {
+        std::vector<std::string> argv = {Of({"ZPOPMIN", "ZPOPMAX"}), AnyKey()};
+        if (Pick(2) == 0) argv.push_back(Of({"0", "1", "2", "5", "100", "-1", "x", "1.5"}));
+        if (Pick(20) == 0) argv.push_back("extra");
+        return argv;
+      }
+      case 26:
+        return ZRangeStore();
+      case 27:
+        return ZRandMember();
+      case 28:
+        return ZScan();
+      case 29:
+        return {"TYPE", AnyKey()};
+      case 30:
+        return {"OBJECT", "ENCODING", AnyKey()};
+      case 31:
+        return {Of({"GET", "STRLEN", "INCR", "HGET"}), ZKey(), "f"};
+      case 32:
+        return {"SET", Of({"s0", "z2", "n0"}), "v"};
+      case 33:
+        return {Of({"DEL", "UNLINK"}), ZKey()};
+      case 34:
+        return {Of({"RENAME", "RENAMENX"}), ZKey(), ZKey()};
+      case 35:
+        return {"COPY", ZKey(), ZKey(), Of({"REPLACE", "replace"})};
+      case 36:
+        return {"SCAN", "0", "TYPE", Of({"zset", "ZSET", "string", "hash"}), "COUNT", "1000"};
+      case 37:
+        return {Of({"EXPIRE", "PEXPIRE"}), ZKey(), Of({"100000", "-1"})};
+      case 38:
+        return ZAdd(ZKey(), false);
+      default:
+        return Arity();
+    }
+  }
+
+ private:
+  int Pick(int n) { return static_cast<int>(rng_() % n); }
+  std::string Of(std::initializer_list<const char*> choices) {
+    return *(choices.begin() + Pick(static_cast<int>(choices.size())));
+  }
+  std::string ZKey() { return Of({"z0", "z0", "z1", "z1", "z2", "s0", "n0"}); }
+  std::string LKey() { return Of({"l0", "l0", "l1", "s0"}); }
+  std::string AnyKey() { return Pick(3) == 0 ? LKey() : ZKey(); }
+  std::string Member() {
+    switch (Pick(24)) {
+      case 0:
+        return "";
+      case 1:
+        return std::string(70, 'M');  // longer than zset-max-listpack-value
+      case 2:
+        return std::string("m\0\r\n", 4);
+      case 3:
+        return "\xff";
+      default:
+        return std::string(1, static_cast<char>('a' + Pick(14)));
+    }
+  }
+  std::string Score() {
+    return Of({"1", "2", "0", "-1", "1.5", "3", "3", "5", "10", "-2.25", "inf", "-inf", "+inf",
+               "3e2", "0x10", "-0", "abc", "", "nan", " 1", "1e400", "1e-400", "0.1",
+               "1e-310", "1.7976931348623157e308", "123456789012345678", "2.5"});
+  }
+  std::string Rank() {
+    return Of({"0", "1", "2", "-1", "-2", "-3", "5", "100", "-100", "x", "1.5",
+               "9223372036854775807", "-9223372036854775808"});
+  }
+  std::string Bound() {
+    return Of({"-inf", "+inf", "inf", "0", "1", "(1", "2", "(2", "3", "(3", "5", "-1", "(-1",
+               "1.5", "10", "(10", "x", "(", "", "((1", "(inf", "nan", " 2", "1e400"});
+  }
+  std::string LexBound() {
+    return Of({"-", "+", "[a", "(a", "[c", "(c", "[e", "(e", "[", "(", "a", "+x", "-x", "[zz",
+               "[\xff", ""});
+  }
+  std::vector<std::string> WithMembers(std::vector<std::string> argv, int n) {
+    for (int i = 0; i < n; ++i) argv.push_back(Member());
+    return argv;
+  }
+  std::vector<std::string> ZAdd(const std::string& key, bool lex) {
+    std::vector<std::string> argv = {"ZADD", key};
+    if (Pick(2) == 0) {
+      const int n = 1 + Pick(2);
+      for (int i = 0; i < n; ++i) {
+        argv.push_back(Of({"NX", "XX", "GT", "LT", "CH", "INCR", "nx", "ch", "gt"}));
+      }
+    }
+    const int n = 1 + Pick(3);
+    for (int i = 0; i < n; ++i) {
+      argv.push_back(lex ? "0" : Score());
+      argv.push_back(Member());
+    }
+    if (Pick(12) == 0) argv.pop_back();  // odd count: syntax error
+    return argv;
+  }
+  void Limit(std::vector<std::string>* argv) {
+    argv->insert(argv->end(),
+                 {"LIMIT", Of({"0", "1", "2", "-1", "5", "100", "x"}),
+                  Of({"0", "1", "2", "-1", "-5", "3", "x"})});
+  }
+  std::vector<std::string> RankRange(const std::string& name, const std::string& key) {
+    std::vector<std::string> argv = {name, key, Rank(), Rank()};
+    if (Pick(2) == 0) argv.push_back(Of({"WITHSCORES", "withscores", "WITHSCORE"}));
+    return argv;
+  }
+  std::vector<std::string> ScoreRange(const std::string& name, const std::string& key,
+                                      bool options) {
+    std::vector<std::string> argv = {name, key, Bound(), Bound()};
+    if (!options) return argv;
+    if (Pick(2) == 0) argv.push_back("WITHSCORES");
+    if (Pick(2) == 0) Limit(&argv);
+    if (Pick(15) == 0) argv.push_back(Of({"LIMIT", "REV", "BYSCORE"}));
+    return argv;
+  }
+  std::vector<std::string> LexRange(const std::string& name, const std::string& key,
+                                    bool options) {
+    std::vector<std::string> argv = {name, key, LexBound(), LexBound()};
+    if (!options) return argv;
+    if (Pick(2) == 0) Limit(&argv);
+    if (Pick(15) == 0) argv.push_back(Of({"WITHSCORES", "BYLEX"}));
+    return argv;
+  }
+  // ZRANGE key min max [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+  std::vector<std::string> ZRange() {
+    std::vector<std::string> argv;
+    switch (Pick(3)) {
+      case 0:
+        argv = {"ZRANGE", AnyKey(), Rank(), Rank()};
+        break;
+      case 1:
+        argv = {"ZRANGE", ZKey(), Bound(), Bound(), "BYSCORE"};
+        break;
+      default:
+        argv = {"ZRANGE", LKey(), LexBound(), LexBound(), "BYLEX"};
+    }
+    if (Pick(2) == 0) argv.push_back(Of({"REV", "rev"}));
+    if (Pick(3) == 0) Limit(&argv);
+    if (Pick(3) == 0) argv.push_back("WITHSCORES");
+    if (Pick(10) == 0) std::swap(argv[4 < argv.size() ? 4 : 3], argv.back());
+    return argv;
+  }
+  std::vector<std::string> ZRangeStore() {
+    std::vector<std::string> argv;
+    switch (Pick(3)) {
+      case 0:
+        argv = {"ZRANGESTORE", ZKey(), AnyKey(), Rank(), Rank()};
+        break;
+      case 1:
+        argv = {"ZRANGESTORE", ZKey(), ZKey(), Bound(), Bound(), "BYSCORE"};
+        break;
+      default:
+        argv = {"ZRANGESTORE", Of({"z0", "z1", "l1"}), LKey(), LexBound(), LexBound(), "BYLEX"};
+    }
+    if (Pick(2) == 0) argv.push_back("REV");
+    if (Pick(3) == 0) Limit(&argv);
+    if (Pick(10) == 0) argv.push_back("WITHSCORES");
+    return argv;
+  }
+  std::vector<std::string> ZRandMember() {
+    std::vector<std::string> argv = {"ZRANDMEMBER", AnyKey()};
+    if (Pick(4) == 0) return argv;
+    argv.push_back(Of({"0", "1", "2", "3", "5", "20", "-1", "-3", "-20", "x", "1.5",
+                       "9223372036854775807", "-9223372036854775808", "4611686018427387904"}));
+    if (Pick(2) == 0) argv.push_back(Of({"WITHSCORES", "withscores", "WITHSCORE"}));
+    if (Pick(20) == 0) argv.push_back("extra");
+    return argv;
+  }
+  std::vector<std::string> ZScan() {
+    std::vector<std::string> argv = {"ZSCAN", AnyKey(), Of({"0", "0", "0", "abc", "-1"})};
+    const int n = Pick(3);
+    for (int i = 0; i < n; ++i) {
+      switch (Pick(3)) {
+        case 0:
+          argv.insert(argv.end(), {"MATCH", Of({"*", "a*", "?", "[a-c]*", "zz"})});
+          break;
+        case 1:
+          argv.insert(argv.end(), {"COUNT", Of({"1", "100", "0", "-1", "x"})});
+          break;
+        default:
+          argv.push_back("NOVALUES");
+      }
+    }
+    return argv;
+  }
+  std::vector<std::string> Arity() {
+    return Pick(2) == 0 ? std::vector<std::string>{Of({"ZADD", "ZCARD", "ZRANGE", "ZPOPMIN",
+                                                       "ZRANDMEMBER", "ZSCAN"})}
+                        : std::vector<std::string>{Of({"ZSCORE", "ZCOUNT", "ZRANGESTORE",
+                                                       "ZINCRBY", "ZREMRANGEBYLEX"}),
+                                                   ZKey()};
+  }
+
+  std::mt19937_64 rng_;
+};
+
+// Sorts a flat array of pairs (ZSCAN's) so that two orders of the same pairs compare equal.
+Reply SortedPairs(Reply reply) {
+  if (reply.type != Reply::Type::kArray) return reply;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (std::size_t i = 0; i + 2 <= reply.elements.size(); i += 2) {
+    pairs.emplace_back(reply.elements[i].str, reply.elements[i + 1].str);
+  }
+  std::sort(pairs.begin(), pairs.end());
+  reply.elements.clear();
+  for (auto& [a, b] : pairs) {
+    reply.elements.push_back(Reply::Bulk(a));
+    reply.elements.push_back(Reply::Bulk(b));
+  }
+  return reply;
+}
+
+Reply FullScan(Client& client, const std::string& key) {
+  Reply all = Reply::Array({});
+  std::string cursor = "0";
+  for (int calls = 0; calls < 100000; ++calls) {
+    Reply r = client.Command({"ZSCAN", key, cursor, "COUNT", "7"});
+    if (r.type != Reply::Type::kArray || r.elements.size() != 2) return r;
+    for (const Reply& e : r.elements[1].elements) all.elements.push_back(e);
+    cursor = r.elements[0].str;
+    if (cursor == "0") break;
+  }
+  return SortedPairs(all);
+}
+
+std::string Describe(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& arg : argv) {
+    std::ostringstream quoted;
+    quoted << Reply::Bulk(arg);
+    out += (out.empty() ? "" : " ") + quoted.str();
+  }
+  return out;
+}
+
+// ZRANDMEMBER's picks are random in both: Redis's shape (type, length, errors), members of the
+// set with their scores (checked on ours), distinct for a positive count, all of them (in order)
+// when the count reached the set's size.
+bool SameRandomMembers(const std::vector<std::string>& argv, Client& ours, const Reply& got,
+                       const Reply& want, long long size) {
+  if (got.type != want.type) return false;
+  if (want.type == Reply::Type::kString) {
+    return ours.Command({"ZSCORE", argv[1], got.str}).type == Reply::Type::kString;
+  }
+  if (want.type != Reply::Type::kArray || argv.size() < 3) return got == want;
+  if (got.elements.size() != want.elements.size()) return false;
+  const bool withscores = argv.size() == 4;
+  const long long count = std::stoll(argv[2]);
+  if (count >= size) return got == want;
+  std::set<std::string> members;
+  for (std::size_t i = 0; i < got.elements.size(); i += withscores ? 2 : 1) {
+    const std::string& member = got.elements[i].str;
+    members.insert(member);
+    Reply score = ours.Command({"ZSCORE", argv[1], member});
+    if (score.type != Reply::Type::kString) return false;
+    if (withscores && score.str != got.elements[i + 1].str) return false;
+  }
+  return count < 0 || members.size() == got.elements.size() / (withscores ? 2 : 1);
+}
+
+void CompareWithRedis(const Flags& flags, int commands) {
+  const std::string redis = dynakv::itest::ReferenceRedis();
+  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
+    MESSAGE("skipped: needs redis-server installed and a different server under test");
+    return;
+  }
+  ServerProcess ours(flags);
+  ServerProcess reference(flags, redis);
+  ours.Start();
+  reference.Start();
+  Client a(ours.port());
+  Client b(reference.port());
+
+  int mismatches = 0;
+  std::vector<std::uint64_t> seeds = {31, 32, 33};
+  if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
+  for (std::uint64_t seed : seeds) {
+    ZsetCommandGenerator gen(seed);
+    std::vector<std::string> history;
+    for (int i = 0; i < commands; ++i) {
+      std::vector<std::string> argv = gen.Next();
+      const std::string name = Upper(argv[0]);
+      const bool keyed = argv.size() >= 2 && name[0] == 'Z';
+      const bool skiplist =
+          keyed && b.Command({"OBJECT", "ENCODING", argv[1]}) == Reply::Bulk("skiplist");
+      long long size = 0;
+      if (name == "ZRANDMEMBER" && argv.size() >= 2) size = b.Command({"ZCARD", argv[1]}).integer;
+      Reply got = a.Command(argv);
+      Reply want = b.Command(argv);
+      if (got.type == Reply::Type::kIoError) {
+        std::string command = Describe(argv);
+        std::string log = ours.LogTail();
+        std::string leading_up;
+        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
+        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
+        CAPTURE(leading_up);
+        CAPTURE(command);
+        CAPTURE(log);
+        REQUIRE(got.type != Reply::Type::kIoError);
+      }
+      bool same = got == want;
+      const std::set<std::string> string_encodings = {"int", "embstr", "raw"};
+      if (!same && name == "OBJECT" && string_encodings.count(got.str) == 1 &&
+          string_encodings.count(want.str) == 1) {
+        same = true;
+      }
+      if (!same && name == "ZRANDMEMBER" && argv.size() >= 2) {
+        same = SameRandomMembers(argv, a, got, want, size);
+      } else if (!same && skiplist && name == "ZSCAN" && want.type == Reply::Type::kArray) {
+        same = got.type == Reply::Type::kArray && FullScan(a, argv[1]) == FullScan(b, argv[1]);
+      } else if (!same && name == "SCAN") {
+        same = got.type == want.type && got.elements.size() == 2 && want.elements.size() == 2 &&
+               got.elements[1].elements.size() == want.elements[1].elements.size();
+      }
+      std::ostringstream line;
+      line << Describe(argv) << " -> " << want;
+      history.push_back(line.str());
+      if (same) continue;
+      if (++mismatches <= 10) {
+        std::string leading_up;
+        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
+        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
+        CAPTURE(leading_up);
+        CAPTURE(got);
+        CHECK(got == want);
+      }
+      REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
+      REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
+      history.clear();
+    }
+    // The final states agree too, encodings included.
+    for (const char* key : {"z0", "z1", "z2", "l0", "l1", "s0", "n0"}) {
+      CAPTURE(key);
+      const Reply type = b.Command({"TYPE", key});
+      CHECK(a.Command({"TYPE", key}) == type);
+      if (type == Reply::Status("zset")) {
+        CHECK(a.Command({"OBJECT", "ENCODING", key}) == b.Command({"OBJECT", "ENCODING", key}));
+        CHECK(a.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"}) ==
+              b.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"}));
+      }
+    }
+    REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
+    REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
+  }
+  CHECK(mismatches == 0);
+}
+
+const Flags kRedisThresholds = {"--zset-max-listpack-entries", "128",
+                                "--zset-max-listpack-value", "64"};
+
+}  // namespace
+
+TEST_CASE("sorted set commands get the same replies as Redis 7 (Redis's thresholds)") {
+  CompareWithRedis(kRedisThresholds, 6000);
+}
+
+TEST_CASE("sorted set commands get the same replies as Redis 7 with tiny listpacks") {
+  CompareWithRedis({"--zset-max-listpack-entries", "4", "--zset-max-listpack-value", "8"}, 6000);
+}
+
+TEST_CASE("sorted set replies are Redis 7's when nearly every set lives on disk") {
+  Flags flags = kRedisThresholds;
+  flags.insert(flags.end(), {"--maxmemory", "1kb"});
+  CompareWithRedis(flags, 3000);
+}
