@@ -187,10 +187,11 @@ ZsetItems LexRangeItems(const types::SortedSet& set, const LexRange& range, long
 
 std::string FormatScore(double score, bool listpack) {
   if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
+  // A listpack holds an integral score within Redis's double2ll range (+-LLONG_MAX/2) as an
+  // integer; d2string prints integers plainly only below 2^52, and keeps -0.
+  const double bound = listpack ? static_cast<double>(LLONG_MAX / 2) : 4503599627370496.0;
   if (!listpack && score == 0) return std::signbit(score) ? "-0" : "0";
-  // Redis's double2ll: within +-LLONG_MAX/2 and integral.
-  constexpr double kHalfRange = static_cast<double>(LLONG_MAX / 2);
-  if (score >= -kHalfRange && score <= kHalfRange &&
+  if (score > -bound && score < bound &&
       score == static_cast<double>(static_cast<long long>(score))) {
     return std::to_string(static_cast<long long>(score));
   }

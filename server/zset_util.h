@@ -63,9 +63,9 @@ ZsetItems ScoreRangeItems(const types::SortedSet& set, const ScoreRange& range, 
 ZsetItems LexRangeItems(const types::SortedSet& set, const LexRange& range, long long offset,
                         long long limit, bool reverse);
 
-// A score as ZSCAN shows it: Redis's d2string (a skiplist's scores: "-0", integers within
-// +-2^62 plainly, else "%.17g", inf/-inf), or a listpack's stored form, where integers within
-// +-2^62, zero included, are stored and shown as integers.
+// A score as ZSCAN shows it: Redis's d2string for a skiplist ("-0", integers below 2^52
+// plainly, else "%.17g", inf/-inf), or a listpack's stored form, where integral scores within
+// +-2^62 are stored and shown as integers.
 std::string FormatScore(double score, bool listpack);
 
 // An array of members, with scores as Redis replies them: flat in RESP2, [member, score] pairs

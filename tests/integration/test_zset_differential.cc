@@ -444,3 +444,121 @@ TEST_CASE("sorted set replies are Redis 7's when nearly every set lives on disk"
   flags.insert(flags.end(), {"--maxmemory", "1kb"});
   CompareWithRedis(flags, 3000);
 }
+
+TEST_CASE("OBJECT ENCODING turns listpack -> skiplist at exactly Redis's thresholds") {
+  const std::string redis = dynakv::itest::ReferenceRedis();
+  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
+    MESSAGE("skipped: needs redis-server installed and a different server under test");
+    return;
+  }
+  ServerProcess ours(kRedisThresholds);
+  ServerProcess reference(kRedisThresholds, redis);
+  ours.Start();
+  reference.Start();
+  Client a(ours.port());
+  Client b(reference.port());
+  auto both = [&](const std::vector<std::string>& argv) {
+    Reply got = a.Command(argv);
+    Reply want = b.Command(argv);
+    CAPTURE(argv);
+    CHECK(got == want);
+    return want;
+  };
+  for (int i = 0; i < 130; ++i) {
+    both({"ZADD", "entries", std::to_string(i % 7), "m" + std::to_string(i)});
+    CHECK(both({"OBJECT", "ENCODING", "entries"}) ==
+          Reply::Bulk(i < 128 ? "listpack" : "skiplist"));
+  }
+  both({"ZRANGE", "entries", "0", "-1", "WITHSCORES"});
+  both({"ZRANGE", "entries", "(2", "5", "BYSCORE", "REV", "LIMIT", "3", "20", "WITHSCORES"});
+  both({"ZRANK", "entries", "m77"});
+  both({"ZREVRANK", "entries", "m77"});
+  // Removing back below the threshold does not convert back; a store picks afresh.
+  both({"ZREMRANGEBYRANK", "entries", "0", "119"});
+  CHECK(both({"OBJECT", "ENCODING", "entries"}) == Reply::Bulk("skiplist"));
+  both({"ZRANGESTORE", "stored", "entries", "0", "-1"});
+  CHECK(both({"OBJECT", "ENCODING", "stored"}) == Reply::Bulk("listpack"));
+  both({"ZADD", "value", "1", std::string(64, 'x')});
+  CHECK(both({"OBJECT", "ENCODING", "value"}) == Reply::Bulk("listpack"));
+  both({"ZADD", "value", "2", std::string(65, 'x')});
+  CHECK(both({"OBJECT", "ENCODING", "value"}) == Reply::Bulk("skiplist"));
+  both({"ZRANGESTORE", "stored2", "value", "0", "-1"});
+  CHECK(both({"OBJECT", "ENCODING", "stored2"}) == Reply::Bulk("skiplist"));
+  both({"ZADD", "first", "1", std::string(65, 'y')});
+  CHECK(both({"OBJECT", "ENCODING", "first"}) == Reply::Bulk("skiplist"));
+  // CONFIG SET moves the thresholds for what is written next.
+  both({"CONFIG", "SET", "zset-max-listpack-entries", "2"});
+  both({"CONFIG", "GET", "zset-max-listpack-entries"});
+  both({"ZADD", "small", "1", "a", "2", "b"});
+  CHECK(both({"OBJECT", "ENCODING", "small"}) == Reply::Bulk("listpack"));
+  both({"ZADD", "small", "3", "c"});
+  CHECK(both({"OBJECT", "ENCODING", "small"}) == Reply::Bulk("skiplist"));
+  both({"CONFIG", "SET", "zset-max-listpack-entries", "0"});
+  both({"ZADD", "zero", "1", "a"});
+  CHECK(both({"OBJECT", "ENCODING", "zero"}) == Reply::Bulk("skiplist"));
+  both({"CONFIG", "SET", "zset-max-listpack-value", "abc"});
+  both({"CONFIG", "SET", "zset-max-listpack-entries", "-1"});
+  both({"CONFIG", "GET", "zset-max-listpack-value"});
+}
+
+TEST_CASE("sorted set replies in RESP3 are byte-for-byte those of Redis 7") {
+  const std::string redis = dynakv::itest::ReferenceRedis();
+  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
+    MESSAGE("skipped: needs redis-server installed and a different server under test");
+    return;
+  }
+  for (const Flags& flags :
+       {kRedisThresholds,
+        Flags{"--zset-max-listpack-entries", "4", "--zset-max-listpack-value", "8"}}) {
+    ServerProcess ours(flags);
+    ServerProcess reference(flags, redis);
+    ours.Start();
+    reference.Start();
+    RawSocket a(ours.port());
+    RawSocket b(reference.port());
+    const std::string kPing = EncodeCommand({"PING"});
+    const std::string kPong = "+PONG\r\n";
+    auto exchange = [&](RawSocket& raw, const std::vector<std::string>& argv) {
+      REQUIRE(raw.Send(EncodeCommand(argv) + kPing));
+      return raw.ReadUntil(kPong, std::chrono::seconds(5));
+    };
+    exchange(a, {"HELLO", "3"});
+    exchange(b, {"HELLO", "3"});
+    int mismatches = 0;
+    auto compare = [&](const std::vector<std::string>& argv) {
+      const std::string got = exchange(a, argv);
+      const std::string want = exchange(b, argv);
+      REQUIRE(want.ends_with(kPong));
+      if (got == want) return;
+      if (++mismatches <= 10) {
+        std::string command = Describe(argv);
+        CAPTURE(command);
+        CHECK(Reply::Bulk(got) == Reply::Bulk(want));
+      }
+    };
+    // A one-member set makes ZRANDMEMBER deterministic: its reply shapes are compared exactly.
+    compare({"ZADD", "one", "1.5", "m"});
+    for (const char* count : {"0", "1", "2", "-1", "-3", "5"}) {
+      compare({"ZRANDMEMBER", "one", count});
+      compare({"ZRANDMEMBER", "one", count, "WITHSCORES"});
+      compare({"ZRANDMEMBER", "missing", count, "WITHSCORES"});
+    }
+    compare({"ZRANDMEMBER", "one"});
+    compare({"ZRANDMEMBER", "missing"});
+    compare({"ZSCAN", "missing", "0"});
+    compare({"ZSCAN", "one", "0"});
+    ZsetCommandGenerator gen(41);
+    for (int i = 0; i < 4000; ++i) {
+      std::vector<std::string> argv = gen.Next();
+      const std::string name = Upper(argv[0]);
+      if (name == "ZRANDMEMBER" || name == "TTL" || name == "SCAN") continue;
+      if (name == "OBJECT" && exchange(b, {"TYPE", argv[2]}).starts_with("+string")) continue;
+      if (name == "ZSCAN" && argv.size() >= 2 &&
+          exchange(b, {"OBJECT", "ENCODING", argv[1]}).starts_with("$8\r\nskiplist")) {
+        continue;
+      }
+      compare(argv);
+    }
+    CHECK(mismatches == 0);
+  }
+}
