@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <unordered_set>
 #include <vector>
 
 #include "field_table.h"
@@ -122,6 +123,15 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
   }
   if (!in.empty()) return nullptr;
   if (compact) {
+    // A member twice is not our encoding (the order check only sees neighbours).
+    std::unordered_set<std::string_view> seen;
+    in = entries;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::string_view member;
+      double score;
+      NextEntry(&in, &member, &score);
+      if (!seen.insert(member).second) return nullptr;
+    }
     set->listpack_.assign(entries);
     set->listpack_count_ = count;
     return set;
@@ -133,7 +143,7 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
     std::string_view member;
     double score;
     NextEntry(&in, &member, &score);
-    set->dict_->Set(member, EncodeScore(score));
+    if (!set->dict_->Set(member, EncodeScore(score))) return nullptr;  // a member twice
     set->list_->Insert(member, score);
   }
   return set;

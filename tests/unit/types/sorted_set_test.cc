@@ -196,6 +196,11 @@ TEST_CASE("sorted set serialized form: a stored listpack picks its encoding by t
   CHECK(SortedSet::Decode(bad_flag, limits) == nullptr);
   std::vector<std::pair<std::string_view, double>> unordered = {{"b", 1}, {"a", 1}};
   CHECK(SortedSet::Decode(SortedSet::SerializeEntries(unordered), limits) == nullptr);
+  std::vector<std::pair<std::string_view, double>> twice = {{"a", 1}, {"a", 2}};
+  CHECK(SortedSet::Decode(SortedSet::SerializeEntries(twice), limits) == nullptr);
+  CHECK(SortedSet::Decode(SortedSet::SerializeEntries(twice), tight) == nullptr);
+  tight.zset_max_listpack_entries = 0;
+  CHECK(SortedSet::Decode(SortedSet::SerializeEntries(twice), tight) == nullptr);
   std::vector<std::pair<std::string_view, double>> nan = {{"a", std::nan("")}};
   CHECK(SortedSet::Decode(SortedSet::SerializeEntries(nan), limits) == nullptr);
 }
@@ -234,6 +239,45 @@ TEST_CASE("sorted set element operations through the codec") {
   auto decoded = codec.Decode(Serialized(*z));
   REQUIRE(decoded != nullptr);
   CHECK(TypeName(TypeOf(decoded.get())) == "zset");
+}
+
+TEST_CASE("codec: decoding and applying sorted set garbage never crashes") {
+  TypesCodec codec;
+  codec.mutable_limits().zset_max_listpack_entries = 4;
+  SortedSet z;
+  for (int i = 0; i < 10; ++i) z.Add("m" + std::to_string(i), i % 3, codec.limits());
+  const std::string good = Serialized(z);
+  OpBuilder add(OpCode::kZsetAdd, 4);
+  add.Add(EncodeScoreArg(1)).Add("a").Add(EncodeScoreArg(2)).Add("b");
+  OpBuilder rem(OpCode::kZsetRem, 2);
+  rem.Add("m1").Add("zz");
+  std::mt19937 rng(5);
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes = round % 2 == 0 ? good : (round % 4 == 1 ? add.op() : rem.op());
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < flips; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
+    if (round % 2 == 0) {
+      auto decoded = codec.Decode(bytes);
+      const auto* set = dynamic_cast<const SortedSet*>(decoded.get());
+      if (set == nullptr) continue;
+      // Whatever decoded as a sorted set is a consistent one: ordered, every member ranked.
+      Entries entries = Contents(*set);
+      CHECK(entries.size() == set->size());
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        CHECK(set->Rank(entries[i].first) == i);
+        CHECK(set->Score(entries[i].first) == entries[i].second);
+      }
+    } else {
+      std::unique_ptr<storage::ValueObject> target = codec.Decode(good);
+      std::unique_ptr<storage::ValueObject> created;
+      std::int64_t result = 0;
+      codec.Apply(target.get(), bytes, &result, &created);
+      codec.Apply(nullptr, bytes, &result, &created);
+      const auto& after = dynamic_cast<const SortedSet&>(*target);
+      CHECK(Contents(after).size() == after.size());
+    }
+  }
 }
 
 }  // namespace dynakv::types
