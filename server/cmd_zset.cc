@@ -199,8 +199,7 @@ void ZRankGeneric(CommandContext& ctx, bool reverse) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Integer(
-      static_cast<long long>(reverse ? found.set->size() - 1 - *rank : *rank));
+  ctx.reply.Integer(static_cast<long long>(reverse ? found.set->size() - 1 - *rank : *rank));
 }
 
 void ZRankCommand(CommandContext& ctx) { ZRankGeneric(ctx, false); }
@@ -234,8 +233,7 @@ void ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bo
     return;
   }
   if (count < 0) count = 1;
-  const ZsetItems items =
-      RankRange(*found.set, 0, count - 1, max);
+  const ZsetItems items = RankRange(*found.set, 0, count - 1, max);
   std::vector<std::string> members;
   std::vector<double> scores;
   for (const auto& [m, s] : items) {
@@ -268,12 +266,50 @@ void ZPopMinMax(CommandContext& ctx, bool max) {
     }
   }
   const bool nested = ctx.reply.protocol() > 2 && count != -1;
-  ZPopGeneric(ctx, std::span<const std::string_view>(&ctx.argv[1], 1), max, count, nested,
-              false);
+  ZPopGeneric(ctx, std::span<const std::string_view>(&ctx.argv[1], 1), max, count, nested, false);
 }
 
 void ZPopMinCommand(CommandContext& ctx) { ZPopMinMax(ctx, false); }
 void ZPopMaxCommand(CommandContext& ctx) { ZPopMinMax(ctx, true); }
+
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+void ZMPopCommand(CommandContext& ctx) {
+  long long numkeys = 0;
+  if (!ParseLongLong(ctx.argv[1], &numkeys) || numkeys < 1) {
+    ctx.reply.Error("ERR numkeys should be greater than 0");
+    return;
+  }
+  const auto where_idx = static_cast<unsigned long long>(numkeys) + 2;
+  if (where_idx >= ctx.argv.size()) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  bool max = false;
+  if (EqualsIgnoreCase(ctx.argv[where_idx], "max")) {
+    max = true;
+  } else if (!EqualsIgnoreCase(ctx.argv[where_idx], "min")) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  long long count = -1;
+  for (std::size_t j = where_idx + 1; j < ctx.argv.size(); ++j) {
+    const bool more = j + 1 < ctx.argv.size();
+    if (count == -1 && more && EqualsIgnoreCase(ctx.argv[j], "count")) {
+      ++j;
+      if (!ParseLongLong(ctx.argv[j], &count) || count < 1) {
+        ctx.reply.Error("ERR count should be greater than 0");
+        return;
+      }
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  if (count == -1) count = 1;
+  ZPopGeneric(ctx,
+              std::span<const std::string_view>(&ctx.argv[2], static_cast<std::size_t>(numkeys)),
+              max, count, true, true);
+}
 
 // One ZRANDMEMBER element: a member, or with scores a pair (a 2-array in RESP3, flat in RESP2).
 void ReplyRandomMember(CommandContext& ctx, std::string_view member, double score,
@@ -455,6 +491,10 @@ constexpr CommandSpec kSortedSetCommands[] = {
      .keys = {1, 1, 1, kKeyReadWrite}, .handler = ZPopMinCommand},
     {.name = "zpopmax", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclSortedSet,
      .keys = {1, 1, 1, kKeyReadWrite}, .handler = ZPopMaxCommand},
+    // Keys named by a count (Redis's movablekeys): the row names every argument from the first
+    // key on (see cmd_zset_setops.cc).
+    {.name = "zmpop", .arity = -4, .flags = kCmdWrite, .acl = kAclSortedSet,
+     .keys = {2, -1, 1, kKeyReadWrite}, .handler = ZMPopCommand},
     {.name = "zrandmember", .arity = -2, .flags = kCmdReadOnly, .acl = kAclSortedSet,
      .keys = {1, 1, 1, kKeyRead}, .handler = ZRandMemberCommand},
     {.name = "zscan", .arity = -3, .flags = kCmdReadOnly, .acl = kAclSortedSet,

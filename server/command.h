@@ -134,20 +134,21 @@ std::string_view AclCategoryName(std::uint32_t bit);
 std::uint32_t AclCategoryByName(std::string_view name);
 
 // Tables of the command families; a new family is added to CommandTable's constructor too.
-std::span<const CommandSpec> StringCommands();          // cmd_string.cc
-std::span<const CommandSpec> KeyspaceCommands();        // cmd_keys.cc
-std::span<const CommandSpec> HashCommands();            // cmd_hash.cc
-std::span<const CommandSpec> SetCommands();             // cmd_set.cc
-std::span<const CommandSpec> ListCommands();            // cmd_list.cc
-std::span<const CommandSpec> BlockingListCommands();    // cmd_list_blocking.cc
-std::span<const CommandSpec> SortedSetCommands();       // cmd_zset.cc
-std::span<const CommandSpec> SortedSetRangeCommands();  // cmd_zset_range.cc
-std::span<const CommandSpec> ConnectionCommands();      // cmd_connection.cc
-std::span<const CommandSpec> ServerCommands();          // cmd_server.cc
-std::span<const CommandSpec> ClusterCommands();         // cmd_cluster.cc
-std::span<const CommandSpec> AclCommands();             // cmd_acl.cc
-std::span<const CommandSpec> BitmapCommands();          // cmd_bitops.cc
-std::span<const CommandSpec> HyperLogLogCommands();     // cmd_hyperloglog.cc
+std::span<const CommandSpec> StringCommands();            // cmd_string.cc
+std::span<const CommandSpec> KeyspaceCommands();          // cmd_keys.cc
+std::span<const CommandSpec> HashCommands();              // cmd_hash.cc
+std::span<const CommandSpec> SetCommands();               // cmd_set.cc
+std::span<const CommandSpec> ListCommands();              // cmd_list.cc
+std::span<const CommandSpec> BlockingListCommands();      // cmd_list_blocking.cc
+std::span<const CommandSpec> SortedSetCommands();         // cmd_zset.cc
+std::span<const CommandSpec> SortedSetRangeCommands();    // cmd_zset_range.cc
+std::span<const CommandSpec> SortedSetAlgebraCommands();  // cmd_zset_setops.cc
+std::span<const CommandSpec> ConnectionCommands();        // cmd_connection.cc
+std::span<const CommandSpec> ServerCommands();            // cmd_server.cc
+std::span<const CommandSpec> ClusterCommands();           // cmd_cluster.cc
+std::span<const CommandSpec> AclCommands();               // cmd_acl.cc
+std::span<const CommandSpec> BitmapCommands();            // cmd_bitops.cc
+std::span<const CommandSpec> HyperLogLogCommands();       // cmd_hyperloglog.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

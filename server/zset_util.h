@@ -16,7 +16,7 @@
 namespace dynakv::server {
 
 struct ZsetLookup {
-  bool wrong_type = false;                 // replied WRONGTYPE already
+  bool wrong_type = false;                // replied WRONGTYPE already
   const types::SortedSet* set = nullptr;  // null: no such key; valid until the next keyspace call
 };
 

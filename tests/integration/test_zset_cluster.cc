@@ -49,8 +49,7 @@ TEST_CASE("sorted set commands through any coordinator of a 3-node cluster") {
         Reply::Array({Reply::Bulk("ada"), Reply::Bulk("bob")}));
 
   // Pops and range removals; an emptied set disappears everywhere.
-  CHECK(n1.Command({"ZPOPMIN", "board"}) ==
-        Reply::Array({Reply::Bulk("cy"), Reply::Bulk("7.5")}));
+  CHECK(n1.Command({"ZPOPMIN", "board"}) == Reply::Array({Reply::Bulk("cy"), Reply::Bulk("7.5")}));
   CHECK(n2.Command({"ZREMRANGEBYRANK", "board", "0", "-1"}) == Reply::Int(2));
   for (Client* c : {&n1, &n2, &n3}) CHECK(c->Command({"EXISTS", "board"}) == Reply::Int(0));
 

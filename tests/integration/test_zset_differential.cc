@@ -36,7 +36,17 @@ class ZsetCommandGenerator {
   explicit ZsetCommandGenerator(std::uint64_t seed) : rng_(seed) {}
 
   std::vector<std::string> Next() {
-    switch (Pick(40)) {
+    switch (Pick(46)) {
+      case 40:
+      case 41:
+        return Algebra(Of({"ZUNION", "ZINTER", "ZDIFF", "zunion"}), false);
+      case 42:
+      case 43:
+        return Algebra(Of({"ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"}), true);
+      case 44:
+        return ZInterCard();
+      case 45:
+        return ZMPop();
       case 0:
       case 1:
       case 2:
@@ -98,7 +108,7 @@ class ZsetCommandGenerator {
       case 31:
         return {Of({"GET", "STRLEN", "INCR", "HGET"}), ZKey(), "f"};
       case 32:
-        return {"SET", Of({"s0", "z2", "n0"}), "v"};
+        return {"SET", Of({"s0", "s1", "z2", "n0"}), "v"};
       case 33:
         return {Of({"DEL", "UNLINK"}), ZKey()};
       case 34:
@@ -122,7 +132,8 @@ class ZsetCommandGenerator {
     return *(choices.begin() + Pick(static_cast<int>(choices.size())));
   }
   std::string ZKey() { return Of({"z0", "z0", "z1", "z1", "z2", "s0", "n0"}); }
-  std::string LKey() { return Of({"l0", "l0", "l1", "s0"}); }
+  // Keys only ever written with score 0 (s1 is a string now and then).
+  std::string LKey() { return Of({"l0", "l0", "l1", "s1"}); }
   std::string AnyKey() { return Pick(3) == 0 ? LKey() : ZKey(); }
   std::string Member() {
     switch (Pick(24)) {
@@ -139,17 +150,41 @@ class ZsetCommandGenerator {
     }
   }
   std::string Score() {
-    return Of({"1", "2", "0", "-1", "1.5", "3", "3", "5", "10", "-2.25", "inf", "-inf", "+inf",
-               "3e2", "0x10", "-0", "abc", "", "nan", " 1", "1e400", "1e-400", "0.1",
-               "1e-310", "1.7976931348623157e308", "123456789012345678", "2.5"});
+    return Of({"1",
+               "2",
+               "0",
+               "-1",
+               "1.5",
+               "3",
+               "3",
+               "5",
+               "10",
+               "-2.25",
+               "inf",
+               "-inf",
+               "+inf",
+               "3e2",
+               "0x10",
+               "-0",
+               "abc",
+               "",
+               "nan",
+               " 1",
+               "1e400",
+               "1e-400",
+               "0.1",
+               "1e-310",
+               "1.7976931348623157e308",
+               "123456789012345678",
+               "2.5"});
   }
   std::string Rank() {
     return Of({"0", "1", "2", "-1", "-2", "-3", "5", "100", "-100", "x", "1.5",
                "9223372036854775807", "-9223372036854775808"});
   }
   std::string Bound() {
-    return Of({"-inf", "+inf", "inf", "0", "1", "(1", "2", "(2", "3", "(3", "5", "-1", "(-1",
-               "1.5", "10", "(10", "x", "(", "", "((1", "(inf", "nan", " 2", "1e400"});
+    return Of({"-inf", "+inf", "inf", "0",   "1", "(1", "2", "(2",  "3",    "(3",  "5",  "-1",
+               "(-1",  "1.5",  "10",  "(10", "x", "(",  "",  "((1", "(inf", "nan", " 2", "1e400"});
   }
   std::string LexBound() {
     return Of({"-", "+", "[a", "(a", "[c", "(c", "[e", "(e", "[", "(", "a", "+x", "-x", "[zz",
@@ -176,9 +211,8 @@ class ZsetCommandGenerator {
     return argv;
   }
   void Limit(std::vector<std::string>* argv) {
-    argv->insert(argv->end(),
-                 {"LIMIT", Of({"0", "1", "2", "-1", "5", "100", "x"}),
-                  Of({"0", "1", "2", "-1", "-5", "3", "x"})});
+    argv->insert(argv->end(), {"LIMIT", Of({"0", "1", "2", "-1", "5", "100", "x"}),
+                               Of({"0", "1", "2", "-1", "-5", "3", "x"})});
   }
   std::vector<std::string> RankRange(const std::string& name, const std::string& key) {
     std::vector<std::string> argv = {name, key, Rank(), Rank()};
@@ -194,8 +228,7 @@ class ZsetCommandGenerator {
     if (Pick(15) == 0) argv.push_back(Of({"LIMIT", "REV", "BYSCORE"}));
     return argv;
   }
-  std::vector<std::string> LexRange(const std::string& name, const std::string& key,
-                                    bool options) {
+  std::vector<std::string> LexRange(const std::string& name, const std::string& key, bool options) {
     std::vector<std::string> argv = {name, key, LexBound(), LexBound()};
     if (!options) return argv;
     if (Pick(2) == 0) Limit(&argv);
@@ -238,6 +271,46 @@ class ZsetCommandGenerator {
     if (Pick(10) == 0) argv.push_back("WITHSCORES");
     return argv;
   }
+  // Z{UNION,INTER,DIFF}[STORE] [dst] numkeys key... [WEIGHTS w...] [AGGREGATE how] [WITHSCORES]
+  std::vector<std::string> Algebra(const std::string& name, bool store) {
+    std::vector<std::string> argv = {name};
+    if (store) argv.push_back(ZKey());
+    const int n = 1 + Pick(3);
+    argv.push_back(Pick(12) == 0 ? Of({"0", "-1", "x", "5"}) : std::to_string(n));
+    for (int i = 0; i < n; ++i) argv.push_back(AnyKey());
+    if (Pick(2) == 0) {
+      argv.push_back(Of({"WEIGHTS", "weights"}));
+      const int w = Pick(8) == 0 ? n + 1 : n;
+      for (int i = 0; i < w; ++i) {
+        argv.push_back(Of({"1", "2", "0", "-1", "0.5", "inf", "-inf", "x", "3"}));
+      }
+    }
+    if (Pick(2) == 0) {
+      argv.insert(argv.end(), {"AGGREGATE", Of({"SUM", "MIN", "MAX", "max", "avg"})});
+    }
+    if (Pick(3) == 0) argv.push_back("WITHSCORES");
+    if (Pick(15) == 0) argv.push_back(Of({"AGGREGATE", "LIMIT", "bogus"}));
+    return argv;
+  }
+  std::vector<std::string> ZInterCard() {
+    const int n = 1 + Pick(3);
+    std::vector<std::string> argv = {"ZINTERCARD",
+                                     Pick(10) == 0 ? Of({"0", "x", "4"}) : std::to_string(n)};
+    for (int i = 0; i < n; ++i) argv.push_back(AnyKey());
+    if (Pick(2) == 0) argv.insert(argv.end(), {"LIMIT", Of({"0", "1", "2", "-1", "x", "100"})});
+    if (Pick(15) == 0) argv.push_back("WITHSCORES");
+    return argv;
+  }
+  std::vector<std::string> ZMPop() {
+    const int n = 1 + Pick(3);
+    std::vector<std::string> argv = {"ZMPOP",
+                                     Pick(10) == 0 ? Of({"0", "x", "-1", "5"}) : std::to_string(n)};
+    for (int i = 0; i < n; ++i) argv.push_back(AnyKey());
+    argv.push_back(Of({"MIN", "MAX", "min", "mid"}));
+    if (Pick(2) == 0) argv.insert(argv.end(), {"COUNT", Of({"1", "2", "10", "0", "-1", "x"})});
+    if (Pick(15) == 0) argv.insert(argv.end(), {"COUNT", "1"});
+    return argv;
+  }
   std::vector<std::string> ZRandMember() {
     std::vector<std::string> argv = {"ZRANDMEMBER", AnyKey()};
     if (Pick(4) == 0) return argv;
@@ -265,11 +338,11 @@ class ZsetCommandGenerator {
     return argv;
   }
   std::vector<std::string> Arity() {
-    return Pick(2) == 0 ? std::vector<std::string>{Of({"ZADD", "ZCARD", "ZRANGE", "ZPOPMIN",
-                                                       "ZRANDMEMBER", "ZSCAN"})}
-                        : std::vector<std::string>{Of({"ZSCORE", "ZCOUNT", "ZRANGESTORE",
-                                                       "ZINCRBY", "ZREMRANGEBYLEX"}),
-                                                   ZKey()};
+    return Pick(2) == 0
+               ? std::vector<std::string>{Of(
+                     {"ZADD", "ZCARD", "ZRANGE", "ZPOPMIN", "ZRANDMEMBER", "ZSCAN"})}
+               : std::vector<std::string>{
+                     Of({"ZSCORE", "ZCOUNT", "ZRANGESTORE", "ZINCRBY", "ZREMRANGEBYLEX"}), ZKey()};
   }
 
   std::mt19937_64 rng_;
@@ -410,7 +483,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
       history.clear();
     }
     // The final states agree too, encodings included.
-    for (const char* key : {"z0", "z1", "z2", "l0", "l1", "s0", "n0"}) {
+    for (const char* key : {"z0", "z1", "z2", "l0", "l1", "s0", "s1", "n0"}) {
       CAPTURE(key);
       const Reply type = b.Command({"TYPE", key});
       CHECK(a.Command({"TYPE", key}) == type);
@@ -426,8 +499,8 @@ void CompareWithRedis(const Flags& flags, int commands) {
   CHECK(mismatches == 0);
 }
 
-const Flags kRedisThresholds = {"--zset-max-listpack-entries", "128",
-                                "--zset-max-listpack-value", "64"};
+const Flags kRedisThresholds = {"--zset-max-listpack-entries", "128", "--zset-max-listpack-value",
+                                "64"};
 
 }  // namespace
 
@@ -507,9 +580,8 @@ TEST_CASE("sorted set replies in RESP3 are byte-for-byte those of Redis 7") {
     MESSAGE("skipped: needs redis-server installed and a different server under test");
     return;
   }
-  for (const Flags& flags :
-       {kRedisThresholds,
-        Flags{"--zset-max-listpack-entries", "4", "--zset-max-listpack-value", "8"}}) {
+  for (const Flags& flags : {kRedisThresholds, Flags{"--zset-max-listpack-entries", "4",
+                                                     "--zset-max-listpack-value", "8"}}) {
     ServerProcess ours(flags);
     ServerProcess reference(flags, redis);
     ours.Start();

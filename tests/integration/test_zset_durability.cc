@@ -116,8 +116,7 @@ TEST_CASE("kill -9 keeps every acknowledged sorted set element (appendfsync alwa
     const Reply popped = c.Command({"ZREMRANGEBYSCORE", "zset:8", "-inf", "0"});
     REQUIRE(popped.type == Reply::Type::kInteger);
     model["zset:8"] = AsMembers(c.Command({"ZRANGE", "zset:8", "0", "-1", "WITHSCORES"}));
-    REQUIRE(c.Command({"ZRANGESTORE", "stored", "zset:9", "0", "4"}).type ==
-            Reply::Type::kInteger);
+    REQUIRE(c.Command({"ZRANGESTORE", "stored", "zset:9", "0", "4"}).type == Reply::Type::kInteger);
     model["stored"] = AsMembers(c.Command({"ZRANGE", "stored", "0", "-1", "WITHSCORES"}));
     CHECK(ReadInfoNumber(c, "persistence", "checkpoints") > 0);
     Verify(c, model);

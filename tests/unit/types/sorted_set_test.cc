@@ -151,8 +151,8 @@ TEST_CASE("sorted set: random operations match a reference model in both encodin
     for (int i = 0; i < 4000; ++i) {
       const std::string member = "m" + std::to_string(rng() % 300);
       const double scores[] = {0, 1, 2, 2.5, -1, 1e300, -INFINITY, INFINITY};
-      const double score = rng() % 3 == 0 ? static_cast<double>(rng() % 1000) / 7
-                                          : scores[rng() % 8];
+      const double score =
+          rng() % 3 == 0 ? static_cast<double>(rng() % 1000) / 7 : scores[rng() % 8];
       if (rng() % 4 == 0) {
         CHECK(z.Remove(member) == model.Remove(member));
       } else {

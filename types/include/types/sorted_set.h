@@ -51,7 +51,8 @@ class SortedSet final : public storage::ValueObject {
 
   // The Serialize() form of a new set holding `ascending` (distinct members, in the set's order),
   // without a skiplist flag: Decode picks the encoding by the limits, as Redis does for a store.
-  static std::string SerializeEntries(const std::vector<std::pair<std::string_view, double>>& ascending);
+  static std::string SerializeEntries(
+      const std::vector<std::pair<std::string_view, double>>& ascending);
 
   Encoding encoding() const { return list_ ? Encoding::kSkiplist : Encoding::kListpack; }
   std::string_view EncodingName() const;  // OBJECT ENCODING: "listpack" / "skiplist"
@@ -85,8 +86,8 @@ class SortedSet final : public storage::ValueObject {
 
   std::string listpack_;
   std::size_t listpack_count_ = 0;
-  std::unique_ptr<ZSkiplist> list_;    // set once converted ...
-  std::unique_ptr<FieldTable> dict_;   // ... with it: member -> 8-byte score
+  std::unique_ptr<ZSkiplist> list_;   // set once converted ...
+  std::unique_ptr<FieldTable> dict_;  // ... with it: member -> 8-byte score
 };
 
 }  // namespace dynakv::types
