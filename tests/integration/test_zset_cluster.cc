@@ -48,6 +48,20 @@ TEST_CASE("sorted set commands through any coordinator of a 3-node cluster") {
   CHECK(n3.Command({"ZRANGE", "top", "0", "-1"}) ==
         Reply::Array({Reply::Bulk("ada"), Reply::Bulk("bob")}));
 
+  // Set algebra reads every source through the coordinator and writes its destination.
+  CHECK(n3.Command({"ZADD", "other", "1", "ada", "100", "dan"}) == Reply::Int(2));
+  CHECK(n1.Command({"ZUNIONSTORE", "sum", "2", "board", "other", "WEIGHTS", "1", "2"}) ==
+        Reply::Int(4));
+  CHECK(n2.Command({"ZRANGE", "sum", "0", "-1", "WITHSCORES"}) ==
+        Reply::Array({Reply::Bulk("cy"), Reply::Bulk("7.5"), Reply::Bulk("ada"),
+                      Reply::Bulk("17"), Reply::Bulk("bob"), Reply::Bulk("20"),
+                      Reply::Bulk("dan"), Reply::Bulk("200")}));
+  CHECK(n2.Command({"ZINTERCARD", "2", "board", "other"}) == Reply::Int(1));
+  CHECK(n3.Command({"ZMPOP", "2", "missing", "other", "MAX"}) ==
+        Reply::Array({Reply::Bulk("other"),
+                      Reply::Array({Reply::Array({Reply::Bulk("dan"), Reply::Bulk("100")})})}));
+  CHECK(n1.Command({"ZCARD", "other"}) == Reply::Int(1));
+
   // Pops and range removals; an emptied set disappears everywhere.
   CHECK(n1.Command({"ZPOPMIN", "board"}) == Reply::Array({Reply::Bulk("cy"), Reply::Bulk("7.5")}));
   CHECK(n2.Command({"ZREMRANGEBYRANK", "board", "0", "-1"}) == Reply::Int(2));
