@@ -1,5 +1,6 @@
 // Sorted set algebra (Redis's zunionInterDiffGenericCommand): ZUNION ZINTER ZDIFF, their STORE
-// forms and ZINTERCARD, with WEIGHTS, AGGREGATE and WITHSCORES; and ZMPOP. Checks run in Redis's
+// forms and ZINTERCARD, with WEIGHTS, AGGREGATE and WITHSCORES, over sorted sets and sets (whose
+// members score 1). Checks run in Redis's
 // order (numkeys, the key count, every key's type, then the options), and scores are combined in
 // Redis's order (inputs from the smallest to the largest, a NaN sum counted as 0), so replies are
 // Redis's bit for bit.
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +24,8 @@
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "number_parse.h"
+#include "storage/engine.h"
+#include "types/set.h"
 #include "zset_util.h"
 
 namespace dynakv::server {
@@ -86,14 +90,23 @@ void ZSetOpGeneric(CommandContext& ctx, bool store, std::size_t numkeys_index, S
     for (std::size_t earlier = 0; earlier < i; ++earlier) {
       if (ctx.argv[numkeys_index + 1 + earlier] == ctx.argv[j]) src[i].key = earlier;
     }
-    const ZsetLookup found = LookupZset(ctx, ctx.argv[j], !store);
-    if (found.wrong_type) return;
-    if (found.set == nullptr || found.set->size() == 0) continue;
-    src[i].entries.reserve(found.set->size());
-    found.set->Walk(0, false, [&](std::string_view m, double s) {
-      src[i].entries.emplace_back(m, s);
-      return true;
-    });
+    // A set is an input too, every member scoring 1 (as Redis's zuiNext reads a set).
+    std::optional<storage::ValueRef> value =
+        store ? ctx.keyspace.Get(ctx.argv[j]) : LookupRead(ctx, ctx.argv[j]);
+    if (!value) continue;
+    if (const auto* zset = dynamic_cast<const types::SortedSet*>(value->object())) {
+      src[i].entries.reserve(zset->size());
+      zset->Walk(0, false, [&](std::string_view m, double s) {
+        src[i].entries.emplace_back(m, s);
+        return true;
+      });
+    } else if (const auto* set = dynamic_cast<const types::Set*>(value->object())) {
+      src[i].entries.reserve(set->size());
+      set->ForEach([&](std::string_view m) { src[i].entries.emplace_back(m, 1.0); });
+    } else {
+      ctx.reply.Error(kErrWrongType);
+      return;
+    }
   }
   Aggregate aggregate = Aggregate::kSum;
   bool withscores = false;

@@ -110,6 +110,7 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
   bool first = true;
   double last_score = 0;
   std::string_view last_member;
+  bool negative_zero = false;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view member;
     double score;
@@ -120,6 +121,7 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
     last_score = score;
     last_member = member;
     if (member.size() > limits.zset_max_listpack_value) compact = false;
+    if (score == 0 && std::signbit(score)) negative_zero = true;
   }
   if (!in.empty()) return nullptr;
   if (compact) {
@@ -132,7 +134,17 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
       NextEntry(&in, &member, &score);
       if (!seen.insert(member).second) return nullptr;
     }
-    set->listpack_.assign(entries);
+    if (!negative_zero) {
+      set->listpack_.assign(entries);
+    } else {  // a listpack keeps an integral score as an integer: -0 becomes 0, as in Redis
+      in = entries;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        std::string_view member;
+        double score;
+        NextEntry(&in, &member, &score);
+        AppendEntry(&set->listpack_, member, score == 0 ? 0.0 : score);
+      }
+    }
     set->listpack_count_ = count;
     return set;
   }

@@ -196,6 +196,13 @@ TEST_CASE("sorted set serialized form: a stored listpack picks its encoding by t
   CHECK(SortedSet::Decode(bad_flag, limits) == nullptr);
   std::vector<std::pair<std::string_view, double>> unordered = {{"b", 1}, {"a", 1}};
   CHECK(SortedSet::Decode(SortedSet::SerializeEntries(unordered), limits) == nullptr);
+  // A stored -0 decodes as 0 into a listpack (Redis's integer form), and stays -0 in a skiplist.
+  std::vector<std::pair<std::string_view, double>> zero = {{"a", -0.0}};
+  CHECK_FALSE(
+      std::signbit(*SortedSet::Decode(SortedSet::SerializeEntries(zero), limits)->Score("a")));
+  TypeLimits none;
+  none.zset_max_listpack_entries = 0;
+  CHECK(std::signbit(*SortedSet::Decode(SortedSet::SerializeEntries(zero), none)->Score("a")));
   std::vector<std::pair<std::string_view, double>> twice = {{"a", 1}, {"a", 2}};
   CHECK(SortedSet::Decode(SortedSet::SerializeEntries(twice), limits) == nullptr);
   CHECK(SortedSet::Decode(SortedSet::SerializeEntries(twice), tight) == nullptr);
