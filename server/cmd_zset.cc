@@ -24,6 +24,102 @@
 
 namespace dynakv::server {
 
+// Redis's genericZpopCommand: the first of `keys` holding a set (WRONGTYPE stops the search)
+// loses up to `count` members from its low (or high) end. count < 0: a plain single pop.
+// `emitkey`/`nested`: ZMPOP's [key, [[member, score], ...]] shape, nil when nothing is found;
+// `emitkey` alone: BZPOPMIN's [key, member, score]. Returns false, replying nothing, when no key
+// holds a set and !reply_when_empty (a blocking pop then blocks); true when it replied.
+bool ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bool max,
+                 long long count, bool nested, bool emitkey, bool reply_when_empty) {
+  ZsetLookup found;
+  std::string_view key;
+  for (std::string_view k : keys) {
+    found = LookupZset(ctx, k, false);
+    if (found.wrong_type) return true;
+    if (found.set != nullptr) {
+      key = k;
+      break;
+    }
+  }
+  if (found.set == nullptr) {
+    if (!reply_when_empty) return false;
+    if (emitkey) {
+      ctx.reply.NullArray();
+    } else {
+      ctx.reply.ArrayHeader(0);
+    }
+    return true;
+  }
+  if (count == 0) {
+    ctx.reply.ArrayHeader(0);
+    return true;
+  }
+  if (count < 0) count = 1;
+  const ZsetItems items = RankRange(*found.set, 0, count - 1, max);
+  std::vector<std::string> members;
+  std::vector<double> scores;
+  for (const auto& [m, s] : items) {
+    members.emplace_back(m);
+    scores.push_back(s);
+  }
+  if (!RemoveMembers(ctx, key, members)) return true;
+  if (emitkey && !nested) {  // BZPOPMIN/BZPOPMAX: [key, member, score]
+    ctx.reply.ArrayHeader(members.size() * 2 + 1);
+    ctx.reply.Bulk(key);
+  } else {
+    if (emitkey) {
+      ctx.reply.ArrayHeader(2);
+      ctx.reply.Bulk(key);
+    }
+    ctx.reply.ArrayHeader(nested ? members.size() : members.size() * 2);
+  }
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (nested) ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(members[i]);
+    ctx.reply.Double(scores[i]);
+  }
+  return true;
+}
+
+// ZMPOP's arguments from `numkeys_index` on: numkeys key [key ...] MIN|MAX [COUNT count].
+bool ParseZMPop(CommandContext& ctx, std::size_t numkeys_index, ZMPopArgs* args) {
+  long long numkeys = 0;
+  if (!ParseLongLong(ctx.argv[numkeys_index], &numkeys) || numkeys < 1) {
+    ctx.reply.Error("ERR numkeys should be greater than 0");
+    return false;
+  }
+  const auto where_idx = static_cast<unsigned long long>(numkeys) + numkeys_index + 1;
+  if (where_idx >= ctx.argv.size()) {
+    ctx.reply.Error(kErrSyntax);
+    return false;
+  }
+  args->max = false;
+  if (EqualsIgnoreCase(ctx.argv[where_idx], "max")) {
+    args->max = true;
+  } else if (!EqualsIgnoreCase(ctx.argv[where_idx], "min")) {
+    ctx.reply.Error(kErrSyntax);
+    return false;
+  }
+  long long count = -1;
+  for (std::size_t j = where_idx + 1; j < ctx.argv.size(); ++j) {
+    const bool more = j + 1 < ctx.argv.size();
+    if (count == -1 && more && EqualsIgnoreCase(ctx.argv[j], "count")) {
+      ++j;
+      if (!ParseLongLong(ctx.argv[j], &count) || count < 1) {
+        ctx.reply.Error("ERR count should be greater than 0");
+        return false;
+      }
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return false;
+    }
+  }
+  args->count = count == -1 ? 1 : count;
+  args->keys = std::span<const std::string_view>(&ctx.argv[numkeys_index + 1],
+                                                 static_cast<std::size_t>(numkeys));
+  return true;
+}
+
 namespace {
 
 // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and ZINCRBY (INCR).
@@ -205,54 +301,6 @@ void ZRankGeneric(CommandContext& ctx, bool reverse) {
 void ZRankCommand(CommandContext& ctx) { ZRankGeneric(ctx, false); }
 void ZRevRankCommand(CommandContext& ctx) { ZRankGeneric(ctx, true); }
 
-// Redis's genericZpopCommand: the first of `keys` holding a set (WRONGTYPE stops the search)
-// loses up to `count` members from its low (or high) end. count < 0: a plain single pop.
-// `emitkey`/`nested`: ZMPOP's [key, [[member, score], ...]] shape, nil when nothing is found.
-void ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bool max,
-                 long long count, bool nested, bool emitkey) {
-  ZsetLookup found;
-  std::string_view key;
-  for (std::string_view k : keys) {
-    found = LookupZset(ctx, k, false);
-    if (found.wrong_type) return;
-    if (found.set != nullptr) {
-      key = k;
-      break;
-    }
-  }
-  if (found.set == nullptr) {
-    if (emitkey) {
-      ctx.reply.NullArray();
-    } else {
-      ctx.reply.ArrayHeader(0);
-    }
-    return;
-  }
-  if (count == 0) {
-    ctx.reply.ArrayHeader(0);
-    return;
-  }
-  if (count < 0) count = 1;
-  const ZsetItems items = RankRange(*found.set, 0, count - 1, max);
-  std::vector<std::string> members;
-  std::vector<double> scores;
-  for (const auto& [m, s] : items) {
-    members.emplace_back(m);
-    scores.push_back(s);
-  }
-  if (!RemoveMembers(ctx, key, members)) return;
-  if (emitkey) {
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk(key);
-  }
-  ctx.reply.ArrayHeader(nested ? members.size() : members.size() * 2);
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    if (nested) ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk(members[i]);
-    ctx.reply.Double(scores[i]);
-  }
-}
-
 void ZPopMinMax(CommandContext& ctx, bool max) {
   if (ctx.argv.size() > 3) {
     ctx.reply.Error(kErrSyntax);
@@ -266,49 +314,17 @@ void ZPopMinMax(CommandContext& ctx, bool max) {
     }
   }
   const bool nested = ctx.reply.protocol() > 2 && count != -1;
-  ZPopGeneric(ctx, std::span<const std::string_view>(&ctx.argv[1], 1), max, count, nested, false);
+  ZPopGeneric(ctx, std::span<const std::string_view>(&ctx.argv[1], 1), max, count, nested, false,
+              true);
 }
 
 void ZPopMinCommand(CommandContext& ctx) { ZPopMinMax(ctx, false); }
 void ZPopMaxCommand(CommandContext& ctx) { ZPopMinMax(ctx, true); }
 
-// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 void ZMPopCommand(CommandContext& ctx) {
-  long long numkeys = 0;
-  if (!ParseLongLong(ctx.argv[1], &numkeys) || numkeys < 1) {
-    ctx.reply.Error("ERR numkeys should be greater than 0");
-    return;
-  }
-  const auto where_idx = static_cast<unsigned long long>(numkeys) + 2;
-  if (where_idx >= ctx.argv.size()) {
-    ctx.reply.Error(kErrSyntax);
-    return;
-  }
-  bool max = false;
-  if (EqualsIgnoreCase(ctx.argv[where_idx], "max")) {
-    max = true;
-  } else if (!EqualsIgnoreCase(ctx.argv[where_idx], "min")) {
-    ctx.reply.Error(kErrSyntax);
-    return;
-  }
-  long long count = -1;
-  for (std::size_t j = where_idx + 1; j < ctx.argv.size(); ++j) {
-    const bool more = j + 1 < ctx.argv.size();
-    if (count == -1 && more && EqualsIgnoreCase(ctx.argv[j], "count")) {
-      ++j;
-      if (!ParseLongLong(ctx.argv[j], &count) || count < 1) {
-        ctx.reply.Error("ERR count should be greater than 0");
-        return;
-      }
-    } else {
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-  }
-  if (count == -1) count = 1;
-  ZPopGeneric(ctx,
-              std::span<const std::string_view>(&ctx.argv[2], static_cast<std::size_t>(numkeys)),
-              max, count, true, true);
+  ZMPopArgs args;
+  if (!ParseZMPop(ctx, 1, &args)) return;
+  ZPopGeneric(ctx, args.keys, args.max, args.count, true, true, true);
 }
 
 // One ZRANDMEMBER element: a member, or with scores a pair (a 2-array in RESP3, flat in RESP2).

@@ -118,6 +118,7 @@ void ZRangeGeneric(CommandContext& ctx, std::size_t first, bool store, RangeType
   if (reverse) std::reverse(items.begin(), items.end());
   const std::string serialized = types::SortedSet::SerializeEntries(items);
   if (!WriteOk(ctx, ctx.keyspace.PutObject(dst, serialized, 0))) return;
+  WakeZsetWaiters(ctx, dst);
   ctx.reply.Integer(static_cast<long long>(items.size()));
 }
 

@@ -227,6 +227,7 @@ void ZSetOpGeneric(CommandContext& ctx, bool store, std::size_t numkeys_index, S
   if (!WriteOk(ctx, ctx.keyspace.PutObject(dst, types::SortedSet::SerializeEntries(items), 0))) {
     return;
   }
+  WakeZsetWaiters(ctx, dst);
   ctx.reply.Integer(static_cast<long long>(items.size()));
 }
 

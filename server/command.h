@@ -143,6 +143,7 @@ std::span<const CommandSpec> BlockingListCommands();      // cmd_list_blocking.c
 std::span<const CommandSpec> SortedSetCommands();         // cmd_zset.cc
 std::span<const CommandSpec> SortedSetRangeCommands();    // cmd_zset_range.cc
 std::span<const CommandSpec> SortedSetAlgebraCommands();  // cmd_zset_setops.cc
+std::span<const CommandSpec> BlockingSortedSetCommands();  // cmd_zset_blocking.cc
 std::span<const CommandSpec> ConnectionCommands();        // cmd_connection.cc
 std::span<const CommandSpec> ServerCommands();            // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();           // cmd_cluster.cc

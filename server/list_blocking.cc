@@ -7,6 +7,7 @@
 #include "keyspace.h"
 #include "server.h"
 #include "types/list.h"
+#include "types/sorted_set.h"
 
 namespace dynakv::server {
 
@@ -83,9 +84,16 @@ void BlockedLists::Remove(std::uint64_t client_id) {
 
 void BlockedLists::ClientClosed(std::uint64_t client_id) { Remove(client_id); }
 
-bool BlockedLists::KeyHoldsList(std::string_view key) {
+BlockedLists::Held BlockedLists::HeldBy(std::string_view key) {
   std::optional<storage::ValueRef> value = server_.keyspace().Get(key);
-  return value && dynamic_cast<const types::List*>(value->object()) != nullptr;
+  if (!value) return Held::kNone;
+  if (dynamic_cast<const types::List*>(value->object()) != nullptr) return Held::kList;
+  if (dynamic_cast<const types::SortedSet*>(value->object()) != nullptr) return Held::kSortedSet;
+  return Held::kNone;
+}
+
+BlockedLists::Held BlockedLists::WaitsFor(const Waiter& waiter) {
+  return (waiter.spec->acl & kAclSortedSet) != 0 ? Held::kSortedSet : Held::kList;
 }
 
 bool BlockedLists::Rerun(Waiter& waiter, Client& client) {
@@ -115,9 +123,11 @@ void BlockedLists::ServeReady() {
     if (q == queues_.end()) continue;
     const std::vector<std::uint64_t> ids(q->second.begin(), q->second.end());
     for (std::uint64_t id : ids) {
-      if (!KeyHoldsList(key)) break;
+      const Held held = HeldBy(key);
+      if (held == Held::kNone) break;
       auto it = waiters_.find(id);
       if (it == waiters_.end()) continue;
+      if (WaitsFor(*it->second) != held) continue;  // a sorted set does not serve BLPOP
       Client* client = server_.FindClient(id);
       if (client == nullptr || client->closing()) {
         Remove(id);

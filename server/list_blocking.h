@@ -1,5 +1,6 @@
-// Clients blocked in BLPOP, BRPOP, BLMOVE, BRPOPLPUSH and BLMPOP. A blocked client never blocks
-// the loop: its command returns without a reply and the client stops running requests
+// Clients blocked in BLPOP, BRPOP, BLMOVE, BRPOPLPUSH and BLMPOP, and in BZPOPMIN, BZPOPMAX and
+// BZMPOP (cmd_zset_blocking.cc), which wait on sorted sets the same way. A blocked client never
+// blocks the loop: its command returns without a reply and the client stops running requests
 // (Client::BeginAsyncCommand) until it is served, times out or disconnects.
 //
 // Serving follows Redis's ready-keys handling: a push marks its key ready; once the pushing
@@ -68,7 +69,11 @@ class BlockedLists {
   void Remove(std::uint64_t client_id);
   // Re-runs `waiter`'s command; true when that served it.
   bool Rerun(Waiter& waiter, Client& client);
-  bool KeyHoldsList(std::string_view key);
+  // What `key` holds, as far as waiters care: a list (BLPOP & co.) or a sorted set (BZPOPMIN &
+  // co.); each waiter is served only by the type its command pops, as Redis's btype decides.
+  enum class Held { kNone, kList, kSortedSet };
+  Held HeldBy(std::string_view key);
+  static Held WaitsFor(const Waiter& waiter);
 
   Server& server_;
   std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;           // by client id

@@ -10,9 +10,15 @@
 
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "list_blocking.h"
+#include "server.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
+
+void WakeZsetWaiters(CommandContext& ctx, std::string_view key) {
+  if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(key);
+}
 
 ZsetLookup LookupZset(CommandContext& ctx, std::string_view key, bool counted) {
   ZsetLookup out;
@@ -29,7 +35,10 @@ ZsetLookup LookupZset(CommandContext& ctx, std::string_view key, bool counted) {
 bool ApplyZsetOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
                  std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
-  if (status.ok()) return true;
+  if (status.ok()) {
+    WakeZsetWaiters(ctx, key);
+    return true;
+  }
   if (status.code() == storage::Status::Code::kInvalidArgument &&
       status.message() == storage::kHoldsString) {
     ctx.reply.Error(kErrWrongType);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,10 @@ struct ZsetLookup {
 
 // `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
 ZsetLookup LookupZset(CommandContext& ctx, std::string_view key, bool counted);
+
+// A sorted set written to `key` (ZADD, a store): clients blocked in BZPOPMIN & co. on it are
+// served after this command (single-node mode, as blocked list pops).
+void WakeZsetWaiters(CommandContext& ctx, std::string_view key);
 
 // Applies one operation; replies with the error and returns false when the keyspace refuses.
 bool ApplyZsetOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
@@ -71,6 +76,23 @@ std::string FormatScore(double score, bool listpack);
 // An array of members, with scores as Redis replies them: flat in RESP2, [member, score] pairs
 // in RESP3.
 void ReplyItems(CommandContext& ctx, const ZsetItems& items, bool withscores);
+
+// Redis's genericZpopCommand (cmd_zset.cc): the first of `keys` holding a sorted set (WRONGTYPE
+// stops the search) loses up to `count` members from its low (or high, `max`) end; count < 0 is
+// a plain single pop. `nested` && `emitkey`: ZMPOP's [key, [[member, score], ...]], nil when no
+// key holds a set; `emitkey` alone: BZPOPMIN's [key, member, score]. Returns false, replying
+// nothing, when no key holds a set and !reply_when_empty (a blocking pop then blocks).
+bool ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bool max,
+                 long long count, bool nested, bool emitkey, bool reply_when_empty);
+
+struct ZMPopArgs {
+  std::span<const std::string_view> keys;
+  bool max = false;
+  long long count = 1;
+};
+// ZMPOP's arguments from `numkeys_index` on (numkeys key [key ...] MIN|MAX [COUNT count]);
+// false when it replied an error.
+bool ParseZMPop(CommandContext& ctx, std::size_t numkeys_index, ZMPopArgs* args);
 
 inline constexpr std::string_view kErrMinMaxFloat = "ERR min or max is not a float";
 inline constexpr std::string_view kErrMinMaxLex = "ERR min or max not valid string range item";
