@@ -53,15 +53,6 @@ std::vector<std::string_view> SplitWords(std::string_view text) {
   return words;
 }
 
-// Whether `rule` names the argv of a SET that has the GET option (Redis's setGetKeys).
-bool SetWithGet(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
-  if (spec.name != "set") return false;
-  for (std::size_t i = 3; i < argv.size(); ++i) {
-    if (EqualsIgnoreCase(argv[i], "get")) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool AclHasSpaces(std::string_view text) {
@@ -268,19 +259,14 @@ bool AclSelector::KeyAllowed(std::string_view key, std::uint8_t access) const {
 AclDenial AclSelector::Check(const CommandSpec& spec, const CommandSpec* parent,
                              const std::vector<std::string_view>& argv, std::size_t* arg) const {
   if (!CommandAllowed(commands_->IdOf(&spec), spec, parent, argv)) return AclDenial::kCommand;
-  if (all_keys_ || spec.keys.first <= 0) return AclDenial::kNone;
-  const long long argc = static_cast<long long>(argv.size());
-  const long long last = spec.keys.last < 0 ? argc + spec.keys.last : spec.keys.last;
-  const long long step = std::max(1, spec.keys.step);
-  const bool set_get = SetWithGet(spec, argv);
-  for (long long i = spec.keys.first; i <= last && i < argc; i += step) {
-    std::uint8_t access = spec.keys.access;
-    if (i != spec.keys.first && spec.keys.rest_access != kKeySameAsFirst) {
-      access = spec.keys.rest_access;
-    }
-    if (set_get) access |= kKeyRead;
-    if (!KeyAllowed(argv[static_cast<std::size_t>(i)], access)) {
-      *arg = static_cast<std::size_t>(i);
+  if (all_keys_ || !HasKeys(spec)) return AclDenial::kNone;
+  // Each key as its key spec uses it (Redis's ACLSelectorCheckKey).
+  std::vector<KeyRef> keys;
+  GetKeys(spec, argv, &keys);
+  for (const KeyRef& key : keys) {
+    const auto pos = static_cast<std::size_t>(key.pos);
+    if (!KeyAllowed(argv[pos], KeyAccessOf(key.flags))) {
+      *arg = pos;
       return AclDenial::kKey;
     }
   }

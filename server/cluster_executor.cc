@@ -7,7 +7,6 @@
 
 #include "client.h"
 #include "clock.h"
-#include "expire_options.h"
 #include "resp/reply_writer.h"
 #include "server.h"
 #include "types/codec.h"
@@ -35,31 +34,17 @@ struct ClusterExecutor::Operation {
 
 namespace {
 
-// The distinct keys at the command's key positions (COMMAND GETKEYS's rule).
-std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string>& args) {
-  const long long argc = static_cast<long long>(args.size());
-  const long long last = spec.keys.last < 0 ? argc + spec.keys.last : spec.keys.last;
-  const long long step = std::max(1, spec.keys.step);
+// The distinct keys of the request, in the order it names them (COMMAND GETKEYS's).
+std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
+  std::vector<KeyRef> refs;
+  GetKeys(spec, argv, &refs);
   std::vector<std::string> keys;
   std::unordered_set<std::string_view> seen;
-  for (long long i = spec.keys.first; i <= last && i < argc; i += step) {
-    const std::string& key = args[static_cast<std::size_t>(i)];
-    if (seen.insert(key).second) keys.push_back(key);
+  for (const KeyRef& ref : refs) {
+    const std::string_view key = argv[static_cast<std::size_t>(ref.pos)];
+    if (seen.insert(key).second) keys.emplace_back(key);
   }
   return keys;
-}
-
-// Commands whose result does not depend on the keys' current values. A SET that fails to parse
-// counts too: it replies a syntax error and writes nothing.
-bool IsBlindWrite(const CommandSpec& spec, const std::vector<std::string>& args) {
-  const std::string_view name = spec.name;
-  if (name == "setex" || name == "psetex" || name == "mset") return true;
-  if (name != "set") return false;
-  const std::vector<std::string_view> options(args.begin() + std::min<std::size_t>(3, args.size()),
-                                              args.end());
-  StringOptions opt;
-  if (!ParseStringOptions(options, StringCommand::kSet, &opt)) return true;
-  return !opt.nx && !opt.xx && !opt.get && !opt.keepttl;
 }
 
 }  // namespace
@@ -92,10 +77,10 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
   OperationPtr op = NewOperation(ctx.client);
   op->spec = &spec;
   op->args.assign(ctx.argv.begin(), ctx.argv.end());
-  op->keys = KeysOf(spec, op->args);
+  op->keys = KeysOf(spec, ctx.argv);
   op->read_level = ReadLevel(ctx.client, ctx.levels);
   op->write_level = WriteLevel(ctx.client, ctx.levels);
-  op->blind = IsBlindWrite(spec, op->args);
+  op->blind = spec.blind != nullptr && spec.blind(ctx.argv);
   Start(op);
   Started(op, ctx.client);
 }

@@ -1,10 +1,10 @@
 // The coordinator side of cluster mode: how a command with key arguments runs when any node may
 // be asked for any key.
 //
-//   1. read: every key the command names is read from its replicas at the request's read level,
-//      in parallel. A plain SET (no NX/XX/GET/KEEPTTL), SETEX, PSETEX and MSET skip this when
-//      this node is a replica of their keys: they do not depend on the old value, so its own
-//      copy serves as their causal context (a blind write, no round trip).
+//   1. read: every key the command names (its row's key specs) is read from its replicas at the
+//      request's read level, in parallel. Blind writes (the row's `blind` test: a plain SET,
+//      SETEX, PSETEX, MSET) skip this when this node is a replica of their keys: they do not
+//      depend on the old value, so its own copy serves as their causal context (no round trip).
 //   2. execute: the command's ordinary handler runs against a SnapshotKeyspace of the reconciled
 //      values, its reply held back, its changes recorded. Read-modify-write commands (INCR,
 //      APPEND, GETSET, ...) thereby compute over the reconciled value.

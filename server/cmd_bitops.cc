@@ -488,24 +488,46 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
 void BitfieldCommand(CommandContext& ctx) { BitfieldGeneric(ctx, false); }
 void BitfieldRoCommand(CommandContext& ctx) { BitfieldGeneric(ctx, true); }
 
+// Redis's bitfieldGetKeys: the key is only read when every operation is a GET (with its two
+// arguments) or OVERFLOW (with one); anything else, a syntax error too, counts as a write.
+int BitfieldGetKeys(const std::vector<std::string_view>& argv, std::vector<KeyRef>* keys) {
+  bool readonly = true;
+  for (std::size_t i = 2; i < argv.size() && readonly; ++i) {
+    const std::size_t rest = argv.size() - i - 1;
+    if (EqualsIgnoreCase(argv[i], "get") && rest >= 2) {
+      i += 2;
+    } else if (EqualsIgnoreCase(argv[i], "overflow") && rest >= 1) {
+      i += 1;
+    } else {
+      readonly = false;  // SET, INCRBY, or a syntax error: assume a write, as Redis does
+    }
+  }
+  const std::uint16_t flags = readonly ? kKeyRO | kKeyAccess : kKeyRW | kKeyAccess | kKeyUpdate;
+  keys->assign(1, KeyRef{1, flags});
+  return 1;
+}
+
 // Arity, flags, ACL categories and key specs as Redis 7.0 declares them (COMMAND INFO).
 // clang-format off
 constexpr CommandSpec kBitmapCommands[] = {
     {.name = "setbit", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclBitmap,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = SetBitCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = SetBitCommand},
     {.name = "getbit", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclBitmap,
-     .keys = {1, 1, 1, kKeyRead}, .handler = GetBitCommand},
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = GetBitCommand},
     {.name = "bitcount", .arity = -2, .flags = kCmdReadOnly, .acl = kAclBitmap,
-     .keys = {1, 1, 1, kKeyRead}, .handler = BitCountCommand},
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = BitCountCommand},
     {.name = "bitpos", .arity = -3, .flags = kCmdReadOnly, .acl = kAclBitmap,
-     .keys = {1, 1, 1, kKeyRead}, .handler = BitPosCommand},
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = BitPosCommand},
     // The destination is written (OW), the sources read.
     {.name = "bitop", .arity = -4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclBitmap,
-     .keys = {2, -1, 1, kKeyWrite, kKeyRead}, .handler = BitOpCommand},
+     .keys = {KeyAt(2, kKeyOW | kKeyUpdate), IndexRange(3, -1, 1, 0, kKeyRO | kKeyAccess)},
+     .handler = BitOpCommand},
     {.name = "bitfield", .arity = -2, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclBitmap,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = BitfieldCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate | kKeyVariableFlags,
+                    "This command allows both access and modification of the key")},
+     .getkeys = BitfieldGetKeys, .handler = BitfieldCommand},
     {.name = "bitfield_ro", .arity = -2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclBitmap,
-     .keys = {1, 1, 1, kKeyRead}, .handler = BitfieldRoCommand},
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = BitfieldRoCommand},
 };
 // clang-format on
 

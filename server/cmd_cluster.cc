@@ -272,13 +272,16 @@ constexpr CommandSpec kClusterCommands[] = {
     // NODES, CLUSTER RESET).
     {.name = "consistency", .arity = -1, .flags = kCmdFast, .acl = kAclConnection,
      .handler = ConsistencyCommand},
-    {.name = "vget", .arity = 2, .flags = kCmdReadOnly | kOwn, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyRead}, .handler = VGetCommand},
-    {.name = "vset", .arity = -5, .flags = kCmdWrite | kCmdDenyOom | kOwn, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = VSetCommand},
+    {.name = "vget", .arity = 2, .flags = kCmdReadOnly | kOwn | kCmdLevelOption,
+     .acl = kAclString,
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = VGetCommand},
+    {.name = "vset", .arity = -5, .flags = kCmdWrite | kCmdDenyOom | kOwn | kCmdLevelOption,
+     .acl = kAclString,
+     .keys = {KeyAt(1, kKeyOW | kKeyUpdate)}, .handler = VSetCommand},
     {.name = "ring", .arity = 1, .handler = RingCommand},
     {.name = "leave", .arity = 1, .flags = kCmdAdmin, .handler = LeaveCommand},
-    {.name = "debug", .arity = -2, .flags = kCmdAdmin, .handler = DebugCommand},
+    {.name = "debug", .arity = -2, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .handler = DebugCommand},
 };
 // clang-format on
 

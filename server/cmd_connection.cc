@@ -377,36 +377,51 @@ void ClientNoEvict(CommandContext& ctx) {
   }
 }
 
-// Flags and categories as Redis 7.0 declares them (SETINFO, from 7.2, as SETNAME).
+// Flags, categories and tips as Redis 7.0 declares them (SETINFO, from 7.2, as 7.2 does).
 // clang-format off
 const CommandSpec kClientSubcommands[] = {
-    {.name = "id", .arity = 2, .acl = kAclConnection, .handler = ClientId},
-    {.name = "info", .arity = 2, .acl = kAclConnection, .handler = ClientInfo},
-    {.name = "getname", .arity = 2, .acl = kAclConnection, .handler = ClientGetName},
-    {.name = "setname", .arity = 3, .acl = kAclConnection, .handler = ClientSetName},
-    {.name = "list", .arity = -2, .flags = kCmdAdmin, .acl = kAclConnection, .handler = ClientList},
-    {.name = "kill", .arity = -3, .flags = kCmdAdmin, .acl = kAclConnection, .handler = ClientKill},
-    {.name = "setinfo", .arity = 4, .acl = kAclConnection, .handler = ClientSetInfo},
-    {.name = "no-evict", .arity = 3, .flags = kCmdAdmin, .acl = kAclConnection,
-     .handler = ClientNoEvict},
-    {.name = "help", .arity = 2, .acl = kAclConnection, .handler = ClientHelp},
+    {.name = "id", .arity = 2, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientId},
+    {.name = "info", .arity = 2, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .tips = "nondeterministic_output", .handler = ClientInfo},
+    {.name = "getname", .arity = 2, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientGetName},
+    {.name = "setname", .arity = 3, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientSetName},
+    {.name = "list", .arity = -2, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .tips = "nondeterministic_output", .handler = ClientList},
+    {.name = "kill", .arity = -3, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientKill},
+    {.name = "setinfo", .arity = 4, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientSetInfo},
+    {.name = "no-evict", .arity = 3, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientNoEvict},
+    {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kAclConnection,
+     .handler = ClientHelp},
 };
 // clang-format on
 
 // clang-format off
 const CommandSpec kConnectionCommands[] = {
-    {.name = "ping", .arity = -1, .flags = kCmdFast, .acl = kAclConnection, .handler = PingCommand},
-    {.name = "echo", .arity = 2, .flags = kCmdFast, .acl = kAclConnection, .handler = EchoCommand},
-    {.name = "quit", .arity = -1, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
-     .handler = QuitCommand},
-    {.name = "select", .arity = 2, .flags = kCmdFast, .acl = kAclConnection,
-     .handler = SelectCommand},
-    {.name = "auth", .arity = -2, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
-     .handler = AuthCommand},
-    {.name = "hello", .arity = -1, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
-     .handler = HelloCommand},
-    {.name = "reset", .arity = 1, .flags = kCmdFast | kCmdNoAuth, .acl = kAclConnection,
-     .handler = ResetCommand},
+    {.name = "ping", .arity = -1, .flags = kCmdFast | kCmdRefusedOnLogFailure,
+     .acl = kAclConnection, .tips = "request_policy:all_shards response_policy:all_succeeded",
+     .handler = PingCommand},
+    {.name = "echo", .arity = 2, .flags = kCmdLoading | kCmdStale | kCmdFast, .acl = kAclConnection,
+     .handler = EchoCommand},
+    {.name = "quit", .arity = -1,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .acl = kAclConnection, .handler = QuitCommand},
+    {.name = "select", .arity = 2, .flags = kCmdLoading | kCmdStale | kCmdFast,
+     .acl = kAclConnection, .handler = SelectCommand},
+    {.name = "auth", .arity = -2,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .acl = kAclConnection, .handler = AuthCommand},
+    {.name = "hello", .arity = -1,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .acl = kAclConnection, .handler = HelloCommand},
+    {.name = "reset", .arity = 1,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .acl = kAclConnection, .handler = ResetCommand},
     {.name = "client", .arity = -2, .subcommands = kClientSubcommands},
 };
 // clang-format on

@@ -181,11 +181,16 @@ void PfMergeCommand(CommandContext& ctx) {
 // clang-format off
 constexpr CommandSpec kHyperLogLogCommands[] = {
     {.name = "pfadd", .arity = -2, .flags = kCmdWrite | kCmdDenyOom | kCmdFast,
-     .acl = kAclHyperLogLog, .keys = {1, 1, 1, kKeyWrite}, .handler = PfAddCommand},
+     .acl = kAclHyperLogLog, .keys = {KeyAt(1, kKeyRW | kKeyInsert)}, .handler = PfAddCommand},
     {.name = "pfcount", .arity = -2, .flags = kCmdReadOnly, .acl = kAclHyperLogLog,
-     .keys = {1, -1, 1, kKeyReadWrite}, .handler = PfCountCommand},
+     .keys = {IndexRange(1, -1, 1, 0, kKeyRW | kKeyAccess,
+                         "RW because it may change the internal representation of the key, and "
+                         "propagate to replicas")},
+     .handler = PfCountCommand},
     {.name = "pfmerge", .arity = -2, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclHyperLogLog,
-     .keys = {1, -1, 1, kKeyReadWrite, kKeyRead}, .handler = PfMergeCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyInsert),
+              IndexRange(2, -1, 1, 0, kKeyRO | kKeyAccess)},
+     .handler = PfMergeCommand},
 };
 // clang-format on
 

@@ -139,18 +139,23 @@ void BLMPopCommand(CommandContext& ctx) {
 // Arity, flags, ACL categories and key specs as Redis 7.0 declares them (COMMAND INFO).
 // clang-format off
 constexpr CommandSpec kBlockingListCommands[] = {
-    {.name = "blpop", .arity = -3, .flags = kCmdWrite, .acl = kAclList | kAclBlocking,
-     .keys = {1, -2, 1, kKeyReadWrite}, .handler = BLPopCommand},
-    {.name = "brpop", .arity = -3, .flags = kCmdWrite, .acl = kAclList | kAclBlocking,
-     .keys = {1, -2, 1, kKeyReadWrite}, .handler = BRPopCommand},
-    {.name = "blmove", .arity = 6, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclList | kAclBlocking,
-     .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite}, .handler = BLMoveCommand},
-    {.name = "brpoplpush", .arity = 4, .flags = kCmdWrite | kCmdDenyOom,
-     .acl = kAclList | kAclBlocking, .keys = {1, 2, 1, kKeyReadWrite, kKeyWrite},
+    {.name = "blpop", .arity = -3, .flags = kCmdWrite | kCmdNoScript | kCmdBlocking,
+     .acl = kAclList, .keys = {IndexRange(1, -2, 1, 0, kKeyRW | kKeyAccess | kKeyDelete)},
+     .handler = BLPopCommand},
+    {.name = "brpop", .arity = -3, .flags = kCmdWrite | kCmdNoScript | kCmdBlocking,
+     .acl = kAclList, .keys = {IndexRange(1, -2, 1, 0, kKeyRW | kKeyAccess | kKeyDelete)},
+     .handler = BRPopCommand},
+    {.name = "blmove", .arity = 6, .flags = kCmdWrite | kCmdDenyOom | kCmdNoScript | kCmdBlocking,
+     .acl = kAclList,
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete), KeyAt(2, kKeyRW | kKeyInsert)},
+     .handler = BLMoveCommand},
+    {.name = "brpoplpush", .arity = 4,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdNoScript | kCmdBlocking, .acl = kAclList,
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete), KeyAt(2, kKeyRW | kKeyInsert)},
      .handler = BRPopLPushCommand},
     // Its keys follow numkeys (Redis's movablekeys): no fixed range.
-    {.name = "blmpop", .arity = -5, .flags = kCmdWrite, .acl = kAclList | kAclBlocking,
-     .keys = {}, .handler = BLMPopCommand},
+    {.name = "blmpop", .arity = -5, .flags = kCmdWrite | kCmdBlocking, .acl = kAclList,
+     .keys = {IndexKeynum(2, 0, 1, 1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = BLMPopCommand},
 };
 // clang-format on
 

@@ -189,179 +189,17 @@ void ConfigHelp(CommandContext& ctx) {
 
 // clang-format off
 const CommandSpec kConfigSubcommands[] = {
-    {.name = "get", .arity = -3, .flags = kCmdAdmin, .handler = ConfigGet},
-    {.name = "set", .arity = -4, .flags = kCmdAdmin, .handler = ConfigSet},
-    {.name = "resetstat", .arity = 2, .flags = kCmdAdmin, .handler = ConfigResetStat},
-    {.name = "rewrite", .arity = 2, .flags = kCmdAdmin, .handler = ConfigRewrite},
-    {.name = "help", .arity = 2, .handler = ConfigHelp},
+    {.name = "get", .arity = -3, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .handler = ConfigGet},
+    {.name = "set", .arity = -4, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .tips = "request_policy:all_nodes response_policy:all_succeeded", .handler = ConfigSet},
+    {.name = "resetstat", .arity = 2, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .handler = ConfigResetStat},
+    {.name = "rewrite", .arity = 2, .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale,
+     .handler = ConfigRewrite},
+    {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .handler = ConfigHelp},
 };
 // clang-format on
-
-// ---- COMMAND --------------------------------------------------------------------------------
-
-// In the order Redis lists them.
-std::vector<std::string_view> FlagNames(const CommandSpec& spec) {
-  std::vector<std::string_view> names;
-  if (spec.flags & kCmdWrite) names.push_back("write");
-  if (spec.flags & kCmdReadOnly) names.push_back("readonly");
-  if (spec.flags & kCmdDenyOom) names.push_back("denyoom");
-  if (spec.flags & kCmdAdmin) names.push_back("admin");
-  if (spec.flags & kCmdFast) names.push_back("fast");
-  if (spec.flags & kCmdNoAuth) names.push_back("no_auth");
-  return names;
-}
-
-// The ACL categories, "@read" ..., in Redis's order.
-std::vector<std::string> Categories(const CommandSpec& spec) {
-  std::vector<std::string> names;
-  const std::uint32_t categories = AclCategories(spec);
-  for (int i = 0; i < kAclCategoryCount; ++i) {
-    if (categories & (1u << i)) names.push_back("@" + std::string(AclCategoryName(1u << i)));
-  }
-  return names;
-}
-
-// One entry of COMMAND / COMMAND INFO in Redis 7's ten-field shape; a container's subcommands
-// nest as entries of their own ("client|kill").
-void ReplyCommandInfo(resp::ReplyWriter& reply, const CommandSpec& spec,
-                      const CommandSpec* parent = nullptr) {
-  reply.ArrayHeader(10);
-  reply.Bulk(FullName(spec, parent));
-  reply.Integer(spec.arity);
-  const auto flags = FlagNames(spec);
-  reply.SetHeader(flags.size());
-  for (std::string_view flag : flags) reply.Simple(flag);
-  reply.Integer(spec.keys.first);
-  reply.Integer(spec.keys.last);
-  reply.Integer(spec.keys.step);
-  const auto categories = Categories(spec);
-  reply.SetHeader(categories.size());
-  for (const std::string& category : categories) reply.Simple(category);
-  reply.SetHeader(0);    // tips
-  reply.ArrayHeader(0);  // key specs
-  reply.ArrayHeader(spec.subcommands.size());
-  for (const CommandSpec& sub : spec.subcommands) ReplyCommandInfo(reply, sub, &spec);
-}
-
-void CommandAll(CommandContext& ctx) {
-  const auto& specs = ctx.server.commands().sorted();
-  ctx.reply.ArrayHeader(specs.size());
-  for (const CommandSpec* spec : specs) ReplyCommandInfo(ctx.reply, *spec);
-}
-
-void CommandCount(CommandContext& ctx) {
-  ctx.reply.Integer(static_cast<long long>(ctx.server.commands().sorted().size()));
-}
-
-void CommandInfo(CommandContext& ctx) {
-  if (ctx.argv.size() == 2) {
-    CommandAll(ctx);
-    return;
-  }
-  ctx.reply.ArrayHeader(ctx.argv.size() - 2);
-  for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-    if (const CommandSpec* spec = ctx.server.commands().Find(ctx.argv[i])) {
-      ReplyCommandInfo(ctx.reply, *spec);
-    } else {
-      ctx.reply.Null();
-    }
-  }
-}
-
-// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
-void CommandList(CommandContext& ctx) {
-  const auto& argv = ctx.argv;
-  const auto& specs = ctx.server.commands().sorted();
-  std::vector<std::string_view> names;
-  if (argv.size() == 2) {
-    for (const CommandSpec* spec : specs) names.push_back(spec->name);
-  } else if (argv.size() == 5 && EqualsIgnoreCase(argv[2], "filterby")) {
-    const std::string_view filter = argv[3];
-    const std::string_view value = argv[4];
-    if (EqualsIgnoreCase(filter, "pattern")) {
-      for (const CommandSpec* spec : specs) {
-        if (GlobMatch(value, spec->name, /*nocase=*/true)) names.push_back(spec->name);
-      }
-    } else if (EqualsIgnoreCase(filter, "aclcat")) {
-      for (const CommandSpec* spec : specs) {
-        if (AclCategories(*spec) & AclCategoryByName(value)) names.push_back(spec->name);
-      }
-    } else if (!EqualsIgnoreCase(filter, "module")) {  // no modules: an empty list
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-  } else {
-    ctx.reply.Error(kErrSyntax);
-    return;
-  }
-  ctx.reply.ArrayHeader(names.size());
-  for (std::string_view name : names) ctx.reply.Bulk(name);
-}
-
-// dynakv ships no command documentation; an empty map makes redis-cli use its built-in help.
-void CommandDocs(CommandContext& ctx) { ctx.reply.MapHeader(0); }
-
-void CommandGetKeys(CommandContext& ctx) {
-  const auto& argv = ctx.argv;
-  const CommandSpec* spec = ctx.server.commands().Find(argv[2]);
-  if (spec == nullptr) {
-    ctx.reply.Error("ERR Invalid command specified");
-    return;
-  }
-  const long long argc = static_cast<long long>(argv.size()) - 2;
-  if (spec->arity >= 0 ? argc != spec->arity : argc < -static_cast<long long>(spec->arity)) {
-    ctx.reply.Error("ERR Invalid number of arguments specified for command");
-    return;
-  }
-  if (spec->keys.first == 0) {
-    ctx.reply.Error("ERR The command has no key arguments");
-    return;
-  }
-  const long long last = spec->keys.last < 0 ? argc + spec->keys.last : spec->keys.last;
-  const long long step = std::max(1, spec->keys.step);
-  std::vector<std::string_view> keys;
-  for (long long i = spec->keys.first; i <= last && i < argc; i += step) {
-    keys.push_back(argv[static_cast<std::size_t>(i) + 2]);
-  }
-  ctx.reply.ArrayHeader(keys.size());
-  for (std::string_view key : keys) ctx.reply.Bulk(key);
-}
-
-void CommandHelp(CommandContext& ctx) {
-  static constexpr std::string_view kLines[] = {
-      "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "(no subcommand)",
-      "    Return details about all commands.",
-      "COUNT",
-      "    Return the total number of commands in this server.",
-      "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
-      "    Return a list of all commands in this server.",
-      "INFO [<command-name> ...]",
-      "    Return details about multiple commands.",
-      "DOCS [<command-name> ...]",
-      "    Return documentation details about multiple commands (none in dynakv).",
-      "GETKEYS <full-command>",
-      "    Return the keys from a full command.",
-      "HELP",
-      "    Print this help.",
-  };
-  ctx.reply.ArrayHeader(std::size(kLines));
-  for (std::string_view line : kLines) ctx.reply.Simple(line);
-}
-
-// clang-format off
-const CommandSpec kCommandSubcommands[] = {
-    {.name = "count", .arity = 2, .acl = kAclConnection, .handler = CommandCount},
-    {.name = "info", .arity = -2, .acl = kAclConnection, .handler = CommandInfo},
-    {.name = "list", .arity = -2, .acl = kAclConnection, .handler = CommandList},
-    {.name = "docs", .arity = -2, .acl = kAclConnection, .handler = CommandDocs},
-    {.name = "getkeys", .arity = -4, .acl = kAclConnection, .handler = CommandGetKeys},
-    {.name = "help", .arity = 2, .acl = kAclConnection, .handler = CommandHelp},
-};
-// clang-format on
-
-// COMMAND alone; COMMAND <subcommand> runs the subcommand's row.
-void CommandCommand(CommandContext& ctx) { CommandAll(ctx); }
 
 // ---- persistence and lifecycle ---------------------------------------------------------------
 
@@ -442,17 +280,24 @@ void ShutdownCommand(CommandContext& ctx) {
 
 // clang-format off
 const CommandSpec kServerCommands[] = {
-    {.name = "info", .arity = -1, .acl = kAclDangerous, .handler = InfoCommand},
+    {.name = "info", .arity = -1, .flags = kCmdLoading | kCmdStale, .acl = kAclDangerous,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = InfoCommand},
     {.name = "config", .arity = -2, .subcommands = kConfigSubcommands},
-    {.name = "command", .arity = -1, .acl = kAclConnection, .handler = CommandCommand,
-     .subcommands = kCommandSubcommands},
-    {.name = "shutdown", .arity = -1, .flags = kCmdAdmin, .handler = ShutdownCommand},
-    {.name = "save", .arity = 1, .flags = kCmdAdmin, .handler = SaveCommand},
-    {.name = "bgsave", .arity = -1, .flags = kCmdAdmin, .handler = BgsaveCommand},
-    {.name = "bgrewriteaof", .arity = 1, .flags = kCmdAdmin, .handler = BgrewriteaofCommand},
-    {.name = "lastsave", .arity = 1, .flags = kCmdFast, .acl = kAclAdmin | kAclDangerous,
+    {.name = "shutdown", .arity = -1,
+     .flags = kCmdAdmin | kCmdNoScript | kCmdLoading | kCmdStale | kCmdNoMulti | kCmdAllowBusy,
+     .handler = ShutdownCommand},
+    {.name = "save", .arity = 1,
+     .flags = kCmdAdmin | kCmdNoScript | kCmdNoAsyncLoading | kCmdNoMulti, .handler = SaveCommand},
+    {.name = "bgsave", .arity = -1, .flags = kCmdAdmin | kCmdNoScript | kCmdNoAsyncLoading,
+     .handler = BgsaveCommand},
+    {.name = "bgrewriteaof", .arity = 1, .flags = kCmdAdmin | kCmdNoScript | kCmdNoAsyncLoading,
+     .handler = BgrewriteaofCommand},
+    {.name = "lastsave", .arity = 1, .flags = kCmdLoading | kCmdStale | kCmdFast,
+     .acl = kAclAdmin | kAclDangerous, .tips = "nondeterministic_output",
      .handler = LastsaveCommand},
-    {.name = "time", .arity = 1, .flags = kCmdFast, .handler = TimeCommand},
+    {.name = "time", .arity = 1, .flags = kCmdLoading | kCmdStale | kCmdFast,
+     .tips = "nondeterministic_output", .handler = TimeCommand},
 };
 // clang-format on
 

@@ -16,6 +16,7 @@
 #include "ascii.h"
 #include "clock.h"
 #include "command.h"
+#include "command_util.h"
 #include "expire_options.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
@@ -504,55 +505,85 @@ void LcsCommand(CommandContext& ctx) {
   }
 }
 
-// Arity, flags, ACL categories and key specs as Redis 7.0 declares them.
+// Redis's setGetKeys: with the GET option the key is read too.
+int SetGetKeys(const std::vector<std::string_view>& argv, std::vector<KeyRef>* keys) {
+  bool get = false;
+  for (std::size_t i = 3; i < argv.size() && !get; ++i) get = EqualsIgnoreCase(argv[i], "get");
+  keys->assign(1, KeyRef{1, static_cast<std::uint16_t>(get ? kKeyRW | kKeyAccess | kKeyUpdate
+                                                             : kKeyOW | kKeyUpdate)});
+  return 1;
+}
+
+// Cluster mode: a SET without NX/XX/GET/KEEPTTL does not depend on the old value. One that fails
+// to parse counts too: it replies a syntax error and writes nothing.
+bool SetIsBlind(const std::vector<std::string_view>& argv) {
+  const std::span<const std::string_view> options =
+      std::span<const std::string_view>(argv).subspan(std::min<std::size_t>(3, argv.size()));
+  StringOptions opt;
+  if (!ParseStringOptions(options, StringCommand::kSet, &opt)) return true;
+  return !opt.nx && !opt.xx && !opt.get && !opt.keepttl;
+}
+
+// Arity, flags, ACL categories, key specs and tips as Redis 7.0 declares them; the cluster
+// behaviour (level option, blind writes) is dynakv's.
 // clang-format off
 constexpr CommandSpec kStringCommands[] = {
-    {.name = "get", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyRead}, .handler = GetCommand},
-    // Redis 7 marks its key RW + ACCESS only with the GET option (variable_flags, setGetKeys):
-    // the ACL check adds the read then (AclSelector::Check).
-    {.name = "set", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = SetCommand},
+    {.name = "get", .arity = 2, .flags = kCmdReadOnly | kCmdFast | kCmdLevelOption,
+     .acl = kAclString, .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = GetCommand},
+    // Redis 7 marks its key RW + ACCESS only with the GET option (variable_flags): SetGetKeys
+    // gives each request's flags.
+    {.name = "set", .arity = -3, .flags = kCmdWrite | kCmdDenyOom | kCmdLevelOption,
+     .acl = kAclString,
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate | kKeyVariableFlags,
+                    "RW and ACCESS due to the optional `GET` argument")},
+     .getkeys = SetGetKeys, .blind = SetIsBlind, .handler = SetCommand},
     {.name = "setnx", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = SetNxCommand},
+     .keys = {KeyAt(1, kKeyOW | kKeyInsert)}, .handler = SetNxCommand},
     {.name = "setex", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = SetExCommand},
+     .keys = {KeyAt(1, kKeyOW | kKeyUpdate)}, .blind = AlwaysBlind, .handler = SetExCommand},
     {.name = "psetex", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = PSetExCommand},
+     .keys = {KeyAt(1, kKeyOW | kKeyUpdate)}, .blind = AlwaysBlind, .handler = PSetExCommand},
     {.name = "getset", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = GetSetCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = GetSetCommand},
     {.name = "getdel", .arity = 2, .flags = kCmdWrite | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = GetDelCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = GetDelCommand},
     {.name = "getex", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = GetExCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate,
+                    "RW and UPDATE because it changes the TTL")},
+     .handler = GetExCommand},
     {.name = "mget", .arity = -2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
-     .keys = {1, -1, 1, kKeyRead}, .handler = MGetCommand},
+     .keys = {IndexRange(1, -1, 1, 0, kKeyRO | kKeyAccess)}, .tips = "request_policy:multi_shard",
+     .handler = MGetCommand},
     {.name = "mset", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
-     .keys = {1, -1, 2, kKeyWrite}, .handler = MSetCommand},
+     .keys = {IndexRange(1, -1, 2, 0, kKeyOW | kKeyUpdate)},
+     .tips = "request_policy:multi_shard response_policy:all_succeeded", .blind = AlwaysBlind,
+     .handler = MSetCommand},
     {.name = "msetnx", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
-     .keys = {1, -1, 2, kKeyWrite}, .handler = MSetNxCommand},
+     .keys = {IndexRange(1, -1, 2, 0, kKeyOW | kKeyInsert)},
+     .tips = "request_policy:multi_shard response_policy:agg_min", .handler = MSetNxCommand},
     {.name = "incr", .arity = 2, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = IncrCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = IncrCommand},
     {.name = "decr", .arity = 2, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = DecrCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = DecrCommand},
     {.name = "incrby", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = IncrByCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = IncrByCommand},
     {.name = "decrby", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyReadWrite}, .handler = DecrByCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = DecrByCommand},
     {.name = "incrbyfloat", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast,
-     .acl = kAclString, .keys = {1, 1, 1, kKeyReadWrite}, .handler = IncrByFloatCommand},
+     .acl = kAclString, .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)},
+     .handler = IncrByFloatCommand},
     {.name = "append", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = AppendCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyInsert)}, .handler = AppendCommand},
     {.name = "strlen", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyNone}, .handler = StrLenCommand},
+     .keys = {KeyAt(1, kKeyRO)}, .handler = StrLenCommand},
     {.name = "getrange", .arity = 4, .flags = kCmdReadOnly, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyRead}, .handler = GetRangeCommand},
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = GetRangeCommand},
     {.name = "substr", .arity = 4, .flags = kCmdReadOnly, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyRead}, .handler = GetRangeCommand},
+     .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = GetRangeCommand},
     {.name = "setrange", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
-     .keys = {1, 1, 1, kKeyWrite}, .handler = SetRangeCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyUpdate)}, .handler = SetRangeCommand},
     {.name = "lcs", .arity = -3, .flags = kCmdReadOnly, .acl = kAclString,
-     .keys = {1, 2, 1, kKeyRead}, .handler = LcsCommand},
+     .keys = {IndexRange(1, 1, 1, 0, kKeyRO | kKeyAccess)}, .handler = LcsCommand},
 };
 // clang-format on
 

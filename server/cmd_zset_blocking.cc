@@ -81,15 +81,15 @@ void BZMPopCommand(CommandContext& ctx) {
 
 // clang-format off
 constexpr CommandSpec kBlockingSortedSetCommands[] = {
-    {.name = "bzpopmin", .arity = -3, .flags = kCmdWrite | kCmdFast,
-     .acl = kAclSortedSet | kAclBlocking, .keys = {1, -2, 1, kKeyReadWrite},
+    {.name = "bzpopmin", .arity = -3, .flags = kCmdWrite | kCmdNoScript | kCmdBlocking | kCmdFast,
+     .acl = kAclSortedSet, .keys = {IndexRange(1, -2, 1, 0, kKeyRW | kKeyAccess | kKeyDelete)},
      .handler = BZPopMinCommand},
-    {.name = "bzpopmax", .arity = -3, .flags = kCmdWrite | kCmdFast,
-     .acl = kAclSortedSet | kAclBlocking, .keys = {1, -2, 1, kKeyReadWrite},
+    {.name = "bzpopmax", .arity = -3, .flags = kCmdWrite | kCmdNoScript | kCmdBlocking | kCmdFast,
+     .acl = kAclSortedSet, .keys = {IndexRange(1, -2, 1, 0, kKeyRW | kKeyAccess | kKeyDelete)},
      .handler = BZPopMaxCommand},
     // Its keys follow numkeys (Redis's movablekeys): no fixed range, as BLMPOP's.
-    {.name = "bzmpop", .arity = -5, .flags = kCmdWrite, .acl = kAclSortedSet | kAclBlocking,
-     .keys = {}, .handler = BZMPopCommand},
+    {.name = "bzmpop", .arity = -5, .flags = kCmdWrite | kCmdBlocking, .acl = kAclSortedSet,
+     .keys = {IndexKeynum(2, 0, 1, 1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = BZMPopCommand},
 };
 // clang-format on
 

@@ -242,19 +242,22 @@ void ZInterCardCommand(CommandContext& ctx) { ZSetOpGeneric(ctx, false, 1, SetOp
 // clang-format off
 constexpr CommandSpec kSortedSetAlgebraCommands[] = {
     {.name = "zunion", .arity = -3, .flags = kCmdReadOnly, .acl = kAclSortedSet,
-     .keys = {2, -1, 1, kKeyRead}, .handler = ZUnionCommand},
+     .keys = {IndexKeynum(1, 0, 1, 1, kKeyRO | kKeyAccess)}, .handler = ZUnionCommand},
     {.name = "zinter", .arity = -3, .flags = kCmdReadOnly, .acl = kAclSortedSet,
-     .keys = {2, -1, 1, kKeyRead}, .handler = ZInterCommand},
+     .keys = {IndexKeynum(1, 0, 1, 1, kKeyRO | kKeyAccess)}, .handler = ZInterCommand},
     {.name = "zdiff", .arity = -3, .flags = kCmdReadOnly, .acl = kAclSortedSet,
-     .keys = {2, -1, 1, kKeyRead}, .handler = ZDiffCommand},
+     .keys = {IndexKeynum(1, 0, 1, 1, kKeyRO | kKeyAccess)}, .handler = ZDiffCommand},
     {.name = "zunionstore", .arity = -4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclSortedSet,
-     .keys = {1, -1, 1, kKeyWrite, kKeyRead}, .handler = ZUnionStoreCommand},
+     .keys = {KeyAt(1, kKeyOW | kKeyUpdate), IndexKeynum(2, 0, 1, 1, kKeyRO | kKeyAccess)},
+     .handler = ZUnionStoreCommand},
     {.name = "zinterstore", .arity = -4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclSortedSet,
-     .keys = {1, -1, 1, kKeyWrite, kKeyRead}, .handler = ZInterStoreCommand},
+     .keys = {KeyAt(1, kKeyOW | kKeyUpdate), IndexKeynum(2, 0, 1, 1, kKeyRO | kKeyAccess)},
+     .handler = ZInterStoreCommand},
     {.name = "zdiffstore", .arity = -4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclSortedSet,
-     .keys = {1, -1, 1, kKeyWrite, kKeyRead}, .handler = ZDiffStoreCommand},
+     .keys = {KeyAt(1, kKeyOW | kKeyUpdate), IndexKeynum(2, 0, 1, 1, kKeyRO | kKeyAccess)},
+     .handler = ZDiffStoreCommand},
     {.name = "zintercard", .arity = -3, .flags = kCmdReadOnly, .acl = kAclSortedSet,
-     .keys = {2, -1, 1, kKeyRead}, .handler = ZInterCardCommand},
+     .keys = {IndexKeynum(1, 0, 1, 1, kKeyRO | kKeyAccess)}, .handler = ZInterCardCommand},
 };
 // clang-format on
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "key_spec.h"
 #include "resp/reply_writer.h"
 #include "storage/status.h"
 
@@ -38,17 +39,42 @@ struct CommandContext {
   storage::Engine& engine();
 };
 
+// Redis's command flags, in the order COMMAND INFO lists them (CommandFlagName). A row carries
+// what `COMMAND INFO` on Redis 7.0 shows for the command; the dispatcher acts on write, readonly,
+// denyoom, no_auth, admin and fast (through the ACL categories), the others are shown only.
 enum CommandFlag : std::uint32_t {
-  kCmdWrite = 1u << 0,     // modifies the keyspace
+  kCmdWrite = 1u << 0,  // modifies the keyspace
   kCmdReadOnly = 1u << 1,
-  kCmdDenyOom = 1u << 2,   // may grow memory: refused under noeviction when full
-  kCmdNoAuth = 1u << 3,    // allowed before AUTH (AUTH, HELLO, QUIT)
-  kCmdFast = 1u << 4,
-  kCmdAdmin = 1u << 5,
+  kCmdDenyOom = 1u << 2,  // may grow memory: refused under noeviction when full
+  kCmdAdmin = 1u << 3,
+  kCmdPubSub = 1u << 4,
+  kCmdNoScript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdAsking = 1u << 11,
+  kCmdFast = 1u << 12,
+  kCmdNoAuth = 1u << 13,  // allowed before AUTH (AUTH, HELLO, QUIT, RESET)
+  kCmdNoMandatoryKeys = 1u << 14,
+  kCmdNoAsyncLoading = 1u << 15,
+  kCmdNoMulti = 1u << 16,
+  kCmdAllowBusy = 1u << 17,
+  kRedisCommandFlags = (1u << 18) - 1,
+  // dynakv's own, not shown by COMMAND INFO.
   // Cluster mode: the handler talks to the replicas itself (VGET, VSET) instead of running over
   // a snapshot of its keys.
-  kCmdOwnReplication = 1u << 6,
+  kCmdOwnReplication = 1u << 24,
+  // Cluster mode: takes the per-request consistency option as its last two arguments
+  // (consistency_hints.h): "R <level>" on a readonly command, "W <level>" on a write.
+  kCmdLevelOption = 1u << 25,
+  // Refused with MISCONF like a write while the commit log cannot be written, so health checks
+  // see the problem (PING, as in Redis).
+  kCmdRefusedOnLogFailure = 1u << 26,
 };
+// "write", "readonly", ... for one bit of kRedisCommandFlags; empty for the others.
+std::string_view CommandFlagName(std::uint32_t bit);
 
 using CommandHandler = void (*)(CommandContext&);
 
@@ -79,52 +105,67 @@ enum AclCategory : std::uint32_t {
 };
 inline constexpr int kAclCategoryCount = 21;
 
-// What a command does with a key, as ACL key patterns see it: Redis 7's key-spec flags reduced to
-// ACCESS (the value is read or returned: needs %R~) and INSERT/DELETE/UPDATE (needs %W~). A key
-// spec with neither (EXISTS, TYPE, STRLEN: RO without ACCESS) passes any pattern matching it.
-// From `COMMAND INFO`: ["RO","access"] -> kKeyRead (GET, HGET); ["RW","update"] or ["OW","insert"]
-// or ["RM","delete"] -> kKeyWrite (EXPIRE, HSET's ["RW","update"] too); ["RW","access","update"]
-// -> kKeyReadWrite (INCR, GETDEL); ["RO"] -> kKeyNone (HLEN, STRLEN).
-enum KeyAccess : std::uint8_t {
-  kKeyNone = 0,
-  kKeyRead = 1,
-  kKeyWrite = 2,
-  kKeyReadWrite = kKeyRead | kKeyWrite,
-  kKeySameAsFirst = 0x80,  // KeyRange::rest_access only
-};
+// A row's own way to find its keys and their flags, for what its key specs cannot say (Redis's
+// getkeys_proc): flags that depend on the arguments (kKeyVariableFlags: SET's GET) or specs that
+// are incomplete. Returns the number of keys put in *keys.
+using GetKeysFunction = int (*)(const std::vector<std::string_view>& argv,
+                                std::vector<KeyRef>* keys);
 
-// The key arguments: positions first..last (last < 0 counts from the end, -1 = last argument)
-// every `step`; first == 0: none. Also COMMAND's legacy key range.
-struct KeyRange {
-  int first = 0;
-  int last = 0;
-  int step = 0;
-  KeyAccess access = kKeyNone;  // of the first key, and of the rest unless rest_access says
-  // The keys after the first when the command uses them differently (RENAME, COPY: destination).
-  KeyAccess rest_access = kKeySameAsFirst;
-};
+// Cluster mode: whether a request writes its keys without depending on what they hold (a blind
+// write: SETEX, MSET, SET without NX/XX/GET/KEEPTTL). The coordinator then skips the read round
+// trip when it is a replica of every key, its own copy serving as the causal context. A request
+// that fails to parse may count as blind: it writes nothing.
+using BlindWriteTest = bool (*)(const std::vector<std::string_view>& argv);
+// For rows whose every request is blind.
+bool AlwaysBlind(const std::vector<std::string_view>& argv);
 
-// One row of a command table. Rows are written with designated initializers, fields in this
-// order, leaving out what is zero:
-//   {.name = "get", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,
-//    .keys = {1, 1, 1, kKeyRead}, .handler = GetCommand}
-// Facts come from Redis 7.0 (`COMMAND INFO <name>` on redis-server): its flags, its categories,
-// its key specs.
+// One row of a command table: every fact about a command that code acts on or COMMAND shows
+// (its documentation, Redis's prose, is the one exception: command_docs.h). Rows are written
+// with designated initializers, fields in this order, leaving out what is zero:
+//   {.name = "mset", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
+//    .keys = {IndexRange(1, -1, 2, 0, kKeyOW | kKeyUpdate)},
+//    .tips = "request_policy:multi_shard response_policy:all_succeeded", .blind = AlwaysBlind,
+//    .handler = MSetCommand}
+// Redis's facts are Redis 7.0's (`COMMAND INFO <name>` on redis-server; scripts/command_row.py
+// prints them in this form): its flags, its explicit categories, its key specs, its tips.
 struct CommandSpec {
   std::string_view name;  // lower case
   int arity;              // Redis convention: n exact argc (name included), -n at least n
   std::uint32_t flags = 0;
   // The ACL categories Redis's command JSON names explicitly (its "acl_categories"): the flags
   // imply the rest as in Redis (write -> @write, readonly -> @read, admin -> @admin @dangerous,
-  // fast -> @fast, else @slow). AclCategories(spec) is the full set.
+  // pubsub -> @pubsub, fast -> @fast, blocking -> @blocking, no @fast -> @slow).
+  // AclCategories(spec) is the full set.
   std::uint32_t acl = 0;
-  KeyRange keys = {};
+  // Where its keys are and what it does with each (key_spec.h). The legacy range COMMAND shows
+  // (keys.first/last/step), GETKEYS, the ACL check's read/write per key and the keys the cluster
+  // coordinator reads and writes all derive from them.
+  KeySpecs keys = {};
+  // Redis's command tips, space-separated ("request_policy:multi_shard response_policy:agg_sum").
+  std::string_view tips = {};
+  GetKeysFunction getkeys = nullptr;
+  // Cluster mode, writes with keys: null for a read-modify-write command (its keys are read from
+  // their replicas first and the handler runs over what they hold), else the test of a blind
+  // request.
+  BlindWriteTest blind = nullptr;
   CommandHandler handler = nullptr;  // null for a container that needs a subcommand
   // A container command (CLIENT, CONFIG...): its subcommands, rows of their own (name without
   // the container's; arity counting both). The dispatcher picks one by argv[1]; ACL rules name
   // them "client|kill". A container with a handler runs it when called alone (COMMAND).
   std::span<const CommandSpec> subcommands = {};
 };
+
+// Whether the command takes keys (Redis's doesCommandHaveKeys): a key spec that is not
+// not_key, or a getkeys function. In cluster mode such commands run through the coordinator.
+bool HasKeys(const CommandSpec& spec);
+// The keys of a request (argv[0] the command; for a subcommand its container) with their
+// key-spec flags, as Redis's getKeysFromCommandWithSpecs finds them: from the key specs, or from
+// the row's getkeys where the flags vary or the specs do not fit. Returns their number.
+int GetKeys(const CommandSpec& spec, const std::vector<std::string_view>& argv,
+            std::vector<KeyRef>* keys);
+// Cluster mode: a keyspace command without keys (KEYS, SCAN, DBSIZE, FLUSHALL...) answers for
+// this node's replica only (INFO cluster lists them).
+bool NodeLocalInCluster(const CommandSpec& spec);
 
 // The full category set of a command: its explicit ones and those its flags imply.
 std::uint32_t AclCategories(const CommandSpec& spec);
@@ -150,6 +191,7 @@ std::span<const CommandSpec> ClusterCommands();           // cmd_cluster.cc
 std::span<const CommandSpec> AclCommands();               // cmd_acl.cc
 std::span<const CommandSpec> BitmapCommands();            // cmd_bitops.cc
 std::span<const CommandSpec> HyperLogLogCommands();       // cmd_hyperloglog.cc
+std::span<const CommandSpec> CommandCommands();           // cmd_command.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

@@ -27,7 +27,7 @@ void AppendTruncated(std::string* out, std::string_view text, std::size_t limit)
 // used memory is over maxmemory; the other policies make room instead.
 // Redis refuses PING too while it cannot persist, so health checks see the problem.
 bool DeniedByLogFailure(Server& server, const CommandSpec& spec) {
-  return ((spec.flags & kCmdWrite) || spec.name == "ping") && !server.engine().LogStatus().ok();
+  return (spec.flags & (kCmdWrite | kCmdRefusedOnLogFailure)) && !server.engine().LogStatus().ok();
 }
 
 // Runs a command whose reply starts at `reply_start` of the output buffer. A segment block that
@@ -97,17 +97,55 @@ constexpr std::string_view kAclCategoryNames[kAclCategoryCount] = {
     "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
     "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting",
 };
+constexpr std::string_view kCommandFlagNames[] = {
+    "write", "readonly", "denyoom",      "admin",        "pubsub", "noscript",
+    "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
+    "fast", "no_auth", "no_mandatory_keys", "no_async_loading", "no_multi", "allow_busy",
+};
 }  // namespace
+
+std::string_view CommandFlagName(std::uint32_t bit) {
+  for (std::size_t i = 0; i < std::size(kCommandFlagNames); ++i) {
+    if (bit == (1u << i)) return kCommandFlagNames[i];
+  }
+  return {};
+}
 
 std::uint32_t AclCategories(const CommandSpec& spec) {
   // Redis's setImplicitACLCategories.
   std::uint32_t categories = spec.acl;
   if (spec.flags & kCmdWrite) categories |= kAclWrite;
-  if (spec.flags & kCmdReadOnly) categories |= kAclRead;
+  if ((spec.flags & kCmdReadOnly) && !(categories & kAclScripting)) categories |= kAclRead;
   if (spec.flags & kCmdAdmin) categories |= kAclAdmin | kAclDangerous;
-  categories |= (spec.flags & kCmdFast) ? kAclFast : kAclSlow;
+  if (spec.flags & kCmdPubSub) categories |= kAclPubSub;
+  if (spec.flags & kCmdFast) categories |= kAclFast;
+  if (spec.flags & kCmdBlocking) categories |= kAclBlocking;
+  if (!(categories & kAclFast)) categories |= kAclSlow;
   return categories;
 }
+
+bool HasKeys(const CommandSpec& spec) {
+  return spec.getkeys != nullptr || spec.keys.AnyFlag(kKeyNotKey, /*inverted=*/true);
+}
+
+int GetKeys(const CommandSpec& spec, const std::vector<std::string_view>& argv,
+            std::vector<KeyRef>* keys) {
+  // Redis's getKeysFromCommandWithSpecs: the specs unless their flags vary or they fail.
+  keys->clear();
+  if (spec.keys.AnyFlag(kKeyNotKey, true) && !spec.keys.AnyFlag(kKeyVariableFlags)) {
+    const int found = KeysFromSpecs(spec.keys, spec.arity, argv, keys);
+    if (found >= 0) return found;
+  }
+  if (spec.getkeys != nullptr) return spec.getkeys(argv, keys);
+  keys->clear();
+  return 0;
+}
+
+bool NodeLocalInCluster(const CommandSpec& spec) {
+  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace);
+}
+
+bool AlwaysBlind(const std::vector<std::string_view>&) { return true; }
 
 std::string_view AclCategoryName(std::uint32_t bit) {
   for (int i = 0; i < kAclCategoryCount; ++i) {
@@ -163,13 +201,15 @@ CommandTable::CommandTable() {
        {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(), SetCommands(),
         SortedSetCommands(), SortedSetRangeCommands(), SortedSetAlgebraCommands(),
         BlockingSortedSetCommands(), KeyspaceCommands(), ConnectionCommands(), ServerCommands(),
-        ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands()}) {
+        ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
+        CommandCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
         continue;
       }
       sorted_.push_back(&spec);
+      defined_.push_back(&spec);
       longest_name_ = std::max(longest_name_, spec.name.size());
     }
   }
@@ -183,7 +223,10 @@ CommandTable::CommandTable() {
 
 void CommandTable::AddEntry(const CommandSpec* spec, const CommandSpec* parent) {
   const int id = static_cast<int>(entries_.size());
-  entries_.push_back(Entry{spec, parent, FullName(*spec, parent)});
+  // The one place a row meets its documentation.
+  std::string fullname = FullName(*spec, parent);
+  const CommandDoc* doc = FindCommandDoc(fullname);
+  entries_.push_back(Entry{spec, parent, std::move(fullname), doc});
   ids_.emplace(spec, id);
   ids_by_fullname_.emplace(entries_.back().fullname, id);
 }
@@ -290,7 +333,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   std::size_t argc = request.size();
   std::string level_error;
   const bool levels_ok = StripRequestLevels(
-      spec.name, request, server.config().cluster_replication_factor, &argc, &levels, &level_error);
+      spec, request, server.config().cluster_replication_factor, &argc, &levels, &level_error);
   const std::vector<std::string_view> argv(request.begin(), request.begin() + argc);
   auto fail = [&](std::string_view error) {
     reply.Error(error);
@@ -318,7 +361,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
 
   CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
   ++stats.total_commands_processed;
-  if (spec.keys.first > 0 && !(spec.flags & kCmdOwnReplication)) {
+  if (HasKeys(spec) && !(spec.flags & kCmdOwnReplication)) {
     cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     return;
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "command.h"
+#include "command_docs.h"
 
 namespace dynakv::server {
 
@@ -26,12 +27,15 @@ class CommandTable {
                 resp::ReplyWriter& reply) const;
 
   const std::vector<const CommandSpec*>& sorted() const { return sorted_; }
+  // The same commands in the order the families define them (the constructor's order).
+  const std::vector<const CommandSpec*>& defined() const { return defined_; }
 
   // Every command and every subcommand, numbered 0..size()-1: ACL's command bits.
   struct Entry {
     const CommandSpec* spec;
     const CommandSpec* parent;  // the container of a subcommand; else nullptr
     std::string fullname;       // "get", "client|kill"
+    const CommandDoc* doc;      // what COMMAND DOCS says of it; nullptr when nothing
   };
   const std::vector<Entry>& entries() const { return entries_; }
   // The number of `spec`, which must be a row of this table.
@@ -53,6 +57,7 @@ class CommandTable {
 
   std::unordered_map<std::string_view, const CommandSpec*> by_name_;
   std::vector<const CommandSpec*> sorted_;
+  std::vector<const CommandSpec*> defined_;
   std::vector<std::string_view> duplicates_;
   std::vector<Entry> entries_;
   std::unordered_map<const CommandSpec*, int> ids_;

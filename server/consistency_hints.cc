@@ -1,23 +1,9 @@
 #include "consistency_hints.h"
 
+#include "command_table.h"
 #include "command_util.h"
 
 namespace dynakv::server {
-namespace {
-
-struct OptionRule {
-  std::string_view command;
-  char letter;           // 'R' sets the read level, 'W' the write level
-  std::size_t min_argc;  // counting the option: shorter requests have no option
-  bool exact;            // the option makes the request exactly min_argc long
-};
-
-constexpr OptionRule kRules[] = {
-    {"get", 'R', 4, true},  {"vget", 'R', 4, true},    {"set", 'W', 5, false},
-    {"vset", 'W', 7, false}, {"del", 'W', 4, false}, {"unlink", 'W', 4, false},
-};
-
-}  // namespace
 
 bool ParseLevelArgument(std::string_view text, int replication_factor,
                         cluster::ConsistencyLevel* level, std::string* error) {
@@ -37,22 +23,35 @@ bool ParseLevelArgument(std::string_view text, int replication_factor,
   return true;
 }
 
-bool StripRequestLevels(std::string_view command, const std::vector<std::string_view>& argv,
+bool StripRequestLevels(const CommandSpec& spec, const std::vector<std::string_view>& argv,
                         int replication_factor, std::size_t* argc, RequestLevels* levels,
                         std::string* error) {
   *argc = argv.size();
-  for (const OptionRule& rule : kRules) {
-    if (rule.command != command) continue;
-    const std::size_t n = argv.size();
-    if (n < rule.min_argc || (rule.exact && n != rule.min_argc)) return true;
-    if (!EqualsIgnoreCase(argv[n - 2], std::string_view(&rule.letter, 1))) return true;
-    cluster::ConsistencyLevel level;
-    if (!ParseLevelArgument(argv[n - 1], replication_factor, &level, error)) return false;
-    (rule.letter == 'R' ? levels->read : levels->write) = level;
-    *argc = n - 2;
+  if (!(spec.flags & kCmdLevelOption)) return true;
+  const bool read = (spec.flags & kCmdReadOnly) != 0;
+  // Counting the option: shorter requests have none; a fixed arity takes it only as exactly
+  // two more arguments.
+  const std::size_t n = argv.size();
+  const std::size_t min_argc = static_cast<std::size_t>(spec.arity < 0 ? -spec.arity : spec.arity) + 2;
+  if (n < min_argc || (spec.arity >= 0 && n != min_argc)) return true;
+  if (!EqualsIgnoreCase(argv[n - 2], read ? "R" : "W")) return true;
+  cluster::ConsistencyLevel level;
+  if (!ParseLevelArgument(argv[n - 1], replication_factor, &level, error)) return false;
+  (read ? levels->read : levels->write) = level;
+  *argc = n - 2;
+  return true;
+}
+
+bool StripRequestLevels(std::string_view command, const std::vector<std::string_view>& argv,
+                        int replication_factor, std::size_t* argc, RequestLevels* levels,
+                        std::string* error) {
+  static const CommandTable table;  // immutable once built
+  const CommandSpec* spec = table.Find(command);
+  if (spec == nullptr) {
+    *argc = argv.size();
     return true;
   }
-  return true;
+  return StripRequestLevels(*spec, argv, replication_factor, argc, levels, error);
 }
 
 }  // namespace dynakv::server

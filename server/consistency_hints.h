@@ -1,14 +1,15 @@
 // Consistency levels chosen by clients in cluster mode: per connection with CONSISTENCY, per
-// request with a trailing option. The trailing options, and only on these commands:
+// request with a trailing option on the commands whose row has kCmdLevelOption (command.h):
 //
 //   GET key R <level>                     VGET key R <level>
 //   SET key value [SET options] W <level> VSET key value CONTEXT token [EX s|PX ms] W <level>
 //   DEL key [key ...] W <level>           UNLINK key [key ...] W <level>
 //
-// In cluster mode, when the second-to-last argument of these commands is R (GET, VGET) or W
-// (the others), any case, the last two arguments are the option, stripped before the command
-// runs; a key literally named "W" cannot be the second-to-last argument of DEL there.
-// <level> is ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or a replica count.
+// When the second-to-last argument of such a request is R (a readonly command) or W (a write),
+// any case, the last two arguments are the option, stripped before the command runs; a key
+// literally named "W" cannot be the second-to-last argument of DEL there. A command of fixed
+// arity takes the option only as its two extra arguments, a variadic one after at least its
+// minimum. <level> is ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or a replica count.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "cluster/consistency_level.h"
+#include "command.h"
 
 namespace dynakv::server {
 
@@ -26,8 +28,12 @@ struct RequestLevels {
   std::optional<cluster::ConsistencyLevel> write;
 };
 
-// `command` is the command's lower-case name. Sets *argc to the number of arguments the command
-// keeps (argv.size() when there is no option). False with *error for a malformed level.
+// Sets *argc to the number of arguments the command keeps (argv.size() when there is no option).
+// False with *error for a malformed level.
+bool StripRequestLevels(const CommandSpec& spec, const std::vector<std::string_view>& argv,
+                        int replication_factor, std::size_t* argc, RequestLevels* levels,
+                        std::string* error);
+// The same for the command named `command` (lower case; none: no option), for tools and tests.
 bool StripRequestLevels(std::string_view command, const std::vector<std::string_view>& argv,
                         int replication_factor, std::size_t* argc, RequestLevels* levels,
                         std::string* error);

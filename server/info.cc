@@ -273,6 +273,12 @@ void ClusterSection(Server& server, std::string* out) {
   // current pass's progress (percent of hash space scanned) and what it moved so far.
   const cluster::RebalanceStatus rebalance = node->Rebalance();
   const Config& config = server.config();
+  std::string node_local;  // as the rows say, in the order the families define them
+  for (const CommandSpec* spec : server.commands().defined()) {
+    if (!NodeLocalInCluster(*spec)) continue;
+    if (!node_local.empty()) node_local += ',';
+    node_local += spec->name;
+  }
   AppendPrintf(out,
                "cluster_enabled:1\r\n"
                "cluster_node_id:%s\r\n"
@@ -294,7 +300,7 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_write_consistency:%s\r\n"
                "cluster_request_timeout_ms:%d\r\n"
                "cluster_read_repair_chance:%.2f\r\n"
-               "cluster_node_local_commands:keys,scan,dbsize,randomkey,flushall,flushdb\r\n"
+               "cluster_node_local_commands:%s\r\n"
                "cluster_commands_in_flight:%zu\r\n"
                "cluster_reads:%llu\r\n"
                "cluster_writes:%llu\r\n"
@@ -347,7 +353,7 @@ void ClusterSection(Server& server, std::string* out) {
                FormatReplicasPerDc(config).c_str(),
                cluster::ToString(config.cluster_read_consistency).c_str(),
                cluster::ToString(config.cluster_write_consistency).c_str(),
-               options.request_timeout_ms, options.read_repair_chance,
+               options.request_timeout_ms, options.read_repair_chance, node_local.c_str(),
                server.cluster_executor()->in_flight(),
                static_cast<unsigned long long>(stats.reads),
                static_cast<unsigned long long>(stats.writes),
