@@ -35,7 +35,8 @@ struct ClusterExecutor::Operation {
 namespace {
 
 // The distinct keys of the request, in the order it names them (COMMAND GETKEYS's).
-std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
+std::vector<std::string> KeysOf(const CommandSpec& spec,
+                                const std::vector<std::string_view>& argv) {
   std::vector<KeyRef> refs;
   GetKeys(spec, argv, &refs);
   std::vector<std::string> keys;

@@ -198,7 +198,8 @@ void CommandDocs(CommandContext& ctx) {
   const CommandTable& table = ctx.server.commands();
   std::vector<const CommandTable::Entry*> found;
   if (ctx.argv.size() == 2) {
-    for (const CommandSpec* spec : table.sorted()) found.push_back(&table.entries()[table.IdOf(spec)]);
+    for (const CommandSpec* spec : table.sorted())
+      found.push_back(&table.entries()[table.IdOf(spec)]);
   } else {
     for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
       if (const CommandTable::Entry* entry = FindEntry(table, ctx.argv[i])) found.push_back(entry);

@@ -19,8 +19,8 @@
 namespace dynakv::server {
 
 struct CommandDoc {
-  std::string_view name;   // full name, lower case: "get", "client|kill"
-  int fields;              // entries of the documentation map in `resp3`
+  std::string_view name;  // full name, lower case: "get", "client|kill"
+  int fields;             // entries of the documentation map in `resp3`
   // The map's entries (summary, since, group, complexity, doc_flags, deprecated_since,
   // replaced_by, history, arguments), RESP3-encoded as Redis 7.0 sends them. A container's
   // "subcommands" entry is not here: it is built from the rows.

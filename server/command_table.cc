@@ -98,9 +98,11 @@ constexpr std::string_view kAclCategoryNames[kAclCategoryCount] = {
     "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting",
 };
 constexpr std::string_view kCommandFlagNames[] = {
-    "write", "readonly", "denyoom",      "admin",        "pubsub", "noscript",
-    "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
-    "fast", "no_auth", "no_mandatory_keys", "no_async_loading", "no_multi", "allow_busy",
+    "write",    "readonly",     "denyoom",           "admin",
+    "pubsub",   "noscript",     "blocking",          "loading",
+    "stale",    "skip_monitor", "skip_slowlog",      "asking",
+    "fast",     "no_auth",      "no_mandatory_keys", "no_async_loading",
+    "no_multi", "allow_busy",
 };
 }  // namespace
 

@@ -13,8 +13,7 @@ bool ParseLevelArgument(std::string_view text, int replication_factor,
              "' (ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or a replica count)";
     return false;
   }
-  if (parsed.kind == cluster::ConsistencyLevel::Kind::kCount &&
-      parsed.count > replication_factor) {
+  if (parsed.kind == cluster::ConsistencyLevel::Kind::kCount && parsed.count > replication_factor) {
     *error = "ERR consistency level " + std::to_string(parsed.count) +
              " exceeds the replication factor (" + std::to_string(replication_factor) + ")";
     return false;
@@ -32,7 +31,8 @@ bool StripRequestLevels(const CommandSpec& spec, const std::vector<std::string_v
   // Counting the option: shorter requests have none; a fixed arity takes it only as exactly
   // two more arguments.
   const std::size_t n = argv.size();
-  const std::size_t min_argc = static_cast<std::size_t>(spec.arity < 0 ? -spec.arity : spec.arity) + 2;
+  const std::size_t min_argc =
+      static_cast<std::size_t>(spec.arity < 0 ? -spec.arity : spec.arity) + 2;
   if (n < min_argc || (spec.arity >= 0 && n != min_argc)) return true;
   if (!EqualsIgnoreCase(argv[n - 2], read ? "R" : "W")) return true;
   cluster::ConsistencyLevel level;

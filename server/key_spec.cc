@@ -8,7 +8,7 @@ namespace dynakv::server {
 namespace {
 
 constexpr std::string_view kKeySpecFlagNames[kKeySpecFlagCount] = {
-    "RO",     "RW",     "OW",      "RM",         "access",        "update",
+    "RO",     "RW",     "OW",      "RM",         "access",         "update",
     "insert", "delete", "not_key", "incomplete", "variable_flags",
 };
 

@@ -69,33 +69,64 @@ struct KeySpec {
   std::string_view notes = {};  // Redis's note on the spec, shown by COMMAND INFO
 };
 
-// Builders for the rows. A plain key at `pos`:
+// Builders for the rows, one per shape of Redis's key specs (scripts/command_row.py writes them).
 constexpr KeySpec IndexRange(int pos, int lastkey, int keystep, int limit, std::uint16_t flags,
                              std::string_view notes = {}) {
-  return {flags, KeySpec::Begin::kIndex, pos, {}, KeySpec::Find::kRange, lastkey, keystep, limit,
-          notes};
+  return {.flags = flags,
+          .begin = KeySpec::Begin::kIndex,
+          .index = pos,
+          .find = KeySpec::Find::kRange,
+          .a = lastkey,
+          .b = keystep,
+          .c = limit,
+          .notes = notes};
 }
+// The common case: one key at `pos`.
 constexpr KeySpec KeyAt(int pos, std::uint16_t flags, std::string_view notes = {}) {
   return IndexRange(pos, 0, 1, 0, flags, notes);
 }
 constexpr KeySpec IndexKeynum(int pos, int keynumidx, int firstkey, int keystep,
                               std::uint16_t flags, std::string_view notes = {}) {
-  return {flags,    KeySpec::Begin::kIndex, pos,     {}, KeySpec::Find::kKeynum,
-          keynumidx, firstkey,              keystep, notes};
+  return {.flags = flags,
+          .begin = KeySpec::Begin::kIndex,
+          .index = pos,
+          .find = KeySpec::Find::kKeynum,
+          .a = keynumidx,
+          .b = firstkey,
+          .c = keystep,
+          .notes = notes};
 }
 constexpr KeySpec KeywordRange(std::string_view keyword, int startfrom, int lastkey, int keystep,
                                int limit, std::uint16_t flags, std::string_view notes = {}) {
-  return {flags,   KeySpec::Begin::kKeyword, startfrom, keyword, KeySpec::Find::kRange,
-          lastkey, keystep,                  limit,     notes};
+  return {.flags = flags,
+          .begin = KeySpec::Begin::kKeyword,
+          .index = startfrom,
+          .keyword = keyword,
+          .find = KeySpec::Find::kRange,
+          .a = lastkey,
+          .b = keystep,
+          .c = limit,
+          .notes = notes};
 }
 constexpr KeySpec KeywordKeynum(std::string_view keyword, int startfrom, int keynumidx,
                                 int firstkey, int keystep, std::uint16_t flags,
                                 std::string_view notes = {}) {
-  return {flags,     KeySpec::Begin::kKeyword, startfrom, keyword, KeySpec::Find::kKeynum,
-          keynumidx, firstkey,                 keystep,   notes};
+  return {.flags = flags,
+          .begin = KeySpec::Begin::kKeyword,
+          .index = startfrom,
+          .keyword = keyword,
+          .find = KeySpec::Find::kKeynum,
+          .a = keynumidx,
+          .b = firstkey,
+          .c = keystep,
+          .notes = notes};
 }
+// Keys the arguments do not locate (SORT's BY/GET patterns): GETKEYS needs the row's getkeys.
 constexpr KeySpec UnknownKeys(std::uint16_t flags, std::string_view notes = {}) {
-  return {flags, KeySpec::Begin::kUnknown, 0, {}, KeySpec::Find::kUnknown, 0, 0, 0, notes};
+  return {.flags = flags,
+          .begin = KeySpec::Begin::kUnknown,
+          .find = KeySpec::Find::kUnknown,
+          .notes = notes};
 }
 
 // A row's key specs (at most three, as in Redis 7.0's commands) and what derives from them:

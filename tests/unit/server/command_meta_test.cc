@@ -20,13 +20,13 @@ namespace {
 
 // Redis 7.0's command tips.
 const std::set<std::string_view> kKnownTips = {
-    "nondeterministic_output",       "nondeterministic_output_order",
-    "request_policy:all_nodes",      "request_policy:all_shards",
-    "request_policy:multi_shard",    "request_policy:special",
-    "response_policy:one_succeeded", "response_policy:all_succeeded",
+    "nondeterministic_output",         "nondeterministic_output_order",
+    "request_policy:all_nodes",        "request_policy:all_shards",
+    "request_policy:multi_shard",      "request_policy:special",
+    "response_policy:one_succeeded",   "response_policy:all_succeeded",
     "response_policy:agg_logical_and", "response_policy:agg_logical_or",
-    "response_policy:agg_min",       "response_policy:agg_max",
-    "response_policy:agg_sum",       "response_policy:special",
+    "response_policy:agg_min",         "response_policy:agg_max",
+    "response_policy:agg_sum",         "response_policy:special",
 };
 
 constexpr std::uint16_t kWriteAccess = kKeyInsert | kKeyDelete | kKeyUpdate;
@@ -102,7 +102,7 @@ TEST_CASE("every command and subcommand has documentation, and every entry a row
   for (std::size_t i = 0; i < docs.size(); ++i) {
     CAPTURE(docs[i].name);
     CHECK(names.count(std::string(docs[i].name)) == 1);  // no documentation of a removed row
-    if (i > 0) CHECK(docs[i - 1].name < docs[i].name);    // sorted, as FindCommandDoc needs
+    if (i > 0) CHECK(docs[i - 1].name < docs[i].name);   // sorted, as FindCommandDoc needs
     CHECK(docs[i].fields >= 1);
   }
 }
@@ -110,7 +110,8 @@ TEST_CASE("every command and subcommand has documentation, and every entry a row
 TEST_CASE("the documentation is written in the client's protocol") {
   std::string out2, out3;
   resp::ReplyWriter resp2(&out2, 2), resp3(&out3, 3);
-  const std::string_view doc = "$5\r\nflags\r\n~1\r\n+optional\r\n$1\r\na\r\n*1\r\n%1\r\n$1\r\nk\r\n:-2\r\n";
+  const std::string_view doc =
+      "$5\r\nflags\r\n~1\r\n+optional\r\n$1\r\na\r\n*1\r\n%1\r\n$1\r\nk\r\n:-2\r\n";
   WriteDocFields(resp2, doc);
   WriteDocFields(resp3, doc);
   CHECK(out3 == doc);
@@ -124,7 +125,8 @@ TEST_CASE("the level option, blind writes and the MISCONF health check are on th
     if (spec->flags & kCmdLevelOption) with_option.push_back(spec->name);
     if (spec->blind != nullptr) blind.push_back(spec->name);
   }
-  CHECK(with_option == std::vector<std::string_view>{"del", "get", "set", "unlink", "vget", "vset"});
+  CHECK(with_option ==
+        std::vector<std::string_view>{"del", "get", "set", "unlink", "vget", "vset"});
   CHECK(blind == std::vector<std::string_view>{"mset", "psetex", "set", "setex"});
   const CommandSpec& set = *table.Find("set");
   CHECK(set.blind({"set", "k", "v"}));
@@ -143,7 +145,7 @@ TEST_CASE("the level option, blind writes and the MISCONF health check are on th
     if (NodeLocalInCluster(*spec)) node_local.push_back(spec->name);
   }
   CHECK(node_local == std::vector<std::string_view>{"keys", "scan", "dbsize", "randomkey",
-                                                     "flushall", "flushdb"});
+                                                    "flushall", "flushdb"});
 }
 
 struct Legacy {
