@@ -7,7 +7,7 @@ Starts both servers on free loopback ports (a freshly built dynakv-server lists 
 stops them when done:
 
     cmake --build build --target dynakv-server
-    scripts/gen_command_docs.py [--redis-server redis-server] [--dynakv-server build/server/dynakv-server]
+    scripts/gen_command_docs.py [--redis-server PATH] [--dynakv-server PATH]
 """
 import argparse
 import json

@@ -1,5 +1,5 @@
-// Server commands: INFO, CONFIG, COMMAND, SHUTDOWN, SAVE / BGSAVE / BGREWRITEAOF, LASTSAVE and
-// TIME, with the replies and error texts of Redis 7.
+// Server commands: INFO, CONFIG, SHUTDOWN, SAVE / BGSAVE / BGREWRITEAOF, LASTSAVE and TIME,
+// with the replies and error texts of Redis 7 (COMMAND is in cmd_command.cc).
 
 #include <sys/time.h>
 #include <unistd.h>
