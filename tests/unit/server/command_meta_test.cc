@@ -44,16 +44,18 @@ void CheckRow(const CommandSpec& spec, const CommandSpec* parent) {
     CHECK(kinds == 1);
     CHECK(key.begin != KeySpec::Begin::kNone);
     if (key.begin == KeySpec::Begin::kIndex) {
-      // Within the arguments every request has (past its own name), or within the fixed arity.
+      // Within the arguments every request has, past the command's own name; a variadic
+      // command's optional keys (PFMERGE's sources) may start right after them.
       CHECK(key.index >= 1);
-      CHECK(key.index < min_argc);
+      CHECK(key.index <= (spec.arity > 0 ? min_argc - 1 : min_argc));
       if (key.find == KeySpec::Find::kRange && key.a >= 0) CHECK(key.index + key.a < min_argc);
     }
     if (key.begin == KeySpec::Begin::kKeyword) CHECK_FALSE(key.keyword.empty());
     if (key.find == KeySpec::Find::kRange) CHECK(key.b >= 1);
     if (key.find == KeySpec::Find::kKeynum) CHECK(key.c >= 1);
-    // A readonly command changes no key; flags decided per request need the row's getkeys.
-    if (spec.flags & kCmdReadOnly) CHECK((key.flags & kKeyRO));
+    // A readonly command changes no key (PFCOUNT's RW is its cache: no UPDATE); flags decided
+    // per request need the row's getkeys.
+    if (spec.flags & kCmdReadOnly) CHECK_FALSE((key.flags & kWriteAccess));
     if (key.flags & (kKeyVariableFlags | kKeyIncomplete)) CHECK((spec.getkeys != nullptr));
   }
   if ((spec.flags & kCmdWrite) && HasKeys(spec)) {
