@@ -1,6 +1,7 @@
 #include "key_spec.h"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "command_util.h"
 
@@ -36,6 +37,8 @@ int BeginOf(const KeySpec& spec, const std::vector<std::string_view>& argv) {
 }
 
 }  // namespace
+
+void KeySpecs::TooMany() { std::abort(); }
 
 std::string_view KeySpecFlagName(std::uint16_t bit) {
   for (int i = 0; i < kKeySpecFlagCount; ++i) {

@@ -139,7 +139,8 @@ class KeySpecs {
   constexpr KeySpecs() = default;
   constexpr KeySpecs(std::initializer_list<KeySpec> specs) {
     for (const KeySpec& spec : specs) {
-      if (count_ < kMax) specs_[count_++] = spec;
+      if (count_ == kMax) TooMany();
+      specs_[count_++] = spec;
     }
     DeriveLegacyRange();
   }
@@ -162,6 +163,9 @@ class KeySpecs {
   bool movable = false;  // some keys are not in the legacy range (COMMAND's movablekeys flag)
 
  private:
+  // Not constexpr: a row with more than kMax specs does not compile (a table built at run time
+  // aborts at start).
+  static void TooMany();
   static constexpr bool Plain(const KeySpec& spec) {
     return spec.begin == KeySpec::Begin::kIndex && spec.find == KeySpec::Find::kRange;
   }

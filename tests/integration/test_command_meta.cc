@@ -65,9 +65,6 @@ void NormalizeInfo(RespNode* entry, const Names& common) {
   RespNode& subcommands = entry->children[9];
   FilterAndSort(&subcommands, 1, common);
   for (RespNode& sub : subcommands.children) NormalizeInfo(&sub, common);
-  // An empty list is a set when the command has no subcommands, an array when it has but none
-  // in common: that difference is ours to keep.
-  if (subcommands.children.empty()) subcommands.type = '~';
 }
 
 // One COMMAND DOCS map (name -> docs): every "subcommands" map restricted and sorted.
