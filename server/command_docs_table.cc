@@ -132,6 +132,85 @@ constexpr CommandDoc kDocs[] = {
          "$10\r\npure-token\r\n$5\r\ntoken\r\n$8\r\nSCHEDULE\r\n$5\r\nsince\r\n$5\r\n3.2.2\r\n"
          "$5\r\nflags\r\n~1\r\n+optional\r\n"},
     // redis-server 7.0.15
+    {"bitcount", 6,
+         "$7\r\nsummary\r\n$26\r\nCount set bits in a string\r\n$5\r\nsince\r\n$5\r\n2.6.0\r\n"
+         "$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n$4\r\nO(N)\r\n$7\r\nhistory\r\n~1\r\n"
+         "*2\r\n$5\r\n7.0.0\r\n$28\r\nAdded the `BYTE|BIT` option.\r\n$9\r\narguments\r\n*2\r\n"
+         "%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n"
+         ":0\r\n%4\r\n$4\r\nname\r\n$5\r\nindex\r\n$4\r\ntype\r\n$5\r\nblock\r\n$5\r\nflags\r\n"
+         "~1\r\n+optional\r\n$9\r\narguments\r\n*3\r\n%2\r\n$4\r\nname\r\n$5\r\nstart\r\n"
+         "$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$3\r\nend\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%5\r\n$4\r\nname\r\n$10\r\nindex_unit\r\n$4\r\ntype\r\n$5\r\noneof\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n"
+         "%3\r\n$4\r\nname\r\n$4\r\nbyte\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$4\r\nBYTE\r\n%3\r\n$4\r\nname\r\n$3\r\nbit\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
+         "$5\r\ntoken\r\n$3\r\nBIT\r\n"},
+    // redis-server 7.0.15
+    {"bitfield", 5,
+         "$7\r\nsummary\r\n$56\r\nPerform arbitrary bitfield integer operations on strings\r\n"
+         "$5\r\nsince\r\n$5\r\n3.2.0\r\n$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n"
+         "$34\r\nO(1) for each subcommand specified\r\n$9\r\narguments\r\n*2\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%4\r\n$4\r\nname\r\n$9\r\noperation\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n$9\r\narguments\r\n*2\r\n%4\r\n$4\r\nname\r\n"
+         "$15\r\nencoding_offset\r\n$4\r\ntype\r\n$5\r\nblock\r\n$5\r\ntoken\r\n$3\r\nGET\r\n"
+         "$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$8\r\nencoding\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n%2\r\n$4\r\nname\r\n$6\r\noffset\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%3\r\n"
+         "$4\r\nname\r\n$5\r\nwrite\r\n$4\r\ntype\r\n$5\r\nblock\r\n$9\r\narguments\r\n*2\r\n%5\r\n"
+         "$4\r\nname\r\n$13\r\nwrap_sat_fail\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\ntoken\r\n"
+         "$8\r\nOVERFLOW\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*3\r\n%3\r\n"
+         "$4\r\nname\r\n$4\r\nwrap\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$4\r\nWRAP\r\n%3\r\n$4\r\nname\r\n$3\r\nsat\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
+         "$5\r\ntoken\r\n$3\r\nSAT\r\n%3\r\n$4\r\nname\r\n$4\r\nfail\r\n$4\r\ntype\r\n"
+         "$10\r\npure-token\r\n$5\r\ntoken\r\n$4\r\nFAIL\r\n%3\r\n$4\r\nname\r\n"
+         "$15\r\nwrite_operation\r\n$4\r\ntype\r\n$5\r\noneof\r\n$9\r\narguments\r\n*2\r\n%4\r\n"
+         "$4\r\nname\r\n$21\r\nencoding_offset_value\r\n$4\r\ntype\r\n$5\r\nblock\r\n"
+         "$5\r\ntoken\r\n$3\r\nSET\r\n$9\r\narguments\r\n*3\r\n%2\r\n$4\r\nname\r\n"
+         "$8\r\nencoding\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n$6\r\noffset\r\n"
+         "$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$25\r\nencoding_offset_increment\r\n$4\r\ntype\r\n"
+         "$5\r\nblock\r\n$5\r\ntoken\r\n$6\r\nINCRBY\r\n$9\r\narguments\r\n*3\r\n%2\r\n"
+         "$4\r\nname\r\n$8\r\nencoding\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$6\r\noffset\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$9\r\nincrement\r\n"
+         "$4\r\ntype\r\n$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
+    {"bitfield_ro", 5,
+         "$7\r\nsummary\r\n"
+         "$87\r\nPerform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD\r\n"
+         "$5\r\nsince\r\n$5\r\n6.0.0\r\n$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n"
+         "$34\r\nO(1) for each subcommand specified\r\n$9\r\narguments\r\n*2\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%5\r\n$4\r\nname\r\n$15\r\nencoding_offset\r\n$4\r\ntype\r\n$5\r\nblock\r\n"
+         "$5\r\ntoken\r\n$3\r\nGET\r\n$5\r\nflags\r\n~3\r\n+optional\r\n+multiple\r\n"
+         "+multiple_token\r\n$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$8\r\nencoding\r\n"
+         "$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n$6\r\noffset\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
+    {"bitop", 5,
+         "$7\r\nsummary\r\n$42\r\nPerform bitwise operations between strings\r\n$5\r\nsince\r\n"
+         "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n$4\r\nO(N)\r\n"
+         "$9\r\narguments\r\n*3\r\n%2\r\n$4\r\nname\r\n$9\r\noperation\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n%3\r\n$4\r\nname\r\n$7\r\ndestkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"bitpos", 6,
+         "$7\r\nsummary\r\n$39\r\nFind first bit set or clear in a string\r\n$5\r\nsince\r\n"
+         "$5\r\n2.8.7\r\n$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n$4\r\nO(N)\r\n"
+         "$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n7.0.0\r\n$28\r\nAdded the `BYTE|BIT` option.\r\n"
+         "$9\r\narguments\r\n*3\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$3\r\nbit\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$5\r\nindex\r\n$4\r\ntype\r\n$5\r\nblock\r\n"
+         "$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n"
+         "$5\r\nstart\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$9\r\nend_index\r\n"
+         "$4\r\ntype\r\n$5\r\nblock\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n"
+         "%2\r\n$4\r\nname\r\n$3\r\nend\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%5\r\n$4\r\nname\r\n"
+         "$10\r\nindex_unit\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n"
+         "$4\r\nbyte\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$4\r\nBYTE\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nbit\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$3\r\nBIT\r\n"},
+    // redis-server 7.0.15
     {"client", 4,
          "$7\r\nsummary\r\n$42\r\nA container for client connection commands\r\n$5\r\nsince\r\n"
          "$5\r\n2.4.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
@@ -453,6 +532,14 @@ constexpr CommandDoc kDocs[] = {
          "*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n"},
     // redis-server 7.0.15
+    {"getbit", 5,
+         "$7\r\nsummary\r\n"
+         "$65\r\nReturns the bit value at offset in the string value stored at key\r\n"
+         "$5\r\nsince\r\n$5\r\n2.2.0\r\n$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$6\r\noffset\r\n"
+         "$4\r\ntype\r\n$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
     {"getdel", 5,
          "$7\r\nsummary\r\n$41\r\nGet the value of a key and delete the key\r\n$5\r\nsince\r\n"
          "$5\r\n6.2.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
@@ -674,6 +761,21 @@ constexpr CommandDoc kDocs[] = {
          "$7\r\nsummary\r\n$59\r\nGet the UNIX time stamp of the last successful save to disk\r\n"
          "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
          "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"lcs", 5,
+         "$7\r\nsummary\r\n$29\r\nFind longest common substring\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n"
+         "$63\r\nO(N*M) where N and M are the lengths of s1 and s2, respectively\r\n"
+         "$9\r\narguments\r\n*6\r\n%3\r\n$4\r\nname\r\n$4\r\nkey1\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%3\r\n$4\r\nname\r\n$4\r\nkey2\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$3\r\nlen\r\n"
+         "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$3\r\nLEN\r\n$5\r\nflags\r\n~1\r\n"
+         "+optional\r\n%4\r\n$4\r\nname\r\n$3\r\nidx\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
+         "$5\r\ntoken\r\n$3\r\nIDX\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%4\r\n$4\r\nname\r\n"
+         "$3\r\nlen\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$11\r\nMINMATCHLEN\r\n"
+         "$5\r\nflags\r\n~1\r\n+optional\r\n%4\r\n$4\r\nname\r\n$12\r\nwithmatchlen\r\n"
+         "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$12\r\nWITHMATCHLEN\r\n$5\r\nflags\r\n"
+         "~1\r\n+optional\r\n"},
     // command_docs_dynakv.json
     {"leave", 3,
          "$7\r\nsummary\r\n"
@@ -760,6 +862,30 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
          "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"pfadd", 5,
+         "$7\r\nsummary\r\n$57\r\nAdds the specified elements to the specified HyperLogLog.\r\n"
+         "$5\r\nsince\r\n$5\r\n2.8.9\r\n$5\r\ngroup\r\n$11\r\nhyperloglog\r\n$10\r\ncomplexity\r\n"
+         "$26\r\nO(1) to add every element.\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n"
+         "$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%3\r\n"
+         "$4\r\nname\r\n$7\r\nelement\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"pfcount", 5,
+         "$7\r\nsummary\r\n"
+         "$88\r\nReturn the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).\r\n"
+         "$5\r\nsince\r\n$5\r\n2.8.9\r\n$5\r\ngroup\r\n$11\r\nhyperloglog\r\n$10\r\ncomplexity\r\n"
+         "$177\r\nO(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.\r\n"
+         "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"pfmerge", 5,
+         "$7\r\nsummary\r\n$49\r\nMerge N different HyperLogLogs into a single one.\r\n"
+         "$5\r\nsince\r\n$5\r\n2.8.9\r\n$5\r\ngroup\r\n$11\r\nhyperloglog\r\n$10\r\ncomplexity\r\n"
+         "$59\r\nO(N) to merge N HyperLogLogs, but with high constant times.\r\n$9\r\narguments\r\n"
+         "*2\r\n%3\r\n$4\r\nname\r\n$7\r\ndestkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$9\r\nsourcekey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
     // redis-server 7.0.15
     {"ping", 5,
          "$7\r\nsummary\r\n$15\r\nPing the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n"
@@ -866,6 +992,15 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\nPXAT\r\n$5\r\nsince\r\n$5\r\n6.2.0\r\n%4\r\n$4\r\nname\r\n$7\r\nkeepttl\r\n"
          "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$7\r\nKEEPTTL\r\n$5\r\nsince\r\n"
          "$5\r\n6.0.0\r\n"},
+    // redis-server 7.0.15
+    {"setbit", 5,
+         "$7\r\nsummary\r\n"
+         "$66\r\nSets or clears the bit at offset in the string value stored at key\r\n"
+         "$5\r\nsince\r\n$5\r\n2.2.0\r\n$5\r\ngroup\r\n$6\r\nbitmap\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*3\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$6\r\noffset\r\n"
+         "$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n"},
     // redis-server 7.0.15
     {"setex", 5,
          "$7\r\nsummary\r\n$37\r\nSet the value and expiration of a key\r\n$5\r\nsince\r\n"
