@@ -942,6 +942,16 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\ngroup\r\n$7\r\ncluster\r\n$10\r\ncomplexity\r\n"
          "$37\r\nO(N) where N is the number of members\r\n"},
     // redis-server 7.0.15
+    {"sadd", 6,
+         "$7\r\nsummary\r\n$32\r\nAdd one or more members to a set\r\n$5\r\nsince\r\n"
+         "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$106\r\nO(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.\r\n"
+         "$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n2.4.0\r\n"
+         "$36\r\nAccepts multiple `member` arguments.\r\n$9\r\narguments\r\n*2\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%3\r\n$4\r\nname\r\n$6\r\nmember\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\nflags\r\n~1\r\n"
+         "+multiple\r\n"},
+    // redis-server 7.0.15
     {"save", 4,
          "$7\r\nsummary\r\n$38\r\nSynchronously save the dataset to disk\r\n$5\r\nsince\r\n"
          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
@@ -959,6 +969,28 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n$4\r\ntype\r\n$4\r\ntype\r\n"
          "$6\r\nstring\r\n$5\r\ntoken\r\n$4\r\nTYPE\r\n$5\r\nsince\r\n$5\r\n6.0.0\r\n"
          "$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"scard", 5,
+         "$7\r\nsummary\r\n$34\r\nGet the number of members in a set\r\n$5\r\nsince\r\n"
+         "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"sdiff", 5,
+         "$7\r\nsummary\r\n$22\r\nSubtract multiple sets\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
+         "$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$63\r\nO(N) where N is the total number of elements in all given sets.\r\n"
+         "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"sdiffstore", 5,
+         "$7\r\nsummary\r\n$59\r\nSubtract multiple sets and store the resulting set in a key\r\n"
+         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$63\r\nO(N) where N is the total number of elements in all given sets.\r\n"
+         "$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$11\r\ndestination\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\nflags\r\n~1\r\n"
+         "+multiple\r\n"},
     // redis-server 7.0.15
     {"select", 5,
          "$7\r\nsummary\r\n$55\r\nChange the selected database for the current connection\r\n"
@@ -1043,6 +1075,102 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\nabort\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$5\r\nABORT\r\n"
          "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
     // redis-server 7.0.15
+    {"sinter", 5,
+         "$7\r\nsummary\r\n$23\r\nIntersect multiple sets\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
+         "$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$93\r\nO(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.\r\n"
+         "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"sintercard", 5,
+         "$7\r\nsummary\r\n"
+         "$64\r\nIntersect multiple sets and return the cardinality of the result\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$93\r\nO(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.\r\n"
+         "$9\r\narguments\r\n*3\r\n%2\r\n$4\r\nname\r\n$7\r\nnumkeys\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n%4\r\n$4\r\nname\r\n"
+         "$5\r\nlimit\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$5\r\nLIMIT\r\n"
+         "$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"sinterstore", 5,
+         "$7\r\nsummary\r\n$60\r\nIntersect multiple sets and store the resulting set in a key\r\n"
+         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$93\r\nO(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.\r\n"
+         "$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$11\r\ndestination\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\nflags\r\n~1\r\n"
+         "+multiple\r\n"},
+    // redis-server 7.0.15
+    {"sismember", 5,
+         "$7\r\nsummary\r\n$47\r\nDetermine if a given value is a member of a set\r\n"
+         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$6\r\nmember\r\n"
+         "$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"smembers", 5,
+         "$7\r\nsummary\r\n$28\r\nGet all the members in a set\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
+         "$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$36\r\nO(N) where N is the set cardinality.\r\n$9\r\narguments\r\n*1\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"smismember", 5,
+         "$7\r\nsummary\r\n"
+         "$67\r\nReturns the membership associated with the given elements for a set\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$67\r\nO(N) where N is the number of elements being checked for membership\r\n"
+         "$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%3\r\n$4\r\nname\r\n$6\r\nmember\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"smove", 5,
+         "$7\r\nsummary\r\n$37\r\nMove a member from one set to another\r\n$5\r\nsince\r\n"
+         "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+         "$9\r\narguments\r\n*3\r\n%3\r\n$4\r\nname\r\n$6\r\nsource\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%3\r\n$4\r\nname\r\n$11\r\ndestination\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n%2\r\n$4\r\nname\r\n$6\r\nmember\r\n"
+         "$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"spop", 6,
+         "$7\r\nsummary\r\n$59\r\nRemove and return one or multiple random members from a set\r\n"
+         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$89\r\nWithout the count argument O(1), otherwise O(N) where N is the value of the passed count.\r\n"
+         "$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n3.2.0\r\n$27\r\nAdded the `count` argument.\r\n"
+         "$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$5\r\ncount\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n$5\r\nsince\r\n$5\r\n3.2.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"srandmember", 6,
+         "$7\r\nsummary\r\n$45\r\nGet one or multiple random members from a set\r\n$5\r\nsince\r\n"
+         "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$98\r\nWithout the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.\r\n"
+         "$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n2.6.0\r\n"
+         "$36\r\nAdded the optional `count` argument.\r\n$9\r\narguments\r\n*2\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%4\r\n$4\r\nname\r\n$5\r\ncount\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\nsince\r\n"
+         "$5\r\n2.6.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"srem", 6,
+         "$7\r\nsummary\r\n$37\r\nRemove one or more members from a set\r\n$5\r\nsince\r\n"
+         "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$52\r\nO(N) where N is the number of members to be removed.\r\n$7\r\nhistory\r\n~1\r\n"
+         "*2\r\n$5\r\n2.4.0\r\n$36\r\nAccepts multiple `member` arguments.\r\n$9\r\narguments\r\n"
+         "*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%3\r\n$4\r\nname\r\n$6\r\nmember\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"sscan", 5,
+         "$7\r\nsummary\r\n$34\r\nIncrementally iterate Set elements\r\n$5\r\nsince\r\n"
+         "$5\r\n2.8.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$170\r\nO(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..\r\n"
+         "$9\r\narguments\r\n*4\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$6\r\ncursor\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n$7\r\npattern\r\n"
+         "$5\r\ntoken\r\n$5\r\nMATCH\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%4\r\n$4\r\nname\r\n"
+         "$5\r\ncount\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$5\r\nCOUNT\r\n"
+         "$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
     {"strlen", 5,
          "$7\r\nsummary\r\n$43\r\nGet the length of the value stored in a key\r\n$5\r\nsince\r\n"
          "$5\r\n2.2.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
@@ -1058,6 +1186,22 @@ constexpr CommandDoc kDocs[] = {
          "$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n"
          "$4\r\nname\r\n$5\r\nstart\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n"
          "$3\r\nend\r\n$4\r\ntype\r\n$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
+    {"sunion", 5,
+         "$7\r\nsummary\r\n$17\r\nAdd multiple sets\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
+         "$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$63\r\nO(N) where N is the total number of elements in all given sets.\r\n"
+         "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"sunionstore", 5,
+         "$7\r\nsummary\r\n$54\r\nAdd multiple sets and store the resulting set in a key\r\n"
+         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
+         "$63\r\nO(N) where N is the total number of elements in all given sets.\r\n"
+         "$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$11\r\ndestination\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\nflags\r\n~1\r\n"
+         "+multiple\r\n"},
     // redis-server 7.0.15
     {"time", 4,
          "$7\r\nsummary\r\n$30\r\nReturn the current server time\r\n$5\r\nsince\r\n$5\r\n2.6.0\r\n"
