@@ -199,12 +199,11 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 }
 
 CommandTable::CommandTable() {
-  for (auto family :
-       {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(), SetCommands(),
-        SortedSetCommands(), SortedSetRangeCommands(), SortedSetAlgebraCommands(),
-        BlockingSortedSetCommands(), KeyspaceCommands(), ConnectionCommands(), ServerCommands(),
-        ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
-        CommandCommands()}) {
+  for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
+                      SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
+                      SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
+                      ConnectionCommands(), ServerCommands(), ClusterCommands(), AclCommands(),
+                      BitmapCommands(), HyperLogLogCommands(), CommandCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
