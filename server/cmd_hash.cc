@@ -17,10 +17,10 @@
 
 #include "ascii.h"
 #include "command.h"
-#include "glob.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "number_parse.h"
+#include "scan_options.h"
 #include "storage/engine.h"
 #include "types/hash.h"
 #include "types/ops.h"
@@ -370,51 +370,21 @@ void HRandFieldCommand(CommandContext& ctx) {
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 void HScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
-  if (!ParseCursor(ctx.argv[2], &cursor)) {
-    ctx.reply.Error("ERR invalid cursor");
-    return;
-  }
+  if (!ParseScanCursor(ctx, ctx.argv[2], &cursor)) return;
   const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   if (found.hash == nullptr) {  // Redis's empty scan reply, before the options are looked at
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    ctx.reply.ArrayHeader(0);
+    ReplyEmptyScan(ctx);
     return;
   }
-  long long count = 10;
-  std::optional<std::string_view> pattern;
-  for (std::size_t i = 3; i < ctx.argv.size(); i += 2) {
-    const std::string_view option = ctx.argv[i];
-    const bool has_value = i + 1 < ctx.argv.size();
-    if (has_value && EqualsIgnoreCase(option, "count")) {
-      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
-        ctx.reply.Error(kErrNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply.Error(kErrSyntax);
-        return;
-      }
-    } else if (has_value && EqualsIgnoreCase(option, "match")) {
-      pattern = ctx.argv[i + 1];
-    } else {
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-  }
-  // A lone "*" matches everything, as Redis skips matching then.
-  if (pattern && *pattern == "*") pattern.reset();
+  ScanOptions options;
+  if (!ParseScanOptions(ctx, 3, false, &options)) return;
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
-  const std::uint64_t next = found.hash->Scan(cursor, static_cast<std::size_t>(count),
+  const std::uint64_t next = found.hash->Scan(cursor, static_cast<std::size_t>(options.count),
                                               [&](std::string_view f, std::string_view v) {
-                                                if (!pattern || GlobMatch(*pattern, f))
-                                                  pairs.emplace_back(f, v);
+                                                if (options.Matches(f)) pairs.emplace_back(f, v);
                                               });
-  char digits[24];
-  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), next);
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  ReplyScanCursor(ctx, next);
   ctx.reply.ArrayHeader(pairs.size() * 2);
   for (const auto& [field, value] : pairs) {
     ctx.reply.Bulk(field);

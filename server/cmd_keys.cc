@@ -2,7 +2,6 @@
 // This node serves a single database, number 0. Values are strings or typed values (types/).
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -14,15 +13,16 @@
 #include "command_util.h"
 #include "expire_options.h"
 #include "glob.h"
+#include "keyspace.h"
 #include "keyspace_access.h"
 #include "number_parse.h"
-#include "keyspace.h"
+#include "scan_options.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
 #include "types/hash.h"
-#include "types/set.h"
 #include "types/list.h"
+#include "types/set.h"
 #include "types/sorted_set.h"
 
 namespace dynakv::server {
@@ -217,34 +217,12 @@ void KeysCommand(CommandContext& ctx) {
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 void ScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
-  if (!ParseCursor(ctx.argv[1], &cursor)) {
-    ctx.reply.Error("ERR invalid cursor");
-    return;
-  }
-  long long count = 10;
-  std::optional<std::string_view> pattern;
-  std::optional<std::string_view> type;
-  for (std::size_t i = 2; i < ctx.argv.size(); i += 2) {
-    const std::string_view option = ctx.argv[i];
-    const bool has_value = i + 1 < ctx.argv.size();
-    if (has_value && EqualsIgnoreCase(option, "count")) {
-      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
-        ctx.reply.Error(kErrNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply.Error(kErrSyntax);
-        return;
-      }
-    } else if (has_value && EqualsIgnoreCase(option, "match")) {
-      pattern = ctx.argv[i + 1];
-    } else if (has_value && EqualsIgnoreCase(option, "type")) {
-      type = ctx.argv[i + 1];
-    } else {
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-  }
+  if (!ParseScanCursor(ctx, ctx.argv[1], &cursor)) return;
+  ScanOptions options;
+  if (!ParseScanOptions(ctx, 2, true, &options)) return;
+  const long long count = options.count;
+  const std::optional<std::string_view>& pattern = options.pattern;
+  const std::optional<std::string_view>& type = options.type;
 
   std::vector<std::string> keys;
   const auto hint = static_cast<std::size_t>(std::min(count, kMaxScanCount));
@@ -259,10 +237,7 @@ void ScanCommand(CommandContext& ctx) {
     std::erase_if(keys, [&](const std::string& key) { return !KeyMatches(*pattern, key); });
   }
 
-  char digits[24];
-  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), cursor);
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  ReplyScanCursor(ctx, cursor);
   ctx.reply.ArrayHeader(keys.size());
   for (const std::string& key : keys) ctx.reply.Bulk(key);
 }

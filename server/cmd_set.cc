@@ -7,7 +7,6 @@
 // setKey).
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <optional>
 #include <random>
@@ -19,10 +18,10 @@
 
 #include "ascii.h"
 #include "command.h"
-#include "glob.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "number_parse.h"
+#include "scan_options.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
@@ -467,50 +466,21 @@ void SInterCardCommand(CommandContext& ctx) {
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 void SScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
-  if (!ParseCursor(ctx.argv[2], &cursor)) {
-    ctx.reply.Error("ERR invalid cursor");
-    return;
-  }
+  if (!ParseScanCursor(ctx, ctx.argv[2], &cursor)) return;
   const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   if (found.set == nullptr) {  // Redis's empty scan reply, before the options are looked at
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    ctx.reply.ArrayHeader(0);
+    ReplyEmptyScan(ctx);
     return;
   }
-  long long count = 10;
-  std::optional<std::string_view> pattern;
-  for (std::size_t i = 3; i < ctx.argv.size(); i += 2) {
-    const std::string_view option = ctx.argv[i];
-    const bool has_value = i + 1 < ctx.argv.size();
-    if (has_value && EqualsIgnoreCase(option, "count")) {
-      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
-        ctx.reply.Error(kErrNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply.Error(kErrSyntax);
-        return;
-      }
-    } else if (has_value && EqualsIgnoreCase(option, "match")) {
-      pattern = ctx.argv[i + 1];
-    } else {
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-  }
-  // A lone "*" matches everything, as Redis skips matching then.
-  if (pattern && *pattern == "*") pattern.reset();
+  ScanOptions options;
+  if (!ParseScanOptions(ctx, 3, false, &options)) return;
   std::vector<std::string> members;
   const std::uint64_t next =
-      found.set->Scan(cursor, static_cast<std::size_t>(count), [&](std::string_view m) {
-        if (!pattern || GlobMatch(*pattern, m)) members.emplace_back(m);
+      found.set->Scan(cursor, static_cast<std::size_t>(options.count), [&](std::string_view m) {
+        if (options.Matches(m)) members.emplace_back(m);
       });
-  char digits[24];
-  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), next);
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  ReplyScanCursor(ctx, next);
   ReplyMembers(ctx, members, false);
 }
 

@@ -4,7 +4,6 @@
 // scores resolved here (ZINCRBY logs the resulting score), so the log holds the changed members
 // only and replay needs no arithmetic.
 
-#include <charconv>
 #include <climits>
 #include <cmath>
 #include <optional>
@@ -18,8 +17,8 @@
 
 #include "ascii.h"
 #include "command.h"
-#include "glob.h"
 #include "number_parse.h"
+#include "scan_options.h"
 #include "zset_util.h"
 
 namespace dynakv::server {
@@ -432,51 +431,23 @@ void ZRandMemberCommand(CommandContext& ctx) {
 // ZSCAN key cursor [MATCH pattern] [COUNT count]: scores as bulk strings, in RESP3 too.
 void ZScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
-  if (!ParseCursor(ctx.argv[2], &cursor)) {
-    ctx.reply.Error("ERR invalid cursor");
-    return;
-  }
+  if (!ParseScanCursor(ctx, ctx.argv[2], &cursor)) return;
   const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
-    ctx.reply.ArrayHeader(2);
-    ctx.reply.Bulk("0");
-    ctx.reply.ArrayHeader(0);
+  if (found.set == nullptr) {  // Redis's empty scan reply, before the options are looked at
+    ReplyEmptyScan(ctx);
     return;
   }
-  long long count = 10;
-  std::optional<std::string_view> pattern;
-  for (std::size_t i = 3; i < ctx.argv.size(); i += 2) {
-    const std::string_view option = ctx.argv[i];
-    const bool has_value = i + 1 < ctx.argv.size();
-    if (has_value && EqualsIgnoreCase(option, "count")) {
-      if (!ParseLongLong(ctx.argv[i + 1], &count)) {
-        ctx.reply.Error(kErrNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply.Error(kErrSyntax);
-        return;
-      }
-    } else if (has_value && EqualsIgnoreCase(option, "match")) {
-      pattern = ctx.argv[i + 1];
-    } else {
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-  }
-  if (pattern && *pattern == "*") pattern.reset();
+  ScanOptions options;
+  if (!ParseScanOptions(ctx, 3, false, &options)) return;
   const bool listpack = found.set->encoding() == types::SortedSet::Encoding::kListpack;
   ZsetItems items;
-  const std::uint64_t next =
-      found.set->Scan(cursor, static_cast<std::size_t>(count), [&](std::string_view m, double s) {
-        if (!pattern || GlobMatch(*pattern, m)) items.emplace_back(m, s);
-        return true;
-      });
-  char digits[24];
-  const std::to_chars_result end = std::to_chars(digits, digits + sizeof(digits), next);
-  ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(std::string_view(digits, static_cast<std::size_t>(end.ptr - digits)));
+  const std::uint64_t next = found.set->Scan(cursor, static_cast<std::size_t>(options.count),
+                                             [&](std::string_view m, double s) {
+                                               if (options.Matches(m)) items.emplace_back(m, s);
+                                               return true;
+                                             });
+  ReplyScanCursor(ctx, next);
   ctx.reply.ArrayHeader(items.size() * 2);
   for (const auto& [member, score] : items) {
     ctx.reply.Bulk(member);
