@@ -29,25 +29,6 @@ namespace dynakv::server {
 
 namespace {
 
-// What a key holds, for a hash command.
-struct HashLookup {
-  bool wrong_type = false;            // replied WRONGTYPE already
-  const types::Hash* hash = nullptr;  // null: no such key; valid until the next keyspace call
-};
-
-// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
-HashLookup LookupHash(CommandContext& ctx, std::string_view key, bool counted) {
-  HashLookup out;
-  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
-  if (!value) return out;
-  out.hash = dynamic_cast<const types::Hash*>(value->object());
-  if (out.hash == nullptr) {
-    ctx.reply.Error(kErrWrongType);
-    out.wrong_type = true;
-  }
-  return out;
-}
-
 // Applies one operation; replies with the error and returns false when the keyspace refuses.
 bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
            std::int64_t* result) {
@@ -92,9 +73,9 @@ void HMSetCommand(CommandContext& ctx) { HSetGeneric(ctx, true); }
 
 void HSetNxCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
-  const HashLookup found = LookupHash(ctx, key, false);
+  const auto found = LookupTyped<types::Hash>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.hash != nullptr && found.hash->Get(ctx.argv[2])) {
+  if (found.value != nullptr && found.value->Get(ctx.argv[2])) {
     ctx.reply.Integer(0);
     return;
   }
@@ -106,10 +87,10 @@ void HSetNxCommand(CommandContext& ctx) {
 }
 
 void HGetCommand(CommandContext& ctx) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   std::optional<std::string_view> value;
-  if (found.hash != nullptr) value = found.hash->Get(ctx.argv[2]);
+  if (found.value != nullptr) value = found.value->Get(ctx.argv[2]);
   if (value) {
     ctx.reply.Bulk(*value);
   } else {
@@ -118,12 +99,12 @@ void HGetCommand(CommandContext& ctx) {
 }
 
 void HMGetCommand(CommandContext& ctx) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   ctx.reply.ArrayHeader(ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
     std::optional<std::string_view> value;
-    if (found.hash != nullptr) value = found.hash->Get(ctx.argv[i]);
+    if (found.value != nullptr) value = found.value->Get(ctx.argv[i]);
     if (value) {
       ctx.reply.Bulk(*value);
     } else {
@@ -134,12 +115,12 @@ void HMGetCommand(CommandContext& ctx) {
 
 void HDelCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
-  const HashLookup found = LookupHash(ctx, key, false);
+  const auto found = LookupTyped<types::Hash>(ctx, key, false);
   if (found.wrong_type) return;
   std::size_t present = 0;
-  if (found.hash != nullptr) {
+  if (found.value != nullptr) {
     for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-      if (found.hash->Get(ctx.argv[i])) ++present;
+      if (found.value->Get(ctx.argv[i])) ++present;
     }
   }
   if (present == 0) {  // nothing changes: nothing to log
@@ -154,37 +135,37 @@ void HDelCommand(CommandContext& ctx) {
 }
 
 void HLenCommand(CommandContext& ctx) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  ReplyCount(ctx, found.hash != nullptr ? found.hash->size() : 0);
+  ReplyCount(ctx, found.value != nullptr ? found.value->size() : 0);
 }
 
 void HExistsCommand(CommandContext& ctx) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  ctx.reply.Integer(found.hash != nullptr && found.hash->Get(ctx.argv[2]) ? 1 : 0);
+  ctx.reply.Integer(found.value != nullptr && found.value->Get(ctx.argv[2]) ? 1 : 0);
 }
 
 void HStrLenCommand(CommandContext& ctx) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   std::optional<std::string_view> value;
-  if (found.hash != nullptr) value = found.hash->Get(ctx.argv[2]);
+  if (found.value != nullptr) value = found.value->Get(ctx.argv[2]);
   ReplyCount(ctx, value ? value->size() : 0);
 }
 
 // HGETALL (a map in RESP3), HKEYS, HVALS.
 void HGetAllGeneric(CommandContext& ctx, bool keys, bool values) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  const std::size_t n = found.hash != nullptr ? found.hash->size() : 0;
+  const std::size_t n = found.value != nullptr ? found.value->size() : 0;
   if (keys && values) {
     ctx.reply.MapHeader(n);
   } else {
     ctx.reply.ArrayHeader(n);
   }
-  if (found.hash == nullptr) return;
-  found.hash->ForEach([&](std::string_view field, std::string_view value) {
+  if (found.value == nullptr) return;
+  found.value->ForEach([&](std::string_view field, std::string_view value) {
     if (keys) ctx.reply.Bulk(field);
     if (values) ctx.reply.Bulk(value);
   });
@@ -201,11 +182,11 @@ void HIncrByCommand(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const HashLookup found = LookupHash(ctx, key, false);
+  const auto found = LookupTyped<types::Hash>(ctx, key, false);
   if (found.wrong_type) return;
   long long value = 0;
-  if (found.hash != nullptr) {
-    if (std::optional<std::string_view> current = found.hash->Get(ctx.argv[2])) {
+  if (found.value != nullptr) {
+    if (std::optional<std::string_view> current = found.value->Get(ctx.argv[2])) {
       if (!ParseLongLong(*current, &value)) {
         ctx.reply.Error("ERR hash value is not an integer");
         return;
@@ -240,11 +221,11 @@ void HIncrByFloatCommand(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const HashLookup found = LookupHash(ctx, key, false);
+  const auto found = LookupTyped<types::Hash>(ctx, key, false);
   if (found.wrong_type) return;
   long double value = 0;
-  if (found.hash != nullptr) {
-    if (std::optional<std::string_view> current = found.hash->Get(ctx.argv[2])) {
+  if (found.value != nullptr) {
+    if (std::optional<std::string_view> current = found.value->Get(ctx.argv[2])) {
       if (!ParseLongDouble(*current, &value)) {
         ctx.reply.Error("ERR hash value is not a float");
         return;
@@ -279,13 +260,13 @@ void ReplyRandomHeader(CommandContext& ctx, std::size_t count, bool withvalues) 
 // Redis's hrandfieldWithCountCommand: a negative count may repeat fields, a positive one never
 // does (and returns the whole hash when it asks for at least its size).
 void HRandFieldWithCount(CommandContext& ctx, long long count_arg, bool withvalues) {
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.hash == nullptr || count_arg == 0) {
+  if (found.value == nullptr || count_arg == 0) {
     ctx.reply.ArrayHeader(0);
     return;
   }
-  const types::Hash& hash = *found.hash;
+  const types::Hash& hash = *found.value;
   const bool unique = count_arg > 0;
   const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
   std::mt19937_64 rng(std::random_device{}());
@@ -357,33 +338,33 @@ void HRandFieldCommand(CommandContext& ctx) {
     HRandFieldWithCount(ctx, count, withvalues);
     return;
   }
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.hash == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Null();
     return;
   }
   std::mt19937_64 rng(std::random_device{}());
-  ctx.reply.Bulk(found.hash->Random(rng).first);
+  ctx.reply.Bulk(found.value->Random(rng).first);
 }
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 void HScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
   if (!ParseScanCursor(ctx, ctx.argv[2], &cursor)) return;
-  const HashLookup found = LookupHash(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.hash == nullptr) {  // Redis's empty scan reply, before the options are looked at
+  if (found.value == nullptr) {  // Redis's empty scan reply, before the options are looked at
     ReplyEmptyScan(ctx);
     return;
   }
   ScanOptions options;
   if (!ParseScanOptions(ctx, 3, false, &options)) return;
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
-  const std::uint64_t next = found.hash->Scan(cursor, static_cast<std::size_t>(options.count),
-                                              [&](std::string_view f, std::string_view v) {
-                                                if (options.Matches(f)) pairs.emplace_back(f, v);
-                                              });
+  const std::uint64_t next = found.value->Scan(cursor, static_cast<std::size_t>(options.count),
+                                               [&](std::string_view f, std::string_view v) {
+                                                 if (options.Matches(f)) pairs.emplace_back(f, v);
+                                               });
   ReplyScanCursor(ctx, next);
   ctx.reply.ArrayHeader(pairs.size() * 2);
   for (const auto& [field, value] : pairs) {

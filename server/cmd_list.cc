@@ -35,9 +35,9 @@ std::string Decimal(long long n) { return std::to_string(n); }
 // LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]
 void PushGeneric(CommandContext& ctx, bool head, bool only_existing) {
   const std::string_view key = ctx.argv[1];
-  const ListLookup found = LookupList(ctx, key, false);
+  const auto found = LookupTyped<types::List>(ctx, key, false);
   if (found.wrong_type) return;
-  if (only_existing && found.list == nullptr) {
+  if (only_existing && found.value == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
@@ -65,9 +65,9 @@ void PopGeneric(CommandContext& ctx, bool head) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const ListLookup found = LookupList(ctx, key, false);
+  const auto found = LookupTyped<types::List>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     if (has_count) {
       ctx.reply.NullArray();
     } else {
@@ -80,7 +80,7 @@ void PopGeneric(CommandContext& ctx, bool head) {
     return;
   }
   std::vector<std::string> popped;
-  if (!PopElements(ctx, key, *found.list, head, has_count ? static_cast<std::size_t>(count) : 1,
+  if (!PopElements(ctx, key, *found.value, head, has_count ? static_cast<std::size_t>(count) : 1,
                    &popped)) {
     return;
   }
@@ -96,9 +96,9 @@ void LPopCommand(CommandContext& ctx) { PopGeneric(ctx, true); }
 void RPopCommand(CommandContext& ctx) { PopGeneric(ctx, false); }
 
 void LLenCommand(CommandContext& ctx) {
-  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::List>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  ctx.reply.Integer(found.list != nullptr ? static_cast<long long>(found.list->size()) : 0);
+  ctx.reply.Integer(found.value != nullptr ? static_cast<long long>(found.value->size()) : 0);
 }
 
 // Redis's range rule: negative indexes count from the tail; false when the range is empty.
@@ -122,16 +122,16 @@ void LRangeCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrNotInteger);
     return;
   }
-  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::List>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   std::size_t first = 0;
   std::size_t count = 0;
-  if (found.list == nullptr || !NormalizeRange(start, end, found.list->size(), &first, &count)) {
+  if (found.value == nullptr || !NormalizeRange(start, end, found.value->size(), &first, &count)) {
     ctx.reply.ArrayHeader(0);
     return;
   }
   ctx.reply.ArrayHeader(count);
-  found.list->ForRange(first, count, [&](std::string_view e) {
+  found.value->ForRange(first, count, [&](std::string_view e) {
     ctx.reply.Bulk(e);
     return !ctx.reply.over_limit();  // a reply past the output limit closes the client anyway
   });
@@ -145,9 +145,9 @@ std::optional<std::size_t> IndexOf(long long index, std::size_t size) {
 }
 
 void LIndexCommand(CommandContext& ctx) {
-  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::List>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Null();
     return;
   }
@@ -156,19 +156,19 @@ void LIndexCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrNotInteger);
     return;
   }
-  const std::optional<std::size_t> at = IndexOf(index, found.list->size());
+  const std::optional<std::size_t> at = IndexOf(index, found.value->size());
   if (!at) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Bulk(found.list->At(*at));
+  ctx.reply.Bulk(found.value->At(*at));
 }
 
 void LSetCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
-  const ListLookup found = LookupList(ctx, key, false);
+  const auto found = LookupTyped<types::List>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Error(kErrNoSuchKey);
     return;
   }
@@ -177,7 +177,7 @@ void LSetCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrNotInteger);
     return;
   }
-  const std::optional<std::size_t> at = IndexOf(index, found.list->size());
+  const std::optional<std::size_t> at = IndexOf(index, found.value->size());
   if (!at) {
     ctx.reply.Error("ERR index out of range");
     return;
@@ -198,14 +198,14 @@ void LInsertCommand(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const ListLookup found = LookupList(ctx, key, false);
+  const auto found = LookupTyped<types::List>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
   bool present = false;
-  found.list->ForRange(0, found.list->size(), [&](std::string_view e) {
+  found.value->ForRange(0, found.value->size(), [&](std::string_view e) {
     present = e == ctx.argv[3];
     return !present;
   });
@@ -228,14 +228,14 @@ void LRemCommand(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const ListLookup found = LookupList(ctx, key, false);
+  const auto found = LookupTyped<types::List>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
   bool present = false;
-  found.list->ForRange(0, found.list->size(), [&](std::string_view e) {
+  found.value->ForRange(0, found.value->size(), [&](std::string_view e) {
     present = e == ctx.argv[3];
     return !present;
   });
@@ -244,7 +244,7 @@ void LRemCommand(CommandContext& ctx) {
     return;
   }
   // The count is logged within the list's length, so it always parses on replay.
-  const auto size = static_cast<long long>(found.list->size());
+  const auto size = static_cast<long long>(found.value->size());
   count = std::clamp(count, -size, size);
   types::OpBuilder op(types::OpCode::kListRemove, 2);
   op.Add(Decimal(count)).Add(ctx.argv[3]);
@@ -262,13 +262,13 @@ void LTrimCommand(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const ListLookup found = LookupList(ctx, key, false);
+  const auto found = LookupTyped<types::List>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Ok();
     return;
   }
-  const std::size_t size = found.list->size();
+  const std::size_t size = found.value->size();
   std::size_t first = 0;
   std::size_t count = 0;
   std::size_t drop_head = size;
@@ -321,9 +321,9 @@ void LPosCommand(CommandContext& ctx) {
       return;
     }
   }
-  const ListLookup found = LookupList(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::List>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     if (count != -1) {
       ctx.reply.ArrayHeader(0);
     } else {
@@ -340,7 +340,7 @@ void LPosCommand(CommandContext& ctx) {
     rank = -rank;
   }
   const std::string_view element = ctx.argv[2];
-  const long long llen = static_cast<long long>(found.list->size());
+  const long long llen = static_cast<long long>(found.value->size());
   std::vector<long long> positions;
   long long index = 0;
   long long matches = 0;
@@ -356,9 +356,9 @@ void LPosCommand(CommandContext& ctx) {
     return true;
   };
   if (from_tail) {
-    found.list->ForEachReverse(visit);
+    found.value->ForEachReverse(visit);
   } else {
-    found.list->ForRange(0, found.list->size(), visit);
+    found.value->ForRange(0, found.value->size(), visit);
   }
   if (count == -1) {
     if (positions.empty()) {
@@ -376,19 +376,20 @@ void LPosCommand(CommandContext& ctx) {
 void MoveGeneric(CommandContext& ctx, bool from_head, bool to_head) {
   const std::string_view source = ctx.argv[1];
   const std::string_view destination = ctx.argv[2];
-  const ListLookup found = LookupList(ctx, source, false);
+  const auto found = LookupTyped<types::List>(ctx, source, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Null();
     return;
   }
   if (source != destination) {
-    const ListLookup target = LookupList(ctx, destination, false);
+    const auto target = LookupTyped<types::List>(ctx, destination, false);
     if (target.wrong_type) return;
   }
-  const ListLookup again = LookupList(ctx, source, false);  // the destination lookup moved it
+  const auto again =
+      LookupTyped<types::List>(ctx, source, false);  // the destination lookup moved it
   std::vector<std::string> popped;
-  if (!PopElements(ctx, source, *again.list, from_head, 1, &popped)) return;
+  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped)) return;
   const std::string_view element = popped.front();
   std::int64_t length = 0;
   if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;

@@ -63,11 +63,11 @@ void BlockingPopGeneric(CommandContext& ctx, bool head) {
   if (!ParseTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
   const std::span<const std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
   for (std::string_view key : keys) {
-    const ListLookup found = LookupList(ctx, key, false);
+    const auto found = LookupTyped<types::List>(ctx, key, false);
     if (found.wrong_type) return;
-    if (found.list == nullptr) continue;
+    if (found.value == nullptr) continue;
     std::vector<std::string> popped;
-    if (!PopElements(ctx, key, *found.list, head, 1, &popped)) return;
+    if (!PopElements(ctx, key, *found.value, head, 1, &popped)) return;
     ctx.server.blocked_lists().Served(ctx.client);
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(key);
@@ -87,19 +87,20 @@ void BlockingMoveGeneric(CommandContext& ctx, bool from_head, bool to_head,
   if (!ParseTimeout(ctx, timeout, &timeout_ms)) return;
   const std::string_view source = ctx.argv[1];
   const std::string_view destination = ctx.argv[2];
-  const ListLookup found = LookupList(ctx, source, false);
+  const auto found = LookupTyped<types::List>(ctx, source, false);
   if (found.wrong_type) return;
-  if (found.list == nullptr) {
+  if (found.value == nullptr) {
     Block(ctx, std::span(&source, 1), timeout_ms, true);
     return;
   }
   if (source != destination) {
-    const ListLookup target = LookupList(ctx, destination, false);
+    const auto target = LookupTyped<types::List>(ctx, destination, false);
     if (target.wrong_type) return;
   }
-  const ListLookup again = LookupList(ctx, source, false);  // the destination lookup moved it
+  const auto again =
+      LookupTyped<types::List>(ctx, source, false);  // the destination lookup moved it
   std::vector<std::string> popped;
-  if (!PopElements(ctx, source, *again.list, from_head, 1, &popped)) return;
+  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped)) return;
   const std::string_view element = popped.front();
   std::int64_t length = 0;
   if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;

@@ -34,25 +34,6 @@ namespace {
 
 constexpr std::string_view kErrMustBePositive = "ERR value is out of range, must be positive";
 
-// What a key holds, for a set command.
-struct SetLookup {
-  bool wrong_type = false;          // replied WRONGTYPE already
-  const types::Set* set = nullptr;  // null: no such key; valid until the next keyspace call
-};
-
-// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
-SetLookup LookupSet(CommandContext& ctx, std::string_view key, bool counted) {
-  SetLookup out;
-  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
-  if (!value) return out;
-  out.set = dynamic_cast<const types::Set*>(value->object());
-  if (out.set == nullptr) {
-    ctx.reply.Error(kErrWrongType);
-    out.wrong_type = true;
-  }
-  return out;
-}
-
 types::TypeLimits Limits(CommandContext& ctx) {
   const types::TypesCodec* codec = ctx.server.codec();
   return codec != nullptr ? codec->limits() : types::TypeLimits{};
@@ -126,12 +107,12 @@ void SAddCommand(CommandContext& ctx) {
 
 void SRemCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
-  const SetLookup found = LookupSet(ctx, key, false);
+  const auto found = LookupTyped<types::Set>(ctx, key, false);
   if (found.wrong_type) return;
   std::size_t present = 0;
-  if (found.set != nullptr) {
+  if (found.value != nullptr) {
     for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-      if (found.set->Contains(ctx.argv[i])) ++present;
+      if (found.value->Contains(ctx.argv[i])) ++present;
     }
   }
   if (present == 0) {  // nothing changes: nothing to log
@@ -146,35 +127,35 @@ void SRemCommand(CommandContext& ctx) {
 }
 
 void SCardCommand(CommandContext& ctx) {
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  ctx.reply.Integer(found.set != nullptr ? static_cast<long long>(found.set->size()) : 0);
+  ctx.reply.Integer(found.value != nullptr ? static_cast<long long>(found.value->size()) : 0);
 }
 
 void SIsMemberCommand(CommandContext& ctx) {
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  ctx.reply.Integer(found.set != nullptr && found.set->Contains(ctx.argv[2]) ? 1 : 0);
+  ctx.reply.Integer(found.value != nullptr && found.value->Contains(ctx.argv[2]) ? 1 : 0);
 }
 
 void SMIsMemberCommand(CommandContext& ctx) {
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   ctx.reply.ArrayHeader(ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-    ctx.reply.Integer(found.set != nullptr && found.set->Contains(ctx.argv[i]) ? 1 : 0);
+    ctx.reply.Integer(found.value != nullptr && found.value->Contains(ctx.argv[i]) ? 1 : 0);
   }
 }
 
 void SMembersCommand(CommandContext& ctx) {
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.SetHeader(0);
     return;
   }
-  ctx.reply.SetHeader(found.set->size());
-  found.set->ForEach([&ctx](std::string_view m) { ctx.reply.Bulk(m); });
+  ctx.reply.SetHeader(found.value->size());
+  found.value->ForEach([&ctx](std::string_view m) { ctx.reply.Bulk(m); });
 }
 
 // SMOVE source destination member
@@ -218,15 +199,15 @@ void SPopWithCount(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const SetLookup found = LookupSet(ctx, key, false);
+  const auto found = LookupTyped<types::Set>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.set == nullptr || count_arg == 0) {
+  if (found.value == nullptr || count_arg == 0) {
     ctx.reply.SetHeader(0);
     return;
   }
   const auto count = static_cast<std::size_t>(count_arg);
-  if (count >= found.set->size()) {  // the whole set: the key goes, one log record
-    const std::vector<std::string> members = MembersOf(*found.set);
+  if (count >= found.value->size()) {  // the whole set: the key goes, one log record
+    const std::vector<std::string> members = MembersOf(*found.value);
     if (!ctx.keyspace.Delete(key)) {
       ctx.reply.SetHeader(0);
       return;
@@ -235,7 +216,7 @@ void SPopWithCount(CommandContext& ctx) {
     return;
   }
   std::mt19937_64& rng = ctx.server.rng();
-  const std::vector<std::string> picked = DistinctRandom(*found.set, count, rng);
+  const std::vector<std::string> picked = DistinctRandom(*found.value, count, rng);
   types::OpBuilder op(types::OpCode::kSetRem, picked.size());
   for (const std::string& m : picked) op.Add(m);
   std::int64_t removed = 0;
@@ -253,14 +234,14 @@ void SPopCommand(CommandContext& ctx) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const SetLookup found = LookupSet(ctx, key, false);
+  const auto found = LookupTyped<types::Set>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Null();
     return;
   }
   std::mt19937_64& rng = ctx.server.rng();
-  const std::string member = found.set->Random(rng);
+  const std::string member = found.value->Random(rng);
   std::int64_t removed = 0;
   if (!Apply(ctx, key, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &removed)) return;
   ctx.reply.Bulk(member);
@@ -281,13 +262,13 @@ void SRandMemberWithCount(CommandContext& ctx) {
         "9223372036854775807");
     return;
   }
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr || count_arg == 0) {
+  if (found.value == nullptr || count_arg == 0) {
     ctx.reply.ArrayHeader(0);
     return;
   }
-  const types::Set& set = *found.set;
+  const types::Set& set = *found.value;
   const bool unique = count_arg > 0;
   const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
   std::mt19937_64& rng = ctx.server.rng();
@@ -317,14 +298,14 @@ void SRandMemberCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrSyntax);
     return;
   }
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Null();
     return;
   }
   std::mt19937_64& rng = ctx.server.rng();
-  ctx.reply.Bulk(found.set->Random(rng));
+  ctx.reply.Bulk(found.value->Random(rng));
 }
 
 // The sets named by `keys`, copied (a keyspace value is valid only until the next lookup);
@@ -335,12 +316,12 @@ bool LoadSets(CommandContext& ctx, std::span<const std::string_view> keys, bool 
   sets->clear();
   sets->reserve(keys.size());
   for (std::string_view key : keys) {
-    const SetLookup found = LookupSet(ctx, key, counted);
+    const auto found = LookupTyped<types::Set>(ctx, key, counted);
     if (found.wrong_type) return false;
-    if (found.set == nullptr) {
+    if (found.value == nullptr) {
       sets->emplace_back(std::nullopt);
     } else {
-      sets->emplace_back(MembersOf(*found.set));
+      sets->emplace_back(MembersOf(*found.value));
     }
   }
   return true;
@@ -467,9 +448,9 @@ void SInterCardCommand(CommandContext& ctx) {
 void SScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
   if (!ParseScanCursor(ctx, ctx.argv[2], &cursor)) return;
-  const SetLookup found = LookupSet(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::Set>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {  // Redis's empty scan reply, before the options are looked at
+  if (found.value == nullptr) {  // Redis's empty scan reply, before the options are looked at
     ReplyEmptyScan(ctx);
     return;
   }
@@ -477,7 +458,7 @@ void SScanCommand(CommandContext& ctx) {
   if (!ParseScanOptions(ctx, 3, false, &options)) return;
   std::vector<std::string> members;
   const std::uint64_t next =
-      found.set->Scan(cursor, static_cast<std::size_t>(options.count), [&](std::string_view m) {
+      found.value->Scan(cursor, static_cast<std::size_t>(options.count), [&](std::string_view m) {
         if (options.Matches(m)) members.emplace_back(m);
       });
   ReplyScanCursor(ctx, next);

@@ -30,17 +30,17 @@ namespace dynakv::server {
 // holds a set and !reply_when_empty (a blocking pop then blocks); true when it replied.
 bool ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bool max,
                  long long count, bool nested, bool emitkey, bool reply_when_empty) {
-  ZsetLookup found;
+  TypedLookup<types::SortedSet> found;
   std::string_view key;
   for (std::string_view k : keys) {
-    found = LookupZset(ctx, k, false);
+    found = LookupTyped<types::SortedSet>(ctx, k, false);
     if (found.wrong_type) return true;
-    if (found.set != nullptr) {
+    if (found.value != nullptr) {
       key = k;
       break;
     }
   }
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     if (!reply_when_empty) return false;
     if (emitkey) {
       ctx.reply.NullArray();
@@ -54,7 +54,7 @@ bool ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bo
     return true;
   }
   if (count < 0) count = 1;
-  const ZsetItems items = RankRange(*found.set, 0, count - 1, max);
+  const ZsetItems items = RankRange(*found.value, 0, count - 1, max);
   std::vector<std::string> members;
   std::vector<double> scores;
   for (const auto& [m, s] : items) {
@@ -169,12 +169,12 @@ void ZAddGeneric(CommandContext& ctx, bool incr) {
     }
   }
   const std::string_view key = ctx.argv[1];
-  const ZsetLookup found = LookupZset(ctx, key, false);
+  const auto found = LookupTyped<types::SortedSet>(ctx, key, false);
   if (found.wrong_type) return;
   long long added = 0, updated = 0, processed = 0;
   double last_score = 0;
   std::vector<std::pair<double, std::string_view>> writes;
-  if (found.set != nullptr || !xx) {
+  if (found.value != nullptr || !xx) {
     // Redis's zsetAdd, element by element; `pending` makes a member given twice see its own
     // earlier write.
     std::unordered_map<std::string_view, double> pending;
@@ -184,8 +184,8 @@ void ZAddGeneric(CommandContext& ctx, bool incr) {
       std::optional<double> current;
       if (auto it = pending.find(member); it != pending.end()) {
         current = it->second;
-      } else if (found.set != nullptr) {
-        current = found.set->Score(member);
+      } else if (found.value != nullptr) {
+        current = found.value->Score(member);
       }
       if (current) {
         if (nx) continue;
@@ -235,16 +235,16 @@ void ZIncrByCommand(CommandContext& ctx) { ZAddGeneric(ctx, true); }
 
 void ZRemCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
-  const ZsetLookup found = LookupZset(ctx, key, false);
+  const auto found = LookupTyped<types::SortedSet>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
   std::vector<std::string> present;
   std::unordered_set<std::string_view> seen;
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-    if (found.set->Score(ctx.argv[i]) && seen.insert(ctx.argv[i]).second) {
+    if (found.value->Score(ctx.argv[i]) && seen.insert(ctx.argv[i]).second) {
       present.emplace_back(ctx.argv[i]);
     }
   }
@@ -253,16 +253,16 @@ void ZRemCommand(CommandContext& ctx) {
 }
 
 void ZCardCommand(CommandContext& ctx) {
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  ctx.reply.Integer(found.set != nullptr ? static_cast<long long>(found.set->size()) : 0);
+  ctx.reply.Integer(found.value != nullptr ? static_cast<long long>(found.value->size()) : 0);
 }
 
 void ZScoreCommand(CommandContext& ctx) {
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   std::optional<double> score;
-  if (found.set != nullptr) score = found.set->Score(ctx.argv[2]);
+  if (found.value != nullptr) score = found.value->Score(ctx.argv[2]);
   if (score) {
     ctx.reply.Double(*score);
   } else {
@@ -271,12 +271,12 @@ void ZScoreCommand(CommandContext& ctx) {
 }
 
 void ZMScoreCommand(CommandContext& ctx) {
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   ctx.reply.ArrayHeader(ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
     std::optional<double> score;
-    if (found.set != nullptr) score = found.set->Score(ctx.argv[i]);
+    if (found.value != nullptr) score = found.value->Score(ctx.argv[i]);
     if (score) {
       ctx.reply.Double(*score);
     } else {
@@ -286,15 +286,15 @@ void ZMScoreCommand(CommandContext& ctx) {
 }
 
 void ZRankGeneric(CommandContext& ctx, bool reverse) {
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
   std::optional<std::size_t> rank;
-  if (found.set != nullptr) rank = found.set->Rank(ctx.argv[2]);
+  if (found.value != nullptr) rank = found.value->Rank(ctx.argv[2]);
   if (!rank) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Integer(static_cast<long long>(reverse ? found.set->size() - 1 - *rank : *rank));
+  ctx.reply.Integer(static_cast<long long>(reverse ? found.value->size() - 1 - *rank : *rank));
 }
 
 void ZRankCommand(CommandContext& ctx) { ZRankGeneric(ctx, false); }
@@ -341,13 +341,13 @@ void ReplyRandomHeader(CommandContext& ctx, std::size_t count, bool withscores) 
 // Redis's zrandmemberWithCountCommand: a negative count may repeat members, a positive one never
 // does (and returns the whole set, in order, when it asks for at least its size).
 void ZRandMemberWithCount(CommandContext& ctx, long long count_arg, bool withscores) {
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr || count_arg == 0) {
+  if (found.value == nullptr || count_arg == 0) {
     ctx.reply.ArrayHeader(0);
     return;
   }
-  const types::SortedSet& set = *found.set;
+  const types::SortedSet& set = *found.value;
   const bool unique = count_arg > 0;
   const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
   std::mt19937_64 rng(std::random_device{}());
@@ -418,35 +418,35 @@ void ZRandMemberCommand(CommandContext& ctx) {
     ZRandMemberWithCount(ctx, count, withscores);
     return;
   }
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Null();
     return;
   }
   std::mt19937_64 rng(std::random_device{}());
-  ctx.reply.Bulk(found.set->Random(rng).first);
+  ctx.reply.Bulk(found.value->Random(rng).first);
 }
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]: scores as bulk strings, in RESP3 too.
 void ZScanCommand(CommandContext& ctx) {
   std::uint64_t cursor = 0;
   if (!ParseScanCursor(ctx, ctx.argv[2], &cursor)) return;
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {  // Redis's empty scan reply, before the options are looked at
+  if (found.value == nullptr) {  // Redis's empty scan reply, before the options are looked at
     ReplyEmptyScan(ctx);
     return;
   }
   ScanOptions options;
   if (!ParseScanOptions(ctx, 3, false, &options)) return;
-  const bool listpack = found.set->encoding() == types::SortedSet::Encoding::kListpack;
+  const bool listpack = found.value->encoding() == types::SortedSet::Encoding::kListpack;
   ZsetItems items;
-  const std::uint64_t next = found.set->Scan(cursor, static_cast<std::size_t>(options.count),
-                                             [&](std::string_view m, double s) {
-                                               if (options.Matches(m)) items.emplace_back(m, s);
-                                               return true;
-                                             });
+  const std::uint64_t next = found.value->Scan(cursor, static_cast<std::size_t>(options.count),
+                                               [&](std::string_view m, double s) {
+                                                 if (options.Matches(m)) items.emplace_back(m, s);
+                                                 return true;
+                                               });
   ReplyScanCursor(ctx, next);
   ctx.reply.ArrayHeader(items.size() * 2);
   for (const auto& [member, score] : items) {

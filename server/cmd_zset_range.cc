@@ -88,20 +88,20 @@ void ZRangeGeneric(CommandContext& ctx, std::size_t first, bool store, RangeType
       }
       break;
   }
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[first], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[first], true);
   if (found.wrong_type) return;
   ZsetItems items;
-  if (found.set != nullptr) {
+  if (found.value != nullptr) {
     switch (type) {
       case RangeType::kAuto:
       case RangeType::kRank:
-        items = RankRange(*found.set, start, end, reverse);
+        items = RankRange(*found.value, start, end, reverse);
         break;
       case RangeType::kScore:
-        items = ScoreRangeItems(*found.set, scores, offset, limit, reverse);
+        items = ScoreRangeItems(*found.value, scores, offset, limit, reverse);
         break;
       case RangeType::kLex:
-        items = LexRangeItems(*found.set, lex, offset, limit, reverse);
+        items = LexRangeItems(*found.value, lex, offset, limit, reverse);
         break;
     }
   }
@@ -153,13 +153,13 @@ void ZCountGeneric(CommandContext& ctx, bool lex) {
     ctx.reply.Error(lex ? kErrMinMaxLex : kErrMinMaxFloat);
     return;
   }
-  const ZsetLookup found = LookupZset(ctx, ctx.argv[1], true);
+  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
-  const types::SortedSet& set = *found.set;
+  const types::SortedSet& set = *found.value;
   if (set.encoding() == types::SortedSet::Encoding::kSkiplist) {
     // Two O(log n) descents, as Redis counts by ranks: entries before the range, and up to its
     // end.
@@ -200,19 +200,19 @@ void ZRemRangeGeneric(CommandContext& ctx, RangeType type) {
     return;
   }
   const std::string_view key = ctx.argv[1];
-  const ZsetLookup found = LookupZset(ctx, key, false);
+  const auto found = LookupTyped<types::SortedSet>(ctx, key, false);
   if (found.wrong_type) return;
-  if (found.set == nullptr) {
+  if (found.value == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
   ZsetItems items;
   if (type == RangeType::kRank) {
-    items = RankRange(*found.set, start, end, false);
+    items = RankRange(*found.value, start, end, false);
   } else if (type == RangeType::kScore) {
-    items = ScoreRangeItems(*found.set, scores, 0, -1, false);
+    items = ScoreRangeItems(*found.value, scores, 0, -1, false);
   } else {
-    items = LexRangeItems(*found.set, lex, 0, -1, false);
+    items = LexRangeItems(*found.value, lex, 0, -1, false);
   }
   std::vector<std::string> members;
   members.reserve(items.size());

@@ -1,4 +1,4 @@
-// Keyspace access shared by the string and keyspace command families: read lookups that count
+// Keyspace access shared by the command families: read lookups that count
 // keyspace hits and misses where Redis's lookupKeyRead would (GET, MGET, EXISTS, TTL, TYPE, ...;
 // write-path lookups such as INCR's do not count), and the reply to a write the keyspace refused.
 #pragma once
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "command.h"
+#include "keyspace.h"
 #include "storage/engine.h"
 #include "storage/object.h"
 #include "storage/status.h"
@@ -16,6 +17,28 @@ namespace dynakv::server {
 
 // The value of `key`, counting a hit or a miss. Valid until the next keyspace call.
 std::optional<storage::ValueRef> LookupRead(CommandContext& ctx, std::string_view key);
+
+// What a key holds, for a command of one type's family (T: types::Hash, types::List, ...).
+template <typename T>
+struct TypedLookup {
+  bool wrong_type = false;   // replied WRONGTYPE already
+  const T* value = nullptr;  // null: no such key; valid until the next keyspace call
+};
+
+// The T `key` holds; WRONGTYPE replied when it holds anything else. `counted`: the lookup counts
+// a keyspace hit or miss (read commands, as lookupKeyRead; write paths do not count).
+template <typename T>
+TypedLookup<T> LookupTyped(CommandContext& ctx, std::string_view key, bool counted) {
+  TypedLookup<T> out;
+  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
+  if (!value) return out;
+  out.value = dynamic_cast<const T*>(value->object());
+  if (out.value == nullptr) {
+    ctx.reply.Error(kErrWrongType);
+    out.wrong_type = true;
+  }
+  return out;
+}
 
 // Whether `key` exists, counting a hit or a miss (EXISTS, TYPE).
 bool ExistsRead(CommandContext& ctx, std::string_view key);

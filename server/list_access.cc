@@ -11,19 +11,6 @@
 
 namespace dynakv::server {
 
-// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
-ListLookup LookupList(CommandContext& ctx, std::string_view key, bool counted) {
-  ListLookup out;
-  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
-  if (!value) return out;
-  out.list = dynamic_cast<const types::List*>(value->object());
-  if (out.list == nullptr) {
-    ctx.reply.Error(kErrWrongType);
-    out.wrong_type = true;
-  }
-  return out;
-}
-
 // Applies one operation; replies with the error and returns false when the keyspace refuses.
 bool ApplyListOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
                  std::int64_t* result) {
@@ -121,11 +108,11 @@ bool ParseMPop(CommandContext& ctx, std::size_t numkeys_idx, MPopArgs* out) {
 
 bool MPopFirst(CommandContext& ctx, const MPopArgs& args) {
   for (std::string_view key : args.keys) {
-    const ListLookup found = LookupList(ctx, key, false);
+    const auto found = LookupTyped<types::List>(ctx, key, false);
     if (found.wrong_type) return true;
-    if (found.list == nullptr) continue;
+    if (found.value == nullptr) continue;
     std::vector<std::string> popped;
-    if (!PopElements(ctx, key, *found.list, args.head, args.count, &popped)) return true;
+    if (!PopElements(ctx, key, *found.value, args.head, args.count, &popped)) return true;
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(key);
     ctx.reply.ArrayHeader(popped.size());

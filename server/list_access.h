@@ -10,19 +10,11 @@
 #include <vector>
 
 #include "command.h"
+#include "keyspace_access.h"
 #include "types/list.h"
 #include "types/ops.h"
 
 namespace dynakv::server {
-
-// What a key holds, for a list command.
-struct ListLookup {
-  bool wrong_type = false;            // replied WRONGTYPE already
-  const types::List* list = nullptr;  // null: no such key; valid until the next keyspace call
-};
-
-// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
-ListLookup LookupList(CommandContext& ctx, std::string_view key, bool counted);
 
 // Applies one operation; replies with the error and returns false when the keyspace refuses.
 bool ApplyListOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,

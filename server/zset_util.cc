@@ -20,18 +20,6 @@ void WakeZsetWaiters(CommandContext& ctx, std::string_view key) {
   if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(key);
 }
 
-ZsetLookup LookupZset(CommandContext& ctx, std::string_view key, bool counted) {
-  ZsetLookup out;
-  std::optional<storage::ValueRef> value = counted ? LookupRead(ctx, key) : ctx.keyspace.Get(key);
-  if (!value) return out;
-  out.set = dynamic_cast<const types::SortedSet*>(value->object());
-  if (out.set == nullptr) {
-    ctx.reply.Error(kErrWrongType);
-    out.wrong_type = true;
-  }
-  return out;
-}
-
 bool ApplyZsetOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
                  std::int64_t* result) {
   const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);

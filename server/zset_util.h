@@ -11,18 +11,11 @@
 #include <vector>
 
 #include "command.h"
+#include "keyspace_access.h"
 #include "types/ops.h"
 #include "types/sorted_set.h"
 
 namespace dynakv::server {
-
-struct ZsetLookup {
-  bool wrong_type = false;                // replied WRONGTYPE already
-  const types::SortedSet* set = nullptr;  // null: no such key; valid until the next keyspace call
-};
-
-// `counted`: the lookup counts a keyspace hit or miss (read commands, as lookupKeyRead).
-ZsetLookup LookupZset(CommandContext& ctx, std::string_view key, bool counted);
 
 // A sorted set written to `key` (ZADD, a store): clients blocked in BZPOPMIN & co. on it are
 // served after this command (single-node mode, as blocked list pops).
