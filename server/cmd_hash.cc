@@ -12,7 +12,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "ascii.h"
@@ -20,6 +19,7 @@
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "number_parse.h"
+#include "random_with_count.h"
 #include "scan_options.h"
 #include "storage/engine.h"
 #include "types/hash.h"
@@ -245,97 +245,28 @@ void HIncrByFloatCommand(CommandContext& ctx) {
   ctx.reply.Bulk(text);
 }
 
-// One HRANDFIELD element: a field, or with values a pair (a 2-array in RESP3, flat in RESP2).
-void ReplyRandomPair(CommandContext& ctx, std::string_view field, std::string_view value,
-                     bool withvalues) {
-  if (withvalues && ctx.reply.protocol() > 2) ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(field);
-  if (withvalues) ctx.reply.Bulk(value);
-}
-
-void ReplyRandomHeader(CommandContext& ctx, std::size_t count, bool withvalues) {
-  ctx.reply.ArrayHeader(withvalues && ctx.reply.protocol() == 2 ? count * 2 : count);
-}
-
-// Redis's hrandfieldWithCountCommand: a negative count may repeat fields, a positive one never
-// does (and returns the whole hash when it asks for at least its size).
-void HRandFieldWithCount(CommandContext& ctx, long long count_arg, bool withvalues) {
-  const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
-  if (found.wrong_type) return;
-  if (found.value == nullptr || count_arg == 0) {
-    ctx.reply.ArrayHeader(0);
-    return;
-  }
-  const types::Hash& hash = *found.value;
-  const bool unique = count_arg > 0;
-  const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
-  std::mt19937_64 rng(std::random_device{}());
-  if (!unique || count == 1) {
-    ReplyRandomHeader(ctx, count, withvalues);
-    for (std::size_t i = 0; i < count; ++i) {
-      // A reply past the client's output limit closes it anyway: stop building it.
-      if (ctx.reply.over_limit()) return;
-      const auto [field, value] = hash.Random(rng);
-      ReplyRandomPair(ctx, field, value, withvalues);
-    }
-    return;
-  }
-  if (count >= hash.size()) {
-    ReplyRandomHeader(ctx, hash.size(), withvalues);
-    hash.ForEach([&](std::string_view field, std::string_view value) {
-      ReplyRandomPair(ctx, field, value, withvalues);
-    });
-    return;
-  }
-  // Distinct fields: drawn at random until there are enough when they are few compared to the
-  // hash; otherwise every field, minus random ones, keeps the draw bounded.
-  std::vector<std::pair<std::string_view, std::string_view>> picked;
-  if (count * 3 > hash.size()) {
-    hash.ForEach([&](std::string_view f, std::string_view v) { picked.emplace_back(f, v); });
-    while (picked.size() > count) {
-      const std::size_t victim = static_cast<std::size_t>(rng() % picked.size());
-      picked[victim] = picked.back();
-      picked.pop_back();
-    }
-  } else {
-    std::unordered_set<std::string_view> seen;
-    while (picked.size() < count) {
-      const auto pair = hash.Random(rng);
-      if (seen.insert(pair.first).second) picked.push_back(pair);
-    }
-  }
-  ReplyRandomHeader(ctx, picked.size(), withvalues);
-  for (const auto& [field, value] : picked) ReplyRandomPair(ctx, field, value, withvalues);
-}
-
 void HRandFieldCommand(CommandContext& ctx) {
   if (ctx.argv.size() >= 3) {
     long long count = 0;
-    if (!ParseLongLong(ctx.argv[2], &count)) {
-      ctx.reply.Error(kErrNotInteger);
-      return;
-    }
-    constexpr long long kMax = std::numeric_limits<long long>::max();
-    if (count < -kMax) {
-      ctx.reply.Error(
-          "ERR value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-      return;
-    }
     bool withvalues = false;
-    if (ctx.argv.size() > 4 ||
-        (ctx.argv.size() == 4 && !EqualsIgnoreCase(ctx.argv[3], "withvalues"))) {
-      ctx.reply.Error(kErrSyntax);
+    if (!ParseRandomCount(ctx, "withvalues", &count, &withvalues)) return;
+    const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
+    if (found.wrong_type) return;
+    if (found.value == nullptr || count == 0) {
+      ctx.reply.ArrayHeader(0);
       return;
     }
-    if (ctx.argv.size() == 4) {
-      withvalues = true;
-      if (count < -kMax / 2 || count > kMax / 2) {
-        ctx.reply.Error("ERR value is out of range");
-        return;
-      }
-    }
-    HRandFieldWithCount(ctx, count, withvalues);
+    const types::Hash& hash = *found.value;
+    const auto for_each = [&](auto fn) { hash.ForEach(fn); };
+    // One element: a field, or with values a pair (a 2-array in RESP3, flat in RESP2).
+    ReplyRandomWithCount<std::string_view>(
+        ctx, hash.size(), count, withvalues, [&](std::mt19937_64& rng) { return hash.Random(rng); },
+        for_each, for_each,
+        [&](std::string_view field, std::string_view value) {
+          if (withvalues && ctx.reply.protocol() > 2) ctx.reply.ArrayHeader(2);
+          ctx.reply.Bulk(field);
+          if (withvalues) ctx.reply.Bulk(value);
+        });
     return;
   }
   const auto found = LookupTyped<types::Hash>(ctx, ctx.argv[1], true);
@@ -344,8 +275,7 @@ void HRandFieldCommand(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  std::mt19937_64 rng(std::random_device{}());
-  ctx.reply.Bulk(found.value->Random(rng).first);
+  ctx.reply.Bulk(found.value->Random(ctx.server.rng()).first);
 }
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]

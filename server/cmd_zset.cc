@@ -4,7 +4,6 @@
 // scores resolved here (ZINCRBY logs the resulting score), so the log holds the changed members
 // only and replay needs no arithmetic.
 
-#include <climits>
 #include <cmath>
 #include <optional>
 #include <random>
@@ -18,6 +17,7 @@
 #include "ascii.h"
 #include "command.h"
 #include "number_parse.h"
+#include "random_with_count.h"
 #include "scan_options.h"
 #include "zset_util.h"
 
@@ -326,96 +326,39 @@ void ZMPopCommand(CommandContext& ctx) {
   ZPopGeneric(ctx, args.keys, args.max, args.count, true, true, true);
 }
 
-// One ZRANDMEMBER element: a member, or with scores a pair (a 2-array in RESP3, flat in RESP2).
-void ReplyRandomMember(CommandContext& ctx, std::string_view member, double score,
-                       bool withscores) {
-  if (withscores && ctx.reply.protocol() > 2) ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(member);
-  if (withscores) ctx.reply.Double(score);
-}
-
-void ReplyRandomHeader(CommandContext& ctx, std::size_t count, bool withscores) {
-  ctx.reply.ArrayHeader(withscores && ctx.reply.protocol() == 2 ? count * 2 : count);
-}
-
-// Redis's zrandmemberWithCountCommand: a negative count may repeat members, a positive one never
-// does (and returns the whole set, in order, when it asks for at least its size).
-void ZRandMemberWithCount(CommandContext& ctx, long long count_arg, bool withscores) {
-  const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
-  if (found.wrong_type) return;
-  if (found.value == nullptr || count_arg == 0) {
-    ctx.reply.ArrayHeader(0);
-    return;
-  }
-  const types::SortedSet& set = *found.value;
-  const bool unique = count_arg > 0;
-  const auto count = static_cast<std::size_t>(unique ? count_arg : -count_arg);
-  std::mt19937_64 rng(std::random_device{}());
-  if (!unique || count == 1) {
-    ReplyRandomHeader(ctx, count, withscores);
-    for (std::size_t i = 0; i < count; ++i) {
-      if (ctx.reply.over_limit()) return;
-      const auto [member, score] = set.Random(rng);
-      ReplyRandomMember(ctx, member, score, withscores);
-    }
-    return;
-  }
-  if (count >= set.size()) {
-    // The whole set, highest score first, as Redis 7.0 replies it.
-    ReplyRandomHeader(ctx, set.size(), withscores);
-    set.Walk(set.size() - 1, true, [&](std::string_view m, double s) {
-      ReplyRandomMember(ctx, m, s, withscores);
-      return true;
-    });
-    return;
-  }
-  ZsetItems picked;
-  if (count * 3 > set.size()) {
-    set.Walk(0, false, [&](std::string_view m, double s) {
-      picked.emplace_back(m, s);
-      return true;
-    });
-    while (picked.size() > count) {
-      const std::size_t victim = static_cast<std::size_t>(rng() % picked.size());
-      picked[victim] = picked.back();
-      picked.pop_back();
-    }
-  } else {
-    std::unordered_set<std::string_view> seen;
-    while (picked.size() < count) {
-      const auto pick = set.Random(rng);
-      if (seen.insert(pick.first).second) picked.push_back(pick);
-    }
-  }
-  ReplyRandomHeader(ctx, picked.size(), withscores);
-  for (const auto& [m, s] : picked) ReplyRandomMember(ctx, m, s, withscores);
-}
-
 void ZRandMemberCommand(CommandContext& ctx) {
   if (ctx.argv.size() >= 3) {
     long long count = 0;
-    if (!ParseLongLong(ctx.argv[2], &count)) {
-      ctx.reply.Error(kErrNotInteger);
+    bool withscores = false;
+    if (!ParseRandomCount(ctx, "withscores", &count, &withscores)) return;
+    const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
+    if (found.wrong_type) return;
+    if (found.value == nullptr || count == 0) {
+      ctx.reply.ArrayHeader(0);
       return;
     }
-    constexpr long long kMax = LLONG_MAX;
-    if (count < -kMax) {
-      ctx.reply.Error(
-          "ERR value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-      return;
-    }
-    if (ctx.argv.size() > 4 ||
-        (ctx.argv.size() == 4 && !EqualsIgnoreCase(ctx.argv[3], "withscores"))) {
-      ctx.reply.Error(kErrSyntax);
-      return;
-    }
-    const bool withscores = ctx.argv.size() == 4;
-    if (withscores && (count < -kMax / 2 || count > kMax / 2)) {
-      ctx.reply.Error("ERR value is out of range");
-      return;
-    }
-    ZRandMemberWithCount(ctx, count, withscores);
+    const types::SortedSet& set = *found.value;
+    // The whole set is replied highest score first, as Redis 7.0 does.
+    ReplyRandomWithCount<double>(
+        ctx, set.size(), count, withscores, [&](std::mt19937_64& rng) { return set.Random(rng); },
+        [&](auto fn) {
+          set.Walk(0, false, [&](std::string_view m, double s) {
+            fn(m, s);
+            return true;
+          });
+        },
+        [&](auto fn) {
+          set.Walk(set.size() - 1, true, [&](std::string_view m, double s) {
+            fn(m, s);
+            return true;
+          });
+        },
+        // One element: a member, or with scores a pair (a 2-array in RESP3, flat in RESP2).
+        [&](std::string_view member, double score) {
+          if (withscores && ctx.reply.protocol() > 2) ctx.reply.ArrayHeader(2);
+          ctx.reply.Bulk(member);
+          if (withscores) ctx.reply.Double(score);
+        });
     return;
   }
   const auto found = LookupTyped<types::SortedSet>(ctx, ctx.argv[1], true);
@@ -424,8 +367,7 @@ void ZRandMemberCommand(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  std::mt19937_64 rng(std::random_device{}());
-  ctx.reply.Bulk(found.value->Random(rng).first);
+  ctx.reply.Bulk(found.value->Random(ctx.server.rng()).first);
 }
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]: scores as bulk strings, in RESP3 too.
