@@ -3,51 +3,22 @@
 // client (list_blocking.h) without replying, and is re-run when a push makes one of its keys
 // ready. Timeouts are Redis's: seconds as a float, 0 = forever.
 
-#include <climits>
-#include <cmath>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "blocking_command.h"
 #include "client.h"
 #include "command.h"
 #include "keyspace.h"
 #include "list_access.h"
 #include "list_blocking.h"
-#include "number_parse.h"
 #include "server.h"
 
 namespace dynakv::server {
 
 namespace {
-
-// Redis's getTimeoutFromObjectOrReply in seconds: milliseconds, 0 = forever; false when it
-// replied the error.
-bool ParseTimeout(CommandContext& ctx, std::string_view arg, std::uint64_t* timeout_ms) {
-  long double seconds = 0;
-  if (!ParseLongDouble(arg, &seconds) || std::isnan(seconds)) {
-    ctx.reply.Error("ERR timeout is not a float or out of range");
-    return false;
-  }
-  const long double ms = seconds * 1000.0L;
-  // Redis converts with a plain cast: what a long long cannot hold becomes LLONG_MIN on x86.
-  long long value = LLONG_MIN;
-  if (ms > -9.2e18L && ms < 9.2e18L) value = static_cast<long long>(ms);
-  if (value < 0) {
-    ctx.reply.Error("ERR timeout is negative");
-    return false;
-  }
-  *timeout_ms = static_cast<std::uint64_t>(value);
-  return true;
-}
-
-// In cluster mode a blocking command cannot wait on replicas' pushes yet (README: Lists).
-bool RefusedInCluster(CommandContext& ctx, std::string_view name) {
-  if (ctx.server.cluster_executor() == nullptr) return false;
-  ctx.reply.Error("ERR " + std::string(name) + " is not available in cluster mode yet");
-  return true;
-}
 
 const CommandSpec& SpecOf(CommandContext& ctx);
 
@@ -60,7 +31,7 @@ void Block(CommandContext& ctx, std::span<const std::string_view> keys, std::uin
 void BlockingPopGeneric(CommandContext& ctx, bool head) {
   if (RefusedInCluster(ctx, head ? "BLPOP" : "BRPOP")) return;
   std::uint64_t timeout_ms = 0;
-  if (!ParseTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
+  if (!ParseBlockTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
   const std::span<const std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
   for (std::string_view key : keys) {
     const auto found = LookupTyped<types::List>(ctx, key, false);
@@ -84,7 +55,7 @@ void BRPopCommand(CommandContext& ctx) { BlockingPopGeneric(ctx, false); }
 void BlockingMoveGeneric(CommandContext& ctx, bool from_head, bool to_head,
                          std::string_view timeout) {
   std::uint64_t timeout_ms = 0;
-  if (!ParseTimeout(ctx, timeout, &timeout_ms)) return;
+  if (!ParseBlockTimeout(ctx, timeout, &timeout_ms)) return;
   const std::string_view source = ctx.argv[1];
   const std::string_view destination = ctx.argv[2];
   const auto found = LookupTyped<types::List>(ctx, source, false);
@@ -127,7 +98,7 @@ void BRPopLPushCommand(CommandContext& ctx) {
 void BLMPopCommand(CommandContext& ctx) {
   if (RefusedInCluster(ctx, "BLMPOP")) return;
   std::uint64_t timeout_ms = 0;
-  if (!ParseTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
+  if (!ParseBlockTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
   MPopArgs args;
   if (!ParseMPop(ctx, 2, &args)) return;
   if (MPopFirst(ctx, args)) {
@@ -160,17 +131,7 @@ constexpr CommandSpec kBlockingListCommands[] = {
 };
 // clang-format on
 
-const CommandSpec& SpecOf(CommandContext& ctx) {
-  const std::string_view name = ctx.argv[0];
-  for (const CommandSpec& spec : kBlockingListCommands) {
-    if (name.size() == spec.name.size() &&
-        std::equal(name.begin(), name.end(), spec.name.begin(),
-                   [](char a, char b) { return (a | 0x20) == b; })) {
-      return spec;
-    }
-  }
-  return kBlockingListCommands[0];
-}
+const CommandSpec& SpecOf(CommandContext& ctx) { return RunningSpec(ctx, kBlockingListCommands); }
 
 }  // namespace
 

@@ -5,16 +5,14 @@
 // COPY). Timeouts are Redis's: seconds as a float, 0 = forever. Single-node mode only, as the
 // blocking list pops.
 
-#include <climits>
-#include <cmath>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "blocking_command.h"
 #include "client.h"
 #include "command.h"
 #include "list_blocking.h"
-#include "number_parse.h"
 #include "server.h"
 #include "zset_util.h"
 
@@ -22,38 +20,13 @@ namespace dynakv::server {
 
 namespace {
 
-// Redis's getTimeoutFromObjectOrReply in seconds: milliseconds, 0 = forever; false when it
-// replied the error.
-bool ParseTimeout(CommandContext& ctx, std::string_view arg, std::uint64_t* timeout_ms) {
-  long double seconds = 0;
-  if (!ParseLongDouble(arg, &seconds) || std::isnan(seconds)) {
-    ctx.reply.Error("ERR timeout is not a float or out of range");
-    return false;
-  }
-  const long double ms = seconds * 1000.0L;
-  long long value = LLONG_MIN;
-  if (ms > -9.2e18L && ms < 9.2e18L) value = static_cast<long long>(ms);
-  if (value < 0) {
-    ctx.reply.Error("ERR timeout is negative");
-    return false;
-  }
-  *timeout_ms = static_cast<std::uint64_t>(value);
-  return true;
-}
-
-bool RefusedInCluster(CommandContext& ctx, std::string_view name) {
-  if (ctx.server.cluster_executor() == nullptr) return false;
-  ctx.reply.Error("ERR " + std::string(name) + " is not available in cluster mode yet");
-  return true;
-}
-
 const CommandSpec& SpecOf(CommandContext& ctx);
 
 // BZPOPMIN/BZPOPMAX key [key ...] timeout
 void BZPopGeneric(CommandContext& ctx, bool max) {
   if (RefusedInCluster(ctx, max ? "BZPOPMAX" : "BZPOPMIN")) return;
   std::uint64_t timeout_ms = 0;
-  if (!ParseTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
+  if (!ParseBlockTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
   const std::span<const std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
   if (ZPopGeneric(ctx, keys, max, -1, false, true, false)) {
     ctx.server.blocked_lists().Served(ctx.client);
@@ -69,7 +42,7 @@ void BZPopMaxCommand(CommandContext& ctx) { BZPopGeneric(ctx, true); }
 void BZMPopCommand(CommandContext& ctx) {
   if (RefusedInCluster(ctx, "BZMPOP")) return;
   std::uint64_t timeout_ms = 0;
-  if (!ParseTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
+  if (!ParseBlockTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
   ZMPopArgs args;
   if (!ParseZMPop(ctx, 2, &args)) return;
   if (ZPopGeneric(ctx, args.keys, args.max, args.count, true, true, false)) {
@@ -94,15 +67,7 @@ constexpr CommandSpec kBlockingSortedSetCommands[] = {
 // clang-format on
 
 const CommandSpec& SpecOf(CommandContext& ctx) {
-  const std::string_view name = ctx.argv[0];
-  for (const CommandSpec& spec : kBlockingSortedSetCommands) {
-    if (name.size() == spec.name.size() &&
-        std::equal(name.begin(), name.end(), spec.name.begin(),
-                   [](char a, char b) { return (a | 0x20) == b; })) {
-      return spec;
-    }
-  }
-  return kBlockingSortedSetCommands[0];
+  return RunningSpec(ctx, kBlockingSortedSetCommands);
 }
 
 }  // namespace
