@@ -6,106 +6,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "blocking_scenario.h"
 #include "harness.h"
 
-using dynakv::itest::Client;
-using dynakv::itest::EncodeCommand;
-using dynakv::itest::Flags;
-using dynakv::itest::RawSocket;
-using dynakv::itest::ReadInfoNumber;
-using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
-using dynakv::itest::WaitFor;
-using std::chrono::milliseconds;
 
-namespace {
-
-std::string Str(const Reply& r) {
-  std::ostringstream out;
-  out << r;
-  return out.str();
-}
-
-// One server and what the scenario saw on it, step by step.
-class Run {
- public:
-  explicit Run(int port) : port_(port), control_(port) {}
-
-  // Sends a command on a new connection without waiting for its reply; returns its index.
-  std::size_t Send(const std::vector<std::string>& argv, bool resp3 = false) {
-    auto socket = std::make_unique<RawSocket>(port_);
-    if (resp3) {
-      REQUIRE(socket->Send(EncodeCommand({"HELLO", "3"})));
-      socket->ReadUntil("proto", milliseconds(2000));
-      socket->ReadUntil("modules", milliseconds(2000));
-      socket->ReadBytes(4, milliseconds(2000));  // "*0\r\n": the end of HELLO's reply
-    }
-    REQUIRE(socket->Send(EncodeCommand(argv)));
-    sockets_.push_back(std::move(socket));
-    return sockets_.size() - 1;
-  }
-  // Waits until `n` clients are blocked (INFO), as seen by both servers the same way.
-  void AwaitBlocked(long long n) {
-    const bool reached =
-        WaitFor([&] { return ReadInfoNumber(control_, "clients", "blocked_clients") == n; },
-                std::chrono::seconds(5));
-    Note("blocked=" + std::to_string(reached ? n : -1));
-  }
-  // The reply of connection `i` (or "none" if nothing came within `wait`).
-  std::string Reply1(std::size_t i, milliseconds wait = milliseconds(3000)) {
-    std::vector<Reply> replies = sockets_[i]->ReadReplies(1, wait);
-    return replies.empty() ? "none" : Str(replies.front());
-  }
-  std::string Raw(std::size_t i, std::size_t bytes) {
-    return sockets_[i]->ReadBytes(bytes, milliseconds(3000));
-  }
-  void Close(std::size_t i) { sockets_[i]->Close(); }
-  std::string Do(const std::vector<std::string>& argv) { return Str(control_.Command(argv)); }
-  void Note(const std::string& s) { transcript_.push_back(s); }
-  const std::vector<std::string>& transcript() const { return transcript_; }
-
- private:
-  int port_;
-  Client control_;
-  std::vector<std::unique_ptr<RawSocket>> sockets_;
-  std::vector<std::string> transcript_;
-};
-
-using Scenario = void (*)(Run&);
-
-// Runs `scenario` on both servers; the transcripts must be equal. Returns ours.
-std::vector<std::string> OnBoth(Scenario scenario) {
-  ServerProcess ours(Flags{});
-  ours.Start();
-  Run a(ours.port());
-  scenario(a);
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("not compared: needs redis-server installed and a different server under test");
-    return a.transcript();
-  }
-  ServerProcess reference(Flags{}, redis);
-  reference.Start();
-  Run b(reference.port());
-  scenario(b);
-  if (a.transcript() != b.transcript()) {
-    std::string ours_text;
-    std::string redis_text;
-    for (const std::string& line : a.transcript()) ours_text += "\n    " + line;
-    for (const std::string& line : b.transcript()) redis_text += "\n    " + line;
-    CAPTURE(ours_text);
-    CAPTURE(redis_text);
-    CHECK(a.transcript() == b.transcript());
-  }
-  return a.transcript();
-}
-
-}  // namespace
+using Run = dynakv::itest::ScenarioRun;
+using dynakv::itest::OnBoth;
 
 TEST_CASE("blocking sorted set pops: timeouts, bad timeouts, immediate pops, RESP3 shapes") {
   OnBoth([](Run& r) {
