@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 #include "resp_tree.h"
 
 using dynakv::itest::Client;
@@ -35,13 +36,7 @@ namespace {
 using Argv = std::vector<std::string>;
 using Normalizer = std::function<void(RespNode*)>;
 
-bool HaveReference() {
-  if (dynakv::itest::ReferenceRedis().empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return false;
-  }
-  return true;
-}
+bool HaveReference() { return dynakv::itest::ReferenceAvailable(); }
 
 // The commands (and subcommands, "client|id") both servers implement.
 using Names = std::set<std::string>;

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 
 using dynakv::itest::EncodeCommand;
 using dynakv::itest::RawSocket;
 using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
 
 namespace {
 
@@ -306,15 +306,9 @@ bool OursHasHashes(int port) {
 // Runs `commands` commands of each seed against the server started with `flags` and Redis, in
 // both protocols; returns the number of mismatches (the first few are reported).
 void CompareWithRedis(const dynakv::itest::Flags& flags, int commands) {
-  std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(flags);
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(flags, {});
+  auto& [ours, reference] = servers;
   const bool with_hashes = OursHasHashes(ours.port());
   int mismatches = 0;
   // The third run lowers both limits on both servers: HLLs turn dense after a few dozen
@@ -378,15 +372,9 @@ TEST_CASE("the same when nearly every value lives on disk, compressed") {
 }
 
 TEST_CASE("HLLs promoted from sparse to dense hold Redis's bytes and counts") {
-  std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours;
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
   Pair pair(ours.port(), reference.port(), 2);
   std::mt19937_64 rng(42);
   // Batches of 100 elements until both are dense (12304 bytes), checking every step.
@@ -419,15 +407,9 @@ TEST_CASE("HLLs promoted from sparse to dense hold Redis's bytes and counts") {
 }
 
 TEST_CASE("COMMAND INFO: arity, flags, key positions and ACL categories are Redis 7's") {
-  std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours;
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
   dynakv::itest::Client a(ours.port());
   dynakv::itest::Client b(reference.port());
   for (const char* name : {"setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield",

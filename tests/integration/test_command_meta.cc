@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 #include "resp_tree.h"
 
 using dynakv::itest::RespConnection;
@@ -24,13 +25,7 @@ namespace {
 using Argv = std::vector<std::string>;
 using Names = std::set<std::string>;
 
-bool HaveReference() {
-  if (dynakv::itest::ReferenceRedis().empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return false;
-  }
-  return true;
-}
+bool HaveReference() { return dynakv::itest::ReferenceAvailable(); }
 
 std::string Describe(const Argv& argv) {
   std::string out;

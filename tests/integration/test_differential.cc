@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::EncodeCommand;
 using dynakv::itest::RawSocket;
 using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
 
 namespace {
 
@@ -263,15 +263,9 @@ std::string Describe(const std::vector<std::string>& argv) {
 
 // Runs the command stream against a server started with `flags` and against Redis.
 void CompareWithRedis(const dynakv::itest::Flags& flags) {
-  std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(flags);
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(flags, {});
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
 
@@ -327,15 +321,9 @@ TEST_CASE("the same replies as Redis 7 when nearly every key lives on disk") {
 }
 
 TEST_CASE("RESP3 replies are byte-for-byte those of Redis 7") {
-  std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours;
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
   RawSocket a(ours.port());
   RawSocket b(reference.port());
   // Each reply is followed by PONG, which marks where it ends without a RESP3 parser.

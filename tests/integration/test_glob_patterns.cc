@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerFixture;
-using dynakv::itest::ServerProcess;
 using std::chrono::seconds;
 
 namespace {
@@ -95,15 +95,9 @@ class PatternGenerator {
 }  // namespace
 
 TEST_CASE("KEYS and SCAN MATCH select the keys Redis 7 selects") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours;
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
 

@@ -15,13 +15,13 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::EncodeCommand;
 using dynakv::itest::Flags;
 using dynakv::itest::RawSocket;
 using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
 
 namespace {
 
@@ -270,15 +270,9 @@ bool SameRandomFields(const std::vector<std::string>& argv, Client& ours, const 
 
 // Runs seeded streams against a server started with `flags` and Redis started with the same.
 void CompareWithRedis(const Flags& flags, int commands) {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(flags);
-  ServerProcess reference(flags, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(flags, flags);
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
 
@@ -379,15 +373,9 @@ TEST_CASE("hash replies are Redis 7's when nearly every hash lives on disk") {
 }
 
 TEST_CASE("OBJECT ENCODING turns listpack -> hashtable at exactly Redis's thresholds") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(kRedisThresholds);
-  ServerProcess reference(kRedisThresholds, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
   auto both = [&](const std::vector<std::string>& argv) {
@@ -433,15 +421,9 @@ TEST_CASE("OBJECT ENCODING turns listpack -> hashtable at exactly Redis's thresh
 }
 
 TEST_CASE("hash replies in RESP3 are byte-for-byte those of Redis 7") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(kRedisThresholds);
-  ServerProcess reference(kRedisThresholds, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
+  auto& [ours, reference] = servers;
   RawSocket a(ours.port());
   RawSocket b(reference.port());
   const std::string kPing = EncodeCommand({"PING"});

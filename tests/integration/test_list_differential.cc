@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::EncodeCommand;
 using dynakv::itest::Flags;
 using dynakv::itest::RawSocket;
 using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
 
 namespace {
 
@@ -198,21 +198,10 @@ std::string Describe(const std::vector<std::string>& argv) {
   return out;
 }
 
-bool NeedsRedis() {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return false;
-  }
-  return true;
-}
-
 void CompareWithRedis(const Flags& flags, int commands) {
-  if (!NeedsRedis()) return;
-  ServerProcess ours(flags);
-  ServerProcess reference(flags, dynakv::itest::ReferenceRedis());
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(flags, flags);
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
 
@@ -299,11 +288,9 @@ TEST_CASE("list replies are Redis 7's when nearly every list lives on disk") {
 }
 
 TEST_CASE("list config rows and OBJECT ENCODING answer as Redis 7.0") {
-  if (!NeedsRedis()) return;
-  ServerProcess ours(Flags{});
-  ServerProcess reference(Flags{}, dynakv::itest::ReferenceRedis());
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(Flags{}, Flags{});
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
   auto both = [&](const std::vector<std::string>& argv) {
@@ -334,11 +321,9 @@ TEST_CASE("list config rows and OBJECT ENCODING answer as Redis 7.0") {
 }
 
 TEST_CASE("list replies in RESP3 are byte-for-byte those of Redis 7") {
-  if (!NeedsRedis()) return;
-  ServerProcess ours(Flags{});
-  ServerProcess reference(Flags{}, dynakv::itest::ReferenceRedis());
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(Flags{}, Flags{});
+  auto& [ours, reference] = servers;
   RawSocket a(ours.port());
   RawSocket b(reference.port());
   const std::string kPing = EncodeCommand({"PING"});

@@ -18,12 +18,12 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 #include "resp_tree.h"
 
 using dynakv::itest::Flags;
 using dynakv::itest::RespConnection;
 using dynakv::itest::RespNode;
-using dynakv::itest::ServerProcess;
 
 namespace {
 
@@ -276,15 +276,9 @@ bool SameRandomPick(const std::vector<std::string>& argv, const RespNode& got, c
 // Runs seeded streams against a server started with `flags` and Redis started with the same, in
 // RESP `protocol`.
 void CompareWithRedis(const Flags& flags, int protocol, int commands) {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(flags);
-  ServerProcess reference(flags, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(flags, flags);
+  auto& [ours, reference] = servers;
   RespConnection a(ours.port());
   RespConnection b(reference.port());
   if (protocol == 3) {
@@ -410,15 +404,9 @@ TEST_CASE("set replies are Redis 7's when nearly every set lives on disk") {
 }
 
 TEST_CASE("OBJECT ENCODING of sets turns intset -> hashtable exactly where Redis 7.0's does") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(kRedisThresholds);
-  ServerProcess reference(kRedisThresholds, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
+  auto& [ours, reference] = servers;
   RespConnection a(ours.port());
   RespConnection b(reference.port());
   auto both = [&](const std::vector<std::string>& argv) {
@@ -479,15 +467,9 @@ TEST_CASE("OBJECT ENCODING of sets turns intset -> hashtable exactly where Redis
 }
 
 TEST_CASE("SPOP and SRANDMEMBER reply shapes are Redis 7's in RESP2 and RESP3") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(kRedisThresholds);
-  ServerProcess reference(kRedisThresholds, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
+  auto& [ours, reference] = servers;
   for (int protocol : {2, 3}) {
     RespConnection a(ours.port());
     RespConnection b(reference.port());
@@ -528,15 +510,9 @@ TEST_CASE("SPOP and SRANDMEMBER reply shapes are Redis 7's in RESP2 and RESP3") 
 }
 
 TEST_CASE("COMMAND INFO and ACL CAT of the set commands are Redis 7's") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours;
-  ServerProcess reference({}, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
   RespConnection a(ours.port());
   RespConnection b(reference.port());
   for (const char* name : {"sadd", "srem", "smembers", "sismember", "smismember", "scard", "spop",

@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "harness.h"
+#include "reference_pair.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::EncodeCommand;
 using dynakv::itest::Flags;
 using dynakv::itest::RawSocket;
 using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
 
 namespace {
 
@@ -415,15 +415,9 @@ bool SameRandomMembers(const std::vector<std::string>& argv, Client& ours, const
 }
 
 void CompareWithRedis(const Flags& flags, int commands) {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(flags);
-  ServerProcess reference(flags, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(flags, flags);
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
 
@@ -521,15 +515,9 @@ TEST_CASE("sorted set replies are Redis 7's when nearly every set lives on disk"
 }
 
 TEST_CASE("OBJECT ENCODING turns listpack -> skiplist at exactly Redis's thresholds") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(kRedisThresholds);
-  ServerProcess reference(kRedisThresholds, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
   auto both = [&](const std::vector<std::string>& argv) {
@@ -577,17 +565,11 @@ TEST_CASE("OBJECT ENCODING turns listpack -> skiplist at exactly Redis's thresho
 }
 
 TEST_CASE("sorted set replies in RESP3 are byte-for-byte those of Redis 7") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
+  if (!dynakv::itest::ReferenceAvailable()) return;
   for (const Flags& flags : {kRedisThresholds, Flags{"--zset-max-listpack-entries", "4",
                                                      "--zset-max-listpack-value", "8"}}) {
-    ServerProcess ours(flags);
-    ServerProcess reference(flags, redis);
-    ours.Start();
-    reference.Start();
+    dynakv::itest::ReferencePair servers(flags, flags);
+    auto& [ours, reference] = servers;
     RawSocket a(ours.port());
     RawSocket b(reference.port());
     const std::string kPing = EncodeCommand({"PING"});
@@ -638,15 +620,9 @@ TEST_CASE("sorted set replies in RESP3 are byte-for-byte those of Redis 7") {
 }
 
 TEST_CASE("COMMAND INFO of the sorted set commands: Redis 7.0's arity, flags, keys, categories") {
-  const std::string redis = dynakv::itest::ReferenceRedis();
-  if (redis.empty() || dynakv::itest::TestingRealRedis()) {
-    MESSAGE("skipped: needs redis-server installed and a different server under test");
-    return;
-  }
-  ServerProcess ours(kRedisThresholds);
-  ServerProcess reference(kRedisThresholds, redis);
-  ours.Start();
-  reference.Start();
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
+  auto& [ours, reference] = servers;
   Client a(ours.port());
   Client b(reference.port());
   // The commands whose keys Redis finds by a count (movablekeys, legacy range 0 0 0) are left
