@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "durability_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
@@ -17,42 +18,15 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::LogBytesAppendedBy;
+using dynakv::itest::PairsOf;
+using dynakv::itest::RunAcknowledged;
+using dynakv::itest::SkipUnlessDynakv;
+
 namespace {
 
 using Fields = std::map<std::string, std::string>;
 using Model = std::map<std::string, Fields>;
-
-bool SkipUnlessDynakv() {
-  if (!dynakv::itest::TestingRealRedis()) return false;
-  MESSAGE("skipped: dynakv's storage engine only");
-  return true;
-}
-
-Fields AsFields(const Reply& reply) {
-  Fields out;
-  for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    out[reply.elements[i].str] = reply.elements[i + 1].str;
-  }
-  return out;
-}
-
-// Sends the commands pipelined in batches; every reply must be `ok(reply)`.
-template <typename Ok>
-void RunAcknowledged(Client& c, const std::vector<std::vector<std::string>>& commands, Ok ok) {
-  constexpr std::size_t kBatch = 200;
-  for (std::size_t start = 0; start < commands.size(); start += kBatch) {
-    const std::size_t end = std::min(commands.size(), start + kBatch);
-    for (std::size_t i = start; i < end; ++i) c.Append(commands[i]);
-    for (std::size_t i = start; i < end; ++i) {
-      const Reply r = c.GetReply();
-      if (!ok(r)) {
-        CAPTURE(commands[i][0]);
-        CAPTURE(r);
-        REQUIRE(ok(r));
-      }
-    }
-  }
-}
 
 void Verify(Client& c, const Model& model) {
   for (const auto& [key, fields] : model) {
@@ -62,7 +36,7 @@ void Verify(Client& c, const Model& model) {
       continue;
     }
     REQUIRE(c.Command({"TYPE", key}) == Reply::Status("hash"));
-    CHECK(AsFields(c.Command({"HGETALL", key})) == fields);
+    CHECK(PairsOf(c.Command({"HGETALL", key})) == fields);
     CHECK(c.Command({"HLEN", key}) == Reply::Int(static_cast<long long>(fields.size())));
   }
 }
@@ -159,19 +133,15 @@ TEST_CASE("HSET of one field into a big hash appends a small, bounded number of 
   const long long hash_bytes = ReadInfoNumber(c, "persistence", "commit_log_bytes");
   REQUIRE(hash_bytes > kFields * 20);  // the hash is megabytes
 
-  auto appended_by = [&](const std::vector<std::string>& argv, const Reply& expected) {
-    const long long before = ReadInfoNumber(c, "persistence", "commit_log_bytes");
-    REQUIRE(c.Command(argv) == expected);
-    return ReadInfoNumber(c, "persistence", "commit_log_bytes") - before;
-  };
   // Record header (9), key, op code, counts and the field: well under 100 bytes each.
-  CHECK(appended_by({"HSET", "big", "new-field", "new-value"}, Reply::Int(1)) < 64);
-  CHECK(appended_by({"HSET", "big", "field:7", "changed"}, Reply::Int(0)) < 64);
-  CHECK(appended_by({"HINCRBY", "big", "counter", "5"}, Reply::Int(5)) < 64);
-  CHECK(appended_by({"HDEL", "big", "field:8"}, Reply::Int(1)) < 64);
-  CHECK(appended_by({"HSET", "big", "field:9", std::string(1000, 'v')}, Reply::Int(0)) < 1100);
+  CHECK(LogBytesAppendedBy(c, {"HSET", "big", "new-field", "new-value"}, Reply::Int(1)) < 64);
+  CHECK(LogBytesAppendedBy(c, {"HSET", "big", "field:7", "changed"}, Reply::Int(0)) < 64);
+  CHECK(LogBytesAppendedBy(c, {"HINCRBY", "big", "counter", "5"}, Reply::Int(5)) < 64);
+  CHECK(LogBytesAppendedBy(c, {"HDEL", "big", "field:8"}, Reply::Int(1)) < 64);
+  CHECK(LogBytesAppendedBy(c, {"HSET", "big", "field:9", std::string(1000, 'v')}, Reply::Int(0)) <
+        1100);
   // A read logs nothing.
-  CHECK(appended_by({"HGET", "big", "field:10"}, Reply::Bulk("value:10")) == 0);
+  CHECK(LogBytesAppendedBy(c, {"HGET", "big", "field:10"}, Reply::Bulk("value:10")) == 0);
 
   // Memory accounting counts the hash: about its bytes, not a constant per key.
   CHECK(ReadInfoNumber(c, "memory", "used_memory") > kFields * 24);
@@ -296,7 +266,7 @@ TEST_CASE("kill -9 in the middle of heavy hash writes, checkpoints and offloads"
     server.Start();
     Client c(server.port());
     std::map<std::string, Fields> actual;
-    for (const auto& [key, fields] : model) actual[key] = AsFields(c.Command({"HGETALL", key}));
+    for (const auto& [key, fields] : model) actual[key] = PairsOf(c.Command({"HGETALL", key}));
     for (const auto& [slot, states] : in_flight) {
       Fields& fields = actual[slot.first];
       std::optional<std::string> got;

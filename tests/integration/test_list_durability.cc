@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "durability_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
@@ -15,15 +16,12 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::LogBytesAppendedBy;
+using dynakv::itest::SkipUnlessDynakv;
+
 namespace {
 
 using Model = std::map<std::string, std::deque<std::string>>;
-
-bool SkipUnlessDynakv() {
-  if (!dynakv::itest::TestingRealRedis()) return false;
-  MESSAGE("skipped: dynakv's storage engine only");
-  return true;
-}
 
 void Verify(Client& c, const Model& model) {
   for (const auto& [key, elements] : model) {
@@ -153,19 +151,16 @@ TEST_CASE("a push or a pop on a big list appends a small, bounded number of log 
     REQUIRE(c.GetReply() == Reply::Int(start + 1000));
   }
   REQUIRE(ReadInfoNumber(c, "persistence", "commit_log_bytes") > kElements * 10);
-  auto appended_by = [&](const std::vector<std::string>& argv, const Reply& expected) {
-    const long long before = ReadInfoNumber(c, "persistence", "commit_log_bytes");
-    REQUIRE(c.Command(argv) == expected);
-    return ReadInfoNumber(c, "persistence", "commit_log_bytes") - before;
-  };
-  CHECK(appended_by({"LPUSH", "big", "new"}, Reply::Int(kElements + 1)) < 48);
-  CHECK(appended_by({"RPUSH", "big", "tail"}, Reply::Int(kElements + 2)) < 48);
-  CHECK(appended_by({"LPOP", "big"}, Reply::Bulk("new")) < 48);
-  CHECK(appended_by({"RPOP", "big", "2"},
-                    Reply::Array({Reply::Bulk("tail"), Reply::Bulk("element:199999")})) < 48);
-  CHECK(appended_by({"LSET", "big", "100000", "changed"}, Reply::Status("OK")) < 48);
-  CHECK(appended_by({"LINDEX", "big", "100000"}, Reply::Bulk("changed")) == 0);
-  CHECK(appended_by({"LPUSH", "big", std::string(1000, 'v')}, Reply::Int(kElements)) < 1100);
+  CHECK(LogBytesAppendedBy(c, {"LPUSH", "big", "new"}, Reply::Int(kElements + 1)) < 48);
+  CHECK(LogBytesAppendedBy(c, {"RPUSH", "big", "tail"}, Reply::Int(kElements + 2)) < 48);
+  CHECK(LogBytesAppendedBy(c, {"LPOP", "big"}, Reply::Bulk("new")) < 48);
+  CHECK(LogBytesAppendedBy(c, {"RPOP", "big", "2"},
+                           Reply::Array({Reply::Bulk("tail"), Reply::Bulk("element:199999")})) <
+        48);
+  CHECK(LogBytesAppendedBy(c, {"LSET", "big", "100000", "changed"}, Reply::Status("OK")) < 48);
+  CHECK(LogBytesAppendedBy(c, {"LINDEX", "big", "100000"}, Reply::Bulk("changed")) == 0);
+  CHECK(LogBytesAppendedBy(c, {"LPUSH", "big", std::string(1000, 'v')}, Reply::Int(kElements)) <
+        1100);
   CHECK(ReadInfoNumber(c, "memory", "used_memory") > kElements * 10);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "durability_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
@@ -16,16 +17,13 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::LogBytesAppendedBy;
+using dynakv::itest::SkipUnlessDynakv;
+
 namespace {
 
 using Members = std::set<std::string>;
 using Model = std::map<std::string, Members>;
-
-bool SkipUnlessDynakv() {
-  if (!dynakv::itest::TestingRealRedis()) return false;
-  MESSAGE("skipped: dynakv's storage engine only");
-  return true;
-}
 
 Members AsMembers(const Reply& reply) {
   Members out;
@@ -187,22 +185,16 @@ TEST_CASE("a write of one member to a big set appends a small, bounded number of
   REQUIRE(c.Command({"SCARD", "big"}) == Reply::Int(kMembers));
   REQUIRE(ReadInfoNumber(c, "persistence", "commit_log_bytes") > kMembers * 10);
 
-  auto appended_by = [&](const std::vector<std::string>& argv) {
-    const long long before = ReadInfoNumber(c, "persistence", "commit_log_bytes");
-    const Reply r = c.Command(argv);
-    CAPTURE(r);
-    CHECK(r.type != Reply::Type::kError);
-    return ReadInfoNumber(c, "persistence", "commit_log_bytes") - before;
-  };
-  CHECK(appended_by({"SADD", "big", "new-member"}) < 64);
-  CHECK(appended_by({"SREM", "big", "member:7"}) < 64);
-  CHECK(appended_by({"SPOP", "big"}) < 64);
-  CHECK(appended_by({"SPOP", "big", "3"}) < 100);
-  CHECK(appended_by({"SMOVE", "big", "small", "member:9"}) < 128);
+  CHECK(LogBytesAppendedBy(c, {"SADD", "big", "new-member"}) < 64);
+  CHECK(LogBytesAppendedBy(c, {"SREM", "big", "member:7"}) < 64);
+  CHECK(LogBytesAppendedBy(c, {"SPOP", "big"}) < 64);
+  CHECK(LogBytesAppendedBy(c, {"SPOP", "big", "3"}) < 100);
+  CHECK(LogBytesAppendedBy(c, {"SMOVE", "big", "small", "member:9"}) < 128);
   // Reads, and writes that change nothing, log nothing.
-  CHECK(appended_by({"SISMEMBER", "big", "member:10"}) == 0);
-  CHECK(appended_by({"SREM", "big", "no-such-member"}) == 0);
-  CHECK(appended_by({"SADD", "big", "member:11"}) > 0);  // Redis propagates nothing; we log it
+  CHECK(LogBytesAppendedBy(c, {"SISMEMBER", "big", "member:10"}) == 0);
+  CHECK(LogBytesAppendedBy(c, {"SREM", "big", "no-such-member"}) == 0);
+  CHECK(LogBytesAppendedBy(c, {"SADD", "big", "member:11"}) >
+        0);  // Redis propagates nothing; we log it
 }
 
 TEST_CASE("sets offloaded under a small maxmemory come back intact, also after a restart") {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "durability_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
@@ -15,42 +16,16 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::LogBytesAppendedBy;
+using dynakv::itest::PairsOf;
+using dynakv::itest::RunAcknowledged;
+using dynakv::itest::SkipUnlessDynakv;
+
 namespace {
 
 // key -> member -> score text as ZSCORE replies it.
 using Members = std::map<std::string, std::string>;
 using Model = std::map<std::string, Members>;
-
-bool SkipUnlessDynakv() {
-  if (!dynakv::itest::TestingRealRedis()) return false;
-  MESSAGE("skipped: dynakv's storage engine only");
-  return true;
-}
-
-Members AsMembers(const Reply& reply) {
-  Members out;
-  for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-    out[reply.elements[i].str] = reply.elements[i + 1].str;
-  }
-  return out;
-}
-
-template <typename Ok>
-void RunAcknowledged(Client& c, const std::vector<std::vector<std::string>>& commands, Ok ok) {
-  constexpr std::size_t kBatch = 200;
-  for (std::size_t start = 0; start < commands.size(); start += kBatch) {
-    const std::size_t end = std::min(commands.size(), start + kBatch);
-    for (std::size_t i = start; i < end; ++i) c.Append(commands[i]);
-    for (std::size_t i = start; i < end; ++i) {
-      const Reply r = c.GetReply();
-      if (!ok(r)) {
-        CAPTURE(commands[i][0]);
-        CAPTURE(r);
-        REQUIRE(ok(r));
-      }
-    }
-  }
-}
 
 void Verify(Client& c, const Model& model) {
   for (const auto& [key, members] : model) {
@@ -60,7 +35,7 @@ void Verify(Client& c, const Model& model) {
       continue;
     }
     REQUIRE(c.Command({"TYPE", key}) == Reply::Status("zset"));
-    CHECK(AsMembers(c.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"})) == members);
+    CHECK(PairsOf(c.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"})) == members);
     CHECK(c.Command({"ZCARD", key}) == Reply::Int(static_cast<long long>(members.size())));
   }
 }
@@ -115,9 +90,9 @@ TEST_CASE("kill -9 keeps every acknowledged sorted set element (appendfsync alwa
     // A range removal and a store, logged as members and as a whole value.
     const Reply popped = c.Command({"ZREMRANGEBYSCORE", "zset:8", "-inf", "0"});
     REQUIRE(popped.type == Reply::Type::kInteger);
-    model["zset:8"] = AsMembers(c.Command({"ZRANGE", "zset:8", "0", "-1", "WITHSCORES"}));
+    model["zset:8"] = PairsOf(c.Command({"ZRANGE", "zset:8", "0", "-1", "WITHSCORES"}));
     REQUIRE(c.Command({"ZRANGESTORE", "stored", "zset:9", "0", "4"}).type == Reply::Type::kInteger);
-    model["stored"] = AsMembers(c.Command({"ZRANGE", "stored", "0", "-1", "WITHSCORES"}));
+    model["stored"] = PairsOf(c.Command({"ZRANGE", "stored", "0", "-1", "WITHSCORES"}));
     CHECK(ReadInfoNumber(c, "persistence", "checkpoints") > 0);
     Verify(c, model);
   }
@@ -153,19 +128,15 @@ TEST_CASE("ZADD of one member into a big sorted set appends a small, bounded num
   }
   RunAcknowledged(c, build, [](const Reply& r) { return r == Reply::Int(1000); });
   REQUIRE(c.Command({"ZCARD", "big"}) == Reply::Int(kMembers));
-  auto appended_by = [&](const std::vector<std::string>& argv, const Reply& expected) {
-    const long long before = ReadInfoNumber(c, "persistence", "commit_log_bytes");
-    REQUIRE(c.Command(argv) == expected);
-    return ReadInfoNumber(c, "persistence", "commit_log_bytes") - before;
-  };
-  CHECK(appended_by({"ZADD", "big", "1.5", "new-member"}, Reply::Int(1)) < 64);
-  CHECK(appended_by({"ZINCRBY", "big", "5", "member:7"}, Reply::Bulk("12")) < 64);
-  CHECK(appended_by({"ZREM", "big", "member:8"}, Reply::Int(1)) < 64);
-  CHECK(appended_by({"ZPOPMAX", "big"},
-                    Reply::Array({Reply::Bulk("member:199999"), Reply::Bulk("199999")})) < 64);
-  CHECK(appended_by({"ZSCORE", "big", "member:10"}, Reply::Bulk("10")) == 0);
+  CHECK(LogBytesAppendedBy(c, {"ZADD", "big", "1.5", "new-member"}, Reply::Int(1)) < 64);
+  CHECK(LogBytesAppendedBy(c, {"ZINCRBY", "big", "5", "member:7"}, Reply::Bulk("12")) < 64);
+  CHECK(LogBytesAppendedBy(c, {"ZREM", "big", "member:8"}, Reply::Int(1)) < 64);
+  CHECK(LogBytesAppendedBy(c, {"ZPOPMAX", "big"},
+                           Reply::Array({Reply::Bulk("member:199999"), Reply::Bulk("199999")})) <
+        64);
+  CHECK(LogBytesAppendedBy(c, {"ZSCORE", "big", "member:10"}, Reply::Bulk("10")) == 0);
   // Below it: members 0..99999, less member:8, plus new-member.
-  CHECK(appended_by({"ZRANK", "big", "member:100000"}, Reply::Int(100000)) == 0);
+  CHECK(LogBytesAppendedBy(c, {"ZRANK", "big", "member:100000"}, Reply::Int(100000)) == 0);
   CHECK(ReadInfoNumber(c, "memory", "used_memory") > kMembers * 24);
 }
 
