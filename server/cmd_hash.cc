@@ -29,22 +29,6 @@ namespace dynakv::server {
 
 namespace {
 
-// Applies one operation; replies with the error and returns false when the keyspace refuses.
-bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
-           std::int64_t* result) {
-  const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
-  if (status.ok()) return true;
-  if (RefusedForType(status)) {  // a string, or a typed value of another type (a set)
-    ctx.reply.Error(kErrWrongType);
-    return false;
-  }
-  if (status.code() == storage::Status::Code::kInvalidArgument) {
-    ctx.reply.Error("ERR " + status.message());
-    return false;
-  }
-  return WriteOk(ctx, status);
-}
-
 void ReplyCount(CommandContext& ctx, std::size_t n) {
   ctx.reply.Integer(static_cast<long long>(n));
 }
@@ -60,7 +44,7 @@ void HSetGeneric(CommandContext& ctx, bool hmset) {
   types::OpBuilder op(types::OpCode::kHashSet, ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t added = 0;
-  if (!Apply(ctx, key, op, &added)) return;
+  if (!ApplyElementOp(ctx, key, op, &added)) return;
   if (hmset) {
     ctx.reply.Ok();
   } else {
@@ -82,7 +66,7 @@ void HSetNxCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kHashSet, 2);
   op.Add(ctx.argv[2]).Add(ctx.argv[3]);
   std::int64_t added = 0;
-  if (!Apply(ctx, key, op, &added)) return;
+  if (!ApplyElementOp(ctx, key, op, &added)) return;
   ctx.reply.Integer(1);
 }
 
@@ -130,7 +114,7 @@ void HDelCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kHashDel, ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t removed = 0;
-  if (!Apply(ctx, key, op, &removed)) return;
+  if (!ApplyElementOp(ctx, key, op, &removed)) return;
   ctx.reply.Integer(removed);
 }
 
@@ -206,7 +190,7 @@ void HIncrByCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kHashSet, 2);
   op.Add(ctx.argv[2]).Add(std::string_view(text, static_cast<std::size_t>(end.ptr - text)));
   std::int64_t added = 0;
-  if (!Apply(ctx, key, op, &added)) return;
+  if (!ApplyElementOp(ctx, key, op, &added)) return;
   ctx.reply.Integer(value);
 }
 
@@ -241,7 +225,7 @@ void HIncrByFloatCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kHashSet, 2);
   op.Add(ctx.argv[2]).Add(text);
   std::int64_t added = 0;
-  if (!Apply(ctx, key, op, &added)) return;
+  if (!ApplyElementOp(ctx, key, op, &added)) return;
   ctx.reply.Bulk(text);
 }
 

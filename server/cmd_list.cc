@@ -185,7 +185,7 @@ void LSetCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kListSet, 2);
   op.Add(Decimal(static_cast<long long>(*at))).Add(ctx.argv[3]);
   std::int64_t unused = 0;
-  if (!ApplyListOp(ctx, key, op, &unused)) return;
+  if (!ApplyElementOp(ctx, key, op, &unused)) return;
   ctx.reply.Ok();
 }
 
@@ -216,7 +216,7 @@ void LInsertCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kListInsert, 3);
   op.Add(before ? "before" : "after").Add(ctx.argv[3]).Add(ctx.argv[4]);
   std::int64_t length = 0;
-  if (!ApplyListOp(ctx, key, op, &length)) return;
+  if (!ApplyElementOp(ctx, key, op, &length)) return;
   ctx.reply.Integer(length);
 }
 
@@ -249,7 +249,7 @@ void LRemCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kListRemove, 2);
   op.Add(Decimal(count)).Add(ctx.argv[3]);
   std::int64_t removed = 0;
-  if (!ApplyListOp(ctx, key, op, &removed)) return;
+  if (!ApplyElementOp(ctx, key, op, &removed)) return;
   ctx.reply.Integer(removed);
 }
 
@@ -282,7 +282,7 @@ void LTrimCommand(CommandContext& ctx) {
     op.Add(Decimal(static_cast<long long>(drop_head)))
         .Add(Decimal(static_cast<long long>(drop_tail)));
     std::int64_t unused = 0;
-    if (!ApplyListOp(ctx, key, op, &unused)) return;
+    if (!ApplyElementOp(ctx, key, op, &unused)) return;
   }
   ctx.reply.Ok();
 }

@@ -41,21 +41,6 @@ types::TypeLimits Limits(CommandContext& ctx) {
 
 // Applies one operation; replies with the error and returns false when the keyspace refuses
 // (WRONGTYPE for a key of another type, as Redis).
-bool Apply(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
-           std::int64_t* result) {
-  const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
-  if (status.ok()) return true;
-  if (RefusedForType(status)) {
-    ctx.reply.Error(kErrWrongType);
-    return false;
-  }
-  if (status.code() == storage::Status::Code::kInvalidArgument) {
-    ctx.reply.Error("ERR " + status.message());
-    return false;
-  }
-  return WriteOk(ctx, status);
-}
-
 std::vector<std::string> MembersOf(const types::Set& set) {
   std::vector<std::string> out;
   out.reserve(set.size());
@@ -101,7 +86,7 @@ void SAddCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kSetAdd, ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t added = 0;
-  if (!Apply(ctx, key, op, &added)) return;
+  if (!ApplyElementOp(ctx, key, op, &added)) return;
   ctx.reply.Integer(added);
 }
 
@@ -122,7 +107,7 @@ void SRemCommand(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kSetRem, ctx.argv.size() - 2);
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t removed = 0;
-  if (!Apply(ctx, key, op, &removed)) return;
+  if (!ApplyElementOp(ctx, key, op, &removed)) return;
   ctx.reply.Integer(removed);
 }
 
@@ -186,8 +171,10 @@ void SMoveCommand(CommandContext& ctx) {
   // Two log records: the add first, so a crash between them leaves the member in both sets
   // (the move unacknowledged), never in neither.
   std::int64_t result = 0;
-  if (!Apply(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &result)) return;
-  if (!Apply(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result)) return;
+  if (!ApplyElementOp(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &result))
+    return;
+  if (!ApplyElementOp(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result))
+    return;
   ctx.reply.Integer(1);
 }
 
@@ -220,7 +207,7 @@ void SPopWithCount(CommandContext& ctx) {
   types::OpBuilder op(types::OpCode::kSetRem, picked.size());
   for (const std::string& m : picked) op.Add(m);
   std::int64_t removed = 0;
-  if (!Apply(ctx, key, op, &removed)) return;
+  if (!ApplyElementOp(ctx, key, op, &removed)) return;
   ReplyMembers(ctx, picked, true);
 }
 
@@ -243,7 +230,8 @@ void SPopCommand(CommandContext& ctx) {
   std::mt19937_64& rng = ctx.server.rng();
   const std::string member = found.value->Random(rng);
   std::int64_t removed = 0;
-  if (!Apply(ctx, key, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &removed)) return;
+  if (!ApplyElementOp(ctx, key, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &removed))
+    return;
   ctx.reply.Bulk(member);
 }
 

@@ -61,4 +61,19 @@ void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value) {
   }
 }
 
+bool ApplyElementOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
+                    std::int64_t* result) {
+  const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
+  if (status.ok()) return true;
+  if (RefusedForType(status)) {  // a string, or a typed value of another type
+    ctx.reply.Error(kErrWrongType);
+    return false;
+  }
+  if (status.code() == storage::Status::Code::kInvalidArgument) {
+    ctx.reply.Error("ERR " + status.message());
+    return false;
+  }
+  return WriteOk(ctx, status);
+}
+
 }  // namespace dynakv::server

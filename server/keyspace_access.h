@@ -12,6 +12,7 @@
 #include "storage/engine.h"
 #include "storage/object.h"
 #include "storage/status.h"
+#include "types/ops.h"
 
 namespace dynakv::server {
 
@@ -57,6 +58,12 @@ inline bool RefusedForType(const storage::Status& status) {
   return status.code() == storage::Status::Code::kInvalidArgument &&
          (status.message() == storage::kHoldsString || status.message() == "operation refused");
 }
+
+// Applies one element operation (a hash, set or list write); *result gets its count. Replies and
+// returns false when the keyspace refuses: WRONGTYPE for another type (RefusedForType), "ERR
+// <message>" for an invalid argument, the write error (WriteOk) otherwise.
+bool ApplyElementOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
+                    std::int64_t* result);
 
 // String commands on a typed value (a hash, ...): replies WRONGTYPE and returns true, as Redis's
 // checkType. Strings are the engine's plain values, so this is one pointer test.

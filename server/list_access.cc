@@ -11,22 +11,6 @@
 
 namespace dynakv::server {
 
-// Applies one operation; replies with the error and returns false when the keyspace refuses.
-bool ApplyListOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
-                 std::int64_t* result) {
-  const storage::Status status = ctx.keyspace.Mutate(key, op.op(), result);
-  if (status.ok()) return true;
-  if (RefusedForType(status)) {  // commands check the type first; this is the last guard
-    ctx.reply.Error(kErrWrongType);
-    return false;
-  }
-  if (status.code() == storage::Status::Code::kInvalidArgument) {
-    ctx.reply.Error("ERR " + status.message());
-    return false;
-  }
-  return WriteOk(ctx, status);
-}
-
 // Pops `count` elements from one end (the list holds at least that many), copying them out
 // first: the reply needs them and the pop invalidates the list's views.
 bool PopElements(CommandContext& ctx, std::string_view key, const types::List& list, bool head,
@@ -47,7 +31,7 @@ bool PopElements(CommandContext& ctx, std::string_view key, const types::List& l
   types::OpBuilder op(head ? types::OpCode::kListPopFront : types::OpCode::kListPopBack, 1);
   op.Add(std::to_string(count));
   std::int64_t popped = 0;
-  return ApplyListOp(ctx, key, op, &popped);
+  return ApplyElementOp(ctx, key, op, &popped);
 }
 
 // Pushes `elements` in turn at one end; *length gets the new length.
@@ -56,7 +40,7 @@ bool PushElements(CommandContext& ctx, std::string_view key, bool head,
   types::OpBuilder op(head ? types::OpCode::kListPushFront : types::OpCode::kListPushBack,
                       elements.size());
   for (std::string_view e : elements) op.Add(e);
-  if (!ApplyListOp(ctx, key, op, length)) return false;
+  if (!ApplyElementOp(ctx, key, op, length)) return false;
   // Single-node mode: clients blocked on the key are served after this command.
   if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(key);
   return true;

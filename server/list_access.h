@@ -16,10 +16,6 @@
 
 namespace dynakv::server {
 
-// Applies one operation; replies with the error and returns false when the keyspace refuses.
-bool ApplyListOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,
-                 std::int64_t* result);
-
 // Pops up to `count` elements from one end of `list` (the value of `key`) into *out, copied
 // before the pop is applied; false when the keyspace refused (replied already).
 bool PopElements(CommandContext& ctx, std::string_view key, const types::List& list, bool head,
