@@ -2,6 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <sstream>
+
+#include "harness.h"
+#include "reply.h"
+
 namespace dynakv::itest {
 
 bool ReferenceAvailable() {
@@ -16,6 +22,43 @@ ReferencePair::ReferencePair(const Flags& ours_flags, const Flags& reference_fla
     : ours(ours_flags), reference(reference_flags, ReferenceRedis()) {
   ours.Start();
   reference.Start();
+}
+
+std::string DescribeCommand(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& arg : argv) {
+    std::ostringstream quoted;
+    quoted << Reply::Bulk(arg);
+    out += (out.empty() ? "" : " ") + quoted.str();
+  }
+  return out;
+}
+
+namespace {
+constexpr std::string_view kPong = "+PONG\r\n";
+}  // namespace
+
+Resp3Pair::Resp3Pair(int ours_port, int reference_port, Describer describe)
+    : ours_(ours_port), reference_(reference_port), describe_(describe) {
+  Ours({"HELLO", "3"});
+  Reference({"HELLO", "3"});
+}
+
+std::string Resp3Pair::Exchange(RawSocket& raw, const std::vector<std::string>& argv) {
+  REQUIRE(raw.Send(EncodeCommand(argv) + EncodeCommand({"PING"})));
+  return raw.ReadUntil(std::string(kPong), std::chrono::seconds(5));
+}
+
+void Resp3Pair::Compare(const std::vector<std::string>& argv) {
+  const std::string got = Ours(argv);
+  const std::string want = Reference(argv);
+  REQUIRE(want.ends_with(kPong));
+  if (got == want) return;
+  if (++mismatches_ <= 10) {
+    std::string command = describe_(argv);
+    CAPTURE(command);
+    CHECK(Reply::Bulk(got) == Reply::Bulk(want));
+  }
 }
 
 }  // namespace dynakv::itest

@@ -2,6 +2,10 @@
 // compare their replies (the *_differential tests, test_glob_patterns, test_acl, ...).
 #pragma once
 
+#include <string>
+#include <vector>
+
+#include "raw_socket.h"
 #include "server_process.h"
 
 namespace dynakv::itest {
@@ -16,6 +20,34 @@ struct ReferencePair {
   ReferencePair(const Flags& ours_flags, const Flags& reference_flags);
   ServerProcess ours;
   ServerProcess reference;
+};
+
+// A command as one line, each argument quoted as a bulk string (for failure messages).
+std::string DescribeCommand(const std::vector<std::string>& argv);
+
+// RESP3 connections to both servers whose replies are compared byte for byte. Every command is
+// followed by a PING, so a reply of any shape is read whole, up to the PONG.
+class Resp3Pair {
+ public:
+  using Describer = std::string (*)(const std::vector<std::string>&);
+  // Connects to both and switches them to RESP3 (HELLO 3).
+  Resp3Pair(int ours_port, int reference_port, Describer describe = DescribeCommand);
+
+  // The raw reply of `argv` (PONG included) on the server under test / on the reference.
+  std::string Ours(const std::vector<std::string>& argv) { return Exchange(ours_, argv); }
+  std::string Reference(const std::vector<std::string>& argv) { return Exchange(reference_, argv); }
+  // Sends `argv` to both; replies that differ are counted, and the first 10 fail the test with
+  // both replies shown. The caller ends with CHECK(mismatches() == 0).
+  void Compare(const std::vector<std::string>& argv);
+  int mismatches() const { return mismatches_; }
+
+ private:
+  std::string Exchange(RawSocket& raw, const std::vector<std::string>& argv);
+
+  RawSocket ours_;
+  RawSocket reference_;
+  Describer describe_;
+  int mismatches_ = 0;
 };
 
 }  // namespace dynakv::itest

@@ -233,16 +233,6 @@ Reply FullScan(Client& client, const std::string& key) {
   return SortedPairs(all, true);
 }
 
-std::string Describe(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& arg : argv) {
-    std::ostringstream quoted;
-    quoted << Reply::Bulk(arg);
-    out += (out.empty() ? "" : " ") + quoted.str();
-  }
-  return out;
-}
-
 // HRANDFIELD's picks are random in both: the reply must have Redis's shape (type, length,
 // errors), its fields must be fields of the hash (checked on ours), distinct when the count was
 // positive, and all of them when the count reached the hash's size.
@@ -294,7 +284,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
       Reply got = a.Command(argv);
       Reply want = b.Command(argv);
       if (got.type == Reply::Type::kIoError) {
-        std::string command = Describe(argv);
+        std::string command = dynakv::itest::DescribeCommand(argv);
         std::string log = ours.LogTail();
         CAPTURE(command);
         CAPTURE(log);
@@ -321,7 +311,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
         same = want.type == got.type && (got.integer > 0) == (want.integer > 0);
       }
       std::ostringstream line;
-      line << Describe(argv) << " -> " << want;
+      line << dynakv::itest::DescribeCommand(argv) << " -> " << want;
       history.push_back(line.str());
       if (same) continue;
       if (++mismatches <= 10) {
@@ -424,38 +414,17 @@ TEST_CASE("hash replies in RESP3 are byte-for-byte those of Redis 7") {
   if (!dynakv::itest::ReferenceAvailable()) return;
   dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
   auto& [ours, reference] = servers;
-  RawSocket a(ours.port());
-  RawSocket b(reference.port());
-  const std::string kPing = EncodeCommand({"PING"});
-  const std::string kPong = "+PONG\r\n";
-  auto exchange = [&](RawSocket& raw, const std::vector<std::string>& argv) {
-    REQUIRE(raw.Send(EncodeCommand(argv) + kPing));
-    return raw.ReadUntil(kPong, std::chrono::seconds(5));
-  };
-  exchange(a, {"HELLO", "3"});
-  exchange(b, {"HELLO", "3"});
-  int mismatches = 0;
-  auto compare = [&](const std::vector<std::string>& argv) {
-    const std::string got = exchange(a, argv);
-    const std::string want = exchange(b, argv);
-    REQUIRE(want.ends_with(kPong));
-    if (got == want) return;
-    if (++mismatches <= 10) {
-      std::string command = Describe(argv);
-      CAPTURE(command);
-      CHECK(Reply::Bulk(got) == Reply::Bulk(want));
-    }
-  };
+  dynakv::itest::Resp3Pair raw(ours.port(), reference.port());
   // A one-field hash makes HRANDFIELD deterministic: its reply shapes are compared exactly.
-  compare({"HSET", "one", "f", "v"});
+  raw.Compare({"HSET", "one", "f", "v"});
   for (const char* count : {"0", "1", "2", "-1", "-3", "5"}) {
-    compare({"HRANDFIELD", "one", count});
-    compare({"HRANDFIELD", "one", count, "WITHVALUES"});
-    compare({"HRANDFIELD", "missing", count, "WITHVALUES"});
+    raw.Compare({"HRANDFIELD", "one", count});
+    raw.Compare({"HRANDFIELD", "one", count, "WITHVALUES"});
+    raw.Compare({"HRANDFIELD", "missing", count, "WITHVALUES"});
   }
-  compare({"HRANDFIELD", "one"});
-  compare({"HRANDFIELD", "missing"});
-  compare({"HSCAN", "missing", "0"});
+  raw.Compare({"HRANDFIELD", "one"});
+  raw.Compare({"HRANDFIELD", "missing"});
+  raw.Compare({"HSCAN", "missing", "0"});
   HashCommandGenerator gen(21);
   for (int i = 0; i < 4000; ++i) {
     std::vector<std::string> argv = gen.Next();
@@ -464,12 +433,12 @@ TEST_CASE("hash replies in RESP3 are byte-for-byte those of Redis 7") {
     // for hashes with a long field) hashtable order are not part of the encoding.
     if (name == "HRANDFIELD" || name == "TTL" || name == "SCAN") continue;
     // A string's encoding depends on its history in Redis (APPEND makes "raw").
-    if (name == "OBJECT" && exchange(b, {"TYPE", argv[2]}).starts_with("+string")) continue;
+    if (name == "OBJECT" && raw.Reference({"TYPE", argv[2]}).starts_with("+string")) continue;
     if (name[0] == 'H' && argv.size() >= 2 &&
-        exchange(b, {"OBJECT", "ENCODING", argv[1]}).starts_with("$9\r\nhashtable")) {
+        raw.Reference({"OBJECT", "ENCODING", argv[1]}).starts_with("$9\r\nhashtable")) {
       continue;
     }
-    compare(argv);
+    raw.Compare(argv);
   }
-  CHECK(mismatches == 0);
+  CHECK(raw.mismatches() == 0);
 }

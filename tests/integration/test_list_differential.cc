@@ -324,42 +324,21 @@ TEST_CASE("list replies in RESP3 are byte-for-byte those of Redis 7") {
   if (!dynakv::itest::ReferenceAvailable()) return;
   dynakv::itest::ReferencePair servers(Flags{}, Flags{});
   auto& [ours, reference] = servers;
-  RawSocket a(ours.port());
-  RawSocket b(reference.port());
-  const std::string kPing = EncodeCommand({"PING"});
-  const std::string kPong = "+PONG\r\n";
-  auto exchange = [&](RawSocket& raw, const std::vector<std::string>& argv) {
-    REQUIRE(raw.Send(EncodeCommand(argv) + kPing));
-    return raw.ReadUntil(kPong, std::chrono::seconds(5));
-  };
-  exchange(a, {"HELLO", "3"});
-  exchange(b, {"HELLO", "3"});
-  int mismatches = 0;
-  auto compare = [&](const std::vector<std::string>& argv) {
-    const std::string got = exchange(a, argv);
-    const std::string want = exchange(b, argv);
-    REQUIRE(want.ends_with(kPong));
-    if (got == want) return;
-    if (++mismatches <= 10) {
-      std::string command = Describe(argv);
-      CAPTURE(command);
-      CHECK(Reply::Bulk(got) == Reply::Bulk(want));
-    }
-  };
-  compare({"LPOP", "missing"});
-  compare({"LPOP", "missing", "2"});
-  compare({"LMPOP", "1", "missing", "LEFT"});
-  compare({"LPOS", "missing", "x"});
-  compare({"LPOS", "missing", "x", "COUNT", "0"});
-  compare({"LINDEX", "missing", "0"});
-  compare({"LMOVE", "missing", "other", "LEFT", "LEFT"});
+  dynakv::itest::Resp3Pair raw(ours.port(), reference.port(), Describe);
+  raw.Compare({"LPOP", "missing"});
+  raw.Compare({"LPOP", "missing", "2"});
+  raw.Compare({"LMPOP", "1", "missing", "LEFT"});
+  raw.Compare({"LPOS", "missing", "x"});
+  raw.Compare({"LPOS", "missing", "x", "COUNT", "0"});
+  raw.Compare({"LINDEX", "missing", "0"});
+  raw.Compare({"LMOVE", "missing", "other", "LEFT", "LEFT"});
   ListCommandGenerator gen(41);
   for (int i = 0; i < 4000; ++i) {
     std::vector<std::string> argv = gen.Next();
     const std::string name = Upper(argv[0]);
     if (name == "SCAN") continue;  // key order is each server's own
-    if (name == "OBJECT" && exchange(b, {"TYPE", argv[2]}).starts_with("+string")) continue;
-    compare(argv);
+    if (name == "OBJECT" && raw.Reference({"TYPE", argv[2]}).starts_with("+string")) continue;
+    raw.Compare(argv);
   }
-  CHECK(mismatches == 0);
+  CHECK(raw.mismatches() == 0);
 }

@@ -379,16 +379,6 @@ Reply FullScan(Client& client, const std::string& key) {
   return SortedPairs(all);
 }
 
-std::string Describe(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& arg : argv) {
-    std::ostringstream quoted;
-    quoted << Reply::Bulk(arg);
-    out += (out.empty() ? "" : " ") + quoted.str();
-  }
-  return out;
-}
-
 // ZRANDMEMBER's picks are random in both: Redis's shape (type, length, errors), members of the
 // set with their scores (checked on ours), distinct for a positive count, all of them (in order)
 // when the count reached the set's size.
@@ -438,7 +428,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
       Reply got = a.Command(argv);
       Reply want = b.Command(argv);
       if (got.type == Reply::Type::kIoError) {
-        std::string command = Describe(argv);
+        std::string command = dynakv::itest::DescribeCommand(argv);
         std::string log = ours.LogTail();
         std::string leading_up;
         const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
@@ -463,7 +453,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
                got.elements[1].elements.size() == want.elements[1].elements.size();
       }
       std::ostringstream line;
-      line << Describe(argv) << " -> " << want;
+      line << dynakv::itest::DescribeCommand(argv) << " -> " << want;
       history.push_back(line.str());
       if (same) continue;
       if (++mismatches <= 10) {
@@ -570,52 +560,31 @@ TEST_CASE("sorted set replies in RESP3 are byte-for-byte those of Redis 7") {
                                                      "--zset-max-listpack-value", "8"}}) {
     dynakv::itest::ReferencePair servers(flags, flags);
     auto& [ours, reference] = servers;
-    RawSocket a(ours.port());
-    RawSocket b(reference.port());
-    const std::string kPing = EncodeCommand({"PING"});
-    const std::string kPong = "+PONG\r\n";
-    auto exchange = [&](RawSocket& raw, const std::vector<std::string>& argv) {
-      REQUIRE(raw.Send(EncodeCommand(argv) + kPing));
-      return raw.ReadUntil(kPong, std::chrono::seconds(5));
-    };
-    exchange(a, {"HELLO", "3"});
-    exchange(b, {"HELLO", "3"});
-    int mismatches = 0;
-    auto compare = [&](const std::vector<std::string>& argv) {
-      const std::string got = exchange(a, argv);
-      const std::string want = exchange(b, argv);
-      REQUIRE(want.ends_with(kPong));
-      if (got == want) return;
-      if (++mismatches <= 10) {
-        std::string command = Describe(argv);
-        CAPTURE(command);
-        CHECK(Reply::Bulk(got) == Reply::Bulk(want));
-      }
-    };
+    dynakv::itest::Resp3Pair raw(ours.port(), reference.port());
     // A one-member set makes ZRANDMEMBER deterministic: its reply shapes are compared exactly.
-    compare({"ZADD", "one", "1.5", "m"});
+    raw.Compare({"ZADD", "one", "1.5", "m"});
     for (const char* count : {"0", "1", "2", "-1", "-3", "5"}) {
-      compare({"ZRANDMEMBER", "one", count});
-      compare({"ZRANDMEMBER", "one", count, "WITHSCORES"});
-      compare({"ZRANDMEMBER", "missing", count, "WITHSCORES"});
+      raw.Compare({"ZRANDMEMBER", "one", count});
+      raw.Compare({"ZRANDMEMBER", "one", count, "WITHSCORES"});
+      raw.Compare({"ZRANDMEMBER", "missing", count, "WITHSCORES"});
     }
-    compare({"ZRANDMEMBER", "one"});
-    compare({"ZRANDMEMBER", "missing"});
-    compare({"ZSCAN", "missing", "0"});
-    compare({"ZSCAN", "one", "0"});
+    raw.Compare({"ZRANDMEMBER", "one"});
+    raw.Compare({"ZRANDMEMBER", "missing"});
+    raw.Compare({"ZSCAN", "missing", "0"});
+    raw.Compare({"ZSCAN", "one", "0"});
     ZsetCommandGenerator gen(41);
     for (int i = 0; i < 4000; ++i) {
       std::vector<std::string> argv = gen.Next();
       const std::string name = Upper(argv[0]);
       if (name == "ZRANDMEMBER" || name == "TTL" || name == "SCAN") continue;
-      if (name == "OBJECT" && exchange(b, {"TYPE", argv[2]}).starts_with("+string")) continue;
+      if (name == "OBJECT" && raw.Reference({"TYPE", argv[2]}).starts_with("+string")) continue;
       if (name == "ZSCAN" && argv.size() >= 2 &&
-          exchange(b, {"OBJECT", "ENCODING", argv[1]}).starts_with("$8\r\nskiplist")) {
+          raw.Reference({"OBJECT", "ENCODING", argv[1]}).starts_with("$8\r\nskiplist")) {
         continue;
       }
-      compare(argv);
+      raw.Compare(argv);
     }
-    CHECK(mismatches == 0);
+    CHECK(raw.mismatches() == 0);
   }
 }
 
