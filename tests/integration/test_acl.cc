@@ -119,27 +119,23 @@ void NormalizeHello(RespNode* node) {
 // Our server and Redis, each with a connection per role.
 class Pair {
  public:
-  explicit Pair(dynakv::itest::Flags ours_flags = {}, dynakv::itest::Flags redis_flags = {})
-      : ours_(std::move(ours_flags)),
-        redis_(std::move(redis_flags), dynakv::itest::ReferenceRedis()) {
-    ours_.Start();
-    redis_.Start();
-  }
-  ServerProcess& ours() { return ours_; }
-  ServerProcess& redis() { return redis_; }
+  explicit Pair(const dynakv::itest::Flags& ours_flags = {},
+                const dynakv::itest::Flags& redis_flags = {})
+      : servers_(ours_flags, redis_flags) {}
+  ServerProcess& ours() { return servers_.ours; }
+  ServerProcess& redis() { return servers_.reference; }
 
   struct Conns {
     std::unique_ptr<RespConnection> ours;
     std::unique_ptr<RespConnection> redis;
   };
   Conns Connect() {
-    return {std::make_unique<RespConnection>(ours_.port()),
-            std::make_unique<RespConnection>(redis_.port())};
+    return {std::make_unique<RespConnection>(ours().port()),
+            std::make_unique<RespConnection>(redis().port())};
   }
 
  private:
-  ServerProcess ours_;
-  ServerProcess redis_;
+  dynakv::itest::ReferencePair servers_;
 };
 
 Names CommonCommands(Pair::Conns& admin) {
