@@ -24,6 +24,27 @@ ReferencePair::ReferencePair(const Flags& ours_flags, const Flags& reference_fla
   reference.Start();
 }
 
+void DifferentialLog::Record(const std::string& command, const std::string& reference_reply) {
+  history_.push_back(command + " -> " + reference_reply);
+}
+
+void DifferentialLog::Mismatch(const std::string& ours_reply) {
+  if (++mismatches_ <= 10) {
+    const std::string leading_up = LeadingUp();
+    CAPTURE(leading_up);
+    CAPTURE(ours_reply);
+    FAIL_CHECK("the server under test replied otherwise than Redis to the last command");
+  }
+  history_.clear();
+}
+
+std::string DifferentialLog::LeadingUp() const {
+  std::string out;
+  const std::size_t first = history_.size() > 30 ? history_.size() - 30 : 0;
+  for (std::size_t h = first; h < history_.size(); ++h) out += "\n    " + history_[h];
+  return out;
+}
+
 std::string DescribeCommand(const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& arg : argv) {

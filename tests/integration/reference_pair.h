@@ -2,6 +2,7 @@
 // compare their replies (the *_differential tests, test_glob_patterns, test_acl, ...).
 #pragma once
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,34 @@ struct ReferencePair {
 
 // A command as one line, each argument quoted as a bulk string (for failure messages).
 std::string DescribeCommand(const std::vector<std::string>& argv);
+
+// The bookkeeping of a seeded differential run: the commands since both servers were last reset,
+// each with the reference's reply, shown as the lead-up of a reported mismatch.
+class DifferentialLog {
+ public:
+  // Notes a command (as the test describes it) and the reference's reply to it.
+  void Record(const std::string& command, const std::string& reference_reply);
+  // The last recorded command got another reply from the server under test: counted, and the
+  // first 10 fail the test with the lead-up and `ours_reply`. The history starts afresh, since the
+  // caller resets both servers next.
+  void Mismatch(const std::string& ours_reply);
+  // The last 30 commands recorded, one per line.
+  std::string LeadingUp() const;
+  void Clear() { history_.clear(); }
+  int mismatches() const { return mismatches_; }
+
+ private:
+  std::vector<std::string> history_;
+  int mismatches_ = 0;
+};
+
+// A reply as text (its operator<<), for DifferentialLog.
+template <typename T>
+std::string ReplyText(const T& reply) {
+  std::ostringstream out;
+  out << reply;
+  return out.str();
+}
 
 // RESP3 connections to both servers whose replies are compared byte for byte. Every command is
 // followed by a PING, so a reply of any shape is read whole, up to the PONG.

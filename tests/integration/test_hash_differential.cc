@@ -266,12 +266,11 @@ void CompareWithRedis(const Flags& flags, int commands) {
   Client a(ours.port());
   Client b(reference.port());
 
-  int mismatches = 0;
+  dynakv::itest::DifferentialLog run;
   std::vector<std::uint64_t> seeds = {11, 12, 13};
   if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
   for (std::uint64_t seed : seeds) {
     HashCommandGenerator gen(seed);
-    std::vector<std::string> history;
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();
       const std::string name = Upper(argv[0]);
@@ -310,21 +309,11 @@ void CompareWithRedis(const Flags& flags, int commands) {
       } else if (!same && name == "TTL" && got.type == Reply::Type::kInteger) {
         same = want.type == got.type && (got.integer > 0) == (want.integer > 0);
       }
-      std::ostringstream line;
-      line << dynakv::itest::DescribeCommand(argv) << " -> " << want;
-      history.push_back(line.str());
+      run.Record(dynakv::itest::DescribeCommand(argv), dynakv::itest::ReplyText(want));
       if (same) continue;
-      if (++mismatches <= 10) {
-        std::string leading_up;
-        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
-        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
-        CAPTURE(leading_up);
-        CAPTURE(got);
-        CHECK(got == want);
-      }
+      run.Mismatch(dynakv::itest::ReplyText(got));
       REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
       REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
-      history.clear();
     }
     // The final states agree too, whatever the encodings.
     for (const char* key : {"h0", "h1", "h2", "s0", "n0"}) {
@@ -340,7 +329,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
     REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
     REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
   }
-  CHECK(mismatches == 0);
+  CHECK(run.mismatches() == 0);
 }
 
 const Flags kRedisThresholds = {"--hash-max-listpack-entries", "128", "--hash-max-listpack-value",

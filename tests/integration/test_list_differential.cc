@@ -205,12 +205,11 @@ void CompareWithRedis(const Flags& flags, int commands) {
   Client a(ours.port());
   Client b(reference.port());
 
-  int mismatches = 0;
+  dynakv::itest::DifferentialLog run;
   std::vector<std::uint64_t> seeds = {31, 32, 33};
   if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
   for (std::uint64_t seed : seeds) {
     ListCommandGenerator gen(seed);
-    std::vector<std::string> history;
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();
       const std::string name = Upper(argv[0]);
@@ -242,21 +241,11 @@ void CompareWithRedis(const Flags& flags, int commands) {
         };
         same = sorted(got) == sorted(want);
       }
-      std::ostringstream line;
-      line << Describe(argv) << " -> " << want;
-      history.push_back(line.str());
+      run.Record(Describe(argv), dynakv::itest::ReplyText(want));
       if (same) continue;
-      if (++mismatches <= 10) {
-        std::string leading_up;
-        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
-        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
-        CAPTURE(leading_up);
-        CAPTURE(got);
-        CHECK(got == want);
-      }
+      run.Mismatch(dynakv::itest::ReplyText(got));
       REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
       REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
-      history.clear();
     }
     for (const char* key : {"l0", "l1", "l2", "s0", "h0"}) {
       CAPTURE(key);
@@ -266,7 +255,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
     REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
     REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
   }
-  CHECK(mismatches == 0);
+  CHECK(run.mismatches() == 0);
 }
 
 }  // namespace

@@ -286,12 +286,11 @@ void CompareWithRedis(const Flags& flags, int protocol, int commands) {
     REQUIRE(b.Call({"HELLO", "3"}).type == '%');
   }
 
-  int mismatches = 0;
+  dynakv::itest::DifferentialLog run;
   std::vector<std::uint64_t> seeds = {31, 32, 33};
   if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
   for (std::uint64_t seed : seeds) {
     SetCommandGenerator gen(seed + static_cast<std::uint64_t>(protocol) * 100);
-    std::vector<std::string> history;
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();
       const std::string name = Upper(argv[0]);
@@ -346,21 +345,12 @@ void CompareWithRedis(const Flags& flags, int protocol, int commands) {
       } else if (!same && name == "TTL" && got.type == ':') {
         same = want.type == ':' && (std::stoll(got.value) > 0) == (std::stoll(want.value) > 0);
       }
-      std::ostringstream line;
-      line << Describe(argv) << " -> " << want.Encode();
-      history.push_back(line.str());
+      run.Record(Describe(argv), want.Encode());
       if (same) continue;
-      if (++mismatches <= 10) {
-        std::string leading_up;
-        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
-        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
-        CAPTURE(leading_up);
-        CAPTURE(protocol);
-        CHECK(got.Encode() == want.Encode());
-      }
+      CAPTURE(protocol);
+      run.Mismatch(got.Encode());
       REQUIRE(a.Call({"FLUSHALL"}).value == "OK");
       REQUIRE(b.Call({"FLUSHALL"}).value == "OK");
-      history.clear();
     }
     // The final states agree too.
     for (const char* key : {"s0", "s1", "s2", "s3", "h0", "t0", "n0"}) {
@@ -379,7 +369,7 @@ void CompareWithRedis(const Flags& flags, int protocol, int commands) {
     REQUIRE(a.Call({"FLUSHALL"}).value == "OK");
     REQUIRE(b.Call({"FLUSHALL"}).value == "OK");
   }
-  CHECK(mismatches == 0);
+  CHECK(run.mismatches() == 0);
 }
 
 const Flags kRedisThresholds = {"--set-max-intset-entries", "512"};

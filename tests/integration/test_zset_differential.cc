@@ -411,12 +411,11 @@ void CompareWithRedis(const Flags& flags, int commands) {
   Client a(ours.port());
   Client b(reference.port());
 
-  int mismatches = 0;
+  dynakv::itest::DifferentialLog run;
   std::vector<std::uint64_t> seeds = {31, 32, 33};
   if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
   for (std::uint64_t seed : seeds) {
     ZsetCommandGenerator gen(seed);
-    std::vector<std::string> history;
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();
       const std::string name = Upper(argv[0]);
@@ -430,9 +429,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
       if (got.type == Reply::Type::kIoError) {
         std::string command = dynakv::itest::DescribeCommand(argv);
         std::string log = ours.LogTail();
-        std::string leading_up;
-        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
-        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
+        const std::string leading_up = run.LeadingUp();
         CAPTURE(leading_up);
         CAPTURE(command);
         CAPTURE(log);
@@ -452,21 +449,11 @@ void CompareWithRedis(const Flags& flags, int commands) {
         same = got.type == want.type && got.elements.size() == 2 && want.elements.size() == 2 &&
                got.elements[1].elements.size() == want.elements[1].elements.size();
       }
-      std::ostringstream line;
-      line << dynakv::itest::DescribeCommand(argv) << " -> " << want;
-      history.push_back(line.str());
+      run.Record(dynakv::itest::DescribeCommand(argv), dynakv::itest::ReplyText(want));
       if (same) continue;
-      if (++mismatches <= 10) {
-        std::string leading_up;
-        const std::size_t first = history.size() > 30 ? history.size() - 30 : 0;
-        for (std::size_t h = first; h < history.size(); ++h) leading_up += "\n    " + history[h];
-        CAPTURE(leading_up);
-        CAPTURE(got);
-        CHECK(got == want);
-      }
+      run.Mismatch(dynakv::itest::ReplyText(got));
       REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
       REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
-      history.clear();
     }
     // The final states agree too, encodings included.
     for (const char* key : {"z0", "z1", "z2", "l0", "l1", "s0", "s1", "n0"}) {
@@ -482,7 +469,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
     REQUIRE(a.Command({"FLUSHALL"}) == Reply::Status("OK"));
     REQUIRE(b.Command({"FLUSHALL"}) == Reply::Status("OK"));
   }
-  CHECK(mismatches == 0);
+  CHECK(run.mismatches() == 0);
 }
 
 const Flags kRedisThresholds = {"--zset-max-listpack-entries", "128", "--zset-max-listpack-value",
