@@ -105,6 +105,9 @@ bool BlockedLists::Rerun(Waiter& waiter, Client& client) {
   CommandContext ctx{server_, client, argv, client.reply(), server_.keyspace()};
   spec.handler(ctx);
   rerunning_ = 0;
+  // What it popped is acknowledged by its reply: the reply waits for the log to hold the pop, as
+  // the dispatcher makes every write's reply wait (CommandTable::Dispatch).
+  if (spec.flags & kCmdWrite) client.NoteLogWrite(server_.engine().LogEnd());
   // Any reply ends the wait: the element it popped, or an error (a write refused).
   if (client.reply().buffer()->size() != before) return true;
   auto it = waiters_.find(id);
