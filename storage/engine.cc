@@ -42,6 +42,10 @@ bool Engine::Exists(std::string_view key) { return impl_->Exists(key); }
 std::optional<std::int64_t> Engine::GetExpireAt(std::string_view key) {
   return impl_->GetExpireAt(key);
 }
+std::optional<KeyUsage> Engine::Inspect(std::string_view key) { return impl_->Inspect(key); }
+bool Engine::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
+  return impl_->SetIdleTime(key, idle_seconds);
+}
 Status Engine::Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
   return impl_->Put(key, value, expire_at_ms);
 }

@@ -47,6 +47,8 @@ class EngineImpl {
   std::optional<ValueRef> Get(std::string_view key);
   bool Exists(std::string_view key);
   std::optional<std::int64_t> GetExpireAt(std::string_view key);
+  std::optional<KeyUsage> Inspect(std::string_view key);
+  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds);
   Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
   Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms);
   Status Mutate(std::string_view key, std::string_view op, std::int64_t* result);
@@ -88,6 +90,10 @@ class EngineImpl {
   };
 
   std::int64_t Now() const;
+  // Now on the memtable's access clock (Memtable::SetAccessClock).
+  std::uint32_t AccessClockNow() const {
+    return static_cast<std::uint32_t>(Now() / 1000) & Memtable::kAccessClockMax;
+  }
   KeyState StateOf(std::uint64_t hash, std::string_view key);
   // Resolves a key for a read: reaps it when expired. nullopt: no live key.
   std::optional<KeyState> LiveState(std::uint64_t hash, std::string_view key);
@@ -204,6 +210,7 @@ class EngineImpl {
   FileDescriptor lock_fd_;
   ManifestWriter manifest_writer_;  // its thread stops (having finished) before the lock goes
   Memtable memtable_;
+  std::int64_t opened_at_ms_ = 0;  // Inspect: keys only on disk count as idle since then
   std::unique_ptr<CommitLog> log_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t live_keys_ = 0;

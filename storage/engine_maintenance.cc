@@ -135,6 +135,7 @@ void EngineImpl::Clear() {
 }
 
 void EngineImpl::Tick() {
+  memtable_.SetAccessClock(AccessClockNow());
   ActiveExpireCycle();
   FinishCompaction();
   MaybeStartCompaction();

@@ -18,6 +18,8 @@
 namespace dynakv::storage {
 
 Status EngineImpl::Open() {
+  opened_at_ms_ = Now();
+  memtable_.SetAccessClock(AccessClockNow());
   Status s = CreateDirIfMissing(options_.dir);
   if (!s.ok()) return s;
   // Two engines on one directory would corrupt each other's files.

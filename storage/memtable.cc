@@ -7,6 +7,9 @@
 
 namespace dynakv::storage {
 
+// The access clock lives in what was padding: an entry costs what it did before.
+static_assert(sizeof(void*) != 8 || sizeof(Memtable::Entry) == 48);
+
 void Memtable::EntryDeleter::operator()(Entry* e) const {
   if (e->has(kObject)) std::unique_ptr<ValueObject> owned(e->slot().object);
   std::destroy_at(e);
@@ -68,6 +71,7 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
   fresh->raw_len = raw_len;
   fresh->flags = flags;
   fresh->lru = ++clock_;
+  fresh->set_accessed_at(access_clock_);
   if (!key.empty()) std::memcpy(fresh->bytes(), key.data(), key.size());
   if (!stored.empty()) std::memcpy(fresh->bytes() + key.size(), stored.data(), stored.size());
   return fresh;

@@ -67,6 +67,18 @@ class Memtable {
     std::uint32_t raw_len = 0;
     std::uint32_t dirty_slot = 0;  // position in the table's dirty list while kDirty
     std::uint8_t flags = 0;
+    // The table's access clock (seconds, 24 bits, wrapping like Redis's LRU clock) at the last
+    // touch: OBJECT IDLETIME. Three bytes that padding would take anyway.
+    std::uint8_t accessed[3] = {};
+
+    std::uint32_t accessed_at() const {
+      return accessed[0] | (std::uint32_t{accessed[1]} << 8) | (std::uint32_t{accessed[2]} << 16);
+    }
+    void set_accessed_at(std::uint32_t clock) {
+      accessed[0] = clock & 0xff;
+      accessed[1] = (clock >> 8) & 0xff;
+      accessed[2] = (clock >> 16) & 0xff;
+    }
 
     std::string_view key() const { return {bytes(), key_len}; }
     std::string_view stored() const { return {bytes() + key_len, stored_len}; }
@@ -104,7 +116,14 @@ class Memtable {
   void Erase(Entry* e);
   void Clear();
 
-  void Touch(Entry* e) { e->lru = ++clock_; }
+  void Touch(Entry* e) {
+    e->lru = ++clock_;
+    e->set_accessed_at(access_clock_);
+  }
+  // The seconds clock touches record (the engine advances it on every tick; 24 bits kept).
+  static constexpr std::uint32_t kAccessClockMax = (1u << 24) - 1;
+  void SetAccessClock(std::uint32_t seconds) { access_clock_ = seconds & kAccessClockMax; }
+  std::uint32_t access_clock() const { return access_clock_; }
   void SetExpire(Entry* e, std::int64_t expire_at_ms);
   void SetFlag(Entry* e, Flag f, bool on) { SetFlags(e, on ? f : 0, on ? 0 : f); }
   void SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear);
@@ -172,6 +191,7 @@ class Memtable {
   unsigned bits_ = kMinBits;
   unsigned shift_ = 64 - kMinBits;
   std::uint32_t clock_ = 0;
+  std::uint32_t access_clock_ = 0;
   std::uint64_t sweep_pos_ = 0;  // a hash position, so rehashing does not disturb the sweep
   std::size_t entries_ = 0;
   std::size_t entry_bytes_ = 0;

@@ -19,6 +19,18 @@ namespace dynakv::storage {
 
 class EngineImpl;
 
+// What OBJECT IDLETIME and MEMORY USAGE report of a key (Engine::Inspect).
+struct KeyUsage {
+  // Seconds since the last access, by a 24-bit seconds clock that wraps as Redis's LRU clock
+  // does. A key held only on disk (offloaded) counts as idle since the engine opened.
+  std::int64_t idle_seconds = 0;
+  // Bytes the key costs in memory: its table entry, key and value as stored (the compressed
+  // size when compressed; a typed value's own MemoryUsage). A key held only on disk: the same
+  // for its stored (compressed, serialized) form, what reading it back would take at least.
+  std::uint64_t memory_bytes = 0;
+  bool in_memory = true;
+};
+
 // A value found by Engine::Get. It refers to memory inside the engine and is valid only until the
 // next call on the engine (any call: a lookup may move data), so copy it out right away.
 class ValueRef {
@@ -128,6 +140,12 @@ class Engine {
   bool Exists(std::string_view key);
   // nullopt: no such key; 0: key without expiry; otherwise absolute unix ms.
   std::optional<std::int64_t> GetExpireAt(std::string_view key);
+  // A live key's idle time and memory; looking does not count as an access (Redis's
+  // LOOKUP_NOTOUCH), nor does it bring an offloaded key back into memory.
+  std::optional<KeyUsage> Inspect(std::string_view key);
+  // Moves a key's last access back to `idle_seconds` ago (RESTORE ... IDLETIME). Not logged:
+  // access times are not persisted, as Redis's are not. False when the key is not in memory.
+  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds);
 
   // --- writes: logged to the commit log buffer, then applied to the memtable. ----------------
   // expire_at_ms: absolute unix ms, 0 for none. Fails only with OutOfMemory (noeviction) or an

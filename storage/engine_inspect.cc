@@ -1,0 +1,37 @@
+// OBJECT IDLETIME and MEMORY USAGE's view of a key, and RESTORE's IDLETIME.
+#include <algorithm>
+
+#include "engine_impl.h"
+
+namespace dynakv::storage {
+
+std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
+  std::optional<KeyState> st = LiveState(HashKey(key), key);
+  if (!st) return std::nullopt;
+  KeyUsage usage;
+  if (const Memtable::Entry* e = st->entry) {
+    // Redis's estimateObjectIdleTime: the clock may have wrapped since the access.
+    const std::uint32_t now = AccessClockNow();
+    const std::uint32_t then = e->accessed_at();
+    usage.idle_seconds = now >= then ? now - then : now + (Memtable::kAccessClockMax - then);
+    usage.memory_bytes = e->alloc_size();
+    return usage;
+  }
+  usage.in_memory = false;
+  usage.idle_seconds = std::max<std::int64_t>(0, (Now() - opened_at_ms_) / 1000);
+  usage.memory_bytes = sizeof(Memtable::Entry) + key.size() + st->disk.stored.size();
+  return usage;
+}
+
+bool EngineImpl::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
+  std::optional<KeyState> st = LiveState(HashKey(key), key);
+  if (!st || st->entry == nullptr) return false;
+  // objectSetLRUOrLFU: an access time before the clock's zero wraps around.
+  std::int64_t at = static_cast<std::int64_t>(AccessClockNow()) - idle_seconds;
+  if (at < 0) at += Memtable::kAccessClockMax;
+  if (at < 0) at = 0;
+  st->entry->set_accessed_at(static_cast<std::uint32_t>(at));
+  return true;
+}
+
+}  // namespace dynakv::storage
