@@ -20,10 +20,6 @@
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
-#include "types/hash.h"
-#include "types/list.h"
-#include "types/set.h"
-#include "types/sorted_set.h"
 
 namespace dynakv::server {
 
@@ -142,50 +138,6 @@ void TypeCommand(CommandContext& ctx) {
   std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[1]);
   ctx.reply.Simple(value ? TypeNameOf(*value) : "none");
 }
-
-// Redis's encodings of a string: an integer it can hold as a long, a short ("embstr") or a long
-// ("raw") string.
-std::string_view StringEncoding(const storage::ValueRef& value) {
-  constexpr std::size_t kEmbstrLimit = 44;
-  if (value.size() <= 20) {
-    const std::string text = value.ToString();
-    long long ignored;
-    if (ParseLongLong(text, &ignored)) return "int";
-  }
-  return value.size() <= kEmbstrLimit ? "embstr" : "raw";
-}
-
-void ObjectEncoding(CommandContext& ctx) {
-  std::optional<storage::ValueRef> value = ctx.keyspace.Get(ctx.argv[2]);
-  if (!value) {
-    ctx.reply.Null();
-    return;
-  }
-  if (const auto* hash = dynamic_cast<const types::Hash*>(value->object())) {
-    ctx.reply.Bulk(hash->EncodingName());
-    return;
-  }
-  if (const auto* set = dynamic_cast<const types::Set*>(value->object())) {
-    ctx.reply.Bulk(set->EncodingName());
-    return;
-  }
-  if (const auto* list = dynamic_cast<const types::List*>(value->object())) {
-    ctx.reply.Bulk(list->EncodingName());
-    return;
-  }
-  if (const auto* zset = dynamic_cast<const types::SortedSet*>(value->object())) {
-    ctx.reply.Bulk(zset->EncodingName());
-    return;
-  }
-  ctx.reply.Bulk(StringEncoding(*value));
-}
-
-// clang-format off
-constexpr CommandSpec kObjectSubcommands[] = {
-    {.name = "encoding", .arity = 3, .flags = kCmdReadOnly, .acl = kAclKeyspace,
-     .keys = {KeyAt(2, kKeyRO)}, .tips = "nondeterministic_output", .handler = ObjectEncoding},
-};
-// clang-format on
 
 // A lone "*" means every key, including the empty one that stringmatchlen would not match.
 bool KeyMatches(std::string_view pattern, std::string_view key) {
@@ -430,7 +382,6 @@ constexpr CommandSpec kKeyspaceCommands[] = {
     {.name = "copy", .arity = -3, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclKeyspace,
      .keys = {KeyAt(1, kKeyRO | kKeyAccess), KeyAt(2, kKeyOW | kKeyUpdate)},
      .handler = CopyCommand},
-    {.name = "object", .arity = -2, .subcommands = kObjectSubcommands},
 };
 // clang-format on
 

@@ -552,6 +552,14 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
     // redis-server 7.0.15
+    {"dump", 5,
+         "$7\r\nsummary\r\n"
+         "$69\r\nReturn a serialized version of the value stored at the specified key.\r\n"
+         "$5\r\nsince\r\n$5\r\n2.6.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
+         "$244\r\nO(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
     {"echo", 5,
          "$7\r\nsummary\r\n$21\r\nEcho the given string\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
          "$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
@@ -1010,6 +1018,24 @@ constexpr CommandDoc kDocs[] = {
          "$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$5\r\nstart\r\n$4\r\ntype\r\n"
          "$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$4\r\nstop\r\n$4\r\ntype\r\n$7\r\ninteger\r\n"},
     // redis-server 7.0.15
+    {"memory", 4,
+         "$7\r\nsummary\r\n$43\r\nA container for memory diagnostics commands\r\n$5\r\nsince\r\n"
+         "$5\r\n4.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$22\r\nDepends on subcommand.\r\n"},
+    // redis-server 7.0.15
+    {"memory|help", 4,
+         "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
+         "$5\r\nsince\r\n$5\r\n4.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"memory|usage", 5,
+         "$7\r\nsummary\r\n$34\r\nEstimate the memory usage of a key\r\n$5\r\nsince\r\n"
+         "$5\r\n4.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$38\r\nO(N) where N is the number of samples.\r\n$9\r\narguments\r\n*2\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%4\r\n$4\r\nname\r\n$5\r\ncount\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n"
+         "$7\r\nSAMPLES\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
     {"mget", 5,
          "$7\r\nsummary\r\n$36\r\nGet the values of all the given keys\r\n$5\r\nsince\r\n"
          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n"
@@ -1043,6 +1069,30 @@ constexpr CommandDoc kDocs[] = {
     // redis-server 7.0.15
     {"object|encoding", 5,
          "$7\r\nsummary\r\n$47\r\nInspect the internal encoding of a Redis object\r\n"
+         "$5\r\nsince\r\n$5\r\n2.2.3\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"object|freq", 5,
+         "$7\r\nsummary\r\n"
+         "$62\r\nGet the logarithmic access frequency counter of a Redis object\r\n$5\r\nsince\r\n"
+         "$5\r\n4.0.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"object|help", 4,
+         "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"object|idletime", 5,
+         "$7\r\nsummary\r\n$51\r\nGet the time since a Redis object was last accessed\r\n"
+         "$5\r\nsince\r\n$5\r\n2.2.3\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
+         "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"object|refcount", 5,
+         "$7\r\nsummary\r\n$52\r\nGet the number of references to the value of the key\r\n"
          "$5\r\nsince\r\n$5\r\n2.2.3\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
          "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"},
@@ -1162,6 +1212,46 @@ constexpr CommandDoc kDocs[] = {
     {"reset", 4,
          "$7\r\nsummary\r\n$20\r\nReset the connection\r\n$5\r\nsince\r\n$5\r\n6.2.0\r\n"
          "$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"restore", 6,
+         "$7\r\nsummary\r\n"
+         "$81\r\nCreate a key using the provided serialized value, previously obtained using DUMP.\r\n"
+         "$5\r\nsince\r\n$5\r\n2.6.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
+         "$386\r\nO(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).\r\n"
+         "$7\r\nhistory\r\n~3\r\n*2\r\n$5\r\n3.0.0\r\n$29\r\nAdded the `REPLACE` modifier.\r\n"
+         "*2\r\n$5\r\n5.0.0\r\n$28\r\nAdded the `ABSTTL` modifier.\r\n*2\r\n$5\r\n5.0.0\r\n"
+         "$40\r\nAdded the `IDLETIME` and `FREQ` options.\r\n$9\r\narguments\r\n*7\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%2\r\n$4\r\nname\r\n$3\r\nttl\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n"
+         "$16\r\nserialized-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n%5\r\n$4\r\nname\r\n"
+         "$7\r\nreplace\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$7\r\nREPLACE\r\n"
+         "$5\r\nsince\r\n$5\r\n3.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n"
+         "$6\r\nabsttl\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$6\r\nABSTTL\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n"
+         "$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$8\r\nIDLETIME\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n"
+         "$9\r\nfrequency\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$4\r\nFREQ\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"restore-asking", 7,
+         "$7\r\nsummary\r\n$51\r\nAn internal command for migrating keys in a cluster\r\n"
+         "$5\r\nsince\r\n$5\r\n3.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$386\r\nO(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).\r\n"
+         "$9\r\ndoc_flags\r\n~1\r\n+syscmd\r\n$7\r\nhistory\r\n~3\r\n*2\r\n$5\r\n3.0.0\r\n"
+         "$29\r\nAdded the `REPLACE` modifier.\r\n*2\r\n$5\r\n5.0.0\r\n"
+         "$28\r\nAdded the `ABSTTL` modifier.\r\n*2\r\n$5\r\n5.0.0\r\n"
+         "$40\r\nAdded the `IDLETIME` and `FREQ` options.\r\n$9\r\narguments\r\n*7\r\n%3\r\n"
+         "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
+         "%2\r\n$4\r\nname\r\n$3\r\nttl\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n"
+         "$16\r\nserialized-value\r\n$4\r\ntype\r\n$6\r\nstring\r\n%5\r\n$4\r\nname\r\n"
+         "$7\r\nreplace\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$7\r\nREPLACE\r\n"
+         "$5\r\nsince\r\n$5\r\n3.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n"
+         "$6\r\nabsttl\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$6\r\nABSTTL\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n"
+         "$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$8\r\nIDLETIME\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%5\r\n$4\r\nname\r\n"
+         "$9\r\nfrequency\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$4\r\nFREQ\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
     // command_docs_dynakv.json
     {"ring", 3,
          "$7\r\nsummary\r\n"

@@ -202,6 +202,7 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
+                      ObjectCommands(), DumpCommands(),
                       ConnectionCommands(), ServerCommands(), ClusterCommands(), AclCommands(),
                       BitmapCommands(), HyperLogLogCommands(), CommandCommands()}) {
     for (const CommandSpec& spec : family) {

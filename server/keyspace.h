@@ -44,6 +44,23 @@ class Keyspace {
     (void)key, (void)serialized, (void)expire_at_ms;
     return storage::Status::InvalidArgument(std::string(kTypedValuesUnavailable));
   }
+  // --- what OBJECT IDLETIME and MEMORY USAGE report (storage::Engine::Inspect) --------------
+  // Looking is not an access. By default (a snapshot of replicas in cluster mode): the value's
+  // own size, never idle.
+  virtual std::optional<storage::KeyUsage> Inspect(std::string_view key) {
+    std::optional<storage::ValueRef> value = Get(key);
+    if (!value) return std::nullopt;
+    storage::KeyUsage usage;
+    usage.memory_bytes =
+        key.size() + (value->object() ? value->object()->MemoryUsage() : value->size());
+    return usage;
+  }
+  // RESTORE ... IDLETIME; false where access times are not kept.
+  virtual bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
+    (void)key, (void)idle_seconds;
+    return false;
+  }
+
   // Where a keyspace has no typed values (cluster mode, for now: README).
   static constexpr std::string_view kTypedValuesUnavailable =
       "this data type is not available in cluster mode yet";
@@ -74,6 +91,12 @@ class LocalKeyspace final : public Keyspace {
   bool Delete(std::string_view key) override { return engine_.Delete(key); }
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
     return engine_.SetExpireAt(key, expire_at_ms);
+  }
+  std::optional<storage::KeyUsage> Inspect(std::string_view key) override {
+    return engine_.Inspect(key);
+  }
+  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) override {
+    return engine_.SetIdleTime(key, idle_seconds);
   }
   storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override {
     return engine_.Mutate(key, op, result);

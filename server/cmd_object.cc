@@ -1,0 +1,216 @@
+// OBJECT and MEMORY (Redis's object.c): what a key's value is made of and what it costs here.
+// Looking at a key this way is not an access (Redis's LOOKUP_NOTOUCH): it does not change
+// its idle time nor count as a keyspace hit or miss.
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "ascii.h"
+#include "command.h"
+#include "config.h"
+#include "keyspace.h"
+#include "number_parse.h"
+#include "server.h"
+#include "storage/engine.h"
+#include "types/hash.h"
+#include "types/list.h"
+#include "types/set.h"
+#include "types/sorted_set.h"
+
+namespace dynakv::server {
+
+namespace {
+
+// Redis shares the string objects of the integers 0..9999 (OBJ_SHARED_INTEGERS) unless an LRU
+// or LFU policy needs a per-key access time; a shared object's REFCOUNT is INT_MAX.
+constexpr long long kSharedIntegers = 10000;
+constexpr long long kSharedRefcount = std::numeric_limits<std::int32_t>::max();
+
+constexpr std::string_view kErrLfuNotSelected =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust.";
+
+// Redis's encodings of a string: an integer it can hold as a long, a short ("embstr") or a long
+// ("raw") string.
+std::string_view StringEncoding(const storage::ValueRef& value) {
+  constexpr std::size_t kEmbstrLimit = 44;
+  if (value.size() <= 20) {
+    const std::string text = value.ToString();
+    long long ignored;
+    if (ParseLongLong(text, &ignored)) return "int";
+  }
+  return value.size() <= kEmbstrLimit ? "embstr" : "raw";
+}
+
+void ObjectEncoding(CommandContext& ctx) {
+  std::optional<storage::ValueRef> value = ctx.keyspace.Get(ctx.argv[2]);
+  if (!value) {
+    ctx.reply.Null();
+    return;
+  }
+  if (const auto* hash = dynamic_cast<const types::Hash*>(value->object())) {
+    ctx.reply.Bulk(hash->EncodingName());
+    return;
+  }
+  if (const auto* set = dynamic_cast<const types::Set*>(value->object())) {
+    ctx.reply.Bulk(set->EncodingName());
+    return;
+  }
+  if (const auto* list = dynamic_cast<const types::List*>(value->object())) {
+    ctx.reply.Bulk(list->EncodingName());
+    return;
+  }
+  if (const auto* zset = dynamic_cast<const types::SortedSet*>(value->object())) {
+    ctx.reply.Bulk(zset->EncodingName());
+    return;
+  }
+  ctx.reply.Bulk(StringEncoding(*value));
+}
+
+// Values here are never shared between keys, except that Redis's answer for a small integer
+// string is its shared object's (every string value is counted once either way).
+void ObjectRefcount(CommandContext& ctx) {
+  std::optional<storage::ValueRef> value = ctx.keyspace.Get(ctx.argv[2]);
+  if (!value) {
+    ctx.reply.Null();
+    return;
+  }
+  const Config& config = ctx.server.config();
+  const bool sharing = config.maxmemory == 0 ||
+                       config.maxmemory_policy == storage::EvictionPolicy::kNoEviction;
+  long long n = 0;
+  if (sharing && value->object() == nullptr && value->size() <= 4 &&
+      ParseLongLong(value->ToString(), &n) && n >= 0 && n < kSharedIntegers &&
+      std::to_string(n) == value->ToString()) {
+    ctx.reply.Integer(kSharedRefcount);
+    return;
+  }
+  ctx.reply.Integer(1);
+}
+
+// No policy here is LFU (every one tracks access times, as LRU does): idle time is always
+// known, access frequency never.
+void ObjectIdletime(CommandContext& ctx) {
+  const std::optional<storage::KeyUsage> usage = ctx.keyspace.Inspect(ctx.argv[2]);
+  if (!usage) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Integer(usage->idle_seconds);
+}
+
+void ObjectFreq(CommandContext& ctx) {
+  if (!ctx.keyspace.Inspect(ctx.argv[2])) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Error(kErrLfuNotSelected);
+}
+
+void ObjectHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ENCODING <key>",
+      "    Return the kind of internal representation used in order to store the value",
+      "    associated with a <key>.",
+      "FREQ <key>",
+      "    Return the access frequency index of the <key>. The returned integer is",
+      "    proportional to the logarithm of the recent access frequency of the key.",
+      "IDLETIME <key>",
+      "    Return the idle time of the <key>, that is the approximated number of",
+      "    seconds elapsed since the last access to the key.",
+      "REFCOUNT <key>",
+      "    Return the number of references of the value associated with the specified",
+      "    <key>.",
+      "HELP",
+      "    Prints this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view line : kLines) ctx.reply.Simple(line);
+}
+
+// MEMORY USAGE key [SAMPLES count]: the exact count, whatever SAMPLES says (a typed value keeps
+// its memory as a running total, so nothing needs sampling). The options are checked as Redis
+// checks them.
+void MemoryUsage(CommandContext& ctx) {
+  for (std::size_t j = 3; j < ctx.argv.size(); ++j) {
+    if (EqualsIgnoreCase(ctx.argv[j], "samples") && j + 1 < ctx.argv.size()) {
+      long long samples = 0;
+      if (!ParseLongLong(ctx.argv[j + 1], &samples)) {
+        ctx.reply.Error(kErrNotInteger);
+        return;
+      }
+      if (samples < 0) {
+        ctx.reply.Error(kErrSyntax);
+        return;
+      }
+      ++j;
+    } else {
+      ctx.reply.Error(kErrSyntax);
+      return;
+    }
+  }
+  const std::optional<storage::KeyUsage> usage = ctx.keyspace.Inspect(ctx.argv[2]);
+  if (!usage) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Integer(static_cast<long long>(usage->memory_bytes));
+}
+
+void MemoryHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DOCTOR",
+      "    Return memory problems reports.",
+      "MALLOC-STATS",
+      "    Return internal statistics report from the memory allocator.",
+      "PURGE",
+      "    Attempt to purge dirty pages for reclamation by the allocator.",
+      "STATS",
+      "    Return information about the memory usage of the server.",
+      "USAGE <key> [SAMPLES <count>]",
+      "    Return memory in bytes used by <key> and its value. Nested values are",
+      "    sampled up to <count> times (default: 5, 0 means sample all).",
+      "HELP",
+      "    Prints this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (std::string_view line : kLines) ctx.reply.Simple(line);
+}
+
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them.
+// clang-format off
+constexpr CommandSpec kObjectSubcommands[] = {
+    {.name = "encoding", .arity = 3, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .keys = {KeyAt(2, kKeyRO)}, .tips = "nondeterministic_output", .handler = ObjectEncoding},
+    {.name = "refcount", .arity = 3, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .keys = {KeyAt(2, kKeyRO)}, .tips = "nondeterministic_output", .handler = ObjectRefcount},
+    {.name = "idletime", .arity = 3, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .keys = {KeyAt(2, kKeyRO)}, .tips = "nondeterministic_output", .handler = ObjectIdletime},
+    {.name = "freq", .arity = 3, .flags = kCmdReadOnly, .acl = kAclKeyspace,
+     .keys = {KeyAt(2, kKeyRO)}, .tips = "nondeterministic_output", .handler = ObjectFreq},
+    {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kAclKeyspace,
+     .handler = ObjectHelp},
+};
+
+constexpr CommandSpec kMemorySubcommands[] = {
+    {.name = "usage", .arity = -3, .flags = kCmdReadOnly, .keys = {KeyAt(2, kKeyRO)},
+     .handler = MemoryUsage},
+    {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .handler = MemoryHelp},
+};
+
+constexpr CommandSpec kObjectCommands[] = {
+    {.name = "object", .arity = -2, .subcommands = kObjectSubcommands},
+    {.name = "memory", .arity = -2, .subcommands = kMemorySubcommands},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const CommandSpec> ObjectCommands() { return kObjectCommands; }
+
+}  // namespace dynakv::server
