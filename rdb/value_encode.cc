@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <vector>
 
 #include "listpack.h"
@@ -18,15 +19,16 @@ namespace {
 
 void PutType(std::string* out, ObjectType type) { out->push_back(static_cast<char>(type)); }
 
-// Redis's d2string, how a listpack sorted set stores a score: an integral value within 2^52 as
-// an integer (the listpack then holds it as one), else "%.17g"; inf, -inf, and "-0".
+// Redis's d2string, how a listpack sorted set stores a score: an integral value within
+// +-LLONG_MAX/2 as an integer (double2ll; the listpack then holds it as one), else "%.17g"; inf,
+// -inf, and "-0".
 std::string ScoreText(double score) {
   if (std::isinf(score)) return score > 0 ? "inf" : "-inf";
   if (score == 0) return std::signbit(score) ? "-0" : "0";
   char buf[32];
-  constexpr double kMin = -4503599627370495.0;
-  constexpr double kMax = 4503599627370496.0;
-  if (score > kMin && score < kMax && score == static_cast<double>(static_cast<long long>(score))) {
+  constexpr double kLimit = static_cast<double>(std::numeric_limits<long long>::max() / 2);
+  if (score >= -kLimit && score <= kLimit &&
+      static_cast<double>(static_cast<long long>(score)) == score) {
     const std::to_chars_result r =
         std::to_chars(buf, buf + sizeof(buf), static_cast<long long>(score));
     return std::string(buf, r.ptr);
@@ -35,14 +37,17 @@ std::string ScoreText(double score) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-// quicklist.c's _quicklistNodeAllowInsert: whether a tail push of a `sz`-byte element stays in a
-// node of `node_bytes` bytes and `count` entries, for list-max-listpack-size `fill`.
+// quicklist.c's _quicklistNodeAllowInsert (7.0): whether a tail push of a `sz`-byte element
+// stays in a node of `node_bytes` bytes and `count` entries, for list-max-listpack-size `fill`.
+// Redis estimates an entry's overhead as 8 bytes, and gives an element of 1 GB or more a node of
+// its own.
 bool NodeAllowsInsert(std::size_t node_bytes, std::size_t count, std::size_t sz, long long fill) {
   constexpr std::size_t kSizeSafetyLimit = 8192;
+  constexpr std::size_t kSizeEstimateOverhead = 8;
+  constexpr std::size_t kPackedThreshold = std::size_t{1} << 30;
   static constexpr std::size_t kLevels[] = {4096, 8192, 16384, 32768, 65536};
-  std::size_t overhead = sz < 254 ? 1 : 5;
-  overhead += sz < 64 ? 1 : sz < 16384 ? 2 : 5;
-  const std::size_t new_sz = node_bytes + sz + overhead;
+  if (sz >= kPackedThreshold) return false;
+  const std::size_t new_sz = node_bytes + sz + kSizeEstimateOverhead;
   if (fill < 0 && -fill - 1 < 5) {
     if (new_sz <= kLevels[-fill - 1]) return true;
   }

@@ -26,6 +26,11 @@ inline constexpr std::string_view kRedisDumpIntset =
 // ZADD z 1 a 2.5 b -3 c
 inline constexpr std::string_view kRedisDumpZset =
     "111a1a0000000600816302dffd02816102010181620283322e3504ff0a00a68a1ab1a9f2dcc2";
+// ZADD zz 1e17 m 0.1 n -5e18 o: integral scores within LLONG_MAX/2 are listpack integers, the
+// others "%.17g" text (LZF-compressed here).
+inline constexpr std::string_view kRedisDumpZsetScores =
+    "11c32e3718370000000600816f02862d35652b313807816e0293302e3130e005000f3114816d02f400008a5d78"
+    "45630109ff0a007ff601e7a6774d1d";
 // RPUSH l a b 1 2 300
 inline constexpr std::string_view kRedisDumpList =
     "1201021414000000050081610281620201010201c12c02ff0a008421c79fc0b821fa";

@@ -149,6 +149,12 @@ TEST_CASE("small values encode as redis-server 7.0 DUMPs them, byte for byte") {
   zset.Add("c", -3, kLimits);
   CHECK(Payload(zset) == kRedisDumpZset);
 
+  types::SortedSet scores;
+  scores.Add("m", 1e17, kLimits);
+  scores.Add("n", 0.1, kLimits);
+  scores.Add("o", -5e18, kLimits);
+  CHECK(Payload(scores) == kRedisDumpZsetScores);
+
   types::List list;
   for (const char* e : {"a", "b", "1", "2", "300"}) list.PushBack(e, kLimits);
   CHECK(Payload(list) == kRedisDumpList);
