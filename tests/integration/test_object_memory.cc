@@ -1,0 +1,141 @@
+// OBJECT REFCOUNT/IDLETIME/FREQ/HELP and MEMORY USAGE/HELP: replies and error texts side by side
+// with redis-server 7, and MEMORY USAGE's own numbers (which are this store's costs, not Redis's)
+// checked for sense: they grow with the value, are small for small keys, count compression.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.h"
+#include "reference_pair.h"
+
+using dynakv::itest::Client;
+using dynakv::itest::Reply;
+using dynakv::itest::ServerFixture;
+
+TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours_server, reference_server] = servers;
+  Client ours(ours_server.port());
+  Client redis(reference_server.port());
+  auto both = [&](const std::vector<std::string>& argv) {
+    const Reply want = redis.Command(argv);
+    CAPTURE(dynakv::itest::DescribeCommand(argv));
+    CHECK(ours.Command(argv) == want);
+    return want;
+  };
+  both({"SET", "shared", "100"});
+  both({"SET", "zero", "0"});
+  both({"SET", "edge", "9999"});
+  both({"SET", "unshared", "10000"});
+  both({"SET", "negative", "-1"});
+  both({"SET", "padded", "0100"});
+  both({"SET", "text", "hello"});
+  both({"HSET", "hash", "f", "v"});
+  both({"RPUSH", "list", "a"});
+  both({"SADD", "set", "1"});
+  both({"ZADD", "zset", "1", "m"});
+  const std::vector<std::string> keys = {"shared", "zero", "edge", "unshared", "negative", "padded",
+                                         "text", "hash", "list", "set", "zset", "missing"};
+  for (const std::string& key : keys) {
+    both({"OBJECT", "REFCOUNT", key});
+    both({"OBJECT", "FREQ", key});  // no LFU policy: Redis's error, or nil for no key
+    both({"OBJECT", "IDLETIME", key});
+    both({"OBJECT", "ENCODING", key});
+  }
+  both({"OBJECT", "HELP"});
+  both({"OBJECT", "help"});
+  both({"OBJECT", "HELP", "extra"});
+  both({"OBJECT"});
+  both({"OBJECT", "REFCOUNT"});
+  both({"OBJECT", "IDLETIME", "a", "b"});
+  both({"OBJECT", "NOSUCH", "text"});
+  both({"MEMORY", "HELP"});
+  both({"MEMORY"});
+  both({"MEMORY", "USAGE"});
+  both({"MEMORY", "USAGE", "missing"});
+  both({"MEMORY", "USAGE", "missing", "SAMPLES", "-1"});
+  both({"MEMORY", "USAGE", "text", "SAMPLES", "-1"});
+  both({"MEMORY", "USAGE", "text", "SAMPLES", "x"});
+  both({"MEMORY", "USAGE", "text", "SAMPLES"});
+  both({"MEMORY", "USAGE", "text", "BOGUS", "1"});
+  both({"MEMORY", "NOSUCH"});
+  for (const char* samples : {"0", "1", "5", "9223372036854775807"}) {
+    const Reply mine = ours.Command({"MEMORY", "USAGE", "hash", "SAMPLES", samples});
+    CHECK(mine.type == Reply::Type::kInteger);
+    CHECK(mine.integer > 0);
+  }
+
+  // Idle time counts from the last access; OBJECT itself is not one, a read is.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  for (Client* c : {&ours, &redis}) {
+    const long long idle = c->Command({"OBJECT", "IDLETIME", "text"}).integer;
+    CHECK(idle >= 2);
+    CHECK(idle <= 3);
+    CHECK(c->Command({"OBJECT", "IDLETIME", "text"}).integer >= 2);
+    CHECK(c->Command({"GET", "text"}) == Reply::Bulk("hello"));
+    CHECK(c->Command({"OBJECT", "IDLETIME", "text"}).integer == 0);
+    CHECK(c->Command({"OBJECT", "IDLETIME", "hash"}).integer >= 2);
+    CHECK(c->Command({"HGET", "hash", "f"}) == Reply::Bulk("v"));
+    CHECK(c->Command({"OBJECT", "IDLETIME", "hash"}).integer == 0);
+  }
+}
+
+TEST_CASE("MEMORY USAGE counts what a key costs here") {
+  if (dynakv::itest::TestingRealRedis()) return;  // the numbers are this store's own
+  ServerFixture fx({"--compression-threshold", "64"});
+  Client& c = fx.client;
+  auto usage = [&](const std::string& key) {
+    const Reply r = c.Command({"MEMORY", "USAGE", key});
+    REQUIRE(r.type == Reply::Type::kInteger);
+    return r.integer;
+  };
+  REQUIRE(c.Command({"SET", "k", "v"}) == Reply::Status("OK"));
+  const long long small = usage("k");
+  CHECK(small > 2);
+  CHECK(small < 128);
+  REQUIRE(c.Command({"SET", std::string(1000, 'k'), "v"}) == Reply::Status("OK"));
+  CHECK(usage(std::string(1000, 'k')) >= small + 999);  // the key is counted
+
+  std::string random(100'000, '\0');
+  std::uint64_t x = 88172645463325252ull;
+  for (char& ch : random) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ch = static_cast<char>(x);
+  }
+  REQUIRE(c.Command({"SET", "random", random}) == Reply::Status("OK"));
+  const long long incompressible = usage("random");
+  CHECK(incompressible >= 100'000);
+  CHECK(incompressible < 101'000);
+  REQUIRE(c.Command({"SET", "zeros", std::string(100'000, '0')}) == Reply::Status("OK"));
+  const long long compressed = usage("zeros");
+  CHECK(compressed < 2'000);  // stored LZ4-compressed: that is what it costs
+  CHECK(compressed > small);
+
+  // Typed values: their memory grows with every element.
+  long long last = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string n = std::to_string(round * 200 + i);
+      c.Command({"HSET", "hash", "field" + n, "value" + n});
+      c.Command({"RPUSH", "list", "element" + n});
+      c.Command({"SADD", "set", "member" + n});
+      c.Command({"ZADD", "zset", n, "member" + n});
+    }
+    const long long now = usage("hash");
+    CHECK(now > last);
+    last = now;
+  }
+  for (const char* key : {"hash", "list", "set", "zset"}) {
+    CAPTURE(key);
+    const long long bytes = usage(key);
+    CHECK(bytes > 1000 * 8);      // 1000 elements of 8+ bytes each
+    CHECK(bytes < 1000 * 200);    // and not wildly more
+  }
+  CHECK(c.Command({"MEMORY", "USAGE", "missing"}) == Reply::Nil());
+}
