@@ -33,6 +33,20 @@ constexpr std::string_view kErrLfuNotSelected =
     "that when switching between policies at runtime LRU and LFU data will take some time to "
     "adjust.";
 
+// Runs `fn` on the value of `key` without counting as an access (Redis's LOOKUP_NOTOUCH): the
+// engine's Get touches, so the idle time the key had is put back after `fn` (the value is valid
+// only until the next keyspace call). False when there is no such key.
+template <typename Fn>
+bool WithoutTouch(CommandContext& ctx, std::string_view key, Fn&& fn) {
+  const std::optional<storage::KeyUsage> before = ctx.keyspace.Inspect(key);
+  if (!before) return false;
+  std::optional<storage::ValueRef> value = ctx.keyspace.Get(key);
+  if (!value) return false;
+  fn(*value);
+  ctx.keyspace.SetIdleTime(key, before->idle_seconds);
+  return true;
+}
+
 // Redis's encodings of a string: an integer it can hold as a long, a short ("embstr") or a long
 // ("raw") string.
 std::string_view StringEncoding(const storage::ValueRef& value) {
@@ -45,50 +59,48 @@ std::string_view StringEncoding(const storage::ValueRef& value) {
   return value.size() <= kEmbstrLimit ? "embstr" : "raw";
 }
 
+std::string_view EncodingOf(const storage::ValueRef& value) {
+  if (const auto* hash = dynamic_cast<const types::Hash*>(value.object())) {
+    return hash->EncodingName();
+  }
+  if (const auto* set = dynamic_cast<const types::Set*>(value.object())) return set->EncodingName();
+  if (const auto* list = dynamic_cast<const types::List*>(value.object())) {
+    return list->EncodingName();
+  }
+  if (const auto* zset = dynamic_cast<const types::SortedSet*>(value.object())) {
+    return zset->EncodingName();
+  }
+  return StringEncoding(value);
+}
+
 void ObjectEncoding(CommandContext& ctx) {
-  std::optional<storage::ValueRef> value = ctx.keyspace.Get(ctx.argv[2]);
-  if (!value) {
+  std::string_view encoding;
+  if (!WithoutTouch(ctx, ctx.argv[2],
+                    [&](const storage::ValueRef& value) { encoding = EncodingOf(value); })) {
     ctx.reply.Null();
     return;
   }
-  if (const auto* hash = dynamic_cast<const types::Hash*>(value->object())) {
-    ctx.reply.Bulk(hash->EncodingName());
-    return;
-  }
-  if (const auto* set = dynamic_cast<const types::Set*>(value->object())) {
-    ctx.reply.Bulk(set->EncodingName());
-    return;
-  }
-  if (const auto* list = dynamic_cast<const types::List*>(value->object())) {
-    ctx.reply.Bulk(list->EncodingName());
-    return;
-  }
-  if (const auto* zset = dynamic_cast<const types::SortedSet*>(value->object())) {
-    ctx.reply.Bulk(zset->EncodingName());
-    return;
-  }
-  ctx.reply.Bulk(StringEncoding(*value));
+  ctx.reply.Bulk(encoding);
 }
 
 // Values here are never shared between keys, except that Redis's answer for a small integer
 // string is its shared object's (every string value is counted once either way).
 void ObjectRefcount(CommandContext& ctx) {
-  std::optional<storage::ValueRef> value = ctx.keyspace.Get(ctx.argv[2]);
-  if (!value) {
-    ctx.reply.Null();
-    return;
-  }
   const Config& config = ctx.server.config();
   const bool sharing = config.maxmemory == 0 ||
                        config.maxmemory_policy == storage::EvictionPolicy::kNoEviction;
-  long long n = 0;
-  if (sharing && value->object() == nullptr && value->size() <= 4 &&
-      ParseLongLong(value->ToString(), &n) && n >= 0 && n < kSharedIntegers &&
-      std::to_string(n) == value->ToString()) {
-    ctx.reply.Integer(kSharedRefcount);
+  bool shared = false;
+  const bool found = WithoutTouch(ctx, ctx.argv[2], [&](const storage::ValueRef& value) {
+    if (!sharing || value.object() != nullptr || value.size() > 4) return;
+    const std::string text = value.ToString();
+    long long n = 0;
+    shared = ParseLongLong(text, &n) && n >= 0 && n < kSharedIntegers && std::to_string(n) == text;
+  });
+  if (!found) {
+    ctx.reply.Null();
     return;
   }
-  ctx.reply.Integer(1);
+  ctx.reply.Integer(shared ? kSharedRefcount : 1);
 }
 
 // No policy here is LFU (every one tracks access times, as LRU does): idle time is always

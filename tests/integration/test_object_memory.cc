@@ -75,6 +75,10 @@ TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
     const long long idle = c->Command({"OBJECT", "IDLETIME", "text"}).integer;
     CHECK(idle >= 2);
     CHECK(idle <= 3);
+    CHECK(c->Command({"OBJECT", "ENCODING", "text"}) == Reply::Bulk("embstr"));
+    CHECK(c->Command({"OBJECT", "REFCOUNT", "text"}) == Reply::Int(1));
+    CHECK(c->Command({"OBJECT", "FREQ", "text"}).IsError());
+    CHECK(c->Command({"MEMORY", "USAGE", "text"}).integer > 0);
     CHECK(c->Command({"OBJECT", "IDLETIME", "text"}).integer >= 2);
     CHECK(c->Command({"GET", "text"}) == Reply::Bulk("hello"));
     CHECK(c->Command({"OBJECT", "IDLETIME", "text"}).integer == 0);
