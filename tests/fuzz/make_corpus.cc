@@ -19,7 +19,14 @@
 #include "config.h"
 #include "default_config.h"
 #include "file_names.h"
+#include "rdb/dump_payload.h"
+#include "rdb/primitives.h"
+#include "rdb/value.h"
 #include "segment_writer.h"
+#include "types/hash.h"
+#include "types/list.h"
+#include "types/set.h"
+#include "types/sorted_set.h"
 
 namespace fs = std::filesystem;
 using namespace dynakv;
@@ -234,6 +241,66 @@ void GlobSeeds() {
   seed("backtrack", false, "a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaac");
 }
 
+// restore_payload: [mode] then a payload (mode 0) or a value to frame (mode 1); see the fuzzer.
+// Values of every type in both encodings, as DUMP writes them, and Redis 6's ziplist forms.
+void RestorePayloadSeeds() {
+  const types::TypeLimits limits;
+  auto seed = [](const std::string& name, const std::string& value) {
+    Seed("restore_payload", name + "_payload", std::string(1, '\0') + rdb::MakeDumpPayload(value));
+    Seed("restore_payload", name + "_value", std::string(1, '\1') + value);
+  };
+  auto encoded = [](const storage::ValueObject& object) {
+    std::string out;
+    rdb::EncodeObject(object, rdb::EncodeOptions{}, &out);
+    return out;
+  };
+  std::string out;
+  rdb::EncodeString("12345", rdb::EncodeOptions{}, &out);
+  seed("string_int", out);
+  out.clear();
+  rdb::EncodeString(std::string(300, 'a') + "tail" + std::string(100, 'b'), rdb::EncodeOptions{},
+                    &out);
+  seed("string_lzf", out);
+  types::Hash small_hash, big_hash;
+  types::Set intset, big_set;
+  types::List small_list, big_list;
+  types::SortedSet small_zset, big_zset;
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    small_hash.Set("f" + n, n, limits);
+    intset.Add(std::to_string(i * 70000 - 3), limits);
+    small_list.PushBack(i == 1 ? "-300" : "e" + n, limits);
+    small_zset.Add("m" + n, i == 2 ? 0.25 : i, limits);
+  }
+  for (int i = 0; i < 200; ++i) {
+    const std::string n = std::to_string(i);
+    big_hash.Set("field" + n, std::string(i % 70, 'v'), limits);
+    big_set.Add("member" + n, limits);
+    big_list.PushBack(std::string(i % 90, 'x') + n, limits);
+    big_zset.Add("member" + n, i / 3.0, limits);
+  }
+  seed("hash_listpack", encoded(small_hash));
+  seed("hash_hashtable", encoded(big_hash));
+  seed("set_intset", encoded(intset));
+  seed("set_hashtable", encoded(big_set));
+  seed("list_quicklist2", encoded(small_list));
+  seed("list_many_nodes", encoded(big_list));
+  seed("zset_listpack", encoded(small_zset));
+  seed("zset_skiplist", encoded(big_zset));
+  // A Redis 6 quicklist of one ziplist ("a", 7, "hello") and a ziplist hash {f: 1}.
+  const std::string ziplist("\x17\x00\x00\x00\x0f\x00\x00\x00\x03\x00\x00\x01\x61"
+                            "\x03\xf8\x02\x05hello\xff", 23);
+  std::string quick(1, static_cast<char>(rdb::ObjectType::kListQuicklist));
+  rdb::PutLength(&quick, 1);
+  rdb::PutString(&quick, ziplist, false);
+  seed("list_quicklist_ziplist", quick);
+  const std::string zl_hash("\x10\x00\x00\x00\x0d\x00\x00\x00\x02\x00\x00\x01\x66"
+                            "\x03\xf2\xff", 16);
+  std::string hash_zl(1, static_cast<char>(rdb::ObjectType::kHashZiplist));
+  rdb::PutString(&hash_zl, zl_hash, false);
+  seed("hash_ziplist", hash_zl);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -252,6 +319,7 @@ int main(int argc, char** argv) {
   SegmentSeeds(tmp);
   ConfigSeeds();
   GlobSeeds();
+  RestorePayloadSeeds();
   fs::remove_all(tmp);
   return 0;
 }
