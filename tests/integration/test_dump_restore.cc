@@ -5,6 +5,7 @@
 // The reference runs with sanitize-dump-payload yes, so Redis deep-checks every payload of ours.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -288,5 +289,56 @@ TEST_CASE("RESTORE's TTL, ABSTTL and IDLETIME") {
     CHECK(c->Command({"OBJECT", "IDLETIME", "idle"}).integer >= 3600);
     CHECK(c->Command({"ZCARD", "idle"}) == Reply::Int(2));
     CHECK(c->Command({"OBJECT", "IDLETIME", "idle"}).integer <= 1);
+  }
+}
+
+TEST_CASE("MIGRATE with AUTH and AUTH2 into a server that requires a password") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({"--requirepass", "sesame"}, {});
+  auto& [ours_server, reference_server] = servers;
+  Client ours(ours_server.port());
+  Client redis(reference_server.port());
+  REQUIRE(ours.Command({"AUTH", "sesame"}) == Reply::Status("OK"));
+  Build(redis, {{"RPUSH", "queue", "job1", "job2"}, {"SET", "token", "t"}});
+  const std::string port = std::to_string(ours_server.port());
+  const Reply refused = redis.Command({"MIGRATE", "127.0.0.1", port, "queue", "0", "5000", "COPY"});
+  REQUIRE(refused.IsError());
+  CHECK(refused.str.find("NOAUTH") != std::string::npos);
+  CHECK(redis.Command({"MIGRATE", "127.0.0.1", port, "queue", "0", "5000", "AUTH", "sesame"}) ==
+        Reply::Status("OK"));
+  CHECK(redis.Command({"MIGRATE", "127.0.0.1", port, "token", "0", "5000", "AUTH2", "default",
+                       "sesame"}) == Reply::Status("OK"));
+  CHECK(ours.Command({"LRANGE", "queue", "0", "-1"}) == Reply::Bulks({"job1", "job2"}));
+  CHECK(ours.Command({"GET", "token"}) == Reply::Bulk("t"));
+}
+
+TEST_CASE("restored keys survive kill -9 (appendfsync always)") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({"--appendfsync", "always"}, {});
+  auto& [ours_server, reference_server] = servers;
+  Client redis(reference_server.port());
+  DumpValueGenerator gen(4);
+  std::vector<std::vector<std::string>> contents;
+  {
+    Client ours(ours_server.port());
+    for (int i = 0; i < 30; ++i) {
+      const std::string key = "durable:" + std::to_string(i);
+      auto commands = gen.Build(key);
+      commands.erase(std::remove_if(commands.begin(), commands.end(),
+                                    [](const auto& argv) { return argv[0] == "PEXPIRE"; }),
+                     commands.end());
+      Build(redis, commands);
+      contents.push_back(KeyContents(redis, key));
+      const Reply dump = redis.Command({"DUMP", key});
+      REQUIRE(ours.Command({"RESTORE", key, "0", dump.str}) == Reply::Status("OK"));
+    }
+  }
+  ours_server.Kill();
+  ours_server.Start();
+  Client ours(ours_server.port());
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "durable:" + std::to_string(i);
+    CAPTURE(key);
+    CHECK(KeyContents(ours, key) == contents[static_cast<std::size_t>(i)]);
   }
 }
