@@ -1,5 +1,6 @@
 #include "rdb/lzf.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -123,8 +124,14 @@ bool LzfDecompress(std::string_view input, std::size_t raw_len, std::string* out
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
   const std::size_t n = input.size();
   const std::size_t base = out->size();
-  out->resize(base + raw_len);
-  auto* o = reinterpret_cast<unsigned char*>(out->data() + base);
+  // The output grows as it is produced, up to raw_len: a claimed length the stream does not
+  // back is refused before it is ever allocated.
+  std::size_t room = 0;
+  auto reserve = [&](std::size_t need) {
+    if (need <= room) return;
+    room = std::min(raw_len, std::max(need, room * 2 + 4096));
+    out->resize(base + room);
+  };
   std::size_t ip = 0;
   std::size_t op = 0;
   auto fail = [&] {
@@ -136,6 +143,8 @@ bool LzfDecompress(std::string_view input, std::size_t raw_len, std::string* out
     if (ctrl < kMaxLiteral) {
       const std::size_t len = ctrl + 1;
       if (len > raw_len - op || len > n - ip) return fail();
+      reserve(op + len);
+      auto* o = reinterpret_cast<unsigned char*>(out->data() + base);
       for (std::size_t i = 0; i < len; ++i) o[op++] = in[ip++];
       continue;
     }
@@ -148,10 +157,13 @@ bool LzfDecompress(std::string_view input, std::size_t raw_len, std::string* out
     const std::size_t back = ((ctrl & 0x1f) << 8) + in[ip++] + 1;
     len += 2;
     if (back > op || len > raw_len - op) return fail();
+    reserve(op + len);
+    auto* o = reinterpret_cast<unsigned char*>(out->data() + base);
     // Byte by byte: a reference may overlap the bytes it produces (a run).
     for (std::size_t i = 0; i < len; ++i, ++op) o[op] = o[op - back];
   }
   if (op != raw_len) return fail();
+  out->resize(base + raw_len);
   return true;
 }
 
