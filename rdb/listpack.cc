@@ -113,8 +113,8 @@ bool ParseListpack(std::string_view blob, const ElementVisitor& fn) {
   const std::size_t end = n - 1;  // the terminator
   while (pos < end) {
     const unsigned char enc = p[pos];
-    std::size_t head;          // encoding bytes
-    std::uint64_t data = 0;    // data bytes
+    std::size_t head;        // encoding bytes
+    std::uint64_t data = 0;  // data bytes
     bool is_int = true;
     std::int64_t value = 0;
     auto need = [&](std::size_t k) { return k <= end - pos; };
@@ -129,7 +129,8 @@ bool ParseListpack(std::string_view blob, const ElementVisitor& fn) {
       head = 2;
       if (!need(2)) return false;
       std::uint64_t u = ((enc & 0x1fu) << 8) | p[pos + 1];
-      value = u >= (1u << 12) ? static_cast<std::int64_t>(u) - (1 << 13) : static_cast<std::int64_t>(u);
+      value =
+          u >= (1u << 12) ? static_cast<std::int64_t>(u) - (1 << 13) : static_cast<std::int64_t>(u);
     } else if ((enc & 0xF0) == 0xE0) {
       head = 2;
       if (!need(2)) return false;
@@ -230,12 +231,24 @@ bool ParseZiplist(std::string_view blob, const ElementVisitor& fn) {
       default: {
         int width;
         switch (enc) {
-          case 0xC0: width = 2; break;
-          case 0xD0: width = 4; break;
-          case 0xE0: width = 8; break;
-          case 0xF0: width = 3; break;
-          case 0xFE: width = 1; break;
-          default: width = 0; break;
+          case 0xC0:
+            width = 2;
+            break;
+          case 0xD0:
+            width = 4;
+            break;
+          case 0xE0:
+            width = 8;
+            break;
+          case 0xF0:
+            width = 3;
+            break;
+          case 0xFE:
+            width = 1;
+            break;
+          default:
+            width = 0;
+            break;
         }
         head = 1 + width;
         if (width == 0) {

@@ -48,8 +48,8 @@ std::size_t LzfCompress(std::string_view input, std::size_t max_len, std::string
     const std::size_t ref = slot;
     slot = static_cast<std::uint32_t>(ip);
     const std::size_t off = ip - ref - 1;  // wraps to huge when ref >= ip: no match
-    if (ref > 0 && ref < ip && off < kMaxOffset && in[ref] == in[ip] &&
-        in[ref + 1] == in[ip + 1] && in[ref + 2] == in[ip + 2]) {
+    if (ref > 0 && ref < ip && off < kMaxOffset && in[ref] == in[ip] && in[ref + 1] == in[ip + 1] &&
+        in[ref + 2] == in[ip + 2]) {
       std::size_t len = 2;
       std::size_t maxlen = n - ip - len;
       if (maxlen > kMaxRef) maxlen = kMaxRef;

@@ -181,14 +181,16 @@ bool DecodeCollection(ObjectType type, std::string_view* in, Builder& b) {
     case ObjectType::kZset2:
       return DecodeZset(in, true, b);
     case ObjectType::kZsetZiplist:
-      return DecodeBlob(in, [&](std::string_view blob) { return ParseZiplist(blob, b.ZsetPairs()); });
+      return DecodeBlob(in,
+                        [&](std::string_view blob) { return ParseZiplist(blob, b.ZsetPairs()); });
     case ObjectType::kZsetListpack:
       return DecodeBlob(in,
                         [&](std::string_view blob) { return ParseListpack(blob, b.ZsetPairs()); });
     case ObjectType::kHash:
       return DecodeHash(in, b);
     case ObjectType::kHashZiplist:
-      return DecodeBlob(in, [&](std::string_view blob) { return ParseZiplist(blob, b.HashPairs()); });
+      return DecodeBlob(in,
+                        [&](std::string_view blob) { return ParseZiplist(blob, b.HashPairs()); });
     case ObjectType::kHashListpack:
       return DecodeBlob(in,
                         [&](std::string_view blob) { return ParseListpack(blob, b.HashPairs()); });

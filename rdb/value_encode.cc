@@ -98,9 +98,8 @@ void EncodeList(const types::List& list, const EncodeOptions& options, std::stri
   std::vector<std::string> nodes;
   ListpackWriter node;
   list.ForRange(0, list.size(), [&](std::string_view element) {
-    if (node.count() > 0 &&
-        !NodeAllowsInsert(node.bytes(), node.count(), element.size(),
-                          options.list_max_listpack_size)) {
+    if (node.count() > 0 && !NodeAllowsInsert(node.bytes(), node.count(), element.size(),
+                                              options.list_max_listpack_size)) {
       nodes.push_back(node.Finish());
       node = ListpackWriter();
     }
@@ -115,8 +114,7 @@ void EncodeList(const types::List& list, const EncodeOptions& options, std::stri
   }
 }
 
-void EncodeSortedSet(const types::SortedSet& zset, const EncodeOptions& options,
-                     std::string* out) {
+void EncodeSortedSet(const types::SortedSet& zset, const EncodeOptions& options, std::string* out) {
   if (zset.encoding() == types::SortedSet::Encoding::kListpack) {
     PutType(out, ObjectType::kZsetListpack);
     ListpackWriter lp;

@@ -87,8 +87,8 @@ void ObjectEncoding(CommandContext& ctx) {
 // string is its shared object's (every string value is counted once either way).
 void ObjectRefcount(CommandContext& ctx) {
   const Config& config = ctx.server.config();
-  const bool sharing = config.maxmemory == 0 ||
-                       config.maxmemory_policy == storage::EvictionPolicy::kNoEviction;
+  const bool sharing =
+      config.maxmemory == 0 || config.maxmemory_policy == storage::EvictionPolicy::kNoEviction;
   bool shared = false;
   const bool found = WithoutTouch(ctx, ctx.argv[2], [&](const storage::ValueRef& value) {
     if (!sharing || value.object() != nullptr || value.size() > 4) return;

@@ -6,9 +6,20 @@
 namespace dynakv::itest {
 
 std::string DumpValueGenerator::Integer() {
-  static const char* const kEdges[] = {"0", "-1", "127", "128", "-4096", "4095", "32767",
-                                       "-32769", "8388607", "2147483647", "2147483648",
-                                       "-9223372036854775808", "9223372036854775807", "9999"};
+  static const char* const kEdges[] = {"0",
+                                       "-1",
+                                       "127",
+                                       "128",
+                                       "-4096",
+                                       "4095",
+                                       "32767",
+                                       "-32769",
+                                       "8388607",
+                                       "2147483647",
+                                       "2147483648",
+                                       "-9223372036854775808",
+                                       "9223372036854775807",
+                                       "9999"};
   if (Pick(4) == 0) return kEdges[Pick(std::size(kEdges))];
   const auto v = static_cast<std::int64_t>(rng_()) >> Pick(64);
   return std::to_string(v);
@@ -41,8 +52,7 @@ std::string DumpValueGenerator::Score() {
     case 1:
       return Pick(2) == 0 ? "inf" : "-inf";
     case 2:
-      return std::to_string(static_cast<int>(Pick(2000)) - 1000) + "." +
-             std::to_string(Pick(1000));
+      return std::to_string(static_cast<int>(Pick(2000)) - 1000) + "." + std::to_string(Pick(1000));
     case 3:
       return "1e" + std::to_string(static_cast<int>(Pick(40)) - 20);
     default:
@@ -145,7 +155,8 @@ std::vector<std::string> KeyContents(Client& client, const std::string& key) {
     std::sort(items.begin(), items.end());
   } else if (type == "hash") {
     const std::vector<std::string> flat = strings(client.Command({"HGETALL", key}));
-    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) items.push_back(flat[i] + '\0' + flat[i + 1]);
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
+      items.push_back(flat[i] + '\0' + flat[i + 1]);
     std::sort(items.begin(), items.end());
   } else if (type == "zset") {
     items = strings(client.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"}));

@@ -22,10 +22,8 @@ TEST_CASE("DUMP on one node, RESTORE through another, read through a third") {
   Client n3(cluster.node(2).port());
 
   const std::vector<std::vector<std::string>> writes = {
-      {"SET", "s", "a string value"},
-      {"HSET", "h", "f1", "v1", "f2", "2"},
-      {"RPUSH", "l", "a", "b", "300"},
-      {"SADD", "st", "1", "2", "3"},
+      {"SET", "s", "a string value"},      {"HSET", "h", "f1", "v1", "f2", "2"},
+      {"RPUSH", "l", "a", "b", "300"},     {"SADD", "st", "1", "2", "3"},
       {"ZADD", "z", "1", "a", "2.5", "b"},
   };
   for (const auto& argv : writes) REQUIRE_FALSE(UntilAvailable(n1, argv).IsError());

@@ -143,8 +143,7 @@ TEST_CASE("MIGRATE from redis-server into the server under test moves every type
 
   // One key, then the rest in one MIGRATE ... KEYS (pipelined RESTOREs). The keys leave Redis.
   const std::string port = std::to_string(ours_server.port());
-  CHECK(redis.Command({"MIGRATE", "127.0.0.1", port, keys[0], "0", "5000"}) ==
-        Reply::Status("OK"));
+  CHECK(redis.Command({"MIGRATE", "127.0.0.1", port, keys[0], "0", "5000"}) == Reply::Status("OK"));
   std::vector<std::string> argv = {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"};
   argv.insert(argv.end(), keys.begin() + 1, keys.end());
   CHECK(redis.Command(argv) == Reply::Status("OK"));
@@ -208,15 +207,21 @@ TEST_CASE("RESTORE refuses what Redis refuses, with Redis's errors, in Redis's o
   std::string bad_sum = good;
   bad_sum.back() ^= 0x40;
   const std::vector<std::string> payloads = {
-      good, list, flipped, bad_sum, "", "short", good.substr(0, good.size() - 1),
+      good,
+      list,
+      flipped,
+      bad_sum,
+      "",
+      "short",
+      good.substr(0, good.size() - 1),
       Frame(good.substr(0, good.size() - 10), 11),            // a newer RDB version
       Frame(good.substr(0, good.size() - 10), 9),             // an older one is fine
-      Frame(std::string("\x63\x01x", 3)),                      // no such type
-      Frame(std::string("\x00\x0aabc", 5)),                    // a string cut short
-      Frame(std::string("\x02\x00", 2)),                       // an empty set
-      Frame(std::string("\x02\x02\x01m\x01m", 6)),             // a set with a duplicate
-      Frame(std::string("\x00\xc3\x05\x0a\x01\x61\x62", 7)),   // LZF that does not fit
-      Frame(std::string("\x0b\x05xxxxx", 7)),                  // an intset of garbage
+      Frame(std::string("\x63\x01x", 3)),                     // no such type
+      Frame(std::string("\x00\x0aabc", 5)),                   // a string cut short
+      Frame(std::string("\x02\x00", 2)),                      // an empty set
+      Frame(std::string("\x02\x02\x01m\x01m", 6)),            // a set with a duplicate
+      Frame(std::string("\x00\xc3\x05\x0a\x01\x61\x62", 7)),  // LZF that does not fit
+      Frame(std::string("\x0b\x05xxxxx", 7)),                 // an intset of garbage
   };
   const std::vector<std::vector<std::string>> options = {
       {},
@@ -280,8 +285,7 @@ TEST_CASE("RESTORE's TTL, ABSTTL and IDLETIME") {
     const long long pttl = c->Command({"PTTL", "rel"}).integer;
     CHECK(pttl > 55000);
     CHECK(pttl <= 60000);
-    CHECK(c->Command({"RESTORE", "idle", "0", payload, "IDLETIME", "3600"}) ==
-          Reply::Status("OK"));
+    CHECK(c->Command({"RESTORE", "idle", "0", payload, "IDLETIME", "3600"}) == Reply::Status("OK"));
     const long long idle = c->Command({"OBJECT", "IDLETIME", "idle"}).integer;
     CHECK(idle >= 3600);
     CHECK(idle <= 3602);

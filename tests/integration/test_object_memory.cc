@@ -38,8 +38,9 @@ TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
   both({"RPUSH", "list", "a"});
   both({"SADD", "set", "1"});
   both({"ZADD", "zset", "1", "m"});
-  const std::vector<std::string> keys = {"shared", "zero", "edge", "unshared", "negative", "padded",
-                                         "text", "hash", "list", "set", "zset", "missing"};
+  const std::vector<std::string> keys = {"shared",   "zero",   "edge", "unshared",
+                                         "negative", "padded", "text", "hash",
+                                         "list",     "set",    "zset", "missing"};
   for (const std::string& key : keys) {
     both({"OBJECT", "REFCOUNT", key});
     both({"OBJECT", "FREQ", key});  // no LFU policy: Redis's error, or nil for no key
@@ -138,8 +139,8 @@ TEST_CASE("MEMORY USAGE counts what a key costs here") {
   for (const char* key : {"hash", "list", "set", "zset"}) {
     CAPTURE(key);
     const long long bytes = usage(key);
-    CHECK(bytes > 1000 * 8);      // 1000 elements of 8+ bytes each
-    CHECK(bytes < 1000 * 200);    // and not wildly more
+    CHECK(bytes > 1000 * 8);    // 1000 elements of 8+ bytes each
+    CHECK(bytes < 1000 * 200);  // and not wildly more
   }
   CHECK(c.Command({"MEMORY", "USAGE", "missing"}) == Reply::Nil());
 }

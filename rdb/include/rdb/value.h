@@ -47,12 +47,12 @@ enum class ObjectType : std::uint8_t {
   kZsetListpack = 17,
   kListQuicklist2 = 18,
   kStreamListpacks2 = 19,
-  kSetListpack = 20,        // Redis 7.2
-  kStreamListpacks3 = 21,   // Redis 7.2
+  kSetListpack = 20,       // Redis 7.2
+  kStreamListpacks3 = 21,  // Redis 7.2
 };
 
 struct EncodeOptions {
-  bool compress = true;                  // rdbcompression
+  bool compress = true;                   // rdbcompression
   long long list_max_listpack_size = -2;  // how list nodes are split (list-max-listpack-size)
 };
 

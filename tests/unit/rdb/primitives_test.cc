@@ -1,4 +1,6 @@
 // CRC-64, LZF and the RDB string forms, checked against values redis-server 7.0 produced.
+#include "rdb/primitives.h"
+
 #include <doctest/doctest.h>
 
 #include <random>
@@ -7,7 +9,6 @@
 #include "rdb/crc64.h"
 #include "rdb/dump_payload.h"
 #include "rdb/lzf.h"
-#include "rdb/primitives.h"
 #include "rdb_test_util.h"
 
 namespace dynakv::rdb {
@@ -110,11 +111,10 @@ TEST_CASE("Strings: integer encodings, LZF, plain, as rdbSaveRawString") {
   CHECK(enc("-129") == "c17fff");
   CHECK(enc("2147483647") == "c2ffffff7f");
   CHECK(enc("2147483648") == "0a32313437343833363438");  // past 32 bits: plain text
-  CHECK(enc("007") == "03303037");                      // not canonical: plain
+  CHECK(enc("007") == "03303037");                       // not canonical: plain
   CHECK(enc("-0") == "022d30");
   // 54 a's and 30 b's, as redis-server compressed them (test vector s_comp).
-  CHECK(enc(std::string(54, 'a') + std::string(30, 'b')) ==
-        "c30e4054016161e02b000062e01200016262");
+  CHECK(enc(std::string(54, 'a') + std::string(30, 'b')) == "c30e4054016161e02b000062e01200016262");
   for (std::string_view s : {"0", "-2147483648", "12345678901", "", "x", "abcdefghijklmnopqrstu"}) {
     std::string out;
     PutString(&out, s);
@@ -133,7 +133,11 @@ TEST_CASE("Doubles") {
   double d = 0;
   REQUIRE(GetBinaryDouble(&in, &d));
   CHECK(d == 2.5);
-  const std::string old_form = std::string("\x03" "1.5", 4) + "\xfe" + "\xff";
+  const std::string old_form = std::string(
+                                   "\x03"
+                                   "1.5",
+                                   4) +
+                               "\xfe" + "\xff";
   in = old_form;
   REQUIRE(GetStringDouble(&in, &d));
   CHECK(d == 1.5);

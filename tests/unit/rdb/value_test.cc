@@ -295,7 +295,10 @@ TEST_CASE("the Redis 6 and older forms decode") {
   std::string old_zset;
   PutLength(&old_zset, 1);
   PutString(&old_zset, "k");
-  old_zset += std::string("\x03" "0.5", 4);
+  old_zset += std::string(
+      "\x03"
+      "0.5",
+      4);
   v = Decode(WithType(ObjectType::kZset, old_zset));
   CHECK(ZsetContents(v.object.get()) == std::vector<std::pair<std::string, double>>{{"k", 0.5}});
 }
@@ -342,8 +345,9 @@ TEST_CASE("corrupt values are refused") {
   Decode(WithType(ObjectType::kZset, nan_zset), DecodeError::kCorrupt);
   Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"f"}))), DecodeError::kCorrupt);
   Decode(WithType(ObjectType::kHashListpack, Blob("garbage")), DecodeError::kCorrupt);
-  Decode(WithType(ObjectType::kSetIntset, Blob(std::string("\x02\0\0\0\x02\0\0\0\x05\0\x03\0", 12))),
-         DecodeError::kCorrupt);  // not ascending
+  Decode(
+      WithType(ObjectType::kSetIntset, Blob(std::string("\x02\0\0\0\x02\0\0\0\x05\0\x03\0", 12))),
+      DecodeError::kCorrupt);  // not ascending
 }
 
 TEST_CASE("truncated and bit-flipped values never crash and never half-decode") {
@@ -354,7 +358,8 @@ TEST_CASE("truncated and bit-flipped values never crash and never half-decode") 
     samples.push_back(p.substr(0, p.size() - 10));
   }
   types::List big;
-  for (int i = 0; i < 3000; ++i) big.PushBack(std::string(i % 50, 'x') + std::to_string(i), kLimits);
+  for (int i = 0; i < 3000; ++i)
+    big.PushBack(std::string(i % 50, 'x') + std::to_string(i), kLimits);
   samples.push_back(Encoded(big));
   std::mt19937_64 rng(3);
   for (const std::string& sample : samples) {

@@ -28,7 +28,7 @@ TEST_CASE("inspect: idle time counts from the last access, and looking is not an
   clock.now_ms += 5'000;
   e->Tick();
   CHECK(e->Inspect("k")->idle_seconds == 15);  // Inspect itself did not touch it
-  REQUIRE(e->Get("k").has_value());           // a read does
+  REQUIRE(e->Get("k").has_value());            // a read does
   CHECK(e->Inspect("k")->idle_seconds == 0);
   clock.now_ms += 3'000;
   e->Tick();
