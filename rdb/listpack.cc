@@ -280,6 +280,41 @@ bool ParseZiplist(std::string_view blob, const ElementVisitor& fn) {
   return true;
 }
 
+bool ParseZipmap(std::string_view blob, const ElementVisitor& fn) {
+  const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
+  const std::size_t n = blob.size();
+  if (n < 2) return false;
+  const std::size_t declared = p[0];
+  std::size_t pos = 1;
+  std::size_t count = 0;
+  // A length: one byte below 254, else 254 and 4 little-endian bytes (255 is the end).
+  auto length = [&](std::size_t* len) {
+    if (pos >= n || p[pos] == 255) return false;
+    if (p[pos] < 254) {
+      *len = p[pos++];
+      return true;
+    }
+    if (n - pos < 5) return false;
+    *len = LittleEndian(p + pos + 1, 4);
+    pos += 5;
+    return true;
+  };
+  while (pos < n && p[pos] != 255) {
+    std::size_t key_len, value_len;
+    if (!length(&key_len) || key_len > n - pos) return false;
+    const std::string_view key = blob.substr(pos, key_len);
+    pos += key_len;
+    if (!length(&value_len) || pos >= n) return false;
+    const std::size_t free = p[pos++];
+    if (value_len > n - pos || free > n - pos - value_len) return false;
+    if (!fn(key) || !fn(blob.substr(pos, value_len))) return false;
+    pos += value_len + free;
+    ++count;
+  }
+  if (pos != n - 1) return false;  // the end byte, last
+  return declared >= 254 || declared == count;
+}
+
 std::string MakeIntset(const std::vector<std::int64_t>& ascending) {
   int width = 2;
   for (std::int64_t v : ascending) {

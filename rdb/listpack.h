@@ -37,6 +37,11 @@ bool ParseListpack(std::string_view blob, const ElementVisitor& fn);
 // strictly: header sizes, the tail offset, every entry's previous-length, the count, terminator.
 bool ParseZiplist(std::string_view blob, const ElementVisitor& fn);
 
+// Redis 2.x's zipmap (zipmap.c), the blob of RDB_TYPE_HASH_ZIPMAP: a count byte, then per pair
+// the key's length and bytes, the value's length, a count of free bytes, the value and the free
+// bytes; 0xFF ends it. Elements come out key, value, key, value...
+bool ParseZipmap(std::string_view blob, const ElementVisitor& fn);
+
 // Redis's intset (intset.c): 4-byte element width (2, 4 or 8), 4-byte count, sorted little-endian
 // integers. MakeIntset picks the narrowest width that holds every value, as intsetAdd does.
 std::string MakeIntset(const std::vector<std::int64_t>& ascending);

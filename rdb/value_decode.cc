@@ -191,6 +191,9 @@ bool DecodeCollection(ObjectType type, std::string_view* in, Builder& b) {
     case ObjectType::kHashZiplist:
       return DecodeBlob(in,
                         [&](std::string_view blob) { return ParseZiplist(blob, b.HashPairs()); });
+    case ObjectType::kHashZipmap:
+      return DecodeBlob(in,
+                        [&](std::string_view blob) { return ParseZipmap(blob, b.HashPairs()); });
     case ObjectType::kHashListpack:
       return DecodeBlob(in,
                         [&](std::string_view blob) { return ParseListpack(blob, b.HashPairs()); });
@@ -210,8 +213,6 @@ std::string_view ObjectTypeName(ObjectType type) {
     case ObjectType::kStreamListpacks2:
     case ObjectType::kStreamListpacks3:
       return "stream";
-    case ObjectType::kHashZipmap:
-      return "zipmap hash";
     default:
       return "unknown";
   }
@@ -230,7 +231,6 @@ DecodeError DecodeValue(ObjectType type, std::string_view* in, const types::Type
     case ObjectType::kStreamListpacks:
     case ObjectType::kStreamListpacks2:
     case ObjectType::kStreamListpacks3:
-    case ObjectType::kHashZipmap:  // Redis 2.x's hashes: no Redis 6 or 7 writes them
       return DecodeError::kUnsupported;
     default:
       break;

@@ -288,17 +288,31 @@ void RestorePayloadSeeds() {
   seed("zset_listpack", encoded(small_zset));
   seed("zset_skiplist", encoded(big_zset));
   // A Redis 6 quicklist of one ziplist ("a", 7, "hello") and a ziplist hash {f: 1}.
-  const std::string ziplist("\x17\x00\x00\x00\x0f\x00\x00\x00\x03\x00\x00\x01\x61"
-                            "\x03\xf8\x02\x05hello\xff", 23);
+  const std::string ziplist(
+      "\x17\x00\x00\x00\x0f\x00\x00\x00\x03\x00\x00\x01\x61"
+      "\x03\xf8\x02\x05hello\xff",
+      23);
   std::string quick(1, static_cast<char>(rdb::ObjectType::kListQuicklist));
   rdb::PutLength(&quick, 1);
   rdb::PutString(&quick, ziplist, false);
   seed("list_quicklist_ziplist", quick);
-  const std::string zl_hash("\x10\x00\x00\x00\x0d\x00\x00\x00\x02\x00\x00\x01\x66"
-                            "\x03\xf2\xff", 16);
+  const std::string zl_hash(
+      "\x10\x00\x00\x00\x0d\x00\x00\x00\x02\x00\x00\x01\x66"
+      "\x03\xf2\xff",
+      16);
   std::string hash_zl(1, static_cast<char>(rdb::ObjectType::kHashZiplist));
   rdb::PutString(&hash_zl, zl_hash, false);
   seed("hash_ziplist", hash_zl);
+  std::string zipmap(1, static_cast<char>(rdb::ObjectType::kHashZipmap));
+  rdb::PutString(&zipmap,
+                 std::string("\x02\x01", 2) + "f" + std::string("\x01\x00", 2) + "1" +
+                     "\x04"
+                     "long"
+                     "\x05\x02"
+                     "valuexx"
+                     "\xff",
+                 false);
+  seed("hash_zipmap", zipmap);
 }
 
 }  // namespace

@@ -222,6 +222,19 @@ TEST_CASE("RESTORE refuses what Redis refuses, with Redis's errors, in Redis's o
       Frame(std::string("\x02\x02\x01m\x01m", 6)),            // a set with a duplicate
       Frame(std::string("\x00\xc3\x05\x0a\x01\x61\x62", 7)),  // LZF that does not fit
       Frame(std::string("\x0b\x05xxxxx", 7)),                 // an intset of garbage
+      // Redis 2.x's zipmap hash {f: 1, long: value}, then one whose count is wrong.
+      Frame(std::string("\x09\x15\x02\x01", 4) + "f" + std::string("\x01\x00", 2) + "1" +
+            "\x04"
+            "long"
+            "\x05\x02"
+            "valuexx"
+            "\xff"),
+      Frame(std::string("\x09\x15\x03\x01", 4) + "f" + std::string("\x01\x00", 2) + "1" +
+            "\x04"
+            "long"
+            "\x05\x02"
+            "valuexx"
+            "\xff"),
   };
   const std::vector<std::vector<std::string>> options = {
       {},
@@ -247,6 +260,7 @@ TEST_CASE("RESTORE refuses what Redis refuses, with Redis's errors, in Redis's o
           std::vector<std::string> argv = {"RESTORE", key, ttl, payload};
           argv.insert(argv.end(), option.begin(), option.end());
           both(argv);
+          both({"HGETALL", "fresh"});
           both({"DEL", "fresh"});
           both({"SET", "s", "value"});
           ++n;

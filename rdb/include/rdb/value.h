@@ -8,8 +8,8 @@
 // A small value built the same way is therefore byte for byte Redis's DUMP; a large one holds the
 // same contents in our own iteration order.
 //
-// Decoding reads every type and encoding Redis 6.x and 7.0 write (and the older list and sorted
-// set forms), checking everything: a malformed value is refused, never trusted (no size is
+// Decoding reads every type and encoding Redis 6.x and 7.0 write (and the older list, sorted set
+// and zipmap hash forms), checking everything: a malformed value is refused, never trusted (no size is
 // believed beyond the bytes present, listpacks and ziplists are walked entry by entry, duplicate
 // members and empty collections are corrupt). The value is built with the encodings `limits`
 // choose, as Redis converts on load. Streams and module values are recognized and refused as
@@ -81,7 +81,7 @@ DecodeError DecodeValue(ObjectType type, std::string_view* in, const types::Type
 DecodeError DecodeTypedValue(std::string_view* in, const types::TypeLimits& limits,
                              DecodedValue* out);
 
-// "stream", "module", ... for DecodeError::kUnsupported's report.
+// "stream" or "module", for DecodeError::kUnsupported's report.
 std::string_view ObjectTypeName(ObjectType type);
 
 }  // namespace dynakv::rdb

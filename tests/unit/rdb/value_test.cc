@@ -303,6 +303,24 @@ TEST_CASE("the Redis 6 and older forms decode") {
   CHECK(ZsetContents(v.object.get()) == std::vector<std::pair<std::string, double>>{{"k", 0.5}});
 }
 
+TEST_CASE("Redis 2.x zipmap hashes decode") {
+  // {"f": "1", "long": "value"}, the second value with 2 free bytes after it.
+  const std::string zipmap = std::string("\x02\x01", 2) + "f" + std::string("\x01\x00", 2) + "1" +
+                             "\x04"
+                             "long"
+                             "\x05\x02"
+                             "valuexx"
+                             "\xff";
+  DecodedValue v = Decode(WithType(ObjectType::kHashZipmap, Blob(zipmap)));
+  CHECK(HashContents(v.object.get()) ==
+        std::vector<std::pair<std::string, std::string>>{{"f", "1"}, {"long", "value"}});
+  std::string wrong_count = zipmap;
+  wrong_count[0] = 3;
+  Decode(WithType(ObjectType::kHashZipmap, Blob(wrong_count)), DecodeError::kCorrupt);
+  Decode(WithType(ObjectType::kHashZipmap, Blob(zipmap.substr(0, zipmap.size() - 1))),
+         DecodeError::kCorrupt);
+}
+
 TEST_CASE("the encodings are chosen afresh by the limits, as Redis converts on load") {
   // A hashtable-form hash of two fields becomes a listpack; a hashtable set of integers an intset.
   std::string h;
