@@ -1,7 +1,9 @@
 // LZF, the compression of RDB strings (Marc Lehmann's liblzf 3.6 as Redis builds it: a 2^16-slot
 // hash table, "very fast" mode). Written here, not linked: Redis's output is what a DUMP must
-// reproduce byte for byte, so the compressor follows Redis's configuration exactly, and the
-// decompressor checks every input byte and output bound (payloads are untrusted).
+// reproduce byte for byte, so the compressor follows Redis's configuration exactly (except that
+// its hash table starts cleared: Redis's starts uninitialised, whose stale entries may, rarely,
+// find a match this one does not), and the decompressor checks every input byte and output bound
+// (payloads are untrusted).
 #pragma once
 
 #include <cstddef>
