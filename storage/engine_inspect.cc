@@ -10,8 +10,10 @@ std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
   if (!st) return std::nullopt;
   KeyUsage usage;
   if (const Memtable::Entry* e = st->entry) {
-    // Redis's estimateObjectIdleTime: the clock may have wrapped since the access.
-    const std::uint32_t now = AccessClockNow();
+    // Redis's estimateObjectIdleTime: the clock may have wrapped since the access. "Now" is the
+    // clock touches record (advanced on every tick), so a key touched since the last tick is
+    // idle 0, as in Redis, whose idle times also read its cached clock.
+    const std::uint32_t now = memtable_.access_clock();
     const std::uint32_t then = e->accessed_at();
     usage.idle_seconds = now >= then ? now - then : now + (Memtable::kAccessClockMax - then);
     usage.memory_bytes = e->alloc_size();
@@ -27,7 +29,7 @@ bool EngineImpl::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
   std::optional<KeyState> st = LiveState(HashKey(key), key);
   if (!st || st->entry == nullptr) return false;
   // objectSetLRUOrLFU: an access time before the clock's zero wraps around.
-  std::int64_t at = static_cast<std::int64_t>(AccessClockNow()) - idle_seconds;
+  std::int64_t at = static_cast<std::int64_t>(memtable_.access_clock()) - idle_seconds;
   if (at < 0) at += Memtable::kAccessClockMax;
   if (at < 0) at = 0;
   st->entry->set_accessed_at(static_cast<std::uint32_t>(at));
