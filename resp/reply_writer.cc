@@ -135,6 +135,11 @@ void ReplyWriter::SetHeader(std::size_t count) {
   AppendLength(protocol_ >= 3 ? '~' : '*', static_cast<long long>(count));
 }
 
+void ReplyWriter::PushHeader(std::size_t count) {
+  if (over_limit()) return;
+  AppendLength(protocol_ >= 3 ? '>' : '*', static_cast<long long>(count));
+}
+
 void ReplyWriter::Double(double value) {
   if (over_limit()) return;
   char buf[32];

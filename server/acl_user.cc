@@ -256,18 +256,61 @@ bool AclSelector::KeyAllowed(std::string_view key, std::uint8_t access) const {
   return false;
 }
 
+bool AclSelector::ChannelAllowed(std::string_view channel, bool is_pattern) const {
+  if (all_channels_) return true;
+  // Redis's ACLCheckChannelAgainstList: a pattern subscription must be allowed literally, a
+  // channel may match an allowed pattern.
+  for (const std::string& allowed : channels_) {
+    if (is_pattern ? allowed == channel : GlobMatch(allowed, channel)) return true;
+  }
+  return false;
+}
+
+namespace {
+// The channels a command publishes or subscribes to (Redis's getChannelsFromCommand; the
+// unsubscribe commands are not checked): arguments [1, last] of argv, patterns or not.
+bool ChannelArguments(const CommandSpec& spec, std::size_t argc, std::size_t* last,
+                      bool* is_pattern) {
+  if (!(spec.flags & kCmdPubSub) || argc < 2) return false;
+  *is_pattern = false;
+  if (spec.name == "publish" || spec.name == "spublish") {
+    *last = 1;
+  } else if (spec.name == "subscribe" || spec.name == "ssubscribe") {
+    *last = argc - 1;
+  } else if (spec.name == "psubscribe") {
+    *last = argc - 1;
+    *is_pattern = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 AclDenial AclSelector::Check(const CommandSpec& spec, const CommandSpec* parent,
                              const std::vector<std::string_view>& argv, std::size_t* arg) const {
   if (!CommandAllowed(commands_->IdOf(&spec), spec, parent, argv)) return AclDenial::kCommand;
-  if (all_keys_ || !HasKeys(spec)) return AclDenial::kNone;
-  // Each key as its key spec uses it (Redis's ACLSelectorCheckKey).
-  std::vector<KeyRef> keys;
-  GetKeys(spec, argv, &keys);
-  for (const KeyRef& key : keys) {
-    const auto pos = static_cast<std::size_t>(key.pos);
-    if (!KeyAllowed(argv[pos], KeyAccessOf(key.flags))) {
-      *arg = pos;
-      return AclDenial::kKey;
+  if (!all_keys_ && HasKeys(spec)) {
+    // Each key as its key spec uses it (Redis's ACLSelectorCheckKey).
+    std::vector<KeyRef> keys;
+    GetKeys(spec, argv, &keys);
+    for (const KeyRef& key : keys) {
+      const auto pos = static_cast<std::size_t>(key.pos);
+      if (!KeyAllowed(argv[pos], KeyAccessOf(key.flags))) {
+        *arg = pos;
+        return AclDenial::kKey;
+      }
+    }
+  }
+  std::size_t last = 0;
+  bool is_pattern = false;
+  if (!all_channels_ && parent == nullptr &&
+      ChannelArguments(spec, argv.size(), &last, &is_pattern)) {
+    for (std::size_t pos = 1; pos <= last; ++pos) {
+      if (!ChannelAllowed(argv[pos], is_pattern)) {
+        *arg = pos;
+        return AclDenial::kChannel;
+      }
     }
   }
   return AclDenial::kNone;

@@ -69,6 +69,7 @@ class AclSelector {
   bool CommandAllowed(int id, const CommandSpec& spec, const CommandSpec* parent,
                       const std::vector<std::string_view>& argv) const;
   bool KeyAllowed(std::string_view key, std::uint8_t access) const;
+  bool ChannelAllowed(std::string_view channel, bool is_pattern) const;
 
   const CommandTable* commands_;
   bool root_;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "command_table.h"
@@ -199,7 +200,7 @@ void Client::ProcessInput() {
     }
     if (!argv_.empty()) server_.commands().Dispatch(server_, *this, argv_, writer_);
     input_start_ += consumed;
-    if (CloseIfOverOutputLimit()) return;
+    if (CloseIfOverOutputLimit() || CloseIfOverClassLimit()) return;
     // AUTH, HELLO AUTH and RESET change which request sizes are acceptable.
     if (parser_.limits().unauthenticated != server_.AuthRequired(*this)) RefreshParserLimits();
   }
@@ -237,6 +238,43 @@ void Client::CloseForOutputLimit() {
       "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
       info.c_str());
   Close();
+}
+
+void Client::DeliverPush(std::size_t elements, std::string_view head, std::string_view tail) {
+  if (closing_) return;
+  char header[24];
+  const int n = std::snprintf(header, sizeof(header), "%c%zu\r\n",
+                              writer_.protocol() >= 3 ? '>' : '*', elements);
+  out_.append(header, static_cast<std::size_t>(n));
+  out_.append(head);
+  out_.append(tail);
+  server_.ScheduleFlush(*this);
+  CloseIfOverClassLimit();
+}
+
+bool Client::CloseIfOverClassLimit() {
+  if (closing_) return true;
+  const ClientClass cls = pubsub_mode_ ? ClientClass::kPubSub : ClientClass::kNormal;
+  const OutputBufferLimit& limit =
+      server_.config().client_output_buffer_limits[static_cast<int>(cls)];
+  const std::size_t used = PendingOutput();
+  bool over = limit.hard != 0 && used >= limit.hard;
+  if (limit.soft != 0 && used >= limit.soft) {
+    // Redis's checkClientOutputBufferLimits: the soft limit counts once it has held for longer
+    // than its seconds.
+    const std::uint64_t now = uv_now(server_.loop());
+    if (!over_soft_limit_) {
+      over_soft_limit_ = true;
+      soft_limit_since_ms_ = now;
+    } else if (now - soft_limit_since_ms_ > static_cast<std::uint64_t>(limit.soft_seconds) * 1000) {
+      over = true;
+    }
+  } else {
+    over_soft_limit_ = false;
+  }
+  if (!over) return false;
+  CloseForOutputLimit();
+  return true;
 }
 
 void Client::CloseWhenAnswered() {
@@ -344,21 +382,28 @@ std::string Client::Describe(std::uint64_t now_ms) const {
                                    argv_.capacity() * sizeof(std::string_view);
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
-  // "b" as Redis marks a blocked client: here, one whose command waits for replicas.
-  const char* flags = command_in_flight_ ? "b" : "N";
+  // "b" as Redis marks a blocked client: here, one whose command waits for replicas. "P": it
+  // has subscriptions.
+  std::string flags;
+  if (command_in_flight_) flags += 'b';
+  if (pubsub_mode_) flags += 'P';
+  if (flags.empty()) flags = "N";
+  const PubSub& pubsub = server_.pubsub();
+  const PubSub::Subscriptions* subs = pubsub.Of(*this);
   std::string events;
   if (connection_.reading()) events += 'r';
   if (connection_.writing() || !out_.empty()) events += 'w';
   std::string line;
   AppendPrintf(
       &line,
-      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 sub=0 psub=0 "
-      "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu "
+      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 sub=%zu psub=%zu "
+      "ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu "
       "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=%s redir=-1 resp=%d "
       "lib-name=%s lib-ver=%s\n",
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
-      static_cast<unsigned long long>(idle), flags, query, input_.size() - input_end_,
+      static_cast<unsigned long long>(idle), flags.c_str(), subs ? subs->channels.size() : 0,
+      subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, query, input_.size() - input_end_,
       argv_.size() * sizeof(std::string_view), input_.size(), input_.size(), out_.size(),
       connection_.writing() ? 1 : 0, InflightBytes(), total_memory, events.c_str(),
       static_cast<int>(command.size()), command.data(),

@@ -121,6 +121,21 @@ class Client : private net::ConnectionHandler {
   std::uint64_t last_interaction_ms() const { return last_interaction_ms_; }
   std::size_t PendingOutput() const { return out_.size() + InflightBytes(); }
 
+  // --- pub/sub --------------------------------------------------------------------------------
+  // Redis's CLIENT_PUBSUB: set by a subscribe, cleared once it listens to nothing. It makes the
+  // client a "pubsub" one for client-output-buffer-limit and CLIENT LIST (flags=P), and limits
+  // what a RESP2 connection may run.
+  bool pubsub_mode() const { return pubsub_mode_; }
+  void set_pubsub_mode(bool on) { pubsub_mode_ = on; }
+  // Appends an out-of-band message of `elements` bulks, `head` and `tail` already encoded
+  // (">n" in RESP3, "*n" in RESP2 is put before them), and schedules the flush. A client over its
+  // client-output-buffer-limit class is closed (it still counts as a receiver, as in Redis).
+  void DeliverPush(std::size_t elements, std::string_view head, std::string_view tail);
+  // Redis's checkClientOutputBufferLimits for the client's class (normal or pubsub): past the
+  // hard limit, or past the soft limit for longer than its seconds, it is closed. True then (or
+  // when it was closing already).
+  bool CloseIfOverClassLimit();
+
   // The client's line in CLIENT LIST / CLIENT INFO, with Redis's fields, ending in '\n'.
   std::string Describe(std::uint64_t now_ms) const;
 
@@ -183,6 +198,10 @@ class Client : private net::ConnectionHandler {
   bool authenticated_ = false;
   const AclUser* user_ = nullptr;
   bool command_in_flight_ = false;
+  bool pubsub_mode_ = false;
+  // Whether the output is over its class's soft limit, and since when (uv_now ms).
+  bool over_soft_limit_ = false;
+  std::uint64_t soft_limit_since_ms_ = 0;
   bool peer_closed_ = false;  // EOF read: run what was received, reply, then close
   bool rejected_ = false;     // RejectAndClose: waiting for the peer's EOF
   std::optional<cluster::ConsistencyLevel> read_level_;

@@ -10,6 +10,7 @@
 #include "command_table.h"
 #include "command_util.h"
 #include "number_parse.h"
+#include "pubsub.h"
 #include "server.h"
 
 namespace dynakv::server {
@@ -36,6 +37,11 @@ constexpr std::string_view kErrWrongPass =
 void PingCommand(CommandContext& ctx) {
   if (ctx.argv.size() > 2) {
     ReplyWrongArity(ctx.reply, "ping");
+  } else if (ctx.client.pubsub_mode() && ctx.reply.protocol() == 2) {
+    // A subscribed RESP2 connection reads every reply as a message: ["pong", argument or ""].
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(ctx.argv.size() == 2 ? ctx.argv[1] : std::string_view());
   } else if (ctx.argv.size() == 2) {
     ctx.reply.Bulk(ctx.argv[1]);
   } else {
@@ -157,6 +163,9 @@ void HelloCommand(CommandContext& ctx) {
 }
 
 void ResetCommand(CommandContext& ctx) {
+  // As Redis's clearClientConnectionState: subscriptions go silently.
+  ctx.server.pubsub().RemoveClient(ctx.client);
+  ctx.client.set_pubsub_mode(false);
   ctx.reply.set_protocol(2);
   ctx.client.set_name("");
   ctx.client.SetDefaultUser();
@@ -403,13 +412,15 @@ const CommandSpec kClientSubcommands[] = {
 
 // clang-format off
 const CommandSpec kConnectionCommands[] = {
-    {.name = "ping", .arity = -1, .flags = kCmdFast | kCmdRefusedOnLogFailure,
+    {.name = "ping", .arity = -1,
+     .flags = kCmdFast | kCmdRefusedOnLogFailure | kCmdSubscribedContext,
      .acl = kAclConnection, .tips = "request_policy:all_shards response_policy:all_succeeded",
      .handler = PingCommand},
     {.name = "echo", .arity = 2, .flags = kCmdLoading | kCmdStale | kCmdFast, .acl = kAclConnection,
      .handler = EchoCommand},
     {.name = "quit", .arity = -1,
-     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy |
+              kCmdSubscribedContext,
      .acl = kAclConnection, .handler = QuitCommand},
     {.name = "select", .arity = 2, .flags = kCmdLoading | kCmdStale | kCmdFast,
      .acl = kAclConnection, .handler = SelectCommand},
@@ -420,7 +431,8 @@ const CommandSpec kConnectionCommands[] = {
      .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
      .acl = kAclConnection, .handler = HelloCommand},
     {.name = "reset", .arity = 1,
-     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy |
+              kCmdSubscribedContext,
      .acl = kAclConnection, .handler = ResetCommand},
     {.name = "client", .arity = -2, .subcommands = kClientSubcommands},
 };

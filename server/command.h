@@ -72,6 +72,9 @@ enum CommandFlag : std::uint32_t {
   // Refused with MISCONF like a write while the commit log cannot be written, so health checks
   // see the problem (PING, as in Redis).
   kCmdRefusedOnLogFailure = 1u << 26,
+  // Runs on a RESP2 connection in subscribed mode ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT,
+  // RESET); any other command gets Redis's "Can't execute" error there.
+  kCmdSubscribedContext = 1u << 27,
 };
 // "write", "readonly", ... for one bit of kRedisCommandFlags; empty for the others.
 std::string_view CommandFlagName(std::uint32_t bit);
@@ -194,6 +197,7 @@ std::span<const CommandSpec> AclCommands();               // cmd_acl.cc
 std::span<const CommandSpec> BitmapCommands();            // cmd_bitops.cc
 std::span<const CommandSpec> HyperLogLogCommands();       // cmd_hyperloglog.cc
 std::span<const CommandSpec> CommandCommands();           // cmd_command.cc
+std::span<const CommandSpec> PubSubCommands();            // cmd_pubsub.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

@@ -1178,12 +1178,79 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n"
          "$6\r\nstring\r\n"},
     // redis-server 7.0.15
+    {"psubscribe", 5,
+         "$7\r\nsummary\r\n"
+         "$69\r\nListen for messages published to channels matching the given patterns\r\n"
+         "$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$75\r\nO(N) where N is the number of patterns the client is already subscribed to.\r\n"
+         "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n"
+         "$5\r\nblock\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n$9\r\narguments\r\n*1\r\n%2\r\n"
+         "$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n$7\r\npattern\r\n"},
+    // redis-server 7.0.15
     {"pttl", 6,
          "$7\r\nsummary\r\n$46\r\nGet the time to live for a key in milliseconds\r\n$5\r\nsince\r\n"
          "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
          "$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n2.8.0\r\n$19\r\nAdded the -2 reply.\r\n"
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"publish", 5,
+         "$7\r\nsummary\r\n$27\r\nPost a message to a channel\r\n$5\r\nsince\r\n$5\r\n2.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$141\r\nO(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).\r\n"
+         "$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$7\r\nchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n%2\r\n$4\r\nname\r\n$7\r\nmessage\r\n$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"pubsub", 4,
+         "$7\r\nsummary\r\n$32\r\nA container for Pub/Sub commands\r\n$5\r\nsince\r\n"
+         "$5\r\n2.8.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$22\r\nDepends on subcommand.\r\n"},
+    // redis-server 7.0.15
+    {"pubsub|channels", 5,
+         "$7\r\nsummary\r\n$20\r\nList active channels\r\n$5\r\nsince\r\n$5\r\n2.8.0\r\n"
+         "$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$131\r\nO(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n"
+         "$7\r\npattern\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"pubsub|help", 4,
+         "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"pubsub|numpat", 4,
+         "$7\r\nsummary\r\n$54\r\nGet the count of unique patterns pattern subscriptions\r\n"
+         "$5\r\nsince\r\n$5\r\n2.8.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"pubsub|numsub", 5,
+         "$7\r\nsummary\r\n$41\r\nGet the count of subscribers for channels\r\n$5\r\nsince\r\n"
+         "$5\r\n2.8.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$75\r\nO(N) for the NUMSUB subcommand, where N is the number of requested channels\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\nchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"pubsub|shardchannels", 5,
+         "$7\r\nsummary\r\n$26\r\nList active shard channels\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$131\r\nO(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n"
+         "$7\r\npattern\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"pubsub|shardnumsub", 5,
+         "$7\r\nsummary\r\n$47\r\nGet the count of subscribers for shard channels\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$86\r\nO(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$12\r\nshardchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"punsubscribe", 5,
+         "$7\r\nsummary\r\n"
+         "$74\r\nStop listening for messages posted to channels matching the given patterns\r\n"
+         "$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$153\r\nO(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n"
+         "$7\r\npattern\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
     // redis-server 7.0.15
     {"quit", 4,
          "$7\r\nsummary\r\n$20\r\nClose the connection\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
@@ -1498,6 +1565,13 @@ constexpr CommandDoc kDocs[] = {
          "$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$5\r\ncount\r\n$4\r\ntype\r\n"
          "$7\r\ninteger\r\n$5\r\nsince\r\n$5\r\n3.2.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
     // redis-server 7.0.15
+    {"spublish", 5,
+         "$7\r\nsummary\r\n$33\r\nPost a message to a shard channel\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$80\r\nO(N) where N is the number of clients subscribed to the receiving shard channel.\r\n"
+         "$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$12\r\nshardchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n%2\r\n$4\r\nname\r\n$7\r\nmessage\r\n$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
     {"srandmember", 6,
          "$7\r\nsummary\r\n$45\r\nGet one or multiple random members from a set\r\n$5\r\nsince\r\n"
          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
@@ -1528,11 +1602,25 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\ncount\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$5\r\nCOUNT\r\n"
          "$5\r\nflags\r\n~1\r\n+optional\r\n"},
     // redis-server 7.0.15
+    {"ssubscribe", 5,
+         "$7\r\nsummary\r\n$57\r\nListen for messages published to the given shard channels\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$61\r\nO(N) where N is the number of shard channels to subscribe to.\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$12\r\nshardchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
     {"strlen", 5,
          "$7\r\nsummary\r\n$43\r\nGet the length of the value stored in a key\r\n$5\r\nsince\r\n"
          "$5\r\n2.2.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n"},
+    // redis-server 7.0.15
+    {"subscribe", 5,
+         "$7\r\nsummary\r\n$51\r\nListen for messages published to the given channels\r\n"
+         "$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$55\r\nO(N) where N is the number of channels to subscribe to.\r\n$9\r\narguments\r\n"
+         "*1\r\n%3\r\n$4\r\nname\r\n$7\r\nchannel\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\nflags\r\n"
+         "~1\r\n+multiple\r\n"},
     // redis-server 7.0.15
     {"substr", 8,
          "$7\r\nsummary\r\n$45\r\nGet a substring of the string stored at a key\r\n$5\r\nsince\r\n"
@@ -1559,6 +1647,14 @@ constexpr CommandDoc kDocs[] = {
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
          "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n$5\r\nflags\r\n~1\r\n"
          "+multiple\r\n"},
+    // redis-server 7.0.15
+    {"sunsubscribe", 5,
+         "$7\r\nsummary\r\n"
+         "$62\r\nStop listening for messages posted to the given shard channels\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$76\r\nO(N) where N is the number of clients already subscribed to a shard channel.\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$12\r\nshardchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
     // redis-server 7.0.15
     {"time", 4,
          "$7\r\nsummary\r\n$30\r\nReturn the current server time\r\n$5\r\nsince\r\n$5\r\n2.6.0\r\n"
@@ -1592,6 +1688,13 @@ constexpr CommandDoc kDocs[] = {
          "$207\r\nO(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.\r\n"
          "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"unsubscribe", 5,
+         "$7\r\nsummary\r\n$56\r\nStop listening for messages posted to the given channels\r\n"
+         "$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\npubsub\r\n$10\r\ncomplexity\r\n"
+         "$70\r\nO(N) where N is the number of clients already subscribed to a channel.\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\nchannel\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
     // command_docs_dynakv.json
     {"vget", 4,
          "$7\r\nsummary\r\n"

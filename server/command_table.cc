@@ -46,6 +46,18 @@ void RunHandler(Server& server, const CommandSpec& spec, CommandContext& ctx,
   }
 }
 
+// Redis 7.0: a RESP2 connection with subscriptions reads every reply as a message, so only the
+// commands that manage subscriptions (and PING, QUIT, RESET) run on it; RESP3 has no limit.
+bool RefusedInSubscribedContext(const Client& client, const CommandSpec& spec) {
+  return client.pubsub_mode() && client.protocol() == 2 && !(spec.flags & kCmdSubscribedContext);
+}
+
+std::string SubscribedContextError(const CommandSpec& spec, const CommandSpec* parent) {
+  return "ERR Can't execute '" + FullName(spec, parent) +
+         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+         "context";
+}
+
 bool OverMemoryLimit(Server& server) {
   const Config& config = server.config();
   if (config.maxmemory == 0 || config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) {
@@ -204,7 +216,8 @@ CommandTable::CommandTable() {
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
                       ObjectCommands(), DumpCommands(),
                       ConnectionCommands(), ServerCommands(), ClusterCommands(), AclCommands(),
-                      BitmapCommands(), HyperLogLogCommands(), CommandCommands()}) {
+                      BitmapCommands(), HyperLogLogCommands(), CommandCommands(),
+                      PubSubCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -310,6 +323,11 @@ void CommandTable::Dispatch(Server& server, Client& client,
     ++stats.total_error_replies;
     return;
   }
+  if (RefusedInSubscribedContext(client, *spec)) {
+    reply.Error(SubscribedContextError(*spec, parent));
+    ++stats.total_error_replies;
+    return;
+  }
 
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
@@ -360,6 +378,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   }
   if ((spec.flags & kCmdDenyOom) && OverMemoryLimit(server)) return fail(kErrOom);
   if (DeniedByLogFailure(server, spec)) return fail(LogFailureError(server.engine().LogStatus()));
+  if (RefusedInSubscribedContext(client, spec)) return fail(SubscribedContextError(spec, parent));
 
   CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
   ++stats.total_commands_processed;

@@ -17,6 +17,17 @@
 
 namespace dynakv::server {
 
+// Redis's client-output-buffer-limit classes, in its order.
+enum class ClientClass { kNormal = 0, kReplica = 1, kPubSub = 2 };
+inline constexpr int kClientClassCount = 3;
+// One class's limits: past `hard` bytes of pending output a client is closed at once, past
+// `soft` for longer than `soft_seconds` too. 0 disables a limit.
+struct OutputBufferLimit {
+  std::uint64_t hard = 0;
+  std::uint64_t soft = 0;
+  long long soft_seconds = 0;
+};
+
 // acl-pubsub-default: the channels a new ACL user starts with.
 enum class AclPubsubDefault { kResetChannels, kAllChannels };
 
@@ -62,6 +73,12 @@ struct Config {
   // (backpressure); above the hard limit the client is disconnected, as Redis does.
   std::uint64_t client_output_buffer_soft_limit = 16ull * 1024 * 1024;
   std::uint64_t client_output_buffer_hard_limit = 512ull * 1024 * 1024;
+  // Redis's client-output-buffer-limit, per ClientClass (Redis's defaults). The normal class adds
+  // to the two limits above; replicas do not exist here, their class is only kept and shown.
+  OutputBufferLimit client_output_buffer_limits[kClientClassCount] = {
+      {0, 0, 0}, {256ull << 20, 64ull << 20, 60}, {32ull << 20, 8ull << 20, 60}};
+  // notify-keyspace-events as Redis's flag bits (notify.h); 0: none.
+  int notify_keyspace_events = 0;
   // A HyperLogLog's sparse form grows to this many bytes (header included) before it turns
   // dense, as Redis's hll-sparse-max-bytes.
   long long hll_sparse_max_bytes = 3000;
@@ -161,6 +178,11 @@ std::string_view BackgroundPriorityName(storage::BackgroundPriority priority);
 std::string_view FsyncPolicyName(storage::FsyncPolicy policy);
 std::string_view LogCorruptionPolicyName(storage::LogCorruptionPolicy policy);
 std::string_view AclPubsubDefaultName(AclPubsubDefault value);
+// client-output-buffer-limit: "<class> <hard> <soft> <soft seconds>" groups, as Redis parses them
+// (classes normal, replica/slave, pubsub; sizes with units) and formats them
+// ("normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60").
+bool ParseOutputBufferLimits(std::string_view value, Config* config, std::string* reason);
+std::string FormatOutputBufferLimits(const Config& config);
 
 // Applies the parameters in a TOML document; `source` names it in errors. On failure nothing
 // says which parameters were already applied, so callers discard `config`.

@@ -15,6 +15,7 @@
 #include "cluster_secret.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "tls_config.h"
 #include "utf8.h"
@@ -202,6 +203,9 @@ const ConfigParam kParams[] = {
     {"aclfile", "server", false, ParseAclfile, FormatString<&Config::aclfile>},
     {"acllog-max-len", "server", true, ParseInteger<&Config::acllog_max_len, 0, LLONG_MAX>,
      FormatNumber<&Config::acllog_max_len>},
+    // Keyspace notification classes, Redis's letters (notify.h).
+    {"notify-keyspace-events", "server", true, ParseNotifyKeyspaceEventsParam,
+     FormatNotifyKeyspaceEventsParam},
     {"acl-pubsub-default", "server", true,
      ParseChoice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName,
                  kAclPubsubDefaults>,
@@ -262,6 +266,9 @@ const ConfigParam kParams[] = {
     {"client-output-buffer-hard-limit", "limits", true,
      ParseBytes<&Config::client_output_buffer_hard_limit, 0, kMaxSize>,
      FormatNumber<&Config::client_output_buffer_hard_limit>},
+    // Redis's per-class limits ("pubsub 32mb 8mb 60"), checked after each reply and message.
+    {"client-output-buffer-limit", "limits", true, ParseOutputBufferLimits,
+     FormatOutputBufferLimits},
     {"hll-sparse-max-bytes", "limits", true, ParseBytes<&Config::hll_sparse_max_bytes, 0, kMaxSize>,
      FormatNumber<&Config::hll_sparse_max_bytes>},
 

@@ -196,6 +196,9 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                "offloaded_keys:%llu\r\n"
                "keyspace_hits:%llu\r\n"
                "keyspace_misses:%llu\r\n"
+               "pubsub_channels:%zu\r\n"
+               "pubsub_patterns:%zu\r\n"
+               "pubsubshard_channels:%zu\r\n"
                "total_error_replies:%llu\r\n"
                "segment_reads:%llu\r\n"
                "bloom_skips:%llu\r\n",
@@ -210,6 +213,8 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                static_cast<unsigned long long>(engine.offloaded_keys),
                static_cast<unsigned long long>(stats.keyspace_hits),
                static_cast<unsigned long long>(stats.keyspace_misses),
+               server.pubsub().channel_count(PubSub::Kind::kGlobal), server.pubsub().pattern_count(),
+               server.pubsub().channel_count(PubSub::Kind::kShard),
                static_cast<unsigned long long>(stats.total_error_replies),
                static_cast<unsigned long long>(engine.segment_reads),
                static_cast<unsigned long long>(engine.bloom_skips));

@@ -286,6 +286,7 @@ void Server::ClientClosed(Client* client) {
   std::erase(pending_flush_, client);
   std::erase(held_, client);
   blocked_lists_.ClientClosed(client->id());
+  pubsub_.RemoveClient(*client);
   clients_.erase(client->id());
 }
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "stats.h"
 #include "net/uv_handle.h"
+#include "pubsub.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -88,6 +89,8 @@ class Server {
   Acl& acl() { return acl_; }
   // Clients blocked in BLPOP and its family (single-node mode).
   BlockedLists& blocked_lists() { return blocked_lists_; }
+  // Channel and pattern subscriptions (single node; node-local in cluster mode).
+  PubSub& pubsub() { return pubsub_; }
   uv_loop_t* loop() const { return loop_; }
   int port() const { return port_; }          // 0: no plain port
   int tls_port() const { return tls_port_; }  // 0: no TLS port
@@ -162,6 +165,7 @@ class Server {
   CommandTable commands_;
   Acl acl_;
   BlockedLists blocked_lists_{*this};
+  PubSub pubsub_;
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 

@@ -47,6 +47,8 @@ class ReplyWriter {
   void ArrayHeader(std::size_t count);  // *n
   void MapHeader(std::size_t pairs);    // RESP3 %n, RESP2 *2n
   void SetHeader(std::size_t count);    // RESP3 ~n, RESP2 *n
+  // An out-of-band message (pub/sub): RESP3 >n, RESP2 *n (RESP2 has no push type).
+  void PushHeader(std::size_t count);
   void Double(double value);            // RESP3 ,d  RESP2 bulk string
   void Bool(bool value);                // RESP3 #t/#f  RESP2 :1/:0
   // RESP3 verbatim string (=len\r\ntxt:...), RESP2 bulk string; INFO replies use it.
