@@ -16,6 +16,7 @@
 #include "command.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "server.h"
 #include "string_value.h"
@@ -125,6 +126,8 @@ void SetBitCommand(CommandContext& ctx) {
     target = static_cast<std::uint8_t>((target & ~(1 << shift)) | (on << shift));
     if (!StoreString(ctx, ctx.argv[1], value)) return;
   }
+  // Redis notifies every SETBIT, changed or not.
+  NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", ctx.argv[1]);
   ctx.reply.Integer(old_bit);
 }
 
@@ -314,7 +317,7 @@ void BitOpCommand(CommandContext& ctx) {
   }
   const std::string_view dest = ctx.argv[2];
   if (maxlen == 0) {  // the result is empty: the destination is deleted
-    ctx.keyspace.Delete(dest);
+    if (ctx.keyspace.Delete(dest)) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dest);
     ctx.reply.Integer(0);
     return;
   }
@@ -344,6 +347,7 @@ void BitOpCommand(CommandContext& ctx) {
   }
   // Like SET: the destination loses any expiry.
   if (!WriteOk(ctx, ctx.keyspace.Put(dest, result, 0))) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", dest);
   ctx.reply.Integer(static_cast<long long>(maxlen));
 }
 
@@ -440,6 +444,7 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
     if (!LoadStringForWrite(ctx, key, &value)) return;
   }
   bool changed = false;
+  std::size_t writes = 0;
   if (!readonly) {
     const std::size_t needed = (highest_write_offset >> 3) + 1;
     if (!value.exists || value.bytes.size() < needed) {
@@ -473,8 +478,11 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
                       op.value, op.overflow);
     replies.push_back(write.reply);
     if (write.changed) changed = true;
+    if (write.reply) ++writes;  // not refused by OVERFLOW FAIL
   }
   if (changed && !StoreString(ctx, key, value)) return;
+  // Redis notifies once when any SET or INCRBY wrote, whether or not a bit changed.
+  if (writes > 0) NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", key);
   ctx.reply.ArrayHeader(replies.size());
   for (const std::optional<long long>& reply : replies) {
     if (reply) {

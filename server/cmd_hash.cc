@@ -18,6 +18,7 @@
 #include "command.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "random_with_count.h"
 #include "scan_options.h"
@@ -45,6 +46,7 @@ void HSetGeneric(CommandContext& ctx, bool hmset) {
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t added = 0;
   if (!ApplyElementOp(ctx, key, op, &added)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hset", key);
   if (hmset) {
     ctx.reply.Ok();
   } else {
@@ -67,6 +69,7 @@ void HSetNxCommand(CommandContext& ctx) {
   op.Add(ctx.argv[2]).Add(ctx.argv[3]);
   std::int64_t added = 0;
   if (!ApplyElementOp(ctx, key, op, &added)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hset", key);
   ctx.reply.Integer(1);
 }
 
@@ -115,6 +118,8 @@ void HDelCommand(CommandContext& ctx) {
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t removed = 0;
   if (!ApplyElementOp(ctx, key, op, &removed)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hdel", key);
+  NotifyIfEmptied(ctx, key);
   ctx.reply.Integer(removed);
 }
 
@@ -191,6 +196,7 @@ void HIncrByCommand(CommandContext& ctx) {
   op.Add(ctx.argv[2]).Add(std::string_view(text, static_cast<std::size_t>(end.ptr - text)));
   std::int64_t added = 0;
   if (!ApplyElementOp(ctx, key, op, &added)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hincrby", key);
   ctx.reply.Integer(value);
 }
 
@@ -226,6 +232,7 @@ void HIncrByFloatCommand(CommandContext& ctx) {
   op.Add(ctx.argv[2]).Add(text);
   std::int64_t added = 0;
   if (!ApplyElementOp(ctx, key, op, &added)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyHash, "hincrbyfloat", key);
   ctx.reply.Bulk(text);
 }
 

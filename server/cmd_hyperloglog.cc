@@ -10,6 +10,7 @@
 #include "hyperloglog.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "server.h"
 #include "string_value.h"
 
@@ -82,6 +83,7 @@ void PfAddCommand(CommandContext& ctx) {
   if (updated > 0) {
     hll::InvalidateCache(&value.bytes);
     if (!StoreString(ctx, key, value)) return;
+    NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
   }
   ctx.reply.Integer(updated > 0 ? 1 : 0);
 }
@@ -173,6 +175,7 @@ void PfMergeCommand(CommandContext& ctx) {
   }
   hll::InvalidateCache(&dest.bytes);
   if (!StoreString(ctx, key, dest)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
   ctx.reply.Ok();
 }
 

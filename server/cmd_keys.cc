@@ -15,6 +15,7 @@
 #include "glob.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "scan_options.h"
 #include "server.h"
@@ -34,7 +35,10 @@ constexpr long long kMaxScanCount = 1 << 24;
 void DelCommand(CommandContext& ctx) {
   long long deleted = 0;
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    if (ctx.keyspace.Delete(ctx.argv[i])) ++deleted;
+    if (ctx.keyspace.Delete(ctx.argv[i])) {
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", ctx.argv[i]);
+      ++deleted;
+    }
   }
   ctx.reply.Integer(deleted);
 }
@@ -87,10 +91,13 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool absolute, std::string
   }
   if (when <= now) {
     ctx.keyspace.Delete(key);  // a time already past deletes the key, and that counts as set
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
+    ctx.reply.Integer(1);
   } else {
     ctx.keyspace.SetExpireAt(key, when);
+    ctx.reply.Integer(1);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", key);
   }
-  ctx.reply.Integer(1);
 }
 
 void ExpireCommand(CommandContext& ctx) { ExpireGeneric(ctx, true, false, "expire"); }
@@ -127,6 +134,7 @@ void PersistCommand(CommandContext& ctx) {
     return;
   }
   ctx.keyspace.SetExpireAt(ctx.argv[1], 0);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "persist", ctx.argv[1]);
   ctx.reply.Integer(1);
 }
 
@@ -270,6 +278,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   keyspace.Delete(src);
   WakeBlocked(ctx, dst, typed);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_from", src);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_to", dst);
   done(true);
 }
 
@@ -321,6 +331,7 @@ void CopyCommand(CommandContext& ctx) {
     return;
   }
   WakeBlocked(ctx, dst, typed);
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "copy_to", dst);
   ctx.reply.Integer(1);
 }
 

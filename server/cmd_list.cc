@@ -17,6 +17,7 @@
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "list_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "server.h"
 #include "storage/engine.h"
@@ -186,6 +187,7 @@ void LSetCommand(CommandContext& ctx) {
   op.Add(Decimal(static_cast<long long>(*at))).Add(ctx.argv[3]);
   std::int64_t unused = 0;
   if (!ApplyElementOp(ctx, key, op, &unused)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyList, "lset", key);
   ctx.reply.Ok();
 }
 
@@ -217,6 +219,7 @@ void LInsertCommand(CommandContext& ctx) {
   op.Add(before ? "before" : "after").Add(ctx.argv[3]).Add(ctx.argv[4]);
   std::int64_t length = 0;
   if (!ApplyElementOp(ctx, key, op, &length)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyList, "linsert", key);
   ctx.reply.Integer(length);
 }
 
@@ -250,6 +253,8 @@ void LRemCommand(CommandContext& ctx) {
   op.Add(Decimal(count)).Add(ctx.argv[3]);
   std::int64_t removed = 0;
   if (!ApplyElementOp(ctx, key, op, &removed)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyList, "lrem", key);
+  NotifyIfEmptied(ctx, key);
   ctx.reply.Integer(removed);
 }
 
@@ -284,6 +289,9 @@ void LTrimCommand(CommandContext& ctx) {
     std::int64_t unused = 0;
     if (!ApplyElementOp(ctx, key, op, &unused)) return;
   }
+  // Redis notifies a trim of an existing list even when it removed nothing.
+  NotifyKeyspaceEvent(ctx, kNotifyList, "ltrim", key);
+  NotifyIfEmptied(ctx, key);
   ctx.reply.Ok();
 }
 
@@ -389,10 +397,11 @@ void MoveGeneric(CommandContext& ctx, bool from_head, bool to_head) {
   const auto again =
       LookupTyped<types::List>(ctx, source, false);  // the destination lookup moved it
   std::vector<std::string> popped;
-  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped)) return;
+  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped, /*notify=*/false)) return;
   const std::string_view element = popped.front();
   std::int64_t length = 0;
   if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;
+  NotifyPopped(ctx, source, from_head);
   ctx.reply.Bulk(popped.front());
 }
 

@@ -13,6 +13,7 @@
 #include "command.h"
 #include "keyspace.h"
 #include "list_access.h"
+#include "notify.h"
 #include "list_blocking.h"
 #include "server.h"
 
@@ -71,10 +72,11 @@ void BlockingMoveGeneric(CommandContext& ctx, bool from_head, bool to_head,
   const auto again =
       LookupTyped<types::List>(ctx, source, false);  // the destination lookup moved it
   std::vector<std::string> popped;
-  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped)) return;
+  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped, /*notify=*/false)) return;
   const std::string_view element = popped.front();
   std::int64_t length = 0;
   if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;
+  NotifyPopped(ctx, source, from_head);
   ctx.server.blocked_lists().Served(ctx.client);
   ctx.reply.Bulk(popped.front());
 }

@@ -20,6 +20,7 @@
 #include "command.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "scan_options.h"
 #include "server.h"
@@ -87,6 +88,7 @@ void SAddCommand(CommandContext& ctx) {
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t added = 0;
   if (!ApplyElementOp(ctx, key, op, &added)) return;
+  if (added > 0) NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", key);
   ctx.reply.Integer(added);
 }
 
@@ -108,6 +110,8 @@ void SRemCommand(CommandContext& ctx) {
   for (std::size_t i = 2; i < ctx.argv.size(); ++i) op.Add(ctx.argv[i]);
   std::int64_t removed = 0;
   if (!ApplyElementOp(ctx, key, op, &removed)) return;
+  NotifyKeyspaceEvent(ctx, kNotifySet, "srem", key);
+  NotifyIfEmptied(ctx, key);
   ctx.reply.Integer(removed);
 }
 
@@ -170,11 +174,16 @@ void SMoveCommand(CommandContext& ctx) {
   }
   // Two log records: the add first, so a crash between them leaves the member in both sets
   // (the move unacknowledged), never in neither.
+  std::int64_t added = 0;
   std::int64_t result = 0;
-  if (!ApplyElementOp(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &result))
+  if (!ApplyElementOp(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &added))
     return;
   if (!ApplyElementOp(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result))
     return;
+  // Redis's order: the removal (and the source's deletion), then the addition.
+  NotifyKeyspaceEvent(ctx, kNotifySet, "srem", src);
+  NotifyIfEmptied(ctx, src);
+  if (added > 0) NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", dst);
   ctx.reply.Integer(1);
 }
 
@@ -199,6 +208,8 @@ void SPopWithCount(CommandContext& ctx) {
       ctx.reply.SetHeader(0);
       return;
     }
+    NotifyKeyspaceEvent(ctx, kNotifySet, "spop", key);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
     ReplyMembers(ctx, members, true);
     return;
   }
@@ -208,6 +219,7 @@ void SPopWithCount(CommandContext& ctx) {
   for (const std::string& m : picked) op.Add(m);
   std::int64_t removed = 0;
   if (!ApplyElementOp(ctx, key, op, &removed)) return;
+  NotifyKeyspaceEvent(ctx, kNotifySet, "spop", key);
   ReplyMembers(ctx, picked, true);
 }
 
@@ -232,6 +244,8 @@ void SPopCommand(CommandContext& ctx) {
   std::int64_t removed = 0;
   if (!ApplyElementOp(ctx, key, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &removed))
     return;
+  NotifyKeyspaceEvent(ctx, kNotifySet, "spop", key);
+  NotifyIfEmptied(ctx, key);
   ctx.reply.Bulk(member);
 }
 
@@ -383,13 +397,18 @@ void SetOpGeneric(CommandContext& ctx, SetOp kind, bool store) {
   }
   const std::string_view dst = ctx.argv[1];
   if (result.empty()) {
-    ctx.keyspace.Delete(dst);
+    if (ctx.keyspace.Delete(dst)) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dst);
     ctx.reply.Integer(0);
     return;
   }
   std::string serialized;
   types::Set::SerializeMembers(result, &serialized);
   if (!WriteOk(ctx, ctx.keyspace.PutObject(dst, serialized, 0))) return;
+  NotifyKeyspaceEvent(ctx, kNotifySet,
+                      kind == SetOp::kInter   ? "sinterstore"
+                      : kind == SetOp::kUnion ? "sunionstore"
+                                              : "sdiffstore",
+                      dst);
   ctx.reply.Integer(static_cast<long long>(result.size()));
 }
 

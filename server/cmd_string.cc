@@ -21,6 +21,7 @@
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "lcs.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "server.h"
 #include "storage/engine.h"
@@ -111,6 +112,8 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
 
   if (opt.expire == ExpireKind::kNone) expire_at = opt.keepttl ? old_expire : 0;
   if (!StoreValue(ctx, key, value, expire_at)) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "set", key);
+  if (opt.expire != ExpireKind::kNone) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", key);
   if (opt.get) {
     reply_get();
   } else if (style == SetReply::kOneOrZero) {
@@ -168,7 +171,7 @@ void GetDelCommand(CommandContext& ctx) {
   }
   if (ReplyIfNotString(ctx, *value)) return;
   ReplyValue(ctx.reply, *value);
-  ctx.keyspace.Delete(ctx.argv[1]);
+  if (ctx.keyspace.Delete(ctx.argv[1])) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", ctx.argv[1]);
 }
 
 void GetExCommand(CommandContext& ctx) {
@@ -195,11 +198,14 @@ void GetExCommand(CommandContext& ctx) {
   if (opt.expire != ExpireKind::kNone) {
     if (expire_at <= now) {
       ctx.keyspace.Delete(key);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
     } else {
       ctx.keyspace.SetExpireAt(key, expire_at);
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "expire", key);
     }
   } else if (opt.persist && had_expiry) {
     ctx.keyspace.SetExpireAt(key, 0);
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "persist", key);
   }
 }
 
@@ -227,6 +233,7 @@ bool MSetPairs(CommandContext& ctx, std::string_view command) {
 bool StorePairs(CommandContext& ctx) {
   for (std::size_t i = 1; i < ctx.argv.size(); i += 2) {
     if (!WriteOk(ctx, ctx.keyspace.Put(ctx.argv[i], ctx.argv[i + 1], 0))) return false;
+    NotifyKeyspaceEvent(ctx, kNotifyString, "set", ctx.argv[i]);
   }
   return true;
 }
@@ -280,6 +287,7 @@ void IncrDecr(CommandContext& ctx, long long incr) {
   const std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
   const std::string_view stored(text, static_cast<std::size_t>(end.ptr - text));
   if (!WriteOk(ctx, keyspace.Put(key, stored, expire_at))) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "incrby", key);
   ctx.reply.Integer(value);
 }
 
@@ -339,6 +347,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
   }
   const std::string stored = FormatLongDouble(value);
   if (!WriteOk(ctx, keyspace.Put(key, stored, expire_at))) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "incrbyfloat", key);
   ctx.reply.Bulk(stored);
 }
 
@@ -349,6 +358,7 @@ void AppendCommand(CommandContext& ctx) {
   std::optional<storage::ValueRef> current = keyspace.Get(key);
   if (!current) {
     if (!WriteOk(ctx, keyspace.Put(key, tail, 0))) return;
+    NotifyKeyspaceEvent(ctx, kNotifyString, "append", key);
     ctx.reply.Integer(static_cast<long long>(tail.size()));
     return;
   }
@@ -358,6 +368,7 @@ void AppendCommand(CommandContext& ctx) {
   current->CopyTo(value.data());
   std::memcpy(value.data() + current->size(), tail.data(), tail.size());
   if (!WriteOk(ctx, keyspace.Put(key, value, current->expire_at_ms()))) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "append", key);
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }
 
@@ -434,6 +445,7 @@ void SetRangeCommand(CommandContext& ctx) {
   }
   std::memcpy(value.data() + at, patch.data(), patch.size());
   if (!WriteOk(ctx, keyspace.Put(key, value, expire_at))) return;
+  NotifyKeyspaceEvent(ctx, kNotifyString, "setrange", key);
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }
 

@@ -16,6 +16,7 @@
 
 #include "ascii.h"
 #include "command.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "random_with_count.h"
 #include "scan_options.h"
@@ -62,6 +63,10 @@ bool ZPopGeneric(CommandContext& ctx, std::span<const std::string_view> keys, bo
     scores.push_back(s);
   }
   if (!RemoveMembers(ctx, key, members)) return true;
+  if (!members.empty()) {
+    NotifyKeyspaceEvent(ctx, kNotifyZset, max ? "zpopmax" : "zpopmin", key);
+    NotifyIfEmptied(ctx, key);
+  }
   if (emitkey && !nested) {  // BZPOPMIN/BZPOPMAX: [key, member, score]
     ctx.reply.ArrayHeader(members.size() * 2 + 1);
     ctx.reply.Bulk(key);
@@ -218,6 +223,7 @@ void ZAddGeneric(CommandContext& ctx, bool incr) {
     for (const auto& [score, member] : writes) op.Add(types::EncodeScoreArg(score)).Add(member);
     std::int64_t result = 0;
     if (!ApplyZsetOp(ctx, key, op, &result)) return;
+    NotifyKeyspaceEvent(ctx, kNotifyZset, incr ? "zincr" : "zadd", key);
   }
   if (incr) {
     if (processed > 0) {
@@ -249,6 +255,10 @@ void ZRemCommand(CommandContext& ctx) {
     }
   }
   if (!RemoveMembers(ctx, key, present)) return;
+  if (!present.empty()) {
+    NotifyKeyspaceEvent(ctx, kNotifyZset, "zrem", key);
+    NotifyIfEmptied(ctx, key);
+  }
   ctx.reply.Integer(static_cast<long long>(present.size()));
 }
 

@@ -13,6 +13,7 @@
 #include "command.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "zset_util.h"
 
@@ -111,7 +112,7 @@ void ZRangeGeneric(CommandContext& ctx, std::size_t first, bool store, RangeType
   }
   const std::string_view dst = ctx.argv[1];
   if (items.empty()) {
-    ctx.keyspace.Delete(dst);
+    if (ctx.keyspace.Delete(dst)) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dst);
     ctx.reply.Integer(0);
     return;
   }
@@ -119,6 +120,7 @@ void ZRangeGeneric(CommandContext& ctx, std::size_t first, bool store, RangeType
   const std::string serialized = types::SortedSet::SerializeEntries(items);
   if (!WriteOk(ctx, ctx.keyspace.PutObject(dst, serialized, 0))) return;
   WakeZsetWaiters(ctx, dst);
+  NotifyKeyspaceEvent(ctx, kNotifyZset, "zrangestore", dst);
   ctx.reply.Integer(static_cast<long long>(items.size()));
 }
 
@@ -218,6 +220,14 @@ void ZRemRangeGeneric(CommandContext& ctx, RangeType type) {
   members.reserve(items.size());
   for (const auto& item : items) members.emplace_back(item.first);
   if (!RemoveMembers(ctx, key, members)) return;
+  if (!members.empty()) {
+    NotifyKeyspaceEvent(ctx, kNotifyZset,
+                        type == RangeType::kRank    ? "zrembyrank"
+                        : type == RangeType::kScore ? "zrembyscore"
+                                                    : "zrembylex",
+                        key);
+    NotifyIfEmptied(ctx, key);
+  }
   ctx.reply.Integer(static_cast<long long>(members.size()));
 }
 

@@ -23,6 +23,7 @@
 #include "command.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "storage/engine.h"
 #include "types/set.h"
@@ -220,7 +221,7 @@ void ZSetOpGeneric(CommandContext& ctx, bool store, std::size_t numkeys_index, S
   }
   const std::string_view dst = ctx.argv[1];
   if (items.empty()) {
-    ctx.keyspace.Delete(dst);
+    if (ctx.keyspace.Delete(dst)) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", dst);
     ctx.reply.Integer(0);
     return;
   }
@@ -228,6 +229,11 @@ void ZSetOpGeneric(CommandContext& ctx, bool store, std::size_t numkeys_index, S
     return;
   }
   WakeZsetWaiters(ctx, dst);
+  NotifyKeyspaceEvent(ctx, kNotifyZset,
+                      op == SetOp::kUnion   ? "zunionstore"
+                      : op == SetOp::kInter ? "zinterstore"
+                                            : "zdiffstore",
+                      dst);
   ctx.reply.Integer(static_cast<long long>(items.size()));
 }
 

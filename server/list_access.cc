@@ -6,6 +6,7 @@
 #include "ascii.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "server.h"
 
@@ -14,7 +15,7 @@ namespace dynakv::server {
 // Pops `count` elements from one end (the list holds at least that many), copying them out
 // first: the reply needs them and the pop invalidates the list's views.
 bool PopElements(CommandContext& ctx, std::string_view key, const types::List& list, bool head,
-                 std::size_t count, std::vector<std::string>* out) {
+                 std::size_t count, std::vector<std::string>* out, bool notify) {
   count = std::min(count, list.size());
   out->reserve(count);
   if (head) {
@@ -31,7 +32,14 @@ bool PopElements(CommandContext& ctx, std::string_view key, const types::List& l
   types::OpBuilder op(head ? types::OpCode::kListPopFront : types::OpCode::kListPopBack, 1);
   op.Add(std::to_string(count));
   std::int64_t popped = 0;
-  return ApplyElementOp(ctx, key, op, &popped);
+  if (!ApplyElementOp(ctx, key, op, &popped)) return false;
+  if (notify) NotifyPopped(ctx, key, head);
+  return true;
+}
+
+void NotifyPopped(CommandContext& ctx, std::string_view key, bool head) {
+  NotifyKeyspaceEvent(ctx, kNotifyList, head ? "lpop" : "rpop", key);
+  NotifyIfEmptied(ctx, key);
 }
 
 // Pushes `elements` in turn at one end; *length gets the new length.
@@ -41,6 +49,7 @@ bool PushElements(CommandContext& ctx, std::string_view key, bool head,
                       elements.size());
   for (std::string_view e : elements) op.Add(e);
   if (!ApplyElementOp(ctx, key, op, length)) return false;
+  NotifyKeyspaceEvent(ctx, kNotifyList, head ? "lpush" : "rpush", key);
   // Single-node mode: clients blocked on the key are served after this command.
   if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(key);
   return true;

@@ -17,12 +17,16 @@
 namespace dynakv::server {
 
 // Pops up to `count` elements from one end of `list` (the value of `key`) into *out, copied
-// before the pop is applied; false when the keyspace refused (replied already).
+// before the pop is applied; false when the keyspace refused (replied already). Fires the pop's
+// keyspace events (NotifyPopped) unless `notify` is false.
 bool PopElements(CommandContext& ctx, std::string_view key, const types::List& list, bool head,
-                 std::size_t count, std::vector<std::string>* out);
+                 std::size_t count, std::vector<std::string>* out, bool notify = true);
+// The keyspace events of a pop: "lpop"/"rpop", then "del" when it emptied the list. LMOVE fires
+// them after the push to its destination, as Redis does.
+void NotifyPopped(CommandContext& ctx, std::string_view key, bool head);
 
 // Pushes `elements` in turn at one end; *length gets the new length. Marks the key ready for
-// clients blocked on it.
+// clients blocked on it, and fires "lpush"/"rpush".
 bool PushElements(CommandContext& ctx, std::string_view key, bool head,
                   std::span<const std::string_view> elements, std::int64_t* length);
 

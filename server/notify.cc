@@ -2,6 +2,7 @@
 
 #include "command.h"
 #include "config.h"
+#include "keyspace.h"
 #include "pubsub.h"
 #include "server.h"
 
@@ -83,6 +84,11 @@ void NotifyKeyspaceEvent(Server& server, int type, std::string_view event, std::
     channel.assign("__keyevent").append(prefix).append(event);
     pubsub.Publish(channel, key, PubSub::Kind::kGlobal);
   }
+}
+
+void NotifyIfEmptied(CommandContext& ctx, std::string_view key) {
+  if (!(ctx.server.config().notify_keyspace_events & kNotifyGeneric)) return;
+  if (!ctx.keyspace.Exists(key)) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
 }
 
 void NotifyKeyspaceEvent(CommandContext& ctx, int type, std::string_view event,

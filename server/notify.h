@@ -49,5 +49,8 @@ void NotifyKeyspaceEvent(Server& server, int type, std::string_view event, std::
 // The same, in the database the command's client works on.
 void NotifyKeyspaceEvent(CommandContext& ctx, int type, std::string_view event,
                          std::string_view key);
+// After removing elements: "del" when that emptied (so deleted) the collection, as Redis
+// notifies after deleting an empty hash, list, set or sorted set.
+void NotifyIfEmptied(CommandContext& ctx, std::string_view key);
 
 }  // namespace dynakv::server

@@ -38,10 +38,11 @@ void CheckRow(const CommandSpec& spec, const CommandSpec* parent) {
   CHECK_FALSE(((spec.flags & kCmdWrite) && (spec.flags & kCmdReadOnly)));
   const int min_argc = std::abs(spec.arity);
   for (const KeySpec& key : spec.keys.specs()) {
-    // Exactly one of RO / RW / OW / RM, as Redis requires of its key specs.
+    // Exactly one of RO / RW / OW / RM, as Redis requires of its key specs; none for an
+    // argument that is not a key (SSUBSCRIBE's shard channels: NOT_KEY alone, as in Redis).
     const int kinds = ((key.flags & kKeyRO) != 0) + ((key.flags & kKeyRW) != 0) +
                       ((key.flags & kKeyOW) != 0) + ((key.flags & kKeyRM) != 0);
-    CHECK(kinds == 1);
+    CHECK(kinds == ((key.flags & kKeyNotKey) ? 0 : 1));
     CHECK(key.begin != KeySpec::Begin::kNone);
     if (key.begin == KeySpec::Begin::kIndex) {
       // Within the arguments every request has, past the command's own name; a variadic
