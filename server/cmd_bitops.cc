@@ -125,9 +125,8 @@ void SetBitCommand(CommandContext& ctx) {
   if (grew || old_bit != on) {
     target = static_cast<std::uint8_t>((target & ~(1 << shift)) | (on << shift));
     if (!StoreString(ctx, ctx.argv[1], value)) return;
+    NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", ctx.argv[1]);
   }
-  // Redis notifies every SETBIT, changed or not.
-  NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", ctx.argv[1]);
   ctx.reply.Integer(old_bit);
 }
 
@@ -444,7 +443,6 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
     if (!LoadStringForWrite(ctx, key, &value)) return;
   }
   bool changed = false;
-  std::size_t writes = 0;
   if (!readonly) {
     const std::size_t needed = (highest_write_offset >> 3) + 1;
     if (!value.exists || value.bytes.size() < needed) {
@@ -478,11 +476,11 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
                       op.value, op.overflow);
     replies.push_back(write.reply);
     if (write.changed) changed = true;
-    if (write.reply) ++writes;  // not refused by OVERFLOW FAIL
   }
-  if (changed && !StoreString(ctx, key, value)) return;
-  // Redis notifies once when any SET or INCRBY wrote, whether or not a bit changed.
-  if (writes > 0) NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", key);
+  if (changed) {
+    if (!StoreString(ctx, key, value)) return;
+    NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", key);
+  }
   ctx.reply.ArrayHeader(replies.size());
   for (const std::optional<long long>& reply : replies) {
     if (reply) {

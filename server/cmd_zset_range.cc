@@ -222,9 +222,9 @@ void ZRemRangeGeneric(CommandContext& ctx, RangeType type) {
   if (!RemoveMembers(ctx, key, members)) return;
   if (!members.empty()) {
     NotifyKeyspaceEvent(ctx, kNotifyZset,
-                        type == RangeType::kRank    ? "zrembyrank"
-                        : type == RangeType::kScore ? "zrembyscore"
-                                                    : "zrembylex",
+                        type == RangeType::kRank    ? "zremrangebyrank"
+                        : type == RangeType::kScore ? "zremrangebyscore"
+                                                    : "zremrangebylex",
                         key);
     NotifyIfEmptied(ctx, key);
   }

@@ -21,7 +21,10 @@ class PubSubPair {
   // (its replies and messages) and compares them. `ordered`: the frames of one connection must
   // come in the same order; else they are compared as a multiset (Redis walks hash tables for
   // unsubscribe-all and for the patterns a message matches, so those orders are its own).
-  void Step(std::size_t conn, const std::vector<std::string>& argv, bool ordered = true);
+  // `own_reply`: false when the reply on `conn` itself may differ in order (a set's members,
+  // as SPOP with a count lists them): its frames are then compared by number only.
+  void Step(std::size_t conn, const std::vector<std::string>& argv, bool ordered = true,
+            bool own_reply = true);
   int mismatches() const { return log_.mismatches(); }
   // What connection `conn` of the reference received in the last step, frame by frame.
   const std::vector<std::string>& LastReference(std::size_t conn) const { return last_[conn]; }
