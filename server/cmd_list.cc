@@ -397,11 +397,20 @@ void MoveGeneric(CommandContext& ctx, bool from_head, bool to_head) {
   const auto again =
       LookupTyped<types::List>(ctx, source, false);  // the destination lookup moved it
   std::vector<std::string> popped;
-  if (!PopElements(ctx, source, *again.value, from_head, 1, &popped, /*notify=*/false)) return;
-  const std::string_view element = popped.front();
-  std::int64_t length = 0;
-  if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;
-  NotifyPopped(ctx, source, from_head);
+  if (source == destination && again.value->size() == 1) {
+    // Rotating a one-element list onto itself leaves it as it is. Popping first would delete
+    // the emptied key and the push recreate it without its expiry; Redis pushes before it
+    // deletes an emptied source, so the list (and its TTL) stays.
+    popped.emplace_back(again.value->At(0));
+    NotifyKeyspaceEvent(ctx, kNotifyList, to_head ? "lpush" : "rpush", destination);
+    NotifyKeyspaceEvent(ctx, kNotifyList, from_head ? "lpop" : "rpop", source);
+  } else {
+    if (!PopElements(ctx, source, *again.value, from_head, 1, &popped, /*notify=*/false)) return;
+    const std::string_view element = popped.front();
+    std::int64_t length = 0;
+    if (!PushElements(ctx, destination, to_head, std::span(&element, 1), &length)) return;
+    NotifyPopped(ctx, source, from_head);
+  }
   ctx.reply.Bulk(popped.front());
 }
 

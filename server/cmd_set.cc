@@ -388,7 +388,9 @@ void SetOpGeneric(CommandContext& ctx, SetOp kind, bool store) {
   const std::size_t first = store ? 2 : 1;
   const std::span<const std::string_view> keys(ctx.argv.data() + first, ctx.argv.size() - first);
   std::vector<std::optional<std::vector<std::string>>> sets;
-  if (!LoadSets(ctx, keys, !store, &sets)) return;
+  // The STORE forms read their sources as lookupKeyRead too in Redis 7.0 (a miss counts, and
+  // fires "keymiss").
+  if (!LoadSets(ctx, keys, true, &sets)) return;
   const std::vector<std::string> result =
       kind == SetOp::kInter ? Intersect(sets, 0) : UnionOrDiff(ctx, sets, kind == SetOp::kDiff);
   if (!store) {

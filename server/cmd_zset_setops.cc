@@ -91,9 +91,9 @@ void ZSetOpGeneric(CommandContext& ctx, bool store, std::size_t numkeys_index, S
     for (std::size_t earlier = 0; earlier < i; ++earlier) {
       if (ctx.argv[numkeys_index + 1 + earlier] == ctx.argv[j]) src[i].key = earlier;
     }
-    // A set is an input too, every member scoring 1 (as Redis's zuiNext reads a set).
-    std::optional<storage::ValueRef> value =
-        store ? ctx.keyspace.Get(ctx.argv[j]) : LookupRead(ctx, ctx.argv[j]);
+    // A set is an input too, every member scoring 1 (as Redis's zuiNext reads a set). The STORE
+    // forms read their sources as lookupKeyRead too (a miss counts, and fires "keymiss").
+    std::optional<storage::ValueRef> value = LookupRead(ctx, ctx.argv[j]);
     if (!value) continue;
     if (const auto* zset = dynamic_cast<const types::SortedSet*>(value->object())) {
       src[i].entries.reserve(zset->size());

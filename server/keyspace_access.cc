@@ -5,18 +5,21 @@
 #include <string_view>
 
 #include "keyspace.h"
+#include "notify.h"
 #include "server.h"
 
 namespace dynakv::server {
 
 namespace {
 
-void CountLookup(CommandContext& ctx, bool hit) {
+// Where Redis's lookupKeyRead counts a miss, it also fires the "keymiss" event (class m).
+void CountLookup(CommandContext& ctx, std::string_view key, bool hit) {
   ServerStats& stats = ctx.server.stats();
   if (hit) {
     ++stats.keyspace_hits;
   } else {
     ++stats.keyspace_misses;
+    NotifyKeyspaceEvent(ctx, kNotifyKeyMiss, "keymiss", key);
   }
 }
 
@@ -24,19 +27,19 @@ void CountLookup(CommandContext& ctx, bool hit) {
 
 std::optional<storage::ValueRef> LookupRead(CommandContext& ctx, std::string_view key) {
   std::optional<storage::ValueRef> value = ctx.keyspace.Get(key);
-  CountLookup(ctx, value.has_value());
+  CountLookup(ctx, key, value.has_value());
   return value;
 }
 
 bool ExistsRead(CommandContext& ctx, std::string_view key) {
   const bool exists = ctx.keyspace.Exists(key);
-  CountLookup(ctx, exists);
+  CountLookup(ctx, key, exists);
   return exists;
 }
 
 std::optional<std::int64_t> ExpireAtRead(CommandContext& ctx, std::string_view key) {
   std::optional<std::int64_t> expire_at = ctx.keyspace.GetExpireAt(key);
-  CountLookup(ctx, expire_at.has_value());
+  CountLookup(ctx, key, expire_at.has_value());
   return expire_at;
 }
 
