@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "command_table.h"
@@ -242,10 +241,11 @@ void Client::CloseForOutputLimit() {
 
 void Client::DeliverPush(std::size_t elements, std::string_view head, std::string_view tail) {
   if (closing_) return;
-  char header[24];
-  const int n = std::snprintf(header, sizeof(header), "%c%zu\r\n",
-                              writer_.protocol() >= 3 ? '>' : '*', elements);
-  out_.append(header, static_cast<std::size_t>(n));
+  // Pub/sub messages have 3 or 4 elements: a one-digit header, built without printf (it
+  // showed in profiles of PUBLISH fan-out).
+  const char header[4] = {writer_.protocol() >= 3 ? '>' : '*', static_cast<char>('0' + elements),
+                          '\r', '\n'};
+  out_.append(header, sizeof(header));
   out_.append(head);
   out_.append(tail);
   server_.ScheduleFlush(*this);

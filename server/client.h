@@ -127,7 +127,7 @@ class Client : private net::ConnectionHandler {
   // what a RESP2 connection may run.
   bool pubsub_mode() const { return pubsub_mode_; }
   void set_pubsub_mode(bool on) { pubsub_mode_ = on; }
-  // Appends an out-of-band message of `elements` bulks, `head` and `tail` already encoded
+  // Appends an out-of-band message of `elements` (2..9) bulks, `head` and `tail` already encoded
   // (">n" in RESP3, "*n" in RESP2 is put before them), and schedules the flush. A client over its
   // client-output-buffer-limit class is closed (it still counts as a receiver, as in Redis).
   void DeliverPush(std::size_t elements, std::string_view head, std::string_view tail);

@@ -73,6 +73,7 @@ void NotifyKeyspaceEvent(Server& server, int type, std::string_view event, std::
   const int flags = server.config().notify_keyspace_events;
   if (!(flags & type)) return;
   PubSub& pubsub = server.pubsub();
+  if (pubsub.empty()) return;  // no one listens: no channel names to build
   const std::string prefix = "@" + std::to_string(db) + "__:";
   std::string channel;
   if (flags & kNotifyKeyspace) {

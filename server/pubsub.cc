@@ -40,7 +40,10 @@ bool PubSub::Subscribe(Client& client, std::string_view channel, Kind kind) {
   Subscriptions& subs = clients_[&client];
   auto& mine = kind == Kind::kGlobal ? subs.channels : subs.shard_channels;
   if (!mine.emplace(channel).second) return false;
-  Channels(kind)[std::string(channel)].push_back(&client);
+  ChannelMap& map = Channels(kind);
+  auto entry = map.find(channel);
+  if (entry == map.end()) entry = map.emplace(std::string(channel), ClientList{}).first;
+  entry->second.push_back(&client);
   return true;
 }
 
@@ -48,11 +51,11 @@ bool PubSub::Unsubscribe(Client& client, std::string_view channel, Kind kind) {
   auto it = clients_.find(&client);
   if (it == clients_.end()) return false;
   auto& mine = kind == Kind::kGlobal ? it->second.channels : it->second.shard_channels;
-  auto found = mine.find(std::string(channel));
+  auto found = mine.find(channel);
   if (found == mine.end()) return false;
   mine.erase(found);
   ChannelMap& map = Channels(kind);
-  auto entry = map.find(std::string(channel));
+  auto entry = map.find(channel);
   if (entry != map.end()) {
     RemoveFrom(&entry->second, &client);
     // An empty entry goes, so clients cannot grow the table by churning channel names.
@@ -130,7 +133,7 @@ std::size_t PubSub::Publish(std::string_view channel, std::string_view message, 
   AppendBulk(&tail, channel);
   AppendBulk(&tail, message);
   const ChannelMap& map = Channels(kind);
-  if (auto entry = map.find(std::string(channel)); entry != map.end()) {
+  if (auto entry = map.find(channel); entry != map.end()) {
     const std::string_view head = kind == Kind::kGlobal ? kMessageBulk : kShardMessageBulk;
     for (Client* client : entry->second) {
       client->DeliverPush(3, head, tail);
@@ -153,7 +156,7 @@ std::size_t PubSub::Publish(std::string_view channel, std::string_view message, 
 
 std::size_t PubSub::NumSub(std::string_view channel, Kind kind) const {
   const ChannelMap& map = Channels(kind);
-  auto entry = map.find(std::string(channel));
+  auto entry = map.find(channel);
   return entry == map.end() ? 0 : entry->second.size();
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,13 +26,20 @@ class Client;
 class PubSub {
  public:
   enum class Kind { kGlobal, kShard };
+  // Looked up by string_view, without building a std::string per publish.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
 
   // What one client listens to. Channels are unordered, as in Redis (a dict); patterns keep
   // the order they were subscribed in (Redis 7.0 keeps them in a list), which is the order an
   // unsubscribe-all reports them.
   struct Subscriptions {
-    std::unordered_set<std::string> channels;
-    std::unordered_set<std::string> shard_channels;
+    std::unordered_set<std::string, NameHash, std::equal_to<>> channels;
+    std::unordered_set<std::string, NameHash, std::equal_to<>> shard_channels;
     std::vector<std::string> patterns;
   };
 
@@ -72,7 +80,7 @@ class PubSub {
 
  private:
   using ClientList = std::vector<Client*>;
-  using ChannelMap = std::unordered_map<std::string, ClientList>;
+  using ChannelMap = std::unordered_map<std::string, ClientList, NameHash, std::equal_to<>>;
   ChannelMap& Channels(Kind kind) { return kind == Kind::kGlobal ? channels_ : shard_channels_; }
   const ChannelMap& Channels(Kind kind) const {
     return kind == Kind::kGlobal ? channels_ : shard_channels_;
