@@ -395,7 +395,11 @@ void Server::FlushPending() {
   NoteLogStatus(engine_.FlushLog());
   const std::uint64_t durable = engine_.DurableLogEnd();
   flushing_.swap(pending_flush_);
-  for (Client* client : flushing_) {
+  // Last scheduled, first written, as Redis walks its clients_pending_write (it adds at the
+  // head): a PUBLISH schedules its subscribers before its own reply, and the publisher should not
+  // wait behind their writes.
+  for (auto it = flushing_.rbegin(); it != flushing_.rend(); ++it) {
+    Client* client = *it;
     client->set_flush_scheduled(false);
     if (client->log_mark() > durable) {
       if (!client->held()) {
