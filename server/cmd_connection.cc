@@ -1,6 +1,7 @@
 // Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET and CLIENT, with the
 // replies and error texts of Redis 7.
 
+#include <optional>
 #include <span>
 #include <string>
 
@@ -175,34 +176,48 @@ void ResetCommand(CommandContext& ctx) {
 
 // ---- CLIENT -------------------------------------------------------------------------------
 
-// Client types as CLIENT LIST TYPE / CLIENT KILL TYPE name them; every dynakv client is normal.
-bool ParseClientType(std::string_view type, bool* is_normal) {
+// Client types as CLIENT LIST TYPE / CLIENT KILL TYPE name them. A dynakv client is normal, or
+// pubsub while it has subscriptions (Redis's getClientType); none is a master or a replica.
+enum class ClientType { kNormal, kPubSub, kNone };
+
+bool ParseClientType(std::string_view type, ClientType* out) {
   if (EqualsIgnoreCase(type, "normal")) {
-    *is_normal = true;
-    return true;
+    *out = ClientType::kNormal;
+  } else if (EqualsIgnoreCase(type, "pubsub")) {
+    *out = ClientType::kPubSub;
+  } else if (EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "slave") ||
+             EqualsIgnoreCase(type, "replica")) {
+    *out = ClientType::kNone;
+  } else {
+    return false;
   }
-  *is_normal = false;
-  return EqualsIgnoreCase(type, "master") || EqualsIgnoreCase(type, "slave") ||
-         EqualsIgnoreCase(type, "replica") || EqualsIgnoreCase(type, "pubsub");
+  return true;
+}
+
+ClientType TypeOf(const Client& client) {
+  return client.pubsub_mode() ? ClientType::kPubSub : ClientType::kNormal;
 }
 
 void ClientList(CommandContext& ctx) {
   const auto& argv = ctx.argv;
   const std::uint64_t now = uv_now(ctx.server.loop());
   std::string out;
+  std::optional<ClientType> only;
   auto describe_all = [&] {
     for (const auto& [id, client] : ctx.server.clients()) {
       // Closing and refused ones are gone to Redis.
-      if (!client->closing() && !client->rejected()) out += client->Describe(now);
+      if (client->closing() || client->rejected()) continue;
+      if (!only || TypeOf(*client) == *only) out += client->Describe(now);
     }
   };
   if (argv.size() == 4 && EqualsIgnoreCase(argv[2], "type")) {
-    bool normal;
-    if (!ParseClientType(argv[3], &normal)) {
+    ClientType type;
+    if (!ParseClientType(argv[3], &type)) {
       ctx.reply.Error("ERR Unknown client type '" + std::string(argv[3]) + "'");
       return;
     }
-    if (normal) describe_all();
+    only = type;
+    describe_all();
   } else if (argv.size() > 3 && EqualsIgnoreCase(argv[2], "id")) {
     for (std::size_t i = 3; i < argv.size(); ++i) {
       long long id;
@@ -230,7 +245,7 @@ void ClientKill(CommandContext& ctx) {
   long long id = 0;
   const AclUser* user = nullptr;
   bool skip_me = true;
-  bool normal = true;
+  std::optional<ClientType> type;
   if (argv.size() == 3) {
     addr = argv[2];  // old form: CLIENT KILL ip:port, which may kill the caller
     skip_me = false;
@@ -244,10 +259,12 @@ void ClientKill(CommandContext& ctx) {
           return;
         }
       } else if (EqualsIgnoreCase(option, "type")) {
-        if (!ParseClientType(value, &normal)) {
+        ClientType parsed;
+        if (!ParseClientType(value, &parsed)) {
           ctx.reply.Error("ERR Unknown client type '" + std::string(value) + "'");
           return;
         }
+        type = parsed;
       } else if (EqualsIgnoreCase(option, "addr")) {
         addr = value;
       } else if (EqualsIgnoreCase(option, "laddr")) {
@@ -280,7 +297,8 @@ void ClientKill(CommandContext& ctx) {
   long long killed = 0;
   bool kill_self = false;
   for (const auto& [client_id, client] : ctx.server.clients()) {
-    if (client->closing() || client->rejected() || !normal) continue;
+    if (client->closing() || client->rejected()) continue;
+    if (type && TypeOf(*client) != *type) continue;
     if (!addr.empty() && client->address() != addr) continue;
     if (!laddr.empty() && client->local_address() != laddr) continue;
     if (id != 0 && client->id() != static_cast<std::uint64_t>(id)) continue;
@@ -338,9 +356,9 @@ void ClientHelp(CommandContext& ctx) {
       "KILL <ip:port>",
       "    Kill connection made from <ip:port>.",
       "KILL <option> <value> [<option> <value> [...]]",
-      "    Kill connections. Options are: ID <client-id>, TYPE normal, USER <username>,",
-      "    ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
-      "LIST [TYPE normal] [ID <client-id> [...]]",
+      "    Kill connections. Options are: ID <client-id>, TYPE (NORMAL|PUBSUB),",
+      "    USER <username>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
+      "LIST [TYPE (NORMAL|PUBSUB)] [ID <client-id> [...]]",
       "    Return information about client connections.",
       "NO-EVICT (ON|OFF)",
       "    Accepted for compatibility; dynakv never evicts clients.",

@@ -4,6 +4,7 @@
 // client-output-buffer-limit; plus a 100-subscriber fan-out through hiredis.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -221,10 +222,19 @@ TEST_CASE("CLIENT LIST, INFO and CONFIG show pub/sub state as Redis") {
     CHECK(list.str.find("flags=P db=0 sub=2 psub=2 ssub=1 ") != std::string::npos);
     CHECK(list.str.find("flags=P db=0 sub=0 psub=1 ssub=0 ") != std::string::npos);
     CHECK(list.str.find("flags=N db=0 sub=0 psub=0 ssub=0 ") != std::string::npos);
+    // TYPE pubsub: the clients with subscriptions; TYPE normal: the others.
+    auto lines = [](const Reply& r) { return std::count(r.str.begin(), r.str.end(), '\n'); };
+    CHECK(lines(client.Command({"CLIENT", "LIST", "TYPE", "pubsub"})) == 2);
+    CHECK(lines(client.Command({"CLIENT", "LIST", "TYPE", "normal"})) == 1);
+    CHECK(lines(client.Command({"CLIENT", "LIST", "TYPE", "replica"})) == 0);
     const Reply info = client.Command({"INFO", "stats"});
     CHECK(info.str.find("pubsub_channels:2\r\npubsub_patterns:2\r\npubsubshard_channels:1\r\n") !=
           std::string::npos);
     CHECK(client.Command({"PUBSUB", "NUMPAT"}) == Reply::Int(2));
+    CHECK(client.Command({"CLIENT", "KILL", "TYPE", "pubsub"}) == Reply::Int(2));
+    bool closed = false;
+    subscriber.ReadUntilClosed(5s, &closed);
+    CHECK(closed);
   }
   Client a(ours.port());
   Client b(reference.port());
