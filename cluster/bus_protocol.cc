@@ -43,7 +43,7 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 
 bool IsKnownFrameType(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(FrameType::kAuthProof);
+         type <= static_cast<std::uint8_t>(FrameType::kNotice);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -78,6 +78,8 @@ const char* FrameTypeName(FrameType type) {
       return "AUTH_CHALLENGE";
     case FrameType::kAuthProof:
       return "AUTH_PROOF";
+    case FrameType::kNotice:
+      return "NOTICE";
   }
   return "?";
 }

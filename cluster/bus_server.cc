@@ -303,6 +303,11 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, std::move(reply), false});
       return;
     }
+    case bus::FrameType::kNotice: {
+      if (membership_.on_notice) membership_.on_notice(inbound.handshake.node(), frame.payload);
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), false});
+      return;
+    }
     case bus::FrameType::kAeHashes:
     case bus::FrameType::kAeKeys:
     case bus::FrameType::kAeFetch:

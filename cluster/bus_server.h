@@ -63,6 +63,8 @@ class BusServer {
         on_gossip;
     // An anti-entropy request (AE_* frames) from `node`.
     std::function<ServiceReply(std::string_view node, const bus::Frame& frame)> on_anti_entropy;
+    // A NOTICE from `node` (ClusterNode::BroadcastNotice): its payload, for the layer above.
+    std::function<void(std::string_view node, std::string_view payload)> on_notice;
   };
 
   // Connections held at most: members open one each, so a flood is not a peer. When they are

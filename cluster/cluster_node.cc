@@ -144,6 +144,9 @@ class ClusterNodeImpl final : public ClusterNode {
                     },
                     [this](std::string_view node, const bus::Frame& frame) {
                       return anti_entropy_.Serve(node, frame);
+                    },
+                    [this](std::string_view, std::string_view payload) {
+                      if (notice_handler_) notice_handler_(payload);
                     }},
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
@@ -281,6 +284,21 @@ class ClusterNodeImpl final : public ClusterNode {
   }
 
   std::vector<MemberStatus> Members() const override { return gossiper_.Members(); }
+
+  void BroadcastNotice(std::string payload) override {
+    auto shared = std::make_shared<const std::string>(std::move(payload));
+    for (const MemberStatus& member : gossiper_.Members()) {
+      if (member.self || (member.state != MemberState::kUp && member.state != MemberState::kSuspect)) {
+        continue;
+      }
+      std::string error;  // a refused send (partitioned, stuck connection) is a lost notice
+      peers_.Send(member.node.id, bus::FrameType::kNotice, shared, [](PeerClient::Response) {},
+                  &error);
+    }
+  }
+  void SetNoticeHandler(std::function<void(std::string_view payload)> handler) override {
+    notice_handler_ = std::move(handler);
+  }
   bool IsAlive(std::string_view node_id) const override { return gossiper_.IsAlive(node_id); }
 
   void SetPartitionedFrom(std::vector<std::string> node_ids) override {
@@ -435,6 +453,7 @@ class ClusterNodeImpl final : public ClusterNode {
   Deferrer deferrer_;
   ReplicaService replica_;
   PeerPool peers_;
+  std::function<void(std::string_view payload)> notice_handler_;
   BusServer server_;
   Coordinator coordinator_;
   Gossiper gossiper_;

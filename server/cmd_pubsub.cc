@@ -2,14 +2,15 @@
 // SSUBSCRIBE SUNSUBSCRIBE SPUBLISH (Redis with cluster mode off: a second namespace of channels
 // that patterns do not reach) and PUBSUB, with Redis 7.0's replies (pubsub.c).
 //
-// In cluster mode these run on the node the client is connected to: a message reaches the
-// subscribers of that node only (README).
+// In cluster mode subscriptions are per node, and a published message goes to every other member
+// over the bus (a NOTICE), which delivers it to its own subscribers (README).
 
 #include <span>
 #include <string>
 #include <vector>
 
 #include "client.h"
+#include "cluster/cluster_node.h"
 #include "command.h"
 #include "command_table.h"
 #include "pubsub.h"
@@ -118,15 +119,18 @@ void PunsubscribeCommand(CommandContext& ctx) {
   UpdatePubSubMode(ctx);
 }
 
-void PublishCommand(CommandContext& ctx) {
-  const std::size_t receivers = ctx.server.pubsub().Publish(ctx.argv[1], ctx.argv[2], Kind::kGlobal);
+// The reply counts this node's receivers, as Redis Cluster's does; in cluster mode the message
+// also goes to every other member over the bus, whose subscribers get it too.
+void PublishGeneric(CommandContext& ctx, Kind kind) {
+  const std::size_t receivers = ctx.server.pubsub().Publish(ctx.argv[1], ctx.argv[2], kind);
+  if (cluster::ClusterNode* node = ctx.server.cluster_node()) {
+    node->BroadcastNotice(PubSub::EncodeNotice(ctx.argv[1], ctx.argv[2], kind));
+  }
   ctx.reply.Integer(static_cast<long long>(receivers));
 }
 
-void SpublishCommand(CommandContext& ctx) {
-  const std::size_t receivers = ctx.server.pubsub().Publish(ctx.argv[1], ctx.argv[2], Kind::kShard);
-  ctx.reply.Integer(static_cast<long long>(receivers));
-}
+void PublishCommand(CommandContext& ctx) { PublishGeneric(ctx, Kind::kGlobal); }
+void SpublishCommand(CommandContext& ctx) { PublishGeneric(ctx, Kind::kShard); }
 
 // ---- PUBSUB ------------------------------------------------------------------------------------
 

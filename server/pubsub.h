@@ -68,6 +68,13 @@ class PubSub {
   // keeps a client it will free asynchronously, so the walk is never disturbed.
   std::size_t Publish(std::string_view channel, std::string_view message, Kind kind);
 
+  // Cluster mode: a published message as the payload of a bus NOTICE to the other members
+  // (ClusterNode::BroadcastNotice), each of which publishes it to its own subscribers. Decode
+  // fails on a payload it could not have produced (a peer breaking the protocol).
+  static std::string EncodeNotice(std::string_view channel, std::string_view message, Kind kind);
+  static bool DecodeNotice(std::string_view payload, std::string_view* channel,
+                           std::string_view* message, Kind* kind);
+
   // --- introspection (PUBSUB, INFO) ----------------------------------------------------------
   std::size_t channel_count(Kind kind) const { return Channels(kind).size(); }
   std::size_t pattern_count() const { return patterns_.size(); }

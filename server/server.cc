@@ -52,6 +52,17 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   if (cluster_node_ != nullptr) {
     keyspace_ = std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_);
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
+    // PUBLISH through another member: delivered to this node's subscribers.
+    cluster_node_->SetNoticeHandler([this](std::string_view payload) {
+      std::string_view channel;
+      std::string_view message;
+      PubSub::Kind kind;
+      if (PubSub::DecodeNotice(payload, &channel, &message, &kind)) {
+        pubsub_.Publish(channel, message, kind);
+      } else {
+        Log(log_level_, LogLevel::kWarning, "Dropped a malformed pub/sub notice from a peer");
+      }
+    });
   } else {
     keyspace_ = std::make_unique<LocalKeyspace>(engine_);
   }
@@ -64,6 +75,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
 }
 
 Server::~Server() {
+  if (cluster_node_ != nullptr) cluster_node_->SetNoticeHandler(nullptr);  // it outlives us
   // Normally Shutdown ran and the loop has already destroyed every client. If not (an error
   // path), close them now and let the loop run their close callbacks while `this` is alive.
   if (!shut_down_) Shutdown();

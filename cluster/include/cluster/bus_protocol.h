@@ -43,6 +43,9 @@ enum class FrameType : std::uint8_t {
   // answer to HELLO; then the connecting side's proof. Neither carries a MAC.
   kAuthChallenge = 14,
   kAuthProof = 15,
+  // An opaque message of the layer above the cluster (the server's PUBLISH), handed to the
+  // receiver's notice handler -> kReply (none). Best effort: a lost one is not resent.
+  kNotice = 16,
 };
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.

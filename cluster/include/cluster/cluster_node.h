@@ -325,6 +325,14 @@ class ClusterNode {
   // or when the others cannot hold N replicas of every key without it.
   virtual bool Leave(std::function<void(std::string error)> done, std::string* error) = 0;
   virtual RebalanceStatus Rebalance() const = 0;
+
+  // Messages of the layer above (the server's PUBLISH) to every other member: `payload` is sent
+  // as a NOTICE to each member that is up and not leaving or left, and each hands it to its own
+  // handler. Best effort, as Redis Cluster's bus carries PUBLISH: a member that is down or
+  // partitioned misses it; notices from one node reach each member in the order they were sent.
+  virtual void BroadcastNotice(std::string payload) = 0;
+  // Called with every NOTICE payload a peer sends this node (on the loop). Empty: dropped.
+  virtual void SetNoticeHandler(std::function<void(std::string_view payload)> handler) = 0;
 };
 
 }  // namespace dynakv::cluster
