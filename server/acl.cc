@@ -111,7 +111,9 @@ bool Acl::SetUser(std::string_view name, const std::vector<std::string_view>& ru
     }
   }
   if (existing != nullptr) {
+    const bool narrowed = !staged.KeepsChannelsOf(*existing);
     *existing = std::move(staged);  // in place: clients hold pointers to it
+    if (narrowed && on_channels_narrowed_) on_channels_narrowed_(*existing);
   } else {
     users_.emplace(std::string(name), std::make_unique<AclUser>(std::move(staged)));
   }

@@ -47,6 +47,11 @@ class Acl {
   void set_on_user_removed(std::function<void(const AclUser&)> callback) {
     on_user_removed_ = std::move(callback);
   }
+  // ACL SETUSER took channel permissions from `user` (now changed in place): its clients with
+  // subscriptions the new rules refuse are to be closed, as Redis 7 does.
+  void set_on_channels_narrowed(std::function<void(const AclUser&)> callback) {
+    on_channels_narrowed_ = std::move(callback);
+  }
   void set_all_channels_by_default(bool all) { all_channels_by_default_ = all; }
   void set_log_max_len(std::size_t max) {
     log_max_len_ = max;
@@ -94,6 +99,7 @@ class Acl {
   std::deque<AclLogEntry> log_;
   std::size_t log_max_len_ = 128;
   std::function<void(const AclUser&)> on_user_removed_;
+  std::function<void(const AclUser&)> on_channels_narrowed_;
 };
 
 }  // namespace dynakv::server

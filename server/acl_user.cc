@@ -500,6 +500,30 @@ bool AclUser::Apply(std::string_view op, std::string* error) {
   return true;
 }
 
+bool AclUser::AllowsAllChannels() const {
+  return std::any_of(selectors_.begin(), selectors_.end(),
+                     [](const AclSelector& s) { return s.all_channels(); });
+}
+
+bool AclUser::AllowsSubscription(std::string_view channel, bool is_pattern) const {
+  return std::any_of(selectors_.begin(), selectors_.end(),
+                     [&](const AclSelector& s) { return s.ChannelAllowed(channel, is_pattern); });
+}
+
+bool AclUser::KeepsChannelsOf(const AclUser& before) const {
+  if (AllowsAllChannels()) return true;
+  if (before.AllowsAllChannels()) return false;
+  for (const AclSelector& old : before.selectors_) {
+    for (const std::string& pattern : old.channels()) {
+      const bool kept = std::any_of(selectors_.begin(), selectors_.end(), [&](const AclSelector& s) {
+        return std::find(s.channels().begin(), s.channels().end(), pattern) != s.channels().end();
+      });
+      if (!kept) return false;
+    }
+  }
+  return true;
+}
+
 bool AclUser::CheckPassword(std::string_view password) const {
   if (!enabled_) return false;
   if (nopass_) return true;

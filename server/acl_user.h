@@ -46,6 +46,11 @@ class AclSelector {
   AclDenial Check(const CommandSpec& spec, const CommandSpec* parent,
                   const std::vector<std::string_view>& argv, std::size_t* arg) const;
   bool AllowsEverything() const { return all_commands_ && all_keys_ && all_channels_; }
+  bool all_channels() const { return all_channels_; }
+  const std::vector<std::string>& channels() const { return channels_; }
+  // Redis's ACLCheckChannelAgainstList over this selector's channels: a pattern subscription
+  // must be listed literally, a channel may match a listed pattern.
+  bool ChannelAllowed(std::string_view channel, bool is_pattern) const;
 
   bool root() const { return root_; }
   // ACL LIST's form: "~* &* +@all", "%R~a* resetchannels -@all +get".
@@ -69,7 +74,6 @@ class AclSelector {
   bool CommandAllowed(int id, const CommandSpec& spec, const CommandSpec* parent,
                       const std::vector<std::string_view>& argv) const;
   bool KeyAllowed(std::string_view key, std::uint8_t access) const;
-  bool ChannelAllowed(std::string_view channel, bool is_pattern) const;
 
   const CommandTable* commands_;
   bool root_;
@@ -103,6 +107,13 @@ class AclUser {
                   const std::vector<std::string_view>& argv, std::size_t* arg) const;
   // Every command, key and channel: the check can be skipped.
   bool AllowsEverything() const { return selectors_.front().AllowsEverything(); }
+  // Whether any selector allows every channel.
+  bool AllowsAllChannels() const;
+  // Whether any selector allows a subscription to `channel` (a pattern when `is_pattern`).
+  bool AllowsSubscription(std::string_view channel, bool is_pattern) const;
+  // Whether every channel rule of `before` is still granted here: then no subscription this
+  // change could cut off (Redis's "strict superset" shortcut before it checks subscribers).
+  bool KeepsChannelsOf(const AclUser& before) const;
 
   // ACL LIST's line without "user <name> ": "on nopass sanitize-payload ~* &* +@all".
   std::string Describe() const;

@@ -70,6 +70,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   acl_.SetDefaultPassword(config_.requirepass);
   acl_.set_log_max_len(static_cast<std::size_t>(config_.acllog_max_len));
   acl_.set_on_user_removed([this](const AclUser& user) { DisconnectUser(user); });
+  acl_.set_on_channels_narrowed(
+      [this](const AclUser& user) { DisconnectRefusedSubscribers(user); });
   last_save_unix_ = start_time_ms_ / 1000;
   ops_sample_time_ms_ = uv_now(loop_);
 }
@@ -273,6 +275,28 @@ void Server::DisconnectUser(const AclUser& user) {
     client->set_user(&acl_.default_user(), false);
     // Closed once its pending output (the reply to this command, for the client running it)
     // is written.
+    client->CloseAfterReply();
+    ScheduleFlush(*client);
+  }
+}
+
+void Server::DisconnectRefusedSubscribers(const AclUser& user) {
+  for (const auto& [id, client] : clients_) {
+    if (client->user() != &user || client->closing()) continue;
+    const PubSub::Subscriptions* subs = pubsub_.Of(*client);
+    if (subs == nullptr) continue;
+    bool refused = std::any_of(subs->patterns.begin(), subs->patterns.end(),
+                               [&](const std::string& p) { return !user.AllowsSubscription(p, true); });
+    for (const auto* set : {&subs->channels, &subs->shard_channels}) {
+      refused = refused || std::any_of(set->begin(), set->end(), [&](const std::string& c) {
+                  return !user.AllowsSubscription(c, false);
+                });
+    }
+    if (!refused) continue;
+    // It gets no further message; the reply to this command, for the client running it, still
+    // leaves before the close.
+    pubsub_.RemoveClient(*client);
+    client->set_pubsub_mode(false);
     client->CloseAfterReply();
     ScheduleFlush(*client);
   }

@@ -142,6 +142,9 @@ class Server {
   // ACL DELUSER / LOAD destroy `user`: its clients are closed (after the reply when one of them
   // runs the command), and no longer refer to it.
   void DisconnectUser(const AclUser& user);
+  // ACL SETUSER narrowed `user`'s channels: its clients subscribed to what it may no longer
+  // subscribe to are closed, as Redis 7's ACLKillPubsubClientsIfNeeded does.
+  void DisconnectRefusedSubscribers(const AclUser& user);
   void FlushPending();
   // Logs a change of the commit log's health (writes refuse themselves: Engine::LogStatus).
   void NoteLogStatus(const storage::Status& status);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -291,6 +292,52 @@ TEST_CASE("ACL channel permissions: subscribe, psubscribe and publish as Redis 7
     const Reply log = admin.Command({"ACL", "LOG", "1"});
     REQUIRE(log.elements.size() == 1);
     CHECK(ReplyText(log.elements[0]).find("\"channel\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("ACL SETUSER that takes channels away closes the user's subscribers that lose one") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  for (auto* server : {&ours, &reference}) {
+    CAPTURE(server->port());
+    Client admin(server->port());
+    REQUIRE(admin.Command({"ACL", "SETUSER", "u", "on", "nopass", "+@all", "~*", "&news.*",
+                           "&sport"}) == Reply::Status("OK"));
+    REQUIRE(admin.Command({"ACL", "SETUSER", "all", "on", "nopass", "+@all", "~*",
+                           "allchannels"}) == Reply::Status("OK"));
+    auto subscribe = [&](const char* user, std::vector<std::string> command) {
+      auto socket = std::make_unique<RawSocket>(server->port());
+      REQUIRE(socket->Send(EncodeCommand({"AUTH", user, "x"}) + EncodeCommand(command)));
+      REQUIRE(socket->ReadReplies(command.size(), 5s).size() == command.size());
+      return socket;
+    };
+    auto news = subscribe("u", {"SUBSCRIBE", "news.1"});
+    auto pattern = subscribe("u", {"PSUBSCRIBE", "news.*"});
+    auto sport = subscribe("u", {"SSUBSCRIBE", "sport"});
+    auto everything = subscribe("all", {"SUBSCRIBE", "anything"});
+    auto closed_within = [](RawSocket& socket) {
+      bool closed = false;
+      socket.ReadUntilClosed(500ms, &closed);
+      return closed;
+    };
+    // A superset of the channels closes no one.
+    REQUIRE(admin.Command({"ACL", "SETUSER", "u", "&more"}) == Reply::Status("OK"));
+    CHECK_FALSE(closed_within(*news));
+    // news.* goes, sport stays: the channel and the pattern subscribers of news.* are closed.
+    REQUIRE(admin.Command({"ACL", "SETUSER", "u", "resetchannels", "&sport", "&news.1"}) ==
+            Reply::Status("OK"));
+    CHECK_FALSE(closed_within(*news));  // news.1 is still allowed literally
+    CHECK(closed_within(*pattern));
+    CHECK_FALSE(closed_within(*sport));
+    REQUIRE(admin.Command({"ACL", "SETUSER", "u", "resetchannels"}) == Reply::Status("OK"));
+    CHECK(closed_within(*news));
+    CHECK(closed_within(*sport));
+    // Taking allchannels away closes a subscriber too.
+    REQUIRE(admin.Command({"ACL", "SETUSER", "all", "resetchannels", "&other"}) ==
+            Reply::Status("OK"));
+    CHECK(closed_within(*everything));
+    CHECK(admin.Command({"PUBSUB", "NUMPAT"}) == Reply::Int(0));
   }
 }
 
