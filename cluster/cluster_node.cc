@@ -288,12 +288,13 @@ class ClusterNodeImpl final : public ClusterNode {
   void BroadcastNotice(std::string payload) override {
     auto shared = std::make_shared<const std::string>(std::move(payload));
     for (const MemberStatus& member : gossiper_.Members()) {
-      if (member.self || (member.state != MemberState::kUp && member.state != MemberState::kSuspect)) {
+      if (member.self ||
+          (member.state != MemberState::kUp && member.state != MemberState::kSuspect)) {
         continue;
       }
       std::string error;  // a refused send (partitioned, stuck connection) is a lost notice
-      peers_.Send(member.node.id, bus::FrameType::kNotice, shared, [](PeerClient::Response) {},
-                  &error);
+      peers_.Send(
+          member.node.id, bus::FrameType::kNotice, shared, [](PeerClient::Response) {}, &error);
     }
   }
   void SetNoticeHandler(std::function<void(std::string_view payload)> handler) override {

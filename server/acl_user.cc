@@ -515,9 +515,11 @@ bool AclUser::KeepsChannelsOf(const AclUser& before) const {
   if (before.AllowsAllChannels()) return false;
   for (const AclSelector& old : before.selectors_) {
     for (const std::string& pattern : old.channels()) {
-      const bool kept = std::any_of(selectors_.begin(), selectors_.end(), [&](const AclSelector& s) {
-        return std::find(s.channels().begin(), s.channels().end(), pattern) != s.channels().end();
-      });
+      const bool kept =
+          std::any_of(selectors_.begin(), selectors_.end(), [&](const AclSelector& s) {
+            return std::find(s.channels().begin(), s.channels().end(), pattern) !=
+                   s.channels().end();
+          });
       if (!kept) return false;
     }
   }

@@ -403,10 +403,10 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
       static_cast<unsigned long long>(idle), flags.c_str(), subs ? subs->channels.size() : 0,
-      subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, query, input_.size() - input_end_,
-      argv_.size() * sizeof(std::string_view), input_.size(), input_.size(), out_.size(),
-      connection_.writing() ? 1 : 0, InflightBytes(), total_memory, events.c_str(),
-      static_cast<int>(command.size()), command.data(),
+      subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, query,
+      input_.size() - input_end_, argv_.size() * sizeof(std::string_view), input_.size(),
+      input_.size(), out_.size(), connection_.writing() ? 1 : 0, InflightBytes(), total_memory,
+      events.c_str(), static_cast<int>(command.size()), command.data(),
       user_ != nullptr ? user_->name().c_str() : "default", writer_.protocol(), lib_name_.c_str(),
       lib_version_.c_str());
   return line;

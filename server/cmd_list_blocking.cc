@@ -13,8 +13,8 @@
 #include "command.h"
 #include "keyspace.h"
 #include "list_access.h"
-#include "notify.h"
 #include "list_blocking.h"
+#include "notify.h"
 #include "server.h"
 
 namespace dynakv::server {

@@ -171,7 +171,8 @@ void GetDelCommand(CommandContext& ctx) {
   }
   if (ReplyIfNotString(ctx, *value)) return;
   ReplyValue(ctx.reply, *value);
-  if (ctx.keyspace.Delete(ctx.argv[1])) NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", ctx.argv[1]);
+  if (ctx.keyspace.Delete(ctx.argv[1]))
+    NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", ctx.argv[1]);
 }
 
 void GetExCommand(CommandContext& ctx) {

@@ -213,8 +213,8 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                static_cast<unsigned long long>(engine.offloaded_keys),
                static_cast<unsigned long long>(stats.keyspace_hits),
                static_cast<unsigned long long>(stats.keyspace_misses),
-               server.pubsub().channel_count(PubSub::Kind::kGlobal), server.pubsub().pattern_count(),
-               server.pubsub().channel_count(PubSub::Kind::kShard),
+               server.pubsub().channel_count(PubSub::Kind::kGlobal),
+               server.pubsub().pattern_count(), server.pubsub().channel_count(PubSub::Kind::kShard),
                static_cast<unsigned long long>(stats.total_error_replies),
                static_cast<unsigned long long>(engine.segment_reads),
                static_cast<unsigned long long>(engine.bloom_skips));

@@ -12,22 +12,53 @@ bool ParseKeyspaceEvents(std::string_view classes, int* flags) {
   int out = 0;
   for (char c : classes) {
     switch (c) {
-      case 'A': out |= kNotifyAll; break;
-      case 'g': out |= kNotifyGeneric; break;
-      case '$': out |= kNotifyString; break;
-      case 'l': out |= kNotifyList; break;
-      case 's': out |= kNotifySet; break;
-      case 'h': out |= kNotifyHash; break;
-      case 'z': out |= kNotifyZset; break;
-      case 'x': out |= kNotifyExpired; break;
-      case 'e': out |= kNotifyEvicted; break;
-      case 'K': out |= kNotifyKeyspace; break;
-      case 'E': out |= kNotifyKeyevent; break;
-      case 't': out |= kNotifyStream; break;
-      case 'm': out |= kNotifyKeyMiss; break;
-      case 'd': out |= kNotifyModule; break;
-      case 'n': out |= kNotifyNew; break;
-      default: return false;
+      case 'A':
+        out |= kNotifyAll;
+        break;
+      case 'g':
+        out |= kNotifyGeneric;
+        break;
+      case '$':
+        out |= kNotifyString;
+        break;
+      case 'l':
+        out |= kNotifyList;
+        break;
+      case 's':
+        out |= kNotifySet;
+        break;
+      case 'h':
+        out |= kNotifyHash;
+        break;
+      case 'z':
+        out |= kNotifyZset;
+        break;
+      case 'x':
+        out |= kNotifyExpired;
+        break;
+      case 'e':
+        out |= kNotifyEvicted;
+        break;
+      case 'K':
+        out |= kNotifyKeyspace;
+        break;
+      case 'E':
+        out |= kNotifyKeyevent;
+        break;
+      case 't':
+        out |= kNotifyStream;
+        break;
+      case 'm':
+        out |= kNotifyKeyMiss;
+        break;
+      case 'd':
+        out |= kNotifyModule;
+        break;
+      case 'n':
+        out |= kNotifyNew;
+        break;
+      default:
+        return false;
     }
   }
   *flags = out;
@@ -40,9 +71,9 @@ std::string FormatKeyspaceEvents(int flags) {
     out += 'A';
   } else {
     static constexpr std::pair<int, char> kLetters[] = {
-        {kNotifyGeneric, 'g'}, {kNotifyString, '$'}, {kNotifyList, 'l'}, {kNotifySet, 's'},
-        {kNotifyHash, 'h'},    {kNotifyZset, 'z'},   {kNotifyExpired, 'x'},
-        {kNotifyEvicted, 'e'}, {kNotifyStream, 't'}, {kNotifyModule, 'd'}, {kNotifyNew, 'n'},
+        {kNotifyGeneric, 'g'}, {kNotifyString, '$'}, {kNotifyList, 'l'},    {kNotifySet, 's'},
+        {kNotifyHash, 'h'},    {kNotifyZset, 'z'},   {kNotifyExpired, 'x'}, {kNotifyEvicted, 'e'},
+        {kNotifyStream, 't'},  {kNotifyModule, 'd'}, {kNotifyNew, 'n'},
     };
     for (const auto& [bit, letter] : kLetters) {
       if (flags & bit) out += letter;

@@ -15,20 +15,20 @@ struct Config;
 
 // Redis's NOTIFY_* bits (the flag letters in parentheses).
 enum KeyspaceEventClass : int {
-  kNotifyKeyspace = 1 << 0,   // K
-  kNotifyKeyevent = 1 << 1,   // E
-  kNotifyGeneric = 1 << 2,    // g
-  kNotifyString = 1 << 3,     // $
-  kNotifyList = 1 << 4,       // l
-  kNotifySet = 1 << 5,        // s
-  kNotifyHash = 1 << 6,       // h
-  kNotifyZset = 1 << 7,       // z
-  kNotifyExpired = 1 << 8,    // x
-  kNotifyEvicted = 1 << 9,    // e
-  kNotifyStream = 1 << 10,    // t
-  kNotifyKeyMiss = 1 << 11,   // m
-  kNotifyModule = 1 << 12,    // d
-  kNotifyNew = 1 << 13,       // n
+  kNotifyKeyspace = 1 << 0,  // K
+  kNotifyKeyevent = 1 << 1,  // E
+  kNotifyGeneric = 1 << 2,   // g
+  kNotifyString = 1 << 3,    // $
+  kNotifyList = 1 << 4,      // l
+  kNotifySet = 1 << 5,       // s
+  kNotifyHash = 1 << 6,      // h
+  kNotifyZset = 1 << 7,      // z
+  kNotifyExpired = 1 << 8,   // x
+  kNotifyEvicted = 1 << 9,   // e
+  kNotifyStream = 1 << 10,   // t
+  kNotifyKeyMiss = 1 << 11,  // m
+  kNotifyModule = 1 << 12,   // d
+  kNotifyNew = 1 << 13,      // n
   // A: every class but key misses and new keys.
   kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet | kNotifyHash |
                kNotifyZset | kNotifyExpired | kNotifyEvicted | kNotifyStream | kNotifyModule,

@@ -165,7 +165,8 @@ std::string PubSub::EncodeNotice(std::string_view channel, std::string_view mess
   out.reserve(5 + channel.size() + message.size());
   out.push_back(static_cast<char>(kind == Kind::kGlobal ? kNoticeGlobal : kNoticeShard));
   const auto len = static_cast<std::uint32_t>(channel.size());
-  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((len >> shift) & 0xff));
+  for (int shift = 0; shift < 32; shift += 8)
+    out.push_back(static_cast<char>((len >> shift) & 0xff));
   out.append(channel);
   out.append(message);
   return out;
@@ -177,7 +178,8 @@ bool PubSub::DecodeNotice(std::string_view payload, std::string_view* channel,
   const auto tag = static_cast<std::uint8_t>(payload[0]);
   if (tag != kNoticeGlobal && tag != kNoticeShard) return false;
   std::uint32_t len = 0;
-  for (int i = 0; i < 4; ++i) len |= std::uint32_t{static_cast<std::uint8_t>(payload[1 + i])} << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    len |= std::uint32_t{static_cast<std::uint8_t>(payload[1 + i])} << (8 * i);
   if (len > payload.size() - 5) return false;
   *kind = tag == kNoticeGlobal ? Kind::kGlobal : Kind::kShard;
   *channel = payload.substr(5, len);

@@ -285,8 +285,9 @@ void Server::DisconnectRefusedSubscribers(const AclUser& user) {
     if (client->user() != &user || client->closing()) continue;
     const PubSub::Subscriptions* subs = pubsub_.Of(*client);
     if (subs == nullptr) continue;
-    bool refused = std::any_of(subs->patterns.begin(), subs->patterns.end(),
-                               [&](const std::string& p) { return !user.AllowsSubscription(p, true); });
+    bool refused =
+        std::any_of(subs->patterns.begin(), subs->patterns.end(),
+                    [&](const std::string& p) { return !user.AllowsSubscription(p, true); });
     for (const auto* set : {&subs->channels, &subs->shard_channels}) {
       refused = refused || std::any_of(set->begin(), set->end(), [&](const std::string& c) {
                   return !user.AllowsSubscription(c, false);

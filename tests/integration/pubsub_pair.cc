@@ -53,9 +53,8 @@ std::vector<std::string> PubSubPair::Drain(RawSocket& socket) {
   // ["pong", marker]) with the marker's bulk, which no other frame here contains.
   const std::string marker = "drain-marker-" + std::to_string(++marker_);
   REQUIRE(socket.Send(EncodeCommand({"PING", marker})));
-  const std::string bytes =
-      socket.ReadUntil("$" + std::to_string(marker.size()) + "\r\n" + marker + "\r\n",
-                       std::chrono::seconds(5));
+  const std::string bytes = socket.ReadUntil(
+      "$" + std::to_string(marker.size()) + "\r\n" + marker + "\r\n", std::chrono::seconds(5));
   std::vector<std::string> frames;
   std::size_t pos = 0;
   while (pos < bytes.size()) {

@@ -24,8 +24,8 @@ using dynakv::itest::PubSubPair;
 using dynakv::itest::RawSocket;
 using dynakv::itest::ReferenceAvailable;
 using dynakv::itest::ReferencePair;
-using dynakv::itest::ReplyText;
 using dynakv::itest::Reply;
+using dynakv::itest::ReplyText;
 using dynakv::itest::ServerFixture;
 using namespace std::chrono_literals;
 
@@ -120,15 +120,33 @@ TEST_CASE("a seeded random pub/sub run over RESP2 and RESP3 connections matches 
     const std::size_t conn = rng() % kProtocols.size();
     std::vector<std::string> argv;
     switch (rng() % 9) {
-      case 0: argv = {"SUBSCRIBE", pick(channels), pick(channels)}; break;
-      case 1: argv = {"UNSUBSCRIBE", pick(channels)}; break;
-      case 2: argv = {"PSUBSCRIBE", pick(patterns)}; break;
-      case 3: argv = {"PUNSUBSCRIBE", pick(patterns)}; break;
-      case 4: argv = {"SSUBSCRIBE", pick(channels)}; break;
-      case 5: argv = {"SPUBLISH", pick(channels), "m" + std::to_string(step)}; break;
-      case 6: argv = {"PUBSUB", "NUMSUB", pick(channels), pick(channels)}; break;
-      case 7: argv = {"UNSUBSCRIBE"}; break;
-      default: argv = {"PUBLISH", pick(channels), "m" + std::to_string(step)}; break;
+      case 0:
+        argv = {"SUBSCRIBE", pick(channels), pick(channels)};
+        break;
+      case 1:
+        argv = {"UNSUBSCRIBE", pick(channels)};
+        break;
+      case 2:
+        argv = {"PSUBSCRIBE", pick(patterns)};
+        break;
+      case 3:
+        argv = {"PUNSUBSCRIBE", pick(patterns)};
+        break;
+      case 4:
+        argv = {"SSUBSCRIBE", pick(channels)};
+        break;
+      case 5:
+        argv = {"SPUBLISH", pick(channels), "m" + std::to_string(step)};
+        break;
+      case 6:
+        argv = {"PUBSUB", "NUMSUB", pick(channels), pick(channels)};
+        break;
+      case 7:
+        argv = {"UNSUBSCRIBE"};
+        break;
+      default:
+        argv = {"PUBLISH", pick(channels), "m" + std::to_string(step)};
+        break;
     }
     // RESP2 subscribers cannot publish; they are refused, which is compared too.
     pair.Step(conn, argv, /*ordered=*/false);
@@ -149,7 +167,8 @@ TEST_CASE("messages arrive in publication order, message before pmessage, in RES
   REQUIRE(resp3.ReadUntil("c*\r\n:2\r\n", 5s).ends_with(":2\r\n"));
   constexpr int kMessages = 2000;
   std::string pipeline;
-  for (int i = 0; i < kMessages; ++i) pipeline += EncodeCommand({"PUBLISH", "ch", std::to_string(i)});
+  for (int i = 0; i < kMessages; ++i)
+    pipeline += EncodeCommand({"PUBLISH", "ch", std::to_string(i)});
   RawSocket publisher(f.server.port());
   REQUIRE(publisher.Send(pipeline));
   const std::vector<Reply> counts = publisher.ReadReplies(kMessages, 10s);
@@ -178,8 +197,8 @@ TEST_CASE("100 subscribers through hiredis each get every message, in order") {
     subscribers.push_back(std::make_unique<Client>(f.server.port()));
     REQUIRE(subscribers.back()->ok());
     subscribers.back()->Append({"SUBSCRIBE", "fanout"});
-    REQUIRE(subscribers.back()->GetReply() == Reply::Array({Reply::Bulk("subscribe"),
-                                                            Reply::Bulk("fanout"), Reply::Int(1)}));
+    REQUIRE(subscribers.back()->GetReply() ==
+            Reply::Array({Reply::Bulk("subscribe"), Reply::Bulk("fanout"), Reply::Int(1)}));
   }
   REQUIRE(f.client.Command({"PUBSUB", "NUMSUB", "fanout"}) ==
           Reply::Array({Reply::Bulk("fanout"), Reply::Int(kSubscribers)}));
@@ -375,8 +394,8 @@ void CheckHardLimit(int port) {
 
 void CheckSoftLimit(int port) {
   Client publisher(port);
-  REQUIRE(publisher.Command({"CONFIG", "SET", "client-output-buffer-limit",
-                             "pubsub 0 512kb 1"}) == Reply::Status("OK"));
+  REQUIRE(publisher.Command({"CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 512kb 1"}) ==
+          Reply::Status("OK"));
   RawSocket slow(port);
   REQUIRE(slow.Send(EncodeCommand({"SUBSCRIBE", "slow"})));
   REQUIRE(slow.ReadReplies(1, 5s).size() == 1);

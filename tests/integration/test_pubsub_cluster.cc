@@ -45,8 +45,8 @@ TEST_CASE("in a 3-node cluster PUBLISH through any member reaches every member's
         Reply::Array({Reply::Bulk("news"), Reply::Int(1)}));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
-    const std::vector<Reply> got = subscribers[static_cast<std::size_t>(i)]->ReadReplies(
-        3 + 2 * kMessages, 10s);
+    const std::vector<Reply> got =
+        subscribers[static_cast<std::size_t>(i)]->ReadReplies(3 + 2 * kMessages, 10s);
     REQUIRE(got.size() == 3 + 2 * kMessages);
     CHECK(got[0] == Reply::Bulks({"message", "news", "from n1"}));
     CHECK(got[1] == Reply::Bulks({"pmessage", "n*", "news", "from n1"}));

@@ -1,10 +1,10 @@
 // PubSub's bus NOTICE payload (cluster mode): what a peer sends is network input, so anything
 // EncodeNotice could not have produced must be refused, never read out of bounds.
+#include "pubsub.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "pubsub.h"
 
 using dynakv::server::PubSub;
 
@@ -31,7 +31,8 @@ TEST_CASE("a malformed pub/sub notice is refused") {
   const std::string good = PubSub::EncodeNotice("chan", "msg", PubSub::Kind::kGlobal);
   for (std::size_t cut = 0; cut < 5 + 4; ++cut) {  // the header, or the channel, cut short
     CAPTURE(cut);
-    CHECK_FALSE(PubSub::DecodeNotice(std::string_view(good).substr(0, cut), &channel, &message, &kind));
+    CHECK_FALSE(
+        PubSub::DecodeNotice(std::string_view(good).substr(0, cut), &channel, &message, &kind));
   }
   std::string bad_kind = good;
   bad_kind[0] = 3;
