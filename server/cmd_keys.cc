@@ -268,7 +268,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   const std::int64_t expire_at = value->expire_at_ms();
   const bool typed = value->object() != nullptr;
   const std::string text = ValueBytes(*value);
-  if (nx && keyspace.Exists(dst)) {
+  const bool replaced = keyspace.Exists(dst);
+  if (nx && replaced) {
     done(false);
     return;
   }
@@ -276,6 +277,9 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
                           : keyspace.Put(dst, text, expire_at))) {
     return;
   }
+  // Redis deletes the destination and adds the key anew: "new" even over an existing one (a
+  // missing destination got it from the write itself).
+  if (replaced) NotifyKeyspaceEvent(ctx, kNotifyNew, "new", dst);
   keyspace.Delete(src);
   WakeBlocked(ctx, dst, typed);
   NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_from", src);
@@ -322,7 +326,8 @@ void CopyCommand(CommandContext& ctx) {
   const std::int64_t expire_at = value->expire_at_ms();
   const bool typed = value->object() != nullptr;
   const std::string text = ValueBytes(*value);
-  if (!replace && ctx.keyspace.Exists(dst)) {
+  const bool replaced = ctx.keyspace.Exists(dst);
+  if (!replace && replaced) {
     ctx.reply.Integer(0);
     return;
   }
@@ -330,6 +335,7 @@ void CopyCommand(CommandContext& ctx) {
                           : ctx.keyspace.Put(dst, text, expire_at))) {
     return;
   }
+  if (replaced) NotifyKeyspaceEvent(ctx, kNotifyNew, "new", dst);  // as RENAME
   WakeBlocked(ctx, dst, typed);
   NotifyKeyspaceEvent(ctx, kNotifyGeneric, "copy_to", dst);
   ctx.reply.Integer(1);

@@ -176,6 +176,8 @@ void SMoveCommand(CommandContext& ctx) {
   // (the move unacknowledged), never in neither.
   std::int64_t added = 0;
   std::int64_t result = 0;
+  // A created destination's "new" comes after the source's events, as in Redis.
+  NewKeyEventsHold hold(ctx.server.new_key_notifier());
   if (!ApplyElementOp(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &added))
     return;
   if (!ApplyElementOp(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result))
@@ -183,6 +185,7 @@ void SMoveCommand(CommandContext& ctx) {
   // Redis's order: the removal (and the source's deletion), then the addition.
   NotifyKeyspaceEvent(ctx, kNotifySet, "srem", src);
   NotifyIfEmptied(ctx, src);
+  hold.Release();
   if (added > 0) NotifyKeyspaceEvent(ctx, kNotifySet, "sadd", dst);
   ctx.reply.Integer(1);
 }

@@ -65,6 +65,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     });
   } else {
     keyspace_ = std::make_unique<LocalKeyspace>(engine_);
+    new_key_notifier_ = std::make_unique<NewKeyNotifier>(*this, *keyspace_);
   }
   ParseLogLevel(config_.loglevel, &log_level_);
   acl_.SetDefaultPassword(config_.requirepass);

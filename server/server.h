@@ -13,16 +13,18 @@
 #include <vector>
 
 #include "acl.h"
-#include "list_blocking.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
+#include "list_blocking.h"
+#include "log.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
-#include "log.h"
-#include "stats.h"
 #include "net/uv_handle.h"
+#include "new_key_notifier.h"
+#include "notify.h"
 #include "pubsub.h"
+#include "stats.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -74,7 +76,19 @@ class Server {
   std::mt19937_64& rng() { return rng_; }
   // What commands without key arguments see: the engine, or in cluster mode this node's replica
   // (key commands then get a snapshot of their keys' replicas instead).
-  Keyspace& keyspace() { return *keyspace_; }
+  // While notify-keyspace-events has class n on a single node, a wrapper that publishes "new"
+  // for the keys writes create (new_key_notifier.h).
+  // The wrapper itself, while class n is enabled (nullptr otherwise, and in cluster mode).
+  NewKeyNotifier* new_key_notifier() {
+    return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
+               ? new_key_notifier_.get()
+               : nullptr;
+  }
+  Keyspace& keyspace() {
+    return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
+               ? *new_key_notifier_
+               : *keyspace_;
+  }
   // Cluster mode only; nullptr on a single node.
   cluster::ClusterNode* cluster_node() { return cluster_node_; }
   ClusterExecutor* cluster_executor() { return cluster_executor_.get(); }
@@ -163,6 +177,7 @@ class Server {
   std::mt19937_64 rng_{std::random_device{}()};
   cluster::ClusterNode* const cluster_node_;
   std::unique_ptr<Keyspace> keyspace_;
+  std::unique_ptr<NewKeyNotifier> new_key_notifier_;  // single node only
   std::unique_ptr<ClusterExecutor> cluster_executor_;
   bool cluster_stopped_ = false;
   CommandTable commands_;
