@@ -13,18 +13,18 @@
 #include <vector>
 
 #include "acl.h"
+#include "list_blocking.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
-#include "list_blocking.h"
-#include "log.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
+#include "log.h"
+#include "stats.h"
 #include "net/uv_handle.h"
 #include "new_key_notifier.h"
 #include "notify.h"
 #include "pubsub.h"
-#include "stats.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -74,16 +74,16 @@ class Server {
   // The random choices of commands (SPOP, SRANDMEMBER): seeded once, as Redis seeds its own
   // generator at start; seeding one per command costs tens of microseconds.
   std::mt19937_64& rng() { return rng_; }
-  // What commands without key arguments see: the engine, or in cluster mode this node's replica
-  // (key commands then get a snapshot of their keys' replicas instead).
-  // While notify-keyspace-events has class n on a single node, a wrapper that publishes "new"
-  // for the keys writes create (new_key_notifier.h).
-  // The wrapper itself, while class n is enabled (nullptr otherwise, and in cluster mode).
+  // The "new" events wrapper, while class n is enabled (nullptr otherwise, and in cluster mode).
   NewKeyNotifier* new_key_notifier() {
     return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
                ? new_key_notifier_.get()
                : nullptr;
   }
+  // What commands without key arguments see: the engine, or in cluster mode this node's replica
+  // (key commands then get a snapshot of their keys' replicas instead). While
+  // notify-keyspace-events has class n on a single node, a wrapper that publishes "new" for the
+  // keys writes create (new_key_notifier.h).
   Keyspace& keyspace() {
     return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
                ? *new_key_notifier_
