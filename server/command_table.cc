@@ -7,6 +7,7 @@
 #include "acl.h"
 #include "ascii.h"
 #include "client.h"
+#include "command_call.h"
 #include "cluster_executor.h"
 #include "consistency_hints.h"
 #include "log.h"
@@ -21,69 +22,6 @@ constexpr std::size_t kErrorArgLimit = 128;
 
 void AppendTruncated(std::string* out, std::string_view text, std::size_t limit) {
   out->append(text.substr(0, limit));
-}
-
-// Under noeviction a full memtable refuses commands that may grow it, as Redis refuses them when
-// used memory is over maxmemory; the other policies make room instead.
-// Redis refuses PING too while it cannot persist, so health checks see the problem.
-bool DeniedByLogFailure(Server& server, const CommandSpec& spec) {
-  return (spec.flags & (kCmdWrite | kCmdRefusedOnLogFailure)) && !server.engine().LogStatus().ok();
-}
-
-// Runs a command whose reply starts at `reply_start` of the output buffer. A segment block that
-// could not be read during it makes its answer unreliable (a key reads as missing): the reply is
-// replaced by the error, and the engine refused any write to that key.
-void RunHandler(Server& server, const CommandSpec& spec, CommandContext& ctx,
-                std::size_t reply_start) {
-  storage::Engine& engine = server.engine();
-  engine.TakeReadError();  // one of background work (active expiry) is not this command's
-  spec.handler(ctx);
-  if (const storage::Status error = engine.TakeReadError(); !error.ok()) {
-    ctx.reply.buffer()->resize(reply_start);
-    ctx.reply.Error("ERR data on disk could not be read: " + error.ToString());
-    Log(server.log_level(), LogLevel::kWarning, "Command '%s' failed reading the data: %s",
-        std::string(spec.name).c_str(), error.ToString().c_str());
-  }
-}
-
-// Redis 7.0: a RESP2 connection with subscriptions reads every reply as a message, so only the
-// commands that manage subscriptions (and PING, QUIT, RESET) run on it; RESP3 has no limit.
-bool RefusedInSubscribedContext(const Client& client, const CommandSpec& spec) {
-  return client.pubsub_mode() && client.protocol() == 2 && !(spec.flags & kCmdSubscribedContext);
-}
-
-std::string SubscribedContextError(const CommandSpec& spec, const CommandSpec* parent) {
-  return "ERR Can't execute '" + FullName(spec, parent) +
-         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
-         "context";
-}
-
-bool OverMemoryLimit(Server& server) {
-  const Config& config = server.config();
-  if (config.maxmemory == 0 || config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) {
-    return false;
-  }
-  return server.engine().Stats().memtable_bytes >= config.maxmemory;
-}
-
-// The ACL check, after authentication as in Redis: a denial is logged (ACL LOG) and refused
-// with Redis's NOPERM text.
-bool Permitted(Server& server, Client& client, const CommandSpec& spec, const CommandSpec* parent,
-               const std::vector<std::string_view>& argv, resp::ReplyWriter& reply) {
-  const AclUser* user = client.user();
-  if (user == nullptr || user->AllowsEverything()) return true;
-  std::size_t arg = 0;
-  const AclDenial denial = user->Check(spec, parent, argv, &arg);
-  if (denial == AclDenial::kNone) return true;
-  const std::uint64_t now = uv_now(server.loop());
-  std::string info = client.Describe(now);
-  info.pop_back();  // its '\n'
-  server.acl().LogDenial(
-      denial, AclContext::kToplevel,
-      denial == AclDenial::kCommand ? FullName(spec, parent) : std::string(argv[arg]), user->name(),
-      now, std::move(info));
-  reply.Error(NoPermError(denial, FullName(spec, parent)));
-  return false;
 }
 
 }  // namespace
@@ -214,10 +152,9 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
-                      ObjectCommands(), DumpCommands(),
-                      ConnectionCommands(), ServerCommands(), ClusterCommands(), AclCommands(),
-                      BitmapCommands(), HyperLogLogCommands(), CommandCommands(),
-                      PubSubCommands()}) {
+                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(),
+                      ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
+                      CommandCommands(), PubSubCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -276,77 +213,33 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 void CommandTable::Dispatch(Server& server, Client& client,
                             const std::vector<std::string_view>& argv,
                             resp::ReplyWriter& reply) const {
-  ServerStats& stats = server.stats();
-  const CommandSpec* spec = Find(argv[0]);
-  if (spec == nullptr) {
-    reply.Error(UnknownCommandError(argv));
-    ++stats.total_error_replies;
+  ResolvedCommand cmd;
+  std::string error;
+  if (!ResolveCommand(server, argv, &cmd, &error)) {
+    reply.Error(error);
+    ++server.stats().total_error_replies;
     return;
   }
-  const CommandSpec* parent = nullptr;
-  if (!spec->subcommands.empty() && argv.size() >= 2) {
-    parent = spec;
-    spec = FindSubcommand(*parent, argv[1]);
-    if (spec == nullptr) {
-      reply.Error(UnknownSubcommandError(argv[0], argv[1]));
-      ++stats.total_error_replies;
-      return;
-    }
-  }
-  ClusterExecutor* cluster = server.cluster_executor();
-  if (cluster != nullptr) {
-    DispatchClustered(server, client, *spec, parent, argv, reply, *cluster);
+  if (ClusterExecutor* cluster = server.cluster_executor(); cluster != nullptr) {
+    DispatchClustered(server, client, cmd, argv, reply, *cluster);
     return;
   }
-  if (!ArityMatches(*spec, argv.size())) {
-    ReplyWrongArity(reply, FullName(*spec, parent));
-    ++stats.total_error_replies;
+  error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, /*in_multi=*/false);
+  if (!error.empty()) {
+    reply.Error(error);
+    ++server.stats().total_error_replies;
     return;
   }
-  if (!(spec->flags & kCmdNoAuth) && server.AuthRequired(client)) {
-    reply.Error("NOAUTH Authentication required.");
-    ++stats.total_error_replies;
-    return;
-  }
-  client.set_last_command(spec, parent);  // CLIENT LIST's cmd=, as Redis sets it
-  if (!Permitted(server, client, *spec, parent, argv, reply)) {
-    ++stats.total_error_replies;
-    return;
-  }
-  if ((spec->flags & kCmdDenyOom) && OverMemoryLimit(server)) {
-    reply.Error(kErrOom);
-    ++stats.total_error_replies;
-    return;
-  }
-  if (DeniedByLogFailure(server, *spec)) {
-    reply.Error(LogFailureError(server.engine().LogStatus()));
-    ++stats.total_error_replies;
-    return;
-  }
-  if (RefusedInSubscribedContext(client, *spec)) {
-    reply.Error(SubscribedContextError(*spec, parent));
-    ++stats.total_error_replies;
-    return;
-  }
-
-  std::string* out = reply.buffer();
-  const std::size_t reply_start = out->size();
-  CommandContext ctx{server, client, argv, reply, server.keyspace()};
-  RunHandler(server, *spec, ctx, reply_start);
-  // Its reply may acknowledge what it wrote: it waits for the log to hold that.
-  if (spec->flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());
-  ++stats.total_commands_processed;
-  // Every command here replies with a single value, so an error reply is one starting with '-'.
-  if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+  CallCommand(server, client, cmd, argv, reply);
   // Clients blocked on the keys it pushed to are served once it has completed (as Redis's
   // handleClientsBlockedOnKeys).
   if (server.blocked_lists().has_ready()) server.blocked_lists().ServeReady();
 }
 
-void CommandTable::DispatchClustered(Server& server, Client& client, const CommandSpec& spec,
-                                     const CommandSpec* parent,
+void CommandTable::DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
                                      const std::vector<std::string_view>& request,
                                      resp::ReplyWriter& reply, ClusterExecutor& cluster) const {
+  const CommandSpec& spec = *cmd.spec;
   ServerStats& stats = server.stats();
   // The request's own R/W option is not an argument of the command.
   RequestLevels levels;
@@ -361,7 +254,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   };
   // A malformed option is reported as such, not as the wrong arity it leaves behind.
   if (levels_ok && !ArityMatches(spec, argv.size())) {
-    ReplyWrongArity(reply, FullName(spec, parent));
+    ReplyWrongArity(reply, FullName(spec, cmd.parent));
     ++stats.total_error_replies;
     return;
   }
@@ -371,26 +264,18 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Comma
   if (!levels_ok) return fail(level_error);
   // The coordinator checks permissions before any replica is asked: members trust each other's
   // requests (the bus is authenticated), so this is the only check.
-  client.set_last_command(&spec, parent);
-  if (!Permitted(server, client, spec, parent, argv, reply)) {
-    ++stats.total_error_replies;
-    return;
+  if (std::string error =
+          CheckCommand(server, client, cmd, argv, CallOrigin::kClient, /*in_multi=*/false);
+      !error.empty()) {
+    return fail(error);
   }
-  if ((spec.flags & kCmdDenyOom) && OverMemoryLimit(server)) return fail(kErrOom);
-  if (DeniedByLogFailure(server, spec)) return fail(LogFailureError(server.engine().LogStatus()));
-  if (RefusedInSubscribedContext(client, spec)) return fail(SubscribedContextError(spec, parent));
-
-  CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
-  ++stats.total_commands_processed;
   if (HasKeys(spec) && !(spec.flags & kCmdOwnReplication)) {
+    CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
+    ++stats.total_commands_processed;
     cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     return;
   }
-  std::string* out = reply.buffer();
-  const std::size_t reply_start = out->size();
-  RunHandler(server, spec, ctx, reply_start);
-  if (spec.flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());
-  if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+  CallCommand(server, client, cmd, argv, reply);
 }
 
 }  // namespace dynakv::server

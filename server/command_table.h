@@ -1,6 +1,6 @@
-// Finds commands by name and runs them with the checks every command shares, in Redis's order:
-// existence (of the command, then of a container's subcommand), arity, authentication, ACL
-// permissions, memory; only then the family's handler.
+// Finds commands by name and runs a connection's requests: Dispatch goes through the one path
+// every command runs by (command_call.h: existence, then the checks in Redis's order, then the
+// family's handler), then serves the clients its writes unblocked.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +15,7 @@
 namespace dynakv::server {
 
 class ClusterExecutor;
+struct ResolvedCommand;
 
 class CommandTable {
  public:
@@ -50,9 +51,9 @@ class CommandTable {
  private:
   // Cluster mode: strips the request's consistency option and hands commands with keys to the
   // coordinator.
-  void DispatchClustered(Server& server, Client& client, const CommandSpec& spec,
-                         const CommandSpec* parent, const std::vector<std::string_view>& request,
-                         resp::ReplyWriter& reply, ClusterExecutor& cluster) const;
+  void DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
+                         const std::vector<std::string_view>& request, resp::ReplyWriter& reply,
+                         ClusterExecutor& cluster) const;
   void AddEntry(const CommandSpec* spec, const CommandSpec* parent);
 
   std::unordered_map<std::string_view, const CommandSpec*> by_name_;

@@ -4,6 +4,7 @@
 
 #include "client.h"
 #include "command.h"
+#include "command_call.h"
 #include "keyspace.h"
 #include "server.h"
 #include "types/list.h"
@@ -102,12 +103,10 @@ bool BlockedLists::Rerun(Waiter& waiter, Client& client) {
   const CommandSpec& spec = *waiter.spec;
   rerunning_ = id;
   const std::size_t before = client.reply().buffer()->size();
-  CommandContext ctx{server_, client, argv, client.reply(), server_.keyspace()};
-  spec.handler(ctx);
+  // The one path of every command (command_call.h): what it popped is acknowledged by its reply,
+  // which waits for the log to hold the pop, and a segment that failed to read fails it.
+  CallCommand(server_, client, ResolvedCommand{&spec, nullptr}, argv, client.reply());
   rerunning_ = 0;
-  // What it popped is acknowledged by its reply: the reply waits for the log to hold the pop, as
-  // the dispatcher makes every write's reply wait (CommandTable::Dispatch).
-  if (spec.flags & kCmdWrite) client.NoteLogWrite(server_.engine().LogEnd());
   // Any reply ends the wait: the element it popped, or an error (a write refused).
   if (client.reply().buffer()->size() != before) return true;
   auto it = waiters_.find(id);

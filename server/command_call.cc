@@ -1,0 +1,182 @@
+#include "command_call.h"
+
+#include "acl.h"
+#include "client.h"
+#include "command_table.h"
+#include "log.h"
+#include "server.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+namespace {
+
+// Under noeviction a full memtable refuses commands that may grow it, as Redis refuses them when
+// used memory is over maxmemory; the other policies make room instead.
+bool OverMemoryLimit(Server& server) {
+  const Config& config = server.config();
+  if (config.maxmemory == 0 || config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) {
+    return false;
+  }
+  return server.engine().Stats().memtable_bytes >= config.maxmemory;
+}
+
+// Redis 7.0: a RESP2 connection with subscriptions reads every reply as a message, so only the
+// commands that manage subscriptions (and PING, QUIT, RESET) run on it; RESP3 has no limit.
+bool RefusedInSubscribedContext(const Client& client, const CommandSpec& spec) {
+  return client.pubsub_mode() && client.protocol() == 2 && !(spec.flags & kCmdSubscribedContext);
+}
+
+std::string SubscribedContextError(const CommandSpec& spec, const CommandSpec* parent) {
+  return "ERR Can't execute '" + FullName(spec, parent) +
+         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+         "context";
+}
+
+// Redis refuses PING too while it cannot persist, so health checks see the problem.
+bool DeniedByLogFailure(Server& server, const CommandSpec& spec) {
+  return (spec.flags & (kCmdWrite | kCmdRefusedOnLogFailure)) && !server.engine().LogStatus().ok();
+}
+
+// The ACL check, after authentication as in Redis: a denial is logged (ACL LOG).
+AclDenial AclCheck(Server& server, Client& client, const ResolvedCommand& cmd,
+                   const std::vector<std::string_view>& argv, AclContext context) {
+  const AclUser* user = client.user();
+  if (user == nullptr || user->AllowsEverything()) return AclDenial::kNone;
+  std::size_t arg = 0;
+  const AclDenial denial = user->Check(*cmd.spec, cmd.parent, argv, &arg);
+  if (denial == AclDenial::kNone) return denial;
+  const std::uint64_t now = uv_now(server.loop());
+  std::string info = client.Describe(now);
+  info.pop_back();  // its '\n'
+  const std::string fullname = FullName(*cmd.spec, cmd.parent);
+  server.acl().LogDenial(denial, context,
+                         denial == AclDenial::kCommand ? fullname : std::string(argv[arg]),
+                         user->name(), now, std::move(info));
+  return denial;
+}
+
+// Redis execCommand's reasons for a queued command the ACL rules no longer allow.
+std::string_view ExecDenialReason(AclDenial denial) {
+  switch (denial) {
+    case AclDenial::kCommand:
+      return "no permission to execute the command or subcommand";
+    case AclDenial::kKey:
+      return "no permission to touch the specified keys";
+    case AclDenial::kChannel:
+      return "no permission to access one of the channels used as arguments";
+    default:
+      return "no permission";
+  }
+}
+
+}  // namespace
+
+bool ResolveCommand(Server& server, const std::vector<std::string_view>& argv, ResolvedCommand* cmd,
+                    std::string* error) {
+  const CommandTable& table = server.commands();
+  cmd->spec = table.Find(argv[0]);
+  cmd->parent = nullptr;
+  if (cmd->spec == nullptr) {
+    *error = UnknownCommandError(argv);
+    return false;
+  }
+  if (!cmd->spec->subcommands.empty() && argv.size() >= 2) {
+    cmd->parent = cmd->spec;
+    cmd->spec = CommandTable::FindSubcommand(*cmd->parent, argv[1]);
+    if (cmd->spec == nullptr) {
+      *error = UnknownSubcommandError(argv[0], argv[1]);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& cmd,
+                         const std::vector<std::string_view>& argv, CallOrigin origin,
+                         bool in_multi) {
+  const CommandSpec& spec = *cmd.spec;
+  if (origin == CallOrigin::kExec) {
+    // Redis's execCommand checks only the permissions again, which may have changed since the
+    // command was queued.
+    const AclDenial denial = AclCheck(server, client, cmd, argv, AclContext::kMulti);
+    if (denial == AclDenial::kNone) return {};
+    return "NOPERM ACLs rules changed between the moment the transaction was accumulated and "
+           "the EXEC call. This command is no longer allowed for the following reason: " +
+           std::string(ExecDenialReason(denial));
+  }
+  if (!ArityMatches(spec, argv.size())) {
+    std::string message = "ERR wrong number of arguments for '";
+    message += FullName(spec, cmd.parent);
+    message += "' command";
+    return message;
+  }
+  if (origin == CallOrigin::kClient && !(spec.flags & kCmdNoAuth) && server.AuthRequired(client)) {
+    return "NOAUTH Authentication required.";
+  }
+  if (origin == CallOrigin::kScript && (spec.flags & kCmdNoScript)) {
+    return "ERR This Redis command is not allowed from script";
+  }
+  client.set_last_command(cmd.spec, cmd.parent);  // CLIENT LIST's cmd=, as Redis sets it
+  if (in_multi && (spec.flags & kCmdNoMulti)) {
+    return "ERR Command not allowed inside a transaction";
+  }
+  const AclContext context = origin == CallOrigin::kScript ? AclContext::kLua
+                             : in_multi                    ? AclContext::kMulti
+                                                           : AclContext::kToplevel;
+  if (const AclDenial denial = AclCheck(server, client, cmd, argv, context);
+      denial != AclDenial::kNone) {
+    return NoPermError(denial, FullName(spec, cmd.parent));
+  }
+  // Queuing may take memory without end, so under a full noeviction memory Redis refuses every
+  // command but those that end the transaction.
+  const bool oom_applies = (spec.flags & kCmdDenyOom) || in_multi;
+  if (oom_applies && OverMemoryLimit(server)) return std::string(kErrOom);
+  if (DeniedByLogFailure(server, spec)) return LogFailureError(server.engine().LogStatus());
+  if (origin == CallOrigin::kClient && RefusedInSubscribedContext(client, spec)) {
+    return SubscribedContextError(spec, cmd.parent);
+  }
+  return {};
+}
+
+void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
+                 const std::vector<std::string_view>& argv, resp::ReplyWriter& reply) {
+  const CommandSpec& spec = *cmd.spec;
+  storage::Engine& engine = server.engine();
+  ServerStats& stats = server.stats();
+  std::string* out = reply.buffer();
+  const std::size_t reply_start = out->size();
+  CommandContext ctx{server, client, argv, reply, server.keyspace()};
+  engine.TakeReadError();  // one of background work (active expiry) is not this command's
+  spec.handler(ctx);
+  if (const storage::Status error = engine.TakeReadError(); !error.ok()) {
+    // A segment block that could not be read makes the answer unreliable (a key reads as
+    // missing): the reply is replaced by the error, and the engine refused any write to that key.
+    out->resize(reply_start);
+    reply.Error("ERR data on disk could not be read: " + error.ToString());
+    Log(server.log_level(), LogLevel::kWarning, "Command '%s' failed reading the data: %s",
+        std::string(spec.name).c_str(), error.ToString().c_str());
+  }
+  // Its reply may acknowledge what it wrote: it waits for the log to hold that.
+  if (spec.flags & kCmdWrite) client.NoteLogWrite(engine.LogEnd());
+  ++stats.total_commands_processed;
+  // A command's reply is one value, so an error reply is one starting with '-' (EXEC's array
+  // counts its commands' errors itself).
+  if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+}
+
+void RunCommand(Server& server, Client& client, const std::vector<std::string_view>& argv,
+                resp::ReplyWriter& reply, CallOrigin origin) {
+  ResolvedCommand cmd;
+  std::string error;
+  if (ResolveCommand(server, argv, &cmd, &error)) {
+    error = CheckCommand(server, client, cmd, argv, origin, /*in_multi=*/false);
+  }
+  if (!error.empty()) {
+    reply.Error(error);
+    ++server.stats().total_error_replies;
+    return;
+  }
+  CallCommand(server, client, cmd, argv, reply);
+}
+
+}  // namespace dynakv::server

@@ -1,0 +1,66 @@
+// The one path every command runs by, whoever asks for it: a connection's request
+// (CommandTable::Dispatch), a queued command of a transaction (EXEC), a blocked client re-run by
+// a push (BlockedLists), and a command called from a script. It is split as Redis splits
+// processCommand and call():
+//   ResolveCommand  the command and subcommand named by argv (unknown ones are refused)
+//   CheckCommand    arity, authentication, no_multi, ACL, memory and log health, in Redis's order:
+//                   what may refuse a command before it runs (or is queued by MULTI)
+//   CallCommand     the handler itself, with what every run needs afterwards: the segment
+//                   read-error check, the reply's wait for the log, the command counters
+// RunCommand is ResolveCommand + CheckCommand + CallCommand for callers that run a command at
+// once (scripts: redis.call runs with a client of its own that has no connection, a Client made
+// with the server and an id and never Accept()ed; its replies go to the writer it passes).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "command.h"
+
+namespace dynakv::server {
+
+class Server;
+class Client;
+
+// A command found by name: `spec` is the row to run, `parent` its container for a subcommand.
+struct ResolvedCommand {
+  const CommandSpec* spec = nullptr;
+  const CommandSpec* parent = nullptr;
+};
+
+// Who runs the command, which decides what CheckCommand checks and how a refusal is logged.
+enum class CallOrigin {
+  kClient,  // a connection's own request (and MULTI queuing it)
+  kExec,    // a queued command run by EXEC: only ACL is checked again (Redis's execCommand)
+  kScript,  // redis.call / redis.pcall: commands flagged noscript are refused too
+};
+
+// Finds argv[0] (and argv[1] for a container) in the server's table. False with *error set to
+// Redis's unknown command / unknown subcommand text.
+bool ResolveCommand(Server& server, const std::vector<std::string_view>& argv, ResolvedCommand* cmd,
+                    std::string* error);
+
+// The checks Redis makes before running a command, in its order. Returns the error reply ("" when
+// the command may run). Sets CLIENT LIST's cmd= as Redis does once the command passed arity and
+// authentication. A denied ACL check is logged (ACL LOG) in the context `origin` implies.
+// `in_multi`: the client is queuing a transaction (no_multi commands are refused, and under
+// noeviction a full memory refuses any queued command as Redis does).
+std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& cmd,
+                         const std::vector<std::string_view>& argv, CallOrigin origin,
+                         bool in_multi);
+
+// Runs a command that passed its checks, replying through `reply`: the handler; a segment block
+// that could not be read during it replaces the reply with the error (a key read as missing
+// would make its answer wrong); a write's reply waits for the log to hold it
+// (Client::NoteLogWrite); counts the command and an error reply. Never serves blocked clients:
+// callers that run at the top level do that afterwards (BlockedLists::ServeReady), so a push
+// inside a transaction or script wakes nobody before it has completed.
+void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
+                 const std::vector<std::string_view>& argv, resp::ReplyWriter& reply);
+
+// Resolve, check and call; a refusal is replied as an error (and counted).
+void RunCommand(Server& server, Client& client, const std::vector<std::string_view>& argv,
+                resp::ReplyWriter& reply, CallOrigin origin);
+
+}  // namespace dynakv::server
