@@ -147,7 +147,14 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
   const std::size_t reply_start = out->size();
   CommandContext ctx{server, client, argv, reply, server.keyspace()};
   engine.TakeReadError();  // one of background work (active expiry) is not this command's
-  spec.handler(ctx);
+  if (spec.flags & kCmdWrite) {
+    // Whatever a write logs (LMOVE's pop and push, RENAME's put and delete, MSET's keys) is one
+    // commit-log record: a crash keeps all of it or none. A single record costs nothing more.
+    storage::Engine::AtomicGroup group(engine);
+    spec.handler(ctx);
+  } else {
+    spec.handler(ctx);
+  }
   if (const storage::Status error = engine.TakeReadError(); !error.ok()) {
     // A segment block that could not be read makes the answer unreliable (a key reads as
     // missing): the reply is replaced by the error, and the engine refused any write to that key.

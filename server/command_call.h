@@ -50,7 +50,8 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
                          const std::vector<std::string_view>& argv, CallOrigin origin,
                          bool in_multi);
 
-// Runs a command that passed its checks, replying through `reply`: the handler; a segment block
+// Runs a command that passed its checks, replying through `reply`: the handler (a write inside an
+// atomic group of the engine, so all it logs is one record, storage/engine.h); a segment block
 // that could not be read during it replaces the reply with the error (a key read as missing
 // would make its answer wrong); a write's reply waits for the log to hold it
 // (Client::NoteLogWrite); counts the command and an error reply. Never serves blocked clients:

@@ -61,6 +61,28 @@ void CommitLog::CollectBackgroundError() {
   sync_failed_ = true;
 }
 
+void CommitLog::EndGroup() {
+  group_open_ = false;
+  if (group_count_ >= 2) {
+    // The group's complete records become the members of one GROUP record.
+    group_.clear();
+    std::string_view in = std::string_view(pending_).substr(group_start_);
+    while (!in.empty()) {
+      const std::uint32_t len = DecodeFixed32(in.data() + 4);
+      group_.push_back(in[8]);  // the type
+      PutVarint64(&group_, len);
+      group_.append(in.substr(kLogHeaderSize, len));
+      in.remove_prefix(kLogHeaderSize + len);
+    }
+    pending_.resize(group_start_);
+    AppendLogGroup(&pending_, group_count_, group_);
+    if (group_.capacity() > kKeptBufferBytes) std::string().swap(group_);
+  }
+  group_count_ = 0;
+  appended_ += pending_.size() - group_start_;
+  if (pending_.size() >= kWriteOutBytes && !sync_failed_) WriteBuffered();
+}
+
 Status CommitLog::Flush() {
   CollectBackgroundError();
   if (sync_failed_) return last_error_;
@@ -103,12 +125,13 @@ Status CommitLog::SyncFile() {
 bool CommitLog::WriteBuffered() {
   // Written by hand rather than with WriteAll so that after a failure exactly the unwritten tail
   // stays buffered for the next attempt.
+  // An open group's records are not written before its EndGroup.
+  const std::size_t end = group_open_ ? group_start_ : pending_.size();
   std::size_t written = 0;
-  while (written < pending_.size()) {
+  while (written < end) {
     const int injected = fault_hook_ ? fault_hook_("write") : 0;
-    ssize_t n = injected != 0 ? -1
-                              : ::write(file_->fd.get(), pending_.data() + written,
-                                        pending_.size() - written);
+    ssize_t n =
+        injected != 0 ? -1 : ::write(file_->fd.get(), pending_.data() + written, end - written);
     if (n < 0) {
       const int err = injected != 0 ? injected : errno;
       if (err == EINTR) continue;
@@ -120,6 +143,10 @@ bool CommitLog::WriteBuffered() {
   file_bytes_ += written;
   written_since_flush_ |= written > 0;
   pending_.erase(0, written);
+  if (group_open_) {
+    group_start_ -= written;
+    return written == end;
+  }
   if (!pending_.empty()) return false;
   if (pending_.capacity() > kKeptBufferBytes) std::string().swap(pending_);
   return true;

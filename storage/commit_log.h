@@ -59,9 +59,26 @@ class CommitLog {
   void Add(const LogRecord& rec) {
     const std::size_t before = pending_.size();
     AppendLogRecord(&pending_, rec);
+    if (group_open_) {  // held back (never written) until EndGroup
+      ++group_count_;
+      return;
+    }
     appended_ += pending_.size() - before;
     if (pending_.size() >= kWriteOutBytes && !sync_failed_) WriteBuffered();
   }
+  // An atomic group: the records Added between BeginGroup and EndGroup stay in the buffer, never
+  // written out (a Flush meanwhile writes only what came before), and EndGroup turns them into
+  // one GROUP record (log_format.h), one checksum over all of them, so a crash keeps all or none.
+  // A group of one record stays that record, at no cost: so every write command can run in a
+  // group. appended() grows only at EndGroup. Groups do not nest (the engine counts depth).
+  void BeginGroup() {
+    group_open_ = true;
+    group_start_ = pending_.size();
+    group_count_ = 0;
+  }
+  void EndGroup();
+  bool group_open() const { return group_open_; }
+
   // Writes the buffer (and fdatasyncs under kAlways). Fails while the file is sync-failed.
   Status Flush();
   Status Sync();  // Flush() and fdatasync whatever the policy
@@ -123,6 +140,10 @@ class CommitLog {
   std::uint64_t seq_ = 0;
   std::uint64_t file_bytes_ = 0;
   std::string pending_;
+  bool group_open_ = false;
+  std::size_t group_start_ = 0;  // where the open group's records start in pending_
+  std::uint64_t group_count_ = 0;
+  std::string group_;                 // EndGroup's scratch buffer
   bool written_since_flush_ = false;  // Add wrote part of a burst; Flush still owes its sync
   Status last_error_;
   bool sync_failed_ = false;

@@ -63,6 +63,8 @@ bool Engine::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
   return impl_->SetExpireAt(key, expire_at_ms);
 }
 void Engine::Clear() { impl_->Clear(); }
+void Engine::BeginAtomic() { impl_->BeginAtomic(); }
+void Engine::CommitAtomic() { impl_->CommitAtomic(); }
 std::uint64_t Engine::Scan(std::uint64_t cursor, std::size_t count,
                            std::vector<std::string>* keys) {
   return impl_->Scan(cursor, count, keys);
@@ -75,7 +77,7 @@ Status Engine::TakeReadError() { return impl_->TakeReadError(); }
 std::uint64_t Engine::LogEnd() const { return impl_->LogEnd(); }
 std::uint64_t Engine::DurableLogEnd() const { return impl_->DurableLogEnd(); }
 void Engine::Tick() { impl_->Tick(); }
-Status Engine::Checkpoint() { return impl_->Checkpoint(); }
+Status Engine::Checkpoint() { return impl_->RequestedCheckpoint(); }
 void Engine::SetMaxMemory(std::uint64_t bytes) { impl_->SetMaxMemory(bytes); }
 void Engine::SetEvictionPolicy(EvictionPolicy policy) { impl_->SetEvictionPolicy(policy); }
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }

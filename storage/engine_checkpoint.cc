@@ -129,6 +129,9 @@ Status EngineImpl::FinishCheckpoint(bool wait) {
 }
 
 void EngineImpl::StartCheckpoint() {
+  // BeginAtomic: the segment would hold part of the open group. The commit runs MaybeCheckpoint
+  // and the memory limit, which start it again if it is still due.
+  if (atomic_depth_ > 0) return;
   auto job = std::make_shared<CheckpointJob>();
   bool any = false;
   if (!FreezeMemtable(job.get(), /*background=*/true, &any).ok() || !any) return;
@@ -146,6 +149,7 @@ void EngineImpl::StartCheckpoint() {
 }
 
 Status EngineImpl::Checkpoint() {
+  if (atomic_depth_ > 0) return Status::Ok();  // BeginAtomic: see StartCheckpoint
   FinishCheckpoint(/*wait=*/true);  // its entries, if it failed, are dirty again and go now
   // Every record added so far has been applied to the memtable, so once the segment and MANIFEST
   // are durable they are too, whatever became of the log file (a failed fdatasync).
@@ -166,6 +170,14 @@ Status EngineImpl::Checkpoint() {
   s = manifest_writer_.Wait();  // durable, as a forced checkpoint promises
   if (s.ok()) log_->Acknowledge(covered);
   return s;
+}
+
+Status EngineImpl::RequestedCheckpoint() {
+  if (atomic_depth_ > 0) {  // it runs at the commit
+    checkpoint_deferred_ = true;
+    return Status::Ok();
+  }
+  return Checkpoint();
 }
 
 void EngineImpl::MaybeCheckpoint() {

@@ -171,6 +171,10 @@ void EngineImpl::ApplyRecord(const LogRecord& rec) {
     case LogRecordType::kClear:
       ApplyClear();
       break;
+    case LogRecordType::kGroup:
+      // Validated whole by the reader (DecodeLogPayload) before any of it is applied.
+      ForEachGroupRecord(rec.group, [this](const LogRecord& inner) { ApplyRecord(inner); });
+      break;
   }
 }
 
@@ -187,6 +191,7 @@ void EngineImpl::Reap(std::uint64_t hash, std::string_view key, const KeyState& 
   LogDelete(copy);
   ApplyDelete(hash, copy, st);
   ++stats_.expired_keys;
+  NotifyRemoved(copy, KeyRemoval::kExpired);
 }
 
 // --- reads --------------------------------------------------------------------------------

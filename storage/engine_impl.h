@@ -55,6 +55,8 @@ class EngineImpl {
   bool Delete(std::string_view key);
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
   void Clear();
+  void BeginAtomic();
+  void CommitAtomic();
   std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys);
   std::optional<std::string> RandomKey();
   std::uint64_t KeyCount() const { return live_keys_; }
@@ -68,6 +70,8 @@ class EngineImpl {
   std::uint64_t DurableLogEnd() const { return log_->acknowledged(); }
   void Tick();
   Status Checkpoint();
+  // Engine::Checkpoint: inside an atomic group it is deferred to the commit.
+  Status RequestedCheckpoint();
 
   void SetMaxMemory(std::uint64_t bytes) { options_.max_memory = bytes; }
   void SetEvictionPolicy(EvictionPolicy policy) { options_.eviction = policy; }
@@ -127,10 +131,14 @@ class EngineImpl {
   bool ApplyMutate(std::uint64_t hash, std::string_view key, std::string_view op,
                    std::int64_t* result, Memtable::Entry** written);
   // A checkpoint record for a frozen object entry: its serialized form, kept in *arena.
-  void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec, std::deque<std::string>* arena);
+  void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
+                       std::deque<std::string>* arena);
 
   // Deletes a key found expired (logged as DEL, like Redis propagates expiries).
   void Reap(std::uint64_t hash, std::string_view key, const KeyState& state);
+  void NotifyRemoved(std::string_view key, KeyRemoval why) {
+    if (options_.on_key_removed) options_.on_key_removed(key, why);
+  }
   void LogDelete(std::string_view key);
 
   // Dropping the entry loses nothing: the segments hold it.
@@ -217,7 +225,7 @@ class EngineImpl {
   std::uint64_t keys_with_expiry_ = 0;
   std::mt19937_64 rng_;
   ValueCompressor compressor_;  // holds a compressed value between compression and insertion
-  std::string lookup_buf_;  // the segment block of the last lookup
+  std::string lookup_buf_;      // the segment block of the last lookup
   // A segment's object that Get could not cache (noeviction, full): valid until the next call.
   std::unique_ptr<ValueObject> uncached_object_;
   Status replay_error_;  // an object record that recovery could not apply
@@ -249,6 +257,10 @@ class EngineImpl {
   std::string read_error_key_;
   std::chrono::steady_clock::time_point last_log_retry_{};
   EngineStats stats_;  // event counters; sizes are filled in by Stats()
+  // Atomic groups (BeginAtomic): how deep, and the checkpoint work deferred to the commit.
+  int atomic_depth_ = 0;
+  bool checkpoint_deferred_ = false;  // Engine::Checkpoint was called inside the group
+  bool clear_deferred_ = false;       // a Clear inside the group: its sync and checkpoint
   std::vector<LogRepair> log_repairs_;
 };
 

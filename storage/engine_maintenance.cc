@@ -1,5 +1,6 @@
 // Housekeeping: the memory limit, FLUSHALL and the periodic tick.
 #include <string>
+#include <utility>
 
 #include "engine_impl.h"
 
@@ -106,6 +107,7 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
         LogDelete(key);
         ApplyDelete(victim->hash, key, st);
         ++stats_.evicted_keys;
+        NotifyRemoved(key, KeyRemoval::kEvicted);
         break;
       }
     }
@@ -117,7 +119,27 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
 
 void EngineImpl::AfterWrite(const Memtable::Entry* written) {
   EnforceMemoryLimit(written);
+  if (atomic_depth_ == 0) MaybeCheckpoint();
+}
+
+void EngineImpl::BeginAtomic() {
+  if (atomic_depth_++ == 0) log_->BeginGroup();
+}
+
+void EngineImpl::CommitAtomic() {
+  if (--atomic_depth_ > 0) return;
+  log_->EndGroup();
+  if (clear_deferred_) {
+    // The Clear's own sequel (below), now that its record is in the log with the whole group.
+    clear_deferred_ = false;
+    checkpoint_deferred_ = false;
+    if (!log_->Sync().ok()) ++stats_.io_errors;
+    Checkpoint();
+  } else if (std::exchange(checkpoint_deferred_, false)) {
+    Checkpoint();
+  }
   MaybeCheckpoint();
+  EnforceMemoryLimit(nullptr);
 }
 
 void EngineImpl::Clear() {
@@ -127,6 +149,14 @@ void EngineImpl::Clear() {
   LogRecord rec;
   rec.type = LogRecordType::kClear;
   log_->Add(rec);
+  if (atomic_depth_ > 0) {
+    // Inside a group the record waits for the commit, and so must everything that makes the
+    // clear durable without it: the old segments stay listed (their files are deleted only by
+    // the checkpoint's MANIFEST), so a crash before the commit finds them as they were.
+    ApplyClear();
+    clear_deferred_ = true;
+    return;
+  }
   if (!log_->Sync().ok()) ++stats_.io_errors;
   ApplyClear();
   // With an empty memtable this writes no segment: it only starts a new log and a MANIFEST

@@ -24,6 +24,7 @@ Status CheckLogFile(const std::string& path, LogCheck* out) {
   if (!s.ok()) return s;
   LogRecord rec;
   while (reader->Next(&rec)) {
+    if (rec.type == LogRecordType::kGroup) ++out->groups;
   }
   out->file_size = reader->file_size();
   out->records = reader->records();

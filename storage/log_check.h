@@ -17,6 +17,7 @@ struct LogCheck {
   std::string path;
   std::uint64_t file_size = 0;
   std::uint64_t records = 0;  // good records before any damage
+  std::uint64_t groups = 0;   // of them, atomic groups (GROUP records: transactions & co.)
   std::optional<LogDamage> damage;
   // Filled in by ClassifyLogDamage:
   std::uint64_t later_records = 0;  // good records in the logs after this one

@@ -5,10 +5,9 @@
 
 namespace dynakv::storage {
 
-void AppendLogRecord(std::string* dst, const LogRecord& rec) {
-  const std::size_t start = dst->size();
-  dst->append(8, '\0');  // crc and length, filled in below
-  dst->push_back(static_cast<char>(rec.type));
+namespace {
+
+void AppendPayload(std::string* dst, const LogRecord& rec) {
   switch (rec.type) {
     case LogRecordType::kPut:
       PutLengthPrefixed(dst, rec.key);
@@ -30,11 +29,65 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec) {
       PutLengthPrefixed(dst, rec.key);
       PutLengthPrefixed(dst, rec.op);
       break;
+    case LogRecordType::kGroup:
+      dst->append(rec.group);
+      break;
   }
+}
+
+// Fills in the header of the record that starts at `start` of *dst.
+void SealRecord(std::string* dst, std::size_t start) {
   const std::size_t payload_len = dst->size() - start - kLogHeaderSize;
   char* header = dst->data() + start;
   EncodeFixed32(header + 4, static_cast<std::uint32_t>(payload_len));
   EncodeFixed32(header, Checksum32(header + 8, payload_len + 1));
+}
+
+}  // namespace
+
+void AppendLogRecord(std::string* dst, const LogRecord& rec) {
+  const std::size_t start = dst->size();
+  dst->append(8, '\0');  // crc and length, filled in by SealRecord
+  dst->push_back(static_cast<char>(rec.type));
+  AppendPayload(dst, rec);
+  SealRecord(dst, start);
+}
+
+void AppendGroupMember(std::string* dst, const LogRecord& rec) {
+  // The payload is written first and its length inserted before it: payloads are small except
+  // a PUT's value, whose length is known up front.
+  dst->push_back(static_cast<char>(rec.type));
+  std::string payload;
+  AppendPayload(&payload, rec);
+  PutVarint64(dst, payload.size());
+  dst->append(payload);
+}
+
+void AppendLogGroup(std::string* dst, std::uint64_t count, std::string_view members) {
+  const std::size_t start = dst->size();
+  dst->append(8, '\0');
+  dst->push_back(static_cast<char>(LogRecordType::kGroup));
+  PutVarint64(dst, count);
+  dst->append(members);
+  SealRecord(dst, start);
+}
+
+bool GetGroupCount(std::string_view* in, std::uint64_t* count) {
+  return GetVarint64(in, count) && *count >= 2;
+}
+
+bool NextGroupRecord(std::string_view* in, LogRecord* rec) {
+  if (in->empty()) return false;
+  const auto type = static_cast<std::uint8_t>(in->front());
+  in->remove_prefix(1);
+  std::uint64_t len = 0;
+  if (!IsLogRecordType(type) || type == static_cast<std::uint8_t>(LogRecordType::kGroup) ||
+      !GetVarint64(in, &len) || len > in->size()) {
+    return false;
+  }
+  const std::string_view payload = in->substr(0, len);
+  in->remove_prefix(len);
+  return DecodeLogPayload(static_cast<LogRecordType>(type), payload, rec);
 }
 
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec) {
@@ -70,6 +123,10 @@ bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* r
       if (!GetLengthPrefixed(&payload, &rec->key)) return false;
       if (!GetLengthPrefixed(&payload, &rec->op)) return false;
       break;
+    case LogRecordType::kGroup:
+      // Every inner record is checked here, so a group is applied whole or reported as bad.
+      rec->group = payload;
+      return ForEachGroupRecord(payload, [](const LogRecord&) {});
     default:
       return false;
   }
@@ -124,6 +181,23 @@ bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view
   int r;
   if (type == LogRecordType::kClear) return len == 0;
   if (!IsLogRecordType(static_cast<std::uint8_t>(type))) return false;
+  if (type == LogRecordType::kGroup) {
+    // The count, then each inner record's type and length, which must add up to `len`.
+    std::uint64_t count = 0, inner_len = 0;
+    if ((r = c.Varint(&count)) <= 0) return r == 0;
+    if (count < 2 || count > len) return false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      unsigned char inner;
+      if ((r = c.Byte(&inner)) <= 0) return r == 0;
+      if (!IsLogRecordType(inner) || inner == static_cast<unsigned char>(LogRecordType::kGroup)) {
+        return false;
+      }
+      if ((r = c.Varint(&inner_len)) <= 0) return r == 0;
+      if (inner_len > len) return false;
+      if ((r = c.Skip(inner_len)) <= 0) return r == 0;
+    }
+    return c.used(start) == len;
+  }
   if ((r = c.Varint(&key_len)) <= 0) return r == 0;
   if (key_len > len) return false;
   if ((r = c.Skip(key_len)) <= 0) return r == 0;

@@ -37,18 +37,25 @@ class ValueRef {
  public:
   ValueRef(const char* data, std::uint32_t stored_size, std::uint32_t raw_size, bool compressed,
            std::int64_t expire_at_ms)
-      : data_(data), stored_size_(stored_size), raw_size_(raw_size), compressed_(compressed),
+      : data_(data),
+        stored_size_(stored_size),
+        raw_size_(raw_size),
+        compressed_(compressed),
         expire_at_ms_(expire_at_ms) {}
   // A typed value (storage/object.h): the bytes accessors below do not apply.
   ValueRef(ValueObject* object, std::int64_t expire_at_ms)
-      : data_(nullptr), stored_size_(0), raw_size_(0), compressed_(false),
-        expire_at_ms_(expire_at_ms), object_(object) {}
+      : data_(nullptr),
+        stored_size_(0),
+        raw_size_(0),
+        compressed_(false),
+        expire_at_ms_(expire_at_ms),
+        object_(object) {}
 
   // Non-null for a typed value (a hash, ...), which the caller may read but must change only
   // through Engine::Mutate. Null for a string, the only kind the other accessors describe.
   ValueObject* object() const { return object_; }
 
-  std::size_t size() const { return raw_size_; }   // the value's real (uncompressed) length
+  std::size_t size() const { return raw_size_; }  // the value's real (uncompressed) length
   std::int64_t expire_at_ms() const { return expire_at_ms_; }  // 0: no expiry
   // Writes exactly size() bytes to `dst` (decompressing if needed).
   void CopyTo(char* dst) const;
@@ -70,7 +77,7 @@ class ValueRef {
 };
 
 struct EngineStats {
-  std::uint64_t keys = 0;               // live keys (expired ones not yet reaped included, as Redis)
+  std::uint64_t keys = 0;  // live keys (expired ones not yet reaped included, as Redis)
   std::uint64_t keys_with_expiry = 0;
   std::uint64_t memtable_entries = 0;
   std::uint64_t memtable_bytes = 0;     // what max_memory bounds
@@ -78,31 +85,31 @@ struct EngineStats {
   std::uint64_t log_bytes = 0;          // current commit log size
   std::uint64_t segments = 0;
   std::uint64_t segment_bytes = 0;
-  std::uint64_t checkpoints = 0;        // memtable -> segment writes
-  std::uint64_t write_stalls = 0;       // writes that waited for a checkpoint (log at stall size)
+  std::uint64_t checkpoints = 0;   // memtable -> segment writes
+  std::uint64_t write_stalls = 0;  // writes that waited for a checkpoint (log at stall size)
   std::uint64_t compactions = 0;
-  std::uint64_t offloaded_keys = 0;     // entries dropped from memory because they are on disk
-  std::uint64_t evicted_keys = 0;       // entries deleted by allkeys-lru
+  std::uint64_t offloaded_keys = 0;  // entries dropped from memory because they are on disk
+  std::uint64_t evicted_keys = 0;    // entries deleted by allkeys-lru
   std::uint64_t expired_keys = 0;
   std::uint64_t disk_expire_scanned = 0;  // segment records active expiry looked at
-  std::uint64_t segment_reads = 0;      // lookups that read a segment block
-  std::uint64_t bloom_skips = 0;        // segment lookups avoided by a bloom filter
-  std::uint64_t recovered_records = 0;  // log records replayed at open
+  std::uint64_t segment_reads = 0;        // lookups that read a segment block
+  std::uint64_t bloom_skips = 0;          // segment lookups avoided by a bloom filter
+  std::uint64_t recovered_records = 0;    // log records replayed at open
   std::uint64_t truncated_log_bytes = 0;  // torn tails cut at open
   // Corrupt logs cut at open under LogCorruptionPolicy::kDropAndRepair, and the bytes (and
   // records that verified) they lost from the bad record on.
   std::uint64_t corrupt_logs_repaired = 0;
   std::uint64_t corrupt_log_bytes_dropped = 0;
   std::uint64_t corrupt_log_records_dropped = 0;
-  std::uint64_t io_errors = 0;          // failed checkpoints, compactions and segment reads
+  std::uint64_t io_errors = 0;  // failed checkpoints, compactions and segment reads
   // Segment blocks that failed to read or verify during a lookup or scan (also in io_errors),
   // and the last such error naming the file: a segment that went bad after it was opened.
   std::uint64_t segment_read_errors = 0;
   std::string segment_read_error;
-  std::uint64_t log_write_errors = 0;   // failed commit-log writes, syncs and retries
-  std::string log_error;                // why writes are refused now; empty when they are not
+  std::uint64_t log_write_errors = 0;  // failed commit-log writes, syncs and retries
+  std::string log_error;               // why writes are refused now; empty when they are not
   bool compaction_running = false;
-  bool checkpoint_running = false;      // a background checkpoint is writing its segment
+  bool checkpoint_running = false;  // a background checkpoint is writing its segment
 };
 
 // A corrupt commit log that Open cut under LogCorruptionPolicy::kDropAndRepair.
@@ -167,6 +174,29 @@ class Engine {
   // key does not exist.
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
   void Clear();  // FLUSHALL: every key, in memory and on disk
+
+  // --- atomic groups -------------------------------------------------------------------------
+  // The writes between BeginAtomic and the matching CommitAtomic (a transaction, a command that
+  // writes several keys) apply to the memtable at once, so later reads see them, but reach the
+  // commit log as ONE record at CommitAtomic (log_format.h's GROUP): after a crash all of them
+  // are there or none. Groups nest; only the outermost commit writes. While a group is open no
+  // checkpoint freezes the memtable (a segment must never hold part of a group that is not in
+  // the log): checkpoints, and the memory limit's need for them, wait for the commit, so memory
+  // may pass max_memory for the length of a group. LogEnd() grows at the commit.
+  // A group cannot be rolled back: it bounds what a crash loses, not what a failed write leaves.
+  void BeginAtomic();
+  void CommitAtomic();
+  // RAII for the two.
+  class AtomicGroup {
+   public:
+    explicit AtomicGroup(Engine& engine) : engine_(engine) { engine_.BeginAtomic(); }
+    ~AtomicGroup() { engine_.CommitAtomic(); }
+    AtomicGroup(const AtomicGroup&) = delete;
+    AtomicGroup& operator=(const AtomicGroup&) = delete;
+
+   private:
+    Engine& engine_;
+  };
 
   // --- iteration ----------------------------------------------------------------------------
   // Keys are visited in hash order, so a cursor is a position in hash space: start with 0, a

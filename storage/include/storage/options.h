@@ -32,10 +32,16 @@ enum class BackgroundPriority {
 // What opening does with a commit log that is corrupt in the middle: a bad record that valid
 // records follow (a torn tail, nothing valid after it, is always cut: log_check.cc).
 enum class LogCorruptionPolicy {
-  kRefuse,        // Open fails with Corruption naming the file and offset; nothing is changed
+  kRefuse,  // Open fails with Corruption naming the file and offset; nothing is changed
   // The log is cut at the bad record (its bytes kept as <log>.corrupt) and the engine opens
   // without what followed. For a replica whose peers can refill it (anti-entropy).
   kDropAndRepair,
+};
+
+// Why the engine removed a key by itself (Options::on_key_removed).
+enum class KeyRemoval {
+  kExpired,  // reaped past its expiry time: by a lookup (lazily) or by active expiry
+  kEvicted,  // deleted by allkeys-lru to stay under max_memory
 };
 
 struct Options {
@@ -70,6 +76,12 @@ struct Options {
   // Rebuilds typed values (storage/object.h) from segments and the log; must outlive the engine.
   // Without one, a typed value met on disk is reported as corruption.
   const ObjectCodec* object_codec = nullptr;
+  // Told of every key the engine removes by itself (never of the caller's own deletes), on the
+  // owner's thread, right after the removal, from inside whatever call caused it (a Get that
+  // reaped, Tick's active expiry, a write that evicted): it must not call back into the engine.
+  // The server turns it into its "key modified" signal (WATCH, later keyspace notifications).
+  // Not called while Open replays the log.
+  std::function<void(std::string_view key, KeyRemoval why)> on_key_removed;
   // Tests only: runs before each write() and fdatasync() of the commit log ("write" / "sync"), on
   // the owner's or the everysec thread; a non-zero result fails the call with that errno.
   std::function<int(std::string_view call)> log_fault_hook;
