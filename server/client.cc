@@ -382,14 +382,18 @@ std::string Client::Describe(std::uint64_t now_ms) const {
                                    argv_.capacity() * sizeof(std::string_view);
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
-  // "b" as Redis marks a blocked client: here, one whose command waits for replicas. "P": it
-  // has subscriptions.
+  // Redis's flag letters, in its order: P has subscriptions, x in MULTI, b blocked (here also a
+  // command waiting for replicas), d a watched key changed; N for none.
   std::string flags;
-  if (command_in_flight_) flags += 'b';
   if (pubsub_mode_) flags += 'P';
+  if (transaction_.active()) flags += 'x';
+  if (command_in_flight_) flags += 'b';
+  if (transaction_.dirty()) flags += 'd';
   if (flags.empty()) flags = "N";
   const PubSub& pubsub = server_.pubsub();
   const PubSub::Subscriptions* subs = pubsub.Of(*this);
+  const long long multi =
+      transaction_.active() ? static_cast<long long>(transaction_.queued().size()) : -1;
   std::string events;
   if (connection_.reading()) events += 'r';
   if (connection_.writing() || !out_.empty()) events += 'w';
@@ -397,16 +401,18 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   AppendPrintf(
       &line,
       "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 sub=%zu psub=%zu "
-      "ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu "
+      "ssub=%zu multi=%lld qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu "
+      "obl=%zu "
       "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=%s redir=-1 resp=%d "
       "lib-name=%s lib-ver=%s\n",
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
       static_cast<unsigned long long>(idle), flags.c_str(), subs ? subs->channels.size() : 0,
-      subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, query,
-      input_.size() - input_end_, argv_.size() * sizeof(std::string_view), input_.size(),
-      input_.size(), out_.size(), connection_.writing() ? 1 : 0, InflightBytes(), total_memory,
-      events.c_str(), static_cast<int>(command.size()), command.data(),
+      subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, multi, query,
+      input_.size() - input_end_, argv_.size() * sizeof(std::string_view),
+      transaction_.queued_bytes(), input_.size(), input_.size(), out_.size(),
+      connection_.writing() ? 1 : 0, InflightBytes(), total_memory, events.c_str(),
+      static_cast<int>(command.size()), command.data(),
       user_ != nullptr ? user_->name().c_str() : "default", writer_.protocol(), lib_name_.c_str(),
       lib_version_.c_str());
   return line;

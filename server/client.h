@@ -23,6 +23,7 @@
 #include "net/connection.h"
 #include "resp/reply_writer.h"
 #include "resp/request_parser.h"
+#include "transaction.h"
 
 namespace dynakv::server {
 
@@ -115,6 +116,13 @@ class Client : private net::ConnectionHandler {
     last_command_ = spec;
     last_command_parent_ = parent;
   }
+  // MULTI's queue and WATCH's keys (transaction.h).
+  Transaction& transaction() { return transaction_; }
+  const Transaction& transaction() const { return transaction_; }
+  // While EXEC runs its queue (Redis's CLIENT_DENY_BLOCKING): a blocking command that would wait
+  // answers as if it timed out at once (BlockedLists::Block).
+  bool deny_blocking() const { return deny_blocking_; }
+  void set_deny_blocking(bool deny) { deny_blocking_ = deny; }
   const std::string& address() const { return address_; }
   const std::string& local_address() const { return local_address_; }
   // Milliseconds of the loop's monotonic clock (uv_now).
@@ -212,6 +220,8 @@ class Client : private net::ConnectionHandler {
   std::string lib_version_;
   std::string address_;
   std::string local_address_;
+  Transaction transaction_;
+  bool deny_blocking_ = false;
   const CommandSpec* last_command_ = nullptr;
   const CommandSpec* last_command_parent_ = nullptr;
   std::uint64_t created_ms_ = 0;

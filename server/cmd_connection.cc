@@ -167,6 +167,10 @@ void ResetCommand(CommandContext& ctx) {
   // As Redis's clearClientConnectionState: subscriptions go silently.
   ctx.server.pubsub().RemoveClient(ctx.client);
   ctx.client.set_pubsub_mode(false);
+  // Redis's clearClientConnectionState: a transaction is discarded, watched keys are forgotten.
+  ctx.client.transaction().Clear();
+  ctx.server.watched_keys().UnwatchAll(ctx.client);
+  ctx.client.transaction().set_dirty(false);
   ctx.reply.set_protocol(2);
   ctx.client.set_name("");
   ctx.client.SetDefaultUser();

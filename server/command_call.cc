@@ -91,6 +91,15 @@ bool ResolveCommand(Server& server, const std::vector<std::string_view>& argv, R
   return true;
 }
 
+bool QueuedInMulti(const CommandSpec& spec) {
+  static constexpr std::string_view kRunAtOnce[] = {"exec",  "discard", "multi",
+                                                    "watch", "quit",    "reset"};
+  for (std::string_view name : kRunAtOnce) {
+    if (spec.name == name) return false;
+  }
+  return true;
+}
+
 std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& cmd,
                          const std::vector<std::string_view>& argv, CallOrigin origin,
                          bool in_multi) {
@@ -127,10 +136,18 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
       denial != AclDenial::kNone) {
     return NoPermError(denial, FullName(spec, cmd.parent));
   }
+  // EXEC is refused as what it will run would be (Redis's processCommand).
+  std::uint32_t flags = spec.flags;
+  const bool exec = in_multi && spec.name == "exec";
+  if (exec) flags |= client.transaction().queued_flags() & (kCmdDenyOom | kCmdWrite);
   // Queuing may take memory without end, so under a full noeviction memory Redis refuses every
   // command but those that end the transaction.
-  const bool oom_applies = (spec.flags & kCmdDenyOom) || in_multi;
-  if (oom_applies && OverMemoryLimit(server)) return std::string(kErrOom);
+  const bool queued = in_multi && spec.name != "exec" && spec.name != "discard" &&
+                      spec.name != "quit" && spec.name != "reset";
+  if (((flags & kCmdDenyOom) || queued) && OverMemoryLimit(server)) return std::string(kErrOom);
+  if ((flags & kCmdWrite) && !server.engine().LogStatus().ok()) {
+    return LogFailureError(server.engine().LogStatus());
+  }
   if (DeniedByLogFailure(server, spec)) return LogFailureError(server.engine().LogStatus());
   if (origin == CallOrigin::kClient && RefusedInSubscribedContext(client, spec)) {
     return SubscribedContextError(spec, cmd.parent);

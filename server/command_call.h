@@ -44,8 +44,9 @@ bool ResolveCommand(Server& server, const std::vector<std::string_view>& argv, R
 // The checks Redis makes before running a command, in its order. Returns the error reply ("" when
 // the command may run). Sets CLIENT LIST's cmd= as Redis does once the command passed arity and
 // authentication. A denied ACL check is logged (ACL LOG) in the context `origin` implies.
-// `in_multi`: the client is queuing a transaction (no_multi commands are refused, and under
-// noeviction a full memory refuses any queued command as Redis does).
+// `in_multi`: the client is in a transaction (no_multi commands are refused; under noeviction a
+// full memory refuses any command that would be queued, and EXEC when its queue may grow memory;
+// EXEC counts as a write for the log-failure check when its queue writes).
 std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& cmd,
                          const std::vector<std::string_view>& argv, CallOrigin origin,
                          bool in_multi);
@@ -59,6 +60,10 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
 // inside a transaction or script wakes nobody before it has completed.
 void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
                  const std::vector<std::string_view>& argv, resp::ReplyWriter& reply);
+
+// Whether MULTI queues the command rather than running it: all but EXEC, DISCARD, MULTI, WATCH,
+// QUIT and RESET (Redis's processCommand), which run at once even inside a transaction.
+bool QueuedInMulti(const CommandSpec& spec);
 
 // Resolve, check and call; a refusal is replied as an error (and counted).
 void RunCommand(Server& server, Client& client, const std::vector<std::string_view>& argv,

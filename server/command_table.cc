@@ -7,8 +7,8 @@
 #include "acl.h"
 #include "ascii.h"
 #include "client.h"
-#include "command_call.h"
 #include "cluster_executor.h"
+#include "command_call.h"
 #include "consistency_hints.h"
 #include "log.h"
 #include "server.h"
@@ -154,7 +154,7 @@ CommandTable::CommandTable() {
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
                       ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
-                      CommandCommands(), PubSubCommands()}) {
+                      CommandCommands(), PubSubCommands(), TransactionCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -213,9 +213,11 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 void CommandTable::Dispatch(Server& server, Client& client,
                             const std::vector<std::string_view>& argv,
                             resp::ReplyWriter& reply) const {
+  Transaction& tx = client.transaction();
   ResolvedCommand cmd;
   std::string error;
   if (!ResolveCommand(server, argv, &cmd, &error)) {
+    tx.Flag();  // an error while queuing aborts the transaction (Redis's flagTransaction)
     reply.Error(error);
     ++server.stats().total_error_replies;
     return;
@@ -224,10 +226,25 @@ void CommandTable::Dispatch(Server& server, Client& client,
     DispatchClustered(server, client, cmd, argv, reply, *cluster);
     return;
   }
-  error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, /*in_multi=*/false);
+  error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
   if (!error.empty()) {
+    if (tx.active() && cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
+      // EXEC itself refused (its queue writes while writes are refused, say): the transaction
+      // goes, with Redis's execCommandAbort wording.
+      if (error.starts_with("ERR ")) error.erase(0, 4);
+      error.insert(0, "EXECABORT Transaction discarded because of: ");
+      tx.Clear();
+      server.watched_keys().UnwatchAll(client);
+      tx.set_dirty(false);
+    }
+    tx.Flag();
     reply.Error(error);
     ++server.stats().total_error_replies;
+    return;
+  }
+  if (tx.active() && QueuedInMulti(*cmd.spec)) {
+    tx.Queue(cmd, argv);
+    reply.Simple("QUEUED");
     return;
   }
   CallCommand(server, client, cmd, argv, reply);

@@ -13,8 +13,22 @@
 
 #include "storage/engine.h"
 #include "storage/status.h"
+#include "types/ops.h"
 
 namespace dynakv::server {
+
+// Told of every change made through a LocalKeyspace: the source of the server's "key modified"
+// signal (Server::SignalModifiedKey) for writes, as Redis's signalModifiedKey is called by every
+// command that changes a key.
+class KeyspaceObserver {
+ public:
+  virtual ~KeyspaceObserver() = default;
+  // `key` was written, deleted or had its expiry changed (only when it did change: a DEL of a
+  // missing key, an EXPIRE of one, a refused write are no change).
+  virtual void KeyModified(std::string_view key) = 0;
+  // Every key is about to go (FLUSHALL); called before, so what exists can still be looked up.
+  virtual void KeyspaceClearing() = 0;
+};
 
 class Keyspace {
  public:
@@ -77,7 +91,9 @@ class Keyspace {
 // as calling the engine (the hot path Redis benchmarks measure).
 class LocalKeyspace final : public Keyspace {
  public:
-  explicit LocalKeyspace(storage::Engine& engine) : engine_(engine) {}
+  // `observer` (which must outlive it) hears of every change.
+  LocalKeyspace(storage::Engine& engine, KeyspaceObserver& observer)
+      : engine_(engine), observer_(observer) {}
 
   std::optional<storage::ValueRef> Get(std::string_view key) override { return engine_.Get(key); }
   bool Exists(std::string_view key) override { return engine_.Exists(key); }
@@ -86,11 +102,19 @@ class LocalKeyspace final : public Keyspace {
   }
   storage::Status Put(std::string_view key, std::string_view value,
                       std::int64_t expire_at_ms) override {
-    return engine_.Put(key, value, expire_at_ms);
+    storage::Status s = engine_.Put(key, value, expire_at_ms);
+    if (s.ok()) observer_.KeyModified(key);
+    return s;
   }
-  bool Delete(std::string_view key) override { return engine_.Delete(key); }
+  bool Delete(std::string_view key) override {
+    const bool existed = engine_.Delete(key);
+    if (existed) observer_.KeyModified(key);
+    return existed;
+  }
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
-    return engine_.SetExpireAt(key, expire_at_ms);
+    const bool existed = engine_.SetExpireAt(key, expire_at_ms);
+    if (existed) observer_.KeyModified(key);
+    return existed;
   }
   std::optional<storage::KeyUsage> Inspect(std::string_view key) override {
     return engine_.Inspect(key);
@@ -99,11 +123,15 @@ class LocalKeyspace final : public Keyspace {
     return engine_.SetIdleTime(key, idle_seconds);
   }
   storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override {
-    return engine_.Mutate(key, op, result);
+    storage::Status s = engine_.Mutate(key, op, result);
+    if (s.ok() && !types::OpChangedNothing(op, *result)) observer_.KeyModified(key);
+    return s;
   }
   storage::Status PutObject(std::string_view key, std::string_view serialized,
                             std::int64_t expire_at_ms) override {
-    return engine_.PutObject(key, serialized, expire_at_ms);
+    storage::Status s = engine_.PutObject(key, serialized, expire_at_ms);
+    if (s.ok()) observer_.KeyModified(key);
+    return s;
   }
 
   std::uint64_t KeyCount() override { return engine_.KeyCount(); }
@@ -112,10 +140,14 @@ class LocalKeyspace final : public Keyspace {
     return engine_.Scan(cursor, count, keys);
   }
   std::optional<std::string> RandomKey() override { return engine_.RandomKey(); }
-  void Clear() override { engine_.Clear(); }
+  void Clear() override {
+    observer_.KeyspaceClearing();
+    engine_.Clear();
+  }
 
  private:
   storage::Engine& engine_;
+  KeyspaceObserver& observer_;
 };
 
 }  // namespace dynakv::server

@@ -19,6 +19,15 @@ void BlockedLists::Block(Client& client, const CommandSpec& spec,
                          std::span<const std::string_view> keys, std::uint64_t timeout_ms,
                          bool null_bulk) {
   if (rerunning_ == client.id() && waiters_.count(client.id()) != 0) return;
+  if (client.deny_blocking()) {
+    // Inside EXEC a blocking command cannot wait: it answers as if it timed out (Redis).
+    if (null_bulk) {
+      client.reply().Null();
+    } else {
+      client.reply().NullArray();
+    }
+    return;
+  }
   auto waiter = std::make_unique<Waiter>();
   waiter->client_id = client.id();
   waiter->spec = &spec;

@@ -38,7 +38,8 @@ class BlockedLists {
 
   // Blocks `client` in the command `spec` (`argv` is copied) on `keys` for `timeout_ms` (0:
   // forever). On timeout the client gets a null array (or a null bulk when `null_bulk`). A no-op
-  // for the client being re-run by ServeReady: it keeps its place and its deadline.
+  // for the client being re-run by ServeReady: it keeps its place and its deadline. A client that
+  // may not block (Client::deny_blocking: inside EXEC) gets the timeout's reply at once.
   void Block(Client& client, const CommandSpec& spec, std::span<const std::string_view> argv,
              std::span<const std::string_view> keys, std::uint64_t timeout_ms, bool null_bulk);
   // Called by a command that served the client being re-run: it is no longer blocked.

@@ -64,8 +64,11 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       }
     });
   } else {
-    keyspace_ = std::make_unique<LocalKeyspace>(engine_);
+    keyspace_ = std::make_unique<LocalKeyspace>(engine_, keyspace_signals_);
     new_key_notifier_ = std::make_unique<NewKeyNotifier>(*this, *keyspace_);
+    // Keys the engine removes by itself change them as much as a DEL does.
+    engine_.SetOnKeyRemoved(
+        [this](std::string_view key, storage::KeyRemoval) { SignalModifiedKey(0, key); });
   }
   ParseLogLevel(config_.loglevel, &log_level_);
   acl_.SetDefaultPassword(config_.requirepass);
@@ -77,8 +80,18 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   ops_sample_time_ms_ = uv_now(loop_);
 }
 
+void Server::SignalFlushDb(int db) {
+  if (watched_keys_.empty()) return;
+  for (const DbKey& id : watched_keys_.KeysOf(db)) {
+    // Only a key that exists changes by going (Redis 7.0); the lookup reaps an expired one,
+    // which signals it by itself.
+    if (engine_.Exists(id.key)) SignalModifiedKey(id.db, id.key);
+  }
+}
+
 Server::~Server() {
   if (cluster_node_ != nullptr) cluster_node_->SetNoticeHandler(nullptr);  // it outlives us
+  engine_.SetOnKeyRemoved(nullptr);
   // Normally Shutdown ran and the loop has already destroyed every client. If not (an error
   // path), close them now and let the loop run their close callbacks while `this` is alive.
   if (!shut_down_) Shutdown();
@@ -325,6 +338,7 @@ void Server::ClientClosed(Client* client) {
   std::erase(held_, client);
   blocked_lists_.ClientClosed(client->id());
   pubsub_.RemoveClient(*client);
+  watched_keys_.UnwatchAll(*client);
   clients_.erase(client->id());
 }
 

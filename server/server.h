@@ -13,18 +13,19 @@
 #include <vector>
 
 #include "acl.h"
-#include "list_blocking.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
+#include "list_blocking.h"
+#include "log.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
-#include "log.h"
-#include "stats.h"
 #include "net/uv_handle.h"
 #include "new_key_notifier.h"
 #include "notify.h"
 #include "pubsub.h"
+#include "stats.h"
+#include "watched_keys.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -105,6 +106,21 @@ class Server {
   BlockedLists& blocked_lists() { return blocked_lists_; }
   // Channel and pattern subscriptions (single node; node-local in cluster mode).
   PubSub& pubsub() { return pubsub_; }
+
+  // --- the "key modified" signal (Redis's signalModifiedKey / touchWatchedKey) ------------------
+  // Every change of a key reaches SignalModifiedKey: each write through the keyspace
+  // (LocalKeyspace tells it, so command handlers need not), and each key the storage engine
+  // removes by itself (expiry reaping, allkeys-lru eviction: storage::Options::on_key_removed).
+  // It runs on the loop thread, right after the change, possibly in the middle of a command (or
+  // of a read that reaped): what hangs off it must only take note (mark a WATCHing client dirty,
+  // queue an invalidation or a notification), never run commands or touch the keyspace.
+  // Consumers: WATCH (watched_keys.h); client-side caching and keyspace notifications are meant
+  // to hang off the same two calls. `db` is the database index (always 0 until databases exist).
+  void SignalModifiedKey(int db, std::string_view key) { watched_keys_.Touch(db, key); }
+  // FLUSHALL (db -1) / FLUSHDB, called before the keys go: as Redis's touchAllWatchedKeysInDb,
+  // WATCHers of keys that exist are told.
+  void SignalFlushDb(int db);
+  WatchedKeys& watched_keys() { return watched_keys_; }
   uv_loop_t* loop() const { return loop_; }
   int port() const { return port_; }          // 0: no plain port
   int tls_port() const { return tls_port_; }  // 0: no TLS port
@@ -166,6 +182,16 @@ class Server {
   void ReleaseHeldReplies();
   void Cron();
   void SampleOps();
+  // LocalKeyspace's changes become the key-modified signal.
+  class KeyspaceSignals final : public KeyspaceObserver {
+   public:
+    explicit KeyspaceSignals(Server& server) : server_(server) {}
+    void KeyModified(std::string_view key) override { server_.SignalModifiedKey(0, key); }
+    void KeyspaceClearing() override { server_.SignalFlushDb(-1); }
+
+   private:
+    Server& server_;
+  };
   void Shutdown();
   void CloseHandles();
   std::uint64_t CronIntervalMs() const;
@@ -176,6 +202,8 @@ class Server {
   types::TypesCodec* codec_;
   std::mt19937_64 rng_{std::random_device{}()};
   cluster::ClusterNode* const cluster_node_;
+  WatchedKeys watched_keys_;
+  KeyspaceSignals keyspace_signals_{*this};
   std::unique_ptr<Keyspace> keyspace_;
   std::unique_ptr<NewKeyNotifier> new_key_notifier_;  // single node only
   std::unique_ptr<ClusterExecutor> cluster_executor_;
@@ -188,7 +216,7 @@ class Server {
   LogLevel log_level_ = LogLevel::kNotice;
 
   net::Listener listener_;
-  std::unique_ptr<net::Listener> tls_listener_;  // replaced by ChangeTlsPort
+  std::unique_ptr<net::Listener> tls_listener_;   // replaced by ChangeTlsPort
   std::shared_ptr<net::TlsContext> tls_context_;  // while tls-port is open
   net::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so
@@ -201,8 +229,8 @@ class Server {
   std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by id: CLIENT LIST order
   std::uint64_t next_client_id_ = 1;
   std::vector<Client*> pending_flush_;
-  std::vector<Client*> flushing_;  // reused by FlushPending
-  std::vector<Client*> held_;      // replies waiting for the commit log (ScheduleFlush)
+  std::vector<Client*> flushing_;       // reused by FlushPending
+  std::vector<Client*> held_;           // replies waiting for the commit log (ScheduleFlush)
   std::size_t rejected_lingering_ = 0;  // refused connections waiting for the peer's close
   bool shutdown_requested_ = false;
   bool shut_down_ = false;

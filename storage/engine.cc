@@ -78,6 +78,9 @@ std::uint64_t Engine::LogEnd() const { return impl_->LogEnd(); }
 std::uint64_t Engine::DurableLogEnd() const { return impl_->DurableLogEnd(); }
 void Engine::Tick() { impl_->Tick(); }
 Status Engine::Checkpoint() { return impl_->RequestedCheckpoint(); }
+void Engine::SetOnKeyRemoved(std::function<void(std::string_view, KeyRemoval)> listener) {
+  impl_->SetOnKeyRemoved(std::move(listener));
+}
 void Engine::SetMaxMemory(std::uint64_t bytes) { impl_->SetMaxMemory(bytes); }
 void Engine::SetEvictionPolicy(EvictionPolicy policy) { impl_->SetEvictionPolicy(policy); }
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }

@@ -73,6 +73,9 @@ class EngineImpl {
   // Engine::Checkpoint: inside an atomic group it is deferred to the commit.
   Status RequestedCheckpoint();
 
+  void SetOnKeyRemoved(std::function<void(std::string_view, KeyRemoval)> listener) {
+    options_.on_key_removed = std::move(listener);
+  }
   void SetMaxMemory(std::uint64_t bytes) { options_.max_memory = bytes; }
   void SetEvictionPolicy(EvictionPolicy policy) { options_.eviction = policy; }
   void SetFsyncPolicy(FsyncPolicy policy);

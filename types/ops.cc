@@ -35,6 +35,22 @@ bool GetLengthPrefixed(std::string_view* in, std::string_view* out) {
   return true;
 }
 
+bool OpChangedNothing(std::string_view op, std::int64_t result) {
+  if (op.empty() || result != 0) return false;
+  switch (static_cast<OpCode>(op.front())) {
+    case OpCode::kHashDel:
+    case OpCode::kSetAdd:
+    case OpCode::kSetRem:
+    case OpCode::kListRemove:
+    case OpCode::kListPopFront:
+    case OpCode::kListPopBack:
+    case OpCode::kZsetRem:
+      return true;
+    default:
+      return false;
+  }
+}
+
 OpBuilder::OpBuilder(OpCode code, std::size_t args) {
   op_.push_back(static_cast<char>(code));
   PutVarint(&op_, args);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -230,6 +231,8 @@ class Engine {
   // written and installed.
   Status Checkpoint();
 
+  // Replaces Options::on_key_removed (the owner may be built after the engine).
+  void SetOnKeyRemoved(std::function<void(std::string_view key, KeyRemoval why)> listener);
   void SetMaxMemory(std::uint64_t bytes);
   void SetEvictionPolicy(EvictionPolicy policy);
   void SetFsyncPolicy(FsyncPolicy policy);

@@ -51,6 +51,11 @@ struct Op {
 // False when `op` is malformed.
 bool ParseOp(std::string_view op, Op* out);
 
+// Whether an applied `op` whose result was `result` changed nothing (SADD of members all there,
+// SREM/HDEL/ZREM/LREM that removed none): Redis signals no key modification for those, so WATCH
+// and the other consumers of the signal are not told. A malformed op counts as a change.
+bool OpChangedNothing(std::string_view op, std::int64_t result);
+
 // A score as kZsetAdd carries it, and back (false when not 8 bytes or NaN).
 std::string EncodeScoreArg(double score);
 bool DecodeScoreArg(std::string_view arg, double* score);
