@@ -4,7 +4,11 @@
 // holds, which LZ4 shrinks about 3x.
 //
 //   dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE] [-d BYTES] [-s SECONDS]
-//                  [-r KEYSPACE] [-t set|get] [-v random|text] [--csv]
+//                  [-r KEYSPACE] [-t set|get|multi] [-v random|text] [--csv]
+//
+// -t multi: each request is a transaction of three commands, MULTI SET k v, INCR k:n, GET k EXEC
+// (five commands sent back to back); its latency runs to EXEC's reply, and -P counts
+// transactions. A reply that is not what the transaction must answer is an error.
 //
 // One thread multiplexes all connections with poll(), like redis-benchmark: each connection sends
 // P commands, waits for all P replies, then sends the next batch. A request's latency is the time
@@ -35,6 +39,7 @@ struct Options {
   double seconds = 10;
   long keyspace = 100000;
   bool get = false;
+  bool multi = false;
   bool text = false;
   bool csv = false;
 };
@@ -53,7 +58,7 @@ struct Connection {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "dynakv-loadgen: %s\nusage: dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] "
-               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] [-t set|get] [-v random|text] "
+               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] [-t set|get|multi] [-v random|text] "
                "[--csv]\n",
                why);
   std::exit(2);
@@ -82,8 +87,9 @@ Options parse(int argc, char** argv) {
     else if (a == "-r") o.keyspace = parse_positive("-r", v);
     else if (a == "-t") {
       std::string t = v;
-      if (t != "set" && t != "get") usage("-t takes set or get");
+      if (t != "set" && t != "get" && t != "multi") usage("-t takes set, get or multi");
       o.get = t == "get";
+      o.multi = t == "multi";
     } else if (a == "-v") {
       std::string kind = v;
       if (kind != "random" && kind != "text") usage("-v takes random or text");
@@ -168,9 +174,10 @@ class LoadGenerator {
       return latencies_us_[i] / 1000.0;
     };
     double rps = latencies_us_.size() / elapsed_;
-    const char* name = opt_.get ? "GET" : "SET";
+    const char* name = opt_.multi ? "MULTI/EXEC (SET, INCR, GET)" : opt_.get ? "GET" : "SET";
     if (opt_.csv) {
-      std::printf("\"%s\",\"%.2f\",\"%.3f\",\"%.3f\"\n", name, rps, pct(0.50), pct(0.99));
+      std::printf("\"%s\",\"%.2f\",\"%.3f\",\"%.3f\",\"%zu\"\n", name, rps, pct(0.50), pct(0.99),
+                  latencies_us_.size());
     } else {
       std::printf("%s %s %zu B, -c %d -P %d: %.0f ops/s, p50 %.3f ms, p99 %.3f ms (%zu requests, %.1f s)\n",
                   name, opt_.text ? "text" : "random", opt_.value_size, opt_.conns, opt_.pipeline, rps, pct(0.50), pct(0.99),
@@ -184,7 +191,26 @@ class LoadGenerator {
     for (int i = 0; i < opt_.pipeline; ++i) {
       int klen = std::snprintf(key, sizeof key, "key:%012ld",
                                static_cast<long>(rng_() % static_cast<unsigned long>(opt_.keyspace)));
-      if (opt_.get) {
+      if (opt_.multi) {
+        size_t off = rng_() % (pool_.size() - opt_.value_size);
+        char counter[40];
+        int clen = std::snprintf(counter, sizeof counter, "%s:n", key);
+        const char* multi[] = {"MULTI"};
+        size_t multi_len[] = {5};
+        const char* set[] = {"SET", key, pool_.data() + off};
+        size_t set_len[] = {3, static_cast<size_t>(klen), opt_.value_size};
+        const char* incr[] = {"INCR", counter};
+        size_t incr_len[] = {4, static_cast<size_t>(clen)};
+        const char* get[] = {"GET", key};
+        size_t get_len[] = {3, static_cast<size_t>(klen)};
+        const char* exec[] = {"EXEC"};
+        size_t exec_len[] = {4};
+        redisAppendCommandArgv(c.ctx.get(), 1, multi, multi_len);
+        redisAppendCommandArgv(c.ctx.get(), 3, set, set_len);
+        redisAppendCommandArgv(c.ctx.get(), 2, incr, incr_len);
+        redisAppendCommandArgv(c.ctx.get(), 2, get, get_len);
+        redisAppendCommandArgv(c.ctx.get(), 1, exec, exec_len);
+      } else if (opt_.get) {
         const char* argv[] = {"GET", key};
         size_t lens[] = {3, static_cast<size_t>(klen)};
         redisAppendCommandArgv(c.ctx.get(), 2, argv, lens);
@@ -195,7 +221,7 @@ class LoadGenerator {
         redisAppendCommandArgv(c.ctx.get(), 3, argv, lens);
       }
     }
-    c.outstanding = opt_.pipeline;
+    c.outstanding = opt_.pipeline * (opt_.multi ? 5 : 1);
     c.sent = Clock::now();
   }
 
@@ -214,9 +240,16 @@ class LoadGenerator {
       auto* reply = static_cast<redisReply*>(raw);
       bool error = reply->type == REDIS_REPLY_ERROR;
       if (error) std::fprintf(stderr, "server error: %s\n", reply->str);
+      // A transaction's replies: +OK, +QUEUED x3, then EXEC's array of 3.
+      const bool exec_reply = opt_.multi && c.outstanding % 5 == 1;
+      if (exec_reply && !error && (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)) {
+        std::fprintf(stderr, "EXEC did not answer its three commands\n");
+        error = true;
+      }
       freeReplyObject(reply);
       if (error) return false;
       --c.outstanding;
+      if (opt_.multi && !exec_reply) continue;  // the latency is the whole transaction's
       latencies_us_.push_back(
           std::chrono::duration<double, std::micro>(Clock::now() - c.sent).count());
     }
