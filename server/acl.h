@@ -17,7 +17,7 @@ namespace dynakv::server {
 
 class CommandTable;
 
-// Where a refused command ran (ACL LOG's "context"): only toplevel exists here (no MULTI, Lua).
+// Where a refused command ran (ACL LOG's "context"): toplevel, multi (queued or run by EXEC), lua.
 enum class AclContext { kToplevel, kMulti, kLua, kModule };
 
 struct AclLogEntry {
