@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -207,4 +208,32 @@ TEST_CASE("cluster mode: MULTI and WATCH say transactions are single-node only")
   // Nothing was queued: the next command runs.
   CHECK(c.Command({"SET", "k", "v"}) == Reply::Status("OK"));
   CHECK(c.Command({"GET", "k"}) == Reply::Bulk("v"));
+}
+
+TEST_CASE("WATCH: a watched key evicted by allkeys-lru fails EXEC") {
+  if (SkipUnlessDynakv()) return;
+  ServerProcess server({"--maxmemory", "1048576", "--maxmemory-policy", "allkeys-lru"});
+  server.Start();
+  Client watcher(server.port());
+  Client writer(server.port());
+  REQUIRE(writer.Command({"SET", "watched", "v"}) == Reply::Status("OK"));
+  REQUIRE(watcher.Command({"WATCH", "watched"}) == Reply::Status("OK"));
+  // Other keys push it out: it is the least recently used.
+  // Incompressible values: LZ4 would shrink repeated bytes to nothing.
+  std::mt19937_64 rng(7);
+  std::string value(1000, '\0');
+  // Ten times what fits, without reading it meanwhile (a read would make it recently used).
+  for (int batch = 0; batch < 100; ++batch) {
+    for (int i = 0; i < 100; ++i) {
+      for (char& ch : value) ch = static_cast<char>(rng());
+      writer.Append({"SET", "filler:" + std::to_string(batch * 100 + i), value});
+    }
+    for (int i = 0; i < 100; ++i) REQUIRE(writer.GetReply() == Reply::Status("OK"));
+  }
+  REQUIRE(dynakv::itest::ReadInfoNumber(writer, "stats", "evicted_keys") > 5000);
+  REQUIRE(writer.Command({"EXISTS", "watched"}) == Reply::Int(0));
+  REQUIRE(watcher.Command({"MULTI"}) == Reply::Status("OK"));
+  REQUIRE(watcher.Command({"SET", "watched", "again"}) == Reply::Status("QUEUED"));
+  CHECK(watcher.Command({"EXEC"}).type == Reply::Type::kNil);
+  CHECK(watcher.Command({"EXISTS", "watched"}) == Reply::Int(0));
 }
