@@ -162,6 +162,17 @@ void ReplyWriter::Bool(bool value) {
   }
 }
 
+void ReplyWriter::BigNumber(std::string_view digits) {
+  if (over_limit()) return;
+  if (protocol_ < 3) {
+    Bulk(digits);
+    return;
+  }
+  out_->push_back('(');
+  out_->append(digits);
+  out_->append(kCrlf);
+}
+
 void ReplyWriter::Verbatim(std::string_view data, std::string_view format) {
   if (over_limit()) return;
   if (protocol_ < 3) {

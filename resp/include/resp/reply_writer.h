@@ -51,6 +51,8 @@ class ReplyWriter {
   void PushHeader(std::size_t count);
   void Double(double value);            // RESP3 ,d  RESP2 bulk string
   void Bool(bool value);                // RESP3 #t/#f  RESP2 :1/:0
+  // RESP3 big number ((digits), RESP2 bulk string; `digits` must hold no CR or LF.
+  void BigNumber(std::string_view digits);
   // RESP3 verbatim string (=len\r\ntxt:...), RESP2 bulk string; INFO replies use it.
   void Verbatim(std::string_view data, std::string_view format = "txt");
 

@@ -1,0 +1,163 @@
+// The Lua state scripts run in, sandboxed as Redis 7.0's: only the libraries Redis loads, no
+// access to files, the OS or the debug library, and globals that scripts can neither create nor
+// change (Redis patches its Lua with read-only tables; Debian's Lua has none, so the globals a
+// script sees are an empty proxy whose metatable forwards reads and refuses writes).
+
+#include "lua_internal.h"
+
+// Debian's lua-cjson and lua-bitop (their headers declare these without lua.h or C linkage).
+extern "C" {
+int luaopen_cjson(lua_State* lua);
+int luaopen_bit(lua_State* lua);
+}
+
+namespace dynakv::scripting {
+namespace {
+
+constexpr const char* kProtectedKey = "dynakv.protected";  // registry: proxy -> true
+
+constexpr const char* kErrorHandler = R"(
+local dbg = debug
+return function(err)
+  local i = dbg.getinfo(2, 'nSl')
+  if i and i.what == 'C' then
+    i = dbg.getinfo(3, 'nSl')
+  end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+)";
+
+int ReadOnlyError(lua_State* lua) {
+  // Level 1: where the script wrote, as Redis's VM-raised error names it.
+  luaL_where(lua, 1);
+  lua_pushstring(lua, "Attempt to modify a readonly table");
+  lua_concat(lua, 2);
+  return lua_error(lua);
+}
+
+int MissingGlobalError(lua_State* lua) {
+  luaL_where(lua, 1);
+  lua_pushfstring(lua, "Script attempted to access nonexistent global variable '%s'",
+                  lua_isstring(lua, 2) ? lua_tostring(lua, 2) : "?");
+  lua_concat(lua, 2);
+  return lua_error(lua);
+}
+
+// rawset, refusing the protected tables (Redis's read-only flag is checked inside rawset too).
+int ProtectedRawSet(lua_State* lua) {
+  luaL_checktype(lua, 1, LUA_TTABLE);
+  luaL_checkany(lua, 2);
+  luaL_checkany(lua, 3);
+  lua_getfield(lua, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(lua, 1);
+  lua_rawget(lua, -2);
+  const bool is_protected = lua_toboolean(lua, -1);
+  lua_pop(lua, 2);
+  // Without a position: in Redis the refusal comes from inside rawset, a C function.
+  if (is_protected) {
+    lua_pushstring(lua, "Attempt to modify a readonly table");
+    return lua_error(lua);
+  }
+  lua_settop(lua, 3);
+  lua_rawset(lua, 1);
+  return 1;
+}
+
+// Replaces the table on the top of the stack by an empty proxy that reads through to it and
+// refuses writes; `missing` (a C function or nil) answers reads of absent names.
+void PushProxy(lua_State* lua) {
+  const int target = lua_gettop(lua);
+  lua_newtable(lua);  // the proxy
+  lua_newtable(lua);  // its metatable
+  lua_pushvalue(lua, target);
+  lua_setfield(lua, -2, "__index");
+  lua_pushcfunction(lua, ReadOnlyError);
+  lua_setfield(lua, -2, "__newindex");
+  lua_pushboolean(lua, 0);
+  lua_setfield(lua, -2, "__metatable");  // no getmetatable/setmetatable on it
+  lua_setmetatable(lua, -2);
+  lua_getfield(lua, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(lua, -2);
+  lua_pushboolean(lua, 1);
+  lua_rawset(lua, -3);
+  lua_pop(lua, 1);
+  lua_replace(lua, target);
+}
+
+void OpenLibrary(lua_State* lua, lua_CFunction open, const char* name) {
+  lua_pushcfunction(lua, open);
+  lua_pushstring(lua, name);
+  lua_call(lua, 1, 1);
+  // luaopen_cjson returns its table without setting a global; the others set one too.
+  if (lua_istable(lua, -1)) lua_setglobal(lua, name);
+  else lua_pop(lua, 1);
+}
+
+}  // namespace
+
+lua_State* NewSandboxedState(RunContext* context) {
+  lua_State* lua = luaL_newstate();
+  if (lua == nullptr) return nullptr;
+  OpenLibrary(lua, luaopen_base, "");
+  OpenLibrary(lua, luaopen_table, LUA_TABLIBNAME);
+  OpenLibrary(lua, luaopen_string, LUA_STRLIBNAME);
+  OpenLibrary(lua, luaopen_math, LUA_MATHLIBNAME);
+  OpenLibrary(lua, luaopen_debug, LUA_DBLIBNAME);  // for the error handler only; removed below
+  OpenLibrary(lua, luaopen_cjson, "cjson");
+  OpenLibrary(lua, luaopen_bit, "bit");
+  OpenRedisLib(lua, context);
+  // Redis's error handler (__redis__err__handler): adds where the error happened to the error
+  // table, making one of a plain error message. It keeps the debug library to itself.
+  if (luaL_loadstring(lua, kErrorHandler) != 0 || lua_pcall(lua, 0, 1, 0) != 0) {
+    lua_close(lua);
+    return nullptr;
+  }
+  lua_setfield(lua, LUA_REGISTRYINDEX, kErrorHandlerKey);
+
+  // What Redis's scripts do not get: files, modules, the environment functions that would let a
+  // script reach the unprotected globals, and print (Redis removes it too).
+  for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "module",
+                           "require", "newproxy", "package", "debug"}) {
+    lua_pushnil(lua);
+    lua_setglobal(lua, name);
+  }
+  lua_pushcfunction(lua, ProtectedRawSet);
+  lua_setglobal(lua, "rawset");
+
+  lua_newtable(lua);
+  lua_setfield(lua, LUA_REGISTRYINDEX, kProtectedKey);
+  // The libraries become read-only proxies.
+  for (const char* name : {"table", "string", "math", "coroutine", "cjson", "bit", "redis"}) {
+    lua_getglobal(lua, name);
+    if (!lua_istable(lua, -1)) {
+      lua_pop(lua, 1);
+      continue;
+    }
+    PushProxy(lua);
+    lua_setglobal(lua, name);
+  }
+  // The real globals table answers reads of missing names with Redis's error...
+  lua_pushvalue(lua, LUA_GLOBALSINDEX);
+  lua_setfield(lua, LUA_REGISTRYINDEX, kRealGlobalsKey);
+  lua_pushvalue(lua, LUA_GLOBALSINDEX);
+  lua_newtable(lua);
+  lua_pushcfunction(lua, MissingGlobalError);
+  lua_setfield(lua, -2, "__index");
+  lua_setmetatable(lua, -2);
+  // ... and hides behind a proxy that is the globals table from now on: scripts, and what they
+  // compile with loadstring, see only the proxy (and _G is the proxy).
+  PushProxy(lua);
+  lua_pushvalue(lua, -1);
+  lua_setfield(lua, LUA_GLOBALSINDEX, "_G");
+  lua_replace(lua, LUA_GLOBALSINDEX);
+  return lua;
+}
+
+}  // namespace dynakv::scripting
