@@ -552,11 +552,6 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
     // redis-server 7.0.15
-    {"discard", 4,
-         "$7\r\nsummary\r\n$39\r\nDiscard all commands issued after MULTI\r\n$5\r\nsince\r\n"
-         "$5\r\n2.0.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n"
-         "$45\r\nO(N), when N is the number of queued commands\r\n"},
-    // redis-server 7.0.15
     {"dump", 5,
          "$7\r\nsummary\r\n"
          "$69\r\nReturn a serialized version of the value stored at the specified key.\r\n"
@@ -571,10 +566,45 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*1\r\n%2\r\n$4\r\nname\r\n$7\r\nmessage\r\n$4\r\ntype\r\n"
          "$6\r\nstring\r\n"},
     // redis-server 7.0.15
-    {"exec", 4,
-         "$7\r\nsummary\r\n$39\r\nExecute all commands issued after MULTI\r\n$5\r\nsince\r\n"
-         "$5\r\n1.2.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n"
-         "$38\r\nDepends on commands in the transaction\r\n"},
+    {"eval", 5,
+         "$7\r\nsummary\r\n$32\r\nExecute a Lua script server side\r\n$5\r\nsince\r\n"
+         "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$39\r\nDepends on the script that is executed.\r\n$9\r\narguments\r\n*4\r\n%2\r\n"
+         "$4\r\nname\r\n$6\r\nscript\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$7\r\nnumkeys\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"eval_ro", 5,
+         "$7\r\nsummary\r\n$42\r\nExecute a read-only Lua script server side\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$39\r\nDepends on the script that is executed.\r\n$9\r\narguments\r\n*4\r\n%2\r\n"
+         "$4\r\nname\r\n$6\r\nscript\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$7\r\nnumkeys\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"evalsha", 5,
+         "$7\r\nsummary\r\n$32\r\nExecute a Lua script server side\r\n$5\r\nsince\r\n"
+         "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$39\r\nDepends on the script that is executed.\r\n$9\r\narguments\r\n*4\r\n%2\r\n"
+         "$4\r\nname\r\n$4\r\nsha1\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$7\r\nnumkeys\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"evalsha_ro", 5,
+         "$7\r\nsummary\r\n$42\r\nExecute a read-only Lua script server side\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$39\r\nDepends on the script that is executed.\r\n$9\r\narguments\r\n*4\r\n%2\r\n"
+         "$4\r\nname\r\n$4\r\nsha1\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$7\r\nnumkeys\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
     // redis-server 7.0.15
     {"exists", 6,
          "$7\r\nsummary\r\n$25\r\nDetermine if a key exists\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
@@ -1072,10 +1102,6 @@ constexpr CommandDoc kDocs[] = {
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$5\r\nvalue\r\n"
          "$4\r\ntype\r\n$6\r\nstring\r\n"},
     // redis-server 7.0.15
-    {"multi", 4,
-         "$7\r\nsummary\r\n$37\r\nMark the start of a transaction block\r\n$5\r\nsince\r\n"
-         "$5\r\n1.2.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
-    // redis-server 7.0.15
     {"object", 4,
          "$7\r\nsummary\r\n$45\r\nA container for object introspection commands\r\n$5\r\nsince\r\n"
          "$5\r\n2.2.3\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
@@ -1414,6 +1440,44 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n"},
     // redis-server 7.0.15
+    {"script", 4,
+         "$7\r\nsummary\r\n$47\r\nA container for Lua scripts management commands\r\n"
+         "$5\r\nsince\r\n$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$22\r\nDepends on subcommand.\r\n"},
+    // redis-server 7.0.15
+    {"script|exists", 5,
+         "$7\r\nsummary\r\n$47\r\nCheck existence of scripts in the script cache.\r\n"
+         "$5\r\nsince\r\n$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$100\r\nO(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$4\r\nsha1\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"script|flush", 6,
+         "$7\r\nsummary\r\n$45\r\nRemove all the scripts from the script cache.\r\n$5\r\nsince\r\n"
+         "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$48\r\nO(N) with N being the number of scripts in cache\r\n$7\r\nhistory\r\n~1\r\n*2\r\n"
+         "$5\r\n6.2.0\r\n$53\r\nAdded the `ASYNC` and `SYNC` flushing mode modifiers.\r\n"
+         "$9\r\narguments\r\n*1\r\n%5\r\n$4\r\nname\r\n$5\r\nasync\r\n$4\r\ntype\r\n$5\r\noneof\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n"
+         "%3\r\n$4\r\nname\r\n$5\r\nasync\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$5\r\nASYNC\r\n%3\r\n$4\r\nname\r\n$4\r\nsync\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
+         "$5\r\ntoken\r\n$4\r\nSYNC\r\n"},
+    // redis-server 7.0.15
+    {"script|help", 4,
+         "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"script|kill", 4,
+         "$7\r\nsummary\r\n$39\r\nKill the script currently in execution.\r\n$5\r\nsince\r\n"
+         "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"script|load", 5,
+         "$7\r\nsummary\r\n$52\r\nLoad the specified Lua script into the script cache.\r\n"
+         "$5\r\nsince\r\n$5\r\n2.6.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$57\r\nO(N) with N being the length in bytes of the script body.\r\n$9\r\narguments\r\n"
+         "*1\r\n%2\r\n$4\r\nname\r\n$6\r\nscript\r\n$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
     {"sdiff", 5,
          "$7\r\nsummary\r\n$22\r\nSubtract multiple sets\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
          "$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
@@ -1709,10 +1773,6 @@ constexpr CommandDoc kDocs[] = {
          "$70\r\nO(N) where N is the number of clients already subscribed to a channel.\r\n"
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\nchannel\r\n$4\r\ntype\r\n"
          "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
-    // redis-server 7.0.15
-    {"unwatch", 4,
-         "$7\r\nsummary\r\n$29\r\nForget about all watched keys\r\n$5\r\nsince\r\n$5\r\n2.2.0\r\n"
-         "$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
     // command_docs_dynakv.json
     {"vget", 4,
          "$7\r\nsummary\r\n"
@@ -1733,14 +1793,6 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\nname\r\n$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$2\r\nEX\r\n"
          "%3\r\n$4\r\nname\r\n$12\r\nmilliseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n"
          "$2\r\nPX\r\n"},
-    // redis-server 7.0.15
-    {"watch", 5,
-         "$7\r\nsummary\r\n"
-         "$67\r\nWatch the given keys to determine execution of the MULTI/EXEC block\r\n"
-         "$5\r\nsince\r\n$5\r\n2.2.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n"
-         "$19\r\nO(1) for every key.\r\n$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
-         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n"
-         "+multiple\r\n"},
     // redis-server 7.0.15
     {"zadd", 6,
          "$7\r\nsummary\r\n"

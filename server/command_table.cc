@@ -154,7 +154,8 @@ CommandTable::CommandTable() {
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
                       ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
-                      CommandCommands(), PubSubCommands(), TransactionCommands()}) {
+                      CommandCommands(), PubSubCommands(), TransactionCommands(),
+                      ScriptingCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "script_runner.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -78,6 +79,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       [this](const AclUser& user) { DisconnectRefusedSubscribers(user); });
   last_save_unix_ = start_time_ms_ / 1000;
   ops_sample_time_ms_ = uv_now(loop_);
+  scripts_ = std::make_unique<ScriptRunner>(*this);
 }
 
 void Server::SignalFlushDb(int db) {

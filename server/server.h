@@ -42,6 +42,7 @@ namespace dynakv::server {
 
 class Client;
 class ClusterExecutor;
+class ScriptRunner;
 
 class Server {
  public:
@@ -121,6 +122,8 @@ class Server {
   // WATCHers of keys that exist are told.
   void SignalFlushDb(int db);
   WatchedKeys& watched_keys() { return watched_keys_; }
+  // EVAL and SCRIPT: the Lua engine and its script cache.
+  ScriptRunner& scripts() { return *scripts_; }
   uv_loop_t* loop() const { return loop_; }
   int port() const { return port_; }          // 0: no plain port
   int tls_port() const { return tls_port_; }  // 0: no TLS port
@@ -212,6 +215,7 @@ class Server {
   Acl acl_;
   BlockedLists blocked_lists_{*this};
   PubSub pubsub_;
+  std::unique_ptr<ScriptRunner> scripts_;
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 
