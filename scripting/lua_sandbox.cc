@@ -70,6 +70,28 @@ int ProtectedRawSet(lua_State* lua) {
   return 1;
 }
 
+// Redis 7.0's pcall (luaRedisPcall): an error table (a failed redis.call, error({err=...}))
+// is caught as its `err` message, so scripts see the same string as from any other error.
+int RedisPcall(lua_State* lua) {
+  const int argc = lua_gettop(lua);
+  lua_pushboolean(lua, 1);  // the result, in front of what the call returns
+  lua_insert(lua, 1);
+  if (lua_pcall(lua, argc - 1, LUA_MULTRET, 0) != 0) {
+    lua_remove(lua, 1);
+    if (lua_istable(lua, -1)) {
+      lua_getfield(lua, -1, "err");
+      if (lua_isstring(lua, -1)) {
+        lua_replace(lua, -2);
+      } else {
+        lua_pop(lua, 1);
+      }
+    }
+    lua_pushboolean(lua, 0);
+    lua_insert(lua, 1);
+  }
+  return lua_gettop(lua);
+}
+
 // Replaces the table on the top of the stack by an empty proxy that reads through to it and
 // refuses writes; `missing` (a C function or nil) answers reads of absent names.
 void PushProxy(lua_State* lua) {
@@ -130,6 +152,8 @@ lua_State* NewSandboxedState(RunContext* context) {
   }
   lua_pushcfunction(lua, ProtectedRawSet);
   lua_setglobal(lua, "rawset");
+  lua_pushcfunction(lua, RedisPcall);
+  lua_setglobal(lua, "pcall");
 
   lua_newtable(lua);
   lua_setfield(lua, LUA_REGISTRYINDEX, kProtectedKey);

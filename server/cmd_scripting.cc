@@ -46,6 +46,10 @@ std::string RefusalByFlags(Server& server, const Script& script, bool read_only_
 
 void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
   const auto& argv = ctx.argv;
+  // A SHA1 of another length cannot match: NOSCRIPT before anything else, as Redis.
+  if (by_sha && argv[1].size() != 40) {
+    return ctx.reply.Error("NOSCRIPT No matching script. Please use EVAL.");
+  }
   // The rows are kCmdOwnReplication so that cluster mode hands them here without reading any
   // replica: a script's keys are not yet run atomically across replicas.
   if (ctx.server.cluster_executor() != nullptr) {
@@ -98,11 +102,10 @@ void ScriptExists(CommandContext& ctx) {
 
 void ScriptFlush(CommandContext& ctx) {
   // ASYNC and SYNC both flush at once: the cache is small next to a keyspace.
-  if (ctx.argv.size() == 3 && !EqualsIgnoreCase(ctx.argv[2], "sync") &&
-      !EqualsIgnoreCase(ctx.argv[2], "async")) {
+  if (ctx.argv.size() > 3 || (ctx.argv.size() == 3 && !EqualsIgnoreCase(ctx.argv[2], "sync") &&
+                              !EqualsIgnoreCase(ctx.argv[2], "async"))) {
     return ctx.reply.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
-  if (ctx.argv.size() > 3) return ReplyWrongArity(ctx.reply, "script|flush");
   ctx.server.scripts().engine().Flush();
   ctx.reply.Ok();
 }

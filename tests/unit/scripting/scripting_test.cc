@@ -187,9 +187,11 @@ TEST_CASE("script errors are reported as Redis 7.0 reports them") {
         "'end'\r\n");
   body = "return redis.setresp(4)";
   CHECK(r.Eval(body) == ErrorWithWhere(body, "ERR RESP version must be 2 or 3."));
-  // pcall catches a redis.call error as the error table.
-  CHECK(r.Eval("local ok, e = pcall(redis.call, 'nosuch') return e.err") ==
+  // pcall catches a redis.call error (an error table) as its message, as Redis 7.0's pcall does.
+  CHECK(r.Eval("local ok, e = pcall(redis.call, 'nosuch') return e") ==
         "$44\r\nERR Unknown Redis command called from script\r\n");
+  CHECK(r.Eval("local ok, e = pcall(error, {err='X y'}) return {tostring(ok), e}") ==
+        "*2\r\n$5\r\nfalse\r\n$3\r\nX y\r\n");
 }
 
 TEST_CASE("the sandbox") {
