@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Benchmarks EVALSHA on dynakv-server against redis-server 7 on the same machine, with the
+# settings of bench.sh (both log every write with appendfsync everysec, Redis: AOF only; servers
+# pinned to CPU 0, the client to CPU 1 when taskset exists; each run against dynakv, then redis).
+#
+#   bench/scripting.sh [--record] [-n REQUESTS] [BUILD_DIR]
+#
+# redis-benchmark -c 50 -r 100000, at pipeline depth 1 and 16, of
+#   EVALSHA <sha> 1 k:<random>   a script doing GET, INCR and EXPIRE on its key
+# Besides ops/s and latency, the server's CPU time per request (user + system, from /proc): the
+# machine is shared, so throughput alone is noisy; CPU per request is what the server spent.
+# -n sets the requests per run (default 200000). Prints a markdown table; --record appends it,
+# with commands, date, machine and load, to bench/RESULTS.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
+record=0
+requests=200000
+build="$root/build"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=1 ;;
+    -n) requests=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+require_servers "$dynakv"
+command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }
+redis=$(command -v redis-server)
+
+start_scratch scripting
+server_cpu=() client_cpu=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  server_cpu=(taskset -c 0)
+  client_cpu=(taskset -c 1)
+fi
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+}
+# start NAME BINARY ARGS...: runs the server on a fresh port and dir, waits for PONG; sets $port
+# and $pid.
+start() {
+  local name=$1 bin=$2
+  shift 2
+  port=$(free_port)
+  mkdir -p "$tmp/$name"
+  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
+    >"$tmp/$name.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  wait_ready "$port"
+}
+start dynakv "$dynakv" --appendfsync everysec
+dynakv_port=$port dynakv_pid=$pid
+start redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
+redis_port=$port redis_pid=$pid
+
+script="local v = redis.call('GET', KEYS[1]) local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 100) return n"
+sha=$(redis-cli -p "$dynakv_port" SCRIPT LOAD "$script")
+[ "$(redis-cli -p "$redis_port" SCRIPT LOAD "$script")" = "$sha" ] || { echo "SCRIPT LOAD differs" >&2; exit 1; }
+
+bench_cmd() {  # bench_cmd P: the redis-benchmark arguments (without -p)
+  echo "-c 50 -n $requests -r 100000 -P $1 --csv EVALSHA $sha 1 k:__rand_int__"
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+run() {  # run NAME PORT PID P: the CSV row in $tmp/NAME.P.csv, CPU us/request in $tmp/NAME.P.cpu
+  echo "  $1: EVALSHA, pipeline $4 ..." >&2
+  quiesce "$dynakv_port" "$redis_port"
+  local before after
+  before=$(cpu_ticks "$3")
+  # shellcheck disable=SC2046
+  "${client_cpu[@]}" timeout 1200 redis-benchmark -p "$2" $(bench_cmd "$4") \
+    >"$tmp/$1.$4.csv" 2>"$tmp/$1.err" || { cat "$tmp/$1.err" >&2; exit 1; }
+  after=$(cpu_ticks "$3")
+  awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "%.2f", t / hz * 1e6 / n }' >"$tmp/$1.$4.cpu"
+}
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for pipeline in 1 16; do
+  run dynakv "$dynakv_port" "$dynakv_pid" "$pipeline"
+  run redis "$redis_port" "$redis_pid" "$pipeline"
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+# Every run wrote: both servers hold the same counters.
+for p in "$dynakv_port" "$redis_port"; do
+  [ "$(redis-cli -p "$p" DBSIZE)" -gt 0 ] || { echo "no keys written on port $p" >&2; exit 1; }
+done
+
+# One row from two CSVs ("test","rps","avg","min","p50","p95","p99","max") and the CPU figures.
+row() {  # row P
+  awk -F'","' -v p="$1" -v dcpu="$(cat "$tmp/dynakv.$1.cpu")" -v rcpu="$(cat "$tmp/redis.$1.cpu")" '
+    { gsub(/^"|"$/, "") }
+    $1 == "test" { next }
+    NR == FNR { rps = $2; p50 = $5; p99 = $7; next }
+    { printf "| EVALSHA (GET+INCR+EXPIRE) | %s | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.2f | %s | %s |\n",
+             p, $2, rps, (rps > 0 ? $2 / rps : 0), $5, $7, p50, p99, (p99 > 0 ? $7 / p99 : 0),
+             dcpu, rcpu }
+  ' "$tmp/redis.$1.csv" "$tmp/dynakv.$1.csv"
+}
+table() {
+  echo -n "| test | pipeline | dynakv ops/s | redis ops/s | ops ratio "
+  echo "| dynakv p50 / p99 ms | redis p50 / p99 ms | p99 ratio | dynakv CPU us/req | redis CPU us/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for pipeline in 1 16; do row "$pipeline"; done
+}
+result=$(table)
+echo "$result"
+
+if [ "$record" -eq 1 ]; then
+  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
+  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
+    echo ' + uncommitted edits' || true)
+  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
+  {
+    echo
+    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): EVALSHA (bench/scripting.sh)"
+    echo
+    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
+    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
+    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    echo "- script: \`$script\`"
+    echo "- command: \`bench/scripting.sh -n $requests\`, that is, per pipeline P:"
+    echo "  \`redis-benchmark $(bench_cmd P)\`"
+    echo
+    echo "$result"
+  } >>"$root/bench/RESULTS.md"
+  echo "appended to bench/RESULTS.md" >&2
+fi
