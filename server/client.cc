@@ -8,6 +8,7 @@
 #include "command_table.h"
 #include "format.h"
 #include "log.h"
+#include "script_runner.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -209,6 +210,40 @@ void Client::ProcessInput() {
     server_.ScheduleFlush(*this);
   } else if (close_after_reply_ && PendingOutput() == 0) {
     Close();
+  }
+}
+
+void Client::ServeWhileBusy() {
+  if (closing_ || rejected_ || paused_ || close_after_reply_ || command_in_flight_ ||
+      connection_.is_tls() || !connection_.ready()) {
+    return;
+  }
+  // Replies already waiting (for the log, or for the iteration's flush) must leave first and in
+  // order: then the answers wait for the script to end too.
+  const bool send_now = out_.empty() && !flush_scheduled_ && !held_ && !connection_.writing();
+  for (;;) {
+    const std::span<char> buffer = ReadBuffer();
+    const ssize_t n = ::recv(fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n <= 0) break;  // nothing more, EOF or an error: the loop sees those afterwards
+    input_end_ += static_cast<std::size_t>(n);
+    server_.stats().total_net_input_bytes += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < buffer.size()) break;
+  }
+  bool answered = false;
+  while (input_end_ - input_start_ <= server_.config().client_query_buffer_limit) {
+    std::size_t consumed = 0;
+    const std::string_view pending(input_.data() + input_start_, input_end_ - input_start_);
+    if (parser_.Parse(pending, &consumed, &argv_) != resp::ParseStatus::kRequest) break;
+    if (!argv_.empty()) server_.scripts().AnswerWhileBusy(*this, argv_, writer_);
+    input_start_ += consumed;
+    answered = true;
+  }
+  if (!answered) return;
+  last_interaction_ms_ = uv_now(server_.loop());
+  if (send_now) {
+    Flush();
+  } else {
+    server_.ScheduleFlush(*this);
   }
 }
 

@@ -60,6 +60,11 @@ class Client : private net::ConnectionHandler {
   // client-output-buffer-hard-limit (a reply cut short must never reach it).
   void CloseForOutputLimit();
 
+  // While a script runs past busy-reply-threshold (the loop is not running): reads what the
+  // socket holds and answers its complete requests through ScriptRunner::AnswerWhileBusy (-BUSY,
+  // or SCRIPT KILL), sending the answers at once when nothing else waits to be sent. Plain TCP
+  // only: a TLS client's bytes are behind its TLS layer and wait for the script to end.
+  void ServeWhileBusy();
   // Writes pending replies; the server calls it from its once-per-iteration flush.
   void Flush();
   // At shutdown: one non-blocking attempt to send what is pending.

@@ -46,6 +46,9 @@ struct Config {
   int maxclients = 10000;
   int hz = 10;              // cron frequency: active expiry, compaction, stats
   int timeout = 0;          // close clients idle this many seconds; 0 never
+  // A script running longer than this (ms) makes the node answer other clients -BUSY and accept
+  // SCRIPT KILL (Redis's busy-reply-threshold, alias lua-time-limit); 0: from the start.
+  long long busy_reply_threshold = 5000;
   std::string loglevel = "notice";
   // [tls] (TOML keys drop the "tls-" prefix), as Redis 7.0's tls-* parameters.
   int tls_port = 0;  // 0: no TLS port (and `port 0`: no plain one)

@@ -216,6 +216,12 @@ const ConfigParam kParams[] = {
     {"timeout", "server", true, ParseInteger<&Config::timeout, 0, INT_MAX>,
      FormatNumber<&Config::timeout>},
     {"loglevel", "server", true, ParseLoglevel, FormatString<&Config::loglevel>},
+    {"busy-reply-threshold", "server", true,
+     ParseInteger<&Config::busy_reply_threshold, 0, LLONG_MAX>,
+     FormatNumber<&Config::busy_reply_threshold>},
+    // Redis's older name for it: CONFIG GET/SET and flags only, the TOML file has the new one.
+    {"lua-time-limit", "", true, ParseInteger<&Config::busy_reply_threshold, 0, LLONG_MAX>,
+     FormatNumber<&Config::busy_reply_threshold>},
 
     {"tls-port", "tls", true, ParseInteger<&Config::tls_port, 0, 65535>,
      FormatNumber<&Config::tls_port>},

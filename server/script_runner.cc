@@ -1,5 +1,8 @@
 #include "script_runner.h"
 
+#include <uv.h>
+
+#include "ascii.h"
 #include "client.h"
 #include "command_call.h"
 #include "log.h"
@@ -12,10 +15,41 @@ namespace dynakv::server {
 // words, then the command's own checks and run.
 class ScriptRunner::Host : public scripting::ScriptHost {
  public:
-  Host(Server& server, Client& lua_client, bool read_only)
-      : server_(server), lua_client_(lua_client), read_only_(read_only) {}
+  Host(Server& server, Client& caller, Client& lua_client, const scripting::Script& script,
+       bool read_only)
+      : server_(server),
+        caller_(caller),
+        lua_client_(lua_client),
+        script_(script),
+        read_only_(read_only),
+        start_ns_(uv_hrtime()) {}
 
   bool wrote() const { return wrote_; }
+  void RequestKill() { kill_requested_ = true; }
+
+  // Every 100000 Lua instructions. Past busy-reply-threshold the loop cannot serve the other
+  // clients (the script runs inside it, and uv_run is not reentrant), so they are answered from
+  // here: -BUSY, and SCRIPT KILL, which sets kill_requested_.
+  bool Interrupt() override {
+    if (kill_requested_) return true;
+    const std::uint64_t elapsed_ms = (uv_hrtime() - start_ns_) / 1000000;
+    const long long threshold = server_.config().busy_reply_threshold;
+    if (elapsed_ms < static_cast<std::uint64_t>(threshold)) return false;
+    if (!busy_) {
+      busy_ = true;
+      dynakv::server::Log(server_.log_level(), LogLevel::kWarning,
+                          "Slow script detected: still in execution after %llu milliseconds. You "
+                          "can try killing the script using the SCRIPT KILL command. Script name "
+                          "is: %s.",
+                          static_cast<unsigned long long>(elapsed_ms), script_.sha.c_str());
+    }
+    server_.ServeWhileBusy(caller_);
+    if (kill_requested_) {
+      dynakv::server::Log(server_.log_level(), LogLevel::kWarning,
+                          "Lua script killed by user with SCRIPT KILL.");
+    }
+    return kill_requested_;
+  }
 
   void Call(const std::vector<std::string_view>& argv, int protocol,
             std::string* reply) override {
@@ -54,9 +88,14 @@ class ScriptRunner::Host : public scripting::ScriptHost {
   }
 
   Server& server_;
+  Client& caller_;
   Client& lua_client_;
+  const scripting::Script& script_;
   const bool read_only_;
+  const std::uint64_t start_ns_;
   bool wrote_ = false;
+  bool busy_ = false;
+  bool kill_requested_ = false;
 };
 
 ScriptRunner::ScriptRunner(Server& server)
@@ -71,10 +110,37 @@ void ScriptRunner::Run(Client& caller, const scripting::Script& script,
   // Its commands run as the caller's user, authenticated as the caller is.
   lua_client_->set_user(caller.user(), caller.authenticated());
   const bool read_only = read_only_command || (script.flags & scripting::kFlagNoWrites);
-  Host host(server_, *lua_client_, read_only);
+  Host host(server_, caller, *lua_client_, script, read_only);
+  running_ = &host;
   engine_.Run(script, keys, args, host, reply);
+  running_ = nullptr;
   // The caller's reply acknowledges the script's writes: it waits for the log to hold them.
   if (host.wrote()) caller.NoteLogWrite(server_.engine().LogEnd());
+}
+
+void ScriptRunner::AnswerWhileBusy(Client& client, const std::vector<std::string_view>& argv,
+                                   resp::ReplyWriter& reply) {
+  ++server_.stats().total_commands_processed;
+  if (running_ != nullptr && argv.size() == 2 && EqualsIgnoreCase(argv[0], "script") &&
+      EqualsIgnoreCase(argv[1], "kill")) {
+    if (server_.AuthRequired(client)) {
+      reply.Error("NOAUTH Authentication required.");
+    } else if (running_->wrote()) {
+      reply.Error(
+          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+          "can either wait the script termination or kill the server in a hard way using the "
+          "SHUTDOWN NOSAVE command.");
+    } else {
+      running_->RequestKill();
+      reply.Ok();
+      return;
+    }
+    ++server_.stats().total_error_replies;
+    return;
+  }
+  reply.Error(
+      "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+  ++server_.stats().total_error_replies;
 }
 
 }  // namespace dynakv::server

@@ -36,12 +36,19 @@ class ScriptRunner {
   // Whether a script is running now (a command of a script is running).
   bool running() const { return engine_.running(); }
 
+  // A request of another client while the running script is past busy-reply-threshold
+  // (Client::ServeWhileBusy): SCRIPT KILL stops a script that has not written (+OK), or is
+  // refused with UNKILLABLE; anything else gets Redis's -BUSY.
+  void AnswerWhileBusy(Client& client, const std::vector<std::string_view>& argv,
+                       resp::ReplyWriter& reply);
+
  private:
   class Host;
 
   Server& server_;
   scripting::Engine engine_;
   std::unique_ptr<Client> lua_client_;  // never connected: the "lua" client of Redis
+  Host* running_ = nullptr;             // the running script's, during Run
 };
 
 }  // namespace dynakv::server

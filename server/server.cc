@@ -271,6 +271,14 @@ bool Server::ChangeTlsPort(const Config& config, bool rebuild_context, std::stri
   return true;
 }
 
+void Server::ServeWhileBusy(const Client& caller) {
+  // New plain connections too: redis-cli opens one to send SCRIPT KILL.
+  listener_.AcceptNow();
+  for (auto& [id, client] : clients_) {
+    if (client.get() != &caller) client->ServeWhileBusy();
+  }
+}
+
 Client* Server::FindClient(std::uint64_t id) {
   auto it = clients_.find(id);
   return it == clients_.end() ? nullptr : it->second.get();

@@ -124,6 +124,9 @@ class Server {
   WatchedKeys& watched_keys() { return watched_keys_; }
   // EVAL and SCRIPT: the Lua engine and its script cache.
   ScriptRunner& scripts() { return *scripts_; }
+  // A script has run past busy-reply-threshold: every client but `caller` (the script's) is
+  // answered from its socket (Client::ServeWhileBusy), since the loop cannot run meanwhile.
+  void ServeWhileBusy(const Client& caller);
   uv_loop_t* loop() const { return loop_; }
   int port() const { return port_; }          // 0: no plain port
   int tls_port() const { return tls_port_; }  // 0: no TLS port

@@ -43,6 +43,11 @@ class Listener {
   int port() const { return port_; }  // the bound port, after Listen
   // Stops accepting and closes the socket; safe to call more than once.
   void Close();
+  // Accepts what is pending now, as the loop would when the socket is readable: for a server
+  // that cannot return to the loop for a while (a long script) but still answers clients.
+  void AcceptNow() {
+    if (fd_ >= 0) AcceptPending();
+  }
 
  private:
   static void OnReadable(uv_poll_t* poll, int status, int events);
