@@ -10,6 +10,24 @@
 #include "storage/engine.h"
 
 namespace dynakv::server {
+namespace {
+
+// A refusal as Redis words it inside a script: ACL denials name the script's user (Redis's
+// scriptVerifyACL), the rest is the command path's own text.
+std::string ScriptWording(const std::string& error) {
+  if (!error.starts_with("NOPERM")) return error;
+  std::string message = "ERR The user executing the script can't ";
+  if (error.find("keys") != std::string::npos) {
+    message += "access at least one of the keys mentioned in the command arguments";
+  } else if (error.find("channels") != std::string::npos) {
+    message += "publish to the channel mentioned in the command";
+  } else {
+    message += "run this command or subcommand";
+  }
+  return message;
+}
+
+}  // namespace
 
 // What one running script's redis.call reaches: Redis's scriptCall checks, in its order and
 // words, then the command's own checks and run.
@@ -69,7 +87,7 @@ class ScriptRunner::Host : public scripting::ScriptHost {
       return Refuse(writer, "ERR Write commands are not allowed from read-only scripts.");
     }
     error = CheckCommand(server_, lua_client_, cmd, argv, CallOrigin::kScript, false);
-    if (!error.empty()) return Refuse(writer, error);
+    if (!error.empty()) return Refuse(writer, ScriptWording(error));
     CallCommand(server_, lua_client_, cmd, argv, writer);
     if (cmd.spec->flags & kCmdWrite) wrote_ = true;
   }

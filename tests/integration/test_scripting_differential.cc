@@ -170,6 +170,20 @@ std::vector<Command> ShaCases(const std::string& sha) {
           {"SCRIPT", "FLUSH", "ASYNC"}};
 }
 
+// A user allowed EVAL and GET on k* keys only: its scripts' commands are checked as its own.
+const std::vector<Command> kAclSetup = {
+    {"ACL", "SETUSER", "scripter", "on", ">pw", "+eval", "+get", "+ping", "~k*"},
+    {"AUTH", "scripter", "pw"},
+};
+const std::vector<Command> kAclCases = {
+    Eval("return redis.call('get', 'k1')"),
+    Eval("return redis.call('set', 'k1', 'v')"),
+    Eval("return redis.pcall('set', 'k1', 'v')"),
+    Eval("return redis.call('get', 'other')"),
+    Eval("return redis.pcall('get', 'other')"),
+    {"AUTH", "default", "nopass-any"},
+};
+
 const char* kShaScript = "return {redis.call('get', KEYS[1]), 'sha'}";
 
 }  // namespace
@@ -193,6 +207,8 @@ TEST_CASE("scripts reply as in Redis 7 (RESP2)") {
   REQUIRE(sha.type == Reply::Type::kString);
   CHECK(ours_client.Command({"SCRIPT", "LOAD", kShaScript}) == sha);
   for (const Command& argv : ShaCases(sha.str)) compare(argv);
+  for (const Command& argv : kAclSetup) compare(argv);
+  for (const Command& argv : kAclCases) compare(argv);
   CHECK(log.mismatches() == 0);
 }
 
