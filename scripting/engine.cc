@@ -1,17 +1,13 @@
 // The script cache and the running of a script (Redis 7.0's eval.c and luaCallFunction).
 
-#include <cstdlib>
-#include <unordered_map>
 
-#include "lua_internal.h"
+#include "engine_state.h"
 
 namespace dynakv::scripting {
 namespace {
 
-constexpr const char* kContextKey = "dynakv.context";
 // Redis's LUA_GC_CYCLE_PERIOD: an incremental collection step every this many scripts.
 constexpr int kGcCyclePeriod = 50;
-constexpr int kHookInstructions = 100000;
 
 RunContext& ContextOf(lua_State* lua) {
   lua_getfield(lua, LUA_REGISTRYINDEX, kContextKey);
@@ -22,18 +18,28 @@ RunContext& ContextOf(lua_State* lua) {
 
 bool InterruptRequested(RunContext& context) {
   if (context.killed) return true;
+  if (context.load_deadline_ns != 0 && NowNs() > context.load_deadline_ns) {
+    context.killed = true;  // FUNCTION LOAD's code ran too long
+    return true;
+  }
   if (context.host != nullptr && context.host->Interrupt()) context.killed = true;
   return context.killed;
 }
 
+}  // namespace
+
 // Runs every kHookInstructions instructions. Once the script is killed it runs on every line,
 // so that a script catching the error with pcall is stopped again at once (as Redis does).
 void CountHook(lua_State* lua, lua_Debug*) {
-  if (!InterruptRequested(ContextOf(lua))) return;
+  RunContext& context = ContextOf(lua);
+  if (!InterruptRequested(context)) return;
   lua_sethook(lua, CountHook, LUA_MASKLINE, 0);
-  PushErrorTable(lua, "Script killed by user with SCRIPT KILL...");
+  PushErrorTable(lua, context.load_deadline_ns != 0 ? "FUNCTION LOAD timeout"
+                                                    : "Script killed by user with SCRIPT KILL...");
   lua_error(lua);
 }
+
+namespace {
 
 // The field `name` of the table on the top as a string, if it converts to one.
 bool FieldText(lua_State* lua, const char* name, std::string* value) {
@@ -54,29 +60,6 @@ void SetArray(lua_State* lua, const char* name, const std::vector<std::string_vi
 }
 
 }  // namespace
-
-struct Engine::State {
-  RunContext context;
-  lua_State* lua = nullptr;
-  std::unordered_map<std::string, Script> scripts;
-  std::size_t body_bytes = 0;
-  int gc_count = 0;
-  bool running = false;
-
-  State() { Open(); }
-  ~State() { Close(); }
-
-  void Open() {
-    lua = NewSandboxedState(&context);
-    if (lua == nullptr) std::abort();  // out of memory at start
-    lua_pushlightuserdata(lua, &context);
-    lua_setfield(lua, LUA_REGISTRYINDEX, kContextKey);
-  }
-  void Close() {
-    if (lua != nullptr) lua_close(lua);
-    lua = nullptr;
-  }
-};
 
 Engine::Engine() : state_(std::make_unique<State>()) {}
 Engine::~Engine() = default;
@@ -121,10 +104,14 @@ const Script* Engine::Find(std::string_view sha) const {
 }
 
 void Engine::Flush() {
+  // The functions live in the same state, so it stays (Redis gives functions a state of their
+  // own); the scripts' compiled functions go, and a full collection frees them.
+  for (const auto& [sha, script] : state_->scripts) {
+    luaL_unref(state_->lua, LUA_REGISTRYINDEX, script.function_ref);
+  }
   state_->scripts.clear();
   state_->body_bytes = 0;
-  state_->Close();
-  state_->Open();
+  lua_gc(state_->lua, LUA_GCCOLLECT, 0);
 }
 
 std::size_t Engine::script_count() const { return state_->scripts.size(); }
@@ -146,23 +133,51 @@ void Engine::Run(const Script& script, const std::vector<std::string_view>& keys
                  resp::ReplyWriter& reply) {
   State& state = *state_;
   lua_State* lua = state.lua;
-  state.context = RunContext{&host, 2, false};
-  state.running = true;
-
   lua_getfield(lua, LUA_REGISTRYINDEX, kRealGlobalsKey);
   SetArray(lua, "KEYS", keys);
   SetArray(lua, "ARGV", args);
   lua_pop(lua, 1);
-
   lua_getfield(lua, LUA_REGISTRYINDEX, kErrorHandlerKey);
   const int handler = lua_gettop(lua);
   lua_rawgeti(lua, LUA_REGISTRYINDEX, script.function_ref);
+  state.Call(handler, 0, script.sha, host, reply);
+  // KEYS and ARGV belong to this run only.
+  lua_getfield(lua, LUA_REGISTRYINDEX, kRealGlobalsKey);
+  lua_pushnil(lua);
+  lua_setfield(lua, -2, "KEYS");
+  lua_pushnil(lua);
+  lua_setfield(lua, -2, "ARGV");
+  lua_pop(lua, 1);
+}
+
+void Engine::RunFunction(const Function& function, const std::vector<std::string_view>& keys,
+                         const std::vector<std::string_view>& args, ScriptHost& host,
+                         resp::ReplyWriter& reply) {
+  lua_State* lua = state_->lua;
+  lua_getfield(lua, LUA_REGISTRYINDEX, kErrorHandlerKey);
+  const int handler = lua_gettop(lua);
+  lua_rawgeti(lua, LUA_REGISTRYINDEX, function.function_ref);
+  lua_newtable(lua);
+  SetArray(lua, "keys", keys);
+  lua_getfield(lua, -1, "keys");
+  lua_remove(lua, -2);
+  lua_newtable(lua);
+  SetArray(lua, "args", args);
+  lua_getfield(lua, -1, "args");
+  lua_remove(lua, -2);
+  state_->Call(handler, 2, function.name, host, reply);
+}
+
+void Engine::State::Call(int handler, int nargs, const std::string& name, ScriptHost& host,
+                         resp::ReplyWriter& reply) {
+  context = RunContext{&host, 2, false, 0};
+  running = true;
   lua_sethook(lua, CountHook, LUA_MASKCOUNT, kHookInstructions);
-  const int status = lua_pcall(lua, 0, 1, handler);
+  const int status = lua_pcall(lua, nargs, 1, handler);
   lua_sethook(lua, nullptr, 0, 0);
 
   if (status == 0) {
-    WriteReply(lua, state.context.resp, reply);
+    WriteReply(lua, context.resp, reply);
   } else if (lua_istable(lua, -1)) {
     // {err=..., source=..., line=...}: Redis's luaExtractErrorInformation.
     std::string message;
@@ -171,23 +186,23 @@ void Engine::Run(const Script& script, const std::vector<std::string_view>& keys
     FieldText(lua, "err", &message);
     if (!message.empty() && message[0] == '-') message.erase(0, 1);
     if (FieldText(lua, "source", &source) && FieldText(lua, "line", &line)) {
-      message += " script: " + script.sha + ", on " + source + ":" + line + ".";
+      message += " script: " + name + ", on " + source + ":" + line + ".";
     }
     reply.Error(message);
     lua_pop(lua, 1);
   } else {
-    std::string message = "ERR Error running script " + script.sha + ", ";
+    std::string message = "ERR Error running script " + name + ", ";
     const char* text = lua_isstring(lua, -1) ? lua_tostring(lua, -1) : "execution failure";
     message.append(std::string_view(text).substr(0, 100));
     reply.Error(message);
     lua_pop(lua, 1);
   }
   lua_settop(lua, 0);  // the handler
-  state.context.host = nullptr;
-  state.running = false;
-  if (++state.gc_count >= kGcCyclePeriod) {
+  context.host = nullptr;
+  running = false;
+  if (++gc_count >= kGcCyclePeriod) {
     lua_gc(lua, LUA_GCSTEP, kGcCyclePeriod);
-    state.gc_count = 0;
+    gc_count = 0;
   }
 }
 

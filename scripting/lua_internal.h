@@ -3,6 +3,7 @@
 
 #include <lua.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,17 +18,26 @@ struct RunContext {
   ScriptHost* host = nullptr;  // nullptr: no script is running
   int resp = 2;                // redis.setresp
   bool killed = false;         // SCRIPT KILL was honoured; the hook fires on every line since
+  std::uint64_t load_deadline_ns = 0;  // FUNCTION LOAD: its code's time limit (NowNs)
 };
 
 // Registry keys: the script error handler, and the globals table behind the read-only proxy
 // (where KEYS and ARGV are set).
 inline constexpr const char* kErrorHandlerKey = "dynakv.error_handler";
 inline constexpr const char* kRealGlobalsKey = "dynakv.real_globals";
+// FUNCTION LOAD: the globals its code sees, the metatable of the globals proxy (whose __index is
+// pointed at them during a load), and the functions registered so far (an array of
+// {name=, callback=, flags=, description=}).
+inline constexpr const char* kLoadGlobalsKey = "dynakv.load_globals";
+inline constexpr const char* kGlobalsMetaKey = "dynakv.globals_meta";
+inline constexpr const char* kPendingFunctionsKey = "dynakv.pending_functions";
 
 // A new Lua state with Redis's libraries (base, table, string, math, coroutine, cjson, bit,
 // redis) and its sandbox: no io, os, debug, loadfile, dofile, require; the globals and the
 // libraries read-only; reading a missing global is an error. lua_sandbox.cc.
 lua_State* NewSandboxedState(RunContext* context);
+// redis.register_function, as FUNCTION LOAD's code calls it. functions.cc.
+int RegisterFunction(lua_State* lua);
 // Installs the `redis` table into the (still writable) globals. redis_lib.cc.
 void OpenRedisLib(lua_State* lua, RunContext* context);
 

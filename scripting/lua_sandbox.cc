@@ -122,6 +122,41 @@ void OpenLibrary(lua_State* lua, lua_CFunction open, const char* name) {
   else lua_pop(lua, 1);
 }
 
+// The globals FUNCTION LOAD's code runs with (Redis's library API): the same libraries, but a
+// `redis` that only registers functions and logs; reading anything else of it (redis.call) is
+// the missing-global error.
+void PushLoadGlobals(lua_State* lua, RunContext* context) {
+  lua_newtable(lua);
+  const int globals = lua_gettop(lua);
+  lua_pushnil(lua);
+  while (lua_next(lua, LUA_GLOBALSINDEX)) {
+    lua_pushvalue(lua, -2);
+    lua_insert(lua, -2);
+    lua_rawset(lua, globals);
+  }
+  lua_newtable(lua);  // the load-time redis
+  lua_pushlightuserdata(lua, context);
+  lua_pushcclosure(lua, RegisterFunction, 1);
+  lua_setfield(lua, -2, "register_function");
+  lua_getglobal(lua, "redis");
+  for (const char* name : {"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING",
+                           "REDIS_VERSION", "REDIS_VERSION_NUM"}) {
+    lua_getfield(lua, -1, name);
+    lua_setfield(lua, -3, name);
+  }
+  lua_pop(lua, 1);
+  lua_newtable(lua);
+  lua_pushcfunction(lua, MissingGlobalError);
+  lua_setfield(lua, -2, "__index");
+  lua_setmetatable(lua, -2);
+  PushProxy(lua);
+  lua_setfield(lua, globals, "redis");
+  lua_newtable(lua);
+  lua_pushcfunction(lua, MissingGlobalError);
+  lua_setfield(lua, -2, "__index");
+  lua_setmetatable(lua, globals);
+}
+
 }  // namespace
 
 lua_State* NewSandboxedState(RunContext* context) {
@@ -167,6 +202,8 @@ lua_State* NewSandboxedState(RunContext* context) {
     PushProxy(lua);
     lua_setglobal(lua, name);
   }
+  PushLoadGlobals(lua, context);
+  lua_setfield(lua, LUA_REGISTRYINDEX, kLoadGlobalsKey);
   // The real globals table answers reads of missing names with Redis's error...
   lua_pushvalue(lua, LUA_GLOBALSINDEX);
   lua_setfield(lua, LUA_REGISTRYINDEX, kRealGlobalsKey);
@@ -180,6 +217,8 @@ lua_State* NewSandboxedState(RunContext* context) {
   PushProxy(lua);
   lua_pushvalue(lua, -1);
   lua_setfield(lua, LUA_GLOBALSINDEX, "_G");
+  lua_getmetatable(lua, -1);  // FUNCTION LOAD points its __index at the load globals
+  lua_setfield(lua, LUA_REGISTRYINDEX, kGlobalsMetaKey);
   lua_replace(lua, LUA_GLOBALSINDEX);
   return lua;
 }

@@ -18,32 +18,6 @@ namespace {
 
 using scripting::Script;
 
-bool OverMemoryLimit(Server& server) {
-  const Config& config = server.config();
-  return config.maxmemory != 0 &&
-         config.maxmemory_policy == storage::EvictionPolicy::kNoEviction &&
-         server.engine().Stats().memtable_bytes >= config.maxmemory;
-}
-
-// Redis's scriptPrepareForRun: what a script's shebang flags forbid before it starts. Scripts
-// without a shebang are checked command by command instead. Returns the error, or "".
-std::string RefusalByFlags(Server& server, const Script& script, bool read_only_command) {
-  if (script.flags & scripting::kFlagEvalCompat) return {};
-  if ((script.flags & scripting::kFlagNoCluster) && server.cluster_executor() != nullptr) {
-    return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
-  }
-  if (!(script.flags & scripting::kFlagNoWrites)) {
-    if (!server.engine().LogStatus().ok()) return LogFailureError(server.engine().LogStatus());
-    if (read_only_command) return "ERR Can not execute a script with write flag using *_ro command.";
-  }
-  if (!(script.flags & (scripting::kFlagAllowOom | scripting::kFlagNoWrites)) &&
-      OverMemoryLimit(server)) {
-    return "OOM allow-oom flag is not set on the script, can not run it when used memory > "
-           "'maxmemory'";
-  }
-  return {};
-}
-
 void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
   const auto& argv = ctx.argv;
   // A SHA1 of another length cannot match: NOSCRIPT before anything else, as Redis.
@@ -56,11 +30,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
     return ctx.reply.Error("ERR scripts are not supported in cluster mode yet");
   }
   long long numkeys = 0;
-  if (!ParseLongLong(argv[2], &numkeys)) return ctx.reply.Error(kErrNotInteger);
-  if (numkeys > static_cast<long long>(argv.size()) - 3) {
-    return ctx.reply.Error("ERR Number of keys can't be greater than number of args");
-  }
-  if (numkeys < 0) return ctx.reply.Error("ERR Number of keys can't be negative");
+  if (!ParseNumKeys(ctx, &numkeys)) return;
   ScriptRunner& runner = ctx.server.scripts();
   const Script* script = nullptr;
   if (by_sha) {
@@ -71,7 +41,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
     script = runner.engine().Load(argv[1], &error);
     if (script == nullptr) return ctx.reply.Error(error);
   }
-  if (const std::string refusal = RefusalByFlags(ctx.server, *script, read_only_command);
+  if (const std::string refusal = RefusalByFlags(ctx.server, script->flags, read_only_command);
       !refusal.empty()) {
     return ctx.reply.Error(refusal);
   }

@@ -200,6 +200,7 @@ std::span<const CommandSpec> CommandCommands();           // cmd_command.cc
 std::span<const CommandSpec> PubSubCommands();            // cmd_pubsub.cc
 std::span<const CommandSpec> TransactionCommands();       // cmd_multi.cc
 std::span<const CommandSpec> ScriptingCommands();         // cmd_scripting.cc
+std::span<const CommandSpec> FunctionCommands();          // cmd_function.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

@@ -650,6 +650,26 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n"},
     // redis-server 7.0.15
+    {"fcall", 5,
+         "$7\r\nsummary\r\n$17\r\nInvoke a function\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$41\r\nDepends on the function that is executed.\r\n$9\r\narguments\r\n*4\r\n%2\r\n"
+         "$4\r\nname\r\n$8\r\nfunction\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$7\r\nnumkeys\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"fcall_ro", 5,
+         "$7\r\nsummary\r\n$27\r\nInvoke a read-only function\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$41\r\nDepends on the function that is executed.\r\n$9\r\narguments\r\n*4\r\n%2\r\n"
+         "$4\r\nname\r\n$8\r\nfunction\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$7\r\nnumkeys\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
+         "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
     {"flushall", 6,
          "$7\r\nsummary\r\n$34\r\nRemove all keys from all databases\r\n$5\r\nsince\r\n"
          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
@@ -673,6 +693,58 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$5\r\nASYNC\r\n$5\r\nsince\r\n"
          "$5\r\n4.0.0\r\n%4\r\n$4\r\nname\r\n$4\r\nsync\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
          "$5\r\ntoken\r\n$4\r\nSYNC\r\n$5\r\nsince\r\n$5\r\n6.2.0\r\n"},
+    // redis-server 7.0.15
+    {"function", 4,
+         "$7\r\nsummary\r\n$33\r\nA container for function commands\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$22\r\nDepends on subcommand.\r\n"},
+    // redis-server 7.0.15
+    {"function|delete", 5,
+         "$7\r\nsummary\r\n$25\r\nDelete a function by name\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n"
+         "*1\r\n%2\r\n$4\r\nname\r\n$12\r\nlibrary-name\r\n$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"function|flush", 5,
+         "$7\r\nsummary\r\n$22\r\nDeleting all functions\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
+         "$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$47\r\nO(N) where N is the number of functions deleted\r\n$9\r\narguments\r\n*1\r\n%4\r\n"
+         "$4\r\nname\r\n$5\r\nasync\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n~1\r\n"
+         "+optional\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$5\r\nasync\r\n$4\r\ntype\r\n"
+         "$10\r\npure-token\r\n$5\r\ntoken\r\n$5\r\nASYNC\r\n%3\r\n$4\r\nname\r\n$4\r\nsync\r\n"
+         "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$4\r\nSYNC\r\n"},
+    // redis-server 7.0.15
+    {"function|help", 4,
+         "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"function|kill", 4,
+         "$7\r\nsummary\r\n$41\r\nKill the function currently in execution.\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"function|list", 5,
+         "$7\r\nsummary\r\n$40\r\nList information about all the functions\r\n$5\r\nsince\r\n"
+         "$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$39\r\nO(N) where N is the number of functions\r\n$9\r\narguments\r\n*2\r\n%4\r\n"
+         "$4\r\nname\r\n$20\r\nlibrary-name-pattern\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+         "$5\r\ntoken\r\n$11\r\nLIBRARYNAME\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%4\r\n"
+         "$4\r\nname\r\n$8\r\nwithcode\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$8\r\nWITHCODE\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"function|load", 5,
+         "$7\r\nsummary\r\n"
+         "$68\r\nCreate a function with the given arguments (name, code, description)\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$48\r\nO(1) (considering compilation time is redundant)\r\n$9\r\narguments\r\n*2\r\n"
+         "%4\r\n$4\r\nname\r\n$7\r\nreplace\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$7\r\nREPLACE\r\n$5\r\nflags\r\n~1\r\n+optional\r\n%2\r\n$4\r\nname\r\n"
+         "$13\r\nfunction-code\r\n$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"function|stats", 4,
+         "$7\r\nsummary\r\n"
+         "$85\r\nReturn information about the function currently running (name, description, duration)\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$9\r\nscripting\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
     // redis-server 7.0.15
     {"get", 5,
          "$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"

@@ -155,7 +155,7 @@ CommandTable::CommandTable() {
                       ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
-                      ScriptingCommands()}) {
+                      ScriptingCommands(), FunctionCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);

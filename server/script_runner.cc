@@ -1,11 +1,19 @@
 #include "script_runner.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "ascii.h"
 #include "client.h"
 #include "command_call.h"
 #include "log.h"
+#include "number_parse.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -27,18 +35,64 @@ std::string ScriptWording(const std::string& error) {
   return message;
 }
 
+constexpr std::string_view kFunctionsHeader = "# dynakv function libraries 1\n";
+
+std::string FunctionsPath(const Server& server) { return server.config().dir + "/functions.lua"; }
+
+// Writes `data` to `path` so that a crash leaves the old file or the new one: a temporary file,
+// synced, renamed over it, and the directory synced.
+bool WriteFileAtomically(const std::string& dir, const std::string& path, std::string_view data,
+                         std::string* error) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = std::strerror(errno);
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    *error = std::strerror(errno);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return false;
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    *error = std::strerror(errno);
+    ::unlink(temp.c_str());
+    return false;
+  }
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return true;
+}
+
 }  // namespace
 
 // What one running script's redis.call reaches: Redis's scriptCall checks, in its order and
 // words, then the command's own checks and run.
 class ScriptRunner::Host : public scripting::ScriptHost {
  public:
-  Host(Server& server, Client& caller, Client& lua_client, const scripting::Script& script,
+  Host(Server& server, Client& caller, Client& lua_client, const std::string& name,
        bool read_only)
       : server_(server),
         caller_(caller),
         lua_client_(lua_client),
-        script_(script),
+        name_(name),
         read_only_(read_only),
         start_ns_(uv_hrtime()) {}
 
@@ -59,7 +113,7 @@ class ScriptRunner::Host : public scripting::ScriptHost {
                           "Slow script detected: still in execution after %llu milliseconds. You "
                           "can try killing the script using the SCRIPT KILL command. Script name "
                           "is: %s.",
-                          static_cast<unsigned long long>(elapsed_ms), script_.sha.c_str());
+                          static_cast<unsigned long long>(elapsed_ms), name_.c_str());
     }
     server_.ServeWhileBusy(caller_);
     if (kill_requested_) {
@@ -108,7 +162,7 @@ class ScriptRunner::Host : public scripting::ScriptHost {
   Server& server_;
   Client& caller_;
   Client& lua_client_;
-  const scripting::Script& script_;
+  const std::string& name_;
   const bool read_only_;
   const std::uint64_t start_ns_;
   bool wrote_ = false;
@@ -121,25 +175,183 @@ ScriptRunner::ScriptRunner(Server& server)
 
 ScriptRunner::~ScriptRunner() = default;
 
-void ScriptRunner::Run(Client& caller, const scripting::Script& script,
-                       const std::vector<std::string_view>& keys,
-                       const std::vector<std::string_view>& args, bool read_only_command,
-                       resp::ReplyWriter& reply) {
+template <typename Call>
+void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_only, Call call) {
   // Its commands run as the caller's user, authenticated as the caller is.
   lua_client_->set_user(caller.user(), caller.authenticated());
-  const bool read_only = read_only_command || (script.flags & scripting::kFlagNoWrites);
-  Host host(server_, caller, *lua_client_, script, read_only);
+  Host host(server_, caller, *lua_client_, name, read_only);
   running_ = &host;
-  engine_.Run(script, keys, args, host, reply);
+  call(host);
   running_ = nullptr;
   // The caller's reply acknowledges the script's writes: it waits for the log to hold them.
   if (host.wrote()) caller.NoteLogWrite(server_.engine().LogEnd());
 }
 
+void ScriptRunner::Run(Client& caller, const scripting::Script& script,
+                       const std::vector<std::string_view>& keys,
+                       const std::vector<std::string_view>& args, bool read_only_command,
+                       resp::ReplyWriter& reply) {
+  const bool read_only = read_only_command || (script.flags & scripting::kFlagNoWrites);
+  RunWith(caller, script.sha, read_only, [&](Host& host) {
+    engine_.Run(script, keys, args, host, reply);
+  });
+}
+
+void ScriptRunner::RunFunction(Client& caller, const scripting::Function& function,
+                               const std::vector<std::string_view>& keys,
+                               const std::vector<std::string_view>& args,
+                               bool read_only_command, resp::ReplyWriter& reply) {
+  const bool read_only = read_only_command || (function.flags & scripting::kFlagNoWrites);
+  RunWith(caller, function.name, read_only, [&](Host& host) {
+    engine_.RunFunction(function, keys, args, host, reply);
+  });
+}
+
+namespace {
+
+bool OverMemoryLimit(Server& server) {
+  const Config& config = server.config();
+  return config.maxmemory != 0 &&
+         config.maxmemory_policy == storage::EvictionPolicy::kNoEviction &&
+         server.engine().Stats().memtable_bytes >= config.maxmemory;
+}
+
+}  // namespace
+
+// Redis's scriptPrepareForRun.
+std::string RefusalByFlags(Server& server, std::uint32_t flags, bool read_only_command) {
+  if (flags & scripting::kFlagEvalCompat) return {};
+  if ((flags & scripting::kFlagNoCluster) && server.cluster_executor() != nullptr) {
+    return "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+  }
+  if (!(flags & scripting::kFlagNoWrites)) {
+    if (!server.engine().LogStatus().ok()) return LogFailureError(server.engine().LogStatus());
+    if (read_only_command) return "ERR Can not execute a script with write flag using *_ro command.";
+  }
+  if (!(flags & (scripting::kFlagAllowOom | scripting::kFlagNoWrites)) &&
+      OverMemoryLimit(server)) {
+    return "OOM allow-oom flag is not set on the script, can not run it when used memory > "
+           "'maxmemory'";
+  }
+  return {};
+}
+
+bool ParseNumKeys(CommandContext& ctx, long long* numkeys) {
+  const auto& argv = ctx.argv;
+  if (!ParseLongLong(argv[2], numkeys)) {
+    ctx.reply.Error(kErrNotInteger);
+    return false;
+  }
+  if (*numkeys > static_cast<long long>(argv.size()) - 3) {
+    ctx.reply.Error("ERR Number of keys can't be greater than number of args");
+    return false;
+  }
+  if (*numkeys < 0) {
+    ctx.reply.Error("ERR Number of keys can't be negative");
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> ScriptRunner::LibraryCodes() const {
+  std::vector<std::string> codes;
+  for (const scripting::Library* library : engine_.Libraries()) codes.push_back(library->code);
+  return codes;
+}
+
+bool ScriptRunner::SaveFunctions(std::string* error) {
+  std::string data(kFunctionsHeader);
+  for (const std::string& code : LibraryCodes()) {
+    data += std::to_string(code.size());
+    data += '\n';
+    data += code;
+    data += '\n';
+  }
+  std::string reason;
+  if (WriteFileAtomically(server_.config().dir, FunctionsPath(server_), data, &reason)) {
+    return true;
+  }
+  Log(server_.log_level(), LogLevel::kWarning, "Failed saving the function libraries to %s: %s",
+      FunctionsPath(server_).c_str(), reason.c_str());
+  *error = "ERR Failed saving the function libraries: " + reason;
+  return false;
+}
+
+void ScriptRunner::RestoreLibraries(const std::vector<std::string>& codes) {
+  engine_.FlushLibraries();
+  std::string name;
+  std::string error;
+  for (const std::string& code : codes) engine_.LoadLibrary(code, false, &name, &error);
+}
+
+bool ScriptRunner::LoadLibrary(std::string_view code, bool replace, std::string* name,
+                               std::string* error) {
+  const std::vector<std::string> before = LibraryCodes();
+  if (!engine_.LoadLibrary(code, replace, name, error)) return false;
+  if (SaveFunctions(error)) return true;
+  RestoreLibraries(before);
+  return false;
+}
+
+bool ScriptRunner::DeleteLibrary(std::string_view name, std::string* error) {
+  const std::vector<std::string> before = LibraryCodes();
+  if (!engine_.DeleteLibrary(name)) {
+    *error = "ERR Library not found";
+    return false;
+  }
+  if (SaveFunctions(error)) return true;
+  RestoreLibraries(before);
+  return false;
+}
+
+bool ScriptRunner::FlushLibraries(std::string* error) {
+  const std::vector<std::string> before = LibraryCodes();
+  engine_.FlushLibraries();
+  if (SaveFunctions(error)) return true;
+  RestoreLibraries(before);
+  return false;
+}
+
+bool ScriptRunner::LoadFunctionsFile(std::string* error) {
+  const std::string path = FunctionsPath(server_);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return true;  // none saved yet
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string data = buffer.str();
+  auto corrupt = [&](const std::string& why) {
+    *error = "Can't load the function libraries from " + path + ": " + why;
+    return false;
+  };
+  if (!data.starts_with(kFunctionsHeader)) return corrupt("not a functions file");
+  std::size_t pos = kFunctionsHeader.size();
+  while (pos < data.size()) {
+    const std::size_t newline = data.find('\n', pos);
+    if (newline == std::string::npos) return corrupt("cut short");
+    std::size_t len = 0;
+    try {
+      len = std::stoull(data.substr(pos, newline - pos));
+    } catch (...) {
+      return corrupt("bad length");
+    }
+    pos = newline + 1;
+    if (data.size() - pos < len + 1 || data[pos + len] != '\n') return corrupt("cut short");
+    std::string name;
+    std::string load_error;
+    if (!engine_.LoadLibrary(std::string_view(data).substr(pos, len), false, &name,
+                             &load_error)) {
+      return corrupt(load_error);
+    }
+    pos += len + 1;
+  }
+  return true;
+}
+
 void ScriptRunner::AnswerWhileBusy(Client& client, const std::vector<std::string_view>& argv,
                                    resp::ReplyWriter& reply) {
   ++server_.stats().total_commands_processed;
-  if (running_ != nullptr && argv.size() == 2 && EqualsIgnoreCase(argv[0], "script") &&
+  if (running_ != nullptr && argv.size() == 2 &&
+      (EqualsIgnoreCase(argv[0], "script") || EqualsIgnoreCase(argv[0], "function")) &&
       EqualsIgnoreCase(argv[1], "kill")) {
     if (server_.AuthRequired(client)) {
       reply.Error("NOAUTH Authentication required.");

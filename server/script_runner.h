@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,14 @@ namespace dynakv::server {
 
 class Server;
 class Client;
+struct CommandContext;
+
+// Redis's scriptPrepareForRun: what a script's or function's flags forbid before it starts
+// (scripts without a shebang are checked command by command instead). The error, or "".
+std::string RefusalByFlags(Server& server, std::uint32_t flags, bool read_only_command);
+// EVAL's and FCALL's numkeys (argv[2]), checked against the arguments; false when it replied
+// the error.
+bool ParseNumKeys(CommandContext& ctx, long long* numkeys);
 
 class ScriptRunner {
  public:
@@ -32,6 +41,22 @@ class ScriptRunner {
   void Run(Client& caller, const scripting::Script& script,
            const std::vector<std::string_view>& keys, const std::vector<std::string_view>& args,
            bool read_only_command, resp::ReplyWriter& reply);
+  // FCALL and FCALL_RO: the same for a function of a loaded library.
+  void RunFunction(Client& caller, const scripting::Function& function,
+                   const std::vector<std::string_view>& keys,
+                   const std::vector<std::string_view>& args, bool read_only_command,
+                   resp::ReplyWriter& reply);
+
+  // FUNCTION LOAD, DELETE and FLUSH change the libraries through these, which keep the file of
+  // library code in the data dir (functions.lua) in step: a change is on disk (written, synced,
+  // renamed into place) before it is acknowledged, and undone when it cannot be. False with
+  // the error reply text.
+  bool LoadLibrary(std::string_view code, bool replace, std::string* name, std::string* error);
+  bool DeleteLibrary(std::string_view name, std::string* error);
+  bool FlushLibraries(std::string* error);
+  // At start: loads the libraries the file holds; false (the node does not start) when one
+  // does not load or the file cannot be read.
+  bool LoadFunctionsFile(std::string* error);
 
   // Whether a script is running now (a command of a script is running).
   bool running() const { return engine_.running(); }
@@ -44,6 +69,14 @@ class ScriptRunner {
 
  private:
   class Host;
+  // Runs `call` (which runs the script or function through the host) as `name`.
+  template <typename Call>
+  void RunWith(Client& caller, const std::string& name, bool read_only, Call call);
+  // Writes every library's code to the functions file; false with *error when it cannot.
+  bool SaveFunctions(std::string* error);
+  // Replaces the libraries by those of `codes` (undoing a change that could not be saved).
+  void RestoreLibraries(const std::vector<std::string>& codes);
+  std::vector<std::string> LibraryCodes() const;
 
   Server& server_;
   scripting::Engine engine_;

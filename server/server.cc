@@ -122,6 +122,7 @@ bool Server::Start(std::string* error) {
     *error = "Configured to not listen anywhere, exiting.";
     return false;
   }
+  if (!scripts_->LoadFunctionsFile(error)) return false;
   if (config_.tls_port != 0) {
     std::string reason;
     tls_context_ = BuildTlsContext(config_, &reason);

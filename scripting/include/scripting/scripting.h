@@ -62,6 +62,22 @@ struct Script {
   int function_ref = 0;  // the compiled function, in the Lua registry
 };
 
+// A function of a FUNCTION LOAD library.
+struct Function {
+  std::string name;
+  std::string library;
+  std::string description;  // meaningful when has_description
+  bool has_description = false;
+  std::uint32_t flags = 0;  // ScriptFlag bits (never kFlagEvalCompat)
+  int function_ref = 0;     // the callback, in the Lua registry
+};
+
+struct Library {
+  std::string name;
+  std::string code;
+  std::vector<std::string> functions;  // in the order they were registered
+};
+
 class Engine {
  public:
   Engine();
@@ -88,6 +104,22 @@ class Engine {
            const std::vector<std::string_view>& args, ScriptHost& host,
            resp::ReplyWriter& reply);
   bool running() const;
+
+  // --- functions (FUNCTION LOAD, FCALL) -------------------------------------------------------
+  // Loads a library: `code` starts with "#!lua name=<library>" and registers its functions with
+  // redis.register_function. On success *name is the library's; else *error is Redis's reply
+  // text ("ERR Library 'x' already exists", "ERR Error registering functions: ...").
+  bool LoadLibrary(std::string_view code, bool replace, std::string* name, std::string* error);
+  bool DeleteLibrary(std::string_view name);  // false when there is none
+  void FlushLibraries();
+  const Function* FindFunction(std::string_view name) const;
+  std::vector<const Library*> Libraries() const;  // by name
+  const Function* FunctionOf(const Library& library, std::string_view name) const;
+  std::size_t function_count() const;
+  // FCALL: runs the function with its KEYS and ARGV tables as its two arguments.
+  void RunFunction(const Function& function, const std::vector<std::string_view>& keys,
+                   const std::vector<std::string_view>& args, ScriptHost& host,
+                   resp::ReplyWriter& reply);
 
  private:
   struct State;

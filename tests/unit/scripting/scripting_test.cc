@@ -308,3 +308,78 @@ TEST_CASE("an interrupted script stops, even one catching errors") {
 
 }  // namespace
 }  // namespace dynakv::scripting
+
+namespace dynakv::scripting {
+namespace {
+
+TEST_CASE("function libraries: load, call, replace, delete") {
+  Engine engine;
+  FakeHost host;
+  host.replies = {{"get", "$1\r\nv\r\n"}};
+  std::string name;
+  std::string error;
+  REQUIRE(engine.LoadLibrary("#!lua name=lib\n"
+                             "redis.register_function('f', function(keys, args) "
+                             "return {keys[1], args[1], redis.call('get', keys[1])} end)\n"
+                             "redis.register_function{function_name='g', callback=function() "
+                             "return 2 end, flags={'no-writes'}, description='d'}",
+                             false, &name, &error));
+  CHECK(name == "lib");
+  const Function* f = engine.FindFunction("f");
+  REQUIRE(f != nullptr);
+  std::string out;
+  resp::ReplyWriter writer(&out);
+  engine.RunFunction(*f, {"k"}, {"a"}, host, writer);
+  CHECK(out == "*3\r\n$1\r\nk\r\n$1\r\na\r\n$1\r\nv\r\n");
+  const Function* g = engine.FindFunction("g");
+  REQUIRE(g != nullptr);
+  CHECK(g->flags == kFlagNoWrites);
+  CHECK(g->description == "d");
+  CHECK(engine.function_count() == 2);
+
+  CHECK_FALSE(engine.LoadLibrary("#!lua name=lib\nredis.register_function('h', function() end)",
+                                 false, &name, &error));
+  CHECK(error == "ERR Library 'lib' already exists");
+  CHECK_FALSE(engine.LoadLibrary("#!lua name=other\nredis.register_function('f', function() end)",
+                                 false, &name, &error));
+  CHECK(error == "ERR Function f already exists");
+  REQUIRE(engine.LoadLibrary("#!lua name=lib\nredis.register_function('h', function() end)", true,
+                             &name, &error));
+  CHECK(engine.FindFunction("f") == nullptr);
+  CHECK(engine.FindFunction("h") != nullptr);
+  // SCRIPT FLUSH leaves the functions alone.
+  engine.Flush();
+  CHECK(engine.FindFunction("h") != nullptr);
+  CHECK(engine.DeleteLibrary("lib"));
+  CHECK_FALSE(engine.DeleteLibrary("lib"));
+  CHECK(engine.function_count() == 0);
+}
+
+TEST_CASE("function library errors") {
+  Engine engine;
+  std::string name;
+  std::string error;
+  auto load = [&](const std::string& code) {
+    CHECK_FALSE(engine.LoadLibrary(code, false, &name, &error));
+    return error;
+  };
+  CHECK(load("return 1") == "ERR Missing library metadata");
+  CHECK(load("#!lua\nreturn 1") == "ERR Library name was not given");
+  CHECK(load("#!lua name=x\nreturn 1") == "ERR No functions registered");
+  CHECK(load("#!lua name=x\nredis.call('ping')") ==
+        "ERR Error registering functions: ERR user_function:2: Script attempted to access "
+        "nonexistent global variable 'call'");
+  CHECK(load("#!lua name=x\nlocal i = 0 while true do i = i + 1 end") ==
+        "ERR Error registering functions: ERR FUNCTION LOAD timeout");
+  // The globals are the scripts' again after a failed load.
+  FakeHost host;
+  std::string out;
+  resp::ReplyWriter writer(&out);
+  const Script* script = engine.Load("return type(redis.call)", &error);
+  REQUIRE(script != nullptr);
+  engine.Run(*script, {}, {}, host, writer);
+  CHECK(out == "$8\r\nfunction\r\n");
+}
+
+}  // namespace
+}  // namespace dynakv::scripting
