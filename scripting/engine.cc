@@ -1,6 +1,5 @@
 // The script cache and the running of a script (Redis 7.0's eval.c and luaCallFunction).
 
-
 #include "engine_state.h"
 
 namespace dynakv::scripting {

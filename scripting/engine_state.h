@@ -50,5 +50,4 @@ struct Engine::State {
             resp::ReplyWriter& reply);
 };
 
-
 }  // namespace dynakv::scripting

@@ -1,7 +1,6 @@
 // Redis 7.0's functions (function_lua.c, functions.c): FUNCTION LOAD runs a library's code once,
 // with a `redis` that only registers functions, and FCALL calls what it registered.
 
-
 #include "engine_state.h"
 
 namespace dynakv::scripting {
@@ -13,8 +12,8 @@ constexpr std::uint64_t kLoadTimeoutNs = 500ull * 1000000;
 bool ValidName(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -44,10 +43,10 @@ int Raise(lua_State* lua, const char* message) {
 // flags (a number), description (or nil). Returns an error message, or nullptr.
 const char* ReadNamedArguments(lua_State* lua) {
   const int table = 1;
-  lua_pushnil(lua);  // name
-  lua_pushnil(lua);  // callback
+  lua_pushnil(lua);        // name
+  lua_pushnil(lua);        // callback
   lua_pushnumber(lua, 0);  // flags
-  lua_pushnil(lua);  // description
+  lua_pushnil(lua);        // description
   const int base = lua_gettop(lua) - 3;
   lua_pushnil(lua);
   while (lua_next(lua, table)) {
@@ -115,8 +114,9 @@ int RegisterFunction(lua_State* lua) {
   int base = 0;
   if (argc == 1) {
     if (!lua_istable(lua, 1)) {
-      return Raise(lua, "calling redis.register_function with a single argument is only "
-                        "applicable to Lua table (representing named arguments).");
+      return Raise(lua,
+                   "calling redis.register_function with a single argument is only "
+                   "applicable to Lua table (representing named arguments).");
     }
     if (const char* error = ReadNamedArguments(lua)) return Raise(lua, error);
     base = lua_gettop(lua) - 3;
@@ -137,7 +137,8 @@ int RegisterFunction(lua_State* lua) {
   }
   if (!ValidName(lua_tostring(lua, base))) return Raise(lua, kBadName);
   lua_getfield(lua, LUA_REGISTRYINDEX, kPendingFunctionsKey);
-  if (!lua_istable(lua, -1)) return Raise(lua, "redis.register_function can only be called on FUNCTION LOAD command");
+  if (!lua_istable(lua, -1))
+    return Raise(lua, "redis.register_function can only be called on FUNCTION LOAD command");
   const int pending = lua_gettop(lua);
   const int count = static_cast<int>(lua_objlen(lua, pending));
   for (int i = 1; i <= count; ++i) {

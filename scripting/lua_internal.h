@@ -1,9 +1,8 @@
 // What the scripting library's files share; not part of its public header.
 #pragma once
 
-#include <lua.hpp>
-
 #include <cstdint>
+#include <lua.hpp>
 #include <string>
 #include <string_view>
 

@@ -118,8 +118,10 @@ void OpenLibrary(lua_State* lua, lua_CFunction open, const char* name) {
   lua_pushstring(lua, name);
   lua_call(lua, 1, 1);
   // luaopen_cjson returns its table without setting a global; the others set one too.
-  if (lua_istable(lua, -1)) lua_setglobal(lua, name);
-  else lua_pop(lua, 1);
+  if (lua_istable(lua, -1))
+    lua_setglobal(lua, name);
+  else
+    lua_pop(lua, 1);
 }
 
 // The globals FUNCTION LOAD's code runs with (Redis's library API): the same libraries, but a
@@ -180,8 +182,8 @@ lua_State* NewSandboxedState(RunContext* context) {
 
   // What Redis's scripts do not get: files, modules, the environment functions that would let a
   // script reach the unprotected globals, and print (Redis removes it too).
-  for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "module",
-                           "require", "newproxy", "package", "debug"}) {
+  for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "module", "require",
+                           "newproxy", "package", "debug"}) {
     lua_pushnil(lua);
     lua_setglobal(lua, name);
   }

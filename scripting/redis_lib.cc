@@ -157,8 +157,9 @@ int SetRepl(lua_State* lua) {
   if (lua_gettop(lua) != 1) return RaiseError(lua, "redis.set_repl() requires one argument.");
   const int flags = static_cast<int>(lua_tonumber(lua, 1));
   if ((flags & ~kReplAll) != 0) {
-    return RaiseError(lua, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
-                           "REPL_NONE.");
+    return RaiseError(lua,
+                      "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                      "REPL_NONE.");
   }
   return 0;
 }

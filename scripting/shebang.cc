@@ -14,8 +14,10 @@ bool FlagByName(std::string_view name, std::uint32_t* flag) {
     std::uint32_t flag;
   };
   static constexpr Named kFlags[] = {
-      {"no-writes", kFlagNoWrites},   {"allow-oom", kFlagAllowOom},
-      {"allow-stale", kFlagAllowStale}, {"no-cluster", kFlagNoCluster},
+      {"no-writes", kFlagNoWrites},
+      {"allow-oom", kFlagAllowOom},
+      {"allow-stale", kFlagAllowStale},
+      {"no-cluster", kFlagNoCluster},
       {"allow-cross-slot-keys", kFlagAllowCrossSlot},
   };
   for (const Named& named : kFlags) {

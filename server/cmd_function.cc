@@ -26,7 +26,8 @@ void FcallGeneric(CommandContext& ctx, bool read_only_command) {
   if (function == nullptr) return ctx.reply.Error("ERR Function not found");
   long long numkeys = 0;
   // FCALL words a numkeys that is not a number its own way; the rest as EVAL.
-  if (!ParseLongLong(ctx.argv[2], &numkeys)) return ctx.reply.Error("ERR Bad number of keys provided");
+  if (!ParseLongLong(ctx.argv[2], &numkeys))
+    return ctx.reply.Error("ERR Bad number of keys provided");
   if (!ParseNumKeys(ctx, &numkeys)) return;
   if (const std::string refusal = RefusalByFlags(ctx.server, function->flags, read_only_command);
       !refusal.empty()) {
@@ -188,7 +189,8 @@ void FunctionHelp(CommandContext& ctx) {
       "    * Library description",
       "    * Functions list",
       "    * Library code (if WITHCODE is given)",
-      "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+      "    It also possible to get only function that matches a pattern using LIBRARYNAME "
+      "argument.",
       "STATS",
       "    Return information about the current function running:",
       "    * Function name",

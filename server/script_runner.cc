@@ -87,8 +87,7 @@ bool WriteFileAtomically(const std::string& dir, const std::string& path, std::s
 // words, then the command's own checks and run.
 class ScriptRunner::Host : public scripting::ScriptHost {
  public:
-  Host(Server& server, Client& caller, Client& lua_client, const std::string& name,
-       bool read_only)
+  Host(Server& server, Client& caller, Client& lua_client, const std::string& name, bool read_only)
       : server_(server),
         caller_(caller),
         lua_client_(lua_client),
@@ -123,8 +122,7 @@ class ScriptRunner::Host : public scripting::ScriptHost {
     return kill_requested_;
   }
 
-  void Call(const std::vector<std::string_view>& argv, int protocol,
-            std::string* reply) override {
+  void Call(const std::vector<std::string_view>& argv, int protocol, std::string* reply) override {
     resp::ReplyWriter writer(reply, protocol);
     ResolvedCommand cmd;
     std::string error;
@@ -147,8 +145,8 @@ class ScriptRunner::Host : public scripting::ScriptHost {
   }
 
   void Log(int level, std::string_view message) override {
-    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose,
-                                           LogLevel::kNotice, LogLevel::kWarning};
+    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose, LogLevel::kNotice,
+                                           LogLevel::kWarning};
     dynakv::server::Log(server_.log_level(), kLevels[level], "%.*s",
                         static_cast<int>(message.size()), message.data());
   }
@@ -192,27 +190,24 @@ void ScriptRunner::Run(Client& caller, const scripting::Script& script,
                        const std::vector<std::string_view>& args, bool read_only_command,
                        resp::ReplyWriter& reply) {
   const bool read_only = read_only_command || (script.flags & scripting::kFlagNoWrites);
-  RunWith(caller, script.sha, read_only, [&](Host& host) {
-    engine_.Run(script, keys, args, host, reply);
-  });
+  RunWith(caller, script.sha, read_only,
+          [&](Host& host) { engine_.Run(script, keys, args, host, reply); });
 }
 
 void ScriptRunner::RunFunction(Client& caller, const scripting::Function& function,
                                const std::vector<std::string_view>& keys,
-                               const std::vector<std::string_view>& args,
-                               bool read_only_command, resp::ReplyWriter& reply) {
+                               const std::vector<std::string_view>& args, bool read_only_command,
+                               resp::ReplyWriter& reply) {
   const bool read_only = read_only_command || (function.flags & scripting::kFlagNoWrites);
-  RunWith(caller, function.name, read_only, [&](Host& host) {
-    engine_.RunFunction(function, keys, args, host, reply);
-  });
+  RunWith(caller, function.name, read_only,
+          [&](Host& host) { engine_.RunFunction(function, keys, args, host, reply); });
 }
 
 namespace {
 
 bool OverMemoryLimit(Server& server) {
   const Config& config = server.config();
-  return config.maxmemory != 0 &&
-         config.maxmemory_policy == storage::EvictionPolicy::kNoEviction &&
+  return config.maxmemory != 0 && config.maxmemory_policy == storage::EvictionPolicy::kNoEviction &&
          server.engine().Stats().memtable_bytes >= config.maxmemory;
 }
 
@@ -226,10 +221,10 @@ std::string RefusalByFlags(Server& server, std::uint32_t flags, bool read_only_c
   }
   if (!(flags & scripting::kFlagNoWrites)) {
     if (!server.engine().LogStatus().ok()) return LogFailureError(server.engine().LogStatus());
-    if (read_only_command) return "ERR Can not execute a script with write flag using *_ro command.";
+    if (read_only_command)
+      return "ERR Can not execute a script with write flag using *_ro command.";
   }
-  if (!(flags & (scripting::kFlagAllowOom | scripting::kFlagNoWrites)) &&
-      OverMemoryLimit(server)) {
+  if (!(flags & (scripting::kFlagAllowOom | scripting::kFlagNoWrites)) && OverMemoryLimit(server)) {
     return "OOM allow-oom flag is not set on the script, can not run it when used memory > "
            "'maxmemory'";
   }
@@ -338,8 +333,7 @@ bool ScriptRunner::LoadFunctionsFile(std::string* error) {
     if (data.size() - pos < len + 1 || data[pos + len] != '\n') return corrupt("cut short");
     std::string name;
     std::string load_error;
-    if (!engine_.LoadLibrary(std::string_view(data).substr(pos, len), false, &name,
-                             &load_error)) {
+    if (!engine_.LoadLibrary(std::string_view(data).substr(pos, len), false, &name, &load_error)) {
       return corrupt(load_error);
     }
     pos += len + 1;

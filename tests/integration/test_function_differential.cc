@@ -145,7 +145,8 @@ TEST_CASE("functions reply as in Redis 7 (RESP3, byte for byte)") {
   CHECK(raw.mismatches() == 0);
 }
 
-TEST_CASE_FIXTURE(dynakv::itest::ServerFixture, "libraries survive kill -9; a damaged file is refused") {
+TEST_CASE_FIXTURE(dynakv::itest::ServerFixture,
+                  "libraries survive kill -9; a damaged file is refused") {
   if (dynakv::itest::SkipUnlessDynakv()) return;  // dynakv's own persistence
   CHECK(client.Command(Load(kMyLib)) == Reply::Bulk("mylib"));
   CHECK(client.Command(Load("#!lua name=other\nredis.register_function('two', "
@@ -158,8 +159,6 @@ TEST_CASE_FIXTURE(dynakv::itest::ServerFixture, "libraries survive kill -9; a da
   CHECK(again.Command({"FCALL", "two", "0"}) == Reply::Error("ERR Function not found"));
   CHECK(again.Command(Load(kMyLib)) == Reply::Error("ERR Library 'mylib' already exists"));
   server.Stop();
-  {
-    std::ofstream(server.dir() + "/functions.lua", std::ios::app) << "12\nnot a librar";
-  }
+  { std::ofstream(server.dir() + "/functions.lua", std::ios::app) << "12\nnot a librar"; }
   CHECK(server.StartExpectingExit(std::chrono::seconds(10)) != -1);
 }

@@ -104,7 +104,8 @@ TEST_CASE_FIXTURE(ServerFixture, "a token-bucket rate limiter grants exactly its
     threads.emplace_back([&] {
       Client mine(server.port());
       for (int i = 0; i < kRequests; ++i) {
-        const Reply r = mine.Command({"EVALSHA", sha.str, "1", "bucket", "100", "0.01", "1000", "1"});
+        const Reply r =
+            mine.Command({"EVALSHA", sha.str, "1", "bucket", "100", "0.01", "1000", "1"});
         if (r == Reply::Int(1)) {
           ++allowed;
         } else if (r != Reply::Int(0)) {
@@ -132,8 +133,9 @@ TEST_CASE_FIXTURE(ServerFixture, "a token-bucket rate limiter grants exactly its
 
 TEST_CASE_FIXTURE(ServerFixture, "a script's writes survive kill -9 once its reply arrived") {
   // The reply acknowledges the writes, so it waits for the log like a write command's reply.
-  CHECK(client.Command({"EVAL", "redis.call('set', KEYS[1], 'a') return redis.call('incr', KEYS[2])",
-                        "2", "x", "y"}) == Reply::Int(1));
+  CHECK(
+      client.Command({"EVAL", "redis.call('set', KEYS[1], 'a') return redis.call('incr', KEYS[2])",
+                      "2", "x", "y"}) == Reply::Int(1));
   server.Kill();  // a crash: only what the log holds survives
   server.Start();
   Client again(server.port());

@@ -10,22 +10,22 @@
 namespace dynakv::resp {
 
 enum class ReplyType {
-  kStatus,      // +text
-  kError,       // -text
-  kInteger,     // :n
-  kBulk,        // $len text
-  kNullBulk,    // $-1 (RESP2 nil)
-  kArray,       // *n, `count` elements follow
-  kNullArray,   // *-1
-  kMap,         // RESP3 %n: 2*count elements follow (key, value, ...)
-  kSet,         // RESP3 ~n
-  kNull,        // RESP3 _
-  kBool,        // RESP3 #t / #f
-  kDouble,      // RESP3 ,d
-  kBigNumber,   // RESP3 (digits
-  kVerbatim,    // RESP3 =len fmt:text; `format` is "txt", `text` the rest
-  kAttribute,   // RESP3 |n: 2*count elements of attributes, before the reply they describe
-  kPush,        // RESP3 >n
+  kStatus,     // +text
+  kError,      // -text
+  kInteger,    // :n
+  kBulk,       // $len text
+  kNullBulk,   // $-1 (RESP2 nil)
+  kArray,      // *n, `count` elements follow
+  kNullArray,  // *-1
+  kMap,        // RESP3 %n: 2*count elements follow (key, value, ...)
+  kSet,        // RESP3 ~n
+  kNull,       // RESP3 _
+  kBool,       // RESP3 #t / #f
+  kDouble,     // RESP3 ,d
+  kBigNumber,  // RESP3 (digits
+  kVerbatim,   // RESP3 =len fmt:text; `format` is "txt", `text` the rest
+  kAttribute,  // RESP3 |n: 2*count elements of attributes, before the reply they describe
+  kPush,       // RESP3 >n
   kInvalid,
 };
 

@@ -101,8 +101,7 @@ class Engine {
   // Runs `script` with KEYS and ARGV, writing its reply (or error) to `reply`. The script's
   // redis.call goes through `host`. Not reentrant: a script's command cannot run a script.
   void Run(const Script& script, const std::vector<std::string_view>& keys,
-           const std::vector<std::string_view>& args, ScriptHost& host,
-           resp::ReplyWriter& reply);
+           const std::vector<std::string_view>& args, ScriptHost& host, resp::ReplyWriter& reply);
   bool running() const;
 
   // --- functions (FUNCTION LOAD, FCALL) -------------------------------------------------------

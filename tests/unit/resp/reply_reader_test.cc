@@ -1,6 +1,7 @@
+#include "resp/reply_reader.h"
+
 #include <doctest/doctest.h>
 
-#include "resp/reply_reader.h"
 #include "resp/reply_writer.h"
 
 namespace dynakv::resp {

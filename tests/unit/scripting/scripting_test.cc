@@ -1,3 +1,5 @@
+#include "scripting/scripting.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "resp/reply_reader.h"
-#include "scripting/scripting.h"
 
 namespace dynakv::scripting {
 namespace {
@@ -19,8 +20,7 @@ class FakeHost : public ScriptHost {
   std::vector<std::pair<int, std::string>> logs;
   int interrupt_after = -1;  // Interrupt() answers true from this call on
 
-  void Call(const std::vector<std::string_view>& argv, int protocol,
-            std::string* reply) override {
+  void Call(const std::vector<std::string_view>& argv, int protocol, std::string* reply) override {
     calls.emplace_back(argv.begin(), argv.end());
     protocols.push_back(protocol);
     auto it = replies.find(std::string(argv[0]));
@@ -54,8 +54,8 @@ struct Runner {
 };
 
 std::string ErrorWithWhere(std::string_view body, std::string_view message, int line = 1) {
-  return "-" + std::string(message) + " script: " + Sha1Hex(body) + ", on @user_script:" +
-         std::to_string(line) + ".\r\n";
+  return "-" + std::string(message) + " script: " + Sha1Hex(body) +
+         ", on @user_script:" + std::to_string(line) + ".\r\n";
 }
 
 TEST_CASE("Lua values become Redis's replies") {
@@ -113,8 +113,7 @@ TEST_CASE("command replies become Lua values (RESP2)") {
   CHECK(r.Eval("return tostring(redis.call('nilarr'))") == "$5\r\nfalse\r\n");
   CHECK(r.Eval("return redis.call('status').ok") == "$2\r\nOK\r\n");
   CHECK(r.Eval("return redis.call('status')") == "+OK\r\n");
-  CHECK(r.Eval("return redis.pcall('err').err") ==
-        "$33\r\nWRONGTYPE Operation against a key\r\n");
+  CHECK(r.Eval("return redis.pcall('err').err") == "$33\r\nWRONGTYPE Operation against a key\r\n");
   CHECK(r.Eval("local a = redis.call('arr') return {#a, a[1], a[2], a[3][1].ok}") ==
         "*4\r\n:3\r\n:1\r\n$1\r\nx\r\n$1\r\nS\r\n");
   // An error reply raised by redis.call keeps its code and says where.
@@ -176,8 +175,8 @@ TEST_CASE("redis.call's arguments") {
 TEST_CASE("script errors are reported as Redis 7.0 reports them") {
   Runner r;
   std::string body = "return 1 + nil";
-  CHECK(r.Eval(body) == ErrorWithWhere(
-                            body, "ERR user_script:1: attempt to perform arithmetic on a nil value"));
+  CHECK(r.Eval(body) ==
+        ErrorWithWhere(body, "ERR user_script:1: attempt to perform arithmetic on a nil value"));
   body = "\n\nerror('boom')";
   CHECK(r.Eval(body) == ErrorWithWhere(body, "ERR user_script:3: boom", 3));
   body = "error({err='CUSTOM boom'})";
@@ -197,22 +196,27 @@ TEST_CASE("script errors are reported as Redis 7.0 reports them") {
 TEST_CASE("the sandbox") {
   Runner r;
   std::string body = "x = 1";
-  CHECK(r.Eval(body) == ErrorWithWhere(body, "ERR user_script:1: Attempt to modify a readonly table"));
+  CHECK(r.Eval(body) ==
+        ErrorWithWhere(body, "ERR user_script:1: Attempt to modify a readonly table"));
   body = "return y";
   CHECK(r.Eval(body) ==
-        ErrorWithWhere(body, "ERR user_script:1: Script attempted to access nonexistent global "
-                             "variable 'y'"));
+        ErrorWithWhere(body,
+                       "ERR user_script:1: Script attempted to access nonexistent global "
+                       "variable 'y'"));
   for (const char* name : {"os", "io", "debug", "require", "loadfile", "dofile", "getfenv",
                            "setfenv", "print", "package"}) {
     body = std::string("return ") + name;
     CHECK(r.Eval(body) ==
           ErrorWithWhere(body, std::string("ERR user_script:1: Script attempted to access "
-                                           "nonexistent global variable '") + name + "'"));
+                                           "nonexistent global variable '") +
+                                   name + "'"));
   }
   body = "string.x = 1";
-  CHECK(r.Eval(body) == ErrorWithWhere(body, "ERR user_script:1: Attempt to modify a readonly table"));
+  CHECK(r.Eval(body) ==
+        ErrorWithWhere(body, "ERR user_script:1: Attempt to modify a readonly table"));
   body = "redis.call = nil";
-  CHECK(r.Eval(body) == ErrorWithWhere(body, "ERR user_script:1: Attempt to modify a readonly table"));
+  CHECK(r.Eval(body) ==
+        ErrorWithWhere(body, "ERR user_script:1: Attempt to modify a readonly table"));
   body = "rawset(_G, 'x', 1)";
   CHECK(r.Eval(body) == ErrorWithWhere(body, "ERR Attempt to modify a readonly table"));
   body = "rawset(cjson, 'x', 1)";
@@ -230,7 +234,8 @@ TEST_CASE("the sandbox") {
 
 TEST_CASE("sha1hex, cjson and bit") {
   Runner r;
-  CHECK(r.Eval("return redis.sha1hex('')") == "$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n");
+  CHECK(r.Eval("return redis.sha1hex('')") ==
+        "$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n");
   CHECK(r.Eval("return redis.sha1hex('abc')") ==
         "$40\r\na9993e364706816aba3e25717850c26c9cd0d89d\r\n");
   CHECK(Sha1Hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d");
@@ -318,12 +323,13 @@ TEST_CASE("function libraries: load, call, replace, delete") {
   host.replies = {{"get", "$1\r\nv\r\n"}};
   std::string name;
   std::string error;
-  REQUIRE(engine.LoadLibrary("#!lua name=lib\n"
-                             "redis.register_function('f', function(keys, args) "
-                             "return {keys[1], args[1], redis.call('get', keys[1])} end)\n"
-                             "redis.register_function{function_name='g', callback=function() "
-                             "return 2 end, flags={'no-writes'}, description='d'}",
-                             false, &name, &error));
+  REQUIRE(
+      engine.LoadLibrary("#!lua name=lib\n"
+                         "redis.register_function('f', function(keys, args) "
+                         "return {keys[1], args[1], redis.call('get', keys[1])} end)\n"
+                         "redis.register_function{function_name='g', callback=function() "
+                         "return 2 end, flags={'no-writes'}, description='d'}",
+                         false, &name, &error));
   CHECK(name == "lib");
   const Function* f = engine.FindFunction("f");
   REQUIRE(f != nullptr);
