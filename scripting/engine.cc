@@ -42,7 +42,9 @@ namespace {
 
 // The field `name` of the table on the top as a string, if it converts to one.
 bool FieldText(lua_State* lua, const char* name, std::string* value) {
-  lua_getfield(lua, -1, name);
+  // Raw: the error value is the script's, and a metamethod of its could raise outside any pcall.
+  lua_pushstring(lua, name);
+  lua_rawget(lua, -2);
   const char* text = lua_isstring(lua, -1) ? lua_tostring(lua, -1) : nullptr;
   if (text != nullptr) value->assign(text);
   lua_pop(lua, 1);

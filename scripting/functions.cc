@@ -236,7 +236,8 @@ bool Engine::LoadLibrary(std::string_view code, bool replace, std::string* name,
   if (status != 0) {
     std::string message = "?";
     if (lua_istable(lua, -1)) {
-      lua_getfield(lua, -1, "err");
+      lua_pushstring(lua, "err");
+      lua_rawget(lua, -2);  // raw: no metamethod of the code's may run outside a pcall
       if (lua_isstring(lua, -1)) message = lua_tostring(lua, -1);
       lua_pop(lua, 1);
     } else if (lua_isstring(lua, -1)) {

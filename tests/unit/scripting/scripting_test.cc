@@ -389,3 +389,20 @@ TEST_CASE("function library errors") {
 
 }  // namespace
 }  // namespace dynakv::scripting
+
+namespace dynakv::scripting {
+namespace {
+
+TEST_CASE("an error value with metamethods is read raw, outside any pcall") {
+  Runner r;
+  const std::string body =
+      "error(setmetatable({}, {__index = function() error('inner') end}))";
+  // No err field: an error reply that says where, and no panic of the Lua state.
+  const std::string reply = r.Eval(body);
+  CHECK(reply[0] == '-');
+  CHECK(reply.find("on @user_script:1.") != std::string::npos);
+  CHECK(r.Eval("return 1") == ":1\r\n");
+}
+
+}  // namespace
+}  // namespace dynakv::scripting
