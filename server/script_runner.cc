@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "ascii.h"
@@ -179,7 +180,13 @@ void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_on
   lua_client_->set_user(caller.user(), caller.authenticated());
   Host host(server_, caller, *lua_client_, name, read_only);
   running_ = &host;
-  call(host);
+  {
+    // Whatever the script writes reaches the commit log as one record: a crash keeps all of its
+    // effects or none, and the log records the effects, never the script.
+    std::optional<storage::Engine::AtomicGroup> group;
+    if (!read_only) group.emplace(server_.engine());
+    call(host);
+  }
   running_ = nullptr;
   // The caller's reply acknowledges the script's writes: it waits for the log to hold them.
   if (host.wrote()) caller.NoteLogWrite(server_.engine().LogEnd());

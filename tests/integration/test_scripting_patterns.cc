@@ -5,10 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "durability_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
@@ -129,6 +133,46 @@ TEST_CASE_FIXTURE(ServerFixture, "a token-bucket rate limiter grants exactly its
   CHECK(ttl.type == Reply::Type::kInteger);
   CHECK(ttl.integer > 0);
   CHECK(ttl.integer <= 60000);
+}
+
+// The records and atomic groups dynakv-check-log counts in a stopped node's logs.
+std::pair<long long, long long> LogRecords(const std::string& dir) {
+  const char* tool = std::getenv("DYNAKV_CHECK_LOG");
+  REQUIRE(tool != nullptr);
+  const std::string command = std::string(tool) + " " + dir + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  long long records = 0;
+  long long groups = 0;
+  char line[1024];
+  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
+    const char* ok = std::strstr(line, ": ok, ");
+    long long r = 0;
+    long long g = 0;
+    if (ok != nullptr && std::sscanf(ok, ": ok, %lld records (%lld atomic groups)", &r, &g) == 2) {
+      records += r;
+      groups += g;
+    }
+  }
+  ::pclose(pipe);
+  return {records, groups};
+}
+
+TEST_CASE_FIXTURE(ServerFixture, "a script's writes are one commit-log record") {
+  if (dynakv::itest::SkipUnlessDynakv()) return;
+  CHECK(client.Command({"EVAL",
+                        "redis.call('set', 'a', '1') redis.call('rpush', 'l', 'x', 'y') "
+                        "redis.call('hset', 'h', 'f', 'v') return redis.call('incr', 'n')",
+                        "0"}) == Reply::Int(1));
+  server.Kill();
+  // Four writes, one GROUP record: after a crash all of them or none.
+  CHECK(LogRecords(server.dir()) == std::make_pair(1LL, 1LL));
+  server.Start();
+  Client again(server.port());
+  CHECK(again.Command({"GET", "a"}) == Reply::Bulk("1"));
+  CHECK(again.Command({"LLEN", "l"}) == Reply::Int(2));
+  CHECK(again.Command({"HGET", "h", "f"}) == Reply::Bulk("v"));
+  CHECK(again.Command({"GET", "n"}) == Reply::Bulk("1"));
 }
 
 TEST_CASE_FIXTURE(ServerFixture, "a script's writes survive kill -9 once its reply arrived") {
