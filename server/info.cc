@@ -18,6 +18,7 @@
 #include "command_util.h"
 #include "config.h"
 #include "format.h"
+#include "script_runner.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -129,6 +130,23 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                static_cast<unsigned long long>(engine.memtable_bytes),
                static_cast<unsigned long long>(engine.memtable_entries),
                static_cast<unsigned long long>(engine.compressed_values));
+  // Redis's script and function figures. One Lua state serves both here, so its heap is
+  // used_memory_lua and used_memory_vm_functions alike.
+  const scripting::Engine& lua = server.scripts().engine();
+  const std::uint64_t lua_heap = lua.lua_memory_bytes();
+  const std::uint64_t scripts = lua.scripts_memory_bytes();
+  AppendPrintf(out,
+               "used_memory_lua:%llu\r\n"
+               "used_memory_lua_human:%s\r\n"
+               "used_memory_scripts_eval:%llu\r\n"
+               "number_of_cached_scripts:%llu\r\n"
+               "number_of_functions:%llu\r\n"
+               "used_memory_vm_functions:%llu\r\n",
+               static_cast<unsigned long long>(lua_heap), BytesToHuman(lua_heap).c_str(),
+               static_cast<unsigned long long>(scripts),
+               static_cast<unsigned long long>(lua.script_count()),
+               static_cast<unsigned long long>(lua.function_count()),
+               static_cast<unsigned long long>(lua_heap));
 }
 
 void PersistenceSection(Server& server, const storage::EngineStats& engine, std::string* out) {

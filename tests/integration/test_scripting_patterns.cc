@@ -186,3 +186,25 @@ TEST_CASE_FIXTURE(ServerFixture, "a script's writes survive kill -9 once its rep
   CHECK(again.Command({"GET", "x"}) == Reply::Bulk("a"));
   CHECK(again.Command({"GET", "y"}) == Reply::Bulk("1"));
 }
+
+TEST_CASE_FIXTURE(ServerFixture, "INFO memory counts cached scripts and functions") {
+  auto field = [&](const std::string& name) {
+    const Reply info = client.Command({"INFO", "memory"});
+    REQUIRE(info.type == Reply::Type::kString);
+    const std::size_t at = info.str.find(name + ":");
+    REQUIRE(at != std::string::npos);
+    return std::stoll(info.str.substr(at + name.size() + 1));
+  };
+  CHECK(field("number_of_cached_scripts") == 0);
+  client.Command({"SCRIPT", "LOAD", "return 1"});
+  client.Command({"EVAL", "return 2", "0"});
+  CHECK(field("number_of_cached_scripts") == 2);
+  CHECK(client.Command({"FUNCTION", "LOAD",
+                        "#!lua name=l\nredis.register_function('f', function() return 1 end)"}) ==
+        Reply::Bulk("l"));
+  CHECK(field("number_of_functions") == 1);
+  CHECK(field("used_memory_lua") > 0);
+  client.Command({"SCRIPT", "FLUSH"});
+  CHECK(field("number_of_cached_scripts") == 0);
+  CHECK(field("number_of_functions") == 1);
+}
