@@ -552,6 +552,11 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n"},
     // redis-server 7.0.15
+    {"discard", 4,
+         "$7\r\nsummary\r\n$39\r\nDiscard all commands issued after MULTI\r\n$5\r\nsince\r\n"
+         "$5\r\n2.0.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n"
+         "$45\r\nO(N), when N is the number of queued commands\r\n"},
+    // redis-server 7.0.15
     {"dump", 5,
          "$7\r\nsummary\r\n"
          "$69\r\nReturn a serialized version of the value stored at the specified key.\r\n"
@@ -605,6 +610,11 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~2\r\n"
          "+optional\r\n+multiple\r\n%3\r\n$4\r\nname\r\n$3\r\narg\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
          "$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"exec", 4,
+         "$7\r\nsummary\r\n$39\r\nExecute all commands issued after MULTI\r\n$5\r\nsince\r\n"
+         "$5\r\n1.2.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n"
+         "$38\r\nDepends on commands in the transaction\r\n"},
     // redis-server 7.0.15
     {"exists", 6,
          "$7\r\nsummary\r\n$25\r\nDetermine if a key exists\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
@@ -1173,6 +1183,10 @@ constexpr CommandDoc kDocs[] = {
          "+multiple\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n"
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$5\r\nvalue\r\n"
          "$4\r\ntype\r\n$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"multi", 4,
+         "$7\r\nsummary\r\n$37\r\nMark the start of a transaction block\r\n$5\r\nsince\r\n"
+         "$5\r\n1.2.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
     // redis-server 7.0.15
     {"object", 4,
          "$7\r\nsummary\r\n$45\r\nA container for object introspection commands\r\n$5\r\nsince\r\n"
@@ -1845,6 +1859,10 @@ constexpr CommandDoc kDocs[] = {
          "$70\r\nO(N) where N is the number of clients already subscribed to a channel.\r\n"
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\nchannel\r\n$4\r\ntype\r\n"
          "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"unwatch", 4,
+         "$7\r\nsummary\r\n$29\r\nForget about all watched keys\r\n$5\r\nsince\r\n$5\r\n2.2.0\r\n"
+         "$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
     // command_docs_dynakv.json
     {"vget", 4,
          "$7\r\nsummary\r\n"
@@ -1865,6 +1883,14 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\nname\r\n$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$2\r\nEX\r\n"
          "%3\r\n$4\r\nname\r\n$12\r\nmilliseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n"
          "$2\r\nPX\r\n"},
+    // redis-server 7.0.15
+    {"watch", 5,
+         "$7\r\nsummary\r\n"
+         "$67\r\nWatch the given keys to determine execution of the MULTI/EXEC block\r\n"
+         "$5\r\nsince\r\n$5\r\n2.2.0\r\n$5\r\ngroup\r\n$12\r\ntransactions\r\n$10\r\ncomplexity\r\n"
+         "$19\r\nO(1) for every key.\r\n$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$3\r\nkey\r\n"
+         "$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n$5\r\nflags\r\n~1\r\n"
+         "+multiple\r\n"},
     // redis-server 7.0.15
     {"zadd", 6,
          "$7\r\nsummary\r\n"
