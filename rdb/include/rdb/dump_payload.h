@@ -17,6 +17,9 @@ std::string MakeDumpPayload(std::string_view value);
 
 // The value inside `payload`, or false when the footer's version is newer than kRdbVersion or the
 // checksum does not match (Redis's "DUMP payload version or checksum are wrong").
+// The value is decoded from `*value` alone, so one whose lengths run past it into the footer is
+// refused as bad data. Redis reads such a value out of the footer's bytes and accepts it; that
+// is corruption, which we report rather than store.
 bool OpenDumpPayload(std::string_view payload, std::string_view* value);
 
 }  // namespace dynakv::rdb
