@@ -55,47 +55,16 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" 
 
 start_scratch bench
 
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-
-# start NAME BINARY ARGS...: runs the server on a fresh port and dir, waits for PONG; sets $port.
-start() {
-  local name=$1 bin=$2
-  shift 2
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do
-    [ "$(timeout 2 redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return
-    sleep 0.1
-  done
-  echo "$name did not start; log:" >&2
-  tail -c 2000 "$tmp/$name.log" >&2
-  exit 1
-}
+pin_cpus
 
 redis_flags=(--save "" --appendonly yes --appendfsync everysec --daemonize no)
 case "$(basename "$dynakv")" in
   redis-server*) dynakv_flags=("${redis_flags[@]}") ;;  # self-test of this script
   *) dynakv_flags=(--appendfsync everysec) ;;
 esac
-start dynakv "$dynakv" "${dynakv_flags[@]}"
+start_server dynakv "$dynakv" "${dynakv_flags[@]}"
 dynakv_port=$port
-start redis "$redis" "${redis_flags[@]}"
+start_server redis "$redis" "${redis_flags[@]}"
 redis_port=$port
 
 # Requests per redis-benchmark run for value size SIZE at pipeline P, sized so the slowest test of
@@ -208,19 +177,8 @@ result=$(table)
 echo "$result"
 
 if [ "$record" -eq 1 ]; then
-  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  # Earlier results appended to RESULTS.md are not edits to what was measured.
-  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
-    echo ' + uncommitted edits' || true)
-  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
-    echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$quick" = 1 ] && echo ' (--quick)')"
-    echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
-    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
-    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    record_header "redis-benchmark SET/GET and dynakv-loadgen (bench/bench.sh)$([ "$quick" = 1 ] && echo ' --quick')"
     echo "- command: \`bench/bench.sh$([ "$quick" = 1 ] && echo ' --quick')${requests:+ -n $requests} -s $seconds\`, that is, per value size S and pipeline P:"
     for size in "${sizes[@]}"; do
       for pipeline in 1 16; do

@@ -36,33 +36,10 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" 
 redis=$(command -v redis-server)
 
 start_scratch bits
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-# start NAME BINARY ARGS...: runs the server on a fresh port and dir, waits for PONG; sets $port.
-start() {
-  local name=$1 bin=$2
-  shift 2
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  pids+=($!)
-  wait_ready "$port"
-}
-start dynakv "$dynakv" --appendfsync everysec
+pin_cpus
+start_server dynakv "$dynakv" --appendfsync everysec
 dynakv_port=$port
-start redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
+start_server redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
 redis_port=$port
 
 # The same data in both: a 1 MB random bitmap and two HLLs of 20000 random elements each.
@@ -122,18 +99,8 @@ result=$(table)
 echo "$result"
 
 if [ "$record" -eq 1 ]; then
-  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
-    echo ' + uncommitted edits' || true)
-  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
-    echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): bitmaps and HyperLogLog (bench/bits.sh)"
-    echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
-    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
-    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    record_header "bitmaps and HyperLogLog (bench/bits.sh)"
     echo "- data: \`SET bm\` of 1 MB from /dev/urandom; \`hll\` and \`hll2\` loaded with"
     echo "  \`redis-benchmark -c 10 -n 20000 -r 100000000 PFADD <key> __rand_int__\` (dense)"
     echo "- command: \`bench/bits.sh -n $requests\`, that is, per test T and pipeline P:"

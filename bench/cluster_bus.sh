@@ -49,14 +49,6 @@ base=7420
 nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
 ticks=$(getconf CLK_TCK)
 
-# cpu_ticks PID...: utime+stime of the processes, in clock ticks.
-cpu_ticks() {
-  local p total=0
-  for p in "$@"; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
 
 # run_config LABEL BINARY[:tls|:insecure]: starts the cluster, benchmarks it, stops it; appends
 # "label set_ops get_ops set_us get_us" to $tmp/results.

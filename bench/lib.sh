@@ -51,3 +51,74 @@ quiesce() {
     sleep 0.1
   done
 }
+
+# pin_cpus: with taskset and 2+ CPUs, server_cpu=(taskset -c 0) and client_cpu=(taskset -c 1):
+# the servers compared take turns on one CPU and the load generator has the other, so neither
+# server competes with the client. Else both are empty (no pinning).
+pin_cpus() {
+  server_cpu=() client_cpu=()
+  if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    server_cpu=(taskset -c 0)
+    client_cpu=(taskset -c 1)
+  fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_port: a random port in 20000-59999 that nothing listens on.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+}
+
+# start_server NAME BINARY ARGS...: runs BINARY ARGS (pinned as $server_cpu says) on a fresh port
+# of 127.0.0.1 with the dir $tmp/NAME and the log $tmp/NAME.log; sets $port and $pid ($pid also
+# joins $pids) once it answers PING. If it does not within 10 s, prints the log's tail and stops
+# the script.
+start_server() {
+  local name=$1 bin=$2
+  shift 2
+  port=$(free_port)
+  mkdir -p "$tmp/$name"
+  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
+    >"$tmp/$name.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 100); do
+    [ "$(timeout 2 redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return 0
+    sleep 0.1
+  done
+  echo "$name did not start; log:" >&2
+  tail -c 2000 "$tmp/$name.log" >&2
+  exit 1
+}
+
+# cpu_ticks PID...: user + system time the processes have used so far, in clock ticks
+# (getconf CLK_TCK per second). The machine is shared, so a server's CPU time per request is a
+# steadier figure than its throughput.
+cpu_ticks() {
+  local total=0 p
+  for p in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+  echo "$total"
+}
+
+# record_header TITLE: the first lines of a bench/RESULTS.md entry: the date and TITLE, the
+# machine and its CPU pinning, the load average ($load_before, $load_after) and both servers (the
+# commit, marked when the tree has edits besides RESULTS.md, and $redis --version). Uses $root.
+record_header() {
+  local model commit dirty pinning
+  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
+  # Earlier results appended to RESULTS.md are not edits to what was measured.
+  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
+    echo ' + uncommitted edits' || true)
+  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
+  echo
+  echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): $1"
+  echo
+  echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
+  echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
+  echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+}

@@ -36,38 +36,12 @@ require_servers "$dynakv"
 redis=$(command -v redis-server)
 
 start_scratch multi
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-# start NAME BINARY ARGS...: runs the server on a fresh port and dir, waits for PONG; sets $port
-# and $pid.
-start() {
-  local name=$1 bin=$2
-  shift 2
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  wait_ready "$port"
-}
-start dynakv "$dynakv" --appendfsync everysec
+pin_cpus
+start_server dynakv "$dynakv" --appendfsync everysec
 dynakv_port=$port dynakv_pid=$pid
-start redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
+start_server redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
 redis_port=$port redis_pid=$pid
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 loadgen_args() { echo "-c 50 -P $1 -d 3 -s $seconds -r 100000 -t multi --csv"; }
 # run NAME PORT PID P: "rps","p50","p99","requests","cpu us per transaction" in $tmp/NAME.P.csv
@@ -108,18 +82,8 @@ result=$(table)
 echo "$result"
 
 if [ "$record" -eq 1 ]; then
-  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
-    echo ' + uncommitted edits' || true)
-  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
-    echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): MULTI/EXEC of 3 commands (bench/multi.sh)"
-    echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
-    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
-    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    record_header "MULTI/EXEC of 3 commands (bench/multi.sh)"
     echo "- command: \`bench/multi.sh -s $seconds\`, that is, per pipeline P:"
     echo "  \`dynakv-loadgen $(loadgen_args P)\` (a request is MULTI, SET k v, INCR k:n, GET k, EXEC)"
     echo "- server CPU per transaction: utime + stime of the server process over the run"

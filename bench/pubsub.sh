@@ -38,31 +38,12 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" 
 redis=$(command -v redis-server)
 
 start_scratch pubsub
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-# start NAME BINARY ARGS...: runs the server on a fresh port and dir, waits for PONG; sets $port
-# and $server_pid.
+pin_cpus
+# start NAME BINARY ARGS...: start_server, then no output limit for subscribers (the benchmark's
+# readers may fall behind); sets $port and $server_pid.
 start() {
-  local name=$1 bin=$2
-  shift 2
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  server_pid=$!
-  pids+=($!)
-  wait_ready "$port"
+  start_server "$@"
+  server_pid=$pid
   redis-cli -p "$port" CONFIG SET client-output-buffer-limit "pubsub 0 0 0" >/dev/null
 }
 start dynakv "$dynakv" --appendfsync everysec
@@ -96,7 +77,6 @@ subscribe redis "$redis_port"
 bench_cmd() {  # bench_cmd P: the redis-benchmark arguments (without -p)
   echo "-c 50 -n $requests -P $1 --csv PUBLISH $channel $message"
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run() {  # run NAME PORT PID P: the CSV row in $tmp/NAME.P.csv, server CPU ticks in $tmp/NAME.P.cpu
   echo "  $1: PUBLISH to $subscribers subscribers, pipeline $4 ..." >&2
   quiesce "$dynakv_port" "$redis_port"
@@ -147,18 +127,8 @@ result=$(table)
 echo "$result"
 
 if [ "$record" -eq 1 ]; then
-  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
-    echo ' + uncommitted edits' || true)
-  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
-    echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): PUBLISH to 10 subscribers (bench/pubsub.sh)"
-    echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
-    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
-    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    record_header "PUBLISH to 10 subscribers (bench/pubsub.sh)"
     echo "- subscribers: $subscribers raw connections to channel \`$channel\` read by \`cat\`;"
     echo "  \`client-output-buffer-limit pubsub 0 0 0\` on both"
     echo "- command: \`bench/pubsub.sh -n $requests\`, that is, per pipeline P:"

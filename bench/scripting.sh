@@ -34,35 +34,10 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" 
 redis=$(command -v redis-server)
 
 start_scratch scripting
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-# start NAME BINARY ARGS...: runs the server on a fresh port and dir, waits for PONG; sets $port
-# and $pid.
-start() {
-  local name=$1 bin=$2
-  shift 2
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  wait_ready "$port"
-}
-start dynakv "$dynakv" --appendfsync everysec
+pin_cpus
+start_server dynakv "$dynakv" --appendfsync everysec
 dynakv_port=$port dynakv_pid=$pid
-start redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
+start_server redis "$redis" --save "" --appendonly yes --appendfsync everysec --daemonize no
 redis_port=$port redis_pid=$pid
 
 script="local v = redis.call('GET', KEYS[1]) local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 100) return n"
@@ -72,7 +47,6 @@ sha=$(redis-cli -p "$dynakv_port" SCRIPT LOAD "$script")
 bench_cmd() {  # bench_cmd P: the redis-benchmark arguments (without -p)
   echo "-c 50 -n $requests -r 100000 -P $1 --csv EVALSHA $sha 1 k:__rand_int__"
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run() {  # run NAME PORT PID P: the CSV row in $tmp/NAME.P.csv, CPU us/request in $tmp/NAME.P.cpu
   echo "  $1: EVALSHA, pipeline $4 ..." >&2
   quiesce "$dynakv_port" "$redis_port"
@@ -117,18 +91,8 @@ result=$(table)
 echo "$result"
 
 if [ "$record" -eq 1 ]; then
-  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
-    echo ' + uncommitted edits' || true)
-  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
-    echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): EVALSHA (bench/scripting.sh)"
-    echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
-    echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
-    echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
+    record_header "EVALSHA (bench/scripting.sh)"
     echo "- script: \`$script\`"
     echo "- command: \`bench/scripting.sh -n $requests\`, that is, per pipeline P:"
     echo "  \`redis-benchmark $(bench_cmd P)\`"

@@ -35,11 +35,7 @@ command -v openssl >/dev/null || { echo "openssl CLI not installed" >&2; exit 1;
 redis-benchmark --help 2>&1 | grep -q -- --tls || { echo "redis-benchmark has no --tls" >&2; exit 1; }
 
 start_scratch tls
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
+pin_cpus
 
 # Certificates: a CA, and a server and a client certificate it signed (RSA 2048, as Redis's
 # gen-test-certs.sh makes them).
@@ -56,38 +52,18 @@ done
 tls_flags=(--tls-cert-file "$certs/server.crt" --tls-key-file "$certs/server.key"
            --tls-ca-cert-file "$certs/ca.crt")
 client_tls=(--tls --cacert "$certs/ca.crt" --cert "$certs/client.crt" --key "$certs/client.key")
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
-# start NAME BINARY ARGS...: a server on fresh ports (plain $port, TLS $tls_port) and dir.
+# start NAME BINARY ARGS...: start_server with a TLS port too ($tls_port).
 start() {
   local name=$1 bin=$2
   shift 2
-  port=$(free_port)
   tls_port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --tls-port "$tls_port" --bind 127.0.0.1 \
-    --dir "$tmp/$name" "${tls_flags[@]}" "$@" >"$tmp/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do
-    [ "$(timeout 2 redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return
-    sleep 0.1
-  done
-  echo "$name did not start; log:" >&2
-  tail -c 2000 "$tmp/$name.log" >&2
-  exit 1
+  start_server "$name" "$bin" --tls-port "$tls_port" "${tls_flags[@]}" "$@"
 }
 redis_flags=(--save "" --appendonly yes --appendfsync everysec --daemonize no)
 start dynakv "$dynakv" --appendfsync everysec
-dynakv_port=$port dynakv_tls=$tls_port dynakv_pid=${pids[-1]}
+dynakv_port=$port dynakv_tls=$tls_port dynakv_pid=$pid
 start redis "$(command -v redis-server)" "${redis_flags[@]}"
-redis_port=$port redis_tls=$tls_port redis_pid=${pids[-1]}
+redis_port=$port redis_tls=$tls_port redis_pid=$pid
 if [ -n "$old" ]; then
   # The old binary may predate TLS: plain port only.
   old_port=$(free_port)
@@ -98,8 +74,6 @@ if [ -n "$old" ]; then
   old_pid=$!
   wait_ready "$old_port"
 fi
-# cpu_ticks PID: user + system time of the process so far, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 # bench TARGET PID PORT P [TLS]: requests/s of SET and GET and the server's CPU microseconds
