@@ -32,6 +32,9 @@ constexpr std::string_view kErrLfuNotSelected =
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
     "that when switching between policies at runtime LRU and LFU data will take some time to "
     "adjust.";
+constexpr std::string_view kErrLfuSelected =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 // Runs `fn` on the value of `key` without counting as an access (Redis's LOOKUP_NOTOUCH): the
 // engine's Get touches, so the idle time the key had is put back after `fn` (the value is valid
@@ -43,7 +46,11 @@ bool WithoutTouch(CommandContext& ctx, std::string_view key, Fn&& fn) {
   std::optional<storage::ValueRef> value = ctx.keyspace.Get(key);
   if (!value) return false;
   fn(*value);
-  ctx.keyspace.SetIdleTime(key, before->idle_seconds);
+  if (storage::IsLfuPolicy(ctx.server.config().maxmemory_policy)) {
+    ctx.keyspace.SetLfuFrequency(key, before->lfu_frequency);
+  } else {
+    ctx.keyspace.SetIdleTime(key, before->idle_seconds);
+  }
   return true;
 }
 
@@ -103,23 +110,32 @@ void ObjectRefcount(CommandContext& ctx) {
   ctx.reply.Integer(shared ? kSharedRefcount : 1);
 }
 
-// No policy here is LFU (every one tracks access times, as LRU does): idle time is always
-// known, access frequency never.
+// Under an LFU policy an entry's access bits hold its frequency counter, not its access time
+// (as Redis's lru field does): each answer is known under one kind of policy only.
 void ObjectIdletime(CommandContext& ctx) {
   const std::optional<storage::KeyUsage> usage = ctx.keyspace.Inspect(ctx.argv[2]);
   if (!usage) {
     ctx.reply.Null();
     return;
   }
+  if (storage::IsLfuPolicy(ctx.server.config().maxmemory_policy)) {
+    ctx.reply.Error(kErrLfuSelected);
+    return;
+  }
   ctx.reply.Integer(usage->idle_seconds);
 }
 
 void ObjectFreq(CommandContext& ctx) {
-  if (!ctx.keyspace.Inspect(ctx.argv[2])) {
+  const std::optional<storage::KeyUsage> usage = ctx.keyspace.Inspect(ctx.argv[2]);
+  if (!usage) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Error(kErrLfuNotSelected);
+  if (!storage::IsLfuPolicy(ctx.server.config().maxmemory_policy)) {
+    ctx.reply.Error(kErrLfuNotSelected);
+    return;
+  }
+  ctx.reply.Integer(usage->lfu_frequency);
 }
 
 void ObjectHelp(CommandContext& ctx) {

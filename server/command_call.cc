@@ -8,17 +8,22 @@
 #include "storage/engine.h"
 
 namespace dynakv::server {
-namespace {
 
 // Under noeviction a full memtable refuses commands that may grow it, as Redis refuses them when
-// used memory is over maxmemory; the other policies make room instead.
+// used memory is over maxmemory. The policies that delete evict now (Redis's performEvictions),
+// and refuse only when nothing they may evict is left (volatile-* without volatile keys);
+// offload makes room by itself.
 bool OverMemoryLimit(Server& server) {
   const Config& config = server.config();
-  if (config.maxmemory == 0 || config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) {
-    return false;
+  if (config.maxmemory == 0) return false;
+  if (storage::DeletesVictims(config.maxmemory_policy)) {
+    return server.engine().PerformEvictions() == storage::EvictionResult::kFail;
   }
+  if (config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) return false;
   return server.engine().Stats().memtable_bytes >= config.maxmemory;
 }
+
+namespace {
 
 // Redis 7.0: a RESP2 connection with subscriptions reads every reply as a message, so only the
 // commands that manage subscriptions (and PING, QUIT, RESET) run on it; RESP3 has no limit.

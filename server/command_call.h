@@ -65,6 +65,9 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
 // QUIT and RESET (Redis's processCommand), which run at once even inside a transaction.
 bool QueuedInMulti(const CommandSpec& spec);
 
+// Whether a deny-oom command must get -OOM now (may evict first, as Redis does before one).
+bool OverMemoryLimit(Server& server);
+
 // Resolve, check and call; a refusal is replied as an error (and counted).
 void RunCommand(Server& server, Client& client, const std::vector<std::string_view>& argv,
                 resp::ReplyWriter& reply, CallOrigin origin);

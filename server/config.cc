@@ -312,6 +312,7 @@ storage::Options ToStorageOptions(const Config& config) {
   options.dir = config.dir;
   options.max_memory = config.maxmemory;
   options.eviction = config.maxmemory_policy;
+  options.eviction_tuning = EvictionTuningOf(config);
   options.fsync = config.appendfsync;
   options.compression_threshold = config.compression_threshold;
   options.log_checkpoint_bytes = config.log_checkpoint_bytes;

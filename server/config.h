@@ -89,6 +89,11 @@ struct Config {
   std::string dir = "data";
   std::uint64_t maxmemory = 0;
   storage::EvictionPolicy maxmemory_policy = storage::EvictionPolicy::kOffload;
+  // Redis's eviction knobs, with its defaults and bounds (storage::EvictionTuning).
+  int maxmemory_samples = 5;
+  int maxmemory_eviction_tenacity = 10;
+  int lfu_log_factor = 10;
+  int lfu_decay_time = 1;
   storage::BackgroundPriority background_priority = storage::BackgroundPriority::kAuto;
   storage::FsyncPolicy appendfsync = storage::FsyncPolicy::kEverySec;
   // A commit log corrupt in the middle: refuse to start, or (cluster mode only, where
@@ -177,6 +182,7 @@ bool ParseBool(std::string_view value, bool* out, std::string* reason);
 // Redis bytesToHuman: "512B", "1.50K", "2.00M", ...
 std::string BytesToHuman(std::uint64_t bytes);
 std::string_view EvictionPolicyName(storage::EvictionPolicy policy);
+storage::EvictionTuning EvictionTuningOf(const Config& config);
 std::string_view BackgroundPriorityName(storage::BackgroundPriority priority);
 std::string_view FsyncPolicyName(storage::FsyncPolicy policy);
 std::string_view LogCorruptionPolicyName(storage::LogCorruptionPolicy policy);

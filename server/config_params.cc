@@ -162,9 +162,13 @@ std::string FormatChoice(const Config& config) {
   return std::string(Name(config.*Member));
 }
 
-constexpr storage::EvictionPolicy kEvictionPolicies[] = {storage::EvictionPolicy::kOffload,
-                                                         storage::EvictionPolicy::kAllKeysLru,
-                                                         storage::EvictionPolicy::kNoEviction};
+// Redis's order (its error text lists them so), then ours.
+constexpr storage::EvictionPolicy kEvictionPolicies[] = {
+    storage::EvictionPolicy::kVolatileLru,    storage::EvictionPolicy::kVolatileLfu,
+    storage::EvictionPolicy::kVolatileRandom, storage::EvictionPolicy::kVolatileTtl,
+    storage::EvictionPolicy::kAllKeysLru,     storage::EvictionPolicy::kAllKeysLfu,
+    storage::EvictionPolicy::kAllKeysRandom,  storage::EvictionPolicy::kNoEviction,
+    storage::EvictionPolicy::kOffload,        storage::EvictionPolicy::kAllKeysTinyLfu};
 constexpr storage::FsyncPolicy kFsyncPolicies[] = {
     storage::FsyncPolicy::kEverySec, storage::FsyncPolicy::kAlways, storage::FsyncPolicy::kNo};
 constexpr storage::LogCorruptionPolicy kLogCorruptionPolicies[] = {
@@ -285,6 +289,15 @@ const ConfigParam kParams[] = {
      ParseChoice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName,
                  kEvictionPolicies>,
      FormatChoice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName>},
+    {"maxmemory-samples", "storage", true, ParseInteger<&Config::maxmemory_samples, 1, INT_MAX>,
+     FormatNumber<&Config::maxmemory_samples>},
+    {"maxmemory-eviction-tenacity", "storage", true,
+     ParseInteger<&Config::maxmemory_eviction_tenacity, 0, 100>,
+     FormatNumber<&Config::maxmemory_eviction_tenacity>},
+    {"lfu-log-factor", "storage", true, ParseInteger<&Config::lfu_log_factor, 0, INT_MAX>,
+     FormatNumber<&Config::lfu_log_factor>},
+    {"lfu-decay-time", "storage", true, ParseInteger<&Config::lfu_decay_time, 0, INT_MAX>,
+     FormatNumber<&Config::lfu_decay_time>},
     {"appendfsync", "storage", true,
      ParseChoice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName, kFsyncPolicies>,
      FormatChoice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName>},

@@ -1,12 +1,11 @@
 // Config values as text: memory sizes in Redis units, and the names of the storage policies.
-#include "config.h"
-
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 #include "ascii.h"
+#include "config.h"
 
 namespace dynakv::server {
 
@@ -78,8 +77,31 @@ std::string_view EvictionPolicyName(storage::EvictionPolicy policy) {
       return "allkeys-lru";
     case storage::EvictionPolicy::kNoEviction:
       return "noeviction";
+    case storage::EvictionPolicy::kAllKeysLfu:
+      return "allkeys-lfu";
+    case storage::EvictionPolicy::kAllKeysRandom:
+      return "allkeys-random";
+    case storage::EvictionPolicy::kVolatileLru:
+      return "volatile-lru";
+    case storage::EvictionPolicy::kVolatileLfu:
+      return "volatile-lfu";
+    case storage::EvictionPolicy::kVolatileRandom:
+      return "volatile-random";
+    case storage::EvictionPolicy::kVolatileTtl:
+      return "volatile-ttl";
+    case storage::EvictionPolicy::kAllKeysTinyLfu:
+      return "allkeys-tinylfu";
   }
   return "offload";
+}
+
+storage::EvictionTuning EvictionTuningOf(const Config& config) {
+  storage::EvictionTuning tuning;
+  tuning.samples = config.maxmemory_samples;
+  tuning.tenacity = config.maxmemory_eviction_tenacity;
+  tuning.lfu_log_factor = config.lfu_log_factor;
+  tuning.lfu_decay_time = config.lfu_decay_time;
+  return tuning;
 }
 
 std::string_view BackgroundPriorityName(storage::BackgroundPriority priority) {

@@ -74,6 +74,11 @@ class Keyspace {
     (void)key, (void)idle_seconds;
     return false;
   }
+  // RESTORE ... FREQ, and putting a frequency back after a look; false where it is not kept.
+  virtual bool SetLfuFrequency(std::string_view key, int frequency) {
+    (void)key, (void)frequency;
+    return false;
+  }
 
   // Where a keyspace has no typed values (cluster mode, for now: README).
   static constexpr std::string_view kTypedValuesUnavailable =
@@ -121,6 +126,9 @@ class LocalKeyspace final : public Keyspace {
   }
   bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) override {
     return engine_.SetIdleTime(key, idle_seconds);
+  }
+  bool SetLfuFrequency(std::string_view key, int frequency) override {
+    return engine_.SetLfuFrequency(key, frequency);
   }
   storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override {
     storage::Status s = engine_.Mutate(key, op, result);

@@ -210,16 +210,6 @@ void ScriptRunner::RunFunction(Client& caller, const scripting::Function& functi
           [&](Host& host) { engine_.RunFunction(function, keys, args, host, reply); });
 }
 
-namespace {
-
-bool OverMemoryLimit(Server& server) {
-  const Config& config = server.config();
-  return config.maxmemory != 0 && config.maxmemory_policy == storage::EvictionPolicy::kNoEviction &&
-         server.engine().Stats().memtable_bytes >= config.maxmemory;
-}
-
-}  // namespace
-
 // Redis's scriptPrepareForRun.
 std::string RefusalByFlags(Server& server, std::uint32_t flags, bool read_only_command) {
   if (flags & scripting::kFlagEvalCompat) return {};

@@ -206,6 +206,11 @@ void Server::UpdateConfig(const Config& config) {
   if (config_.maxmemory_policy != old.maxmemory_policy) {
     engine_.SetEvictionPolicy(config_.maxmemory_policy);
   }
+  if (config_.maxmemory_samples != old.maxmemory_samples ||
+      config_.maxmemory_eviction_tenacity != old.maxmemory_eviction_tenacity ||
+      config_.lfu_log_factor != old.lfu_log_factor || config_.lfu_decay_time != old.lfu_decay_time) {
+    engine_.SetEvictionTuning(EvictionTuningOf(config_));
+  }
   if (config_.appendfsync != old.appendfsync) engine_.SetFsyncPolicy(config_.appendfsync);
   if (config_.compression_threshold != old.compression_threshold) {
     engine_.SetCompressionThreshold(config_.compression_threshold);

@@ -43,6 +43,9 @@ std::optional<std::int64_t> Engine::GetExpireAt(std::string_view key) {
   return impl_->GetExpireAt(key);
 }
 std::optional<KeyUsage> Engine::Inspect(std::string_view key) { return impl_->Inspect(key); }
+bool Engine::SetLfuFrequency(std::string_view key, int frequency) {
+  return impl_->SetLfuFrequency(key, frequency);
+}
 bool Engine::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
   return impl_->SetIdleTime(key, idle_seconds);
 }
@@ -83,6 +86,10 @@ void Engine::SetOnKeyRemoved(std::function<void(std::string_view, KeyRemoval)> l
 }
 void Engine::SetMaxMemory(std::uint64_t bytes) { impl_->SetMaxMemory(bytes); }
 void Engine::SetEvictionPolicy(EvictionPolicy policy) { impl_->SetEvictionPolicy(policy); }
+void Engine::SetEvictionTuning(const EvictionTuning& tuning) {
+  impl_->SetEvictionTuning(tuning);
+}
+EvictionResult Engine::PerformEvictions() { return impl_->PerformEvictions(); }
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }
 void Engine::SetCompressionThreshold(std::size_t bytes) { impl_->SetCompressionThreshold(bytes); }
 EngineStats Engine::Stats() const { return impl_->Stats(); }

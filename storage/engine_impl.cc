@@ -15,7 +15,9 @@ constexpr std::size_t kMaxKeySize = 512u << 20;  // Redis's limit for any string
 }  // namespace
 
 EngineImpl::EngineImpl(Options options)
-    : options_(std::move(options)), manifest_writer_(options_.dir), rng_(std::random_device{}()) {}
+    : options_(std::move(options)), manifest_writer_(options_.dir), rng_(std::random_device{}()) {
+  ApplyAccessMode();
+}
 
 EngineImpl::~EngineImpl() {
   // Installing a finished checkpoint spares the next open a replay of its log.

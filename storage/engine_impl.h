@@ -25,6 +25,7 @@
 #include "commit_log.h"
 #include "compaction.h"
 #include "disk_expiry_sweep.h"
+#include "eviction_pool.h"
 #include "file_util.h"
 #include "manifest_writer.h"
 #include "memtable.h"
@@ -49,6 +50,7 @@ class EngineImpl {
   std::optional<std::int64_t> GetExpireAt(std::string_view key);
   std::optional<KeyUsage> Inspect(std::string_view key);
   bool SetIdleTime(std::string_view key, std::int64_t idle_seconds);
+  bool SetLfuFrequency(std::string_view key, int frequency);
   Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
   Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms);
   Status Mutate(std::string_view key, std::string_view op, std::int64_t* result);
@@ -77,7 +79,9 @@ class EngineImpl {
     options_.on_key_removed = std::move(listener);
   }
   void SetMaxMemory(std::uint64_t bytes) { options_.max_memory = bytes; }
-  void SetEvictionPolicy(EvictionPolicy policy) { options_.eviction = policy; }
+  void SetEvictionPolicy(EvictionPolicy policy);
+  void SetEvictionTuning(const EvictionTuning& tuning);
+  EvictionResult PerformEvictions();
   void SetFsyncPolicy(FsyncPolicy policy);
   void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
   EngineStats Stats() const;
@@ -161,7 +165,15 @@ class EngineImpl {
                 bool may_wait);
   // Brings the memtable back under max_memory according to the eviction policy, sparing the
   // given key (the one just written) unless it alone exceeds the limit.
-  void EnforceMemoryLimit(const Memtable::Entry* keep);
+  EvictionResult EnforceMemoryLimit(const Memtable::Entry* keep);
+  // The next victim of a Redis policy (eviction_policies.cc), never one `spared` accepts;
+  // nullptr when the policy has none left.
+  Memtable::Entry* PickVictim(const std::function<bool(const Memtable::Entry&)>& spared);
+  // Deletes a victim as a DEL that reaches the log, like a Redis eviction.
+  void Evict(Memtable::Entry* victim);
+  // Redis's evictionTimeLimitUs for maxmemory-eviction-tenacity; 0: no limit.
+  std::uint64_t EvictionTimeLimitUs() const;
+  void ApplyAccessMode();
   // Memory limit and log-size checkpoint, after any write.
   void AfterWrite(const Memtable::Entry* written);
 
@@ -227,6 +239,7 @@ class EngineImpl {
   std::uint64_t live_keys_ = 0;
   std::uint64_t keys_with_expiry_ = 0;
   std::mt19937_64 rng_;
+  EvictionPool eviction_pool_;
   ValueCompressor compressor_;  // holds a compressed value between compression and insertion
   std::string lookup_buf_;      // the segment block of the last lookup
   // A segment's object that Get could not cache (noeviction, full): valid until the next call.

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "engine_impl.h"
+#include "lfu.h"
 
 namespace dynakv::storage {
 
@@ -17,6 +18,7 @@ std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
     const std::uint32_t then = e->accessed_at();
     usage.idle_seconds = now >= then ? now - then : now + (Memtable::kAccessClockMax - then);
     usage.memory_bytes = e->alloc_size();
+    usage.lfu_frequency = memtable_.LfuCount(*e);
     return usage;
   }
   usage.in_memory = false;
@@ -32,7 +34,18 @@ bool EngineImpl::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
   std::int64_t at = static_cast<std::int64_t>(memtable_.access_clock()) - idle_seconds;
   if (at < 0) at += Memtable::kAccessClockMax;
   if (at < 0) at = 0;
-  st->entry->set_accessed_at(static_cast<std::uint32_t>(at));
+  // Under an LFU policy the bits hold the frequency: an idle time is ignored, as in Redis.
+  if (!memtable_.lfu()) st->entry->set_accessed_at(static_cast<std::uint32_t>(at));
+  return true;
+}
+
+bool EngineImpl::SetLfuFrequency(std::string_view key, int frequency) {
+  std::optional<KeyState> st = LiveState(HashKey(key), key);
+  if (!st || st->entry == nullptr) return false;
+  if (memtable_.lfu()) {
+    const auto counter = static_cast<std::uint8_t>(std::clamp(frequency, 0, 255));
+    st->entry->set_accessed_at(lfu::Pack(lfu::Minutes(Now()), counter));
+  }
   return true;
 }
 

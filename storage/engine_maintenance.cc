@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "engine_impl.h"
+#include "lfu.h"
 
 namespace dynakv::storage {
 
@@ -27,8 +28,10 @@ bool EngineImpl::MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::strin
   return true;
 }
 
-void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
-  if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) return;
+EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
+  if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) {
+    return EvictionResult::kOk;
+  }
   // Checkpoints can free the kept entry's memory address, so identify it by key.
   std::string keep_key;
   std::uint64_t keep_hash = 0;
@@ -52,13 +55,16 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
   };
   // Each round frees memory, makes entries clean, or gives up, so this terminates.
   int fruitless_rounds = 0;
+  const auto started = std::chrono::steady_clock::now();
+  const std::uint64_t time_limit_us = EvictionTimeLimitUs();
+  std::uint64_t evicted = 0;
   while (memtable_.bytes() > options_.max_memory && fruitless_rounds < 8) {
     const std::size_t before = memtable_.bytes();
     switch (options_.eviction) {
       case EvictionPolicy::kOffload: {
         Memtable::Entry* victim =
             memtable_.SampleLru(rng_, [&](const Memtable::Entry& e) { return !spared(e); });
-        if (victim == nullptr) return;
+        if (victim == nullptr) return EvictionResult::kOk;
         if (!Clean(*victim)) {
           // Offloading must not lose the write. Rather than wait for the disk, get a checkpoint
           // going and offload the least recently used clean entry meanwhile; only when there
@@ -67,7 +73,7 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
           victim = memtable_.SampleLru(
               rng_, [&](const Memtable::Entry& e) { return Clean(e) && !spared(e); });
           if (victim == nullptr) {
-            if (!clean_more()) return;
+            if (!clean_more()) return EvictionResult::kOk;
             break;  // a round without freeing anything: bounded below
           }
         }
@@ -83,31 +89,25 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
           // and a running checkpoint's entries are about to be clean.
           const bool worth_it = memtable_.tombstone_count() > 0 || checkpoint_task_.running();
           if (worth_it && clean_more()) continue;
-          return;
+          return EvictionResult::kFail;
         }
         memtable_.Erase(victim);
         ++stats_.offloaded_keys;
         break;
       }
-      case EvictionPolicy::kAllKeysLru: {
-        Memtable::Entry* victim = memtable_.SampleLru(rng_, [&](const Memtable::Entry& e) {
-          return !e.has(Memtable::kTombstone) && !spared(e);
-        });
+      default: {  // the Redis policies and ours: victims are deleted
+        Memtable::Entry* victim = PickVictim(spared);
         if (victim == nullptr) {
           if (memtable_.tombstone_count() > 0 && clean_more()) continue;
-          return;
+          return EvictionResult::kFail;
         }
-        KeyState st;
-        st.entry = victim;
-        st.exists = true;
-        st.on_disk = OnDisk(*victim);
-        st.expire_at_ms = victim->expire_at_ms;
-        const std::string key(victim->key());
-        // Like Redis, an eviction is a delete that reaches the log (and later the replicas).
-        LogDelete(key);
-        ApplyDelete(victim->hash, key, st);
-        ++stats_.evicted_keys;
-        NotifyRemoved(key, KeyRemoval::kEvicted);
+        Evict(victim);
+        // Redis's tenacity: checked every 16 keys, the rest waits for the next write or tick.
+        if (time_limit_us != 0 && (++evicted & 15) == 0 &&
+            std::chrono::steady_clock::now() - started > std::chrono::microseconds(time_limit_us)) {
+          return memtable_.bytes() > options_.max_memory ? EvictionResult::kRunning
+                                                         : EvictionResult::kOk;
+        }
         break;
       }
     }
@@ -115,6 +115,9 @@ void EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
     // Evicting on-disk keys leaves tombstones as big as the entries they replace.
     if (fruitless_rounds > 0 && memtable_.tombstone_count() > 0) clean_more();
   }
+  if (memtable_.bytes() <= options_.max_memory) return EvictionResult::kOk;
+  return options_.eviction == EvictionPolicy::kOffload ? EvictionResult::kOk
+                                                       : EvictionResult::kFail;
 }
 
 void EngineImpl::AfterWrite(const Memtable::Entry* written) {
@@ -166,6 +169,7 @@ void EngineImpl::Clear() {
 
 void EngineImpl::Tick() {
   memtable_.SetAccessClock(AccessClockNow());
+  memtable_.SetLfuClock(lfu::Minutes(Now()));
   ActiveExpireCycle();
   FinishCompaction();
   MaybeStartCompaction();

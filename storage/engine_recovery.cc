@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "engine_impl.h"
+#include "lfu.h"
 #include "file_names.h"
 #include "log_check.h"
 #include "log_reader.h"
@@ -20,6 +21,7 @@ namespace dynakv::storage {
 Status EngineImpl::Open() {
   opened_at_ms_ = Now();
   memtable_.SetAccessClock(AccessClockNow());
+  memtable_.SetLfuClock(lfu::Minutes(Now()));
   Status s = CreateDirIfMissing(options_.dir);
   if (!s.ok()) return s;
   // Two engines on one directory would corrupt each other's files.

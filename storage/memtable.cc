@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include "lfu.h"
+
 namespace dynakv::storage {
 
 // The access clock lives in what was padding: an entry costs what it did before.
@@ -71,7 +73,7 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
   fresh->raw_len = raw_len;
   fresh->flags = flags;
   fresh->lru = ++clock_;
-  fresh->set_accessed_at(access_clock_);
+  fresh->set_accessed_at(lfu_ ? lfu::Pack(lfu_minutes_, lfu::kInitVal) : access_clock_);
   if (!key.empty()) std::memcpy(fresh->bytes(), key.data(), key.size());
   if (!stored.empty()) std::memcpy(fresh->bytes() + key.size(), stored.data(), stored.size());
   return fresh;
@@ -115,6 +117,8 @@ Memtable::Entry* Memtable::Insert(EntryPtr fresh) {
   if (*link) {
     EntryPtr old = std::move(*link);
     Account(*old, -1);
+    // Redis's dbSetValue: an overwritten key keeps its access frequency.
+    if (lfu_) std::memcpy(result->accessed, old->accessed, sizeof(old->accessed));
     fresh->next = std::move(old->next);
     *link = std::move(fresh);
     Dispose(std::move(old));
@@ -202,13 +206,24 @@ void Memtable::Resize(unsigned bits) {
   shift_ = shift;
 }
 
-Memtable::Entry* Memtable::SampleLru(std::mt19937_64& rng,
-                                     const std::function<bool(const Entry&)>& eligible,
-                                     std::size_t samples) const {
-  if (entries_ == 0) return nullptr;
+void Memtable::TouchLfu(Entry* e) {
+  lfu_rand_ ^= lfu_rand_ << 13;
+  lfu_rand_ ^= lfu_rand_ >> 7;
+  lfu_rand_ ^= lfu_rand_ << 17;
+  const double r = static_cast<double>(lfu_rand_ >> 11) * 0x1.0p-53;
+  const std::uint8_t counter = lfu::LogIncr(LfuCount(*e), lfu_log_factor_, r);
+  e->set_accessed_at(lfu::Pack(lfu_minutes_, counter));
+}
+
+std::uint8_t Memtable::LfuCount(const Entry& e) const {
+  return lfu::Decayed(e.accessed_at(), lfu_minutes_, lfu_decay_time_);
+}
+
+void Memtable::Sample(std::mt19937_64& rng, const std::function<bool(const Entry&)>& eligible,
+                      std::size_t samples, const std::function<void(Entry&)>& fn) const {
+  if (entries_ == 0) return;
   const std::size_t n = buckets_.size();
   std::size_t examined = 0;
-  Entry* best = nullptr;
   // Looks at the first bucket from b on (at most max_walk buckets) holding eligible entries.
   auto probe = [&](std::size_t b, std::size_t max_walk) {
     for (std::size_t walked = 0; walked < max_walk; ++walked, b = (b + 1) & (n - 1)) {
@@ -217,8 +232,7 @@ Memtable::Entry* Memtable::SampleLru(std::mt19937_64& rng,
         if (!eligible(*e)) continue;
         hit = true;
         ++examined;
-        // Unsigned subtraction keeps ages right across clock wrap-around.
-        if (best == nullptr || clock_ - e->lru > clock_ - best->lru) best = e;
+        fn(*e);
       }
       if (hit) return;
     }
@@ -230,8 +244,29 @@ Memtable::Entry* Memtable::SampleLru(std::mt19937_64& rng,
     probe(static_cast<std::size_t>(rng() & (n - 1)), std::min(n, kProbeWalk));
   }
   // Eligible entries are rare: settle for any, wherever it is.
-  if (best == nullptr) probe(static_cast<std::size_t>(rng() & (n - 1)), n);
+  if (examined == 0) probe(static_cast<std::size_t>(rng() & (n - 1)), n);
+}
+
+Memtable::Entry* Memtable::SampleLru(std::mt19937_64& rng,
+                                     const std::function<bool(const Entry&)>& eligible,
+                                     std::size_t samples) const {
+  Entry* best = nullptr;
+  Sample(rng, eligible, samples, [&](Entry& e) {
+    // Unsigned subtraction keeps ages right across clock wrap-around.
+    if (best == nullptr || Age(e) > Age(*best)) best = &e;
+  });
   return best;
+}
+
+Memtable::Entry* Memtable::SampleRandom(std::mt19937_64& rng,
+                                        const std::function<bool(const Entry&)>& eligible) const {
+  Entry* chosen = nullptr;
+  std::size_t seen = 0;
+  // Reservoir over one probe's entries: any of them equally likely.
+  Sample(rng, eligible, 1, [&](Entry& e) {
+    if (rng() % ++seen == 0) chosen = &e;
+  });
+  return chosen;
 }
 
 std::uint64_t Memtable::ScanBuckets(std::uint64_t from, std::size_t count, std::size_t max_buckets,

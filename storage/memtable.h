@@ -43,6 +43,7 @@ class Memtable {
     kFrozen = 16,     // part of a checkpoint in progress (see above)
     kRetired = 32,    // a frozen entry no longer in the table, kept alive until ReleaseRetired
     kObject = 64,     // holds a ValueObject (an ObjectSlot), not string bytes
+    kAdmitted = 128,  // allkeys-tinylfu: past the admission window, in the main region
   };
 
   // The stored bytes of an object entry.
@@ -116,10 +117,27 @@ class Memtable {
   void Erase(Entry* e);
   void Clear();
 
+  // Under an LFU policy the 24 access bits hold Redis's LFU counter instead (lfu.h): a touch
+  // decays and increments it, and a new entry starts at LFU_INIT_VAL.
   void Touch(Entry* e) {
     e->lru = ++clock_;
-    e->set_accessed_at(access_clock_);
+    if (lfu_) {
+      TouchLfu(e);
+    } else {
+      e->set_accessed_at(access_clock_);
+    }
   }
+  void SetLfu(bool on, int log_factor, int decay_time) {
+    lfu_ = on;
+    lfu_log_factor_ = log_factor;
+    lfu_decay_time_ = decay_time;
+  }
+  bool lfu() const { return lfu_; }
+  void SetLfuClock(std::uint32_t minutes) { lfu_minutes_ = minutes & 0xffff; }
+  // The LFU counter of an entry as of now, decayed but not stored (LFUDecrAndReturn).
+  std::uint8_t LfuCount(const Entry& e) const;
+  // The entry's age on the touch sequence: larger is less recently used.
+  std::uint32_t Age(const Entry& e) const { return clock_ - e.lru; }
   // The seconds clock touches record (the engine advances it on every tick; 24 bits kept).
   static constexpr std::uint32_t kAccessClockMax = (1u << 24) - 1;
   void SetAccessClock(std::uint32_t seconds) { access_clock_ = seconds & kAccessClockMax; }
@@ -132,6 +150,12 @@ class Memtable {
   // found at random buckets, and returns the least recently touched one (nullptr: none exists).
   Entry* SampleLru(std::mt19937_64& rng, const std::function<bool(const Entry&)>& eligible,
                    std::size_t samples = 16) const;
+  // Passes about `samples` entries accepted by `eligible`, found as SampleLru finds them, to fn.
+  void Sample(std::mt19937_64& rng, const std::function<bool(const Entry&)>& eligible,
+              std::size_t samples, const std::function<void(Entry&)>& fn) const;
+  // Any entry accepted by `eligible`, chosen at random (nullptr: none exists).
+  Entry* SampleRandom(std::mt19937_64& rng,
+                      const std::function<bool(const Entry&)>& eligible) const;
 
   // Visits whole buckets from the one holding hash `from` (entries below `from` skipped) until at
   // least `count` entries were passed to fn or `max_buckets` buckets were visited. Returns the
@@ -192,6 +216,12 @@ class Memtable {
   unsigned shift_ = 64 - kMinBits;
   std::uint32_t clock_ = 0;
   std::uint32_t access_clock_ = 0;
+  bool lfu_ = false;
+  int lfu_log_factor_ = 10;
+  int lfu_decay_time_ = 1;
+  std::uint32_t lfu_minutes_ = 0;
+  std::uint64_t lfu_rand_ = 0x9e3779b97f4a7c15ull;  // xorshift state for LFULogIncr
+  void TouchLfu(Entry* e);
   std::uint64_t sweep_pos_ = 0;  // a hash position, so rehashing does not disturb the sweep
   std::size_t entries_ = 0;
   std::size_t entry_bytes_ = 0;

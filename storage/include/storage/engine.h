@@ -30,6 +30,15 @@ struct KeyUsage {
   // for its stored (compressed, serialized) form, what reading it back would take at least.
   std::uint64_t memory_bytes = 0;
   bool in_memory = true;
+  // Under an LFU policy: Redis's logarithmic access counter, decayed to now (OBJECT FREQ).
+  int lfu_frequency = 0;
+};
+
+// What making room before a command found (Redis's performEvictions).
+enum class EvictionResult {
+  kOk,       // under maxmemory, or the policy frees memory otherwise (offload)
+  kRunning,  // over it still: the tenacity time limit stopped this round, more goes later
+  kFail,     // over it and nothing the policy may evict is left: deny-oom commands are refused
 };
 
 // A value found by Engine::Get. It refers to memory inside the engine and is valid only until the
@@ -90,7 +99,7 @@ struct EngineStats {
   std::uint64_t write_stalls = 0;  // writes that waited for a checkpoint (log at stall size)
   std::uint64_t compactions = 0;
   std::uint64_t offloaded_keys = 0;  // entries dropped from memory because they are on disk
-  std::uint64_t evicted_keys = 0;    // entries deleted by allkeys-lru
+  std::uint64_t evicted_keys = 0;    // entries deleted by an allkeys-*/volatile-* policy
   std::uint64_t expired_keys = 0;
   std::uint64_t disk_expire_scanned = 0;  // segment records active expiry looked at
   std::uint64_t segment_reads = 0;        // lookups that read a segment block
@@ -154,6 +163,9 @@ class Engine {
   // Moves a key's last access back to `idle_seconds` ago (RESTORE ... IDLETIME). Not logged:
   // access times are not persisted, as Redis's are not. False when the key is not in memory.
   bool SetIdleTime(std::string_view key, std::int64_t idle_seconds);
+  // Under an LFU policy: sets the key's access counter (RESTORE ... FREQ), else does nothing, as
+  // SetIdleTime does nothing under one (Redis's objectSetLRUOrLFU). False when not in memory.
+  bool SetLfuFrequency(std::string_view key, int frequency);
 
   // --- writes: logged to the commit log buffer, then applied to the memtable. ----------------
   // expire_at_ms: absolute unix ms, 0 for none. Fails only with OutOfMemory (noeviction) or an
@@ -235,6 +247,9 @@ class Engine {
   void SetOnKeyRemoved(std::function<void(std::string_view key, KeyRemoval why)> listener);
   void SetMaxMemory(std::uint64_t bytes);
   void SetEvictionPolicy(EvictionPolicy policy);
+  void SetEvictionTuning(const EvictionTuning& tuning);
+  // Evicts as the policy says until under maxmemory (or out of time, or of victims).
+  EvictionResult PerformEvictions();
   void SetFsyncPolicy(FsyncPolicy policy);
   void SetCompressionThreshold(std::size_t bytes);
   EngineStats Stats() const;

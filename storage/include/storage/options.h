@@ -14,10 +14,40 @@ class ObjectCodec;
 enum class FsyncPolicy { kAlways, kEverySec, kNo };
 
 // What happens when the memtable reaches max_memory.
+// The Redis policies (all but kOffload and kAllKeysTinyLfu) delete their victims, with Redis's
+// meaning: allkeys-* choose among every key, volatile-* only among keys with a TTL.
 enum class EvictionPolicy {
   kOffload,     // least-recently-used entries move to on-disk segments and stay readable (default)
   kAllKeysLru,  // pure cache: least-recently-used entries are deleted, like Redis allkeys-lru
   kNoEviction,  // writes fail with OutOfMemory, like Redis noeviction
+  kAllKeysLfu,
+  kAllKeysRandom,
+  kVolatileLru,
+  kVolatileLfu,
+  kVolatileRandom,
+  kVolatileTtl,  // the key nearest to its expiry goes first
+  // Ours: W-TinyLFU admission (tiny_lfu.h) in front of a sampled main region; deletes.
+  kAllKeysTinyLfu,
+};
+
+inline bool IsLfuPolicy(EvictionPolicy p) {
+  return p == EvictionPolicy::kAllKeysLfu || p == EvictionPolicy::kVolatileLfu;
+}
+inline bool IsVolatilePolicy(EvictionPolicy p) {
+  return p == EvictionPolicy::kVolatileLru || p == EvictionPolicy::kVolatileLfu ||
+         p == EvictionPolicy::kVolatileRandom || p == EvictionPolicy::kVolatileTtl;
+}
+// Victims are deleted (a cache), not moved to disk or refused.
+inline bool DeletesVictims(EvictionPolicy p) {
+  return p != EvictionPolicy::kOffload && p != EvictionPolicy::kNoEviction;
+}
+
+// Redis's maxmemory-samples, maxmemory-eviction-tenacity, lfu-log-factor and lfu-decay-time.
+struct EvictionTuning {
+  int samples = 5;
+  int tenacity = 10;
+  int lfu_log_factor = 10;
+  int lfu_decay_time = 1;
 };
 
 // CPU priority of checkpoint and compaction threads (thread_priority.h says why and what each
@@ -41,7 +71,7 @@ enum class LogCorruptionPolicy {
 // Why the engine removed a key by itself (Options::on_key_removed).
 enum class KeyRemoval {
   kExpired,  // reaped past its expiry time: by a lookup (lazily) or by active expiry
-  kEvicted,  // deleted by allkeys-lru to stay under max_memory
+  kEvicted,  // deleted by an allkeys-*/volatile-* policy to stay under max_memory
 };
 
 struct Options {
@@ -49,6 +79,7 @@ struct Options {
   // Bytes of memtable data (keys, values, per-entry overhead). 0 means unbounded.
   std::uint64_t max_memory = 0;
   EvictionPolicy eviction = EvictionPolicy::kOffload;
+  EvictionTuning eviction_tuning;
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   // Values at least this long are LZ4-compressed (kept raw when compression does not shrink them).
   std::size_t compression_threshold = 64;

@@ -1,0 +1,177 @@
+// The Redis eviction policies' choice of victims on small cases. Sampling is made exhaustive
+// (maxmemory-samples far above the key count), so the approximations choose as the exact
+// policies would and the outcomes are fixed.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "storage/engine.h"
+#include "test_util.h"
+
+namespace dynakv::storage {
+
+using testing::FakeClock;
+using testing::OpenEngine;
+using testing::TempDir;
+using testing::TestOptions;
+
+namespace {
+
+constexpr std::size_t kValueSize = 200;
+// Room for `keys` entries of kValueSize bytes with three-byte keys (Key()), the table's bucket
+// array (a power of two at least the entry count) and less than one more entry.
+std::uint64_t RoomFor(int keys) {
+  std::uint64_t buckets = 16;
+  while (buckets < static_cast<std::uint64_t>(keys)) buckets *= 2;
+  return static_cast<std::uint64_t>(keys) * (48 + 3 + kValueSize) + buckets * 8 + 100;
+}
+
+Options PolicyOptions(const std::string& dir, FakeClock* clock, EvictionPolicy policy, int keys) {
+  Options o = TestOptions(dir, clock);
+  o.max_memory = RoomFor(keys);
+  o.eviction = policy;
+  o.eviction_tuning.samples = 1000;
+  o.compression_threshold = 1 << 20;  // sizes exact
+  return o;
+}
+
+std::string Value(int seed) {
+  return testing::RandomBytes(kValueSize, static_cast<std::uint64_t>(seed));
+}
+std::string Key(const char* prefix, int i) {
+  return prefix + std::string(i < 10 ? "0" : "") + std::to_string(i);
+}
+
+}  // namespace
+
+TEST_CASE("eviction: volatile-* never evict a key without a TTL, then refuse with kFail") {
+  for (EvictionPolicy policy : {EvictionPolicy::kVolatileLru, EvictionPolicy::kVolatileLfu,
+                                EvictionPolicy::kVolatileRandom, EvictionPolicy::kVolatileTtl}) {
+    TempDir dir;
+    FakeClock clock;
+    auto e = OpenEngine(PolicyOptions(dir.path(), &clock, policy, 40));
+    const std::int64_t far = clock.now_ms + 3'600'000;
+    for (int i = 0; i < 20; ++i) REQUIRE(e->Put(Key("p", i), Value(i), 0).ok());
+    for (int i = 0; i < 15; ++i) REQUIRE(e->Put(Key("v", i), Value(i), far + i).ok());
+    CHECK(e->PerformEvictions() == EvictionResult::kOk);
+    // Each further persistent key pushes one volatile key out, until none is left.
+    for (int i = 20; i < 40; ++i) REQUIRE(e->Put(Key("p", i), Value(i), 0).ok());
+    for (int i = 0; i < 40; ++i) CHECK(e->Exists(Key("p", i)));
+    const EngineStats st = e->Stats();
+    CHECK(st.evicted_keys == 15);
+    CHECK(st.keys_with_expiry == 0);
+    REQUIRE(e->Put(Key("p", 40), Value(40), 0).ok());  // the write that goes over is let in
+    CHECK(e->PerformEvictions() == EvictionResult::kFail);
+    CHECK(e->Exists(Key("p", 40)));
+  }
+}
+
+TEST_CASE("eviction: volatile-ttl takes the nearest expiry first") {
+  TempDir dir;
+  FakeClock clock;
+  auto e = OpenEngine(PolicyOptions(dir.path(), &clock, EvictionPolicy::kVolatileTtl, 20));
+  // Expiries in an order unrelated to insertion or access.
+  const int order[] = {7, 3, 9, 0, 5, 1, 8, 2, 6, 4};
+  for (int i : order) REQUIRE(e->Put(Key("v", i), Value(i), clock.now_ms + 60'000 * (i + 1)).ok());
+  for (int i = 0; i < 10; ++i) REQUIRE(e->Put(Key("p", i), Value(i), 0).ok());
+  for (int i = 0; i < 10; ++i) e->Get(Key("v", i));  // access order must not matter
+  for (int n = 0; n < 4; ++n) {
+    REQUIRE(e->Put(Key("q", n), Value(n), 0).ok());
+    // v0..vn have gone (nearest expiries), the rest stay.
+    for (int i = 0; i < 10; ++i) CHECK(e->Exists(Key("v", i)) == (i > n));
+  }
+}
+
+TEST_CASE("eviction: allkeys-lfu keeps the frequently read key that allkeys-lru evicts") {
+  for (EvictionPolicy policy : {EvictionPolicy::kAllKeysLfu, EvictionPolicy::kAllKeysLru}) {
+    TempDir dir;
+    FakeClock clock;
+    auto e = OpenEngine(PolicyOptions(dir.path(), &clock, policy, 20));
+    REQUIRE(e->Put("hot", Value(0), 0).ok());
+    for (int r = 0; r < 30; ++r) REQUIRE(e->Get("hot"));
+    // A stream of keys read once each, more than fit.
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE(e->Put(Key("k", i), Value(i), 0).ok());
+      REQUIRE(e->Get(Key("k", i)));
+    }
+    CHECK(e->Stats().evicted_keys >= 80);
+    CHECK(e->Exists("hot") == (policy == EvictionPolicy::kAllKeysLfu));
+  }
+}
+
+TEST_CASE("eviction: allkeys-lru evicts the least recently used") {
+  TempDir dir;
+  FakeClock clock;
+  auto e = OpenEngine(PolicyOptions(dir.path(), &clock, EvictionPolicy::kAllKeysLru, 10));
+  for (int i = 0; i < 10; ++i) REQUIRE(e->Put(Key("k", i), Value(i), 0).ok());
+  for (int i = 9; i >= 0; --i) e->Get(Key("k", i));  // k9 read first: now the oldest
+  REQUIRE(e->Put("new", Value(99), 0).ok());
+  CHECK_FALSE(e->Exists("k9"));
+  for (int i = 0; i < 9; ++i) CHECK(e->Exists(Key("k", i)));
+}
+
+TEST_CASE("eviction: random policies hold the bound and volatile-random spares persistent keys") {
+  for (EvictionPolicy policy : {EvictionPolicy::kAllKeysRandom, EvictionPolicy::kVolatileRandom}) {
+    TempDir dir;
+    FakeClock clock;
+    Options o = PolicyOptions(dir.path(), &clock, policy, 30);
+    auto e = OpenEngine(o);
+    for (int i = 0; i < 10; ++i) REQUIRE(e->Put(Key("p", i), Value(i), 0).ok());
+    for (int i = 0; i < 200; ++i) {
+      REQUIRE(e->Put(Key("v", i), Value(i), clock.now_ms + 3'600'000).ok());
+      CHECK(e->Stats().memtable_bytes <= o.max_memory);
+    }
+    if (policy == EvictionPolicy::kVolatileRandom) {
+      for (int i = 0; i < 10; ++i) CHECK(e->Exists(Key("p", i)));
+    }
+    CHECK(e->Stats().evicted_keys + e->KeyCount() == 210);
+  }
+}
+
+TEST_CASE("eviction: the LFU counter starts at 5, grows on reads, decays by lfu-decay-time") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = PolicyOptions(dir.path(), &clock, EvictionPolicy::kAllKeysLfu, 100);
+  auto e = OpenEngine(o);
+  REQUIRE(e->Put("k", "v", 0).ok());
+  CHECK(e->Inspect("k")->lfu_frequency == 5);
+  e->Get("k");  // from the initial value an increment is certain
+  CHECK(e->Inspect("k")->lfu_frequency == 6);
+  REQUIRE(e->Put("k", "w", 0).ok());  // an overwrite keeps the counter, as Redis's
+  CHECK(e->Inspect("k")->lfu_frequency == 6);
+  clock.now_ms += 3 * 60'000;  // three decay periods
+  e->Tick();
+  CHECK(e->Inspect("k")->lfu_frequency == 3);
+  EvictionTuning slower = o.eviction_tuning;
+  slower.lfu_decay_time = 2;
+  e->SetEvictionTuning(slower);
+  CHECK(e->Inspect("k")->lfu_frequency == 5);  // only one period of two minutes
+  slower.lfu_decay_time = 0;                   // never decays
+  e->SetEvictionTuning(slower);
+  CHECK(e->Inspect("k")->lfu_frequency == 6);
+  CHECK(e->SetLfuFrequency("k", 100));
+  CHECK(e->Inspect("k")->lfu_frequency == 100);
+  // Under an LRU policy the same bits are an access time again.
+  e->SetEvictionPolicy(EvictionPolicy::kAllKeysLru);
+  e->Get("k");
+  CHECK(e->Inspect("k")->idle_seconds == 0);
+}
+
+TEST_CASE("eviction: a high log factor makes increments rarer") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = PolicyOptions(dir.path(), &clock, EvictionPolicy::kAllKeysLfu, 100);
+  auto e = OpenEngine(o);
+  REQUIRE(e->Put("a", "v", 0).ok());
+  for (int i = 0; i < 1000; ++i) e->Get("a");
+  const int at10 = e->Inspect("a")->lfu_frequency;
+  o.eviction_tuning.lfu_log_factor = 0;  // every access counts
+  e->SetEvictionTuning(o.eviction_tuning);
+  REQUIRE(e->Put("b", "v", 0).ok());
+  for (int i = 0; i < 100; ++i) e->Get("b");
+  CHECK(e->Inspect("b")->lfu_frequency == 105);
+  CHECK(at10 > 10);  // Redis's table: 1000 hits at factor 10 give about 18
+  CHECK(at10 < 40);
+}
+
+}  // namespace dynakv::storage
