@@ -94,8 +94,14 @@ void ObjectEncoding(CommandContext& ctx) {
 // string is its shared object's (every string value is counted once either way).
 void ObjectRefcount(CommandContext& ctx) {
   const Config& config = ctx.server.config();
-  const bool sharing =
-      config.maxmemory == 0 || config.maxmemory_policy == storage::EvictionPolicy::kNoEviction;
+  // MAXMEMORY_FLAG_NO_SHARED_INTEGERS: the LRU and LFU policies (offload's order is LRU, tinylfu's
+  // frequency) need a per-key access time or counter; noeviction, TTL and random ones do not.
+  using storage::EvictionPolicy;
+  const EvictionPolicy policy = config.maxmemory_policy;
+  const bool sharing = config.maxmemory == 0 || policy == EvictionPolicy::kNoEviction ||
+                       policy == EvictionPolicy::kVolatileTtl ||
+                       policy == EvictionPolicy::kAllKeysRandom ||
+                       policy == EvictionPolicy::kVolatileRandom;
   bool shared = false;
   const bool found = WithoutTouch(ctx, ctx.argv[2], [&](const storage::ValueRef& value) {
     if (!sharing || value.object() != nullptr || value.size() > 4) return;

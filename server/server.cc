@@ -102,10 +102,9 @@ Server::~Server() {
 
 int Server::Listen(net::Listener& listener, int port, bool tls, std::string* error) {
   const char* step = "bind";
-  net::Listener::Callbacks callbacks{
-      [this, tls](int fd) { Accept(fd, tls); },
-      [this](int err, bool refused) { AcceptFailed(err, refused); },
-      "-ERR max number of clients reached\r\n"};
+  net::Listener::Callbacks callbacks{[this, tls](int fd) { Accept(fd, tls); },
+                                     [this](int err, bool refused) { AcceptFailed(err, refused); },
+                                     "-ERR max number of clients reached\r\n"};
   const int rc = listener.Listen(config_.bind, port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {
     // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
@@ -208,7 +207,8 @@ void Server::UpdateConfig(const Config& config) {
   }
   if (config_.maxmemory_samples != old.maxmemory_samples ||
       config_.maxmemory_eviction_tenacity != old.maxmemory_eviction_tenacity ||
-      config_.lfu_log_factor != old.lfu_log_factor || config_.lfu_decay_time != old.lfu_decay_time) {
+      config_.lfu_log_factor != old.lfu_log_factor ||
+      config_.lfu_decay_time != old.lfu_decay_time) {
     engine_.SetEvictionTuning(EvictionTuningOf(config_));
   }
   if (config_.appendfsync != old.appendfsync) engine_.SetFsyncPolicy(config_.appendfsync);

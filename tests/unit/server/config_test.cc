@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -132,6 +131,33 @@ background-priority = "low"
   CHECK(config.background_priority == storage::BackgroundPriority::kLow);
 }
 
+TEST_CASE("TOML eviction knobs reach the parameters and the engine's tuning, bounds as Redis") {
+  Config config;
+  std::string error;
+  REQUIRE(ApplyConfigToml(R"(
+[storage]
+maxmemory-policy = "volatile-lfu"
+maxmemory-samples = 10
+maxmemory-eviction-tenacity = 100
+lfu-log-factor = 0
+lfu-decay-time = 7
+)",
+                          "test.toml", &config, &error));
+  CHECK(config.maxmemory_policy == storage::EvictionPolicy::kVolatileLfu);
+  const storage::EvictionTuning tuning = EvictionTuningOf(config);
+  CHECK(tuning.samples == 10);
+  CHECK(tuning.tenacity == 100);
+  CHECK(tuning.lfu_log_factor == 0);
+  CHECK(tuning.lfu_decay_time == 7);
+  CHECK_FALSE(ApplyConfigToml("[storage]\nmaxmemory-samples = 0\n", "t.toml", &config, &error));
+  CHECK(error.find("between 1 and 2147483647") != std::string::npos);
+  CHECK_FALSE(
+      ApplyConfigToml("[storage]\nmaxmemory-eviction-tenacity = 101\n", "t.toml", &config, &error));
+  CHECK(error.find("between 0 and 100") != std::string::npos);
+  CHECK_FALSE(
+      ApplyConfigToml("[storage]\nmaxmemory-policy = \"lru\"\n", "t.toml", &config, &error));
+}
+
 TEST_CASE("TOML errors name the key and the file") {
   struct Case {
     const char* toml;
@@ -209,9 +235,9 @@ TEST_CASE("command line errors are reported, not guessed around") {
   CHECK(Load({"--config", "/nonexistent/dynakv.toml"}, &config, &message) ==
         ConfigLoadResult::kError);
   CHECK(message == "cannot read config file '/nonexistent/dynakv.toml'");
-  CHECK(Load({"--client-output-buffer-soft-limit", "2mb", "--client-output-buffer-hard-limit",
-              "1mb"},
-             &config, &message) == ConfigLoadResult::kError);
+  CHECK(
+      Load({"--client-output-buffer-soft-limit", "2mb", "--client-output-buffer-hard-limit", "1mb"},
+           &config, &message) == ConfigLoadResult::kError);
   CHECK(message.find("soft-limit must not exceed") != std::string::npos);
   TempToml bad("[server]\nportt = 1\n");
   CHECK(Load({"--config", bad.path()}, &config, &message) == ConfigLoadResult::kError);
@@ -239,8 +265,7 @@ TEST_CASE("Redis compatibility entries are fixed and read-only") {
   CHECK_FALSE(FindConfigParam("save")->mutable_at_runtime);
   Config changed;
   std::string message;
-  CHECK(Load({"--appendonly", "yes", "--save", ""}, &changed, &message) ==
-        ConfigLoadResult::kRun);
+  CHECK(Load({"--appendonly", "yes", "--save", ""}, &changed, &message) == ConfigLoadResult::kRun);
   CHECK(Load({"--appendonly", "no"}, &changed, &message) == ConfigLoadResult::kError);
 }
 
@@ -249,9 +274,9 @@ TEST_CASE("mutability follows what a running node can change") {
     CAPTURE(name);
     CHECK_FALSE(FindConfigParam(name)->mutable_at_runtime);
   }
-  for (const char* name : {"maxmemory", "maxmemory-policy", "appendfsync", "requirepass",
-                           "compression-threshold", "proto-max-bulk-len",
-                           "client-query-buffer-limit", "hz", "timeout"}) {
+  for (const char* name :
+       {"maxmemory", "maxmemory-policy", "appendfsync", "requirepass", "compression-threshold",
+        "proto-max-bulk-len", "client-query-buffer-limit", "hz", "timeout"}) {
     CAPTURE(name);
     CHECK(FindConfigParam(name)->mutable_at_runtime);
   }
@@ -263,8 +288,8 @@ TEST_CASE("every parameter's formatted value parses back to itself") {
   Config config;
   std::string error;
   REQUIRE(ApplyConfigToml(
-      "[server]\nrequirepass = \"p a\\\"ss\"\nport = 1234\n[storage]\nmaxmemory = \"3gb\"\n",
-      "t", &config, &error));
+      "[server]\nrequirepass = \"p a\\\"ss\"\nport = 1234\n[storage]\nmaxmemory = \"3gb\"\n", "t",
+      &config, &error));
   for (const ConfigParam& param : ConfigParams()) {
     CAPTURE(param.name);
     Config reparsed;
