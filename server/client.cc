@@ -191,9 +191,8 @@ void Client::ProcessInput() {
     const resp::ParseStatus status = parser_.Parse(pending, &consumed, &argv_);
     if (status == resp::ParseStatus::kNeedMore) break;
     if (status == resp::ParseStatus::kError) {
-      Log(server_.log_level(), LogLevel::kVerbose,
-          "Protocol error (%s) from client: id=%llu addr=%s", parser_.error().c_str(),
-          static_cast<unsigned long long>(id_), address_.c_str());
+      Log(server_.log_level(), LogLevel::kVerbose, "Protocol error (%s) from client: id=%llu addr=%s",
+          parser_.error().c_str(), static_cast<unsigned long long>(id_), address_.c_str());
       writer_.Error("ERR " + parser_.error());
       input_start_ = input_end_ = 0;
       CloseAfterReply();

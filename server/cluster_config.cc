@@ -117,7 +117,8 @@ std::string Lower(std::string text) {
 
 bool ParseLevel(std::string_view value, cluster::ConsistencyLevel* level, std::string* reason) {
   if (cluster::ParseConsistencyLevel(value, level)) return true;
-  *reason = "argument must be one, quorum, all, local_quorum, each_quorum or a replica count";
+  *reason =
+      "argument must be one, quorum, all, local_quorum, each_quorum or a replica count";
   return false;
 }
 
@@ -287,8 +288,8 @@ bool ParseReplicasPerDc(std::string_view value, Config* config, std::string* rea
     long long count = 0;
     if (colon == std::string_view::npos || !ValidName(dc) ||
         !ParseLongLong(entry.substr(colon + 1), &count) || count < 1 || count > 64) {
-      *reason =
-          "invalid entry '" + std::string(entry) + "' (expected dc:count, count between 1 and 64)";
+      *reason = "invalid entry '" + std::string(entry) +
+                "' (expected dc:count, count between 1 and 64)";
       return false;
     }
     if (!parsed.emplace(std::string(dc), static_cast<int>(count)).second) {
@@ -341,8 +342,8 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
     if (node.id == config.cluster_node_id) self = &node;
   }
   if (self == nullptr) {
-    *error =
-        "cluster-nodes ([cluster] nodes) must list this node, '" + config.cluster_node_id + "'";
+    *error = "cluster-nodes ([cluster] nodes) must list this node, '" + config.cluster_node_id +
+             "'";
     return false;
   }
   if (self->port != config.port) {
@@ -386,12 +387,13 @@ bool ValidateClusterConfig(const Config& config, std::string* error) {
   for (const auto& [name, level] :
        {std::pair{"cluster-read-consistency", config.cluster_read_consistency},
         std::pair{"cluster-write-consistency", config.cluster_write_consistency}}) {
-    if (level.kind == cluster::ConsistencyLevel::Kind::kCount && level.count > n) {
-      *error =
-          std::string(name) + " " + std::to_string(level.count) + " exceeds " +
-          (config.cluster_replicas_per_dc.empty() ? "cluster-replication-factor "
-                                                  : "the replicas of cluster-replicas-per-dc ") +
-          std::to_string(n);
+    if (level.kind == cluster::ConsistencyLevel::Kind::kCount &&
+        level.count > n) {
+      *error = std::string(name) + " " + std::to_string(level.count) +
+               " exceeds " +
+               (config.cluster_replicas_per_dc.empty() ? "cluster-replication-factor "
+                                                       : "the replicas of cluster-replicas-per-dc ") +
+               std::to_string(n);
       return false;
     }
   }

@@ -9,16 +9,16 @@
 #include "clock.h"
 #include "resp/reply_writer.h"
 #include "server.h"
-#include "snapshot_keyspace.h"
 #include "types/codec.h"
+#include "snapshot_keyspace.h"
 
 namespace dynakv::server {
 
 struct ClusterExecutor::Operation {
   std::uint64_t client_id = 0;
-  const CommandSpec* spec = nullptr;      // nullptr for VGET / VSET
-  std::vector<std::string> args;          // the request, owned: the client's buffer moves on
-  std::vector<std::string> keys;          // distinct, in the order the request names them
+  const CommandSpec* spec = nullptr;  // nullptr for VGET / VSET
+  std::vector<std::string> args;      // the request, owned: the client's buffer moves on
+  std::vector<std::string> keys;      // distinct, in the order the request names them
   std::vector<cluster::SiblingSet> sets;  // per key: as read, or this node's copy (blind)
   cluster::ConsistencyLevel read_level;
   cluster::ConsistencyLevel write_level;

@@ -103,8 +103,8 @@ void VSetCommand(CommandContext& ctx) {
     ctx.reply.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     return;
   }
-  executor->VersionedSet(ctx.client, std::string(argv[1]), std::string(argv[2]), context, expire_at,
-                         executor->WriteLevel(ctx.client, ctx.levels));
+  executor->VersionedSet(ctx.client, std::string(argv[1]), std::string(argv[2]), context,
+                         expire_at, executor->WriteLevel(ctx.client, ctx.levels));
 }
 
 std::string StateText(const cluster::MemberStatus& member) {
@@ -135,11 +135,11 @@ void RingCommand(CommandContext& ctx) {
     const auto found = owned.find(info.id);
     const double fraction = found == owned.end() ? 0 : found->second;  // left: owns nothing
     char numbers[96];
-    std::snprintf(numbers, sizeof(numbers), " owns=%.2f%% phi=%.2f silence_ms=%lld", fraction * 100,
-                  member.phi, static_cast<long long>(member.silence_ms));
-    ctx.reply.Bulk(
-        info.id + " " + FormatHostPort(info) + " dc=" + (info.dc.empty() ? "-" : info.dc) +
-        " weight=" + std::to_string(info.weight) + " state=" + StateText(member) + numbers);
+    std::snprintf(numbers, sizeof(numbers), " owns=%.2f%% phi=%.2f silence_ms=%lld",
+                  fraction * 100, member.phi, static_cast<long long>(member.silence_ms));
+    ctx.reply.Bulk(info.id + " " + FormatHostPort(info) + " dc=" +
+                   (info.dc.empty() ? "-" : info.dc) + " weight=" + std::to_string(info.weight) +
+                   " state=" + StateText(member) + numbers);
   }
 }
 

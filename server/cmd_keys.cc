@@ -217,8 +217,9 @@ void DbSizeCommand(CommandContext& ctx) {
 // FLUSHALL and FLUSHDB [ASYNC|SYNC]: with one database they are the same. The engine clears
 // synchronously in both modes; an ASYNC caller only sees its reply arrive after the work.
 void FlushCommand(CommandContext& ctx) {
-  if (ctx.argv.size() > 2 || (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "sync") &&
-                              !EqualsIgnoreCase(ctx.argv[1], "async"))) {
+  if (ctx.argv.size() > 2 ||
+      (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "sync") &&
+       !EqualsIgnoreCase(ctx.argv[1], "async"))) {
     ctx.reply.Error(kErrSyntax);
     return;
   }

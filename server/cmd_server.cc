@@ -20,8 +20,8 @@
 #include "log.h"
 #include "open_files.h"
 #include "server.h"
-#include "storage/engine.h"
 #include "tls_config.h"
+#include "storage/engine.h"
 
 namespace dynakv::server {
 namespace {

@@ -523,7 +523,7 @@ int SetGetKeys(const std::vector<std::string_view>& argv, std::vector<KeyRef>* k
   bool get = false;
   for (std::size_t i = 3; i < argv.size() && !get; ++i) get = EqualsIgnoreCase(argv[i], "get");
   keys->assign(1, KeyRef{1, static_cast<std::uint16_t>(get ? kKeyRW | kKeyAccess | kKeyUpdate
-                                                           : kKeyOW | kKeyUpdate)});
+                                                             : kKeyOW | kKeyUpdate)});
   return 1;
 }
 

@@ -165,16 +165,17 @@ void ZCountGeneric(CommandContext& ctx, bool lex) {
   if (set.encoding() == types::SortedSet::Encoding::kSkiplist) {
     // Two O(log n) descents, as Redis counts by ranks: entries before the range, and up to its
     // end.
-    const std::size_t before = set.CountLeading(
-        [&](std::string_view m, double s) { return lex ? !range.GteMin(m) : !scores.GteMin(s); });
+    const std::size_t before = set.CountLeading([&](std::string_view m, double s) {
+      return lex ? !range.GteMin(m) : !scores.GteMin(s);
+    });
     const std::size_t upto = set.CountLeading(
         [&](std::string_view m, double s) { return lex ? range.LteMax(m) : scores.LteMax(s); });
     ctx.reply.Integer(upto > before ? static_cast<long long>(upto - before) : 0);
     return;
   }
   // A listpack is walked from its first entry in range, as Redis walks it.
-  const ZsetItems items =
-      lex ? LexRangeItems(set, range, 0, -1, false) : ScoreRangeItems(set, scores, 0, -1, false);
+  const ZsetItems items = lex ? LexRangeItems(set, range, 0, -1, false)
+                              : ScoreRangeItems(set, scores, 0, -1, false);
   ctx.reply.Integer(static_cast<long long>(items.size()));
 }
 

@@ -106,8 +106,8 @@ bool ReplyExpireError(resp::ReplyWriter& reply, ExpireError error, std::string_v
   return false;
 }
 
-ConditionError ParseExpireCondition(std::span<const std::string_view> args, ExpireCondition* c,
-                                    std::string_view* bad_option) {
+ConditionError ParseExpireCondition(std::span<const std::string_view> args,
+                                    ExpireCondition* c, std::string_view* bad_option) {
   for (const std::string_view opt : args) {
     if (EqualsIgnoreCase(opt, "nx")) {
       c->nx = true;

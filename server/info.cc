@@ -79,11 +79,12 @@ void ServerSection(Server& server, std::string* out) {
                "uptime_in_days:%lld\r\n"
                "hz:%d\r\n"
                "configured_hz:%d\r\n",
-               std::string(kRedisCompatVersion).c_str(), DYNAKV_VERSION, uts.sysname, uts.release,
-               uts.machine, static_cast<int>(sizeof(void*) * 8), __GNUC__, __GNUC_MINOR__,
+               std::string(kRedisCompatVersion).c_str(), DYNAKV_VERSION, uts.sysname, uts.release, uts.machine,
+               static_cast<int>(sizeof(void*) * 8), __GNUC__, __GNUC_MINOR__,
                __GNUC_PATCHLEVEL__, static_cast<int>(getpid()), server.run_id().c_str(),
-               server.port(), now_us, static_cast<long long>(uptime),
-               static_cast<long long>(uptime / 86400), server.config().hz, server.config().hz);
+               server.port(), now_us,
+               static_cast<long long>(uptime), static_cast<long long>(uptime / 86400),
+               server.config().hz, server.config().hz);
   *out += Field("executable", ExecutablePath());
   *out += Field("config_file", server.config().config_file);
 }
@@ -149,45 +150,46 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
 }
 
 void PersistenceSection(Server& server, const storage::EngineStats& engine, std::string* out) {
-  AppendPrintf(
-      out,
-      "# Persistence\r\n"
-      "loading:0\r\n"
-      "aof_enabled:1\r\n"
-      "appendfsync:%s\r\n"
-      "rdb_last_save_time:%lld\r\n"
-      "commit_log_bytes:%llu\r\n"
-      "segments:%llu\r\n"
-      "segment_bytes:%llu\r\n"
-      "checkpoints:%llu\r\n"
-      "checkpoint_in_progress:%d\r\n"
-      "write_stalls:%llu\r\n"
-      "compactions:%llu\r\n"
-      "compaction_in_progress:%d\r\n"
-      "recovered_records:%llu\r\n"
-      "truncated_log_bytes:%llu\r\n"
-      "corrupt_logs_repaired:%llu\r\n"
-      "corrupt_log_bytes_dropped:%llu\r\n"
-      "corrupt_log_records_dropped:%llu\r\n"
-      "aof_last_write_status:%s\r\n"
-      "aof_write_errors:%llu\r\n"
-      "segment_read_errors:%llu\r\n",
-      std::string(FsyncPolicyName(server.config().appendfsync)).c_str(),
-      static_cast<long long>(server.last_save_unix()),
-      static_cast<unsigned long long>(engine.log_bytes),
-      static_cast<unsigned long long>(engine.segments),
-      static_cast<unsigned long long>(engine.segment_bytes),
-      static_cast<unsigned long long>(engine.checkpoints), engine.checkpoint_running ? 1 : 0,
-      static_cast<unsigned long long>(engine.write_stalls),
-      static_cast<unsigned long long>(engine.compactions), engine.compaction_running ? 1 : 0,
-      static_cast<unsigned long long>(engine.recovered_records),
-      static_cast<unsigned long long>(engine.truncated_log_bytes),
-      static_cast<unsigned long long>(engine.corrupt_logs_repaired),
-      static_cast<unsigned long long>(engine.corrupt_log_bytes_dropped),
-      static_cast<unsigned long long>(engine.corrupt_log_records_dropped),
-      engine.log_error.empty() ? "ok" : "err",
-      static_cast<unsigned long long>(engine.log_write_errors),
-      static_cast<unsigned long long>(engine.segment_read_errors));
+  AppendPrintf(out,
+               "# Persistence\r\n"
+               "loading:0\r\n"
+               "aof_enabled:1\r\n"
+               "appendfsync:%s\r\n"
+               "rdb_last_save_time:%lld\r\n"
+               "commit_log_bytes:%llu\r\n"
+               "segments:%llu\r\n"
+               "segment_bytes:%llu\r\n"
+               "checkpoints:%llu\r\n"
+               "checkpoint_in_progress:%d\r\n"
+               "write_stalls:%llu\r\n"
+               "compactions:%llu\r\n"
+               "compaction_in_progress:%d\r\n"
+               "recovered_records:%llu\r\n"
+               "truncated_log_bytes:%llu\r\n"
+               "corrupt_logs_repaired:%llu\r\n"
+               "corrupt_log_bytes_dropped:%llu\r\n"
+               "corrupt_log_records_dropped:%llu\r\n"
+               "aof_last_write_status:%s\r\n"
+               "aof_write_errors:%llu\r\n"
+               "segment_read_errors:%llu\r\n",
+               std::string(FsyncPolicyName(server.config().appendfsync)).c_str(),
+               static_cast<long long>(server.last_save_unix()),
+               static_cast<unsigned long long>(engine.log_bytes),
+               static_cast<unsigned long long>(engine.segments),
+               static_cast<unsigned long long>(engine.segment_bytes),
+               static_cast<unsigned long long>(engine.checkpoints),
+               engine.checkpoint_running ? 1 : 0,
+               static_cast<unsigned long long>(engine.write_stalls),
+               static_cast<unsigned long long>(engine.compactions),
+               engine.compaction_running ? 1 : 0,
+               static_cast<unsigned long long>(engine.recovered_records),
+               static_cast<unsigned long long>(engine.truncated_log_bytes),
+               static_cast<unsigned long long>(engine.corrupt_logs_repaired),
+               static_cast<unsigned long long>(engine.corrupt_log_bytes_dropped),
+               static_cast<unsigned long long>(engine.corrupt_log_records_dropped),
+               engine.log_error.empty() ? "ok" : "err",
+               static_cast<unsigned long long>(engine.log_write_errors),
+               static_cast<unsigned long long>(engine.segment_read_errors));
   // Not a Redis field: operators need the cause, Redis only logs it.
   if (!engine.log_error.empty()) {
     AppendPrintf(out, "aof_last_write_error:%s\r\n", engine.log_error.c_str());
@@ -253,17 +255,18 @@ void CpuSection(std::string* out) {
   rusage children{};
   getrusage(RUSAGE_SELF, &self);
   getrusage(RUSAGE_CHILDREN, &children);
-  AppendPrintf(
-      out,
-      "# CPU\r\n"
-      "used_cpu_sys:%ld.%06ld\r\n"
-      "used_cpu_user:%ld.%06ld\r\n"
-      "used_cpu_sys_children:%ld.%06ld\r\n"
-      "used_cpu_user_children:%ld.%06ld\r\n",
-      static_cast<long>(self.ru_stime.tv_sec), static_cast<long>(self.ru_stime.tv_usec),
-      static_cast<long>(self.ru_utime.tv_sec), static_cast<long>(self.ru_utime.tv_usec),
-      static_cast<long>(children.ru_stime.tv_sec), static_cast<long>(children.ru_stime.tv_usec),
-      static_cast<long>(children.ru_utime.tv_sec), static_cast<long>(children.ru_utime.tv_usec));
+  AppendPrintf(out,
+               "# CPU\r\n"
+               "used_cpu_sys:%ld.%06ld\r\n"
+               "used_cpu_user:%ld.%06ld\r\n"
+               "used_cpu_sys_children:%ld.%06ld\r\n"
+               "used_cpu_user_children:%ld.%06ld\r\n",
+               static_cast<long>(self.ru_stime.tv_sec), static_cast<long>(self.ru_stime.tv_usec),
+               static_cast<long>(self.ru_utime.tv_sec), static_cast<long>(self.ru_utime.tv_usec),
+               static_cast<long>(children.ru_stime.tv_sec),
+               static_cast<long>(children.ru_stime.tv_usec),
+               static_cast<long>(children.ru_utime.tv_sec),
+               static_cast<long>(children.ru_utime.tv_usec));
 }
 
 // Counters are this node's as a coordinator (reads, writes, repairs) and as a replica (requests
@@ -299,120 +302,125 @@ void ClusterSection(Server& server, std::string* out) {
     if (!node_local.empty()) node_local += ',';
     node_local += spec->name;
   }
-  AppendPrintf(
-      out,
-      "cluster_enabled:1\r\n"
-      "cluster_node_id:%s\r\n"
-      "cluster_bus_port:%d\r\n"
-      "cluster_members:%zu\r\n"
-      "cluster_members_reachable:%zu\r\n"
-      "cluster_members_up:%zu\r\n"
-      "cluster_members_suspect:%zu\r\n"
-      "cluster_members_down:%zu\r\n"
-      "cluster_seeds:%zu\r\n"
-      "cluster_gossip_interval_ms:%d\r\n"
-      "cluster_phi_threshold:%.2f\r\n"
-      "cluster_down_after_ms:%d\r\n"
-      "cluster_sloppy_quorum:%d\r\n"
-      "cluster_hint_handoff_interval_ms:%d\r\n"
-      "cluster_replication_factor:%d\r\n"
-      "cluster_replicas_per_dc:%s\r\n"
-      "cluster_read_consistency:%s\r\n"
-      "cluster_write_consistency:%s\r\n"
-      "cluster_request_timeout_ms:%d\r\n"
-      "cluster_read_repair_chance:%.2f\r\n"
-      "cluster_node_local_commands:%s\r\n"
-      "cluster_commands_in_flight:%zu\r\n"
-      "cluster_reads:%llu\r\n"
-      "cluster_writes:%llu\r\n"
-      "cluster_read_failures:%llu\r\n"
-      "cluster_write_failures:%llu\r\n"
-      "cluster_read_repairs:%llu\r\n"
-      "cluster_read_repair_checks:%llu\r\n"
-      "cluster_read_retries:%llu\r\n"
-      "cluster_replica_requests_served:%llu\r\n"
-      "cluster_peer_timeouts:%llu\r\n"
-      "cluster_peer_connect_failures:%llu\r\n"
-      "cluster_undecodable_values:%llu\r\n"
-      "cluster_bus_protocol_errors:%llu\r\n"
-      "cluster_bus_connections:%llu\r\n"
-      "cluster_bus_connections_handshaking:%llu\r\n"
-      "cluster_bus_handshake_timeouts:%llu\r\n"
-      "cluster_bus_rejected_connections:%llu\r\n"
-      "cluster_bus_auth:%s\r\n"
-      "cluster_bus_auth_failures:%llu\r\n"
-      "cluster_bus_frame_mac_failures:%llu\r\n"
-      "cluster_bus_tls:%s\r\n"
-      "cluster_bus_tls_failures:%llu\r\n"
-      "cluster_handshake_timeout_ms:%d\r\n"
-      "cluster_anti_entropy_rounds:%llu\r\n"
-      "cluster_anti_entropy_round_failures:%llu\r\n"
-      "cluster_anti_entropy_keys_repaired:%llu\r\n"
-      "cluster_anti_entropy_keys_sent:%llu\r\n"
-      "cluster_anti_entropy_bytes_sent:%llu\r\n"
-      "cluster_anti_entropy_bytes_received:%llu\r\n"
-      "cluster_anti_entropy_tree_builds:%llu\r\n"
-      "cluster_anti_entropy_last_round_keys:%llu\r\n"
-      "cluster_hinted_writes:%llu\r\n"
-      "cluster_hints_stored:%llu\r\n"
-      "cluster_hints_delivered:%llu\r\n"
-      "cluster_hints_pending:%llu\r\n"
-      "cluster_rebalance_state:%s\r\n"
-      "cluster_rebalance_scan_progress:%.2f\r\n"
-      "cluster_rebalance_keys_queued:%llu\r\n"
-      "cluster_rebalance_pushes_in_flight:%llu\r\n"
-      "cluster_rebalance_passes:%llu\r\n"
-      "cluster_rebalance_restarts:%llu\r\n"
-      "cluster_rebalance_keys_streamed:%llu\r\n"
-      "cluster_rebalance_bytes_streamed:%llu\r\n"
-      "cluster_rebalance_keys_dropped:%llu\r\n"
-      "cluster_rebalance_push_failures:%llu\r\n",
-      node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable, up, suspect, down,
-      options.seeds.size(), options.gossip_interval_ms, options.phi_threshold,
-      options.down_after_ms, options.sloppy_quorum ? 1 : 0, options.hint_handoff_interval_ms,
-      EffectiveReplicationFactor(config), FormatReplicasPerDc(config).c_str(),
-      cluster::ToString(config.cluster_read_consistency).c_str(),
-      cluster::ToString(config.cluster_write_consistency).c_str(), options.request_timeout_ms,
-      options.read_repair_chance, node_local.c_str(), server.cluster_executor()->in_flight(),
-      static_cast<unsigned long long>(stats.reads), static_cast<unsigned long long>(stats.writes),
-      static_cast<unsigned long long>(stats.read_failures),
-      static_cast<unsigned long long>(stats.write_failures),
-      static_cast<unsigned long long>(stats.read_repairs),
-      static_cast<unsigned long long>(stats.read_repair_checks),
-      static_cast<unsigned long long>(stats.read_retries),
-      static_cast<unsigned long long>(stats.replica_requests_served),
-      static_cast<unsigned long long>(stats.peer_timeouts),
-      static_cast<unsigned long long>(stats.peer_connect_failures),
-      static_cast<unsigned long long>(stats.undecodable_values),
-      static_cast<unsigned long long>(stats.bus_protocol_errors),
-      static_cast<unsigned long long>(stats.bus_connections),
-      static_cast<unsigned long long>(stats.bus_connections_handshaking),
-      static_cast<unsigned long long>(stats.bus_handshake_timeouts),
-      static_cast<unsigned long long>(stats.bus_rejected_connections),
-      options.secret.empty() ? "insecure" : "hmac-sha256",
-      static_cast<unsigned long long>(stats.bus_auth_failures),
-      static_cast<unsigned long long>(stats.bus_frame_mac_failures), options.tls ? "yes" : "no",
-      static_cast<unsigned long long>(stats.bus_tls_failures), options.handshake_timeout_ms,
-      static_cast<unsigned long long>(stats.anti_entropy_rounds),
-      static_cast<unsigned long long>(stats.anti_entropy_round_failures),
-      static_cast<unsigned long long>(stats.anti_entropy_keys_repaired),
-      static_cast<unsigned long long>(stats.anti_entropy_keys_sent),
-      static_cast<unsigned long long>(stats.anti_entropy_bytes_sent),
-      static_cast<unsigned long long>(stats.anti_entropy_bytes_received),
-      static_cast<unsigned long long>(stats.anti_entropy_tree_builds),
-      static_cast<unsigned long long>(stats.anti_entropy_last_round_keys),
-      static_cast<unsigned long long>(stats.hinted_writes),
-      static_cast<unsigned long long>(stats.hints_stored),
-      static_cast<unsigned long long>(stats.hints_delivered),
-      static_cast<unsigned long long>(stats.hints_pending), rebalance.state.c_str(),
-      rebalance.scan_progress * 100, static_cast<unsigned long long>(rebalance.keys_queued),
-      static_cast<unsigned long long>(rebalance.pushes_in_flight),
-      static_cast<unsigned long long>(stats.rebalance_passes),
-      static_cast<unsigned long long>(stats.rebalance_restarts),
-      static_cast<unsigned long long>(stats.rebalance_keys_streamed),
-      static_cast<unsigned long long>(stats.rebalance_bytes_streamed),
-      static_cast<unsigned long long>(stats.rebalance_keys_dropped),
-      static_cast<unsigned long long>(stats.rebalance_push_failures));
+  AppendPrintf(out,
+               "cluster_enabled:1\r\n"
+               "cluster_node_id:%s\r\n"
+               "cluster_bus_port:%d\r\n"
+               "cluster_members:%zu\r\n"
+               "cluster_members_reachable:%zu\r\n"
+               "cluster_members_up:%zu\r\n"
+               "cluster_members_suspect:%zu\r\n"
+               "cluster_members_down:%zu\r\n"
+               "cluster_seeds:%zu\r\n"
+               "cluster_gossip_interval_ms:%d\r\n"
+               "cluster_phi_threshold:%.2f\r\n"
+               "cluster_down_after_ms:%d\r\n"
+               "cluster_sloppy_quorum:%d\r\n"
+               "cluster_hint_handoff_interval_ms:%d\r\n"
+               "cluster_replication_factor:%d\r\n"
+               "cluster_replicas_per_dc:%s\r\n"
+               "cluster_read_consistency:%s\r\n"
+               "cluster_write_consistency:%s\r\n"
+               "cluster_request_timeout_ms:%d\r\n"
+               "cluster_read_repair_chance:%.2f\r\n"
+               "cluster_node_local_commands:%s\r\n"
+               "cluster_commands_in_flight:%zu\r\n"
+               "cluster_reads:%llu\r\n"
+               "cluster_writes:%llu\r\n"
+               "cluster_read_failures:%llu\r\n"
+               "cluster_write_failures:%llu\r\n"
+               "cluster_read_repairs:%llu\r\n"
+               "cluster_read_repair_checks:%llu\r\n"
+               "cluster_read_retries:%llu\r\n"
+               "cluster_replica_requests_served:%llu\r\n"
+               "cluster_peer_timeouts:%llu\r\n"
+               "cluster_peer_connect_failures:%llu\r\n"
+               "cluster_undecodable_values:%llu\r\n"
+               "cluster_bus_protocol_errors:%llu\r\n"
+               "cluster_bus_connections:%llu\r\n"
+               "cluster_bus_connections_handshaking:%llu\r\n"
+               "cluster_bus_handshake_timeouts:%llu\r\n"
+               "cluster_bus_rejected_connections:%llu\r\n"
+               "cluster_bus_auth:%s\r\n"
+               "cluster_bus_auth_failures:%llu\r\n"
+               "cluster_bus_frame_mac_failures:%llu\r\n"
+               "cluster_bus_tls:%s\r\n"
+               "cluster_bus_tls_failures:%llu\r\n"
+               "cluster_handshake_timeout_ms:%d\r\n"
+               "cluster_anti_entropy_rounds:%llu\r\n"
+               "cluster_anti_entropy_round_failures:%llu\r\n"
+               "cluster_anti_entropy_keys_repaired:%llu\r\n"
+               "cluster_anti_entropy_keys_sent:%llu\r\n"
+               "cluster_anti_entropy_bytes_sent:%llu\r\n"
+               "cluster_anti_entropy_bytes_received:%llu\r\n"
+               "cluster_anti_entropy_tree_builds:%llu\r\n"
+               "cluster_anti_entropy_last_round_keys:%llu\r\n"
+               "cluster_hinted_writes:%llu\r\n"
+               "cluster_hints_stored:%llu\r\n"
+               "cluster_hints_delivered:%llu\r\n"
+               "cluster_hints_pending:%llu\r\n"
+               "cluster_rebalance_state:%s\r\n"
+               "cluster_rebalance_scan_progress:%.2f\r\n"
+               "cluster_rebalance_keys_queued:%llu\r\n"
+               "cluster_rebalance_pushes_in_flight:%llu\r\n"
+               "cluster_rebalance_passes:%llu\r\n"
+               "cluster_rebalance_restarts:%llu\r\n"
+               "cluster_rebalance_keys_streamed:%llu\r\n"
+               "cluster_rebalance_bytes_streamed:%llu\r\n"
+               "cluster_rebalance_keys_dropped:%llu\r\n"
+               "cluster_rebalance_push_failures:%llu\r\n",
+               node->self_id().c_str(), node->bus_port(), node->ring().size(), reachable, up,
+               suspect, down, options.seeds.size(), options.gossip_interval_ms,
+               options.phi_threshold, options.down_after_ms, options.sloppy_quorum ? 1 : 0,
+               options.hint_handoff_interval_ms, EffectiveReplicationFactor(config),
+               FormatReplicasPerDc(config).c_str(),
+               cluster::ToString(config.cluster_read_consistency).c_str(),
+               cluster::ToString(config.cluster_write_consistency).c_str(),
+               options.request_timeout_ms, options.read_repair_chance, node_local.c_str(),
+               server.cluster_executor()->in_flight(),
+               static_cast<unsigned long long>(stats.reads),
+               static_cast<unsigned long long>(stats.writes),
+               static_cast<unsigned long long>(stats.read_failures),
+               static_cast<unsigned long long>(stats.write_failures),
+               static_cast<unsigned long long>(stats.read_repairs),
+               static_cast<unsigned long long>(stats.read_repair_checks),
+               static_cast<unsigned long long>(stats.read_retries),
+               static_cast<unsigned long long>(stats.replica_requests_served),
+               static_cast<unsigned long long>(stats.peer_timeouts),
+               static_cast<unsigned long long>(stats.peer_connect_failures),
+               static_cast<unsigned long long>(stats.undecodable_values),
+               static_cast<unsigned long long>(stats.bus_protocol_errors),
+               static_cast<unsigned long long>(stats.bus_connections),
+               static_cast<unsigned long long>(stats.bus_connections_handshaking),
+               static_cast<unsigned long long>(stats.bus_handshake_timeouts),
+               static_cast<unsigned long long>(stats.bus_rejected_connections),
+               options.secret.empty() ? "insecure" : "hmac-sha256",
+               static_cast<unsigned long long>(stats.bus_auth_failures),
+               static_cast<unsigned long long>(stats.bus_frame_mac_failures),
+               options.tls ? "yes" : "no",
+               static_cast<unsigned long long>(stats.bus_tls_failures),
+               options.handshake_timeout_ms,
+               static_cast<unsigned long long>(stats.anti_entropy_rounds),
+               static_cast<unsigned long long>(stats.anti_entropy_round_failures),
+               static_cast<unsigned long long>(stats.anti_entropy_keys_repaired),
+               static_cast<unsigned long long>(stats.anti_entropy_keys_sent),
+               static_cast<unsigned long long>(stats.anti_entropy_bytes_sent),
+               static_cast<unsigned long long>(stats.anti_entropy_bytes_received),
+               static_cast<unsigned long long>(stats.anti_entropy_tree_builds),
+               static_cast<unsigned long long>(stats.anti_entropy_last_round_keys),
+               static_cast<unsigned long long>(stats.hinted_writes),
+               static_cast<unsigned long long>(stats.hints_stored),
+               static_cast<unsigned long long>(stats.hints_delivered),
+               static_cast<unsigned long long>(stats.hints_pending), rebalance.state.c_str(),
+               rebalance.scan_progress * 100,
+               static_cast<unsigned long long>(rebalance.keys_queued),
+               static_cast<unsigned long long>(rebalance.pushes_in_flight),
+               static_cast<unsigned long long>(stats.rebalance_passes),
+               static_cast<unsigned long long>(stats.rebalance_restarts),
+               static_cast<unsigned long long>(stats.rebalance_keys_streamed),
+               static_cast<unsigned long long>(stats.rebalance_bytes_streamed),
+               static_cast<unsigned long long>(stats.rebalance_keys_dropped),
+               static_cast<unsigned long long>(stats.rebalance_push_failures));
   // What peers announced that cannot be true (cluster-max-clock-skew-ms).
   AppendPrintf(out,
                "cluster_clock_skew_rejections:%llu\r\n"

@@ -19,11 +19,11 @@
 #include "cluster_secret.h"
 #include "config.h"
 #include "log.h"
-#include "net/uv_handle.h"
 #include "open_files.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
+#include "net/uv_handle.h"
 
 namespace dynakv::server {
 namespace {
@@ -76,8 +76,8 @@ std::unique_ptr<cluster::ClusterNode> CreateClusterNode(uv_loop_t* loop, const C
 }
 
 // Serves until shutdown; returns the exit code.
-int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine, types::TypesCodec* codec,
-          cluster::ClusterNode* cluster, LogLevel level) {
+int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
+          types::TypesCodec* codec, cluster::ClusterNode* cluster, LogLevel level) {
   Server server(loop, config, engine, cluster, codec);
   std::string error;
   if (!server.LoadAclFile(&error)) {
@@ -132,8 +132,8 @@ int RunNode(int argc, char** argv) {
   LogLevel level = LogLevel::kNotice;
   ParseLogLevel(config.loglevel, &level);
   Log(level, LogLevel::kNotice, "oO0OoO0OoO0Oo dynakv is starting oO0OoO0OoO0Oo");
-  Log(level, LogLevel::kNotice, "dynakv version=%s, bits=%d, pid=%d, just started", DYNAKV_VERSION,
-      static_cast<int>(sizeof(void*) * 8), static_cast<int>(getpid()));
+  Log(level, LogLevel::kNotice, "dynakv version=%s, bits=%d, pid=%d, just started",
+      DYNAKV_VERSION, static_cast<int>(sizeof(void*) * 8), static_cast<int>(getpid()));
   if (config.config_file.empty()) {
     Log(level, LogLevel::kWarning,
         "Warning: no config file specified, using the default config. In order to specify a "
@@ -205,7 +205,7 @@ int RunNode(int argc, char** argv) {
   // Run the close callbacks of the handles closed on the way out of Serve.
   uv_run(&loop, UV_RUN_DEFAULT);
   cluster.reset();  // its handles are closed: the server stopped it
-  engine.reset();   // writes and fsyncs the commit log, joins background work
+  engine.reset();  // writes and fsyncs the commit log, joins background work
   if (uv_loop_close(&loop) != 0) {
     Log(level, LogLevel::kWarning, "Event loop closed with handles still open");
   }

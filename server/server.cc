@@ -102,9 +102,10 @@ Server::~Server() {
 
 int Server::Listen(net::Listener& listener, int port, bool tls, std::string* error) {
   const char* step = "bind";
-  net::Listener::Callbacks callbacks{[this, tls](int fd) { Accept(fd, tls); },
-                                     [this](int err, bool refused) { AcceptFailed(err, refused); },
-                                     "-ERR max number of clients reached\r\n"};
+  net::Listener::Callbacks callbacks{
+      [this, tls](int fd) { Accept(fd, tls); },
+      [this](int err, bool refused) { AcceptFailed(err, refused); },
+      "-ERR max number of clients reached\r\n"};
   const int rc = listener.Listen(config_.bind, port, kListenBacklog, std::move(callbacks), &step);
   if (rc != 0) {
     // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
