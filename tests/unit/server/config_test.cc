@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <doctest/doctest.h>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -235,9 +236,9 @@ TEST_CASE("command line errors are reported, not guessed around") {
   CHECK(Load({"--config", "/nonexistent/dynakv.toml"}, &config, &message) ==
         ConfigLoadResult::kError);
   CHECK(message == "cannot read config file '/nonexistent/dynakv.toml'");
-  CHECK(
-      Load({"--client-output-buffer-soft-limit", "2mb", "--client-output-buffer-hard-limit", "1mb"},
-           &config, &message) == ConfigLoadResult::kError);
+  CHECK(Load({"--client-output-buffer-soft-limit", "2mb", "--client-output-buffer-hard-limit",
+              "1mb"},
+             &config, &message) == ConfigLoadResult::kError);
   CHECK(message.find("soft-limit must not exceed") != std::string::npos);
   TempToml bad("[server]\nportt = 1\n");
   CHECK(Load({"--config", bad.path()}, &config, &message) == ConfigLoadResult::kError);
@@ -265,7 +266,8 @@ TEST_CASE("Redis compatibility entries are fixed and read-only") {
   CHECK_FALSE(FindConfigParam("save")->mutable_at_runtime);
   Config changed;
   std::string message;
-  CHECK(Load({"--appendonly", "yes", "--save", ""}, &changed, &message) == ConfigLoadResult::kRun);
+  CHECK(Load({"--appendonly", "yes", "--save", ""}, &changed, &message) ==
+        ConfigLoadResult::kRun);
   CHECK(Load({"--appendonly", "no"}, &changed, &message) == ConfigLoadResult::kError);
 }
 
@@ -274,9 +276,9 @@ TEST_CASE("mutability follows what a running node can change") {
     CAPTURE(name);
     CHECK_FALSE(FindConfigParam(name)->mutable_at_runtime);
   }
-  for (const char* name :
-       {"maxmemory", "maxmemory-policy", "appendfsync", "requirepass", "compression-threshold",
-        "proto-max-bulk-len", "client-query-buffer-limit", "hz", "timeout"}) {
+  for (const char* name : {"maxmemory", "maxmemory-policy", "appendfsync", "requirepass",
+                           "compression-threshold", "proto-max-bulk-len",
+                           "client-query-buffer-limit", "hz", "timeout"}) {
     CAPTURE(name);
     CHECK(FindConfigParam(name)->mutable_at_runtime);
   }
@@ -288,8 +290,8 @@ TEST_CASE("every parameter's formatted value parses back to itself") {
   Config config;
   std::string error;
   REQUIRE(ApplyConfigToml(
-      "[server]\nrequirepass = \"p a\\\"ss\"\nport = 1234\n[storage]\nmaxmemory = \"3gb\"\n", "t",
-      &config, &error));
+      "[server]\nrequirepass = \"p a\\\"ss\"\nport = 1234\n[storage]\nmaxmemory = \"3gb\"\n",
+      "t", &config, &error));
   for (const ConfigParam& param : ConfigParams()) {
     CAPTURE(param.name);
     Config reparsed;
