@@ -118,7 +118,12 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                "mem_allocator:%s\r\n"
                "memtable_bytes:%llu\r\n"
                "memtable_entries:%llu\r\n"
-               "compressed_values:%llu\r\n",
+               "compressed_values:%llu\r\n"
+               "tinylfu_sketch_bytes:%llu\r\n"
+               "tinylfu_sketch_bytes_per_key:%.2f\r\n"
+               "tinylfu_window_bytes:%llu\r\n"
+               "tinylfu_admitted_keys:%llu\r\n"
+               "tinylfu_rejected_keys:%llu\r\n",
                static_cast<unsigned long long>(used), BytesToHuman(used).c_str(),
                static_cast<unsigned long long>(rss), BytesToHuman(rss).c_str(),
                static_cast<unsigned long long>(server.used_memory_peak()),

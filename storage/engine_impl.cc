@@ -200,6 +200,7 @@ void EngineImpl::Reap(std::uint64_t hash, std::string_view key, const KeyState& 
 
 std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
   const std::uint64_t hash = HashKey(key);
+  NoteAccess(hash);
   std::optional<KeyState> st = LiveState(hash, key);
   if (!st) return std::nullopt;
   Memtable::Entry* e = st->entry;
@@ -271,6 +272,7 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   if (!log_->last_error().ok()) return log_->last_error();
   if (!read_error_.ok() && read_error_key_ == key) return read_error_;
   const std::uint64_t hash = HashKey(key);
+  NoteAccess(hash);
   std::string_view packed;
   const bool compressed = compressor_.Compress(value, options_.compression_threshold, &packed);
   const std::string_view stored = compressed ? packed : value;
@@ -369,6 +371,10 @@ EngineStats EngineImpl::Stats() const {
   s.keys_with_expiry = keys_with_expiry_;
   s.memtable_entries = memtable_.size();
   s.memtable_bytes = memtable_.bytes();
+  if (options_.eviction == EvictionPolicy::kAllKeysTinyLfu) {
+    s.sketch_bytes = sketch_.bytes();
+    s.window_bytes = memtable_.window_bytes();
+  }
   s.compressed_values = memtable_.compressed_count();
   s.log_bytes = log_->bytes();
   s.log_error = log_error_.ok() ? std::string() : log_error_.ToString();

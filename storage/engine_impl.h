@@ -27,6 +27,7 @@
 #include "disk_expiry_sweep.h"
 #include "eviction_pool.h"
 #include "file_util.h"
+#include "frequency_sketch.h"
 #include "manifest_writer.h"
 #include "memtable.h"
 #include "segment_reader.h"
@@ -174,6 +175,11 @@ class EngineImpl {
   // Redis's evictionTimeLimitUs for maxmemory-eviction-tenacity; 0: no limit.
   std::uint64_t EvictionTimeLimitUs() const;
   void ApplyAccessMode();
+  // allkeys-tinylfu (tiny_lfu.cc): counts an access (a read, hit or miss, or a write) of a key.
+  void NoteAccess(std::uint64_t hash) {
+    if (options_.eviction == EvictionPolicy::kAllKeysTinyLfu) sketch_.Increment(hash);
+  }
+  Memtable::Entry* PickTinyLfuVictim(const std::function<bool(const Memtable::Entry&)>& eligible);
   // Memory limit and log-size checkpoint, after any write.
   void AfterWrite(const Memtable::Entry* written);
 
@@ -240,6 +246,7 @@ class EngineImpl {
   std::uint64_t keys_with_expiry_ = 0;
   std::mt19937_64 rng_;
   EvictionPool eviction_pool_;
+  FrequencySketch sketch_;      // allkeys-tinylfu only (tiny_lfu.cc)
   ValueCompressor compressor_;  // holds a compressed value between compression and insertion
   std::string lookup_buf_;      // the segment block of the last lookup
   // A segment's object that Get could not cache (noeviction, full): valid until the next call.

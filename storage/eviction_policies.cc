@@ -50,6 +50,7 @@ Memtable::Entry* EngineImpl::PickVictim(const std::function<bool(const Memtable:
   auto eligible = [&](const Memtable::Entry& e) {
     return !e.has(Memtable::kTombstone) && !spared(e) && (!volatile_only || e.expire_at_ms != 0);
   };
+  if (policy == EvictionPolicy::kAllKeysTinyLfu) return PickTinyLfuVictim(eligible);
   if (policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom) {
     return memtable_.SampleRandom(rng_, eligible);
   }

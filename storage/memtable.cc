@@ -53,6 +53,7 @@ void Memtable::Account(Entry& e, int sign) {
   if (e.has(kTombstone)) add(&tombstones_, 1);
   if (e.has(kCompressed)) add(&compressed_, 1);
   if (e.expire_at_ms != 0) add(&expiring_, 1);
+  if (!e.has(kAdmitted)) add(&window_bytes_, e.alloc_size());
 }
 
 Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key) const {
@@ -110,10 +111,12 @@ Memtable::Entry* Memtable::Insert(EntryPtr fresh) {
   const std::uint64_t hash = fresh->hash;
   const std::string_view key = fresh->key();
   Entry* result = fresh.get();
-  Account(*result, +1);
 
   EntryPtr* link = &buckets_[BucketOf(hash)];
   while (*link && !((*link)->hash == hash && (*link)->key() == key)) link = &(*link)->next;
+  // An overwritten key stays where the admission policy put it.
+  if (*link && (*link)->has(kAdmitted)) result->flags |= kAdmitted;
+  Account(*result, +1);
   if (*link) {
     EntryPtr old = std::move(*link);
     Account(*old, -1);
@@ -175,6 +178,7 @@ void Memtable::Clear() {
   sweep_pos_ = 0;
   dirty_.clear();
   entries_ = entry_bytes_ = dirty_bytes_ = frozen_ = tombstones_ = expiring_ = compressed_ = 0;
+  window_bytes_ = 0;
 }
 
 void Memtable::SetExpire(Entry* e, std::int64_t expire_at_ms) {

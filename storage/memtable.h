@@ -186,6 +186,8 @@ class Memtable {
   std::size_t tombstone_count() const { return tombstones_; }
   std::size_t expiring_count() const { return expiring_; }
   std::size_t compressed_count() const { return compressed_; }
+  // Bytes of the entries not kAdmitted: allkeys-tinylfu's admission window.
+  std::size_t window_bytes() const { return window_bytes_; }
   std::size_t bucket_count() const { return buckets_.size(); }
 
  private:
@@ -234,6 +236,7 @@ class Memtable {
   std::size_t tombstones_ = 0;
   std::size_t expiring_ = 0;
   std::size_t compressed_ = 0;
+  std::size_t window_bytes_ = 0;
 };
 
 }  // namespace dynakv::storage

@@ -100,6 +100,13 @@ struct EngineStats {
   std::uint64_t compactions = 0;
   std::uint64_t offloaded_keys = 0;  // entries dropped from memory because they are on disk
   std::uint64_t evicted_keys = 0;    // entries deleted by an allkeys-*/volatile-* policy
+  // allkeys-tinylfu: the frequency sketch's bytes (not counted in memtable_bytes: 8 to 16 bytes
+  // a key), the admission window's bytes, and window candidates admitted to / refused by the
+  // main region (refused ones are the evicted_keys the window loses).
+  std::uint64_t sketch_bytes = 0;
+  std::uint64_t window_bytes = 0;
+  std::uint64_t admitted_keys = 0;
+  std::uint64_t rejected_keys = 0;
   std::uint64_t expired_keys = 0;
   std::uint64_t disk_expire_scanned = 0;  // segment records active expiry looked at
   std::uint64_t segment_reads = 0;        // lookups that read a segment block

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "frequency_sketch.h"
 #include "storage/engine.h"
 #include "test_util.h"
 
@@ -172,6 +173,59 @@ TEST_CASE("eviction: a high log factor makes increments rarer") {
   CHECK(e->Inspect("b")->lfu_frequency == 105);
   CHECK(at10 > 10);  // Redis's table: 1000 hits at factor 10 give about 18
   CHECK(at10 < 40);
+}
+
+TEST_CASE("eviction: allkeys-tinylfu keeps a frequent working set against a one-hit scan") {
+  for (EvictionPolicy policy : {EvictionPolicy::kAllKeysTinyLfu, EvictionPolicy::kAllKeysLru}) {
+    TempDir dir;
+    FakeClock clock;
+    Options o = PolicyOptions(dir.path(), &clock, policy, 40);
+    o.eviction_tuning.samples = 5;  // tinylfu samples at least 5; keep it Redis's default
+    auto e = OpenEngine(o);
+    // A working set of 20 keys read often, then a scan of 400 keys each written and read once.
+    for (int i = 0; i < 20; ++i) REQUIRE(e->Put(Key("h", i), Value(i), 0).ok());
+    for (int r = 0; r < 5; ++r) {
+      for (int i = 0; i < 20; ++i) REQUIRE(e->Get(Key("h", i)));
+    }
+    for (int i = 0; i < 400; ++i) {
+      REQUIRE(e->Put(Key("s", i), Value(i), 0).ok());
+      REQUIRE(e->Get(Key("s", i)));
+      CHECK(e->Stats().memtable_bytes <= o.max_memory);
+    }
+    int kept = 0;
+    for (int i = 0; i < 20; ++i) kept += e->Exists(Key("h", i)) ? 1 : 0;
+    CAPTURE(static_cast<int>(policy));
+    if (policy == EvictionPolicy::kAllKeysTinyLfu) {
+      CHECK(kept == 20);
+      const EngineStats st = e->Stats();
+      CHECK(st.rejected_keys > 300);
+      CHECK(st.sketch_bytes > 0);
+      CHECK(st.sketch_bytes <= 8 * 512 + 16 * st.memtable_entries);
+    } else {
+      CHECK(kept == 0);
+    }
+  }
+}
+
+TEST_CASE("frequency sketch: counts up to 15, ages by halving, grows with the keys") {
+  FrequencySketch sketch;
+  for (int i = 0; i < 20; ++i) sketch.Increment(0x1234567890abcdefull);
+  for (int i = 0; i < 3; ++i) sketch.Increment(0xfedcba0987654321ull);
+  CHECK(sketch.Frequency(0x1234567890abcdefull) == 15);
+  CHECK(sketch.Frequency(0xfedcba0987654321ull) >= 3);
+  CHECK(sketch.Frequency(0xfedcba0987654321ull) <= 4);
+  // 10 x capacity increments of other keys trigger one aging step.
+  const std::size_t additions = 10 * sketch.capacity();
+  for (std::size_t i = 0; sketch.resets() == 0 && i < 2 * additions; ++i) {
+    sketch.Increment((i + 1) * 0x9E3779B97F4A7C15ull);
+  }
+  CHECK(sketch.resets() == 1);
+  CHECK(sketch.Frequency(0x1234567890abcdefull) <= 8);
+  CHECK(sketch.Frequency(0x1234567890abcdefull) >= 7);
+  sketch.EnsureCapacity(1000);  // past the 512-word minimum
+  CHECK(sketch.capacity() == 1024);
+  CHECK(sketch.bytes() == 1024 * 8);
+  CHECK(sketch.Frequency(0x1234567890abcdefull) == 0);
 }
 
 }  // namespace dynakv::storage
