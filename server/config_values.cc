@@ -1,11 +1,12 @@
 // Config values as text: memory sizes in Redis units, and the names of the storage policies.
+#include "config.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 #include "ascii.h"
-#include "config.h"
 
 namespace dynakv::server {
 
