@@ -121,11 +121,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
-    if (flag == "-p") opt.port = std::atoi(v);
-    else if (flag == "-n") opt.requests = std::atol(v);
-    else if (flag == "-k") opt.keys = std::atol(v);
-    else if (flag == "-P") opt.pipeline = std::max(1, std::atoi(v));
-    else if (flag == "--stream") opt.stream = v;
+    if (flag == "-p")
+      opt.port = std::atoi(v);
+    else if (flag == "-n")
+      opt.requests = std::atol(v);
+    else if (flag == "-k")
+      opt.keys = std::atol(v);
+    else if (flag == "-P")
+      opt.pipeline = std::max(1, std::atoi(v));
+    else if (flag == "--stream")
+      opt.stream = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;

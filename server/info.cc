@@ -134,7 +134,15 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                UsingJemalloc() ? "jemalloc" : "libc",
                static_cast<unsigned long long>(engine.memtable_bytes),
                static_cast<unsigned long long>(engine.memtable_entries),
-               static_cast<unsigned long long>(engine.compressed_values));
+               static_cast<unsigned long long>(engine.compressed_values),
+               static_cast<unsigned long long>(engine.sketch_bytes),
+               engine.memtable_entries == 0
+                   ? 0.0
+                   : static_cast<double>(engine.sketch_bytes) /
+                         static_cast<double>(engine.memtable_entries),
+               static_cast<unsigned long long>(engine.window_bytes),
+               static_cast<unsigned long long>(engine.admitted_keys),
+               static_cast<unsigned long long>(engine.rejected_keys));
   // Redis's script and function figures. One Lua state serves both here, so its heap is
   // used_memory_lua and used_memory_vm_functions alike.
   const scripting::Engine& lua = server.scripts().engine();

@@ -228,4 +228,34 @@ TEST_CASE("frequency sketch: counts up to 15, ages by halving, grows with the ke
   CHECK(sketch.Frequency(0x1234567890abcdefull) == 0);
 }
 
+TEST_CASE("eviction: the limit counts compressed sizes, so compressible values hold more keys") {
+  std::uint64_t held[2] = {0, 0};
+  for (int compress = 0; compress < 2; ++compress) {
+    TempDir dir;
+    FakeClock clock;
+    Options o = TestOptions(dir.path(), &clock);
+    o.max_memory = 256 * 1024;
+    o.eviction = EvictionPolicy::kAllKeysLru;
+    o.compression_threshold = compress ? 64 : 1 << 20;
+    auto e = OpenEngine(o);
+    for (int i = 0; i < 2000; ++i) {
+      std::string value;
+      while (value.size() < 1000) value += "user " + std::to_string(i) + " session active; ";
+      REQUIRE(e->Put(Key("c", i), value, 0).ok());
+    }
+    const EngineStats st = e->Stats();
+    CHECK(st.memtable_bytes <= o.max_memory);
+    CHECK(st.compressed_values == (compress ? st.memtable_entries : 0));
+    // What the limit counts is each entry's stored cost (MEMORY USAGE) plus the bucket array.
+    std::uint64_t sum = 0;
+    for (int i = 0; i < 2000; ++i) {
+      if (auto usage = e->Inspect(Key("c", i))) sum += usage->memory_bytes;
+    }
+    CHECK(sum <= st.memtable_bytes);
+    CHECK(st.memtable_bytes - sum <= 8 * 2 * st.memtable_entries + 128);
+    held[compress] = e->KeyCount();
+  }
+  CHECK(held[1] > 3 * held[0]);
+}
+
 }  // namespace dynakv::storage
