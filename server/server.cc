@@ -15,6 +15,7 @@
 #include "cluster_config.h"
 #include "cluster_executor.h"
 #include "info.h"
+#include "notify.h"
 #include "replica_keyspace.h"
 #include "storage/engine.h"
 #include "tls_config.h"
@@ -67,9 +68,14 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   } else {
     keyspace_ = std::make_unique<LocalKeyspace>(engine_, keyspace_signals_);
     new_key_notifier_ = std::make_unique<NewKeyNotifier>(*this, *keyspace_);
-    // Keys the engine removes by itself change them as much as a DEL does.
-    engine_.SetOnKeyRemoved(
-        [this](std::string_view key, storage::KeyRemoval) { SignalModifiedKey(0, key); });
+    // Keys the engine removes by itself change them as much as a DEL does; an eviction is
+    // notified as Redis's performEvictions notifies it ("evicted", class e).
+    engine_.SetOnKeyRemoved([this](std::string_view key, storage::KeyRemoval why) {
+      SignalModifiedKey(0, key);
+      if (why == storage::KeyRemoval::kEvicted) {
+        NotifyKeyspaceEvent(*this, kNotifyEvicted, "evicted", key, 0);
+      }
+    });
   }
   ParseLogLevel(config_.loglevel, &log_level_);
   acl_.SetDefaultPassword(config_.requirepass);
@@ -211,6 +217,10 @@ void Server::UpdateConfig(const Config& config) {
       config_.lfu_log_factor != old.lfu_log_factor ||
       config_.lfu_decay_time != old.lfu_decay_time) {
     engine_.SetEvictionTuning(EvictionTuningOf(config_));
+  }
+  // Redis's updateMaxmemory: a lower limit evicts at once, not at the next write.
+  if (config_.maxmemory != 0 && (old.maxmemory == 0 || config_.maxmemory < old.maxmemory)) {
+    engine_.PerformEvictions();
   }
   if (config_.appendfsync != old.appendfsync) engine_.SetFsyncPolicy(config_.appendfsync);
   if (config_.compression_threshold != old.compression_threshold) {

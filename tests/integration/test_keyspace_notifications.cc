@@ -288,3 +288,26 @@ TEST_CASE("LMOVE and RPOPLPUSH of a one-element list onto itself keep it and its
   }
   CHECK(pair.mismatches() == 0);
 }
+
+TEST_CASE("keys a maxmemory policy evicts are notified as evicted") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  PubSubPair pair(ours.port(), reference.port(), kProtocols);
+  pair.Step(0, {"CONFIG", "SET", "notify-keyspace-events", "KEe"});
+  pair.Step(1, {"PSUBSCRIBE", "__key*@*__:*"});
+  pair.Step(2, {"SUBSCRIBE", "__keyevent@0__:evicted"});
+  pair.Step(0, {"SET", "a", "1"});
+  pair.Step(0, {"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+  // Lowering the limit evicts at once; a SET still finds memory over it: -OOM.
+  pair.Step(0, {"CONFIG", "SET", "maxmemory", "1"});
+  CHECK(pair.LastReference(2).size() == 1);  // the evicted message, on the reference too
+  pair.Step(0, {"SET", "b", "2"});
+  pair.Step(0, {"CONFIG", "SET", "maxmemory", "0"});
+  pair.Step(0, {"SET", "c", "3"});
+  pair.Step(0, {"CONFIG", "SET", "maxmemory-policy", "volatile-ttl"});
+  pair.Step(0, {"CONFIG", "SET", "maxmemory", "1"});  // nothing volatile-ttl may evict
+  pair.Step(0, {"SET", "d", "4"});
+  pair.Step(0, {"CONFIG", "SET", "maxmemory", "0"});
+  CHECK(pair.mismatches() == 0);
+}
