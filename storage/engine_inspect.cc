@@ -5,8 +5,9 @@
 
 namespace dynakv::storage {
 
-std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+std::optional<KeyUsage> EngineImpl::Inspect(DbIndex db, std::string_view key) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (!st) return std::nullopt;
   KeyUsage usage;
   if (const Memtable::Entry* e = st->entry) {
@@ -21,12 +22,13 @@ std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
   }
   usage.in_memory = false;
   usage.idle_seconds = std::max<std::int64_t>(0, (Now() - opened_at_ms_) / 1000);
-  usage.memory_bytes = sizeof(Memtable::Entry) + key.size() + st->disk.stored.size();
+  usage.memory_bytes = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + st->disk.stored.size();
   return usage;
 }
 
-bool EngineImpl::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+bool EngineImpl::SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (!st || st->entry == nullptr) return false;
   // objectSetLRUOrLFU: an access time before the clock's zero wraps around.
   std::int64_t at = static_cast<std::int64_t>(memtable_.access_clock()) - idle_seconds;

@@ -42,6 +42,10 @@ Status EngineImpl::Recover() {
     next_seq_ = manifest.next_seq;
     log_floor_ = manifest.log_seq;
   }
+  // The databases as of the floor log's start; the replay below redoes their changes.
+  SetMapping(manifest.dbs);
+  CoverDatabase(std::max<std::uint32_t>(options_.databases, 1) - 1);
+  floor_map_ = map_;
   const std::unordered_set<std::uint64_t> listed(manifest.segments.begin(),
                                                  manifest.segments.end());
 
@@ -78,6 +82,9 @@ Status EngineImpl::Recover() {
   if (!s.ok()) return s;
   s = ReplayLogs(logs);
   if (!s.ok()) return s;
+  std::vector<std::pair<DbIndex, std::uint32_t>> fresh;
+  s = FitMapping(&fresh);
+  if (!s.ok()) return s;
   for (const std::string& path : leftovers) {
     s = RemoveFile(path);
     if (!s.ok()) return s;
@@ -85,6 +92,13 @@ Status EngineImpl::Recover() {
 
   s = CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_, options_.log_fault_hook);
   if (!s.ok()) return s;
+  for (const auto& [db, ns] : fresh) {
+    LogRecord rec;
+    rec.type = LogRecordType::kFlushDb;
+    rec.db = db;
+    rec.ns = ns;
+    log_->Add(rec);
+  }
   // Fold the replayed logs into a segment so the next open does not replay them again. If that
   // fails (say the disk is full) the logs stay authoritative and the engine still works.
   if (!old_logs_.empty()) Checkpoint();
@@ -175,8 +189,15 @@ Status EngineImpl::CountSegmentKeys() {
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
     const SegmentRecord& rec = it.record();
     if (rec.tombstone()) continue;
+    CoverNamespace(rec.ns);
+    if (!LiveNamespace(rec.ns)) continue;  // a FLUSHDB's garbage
+    DbCounts& counts = CountsOf(rec.ns);
     ++live_keys_;
-    if (rec.expire_at_ms != 0) ++keys_with_expiry_;
+    ++counts.keys;
+    if (rec.expire_at_ms != 0) {
+      ++keys_with_expiry_;
+      ++counts.expiring;
+    }
   }
   return it.status();
 }

@@ -8,14 +8,35 @@ namespace dynakv::storage {
 void AppendLogRecord(std::string* dst, const LogRecord& rec) {
   const std::size_t start = dst->size();
   dst->append(8, '\0');  // crc and length, filled in below
-  dst->push_back(static_cast<char>(rec.type));
+  const bool keyed = rec.type != LogRecordType::kClear && rec.type != LogRecordType::kFlushDb &&
+                     rec.type != LogRecordType::kSwapDb && rec.type != LogRecordType::kMove;
+  const bool namespaced = keyed && rec.ns != 0;
+  dst->push_back(static_cast<char>(static_cast<std::uint8_t>(rec.type) |
+                                   (namespaced ? kLogNamespaced : 0)));
+  if (namespaced) PutVarint64(dst, rec.ns);
+  auto put_body = [&] {
+    PutLengthPrefixed(dst, rec.key);
+    dst->push_back(static_cast<char>((rec.compressed ? 1 : 0) | (rec.object ? 2 : 0)));
+    PutVarint64(dst, rec.raw_len);
+    PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
+    PutLengthPrefixed(dst, rec.stored);
+  };
   switch (rec.type) {
     case LogRecordType::kPut:
-      PutLengthPrefixed(dst, rec.key);
-      dst->push_back(static_cast<char>((rec.compressed ? 1 : 0) | (rec.object ? 2 : 0)));
-      PutVarint64(dst, rec.raw_len);
-      PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
-      PutLengthPrefixed(dst, rec.stored);
+      put_body();
+      break;
+    case LogRecordType::kMove:
+      PutVarint64(dst, rec.from_ns);
+      PutVarint64(dst, rec.ns);
+      put_body();
+      break;
+    case LogRecordType::kFlushDb:
+      PutVarint64(dst, rec.db);
+      PutVarint64(dst, rec.ns);
+      break;
+    case LogRecordType::kSwapDb:
+      PutVarint64(dst, rec.db);
+      PutVarint64(dst, rec.db2);
       break;
     case LogRecordType::kDelete:
       PutLengthPrefixed(dst, rec.key);
@@ -37,25 +58,50 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec) {
   EncodeFixed32(header, Checksum32(header + 8, payload_len + 1));
 }
 
+namespace {
+
+bool DecodePutBody(std::string_view* payload, LogRecord* rec) {
+  std::uint64_t v;
+  if (!GetLengthPrefixed(payload, &rec->key) || payload->empty()) return false;
+  const auto flags = static_cast<unsigned char>(payload->front());
+  payload->remove_prefix(1);
+  if (flags > 3) return false;
+  rec->compressed = (flags & 1) != 0;
+  rec->object = (flags & 2) != 0;
+  if (!GetVarint32(payload, &rec->raw_len)) return false;
+  if (!GetVarint64(payload, &v)) return false;
+  rec->expire_at_ms = static_cast<std::int64_t>(v);
+  if (!GetLengthPrefixed(payload, &rec->stored)) return false;
+  return rec->compressed || rec->stored.size() == rec->raw_len;
+}
+
+}  // namespace
+
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec) {
   *rec = LogRecord{};
+  const auto type_byte = static_cast<std::uint8_t>(type);
+  if (!IsLogRecordType(type_byte)) return false;
+  if ((type_byte & kLogNamespaced) != 0) {
+    type = static_cast<LogRecordType>(type_byte & static_cast<std::uint8_t>(~kLogNamespaced));
+    // A namespaced record names a namespace other than 0 (0 has the plain form).
+    if (!GetVarint32(&payload, &rec->ns) || rec->ns == 0) return false;
+  }
   rec->type = type;
   std::uint64_t v;
   switch (type) {
-    case LogRecordType::kPut: {
-      if (!GetLengthPrefixed(&payload, &rec->key) || payload.empty()) return false;
-      const auto flags = static_cast<unsigned char>(payload.front());
-      payload.remove_prefix(1);
-      if (flags > 3) return false;
-      rec->compressed = (flags & 1) != 0;
-      rec->object = (flags & 2) != 0;
-      if (!GetVarint32(&payload, &rec->raw_len)) return false;
-      if (!GetVarint64(&payload, &v)) return false;
-      rec->expire_at_ms = static_cast<std::int64_t>(v);
-      if (!GetLengthPrefixed(&payload, &rec->stored)) return false;
-      if (!rec->compressed && rec->stored.size() != rec->raw_len) return false;
+    case LogRecordType::kPut:
+      if (!DecodePutBody(&payload, rec)) return false;
       break;
-    }
+    case LogRecordType::kMove:
+      if (!GetVarint32(&payload, &rec->from_ns) || !GetVarint32(&payload, &rec->ns)) return false;
+      if (rec->from_ns == rec->ns || !DecodePutBody(&payload, rec)) return false;
+      break;
+    case LogRecordType::kFlushDb:
+      if (!GetVarint32(&payload, &rec->db) || !GetVarint32(&payload, &rec->ns)) return false;
+      break;
+    case LogRecordType::kSwapDb:
+      if (!GetVarint32(&payload, &rec->db) || !GetVarint32(&payload, &rec->db2)) return false;
+      break;
     case LogRecordType::kDelete:
       if (!GetLengthPrefixed(&payload, &rec->key)) return false;
       break;
@@ -122,8 +168,23 @@ bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view
   ShapeCursor c(prefix, len);
   std::uint64_t key_len = 0, v = 0;
   int r;
+  const auto type_byte = static_cast<std::uint8_t>(type);
+  if (!IsLogRecordType(type_byte)) return false;
+  if ((type_byte & kLogNamespaced) != 0) {
+    type = static_cast<LogRecordType>(type_byte & static_cast<std::uint8_t>(~kLogNamespaced));
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+  }
   if (type == LogRecordType::kClear) return len == 0;
-  if (!IsLogRecordType(static_cast<std::uint8_t>(type))) return false;
+  if (type == LogRecordType::kFlushDb || type == LogRecordType::kSwapDb) {
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    return c.used(start) == len;
+  }
+  if (type == LogRecordType::kMove) {
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    type = LogRecordType::kPut;  // the rest is a PUT payload
+  }
   if ((r = c.Varint(&key_len)) <= 0) return r == 0;
   if (key_len > len) return false;
   if ((r = c.Skip(key_len)) <= 0) return r == 0;

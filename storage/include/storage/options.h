@@ -40,6 +40,9 @@ enum class LogCorruptionPolicy {
 
 struct Options {
   std::string dir = "data";
+  // Numbered databases (engine.h), as Redis's `databases`. A data directory holding keys in a
+  // database at or above it refuses to open (as Redis refuses such an RDB).
+  std::uint32_t databases = 16;
   // Bytes of memtable data (keys, values, per-entry overhead). 0 means unbounded.
   std::uint64_t max_memory = 0;
   EvictionPolicy eviction = EvictionPolicy::kOffload;
