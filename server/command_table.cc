@@ -156,7 +156,8 @@ int GetKeys(const CommandSpec& spec, const std::vector<std::string_view>& argv,
 }
 
 bool NodeLocalInCluster(const CommandSpec& spec) {
-  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace);
+  // SWAPDB is refused in cluster mode (database 0 only), as in Redis Cluster.
+  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace) && spec.name != "swapdb";
 }
 
 bool AlwaysBlind(const std::vector<std::string_view>&) { return true; }
@@ -214,7 +215,7 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
-                      ObjectCommands(), DumpCommands(),
+                      DatabaseCommands(), ObjectCommands(), DumpCommands(),
                       ConnectionCommands(), ServerCommands(), ClusterCommands(), AclCommands(),
                       BitmapCommands(), HyperLogLogCommands(), CommandCommands(),
                       PubSubCommands()}) {
@@ -331,7 +332,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
 
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
-  CommandContext ctx{server, client, argv, reply, server.keyspace()};
+  CommandContext ctx{server, client, argv, reply, server.keyspace(client.db())};
   RunHandler(server, *spec, ctx, reply_start);
   // Its reply may acknowledge what it wrote: it waits for the log to hold that.
   if (spec->flags & kCmdWrite) client.NoteLogWrite(server.engine().LogEnd());

@@ -50,7 +50,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
-    keyspace_ = std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_);
+    keyspaces_.push_back(std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_));
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
     // PUBLISH through another member: delivered to this node's subscribers.
     cluster_node_->SetNoticeHandler([this](std::string_view payload) {
@@ -64,8 +64,10 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       }
     });
   } else {
-    keyspace_ = std::make_unique<LocalKeyspace>(engine_);
-    new_key_notifier_ = std::make_unique<NewKeyNotifier>(*this, *keyspace_);
+    for (std::uint32_t db = 0; db < engine_.Databases(); ++db) {
+      keyspaces_.push_back(std::make_unique<LocalKeyspace>(engine_, db));
+      new_key_notifiers_.push_back(std::make_unique<NewKeyNotifier>(*this, *keyspaces_.back()));
+    }
   }
   ParseLogLevel(config_.loglevel, &log_level_);
   acl_.SetDefaultPassword(config_.requirepass);

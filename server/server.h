@@ -74,21 +74,25 @@ class Server {
   // The random choices of commands (SPOP, SRANDMEMBER): seeded once, as Redis seeds its own
   // generator at start; seeding one per command costs tens of microseconds.
   std::mt19937_64& rng() { return rng_; }
-  // The "new" events wrapper, while class n is enabled (nullptr otherwise, and in cluster mode).
-  NewKeyNotifier* new_key_notifier() {
-    return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
-               ? new_key_notifier_.get()
+  // Database `db`'s "new" events wrapper, while class n is enabled (nullptr otherwise, and in
+  // cluster mode).
+  NewKeyNotifier* new_key_notifier(std::uint32_t db) {
+    return !new_key_notifiers_.empty() && (config_.notify_keyspace_events & kNotifyNew)
+               ? new_key_notifiers_[db].get()
                : nullptr;
   }
   // What commands without key arguments see: the engine, or in cluster mode this node's replica
-  // (key commands then get a snapshot of their keys' replicas instead). While
+  // (key commands then get a snapshot of their keys' replicas instead). keyspace() is database
+  // 0, keyspace(db) database `db` (< databases(); cluster mode has database 0 only). While
   // notify-keyspace-events has class n on a single node, a wrapper that publishes "new" for the
   // keys writes create (new_key_notifier.h).
-  Keyspace& keyspace() {
-    return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
-               ? *new_key_notifier_
-               : *keyspace_;
+  Keyspace& keyspace() { return keyspace(0); }
+  Keyspace& keyspace(std::uint32_t db) {
+    return !new_key_notifiers_.empty() && (config_.notify_keyspace_events & kNotifyNew)
+               ? *new_key_notifiers_[db]
+               : *keyspaces_[db];
   }
+  std::uint32_t databases() const { return static_cast<std::uint32_t>(keyspaces_.size()); }
   // Cluster mode only; nullptr on a single node.
   cluster::ClusterNode* cluster_node() { return cluster_node_; }
   ClusterExecutor* cluster_executor() { return cluster_executor_.get(); }
@@ -176,8 +180,8 @@ class Server {
   types::TypesCodec* codec_;
   std::mt19937_64 rng_{std::random_device{}()};
   cluster::ClusterNode* const cluster_node_;
-  std::unique_ptr<Keyspace> keyspace_;
-  std::unique_ptr<NewKeyNotifier> new_key_notifier_;  // single node only
+  std::vector<std::unique_ptr<Keyspace>> keyspaces_;  // by database
+  std::vector<std::unique_ptr<NewKeyNotifier>> new_key_notifiers_;  // by database; single node
   std::unique_ptr<ClusterExecutor> cluster_executor_;
   bool cluster_stopped_ = false;
   CommandTable commands_;

@@ -1,0 +1,99 @@
+// Commands between numbered databases (Redis's db.c): MOVE and SWAPDB. SELECT is a connection
+// command (cmd_connection.cc); FLUSHDB, DBSIZE, COPY ... DB and the rest run in the selected
+// database like every key command (cmd_keys.cc). Both are one commit-log record
+// (storage::Engine::Move, SwapDb): a crash never leaves half of one. Cluster mode has database 0
+// only, and refuses both with Redis Cluster's errors.
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "client.h"
+#include "command.h"
+#include "keyspace.h"
+#include "keyspace_access.h"
+#include "list_blocking.h"
+#include "number_parse.h"
+#include "server.h"
+#include "storage/engine.h"
+
+namespace dynakv::server {
+
+namespace {
+
+// Redis's getIntFromObjectOrReply: a 32-bit integer, else `error`.
+bool ParseDbIndex(CommandContext& ctx, std::string_view arg, std::string_view error,
+                  long long* db) {
+  if (!ParseLongLong(arg, db) || *db < INT32_MIN || *db > INT32_MAX) {
+    ctx.reply.Error(error);
+    return false;
+  }
+  return true;
+}
+
+bool ValidDb(CommandContext& ctx, long long db) {
+  return db >= 0 && db < static_cast<long long>(ctx.server.databases());
+}
+
+// MOVE key db
+void MoveCommand(CommandContext& ctx) {
+  if (ctx.server.cluster_node() != nullptr) {
+    ctx.reply.Error("ERR MOVE is not allowed in cluster mode");
+    return;
+  }
+  long long db;
+  if (!ParseDbIndex(ctx, ctx.argv[2], kErrNotInteger, &db)) return;
+  if (!ValidDb(ctx, db)) {
+    ctx.reply.Error("ERR DB index is out of range");
+    return;
+  }
+  const std::uint32_t from = ctx.keyspace.db();
+  const auto to = static_cast<std::uint32_t>(db);
+  if (from == to) {
+    ctx.reply.Error("ERR source and destination objects are the same");
+    return;
+  }
+  bool moved = false;
+  if (!WriteOk(ctx, ctx.engine().Move(from, ctx.argv[1], to, &moved))) return;
+  // A list or sorted set landing in `to` may serve clients blocked there.
+  if (moved) ctx.server.blocked_lists().SignalReady(to, ctx.argv[1]);
+  ctx.reply.Integer(moved ? 1 : 0);
+}
+
+// SWAPDB index1 index2
+void SwapDbCommand(CommandContext& ctx) {
+  if (ctx.server.cluster_node() != nullptr) {
+    ctx.reply.Error("ERR SWAPDB is not allowed in cluster mode");
+    return;
+  }
+  long long a, b;
+  if (!ParseDbIndex(ctx, ctx.argv[1], "ERR invalid first DB index", &a)) return;
+  if (!ParseDbIndex(ctx, ctx.argv[2], "ERR invalid second DB index", &b)) return;
+  if (!ValidDb(ctx, a) || !ValidDb(ctx, b)) {
+    ctx.reply.Error("ERR DB index is out of range");
+    return;
+  }
+  if (!WriteOk(ctx, ctx.engine().SwapDb(static_cast<std::uint32_t>(a),
+                                        static_cast<std::uint32_t>(b)))) {
+    return;
+  }
+  // Clients blocked in either database may find their keys filled now, as Redis re-checks them.
+  ctx.server.blocked_lists().SignalDatabase(static_cast<std::uint32_t>(a));
+  ctx.server.blocked_lists().SignalDatabase(static_cast<std::uint32_t>(b));
+  ctx.reply.Ok();
+}
+
+// Arity, flags, ACL categories and key specs as Redis 7.0 declares them.
+// clang-format off
+constexpr CommandSpec kDatabaseCommands[] = {
+    {.name = "move", .arity = 3, .flags = kCmdWrite | kCmdFast, .acl = kAclKeyspace,
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = MoveCommand},
+    {.name = "swapdb", .arity = 3, .flags = kCmdWrite | kCmdFast,
+     .acl = kAclKeyspace | kAclDangerous, .handler = SwapDbCommand},
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const CommandSpec> DatabaseCommands() { return kDatabaseCommands; }
+
+}  // namespace dynakv::server
