@@ -59,8 +59,8 @@ void QuitCommand(CommandContext& ctx) {
 
 void SelectCommand(CommandContext& ctx) {
   long long db;
-  if (!ParseLongLong(ctx.argv[1], &db) || db < INT32_MIN || db > INT32_MAX) {
-    ctx.reply.Error(kErrNotInteger);
+  if (!ParseDbIndexOrReply(ctx, ctx.argv[1], {}, &db)) {
+    return;
   } else if (db != 0 && ctx.server.cluster_node() != nullptr) {
     ctx.reply.Error("ERR SELECT is not allowed in cluster mode");  // Redis Cluster's
   } else if (db < 0 || db >= ctx.server.databases()) {

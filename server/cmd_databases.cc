@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "command.h"
+#include "command_util.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "list_blocking.h"
@@ -18,17 +19,22 @@
 
 namespace dynakv::server {
 
-namespace {
-
-// Redis's getIntFromObjectOrReply: a 32-bit integer, else `error`.
-bool ParseDbIndex(CommandContext& ctx, std::string_view arg, std::string_view error,
-                  long long* db) {
-  if (!ParseLongLong(arg, db) || *db < INT32_MIN || *db > INT32_MAX) {
-    ctx.reply.Error(error);
+bool ParseDbIndexOrReply(CommandContext& ctx, std::string_view arg, std::string_view error,
+                         long long* db) {
+  if (!ParseLongLong(arg, db)) {
+    ctx.reply.Error(error.empty() ? kErrNotInteger : error);
+    return false;
+  }
+  if (*db < INT32_MIN || *db > INT32_MAX) {
+    ctx.reply.Error(error.empty() ? std::string_view("ERR value is out of range, value must between "
+                                                     "-2147483648 and 2147483647")
+                                  : error);
     return false;
   }
   return true;
 }
+
+namespace {
 
 bool ValidDb(CommandContext& ctx, long long db) {
   return db >= 0 && db < static_cast<long long>(ctx.server.databases());
@@ -41,7 +47,7 @@ void MoveCommand(CommandContext& ctx) {
     return;
   }
   long long db;
-  if (!ParseDbIndex(ctx, ctx.argv[2], kErrNotInteger, &db)) return;
+  if (!ParseDbIndexOrReply(ctx, ctx.argv[2], {}, &db)) return;
   if (!ValidDb(ctx, db)) {
     ctx.reply.Error("ERR DB index is out of range");
     return;
@@ -66,8 +72,8 @@ void SwapDbCommand(CommandContext& ctx) {
     return;
   }
   long long a, b;
-  if (!ParseDbIndex(ctx, ctx.argv[1], "ERR invalid first DB index", &a)) return;
-  if (!ParseDbIndex(ctx, ctx.argv[2], "ERR invalid second DB index", &b)) return;
+  if (!ParseDbIndexOrReply(ctx, ctx.argv[1], "ERR invalid first DB index", &a)) return;
+  if (!ParseDbIndexOrReply(ctx, ctx.argv[2], "ERR invalid second DB index", &b)) return;
   if (!ValidDb(ctx, a) || !ValidDb(ctx, b)) {
     ctx.reply.Error("ERR DB index is out of range");
     return;

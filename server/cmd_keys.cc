@@ -310,10 +310,7 @@ void CopyCommand(CommandContext& ctx) {
     if (EqualsIgnoreCase(ctx.argv[j], "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(ctx.argv[j], "db") && j + 1 < ctx.argv.size()) {
-      if (!ParseLongLong(ctx.argv[j + 1], &db)) {
-        ctx.reply.Error(kErrNotInteger);
-        return;
-      }
+      if (!ParseDbIndexOrReply(ctx, ctx.argv[j + 1], {}, &db)) return;
       if (db < 0 || db >= ctx.server.config().databases) {
         ctx.reply.Error("ERR DB index is out of range");
         return;
