@@ -56,37 +56,15 @@ void EngineImpl::ApplySwapDb(DbIndex a, DbIndex b) {
   RebuildReverseMapping();
 }
 
-Status EngineImpl::FitMapping(std::vector<std::pair<DbIndex, std::uint32_t>>* fresh) {
-  const std::uint32_t want = std::max<std::uint32_t>(options_.databases, 1);
-  for (DbIndex db = want; db < map_.ns.size(); ++db) {
+Status EngineImpl::CheckDatabases() const {
+  for (DbIndex db = databases_; db < map_.ns.size(); ++db) {
     if (db_counts_[db].keys != 0) {
       return Status::InvalidArgument(
           "the data directory holds keys in database " + std::to_string(db) +
-          " but the node is configured with databases " + std::to_string(want) +
-          "; start it with databases " + std::to_string(map_.ns.size()) + " or more");
+          " but the node is configured with databases " + std::to_string(databases_) +
+          "; start it with databases " + std::to_string(db + 1) + " or more");
     }
   }
-  if (map_.ns.size() > want) {
-    // Empty: what their namespaces still hold on disk (tombstones) is garbage like a FLUSHDB's.
-    map_.ns.resize(want);
-    db_counts_.resize(want);
-    RebuildReverseMapping();
-  }
-  if (map_.ns.size() == want) return Status::Ok();
-  const bool identity = map_.identity();
-  while (map_.ns.size() < want) {
-    const auto db = static_cast<DbIndex>(map_.ns.size());
-    map_.ns.push_back(db);
-    db_counts_.emplace_back();
-    // Once anything was remapped, namespace `db` may hold a flushed or dropped database's
-    // garbage: the new database starts on a fresh namespace.
-    if (!identity) {
-      if (map_.next_ns > Memtable::kMaxNamespace) return Status::InvalidArgument("out of namespaces");
-      fresh->emplace_back(db, map_.next_ns);
-      map_.ns[db] = map_.next_ns++;
-    }
-  }
-  RebuildReverseMapping();
   return Status::Ok();
 }
 

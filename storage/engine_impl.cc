@@ -178,7 +178,7 @@ void EngineImpl::ApplyPutRecord(const LogRecord& rec) {
 }
 
 void EngineImpl::ApplyRecord(const LogRecord& rec) {
-  // Recovery may meet databases beyond the configured number (FitMapping decides on them).
+  // Recovery may meet databases beyond the configured number (CheckDatabases decides on them).
   CoverNamespace(rec.ns);
   CoverNamespace(rec.from_ns);
   const std::uint64_t hash = HashKey(rec.key, rec.ns);

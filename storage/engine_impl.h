@@ -64,7 +64,7 @@ class EngineImpl {
   std::uint64_t KeysWithExpiry(DbIndex db) const { return db_counts_[db].expiring; }
 
   // --- databases (engine_databases.cc) --------------------------------------------------------
-  std::uint32_t Databases() const { return static_cast<std::uint32_t>(map_.ns.size()); }
+  std::uint32_t Databases() const { return databases_; }
   Status FlushDb(DbIndex db);
   Status SwapDb(DbIndex a, DbIndex b);
   Status Move(DbIndex from, std::string_view key, DbIndex to, bool* moved);
@@ -150,17 +150,19 @@ class EngineImpl {
   void SetMapping(DbMapping map);
   void RebuildReverseMapping();
   // Recovery: databases up to `db` exist (what the replayed data names may exceed the
-  // configured number; FitMapping decides after recovery).
+  // configured number; CheckDatabases decides after recovery). A database the mapping never
+  // listed is its own namespace, which nothing else can have used (the mapping never shrinks).
   void CoverDatabase(DbIndex db);
   void CoverNamespace(std::uint32_t ns) {
     if (ns < kFirstFreshNamespace && ns >= map_.ns.size()) CoverDatabase(ns);
   }
   void ApplyFlushDb(DbIndex db, std::uint32_t ns);
   void ApplySwapDb(DbIndex a, DbIndex b);
-  // After recovery: exactly options_.databases databases. Refuses to drop one that holds keys;
-  // new ones get fresh namespaces unless no database was ever remapped, which the caller logs as
-  // FLUSHDBs (*fresh) so that a replay finds the same ones.
-  Status FitMapping(std::vector<std::pair<DbIndex, std::uint32_t>>* fresh);
+  // After recovery: refuses to open when a database at or above options_.databases holds keys.
+  // Empty ones stay in the mapping (never offered to callers): forgetting where such a database
+  // was remapped to would let a later run with more databases take a namespace that still holds
+  // a flushed database's garbage for its own.
+  Status CheckDatabases() const;
   std::vector<std::uint32_t> LiveNamespaces() const;
 
   // --- typed values (engine_objects.cc) -----------------------------------------------------
@@ -274,7 +276,8 @@ class EngineImpl {
   std::uint64_t keys_with_expiry_ = 0;
   // Databases: the mapping to namespaces (map_.ns[db]), its inverse for the namespaces it does
   // not map to themselves, and each database's counts.
-  DbMapping map_;
+  DbMapping map_;  // may list more databases than databases_ (CheckDatabases)
+  std::uint32_t databases_ = 1;
   std::unordered_map<std::uint32_t, DbIndex> db_of_ns_;
   std::vector<DbCounts> db_counts_;
   DbCounts garbage_counts_;

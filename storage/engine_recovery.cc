@@ -43,8 +43,9 @@ Status EngineImpl::Recover() {
     log_floor_ = manifest.log_seq;
   }
   // The databases as of the floor log's start; the replay below redoes their changes.
+  databases_ = std::max<std::uint32_t>(options_.databases, 1);
   SetMapping(manifest.dbs);
-  CoverDatabase(std::max<std::uint32_t>(options_.databases, 1) - 1);
+  CoverDatabase(databases_ - 1);
   floor_map_ = map_;
   const std::unordered_set<std::uint64_t> listed(manifest.segments.begin(),
                                                  manifest.segments.end());
@@ -82,8 +83,7 @@ Status EngineImpl::Recover() {
   if (!s.ok()) return s;
   s = ReplayLogs(logs);
   if (!s.ok()) return s;
-  std::vector<std::pair<DbIndex, std::uint32_t>> fresh;
-  s = FitMapping(&fresh);
+  s = CheckDatabases();
   if (!s.ok()) return s;
   for (const std::string& path : leftovers) {
     s = RemoveFile(path);
@@ -92,13 +92,6 @@ Status EngineImpl::Recover() {
 
   s = CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_, options_.log_fault_hook);
   if (!s.ok()) return s;
-  for (const auto& [db, ns] : fresh) {
-    LogRecord rec;
-    rec.type = LogRecordType::kFlushDb;
-    rec.db = db;
-    rec.ns = ns;
-    log_->Add(rec);
-  }
   // Fold the replayed logs into a segment so the next open does not replay them again. If that
   // fails (say the disk is full) the logs stay authoritative and the engine still works.
   if (!old_logs_.empty()) Checkpoint();

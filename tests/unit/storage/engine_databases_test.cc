@@ -312,6 +312,32 @@ TEST_CASE("the database mapping survives checkpoints and a reopen through the MA
   CHECK(GetIn(e.get(), 2, "one") == "1");
 }
 
+TEST_CASE("fewer and then more databases never bring a flushed database's keys back") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = TestOptions(dir.path(), &clock);
+  o.databases = 32;
+  {
+    auto e = OpenEngine(o);
+    REQUIRE(e->Put(0, "keep", "0", 0).ok());
+    for (int i = 0; i < 20; ++i) REQUIRE(e->Put(20, "old" + std::to_string(i), "x", 0).ok());
+    REQUIRE(e->Checkpoint().ok());  // namespace 20's keys are in a segment
+    REQUIRE(e->FlushDb(20).ok());
+    REQUIRE(e->Checkpoint().ok());
+  }
+  for (std::uint32_t databases : {16u, 16u, 32u}) {
+    o.databases = databases;
+    auto e = OpenEngine(o);  // database 20 is empty: 16 is enough
+    CHECK(e->Databases() == databases);
+    CHECK(e->Stats().keys == 1);
+    if (databases > 20) {
+      CHECK(e->KeyCount(20) == 0);
+      CHECK_FALSE(e->Exists(20, "old3"));
+    }
+    REQUIRE(e->Checkpoint().ok());
+  }
+}
+
 TEST_CASE("FLUSHALL empties every database") {
   TempDir dir;
   FakeClock clock;
