@@ -138,7 +138,7 @@ table() {
         fi
         line+="| $(cells redis "$test" "$db" "$pipeline") "
         line+="| $(awk -v a="$(rps dynakv "$test" "$db" "$pipeline")" \
-          -v b="$(rps redis "$test" "$db" "$pipeline")" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }') |"
+          -v b="$(rps redis "$test" "$db" "$pipeline")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }') |"
         echo "$line"
       done
     done
