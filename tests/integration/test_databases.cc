@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -16,6 +17,7 @@
 
 #include "durability_util.h"
 #include "harness.h"
+#include "raw_socket.h"
 #include "reference_pair.h"
 
 using dynakv::itest::Client;
@@ -346,6 +348,47 @@ TEST_CASE("SELECT is per connection; RESET goes back to 0; CLIENT LIST shows db=
     REQUIRE(one.Command({"SELECT", "4"}) == Reply::Status("OK"));
     CHECK(one.Command({"HELLO", "2"}).type == Reply::Type::kArray);
     CHECK(one.Command({"GET", "k"}) == Reply::Bulk("four"));
+  }
+}
+
+TEST_CASE("a client blocked in a database is served by that database's pushes only") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  using dynakv::itest::EncodeCommand;
+  using namespace std::chrono_literals;
+  for (int port : {ours.port(), reference.port()}) {
+    CAPTURE(port);
+    dynakv::itest::RawSocket waiter(port);
+    Client pusher(port);
+    auto blocked = [&](long long n) {
+      return dynakv::itest::WaitFor([&] {
+        return dynakv::itest::ReadInfoNumber(pusher, "clients", "blocked_clients") == n;
+      });
+    };
+    REQUIRE(waiter.Send(EncodeCommand({"SELECT", "3"}) + EncodeCommand({"BLPOP", "q", "0"})));
+    REQUIRE(waiter.ReadReplies(1, 5s).size() == 1);  // +OK of SELECT
+    REQUIRE(blocked(1));
+    REQUIRE(pusher.Command({"RPUSH", "q", "in-db0"}) == Reply::Int(1));
+    REQUIRE(pusher.Command({"SELECT", "5"}) == Reply::Status("OK"));
+    REQUIRE(pusher.Command({"RPUSH", "q", "in-db5"}) == Reply::Int(1));
+    CHECK(waiter.ReadReplies(1, 300ms).empty());  // neither push was in database 3
+    CHECK(blocked(1));
+    // A MOVE of database 5's list into database 3 serves it (Redis signals the key ready).
+    REQUIRE(pusher.Command({"MOVE", "q", "3"}) == Reply::Int(1));
+    std::vector<Reply> got = waiter.ReadReplies(1, 5s);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == Reply::Bulks({"q", "in-db5"}));
+    REQUIRE(pusher.Command({"SELECT", "0"}) == Reply::Status("OK"));
+    CHECK(pusher.Command({"LRANGE", "q", "0", "-1"}) == Reply::Bulks({"in-db0"}));
+    // SWAPDB: the waiter's database now holds a list.
+    REQUIRE(waiter.Send(EncodeCommand({"BLPOP", "q", "0"})));
+    REQUIRE(blocked(1));
+    REQUIRE(pusher.Command({"SWAPDB", "0", "3"}) == Reply::Status("OK"));
+    got = waiter.ReadReplies(1, 5s);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == Reply::Bulks({"q", "in-db0"}));
+    CHECK(blocked(0));
   }
 }
 
