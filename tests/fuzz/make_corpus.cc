@@ -152,10 +152,12 @@ void CommitLogSeeds(const fs::path& tmp) {
   // Numbered databases: a key of namespace 3, and the records that remap databases.
   storage::LogRecord put_ns = put;
   put_ns.ns = 3;
-  storage::LogRecord flushdb{storage::LogRecordType::kFlushDb};
+  storage::LogRecord flushdb;
+  flushdb.type = storage::LogRecordType::kFlushDb;
   flushdb.db = 2;
   flushdb.ns = 1u << 20;
-  storage::LogRecord swapdb{storage::LogRecordType::kSwapDb};
+  storage::LogRecord swapdb;
+  swapdb.type = storage::LogRecordType::kSwapDb;
   swapdb.db = 0;
   swapdb.db2 = 5;
   storage::LogRecord move = put_ttl;
