@@ -325,7 +325,10 @@ void CopyCommand(CommandContext& ctx) {
     ctx.reply.Error("ERR Copying to another database is not allowed in cluster mode");
     return;
   }
-  Keyspace& target = ctx.server.keyspace(static_cast<std::uint32_t>(db));
+  // The selected database is the handler's own keyspace (in cluster mode a snapshot of the keys'
+  // replicas, which writes through the coordinator).
+  Keyspace& target = db == ctx.keyspace.db() ? ctx.keyspace
+                                             : ctx.server.keyspace(static_cast<std::uint32_t>(db));
   const std::string_view src = ctx.argv[1];
   const std::string_view dst = ctx.argv[2];
   if (src == dst && &target == &ctx.keyspace) {
