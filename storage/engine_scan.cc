@@ -20,13 +20,20 @@ struct ScanRecord {
 // Every source (memtable, each segment) is read from `cursor` for about `count` keys; the scan
 // covers hash positions up to the smallest position any source reached, so within that range
 // every source has been read completely and the newest version of each key is known.
-// Only the database's namespace is returned. The others share the hash space, so a call may walk
-// past their keys: each source stops after about 10 * count records of any namespace (at a hash
-// boundary), as Redis bounds the empty buckets one call visits.
+// Only the database's namespace is returned. The others share the hash space, so a call walks
+// past their keys too: each source stops after about 10 * count records (or buckets) of any
+// namespace, at a hash boundary, as Redis bounds the empty buckets one call visits, scaled by how
+// many keys there are for each of this database's, so that a small database beside a big one
+// still comes back in a few calls. An empty database is done at once.
 std::uint64_t EngineImpl::Scan(DbIndex db, std::uint64_t cursor, std::size_t count,
                                std::vector<std::string>* keys) {
   if (count == 0) count = 1;
+  const std::uint64_t db_keys = db_counts_[db].keys;
+  if (db_keys == 0) return 0;
   const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t share = std::max<std::uint64_t>(1, live_keys_ / db_keys);
+  const std::size_t budget =
+      static_cast<std::size_t>(std::min<std::uint64_t>(count * 10 * share, std::uint64_t{1} << 40));
   const std::int64_t now = Now();
   auto live = [now](bool tombstone, std::int64_t expire_at_ms) {
     return !tombstone && (expire_at_ms == 0 || expire_at_ms > now);
@@ -35,7 +42,7 @@ std::uint64_t EngineImpl::Scan(DbIndex db, std::uint64_t cursor, std::size_t cou
   std::vector<const Memtable::Entry*> mem;
   // Redis bounds the empty buckets one call may visit in the same way.
   std::uint64_t end = memtable_.ScanBuckets(
-      cursor, count, count * 10, [&](const Memtable::Entry& e) { mem.push_back(&e); }, ns);
+      cursor, count, budget, [&](const Memtable::Entry& e) { mem.push_back(&e); }, ns);
 
   std::vector<std::vector<ScanRecord>> disk(segments_.size());
   for (std::size_t i = 0; i < segments_.size(); ++i) {
@@ -47,7 +54,7 @@ std::uint64_t EngineImpl::Scan(DbIndex db, std::uint64_t cursor, std::size_t cou
       const SegmentRecord& rec = it.record();
       // Past `count` records, keep going only through keys sharing the last hash, so that
       // the range up to `last` is complete for this segment.
-      if ((disk[i].size() >= count || examined >= count * 10) && rec.hash != last) {
+      if ((disk[i].size() >= count || examined >= budget) && rec.hash != last) {
         exhausted = false;
         break;
       }

@@ -151,6 +151,32 @@ TEST_CASE("databases keep the same key apart in memory, on disk and in counts") 
   }
 }
 
+TEST_CASE("SCAN of a small database beside a big one takes a few calls, in memory and on disk") {
+  TempDir dir;
+  FakeClock clock;
+  auto e = OpenEngine(TestOptions(dir.path(), &clock));
+  for (int i = 0; i < 50000; ++i) REQUIRE(e->Put(0, "big" + std::to_string(i), "v", 0).ok());
+  for (int i = 0; i < 10; ++i) REQUIRE(e->Put(1, "small" + std::to_string(i), "v", 0).ok());
+  for (bool on_disk : {false, true}) {
+    CAPTURE(on_disk);
+    if (on_disk) REQUIRE(e->Checkpoint().ok());
+    std::set<std::string> keys;
+    std::uint64_t cursor = 0;
+    int calls = 0;
+    do {
+      std::vector<std::string> page;
+      cursor = e->Scan(1, cursor, 10, &page);
+      keys.insert(page.begin(), page.end());
+      ++calls;
+    } while (cursor != 0 && calls < 1000);
+    CHECK(keys.size() == 10);
+    CHECK(calls <= 4);
+    std::vector<std::string> page;
+    CHECK(e->Scan(2, 0, 10, &page) == 0);  // an empty database: done at once
+    CHECK(page.empty());
+  }
+}
+
 TEST_CASE("FLUSHDB empties one database with one record, through checkpoints and compaction") {
   TempDir dir;
   FakeClock clock;
