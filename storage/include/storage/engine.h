@@ -15,9 +15,9 @@
 //  - FLUSHDB maps the database to a namespace never used before: one log record, other databases
 //    untouched. The old namespace's memtable entries are dropped at once (O(memtable)); its
 //    segment records are never looked up again and compaction drops them. Fresh namespaces run
-//    from 2^20 to 2^24 (a memtable entry keeps 24 bits): about 15.7 million FLUSHDBs between two
-//    FLUSHALLs (which start the numbering again), after which FlushDb refuses. A FLUSHDB of the
-//    only non-empty database is a FLUSHALL;
+//    from 2^20 to 2^32 - 1: about 4.29 billion FLUSHDBs between two FLUSHALLs (which start the
+//    numbering again), after which FlushDb refuses. A FLUSHDB of the only non-empty database is a
+//    FLUSHALL;
 //  - the mapping is recorded in the MANIFEST as of the first log recovery replays, and the log
 //    records replay its changes;
 //  - per-database key counts make DBSIZE O(1).
