@@ -13,6 +13,7 @@
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "list_blocking.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "server.h"
 #include "storage/engine.h"
@@ -60,8 +61,15 @@ void MoveCommand(CommandContext& ctx) {
   }
   bool moved = false;
   if (!WriteOk(ctx, ctx.engine().Move(from, ctx.argv[1], to, &moved))) return;
-  // A list or sorted set landing in `to` may serve clients blocked there.
-  if (moved) ctx.server.blocked_lists().SignalReady(to, ctx.argv[1]);
+  if (moved) {
+    // A list or sorted set landing in `to` may serve clients blocked there.
+    ctx.server.blocked_lists().SignalReady(to, ctx.argv[1]);
+    // Redis's order: dbAdd's "new" in the destination, then move_from and move_to.
+    NotifyKeyspaceEvent(ctx.server, kNotifyNew, "new", ctx.argv[1], static_cast<int>(to));
+    NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "move_from", ctx.argv[1],
+                        static_cast<int>(from));
+    NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "move_to", ctx.argv[1], static_cast<int>(to));
+  }
   ctx.reply.Integer(moved ? 1 : 0);
 }
 

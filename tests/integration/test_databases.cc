@@ -357,6 +357,40 @@ TEST_CASE("a client blocked in a database is served by that database's pushes on
   }
 }
 
+TEST_CASE("keyspace notifications name the database, MOVE's included, as Redis 7") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  using dynakv::itest::EncodeCommand;
+  using namespace std::chrono_literals;
+  std::vector<std::vector<Reply>> seen;
+  for (int port : {ours.port(), reference.port()}) {
+    Client c(port);
+    REQUIRE(c.Command({"CONFIG", "SET", "notify-keyspace-events", "KEA"}) == Reply::Status("OK"));
+    dynakv::itest::RawSocket sub(port);
+    REQUIRE(sub.Send(EncodeCommand({"PSUBSCRIBE", "__key*@*__:*"})));
+    REQUIRE(sub.ReadReplies(1, 5s).size() == 1);
+    for (const std::vector<std::string>& argv :
+         std::vector<std::vector<std::string>>{{"SELECT", "3"},
+                                               {"SET", "k", "v"},
+                                               {"MOVE", "k", "5"},
+                                               {"SELECT", "5"},
+                                               {"HSET", "h", "f", "v"},
+                                               {"COPY", "h", "h", "DB", "7"},
+                                               {"DEL", "k"},
+                                               {"SWAPDB", "5", "7"},
+                                               {"FLUSHDB"}}) {
+      REQUIRE_FALSE(c.Command(argv).IsError());
+    }
+    // SET, HSET, DEL: keyspace and keyevent each; MOVE: move_from and move_to, each twice;
+    // COPY: copy_to twice; SWAPDB and FLUSHDB: none.
+    seen.push_back(sub.ReadReplies(12, 5s));
+    CHECK(sub.ReadReplies(1, 200ms).empty());
+  }
+  CHECK(seen[0] == seen[1]);
+  CHECK(seen[0].size() == 12);
+}
+
 namespace {
 
 // A seeded stream of commands across databases, in RESP2: every reply as Redis's.
