@@ -435,14 +435,14 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   std::string line;
   AppendPrintf(
       &line,
-      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 sub=%zu psub=%zu "
+      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%u sub=%zu psub=%zu "
       "ssub=%zu multi=%lld qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu "
       "obl=%zu "
       "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=%s redir=-1 resp=%d "
       "lib-name=%s lib-ver=%s\n",
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
-      static_cast<unsigned long long>(idle), flags.c_str(), subs ? subs->channels.size() : 0,
+      static_cast<unsigned long long>(idle), flags.c_str(), db_, subs ? subs->channels.size() : 0,
       subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, multi, query,
       input_.size() - input_end_, argv_.size() * sizeof(std::string_view),
       transaction_.queued_bytes(), input_.size(), input_.size(), out_.size(),

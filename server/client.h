@@ -112,6 +112,9 @@ class Client : private net::ConnectionHandler {
   }
   // As a new connection: the default user, authenticated when that needs no password.
   void SetDefaultUser();
+  // The database its commands run in (SELECT); always 0 in cluster mode.
+  std::uint32_t db() const { return db_; }
+  void set_db(std::uint32_t db) { db_ = db; }
   const std::string& name() const { return name_; }
   void set_name(std::string_view name) { name_.assign(name); }
   void set_lib_name(std::string_view name) { lib_name_.assign(name); }
@@ -221,6 +224,7 @@ class Client : private net::ConnectionHandler {
   std::optional<cluster::ConsistencyLevel> write_level_;
 
   std::string name_;
+  std::uint32_t db_ = 0;
   std::string lib_name_;
   std::string lib_version_;
   std::string address_;

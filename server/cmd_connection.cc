@@ -59,11 +59,14 @@ void QuitCommand(CommandContext& ctx) {
 
 void SelectCommand(CommandContext& ctx) {
   long long db;
-  if (!ParseLongLong(ctx.argv[1], &db) || db < INT32_MIN || db > INT32_MAX) {
-    ctx.reply.Error(kErrNotInteger);
-  } else if (db != 0) {
+  if (!ParseDbIndexOrReply(ctx, ctx.argv[1], {}, &db)) {
+    return;
+  } else if (db != 0 && ctx.server.cluster_node() != nullptr) {
+    ctx.reply.Error("ERR SELECT is not allowed in cluster mode");  // Redis Cluster's
+  } else if (db < 0 || db >= ctx.server.databases()) {
     ctx.reply.Error("ERR DB index is out of range");
   } else {
+    ctx.client.set_db(static_cast<std::uint32_t>(db));
     ctx.reply.Ok();
   }
 }
@@ -173,6 +176,7 @@ void ResetCommand(CommandContext& ctx) {
   ctx.client.transaction().set_dirty(false);
   ctx.reply.set_protocol(2);
   ctx.client.set_name("");
+  ctx.client.set_db(0);
   ctx.client.SetDefaultUser();
   ctx.client.set_levels(std::nullopt, std::nullopt);  // back to the configured consistency
   ctx.reply.Simple("RESET");

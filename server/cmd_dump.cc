@@ -160,7 +160,7 @@ void RestoreCommand(CommandContext& ctx) {
   // A list or sorted set landing on a key wakes the clients blocked on it, as Redis's dbAdd
   // signals the key ready (single-node mode).
   if (typed && ctx.server.cluster_executor() == nullptr) {
-    ctx.server.blocked_lists().SignalReady(key);
+    ctx.server.blocked_lists().SignalReady(ctx.keyspace.db(), key);
   }
   ctx.reply.Ok();
 }

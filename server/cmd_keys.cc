@@ -1,5 +1,6 @@
 // Keyspace commands (Redis's db.c and expire.c): deletion, existence, expiry, iteration, renaming.
-// This node serves a single database, number 0. Values are strings or typed values (types/).
+// Each runs in the client's selected database (ctx.keyspace); the commands between databases
+// (MOVE, SWAPDB) are cmd_databases.cc. Values are strings or typed values (types/).
 
 #include <algorithm>
 #include <cstdint>
@@ -214,16 +215,27 @@ void DbSizeCommand(CommandContext& ctx) {
   ctx.reply.Integer(static_cast<long long>(ctx.keyspace.KeyCount()));
 }
 
-// FLUSHALL and FLUSHDB [ASYNC|SYNC]: with one database they are the same. The engine clears
-// synchronously in both modes; an ASYNC caller only sees its reply arrive after the work.
-void FlushCommand(CommandContext& ctx) {
+// FLUSHALL and FLUSHDB [ASYNC|SYNC]. The engine's work is one log record either way (a FLUSHDB
+// remaps the database: storage/engine.h), so ASYNC and SYNC behave the same.
+bool FlushArgsOk(CommandContext& ctx) {
   if (ctx.argv.size() > 2 ||
       (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "sync") &&
        !EqualsIgnoreCase(ctx.argv[1], "async"))) {
     ctx.reply.Error(kErrSyntax);
-    return;
+    return false;
   }
+  return true;
+}
+
+void FlushAllCommand(CommandContext& ctx) {
+  if (!FlushArgsOk(ctx)) return;
   ctx.keyspace.Clear();
+  ctx.reply.Ok();
+}
+
+void FlushDbCommand(CommandContext& ctx) {
+  if (!FlushArgsOk(ctx)) return;
+  if (!WriteOk(ctx, ctx.keyspace.ClearDb())) return;
   ctx.reply.Ok();
 }
 
@@ -235,12 +247,12 @@ std::string ValueBytes(const storage::ValueRef& value) {
   return out;
 }
 
-// A typed value landing on `key` may be a list clients are blocked on (BLPOP & co.): as Redis
-// signals a key ready whenever a list is added to the keyspace, they are served after this
-// command (single-node mode).
-void WakeBlocked(CommandContext& ctx, std::string_view key, bool typed) {
+// A typed value landing on `key` of database `db` may be a list clients are blocked on (BLPOP &
+// co.): as Redis signals a key ready whenever a list is added to the keyspace, they are served
+// after this command (single-node mode).
+void WakeBlocked(CommandContext& ctx, std::uint32_t db, std::string_view key, bool typed) {
   if (typed && ctx.server.cluster_executor() == nullptr) {
-    ctx.server.blocked_lists().SignalReady(key);
+    ctx.server.blocked_lists().SignalReady(db, key);
   }
 }
 
@@ -281,7 +293,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   // missing destination got it from the write itself).
   if (replaced) NotifyKeyspaceEvent(ctx, kNotifyNew, "new", dst);
   keyspace.Delete(src);
-  WakeBlocked(ctx, dst, typed);
+  WakeBlocked(ctx, keyspace.db(), dst, typed);
   NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_from", src);
   NotifyKeyspaceEvent(ctx, kNotifyGeneric, "rename_to", dst);
   done(true);
@@ -293,16 +305,13 @@ void RenameNxCommand(CommandContext& ctx) { RenameGeneric(ctx, true); }
 // COPY source destination [DB destination-db] [REPLACE]
 void CopyCommand(CommandContext& ctx) {
   bool replace = false;
+  long long db = ctx.keyspace.db();
   for (std::size_t j = 3; j < ctx.argv.size(); ++j) {
     if (EqualsIgnoreCase(ctx.argv[j], "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(ctx.argv[j], "db") && j + 1 < ctx.argv.size()) {
-      long long db = 0;
-      if (!ParseLongLong(ctx.argv[j + 1], &db) || db < INT32_MIN || db > INT32_MAX) {
-        ctx.reply.Error(kErrNotInteger);
-        return;
-      }
-      if (db != 0) {
+      if (!ParseDbIndexOrReply(ctx, ctx.argv[j + 1], {}, &db)) return;
+      if (db < 0 || db >= ctx.server.config().databases) {
         ctx.reply.Error("ERR DB index is out of range");
         return;
       }
@@ -312,9 +321,17 @@ void CopyCommand(CommandContext& ctx) {
       return;
     }
   }
+  if (ctx.server.cluster_node() != nullptr && db != 0) {
+    ctx.reply.Error("ERR Copying to another database is not allowed in cluster mode");
+    return;
+  }
+  // The selected database is the handler's own keyspace (in cluster mode a snapshot of the keys'
+  // replicas, which writes through the coordinator).
+  Keyspace& target = db == ctx.keyspace.db() ? ctx.keyspace
+                                             : ctx.server.keyspace(static_cast<std::uint32_t>(db));
   const std::string_view src = ctx.argv[1];
   const std::string_view dst = ctx.argv[2];
-  if (src == dst) {
+  if (src == dst && &target == &ctx.keyspace) {
     ctx.reply.Error("ERR source and destination objects are the same");
     return;
   }
@@ -326,18 +343,20 @@ void CopyCommand(CommandContext& ctx) {
   const std::int64_t expire_at = value->expire_at_ms();
   const bool typed = value->object() != nullptr;
   const std::string text = ValueBytes(*value);
-  const bool replaced = ctx.keyspace.Exists(dst);
+  const bool replaced = target.Exists(dst);
   if (!replace && replaced) {
     ctx.reply.Integer(0);
     return;
   }
-  if (!WriteOk(ctx, typed ? ctx.keyspace.PutObject(dst, text, expire_at)
-                          : ctx.keyspace.Put(dst, text, expire_at))) {
+  if (!WriteOk(ctx, typed ? target.PutObject(dst, text, expire_at)
+                          : target.Put(dst, text, expire_at))) {
     return;
   }
-  if (replaced) NotifyKeyspaceEvent(ctx, kNotifyNew, "new", dst);  // as RENAME
-  WakeBlocked(ctx, dst, typed);
-  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "copy_to", dst);
+  // In the destination database, as Redis notifies COPY ... DB.
+  const int target_db = static_cast<int>(target.db());
+  if (replaced) NotifyKeyspaceEvent(ctx.server, kNotifyNew, "new", dst, target_db);  // as RENAME
+  WakeBlocked(ctx, target.db(), dst, typed);
+  NotifyKeyspaceEvent(ctx.server, kNotifyGeneric, "copy_to", dst, target_db);
   ctx.reply.Integer(1);
 }
 
@@ -387,9 +406,10 @@ constexpr CommandSpec kKeyspaceCommands[] = {
     {.name = "randomkey", .arity = 1, .flags = kCmdReadOnly, .acl = kAclKeyspace,
      .tips = "request_policy:all_shards nondeterministic_output", .handler = RandomKeyCommand},
     {.name = "flushall", .arity = -1, .flags = kCmdWrite, .acl = kAclKeyspace | kAclDangerous,
-     .tips = "request_policy:all_shards response_policy:all_succeeded", .handler = FlushCommand},
+     .tips = "request_policy:all_shards response_policy:all_succeeded", .handler = FlushAllCommand},
     {.name = "flushdb", .arity = -1, .flags = kCmdWrite, .acl = kAclKeyspace | kAclDangerous,
-     .tips = "request_policy:all_shards response_policy:all_succeeded", .handler = FlushCommand},
+     .tips = "request_policy:all_shards response_policy:all_succeeded",
+     .handler = FlushDbCommand},
     {.name = "rename", .arity = 3, .flags = kCmdWrite, .acl = kAclKeyspace,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete), KeyAt(2, kKeyOW | kKeyUpdate)},
      .handler = RenameCommand},

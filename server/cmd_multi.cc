@@ -65,7 +65,7 @@ void WatchCommand(CommandContext& ctx) {
       // A key already expired is reaped now (a change before the WATCH, not after it), as
       // Redis 7.0 treats a key expired at WATCH time as not there.
       ctx.keyspace.Exists(ctx.argv[i]);
-      ctx.server.watched_keys().Watch(ctx.client, 0, ctx.argv[i]);
+      ctx.server.watched_keys().Watch(ctx.client, static_cast<int>(ctx.keyspace.db()), ctx.argv[i]);
     }
   }
   ctx.reply.Ok();
@@ -88,7 +88,9 @@ void ExecCommand(CommandContext& ctx) {
   // looking it up reaps it, and the reaping signals it.
   if (!tx.dirty()) {
     const std::vector<DbKey> watched = tx.watched();
-    for (const DbKey& id : watched) ctx.keyspace.Exists(id.key);
+    for (const DbKey& id : watched) {
+      ctx.server.keyspace(static_cast<std::uint32_t>(id.db)).Exists(id.key);
+    }
   }
   if (tx.aborted()) {
     EndTransaction(ctx);

@@ -177,7 +177,7 @@ void SMoveCommand(CommandContext& ctx) {
   std::int64_t added = 0;
   std::int64_t result = 0;
   // A created destination's "new" comes after the source's events, as in Redis.
-  NewKeyEventsHold hold(ctx.server.new_key_notifier());
+  NewKeyEventsHold hold(ctx.server.new_key_notifier(ctx.keyspace.db()));
   if (!ApplyElementOp(ctx, dst, types::OpBuilder(types::OpCode::kSetAdd, 1).Add(member), &added))
     return;
   if (!ApplyElementOp(ctx, src, types::OpBuilder(types::OpCode::kSetRem, 1).Add(member), &result))

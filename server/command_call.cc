@@ -161,13 +161,14 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
 }
 
 void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
-                 const std::vector<std::string_view>& argv, resp::ReplyWriter& reply) {
+                 const std::vector<std::string_view>& argv, resp::ReplyWriter& reply,
+                 const RequestLevels* levels) {
   const CommandSpec& spec = *cmd.spec;
   storage::Engine& engine = server.engine();
   ServerStats& stats = server.stats();
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
-  CommandContext ctx{server, client, argv, reply, server.keyspace()};
+  CommandContext ctx{server, client, argv, reply, server.keyspace(client.db()), levels};
   engine.TakeReadError();  // one of background work (active expiry) is not this command's
   if (spec.flags & kCmdWrite) {
     // Whatever a write logs (LMOVE's pop and push, RENAME's put and delete, MSET's keys) is one

@@ -58,8 +58,11 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
 // (Client::NoteLogWrite); counts the command and an error reply. Never serves blocked clients:
 // callers that run at the top level do that afterwards (BlockedLists::ServeReady), so a push
 // inside a transaction or script wakes nobody before it has completed.
+// `levels`: cluster mode, the request's own R/W option (stripped from argv), for the handlers
+// that talk to the replicas themselves (VGET, VSET).
 void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
-                 const std::vector<std::string_view>& argv, resp::ReplyWriter& reply);
+                 const std::vector<std::string_view>& argv, resp::ReplyWriter& reply,
+                 const RequestLevels* levels = nullptr);
 
 // Whether MULTI queues the command rather than running it: all but EXEC, DISCARD, MULTI, WATCH,
 // QUIT and RESET (Redis's processCommand), which run at once even inside a transaction.

@@ -1165,6 +1165,13 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
          "$5\r\nflags\r\n~1\r\n+multiple\r\n"},
     // redis-server 7.0.15
+    {"move", 5,
+         "$7\r\nsummary\r\n$30\r\nMove a key to another database\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
+         "$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n"
+         "*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+         "$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$2\r\ndb\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
     {"mset", 5,
          "$7\r\nsummary\r\n$36\r\nSet multiple keys to multiple values\r\n$5\r\nsince\r\n"
          "$5\r\n1.0.1\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n"
@@ -1819,6 +1826,13 @@ constexpr CommandDoc kDocs[] = {
          "$76\r\nO(N) where N is the number of clients already subscribed to a shard channel.\r\n"
          "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$12\r\nshardchannel\r\n$4\r\ntype\r\n"
          "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"swapdb", 5,
+         "$7\r\nsummary\r\n$25\r\nSwaps two Redis databases\r\n$5\r\nsince\r\n$5\r\n4.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$86\r\nO(N) where N is the count of clients watching or blocking on keys from both databases.\r\n"
+         "$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$6\r\nindex1\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$6\r\nindex2\r\n$4\r\ntype\r\n$7\r\ninteger\r\n"},
     // redis-server 7.0.15
     {"time", 4,
          "$7\r\nsummary\r\n$30\r\nReturn the current server time\r\n$5\r\nsince\r\n$5\r\n2.6.0\r\n"

@@ -94,7 +94,8 @@ int GetKeys(const CommandSpec& spec, const std::vector<std::string_view>& argv,
 }
 
 bool NodeLocalInCluster(const CommandSpec& spec) {
-  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace);
+  // SWAPDB is refused in cluster mode (database 0 only), as in Redis Cluster.
+  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace) && spec.name != "swapdb";
 }
 
 bool AlwaysBlind(const std::vector<std::string_view>&) { return true; }
@@ -152,7 +153,7 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
-                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(),
+                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(), DatabaseCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
                       ScriptingCommands(), FunctionCommands()}) {
@@ -293,7 +294,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
     cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     return;
   }
-  CallCommand(server, client, cmd, argv, reply);
+  CallCommand(server, client, cmd, argv, reply, &levels);
 }
 
 }  // namespace dynakv::server

@@ -19,6 +19,12 @@ inline constexpr std::string_view kErrClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
 
+// A database index as Redis's getIntFromObjectOrReply reads one (SELECT, MOVE, SWAPDB): false,
+// having replied, for a non-integer ("value is not an integer or out of range") or one outside
+// 32 bits ("value is out of range, value must between ..."), or `error` for both when it is set.
+bool ParseDbIndexOrReply(CommandContext& ctx, std::string_view arg, std::string_view error,
+                         long long* db);
+
 // Client names and CLIENT SETINFO values: printable ASCII without spaces, as in Redis.
 inline bool ValidClientName(std::string_view name) {
   for (char c : name) {

@@ -310,6 +310,7 @@ std::string RenderConfigToml(const Config& config) {
 storage::Options ToStorageOptions(const Config& config) {
   storage::Options options;
   options.dir = config.dir;
+  options.databases = static_cast<std::uint32_t>(config.databases);
   options.max_memory = config.maxmemory;
   options.eviction = config.maxmemory_policy;
   options.eviction_tuning = EvictionTuningOf(config);

@@ -44,6 +44,8 @@ struct Config {
   long long acllog_max_len = 128;
   AclPubsubDefault acl_pubsub_default = AclPubsubDefault::kResetChannels;
   int maxclients = 10000;
+  // Numbered databases (SELECT), as Redis's `databases`; fixed while the node runs.
+  int databases = 16;
   int hz = 10;              // cron frequency: active expiry, compaction, stats
   int timeout = 0;          // close clients idle this many seconds; 0 never
   // A script running longer than this (ms) makes the node answer other clients -BUSY and accept

@@ -194,7 +194,6 @@ std::string FormatFixed(const Config& config) {
 }
 constexpr std::string_view kSaveValue = "";
 constexpr std::string_view kAppendonlyValue = "yes";
-constexpr std::string_view kDatabasesValue = "1";
 
 constexpr long long kMaxSize = LLONG_MAX;
 
@@ -216,6 +215,9 @@ const ConfigParam kParams[] = {
      FormatChoice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName>},
     {"maxclients", "server", true, ParseInteger<&Config::maxclients, 1, INT_MAX>,
      FormatNumber<&Config::maxclients>},
+    // Up to 2^20: the engine numbers databases' namespaces below that (storage/manifest.h).
+    {"databases", "server", false, ParseInteger<&Config::databases, 1, 1 << 20>,
+     FormatNumber<&Config::databases>},
     {"hz", "server", true, ParseInteger<&Config::hz, 1, 500>, FormatNumber<&Config::hz>},
     {"timeout", "server", true, ParseInteger<&Config::timeout, 0, INT_MAX>,
      FormatNumber<&Config::timeout>},
@@ -393,7 +395,6 @@ const ConfigParam kParams[] = {
 
     {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
     {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},
-    {"databases", "", false, ParseFixed<kDatabasesValue>, FormatFixed<kDatabasesValue>},
 };
 
 }  // namespace

@@ -442,12 +442,17 @@ void ClusterSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.gossip_rejected_entries));
 }
 
-void KeyspaceSection(const storage::EngineStats& engine, std::string* out) {
+// One line per non-empty database, as Redis. avg_ttl is 0: Redis's is an estimate its expire
+// cycle samples, which this node does not keep.
+void KeyspaceSection(Server& server, std::string* out) {
   *out += "# Keyspace\r\n";
-  if (engine.keys > 0) {
-    AppendPrintf(out, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
-                 static_cast<unsigned long long>(engine.keys),
-                 static_cast<unsigned long long>(engine.keys_with_expiry));
+  storage::Engine& engine = server.engine();
+  for (std::uint32_t db = 0; db < server.databases(); ++db) {
+    const std::uint64_t keys = engine.KeyCount(db);
+    if (keys == 0) continue;
+    AppendPrintf(out, "db%u:keys=%llu,expires=%llu,avg_ttl=0\r\n", db,
+                 static_cast<unsigned long long>(keys),
+                 static_cast<unsigned long long>(engine.KeysWithExpiry(db)));
   }
 }
 
@@ -511,7 +516,7 @@ std::string GenerateInfo(Server& server, std::span<const std::string_view> secti
   section("replication", [&] { ReplicationSection(server, &out); });
   section("cpu", [&] { CpuSection(&out); });
   section("cluster", [&] { ClusterSection(server, &out); });
-  section("keyspace", [&] { KeyspaceSection(engine, &out); });
+  section("keyspace", [&] { KeyspaceSection(server, &out); });
   return out;
 }
 

@@ -2,6 +2,10 @@
 // go through a Keyspace, so the same handler runs on a single node (LocalKeyspace, straight to
 // the engine) and in cluster mode (a snapshot of the key's replicas, see snapshot_keyspace.h),
 // where the coordinator turns what the handler changed into replicated versions.
+//
+// A keyspace is one numbered database (SELECT): a handler's ctx.keyspace is the client's selected
+// database, and db() names it (for what keys alone do not identify: WATCH, keyspace notification
+// channels, blocked clients). Cluster mode has database 0 only, as Redis Cluster.
 #pragma once
 
 #include <cstddef>
@@ -25,14 +29,18 @@ class KeyspaceObserver {
   virtual ~KeyspaceObserver() = default;
   // `key` was written, deleted or had its expiry changed (only when it did change: a DEL of a
   // missing key, an EXPIRE of one, a refused write are no change).
-  virtual void KeyModified(std::string_view key) = 0;
-  // Every key is about to go (FLUSHALL); called before, so what exists can still be looked up.
-  virtual void KeyspaceClearing() = 0;
+  virtual void KeyModified(std::uint32_t db, std::string_view key) = 0;
+  // Every key of database `db` (of every database when -1: FLUSHALL) is about to go; called
+  // before, so what exists can still be looked up.
+  virtual void KeyspaceClearing(int db) = 0;
 };
 
 class Keyspace {
  public:
   virtual ~Keyspace() = default;
+
+  // The database this keyspace is (0 in cluster mode).
+  virtual std::uint32_t db() const { return 0; }
 
   // --- one key, with the engine's semantics (see storage/engine.h) --------------------------
   // The value of a live key; valid until the next call on this keyspace.
@@ -89,72 +97,87 @@ class Keyspace {
   virtual std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
                              std::vector<std::string>* keys) = 0;
   virtual std::optional<std::string> RandomKey() = 0;
+  // FLUSHALL: every database (in cluster mode, this node's replica).
   virtual void Clear() = 0;
+  // FLUSHDB: this database only. The default, for keyspaces that are the only database, is
+  // Clear().
+  virtual storage::Status ClearDb() {
+    Clear();
+    return storage::Status::Ok();
+  }
 };
 
-// Single-node mode: every operation is the engine's own. Header-only so the calls stay as cheap
-// as calling the engine (the hot path Redis benchmarks measure).
+// Single-node mode: every operation is the engine's own, in database `db`. Header-only so the
+// calls stay as cheap as calling the engine (the hot path Redis benchmarks measure).
 class LocalKeyspace final : public Keyspace {
  public:
   // `observer` (which must outlive it) hears of every change.
-  LocalKeyspace(storage::Engine& engine, KeyspaceObserver& observer)
-      : engine_(engine), observer_(observer) {}
+  LocalKeyspace(storage::Engine& engine, std::uint32_t db, KeyspaceObserver& observer)
+      : engine_(engine), db_(db), observer_(observer) {}
 
-  std::optional<storage::ValueRef> Get(std::string_view key) override { return engine_.Get(key); }
-  bool Exists(std::string_view key) override { return engine_.Exists(key); }
+  std::uint32_t db() const override { return db_; }
+  std::optional<storage::ValueRef> Get(std::string_view key) override {
+    return engine_.Get(db_, key);
+  }
+  bool Exists(std::string_view key) override { return engine_.Exists(db_, key); }
   std::optional<std::int64_t> GetExpireAt(std::string_view key) override {
-    return engine_.GetExpireAt(key);
+    return engine_.GetExpireAt(db_, key);
   }
   storage::Status Put(std::string_view key, std::string_view value,
                       std::int64_t expire_at_ms) override {
-    storage::Status s = engine_.Put(key, value, expire_at_ms);
-    if (s.ok()) observer_.KeyModified(key);
+    storage::Status s = engine_.Put(db_, key, value, expire_at_ms);
+    if (s.ok()) observer_.KeyModified(db_, key);
     return s;
   }
   bool Delete(std::string_view key) override {
-    const bool existed = engine_.Delete(key);
-    if (existed) observer_.KeyModified(key);
+    const bool existed = engine_.Delete(db_, key);
+    if (existed) observer_.KeyModified(db_, key);
     return existed;
   }
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
-    const bool existed = engine_.SetExpireAt(key, expire_at_ms);
-    if (existed) observer_.KeyModified(key);
+    const bool existed = engine_.SetExpireAt(db_, key, expire_at_ms);
+    if (existed) observer_.KeyModified(db_, key);
     return existed;
   }
   std::optional<storage::KeyUsage> Inspect(std::string_view key) override {
-    return engine_.Inspect(key);
+    return engine_.Inspect(db_, key);
   }
   bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) override {
-    return engine_.SetIdleTime(key, idle_seconds);
+    return engine_.SetIdleTime(db_, key, idle_seconds);
   }
   bool SetLfuFrequency(std::string_view key, int frequency) override {
     return engine_.SetLfuFrequency(key, frequency);
   }
   storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override {
-    storage::Status s = engine_.Mutate(key, op, result);
-    if (s.ok() && !types::OpChangedNothing(op, *result)) observer_.KeyModified(key);
+    storage::Status s = engine_.Mutate(db_, key, op, result);
+    if (s.ok() && !types::OpChangedNothing(op, *result)) observer_.KeyModified(db_, key);
     return s;
   }
   storage::Status PutObject(std::string_view key, std::string_view serialized,
                             std::int64_t expire_at_ms) override {
-    storage::Status s = engine_.PutObject(key, serialized, expire_at_ms);
-    if (s.ok()) observer_.KeyModified(key);
+    storage::Status s = engine_.PutObject(db_, key, serialized, expire_at_ms);
+    if (s.ok()) observer_.KeyModified(db_, key);
     return s;
   }
 
-  std::uint64_t KeyCount() override { return engine_.KeyCount(); }
+  std::uint64_t KeyCount() override { return engine_.KeyCount(db_); }
   std::uint64_t Scan(std::uint64_t cursor, std::size_t count,
                      std::vector<std::string>* keys) override {
-    return engine_.Scan(cursor, count, keys);
+    return engine_.Scan(db_, cursor, count, keys);
   }
-  std::optional<std::string> RandomKey() override { return engine_.RandomKey(); }
+  std::optional<std::string> RandomKey() override { return engine_.RandomKey(db_); }
   void Clear() override {
-    observer_.KeyspaceClearing();
+    observer_.KeyspaceClearing(-1);
     engine_.Clear();
+  }
+  storage::Status ClearDb() override {
+    observer_.KeyspaceClearing(static_cast<int>(db_));
+    return engine_.FlushDb(db_);
   }
 
  private:
   storage::Engine& engine_;
+  const std::uint32_t db_;
   KeyspaceObserver& observer_;
 };
 

@@ -51,7 +51,7 @@ bool PushElements(CommandContext& ctx, std::string_view key, bool head,
   if (!ApplyElementOp(ctx, key, op, length)) return false;
   NotifyKeyspaceEvent(ctx, kNotifyList, head ? "lpush" : "rpush", key);
   // Single-node mode: clients blocked on the key are served after this command.
-  if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(key);
+  if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(ctx.keyspace.db(), key);
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "list_blocking.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "client.h"
 #include "command.h"
@@ -13,6 +14,18 @@
 namespace dynakv::server {
 
 BlockedLists::~BlockedLists() = default;
+
+std::string BlockedLists::QueueKey(std::uint32_t db, std::string_view key) {
+  std::string out(reinterpret_cast<const char*>(&db), sizeof(db));
+  out.append(key);
+  return out;
+}
+
+std::uint32_t BlockedLists::QueueDb(std::string_view queue_key) {
+  std::uint32_t db;
+  std::memcpy(&db, queue_key.data(), sizeof(db));
+  return db;
+}
 
 void BlockedLists::Block(Client& client, const CommandSpec& spec,
                          std::span<const std::string_view> argv,
@@ -30,6 +43,7 @@ void BlockedLists::Block(Client& client, const CommandSpec& spec,
   }
   auto waiter = std::make_unique<Waiter>();
   waiter->client_id = client.id();
+  waiter->db = client.db();
   waiter->spec = &spec;
   waiter->argv.assign(argv.begin(), argv.end());
   waiter->null_bulk = null_bulk;
@@ -37,7 +51,7 @@ void BlockedLists::Block(Client& client, const CommandSpec& spec,
   for (std::string_view key : keys) {
     if (std::find(waiter->keys.begin(), waiter->keys.end(), key) != waiter->keys.end()) continue;
     waiter->keys.emplace_back(key);
-    queues_[std::string(key)].push_back(client.id());
+    queues_[QueueKey(waiter->db, key)].push_back(client.id());
   }
   if (timeout_ms > 0) {
     Waiter* raw = waiter.get();
@@ -55,12 +69,21 @@ void BlockedLists::Served(Client& client) {
   if (it != waiters_.end()) it->second->served = true;
 }
 
-void BlockedLists::SignalReady(std::string_view key) {
-  auto it = queues_.find(std::string(key));
+void BlockedLists::SignalReady(std::uint32_t db, std::string_view key) {
+  const std::string queue_key = QueueKey(db, key);
+  auto it = queues_.find(queue_key);
   if (it == queues_.end() || it->second.empty()) return;
-  if (ready_set_.count(key) != 0) return;
-  ready_set_.emplace(key);
-  ready_.emplace_back(key);
+  if (ready_set_.count(queue_key) != 0) return;
+  ready_set_.insert(queue_key);
+  ready_.push_back(queue_key);
+}
+
+void BlockedLists::SignalDatabase(std::uint32_t db) {
+  std::vector<std::string> keys;
+  for (const auto& [queue_key, ids] : queues_) {
+    if (QueueDb(queue_key) == db) keys.push_back(queue_key.substr(sizeof(db)));
+  }
+  for (const std::string& key : keys) SignalReady(db, key);
 }
 
 void BlockedLists::OnTimeout(uv_timer_t* timer) {
@@ -83,7 +106,7 @@ void BlockedLists::Remove(std::uint64_t client_id) {
   auto it = waiters_.find(client_id);
   if (it == waiters_.end()) return;
   for (const std::string& key : it->second->keys) {
-    auto q = queues_.find(key);
+    auto q = queues_.find(QueueKey(it->second->db, key));
     if (q == queues_.end()) continue;
     std::deque<std::uint64_t>& ids = q->second;
     ids.erase(std::remove(ids.begin(), ids.end(), client_id), ids.end());
@@ -94,8 +117,8 @@ void BlockedLists::Remove(std::uint64_t client_id) {
 
 void BlockedLists::ClientClosed(std::uint64_t client_id) { Remove(client_id); }
 
-BlockedLists::Held BlockedLists::HeldBy(std::string_view key) {
-  std::optional<storage::ValueRef> value = server_.keyspace().Get(key);
+BlockedLists::Held BlockedLists::HeldBy(std::uint32_t db, std::string_view key) {
+  std::optional<storage::ValueRef> value = server_.keyspace(db).Get(key);
   if (!value) return Held::kNone;
   if (dynamic_cast<const types::List*>(value->object()) != nullptr) return Held::kList;
   if (dynamic_cast<const types::SortedSet*>(value->object()) != nullptr) return Held::kSortedSet;
@@ -127,14 +150,16 @@ void BlockedLists::ServeReady() {
   serving_ = true;
   std::vector<std::uint64_t> finished;
   while (!ready_.empty()) {
-    const std::string key = std::move(ready_.front());
+    const std::string queue_key = std::move(ready_.front());
     ready_.pop_front();
-    ready_set_.erase(key);
-    auto q = queues_.find(key);
+    ready_set_.erase(queue_key);
+    auto q = queues_.find(queue_key);
     if (q == queues_.end()) continue;
+    const std::uint32_t db = QueueDb(queue_key);
+    const std::string_view key = std::string_view(queue_key).substr(sizeof(db));
     const std::vector<std::uint64_t> ids(q->second.begin(), q->second.end());
     for (std::uint64_t id : ids) {
-      const Held held = HeldBy(key);
+      const Held held = HeldBy(db, key);
       if (held == Held::kNone) break;
       auto it = waiters_.find(id);
       if (it == waiters_.end()) continue;

@@ -8,6 +8,9 @@
 // waiting on each ready key, oldest first (FIFO per key), for as long as the key holds a list.
 // A re-run that finds the list emptied by an earlier waiter leaves the client blocked, in its
 // place in the queue, with its original deadline. Single-node mode only (README: Lists).
+//
+// A client waits on keys of the database it blocked in (the same name in another database is
+// another key): queues and ready keys are by (database, key).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,8 @@ class BlockedLists {
   BlockedLists(const BlockedLists&) = delete;
   BlockedLists& operator=(const BlockedLists&) = delete;
 
-  // Blocks `client` in the command `spec` (`argv` is copied) on `keys` for `timeout_ms` (0:
+  // Blocks `client` in the command `spec` (`argv` is copied) on `keys` of its selected database
+  // for `timeout_ms` (0:
   // forever). On timeout the client gets a null array (or a null bulk when `null_bulk`). A no-op
   // for the client being re-run by ServeReady: it keeps its place and its deadline. A client that
   // may not block (Client::deny_blocking: inside EXEC) gets the timeout's reply at once.
@@ -44,8 +48,11 @@ class BlockedLists {
              std::span<const std::string_view> keys, std::uint64_t timeout_ms, bool null_bulk);
   // Called by a command that served the client being re-run: it is no longer blocked.
   void Served(Client& client);
-  // A push onto `key`: its waiters are re-run after the current command.
-  void SignalReady(std::string_view key);
+  // A push onto `key` of database `db`: its waiters are re-run after the current command.
+  void SignalReady(std::uint32_t db, std::string_view key);
+  // Every key waited on in `db` may hold something new (SWAPDB, as Redis's
+  // scanDatabaseForReadyKeys).
+  void SignalDatabase(std::uint32_t db);
   // Re-runs the waiters of every ready key (the dispatcher calls it after each command).
   void ServeReady();
   bool has_ready() const { return !ready_.empty(); }
@@ -57,6 +64,7 @@ class BlockedLists {
  private:
   struct Waiter {
     std::uint64_t client_id = 0;
+    std::uint32_t db = 0;
     const CommandSpec* spec = nullptr;
     std::vector<std::string> argv;
     std::vector<std::string> keys;
@@ -73,12 +81,16 @@ class BlockedLists {
   // What `key` holds, as far as waiters care: a list (BLPOP & co.) or a sorted set (BZPOPMIN &
   // co.); each waiter is served only by the type its command pops, as Redis's btype decides.
   enum class Held { kNone, kList, kSortedSet };
-  Held HeldBy(std::string_view key);
+  Held HeldBy(std::uint32_t db, std::string_view key);
+  // The name of a queue: the database (4 bytes) and the key.
+  static std::string QueueKey(std::uint32_t db, std::string_view key);
+  static std::uint32_t QueueDb(std::string_view queue_key);
   static Held WaitsFor(const Waiter& waiter);
 
   Server& server_;
   std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;           // by client id
-  std::unordered_map<std::string, std::deque<std::uint64_t>> queues_;  // key -> client ids, FIFO
+  // QueueKey -> client ids, FIFO
+  std::unordered_map<std::string, std::deque<std::uint64_t>> queues_;
   std::deque<std::string> ready_;
   std::set<std::string, std::less<>> ready_set_;
   std::uint64_t rerunning_ = 0;  // the client whose command ServeReady is re-running

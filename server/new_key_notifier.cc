@@ -9,8 +9,7 @@ void NewKeyNotifier::NoteWrite(std::string_view key, bool existed, const storage
     if (holds_ > 0) {
       held_.emplace_back(key);
     } else {
-      // Database 0 until clients can select another one.
-      NotifyKeyspaceEvent(server_, kNotifyNew, "new", key, 0);
+      NotifyKeyspaceEvent(server_, kNotifyNew, "new", key, static_cast<int>(inner_.db()));
     }
   }
 }
@@ -19,7 +18,9 @@ void NewKeyNotifier::Release() {
   if (holds_ == 0 || --holds_ > 0) return;
   std::vector<std::string> keys;
   keys.swap(held_);
-  for (const std::string& key : keys) NotifyKeyspaceEvent(server_, kNotifyNew, "new", key, 0);
+  for (const std::string& key : keys) {
+    NotifyKeyspaceEvent(server_, kNotifyNew, "new", key, static_cast<int>(inner_.db()));
+  }
 }
 
 storage::Status NewKeyNotifier::Put(std::string_view key, std::string_view value,

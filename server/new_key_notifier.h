@@ -20,6 +20,7 @@ class NewKeyNotifier final : public Keyspace {
  public:
   NewKeyNotifier(Server& server, Keyspace& inner) : server_(server), inner_(inner) {}
 
+  std::uint32_t db() const override { return inner_.db(); }
   std::optional<storage::ValueRef> Get(std::string_view key) override { return inner_.Get(key); }
   bool Exists(std::string_view key) override { return inner_.Exists(key); }
   std::optional<std::int64_t> GetExpireAt(std::string_view key) override {
@@ -42,6 +43,13 @@ class NewKeyNotifier final : public Keyspace {
   }
   std::optional<std::string> RandomKey() override { return inner_.RandomKey(); }
   void Clear() override { inner_.Clear(); }
+  storage::Status ClearDb() override { return inner_.ClearDb(); }
+  std::optional<storage::KeyUsage> Inspect(std::string_view key) override {
+    return inner_.Inspect(key);
+  }
+  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) override {
+    return inner_.SetIdleTime(key, idle_seconds);
+  }
 
   // While held, "new" events wait and are published by Release, in order: for a command that
   // writes in another order than Redis notifies (SMOVE adds to its destination first, for crash

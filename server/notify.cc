@@ -125,8 +125,7 @@ void NotifyIfEmptied(CommandContext& ctx, std::string_view key) {
 
 void NotifyKeyspaceEvent(CommandContext& ctx, int type, std::string_view event,
                          std::string_view key) {
-  // Database 0 until the client can select another one.
-  NotifyKeyspaceEvent(ctx.server, type, event, key, 0);
+  NotifyKeyspaceEvent(ctx.server, type, event, key, static_cast<int>(ctx.keyspace.db()));
 }
 
 }  // namespace dynakv::server

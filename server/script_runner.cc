@@ -178,6 +178,8 @@ template <typename Call>
 void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_only, Call call) {
   // Its commands run as the caller's user, authenticated as the caller is.
   lua_client_->set_user(caller.user(), caller.authenticated());
+  // A script starts in its caller's database; a SELECT inside it stays inside it (Redis 7).
+  lua_client_->set_db(caller.db());
   Host host(server_, caller, *lua_client_, name, read_only);
   running_ = &host;
   {

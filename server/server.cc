@@ -52,7 +52,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
-    keyspace_ = std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_);
+    keyspaces_.push_back(std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_));
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
     // PUBLISH through another member: delivered to this node's subscribers.
     cluster_node_->SetNoticeHandler([this](std::string_view payload) {
@@ -66,16 +66,19 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       }
     });
   } else {
-    keyspace_ = std::make_unique<LocalKeyspace>(engine_, keyspace_signals_);
-    new_key_notifier_ = std::make_unique<NewKeyNotifier>(*this, *keyspace_);
+    for (std::uint32_t db = 0; db < engine_.Databases(); ++db) {
+      keyspaces_.push_back(std::make_unique<LocalKeyspace>(engine_, db, keyspace_signals_));
+      new_key_notifiers_.push_back(std::make_unique<NewKeyNotifier>(*this, *keyspaces_.back()));
+    }
     // Keys the engine removes by itself change them as much as a DEL does; an eviction is
     // notified as Redis's performEvictions notifies it ("evicted", class e).
-    engine_.SetOnKeyRemoved([this](std::string_view key, storage::KeyRemoval why) {
-      SignalModifiedKey(0, key);
-      if (why == storage::KeyRemoval::kEvicted) {
-        NotifyKeyspaceEvent(*this, kNotifyEvicted, "evicted", key, 0);
-      }
-    });
+    engine_.SetOnKeyRemoved(
+        [this](storage::DbIndex db, std::string_view key, storage::KeyRemoval why) {
+          SignalModifiedKey(static_cast<int>(db), key);
+          if (why == storage::KeyRemoval::kEvicted) {
+            NotifyKeyspaceEvent(*this, kNotifyEvicted, "evicted", key, static_cast<int>(db));
+          }
+        });
   }
   ParseLogLevel(config_.loglevel, &log_level_);
   acl_.SetDefaultPassword(config_.requirepass);
@@ -93,7 +96,19 @@ void Server::SignalFlushDb(int db) {
   for (const DbKey& id : watched_keys_.KeysOf(db)) {
     // Only a key that exists changes by going (Redis 7.0); the lookup reaps an expired one,
     // which signals it by itself.
-    if (engine_.Exists(id.key)) SignalModifiedKey(id.db, id.key);
+    if (engine_.Exists(static_cast<storage::DbIndex>(id.db), id.key)) SignalModifiedKey(id.db, id.key);
+  }
+}
+
+void Server::SignalSwapDb(std::uint32_t a, std::uint32_t b) {
+  if (watched_keys_.empty()) return;
+  for (const std::uint32_t db : {a, b}) {
+    const std::uint32_t other = db == a ? b : a;
+    for (const DbKey& id : watched_keys_.KeysOf(static_cast<int>(db))) {
+      if (engine_.Exists(db, id.key) || engine_.Exists(other, id.key)) {
+        SignalModifiedKey(id.db, id.key);
+      }
+    }
   }
 }
 

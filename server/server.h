@@ -76,21 +76,25 @@ class Server {
   // The random choices of commands (SPOP, SRANDMEMBER): seeded once, as Redis seeds its own
   // generator at start; seeding one per command costs tens of microseconds.
   std::mt19937_64& rng() { return rng_; }
-  // The "new" events wrapper, while class n is enabled (nullptr otherwise, and in cluster mode).
-  NewKeyNotifier* new_key_notifier() {
-    return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
-               ? new_key_notifier_.get()
+  // Database `db`'s "new" events wrapper, while class n is enabled (nullptr otherwise, and in
+  // cluster mode).
+  NewKeyNotifier* new_key_notifier(std::uint32_t db) {
+    return !new_key_notifiers_.empty() && (config_.notify_keyspace_events & kNotifyNew)
+               ? new_key_notifiers_[db].get()
                : nullptr;
   }
   // What commands without key arguments see: the engine, or in cluster mode this node's replica
-  // (key commands then get a snapshot of their keys' replicas instead). While
+  // (key commands then get a snapshot of their keys' replicas instead). keyspace() is database
+  // 0, keyspace(db) database `db` (< databases(); cluster mode has database 0 only). While
   // notify-keyspace-events has class n on a single node, a wrapper that publishes "new" for the
   // keys writes create (new_key_notifier.h).
-  Keyspace& keyspace() {
-    return new_key_notifier_ != nullptr && (config_.notify_keyspace_events & kNotifyNew)
-               ? *new_key_notifier_
-               : *keyspace_;
+  Keyspace& keyspace() { return keyspace(0); }
+  Keyspace& keyspace(std::uint32_t db) {
+    return !new_key_notifiers_.empty() && (config_.notify_keyspace_events & kNotifyNew)
+               ? *new_key_notifiers_[db]
+               : *keyspaces_[db];
   }
+  std::uint32_t databases() const { return static_cast<std::uint32_t>(keyspaces_.size()); }
   // Cluster mode only; nullptr on a single node.
   cluster::ClusterNode* cluster_node() { return cluster_node_; }
   ClusterExecutor* cluster_executor() { return cluster_executor_.get(); }
@@ -116,11 +120,14 @@ class Server {
   // of a read that reaped): what hangs off it must only take note (mark a WATCHing client dirty,
   // queue an invalidation or a notification), never run commands or touch the keyspace.
   // Consumers: WATCH (watched_keys.h); client-side caching and keyspace notifications are meant
-  // to hang off the same two calls. `db` is the database index (always 0 until databases exist).
+  // to hang off the same two calls. `db` is the database index (SELECT); MOVE and SWAPDB signal by themselves.
   void SignalModifiedKey(int db, std::string_view key) { watched_keys_.Touch(db, key); }
   // FLUSHALL (db -1) / FLUSHDB, called before the keys go: as Redis's touchAllWatchedKeysInDb,
   // WATCHers of keys that exist are told.
   void SignalFlushDb(int db);
+  // SWAPDB a b, called before the swap: each watched key of either database that exists in
+  // either of them is told (Redis's touchAllWatchedKeysInDb both ways).
+  void SignalSwapDb(std::uint32_t a, std::uint32_t b);
   WatchedKeys& watched_keys() { return watched_keys_; }
   // EVAL and SCRIPT: the Lua engine and its script cache.
   ScriptRunner& scripts() { return *scripts_; }
@@ -192,8 +199,10 @@ class Server {
   class KeyspaceSignals final : public KeyspaceObserver {
    public:
     explicit KeyspaceSignals(Server& server) : server_(server) {}
-    void KeyModified(std::string_view key) override { server_.SignalModifiedKey(0, key); }
-    void KeyspaceClearing() override { server_.SignalFlushDb(-1); }
+    void KeyModified(std::uint32_t db, std::string_view key) override {
+      server_.SignalModifiedKey(static_cast<int>(db), key);
+    }
+    void KeyspaceClearing(int db) override { server_.SignalFlushDb(db); }
 
    private:
     Server& server_;
@@ -210,8 +219,8 @@ class Server {
   cluster::ClusterNode* const cluster_node_;
   WatchedKeys watched_keys_;
   KeyspaceSignals keyspace_signals_{*this};
-  std::unique_ptr<Keyspace> keyspace_;
-  std::unique_ptr<NewKeyNotifier> new_key_notifier_;  // single node only
+  std::vector<std::unique_ptr<Keyspace>> keyspaces_;  // by database
+  std::vector<std::unique_ptr<NewKeyNotifier>> new_key_notifiers_;  // by database; single node
   std::unique_ptr<ClusterExecutor> cluster_executor_;
   bool cluster_stopped_ = false;
   CommandTable commands_;

@@ -17,7 +17,7 @@
 namespace dynakv::server {
 
 void WakeZsetWaiters(CommandContext& ctx, std::string_view key) {
-  if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(key);
+  if (ctx.server.cluster_executor() == nullptr) ctx.server.blocked_lists().SignalReady(ctx.keyspace.db(), key);
 }
 
 bool ApplyZsetOp(CommandContext& ctx, std::string_view key, const types::OpBuilder& op,

@@ -29,7 +29,7 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
   }
   std::sort(job->records.begin(), job->records.end(),
             [](const SegmentRecord& a, const SegmentRecord& b) {
-              return RecordLess(a.hash, a.key, b.hash, b.key);
+              return RecordLess(a, b);
             });
   std::unique_ptr<SegmentWriter> writer;
   result.status = SegmentWriter::Create(job->output_path, &writer);

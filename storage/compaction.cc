@@ -45,10 +45,15 @@ CompactionResult RunCompaction(const CompactionJob& job, const std::atomic<bool>
       return result;
     }
     SegmentRecord rec = it.record();
+    if (!job.live_namespaces.empty() &&
+        !std::binary_search(job.live_namespaces.begin(), job.live_namespaces.end(), rec.ns)) {
+      continue;
+    }
     if (rec.tombstone()) {
       if (job.includes_oldest) continue;
     } else if (rec.expire_at_ms != 0 && rec.expire_at_ms <= job.now_ms) {
       result.expired_keys.emplace_back(rec.key);
+      result.expired_namespaces.push_back(rec.ns);
       if (job.includes_oldest) continue;
       rec.flags = SegmentRecord::kTombstone;
       rec.expire_at_ms = 0;

@@ -22,6 +22,10 @@ struct CompactionJob {
   std::int64_t now_ms = 0;
   std::string output_path;
   std::uint64_t output_seq = 0;
+  // The namespaces some database maps to (sorted). Records of any other are garbage of a FLUSHDB
+  // (engine.h: a namespace, once unmapped, is never looked up again) and are dropped. Empty:
+  // every namespace is kept.
+  std::vector<std::uint32_t> live_namespaces;
 };
 
 struct CompactionResult {
@@ -30,6 +34,7 @@ struct CompactionResult {
   // Keys whose newest version in the run was an expired value that this compaction removed;
   // the engine decides whether they were still counted as live.
   std::vector<std::string> expired_keys;
+  std::vector<std::uint32_t> expired_namespaces;  // the namespace of each of expired_keys
 };
 
 // Picks the run to compact: the oldest contiguous run of at least `trigger` segments whose sizes

@@ -37,43 +37,56 @@ Status Engine::Open(const Options& options, std::unique_ptr<Engine>* engine) {
   return Status::Ok();
 }
 
-std::optional<ValueRef> Engine::Get(std::string_view key) { return impl_->Get(key); }
-bool Engine::Exists(std::string_view key) { return impl_->Exists(key); }
-std::optional<std::int64_t> Engine::GetExpireAt(std::string_view key) {
-  return impl_->GetExpireAt(key);
+std::optional<ValueRef> Engine::Get(DbIndex db, std::string_view key) {
+  return impl_->Get(db, key);
 }
-std::optional<KeyUsage> Engine::Inspect(std::string_view key) { return impl_->Inspect(key); }
-bool Engine::SetLfuFrequency(std::string_view key, int frequency) {
-  return impl_->SetLfuFrequency(key, frequency);
+bool Engine::Exists(DbIndex db, std::string_view key) { return impl_->Exists(db, key); }
+std::optional<KeyUsage> Engine::Inspect(DbIndex db, std::string_view key) {
+  return impl_->Inspect(db, key);
 }
-bool Engine::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
-  return impl_->SetIdleTime(key, idle_seconds);
+bool Engine::SetLfuFrequency(DbIndex db, std::string_view key, int frequency) {
+  return impl_->SetLfuFrequency(db, key, frequency);
 }
-Status Engine::Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
-  return impl_->Put(key, value, expire_at_ms);
+bool Engine::SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds) {
+  return impl_->SetIdleTime(db, key, idle_seconds);
+}
+std::optional<std::int64_t> Engine::GetExpireAt(DbIndex db, std::string_view key) {
+  return impl_->GetExpireAt(db, key);
+}
+Status Engine::Put(DbIndex db, std::string_view key, std::string_view value,
+                   std::int64_t expire_at_ms) {
+  return impl_->Put(db, key, value, expire_at_ms);
 }
 
-Status Engine::PutObject(std::string_view key, std::string_view serialized,
+Status Engine::PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                          std::int64_t expire_at_ms) {
-  return impl_->PutObject(key, serialized, expire_at_ms);
+  return impl_->PutObject(db, key, serialized, expire_at_ms);
 }
 
-Status Engine::Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
-  return impl_->Mutate(key, op, result);
+Status Engine::Mutate(DbIndex db, std::string_view key, std::string_view op,
+                      std::int64_t* result) {
+  return impl_->Mutate(db, key, op, result);
 }
-bool Engine::Delete(std::string_view key) { return impl_->Delete(key); }
-bool Engine::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
-  return impl_->SetExpireAt(key, expire_at_ms);
+bool Engine::Delete(DbIndex db, std::string_view key) { return impl_->Delete(db, key); }
+bool Engine::SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms) {
+  return impl_->SetExpireAt(db, key, expire_at_ms);
 }
 void Engine::Clear() { impl_->Clear(); }
 void Engine::BeginAtomic() { impl_->BeginAtomic(); }
 void Engine::CommitAtomic() { impl_->CommitAtomic(); }
-std::uint64_t Engine::Scan(std::uint64_t cursor, std::size_t count,
-                           std::vector<std::string>* keys) {
-  return impl_->Scan(cursor, count, keys);
+std::uint32_t Engine::Databases() const { return impl_->Databases(); }
+Status Engine::FlushDb(DbIndex db) { return impl_->FlushDb(db); }
+Status Engine::SwapDb(DbIndex a, DbIndex b) { return impl_->SwapDb(a, b); }
+Status Engine::Move(DbIndex from, std::string_view key, DbIndex to, bool* moved) {
+  return impl_->Move(from, key, to, moved);
 }
-std::optional<std::string> Engine::RandomKey() { return impl_->RandomKey(); }
-std::uint64_t Engine::KeyCount() const { return impl_->KeyCount(); }
+std::uint64_t Engine::Scan(DbIndex db, std::uint64_t cursor, std::size_t count,
+                           std::vector<std::string>* keys) {
+  return impl_->Scan(db, cursor, count, keys);
+}
+std::optional<std::string> Engine::RandomKey(DbIndex db) { return impl_->RandomKey(db); }
+std::uint64_t Engine::KeyCount(DbIndex db) const { return impl_->KeyCount(db); }
+std::uint64_t Engine::KeysWithExpiry(DbIndex db) const { return impl_->KeysWithExpiry(db); }
 Status Engine::FlushLog() { return impl_->FlushLog(); }
 const Status& Engine::LogStatus() const { return impl_->LogStatus(); }
 Status Engine::TakeReadError() { return impl_->TakeReadError(); }
@@ -81,7 +94,7 @@ std::uint64_t Engine::LogEnd() const { return impl_->LogEnd(); }
 std::uint64_t Engine::DurableLogEnd() const { return impl_->DurableLogEnd(); }
 void Engine::Tick() { impl_->Tick(); }
 Status Engine::Checkpoint() { return impl_->RequestedCheckpoint(); }
-void Engine::SetOnKeyRemoved(std::function<void(std::string_view, KeyRemoval)> listener) {
+void Engine::SetOnKeyRemoved(std::function<void(DbIndex, std::string_view, KeyRemoval)> listener) {
   impl_->SetOnKeyRemoved(std::move(listener));
 }
 void Engine::SetMaxMemory(std::uint64_t bytes) { impl_->SetMaxMemory(bytes); }

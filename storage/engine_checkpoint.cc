@@ -56,6 +56,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
     }
   }
   checkpoint_log_floor_ = log_->seq();
+  checkpoint_map_ = map_;  // the mapping at the start of that log (every change is logged)
   frozen_ = memtable_.FreezeDirty();
   job->dir = options_.dir;
   job->object_compression_threshold = options_.compression_threshold;
@@ -66,6 +67,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
     for (const Memtable::Entry* e : frozen_) {
       SegmentRecord rec;
       rec.hash = e->hash;
+      rec.ns = e->ns();
       if (e->has(Memtable::kTombstone)) rec.flags |= SegmentRecord::kTombstone;
       if (e->has(Memtable::kCompressed)) rec.flags |= SegmentRecord::kCompressed;
       rec.expire_at_ms = e->expire_at_ms;
@@ -116,7 +118,7 @@ Status EngineImpl::InstallCheckpoint(CheckpointResult result) {
   // may be synced again.
   std::function<void()> release;
   if (held) release = [log = log_.get()] { log->ReleaseSync(); };
-  CommitManifest(checkpoint_log_floor_, std::move(release));
+  CommitManifest(checkpoint_log_floor_, checkpoint_map_, std::move(release));
   Thaw(frozen, /*written=*/true);
   ++stats_.checkpoints;
   return Status::Ok();
@@ -164,7 +166,7 @@ Status EngineImpl::Checkpoint() {
     // An earlier try rotated away from a failed log but could not install. Nothing is dirty, so
     // the segments hold everything; the floor must still pass that log, which may hold only part
     // of what it was given.
-    CommitManifest(log_->seq());
+    CommitManifest(log_->seq(), map_);  // nothing logged since that log began
   }
   if (!s.ok()) return s;
   s = manifest_writer_.Wait();  // durable, as a forced checkpoint promises

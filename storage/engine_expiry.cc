@@ -29,14 +29,18 @@ void EngineImpl::ActiveExpireCycle() {
 
 void EngineImpl::ExpireMemtable(SteadyTime deadline) {
   std::vector<std::string> expired;
+  std::vector<std::uint32_t> expired_ns;
   while (memtable_.expiring_count() > 0) {
     expired.clear();
+    expired_ns.clear();
     const std::int64_t now = Now();
-    const std::size_t with_ttl = memtable_.SweepExpired(now, kEntriesPerStep, &expired);
-    for (const std::string& key : expired) {
-      const std::uint64_t hash = HashKey(key);
-      const KeyState st = StateOf(hash, key);
-      if (st.exists && st.expired) Reap(hash, key, st);
+    const std::size_t with_ttl = memtable_.SweepExpired(now, kEntriesPerStep, &expired, &expired_ns);
+    for (std::size_t i = 0; i < expired.size(); ++i) {
+      const std::string& key = expired[i];
+      const std::uint32_t ns = expired_ns[i];
+      const std::uint64_t hash = HashKey(key, ns);
+      const KeyState st = StateOf(hash, ns, key);
+      if (st.exists && st.expired) Reap(hash, ns, key, st);
     }
     if (with_ttl == 0 || !WorthAnotherStep(with_ttl, expired.size())) break;
     if (std::chrono::steady_clock::now() >= deadline) break;
@@ -80,7 +84,8 @@ EngineImpl::SweepStep EngineImpl::ExpireSegmentsStep(
     ++examined;
     ++stats_.disk_expire_scanned;
     last = rec.hash;
-    if (rec.tombstone() || rec.expire_at_ms == 0) continue;
+    // The garbage of a FLUSHDB is no key anybody can reach; compaction drops it.
+    if (rec.tombstone() || rec.expire_at_ms == 0 || !LiveNamespace(rec.ns)) continue;
     ++step.with_ttl;
     if (rec.expire_at_ms > now) {
       disk_sweep_.NotePending(due[it.source()]->seq(), rec.expire_at_ms);
@@ -93,10 +98,11 @@ EngineImpl::SweepStep EngineImpl::ExpireSegmentsStep(
       return step;
     }
     const std::uint64_t hash = rec.hash;
+    const std::uint32_t ns = rec.ns;
     const std::string key(rec.key);
-    const KeyState st = StateOf(hash, key);
+    const KeyState st = StateOf(hash, ns, key);
     if (st.exists && st.expired) {
-      Reap(hash, key, st);
+      Reap(hash, ns, key, st);
       ++step.expired;
     }
   }

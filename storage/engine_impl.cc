@@ -1,6 +1,7 @@
 // Reads, writes and the key-state bookkeeping of the engine.
 #include "engine_impl.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -34,16 +35,17 @@ std::int64_t EngineImpl::Now() const {
       .count();
 }
 
-EngineImpl::KeyState EngineImpl::StateOf(std::uint64_t hash, std::string_view key) {
+EngineImpl::KeyState EngineImpl::StateOf(std::uint64_t hash, std::uint32_t ns,
+                                         std::string_view key) {
   KeyState st;
-  st.entry = memtable_.Find(hash, key);
+  st.entry = memtable_.Find(hash, key, ns);
   if (st.entry != nullptr) {
     st.on_disk = OnDisk(*st.entry);
     if (!st.entry->has(Memtable::kTombstone)) {
       st.exists = true;
       st.expire_at_ms = st.entry->expire_at_ms;
     }
-  } else if (LookupSegments(hash, key, &st.disk)) {
+  } else if (LookupSegments(hash, ns, key, &st.disk)) {
     if (!st.disk.tombstone()) {
       st.exists = true;
       st.on_disk = true;
@@ -54,12 +56,12 @@ EngineImpl::KeyState EngineImpl::StateOf(std::uint64_t hash, std::string_view ke
   return st;
 }
 
-std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash,
+std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash, std::uint32_t ns,
                                                           std::string_view key) {
-  KeyState st = StateOf(hash, key);
+  KeyState st = StateOf(hash, ns, key);
   if (!st.exists) return std::nullopt;
   if (st.expired) {
-    Reap(hash, key, st);
+    Reap(hash, ns, key, st);
     return std::nullopt;
   }
   return st;
@@ -74,39 +76,55 @@ std::uint8_t EngineImpl::PutFlags(const KeyState& st, std::uint64_t read_errors_
   return flags;
 }
 
-void EngineImpl::CountPut(const KeyState& st, std::int64_t expire_at_ms) {
-  if (!st.exists) ++live_keys_;
+void EngineImpl::CountPut(std::uint32_t ns, const KeyState& st, std::int64_t expire_at_ms) {
+  DbCounts& counts = CountsOf(ns);
+  if (!st.exists) {
+    ++live_keys_;
+    ++counts.keys;
+  }
   const bool had_expiry = st.exists && st.expire_at_ms != 0;
-  if (had_expiry && expire_at_ms == 0) --keys_with_expiry_;
-  if (!had_expiry && expire_at_ms != 0) ++keys_with_expiry_;
+  if (had_expiry && expire_at_ms == 0) {
+    --keys_with_expiry_;
+    --counts.expiring;
+  }
+  if (!had_expiry && expire_at_ms != 0) {
+    ++keys_with_expiry_;
+    ++counts.expiring;
+  }
 }
 
-Memtable::Entry* EngineImpl::ApplyPut(std::uint64_t hash, std::string_view key,
+Memtable::Entry* EngineImpl::ApplyPut(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                                       std::string_view stored, std::uint32_t raw_len,
                                       bool compressed, std::int64_t expire_at_ms) {
   const std::uint64_t read_errors = stats_.segment_read_errors;
-  const KeyState st = StateOf(hash, key);
+  const KeyState st = StateOf(hash, ns, key);
   std::uint8_t flags = PutFlags(st, read_errors);
   if (compressed) flags |= Memtable::kCompressed;
-  Memtable::Entry* e = memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms);
-  CountPut(st, expire_at_ms);
+  Memtable::Entry* e = memtable_.Upsert(hash, key, stored, raw_len, flags, expire_at_ms, ns);
+  CountPut(ns, st, expire_at_ms);
   return e;
 }
 
-void EngineImpl::ApplyDelete(std::uint64_t hash, std::string_view key, const KeyState& st) {
+void EngineImpl::ApplyDelete(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                             const KeyState& st) {
   if (st.on_disk) {
     // A segment still has the key: only a tombstone can hide it until compaction.
     memtable_.Upsert(hash, key, {}, 0, Memtable::kTombstone | Memtable::kDirty | Memtable::kOnDisk,
-                     0);
+                     0, ns);
   } else if (st.entry != nullptr) {
     memtable_.Erase(st.entry);
   }
+  DbCounts& counts = CountsOf(ns);
   --live_keys_;
-  if (st.expire_at_ms != 0) --keys_with_expiry_;
+  --counts.keys;
+  if (st.expire_at_ms != 0) {
+    --keys_with_expiry_;
+    --counts.expiring;
+  }
 }
 
-void EngineImpl::ApplyExpire(std::uint64_t hash, std::string_view key, const KeyState& st,
-                             std::int64_t expire_at_ms) {
+void EngineImpl::ApplyExpire(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                             const KeyState& st, std::int64_t expire_at_ms) {
   if (st.entry != nullptr) {
     memtable_.SetExpire(st.entry, expire_at_ms);
     memtable_.SetFlag(st.entry, Memtable::kDirty, true);
@@ -114,14 +132,21 @@ void EngineImpl::ApplyExpire(std::uint64_t hash, std::string_view key, const Key
     // Only a segment has the value: the memtable takes a dirty copy with the new expiry.
     std::uint8_t flags = Memtable::kDirty | Memtable::kOnDisk;
     if (st.disk.object()) {
-      LoadObject(hash, key, st.disk, flags, expire_at_ms);
+      LoadObject(hash, ns, key, st.disk, flags, expire_at_ms);
     } else {
       if (st.disk.compressed()) flags |= Memtable::kCompressed;
-      memtable_.Upsert(hash, key, st.disk.stored, st.disk.raw_len, flags, expire_at_ms);
+      memtable_.Upsert(hash, key, st.disk.stored, st.disk.raw_len, flags, expire_at_ms, ns);
     }
   }
-  if (st.expire_at_ms != 0 && expire_at_ms == 0) --keys_with_expiry_;
-  if (st.expire_at_ms == 0 && expire_at_ms != 0) ++keys_with_expiry_;
+  DbCounts& counts = CountsOf(ns);
+  if (st.expire_at_ms != 0 && expire_at_ms == 0) {
+    --keys_with_expiry_;
+    --counts.expiring;
+  }
+  if (st.expire_at_ms == 0 && expire_at_ms != 0) {
+    ++keys_with_expiry_;
+    ++counts.expiring;
+  }
 }
 
 void EngineImpl::ApplyClear() {
@@ -133,41 +158,53 @@ void EngineImpl::ApplyClear() {
   disk_sweep_.Reset();
   live_keys_ = 0;
   keys_with_expiry_ = 0;
+  // Nothing is left in any namespace: every database may be its own namespace again.
+  DbMapping identity;
+  for (std::uint32_t db = 0; db < map_.ns.size(); ++db) identity.ns.push_back(db);
+  SetMapping(std::move(identity));
+}
+
+void EngineImpl::ApplyPutRecord(const LogRecord& rec) {
+  const std::uint64_t hash = HashKey(rec.key, rec.ns);
+  if (rec.object) {
+    std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed);
+    if (object == nullptr) {
+      replay_error_ = Status::Corruption("a logged value of key '" + std::string(rec.key) +
+                                         "' could not be decoded");
+      return;
+    }
+    ApplyPutObject(hash, rec.ns, rec.key, std::move(object), rec.expire_at_ms);
+  } else {
+    ApplyPut(hash, rec.ns, rec.key, rec.stored, rec.raw_len, rec.compressed, rec.expire_at_ms);
+  }
 }
 
 void EngineImpl::ApplyRecord(const LogRecord& rec) {
-  const std::uint64_t hash = HashKey(rec.key);
+  // Recovery may meet databases beyond the configured number (CheckDatabases decides on them).
+  CoverNamespace(rec.ns);
+  CoverNamespace(rec.from_ns);
+  const std::uint64_t hash = HashKey(rec.key, rec.ns);
   switch (rec.type) {
     case LogRecordType::kPut:
-      if (rec.object) {
-        std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed);
-        if (object == nullptr) {
-          replay_error_ = Status::Corruption("a logged value of key '" + std::string(rec.key) +
-                                             "' could not be decoded");
-          break;
-        }
-        ApplyPutObject(hash, rec.key, std::move(object), rec.expire_at_ms);
-      } else {
-        ApplyPut(hash, rec.key, rec.stored, rec.raw_len, rec.compressed, rec.expire_at_ms);
-      }
+      ApplyPutRecord(rec);
       break;
     case LogRecordType::kMutate: {
       std::int64_t result = 0;
       Memtable::Entry* written = nullptr;
-      if (!ApplyMutate(hash, rec.key, rec.op, &result, &written)) {
+      if (!ApplyMutate(hash, rec.ns, rec.key, rec.op, &result, &written)) {
         replay_error_ = Status::Corruption("a logged operation on key '" + std::string(rec.key) +
                                            "' could not be applied");
       }
       break;
     }
     case LogRecordType::kDelete: {
-      const KeyState st = StateOf(hash, rec.key);
-      if (st.exists) ApplyDelete(hash, rec.key, st);
+      const KeyState st = StateOf(hash, rec.ns, rec.key);
+      if (st.exists) ApplyDelete(hash, rec.ns, rec.key, st);
       break;
     }
     case LogRecordType::kExpire: {
-      const KeyState st = StateOf(hash, rec.key);
-      if (st.exists) ApplyExpire(hash, rec.key, st, rec.expire_at_ms);
+      const KeyState st = StateOf(hash, rec.ns, rec.key);
+      if (st.exists) ApplyExpire(hash, rec.ns, rec.key, st, rec.expire_at_ms);
       break;
     }
     case LogRecordType::kClear:
@@ -177,43 +214,72 @@ void EngineImpl::ApplyRecord(const LogRecord& rec) {
       // Validated whole by the reader (DecodeLogPayload) before any of it is applied.
       ForEachGroupRecord(rec.group, [this](const LogRecord& inner) { ApplyRecord(inner); });
       break;
+    case LogRecordType::kFlushDb:
+      if (rec.db >= kFirstFreshNamespace || rec.ns < kFirstFreshNamespace ||
+          rec.ns > Memtable::kMaxNamespace) {
+        replay_error_ = Status::Corruption("a logged FLUSHDB names database " +
+                                           std::to_string(rec.db) + " or namespace " +
+                                           std::to_string(rec.ns) + " that cannot be");
+        break;
+      }
+      CoverDatabase(rec.db);
+      ApplyFlushDb(rec.db, rec.ns);
+      break;
+    case LogRecordType::kSwapDb:
+      if (rec.db >= kFirstFreshNamespace || rec.db2 >= kFirstFreshNamespace) {
+        replay_error_ = Status::Corruption("a logged SWAPDB names a database beyond any");
+        break;
+      }
+      CoverDatabase(std::max(rec.db, rec.db2));
+      ApplySwapDb(rec.db, rec.db2);
+      break;
+    case LogRecordType::kMove: {
+      const std::uint64_t from_hash = HashKey(rec.key, rec.from_ns);
+      const KeyState st = StateOf(from_hash, rec.from_ns, rec.key);
+      if (st.exists) ApplyDelete(from_hash, rec.from_ns, rec.key, st);
+      ApplyPutRecord(rec);
+      break;
+    }
   }
 }
 
-void EngineImpl::LogDelete(std::string_view key) {
+void EngineImpl::LogDelete(std::uint32_t ns, std::string_view key) {
   LogRecord rec;
   rec.type = LogRecordType::kDelete;
   rec.key = key;
+  rec.ns = ns;
   log_->Add(rec);
 }
 
-void EngineImpl::Reap(std::uint64_t hash, std::string_view key, const KeyState& st) {
+void EngineImpl::Reap(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                      const KeyState& st) {
   // The key may live inside the entry that ApplyDelete replaces; keep a copy.
   const std::string copy(key);
-  LogDelete(copy);
-  ApplyDelete(hash, copy, st);
+  LogDelete(ns, copy);
+  ApplyDelete(hash, ns, copy, st);
   ++stats_.expired_keys;
-  NotifyRemoved(copy, KeyRemoval::kExpired);
+  NotifyRemoved(ns, copy, KeyRemoval::kExpired);
 }
 
 // --- reads --------------------------------------------------------------------------------
 
-std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
-  const std::uint64_t hash = HashKey(key);
+std::optional<ValueRef> EngineImpl::Get(DbIndex db, std::string_view key) {
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t hash = HashKey(key, ns);
+  std::optional<KeyState> st = LiveState(hash, ns, key);
   NoteAccess(hash);
-  std::optional<KeyState> st = LiveState(hash, key);
   if (!st) return std::nullopt;
   Memtable::Entry* e = st->entry;
   if (e == nullptr && st->disk.object()) {
     const SegmentRecord& rec = st->disk;
     std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
     if (object == nullptr) {
-      LoadObject(hash, key, rec, 0, rec.expire_at_ms);  // records the read error
+      LoadObject(hash, ns, key, rec, 0, rec.expire_at_ms);  // records the read error
       return std::nullopt;
     }
     // Cached like a string, unless it could never fit (its memory, not its serialized size).
     const std::size_t size =
-        sizeof(Memtable::Entry) + key.size() + sizeof(Memtable::ObjectSlot) + object->MemoryUsage();
+        sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + sizeof(Memtable::ObjectSlot) + object->MemoryUsage();
     bool cache = options_.max_memory == 0 || size <= options_.max_memory;
     if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
       cache = MakeRoom(size, hash, key, /*may_wait=*/false);
@@ -223,13 +289,13 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
       return ValueRef(uncached_object_.get(), rec.expire_at_ms);
     }
     const std::int64_t expire_at_ms = rec.expire_at_ms;
-    e = memtable_.UpsertObject(hash, key, std::move(object), Memtable::kOnDisk, expire_at_ms);
+    e = memtable_.UpsertObject(hash, key, std::move(object), Memtable::kOnDisk, expire_at_ms, ns);
     EnforceMemoryLimit(e);  // spares `e`: it fits
-    e = memtable_.Find(hash, key);
+    e = memtable_.Find(hash, key, ns);
   } else if (e == nullptr) {
     // A segment hit becomes a clean cached entry, unless it could never fit.
     const SegmentRecord& rec = st->disk;
-    const std::size_t size = sizeof(Memtable::Entry) + key.size() + rec.stored.size();
+    const std::size_t size = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + rec.stored.size();
     bool cache = options_.max_memory == 0 || size <= options_.max_memory;
     if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
       cache = MakeRoom(size, hash, key, /*may_wait=*/false);  // a read need not cache
@@ -240,9 +306,9 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
     }
     std::uint8_t flags = Memtable::kOnDisk;
     if (rec.compressed()) flags |= Memtable::kCompressed;
-    e = memtable_.Upsert(hash, key, rec.stored, rec.raw_len, flags, rec.expire_at_ms);
+    e = memtable_.Upsert(hash, key, rec.stored, rec.raw_len, flags, rec.expire_at_ms, ns);
     EnforceMemoryLimit(e);
-    e = memtable_.Find(hash, key);
+    e = memtable_.Find(hash, key, ns);
   }
   memtable_.Touch(e);
   if (e->has(Memtable::kObject)) return ValueRef(e->object(), e->expire_at_ms);
@@ -250,36 +316,40 @@ std::optional<ValueRef> EngineImpl::Get(std::string_view key) {
                   e->expire_at_ms);
 }
 
-bool EngineImpl::Exists(std::string_view key) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+bool EngineImpl::Exists(DbIndex db, std::string_view key) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (st && st->entry != nullptr) memtable_.Touch(st->entry);
   return st.has_value();
 }
 
-std::optional<std::int64_t> EngineImpl::GetExpireAt(std::string_view key) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+std::optional<std::int64_t> EngineImpl::GetExpireAt(DbIndex db, std::string_view key) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (!st) return std::nullopt;
   return st->expire_at_ms;
 }
 
 // --- writes -------------------------------------------------------------------------------
 
-Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+Status EngineImpl::Put(DbIndex db, std::string_view key, std::string_view value,
+                       std::int64_t expire_at_ms) {
   if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
   if (value.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
   if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
   if (!log_error_.ok()) return log_error_;
   if (!log_->last_error().ok()) return log_->last_error();
   if (!read_error_.ok() && read_error_key_ == key) return read_error_;
-  const std::uint64_t hash = HashKey(key);
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t hash = HashKey(key, ns);
   NoteAccess(hash);
   std::string_view packed;
   const bool compressed = compressor_.Compress(value, options_.compression_threshold, &packed);
   const std::string_view stored = compressed ? packed : value;
 
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = sizeof(Memtable::Entry) + key.size() + stored.size();
-    const Memtable::Entry* old = memtable_.Find(hash, key);
+    const std::size_t need = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + stored.size();
+    const Memtable::Entry* old = memtable_.Find(hash, key, ns);
     // A frozen entry's memory stays taken until its checkpoint is installed.
     const std::size_t old_size =
         old != nullptr && !old->has(Memtable::kFrozen) ? old->alloc_size() : 0;
@@ -288,6 +358,12 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
     }
   }
 
+  // Redis's SET looks the old value up first (lookupKeyWrite), an access: under an LFU policy the
+  // overwrite keeps the counter that access raised.
+  if (memtable_.lfu()) {
+    Memtable::Entry* old = memtable_.Find(hash, key, ns);
+    if (old != nullptr && !old->has(Memtable::kTombstone)) memtable_.Touch(old);
+  }
   LogRecord rec;
   rec.type = LogRecordType::kPut;
   rec.key = key;
@@ -295,31 +371,34 @@ Status EngineImpl::Put(std::string_view key, std::string_view value, std::int64_
   rec.raw_len = static_cast<std::uint32_t>(value.size());
   rec.compressed = compressed;
   rec.expire_at_ms = expire_at_ms;
+  rec.ns = ns;
   log_->Add(rec);
   const bool read_error_pending = !read_error_.ok();
-  AfterWrite(ApplyPut(hash, key, stored, rec.raw_len, compressed, expire_at_ms));
+  AfterWrite(ApplyPut(hash, ns, key, stored, rec.raw_len, compressed, expire_at_ms));
   // The overwrite's own lookup of the old version decided nothing the caller must be told of.
   if (!read_error_pending) TakeReadError();
   return Status::Ok();
 }
 
-bool EngineImpl::Delete(std::string_view key) {
-  const std::uint64_t hash = HashKey(key);
-  std::optional<KeyState> st = LiveState(hash, key);
+bool EngineImpl::Delete(DbIndex db, std::string_view key) {
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t hash = HashKey(key, ns);
+  std::optional<KeyState> st = LiveState(hash, ns, key);
   if (!st) return false;
-  LogDelete(key);
-  ApplyDelete(hash, key, *st);
+  LogDelete(ns, key);
+  ApplyDelete(hash, ns, key, *st);
   AfterWrite(nullptr);
   return true;
 }
 
-bool EngineImpl::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
-  const std::uint64_t hash = HashKey(key);
-  std::optional<KeyState> st = LiveState(hash, key);
+bool EngineImpl::SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms) {
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t hash = HashKey(key, ns);
+  std::optional<KeyState> st = LiveState(hash, ns, key);
   if (!st) return false;
   if (expire_at_ms != 0 && expire_at_ms <= Now()) {
-    LogDelete(key);
-    ApplyDelete(hash, key, *st);
+    LogDelete(ns, key);
+    ApplyDelete(hash, ns, key, *st);
     AfterWrite(nullptr);
     return true;
   }
@@ -327,8 +406,9 @@ bool EngineImpl::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
   rec.type = LogRecordType::kExpire;
   rec.key = key;
   rec.expire_at_ms = expire_at_ms < 0 ? 0 : expire_at_ms;
+  rec.ns = ns;
   log_->Add(rec);
-  ApplyExpire(hash, key, *st, rec.expire_at_ms);
+  ApplyExpire(hash, ns, key, *st, rec.expire_at_ms);
   AfterWrite(nullptr);
   return true;
 }

@@ -28,6 +28,7 @@
 #include "eviction_pool.h"
 #include "file_util.h"
 #include "frequency_sketch.h"
+#include "manifest.h"
 #include "manifest_writer.h"
 #include "memtable.h"
 #include "segment_reader.h"
@@ -46,23 +47,32 @@ class EngineImpl {
 
   Status Open();
 
-  std::optional<ValueRef> Get(std::string_view key);
-  bool Exists(std::string_view key);
-  std::optional<std::int64_t> GetExpireAt(std::string_view key);
-  std::optional<KeyUsage> Inspect(std::string_view key);
-  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds);
-  bool SetLfuFrequency(std::string_view key, int frequency);
-  Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
-  Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms);
-  Status Mutate(std::string_view key, std::string_view op, std::int64_t* result);
-  bool Delete(std::string_view key);
-  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
+  std::optional<ValueRef> Get(DbIndex db, std::string_view key);
+  bool Exists(DbIndex db, std::string_view key);
+  std::optional<std::int64_t> GetExpireAt(DbIndex db, std::string_view key);
+  std::optional<KeyUsage> Inspect(DbIndex db, std::string_view key);
+  bool SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds);
+  bool SetLfuFrequency(DbIndex db, std::string_view key, int frequency);
+  Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
+                   std::int64_t expire_at_ms);
+  Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
+  bool Delete(DbIndex db, std::string_view key);
+  bool SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms);
   void Clear();
   void BeginAtomic();
   void CommitAtomic();
-  std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys);
-  std::optional<std::string> RandomKey();
-  std::uint64_t KeyCount() const { return live_keys_; }
+  std::uint64_t Scan(DbIndex db, std::uint64_t cursor, std::size_t count,
+                     std::vector<std::string>* keys);
+  std::optional<std::string> RandomKey(DbIndex db);
+  std::uint64_t KeyCount(DbIndex db) const { return db_counts_[db].keys; }
+  std::uint64_t KeysWithExpiry(DbIndex db) const { return db_counts_[db].expiring; }
+
+  // --- databases (engine_databases.cc) --------------------------------------------------------
+  std::uint32_t Databases() const { return databases_; }
+  Status FlushDb(DbIndex db);
+  Status SwapDb(DbIndex a, DbIndex b);
+  Status Move(DbIndex from, std::string_view key, DbIndex to, bool* moved);
   Status FlushLog();
   Status TakeReadError() {
     read_error_key_.clear();
@@ -76,7 +86,7 @@ class EngineImpl {
   // Engine::Checkpoint: inside an atomic group it is deferred to the commit.
   Status RequestedCheckpoint();
 
-  void SetOnKeyRemoved(std::function<void(std::string_view, KeyRemoval)> listener) {
+  void SetOnKeyRemoved(std::function<void(DbIndex, std::string_view, KeyRemoval)> listener) {
     options_.on_key_removed = std::move(listener);
   }
   void SetMaxMemory(std::uint64_t bytes) { options_.max_memory = bytes; }
@@ -106,21 +116,66 @@ class EngineImpl {
   std::uint32_t AccessClockNow() const {
     return static_cast<std::uint32_t>(Now() / 1000) & Memtable::kAccessClockMax;
   }
-  KeyState StateOf(std::uint64_t hash, std::string_view key);
+  // Every key below is identified by (hash, ns, key): ns its physical namespace, hash
+  // HashKey(key, ns).
+  KeyState StateOf(std::uint64_t hash, std::uint32_t ns, std::string_view key);
   // Resolves a key for a read: reaps it when expired. nullopt: no live key.
-  std::optional<KeyState> LiveState(std::uint64_t hash, std::string_view key);
+  std::optional<KeyState> LiveState(std::uint64_t hash, std::uint32_t ns, std::string_view key);
 
   // --- state changes shared by live writes and log replay (they do not log) -----------------
-  Memtable::Entry* ApplyPut(std::uint64_t hash, std::string_view key, std::string_view stored,
-                            std::uint32_t raw_len, bool compressed, std::int64_t expire_at_ms);
-  void ApplyDelete(std::uint64_t hash, std::string_view key, const KeyState& state);
-  void ApplyExpire(std::uint64_t hash, std::string_view key, const KeyState& state,
-                   std::int64_t expire_at_ms);
+  Memtable::Entry* ApplyPut(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                            std::string_view stored, std::uint32_t raw_len, bool compressed,
+                            std::int64_t expire_at_ms);
+  void ApplyDelete(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                   const KeyState& state);
+  void ApplyExpire(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                   const KeyState& state, std::int64_t expire_at_ms);
   void ApplyClear();
   void ApplyRecord(const LogRecord& rec);
+  // A logged PUT (or MOVE's put) of `rec.ns`.
+  void ApplyPutRecord(const LogRecord& rec);
   // Flags and key counts of a put over `st`, shared by string and object puts.
   std::uint8_t PutFlags(const KeyState& st, std::uint64_t read_errors_before) const;
-  void CountPut(const KeyState& st, std::int64_t expire_at_ms);
+  void CountPut(std::uint32_t ns, const KeyState& st, std::int64_t expire_at_ms);
+
+  // --- databases (engine_databases.cc) --------------------------------------------------------
+  struct DbCounts {
+    std::uint64_t keys = 0;
+    std::uint64_t expiring = 0;
+  };
+  static constexpr DbIndex kNoDb = UINT32_MAX;
+  // The database `ns` is mapped from; kNoDb for the garbage of a FLUSHDB.
+  DbIndex DbOf(std::uint32_t ns) const {
+    if (ns < map_.ns.size() && map_.ns[ns] == ns) return ns;  // never remapped: the usual case
+    auto it = db_of_ns_.find(ns);
+    return it == db_of_ns_.end() ? kNoDb : it->second;
+  }
+  // The counts of `ns`'s database (a scratch sink for garbage namespaces).
+  DbCounts& CountsOf(std::uint32_t ns) {
+    const DbIndex db = DbOf(ns);
+    return db == kNoDb ? garbage_counts_ : db_counts_[db];
+  }
+  bool LiveNamespace(std::uint32_t ns) const { return DbOf(ns) != kNoDb; }
+  // What a memtable entry of `ns` holds besides its key and value (memtable.h).
+  static std::size_t NsBytes(std::uint32_t ns) { return ns != 0 ? sizeof(ns) : 0; }
+  // Sets the mapping (Open, FLUSHALL) and rebuilds what derives from it; counts are reset.
+  void SetMapping(DbMapping map);
+  void RebuildReverseMapping();
+  // Recovery: databases up to `db` exist (what the replayed data names may exceed the
+  // configured number; CheckDatabases decides after recovery). A database the mapping never
+  // listed is its own namespace, which nothing else can have used (the mapping never shrinks).
+  void CoverDatabase(DbIndex db);
+  void CoverNamespace(std::uint32_t ns) {
+    if (ns < kFirstFreshNamespace && ns >= map_.ns.size()) CoverDatabase(ns);
+  }
+  void ApplyFlushDb(DbIndex db, std::uint32_t ns);
+  void ApplySwapDb(DbIndex a, DbIndex b);
+  // After recovery: refuses to open when a database at or above options_.databases holds keys.
+  // Empty ones stay in the mapping (never offered to callers): forgetting where such a database
+  // was remapped to would let a later run with more databases take a namespace that still holds
+  // a flushed database's garbage for its own.
+  Status CheckDatabases() const;
+  std::vector<std::uint32_t> LiveNamespaces() const;
 
   // --- typed values (engine_objects.cc) -----------------------------------------------------
   // Why a write must be refused before it is logged (log failure, pending read error), or ok.
@@ -130,24 +185,29 @@ class EngineImpl {
                                             bool compressed) const;
   // A segment's object version becomes a memtable entry (clean unless `dirty`); nullptr when it
   // cannot be decoded (recorded as a read error).
-  Memtable::Entry* LoadObject(std::uint64_t hash, std::string_view key, const SegmentRecord& rec,
-                              std::uint8_t extra_flags, std::int64_t expire_at_ms);
-  Memtable::Entry* ApplyPutObject(std::uint64_t hash, std::string_view key,
+  Memtable::Entry* LoadObject(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                              const SegmentRecord& rec, std::uint8_t extra_flags,
+                              std::int64_t expire_at_ms);
+  Memtable::Entry* ApplyPutObject(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                                   std::unique_ptr<ValueObject> object, std::int64_t expire_at_ms);
   // False when the key holds a string, the value cannot be read or the codec refuses `op`.
   // *written: the entry now holding the value, nullptr when the op emptied (deleted) it.
-  bool ApplyMutate(std::uint64_t hash, std::string_view key, std::string_view op,
+  bool ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key, std::string_view op,
                    std::int64_t* result, Memtable::Entry** written);
   // A checkpoint record for a frozen object entry: its serialized form, kept in *arena.
   void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
                        std::deque<std::string>* arena);
 
   // Deletes a key found expired (logged as DEL, like Redis propagates expiries).
-  void Reap(std::uint64_t hash, std::string_view key, const KeyState& state);
-  void NotifyRemoved(std::string_view key, KeyRemoval why) {
-    if (options_.on_key_removed) options_.on_key_removed(key, why);
+  void Reap(std::uint64_t hash, std::uint32_t ns, std::string_view key, const KeyState& state);
+  // Tells the owner (Options::on_key_removed) of a key the engine removed by itself, by its
+  // database: a key of a namespace no database maps to any more (flushed) concerns nobody.
+  void NotifyRemoved(std::uint32_t ns, std::string_view key, KeyRemoval why) {
+    if (!options_.on_key_removed) return;
+    const DbIndex db = DbOf(ns);
+    if (db != kNoDb) options_.on_key_removed(db, key, why);
   }
-  void LogDelete(std::string_view key);
+  void LogDelete(std::uint32_t ns, std::string_view key);
 
   // Dropping the entry loses nothing: the segments hold it.
   static bool Clean(const Memtable::Entry& e) {
@@ -215,17 +275,20 @@ class EngineImpl {
 
   // --- segments ------------------------------------------------------------------------------
   // Newest version of a key in the segments (value or tombstone); views into lookup_buf_.
-  bool LookupSegments(std::uint64_t hash, std::string_view key, SegmentRecord* rec);
+  bool LookupSegments(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                      SegmentRecord* rec);
   // Commits the MANIFEST for the current segments, naming `log_floor` as the first log recovery
-  // needs; it is written, and the files it made obsolete are deleted, in the background, which
-  // then runs `done` (on its thread).
-  void CommitManifest(std::uint64_t log_floor, std::function<void()> done = nullptr);
+  // needs and `map` as the database mapping at that log's start; it is written, and the files it
+  // made obsolete are deleted, in the background, which then runs `done` (on its thread).
+  void CommitManifest(std::uint64_t log_floor, const DbMapping& map,
+                      std::function<void()> done = nullptr);
   void MaybeStartCompaction();
   void FinishCompaction();
   void CancelCompaction();
   // After a compaction removed expired values: they stop counting unless something newer
   // (memtable or a later segment) shadows them. `newer` indexes the first later segment.
-  void AccountCompactedExpiries(const std::vector<std::string>& keys, std::size_t newer);
+  void AccountCompactedExpiries(const std::vector<std::string>& keys,
+                                const std::vector<std::uint32_t>& namespaces, std::size_t newer);
 
   // After a log failure: retries (rate-limited) what makes the log trustworthy again.
   Status RetryLog();
@@ -242,8 +305,19 @@ class EngineImpl {
   std::int64_t opened_at_ms_ = 0;  // Inspect: keys only on disk count as idle since then
   std::unique_ptr<CommitLog> log_;
   std::uint64_t next_seq_ = 1;
-  std::uint64_t live_keys_ = 0;
+  std::uint64_t live_keys_ = 0;  // of every database
   std::uint64_t keys_with_expiry_ = 0;
+  // Databases: the mapping to namespaces (map_.ns[db]), its inverse for the namespaces it does
+  // not map to themselves, and each database's counts.
+  DbMapping map_;  // may list more databases than databases_ (CheckDatabases)
+  std::uint32_t databases_ = 1;
+  std::unordered_map<std::uint32_t, DbIndex> db_of_ns_;
+  std::vector<DbCounts> db_counts_;
+  DbCounts garbage_counts_;
+  // The mapping at the start of the log a MANIFEST names as the floor: the committed one, and the
+  // one of the log a running checkpoint will make the floor.
+  DbMapping floor_map_;
+  DbMapping checkpoint_map_;
   std::mt19937_64 rng_;
   EvictionPool eviction_pool_;
   FrequencySketch sketch_;      // allkeys-tinylfu only (tiny_lfu.cc)

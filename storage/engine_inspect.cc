@@ -6,8 +6,9 @@
 
 namespace dynakv::storage {
 
-std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+std::optional<KeyUsage> EngineImpl::Inspect(DbIndex db, std::string_view key) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (!st) return std::nullopt;
   KeyUsage usage;
   if (const Memtable::Entry* e = st->entry) {
@@ -23,12 +24,13 @@ std::optional<KeyUsage> EngineImpl::Inspect(std::string_view key) {
   }
   usage.in_memory = false;
   usage.idle_seconds = std::max<std::int64_t>(0, (Now() - opened_at_ms_) / 1000);
-  usage.memory_bytes = sizeof(Memtable::Entry) + key.size() + st->disk.stored.size();
+  usage.memory_bytes = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + st->disk.stored.size();
   return usage;
 }
 
-bool EngineImpl::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+bool EngineImpl::SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (!st || st->entry == nullptr) return false;
   // objectSetLRUOrLFU: an access time before the clock's zero wraps around.
   std::int64_t at = static_cast<std::int64_t>(memtable_.access_clock()) - idle_seconds;
@@ -39,8 +41,9 @@ bool EngineImpl::SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
   return true;
 }
 
-bool EngineImpl::SetLfuFrequency(std::string_view key, int frequency) {
-  std::optional<KeyState> st = LiveState(HashKey(key), key);
+bool EngineImpl::SetLfuFrequency(DbIndex db, std::string_view key, int frequency) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
   if (!st || st->entry == nullptr) return false;
   if (memtable_.lfu()) {
     const auto counter = static_cast<std::uint8_t>(std::clamp(frequency, 0, 255));

@@ -31,7 +31,7 @@ std::unique_ptr<ValueObject> EngineImpl::DecodeObject(std::string_view stored,
   return options_.object_codec->Decode(raw);
 }
 
-Memtable::Entry* EngineImpl::LoadObject(std::uint64_t hash, std::string_view key,
+Memtable::Entry* EngineImpl::LoadObject(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                                         const SegmentRecord& rec, std::uint8_t extra_flags,
                                         std::int64_t expire_at_ms) {
   std::unique_ptr<ValueObject> object = DecodeObject(rec.stored, rec.raw_len, rec.compressed());
@@ -47,37 +47,40 @@ Memtable::Entry* EngineImpl::LoadObject(std::uint64_t hash, std::string_view key
   }
   return memtable_.UpsertObject(hash, key, std::move(object),
                                 static_cast<std::uint8_t>(Memtable::kOnDisk | extra_flags),
-                                expire_at_ms);
+                                expire_at_ms, ns);
 }
 
-Memtable::Entry* EngineImpl::ApplyPutObject(std::uint64_t hash, std::string_view key,
+Memtable::Entry* EngineImpl::ApplyPutObject(std::uint64_t hash, std::uint32_t ns,
+                                            std::string_view key,
                                             std::unique_ptr<ValueObject> object,
                                             std::int64_t expire_at_ms) {
   const std::uint64_t read_errors = stats_.segment_read_errors;
-  const KeyState st = StateOf(hash, key);
-  Memtable::Entry* e =
-      memtable_.UpsertObject(hash, key, std::move(object), PutFlags(st, read_errors), expire_at_ms);
-  CountPut(st, expire_at_ms);
+  const KeyState st = StateOf(hash, ns, key);
+  Memtable::Entry* e = memtable_.UpsertObject(hash, key, std::move(object),
+                                              PutFlags(st, read_errors), expire_at_ms, ns);
+  CountPut(ns, st, expire_at_ms);
   return e;
 }
 
-bool EngineImpl::ApplyMutate(std::uint64_t hash, std::string_view key, std::string_view op,
-                             std::int64_t* result, Memtable::Entry** written) {
+bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                             std::string_view op, std::int64_t* result,
+                             Memtable::Entry** written) {
   *written = nullptr;
   const std::uint64_t read_errors = stats_.segment_read_errors;
-  KeyState st = StateOf(hash, key);
+  KeyState st = StateOf(hash, ns, key);
   if (options_.object_codec == nullptr) return false;
   if (st.exists && st.entry == nullptr) {
     if (!st.disk.object()) return false;
-    st.entry = LoadObject(hash, key, st.disk, 0, st.expire_at_ms);
+    st.entry = LoadObject(hash, ns, key, st.disk, 0, st.expire_at_ms);
     if (st.entry == nullptr) return false;
   }
   if (!st.exists) {
     std::unique_ptr<ValueObject> created;
     if (!options_.object_codec->Apply(nullptr, op, result, &created)) return false;
     if (created == nullptr || created->Empty()) return true;  // nothing to keep
-    *written = memtable_.UpsertObject(hash, key, std::move(created), PutFlags(st, read_errors), 0);
-    CountPut(st, 0);
+    *written =
+        memtable_.UpsertObject(hash, key, std::move(created), PutFlags(st, read_errors), 0, ns);
+    CountPut(ns, st, 0);
     return true;
   }
   Memtable::Entry* e = st.entry;
@@ -85,7 +88,7 @@ bool EngineImpl::ApplyMutate(std::uint64_t hash, std::string_view key, std::stri
   std::unique_ptr<ValueObject> unused;
   if (!options_.object_codec->Apply(e->object(), op, result, &unused)) return false;
   if (e->object()->Empty()) {
-    ApplyDelete(hash, key, st);
+    ApplyDelete(hash, ns, key, st);
     return true;
   }
   // A frozen entry was serialized when it was frozen, so it may change; it is dirty again.
@@ -96,7 +99,7 @@ bool EngineImpl::ApplyMutate(std::uint64_t hash, std::string_view key, std::stri
   return true;
 }
 
-Status EngineImpl::PutObject(std::string_view key, std::string_view serialized,
+Status EngineImpl::PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                              std::int64_t expire_at_ms) {
   if (serialized.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
   if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
@@ -104,10 +107,11 @@ Status EngineImpl::PutObject(std::string_view key, std::string_view serialized,
   std::unique_ptr<ValueObject> object =
       options_.object_codec ? options_.object_codec->Decode(serialized) : nullptr;
   if (object == nullptr) return Status::InvalidArgument("not a typed value");
-  const std::uint64_t hash = HashKey(key);
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t hash = HashKey(key, ns);
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = sizeof(Memtable::Entry) + key.size() + object->MemoryUsage();
-    const Memtable::Entry* old = memtable_.Find(hash, key);
+    const std::size_t need = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + object->MemoryUsage();
+    const Memtable::Entry* old = memtable_.Find(hash, key, ns);
     const std::size_t old_size =
         old != nullptr && !old->has(Memtable::kFrozen) ? old->alloc_size() : 0;
     if (need > old_size && !MakeRoom(need - old_size, hash, key, /*may_wait=*/true)) {
@@ -124,19 +128,22 @@ Status EngineImpl::PutObject(std::string_view key, std::string_view serialized,
   rec.compressed = compressed;
   rec.object = true;
   rec.expire_at_ms = expire_at_ms;
+  rec.ns = ns;
   log_->Add(rec);
   const bool read_error_pending = !read_error_.ok();
-  AfterWrite(ApplyPutObject(hash, key, std::move(object), expire_at_ms));
+  AfterWrite(ApplyPutObject(hash, ns, key, std::move(object), expire_at_ms));
   if (!read_error_pending) TakeReadError();
   return Status::Ok();
 }
 
-Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
+Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
+                          std::int64_t* result) {
   if (Status refused = WriteRefusal(key); !refused.ok()) return refused;
-  const std::uint64_t hash = HashKey(key);
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t hash = HashKey(key, ns);
   // Reaps an expired key first (logged as a delete), as every write does.
   const std::uint64_t read_errors = stats_.segment_read_errors;
-  std::optional<KeyState> st = LiveState(hash, key);
+  std::optional<KeyState> st = LiveState(hash, ns, key);
   // Unlike a blind Put, an element write builds on the value: one that could not be read must
   // not be taken for a missing key (and replaced by a new one).
   if (stats_.segment_read_errors != read_errors && !read_error_.ok()) return read_error_;
@@ -147,7 +154,7 @@ Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_
     return Status::InvalidArgument(std::string(kHoldsString));
   }
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = st ? op.size() : sizeof(Memtable::Entry) + key.size() + op.size();
+    const std::size_t need = st ? op.size() : sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + op.size();
     if (!MakeRoom(need, hash, key, /*may_wait=*/true)) {
       return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
     }
@@ -156,7 +163,7 @@ Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_
   // between the two, and the record is buffered before any reply leaves.
   *result = 0;
   Memtable::Entry* written = nullptr;
-  if (!ApplyMutate(hash, key, op, result, &written)) {
+  if (!ApplyMutate(hash, ns, key, op, result, &written)) {
     if (Status read = TakeReadError(); !read.ok()) {
       read_error_ = read;  // the caller takes it and fails the command
       return read;
@@ -167,6 +174,7 @@ Status EngineImpl::Mutate(std::string_view key, std::string_view op, std::int64_
   rec.type = LogRecordType::kMutate;
   rec.key = key;
   rec.op = op;
+  rec.ns = ns;
   log_->Add(rec);
   AfterWrite(written);
   return Status::Ok();

@@ -44,6 +44,11 @@ Status EngineImpl::Recover() {
     next_seq_ = manifest.next_seq;
     log_floor_ = manifest.log_seq;
   }
+  // The databases as of the floor log's start; the replay below redoes their changes.
+  databases_ = std::max<std::uint32_t>(options_.databases, 1);
+  SetMapping(manifest.dbs);
+  CoverDatabase(databases_ - 1);
+  floor_map_ = map_;
   const std::unordered_set<std::uint64_t> listed(manifest.segments.begin(),
                                                  manifest.segments.end());
 
@@ -79,6 +84,8 @@ Status EngineImpl::Recover() {
   s = CountSegmentKeys();
   if (!s.ok()) return s;
   s = ReplayLogs(logs);
+  if (!s.ok()) return s;
+  s = CheckDatabases();
   if (!s.ok()) return s;
   for (const std::string& path : leftovers) {
     s = RemoveFile(path);
@@ -177,8 +184,15 @@ Status EngineImpl::CountSegmentKeys() {
   for (it.SeekToFirst(); it.Valid(); it.Next()) {
     const SegmentRecord& rec = it.record();
     if (rec.tombstone()) continue;
+    CoverNamespace(rec.ns);
+    if (!LiveNamespace(rec.ns)) continue;  // a FLUSHDB's garbage
+    DbCounts& counts = CountsOf(rec.ns);
     ++live_keys_;
-    if (rec.expire_at_ms != 0) ++keys_with_expiry_;
+    ++counts.keys;
+    if (rec.expire_at_ms != 0) {
+      ++keys_with_expiry_;
+      ++counts.expiring;
+    }
   }
   return it.status();
 }

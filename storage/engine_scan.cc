@@ -20,9 +20,20 @@ struct ScanRecord {
 // Every source (memtable, each segment) is read from `cursor` for about `count` keys; the scan
 // covers hash positions up to the smallest position any source reached, so within that range
 // every source has been read completely and the newest version of each key is known.
-std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
+// Only the database's namespace is returned. The others share the hash space, so a call walks
+// past their keys too: each source stops after about 10 * count records (or buckets) of any
+// namespace, at a hash boundary, as Redis bounds the empty buckets one call visits, scaled by how
+// many keys there are for each of this database's, so that a small database beside a big one
+// still comes back in a few calls. An empty database is done at once.
+std::uint64_t EngineImpl::Scan(DbIndex db, std::uint64_t cursor, std::size_t count,
                                std::vector<std::string>* keys) {
   if (count == 0) count = 1;
+  const std::uint64_t db_keys = db_counts_[db].keys;
+  if (db_keys == 0) return 0;
+  const std::uint32_t ns = map_.ns[db];
+  const std::uint64_t share = std::max<std::uint64_t>(1, live_keys_ / db_keys);
+  const std::size_t budget =
+      static_cast<std::size_t>(std::min<std::uint64_t>(count * 10 * share, std::uint64_t{1} << 40));
   const std::int64_t now = Now();
   auto live = [now](bool tombstone, std::int64_t expire_at_ms) {
     return !tombstone && (expire_at_ms == 0 || expire_at_ms > now);
@@ -30,23 +41,26 @@ std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
 
   std::vector<const Memtable::Entry*> mem;
   // Redis bounds the empty buckets one call may visit in the same way.
-  std::uint64_t end = memtable_.ScanBuckets(cursor, count, count * 10,
-                                            [&](const Memtable::Entry& e) { mem.push_back(&e); });
+  std::uint64_t end = memtable_.ScanBuckets(
+      cursor, count, budget, [&](const Memtable::Entry& e) { mem.push_back(&e); }, ns);
 
   std::vector<std::vector<ScanRecord>> disk(segments_.size());
   for (std::size_t i = 0; i < segments_.size(); ++i) {
     SegmentIterator it(segments_[i]);
     std::uint64_t last = UINT64_MAX;
     bool exhausted = true;
+    std::size_t examined = 0;
     for (it.Seek(cursor); it.Valid(); it.Next()) {
       const SegmentRecord& rec = it.record();
       // Past `count` records, keep going only through keys sharing the last hash, so that
       // the range up to `last` is complete for this segment.
-      if (disk[i].size() >= count && rec.hash != last) {
+      if ((disk[i].size() >= count || examined >= budget) && rec.hash != last) {
         exhausted = false;
         break;
       }
       last = rec.hash;
+      ++examined;
+      if (rec.ns != ns) continue;
       disk[i].push_back({rec.hash, std::string(rec.key), live(rec.tombstone(), rec.expire_at_ms)});
     }
     if (!it.status().ok()) {
@@ -87,8 +101,9 @@ std::uint64_t EngineImpl::Scan(std::uint64_t cursor, std::size_t count,
   return end == UINT64_MAX ? 0 : end + 1;
 }
 
-std::optional<std::string> EngineImpl::RandomKey() {
-  if (live_keys_ == 0) return std::nullopt;
+std::optional<std::string> EngineImpl::RandomKey(DbIndex db) {
+  if (db_counts_[db].keys == 0) return std::nullopt;
+  const std::uint32_t ns = map_.ns[db];
   const std::uint64_t start = rng_();
   std::vector<std::string> keys;
   // From a random position to the end of hash space, then from 0 back to it.
@@ -96,9 +111,9 @@ std::optional<std::string> EngineImpl::RandomKey() {
   bool wrapped = false;
   for (;;) {
     keys.clear();
-    const std::uint64_t next = Scan(cursor, 16, &keys);
+    const std::uint64_t next = Scan(db, cursor, 16, &keys);
     for (const std::string& k : keys) {
-      if (!wrapped || HashKey(k) < start) return k;
+      if (!wrapped || HashKey(k, ns) < start) return k;
     }
     if (wrapped && (next == 0 || next > start)) return std::nullopt;
     if (next == 0) wrapped = true;

@@ -7,7 +7,8 @@
 
 namespace dynakv::storage {
 
-bool EngineImpl::LookupSegments(std::uint64_t hash, std::string_view key, SegmentRecord* rec) {
+bool EngineImpl::LookupSegments(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                                SegmentRecord* rec) {
   for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
     if (!(*it)->MayContain(hash)) {
       ++stats_.bloom_skips;
@@ -18,7 +19,7 @@ bool EngineImpl::LookupSegments(std::uint64_t hash, std::string_view key, Segmen
     // An unreadable block may hold the key's newest version: an older segment's copy would be
     // stale data, "missing" a lie. The lookup stops, and the failure is reported to the caller
     // (TakeReadError) and in EngineStats (INFO persistence).
-    if (Status s = (*it)->Get(hash, key, rec, &lookup_buf_, &found); !s.ok()) {
+    if (Status s = (*it)->Get(hash, key, ns, rec, &lookup_buf_, &found); !s.ok()) {
       ++stats_.io_errors;
       ++stats_.segment_read_errors;
       segment_read_error_ = s;
@@ -31,10 +32,13 @@ bool EngineImpl::LookupSegments(std::uint64_t hash, std::string_view key, Segmen
   return false;
 }
 
-void EngineImpl::CommitManifest(std::uint64_t log_floor, std::function<void()> done) {
+void EngineImpl::CommitManifest(std::uint64_t log_floor, const DbMapping& map,
+                                std::function<void()> done) {
   Manifest m;
   m.next_seq = next_seq_;
   m.log_seq = log_floor;
+  floor_map_ = map;
+  if (!map.identity()) m.dbs = map;
   for (const auto& seg : segments_) m.segments.push_back(seg->seq());
   std::vector<std::string> obsolete = std::move(obsolete_files_);
   obsolete_files_.clear();
@@ -73,6 +77,8 @@ void EngineImpl::MaybeStartCompaction() {
   compaction_job_.now_ms = Now();
   compaction_job_.output_seq = next_seq_++;
   compaction_job_.output_path = options_.dir + "/" + SegmentFileName(compaction_job_.output_seq);
+  // A namespace unmapped now stays so (FLUSHDB never reuses one; FLUSHALL cancels compactions).
+  compaction_job_.live_namespaces = LiveNamespaces();
   compaction_cancel_.store(false);
   compaction_task_.Start([this] { return RunCompaction(compaction_job_, compaction_cancel_); },
                          options_.background_priority);
@@ -113,28 +119,37 @@ void EngineImpl::FinishCompaction() {
   if (result.output)
     segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(begin), result.output);
   for (const auto& seg : job.inputs) obsolete_files_.push_back(seg->path());
-  CommitManifest(log_floor_);
+  CommitManifest(log_floor_, floor_map_);
   ++stats_.compactions;
-  AccountCompactedExpiries(result.expired_keys, result.output ? begin + 1 : begin);
+  AccountCompactedExpiries(result.expired_keys, result.expired_namespaces,
+                           result.output ? begin + 1 : begin);
 }
 
-void EngineImpl::AccountCompactedExpiries(const std::vector<std::string>& keys, std::size_t newer) {
+void EngineImpl::AccountCompactedExpiries(const std::vector<std::string>& keys,
+                                          const std::vector<std::uint32_t>& namespaces,
+                                          std::size_t newer) {
   SegmentRecord rec;
-  for (const std::string& key : keys) {
-    const std::uint64_t hash = HashKey(key);
-    Memtable::Entry* e = memtable_.Find(hash, key);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const std::string& key = keys[k];
+    const std::uint32_t ns = namespaces[k];
+    if (!LiveNamespace(ns)) continue;  // flushed meanwhile: counted out by the FLUSHDB
+    const std::uint64_t hash = HashKey(key, ns);
+    Memtable::Entry* e = memtable_.Find(hash, key, ns);
     if (e != nullptr && !Clean(*e)) continue;  // a newer write decides
     bool shadowed = false;
     for (std::size_t i = newer; i < segments_.size() && !shadowed; ++i) {
       bool found = false;
       shadowed = segments_[i]->MayContain(hash) &&
-                 segments_[i]->Get(hash, key, &rec, &lookup_buf_, &found).ok() && found;
+                 segments_[i]->Get(hash, key, ns, &rec, &lookup_buf_, &found).ok() && found;
     }
     if (shadowed) continue;
     // The removed version was the key's newest: it was still counted, now it is gone.
     if (e != nullptr) memtable_.Erase(e);  // a cached copy of the expired value
+    DbCounts& counts = CountsOf(ns);
     --live_keys_;
     --keys_with_expiry_;
+    --counts.keys;
+    --counts.expiring;
     ++stats_.expired_keys;
   }
 }

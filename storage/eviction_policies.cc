@@ -95,11 +95,12 @@ void EngineImpl::Evict(Memtable::Entry* victim) {
   st.on_disk = OnDisk(*victim);
   st.expire_at_ms = victim->expire_at_ms;
   const std::string key(victim->key());
+  const std::uint32_t ns = victim->ns();
   // Like Redis, an eviction is a delete that reaches the log (and later the replicas).
-  LogDelete(key);
-  ApplyDelete(victim->hash, key, st);
+  LogDelete(ns, key);
+  ApplyDelete(victim->hash, ns, key, st);
   ++stats_.evicted_keys;
-  NotifyRemoved(key, KeyRemoval::kEvicted);
+  NotifyRemoved(ns, key, KeyRemoval::kEvicted);
 }
 
 }  // namespace dynakv::storage

@@ -7,14 +7,43 @@ namespace dynakv::storage {
 
 namespace {
 
+// A keyed record in a namespace other than 0 carries kLogNamespaced in its type byte.
+bool Namespaced(const LogRecord& rec) {
+  const bool keyed = rec.type != LogRecordType::kClear && rec.type != LogRecordType::kFlushDb &&
+                     rec.type != LogRecordType::kSwapDb && rec.type != LogRecordType::kMove &&
+                     rec.type != LogRecordType::kGroup;
+  return keyed && rec.ns != 0;
+}
+
+std::uint8_t TypeByte(const LogRecord& rec) {
+  return static_cast<std::uint8_t>(rec.type) | (Namespaced(rec) ? kLogNamespaced : 0);
+}
+
 void AppendPayload(std::string* dst, const LogRecord& rec) {
+  if (Namespaced(rec)) PutVarint64(dst, rec.ns);
+  auto put_body = [&] {
+    PutLengthPrefixed(dst, rec.key);
+    dst->push_back(static_cast<char>((rec.compressed ? 1 : 0) | (rec.object ? 2 : 0)));
+    PutVarint64(dst, rec.raw_len);
+    PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
+    PutLengthPrefixed(dst, rec.stored);
+  };
   switch (rec.type) {
     case LogRecordType::kPut:
-      PutLengthPrefixed(dst, rec.key);
-      dst->push_back(static_cast<char>((rec.compressed ? 1 : 0) | (rec.object ? 2 : 0)));
-      PutVarint64(dst, rec.raw_len);
-      PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
-      PutLengthPrefixed(dst, rec.stored);
+      put_body();
+      break;
+    case LogRecordType::kMove:
+      PutVarint64(dst, rec.from_ns);
+      PutVarint64(dst, rec.ns);
+      put_body();
+      break;
+    case LogRecordType::kFlushDb:
+      PutVarint64(dst, rec.db);
+      PutVarint64(dst, rec.ns);
+      break;
+    case LogRecordType::kSwapDb:
+      PutVarint64(dst, rec.db);
+      PutVarint64(dst, rec.db2);
       break;
     case LogRecordType::kDelete:
       PutLengthPrefixed(dst, rec.key);
@@ -48,7 +77,7 @@ void SealRecord(std::string* dst, std::size_t start) {
 void AppendLogRecord(std::string* dst, const LogRecord& rec) {
   const std::size_t start = dst->size();
   dst->append(8, '\0');  // crc and length, filled in by SealRecord
-  dst->push_back(static_cast<char>(rec.type));
+  dst->push_back(static_cast<char>(TypeByte(rec)));
   AppendPayload(dst, rec);
   SealRecord(dst, start);
 }
@@ -56,7 +85,7 @@ void AppendLogRecord(std::string* dst, const LogRecord& rec) {
 void AppendGroupMember(std::string* dst, const LogRecord& rec) {
   // The payload is written first and its length inserted before it: payloads are small except
   // a PUT's value, whose length is known up front.
-  dst->push_back(static_cast<char>(rec.type));
+  dst->push_back(static_cast<char>(TypeByte(rec)));
   std::string payload;
   AppendPayload(&payload, rec);
   PutVarint64(dst, payload.size());
@@ -90,25 +119,50 @@ bool NextGroupRecord(std::string_view* in, LogRecord* rec) {
   return DecodeLogPayload(static_cast<LogRecordType>(type), payload, rec);
 }
 
+namespace {
+
+bool DecodePutBody(std::string_view* payload, LogRecord* rec) {
+  std::uint64_t v;
+  if (!GetLengthPrefixed(payload, &rec->key) || payload->empty()) return false;
+  const auto flags = static_cast<unsigned char>(payload->front());
+  payload->remove_prefix(1);
+  if (flags > 3) return false;
+  rec->compressed = (flags & 1) != 0;
+  rec->object = (flags & 2) != 0;
+  if (!GetVarint32(payload, &rec->raw_len)) return false;
+  if (!GetVarint64(payload, &v)) return false;
+  rec->expire_at_ms = static_cast<std::int64_t>(v);
+  if (!GetLengthPrefixed(payload, &rec->stored)) return false;
+  return rec->compressed || rec->stored.size() == rec->raw_len;
+}
+
+}  // namespace
+
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec) {
   *rec = LogRecord{};
+  const auto type_byte = static_cast<std::uint8_t>(type);
+  if (!IsLogRecordType(type_byte)) return false;
+  if ((type_byte & kLogNamespaced) != 0) {
+    type = static_cast<LogRecordType>(type_byte & static_cast<std::uint8_t>(~kLogNamespaced));
+    // A namespaced record names a namespace other than 0 (0 has the plain form).
+    if (!GetVarint32(&payload, &rec->ns) || rec->ns == 0) return false;
+  }
   rec->type = type;
   std::uint64_t v;
   switch (type) {
-    case LogRecordType::kPut: {
-      if (!GetLengthPrefixed(&payload, &rec->key) || payload.empty()) return false;
-      const auto flags = static_cast<unsigned char>(payload.front());
-      payload.remove_prefix(1);
-      if (flags > 3) return false;
-      rec->compressed = (flags & 1) != 0;
-      rec->object = (flags & 2) != 0;
-      if (!GetVarint32(&payload, &rec->raw_len)) return false;
-      if (!GetVarint64(&payload, &v)) return false;
-      rec->expire_at_ms = static_cast<std::int64_t>(v);
-      if (!GetLengthPrefixed(&payload, &rec->stored)) return false;
-      if (!rec->compressed && rec->stored.size() != rec->raw_len) return false;
+    case LogRecordType::kPut:
+      if (!DecodePutBody(&payload, rec)) return false;
       break;
-    }
+    case LogRecordType::kMove:
+      if (!GetVarint32(&payload, &rec->from_ns) || !GetVarint32(&payload, &rec->ns)) return false;
+      if (rec->from_ns == rec->ns || !DecodePutBody(&payload, rec)) return false;
+      break;
+    case LogRecordType::kFlushDb:
+      if (!GetVarint32(&payload, &rec->db) || !GetVarint32(&payload, &rec->ns)) return false;
+      break;
+    case LogRecordType::kSwapDb:
+      if (!GetVarint32(&payload, &rec->db) || !GetVarint32(&payload, &rec->db2)) return false;
+      break;
     case LogRecordType::kDelete:
       if (!GetLengthPrefixed(&payload, &rec->key)) return false;
       break;
@@ -179,8 +233,13 @@ bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view
   ShapeCursor c(prefix, len);
   std::uint64_t key_len = 0, v = 0;
   int r;
+  const auto type_byte = static_cast<std::uint8_t>(type);
+  if (!IsLogRecordType(type_byte)) return false;
+  if ((type_byte & kLogNamespaced) != 0) {
+    type = static_cast<LogRecordType>(type_byte & static_cast<std::uint8_t>(~kLogNamespaced));
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+  }
   if (type == LogRecordType::kClear) return len == 0;
-  if (!IsLogRecordType(static_cast<std::uint8_t>(type))) return false;
   if (type == LogRecordType::kGroup) {
     // The count, then each inner record's type and length, which must add up to `len`.
     std::uint64_t count = 0, inner_len = 0;
@@ -197,6 +256,16 @@ bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view
       if ((r = c.Skip(inner_len)) <= 0) return r == 0;
     }
     return c.used(start) == len;
+  }
+  if (type == LogRecordType::kFlushDb || type == LogRecordType::kSwapDb) {
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    return c.used(start) == len;
+  }
+  if (type == LogRecordType::kMove) {
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    if ((r = c.Varint(&v)) <= 0) return r == 0;
+    type = LogRecordType::kPut;  // the rest is a PUT payload
   }
   if ((r = c.Varint(&key_len)) <= 0) return r == 0;
   if (key_len > len) return false;

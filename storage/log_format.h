@@ -12,11 +12,25 @@
 // MUTATE payload: key, operation (length-prefixed; opaque, for ObjectCodec::Apply: one element's
 //                 change to a typed value, never the whole value)
 // GROUP payload:  count (varint, >= 2), then `count` inner records, each
-//                   type : 1 byte (PUT..MUTATE, never GROUP) | payload length : varint | payload
-//                 with the payloads above. An atomic group (Engine::AtomicGroup: a transaction,
+//                   type : 1 byte | payload length : varint | payload
+//                 with the type bytes and payloads of the records here (kLogNamespaced ones and
+//                 FLUSHDB/SWAPDB/MOVE included), never GROUP's. An atomic group (Engine::AtomicGroup: a transaction,
 //                 a multi-key command such as LMOVE): one checksum covers all of it, so a crash
 //                 keeps all of its writes or none (a group torn at the tail is cut as any torn
 //                 record), and replay applies the inner records in order.
+//
+// Namespaces (numbered databases, engine.h). A key lives in a physical namespace; namespace 0 is
+// what every log written before namespaces holds. A record of PUT, DELETE, EXPIRE or MUTATE for a
+// key in namespace n > 0 has kLogNamespaced set in its type byte and its payload starts with n
+// (varint); the rest is the plain payload. So a namespace-0 record is byte for byte what it was
+// (the magic stays LOG2: a data directory only ever used with database 0 is still readable by the
+// code from before namespaces, which refuses a namespaced record as a bad type, never misreads it).
+// Three records change the mapping of logical databases to physical namespaces (or move a key):
+// FLUSHDB payload: db (varint), the new namespace it maps to from now on (varint); the old one's
+//                  keys are garbage (engine.h)
+// SWAPDB payload:  db a (varint), db b (varint): their namespaces are exchanged
+// MOVE payload:    source namespace (varint), destination namespace (varint), then a PUT payload:
+//                  one record, so a crash never leaves the key in both databases or in neither
 #pragma once
 
 #include <cstddef>
@@ -33,7 +47,14 @@ enum class LogRecordType : std::uint8_t {
   kClear = 4,
   kMutate = 5,
   kGroup = 6,
+  // Numbered databases. Far from the others so that record types added meanwhile cannot clash.
+  kFlushDb = 16,
+  kSwapDb = 17,
+  kMove = 18,
 };
+
+// Set in a record's type byte when the key is not in namespace 0 (see above).
+inline constexpr std::uint8_t kLogNamespaced = 0x80;
 
 inline constexpr std::size_t kLogFileMagicSize = 8;
 inline constexpr std::uint64_t kLogFileMagic = 0x32474f4c564b4464ull;  // "dDKVLOG2"
@@ -49,9 +70,14 @@ struct LogRecord {
   std::uint32_t raw_len = 0;
   bool compressed = false;
   std::int64_t expire_at_ms = 0;
-  bool object = false;     // PUT of a typed value's serialized form
-  std::string_view op;     // MUTATE's operation
-  std::string_view group;  // GROUP's payload (ForEachGroupRecord walks it)
+  bool object = false;   // PUT of a typed value's serialized form
+  std::string_view op;   // MUTATE's operation
+  // The key's physical namespace (PUT, DELETE, EXPIRE, MUTATE; MOVE's destination; FLUSHDB's new
+  // namespace). 0 for every record of the logs from before namespaces.
+  std::uint32_t ns = 0;
+  std::uint32_t from_ns = 0;      // MOVE's source namespace
+  std::uint32_t db = 0, db2 = 0;  // FLUSHDB's database; SWAPDB's two databases
+  std::string_view group;         // GROUP's payload (ForEachGroupRecord walks it)
 };
 
 // Appends one complete record (header included) to *dst.
@@ -67,10 +93,19 @@ void AppendLogGroup(std::string* dst, std::uint64_t count, std::string_view memb
 // DecodeLogPayload does).
 template <typename Fn>
 bool ForEachGroupRecord(std::string_view group, Fn&& fn);
-// Parses a payload whose CRC already matched. False when it is malformed.
+// Parses a payload whose CRC already matched (`type` as in the file: kLogNamespaced may be set,
+// and rec->type is then the base type). False when it is malformed.
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec);
 
-inline bool IsLogRecordType(std::uint8_t type) { return type >= 1 && type <= 6; }
+inline bool IsBaseLogRecordType(std::uint8_t type) {
+  return (type >= 1 && type <= 6) || (type >= 16 && type <= 18);
+}
+// A type byte as it appears in a file: a base type, or a keyed one with kLogNamespaced.
+inline bool IsLogRecordType(std::uint8_t type) {
+  if ((type & kLogNamespaced) == 0) return IsBaseLogRecordType(type);
+  const std::uint8_t base = type & static_cast<std::uint8_t>(~kLogNamespaced);
+  return base >= 1 && base <= 5 && base != 4;  // CLEAR names no key
+}
 // Whether the first bytes of a payload (`prefix`, all of it when prefix.size() == len) agree with
 // a header that says `type` and `len`: the lengths a payload spells out must add up to exactly
 // `len`. True when nothing in the prefix contradicts them. A record cut short by a crash passes

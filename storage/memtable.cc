@@ -21,8 +21,8 @@ void Memtable::EntryDeleter::operator()(Entry* e) const {
 namespace {
 
 // The header and the key/value bytes share one allocation; this is the only place that makes one.
-Memtable::EntryPtr AllocateEntry(std::string_view key, std::string_view stored) {
-  void* mem = std::malloc(sizeof(Memtable::Entry) + key.size() + stored.size());
+Memtable::EntryPtr AllocateEntry(std::size_t bytes) {
+  void* mem = std::malloc(sizeof(Memtable::Entry) + bytes);
   if (mem == nullptr) throw std::bad_alloc();
   return Memtable::EntryPtr(std::construct_at(static_cast<Memtable::Entry*>(mem)));
 }
@@ -53,48 +53,53 @@ void Memtable::Account(Entry& e, int sign) {
   if (e.has(kTombstone)) add(&tombstones_, 1);
   if (e.has(kCompressed)) add(&compressed_, 1);
   if (e.expire_at_ms != 0) add(&expiring_, 1);
-  if (!e.has(kAdmitted)) add(&window_bytes_, e.alloc_size());
+  if (!e.in_main) add(&window_bytes_, e.alloc_size());
 }
 
-Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key) const {
+Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key, std::uint32_t ns) const {
   for (Entry* e = buckets_[BucketOf(hash)].get(); e != nullptr; e = e->next.get()) {
-    if (e->hash == hash && e->key() == key) return e;
+    if (e->hash == hash && e->key() == key && e->ns() == ns) return e;
   }
   return nullptr;
 }
 
 Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
                                       std::string_view stored, std::uint32_t raw_len,
-                                      std::uint8_t flags, std::int64_t expire_at_ms) {
-  EntryPtr fresh = AllocateEntry(key, stored);
+                                      std::uint8_t flags, std::int64_t expire_at_ms,
+                                      std::uint32_t ns) {
+  const std::size_t prefix = ns != 0 ? sizeof(ns) : 0;
+  EntryPtr fresh = AllocateEntry(prefix + key.size() + stored.size());
   fresh->hash = hash;
   fresh->expire_at_ms = expire_at_ms;
   fresh->key_len = static_cast<std::uint32_t>(key.size());
   fresh->stored_len = static_cast<std::uint32_t>(stored.size());
   fresh->raw_len = raw_len;
-  fresh->flags = flags;
+  fresh->flags = static_cast<std::uint8_t>((flags & ~kNamespaced) | (ns != 0 ? kNamespaced : 0));
   fresh->lru = ++clock_;
   fresh->set_accessed_at(lfu_ ? lfu::Pack(lfu_minutes_, lfu::kInitVal) : access_clock_);
-  if (!key.empty()) std::memcpy(fresh->bytes(), key.data(), key.size());
-  if (!stored.empty()) std::memcpy(fresh->bytes() + key.size(), stored.data(), stored.size());
+  if (ns != 0) std::memcpy(fresh->bytes(), &ns, sizeof(ns));
+  if (!key.empty()) std::memcpy(fresh->bytes() + prefix, key.data(), key.size());
+  if (!stored.empty()) {
+    std::memcpy(fresh->bytes() + prefix + key.size(), stored.data(), stored.size());
+  }
   return fresh;
 }
 
 Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
                                   std::uint32_t raw_len, std::uint8_t flags,
-                                  std::int64_t expire_at_ms) {
+                                  std::int64_t expire_at_ms, std::uint32_t ns) {
   return Insert(Allocate(hash, key, stored, raw_len, static_cast<std::uint8_t>(flags & ~kObject),
-                         expire_at_ms));
+                         expire_at_ms, ns));
 }
 
 Memtable::Entry* Memtable::UpsertObject(std::uint64_t hash, std::string_view key,
                                         std::unique_ptr<ValueObject> object, std::uint8_t flags,
-                                        std::int64_t expire_at_ms) {
+                                        std::int64_t expire_at_ms, std::uint32_t ns) {
   const ObjectSlot slot{object.get(), object->MemoryUsage()};
   const std::string_view stored(reinterpret_cast<const char*>(&slot), sizeof(slot));
   // Until it is allocated the entry does not own the object: a failed allocation still frees it.
   EntryPtr fresh =
-      Allocate(hash, key, stored, 0, static_cast<std::uint8_t>(flags | kObject), expire_at_ms);
+      Allocate(hash, key, stored, 0, static_cast<std::uint8_t>(flags | kObject), expire_at_ms, ns);
   object.release();  // now the entry's
   return Insert(std::move(fresh));
 }
@@ -103,19 +108,22 @@ void Memtable::ObjectChanged(Entry* e) {
   Account(*e, -1);
   ObjectSlot slot = e->slot();
   slot.counted = slot.object->MemoryUsage();
-  std::memcpy(e->bytes() + e->key_len, &slot, sizeof(slot));
+  std::memcpy(e->bytes() + e->key_offset() + e->key_len, &slot, sizeof(slot));
   Account(*e, +1);
 }
 
 Memtable::Entry* Memtable::Insert(EntryPtr fresh) {
   const std::uint64_t hash = fresh->hash;
   const std::string_view key = fresh->key();
+  const std::uint32_t ns = fresh->ns();
   Entry* result = fresh.get();
 
   EntryPtr* link = &buckets_[BucketOf(hash)];
-  while (*link && !((*link)->hash == hash && (*link)->key() == key)) link = &(*link)->next;
+  while (*link && !((*link)->hash == hash && (*link)->key() == key && (*link)->ns() == ns)) {
+    link = &(*link)->next;
+  }
   // An overwritten key stays where the admission policy put it.
-  if (*link && (*link)->has(kAdmitted)) result->flags |= kAdmitted;
+  if (*link && (*link)->in_main) result->in_main = 1;
   Account(*result, +1);
   if (*link) {
     EntryPtr old = std::move(*link);
@@ -179,6 +187,16 @@ void Memtable::Clear() {
   dirty_.clear();
   entries_ = entry_bytes_ = dirty_bytes_ = frozen_ = tombstones_ = expiring_ = compressed_ = 0;
   window_bytes_ = 0;
+}
+
+void Memtable::EraseNamespace(std::uint32_t ns) {
+  std::vector<Entry*> doomed;
+  for (const EntryPtr& bucket : buckets_) {
+    for (Entry* e = bucket.get(); e != nullptr; e = e->next.get()) {
+      if (e->ns() == ns) doomed.push_back(e);
+    }
+  }
+  for (Entry* e : doomed) Erase(e);
 }
 
 void Memtable::SetExpire(Entry* e, std::int64_t expire_at_ms) {
@@ -274,12 +292,13 @@ Memtable::Entry* Memtable::SampleRandom(std::mt19937_64& rng,
 }
 
 std::uint64_t Memtable::ScanBuckets(std::uint64_t from, std::size_t count, std::size_t max_buckets,
-                                    const std::function<void(const Entry&)>& fn) const {
+                                    const std::function<void(const Entry&)>& fn,
+                                    std::uint32_t ns) const {
   std::size_t passed = 0;
   std::size_t visited = 0;
   for (std::size_t b = BucketOf(from);; ++b) {
     for (const Entry* e = buckets_[b].get(); e != nullptr; e = e->next.get()) {
-      if (e->hash < from) continue;
+      if (e->hash < from || e->ns() != ns) continue;
       fn(*e);
       ++passed;
     }
@@ -290,7 +309,8 @@ std::uint64_t Memtable::ScanBuckets(std::uint64_t from, std::size_t count, std::
 }
 
 std::size_t Memtable::SweepExpired(std::int64_t now_ms, std::size_t max_entries,
-                                   std::vector<std::string>* expired) {
+                                   std::vector<std::string>* expired,
+                                   std::vector<std::uint32_t>* expired_ns) {
   const std::size_t n = buckets_.size();
   std::size_t b = BucketOf(sweep_pos_);
   std::size_t examined = 0;
@@ -300,7 +320,10 @@ std::size_t Memtable::SweepExpired(std::int64_t now_ms, std::size_t max_entries,
       ++examined;
       if (e->expire_at_ms == 0) continue;
       ++with_ttl;
-      if (e->expire_at_ms <= now_ms) expired->emplace_back(e->key());
+      if (e->expire_at_ms <= now_ms) {
+        expired->emplace_back(e->key());
+        if (expired_ns != nullptr) expired_ns->push_back(e->ns());
+      }
     }
     b = (b + 1) & (n - 1);
   }

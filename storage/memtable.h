@@ -12,6 +12,12 @@
 // counted. The object changes in place; ObjectChanged() recounts it. A checkpoint never reads a
 // live object (the engine serializes it when freezing), so frozen object entries may change.
 //
+// Every entry belongs to a namespace (a numbered database's physical namespace, engine.h): the same
+// key in two namespaces is two entries, told apart by Find. An entry of namespace 0 is exactly
+// what it was before namespaces; another's allocation holds its namespace (4 bytes, flag
+// kNamespaced) in front of the key. Callers hash a key with its namespace (HashKey(key, ns)), so
+// the namespaces of one key do not share a bucket chain.
+//
 // Frozen entries are being read by a background checkpoint: their key and value bytes must stay
 // where they are until the engine thaws them. So when a frozen entry is replaced or removed, the
 // table only unlinks it and keeps its allocation "retired" (still counted in bytes()) until
@@ -43,7 +49,7 @@ class Memtable {
     kFrozen = 16,     // part of a checkpoint in progress (see above)
     kRetired = 32,    // a frozen entry no longer in the table, kept alive until ReleaseRetired
     kObject = 64,     // holds a ValueObject (an ObjectSlot), not string bytes
-    kAdmitted = 128,  // allkeys-tinylfu: past the admission window, in the main region
+    kNamespaced = 128,  // of a namespace other than 0, held in front of the key (set by Allocate)
   };
 
   // The stored bytes of an object entry.
@@ -66,7 +72,10 @@ class Memtable {
     std::uint32_t key_len = 0;
     std::uint32_t stored_len = 0;
     std::uint32_t raw_len = 0;
-    std::uint32_t dirty_slot = 0;  // position in the table's dirty list while kDirty
+    std::uint32_t dirty_slot : 31 = 0;  // position in the table's dirty list while kDirty
+    // allkeys-tinylfu: past the admission window, in the main region (Memtable::Admit). A bit of
+    // dirty_slot's word because the flags byte is full and the entry must stay 48 bytes.
+    std::uint32_t in_main : 1 = 0;
     std::uint8_t flags = 0;
     // The table's access clock (seconds, 24 bits, wrapping like Redis's LRU clock) at the last
     // touch: OBJECT IDLETIME. Three bytes that padding would take anyway.
@@ -81,15 +90,24 @@ class Memtable {
       accessed[2] = (clock >> 16) & 0xff;
     }
 
-    std::string_view key() const { return {bytes(), key_len}; }
-    std::string_view stored() const { return {bytes() + key_len, stored_len}; }
+    // The namespace: 0, or (kNamespaced) the 4 bytes in front of the key.
+    std::uint32_t ns() const {
+      if (!has(kNamespaced)) return 0;
+      std::uint32_t ns;
+      std::memcpy(&ns, bytes(), sizeof(ns));
+      return ns;
+    }
+    std::size_t key_offset() const { return has(kNamespaced) ? sizeof(std::uint32_t) : 0; }
+    std::string_view key() const { return {bytes() + key_offset(), key_len}; }
+    std::string_view stored() const { return {bytes() + key_offset() + key_len, stored_len}; }
     bool has(Flag f) const { return (flags & f) != 0; }
     std::size_t alloc_size() const {
-      return sizeof(Entry) + key_len + stored_len + (has(kObject) ? slot().counted : 0);
+      return sizeof(Entry) + key_offset() + key_len + stored_len +
+             (has(kObject) ? slot().counted : 0);
     }
     ObjectSlot slot() const {
       ObjectSlot s;
-      std::memcpy(&s, bytes() + key_len, sizeof(s));
+      std::memcpy(&s, bytes() + key_offset() + key_len, sizeof(s));
       return s;
     }
     ValueObject* object() const { return has(kObject) ? slot().object : nullptr; }
@@ -100,22 +118,28 @@ class Memtable {
     char* bytes() { return reinterpret_cast<char*>(this + 1); }
   };
 
+  // The largest namespace an entry may hold (one below UINT32_MAX, so that "the next one" fits).
+  static constexpr std::uint32_t kMaxNamespace = UINT32_MAX - 1;
+
   Memtable();
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
 
-  Entry* Find(std::uint64_t hash, std::string_view key) const;
-  // Inserts, or replaces the entry with the same key, and touches it. Returns the new entry;
-  // pointers to other entries stay valid (rehashing moves only bucket links).
+  Entry* Find(std::uint64_t hash, std::string_view key, std::uint32_t ns = 0) const;
+  // Inserts, or replaces the entry with the same key (and namespace), and touches it. Returns the
+  // new entry; pointers to other entries stay valid (rehashing moves only bucket links).
   Entry* Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
-                std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms);
+                std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms,
+                std::uint32_t ns = 0);
   // The same for a typed value, which the entry then owns.
   Entry* UpsertObject(std::uint64_t hash, std::string_view key, std::unique_ptr<ValueObject> object,
-                      std::uint8_t flags, std::int64_t expire_at_ms);
+                      std::uint8_t flags, std::int64_t expire_at_ms, std::uint32_t ns = 0);
   // After an object entry's object changed in place: its memory is counted anew.
   void ObjectChanged(Entry* e);
   void Erase(Entry* e);
   void Clear();
+  // Erases every entry of namespace `ns` (FLUSHDB): O(table).
+  void EraseNamespace(std::uint32_t ns);
 
   // Under an LFU policy the 24 access bits hold Redis's LFU counter instead (lfu.h): a touch
   // decays and increments it, and a new entry starts at LFU_INIT_VAL.
@@ -145,6 +169,12 @@ class Memtable {
   void SetExpire(Entry* e, std::int64_t expire_at_ms);
   void SetFlag(Entry* e, Flag f, bool on) { SetFlags(e, on ? f : 0, on ? 0 : f); }
   void SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear);
+  // allkeys-tinylfu admits a window entry to the main region (Entry::in_main).
+  void Admit(Entry* e) {
+    Account(*e, -1);
+    e->in_main = 1;
+    Account(*e, +1);
+  }
 
   // Approximated LRU, as in Redis: looks at about `samples` entries accepted by `eligible`,
   // found at random buckets, and returns the least recently touched one (nullptr: none exists).
@@ -160,14 +190,18 @@ class Memtable {
   // Visits whole buckets from the one holding hash `from` (entries below `from` skipped) until at
   // least `count` entries were passed to fn or `max_buckets` buckets were visited. Returns the
   // last hash covered by the visited buckets, UINT64_MAX when the table's end was reached.
+  // Only entries of namespace `ns` are passed (and counted).
   std::uint64_t ScanBuckets(std::uint64_t from, std::size_t count, std::size_t max_buckets,
-                            const std::function<void(const Entry&)>& fn) const;
+                            const std::function<void(const Entry&)>& fn,
+                            std::uint32_t ns = 0) const;
 
   // One step of the incremental expiry sweep: continues from where the last step stopped and
   // examines up to `max_entries` entries. Keys of entries expired at `now_ms` are appended to
-  // *expired; returns how many examined entries had an expiry.
+  // *expired (and their namespaces to *expired_ns, when given); returns how many examined entries
+  // had an expiry.
   std::size_t SweepExpired(std::int64_t now_ms, std::size_t max_entries,
-                           std::vector<std::string>* expired);
+                           std::vector<std::string>* expired,
+                           std::vector<std::uint32_t>* expired_ns = nullptr);
 
   // Turns every dirty entry into a frozen, no longer dirty one and returns them (in no particular
   // order). Costs O(dirty entries), not O(table).
@@ -186,7 +220,7 @@ class Memtable {
   std::size_t tombstone_count() const { return tombstones_; }
   std::size_t expiring_count() const { return expiring_; }
   std::size_t compressed_count() const { return compressed_; }
-  // Bytes of the entries not kAdmitted: allkeys-tinylfu's admission window.
+  // Bytes of the entries not in_main: allkeys-tinylfu's admission window.
   std::size_t window_bytes() const { return window_bytes_; }
   std::size_t bucket_count() const { return buckets_.size(); }
 
@@ -203,7 +237,8 @@ class Memtable {
     return BucketFirstHash(b) | (~std::uint64_t{0} >> bits_);
   }
   EntryPtr Allocate(std::uint64_t hash, std::string_view key, std::string_view stored,
-                    std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms);
+                    std::uint32_t raw_len, std::uint8_t flags, std::int64_t expire_at_ms,
+                    std::uint32_t ns);
   // Links a new entry in, replacing the entry with the same key.
   Entry* Insert(EntryPtr fresh);
   void Resize(unsigned bits);

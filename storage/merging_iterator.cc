@@ -38,7 +38,7 @@ void MergingIterator::FindCurrent() {
     const SegmentRecord& a = it.record();
     const SegmentRecord& b = sources_[current_].record();
     // Ties go to the later (newer) source.
-    if (!RecordLess(b.hash, b.key, a.hash, a.key)) current_ = i;
+    if (!RecordLess(b, a)) current_ = i;
   }
 }
 
@@ -50,7 +50,7 @@ void MergingIterator::Next() {
   for (int i = 0; i < static_cast<int>(sources_.size()); ++i) {
     if (i == current_) continue;
     SegmentIterator& it = sources_[i];
-    if (it.Valid() && it.record().hash == cur.hash && it.record().key == cur.key) it.Next();
+    if (it.Valid() && SameKey(it.record(), cur)) it.Next();
   }
   sources_[current_].Next();
   FindCurrent();

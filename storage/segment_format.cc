@@ -6,7 +6,10 @@ namespace dynakv::storage {
 
 void AppendSegmentRecord(std::string* dst, const SegmentRecord& rec) {
   PutFixed64(dst, rec.hash);
-  dst->push_back(static_cast<char>(rec.flags));
+  const auto flags = static_cast<std::uint8_t>((rec.flags & ~SegmentRecord::kNamespaced) |
+                                               (rec.ns != 0 ? SegmentRecord::kNamespaced : 0));
+  dst->push_back(static_cast<char>(flags));
+  if (rec.ns != 0) PutVarint64(dst, rec.ns);
   PutVarint64(dst, static_cast<std::uint64_t>(rec.expire_at_ms));
   PutVarint64(dst, rec.key.size());
   PutVarint64(dst, rec.stored.size());
@@ -21,9 +24,14 @@ bool DecodeSegmentRecord(std::string_view* in, SegmentRecord* rec) {
   if (!GetFixed64(in, &rec->hash) || in->empty()) return false;
   rec->flags = static_cast<std::uint8_t>(in->front());
   in->remove_prefix(1);
-  if ((rec->flags &
-       ~(SegmentRecord::kTombstone | SegmentRecord::kCompressed | SegmentRecord::kObject)) != 0)
+  if ((rec->flags & ~(SegmentRecord::kTombstone | SegmentRecord::kCompressed |
+                      SegmentRecord::kObject | SegmentRecord::kNamespaced)) != 0)
     return false;
+  rec->ns = 0;
+  if ((rec->flags & SegmentRecord::kNamespaced) != 0) {
+    if (!GetVarint32(in, &rec->ns) || rec->ns == 0) return false;
+    rec->flags = static_cast<std::uint8_t>(rec->flags & ~SegmentRecord::kNamespaced);
+  }
   if (!GetVarint64(in, &expire) || !GetVarint32(in, &key_len) || !GetVarint32(in, &stored_len) ||
       !GetVarint32(in, &rec->raw_len)) {
     return false;

@@ -101,8 +101,8 @@ std::size_t SegmentReader::FirstBlockFor(std::uint64_t hash) const {
   return it == index_.begin() ? 0 : static_cast<std::size_t>(it - index_.begin()) - 1;
 }
 
-Status SegmentReader::Get(std::uint64_t hash, std::string_view key, SegmentRecord* rec,
-                          std::string* buf, bool* found) const {
+Status SegmentReader::Get(std::uint64_t hash, std::string_view key, std::uint32_t ns,
+                          SegmentRecord* rec, std::string* buf, bool* found) const {
   *found = false;
   for (std::size_t b = FirstBlockFor(hash); b < index_.size() && index_[b].first_hash <= hash;
        ++b) {
@@ -112,7 +112,7 @@ Status SegmentReader::Get(std::uint64_t hash, std::string_view key, SegmentRecor
     while (!in.empty()) {
       if (!DecodeSegmentRecord(&in, rec)) return Status::Corruption("bad record in " + path_);
       if (rec->hash > hash) return Status::Ok();
-      if (rec->hash == hash && rec->key == key) {
+      if (rec->hash == hash && rec->key == key && rec->ns == ns) {
         *found = true;
         return Status::Ok();
       }

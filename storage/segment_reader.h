@@ -29,9 +29,14 @@ class SegmentReader {
                      std::shared_ptr<SegmentReader>* out);
 
   bool MayContain(std::uint64_t hash) const { return bloom_.MayContain(hash); }
-  // Finds `key`. On success *found tells whether it is there; *rec then points into *buf.
+  // Finds `key` of namespace `ns` (hash: HashKey(key, ns)). On success *found tells whether it is
+  // there; *rec then points into *buf.
+  Status Get(std::uint64_t hash, std::string_view key, std::uint32_t ns, SegmentRecord* rec,
+             std::string* buf, bool* found) const;
   Status Get(std::uint64_t hash, std::string_view key, SegmentRecord* rec, std::string* buf,
-             bool* found) const;
+             bool* found) const {
+    return Get(hash, key, 0, rec, buf, found);
+  }
   // Reads block i into *out and checks its CRC.
   Status ReadBlock(std::size_t i, std::string* out) const;
   // The block where records with hash >= `hash` may start: the last block whose first hash is

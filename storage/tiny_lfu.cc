@@ -1,7 +1,7 @@
 // allkeys-tinylfu: W-TinyLFU (Einziger, Friedman, Manes, "TinyLFU: A Highly Efficient Cache
 // Admission Policy"; the policy behind Caffeine) approximated by sampling, as Redis approximates
 // LRU, so that it costs no list links in the entry:
-//  - new keys enter an admission window of 1% of maxmemory (entries without kAdmitted), where
+//  - new keys enter an admission window of 1% of maxmemory (entries not in_main), where
 //    the least recently used one (sampled) is the candidate to leave it;
 //  - the main region holds the admitted keys; its victim is the sampled entry with the lowest
 //    sketch frequency, the least recently used among equals. That plays the part of the
@@ -26,8 +26,8 @@ Memtable::Entry* EngineImpl::PickTinyLfuVictim(
   const std::size_t main_target = options_.max_memory - window_target;
   const std::size_t samples =
       static_cast<std::size_t>(std::max(5, options_.eviction_tuning.samples));
-  auto in_window = [&](const Entry& e) { return eligible(e) && !e.has(Memtable::kAdmitted); };
-  auto in_main = [&](const Entry& e) { return eligible(e) && e.has(Memtable::kAdmitted); };
+  auto in_window = [&](const Entry& e) { return eligible(e) && !e.in_main; };
+  auto in_main = [&](const Entry& e) { return eligible(e) && e.in_main; };
   auto main_victim = [&]() {
     Entry* best = nullptr;
     int best_frequency = 0;
@@ -48,14 +48,14 @@ Memtable::Entry* EngineImpl::PickTinyLfuVictim(
     Entry* victim = nullptr;
     if (main_bytes + candidate->alloc_size() > main_target) victim = main_victim();
     if (victim == nullptr) {  // room in the main region
-      memtable_.SetFlag(candidate, Memtable::kAdmitted, true);
+      memtable_.Admit(candidate);
       continue;
     }
     const int candidate_frequency = sketch_.Frequency(candidate->hash);
     const int victim_frequency = sketch_.Frequency(victim->hash);
     if (candidate_frequency > victim_frequency ||
         (candidate_frequency >= 6 && (rng_() & 127) == 0)) {
-      memtable_.SetFlag(candidate, Memtable::kAdmitted, true);
+      memtable_.Admit(candidate);
       ++stats_.admitted_keys;
       return victim;
     }

@@ -27,12 +27,19 @@ namespace {
 using namespace dynakv::storage;
 
 bool SameRecord(const LogRecord& a, const LogRecord& b) {
-  if (a.type != b.type) return false;
+  if (a.type != b.type || a.ns != b.ns) return false;
   switch (a.type) {
+    case LogRecordType::kMove:
+      if (a.from_ns != b.from_ns) return false;
+      [[fallthrough]];
     case LogRecordType::kPut:
       return a.key == b.key && a.stored == b.stored && a.raw_len == b.raw_len &&
              a.compressed == b.compressed && a.expire_at_ms == b.expire_at_ms &&
              a.object == b.object;
+    case LogRecordType::kFlushDb:
+      return a.db == b.db;
+    case LogRecordType::kSwapDb:
+      return a.db == b.db && a.db2 == b.db2;
     case LogRecordType::kDelete:
       return a.key == b.key;
     case LogRecordType::kExpire:

@@ -149,7 +149,22 @@ void CommitLogSeeds(const fs::path& tmp) {
   storage::LogRecord del{storage::LogRecordType::kDelete, "key", {}, 0, false, 0};
   storage::LogRecord exp{storage::LogRecordType::kExpire, "k2", {}, 0, false, 1800000000000};
   storage::LogRecord clear{storage::LogRecordType::kClear, {}, {}, 0, false, 0};
-  for (const auto& r : {put, put_ttl, del, exp, clear}) log->Add(r);
+  // Numbered databases: a key of namespace 3, and the records that remap databases.
+  storage::LogRecord put_ns = put;
+  put_ns.ns = 3;
+  storage::LogRecord flushdb;
+  flushdb.type = storage::LogRecordType::kFlushDb;
+  flushdb.db = 2;
+  flushdb.ns = 1u << 20;
+  storage::LogRecord swapdb;
+  swapdb.type = storage::LogRecordType::kSwapDb;
+  swapdb.db = 0;
+  swapdb.db2 = 5;
+  storage::LogRecord move = put_ttl;
+  move.type = storage::LogRecordType::kMove;
+  move.from_ns = 0;
+  move.ns = 4;
+  for (const auto& r : {put, put_ttl, del, exp, clear, put_ns, flushdb, swapdb, move}) log->Add(r);
   if (!log->Flush().ok()) std::exit(1);
   log.reset();
   const std::string file = ReadAll(tmp / storage::LogFileName(1));
@@ -178,7 +193,8 @@ void SegmentSeeds(const fs::path& tmp) {
   storage::SegmentRecord b{1, 0, 1700000000000, "b", "vb", 2};
   storage::SegmentRecord c{5, storage::SegmentRecord::kTombstone, 0, "c", "", 0};
   storage::SegmentRecord d{9, storage::SegmentRecord::kCompressed, 0, "d", "zz", 100};
-  for (const auto& r : {a, b, c, d}) w->Add(r);
+  storage::SegmentRecord d_ns{9, 0, 0, "d", "in-db", 5, 7};  // the same key, namespace 7
+  for (const auto& r : {a, b, c, d, d_ns}) w->Add(r);
   if (!w->Finish().ok()) std::exit(1);
   w.reset();
   const std::string probe(8, '\x01');

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <vector>
 
@@ -63,16 +64,16 @@ std::string LayOut(InputReader* in) {
 // Reads everything there is to read, checking only what must hold for any file.
 void Explore(const std::shared_ptr<SegmentReader>& reader, std::uint64_t probe) {
   SegmentIterator it(reader);
-  std::vector<std::pair<std::uint64_t, std::string>> seen;
+  std::vector<std::tuple<std::uint64_t, std::string, std::uint32_t>> seen;
   for (it.SeekToFirst(); it.Valid() && seen.size() < 100000; it.Next()) {
-    seen.emplace_back(it.record().hash, std::string(it.record().key));
+    seen.emplace_back(it.record().hash, std::string(it.record().key), it.record().ns);
   }
   std::string buf;
-  for (const auto& [hash, key] : seen) {
+  for (const auto& [hash, key, ns] : seen) {
     SegmentRecord rec;
     bool found = false;
-    if (reader->Get(hash, key, &rec, &buf, &found).ok() && found) {
-      FUZZ_CHECK(rec.hash == hash && rec.key == key);
+    if (reader->Get(hash, key, ns, &rec, &buf, &found).ok() && found) {
+      FUZZ_CHECK(rec.hash == hash && rec.key == key && rec.ns == ns);
     }
   }
   if (reader->block_count() > 0) FUZZ_CHECK(reader->FirstBlockFor(probe) < reader->block_count());
@@ -87,6 +88,7 @@ struct Rec {
   std::int64_t expire;
   std::string key, stored;
   std::uint32_t raw_len;
+  std::uint32_t ns;  // a numbered database's namespace: the same key may be in several
 };
 
 void RoundTrip(InputReader* in, const std::string& path) {
@@ -101,14 +103,18 @@ void RoundTrip(InputReader* in, const std::string& path) {
     r.key = in->ShortString(32);
     r.stored = in->Bytes(in->Byte() * ((shape & 16) ? 64 : 1));
     r.raw_len = (r.flags & SegmentRecord::kCompressed) ? in->Byte() : r.stored.size();
+    r.ns = (shape & 32) ? in->Byte() % 3 + ((shape & 64) ? (1u << 20) : 0) : 0;
     recs.push_back(std::move(r));
   }
   std::sort(recs.begin(), recs.end(),
-            [](const Rec& a, const Rec& b) { return RecordLess(a.hash, a.key, b.hash, b.key); });
-  recs.erase(
-      std::unique(recs.begin(), recs.end(),
-                  [](const Rec& a, const Rec& b) { return a.hash == b.hash && a.key == b.key; }),
-      recs.end());
+            [](const Rec& a, const Rec& b) {
+              return RecordLess(a.hash, a.key, a.ns, b.hash, b.key, b.ns);
+            });
+  recs.erase(std::unique(recs.begin(), recs.end(),
+                         [](const Rec& a, const Rec& b) {
+                           return a.hash == b.hash && a.key == b.key && a.ns == b.ns;
+                         }),
+             recs.end());
   std::uint64_t expiring = 0;
   std::int64_t earliest = 0;
   {
@@ -122,6 +128,7 @@ void RoundTrip(InputReader* in, const std::string& path) {
       rec.key = r.key;
       rec.stored = r.stored;
       rec.raw_len = r.raw_len;
+      rec.ns = r.ns;
       FUZZ_CHECK(writer->Add(rec).ok());
       if (!rec.tombstone() && r.expire != 0) {
         earliest = expiring == 0 ? r.expire : std::min(earliest, r.expire);
@@ -142,12 +149,13 @@ void RoundTrip(InputReader* in, const std::string& path) {
     FUZZ_CHECK(it.Valid());
     const SegmentRecord& got = it.record();
     FUZZ_CHECK(got.hash == r.hash && got.flags == r.flags && got.expire_at_ms == r.expire &&
-               got.key == r.key && got.stored == r.stored && got.raw_len == r.raw_len);
+               got.key == r.key && got.stored == r.stored && got.raw_len == r.raw_len &&
+               got.ns == r.ns);
     FUZZ_CHECK(reader->MayContain(r.hash));
     SegmentRecord rec;
     bool found = false;
-    FUZZ_CHECK(reader->Get(r.hash, r.key, &rec, &buf, &found).ok() && found);
-    FUZZ_CHECK(rec.stored == r.stored && rec.flags == r.flags);
+    FUZZ_CHECK(reader->Get(r.hash, r.key, r.ns, &rec, &buf, &found).ok() && found);
+    FUZZ_CHECK(rec.stored == r.stored && rec.flags == r.flags && rec.ns == r.ns);
     it.Next();
   }
   FUZZ_CHECK(!it.Valid() && it.status().ok());

@@ -50,15 +50,16 @@ std::string FlagValue(const Flags& flags, std::string_view name) {
   return {};
 }
 
-// redis-server takes the same "--name value" syntax for the knobs both share. dynakv has one
-// database, durability through its commit log only, and a default eviction policy, offload, that
+// redis-server takes the same "--name value" syntax for the knobs both share. dynakv has 16
+// databases by default as Redis (a --databases flag passes through), durability through its
+// commit log only, and a default eviction policy, offload, that
 // keeps every key readable: an unbounded Redis is the closest match to that. Knobs of dynakv's
 // storage engine have no Redis counterpart and are left out.
 std::vector<std::string> TranslateForRedis(const Flags& flags) {
   std::string policy = FlagValue(flags, "--maxmemory-policy");
   bool drop_maxmemory = policy.empty() || policy == "offload";
   std::vector<std::string> out = {"--save",      "",  "--appendonly", "yes",
-                                  "--databases", "1", "--daemonize",  "no"};
+                                  "--databases", "16", "--daemonize", "no"};
   for (std::size_t i = 0; i + 1 < flags.size(); i += 2) {
     const std::string& name = flags[i];
     if (name == "--config") FAIL("--config has no redis-server equivalent in this harness");

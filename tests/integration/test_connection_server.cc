@@ -123,7 +123,9 @@ TEST_CASE_FIXTURE(ServerFixture, "HELLO") {
 TEST_CASE_FIXTURE(ServerFixture, "SELECT and CLIENT") {
   auto& c = client;
   CHECK(c.Command({"SELECT", "0"}) == kOk);
-  CHECK(c.Command({"SELECT", "1"}) == Reply::Error("ERR DB index is out of range"));
+  CHECK(c.Command({"SELECT", "15"}) == kOk);  // databases 16, as Redis
+  CHECK(c.Command({"SELECT", "16"}) == Reply::Error("ERR DB index is out of range"));
+  CHECK(c.Command({"SELECT", "0"}) == kOk);
   CHECK(c.Command({"SELECT", "-1"}) == Reply::Error("ERR DB index is out of range"));
   CHECK(c.Command({"SELECT", "abc"}) ==
         Reply::Error("ERR value is not an integer or out of range"));

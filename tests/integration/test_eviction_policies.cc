@@ -72,7 +72,10 @@ TEST_CASE("eviction knobs, OBJECT FREQ/IDLETIME and -OOM as Redis 7") {
   }
   both({"CONFIG", "SET", "maxmemory", "0"});
 
-  // The LFU counter: 5 when created, a certain first increment, kept by an overwrite.
+  // The LFU counter: 5 when created, raised by each access (lfu-log-factor 0 makes every
+  // increment certain: Redis draws them at random), kept by an overwrite, whose own lookup of the
+  // old value is an access.
+  both({"CONFIG", "SET", "lfu-log-factor", "0"});
   both({"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"});
   both({"SET", "k", "v"});
   both({"OBJECT", "FREQ", "k"});
@@ -87,6 +90,7 @@ TEST_CASE("eviction knobs, OBJECT FREQ/IDLETIME and -OOM as Redis 7") {
   both({"OBJECT", "IDLETIME", "missing"});
   both({"CONFIG", "SET", "maxmemory-policy", "volatile-lfu"});
   both({"OBJECT", "FREQ", "k"});
+  both({"CONFIG", "SET", "lfu-log-factor", "10"});
   both({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
   both({"OBJECT", "FREQ", "k"});
   both({"CONFIG", "SET", "maxmemory-policy", "volatile-ttl"});

@@ -24,7 +24,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 server_args() {
   local args=(--port "$1" --bind 127.0.0.1 --dir "$tmp/data")
   case "$(basename "$server")" in
-    redis-server*) args+=(--save "" --appendonly yes --databases 1 --daemonize no) ;;
+    redis-server*) args+=(--save "" --appendonly yes --databases 16 --daemonize no) ;;
   esac
   printf '%s\0' "${args[@]}"
 }

@@ -2,6 +2,27 @@
 // and immutable on-disk segments. It is single-threaded from the caller's point of view (the
 // server's event loop); background threads it owns (fsync, checkpoints, compaction) never change
 // the memtable. It knows nothing of the network.
+//
+// Numbered databases (Redis's SELECT): every key lives in a database 0..Options::databases-1, and
+// the key calls take the database first (the forms without one are database 0, what cluster mode
+// and everything before databases use). Inside, a database is a mapping to a physical namespace,
+// a small integer carried by memtable entries, log records and segment records next to the key:
+//  - database 0 maps to namespace 0 until a FLUSHDB of it (FLUSHALL maps it back), and a key of
+//    namespace 0 is hashed, logged and stored exactly as before databases existed: the data
+//    directories of older versions open with all their keys in database 0, and the hot path of
+//    database 0 costs one more array read;
+//  - SWAPDB exchanges two databases' namespaces: O(1), one log record, no key rewritten;
+//  - FLUSHDB maps the database to a namespace never used before: one log record, other databases
+//    untouched. The old namespace's memtable entries are dropped at once (O(memtable)); its
+//    segment records are never looked up again and compaction drops them. Fresh namespaces run
+//    from 2^20 to 2^32 - 1: about 4.29 billion FLUSHDBs between two FLUSHALLs (which start the
+//    numbering again), after which FlushDb refuses. A FLUSHDB of the only non-empty database is a
+//    FLUSHALL;
+//  - the mapping is recorded in the MANIFEST as of the first log recovery replays, and the log
+//    records replay its changes;
+//  - per-database key counts make DBSIZE O(1).
+// Why namespaces and not one engine per database: MOVE, SWAPDB and FLUSHALL must be atomic in one
+// commit log, and the memory limit, checkpoints and compaction stay one mechanism.
 #pragma once
 
 #include <cstdint>
@@ -160,40 +181,78 @@ class Engine {
   // (never an older segment's stale copy) and leaves the error for TakeReadError: the caller
   // must take it after each command's reads and fail the command. Until it is taken, a Put to
   // the key whose lookup failed is refused with it.
-  std::optional<ValueRef> Get(std::string_view key);
-  bool Exists(std::string_view key);
+  std::optional<ValueRef> Get(DbIndex db, std::string_view key);
+  bool Exists(DbIndex db, std::string_view key);
   // nullopt: no such key; 0: key without expiry; otherwise absolute unix ms.
-  std::optional<std::int64_t> GetExpireAt(std::string_view key);
+  std::optional<std::int64_t> GetExpireAt(DbIndex db, std::string_view key);
   // A live key's idle time and memory; looking does not count as an access (Redis's
   // LOOKUP_NOTOUCH), nor does it bring an offloaded key back into memory.
-  std::optional<KeyUsage> Inspect(std::string_view key);
+  std::optional<KeyUsage> Inspect(DbIndex db, std::string_view key);
   // Moves a key's last access back to `idle_seconds` ago (RESTORE ... IDLETIME). Not logged:
   // access times are not persisted, as Redis's are not. False when the key is not in memory.
-  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds);
+  bool SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds);
   // Under an LFU policy: sets the key's access counter (RESTORE ... FREQ), else does nothing, as
   // SetIdleTime does nothing under one (Redis's objectSetLRUOrLFU). False when not in memory.
-  bool SetLfuFrequency(std::string_view key, int frequency);
+  bool SetLfuFrequency(DbIndex db, std::string_view key, int frequency);
+  std::optional<ValueRef> Get(std::string_view key) { return Get(0, key); }
+  bool Exists(std::string_view key) { return Exists(0, key); }
+  std::optional<std::int64_t> GetExpireAt(std::string_view key) { return GetExpireAt(0, key); }
+  std::optional<KeyUsage> Inspect(std::string_view key) { return Inspect(0, key); }
+  bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) {
+    return SetIdleTime(0, key, idle_seconds);
+  }
+  bool SetLfuFrequency(std::string_view key, int frequency) {
+    return SetLfuFrequency(0, key, frequency);
+  }
 
   // --- writes: logged to the commit log buffer, then applied to the memtable. ----------------
   // expire_at_ms: absolute unix ms, 0 for none. Fails only with OutOfMemory (noeviction) or an
   // I/O error of the log.
-  Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+    return Put(0, key, value, expire_at_ms);
+  }
   // Typed values (storage/object.h). PutObject stores a whole value given in its serialized form
   // (RENAME, COPY): it is logged as is and decoded into the memtable. InvalidArgument when the
   // bytes are not a value the codec knows.
-  Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms);
+  Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
+                   std::int64_t expire_at_ms);
+  Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms) {
+    return PutObject(0, key, serialized, expire_at_ms);
+  }
   // Applies one operation (ObjectCodec::Apply) to the typed value at `key`, creating it when the
   // key does not exist (without expiry), and logs only the operation: a write to one element
   // costs O(element) log bytes, whatever the value's size. A value left empty is deleted.
   // InvalidArgument when the key holds a string or the codec refuses `op` (nothing changes then);
   // *result gets the codec's answer. Fails otherwise as Put does.
-  Status Mutate(std::string_view key, std::string_view op, std::int64_t* result);
+  Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
+  Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
+    return Mutate(0, key, op, result);
+  }
   // Returns whether the key existed.
-  bool Delete(std::string_view key);
+  bool Delete(DbIndex db, std::string_view key);
+  bool Delete(std::string_view key) { return Delete(0, key); }
   // 0 removes the expiry (PERSIST). A time in the past deletes the key. Returns false when the
   // key does not exist.
-  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms);
-  void Clear();  // FLUSHALL: every key, in memory and on disk
+  bool SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms);
+  bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
+    return SetExpireAt(0, key, expire_at_ms);
+  }
+  // FLUSHALL: every key of every database, in memory and on disk. Every database maps to its own
+  // namespace again (database 0 to namespace 0).
+  void Clear();
+
+  // --- databases ------------------------------------------------------------------------------
+  std::uint32_t Databases() const;
+  // FLUSHDB: every key of `db`; one log record, the other databases untouched. Fails only when
+  // the log refuses writes (LogStatus).
+  Status FlushDb(DbIndex db);
+  // SWAPDB: the two databases exchange their keys; one log record, O(1).
+  Status SwapDb(DbIndex a, DbIndex b);
+  // MOVE: the key, its value and its expiry go from `from` to `to`, as one log record. *moved is
+  // false (and nothing changes) when the key is not in `from` or already in `to`, as in Redis.
+  // Fails as Put does.
+  Status Move(DbIndex from, std::string_view key, DbIndex to, bool* moved);
 
   // --- atomic groups -------------------------------------------------------------------------
   // The writes between BeginAtomic and the matching CommitAtomic (a transaction, a command that
@@ -222,9 +281,18 @@ class Engine {
   // Keys are visited in hash order, so a cursor is a position in hash space: start with 0, a
   // returned 0 means done. As with Redis SCAN, a key present for the whole scan is returned at
   // least once, and `count` is a hint.
-  std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys);
-  std::optional<std::string> RandomKey();
-  std::uint64_t KeyCount() const;
+  std::uint64_t Scan(DbIndex db, std::uint64_t cursor, std::size_t count,
+                     std::vector<std::string>* keys);
+  std::optional<std::string> RandomKey(DbIndex db);
+  // The keys of one database (O(1)), and how many of them have an expiry (INFO keyspace).
+  std::uint64_t KeyCount(DbIndex db) const;
+  std::uint64_t KeysWithExpiry(DbIndex db) const;
+  std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys) {
+    return Scan(0, cursor, count, keys);
+  }
+  std::optional<std::string> RandomKey() { return RandomKey(0); }
+  // Database 0's keys (the only database of cluster mode); Stats().keys counts all of them.
+  std::uint64_t KeyCount() const { return KeyCount(0); }
 
   // --- housekeeping, driven by the owner's event loop -----------------------------------------
   // Writes buffered log records to the file (and fsyncs under FsyncPolicy::kAlways). The server
@@ -251,7 +319,7 @@ class Engine {
   Status Checkpoint();
 
   // Replaces Options::on_key_removed (the owner may be built after the engine).
-  void SetOnKeyRemoved(std::function<void(std::string_view key, KeyRemoval why)> listener);
+  void SetOnKeyRemoved(std::function<void(DbIndex db, std::string_view key, KeyRemoval why)> listener);
   void SetMaxMemory(std::uint64_t bytes);
   void SetEvictionPolicy(EvictionPolicy policy);
   void SetEvictionTuning(const EvictionTuning& tuning);
@@ -269,5 +337,8 @@ class Engine {
 
 // The 64-bit hash that orders keys in memory and on disk (and hence SCAN cursors).
 std::uint64_t HashKey(std::string_view key);
+// The same for a key of physical namespace `ns` (a seeded hash; HashKey(key, 0) == HashKey(key)),
+// so that one key in several databases does not pile up in one memtable chain.
+std::uint64_t HashKey(std::string_view key, std::uint32_t ns);
 
 }  // namespace dynakv::storage

@@ -68,6 +68,9 @@ enum class LogCorruptionPolicy {
   kDropAndRepair,
 };
 
+// A numbered database: 0 .. Options::databases - 1 (callers check the range; the engine asserts).
+using DbIndex = std::uint32_t;
+
 // Why the engine removed a key by itself (Options::on_key_removed).
 enum class KeyRemoval {
   kExpired,  // reaped past its expiry time: by a lookup (lazily) or by active expiry
@@ -76,6 +79,9 @@ enum class KeyRemoval {
 
 struct Options {
   std::string dir = "data";
+  // Numbered databases (engine.h), as Redis's `databases`. A data directory holding keys in a
+  // database at or above it refuses to open (as Redis refuses such an RDB).
+  std::uint32_t databases = 16;
   // Bytes of memtable data (keys, values, per-entry overhead). 0 means unbounded.
   std::uint64_t max_memory = 0;
   EvictionPolicy eviction = EvictionPolicy::kOffload;
@@ -112,7 +118,7 @@ struct Options {
   // reaped, Tick's active expiry, a write that evicted): it must not call back into the engine.
   // The server turns it into its "key modified" signal (WATCH, later keyspace notifications).
   // Not called while Open replays the log.
-  std::function<void(std::string_view key, KeyRemoval why)> on_key_removed;
+  std::function<void(DbIndex db, std::string_view key, KeyRemoval why)> on_key_removed;
   // Tests only: runs before each write() and fdatasync() of the commit log ("write" / "sync"), on
   // the owner's or the everysec thread; a non-zero result fails the call with that errno.
   std::function<int(std::string_view call)> log_fault_hook;

@@ -321,8 +321,10 @@ TEST_CASE(
   FakeClock clock;
   Options o = TestOptions(dir.path(), &clock);
   std::vector<std::pair<std::string, KeyRemoval>> removed;
-  o.on_key_removed = [&](std::string_view key, KeyRemoval why) {
+  std::vector<DbIndex> dbs;
+  o.on_key_removed = [&](DbIndex db, std::string_view key, KeyRemoval why) {
     removed.emplace_back(std::string(key), why);
+    dbs.push_back(db);
   };
   SUBCASE("expiry, lazily and actively") {
     auto e = OpenEngine(o);
@@ -338,6 +340,18 @@ TEST_CASE(
     for (int i = 0; i < 20 && removed.size() < 2; ++i) e->Tick();
     REQUIRE(removed.size() == 2);
     CHECK(removed[1] == std::pair<std::string, KeyRemoval>("active", KeyRemoval::kExpired));
+    CHECK(dbs == std::vector<DbIndex>{0, 0});
+  }
+  SUBCASE("a key of another database is reported with its database") {
+    o.databases = 4;
+    auto e = OpenEngine(o);
+    REQUIRE(e->Put(3, "k", "v", clock.now_ms + 10).ok());
+    REQUIRE(e->Put(0, "k", "v", 0).ok());
+    clock.now_ms += 100;
+    CHECK_FALSE(e->Exists(3, "k"));
+    REQUIRE(removed.size() == 1);
+    CHECK(dbs == std::vector<DbIndex>{3});
+    CHECK(e->Exists(0, "k"));
   }
   SUBCASE("allkeys-lru eviction") {
     o.max_memory = 16 * 1024;

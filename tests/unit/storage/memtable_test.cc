@@ -214,3 +214,47 @@ TEST_CASE("memtable: Clear keeps frozen entries alive until they are released") 
 }
 
 }  // namespace dynakv::storage
+
+namespace dynakv::storage {
+
+TEST_CASE("the same key in several namespaces is several entries; namespace 0's are as before") {
+  Memtable t;
+  const std::string key = "shared";
+  Memtable::Entry* zero = t.Upsert(HashKey(key, 0), key, "v0", 2, Memtable::kDirty, 0, 0);
+  const std::size_t plain_size = zero->alloc_size();
+  CHECK_FALSE(zero->has(Memtable::kNamespaced));
+  for (std::uint32_t ns : {1u, 7u, (1u << 20) + 3, Memtable::kMaxNamespace}) {
+    CAPTURE(ns);
+    Memtable::Entry* e =
+        t.Upsert(HashKey(key, ns), key, "v" + std::to_string(ns), 0, Memtable::kDirty, 5, ns);
+    CHECK(e->ns() == ns);
+    CHECK(e->key() == key);
+    CHECK(e->stored() == "v" + std::to_string(ns));
+    CHECK(e->alloc_size() == plain_size + sizeof(std::uint32_t) + e->stored_len - 2);
+  }
+  CHECK(t.size() == 5);
+  for (std::uint32_t ns : {0u, 1u, 7u, (1u << 20) + 3, Memtable::kMaxNamespace}) {
+    const Memtable::Entry* e = t.Find(HashKey(key, ns), key, ns);
+    REQUIRE(e != nullptr);
+    CHECK(e->ns() == ns);
+    CHECK(e->stored() == (ns == 0 ? std::string("v0") : "v" + std::to_string(ns)));
+    // Same hash, other namespace: not this entry.
+    CHECK(t.Find(HashKey(key, ns), key, ns + 1) == nullptr);
+  }
+  std::vector<std::string> expired;
+  std::vector<std::uint32_t> expired_ns;
+  for (int i = 0; i < 4; ++i) t.SweepExpired(10, 100, &expired, &expired_ns);
+  CHECK(expired.size() == expired_ns.size());
+  CHECK(std::set<std::uint32_t>(expired_ns.begin(), expired_ns.end()) ==
+        std::set<std::uint32_t>{1u, 7u, (1u << 20) + 3, Memtable::kMaxNamespace});
+  t.EraseNamespace(7);
+  CHECK(t.size() == 4);
+  CHECK(t.Find(HashKey(key, 7), key, 7) == nullptr);
+  CHECK(t.Find(HashKey(key, 0), key, 0) != nullptr);
+  std::set<std::string> seen;
+  t.ScanBuckets(0, 100, 1000, [&](const Memtable::Entry& e) { seen.insert(std::string(e.stored())); },
+                1);
+  CHECK(seen == std::set<std::string>{"v1"});
+}
+
+}  // namespace dynakv::storage

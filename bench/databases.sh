@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Benchmarks SET and GET in database 1 (redis-benchmark --dbnum 1: each connection SELECTs 1
+# first) and in database 0, on dynakv-server, on a baseline dynakv-server from before numbered
+# databases (optional, database 0 only: its numbers must not get worse), and on redis-server 7, all in
+# one run with the settings of bench.sh (appendfsync everysec, Redis: AOF only; servers pinned to
+# CPU 0, the client to CPU 1 when taskset exists; each test runs against every server in turn,
+# once none has background disk work left).
+#
+#   bench/databases.sh [--record] [-n REQUESTS] [--baseline DYNAKV_SERVER] [BUILD_DIR]
+#
+# redis-benchmark -c 50 -r 100000 -d 3 -t set,get --dbnum D -P P for D in 0 1 and P in 1 16.
+# Besides throughput and latency, the server's own CPU time per request (user + system, from
+# /proc/PID/stat around each run): on a shared, noisy machine throughput moves with the load of
+# others, CPU per request much less. -n: requests per run (default 300000). Prints a markdown
+# table; --record appends it, with commands, date, machine and load, to bench/RESULTS.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
+record=0
+requests=300000
+build="$root/build"
+baseline=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=1 ;;
+    -n) requests=$2; shift ;;
+    --baseline) baseline=$2; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+require_servers "$dynakv"
+[ -z "$baseline" ] || [ -x "$baseline" ] || { echo "no baseline server at $baseline" >&2; exit 1; }
+command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }
+redis=$(command -v redis-server)
+
+start_scratch databases
+server_cpu=() client_cpu=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  server_cpu=(taskset -c 0)
+  client_cpu=(taskset -c 1)
+fi
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+}
+declare -A port_of pid_of
+# start NAME BINARY ARGS...: runs the server on a fresh port and dir and waits for PONG.
+start() {
+  local name=$1 bin=$2 port
+  shift 2
+  port=$(free_port)
+  mkdir -p "$tmp/$name"
+  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
+    >"$tmp/$name.log" 2>&1 &
+  pids+=($!)
+  pid_of[$name]=$!
+  port_of[$name]=$port
+  wait_ready "$port"
+}
+servers=(dynakv)
+start dynakv "$dynakv" --appendfsync everysec
+if [ -n "$baseline" ]; then
+  servers+=(baseline)
+  start baseline "$baseline" --appendfsync everysec
+fi
+servers+=(redis)
+start redis "$redis" --save "" --appendonly yes --appendfsync everysec --databases 16 \
+  --daemonize no
+
+# CPU ticks (user + system) the process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
+run() {  # run NAME TEST DB P: CSV row in $tmp/NAME.TEST.DB.P.csv, CPU ticks in .cpu
+  local name=$1 out="$tmp/$1.$2.$3.$4" before after
+  echo "  $name: $2 db $3, pipeline $4 ..." >&2
+  # shellcheck disable=SC2046
+  quiesce $(for s in "${servers[@]}"; do echo "${port_of[$s]}"; done)
+  before=$(cpu_ticks "${pid_of[$name]}")
+  "${client_cpu[@]}" timeout 1200 redis-benchmark -p "${port_of[$name]}" -c 50 -n "$requests" \
+    -r 100000 -d 3 --dbnum "$3" -P "$4" --csv -t "$2" >"$out.csv" 2>"$tmp/$name.err" ||
+    { cat "$tmp/$name.err" >&2; exit 1; }
+  after=$(cpu_ticks "${pid_of[$name]}")
+  echo $((after - before)) >"$out.cpu"
+}
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for db in 1 0; do
+  for test in set get; do
+    for pipeline in 1 16; do
+      for s in "${servers[@]}"; do
+        # The baseline has database 0 only.
+        [ "$s" = baseline ] && [ "$db" != 0 ] && continue
+        run "$s" "$test" "$db" "$pipeline"
+      done
+    done
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# One server's numbers: ops/s, p50 / p99 ms, CPU µs per request.
+cells() {  # cells NAME TEST DB P
+  local f="$tmp/$1.$2.$3.$4"
+  awk -F'","' -v ticks="$(cat "$f.cpu")" -v hz="$ticks_per_second" -v n="$requests" '
+    { gsub(/^"|"$/, "") }
+    $1 == "test" { next }
+    { printf "%.0f | %s / %s | %.2f", $2, $5, $7, ticks / hz / n * 1e6 }
+  ' "$f.csv"
+}
+rps() { awk -F'","' '{ gsub(/^"|"$/, "") } $1 != "test" { print $2 }' "$tmp/$1.$2.$3.$4.csv"; }
+table() {
+  local header="| test | db | pipeline | dynakv ops/s | dynakv p50 / p99 ms | dynakv CPU µs/req "
+  local rule="|---|---|---|---|---|---|"
+  if [ -n "$baseline" ]; then
+    header+="| baseline ops/s | baseline p50 / p99 ms | baseline CPU µs/req "
+    rule+="---|---|---|"
+  fi
+  header+="| redis ops/s | redis p50 / p99 ms | redis CPU µs/req | ops dynakv/redis |"
+  rule+="---|---|---|---|"
+  echo "$header"
+  echo "$rule"
+  for db in 1 0; do
+    for test in set get; do
+      for pipeline in 1 16; do
+        line="| ${test^^} | $db | $pipeline | $(cells dynakv "$test" "$db" "$pipeline") "
+        if [ -n "$baseline" ] && [ "$db" = 0 ]; then
+          line+="| $(cells baseline "$test" "$db" "$pipeline") "
+        elif [ -n "$baseline" ]; then
+          line+="| - | - | - "
+        fi
+        line+="| $(cells redis "$test" "$db" "$pipeline") "
+        line+="| $(awk -v a="$(rps dynakv "$test" "$db" "$pipeline")" \
+          -v b="$(rps redis "$test" "$db" "$pipeline")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }') |"
+        echo "$line"
+      done
+    done
+  done
+}
+result=$(table)
+echo "$result"
+
+if [ "$record" -eq 1 ]; then
+  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
+  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
+    echo ' + uncommitted edits' || true)
+  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
+  {
+    echo
+    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): numbered databases (bench/databases.sh)"
+    echo
+    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
+    echo "- load average (1/5/15 min) before: $load_before, after: $load_after (a shared machine:"
+    echo "  other engineers' builds and tests ran meanwhile, so compare CPU per request first)"
+    echo "- servers: dynakv $commit$dirty${baseline:+, baseline $("$baseline" --version 2>/dev/null | head -1 || echo "$baseline")}, $("$redis" --version | cut -d' ' -f1-3)"
+    echo "- command: \`bench/databases.sh -n $requests${baseline:+ --baseline $baseline}\`, that is,"
+    echo "  per test T, database D and pipeline P, against each server in turn:"
+    echo "  \`redis-benchmark -c 50 -n $requests -r 100000 -d 3 --dbnum D -P P --csv -t T\`"
+    echo "- CPU µs/req: the server's user + system CPU time during the run / requests"
+    echo
+    echo "$result"
+  } >>"$root/bench/RESULTS.md"
+fi
