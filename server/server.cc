@@ -68,9 +68,15 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   } else {
     keyspace_ = std::make_unique<LocalKeyspace>(engine_, keyspace_signals_);
     new_key_notifier_ = std::make_unique<NewKeyNotifier>(*this, *keyspace_);
-    // Keys the engine removes by itself change them as much as a DEL does; an eviction is
-    // notified as Redis's performEvictions notifies it ("evicted", class e).
+    // Keys the engine removes by itself change them as much as a DEL does. Redis notifies an
+    // expiry ("expired", class x) before signalling the key (deleteExpiredKeyAndPropagate), an
+    // eviction ("evicted", class e) after it (performEvictions).
     engine_.SetOnKeyRemoved([this](std::string_view key, storage::KeyRemoval why) {
+      if (why == storage::KeyRemoval::kExpired) {
+        NotifyKeyspaceEvent(*this, kNotifyExpired, "expired", key, 0);
+        SignalModifiedKey(0, key);
+        return;
+      }
       SignalModifiedKey(0, key);
       if (why == storage::KeyRemoval::kEvicted) {
         NotifyKeyspaceEvent(*this, kNotifyEvicted, "evicted", key, 0);
