@@ -229,9 +229,10 @@ void CommandTable::Dispatch(Server& server, Client& client,
   }
   error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
   if (!error.empty()) {
-    if (tx.active() && cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
+    if (cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
       // EXEC itself refused (its queue writes while writes are refused, say): the transaction
-      // goes, with Redis's execCommandAbort wording.
+      // goes, with Redis's execCommandAbort wording. Redis's rejectCommand words it so even
+      // outside MULTI (a wrong arity, a RESP2 subscribed connection).
       if (error.starts_with("ERR ")) error.erase(0, 4);
       error.insert(0, "EXECABORT Transaction discarded because of: ");
       tx.Clear();
