@@ -249,7 +249,14 @@ void CommandTable::Dispatch(Server& server, Client& client,
     reply.Simple("QUEUED");
     return;
   }
+  Tracking& tracking = server.tracking();
+  tracking.BeginCommand(client);
   CallCommand(server, client, cmd, argv, reply);
+  tracking.EndCommand();  // invalidations for this client follow its reply, as in Redis
+  // CLIENT CACHING's flag lasts for the next command, or the transaction it opens.
+  if (!tx.active() && !(cmd.parent != nullptr && cmd.spec->name == "caching")) {
+    tracking.CommandDone(client);
+  }
   // Clients blocked on the keys it pushed to are served once it has completed (as Redis's
   // handleClientsBlockedOnKeys).
   if (server.blocked_lists().has_ready()) server.blocked_lists().ServeReady();

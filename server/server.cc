@@ -95,6 +95,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
 }
 
 void Server::SignalFlushDb(int db) {
+  tracking_.InvalidateAll();  // Redis's trackingInvalidateKeysOnFlush: one null for everyone
   if (watched_keys_.empty()) return;
   for (const DbKey& id : watched_keys_.KeysOf(db)) {
     // Only a key that exists changes by going (Redis 7.0); the lookup reaps an expired one,
@@ -372,6 +373,7 @@ void Server::ClientClosed(Client* client) {
   blocked_lists_.ClientClosed(client->id());
   pubsub_.RemoveClient(*client);
   watched_keys_.UnwatchAll(*client);
+  tracking_.Disable(*client);
   clients_.erase(client->id());
 }
 
