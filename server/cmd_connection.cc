@@ -1,6 +1,7 @@
 // Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET and CLIENT, with the
 // replies and error texts of Redis 7.
 
+#include <algorithm>
 #include <optional>
 #include <span>
 #include <string>
@@ -166,6 +167,7 @@ void HelloCommand(CommandContext& ctx) {
 void ResetCommand(CommandContext& ctx) {
   // As Redis's clearClientConnectionState: subscriptions go silently.
   ctx.server.pubsub().RemoveClient(ctx.client);
+  ctx.server.tracking().Disable(ctx.client);  // RESET turns tracking off, as in Redis
   ctx.client.set_pubsub_mode(false);
   // Redis's clearClientConnectionState: a transaction is discarded, watched keys are forgotten.
   ctx.client.transaction().Clear();
@@ -484,6 +486,13 @@ void ClientTracking(CommandContext& ctx) {
         "then re-enabling it with a different mode.");
     return;
   }
+  if (options.bcast) {
+    if (const std::string error = tracking.PrefixCollision(ctx.client, options.prefixes);
+        !error.empty()) {
+      ctx.reply.Error(error);
+      return;
+    }
+  }
   tracking.Enable(ctx.client, options);
   ctx.reply.Ok();
 }
@@ -517,6 +526,35 @@ void ClientCaching(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// CLIENT TRACKINGINFO: flags (a set), redirect, prefixes (in order), as Redis's
+void ClientTrackingInfo(CommandContext& ctx) {
+  const Tracking& tracking = ctx.server.tracking();
+  const Tracking::Options* options = tracking.Of(ctx.client);
+  ctx.reply.MapHeader(3);
+  ctx.reply.Bulk("flags");
+  std::vector<std::string_view> flags = {options != nullptr ? "on" : "off"};
+  if (options != nullptr) {
+    const bool caching = tracking.caching(ctx.client);
+    if (options->bcast) flags.push_back("bcast");
+    if (options->optin) flags.push_back("optin");
+    if (options->optin && caching) flags.push_back("caching-yes");
+    if (options->optout) flags.push_back("optout");
+    if (options->optout && caching) flags.push_back("caching-no");
+    if (options->noloop) flags.push_back("noloop");
+    if (options->broken_redirect) flags.push_back("broken_redirect");
+  }
+  ctx.reply.SetHeader(flags.size());
+  for (std::string_view flag : flags) ctx.reply.Bulk(flag);
+  ctx.reply.Bulk("redirect");
+  ctx.reply.Integer(options == nullptr ? -1 : static_cast<long long>(options->redirect));
+  ctx.reply.Bulk("prefixes");
+  std::vector<std::string> prefixes;
+  if (options != nullptr) prefixes = options->prefixes;
+  std::sort(prefixes.begin(), prefixes.end());
+  ctx.reply.ArrayHeader(prefixes.size());
+  for (const std::string& prefix : prefixes) ctx.reply.Bulk(prefix);
+}
+
 // CLIENT GETREDIR: the redirect target, 0 without one, -1 when not tracking.
 void ClientGetRedir(CommandContext& ctx) {
   const Tracking::Options* options = ctx.server.tracking().Of(ctx.client);
@@ -548,6 +586,8 @@ const CommandSpec kClientSubcommands[] = {
      .acl = kAclConnection, .handler = ClientTracking},
     {.name = "caching", .arity = 3, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
      .acl = kAclConnection, .handler = ClientCaching},
+    {.name = "trackinginfo", .arity = 2, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
+     .acl = kAclConnection, .handler = ClientTrackingInfo},
     {.name = "getredir", .arity = 2, .flags = kCmdNoScript | kCmdLoading | kCmdStale,
      .acl = kAclConnection, .handler = ClientGetRedir},
 };

@@ -444,6 +444,12 @@ constexpr CommandDoc kDocs[] = {
          "+optional\r\n%4\r\n$4\r\nname\r\n$6\r\nnoloop\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
          "$5\r\ntoken\r\n$6\r\nNOLOOP\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
     // redis-server 7.0.15
+    {"client|trackinginfo", 4,
+         "$7\r\nsummary\r\n"
+         "$87\r\nReturn information about server assisted client side caching for the current connection\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
     {"command", 4,
          "$7\r\nsummary\r\n$34\r\nGet array of Redis command details\r\n$5\r\nsince\r\n"
          "$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"

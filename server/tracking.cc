@@ -38,6 +38,47 @@ void Tracking::Enable(const Client& client, const Options& options) {
   if (state.bcast && state.prefixes.empty()) state.prefixes.emplace_back();  // every key
 }
 
+std::size_t Tracking::items() const {
+  std::size_t n = 0;
+  for (const auto& entry : table_) n += entry.second.size();
+  return n;
+}
+
+std::size_t Tracking::prefixes() const {
+  std::unordered_set<std::string_view> distinct;
+  for (const auto& [id, options] : clients_) {
+    for (const std::string& prefix : options.prefixes) distinct.insert(prefix);
+  }
+  return distinct.size();
+}
+
+std::string Tracking::PrefixCollision(const Client& client,
+                                      const std::vector<std::string>& prefixes) const {
+  // One is a prefix of the other (Redis's stringCheckPrefix).
+  auto overlap = [](std::string_view a, std::string_view b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    return a.substr(0, n) == b.substr(0, n);
+  };
+  std::vector<std::string> existing;
+  if (const Options* options = Of(client)) existing = options->prefixes;
+  std::sort(existing.begin(), existing.end());  // Redis walks its radix tree in order
+  for (std::size_t i = 0; i < prefixes.size(); ++i) {
+    for (const std::string& old : existing) {
+      if (overlap(old, prefixes[i])) {
+        return "ERR Prefix '" + prefixes[i] + "' overlaps with an existing prefix '" + old +
+               "'. Prefixes for a single client must not overlap.";
+      }
+    }
+    for (std::size_t j = i + 1; j < prefixes.size(); ++j) {
+      if (overlap(prefixes[i], prefixes[j])) {
+        return "ERR Prefix '" + prefixes[i] + "' overlaps with another provided prefix '" +
+               prefixes[j] + "'. Prefixes for a single client must not overlap.";
+      }
+    }
+  }
+  return {};
+}
+
 void Tracking::Disable(const Client& client) {
   clients_.erase(client.id());
   caching_.erase(client.id());
@@ -121,6 +162,7 @@ void Tracking::Send(std::uint64_t id, const std::string* key) {
     target = server_.FindClient(state->second.redirect);
     redirected = true;
     if (target == nullptr || target->closing()) {
+      state->second.broken_redirect = true;
       // Redis tells a RESP3 client its redirect target went away.
       if (client->protocol() >= 3) {
         std::string tail;

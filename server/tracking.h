@@ -26,6 +26,7 @@ class Tracking {
     bool noloop = false;
     std::uint64_t redirect = 0;  // 0: none
     std::vector<std::string> prefixes;
+    bool broken_redirect = false;  // its redirect target was found gone (TRACKINGINFO)
   };
 
   explicit Tracking(Server& server) : server_(server) {}
@@ -38,6 +39,10 @@ class Tracking {
   const Options* Of(const Client& client) const;
   // CLIENT CACHING yes|no: the next command's keys are (OPTIN) or are not (OPTOUT) remembered.
   void SetCaching(const Client& client) { caching_.insert(ClientId(client)); }
+  bool caching(const Client& client) const { return caching_.count(ClientId(client)) != 0; }
+  // Redis's checkPrefixCollisionsOrReply: "" when `prefixes` overlap neither each other nor the
+  // client's, else the error.
+  std::string PrefixCollision(const Client& client, const std::vector<std::string>& prefixes) const;
 
   // After a read-only command of `client` (default mode): remembers `keys` as read by it.
   void RememberKeys(const Client& client, const std::vector<std::string_view>& keys);
@@ -55,7 +60,10 @@ class Tracking {
   void EndCommand();
 
   std::size_t clients() const { return clients_.size(); }
+  // INFO: tracking_total_keys, tracking_total_items, tracking_total_prefixes.
   std::size_t keys() const { return table_.size(); }
+  std::size_t items() const;
+  std::size_t prefixes() const;
 
  private:
   static std::uint64_t ClientId(const Client& client);

@@ -222,3 +222,57 @@ TEST_CASE("CLIENT TRACKING: a redirect to a closed client is broken, as Redis re
   pair.Step(0, {"SET", "k", "2"}, true);
   CHECK(pair.mismatches() == 0);
 }
+
+TEST_CASE("CLIENT TRACKINGINFO, prefix overlaps, RESET, CLIENT LIST flags and INFO as in Redis") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  TrackingPair pair(ours.port(), reference.port());
+  for (std::size_t conn : {0, 1}) pair.Step(conn, {"CLIENT", "TRACKINGINFO"});
+  pair.Step(1, {"CLIENT", "TRACKING", "on", "OPTIN", "NOLOOP", "REDIRECT", "$ID5"});
+  pair.Step(1, {"CLIENT", "CACHING", "yes"});
+  pair.Step(1, {"CLIENT", "TRACKINGINFO"}, true);
+  pair.Step(1, {"CLIENT", "TRACKINGINFO"}, true);  // the CACHING flag is gone
+  pair.Step(3, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "b", "PREFIX", "a"});
+  pair.Step(3, {"CLIENT", "TRACKINGINFO"});
+  pair.Step(3, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "ab"});
+  pair.Step(3, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "c"});
+  pair.Step(3, {"CLIENT", "TRACKINGINFO"});
+  pair.Step(0, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x", "PREFIX", "xy"});
+  pair.Step(0, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "pq", "PREFIX", "p"});
+  pair.Step(0, {"CLIENT", "TRACKING", "on", "BCAST"});
+  pair.Step(0, {"CLIENT", "TRACKINGINFO"});
+  pair.Step(4, {"CLIENT", "TRACKING", "on", "OPTOUT"});
+  pair.Step(4, {"CLIENT", "CACHING", "no"});
+  pair.Step(4, {"CLIENT", "TRACKINGINFO"});
+  pair.Step(4, {"MGET", "k1", "k2"});
+  pair.Step(4, {"GET", "k3"});
+  pair.Step(2, {"GET", "k3"});
+
+  // INFO and CLIENT LIST of the same state, compared field by field.
+  dynakv::itest::Client ours_client(ours.port());
+  dynakv::itest::Client reference_client(reference.port());
+  CHECK(dynakv::itest::ReadInfoNumber(ours_client, "clients", "tracking_clients") ==
+        dynakv::itest::ReadInfoNumber(reference_client, "clients", "tracking_clients"));
+  for (const char* field :
+       {"tracking_total_keys", "tracking_total_items", "tracking_total_prefixes"}) {
+    CAPTURE(field);
+    CHECK(dynakv::itest::ReadInfoNumber(ours_client, "stats", field) ==
+          dynakv::itest::ReadInfoNumber(reference_client, "stats", field));
+  }
+  auto flags_of = [](dynakv::itest::Client& client) {
+    std::vector<std::string> flags;
+    const std::string list = client.Command({"CLIENT", "LIST"}).str;
+    for (std::size_t at = list.find("flags="); at != std::string::npos;
+         at = list.find("flags=", at + 1)) {
+      flags.push_back(list.substr(at, list.find(' ', at) - at));
+    }
+    return flags;
+  };
+  CHECK(flags_of(ours_client) == flags_of(reference_client));
+  pair.Step(1, {"RESET"});
+  pair.Step(1, {"CLIENT", "TRACKINGINFO"});
+  CHECK(dynakv::itest::ReadInfoNumber(ours_client, "clients", "tracking_clients") ==
+        dynakv::itest::ReadInfoNumber(reference_client, "clients", "tracking_clients"));
+  CHECK(pair.mismatches() == 0);
+}
