@@ -98,9 +98,16 @@ void Tracking::RememberKeys(const Client& client, const std::vector<std::string_
   // OPTIN remembers only after CACHING yes; OPTOUT all but after CACHING no.
   if ((options.optin && !caching) || (options.optout && caching)) return;
   for (std::string_view key : keys) table_[std::string(key)].insert(client.id());
+  // Over tracking-table-max-keys: forget keys, telling their readers, as Redis's
+  // trackingLimitUsedSlots (which picks them at random: here in the table's own order).
+  const auto max_keys = static_cast<std::size_t>(server_.config().tracking_table_max_keys);
+  while (max_keys != 0 && table_.size() > max_keys) {
+    const std::string victim = table_.begin()->first;
+    InvalidateKey(victim, false);
+  }
 }
 
-void Tracking::InvalidateKey(std::string_view key) {
+void Tracking::InvalidateKey(std::string_view key, bool bcast) {
   if (clients_.empty()) return;
   const std::string name(key);
   if (auto it = table_.find(name); it != table_.end()) {
@@ -117,6 +124,7 @@ void Tracking::InvalidateKey(std::string_view key) {
       }
     }
   }
+  if (!bcast) return;
   for (const auto& [id, options] : clients_) {
     if (!options.bcast) continue;
     if (options.noloop && id == current_) continue;

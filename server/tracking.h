@@ -50,7 +50,9 @@ class Tracking {
   void CommandDone(const Client& client) { caching_.erase(ClientId(client)); }
 
   // A key changed (Server::SignalModifiedKey): each client tracking it hears of it once.
-  void InvalidateKey(std::string_view key);
+  // `bcast` false: only the clients that read it (a key the table forgets to stay under
+  // tracking-table-max-keys).
+  void InvalidateKey(std::string_view key, bool bcast = true);
   // FLUSHALL/FLUSHDB: every tracking client gets a null invalidation, and the table empties.
   void InvalidateAll();
 

@@ -276,3 +276,37 @@ TEST_CASE("CLIENT TRACKINGINFO, prefix overlaps, RESET, CLIENT LIST flags and IN
         dynakv::itest::ReadInfoNumber(reference_client, "clients", "tracking_clients"));
   CHECK(pair.mismatches() == 0);
 }
+
+TEST_CASE("tracking-table-max-keys: past it keys are forgotten with an invalidation, as Redis") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  std::vector<std::pair<std::size_t, long long>> results;  // invalidations, table size
+  for (int port : {ours.port(), reference.port()}) {
+    dynakv::itest::Client admin(port);
+    REQUIRE(admin.Command({"CONFIG", "SET", "tracking-table-max-keys", "2"}) ==
+            dynakv::itest::Reply::Status("OK"));
+    CHECK(admin.Command({"CONFIG", "GET", "tracking-table-max-keys"}) ==
+          dynakv::itest::Reply::Bulks({"tracking-table-max-keys", "2"}));
+    RawSocket tracker(port);
+    std::string bytes = dynakv::itest::EncodeCommand({"HELLO", "3"}) +
+                        dynakv::itest::EncodeCommand({"CLIENT", "TRACKING", "on"});
+    for (const char* key : {"k1", "k2", "k3", "k4", "k5"}) {
+      bytes += dynakv::itest::EncodeCommand({"GET", key});
+    }
+    bytes += dynakv::itest::EncodeCommand({"PING", "done"});
+    REQUIRE(tracker.Send(bytes));
+    const std::string out = tracker.ReadUntil("done", std::chrono::seconds(10));
+    REQUIRE(out.ends_with("done"));
+    std::size_t invalidations = 0;
+    for (std::size_t at = out.find("invalidate"); at != std::string::npos;
+         at = out.find("invalidate", at + 1)) {
+      ++invalidations;
+    }
+    results.emplace_back(invalidations,
+                         dynakv::itest::ReadInfoNumber(admin, "stats", "tracking_total_keys"));
+  }
+  CHECK(results[0] == results[1]);
+  CHECK(results[0].first == 3);
+  CHECK(results[0].second == 2);
+}
