@@ -472,6 +472,7 @@ void Server::OnCheck(uv_check_t* check) {
 }
 
 void Server::FlushPending() {
+  if (tracking_.broadcast_pending()) tracking_.FlushBroadcast();
   if (pending_flush_.empty()) {
     uv_idle_stop(flush_idle_.get());
     return;

@@ -127,11 +127,9 @@ void Tracking::InvalidateKey(std::string_view key, bool bcast) {
   if (!bcast) return;
   for (const auto& [id, options] : clients_) {
     if (!options.bcast) continue;
-    if (options.noloop && id == current_) continue;
     for (const std::string& prefix : options.prefixes) {
       if (key.starts_with(prefix)) {
-        Send(id, &name);
-        break;
+        bcast_pending_[prefix].emplace(name, current_);  // the first changer stays
       }
     }
   }
@@ -151,6 +149,26 @@ void Tracking::InvalidateAll() {
   table_.clear();
 }
 
+void Tracking::FlushBroadcast() {
+  auto pending = std::move(bcast_pending_);
+  bcast_pending_.clear();
+  for (const auto& [prefix, keys] : pending) {
+    for (const auto& [id, options] : clients_) {
+      if (!options.bcast) continue;
+      if (std::find(options.prefixes.begin(), options.prefixes.end(), prefix) ==
+          options.prefixes.end()) {
+        continue;
+      }
+      std::vector<std::string> names;
+      for (const auto& [key, changer] : keys) {
+        if (options.noloop && changer == id) continue;
+        names.push_back(key);
+      }
+      if (!names.empty()) SendKeys(id, &names);
+    }
+  }
+}
+
 void Tracking::EndCommand() {
   const std::uint64_t id = current_;
   current_ = 0;
@@ -160,6 +178,15 @@ void Tracking::EndCommand() {
 }
 
 void Tracking::Send(std::uint64_t id, const std::string* key) {
+  if (key == nullptr) {
+    SendKeys(id, nullptr);
+    return;
+  }
+  const std::vector<std::string> keys = {*key};
+  SendKeys(id, &keys);
+}
+
+void Tracking::SendKeys(std::uint64_t id, const std::vector<std::string>* keys) {
   auto state = clients_.find(id);
   if (state == clients_.end()) return;
   Client* client = server_.FindClient(id);
@@ -181,12 +208,12 @@ void Tracking::Send(std::uint64_t id, const std::string* key) {
     }
   }
   std::string body;
-  if (key == nullptr) {
+  if (keys == nullptr) {
     // Redis sends the null of the tracking client's protocol, wherever it goes.
     body = client->protocol() >= 3 ? "_\r\n" : "$-1\r\n";
   } else {
-    body = "*1\r\n";
-    AppendBulk(&body, *key);
+    body = "*" + std::to_string(keys->size()) + "\r\n";
+    for (const std::string& key : *keys) AppendBulk(&body, key);
   }
   if (target->protocol() >= 3) {
     target->DeliverPush(2, kInvalidateBulk, body);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,12 @@ class Tracking {
   // NOLOOP skips it. Set around each command by the dispatcher.
   void BeginCommand(const Client& client) { current_ = ClientId(client); }
   void EndCommand();
+  // BCAST: the keys changed since the last call, by prefix, each with the first client that
+  // changed it (NOLOOP), go out as one message per prefix and client. Called once per event-loop
+  // iteration before the replies are written, as Redis's trackingBroadcastInvalidationMessages
+  // in beforeSleep.
+  void FlushBroadcast();
+  bool broadcast_pending() const { return !bcast_pending_.empty(); }
 
   std::size_t clients() const { return clients_.size(); }
   // INFO: tracking_total_keys, tracking_total_items, tracking_total_prefixes.
@@ -71,12 +78,15 @@ class Tracking {
   static std::uint64_t ClientId(const Client& client);
   // Sends one invalidation (`key` nullptr: the null of a flush) to the tracking client `id`.
   void Send(std::uint64_t id, const std::string* key);
+  // Sends one invalidation of `keys` (nullptr: the null of a flush) to the client `id`.
+  void SendKeys(std::uint64_t id, const std::vector<std::string>* keys);
 
   Server& server_;
   std::unordered_map<std::uint64_t, Options> clients_;
   std::unordered_set<std::uint64_t> caching_;
   std::unordered_map<std::string, std::unordered_set<std::uint64_t>> table_;
   std::uint64_t current_ = 0;
+  std::map<std::string, std::map<std::string, std::uint64_t>> bcast_pending_;
   std::vector<std::optional<std::string>> pending_;  // for current_, after its reply
 };
 

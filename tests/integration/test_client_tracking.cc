@@ -310,3 +310,22 @@ TEST_CASE("tracking-table-max-keys: past it keys are forgotten with an invalidat
   CHECK(results[0].first == 3);
   CHECK(results[0].second == 2);
 }
+
+TEST_CASE("CLIENT TRACKING BCAST: a command's keys in one message per prefix, after its reply") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  TrackingPair pair(ours.port(), reference.port());
+  pair.Step(2, {"SUBSCRIBE", "__redis__:invalidate"});
+  pair.Step(5, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "u:", "PREFIX", "v:"});
+  pair.Step(4, {"CLIENT", "TRACKING", "on", "BCAST", "NOLOOP"});
+  pair.Step(3, {"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "v:", "REDIRECT", "$ID2"});
+  pair.Step(5, {"SET", "u:1", "x"});
+  pair.Step(0, {"MSET", "u:2", "a", "u:1", "b", "v:1", "c", "w", "d"});
+  pair.Step(4, {"MSET", "a", "1", "u:3", "2"});
+  pair.Step(4, {"SET", "v:2", "1"});
+  pair.Step(0, {"DEL", "u:1", "u:2", "v:1", "nothing"});
+  pair.Step(0, {"INCR", "u:9"});
+  pair.Step(0, {"FLUSHALL"});
+  CHECK(pair.mismatches() == 0);
+}
