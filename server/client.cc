@@ -418,11 +418,16 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
   // Redis's flag letters, in its order: P has subscriptions, x in MULTI, b blocked (here also a
-  // command waiting for replicas), d a watched key changed; N for none.
+  // command waiting for replicas), t tracking (R its redirect broken, B in BCAST mode), d a
+  // watched key changed; N for none.
+  const Tracking::Options* tracking = server_.tracking().Of(*this);
   std::string flags;
   if (pubsub_mode_) flags += 'P';
   if (transaction_.active()) flags += 'x';
   if (command_in_flight_) flags += 'b';
+  if (tracking != nullptr) flags += 't';
+  if (tracking != nullptr && tracking->broken_redirect) flags += 'R';
+  if (tracking != nullptr && tracking->bcast) flags += 'B';
   if (transaction_.dirty()) flags += 'd';
   if (flags.empty()) flags = "N";
   const PubSub& pubsub = server_.pubsub();
@@ -438,7 +443,7 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%u sub=%zu psub=%zu "
       "ssub=%zu multi=%lld qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu "
       "obl=%zu "
-      "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=%s redir=-1 resp=%d "
+      "oll=%d omem=%zu tot-mem=%zu events=%s cmd=%.*s user=%s redir=%lld resp=%d "
       "lib-name=%s lib-ver=%s\n",
       static_cast<unsigned long long>(id_), address_.c_str(), local_address_.c_str(),
       static_cast<int>(fd), name_.c_str(), static_cast<unsigned long long>(age),
@@ -448,8 +453,9 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       transaction_.queued_bytes(), input_.size(), input_.size(), out_.size(),
       connection_.writing() ? 1 : 0, InflightBytes(), total_memory, events.c_str(),
       static_cast<int>(command.size()), command.data(),
-      user_ != nullptr ? user_->name().c_str() : "default", writer_.protocol(), lib_name_.c_str(),
-      lib_version_.c_str());
+      user_ != nullptr ? user_->name().c_str() : "default",
+      tracking != nullptr ? static_cast<long long>(tracking->redirect) : -1LL, writer_.protocol(),
+      lib_name_.c_str(), lib_version_.c_str());
   return line;
 }
 

@@ -13,6 +13,7 @@
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "list_blocking.h"
+#include "notify.h"
 #include "number_parse.h"
 #include "rdb/dump_payload.h"
 #include "rdb/value.h"
@@ -141,8 +142,10 @@ void RestoreCommand(CommandContext& ctx) {
                     : now + ttl;
   }
   if (expire_at != 0 && expire_at <= now) {
-    // Already expired: Redis stores nothing, and REPLACE still removes the old key.
-    if (options.replace) ctx.keyspace.Delete(key);
+    // Already expired: Redis stores nothing, and REPLACE still removes the old key ("del").
+    if (options.replace && ctx.keyspace.Delete(key)) {
+      NotifyKeyspaceEvent(ctx, kNotifyGeneric, "del", key);
+    }
     ctx.reply.Ok();
     return;
   }
@@ -162,6 +165,7 @@ void RestoreCommand(CommandContext& ctx) {
   if (typed && ctx.server.cluster_executor() == nullptr) {
     ctx.server.blocked_lists().SignalReady(ctx.keyspace.db(), key);
   }
+  NotifyKeyspaceEvent(ctx, kNotifyGeneric, "restore", key);
   ctx.reply.Ok();
 }
 

@@ -186,6 +186,15 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
     Log(server.log_level(), LogLevel::kWarning, "Command '%s' failed reading the data: %s",
         std::string(spec.name).c_str(), error.ToString().c_str());
   }
+  // Client-side caching (default mode) remembers the keys a read-only command read.
+  if ((spec.flags & kCmdReadOnly) && server.tracking().clients() != 0) {
+    std::vector<KeyRef> refs;
+    if (KeysFromSpecs(spec.keys, spec.arity, argv, &refs) > 0) {
+      std::vector<std::string_view> keys;
+      for (const KeyRef& ref : refs) keys.push_back(argv[static_cast<std::size_t>(ref.pos)]);
+      server.tracking().RememberKeys(client, keys);
+    }
+  }
   // Its reply may acknowledge what it wrote: it waits for the log to hold that.
   if (spec.flags & kCmdWrite) client.NoteLogWrite(engine.LogEnd());
   ++stats.total_commands_processed;

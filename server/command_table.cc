@@ -230,9 +230,10 @@ void CommandTable::Dispatch(Server& server, Client& client,
   }
   error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
   if (!error.empty()) {
-    if (tx.active() && cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
+    if (cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
       // EXEC itself refused (its queue writes while writes are refused, say): the transaction
-      // goes, with Redis's execCommandAbort wording.
+      // goes, with Redis's execCommandAbort wording. Redis's rejectCommand words it so even
+      // outside MULTI (a wrong arity, a RESP2 subscribed connection).
       if (error.starts_with("ERR ")) error.erase(0, 4);
       error.insert(0, "EXECABORT Transaction discarded because of: ");
       tx.Clear();
@@ -249,7 +250,14 @@ void CommandTable::Dispatch(Server& server, Client& client,
     reply.Simple("QUEUED");
     return;
   }
+  Tracking& tracking = server.tracking();
+  tracking.BeginCommand(client);
   CallCommand(server, client, cmd, argv, reply);
+  tracking.EndCommand();  // invalidations for this client follow its reply, as in Redis
+  // CLIENT CACHING's flag lasts for the next command, or the transaction it opens.
+  if (!tx.active() && !(cmd.parent != nullptr && cmd.spec->name == "caching")) {
+    tracking.CommandDone(client);
+  }
   // Clients blocked on the keys it pushed to are served once it has completed (as Redis's
   // handleClientsBlockedOnKeys).
   if (server.blocked_lists().has_ready()) server.blocked_lists().ServeReady();

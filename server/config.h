@@ -42,6 +42,9 @@ struct Config {
   // ACL LOG; whether new users may use every channel (acl-pubsub-default allchannels).
   std::string aclfile;
   long long acllog_max_len = 128;
+  // Client-side caching (tracking.h): keys the default-mode table holds before it forgets some,
+  // invalidating them (0: no limit).
+  long long tracking_table_max_keys = 1000000;
   AclPubsubDefault acl_pubsub_default = AclPubsubDefault::kResetChannels;
   int maxclients = 10000;
   // Numbered databases (SELECT), as Redis's `databases`; fixed while the node runs.

@@ -206,6 +206,9 @@ const ConfigParam kParams[] = {
     {"aclfile", "server", false, ParseAclfile, FormatString<&Config::aclfile>},
     {"acllog-max-len", "server", true, ParseInteger<&Config::acllog_max_len, 0, LLONG_MAX>,
      FormatNumber<&Config::acllog_max_len>},
+    {"tracking-table-max-keys", "server", true,
+     ParseInteger<&Config::tracking_table_max_keys, 0, LLONG_MAX>,
+     FormatNumber<&Config::tracking_table_max_keys>},
     // Keyspace notification classes, Redis's letters (notify.h).
     {"notify-keyspace-events", "server", true, ParseNotifyKeyspaceEventsParam,
      FormatNotifyKeyspaceEventsParam},

@@ -94,9 +94,10 @@ void ClientsSection(Server& server, std::string* out) {
                "# Clients\r\n"
                "connected_clients:%zu\r\n"
                "maxclients:%d\r\n"
-               "blocked_clients:%zu\r\n",
+               "blocked_clients:%zu\r\n"
+               "tracking_clients:%zu\r\n",
                server.connected_clients(), server.config().maxclients,
-               server.blocked_lists().blocked_clients());
+               server.blocked_lists().blocked_clients(), server.tracking().clients());
 }
 
 void MemorySection(Server& server, const storage::EngineStats& engine, std::string* out) {
@@ -230,6 +231,9 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                "pubsub_channels:%zu\r\n"
                "pubsub_patterns:%zu\r\n"
                "pubsubshard_channels:%zu\r\n"
+               "tracking_total_keys:%zu\r\n"
+               "tracking_total_items:%zu\r\n"
+               "tracking_total_prefixes:%zu\r\n"
                "total_error_replies:%llu\r\n"
                "segment_reads:%llu\r\n"
                "bloom_skips:%llu\r\n",
@@ -246,6 +250,7 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                static_cast<unsigned long long>(stats.keyspace_misses),
                server.pubsub().channel_count(PubSub::Kind::kGlobal),
                server.pubsub().pattern_count(), server.pubsub().channel_count(PubSub::Kind::kShard),
+               server.tracking().keys(), server.tracking().items(), server.tracking().prefixes(),
                static_cast<unsigned long long>(stats.total_error_replies),
                static_cast<unsigned long long>(engine.segment_reads),
                static_cast<unsigned long long>(engine.bloom_skips));

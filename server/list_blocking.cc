@@ -46,7 +46,6 @@ void BlockedLists::Block(Client& client, const CommandSpec& spec,
   waiter->db = client.db();
   waiter->spec = &spec;
   waiter->argv.assign(argv.begin(), argv.end());
-  waiter->null_bulk = null_bulk;
   waiter->owner = this;
   for (std::string_view key : keys) {
     if (std::find(waiter->keys.begin(), waiter->keys.end(), key) != waiter->keys.end()) continue;
@@ -90,15 +89,12 @@ void BlockedLists::OnTimeout(uv_timer_t* timer) {
   auto* waiter = static_cast<Waiter*>(timer->data);
   BlockedLists* self = waiter->owner;
   const std::uint64_t id = waiter->client_id;
-  const bool null_bulk = waiter->null_bulk;
   self->Remove(id);  // destroys the waiter (and closes this timer)
   Client* client = self->server_.FindClient(id);
   if (client == nullptr || client->closing()) return;
-  if (null_bulk) {
-    client->reply().Null();
-  } else {
-    client->reply().NullArray();
-  }
+  // Redis 7.0's replyToBlockedClientTimedOut answers every list wait with a null array, BLMOVE's
+  // and BRPOPLPUSH's too (*-1 in RESP2); only their refusal to block (in MULTI) is a null bulk.
+  client->reply().NullArray();
   client->FinishAsyncCommand();
 }
 

@@ -40,10 +40,10 @@ class BlockedLists {
   BlockedLists& operator=(const BlockedLists&) = delete;
 
   // Blocks `client` in the command `spec` (`argv` is copied) on `keys` of its selected database
-  // for `timeout_ms` (0:
-  // forever). On timeout the client gets a null array (or a null bulk when `null_bulk`). A no-op
-  // for the client being re-run by ServeReady: it keeps its place and its deadline. A client that
-  // may not block (Client::deny_blocking: inside EXEC) gets the timeout's reply at once.
+  // for `timeout_ms` (0: forever). On timeout the client gets a null array, as in Redis 7.0
+  // whatever the command. A no-op for the client being re-run by ServeReady: it keeps its place
+  // and its deadline. A client that may not block (Client::deny_blocking: inside EXEC) gets a null
+  // array at once, or a null bulk when `null_bulk` (BLMOVE, BRPOPLPUSH).
   void Block(Client& client, const CommandSpec& spec, std::span<const std::string_view> argv,
              std::span<const std::string_view> keys, std::uint64_t timeout_ms, bool null_bulk);
   // Called by a command that served the client being re-run: it is no longer blocked.
@@ -68,7 +68,6 @@ class BlockedLists {
     const CommandSpec* spec = nullptr;
     std::vector<std::string> argv;
     std::vector<std::string> keys;
-    bool null_bulk = false;
     bool served = false;
     net::UvHandle<uv_timer_t> timer;
     BlockedLists* owner = nullptr;

@@ -70,13 +70,20 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       keyspaces_.push_back(std::make_unique<LocalKeyspace>(engine_, db, keyspace_signals_));
       new_key_notifiers_.push_back(std::make_unique<NewKeyNotifier>(*this, *keyspaces_.back()));
     }
-    // Keys the engine removes by itself change them as much as a DEL does; an eviction is
-    // notified as Redis's performEvictions notifies it ("evicted", class e).
+    // Keys the engine removes by itself change them as much as a DEL does. Redis notifies an
+    // expiry ("expired", class x) before signalling the key (deleteExpiredKeyAndPropagate), an
+    // eviction ("evicted", class e) after it (performEvictions).
     engine_.SetOnKeyRemoved(
-        [this](storage::DbIndex db, std::string_view key, storage::KeyRemoval why) {
-          SignalModifiedKey(static_cast<int>(db), key);
+        [this](storage::DbIndex db_index, std::string_view key, storage::KeyRemoval why) {
+          const int db = static_cast<int>(db_index);
+          if (why == storage::KeyRemoval::kExpired) {
+            NotifyKeyspaceEvent(*this, kNotifyExpired, "expired", key, db);
+            SignalModifiedKey(db, key);
+            return;
+          }
+          SignalModifiedKey(db, key);
           if (why == storage::KeyRemoval::kEvicted) {
-            NotifyKeyspaceEvent(*this, kNotifyEvicted, "evicted", key, static_cast<int>(db));
+            NotifyKeyspaceEvent(*this, kNotifyEvicted, "evicted", key, db);
           }
         });
   }
@@ -92,6 +99,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
 }
 
 void Server::SignalFlushDb(int db) {
+  tracking_.InvalidateAll();  // Redis's trackingInvalidateKeysOnFlush: one null for everyone
   if (watched_keys_.empty()) return;
   for (const DbKey& id : watched_keys_.KeysOf(db)) {
     // Only a key that exists changes by going (Redis 7.0); the lookup reaps an expired one,
@@ -381,6 +389,7 @@ void Server::ClientClosed(Client* client) {
   blocked_lists_.ClientClosed(client->id());
   pubsub_.RemoveClient(*client);
   watched_keys_.UnwatchAll(*client);
+  tracking_.Disable(*client);
   clients_.erase(client->id());
 }
 
@@ -479,6 +488,7 @@ void Server::OnCheck(uv_check_t* check) {
 }
 
 void Server::FlushPending() {
+  if (tracking_.broadcast_pending()) tracking_.FlushBroadcast();
   if (pending_flush_.empty()) {
     uv_idle_stop(flush_idle_.get());
     return;

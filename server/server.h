@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "pubsub.h"
 #include "stats.h"
+#include "tracking.h"
 #include "watched_keys.h"
 
 namespace dynakv::storage {
@@ -121,7 +122,10 @@ class Server {
   // queue an invalidation or a notification), never run commands or touch the keyspace.
   // Consumers: WATCH (watched_keys.h); client-side caching and keyspace notifications are meant
   // to hang off the same two calls. `db` is the database index (SELECT); MOVE and SWAPDB signal by themselves.
-  void SignalModifiedKey(int db, std::string_view key) { watched_keys_.Touch(db, key); }
+  void SignalModifiedKey(int db, std::string_view key) {
+    watched_keys_.Touch(db, key);
+    tracking_.InvalidateKey(key);  // Redis's tracking table knows keys by name, in any database
+  }
   // FLUSHALL (db -1) / FLUSHDB, called before the keys go: as Redis's touchAllWatchedKeysInDb,
   // WATCHers of keys that exist are told.
   void SignalFlushDb(int db);
@@ -129,6 +133,8 @@ class Server {
   // either of them is told (Redis's touchAllWatchedKeysInDb both ways).
   void SignalSwapDb(std::uint32_t a, std::uint32_t b);
   WatchedKeys& watched_keys() { return watched_keys_; }
+  // CLIENT TRACKING: the keys tracking clients read, and their invalidations.
+  Tracking& tracking() { return tracking_; }
   // EVAL and SCRIPT: the Lua engine and its script cache.
   ScriptRunner& scripts() { return *scripts_; }
   // A script has run past busy-reply-threshold: every client but `caller` (the script's) is
@@ -218,6 +224,7 @@ class Server {
   std::mt19937_64 rng_{std::random_device{}()};
   cluster::ClusterNode* const cluster_node_;
   WatchedKeys watched_keys_;
+  Tracking tracking_{*this};
   KeyspaceSignals keyspace_signals_{*this};
   std::vector<std::unique_ptr<Keyspace>> keyspaces_;  // by database
   std::vector<std::unique_ptr<NewKeyNotifier>> new_key_notifiers_;  // by database; single node
