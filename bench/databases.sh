@@ -39,32 +39,13 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" 
 redis=$(command -v redis-server)
 
 start_scratch databases
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_cpu=(taskset -c 0)
-  client_cpu=(taskset -c 1)
-fi
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
+pin_cpus
 declare -A port_of pid_of
-# start NAME BINARY ARGS...: runs the server on a fresh port and dir and waits for PONG.
+# start NAME BINARY ARGS...: start_server, remembering NAME's port and pid.
 start() {
-  local name=$1 bin=$2 port
-  shift 2
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
-  "${server_cpu[@]}" "$bin" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" "$@" \
-    >"$tmp/$name.log" 2>&1 &
-  pids+=($!)
-  pid_of[$name]=$!
-  port_of[$name]=$port
-  wait_ready "$port"
+  start_server "$@"
+  port_of[$1]=$port
+  pid_of[$1]=$pid
 }
 servers=(dynakv)
 start dynakv "$dynakv" --appendfsync everysec
@@ -76,8 +57,6 @@ servers+=(redis)
 start redis "$redis" --save "" --appendonly yes --appendfsync everysec --databases 16 \
   --daemonize no
 
-# CPU ticks (user + system) the process has used so far.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
 run() {  # run NAME TEST DB P: CSV row in $tmp/NAME.TEST.DB.P.csv, CPU ticks in .cpu
@@ -148,19 +127,10 @@ result=$(table)
 echo "$result"
 
 if [ "$record" -eq 1 ]; then
-  model=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-  dirty=$(git -C "$root" status --porcelain -- . ':!bench/RESULTS.md' 2>/dev/null | grep -qv '^??' &&
-    echo ' + uncommitted edits' || true)
-  pinning=${server_cpu[*]:+"servers \`${server_cpu[*]}\`, client \`${client_cpu[*]}\`"}
   {
-    echo
-    echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): numbered databases (bench/databases.sh)"
-    echo
-    echo "- machine: $(nproc) CPUs, ${model:-unknown CPU}, $(uname -sr); pinning: ${pinning:-none}"
-    echo "- load average (1/5/15 min) before: $load_before, after: $load_after (a shared machine:"
-    echo "  other engineers' builds and tests ran meanwhile, so compare CPU per request first)"
-    echo "- servers: dynakv $commit$dirty${baseline:+, baseline $("$baseline" --version 2>/dev/null | head -1 || echo "$baseline")}, $("$redis" --version | cut -d' ' -f1-3)"
+    record_header "numbered databases (bench/databases.sh)"
+    [ -z "$baseline" ] ||
+      echo "- baseline: $("$baseline" --version 2>/dev/null | head -1 || echo "$baseline")"
     echo "- command: \`bench/databases.sh -n $requests${baseline:+ --baseline $baseline}\`, that is,"
     echo "  per test T, database D and pipeline P, against each server in turn:"
     echo "  \`redis-benchmark -c 50 -n $requests -r 100000 -d 3 --dbnum D -P P --csv -t T\`"
