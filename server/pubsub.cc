@@ -8,14 +8,6 @@
 namespace dynakv::server {
 namespace {
 
-void AppendBulk(std::string* out, std::string_view data) {
-  out->push_back('$');
-  out->append(std::to_string(data.size()));
-  out->append("\r\n");
-  out->append(data);
-  out->append("\r\n");
-}
-
 constexpr std::string_view kMessageBulk = "$7\r\nmessage\r\n";
 constexpr std::string_view kShardMessageBulk = "$8\r\nsmessage\r\n";
 constexpr std::string_view kPatternMessageBulk = "$8\r\npmessage\r\n";
@@ -130,8 +122,8 @@ std::size_t PubSub::Publish(std::string_view channel, std::string_view message, 
   // The channel and message bulks, shared by every delivery of this publish.
   std::string& tail = scratch_;
   tail.clear();
-  AppendBulk(&tail, channel);
-  AppendBulk(&tail, message);
+  resp::ReplyWriter(&tail).Bulk(channel);
+  resp::ReplyWriter(&tail).Bulk(message);
   const ChannelMap& map = Channels(kind);
   if (auto entry = map.find(channel); entry != map.end()) {
     const std::string_view head = kind == Kind::kGlobal ? kMessageBulk : kShardMessageBulk;
@@ -145,7 +137,7 @@ std::size_t PubSub::Publish(std::string_view channel, std::string_view message, 
   for (const auto& [pattern, clients] : patterns_) {
     if (!GlobMatch(pattern, channel)) continue;
     head.assign(kPatternMessageBulk);
-    AppendBulk(&head, pattern);
+    resp::ReplyWriter(&head).Bulk(pattern);
     for (Client* client : clients) {
       client->DeliverPush(4, head, tail);
       ++receivers;

@@ -9,14 +9,6 @@ namespace dynakv::server {
 
 namespace {
 
-void AppendBulk(std::string* out, std::string_view data) {
-  out->push_back('$');
-  out->append(std::to_string(data.size()));
-  out->append("\r\n");
-  out->append(data);
-  out->append("\r\n");
-}
-
 constexpr std::string_view kInvalidateBulk = "$10\r\ninvalidate\r\n";
 constexpr std::string_view kChannel = "__redis__:invalidate";
 
@@ -213,7 +205,7 @@ void Tracking::SendKeys(std::uint64_t id, const std::vector<std::string>* keys) 
     body = client->protocol() >= 3 ? "_\r\n" : "$-1\r\n";
   } else {
     body = "*" + std::to_string(keys->size()) + "\r\n";
-    for (const std::string& key : *keys) AppendBulk(&body, key);
+    for (const std::string& key : *keys) resp::ReplyWriter(&body).Bulk(key);
   }
   if (target->protocol() >= 3) {
     target->DeliverPush(2, kInvalidateBulk, body);
@@ -224,7 +216,7 @@ void Tracking::SendKeys(std::uint64_t id, const std::vector<std::string>* keys) 
   const PubSub::Subscriptions* subs = server_.pubsub().Of(*target);
   if (subs == nullptr || subs->channels.count(kChannel) == 0) return;
   std::string tail;
-  AppendBulk(&tail, kChannel);
+  resp::ReplyWriter(&tail).Bulk(kChannel);
   tail.append(body);
   target->DeliverPush(3, "$7\r\nmessage\r\n", tail);
 }
