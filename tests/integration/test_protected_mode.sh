@@ -46,9 +46,12 @@ in_cli() { timeout 10 ip netns exec "$cli" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 ours=7301 theirs=7302
-in_srv "$server" --port "$ours" --bind 0.0.0.0 --dir "$work/data" >"$work/server.log" 2>&1 &
+# Started without the in_srv function: a backgrounded function runs in a subshell, so $! would be
+# that subshell's pid and cleanup's kill would leave the server running. `ip netns exec` execs
+# the server itself.
+ip netns exec "$srv" "$server" --port "$ours" --bind 0.0.0.0 --dir "$work/data" >"$work/server.log" 2>&1 &
 pids+=($!)
-in_srv "$reference" --port "$theirs" --bind 0.0.0.0 --save '' --appendonly no \
+ip netns exec "$srv" "$reference" --port "$theirs" --bind 0.0.0.0 --save '' --appendonly no \
   --dir "$work" >"$work/redis.log" 2>&1 &
 pids+=($!)
 for port in "$ours" "$theirs"; do
