@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "storage/engine.h"
+
 namespace dynakv::cluster {
 
 void AntiEntropyExchange::Start(const Env& env, std::string peer, Done done) {
@@ -96,7 +98,7 @@ bool AntiEntropyExchange::Compare(std::uint32_t leaf, std::vector<ae::KeyDigest>
   const std::uint64_t lo = shape.LeafLo(leaf);
   const std::uint64_t hi = shape.LeafHi(leaf);
   for (const ae::KeyDigest& entry : theirs) {
-    const std::uint64_t hash = Ring::Position(entry.key);
+    const std::uint64_t hash = storage::HashKey(entry.key);  // trees index by SCAN coordinate
     if (hash < lo || (hi != 0 && hash >= hi)) return false;
   }
   auto by_key = [](const ae::KeyDigest& a, const ae::KeyDigest& b) { return a.key < b.key; };

@@ -119,7 +119,8 @@ void Rebalancer::Retarget(const Ring& ring, bool force) {
 
 void Rebalancer::OnChange(std::string_view key) {
   if (stopped_) return;
-  if (scanning_ && Ring::Position(key) >= cursor_) return;  // the scan has yet to read it
+  // The scan has yet to read it (the cursor is the engine's, in storage::HashKey order).
+  if (scanning_ && storage::HashKey(key) >= cursor_) return;
   if (history_.size() == 1 && !scanning_ &&
       Contains(ReplicasOf(history_.back(), key, options_), self_.id)) {
     return;  // settled, and the key is this node's own: nothing moves

@@ -43,7 +43,9 @@ bool ReplicaTrees::Shares(std::string_view key, std::string_view peer) const {
 
 void ReplicaTrees::OnChange(std::string_view key, std::string_view old_encoded,
                             std::string_view new_encoded) {
-  const std::uint64_t hash = Ring::Position(key);
+  // Trees index keys by their SCAN coordinate (the engine's hash of the whole key, not the
+  // ring position of its hash tag): leaves are read back by scanning the engine over a range.
+  const std::uint64_t hash = storage::HashKey(key);
   const bool in_next = rebuilding_ && hash < scanned_;
   if (!ready_ && !in_next) return;  // no tree in use yet; the scan will read the key
   const std::vector<const NodeInfo*> peers = PeersSharing(key);
@@ -79,7 +81,7 @@ bool ReplicaTrees::RebuildStep(std::size_t max_keys) {
     if (peers.empty()) continue;
     const std::string encoded = replica_.GetEncoded(key);
     if (encoded.empty()) continue;
-    const std::uint64_t hash = Ring::Position(key);
+    const std::uint64_t hash = storage::HashKey(key);
     const std::uint64_t digest = ValueDigest(encoded);
     for (const NodeInfo* peer : peers) TreeIn(next_, peer->id, true)->Add(hash, digest);
   }
@@ -113,7 +115,7 @@ std::vector<ae::KeyDigest> ReplicaTrees::LeafKeys(std::string_view peer, std::ui
     keys.clear();
     const std::uint64_t next = engine_.Scan(cursor, kLeafScanBatch, &keys);
     for (std::string& key : keys) {
-      const std::uint64_t hash = Ring::Position(key);
+      const std::uint64_t hash = storage::HashKey(key);
       if (hash < lo || (hi != 0 && hash >= hi) || !Shares(key, peer)) continue;
       const std::string encoded = replica_.GetEncoded(key);
       if (encoded.empty()) continue;

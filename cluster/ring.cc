@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "cluster/hash_tag.h"
 #include "storage/engine.h"
 
 namespace dynakv::cluster {
@@ -98,7 +99,10 @@ bool Ring::WithoutNode(std::string_view id, Ring* ring, std::string* error) cons
   return Build(std::move(members), options_, ring, error);
 }
 
-std::uint64_t Ring::Position(std::string_view key) { return storage::HashKey(key); }
+// Only the hash tag is hashed (Redis Cluster's rule), so every path that places a key (the
+// coordinator, hinted handoff, anti-entropy's choice of peers, range streaming) agrees that
+// keys sharing a tag share their replicas.
+std::uint64_t Ring::Position(std::string_view key) { return storage::HashKey(HashTag(key)); }
 
 std::size_t Ring::FirstVnodeAt(std::uint64_t position) const {
   auto it = std::lower_bound(vnodes_.begin(), vnodes_.end(), position,

@@ -27,7 +27,8 @@ namespace dynakv::cluster {
 // XXH3 of a key's stored bytes (its canonical SiblingSet encoding): equal digests mean equal
 // copies, since replicas holding the same set store identical bytes.
 std::uint64_t ValueDigest(std::string_view stored_value);
-// One key's term in its leaf's sum: a hash of its position on the ring and its value digest.
+// One key's term in its leaf's sum: a hash of its SCAN coordinate (storage::HashKey of the key)
+// and its value digest.
 std::uint64_t MerkleEntryHash(std::uint64_t key_hash, std::uint64_t value_digest);
 
 // The summary of one leaf's keys.

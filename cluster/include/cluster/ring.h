@@ -1,8 +1,10 @@
 // The consistent-hash ring: which nodes hold which keys.
 //
 // Each node owns weight * vnodes_per_weight virtual nodes (tokens) on a 64-bit circle. A key sits
-// at HashKey(key) (the storage engine's hash, so a SCAN cursor and a ring position are the same
-// coordinate) and belongs to the first token at or after it, clockwise; its replicas are the
+// at HashKey(HashTag(key)) (the storage engine's hash of the key's hash tag, hash_tag.h; for a
+// key without a tag that is the key's SCAN coordinate, but a tagged key's SCAN coordinate is
+// elsewhere, so code walking the engine by cursor orders keys by storage::HashKey, not by
+// Position) and belongs to the first token at or after it, clockwise; its replicas are the
 // next distinct nodes further on. Many small vnodes per node spread ownership evenly and make a
 // joining node take a little from everyone instead of half of one neighbour.
 //
@@ -49,7 +51,7 @@ class Ring {
   bool WithNode(const NodeInfo& node, Ring* ring, std::string* error) const;
   bool WithoutNode(std::string_view id, Ring* ring, std::string* error) const;
 
-  // The position of a key on the circle.
+  // The position of a key on the circle: its hash tag's hash.
   static std::uint64_t Position(std::string_view key);
 
   // Returned pointers refer to this ring's members: valid while this Ring object lives.

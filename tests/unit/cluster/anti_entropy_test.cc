@@ -25,9 +25,12 @@ void ManualRounds(ClusterOptions& options) {
 }
 
 std::string Key(int i) { return "key:" + std::to_string(i); }
+// Keys in groups of ten sharing a hash tag: placed by the tag, kept in the trees by the key.
+std::string TaggedKey(int i) { return "{tag" + std::to_string(i % 10) + "}:" + std::to_string(i); }
 
-// Writes keys [0, n) through `via` at `level`, 100 at a time in flight.
-void WriteKeys(TestCluster& cluster, int via, int n, const ConsistencyLevel& level) {
+// Writes keys [0, n) (named by `key`) through `via` at `level`, 100 at a time in flight.
+void WriteKeys(TestCluster& cluster, int via, int n, const ConsistencyLevel& level,
+               std::string (*key)(int) = Key) {
   for (int start = 0; start < n; start += 100) {
     int pending = 0;
     for (int i = start; i < std::min(n, start + 100); ++i) {
@@ -37,7 +40,7 @@ void WriteKeys(TestCluster& cluster, int via, int n, const ConsistencyLevel& lev
       version.value = "value-" + std::to_string(i) + std::string(80, 'x');
       REQUIRE(set.Add(version));
       ++pending;
-      cluster.node(via).Write(Key(i), set, level, [&pending](WriteResult result) {
+      cluster.node(via).Write(key(i), set, level, [&pending](WriteResult result) {
         CHECK_MESSAGE(result.ok, result.error);
         --pending;
       });
@@ -204,6 +207,43 @@ TEST_CASE("anti-entropy: only keys both nodes replicate are compared and restore
       REQUIRE_MESSAGE(round.ok, round.error);
       CHECK(round.differing_leaves == 0);
     }
+  }
+}
+
+TEST_CASE("anti-entropy: keys sharing a hash tag are restored together to the tag's replicas") {
+  constexpr int kKeys = 400;
+  TestCluster cluster(4, [](ClusterOptions& o) {
+    ManualRounds(o);
+    o.replication_factor = 2;
+  });
+  cluster.StartAll();
+  WriteKeys(cluster, kA, kKeys, Level(2), TaggedKey);
+  cluster.Stop(kD);
+  cluster.Wipe(kD);
+  cluster.Start(kD);
+  for (const char* peer : {"A", "B", "C"}) {
+    const AntiEntropyRound round = Round(cluster, kD, peer);
+    REQUIRE_MESSAGE(round.ok, round.error);
+  }
+  // D holds all ten keys of a tag or none of them, exactly where the tag places them.
+  const Ring& ring = cluster.node(kD).ring();
+  int owned = 0;
+  for (int tag = 0; tag < 10; ++tag) {
+    bool replica = false;
+    for (const NodeInfo* node : ring.PreferenceList("tag" + std::to_string(tag), 2)) {
+      replica |= node->id == "D";
+    }
+    for (int i = tag; i < kKeys; i += 10) {
+      CHECK(cluster.node(kD).LocalSiblings(TaggedKey(i)).empty() == !replica);
+      owned += replica ? 1 : 0;
+    }
+  }
+  CHECK(owned > 0);
+  CHECK(cluster.engine(kD).KeyCount() == static_cast<std::uint64_t>(owned));
+  for (int i : {kA, kB, kC}) {
+    const AntiEntropyRound round = Round(cluster, kD, cluster.node(i).self_id());
+    REQUIRE_MESSAGE(round.ok, round.error);
+    CHECK(round.differing_leaves == 0);
   }
 }
 
