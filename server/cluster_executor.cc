@@ -10,19 +10,22 @@
 #include "resp/reply_writer.h"
 #include "server.h"
 #include "types/codec.h"
+#include "cross_slot.h"
 #include "snapshot_keyspace.h"
 
 namespace dynakv::server {
 
 struct ClusterExecutor::Operation {
   std::uint64_t client_id = 0;
-  const CommandSpec* spec = nullptr;  // nullptr for VGET / VSET
+  const CommandSpec* spec = nullptr;  // nullptr for VGET / VSET and RunAtomic
+  AtomicBody body;                    // RunAtomic's
   std::vector<std::string> args;      // the request, owned: the client's buffer moves on
   std::vector<std::string> keys;      // distinct, in the order the request names them
   std::vector<cluster::SiblingSet> sets;  // per key: as read, or this node's copy (blind)
   cluster::ConsistencyLevel read_level;
   cluster::ConsistencyLevel write_level;
   bool blind = false;
+  bool lock = false;  // takes the key locks before reading
   bool locked = false;
   bool in_run = true;  // still inside the call that started it: the reply goes out directly
   bool done = false;
@@ -32,23 +35,6 @@ struct ClusterExecutor::Operation {
   std::string error;        // the first failure
 };
 
-namespace {
-
-// The distinct keys of the request, in the order it names them (COMMAND GETKEYS's).
-std::vector<std::string> KeysOf(const CommandSpec& spec,
-                                const std::vector<std::string_view>& argv) {
-  std::vector<KeyRef> refs;
-  GetKeys(spec, argv, &refs);
-  std::vector<std::string> keys;
-  std::unordered_set<std::string_view> seen;
-  for (const KeyRef& ref : refs) {
-    const std::string_view key = argv[static_cast<std::size_t>(ref.pos)];
-    if (seen.insert(key).second) keys.emplace_back(key);
-  }
-  return keys;
-}
-
-}  // namespace
 
 ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
     : server_(server), node_(node) {}
@@ -78,12 +64,25 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
   OperationPtr op = NewOperation(ctx.client);
   op->spec = &spec;
   op->args.assign(ctx.argv.begin(), ctx.argv.end());
-  op->keys = KeysOf(spec, ctx.argv);
+  op->keys = CommandKeys(spec, ctx.argv);
   op->read_level = ReadLevel(ctx.client, ctx.levels);
   op->write_level = WriteLevel(ctx.client, ctx.levels);
   op->blind = spec.blind != nullptr && spec.blind(ctx.argv);
+  op->lock = (spec.flags & kCmdWrite) != 0;
   Start(op);
   Started(op, ctx.client);
+}
+
+void ClusterExecutor::RunAtomic(Client& client, std::vector<std::string> keys, AtomicBody body) {
+  OperationPtr op = NewOperation(client);
+  op->keys = std::move(keys);
+  op->body = std::move(body);
+  op->read_level = ReadLevel(client, nullptr);
+  op->write_level = WriteLevel(client, nullptr);
+  // Even a body that only reads locks: a WATCH check and the writes it guards are one step.
+  op->lock = !op->keys.empty();
+  Start(op);
+  Started(op, client);
 }
 
 bool ClusterExecutor::HoldsReplicas(const std::vector<std::string>& keys) const {
@@ -100,7 +99,7 @@ void ClusterExecutor::Start(const OperationPtr& op) {
     Execute(op);
     return;
   }
-  if (op->spec->flags & kCmdWrite) {
+  if (op->lock) {
     op->locked = true;
     std::weak_ptr<Operation> weak = op;
     locks_.Acquire(op->keys, [this, weak] {
@@ -151,8 +150,13 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
   // The client's output limit holds here too: the reply is built no further than it has room.
   const std::size_t room = client->reply().room();
   if (room != SIZE_MAX) writer.set_limit(std::max<std::size_t>(room, 1));
-  CommandContext ctx{server_, *client, argv, writer, snapshot, nullptr};
-  op->spec->handler(ctx);
+  if (op->body) {
+    AtomicView view{*client, snapshot, op->keys, op->sets, writer};
+    op->body(view);
+  } else {
+    CommandContext ctx{server_, *client, argv, writer, snapshot, nullptr};
+    op->spec->handler(ctx);
+  }
   op->reply_cut = writer.over_limit();
 
   std::vector<std::pair<const std::string*, const SnapshotKeyspace::KeyState*>> changed;

@@ -15,9 +15,14 @@
 //
 // While a command is in flight its client runs nothing else, so pipelined replies stay in order.
 // Read-modify-write commands on the same key through this node wait for one another (KeyLocks).
+//
+// Transactions (EXEC), WATCH and scripts run the same way as one operation over every key they
+// may touch (RunAtomic): locked, read, the whole body run against one snapshot, then each
+// changed key written. Their keys share a hash tag (cross_slot.h), so one replica set.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,6 +38,17 @@ namespace dynakv::server {
 
 class Client;
 class Server;
+class SnapshotKeyspace;
+
+// What RunAtomic's body sees once the keys were read.
+struct AtomicView {
+  Client& client;
+  SnapshotKeyspace& snapshot;                     // the keys as read; changes are recorded
+  const std::vector<std::string>& keys;           // as RunAtomic was given them
+  const std::vector<cluster::SiblingSet>& sets;   // per key: the reconciled set read
+  resp::ReplyWriter& reply;                       // the request's reply, held back
+};
+using AtomicBody = std::function<void(AtomicView& view)>;
 
 class ClusterExecutor {
  public:
@@ -46,6 +62,13 @@ class ClusterExecutor {
   // Runs `spec` (a command with key arguments) for ctx.client as described above; the reply is
   // appended to the client's output when the command completes.
   void Run(const CommandContext& ctx, const CommandSpec& spec);
+
+  // Runs `body` for `client` as one operation over `keys` (distinct, one hash tag): the keys
+  // are locked against this node's other operations on them, read at the connection's R, the
+  // body runs once over the snapshot and replies, and every key it changed is written at W; the
+  // reply goes out when all writes met W (else the first failure's error). Keys the body
+  // changes must be among `keys`.
+  void RunAtomic(Client& client, std::vector<std::string> keys, AtomicBody body);
 
   // VGET: every live sibling of `key` and the context that covers them.
   void VersionedGet(Client& client, std::string key, const cluster::ConsistencyLevel& level);

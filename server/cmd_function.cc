@@ -8,6 +8,7 @@
 
 #include "ascii.h"
 #include "client.h"
+#include "cluster_scripts.h"
 #include "command.h"
 #include "glob.h"
 #include "number_parse.h"
@@ -18,9 +19,8 @@ namespace dynakv::server {
 namespace {
 
 void FcallGeneric(CommandContext& ctx, bool read_only_command) {
-  if (ctx.server.cluster_executor() != nullptr) {
-    return ctx.reply.Error("ERR scripts are not supported in cluster mode yet");
-  }
+  ClusterExecutor* cluster = ctx.server.cluster_executor();
+  if (cluster != nullptr && ScriptKeysCrossSlot(ctx)) return;
   ScriptRunner& runner = ctx.server.scripts();
   const scripting::Function* function = runner.engine().FindFunction(ctx.argv[1]);
   if (function == nullptr) return ctx.reply.Error("ERR Function not found");
@@ -32,6 +32,10 @@ void FcallGeneric(CommandContext& ctx, bool read_only_command) {
   if (const std::string refusal = RefusalByFlags(ctx.server, function->flags, read_only_command);
       !refusal.empty()) {
     return ctx.reply.Error(refusal);
+  }
+  if (cluster != nullptr) {
+    return RunScriptInCluster(ctx, *cluster, ScriptRef{true, function->name, ""}, numkeys,
+                              read_only_command);
   }
   const auto first_key = ctx.argv.begin() + 3;
   const std::vector<std::string_view> keys(first_key, first_key + numkeys);

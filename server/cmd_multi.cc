@@ -3,27 +3,20 @@
 // passes its checks is queued (+QUEUED); one that fails them flags the transaction, and EXEC then
 // aborts with EXECABORT. EXEC runs the queue through the one command path (command_call.h) in a
 // single atomic group of the engine: one commit-log record, and since the loop runs one command
-// at a time, nothing of another client runs in between. Single-node mode only (README).
+// at a time, nothing of another client runs in between. In cluster mode EXEC and WATCH run at the
+// coordinator over the replicas (cluster_transaction.h).
 #include <string>
 
 #include "client.h"
+#include "cluster_transaction.h"
 #include "command.h"
+#include "cluster_executor.h"
 #include "command_call.h"
 #include "server.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
 namespace {
-
-constexpr std::string_view kErrClusterMode =
-    "ERR MULTI, EXEC and WATCH are not supported in cluster mode yet (dynakv runs transactions on "
-    "a single node only; see README)";
-
-bool RefusedInCluster(CommandContext& ctx) {
-  if (ctx.server.cluster_executor() == nullptr) return false;
-  ctx.reply.Error(kErrClusterMode);
-  return true;
-}
 
 // Redis's discardTransaction: the queue goes and so do the watched keys.
 void EndTransaction(CommandContext& ctx) {
@@ -33,7 +26,6 @@ void EndTransaction(CommandContext& ctx) {
 }
 
 void MultiCommand(CommandContext& ctx) {
-  if (RefusedInCluster(ctx)) return;
   Transaction& tx = ctx.client.transaction();
   if (tx.active()) {
     ctx.reply.Error("ERR MULTI calls can not be nested");
@@ -53,11 +45,13 @@ void DiscardCommand(CommandContext& ctx) {
 }
 
 void WatchCommand(CommandContext& ctx) {
-  if (RefusedInCluster(ctx)) return;
   Transaction& tx = ctx.client.transaction();
   if (tx.active()) {
     ctx.reply.Error("ERR WATCH inside MULTI is not allowed");
     return;
+  }
+  if (ClusterExecutor* cluster = ctx.server.cluster_executor(); cluster != nullptr) {
+    return WatchInCluster(ctx, *cluster);
   }
   // Already dirty: nothing more to watch, EXEC fails anyway (as Redis).
   if (!tx.dirty()) {
@@ -84,9 +78,10 @@ void ExecCommand(CommandContext& ctx) {
     ctx.reply.Error("ERR EXEC without MULTI");
     return;
   }
+  ClusterExecutor* cluster = ctx.server.cluster_executor();
   // A watched key that expired since the WATCH changed it (Redis 7.0's isWatchedKeyExpired):
   // looking it up reaps it, and the reaping signals it.
-  if (!tx.dirty()) {
+  if (!tx.dirty() && cluster == nullptr) {
     const std::vector<DbKey> watched = tx.watched();
     for (const DbKey& id : watched) {
       ctx.server.keyspace(static_cast<std::uint32_t>(id.db)).Exists(id.key);
@@ -102,6 +97,7 @@ void ExecCommand(CommandContext& ctx) {
     ctx.reply.NullArray();
     return;
   }
+  if (cluster != nullptr) return ExecInCluster(ctx, *cluster);
   ctx.server.watched_keys().UnwatchAll(client);  // nothing it runs can fail it now
   // Blocking commands answer at once, as if timed out (BlockedLists::Block).
   const bool denied_before = client.deny_blocking();
@@ -142,8 +138,10 @@ const CommandSpec kTransactionCommands[] = {
      .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdAllowBusy,
      .acl = kAclTransaction, .handler = DiscardCommand},
     {.name = "watch", .arity = -2,
-     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdAllowBusy,
+     .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdAllowBusy |
+              kCmdOwnReplication,
      .acl = kAclTransaction, .keys = {IndexRange(1, -1, 1, 0, kKeyRO)},
+     // Cluster mode: WatchInCluster reads the keys itself, over RunAtomic.
      .handler = WatchCommand},
     {.name = "unwatch", .arity = 1,
      .flags = kCmdNoScript | kCmdLoading | kCmdStale | kCmdFast | kCmdAllowBusy,

@@ -6,6 +6,7 @@
 
 #include "ascii.h"
 #include "client.h"
+#include "cluster_scripts.h"
 #include "command.h"
 #include "command_util.h"
 #include "number_parse.h"
@@ -20,14 +21,13 @@ using scripting::Script;
 
 void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
   const auto& argv = ctx.argv;
+  // The rows are kCmdOwnReplication so that cluster mode hands them here without reading any
+  // replica: RunScriptInCluster reads the declared keys (cluster_scripts.h).
+  ClusterExecutor* cluster = ctx.server.cluster_executor();
+  if (cluster != nullptr && ScriptKeysCrossSlot(ctx)) return;
   // A SHA1 of another length cannot match: NOSCRIPT before anything else, as Redis.
   if (by_sha && argv[1].size() != 40) {
     return ctx.reply.Error("NOSCRIPT No matching script. Please use EVAL.");
-  }
-  // The rows are kCmdOwnReplication so that cluster mode hands them here without reading any
-  // replica: a script's keys are not yet run atomically across replicas.
-  if (ctx.server.cluster_executor() != nullptr) {
-    return ctx.reply.Error("ERR scripts are not supported in cluster mode yet");
   }
   long long numkeys = 0;
   if (!ParseNumKeys(ctx, &numkeys)) return;
@@ -44,6 +44,11 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
   if (const std::string refusal = RefusalByFlags(ctx.server, script->flags, read_only_command);
       !refusal.empty()) {
     return ctx.reply.Error(refusal);
+  }
+  if (cluster != nullptr) {
+    return RunScriptInCluster(
+        ctx, *cluster, ScriptRef{false, script->sha, by_sha ? "" : std::string(argv[1])}, numkeys,
+        read_only_command);
   }
   const auto first_key = argv.begin() + 3;
   const std::vector<std::string_view> keys(first_key, first_key + numkeys);

@@ -162,13 +162,14 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
 
 void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
                  const std::vector<std::string_view>& argv, resp::ReplyWriter& reply,
-                 const RequestLevels* levels) {
+                 const RequestLevels* levels, Keyspace* keyspace) {
   const CommandSpec& spec = *cmd.spec;
   storage::Engine& engine = server.engine();
   ServerStats& stats = server.stats();
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
-  CommandContext ctx{server, client, argv, reply, server.keyspace(client.db()), levels};
+  CommandContext ctx{server, client, argv, reply,
+                     keyspace != nullptr ? *keyspace : server.keyspace(client.db()), levels};
   engine.TakeReadError();  // one of background work (active expiry) is not this command's
   if (spec.flags & kCmdWrite) {
     // Whatever a write logs (LMOVE's pop and push, RENAME's put and delete, MSET's keys) is one
@@ -196,7 +197,7 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
     }
   }
   // Its reply may acknowledge what it wrote: it waits for the log to hold that.
-  if (spec.flags & kCmdWrite) client.NoteLogWrite(engine.LogEnd());
+  if ((spec.flags & kCmdWrite) && keyspace == nullptr) client.NoteLogWrite(engine.LogEnd());
   ++stats.total_commands_processed;
   // A command's reply is one value, so an error reply is one starting with '-' (EXEC's array
   // counts its commands' errors itself).

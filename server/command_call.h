@@ -22,6 +22,7 @@ namespace dynakv::server {
 
 class Server;
 class Client;
+class Keyspace;
 
 // A command found by name: `spec` is the row to run, `parent` its container for a subcommand.
 struct ResolvedCommand {
@@ -60,9 +61,12 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
 // inside a transaction or script wakes nobody before it has completed.
 // `levels`: cluster mode, the request's own R/W option (stripped from argv), for the handlers
 // that talk to the replicas themselves (VGET, VSET).
+// `keyspace`: cluster mode, the snapshot a transaction's or script's commands run against
+// (cluster_executor.h) instead of the client's database; what they change is replicated by the
+// coordinator, so nothing is logged here and the reply does not wait for the local log.
 void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
                  const std::vector<std::string_view>& argv, resp::ReplyWriter& reply,
-                 const RequestLevels* levels = nullptr);
+                 const RequestLevels* levels = nullptr, Keyspace* keyspace = nullptr);
 
 // Whether MULTI queues the command rather than running it: all but EXEC, DISCARD, MULTI, WATCH,
 // QUIT and RESET (Redis's processCommand), which run at once even inside a transaction.

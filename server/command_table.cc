@@ -8,6 +8,7 @@
 #include "ascii.h"
 #include "client.h"
 #include "cluster_executor.h"
+#include "cluster_transaction.h"
 #include "command_call.h"
 #include "consistency_hints.h"
 #include "log.h"
@@ -229,22 +230,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
     return;
   }
   error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
-  if (!error.empty()) {
-    if (cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
-      // EXEC itself refused (its queue writes while writes are refused, say): the transaction
-      // goes, with Redis's execCommandAbort wording. Redis's rejectCommand words it so even
-      // outside MULTI (a wrong arity, a RESP2 subscribed connection).
-      if (error.starts_with("ERR ")) error.erase(0, 4);
-      error.insert(0, "EXECABORT Transaction discarded because of: ");
-      tx.Clear();
-      server.watched_keys().UnwatchAll(client);
-      tx.set_dirty(false);
-    }
-    tx.Flag();
-    reply.Error(error);
-    ++server.stats().total_error_replies;
-    return;
-  }
+  if (!error.empty()) return Reject(server, client, cmd, std::move(error), reply);
   if (tx.active() && QueuedInMulti(*cmd.spec)) {
     tx.Queue(cmd, argv);
     reply.Simple("QUEUED");
@@ -263,6 +249,24 @@ void CommandTable::Dispatch(Server& server, Client& client,
   if (server.blocked_lists().has_ready()) server.blocked_lists().ServeReady();
 }
 
+void CommandTable::Reject(Server& server, Client& client, const ResolvedCommand& cmd,
+                          std::string error, resp::ReplyWriter& reply) {
+  Transaction& tx = client.transaction();
+  if (cmd.spec->handler != nullptr && cmd.spec->name == "exec") {
+    // EXEC itself refused (its queue writes while writes are refused, say): the transaction
+    // goes, with Redis's execCommandAbort wording. Redis's rejectCommand words it so even
+    // outside MULTI (a wrong arity, a RESP2 subscribed connection).
+    if (error.starts_with("ERR ")) error.erase(0, 4);
+    error.insert(0, "EXECABORT Transaction discarded because of: ");
+    tx.Clear();
+    server.watched_keys().UnwatchAll(client);
+    tx.set_dirty(false);
+  }
+  tx.Flag();
+  reply.Error(error);
+  ++server.stats().total_error_replies;
+}
+
 void CommandTable::DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
                                      const std::vector<std::string_view>& request,
                                      resp::ReplyWriter& reply, ClusterExecutor& cluster) const {
@@ -275,15 +279,10 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
   const bool levels_ok = StripRequestLevels(
       spec, request, server.config().cluster_replication_factor, &argc, &levels, &level_error);
   const std::vector<std::string_view> argv(request.begin(), request.begin() + argc);
-  auto fail = [&](std::string_view error) {
-    reply.Error(error);
-    ++stats.total_error_replies;
-  };
+  auto fail = [&](std::string_view error) { Reject(server, client, cmd, std::string(error), reply); };
   // A malformed option is reported as such, not as the wrong arity it leaves behind.
   if (levels_ok && !ArityMatches(spec, argv.size())) {
-    ReplyWrongArity(reply, FullName(spec, cmd.parent));
-    ++stats.total_error_replies;
-    return;
+    return fail("ERR wrong number of arguments for '" + FullName(spec, cmd.parent) + "' command");
   }
   if (!(spec.flags & kCmdNoAuth) && server.AuthRequired(client)) {
     return fail("NOAUTH Authentication required.");
@@ -291,10 +290,18 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
   if (!levels_ok) return fail(level_error);
   // The coordinator checks permissions before any replica is asked: members trust each other's
   // requests (the bus is authenticated), so this is the only check.
-  if (std::string error =
-          CheckCommand(server, client, cmd, argv, CallOrigin::kClient, /*in_multi=*/false);
+  Transaction& tx = client.transaction();
+  if (std::string error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
       !error.empty()) {
     return fail(error);
+  }
+  if (tx.active() && QueuedInMulti(spec)) {
+    const std::string refusal =
+        QueueRefusalInCluster(spec, argv, levels.read.has_value() || levels.write.has_value());
+    if (!refusal.empty()) return fail(refusal);
+    tx.Queue(cmd, argv);
+    reply.Simple("QUEUED");
+    return;
   }
   if (HasKeys(spec) && !(spec.flags & kCmdOwnReplication)) {
     CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};

@@ -54,6 +54,10 @@ class CommandTable {
   void DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
                          const std::vector<std::string_view>& request, resp::ReplyWriter& reply,
                          ClusterExecutor& cluster) const;
+  // A request refused before it ran: the error replied and counted, a transaction it was
+  // meant for flagged (EXECABORT at EXEC), an EXEC refused itself ending its transaction.
+  static void Reject(Server& server, Client& client, const ResolvedCommand& cmd, std::string error,
+                     resp::ReplyWriter& reply);
   void AddEntry(const CommandSpec* spec, const CommandSpec* parent);
 
   std::unordered_map<std::string_view, const CommandSpec*> by_name_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "ascii.h"
 #include "client.h"
 #include "command_call.h"
+#include "cross_slot.h"
 #include "log.h"
 #include "number_parse.h"
 #include "server.h"
@@ -88,12 +90,15 @@ bool WriteFileAtomically(const std::string& dir, const std::string& path, std::s
 // words, then the command's own checks and run.
 class ScriptRunner::Host : public scripting::ScriptHost {
  public:
-  Host(Server& server, Client& caller, Client& lua_client, const std::string& name, bool read_only)
+  Host(Server& server, Client& caller, Client& lua_client, const std::string& name, bool read_only,
+       Keyspace* snapshot, const std::vector<std::string_view>& keys)
       : server_(server),
         caller_(caller),
         lua_client_(lua_client),
         name_(name),
         read_only_(read_only),
+        snapshot_(snapshot),
+        keys_(keys),
         start_ns_(uv_hrtime()) {}
 
   bool wrote() const { return wrote_; }
@@ -139,9 +144,23 @@ class ScriptRunner::Host : public scripting::ScriptHost {
     if (read_only_ && (cmd.spec->flags & kCmdWrite)) {
       return Refuse(writer, "ERR Write commands are not allowed from read-only scripts.");
     }
+    if (snapshot_ != nullptr) {
+      // Cluster mode: the coordinator read the declared keys only (and a command that talks to
+      // the replicas itself cannot run inside the script's snapshot).
+      if (cmd.spec->flags & kCmdOwnReplication) {
+        return Refuse(writer, "ERR This Redis command is not allowed from script");
+      }
+      if (HasKeys(*cmd.spec)) {
+        for (const std::string& key : CommandKeys(*cmd.spec, argv)) {
+          if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) {
+            return Refuse(writer, "ERR Script attempted to access a non local key in a cluster node");
+          }
+        }
+      }
+    }
     error = CheckCommand(server_, lua_client_, cmd, argv, CallOrigin::kScript, false);
     if (!error.empty()) return Refuse(writer, ScriptWording(error));
-    CallCommand(server_, lua_client_, cmd, argv, writer);
+    CallCommand(server_, lua_client_, cmd, argv, writer, nullptr, snapshot_);
     if (cmd.spec->flags & kCmdWrite) wrote_ = true;
   }
 
@@ -163,6 +182,8 @@ class ScriptRunner::Host : public scripting::ScriptHost {
   Client& lua_client_;
   const std::string& name_;
   const bool read_only_;
+  Keyspace* const snapshot_;
+  const std::vector<std::string_view>& keys_;  // declared (KEYS)
   const std::uint64_t start_ns_;
   bool wrote_ = false;
   bool busy_ = false;
@@ -175,40 +196,43 @@ ScriptRunner::ScriptRunner(Server& server)
 ScriptRunner::~ScriptRunner() = default;
 
 template <typename Call>
-void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_only, Call call) {
+void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_only,
+                           Keyspace* snapshot, const std::vector<std::string_view>& keys,
+                           Call call) {
   // Its commands run as the caller's user, authenticated as the caller is.
   lua_client_->set_user(caller.user(), caller.authenticated());
   // A script starts in its caller's database; a SELECT inside it stays inside it (Redis 7).
   lua_client_->set_db(caller.db());
-  Host host(server_, caller, *lua_client_, name, read_only);
+  Host host(server_, caller, *lua_client_, name, read_only, snapshot, keys);
   running_ = &host;
   {
     // Whatever the script writes reaches the commit log as one record: a crash keeps all of its
     // effects or none, and the log records the effects, never the script.
     std::optional<storage::Engine::AtomicGroup> group;
-    if (!read_only) group.emplace(server_.engine());
+    if (!read_only && snapshot == nullptr) group.emplace(server_.engine());
     call(host);
   }
   running_ = nullptr;
-  // The caller's reply acknowledges the script's writes: it waits for the log to hold them.
-  if (host.wrote()) caller.NoteLogWrite(server_.engine().LogEnd());
+  // The caller's reply acknowledges the script's writes: it waits for the log to hold them (in
+  // cluster mode, for the replicas: the coordinator's writes).
+  if (host.wrote() && snapshot == nullptr) caller.NoteLogWrite(server_.engine().LogEnd());
 }
 
 void ScriptRunner::Run(Client& caller, const scripting::Script& script,
                        const std::vector<std::string_view>& keys,
                        const std::vector<std::string_view>& args, bool read_only_command,
-                       resp::ReplyWriter& reply) {
+                       resp::ReplyWriter& reply, Keyspace* snapshot) {
   const bool read_only = read_only_command || (script.flags & scripting::kFlagNoWrites);
-  RunWith(caller, script.sha, read_only,
+  RunWith(caller, script.sha, read_only, snapshot, keys,
           [&](Host& host) { engine_.Run(script, keys, args, host, reply); });
 }
 
 void ScriptRunner::RunFunction(Client& caller, const scripting::Function& function,
                                const std::vector<std::string_view>& keys,
                                const std::vector<std::string_view>& args, bool read_only_command,
-                               resp::ReplyWriter& reply) {
+                               resp::ReplyWriter& reply, Keyspace* snapshot) {
   const bool read_only = read_only_command || (function.flags & scripting::kFlagNoWrites);
-  RunWith(caller, function.name, read_only,
+  RunWith(caller, function.name, read_only, snapshot, keys,
           [&](Host& host) { engine_.RunFunction(function, keys, args, host, reply); });
 }
 

@@ -16,6 +16,7 @@ namespace dynakv::server {
 
 class Server;
 class Client;
+class Keyspace;
 struct CommandContext;
 
 // Redis's scriptPrepareForRun: what a script's or function's flags forbid before it starts
@@ -38,14 +39,17 @@ class ScriptRunner {
   // latter), replying through `reply`. Its commands run as the caller's user; a script that may
   // not write (read-only command or no-writes flag) has its writes refused. Every write it makes
   // reaches the commit log as one record, and the caller's reply waits for it.
+  // `snapshot`: cluster mode, the keyspace of the declared `keys` as the coordinator read them
+  // (cluster_scripts.h); the script's commands run against it, may touch no other key (Redis
+  // Cluster's non-local key error), and what they change is replicated by the coordinator.
   void Run(Client& caller, const scripting::Script& script,
            const std::vector<std::string_view>& keys, const std::vector<std::string_view>& args,
-           bool read_only_command, resp::ReplyWriter& reply);
+           bool read_only_command, resp::ReplyWriter& reply, Keyspace* snapshot = nullptr);
   // FCALL and FCALL_RO: the same for a function of a loaded library.
   void RunFunction(Client& caller, const scripting::Function& function,
                    const std::vector<std::string_view>& keys,
                    const std::vector<std::string_view>& args, bool read_only_command,
-                   resp::ReplyWriter& reply);
+                   resp::ReplyWriter& reply, Keyspace* snapshot = nullptr);
 
   // FUNCTION LOAD, DELETE and FLUSH change the libraries through these, which keep the file of
   // library code in the data dir (functions.lua) in step: a change is on disk (written, synced,
@@ -71,7 +75,8 @@ class ScriptRunner {
   class Host;
   // Runs `call` (which runs the script or function through the host) as `name`.
   template <typename Call>
-  void RunWith(Client& caller, const std::string& name, bool read_only, Call call);
+  void RunWith(Client& caller, const std::string& name, bool read_only, Keyspace* snapshot,
+               const std::vector<std::string_view>& keys, Call call);
   // Writes every library's code to the functions file; false with *error when it cannot.
   bool SaveFunctions(std::string* error);
   // Replaces the libraries by those of `codes` (undoing a change that could not be saved).

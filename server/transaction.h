@@ -57,6 +57,15 @@ class Transaction {
   bool dirty() const { return dirty_; }
   void set_dirty(bool dirty) { dirty_ = dirty; }
 
+  // --- WATCH in cluster mode: no server-wide signal sees writes made through other nodes, so
+  // each key's state as read from its replicas is kept, and EXEC compares it with a new read.
+  struct ClusterWatch {
+    std::string key;
+    std::string context;  // the sibling set's context token: any write since changes it
+    bool live = false;    // a live value was there (an expiry since then is a change)
+  };
+  std::vector<ClusterWatch>& cluster_watched() { return cluster_watched_; }
+
  private:
   bool active_ = false;
   bool aborted_ = false;
@@ -65,6 +74,7 @@ class Transaction {
   std::size_t queued_bytes_ = 0;
   std::vector<DbKey> watched_;
   bool dirty_ = false;
+  std::vector<ClusterWatch> cluster_watched_;
 };
 
 }  // namespace dynakv::server

@@ -23,6 +23,7 @@ void WatchedKeys::UnwatchAll(Client& client) {
     if (it->second.empty()) by_key_.erase(it);
   }
   mine.clear();
+  client.transaction().cluster_watched().clear();
 }
 
 void WatchedKeys::TouchWatched(int db, std::string_view key) {

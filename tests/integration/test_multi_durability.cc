@@ -195,21 +195,6 @@ TEST_CASE("commands that write several records and EXEC log one atomic group eac
   CHECK(c.Command({"MGET", "m1", "m2", "t1", "t2"}) == Reply::Bulks({"1", "2", "1", "2"}));
 }
 
-TEST_CASE("cluster mode: MULTI and WATCH say transactions are single-node only") {
-  if (SkipUnlessDynakv()) return;
-  dynakv::itest::LocalCluster cluster(3);
-  cluster.Start();
-  Client c(cluster.node(0).port());
-  const Reply multi = c.Command({"MULTI"});
-  REQUIRE(multi.IsError());
-  CHECK(multi.str.find("not supported in cluster mode") != std::string::npos);
-  CHECK(c.Command({"WATCH", "k"}).str.find("not supported in cluster mode") != std::string::npos);
-  CHECK(c.Command({"EXEC"}) == Reply::Error("ERR EXEC without MULTI"));
-  // Nothing was queued: the next command runs.
-  CHECK(c.Command({"SET", "k", "v"}) == Reply::Status("OK"));
-  CHECK(c.Command({"GET", "k"}) == Reply::Bulk("v"));
-}
-
 TEST_CASE("WATCH: a watched key evicted by allkeys-lru fails EXEC") {
   if (SkipUnlessDynakv()) return;
   ServerProcess server({"--maxmemory", "1048576", "--maxmemory-policy", "allkeys-lru"});
