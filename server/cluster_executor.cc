@@ -7,11 +7,11 @@
 
 #include "client.h"
 #include "clock.h"
+#include "cross_slot.h"
 #include "resp/reply_writer.h"
 #include "server.h"
-#include "types/codec.h"
-#include "cross_slot.h"
 #include "snapshot_keyspace.h"
+#include "types/codec.h"
 
 namespace dynakv::server {
 
@@ -34,7 +34,6 @@ struct ClusterExecutor::Operation {
   bool reply_cut = false;   // the reply passed the client's output limit and was cut short
   std::string error;        // the first failure
 };
-
 
 ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
     : server_(server), node_(node) {}

@@ -43,10 +43,10 @@ class SnapshotKeyspace;
 // What RunAtomic's body sees once the keys were read.
 struct AtomicView {
   Client& client;
-  SnapshotKeyspace& snapshot;                     // the keys as read; changes are recorded
-  const std::vector<std::string>& keys;           // as RunAtomic was given them
-  const std::vector<cluster::SiblingSet>& sets;   // per key: the reconciled set read
-  resp::ReplyWriter& reply;                       // the request's reply, held back
+  SnapshotKeyspace& snapshot;                    // the keys as read; changes are recorded
+  const std::vector<std::string>& keys;          // as RunAtomic was given them
+  const std::vector<cluster::SiblingSet>& sets;  // per key: the reconciled set read
+  resp::ReplyWriter& reply;                      // the request's reply, held back
 };
 using AtomicBody = std::function<void(AtomicView& view)>;
 

@@ -35,30 +35,29 @@ void RunScriptInCluster(CommandContext& ctx, ClusterExecutor& cluster, ScriptRef
   std::vector<std::string> distinct;
   AddDistinct(&distinct, *keys);
   Server& server = ctx.server;
-  cluster.RunAtomic(ctx.client, std::move(distinct),
-                    [&server, script = std::move(script), keys, args,
-                     read_only_command](AtomicView& view) {
-                      ScriptRunner& runner = server.scripts();
-                      const std::vector<std::string_view> key_views(keys->begin(), keys->end());
-                      const std::vector<std::string_view> arg_views(args->begin(), args->end());
-                      if (script.function) {
-                        const scripting::Function* function =
-                            runner.engine().FindFunction(script.name);
-                        if (function == nullptr) return view.reply.Error("ERR Function not found");
-                        return runner.RunFunction(view.client, *function, key_views, arg_views,
-                                                  read_only_command, view.reply, &view.snapshot);
-                      }
-                      const scripting::Script* found = runner.engine().Find(script.name);
-                      std::string error;
-                      if (found == nullptr && !script.source.empty()) {
-                        found = runner.engine().Load(script.source, &error);
-                      }
-                      if (found == nullptr) {
-                        return view.reply.Error("NOSCRIPT No matching script. Please use EVAL.");
-                      }
-                      runner.Run(view.client, *found, key_views, arg_views, read_only_command,
-                                 view.reply, &view.snapshot);
-                    });
+  cluster.RunAtomic(
+      ctx.client, std::move(distinct),
+      [&server, script = std::move(script), keys, args, read_only_command](AtomicView& view) {
+        ScriptRunner& runner = server.scripts();
+        const std::vector<std::string_view> key_views(keys->begin(), keys->end());
+        const std::vector<std::string_view> arg_views(args->begin(), args->end());
+        if (script.function) {
+          const scripting::Function* function = runner.engine().FindFunction(script.name);
+          if (function == nullptr) return view.reply.Error("ERR Function not found");
+          return runner.RunFunction(view.client, *function, key_views, arg_views, read_only_command,
+                                    view.reply, &view.snapshot);
+        }
+        const scripting::Script* found = runner.engine().Find(script.name);
+        std::string error;
+        if (found == nullptr && !script.source.empty()) {
+          found = runner.engine().Load(script.source, &error);
+        }
+        if (found == nullptr) {
+          return view.reply.Error("NOSCRIPT No matching script. Please use EVAL.");
+        }
+        runner.Run(view.client, *found, key_views, arg_views, read_only_command, view.reply,
+                   &view.snapshot);
+      });
 }
 
 }  // namespace dynakv::server

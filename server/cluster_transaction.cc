@@ -30,7 +30,8 @@ bool Unchanged(const Transaction::ClusterWatch& watch, AtomicView& view) {
 
 }  // namespace
 
-std::string QueueRefusalInCluster(const CommandSpec& spec, const std::vector<std::string_view>& argv,
+std::string QueueRefusalInCluster(const CommandSpec& spec,
+                                  const std::vector<std::string_view>& argv,
                                   bool has_request_levels) {
   if (spec.flags & kCmdOwnReplication) {
     return "ERR '" + std::string(spec.name) +
@@ -94,7 +95,8 @@ void ExecInCluster(CommandContext& ctx, ClusterExecutor& cluster) {
     for (const Transaction::Queued& q : *queued) {
       argv.assign(q.argv.begin(), q.argv.end());
       // Permissions may have changed since it was queued: they are checked again.
-      const std::string denied = CheckCommand(server, client, q.cmd, argv, CallOrigin::kExec, false);
+      const std::string denied =
+          CheckCommand(server, client, q.cmd, argv, CallOrigin::kExec, false);
       if (!denied.empty()) {
         view.reply.Error(denied);
         ++server.stats().total_error_replies;

@@ -21,7 +21,8 @@ class ClusterExecutor;
 // different hash tags (CROSSSLOT), a per-request R/W option (EXEC uses the connection's
 // levels), a command that talks to the replicas itself (VGET, VSET, EVAL, FCALL: they cannot
 // share EXEC's snapshot).
-std::string QueueRefusalInCluster(const CommandSpec& spec, const std::vector<std::string_view>& argv,
+std::string QueueRefusalInCluster(const CommandSpec& spec,
+                                  const std::vector<std::string_view>& argv,
                                   bool has_request_levels);
 
 // The handlers' cluster-mode halves: ctx.client is in (EXEC) or out of (WATCH) a transaction

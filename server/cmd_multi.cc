@@ -8,9 +8,9 @@
 #include <string>
 
 #include "client.h"
+#include "cluster_executor.h"
 #include "cluster_transaction.h"
 #include "command.h"
-#include "cluster_executor.h"
 #include "command_call.h"
 #include "server.h"
 #include "storage/engine.h"

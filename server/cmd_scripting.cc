@@ -46,9 +46,9 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
     return ctx.reply.Error(refusal);
   }
   if (cluster != nullptr) {
-    return RunScriptInCluster(
-        ctx, *cluster, ScriptRef{false, script->sha, by_sha ? "" : std::string(argv[1])}, numkeys,
-        read_only_command);
+    return RunScriptInCluster(ctx, *cluster,
+                              ScriptRef{false, script->sha, by_sha ? "" : std::string(argv[1])},
+                              numkeys, read_only_command);
   }
   const auto first_key = argv.begin() + 3;
   const std::vector<std::string_view> keys(first_key, first_key + numkeys);

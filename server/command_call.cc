@@ -168,8 +168,9 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
   ServerStats& stats = server.stats();
   std::string* out = reply.buffer();
   const std::size_t reply_start = out->size();
-  CommandContext ctx{server, client, argv, reply,
-                     keyspace != nullptr ? *keyspace : server.keyspace(client.db()), levels};
+  CommandContext ctx{
+      server, client, argv, reply, keyspace != nullptr ? *keyspace : server.keyspace(client.db()),
+      levels};
   engine.TakeReadError();  // one of background work (active expiry) is not this command's
   if (spec.flags & kCmdWrite) {
     // Whatever a write logs (LMOVE's pop and push, RENAME's put and delete, MSET's keys) is one

@@ -279,7 +279,9 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
   const bool levels_ok = StripRequestLevels(
       spec, request, server.config().cluster_replication_factor, &argc, &levels, &level_error);
   const std::vector<std::string_view> argv(request.begin(), request.begin() + argc);
-  auto fail = [&](std::string_view error) { Reject(server, client, cmd, std::string(error), reply); };
+  auto fail = [&](std::string_view error) {
+    Reject(server, client, cmd, std::string(error), reply);
+  };
   // A malformed option is reported as such, not as the wrong arity it leaves behind.
   if (levels_ok && !ArityMatches(spec, argv.size())) {
     return fail("ERR wrong number of arguments for '" + FullName(spec, cmd.parent) + "' command");

@@ -153,7 +153,8 @@ class ScriptRunner::Host : public scripting::ScriptHost {
       if (HasKeys(*cmd.spec)) {
         for (const std::string& key : CommandKeys(*cmd.spec, argv)) {
           if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) {
-            return Refuse(writer, "ERR Script attempted to access a non local key in a cluster node");
+            return Refuse(writer,
+                          "ERR Script attempted to access a non local key in a cluster node");
           }
         }
       }

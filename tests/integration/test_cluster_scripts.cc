@@ -16,8 +16,7 @@ using dynakv::itest::UntilAvailable;
 
 namespace {
 
-constexpr const char* kAcquire =
-    "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])";
+constexpr const char* kAcquire = "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])";
 constexpr const char* kRelease =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) "
     "else return 0 end";

@@ -32,7 +32,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::string_view kCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot";
-constexpr std::string_view kExecAbort = "EXECABORT Transaction discarded because of previous errors.";
+constexpr std::string_view kExecAbort =
+    "EXECABORT Transaction discarded because of previous errors.";
 
 // One optimistic increment of `key` (WATCH, GET, MULTI, SET, EXEC), retried until EXEC applies
 // it; returns the value it wrote, or -1 on an unexpected reply.
@@ -88,11 +89,10 @@ TEST_CASE("cluster MULTI/EXEC runs a tagged transaction through any coordinator"
 
   // An error while queuing (unknown command, wrong arity, R/W option, EVAL) aborts EXEC and
   // applies nothing.
-  const std::vector<std::vector<std::string>> bad = {
-      {"NOSUCHCOMMAND", "x"},
-      {"SET", "{user:1}:name"},
-      {"SET", "{user:1}:name", "v", "W", "ALL"},
-      {"EVAL", "return 1", "1", "{user:1}:name"}};
+  const std::vector<std::vector<std::string>> bad = {{"NOSUCHCOMMAND", "x"},
+                                                     {"SET", "{user:1}:name"},
+                                                     {"SET", "{user:1}:name", "v", "W", "ALL"},
+                                                     {"EVAL", "return 1", "1", "{user:1}:name"}};
   for (const std::vector<std::string>& command : bad) {
     CAPTURE(command[0]);
     CHECK(n1.Command({"MULTI"}) == Reply::Status("OK"));
@@ -124,23 +124,42 @@ TEST_CASE("cluster CROSSSLOT replies match a real redis-server in cluster mode")
 
   const std::vector<std::vector<std::string>> script = {
       // Each command is fine alone, the queue is not: EXEC answers CROSSSLOT, nothing applied.
-      {"MULTI"}, {"SET", "{a}x", "1"}, {"SET", "{b}y", "2"}, {"EXEC"}, {"GET", "{a}x"},
+      {"MULTI"},
+      {"SET", "{a}x", "1"},
+      {"SET", "{b}y", "2"},
+      {"EXEC"},
+      {"GET", "{a}x"},
       // One command's own keys differ: refused as queued, EXEC aborts.
-      {"MULTI"}, {"MSET", "{a}x", "1", "{b}y", "2"}, {"SET", "{a}z", "1"}, {"EXEC"},
+      {"MULTI"},
+      {"MSET", "{a}x", "1", "{b}y", "2"},
+      {"SET", "{a}z", "1"},
+      {"EXEC"},
       {"EXISTS", "{a}z"},
       // A tagged transaction goes through.
-      {"MULTI"}, {"SET", "{a}x", "1"}, {"INCR", "{a}y"}, {"MSET", "a", "2", "{a}z", "3"},
-      {"EXEC"}, {"MULTI"}, {"MGET", "{a}x", "{a}y", "a", "{a}z"}, {"EXEC"},
+      {"MULTI"},
+      {"SET", "{a}x", "1"},
+      {"INCR", "{a}y"},
+      {"MSET", "a", "2", "{a}z", "3"},
+      {"EXEC"},
+      {"MULTI"},
+      {"MGET", "{a}x", "{a}y", "a", "{a}z"},
+      {"EXEC"},
       // Queued errors abort.
-      {"MULTI"}, {"SET", "{a}x", "1"}, {"FOO"}, {"EXEC"},
-      {"WATCH", "{a}x", "{b}y"}, {"WATCH", "{a}x", "a", "{a}"},
+      {"MULTI"},
+      {"SET", "{a}x", "1"},
+      {"FOO"},
+      {"EXEC"},
+      {"WATCH", "{a}x", "{b}y"},
+      {"WATCH", "{a}x", "a", "{a}"},
       {"EVAL", "return 1", "2", "{a}x", "{b}y"},
       {"EVAL", "return KEYS[2]", "2", "{a}x", "a"},
       {"EVAL_RO", "return 1", "2", "x", "y"},
       {"EVALSHA", "0000000000000000000000000000000000000000", "2", "{a}x", "{b}y"},
       {"EVALSHA", "0000000000000000000000000000000000000000", "1", "{a}x"},
       {"SELECT", "1"},
-      {"EXEC"}, {"DISCARD"}, {"UNWATCH"},
+      {"EXEC"},
+      {"DISCARD"},
+      {"UNWATCH"},
   };
   for (const std::vector<std::string>& command : script) {
     const Reply expected = ref.Command(command);
@@ -251,7 +270,8 @@ TEST_CASE("cluster WATCH retry loop: 20 clients incrementing one tagged key") {
   run(false, &written, &retries);
   MESSAGE("one coordinator: " << retries << " retries");
   Client check(cluster.node(2).port());
-  CHECK(check.Command({"GET", "{counter}n"}) == Reply::Bulk(std::to_string(kClients * kIncrements)));
+  CHECK(check.Command({"GET", "{counter}n"}) ==
+        Reply::Bulk(std::to_string(kClients * kIncrements)));
   std::set<long long> distinct(written.begin(), written.end());
   CHECK(distinct.size() == written.size());  // no two EXECs wrote the same value
   CHECK(*distinct.begin() == 1);
@@ -329,8 +349,8 @@ TEST_CASE("cluster kill -9 of a replica during a stream of transactions: each al
     std::this_thread::sleep_for(300ms);
     stop = true;
     stream.join();
-    MESSAGE(std::string(write_level) << ": " << applied.load() << " applied, " << failed.load()
-                                     << " failed");
+    MESSAGE(std::string(write_level)
+            << ": " << applied.load() << " applied, " << failed.load() << " failed");
     CHECK(applied > 50);
     if (std::string(write_level) == "QUORUM") CHECK(failed <= 5);  // only around the kill itself
     // Every node reads both keys equal: no transaction is half there, whichever replicas answer.

@@ -43,13 +43,13 @@ TEST_CASE("hash tag: the first {...} with something inside, else the whole key")
   CHECK(HashTag("user:1") == "user:1");
   CHECK(HashTag("{user:1}:cart") == "user:1");
   CHECK(HashTag("cart:{user:1}") == "user:1");
-  CHECK(HashTag("a{b}{c}") == "b");            // the first tag only
-  CHECK(HashTag("{}") == "{}");                // empty tag: the whole key
-  CHECK(HashTag("{}{x}") == "{}{x}");          // the first '{' decides, and its tag is empty
-  CHECK(HashTag("{") == "{");                  // never closed
+  CHECK(HashTag("a{b}{c}") == "b");    // the first tag only
+  CHECK(HashTag("{}") == "{}");        // empty tag: the whole key
+  CHECK(HashTag("{}{x}") == "{}{x}");  // the first '{' decides, and its tag is empty
+  CHECK(HashTag("{") == "{");          // never closed
   CHECK(HashTag("a{b") == "a{b");
-  CHECK(HashTag("}a{") == "}a{");              // a '}' before the '{' does not close it
-  CHECK(HashTag("foo{{bar}}zap") == "{bar");   // up to the first '}' after the first '{'
+  CHECK(HashTag("}a{") == "}a{");             // a '}' before the '{' does not close it
+  CHECK(HashTag("foo{{bar}}zap") == "{bar");  // up to the first '}' after the first '{'
   CHECK(HashTag("foo{bar}{zap}") == "bar");
   CHECK(HashTag("") == "");
   CHECK(HashTag(std::string_view("{a\0b}", 6)) == std::string_view("a\0b", 3));  // binary-safe
@@ -74,8 +74,8 @@ TEST_CASE("hash tag: keys sharing a tag share their replicas, N anywhere or per 
     for (const ClusterOptions* options : {&anywhere, &per_dc}) {
       const std::vector<std::string> replicas = Ids(ReplicasOf(ring, tag, *options));
       REQUIRE(replicas.size() == 3);
-      for (const std::string& key : {"{" + tag + "}:cart", "{" + tag + "}:total",
-                                     "x{" + tag + "}y{z}", "{" + tag + "}"}) {
+      for (const std::string& key :
+           {"{" + tag + "}:cart", "{" + tag + "}:total", "x{" + tag + "}y{z}", "{" + tag + "}"}) {
         CHECK(Ids(ReplicasOf(ring, key, *options)) == replicas);
         CHECK(ring.Primary(key)->id == replicas.front());
       }
