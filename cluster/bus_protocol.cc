@@ -43,7 +43,7 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 
 bool IsKnownFrameType(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(FrameType::kNotice);
+         type <= static_cast<std::uint8_t>(FrameType::kReplicaPutBatch);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -80,6 +80,8 @@ const char* FrameTypeName(FrameType type) {
       return "AUTH_PROOF";
     case FrameType::kNotice:
       return "NOTICE";
+    case FrameType::kReplicaPutBatch:
+      return "REPLICA_PUT_BATCH";
   }
   return "?";
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "anti_entropy_messages.h"
 #include "net_address.h"
 
 namespace dynakv::cluster {
@@ -260,6 +261,28 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       }
       ++stats_.replica_requests_served;
       const storage::Status status = replica_.Put(key, incoming);
+      if (!status.ok()) {
+        error_reply("replica write failed: " + status.ToString());
+        return;
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), true});
+      return;
+    }
+    case bus::FrameType::kReplicaPutBatch: {
+      std::vector<ae::KeySet> pairs;
+      std::vector<std::pair<std::string_view, SiblingSet>> writes;
+      bool valid = ae::DecodePush(frame.payload, &pairs) && !pairs.empty();
+      for (std::size_t i = 0; valid && i < pairs.size(); ++i) {
+        writes.emplace_back(pairs[i].key, SiblingSet());
+        valid = SiblingSet::Decode(pairs[i].encoded_set, &writes.back().second);
+      }
+      if (!valid) {
+        ++stats_.bus_protocol_errors;
+        error_reply("malformed REPLICA_PUT_BATCH");
+        return;
+      }
+      ++stats_.replica_requests_served;
+      const storage::Status status = replica_.PutBatch(writes);
       if (!status.ok()) {
         error_reply("replica write failed: " + status.ToString());
         return;

@@ -247,6 +247,11 @@ class ClusterNodeImpl final : public ClusterNode {
     coordinator_.Write(std::move(key), siblings, level, std::move(done));
   }
 
+  void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
+                  std::function<void(WriteResult)> done) override {
+    coordinator_.WriteBatch(std::move(writes), level, std::move(done));
+  }
+
   SiblingSet LocalSiblings(std::string_view key) override { return replica_.Get(key); }
 
   std::int64_t NextTimestamp() override { return clock_.Tick(replica_.NowUs()); }

@@ -4,6 +4,7 @@
 #include <random>
 #include <utility>
 
+#include "anti_entropy_messages.h"
 #include "cluster/bus_protocol.h"
 #include "placement.h"
 #include "stand_ins.h"
@@ -348,6 +349,85 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
     if (!peers_.Send(target.node, bus::FrameType::kReplicaPut, payload, std::move(on_reply),
                      &send_error)) {
       StandIn(op, target.node, 0);
+    }
+  }
+}
+
+void Coordinator::WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
+                             std::function<void(WriteResult)> done) {
+  // Every key's own write is tracked (acks, stand-ins, the error) as Write tracks it; the batch
+  // answers once all of them have, with the first failure.
+  struct Batch {
+    std::size_t waiting = 0;
+    WriteResult result{true, {}};
+    std::function<void(WriteResult)> done;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->waiting = writes.size();
+  batch->done = std::move(done);
+  auto answer = [batch](WriteResult result) {
+    if (!result.ok && batch->result.ok) batch->result = std::move(result);
+    if (--batch->waiting == 0) batch->done(std::move(batch->result));
+  };
+  if (writes.empty()) {
+    deferrer_.Defer([batch] { batch->done(batch->result); });
+    return;
+  }
+  Plan plan;
+  std::string error;
+  bool together = !stopped_ && MakePlan(writes.front().key, level, &plan, &error);
+  for (std::size_t i = 1; together && i < writes.size(); ++i) {
+    Plan other;
+    together = MakePlan(writes[i].key, level, &other, &error) &&
+               std::equal(plan.targets.begin(), plan.targets.end(), other.targets.begin(),
+                          other.targets.end(), [](const QuorumTarget& a, const QuorumTarget& b) {
+                            return a.node == b.node;
+                          });
+  }
+  if (!together) {  // stopping, no plan, or keys of several replica sets: one write per key
+    for (KeyedSet& write : writes) Write(std::move(write.key), write.set, level, answer);
+    return;
+  }
+  std::vector<std::shared_ptr<WriteOp>> ops;
+  std::vector<ae::KeySet> pairs;
+  for (const KeyedSet& write : writes) {
+    ++stats_.writes;
+    auto encoded = std::make_shared<const std::string>(write.set.Encode());
+    ops.push_back(std::make_shared<WriteOp>(write.key, plan, std::move(encoded), answer));
+    ops.back()->tracker.AskingAll();
+    pairs.push_back(ae::KeySet{ops.back()->key, *ops.back()->encoded});
+  }
+  if (ops.front()->tracker.decided()) {  // a level no number of acks can meet
+    for (const auto& op : ops) AnswerWrite(*op);
+    return;
+  }
+  std::shared_ptr<const std::string> payload;
+  for (const QuorumTarget& target : plan.targets) {
+    if (target.node == self_.id) {
+      std::vector<std::pair<std::string_view, SiblingSet>> local;
+      for (const KeyedSet& write : writes) local.emplace_back(write.key, write.set);
+      const storage::Status status = local_.PutBatch(local);
+      if (!status.ok() && options_.log_warning) {
+        options_.log_warning("Local replica write failed: " + status.ToString());
+      }
+      for (const auto& op : ops) OnWriteReply(op, target.node, status.ok());
+      continue;
+    }
+    if (!payload) payload = std::make_shared<const std::string>(ae::EncodePush(pairs));
+    auto on_reply = [this, ops, node = target.node](PeerClient::Response response) {
+      const bool ack = IsWriteAck(response);
+      for (const auto& op : ops) {
+        if (ack) {
+          OnWriteReply(op, node, true);
+        } else {
+          StandIn(op, node, 0);
+        }
+      }
+    };
+    std::string send_error;
+    if (!peers_.Send(target.node, bus::FrameType::kReplicaPutBatch, payload, std::move(on_reply),
+                     &send_error)) {
+      for (const auto& op : ops) StandIn(op, target.node, 0);
     }
   }
 }

@@ -50,6 +50,9 @@ class Coordinator {
   void Read(std::string key, const ConsistencyLevel& level, std::function<void(ReadResult)> done);
   void Write(std::string key, const SiblingSet& siblings, const ConsistencyLevel& level,
              std::function<void(WriteResult)> done);
+  // ClusterNode::WriteBatch.
+  void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
+                  std::function<void(WriteResult)> done);
   // The node is stopping: new requests fail at once.
   void Stop() { stopped_ = true; }
 

@@ -132,6 +132,18 @@ storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& inco
   return status;
 }
 
+storage::Status ReplicaService::PutBatch(
+    const std::vector<std::pair<std::string_view, SiblingSet>>& writes) {
+  for (const auto& [key, set] : writes) {
+    if (storage::Status skew = CheckClockSkew(key, set); !skew.ok()) return skew;
+  }
+  storage::Engine::AtomicGroup group(engine_);
+  for (const auto& [key, set] : writes) {
+    if (storage::Status status = Put(key, set); !status.ok()) return status;
+  }
+  return storage::Status::Ok();
+}
+
 storage::Status ReplicaService::FlushLog() {
   storage::Status status = engine_.FlushLog();
   if (hints_ != nullptr) {

@@ -11,6 +11,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cluster/cluster_node.h"
 #include "cluster/hybrid_clock.h"
@@ -46,6 +48,9 @@ class ReplicaService {
   // stamped more than max_clock_skew_ms ahead of the local clock is refused (InvalidArgument):
   // once stored, it would win every last-write-wins comparison and drag every clock along.
   storage::Status Put(std::string_view key, const SiblingSet& incoming);
+  // Put of every (key, set) as ONE atomic group of the engine (one commit-log record): a crash
+  // keeps all of them or none. Nothing is stored when a set fails the clock-skew check.
+  storage::Status PutBatch(const std::vector<std::pair<std::string_view, SiblingSet>>& writes);
   // Folds the timestamps of data read from replicas into the hybrid clock, skipping (and
   // logging) any beyond max_clock_skew_ms ahead.
   void ObserveRead(std::string_view key, const SiblingSet& read);

@@ -166,7 +166,10 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     Complete(op, op->reply, {});
     return;
   }
-  op->pending = changed.size();
+  // A transaction's or script's keys (one hash tag) go to each replica as one batch, stored
+  // there as one atomic group: no replica ever holds half of one.
+  std::vector<cluster::KeyedSet> batch;
+  op->pending = op->body ? 1 : changed.size();
   for (const auto& [key, state] : changed) {
     const auto it = std::find(op->keys.begin(), op->keys.end(), *key);
     cluster::SiblingSet set;
@@ -189,8 +192,20 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     }
     version.expire_at_ms = state->expire_at_ms;
     set.Add(std::move(version));
-    WriteSet(op, *key, std::move(set));
+    if (op->body) {
+      batch.push_back(cluster::KeyedSet{*key, std::move(set)});
+    } else {
+      WriteSet(op, *key, std::move(set));
+    }
   }
+  if (!op->body) return;
+  std::weak_ptr<Operation> weak = op;
+  node_.WriteBatch(std::move(batch), op->write_level, [this, weak](cluster::WriteResult result) {
+    OperationPtr op = weak.lock();
+    if (!op) return;
+    if (!result.ok && op->error.empty()) op->error = std::move(result.error);
+    if (--op->pending == 0) Complete(op, op->reply, op->error);
+  });
 }
 
 void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,

@@ -46,6 +46,10 @@ enum class FrameType : std::uint8_t {
   // An opaque message of the layer above the cluster (the server's PUBLISH), handed to the
   // receiver's notice handler -> kReply (none). Best effort: a lost one is not resent.
   kNotice = 16,
+  // (key, encoded SiblingSet) pairs of one transaction or script (ae::EncodePush's encoding),
+  // keys of one replica set -> kReply (none) once all are merged and stored as ONE atomic group
+  // of the receiver's engine (ClusterNode::WriteBatch).
+  kReplicaPutBatch = 17,
 };
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.

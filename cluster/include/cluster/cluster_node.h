@@ -155,6 +155,12 @@ struct WriteResult {
   std::string error;
 };
 
+// One key's set in a batched write (ClusterNode::WriteBatch).
+struct KeyedSet {
+  std::string key;
+  SiblingSet set;
+};
+
 struct ClusterStats {
   std::uint64_t reads = 0, writes = 0;
   std::uint64_t read_failures = 0, write_failures = 0;  // quorum not reached
@@ -265,6 +271,14 @@ class ClusterNode {
   // replicas its copy is written before Write returns (LocalSiblings sees it at once).
   virtual void Write(std::string key, SiblingSet siblings, const ConsistencyLevel& level,
                      std::function<void(WriteResult)> done) = 0;
+  // Write for several keys with the same replicas (one hash tag: a transaction's or script's
+  // keys): each replica gets ONE request holding all of them and stores them as one atomic group
+  // of its storage engine, so after a crash it holds all of them or none; a replica counts as
+  // acknowledging every key or none. A replica that fails gets hints key by key under sloppy
+  // quorum. Succeeds when every key met `level`, else fails with the first key's error. Keys
+  // with differing replicas are written one by one instead (Write).
+  virtual void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
+                          std::function<void(WriteResult)> done) = 0;
   // This node's own copy of `key` (empty when it holds none, or when the stored bytes do not
   // decode, which is counted in undecodable_values): the context of a blind write.
   virtual SiblingSet LocalSiblings(std::string_view key) = 0;

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -317,4 +318,71 @@ TEST_CASE("cluster: a node restarted on its old data serves it again") {
 }
 
 }  // namespace
+}  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+SiblingSet NewValue(TestCluster& cluster, int via, const std::string& key, const std::string& value,
+                    std::int64_t timestamp_us = 0) {
+  SiblingSet set = cluster.node(via).LocalSiblings(key);
+  Version version = set.NewVersion(set.Context(), cluster.node(via).self_id(),
+                                   timestamp_us != 0 ? timestamp_us : cluster.node(via).NextTimestamp());
+  version.value = value;
+  REQUIRE(set.Add(version));
+  return set;
+}
+
+WriteResult WriteBatch(TestCluster& cluster, int via, std::vector<KeyedSet> writes,
+                       const ConsistencyLevel& level) {
+  std::optional<WriteResult> result;
+  cluster.node(via).WriteBatch(std::move(writes), level, [&](WriteResult r) { result = r; });
+  REQUIRE(testing::RunUntil(cluster.loop(), [&] { return result.has_value(); }));
+  return *result;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: a batched write reaches each replica as one request holding every key") {
+  TestCluster cluster(3);
+  cluster.StartAll();
+  const std::uint64_t served_before = cluster.node(kB).stats().replica_requests_served;
+  std::vector<KeyedSet> writes;
+  for (const char* key : {"{t}a", "{t}b", "{t}c"}) {
+    writes.push_back(KeyedSet{key, NewValue(cluster, kA, key, std::string("v-") + key)});
+  }
+  const WriteResult written = WriteBatch(cluster, kA, writes, kAll);
+  REQUIRE_MESSAGE(written.ok, written.error);
+  for (int node : {kA, kB, kC}) {
+    for (const char* key : {"{t}a", "{t}b", "{t}c"}) {
+      CHECK(Values(cluster.node(node).LocalSiblings(key)) ==
+            std::vector<std::string>{std::string("v-") + key});
+    }
+  }
+  CHECK(cluster.node(kB).stats().replica_requests_served == served_before + 1);
+  CHECK(cluster.node(kA).stats().writes == 3);
+
+  // A set stamped far in the future is refused by every replica, and so is the rest of its
+  // batch: nothing of it is stored anywhere.
+  std::vector<KeyedSet> skewed;
+  skewed.push_back(KeyedSet{"{t}a", NewValue(cluster, kA, "{t}a", "fine")});
+  skewed.push_back(KeyedSet{"{t}b", NewValue(cluster, kA, "{t}b", "future",
+                                             cluster.node(kA).NextTimestamp() + 3600000000LL)});
+  CHECK_FALSE(WriteBatch(cluster, kA, skewed, Level(1)).ok);
+  for (int node : {kA, kB, kC}) {
+    CHECK(Values(cluster.node(node).LocalSiblings("{t}a")) == std::vector<std::string>{"v-{t}a"});
+  }
+
+  // With a replica down the batch still meets a quorum, and fails ALL key by key.
+  cluster.Stop(kC);
+  std::vector<KeyedSet> again;
+  again.push_back(KeyedSet{"{t}a", NewValue(cluster, kA, "{t}a", "second")});
+  again.push_back(KeyedSet{"{t}b", NewValue(cluster, kA, "{t}b", "second")});
+  CHECK(WriteBatch(cluster, kA, again, Level(2)).ok);
+  const WriteResult all = WriteBatch(cluster, kA, again, kAll);
+  CHECK_FALSE(all.ok);
+  CHECK(all.error == "UNAVAILABLE not enough replicas (needed 3, got 2)");
+  CHECK(Values(cluster.node(kB).LocalSiblings("{t}b")) == std::vector<std::string>{"second"});
+}
+
 }  // namespace dynakv::cluster
