@@ -26,6 +26,17 @@ bool ScriptKeysCrossSlot(CommandContext& ctx) {
   return true;
 }
 
+Keyspace* ExecSnapshot(CommandContext& ctx) {
+  return dynamic_cast<SnapshotKeyspace*>(&ctx.keyspace);
+}
+
+bool IsScriptCommand(const CommandSpec& spec) {
+  for (std::string_view name : {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"}) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
+
 void RunScriptInCluster(CommandContext& ctx, ClusterExecutor& cluster, ScriptRef script,
                         long long numkeys, bool read_only_command) {
   const auto first_key = ctx.argv.begin() + 3;

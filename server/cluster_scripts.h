@@ -26,6 +26,14 @@ struct ScriptRef {
   std::string source;     // EVAL's body, loaded again if flushed meanwhile ("" for the others)
 };
 
+// The snapshot of a cluster EXEC when ctx is one of its queued commands (EVAL inside MULTI: its
+// declared keys were read with the transaction's, and it runs against them inline); nullptr
+// otherwise.
+Keyspace* ExecSnapshot(CommandContext& ctx);
+
+// Whether MULTI may queue the script command `spec` in cluster mode (EVAL and FCALL families).
+bool IsScriptCommand(const CommandSpec& spec);
+
 // Runs the script or function for ctx.client with argv[3..3+numkeys) as KEYS and the rest as
 // ARGV, the checks on its flags already passed; the reply follows when its writes met W.
 void RunScriptInCluster(CommandContext& ctx, ClusterExecutor& cluster, ScriptRef script,

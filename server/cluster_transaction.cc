@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "cluster_executor.h"
+#include "cluster_scripts.h"
 #include "command_call.h"
 #include "cross_slot.h"
 #include "server.h"
@@ -33,7 +34,9 @@ bool Unchanged(const Transaction::ClusterWatch& watch, AtomicView& view) {
 std::string QueueRefusalInCluster(const CommandSpec& spec,
                                   const std::vector<std::string_view>& argv,
                                   bool has_request_levels) {
-  if (spec.flags & kCmdOwnReplication) {
+  // A script inside MULTI runs inline against EXEC's snapshot (its KEYS are read with the
+  // transaction's); VGET and VSET talk to the replicas themselves and cannot.
+  if ((spec.flags & kCmdOwnReplication) && !IsScriptCommand(spec)) {
     return "ERR '" + std::string(spec.name) +
            "' inside MULTI is not supported in cluster mode (see README)";
   }

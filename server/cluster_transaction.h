@@ -19,8 +19,8 @@ class ClusterExecutor;
 
 // Why a command may not be queued by MULTI in cluster mode ("" when it may): its keys of
 // different hash tags (CROSSSLOT), a per-request R/W option (EXEC uses the connection's
-// levels), a command that talks to the replicas itself (VGET, VSET, EVAL, FCALL: they cannot
-// share EXEC's snapshot).
+// levels), a command that talks to the replicas itself (VGET, VSET: they cannot share EXEC's
+// snapshot; EVAL and FCALL run inline against it).
 std::string QueueRefusalInCluster(const CommandSpec& spec,
                                   const std::vector<std::string_view>& argv,
                                   bool has_request_levels);

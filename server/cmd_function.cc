@@ -33,14 +33,15 @@ void FcallGeneric(CommandContext& ctx, bool read_only_command) {
       !refusal.empty()) {
     return ctx.reply.Error(refusal);
   }
-  if (cluster != nullptr) {
+  Keyspace* in_exec = cluster != nullptr ? ExecSnapshot(ctx) : nullptr;
+  if (cluster != nullptr && in_exec == nullptr) {
     return RunScriptInCluster(ctx, *cluster, ScriptRef{true, function->name, ""}, numkeys,
                               read_only_command);
   }
   const auto first_key = ctx.argv.begin() + 3;
   const std::vector<std::string_view> keys(first_key, first_key + numkeys);
   const std::vector<std::string_view> args(first_key + numkeys, ctx.argv.end());
-  runner.RunFunction(ctx.client, *function, keys, args, read_only_command, ctx.reply);
+  runner.RunFunction(ctx.client, *function, keys, args, read_only_command, ctx.reply, in_exec);
 }
 
 void FcallCommand(CommandContext& ctx) { FcallGeneric(ctx, false); }

@@ -45,7 +45,8 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
       !refusal.empty()) {
     return ctx.reply.Error(refusal);
   }
-  if (cluster != nullptr) {
+  Keyspace* in_exec = cluster != nullptr ? ExecSnapshot(ctx) : nullptr;
+  if (cluster != nullptr && in_exec == nullptr) {
     return RunScriptInCluster(ctx, *cluster,
                               ScriptRef{false, script->sha, by_sha ? "" : std::string(argv[1])},
                               numkeys, read_only_command);
@@ -53,7 +54,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only_command) {
   const auto first_key = argv.begin() + 3;
   const std::vector<std::string_view> keys(first_key, first_key + numkeys);
   const std::vector<std::string_view> args(first_key + numkeys, argv.end());
-  runner.Run(ctx.client, *script, keys, args, read_only_command, ctx.reply);
+  runner.Run(ctx.client, *script, keys, args, read_only_command, ctx.reply, in_exec);
 }
 
 void EvalCommand(CommandContext& ctx) { EvalGeneric(ctx, false, false); }

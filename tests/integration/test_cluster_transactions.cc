@@ -81,18 +81,31 @@ TEST_CASE("cluster MULTI/EXEC runs a tagged transaction through any coordinator"
   }
   CHECK(n3.Command({"EXEC"}) == Reply::Error("ERR EXEC without MULTI"));
 
+  // A script inside MULTI runs against the transaction's snapshot, its KEYS read with it.
+  CHECK(n3.Command({"MULTI"}) == Reply::Status("OK"));
+  CHECK(n3.Command({"EVAL", "return redis.call('INCRBY', KEYS[1], ARGV[1])", "1",
+                    "{user:1}:total", "10"}) == Reply::Status("QUEUED"));
+  CHECK(n3.Command({"EVAL", "return redis.call('GET', 'other')", "0"}) == Reply::Status("QUEUED"));
+  CHECK(n3.Command({"GET", "{user:1}:total"}) == Reply::Status("QUEUED"));
+  const Reply with_script = n3.Command({"EXEC"});
+  REQUIRE(with_script.elements.size() == 3);
+  CHECK(with_script.elements[0] == Reply::Int(15));
+  CHECK(with_script.elements[1].IsError());  // an undeclared key, as outside MULTI
+  CHECK(with_script.elements[2] == Reply::Bulk("15"));
+  CHECK(n1.Command({"GET", "{user:1}:total"}) == Reply::Bulk("15"));
+
   // DISCARD drops the queue.
   CHECK(n3.Command({"MULTI"}) == Reply::Status("OK"));
   CHECK(n3.Command({"SET", "{user:1}:name", "bob"}) == Reply::Status("QUEUED"));
   CHECK(n3.Command({"DISCARD"}) == Reply::Status("OK"));
   CHECK(n1.Command({"GET", "{user:1}:name"}) == Reply::Bulk("ada"));
 
-  // An error while queuing (unknown command, wrong arity, R/W option, EVAL) aborts EXEC and
+  // An error while queuing (unknown command, wrong arity, R/W option, VGET) aborts EXEC and
   // applies nothing.
   const std::vector<std::vector<std::string>> bad = {{"NOSUCHCOMMAND", "x"},
                                                      {"SET", "{user:1}:name"},
                                                      {"SET", "{user:1}:name", "v", "W", "ALL"},
-                                                     {"EVAL", "return 1", "1", "{user:1}:name"}};
+                                                     {"VGET", "{user:1}:name"}};
   for (const std::vector<std::string>& command : bad) {
     CAPTURE(command[0]);
     CHECK(n1.Command({"MULTI"}) == Reply::Status("OK"));
@@ -101,7 +114,7 @@ TEST_CASE("cluster MULTI/EXEC runs a tagged transaction through any coordinator"
     CHECK(n1.Command({"INCR", "{user:1}:total"}) == Reply::Status("QUEUED"));
     CHECK(n1.Command({"EXEC"}) == Reply::Error(kExecAbort));
     CHECK(n2.Command({"GET", "{user:1}:name"}) == Reply::Bulk("ada"));
-    CHECK(n2.Command({"GET", "{user:1}:total"}) == Reply::Bulk("5"));
+    CHECK(n2.Command({"GET", "{user:1}:total"}) == Reply::Bulk("15"));
   }
   // Cluster mode has database 0 only.
   CHECK(n1.Command({"SELECT", "1"}) == Reply::Error("ERR SELECT is not allowed in cluster mode"));
