@@ -419,3 +419,22 @@ TEST_CASE("cluster EXEC and EVAL whose writes miss W answer the write's error") 
   REQUIRE(c.Command({"CONSISTENCY", "QUORUM"}) == Reply::Status("OK"));
   CHECK(c.Command({"GET", "{f}a"}) == Reply::Bulk("2"));
 }
+
+TEST_CASE("cluster hash tags: keys sharing a tag live on the same replicas") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, /*replication_factor=*/2);
+  cluster.Start();
+  Client c(cluster.node(0).port());
+  REQUIRE(UntilAvailable(c, {"SET", "{tag}:0", "v"}) == Reply::Status("OK"));
+  for (int i = 1; i < 30; ++i) {
+    REQUIRE(c.Command({"SET", "{tag}:" + std::to_string(i), "v"}) == Reply::Status("OK"));
+  }
+  // DBSIZE is node-local: two nodes hold all 30 keys, the third none of them.
+  std::vector<long long> sizes;
+  for (int i = 0; i < 3; ++i) {
+    Client node(cluster.node(i).port());
+    sizes.push_back(node.Command({"DBSIZE"}).integer);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  CHECK(sizes == std::vector<long long>{0, 30, 30});
+}
