@@ -15,9 +15,11 @@ constexpr unsigned kMinBits = 2;
 
 }  // namespace
 
+// 16 bytes before the field: the hash is not kept (it is recomputed when the table resizes, and
+// chains are short enough to compare fields directly), which saves a jemalloc size class for
+// most small members (a 14-byte set member: 30 bytes, class 32, instead of 48).
 struct FieldTable::Node {
   NodePtr next;
-  std::uint64_t hash = 0;
   std::uint32_t field_len = 0;
   std::uint32_t value_len = 0;
 
@@ -32,12 +34,10 @@ void FieldTable::NodeDeleter::operator()(Node* n) const {
   std::free(n);
 }
 
-FieldTable::NodePtr FieldTable::MakeNode(std::uint64_t hash, std::string_view field,
-                                         std::string_view value) {
+FieldTable::NodePtr FieldTable::MakeNode(std::string_view field, std::string_view value) {
   void* mem = std::malloc(sizeof(Node) + field.size() + value.size());
   if (mem == nullptr) throw std::bad_alloc();
   NodePtr n(std::construct_at(static_cast<Node*>(mem)));
-  n->hash = hash;
   n->field_len = static_cast<std::uint32_t>(field.size());
   n->value_len = static_cast<std::uint32_t>(value.size());
   if (!field.empty()) std::memcpy(n->bytes(), field.data(), field.size());
@@ -63,7 +63,7 @@ FieldTable::~FieldTable() {
 std::optional<std::string_view> FieldTable::Get(std::string_view field) const {
   const std::uint64_t hash = storage::HashKey(field);
   for (const Node* n = buckets_[BucketOf(hash)].get(); n != nullptr; n = n->next.get()) {
-    if (n->hash == hash && n->field() == field) return n->value();
+    if (n->field() == field) return n->value();
   }
   return std::nullopt;
 }
@@ -71,13 +71,13 @@ std::optional<std::string_view> FieldTable::Get(std::string_view field) const {
 bool FieldTable::Set(std::string_view field, std::string_view value) {
   const std::uint64_t hash = storage::HashKey(field);
   NodePtr* link = &buckets_[BucketOf(hash)];
-  while (*link && !((*link)->hash == hash && (*link)->field() == field)) link = &(*link)->next;
+  while (*link && (*link)->field() != field) link = &(*link)->next;
   if (*link && (*link)->value_len == value.size()) {
     if (!value.empty())
       std::memcpy((*link)->bytes() + (*link)->field_len, value.data(), value.size());
     return false;
   }
-  NodePtr fresh = MakeNode(hash, field, value);
+  NodePtr fresh = MakeNode(field, value);
   node_bytes_ += NodeBytes(*fresh);
   payload_bytes_ += field.size() + value.size();
   if (*link) {
@@ -98,7 +98,7 @@ bool FieldTable::Set(std::string_view field, std::string_view value) {
 bool FieldTable::Remove(std::string_view field) {
   const std::uint64_t hash = storage::HashKey(field);
   NodePtr* link = &buckets_[BucketOf(hash)];
-  while (*link && !((*link)->hash == hash && (*link)->field() == field)) link = &(*link)->next;
+  while (*link && (*link)->field() != field) link = &(*link)->next;
   if (!*link) return false;
   NodePtr old = std::move(*link);
   *link = std::move(old->next);
@@ -116,7 +116,7 @@ void FieldTable::Resize(unsigned bits) {
     while (bucket) {
       NodePtr n = std::move(bucket);
       bucket = std::move(n->next);
-      NodePtr& dst = fresh[static_cast<std::size_t>(n->hash >> shift)];
+      NodePtr& dst = fresh[static_cast<std::size_t>(storage::HashKey(n->field()) >> shift)];
       n->next = std::move(dst);
       dst = std::move(n);
     }
@@ -147,9 +147,13 @@ void FieldTable::AppendPairs(std::string* out) const {
 
 std::uint64_t FieldTable::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
   std::size_t passed = 0;
-  for (std::size_t b = BucketOf(cursor); b < buckets_.size(); ++b) {
+  // A cursor is a bucket boundary unless the table shrank since it was handed out: only then do
+  // the first bucket's fields below it need their hash to be skipped.
+  const std::size_t first = BucketOf(cursor);
+  const bool mid_bucket = (static_cast<std::uint64_t>(first) << shift_) != cursor;
+  for (std::size_t b = first; b < buckets_.size(); ++b) {
     for (const Node* n = buckets_[b].get(); n != nullptr; n = n->next.get()) {
-      if (n->hash < cursor) continue;
+      if (mid_bucket && b == first && storage::HashKey(n->field()) < cursor) continue;
       fn(n->field(), n->value());
       ++passed;
     }

@@ -53,7 +53,7 @@ class FieldTable {
   };
   using NodePtr = std::unique_ptr<Node, NodeDeleter>;
 
-  static NodePtr MakeNode(std::uint64_t hash, std::string_view field, std::string_view value);
+  static NodePtr MakeNode(std::string_view field, std::string_view value);
   static std::size_t NodeBytes(const Node& n);
   std::size_t BucketOf(std::uint64_t hash) const {
     return static_cast<std::size_t>(hash >> shift_);

@@ -29,19 +29,19 @@ Hash::Hash() = default;
 Hash::~Hash() = default;
 
 std::size_t Hash::MemoryUsage() const {
-  return sizeof(Hash) + (table_ ? sizeof(FieldTable) + table_->bytes() : listpack_.capacity());
+  return sizeof(Hash) + (table_ ? sizeof(FieldTable) + table_->bytes() : listpack_.allocated());
 }
 
 std::string_view Hash::EncodingName() const { return table_ ? "hashtable" : "listpack"; }
 
-std::size_t Hash::size() const { return table_ ? table_->size() : listpack_count_; }
+std::size_t Hash::size() const { return table_ ? table_->size() : listpack_.count(); }
 
 void Hash::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kHash));
   out->push_back(static_cast<char>(table_ ? kFlagHashtable : 0));
   PutVarint(out, size());
   if (!table_) {
-    out->append(listpack_);  // the listpack body is the serialized pairs already
+    out->append(listpack_.view());  // the listpack body is the serialized pairs already
     return;
   }
   table_->AppendPairs(out);
@@ -67,8 +67,7 @@ std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits
   }
   if (!in.empty()) return nullptr;
   if (compact) {
-    hash->listpack_.assign(pairs);
-    hash->listpack_count_ = count;
+    hash->listpack_.Assign(pairs, count);
     return hash;
   }
   hash->table_ = std::make_unique<FieldTable>();
@@ -81,7 +80,7 @@ std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits
 }
 
 std::size_t Hash::Find(std::string_view field, std::string_view* value) const {
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   while (!in.empty()) {
     const std::size_t at = listpack_.size() - in.size();
     std::string_view f, v;
@@ -103,12 +102,11 @@ std::optional<std::string_view> Hash::Get(std::string_view field) const {
 
 void Hash::ConvertToTable() {
   auto table = std::make_unique<FieldTable>();
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   std::string_view f, v;
   while (NextPair(&in, &f, &v)) table->Set(f, v);
   table_ = std::move(table);
-  listpack_ = std::string();
-  listpack_count_ = 0;
+  listpack_.Clear();
 }
 
 bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits& limits) {
@@ -122,7 +120,7 @@ bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits&
   if (at != std::string::npos) {
     // The value is replaced where it is: the field keeps its place, as in Redis's listpack.
     // The value's length prefix follows the field.
-    std::string_view probe = std::string_view(listpack_).substr(at);
+    std::string_view probe = listpack_.view().substr(at);
     std::string_view f;
     GetLengthPrefixed(&probe, &f);
     const std::size_t old_start = static_cast<std::size_t>(probe.data() - listpack_.data());
@@ -131,12 +129,14 @@ bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits&
     std::string entry;
     PutVarint(&entry, value.size());
     entry.append(value);
-    listpack_.replace(old_start, old_end - old_start, entry);
+    listpack_.Replace(old_start, old_end - old_start, entry);
     return false;
   }
-  AppendPair(&listpack_, field, value);
-  ++listpack_count_;
-  if (listpack_count_ > limits.hash_max_listpack_entries) ConvertToTable();
+  std::string entry;
+  AppendPair(&entry, field, value);
+  listpack_.Append(entry);
+  listpack_.set_count(listpack_.count() + 1);
+  if (listpack_.count() > limits.hash_max_listpack_entries) ConvertToTable();
   return true;
 }
 
@@ -146,9 +146,8 @@ bool Hash::Remove(std::string_view field) {
   const std::size_t at = Find(field, &value);
   if (at == std::string::npos) return false;
   const std::size_t end = static_cast<std::size_t>(value.data() - listpack_.data()) + value.size();
-  listpack_.erase(at, end - at);
-  --listpack_count_;
-  if (listpack_.capacity() > 4 * listpack_.size() + 64) listpack_.shrink_to_fit();
+  listpack_.Replace(at, end - at, {});
+  listpack_.set_count(listpack_.count() - 1);
   return true;
 }
 
@@ -157,7 +156,7 @@ void Hash::ForEach(const Visitor& fn) const {
     table_->ForEach(fn);
     return;
   }
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   std::string_view f, v;
   while (NextPair(&in, &f, &v)) fn(f, v);
 }
@@ -170,8 +169,8 @@ std::uint64_t Hash::Scan(std::uint64_t cursor, std::size_t count, const Visitor&
 
 std::pair<std::string_view, std::string_view> Hash::Random(std::mt19937_64& rng) const {
   if (table_) return table_->Random(rng);
-  std::size_t pick = static_cast<std::size_t>(rng() % listpack_count_);
-  std::string_view in = listpack_;
+  std::size_t pick = static_cast<std::size_t>(rng() % listpack_.count());
+  std::string_view in = listpack_.view();
   std::string_view f, v;
   do {
     NextPair(&in, &f, &v);

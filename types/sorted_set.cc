@@ -5,7 +5,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include "field_table.h"
 #include "types/ops.h"
 #include "zskiplist.h"
 
@@ -61,23 +60,20 @@ SortedSet::SortedSet() = default;
 SortedSet::~SortedSet() = default;
 
 std::size_t SortedSet::MemoryUsage() const {
-  if (list_) {
-    return sizeof(SortedSet) + sizeof(ZSkiplist) + list_->bytes() + sizeof(FieldTable) +
-           dict_->bytes();
-  }
-  return sizeof(SortedSet) + listpack_.capacity();
+  if (list_) return sizeof(SortedSet) + sizeof(ZSkiplist) + list_->bytes();
+  return sizeof(SortedSet) + listpack_.allocated();
 }
 
 std::string_view SortedSet::EncodingName() const { return list_ ? "skiplist" : "listpack"; }
 
-std::size_t SortedSet::size() const { return list_ ? list_->size() : listpack_count_; }
+std::size_t SortedSet::size() const { return list_ ? list_->size() : listpack_.count(); }
 
 void SortedSet::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kSortedSet));
   out->push_back(static_cast<char>(list_ ? kFlagSkiplist : 0));
   PutVarint(out, size());
   if (!list_) {
-    out->append(listpack_);  // the listpack body is the serialized entries already
+    out->append(listpack_.view());  // the listpack body is the serialized entries already
     return;
   }
   out->reserve(out->size() + list_->bytes());
@@ -135,34 +131,33 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
       if (!seen.insert(member).second) return nullptr;
     }
     if (!negative_zero) {
-      set->listpack_.assign(entries);
+      set->listpack_.Assign(entries, count);
     } else {  // a listpack keeps an integral score as an integer: -0 becomes 0, as in Redis
       in = entries;
+      std::string rewritten;
       for (std::uint64_t i = 0; i < count; ++i) {
         std::string_view member;
         double score;
         NextEntry(&in, &member, &score);
-        AppendEntry(&set->listpack_, member, score == 0 ? 0.0 : score);
+        AppendEntry(&rewritten, member, score == 0 ? 0.0 : score);
       }
+      set->listpack_.Assign(rewritten, count);
     }
-    set->listpack_count_ = count;
     return set;
   }
   set->list_ = std::make_unique<ZSkiplist>();
-  set->dict_ = std::make_unique<FieldTable>();
   in = entries;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view member;
     double score;
     NextEntry(&in, &member, &score);
-    if (!set->dict_->Set(member, EncodeScore(score))) return nullptr;  // a member twice
-    set->list_->Insert(member, score);
+    if (!set->list_->Add(member, score)) return nullptr;  // a member twice
   }
   return set;
 }
 
 std::size_t SortedSet::Find(std::string_view member, double* score) const {
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   while (!in.empty()) {
     const std::size_t at = listpack_.size() - in.size();
     std::string_view m;
@@ -177,11 +172,7 @@ std::size_t SortedSet::Find(std::string_view member, double* score) const {
 }
 
 std::optional<double> SortedSet::Score(std::string_view member) const {
-  if (list_) {
-    const std::optional<std::string_view> bytes = dict_->Get(member);
-    if (!bytes) return std::nullopt;
-    return DecodeScore(*bytes);
-  }
+  if (list_) return list_->Score(member);
   double score;
   if (Find(member, &score) == std::string::npos) return std::nullopt;
   return score;
@@ -190,7 +181,7 @@ std::optional<double> SortedSet::Score(std::string_view member) const {
 void SortedSet::ListpackInsert(std::string_view member, double score) {
   // Redis's listpack stores an integral score as an integer: -0 comes back as 0.
   if (score == 0) score = 0;
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   std::size_t at = listpack_.size();
   while (!in.empty()) {
     const std::size_t here = listpack_.size() - in.size();
@@ -204,35 +195,28 @@ void SortedSet::ListpackInsert(std::string_view member, double score) {
   }
   std::string entry;
   AppendEntry(&entry, member, score);
-  listpack_.insert(at, entry);
-  ++listpack_count_;
+  listpack_.Replace(at, 0, entry);
+  listpack_.set_count(listpack_.count() + 1);
 }
 
 void SortedSet::ListpackErase(std::size_t at) {
-  std::string_view in = std::string_view(listpack_).substr(at);
+  std::string_view in = listpack_.view().substr(at);
   const std::size_t before = in.size();
   std::string_view m;
   double s;
   NextEntry(&in, &m, &s);
-  listpack_.erase(at, before - in.size());
-  --listpack_count_;
-  if (listpack_.capacity() > 4 * listpack_.size() + 64) listpack_.shrink_to_fit();
+  listpack_.Replace(at, before - in.size(), {});
+  listpack_.set_count(listpack_.count() - 1);
 }
 
 void SortedSet::ConvertToSkiplist() {
   auto list = std::make_unique<ZSkiplist>();
-  auto dict = std::make_unique<FieldTable>();
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   std::string_view m;
   double s;
-  while (NextEntry(&in, &m, &s)) {
-    dict->Set(m, EncodeScore(s));
-    list->Insert(m, s);
-  }
+  while (NextEntry(&in, &m, &s)) list->Add(m, s);
   list_ = std::move(list);
-  dict_ = std::move(dict);
-  listpack_ = std::string();
-  listpack_count_ = 0;
+  listpack_.Clear();
 }
 
 bool SortedSet::Add(std::string_view member, double score, const TypeLimits& limits) {
@@ -246,7 +230,7 @@ bool SortedSet::Add(std::string_view member, double score, const TypeLimits& lim
       }
       return false;
     }
-    if (listpack_count_ + 1 > limits.zset_max_listpack_entries ||
+    if (listpack_.count() + 1 > limits.zset_max_listpack_entries ||
         member.size() > limits.zset_max_listpack_value) {
       ConvertToSkiplist();
     } else {
@@ -254,28 +238,11 @@ bool SortedSet::Add(std::string_view member, double score, const TypeLimits& lim
       return true;
     }
   }
-  if (const std::optional<std::string_view> bytes = dict_->Get(member)) {
-    const double old = DecodeScore(*bytes);
-    if (old != score) {
-      list_->Remove(member, old);
-      list_->Insert(member, score);
-      dict_->Set(member, EncodeScore(score));
-    }
-    return false;
-  }
-  list_->Insert(member, score);
-  dict_->Set(member, EncodeScore(score));
-  return true;
+  return list_->Add(member, score);
 }
 
 bool SortedSet::Remove(std::string_view member) {
-  if (list_) {
-    const std::optional<std::string_view> bytes = dict_->Get(member);
-    if (!bytes) return false;
-    list_->Remove(member, DecodeScore(*bytes));
-    dict_->Remove(member);
-    return true;
-  }
+  if (list_) return list_->Remove(member);
   double score;
   const std::size_t at = Find(member, &score);
   if (at == std::string::npos) return false;
@@ -284,12 +251,8 @@ bool SortedSet::Remove(std::string_view member) {
 }
 
 std::optional<std::size_t> SortedSet::Rank(std::string_view member) const {
-  if (list_) {
-    const std::optional<std::string_view> bytes = dict_->Get(member);
-    if (!bytes) return std::nullopt;
-    return list_->Rank(member, DecodeScore(*bytes));
-  }
-  std::string_view in = listpack_;
+  if (list_) return list_->Rank(member);
+  std::string_view in = listpack_.view();
   std::string_view m;
   double s;
   for (std::size_t rank = 0; NextEntry(&in, &m, &s); ++rank) {
@@ -300,7 +263,7 @@ std::optional<std::size_t> SortedSet::Rank(std::string_view member) const {
 
 std::size_t SortedSet::CountLeading(const Pred& before) const {
   if (list_) return list_->CountLeading(before);
-  std::string_view in = listpack_;
+  std::string_view in = listpack_.view();
   std::string_view m;
   double s;
   std::size_t n = 0;
@@ -313,8 +276,8 @@ void SortedSet::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
     list_->Walk(rank, reverse, fn);
     return;
   }
-  if (rank >= listpack_count_) return;
-  std::string_view in = listpack_;
+  if (rank >= listpack_.count()) return;
+  std::string_view in = listpack_.view();
   std::string_view m;
   double s;
   if (!reverse) {
@@ -333,21 +296,14 @@ void SortedSet::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
 }
 
 std::uint64_t SortedSet::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
-  if (list_) {
-    return dict_->Scan(cursor, count, [&](std::string_view member, std::string_view score) {
-      fn(member, DecodeScore(score));
-    });
-  }
+  if (list_) return list_->Scan(cursor, count, fn);
   Walk(0, false, fn);
   return 0;
 }
 
 std::pair<std::string_view, double> SortedSet::Random(std::mt19937_64& rng) const {
-  if (list_) {
-    const auto [member, score] = dict_->Random(rng);
-    return {member, DecodeScore(score)};
-  }
-  std::size_t pick = static_cast<std::size_t>(rng() % listpack_count_);
+  if (list_) return list_->Random(rng);
+  std::size_t pick = static_cast<std::size_t>(rng() % listpack_.count());
   std::pair<std::string_view, double> out;
   Walk(pick, false, [&](std::string_view m, double s) {
     out = {m, s};

@@ -1,43 +1,96 @@
 #include "zskiplist.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "storage/engine.h"  // HashKey
+
 namespace dynakv::types {
 
 namespace {
 constexpr int kMaxLevel = 32;  // Redis's ZSKIPLIST_MAXLEVEL
 constexpr unsigned kP = 4;     // a level is promoted with probability 1/4 (ZSKIPLIST_P)
+constexpr unsigned kMinBits = 2;
 }  // namespace
 
+// Followed in the same allocation by: Node* forward[levels]; std::uint32_t span[levels - 1]
+// (levels 1 and up: a forward link on level 0 always spans 1); the member bytes.
 struct ZSkiplist::Node {
-  struct Level {
-    Node* forward = nullptr;
-    std::size_t span = 0;
-  };
-  std::string member;
   double score = 0;
   Node* backward = nullptr;
-  std::unique_ptr<Node> owned_next;  // == level[0].forward: the owner of the next node
-  std::vector<Level> level;
+  Node* hnext = nullptr;  // the next node in this one's index bucket
+  std::uint32_t member_len = 0;
+  std::uint8_t levels = 0;
+
+  Node** forward() { return reinterpret_cast<Node**>(this + 1); }
+  Node* const* forward() const { return reinterpret_cast<Node* const*>(this + 1); }
+  std::uint32_t* spans() { return reinterpret_cast<std::uint32_t*>(forward() + levels); }
+  const std::uint32_t* spans() const {
+    return reinterpret_cast<const std::uint32_t*>(forward() + levels);
+  }
+  Node* next(int i) const { return forward()[i]; }
+  std::size_t span(int i) const { return i == 0 ? 1 : spans()[i - 1]; }
+  void set_span(int i, std::size_t v) {
+    if (i > 0) spans()[i - 1] = static_cast<std::uint32_t>(v);
+  }
+  std::string_view member() const {
+    return {reinterpret_cast<const char*>(spans() + (levels - 1)), member_len};
+  }
 };
 
 namespace {
 
-// Redis's order: score, then member bytes.
-bool Less(double score, std::string_view member, const std::string& other_member,
-          double other_score) {
-  return other_score < score || (other_score == score && std::string_view(other_member) < member);
+// Redis's order: score, then member bytes. Whether node x comes before (score, member).
+template <typename N>
+bool Before(const N* x, double score, std::string_view member) {
+  return x->score < score || (x->score == score && x->member() < member);
 }
 
 }  // namespace
 
-ZSkiplist::ZSkiplist() : header_(std::make_unique<Node>()), rng_(0x5eed) {
-  header_->level.resize(kMaxLevel);
+void ZSkiplist::NodeDeleter::operator()(Node* n) const {
+  std::destroy_at(n);
+  std::free(n);
 }
 
+ZSkiplist::NodePtr ZSkiplist::MakeNode(int levels, std::string_view member, double score) {
+  const std::size_t size = sizeof(Node) + levels * sizeof(Node*) +
+                           (levels - 1) * sizeof(std::uint32_t) + member.size();
+  void* mem = std::malloc(size);
+  if (mem == nullptr) throw std::bad_alloc();
+  NodePtr n(std::construct_at(static_cast<Node*>(mem)));
+  n->score = score;
+  n->member_len = static_cast<std::uint32_t>(member.size());
+  n->levels = static_cast<std::uint8_t>(levels);
+  std::memset(n->forward(), 0, levels * sizeof(Node*) + (levels - 1) * sizeof(std::uint32_t));
+  if (!member.empty()) {
+    std::memcpy(reinterpret_cast<char*>(n->spans() + (levels - 1)), member.data(), member.size());
+  }
+  return n;
+}
+
+std::size_t ZSkiplist::NodeBytes(const Node& n) {
+  // malloc hands out 16-byte multiples (jemalloc's small classes are at least as fine).
+  const std::size_t size = sizeof(Node) + n.levels * sizeof(Node*) +
+                           (n.levels - 1) * sizeof(std::uint32_t) + n.member_len;
+  return (size + 15) & ~std::size_t{15};
+}
+
+ZSkiplist::ZSkiplist()
+    : header_(MakeNode(kMaxLevel, {}, 0)),
+      buckets_(std::size_t{1} << kMinBits),
+      bits_(kMinBits),
+      shift_(64 - kMinBits),
+      rng_(0x5eed) {}
+
 ZSkiplist::~ZSkiplist() {
-  // Iteratively: a recursive chain of unique_ptr destructors would overflow the stack.
-  while (header_->owned_next) {
-    std::unique_ptr<Node> next = std::move(header_->owned_next->owned_next);
-    header_->owned_next = std::move(next);
+  // Iteratively along level 0, which owns the nodes.
+  Node* x = header_->next(0);
+  while (x != nullptr) {
+    Node* next = x->next(0);
+    NodeDeleter()(x);
+    x = next;
   }
 }
 
@@ -47,108 +100,139 @@ int ZSkiplist::RandomLevel() {
   return level;
 }
 
-void ZSkiplist::Insert(std::string_view member, double score) {
+ZSkiplist::Node* ZSkiplist::Find(std::string_view member) const {
+  for (Node* n = buckets_[BucketOf(storage::HashKey(member))]; n != nullptr; n = n->hnext) {
+    if (n->member() == member) return n;
+  }
+  return nullptr;
+}
+
+void ZSkiplist::Link(Node* n) {
   Node* update[kMaxLevel];
   std::size_t rank[kMaxLevel];
   Node* x = header_.get();
+  const std::string_view member = n->member();
   for (int i = level_ - 1; i >= 0; --i) {
     rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
-    while (x->level[i].forward != nullptr &&
-           Less(score, member, x->level[i].forward->member, x->level[i].forward->score)) {
-      rank[i] += x->level[i].span;
-      x = x->level[i].forward;
+    while (x->next(i) != nullptr && Before(x->next(i), n->score, member)) {
+      rank[i] += x->span(i);
+      x = x->next(i);
     }
     update[i] = x;
   }
-  const int level = RandomLevel();
+  const int level = n->levels;
   if (level > level_) {
     for (int i = level_; i < level; ++i) {
       rank[i] = 0;
       update[i] = header_.get();
-      update[i]->level[i].span = size_;
+      update[i]->set_span(i, size_);
     }
     level_ = level;
   }
-  auto node = std::make_unique<Node>();
-  node->member.assign(member);
-  node->score = score;
-  node->level.resize(static_cast<std::size_t>(level));
-  Node* n = node.get();
   for (int i = 0; i < level; ++i) {
-    n->level[i].forward = update[i]->level[i].forward;
-    update[i]->level[i].forward = n;
-    n->level[i].span = update[i]->level[i].span - (rank[0] - rank[i]);
-    update[i]->level[i].span = (rank[0] - rank[i]) + 1;
+    n->forward()[i] = update[i]->next(i);
+    update[i]->forward()[i] = n;
+    n->set_span(i, update[i]->span(i) - (rank[0] - rank[i]));
+    update[i]->set_span(i, (rank[0] - rank[i]) + 1);
   }
-  for (int i = level; i < level_; ++i) ++update[i]->level[i].span;
+  for (int i = level; i < level_; ++i) update[i]->set_span(i, update[i]->span(i) + 1);
   n->backward = update[0] == header_.get() ? nullptr : update[0];
-  if (n->level[0].forward != nullptr) {
-    n->level[0].forward->backward = n;
+  if (n->next(0) != nullptr) {
+    n->next(0)->backward = n;
   } else {
     tail_ = n;
   }
-  node->owned_next = std::move(update[0]->owned_next);
-  update[0]->owned_next = std::move(node);
   ++size_;
-  bytes_ += sizeof(Node) + member.size() + level * sizeof(Node::Level);
 }
 
-void ZSkiplist::Remove(std::string_view member, double score) {
+void ZSkiplist::Unlink(Node* n) {
   Node* update[kMaxLevel];
   Node* x = header_.get();
+  const std::string_view member = n->member();
   for (int i = level_ - 1; i >= 0; --i) {
-    while (x->level[i].forward != nullptr &&
-           Less(score, member, x->level[i].forward->member, x->level[i].forward->score)) {
-      x = x->level[i].forward;
-    }
+    while (x->next(i) != nullptr && Before(x->next(i), n->score, member)) x = x->next(i);
     update[i] = x;
   }
-  Node* victim = x->level[0].forward;
-  if (victim == nullptr || victim->score != score || victim->member != member) return;
   for (int i = 0; i < level_; ++i) {
-    if (update[i]->level[i].forward == victim) {
-      update[i]->level[i].span += victim->level[i].span - 1;
-      update[i]->level[i].forward = victim->level[i].forward;
+    if (update[i]->next(i) == n) {
+      update[i]->set_span(i, update[i]->span(i) + n->span(i) - 1);
+      update[i]->forward()[i] = n->next(i);
     } else {
-      --update[i]->level[i].span;
+      update[i]->set_span(i, update[i]->span(i) - 1);
     }
   }
-  if (victim->level[0].forward != nullptr) {
-    victim->level[0].forward->backward = victim->backward;
+  if (n->next(0) != nullptr) {
+    n->next(0)->backward = n->backward;
   } else {
-    tail_ = victim->backward;
+    tail_ = n->backward;
   }
-  while (level_ > 1 && header_->level[level_ - 1].forward == nullptr) --level_;
+  while (level_ > 1 && header_->next(level_ - 1) == nullptr) --level_;
   --size_;
-  bytes_ -= sizeof(Node) + victim->member.size() + victim->level.size() * sizeof(Node::Level);
-  std::unique_ptr<Node> owned = std::move(update[0]->owned_next);
-  update[0]->owned_next = std::move(owned->owned_next);
 }
 
-std::size_t ZSkiplist::Rank(std::string_view member, double score) const {
+std::optional<double> ZSkiplist::Score(std::string_view member) const {
+  const Node* n = Find(member);
+  if (n == nullptr) return std::nullopt;
+  return n->score;
+}
+
+bool ZSkiplist::Add(std::string_view member, double score) {
+  if (Node* n = Find(member)) {
+    if (n->score == score) return false;
+    // Where the new score keeps the node between its neighbours it changes in place (Redis's
+    // zslUpdateScore); otherwise the same node moves.
+    const Node* next = n->next(0);
+    if ((n->backward == nullptr || Before(n->backward, score, member)) &&
+        (next == nullptr || !Before(next, score, member))) {
+      n->score = score;
+      return false;
+    }
+    Unlink(n);
+    n->score = score;
+    Link(n);
+    return false;
+  }
+  NodePtr fresh = MakeNode(RandomLevel(), member, score);
+  node_bytes_ += NodeBytes(*fresh);
+  Node* n = fresh.release();  // owned along level 0 from here on
+  Link(n);
+  IndexInsert(n);
+  return true;
+}
+
+bool ZSkiplist::Remove(std::string_view member) {
+  Node* n = Find(member);
+  if (n == nullptr) return false;
+  Unlink(n);
+  IndexRemove(n);
+  node_bytes_ -= NodeBytes(*n);
+  NodePtr owned(n);
+  return true;
+}
+
+std::optional<std::size_t> ZSkiplist::Rank(std::string_view member) const {
+  const Node* n = Find(member);
+  if (n == nullptr) return std::nullopt;
   std::size_t rank = 0;
   const Node* x = header_.get();
   for (int i = level_ - 1; i >= 0; --i) {
-    while (x->level[i].forward != nullptr &&
-           (x->level[i].forward->score < score ||
-            (x->level[i].forward->score == score &&
-             std::string_view(x->level[i].forward->member) <= member))) {
-      rank += x->level[i].span;
-      x = x->level[i].forward;
+    while (x->next(i) != nullptr &&
+           (x->next(i) == n || Before(x->next(i), n->score, member))) {
+      rank += x->span(i);
+      x = x->next(i);
     }
-    if (x != header_.get() && x->member == member) return rank - 1;
+    if (x == n) return rank - 1;
   }
-  return rank - 1;
+  return rank - 1;  // not reached: n is in the list
 }
 
 std::size_t ZSkiplist::CountLeading(const Pred& before) const {
   std::size_t rank = 0;
   const Node* x = header_.get();
   for (int i = level_ - 1; i >= 0; --i) {
-    while (x->level[i].forward != nullptr &&
-           before(x->level[i].forward->member, x->level[i].forward->score)) {
-      rank += x->level[i].span;
-      x = x->level[i].forward;
+    while (x->next(i) != nullptr && before(x->next(i)->member(), x->next(i)->score)) {
+      rank += x->span(i);
+      x = x->next(i);
     }
   }
   return rank;
@@ -159,9 +243,9 @@ ZSkiplist::Node* ZSkiplist::ByRank(std::size_t rank) const {
   std::size_t traversed = 0;
   Node* x = header_.get();
   for (int i = level_ - 1; i >= 0; --i) {
-    while (x->level[i].forward != nullptr && traversed + x->level[i].span <= target) {
-      traversed += x->level[i].span;
-      x = x->level[i].forward;
+    while (x->next(i) != nullptr && traversed + x->span(i) <= target) {
+      traversed += x->span(i);
+      x = x->next(i);
     }
     if (traversed == target) return x;
   }
@@ -170,10 +254,72 @@ ZSkiplist::Node* ZSkiplist::ByRank(std::size_t rank) const {
 
 void ZSkiplist::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
   if (rank >= size_) return;
-  for (const Node* x = ByRank(rank); x != nullptr;
-       x = reverse ? x->backward : x->level[0].forward) {
-    if (!fn(x->member, x->score)) return;
+  for (const Node* x = ByRank(rank); x != nullptr; x = reverse ? x->backward : x->next(0)) {
+    if (!fn(x->member(), x->score)) return;
   }
+}
+
+void ZSkiplist::IndexInsert(Node* n) {
+  Node*& bucket = buckets_[BucketOf(storage::HashKey(n->member()))];
+  n->hnext = bucket;
+  bucket = n;
+  if (size_ > buckets_.size()) Resize(bits_ + 1);
+}
+
+void ZSkiplist::IndexRemove(Node* n) {
+  Node** link = &buckets_[BucketOf(storage::HashKey(n->member()))];
+  while (*link != n) link = &(*link)->hnext;
+  *link = n->hnext;
+  n->hnext = nullptr;
+  if (bits_ > kMinBits && size_ < buckets_.size() / 8) Resize(bits_ - 1);
+}
+
+void ZSkiplist::Resize(unsigned bits) {
+  std::vector<Node*> fresh(std::size_t{1} << bits, nullptr);
+  const unsigned shift = 64 - bits;
+  for (Node* bucket : buckets_) {
+    while (bucket != nullptr) {
+      Node* n = bucket;
+      bucket = n->hnext;
+      Node*& dst = fresh[static_cast<std::size_t>(storage::HashKey(n->member()) >> shift)];
+      n->hnext = dst;
+      dst = n;
+    }
+  }
+  buckets_ = std::move(fresh);
+  bits_ = bits;
+  shift_ = shift;
+}
+
+std::uint64_t ZSkiplist::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
+  std::size_t passed = 0;
+  // A cursor is a bucket boundary unless the index shrank since it was handed out: only then do
+  // the first bucket's members below it need their hash to be skipped.
+  const std::size_t first = BucketOf(cursor);
+  const bool mid_bucket = (static_cast<std::uint64_t>(first) << shift_) != cursor;
+  for (std::size_t b = first; b < buckets_.size(); ++b) {
+    for (const Node* n = buckets_[b]; n != nullptr; n = n->hnext) {
+      if (mid_bucket && b == first && storage::HashKey(n->member()) < cursor) continue;
+      fn(n->member(), n->score);
+      ++passed;
+    }
+    if (b + 1 == buckets_.size()) return 0;
+    if (passed >= count) return static_cast<std::uint64_t>(b + 1) << shift_;
+  }
+  return 0;
+}
+
+std::pair<std::string_view, double> ZSkiplist::Random(std::mt19937_64& rng) const {
+  // A random non-empty bucket, then a random node of its chain (chains are short: load <= 1).
+  const std::size_t n = buckets_.size();
+  std::size_t b = static_cast<std::size_t>(rng() & (n - 1));
+  while (buckets_[b] == nullptr) b = (b + 1) & (n - 1);
+  std::size_t len = 0;
+  for (const Node* node = buckets_[b]; node != nullptr; node = node->hnext) ++len;
+  std::size_t pick = static_cast<std::size_t>(rng() % len);
+  const Node* node = buckets_[b];
+  while (pick-- > 0) node = node->hnext;
+  return {node->member(), node->score};
 }
 
 }  // namespace dynakv::types

@@ -1,6 +1,6 @@
 // A hash value: field -> value, in one of Redis's two encodings.
-// - listpack: every pair in one flat buffer (varint length + bytes, field then value), in
-//   insertion order, found by a linear walk. Used while the hash has at most
+// - listpack: every pair in one flat buffer (listpack.h: sized exactly; varint length + bytes,
+//   field then value), in insertion order, found by a linear walk. Used while the hash has at most
 //   hash_max_listpack_entries fields and no field or value longer than hash_max_listpack_value
 //   bytes; walking it is what Redis does too, and its iteration order is Redis's.
 // - hashtable: a chained hash table (field_table.h), O(1) per field.
@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "storage/object.h"
+#include "types/listpack.h"
 #include "types/value_type.h"
 
 namespace dynakv::types {
@@ -66,8 +67,7 @@ class Hash final : public storage::ValueObject {
   std::size_t Find(std::string_view field, std::string_view* value) const;
   void ConvertToTable();
 
-  std::string listpack_;
-  std::size_t listpack_count_ = 0;
+  Listpack listpack_;                  // 16 bytes: with the vtable and table_, a Hash is 32
   std::unique_ptr<FieldTable> table_;  // set once converted
 };
 

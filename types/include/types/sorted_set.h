@@ -3,8 +3,8 @@
 // - listpack: every entry in one flat buffer (8-byte score | varint length | member), kept in
 //   order, walked linearly. Used while the set has at most zset_max_listpack_entries members and
 //   none longer than zset_max_listpack_value bytes, as in Redis.
-// - skiplist: a skiplist (zskiplist.h: O(log n) rank and range) beside a member -> score table
-//   (field_table.h: O(1) ZSCORE, and the ZSCAN cursor and random picks of hashes).
+// - skiplist: a skiplist (zskiplist.h: O(log n) rank and range) whose nodes also form the
+//   member -> node index (O(1) ZSCORE, and the ZSCAN cursor and random picks of hashes).
 // A listpack converts to a skiplist the moment a write crosses a threshold, never back (as Redis).
 // The serialized form remembers a skiplist; a listpack is decoded as one unless its contents
 // exceed the limits now in force.
@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "storage/object.h"
+#include "types/listpack.h"
 #include "types/value_type.h"
 
 namespace dynakv::types {
 
-class FieldTable;
 class ZSkiplist;
 
 class SortedSet final : public storage::ValueObject {
@@ -84,10 +84,8 @@ class SortedSet final : public storage::ValueObject {
   void ListpackErase(std::size_t at);
   void ConvertToSkiplist();
 
-  std::string listpack_;
-  std::size_t listpack_count_ = 0;
-  std::unique_ptr<ZSkiplist> list_;   // set once converted ...
-  std::unique_ptr<FieldTable> dict_;  // ... with it: member -> 8-byte score
+  Listpack listpack_;
+  std::unique_ptr<ZSkiplist> list_;  // set once converted
 };
 
 }  // namespace dynakv::types
