@@ -4,11 +4,22 @@
 // holds, which LZ4 shrinks about 3x.
 //
 //   dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE] [-d BYTES] [-s SECONDS]
-//                  [-r KEYSPACE] [-t set|get|multi] [-v random|text] [--csv]
+//                  [-r KEYSPACE] [-t set|get|multi|zrangebyscore|hgetall|bitcount] [-i ITEMS]
+//                  [-v random|text] [--loaded] [--csv]
 //
 // -t multi: each request is a transaction of three commands, MULTI SET k v, INCR k:n, GET k EXEC
 // (five commands sent back to back); its latency runs to EXEC's reply, and -P counts
 // transactions. A reply that is not what the transaction must answer is an error.
+//
+// Reads of the collection types, on data the generator loads itself first (every key it uses is
+// deleted and written afresh, so both servers of a comparison hold the same data); each reply is
+// checked (its length, or the count):
+//   -t zrangebyscore  ZRANGEBYSCORE bench:zset LO LO+I-1: one sorted set of -r members (member
+//                     "m:<n>", score n), I = -i results from a random LO
+//   -t hgetall        HGETALL bench:hash:<k>: -r hashes of -i fields ("field:<j>" -> -d bytes)
+//   -t bitcount       BITCOUNT bench:bitmap: one bitmap of -d random bytes
+// --loaded skips the load (an earlier run with the same options wrote the data), so that a
+// server's CPU time can be measured around the requests alone.
 //
 // One thread multiplexes all connections with poll(), like redis-benchmark: each connection sends
 // P commands, waits for all P replies, then sends the next batch. A request's latency is the time
@@ -40,8 +51,11 @@ struct Options {
   long keyspace = 100000;
   bool get = false;
   bool multi = false;
+  enum class Read { kNone, kZrangebyscore, kHgetall, kBitcount } read = Read::kNone;
+  long items = 10;  // -i: ZRANGEBYSCORE results, HGETALL fields
   bool text = false;
   bool csv = false;
+  bool loaded = false;  // --loaded
 };
 
 struct ContextDeleter {
@@ -58,8 +72,9 @@ struct Connection {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "dynakv-loadgen: %s\nusage: dynakv-loadgen [-h HOST] [-p PORT] [-c CONNS] "
-               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] [-t set|get|multi] [-v random|text] "
-               "[--csv]\n",
+               "[-P PIPELINE] [-d BYTES] [-s SECONDS] [-r KEYSPACE] "
+               "[-t set|get|multi|zrangebyscore|hgetall|bitcount] [-i ITEMS] [-v random|text] "
+               "[--loaded] [--csv]\n",
                why);
   std::exit(2);
 }
@@ -76,6 +91,7 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--csv") { o.csv = true; continue; }
+    if (a == "--loaded") { o.loaded = true; continue; }
     if (i + 1 >= argc) usage(("missing value after " + a).c_str());
     const char* v = argv[++i];
     if (a == "-h") o.host = v;
@@ -87,9 +103,15 @@ Options parse(int argc, char** argv) {
     else if (a == "-r") o.keyspace = parse_positive("-r", v);
     else if (a == "-t") {
       std::string t = v;
-      if (t != "set" && t != "get" && t != "multi") usage("-t takes set, get or multi");
       o.get = t == "get";
       o.multi = t == "multi";
+      if (t == "zrangebyscore") o.read = Options::Read::kZrangebyscore;
+      else if (t == "hgetall") o.read = Options::Read::kHgetall;
+      else if (t == "bitcount") o.read = Options::Read::kBitcount;
+      else if (t != "set" && t != "get" && t != "multi")
+        usage("-t takes set, get, multi, zrangebyscore, hgetall or bitcount");
+    } else if (a == "-i") {
+      o.items = parse_positive("-i", v);
     } else if (a == "-v") {
       std::string kind = v;
       if (kind != "random" && kind != "text") usage("-v takes random or text");
@@ -135,6 +157,78 @@ class LoadGenerator {
     return true;
   }
 
+  // The data the read tests (-t zrangebyscore, hgetall, bitcount) ask for, written through the
+  // first connection.
+  bool load() {
+    redisContext* c = conns_.front().ctx.get();
+    std::vector<std::string> args;
+    auto send = [&]() {
+      if (opt_.loaded) {  // only what the replies are checked against is computed
+        args.clear();
+        return 0;
+      }
+      std::vector<const char*> argv;
+      std::vector<size_t> lens;
+      for (const auto& a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      redisAppendCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data());
+      args.clear();
+      return 1;
+    };
+    long pending = 0;
+    switch (opt_.read) {
+      case Options::Read::kNone:
+        return true;
+      case Options::Read::kZrangebyscore:
+        if (opt_.keyspace < opt_.items) usage("-t zrangebyscore needs -r >= -i");
+        args = {"DEL", "bench:zset"};
+        pending += send();
+        for (long i = 0; i < opt_.keyspace;) {
+          args = {"ZADD", "bench:zset"};
+          for (long end = std::min(opt_.keyspace, i + 1000); i < end; ++i) {
+            args.push_back(std::to_string(i));
+            args.push_back("m:" + std::to_string(i));
+          }
+          pending += send();
+        }
+        break;
+      case Options::Read::kHgetall:
+        for (long k = 0; k < opt_.keyspace; ++k) {
+          const std::string key = "bench:hash:" + std::to_string(k);
+          args = {"DEL", key};
+          pending += send();
+          args = {"HSET", key};
+          for (long j = 0; j < opt_.items; ++j) {
+            args.push_back("field:" + std::to_string(j));
+            args.emplace_back(pool_.data() + rng_() % (pool_.size() - opt_.value_size),
+                              opt_.value_size);
+          }
+          pending += send();
+        }
+        break;
+      case Options::Read::kBitcount:
+        args = {"SET", "bench:bitmap", pool_.substr(0, opt_.value_size)};
+        for (unsigned char ch : args.back()) bitcount_ += __builtin_popcount(ch);
+        pending += send();
+        break;
+    }
+    for (; pending > 0; --pending) {
+      void* raw = nullptr;
+      if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
+        std::fprintf(stderr, "load: %s\n", c->errstr);
+        return false;
+      }
+      auto* reply = static_cast<redisReply*>(raw);
+      const bool error = reply->type == REDIS_REPLY_ERROR;
+      if (error) std::fprintf(stderr, "load: server error: %s\n", reply->str);
+      freeReplyObject(reply);
+      if (error) return false;
+    }
+    return true;
+  }
+
   bool run() {
     auto start = Clock::now();
     auto deadline = start + std::chrono::duration_cast<Clock::duration>(
@@ -175,6 +269,9 @@ class LoadGenerator {
     };
     double rps = latencies_us_.size() / elapsed_;
     const char* name = opt_.multi ? "MULTI/EXEC (SET, INCR, GET)" : opt_.get ? "GET" : "SET";
+    if (opt_.read == Options::Read::kZrangebyscore) name = "ZRANGEBYSCORE";
+    if (opt_.read == Options::Read::kHgetall) name = "HGETALL";
+    if (opt_.read == Options::Read::kBitcount) name = "BITCOUNT";
     if (opt_.csv) {
       std::printf("\"%s\",\"%.2f\",\"%.3f\",\"%.3f\",\"%zu\"\n", name, rps, pct(0.50), pct(0.99),
                   latencies_us_.size());
@@ -191,7 +288,9 @@ class LoadGenerator {
     for (int i = 0; i < opt_.pipeline; ++i) {
       int klen = std::snprintf(key, sizeof key, "key:%012ld",
                                static_cast<long>(rng_() % static_cast<unsigned long>(opt_.keyspace)));
-      if (opt_.multi) {
+      if (opt_.read != Options::Read::kNone) {
+        append_read(c);
+      } else if (opt_.multi) {
         size_t off = rng_() % (pool_.size() - opt_.value_size);
         char counter[40];
         int clen = std::snprintf(counter, sizeof counter, "%s:n", key);
@@ -225,6 +324,51 @@ class LoadGenerator {
     c.sent = Clock::now();
   }
 
+  void append_read(Connection& c) {
+    std::string a, b, key;
+    switch (opt_.read) {
+      case Options::Read::kZrangebyscore: {
+        const long lo = static_cast<long>(rng_() % static_cast<unsigned long>(opt_.keyspace - opt_.items + 1));
+        a = std::to_string(lo);
+        b = std::to_string(lo + opt_.items - 1);
+        const char* argv[] = {"ZRANGEBYSCORE", "bench:zset", a.c_str(), b.c_str()};
+        size_t lens[] = {13, 10, a.size(), b.size()};
+        redisAppendCommandArgv(c.ctx.get(), 4, argv, lens);
+        break;
+      }
+      case Options::Read::kHgetall: {
+        key = "bench:hash:" + std::to_string(rng_() % static_cast<unsigned long>(opt_.keyspace));
+        const char* argv[] = {"HGETALL", key.c_str()};
+        size_t lens[] = {7, key.size()};
+        redisAppendCommandArgv(c.ctx.get(), 2, argv, lens);
+        break;
+      }
+      case Options::Read::kBitcount: {
+        const char* argv[] = {"BITCOUNT", "bench:bitmap"};
+        size_t lens[] = {8, 12};
+        redisAppendCommandArgv(c.ctx.get(), 2, argv, lens);
+        break;
+      }
+      case Options::Read::kNone:
+        break;
+    }
+  }
+
+  // Whether a read test's reply is what the loaded data must answer.
+  bool read_reply_ok(const redisReply* reply) const {
+    switch (opt_.read) {
+      case Options::Read::kZrangebyscore:
+        return reply->type == REDIS_REPLY_ARRAY && reply->elements == static_cast<size_t>(opt_.items);
+      case Options::Read::kHgetall:
+        return (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 * static_cast<size_t>(opt_.items));
+      case Options::Read::kBitcount:
+        return reply->type == REDIS_REPLY_INTEGER && reply->integer == bitcount_;
+      case Options::Read::kNone:
+        break;
+    }
+    return true;
+  }
+
   bool drain(Connection& c) {
     if (redisBufferRead(c.ctx.get()) != REDIS_OK) {
       std::fprintf(stderr, "read: %s\n", c.ctx->errstr);
@@ -246,6 +390,10 @@ class LoadGenerator {
         std::fprintf(stderr, "EXEC did not answer its three commands\n");
         error = true;
       }
+      if (!error && !read_reply_ok(reply)) {
+        std::fprintf(stderr, "a reply does not match the loaded data\n");
+        error = true;
+      }
       freeReplyObject(reply);
       if (error) return false;
       --c.outstanding;
@@ -261,6 +409,7 @@ class LoadGenerator {
   std::string pool_;
   std::vector<Connection> conns_;
   std::vector<double> latencies_us_;
+  long long bitcount_ = 0;  // -t bitcount: the loaded bitmap's
   double elapsed_ = 0;
 };
 
@@ -268,7 +417,7 @@ class LoadGenerator {
 
 int main(int argc, char** argv) {
   LoadGenerator gen(parse(argc, argv));
-  if (!gen.connect_all() || !gen.run()) return 1;
+  if (!gen.connect_all() || !gen.load() || !gen.run()) return 1;
   gen.report();
   return 0;
 }
