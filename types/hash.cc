@@ -29,22 +29,22 @@ Hash::Hash() = default;
 Hash::~Hash() = default;
 
 std::size_t Hash::MemoryUsage() const {
-  return sizeof(Hash) + (table_ ? sizeof(FieldTable) + table_->bytes() : listpack_.allocated());
+  return sizeof(Hash) + (table() ? sizeof(FieldTable) + table()->bytes() : rep_.listpack().allocated());
 }
 
-std::string_view Hash::EncodingName() const { return table_ ? "hashtable" : "listpack"; }
+std::string_view Hash::EncodingName() const { return table() ? "hashtable" : "listpack"; }
 
-std::size_t Hash::size() const { return table_ ? table_->size() : listpack_.count(); }
+std::size_t Hash::size() const { return table() ? table()->size() : rep_.listpack().count(); }
 
 void Hash::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kHash));
-  out->push_back(static_cast<char>(table_ ? kFlagHashtable : 0));
+  out->push_back(static_cast<char>(table() ? kFlagHashtable : 0));
   PutVarint(out, size());
-  if (!table_) {
-    out->append(listpack_.view());  // the listpack body is the serialized pairs already
+  if (!table()) {
+    out->append(rep_.listpack().view());  // the listpack body is the serialized pairs already
     return;
   }
-  table_->AppendPairs(out);
+  table()->AppendPairs(out);
 }
 
 std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits) {
@@ -67,22 +67,23 @@ std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits
   }
   if (!in.empty()) return nullptr;
   if (compact) {
-    hash->listpack_.Assign(pairs, count);
+    hash->rep_.listpack().Assign(pairs, count);
     return hash;
   }
-  hash->table_ = std::make_unique<FieldTable>();
+  auto table = std::make_unique<FieldTable>();
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view f, v;
     NextPair(&pairs, &f, &v);
-    if (!hash->table_->Set(f, v)) return nullptr;  // a field twice: not our encoding
+    if (!table->Set(f, v)) return nullptr;  // a field twice: not our encoding
   }
+  hash->rep_.ConvertTo(std::move(table));
   return hash;
 }
 
 std::size_t Hash::Find(std::string_view field, std::string_view* value) const {
-  std::string_view in = listpack_.view();
+  std::string_view in = rep_.listpack().view();
   while (!in.empty()) {
-    const std::size_t at = listpack_.size() - in.size();
+    const std::size_t at = rep_.listpack().size() - in.size();
     std::string_view f, v;
     NextPair(&in, &f, &v);
     if (f == field) {
@@ -94,7 +95,7 @@ std::size_t Hash::Find(std::string_view field, std::string_view* value) const {
 }
 
 std::optional<std::string_view> Hash::Get(std::string_view field) const {
-  if (table_) return table_->Get(field);
+  if (table()) return table()->Get(field);
   std::string_view value;
   if (Find(field, &value) == std::string::npos) return std::nullopt;
   return value;
@@ -102,75 +103,74 @@ std::optional<std::string_view> Hash::Get(std::string_view field) const {
 
 void Hash::ConvertToTable() {
   auto table = std::make_unique<FieldTable>();
-  std::string_view in = listpack_.view();
+  std::string_view in = rep_.listpack().view();
   std::string_view f, v;
   while (NextPair(&in, &f, &v)) table->Set(f, v);
-  table_ = std::move(table);
-  listpack_.Clear();
+  rep_.ConvertTo(std::move(table));
 }
 
 bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits& limits) {
-  if (!table_ && (field.size() > limits.hash_max_listpack_value ||
+  if (!table() && (field.size() > limits.hash_max_listpack_value ||
                   value.size() > limits.hash_max_listpack_value)) {
     ConvertToTable();
   }
-  if (table_) return table_->Set(field, value);
+  if (table()) return table()->Set(field, value);
   std::string_view old;
   const std::size_t at = Find(field, &old);
   if (at != std::string::npos) {
     // The value is replaced where it is: the field keeps its place, as in Redis's listpack.
     // The value's length prefix follows the field.
-    std::string_view probe = listpack_.view().substr(at);
+    std::string_view probe = rep_.listpack().view().substr(at);
     std::string_view f;
     GetLengthPrefixed(&probe, &f);
-    const std::size_t old_start = static_cast<std::size_t>(probe.data() - listpack_.data());
+    const std::size_t old_start = static_cast<std::size_t>(probe.data() - rep_.listpack().data());
     const std::size_t old_end =
-        static_cast<std::size_t>(old.data() - listpack_.data()) + old.size();
+        static_cast<std::size_t>(old.data() - rep_.listpack().data()) + old.size();
     std::string entry;
     PutVarint(&entry, value.size());
     entry.append(value);
-    listpack_.Replace(old_start, old_end - old_start, entry);
+    rep_.listpack().Replace(old_start, old_end - old_start, entry);
     return false;
   }
   std::string entry;
   AppendPair(&entry, field, value);
-  listpack_.Append(entry);
-  listpack_.set_count(listpack_.count() + 1);
-  if (listpack_.count() > limits.hash_max_listpack_entries) ConvertToTable();
+  rep_.listpack().Append(entry);
+  rep_.listpack().set_count(rep_.listpack().count() + 1);
+  if (rep_.listpack().count() > limits.hash_max_listpack_entries) ConvertToTable();
   return true;
 }
 
 bool Hash::Remove(std::string_view field) {
-  if (table_) return table_->Remove(field);
+  if (table()) return table()->Remove(field);
   std::string_view value;
   const std::size_t at = Find(field, &value);
   if (at == std::string::npos) return false;
-  const std::size_t end = static_cast<std::size_t>(value.data() - listpack_.data()) + value.size();
-  listpack_.Replace(at, end - at, {});
-  listpack_.set_count(listpack_.count() - 1);
+  const std::size_t end = static_cast<std::size_t>(value.data() - rep_.listpack().data()) + value.size();
+  rep_.listpack().Replace(at, end - at, {});
+  rep_.listpack().set_count(rep_.listpack().count() - 1);
   return true;
 }
 
 void Hash::ForEach(const Visitor& fn) const {
-  if (table_) {
-    table_->ForEach(fn);
+  if (table()) {
+    table()->ForEach(fn);
     return;
   }
-  std::string_view in = listpack_.view();
+  std::string_view in = rep_.listpack().view();
   std::string_view f, v;
   while (NextPair(&in, &f, &v)) fn(f, v);
 }
 
 std::uint64_t Hash::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
-  if (table_) return table_->Scan(cursor, count, fn);
+  if (table()) return table()->Scan(cursor, count, fn);
   ForEach(fn);
   return 0;
 }
 
 std::pair<std::string_view, std::string_view> Hash::Random(std::mt19937_64& rng) const {
-  if (table_) return table_->Random(rng);
-  std::size_t pick = static_cast<std::size_t>(rng() % listpack_.count());
-  std::string_view in = listpack_.view();
+  if (table()) return table()->Random(rng);
+  std::size_t pick = static_cast<std::size_t>(rng() % rep_.listpack().count());
+  std::string_view in = rep_.listpack().view();
   std::string_view f, v;
   do {
     NextPair(&in, &f, &v);

@@ -60,24 +60,24 @@ SortedSet::SortedSet() = default;
 SortedSet::~SortedSet() = default;
 
 std::size_t SortedSet::MemoryUsage() const {
-  if (list_) return sizeof(SortedSet) + sizeof(ZSkiplist) + list_->bytes();
-  return sizeof(SortedSet) + listpack_.allocated();
+  if (list()) return sizeof(SortedSet) + sizeof(ZSkiplist) + list()->bytes();
+  return sizeof(SortedSet) + rep_.listpack().allocated();
 }
 
-std::string_view SortedSet::EncodingName() const { return list_ ? "skiplist" : "listpack"; }
+std::string_view SortedSet::EncodingName() const { return list() ? "skiplist" : "listpack"; }
 
-std::size_t SortedSet::size() const { return list_ ? list_->size() : listpack_.count(); }
+std::size_t SortedSet::size() const { return list() ? list()->size() : rep_.listpack().count(); }
 
 void SortedSet::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kSortedSet));
-  out->push_back(static_cast<char>(list_ ? kFlagSkiplist : 0));
+  out->push_back(static_cast<char>(list() ? kFlagSkiplist : 0));
   PutVarint(out, size());
-  if (!list_) {
-    out->append(listpack_.view());  // the listpack body is the serialized entries already
+  if (!list()) {
+    out->append(rep_.listpack().view());  // the listpack body is the serialized entries already
     return;
   }
-  out->reserve(out->size() + list_->bytes());
-  list_->Walk(0, false, [&](std::string_view member, double score) {
+  out->reserve(out->size() + list()->bytes());
+  list()->Walk(0, false, [&](std::string_view member, double score) {
     AppendEntry(out, member, score);
     return true;
   });
@@ -131,7 +131,7 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
       if (!seen.insert(member).second) return nullptr;
     }
     if (!negative_zero) {
-      set->listpack_.Assign(entries, count);
+      set->rep_.listpack().Assign(entries, count);
     } else {  // a listpack keeps an integral score as an integer: -0 becomes 0, as in Redis
       in = entries;
       std::string rewritten;
@@ -141,25 +141,26 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
         NextEntry(&in, &member, &score);
         AppendEntry(&rewritten, member, score == 0 ? 0.0 : score);
       }
-      set->listpack_.Assign(rewritten, count);
+      set->rep_.listpack().Assign(rewritten, count);
     }
     return set;
   }
-  set->list_ = std::make_unique<ZSkiplist>();
+  auto list = std::make_unique<ZSkiplist>();
   in = entries;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view member;
     double score;
     NextEntry(&in, &member, &score);
-    if (!set->list_->Add(member, score)) return nullptr;  // a member twice
+    if (!list->Add(member, score)) return nullptr;  // a member twice
   }
+  set->rep_.ConvertTo(std::move(list));
   return set;
 }
 
 std::size_t SortedSet::Find(std::string_view member, double* score) const {
-  std::string_view in = listpack_.view();
+  std::string_view in = rep_.listpack().view();
   while (!in.empty()) {
-    const std::size_t at = listpack_.size() - in.size();
+    const std::size_t at = rep_.listpack().size() - in.size();
     std::string_view m;
     double s;
     NextEntry(&in, &m, &s);
@@ -172,7 +173,7 @@ std::size_t SortedSet::Find(std::string_view member, double* score) const {
 }
 
 std::optional<double> SortedSet::Score(std::string_view member) const {
-  if (list_) return list_->Score(member);
+  if (list()) return list()->Score(member);
   double score;
   if (Find(member, &score) == std::string::npos) return std::nullopt;
   return score;
@@ -181,10 +182,10 @@ std::optional<double> SortedSet::Score(std::string_view member) const {
 void SortedSet::ListpackInsert(std::string_view member, double score) {
   // Redis's listpack stores an integral score as an integer: -0 comes back as 0.
   if (score == 0) score = 0;
-  std::string_view in = listpack_.view();
-  std::size_t at = listpack_.size();
+  std::string_view in = rep_.listpack().view();
+  std::size_t at = rep_.listpack().size();
   while (!in.empty()) {
-    const std::size_t here = listpack_.size() - in.size();
+    const std::size_t here = rep_.listpack().size() - in.size();
     std::string_view m;
     double s;
     NextEntry(&in, &m, &s);
@@ -195,32 +196,31 @@ void SortedSet::ListpackInsert(std::string_view member, double score) {
   }
   std::string entry;
   AppendEntry(&entry, member, score);
-  listpack_.Replace(at, 0, entry);
-  listpack_.set_count(listpack_.count() + 1);
+  rep_.listpack().Replace(at, 0, entry);
+  rep_.listpack().set_count(rep_.listpack().count() + 1);
 }
 
 void SortedSet::ListpackErase(std::size_t at) {
-  std::string_view in = listpack_.view().substr(at);
+  std::string_view in = rep_.listpack().view().substr(at);
   const std::size_t before = in.size();
   std::string_view m;
   double s;
   NextEntry(&in, &m, &s);
-  listpack_.Replace(at, before - in.size(), {});
-  listpack_.set_count(listpack_.count() - 1);
+  rep_.listpack().Replace(at, before - in.size(), {});
+  rep_.listpack().set_count(rep_.listpack().count() - 1);
 }
 
 void SortedSet::ConvertToSkiplist() {
   auto list = std::make_unique<ZSkiplist>();
-  std::string_view in = listpack_.view();
+  std::string_view in = rep_.listpack().view();
   std::string_view m;
   double s;
   while (NextEntry(&in, &m, &s)) list->Add(m, s);
-  list_ = std::move(list);
-  listpack_.Clear();
+  rep_.ConvertTo(std::move(list));
 }
 
 bool SortedSet::Add(std::string_view member, double score, const TypeLimits& limits) {
-  if (!list_) {
+  if (!list()) {
     double old;
     const std::size_t at = Find(member, &old);
     if (at != std::string::npos) {
@@ -230,7 +230,7 @@ bool SortedSet::Add(std::string_view member, double score, const TypeLimits& lim
       }
       return false;
     }
-    if (listpack_.count() + 1 > limits.zset_max_listpack_entries ||
+    if (rep_.listpack().count() + 1 > limits.zset_max_listpack_entries ||
         member.size() > limits.zset_max_listpack_value) {
       ConvertToSkiplist();
     } else {
@@ -238,11 +238,11 @@ bool SortedSet::Add(std::string_view member, double score, const TypeLimits& lim
       return true;
     }
   }
-  return list_->Add(member, score);
+  return list()->Add(member, score);
 }
 
 bool SortedSet::Remove(std::string_view member) {
-  if (list_) return list_->Remove(member);
+  if (list()) return list()->Remove(member);
   double score;
   const std::size_t at = Find(member, &score);
   if (at == std::string::npos) return false;
@@ -251,8 +251,8 @@ bool SortedSet::Remove(std::string_view member) {
 }
 
 std::optional<std::size_t> SortedSet::Rank(std::string_view member) const {
-  if (list_) return list_->Rank(member);
-  std::string_view in = listpack_.view();
+  if (list()) return list()->Rank(member);
+  std::string_view in = rep_.listpack().view();
   std::string_view m;
   double s;
   for (std::size_t rank = 0; NextEntry(&in, &m, &s); ++rank) {
@@ -262,8 +262,8 @@ std::optional<std::size_t> SortedSet::Rank(std::string_view member) const {
 }
 
 std::size_t SortedSet::CountLeading(const Pred& before) const {
-  if (list_) return list_->CountLeading(before);
-  std::string_view in = listpack_.view();
+  if (list()) return list()->CountLeading(before);
+  std::string_view in = rep_.listpack().view();
   std::string_view m;
   double s;
   std::size_t n = 0;
@@ -272,12 +272,12 @@ std::size_t SortedSet::CountLeading(const Pred& before) const {
 }
 
 void SortedSet::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
-  if (list_) {
-    list_->Walk(rank, reverse, fn);
+  if (list()) {
+    list()->Walk(rank, reverse, fn);
     return;
   }
-  if (rank >= listpack_.count()) return;
-  std::string_view in = listpack_.view();
+  if (rank >= rep_.listpack().count()) return;
+  std::string_view in = rep_.listpack().view();
   std::string_view m;
   double s;
   if (!reverse) {
@@ -296,14 +296,14 @@ void SortedSet::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
 }
 
 std::uint64_t SortedSet::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
-  if (list_) return list_->Scan(cursor, count, fn);
+  if (list()) return list()->Scan(cursor, count, fn);
   Walk(0, false, fn);
   return 0;
 }
 
 std::pair<std::string_view, double> SortedSet::Random(std::mt19937_64& rng) const {
-  if (list_) return list_->Random(rng);
-  std::size_t pick = static_cast<std::size_t>(rng() % listpack_.count());
+  if (list()) return list()->Random(rng);
+  std::size_t pick = static_cast<std::size_t>(rng() % rep_.listpack().count());
   std::pair<std::string_view, double> out;
   Walk(pick, false, [&](std::string_view m, double s) {
     out = {m, s};

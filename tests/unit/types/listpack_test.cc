@@ -35,10 +35,12 @@ TEST_CASE("listpack buffer: counts, assignment, moves and the allocator's roundi
   lp.Assign(std::string(210, 'x'), 10);
   CHECK(lp.count() == 10);
   CHECK(lp.size() == 210);
-  CHECK(lp.allocated() == 224);  // a std::string appending to 210 bytes holds a 256-byte block
+  // 8 bytes of size and count, then the bytes: a std::string appended to 210 bytes holds 256.
+  CHECK(lp.allocated() == 224);
   lp.Replace(0, 200, {});
   CHECK(lp.view() == std::string(10, 'x'));
-  CHECK(lp.allocated() == 16);
+  CHECK(lp.allocated() == 32);
+  CHECK(sizeof(Listpack) == sizeof(void*));
   Listpack moved = std::move(lp);
   CHECK(moved.view() == std::string(10, 'x'));
   CHECK(moved.count() == 10);
@@ -46,9 +48,39 @@ TEST_CASE("listpack buffer: counts, assignment, moves and the allocator's roundi
   CHECK(lp.count() == 0);
   moved.Replace(0, 10, {});
   CHECK(moved.empty());
-  CHECK(moved.data() == nullptr);
+  CHECK(moved.count() == 10);  // the owner says how many entries are left
+  moved.set_count(0);
+  CHECK(moved.data() == nullptr);  // no bytes and no entries: nothing allocated
   moved.Clear();
   CHECK(moved.count() == 0);
+}
+
+namespace {
+struct Table {
+  explicit Table(int* alive) : alive(alive) { ++*alive; }
+  ~Table() { --*alive; }
+  int* alive;
+};
+}  // namespace
+
+TEST_CASE("compact or table: one word holds the listpack, then the owned table") {
+  int alive = 0;
+  {
+    CompactOrTable<Table> rep;
+    CHECK(sizeof(rep) == sizeof(void*));
+    CHECK(rep.table() == nullptr);
+    rep.listpack().Append("abc");
+    rep.listpack().set_count(1);
+    CHECK(rep.listpack().view() == "abc");
+    rep.ConvertTo(std::make_unique<Table>(&alive));
+    CHECK(alive == 1);
+    REQUIRE(rep.table() != nullptr);
+    CHECK(rep.table()->alive == &alive);
+  }
+  CHECK(alive == 0);  // the table went with its holder
+  CompactOrTable<Table> never_converted;
+  never_converted.listpack().Assign("xyz", 1);
+  CHECK(never_converted.listpack().count() == 1);
 }
 
 }  // namespace dynakv::types

@@ -1,17 +1,19 @@
 // The bytes of a compact encoding (a hash's or sorted set's listpack) and how many entries they
-// hold; what an entry looks like is the owner's business.
+// hold, in one word; what an entry looks like is the owner's business. Once its owner outgrows
+// the compact encoding, the same word holds the owner's scalable table instead (CompactOrTable),
+// so that a small collection object is a vtable pointer and this word: 16 bytes, the smallest
+// allocation there is.
 //
 // The buffer is sized exactly, as Redis sizes its listpacks (lpInsert reallocates on every
 // change): a std::string would round its capacity up to the next power of two, and then the
 // allocator rounds again, which for a hash of ten small fields is 256 bytes where 224 do. A
 // realloc within one jemalloc size class stays in place, so growing one entry at a time is
-// cheap. 16 bytes in its owner (a pointer and two 32-bit counts): an encoding holds less than
-// 4 GB and 2^32 entries (hash-max-listpack-* and zset-max-listpack-* are far below).
+// cheap. The buffer starts with its size and count (8 bytes): an encoding holds less than 4 GB
+// and 2^32 entries (hash-max-listpack-* and zset-max-listpack-* are far below).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <string_view>
 
@@ -20,38 +22,66 @@ namespace dynakv::types {
 class Listpack {
  public:
   Listpack() = default;
-  Listpack(Listpack&& other) noexcept
-      : data_(std::move(other.data_)), size_(other.size_), count_(other.count_) {
-    other.size_ = other.count_ = 0;
-  }
+  ~Listpack() { Free(); }
+  Listpack(Listpack&& other) noexcept : word_(other.word_) { other.word_ = 0; }
   Listpack& operator=(Listpack&& other) noexcept;
 
-  std::string_view view() const { return {data_.get(), size_}; }
-  const char* data() const { return data_.get(); }
-  std::size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  std::size_t count() const { return count_; }
-  void set_count(std::size_t count) { count_ = static_cast<std::uint32_t>(count); }
-  // What the allocator hands out for the bytes (its size classes are multiples of 16 up to
+  std::string_view view() const;
+  const char* data() const { return view().data(); }
+  std::size_t size() const { return has_bytes() ? header()->size : 0; }
+  bool empty() const { return size() == 0; }
+  std::size_t count() const { return has_bytes() ? header()->count : 0; }
+  void set_count(std::size_t count);
+  // What the allocator hands out for the buffer (its size classes are multiples of 16 up to
   // 128 bytes, then four classes per doubling).
   std::size_t allocated() const;
 
   // Replaces bytes [pos, pos + len) with `with` (an insert when len is 0, an erase when `with`
   // is empty); `with` must not point into this buffer.
   void Replace(std::size_t pos, std::size_t len, std::string_view with);
-  void Append(std::string_view with) { Replace(size_, 0, with); }
+  void Append(std::string_view with) { Replace(size(), 0, with); }
   void Assign(std::string_view bytes, std::size_t count);
-  void Clear() { *this = Listpack(); }
+  void Clear() { Free(); }
+
+  // The word as the holder of something else (CompactOrTable's table): the bytes are dropped.
+  // `p` must be at least 2-byte aligned; ReleaseHeld gives it back and leaves an empty list.
+  void Hold(void* p);
+  void* held() const { return (word_ & 1) != 0 ? reinterpret_cast<void*>(word_ - 1) : nullptr; }
+  void* ReleaseHeld();
 
  private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
+  struct Header {
+    std::uint32_t size;
+    std::uint32_t count;
   };
-  void Resize(std::size_t size);  // keeps the first min(size, size_) bytes
+  bool has_bytes() const { return word_ != 0 && (word_ & 1) == 0; }
+  Header* header() const { return reinterpret_cast<Header*>(word_); }
+  char* bytes() const { return reinterpret_cast<char*>(word_) + sizeof(Header); }
+  void Resize(std::size_t size);  // keeps the first min(size, size()) bytes
+  void Free();
 
-  std::unique_ptr<char, Free> data_;
-  std::uint32_t size_ = 0;
-  std::uint32_t count_ = 0;
+  // 0: empty; low bit set: a held pointer (+1); else a malloc'd Header followed by the bytes.
+  std::uintptr_t word_ = 0;
+};
+
+// A collection's two encodings in one word: the listpack while compact, then the owned table.
+template <typename Table>
+class CompactOrTable {
+ public:
+  CompactOrTable() = default;
+  ~CompactOrTable() { std::unique_ptr<Table> drop(static_cast<Table*>(word_.ReleaseHeld())); }
+  CompactOrTable(const CompactOrTable&) = delete;
+  CompactOrTable& operator=(const CompactOrTable&) = delete;
+
+  Table* table() const { return static_cast<Table*>(word_.held()); }
+  // Valid while table() is null.
+  Listpack& listpack() { return word_; }
+  const Listpack& listpack() const { return word_; }
+  // From now on the table: the listpack's bytes are freed.
+  void ConvertTo(std::unique_ptr<Table> table) { word_.Hold(table.release()); }
+
+ private:
+  Listpack word_;
 };
 
 }  // namespace dynakv::types

@@ -54,7 +54,7 @@ class SortedSet final : public storage::ValueObject {
   static std::string SerializeEntries(
       const std::vector<std::pair<std::string_view, double>>& ascending);
 
-  Encoding encoding() const { return list_ ? Encoding::kSkiplist : Encoding::kListpack; }
+  Encoding encoding() const { return list() ? Encoding::kSkiplist : Encoding::kListpack; }
   std::string_view EncodingName() const;  // OBJECT ENCODING: "listpack" / "skiplist"
   std::size_t size() const;
 
@@ -84,8 +84,10 @@ class SortedSet final : public storage::ValueObject {
   void ListpackErase(std::size_t at);
   void ConvertToSkiplist();
 
-  Listpack listpack_;
-  std::unique_ptr<ZSkiplist> list_;  // set once converted
+  ZSkiplist* list() const { return rep_.table(); }  // set once converted
+
+  // 8 bytes: with the vtable a SortedSet is 16.
+  CompactOrTable<ZSkiplist> rep_;
 };
 
 }  // namespace dynakv::types
