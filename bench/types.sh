@@ -107,6 +107,8 @@ run() {
     # shellcheck disable=SC2086
     "${client_cpu[@]}" timeout 600 "$loadgen" -p "${port_of[$name]}" ${cmd#dynakv-loadgen} -s 1 \
       >/dev/null 2>"$tmp/$name.err" || { cat "$tmp/$name.err" >&2; exit 1; }
+    # shellcheck disable=SC2046
+    quiesce $(for s in "${servers[@]}"; do echo "${port_of[$s]}"; done)  # the load's checkpoint
   fi
   before=$(cpu_ticks "${pid_of[$name]}")
   if [[ "$cmd" == dynakv-loadgen* ]]; then
