@@ -29,7 +29,8 @@ Hash::Hash() = default;
 Hash::~Hash() = default;
 
 std::size_t Hash::MemoryUsage() const {
-  return sizeof(Hash) + (table() ? sizeof(FieldTable) + table()->bytes() : rep_.listpack().allocated());
+  return sizeof(Hash) +
+         (table() ? sizeof(FieldTable) + table()->bytes() : rep_.listpack().allocated());
 }
 
 std::string_view Hash::EncodingName() const { return table() ? "hashtable" : "listpack"; }
@@ -111,7 +112,7 @@ void Hash::ConvertToTable() {
 
 bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits& limits) {
   if (!table() && (field.size() > limits.hash_max_listpack_value ||
-                  value.size() > limits.hash_max_listpack_value)) {
+                   value.size() > limits.hash_max_listpack_value)) {
     ConvertToTable();
   }
   if (table()) return table()->Set(field, value);
@@ -145,7 +146,8 @@ bool Hash::Remove(std::string_view field) {
   std::string_view value;
   const std::size_t at = Find(field, &value);
   if (at == std::string::npos) return false;
-  const std::size_t end = static_cast<std::size_t>(value.data() - rep_.listpack().data()) + value.size();
+  const std::size_t end =
+      static_cast<std::size_t>(value.data() - rep_.listpack().data()) + value.size();
   rep_.listpack().Replace(at, end - at, {});
   rep_.listpack().set_count(rep_.listpack().count() - 1);
   return true;

@@ -58,8 +58,8 @@ void ZSkiplist::NodeDeleter::operator()(Node* n) const {
 }
 
 ZSkiplist::NodePtr ZSkiplist::MakeNode(int levels, std::string_view member, double score) {
-  const std::size_t size = sizeof(Node) + levels * sizeof(Node*) +
-                           (levels - 1) * sizeof(std::uint32_t) + member.size();
+  const std::size_t size =
+      sizeof(Node) + levels * sizeof(Node*) + (levels - 1) * sizeof(std::uint32_t) + member.size();
   void* mem = std::malloc(size);
   if (mem == nullptr) throw std::bad_alloc();
   NodePtr n(std::construct_at(static_cast<Node*>(mem)));
@@ -219,8 +219,7 @@ std::optional<std::size_t> ZSkiplist::Rank(std::string_view member) const {
   std::size_t rank = 0;
   const Node* x = header_.get();
   for (int i = level_ - 1; i >= 0; --i) {
-    while (x->next(i) != nullptr &&
-           (x->next(i) == n || Before(x->next(i), n->score, member))) {
+    while (x->next(i) != nullptr && (x->next(i) == n || Before(x->next(i), n->score, member))) {
       rank += x->span(i);
       x = x->next(i);
     }

@@ -16,7 +16,8 @@ TEST_CASE("listpack buffer: edits anywhere agree with a std::string") {
   std::string ref;
   for (int step = 0; step < 5000; ++step) {
     const std::size_t pos = ref.empty() ? 0 : rng() % (ref.size() + 1);
-    const std::size_t len = pos == ref.size() ? 0 : rng() % std::min<std::size_t>(20, ref.size() - pos + 1);
+    const std::size_t len =
+        pos == ref.size() ? 0 : rng() % std::min<std::size_t>(20, ref.size() - pos + 1);
     std::string with(rng() % (ref.size() > 400 ? 10 : 25), static_cast<char>('a' + rng() % 26));
     lp.Replace(pos, len, with);
     ref.replace(pos, len, with);
