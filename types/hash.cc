@@ -67,6 +67,7 @@ std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits
     }
   }
   if (!in.empty()) return nullptr;
+  if (!Listpack::SafeToAdd(0, pairs.size())) compact = false;
   if (compact) {
     hash->rep_.listpack().Assign(pairs, count);
     return hash;
@@ -111,8 +112,11 @@ void Hash::ConvertToTable() {
 }
 
 bool Hash::Set(std::string_view field, std::string_view value, const TypeLimits& limits) {
-  if (!table() && (field.size() > limits.hash_max_listpack_value ||
-                   value.size() > limits.hash_max_listpack_value)) {
+  // A varint length is at most 10 bytes.
+  if (!table() &&
+      (field.size() > limits.hash_max_listpack_value ||
+       value.size() > limits.hash_max_listpack_value ||
+       !Listpack::SafeToAdd(rep_.listpack().size(), field.size() + value.size() + 20))) {
     ConvertToTable();
   }
   if (table()) return table()->Set(field, value);

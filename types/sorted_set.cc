@@ -120,6 +120,7 @@ std::unique_ptr<SortedSet> SortedSet::Decode(std::string_view in, const TypeLimi
     if (score == 0 && std::signbit(score)) negative_zero = true;
   }
   if (!in.empty()) return nullptr;
+  if (!Listpack::SafeToAdd(0, entries.size())) compact = false;
   if (compact) {
     // A member twice is not our encoding (the order check only sees neighbours).
     std::unordered_set<std::string_view> seen;
@@ -231,7 +232,8 @@ bool SortedSet::Add(std::string_view member, double score, const TypeLimits& lim
       return false;
     }
     if (rep_.listpack().count() + 1 > limits.zset_max_listpack_entries ||
-        member.size() > limits.zset_max_listpack_value) {
+        member.size() > limits.zset_max_listpack_value ||
+        !Listpack::SafeToAdd(rep_.listpack().size(), member.size() + 18)) {
       ConvertToSkiplist();
     } else {
       ListpackInsert(member, score);

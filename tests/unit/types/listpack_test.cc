@@ -56,6 +56,15 @@ TEST_CASE("listpack buffer: counts, assignment, moves and the allocator's roundi
   CHECK(moved.count() == 0);
 }
 
+TEST_CASE("listpack buffer: past 1 GB its owner must convert (the sizes are 32-bit)") {
+  CHECK(Listpack::SafeToAdd(0, Listpack::kMaxSafeSize));
+  CHECK_FALSE(Listpack::SafeToAdd(0, Listpack::kMaxSafeSize + 1));
+  CHECK(Listpack::SafeToAdd(Listpack::kMaxSafeSize - 100, 100));
+  CHECK_FALSE(Listpack::SafeToAdd(Listpack::kMaxSafeSize - 100, 101));
+  CHECK_FALSE(Listpack::SafeToAdd(Listpack::kMaxSafeSize + 1, 0));
+  CHECK_FALSE(Listpack::SafeToAdd(100, SIZE_MAX));  // no wrap-around
+}
+
 namespace {
 struct Table {
   explicit Table(int* alive) : alive(alive) { ++*alive; }

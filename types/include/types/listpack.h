@@ -43,6 +43,14 @@ class Listpack {
   void Assign(std::string_view bytes, std::size_t count);
   void Clear() { Free(); }
 
+  // Whether a buffer of `size` bytes may take `more`: at most 1 GB, Redis's
+  // LISTPACK_MAX_SAFETY_SIZE, past which its owner converts to its table whatever the
+  // *-max-listpack-* limits say (they may be set high enough to overflow the 32-bit size).
+  static constexpr std::size_t kMaxSafeSize = std::size_t{1} << 30;
+  static bool SafeToAdd(std::size_t size, std::size_t more) {
+    return size <= kMaxSafeSize && more <= kMaxSafeSize - size;
+  }
+
   // The word as the holder of something else (CompactOrTable's table): the bytes are dropped.
   // `p` must be at least 2-byte aligned; ReleaseHeld gives it back and leaves an empty list.
   void Hold(void* p);
