@@ -43,7 +43,7 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 
 bool IsKnownFrameType(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(FrameType::kReplicaPutBatch);
+         type <= static_cast<std::uint8_t>(FrameType::kForward);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -82,6 +82,10 @@ const char* FrameTypeName(FrameType type) {
       return "NOTICE";
     case FrameType::kReplicaPutBatch:
       return "REPLICA_PUT_BATCH";
+    case FrameType::kKeyEvent:
+      return "KEY_EVENT";
+    case FrameType::kForward:
+      return "FORWARD";
   }
   return "?";
 }

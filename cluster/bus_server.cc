@@ -331,6 +331,27 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
       inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), false});
       return;
     }
+    case bus::FrameType::kKeyEvent: {
+      if (membership_.on_key_event) {
+        membership_.on_key_event(inbound.handshake.node(), frame.payload);
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), false});
+      return;
+    }
+    case bus::FrameType::kForward: {
+      if (!membership_.on_forward) {
+        error_reply("this node does not run forwarded commands");
+        return;
+      }
+      membership_.on_forward(
+          inbound.handshake.node(), frame.payload,
+          [this, alive = std::weak_ptr<bool>(alive_), inbound_id = inbound.id,
+           request_id = frame.id](std::string payload) {
+            if (alive.expired()) return;
+            ReplyLater(inbound_id, request_id, std::move(payload));
+          });
+      return;
+    }
     case bus::FrameType::kAeHashes:
     case bus::FrameType::kAeKeys:
     case bus::FrameType::kAeFetch:
@@ -383,6 +404,15 @@ void BusServer::SendReplies(Inbound& inbound) {
   } else if (inbound.connection->unsent_bytes() > kMaxUnsentReplyBytes) {
     Reject(inbound, "peer is not reading its replies");
   }
+}
+
+void BusServer::ReplyLater(std::uint64_t inbound_id, std::uint64_t request_id,
+                           std::string payload) {
+  auto it = inbound_.find(inbound_id);
+  if (it == inbound_.end()) return;  // the peer hung up: its request failed there already
+  it->second->replies.push_back(
+      Reply{request_id, bus::FrameType::kReply, std::move(payload), /*needs_durable_log=*/true});
+  SendReplies(*it->second);
 }
 
 void BusServer::Reject(Inbound& inbound, const std::string& reason) {

@@ -65,6 +65,14 @@ class BusServer {
     std::function<ServiceReply(std::string_view node, const bus::Frame& frame)> on_anti_entropy;
     // A NOTICE from `node` (ClusterNode::BroadcastNotice): its payload, for the layer above.
     std::function<void(std::string_view node, std::string_view payload)> on_notice;
+    // A KEY_EVENT from `node` (ClusterNode::SendKeyEvent): its payload, for the layer above.
+    std::function<void(std::string_view node, std::string_view payload)> on_key_event;
+    // A FORWARD from `node`: the layer above runs it and calls `respond` once, later (never
+    // inside this call), with the reply's payload; respond is a no-op once the connection or
+    // this server is gone.
+    using Respond = std::function<void(std::string payload)>;
+    std::function<void(std::string_view node, std::string_view payload, Respond respond)>
+        on_forward;
   };
 
   // Connections held at most: members open one each, so a flood is not a peer. When they are
@@ -122,6 +130,9 @@ class BusServer {
   void OnHandshakeFrame(Inbound& inbound, const bus::Frame& frame);
   void Serve(Inbound& inbound, const bus::Frame& frame);
   void SendReplies(Inbound& inbound);
+  // A FORWARD's reply, once the layer above has it: sent at once, after the log flush (the
+  // command's own write on this node is acknowledged by it).
+  void ReplyLater(std::uint64_t inbound_id, std::uint64_t request_id, std::string payload);
   // Closes and forgets a connection whose peer broke the protocol.
   void Reject(Inbound& inbound, const std::string& reason);
   // Closes and forgets a connection that has not completed its handshake, logging why.
@@ -148,6 +159,8 @@ class BusServer {
   LogLimiter full_log_{kStrangerLogIntervalMs};       // kMaxConnections was reached
   LogLimiter mac_log_{kStrangerLogIntervalMs};        // a frame failed its MAC check
   LogLimiter tls_log_{kStrangerLogIntervalMs};        // a TLS handshake failed
+  // FORWARD replies come back later: they hold this weakly and do nothing once it is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace dynakv::cluster

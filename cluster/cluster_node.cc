@@ -147,6 +147,13 @@ class ClusterNodeImpl final : public ClusterNode {
                     },
                     [this](std::string_view, std::string_view payload) {
                       if (notice_handler_) notice_handler_(payload);
+                    },
+                    [this](std::string_view node, std::string_view payload) {
+                      if (key_event_handler_) key_event_handler_(node, payload);
+                    },
+                    [this](std::string_view node, std::string_view payload,
+                           BusServer::Membership::Respond respond) {
+                      ServeForward(node, payload, std::move(respond));
                     }},
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
@@ -174,6 +181,7 @@ class ClusterNodeImpl final : public ClusterNode {
         [this](std::string_view key, std::string_view old_encoded, std::string_view new_encoded) {
           anti_entropy_.OnChange(key, old_encoded, new_encoded);
           rebalancer_.OnChange(key);
+          if (key_change_handler_) key_change_handler_(key, new_encoded);
         });
     return OpenHints(error);
   }
@@ -304,6 +312,64 @@ class ClusterNodeImpl final : public ClusterNode {
   }
   void SetNoticeHandler(std::function<void(std::string_view payload)> handler) override {
     notice_handler_ = std::move(handler);
+  }
+
+  std::vector<std::string> ReplicaIds(std::string_view key) const override {
+    std::vector<std::string> ids;
+    for (const NodeInfo* replica : ReplicasOf(ring_, key, options_)) ids.push_back(replica->id);
+    return ids;
+  }
+  void SendKeyEvent(std::string_view node_id, std::string payload) override {
+    std::string error;  // a refused send is a lost event: the waiter's re-poll covers it
+    peers_.Send(
+        node_id, bus::FrameType::kKeyEvent, std::make_shared<const std::string>(std::move(payload)),
+        [](PeerClient::Response) {}, &error);
+  }
+  void SetKeyEventHandler(
+      std::function<void(std::string_view from, std::string_view payload)> handler) override {
+    key_event_handler_ = std::move(handler);
+  }
+  void Forward(std::string_view node_id, std::string request, std::uint64_t timeout_ms,
+               std::function<void(ForwardResult)> done) override {
+    auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
+    std::string error;
+    const bool sent = peers_.Send(
+        node_id, bus::FrameType::kForward, std::make_shared<const std::string>(std::move(request)),
+        [shared_done](PeerClient::Response response) {
+          ForwardResult result;
+          result.ok = response.ok;
+          if (response.ok) {
+            result.reply = std::move(response.payload);
+          } else {
+            result.error = std::move(response.error);
+          }
+          (*shared_done)(std::move(result));
+        },
+        &error, timeout_ms);
+    if (!sent) {
+      deferrer_.Defer([shared_done, error] {
+        ForwardResult result;
+        result.error = error;
+        (*shared_done)(std::move(result));
+      });
+    }
+  }
+  void SetForwardHandler(ForwardHandler handler) override { forward_handler_ = std::move(handler); }
+  void SetKeyChangeHandler(
+      std::function<void(std::string_view key, std::string_view encoded)> handler) override {
+    key_change_handler_ = std::move(handler);
+  }
+  // A FORWARD from `node`: its answer goes back through the deferrer, so never from inside the
+  // bus's own frame handling.
+  void ServeForward(std::string_view node, std::string_view payload,
+                    BusServer::Membership::Respond respond) {
+    if (!forward_handler_) {
+      deferrer_.Defer([respond] { respond("-ERR this node does not run forwarded commands\r\n"); });
+      return;
+    }
+    forward_handler_(node, payload, [this, respond](std::string reply) {
+      deferrer_.Defer([respond, reply = std::move(reply)]() mutable { respond(std::move(reply)); });
+    });
   }
   bool IsAlive(std::string_view node_id) const override { return gossiper_.IsAlive(node_id); }
 
@@ -460,6 +526,9 @@ class ClusterNodeImpl final : public ClusterNode {
   ReplicaService replica_;
   PeerPool peers_;
   std::function<void(std::string_view payload)> notice_handler_;
+  std::function<void(std::string_view from, std::string_view payload)> key_event_handler_;
+  ForwardHandler forward_handler_;
+  std::function<void(std::string_view key, std::string_view encoded)> key_change_handler_;
   BusServer server_;
   Coordinator coordinator_;
   Gossiper gossiper_;

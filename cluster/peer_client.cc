@@ -35,7 +35,7 @@ std::shared_ptr<net::TlsContext> PeerClient::TlsContext() const {
 }
 
 bool PeerClient::Send(bus::FrameType type, std::shared_ptr<const std::string> payload,
-                      Callback done, std::string* error) {
+                      Callback done, std::string* error, std::uint64_t timeout_ms) {
   if (closed_) {
     *error = Describe("the bus is closed");
     return false;
@@ -65,7 +65,8 @@ bool PeerClient::Send(bus::FrameType type, std::shared_ptr<const std::string> pa
     return false;
   }
   const std::uint64_t id = next_id_++;
-  const std::uint64_t deadline = now + static_cast<std::uint64_t>(options_.request_timeout_ms);
+  if (timeout_ms == 0) timeout_ms = static_cast<std::uint64_t>(options_.request_timeout_ms);
+  const std::uint64_t deadline = now + timeout_ms;
   connection_->Queue(bus::EncodeFrameHeader(type, id, size), std::move(payload));
   pending_.emplace(id, Pending{std::move(done), deadline});
   deadlines_.emplace(deadline, id);

@@ -67,9 +67,10 @@ class PeerClient {
 
   // Sends one request; `done` runs later. Returns false (and drops `done`) when the request
   // cannot go out now: partitioned, waiting out a reconnect backoff, the peer not reading,
-  // too large for a frame, or closed. *error then says which.
+  // too large for a frame, or closed. *error then says which. `timeout_ms` 0: the options'
+  // request_timeout_ms (a FORWARD waits longer: its receiver reads and writes replicas first).
   bool Send(bus::FrameType type, std::shared_ptr<const std::string> payload, Callback done,
-            std::string* error);
+            std::string* error, std::uint64_t timeout_ms = 0);
   // Fails requests whose deadline is at or before `now_ms` (uv_now time).
   void ExpireDeadlines(std::uint64_t now_ms);
   // Sends a PING when nothing was sent for `interval_ms`, to keep reachable() current.

@@ -57,13 +57,13 @@ bool PeerPool::AddOrUpdate(const NodeInfo& member, std::string* error) {
 
 bool PeerPool::Send(std::string_view node, bus::FrameType type,
                     std::shared_ptr<const std::string> payload, PeerClient::Callback done,
-                    std::string* error) {
+                    std::string* error, std::uint64_t timeout_ms) {
   auto it = peers_.find(node);
   if (it == peers_.end()) {
     *error = "node " + std::string(node) + " is not a member";
     return false;
   }
-  return it->second->Send(type, std::move(payload), std::move(done), error);
+  return it->second->Send(type, std::move(payload), std::move(done), error, timeout_ms);
 }
 
 bool PeerPool::Reachable(std::string_view node) const {

@@ -38,7 +38,7 @@ class PeerPool {
 
   // As PeerClient::Send, to member `node`.
   bool Send(std::string_view node, bus::FrameType type, std::shared_ptr<const std::string> payload,
-            PeerClient::Callback done, std::string* error);
+            PeerClient::Callback done, std::string* error, std::uint64_t timeout_ms = 0);
   bool Reachable(std::string_view node) const;
   // Replaces the partitioned set (empty heals).
   void SetPartitionedFrom(const std::vector<std::string>& nodes);

@@ -11,9 +11,16 @@
 namespace dynakv::server {
 
 bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, std::uint64_t* timeout_ms) {
+  std::string error;
+  if (BlockTimeoutMs(arg, timeout_ms, &error)) return true;
+  ctx.reply.Error(error);
+  return false;
+}
+
+bool BlockTimeoutMs(std::string_view arg, std::uint64_t* timeout_ms, std::string* error) {
   long double seconds = 0;
   if (!ParseLongDouble(arg, &seconds) || std::isnan(seconds)) {
-    ctx.reply.Error("ERR timeout is not a float or out of range");
+    *error = "ERR timeout is not a float or out of range";
     return false;
   }
   const long double ms = seconds * 1000.0L;
@@ -21,16 +28,10 @@ bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, std::uint64_t*
   long long value = LLONG_MIN;
   if (ms > -9.2e18L && ms < 9.2e18L) value = static_cast<long long>(ms);
   if (value < 0) {
-    ctx.reply.Error("ERR timeout is negative");
+    *error = "ERR timeout is negative";
     return false;
   }
   *timeout_ms = static_cast<std::uint64_t>(value);
-  return true;
-}
-
-bool RefusedInCluster(CommandContext& ctx, std::string_view name) {
-  if (ctx.server.cluster_executor() == nullptr) return false;
-  ctx.reply.Error("ERR " + std::string(name) + " is not available in cluster mode yet");
   return true;
 }
 

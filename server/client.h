@@ -88,6 +88,8 @@ class Client : private net::ConnectionHandler {
   // The command's reply has been appended: flush it and run the requests that queued up.
   void FinishAsyncCommand();
   bool command_in_flight() const { return command_in_flight_; }
+  // The peer closed its side: once its requests are answered, the client closes.
+  bool peer_closed() const { return peer_closed_; }
   // CONSISTENCY's choice for this connection; unset: the configured default.
   const std::optional<cluster::ConsistencyLevel>& read_level() const { return read_level_; }
   const std::optional<cluster::ConsistencyLevel>& write_level() const { return write_level_; }

@@ -32,6 +32,8 @@ struct ClusterExecutor::Operation {
   std::string reply;        // held back until every write succeeded
   bool reply_cut = false;   // the reply passed the client's output limit and was cut short
   std::string error;        // the first failure
+  Client* runner = nullptr;  // RunDetached: the handler's client, and where the reply goes
+  std::function<void(std::string reply)> detached_done;
 };
 
 ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
@@ -81,6 +83,25 @@ void ClusterExecutor::RunAtomic(Client& client, std::vector<std::string> keys, A
   op->lock = !op->keys.empty();
   Start(op);
   Started(op, client);
+}
+
+void ClusterExecutor::RunDetached(Client& runner, const CommandSpec& spec,
+                                  std::vector<std::string> argv,
+                                  const cluster::ConsistencyLevel& read,
+                                  const cluster::ConsistencyLevel& write,
+                                  std::function<void(std::string reply)> done) {
+  auto op = std::make_shared<Operation>();
+  operations_.insert(op);
+  op->runner = &runner;
+  op->detached_done = std::move(done);
+  op->in_run = false;
+  op->spec = &spec;
+  op->args = std::move(argv);
+  op->keys = CommandKeys(spec, std::vector<std::string_view>(op->args.begin(), op->args.end()));
+  op->read_level = read;
+  op->write_level = write;
+  op->lock = (spec.flags & kCmdWrite) != 0;
+  Start(op);
 }
 
 bool ClusterExecutor::HoldsReplicas(const std::vector<std::string>& keys) const {
@@ -136,7 +157,7 @@ void ClusterExecutor::ReadKeys(const OperationPtr& op) {
 }
 
 void ClusterExecutor::Execute(const OperationPtr& op) {
-  Client* client = LiveClient(op->client_id);
+  Client* client = op->runner != nullptr ? op->runner : LiveClient(op->client_id);
   if (client == nullptr) {  // nobody to answer: the command is dropped unapplied
     Complete(op, {}, {});
     return;
@@ -243,6 +264,10 @@ void ClusterExecutor::Complete(OperationPtr op, const std::string& reply,
   op->done = true;
   operations_.erase(op);
   if (op->locked) locks_.Release(op->keys);
+  if (op->detached_done) {
+    op->detached_done(error.empty() ? reply : "-" + error + "\r\n");
+    return;
+  }
   Client* client = LiveClient(op->client_id);
   if (client == nullptr) return;
   resp::ReplyWriter& out = client->reply();

@@ -62,6 +62,12 @@ class ClusterExecutor {
   // Runs `spec` (a command with key arguments) for ctx.client as described above; the reply is
   // appended to the client's output when the command completes.
   void Run(const CommandContext& ctx, const CommandSpec& spec);
+  // The same for no connection (a pop run on its key's primary, cluster_blocking.h): `runner`, a
+  // client that is never connected and outlives the call, is the one the handler sees, and
+  // `done` gets the RESP reply (an error reply when the replicas failed the command).
+  void RunDetached(Client& runner, const CommandSpec& spec, std::vector<std::string> argv,
+                   const cluster::ConsistencyLevel& read, const cluster::ConsistencyLevel& write,
+                   std::function<void(std::string reply)> done);
 
   // Runs `body` for `client` as one operation over `keys` (distinct, one hash tag): the keys
   // are locked against this node's other operations on them, read at the connection's R, the

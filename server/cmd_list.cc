@@ -425,11 +425,6 @@ void RPopLPushCommand(CommandContext& ctx) { MoveGeneric(ctx, false, true); }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void LMPopCommand(CommandContext& ctx) {
-  // Its keys follow numkeys, which the cluster executor's key ranges cannot name yet (README).
-  if (ctx.server.cluster_executor() != nullptr) {
-    ctx.reply.Error("ERR LMPOP is not available in cluster mode yet");
-    return;
-  }
   MPopArgs args;
   if (!ParseMPop(ctx, 1, &args)) return;
   if (!MPopFirst(ctx, args)) ctx.reply.NullArray();

@@ -25,12 +25,11 @@ const CommandSpec& SpecOf(CommandContext& ctx);
 
 void Block(CommandContext& ctx, std::span<const std::string_view> keys, std::uint64_t timeout_ms,
            bool null_bulk) {
-  ctx.server.blocked_lists().Block(ctx.client, SpecOf(ctx), ctx.argv, keys, timeout_ms, null_bulk);
+  ctx.server.blocked_lists().Block(ctx.client, ctx.reply, SpecOf(ctx), ctx.argv, keys, timeout_ms, null_bulk);
 }
 
 // BLPOP/BRPOP key [key ...] timeout
 void BlockingPopGeneric(CommandContext& ctx, bool head) {
-  if (RefusedInCluster(ctx, head ? "BLPOP" : "BRPOP")) return;
   std::uint64_t timeout_ms = 0;
   if (!ParseBlockTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
   const std::span<const std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
@@ -92,7 +91,6 @@ void BlockingMoveGeneric(CommandContext& ctx, bool from_head, bool to_head,
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
 void BLMoveCommand(CommandContext& ctx) {
-  if (RefusedInCluster(ctx, "BLMOVE")) return;
   bool from_head = false;
   bool to_head = false;
   if (!ParseWhere(ctx, ctx.argv[3], &from_head) || !ParseWhere(ctx, ctx.argv[4], &to_head)) return;
@@ -101,13 +99,11 @@ void BLMoveCommand(CommandContext& ctx) {
 
 // BRPOPLPUSH source destination timeout
 void BRPopLPushCommand(CommandContext& ctx) {
-  if (RefusedInCluster(ctx, "BRPOPLPUSH")) return;
   BlockingMoveGeneric(ctx, false, true, ctx.argv[3]);
 }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void BLMPopCommand(CommandContext& ctx) {
-  if (RefusedInCluster(ctx, "BLMPOP")) return;
   std::uint64_t timeout_ms = 0;
   if (!ParseBlockTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
   MPopArgs args;

@@ -2,8 +2,8 @@
 // BZMPOP. Each first does what its non-blocking twin does; with no set to pop from it blocks the
 // client on the blocked-clients registry of the blocking list pops (list_blocking.h), and is
 // re-run, FIFO per key, when a sorted set is written to one of its keys (ZADD, a store, RENAME,
-// COPY). Timeouts are Redis's: seconds as a float, 0 = forever. Single-node mode only, as the
-// blocking list pops.
+// COPY). Timeouts are Redis's: seconds as a float, 0 = forever. In cluster mode the client waits in
+// cluster_blocking.h, as the blocking list pops.
 
 #include <span>
 #include <string>
@@ -24,7 +24,6 @@ const CommandSpec& SpecOf(CommandContext& ctx);
 
 // BZPOPMIN/BZPOPMAX key [key ...] timeout
 void BZPopGeneric(CommandContext& ctx, bool max) {
-  if (RefusedInCluster(ctx, max ? "BZPOPMAX" : "BZPOPMIN")) return;
   std::uint64_t timeout_ms = 0;
   if (!ParseBlockTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
   const std::span<const std::string_view> keys(ctx.argv.begin() + 1, ctx.argv.end() - 1);
@@ -32,7 +31,8 @@ void BZPopGeneric(CommandContext& ctx, bool max) {
     ctx.server.blocked_lists().Served(ctx.client);
     return;
   }
-  ctx.server.blocked_lists().Block(ctx.client, SpecOf(ctx), ctx.argv, keys, timeout_ms, false);
+  ctx.server.blocked_lists().Block(ctx.client, ctx.reply, SpecOf(ctx), ctx.argv, keys, timeout_ms,
+                                   false);
 }
 
 void BZPopMinCommand(CommandContext& ctx) { BZPopGeneric(ctx, false); }
@@ -40,7 +40,6 @@ void BZPopMaxCommand(CommandContext& ctx) { BZPopGeneric(ctx, true); }
 
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 void BZMPopCommand(CommandContext& ctx) {
-  if (RefusedInCluster(ctx, "BZMPOP")) return;
   std::uint64_t timeout_ms = 0;
   if (!ParseBlockTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
   ZMPopArgs args;
@@ -49,7 +48,8 @@ void BZMPopCommand(CommandContext& ctx) {
     ctx.server.blocked_lists().Served(ctx.client);
     return;
   }
-  ctx.server.blocked_lists().Block(ctx.client, SpecOf(ctx), ctx.argv, args.keys, timeout_ms, false);
+  ctx.server.blocked_lists().Block(ctx.client, ctx.reply, SpecOf(ctx), ctx.argv, args.keys,
+                                   timeout_ms, false);
 }
 
 // clang-format off

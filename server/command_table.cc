@@ -7,6 +7,7 @@
 #include "acl.h"
 #include "ascii.h"
 #include "client.h"
+#include "cluster_blocking.h"
 #include "cluster_executor.h"
 #include "cluster_transaction.h"
 #include "command_call.h"
@@ -308,7 +309,12 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
   if (HasKeys(spec) && !(spec.flags & kCmdOwnReplication)) {
     CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
     ++stats.total_commands_processed;
-    cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
+    // Lists and sorted sets are written on their key's primary (cluster_blocking.h).
+    if (ClusterBlocking::RunsOnPrimary(spec)) {
+      server.cluster_blocking()->Run(ctx, spec);
+    } else {
+      cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
+    }
     return;
   }
   CallCommand(server, client, cmd, argv, reply, &levels);

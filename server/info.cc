@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "cluster/cluster_node.h"
+#include "cluster_blocking.h"
 #include "cluster_config.h"
 #include "cluster_executor.h"
 #include "command_util.h"
@@ -97,7 +98,9 @@ void ClientsSection(Server& server, std::string* out) {
                "blocked_clients:%zu\r\n"
                "tracking_clients:%zu\r\n",
                server.connected_clients(), server.config().maxclients,
-               server.blocked_lists().blocked_clients(), server.tracking().clients());
+               server.blocked_lists().blocked_clients() +
+                   (server.cluster_blocking() ? server.cluster_blocking()->blocked_clients() : 0),
+               server.tracking().clients());
 }
 
 void MemorySection(Server& server, const storage::EngineStats& engine, std::string* out) {
@@ -445,6 +448,7 @@ void ClusterSection(Server& server, std::string* out) {
                "cluster_gossip_rejected_entries:%llu\r\n",
                static_cast<unsigned long long>(stats.clock_skew_rejections),
                static_cast<unsigned long long>(stats.gossip_rejected_entries));
+  server.cluster_blocking()->AppendInfo(out);
 }
 
 // One line per non-empty database, as Redis. avg_ttl is 0: Redis's is an estimate its expire

@@ -27,17 +27,19 @@ std::uint32_t BlockedLists::QueueDb(std::string_view queue_key) {
   return db;
 }
 
-void BlockedLists::Block(Client& client, const CommandSpec& spec,
+void BlockedLists::Block(Client& client, resp::ReplyWriter& reply, const CommandSpec& spec,
                          std::span<const std::string_view> argv,
                          std::span<const std::string_view> keys, std::uint64_t timeout_ms,
                          bool null_bulk) {
   if (rerunning_ == client.id() && waiters_.count(client.id()) != 0) return;
-  if (client.deny_blocking()) {
+  // In cluster mode the command runs on its key's primary for a client waiting on another node
+  // (cluster_blocking.h), which waits there: here it only answers that nothing was popped.
+  if (client.deny_blocking() || server_.cluster_executor() != nullptr) {
     // Inside EXEC a blocking command cannot wait: it answers as if it timed out (Redis).
     if (null_bulk) {
-      client.reply().Null();
+      reply.Null();
     } else {
-      client.reply().NullArray();
+      reply.NullArray();
     }
     return;
   }

@@ -7,7 +7,8 @@
 // command has completed, the dispatcher calls ServeReady, which re-runs the blocked commands
 // waiting on each ready key, oldest first (FIFO per key), for as long as the key holds a list.
 // A re-run that finds the list emptied by an earlier waiter leaves the client blocked, in its
-// place in the queue, with its original deadline. Single-node mode only (README: Lists).
+// place in the queue, with its original deadline. Single-node mode only: in cluster mode the
+// client waits in ClusterBlocking (cluster_blocking.h), and Block only answers a null.
 //
 // A client waits on keys of the database it blocked in (the same name in another database is
 // another key): queues and ready keys are by (database, key).
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "net/uv_handle.h"
+#include "resp/reply_writer.h"
 
 namespace dynakv::server {
 
@@ -43,9 +45,11 @@ class BlockedLists {
   // for `timeout_ms` (0: forever). On timeout the client gets a null array, as in Redis 7.0
   // whatever the command. A no-op for the client being re-run by ServeReady: it keeps its place
   // and its deadline. A client that may not block (Client::deny_blocking: inside EXEC) gets a null
-  // array at once, or a null bulk when `null_bulk` (BLMOVE, BRPOPLPUSH).
-  void Block(Client& client, const CommandSpec& spec, std::span<const std::string_view> argv,
-             std::span<const std::string_view> keys, std::uint64_t timeout_ms, bool null_bulk);
+  // array at once, or a null bulk when `null_bulk` (BLMOVE, BRPOPLPUSH), in `reply` (the
+  // command's reply: in cluster mode not the client's output).
+  void Block(Client& client, resp::ReplyWriter& reply, const CommandSpec& spec,
+             std::span<const std::string_view> argv, std::span<const std::string_view> keys,
+             std::uint64_t timeout_ms, bool null_bulk);
   // Called by a command that served the client being re-run: it is no longer blocked.
   void Served(Client& client);
   // A push onto `key` of database `db`: its waiters are re-run after the current command.

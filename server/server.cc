@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "cluster/cluster_node.h"
 #include "cluster_config.h"
+#include "cluster_blocking.h"
 #include "cluster_executor.h"
 #include "info.h"
 #include "notify.h"
@@ -54,6 +55,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   if (cluster_node_ != nullptr) {
     keyspaces_.push_back(std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_));
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
+    cluster_blocking_ = std::make_unique<ClusterBlocking>(*this, *cluster_executor_, *cluster_node_);
     // PUBLISH through another member: delivered to this node's subscribers.
     cluster_node_->SetNoticeHandler([this](std::string_view payload) {
       std::string_view channel;
@@ -387,6 +389,7 @@ void Server::ClientClosed(Client* client) {
   std::erase(pending_flush_, client);
   std::erase(held_, client);
   blocked_lists_.ClientClosed(client->id());
+  if (cluster_blocking_) cluster_blocking_->ClientClosed(client->id());
   pubsub_.RemoveClient(*client);
   watched_keys_.UnwatchAll(*client);
   tracking_.Disable(*client);

@@ -42,6 +42,7 @@ class TypesCodec;
 namespace dynakv::server {
 
 class Client;
+class ClusterBlocking;
 class ClusterExecutor;
 class ScriptRunner;
 
@@ -99,6 +100,8 @@ class Server {
   // Cluster mode only; nullptr on a single node.
   cluster::ClusterNode* cluster_node() { return cluster_node_; }
   ClusterExecutor* cluster_executor() { return cluster_executor_.get(); }
+  // Lists and sorted sets in cluster mode: writes on the key's primary, blocking pops.
+  ClusterBlocking* cluster_blocking() { return cluster_blocking_.get(); }
   const Config& config() const { return config_; }
   ServerStats& stats() { return stats_; }
   // CONFIG SET: replaces the config and applies what changed to the running node.
@@ -229,6 +232,7 @@ class Server {
   std::vector<std::unique_ptr<Keyspace>> keyspaces_;  // by database
   std::vector<std::unique_ptr<NewKeyNotifier>> new_key_notifiers_;  // by database; single node
   std::unique_ptr<ClusterExecutor> cluster_executor_;
+  std::unique_ptr<ClusterBlocking> cluster_blocking_;  // after the executor it uses
   bool cluster_stopped_ = false;
   CommandTable commands_;
   Acl acl_;

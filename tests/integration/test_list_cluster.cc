@@ -1,7 +1,7 @@
 // Lists in cluster mode: every non-blocking list command works through any coordinator on the
 // read-modify-write path (the whole list replicated as one typed version, last-write-wins), the
-// type survives replication and a replica's restart, and the commands cluster mode does not
-// offer yet (blocking pops, LMPOP) refuse with an error instead of answering wrongly.
+// type survives replication and a replica's restart; pops of several keys and blocking pops
+// run too.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -52,15 +52,13 @@ TEST_CASE("list commands through any coordinator of a 3-node cluster") {
   CHECK(n3.Command({"LTRIM", "jobs", "5", "10"}) == Reply::Status("OK"));
   for (Client* c : {&n1, &n2, &n3}) CHECK(c->Command({"EXISTS", "jobs"}) == Reply::Int(0));
 
-  // Not offered in cluster mode yet: an error, never a wrong answer (README: Lists).
-  CHECK(n1.Command({"BLPOP", "done", "0"}) ==
-        Reply::Error("ERR BLPOP is not available in cluster mode yet"));
-  CHECK(n2.Command({"BLMOVE", "done", "x", "LEFT", "LEFT", "0"}) ==
-        Reply::Error("ERR BLMOVE is not available in cluster mode yet"));
-  CHECK(n3.Command({"LMPOP", "1", "done", "LEFT"}) ==
-        Reply::Error("ERR LMPOP is not available in cluster mode yet"));
-  CHECK(n3.Command({"BLMPOP", "0", "1", "done", "LEFT"}) ==
-        Reply::Error("ERR BLMPOP is not available in cluster mode yet"));
+  // The pops of several keys and the blocking pops run too (cluster_blocking.h; more in
+  // test_blocking_cluster.cc).
+  CHECK(n1.Command({"BLPOP", "done", "0"}) == Reply::Bulks({"done", "a"}));
+  CHECK(n2.Command({"BLMOVE", "done", "x", "LEFT", "LEFT", "0"}) == Reply::Bulk("a"));
+  CHECK(n3.Command({"LMPOP", "1", "x", "LEFT"}) ==
+        Reply::Array({Reply::Bulk("x"), Reply::Bulks({"a"})}));
+  CHECK(n3.Command({"BLMPOP", "0.1", "1", "done", "LEFT"}) == Reply::Nil());
 
   // A big list survives a replica's restart.
   std::vector<std::string> argv = {"RPUSH", "big"};

@@ -50,6 +50,12 @@ enum class FrameType : std::uint8_t {
   // keys of one replica set -> kReply (none) once all are merged and stored as ONE atomic group
   // of the receiver's engine (ClusterNode::WriteBatch).
   kReplicaPutBatch = 17,
+  // Blocking pops in cluster mode (cluster/include/cluster/key_messages.h): a KeyEvent of the
+  // layer above for one member (watch, unwatch, key ready) -> kReply (none). Best effort.
+  kKeyEvent = 18,
+  // A command of the layer above run by the receiver (a pop on its key's primary replica):
+  // a ForwardRequest -> kReply whose payload is the command's RESP reply, sent once it has run.
+  kForward = 19,
 };
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.

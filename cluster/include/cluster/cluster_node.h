@@ -347,6 +347,39 @@ class ClusterNode {
   virtual void BroadcastNotice(std::string payload) = 0;
   // Called with every NOTICE payload a peer sends this node (on the loop). Empty: dropped.
   virtual void SetNoticeHandler(std::function<void(std::string_view payload)> handler) = 0;
+
+  // --- blocking pops of the layer above (server/cluster_blocking.h) --------------------------
+  // The ids of `key`'s replicas in placement order (the choice every part of the cluster uses):
+  // the first live one is the key's primary.
+  virtual std::vector<std::string> ReplicaIds(std::string_view key) const = 0;
+  // Sends `payload` (a KeyEvent, key_messages.h) to member `node_id` as a KEY_EVENT. Best
+  // effort: dropped when the member is partitioned, backing off, or does not answer.
+  virtual void SendKeyEvent(std::string_view node_id, std::string payload) = 0;
+  // Called with every KEY_EVENT a peer sends this node, and its sender (on the loop).
+  virtual void SetKeyEventHandler(
+      std::function<void(std::string_view from, std::string_view payload)> handler) = 0;
+  struct ForwardResult {
+    bool ok = false;
+    std::string error;  // !ok: why no reply came (timeout, connection lost, refused)
+    std::string reply;  // the receiver's answer
+  };
+  // Sends `request` (a ForwardRequest, key_messages.h) to member `node_id`, whose forward
+  // handler runs it; `done` gets its answer, or a failure after `timeout_ms` (0: the request
+  // timeout). Never called inside Forward.
+  virtual void Forward(std::string_view node_id, std::string request, std::uint64_t timeout_ms,
+                       std::function<void(ForwardResult)> done) = 0;
+  // Runs the FORWARDs peers send: `respond` once with the answer, later (it is sent after this
+  // node's commit log holds what the command wrote). Empty: they are answered with an error.
+  using ForwardHandler =
+      std::function<void(std::string_view from, std::string_view request,
+                         std::function<void(std::string reply)> respond)>;
+  virtual void SetForwardHandler(ForwardHandler handler) = 0;
+  // Called after every change to this node's copy of a key (a coordinator's write, this one's
+  // included, a repair, anti-entropy, a handed-off hint), with the key and its new encoded
+  // SiblingSet, from inside the write: the handler must not start requests synchronously that
+  // call back into the node's state (sending is fine).
+  virtual void SetKeyChangeHandler(
+      std::function<void(std::string_view key, std::string_view encoded)> handler) = 0;
 };
 
 }  // namespace dynakv::cluster
