@@ -1,9 +1,11 @@
 #include "cluster_blocking.h"
 
 #include <algorithm>
+#include <charconv>
 #include <unordered_set>
 #include <utility>
 
+#include "ascii.h"
 #include "blocking_command.h"
 #include "client.h"
 #include "cluster/key_messages.h"
@@ -58,6 +60,35 @@ std::vector<std::string> SingleKeyArgv(const CommandSpec& spec,
   const std::size_t numkeys = std::stoull(argv[numkeys_at]);  // GetKeys parsed it already
   out.insert(out.end(), argv.begin() + static_cast<long>(numkeys_at + 1 + numkeys), argv.end());
   return out;
+}
+
+// The element of an `LMPOP 1 key ...` reply in RESP2 (*2 $key *1 $element); false for anything
+// else (a null, an error).
+bool PoppedElement(std::string_view reply, std::string* element) {
+  auto expect = [&](std::string_view prefix) {
+    if (!reply.starts_with(prefix)) return false;
+    reply.remove_prefix(prefix.size());
+    return true;
+  };
+  auto bulk = [&](std::string* out) {
+    if (!expect("$")) return false;
+    const std::size_t crlf = reply.find("\r\n");
+    std::size_t n = 0;
+    if (crlf == std::string_view::npos ||
+        std::from_chars(reply.data(), reply.data() + crlf, n).ptr != reply.data() + crlf) {
+      return false;
+    }
+    reply.remove_prefix(crlf + 2);
+    if (reply.size() < n + 2) return false;
+    if (out != nullptr) out->assign(reply.substr(0, n));
+    reply.remove_prefix(n + 2);
+    return true;
+  };
+  return expect("*2\r\n") && bulk(nullptr) && expect("*1\r\n") && bulk(element) && reply.empty();
+}
+
+std::string BulkReply(std::string_view bytes) {
+  return "$" + std::to_string(bytes.size()) + "\r\n" + std::string(bytes) + "\r\n";
 }
 
 // The distinct keys of a request, in order; for a move, its source only (the one it pops).
@@ -142,6 +173,77 @@ std::vector<ClusterBlocking::Call> ClusterBlocking::Plan(const CommandSpec& spec
     }
   }
   return {Call{argv, keys.front()}};
+}
+
+void ClusterBlocking::Execute(const CommandSpec& spec, const std::vector<std::string>& argv,
+                              const std::vector<std::string>& keys, const std::string* only,
+                              int protocol, const Levels& levels, Done done) {
+  bool from_head = false;
+  bool to_head = false;
+  if (SplitsMove(spec, argv, &from_head, &to_head)) {
+    RunMove(argv[1], argv[2], from_head, to_head, protocol, levels, std::move(done));
+    return;
+  }
+  RunCalls(spec, Plan(spec, argv, keys, only), protocol, levels, std::move(done));
+}
+
+bool ClusterBlocking::SplitsMove(const CommandSpec& spec, const std::vector<std::string>& argv,
+                                 bool* from_head, bool* to_head) const {
+  if (NameIs(spec, {"rpoplpush", "brpoplpush"})) {
+    *from_head = false;
+    *to_head = true;
+  } else if (NameIs(spec, {"lmove", "blmove"})) {
+    auto where = [](std::string_view arg, bool* head) {
+      *head = EqualsIgnoreCase(arg, "left");
+      return *head || EqualsIgnoreCase(arg, "right");
+    };
+    if (!where(argv[3], from_head) || !where(argv[4], to_head)) return false;
+  } else {
+    return false;
+  }
+  std::uint64_t timeout_ms = 0;
+  std::string error;
+  if ((spec.flags & kCmdBlocking) && !BlockTimeoutMs(TimeoutArg(spec, argv), &timeout_ms, &error)) {
+    return false;
+  }
+  return argv[1] != argv[2] && PrimaryOf(argv[1]) != PrimaryOf(argv[2]);
+}
+
+void ClusterBlocking::RunMove(const std::string& source, const std::string& destination,
+                              bool from_head, bool to_head, int protocol, const Levels& levels,
+                              Done done) {
+  const CommandSpec& lmpop = *server_.commands().Find("lmpop");
+  Call pop{{"LMPOP", "1", source, from_head ? "LEFT" : "RIGHT"}, source};
+  // Internal steps speak RESP2; the client gets its own protocol's null.
+  RunOnPrimary(
+      lmpop, std::move(pop), 2, levels,
+      [this, alive = std::weak_ptr<bool>(alive_), source, destination, from_head, to_head,
+       protocol, levels, done = std::move(done)](std::string reply) mutable {
+        if (alive.expired()) return;
+        std::string element;
+        if (!PoppedElement(reply, &element)) {
+          done(IsNullReply(reply) ? std::string(protocol == 3 ? "_\r\n" : "$-1\r\n") : reply);
+          return;
+        }
+        // Popped and written on the source's replicas: from here to the push's ack a crash of
+        // this node loses the element (README: the crash window of a move).
+        const CommandSpec& push = *server_.commands().Find(to_head ? "lpush" : "rpush");
+        Call call{{to_head ? "LPUSH" : "RPUSH", destination, element}, destination};
+        RunOnPrimary(push, std::move(call), 2, levels,
+                     [this, alive, source, element, from_head, levels,
+                      done = std::move(done)](std::string pushed) mutable {
+                       if (alive.expired()) return;
+                       if (pushed.empty() || pushed[0] != '-') {
+                         done(BulkReply(element));
+                         return;
+                       }
+                       const CommandSpec& back =
+                           *server_.commands().Find(from_head ? "lpush" : "rpush");
+                       Call undo{{from_head ? "LPUSH" : "RPUSH", source, element}, source};
+                       RunOnPrimary(back, std::move(undo), 2, levels, [](std::string) {});
+                       done(std::move(pushed));
+                     });
+      });
 }
 
 void ClusterBlocking::RunCalls(const CommandSpec& spec, std::vector<Call> calls, int protocol,
@@ -248,8 +350,8 @@ void ClusterBlocking::Run(const CommandContext& ctx, const CommandSpec& spec) {
   auto started = std::make_shared<bool>(false);
   auto early = std::make_shared<std::string>();
   const std::uint64_t id = client.id();
-  RunCalls(spec, Plan(spec, argv, keys, nullptr), client.protocol(), levels,
-           [this, id, started, early](std::string reply) {
+  Execute(spec, argv, keys, nullptr, client.protocol(), levels,
+          [this, id, started, early](std::string reply) {
              if (*started) {
                Deliver(id, reply);
              } else {
@@ -304,10 +406,10 @@ void ClusterBlocking::Attempt(Waiter& waiter, const std::string* key) {
   waiter.busy = true;
   waiter.rewake = false;
   const std::string served = key != nullptr ? *key : std::string();
-  RunCalls(*waiter.spec, Plan(*waiter.spec, waiter.argv, waiter.keys, key), waiter.protocol,
-           waiter.levels, [this, id = waiter.client_id, served](std::string reply) {
-             OnAttempt(id, served, std::move(reply));
-           });
+  Execute(*waiter.spec, waiter.argv, waiter.keys, key, waiter.protocol, waiter.levels,
+          [this, id = waiter.client_id, served](std::string reply) {
+            OnAttempt(id, served, std::move(reply));
+          });
 }
 
 void ClusterBlocking::OnAttempt(std::uint64_t client_id, const std::string& key,

@@ -101,6 +101,20 @@ class ClusterBlocking {
   // for that key alone.
   std::vector<Call> Plan(const CommandSpec& spec, const std::vector<std::string>& argv,
                          const std::vector<std::string>& keys, const std::string* only) const;
+  // Runs the command: a move between keys of different primaries as a pop and a push
+  // (RunMove), anything else by its Plan through RunCalls.
+  void Execute(const CommandSpec& spec, const std::vector<std::string>& argv,
+               const std::vector<std::string>& keys, const std::string* only, int protocol,
+               const Levels& levels, Done done);
+  // LMOVE & co. whose source and destination have different primaries (and valid arguments:
+  // else the command runs whole, to answer its error): *from_head / *to_head say the ends.
+  bool SplitsMove(const CommandSpec& spec, const std::vector<std::string>& argv, bool* from_head,
+                  bool* to_head) const;
+  // Pops one element of `source` on its primary, then pushes it onto `destination` on its own;
+  // a push refused (WRONGTYPE, a failed write) puts the element back on `source`, best effort.
+  // Answers the element, or a null when `source` held nothing.
+  void RunMove(const std::string& source, const std::string& destination, bool from_head,
+               bool to_head, int protocol, const Levels& levels, Done done);
   // Runs `calls` one after another until one answers other than null; `done` gets that answer
   // (or the last null).
   void RunCalls(const CommandSpec& spec, std::vector<Call> calls, int protocol,

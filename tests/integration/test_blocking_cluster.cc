@@ -342,3 +342,51 @@ TEST_CASE("kill -9 of a replica that is not the key's primary: blocked clients a
         Reply::Int(1));
   CHECK(ReadOne(*late) == Reply::Bulks({"work", "w3"}));
 }
+
+TEST_CASE("a move between keys of different primaries pops on the source's and pushes on the "
+          "destination's") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3);
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  Client n2(cluster.node(1).port());
+  Client n3(cluster.node(2).port());
+  std::vector<Client*> nodes = {&n1, &n2, &n3};
+  CHECK(UntilAvailable(n1, {"DEL", "src"}) == Reply::Int(0));
+  const int source_primary = PrimaryOf(nodes, "src");
+  REQUIRE(source_primary >= 0);
+  std::string dst;
+  std::string wrong;  // a string key on another primary than src's
+  for (int i = 0; i < 30 && (dst.empty() || wrong.empty()); ++i) {
+    const std::string key = "k" + std::to_string(i);
+    if (PrimaryOf(nodes, key) == source_primary) continue;
+    (dst.empty() ? dst : wrong) = key;
+  }
+  REQUIRE(!dst.empty());
+  REQUIRE(!wrong.empty());
+
+  CHECK(n1.Command({"RPUSH", "src", "a", "b", "c", "d"}) == Reply::Int(4));
+  CHECK(n2.Command({"LMOVE", "src", dst, "LEFT", "RIGHT"}) == Reply::Bulk("a"));
+  CHECK(n3.Command({"RPOPLPUSH", "src", dst}) == Reply::Bulk("d"));
+  // The destination refuses it: the element goes back where it came from.
+  CHECK(n1.Command({"SET", wrong, "string"}) == Reply::Status("OK"));
+  CHECK(n1.Command({"LMOVE", "src", wrong, "RIGHT", "LEFT"}) ==
+        Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value"));
+  CHECK(n2.Command({"LMOVE", "src", dst, "UP", "LEFT"}) == Reply::Error("ERR syntax error"));
+  CHECK(n2.Command({"LMOVE", "empty", dst, "LEFT", "LEFT"}) == Reply::Nil());
+  for (Client* c : nodes) {
+    CHECK(c->Command({"LRANGE", "src", "0", "-1"}) == Reply::Bulks({"b", "c"}));
+    CHECK(c->Command({"LRANGE", dst, "0", "-1"}) == Reply::Bulks({"d", "a"}));
+    CHECK(c->Command({"GET", wrong}) == Reply::Bulk("string"));
+  }
+  // Blocked on an empty source, woken by a push through another node.
+  CHECK(n1.Command({"DEL", "src"}) == Reply::Int(1));
+  auto blocked = SendBlocking(cluster.node(2).port(), {"BLMOVE", "src", dst, "RIGHT", "LEFT", "10"});
+  REQUIRE(AwaitBlocked({&n3}, 1));
+  CHECK(n1.Command({"RPUSH", "src", "x", "y"}) == Reply::Int(2));
+  CHECK(ReadOne(*blocked) == Reply::Bulk("y"));
+  for (Client* c : nodes) {
+    CHECK(c->Command({"LRANGE", "src", "0", "-1"}) == Reply::Bulks({"x"}));
+    CHECK(c->Command({"LRANGE", dst, "0", "-1"}) == Reply::Bulks({"y", "d", "a"}));
+  }
+}
