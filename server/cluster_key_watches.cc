@@ -102,6 +102,7 @@ void KeyWatches::OnKeyEvent(std::string_view from, std::string_view payload) {
 }
 
 void KeyWatches::OnKeyChanged(std::string_view key, std::string_view encoded) {
+  if (watchers_.empty()) return;  // every write of the node passes here
   auto it = watchers_.find(std::string(key));
   if (it == watchers_.end() || !HoldsPoppable(encoded)) return;
   const std::uint64_t now = uv_now(loop_);
