@@ -423,6 +423,9 @@ void ClusterBlocking::OnAttempt(std::uint64_t client_id, const std::string& key,
   }
   Waiter& w = *it->second;
   w.busy = false;
+  const bool first = !w.tried;
+  w.tried = true;
+  if (!first && !reply.empty() && reply[0] == '-') reply = "*-1\r\n";  // as nothing popped
   if (!IsNullReply(reply)) {
     Finish(client_id, reply, false);
     if (!key.empty()) ServeKey(key);  // the key may hold more for the next waiter

@@ -91,6 +91,10 @@ class ClusterBlocking {
     bool busy = false;       // a pop of its is in flight
     bool rewake = false;     // a key of its became ready meanwhile: try again
     bool timed_out = false;  // its deadline passed meanwhile: answer once the pop is back
+    // Its first try is over: from then on only an element ends the wait. An error of a re-run
+    // (the key became another type, a primary not answering) leaves it waiting, as Redis serves
+    // a blocked client only from a key of the type it pops.
+    bool tried = false;
   };
   using Done = std::function<void(std::string reply)>;
 

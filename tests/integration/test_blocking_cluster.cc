@@ -390,3 +390,39 @@ TEST_CASE("a move between keys of different primaries pops on the source's and p
     CHECK(c->Command({"LRANGE", dst, "0", "-1"}) == Reply::Bulks({"y", "d", "a"}));
   }
 }
+
+TEST_CASE("kill -9 of the key's primary: once it is held down the next replica serves the waiters") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, FastFailureFlags(60000));
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  Client n2(cluster.node(1).port());
+  Client n3(cluster.node(2).port());
+  std::vector<Client*> nodes = {&n1, &n2, &n3};
+  CHECK(UntilAvailable(n1, {"DEL", "fail"}) == Reply::Int(0));
+  const int primary = PrimaryOf(nodes, "fail");
+  REQUIRE(primary >= 0);
+  const int a = (primary + 1) % 3;
+  const int b = (primary + 2) % 3;
+  std::vector<std::unique_ptr<RawSocket>> waiters;
+  waiters.push_back(SendBlocking(cluster.node(a).port(), {"BLPOP", "fail", "30"}));
+  waiters.push_back(SendBlocking(cluster.node(b).port(), {"BRPOP", "fail", "30"}));
+  REQUIRE(AwaitBlocked({nodes[static_cast<std::size_t>(a)], nodes[static_cast<std::size_t>(b)]}, 2));
+  cluster.node(primary).Kill();
+  // Until the failure detector holds it down, pushes routed to it fail UNAVAILABLE (retried).
+  Client& pusher = *nodes[static_cast<std::size_t>(a)];
+  Reply pushed;
+  REQUIRE(WaitFor([&] {
+    pushed = pusher.Command({"RPUSH", "fail", "f1", "f2"});
+    return !pushed.IsError();
+  }, std::chrono::seconds(20)));
+  CHECK(pushed == Reply::Int(2));
+  std::multiset<std::string> got;
+  for (auto& waiter : waiters) {
+    const Reply reply = ReadOne(*waiter);
+    REQUIRE(reply.elements.size() == 2);
+    got.insert(reply.elements[1].str);
+  }
+  CHECK(got == std::multiset<std::string>{"f1", "f2"});
+  CHECK(nodes[static_cast<std::size_t>(b)]->Command({"EXISTS", "fail"}) == Reply::Int(0));
+}
