@@ -65,9 +65,8 @@ bool DecodeForwardRequest(std::string_view payload, ForwardRequest* request) {
   std::string_view read;
   std::string_view write;
   if (!coding::GetVarint64(&payload, &protocol) || (protocol != 2 && protocol != 3) ||
-      !coding::GetLengthPrefixed(&payload, &read) ||
-      !coding::GetLengthPrefixed(&payload, &write) || !GetStrings(&payload, &request->argv) ||
-      !payload.empty() || request->argv.empty()) {
+      !coding::GetLengthPrefixed(&payload, &read) || !coding::GetLengthPrefixed(&payload, &write) ||
+      !GetStrings(&payload, &request->argv) || !payload.empty() || request->argv.empty()) {
     return false;
   }
   request->protocol = static_cast<std::uint32_t>(protocol);

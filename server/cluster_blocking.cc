@@ -163,12 +163,12 @@ std::vector<ClusterBlocking::Call> ClusterBlocking::Plan(const CommandSpec& spec
   if (keys.size() > 1 && PopsSeveralKeys(spec)) {
     if (only != nullptr) return {Call{SingleKeyArgv(spec, argv, *only), *only}};
     const std::string first = PrimaryOf(keys.front());
-    const bool one_primary = std::all_of(keys.begin() + 1, keys.end(), [&](const std::string& k) {
-      return PrimaryOf(k) == first;
-    });
+    const bool one_primary = std::all_of(
+        keys.begin() + 1, keys.end(), [&](const std::string& k) { return PrimaryOf(k) == first; });
     if (!one_primary) {
       std::vector<Call> calls;
-      for (const std::string& key : keys) calls.push_back(Call{SingleKeyArgv(spec, argv, key), key});
+      for (const std::string& key : keys)
+        calls.push_back(Call{SingleKeyArgv(spec, argv, key), key});
       return calls;
     }
   }
@@ -217,8 +217,8 @@ void ClusterBlocking::RunMove(const std::string& source, const std::string& dest
   // Internal steps speak RESP2; the client gets its own protocol's null.
   RunOnPrimary(
       lmpop, std::move(pop), 2, levels,
-      [this, alive = std::weak_ptr<bool>(alive_), source, destination, from_head, to_head,
-       protocol, levels, done = std::move(done)](std::string reply) mutable {
+      [this, alive = std::weak_ptr<bool>(alive_), source, destination, from_head, to_head, protocol,
+       levels, done = std::move(done)](std::string reply) mutable {
         if (alive.expired()) return;
         std::string element;
         if (!PoppedElement(reply, &element)) {
@@ -262,17 +262,16 @@ void ClusterBlocking::RunCalls(const CommandSpec& spec, std::vector<Call> calls,
     std::shared_ptr<State> state = weak.lock();
     if (!state) return;
     Call& call = state->calls[state->next];
-    RunOnPrimary(spec, std::move(call), protocol, levels,
-                 [state, alive](std::string reply) {
-                   if (alive.expired()) return;
-                   if (!IsNullReply(reply) || ++state->next == state->calls.size()) {
-                     Done done = std::move(state->done);
-                     state->run = nullptr;  // breaks the cycle through the call's callback
-                     done(std::move(reply));
-                     return;
-                   }
-                   state->run();
-                 });
+    RunOnPrimary(spec, std::move(call), protocol, levels, [state, alive](std::string reply) {
+      if (alive.expired()) return;
+      if (!IsNullReply(reply) || ++state->next == state->calls.size()) {
+        Done done = std::move(state->done);
+        state->run = nullptr;  // breaks the cycle through the call's callback
+        done(std::move(reply));
+        return;
+      }
+      state->run();
+    });
   };
   state->run();
 }
@@ -305,8 +304,7 @@ void ClusterBlocking::RunOnPrimary(const CommandSpec& spec, Call call, int proto
                 });
 }
 
-void ClusterBlocking::ServeForward(std::string_view from, std::string_view payload,
-                                   Done respond) {
+void ClusterBlocking::ServeForward(std::string_view from, std::string_view payload, Done respond) {
   (void)from;
   cluster::ForwardRequest request;
   const CommandSpec* spec = nullptr;
@@ -322,8 +320,8 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
     return;
   }
   ++forwards_served_;
-  executor_.RunDetached(Runner(static_cast<int>(request.protocol)), *spec,
-                        std::move(request.argv), read, write, std::move(respond));
+  executor_.RunDetached(Runner(static_cast<int>(request.protocol)), *spec, std::move(request.argv),
+                        read, write, std::move(respond));
 }
 
 void ClusterBlocking::Run(const CommandContext& ctx, const CommandSpec& spec) {
@@ -340,8 +338,8 @@ void ClusterBlocking::Run(const CommandContext& ctx, const CommandSpec& spec) {
   std::string timeout_error;
   // A bad timeout is the handler's to report, in its order of checks: the command then runs
   // once, as a non-blocking one.
-  if ((spec.flags & kCmdBlocking) && BlockTimeoutMs(TimeoutArg(spec, argv), &timeout_ms,
-                                                    &timeout_error)) {
+  if ((spec.flags & kCmdBlocking) &&
+      BlockTimeoutMs(TimeoutArg(spec, argv), &timeout_ms, &timeout_error)) {
     Block(ctx, spec, std::move(keys), timeout_ms, levels);
     return;
   }
@@ -352,12 +350,12 @@ void ClusterBlocking::Run(const CommandContext& ctx, const CommandSpec& spec) {
   const std::uint64_t id = client.id();
   Execute(spec, argv, keys, nullptr, client.protocol(), levels,
           [this, id, started, early](std::string reply) {
-             if (*started) {
-               Deliver(id, reply);
-             } else {
-               *early = std::move(reply);
-             }
-           });
+            if (*started) {
+              Deliver(id, reply);
+            } else {
+              *early = std::move(reply);
+            }
+          });
   if (!early->empty()) {
     ctx.reply.buffer()->append(*early);
     if ((*early)[0] == '-') ++server_.stats().total_error_replies;

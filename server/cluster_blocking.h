@@ -149,7 +149,7 @@ class ClusterBlocking {
   cluster::ClusterNode& node_;
   KeyWatches watches_;
   std::unique_ptr<Client> runners_[2];  // the handler's client on the primary, RESP2 and RESP3
-  std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;  // by client id
+  std::map<std::uint64_t, std::unique_ptr<Waiter>> waiters_;           // by client id
   std::unordered_map<std::string, std::deque<std::uint64_t>> queues_;  // key -> FIFO of ids
   std::set<std::string> serving_;  // keys whose waiter is being re-run now
   std::set<std::string> again_;    // ... and that became ready again meanwhile

@@ -125,8 +125,8 @@ TEST_CASE("ten clients blocked across nodes, ten pushes: each element delivered 
   }
   REQUIRE(AwaitBlocked(nodes, 10));
   for (int i = 0; i < 10; ++i) {
-    const Reply pushed =
-        nodes[static_cast<std::size_t>(i % 3)]->Command({"RPUSH", "jobs", "job-" + std::to_string(i)});
+    const Reply pushed = nodes[static_cast<std::size_t>(i % 3)]->Command(
+        {"RPUSH", "jobs", "job-" + std::to_string(i)});
     CHECK(pushed.type == Reply::Type::kInteger);  // the length: waiters may not have popped yet
   }
   std::multiset<std::string> got;
@@ -184,8 +184,8 @@ TEST_CASE("concurrent LPOPs through every node deliver each element of a list ex
       const auto deadline = Clock::now() + std::chrono::seconds(120);
       while (Clock::now() < deadline) {
         // Some pop several at once: every form goes through the primary.
-        const Reply reply = t % 2 == 0 ? c.Command({"LPOP", "big"})
-                                       : c.Command({"LPOP", "big", "3"});
+        const Reply reply =
+            t % 2 == 0 ? c.Command({"LPOP", "big"}) : c.Command({"LPOP", "big", "3"});
         std::lock_guard<std::mutex> lock(mu);
         if (reply.type == Reply::Type::kNil) return;
         if (reply.type == Reply::Type::kString) {
@@ -207,8 +207,9 @@ TEST_CASE("concurrent LPOPs through every node deliver each element of a list ex
   CHECK(n1.Command({"EXISTS", "big"}) == Reply::Int(0));
 }
 
-TEST_CASE("blocking pops in cluster mode time out, fractional seconds too, and forget a client "
-          "that disconnects") {
+TEST_CASE(
+    "blocking pops in cluster mode time out, fractional seconds too, and forget a client "
+    "that disconnects") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
   cluster.Start();
@@ -254,11 +255,13 @@ TEST_CASE("blocking pops in cluster mode time out, fractional seconds too, and f
   CHECK(AwaitBlocked({&n1}, 0));
   CHECK(n2.Command({"RPUSH", "dq", "kept"}) == Reply::Int(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past a re-poll
-  for (Client* c : {&n1, &n2, &n3}) CHECK(c->Command({"LRANGE", "dq", "0", "-1"}) == Reply::Bulks({"kept"}));
+  for (Client* c : {&n1, &n2, &n3})
+    CHECK(c->Command({"LRANGE", "dq", "0", "-1"}) == Reply::Bulks({"kept"}));
 }
 
-TEST_CASE("BLMPOP, BZMPOP, BZPOPMAX and BLMOVE across nodes; LMPOP and ZMPOP run in cluster "
-          "mode") {
+TEST_CASE(
+    "BLMPOP, BZMPOP, BZPOPMAX and BLMOVE across nodes; LMPOP and ZMPOP run in cluster "
+    "mode") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
   cluster.Start();
@@ -267,8 +270,8 @@ TEST_CASE("BLMPOP, BZMPOP, BZPOPMAX and BLMOVE across nodes; LMPOP and ZMPOP run
   Client n3(cluster.node(2).port());
   CHECK(UntilAvailable(n1, {"DEL", "ka"}) == Reply::Int(0));
 
-  auto lm = SendBlocking(cluster.node(0).port(),
-                         {"BLMPOP", "10", "2", "ka", "kb", "LEFT", "COUNT", "2"});
+  auto lm =
+      SendBlocking(cluster.node(0).port(), {"BLMPOP", "10", "2", "ka", "kb", "LEFT", "COUNT", "2"});
   auto zm = SendBlocking(cluster.node(1).port(), {"BZMPOP", "10", "2", "za", "zb", "MIN"});
   auto zx = SendBlocking(cluster.node(1).port(), {"BZPOPMAX", "zc", "10"});
   auto mv = SendBlocking(cluster.node(2).port(), {"BLMOVE", "src", "dst", "LEFT", "RIGHT", "10"});
@@ -343,8 +346,9 @@ TEST_CASE("kill -9 of a replica that is not the key's primary: blocked clients a
   CHECK(ReadOne(*late) == Reply::Bulks({"work", "w3"}));
 }
 
-TEST_CASE("a move between keys of different primaries pops on the source's and pushes on the "
-          "destination's") {
+TEST_CASE(
+    "a move between keys of different primaries pops on the source's and pushes on the "
+    "destination's") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
   cluster.Start();
@@ -381,7 +385,8 @@ TEST_CASE("a move between keys of different primaries pops on the source's and p
   }
   // Blocked on an empty source, woken by a push through another node.
   CHECK(n1.Command({"DEL", "src"}) == Reply::Int(1));
-  auto blocked = SendBlocking(cluster.node(2).port(), {"BLMOVE", "src", dst, "RIGHT", "LEFT", "10"});
+  auto blocked =
+      SendBlocking(cluster.node(2).port(), {"BLMOVE", "src", dst, "RIGHT", "LEFT", "10"});
   REQUIRE(AwaitBlocked({&n3}, 1));
   CHECK(n1.Command({"RPUSH", "src", "x", "y"}) == Reply::Int(2));
   CHECK(ReadOne(*blocked) == Reply::Bulk("y"));
@@ -391,7 +396,8 @@ TEST_CASE("a move between keys of different primaries pops on the source's and p
   }
 }
 
-TEST_CASE("kill -9 of the key's primary: once it is held down the next replica serves the waiters") {
+TEST_CASE(
+    "kill -9 of the key's primary: once it is held down the next replica serves the waiters") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(60000));
   cluster.Start();
@@ -407,15 +413,18 @@ TEST_CASE("kill -9 of the key's primary: once it is held down the next replica s
   std::vector<std::unique_ptr<RawSocket>> waiters;
   waiters.push_back(SendBlocking(cluster.node(a).port(), {"BLPOP", "fail", "30"}));
   waiters.push_back(SendBlocking(cluster.node(b).port(), {"BRPOP", "fail", "30"}));
-  REQUIRE(AwaitBlocked({nodes[static_cast<std::size_t>(a)], nodes[static_cast<std::size_t>(b)]}, 2));
+  REQUIRE(
+      AwaitBlocked({nodes[static_cast<std::size_t>(a)], nodes[static_cast<std::size_t>(b)]}, 2));
   cluster.node(primary).Kill();
   // Until the failure detector holds it down, pushes routed to it fail UNAVAILABLE (retried).
   Client& pusher = *nodes[static_cast<std::size_t>(a)];
   Reply pushed;
-  REQUIRE(WaitFor([&] {
-    pushed = pusher.Command({"RPUSH", "fail", "f1", "f2"});
-    return !pushed.IsError();
-  }, std::chrono::seconds(20)));
+  REQUIRE(WaitFor(
+      [&] {
+        pushed = pusher.Command({"RPUSH", "fail", "f1", "f2"});
+        return !pushed.IsError();
+      },
+      std::chrono::seconds(20)));
   CHECK(pushed == Reply::Int(2));
   std::multiset<std::string> got;
   for (auto& waiter : waiters) {

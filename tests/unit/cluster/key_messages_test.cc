@@ -49,8 +49,8 @@ TEST_CASE("key messages: what no encoder produces is refused") {
   KeyEvent event;
   ForwardRequest request;
   CHECK_FALSE(DecodeKeyEvent("", &event));
-  CHECK_FALSE(DecodeKeyEvent(std::string("\x04\x00\x00", 3), &event));  // unknown kind
-  CHECK_FALSE(DecodeKeyEvent(std::string("\x01\x00\x05", 3), &event));  // 5 keys, no bytes
+  CHECK_FALSE(DecodeKeyEvent(std::string("\x04\x00\x00", 3), &event));      // unknown kind
+  CHECK_FALSE(DecodeKeyEvent(std::string("\x01\x00\x05", 3), &event));      // 5 keys, no bytes
   CHECK_FALSE(DecodeKeyEvent(std::string("\x03\x00\x00\x00", 4), &event));  // trailing byte
   // A count far beyond the bytes present is refused before anything is reserved.
   CHECK_FALSE(DecodeKeyEvent(std::string("\x01\x00\xff\xff\xff\xff\x0f", 7), &event));
