@@ -343,13 +343,12 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
         error_reply("this node does not run forwarded commands");
         return;
       }
-      membership_.on_forward(
-          inbound.handshake.node(), frame.payload,
-          [this, alive = std::weak_ptr<bool>(alive_), inbound_id = inbound.id,
-           request_id = frame.id](std::string payload) {
-            if (alive.expired()) return;
-            ReplyLater(inbound_id, request_id, std::move(payload));
-          });
+      membership_.on_forward(inbound.handshake.node(), frame.payload,
+                             [this, alive = std::weak_ptr<bool>(alive_), inbound_id = inbound.id,
+                              request_id = frame.id](std::string payload) {
+                               if (alive.expired()) return;
+                               ReplyLater(inbound_id, request_id, std::move(payload));
+                             });
       return;
     }
     case bus::FrameType::kAeHashes:

@@ -316,9 +316,9 @@ bool Client::CloseIfOverClassLimit() {
 void Client::CloseWhenAnswered() {
   // A client blocked in BLPOP & co. waits for no one but itself: it goes at once (as Redis
   // unblocks a client that disconnects), so its wait cannot take an element no one reads.
-  const bool blocked = server_.blocked_lists().IsBlocked(id_) ||
-                       (server_.cluster_blocking() != nullptr &&
-                        server_.cluster_blocking()->IsBlocked(id_));
+  const bool blocked =
+      server_.blocked_lists().IsBlocked(id_) ||
+      (server_.cluster_blocking() != nullptr && server_.cluster_blocking()->IsBlocked(id_));
   if (!closing_ && command_in_flight_ && blocked) {
     Close();
     return;

@@ -25,7 +25,8 @@ const CommandSpec& SpecOf(CommandContext& ctx);
 
 void Block(CommandContext& ctx, std::span<const std::string_view> keys, std::uint64_t timeout_ms,
            bool null_bulk) {
-  ctx.server.blocked_lists().Block(ctx.client, ctx.reply, SpecOf(ctx), ctx.argv, keys, timeout_ms, null_bulk);
+  ctx.server.blocked_lists().Block(ctx.client, ctx.reply, SpecOf(ctx), ctx.argv, keys, timeout_ms,
+                                   null_bulk);
 }
 
 // BLPOP/BRPOP key [key ...] timeout
@@ -98,9 +99,7 @@ void BLMoveCommand(CommandContext& ctx) {
 }
 
 // BRPOPLPUSH source destination timeout
-void BRPopLPushCommand(CommandContext& ctx) {
-  BlockingMoveGeneric(ctx, false, true, ctx.argv[3]);
-}
+void BRPopLPushCommand(CommandContext& ctx) { BlockingMoveGeneric(ctx, false, true, ctx.argv[3]); }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void BLMPopCommand(CommandContext& ctx) {

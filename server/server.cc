@@ -1,5 +1,4 @@
 #include "server.h"
-#include "script_runner.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,12 +11,13 @@
 #include "client.h"
 #include "clock.h"
 #include "cluster/cluster_node.h"
-#include "cluster_config.h"
 #include "cluster_blocking.h"
+#include "cluster_config.h"
 #include "cluster_executor.h"
 #include "info.h"
 #include "notify.h"
 #include "replica_keyspace.h"
+#include "script_runner.h"
 #include "storage/engine.h"
 #include "tls_config.h"
 #include "types/codec.h"
@@ -55,7 +55,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   if (cluster_node_ != nullptr) {
     keyspaces_.push_back(std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_));
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
-    cluster_blocking_ = std::make_unique<ClusterBlocking>(*this, *cluster_executor_, *cluster_node_);
+    cluster_blocking_ =
+        std::make_unique<ClusterBlocking>(*this, *cluster_executor_, *cluster_node_);
     // PUBLISH through another member: delivered to this node's subscribers.
     cluster_node_->SetNoticeHandler([this](std::string_view payload) {
       std::string_view channel;

@@ -370,9 +370,8 @@ class ClusterNode {
                        std::function<void(ForwardResult)> done) = 0;
   // Runs the FORWARDs peers send: `respond` once with the answer, later (it is sent after this
   // node's commit log holds what the command wrote). Empty: they are answered with an error.
-  using ForwardHandler =
-      std::function<void(std::string_view from, std::string_view request,
-                         std::function<void(std::string reply)> respond)>;
+  using ForwardHandler = std::function<void(std::string_view from, std::string_view request,
+                                            std::function<void(std::string reply)> respond)>;
   virtual void SetForwardHandler(ForwardHandler handler) = 0;
   // Called after every change to this node's copy of a key (a coordinator's write, this one's
   // included, a repair, anti-entropy, a handed-off hint), with the key and its new encoded
