@@ -205,6 +205,53 @@ TEST_CASE("concurrent LPOPs through every node deliver each element of a list ex
   CHECK(popped.size() == static_cast<std::size_t>(kElements));
   CHECK(std::adjacent_find(popped.begin(), popped.end()) == popped.end());  // none twice
   CHECK(n1.Command({"EXISTS", "big"}) == Reply::Int(0));
+
+  // The same for a sorted set popped by ZPOPMIN, ZPOPMAX and ZMPOP through every node.
+  constexpr int kMembers = 300;
+  std::vector<std::string> zadd = {"ZADD", "board"};
+  for (int i = 0; i < kMembers; ++i) {
+    zadd.push_back(std::to_string(i));
+    zadd.push_back("m-" + std::to_string(i));
+  }
+  REQUIRE(n1.Command(zadd) == Reply::Int(kMembers));
+  std::vector<std::string> members;
+  threads.clear();
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      Client c(cluster.node(t % 3).port());
+      const auto deadline = Clock::now() + std::chrono::seconds(120);
+      while (Clock::now() < deadline) {
+        const Reply reply = t % 3 == 0   ? c.Command({"ZPOPMIN", "board"})
+                            : t % 3 == 1 ? c.Command({"ZPOPMAX", "board", "2"})
+                                         : c.Command({"ZMPOP", "1", "board", "MIN", "COUNT", "2"});
+        std::lock_guard<std::mutex> lock(mu);
+        if (reply.type == Reply::Type::kNil ||
+            (reply.type == Reply::Type::kArray && reply.elements.empty())) {
+          return;
+        }
+        if (reply.type != Reply::Type::kArray) {
+          errors.push_back(reply.str);
+          return;
+        }
+        if (t % 3 == 2) {  // [key, [[member, score] ...]]
+          for (const Reply& pair : reply.elements.at(1).elements) {
+            members.push_back(pair.elements.at(0).str);
+          }
+        } else {  // [member, score, member, score ...]
+          for (std::size_t i = 0; i < reply.elements.size(); i += 2) {
+            members.push_back(reply.elements[i].str);
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(errors.empty());
+  std::sort(members.begin(), members.end());
+  CHECK(members.size() == static_cast<std::size_t>(kMembers));
+  CHECK(std::adjacent_find(members.begin(), members.end()) == members.end());
+  Client n3(cluster.node(2).port());
+  CHECK(n3.Command({"EXISTS", "board"}) == Reply::Int(0));
 }
 
 TEST_CASE(
