@@ -510,9 +510,14 @@ void ClusterBlocking::Remove(std::uint64_t client_id) {
 
 void ClusterBlocking::ClientClosed(std::uint64_t client_id) { Remove(client_id); }
 
+std::size_t ClusterBlocking::blocked_clients() const {
+  return static_cast<std::size_t>(std::count_if(waiters_.begin(), waiters_.end(),
+                                                [](const auto& w) { return w.second->tried; }));
+}
+
 void ClusterBlocking::AppendInfo(std::string* out) const {
   for (const auto& [name, value] :
-       {std::pair{"cluster_blocked_clients", std::uint64_t{waiters_.size()}},
+       {std::pair{"cluster_blocked_clients", std::uint64_t{blocked_clients()}},
         std::pair{"cluster_watched_keys", std::uint64_t{watches_.watched_keys()}},
         std::pair{"cluster_key_watchers", std::uint64_t{watches_.watchers()}},
         std::pair{"cluster_forwards_sent", forwards_sent_},

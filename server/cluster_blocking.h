@@ -65,7 +65,9 @@ class ClusterBlocking {
   void ClientClosed(std::uint64_t client_id);
   // Blocked with no pop of its in flight: a disconnect may drop it at once.
   bool IsBlocked(std::uint64_t client_id) const;
-  std::size_t blocked_clients() const { return waiters_.size(); }
+  // Clients whose first try found nothing (INFO blocked_clients): those still on it are not
+  // blocked yet.
+  std::size_t blocked_clients() const;
   // INFO cluster's lines about the above.
   void AppendInfo(std::string* out) const;
 
