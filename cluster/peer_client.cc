@@ -68,7 +68,7 @@ bool PeerClient::Send(bus::FrameType type, std::shared_ptr<const std::string> pa
   if (timeout_ms == 0) timeout_ms = static_cast<std::uint64_t>(options_.request_timeout_ms);
   const std::uint64_t deadline = now + timeout_ms;
   connection_->Queue(bus::EncodeFrameHeader(type, id, size), std::move(payload));
-  pending_.emplace(id, Pending{std::move(done), deadline});
+  pending_.emplace(id, Pending{std::move(done), deadline, timeout_ms});
   deadlines_.emplace(deadline, id);
   last_send_ms_ = now;
   ScheduleFlush();
@@ -277,22 +277,19 @@ void PeerClient::OnFrame(const bus::Frame& frame) {
 }
 
 void PeerClient::ExpireDeadlines(std::uint64_t now_ms) {
-  std::vector<Callback> expired;
+  std::vector<std::pair<Callback, std::uint64_t>> expired;  // with each one's timeout
   while (!deadlines_.empty() && deadlines_.begin()->first <= now_ms) {
     const std::uint64_t id = deadlines_.begin()->second;
     deadlines_.erase(deadlines_.begin());
     auto it = pending_.find(id);
-    expired.push_back(std::move(it->second.done));
+    expired.emplace_back(std::move(it->second.done), it->second.timeout_ms);
     pending_.erase(it);
   }
   if (!expired.empty()) stalled_ = true;
   // Run only now: a callback may send again (read repair) and so change the maps.
-  for (Callback& done : expired) {
+  for (auto& [done, timeout_ms] : expired) {
     ++stats_.peer_timeouts;
-    done(
-        Response{false,
-                 Describe("timed out after " + std::to_string(options_.request_timeout_ms) + " ms"),
-                 {}});
+    done(Response{false, Describe("timed out after " + std::to_string(timeout_ms) + " ms"), {}});
   }
 }
 

@@ -97,6 +97,7 @@ class PeerClient {
   struct Pending {
     Callback done;
     std::uint64_t deadline_ms;
+    std::uint64_t timeout_ms;  // for the message when it passes
   };
 
   // Requests sent while the loop handles one batch of I/O leave in one write: the flush waits
