@@ -352,6 +352,15 @@ TEST_CASE(
   CHECK(n3.Command({"BLMPOP", "1", "3", "x1", "ready", "x2", "RIGHT", "COUNT", "5"}) ==
         Reply::Array({Reply::Bulk("ready"), Reply::Bulks({"r2", "r1"})}));
   CHECK(n1.Command({"BRPOPLPUSH", "empty", "dst", "0.1"}) == Reply::Nil());
+
+  // Keys of one hash tag share a primary: a pop of several of them is one forwarded command.
+  std::vector<Client*> nodes = {&n1, &n2, &n3};
+  const int tag_primary = PrimaryOf(nodes, "{t}a");
+  REQUIRE(tag_primary >= 0);
+  Client& via = *nodes[static_cast<std::size_t>((tag_primary + 1) % 3)];
+  const long long sent = ReadInfoNumber(via, "cluster", "cluster_forwards_sent");
+  CHECK(via.Command({"LMPOP", "3", "{t}a", "{t}b", "{t}c", "LEFT"}) == Reply::Nil());
+  CHECK(ReadInfoNumber(via, "cluster", "cluster_forwards_sent") == sent + 1);
 }
 
 TEST_CASE("kill -9 of a replica that is not the key's primary: blocked clients are still served") {
