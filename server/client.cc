@@ -287,9 +287,18 @@ void Client::DeliverPush(std::size_t elements, std::string_view head, std::strin
   CloseIfOverClassLimit();
 }
 
+void Client::DeliverRaw(std::string_view bytes) {
+  if (closing_) return;
+  out_.append(bytes);
+  server_.ScheduleFlush(*this);
+  CloseIfOverClassLimit();
+}
+
 bool Client::CloseIfOverClassLimit() {
   if (closing_) return true;
-  const ClientClass cls = pubsub_mode_ ? ClientClass::kPubSub : ClientClass::kNormal;
+  const ClientClass cls = monitor_        ? ClientClass::kReplica
+                          : pubsub_mode_ ? ClientClass::kPubSub
+                                         : ClientClass::kNormal;
   const OutputBufferLimit& limit =
       server_.config().client_output_buffer_limits[static_cast<int>(cls)];
   const std::size_t used = PendingOutput();
@@ -417,11 +426,12 @@ std::string Client::Describe(std::uint64_t now_ms) const {
                                    argv_.capacity() * sizeof(std::string_view);
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
-  // Redis's flag letters, in its order: P has subscriptions, x in MULTI, b blocked (here also a
+  // Redis's flag letters, in its order: O monitor, P has subscriptions, x in MULTI, b blocked (here also a
   // command waiting for replicas), t tracking (R its redirect broken, B in BCAST mode), d a
   // watched key changed; N for none.
   const Tracking::Options* tracking = server_.tracking().Of(*this);
   std::string flags;
+  if (monitor_) flags += 'O';
   if (pubsub_mode_) flags += 'P';
   if (transaction_.active()) flags += 'x';
   if (command_in_flight_) flags += 'b';

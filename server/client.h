@@ -147,6 +147,13 @@ class Client : private net::ConnectionHandler {
   // (">n" in RESP3, "*n" in RESP2 is put before them), and schedules the flush. A client over its
   // client-output-buffer-limit class is closed (it still counts as a receiver, as in Redis).
   void DeliverPush(std::size_t elements, std::string_view head, std::string_view tail);
+  // MONITOR: the client only receives the monitor lines (and replies to what it sends); it is a
+  // replica-class client for client-output-buffer-limit, as in Redis, and shows flag O.
+  bool monitor() const { return monitor_; }
+  void set_monitor(bool on) { monitor_ = on; }
+  // Appends bytes already encoded (a monitor line) and schedules the flush; a client over its
+  // class's output limit is closed.
+  void DeliverRaw(std::string_view bytes);
   // Redis's checkClientOutputBufferLimits for the client's class (normal or pubsub): past the
   // hard limit, or past the soft limit for longer than its seconds, it is closed. True then (or
   // when it was closing already).
@@ -215,6 +222,7 @@ class Client : private net::ConnectionHandler {
   const AclUser* user_ = nullptr;
   bool command_in_flight_ = false;
   bool pubsub_mode_ = false;
+  bool monitor_ = false;
   // Whether the output is over its class's soft limit, and since when (uv_now ms).
   bool over_soft_limit_ = false;
   std::uint64_t soft_limit_since_ms_ = 0;

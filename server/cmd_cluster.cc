@@ -160,8 +160,9 @@ void LeaveCommand(CommandContext& ctx) {
         if (failure.empty()) {
           client->reply().Ok();
         } else {
-          client->reply().Error("ERR " + failure);
-          ++server->stats().total_error_replies;
+          const std::string error = "ERR " + failure;
+          client->reply().Error(error);
+          server->NoteErrorReply(error);
         }
         client->FinishAsyncCommand();
       },

@@ -172,6 +172,10 @@ void ResetCommand(CommandContext& ctx) {
   ctx.server.pubsub().RemoveClient(ctx.client);
   ctx.server.tracking().Disable(ctx.client);  // RESET turns tracking off, as in Redis
   ctx.client.set_pubsub_mode(false);
+  if (ctx.client.monitor()) {  // no longer a monitor
+    ctx.server.monitors().Remove(ctx.client.id());
+    ctx.client.set_monitor(false);
+  }
   // Redis's clearClientConnectionState: a transaction is discarded, watched keys are forgotten.
   ctx.client.transaction().Clear();
   ctx.server.watched_keys().UnwatchAll(ctx.client);

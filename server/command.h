@@ -202,6 +202,9 @@ std::span<const CommandSpec> PubSubCommands();            // cmd_pubsub.cc
 std::span<const CommandSpec> TransactionCommands();       // cmd_multi.cc
 std::span<const CommandSpec> ScriptingCommands();         // cmd_scripting.cc
 std::span<const CommandSpec> FunctionCommands();          // cmd_function.cc
+std::span<const CommandSpec> SlowlogCommands();           // cmd_slowlog.cc
+std::span<const CommandSpec> LatencyCommands();           // cmd_latency.cc
+std::span<const CommandSpec> MonitorCommands();           // cmd_monitor.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

@@ -387,6 +387,7 @@ void Server::ClientClosed(Client* client) {
   std::erase(pending_flush_, client);
   std::erase(held_, client);
   blocked_lists_.ClientClosed(client->id());
+  monitors_.Remove(client->id());
   pubsub_.RemoveClient(*client);
   watched_keys_.UnwatchAll(*client);
   tracking_.Disable(*client);
@@ -612,6 +613,8 @@ void Server::ResetStats() {
   ops_samples_.fill(0);
   ops_sample_count_ = 0;
   used_memory_peak_ = 0;
+  // Redis's resetServerStats and resetCommandTableStats: the slow log and latency events stay.
+  command_stats_.Reset();
 }
 
 }  // namespace dynakv::server

@@ -13,17 +13,21 @@
 #include <vector>
 
 #include "acl.h"
+#include "command_stats.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
+#include "latency_monitor.h"
 #include "list_blocking.h"
 #include "log.h"
+#include "monitor.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
 #include "net/uv_handle.h"
 #include "new_key_notifier.h"
 #include "notify.h"
 #include "pubsub.h"
+#include "slowlog.h"
 #include "stats.h"
 #include "tracking.h"
 #include "watched_keys.h"
@@ -179,6 +183,17 @@ class Server {
   std::int64_t last_save_unix() const { return last_save_unix_; }
   void set_last_save_unix(std::int64_t seconds) { last_save_unix_ = seconds; }
   void ResetStats();  // CONFIG RESETSTAT
+  // INFO commandstats / errorstats / latencystats and LATENCY HISTOGRAM (command_stats.h).
+  CommandStats& command_stats() { return command_stats_; }
+  // An error reply was sent (`message` without its '-'): INFO's total_error_replies and the
+  // count of its error code.
+  void NoteErrorReply(std::string_view message) {
+    ++stats_.total_error_replies;
+    command_stats_.CountError(message);
+  }
+  SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  Monitors& monitors() { return monitors_; }
 
  private:
   static void OnCheck(uv_check_t* check);
@@ -231,6 +246,10 @@ class Server {
   std::unique_ptr<ClusterExecutor> cluster_executor_;
   bool cluster_stopped_ = false;
   CommandTable commands_;
+  CommandStats command_stats_{commands_.entries().size()};
+  SlowLog slowlog_;
+  LatencyMonitor latency_monitor_;
+  Monitors monitors_;
   Acl acl_;
   BlockedLists blocked_lists_{*this};
   PubSub pubsub_;
