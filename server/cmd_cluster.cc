@@ -20,6 +20,7 @@
 #include "cluster_executor.h"
 #include "command.h"
 #include "command_util.h"
+#include "debug_commands.h"
 #include "expire_options.h"
 #include "server.h"
 
@@ -237,6 +238,12 @@ void DebugLocalGet(CommandContext& ctx) {
 void DebugHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "SLEEP <seconds>",
+      "    Stop the server for <seconds>. Decimals allowed.",
+      "SET-ACTIVE-EXPIRE <0|1>",
+      "    Accepted for compatibility (expired keys are always reaped).",
+      "JMAP",
+      "    Accepted for compatibility.",
       "PARTITION [<node-id> ...]",
       "    Cluster mode: drop all bus traffic between this node and the given members, as if",
       "    the network had lost it. Without arguments, heal. For tests and failure drills.",
@@ -255,6 +262,9 @@ void DebugHelp(CommandContext& ctx) {
 }
 
 const Subcommand kDebugSubcommands[] = {
+    {"sleep", 3, DebugSleep},  // Redis's own subcommands (debug_commands.h)
+    {"set-active-expire", 3, DebugSetActiveExpire},
+    {"jmap", 2, DebugJmap},
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},
     {"localget", 3, DebugLocalGet},

@@ -13,7 +13,8 @@ namespace {
 // [id, unix time, microseconds, [arguments], "ip:port", client name].
 void SlowlogGet(CommandContext& ctx) {
   if (ctx.argv.size() > 3) {
-    ReplyWrongArity(ctx.reply, "slowlog|get");
+    ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                    std::string(ctx.argv[1]) + "'. Try SLOWLOG HELP.");
     return;
   }
   long long count = 10;

@@ -111,7 +111,9 @@ void NoteCommandRun(Server& server, Client& client, const ResolvedCommand& cmd,
   if (!slow && !monitored) return;
   const std::vector<bool> redacted = RedactedArguments(cmd, argv);
   if (slow) {
-    server.slowlog().Push(argv, redacted, us, client.address(), client.name(),
+    // A script's client has no connection: Redis shows its peer as "?:0".
+    const std::string_view peer = client.address().empty() ? "?:0" : client.address();
+    server.slowlog().Push(argv, redacted, us, peer, client.name(),
                           config.slowlog_log_slower_than, config.slowlog_max_len);
   }
   if (monitored) server.monitors().Feed(server, client, client.db(), argv, redacted);

@@ -34,8 +34,8 @@ namespace {
 // Redis 7.0's default sections; "all" adds commandstats and latencystats ("everything" also
 // modules' sections, of which there are none).
 constexpr std::string_view kDefaultSections[] = {
-    "server", "clients", "memory",     "persistence", "stats",
-    "replication", "cpu", "errorstats", "cluster",     "keyspace"};
+    "server", "clients", "memory",  "persistence", "stats",   "replication",
+    "cpu",    "modules", "errorstats", "cluster",  "keyspace"};
 constexpr std::string_view kAllOnlySections[] = {"commandstats", "latencystats"};
 
 std::string Lower(std::string_view s) {
@@ -527,6 +527,9 @@ std::string GenerateInfo(Server& server, std::span<const std::string_view> secti
   section("stats", [&] { StatsSection(server, engine, &out); });
   section("replication", [&] { ReplicationSection(server, &out); });
   section("cpu", [&] { CpuSection(&out); });
+  // Redis's module list, "module_list" by its section name: there are no modules.
+  if (wants("module_list") && !wants("modules")) wanted.emplace_back("modules");
+  section("modules", [&] { out += "# Modules\r\n"; });
   section("commandstats", [&] { CommandStatsSection(server, &out); });
   section("errorstats", [&] { ErrorStatsSection(server, &out); });
   section("latencystats", [&] { LatencyStatsSection(server, &out); });

@@ -26,7 +26,7 @@ std::vector<bool> RedactedArguments(const ResolvedCommand& cmd,
       }
     }
   } else if (cmd.parent != nullptr && cmd.parent->name == "acl" && name == "setuser") {
-    for (std::size_t i = 3; i < argv.size(); ++i) hide(i);
+    for (std::size_t i = 2; i < argv.size(); ++i) hide(i);  // the user's name too, as Redis
   } else if (cmd.parent != nullptr && cmd.parent->name == "config" && name == "set") {
     for (std::size_t i = 2; i + 1 < argv.size(); i += 2) {
       if (EqualsIgnoreCase(argv[i], "requirepass") || EqualsIgnoreCase(argv[i], "masterauth") ||
