@@ -112,7 +112,8 @@ void NoteCommandRun(Server& server, Client& client, const ResolvedCommand& cmd,
   const std::vector<bool> redacted = RedactedArguments(cmd, argv);
   if (slow) {
     // A script's client has no connection: Redis shows its peer as "?:0".
-    const std::string_view peer = client.address().empty() ? "?:0" : client.address();
+    const std::string_view peer =
+        client.address().empty() ? std::string_view("?:0") : std::string_view(client.address());
     server.slowlog().Push(argv, redacted, us, peer, client.name(),
                           config.slowlog_log_slower_than, config.slowlog_max_len);
   }

@@ -78,7 +78,8 @@ void Monitors::Feed(Server& server, const Client& caller, std::uint32_t db,
   gettimeofday(&tv, nullptr);
   const std::int64_t unix_us = static_cast<std::int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
   // A script's own client has no connection, hence no address: Redis shows it as "lua".
-  const std::string_view source = caller.address().empty() ? "lua" : caller.address();
+  const std::string_view source =
+      caller.address().empty() ? std::string_view("lua") : std::string_view(caller.address());
   const std::string line = MonitorLine(unix_us, db, source, argv, redacted);
   for (std::size_t i = 0; i < ids_.size();) {
     Client* monitor = server.FindClient(ids_[i]);
