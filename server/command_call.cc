@@ -216,6 +216,11 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
       server, client, argv, reply, keyspace != nullptr ? *keyspace : server.keyspace(client.db()),
       levels};
   engine.TakeReadError();  // one of background work (active expiry) is not this command's
+  // A script is shown before the commands it calls: Redis's EVAL and FCALL (flagged
+  // skip_monitor, the only ones that are) feed the monitors themselves as they start.
+  if ((spec.flags & kCmdSkipMonitor) && !server.monitors().empty()) {
+    server.monitors().Feed(server, client, client.db(), argv, {});
+  }
   const std::uint64_t start_ns = MonotonicNs();
   if (spec.flags & kCmdWrite) {
     // Whatever a write logs (LMOVE's pop and push, RENAME's put and delete, MSET's keys) is one
