@@ -198,8 +198,17 @@ void Client::ProcessInput() {
       CloseAfterReply();
       break;
     }
+    if (!argv_.empty() && server_.Postpone(*this, argv_)) {
+      // CLIENT PAUSE: the request stays in the buffer, parsed again on unpause.
+      postponed_ = true;
+      break;
+    }
+    const std::size_t reply_start = out_.size();
     if (!argv_.empty()) server_.commands().Dispatch(server_, *this, argv_, writer_);
     input_start_ += consumed;
+    if (reply_off_ || reply_skip_) out_.resize(std::min(out_.size(), reply_start));
+    reply_skip_ = reply_skip_next_;  // CLIENT REPLY SKIP drops the command after it
+    reply_skip_next_ = false;
     if (CloseIfOverOutputLimit() || CloseIfOverClassLimit()) return;
     // AUTH, HELLO AUTH and RESET change which request sizes are acceptable.
     if (parser_.limits().unauthenticated != server_.AuthRequired(*this)) RefreshParserLimits();
@@ -402,6 +411,14 @@ void Client::OnOutputProgress() {
   }
 }
 
+void Client::ResumeAfterPause() {
+  if (!postponed_ || closing_) return;
+  postponed_ = false;
+  if (!paused_ && !command_in_flight_) ProcessInput();
+  if (!out_.empty()) server_.ScheduleFlush(*this);
+  if (peer_closed_) CloseWhenAnswered();
+}
+
 void Client::FlushBestEffort() {
   if (closing_ || connection_.writing() || out_.empty()) return;
   connection_.WriteBestEffort(out_);
@@ -428,7 +445,7 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
   // Redis's flag letters, in its order: O monitor, P has subscriptions, x in MULTI, b blocked (here also a
   // command waiting for replicas), t tracking (R its redirect broken, B in BCAST mode), d a
-  // watched key changed; N for none.
+  // watched key changed, e no-evict; N for none.
   const Tracking::Options* tracking = server_.tracking().Of(*this);
   std::string flags;
   if (monitor_) flags += 'O';
@@ -439,6 +456,7 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   if (tracking != nullptr && tracking->broken_redirect) flags += 'R';
   if (tracking != nullptr && tracking->bcast) flags += 'B';
   if (transaction_.dirty()) flags += 'd';
+  if (no_evict_) flags += 'e';
   if (flags.empty()) flags = "N";
   const PubSub& pubsub = server_.pubsub();
   const PubSub::Subscriptions* subs = pubsub.Of(*this);

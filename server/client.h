@@ -147,6 +147,22 @@ class Client : private net::ConnectionHandler {
   // (">n" in RESP3, "*n" in RESP2 is put before them), and schedules the flush. A client over its
   // client-output-buffer-limit class is closed (it still counts as a receiver, as in Redis).
   void DeliverPush(std::size_t elements, std::string_view head, std::string_view tail);
+  // CLIENT REPLY ON|OFF|SKIP: OFF drops every reply, SKIP the next command's (Redis's
+  // CLIENT_REPLY_OFF / CLIENT_REPLY_SKIP_NEXT).
+  void set_reply_off(bool off) {
+    reply_off_ = off;
+    if (!off) reply_skip_ = reply_skip_next_ = false;
+  }
+  void SkipNextReply() {
+    if (!reply_off_) reply_skip_next_ = true;
+  }
+  // CLIENT NO-EVICT: shown as flag e (dynakv never evicts clients).
+  bool no_evict() const { return no_evict_; }
+  void set_no_evict(bool on) { no_evict_ = on; }
+  // CLIENT PAUSE: the request waiting (unrun, still in the query buffer) for the pause to end;
+  // the server runs it on unpause.
+  bool postponed() const { return postponed_; }
+  void ResumeAfterPause();
   // MONITOR: the client only receives the monitor lines (and replies to what it sends); it is a
   // replica-class client for client-output-buffer-limit, as in Redis, and shows flag O.
   bool monitor() const { return monitor_; }
@@ -223,6 +239,11 @@ class Client : private net::ConnectionHandler {
   bool command_in_flight_ = false;
   bool pubsub_mode_ = false;
   bool monitor_ = false;
+  bool reply_off_ = false;
+  bool reply_skip_ = false;
+  bool reply_skip_next_ = false;
+  bool no_evict_ = false;
+  bool postponed_ = false;
   // Whether the output is over its class's soft limit, and since when (uv_now ms).
   bool over_soft_limit_ = false;
   std::uint64_t soft_limit_since_ms_ = 0;

@@ -192,6 +192,7 @@ std::span<const CommandSpec> SortedSetRangeCommands();    // cmd_zset_range.cc
 std::span<const CommandSpec> SortedSetAlgebraCommands();  // cmd_zset_setops.cc
 std::span<const CommandSpec> BlockingSortedSetCommands();  // cmd_zset_blocking.cc
 std::span<const CommandSpec> ConnectionCommands();        // cmd_connection.cc
+std::span<const CommandSpec> ClientCommands();            // cmd_client.cc
 std::span<const CommandSpec> ServerCommands();            // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();           // cmd_cluster.cc
 std::span<const CommandSpec> AclCommands();               // cmd_acl.cc

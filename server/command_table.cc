@@ -156,7 +156,7 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
-                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(), DatabaseCommands(),
+                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ClientCommands(), ServerCommands(), DatabaseCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
                       ScriptingCommands(), FunctionCommands(), SlowlogCommands(),

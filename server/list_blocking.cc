@@ -103,6 +103,28 @@ void BlockedLists::OnTimeout(uv_timer_t* timer) {
   client->FinishAsyncCommand();
 }
 
+bool BlockedLists::Unblock(std::uint64_t client_id, bool error) {
+  auto it = waiters_.find(client_id);
+  if (it == waiters_.end() || rerunning_ == client_id) return false;
+  Client* client = server_.FindClient(client_id);
+  if (client == nullptr || client->closing()) return false;
+  const ResolvedCommand cmd{it->second->spec, nullptr};
+  const std::vector<std::string> args = std::move(it->second->argv);
+  Remove(client_id);
+  if (error) {
+    // Redis's reply, whose code (UNBLOCKED) errorstats counts.
+    constexpr std::string_view kUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+    client->reply().Error(kUnblocked);
+    server_.NoteErrorReply(kUnblocked);
+  } else {
+    client->reply().NullArray();
+  }
+  const std::vector<std::string_view> argv(args.begin(), args.end());
+  NoteCommandRun(server_, *client, cmd, argv, 0, error);
+  client->FinishAsyncCommand();
+  return true;
+}
+
 void BlockedLists::Remove(std::uint64_t client_id) {
   auto it = waiters_.find(client_id);
   if (it == waiters_.end()) return;

@@ -195,6 +195,19 @@ class Server {
   LatencyMonitor& latency_monitor() { return latency_monitor_; }
   Monitors& monitors() { return monitors_; }
 
+  // --- CLIENT PAUSE ------------------------------------------------------------------------
+  // As Redis 7.0's pauseClients: kAll holds every command, kWrite those that write or may (EVAL,
+  // FCALL, PUBLISH, EXEC of a transaction that writes), until `end_ms` (uv_now) or UNPAUSE. A
+  // new pause replaces the type and keeps the later end.
+  enum class PauseType { kNone, kWrite, kAll };
+  void PauseClients(PauseType type, std::uint64_t end_ms);
+  // Ends the pause: the held clients run their requests, in the order they were held.
+  void UnpauseClients();
+  PauseType pause_type() const { return pause_type_; }
+  // Whether `client`'s request `argv` must wait for the pause (Redis's BLOCKED_POSTPONE); the
+  // client is remembered and resumed on unpause.
+  bool Postpone(Client& client, const std::vector<std::string_view>& argv);
+
  private:
   static void OnCheck(uv_check_t* check);
   static void OnCron(uv_timer_t* timer);
@@ -279,6 +292,10 @@ class Server {
   bool log_failed_ = false;
   std::uint64_t last_log_error_ms_ = 0;
   std::uint64_t last_accept_error_ms_ = 0;
+
+  PauseType pause_type_ = PauseType::kNone;
+  std::uint64_t pause_end_ms_ = 0;
+  std::vector<std::uint64_t> postponed_;  // client ids, in the order they were held
 
   std::string run_id_;
   std::int64_t start_time_ms_ = 0;
