@@ -136,6 +136,7 @@ std::span<char> Client::ReadBuffer() {
       in.resize(std::max(in.size() * 2, input_end_ + kReadChunk));
     }
   }
+  input_peak_ = std::max(input_peak_, input_end_ - input_start_ + kReadChunk);
   return {in.data() + input_end_, in.size() - input_end_};
 }
 
@@ -431,6 +432,24 @@ void Client::ReleaseIdleBuffers() {
   }
   if (out_.empty() && out_.capacity() > 0) std::string().swap(out_);
   if (!connection_.writing() && inflight_.capacity() > 0) std::string().swap(inflight_);
+}
+
+void Client::ResizeQueryBuffer() {
+  constexpr std::size_t kResizeThreshold = 32 * 1024;  // Redis's PROTO_RESIZE_THRESHOLD
+  const std::size_t used = input_end_ - input_start_;
+  const std::size_t size = input_.size();
+  // Not while a request is being run or waits (its arguments may point into the buffer).
+  if (!command_in_flight_ && !postponed_ && size - used > 4096 && size > kResizeThreshold &&
+      size / 2 > input_peak_) {
+    if (input_start_ > 0) {
+      std::memmove(input_.data(), input_.data() + input_start_, used);
+      input_end_ = used;
+      input_start_ = 0;
+    }
+    input_.resize(std::max(used, input_peak_));
+    input_.shrink_to_fit();
+  }
+  input_peak_ = used;
 }
 
 std::string Client::Describe(std::uint64_t now_ms) const {

@@ -81,6 +81,10 @@ class Client : private net::ConnectionHandler {
   void set_held(bool held) { held_ = held; }
   // Frees the query and reply buffers of a connection that has been quiet for a while.
   void ReleaseIdleBuffers();
+  // Redis 7.0's clientsCronResizeQueryBuffer, called by the cron: a query buffer grown by a big
+  // request (over 32 KB) and now over twice what the client used since the last call (its
+  // peak: unread bytes plus one read's room) is cut back to that peak.
+  void ResizeQueryBuffer();
 
   // --- cluster mode: a command waiting for replicas -----------------------------------------
   // Until FinishAsyncCommand, no further request of this client runs (replies stay in order).
@@ -218,6 +222,7 @@ class Client : private net::ConnectionHandler {
   std::string input_;
   std::size_t input_start_ = 0;
   std::size_t input_end_ = 0;
+  std::size_t input_peak_ = 0;  // the most the buffer had to hold since the last resize check
   resp::RequestParser parser_;
   std::uint64_t log_mark_ = 0;
   bool held_ = false;

@@ -585,6 +585,8 @@ void Server::Cron() {
       client->Close();
     } else if (idle > kIdleBufferMs) {
       client->ReleaseIdleBuffers();
+    } else {
+      client->ResizeQueryBuffer();
     }
   }
 }
