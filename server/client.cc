@@ -452,14 +452,17 @@ void Client::ResizeQueryBuffer() {
   input_peak_ = used;
 }
 
+std::size_t Client::MemoryBytes() const {
+  return sizeof(Client) + input_.capacity() + out_.capacity() + inflight_.capacity() +
+         argv_.capacity() * sizeof(std::string_view);
+}
+
 std::string Client::Describe(std::uint64_t now_ms) const {
   const std::uint64_t age = (now_ms - created_ms_) / 1000;
   const std::uint64_t idle = (now_ms - last_interaction_ms_) / 1000;
   const int fd = connection_.fd();
   const std::size_t query = input_end_ - input_start_;
-  const std::size_t total_memory = sizeof(Client) + input_.capacity() + out_.capacity() +
-                                   inflight_.capacity() +
-                                   argv_.capacity() * sizeof(std::string_view);
+  const std::size_t total_memory = MemoryBytes();
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
   // Redis's flag letters, in its order: O monitor, P has subscriptions, x in MULTI, b blocked (here also a

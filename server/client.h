@@ -179,6 +179,8 @@ class Client : private net::ConnectionHandler {
   // when it was closing already).
   bool CloseIfOverClassLimit();
 
+  // The memory its buffers take (CLIENT LIST's tot-mem, MEMORY STATS).
+  std::size_t MemoryBytes() const;
   // The client's line in CLIENT LIST / CLIENT INFO, with Redis's fields, ending in '\n'.
   std::string Describe(std::uint64_t now_ms) const;
 

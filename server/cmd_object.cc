@@ -11,6 +11,7 @@
 #include "command.h"
 #include "config.h"
 #include "keyspace.h"
+#include "memory_commands.h"
 #include "number_parse.h"
 #include "server.h"
 #include "storage/engine.h"
@@ -235,6 +236,17 @@ constexpr CommandSpec kMemorySubcommands[] = {
     {.name = "usage", .arity = -3, .flags = kCmdReadOnly, .keys = {KeyAt(2, kKeyRO)},
      .handler = MemoryUsage},
     {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .handler = MemoryHelp},
+    {.name = "stats", .arity = 2,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = MemoryStats},
+    {.name = "doctor", .arity = 2,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = MemoryDoctor},
+    {.name = "malloc-stats", .arity = 2,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = MemoryMallocStats},
+    {.name = "purge", .arity = 2,
+     .tips = "request_policy:all_shards response_policy:all_succeeded", .handler = MemoryPurge},
 };
 
 constexpr CommandSpec kObjectCommands[] = {

@@ -160,7 +160,7 @@ CommandTable::CommandTable() {
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
                       ScriptingCommands(), FunctionCommands(), SlowlogCommands(),
-                      LatencyCommands(), MonitorCommands()}) {
+                      LatencyCommands(), MonitorCommands(), ReplicationCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);

@@ -147,6 +147,7 @@ int Server::Listen(net::Listener& listener, int port, bool tls, std::string* err
 }
 
 bool Server::Start(std::string* error) {
+  startup_allocated_ = UsedMemoryBytes();
   if (config_.port == 0 && config_.tls_port == 0) {
     *error = "Configured to not listen anywhere, exiting.";
     return false;

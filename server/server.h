@@ -179,6 +179,8 @@ class Server {
   std::int64_t start_time_ms() const { return start_time_ms_; }
   long long instantaneous_ops_per_sec() const;
   std::uint64_t used_memory_peak() const { return used_memory_peak_; }
+  // The memory allocated once the node was ready (MEMORY STATS startup.allocated).
+  std::uint64_t startup_allocated() const { return startup_allocated_; }
   void NoteUsedMemory(std::uint64_t bytes);
   std::int64_t last_save_unix() const { return last_save_unix_; }
   void set_last_save_unix(std::int64_t seconds) { last_save_unix_ = seconds; }
@@ -301,6 +303,7 @@ class Server {
   std::int64_t start_time_ms_ = 0;
   std::int64_t last_save_unix_ = 0;
   std::uint64_t used_memory_peak_ = 0;
+  std::uint64_t startup_allocated_ = 0;
 
   // instantaneous_ops_per_sec as Redis computes it: the mean of the last 16 samples taken
   // every 100 ms.

@@ -356,3 +356,48 @@ TEST_CASE("SLOWLOG and LATENCY replies in RESP3 are byte for byte Redis's") {
   raw.Compare({"CONFIG", "GET", "latency-tracking"});
   CHECK(raw.mismatches() == 0);
 }
+
+TEST_CASE("ROLE, WAIT and MEMORY STATS / DOCTOR / MALLOC-STATS / PURGE answer as Redis") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, kReferenceFlags);
+  auto& [ours, reference] = servers;
+  Client a(ours.port());
+  Client b(reference.port());
+  Both both{a, b};
+  both({"ROLE"});
+  both({"WAIT", "0", "0"});
+  both({"SET", "k", "v"});
+  both({"WAIT", "0", "100"});
+  both({"WAIT", "x", "0"});
+  both({"WAIT", "0", "-1"});
+  both({"WAIT", "0", "x"});
+  both({"WAIT", "0"});
+  both({"MEMORY", "PURGE"});
+  both({"MEMORY", "STATS", "x"});
+  // MEMORY STATS: Redis's field names in its order (values are each server's own).
+  auto names = [](const Reply& stats) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i + 1 < stats.elements.size(); i += 2) {
+      out.push_back(stats.elements[i].str);
+      if (stats.elements[i + 1].type == Reply::Type::kArray) {  // db.N's map
+        for (std::size_t j = 0; j < stats.elements[i + 1].elements.size(); j += 2) {
+          out.push_back("  " + stats.elements[i + 1].elements[j].str);
+        }
+      }
+    }
+    return out;
+  };
+  const Reply stats = a.Command({"MEMORY", "STATS"});
+  CHECK(names(stats) == names(b.Command({"MEMORY", "STATS"})));
+  const std::string doctor = a.Command({"MEMORY", "DOCTOR"}).str;
+  CAPTURE(doctor);
+  CHECK((doctor.starts_with("Hi Sam, this instance is empty") ||
+         doctor.starts_with("Hi Sam, I can't find any memory issue")));
+  CHECK(b.Command({"MEMORY", "DOCTOR"}).str.starts_with("Hi Sam, this instance is empty"));
+  CHECK(a.Command({"MEMORY", "MALLOC-STATS"}).str.starts_with("___ Begin jemalloc statistics ___"));
+  dynakv::itest::Resp3Pair raw(ours.port(), reference.port());
+  raw.Compare({"ROLE"});
+  raw.Compare({"WAIT", "0", "0"});
+  raw.Compare({"MEMORY", "PURGE"});
+  CHECK(raw.mismatches() == 0);
+}
