@@ -3,6 +3,7 @@
 // script's calls and what Redis leaves out (admin commands).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <regex>
 #include <string>
 #include <vector>
@@ -112,4 +113,25 @@ TEST_CASE("MONITOR streams every command of every client in Redis's line format"
   REQUIRE(monitor_c.Send(EncodeCommand({"MONITOR"})));
   CHECK(monitor_c.ReadUntil("\r\n", std::chrono::seconds(5)) == "+OK\r\n");
   CHECK(a.Command({"CLIENT", "LIST"}).str.find("flags=O ") != std::string::npos);
+}
+
+TEST_CASE("cluster mode: MONITOR and INFO commandstats show the commands this node coordinates") {
+  dynakv::itest::LocalCluster cluster(3);
+  cluster.Start();
+  RawSocket monitor(cluster.node(0).port());
+  REQUIRE(monitor.Send(EncodeCommand({"MONITOR"})));
+  CHECK(monitor.ReadUntil("\r\n", std::chrono::seconds(5)) == "+OK\r\n");
+  Client coordinator(cluster.node(0).port());
+  Client other(cluster.node(1).port());
+  CHECK(dynakv::itest::UntilAvailable(coordinator, {"SET", "key", "v"}) == Reply::Status("OK"));
+  CHECK(dynakv::itest::UntilAvailable(other, {"SET", "elsewhere", "v"}) == Reply::Status("OK"));
+  CHECK(coordinator.Command({"GET", "key"}) == Reply::Bulk("v"));
+  coordinator.Command({"ECHO", "done"});
+  const std::vector<std::string> lines = MonitorLines(monitor, "done");
+  CHECK(std::count(lines.begin(), lines.end(), "[0 client] \"SET\" \"key\" \"v\"") >= 1);
+  CHECK(std::count(lines.begin(), lines.end(), "[0 client] \"GET\" \"key\"") == 1);
+  for (const std::string& line : lines) CHECK(line.find("elsewhere") == std::string::npos);
+  const std::string stats = coordinator.Command({"INFO", "commandstats"}).str;
+  CHECK(stats.find("cmdstat_get:calls=1,") != std::string::npos);
+  CHECK(stats.find("cmdstat_set:calls=") != std::string::npos);
 }
