@@ -242,6 +242,8 @@ void DebugHelp(CommandContext& ctx) {
       "    Stop the server for <seconds>. Decimals allowed.",
       "SET-ACTIVE-EXPIRE <0|1>",
       "    Accepted for compatibility (expired keys are always reaped).",
+      "OBJECT <key>",
+      "    Show low level info about the <key> and associated value.",
       "JMAP",
       "    Accepted for compatibility.",
       "PARTITION [<node-id> ...]",
@@ -265,6 +267,7 @@ const Subcommand kDebugSubcommands[] = {
     {"sleep", 3, DebugSleep},  // Redis's own subcommands (debug_commands.h)
     {"set-active-expire", 3, DebugSetActiveExpire},
     {"jmap", 2, DebugJmap},
+    {"object", 3, DebugObject},
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},
     {"localget", 3, DebugLocalGet},

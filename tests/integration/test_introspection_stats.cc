@@ -401,3 +401,25 @@ TEST_CASE("ROLE, WAIT and MEMORY STATS / DOCTOR / MALLOC-STATS / PURGE answer as
   raw.Compare({"MEMORY", "PURGE"});
   CHECK(raw.mismatches() == 0);
 }
+
+TEST_CASE("DEBUG OBJECT describes a key as Redis does") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, kReferenceFlags);
+  auto& [ours, reference] = servers;
+  Client a(ours.port());
+  Client b(reference.port());
+  Both both{a, b};
+  both({"SET", "s", "hello"});
+  both({"SET", "long", std::string(100, 'x')});
+  both({"HSET", "h", "f", "v", "g", "w"});
+  both({"SADD", "set", "1", "2", "3"});
+  both({"DEBUG", "OBJECT", "missing"});
+  const std::regex varying(R"(Value at:0x[0-9a-f]+|lru:\d+)");
+  for (const char* key : {"s", "long", "h", "set"}) {
+    CAPTURE(key);
+    const Reply got = a.Command({"DEBUG", "OBJECT", key});
+    const Reply want = b.Command({"DEBUG", "OBJECT", key});
+    REQUIRE(got.type == Reply::Type::kStatus);
+    CHECK(std::regex_replace(got.str, varying, "_") == std::regex_replace(want.str, varying, "_"));
+  }
+}
