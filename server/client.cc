@@ -137,6 +137,7 @@ std::span<char> Client::ReadBuffer() {
       in.resize(std::max(in.size() * 2, input_end_ + kReadChunk));
     }
   }
+  input_peak_ = std::max(input_peak_, input_end_ - input_start_ + kReadChunk);
   return {in.data() + input_end_, in.size() - input_end_};
 }
 
@@ -199,8 +200,17 @@ void Client::ProcessInput() {
       CloseAfterReply();
       break;
     }
+    if (!argv_.empty() && server_.Postpone(*this, argv_)) {
+      // CLIENT PAUSE: the request stays in the buffer, parsed again on unpause.
+      postponed_ = true;
+      break;
+    }
+    const std::size_t reply_start = out_.size();
     if (!argv_.empty()) server_.commands().Dispatch(server_, *this, argv_, writer_);
     input_start_ += consumed;
+    if (reply_off_ || reply_skip_) out_.resize(std::min(out_.size(), reply_start));
+    reply_skip_ = reply_skip_next_;  // CLIENT REPLY SKIP drops the command after it
+    reply_skip_next_ = false;
     if (CloseIfOverOutputLimit() || CloseIfOverClassLimit()) return;
     // AUTH, HELLO AUTH and RESET change which request sizes are acceptable.
     if (parser_.limits().unauthenticated != server_.AuthRequired(*this)) RefreshParserLimits();
@@ -288,9 +298,18 @@ void Client::DeliverPush(std::size_t elements, std::string_view head, std::strin
   CloseIfOverClassLimit();
 }
 
+void Client::DeliverRaw(std::string_view bytes) {
+  if (closing_) return;
+  out_.append(bytes);
+  server_.ScheduleFlush(*this);
+  CloseIfOverClassLimit();
+}
+
 bool Client::CloseIfOverClassLimit() {
   if (closing_) return true;
-  const ClientClass cls = pubsub_mode_ ? ClientClass::kPubSub : ClientClass::kNormal;
+  const ClientClass cls = monitor_        ? ClientClass::kReplica
+                          : pubsub_mode_ ? ClientClass::kPubSub
+                                         : ClientClass::kNormal;
   const OutputBufferLimit& limit =
       server_.config().client_output_buffer_limits[static_cast<int>(cls)];
   const std::size_t used = PendingOutput();
@@ -397,6 +416,14 @@ void Client::OnOutputProgress() {
   }
 }
 
+void Client::ResumeAfterPause() {
+  if (!postponed_ || closing_) return;
+  postponed_ = false;
+  if (!paused_ && !command_in_flight_) ProcessInput();
+  if (!out_.empty()) server_.ScheduleFlush(*this);
+  if (peer_closed_) CloseWhenAnswered();
+}
+
 void Client::FlushBestEffort() {
   if (closing_ || connection_.writing() || out_.empty()) return;
   connection_.WriteBestEffort(out_);
@@ -411,21 +438,43 @@ void Client::ReleaseIdleBuffers() {
   if (!connection_.writing() && inflight_.capacity() > 0) std::string().swap(inflight_);
 }
 
+void Client::ResizeQueryBuffer() {
+  constexpr std::size_t kResizeThreshold = 32 * 1024;  // Redis's PROTO_RESIZE_THRESHOLD
+  const std::size_t used = input_end_ - input_start_;
+  const std::size_t size = input_.size();
+  // Not while a request is being run or waits (its arguments may point into the buffer).
+  if (!command_in_flight_ && !postponed_ && size - used > 4096 && size > kResizeThreshold &&
+      size / 2 > input_peak_) {
+    if (input_start_ > 0) {
+      std::memmove(input_.data(), input_.data() + input_start_, used);
+      input_end_ = used;
+      input_start_ = 0;
+    }
+    input_.resize(std::max(used, input_peak_));
+    input_.shrink_to_fit();
+  }
+  input_peak_ = used;
+}
+
+std::size_t Client::MemoryBytes() const {
+  return sizeof(Client) + input_.capacity() + out_.capacity() + inflight_.capacity() +
+         argv_.capacity() * sizeof(std::string_view);
+}
+
 std::string Client::Describe(std::uint64_t now_ms) const {
   const std::uint64_t age = (now_ms - created_ms_) / 1000;
   const std::uint64_t idle = (now_ms - last_interaction_ms_) / 1000;
   const int fd = connection_.fd();
   const std::size_t query = input_end_ - input_start_;
-  const std::size_t total_memory = sizeof(Client) + input_.capacity() + out_.capacity() +
-                                   inflight_.capacity() +
-                                   argv_.capacity() * sizeof(std::string_view);
+  const std::size_t total_memory = MemoryBytes();
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
-  // Redis's flag letters, in its order: P has subscriptions, x in MULTI, b blocked (here also a
+  // Redis's flag letters, in its order: O monitor, P has subscriptions, x in MULTI, b blocked (here also a
   // command waiting for replicas), t tracking (R its redirect broken, B in BCAST mode), d a
-  // watched key changed; N for none.
+  // watched key changed, e no-evict; N for none.
   const Tracking::Options* tracking = server_.tracking().Of(*this);
   std::string flags;
+  if (monitor_) flags += 'O';
   if (pubsub_mode_) flags += 'P';
   if (transaction_.active()) flags += 'x';
   if (command_in_flight_) flags += 'b';
@@ -433,6 +482,7 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   if (tracking != nullptr && tracking->broken_redirect) flags += 'R';
   if (tracking != nullptr && tracking->bcast) flags += 'B';
   if (transaction_.dirty()) flags += 'd';
+  if (no_evict_) flags += 'e';
   if (flags.empty()) flags = "N";
   const PubSub& pubsub = server_.pubsub();
   const PubSub::Subscriptions* subs = pubsub.Of(*this);

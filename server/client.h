@@ -81,6 +81,10 @@ class Client : private net::ConnectionHandler {
   void set_held(bool held) { held_ = held; }
   // Frees the query and reply buffers of a connection that has been quiet for a while.
   void ReleaseIdleBuffers();
+  // Redis 7.0's clientsCronResizeQueryBuffer, called by the cron: a query buffer grown by a big
+  // request (over 32 KB) and now over twice what the client used since the last call (its
+  // peak: unread bytes plus one read's room) is cut back to that peak.
+  void ResizeQueryBuffer();
 
   // --- cluster mode: a command waiting for replicas -----------------------------------------
   // Until FinishAsyncCommand, no further request of this client runs (replies stay in order).
@@ -149,11 +153,36 @@ class Client : private net::ConnectionHandler {
   // (">n" in RESP3, "*n" in RESP2 is put before them), and schedules the flush. A client over its
   // client-output-buffer-limit class is closed (it still counts as a receiver, as in Redis).
   void DeliverPush(std::size_t elements, std::string_view head, std::string_view tail);
+  // CLIENT REPLY ON|OFF|SKIP: OFF drops every reply, SKIP the next command's (Redis's
+  // CLIENT_REPLY_OFF / CLIENT_REPLY_SKIP_NEXT).
+  void set_reply_off(bool off) {
+    reply_off_ = off;
+    if (!off) reply_skip_ = reply_skip_next_ = false;
+  }
+  void SkipNextReply() {
+    if (!reply_off_) reply_skip_next_ = true;
+  }
+  // CLIENT NO-EVICT: shown as flag e (dynakv never evicts clients).
+  bool no_evict() const { return no_evict_; }
+  void set_no_evict(bool on) { no_evict_ = on; }
+  // CLIENT PAUSE: the request waiting (unrun, still in the query buffer) for the pause to end;
+  // the server runs it on unpause.
+  bool postponed() const { return postponed_; }
+  void ResumeAfterPause();
+  // MONITOR: the client only receives the monitor lines (and replies to what it sends); it is a
+  // replica-class client for client-output-buffer-limit, as in Redis, and shows flag O.
+  bool monitor() const { return monitor_; }
+  void set_monitor(bool on) { monitor_ = on; }
+  // Appends bytes already encoded (a monitor line) and schedules the flush; a client over its
+  // class's output limit is closed.
+  void DeliverRaw(std::string_view bytes);
   // Redis's checkClientOutputBufferLimits for the client's class (normal or pubsub): past the
   // hard limit, or past the soft limit for longer than its seconds, it is closed. True then (or
   // when it was closing already).
   bool CloseIfOverClassLimit();
 
+  // The memory its buffers take (CLIENT LIST's tot-mem, MEMORY STATS).
+  std::size_t MemoryBytes() const;
   // The client's line in CLIENT LIST / CLIENT INFO, with Redis's fields, ending in '\n'.
   std::string Describe(std::uint64_t now_ms) const;
 
@@ -197,6 +226,7 @@ class Client : private net::ConnectionHandler {
   std::string input_;
   std::size_t input_start_ = 0;
   std::size_t input_end_ = 0;
+  std::size_t input_peak_ = 0;  // the most the buffer had to hold since the last resize check
   resp::RequestParser parser_;
   std::uint64_t log_mark_ = 0;
   bool held_ = false;
@@ -217,6 +247,12 @@ class Client : private net::ConnectionHandler {
   const AclUser* user_ = nullptr;
   bool command_in_flight_ = false;
   bool pubsub_mode_ = false;
+  bool monitor_ = false;
+  bool reply_off_ = false;
+  bool reply_skip_ = false;
+  bool reply_skip_next_ = false;
+  bool no_evict_ = false;
+  bool postponed_ = false;
   // Whether the output is over its class's soft limit, and since when (uv_now ms).
   bool over_soft_limit_ = false;
   std::uint64_t soft_limit_since_ms_ = 0;

@@ -275,10 +275,13 @@ void ClusterExecutor::Complete(OperationPtr op, const std::string& reply,
     client->CloseForOutputLimit();
   } else if (!error.empty()) {
     out.Error(error);
-    ++server_.stats().total_error_replies;
+    server_.NoteErrorReply(error);
   } else {
     out.buffer()->append(reply);
-    if (!reply.empty() && reply[0] == '-') ++server_.stats().total_error_replies;
+    if (!reply.empty() && reply[0] == '-') {
+      const std::string_view message = std::string_view(reply).substr(1);
+      server_.NoteErrorReply(message.substr(0, message.find("\r\n")));
+    }
   }
   if (!op->in_run) client->FinishAsyncCommand();
 }

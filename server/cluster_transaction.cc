@@ -102,7 +102,7 @@ void ExecInCluster(CommandContext& ctx, ClusterExecutor& cluster) {
           CheckCommand(server, client, q.cmd, argv, CallOrigin::kExec, false);
       if (!denied.empty()) {
         view.reply.Error(denied);
-        ++server.stats().total_error_replies;
+        server.NoteErrorReply(denied);
         continue;
       }
       CallCommand(server, client, q.cmd, argv, view.reply, nullptr, &view.snapshot);

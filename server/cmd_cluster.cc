@@ -20,6 +20,7 @@
 #include "cluster_executor.h"
 #include "command.h"
 #include "command_util.h"
+#include "debug_commands.h"
 #include "expire_options.h"
 #include "server.h"
 
@@ -160,8 +161,9 @@ void LeaveCommand(CommandContext& ctx) {
         if (failure.empty()) {
           client->reply().Ok();
         } else {
-          client->reply().Error("ERR " + failure);
-          ++server->stats().total_error_replies;
+          const std::string error = "ERR " + failure;
+          client->reply().Error(error);
+          server->NoteErrorReply(error);
         }
         client->FinishAsyncCommand();
       },
@@ -236,6 +238,14 @@ void DebugLocalGet(CommandContext& ctx) {
 void DebugHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "SLEEP <seconds>",
+      "    Stop the server for <seconds>. Decimals allowed.",
+      "SET-ACTIVE-EXPIRE <0|1>",
+      "    Accepted for compatibility (expired keys are always reaped).",
+      "OBJECT <key>",
+      "    Show low level info about the <key> and associated value.",
+      "JMAP",
+      "    Accepted for compatibility.",
       "PARTITION [<node-id> ...]",
       "    Cluster mode: drop all bus traffic between this node and the given members, as if",
       "    the network had lost it. Without arguments, heal. For tests and failure drills.",
@@ -254,6 +264,10 @@ void DebugHelp(CommandContext& ctx) {
 }
 
 const Subcommand kDebugSubcommands[] = {
+    {"sleep", 3, DebugSleep},  // Redis's own subcommands (debug_commands.h)
+    {"set-active-expire", 3, DebugSetActiveExpire},
+    {"jmap", 2, DebugJmap},
+    {"object", 3, DebugObject},
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},
     {"localget", 3, DebugLocalGet},

@@ -115,7 +115,7 @@ void ExecCommand(CommandContext& ctx) {
           CheckCommand(ctx.server, client, q.cmd, argv, CallOrigin::kExec, false);
       if (!denied.empty()) {
         ctx.reply.Error(denied);
-        ++ctx.server.stats().total_error_replies;
+        ctx.server.NoteErrorReply(denied);
         continue;
       }
       CallCommand(ctx.server, client, q.cmd, argv, ctx.reply);

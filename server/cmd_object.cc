@@ -3,17 +3,23 @@
 // its idle time nor count as a keyspace hit or miss.
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <string>
 
 #include "ascii.h"
+#include "clock.h"
 #include "command.h"
 #include "config.h"
+#include "debug_commands.h"
 #include "keyspace.h"
+#include "memory_commands.h"
 #include "number_parse.h"
+#include "rdb/value.h"
 #include "server.h"
 #include "storage/engine.h"
+#include "types/codec.h"
 #include "types/hash.h"
 #include "types/list.h"
 #include "types/set.h"
@@ -166,6 +172,45 @@ void ObjectHelp(CommandContext& ctx) {
   for (std::string_view line : kLines) ctx.reply.Simple(line);
 }
 
+}  // namespace
+
+// DEBUG OBJECT key (listed by DEBUG's table, debug_commands.h): Redis's line, the serialized
+// length being the value's RDB encoding, the LRU clock Redis's 24-bit seconds; the quicklist
+// fields Redis adds for a list are left out.
+void DebugObject(CommandContext& ctx) {
+  std::string line;
+  const std::optional<storage::KeyUsage> usage = ctx.keyspace.Inspect(ctx.argv[2]);
+  const bool found = WithoutTouch(ctx, ctx.argv[2], [&](const storage::ValueRef& value) {
+    rdb::EncodeOptions options;
+    if (const types::TypesCodec* codec = ctx.server.codec()) {
+      options.list_max_listpack_size = codec->limits().list_max_listpack_size;
+    }
+    std::string body;
+    if (value.object() != nullptr) {
+      rdb::EncodeObject(*value.object(), options, &body);
+    } else {
+      rdb::EncodeString(value.ToString(), options, &body);
+    }
+    const std::int64_t idle = usage ? usage->idle_seconds : 0;
+    const long long lru = ((NowMs() / 1000) - idle) & ((1 << 24) - 1);
+    char text[256];
+    std::snprintf(text, sizeof(text),
+                  "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%lld "
+                  "lru_seconds_idle:%lld",
+                  static_cast<const void*>(&value), static_cast<int>(EncodingOf(value).size()),
+                  EncodingOf(value).data(), body.empty() ? 0 : body.size() - 1, lru,
+                  static_cast<long long>(idle));
+    line = text;
+  });
+  if (!found) {
+    ctx.reply.Error("ERR no such key");
+    return;
+  }
+  ctx.reply.Simple(line);
+}
+
+namespace {
+
 // MEMORY USAGE key [SAMPLES count]: the exact count, whatever SAMPLES says (a typed value keeps
 // its memory as a running total, so nothing needs sampling). The options are checked as Redis
 // checks them.
@@ -235,6 +280,17 @@ constexpr CommandSpec kMemorySubcommands[] = {
     {.name = "usage", .arity = -3, .flags = kCmdReadOnly, .keys = {KeyAt(2, kKeyRO)},
      .handler = MemoryUsage},
     {.name = "help", .arity = 2, .flags = kCmdLoading | kCmdStale, .handler = MemoryHelp},
+    {.name = "stats", .arity = 2,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = MemoryStats},
+    {.name = "doctor", .arity = 2,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = MemoryDoctor},
+    {.name = "malloc-stats", .arity = 2,
+     .tips = "nondeterministic_output request_policy:all_shards response_policy:special",
+     .handler = MemoryMallocStats},
+    {.name = "purge", .arity = 2,
+     .tips = "request_policy:all_shards response_policy:all_succeeded", .handler = MemoryPurge},
 };
 
 constexpr CommandSpec kObjectCommands[] = {

@@ -192,6 +192,7 @@ std::span<const CommandSpec> SortedSetRangeCommands();    // cmd_zset_range.cc
 std::span<const CommandSpec> SortedSetAlgebraCommands();  // cmd_zset_setops.cc
 std::span<const CommandSpec> BlockingSortedSetCommands();  // cmd_zset_blocking.cc
 std::span<const CommandSpec> ConnectionCommands();        // cmd_connection.cc
+std::span<const CommandSpec> ClientCommands();            // cmd_client.cc
 std::span<const CommandSpec> ServerCommands();            // cmd_server.cc
 std::span<const CommandSpec> ClusterCommands();           // cmd_cluster.cc
 std::span<const CommandSpec> AclCommands();               // cmd_acl.cc
@@ -202,6 +203,10 @@ std::span<const CommandSpec> PubSubCommands();            // cmd_pubsub.cc
 std::span<const CommandSpec> TransactionCommands();       // cmd_multi.cc
 std::span<const CommandSpec> ScriptingCommands();         // cmd_scripting.cc
 std::span<const CommandSpec> FunctionCommands();          // cmd_function.cc
+std::span<const CommandSpec> SlowlogCommands();           // cmd_slowlog.cc
+std::span<const CommandSpec> LatencyCommands();           // cmd_latency.cc
+std::span<const CommandSpec> MonitorCommands();           // cmd_monitor.cc
+std::span<const CommandSpec> ReplicationCommands();       // cmd_replication.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

@@ -1,9 +1,12 @@
 #include "command_call.h"
 
+#include <time.h>
+
 #include "acl.h"
 #include "client.h"
 #include "command_table.h"
 #include "log.h"
+#include "redact.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -74,7 +77,48 @@ std::string_view ExecDenialReason(AclDenial denial) {
   }
 }
 
+std::uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// The message of the error reply at `start` of `out` (after its '-', before its CRLF); empty
+// when the reply there is not an error.
+std::string_view ErrorReplyAt(const std::string& out, std::size_t start) {
+  if (out.size() <= start || out[start] != '-') return {};
+  const std::string_view reply = std::string_view(out).substr(start + 1);
+  return reply.substr(0, reply.find("\r\n"));
+}
+
 }  // namespace
+
+// What Redis's call() does once a command ran: its counters and latency histogram, the slow log,
+// the "command" / "fast-command" latency event, and the MONITOR line (admin commands and those
+// flagged skip_monitor are not shown; the others are, after they ran, as in Redis 7.0).
+void NoteCommandRun(Server& server, Client& client, const ResolvedCommand& cmd,
+                    const std::vector<std::string_view>& argv, std::uint64_t ns, bool failed) {
+  const Config& config = server.config();
+  const CommandSpec& spec = *cmd.spec;
+  server.command_stats().Called(server.commands().IdOf(&spec), ns, failed, config.latency_tracking);
+  const std::uint64_t us = ns / 1000;
+  server.latency_monitor().AddSampleIfNeeded(
+      (spec.flags & kCmdFast) ? "fast-command" : "command", us / 1000,
+      config.latency_monitor_threshold);
+  const bool slow = !(spec.flags & kCmdSkipSlowlog) && config.slowlog_log_slower_than >= 0 &&
+                    us >= static_cast<std::uint64_t>(config.slowlog_log_slower_than);
+  const bool monitored = !server.monitors().empty() && !(spec.flags & (kCmdSkipMonitor | kCmdAdmin));
+  if (!slow && !monitored) return;
+  const std::vector<bool> redacted = RedactedArguments(cmd, argv);
+  if (slow) {
+    // A script's client has no connection: Redis shows its peer as "?:0".
+    const std::string_view peer =
+        client.address().empty() ? std::string_view("?:0") : std::string_view(client.address());
+    server.slowlog().Push(argv, redacted, us, peer, client.name(),
+                          config.slowlog_log_slower_than, config.slowlog_max_len);
+  }
+  if (monitored) server.monitors().Feed(server, client, client.db(), argv, redacted);
+}
 
 bool ResolveCommand(Server& server, const std::vector<std::string_view>& argv, ResolvedCommand* cmd,
                     std::string* error) {
@@ -172,6 +216,12 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
       server, client, argv, reply, keyspace != nullptr ? *keyspace : server.keyspace(client.db()),
       levels};
   engine.TakeReadError();  // one of background work (active expiry) is not this command's
+  // A script is shown before the commands it calls: Redis's EVAL and FCALL (flagged
+  // skip_monitor, the only ones that are) feed the monitors themselves as they start.
+  if ((spec.flags & kCmdSkipMonitor) && !server.monitors().empty()) {
+    server.monitors().Feed(server, client, client.db(), argv, {});
+  }
+  const std::uint64_t start_ns = MonotonicNs();
   if (spec.flags & kCmdWrite) {
     // Whatever a write logs (LMOVE's pop and push, RENAME's put and delete, MSET's keys) is one
     // commit-log record: a crash keeps all of it or none. A single record costs nothing more.
@@ -202,7 +252,12 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
   ++stats.total_commands_processed;
   // A command's reply is one value, so an error reply is one starting with '-' (EXEC's array
   // counts its commands' errors itself).
-  if (out->size() > reply_start && (*out)[reply_start] == '-') ++stats.total_error_replies;
+  const std::string_view error = ErrorReplyAt(*out, reply_start);
+  if (!error.empty()) server.NoteErrorReply(error);
+  // A command that blocked (no reply, the client waits) is counted once it is served or times
+  // out, as Redis counts it on unblocking.
+  if (out->size() == reply_start && server.blocked_lists().IsBlocked(client.id())) return;
+  NoteCommandRun(server, client, cmd, argv, MonotonicNs() - start_ns, !error.empty());
 }
 
 void RunCommand(Server& server, Client& client, const std::vector<std::string_view>& argv,
@@ -214,7 +269,8 @@ void RunCommand(Server& server, Client& client, const std::vector<std::string_vi
   }
   if (!error.empty()) {
     reply.Error(error);
-    ++server.stats().total_error_replies;
+    server.NoteErrorReply(error);
+    if (cmd.spec != nullptr) server.command_stats().Rejected(server.commands().IdOf(cmd.spec));
     return;
   }
   CallCommand(server, client, cmd, argv, reply);

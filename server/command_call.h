@@ -68,6 +68,12 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
                  const std::vector<std::string_view>& argv, resp::ReplyWriter& reply,
                  const RequestLevels* levels = nullptr, Keyspace* keyspace = nullptr);
 
+// The bookkeeping of a command that ran for `ns` nanoseconds (`failed`: it replied an error):
+// INFO commandstats and its latency histogram, SLOWLOG, the LATENCY command events and MONITOR.
+// CallCommand calls it; a blocked command calls it once it is served or timed out.
+void NoteCommandRun(Server& server, Client& client, const ResolvedCommand& cmd,
+                    const std::vector<std::string_view>& argv, std::uint64_t ns, bool failed);
+
 // Whether MULTI queues the command rather than running it: all but EXEC, DISCARD, MULTI, WATCH,
 // QUIT and RESET (Redis's processCommand), which run at once even inside a transaction.
 bool QueuedInMulti(const CommandSpec& spec);

@@ -410,6 +410,28 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\ntype\r\n$5\r\noneof\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$2\r\non\r\n"
          "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$2\r\nON\r\n%3\r\n$4\r\nname\r\n"
          "$3\r\noff\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$3\r\nOFF\r\n"},
+    // redis-server 7.0.15
+    {"client|pause", 6,
+         "$7\r\nsummary\r\n$51\r\nStop processing commands from clients for some time\r\n"
+         "$5\r\nsince\r\n$6\r\n2.9.50\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n6.2.0\r\n"
+         "$61\r\n`CLIENT PAUSE WRITE` mode added along with the `mode` option.\r\n"
+         "$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$7\r\ntimeout\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n%5\r\n$4\r\nname\r\n$4\r\nmode\r\n$4\r\ntype\r\n$5\r\noneof\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n"
+         "%3\r\n$4\r\nname\r\n$5\r\nwrite\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$5\r\nWRITE\r\n%3\r\n$4\r\nname\r\n$3\r\nall\r\n$4\r\ntype\r\n$10\r\npure-token\r\n"
+         "$5\r\ntoken\r\n$3\r\nALL\r\n"},
+    // redis-server 7.0.15
+    {"client|reply", 5,
+         "$7\r\nsummary\r\n$48\r\nInstruct the server whether to reply to commands\r\n"
+         "$5\r\nsince\r\n$5\r\n3.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$11\r\non_off_skip\r\n"
+         "$4\r\ntype\r\n$5\r\noneof\r\n$9\r\narguments\r\n*3\r\n%3\r\n$4\r\nname\r\n$2\r\non\r\n"
+         "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$2\r\nON\r\n%3\r\n$4\r\nname\r\n"
+         "$3\r\noff\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$3\r\nOFF\r\n%3\r\n"
+         "$4\r\nname\r\n$4\r\nskip\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$4\r\nSKIP\r\n"},
     // command_docs_dynakv.json
     {"client|setinfo", 5,
          "$7\r\nsummary\r\n$54\r\nSets information specific to the client or connection.\r\n"
@@ -449,6 +471,22 @@ constexpr CommandDoc kDocs[] = {
          "$87\r\nReturn information about server assisted client side caching for the current connection\r\n"
          "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
          "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"client|unblock", 5,
+         "$7\r\nsummary\r\n"
+         "$74\r\nUnblock a client blocked in a blocking command from a different connection\r\n"
+         "$5\r\nsince\r\n$5\r\n5.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+         "$52\r\nO(log N) where N is the number of client connections\r\n$9\r\narguments\r\n*2\r\n"
+         "%2\r\n$4\r\nname\r\n$9\r\nclient-id\r\n$4\r\ntype\r\n$7\r\ninteger\r\n%4\r\n"
+         "$4\r\nname\r\n$13\r\ntimeout_error\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n~1\r\n"
+         "+optional\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$7\r\ntimeout\r\n$4\r\ntype\r\n"
+         "$10\r\npure-token\r\n$5\r\ntoken\r\n$7\r\nTIMEOUT\r\n%3\r\n$4\r\nname\r\n$5\r\nerror\r\n"
+         "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$5\r\nERROR\r\n"},
+    // redis-server 7.0.15
+    {"client|unpause", 4,
+         "$7\r\nsummary\r\n$45\r\nResume processing of clients that were paused\r\n$5\r\nsince\r\n"
+         "$5\r\n6.2.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n"
+         "$44\r\nO(N) Where N is the number of paused clients\r\n"},
     // redis-server 7.0.15
     {"command", 4,
          "$7\r\nsummary\r\n$34\r\nGet array of Redis command details\r\n$5\r\nsince\r\n"
@@ -1031,6 +1069,52 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
          "$4\r\nO(1)\r\n"},
     // redis-server 7.0.15
+    {"latency", 4,
+         "$7\r\nsummary\r\n$44\r\nA container for latency diagnostics commands\r\n$5\r\nsince\r\n"
+         "$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$22\r\nDepends on subcommand.\r\n"},
+    // redis-server 7.0.15
+    {"latency|doctor", 4,
+         "$7\r\nsummary\r\n$48\r\nReturn a human readable latency analysis report.\r\n"
+         "$5\r\nsince\r\n$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"latency|graph", 5,
+         "$7\r\nsummary\r\n$37\r\nReturn a latency graph for the event.\r\n$5\r\nsince\r\n"
+         "$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+         "$9\r\narguments\r\n*1\r\n%2\r\n$4\r\nname\r\n$5\r\nevent\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"latency|help", 4,
+         "$7\r\nsummary\r\n$50\r\nShow helpful text about the different subcommands.\r\n"
+         "$5\r\nsince\r\n$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"latency|histogram", 5,
+         "$7\r\nsummary\r\n"
+         "$79\r\nReturn the cumulative distribution of latencies of a subset of commands or all.\r\n"
+         "$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$80\r\nO(N) where N is the number of commands with latency information being retrieved.\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$7\r\ncommand\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"latency|history", 5,
+         "$7\r\nsummary\r\n$47\r\nReturn timestamp-latency samples for the event.\r\n"
+         "$5\r\nsince\r\n$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%2\r\n$4\r\nname\r\n$5\r\nevent\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n"},
+    // redis-server 7.0.15
+    {"latency|latest", 4,
+         "$7\r\nsummary\r\n$49\r\nReturn the latest latency samples for all events.\r\n"
+         "$5\r\nsince\r\n$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"latency|reset", 5,
+         "$7\r\nsummary\r\n$42\r\nReset latency data for one or more events.\r\n$5\r\nsince\r\n"
+         "$6\r\n2.8.13\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$5\r\nevent\r\n$4\r\ntype\r\n"
+         "$6\r\nstring\r\n$5\r\nflags\r\n~2\r\n+optional\r\n+multiple\r\n"},
+    // redis-server 7.0.15
     {"lcs", 5,
          "$7\r\nsummary\r\n$29\r\nFind longest common substring\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n"
          "$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n"
@@ -1184,10 +1268,28 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\n4.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
          "$22\r\nDepends on subcommand.\r\n"},
     // redis-server 7.0.15
+    {"memory|doctor", 4,
+         "$7\r\nsummary\r\n$30\r\nOutputs memory problems report\r\n$5\r\nsince\r\n$5\r\n4.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
     {"memory|help", 4,
          "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
          "$5\r\nsince\r\n$5\r\n4.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
          "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"memory|malloc-stats", 4,
+         "$7\r\nsummary\r\n$29\r\nShow allocator internal stats\r\n$5\r\nsince\r\n$5\r\n4.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$54\r\nDepends on how much memory is allocated, could be slow\r\n"},
+    // redis-server 7.0.15
+    {"memory|purge", 4,
+         "$7\r\nsummary\r\n$35\r\nAsk the allocator to release memory\r\n$5\r\nsince\r\n"
+         "$5\r\n4.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$54\r\nDepends on how much memory is allocated, could be slow\r\n"},
+    // redis-server 7.0.15
+    {"memory|stats", 4,
+         "$7\r\nsummary\r\n$25\r\nShow memory usage details\r\n$5\r\nsince\r\n$5\r\n4.0.0\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
     // redis-server 7.0.15
     {"memory|usage", 5,
          "$7\r\nsummary\r\n$34\r\nEstimate the memory usage of a key\r\n$5\r\nsince\r\n"
@@ -1203,6 +1305,10 @@ constexpr CommandDoc kDocs[] = {
          "$47\r\nO(N) where N is the number of keys to retrieve.\r\n$9\r\narguments\r\n*1\r\n%4\r\n"
          "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
          "$5\r\nflags\r\n~1\r\n+multiple\r\n"},
+    // redis-server 7.0.15
+    {"monitor", 3,
+         "$7\r\nsummary\r\n$59\r\nListen for all requests received by the server in real time\r\n"
+         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n"},
     // redis-server 7.0.15
     {"move", 5,
          "$7\r\nsummary\r\n$30\r\nMove a key to another database\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
@@ -1498,6 +1604,11 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\ngroup\r\n$7\r\ncluster\r\n$10\r\ncomplexity\r\n"
          "$37\r\nO(N) where N is the number of members\r\n"},
     // redis-server 7.0.15
+    {"role", 4,
+         "$7\r\nsummary\r\n$61\r\nReturn the role of the instance in the context of replication\r\n"
+         "$5\r\nsince\r\n$6\r\n2.8.12\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
     {"rpop", 6,
          "$7\r\nsummary\r\n$42\r\nRemove and get the last elements in a list\r\n$5\r\nsince\r\n"
          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$4\r\nlist\r\n$10\r\ncomplexity\r\n"
@@ -1743,6 +1854,33 @@ constexpr CommandDoc kDocs[] = {
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n%2\r\n$4\r\nname\r\n$6\r\nmember\r\n"
          "$4\r\ntype\r\n$6\r\nstring\r\n"},
     // redis-server 7.0.15
+    {"slowlog", 4,
+         "$7\r\nsummary\r\n$33\r\nA container for slow log commands\r\n$5\r\nsince\r\n"
+         "$6\r\n2.2.12\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$22\r\nDepends on subcommand.\r\n"},
+    // redis-server 7.0.15
+    {"slowlog|get", 6,
+         "$7\r\nsummary\r\n$26\r\nGet the slow log's entries\r\n$5\r\nsince\r\n$6\r\n2.2.12\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$46\r\nO(N) where N is the number of entries returned\r\n$7\r\nhistory\r\n~1\r\n*2\r\n"
+         "$5\r\n4.0.0\r\n$52\r\nAdded client IP address, port and name to the reply.\r\n"
+         "$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$5\r\ncount\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n$5\r\nflags\r\n~1\r\n+optional\r\n"},
+    // redis-server 7.0.15
+    {"slowlog|help", 4,
+         "$7\r\nsummary\r\n$49\r\nShow helpful text about the different subcommands\r\n"
+         "$5\r\nsince\r\n$5\r\n6.2.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"slowlog|len", 4,
+         "$7\r\nsummary\r\n$25\r\nGet the slow log's length\r\n$5\r\nsince\r\n$6\r\n2.2.12\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"},
+    // redis-server 7.0.15
+    {"slowlog|reset", 4,
+         "$7\r\nsummary\r\n$35\r\nClear all entries from the slow log\r\n$5\r\nsince\r\n"
+         "$6\r\n2.2.12\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$52\r\nO(N) where N is the number of entries in the slowlog\r\n"},
+    // redis-server 7.0.15
     {"smembers", 5,
          "$7\r\nsummary\r\n$28\r\nGet all the members in a set\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n"
          "$5\r\ngroup\r\n$3\r\nset\r\n$10\r\ncomplexity\r\n"
@@ -1936,6 +2074,14 @@ constexpr CommandDoc kDocs[] = {
          "$4\r\nname\r\n$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n$2\r\nEX\r\n"
          "%3\r\n$4\r\nname\r\n$12\r\nmilliseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n$5\r\ntoken\r\n"
          "$2\r\nPX\r\n"},
+    // redis-server 7.0.15
+    {"wait", 5,
+         "$7\r\nsummary\r\n"
+         "$108\r\nWait for the synchronous replication of all the write commands sent in the context of the current connection\r\n"
+         "$5\r\nsince\r\n$5\r\n3.0.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$11\r\nnumreplicas\r\n"
+         "$4\r\ntype\r\n$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$7\r\ntimeout\r\n$4\r\ntype\r\n"
+         "$7\r\ninteger\r\n"},
     // redis-server 7.0.15
     {"watch", 5,
          "$7\r\nsummary\r\n"

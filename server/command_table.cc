@@ -1,5 +1,7 @@
 #include "command_table.h"
 
+#include <chrono>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -155,10 +157,11 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
-                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(), DatabaseCommands(),
+                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ClientCommands(), ServerCommands(), DatabaseCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
-                      ScriptingCommands(), FunctionCommands()}) {
+                      ScriptingCommands(), FunctionCommands(), SlowlogCommands(),
+                      LatencyCommands(), MonitorCommands(), ReplicationCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -223,7 +226,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
   if (!ResolveCommand(server, argv, &cmd, &error)) {
     tx.Flag();  // an error while queuing aborts the transaction (Redis's flagTransaction)
     reply.Error(error);
-    ++server.stats().total_error_replies;
+    server.NoteErrorReply(error);
     return;
   }
   if (ClusterExecutor* cluster = server.cluster_executor(); cluster != nullptr) {
@@ -265,7 +268,8 @@ void CommandTable::Reject(Server& server, Client& client, const ResolvedCommand&
   }
   tx.Flag();
   reply.Error(error);
-  ++server.stats().total_error_replies;
+  server.NoteErrorReply(error);
+  server.command_stats().Rejected(server.commands().IdOf(cmd.spec));  // Redis's rejected_calls
 }
 
 void CommandTable::DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
@@ -309,12 +313,18 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
   if (HasKeys(spec) && !(spec.flags & kCmdOwnReplication)) {
     CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
     ++stats.total_commands_processed;
+    const auto start = std::chrono::steady_clock::now();
     // Lists and sorted sets are written on their key's primary (cluster_blocking.h).
     if (ClusterBlocking::RunsOnPrimary(spec)) {
       server.cluster_blocking()->Run(ctx, spec);
     } else {
       cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     }
+    // Counted as coordinated: the time is this node's part of the work (the replicas answer
+    // later), and an error the replicas send back is not known here.
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now() - start);
+    NoteCommandRun(server, client, cmd, argv, static_cast<std::uint64_t>(ns.count()), false);
     return;
   }
   CallCommand(server, client, cmd, argv, reply, &levels);

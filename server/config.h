@@ -45,6 +45,15 @@ struct Config {
   // Client-side caching (tracking.h): keys the default-mode table holds before it forgets some,
   // invalidating them (0: no limit).
   long long tracking_table_max_keys = 1000000;
+  // Introspection, Redis's knobs and defaults: SLOWLOG logs commands of at least this many
+  // microseconds (-1: none, 0: all) and keeps this many; LATENCY records events of at least this
+  // many milliseconds (0: off); per-command latency histograms (INFO latencystats) and the
+  // percentiles INFO shows.
+  long long slowlog_log_slower_than = 10000;
+  long long slowlog_max_len = 128;
+  long long latency_monitor_threshold = 0;
+  bool latency_tracking = true;
+  std::vector<double> latency_tracking_info_percentiles = {50.0, 99.0, 99.9};
   AclPubsubDefault acl_pubsub_default = AclPubsubDefault::kResetChannels;
   int maxclients = 10000;
   // Numbered databases (SELECT), as Redis's `databases`; fixed while the node runs.
@@ -197,6 +206,11 @@ std::string_view AclPubsubDefaultName(AclPubsubDefault value);
 // ("normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60").
 bool ParseOutputBufferLimits(std::string_view value, Config* config, std::string* reason);
 std::string FormatOutputBufferLimits(const Config& config);
+// latency-tracking-info-percentiles: space-separated percentiles in 0..100 ("50 99 99.9"), as
+// Redis parses and shows them; FormatPercentile is one of them as Redis prints it ("99.9").
+bool ParseLatencyPercentiles(std::string_view value, Config* config, std::string* reason);
+std::string FormatLatencyPercentiles(const Config& config);
+std::string FormatPercentile(double percentile);
 
 // Applies the parameters in a TOML document; `source` names it in errors. On failure nothing
 // says which parameters were already applied, so callers discard `config`.

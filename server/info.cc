@@ -19,6 +19,7 @@
 #include "command_util.h"
 #include "config.h"
 #include "format.h"
+#include "info_command_stats.h"
 #include "script_runner.h"
 #include "server.h"
 #include "storage/engine.h"
@@ -31,9 +32,12 @@ extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void*
 namespace dynakv::server {
 namespace {
 
-constexpr std::string_view kDefaultSections[] = {"server",      "clients", "memory",
-                                                 "persistence", "stats",   "replication",
-                                                 "cpu",         "cluster", "keyspace"};
+// Redis 7.0's default sections; "all" adds commandstats and latencystats ("everything" also
+// modules' sections, of which there are none).
+constexpr std::string_view kDefaultSections[] = {
+    "server", "clients", "memory",  "persistence", "stats",   "replication",
+    "cpu",    "modules", "errorstats", "cluster",  "keyspace"};
+constexpr std::string_view kAllOnlySections[] = {"commandstats", "latencystats"};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -499,6 +503,9 @@ std::string GenerateInfo(Server& server, std::span<const std::string_view> secti
     const std::string name = Lower(section);
     if (name == "all" || name == "everything" || name == "default") {
       wanted.insert(wanted.end(), std::begin(kDefaultSections), std::end(kDefaultSections));
+      if (name != "default") {
+        wanted.insert(wanted.end(), std::begin(kAllOnlySections), std::end(kAllOnlySections));
+      }
     } else {
       wanted.push_back(name);
     }
@@ -524,6 +531,12 @@ std::string GenerateInfo(Server& server, std::span<const std::string_view> secti
   section("stats", [&] { StatsSection(server, engine, &out); });
   section("replication", [&] { ReplicationSection(server, &out); });
   section("cpu", [&] { CpuSection(&out); });
+  // Redis's module list, "module_list" by its section name: there are no modules.
+  if (wants("module_list") && !wants("modules")) wanted.emplace_back("modules");
+  section("modules", [&] { out += "# Modules\r\n"; });
+  section("commandstats", [&] { CommandStatsSection(server, &out); });
+  section("errorstats", [&] { ErrorStatsSection(server, &out); });
+  section("latencystats", [&] { LatencyStatsSection(server, &out); });
   section("cluster", [&] { ClusterSection(server, &out); });
   section("keyspace", [&] { KeyspaceSection(server, &out); });
   return out;

@@ -91,13 +91,40 @@ void BlockedLists::OnTimeout(uv_timer_t* timer) {
   auto* waiter = static_cast<Waiter*>(timer->data);
   BlockedLists* self = waiter->owner;
   const std::uint64_t id = waiter->client_id;
+  const ResolvedCommand cmd{waiter->spec, nullptr};
+  const std::vector<std::string> args = std::move(waiter->argv);
   self->Remove(id);  // destroys the waiter (and closes this timer)
   Client* client = self->server_.FindClient(id);
   if (client == nullptr || client->closing()) return;
   // Redis 7.0's replyToBlockedClientTimedOut answers every list wait with a null array, BLMOVE's
   // and BRPOPLPUSH's too (*-1 in RESP2); only their refusal to block (in MULTI) is a null bulk.
   client->reply().NullArray();
+  // The call is counted now, as Redis's updateStatsOnUnblock counts it (no time spent running).
+  const std::vector<std::string_view> argv(args.begin(), args.end());
+  NoteCommandRun(self->server_, *client, cmd, argv, 0, false);
   client->FinishAsyncCommand();
+}
+
+bool BlockedLists::Unblock(std::uint64_t client_id, bool error) {
+  auto it = waiters_.find(client_id);
+  if (it == waiters_.end() || rerunning_ == client_id) return false;
+  Client* client = server_.FindClient(client_id);
+  if (client == nullptr || client->closing()) return false;
+  const ResolvedCommand cmd{it->second->spec, nullptr};
+  const std::vector<std::string> args = std::move(it->second->argv);
+  Remove(client_id);
+  if (error) {
+    // Redis's reply, whose code (UNBLOCKED) errorstats counts.
+    constexpr std::string_view kUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+    client->reply().Error(kUnblocked);
+    server_.NoteErrorReply(kUnblocked);
+  } else {
+    client->reply().NullArray();
+  }
+  const std::vector<std::string_view> argv(args.begin(), args.end());
+  NoteCommandRun(server_, *client, cmd, argv, 0, error);
+  client->FinishAsyncCommand();
+  return true;
 }
 
 void BlockedLists::Remove(std::uint64_t client_id) {

@@ -60,6 +60,9 @@ class BlockedLists {
   // Re-runs the waiters of every ready key (the dispatcher calls it after each command).
   void ServeReady();
   bool has_ready() const { return !ready_.empty(); }
+  // CLIENT UNBLOCK: ends `client_id`'s wait as a timeout would (a null array), or with
+  // `error` when that is set; false when it is not blocked here.
+  bool Unblock(std::uint64_t client_id, bool error);
   // A client closed: it waits no more.
   void ClientClosed(std::uint64_t client_id);
   std::size_t blocked_clients() const { return waiters_.size(); }

@@ -175,7 +175,7 @@ class ScriptRunner::Host : public scripting::ScriptHost {
  private:
   void Refuse(resp::ReplyWriter& writer, std::string_view error) {
     writer.Error(error);
-    ++server_.stats().total_error_replies;
+    server_.NoteErrorReply(error);
   }
 
   Server& server_;
@@ -371,24 +371,27 @@ void ScriptRunner::AnswerWhileBusy(Client& client, const std::vector<std::string
   if (running_ != nullptr && argv.size() == 2 &&
       (EqualsIgnoreCase(argv[0], "script") || EqualsIgnoreCase(argv[0], "function")) &&
       EqualsIgnoreCase(argv[1], "kill")) {
+    std::string_view error;
     if (server_.AuthRequired(client)) {
-      reply.Error("NOAUTH Authentication required.");
+      error = "NOAUTH Authentication required.";
     } else if (running_->wrote()) {
-      reply.Error(
+      error =
           "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
           "can either wait the script termination or kill the server in a hard way using the "
-          "SHUTDOWN NOSAVE command.");
+          "SHUTDOWN NOSAVE command.";
     } else {
       running_->RequestKill();
       reply.Ok();
       return;
     }
-    ++server_.stats().total_error_replies;
+    reply.Error(error);
+    server_.NoteErrorReply(error);
     return;
   }
-  reply.Error(
-      "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
-  ++server_.stats().total_error_replies;
+  constexpr std::string_view kBusy =
+      "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+  reply.Error(kBusy);
+  server_.NoteErrorReply(kBusy);
 }
 
 }  // namespace dynakv::server

@@ -150,6 +150,7 @@ int Server::Listen(net::Listener& listener, int port, bool tls, std::string* err
 }
 
 bool Server::Start(std::string* error) {
+  startup_allocated_ = UsedMemoryBytes();
   if (config_.port == 0 && config_.tls_port == 0) {
     *error = "Configured to not listen anywhere, exiting.";
     return false;
@@ -391,6 +392,7 @@ void Server::ClientClosed(Client* client) {
   std::erase(held_, client);
   blocked_lists_.ClientClosed(client->id());
   if (cluster_blocking_) cluster_blocking_->ClientClosed(client->id());
+  monitors_.Remove(client->id());
   pubsub_.RemoveClient(*client);
   watched_keys_.UnwatchAll(*client);
   tracking_.Disable(*client);
@@ -568,6 +570,8 @@ void Server::OnCron(uv_timer_t* timer) {
 
 void Server::Cron() {
   ReleaseHeldReplies();
+  // A CLIENT PAUSE ends at the cron after its time, as Redis's clientsCron ends it.
+  if (pause_type_ != PauseType::kNone && uv_now(loop_) >= pause_end_ms_) UnpauseClients();
   engine_.Tick();
   SampleOps();
   NoteUsedMemory(UsedMemoryBytes());
@@ -586,6 +590,8 @@ void Server::Cron() {
       client->Close();
     } else if (idle > kIdleBufferMs) {
       client->ReleaseIdleBuffers();
+    } else {
+      client->ResizeQueryBuffer();
     }
   }
 }
@@ -616,6 +622,8 @@ void Server::ResetStats() {
   ops_samples_.fill(0);
   ops_sample_count_ = 0;
   used_memory_peak_ = 0;
+  // Redis's resetServerStats and resetCommandTableStats: the slow log and latency events stay.
+  command_stats_.Reset();
 }
 
 }  // namespace dynakv::server

@@ -13,17 +13,21 @@
 #include <vector>
 
 #include "acl.h"
+#include "command_stats.h"
 #include "command_table.h"
 #include "config.h"
 #include "keyspace.h"
+#include "latency_monitor.h"
 #include "list_blocking.h"
 #include "log.h"
+#include "monitor.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
 #include "net/uv_handle.h"
 #include "new_key_notifier.h"
 #include "notify.h"
 #include "pubsub.h"
+#include "slowlog.h"
 #include "stats.h"
 #include "tracking.h"
 #include "watched_keys.h"
@@ -178,10 +182,36 @@ class Server {
   std::int64_t start_time_ms() const { return start_time_ms_; }
   long long instantaneous_ops_per_sec() const;
   std::uint64_t used_memory_peak() const { return used_memory_peak_; }
+  // The memory allocated once the node was ready (MEMORY STATS startup.allocated).
+  std::uint64_t startup_allocated() const { return startup_allocated_; }
   void NoteUsedMemory(std::uint64_t bytes);
   std::int64_t last_save_unix() const { return last_save_unix_; }
   void set_last_save_unix(std::int64_t seconds) { last_save_unix_ = seconds; }
   void ResetStats();  // CONFIG RESETSTAT
+  // INFO commandstats / errorstats / latencystats and LATENCY HISTOGRAM (command_stats.h).
+  CommandStats& command_stats() { return command_stats_; }
+  // An error reply was sent (`message` without its '-'): INFO's total_error_replies and the
+  // count of its error code.
+  void NoteErrorReply(std::string_view message) {
+    ++stats_.total_error_replies;
+    command_stats_.CountError(message);
+  }
+  SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  Monitors& monitors() { return monitors_; }
+
+  // --- CLIENT PAUSE ------------------------------------------------------------------------
+  // As Redis 7.0's pauseClients: kAll holds every command, kWrite those that write or may (EVAL,
+  // FCALL, PUBLISH, EXEC of a transaction that writes), until `end_ms` (uv_now) or UNPAUSE. A
+  // new pause replaces the type and keeps the later end.
+  enum class PauseType { kNone, kWrite, kAll };
+  void PauseClients(PauseType type, std::uint64_t end_ms);
+  // Ends the pause: the held clients run their requests, in the order they were held.
+  void UnpauseClients();
+  PauseType pause_type() const { return pause_type_; }
+  // Whether `client`'s request `argv` must wait for the pause (Redis's BLOCKED_POSTPONE); the
+  // client is remembered and resumed on unpause.
+  bool Postpone(Client& client, const std::vector<std::string_view>& argv);
 
  private:
   static void OnCheck(uv_check_t* check);
@@ -235,6 +265,10 @@ class Server {
   std::unique_ptr<ClusterBlocking> cluster_blocking_;  // after the executor it uses
   bool cluster_stopped_ = false;
   CommandTable commands_;
+  CommandStats command_stats_{commands_.entries().size()};
+  SlowLog slowlog_;
+  LatencyMonitor latency_monitor_;
+  Monitors monitors_;
   Acl acl_;
   BlockedLists blocked_lists_{*this};
   PubSub pubsub_;
@@ -265,10 +299,15 @@ class Server {
   std::uint64_t last_log_error_ms_ = 0;
   std::uint64_t last_accept_error_ms_ = 0;
 
+  PauseType pause_type_ = PauseType::kNone;
+  std::uint64_t pause_end_ms_ = 0;
+  std::vector<std::uint64_t> postponed_;  // client ids, in the order they were held
+
   std::string run_id_;
   std::int64_t start_time_ms_ = 0;
   std::int64_t last_save_unix_ = 0;
   std::uint64_t used_memory_peak_ = 0;
+  std::uint64_t startup_allocated_ = 0;
 
   // instantaneous_ops_per_sec as Redis computes it: the mean of the last 16 samples taken
   // every 100 ms.

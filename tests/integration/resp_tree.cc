@@ -104,6 +104,13 @@ RespNode RespConnection::Call(const std::vector<std::string>& argv,
     const std::string line = socket_.ReadUntil("\r\n", left);
     if (line.empty()) return eof;
     buffer_ += line;
+    // Take whatever else has arrived before parsing again: parsing after every line made a
+    // reply of many thousand lines (COMMAND DOCS) quadratic, past the timeout on a busy machine.
+    for (int lines = 0; lines < 100000; ++lines) {
+      const std::string more = socket_.ReadUntil("\r\n", std::chrono::milliseconds(1));
+      if (more.empty()) break;
+      buffer_ += more;
+    }
   }
 }
 
