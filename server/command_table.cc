@@ -155,7 +155,7 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
                       SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
                       SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
-                      ObjectCommands(), DumpCommands(), ConnectionCommands(), ServerCommands(), DatabaseCommands(),
+                      ObjectCommands(), DumpCommands(), RdbCommands(), ConnectionCommands(), ServerCommands(), DatabaseCommands(),
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
                       ScriptingCommands(), FunctionCommands()}) {

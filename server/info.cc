@@ -20,6 +20,8 @@
 #include "config.h"
 #include "format.h"
 #include "script_runner.h"
+#include "rdb_import.h"
+#include "rdb_save.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -214,6 +216,8 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
   if (!engine.segment_read_error.empty()) {
     AppendPrintf(out, "segment_last_read_error:%s\r\n", engine.segment_read_error.c_str());
   }
+  AppendRdbSaveInfo(server.rdb_saver(), out);
+  AppendRdbImportInfo(server.rdb_import().progress(), out);
 }
 
 void StatsSection(Server& server, const storage::EngineStats& engine, std::string* out) {
