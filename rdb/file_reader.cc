@@ -37,9 +37,7 @@ std::uint64_t LittleEndian(std::string_view in, int bytes) {
   return v;
 }
 
-bool KnownObjectType(unsigned char t) {
-  return t <= 7 || (t >= 9 && t <= 21);
-}
+bool KnownObjectType(unsigned char t) { return t <= 7 || (t >= 9 && t <= 21); }
 
 std::string Printable(std::string_view key) {
   std::string out;
@@ -148,8 +146,7 @@ RdbReader::Step RdbReader::ParseOne(std::string_view* in) {
     }
     if (version < 1 || version > kMaxRdbFileVersion) {
       return fail("unsupported RDB version " + std::to_string(version) +
-                  " (this server reads versions 1 to " + std::to_string(kMaxRdbFileVersion) +
-                  ")");
+                  " (this server reads versions 1 to " + std::to_string(kMaxRdbFileVersion) + ")");
     }
     version_ = version;
     in->remove_prefix(kHeaderSize);
@@ -240,8 +237,7 @@ RdbReader::Step RdbReader::ParseOne(std::string_view* in) {
   RdbKey key;
   key.db = db_;
   if (!GetString(in, &key.key)) return short_input("a key name");
-  const DecodeError decoded =
-      DecodeValue(static_cast<ObjectType>(type), in, limits_, &key.value);
+  const DecodeError decoded = DecodeValue(static_cast<ObjectType>(type), in, limits_, &key.value);
   if (decoded == DecodeError::kUnsupported) {
     if (!SkipUnsupportedValue(static_cast<ObjectType>(type), in)) {
       if (!finishing_) return Step::kNeedMore;

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "clock.h"
+#include "command_util.h"
 #include "format.h"
 #include "keyspace.h"
-#include "command_util.h"
 #include "log.h"
 #include "rdb/file_writer.h"
 #include "rdb/value.h"
@@ -190,19 +190,19 @@ bool RdbSaver::StartBgsave(std::string* error) {
 }
 
 void AppendRdbSaveInfo(const RdbSaver& saver, std::string* out) {
-  AppendPrintf(out,
-               "rdb_bgsave_in_progress:%d\r\n"
-               "rdb_last_rdb_save_time:%lld\r\n"
-               "rdb_last_bgsave_status:%s\r\n"
-               "rdb_last_bgsave_time_sec:%lld\r\n"
-               "rdb_saves:%llu\r\n"
-               "rdb_last_save_bytes:%llu\r\n",
-               saver.bgsave_in_progress() ? 1 : 0,
-               static_cast<long long>(saver.last_save_unix()), saver.last_ok() ? "ok" : "err",
-               static_cast<long long>(saver.last_bgsave_ms() < 0 ? -1
-                                                                 : saver.last_bgsave_ms() / 1000),
-               static_cast<unsigned long long>(saver.saves()),
-               static_cast<unsigned long long>(saver.last_bytes()));
+  AppendPrintf(
+      out,
+      "rdb_bgsave_in_progress:%d\r\n"
+      "rdb_last_rdb_save_time:%lld\r\n"
+      "rdb_last_bgsave_status:%s\r\n"
+      "rdb_last_bgsave_time_sec:%lld\r\n"
+      "rdb_saves:%llu\r\n"
+      "rdb_last_save_bytes:%llu\r\n",
+      saver.bgsave_in_progress() ? 1 : 0, static_cast<long long>(saver.last_save_unix()),
+      saver.last_ok() ? "ok" : "err",
+      static_cast<long long>(saver.last_bgsave_ms() < 0 ? -1 : saver.last_bgsave_ms() / 1000),
+      static_cast<unsigned long long>(saver.saves()),
+      static_cast<unsigned long long>(saver.last_bytes()));
 }
 
 }  // namespace dynakv::server

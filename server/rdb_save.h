@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <string>
 #include <span>
+#include <string>
 #include <thread>
 
 namespace dynakv::storage {

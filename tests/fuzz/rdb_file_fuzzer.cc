@@ -18,8 +18,7 @@ struct Keys : dynakv::rdb::RdbSink {
   std::vector<std::string> seen;
   bool OnKey(dynakv::rdb::RdbKey& key, std::string*) override {
     FUZZ_CHECK(key.value.object == nullptr || !key.value.object->Empty());
-    seen.push_back(std::to_string(key.db) + ":" + key.key + ":" +
-                   std::to_string(key.expire_at_ms));
+    seen.push_back(std::to_string(key.db) + ":" + key.key + ":" + std::to_string(key.expire_at_ms));
     return true;
   }
   void OnSkippedKey(std::uint64_t db, std::string_view key, std::string_view type) override {

@@ -248,8 +248,8 @@ TEST_CASE("corrupt and unsupported RDB files are refused with the offset and the
   flipped.back() ^= 0x40;
   std::vector<Case> cases = {
       {"bad checksum", flipped, "wrong RDB checksum", rdb.size() - 9},
-      {"unknown opcode", Patched(rdb, rdb.size() - 9, "\xf0"),
-       "unknown opcode or object type 240", rdb.size() - 9},
+      {"unknown opcode", Patched(rdb, rdb.size() - 9, "\xf0"), "unknown opcode or object type 240",
+       rdb.size() - 9},
       {"version 12", Patched(rdb, 5, "0012"), "unsupported RDB version 12", 0},
       {"not an RDB", "HELLO WORLD", "wrong signature", 0},
   };

@@ -24,10 +24,10 @@ namespace dynakv::rdb {
 inline constexpr int kMaxRdbFileVersion = 10;
 
 struct RdbKey {
-  std::uint64_t db = 0;         // the last SELECTDB (0 before any)
+  std::uint64_t db = 0;  // the last SELECTDB (0 before any)
   std::string key;
   DecodedValue value;
-  std::int64_t expire_at_ms = 0;  // absolute unix ms, 0: none (may be in the past)
+  std::int64_t expire_at_ms = 0;   // absolute unix ms, 0: none (may be in the past)
   std::int64_t idle_seconds = -1;  // IDLE, when the file has it
   int lfu_frequency = -1;          // FREQ, when the file has it
 };
@@ -78,7 +78,7 @@ class RdbReader {
   const RdbReadError& error() const { return error_; }
   int version() const { return version_; }
   std::uint64_t bytes_read() const { return offset_; }  // consumed as complete items
-  std::uint64_t keys() const { return keys_; }           // handed to OnKey and accepted
+  std::uint64_t keys() const { return keys_; }          // handed to OnKey and accepted
   std::uint64_t skipped_keys() const { return skipped_keys_; }
   std::uint64_t skipped_functions() const { return skipped_functions_; }
   std::uint64_t functions() const { return functions_; }
@@ -93,8 +93,8 @@ class RdbReader {
 
   const types::TypeLimits limits_;
   RdbSink& sink_;
-  std::string buffer_;       // unread bytes, from offset_
-  std::size_t start_ = 0;    // first unread byte of buffer_
+  std::string buffer_;        // unread bytes, from offset_
+  std::size_t start_ = 0;     // first unread byte of buffer_
   std::size_t retry_at_ = 0;  // an incomplete item is retried once this many bytes are buffered
   std::uint64_t offset_ = 0;  // file offset of buffer_[start_]
   std::uint64_t crc_ = 0;     // of the bytes before offset_

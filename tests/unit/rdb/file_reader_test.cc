@@ -1,11 +1,12 @@
 // RdbWriter's files read back through RdbReader fed whole and byte by byte; every cut, a flipped
 // checksum byte, an unknown opcode and a newer version are refused at the offset they occur.
+#include "rdb/file_reader.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "rdb/file_reader.h"
 #include "rdb/file_writer.h"
 #include "rdb/primitives.h"
 #include "rdb_test_util.h"
@@ -88,8 +89,8 @@ TEST_CASE("a written file reads back whole and fed byte by byte") {
     CHECK(sink.keys[2] == std::string("b\0in=", 5) + std::string(1000, 'x'));
     CHECK(sink.dbs == std::vector<std::uint64_t>{0, 0, 3});
     CHECK(sink.expiries == std::vector<std::int64_t>{0, 4102444800000, 0});
-    CHECK(sink.aux == std::vector<std::string>{"redis-ver", "redis-bits", "ctime", "used-mem",
-                                               "aof-base"});
+    CHECK(sink.aux ==
+          std::vector<std::string>{"redis-ver", "redis-bits", "ctime", "used-mem", "aof-base"});
   }
 }
 
