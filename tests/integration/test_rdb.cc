@@ -282,5 +282,28 @@ TEST_CASE("corrupt and unsupported RDB files are refused with the offset and the
   CHECK(refused.LogTail().find("wrong RDB checksum") != std::string::npos);
 }
 
+TEST_CASE("cluster mode: SAVE writes this node's own replica; IMPORT-RDB is refused") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  LocalCluster cluster(3);
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = std::to_string(i);
+    REQUIRE(UntilAvailable(n1, {"SET", "k" + n, "v" + n}) == Reply::Status("OK"));
+  }
+  const long long local_keys = n1.Command({"DBSIZE"}).integer;
+  REQUIRE(local_keys > 0);
+  REQUIRE(n1.Command({"SAVE"}) == Reply::Status("OK"));
+  const auto loaded = LoadedByRedis(ReadFile(cluster.node(0).dir() + "/dump.rdb"));
+  CHECK(static_cast<long long>(loaded.size()) == local_keys);
+  for (const auto& [key, value] : loaded) {
+    CAPTURE(key);
+    REQUIRE(key.rfind("0 k", 0) == 0);
+    CHECK(value == "string v" + key.substr(3) + " ttl:-1");
+  }
+  const Reply refused = n1.Command({"IMPORT-RDB", cluster.node(0).dir() + "/dump.rdb"});
+  CHECK(refused == Reply::Error("ERR IMPORT-RDB is not supported in cluster mode yet"));
+}
+
 }  // namespace
 }  // namespace dynakv::itest
