@@ -19,6 +19,7 @@
 #include "info.h"
 #include "log.h"
 #include "open_files.h"
+#include "rdb_save.h"
 #include "server.h"
 #include "tls_config.h"
 #include "storage/engine.h"
@@ -217,23 +218,39 @@ bool Checkpoint(CommandContext& ctx) {
   return true;
 }
 
+// SAVE also writes the Redis RDB file dir/dbfilename (rdb_save.h), after the checkpoint.
 void SaveCommand(CommandContext& ctx) {
-  if (Checkpoint(ctx)) ctx.reply.Ok();
+  if (!Checkpoint(ctx)) return;
+  std::string error;
+  if (!ctx.server.rdb_saver().Save(&error)) {
+    ctx.reply.Error(error);
+    return;
+  }
+  ctx.reply.Ok();
 }
 
+// BGSAVE: the RDB is built from this moment's data, then written off the loop (rdb_save.h).
 void BgsaveCommand(CommandContext& ctx) {
   if (ctx.argv.size() > 2 || (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "schedule"))) {
     ctx.reply.Error(kErrSyntax);
     return;
   }
-  if (Checkpoint(ctx)) ctx.reply.Simple("Background saving started");
+  if (!Checkpoint(ctx)) return;
+  std::string error;
+  if (!ctx.server.rdb_saver().StartBgsave(&error)) {
+    ctx.reply.Error(error);
+    return;
+  }
+  ctx.reply.Simple("Background saving started");
 }
 
 void BgrewriteaofCommand(CommandContext& ctx) {
   if (Checkpoint(ctx)) ctx.reply.Simple("Background append only file rewriting started");
 }
 
-void LastsaveCommand(CommandContext& ctx) { ctx.reply.Integer(ctx.server.last_save_unix()); }
+void LastsaveCommand(CommandContext& ctx) {
+  ctx.reply.Integer(std::max(ctx.server.last_save_unix(), ctx.server.rdb_saver().last_save_unix()));
+}
 
 void TimeCommand(CommandContext& ctx) {
   timeval tv;

@@ -182,6 +182,7 @@ std::span<const CommandSpec> StringCommands();            // cmd_string.cc
 std::span<const CommandSpec> KeyspaceCommands();          // cmd_keys.cc
 std::span<const CommandSpec> ObjectCommands();            // cmd_object.cc
 std::span<const CommandSpec> DumpCommands();              // cmd_dump.cc
+std::span<const CommandSpec> RdbCommands();               // cmd_rdb.cc
 std::span<const CommandSpec> DatabaseCommands();          // cmd_databases.cc
 std::span<const CommandSpec> HashCommands();              // cmd_hash.cc
 std::span<const CommandSpec> SetCommands();               // cmd_set.cc

@@ -1028,6 +1028,13 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\ngroup\r\n$4\r\nhash\r\n$10\r\ncomplexity\r\n"
          "$37\r\nO(N) where N is the size of the hash.\r\n$9\r\narguments\r\n*1\r\n%3\r\n"
          "$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"},
+    // command_docs_dynakv.json
+    {"import-rdb", 4,
+         "$7\r\nsummary\r\n"
+         "$103\r\nLoad a Redis RDB file into the databases in the background (progress in INFO persistence, rdb_import_*)\r\n"
+         "$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$46\r\nO(N) where N is the number of keys in the file\r\n$9\r\narguments\r\n*1\r\n%2\r\n"
+         "$4\r\nname\r\n$4\r\npath\r\n$4\r\ntype\r\n$6\r\nstring\r\n"},
     // redis-server 7.0.15
     {"incr", 5,
          "$7\r\nsummary\r\n$43\r\nIncrement the integer value of a key by one\r\n$5\r\nsince\r\n"
@@ -1465,6 +1472,12 @@ constexpr CommandDoc kDocs[] = {
          "$5\r\nblock\r\n$5\r\nflags\r\n~1\r\n+multiple\r\n$9\r\narguments\r\n*1\r\n%2\r\n"
          "$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n$7\r\npattern\r\n"},
     // redis-server 7.0.15
+    {"psync", 4,
+         "$7\r\nsummary\r\n$37\r\nInternal command used for replication\r\n$5\r\nsince\r\n"
+         "$5\r\n2.8.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$9\r\narguments\r\n*2\r\n%2\r\n"
+         "$4\r\nname\r\n$13\r\nreplicationid\r\n$4\r\ntype\r\n$6\r\nstring\r\n%2\r\n$4\r\nname\r\n"
+         "$6\r\noffset\r\n$4\r\ntype\r\n$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
     {"pttl", 6,
          "$7\r\nsummary\r\n$46\r\nGet the time to live for a key in milliseconds\r\n$5\r\nsince\r\n"
          "$5\r\n2.6.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
@@ -1553,6 +1566,11 @@ constexpr CommandDoc kDocs[] = {
          "$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
          "$14\r\nkey_spec_index\r\n:0\r\n%3\r\n$4\r\nname\r\n$6\r\nnewkey\r\n$4\r\ntype\r\n"
          "$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:1\r\n"},
+    // redis-server 7.0.15
+    {"replconf", 5,
+         "$7\r\nsummary\r\n$58\r\nAn internal command for configuring the replication stream\r\n"
+         "$5\r\nsince\r\n$5\r\n3.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n"
+         "$4\r\nO(1)\r\n$9\r\ndoc_flags\r\n~1\r\n+syscmd\r\n"},
     // redis-server 7.0.15
     {"reset", 4,
          "$7\r\nsummary\r\n$20\r\nReset the connection\r\n$5\r\nsince\r\n$5\r\n6.2.0\r\n"
@@ -2010,6 +2028,10 @@ constexpr CommandDoc kDocs[] = {
          "$86\r\nO(N) where N is the count of clients watching or blocking on keys from both databases.\r\n"
          "$9\r\narguments\r\n*2\r\n%2\r\n$4\r\nname\r\n$6\r\nindex1\r\n$4\r\ntype\r\n"
          "$7\r\ninteger\r\n%2\r\n$4\r\nname\r\n$6\r\nindex2\r\n$4\r\ntype\r\n$7\r\ninteger\r\n"},
+    // redis-server 7.0.15
+    {"sync", 3,
+         "$7\r\nsummary\r\n$37\r\nInternal command used for replication\r\n$5\r\nsince\r\n"
+         "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n"},
     // redis-server 7.0.15
     {"time", 4,
          "$7\r\nsummary\r\n$30\r\nReturn the current server time\r\n$5\r\nsince\r\n$5\r\n2.6.0\r\n"

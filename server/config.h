@@ -101,6 +101,11 @@ struct Config {
   long long hll_sparse_max_bytes = 3000;
   // [storage]
   std::string dir = "data";
+  // SAVE / BGSAVE write the Redis RDB file dir/dbfilename (rdb_save.h).
+  std::string dbfilename = "dump.rdb";
+  // A Redis RDB file loaded into the databases at start, before clients are served; "" = none
+  // (rdb_import.h). A failed import stops the node.
+  std::string import_rdb;
   std::uint64_t maxmemory = 0;
   storage::EvictionPolicy maxmemory_policy = storage::EvictionPolicy::kOffload;
   // Redis's eviction knobs, with its defaults and bounds (storage::EvictionTuning).

@@ -104,6 +104,29 @@ bool ParseRequirepass(std::string_view value, Config* config, std::string* reaso
   return true;
 }
 
+// Redis's rule: a name, not a path (dir says where).
+bool ParseDbfilename(std::string_view value, Config* config, std::string* reason) {
+  if (value.empty() || value.find('/') != std::string_view::npos) {
+    *reason = "dbfilename can't be a path, just a filename";
+    return false;
+  }
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
+    return false;
+  }
+  config->dbfilename.assign(value);
+  return true;
+}
+
+bool ParseImportRdb(std::string_view value, Config* config, std::string* reason) {
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
+    return false;
+  }
+  config->import_rdb.assign(value);
+  return true;
+}
+
 bool ParseAclfile(std::string_view value, Config* config, std::string* reason) {
   if (!IsValidUtf8(value)) {
     *reason = kNotUtf8;
@@ -300,6 +323,8 @@ const ConfigParam kParams[] = {
      FormatNumber<&Config::hll_sparse_max_bytes>},
 
     {"dir", "storage", false, ParseDir, FormatString<&Config::dir>},
+    {"dbfilename", "storage", true, ParseDbfilename, FormatString<&Config::dbfilename>},
+    {"import-rdb", "storage", false, ParseImportRdb, FormatString<&Config::import_rdb>},
     {"maxmemory", "storage", true, ParseBytes<&Config::maxmemory, 0, kMaxSize>,
      FormatNumber<&Config::maxmemory>},
     {"maxmemory-policy", "storage", true,

@@ -21,6 +21,8 @@
 #include "format.h"
 #include "info_command_stats.h"
 #include "script_runner.h"
+#include "rdb_import.h"
+#include "rdb_save.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -218,6 +220,8 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
   if (!engine.segment_read_error.empty()) {
     AppendPrintf(out, "segment_last_read_error:%s\r\n", engine.segment_read_error.c_str());
   }
+  AppendRdbSaveInfo(server.rdb_saver(), out);
+  AppendRdbImportInfo(server.rdb_import().progress(), out);
 }
 
 void StatsSection(Server& server, const storage::EngineStats& engine, std::string* out) {

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "open_files.h"
+#include "rdb_import.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
@@ -84,6 +85,18 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     Log(level, LogLevel::kWarning, "Aborting dynakv startup because of ACL errors: %s",
         error.c_str());
     return 1;
+  }
+  // --import-rdb: the Redis RDB file is loaded before any client is served, as Redis loads its
+  // dump at start; a failed import stops the node (the keys read before the error stay).
+  if (!config.import_rdb.empty()) {
+    if (cluster != nullptr) {
+      Log(level, LogLevel::kWarning, "--import-rdb is not supported in cluster mode yet");
+      return 1;
+    }
+    if (!server.rdb_import().RunToEnd(config.import_rdb, &error)) {
+      Log(level, LogLevel::kWarning, "Aborting dynakv startup: %s", error.c_str());
+      return 1;
+    }
   }
   if (!server.Start(&error)) {
     Log(level, LogLevel::kWarning, "Warning: %s", error.c_str());

@@ -16,6 +16,8 @@
 #include "cluster_executor.h"
 #include "info.h"
 #include "notify.h"
+#include "rdb_import.h"
+#include "rdb_save.h"
 #include "replica_keyspace.h"
 #include "script_runner.h"
 #include "storage/engine.h"
@@ -99,6 +101,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   last_save_unix_ = start_time_ms_ / 1000;
   ops_sample_time_ms_ = uv_now(loop_);
   scripts_ = std::make_unique<ScriptRunner>(*this);
+  rdb_import_ = std::make_unique<RdbImport>(*this);
+  rdb_saver_ = std::make_unique<RdbSaver>(*this);
 }
 
 void Server::SignalFlushDb(int db) {
@@ -197,6 +201,7 @@ void Server::CloseHandles() {
   flush_check_.Close();
   flush_idle_.Close();
   cron_.Close();
+  rdb_import_->Stop();
   // The cluster node's handles go too (started or not), so the loop can run out. Requests
   // still waiting for replicas fail; their clients are closing by then.
   if (cluster_node_ != nullptr && !cluster_stopped_) {

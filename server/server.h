@@ -49,6 +49,8 @@ class Client;
 class ClusterBlocking;
 class ClusterExecutor;
 class ScriptRunner;
+class RdbImport;
+class RdbSaver;
 
 class Server {
  public:
@@ -144,6 +146,9 @@ class Server {
   Tracking& tracking() { return tracking_; }
   // EVAL and SCRIPT: the Lua engine and its script cache.
   ScriptRunner& scripts() { return *scripts_; }
+  // IMPORT-RDB / --import-rdb, and SAVE / BGSAVE / SYNC's RDB files (rdb_import.h, rdb_save.h).
+  RdbImport& rdb_import() { return *rdb_import_; }
+  RdbSaver& rdb_saver() { return *rdb_saver_; }
   // A script has run past busy-reply-threshold: every client but `caller` (the script's) is
   // answered from its socket (Client::ServeWhileBusy), since the loop cannot run meanwhile.
   void ServeWhileBusy(const Client& caller);
@@ -273,6 +278,8 @@ class Server {
   BlockedLists blocked_lists_{*this};
   PubSub pubsub_;
   std::unique_ptr<ScriptRunner> scripts_;
+  std::unique_ptr<RdbImport> rdb_import_;
+  std::unique_ptr<RdbSaver> rdb_saver_;
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 

@@ -20,6 +20,7 @@
 #include "default_config.h"
 #include "file_names.h"
 #include "rdb/dump_payload.h"
+#include "rdb/file_writer.h"
 #include "rdb/primitives.h"
 #include "rdb/value.h"
 #include "segment_writer.h"
@@ -333,6 +334,37 @@ void RestorePayloadSeeds() {
 
 }  // namespace
 
+// rdb_file: [piece - 1] then an RDB file as SAVE writes it (several databases, expiries, typed
+// values), fed whole and in pieces of 1 and 16 bytes.
+void RdbFileSeeds() {
+  const types::TypeLimits limits;
+  std::string file;
+  rdb::RdbWriter writer([&](std::string_view bytes) {
+    file.append(bytes);
+    return true;
+  });
+  writer.Begin("7.0.15", 1700000000, 0);
+  writer.SelectDb(0, 2, 1);
+  std::string value;
+  rdb::EncodeString("12345", rdb::EncodeOptions{}, &value);
+  writer.Key("int", value, 0);
+  types::Hash hash;
+  hash.Set("f", "v", limits);
+  value.clear();
+  rdb::EncodeObject(hash, rdb::EncodeOptions{}, &value);
+  writer.Key("hash", value, 4102444800000);
+  writer.SelectDb(5, 1, 0);
+  types::List list;
+  for (int i = 0; i < 5; ++i) list.PushBack("e" + std::to_string(i), limits);
+  value.clear();
+  rdb::EncodeObject(list, rdb::EncodeOptions{}, &value);
+  writer.Key("list", value, 0);
+  writer.Finish();
+  Seed("rdb_file", "whole", std::string(1, '\xff') + file);
+  Seed("rdb_file", "bytes", std::string(1, '\0') + file);
+  Seed("rdb_file", "pieces16", std::string(1, '\x0f') + file);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: " << argv[0] << " <corpus dir>\n";
@@ -350,6 +382,7 @@ int main(int argc, char** argv) {
   ConfigSeeds();
   GlobSeeds();
   RestorePayloadSeeds();
+  RdbFileSeeds();
   fs::remove_all(tmp);
   return 0;
 }
