@@ -3,11 +3,13 @@
 // instead of hanging it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client.h"
@@ -82,6 +84,18 @@ class LocalCluster {
   std::string secret_file_;
   std::string tls_section_;
 };
+
+// Starts `cluster` (LocalCluster::Start) and connects one client to each of its first N nodes,
+// in node order: the set-up most cluster tests begin with,
+//   LocalCluster cluster(3);
+//   auto [n1, n2, n3] = StartWithClients<3>(cluster);
+template <std::size_t N>
+std::array<Client, N> StartWithClients(LocalCluster& cluster) {
+  cluster.Start();
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<Client, N>{Client(cluster.node(static_cast<int>(I)).port())...};
+  }(std::make_index_sequence<N>{});
+}
 
 // Whether DYNAKV_TEST_TLS_CLUSTER asks for clusters whose bus runs over TLS (ctest's
 // integration_tls_* entries set it).

@@ -22,6 +22,7 @@ using dynakv::itest::LocalCluster;
 using dynakv::itest::RawSocket;
 using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 using dynakv::itest::WaitFor;
@@ -85,10 +86,7 @@ int PrimaryOf(const std::vector<Client*>& clients, const std::string& key) {
 TEST_CASE("a client blocked on one node is woken by a push through any node") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   CHECK(UntilAvailable(n1, {"DEL", "q"}) == Reply::Int(0));
 
   // Six rounds, alternating the pushing node. The wake-up comes from the replicas' key-ready
@@ -112,10 +110,7 @@ TEST_CASE("a client blocked on one node is woken by a push through any node") {
 TEST_CASE("ten clients blocked across nodes, ten pushes: each element delivered exactly once") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   std::vector<Client*> nodes = {&n1, &n2, &n3};
   CHECK(UntilAvailable(n1, {"DEL", "jobs"}) == Reply::Int(0));
 
@@ -147,9 +142,7 @@ TEST_CASE("ten clients blocked across nodes, ten pushes: each element delivered 
 TEST_CASE("clients blocked on one node are served in the order they blocked") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
+  auto [n1, n2] = StartWithClients<2>(cluster);
   CHECK(UntilAvailable(n1, {"DEL", "fifo"}) == Reply::Int(0));
   std::vector<std::unique_ptr<RawSocket>> waiters;
   for (int i = 0; i < 3; ++i) {
@@ -259,10 +252,7 @@ TEST_CASE(
     "that disconnects") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   CHECK(UntilAvailable(n1, {"DEL", "none"}) == Reply::Int(0));
 
   struct Case {
@@ -311,10 +301,7 @@ TEST_CASE(
     "mode") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   CHECK(UntilAvailable(n1, {"DEL", "ka"}) == Reply::Int(0));
 
   auto lm =
@@ -366,10 +353,7 @@ TEST_CASE(
 TEST_CASE("kill -9 of a replica that is not the key's primary: blocked clients are still served") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(60000));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   std::vector<Client*> nodes = {&n1, &n2, &n3};
   CHECK(UntilAvailable(n1, {"DEL", "work"}) == Reply::Int(0));
   const int primary = PrimaryOf(nodes, "work");
@@ -407,10 +391,7 @@ TEST_CASE(
     "destination's") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   std::vector<Client*> nodes = {&n1, &n2, &n3};
   CHECK(UntilAvailable(n1, {"DEL", "src"}) == Reply::Int(0));
   const int source_primary = PrimaryOf(nodes, "src");
@@ -456,10 +437,7 @@ TEST_CASE(
     "kill -9 of the key's primary: once it is held down the next replica serves the waiters") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(60000));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   std::vector<Client*> nodes = {&n1, &n2, &n3};
   CHECK(UntilAvailable(n1, {"DEL", "fail"}) == Reply::Int(0));
   const int primary = PrimaryOf(nodes, "fail");

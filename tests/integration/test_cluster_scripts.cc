@@ -11,6 +11,7 @@
 using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 
@@ -92,9 +93,7 @@ TEST_CASE("cluster EVAL: a lock and a token bucket through different coordinator
 TEST_CASE("cluster scripts: declared keys only, read-only forms, FCALL, keyless scripts") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
+  auto [n1, n2] = StartWithClients<2>(cluster);
   REQUIRE(UntilAvailable(n1, {"SET", "{s}a", "1"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"SET", "{s}b", "2"}) == Reply::Status("OK"));
 

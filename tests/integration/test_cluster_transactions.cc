@@ -25,6 +25,7 @@ using dynakv::itest::ReferenceAvailable;
 using dynakv::itest::ReferenceRedis;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 using dynakv::itest::WaitFor;
@@ -58,10 +59,7 @@ long long WatchedIncrement(Client& c, const std::string& key, int* retries) {
 TEST_CASE("cluster MULTI/EXEC runs a tagged transaction through any coordinator") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(UntilAvailable(n1, {"SET", "{user:1}:name", "ada"}) == Reply::Status("OK"));
 
   CHECK(n2.Command({"MULTI"}) == Reply::Status("OK"));
@@ -190,9 +188,7 @@ TEST_CASE("cluster CROSSSLOT replies match a real redis-server in cluster mode")
 TEST_CASE("cluster WATCH sees writes through other coordinators, expiry and its own tag") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
+  auto [n1, n2] = StartWithClients<2>(cluster);
   REQUIRE(UntilAvailable(n1, {"SET", "{w}k", "0"}) == Reply::Status("OK"));
 
   // Another client's write through another node makes EXEC fail (nil), applying nothing.

@@ -10,16 +10,14 @@
 using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 
 TEST_CASE("DUMP on one node, RESTORE through another, read through a third") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
 
   const std::vector<std::vector<std::string>> writes = {
       {"SET", "s", "a string value"},      {"HSET", "h", "f1", "v1", "f2", "2"},

@@ -13,6 +13,7 @@
 using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 
@@ -31,10 +32,7 @@ std::map<std::string, std::string> AsFields(const Reply& reply) {
 TEST_CASE("hash commands through any coordinator of a 3-node cluster") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
 
   CHECK(UntilAvailable(n1, {"HSET", "user:1", "name", "ada", "age", "36"}) == Reply::Int(2));
   CHECK(n2.Command({"HSET", "user:1", "lang", "en", "age", "37"}) == Reply::Int(1));

@@ -12,16 +12,14 @@
 using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 
 TEST_CASE("list commands through any coordinator of a 3-node cluster") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
 
   CHECK(UntilAvailable(n1, {"RPUSH", "jobs", "a", "b", "c"}) == Reply::Int(3));
   CHECK(n2.Command({"LPUSH", "jobs", "z"}) == Reply::Int(4));

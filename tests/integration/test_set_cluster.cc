@@ -13,6 +13,7 @@
 using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
+using dynakv::itest::StartWithClients;
 using dynakv::itest::TestingRealRedis;
 using dynakv::itest::UntilAvailable;
 
@@ -29,10 +30,7 @@ std::set<std::string> AsMembers(const Reply& reply) {
 TEST_CASE("set commands through any coordinator of a 3-node cluster") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   std::vector<Client*> all = {&n1, &n2, &n3};
 
   CHECK(UntilAvailable(n1, {"SADD", "tags", "a", "b", "c"}) == Reply::Int(3));
