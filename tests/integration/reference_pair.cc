@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <sstream>
 
 #include "harness.h"
@@ -16,6 +19,16 @@ bool ReferenceAvailable() {
     return false;
   }
   return true;
+}
+
+std::vector<std::uint64_t> RunSeeds(std::vector<std::uint64_t> defaults) {
+  if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) return {std::stoull(env)};
+  return defaults;
+}
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
+  return s;
 }
 
 ReferencePair::ReferencePair(const Flags& ours_flags, const Flags& reference_flags)

@@ -2,6 +2,9 @@
 // compare their replies (the *_differential tests, test_glob_patterns, test_acl, ...).
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +24,26 @@ struct ReferencePair {
   ReferencePair(const Flags& ours_flags, const Flags& reference_flags);
   ServerProcess ours;
   ServerProcess reference;
+};
+
+// The seeds of a seeded differential run: the one in DYNAKV_ITEST_SEED when set (to replay a
+// reported failure), else `defaults`.
+std::vector<std::uint64_t> RunSeeds(std::vector<std::uint64_t> defaults);
+
+// `s` in upper case: a command name as the tests compare it.
+std::string Upper(std::string s);
+
+// The random choices of a seeded command generator (the base of each family's generator): the
+// same seed gives the same stream of commands on every run.
+class SeededChoices {
+ protected:
+  explicit SeededChoices(std::uint64_t seed) : rng_(seed) {}
+  int Pick(int n) { return static_cast<int>(rng_() % n); }
+  std::string Of(std::initializer_list<const char*> choices) {
+    return *(choices.begin() + Pick(static_cast<int>(choices.size())));
+  }
+
+  std::mt19937_64 rng_;
 };
 
 // A command as one line, each argument quoted as a bulk string (for failure messages).

@@ -7,8 +7,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -25,14 +23,11 @@ using dynakv::itest::Reply;
 
 namespace {
 
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
-  return s;
-}
+using dynakv::itest::Upper;
 
-class HashCommandGenerator {
+class HashCommandGenerator : dynakv::itest::SeededChoices {
  public:
-  explicit HashCommandGenerator(std::uint64_t seed) : rng_(seed) {}
+  explicit HashCommandGenerator(std::uint64_t seed) : SeededChoices(seed) {}
 
   std::vector<std::string> Next() {
     switch (Pick(34)) {
@@ -107,10 +102,6 @@ class HashCommandGenerator {
   }
 
  private:
-  int Pick(int n) { return static_cast<int>(rng_() % n); }
-  std::string Of(std::initializer_list<const char*> choices) {
-    return *(choices.begin() + Pick(static_cast<int>(choices.size())));
-  }
   std::string Key() { return Of({"h0", "h0", "h1", "h1", "h2", "s0", "n0"}); }
   std::string Field() {
     switch (Pick(20)) {
@@ -194,8 +185,6 @@ class HashCommandGenerator {
                ? std::vector<std::string>{Of({"HGET", "HLEN", "HSET", "HRANDFIELD", "HSCAN"})}
                : std::vector<std::string>{Of({"HSETNX", "HINCRBY", "HSTRLEN"}), Key()};
   }
-
-  std::mt19937_64 rng_;
 };
 
 // A hashtable-encoded hash's order is Redis's dict order: compare such replies as sets (of
@@ -267,9 +256,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
   Client b(reference.port());
 
   dynakv::itest::DifferentialLog run;
-  std::vector<std::uint64_t> seeds = {11, 12, 13};
-  if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
-  for (std::uint64_t seed : seeds) {
+  for (std::uint64_t seed : dynakv::itest::RunSeeds({11, 12, 13})) {
     HashCommandGenerator gen(seed);
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();

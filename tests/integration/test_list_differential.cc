@@ -6,8 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,14 +21,11 @@ using dynakv::itest::Reply;
 
 namespace {
 
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
-  return s;
-}
+using dynakv::itest::Upper;
 
-class ListCommandGenerator {
+class ListCommandGenerator : dynakv::itest::SeededChoices {
  public:
-  explicit ListCommandGenerator(std::uint64_t seed) : rng_(seed) {}
+  explicit ListCommandGenerator(std::uint64_t seed) : SeededChoices(seed) {}
 
   std::vector<std::string> Next() {
     switch (Pick(40)) {
@@ -108,10 +103,6 @@ class ListCommandGenerator {
   }
 
  private:
-  int Pick(int n) { return static_cast<int>(rng_() % n); }
-  std::string Of(std::initializer_list<const char*> choices) {
-    return *(choices.begin() + Pick(static_cast<int>(choices.size())));
-  }
   std::string Key() { return Of({"l0", "l0", "l0", "l1", "l1", "l2", "s0", "h0"}); }
   std::string Element() {
     switch (Pick(20)) {
@@ -184,8 +175,6 @@ class ListCommandGenerator {
                      "4",
                      "5"};
   }
-
-  std::mt19937_64 rng_;
 };
 
 std::string Describe(const std::vector<std::string>& argv) {
@@ -206,9 +195,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
   Client b(reference.port());
 
   dynakv::itest::DifferentialLog run;
-  std::vector<std::uint64_t> seeds = {31, 32, 33};
-  if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
-  for (std::uint64_t seed : seeds) {
+  for (std::uint64_t seed : dynakv::itest::RunSeeds({31, 32, 33})) {
     ListCommandGenerator gen(seed);
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();

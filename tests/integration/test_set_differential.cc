@@ -10,8 +10,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,14 +25,11 @@ using dynakv::itest::RespNode;
 
 namespace {
 
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
-  return s;
-}
+using dynakv::itest::Upper;
 
-class SetCommandGenerator {
+class SetCommandGenerator : dynakv::itest::SeededChoices {
  public:
-  explicit SetCommandGenerator(std::uint64_t seed) : rng_(seed) {}
+  explicit SetCommandGenerator(std::uint64_t seed) : SeededChoices(seed) {}
 
   std::vector<std::string> Next() {
     switch (Pick(40)) {
@@ -104,10 +99,6 @@ class SetCommandGenerator {
   }
 
  private:
-  int Pick(int n) { return static_cast<int>(rng_() % n); }
-  std::string Of(std::initializer_list<const char*> choices) {
-    return *(choices.begin() + Pick(static_cast<int>(choices.size())));
-  }
   std::string Key() { return Of({"s0", "s0", "s1", "s1", "s2", "s3", "h0", "t0", "n0"}); }
   std::string Member() {
     switch (Pick(24)) {
@@ -198,8 +189,6 @@ class SetCommandGenerator {
                               Of({"SISMEMBER", "SMOVE", "SINTERSTORE", "SMISMEMBER", "SCARD"}),
                               Key(), Key(), Key(), Key()};
   }
-
-  std::mt19937_64 rng_;
 };
 
 std::string Describe(const std::vector<std::string>& argv) {
@@ -287,9 +276,7 @@ void CompareWithRedis(const Flags& flags, int protocol, int commands) {
   }
 
   dynakv::itest::DifferentialLog run;
-  std::vector<std::uint64_t> seeds = {31, 32, 33};
-  if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
-  for (std::uint64_t seed : seeds) {
+  for (std::uint64_t seed : dynakv::itest::RunSeeds({31, 32, 33})) {
     SetCommandGenerator gen(seed + static_cast<std::uint64_t>(protocol) * 100);
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();

@@ -8,8 +8,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -26,14 +24,11 @@ using dynakv::itest::Reply;
 
 namespace {
 
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
-  return s;
-}
+using dynakv::itest::Upper;
 
-class ZsetCommandGenerator {
+class ZsetCommandGenerator : dynakv::itest::SeededChoices {
  public:
-  explicit ZsetCommandGenerator(std::uint64_t seed) : rng_(seed) {}
+  explicit ZsetCommandGenerator(std::uint64_t seed) : SeededChoices(seed) {}
 
   std::vector<std::string> Next() {
     switch (Pick(46)) {
@@ -129,10 +124,6 @@ class ZsetCommandGenerator {
   }
 
  private:
-  int Pick(int n) { return static_cast<int>(rng_() % n); }
-  std::string Of(std::initializer_list<const char*> choices) {
-    return *(choices.begin() + Pick(static_cast<int>(choices.size())));
-  }
   std::string ZKey() { return Of({"z0", "z0", "z1", "z1", "z2", "s0", "n0"}); }
   // Keys only ever written with score 0 (s1 is a string now and then).
   std::string LKey() { return Of({"l0", "l0", "l1", "s1"}); }
@@ -346,8 +337,6 @@ class ZsetCommandGenerator {
                : std::vector<std::string>{
                      Of({"ZSCORE", "ZCOUNT", "ZRANGESTORE", "ZINCRBY", "ZREMRANGEBYLEX"}), ZKey()};
   }
-
-  std::mt19937_64 rng_;
 };
 
 // Sorts a flat array of pairs (ZSCAN's) so that two orders of the same pairs compare equal.
@@ -412,9 +401,7 @@ void CompareWithRedis(const Flags& flags, int commands) {
   Client b(reference.port());
 
   dynakv::itest::DifferentialLog run;
-  std::vector<std::uint64_t> seeds = {31, 32, 33};
-  if (const char* env = std::getenv("DYNAKV_ITEST_SEED")) seeds = {std::stoull(env)};
-  for (std::uint64_t seed : seeds) {
+  for (std::uint64_t seed : dynakv::itest::RunSeeds({31, 32, 33})) {
     ZsetCommandGenerator gen(seed);
     for (int i = 0; i < commands; ++i) {
       std::vector<std::string> argv = gen.Next();
