@@ -11,6 +11,12 @@ bool SkipUnlessDynakv() {
   return true;
 }
 
+Client KillAndRestart(ServerProcess& server) {
+  server.Kill();
+  server.Start();
+  return Client(server.port());
+}
+
 std::map<std::string, std::string> PairsOf(const Reply& reply) {
   std::map<std::string, std::string> out;
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {

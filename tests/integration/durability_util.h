@@ -1,6 +1,6 @@
 // What the type families' durability tests (test_{hash,set,list,zset}_durability.cc) share:
 // skipping where the storage engine is not dynakv's, pipelined acknowledged writes, reading a
-// flat pair reply back, and measuring the log bytes one command appends.
+// flat pair reply back, a crash and restart, and measuring the log bytes one command appends.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "reply.h"
+#include "server_process.h"
 
 namespace dynakv::itest {
 
@@ -28,6 +29,10 @@ long long LogBytesAppendedBy(Client& c, const std::vector<std::string>& argv,
                              const Reply& expected);
 // The same for a command whose reply is anything but an error.
 long long LogBytesAppendedBy(Client& c, const std::vector<std::string>& argv);
+
+// Kills the server with SIGKILL (a crash: nothing flushed, nothing closed), starts it again on
+// the same port and data dir, and returns a client connected to the recovered server.
+Client KillAndRestart(ServerProcess& server);
 
 // Sends the commands pipelined in batches; every reply must be `ok(reply)`.
 template <typename Ok>

@@ -16,6 +16,7 @@
 
 using dynakv::itest::Client;
 using dynakv::itest::KeyspaceLines;
+using dynakv::itest::KillAndRestart;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 using dynakv::itest::Sorted;
@@ -93,9 +94,7 @@ TEST_CASE("kill -9 keeps every acknowledged write of every database, SWAPDB, MOV
       return !r.IsError() || r.str.rfind("WRONGTYPE", 0) == 0 || r.str.find("same") != std::string::npos;
     });
     before = dump(c);
-    server.Kill();
-    server.Start();
-    Client after(server.port());
+    Client after = KillAndRestart(server);
     const std::map<std::string, std::string> recovered = dump(after);
     CHECK(recovered == before);
   }
@@ -139,9 +138,7 @@ TEST_CASE("a data directory written before databases opens with its keys in data
   REQUIRE(c.Command({"SELECT", "0"}) == Reply::Status("OK"));
   CHECK(c.Command({"MOVE", "str:7", "3"}) == Reply::Int(1));
   CHECK(c.Command({"SWAPDB", "0", "1"}) == Reply::Status("OK"));
-  server.Kill();
-  server.Start();
-  Client again(server.port());
+  Client again = KillAndRestart(server);
   CHECK(again.Command({"DBSIZE"}) == Reply::Int(0));
   REQUIRE(again.Command({"SELECT", "1"}) == Reply::Status("OK"));
   CHECK(again.Command({"DBSIZE"}) == Reply::Int(63));

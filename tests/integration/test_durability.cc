@@ -11,9 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "durability_util.h"
 #include "harness.h"
 
 using dynakv::itest::Client;
+using dynakv::itest::KillAndRestart;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
@@ -151,9 +153,7 @@ TEST_CASE("appendfsync always: acknowledged writes survive kill -9") {
     // Recovery leaves a working log: more writes, a second crash, everything still there.
     WriteKeys(c, "b", 2000, &model);
   }
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
   server.Stop();
 }
@@ -167,9 +167,7 @@ TEST_CASE("appendfsync everysec: writes older than a second survive kill -9") {
     WriteKeys(c, "e", 2000, &model);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
   server.Stop();
 }

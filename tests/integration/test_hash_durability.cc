@@ -18,6 +18,7 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::KillAndRestart;
 using dynakv::itest::LogBytesAppendedBy;
 using dynakv::itest::PairsOf;
 using dynakv::itest::RunAcknowledged;
@@ -96,9 +97,7 @@ TEST_CASE("kill -9 keeps every acknowledged hash element (appendfsync always)") 
     CHECK(ReadInfoNumber(c, "persistence", "checkpoints") > 0);
     Verify(c, model);
   }
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
   const Reply ttl = c.Command({"TTL", "hash:5"});
   CHECK(ttl.integer > 900);
@@ -106,9 +105,7 @@ TEST_CASE("kill -9 keeps every acknowledged hash element (appendfsync always)") 
 
   // Again, with the crash right after more acknowledged writes on the recovered state.
   WriteRandomly(c, 2, 3000, &model);
-  server.Kill();
-  server.Start();
-  Client again(server.port());
+  Client again = KillAndRestart(server);
   Verify(again, model);
 }
 

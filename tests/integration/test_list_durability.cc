@@ -16,6 +16,7 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::KillAndRestart;
 using dynakv::itest::LogBytesAppendedBy;
 using dynakv::itest::SkipUnlessDynakv;
 
@@ -123,16 +124,12 @@ TEST_CASE("kill -9 keeps every acknowledged list element (appendfsync always)") 
     CHECK(ReadInfoNumber(c, "persistence", "checkpoints") > 0);
     Verify(c, model);
   }
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
   CHECK(c.Command({"TTL", "list:5"}).integer > 900);
 
   WriteRandomly(c, 2, 3000, &model);
-  server.Kill();
-  server.Start();
-  Client again(server.port());
+  Client again = KillAndRestart(server);
   Verify(again, model);
 }
 
@@ -184,8 +181,6 @@ TEST_CASE("lists offloaded under a small maxmemory come back intact, also after 
     }
     Verify(c, model);
   }
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
 }

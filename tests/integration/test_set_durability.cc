@@ -17,6 +17,7 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::KillAndRestart;
 using dynakv::itest::LogBytesAppendedBy;
 using dynakv::itest::SkipUnlessDynakv;
 
@@ -153,9 +154,7 @@ TEST_CASE("kill -9 keeps every acknowledged set member (appendfsync always)") {
     CHECK(ReadInfoNumber(c, "persistence", "checkpoints") > 0);
     Verify(c, model);
   }
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
   CHECK(c.Command({"TTL", "set:5"}).integer > 900);
   CHECK(c.Command({"OBJECT", "ENCODING", "set:0"}) == Reply::Bulk("hashtable"));
@@ -163,9 +162,7 @@ TEST_CASE("kill -9 keeps every acknowledged set member (appendfsync always)") {
 
   // Again, with the crash right after more acknowledged writes on the recovered state.
   WriteRandomly(c, 2, 4000, &model);
-  server.Kill();
-  server.Start();
-  Client again(server.port());
+  Client again = KillAndRestart(server);
   Verify(again, model);
 }
 

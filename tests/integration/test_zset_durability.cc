@@ -16,6 +16,7 @@ using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
 
+using dynakv::itest::KillAndRestart;
 using dynakv::itest::LogBytesAppendedBy;
 using dynakv::itest::PairsOf;
 using dynakv::itest::RunAcknowledged;
@@ -96,18 +97,14 @@ TEST_CASE("kill -9 keeps every acknowledged sorted set element (appendfsync alwa
     CHECK(ReadInfoNumber(c, "persistence", "checkpoints") > 0);
     Verify(c, model);
   }
-  server.Kill();
-  server.Start();
-  Client c(server.port());
+  Client c = KillAndRestart(server);
   Verify(c, model);
   CHECK(c.Command({"TTL", "zset:5"}).integer > 900);
   CHECK(c.Command({"OBJECT", "ENCODING", "zset:0"}) == Reply::Bulk("skiplist"));
   CHECK(c.Command({"OBJECT", "ENCODING", "zset:3"}) == Reply::Bulk("listpack"));
 
   WriteRandomly(c, 2, 2000, &model);
-  server.Kill();
-  server.Start();
-  Client again(server.port());
+  Client again = KillAndRestart(server);
   Verify(again, model);
 }
 
