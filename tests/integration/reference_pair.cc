@@ -37,6 +37,14 @@ ReferencePair::ReferencePair(const Flags& ours_flags, const Flags& reference_fla
   reference.Start();
 }
 
+Reply CheckSameReply(Client& ours, Client& reference, const std::vector<std::string>& argv) {
+  const Reply got = ours.Command(argv);
+  const Reply want = reference.Command(argv);
+  CAPTURE(DescribeCommand(argv));
+  CHECK(got == want);
+  return want;
+}
+
 void DifferentialLog::Record(const std::string& command, const std::string& reference_reply) {
   history_.push_back(command + " -> " + reference_reply);
 }

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "client.h"
 #include "raw_socket.h"
+#include "reply.h"
 #include "server_process.h"
 
 namespace dynakv::itest {
@@ -45,6 +47,10 @@ class SeededChoices {
 
   std::mt19937_64 rng_;
 };
+
+// Sends `argv` to the server under test, then to the reference, and CHECKs that both replied
+// the same; returns the reference's reply (for a test that goes on from it).
+Reply CheckSameReply(Client& ours, Client& reference, const std::vector<std::string>& argv);
 
 // A command as one line, each argument quoted as a bulk string (for failure messages).
 std::string DescribeCommand(const std::vector<std::string>& argv);

@@ -36,10 +36,7 @@ TEST_CASE("eviction knobs, OBJECT FREQ/IDLETIME and -OOM as Redis 7") {
   Client ours(ours_server.port());
   Client redis(reference_server.port());
   auto both = [&](const std::vector<std::string>& argv) {
-    const Reply want = redis.Command(argv);
-    CAPTURE(dynakv::itest::DescribeCommand(argv));
-    CHECK(ours.Command(argv) == want);
-    return want;
+    return dynakv::itest::CheckSameReply(ours, redis, argv);
   };
   for (const char* name :
        {"maxmemory-samples", "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time"}) {

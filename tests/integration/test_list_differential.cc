@@ -270,11 +270,7 @@ TEST_CASE("list config rows and OBJECT ENCODING answer as Redis 7.0") {
   Client a(ours.port());
   Client b(reference.port());
   auto both = [&](const std::vector<std::string>& argv) {
-    Reply got = a.Command(argv);
-    Reply want = b.Command(argv);
-    CAPTURE(argv);
-    CHECK(got == want);
-    return want;
+    return dynakv::itest::CheckSameReply(a, b, argv);
   };
   both({"CONFIG", "GET", "list-max-listpack-size"});
   both({"CONFIG", "GET", "list-compress-depth"});

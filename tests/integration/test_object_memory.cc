@@ -22,10 +22,7 @@ TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
   Client ours(ours_server.port());
   Client redis(reference_server.port());
   auto both = [&](const std::vector<std::string>& argv) {
-    const Reply want = redis.Command(argv);
-    CAPTURE(dynakv::itest::DescribeCommand(argv));
-    CHECK(ours.Command(argv) == want);
-    return want;
+    return dynakv::itest::CheckSameReply(ours, redis, argv);
   };
   both({"SET", "shared", "100"});
   both({"SET", "zero", "0"});

@@ -485,11 +485,7 @@ TEST_CASE("OBJECT ENCODING turns listpack -> skiplist at exactly Redis's thresho
   Client a(ours.port());
   Client b(reference.port());
   auto both = [&](const std::vector<std::string>& argv) {
-    Reply got = a.Command(argv);
-    Reply want = b.Command(argv);
-    CAPTURE(argv);
-    CHECK(got == want);
-    return want;
+    return dynakv::itest::CheckSameReply(a, b, argv);
   };
   for (int i = 0; i < 130; ++i) {
     both({"ZADD", "entries", std::to_string(i % 7), "m" + std::to_string(i)});
