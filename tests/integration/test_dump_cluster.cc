@@ -7,7 +7,6 @@
 
 #include "harness.h"
 
-using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::Reply;
 using dynakv::itest::StartWithClients;
