@@ -43,7 +43,7 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 
 bool IsKnownFrameType(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(FrameType::kForward);
+         type <= static_cast<std::uint8_t>(kLastFrameType);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -86,6 +86,10 @@ const char* FrameTypeName(FrameType type) {
       return "KEY_EVENT";
     case FrameType::kForward:
       return "FORWARD";
+    case FrameType::kFlushAll:
+      return "FLUSH_ALL";
+    case FrameType::kKeyPage:
+      return "KEY_PAGE";
   }
   return "?";
 }
@@ -221,6 +225,64 @@ bool DecodeReply(std::string_view payload, ReplyStatus* status, std::string_view
   if (raw != static_cast<std::uint8_t>(ReplyStatus::kValue)) return false;
   *status = ReplyStatus::kValue;
   return DecodeSingleString(payload, encoded_set);
+}
+
+std::string EncodeFlushAll(std::int64_t flush_timestamp_us) {
+  std::string out;
+  coding::PutVarint64(&out, static_cast<std::uint64_t>(flush_timestamp_us));
+  return out;
+}
+
+bool DecodeFlushAll(std::string_view payload, std::int64_t* flush_timestamp_us) {
+  std::uint64_t raw;
+  if (!coding::GetVarint64(&payload, &raw) || !payload.empty() ||
+      raw > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return false;
+  }
+  *flush_timestamp_us = static_cast<std::int64_t>(raw);
+  return true;
+}
+
+std::string EncodeKeyPageRequest(const KeyPageRequest& request) {
+  std::string out;
+  coding::PutVarint64(&out, request.cursor);
+  coding::PutVarint64(&out, request.count);
+  out.push_back(request.random ? 1 : 0);
+  return out;
+}
+
+bool DecodeKeyPageRequest(std::string_view payload, KeyPageRequest* request) {
+  if (!coding::GetVarint64(&payload, &request->cursor) ||
+      !coding::GetVarint64(&payload, &request->count) || payload.size() != 1 ||
+      static_cast<std::uint8_t>(payload[0]) > 1) {
+    return false;
+  }
+  request->random = payload[0] == 1;
+  return true;
+}
+
+std::string EncodeKeyPage(const KeyPage& page) {
+  std::string out;
+  coding::PutVarint64(&out, page.next_cursor);
+  coding::PutVarint64(&out, page.keys.size());
+  for (const std::string& key : page.keys) coding::PutLengthPrefixed(&out, key);
+  return out;
+}
+
+bool DecodeKeyPage(std::string_view payload, KeyPage* page) {
+  std::uint64_t count;
+  if (!coding::GetVarint64(&payload, &page->next_cursor) ||
+      !coding::GetVarint64(&payload, &count) || count > payload.size()) {
+    return false;
+  }
+  page->keys.clear();
+  page->keys.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view key;
+    if (!coding::GetLengthPrefixed(&payload, &key)) return false;
+    page->keys.emplace_back(key);
+  }
+  return payload.empty();
 }
 
 std::string EncodeError(std::string_view message) {

@@ -351,6 +351,35 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
                              });
       return;
     }
+    case bus::FrameType::kFlushAll: {
+      std::int64_t timestamp_us;
+      if (!bus::DecodeFlushAll(frame.payload, &timestamp_us)) {
+        ++stats_.bus_protocol_errors;
+        error_reply("malformed FLUSH_ALL");
+        return;
+      }
+      ++stats_.replica_requests_served;
+      const storage::Status status = replica_.ApplyFlush(timestamp_us);
+      if (membership_.on_flushed) membership_.on_flushed();
+      if (!status.ok()) {
+        error_reply("flush failed: " + status.ToString());
+        return;
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, bus::EncodeReply(), true});
+      return;
+    }
+    case bus::FrameType::kKeyPage: {
+      bus::KeyPageRequest request;
+      if (!bus::DecodeKeyPageRequest(frame.payload, &request)) {
+        ++stats_.bus_protocol_errors;
+        error_reply("malformed KEY_PAGE");
+        return;
+      }
+      ++stats_.replica_requests_served;
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply,
+                                      bus::EncodeKeyPage(replica_.LiveKeys(request)), false});
+      return;
+    }
     case bus::FrameType::kAeHashes:
     case bus::FrameType::kAeKeys:
     case bus::FrameType::kAeFetch:

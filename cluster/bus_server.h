@@ -73,6 +73,8 @@ class BusServer {
     using Respond = std::function<void(std::string payload)>;
     std::function<void(std::string_view node, std::string_view payload, Respond respond)>
         on_forward;
+    // After a FLUSH_ALL emptied the replica (the anti-entropy trees follow).
+    std::function<void()> on_flushed;
   };
 
   // Connections held at most: members open one each, so a flood is not a peer. When they are

@@ -154,7 +154,8 @@ class ClusterNodeImpl final : public ClusterNode {
                     [this](std::string_view node, std::string_view payload,
                            BusServer::Membership::Respond respond) {
                       ServeForward(node, payload, std::move(respond));
-                    }},
+                    },
+                    [this] { anti_entropy_.Rebuild(); }},
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
         gossiper_(loop, self_, ListenPort(), options_, peers_, deferrer_, stats_),
@@ -162,6 +163,9 @@ class ClusterNodeImpl final : public ClusterNode {
         rebalancer_(loop, engine, self_, options_, replica_, peers_, deferrer_, stats_) {}
 
   bool Init(std::string* error) {
+    if (const storage::Status status = replica_.LoadFlushEpoch(); !status.ok()) {
+      return Fail(error, status.ToString());
+    }
     if (const int rc = deferrer_.Init(loop_); rc != 0) {
       return Fail(error, std::string("cannot start the cluster event handles: ") + uv_strerror(rc));
     }
@@ -310,6 +314,98 @@ class ClusterNodeImpl final : public ClusterNode {
           member.node.id, bus::FrameType::kNotice, shared, [](PeerClient::Response) {}, &error);
     }
   }
+  void FlushAll(std::function<void(WriteResult)> done) override {
+    auto fail = [&](std::string error) {
+      deferrer_.Defer([done = std::move(done), error = std::move(error)]() mutable {
+        done(WriteResult{false, std::move(error)});
+      });
+    };
+    // Cassandra's TRUNCATE: every member or none, so nothing is left to refill the others.
+    std::vector<std::string> peers;
+    for (const NodeInfo& member : ring_.nodes()) {
+      if (member.id == self_.id) continue;
+      if (!IsAlive(member.id) || !PeerReachable(member.id)) {
+        return fail("UNAVAILABLE FLUSHALL needs every member of the cluster: " + member.id +
+                    " is down or unreachable");
+      }
+      peers.push_back(member.id);
+    }
+    const std::int64_t timestamp = NextTimestamp();
+    if (const storage::Status status = replica_.ApplyFlush(timestamp); !status.ok()) {
+      return fail("ERR FLUSHALL failed on this node: " + status.ToString());
+    }
+    anti_entropy_.Rebuild();
+    struct Pending {
+      std::size_t waiting;
+      std::string error;
+      std::function<void(WriteResult)> done;
+    };
+    auto pending = std::make_shared<Pending>(Pending{peers.size(), {}, std::move(done)});
+    auto finish = [pending] {
+      if (pending->error.empty()) {
+        pending->done(WriteResult{true, {}});
+      } else {
+        pending->done(
+            WriteResult{false, "UNAVAILABLE FLUSHALL did not complete: " + pending->error +
+                                   " (the members that confirmed stay flushed; retry)"});
+      }
+    };
+    if (peers.empty()) {
+      deferrer_.Defer(std::move(finish));
+      return;
+    }
+    auto payload = std::make_shared<const std::string>(bus::EncodeFlushAll(timestamp));
+    for (const std::string& peer : peers) {
+      auto on_reply = [pending, finish, peer](PeerClient::Response response) {
+        if (!response.ok && pending->error.empty()) pending->error = peer + ": " + response.error;
+        if (--pending->waiting == 0) finish();
+      };
+      std::string error;
+      if (!peers_.Send(peer, bus::FrameType::kFlushAll, payload, on_reply, &error)) {
+        deferrer_.Defer([on_reply, error] { on_reply(PeerClient::Response{false, error, {}}); });
+      }
+    }
+  }
+
+  void KeyPage(std::string node, std::uint64_t cursor, std::uint64_t count, bool random,
+               std::function<void(KeyPageResult)> done) override {
+    const bus::KeyPageRequest request{cursor, count, random};
+    if (node == self_.id) {
+      bus::KeyPage page = replica_.LiveKeys(request);
+      deferrer_.Defer([done = std::move(done), page = std::move(page)]() mutable {
+        done(KeyPageResult{true, {}, page.next_cursor, std::move(page.keys)});
+      });
+      return;
+    }
+    auto on_reply = [done](PeerClient::Response response) {
+      KeyPageResult result;
+      bus::KeyPage page;
+      if (!response.ok) {
+        result.error = response.error;
+      } else if (!bus::DecodeKeyPage(response.payload, &page)) {
+        result.error = "malformed KEY_PAGE reply";
+      } else {
+        result = KeyPageResult{true, {}, page.next_cursor, std::move(page.keys)};
+      }
+      done(std::move(result));
+    };
+    std::string error;
+    auto payload = std::make_shared<const std::string>(bus::EncodeKeyPageRequest(request));
+    if (!peers_.Send(node, bus::FrameType::kKeyPage, payload, on_reply, &error)) {
+      deferrer_.Defer([on_reply, error] { on_reply(PeerClient::Response{false, error, {}}); });
+    }
+  }
+
+  std::string PrimaryOf(std::string_view key) const override {
+    const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
+    for (const NodeInfo* replica : replicas) {
+      if (replica->id == self_.id || (IsAlive(replica->id) && PeerReachable(replica->id))) {
+        return replica->id;
+      }
+    }
+    return replicas.empty() ? std::string() : replicas.front()->id;
+  }
+
   void SetNoticeHandler(std::function<void(std::string_view payload)> handler) override {
     notice_handler_ = std::move(handler);
   }

@@ -267,6 +267,8 @@ void Coordinator::AnswerRead(ReadOp& op) {
   if (op.tracker.succeeded()) {
     result.ok = true;
     for (const Copy& each : op.copies) result.siblings.Merge(each.set);
+    // A replica that has not applied a FLUSHALL yet must not show what it emptied.
+    local_.DropFlushed(&result.siblings);
     // A write that follows this read must sort after what it saw.
     local_.ObserveRead(op.key, result.siblings);
   } else {
@@ -281,6 +283,7 @@ void Coordinator::AnswerRead(ReadOp& op) {
 void Coordinator::RepairStale(const ReadOp& op) {
   SiblingSet merged;
   for (const Copy& copy : op.copies) merged.Merge(copy.set);
+  local_.DropFlushed(&merged);
   if (merged.empty()) return;
   const std::string encoded = merged.Encode();
   std::shared_ptr<const std::string> payload;

@@ -1,8 +1,15 @@
 #include "replica_service.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <utility>
 
 #include "storage/engine.h"
@@ -75,6 +82,12 @@ SiblingSet ReplicaService::Get(std::string_view key, std::string* encoded) {
   std::string bytes;
   SiblingSet set;
   Load(key, &bytes, &set);
+  if (flushed_before_us_ > 0 && !set.empty()) {
+    // A copy a crash kept past its FLUSHALL (the epoch is recorded before the data goes).
+    const std::size_t before = set.size();
+    DropFlushed(&set);
+    if (set.size() != before) bytes = set.empty() ? std::string() : set.Encode();
+  }
   // Only bytes that decoded are handed out: garbage is "no copy", which read repair replaces.
   if (encoded != nullptr) *encoded = set.empty() ? std::string() : std::move(bytes);
   return set;
@@ -115,14 +128,22 @@ void ReplicaService::ObserveRead(std::string_view key, const SiblingSet& read) {
   }
 }
 
-storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& incoming) {
-  if (storage::Status skew = CheckClockSkew(key, incoming); !skew.ok()) return skew;
-  for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_us);
+storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& unfiltered) {
+  if (storage::Status skew = CheckClockSkew(key, unfiltered); !skew.ok()) return skew;
+  for (const Version& version : unfiltered.versions()) clock_.Observe(version.timestamp_us);
+  SiblingSet filtered;
+  const SiblingSet* incoming = &unfiltered;
+  if (flushed_before_us_ > 0) {
+    filtered = unfiltered;
+    DropFlushed(&filtered);
+    if (filtered.empty()) return storage::Status::Ok();  // all of it predates a FLUSHALL
+    incoming = &filtered;
+  }
   std::string stored;
   SiblingSet merged;
   Load(key, &stored, &merged);
   if (merged.empty()) stored.clear();  // undecodable bytes are no copy, for the observer too
-  merged.Merge(incoming);
+  merged.Merge(*incoming);
   if (merged.empty()) return storage::Status::Ok();
   std::string encoded = merged.Encode();
   if (encoded == stored) return storage::Status::Ok();
@@ -161,10 +182,120 @@ storage::Status ReplicaService::StoreHint(std::string_view owner, std::string_vi
   }
   if (storage::Status skew = CheckClockSkew(key, incoming); !skew.ok()) return skew;
   for (const Version& version : incoming.versions()) clock_.Observe(version.timestamp_us);
+  // (The owner drops what a FLUSHALL covers when the hint is delivered.)
   const storage::Status status =
       hints_->Put(owner, key, incoming, NowMs(), options_.tombstone_grace_ms);
   if (status.ok()) ++stats_.hints_stored;
   return status;
+}
+
+bus::KeyPage ReplicaService::LiveKeys(const bus::KeyPageRequest& request) {
+  // Bounded per request: a page is one bus reply, answered on the loop.
+  const std::size_t count =
+      static_cast<std::size_t>(std::clamp<std::uint64_t>(request.count, 1, 10000));
+  const std::int64_t now = NowMs();
+  auto live = [&](const std::string& key) {
+    const SiblingSet set = Get(key);
+    const Version* winner = set.Resolve();
+    return winner != nullptr && winner->IsLive(now);
+  };
+  bus::KeyPage page;
+  if (request.random) {
+    for (std::size_t draw = 0; draw < count * 4 && page.keys.size() < count; ++draw) {
+      std::optional<std::string> key = engine_.RandomKey();
+      if (!key) break;
+      if (live(*key)) page.keys.push_back(std::move(*key));
+    }
+    return page;
+  }
+  std::vector<std::string> keys;
+  page.next_cursor = engine_.Scan(request.cursor, count, &keys);
+  for (std::string& key : keys) {
+    if (live(key)) page.keys.push_back(std::move(key));
+  }
+  return page;
+}
+
+void ReplicaService::DropFlushed(SiblingSet* set) const {
+  if (flushed_before_us_ <= 0 || set->empty()) return;
+  bool any = false;
+  for (const Version& version : set->versions()) any |= version.timestamp_us <= flushed_before_us_;
+  if (!any) return;
+  SiblingSet kept;
+  for (const Version& version : set->versions()) {
+    if (version.timestamp_us > flushed_before_us_) kept.Add(version);
+  }
+  *set = std::move(kept);
+}
+
+namespace {
+
+storage::Status IoError(const std::string& what, const std::string& path) {
+  return storage::Status::IoError(what + " " + path + ": " + std::strerror(errno));
+}
+
+// Writes `contents` to `path` so that a crash leaves the old or the new file, never a torn one.
+storage::Status WriteFileDurably(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot create", tmp);
+  const bool written =
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+      ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (!written) return IoError("cannot write", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot rename to", path);
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return storage::Status::Ok();
+}
+
+}  // namespace
+
+storage::Status ReplicaService::LoadFlushEpoch() {
+  if (options_.flush_epoch_file.empty()) return storage::Status::Ok();
+  std::ifstream in(options_.flush_epoch_file);
+  if (!in) {
+    if (errno == ENOENT) return storage::Status::Ok();
+    return IoError("cannot read", options_.flush_epoch_file);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string contents = text.str();
+  long long value = 0;
+  char extra = 0;
+  if (std::sscanf(contents.c_str(), "%lld%c", &value, &extra) < 1 || value < 0 ||
+      (extra != 0 && extra != '\n')) {
+    return storage::Status::Corruption("the FLUSHALL epoch file " + options_.flush_epoch_file +
+                                       " does not hold a timestamp");
+  }
+  flushed_before_us_ = value;
+  clock_.Observe(value);
+  return storage::Status::Ok();
+}
+
+storage::Status ReplicaService::ApplyFlush(std::int64_t timestamp_us) {
+  clock_.Observe(timestamp_us);
+  if (timestamp_us > flushed_before_us_) {
+    // Recorded before the data goes: after a crash in between, the copies still on disk are
+    // dropped as they are read back in by no one (reads filter too) and the next FLUSHALL
+    // finishes the job.
+    if (!options_.flush_epoch_file.empty()) {
+      const storage::Status status =
+          WriteFileDurably(options_.flush_epoch_file, std::to_string(timestamp_us) + "\n");
+      if (!status.ok()) return status;
+    }
+    flushed_before_us_ = timestamp_us;
+  }
+  engine_.Clear();
+  return engine_.FlushLog();
 }
 
 }  // namespace dynakv::cluster

@@ -14,11 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/bus_protocol.h"
 #include "cluster/cluster_node.h"
 #include "cluster/hybrid_clock.h"
 #include "cluster/versioned_value.h"
-#include "storage/status.h"
 #include "hint_store.h"
+#include "storage/status.h"
 
 namespace dynakv::storage {
 class Engine;
@@ -72,6 +73,23 @@ class ReplicaService {
                                             std::string_view new_encoded)>;
   void set_change_observer(ChangeObserver observer) { on_change_ = std::move(observer); }
 
+  // FLUSHALL of the whole cluster (ClusterNode::FlushAll): records `timestamp_us` durably in
+  // options.flush_epoch_file (kept when later than the one recorded) and empties the replica.
+  // From then on every version stamped at or before the latest recorded flush is dropped
+  // wherever it arrives (replica writes, hints, read repair, anti-entropy, reads), so copies
+  // that missed the flush (hints queued before it, a replica that flushed later) cannot bring
+  // a flushed key back. Observed by the hybrid clock: this node's later writes sort after it.
+  storage::Status ApplyFlush(std::int64_t timestamp_us);
+  // Reads options.flush_epoch_file (absent: never flushed). Fails on unreadable contents.
+  storage::Status LoadFlushEpoch();
+  std::int64_t flushed_before_us() const { return flushed_before_us_; }
+  // Removes from `set` the versions a recorded flush covers.
+  void DropFlushed(SiblingSet* set) const;
+
+  // KEY_PAGE: live keys only (a set whose last-write-wins version is live), the engine's scan
+  // order; with request.random, up to request.count keys drawn at random.
+  bus::KeyPage LiveKeys(const bus::KeyPageRequest& request);
+
   std::int64_t NowMs() const;
   // The same wall clock in microseconds, for HybridClock.
   std::int64_t NowUs() const;
@@ -96,6 +114,7 @@ class ReplicaService {
   ClusterStats& stats_;
   HintStore* hints_ = nullptr;
   ChangeObserver on_change_;
+  std::int64_t flushed_before_us_ = 0;  // the latest recorded FLUSHALL's timestamp
 };
 
 }  // namespace dynakv::cluster

@@ -102,6 +102,9 @@ class Client : private net::ConnectionHandler {
     read_level_ = read;
     write_level_ = write;
   }
+  // KEYSCOPE LOCAL: KEYS/SCAN/DBSIZE/RANDOMKEY/FLUSHALL/FLUSHDB see this node's replica only.
+  bool local_keyscope() const { return local_keyscope_; }
+  void set_local_keyscope(bool local) { local_keyscope_ = local; }
 
   // --- state commands read and change -----------------------------------------------------
   std::uint64_t id() const { return id_; }
@@ -260,6 +263,7 @@ class Client : private net::ConnectionHandler {
   bool rejected_ = false;     // RejectAndClose: waiting for the peer's EOF
   std::optional<cluster::ConsistencyLevel> read_level_;
   std::optional<cluster::ConsistencyLevel> write_level_;
+  bool local_keyscope_ = false;
 
   std::string name_;
   std::uint32_t db_ = 0;

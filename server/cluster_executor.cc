@@ -345,6 +345,15 @@ void ClusterExecutor::VersionedSet(Client& client, std::string key, std::string 
   Started(op, client);
 }
 
+void ClusterExecutor::RunAsync(Client& client, std::function<void(Finish finish)> start) {
+  OperationPtr op = NewOperation(client);
+  std::weak_ptr<Operation> weak = op;
+  start([this, weak](const std::string& reply, const std::string& error) {
+    if (OperationPtr op = weak.lock()) Complete(op, reply, error);
+  });
+  Started(op, client);
+}
+
 void ClusterExecutor::AntiEntropy(Client& client, std::string peer) {
   OperationPtr op = NewOperation(client);
   std::weak_ptr<Operation> weak = op;

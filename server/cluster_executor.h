@@ -87,6 +87,12 @@ class ClusterExecutor {
   // as a map of what it did.
   void AntiEntropy(Client& client, std::string peer);
 
+  // A keyless command that needs the cluster (FLUSHALL, whole-cluster KEYS/SCAN, cluster_keys.h)
+  // as an operation of `client`: `start` runs now and gets `finish`, to be called once, on the
+  // loop, with the reply's RESP bytes or (non-empty) an error; the client waits for it.
+  using Finish = std::function<void(const std::string& reply, const std::string& error)>;
+  void RunAsync(Client& client, std::function<void(Finish finish)> start);
+
   // The levels a request of `client` uses: its option, else the connection's CONSISTENCY, else
   // the configured default.
   cluster::ConsistencyLevel ReadLevel(const Client& client, const RequestLevels* request) const;

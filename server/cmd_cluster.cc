@@ -67,6 +67,31 @@ void ConsistencyCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// KEYSCOPE [LOCAL|CLUSTER]: whether this connection's KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHALL
+// and FLUSHDB cover the whole cluster (the default) or this node's replica only (an operator's
+// view: what this node holds, tombstones and keys it is not the primary of aside). No argument:
+// the current scope.
+void KeyScopeCommand(CommandContext& ctx) {
+  if (Executor(ctx) == nullptr) return;
+  if (ctx.argv.size() > 2) {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  if (ctx.argv.size() == 1) {
+    ctx.reply.Bulk(ctx.client.local_keyscope() ? "local" : "cluster");
+    return;
+  }
+  if (EqualsIgnoreCase(ctx.argv[1], "local")) {
+    ctx.client.set_local_keyscope(true);
+  } else if (EqualsIgnoreCase(ctx.argv[1], "cluster")) {
+    ctx.client.set_local_keyscope(false);
+  } else {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  ctx.reply.Ok();
+}
+
 // VGET key [R level] -> [context, [value ...]]
 void VGetCommand(CommandContext& ctx) {
   ClusterExecutor* executor = Executor(ctx);
@@ -286,6 +311,8 @@ constexpr CommandSpec kClusterCommands[] = {
     // NODES, CLUSTER RESET).
     {.name = "consistency", .arity = -1, .flags = kCmdFast, .acl = kAclConnection,
      .handler = ConsistencyCommand},
+    {.name = "keyscope", .arity = -1, .flags = kCmdFast, .acl = kAclConnection,
+     .handler = KeyScopeCommand},
     {.name = "vget", .arity = 2, .flags = kCmdReadOnly | kOwn | kCmdLevelOption,
      .acl = kAclString,
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = VGetCommand},

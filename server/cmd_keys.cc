@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster_keys.h"
 #include "command.h"
 #include "command_util.h"
 #include "expire_options.h"
@@ -155,6 +156,12 @@ bool KeyMatches(std::string_view pattern, std::string_view key) {
 
 void KeysCommand(CommandContext& ctx) {
   const std::string_view pattern = ctx.argv[1];
+  if (ClusterExecutor* cluster = WholeClusterScope(ctx)) {
+    ClusterKeysRequest request;
+    request.pattern = std::string(pattern);
+    ClusterKeys(ctx, *cluster, std::move(request));
+    return;
+  }
   std::vector<std::string> matched;
   std::vector<std::string> batch;
   // The keys are gathered before the reply (its length comes first). Once they alone pass the
@@ -184,6 +191,16 @@ void ScanCommand(CommandContext& ctx) {
   const long long count = options.count;
   const std::optional<std::string_view>& pattern = options.pattern;
   const std::optional<std::string_view>& type = options.type;
+  if (ClusterExecutor* cluster = WholeClusterScope(ctx)) {
+    ClusterKeysRequest request;
+    request.kind = ClusterKeysRequest::Kind::kScan;
+    if (pattern) request.pattern = std::string(*pattern);
+    request.cursor = cursor;
+    request.count = static_cast<std::uint64_t>(std::min(count, kMaxScanCount));
+    if (type) request.type = std::string(*type);
+    ClusterKeys(ctx, *cluster, std::move(request));
+    return;
+  }
 
   std::vector<std::string> keys;
   const auto hint = static_cast<std::size_t>(std::min(count, kMaxScanCount));
@@ -204,6 +221,12 @@ void ScanCommand(CommandContext& ctx) {
 }
 
 void RandomKeyCommand(CommandContext& ctx) {
+  if (ClusterExecutor* cluster = WholeClusterScope(ctx)) {
+    ClusterKeysRequest request;
+    request.kind = ClusterKeysRequest::Kind::kRandomKey;
+    ClusterKeys(ctx, *cluster, std::move(request));
+    return;
+  }
   if (std::optional<std::string> key = ctx.keyspace.RandomKey()) {
     ctx.reply.Bulk(*key);
   } else {
@@ -212,6 +235,12 @@ void RandomKeyCommand(CommandContext& ctx) {
 }
 
 void DbSizeCommand(CommandContext& ctx) {
+  if (ClusterExecutor* cluster = WholeClusterScope(ctx)) {
+    ClusterKeysRequest request;
+    request.kind = ClusterKeysRequest::Kind::kDbSize;
+    ClusterKeys(ctx, *cluster, std::move(request));
+    return;
+  }
   ctx.reply.Integer(static_cast<long long>(ctx.keyspace.KeyCount()));
 }
 
@@ -229,12 +258,15 @@ bool FlushArgsOk(CommandContext& ctx) {
 
 void FlushAllCommand(CommandContext& ctx) {
   if (!FlushArgsOk(ctx)) return;
+  if (ClusterExecutor* cluster = WholeClusterScope(ctx)) return ClusterFlushAll(ctx, *cluster);
   ctx.keyspace.Clear();
   ctx.reply.Ok();
 }
 
 void FlushDbCommand(CommandContext& ctx) {
   if (!FlushArgsOk(ctx)) return;
+  // Cluster mode has database 0 only: FLUSHDB is FLUSHALL there.
+  if (ClusterExecutor* cluster = WholeClusterScope(ctx)) return ClusterFlushAll(ctx, *cluster);
   if (!WriteOk(ctx, ctx.keyspace.ClearDb())) return;
   ctx.reply.Ok();
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dynakv::cluster::bus {
 
@@ -56,7 +57,17 @@ enum class FrameType : std::uint8_t {
   // A command of the layer above run by the receiver (a pop on its key's primary replica):
   // a ForwardRequest -> kReply whose payload is the command's RESP reply, sent once it has run.
   kForward = 19,
+  // FLUSHALL of the whole cluster: varint flush timestamp (us, the coordinator's hybrid clock)
+  // -> kReply (none) once the receiver has durably recorded it and emptied its replica. Versions
+  // stamped at or before it are dropped whenever they arrive later (ClusterNode::FlushAll).
+  kFlushAll = 20,
+  // A page of the receiver's live keys (KEYS/SCAN/DBSIZE/RANDOMKEY of the whole cluster):
+  // KeyPageRequest -> kReply whose payload is a KeyPage.
+  kKeyPage = 21,
 };
+
+// The last frame type this version knows (IsKnownFrameType: the numbers up to it).
+constexpr FrameType kLastFrameType = FrameType::kKeyPage;
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.
 constexpr std::uint32_t kProtocolVersion = 2;
@@ -112,6 +123,25 @@ enum class ReplyStatus : std::uint8_t { kNone = 0, kValue = 1 };
 std::string EncodeReply();                              // an ack, or "no such key"
 std::string EncodeReply(std::string_view encoded_set);  // a stored set
 bool DecodeReply(std::string_view payload, ReplyStatus* status, std::string_view* encoded_set);
+
+std::string EncodeFlushAll(std::int64_t flush_timestamp_us);
+bool DecodeFlushAll(std::string_view payload, std::int64_t* flush_timestamp_us);
+
+// KEY_PAGE: `count` keys from `cursor` (the receiver engine's scan cursor; 0 starts), or with
+// `random` up to `count` randomly chosen keys (cursor ignored).
+struct KeyPageRequest {
+  std::uint64_t cursor = 0;
+  std::uint64_t count = 10;
+  bool random = false;
+};
+struct KeyPage {
+  std::uint64_t next_cursor = 0;  // 0: the receiver's keys are done
+  std::vector<std::string> keys;  // live keys only (no tombstones, nothing expired)
+};
+std::string EncodeKeyPageRequest(const KeyPageRequest& request);
+bool DecodeKeyPageRequest(std::string_view payload, KeyPageRequest* request);
+std::string EncodeKeyPage(const KeyPage& page);
+bool DecodeKeyPage(std::string_view payload, KeyPage* page);
 
 std::string EncodeError(std::string_view message);
 bool DecodeError(std::string_view payload, std::string_view* message);

@@ -113,6 +113,10 @@ struct ClusterOptions {
   // Hinted handoff: where this node keeps hints for others (a storage engine of its own, e.g.
   // <data dir>/hints; its parent must exist). Empty: it keeps none and refuses to stand in.
   std::string hints_dir;
+  // Where the latest FLUSHALL's timestamp is kept (e.g. <data dir>/flush-epoch): versions
+  // stamped at or before it are dropped wherever they arrive, also after a restart. Empty:
+  // kept in memory only.
+  std::string flush_epoch_file;
   storage::FsyncPolicy hints_fsync = storage::FsyncPolicy::kEverySec;
   // What the hint store does with a corrupt log (storage/options.h), as the data's own engine.
   storage::LogCorruptionPolicy hints_log_corruption = storage::LogCorruptionPolicy::kRefuse;
@@ -339,6 +343,29 @@ class ClusterNode {
   // or when the others cannot hold N replicas of every key without it.
   virtual bool Leave(std::function<void(std::string error)> done, std::string* error) = 0;
   virtual RebalanceStatus Rebalance() const = 0;
+
+  // FLUSHALL / FLUSHDB of the whole cluster (Cassandra's TRUNCATE): refused (done at once,
+  // !ok, UNAVAILABLE) unless every member is alive and reachable; otherwise every member,
+  // this one first, records a flush timestamp from this node's hybrid clock durably and empties
+  // its replica. Versions stamped at or before it are dropped wherever they arrive later
+  // (hints queued before the flush, read repair or anti-entropy from a member that flushed
+  // later). Fails when a member did not confirm (the ones that did stay flushed: retry).
+  virtual void FlushAll(std::function<void(WriteResult)> done) = 0;
+
+  // A page of the live keys one member (`node`, this one included) holds as a replica
+  // (KEYS/SCAN/DBSIZE/RANDOMKEY of the whole cluster): `count` keys from its scan cursor
+  // `cursor`, or with `random` up to `count` of its keys at random. done(ok, error, page).
+  struct KeyPageResult {
+    bool ok = false;
+    std::string error;
+    std::uint64_t next_cursor = 0;  // 0: that member's keys are done
+    std::vector<std::string> keys;
+  };
+  virtual void KeyPage(std::string node, std::uint64_t cursor, std::uint64_t count, bool random,
+                       std::function<void(KeyPageResult)> done) = 0;
+  // The first member of `key`'s replicas (placement order) this node holds alive: the one that
+  // answers for the key in whole-cluster KEYS/SCAN/DBSIZE/RANDOMKEY.
+  virtual std::string PrimaryOf(std::string_view key) const = 0;
 
   // Messages of the layer above (the server's PUBLISH) to every other member: `payload` is sent
   // as a NOTICE to each member that is up and not leaving or left, and each hands it to its own

@@ -42,7 +42,7 @@ TEST_CASE("key messages: KEY_EVENT and FORWARD payloads round-trip") {
   CHECK(std::string(bus::FrameTypeName(bus::FrameType::kKeyEvent)) == "KEY_EVENT");
   CHECK(std::string(bus::FrameTypeName(bus::FrameType::kForward)) == "FORWARD");
   CHECK(bus::IsKnownFrameType(static_cast<std::uint8_t>(bus::FrameType::kForward)));
-  CHECK_FALSE(bus::IsKnownFrameType(static_cast<std::uint8_t>(bus::FrameType::kForward) + 1));
+  CHECK_FALSE(bus::IsKnownFrameType(static_cast<std::uint8_t>(bus::kLastFrameType) + 1));
 }
 
 TEST_CASE("key messages: what no encoder produces is refused") {
