@@ -1070,6 +1070,16 @@ constexpr CommandDoc kDocs[] = {
          "$152\r\nO(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.\r\n"
          "$9\r\narguments\r\n*1\r\n%2\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n"
          "$7\r\npattern\r\n"},
+    // command_docs_dynakv.json
+    {"keyscope", 4,
+         "$7\r\nsummary\r\n"
+         "$162\r\nGet or set whether this connection's KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHALL and FLUSHDB cover the whole cluster or this node's replica only (dynakv cluster mode)\r\n"
+         "$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+         "$9\r\narguments\r\n*1\r\n%4\r\n$4\r\nname\r\n$5\r\nscope\r\n$4\r\ntype\r\n$5\r\noneof\r\n"
+         "$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*2\r\n%3\r\n$4\r\nname\r\n"
+         "$5\r\nlocal\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$5\r\nLOCAL\r\n%3\r\n"
+         "$4\r\nname\r\n$7\r\ncluster\r\n$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n"
+         "$7\r\nCLUSTER\r\n"},
     // redis-server 7.0.15
     {"lastsave", 4,
          "$7\r\nsummary\r\n$59\r\nGet the UNIX time stamp of the last successful save to disk\r\n"
