@@ -300,13 +300,20 @@ void CpuSection(std::string* out) {
 
 // Counters are this node's as a coordinator (reads, writes, repairs) and as a replica (requests
 // served). The keyspace commands listed as node-local answer for this node's replica only.
+//
+// Redis's own "# Cluster" section says cluster_enabled:0 in cluster mode too: dynakv is not a
+// Redis Cluster (no slots, no MOVED; every node serves every key), and a Redis Cluster client
+// seeing 1 would switch to slot routing and fail on the CLUSTER commands it then sends. The
+// cluster's own fields follow under "# Dynakv" (INFO dynakv; INFO cluster shows both).
 void ClusterSection(Server& server, std::string* out) {
   *out += "# Cluster\r\n";
+  *out += "cluster_enabled:0\r\n";
+}
+
+void DynakvSection(Server& server, std::string* out) {
   cluster::ClusterNode* node = server.cluster_node();
-  if (node == nullptr) {
-    *out += "cluster_enabled:0\r\n";
-    return;
-  }
+  if (node == nullptr) return;
+  *out += "# Dynakv\r\n";
   const cluster::ClusterOptions& options = node->options();
   std::size_t reachable = 0;
   for (const cluster::NodeInfo& member : node->ring().nodes()) {
@@ -332,7 +339,7 @@ void ClusterSection(Server& server, std::string* out) {
     node_local += spec->name;
   }
   AppendPrintf(out,
-               "cluster_enabled:1\r\n"
+               "cluster_mode:enabled\r\n"
                "cluster_node_id:%s\r\n"
                "cluster_bus_port:%d\r\n"
                "cluster_members:%zu\r\n"
@@ -542,6 +549,10 @@ std::string GenerateInfo(Server& server, std::span<const std::string_view> secti
   section("errorstats", [&] { ErrorStatsSection(server, &out); });
   section("latencystats", [&] { LatencyStatsSection(server, &out); });
   section("cluster", [&] { ClusterSection(server, &out); });
+  if (server.cluster_node() != nullptr && (wants("cluster") || wants("dynakv"))) {
+    if (!out.empty()) out += "\r\n";
+    DynakvSection(server, &out);
+  }
   section("keyspace", [&] { KeyspaceSection(server, &out); });
   return out;
 }

@@ -57,6 +57,14 @@ long long ReadInfoNumber(Client& client, const std::string& section, const std::
   return text.empty() ? -1 : std::stoll(text);
 }
 
+Reply LocalDbSize(Client& client) {
+  const Reply scoped = client.Command({"KEYSCOPE", "LOCAL"});
+  if (scoped.IsError()) return scoped;
+  Reply size = client.Command({"DBSIZE"});
+  client.Command({"KEYSCOPE", "CLUSTER"});
+  return size;
+}
+
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {

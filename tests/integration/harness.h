@@ -124,6 +124,10 @@ bool LoopbackPortFree(int port);
 std::string ReadInfoField(Client& client, const std::string& section, const std::string& field);
 long long ReadInfoNumber(Client& client, const std::string& section, const std::string& field);
 
+// DBSIZE of the node's own replica in cluster mode (KEYSCOPE LOCAL for the one command; a
+// plain DBSIZE covers the whole cluster).
+Reply LocalDbSize(Client& client);
+
 // Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
 bool WaitFor(const std::function<bool()>& done,
              std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -105,16 +105,20 @@ TEST_CASE("any node serves any key; multi-key commands fan out") {
     CHECK(c.Command({"MGET", "kept", "fresh", "other"}) == Reply::Bulks({"1", "3", "4"}));
   }
 
-  SUBCASE("FLUSHALL and DBSIZE are node-local; the flushed replica is repaired by reads") {
+  SUBCASE("KEYSCOPE LOCAL: FLUSHALL and DBSIZE are node-local; reads repair the flushed replica") {
     CHECK(a.Command({"MSET", "f1", "1", "f2", "2"}) == kOk);
+    CHECK(b.Command({"KEYSCOPE", "LOCAL"}) == kOk);
     CHECK(b.Command({"DBSIZE"}) == Reply::Int(2));
     CHECK(b.Command({"FLUSHALL"}) == kOk);
     CHECK(b.Command({"DBSIZE"}) == Reply::Int(0));
     CHECK(b.Command({"KEYS", "*"}) == Reply::Array({}));
+    CHECK(a.Command({"KEYSCOPE", "LOCAL"}) == kOk);
     CHECK(a.Command({"DBSIZE"}) == Reply::Int(2));
     CHECK(b.Command({"GET", "f1", "R", "ALL"}) == Reply::Bulk("1"));
     CHECK(b.Command({"GET", "f2", "R", "ALL"}) == Reply::Bulk("2"));
     CHECK(WaitFor([&] { return b.Command({"DBSIZE"}) == Reply::Int(2); }));
+    // The whole cluster's view (each key from its primary replica, which has it again).
+    CHECK(c.Command({"DBSIZE"}) == Reply::Int(2));
   }
 
   SUBCASE("read-modify-write commands see the last write whichever node runs them") {
@@ -210,7 +214,14 @@ TEST_CASE("RING, INFO cluster, CONSISTENCY and DEBUG PARTITION") {
   }
   CHECK(owned == doctest::Approx(100).epsilon(0.001));
 
-  CHECK(ReadInfoField(a, "cluster", "cluster_enabled") == "1");
+  // Not a Redis Cluster (Redis Cluster clients must not switch to slot routing): the Redis
+  // field says 0, dynakv's own fields are in their own section, also shown by INFO cluster.
+  CHECK(ReadInfoField(a, "cluster", "cluster_enabled") == "0");
+  CHECK(ReadInfoField(a, "cluster", "cluster_mode") == "enabled");
+  CHECK(ReadInfoField(a, "dynakv", "cluster_mode") == "enabled");
+  CHECK(ReadInfoField(a, "dynakv", "cluster_enabled").empty());
+  CHECK(ReadInfoField(a, "server", "cluster_mode").empty());
+  CHECK(a.Command({"INFO"}).str.find("\r\n# Dynakv\r\ncluster_mode:enabled\r\n") != std::string::npos);
   CHECK(ReadInfoField(a, "cluster", "cluster_node_id") == "n1");
   CHECK(ReadInfoField(b, "cluster", "cluster_node_id") == "n2");
   CHECK(ReadInfoField(a, "cluster", "cluster_members") == "3");
@@ -310,5 +321,7 @@ TEST_CASE_FIXTURE(ServerFixture, "a single node keeps Redis's behaviour") {
   CHECK(c.Command({"SET", "W", "1"}) == kOk);
   CHECK(c.Command({"DEL", "k", "W", "1"}) == Reply::Int(1));
   CHECK(ReadInfoField(c, "cluster", "cluster_enabled") == "0");
+  CHECK(c.Command({"INFO", "dynakv"}).str.empty());
+  CHECK(c.Command({"KEYSCOPE", "LOCAL"}) == not_cluster);
   CHECK(c.Command({"CONFIG", "GET", "cluster-enabled"}) == Reply::Bulks({"cluster-enabled", "no"}));
 }

@@ -136,6 +136,7 @@ TEST_CASE("anti-entropy refills a replica that lost its disk, then moves only wh
   for (int i = 0; i < kKeys; ++i) data_bytes += Key(i).size() + Value(i, 1).size();
   {
     Client victim(cluster.node(kVictim).port());
+    REQUIRE(victim.Command({"KEYSCOPE", "LOCAL"}) == kOk);  // the node's own copy
     REQUIRE(victim.Command({"DBSIZE"}) == Reply::Int(kKeys));
   }
 
@@ -145,6 +146,7 @@ TEST_CASE("anti-entropy refills a replica that lost its disk, then moves only wh
   WipeDataDir(cluster.node(kVictim));
   cluster.node(kVictim).Start();
   Client c(cluster.node(kVictim).port());
+  REQUIRE(c.Command({"KEYSCOPE", "LOCAL"}) == kOk);
   REQUIRE(c.Command({"DBSIZE"}) == Reply::Int(0));
   CHECK(Info(a, "cluster_hints_pending") == 0);
   CHECK(Info(b, "cluster_hints_pending") == 0);
@@ -250,6 +252,7 @@ TEST_CASE("periodic anti-entropy repairs a wiped replica and a FLUSHALL unasked"
   WipeDataDir(cluster.node(kVictim));
   cluster.node(kVictim).Start();
   Client b(cluster.node(kVictim).port());
+  REQUIRE(b.Command({"KEYSCOPE", "LOCAL"}) == kOk);  // DBSIZE and FLUSHALL of this replica
   // Nobody asks: the exchanges every 200 ms bring the keys back.
   const bool refilled =
       WaitFor([&] { return b.Command({"DBSIZE"}) == Reply::Int(kKeys); }, std::chrono::seconds(20));

@@ -24,6 +24,7 @@
 using dynakv::itest::Client;
 using dynakv::itest::Flags;
 using dynakv::itest::LocalCluster;
+using dynakv::itest::LocalDbSize;
 using dynakv::itest::LoopbackPortFree;
 using dynakv::itest::ReadInfoField;
 using dynakv::itest::ReadInfoNumber;
@@ -271,7 +272,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
       expected[Key(i)].acked = "v" + std::to_string(i);
     }
   }
-  for (Client* client : three) CHECK(client->Command({"DBSIZE"}) == Reply::Int(kKeys));
+  for (Client* client : three) CHECK(LocalDbSize(*client) == Reply::Int(kKeys));
 
   // --- a fourth node joins while a writer writes through n1 and n3 ---------------------------
   ScratchDir scratch;
@@ -320,7 +321,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   // streaming, and the old nodes let go of what they no longer replicate.
   long long copies = 0;
   for (std::size_t i = 0; i < four.size(); ++i) {
-    const long long size = four[i]->Command({"DBSIZE"}).integer;
+    const long long size = LocalDbSize(*four[i]).integer;
     CAPTURE(four_ids[i]);
     CAPTURE(size);
     CHECK(size > total_keys * 6 / 10);
@@ -335,7 +336,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   CHECK(ring.at("n4").owns > 17);
   CHECK(ring.at("n4").owns < 33);
   CHECK(ring.at("n4").state == "myself");
-  CHECK(Sum(four, "cluster_rebalance_keys_streamed") >= new_node.Command({"DBSIZE"}).integer);
+  CHECK(Sum(four, "cluster_rebalance_keys_streamed") >= LocalDbSize(new_node).integer);
   CHECK(Sum(four, "cluster_rebalance_bytes_streamed") > 0);
   CHECK(Sum(four, "cluster_rebalance_keys_dropped") > 0);
 
@@ -351,7 +352,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   CHECK(ReadInfoField(leaver, "cluster", "cluster_rebalance_state") == "left");
   // Everything handed over (a write from a coordinator that had not heard yet would be
   // forwarded and dropped in a moment).
-  CHECK(WaitFor([&] { return leaver.Command({"DBSIZE"}) == Reply::Int(0); },
+  CHECK(WaitFor([&] { return LocalDbSize(leaver) == Reply::Int(0); },
                 std::chrono::seconds(5)));
   CHECK(Ring(leaver).at("n2").state == "myself,left");
   CHECK(leaver.Command({"LEAVE"}).str.find("already left") != std::string::npos);
@@ -379,7 +380,7 @@ TEST_CASE("join and leave: ranges stream to the new node and away from the leavi
   CHECK(Unreadable(remaining, expected) == 0);
   // Three nodes, N=3: each holds every key again.
   for (Client* client : remaining) {
-    const long long size = client->Command({"DBSIZE"}).integer;
+    const long long size = LocalDbSize(*client).integer;
     CHECK(size >= AckedKeys(expected));
     CHECK(size <= static_cast<long long>(expected.size()));
   }

@@ -20,6 +20,7 @@ using dynakv::itest::Client;
 using dynakv::itest::EncodeCommand;
 using dynakv::itest::FastFailureFlags;
 using dynakv::itest::LocalCluster;
+using dynakv::itest::LocalDbSize;
 using dynakv::itest::RawSocket;
 using dynakv::itest::ReferenceAvailable;
 using dynakv::itest::ReferenceRedis;
@@ -425,11 +426,11 @@ TEST_CASE("cluster hash tags: keys sharing a tag live on the same replicas") {
   for (int i = 1; i < 30; ++i) {
     REQUIRE(c.Command({"SET", "{tag}:" + std::to_string(i), "v"}) == Reply::Status("OK"));
   }
-  // DBSIZE is node-local: two nodes hold all 30 keys, the third none of them.
+  // Each node's own replica (LocalDbSize): two nodes hold all 30 keys, the third none of them.
   std::vector<long long> sizes;
   for (int i = 0; i < 3; ++i) {
     Client node(cluster.node(i).port());
-    sizes.push_back(node.Command({"DBSIZE"}).integer);
+    sizes.push_back(LocalDbSize(node).integer);
   }
   std::sort(sizes.begin(), sizes.end());
   CHECK(sizes == std::vector<long long>{0, 30, 30});
