@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "command.h"
 
@@ -20,6 +21,9 @@ class ClusterExecutor;
 // (which see this node's replica, as every keyless command there), and the connection has not
 // asked for KEYSCOPE LOCAL.
 ClusterExecutor* WholeClusterScope(CommandContext& ctx);
+
+// Whether `name` (a command's lower-case name) covers the whole cluster outside KEYSCOPE LOCAL.
+bool CoversWholeCluster(std::string_view name);
 
 // FLUSHALL / FLUSHDB [ASYNC|SYNC] (arguments already checked).
 void ClusterFlushAll(CommandContext& ctx, ClusterExecutor& cluster);

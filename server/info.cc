@@ -16,6 +16,7 @@
 #include "cluster_blocking.h"
 #include "cluster_config.h"
 #include "cluster_executor.h"
+#include "cluster_keys.h"
 #include "command_util.h"
 #include "config.h"
 #include "format.h"
@@ -334,7 +335,7 @@ void DynakvSection(Server& server, std::string* out) {
   const Config& config = server.config();
   std::string node_local;  // as the rows say, in the order the families define them
   for (const CommandSpec* spec : server.commands().defined()) {
-    if (!NodeLocalInCluster(*spec)) continue;
+    if (!NodeLocalInCluster(*spec) || CoversWholeCluster(spec->name)) continue;
     if (!node_local.empty()) node_local += ',';
     node_local += spec->name;
   }

@@ -5,6 +5,7 @@
 // KEYSCOPE LOCAL keeps the node's own view.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -97,7 +98,46 @@ std::multiset<std::string> FullScan(Client& client, const std::vector<std::strin
   return keys;
 }
 
+// What `redis-cli -c -p port args...` prints (stdout), or "" when redis-cli is not installed.
+std::string RedisCli(int port, const std::string& args) {
+  const std::string command = "command -v redis-cli >/dev/null && timeout 10 redis-cli -c -p " +
+                              std::to_string(port) + " " + args + " 2>&1";
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  while (std::size_t n = fread(buffer, 1, sizeof(buffer), pipe)) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("whole cluster: not a Redis Cluster to clients; redis-cli -c works as a plain client") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(kNodes, 2, kFast);
+  cluster.Start();
+  auto clients = Connect(cluster);
+  for (auto& c : clients) {
+    CHECK(dynakv::itest::ReadInfoField(*c, "cluster", "cluster_enabled") == "0");
+    const Reply cluster_info = c->Command({"CLUSTER", "INFO"});
+    CHECK(cluster_info.IsError());
+  }
+  if (RedisCli(cluster.node(0).port(), "PING").empty()) {
+    MESSAGE("redis-cli not installed: its part skipped");
+    return;
+  }
+  for (int i = 0; i < 20; ++i) {
+    CHECK(RedisCli(cluster.node(i % kNodes).port(), "SET " + Key(i) + " cli" + std::to_string(i)) ==
+          "OK\n");
+  }
+  for (int n = 0; n < kNodes; ++n) {
+    for (int i = 0; i < 20; ++i) {
+      CHECK(RedisCli(cluster.node(n).port(), "GET " + Key(i)) == "cli" + std::to_string(i) + "\n");
+    }
+    CHECK(RedisCli(cluster.node(n).port(), "DBSIZE") == "20\n");  // not a tty: bare
+  }
+}
 
 TEST_CASE("whole cluster: KEYS, SCAN, DBSIZE and RANDOMKEY see every key once; KEYSCOPE LOCAL") {
   if (TestingRealRedis()) return;
