@@ -219,5 +219,36 @@ TEST_CASE("bus protocol: mutated valid streams yield frames or an error, nothing
   CHECK(errors > 0);  // the reader does notice
 }
 
+TEST_CASE("bus protocol: FLUSH_ALL and KEY_PAGE payloads round-trip and refuse garbage") {
+  std::int64_t timestamp = 0;
+  REQUIRE(DecodeFlushAll(EncodeFlushAll(1765000000123456), &timestamp));
+  CHECK(timestamp == 1765000000123456);
+  CHECK_FALSE(DecodeFlushAll(EncodeFlushAll(5) + "x", &timestamp));
+  CHECK_FALSE(DecodeFlushAll("", &timestamp));
+
+  KeyPageRequest request;
+  REQUIRE(
+      DecodeKeyPageRequest(EncodeKeyPageRequest({0xFFFFFFFFFFFFFF00ULL, 1000, true}), &request));
+  CHECK(request.cursor == 0xFFFFFFFFFFFFFF00ULL);
+  CHECK(request.count == 1000);
+  CHECK(request.random);
+  std::string bad = EncodeKeyPageRequest({1, 2, false});
+  bad.back() = 2;  // neither a scan nor a random draw
+  CHECK_FALSE(DecodeKeyPageRequest(bad, &request));
+  CHECK_FALSE(DecodeKeyPageRequest(EncodeKeyPageRequest({1, 2, false}) + "x", &request));
+
+  KeyPage page{42, {"a", "", std::string(300, 'k')}};
+  KeyPage decoded;
+  const std::string encoded = EncodeKeyPage(page);
+  REQUIRE(DecodeKeyPage(encoded, &decoded));
+  CHECK(decoded.next_cursor == 42);
+  CHECK(decoded.keys == page.keys);
+  CHECK_FALSE(DecodeKeyPage(encoded.substr(0, encoded.size() - 1), &decoded));
+  CHECK_FALSE(DecodeKeyPage(encoded + "x", &decoded));
+  CHECK(std::string(FrameTypeName(FrameType::kFlushAll)) == "FLUSH_ALL");
+  CHECK(std::string(FrameTypeName(FrameType::kKeyPage)) == "KEY_PAGE");
+  CHECK(IsKnownFrameType(static_cast<std::uint8_t>(FrameType::kKeyPage)));
+}
+
 }  // namespace
 }  // namespace dynakv::cluster::bus
