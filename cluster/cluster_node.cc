@@ -12,7 +12,9 @@
 #include "hint_store.h"
 #include "hinted_handoff.h"
 #include "net_address.h"
+#include "node_options.h"
 #include "peer_pool.h"
+#include "peer_requests.h"
 #include "placement.h"
 #include "rebalancer.h"
 #include "replica_service.h"
@@ -24,101 +26,6 @@ namespace {
 bool Fail(std::string* error, std::string message) {
   *error = std::move(message);
   return false;
-}
-
-// Checks what Ring::Build does not: that this node is a member and that the placement options
-// can be met by the membership, so every request has its full set of replicas.
-bool ValidateOptions(const ClusterOptions& options, const Ring& ring, std::string* error) {
-  if (ring.Find(options.self_id) == nullptr) {
-    return Fail(error, "this node's id '" + options.self_id + "' is not among the members");
-  }
-  const int members = static_cast<int>(ring.size());
-  if (options.replicas_per_dc.empty()) {
-    if (options.replication_factor < 1 ||
-        (options.seeds.empty() && options.replication_factor > members)) {
-      return Fail(error, "replication factor " + std::to_string(options.replication_factor) +
-                             " must be between 1 and the number of members (" +
-                             std::to_string(members) + ")");
-    }
-  } else {
-    int total = 0;
-    for (const auto& [dc, count] : options.replicas_per_dc) {
-      int in_dc = 0;
-      for (const NodeInfo& node : ring.nodes()) in_dc += node.dc == dc ? 1 : 0;
-      if (count < 0 || (options.seeds.empty() && count > in_dc)) {
-        return Fail(error, "dc '" + dc + "' wants " + std::to_string(count) + " replicas but has " +
-                               std::to_string(in_dc) + " members");
-      }
-      total += count;
-    }
-    if (total == 0) return Fail(error, "replicas per dc add up to no replica at all");
-  }
-  if (options.request_timeout_ms < 1) return Fail(error, "request timeout must be at least 1 ms");
-  if (!(options.read_repair_chance >= 0 && options.read_repair_chance <= 1)) {
-    return Fail(error, "read repair chance must be between 0 and 1");
-  }
-  if (options.gossip_interval_ms < 1 || options.down_after_ms < 1 || !(options.phi_threshold > 0)) {
-    return Fail(error,
-                "gossip interval and down-after must be at least 1 ms, phi threshold above 0");
-  }
-  if (options.reconnect_backoff_initial_ms < 0 || options.reconnect_backoff_max_ms < 0 ||
-      options.ping_interval_ms < 0 || options.tombstone_grace_ms < 0) {
-    return Fail(error, "backoff, ping interval and tombstone grace must not be negative");
-  }
-  if (options.handshake_timeout_ms < 1) {
-    return Fail(error, "bus handshake timeout must be at least 1 ms");
-  }
-  if (options.hint_handoff_interval_ms < 1 || options.hint_handoff_batch < 1) {
-    return Fail(error, "hint handoff interval and batch must be at least 1");
-  }
-  if (options.anti_entropy_interval_ms < 0 || options.anti_entropy_rebuild_interval_ms < 0) {
-    return Fail(error, "anti-entropy interval and rebuild interval must not be negative");
-  }
-  if (options.max_member_weight < 1 || options.max_member_weight > Ring::kMaxWeight) {
-    return Fail(error,
-                "max member weight must be between 1 and " + std::to_string(Ring::kMaxWeight));
-  }
-  for (const NodeInfo& node : ring.nodes()) {
-    if (node.weight > options.max_member_weight) {
-      return Fail(error, "member " + node.id + " has weight " + std::to_string(node.weight) +
-                             ", above cluster-max-weight (" +
-                             std::to_string(options.max_member_weight) + ")");
-    }
-  }
-  return true;
-}
-
-// tls-cluster: a member is both a TLS server (to the peers that dial it) and a client (to those
-// it dials), showing the same certificate either way and verifying the peer's against the CA.
-// On failure *options is unchanged.
-bool BuildBusTls(ClusterOptions* options, std::string* error) {
-  if (!options->tls) {
-    options->tls_contexts = nullptr;
-    return true;
-  }
-  const net::TlsOptions& tls = options->tls_options;
-  if (tls.cert_file.empty() || tls.key_file.empty()) {
-    return Fail(error,
-                "tls-cluster yes needs this node's certificate and key (tls-cert-file and "
-                "tls-key-file): every member proves itself with one signed by the cluster's CA");
-  }
-  if (tls.ca_cert_file.empty() && tls.ca_cert_dir.empty()) {
-    return Fail(error,
-                "tls-cluster yes needs the CA that signs the members' certificates "
-                "(tls-ca-cert-file or tls-ca-cert-dir)");
-  }
-  net::TlsOptions bus = tls;
-  bus.ca_required = true;
-  std::string reason;
-  auto server = net::TlsContext::Create(bus, net::TlsContext::Side::kServer, &reason);
-  auto client =
-      server ? net::TlsContext::Create(bus, net::TlsContext::Side::kClient, &reason) : nullptr;
-  if (!client) return Fail(error, "tls-cluster: " + reason);
-  if (!options->tls_contexts)
-    options->tls_contexts = std::make_shared<ClusterOptions::TlsContexts>();
-  options->tls_contexts->server = std::move(server);
-  options->tls_contexts->client = std::move(client);
-  return true;
 }
 
 class ClusterNodeImpl final : public ClusterNode {
@@ -335,36 +242,13 @@ class ClusterNodeImpl final : public ClusterNode {
       return fail("ERR FLUSHALL failed on this node: " + status.ToString());
     }
     anti_entropy_.Rebuild();
-    struct Pending {
-      std::size_t waiting;
-      std::string error;
-      std::function<void(WriteResult)> done;
-    };
-    auto pending = std::make_shared<Pending>(Pending{peers.size(), {}, std::move(done)});
-    auto finish = [pending] {
-      if (pending->error.empty()) {
-        pending->done(WriteResult{true, {}});
-      } else {
-        pending->done(
-            WriteResult{false, "UNAVAILABLE FLUSHALL did not complete: " + pending->error +
-                                   " (the members that confirmed stay flushed; retry)"});
-      }
-    };
-    if (peers.empty()) {
-      deferrer_.Defer(std::move(finish));
-      return;
-    }
-    auto payload = std::make_shared<const std::string>(bus::EncodeFlushAll(timestamp));
-    for (const std::string& peer : peers) {
-      auto on_reply = [pending, finish, peer](PeerClient::Response response) {
-        if (!response.ok && pending->error.empty()) pending->error = peer + ": " + response.error;
-        if (--pending->waiting == 0) finish();
-      };
-      std::string error;
-      if (!peers_.Send(peer, bus::FrameType::kFlushAll, payload, on_reply, &error)) {
-        deferrer_.Defer([on_reply, error] { on_reply(PeerClient::Response{false, error, {}}); });
-      }
-    }
+    SendToEach(peers_, deferrer_, peers, bus::FrameType::kFlushAll,
+               std::make_shared<const std::string>(bus::EncodeFlushAll(timestamp)),
+               [done = std::move(done)](std::string error) {
+                 if (error.empty()) return done(WriteResult{true, {}});
+                 done(WriteResult{false, "UNAVAILABLE FLUSHALL did not complete: " + error +
+                                             " (the members that confirmed stay flushed; retry)"});
+               });
   }
 
   void KeyPage(std::string node, std::uint64_t cursor, std::uint64_t count, bool random,
@@ -389,11 +273,8 @@ class ClusterNodeImpl final : public ClusterNode {
       }
       done(std::move(result));
     };
-    std::string error;
-    auto payload = std::make_shared<const std::string>(bus::EncodeKeyPageRequest(request));
-    if (!peers_.Send(node, bus::FrameType::kKeyPage, payload, on_reply, &error)) {
-      deferrer_.Defer([on_reply, error] { on_reply(PeerClient::Response{false, error, {}}); });
-    }
+    SendOrFail(peers_, deferrer_, node, bus::FrameType::kKeyPage,
+               std::make_shared<const std::string>(bus::EncodeKeyPageRequest(request)), on_reply);
   }
 
   std::string PrimaryOf(std::string_view key) const override {
@@ -427,11 +308,10 @@ class ClusterNodeImpl final : public ClusterNode {
   }
   void Forward(std::string_view node_id, std::string request, std::uint64_t timeout_ms,
                std::function<void(ForwardResult)> done) override {
-    auto shared_done = std::make_shared<std::function<void(ForwardResult)>>(std::move(done));
-    std::string error;
-    const bool sent = peers_.Send(
-        node_id, bus::FrameType::kForward, std::make_shared<const std::string>(std::move(request)),
-        [shared_done](PeerClient::Response response) {
+    SendOrFail(
+        peers_, deferrer_, node_id, bus::FrameType::kForward,
+        std::make_shared<const std::string>(std::move(request)),
+        [done = std::move(done)](PeerClient::Response response) {
           ForwardResult result;
           result.ok = response.ok;
           if (response.ok) {
@@ -439,16 +319,9 @@ class ClusterNodeImpl final : public ClusterNode {
           } else {
             result.error = std::move(response.error);
           }
-          (*shared_done)(std::move(result));
+          done(std::move(result));
         },
-        &error, timeout_ms);
-    if (!sent) {
-      deferrer_.Defer([shared_done, error] {
-        ForwardResult result;
-        result.error = error;
-        (*shared_done)(std::move(result));
-      });
-    }
+        timeout_ms);
   }
   void SetForwardHandler(ForwardHandler handler) override { forward_handler_ = std::move(handler); }
   void SetKeyChangeHandler(
