@@ -15,11 +15,13 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
     if (!result.status.ok()) return result;
   }
   if (job->records.empty()) return result;
-  // Typed values arrive serialized but raw: LZ4 costs the background thread, not the loop.
+  // Typed values arrive serialized but raw, and so do strings that patches keep raw in memory
+  // (engine_patch.cc): LZ4 costs the background thread, not the loop. (A string that was raw
+  // because LZ4 could not shrink it is mostly refused by the compressor's sampling, cheaply.)
   if (job->object_compression_threshold != SIZE_MAX) {
     ValueCompressor compressor;
     for (SegmentRecord& rec : job->records) {
-      if (!rec.object() || rec.compressed()) continue;
+      if (rec.tombstone() || rec.compressed()) continue;
       std::string_view packed;
       if (!compressor.Compress(rec.stored, job->object_compression_threshold, &packed)) continue;
       job->object_bytes.emplace_back(packed);

@@ -57,6 +57,7 @@ class EngineImpl {
   Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                    std::int64_t expire_at_ms);
   Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
+  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
   bool Delete(DbIndex db, std::string_view key);
   bool SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms);
   void Clear();
@@ -194,6 +195,12 @@ class EngineImpl {
   // *written: the entry now holding the value, nullptr when the op emptied (deleted) it.
   bool ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key, std::string_view op,
                    std::int64_t* result, Memtable::Entry** written);
+  // --- string patches (engine_patch.cc) --------------------------------------------------------
+  // Applies a PATCH's pieces (log_format.h) to the string at `key`. False, changing nothing, when
+  // the key holds a typed value or its stored bytes cannot be decompressed (a read error).
+  bool ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                  std::string_view patch, Memtable::Entry** written);
+
   // A checkpoint record for a frozen object entry: its serialized form, kept in *arena.
   void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
                        std::deque<std::string>* arena);

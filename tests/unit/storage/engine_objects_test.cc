@@ -311,7 +311,8 @@ TEST_CASE("log format: MUTATE records and object PUTs round-trip; their shape is
   }
   CHECK(IsLogRecordType(5));
   CHECK(IsLogRecordType(6));  // GROUP (atomic_group_test.cc)
-  CHECK_FALSE(IsLogRecordType(7));
+  CHECK(IsLogRecordType(7));  // PATCH (engine_patch_test.cc)
+  CHECK_FALSE(IsLogRecordType(8));
 }
 
 TEST_CASE("objects: an element write to a value whose segment block went bad fails, never recreates") {
