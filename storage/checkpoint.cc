@@ -3,10 +3,30 @@
 #include <algorithm>
 
 #include "file_util.h"
+#include "storage/object.h"
 #include "segment_writer.h"
 #include "value_codec.h"
 
 namespace dynakv::storage {
+
+void CheckpointJob::Serialize(std::size_t i) {
+  FrozenObject& o = objects[i];
+  int expected = FrozenObject::kPending;
+  if (o.state.compare_exchange_strong(expected, FrozenObject::kClaimed,
+                                      std::memory_order_acq_rel)) {
+    o.object->Serialize(&o.bytes);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      o.state.store(FrozenObject::kDone, std::memory_order_release);
+    }
+    serialized_.notify_all();
+    return;
+  }
+  if (expected == FrozenObject::kDone) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  serialized_.wait(
+      lock, [&o] { return o.state.load(std::memory_order_acquire) == FrozenObject::kDone; });
+}
 
 CheckpointResult RunCheckpoint(CheckpointJob* job) {
   CheckpointResult result;
@@ -15,6 +35,13 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
     if (!result.status.ok()) return result;
   }
   if (job->records.empty()) return result;
+  for (std::size_t i = 0; i < job->objects.size(); ++i) {
+    job->Serialize(i);
+    const FrozenObject& o = job->objects[i];
+    SegmentRecord& rec = job->records[o.record];
+    rec.stored = o.bytes;
+    rec.raw_len = static_cast<std::uint32_t>(o.bytes.size());
+  }
   // Typed values arrive serialized but raw, and so do strings that patches keep raw in memory
   // (engine_patch.cc): LZ4 costs the background thread, not the loop. (A string that was raw
   // because LZ4 could not shrink it is mostly refused by the compressor's sampling, cheaply.)

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -201,9 +202,9 @@ class EngineImpl {
   bool ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                   std::string_view patch, Memtable::Entry** written);
 
-  // A checkpoint record for a frozen object entry: its serialized form, kept in *arena.
-  void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
-                       std::deque<std::string>* arena);
+  // Before a frozen object entry's object changes: its serialized form for the running
+  // checkpoint is made (by whichever thread gets there first) if it was not yet.
+  void SettleFrozenObject(const Memtable::Entry* e);
 
   // Deletes a key found expired (logged as DEL, like Redis propagates expiries).
   void Reap(std::uint64_t hash, std::uint32_t ns, std::string_view key, const KeyState& state);
@@ -347,6 +348,12 @@ class EngineImpl {
   // that holds every write after them.
   BackgroundTask<CheckpointResult> checkpoint_task_;
   std::vector<Memtable::Entry*> frozen_;
+  // The running background checkpoint's job, and its frozen objects by entry: those the loop must
+  // not change before the job has serialized them (SettleFrozenObject).
+  std::shared_ptr<CheckpointJob> running_job_;
+  std::unordered_map<const Memtable::Entry*, std::size_t> frozen_objects_;
+  // The loop's time on the running background checkpoint so far (EngineStats).
+  std::chrono::steady_clock::duration checkpoint_loop_time_{};
   std::uint64_t checkpoint_log_floor_ = 0;
   bool sync_held_ = false;  // it holds the log's sync thread (CommitLog::HoldSync)
   std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt

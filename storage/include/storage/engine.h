@@ -159,6 +159,11 @@ struct EngineStats {
   std::string log_error;               // why writes are refused now; empty when they are not
   bool compaction_running = false;
   bool checkpoint_running = false;  // a background checkpoint is writing its segment
+  // The event loop's share of background checkpoints, in microseconds: freezing the memtable,
+  // installing the segment, and any wait of a write for a frozen collection's serialization. The
+  // last checkpoint's, and the largest since the engine opened.
+  std::uint64_t checkpoint_loop_last_us = 0;
+  std::uint64_t checkpoint_loop_max_us = 0;
 };
 
 // A corrupt commit log that Open cut under LogCorruptionPolicy::kDropAndRepair.
