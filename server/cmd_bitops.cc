@@ -466,9 +466,8 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
       }
       continue;
     }
-    const BitfieldWrite write = WriteBitfield(buf, bit, op.bits, op.is_signed,
-                                              op.opcode == FieldOpcode::kIncrBy, op.value,
-                                              op.overflow);
+    const BitfieldWrite write = WriteBitfield(
+        buf, bit, op.bits, op.is_signed, op.opcode == FieldOpcode::kIncrBy, op.value, op.overflow);
     replies.push_back(write.reply);
     if (write.changed) {
       changed = true;

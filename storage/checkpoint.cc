@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "file_util.h"
-#include "storage/object.h"
 #include "segment_writer.h"
+#include "storage/object.h"
 #include "value_codec.h"
 
 namespace dynakv::storage {
@@ -24,8 +24,8 @@ void CheckpointJob::Serialize(std::size_t i) {
   }
   if (expected == FrozenObject::kDone) return;
   std::unique_lock<std::mutex> lock(mu_);
-  serialized_.wait(
-      lock, [&o] { return o.state.load(std::memory_order_acquire) == FrozenObject::kDone; });
+  serialized_.wait(lock,
+                   [&o] { return o.state.load(std::memory_order_acquire) == FrozenObject::kDone; });
 }
 
 CheckpointResult RunCheckpoint(CheckpointJob* job) {
@@ -73,6 +73,12 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
     result.status = SegmentReader::Open(job->output_path, job->output_seq, &result.output);
   }
   if (!result.status.ok()) RemoveFile(job->output_path);
+  // The serialized and compressed forms (a large collection's are tens of MB) are freed here, off
+  // the loop, rather than with the job at the install. The loop may still ask for an object's
+  // serialization (CheckpointJob::Serialize), which finds it done and reads nothing else.
+  for (FrozenObject& o : job->objects) std::string().swap(o.bytes);
+  job->object_bytes.clear();
+  std::vector<SegmentRecord>().swap(job->records);
   return result;
 }
 

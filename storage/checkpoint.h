@@ -44,6 +44,7 @@ struct CheckpointJob {
   // The frozen objects (a deque: its elements never move). Their records get their bytes once
   // every one is serialized, before the records are sorted.
   std::deque<FrozenObject> objects;
+  std::size_t object_memory = 0;  // their MemoryUsage(), summed
   // Serializes objects[i] unless another thread did or does (then waits for it): whichever thread
   // gets there first does it, once. After it returns the object may change.
   void Serialize(std::size_t i);

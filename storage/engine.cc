@@ -67,8 +67,7 @@ Status Engine::Mutate(DbIndex db, std::string_view key, std::string_view op,
                       std::int64_t* result) {
   return impl_->Mutate(db, key, op, result);
 }
-Status Engine::PatchString(DbIndex db, std::string_view key,
-                           const std::vector<BytePatch>& pieces) {
+Status Engine::PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces) {
   return impl_->PatchString(db, key, pieces);
 }
 bool Engine::Delete(DbIndex db, std::string_view key) { return impl_->Delete(db, key); }

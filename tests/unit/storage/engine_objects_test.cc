@@ -5,13 +5,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "log_format.h"
 #include "memtable.h"
@@ -244,7 +244,7 @@ TEST_CASE("objects: a mutation while the checkpoint holds the object frozen is k
   CHECK(Members(e.get(), "h0").count(Member(4998 - 4998 % 7)) == 1);
 }
 
-TEST_CASE("objects: a background checkpoint serializes them off the loop; a write waits for its own") {
+TEST_CASE("objects: a background checkpoint serializes them off the loop; a write waits for it") {
   TempDir dir;
   FakeClock clock;
   ToyCodec codec;
