@@ -114,17 +114,18 @@ void SetBitCommand(CommandContext& ctx) {
     ctx.reply.Error(kErrBitValue);
     return;
   }
-  StringValue value;
-  if (!LoadStringForWrite(ctx, ctx.argv[1], &value)) return;
-  const std::size_t byte = offset >> 3;
-  const bool grew = value.bytes.size() < byte + 1 || !value.exists;
-  if (value.bytes.size() < byte + 1) value.bytes.resize(byte + 1, '\0');
+  // Only the byte that changes is written (and logged), whatever the bitmap's size.
+  std::optional<StringView> current;
+  if (!PeekString(ctx, ctx.argv[1], &current)) return;
+  StringPatch value(current ? current->bytes() : std::string_view());
+  const std::uint64_t byte = offset >> 3;
+  const bool grew = !current || value.size() < byte + 1;
   const int shift = 7 - static_cast<int>(offset & 7);
-  auto& target = reinterpret_cast<std::uint8_t&>(value.bytes[byte]);
+  const std::uint8_t target = value.At(byte);
   const int old_bit = (target >> shift) & 1;
   if (grew || old_bit != on) {
-    target = static_cast<std::uint8_t>((target & ~(1 << shift)) | (on << shift));
-    if (!StoreString(ctx, ctx.argv[1], value)) return;
+    value.Set(byte, static_cast<std::uint8_t>((target & ~(1 << shift)) | (on << shift)));
+    if (!value.Store(ctx, ctx.argv[1])) return;
     NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", ctx.argv[1]);
   }
   ctx.reply.Integer(old_bit);
@@ -427,27 +428,24 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
   }
 
   const std::string_view key = ctx.argv[1];
-  StringValue value;
+  std::optional<StringView> view;
   if (readonly) {
-    std::optional<StringView> view;
     if (!ReadString(ctx, key, &view)) return;
-    if (view) {
-      value.exists = true;
-      value.bytes = std::string(view->bytes());
-    }
   } else {
     if (readonly_command) {
       ctx.reply.Error("ERR BITFIELD_RO only supports the GET subcommand");
       return;
     }
-    if (!LoadStringForWrite(ctx, key, &value)) return;
+    if (!PeekString(ctx, key, &view)) return;
   }
+  // Writes go to a patch: only the bytes they change are stored (and logged).
+  StringPatch value(view ? view->bytes() : std::string_view());
   bool changed = false;
   if (!readonly) {
-    const std::size_t needed = (highest_write_offset >> 3) + 1;
-    if (!value.exists || value.bytes.size() < needed) {
+    const std::uint64_t needed = (highest_write_offset >> 3) + 1;
+    if (!view || value.size() < needed) {
       changed = true;  // created or grown: stored even when no field changes
-      value.bytes.resize(std::max(value.bytes.size(), needed), '\0');
+      value.GrowTo(needed);
     }
   }
 
@@ -455,14 +453,12 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
   std::vector<std::optional<long long>> replies;
   replies.reserve(ops.size());
   for (const FieldOp& op : ops) {
+    // The up to 9 bytes the field touches, zero past the string's end; `bit` is its offset in them.
+    std::uint8_t buf[9] = {};
+    const std::uint64_t byte = op.offset >> 3;
+    for (std::uint64_t i = 0; i < 9; ++i) buf[i] = value.At(byte + i);
+    const std::uint64_t bit = op.offset - byte * 8;
     if (op.opcode == FieldOpcode::kGet) {
-      // Up to 9 bytes copied with zero padding: a field may run past the string's end.
-      std::uint8_t buf[9] = {};
-      const std::uint64_t byte = op.offset >> 3;
-      for (std::uint64_t i = 0; i < 9 && byte + i < value.bytes.size(); ++i) {
-        buf[i] = static_cast<std::uint8_t>(value.bytes[byte + i]);
-      }
-      const std::uint64_t bit = op.offset - byte * 8;
       if (op.is_signed) {
         replies.emplace_back(GetSignedBitfield(buf, bit, op.bits));
       } else {
@@ -470,15 +466,18 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
       }
       continue;
     }
-    auto* p = reinterpret_cast<std::uint8_t*>(value.bytes.data());
-    const BitfieldWrite write =
-        WriteBitfield(p, op.offset, op.bits, op.is_signed, op.opcode == FieldOpcode::kIncrBy,
-                      op.value, op.overflow);
+    const BitfieldWrite write = WriteBitfield(
+        buf, bit, op.bits, op.is_signed, op.opcode == FieldOpcode::kIncrBy, op.value, op.overflow);
     replies.push_back(write.reply);
-    if (write.changed) changed = true;
+    if (write.changed) {
+      changed = true;
+      for (std::uint64_t i = 0; i * 8 < bit + static_cast<std::uint64_t>(op.bits); ++i) {
+        value.Set(byte + i, buf[i]);
+      }
+    }
   }
   if (changed) {
-    if (!StoreString(ctx, key, value)) return;
+    if (!value.Store(ctx, key)) return;
     NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", key);
   }
   ctx.reply.ArrayHeader(replies.size());

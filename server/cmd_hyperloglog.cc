@@ -62,6 +62,8 @@ void PfAddCommand(CommandContext& ctx) {
   }
   StringValue value;
   if (!LoadStringForWrite(ctx, key, &value)) return;
+  // Only the bytes that change are stored (and logged): a dense HLL's few registers and cache.
+  const std::string old = value.bytes;
   int updated = 0;
   if (!value.exists) {
     value.bytes = hll::NewSparse();
@@ -75,14 +77,14 @@ void PfAddCommand(CommandContext& ctx) {
     if (result == 1) ++updated;
     if (result < 0) {
       // Redis keeps what the elements before the corrupt spot changed.
-      if (updated > 0 && !StoreString(ctx, key, value)) return;
+      if (updated > 0 && !StoreChangedString(ctx, key, old, value)) return;
       ctx.reply.Error(kErrCorruptHll);
       return;
     }
   }
   if (updated > 0) {
     hll::InvalidateCache(&value.bytes);
-    if (!StoreString(ctx, key, value)) return;
+    if (!StoreChangedString(ctx, key, old, value)) return;
     NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
   }
   ctx.reply.Integer(updated > 0 ? 1 : 0);
@@ -137,8 +139,11 @@ void PfCountCommand(CommandContext& ctx) {
     StringValue value;
     LoadStringForWrite(ctx, key, &value);
     if (value.exists) {
+      // The 8 bytes of the cache alone are written (and logged).
+      std::string cache = value.bytes.substr(8, 8);
       hll::SetCachedCardinality(&value.bytes, card);
-      (void)ctx.keyspace.Put(key, value.bytes, value.expire_at_ms);
+      const std::string_view now = std::string_view(value.bytes).substr(8, 8);
+      if (now != cache) (void)ctx.keyspace.PatchString(key, {storage::BytePatch{8, now}});
     }
   }
   ctx.reply.Integer(static_cast<long long>(card));
@@ -163,6 +168,7 @@ void PfMergeCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
   StringValue dest;
   if (!LoadStringForWrite(ctx, key, &dest)) return;
+  const std::string old = dest.bytes;
   if (!dest.exists) dest.bytes = hll::NewSparse();
   // The result is dense when any input was.
   if (use_dense && !hll::SparseToDense(&dest.bytes)) {
@@ -174,7 +180,7 @@ void PfMergeCommand(CommandContext& ctx) {
     if (registers[i] != 0) hll::Set(&dest.bytes, i, registers[i], max_bytes);
   }
   hll::InvalidateCache(&dest.bytes);
-  if (!StoreString(ctx, key, dest)) return;
+  if (!StoreChangedString(ctx, key, old, dest)) return;
   NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
   ctx.reply.Ok();
 }

@@ -438,16 +438,11 @@ void SetRangeCommand(CommandContext& ctx) {
   const auto at = static_cast<std::uint64_t>(offset);
   if (!LengthAllowed(ctx, at, patch.size())) return;
   const std::size_t old_size = current ? current->size() : 0;
-  std::string value(std::max<std::size_t>(old_size, at + patch.size()), '\0');
-  std::int64_t expire_at = 0;
-  if (current) {
-    current->CopyTo(value.data());
-    expire_at = current->expire_at_ms();
-  }
-  std::memcpy(value.data() + at, patch.data(), patch.size());
-  if (!WriteOk(ctx, keyspace.Put(key, value, expire_at))) return;
+  const std::size_t new_size = std::max<std::size_t>(old_size, at + patch.size());
+  // Only the new bytes are written (and logged), whatever the value's size.
+  if (!WriteOk(ctx, keyspace.PatchString(key, {storage::BytePatch{at, patch}}))) return;
   NotifyKeyspaceEvent(ctx, kNotifyString, "setrange", key);
-  ctx.reply.Integer(static_cast<long long>(value.size()));
+  ctx.reply.Integer(static_cast<long long>(new_size));
 }
 
 // LCS a b [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: missing keys are empty strings.

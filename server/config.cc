@@ -329,6 +329,7 @@ types::TypeLimits ToTypeLimits(const Config& config) {
   limits.hash_max_listpack_value = config.hash_max_listpack_value;
   limits.set_max_intset_entries = config.set_max_intset_entries;
   limits.list_max_listpack_size = config.list_max_listpack_size;
+  limits.list_compress_depth = static_cast<std::size_t>(config.list_compress_depth);
   limits.zset_max_listpack_entries = config.zset_max_listpack_entries;
   limits.zset_max_listpack_value = config.zset_max_listpack_value;
   return limits;

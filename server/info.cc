@@ -214,6 +214,10 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
                engine.log_error.empty() ? "ok" : "err",
                static_cast<unsigned long long>(engine.log_write_errors),
                static_cast<unsigned long long>(engine.segment_read_errors));
+  // Not Redis fields: how long background checkpoints held up the event loop (EngineStats).
+  AppendPrintf(out, "checkpoint_loop_last_us:%llu\r\ncheckpoint_loop_max_us:%llu\r\n",
+               static_cast<unsigned long long>(engine.checkpoint_loop_last_us),
+               static_cast<unsigned long long>(engine.checkpoint_loop_max_us));
   // Not a Redis field: operators need the cause, Redis only logs it.
   if (!engine.log_error.empty()) {
     AppendPrintf(out, "aof_last_write_error:%s\r\n", engine.log_error.c_str());

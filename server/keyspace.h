@@ -54,6 +54,22 @@ class Keyspace {
   // 0 removes the expiry; a past time deletes the key. False when the key does not exist.
   virtual bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) = 0;
 
+  // Writes byte pieces into the string at `key` (storage::Engine::PatchString: a missing key is
+  // an empty string, the value grows with zero bytes, the expiry stays). The caller has checked
+  // that the key holds no typed value. By default (a snapshot of replicas in cluster mode, whose
+  // writes are whole values anyway) the whole value is read, patched and put back.
+  virtual storage::Status PatchString(std::string_view key,
+                                      const std::vector<storage::BytePatch>& pieces) {
+    std::string value;
+    std::int64_t expire_at_ms = 0;
+    if (std::optional<storage::ValueRef> current = Get(key)) {
+      value = current->ToString();
+      expire_at_ms = current->expire_at_ms();
+    }
+    storage::ApplyBytePatches(&value, pieces);
+    return Put(key, value, expire_at_ms);
+  }
+
   // --- typed values (types/): Get's ValueRef::object() is non-null for them ------------------
   // One element operation (types/ops.h), logged as such (storage::Engine::Mutate).
   virtual storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
@@ -126,6 +142,12 @@ class LocalKeyspace final : public Keyspace {
   storage::Status Put(std::string_view key, std::string_view value,
                       std::int64_t expire_at_ms) override {
     storage::Status s = engine_.Put(db_, key, value, expire_at_ms);
+    if (s.ok()) observer_.KeyModified(db_, key);
+    return s;
+  }
+  storage::Status PatchString(std::string_view key,
+                              const std::vector<storage::BytePatch>& pieces) override {
+    storage::Status s = engine_.PatchString(db_, key, pieces);
     if (s.ok()) observer_.KeyModified(db_, key);
     return s;
   }

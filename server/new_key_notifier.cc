@@ -31,6 +31,14 @@ storage::Status NewKeyNotifier::Put(std::string_view key, std::string_view value
   return status;
 }
 
+storage::Status NewKeyNotifier::PatchString(std::string_view key,
+                                            const std::vector<storage::BytePatch>& pieces) {
+  const bool existed = inner_.Exists(key);
+  const storage::Status status = inner_.PatchString(key, pieces);
+  NoteWrite(key, existed, status);
+  return status;
+}
+
 storage::Status NewKeyNotifier::Mutate(std::string_view key, std::string_view op,
                                        std::int64_t* result) {
   const bool existed = inner_.Exists(key);

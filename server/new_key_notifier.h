@@ -28,6 +28,8 @@ class NewKeyNotifier final : public Keyspace {
   }
   storage::Status Put(std::string_view key, std::string_view value,
                       std::int64_t expire_at_ms) override;
+  storage::Status PatchString(std::string_view key,
+                              const std::vector<storage::BytePatch>& pieces) override;
   bool Delete(std::string_view key) override { return inner_.Delete(key); }
   bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) override {
     return inner_.SetExpireAt(key, expire_at_ms);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,5 +48,33 @@ bool LoadStringForWrite(CommandContext& ctx, std::string_view key, StringValue* 
 // Stores value.bytes under `key` with value.expire_at_ms. Returns false after replying the
 // error when the keyspace refused the write.
 bool StoreString(CommandContext& ctx, std::string_view key, const StringValue& value);
+
+// Stores `value` (a string key's new bytes, replacing `old`): only the bytes that differ when the
+// length did not change (a patch: PFADD's registers, PFCOUNT's cached count), else the whole
+// value. Returns false after replying the error when the keyspace refused the write.
+bool StoreChangedString(CommandContext& ctx, std::string_view key, std::string_view old,
+                        const StringValue& value);
+
+// A change to a few bytes of a string value, for the commands that write into one (SETBIT,
+// BITFIELD): reads see the value with the writes made so far, and Store hands the keyspace only
+// the bytes written (storage::Engine::PatchString logs them), never the whole value. `base`, the
+// value's bytes (empty for a missing key), must stay valid until Store.
+class StringPatch {
+ public:
+  explicit StringPatch(std::string_view base) : base_(base), size_(base.size()) {}
+  // The byte at `i`; 0 past the end.
+  std::uint8_t At(std::uint64_t i) const;
+  void Set(std::uint64_t i, std::uint8_t byte);
+  // Grows the value with zero bytes to at least `size`.
+  void GrowTo(std::uint64_t size) { size_ = std::max(size_, size); }
+  std::uint64_t size() const { return size_; }
+  // Writes the change (a missing key is created). Returns false after replying the error.
+  bool Store(CommandContext& ctx, std::string_view key) const;
+
+ private:
+  std::string_view base_;
+  std::map<std::uint64_t, std::uint8_t> writes_;
+  std::uint64_t size_;
+};
 
 }  // namespace dynakv::server

@@ -4,9 +4,29 @@
 
 #include "file_util.h"
 #include "segment_writer.h"
+#include "storage/object.h"
 #include "value_codec.h"
 
 namespace dynakv::storage {
+
+void CheckpointJob::Serialize(std::size_t i) {
+  FrozenObject& o = objects[i];
+  int expected = FrozenObject::kPending;
+  if (o.state.compare_exchange_strong(expected, FrozenObject::kClaimed,
+                                      std::memory_order_acq_rel)) {
+    o.object->Serialize(&o.bytes);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      o.state.store(FrozenObject::kDone, std::memory_order_release);
+    }
+    serialized_.notify_all();
+    return;
+  }
+  if (expected == FrozenObject::kDone) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  serialized_.wait(lock,
+                   [&o] { return o.state.load(std::memory_order_acquire) == FrozenObject::kDone; });
+}
 
 CheckpointResult RunCheckpoint(CheckpointJob* job) {
   CheckpointResult result;
@@ -15,11 +35,20 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
     if (!result.status.ok()) return result;
   }
   if (job->records.empty()) return result;
-  // Typed values arrive serialized but raw: LZ4 costs the background thread, not the loop.
+  for (std::size_t i = 0; i < job->objects.size(); ++i) {
+    job->Serialize(i);
+    const FrozenObject& o = job->objects[i];
+    SegmentRecord& rec = job->records[o.record];
+    rec.stored = o.bytes;
+    rec.raw_len = static_cast<std::uint32_t>(o.bytes.size());
+  }
+  // Typed values arrive serialized but raw, and so do strings that patches keep raw in memory
+  // (engine_patch.cc): LZ4 costs the background thread, not the loop. (A string that was raw
+  // because LZ4 could not shrink it is mostly refused by the compressor's sampling, cheaply.)
   if (job->object_compression_threshold != SIZE_MAX) {
     ValueCompressor compressor;
     for (SegmentRecord& rec : job->records) {
-      if (!rec.object() || rec.compressed()) continue;
+      if (rec.tombstone() || rec.compressed()) continue;
       std::string_view packed;
       if (!compressor.Compress(rec.stored, job->object_compression_threshold, &packed)) continue;
       job->object_bytes.emplace_back(packed);
@@ -44,6 +73,12 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
     result.status = SegmentReader::Open(job->output_path, job->output_seq, &result.output);
   }
   if (!result.status.ok()) RemoveFile(job->output_path);
+  // The serialized and compressed forms (a large collection's are tens of MB) are freed here, off
+  // the loop, rather than with the job at the install. The loop may still ask for an object's
+  // serialization (CheckpointJob::Serialize), which finds it done and reads nothing else.
+  for (FrozenObject& o : job->objects) std::string().swap(o.bytes);
+  job->object_bytes.clear();
+  std::vector<SegmentRecord>().swap(job->records);
   return result;
 }
 

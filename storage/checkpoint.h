@@ -5,10 +5,13 @@
 // (engine_checkpoint.cc).
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,11 +21,33 @@
 
 namespace dynakv::storage {
 
+class ValueObject;
+
+// A frozen typed value whose serialized form the checkpoint needs. The background thread
+// serializes it, so that the loop does not stop for a collection of a million members; the owner
+// thread keeps reading the object meanwhile (reads change nothing) and, before it changes the
+// object, has CheckpointJob::Serialize finish this one first.
+struct FrozenObject {
+  explicit FrozenObject(const ValueObject* o, std::size_t r) : object(o), record(r) {}
+  const ValueObject* object;
+  std::size_t record;  // its record in CheckpointJob::records
+  enum State : int { kPending, kClaimed, kDone };
+  std::atomic<int> state{kPending};
+  std::string bytes;  // the serialized form, once kDone
+};
+
 struct CheckpointJob {
   std::vector<SegmentRecord> records;  // in no particular order; each key once
   // The serialized forms of frozen objects, which records point into (a deque: growing it moves
   // no string). They are compressed here, off the owner's thread, when at least this long.
   std::deque<std::string> object_bytes;
+  // The frozen objects (a deque: its elements never move). Their records get their bytes once
+  // every one is serialized, before the records are sorted.
+  std::deque<FrozenObject> objects;
+  std::size_t object_memory = 0;  // their MemoryUsage(), summed
+  // Serializes objects[i] unless another thread did or does (then waits for it): whichever thread
+  // gets there first does it, once. After it returns the object may change.
+  void Serialize(std::size_t i);
   std::size_t object_compression_threshold = SIZE_MAX;  // SIZE_MAX: never
   std::string dir;
   std::string output_path;  // unused when there are no records
@@ -30,6 +55,10 @@ struct CheckpointJob {
   // The log rotation left the new log's name for the job to make durable (syncing the
   // directory) before anything else.
   bool sync_dir_first = false;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable serialized_;
 };
 
 struct CheckpointResult {
@@ -37,7 +66,7 @@ struct CheckpointResult {
   std::shared_ptr<SegmentReader> output;  // null when there were no records
 };
 
-// Sorts the records and writes, fsyncs and opens the segment.
+// Serializes the frozen objects, sorts the records and writes, fsyncs and opens the segment.
 CheckpointResult RunCheckpoint(CheckpointJob* job);
 
 }  // namespace dynakv::storage

@@ -67,6 +67,9 @@ Status Engine::Mutate(DbIndex db, std::string_view key, std::string_view op,
                       std::int64_t* result) {
   return impl_->Mutate(db, key, op, result);
 }
+Status Engine::PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces) {
+  return impl_->PatchString(db, key, pieces);
+}
 bool Engine::Delete(DbIndex db, std::string_view key) { return impl_->Delete(db, key); }
 bool Engine::SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms) {
   return impl_->SetExpireAt(db, key, expire_at_ms);

@@ -197,6 +197,15 @@ void EngineImpl::ApplyRecord(const LogRecord& rec) {
       }
       break;
     }
+    case LogRecordType::kPatch: {
+      Memtable::Entry* written = nullptr;
+      if (!ApplyPatch(hash, rec.ns, rec.key, rec.patch, &written)) {
+        TakeReadError();
+        replay_error_ = Status::Corruption("a logged patch of key '" + std::string(rec.key) +
+                                           "' could not be applied");
+      }
+      break;
+    }
     case LogRecordType::kDelete: {
       const KeyState st = StateOf(hash, rec.ns, rec.key);
       if (st.exists) ApplyDelete(hash, rec.ns, rec.key, st);

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -57,6 +58,7 @@ class EngineImpl {
   Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                    std::int64_t expire_at_ms);
   Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
+  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
   bool Delete(DbIndex db, std::string_view key);
   bool SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms);
   void Clear();
@@ -194,9 +196,15 @@ class EngineImpl {
   // *written: the entry now holding the value, nullptr when the op emptied (deleted) it.
   bool ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key, std::string_view op,
                    std::int64_t* result, Memtable::Entry** written);
-  // A checkpoint record for a frozen object entry: its serialized form, kept in *arena.
-  void SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
-                       std::deque<std::string>* arena);
+  // --- string patches (engine_patch.cc) --------------------------------------------------------
+  // Applies a PATCH's pieces (log_format.h) to the string at `key`. False, changing nothing, when
+  // the key holds a typed value or its stored bytes cannot be decompressed (a read error).
+  bool ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_view key,
+                  std::string_view patch, Memtable::Entry** written);
+
+  // Before a frozen object entry's object changes: its serialized form for the running
+  // checkpoint is made (by whichever thread gets there first) if it was not yet.
+  void SettleFrozenObject(const Memtable::Entry* e);
 
   // Deletes a key found expired (logged as DEL, like Redis propagates expiries).
   void Reap(std::uint64_t hash, std::uint32_t ns, std::string_view key, const KeyState& state);
@@ -340,6 +348,12 @@ class EngineImpl {
   // that holds every write after them.
   BackgroundTask<CheckpointResult> checkpoint_task_;
   std::vector<Memtable::Entry*> frozen_;
+  // The running background checkpoint's job, and its frozen objects by entry: those the loop must
+  // not change before the job has serialized them (SettleFrozenObject).
+  std::shared_ptr<CheckpointJob> running_job_;
+  std::unordered_map<const Memtable::Entry*, std::size_t> frozen_objects_;
+  // The loop's time on the running background checkpoint so far (EngineStats).
+  std::chrono::steady_clock::duration checkpoint_loop_time_{};
   std::uint64_t checkpoint_log_floor_ = 0;
   bool sync_held_ = false;  // it holds the log's sync thread (CommitLog::HoldSync)
   std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt

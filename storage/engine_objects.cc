@@ -1,5 +1,6 @@
 // Typed values (storage/object.h): whole-value puts, per-element mutations, and moving objects
 // between their live in-memory form and their serialized form in segments and the log.
+#include <chrono>
 #include <utility>
 
 #include "engine_impl.h"
@@ -85,13 +86,14 @@ bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_v
   }
   Memtable::Entry* e = st.entry;
   if (!e->has(Memtable::kObject)) return false;
+  if (e->has(Memtable::kFrozen)) SettleFrozenObject(e);
   std::unique_ptr<ValueObject> unused;
   if (!options_.object_codec->Apply(e->object(), op, result, &unused)) return false;
   if (e->object()->Empty()) {
     ApplyDelete(hash, ns, key, st);
     return true;
   }
-  // A frozen entry was serialized when it was frozen, so it may change; it is dirty again.
+  // A frozen entry's serialized form is settled (above), so it may change; it is dirty again.
   memtable_.ObjectChanged(e);
   memtable_.SetFlag(e, Memtable::kDirty, true);
   memtable_.Touch(e);
@@ -180,15 +182,15 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
   return Status::Ok();
 }
 
-void EngineImpl::SerializeFrozen(const Memtable::Entry& e, SegmentRecord* rec,
-                                 std::deque<std::string>* arena) {
-  // Serialized here (the object may change as soon as this returns); RunCheckpoint compresses.
-  std::string raw;
-  e.object()->Serialize(&raw);
-  rec->flags |= SegmentRecord::kObject;
-  rec->raw_len = static_cast<std::uint32_t>(raw.size());
-  arena->push_back(std::move(raw));
-  rec->stored = arena->back();
+void EngineImpl::SettleFrozenObject(const Memtable::Entry* e) {
+  auto it = frozen_objects_.find(e);
+  if (it == frozen_objects_.end()) return;
+  // Usually done already by the background thread; else done here (or waited for), this object
+  // alone, before it changes.
+  const auto started = std::chrono::steady_clock::now();
+  running_job_->Serialize(it->second);
+  checkpoint_loop_time_ += std::chrono::steady_clock::now() - started;
+  frozen_objects_.erase(it);
 }
 
 }  // namespace dynakv::storage

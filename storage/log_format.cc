@@ -1,5 +1,7 @@
 #include "log_format.h"
 
+#include <algorithm>
+
 #include "coding.h"
 #include "crc.h"
 
@@ -58,6 +60,10 @@ void AppendPayload(std::string* dst, const LogRecord& rec) {
       PutLengthPrefixed(dst, rec.key);
       PutLengthPrefixed(dst, rec.op);
       break;
+    case LogRecordType::kPatch:
+      PutLengthPrefixed(dst, rec.key);
+      PutLengthPrefixed(dst, rec.patch);
+      break;
     case LogRecordType::kGroup:
       dst->append(rec.group);
       break;
@@ -99,6 +105,23 @@ void AppendLogGroup(std::string* dst, std::uint64_t count, std::string_view memb
   PutVarint64(dst, count);
   dst->append(members);
   SealRecord(dst, start);
+}
+
+void AppendPatchPiece(std::string* dst, std::uint64_t offset, std::string_view bytes) {
+  PutVarint64(dst, offset);
+  PutLengthPrefixed(dst, bytes);
+}
+
+bool NextPatchPiece(std::string_view* in, std::uint64_t* offset, std::string_view* bytes) {
+  return GetVarint64(in, offset) && GetLengthPrefixed(in, bytes) && *offset <= UINT32_MAX;
+}
+
+std::uint64_t PatchExtent(std::string_view patch) {
+  std::uint64_t end = 0;
+  ForEachPatchPiece(patch, [&end](std::uint64_t offset, std::string_view bytes) {
+    end = std::max<std::uint64_t>(end, offset + bytes.size());
+  });
+  return end;
 }
 
 bool GetGroupCount(std::string_view* in, std::uint64_t* count) {
@@ -176,6 +199,13 @@ bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* r
     case LogRecordType::kMutate:
       if (!GetLengthPrefixed(&payload, &rec->key)) return false;
       if (!GetLengthPrefixed(&payload, &rec->op)) return false;
+      break;
+    case LogRecordType::kPatch:
+      if (!GetLengthPrefixed(&payload, &rec->key)) return false;
+      if (!GetLengthPrefixed(&payload, &rec->patch)) return false;
+      if (!ForEachPatchPiece(rec->patch, [](std::uint64_t, std::string_view) {})) return false;
+      // A value is at most 4 GB (UINT32_MAX bytes): a larger extent can only be corruption.
+      if (PatchExtent(rec->patch) > UINT32_MAX) return false;
       break;
     case LogRecordType::kGroup:
       // Every inner record is checked here, so a group is applied whole or reported as bad.
@@ -287,7 +317,8 @@ bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view
       if ((flags & 1) == 0 && stored_len != raw_len) return false;
       return c.used(start) + stored_len == len;
     }
-    case LogRecordType::kMutate: {
+    case LogRecordType::kMutate:
+    case LogRecordType::kPatch: {
       std::uint64_t op_len;
       if ((r = c.Varint(&op_len)) <= 0) return r == 0;
       return c.used(start) + op_len == len;

@@ -11,6 +11,11 @@
 // CLEAR payload:  empty
 // MUTATE payload: key, operation (length-prefixed; opaque, for ObjectCodec::Apply: one element's
 //                 change to a typed value, never the whole value)
+// PATCH payload:  key, patch (length-prefixed): one or more pieces, each
+//                   offset : varint | bytes (length-prefixed)
+//                 written over a string value (Engine::PatchString: SETBIT, SETRANGE, BITFIELD,
+//                 PFADD), which grows with zero bytes to hold every piece; a missing key is an
+//                 empty string. So a change to a few bytes of a large value logs a few bytes.
 // GROUP payload:  count (varint, >= 2), then `count` inner records, each
 //                   type : 1 byte | payload length : varint | payload
 //                 with the type bytes and payloads of the records here (kLogNamespaced ones and
@@ -47,6 +52,7 @@ enum class LogRecordType : std::uint8_t {
   kClear = 4,
   kMutate = 5,
   kGroup = 6,
+  kPatch = 7,
   // Numbered databases. Far from the others so that record types added meanwhile cannot clash.
   kFlushDb = 16,
   kSwapDb = 17,
@@ -70,8 +76,9 @@ struct LogRecord {
   std::uint32_t raw_len = 0;
   bool compressed = false;
   std::int64_t expire_at_ms = 0;
-  bool object = false;   // PUT of a typed value's serialized form
-  std::string_view op;   // MUTATE's operation
+  bool object = false;     // PUT of a typed value's serialized form
+  std::string_view op;     // MUTATE's operation
+  std::string_view patch;  // PATCH's pieces (ForEachPatchPiece walks them)
   // The key's physical namespace (PUT, DELETE, EXPIRE, MUTATE; MOVE's destination; FLUSHDB's new
   // namespace). 0 for every record of the logs from before namespaces.
   std::uint32_t ns = 0;
@@ -98,13 +105,13 @@ bool ForEachGroupRecord(std::string_view group, Fn&& fn);
 bool DecodeLogPayload(LogRecordType type, std::string_view payload, LogRecord* rec);
 
 inline bool IsBaseLogRecordType(std::uint8_t type) {
-  return (type >= 1 && type <= 6) || (type >= 16 && type <= 18);
+  return (type >= 1 && type <= 7) || (type >= 16 && type <= 18);
 }
 // A type byte as it appears in a file: a base type, or a keyed one with kLogNamespaced.
 inline bool IsLogRecordType(std::uint8_t type) {
   if ((type & kLogNamespaced) == 0) return IsBaseLogRecordType(type);
   const std::uint8_t base = type & static_cast<std::uint8_t>(~kLogNamespaced);
-  return base >= 1 && base <= 5 && base != 4;  // CLEAR names no key
+  return base >= 1 && base <= 7 && base != 4 && base != 6;  // CLEAR and GROUP name no key
 }
 // Whether the first bytes of a payload (`prefix`, all of it when prefix.size() == len) agree with
 // a header that says `type` and `len`: the lengths a payload spells out must add up to exactly
@@ -112,6 +119,16 @@ inline bool IsLogRecordType(std::uint8_t type) {
 // (its header and the bytes that made it are genuine); a header whose length was damaged fails
 // as soon as the length fields inside the payload are present.
 bool LogPayloadShapeFits(LogRecordType type, std::uint32_t len, std::string_view prefix);
+
+// Appends one piece of a PATCH's pieces to *dst.
+void AppendPatchPiece(std::string* dst, std::uint64_t offset, std::string_view bytes);
+// Calls fn(offset, bytes) for each piece of a PATCH, in order. False when `patch` is malformed or
+// has no piece (fn may then have seen a prefix of it).
+template <typename Fn>
+bool ForEachPatchPiece(std::string_view patch, Fn&& fn);
+// The length a value must have to hold every piece of a well-formed `patch`.
+std::uint64_t PatchExtent(std::string_view patch);
+bool NextPatchPiece(std::string_view* in, std::uint64_t* offset, std::string_view* bytes);
 
 // The count at the front of a GROUP payload, consumed.
 bool GetGroupCount(std::string_view* in, std::uint64_t* count);
@@ -128,6 +145,18 @@ bool ForEachGroupRecord(std::string_view group, Fn&& fn) {
     fn(static_cast<const LogRecord&>(rec));
   }
   return group.empty();
+}
+
+template <typename Fn>
+bool ForEachPatchPiece(std::string_view patch, Fn&& fn) {
+  if (patch.empty()) return false;
+  while (!patch.empty()) {
+    std::uint64_t offset = 0;
+    std::string_view bytes;
+    if (!NextPatchPiece(&patch, &offset, &bytes)) return false;
+    fn(offset, bytes);
+  }
+  return true;
 }
 
 }  // namespace dynakv::storage

@@ -4,7 +4,8 @@
 // the hash-sorted segments.
 //
 // Each entry is one heap allocation: a header followed by the key bytes and the stored (maybe
-// compressed) value bytes, which never change once written. The table only stores; what the
+// compressed) value bytes, which never change once written, except in place through
+// MutableStored (a string patch of an entry no checkpoint reads). The table only stores; what the
 // flags mean for durability is the engine's business.
 //
 // An object entry (kObject) holds a typed value (storage/object.h) instead of bytes: its stored
@@ -134,6 +135,9 @@ class Memtable {
   // The same for a typed value, which the entry then owns.
   Entry* UpsertObject(std::uint64_t hash, std::string_view key, std::unique_ptr<ValueObject> object,
                       std::uint8_t flags, std::int64_t expire_at_ms, std::uint32_t ns = 0);
+  // The stored bytes of a string entry, for a change in place that keeps their length (a string
+  // patch). Never of a frozen entry (a checkpoint reads its bytes) or a compressed one.
+  char* MutableStored(Entry* e) { return e->bytes() + e->key_offset() + e->key_len; }
   // After an object entry's object changed in place: its memory is counted anew.
   void ObjectChanged(Entry* e);
   void Erase(Entry* e);

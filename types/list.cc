@@ -1,5 +1,7 @@
 #include "types/list.h"
 
+#include <lz4.h>
+
 #include <algorithm>
 
 #include "types/ops.h"
@@ -10,7 +12,11 @@ namespace {
 
 // Redis's SIZE_SAFETY_LIMIT: a node bounded by entries still stops at 8 KB.
 constexpr std::size_t kSafetyBytes = 8192;
-constexpr std::size_t kNodeOverhead = sizeof(std::string) + sizeof(std::size_t);
+constexpr std::size_t kNodeOverhead = sizeof(std::string) + 2 * sizeof(std::size_t);
+// Redis's MIN_COMPRESS_BYTES and MIN_COMPRESS_IMPROVE: smaller nodes, and compression that saves
+// less, are not worth it.
+constexpr std::size_t kMinCompressBytes = 48;
+constexpr std::size_t kMinCompressImprove = 8;
 
 // An entry: varint length | bytes | the varint of (length varint + bytes) written backwards, so
 // a walk from the end reads it first byte first.
@@ -45,7 +51,7 @@ std::string EncodeEntry(std::string_view element) {
 }
 
 // The entry at `pos` (its start): its element and the offset of the next entry.
-std::string_view EntryAt(const std::string& buf, std::size_t pos, std::size_t* next) {
+std::string_view EntryAt(std::string_view buf, std::size_t pos, std::size_t* next) {
   std::string_view in(buf.data() + pos, buf.size() - pos);
   std::uint64_t len = 0;
   GetVarint(&in, &len);
@@ -56,7 +62,7 @@ std::string_view EntryAt(const std::string& buf, std::size_t pos, std::size_t* n
 }
 
 // The start of the entry that ends at `end`.
-std::size_t EntryBefore(const std::string& buf, std::size_t end) {
+std::size_t EntryBefore(std::string_view buf, std::size_t end) {
   std::uint64_t front = 0;
   unsigned shift = 0;
   std::size_t pos = end;
@@ -69,7 +75,7 @@ std::size_t EntryBefore(const std::string& buf, std::size_t end) {
   return pos - front;
 }
 
-std::vector<std::string> Elements(const std::string& buf) {
+std::vector<std::string> Elements(std::string_view buf) {
   std::vector<std::string> out;
   for (std::size_t pos = 0; pos < buf.size();) out.emplace_back(EntryAt(buf, pos, &pos));
   return out;
@@ -84,19 +90,77 @@ ListFill ListFillOf(long long fill) {
   return {0, kBytes[level - 1]};
 }
 
+std::string_view List::Bytes(const Node& node, std::string* scratch) {
+  if (!node.compressed) return node.buf;
+  scratch->resize(node.raw_size);
+  // The block was made here and never changes while compressed: it decompresses.
+  LZ4_decompress_safe(node.buf.data(), scratch->data(), static_cast<int>(node.buf.size()),
+                      static_cast<int>(node.raw_size));
+  return *scratch;
+}
+
+std::string& List::Raw(Node& node) {
+  node.tried = false;  // about to change: worth another try once interior again
+  if (!node.compressed) return node.buf;
+  std::string raw;
+  Bytes(node, &raw);
+  Account(static_cast<long long>(raw.size()) - static_cast<long long>(node.buf.size()));
+  node.buf = std::move(raw);
+  node.compressed = false;
+  return node.buf;
+}
+
+void List::Compress(Node& node) {
+  if (node.compressed || node.tried || node.buf.size() < kMinCompressBytes) return;
+  node.tried = true;
+  const int bound = LZ4_compressBound(static_cast<int>(node.buf.size()));
+  std::string packed(static_cast<std::size_t>(bound), '\0');
+  const int n = LZ4_compress_default(node.buf.data(), packed.data(),
+                                     static_cast<int>(node.buf.size()), bound);
+  if (n <= 0 || static_cast<std::size_t>(n) + kMinCompressImprove > node.buf.size()) return;
+  packed.resize(static_cast<std::size_t>(n));
+  packed.shrink_to_fit();
+  Account(static_cast<long long>(packed.size()) - static_cast<long long>(node.buf.size()));
+  node.raw_size = static_cast<std::uint32_t>(node.buf.size());
+  node.buf = std::move(packed);
+  node.compressed = true;
+}
+
+void List::Settle() {
+  if (depth_ == 0) return;
+  const std::size_t n = nodes_.size();
+  // The `depth` nodes at each end stay raw (pushes and pops touch them); with more nodes than
+  // that, the first interior node at each end is compressed (those further in already are).
+  for (std::size_t i = 0; i < depth_ && i < n; ++i) {
+    Raw(nodes_[i]);
+    Raw(nodes_[n - 1 - i]);
+  }
+  if (n > 2 * depth_) {
+    Compress(nodes_[depth_]);
+    Compress(nodes_[n - 1 - depth_]);
+  }
+}
+
+bool List::Interior(std::size_t at) const {
+  return depth_ != 0 && at >= depth_ && at + depth_ < nodes_.size();
+}
+
 bool List::Fits(const Node& node, std::size_t element_bytes, const TypeLimits& limits) const {
   const ListFill fill = ListFillOf(limits.list_max_listpack_size);
   if (fill.max_entries != 0 && node.count >= fill.max_entries) return false;
   // An empty node takes any element (a huge one gets a node of its own).
-  return node.count == 0 || node.buf.size() + EntrySize(element_bytes) <= fill.max_bytes;
+  const std::size_t used = node.compressed ? node.raw_size : node.buf.size();
+  return node.count == 0 || used + EntrySize(element_bytes) <= fill.max_bytes;
 }
 
 void List::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kList));
   PutVarint(out, size_);
+  std::string scratch;
   for (const Node& node : nodes_) {
-    for (std::size_t pos = 0; pos < node.buf.size();) {
-      const std::string_view element = EntryAt(node.buf, pos, &pos);
+    const std::string_view buf = Bytes(node, &scratch);
+    for (std::size_t pos = 0; pos < buf.size();) {
+      const std::string_view element = EntryAt(buf, pos, &pos);
       PutVarint(out, element.size());
       out->append(element);
     }
@@ -119,36 +183,42 @@ std::unique_ptr<List> List::Decode(std::string_view in, const TypeLimits& limits
 }
 
 void List::PushFront(std::string_view element, const TypeLimits& limits) {
+  depth_ = limits.list_compress_depth;
   if (nodes_.empty() || !Fits(nodes_.front(), element.size(), limits)) {
     nodes_.emplace_front();
     Account(kNodeOverhead);
   }
   Node& node = nodes_.front();
   const std::string entry = EncodeEntry(element);
-  node.buf.insert(0, entry);
+  Raw(node).insert(0, entry);
   ++node.count;
   ++size_;
   Account(static_cast<long long>(entry.size()));
+  Settle();
 }
 
 void List::PushBack(std::string_view element, const TypeLimits& limits) {
+  depth_ = limits.list_compress_depth;
   if (nodes_.empty() || !Fits(nodes_.back(), element.size(), limits)) {
     nodes_.emplace_back();
     Account(kNodeOverhead);
   }
   Node& node = nodes_.back();
-  const std::size_t before = node.buf.size();
-  AppendEntry(&node.buf, element);
+  std::string& buf = Raw(node);
+  const std::size_t before = buf.size();
+  AppendEntry(&buf, element);
   ++node.count;
   ++size_;
-  Account(static_cast<long long>(node.buf.size() - before));
+  Account(static_cast<long long>(buf.size() - before));
+  Settle();
 }
 
 std::string List::PopFront() {
   Node& node = nodes_.front();
+  std::string& buf = Raw(node);
   std::size_t next = 0;
-  std::string element(EntryAt(node.buf, 0, &next));
-  node.buf.erase(0, next);
+  std::string element(EntryAt(buf, 0, &next));
+  buf.erase(0, next);
   --node.count;
   --size_;
   Account(-static_cast<long long>(next));
@@ -156,22 +226,25 @@ std::string List::PopFront() {
     nodes_.pop_front();
     Account(-static_cast<long long>(kNodeOverhead));
   }
+  Settle();
   return element;
 }
 
 std::string List::PopBack() {
   Node& node = nodes_.back();
-  const std::size_t start = EntryBefore(node.buf, node.buf.size());
+  std::string& buf = Raw(node);
+  const std::size_t start = EntryBefore(buf, buf.size());
   std::size_t next = 0;
-  std::string element(EntryAt(node.buf, start, &next));
-  Account(-static_cast<long long>(node.buf.size() - start));
-  node.buf.resize(start);
+  std::string element(EntryAt(buf, start, &next));
+  Account(-static_cast<long long>(buf.size() - start));
+  buf.resize(start);
   --node.count;
   --size_;
   if (node.count == 0) {
     nodes_.pop_back();
     Account(-static_cast<long long>(kNodeOverhead));
   }
+  Settle();
   return element;
 }
 
@@ -197,22 +270,25 @@ std::size_t List::Locate(std::size_t index, std::size_t* within) const {
   return nodes_.size();
 }
 
-std::string_view List::At(std::size_t index) const {
+std::string List::At(std::size_t index) const {
   std::size_t within = 0;
   const Node& node = nodes_[Locate(index, &within)];
+  std::string scratch;
+  const std::string_view buf = Bytes(node, &scratch);
   std::size_t next = 0;
   if (within >= node.count / 2) {
-    std::size_t pos = node.buf.size();
-    for (std::size_t i = node.count; i > within; --i) pos = EntryBefore(node.buf, pos);
-    return EntryAt(node.buf, pos, &next);
+    std::size_t pos = buf.size();
+    for (std::size_t i = node.count; i > within; --i) pos = EntryBefore(buf, pos);
+    return std::string(EntryAt(buf, pos, &next));
   }
   std::size_t pos = 0;
-  for (std::size_t i = 0; i < within; ++i) EntryAt(node.buf, pos, &pos);
-  return EntryAt(node.buf, pos, &next);
+  for (std::size_t i = 0; i < within; ++i) EntryAt(buf, pos, &pos);
+  return std::string(EntryAt(buf, pos, &next));
 }
 
 void List::Rebuild(std::size_t at, const std::vector<std::string>& elements,
                    const TypeLimits& limits) {
+  depth_ = limits.list_compress_depth;
   Node& old = nodes_[at];
   Account(-static_cast<long long>(old.buf.size() + kNodeOverhead));
   size_ -= old.count;
@@ -229,33 +305,41 @@ void List::Rebuild(std::size_t at, const std::vector<std::string>& elements,
   size_ += elements.size();
   if (fresh.empty()) {
     nodes_.erase(nodes_.begin() + static_cast<long>(at));
+    Settle();
     return;
   }
   nodes_[at] = std::move(fresh[0]);
   for (std::size_t i = 1; i < fresh.size(); ++i) {
     nodes_.insert(nodes_.begin() + static_cast<long>(at + i), std::move(fresh[i]));
   }
+  for (std::size_t i = at; i < at + fresh.size(); ++i) {
+    if (Interior(i)) Compress(nodes_[i]);
+  }
 }
 
 void List::Set(std::size_t index, std::string_view element, const TypeLimits& limits) {
   std::size_t within = 0;
   const std::size_t at = Locate(index, &within);
-  std::vector<std::string> elements = Elements(nodes_[at].buf);
+  std::string scratch;
+  std::vector<std::string> elements = Elements(Bytes(nodes_[at], &scratch));
   elements[within] = std::string(element);
   Rebuild(at, elements, limits);
+  Settle();
 }
 
 bool List::Insert(std::string_view pivot, std::string_view element, bool before,
                   const TypeLimits& limits) {
+  std::string scratch;
   for (std::size_t at = 0; at < nodes_.size(); ++at) {
-    const Node& node = nodes_[at];
+    const std::string_view buf = Bytes(nodes_[at], &scratch);
     std::size_t i = 0;
-    for (std::size_t pos = 0; pos < node.buf.size(); ++i) {
-      if (EntryAt(node.buf, pos, &pos) != pivot) continue;
-      std::vector<std::string> elements = Elements(node.buf);
+    for (std::size_t pos = 0; pos < buf.size(); ++i) {
+      if (EntryAt(buf, pos, &pos) != pivot) continue;
+      std::vector<std::string> elements = Elements(buf);
       elements.insert(elements.begin() + static_cast<long>(before ? i : i + 1),
                       std::string(element));
       Rebuild(at, elements, limits);
+      Settle();
       return true;
     }
   }
@@ -270,9 +354,10 @@ std::size_t List::Remove(long long count, std::string_view element, const TypeLi
   // From the head: `at` moves forward past the nodes a rebuild made; from the tail: backward,
   // where the nodes before `at` are untouched by its rebuild.
   long long at = from_tail ? static_cast<long long>(nodes_.size()) - 1 : 0;
+  std::string scratch;
   while (at >= 0 && at < static_cast<long long>(nodes_.size()) && removed < want) {
     const auto index = static_cast<std::size_t>(at);
-    std::vector<std::string> elements = Elements(nodes_[index].buf);
+    std::vector<std::string> elements = Elements(Bytes(nodes_[index], &scratch));
     std::vector<std::string> kept;
     kept.reserve(elements.size());
     std::size_t here = 0;
@@ -299,14 +384,16 @@ std::size_t List::Remove(long long count, std::string_view element, const TypeLi
     const auto made = static_cast<long long>(nodes_.size() + 1 - before);
     at = from_tail ? at - 1 : at + made;
   }
+  if (removed > 0) Settle();
   return removed;
 }
 
 bool List::Consistent() const {
   std::size_t total = 0;
   std::size_t bytes = 0;
+  std::string scratch;
   for (const Node& node : nodes_) {
-    if (node.count == 0 || Elements(node.buf).size() != node.count) return false;
+    if (node.count == 0 || Elements(Bytes(node, &scratch)).size() != node.count) return false;
     total += node.count;
     bytes += node.buf.size() + kNodeOverhead;
   }
@@ -318,9 +405,10 @@ void List::ForRange(std::size_t start, std::size_t n, const Visitor& fn) const {
   std::size_t within = 0;
   std::size_t at = Locate(start, &within);
   std::size_t pos = 0;
-  for (std::size_t i = 0; i < within; ++i) EntryAt(nodes_[at].buf, pos, &pos);
+  std::string scratch;
+  for (std::size_t i = 0; i < within; ++i) EntryAt(Bytes(nodes_[at], &scratch), pos, &pos);
   for (; at < nodes_.size(); ++at, pos = 0) {
-    const std::string& buf = nodes_[at].buf;
+    const std::string_view buf = Bytes(nodes_[at], &scratch);
     while (pos < buf.size()) {
       if (n-- == 0 || !fn(EntryAt(buf, pos, &pos))) return;
     }
@@ -328,8 +416,9 @@ void List::ForRange(std::size_t start, std::size_t n, const Visitor& fn) const {
 }
 
 void List::ForEachReverse(const Visitor& fn) const {
+  std::string scratch;
   for (std::size_t at = nodes_.size(); at-- > 0;) {
-    const std::string& buf = nodes_[at].buf;
+    const std::string_view buf = Bytes(nodes_[at], &scratch);
     for (std::size_t end = buf.size(); end > 0;) {
       const std::size_t start = EntryBefore(buf, end);
       std::size_t next = 0;

@@ -55,6 +55,17 @@ struct KeyUsage {
   int lfu_frequency = 0;
 };
 
+// One piece of a change to a string value (Engine::PatchString).
+struct BytePatch {
+  std::uint64_t offset = 0;
+  std::string_view bytes;
+};
+// What PatchString does, on a string held elsewhere (a keyspace without the engine's PATCH).
+void ApplyBytePatches(std::string* value, const std::vector<BytePatch>& pieces);
+
+// The InvalidArgument message of Engine::PatchString when the key holds a typed value.
+inline constexpr std::string_view kHoldsTypedValue = "the key holds a typed value";
+
 // What making room before a command found (Redis's performEvictions).
 enum class EvictionResult {
   kOk,       // under maxmemory, or the policy frees memory otherwise (offload)
@@ -148,6 +159,11 @@ struct EngineStats {
   std::string log_error;               // why writes are refused now; empty when they are not
   bool compaction_running = false;
   bool checkpoint_running = false;  // a background checkpoint is writing its segment
+  // The event loop's share of background checkpoints, in microseconds: freezing the memtable,
+  // installing the segment, and any wait of a write for a frozen collection's serialization. The
+  // last checkpoint's, and the largest since the engine opened.
+  std::uint64_t checkpoint_loop_last_us = 0;
+  std::uint64_t checkpoint_loop_max_us = 0;
 };
 
 // A corrupt commit log that Open cut under LogCorruptionPolicy::kDropAndRepair.
@@ -228,6 +244,18 @@ class Engine {
   Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
   Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) {
     return Mutate(0, key, op, result);
+  }
+  // Writes each piece's bytes at its offset of the string value at `key` (in order), growing the
+  // value with zero bytes to hold them all (a piece without bytes only grows it); a missing key
+  // is an empty string, created without expiry, and an existing key keeps its expiry. Logs only
+  // the pieces (a PATCH record), so SETBIT on a 64 MB bitmap costs a few log bytes. A value
+  // changed this way is held uncompressed in memory from then on (as Redis holds it), so further
+  // changes cost O(change) (checkpoints still compress it, off the loop). InvalidArgument
+  // (kHoldsTypedValue) when the key holds a typed value, or when the value would pass UINT32_MAX
+  // bytes; fails otherwise as Put does.
+  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
+  Status PatchString(std::string_view key, const std::vector<BytePatch>& pieces) {
+    return PatchString(0, key, pieces);
   }
   // Returns whether the key existed.
   bool Delete(DbIndex db, std::string_view key);

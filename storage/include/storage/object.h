@@ -9,8 +9,11 @@
 // - In memory an object is live and mutable: a write to one element changes it in place
 //   (Engine::Mutate) and logs only an operation record, never the whole value.
 // - On disk (segments, and a whole-value Put in the log) an object is its Serialize() form,
-//   LZ4-compressed like any value. A checkpoint serializes each dirty object on the owner thread
-//   when it freezes the memtable, so the background writer never reads a live object.
+//   LZ4-compressed like any value. A checkpoint serializes each dirty object on its background
+//   thread, so a collection of a million members never stops the event loop; meanwhile the owner
+//   thread may read the object but changes it only once its serialization is done (the engine
+//   sees to that). So an object's const member functions must be safe to run on two threads at
+//   once: no caches filled or state moved by a read.
 // - Recovery rebuilds objects with ObjectCodec::Decode and replays operation records onto them
 //   with ObjectCodec::Apply, the very function live writes use: the two cannot drift apart.
 #pragma once

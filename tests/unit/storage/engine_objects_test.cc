@@ -2,11 +2,16 @@
 // of the test's own (a set of strings) so that storage is tested without the types library.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "log_format.h"
 #include "memtable.h"
@@ -25,10 +30,16 @@ using testing::TestOptions;
 namespace {
 
 // Serialized: 'S' | (fixed32 length | bytes)*. Ops: '+' element | '-' element.
+class ToySet;
+// Called by ToySet::Serialize (on whichever thread serializes), when set.
+using SerializeHook = std::function<void(const ToySet&)>;
+
 class ToySet final : public ValueObject {
  public:
+  explicit ToySet(const SerializeHook* hook = nullptr) : hook_(hook) {}
   std::size_t MemoryUsage() const override { return bytes_; }
   void Serialize(std::string* out) const override {
+    if (hook_ != nullptr && *hook_) (*hook_)(*this);
     out->push_back('S');
     for (const std::string& m : members_) {
       const auto n = static_cast<std::uint32_t>(m.size());
@@ -53,6 +64,7 @@ class ToySet final : public ValueObject {
  private:
   std::set<std::string> members_;
   std::size_t bytes_ = 64;
+  const SerializeHook* hook_;
 };
 
 class ToyCodec final : public ObjectCodec {
@@ -60,7 +72,7 @@ class ToyCodec final : public ObjectCodec {
   std::unique_ptr<ValueObject> Decode(std::string_view in) const override {
     if (in.empty() || in.front() != 'S') return nullptr;
     in.remove_prefix(1);
-    auto set = std::make_unique<ToySet>();
+    auto set = std::make_unique<ToySet>(&serialize_hook);
     while (!in.empty()) {
       std::uint32_t n;
       if (in.size() < 4) return nullptr;
@@ -79,7 +91,7 @@ class ToyCodec final : public ObjectCodec {
     if (object != nullptr && set == nullptr) return false;
     std::unique_ptr<ToySet> fresh;
     if (set == nullptr) {
-      fresh = std::make_unique<ToySet>();
+      fresh = std::make_unique<ToySet>(&serialize_hook);
       set = fresh.get();
     }
     const std::string_view member = op.substr(1);
@@ -87,6 +99,7 @@ class ToyCodec final : public ObjectCodec {
     if (fresh) *created = std::move(fresh);
     return true;
   }
+  SerializeHook serialize_hook;
 };
 
 std::set<std::string> Members(Engine* e, std::string_view key) {
@@ -231,6 +244,66 @@ TEST_CASE("objects: a mutation while the checkpoint holds the object frozen is k
   CHECK(Members(e.get(), "h0").count(Member(4998 - 4998 % 7)) == 1);
 }
 
+TEST_CASE("objects: a background checkpoint serializes them off the loop; a write waits for it") {
+  TempDir dir;
+  FakeClock clock;
+  ToyCodec codec;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, open = false, timed_out = false;
+  // The checkpoint's serialization of the set holding "slow" stops until the test opens it.
+  codec.serialize_hook = [&](const ToySet& set) {
+    if (set.members().count("slow") == 0) return;
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    if (!cv.wait_for(lock, std::chrono::seconds(20), [&] { return open; })) timed_out = true;
+  };
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  o.log_checkpoint_bytes = 16 * 1024;
+  {
+    auto e = OpenEngine(o);
+    REQUIRE(Add(e.get(), "a", "slow").ok());
+    for (int i = 0; i < 50; ++i) REQUIRE(Add(e.get(), "b", Member(i)).ok());
+    for (int n = 0; !e->Stats().checkpoint_running; ++n) {
+      REQUIRE(n < 10000);
+      REQUIRE(e->Put("filler" + std::to_string(n), testing::RandomBytes(300, n), 0).ok());
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return entered; }));
+    }
+    // The background thread is inside "a": the loop reads it meanwhile, and writes "b" (which it
+    // serializes itself unless the job did already) without waiting for "a".
+    CHECK(Members(e.get(), "a") == std::set<std::string>{"slow"});
+    REQUIRE(Add(e.get(), "b", "late").ok());
+    CHECK(Members(e.get(), "b").size() == 51);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      CHECK_FALSE(open);  // nothing above waited for "a"
+      open = true;
+    }
+    cv.notify_all();
+    // A write to "a" waits for its serialization, then changes it.
+    REQUIRE(Add(e.get(), "a", "after").ok());
+    for (int i = 0; i < 5000 && e->Stats().checkpoint_running; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      e->Tick();
+    }
+    REQUIRE_FALSE(e->Stats().checkpoint_running);
+    CHECK(e->Stats().checkpoints == 1);
+    CHECK(e->Stats().checkpoint_loop_max_us > 0);
+  }
+  CHECK_FALSE(timed_out);
+  // The segment holds each set as it was at the freeze; the log replays the later writes.
+  codec.serialize_hook = nullptr;
+  auto e = OpenEngine(o);
+  CHECK(Members(e.get(), "a") == std::set<std::string>{"after", "slow"});
+  CHECK(Members(e.get(), "b").size() == 51);
+  CHECK(Members(e.get(), "b").count("late") == 1);
+}
+
 TEST_CASE("objects: offloaded objects come back intact, large ones compressed on disk") {
   TempDir dir;
   FakeClock clock;
@@ -311,7 +384,8 @@ TEST_CASE("log format: MUTATE records and object PUTs round-trip; their shape is
   }
   CHECK(IsLogRecordType(5));
   CHECK(IsLogRecordType(6));  // GROUP (atomic_group_test.cc)
-  CHECK_FALSE(IsLogRecordType(7));
+  CHECK(IsLogRecordType(7));  // PATCH (engine_patch_test.cc)
+  CHECK_FALSE(IsLogRecordType(8));
 }
 
 TEST_CASE("objects: an element write to a value whose segment block went bad fails, never recreates") {

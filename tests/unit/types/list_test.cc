@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <random>
@@ -172,6 +173,180 @@ TEST_CASE("random list operations match a deque model, and survive serialization
         REQUIRE(back != nullptr);
         REQUIRE(Contents(*back) == expect);
       }
+    }
+  }
+}
+
+namespace {
+
+TypeLimits Compressed(long long fill, std::size_t depth) {
+  TypeLimits limits = Fill(fill);
+  limits.list_compress_depth = depth;
+  return limits;
+}
+
+// The nodes within `depth` of either end are never compressed (Redis's rule: they take the
+// pushes and pops).
+bool EndsRaw(const List& list, std::size_t depth) {
+  const std::size_t n = list.node_count();
+  for (std::size_t i = 0; i < depth && i < n; ++i) {
+    if (list.node_compressed(i) || list.node_compressed(n - 1 - i)) return false;
+  }
+  return true;
+}
+
+std::size_t CompressedNodes(const List& list) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < list.node_count(); ++i) count += list.node_compressed(i) ? 1 : 0;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("list-compress-depth: interior nodes are LZ4-compressed, the ends stay raw") {
+  for (std::size_t depth : {1u, 2u, 3u}) {
+    CAPTURE(depth);
+    const TypeLimits limits = Compressed(-2, depth);
+    List list;
+    // Compressible elements (JSON-like records), 8 KB nodes.
+    for (int i = 0; i < 20000; ++i) {
+      list.PushBack("{\"id\":" + std::to_string(i) + ",\"name\":\"user\",\"active\":true}", limits);
+    }
+    const std::size_t n = list.node_count();
+    REQUIRE(n > 2 * depth + 2);
+    CHECK(EndsRaw(list, depth));
+    CHECK(CompressedNodes(list) == n - 2 * depth);  // every interior node
+    CHECK(list.Consistent());
+    CHECK(list.EncodingName() == "quicklist");
+    // Reads across compressed nodes: LINDEX, LRANGE both ways.
+    for (int i : {0, 1, 100, 5000, 12345, 19999}) {
+      CHECK(list.At(static_cast<std::size_t>(i)) ==
+            "{\"id\":" + std::to_string(i) + ",\"name\":\"user\",\"active\":true}");
+    }
+    std::vector<std::string> all = Contents(list);
+    REQUIRE(all.size() == 20000);
+    CHECK(all[7777] == "{\"id\":7777,\"name\":\"user\",\"active\":true}");
+    std::vector<std::string> back = Reversed(list);
+    CHECK(back.front() == all.back());
+    CHECK(back.back() == all.front());
+    // Pops from both ends move the boundary: the new end nodes come back raw.
+    for (int i = 0; i < 3000; ++i) {
+      list.PopFront();
+      list.PopBack();
+      REQUIRE(EndsRaw(list, depth));
+    }
+    CHECK(list.At(0) == all[3000]);
+    CHECK(list.Consistent());
+    // Pushes at the head: nodes pushed past the depth get compressed.
+    for (int i = 0; i < 3000; ++i) list.PushFront(all[2999 - i], limits);
+    CHECK(EndsRaw(list, depth));
+    CHECK(CompressedNodes(list) + 2 * depth >= list.node_count() - 2);
+    CHECK(Contents(list) == std::vector<std::string>(all.begin(), all.end() - 3000));
+  }
+}
+
+TEST_CASE("list-compress-depth: a big list of compressible elements takes far less memory") {
+  List raw;
+  List packed;
+  for (int i = 0; i < 100000; ++i) {
+    const std::string e = "{\"user\":" + std::to_string(i % 1000) +
+                          ",\"event\":\"page_view\",\"path\":\"/products/list\"}";
+    raw.PushBack(e, Compressed(-2, 0));
+    packed.PushBack(e, Compressed(-2, 1));
+  }
+  MESSAGE("100,000 x ~60-byte elements: " << raw.MemoryUsage() << " bytes raw, "
+                                          << packed.MemoryUsage()
+                                          << " bytes with list-compress-depth 1");
+  CHECK(CompressedNodes(raw) == 0);
+  CHECK(packed.MemoryUsage() * 3 < raw.MemoryUsage());
+  CHECK(Contents(packed) == Contents(raw));
+  // Incompressible elements: nodes stay raw (compression would not pay), nothing is lost.
+  List random;
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 5000; ++i) {
+    std::string e(64, '\0');
+    for (char& c : e) c = static_cast<char>(rng());
+    random.PushBack(e, Compressed(-2, 1));
+  }
+  CHECK(CompressedNodes(random) == 0);
+  CHECK(random.size() == 5000);
+}
+
+TEST_CASE("list-compress-depth: random operations match a deque model; decode compresses") {
+  for (long long fill : {-1LL, 4LL}) {
+    for (std::size_t depth : {1u, 2u}) {
+      CAPTURE(fill);
+      CAPTURE(depth);
+      const TypeLimits limits = Compressed(fill, depth);
+      std::mt19937_64 rng(static_cast<std::uint64_t>(fill * 10 + static_cast<long long>(depth)));
+      List list;
+      std::deque<std::string> model;
+      auto element = [&] {
+        return rng() % 10 == 0 ? std::string(200 + rng() % 500, 'z')
+                               : "element-" + std::to_string(rng() % 8) + std::string(40, 'p');
+      };
+      for (int step = 0; step < 20000; ++step) {
+        const int action = static_cast<int>(rng() % 10);
+        CAPTURE(step);
+        if (action <= 3 || model.empty()) {
+          const std::string e = element();
+          if (rng() % 2 == 0) {
+            list.PushFront(e, limits);
+            model.push_front(e);
+          } else {
+            list.PushBack(e, limits);
+            model.push_back(e);
+          }
+        } else if (action == 4) {
+          REQUIRE(list.PopFront() == model.front());
+          model.pop_front();
+        } else if (action == 5) {
+          REQUIRE(list.PopBack() == model.back());
+          model.pop_back();
+        } else if (action == 6) {
+          const std::size_t i = rng() % model.size();
+          const std::string e = element();
+          list.Set(i, e, limits);
+          model[i] = e;
+        } else if (action == 7) {
+          const std::string pivot = element();
+          const std::string e = element();
+          auto it = std::find(model.begin(), model.end(), pivot);
+          REQUIRE(list.Insert(pivot, e, true, limits) == (it != model.end()));
+          if (it != model.end()) model.insert(it, e);
+        } else if (action == 8 && rng() % 20 == 0) {
+          const std::string e = element();
+          std::size_t want = 0;
+          for (auto it = model.begin(); it != model.end() && want < 3;) {
+            if (*it == e) {
+              it = model.erase(it);
+              ++want;
+            } else {
+              ++it;
+            }
+          }
+          REQUIRE(list.Remove(3, e, limits) == want);
+        } else {
+          const std::size_t i = rng() % model.size();
+          REQUIRE(list.At(i) == model[i]);
+        }
+        REQUIRE(list.size() == model.size());
+        REQUIRE(EndsRaw(list, depth));
+        if (step % 1000 == 0) {
+          REQUIRE(list.Consistent());
+          const std::vector<std::string> expect(model.begin(), model.end());
+          REQUIRE(Contents(list) == expect);
+          REQUIRE(Reversed(list) == std::vector<std::string>(expect.rbegin(), expect.rend()));
+          std::string serialized;
+          list.Serialize(&serialized);
+          std::unique_ptr<List> back = List::Decode(serialized, limits);
+          REQUIRE(back != nullptr);
+          REQUIRE(Contents(*back) == expect);
+          REQUIRE(EndsRaw(*back, depth));
+          if (back->node_count() > 2 * depth + 1) REQUIRE(CompressedNodes(*back) > 0);
+        }
+      }
+      CHECK(CompressedNodes(list) > 0);
     }
   }
 }

@@ -6,6 +6,13 @@
 // - A small list is a single node: that is the compact encoding; a large one is many nodes. Redis
 //   7.0 names both "quicklist" (OBJECT ENCODING), and so does EncodingName().
 // Middle edits (LSET, LINSERT) rewrite one node; LREM rebuilds the nodes it walks.
+// - list-compress-depth (TypeLimits::list_compress_depth) d > 0: as Redis, the d nodes at each end
+//   stay raw and every node further in is LZ4-compressed (LZ4 where Redis has LZF: the project's
+//   compressor), unless it is under 48 bytes or compression saves less than 8. A write to a
+//   compressed node decompresses it; reads decompress into a buffer of their own, so a read
+//   changes nothing (storage/object.h: reads may run on two threads). Pushes and pops keep the
+//   boundary as Redis does, one node at each end per operation; a list decoded from disk or
+//   RESTOREd is compressed as it is built.
 #pragma once
 
 #include <cstddef>
@@ -51,7 +58,7 @@ class List final : public storage::ValueObject {
   std::string PopBack();
 
   // Element at `index` (0-based from the head); index < size().
-  std::string_view At(std::size_t index) const;
+  std::string At(std::size_t index) const;
   // Replaces the element at `index` < size().
   void Set(std::size_t index, std::string_view element, const TypeLimits& limits);
   // Inserts before (or after) the first element equal to `pivot`; false when there is none.
@@ -61,7 +68,11 @@ class List final : public storage::ValueObject {
   // when 0). Returns how many.
   std::size_t Remove(long long count, std::string_view element, const TypeLimits& limits);
 
-  // Elements [start, start + n) from the head, in order (n may run past the end).
+  // Whether node `at` (< node_count()) is held compressed (list-compress-depth; tests).
+  bool node_compressed(std::size_t at) const { return nodes_[at].compressed; }
+
+  // Elements [start, start + n) from the head, in order (n may run past the end). The views
+  // passed to fn are valid during the call only.
   void ForRange(std::size_t start, std::size_t n, const Visitor& fn) const;
   // Whether the nodes agree with the counts (tests): every node non-empty, its entries parse to
   // its count, the counts sum to size().
@@ -72,9 +83,24 @@ class List final : public storage::ValueObject {
 
  private:
   struct Node {
-    std::string buf;  // entries
+    std::string buf;  // entries; when `compressed`, their LZ4 block
     std::size_t count = 0;
+    std::uint32_t raw_size = 0;  // when compressed: the entries' size
+    bool compressed = false;
+    bool tried = false;  // compression was tried and did not pay; reset by a change
   };
+
+  // The node's entries: its buffer, or (compressed) *scratch holding them decompressed.
+  static std::string_view Bytes(const Node& node, std::string* scratch);
+  // The node's entries for a change: decompressed in place first when compressed.
+  std::string& Raw(Node& node);
+  // Compresses the node when that pays (list-compress-depth).
+  void Compress(Node& node);
+  // After a push or pop: the nodes at each end within the depth raw, the first interior ones
+  // compressed.
+  void Settle();
+  // Whether node `at` is farther than the depth from both ends.
+  bool Interior(std::size_t at) const;
 
   bool Fits(const Node& node, std::size_t element_bytes, const TypeLimits& limits) const;
   // The node holding `index`, and the index within it.
@@ -86,6 +112,7 @@ class List final : public storage::ValueObject {
   }
 
   std::deque<Node> nodes_;
+  std::size_t depth_ = 0;  // list-compress-depth as of the last write that was given the limits
   std::size_t size_ = 0;
   std::size_t bytes_ = 0;  // entry bytes plus node overhead (MemoryUsage stays O(1))
 };

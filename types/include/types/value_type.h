@@ -39,6 +39,8 @@ struct TypeLimits {
   std::size_t set_max_intset_entries = 512;     // set-max-intset-entries
   // list-max-listpack-size: entries per list node when positive, -1..-5: 4..64 KB per node.
   long long list_max_listpack_size = -2;
+  // list-compress-depth: list nodes this far from both ends are LZ4-compressed; 0: none (list.h).
+  std::size_t list_compress_depth = 0;
   std::size_t zset_max_listpack_entries = 128;  // zset-max-listpack-entries
   std::size_t zset_max_listpack_value = 64;     // zset-max-listpack-value
 };
