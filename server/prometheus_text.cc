@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -147,6 +148,13 @@ std::string FormatDouble(double v) {
   char buf[64];
   const auto result = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, result.ptr);
+}
+
+// p99.9 is the 0.999 quantile: printed short, not as 0.9990000000000001.
+std::string QuantileLabel(double q) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.10g", q);
+  return buf;
 }
 
 // "a=1,b=2" into pairs.
@@ -307,7 +315,7 @@ class Converter {
         const double quantile = std::strtod(std::string(key.substr(1)).c_str(), nullptr) / 100;
         const double seconds = std::strtod(std::string(number).c_str(), nullptr) / 1e6;
         out_.Add(family, "summary", help, family,
-                 "{" + cmd + "," + Label("quantile", FormatDouble(quantile)) + "}",
+                 "{" + cmd + "," + Label("quantile", QuantileLabel(quantile)) + "}",
                  FormatDouble(seconds));
         any = true;
       }
