@@ -26,7 +26,9 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    # Below the kernel's ephemeral range (32768-60999), where no outgoing connection of a busy
+    # machine holds the port as its own.
+    port=$((10000 + RANDOM % 22000))
     port_in_use "$port" || { echo "$port"; return; }
   done
 }
