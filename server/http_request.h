@@ -12,9 +12,9 @@
 namespace dynakv::server {
 
 struct HttpRequest {
-  std::string method;  // "GET"
-  std::string target;  // "/metrics?x=1": as sent
-  int minor_version = 1;  // HTTP/1.<minor>
+  std::string method;                                        // "GET"
+  std::string target;                                        // "/metrics?x=1": as sent
+  int minor_version = 1;                                     // HTTP/1.<minor>
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent, values trimmed
 
   // The first header named `name` (any case), or nullptr.

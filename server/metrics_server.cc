@@ -42,14 +42,22 @@ bool IsLoopback(const sockaddr_storage& addr) {
 
 std::string_view Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Error";
   }
 }
 
@@ -124,8 +132,8 @@ class MetricsServer::Connection final : private net::ConnectionHandler {
       Response response;
       if (parsed == HttpParse::kIncomplete) {
         if (input_.size() <= kMaxHeadBytes) return;
-        response.bytes = HttpResponse(431, "text/plain; charset=utf-8", "request too large\n",
-                                      false, true);
+        response.bytes =
+            HttpResponse(431, "text/plain; charset=utf-8", "request too large\n", false, true);
         response.close = true;
       } else if (parsed == HttpParse::kBad) {
         response.bytes =
@@ -251,8 +259,8 @@ MetricsServer::Response MetricsServer::Respond(const HttpRequest& request, bool 
   const bool head = request.method == "HEAD";
   constexpr std::string_view kText = "text/plain; charset=utf-8";
   if (request.path() != "/metrics") {
-    response.bytes = HttpResponse(404, kText, "not found: the metrics are at /metrics\n", head,
-                                  response.close);
+    response.bytes =
+        HttpResponse(404, kText, "not found: the metrics are at /metrics\n", head, response.close);
     return response;
   }
   if (request.method != "GET" && !head) {

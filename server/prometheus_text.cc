@@ -47,10 +47,21 @@ const std::set<std::string_view, std::less<>> kTotalGauges = {
     "total_watched_keys"};
 
 // Text fields that become labels of dynakv_instance_info.
-const std::set<std::string_view, std::less<>> kInfoLabels = {
-    "redis_version", "dynakv_version", "redis_mode", "os", "arch_bits", "run_id",
-    "role", "mem_allocator", "maxmemory_policy", "appendfsync", "cluster_node_id",
-    "gcc_version", "redis_git_sha1", "redis_build_id", "multiplexing_api"};
+const std::set<std::string_view, std::less<>> kInfoLabels = {"redis_version",
+                                                             "dynakv_version",
+                                                             "redis_mode",
+                                                             "os",
+                                                             "arch_bits",
+                                                             "run_id",
+                                                             "role",
+                                                             "mem_allocator",
+                                                             "maxmemory_policy",
+                                                             "appendfsync",
+                                                             "cluster_node_id",
+                                                             "gcc_version",
+                                                             "redis_git_sha1",
+                                                             "redis_build_id",
+                                                             "multiplexing_api"};
 
 // CPU time in seconds, as redis_exporter names it.
 const std::map<std::string_view, std::string_view, std::less<>> kRenamedCounters = {
@@ -229,8 +240,7 @@ class Converter {
     }
     const bool total_prefix = field.starts_with("total_") && kTotalGauges.count(field) == 0;
     if (total_prefix || kCounters.count(field) != 0) {
-      const std::string name =
-          MetricName(total_prefix ? field.substr(6) : field) + "_total";
+      const std::string name = MetricName(total_prefix ? field.substr(6) : field) + "_total";
       out_.Add(name, "counter", help, name, "", std::string(value));
       return;
     }
@@ -287,8 +297,9 @@ class Converter {
     }
     if (IsNumber(usec)) {
       out_.Add("dynakv_commands_duration_seconds_total", "counter",
-               "INFO commandstats: time spent per command", "dynakv_commands_duration_seconds_total",
-               labels, FormatDouble(std::strtod(std::string(usec).c_str(), nullptr) / 1e6));
+               "INFO commandstats: time spent per command",
+               "dynakv_commands_duration_seconds_total", labels,
+               FormatDouble(std::strtod(std::string(usec).c_str(), nullptr) / 1e6));
     }
     for (std::string_view key : {"rejected_calls", "failed_calls"}) {
       const std::string_view n = Find(pairs, key);

@@ -20,7 +20,7 @@ source=$(cd "${2:?source dir}" && pwd)
 tmp=$(mktemp -d /tmp/dynakv-install-XXXXXX)
 pids=()
 cleanup() {
-  [ -n "${KEEP:-}" ] && { echo "kept $tmp"; return; }
+  [ -n "${DYNAKV_ITEST_KEEP:-}" ] && { echo "kept $tmp"; return; }
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }

@@ -74,7 +74,8 @@ inline bool ParseValue(std::string_view text, double* value) {
 }
 
 // The family a sample belongs to: a summary's or histogram's _sum/_count/_bucket belong to it.
-inline std::string FamilyOf(const std::string& name, const std::map<std::string, std::string>& types) {
+inline std::string FamilyOf(const std::string& name,
+                            const std::map<std::string, std::string>& types) {
   for (std::string_view suffix : {"_sum", "_count", "_bucket"}) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
       const std::string base = name.substr(0, name.size() - suffix.size());

@@ -115,7 +115,8 @@ TEST_CASE("GET /metrics: valid Prometheus text carrying INFO's counters") {
   client.Command({"GET", "missing"});
   client.Command({"GET", "other"});
 
-  const long long processed = std::stoll(ReadInfoField(client, "stats", "total_commands_processed"));
+  const long long processed =
+      std::stoll(ReadInfoField(client, "stats", "total_commands_processed"));
   const dynakv::prom::Exposition e = Scrape(metrics_port);
   // The scrape came after INFO, and nothing else ran meanwhile.
   CHECK(e.Value("dynakv_commands_processed_total") == processed + 1);
@@ -257,8 +258,7 @@ TEST_CASE("metrics-port: on the node's bind address; a taken port stops the star
     ServerProcess server;
     server.Start();
     Client client(server.port());
-    CHECK(client.Command({"CONFIG", "GET", "metrics-port"}) ==
-          Reply::Bulks({"metrics-port", "0"}));
+    CHECK(client.Command({"CONFIG", "GET", "metrics-port"}) == Reply::Bulks({"metrics-port", "0"}));
     CHECK(server.LogTail().find("Prometheus") == std::string::npos);
     server.Stop();
   }

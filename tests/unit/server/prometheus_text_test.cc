@@ -27,14 +27,12 @@ prom::Exposition Convert(const std::string& info) {
 }
 
 TEST_CASE("counters get _total, other numbers are gauges, as redis_exporter names them") {
-  const prom::Exposition e = Convert(Info({"# Server", "redis_version:7.0.15",
-                                           "uptime_in_seconds:42", "# Clients",
-                                           "connected_clients:3", "# Stats",
-                                           "total_commands_processed:1234",
-                                           "total_connections_received:9", "keyspace_hits:5",
-                                           "keyspace_misses:6", "expired_keys:7",
-                                           "instantaneous_ops_per_sec:11", "# CPU",
-                                           "used_cpu_sys:1.500000", "used_cpu_user:0.250000"}));
+  const prom::Exposition e =
+      Convert(Info({"# Server", "redis_version:7.0.15", "uptime_in_seconds:42", "# Clients",
+                    "connected_clients:3", "# Stats", "total_commands_processed:1234",
+                    "total_connections_received:9", "keyspace_hits:5", "keyspace_misses:6",
+                    "expired_keys:7", "instantaneous_ops_per_sec:11", "# CPU",
+                    "used_cpu_sys:1.500000", "used_cpu_user:0.250000"}));
   CHECK(e.Value("dynakv_commands_processed_total") == 1234);
   CHECK(e.types.at("dynakv_commands_processed_total") == "counter");
   CHECK(e.Value("dynakv_connections_received_total") == 9);
@@ -51,10 +49,9 @@ TEST_CASE("counters get _total, other numbers are gauges, as redis_exporter name
 }
 
 TEST_CASE("levels named total_* stay gauges; *_human and free text are left out") {
-  const prom::Exposition e =
-      Convert(Info({"# Memory", "used_memory:1024", "used_memory_human:1.00K",
-                    "total_system_memory:8000", "# Server", "executable:/usr/bin/x",
-                    "config_file:"}));
+  const prom::Exposition e = Convert(
+      Info({"# Memory", "used_memory:1024", "used_memory_human:1.00K", "total_system_memory:8000",
+            "# Server", "executable:/usr/bin/x", "config_file:"}));
   CHECK(e.types.at("dynakv_total_system_memory") == "gauge");
   CHECK(e.Value("dynakv_used_memory") == 1024);
   CHECK(e.types.count("dynakv_used_memory_human") == 0);
@@ -81,8 +78,8 @@ TEST_CASE("ok/err statuses are 1/0 gauges") {
 }
 
 TEST_CASE("keyspace lines become per-database samples") {
-  const prom::Exposition e = Convert(Info(
-      {"# Keyspace", "db0:keys=10,expires=2,avg_ttl=1500", "db3:keys=1,expires=0,avg_ttl=0"}));
+  const prom::Exposition e = Convert(
+      Info({"# Keyspace", "db0:keys=10,expires=2,avg_ttl=1500", "db3:keys=1,expires=0,avg_ttl=0"}));
   CHECK(e.Value("dynakv_db_keys", {{"db", "db0"}}) == 10);
   CHECK(e.Value("dynakv_db_keys", {{"db", "db3"}}) == 1);
   CHECK(e.Value("dynakv_db_keys_expiring", {{"db", "db0"}}) == 2);
@@ -110,8 +107,7 @@ TEST_CASE("commandstats, errorstats and latencystats become labelled counters an
   CHECK(e.Value("dynakv_command_latency_seconds", {{"cmd", "get"}, {"quantile", "0.999"}}) ==
         doctest::Approx(12.031e-6));
   CHECK(e.Value("dynakv_command_latency_seconds_count", {{"cmd", "get"}}) == 4);
-  CHECK(e.Value("dynakv_command_latency_seconds_sum", {{"cmd", "get"}}) ==
-        doctest::Approx(20e-6));
+  CHECK(e.Value("dynakv_command_latency_seconds_sum", {{"cmd", "get"}}) == doctest::Approx(20e-6));
 }
 
 TEST_CASE("the cluster's members by state, hints, repairs") {
@@ -131,9 +127,8 @@ TEST_CASE("the cluster's members by state, hints, repairs") {
 }
 
 TEST_CASE("a field seen twice is written once; lines that are not fields are skipped") {
-  const prom::Exposition e = Convert(
-      Info({"# Stats", "expired_keys:1", "garbage line", ":novalue", "# Other",
-            "expired_keys:2", "", "weird-name.x:3"}));
+  const prom::Exposition e = Convert(Info({"# Stats", "expired_keys:1", "garbage line", ":novalue",
+                                           "# Other", "expired_keys:2", "", "weird-name.x:3"}));
   CHECK(e.Value("dynakv_expired_keys_total") == 1);
   CHECK(e.Value("dynakv_weird_name_x") == 3);
 }
@@ -142,7 +137,8 @@ TEST_CASE("the checker refuses what Prometheus would") {
   CHECK(prom::Parse("x 1\n").errors.size() == 1);  // no TYPE
   CHECK_FALSE(prom::Parse("# TYPE x gauge\nx abc\n").errors.empty());
   CHECK_FALSE(prom::Parse("# TYPE 1x gauge\n1x 1\n").errors.empty());
-  CHECK_FALSE(prom::Parse("# TYPE x gauge\n# TYPE y gauge\nx 1\ny 1\nx{a=\"b\"} 2\n").errors.empty());
+  CHECK_FALSE(
+      prom::Parse("# TYPE x gauge\n# TYPE y gauge\nx 1\ny 1\nx{a=\"b\"} 2\n").errors.empty());
   CHECK_FALSE(prom::Parse("# TYPE x gauge\nx{a=\"b} 1\n").errors.empty());
   CHECK_FALSE(prom::Parse("# TYPE x_total counter\nx_total 1\nx_total 2\n").errors.empty());
   CHECK(prom::Parse("# HELP x h\n# TYPE x gauge\nx{a=\"\\\"\"} +Inf\n").errors.empty());
