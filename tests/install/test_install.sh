@@ -3,8 +3,8 @@
 #  1. `cmake --install` into a scratch DESTDIR: the server and dynakv-check-log, the default
 #     config in etc/dynakv/, the systemd unit and the logrotate snippet, with the prefix's paths;
 #     the installed server started on the installed config (moved to a scratch dir and port)
-#     answers PING and logs to its logfile; sd_notify READY/WATCHDOG/STOPPING as systemd sees
-#     them (notify_listener.py).
+#     answers PING and logs to its logfile; the logrotate snippet run by logrotate. (What the
+#     unit's Type=notify expects from the server is tests/integration/test_service_notify.cc.)
 #  2. cpack's .deb inspected with dpkg-deb (contents, unit, dependencies, maintainer scripts,
 #     conffiles); the unit checked by systemd-analyze verify; the package unpacked with dpkg -x
 #     into a scratch root and its server started from there.
@@ -153,14 +153,6 @@ else
   [ "${CI:-}" = true ] && fail "CI must have logrotate (scripts/deps.sh) for the snippet's test"
   echo "note: logrotate not installed, the snippet was not run"
 fi
-
-# sd_notify, as systemd's Type=notify sees it.
-dir=$(mktemp -d "$tmp/notify-XXXXXX")
-port=$(free_port)
-scratch_config "$conf" "$dir/node.toml" "$dir" "$port"
-timeout 120 python3 "$source/tests/install/notify_listener.py" "$port" \
-  "$root/opt/dynakv/bin/dynakv-server" "$dir/node.toml" ||
-  fail "sd_notify checks failed; the server's log: $(tail -n 5 "$dir/dynakv.log" 2>&1)"
 
 # --- 2. the .deb ----------------------------------------------------------------------------
 mkdir -p "$tmp/pkg"
