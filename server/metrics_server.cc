@@ -119,8 +119,10 @@ class MetricsServer::Connection final : private net::ConnectionHandler {
 
   void OnWriteDone() override {
     output_.clear();
-    if (finishing_ || peer_closed_) return Finish();
+    if (finishing_) return Finish();
     Process();
+    // A peer that half-closed after its requests gets every answer, then the connection goes.
+    if (peer_closed_ && !connection_.writing() && !finishing_) Close();
   }
 
   // Answers the complete requests in input_, until a write has to wait.
