@@ -120,6 +120,7 @@ class MetricsServer::Connection final : private net::ConnectionHandler {
   void OnWriteDone() override {
     output_.clear();
     if (finishing_) return Finish();
+    if (!peer_closed_ && connection_.ReadStart() != 0) return Close();
     Process();
     // A peer that half-closed after its requests gets every answer, then the connection goes.
     if (peer_closed_ && !connection_.writing() && !finishing_) Close();
@@ -153,6 +154,9 @@ class MetricsServer::Connection final : private net::ConnectionHandler {
           if (finishing_) return Finish();
           break;
         case net::Connection::WriteResult::kPending:
+          // Backpressure: a peer that pipelines requests without reading the answers is not
+          // read from (its requests do not pile up here) until this one has gone.
+          connection_.ReadStop();
           return;  // OnWriteDone goes on
         case net::Connection::WriteResult::kFailed:
           return Close();

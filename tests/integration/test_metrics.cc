@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "harness.h"
 #include "prometheus_parse.h"
@@ -198,6 +199,46 @@ TEST_CASE("keep-alive, HEAD, and the refusals of anything but GET /metrics") {
   Client client(server.port());
   CHECK(client.Command({"PING"}) == Reply::Status("PONG"));
   Scrape(metrics_port);
+  server.Stop();
+}
+
+// Found in review: a peer that half-closed while a response was still being written lost the
+// answers to its later pipelined requests.
+TEST_CASE("pipelined requests and a half-close: every request is answered") {
+  if (TestingRealRedis()) return;
+  const int metrics_port = FreePort();
+  ServerProcess server({"--metrics-port", std::to_string(metrics_port)});
+  server.Start();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  // A small receive window: the node's writes stall until the test reads, after its FIN.
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(metrics_port));
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  // More answers than the socket buffers hold: the node's writes wait for the test to read.
+  constexpr int kRequests = 1000;
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) requests += "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+  REQUIRE(send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the node fills the window
+  REQUIRE(shutdown(fd, SHUT_WR) == 0);
+  std::string received;
+  char buf[65536];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) received.append(buf, n);
+  close(fd);
+  int answers = 0;
+  for (std::size_t at = 0; (at = received.find("HTTP/1.1 200 OK\r\n", at)) != std::string::npos;
+       ++at) {
+    ++answers;
+  }
+  CHECK(answers == kRequests);
   server.Stop();
 }
 
