@@ -4,11 +4,27 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <utility>
 
+// jemalloc's control interface, weak as in info.cc: the server links jemalloc, tests may not.
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp,
+                       std::size_t newlen) __attribute__((weak));
+
 namespace dynakv::server {
+namespace {
+
+// Whether jemalloc runs its background purging thread (main.cc's malloc_conf asks for it).
+bool JemallocBackgroundThread() {
+  bool enabled = false;
+  std::size_t len = sizeof(enabled);
+  return mallctl != nullptr && mallctl("background_thread", &enabled, &len, nullptr, 0) == 0 &&
+         enabled;
+}
+
+}  // namespace
 
 bool RedirectStderr(const std::string& path, std::string* error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -31,6 +47,7 @@ bool RedirectStderr(const std::string& path, std::string* error) {
 
 bool Daemonize(bool keep_stderr, std::string* error) {
   std::fflush(nullptr);  // nothing buffered is written twice, by parent and child
+  const bool background_thread = JemallocBackgroundThread();
   const pid_t pid = ::fork();
   if (pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
@@ -38,6 +55,12 @@ bool Daemonize(bool keep_stderr, std::string* error) {
   }
   if (pid > 0) ::_exit(0);  // the parent: the shell that started us gets its prompt back
   ::setsid();               // no controlling terminal: a closed terminal no longer HUPs us
+  // A forked child has none of the parent's threads, and jemalloc turns its background thread
+  // off in it: turn it back on, or freed memory stays resident while the node is idle.
+  if (background_thread) {
+    bool on = true;
+    mallctl("background_thread", nullptr, nullptr, &on, sizeof(on));
+  }
   const int null = ::open("/dev/null", O_RDWR);
   if (null >= 0) {
     ::dup2(null, STDIN_FILENO);

@@ -14,8 +14,9 @@ namespace dynakv::server {
 bool RedirectStderr(const std::string& path, std::string* error);
 
 // Redis's daemonize(): forks, the parent exits 0, the child becomes a session leader with
-// stdin and stdout (and stderr, unless `keep_stderr`: it is the logfile) on /dev/null. Must
-// run before any thread is started. False with *error when fork fails.
+// stdin and stdout (and stderr, unless `keep_stderr`: it is the logfile) on /dev/null, and
+// jemalloc's background thread running again if it ran before. Must run before the node starts
+// threads of its own. False with *error when fork fails.
 bool Daemonize(bool keep_stderr, std::string* error);
 
 // The pid file: written (the pid and a newline) when constructed, removed when destroyed, as

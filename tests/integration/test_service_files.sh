@@ -101,6 +101,12 @@ wait_until 100 gone "$pid" || fail "SIGTERM did not stop the node"
 [ -e "$tmp/fg.pid" ] && fail "the pidfile outlived the node"
 
 # --- daemonize --------------------------------------------------------------------------------
+# A node in the foreground, to compare the daemon's threads with.
+port=$(free_port)
+"$server" --port "$port" --dir "$tmp/data7" >"$tmp/stderr7" 2>&1 &
+pid_fg_jemalloc=$!
+pids+=("$pid_fg_jemalloc")
+wait_until 100 answers || fail "the foreground node does not answer"
 port=$(free_port)
 start=$(date +%s)
 timeout 10 "$server" --port "$port" --dir "$tmp/data5" --daemonize yes --pidfile "$tmp/d.pid" \
@@ -122,6 +128,13 @@ sid=$(awk '{print $6}' "/proc/$dpid/stat")
 [ "$(readlink "/proc/$dpid/fd/2")" = "$tmp/d.log" ] || fail "the daemon's stderr is not the logfile"
 grep -q "Ready to accept connections" "$tmp/d.log" || fail "the daemon's log lacks its start"
 [ -s "$tmp/stdout5" ] && fail "the daemon wrote to the launcher's terminal: $(cat "$tmp/stdout5")"
+# A forked child has none of the parent's threads: jemalloc's background thread (main.cc's
+# malloc_conf) must run in the daemon as in a node started in the foreground.
+threads() { cat /proc/"$1"/task/*/comm 2>/dev/null | grep -c '^jemalloc_bg_thd'; }
+fg_threads=$(threads "$pid_fg_jemalloc") daemon_threads=$(threads "$dpid")
+[ "$fg_threads" = "$daemon_threads" ] ||
+  fail "jemalloc background threads: $daemon_threads in the daemon, $fg_threads in the foreground"
+kill "$pid_fg_jemalloc"
 kill "$dpid"
 wait_until 100 gone "$dpid" || fail "SIGTERM did not stop the daemon"
 wait_until 20 test ! -e "$tmp/d.pid" || fail "the daemon's pidfile outlived it"
