@@ -64,7 +64,7 @@ struct Config {
   // SCRIPT KILL (Redis's busy-reply-threshold, alias lua-time-limit); 0: from the start.
   long long busy_reply_threshold = 5000;
   std::string loglevel = "notice";
-  // Running as a service (log_file.h, daemon.h): the log's file ("" = stderr; reopened on
+  // Running as a service (daemon.h): the log's file ("" = stderr; reopened on
   // SIGHUP, for logrotate), the pid file ("" = none, unless daemonized), and Redis's daemonize
   // (fork into the background; systemd runs the node in the foreground instead).
   std::string logfile;
