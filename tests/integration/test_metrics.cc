@@ -140,11 +140,22 @@ TEST_CASE("GET /metrics: valid Prometheus text carrying INFO's counters") {
   }
   CHECK(info);
 
-  // Counters only grow, scrape after scrape.
+  // Per command (INFO commandstats and latencystats): calls, time, and the latency summary
+  // whose count is the calls.
+  CHECK(e.Value("dynakv_commands_total", {{"cmd", "set"}}) == 21);
+  CHECK(e.Value("dynakv_commands_total", {{"cmd", "get"}}) == 2);
+  CHECK(*e.Value("dynakv_commands_duration_seconds_total", {{"cmd", "set"}}) > 0);
+  CHECK(e.types.at("dynakv_command_latency_seconds") == "summary");
+  CHECK(e.Value("dynakv_command_latency_seconds_count", {{"cmd", "set"}}) == 21);
+  CHECK(e.Value("dynakv_command_latency_seconds", {{"cmd", "set"}, {"quantile", "0.5"}}));
+
+  // Counters only grow, scrape after scrape; an error reply shows in errorstats.
   for (int i = 0; i < 5; ++i) client.Command({"PING"});
+  CHECK(client.Command({"HGET", "other", "x"}).IsError());
   const dynakv::prom::Exposition again = Scrape(metrics_port);
   CHECK(*again.Value("dynakv_commands_processed_total") >=
         *e.Value("dynakv_commands_processed_total") + 5);
+  CHECK(again.Value("dynakv_errors_total", {{"err", "WRONGTYPE"}}) == 1);
   server.Stop();
 }
 
