@@ -25,10 +25,10 @@ constexpr std::size_t kMaxHeadBytes = 16 * 1024;
 // Scrapers keep their connection between scrapes (15 s to a minute apart).
 constexpr std::uint64_t kIdleTimeoutMs = 120 * 1000;
 
-// INFO's sections the metrics come from: every section, including the per-command ones where
-// INFO has them.
+// INFO's sections the metrics come from: every section, including the per-command ones, and
+// dynakv's own cluster figures where INFO keeps them in a section of their own.
 constexpr std::string_view kSections[] = {"everything", "commandstats", "errorstats",
-                                          "latencystats"};
+                                          "latencystats", "dynakv"};
 
 bool IsLoopback(const sockaddr_storage& addr) {
   if (addr.ss_family == AF_INET) {
