@@ -3,8 +3,9 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
           libuv1-dev libjemalloc-dev liblz4-dev libtomlplusplus-dev doctest-dev libhiredis-dev
-          libxxhash-dev libssl-dev
+          libxxhash-dev libssl-dev libsystemd-dev
           liblua5.1-0-dev lua-cjson-dev lua-bitop-dev openssl redis-tools redis-server iproute2
+          logrotate systemd
           clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do

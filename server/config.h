@@ -64,6 +64,16 @@ struct Config {
   // SCRIPT KILL (Redis's busy-reply-threshold, alias lua-time-limit); 0: from the start.
   long long busy_reply_threshold = 5000;
   std::string loglevel = "notice";
+  // Running as a service (daemon.h): the log's file ("" = stderr; reopened on
+  // SIGHUP, for logrotate), the pid file ("" = none, unless daemonized), and Redis's daemonize
+  // (fork into the background; systemd runs the node in the foreground instead).
+  std::string logfile;
+  std::string pidfile;
+  bool daemonize = false;
+  // The Prometheus endpoint (metrics_server.h): its port on `bind` (0 = off), and the bearer
+  // token it asks for ("" = the default user's password over basic auth, when it has one).
+  int metrics_port = 0;
+  std::string metrics_token;
   // [tls] (TOML keys drop the "tls-" prefix), as Redis 7.0's tls-* parameters.
   int tls_port = 0;  // 0: no TLS port (and `port 0`: no plain one)
   std::string tls_cert_file;

@@ -136,6 +136,17 @@ bool ParseAclfile(std::string_view value, Config* config, std::string* reason) {
   return true;
 }
 
+// A free-form string parameter (a path, a token): anything CONFIG REWRITE can write back.
+template <std::string Config::*Member>
+bool ParseUtf8String(std::string_view value, Config* config, std::string* reason) {
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
+    return false;
+  }
+  (config->*Member).assign(value);
+  return true;
+}
+
 bool ParseLoglevel(std::string_view value, Config* config, std::string* reason) {
   LogLevel level;
   std::string lower(value);
@@ -260,6 +271,16 @@ const ConfigParam kParams[] = {
     {"timeout", "server", true, ParseInteger<&Config::timeout, 0, INT_MAX>,
      FormatNumber<&Config::timeout>},
     {"loglevel", "server", true, ParseLoglevel, FormatString<&Config::loglevel>},
+    {"logfile", "server", false, ParseUtf8String<&Config::logfile>,
+     FormatString<&Config::logfile>},
+    {"pidfile", "server", false, ParseUtf8String<&Config::pidfile>,
+     FormatString<&Config::pidfile>},
+    {"daemonize", "server", false, ParseYesNo<&Config::daemonize>,
+     FormatYesNo<&Config::daemonize>},
+    {"metrics-port", "server", false, ParseInteger<&Config::metrics_port, 0, 65535>,
+     FormatNumber<&Config::metrics_port>},
+    {"metrics-token", "server", true, ParseUtf8String<&Config::metrics_token>,
+     FormatString<&Config::metrics_token>},
     {"busy-reply-threshold", "server", true,
      ParseInteger<&Config::busy_reply_threshold, 0, LLONG_MAX>,
      FormatNumber<&Config::busy_reply_threshold>},

@@ -18,10 +18,13 @@
 #include "cluster_config.h"
 #include "cluster_secret.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "open_files.h"
 #include "rdb_import.h"
 #include "server.h"
+#include "service_notifier.h"
 #include "storage/engine.h"
 #include "types/codec.h"
 #include "net/uv_handle.h"
@@ -29,18 +32,39 @@
 namespace dynakv::server {
 namespace {
 
+// What the signal handlers act on.
+struct SignalTargets {
+  Server* server;
+  ServiceNotifier* notifier;
+};
+
 void OnSignal(uv_signal_t* handle, int signum) {
-  auto* server = static_cast<Server*>(handle->data);
-  if (server == nullptr) return;
+  auto* targets = static_cast<SignalTargets*>(handle->data);
+  if (targets == nullptr) return;
+  Server* server = targets->server;
+  if (signum == SIGHUP) {
+    // logrotate's postrotate: the file was moved away, so open a fresh one by its name.
+    const std::string& logfile = server->config().logfile;
+    if (logfile.empty()) return;
+    std::string error;
+    if (!RedirectStderr(logfile, &error)) {
+      Log(server->log_level(), LogLevel::kWarning, "SIGHUP: %s", error.c_str());
+      return;
+    }
+    Log(server->log_level(), LogLevel::kNotice, "Received SIGHUP, log file reopened");
+    return;
+  }
   Log(server->log_level(), LogLevel::kWarning, "Received %s scheduling shutdown...",
       signum == SIGINT ? "SIGINT" : "SIGTERM");
+  targets->notifier->Stopping();
   server->RequestShutdown();
 }
 
 // Watches `signum` without keeping the loop alive: the loop ends when the server has closed its
 // handles, whether or not a signal ever came.
-bool WatchSignal(uv_loop_t* loop, Server* server, int signum, net::UvHandle<uv_signal_t>* handle) {
-  if (handle->Init([&](uv_signal_t* s) { return uv_signal_init(loop, s); }, server) != 0) {
+bool WatchSignal(uv_loop_t* loop, SignalTargets* targets, int signum,
+                 net::UvHandle<uv_signal_t>* handle) {
+  if (handle->Init([&](uv_signal_t* s) { return uv_signal_init(loop, s); }, targets) != 0) {
     return false;
   }
   if (uv_signal_start(handle->get(), OnSignal, signum) != 0) return false;
@@ -104,11 +128,30 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
         "Failed listening on port %d (tcp) or its cluster bus, aborting.", config.port);
     return 1;
   }
+  // The Prometheus endpoint closes with the server's own listeners (Server::Shutdown), and
+  // systemd hears STOPPING=1 then, whether a signal or the SHUTDOWN command stopped the node.
+  ServiceNotifier notifier(loop);
+  MetricsServer metrics(loop, server);
+  bool metrics_failed = false;
+  if (config.metrics_port != 0 && !metrics.Start(config.bind, config.metrics_port, &error)) {
+    metrics_failed = true;
+    Log(level, LogLevel::kWarning, "Warning: %s", error.c_str());
+    Log(level, LogLevel::kWarning, "Failed listening on metrics port %d (tcp), aborting.",
+        config.metrics_port);
+    server.RequestShutdown();
+  }
+  server.set_shutdown_hook([&] {
+    metrics.Close();
+    notifier.Stopping();
+  });
+  SignalTargets targets{&server, &notifier};
   net::UvHandle<uv_signal_t> sigterm;
   net::UvHandle<uv_signal_t> sigint;
-  if (!WatchSignal(loop, &server, SIGTERM, &sigterm) ||
-      !WatchSignal(loop, &server, SIGINT, &sigint)) {
-    Log(level, LogLevel::kWarning, "Cannot install the SIGTERM/SIGINT handlers, aborting.");
+  net::UvHandle<uv_signal_t> sighup;
+  if (!WatchSignal(loop, &targets, SIGTERM, &sigterm) ||
+      !WatchSignal(loop, &targets, SIGINT, &sigint) ||
+      !WatchSignal(loop, &targets, SIGHUP, &sighup)) {
+    Log(level, LogLevel::kWarning, "Cannot install the SIGTERM/SIGINT/SIGHUP handlers, aborting.");
     server.RequestShutdown();
   }
   if (cluster != nullptr) {
@@ -119,9 +162,17 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   } else {
     Log(level, LogLevel::kNotice, "Running mode=standalone, port=%d.", server.port());
   }
+  if (metrics.port() != 0) {
+    Log(level, LogLevel::kNotice, "Serving Prometheus metrics on port %d (GET /metrics).",
+        metrics.port());
+  }
   Log(level, LogLevel::kNotice, "Ready to accept connections tcp");
+  if (!server.shutdown_requested()) {
+    notifier.Ready("Ready to accept connections on port " + std::to_string(server.port()));
+  }
   uv_run(loop, UV_RUN_DEFAULT);
-  return 0;
+  server.set_shutdown_hook(nullptr);  // the server may outlive `metrics` and `notifier`
+  return metrics_failed ? 1 : 0;
 }
 
 }  // namespace
@@ -142,8 +193,25 @@ int RunNode(int argc, char** argv) {
     case ConfigLoadResult::kRun:
       break;
   }
+  // The log file first, so that everything after it (a failed fork included) is in it; then
+  // into the background, before any thread starts; then the pid file, with the final pid.
+  if (!config.logfile.empty()) {
+    std::string error;
+    if (!RedirectStderr(config.logfile, &error)) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+  }
+  if (config.daemonize) {
+    std::string error;
+    if (!Daemonize(!config.logfile.empty(), &error)) {
+      std::fprintf(stderr, "Can't daemonize: %s\n", error.c_str());
+      return 1;
+    }
+  }
   LogLevel level = LogLevel::kNotice;
   ParseLogLevel(config.loglevel, &level);
+  const PidFile pidfile(PidFilePath(config.pidfile, config.daemonize, config.port));
   Log(level, LogLevel::kNotice, "oO0OoO0OoO0Oo dynakv is starting oO0OoO0OoO0Oo");
   Log(level, LogLevel::kNotice, "dynakv version=%s, bits=%d, pid=%d, just started",
       DYNAKV_VERSION, static_cast<int>(sizeof(void*) * 8), static_cast<int>(getpid()));
@@ -154,6 +222,10 @@ int RunNode(int argc, char** argv) {
         argc > 0 ? argv[0] : "dynakv-server");
   } else {
     Log(level, LogLevel::kNotice, "Configuration loaded from %s", config.config_file.c_str());
+  }
+
+  if (!pidfile.path().empty() && !pidfile.written()) {
+    Log(level, LogLevel::kWarning, "Failed to write PID file: %s", pidfile.path().c_str());
   }
 
   // As Redis does at start: room for maxclients connections beside the node's own descriptors,

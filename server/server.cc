@@ -216,6 +216,7 @@ void Server::Shutdown() {
   shut_down_ = true;
   listener_.Close();
   tls_listener_->Close();
+  if (shutdown_hook_) shutdown_hook_();
   // Replies may acknowledge writes, so they go out only once the log has them.
   const storage::Status status = engine_.FlushLog();
   if (!status.ok()) {

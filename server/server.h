@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -77,6 +78,9 @@ class Server {
   // so the command asking for it finishes first. Afterwards the loop runs out of handles.
   void RequestShutdown();
   bool shutdown_requested() const { return shutdown_requested_; }
+  // Runs when the server shuts down, right after its listeners closed: the node's other
+  // listeners (the metrics endpoint) close too, and systemd hears that the node is stopping.
+  void set_shutdown_hook(std::function<void()> hook) { shutdown_hook_ = std::move(hook); }
 
   storage::Engine& engine() { return engine_; }
   // The codec of typed values the engine was opened with; nullptr when there is none.
@@ -301,6 +305,7 @@ class Server {
   std::vector<Client*> held_;           // replies waiting for the commit log (ScheduleFlush)
   std::size_t rejected_lingering_ = 0;  // refused connections waiting for the peer's close
   bool shutdown_requested_ = false;
+  std::function<void()> shutdown_hook_;
   bool shut_down_ = false;
   bool log_failed_ = false;
   std::uint64_t last_log_error_ms_ = 0;

@@ -71,6 +71,8 @@ class LocalCluster {
   bool tls() const { return !tls_section_.empty(); }
   const std::string& tls_dir() const { return dir_; }
   const std::string& tls_section() const { return tls_section_; }
+  // Node i's generated config file; a test may edit it before Start.
+  const std::string& config_file(int i) const { return configs_.at(static_cast<std::size_t>(i)); }
 
  private:
   void Setup(int nodes, const std::string& placement, const Flags& extra, Membership membership,

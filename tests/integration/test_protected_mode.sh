@@ -45,11 +45,12 @@ in_srv() { ip netns exec "$srv" "$@"; }
 in_cli() { timeout 10 ip netns exec "$cli" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-ours=7301 theirs=7302
+ours=7301 theirs=7302 metrics=7303
 # Started without the in_srv function: a backgrounded function runs in a subshell, so $! would be
 # that subshell's pid and cleanup's kill would leave the server running. `ip netns exec` execs
 # the server itself.
-ip netns exec "$srv" "$server" --port "$ours" --bind 0.0.0.0 --dir "$work/data" >"$work/server.log" 2>&1 &
+ip netns exec "$srv" "$server" --port "$ours" --bind 0.0.0.0 --dir "$work/data" \
+  --metrics-port "$metrics" >"$work/server.log" 2>&1 &
 pids+=($!)
 ip netns exec "$srv" "$reference" --port "$theirs" --bind 0.0.0.0 --save '' --appendonly no \
   --dir "$work" >"$work/redis.log" 2>&1 &
@@ -76,10 +77,24 @@ denied_theirs="$(raw_ping "$theirs")"
 rejected="$(in_srv redis-cli -p "$ours" info stats | tr -d '\r' | awk -F: '/^rejected_connections:/ {print $2}')"
 [ "${rejected:-0}" -ge 1 ] || fail "rejected_connections is '$rejected'"
 
+# The metrics endpoint follows the same rule: loopback only without a secret (403 to others).
+http_status() {  # http_status <namespace runner> <host> [curl args...]
+  local runner=$1 host=$2
+  shift 2
+  $runner curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" "http://$host:$metrics/metrics"
+}
+[ "$(http_status in_srv 127.0.0.1)" = 200 ] || fail "metrics refused over loopback"
+[ "$(http_status in_cli "$srv_addr")" = 403 ] || fail "metrics served to another host in protected mode"
+
 # A password lets the other host in (with AUTH), as does turning protected mode off.
 in_srv redis-cli -p "$ours" config set requirepass s3cret >/dev/null
 [ "$(in_cli redis-cli --no-auth-warning -a s3cret -h "$srv_addr" -p "$ours" ping)" = PONG ] ||
   fail "a password did not lift protected mode"
+# ... and the metrics then need it, from anywhere.
+[ "$(http_status in_cli "$srv_addr")" = 401 ] || fail "metrics without the password"
+[ "$(http_status in_srv 127.0.0.1)" = 401 ] || fail "metrics over loopback without the password"
+[ "$(http_status in_cli "$srv_addr" -u default:s3cret)" = 200 ] ||
+  fail "metrics refused the default user's password"
 in_srv redis-cli --no-auth-warning -a s3cret -p "$ours" config set requirepass "" >/dev/null
 [[ "$(raw_ping "$ours")" == -DENIED* ]] || fail "protected mode did not come back"
 in_srv redis-cli -p "$ours" config set protected-mode no >/dev/null
@@ -87,4 +102,5 @@ in_srv redis-cli -p "$ours" config set protected-mode no >/dev/null
   fail "CONFIG GET protected-mode"
 [ "$(in_cli redis-cli -h "$srv_addr" -p "$ours" ping)" = PONG ] ||
   fail "protected-mode no did not let the other host in"
+[ "$(http_status in_cli "$srv_addr")" = 200 ] || fail "protected-mode no did not open the metrics"
 echo "protected mode: ok"
