@@ -146,6 +146,8 @@ std::uint64_t HintStore::Scan(std::uint64_t cursor, std::size_t count, std::vect
 
 std::uint64_t HintStore::size() const { return engine_->KeyCount(); }
 
+void HintStore::SetFsyncPolicy(storage::FsyncPolicy policy) { engine_->SetFsyncPolicy(policy); }
+
 storage::Status HintStore::FlushLog() { return engine_->FlushLog(); }
 
 void HintStore::Tick() { engine_->Tick(); }

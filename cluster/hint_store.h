@@ -79,6 +79,8 @@ class HintStore {
   void ForgetOwners(const std::set<std::string, std::less<>>& seen, std::uint64_t pass_start);
   // Makes Put and DeleteIfUnchanged durable per the fsync policy (called before acking a hint).
   storage::Status FlushLog();
+  // The fsync policy from now on (CONFIG SET appendfsync reaches it through ClusterNode).
+  void SetFsyncPolicy(storage::FsyncPolicy policy);
   // The engine's periodic work (expiry, compaction): the handoff timer calls it.
   void Tick();
 

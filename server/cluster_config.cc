@@ -469,7 +469,6 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.max_member_weight = config.cluster_max_weight;
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
-  options.hints_fsync = config.appendfsync;
   options.hints_log_corruption = config.log_corruption_policy;
   return options;
 }

@@ -57,7 +57,8 @@ void ConfigGet(CommandContext& ctx) {
   }
 }
 
-// All or nothing, as in Redis 7: every pair is checked on a copy before any takes effect.
+// All or nothing, as in Redis 7: every pair is checked on a copy before any takes effect, and the
+// apply functions that ran are undone when a later one fails (Server::ApplyConfig).
 void ConfigSet(CommandContext& ctx) {
   const auto& argv = ctx.argv;
   if (argv.size() % 2 != 0) {
@@ -68,8 +69,8 @@ void ConfigSet(CommandContext& ctx) {
     ctx.reply.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
                     "') - " + std::string(reason));
   };
-  Config updated = ctx.server.config();
-  std::vector<const ConfigParam*> seen;
+  const Config& current = ctx.server.config();
+  std::vector<const ConfigParam*> params;
   for (std::size_t i = 2; i < argv.size(); i += 2) {
     const ConfigParam* param = FindConfigParam(argv[i]);
     if (param == nullptr) {
@@ -77,20 +78,37 @@ void ConfigSet(CommandContext& ctx) {
                       std::string(argv[i]) + "'");
       return;
     }
-    if (!param->mutable_at_runtime) {
-      failed(argv[i], "can't set immutable config");
-      return;
+    // An alias and its parameter are the same one (Redis: "duplicate parameter").
+    const std::string_view target = param->alias_of.empty() ? param->name : param->alias_of;
+    for (const ConfigParam* seen : params) {
+      if ((seen->alias_of.empty() ? seen->name : seen->alias_of) == target) {
+        failed(argv[i], "duplicate parameter");
+        return;
+      }
     }
-    if (std::find(seen.begin(), seen.end(), param) != seen.end()) {
-      failed(argv[i], "duplicate parameter");
-      return;
-    }
-    seen.push_back(param);
+    params.push_back(param);
   }
-  for (std::size_t i = 2; i < argv.size(); i += 2) {
+  Config updated = current;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const ConfigParam& param = *params[i];
+    const std::string_view value = argv[2 + 2 * i + 1];
     std::string reason;
-    if (!FindConfigParam(argv[i])->parse(argv[i + 1], &updated, &reason)) {
-      failed(argv[i], reason);
+    if (param.runtime()) {
+      if (!param.parse(value, &updated, &reason)) {
+        failed(argv[2 + 2 * i], reason);
+        return;
+      }
+      continue;
+    }
+    // A parameter fixed at start may be "set" to the value it has, so that a saved CONFIG GET
+    // can be replayed; any other value is refused as Redis refuses immutable ones.
+    Config scratch = current;
+    if (!param.parse(value, &scratch, &reason)) {
+      failed(argv[2 + 2 * i], reason);
+      return;
+    }
+    if (param.format(scratch) != param.format(current)) {
+      failed(argv[2 + 2 * i], "can't set immutable config");
       return;
     }
   }
@@ -99,42 +117,18 @@ void ConfigSet(CommandContext& ctx) {
     ctx.reply.Error("ERR CONFIG SET failed - " + reason);
     return;
   }
-  // More clients may need a higher open-file limit: raised now, or the change is refused.
-  if (updated.maxclients != ctx.server.config().maxclients) {
-    const OpenFilesFit fit = AdjustOpenFilesLimit(
-        updated.maxclients, ReservedFds(updated.cluster_enabled), ctx.server.log_level());
-    if (fit.maxclients < updated.maxclients) {
-      Log(ctx.server.log_level(), LogLevel::kWarning,
-          "Failed applying new configuration. Possibly related to new maxclients setting. "
-          "Restoring previous settings.");
-      const std::string reason =
-          "The operating system is not able to handle the specified number of clients, try with " +
-          std::to_string(fit.maxclients);
-      failed("maxclients", reason);
-      return;
-    }
-  }
-  // New certificates or TLS settings take effect for connections accepted from now on; a bad
-  // file refuses the whole change and the running context stays, as in Redis.
-  const bool tls_port_changed = updated.tls_port != ctx.server.config().tls_port;
-  if (!tls_port_changed && TlsContextChanged(ctx.server.config(), updated) &&
-      !ctx.server.ReloadTls(updated)) {
-    for (std::size_t i = 2; i < argv.size(); i += 2) {
-      if (FindConfigParam(argv[i])->section == "tls") {
-        failed(argv[i], kTlsUpdateFailed);
+  const ConfigParam* failed_param = nullptr;
+  if (!ctx.server.ApplyConfig(updated, params, &failed_param, &reason)) {
+    // Redis names the argument as the client wrote it.
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (params[i] == failed_param) {
+        failed(argv[2 + 2 * i], reason);
         return;
       }
     }
+    failed(failed_param->name, reason);
+    return;
   }
-  if (tls_port_changed) {
-    std::string reason;
-    if (!ctx.server.ChangeTlsPort(updated, TlsContextChanged(ctx.server.config(), updated),
-                                  &reason)) {
-      failed("tls-port", reason);
-      return;
-    }
-  }
-  ctx.server.UpdateConfig(updated);
   ctx.reply.Ok();
 }
 

@@ -18,7 +18,6 @@
 #include "clock.h"
 #include "cluster_config.h"
 #include "cluster_secret.h"
-#include "default_config.h"
 #include "log.h"
 #include "number_parse.h"
 #include "tls_config.h"
@@ -206,10 +205,7 @@ ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
     }
   }
 
-  Config loaded;
-  if (!ApplyConfigToml(kDefaultConfigToml, "built-in default config", &loaded, message)) {
-    return ConfigLoadResult::kError;
-  }
+  Config loaded;  // every parameter at its default (config_params.cc)
   if (!config_file.empty()) {
     std::string contents;
     if (!ReadFile(config_file, &contents)) {
@@ -238,22 +234,31 @@ ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
 }
 
 std::string ConfigUsage(std::string_view program) {
-  Config defaults;
-  std::string ignored;
-  ApplyConfigToml(kDefaultConfigToml, "built-in default config", &defaults, &ignored);
+  const Config defaults;
   std::string usage = "Usage: " + std::string(program) +
                       " [/path/to/node.toml] [--config <file>] [--<parameter> <value> ...]\n"
                       "       " +
                       std::string(program) +
                       " --help | --version\n\n"
                       "Flags override the config file, which overrides the built-in defaults.\n"
-                      "Parameters (default in brackets; sizes take units: 1k, 1kb, 5mb, 2gb):\n";
+                      "Parameters: --name <kind> [default]; \"runtime\": CONFIG SET changes it\n"
+                      "on a running node. Sizes take units: 1k, 1kb, 5mb, 2gb.\n";
+  auto line = [&](const ConfigParam& param) {
+    usage += "    --" + std::string(param.name) + " <" + DescribeConfigType(param) + "> [" +
+             param.format(defaults) + "]";
+    if (param.runtime()) usage += " runtime";
+    if (!param.alias_of.empty()) usage += " (alias of " + std::string(param.alias_of) + ")";
+    usage += '\n';
+  };
   for (std::string_view section : kSections) {
     usage += "  [" + std::string(section) + "]\n";
     for (const ConfigParam& param : ConfigParams()) {
-      if (param.section != section) continue;
-      usage += "    --" + std::string(param.name) + " [" + param.format(defaults) + "]\n";
+      if (param.section == section) line(param);
     }
+  }
+  usage += "  (not in the file)\n";
+  for (const ConfigParam& param : ConfigParams()) {
+    if (param.section.empty()) line(param);
   }
   return usage;
 }

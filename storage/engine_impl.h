@@ -94,6 +94,7 @@ class EngineImpl {
   void SetEvictionTuning(const EvictionTuning& tuning);
   EvictionResult PerformEvictions();
   void SetFsyncPolicy(FsyncPolicy policy);
+  FsyncPolicy fsync_policy() const { return options_.fsync; }
   void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
   EngineStats Stats() const;
   const std::vector<LogRepair>& log_repairs() const { return log_repairs_; }

@@ -326,6 +326,7 @@ class Engine {
   // Evicts as the policy says until under maxmemory (or out of time, or of victims).
   EvictionResult PerformEvictions();
   void SetFsyncPolicy(FsyncPolicy policy);
+  FsyncPolicy fsync_policy() const;
   void SetCompressionThreshold(std::size_t bytes);
   EngineStats Stats() const;
   // What Open cut under kDropAndRepair, for the owner to log.
