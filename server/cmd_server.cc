@@ -1,6 +1,7 @@
 // Server commands: INFO, CONFIG, SHUTDOWN, SAVE / BGSAVE / BGREWRITEAOF, LASTSAVE and TIME,
 // with the replies and error texts of Redis 7 (COMMAND is in cmd_command.cc).
 
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "clock.h"
 #include "command_util.h"
 #include "config.h"
+#include "config_rewrite.h"
 #include "glob.h"
 #include "info.h"
 #include "log.h"
@@ -137,27 +139,48 @@ void ConfigResetStat(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// Writes the running config back to the file it was loaded from (comments are not kept), via a
-// temporary file and rename so a crash never leaves half a config.
+// Writes the running config back into the file it was loaded from, keeping its comments and
+// order (config_rewrite.h), via a temporary file with the same mode and a rename, so a crash never
+// leaves half a config (Redis's rewriteConfigOverwriteFile).
 void ConfigRewrite(CommandContext& ctx) {
   const std::string& path = ctx.server.config().config_file;
   if (path.empty()) {
     ctx.reply.Error("ERR The server is running without a config file");
     return;
   }
-  const std::string text = RenderConfigToml(ctx.server.config());
+  auto fail = [&](const std::string& why) {
+    Log(ctx.server.log_level(), LogLevel::kWarning, "CONFIG REWRITE failed: %s", why.c_str());
+    ctx.reply.Error("ERR Rewriting config file: " + why);
+  };
+  // A file that is gone is written afresh, as Redis does.
+  std::string original;
+  mode_t mode = 0644;
+  if (std::FILE* in = std::fopen(path.c_str(), "r")) {
+    char buf[4096];
+    std::size_t got;
+    while ((got = std::fread(buf, 1, sizeof(buf), in)) > 0) original.append(buf, got);
+    const bool bad = std::ferror(in) != 0;
+    struct stat st;
+    if (fstat(fileno(in), &st) == 0) mode = st.st_mode & 07777;
+    std::fclose(in);
+    if (bad) return fail(std::strerror(EIO));
+  } else if (errno != ENOENT) {
+    return fail(std::strerror(errno));
+  }
+  std::string text;
+  std::string error;
+  if (!RewriteConfigToml(original, ctx.server.config(), &text, &error)) return fail(error);
   const std::string temp = path + ".tmp";
   std::FILE* file = std::fopen(temp.c_str(), "w");
   bool ok = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (file != nullptr) ok = (std::fflush(file) == 0) & (fsync(fileno(file)) == 0) & ok;
+  if (file != nullptr) ok = (std::fflush(file) == 0) & (fchmod(fileno(file), mode) == 0) & ok;
+  if (file != nullptr) ok = (fsync(fileno(file)) == 0) & ok;
   if (file != nullptr) ok = (std::fclose(file) == 0) && ok;
   if (ok) ok = std::rename(temp.c_str(), path.c_str()) == 0;
   if (!ok) {
-    const std::string error = std::strerror(errno);
+    const std::string why = std::strerror(errno);
     std::remove(temp.c_str());
-    Log(ctx.server.log_level(), LogLevel::kWarning, "CONFIG REWRITE failed: %s", error.c_str());
-    ctx.reply.Error("ERR Rewriting config file: " + error);
-    return;
+    return fail(why);
   }
   Log(ctx.server.log_level(), LogLevel::kNotice, "CONFIG REWRITE executed with success.");
   ctx.reply.Ok();

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "cluster_config.h"
 #include "cluster_secret.h"
+#include "config_rewrite.h"
 #include "log.h"
 #include "number_parse.h"
 #include "tls_config.h"
@@ -263,30 +264,21 @@ std::string ConfigUsage(std::string_view program) {
   return usage;
 }
 
-namespace {
-
-// `text` (valid UTF-8: the parsers see to it) as a TOML basic string. Not toml++'s writer, which
-// picks a multi-line literal string for text with newlines even when the text holds "'''", and
-// then writes a file that does not parse.
-std::string TomlBasicString(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04X", u);
-      out += escaped;
-    } else {
-      out += c;
-    }
+bool TomlValueToText(std::string_view toml_value, std::string* text) {
+  toml::table root;
+  try {
+    root = toml::parse("v = " + std::string(toml_value));
+  } catch (const toml::parse_error&) {
+    return false;
   }
-  return out + '"';
+  const toml::node* node = root.get("v");
+  if (node == nullptr) return false;
+  if (node->is_floating_point()) {
+    *text = std::to_string(node->as_floating_point()->get());
+    return true;
+  }
+  return TomlValueText(*node, text);
 }
-
-}  // namespace
 
 std::string RenderConfigToml(const Config& config) {
   std::string out =
@@ -296,17 +288,7 @@ std::string RenderConfigToml(const Config& config) {
     out += "\n[" + std::string(section) + "]\n";
     for (const ConfigParam& param : ConfigParams()) {
       if (param.section != section) continue;
-      // CONFIG GET hides the cluster secret; the file it came from keeps it.
-      const std::string value =
-          param.parse == ParseClusterSecret ? config.cluster_secret : param.format(config);
-      out += std::string(TomlKey(param)) + " = ";
-      long long ignored;
-      if (ParseLongLong(value, &ignored)) {
-        out += value;
-      } else {
-        out += TomlBasicString(value);
-      }
-      out += '\n';
+      out += std::string(TomlKey(param)) + " = " + TomlValueOf(param, config) + "\n";
     }
   }
   return out;
