@@ -63,8 +63,8 @@ void ConfigGet(CommandContext& ctx) {
 // apply functions that ran are undone when a later one fails (Server::ApplyConfig).
 void ConfigSet(CommandContext& ctx) {
   const auto& argv = ctx.argv;
-  if (argv.size() % 2 != 0) {
-    ReplyWrongArity(ctx.reply, "config|set");
+  if (argv.size() % 2 != 0) {  // the arity check has seen to at least one pair
+    ctx.reply.Error(kErrSyntax);
     return;
   }
   auto failed = [&](std::string_view name, std::string_view reason) {
@@ -80,13 +80,10 @@ void ConfigSet(CommandContext& ctx) {
                       std::string(argv[i]) + "'");
       return;
     }
-    // An alias and its parameter are the same one (Redis: "duplicate parameter").
-    const std::string_view target = param->alias_of.empty() ? param->name : param->alias_of;
-    for (const ConfigParam* seen : params) {
-      if ((seen->alias_of.empty() ? seen->name : seen->alias_of) == target) {
-        failed(argv[i], "duplicate parameter");
-        return;
-      }
+    // By name: an alias and its parameter may both be given, the last one wins (Redis 7.0).
+    if (std::find(params.begin(), params.end(), param) != params.end()) {
+      failed(argv[i], "duplicate parameter");
+      return;
     }
     params.push_back(param);
   }

@@ -536,6 +536,7 @@ void Server::NoteUsedMemory(std::uint64_t bytes) {
 
 void Server::ResetStats() {
   stats_ = ServerStats{};
+  engine_.ResetStatCounters();
   ops_samples_.fill(0);
   ops_sample_count_ = 0;
   used_memory_peak_ = 0;
