@@ -192,7 +192,7 @@ class ClusterNodeImpl final : public ClusterNode {
     if (options_.hints_dir.empty()) return true;
     const storage::Status status =
         HintStore::Open(options_.hints_dir, engine_.fsync_policy(), options_.clock_ms, &hints_,
-                        options_.hints_log_corruption);
+                        options_.hints_log_corruption, options_.hints_log_fault_hook);
     if (!status.ok()) {
       return Fail(error,
                   "cannot open the hint store in " + options_.hints_dir + ": " + status.ToString());

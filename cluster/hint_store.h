@@ -42,7 +42,8 @@ class HintStore {
                               std::function<std::int64_t()> clock_ms,
                               std::unique_ptr<HintStore>* store,
                               storage::LogCorruptionPolicy corruption =
-                                  storage::LogCorruptionPolicy::kRefuse);
+                                  storage::LogCorruptionPolicy::kRefuse,
+                              std::function<int(std::string_view)> log_fault_hook = nullptr);
   // Over an engine opened elsewhere (Open is the usual way).
   explicit HintStore(std::unique_ptr<storage::Engine> engine);
   ~HintStore();

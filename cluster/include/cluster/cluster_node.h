@@ -117,6 +117,8 @@ struct ClusterOptions {
   std::string hints_dir;
   // What the hint store does with a corrupt log (storage/options.h), as the data's own engine.
   storage::LogCorruptionPolicy hints_log_corruption = storage::LogCorruptionPolicy::kRefuse;
+  // Tests only: the hint store's storage::Options::log_fault_hook.
+  std::function<int(std::string_view call)> hints_log_fault_hook;
   // Held hints are offered to their owners this often (and at once when a probed owner
   // answers again), at most hint_handoff_batch in flight at a time.
   int hint_handoff_interval_ms = 1000;
