@@ -114,6 +114,29 @@ TEST_CASE("CONFIG SET of every parameter to its own current value succeeds") {
                      "set immutable config"));
 }
 
+TEST_CASE("cluster mode: every parameter takes its own value; port stays; appendfsync applies") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(1, 1);
+  cluster.Start();
+  Client c(cluster.node(0).port());
+  const std::map<std::string, std::string> params = AllParameters(c);
+  for (const auto& [name, value] : params) {
+    CAPTURE(name);
+    CHECK(c.Command({"CONFIG", "SET", name, value}) == kOk);
+  }
+  // The engine and the hint store both follow (cluster/hinted_handoff_test checks the store).
+  CHECK(c.Command({"CONFIG", "SET", "appendfsync", "always"}) == kOk);
+  CHECK(c.Command({"SET", "k", "v"}) == kOk);
+  CHECK(c.Command({"CONFIG", "GET", "appendfsync"}) == Reply::Bulks({"appendfsync", "always"}));
+  ServerProcess spare;
+  // The members know this node by its port (cluster-nodes): refused, and it serves on.
+  const Reply moved = c.Command({"CONFIG", "SET", "port", std::to_string(spare.port())});
+  CHECK(
+      moved.str.starts_with("ERR CONFIG SET failed - cluster-nodes lists this node ('n1') at "
+                            "port "));
+  CHECK(Accepts(cluster.node(0).port()));
+}
+
 TEST_CASE("save and appendonly accept what dynakv does and refuse the rest with the reason") {
   if (TestingRealRedis()) return;
   ServerFixture f;
