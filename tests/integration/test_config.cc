@@ -263,6 +263,35 @@ TEST_CASE("CONFIG SET port and bind move the listener; a failed bind keeps the o
   CHECK(f.server.WaitExit(std::chrono::seconds(10)) != -1);
 }
 
+TEST_CASE("CONFIG SET port and bind: failures and moves answer as redis-server's") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours, reference] = servers;
+  Client a(ours.port());
+  Client b(reference.port());
+  BusyPort busy;
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{{"CONFIG", "SET", "port", std::to_string(busy.port())},
+                                             {"CONFIG", "SET", "bind", "192.0.2.1"},
+                                             {"CONFIG", "SET", "port", "65536"},
+                                             {"CONFIG", "SET", "bind", "127.0.0.1"},
+                                             {"CONFIG", "GET", "bind"}}) {
+    CAPTURE(DescribeCommand(argv));
+    CHECK(a.Command(argv) == b.Command(argv));
+  }
+  ServerProcess spare_a;
+  ServerProcess spare_b;
+  CHECK(a.Command({"CONFIG", "SET", "port", std::to_string(spare_a.port())}) == kOk);
+  CHECK(b.Command({"CONFIG", "SET", "port", std::to_string(spare_b.port())}) == kOk);
+  CHECK(Accepts(spare_a.port()));
+  CHECK(Accepts(spare_b.port()));
+  CHECK_FALSE(Accepts(ours.port()));
+  CHECK_FALSE(Accepts(reference.port()));
+  // Back where the harness expects them, so it can stop them as usual.
+  CHECK(a.Command({"CONFIG", "SET", "port", std::to_string(ours.port())}) == kOk);
+  CHECK(b.Command({"CONFIG", "SET", "port", std::to_string(reference.port())}) == kOk);
+}
+
 TEST_CASE("run-time parameters change the behaviour of the parts that use them") {
   if (TestingRealRedis()) return;
   ServerFixture f;
