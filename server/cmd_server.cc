@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster_secret.h"
 #include "command_util.h"
 #include "config.h"
 #include "config_rewrite.h"
@@ -22,8 +23,8 @@
 #include "log.h"
 #include "open_files.h"
 #include "server.h"
-#include "tls_config.h"
 #include "storage/engine.h"
+#include "tls_config.h"
 
 namespace dynakv::server {
 namespace {
@@ -100,13 +101,14 @@ void ConfigSet(CommandContext& ctx) {
       continue;
     }
     // A parameter fixed at start may be "set" to the value it has, so that a saved CONFIG GET
-    // can be replayed; any other value is refused as Redis refuses immutable ones.
+    // can be replayed; any other value is refused as Redis refuses immutable ones. The cluster
+    // secret, which CONFIG GET shows as "", takes "" or itself.
     Config scratch = current;
-    if (!param.parse(value, &scratch, &reason)) {
-      failed(argv[2 + 2 * i], reason);
-      return;
-    }
-    if (param.format(scratch) != param.format(current)) {
+    const bool same = param.parse(value, &scratch, &reason) &&
+                      (param.parse == ParseClusterSecret
+                           ? value.empty() || scratch.cluster_secret == current.cluster_secret
+                           : param.format(scratch) == param.format(current));
+    if (!same) {
       failed(argv[2 + 2 * i], "can't set immutable config");
       return;
     }

@@ -275,7 +275,7 @@ constexpr ConfigParam Alias(std::string_view name, ConfigParam row) {
 constexpr ConfigParam kBusyReplyThreshold = Int<&Config::busy_reply_threshold, 0, LLONG_MAX>(
     "busy-reply-threshold", "server", kRuntime, "5000");
 
-const ConfigParam kParams[] = {
+constexpr ConfigParam kParams[] = {
     // [server]
     Text<&Config::bind>("bind", "server", kRuntime, "127.0.0.1", ParseBind, ApplyListeners),
     Int<&Config::port, 0, 65535>("port", "server", kRuntime, "6379", ApplyListeners),

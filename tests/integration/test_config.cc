@@ -124,6 +124,10 @@ TEST_CASE("cluster mode: every parameter takes its own value; port stays; append
     CAPTURE(name);
     CHECK(c.Command({"CONFIG", "SET", name, value}) == kOk);
   }
+  // CONFIG GET hides the secret (""): "" is its own value, another secret is a change.
+  CHECK(c.Command({"CONFIG", "SET", "cluster-secret", "another-secret-of-32-bytes-long!"}) ==
+        Reply::Error("ERR CONFIG SET failed (possibly related to argument 'cluster-secret') - "
+                     "can't set immutable config"));
   // The engine and the hint store both follow (cluster/hinted_handoff_test checks the store).
   CHECK(c.Command({"CONFIG", "SET", "appendfsync", "always"}) == kOk);
   CHECK(c.Command({"SET", "k", "v"}) == kOk);
@@ -343,6 +347,7 @@ TEST_CASE("CONFIG errors, REWRITE without a file and RESETSTAT as redis-server")
       {"CONFIG", "SET", "maxmemory", "1mb", "maxmemory", "2mb"},
       {"CONFIG", "SET", "lua-time-limit", "10", "busy-reply-threshold", "20"},
       {"CONFIG", "SET", "databases", "3"},
+      {"CONFIG", "SET", "databases", "many"},
       {"CONFIG", "SET", "maxmemory"},
       {"CONFIG", "SET", "hz", "20", "timeout"},
       {"CONFIG", "SET", "hz", "20", "timeout", "abc"},
