@@ -21,10 +21,8 @@
 #include "glob.h"
 #include "info.h"
 #include "log.h"
-#include "open_files.h"
 #include "server.h"
 #include "storage/engine.h"
-#include "tls_config.h"
 
 namespace dynakv::server {
 namespace {

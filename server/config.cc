@@ -249,6 +249,9 @@ std::string ConfigUsage(std::string_view program) {
              param.format(defaults) + "]";
     if (param.runtime()) usage += " runtime";
     if (!param.alias_of.empty()) usage += " (alias of " + std::string(param.alias_of) + ")";
+    if (!param.section.empty() && TomlKey(param) != param.name) {
+      usage += " (in the file: " + std::string(TomlKey(param)) + ")";
+    }
     usage += '\n';
   };
   for (std::string_view section : kSections) {
