@@ -263,6 +263,17 @@ TEST_CASE("CONFIG SET port and bind move the listener; a failed bind keeps the o
   CHECK(Accepts(new_port));
   CHECK(f.client.Command({"CONFIG", "GET", "port"}) ==
         Reply::Bulks({"port", std::to_string(new_port)}));
+  // What was applied before the failing bind is undone: hz, and maxmemory in the engine (a
+  // limit of 1 byte left in force would evict every key written next).
+  CHECK(f.client
+            .Command({"CONFIG", "SET", "hz", "50", "maxmemory-policy", "allkeys-random",
+                      "maxmemory", "1", "bind", "192.0.2.1"})
+            .IsError());
+  CHECK(f.client.Command({"CONFIG", "GET", "hz"}) == Reply::Bulks({"hz", "10"}));
+  CHECK(f.client.Command({"CONFIG", "GET", "maxmemory"}) == Reply::Bulks({"maxmemory", "0"}));
+  CHECK(f.client.Command({"SET", "kept", std::string(1000, 'x')}) == kOk);
+  CHECK(f.client.Command({"SET", "kept2", std::string(1000, 'x')}) == kOk);
+  CHECK(f.client.Command({"DBSIZE"}) == Reply::Int(2));
   CHECK(f.client.Command({"SHUTDOWN", "NOSAVE"}).type == Reply::Type::kIoError);
   CHECK(f.server.WaitExit(std::chrono::seconds(10)) != -1);
 }
