@@ -16,6 +16,7 @@
 #include "cluster_secret.h"
 #include "config.h"
 #include "config_apply.h"
+#include "listener_set.h"
 #include "log.h"
 #include "notify.h"
 #include "number_parse.h"
@@ -82,15 +83,10 @@ std::string FormatYesNo(const Config& config) {
   return config.*Member ? "yes" : "no";
 }
 
+// One or more addresses, as Redis's bind (listener_set.h).
 bool ParseBind(std::string_view value, Config* config, std::string* reason) {
-  std::string address(value);
-  unsigned char buf[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, address.c_str(), buf) != 1 &&
-      inet_pton(AF_INET6, address.c_str(), buf) != 1) {
-    *reason = "Invalid bind address '" + address + "': expected one IPv4 or IPv6 address";
-    return false;
-  }
-  config->bind = std::move(address);
+  if (!ValidBind(value, reason)) return false;
+  config->bind.assign(value);
   return true;
 }
 

@@ -48,8 +48,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       codec_(codec),
       cluster_node_(cluster),
       acl_(commands_, config.acl_pubsub_default == AclPubsubDefault::kAllChannels),
-      listener_(std::make_unique<net::Listener>(loop)),
-      tls_listener_(std::make_unique<net::Listener>(loop)),
+      listener_(std::make_unique<ListenerSet>(loop)),
+      tls_listener_(std::make_unique<ListenerSet>(loop)),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
@@ -132,22 +132,13 @@ Server::~Server() {
   for (int i = 0; i < 16 && !clients_.empty(); ++i) uv_run(loop_, UV_RUN_NOWAIT);
 }
 
-int Server::Listen(net::Listener& listener, const std::string& bind, int port, bool tls,
+int Server::Listen(ListenerSet& listener, const std::string& bind, int port, bool tls,
                    std::string* error) {
-  const char* step = "bind";
   net::Listener::Callbacks callbacks{
       [this, tls](int fd) { Accept(fd, tls); },
       [this](int err, bool refused) { AcceptFailed(err, refused); },
       "-ERR max number of clients reached\r\n"};
-  const int rc = listener.Listen(bind, port, kListenBacklog, std::move(callbacks), &step);
-  if (rc != 0) {
-    // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
-    if (rc == UV_EADDRINUSE) step = "bind";
-    *error = std::string("Could not create server ") + (tls ? "TLS " : "TCP ") +
-             "listening socket " + bind + ":" + std::to_string(port) + ": " + step + ": " +
-             uv_strerror(rc);
-  }
-  return rc;
+  return listener.Listen(bind, port, kListenBacklog, callbacks, tls ? "TLS" : "TCP", error);
 }
 
 bool Server::Start(std::string* error) {

@@ -20,6 +20,7 @@
 #include "keyspace.h"
 #include "latency_monitor.h"
 #include "list_blocking.h"
+#include "listener_set.h"
 #include "log.h"
 #include "monitor.h"
 #include "net/listener.h"
@@ -230,7 +231,7 @@ class Server {
   static void OnCheck(uv_check_t* check);
   static void OnCron(uv_timer_t* timer);
   void Accept(int fd, bool tls);
-  int Listen(net::Listener& listener, const std::string& bind, int port, bool tls,
+  int Listen(ListenerSet& listener, const std::string& bind, int port, bool tls,
              std::string* error);
   void AcceptFailed(int error, bool refused);
   // Refuses a just-accepted connection with `reply` (Client::RejectAndClose).
@@ -290,8 +291,8 @@ class Server {
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 
-  std::unique_ptr<net::Listener> listener_;       // replaced by Rebind
-  std::unique_ptr<net::Listener> tls_listener_;   // replaced by ChangeTlsPort
+  std::unique_ptr<ListenerSet> listener_;        // replaced by Rebind
+  std::unique_ptr<ListenerSet> tls_listener_;    // replaced by ChangeTlsPort and Rebind
   std::shared_ptr<net::TlsContext> tls_context_;  // while tls-port is open
   net::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so

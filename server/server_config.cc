@@ -58,7 +58,7 @@ bool Server::Rebind(const Config& old, std::string* reason) {
     return false;
   }
   std::string error;
-  auto plain = std::make_unique<net::Listener>(loop_);
+  auto plain = std::make_unique<ListenerSet>(loop_);
   if (config_.bind == old.bind) {
     // A new port opens before the old one closes, so a failure leaves the node as it was
     // (Redis's changeListenPort).
@@ -74,12 +74,12 @@ bool Server::Rebind(const Config& old, std::string* reason) {
   }
   // A new address closes the old sockets first, since the new one may need the same port (0.0.0.0
   // after 127.0.0.1), and reopens them when it cannot bind, as Redis's changeBindAddr.
-  auto tls = std::make_unique<net::Listener>(loop_);
+  auto tls = std::make_unique<ListenerSet>(loop_);
   auto listen_on = [&](const std::string& bind, int port) {
     listener_->Close();
     tls_listener_->Close();
-    plain = std::make_unique<net::Listener>(loop_);
-    tls = std::make_unique<net::Listener>(loop_);
+    plain = std::make_unique<ListenerSet>(loop_);
+    tls = std::make_unique<ListenerSet>(loop_);
     return (port == 0 || Listen(*plain, bind, port, false, &error) == 0) &&
            (tls_port_ == 0 || Listen(*tls, bind, tls_port_, true, &error) == 0);
   };
@@ -142,7 +142,7 @@ bool Server::ChangeTlsPort(const Config& config, bool rebuild_context, std::stri
     }
   }
   // The new port opens before the old one closes, so a failure leaves the node as it was.
-  auto listener = std::make_unique<net::Listener>(loop_);
+  auto listener = std::make_unique<ListenerSet>(loop_);
   std::string error;
   if (Listen(*listener, config.bind, config.tls_port, true, &error) != 0) {
     Log(log_level_, LogLevel::kWarning, "%s", error.c_str());

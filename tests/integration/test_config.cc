@@ -255,6 +255,12 @@ TEST_CASE("CONFIG SET port and bind move the listener; a failed bind keeps the o
   // Another address on the same port (the old socket must close first).
   REQUIRE(f.client.Command({"CONFIG", "SET", "bind", "0.0.0.0"}) == kOk);
   CHECK(Accepts(new_port));
+  // Several addresses, Redis's wildcards and optional ('-') ones, each its own socket.
+  REQUIRE(f.client.Command({"CONFIG", "SET", "bind", "127.0.0.1 -::1"}) == kOk);
+  CHECK(f.client.Command({"CONFIG", "GET", "bind"}) == Reply::Bulks({"bind", "127.0.0.1 -::1"}));
+  CHECK(Accepts(new_port));
+  REQUIRE(f.client.Command({"CONFIG", "SET", "bind", "* -::*"}) == kOk);
+  CHECK(Accepts(new_port));
   REQUIRE(f.client.Command({"CONFIG", "SET", "bind", "127.0.0.1"}) == kOk);
   CHECK(Accepts(new_port));
   // Both at once, all or nothing: a bad bind leaves the port as it was too.

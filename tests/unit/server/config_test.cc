@@ -476,5 +476,22 @@ TEST_CASE("storage options follow the config") {
   CHECK(options.clock_ms() > 1600000000000LL);
 }
 
+TEST_CASE("bind takes Redis's address lists") {
+  const ConfigParam* bind = FindConfigParam("bind");
+  Config config;
+  std::string reason;
+  for (const char* value : {"127.0.0.1", "127.0.0.1 ::1", "* -::*", "-10.0.0.1 127.0.0.1", ""}) {
+    CAPTURE(value);
+    CHECK(bind->parse(value, &config, &reason));
+    CHECK(Get(config, "bind") == value);
+  }
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += "127.0.0." + std::to_string(i + 1) + " ";
+  CHECK_FALSE(bind->parse(many, &config, &reason));
+  CHECK(reason == "Too many bind addresses specified.");
+  CHECK_FALSE(bind->parse("127.0.0.1 localhost", &config, &reason));
+  CHECK(reason.find("'localhost'") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dynakv::server
