@@ -77,7 +77,7 @@ class BusyPort {
 };
 
 bool Accepts(int port) {
-  Client c(port, std::chrono::seconds(2));
+  Client c(port);
   return c.ok() && c.Command({"PING"}) == Reply::Status("PONG");
 }
 
