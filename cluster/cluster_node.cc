@@ -10,6 +10,7 @@
 #include "deferrer.h"
 #include "gossiper.h"
 #include "hint_store.h"
+#include "storage/engine.h"
 #include "hinted_handoff.h"
 #include "net_address.h"
 #include "node_options.h"
@@ -32,6 +33,7 @@ class ClusterNodeImpl final : public ClusterNode {
  public:
   ClusterNodeImpl(uv_loop_t* loop, storage::Engine& engine, ClusterOptions options, Ring ring)
       : loop_(loop),
+        engine_(engine),
         options_(std::move(options)),
         ring_(std::move(ring)),
         self_(*ring_.Find(options_.self_id)),
@@ -100,8 +102,8 @@ class ClusterNodeImpl final : public ClusterNode {
   bool OpenHints(std::string* error) {
     if (options_.hints_dir.empty()) return true;
     const storage::Status status =
-        HintStore::Open(options_.hints_dir, options_.hints_fsync, options_.clock_ms, &hints_,
-                        options_.hints_log_corruption);
+        HintStore::Open(options_.hints_dir, engine_.fsync_policy(), options_.clock_ms, &hints_,
+                        options_.hints_log_corruption, options_.hints_log_fault_hook);
     if (!status.ok()) {
       return Fail(error,
                   "cannot open the hint store in " + options_.hints_dir + ": " + status.ToString());
@@ -188,6 +190,10 @@ class ClusterNodeImpl final : public ClusterNode {
     // The bus reads these at each accept and dial (BusServer, PeerClient).
     *options_.tls_contexts = *rebuilt.tls_contexts;
     return true;
+  }
+  void SetFsyncPolicy(storage::FsyncPolicy policy) override {
+    engine_.SetFsyncPolicy(policy);
+    if (hints_) hints_->SetFsyncPolicy(policy);
   }
   bool IsReplicaOf(std::string_view key) const override {
     const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
@@ -484,6 +490,7 @@ class ClusterNodeImpl final : public ClusterNode {
   }
 
   uv_loop_t* const loop_;
+  storage::Engine& engine_;  // the node's data; outlives the node
   const ClusterOptions options_;
   // Gossip replaces the ring when the membership changes (ApplyMembership); everything that
   // holds a reference to it sees the new one, and looks nodes up afresh for every request.

@@ -11,7 +11,8 @@ namespace dynakv::cluster {
 storage::Status HintStore::Open(const std::string& dir, storage::FsyncPolicy fsync,
                                 std::function<std::int64_t()> clock_ms,
                                 std::unique_ptr<HintStore>* store,
-                                storage::LogCorruptionPolicy corruption) {
+                                storage::LogCorruptionPolicy corruption,
+                                std::function<int(std::string_view)> log_fault_hook) {
   storage::Options options;
   options.dir = dir;
   options.fsync = fsync;
@@ -19,6 +20,7 @@ storage::Status HintStore::Open(const std::string& dir, storage::FsyncPolicy fsy
   // does for the data's own log.
   options.log_corruption_policy = corruption;
   options.clock_ms = std::move(clock_ms);
+  options.log_fault_hook = std::move(log_fault_hook);  // tests only
   // Hints are few and short-lived: a small log checkpoints soon after a handoff emptied it.
   options.log_checkpoint_bytes = 8ull << 20;
   // A long outage may pile up many; past this they wait on disk (offload), not in memory.
@@ -145,6 +147,8 @@ std::uint64_t HintStore::Scan(std::uint64_t cursor, std::size_t count, std::vect
 }
 
 std::uint64_t HintStore::size() const { return engine_->KeyCount(); }
+
+void HintStore::SetFsyncPolicy(storage::FsyncPolicy policy) { engine_->SetFsyncPolicy(policy); }
 
 storage::Status HintStore::FlushLog() { return engine_->FlushLog(); }
 

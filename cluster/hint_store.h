@@ -42,7 +42,8 @@ class HintStore {
                               std::function<std::int64_t()> clock_ms,
                               std::unique_ptr<HintStore>* store,
                               storage::LogCorruptionPolicy corruption =
-                                  storage::LogCorruptionPolicy::kRefuse);
+                                  storage::LogCorruptionPolicy::kRefuse,
+                              std::function<int(std::string_view)> log_fault_hook = nullptr);
   // Over an engine opened elsewhere (Open is the usual way).
   explicit HintStore(std::unique_ptr<storage::Engine> engine);
   ~HintStore();
@@ -79,6 +80,8 @@ class HintStore {
   void ForgetOwners(const std::set<std::string, std::less<>>& seen, std::uint64_t pass_start);
   // Makes Put and DeleteIfUnchanged durable per the fsync policy (called before acking a hint).
   storage::Status FlushLog();
+  // The fsync policy from now on (CONFIG SET appendfsync reaches it through ClusterNode).
+  void SetFsyncPolicy(storage::FsyncPolicy policy);
   // The engine's periodic work (expiry, compaction): the handoff timer calls it.
   void Tick();
 

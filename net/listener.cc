@@ -33,6 +33,9 @@ int Listener::Listen(const std::string& host, int port, int backlog, Callbacks c
   if (fd_ < 0) return -errno;
   const int on = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  // "::" means IPv6 only, as in Redis (anetV6Only), so that "0.0.0.0" and "::" can both listen
+  // on one port.
+  if (ipv6) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
   const socklen_t len = ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     rc = -errno;

@@ -470,7 +470,6 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
   options.flush_epoch_file = config.dir + "/flush-epoch";
-  options.hints_fsync = config.appendfsync;
   options.hints_log_corruption = config.log_corruption_policy;
   return options;
 }

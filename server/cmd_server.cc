@@ -1,6 +1,7 @@
 // Server commands: INFO, CONFIG, SHUTDOWN, SAVE / BGSAVE / BGREWRITEAOF, LASTSAVE and TIME,
 // with the replies and error texts of Redis 7 (COMMAND is in cmd_command.cc).
 
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -13,15 +14,16 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster_secret.h"
 #include "command_util.h"
 #include "config.h"
+#include "config_rewrite.h"
 #include "glob.h"
 #include "info.h"
 #include "log.h"
 #include "open_files.h"
 #include "rdb_save.h"
 #include "server.h"
-#include "tls_config.h"
 #include "storage/engine.h"
 
 namespace dynakv::server {
@@ -58,19 +60,20 @@ void ConfigGet(CommandContext& ctx) {
   }
 }
 
-// All or nothing, as in Redis 7: every pair is checked on a copy before any takes effect.
+// All or nothing, as in Redis 7: every pair is checked on a copy before any takes effect, and the
+// apply functions that ran are undone when a later one fails (Server::ApplyConfig).
 void ConfigSet(CommandContext& ctx) {
   const auto& argv = ctx.argv;
-  if (argv.size() % 2 != 0) {
-    ReplyWrongArity(ctx.reply, "config|set");
+  if (argv.size() % 2 != 0) {  // the arity check has seen to at least one pair
+    ctx.reply.Error(kErrSyntax);
     return;
   }
   auto failed = [&](std::string_view name, std::string_view reason) {
     ctx.reply.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
                     "') - " + std::string(reason));
   };
-  Config updated = ctx.server.config();
-  std::vector<const ConfigParam*> seen;
+  const Config& current = ctx.server.config();
+  std::vector<const ConfigParam*> params;
   for (std::size_t i = 2; i < argv.size(); i += 2) {
     const ConfigParam* param = FindConfigParam(argv[i]);
     if (param == nullptr) {
@@ -78,20 +81,35 @@ void ConfigSet(CommandContext& ctx) {
                       std::string(argv[i]) + "'");
       return;
     }
-    if (!param->mutable_at_runtime) {
-      failed(argv[i], "can't set immutable config");
-      return;
-    }
-    if (std::find(seen.begin(), seen.end(), param) != seen.end()) {
+    // By name: an alias and its parameter may both be given, the last one wins (Redis 7.0).
+    if (std::find(params.begin(), params.end(), param) != params.end()) {
       failed(argv[i], "duplicate parameter");
       return;
     }
-    seen.push_back(param);
+    params.push_back(param);
   }
-  for (std::size_t i = 2; i < argv.size(); i += 2) {
+  Config updated = current;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const ConfigParam& param = *params[i];
+    const std::string_view value = argv[2 + 2 * i + 1];
     std::string reason;
-    if (!FindConfigParam(argv[i])->parse(argv[i + 1], &updated, &reason)) {
-      failed(argv[i], reason);
+    if (param.runtime()) {
+      if (!param.parse(value, &updated, &reason)) {
+        failed(argv[2 + 2 * i], reason);
+        return;
+      }
+      continue;
+    }
+    // A parameter fixed at start may be "set" to the value it has, so that a saved CONFIG GET
+    // can be replayed; any other value is refused as Redis refuses immutable ones. The cluster
+    // secret, which CONFIG GET shows as "", takes "" or itself.
+    Config scratch = current;
+    const bool same = param.parse(value, &scratch, &reason) &&
+                      (param.parse == ParseClusterSecret
+                           ? value.empty() || scratch.cluster_secret == current.cluster_secret
+                           : param.format(scratch) == param.format(current));
+    if (!same) {
+      failed(argv[2 + 2 * i], "can't set immutable config");
       return;
     }
   }
@@ -100,42 +118,18 @@ void ConfigSet(CommandContext& ctx) {
     ctx.reply.Error("ERR CONFIG SET failed - " + reason);
     return;
   }
-  // More clients may need a higher open-file limit: raised now, or the change is refused.
-  if (updated.maxclients != ctx.server.config().maxclients) {
-    const OpenFilesFit fit = AdjustOpenFilesLimit(
-        updated.maxclients, ReservedFds(updated.cluster_enabled), ctx.server.log_level());
-    if (fit.maxclients < updated.maxclients) {
-      Log(ctx.server.log_level(), LogLevel::kWarning,
-          "Failed applying new configuration. Possibly related to new maxclients setting. "
-          "Restoring previous settings.");
-      const std::string reason =
-          "The operating system is not able to handle the specified number of clients, try with " +
-          std::to_string(fit.maxclients);
-      failed("maxclients", reason);
-      return;
-    }
-  }
-  // New certificates or TLS settings take effect for connections accepted from now on; a bad
-  // file refuses the whole change and the running context stays, as in Redis.
-  const bool tls_port_changed = updated.tls_port != ctx.server.config().tls_port;
-  if (!tls_port_changed && TlsContextChanged(ctx.server.config(), updated) &&
-      !ctx.server.ReloadTls(updated)) {
-    for (std::size_t i = 2; i < argv.size(); i += 2) {
-      if (FindConfigParam(argv[i])->section == "tls") {
-        failed(argv[i], kTlsUpdateFailed);
+  const ConfigParam* failed_param = nullptr;
+  if (!ctx.server.ApplyConfig(updated, params, &failed_param, &reason)) {
+    // Redis names the argument as the client wrote it.
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (params[i] == failed_param) {
+        failed(argv[2 + 2 * i], reason);
         return;
       }
     }
+    failed(failed_param->name, reason);
+    return;
   }
-  if (tls_port_changed) {
-    std::string reason;
-    if (!ctx.server.ChangeTlsPort(updated, TlsContextChanged(ctx.server.config(), updated),
-                                  &reason)) {
-      failed("tls-port", reason);
-      return;
-    }
-  }
-  ctx.server.UpdateConfig(updated);
   ctx.reply.Ok();
 }
 
@@ -144,27 +138,48 @@ void ConfigResetStat(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// Writes the running config back to the file it was loaded from (comments are not kept), via a
-// temporary file and rename so a crash never leaves half a config.
+// Writes the running config back into the file it was loaded from, keeping its comments and
+// order (config_rewrite.h), via a temporary file with the same mode and a rename, so a crash never
+// leaves half a config (Redis's rewriteConfigOverwriteFile).
 void ConfigRewrite(CommandContext& ctx) {
   const std::string& path = ctx.server.config().config_file;
   if (path.empty()) {
     ctx.reply.Error("ERR The server is running without a config file");
     return;
   }
-  const std::string text = RenderConfigToml(ctx.server.config());
+  auto fail = [&](const std::string& why) {
+    Log(ctx.server.log_level(), LogLevel::kWarning, "CONFIG REWRITE failed: %s", why.c_str());
+    ctx.reply.Error("ERR Rewriting config file: " + why);
+  };
+  // A file that is gone is written afresh, as Redis does.
+  std::string original;
+  mode_t mode = 0644;
+  if (std::FILE* in = std::fopen(path.c_str(), "r")) {
+    char buf[4096];
+    std::size_t got;
+    while ((got = std::fread(buf, 1, sizeof(buf), in)) > 0) original.append(buf, got);
+    const bool bad = std::ferror(in) != 0;
+    struct stat st;
+    if (fstat(fileno(in), &st) == 0) mode = st.st_mode & 07777;
+    std::fclose(in);
+    if (bad) return fail(std::strerror(EIO));
+  } else if (errno != ENOENT) {
+    return fail(std::strerror(errno));
+  }
+  std::string text;
+  std::string error;
+  if (!RewriteConfigToml(original, ctx.server.config(), &text, &error)) return fail(error);
   const std::string temp = path + ".tmp";
   std::FILE* file = std::fopen(temp.c_str(), "w");
   bool ok = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (file != nullptr) ok = (std::fflush(file) == 0) & (fsync(fileno(file)) == 0) & ok;
+  if (file != nullptr) ok = (std::fflush(file) == 0) & (fchmod(fileno(file), mode) == 0) & ok;
+  if (file != nullptr) ok = (fsync(fileno(file)) == 0) & ok;
   if (file != nullptr) ok = (std::fclose(file) == 0) && ok;
   if (ok) ok = std::rename(temp.c_str(), path.c_str()) == 0;
   if (!ok) {
-    const std::string error = std::strerror(errno);
+    const std::string why = std::strerror(errno);
     std::remove(temp.c_str());
-    Log(ctx.server.log_level(), LogLevel::kWarning, "CONFIG REWRITE failed: %s", error.c_str());
-    ctx.reply.Error("ERR Rewriting config file: " + error);
-    return;
+    return fail(why);
   }
   Log(ctx.server.log_level(), LogLevel::kNotice, "CONFIG REWRITE executed with success.");
   ctx.reply.Ok();

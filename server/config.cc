@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "cluster_config.h"
 #include "cluster_secret.h"
-#include "default_config.h"
+#include "config_rewrite.h"
 #include "log.h"
 #include "number_parse.h"
 #include "tls_config.h"
@@ -206,10 +206,7 @@ ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
     }
   }
 
-  Config loaded;
-  if (!ApplyConfigToml(kDefaultConfigToml, "built-in default config", &loaded, message)) {
-    return ConfigLoadResult::kError;
-  }
+  Config loaded;  // every parameter at its default (config_params.cc)
   if (!config_file.empty()) {
     std::string contents;
     if (!ReadFile(config_file, &contents)) {
@@ -238,50 +235,53 @@ ConfigLoadResult LoadConfig(int argc, const char* const* argv, Config* config,
 }
 
 std::string ConfigUsage(std::string_view program) {
-  Config defaults;
-  std::string ignored;
-  ApplyConfigToml(kDefaultConfigToml, "built-in default config", &defaults, &ignored);
+  const Config defaults;
   std::string usage = "Usage: " + std::string(program) +
                       " [/path/to/node.toml] [--config <file>] [--<parameter> <value> ...]\n"
                       "       " +
                       std::string(program) +
                       " --help | --version\n\n"
                       "Flags override the config file, which overrides the built-in defaults.\n"
-                      "Parameters (default in brackets; sizes take units: 1k, 1kb, 5mb, 2gb):\n";
+                      "Parameters: --name <kind> [default]; \"runtime\": CONFIG SET changes it\n"
+                      "on a running node. Sizes take units: 1k, 1kb, 5mb, 2gb.\n";
+  auto line = [&](const ConfigParam& param) {
+    usage += "    --" + std::string(param.name) + " <" + DescribeConfigType(param) + "> [" +
+             param.format(defaults) + "]";
+    if (param.runtime()) usage += " runtime";
+    if (!param.alias_of.empty()) usage += " (alias of " + std::string(param.alias_of) + ")";
+    if (!param.section.empty() && TomlKey(param) != param.name) {
+      usage += " (in the file: " + std::string(TomlKey(param)) + ")";
+    }
+    usage += '\n';
+  };
   for (std::string_view section : kSections) {
     usage += "  [" + std::string(section) + "]\n";
     for (const ConfigParam& param : ConfigParams()) {
-      if (param.section != section) continue;
-      usage += "    --" + std::string(param.name) + " [" + param.format(defaults) + "]\n";
+      if (param.section == section) line(param);
     }
+  }
+  usage += "  (not in the file)\n";
+  for (const ConfigParam& param : ConfigParams()) {
+    if (param.section.empty()) line(param);
   }
   return usage;
 }
 
-namespace {
-
-// `text` (valid UTF-8: the parsers see to it) as a TOML basic string. Not toml++'s writer, which
-// picks a multi-line literal string for text with newlines even when the text holds "'''", and
-// then writes a file that does not parse.
-std::string TomlBasicString(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04X", u);
-      out += escaped;
-    } else {
-      out += c;
-    }
+bool TomlValueToText(std::string_view toml_value, std::string* text) {
+  toml::table root;
+  try {
+    root = toml::parse("v = " + std::string(toml_value));
+  } catch (const toml::parse_error&) {
+    return false;
   }
-  return out + '"';
+  const toml::node* node = root.get("v");
+  if (node == nullptr) return false;
+  if (node->is_floating_point()) {
+    *text = std::to_string(node->as_floating_point()->get());
+    return true;
+  }
+  return TomlValueText(*node, text);
 }
-
-}  // namespace
 
 std::string RenderConfigToml(const Config& config) {
   std::string out =
@@ -291,17 +291,7 @@ std::string RenderConfigToml(const Config& config) {
     out += "\n[" + std::string(section) + "]\n";
     for (const ConfigParam& param : ConfigParams()) {
       if (param.section != section) continue;
-      // CONFIG GET hides the cluster secret; the file it came from keeps it.
-      const std::string value =
-          param.parse == ParseClusterSecret ? config.cluster_secret : param.format(config);
-      out += std::string(TomlKey(param)) + " = ";
-      long long ignored;
-      if (ParseLongLong(value, &ignored)) {
-        out += value;
-      } else {
-        out += TomlBasicString(value);
-      }
-      out += '\n';
+      out += std::string(TomlKey(param)) + " = " + TomlValueOf(param, config) + "\n";
     }
   }
   return out;

@@ -1,6 +1,7 @@
-// The parameter table: one row per parameter (name, TOML section, whether CONFIG SET may change
-// it, parse and format), and the parsers the rows share. Error reasons are Redis's own wording,
-// since CONFIG SET returns them to clients verbatim. Loading (TOML, flags) is config.cc.
+// The parameter table: one row per parameter (name, TOML section, type, default, bounds, whether
+// CONFIG SET may change it, parse, format and the function that applies a change), and the
+// parsers the rows share. Error reasons are Redis's own wording, since CONFIG SET returns them to
+// clients verbatim. Loading (TOML, flags) is config.cc; the apply functions are config_apply.cc.
 
 #include <arpa/inet.h>
 
@@ -14,6 +15,8 @@
 #include "cluster_config.h"
 #include "cluster_secret.h"
 #include "config.h"
+#include "config_apply.h"
+#include "listener_set.h"
 #include "log.h"
 #include "notify.h"
 #include "number_parse.h"
@@ -80,15 +83,10 @@ std::string FormatYesNo(const Config& config) {
   return config.*Member ? "yes" : "no";
 }
 
+// One or more addresses, as Redis's bind (listener_set.h).
 bool ParseBind(std::string_view value, Config* config, std::string* reason) {
-  std::string address(value);
-  unsigned char buf[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, address.c_str(), buf) != 1 &&
-      inet_pton(AF_INET6, address.c_str(), buf) != 1) {
-    *reason = "Invalid bind address '" + address + "': expected one IPv4 or IPv6 address";
-    return false;
-  }
-  config->bind = std::move(address);
+  if (!ValidBind(value, reason)) return false;
+  config->bind.assign(value);
   return true;
 }
 
@@ -213,249 +211,285 @@ constexpr storage::BackgroundPriority kBackgroundPriorities[] = {
     storage::BackgroundPriority::kAuto, storage::BackgroundPriority::kIdle,
     storage::BackgroundPriority::kLow, storage::BackgroundPriority::kNormal};
 
-// Knobs Redis tools read (redis-benchmark asks for save and appendonly) whose values are fixed
-// by dynakv's design: no snapshots, an always-on commit log, one database. Flags may repeat the
-// fixed value, as scripts written for redis-server do.
-template <const std::string_view& Fixed>
-bool ParseFixed(std::string_view value, Config* config, std::string* reason) {
-  if (value == Fixed) return true;
-  *reason = "dynakv only supports the value '" + std::string(Fixed) + "'";
+// save and appendonly: Redis tools read and set them (redis-benchmark, config snapshots), and
+// what they mean is fixed by dynakv's design: every write goes to the commit log (an AOF that is
+// always on) and no snapshots are scheduled (SAVE / BGSAVE checkpoint the log on demand). The
+// values that say so are accepted; the others are refused with the reason.
+bool ParseSave(std::string_view value, Config*, std::string* reason) {
+  if (value.find_first_not_of(' ') == std::string_view::npos) return true;
+  *reason =
+      "dynakv schedules no snapshots: every write is in the commit log (appendonly yes), and "
+      "SAVE / BGSAVE checkpoint it on demand; only save \"\" is supported";
   return false;
 }
-template <const std::string_view& Fixed>
-std::string FormatFixed(const Config& config) {
-  return std::string(Fixed);
+std::string FormatSave(const Config&) { return std::string(); }
+bool ParseAppendonly(std::string_view value, Config*, std::string* reason) {
+  bool on = false;
+  if (!ParseBool(value, &on, reason)) return false;
+  if (on) return true;
+  *reason =
+      "dynakv always writes every change to its commit log (its append only file) before "
+      "acknowledging it; only appendonly yes is supported";
+  return false;
 }
-constexpr std::string_view kSaveValue = "";
-constexpr std::string_view kAppendonlyValue = "yes";
+std::string FormatAppendonly(const Config&) { return "yes"; }
 
+using ApplyFn = bool (*)(Server&, const Config&, std::string*);
 constexpr long long kMaxSize = LLONG_MAX;
+constexpr ConfigChange kRuntime = ConfigChange::kRuntime;
+constexpr ConfigChange kStartup = ConfigChange::kStartup;
 
-const ConfigParam kParams[] = {
-    {"bind", "server", false, ParseBind, FormatString<&Config::bind>},
-    {"port", "server", false, ParseInteger<&Config::port, 0, 65535>, FormatNumber<&Config::port>},
-    {"requirepass", "server", true, ParseRequirepass, FormatString<&Config::requirepass>},
-    {"protected-mode", "server", true, ParseYesNo<&Config::protected_mode>,
-     FormatYesNo<&Config::protected_mode>},
-    {"aclfile", "server", false, ParseAclfile, FormatString<&Config::aclfile>},
-    {"acllog-max-len", "server", true, ParseInteger<&Config::acllog_max_len, 0, LLONG_MAX>,
-     FormatNumber<&Config::acllog_max_len>},
-    {"tracking-table-max-keys", "server", true,
-     ParseInteger<&Config::tracking_table_max_keys, 0, LLONG_MAX>,
-     FormatNumber<&Config::tracking_table_max_keys>},
-    {"slowlog-log-slower-than", "server", true,
-     ParseInteger<&Config::slowlog_log_slower_than, -1, LLONG_MAX>,
-     FormatNumber<&Config::slowlog_log_slower_than>},
-    {"slowlog-max-len", "server", true, ParseInteger<&Config::slowlog_max_len, 0, LONG_MAX>,
-     FormatNumber<&Config::slowlog_max_len>},
-    {"latency-monitor-threshold", "server", true,
-     ParseInteger<&Config::latency_monitor_threshold, 0, LLONG_MAX>,
-     FormatNumber<&Config::latency_monitor_threshold>},
-    {"latency-tracking", "server", true, ParseYesNo<&Config::latency_tracking>,
-     FormatYesNo<&Config::latency_tracking>},
-    {"latency-tracking-info-percentiles", "server", true, ParseLatencyPercentiles,
-     FormatLatencyPercentiles},
+// Row builders, as Redis's createIntConfig & co: the bounds are written once, in the template
+// arguments, and both the parser and the row's min/max come from them.
+template <auto Member, long long Min, long long Max>
+constexpr ConfigParam Int(std::string_view name, std::string_view section, ConfigChange change,
+                          std::string_view default_value, ApplyFn apply = nullptr) {
+  return {name, section, ConfigType::kInteger,           default_value,        Min,
+          Max,  change,  ParseInteger<Member, Min, Max>, FormatNumber<Member>, apply,
+          {}};
+}
+template <auto Member, long long Min, long long Max>
+constexpr ConfigParam Memory(std::string_view name, std::string_view section, ConfigChange change,
+                             std::string_view default_value, ApplyFn apply = nullptr) {
+  return {name, section, ConfigType::kMemory,          default_value,        Min,
+          Max,  change,  ParseBytes<Member, Min, Max>, FormatNumber<Member>, apply,
+          {}};
+}
+template <bool Config::*Member>
+constexpr ConfigParam Bool(std::string_view name, std::string_view section, ConfigChange change,
+                           std::string_view default_value, ApplyFn apply = nullptr) {
+  return {name, section, ConfigType::kBool,  default_value,       0,
+          0,    change,  ParseYesNo<Member>, FormatYesNo<Member>, apply,
+          {}};
+}
+template <typename Enum, Enum Config::*Member, std::string_view (*Name)(Enum), const auto& kChoices>
+constexpr ConfigParam Choice(std::string_view name, std::string_view section, ConfigChange change,
+                             std::string_view default_value, ApplyFn apply = nullptr) {
+  return {name,
+          section,
+          ConfigType::kEnum,
+          default_value,
+          0,
+          0,
+          change,
+          ParseChoice<Enum, Member, Name, kChoices>,
+          FormatChoice<Enum, Member, Name>,
+          apply,
+          {}};
+}
+// A parameter with a parser and formatter of its own.
+constexpr ConfigParam Custom(std::string_view name, std::string_view section, ConfigType type,
+                             ConfigChange change, std::string_view default_value,
+                             bool (*parse)(std::string_view, Config*, std::string*),
+                             std::string (*format)(const Config&), ApplyFn apply = nullptr) {
+  return {name, section, type, default_value, 0, 0, change, parse, format, apply, {}};
+}
+template <std::string Config::*Member>
+constexpr ConfigParam Text(std::string_view name, std::string_view section, ConfigChange change,
+                           std::string_view default_value,
+                           bool (*parse)(std::string_view, Config*, std::string*),
+                           ApplyFn apply = nullptr) {
+  return Custom(name, section, ConfigType::kString, change, default_value, parse,
+                FormatString<Member>, apply);
+}
+// Another name for `row`'s value: shown and set by CONFIG and flags, not in the TOML file.
+constexpr ConfigParam Alias(std::string_view name, ConfigParam row) {
+  ConfigParam alias = row;
+  alias.alias_of = row.name;
+  alias.name = name;
+  alias.section = {};
+  alias.default_value = {};
+  return alias;
+}
+
+constexpr ConfigParam kBusyReplyThreshold = Int<&Config::busy_reply_threshold, 0, LLONG_MAX>(
+    "busy-reply-threshold", "server", kRuntime, "5000");
+
+constexpr ConfigParam kParams[] = {
+    // [server]
+    Text<&Config::bind>("bind", "server", kRuntime, "127.0.0.1", ParseBind, ApplyListeners),
+    Int<&Config::port, 0, 65535>("port", "server", kRuntime, "6379", ApplyListeners),
+    Text<&Config::requirepass>("requirepass", "server", kRuntime, "", ParseRequirepass, ApplyAcl),
+    Bool<&Config::protected_mode>("protected-mode", "server", kRuntime, "yes"),
+    Text<&Config::aclfile>("aclfile", "server", kStartup, "", ParseAclfile),
+    Int<&Config::acllog_max_len, 0, LLONG_MAX>("acllog-max-len", "server", kRuntime, "128",
+                                               ApplyAcl),
+    Int<&Config::tracking_table_max_keys, 0, LLONG_MAX>("tracking-table-max-keys", "server",
+                                                        kRuntime, "1000000"),
+    // Introspection (Redis's knobs and defaults): SLOWLOG, LATENCY and INFO latencystats read
+    // these from server.config() as commands run.
+    Int<&Config::slowlog_log_slower_than, -1, LLONG_MAX>("slowlog-log-slower-than", "server",
+                                                         kRuntime, "10000"),
+    Int<&Config::slowlog_max_len, 0, LONG_MAX>("slowlog-max-len", "server", kRuntime, "128"),
+    Int<&Config::latency_monitor_threshold, 0, LLONG_MAX>("latency-monitor-threshold", "server",
+                                                          kRuntime, "0"),
+    Bool<&Config::latency_tracking>("latency-tracking", "server", kRuntime, "yes"),
+    Custom("latency-tracking-info-percentiles", "server", ConfigType::kList, kRuntime,
+           "50 99 99.9", ParseLatencyPercentiles, FormatLatencyPercentiles),
     // Keyspace notification classes, Redis's letters (notify.h).
-    {"notify-keyspace-events", "server", true, ParseNotifyKeyspaceEventsParam,
-     FormatNotifyKeyspaceEventsParam},
-    {"acl-pubsub-default", "server", true,
-     ParseChoice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName,
-                 kAclPubsubDefaults>,
-     FormatChoice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName>},
-    {"maxclients", "server", true, ParseInteger<&Config::maxclients, 1, INT_MAX>,
-     FormatNumber<&Config::maxclients>},
+    Custom("notify-keyspace-events", "server", ConfigType::kString, kRuntime, "",
+           ParseNotifyKeyspaceEventsParam, FormatNotifyKeyspaceEventsParam),
+    Choice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName, kAclPubsubDefaults>(
+        "acl-pubsub-default", "server", kRuntime, "resetchannels", ApplyAcl),
+    Int<&Config::maxclients, 1, INT_MAX>("maxclients", "server", kRuntime, "10000",
+                                         ApplyMaxclients),
     // Up to 2^20: the engine numbers databases' namespaces below that (storage/manifest.h).
-    {"databases", "server", false, ParseInteger<&Config::databases, 1, 1 << 20>,
-     FormatNumber<&Config::databases>},
-    {"hz", "server", true, ParseInteger<&Config::hz, 1, 500>, FormatNumber<&Config::hz>},
-    {"timeout", "server", true, ParseInteger<&Config::timeout, 0, INT_MAX>,
-     FormatNumber<&Config::timeout>},
-    {"loglevel", "server", true, ParseLoglevel, FormatString<&Config::loglevel>},
-    {"logfile", "server", false, ParseUtf8String<&Config::logfile>,
-     FormatString<&Config::logfile>},
-    {"pidfile", "server", false, ParseUtf8String<&Config::pidfile>,
-     FormatString<&Config::pidfile>},
-    {"daemonize", "server", false, ParseYesNo<&Config::daemonize>,
-     FormatYesNo<&Config::daemonize>},
-    {"metrics-port", "server", false, ParseInteger<&Config::metrics_port, 0, 65535>,
-     FormatNumber<&Config::metrics_port>},
-    {"metrics-token", "server", true, ParseUtf8String<&Config::metrics_token>,
-     FormatString<&Config::metrics_token>},
-    {"busy-reply-threshold", "server", true,
-     ParseInteger<&Config::busy_reply_threshold, 0, LLONG_MAX>,
-     FormatNumber<&Config::busy_reply_threshold>},
-    // Redis's older name for it: CONFIG GET/SET and flags only, the TOML file has the new one.
-    {"lua-time-limit", "", true, ParseInteger<&Config::busy_reply_threshold, 0, LLONG_MAX>,
-     FormatNumber<&Config::busy_reply_threshold>},
+    Int<&Config::databases, 1, 1 << 20>("databases", "server", kStartup, "16"),
+    Int<&Config::hz, 1, 500>("hz", "server", kRuntime, "10", ApplyHz),
+    Int<&Config::timeout, 0, INT_MAX>("timeout", "server", kRuntime, "0"),
+    Custom("loglevel", "server", ConfigType::kEnum, kRuntime, "notice", ParseLoglevel,
+           FormatString<&Config::loglevel>, ApplyLoglevel),
+    Text<&Config::logfile>("logfile", "server", kStartup, "", ParseUtf8String<&Config::logfile>),
+    Text<&Config::pidfile>("pidfile", "server", kStartup, "", ParseUtf8String<&Config::pidfile>),
+    Bool<&Config::daemonize>("daemonize", "server", kStartup, "no"),
+    Int<&Config::metrics_port, 0, 65535>("metrics-port", "server", kStartup, "0"),
+    Text<&Config::metrics_token>("metrics-token", "server", kRuntime, "",
+                                 ParseUtf8String<&Config::metrics_token>),
+    kBusyReplyThreshold,
+    // Redis's older name for it.
+    Alias("lua-time-limit", kBusyReplyThreshold),
 
-    {"tls-port", "tls", true, ParseInteger<&Config::tls_port, 0, 65535>,
-     FormatNumber<&Config::tls_port>},
-    {"tls-cert-file", "tls", true, ParseTlsString<&Config::tls_cert_file>,
-     FormatString<&Config::tls_cert_file>},
-    {"tls-key-file", "tls", true, ParseTlsString<&Config::tls_key_file>,
-     FormatString<&Config::tls_key_file>},
-    {"tls-key-file-pass", "tls", true, ParseTlsString<&Config::tls_key_file_pass>,
-     FormatString<&Config::tls_key_file_pass>},
-    {"tls-ca-cert-file", "tls", true, ParseTlsString<&Config::tls_ca_cert_file>,
-     FormatString<&Config::tls_ca_cert_file>},
-    {"tls-ca-cert-dir", "tls", true, ParseTlsString<&Config::tls_ca_cert_dir>,
-     FormatString<&Config::tls_ca_cert_dir>},
-    {"tls-auth-clients", "tls", true, ParseTlsAuthClients, FormatTlsAuthClients},
-    {"tls-protocols", "tls", true, ParseTlsString<&Config::tls_protocols>,
-     FormatString<&Config::tls_protocols>},
-    {"tls-ciphers", "tls", true, ParseTlsString<&Config::tls_ciphers>,
-     FormatString<&Config::tls_ciphers>},
-    {"tls-ciphersuites", "tls", true, ParseTlsString<&Config::tls_ciphersuites>,
-     FormatString<&Config::tls_ciphersuites>},
-    {"tls-prefer-server-ciphers", "tls", true, ParseYesNo<&Config::tls_prefer_server_ciphers>,
-     FormatYesNo<&Config::tls_prefer_server_ciphers>},
-    {"tls-session-caching", "tls", true, ParseYesNo<&Config::tls_session_caching>,
-     FormatYesNo<&Config::tls_session_caching>},
-    {"tls-session-cache-size", "tls", true,
-     ParseInteger<&Config::tls_session_cache_size, 0, INT_MAX>,
-     FormatNumber<&Config::tls_session_cache_size>},
-    {"tls-session-cache-timeout", "tls", true,
-     ParseInteger<&Config::tls_session_cache_timeout, 0, INT_MAX>,
-     FormatNumber<&Config::tls_session_cache_timeout>},
+    // [tls]
+    Int<&Config::tls_port, 0, 65535>("tls-port", "tls", kRuntime, "0", ApplyTlsPort),
+    Text<&Config::tls_cert_file>("tls-cert-file", "tls", kRuntime, "",
+                                 ParseTlsString<&Config::tls_cert_file>, ApplyTls),
+    Text<&Config::tls_key_file>("tls-key-file", "tls", kRuntime, "",
+                                ParseTlsString<&Config::tls_key_file>, ApplyTls),
+    Text<&Config::tls_key_file_pass>("tls-key-file-pass", "tls", kRuntime, "",
+                                     ParseTlsString<&Config::tls_key_file_pass>, ApplyTls),
+    Text<&Config::tls_ca_cert_file>("tls-ca-cert-file", "tls", kRuntime, "",
+                                    ParseTlsString<&Config::tls_ca_cert_file>, ApplyTls),
+    Text<&Config::tls_ca_cert_dir>("tls-ca-cert-dir", "tls", kRuntime, "",
+                                   ParseTlsString<&Config::tls_ca_cert_dir>, ApplyTls),
+    Custom("tls-auth-clients", "tls", ConfigType::kEnum, kRuntime, "yes", ParseTlsAuthClients,
+           FormatTlsAuthClients, ApplyTls),
+    Text<&Config::tls_protocols>("tls-protocols", "tls", kRuntime, "",
+                                 ParseTlsString<&Config::tls_protocols>, ApplyTls),
+    Text<&Config::tls_ciphers>("tls-ciphers", "tls", kRuntime, "",
+                               ParseTlsString<&Config::tls_ciphers>, ApplyTls),
+    Text<&Config::tls_ciphersuites>("tls-ciphersuites", "tls", kRuntime, "",
+                                    ParseTlsString<&Config::tls_ciphersuites>, ApplyTls),
+    Bool<&Config::tls_prefer_server_ciphers>("tls-prefer-server-ciphers", "tls", kRuntime, "no",
+                                             ApplyTls),
+    Bool<&Config::tls_session_caching>("tls-session-caching", "tls", kRuntime, "yes", ApplyTls),
+    Int<&Config::tls_session_cache_size, 0, INT_MAX>("tls-session-cache-size", "tls", kRuntime,
+                                                     "20480", ApplyTls),
+    Int<&Config::tls_session_cache_timeout, 0, INT_MAX>("tls-session-cache-timeout", "tls",
+                                                        kRuntime, "300", ApplyTls),
     // The cluster bus over mutual TLS with the certificate, key and CA above
     // (cluster/peer_client.h, bus_server.h); read at start.
-    {"tls-cluster", "tls", false, ParseYesNo<&Config::tls_cluster>,
-     FormatYesNo<&Config::tls_cluster>},
+    Bool<&Config::tls_cluster>("tls-cluster", "tls", kStartup, "no"),
 
-    {"proto-max-bulk-len", "limits", true,
-     ParseBytes<&Config::proto_max_bulk_len, 1024 * 1024, kMaxSize>,
-     FormatNumber<&Config::proto_max_bulk_len>},
-    {"proto-max-multibulk-len", "limits", true,
-     ParseBytes<&Config::proto_max_multibulk_len, 1, INT_MAX>,
-     FormatNumber<&Config::proto_max_multibulk_len>},
-    {"client-query-buffer-limit", "limits", true,
-     ParseBytes<&Config::client_query_buffer_limit, 1024 * 1024, kMaxSize>,
-     FormatNumber<&Config::client_query_buffer_limit>},
-    {"client-output-buffer-soft-limit", "limits", true,
-     ParseBytes<&Config::client_output_buffer_soft_limit, 0, kMaxSize>,
-     FormatNumber<&Config::client_output_buffer_soft_limit>},
-    {"client-output-buffer-hard-limit", "limits", true,
-     ParseBytes<&Config::client_output_buffer_hard_limit, 0, kMaxSize>,
-     FormatNumber<&Config::client_output_buffer_hard_limit>},
+    // [limits]: clients read these from server.config() as they go.
+    Memory<&Config::proto_max_bulk_len, 1024 * 1024, kMaxSize>("proto-max-bulk-len", "limits",
+                                                               kRuntime, "512mb"),
+    Memory<&Config::proto_max_multibulk_len, 1, INT_MAX>("proto-max-multibulk-len", "limits",
+                                                         kRuntime, "2147483647"),
+    Memory<&Config::client_query_buffer_limit, 1024 * 1024, kMaxSize>("client-query-buffer-limit",
+                                                                      "limits", kRuntime, "1gb"),
+    Memory<&Config::client_output_buffer_soft_limit, 0, kMaxSize>("client-output-buffer-soft-limit",
+                                                                  "limits", kRuntime, "16mb"),
+    Memory<&Config::client_output_buffer_hard_limit, 0, kMaxSize>("client-output-buffer-hard-limit",
+                                                                  "limits", kRuntime, "512mb"),
     // Redis's per-class limits ("pubsub 32mb 8mb 60"), checked after each reply and message.
-    {"client-output-buffer-limit", "limits", true, ParseOutputBufferLimits,
-     FormatOutputBufferLimits},
-    {"hll-sparse-max-bytes", "limits", true, ParseBytes<&Config::hll_sparse_max_bytes, 0, kMaxSize>,
-     FormatNumber<&Config::hll_sparse_max_bytes>},
+    Custom("client-output-buffer-limit", "limits", ConfigType::kList, kRuntime,
+           "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", ParseOutputBufferLimits,
+           FormatOutputBufferLimits),
+    Memory<&Config::hll_sparse_max_bytes, 0, kMaxSize>("hll-sparse-max-bytes", "limits", kRuntime,
+                                                       "3000"),
 
-    {"dir", "storage", false, ParseDir, FormatString<&Config::dir>},
-    {"dbfilename", "storage", true, ParseDbfilename, FormatString<&Config::dbfilename>},
-    {"import-rdb", "storage", false, ParseImportRdb, FormatString<&Config::import_rdb>},
-    {"maxmemory", "storage", true, ParseBytes<&Config::maxmemory, 0, kMaxSize>,
-     FormatNumber<&Config::maxmemory>},
-    {"maxmemory-policy", "storage", true,
-     ParseChoice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName,
-                 kEvictionPolicies>,
-     FormatChoice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName>},
-    {"maxmemory-samples", "storage", true, ParseInteger<&Config::maxmemory_samples, 1, INT_MAX>,
-     FormatNumber<&Config::maxmemory_samples>},
-    {"maxmemory-eviction-tenacity", "storage", true,
-     ParseInteger<&Config::maxmemory_eviction_tenacity, 0, 100>,
-     FormatNumber<&Config::maxmemory_eviction_tenacity>},
-    {"lfu-decay-time", "storage", true, ParseInteger<&Config::lfu_decay_time, 0, INT_MAX>,
-     FormatNumber<&Config::lfu_decay_time>},
-    {"lfu-log-factor", "storage", true, ParseInteger<&Config::lfu_log_factor, 0, INT_MAX>,
-     FormatNumber<&Config::lfu_log_factor>},
-    {"appendfsync", "storage", true,
-     ParseChoice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName, kFsyncPolicies>,
-     FormatChoice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName>},
-    {"compression-threshold", "storage", true,
-     ParseBytes<&Config::compression_threshold, 0, UINT32_MAX>,
-     FormatNumber<&Config::compression_threshold>},
-    {"hash-max-listpack-entries", "storage", true,
-     ParseInteger<&Config::hash_max_listpack_entries, 0, LLONG_MAX>,
-     FormatNumber<&Config::hash_max_listpack_entries>},
-    {"hash-max-listpack-value", "storage", true,
-     ParseBytes<&Config::hash_max_listpack_value, 0, LLONG_MAX>,
-     FormatNumber<&Config::hash_max_listpack_value>},
-    {"set-max-intset-entries", "storage", true,
-     ParseInteger<&Config::set_max_intset_entries, 0, LLONG_MAX>,
-     FormatNumber<&Config::set_max_intset_entries>},
-    {"list-max-listpack-size", "storage", true,
-     ParseInteger<&Config::list_max_listpack_size, INT_MIN, INT_MAX>,
-     FormatNumber<&Config::list_max_listpack_size>},
-    {"list-compress-depth", "storage", true, ParseInteger<&Config::list_compress_depth, 0, INT_MAX>,
-     FormatNumber<&Config::list_compress_depth>},
-    {"zset-max-listpack-entries", "storage", true,
-     ParseInteger<&Config::zset_max_listpack_entries, 0, LLONG_MAX>,
-     FormatNumber<&Config::zset_max_listpack_entries>},
-    {"zset-max-listpack-value", "storage", true,
-     ParseBytes<&Config::zset_max_listpack_value, 0, LLONG_MAX>,
-     FormatNumber<&Config::zset_max_listpack_value>},
-    {"log-checkpoint-bytes", "storage", false,
-     ParseBytes<&Config::log_checkpoint_bytes, 1, kMaxSize>,
-     FormatNumber<&Config::log_checkpoint_bytes>},
-    {"background-priority", "storage", false,
-     ParseChoice<storage::BackgroundPriority, &Config::background_priority, BackgroundPriorityName,
-                 kBackgroundPriorities>,
-     FormatChoice<storage::BackgroundPriority, &Config::background_priority,
-                  BackgroundPriorityName>},
-    {"log-corruption-policy", "storage", false,
-     ParseChoice<storage::LogCorruptionPolicy, &Config::log_corruption_policy,
-                 LogCorruptionPolicyName, kLogCorruptionPolicies>,
-     FormatChoice<storage::LogCorruptionPolicy, &Config::log_corruption_policy,
-                  LogCorruptionPolicyName>},
+    // [storage]
+    Text<&Config::dir>("dir", "storage", kStartup, "data", ParseDir),
+    Text<&Config::dbfilename>("dbfilename", "storage", kRuntime, "dump.rdb", ParseDbfilename),
+    Text<&Config::import_rdb>("import-rdb", "storage", kStartup, "", ParseImportRdb),
+    Memory<&Config::maxmemory, 0, kMaxSize>("maxmemory", "storage", kRuntime, "0", ApplyMaxmemory),
+    Choice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName,
+           kEvictionPolicies>("maxmemory-policy", "storage", kRuntime, "offload", ApplyMaxmemory),
+    Int<&Config::maxmemory_samples, 1, INT_MAX>("maxmemory-samples", "storage", kRuntime, "5",
+                                                ApplyMaxmemory),
+    Int<&Config::maxmemory_eviction_tenacity, 0, 100>("maxmemory-eviction-tenacity", "storage",
+                                                      kRuntime, "10", ApplyMaxmemory),
+    Int<&Config::lfu_decay_time, 0, INT_MAX>("lfu-decay-time", "storage", kRuntime, "1",
+                                             ApplyMaxmemory),
+    Int<&Config::lfu_log_factor, 0, INT_MAX>("lfu-log-factor", "storage", kRuntime, "10",
+                                             ApplyMaxmemory),
+    // The node's commit log and, in cluster mode, its hint store's (cluster/hint_store.h).
+    Choice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName, kFsyncPolicies>(
+        "appendfsync", "storage", kRuntime, "everysec", ApplyAppendfsync),
+    Memory<&Config::compression_threshold, 0, UINT32_MAX>(
+        "compression-threshold", "storage", kRuntime, "64", ApplyCompressionThreshold),
+    Int<&Config::hash_max_listpack_entries, 0, LLONG_MAX>("hash-max-listpack-entries", "storage",
+                                                          kRuntime, "128", ApplyTypeLimits),
+    Memory<&Config::hash_max_listpack_value, 0, LLONG_MAX>("hash-max-listpack-value", "storage",
+                                                           kRuntime, "64", ApplyTypeLimits),
+    Int<&Config::set_max_intset_entries, 0, LLONG_MAX>("set-max-intset-entries", "storage",
+                                                       kRuntime, "512", ApplyTypeLimits),
+    Int<&Config::list_max_listpack_size, INT_MIN, INT_MAX>("list-max-listpack-size", "storage",
+                                                           kRuntime, "-2", ApplyTypeLimits),
+    Int<&Config::list_compress_depth, 0, INT_MAX>("list-compress-depth", "storage", kRuntime, "0",
+                                                  ApplyTypeLimits),
+    Int<&Config::zset_max_listpack_entries, 0, LLONG_MAX>("zset-max-listpack-entries", "storage",
+                                                          kRuntime, "128", ApplyTypeLimits),
+    Memory<&Config::zset_max_listpack_value, 0, LLONG_MAX>("zset-max-listpack-value", "storage",
+                                                           kRuntime, "64", ApplyTypeLimits),
+    Memory<&Config::log_checkpoint_bytes, 1, kMaxSize>("log-checkpoint-bytes", "storage", kStartup,
+                                                       "64mb"),
+    Choice<storage::BackgroundPriority, &Config::background_priority, BackgroundPriorityName,
+           kBackgroundPriorities>("background-priority", "storage", kStartup, "auto"),
+    Choice<storage::LogCorruptionPolicy, &Config::log_corruption_policy, LogCorruptionPolicyName,
+           kLogCorruptionPolicies>("log-corruption-policy", "storage", kStartup, "refuse"),
 
-    {"cluster-enabled", "cluster", false, ParseClusterEnabled, FormatClusterEnabled},
-    {"cluster-node-id", "cluster", false, ParseClusterNodeId,
-     FormatString<&Config::cluster_node_id>},
-    {"cluster-nodes", "cluster", false, ParseClusterNodes, FormatString<&Config::cluster_nodes>},
-    {"cluster-port-offset", "cluster", false,
-     ParseInteger<&Config::cluster_port_offset, -65535, 65535>,
-     FormatNumber<&Config::cluster_port_offset>},
-    {"cluster-replication-factor", "cluster", false,
-     ParseInteger<&Config::cluster_replication_factor, 1, 64>,
-     FormatNumber<&Config::cluster_replication_factor>},
-    {"cluster-read-consistency", "cluster", true, ParseReadConsistency, FormatReadConsistency},
-    {"cluster-write-consistency", "cluster", true, ParseWriteConsistency, FormatWriteConsistency},
-    {"cluster-request-timeout-ms", "cluster", false,
-     ParseInteger<&Config::cluster_request_timeout_ms, 1, 600000>,
-     FormatNumber<&Config::cluster_request_timeout_ms>},
-    {"cluster-handshake-timeout-ms", "cluster", false,
-     ParseInteger<&Config::cluster_handshake_timeout_ms, 1, 600000>,
-     FormatNumber<&Config::cluster_handshake_timeout_ms>},
-    {"cluster-secret", "cluster", false, ParseClusterSecret, FormatClusterSecret},
-    {"cluster-secret-file", "cluster", false, ParseClusterSecretFile,
-     FormatString<&Config::cluster_secret_file>},
-    {"cluster-insecure", "cluster", false, ParseYesNo<&Config::cluster_insecure>,
-     FormatYesNo<&Config::cluster_insecure>},
+    // [cluster]: fixed while the node runs (its membership and bus are built from them at
+    // start), except the default consistency levels, which the coordinator reads per request.
+    Custom("cluster-enabled", "cluster", ConfigType::kBool, kStartup, "no", ParseClusterEnabled,
+           FormatClusterEnabled),
+    Text<&Config::cluster_node_id>("cluster-node-id", "cluster", kStartup, "", ParseClusterNodeId),
+    Text<&Config::cluster_nodes>("cluster-nodes", "cluster", kStartup, "", ParseClusterNodes),
+    Int<&Config::cluster_port_offset, -65535, 65535>("cluster-port-offset", "cluster", kStartup,
+                                                     "10000"),
+    Int<&Config::cluster_replication_factor, 1, 64>("cluster-replication-factor", "cluster",
+                                                    kStartup, "3"),
+    Custom("cluster-read-consistency", "cluster", ConfigType::kEnum, kRuntime, "quorum",
+           ParseReadConsistency, FormatReadConsistency),
+    Custom("cluster-write-consistency", "cluster", ConfigType::kEnum, kRuntime, "quorum",
+           ParseWriteConsistency, FormatWriteConsistency),
+    Int<&Config::cluster_request_timeout_ms, 1, 600000>("cluster-request-timeout-ms", "cluster",
+                                                        kStartup, "2000"),
+    Int<&Config::cluster_handshake_timeout_ms, 1, 600000>("cluster-handshake-timeout-ms", "cluster",
+                                                          kStartup, "3000"),
+    Custom("cluster-secret", "cluster", ConfigType::kString, kStartup, "", ParseClusterSecret,
+           FormatClusterSecret),
+    Text<&Config::cluster_secret_file>("cluster-secret-file", "cluster", kStartup, "",
+                                       ParseClusterSecretFile),
+    Bool<&Config::cluster_insecure>("cluster-insecure", "cluster", kStartup, "no"),
+    Custom("cluster-read-repair-chance", "cluster", ConfigType::kString, kStartup, "0.1",
+           ParseReadRepairChance, FormatReadRepairChance),
+    Text<&Config::cluster_seeds>("cluster-seeds", "cluster", kStartup, "", ParseClusterSeeds),
+    Int<&Config::cluster_gossip_interval_ms, 1, 600000>("cluster-gossip-interval-ms", "cluster",
+                                                        kStartup, "1000"),
+    Custom("cluster-phi-threshold", "cluster", ConfigType::kString, kStartup, "8",
+           ParsePhiThreshold, FormatPhiThreshold),
+    Int<&Config::cluster_down_after_ms, 1, 86400000>("cluster-down-after-ms", "cluster", kStartup,
+                                                     "5000"),
+    Custom("cluster-sloppy-quorum", "cluster", ConfigType::kBool, kStartup, "yes",
+           ParseSloppyQuorum, FormatSloppyQuorum),
+    Int<&Config::cluster_hint_handoff_interval_ms, 1, 600000>("cluster-hint-handoff-interval-ms",
+                                                              "cluster", kStartup, "1000"),
+    Custom("cluster-replicas-per-dc", "cluster", ConfigType::kList, kStartup, "",
+           ParseReplicasPerDc, FormatReplicasPerDc),
+    Int<&Config::cluster_anti_entropy_interval_ms, 0, 86400000>("cluster-anti-entropy-interval-ms",
+                                                                "cluster", kStartup, "10000"),
+    Int<&Config::cluster_anti_entropy_rebuild_interval_ms, 0, 604800000>(
+        "cluster-anti-entropy-rebuild-interval-ms", "cluster", kStartup, "3600000"),
+    Int<&Config::cluster_leave_grace_ms, 0, 3600000>("cluster-leave-grace-ms", "cluster", kStartup,
+                                                     "0"),
+    Int<&Config::cluster_max_clock_skew_ms, 0, 86400000>("cluster-max-clock-skew-ms", "cluster",
+                                                         kStartup, "60000"),
+    Int<&Config::cluster_max_weight, 1, 1000>("cluster-max-weight", "cluster", kStartup, "100"),
 
-    {"cluster-read-repair-chance", "cluster", false, ParseReadRepairChance, FormatReadRepairChance},
-    {"cluster-seeds", "cluster", false, ParseClusterSeeds, FormatString<&Config::cluster_seeds>},
-    {"cluster-gossip-interval-ms", "cluster", false,
-     ParseInteger<&Config::cluster_gossip_interval_ms, 1, 600000>,
-     FormatNumber<&Config::cluster_gossip_interval_ms>},
-    {"cluster-phi-threshold", "cluster", false, ParsePhiThreshold, FormatPhiThreshold},
-    {"cluster-down-after-ms", "cluster", false,
-     ParseInteger<&Config::cluster_down_after_ms, 1, 86400000>,
-     FormatNumber<&Config::cluster_down_after_ms>},
-    {"cluster-sloppy-quorum", "cluster", false, ParseSloppyQuorum, FormatSloppyQuorum},
-    {"cluster-hint-handoff-interval-ms", "cluster", false,
-     ParseInteger<&Config::cluster_hint_handoff_interval_ms, 1, 600000>,
-     FormatNumber<&Config::cluster_hint_handoff_interval_ms>},
-    {"cluster-replicas-per-dc", "cluster", false, ParseReplicasPerDc, FormatReplicasPerDc},
-    {"cluster-anti-entropy-interval-ms", "cluster", false,
-     ParseInteger<&Config::cluster_anti_entropy_interval_ms, 0, 86400000>,
-     FormatNumber<&Config::cluster_anti_entropy_interval_ms>},
-    {"cluster-anti-entropy-rebuild-interval-ms", "cluster", false,
-     ParseInteger<&Config::cluster_anti_entropy_rebuild_interval_ms, 0, 604800000>,
-     FormatNumber<&Config::cluster_anti_entropy_rebuild_interval_ms>},
-    {"cluster-leave-grace-ms", "cluster", false,
-     ParseInteger<&Config::cluster_leave_grace_ms, 0, 3600000>,
-     FormatNumber<&Config::cluster_leave_grace_ms>},
-    {"cluster-max-clock-skew-ms", "cluster", false,
-     ParseInteger<&Config::cluster_max_clock_skew_ms, 0, 86400000>,
-     FormatNumber<&Config::cluster_max_clock_skew_ms>},
-    {"cluster-max-weight", "cluster", false, ParseInteger<&Config::cluster_max_weight, 1, 1000>,
-     FormatNumber<&Config::cluster_max_weight>},
-
-    {"save", "", false, ParseFixed<kSaveValue>, FormatFixed<kSaveValue>},
-    {"appendonly", "", false, ParseFixed<kAppendonlyValue>, FormatFixed<kAppendonlyValue>},
+    // Redis's, with the values that mean what dynakv does (ParseSave, ParseAppendonly).
+    Custom("save", "", ConfigType::kString, kRuntime, "", ParseSave, FormatSave),
+    Custom("appendonly", "", ConfigType::kBool, kRuntime, "yes", ParseAppendonly, FormatAppendonly),
 };
 
 }  // namespace
@@ -467,6 +501,58 @@ const ConfigParam* FindConfigParam(std::string_view name) {
     if (EqualsIgnoreCase(param.name, name)) return &param;
   }
   return nullptr;
+}
+
+Config::Config() {
+  for (const ConfigParam& param : kParams) {
+    if (!param.alias_of.empty()) continue;
+    std::string reason;
+    // A default that does not parse is a bug in the table; config_test parses every one.
+    param.parse(param.default_value, this, &reason);
+  }
+}
+
+std::string DescribeConfigType(const ConfigParam& param) {
+  switch (param.type) {
+    case ConfigType::kBool:
+      return "yes|no";
+    case ConfigType::kInteger:
+    case ConfigType::kMemory: {
+      auto bound = [](long long n) {
+        if (n == LLONG_MAX) return std::string("max");
+        return std::to_string(n);
+      };
+      return std::string(param.type == ConfigType::kMemory ? "bytes " : "integer ") +
+             bound(param.min) + ".." + bound(param.max);
+    }
+    case ConfigType::kEnum: {
+      // The parser's own refusal lists the choices, so they are written once.
+      Config scratch;
+      std::string reason;
+      if (param.parse("\x01", &scratch, &reason)) return "choice";
+      const std::string_view prefix = "argument(s) must be one of the following: ";
+      if (reason.starts_with(prefix)) {
+        std::string choices = reason.substr(prefix.size());
+        std::string out;
+        for (std::size_t i = 0; i < choices.size(); ++i) {
+          if (choices.compare(i, 2, ", ") == 0) {
+            out += '|';
+            ++i;
+          } else {
+            out += choices[i];
+          }
+        }
+        return out;
+      }
+      if (reason.starts_with("argument must be ")) return reason.substr(17);
+      return "choice";
+    }
+    case ConfigType::kString:
+      return "string";
+    case ConfigType::kList:
+      return "list";
+  }
+  return "string";
 }
 
 }  // namespace dynakv::server

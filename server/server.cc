@@ -50,8 +50,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       codec_(codec),
       cluster_node_(cluster),
       acl_(commands_, config.acl_pubsub_default == AclPubsubDefault::kAllChannels),
-      listener_(loop),
-      tls_listener_(std::make_unique<net::Listener>(loop)),
+      listener_(std::make_unique<ListenerSet>(loop)),
+      tls_listener_(std::make_unique<ListenerSet>(loop)),
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
@@ -136,21 +136,13 @@ Server::~Server() {
   for (int i = 0; i < 16 && !clients_.empty(); ++i) uv_run(loop_, UV_RUN_NOWAIT);
 }
 
-int Server::Listen(net::Listener& listener, int port, bool tls, std::string* error) {
-  const char* step = "bind";
+int Server::Listen(ListenerSet& listener, const std::string& bind, int port, bool tls,
+                   std::string* error) {
   net::Listener::Callbacks callbacks{
       [this, tls](int fd) { Accept(fd, tls); },
       [this](int err, bool refused) { AcceptFailed(err, refused); },
       "-ERR max number of clients reached\r\n"};
-  const int rc = listener.Listen(config_.bind, port, kListenBacklog, std::move(callbacks), &step);
-  if (rc != 0) {
-    // libuv reports EADDRINUSE from bind or listen depending on the platform; name it as bind.
-    if (rc == UV_EADDRINUSE) step = "bind";
-    *error = std::string("Could not create server ") + (tls ? "TLS " : "TCP ") +
-             "listening socket " + config_.bind + ":" + std::to_string(port) + ": " + step + ": " +
-             uv_strerror(rc);
-  }
-  return rc;
+  return listener.Listen(bind, port, kListenBacklog, callbacks, tls ? "TLS" : "TCP", error);
 }
 
 bool Server::Start(std::string* error) {
@@ -169,12 +161,12 @@ bool Server::Start(std::string* error) {
       return false;
     }
   }
-  if ((config_.port != 0 && Listen(listener_, config_.port, false, error) != 0) ||
-      (config_.tls_port != 0 && Listen(*tls_listener_, config_.tls_port, true, error) != 0)) {
+  if ((config_.port != 0 && Listen(*listener_, config_.bind, config_.port, false, error) != 0) ||
+      (config_.tls_port != 0 && Listen(*tls_listener_, config_.bind, config_.tls_port, true, error) != 0)) {
     CloseHandles();
     return false;
   }
-  port_ = config_.port != 0 ? listener_.port() : 0;
+  port_ = config_.port != 0 ? listener_->port() : 0;
   tls_port_ = config_.tls_port != 0 ? tls_listener_->port() : 0;
 
   int rc = 0;
@@ -196,7 +188,7 @@ bool Server::Start(std::string* error) {
 }
 
 void Server::CloseHandles() {
-  listener_.Close();
+  listener_->Close();
   tls_listener_->Close();
   flush_check_.Close();
   flush_idle_.Close();
@@ -214,7 +206,7 @@ void Server::RequestShutdown() { shutdown_requested_ = true; }
 
 void Server::Shutdown() {
   shut_down_ = true;
-  listener_.Close();
+  listener_->Close();
   tls_listener_->Close();
   if (shutdown_hook_) shutdown_hook_();
   // Replies may acknowledge writes, so they go out only once the log has them.
@@ -237,93 +229,9 @@ std::uint64_t Server::CronIntervalMs() const {
   return std::max<std::uint64_t>(1, 1000 / static_cast<std::uint64_t>(std::max(1, config_.hz)));
 }
 
-void Server::UpdateConfig(const Config& config) {
-  const Config old = config_;
-  config_ = config;
-  ParseLogLevel(config_.loglevel, &log_level_);
-  if (config_.maxmemory != old.maxmemory) engine_.SetMaxMemory(config_.maxmemory);
-  if (config_.maxmemory_policy != old.maxmemory_policy) {
-    engine_.SetEvictionPolicy(config_.maxmemory_policy);
-  }
-  if (config_.maxmemory_samples != old.maxmemory_samples ||
-      config_.maxmemory_eviction_tenacity != old.maxmemory_eviction_tenacity ||
-      config_.lfu_log_factor != old.lfu_log_factor ||
-      config_.lfu_decay_time != old.lfu_decay_time) {
-    engine_.SetEvictionTuning(EvictionTuningOf(config_));
-  }
-  // Redis's updateMaxmemory: a lower limit evicts at once, not at the next write.
-  if (config_.maxmemory != 0 && (old.maxmemory == 0 || config_.maxmemory < old.maxmemory)) {
-    engine_.PerformEvictions();
-  }
-  if (config_.appendfsync != old.appendfsync) engine_.SetFsyncPolicy(config_.appendfsync);
-  if (config_.compression_threshold != old.compression_threshold) {
-    engine_.SetCompressionThreshold(config_.compression_threshold);
-  }
-  if (config_.requirepass != old.requirepass) acl_.SetDefaultPassword(config_.requirepass);
-  acl_.set_log_max_len(static_cast<std::size_t>(config_.acllog_max_len));
-  acl_.set_all_channels_by_default(config_.acl_pubsub_default == AclPubsubDefault::kAllChannels);
-  if (codec_ != nullptr) codec_->mutable_limits() = ToTypeLimits(config_);
-  if (config_.hz != old.hz && cron_) {
-    uv_timer_start(cron_.get(), OnCron, CronIntervalMs(), CronIntervalMs());
-  }
-}
-
-bool Server::ReloadTls(const Config& config) {
-  // The client port's context is built first and installed last, so a bus context that fails
-  // leaves both as they were.
-  std::shared_ptr<net::TlsContext> context;
-  std::string reason;
-  if (config.tls_port != 0) {  // else nothing uses it, as in Redis
-    context = BuildTlsContext(config, &reason);
-    if (!context) {
-      Log(log_level_, LogLevel::kWarning, "%s", reason.c_str());
-      return false;
-    }
-  }
-  if (cluster_node_ != nullptr && config.tls_cluster &&
-      !cluster_node_->ReloadTls(BusTlsOptions(config), &reason)) {
-    Log(log_level_, LogLevel::kWarning, "%s", reason.c_str());
-    return false;
-  }
-  if (context) tls_context_ = std::move(context);
-  return true;
-}
-
-bool Server::ChangeTlsPort(const Config& config, bool rebuild_context, std::string* reason) {
-  if (config.tls_port == 0) {
-    tls_listener_->Close();
-    tls_port_ = 0;
-    return true;
-  }
-  // A context kept from before the port was closed may predate CONFIG SETs of its files.
-  std::shared_ptr<net::TlsContext> context = tls_context_;
-  if (tls_port_ == 0 || rebuild_context) {
-    std::string why;
-    context = BuildTlsContext(config, &why);
-    if (!context) {
-      Log(log_level_, LogLevel::kWarning, "%s", why.c_str());
-      *reason = kTlsUpdateFailed;
-      return false;
-    }
-  }
-  // The new port opens before the old one closes, so a failure leaves the node as it was.
-  auto listener = std::make_unique<net::Listener>(loop_);
-  std::string error;
-  if (Listen(*listener, config.tls_port, true, &error) != 0) {
-    Log(log_level_, LogLevel::kWarning, "%s", error.c_str());
-    *reason = "Unable to listen on this port. Check server logs.";
-    return false;
-  }
-  tls_listener_->Close();
-  tls_listener_ = std::move(listener);
-  tls_context_ = std::move(context);
-  tls_port_ = tls_listener_->port();
-  return true;
-}
-
 void Server::ServeWhileBusy(const Client& caller) {
   // New plain connections too: redis-cli opens one to send SCRIPT KILL.
-  listener_.AcceptNow();
+  listener_->AcceptNow();
   for (auto& [id, client] : clients_) {
     if (client.get() != &caller) client->ServeWhileBusy();
   }
@@ -625,6 +533,7 @@ void Server::NoteUsedMemory(std::uint64_t bytes) {
 
 void Server::ResetStats() {
   stats_ = ServerStats{};
+  engine_.ResetStatCounters();
   ops_samples_.fill(0);
   ops_sample_count_ = 0;
   used_memory_peak_ = 0;

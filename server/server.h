@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "keyspace.h"
 #include "latency_monitor.h"
 #include "list_blocking.h"
+#include "listener_set.h"
 #include "log.h"
 #include "monitor.h"
 #include "net/listener.h"
@@ -114,9 +116,19 @@ class Server {
   ClusterBlocking* cluster_blocking() { return cluster_blocking_.get(); }
   const Config& config() const { return config_; }
   ServerStats& stats() { return stats_; }
-  // CONFIG SET: replaces the config and applies what changed to the running node.
-  void UpdateConfig(const Config& config);
+  // CONFIG SET: makes `config` the running config and runs the apply functions of the `changed`
+  // parameters (config_apply.h). When one fails, *failed and *reason say which and why (Redis's
+  // words), and the old config is back in force.
+  bool ApplyConfig(const Config& config, std::span<const ConfigParam* const> changed,
+                   const ConfigParam** failed, std::string* reason);
   LogLevel log_level() const { return log_level_; }
+  void set_log_level(LogLevel level) { log_level_ = level; }
+  // hz changed: the cron runs at the new frequency from now on.
+  void RestartCron();
+  // bind or port changed (config() holds the new ones, `old` the previous): listens there and
+  // closes the old sockets, as Redis 7's changeBindAddr / changeListenPort. On failure the old
+  // sockets serve on and *reason is Redis's CONFIG SET error.
+  bool Rebind(const Config& old, std::string* reason);
 
   const CommandTable& commands() const { return commands_; }
   // The users and the ACL log; requirepass is the default user's password.
@@ -196,7 +208,9 @@ class Server {
   void NoteUsedMemory(std::uint64_t bytes);
   std::int64_t last_save_unix() const { return last_save_unix_; }
   void set_last_save_unix(std::int64_t seconds) { last_save_unix_ = seconds; }
-  void ResetStats();  // CONFIG RESETSTAT
+  // CONFIG RESETSTAT (Redis's resetServerStats & co): every counter INFO shows as accumulated
+  // since start goes back to 0. What keeps statistics of its own resets them here.
+  void ResetStats();
   // INFO commandstats / errorstats / latencystats and LATENCY HISTOGRAM (command_stats.h).
   CommandStats& command_stats() { return command_stats_; }
   // An error reply was sent (`message` without its '-'): INFO's total_error_replies and the
@@ -226,7 +240,8 @@ class Server {
   static void OnCheck(uv_check_t* check);
   static void OnCron(uv_timer_t* timer);
   void Accept(int fd, bool tls);
-  int Listen(net::Listener& listener, int port, bool tls, std::string* error);
+  int Listen(ListenerSet& listener, const std::string& bind, int port, bool tls,
+             std::string* error);
   void AcceptFailed(int error, bool refused);
   // Refuses a just-accepted connection with `reply` (Client::RejectAndClose).
   void Reject(Client* client, std::string_view reply);
@@ -287,8 +302,8 @@ class Server {
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 
-  net::Listener listener_;
-  std::unique_ptr<net::Listener> tls_listener_;   // replaced by ChangeTlsPort
+  std::unique_ptr<ListenerSet> listener_;        // replaced by Rebind
+  std::unique_ptr<ListenerSet> tls_listener_;    // replaced by ChangeTlsPort and Rebind
   std::shared_ptr<net::TlsContext> tls_context_;  // while tls-port is open
   net::UvHandle<uv_check_t> flush_check_;
   // Active only while clients wait to be flushed: it keeps the loop from blocking in poll, so

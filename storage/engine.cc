@@ -107,8 +107,10 @@ void Engine::SetEvictionTuning(const EvictionTuning& tuning) {
 }
 EvictionResult Engine::PerformEvictions() { return impl_->PerformEvictions(); }
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }
+FsyncPolicy Engine::fsync_policy() const { return impl_->fsync_policy(); }
 void Engine::SetCompressionThreshold(std::size_t bytes) { impl_->SetCompressionThreshold(bytes); }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
+void Engine::ResetStatCounters() { impl_->ResetStatCounters(); }
 const std::vector<LogRepair>& Engine::LogRepairs() const { return impl_->log_repairs(); }
 
 }  // namespace dynakv::storage

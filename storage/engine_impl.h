@@ -96,8 +96,14 @@ class EngineImpl {
   void SetEvictionTuning(const EvictionTuning& tuning);
   EvictionResult PerformEvictions();
   void SetFsyncPolicy(FsyncPolicy policy);
+  FsyncPolicy fsync_policy() const { return options_.fsync; }
   void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
   EngineStats Stats() const;
+  void ResetStatCounters() {
+    stats_.expired_keys = stats_.evicted_keys = stats_.offloaded_keys = 0;
+    stats_.segment_reads = stats_.bloom_skips = stats_.disk_expire_scanned = 0;
+    stats_.admitted_keys = stats_.rejected_keys = 0;
+  }
   const std::vector<LogRepair>& log_repairs() const { return log_repairs_; }
 
  private:

@@ -4,6 +4,8 @@
 // "--config" is renamed so the fuzzer never reads other files (or blocks on a FIFO).
 // Invariants: a loaded config validates, and its CONFIG REWRITE rendering loads back into a
 // config that renders identically; likewise every parameter's format() parses back to itself.
+// CONFIG REWRITE's editor, given the fuzzed file and the config it (and the flags) gave, either
+// refuses or returns a file that loads back to that config.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "config.h"
+#include "config_rewrite.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -75,6 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       LoadConfig(static_cast<int>(argv.size()), argv.data(), &config, &message);
   if (result == ConfigLoadResult::kRun) {
     CheckRoundTrip(config);
+    std::string rewritten;
+    std::string error;
+    if (RewriteConfigToml(toml, config, &rewritten, &error)) {
+      Config again;
+      FUZZ_CHECK(ApplyConfigToml(rewritten, "rewritten", &again, &error));
+      for (const ConfigParam& param : ConfigParams()) {
+        if (!param.section.empty()) FUZZ_CHECK(param.format(again) == param.format(config));
+      }
+    }
   } else {
     FUZZ_CHECK(!message.empty());
   }

@@ -97,7 +97,7 @@ for line in Type=notify Restart=on-failure LimitNOFILE=65536 ProtectSystem=stric
   grep -qx "$line" "$unit" || fail "the unit lacks '$line'"
 done
 conf="$root/opt/dynakv/etc/dynakv/dynakv.toml"
-grep -qx 'dir = "/var/lib/dynakv"' "$conf" || fail "the installed config's dir is not /var/lib/dynakv"
+grep -qE '^dir = "/var/lib/dynakv"( |$)' "$conf" || fail "the installed config's dir is not /var/lib/dynakv"
 grep -q '^logfile = "/var/log/dynakv/dynakv.log"' "$conf" || fail "the installed config logs nowhere"
 # Everything else is conf/node.toml's.
 diff <(grep -v -e '^dir = ' -e '^logfile = ' "$source/conf/node.toml") \

@@ -112,14 +112,17 @@ struct ClusterOptions {
   bool sloppy_quorum = true;
   // Hinted handoff: where this node keeps hints for others (a storage engine of its own, e.g.
   // <data dir>/hints; its parent must exist). Empty: it keeps none and refuses to stand in.
+  // The hint store takes the fsync policy of the node's engine when it opens, and follows it
+  // through SetFsyncPolicy: a hint is an acknowledged write, as durable as the node's own.
   std::string hints_dir;
   // Where the latest FLUSHALL's timestamp is kept (e.g. <data dir>/flush-epoch): versions
   // stamped at or before it are dropped wherever they arrive, also after a restart. Empty:
   // kept in memory only.
   std::string flush_epoch_file;
-  storage::FsyncPolicy hints_fsync = storage::FsyncPolicy::kEverySec;
   // What the hint store does with a corrupt log (storage/options.h), as the data's own engine.
   storage::LogCorruptionPolicy hints_log_corruption = storage::LogCorruptionPolicy::kRefuse;
+  // Tests only: the hint store's storage::Options::log_fault_hook.
+  std::function<int(std::string_view call)> hints_log_fault_hook;
   // Held hints are offered to their owners this often (and at once when a probed owner
   // answers again), at most hint_handoff_batch in flight at a time.
   int hint_handoff_interval_ms = 1000;
@@ -299,6 +302,9 @@ class ClusterNode {
   // Connections accepted or dialled from now on use them; open ones keep theirs. False with
   // *error (and nothing changed) when they cannot be built. Without tls-cluster, true.
   virtual bool ReloadTls(const net::TlsOptions& tls, std::string* error) = 0;
+  // appendfsync changed: the node's engine (the caller's, passed to Create) and the hint store
+  // sync their logs by `policy` from now on.
+  virtual void SetFsyncPolicy(storage::FsyncPolicy policy) = 0;
   // Whether this node keeps one of `key`'s replicas in the current ring (placement.h's choice,
   // the one every part of the cluster uses).
   virtual bool IsReplicaOf(std::string_view key) const = 0;

@@ -354,8 +354,13 @@ class Engine {
   // Evicts as the policy says until under maxmemory (or out of time, or of victims).
   EvictionResult PerformEvictions();
   void SetFsyncPolicy(FsyncPolicy policy);
+  FsyncPolicy fsync_policy() const;
   void SetCompressionThreshold(std::size_t bytes);
   EngineStats Stats() const;
+  // CONFIG RESETSTAT: the counters of events INFO stats shows (expired, evicted and offloaded
+  // keys, segment reads, bloom skips, TinyLFU admissions) restart from 0. Errors and what
+  // recovery found are kept: they describe the data, not the traffic.
+  void ResetStatCounters();
   // What Open cut under kDropAndRepair, for the owner to log.
   const std::vector<LogRepair>& LogRepairs() const;
 

@@ -237,5 +237,32 @@ TEST_CASE("bus: REPLICA_PUT_HINTED round-trips and rejects what it could not hav
   CHECK(std::string(FrameTypeName(FrameType::kReplicaPutHinted)) == "REPLICA_PUT_HINTED");
 }
 
+TEST_CASE("hint store: SetFsyncPolicy changes when its log is synced (CONFIG SET appendfsync)") {
+  // The store used to keep the policy it was opened with whatever CONFIG SET appendfsync said.
+  TempDir dir;
+  auto syncs = std::make_shared<int>(0);
+  storage::Options options;
+  options.dir = dir.path();
+  options.fsync = storage::FsyncPolicy::kNo;
+  options.log_fault_hook = [syncs](std::string_view call) {
+    if (call == "sync") ++*syncs;
+    return 0;
+  };
+  std::unique_ptr<storage::Engine> engine;
+  REQUIRE(storage::Engine::Open(options, &engine).ok());
+  HintStore store(std::move(engine));
+  REQUIRE(store.Put("n2", "a", Written("n1", 1, "x"), kNow, kGrace).ok());
+  REQUIRE(store.FlushLog().ok());
+  CHECK(*syncs == 0);
+  store.SetFsyncPolicy(storage::FsyncPolicy::kAlways);
+  REQUIRE(store.Put("n2", "b", Written("n1", 2, "y"), kNow, kGrace).ok());
+  REQUIRE(store.FlushLog().ok());
+  CHECK(*syncs == 1);
+  store.SetFsyncPolicy(storage::FsyncPolicy::kNo);
+  REQUIRE(store.Put("n2", "c", Written("n1", 3, "z"), kNow, kGrace).ok());
+  REQUIRE(store.FlushLog().ok());
+  CHECK(*syncs == 1);
+}
+
 }  // namespace
 }  // namespace dynakv::cluster

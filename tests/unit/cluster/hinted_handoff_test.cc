@@ -73,8 +73,8 @@ std::string ValueOf(const std::string& key) { return "value-of-" + key; }
 
 // Writes ValueOf(key) to every key, coordinators taken in turn from `via`, 100 requests in flight
 // at a time. Returns how many were acked; the first error goes to *first_error.
-int WriteAll(TestCluster& cluster, const std::vector<std::string>& keys, const std::vector<int>& via,
-             const ConsistencyLevel& level, std::string* first_error) {
+int WriteAll(TestCluster& cluster, const std::vector<std::string>& keys,
+             const std::vector<int>& via, const ConsistencyLevel& level, std::string* first_error) {
   int acked = 0;
   int answered = 0;
   for (std::size_t start = 0; start < keys.size(); start += 100) {
@@ -94,7 +94,8 @@ int WriteAll(TestCluster& cluster, const std::vector<std::string>& keys, const s
         }
       });
     }
-    REQUIRE(RunUntil(cluster.loop(), [&] { return answered == static_cast<int>(end); }, 10000));
+    REQUIRE(RunUntil(
+        cluster.loop(), [&] { return answered == static_cast<int>(end); }, 10000));
   }
   return acked;
 }
@@ -158,11 +159,58 @@ TEST_CASE(
 
   cluster.Start(kD);  // same id, port and data dir; it missed every write
   CHECK(MissingOn(cluster, kD, keys) == 1000);
-  CHECK(RunUntil(cluster.loop(), [&] { return TotalPending(cluster, {kA, kB, kC}) == 0; }, 15000));
+  CHECK(RunUntil(
+      cluster.loop(),
+      [&] {
+        return TotalPending(cluster, {kA, kB, kC}) == 0;
+      },
+      15000));
   CHECK(MissingOn(cluster, kD, keys) == 0);
   std::uint64_t delivered = 0;
   for (int i : {kA, kB, kC}) delivered += cluster.node(i).stats().hints_delivered;
   CHECK(delivered == 1000);
+}
+
+TEST_CASE("hinted handoff: SetFsyncPolicy (CONFIG SET appendfsync) reaches the hint store") {
+  // The hint store took its fsync policy once, from ClusterOptions, and kept it whatever
+  // appendfsync became; it now opens with the engine's policy and follows SetFsyncPolicy.
+  HintDirs dirs;
+  auto syncs = std::make_shared<std::map<std::string, int>>();
+  const TestCluster::Tweak hinted = HintedOptions(dirs);
+  TestCluster cluster(4, [&](ClusterOptions& o) {
+    hinted(o);
+    o.hints_log_fault_hook = [syncs, id = o.self_id](std::string_view call) {
+      if (call == "sync") ++(*syncs)[id];
+      return 0;
+    };
+  });
+  cluster.StartAll();
+  cluster.Stop(kD);
+  const Ring& ring = cluster.node(kA).ring();
+  const std::vector<std::string> keys = KeysPlaced(ring, 40, {"D"});
+  const std::vector<std::string> first(keys.begin(), keys.begin() + 20);
+  const std::vector<std::string> second(keys.begin() + 20, keys.end());
+  auto total_syncs = [&] {
+    int total = 0;
+    for (const auto& [id, count] : *syncs) total += count;
+    return total;
+  };
+  auto total_stored = [&] {
+    std::uint64_t stored = 0;
+    for (int i : {kA, kB, kC}) stored += cluster.node(i).stats().hints_stored;
+    return stored;
+  };
+  std::string error;
+  const int at_open = total_syncs();  // creating a log file syncs it once, whatever the policy
+  // The engines run appendfsync no (TestCluster): so do their hint stores.
+  REQUIRE(WriteAll(cluster, first, {kA, kB, kC}, Level(2), &error) == 20);
+  REQUIRE(total_stored() == 20);
+  CHECK(total_syncs() == at_open);
+  for (int i : {kA, kB, kC}) cluster.node(i).SetFsyncPolicy(storage::FsyncPolicy::kAlways);
+  REQUIRE(WriteAll(cluster, second, {kA, kB, kC}, Level(2), &error) == 20);
+  REQUIRE(total_stored() == 40);
+  // Every hint is synced before it is acknowledged (one sync may cover several).
+  CHECK(total_syncs() > at_open);
 }
 
 TEST_CASE("hinted handoff: hints survive a restart of the node that holds them") {
@@ -171,8 +219,7 @@ TEST_CASE("hinted handoff: hints survive a restart of the node that holds them")
   cluster.StartAll();
   cluster.Stop(kD);
   // Replicated on A, B and D: C is the stand-in of every one of them.
-  const std::vector<std::string> keys =
-      KeysPlaced(cluster.node(kA).ring(), 200, {"A", "B", "D"});
+  const std::vector<std::string> keys = KeysPlaced(cluster.node(kA).ring(), 200, {"A", "B", "D"});
   std::string error;
   CHECK(WriteAll(cluster, keys, {kA, kB}, Level(2), &error) == 200);
   CHECK_MESSAGE(error.empty(), error);
@@ -188,7 +235,8 @@ TEST_CASE("hinted handoff: hints survive a restart of the node that holds them")
   CHECK(cluster.node(kC).stats().hints_delivered == 0);
 
   cluster.Start(kD);
-  CHECK(RunUntil(cluster.loop(), [&] { return cluster.node(kC).PendingHints() == 0; }, 15000));
+  CHECK(RunUntil(
+      cluster.loop(), [&] { return cluster.node(kC).PendingHints() == 0; }, 15000));
   CHECK(MissingOn(cluster, kD, keys) == 0);
   CHECK(cluster.node(kC).stats().hints_delivered == 200);
 }
@@ -205,8 +253,7 @@ TEST_CASE("hinted handoff: hints of a member that left go to the key's current r
   cluster.StartAll();
   cluster.Stop(kD);
   // Replicated on A, B and D: C stands in for D and holds the hints.
-  const std::vector<std::string> keys =
-      KeysPlaced(cluster.node(kA).ring(), 200, {"A", "B", "D"});
+  const std::vector<std::string> keys = KeysPlaced(cluster.node(kA).ring(), 200, {"A", "B", "D"});
   std::string error;
   CHECK(WriteAll(cluster, keys, {kA, kB}, Level(2), &error) == 200);
   CHECK_MESSAGE(error.empty(), error);
@@ -219,7 +266,8 @@ TEST_CASE("hinted handoff: hints of a member that left go to the key's current r
   without_d = true;
   for (int i : {kA, kB, kC}) cluster.Start(i);
   REQUIRE(cluster.node(kC).ring().Find("D") == nullptr);
-  CHECK(RunUntil(cluster.loop(), [&] { return cluster.node(kC).PendingHints() == 0; }, 15000));
+  CHECK(RunUntil(
+      cluster.loop(), [&] { return cluster.node(kC).PendingHints() == 0; }, 15000));
   CHECK(cluster.node(kC).stats().hints_delivered == 200);
   CHECK(MissingOn(cluster, kC, keys) == 0);
   CHECK(MissingOn(cluster, kA, keys) == 0);
@@ -248,7 +296,12 @@ TEST_CASE("sloppy quorum: stand-ins' acks count toward W; reads still ask only t
 
   cluster.Start(kD);
   cluster.Start(kE);
-  CHECK(RunUntil(cluster.loop(), [&] { return TotalPending(cluster, {kA, kB, kC}) == 0; }, 15000));
+  CHECK(RunUntil(
+      cluster.loop(),
+      [&] {
+        return TotalPending(cluster, {kA, kB, kC}) == 0;
+      },
+      15000));
   CHECK(MissingOn(cluster, kD, {key}) == 0);
   CHECK(MissingOn(cluster, kE, {key}) == 0);
   const ReadResult after = cluster.Read(kB, key, Level(3));

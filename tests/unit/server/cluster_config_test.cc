@@ -153,7 +153,7 @@ TEST_CASE("log-corruption-policy drop-and-repair is refused outside cluster mode
   CHECK(config.log_corruption_policy == storage::LogCorruptionPolicy::kRefuse);
   const ConfigParam* param = FindConfigParam("log-corruption-policy");
   REQUIRE(param != nullptr);
-  CHECK_FALSE(param->mutable_at_runtime);
+  CHECK_FALSE(param->runtime());
   CHECK_FALSE(param->parse("drop", &config, &error));
   CHECK(error == "argument(s) must be one of the following: refuse, drop-and-repair");
   REQUIRE(param->parse("Drop-And-Repair", &config, &error));

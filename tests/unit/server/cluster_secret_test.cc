@@ -38,7 +38,7 @@ TEST_CASE("cluster mode refuses to start without a secret unless cluster-insecur
 
   const ConfigParam* insecure = FindConfigParam("cluster-insecure");
   REQUIRE(insecure != nullptr);
-  CHECK_FALSE(insecure->mutable_at_runtime);
+  CHECK_FALSE(insecure->runtime());
   CHECK(insecure->parse("yes", &config, &error));
   CHECK(ValidateConfig(config, &error));
   CHECK(ToClusterOptions(config).secret.empty());
@@ -53,7 +53,7 @@ TEST_CASE("cluster mode refuses to start without a secret unless cluster-insecur
 TEST_CASE("cluster-secret: a minimum length, and CONFIG GET never shows it") {
   const ConfigParam* param = FindConfigParam("cluster-secret");
   REQUIRE(param != nullptr);
-  CHECK_FALSE(param->mutable_at_runtime);
+  CHECK_FALSE(param->runtime());
   Config config = ClusterWithoutSecret();
   std::string error;
   CHECK_FALSE(param->parse("too short", &config, &error));

@@ -2,11 +2,13 @@
 // CONFIG SET. Errors must name the offending key.
 
 #include "config.h"
+#include "default_config.h"
 
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -85,16 +87,94 @@ TEST_CASE("BytesToHuman matches Redis") {
   CHECK(BytesToHuman(5ull << 40) == "5.00T");
 }
 
-TEST_CASE("the embedded default config loads and matches the built-in defaults") {
+TEST_CASE("with no file and no flags every parameter has its table default") {
   Config config;
+  config.port = 1;  // LoadConfig must replace all of it
   std::string message;
   REQUIRE(Load({}, &config, &message) == ConfigLoadResult::kRun);
+  for (const ConfigParam& param : ConfigParams()) {
+    CAPTURE(param.name);
+    if (!param.alias_of.empty()) continue;
+    Config parsed;
+    std::string reason;
+    REQUIRE(param.parse(param.default_value, &parsed, &reason));
+    CHECK(param.format(config) == param.format(parsed));
+  }
+  CHECK(config.port == 6379);
+  CHECK(config.maxmemory_policy == storage::EvictionPolicy::kOffload);
+  CHECK(config.client_output_buffer_limits[2].hard == 32ull << 20);
+  CHECK(config.config_file.empty());
+}
+
+TEST_CASE("every row is complete: a default that parses, bounds that hold it, aliases that exist") {
+  for (const ConfigParam& param : ConfigParams()) {
+    CAPTURE(param.name);
+    CHECK(bool(param.parse));
+    CHECK(bool(param.format));
+    if (!param.alias_of.empty()) {
+      const ConfigParam* target = FindConfigParam(param.alias_of);
+      REQUIRE(target != nullptr);
+      CHECK(target->alias_of.empty());
+      CHECK(param.section.empty());
+      continue;
+    }
+    Config config;
+    std::string reason;
+    CHECK(param.parse(param.default_value, &config, &reason));
+    if (param.type == ConfigType::kInteger || param.type == ConfigType::kMemory) {
+      CHECK(param.min <= param.max);
+      // The row's bounds are the parser's: min and max pass, one past them does not.
+      CHECK(param.parse(std::to_string(param.max), &config, &reason));
+      if (param.min >= 0) CHECK(param.parse(std::to_string(param.min), &config, &reason));
+      if (param.max < LLONG_MAX) {
+        CHECK_FALSE(param.parse(std::to_string(param.max + 1), &config, &reason));
+      }
+      if (param.type == ConfigType::kInteger && param.min > LLONG_MIN) {
+        CHECK_FALSE(param.parse(std::to_string(param.min - 1), &config, &reason));
+      }
+    }
+    // Only parameters nothing else copies may go without an apply function at run time: a
+    // copy held elsewhere (engine, codec, listeners, ACL) needs one to follow CONFIG SET.
+    if (param.change == ConfigChange::kStartup) CHECK_FALSE(bool(param.apply));
+  }
+}
+
+TEST_CASE("the parameters whose values other parts copy have apply functions") {
+  // Each of these is held outside server.config() (storage::Options, the hint store, the codec's
+  // TypeLimits, the listeners, the ACL, the cron timer, the TLS contexts): without an apply
+  // function a CONFIG SET would change CONFIG GET and nothing else.
+  for (const char* name :
+       {"bind", "port", "requirepass", "acllog-max-len", "acl-pubsub-default", "maxclients",
+        "hz", "loglevel", "tls-port", "tls-cert-file", "tls-key-file", "tls-ca-cert-file",
+        "tls-protocols", "maxmemory", "maxmemory-policy", "maxmemory-samples",
+        "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time", "appendfsync",
+        "compression-threshold", "hash-max-listpack-entries", "hash-max-listpack-value",
+        "set-max-intset-entries", "list-max-listpack-size", "zset-max-listpack-entries",
+        "zset-max-listpack-value"}) {
+    CAPTURE(name);
+    REQUIRE(FindConfigParam(name) != nullptr);
+    CHECK(FindConfigParam(name)->runtime());
+    CHECK(bool(FindConfigParam(name)->apply));
+  }
+}
+
+TEST_CASE("conf/node.toml sets every parameter it shows to the table's default") {
+  // The example file is documentation: it must not claim a default the node does not have.
+  Config from_file;
+  std::string error;
+  REQUIRE(ApplyConfigToml(kDefaultConfigToml, "conf/node.toml", &from_file, &error));
   const Config defaults;
   for (const ConfigParam& param : ConfigParams()) {
     CAPTURE(param.name);
-    CHECK(param.format(config) == param.format(defaults));
+    CHECK(param.format(from_file) == param.format(defaults));
   }
-  CHECK(config.config_file.empty());
+  // ... and it shows every parameter outside [cluster] (README documents those).
+  for (const ConfigParam& param : ConfigParams()) {
+    if (param.section.empty() || param.section == "cluster") continue;
+    CAPTURE(param.name);
+    const std::string key = "\n" + std::string(TomlKey(param)) + " = ";
+    CHECK(std::string_view(kDefaultConfigToml).find(key) != std::string_view::npos);
+  }
 }
 
 TEST_CASE("TOML values of every kind reach the parameters") {
@@ -253,34 +333,49 @@ TEST_CASE("--help lists every parameter; --version prints the version") {
   for (const ConfigParam& param : ConfigParams()) {
     if (param.section.empty()) continue;
     CAPTURE(param.name);
-    CHECK(message.find("--" + std::string(param.name) + " [") != std::string::npos);
+    CHECK(message.find("--" + std::string(param.name) + " <") != std::string::npos);
   }
+  // The kind, the bounds, the default and whether it changes at run time, from the table.
+  CHECK(message.find("--hz <integer 1..500> [10] runtime\n") != std::string::npos);
+  CHECK(message.find("--appendfsync <everysec|always|no> [everysec] runtime\n") !=
+        std::string::npos);
+  CHECK(message.find("--databases <integer 1..1048576> [16]\n") != std::string::npos);
+  CHECK(message.find("--lua-time-limit <integer 0..max> [5000] runtime (alias of "
+                     "busy-reply-threshold)") != std::string::npos);
   REQUIRE(Load({"--version"}, &config, &message) == ConfigLoadResult::kExitSuccess);
   CHECK(message.find("v=") != std::string::npos);
 }
 
-TEST_CASE("Redis compatibility entries are fixed and read-only") {
+TEST_CASE("save and appendonly take the values that mean what dynakv does, and refuse others") {
   const Config config;
   CHECK(Get(config, "save") == "");
   CHECK(Get(config, "appendonly") == "yes");
-  CHECK_FALSE(FindConfigParam("save")->mutable_at_runtime);
+  CHECK(FindConfigParam("save")->runtime());
+  CHECK(FindConfigParam("appendonly")->runtime());
   Config changed;
   std::string message;
   CHECK(Load({"--appendonly", "yes", "--save", ""}, &changed, &message) ==
         ConfigLoadResult::kRun);
   CHECK(Load({"--appendonly", "no"}, &changed, &message) == ConfigLoadResult::kError);
+  CHECK(message.find("only appendonly yes is supported") != std::string::npos);
+  CHECK(Load({"--save", "3600 1"}, &changed, &message) == ConfigLoadResult::kError);
+  CHECK(message.find("only save \"\" is supported") != std::string::npos);
+  std::string reason;
+  CHECK(FindConfigParam("appendonly")->parse("YES", &changed, &reason));
+  CHECK_FALSE(FindConfigParam("appendonly")->parse("maybe", &changed, &reason));
+  CHECK(reason == "argument must be 'yes' or 'no'");
 }
 
 TEST_CASE("mutability follows what a running node can change") {
-  for (const char* name : {"port", "bind", "dir", "log-checkpoint-bytes"}) {
+  for (const char* name : {"dir", "log-checkpoint-bytes", "databases", "cluster-enabled"}) {
     CAPTURE(name);
-    CHECK_FALSE(FindConfigParam(name)->mutable_at_runtime);
+    CHECK_FALSE(FindConfigParam(name)->runtime());
   }
-  for (const char* name : {"maxmemory", "maxmemory-policy", "appendfsync", "requirepass",
-                           "compression-threshold", "proto-max-bulk-len",
-                           "client-query-buffer-limit", "hz", "timeout"}) {
+  for (const char* name : {"port", "bind", "maxmemory", "maxmemory-policy", "appendfsync",
+                           "requirepass", "compression-threshold", "proto-max-bulk-len",
+                           "client-query-buffer-limit", "hz", "timeout", "save", "appendonly"}) {
     CAPTURE(name);
-    CHECK(FindConfigParam(name)->mutable_at_runtime);
+    CHECK(FindConfigParam(name)->runtime());
   }
   CHECK(FindConfigParam("MAXMEMORY") == FindConfigParam("maxmemory"));
   CHECK(FindConfigParam("no-such-thing") == nullptr);
@@ -379,6 +474,23 @@ TEST_CASE("storage options follow the config") {
   CHECK(options.background_priority == storage::BackgroundPriority::kNormal);
   REQUIRE(options.clock_ms);
   CHECK(options.clock_ms() > 1600000000000LL);
+}
+
+TEST_CASE("bind takes Redis's address lists") {
+  const ConfigParam* bind = FindConfigParam("bind");
+  Config config;
+  std::string reason;
+  for (const char* value : {"127.0.0.1", "127.0.0.1 ::1", "* -::*", "-10.0.0.1 127.0.0.1", ""}) {
+    CAPTURE(value);
+    CHECK(bind->parse(value, &config, &reason));
+    CHECK(Get(config, "bind") == value);
+  }
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += "127.0.0." + std::to_string(i + 1) + " ";
+  CHECK_FALSE(bind->parse(many, &config, &reason));
+  CHECK(reason == "Too many bind addresses specified.");
+  CHECK_FALSE(bind->parse("127.0.0.1 localhost", &config, &reason));
+  CHECK(reason.find("'localhost'") != std::string::npos);
 }
 
 }  // namespace

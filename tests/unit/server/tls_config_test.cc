@@ -33,7 +33,7 @@ TEST_CASE("tls-* defaults are Redis 7.0's") {
         "tls-prefer-server-ciphers", "tls-session-caching", "tls-session-cache-size",
         "tls-session-cache-timeout"}) {
     CAPTURE(name);
-    CHECK(FindConfigParam(name)->mutable_at_runtime);
+    CHECK(FindConfigParam(name)->runtime());
   }
 }
 
