@@ -48,6 +48,10 @@ bool SameRecord(const LogRecord& a, const LogRecord& b) {
       return true;
     case LogRecordType::kMutate:
       return a.key == b.key && a.op == b.op;
+    case LogRecordType::kPatch:
+      return a.key == b.key && a.patch == b.patch;
+    case LogRecordType::kGroup:
+      return a.group == b.group;
   }
   return false;
 }
