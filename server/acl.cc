@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "command_table.h"
 
 namespace dynakv::server {
@@ -240,26 +241,10 @@ bool Acl::LoadFile(const std::string& path, std::string* error) {
 bool Acl::SaveFile(const std::string& path, std::string* error) const {
   std::string content;
   for (const auto& [name, user] : users_) content += "user " + name + " " + user->Describe() + "\n";
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const std::string tmp =
-      path + ".tmp-" + std::to_string(getpid()) + "-" +
-      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  bool ok = fd >= 0;
-  for (std::size_t done = 0; ok && done < content.size();) {
-    const ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && fsync(fd) == 0;
-  if (fd >= 0) ok = close(fd) == 0 && ok;
-  ok = ok && rename(tmp.c_str(), path.c_str()) == 0;
-  if (!ok) {
-    *error = std::strerror(errno);
-    unlink(tmp.c_str());
-  }
-  return ok;
+  AtomicWriteFailure failure;
+  if (WriteFileAtomically(path, content, 0644, &failure)) return true;
+  *error = std::strerror(failure.error);
+  return false;
 }
 
 }  // namespace dynakv::server

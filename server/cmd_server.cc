@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "atomic_file.h"
 #include "clock.h"
 #include "cluster_secret.h"
 #include "command_util.h"
@@ -169,18 +170,8 @@ void ConfigRewrite(CommandContext& ctx) {
   std::string text;
   std::string error;
   if (!RewriteConfigToml(original, ctx.server.config(), &text, &error)) return fail(error);
-  const std::string temp = path + ".tmp";
-  std::FILE* file = std::fopen(temp.c_str(), "w");
-  bool ok = file != nullptr && std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (file != nullptr) ok = (std::fflush(file) == 0) & (fchmod(fileno(file), mode) == 0) & ok;
-  if (file != nullptr) ok = (fsync(fileno(file)) == 0) & ok;
-  if (file != nullptr) ok = (std::fclose(file) == 0) && ok;
-  if (ok) ok = std::rename(temp.c_str(), path.c_str()) == 0;
-  if (!ok) {
-    const std::string why = std::strerror(errno);
-    std::remove(temp.c_str());
-    return fail(why);
-  }
+  AtomicWriteFailure failure;
+  if (!WriteFileAtomically(path, text, mode, &failure)) return fail(std::strerror(failure.error));
   Log(ctx.server.log_level(), LogLevel::kNotice, "CONFIG REWRITE executed with success.");
   ctx.reply.Ok();
 }

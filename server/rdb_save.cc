@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "atomic_file.h"
 #include "clock.h"
 #include "command_util.h"
 #include "format.h"
@@ -81,36 +82,25 @@ bool BuildRdb(std::span<Keyspace* const> dbs, storage::Engine& engine,
 }
 
 bool WriteFileAtomically(const std::string& path, const std::string& bytes, std::string* error) {
-  const std::string temp = path + ".tmp-" + std::to_string(getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = "Failed opening the temp RDB file " + temp + ": " + std::strerror(errno);
-    return false;
+  AtomicWriteFailure failure;
+  if (server::WriteFileAtomically(path, bytes, 0644, &failure)) return true;
+  const std::string why = std::strerror(failure.error);
+  switch (failure.step) {
+    case AtomicWriteFailure::Step::kOpen:
+      *error = "Failed opening the temp RDB file " + failure.temp + ": " + why;
+      break;
+    case AtomicWriteFailure::Step::kWrite:
+      *error = "Write error saving DB on disk: " + why;
+      break;
+    case AtomicWriteFailure::Step::kSync:
+      *error = "Failed to sync the RDB file: " + why;
+      break;
+    case AtomicWriteFailure::Step::kRename:
+      *error = "Error moving temp DB file " + failure.temp + " on the final destination " + path +
+               ": " + why;
+      break;
   }
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = std::string("Write error saving DB on disk: ") + std::strerror(errno);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    *error = std::string("Failed to sync the RDB file: ") + std::strerror(errno);
-    ::unlink(temp.c_str());
-    return false;
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    *error = "Error moving temp DB file " + temp + " on the final destination " + path + ": " +
-             std::strerror(errno);
-    ::unlink(temp.c_str());
-    return false;
-  }
-  return true;
+  return false;
 }
 
 RdbSaver::~RdbSaver() {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "ascii.h"
+#include "atomic_file.h"
 #include "client.h"
 #include "command_call.h"
 #include "cross_slot.h"
@@ -41,48 +42,6 @@ std::string ScriptWording(const std::string& error) {
 constexpr std::string_view kFunctionsHeader = "# dynakv function libraries 1\n";
 
 std::string FunctionsPath(const Server& server) { return server.config().dir + "/functions.lua"; }
-
-// Writes `data` to `path` so that a crash leaves the old file or the new one: a temporary file,
-// synced, renamed over it, and the directory synced.
-bool WriteFileAtomically(const std::string& dir, const std::string& path, std::string_view data,
-                         std::string* error) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = std::strerror(errno);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    *error = std::strerror(errno);
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return false;
-  }
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    *error = std::strerror(errno);
-    ::unlink(temp.c_str());
-    return false;
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -286,10 +245,11 @@ bool ScriptRunner::SaveFunctions(std::string* error) {
     data += code;
     data += '\n';
   }
-  std::string reason;
-  if (WriteFileAtomically(server_.config().dir, FunctionsPath(server_), data, &reason)) {
+  AtomicWriteFailure failure;
+  if (WriteFileAtomically(FunctionsPath(server_), data, 0644, &failure)) {
     return true;
   }
+  const std::string reason = std::strerror(failure.error);
   Log(server_.log_level(), LogLevel::kWarning, "Failed saving the function libraries to %s: %s",
       FunctionsPath(server_).c_str(), reason.c_str());
   *error = "ERR Failed saving the function libraries: " + reason;
