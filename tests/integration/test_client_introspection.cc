@@ -31,11 +31,7 @@ struct Both {
   Client& ours;
   Client& reference;
   Reply operator()(const std::vector<std::string>& argv) {
-    const Reply got = ours.Command(argv);
-    const Reply want = reference.Command(argv);
-    CAPTURE(argv);
-    CHECK(got == want);
-    return want;
+    return dynakv::itest::CheckSameReply(ours, reference, argv);
   }
 };
 
