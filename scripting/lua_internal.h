@@ -31,12 +31,16 @@ inline constexpr const char* kLoadGlobalsKey = "dynakv.load_globals";
 inline constexpr const char* kGlobalsMetaKey = "dynakv.globals_meta";
 inline constexpr const char* kPendingFunctionsKey = "dynakv.pending_functions";
 
-// A new Lua state with Redis's libraries (base, table, string, math, coroutine, cjson, bit,
-// redis) and its sandbox: no io, os, debug, loadfile, dofile, require; the globals and the
-// libraries read-only; reading a missing global is an error. lua_sandbox.cc.
+// A new Lua state with Redis's libraries (base, table, string, math, coroutine, cjson, struct,
+// cmsgpack, bit, redis) and its sandbox: no io, os, debug, loadfile, dofile, require; the globals
+// and the libraries read-only; reading a missing global is an error. lua_sandbox.cc.
 lua_State* NewSandboxedState(RunContext* context);
 // redis.register_function, as FUNCTION LOAD's code calls it. functions.cc.
 int RegisterFunction(lua_State* lua);
+// The `struct` and `cmsgpack` libraries Redis loads (lua_struct.cc, lua_cmsgpack.cc): each
+// pushes its table (struct also sets its global, as luaL_register does).
+int OpenStructLib(lua_State* lua);
+int OpenCmsgpackLib(lua_State* lua);
 // Installs the `redis` table into the (still writable) globals. redis_lib.cc.
 void OpenRedisLib(lua_State* lua, RunContext* context);
 

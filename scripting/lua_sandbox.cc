@@ -170,6 +170,8 @@ lua_State* NewSandboxedState(RunContext* context) {
   OpenLibrary(lua, luaopen_math, LUA_MATHLIBNAME);
   OpenLibrary(lua, luaopen_debug, LUA_DBLIBNAME);  // for the error handler only; removed below
   OpenLibrary(lua, luaopen_cjson, "cjson");
+  OpenLibrary(lua, OpenStructLib, "struct");
+  OpenLibrary(lua, OpenCmsgpackLib, "cmsgpack");
   OpenLibrary(lua, luaopen_bit, "bit");
   OpenRedisLib(lua, context);
   // Redis's error handler (__redis__err__handler): adds where the error happened to the error
@@ -195,7 +197,8 @@ lua_State* NewSandboxedState(RunContext* context) {
   lua_newtable(lua);
   lua_setfield(lua, LUA_REGISTRYINDEX, kProtectedKey);
   // The libraries become read-only proxies.
-  for (const char* name : {"table", "string", "math", "coroutine", "cjson", "bit", "redis"}) {
+  for (const char* name :
+       {"table", "string", "math", "coroutine", "cjson", "struct", "cmsgpack", "bit", "redis"}) {
     lua_getglobal(lua, name);
     if (!lua_istable(lua, -1)) {
       lua_pop(lua, 1);
