@@ -124,18 +124,13 @@ void OpenLibrary(lua_State* lua, lua_CFunction open, const char* name) {
     lua_pop(lua, 1);
 }
 
-// The globals FUNCTION LOAD's code runs with (Redis's library API): the same libraries, but a
-// `redis` that only registers functions and logs; reading anything else of it (redis.call) is
-// the missing-global error.
+// The globals FUNCTION LOAD's code runs with (Redis 7.0's library API): nothing but a `redis`
+// that only registers functions and logs. Reading any other global (string, cjson, struct,
+// cmsgpack, pairs, ...) or anything else of `redis` (redis.call) is the missing-global error, as
+// in Redis 7.0; the functions it registers see all the libraries when they are called.
 void PushLoadGlobals(lua_State* lua, RunContext* context) {
   lua_newtable(lua);
   const int globals = lua_gettop(lua);
-  lua_pushnil(lua);
-  while (lua_next(lua, LUA_GLOBALSINDEX)) {
-    lua_pushvalue(lua, -2);
-    lua_insert(lua, -2);
-    lua_rawset(lua, globals);
-  }
   lua_newtable(lua);  // the load-time redis
   lua_pushlightuserdata(lua, context);
   lua_pushcclosure(lua, RegisterFunction, 1);
