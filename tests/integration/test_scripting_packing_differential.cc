@@ -462,6 +462,12 @@ std::vector<Command> FixedCases() {
   cases.push_back({"FCALL", "ro", "0"});
   cases.push_back({"FUNCTION", "LOAD", "#!lua name=bad\ncmsgpack = 1"});
   cases.push_back({"FUNCTION", "LOAD", "#!lua name=bad1\nlocal s = cmsgpack.pack(1)"});
+  cases.push_back({"FUNCTION", "LOAD",
+                   "#!lua name=bad3\nlocal s = string.rep('a', 2)\n"
+                   "redis.register_function('f3', function() return 1 end)"});
+  cases.push_back({"FUNCTION", "LOAD",
+                   "#!lua name=bad4\nfor k in pairs({}) do end\n"
+                   "redis.register_function('f4', function() return 1 end)"});
   cases.push_back({"FUNCTION", "LOAD", "#!lua name=bad2\nstruct.pack = 1"});
   cases.push_back({"FUNCTION", "FLUSH"});
   return cases;
@@ -484,7 +490,7 @@ TEST_CASE("struct and cmsgpack behave as in Redis 7 (RESP2)") {
   Client ours_client(ours.port());
   Client reference_client(reference.port());
   dynakv::itest::DifferentialLog log;
-  int successes = 0;
+  int successes = 0, total = 0;
   for (std::uint64_t seed : dynakv::itest::RunSeeds({41, 42})) {
     CAPTURE(seed);
     for (const Command& argv : AllCases(seed)) {
@@ -494,6 +500,7 @@ TEST_CASE("struct and cmsgpack behave as in Redis 7 (RESP2)") {
       // hiredis reads replies nested up to 7 deep: the cases stay within that (see show).
       REQUIRE_MESSAGE(expected.type != Reply::Type::kIoError, expected.str);
       if (expected.type != Reply::Type::kError) ++successes;
+      ++total;
       if (!(got == expected)) log.Mismatch(dynakv::itest::ReplyText(got));
     }
     // Neither keeps every EVAL'd script forever.
@@ -502,7 +509,7 @@ TEST_CASE("struct and cmsgpack behave as in Redis 7 (RESP2)") {
   }
   CHECK(log.mismatches() == 0);
   // Most generated scripts must run to their end, or the values were not tried at all.
-  CHECK(successes > 1000);
+  CHECK(successes * 4 > total * 3);
 }
 
 TEST_CASE("struct and cmsgpack behave as in Redis 7 (RESP3, byte for byte)") {

@@ -191,6 +191,13 @@ TEST_CASE("functions see struct and cmsgpack when called, not while their librar
   CHECK(error ==
         "ERR Error registering functions: ERR user_function:2: Script attempted to access "
         "nonexistent global variable 'cmsgpack'");
+  // Nor any other library: Redis 7.0 gives a library's code only `redis`.
+  CHECK_FALSE(engine.LoadLibrary(
+      "#!lua name=early\nlocal f = string.format\nredis.register_function('e', function() end)",
+      false, &name, &error));
+  CHECK(error ==
+        "ERR Error registering functions: ERR user_function:2: Script attempted to access "
+        "nonexistent global variable 'string'");
   REQUIRE(
       engine.LoadLibrary("#!lua name=late\nredis.register_function('f', function() "
                          "return cmsgpack.pack(struct.size('>i')) end)",
