@@ -246,6 +246,12 @@ std::vector<Command> MsgpackCases(std::uint64_t seed) {
                          "  out[#out + 1] = cmsgpack.pack(select(2, unpack(r)), 0) off = r[1]\n"
                          "until off == -1 or #out > 40\n"
                          "return out"));
+    // Bytes that are mostly not msgpack: a value's first bytes, or noise.
+    std::string noise;
+    for (int i = 0, n = values.Pick(24); i < n; ++i) noise += static_cast<char>(values.Pick(256));
+    const std::string input =
+        values.Pick(2) ? "s:sub(1, " + std::to_string(values.Pick(20)) + ")" : Quote(noise);
+    cases.push_back(Eval(packed + "return show({pcall(cmsgpack.unpack, " + input + ")})"));
   }
   return cases;
 }
@@ -255,6 +261,16 @@ std::vector<Command> MsgpackCases(std::uint64_t seed) {
 class StructFormats : public dynakv::itest::SeededChoices {
  public:
   explicit StructFormats(std::uint64_t seed) : SeededChoices(seed), values_(seed * 7 + 1) {}
+
+  // A format of option characters, digits and anything else, over random bytes.
+  Command Garbage() {
+    static const char kChars[] = "<>!= xbBhHlLTiIfdcs0123456789zq#";
+    std::string format, data;
+    for (int i = 0, n = 1 + Pick(10); i < n; ++i) format += kChars[Pick(sizeof kChars - 1)];
+    for (int i = 0, n = Pick(40); i < n; ++i) data += static_cast<char>(rng_() & 0xff);
+    return Eval("local r = {pcall(struct.unpack, " + Quote(format) + ", " + Quote(data) +
+                ")} return show({r, {pcall(struct.size, " + Quote(format) + ")}})");
+  }
 
   Command Next() {
     std::string format, args;
@@ -478,6 +494,7 @@ std::vector<Command> AllCases(std::uint64_t seed) {
   for (Command& c : MsgpackCases(seed)) cases.push_back(std::move(c));
   StructFormats formats(seed);
   for (int i = 0; i < 60; ++i) cases.push_back(formats.Next());
+  for (int i = 0; i < 30; ++i) cases.push_back(formats.Garbage());
   return cases;
 }
 
