@@ -15,6 +15,8 @@ namespace dynakv::scripting {
 namespace {
 
 constexpr const char* kProtectedKey = "dynakv.protected";  // registry: proxy -> true
+// Registry: a proxy of strings' metatable, what getmetatable gives scripts for a string.
+constexpr const char* kStringMetaKey = "dynakv.string_meta";
 
 constexpr const char* kErrorHandler = R"(
 local dbg = debug
@@ -50,23 +52,101 @@ int MissingGlobalError(lua_State* lua) {
   return lua_error(lua);
 }
 
+bool IsProtected(lua_State* lua, int index) {
+  if (!lua_istable(lua, index)) return false;
+  lua_getfield(lua, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(lua, index);
+  lua_rawget(lua, -2);
+  const bool is_protected = lua_toboolean(lua, -1);
+  lua_pop(lua, 2);
+  return is_protected;
+}
+
+// Without a position: in Redis the refusal comes from inside rawset or lua_setmetatable, in C.
+int ReadOnlyRefusal(lua_State* lua) {
+  lua_pushstring(lua, "Attempt to modify a readonly table");
+  return lua_error(lua);
+}
+
+// Argument 1, or the table behind it when it is a protected proxy: what Redis's read-only
+// tables are themselves, for the functions that look at a table raw.
+void ReplaceProxyByTarget(lua_State* lua) {
+  if (!IsProtected(lua, 1) || !lua_getmetatable(lua, 1)) return;
+  lua_pushstring(lua, "__index");
+  lua_rawget(lua, -2);
+  if (lua_istable(lua, -1)) {
+    lua_replace(lua, 1);
+    lua_pop(lua, 1);
+  } else {
+    lua_pop(lua, 2);
+  }
+}
+
 // rawset, refusing the protected tables (Redis's read-only flag is checked inside rawset too).
 int ProtectedRawSet(lua_State* lua) {
   luaL_checktype(lua, 1, LUA_TTABLE);
   luaL_checkany(lua, 2);
   luaL_checkany(lua, 3);
-  lua_getfield(lua, LUA_REGISTRYINDEX, kProtectedKey);
-  lua_pushvalue(lua, 1);
-  lua_rawget(lua, -2);
-  const bool is_protected = lua_toboolean(lua, -1);
-  lua_pop(lua, 2);
-  // Without a position: in Redis the refusal comes from inside rawset, a C function.
-  if (is_protected) {
-    lua_pushstring(lua, "Attempt to modify a readonly table");
-    return lua_error(lua);
-  }
+  if (IsProtected(lua, 1)) return ReadOnlyRefusal(lua);
   lua_settop(lua, 3);
   lua_rawset(lua, 1);
+  return 1;
+}
+
+// next, pairs and rawget see through a proxy to its table, as in Redis scripts iterate the
+// libraries (pairs(cmsgpack)) and the globals. Otherwise Lua 5.1's luaB_next/pairs/rawget.
+int ProxyNext(lua_State* lua) {
+  luaL_checktype(lua, 1, LUA_TTABLE);
+  lua_settop(lua, 2);
+  ReplaceProxyByTarget(lua);
+  if (lua_next(lua, 1)) return 2;
+  lua_pushnil(lua);
+  return 1;
+}
+
+int ProxyPairs(lua_State* lua) {
+  luaL_checktype(lua, 1, LUA_TTABLE);
+  lua_pushvalue(lua, lua_upvalueindex(1));  // next
+  lua_pushvalue(lua, 1);
+  lua_pushnil(lua);
+  return 3;
+}
+
+int ProxyRawGet(lua_State* lua) {
+  luaL_checktype(lua, 1, LUA_TTABLE);
+  luaL_checkany(lua, 2);
+  lua_settop(lua, 2);
+  ReplaceProxyByTarget(lua);
+  lua_rawget(lua, 1);
+  return 1;
+}
+
+// getmetatable/setmetatable as Lua 5.1's, except that a proxy has no metatable and refuses one,
+// as Redis's read-only tables (which have none).
+int ProxyGetMetatable(lua_State* lua) {
+  luaL_checkany(lua, 1);
+  if (lua_type(lua, 1) == LUA_TSTRING) {
+    lua_getfield(lua, LUA_REGISTRYINDEX, kStringMetaKey);
+    return 1;
+  }
+  if (IsProtected(lua, 1) || !lua_getmetatable(lua, 1)) {
+    lua_pushnil(lua);
+    return 1;
+  }
+  luaL_getmetafield(lua, 1, "__metatable");
+  return 1;
+}
+
+int ProtectedSetMetatable(lua_State* lua) {
+  const int type = lua_type(lua, 2);
+  luaL_checktype(lua, 1, LUA_TTABLE);
+  luaL_argcheck(lua, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table expected");
+  if (IsProtected(lua, 1)) return ReadOnlyRefusal(lua);
+  if (luaL_getmetafield(lua, 1, "__metatable")) {
+    luaL_error(lua, "cannot change a protected metatable");
+  }
+  lua_settop(lua, 2);
+  lua_setmetatable(lua, 1);
   return 1;
 }
 
@@ -186,6 +266,17 @@ lua_State* NewSandboxedState(RunContext* context) {
   }
   lua_pushcfunction(lua, ProtectedRawSet);
   lua_setglobal(lua, "rawset");
+  lua_pushcfunction(lua, ProxyRawGet);
+  lua_setglobal(lua, "rawget");
+  lua_pushcfunction(lua, ProxyNext);
+  lua_setglobal(lua, "next");
+  lua_pushcfunction(lua, ProxyNext);  // another closure, as Lua's pairs has (pairs{} ~= next)
+  lua_pushcclosure(lua, ProxyPairs, 1);
+  lua_setglobal(lua, "pairs");
+  lua_pushcfunction(lua, ProxyGetMetatable);
+  lua_setglobal(lua, "getmetatable");
+  lua_pushcfunction(lua, ProtectedSetMetatable);
+  lua_setglobal(lua, "setmetatable");
   lua_pushcfunction(lua, RedisPcall);
   lua_setglobal(lua, "pcall");
 
@@ -202,6 +293,17 @@ lua_State* NewSandboxedState(RunContext* context) {
     PushProxy(lua);
     lua_setglobal(lua, name);
   }
+  // Strings' metatable (Lua's only metatable of a basic type) reaches the string library: its
+  // __index becomes the proxy, and scripts get a proxy of it, so neither can be changed through
+  // getmetatable('') (Redis makes both read-only).
+  lua_pushliteral(lua, "");
+  if (lua_getmetatable(lua, -1)) {
+    lua_getglobal(lua, "string");
+    lua_setfield(lua, -2, "__index");
+    PushProxy(lua);
+    lua_setfield(lua, LUA_REGISTRYINDEX, kStringMetaKey);
+  }
+  lua_pop(lua, 1);
   PushLoadGlobals(lua, context);
   lua_setfield(lua, LUA_REGISTRYINDEX, kLoadGlobalsKey);
   // The real globals table answers reads of missing names with Redis's error...

@@ -158,34 +158,32 @@ std::vector<Command> Cases() {
   }
   // The sandbox.
   for (const char* body :
-       {"x = 1",
-        "return y",
-        "return os",
-        "return io",
-        "return debug",
-        "return require",
-        "return loadfile",
-        "return dofile",
-        "return print",
-        "return getfenv",
-        "string.x = 1",
-        "redis.call = nil",
-        "rawset(_G, 'x', 1)",
-        "return type(loadstring)",
-        "local t = {} t.a = 1 return t.a",
-        "return string.format('%d', 3)",
-        "return cjson.encode({1, 2, 'x'})",
-        "return cjson.decode('[1,2,3]')",
-        "return cjson.decode('{\"a\":5}').a",
-        "return bit.band(6, 3)",
-        "return bit.tohex(255)",
-        "return redis.sha1hex('x')",
-        "return redis.REDIS_VERSION",
+       {"x = 1", "return y", "return os", "return io", "return debug", "return require",
+        "return loadfile", "return dofile", "return print", "return getfenv", "string.x = 1",
+        "redis.call = nil", "rawset(_G, 'x', 1)", "return type(loadstring)",
+        "local t = {} t.a = 1 return t.a", "return string.format('%d', 3)",
+        "return cjson.encode({1, 2, 'x'})", "return cjson.decode('[1,2,3]')",
+        "return cjson.decode('{\"a\":5}').a", "return bit.band(6, 3)", "return bit.tohex(255)",
+        "return redis.sha1hex('x')", "return redis.REDIS_VERSION",
         "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}",
-        "return math.floor(2.5)",
-        "return table.concat({'a', 'b'}, '-')",
-        "return _VERSION",
-        "return type(coroutine)"}) {
+        "return math.floor(2.5)", "return table.concat({'a', 'b'}, '-')", "return _VERSION",
+        "return type(coroutine)",
+        // Strings' metatable and the libraries cannot be changed through getmetatable, and
+        // next/pairs/rawget see the libraries' functions, as in Redis.
+        "getmetatable('').x = 1 return 1", "getmetatable('').__index.x = 1 return 1",
+        "getmetatable('').__index = nil return 1", "return string.x",
+        "return ('abc'):upper() .. ('%d'):format(5)",
+        "return getmetatable('abc').__index == string",
+        "return setmetatable(getmetatable(''), nil)", "return setmetatable(string, {})",
+        "return setmetatable(bit)", "return getmetatable(cjson)", "return pairs({}) == next",
+        "return {next(math, nil) ~= nil, next(string, 'nosuch')}",
+        "return type(rawget(string, 'rep'))", "return rawget(table)",
+        "local t = {} for k in pairs(string) do t[#t + 1] = k end return t",
+        "local t = {} for k in pairs(table) do t[#t + 1] = k end return t",
+        "local t = {} for k in pairs(bit) do t[#t + 1] = k end return t",
+        "local t = {} for k in pairs(cjson) do t[#t + 1] = k end table.sort(t) return t",
+        "local t = setmetatable({}, {__metatable = 'mine'}) return {getmetatable(t), "
+        "pcall(setmetatable, t, {})}"}) {
     add(Eval(body));
   }
   // Read-only scripts and shebang flags.

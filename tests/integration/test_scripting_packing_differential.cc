@@ -450,7 +450,11 @@ std::vector<Command> FixedCases() {
         " type(cmsgpack.unpack_limit), type(struct.pack), type(struct.unpack),"
         " type(struct.size)}",
         "return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}",
-        "return cmsgpack.nosuch", "return cmsgpack_safe"}) {
+        "return cmsgpack.nosuch", "return cmsgpack_safe",
+        "local t = {} for k, v in pairs(cmsgpack) do t[#t + 1] = k .. '=' .. type(v) end return t",
+        "local t = {} for k, v in pairs(struct) do t[#t + 1] = k end return t",
+        "return {next(struct)}", "return type(rawget(cmsgpack, 'unpack_one'))",
+        "return setmetatable(struct, {})", "return getmetatable(cmsgpack)"}) {
     cases.push_back(Eval(body));
   }
   // Every type byte alone (complete, or missing what follows), and each one followed by bytes.

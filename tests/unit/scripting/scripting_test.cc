@@ -232,6 +232,27 @@ TEST_CASE("the sandbox") {
   CHECK(r.Eval("return ('abc'):upper()") == "$3\r\nABC\r\n");
 }
 
+TEST_CASE("the libraries cannot be changed through strings' metatable") {
+  Runner r;
+  CHECK(r.Eval("getmetatable('').__index.x = 1").find("Attempt to modify a readonly table") !=
+        std::string::npos);
+  CHECK(r.Eval("getmetatable('').__index = nil").find("Attempt to modify a readonly table") !=
+        std::string::npos);
+  // Nothing of it reached the next script.
+  CHECK(r.Eval("return tostring(string.x) .. ('ab'):upper()") == "$5\r\nnilAB\r\n");
+  CHECK(r.Eval("return getmetatable('a').__index == string") == ":1\r\n");
+}
+
+TEST_CASE("next, pairs and rawget see the libraries' functions") {
+  Runner r;
+  CHECK(r.Eval("local n = 0 for k, v in pairs(bit) do n = n + 1 end return n") == ":12\r\n");
+  CHECK(r.Eval("return type(rawget(string, 'format'))") == "$8\r\nfunction\r\n");
+  CHECK(r.Eval("return next(struct) ~= nil") == ":1\r\n");
+  CHECK(r.Eval("return getmetatable(string)") == "$-1\r\n");
+  CHECK(r.Eval("return setmetatable(string, {})").find("Attempt to modify a readonly table") !=
+        std::string::npos);
+}
+
 TEST_CASE("sha1hex, cjson and bit") {
   Runner r;
   CHECK(r.Eval("return redis.sha1hex('')") ==
@@ -395,8 +416,7 @@ namespace {
 
 TEST_CASE("an error value with metamethods is read raw, outside any pcall") {
   Runner r;
-  const std::string body =
-      "error(setmetatable({}, {__index = function() error('inner') end}))";
+  const std::string body = "error(setmetatable({}, {__index = function() error('inner') end}))";
   // No err field: an error reply that says where, and no panic of the Lua state.
   const std::string reply = r.Eval(body);
   CHECK(reply[0] == '-');
