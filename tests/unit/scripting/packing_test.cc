@@ -170,6 +170,27 @@ TEST_CASE("struct.pack, unpack and size") {
   CHECK(missing.find("bad argument #3 to 'pack' (number expected, got nil)") != std::string::npos);
 }
 
+TEST_CASE("stack limits end in an error, and the state goes on") {
+  Runner r;
+  const std::string prelude =
+      "local function arr(n, v) local t = {} for i = 1, n do t[i] = v end return t end ";
+  const std::pair<const char*, const char*> cases[] = {
+      // Fails inside a table's encoding, with the packed bytes so far to drop.
+      {"return cmsgpack.pack(unpack(arr(3999, {{}})))", "stack overflow (in function"},
+      {"return cmsgpack.pack(unpack(arr(7000, 1)))", "Too many arguments for MessagePack pack."},
+      {"return cmsgpack.unpack(string.rep('\\1', 8000))", "stack overflow (too many return"},
+      {"return cmsgpack.unpack(string.rep(string.char(0x91), 5000) .. '\\1')",
+       "stack overflow (in function mp_decode_to_lua_array)"},
+      {"return struct.unpack(string.rep('b', 9000), string.rep('a', 9000))",
+       "stack overflow (too many results)"},
+  };
+  for (const auto& [body, error] : cases) {
+    CAPTURE(std::string(body));
+    CHECK(r.Eval(prelude + body).find(error) != std::string::npos);
+  }
+  CHECK(r.Bytes("return cmsgpack.pack(1)") == Hex({0x01}));
+}
+
 TEST_CASE("scripts cannot replace struct or cmsgpack") {
   Runner r;
   for (const char* body : {"cmsgpack = nil", "struct = {}", "cmsgpack.pack = nil",
