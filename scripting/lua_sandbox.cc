@@ -71,7 +71,12 @@ int ReadOnlyRefusal(lua_State* lua) {
 // Argument 1, or the table behind it when it is a protected proxy: what Redis's read-only
 // tables are themselves, for the functions that look at a table raw.
 void ReplaceProxyByTarget(lua_State* lua) {
-  if (!IsProtected(lua, 1) || !lua_getmetatable(lua, 1)) return;
+  // Most tables have no metatable: they cost next() no registry look-up.
+  if (!lua_getmetatable(lua, 1)) return;
+  if (!IsProtected(lua, 1)) {
+    lua_pop(lua, 1);
+    return;
+  }
   lua_pushstring(lua, "__index");
   lua_rawget(lua, -2);
   if (lua_istable(lua, -1)) {
