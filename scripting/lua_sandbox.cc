@@ -155,6 +155,21 @@ int ProtectedSetMetatable(lua_State* lua) {
   return 1;
 }
 
+// table.insert writes with lua_rawseti, past a proxy's __newindex: it refuses the protected
+// tables once its arguments passed Lua's own checks (made here, so errors name 'insert'), then
+// runs Lua's (upvalue 1). (table.remove and table.sort write nothing to an empty proxy.)
+int CheckedTableInsert(lua_State* lua) {
+  luaL_checktype(lua, 1, LUA_TTABLE);
+  const int argc = lua_gettop(lua);
+  if (argc != 2 && argc != 3) return luaL_error(lua, "wrong number of arguments to 'insert'");
+  if (argc == 3) luaL_checkint(lua, 2);
+  if (IsProtected(lua, 1)) return ReadOnlyRefusal(lua);
+  lua_pushvalue(lua, lua_upvalueindex(1));
+  lua_insert(lua, 1);
+  lua_call(lua, argc, 0);
+  return 0;
+}
+
 // Redis 7.0's pcall (luaRedisPcall): an error table (a failed redis.call, error({err=...}))
 // is caught as its `err` message, so scripts see the same string as from any other error.
 int RedisPcall(lua_State* lua) {
@@ -284,6 +299,11 @@ lua_State* NewSandboxedState(RunContext* context) {
   lua_setglobal(lua, "setmetatable");
   lua_pushcfunction(lua, RedisPcall);
   lua_setglobal(lua, "pcall");
+  lua_getglobal(lua, "table");
+  lua_getfield(lua, -1, "insert");
+  lua_pushcclosure(lua, CheckedTableInsert, 1);
+  lua_setfield(lua, -2, "insert");
+  lua_pop(lua, 1);
 
   lua_newtable(lua);
   lua_setfield(lua, LUA_REGISTRYINDEX, kProtectedKey);

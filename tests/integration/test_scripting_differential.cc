@@ -182,6 +182,12 @@ std::vector<Command> Cases() {
         "local t = {} for k in pairs(table) do t[#t + 1] = k end return t",
         "local t = {} for k in pairs(bit) do t[#t + 1] = k end return t",
         "local t = {} for k in pairs(cjson) do t[#t + 1] = k end table.sort(t) return t",
+        "table.insert(cmsgpack, 'x') return 1", "return cmsgpack[1]",
+        "table.insert(_G, 1, 'x') return 1", "table.insert(string) return 1",
+        "table.insert(nil, 1) return 1", "table.insert(cjson, 'a', 'b') return 1",
+        "local t = {1, 2} table.insert(t, 3) table.insert(t, 1, 0) return t",
+        "return {table.remove(bit)}", "table.sort(struct) return 1",
+        "local t = {3, 1, 2} table.sort(t, function(a, b) return a > b end) return t",
         "local t = setmetatable({}, {__metatable = 'mine'}) return {getmetatable(t), "
         "pcall(setmetatable, t, {})}"}) {
     add(Eval(body));

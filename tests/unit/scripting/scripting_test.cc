@@ -251,6 +251,12 @@ TEST_CASE("next, pairs and rawget see the libraries' functions") {
   CHECK(r.Eval("return getmetatable(string)") == "$-1\r\n");
   CHECK(r.Eval("return setmetatable(string, {})").find("Attempt to modify a readonly table") !=
         std::string::npos);
+  // table.insert writes raw, so it checks too; nothing reaches the next script.
+  CHECK(r.Eval("table.insert(math, 'x')").find("Attempt to modify a readonly table") !=
+        std::string::npos);
+  CHECK(r.Eval("return math[1]") == "$-1\r\n");
+  CHECK(r.Eval("local t = {1} table.insert(t, 2) table.insert(t, 1, 0) return t") ==
+        "*3\r\n:0\r\n:1\r\n:2\r\n");
 }
 
 TEST_CASE("sha1hex, cjson and bit") {
