@@ -14,6 +14,7 @@
 // previous number read when unpacking), `s` a zero-terminated string, ` ` ignored. Lower case
 // integers are signed.
 
+#include <bit>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -28,12 +29,7 @@ constexpr int kMaxIntSize = 32;  // bytes of an `i`/`I` integer
 constexpr int kMaxAlign = 8;     // `!` without a number: a double's alignment on x86-64
 
 enum Endian { kBig, kLittle };
-const Endian kNativeEndian = [] {
-  const std::uint16_t probe = 1;
-  unsigned char first = 0;
-  std::memcpy(&first, &probe, 1);
-  return first == 1 ? kLittle : kBig;
-}();
+constexpr Endian kNativeEndian = std::endian::native == std::endian::little ? kLittle : kBig;
 
 struct Options {
   Endian endian = kNativeEndian;
