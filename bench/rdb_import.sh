@@ -4,18 +4,27 @@
 # members; 5% of all keys with a TTL) is written by redis-server, then loaded by redis-server at
 # start and by dynakv-server --import-rdb at start. Reports keys per second of each load (Redis:
 # its "DB loaded from disk" time; dynakv: its import log line) and each process's peak RSS
-# (VmHWM) once loaded.
+# (VmHWM) once loaded, and the CPU time (user + system) each process used up to then: the
+# machine is shared, so CPU seconds are steadier than wall seconds.
 #
-#   bench/rdb_import.sh [-n KEYS] [--record] [BUILD_DIR]
+# --value-bytes MIN-MAX sets the strings' sizes; --random-values makes them random letters
+# (incompressible: LZF leaves them alone) instead of one repeated letter. The issue's 1 GB /
+# 10 M key file: -n 10000000 --value-bytes 50-180 --random-values.
+#
+#   bench/rdb_import.sh [-n KEYS] [--value-bytes MIN-MAX] [--random-values] [--record] [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib.sh"
 keys=1000000
+value_bytes=20-100
+random_values=0
 record=0
 build="$root/build"
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) keys=$2; shift ;;
+    --value-bytes) value_bytes=$2; shift ;;
+    --random-values) random_values=1 ;;
     --record) record=1 ;;
     *) build=$1 ;;
   esac
@@ -30,9 +39,14 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The dataset, written by redis-server itself (its own encodings), through redis-cli --pipe.
 start_server source redis-server --save '' --appendonly no
-python3 - "$keys" <<'PY' | redis-cli -p "$port" --pipe >/dev/null
+python3 - "$keys" "$value_bytes" "$random_values" <<'PY' | redis-cli -p "$port" --pipe >/dev/null
 import random, sys
 n = int(sys.argv[1]); rnd = random.Random(17); out = sys.stdout
+lo, hi = map(int, sys.argv[2].split("-")); random_values = sys.argv[3] == "1"
+letters = bytes(range(97, 123))
+def value(size):
+    if not random_values: return "v" * size
+    return rnd.randbytes(size).translate(bytes(letters[b % 26] for b in range(256))).decode()
 def cmd(*args):
     parts = ["*%d\r\n" % len(args)]
     for a in args:
@@ -40,14 +54,14 @@ def cmd(*args):
     out.write("".join(parts))
 for i in range(n):
     k = "key:%d" % i; r = i % 10
-    if r < 6: cmd("SET", k, "v" * rnd.randint(20, 100))
+    if r < 6: cmd("SET", k, value(rnd.randint(lo, hi)))
     elif r == 6: cmd("HSET", k, *[x for j in range(10) for x in ("f%d" % j, "value-%d" % j)])
     elif r == 7: cmd("RPUSH", k, *["element-%d" % j for j in range(10)])
     elif r == 8: cmd("SADD", k, *["member-%d" % j for j in range(10)])
     else: cmd("ZADD", k, *[x for j in range(10) for x in (j * 1.5, "m%d" % j)])
     if i % 20 == 0: cmd("EXPIRE", k, 100000)
 PY
-redis-cli -p "$port" SAVE >/dev/null
+timeout 600 redis-cli -p "$port" SAVE >/dev/null
 rdb="$tmp/source/dump.rdb"
 rdb_bytes=$(stat -c %s "$rdb")
 redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
@@ -55,14 +69,35 @@ sleep 0.5
 
 peak_rss_kb() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 
+# wait_loaded NAME: until the server just started ($pid, $port) answers PING with PONG (not
+# -LOADING), 10 minutes at most: a big file takes longer than start_server waits.
+wait_loaded() {
+  for _ in $(seq 3000); do
+    [ "$(timeout 2 redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -c 2000 "$tmp/$1.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$1 did not finish loading" >&2
+  exit 1
+}
+cpu_seconds() { echo "$(cpu_ticks "$1") $(getconf CLK_TCK)" | awk '{ printf "%.2f", $1 / $2 }'; }
+
 # redis-server loading the file at start.
+port=$(free_port)
 mkdir -p "$tmp/redis"
-cp "$rdb" "$tmp/redis/dump.rdb"
-start_server redis redis-server --save '' --appendonly no --dbfilename dump.rdb
+mv "$rdb" "$tmp/redis/dump.rdb"
+rdb="$tmp/redis/dump.rdb"
+"${server_cpu[@]}" redis-server --port "$port" --bind 127.0.0.1 --dir "$tmp/redis" --save '' \
+  --appendonly no --dbfilename dump.rdb >"$tmp/redis.log" 2>&1 &
+pid=$!
+pids+=("$pid")
+wait_loaded redis
 redis_secs=$(grep -o 'DB loaded from disk: [0-9.]* seconds' "$tmp/redis.log" | grep -o '[0-9.]*' | head -1)
 redis_rss=$(peak_rss_kb "$pid")
+redis_cpu=$(cpu_seconds "$pid")
 redis_keys=$(redis-cli -p "$port" DBSIZE)
 redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 
 # dynakv-server importing it at start (the same write path IMPORT-RDB takes).
 # The import runs before the port opens, so it may take longer than start_server waits.
@@ -72,25 +107,22 @@ mkdir -p "$tmp/dynakv"
   --import-rdb "$rdb" >"$tmp/dynakv.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 3000); do
-  [ "$(timeout 2 redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && break
-  kill -0 "$pid" 2>/dev/null || { tail -c 2000 "$tmp/dynakv.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_loaded dynakv
 dynakv_secs=$(grep -o 'done in [0-9.]* seconds' "$tmp/dynakv.log" | grep -o '[0-9.]*' | head -1)
 dynakv_rss=$(peak_rss_kb "$pid")
+dynakv_cpu=$(cpu_seconds "$pid")
 dynakv_keys=$(redis-cli -p "$port" DBSIZE)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 table=$(python3 - "$keys" "$rdb_bytes" "$redis_secs" "$redis_rss" "$redis_keys" "$dynakv_secs" \
-  "$dynakv_rss" "$dynakv_keys" <<'PY'
+  "$dynakv_rss" "$dynakv_keys" "$redis_cpu" "$dynakv_cpu" <<'PY'
 import sys
-n, size, rs, rr, rk, ds, dr, dk = sys.argv[1:]
+n, size, rs, rr, rk, ds, dr, dk, rc, dc = sys.argv[1:]
 n = int(n); rs = float(rs); ds = float(ds)
-print("| server | keys loaded | load seconds | keys/s | peak RSS (MB) |")
-print("|---|---|---|---|---|")
-print("| redis-server (load at start) | %s | %.2f | %.0f | %.0f |" % (rk, rs, int(rk) / rs, int(rr) / 1024))
-print("| dynakv --import-rdb | %s | %.2f | %.0f | %.0f |" % (dk, ds, int(dk) / ds, int(dr) / 1024))
+print("| server | keys loaded | load seconds | keys/s | process CPU s at end of load | peak RSS (MB) |")
+print("|---|---|---|---|---|---|")
+print("| redis-server (load at start) | %s | %.2f | %.0f | %s | %.0f |" % (rk, rs, int(rk) / rs, rc, int(rr) / 1024))
+print("| dynakv --import-rdb | %s | %.2f | %.0f | %s | %.0f |" % (dk, ds, int(dk) / ds, dc, int(dr) / 1024))
 print()
 print("RDB file: %d keys, %.1f MB. dynakv/redis load speed: %.2f" % (n, int(size) / 1e6, rs / ds))
 PY
@@ -99,7 +131,9 @@ echo "$table"
 if [ "$record" = 1 ]; then
   {
     echo
-    record_header "RDB import, $keys keys of mixed types (bench/rdb_import.sh -n $keys)"
+    args="-n $keys --value-bytes $value_bytes"
+    [ "$random_values" = 1 ] && args="$args --random-values"
+    record_header "RDB import, $keys keys of mixed types (bench/rdb_import.sh $args)"
     echo
     echo "$table"
   } >>"$root/bench/RESULTS.md"
