@@ -98,6 +98,11 @@ class ClusterExecutor {
   cluster::ConsistencyLevel ReadLevel(const Client& client, const RequestLevels* request) const;
   cluster::ConsistencyLevel WriteLevel(const Client& client, const RequestLevels* request) const;
 
+  // A version this node writes over `set` (every version known of the key) with `context`;
+  // the caller fills in the payload. Every writer this node coordinates takes its versions
+  // here (the RDB import too): their dots must never repeat.
+  cluster::Version NewVersion(cluster::SiblingSet* set, const cluster::VectorClock& context);
+
   cluster::ClusterNode& node() { return node_; }
   std::size_t in_flight() const { return operations_.size(); }
 
@@ -115,9 +120,6 @@ class ClusterExecutor {
   void Execute(const OperationPtr& op);
   // Stores `set` on the key's replicas as one of op's pending writes.
   void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set);
-  // A version this node writes over `set` (every version known of the key) with `context`;
-  // the caller fills in the payload.
-  cluster::Version NewVersion(cluster::SiblingSet* set, const cluster::VectorClock& context);
   // Ends `op` with `reply` (RESP bytes) or, when `error` is non-empty, that error. Takes `op` by
   // value: it may be the last reference.
   void Complete(OperationPtr op, const std::string& reply, const std::string& error);

@@ -19,11 +19,8 @@ namespace dynakv::server {
 namespace {
 
 // IMPORT-RDB path: starts importing; progress and outcome in INFO persistence (rdb_import_*).
+// In cluster mode the keys go to their replicas at the configured write level (rdb_import.h).
 void ImportRdbCommand(CommandContext& ctx) {
-  if (ctx.server.cluster_node() != nullptr) {
-    ctx.reply.Error("ERR IMPORT-RDB is not supported in cluster mode yet");
-    return;
-  }
   std::string error;
   if (!ctx.server.rdb_import().StartInBackground(std::string(ctx.argv[1]), &error)) {
     ctx.reply.Error(error);

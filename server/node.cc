@@ -112,11 +112,9 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   }
   // --import-rdb: the Redis RDB file is loaded before any client is served, as Redis loads its
   // dump at start; a failed import stops the node (the keys read before the error stay).
-  if (!config.import_rdb.empty()) {
-    if (cluster != nullptr) {
-      Log(level, LogLevel::kWarning, "--import-rdb is not supported in cluster mode yet");
-      return 1;
-    }
+  // In cluster mode the keys go to the other members too, so it runs once the node serves
+  // (below), in the background as IMPORT-RDB does.
+  if (!config.import_rdb.empty() && cluster == nullptr) {
     if (!server.rdb_import().RunToEnd(config.import_rdb, &error)) {
       Log(level, LogLevel::kWarning, "Aborting dynakv startup: %s", error.c_str());
       return 1;
@@ -127,6 +125,13 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     Log(level, LogLevel::kWarning,
         "Failed listening on port %d (tcp) or its cluster bus, aborting.", config.port);
     return 1;
+  }
+  bool import_failed = false;
+  if (!config.import_rdb.empty() && cluster != nullptr &&
+      !server.rdb_import().StartWhenClusterReady(config.import_rdb, &error)) {
+    Log(level, LogLevel::kWarning, "Aborting dynakv startup: %s", error.c_str());
+    import_failed = true;
+    server.RequestShutdown();
   }
   // The Prometheus endpoint closes with the server's own listeners (Server::Shutdown), and
   // systemd hears STOPPING=1 then, whether a signal or the SHUTDOWN command stopped the node.
@@ -172,7 +177,7 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   }
   uv_run(loop, UV_RUN_DEFAULT);
   server.set_shutdown_hook(nullptr);  // the server may outlive `metrics` and `notifier`
-  return metrics_failed ? 1 : 0;
+  return metrics_failed || import_failed ? 1 : 0;
 }
 
 }  // namespace

@@ -6,11 +6,14 @@
 #include <cstring>
 
 #include "clock.h"
+#include "cluster/cluster_node.h"
+#include "cluster_executor.h"
 #include "format.h"
 #include "keyspace.h"
 #include "list_blocking.h"
 #include "log.h"
 #include "rdb/file_reader.h"
+#include "rdb_cluster_writer.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
@@ -20,8 +23,10 @@ namespace dynakv::server {
 // Writes what the reader yields into the server's databases.
 class RdbImport::Sink final : public rdb::RdbSink {
  public:
-  Sink(Server& server, RdbImportProgress& progress, const types::TypeLimits& limits)
-      : server_(server), progress_(progress), reader_(limits, *this) {}
+  // With `cluster` (cluster mode) keys go to it instead of the local databases.
+  Sink(Server& server, RdbImportProgress& progress, const types::TypeLimits& limits,
+       RdbClusterWriter* cluster)
+      : server_(server), progress_(progress), reader_(limits, *this), cluster_(cluster) {}
 
   rdb::RdbReader& reader() { return reader_; }
 
@@ -33,6 +38,17 @@ class RdbImport::Sink final : public rdb::RdbSink {
     }
     if (key.expire_at_ms != 0 && key.expire_at_ms <= now_ms_) {
       ++progress_.expired_keys;  // rdbLoad drops them too (on a master)
+      return true;
+    }
+    if (cluster_ != nullptr) {
+      std::string value;
+      const bool typed = key.value.object != nullptr;
+      if (typed) {
+        key.value.object->Serialize(&value);
+      } else {
+        value = std::move(key.value.string);
+      }
+      cluster_->Add(std::move(key.key), typed, std::move(value), key.expire_at_ms);
       return true;
     }
     const auto db = static_cast<std::uint32_t>(key.db);
@@ -68,6 +84,7 @@ class RdbImport::Sink final : public rdb::RdbSink {
   Server& server_;
   RdbImportProgress& progress_;
   rdb::RdbReader reader_;
+  RdbClusterWriter* const cluster_;
   std::string serialized_;
   std::int64_t now_ms_ = 0;
 };
@@ -93,15 +110,46 @@ bool RdbImport::Open(const std::string& path, std::string* error) {
   struct stat st;
   if (fstat(fileno(file), &st) == 0) progress_.total_bytes = static_cast<std::uint64_t>(st.st_size);
   const types::TypesCodec* codec = server_.codec();
+  pending_end_ = PendingEnd{};
+  paused_ = false;
+  cluster_writer_.reset();
+  if (ClusterExecutor* executor = server_.cluster_executor()) {
+    const Config& config = server_.config();
+    cluster_writer_ = std::make_unique<RdbClusterWriter>(
+        *executor, config.cluster_read_consistency, config.cluster_write_consistency,
+        [this] { WriteProgress(); });
+  }
   sink_ = std::make_unique<Sink>(server_, progress_,
-                                 codec != nullptr ? codec->limits() : types::TypeLimits{});
-  Log(server_.log_level(), LogLevel::kNotice, "Importing RDB file %s (%llu bytes)", path.c_str(),
-      static_cast<unsigned long long>(progress_.total_bytes));
+                                 codec != nullptr ? codec->limits() : types::TypeLimits{},
+                                 cluster_writer_.get());
+  if (cluster_writer_ != nullptr) {
+    Log(server_.log_level(), LogLevel::kNotice,
+        "Importing RDB file %s (%llu bytes) into the cluster at write level %s", path.c_str(),
+        static_cast<unsigned long long>(progress_.total_bytes),
+        cluster::ToString(cluster_writer_->write_level()).c_str());
+  } else {
+    Log(server_.log_level(), LogLevel::kNotice, "Importing RDB file %s (%llu bytes)",
+        path.c_str(), static_cast<unsigned long long>(progress_.total_bytes));
+  }
   return true;
 }
 
 bool RdbImport::Step() {
   if (!progress_.running) return false;
+  if (cluster_writer_ != nullptr) {
+    WriteProgress();
+    if (pending_end_.set || cluster_writer_->Full()) {
+      // Waiting for writes: WriteProgress starts the idle again.
+      paused_ = true;
+      uv_idle_stop(idle_.get());
+      if (pending_end_.set && cluster_writer_->Idle()) {
+        const PendingEnd end = pending_end_;
+        End(end.ok, end.offset, end.reason);
+        return false;
+      }
+      return !pending_end_.set;
+    }
+  }
   rdb::RdbReader& reader = sink_->reader();
   std::string chunk(kChunkBytes, '\0');
   const std::size_t n = std::fread(chunk.data(), 1, chunk.size(), file_.get());
@@ -113,29 +161,77 @@ bool RdbImport::Step() {
   }
   sink_->set_now_ms(NowMs());
   bool ok;
-  {
+  if (cluster_writer_ != nullptr) {
+    // The coordinator's writes group themselves (one atomic group per batch and replica).
+    ok = reader.Feed(chunk) && (!at_end || reader.Finish());
+    // A partial batch never waits for the next piece: with the reader paused at the in-flight
+    // bound, nothing else would send it.
+    cluster_writer_->Flush();
+  } else {
     // One piece's keys reach the commit log as one record.
     storage::Engine::AtomicGroup group(server_.engine());
     ok = reader.Feed(chunk) && (!at_end || reader.Finish());
   }
   progress_.bytes = reader.bytes_read();
   if (!ok) {
-    End(false, reader.error().offset, reader.error().reason);
+    EndWhenWritten(false, reader.error().offset, reader.error().reason);
     return false;
   }
   if (reader.done()) {
     // Whatever follows the checksum is not read: Redis ignores it too.
-    End(true, 0, {});
+    EndWhenWritten(true, 0, {});
     return false;
   }
   if (at_end) {
-    End(false, reader.bytes_read(), "unexpected end of file");
+    EndWhenWritten(false, reader.bytes_read(), "unexpected end of file");
     return false;
   }
   return true;
 }
 
-void RdbImport::End(bool ok, std::uint64_t offset, const std::string& reason) {
+void RdbImport::EndWhenWritten(bool ok, std::uint64_t offset, const std::string& reason) {
+  if (cluster_writer_ == nullptr || cluster_writer_->Idle()) {
+    End(ok, offset, reason);
+    return;
+  }
+  pending_end_ = PendingEnd{true, ok, offset, reason};
+  paused_ = true;
+  uv_idle_stop(idle_.get());
+}
+
+void RdbImport::WriteProgress() {
+  if (cluster_writer_ == nullptr) return;
+  progress_.keys = cluster_writer_->written();
+  progress_.failed_keys = cluster_writer_->failed();
+  progress_.keys_in_flight = cluster_writer_->in_flight();
+  // The import ends (or reads on) from the idle callback, never inside the writer's own.
+  const bool ready = pending_end_.set ? cluster_writer_->Idle() : !cluster_writer_->Full();
+  if (paused_ && ready && progress_.running) {
+    paused_ = false;
+    uv_idle_start(idle_.get(), &RdbImport::OnIdle);
+  }
+}
+
+void RdbImport::End(bool ok, std::uint64_t offset, const std::string& reason_in) {
+  std::string reason = reason_in;
+  if (cluster_writer_ != nullptr) {
+    WriteProgress();
+    if (progress_.failed_keys > 0 || progress_.keys_in_flight > 0) {
+      if (!ok) reason += "; ";
+      if (progress_.failed_keys > 0) {
+        reason += std::to_string(progress_.failed_keys) + " keys were not written at write level " +
+                  cluster::ToString(cluster_writer_->write_level()) + " (first error: " +
+                  cluster_writer_->first_error() + ")";
+      }
+      if (progress_.keys_in_flight > 0) {
+        if (progress_.failed_keys > 0) reason += "; ";
+        reason += std::to_string(progress_.keys_in_flight) +
+                  " keys were still being written, their outcome unknown";
+      }
+      if (ok) offset = 0;
+      ok = false;
+    }
+  }
   progress_.running = false;
   progress_.finished = true;
   progress_.ok = ok;
@@ -155,12 +251,13 @@ void RdbImport::End(bool ok, std::uint64_t offset, const std::string& reason) {
         static_cast<unsigned long long>(progress_.skipped_functions));
   } else {
     Log(server_.log_level(), LogLevel::kWarning,
-        "RDB import of %s FAILED at offset %llu: %s. %llu keys were imported before the error "
-        "and stay.",
+        "RDB import of %s FAILED at offset %llu: %s. %llu keys were imported and stay.",
         progress_.path.c_str(), static_cast<unsigned long long>(offset), reason.c_str(),
         static_cast<unsigned long long>(progress_.keys));
   }
   sink_.reset();
+  // Writes still in flight (a shutdown) complete into nothing.
+  cluster_writer_.reset();
 }
 
 void RdbImport::Stop() {
@@ -168,6 +265,7 @@ void RdbImport::Stop() {
     End(false, progress_.bytes, "interrupted by shutdown");
   }
   idle_.Close();
+  wait_timer_.Close();
 }
 
 void RdbImport::OnIdle(uv_idle_t* idle) { static_cast<RdbImport*>(idle->data)->Step(); }
@@ -183,6 +281,51 @@ bool RdbImport::StartInBackground(const std::string& path, std::string* error) {
   if (!Open(path, error)) return false;
   uv_idle_start(idle_.get(), &RdbImport::OnIdle);
   return true;
+}
+
+bool RdbImport::StartWhenClusterReady(const std::string& path, std::string* error) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> probe(std::fopen(path.c_str(), "rb"),
+                                                        &std::fclose);
+  if (probe == nullptr) {
+    *error = "ERR Can't open the RDB file '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (!wait_timer_) {
+    const int rc =
+        wait_timer_.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); }, this);
+    if (rc != 0) {
+      *error = std::string("ERR ") + uv_strerror(rc);
+      return false;
+    }
+  }
+  waiting_path_ = path;
+  wait_deadline_ = uv_now(server_.loop()) + kClusterWaitMs;
+  Log(server_.log_level(), LogLevel::kNotice,
+      "RDB import of %s waits for every cluster member to be reachable", path.c_str());
+  uv_timer_start(wait_timer_.get(), &RdbImport::OnWaitTimer, 100, 100);
+  return true;
+}
+
+void RdbImport::OnWaitTimer(uv_timer_t* timer) {
+  auto* self = static_cast<RdbImport*>(timer->data);
+  cluster::ClusterNode* node = self->server_.cluster_node();
+  bool ready = true;
+  for (const cluster::MemberStatus& member : node->Members()) {
+    if (!member.self && !node->PeerReachable(member.node.id)) ready = false;
+  }
+  const bool late = uv_now(self->server_.loop()) >= self->wait_deadline_;
+  if (!ready && !late) return;
+  uv_timer_stop(timer);
+  if (!ready) {
+    Log(self->server_.log_level(), LogLevel::kWarning,
+        "RDB import: not every cluster member is reachable after %llu ms; importing anyway",
+        static_cast<unsigned long long>(kClusterWaitMs));
+  }
+  std::string error;
+  if (!self->StartInBackground(self->waiting_path_, &error)) {
+    Log(self->server_.log_level(), LogLevel::kWarning, "RDB import not started: %s",
+        error.c_str());
+  }
 }
 
 bool RdbImport::RunToEnd(const std::string& path, std::string* error) {
@@ -211,6 +354,8 @@ void AppendRdbImportInfo(const RdbImportProgress& p, std::string* out) {
                "rdb_import_loaded_bytes:%llu\r\n"
                "rdb_import_perc:%.2f%%\r\n"
                "rdb_import_keys:%llu\r\n"
+               "rdb_import_failed_keys:%llu\r\n"
+               "rdb_import_keys_in_flight:%llu\r\n"
                "rdb_import_expired_keys:%llu\r\n"
                "rdb_import_skipped_keys:%llu\r\n"
                "rdb_import_skipped_functions:%llu\r\n"
@@ -226,6 +371,8 @@ void AppendRdbImportInfo(const RdbImportProgress& p, std::string* out) {
                static_cast<unsigned long long>(p.bytes),
                p.total_bytes ? 100.0 * static_cast<double>(p.bytes) / p.total_bytes : 0.0,
                static_cast<unsigned long long>(p.keys),
+               static_cast<unsigned long long>(p.failed_keys),
+               static_cast<unsigned long long>(p.keys_in_flight),
                static_cast<unsigned long long>(p.expired_keys),
                static_cast<unsigned long long>(p.skipped_keys),
                static_cast<unsigned long long>(p.skipped_functions),

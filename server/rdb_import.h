@@ -10,7 +10,12 @@
 // skips them on load), keys of an existing name are replaced, stream and module keys are skipped
 // and counted, FUNCTION2 libraries are counted as skipped.
 //
-// Single-node mode only for now: cluster mode refuses it (README).
+// Cluster mode: each key goes to its replicas through the coordinator's write path at the
+// configured write level, many keys in flight at once (rdb_cluster_writer.h); the import reads
+// no further while the writes in flight are at their bound. A key whose write fails its level
+// is counted (rdb_import_failed_keys) and the import goes on; it then ends as failed, with the
+// count and the first error. At start (--import-rdb) the import runs in the background once the
+// node serves, after waiting (up to kClusterWaitMs) for every member to be reachable.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +27,7 @@
 
 namespace dynakv::server {
 
+class RdbClusterWriter;
 class Server;
 
 struct RdbImportProgress {
@@ -31,7 +37,9 @@ struct RdbImportProgress {
   std::string path;
   std::uint64_t total_bytes = 0;
   std::uint64_t bytes = 0;  // read and parsed
-  std::uint64_t keys = 0;   // written
+  std::uint64_t keys = 0;   // written (cluster mode: met the write level)
+  std::uint64_t failed_keys = 0;      // cluster mode: writes that failed their level
+  std::uint64_t keys_in_flight = 0;   // cluster mode: read from the file, not yet written
   std::uint64_t expired_keys = 0;
   std::uint64_t skipped_keys = 0;  // streams, module values
   std::uint64_t skipped_functions = 0;
@@ -44,6 +52,7 @@ struct RdbImportProgress {
 class RdbImport {
  public:
   static constexpr std::size_t kChunkBytes = 256 * 1024;
+  static constexpr std::uint64_t kClusterWaitMs = 30000;
 
   explicit RdbImport(Server& server);
   ~RdbImport();
@@ -56,6 +65,10 @@ class RdbImport {
   // Imports the whole file now (at start, before clients are served). False with *error when
   // it failed; progress() has the counts either way.
   bool RunToEnd(const std::string& path, std::string* error);
+  // Cluster mode at start: StartInBackground once every member is reachable, or kClusterWaitMs
+  // passed (the writes then meet their level or are counted as failed). False as
+  // StartInBackground's when the file cannot be opened.
+  bool StartWhenClusterReady(const std::string& path, std::string* error);
 
   const RdbImportProgress& progress() const { return progress_; }
   // Shutdown: a running import ends here (reported as interrupted) and its handle closes.
@@ -66,13 +79,29 @@ class RdbImport {
   bool Open(const std::string& path, std::string* error);
   // Reads and feeds one piece; false once the import is over.
   bool Step();
+  // The reader is done or failed: once every write in flight has completed, End.
+  void EndWhenWritten(bool ok, std::uint64_t offset, const std::string& reason);
   void End(bool ok, std::uint64_t offset, const std::string& reason);
+  // Cluster mode: a write completed; feeds the reader again, or ends the import.
+  void WriteProgress();
   static void OnIdle(uv_idle_t* idle);
+  static void OnWaitTimer(uv_timer_t* timer);
 
   Server& server_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_{nullptr, &std::fclose};
   net::UvHandle<uv_idle_t> idle_;
+  net::UvHandle<uv_timer_t> wait_timer_;  // StartWhenClusterReady's polls
+  std::uint64_t wait_deadline_ = 0;
+  std::string waiting_path_;
+  std::unique_ptr<RdbClusterWriter> cluster_writer_;
+  bool paused_ = false;  // cluster mode: the idle stopped while the writes in flight are full
+  struct PendingEnd {
+    bool set = false;
+    bool ok = false;
+    std::uint64_t offset = 0;
+    std::string reason;
+  } pending_end_;
   RdbImportProgress progress_;
 };
 
