@@ -122,6 +122,9 @@ struct Config {
   // A Redis RDB file loaded into the databases at start, before clients are served; "" = none
   // (rdb_import.h). A failed import stops the node.
   std::string import_rdb{};
+  // Offline export: write this data directory's keys as a Redis RDB file here and exit, without
+  // serving (rdb_export_tool.h); "" = serve as usual.
+  std::string export_rdb{};
   std::uint64_t maxmemory{};
   storage::EvictionPolicy maxmemory_policy{};
   // Redis's eviction knobs, with its defaults and bounds (storage::EvictionTuning).

@@ -125,6 +125,15 @@ bool ParseImportRdb(std::string_view value, Config* config, std::string* reason)
   return true;
 }
 
+bool ParseExportRdb(std::string_view value, Config* config, std::string* reason) {
+  if (!IsValidUtf8(value)) {
+    *reason = kNotUtf8;
+    return false;
+  }
+  config->export_rdb.assign(value);
+  return true;
+}
+
 bool ParseAclfile(std::string_view value, Config* config, std::string* reason) {
   if (!IsValidUtf8(value)) {
     *reason = kNotUtf8;
@@ -402,6 +411,7 @@ constexpr ConfigParam kParams[] = {
     Text<&Config::dir>("dir", "storage", kStartup, "data", ParseDir),
     Text<&Config::dbfilename>("dbfilename", "storage", kRuntime, "dump.rdb", ParseDbfilename),
     Text<&Config::import_rdb>("import-rdb", "storage", kStartup, "", ParseImportRdb),
+    Text<&Config::export_rdb>("export-rdb", "storage", kStartup, "", ParseExportRdb),
     Memory<&Config::maxmemory, 0, kMaxSize>("maxmemory", "storage", kRuntime, "0", ApplyMaxmemory),
     Choice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName,
            kEvictionPolicies>("maxmemory-policy", "storage", kRuntime, "offload", ApplyMaxmemory),

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics_server.h"
 #include "open_files.h"
+#include "rdb_export_tool.h"
 #include "rdb_import.h"
 #include "server.h"
 #include "service_notifier.h"
@@ -198,6 +199,8 @@ int RunNode(int argc, char** argv) {
     case ConfigLoadResult::kRun:
       break;
   }
+  // --export-rdb: a tool run on a stopped node's directory, not a node (rdb_export_tool.h).
+  if (!config.export_rdb.empty()) return ExportRdbOffline(config);
   // The log file first, so that everything after it (a failed fork included) is in it; then
   // into the background, before any thread starts; then the pid file, with the final pid.
   if (!config.logfile.empty()) {

@@ -20,7 +20,8 @@ namespace dynakv::server {
 class ReplicaKeyspace final : public Keyspace {
  public:
   // `codec` decodes typed versions (a hash's TYPE, SCAN ... TYPE); nullptr: they read as absent.
-  ReplicaKeyspace(storage::Engine& engine, cluster::ClusterNode& node,
+  // `node` may be null (the offline export reads a stopped node's data, rdb_export_tool.h).
+  ReplicaKeyspace(storage::Engine& engine, cluster::ClusterNode* node,
                   const storage::ObjectCodec* codec = nullptr)
       : engine_(engine), node_(node), codec_(codec) {}
 
@@ -42,7 +43,7 @@ class ReplicaKeyspace final : public Keyspace {
   // empty copy (and the other replicas then repair it).
   void Clear() override {
     engine_.Clear();
-    node_.RebuildAntiEntropyTrees();
+    if (node_ != nullptr) node_->RebuildAntiEntropyTrees();
   }
 
  private:
@@ -50,7 +51,7 @@ class ReplicaKeyspace final : public Keyspace {
   bool LoadLive(std::string_view key);
 
   storage::Engine& engine_;
-  cluster::ClusterNode& node_;
+  cluster::ClusterNode* const node_;
   const storage::ObjectCodec* codec_;
   std::unique_ptr<storage::ValueObject> object_;  // the last loaded value, when typed
   std::string value_;                             // what the last Get returned refers to

@@ -55,7 +55,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
       run_id_(RandomHex(40)),
       start_time_ms_(NowMs()) {
   if (cluster_node_ != nullptr) {
-    keyspaces_.push_back(std::make_unique<ReplicaKeyspace>(engine_, *cluster_node_, codec_));
+    keyspaces_.push_back(std::make_unique<ReplicaKeyspace>(engine_, cluster_node_, codec_));
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
     cluster_blocking_ =
         std::make_unique<ClusterBlocking>(*this, *cluster_executor_, *cluster_node_);
