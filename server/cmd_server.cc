@@ -236,9 +236,24 @@ void SaveCommand(CommandContext& ctx) {
 }
 
 // BGSAVE: the RDB is built from this moment's data, then written off the loop (rdb_save.h).
+// BGSAVE [SCHEDULE | CLUSTER]: CLUSTER (ours, cluster mode) writes the whole cluster's keys
+// through this node (rdb_cluster_export.h) instead of its own replica.
 void BgsaveCommand(CommandContext& ctx) {
-  if (ctx.argv.size() > 2 || (ctx.argv.size() == 2 && !EqualsIgnoreCase(ctx.argv[1], "schedule"))) {
+  const bool cluster = ctx.argv.size() == 2 && EqualsIgnoreCase(ctx.argv[1], "cluster");
+  if (ctx.argv.size() > 2 ||
+      (ctx.argv.size() == 2 && !cluster && !EqualsIgnoreCase(ctx.argv[1], "schedule"))) {
     ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  if (cluster) {
+    std::string error;
+    if (ctx.server.cluster_node() == nullptr) {
+      ctx.reply.Error("ERR BGSAVE CLUSTER needs cluster mode");
+    } else if (!ctx.server.rdb_saver().StartClusterBgsave(&error)) {
+      ctx.reply.Error(error);
+    } else {
+      ctx.reply.Simple("Background saving started");
+    }
     return;
   }
   if (!Checkpoint(ctx)) return;

@@ -14,6 +14,7 @@
 #include "format.h"
 #include "keyspace.h"
 #include "log.h"
+#include "rdb_cluster_export.h"
 #include "rdb/file_writer.h"
 #include "rdb/value.h"
 #include "server.h"
@@ -160,8 +161,39 @@ bool RdbSaver::StartBgsave(std::string* error) {
     return false;
   }
   in_progress_ = true;
-  const std::string path = Path();
+  WriteInBackground(std::move(bytes), NowMs());
+  Log(server_.log_level(), LogLevel::kNotice, "Background saving started");
+  return true;
+}
+
+bool RdbSaver::StartClusterBgsave(std::string* error) {
+  if (in_progress_) {
+    *error = "ERR Background save already in progress";
+    return false;
+  }
+  if (writer_.joinable()) writer_.join();
+  in_progress_ = true;
   const std::int64_t start = NowMs();
+  Log(server_.log_level(), LogLevel::kNotice,
+      "Background saving of the whole cluster's keys started");
+  BuildClusterRdb(*server_.cluster_node(), server_.codec(),
+                  server_.config().cluster_read_consistency, ListFill(server_),
+                  [this, start](std::string rdb, std::string why) {
+                    if (!why.empty()) {
+                      Finished(false, 0);
+                      last_bgsave_ms_ = NowMs() - start;
+                      in_progress_ = false;
+                      Log(server_.log_level(), LogLevel::kWarning,
+                          "Background saving of the cluster failed: %s", why.c_str());
+                      return;
+                    }
+                    WriteInBackground(std::make_shared<std::string>(std::move(rdb)), start);
+                  });
+  return true;
+}
+
+void RdbSaver::WriteInBackground(std::shared_ptr<std::string> bytes, std::int64_t start) {
+  const std::string path = Path();
   const LogLevel level = server_.log_level();
   writer_ = std::thread([this, bytes, path, start, level] {
     std::string why;
@@ -175,8 +207,6 @@ bool RdbSaver::StartBgsave(std::string* error) {
     }
     in_progress_ = false;
   });
-  Log(level, LogLevel::kNotice, "Background saving started");
-  return true;
 }
 
 void AppendRdbSaveInfo(const RdbSaver& saver, std::string* out) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -43,6 +44,10 @@ class RdbSaver {
   bool Save(std::string* error);
   // BGSAVE: builds now, writes on a background thread. False when one is still writing.
   bool StartBgsave(std::string* error);
+  // BGSAVE CLUSTER (cluster mode): the whole cluster's keys through this node
+  // (rdb_cluster_export.h), gathered over the bus while the loop serves, then written as
+  // BGSAVE writes. False when a save is in progress.
+  bool StartClusterBgsave(std::string* error);
   // The RDB for a full resync (SYNC / PSYNC).
   bool Build(std::string* out, std::string* error);
 
@@ -56,6 +61,8 @@ class RdbSaver {
  private:
   std::string Path() const;
   void Finished(bool ok, std::size_t bytes);
+  // With in_progress_ set: writes `bytes` to Path() on the writer thread, which clears it.
+  void WriteInBackground(std::shared_ptr<std::string> bytes, std::int64_t start);
 
   Server& server_;
   std::thread writer_;

@@ -4,7 +4,8 @@
 // offset and the reason as on a single node; a replica killed with -9 in the middle of an import
 // is covered by hinted handoff under sloppy quorum (every key reaches it after its restart),
 // and under a strict quorum every write that missed its level is counted in the report; SAVE,
-// BGSAVE and `redis-cli --rdb` against a node give a file a fresh redis-server loads.
+// BGSAVE and `redis-cli --rdb` against a node give a file a fresh redis-server loads, and
+// BGSAVE CLUSTER one of every node's keys.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -110,6 +111,44 @@ TEST_CASE("cluster mode: an RDB imported through one node reads the same through
     REQUIRE(std::system(command.c_str()) == 0);
     CheckSame(expected, LoadedByRedis(ReadFile(cli_rdb), kDb0));
   }
+}
+
+TEST_CASE("cluster mode: BGSAVE CLUSTER writes every node's keys through one node") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  LocalCluster cluster(3, 2, kFastFailover);  // N=2 of 3: no node holds every key
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
+  const std::string path = Scratch(cluster.node(0), "every-type.rdb");
+  const auto expected = SaveEveryType(path);
+  REQUIRE(Import(n2, path) == "ok");
+
+  // SAVE: this node's own replica, a part of the keys.
+  REQUIRE(n1.Command({"SAVE"}) == Reply::Status("OK"));
+  const auto own = LoadedByRedis(ReadFile(cluster.node(0).dir() + "/dump.rdb"), kDb0);
+  CHECK(own.size() < expected.size());
+  CHECK(static_cast<long long>(own.size()) == LocalDbSize(n1).integer);
+  for (const auto& [key, value] : own) CHECK(expected.at(key) == value);
+
+  // BGSAVE CLUSTER: all of them, each once.
+  REQUIRE(n1.Command({"BGSAVE", "CLUSTER"}) == Reply::Status("Background saving started"));
+  REQUIRE(WaitFor([&] { return Info(n1, "rdb_bgsave_in_progress") == "0"; }));
+  CHECK(Info(n1, "rdb_last_bgsave_status") == "ok");
+  CheckSame(expected, LoadedByRedis(ReadFile(cluster.node(0).dir() + "/dump.rdb"), kDb0));
+  CHECK(n1.Command({"BGSAVE", "CLUSTER", "x"}) == Reply::Error("ERR syntax error"));
+
+  // A member down: its keys' reads at R=QUORUM (2 of 2) fail, and so does the export, saying
+  // so; the last good file stays.
+  const std::string before = ReadFile(cluster.node(0).dir() + "/dump.rdb");
+  cluster.node(2).Kill();
+  REQUIRE(n1.Command({"BGSAVE", "CLUSTER"}) == Reply::Status("Background saving started"));
+  REQUIRE(WaitFor([&] { return Info(n1, "rdb_bgsave_in_progress") == "0"; }));
+  CHECK(Info(n1, "rdb_last_bgsave_status") == "err");
+  CHECK(ReadFile(cluster.node(0).dir() + "/dump.rdb") == before);
+  // At R=ONE the survivors hold every key.
+  Ok(n1, {"CONFIG", "SET", "cluster-read-consistency", "one"});
+  REQUIRE(n1.Command({"BGSAVE", "CLUSTER"}) == Reply::Status("Background saving started"));
+  REQUIRE(WaitFor([&] { return Info(n1, "rdb_bgsave_in_progress") == "0"; }));
+  CHECK(Info(n1, "rdb_last_bgsave_status") == "ok");
+  CheckSame(expected, LoadedByRedis(ReadFile(cluster.node(0).dir() + "/dump.rdb"), kDb0));
 }
 
 TEST_CASE("cluster mode: --import-rdb at start imports once the members are reachable") {
