@@ -11,13 +11,19 @@
 # (incompressible: LZF leaves them alone) instead of one repeated letter. The issue's 1 GB /
 # 10 M key file: -n 10000000 --value-bytes 50-180 --random-values.
 #
-#   bench/rdb_import.sh [-n KEYS] [--value-bytes MIN-MAX] [--random-values] [--record] [BUILD_DIR]
+# --cluster also imports the file through one node of a 3-node cluster (N=3, W=QUORUM, all three
+# nodes pinned like the servers): IMPORT-RDB at run time, timed by its own rdb_import_seconds;
+# its CPU time is the three nodes' together (each stores a copy).
+#
+#   bench/rdb_import.sh [-n KEYS] [--value-bytes MIN-MAX] [--random-values] [--cluster] [--record]
+#                       [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib.sh"
 keys=1000000
 value_bytes=20-100
 random_values=0
+cluster=0
 record=0
 build="$root/build"
 while [ $# -gt 0 ]; do
@@ -25,6 +31,7 @@ while [ $# -gt 0 ]; do
     -n) keys=$2; shift ;;
     --value-bytes) value_bytes=$2; shift ;;
     --random-values) random_values=1 ;;
+    --cluster) cluster=1 ;;
     --record) record=1 ;;
     *) build=$1 ;;
   esac
@@ -112,17 +119,70 @@ dynakv_secs=$(grep -o 'done in [0-9.]* seconds' "$tmp/dynakv.log" | grep -o '[0-
 dynakv_rss=$(peak_rss_kb "$pid")
 dynakv_cpu=$(cpu_seconds "$pid")
 dynakv_keys=$(redis-cli -p "$port" DBSIZE)
+redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+
+# A 3-node cluster importing it through node 1 (IMPORT-RDB: the nodes must be up first).
+cluster_row=""
+if [ "$cluster" = 1 ]; then
+  while :; do  # client ports p..p+2, bus ports +10000, all free
+    base=$((20000 + RANDOM % 20000)) busy=0
+    for i in 1 2 3; do
+      port_in_use $((base + i)) && busy=1
+      port_in_use $((base + i + 10000)) && busy=1
+    done
+    [ "$busy" = 0 ] && break
+  done
+  od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp/secret"
+  members="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
+  cluster_pids=()
+  for i in 1 2 3; do
+    mkdir -p "$tmp/n$i"
+    "${server_cpu[@]}" "$dynakv" --port $((base + i)) --bind 127.0.0.1 --dir "$tmp/n$i" \
+      --cluster-enabled yes --cluster-node-id "n$i" --cluster-secret-file "$tmp/secret" \
+      --cluster-nodes "$members" --cluster-replication-factor 3 \
+      --cluster-write-consistency quorum >"$tmp/n$i.log" 2>&1 &
+    cluster_pids+=($!)
+    pids+=($!)
+  done
+  for i in 1 2 3; do wait_ready $((base + i)); done
+  sleep 2  # the bus connections
+  cpu_before=$(cpu_ticks "${cluster_pids[@]}")
+  redis-cli -p $((base + 1)) IMPORT-RDB "$rdb" >/dev/null
+  for _ in $(seq 36000); do
+    [ "$(redis-cli -p $((base + 1)) INFO persistence | tr -d '\r' |
+      awk -F: '/^rdb_import_in_progress/ { print $2 }')" = 0 ] && break
+    sleep 0.1
+  done
+  cpu_after=$(cpu_ticks "${cluster_pids[@]}")
+  field() { redis-cli -p $((base + 1)) INFO persistence | tr -d '\r' | awk -F: -v f="$1" '$1 == f { print $2 }'; }
+  cluster_secs=$(field rdb_import_seconds)
+  cluster_keys=$(field rdb_import_keys)
+  cluster_failed=$(field rdb_import_failed_keys)
+  cluster_status=$(field rdb_import_status)
+  cluster_cpu=$(echo "$cpu_before $cpu_after $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($2 - $1) / $3 }')
+  cluster_rss=0
+  for p in "${cluster_pids[@]}"; do
+    r=$(peak_rss_kb "$p")
+    [ "$r" -gt "$cluster_rss" ] && cluster_rss=$r
+  done
+  cluster_row="$cluster_keys $cluster_secs $cluster_cpu $cluster_rss $cluster_failed $cluster_status"
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 table=$(python3 - "$keys" "$rdb_bytes" "$redis_secs" "$redis_rss" "$redis_keys" "$dynakv_secs" \
-  "$dynakv_rss" "$dynakv_keys" "$redis_cpu" "$dynakv_cpu" <<'PY'
+  "$dynakv_rss" "$dynakv_keys" "$redis_cpu" "$dynakv_cpu" "$cluster_row" <<'PY'
 import sys
-n, size, rs, rr, rk, ds, dr, dk, rc, dc = sys.argv[1:]
+n, size, rs, rr, rk, ds, dr, dk, rc, dc, cl = sys.argv[1:]
 n = int(n); rs = float(rs); ds = float(ds)
 print("| server | keys loaded | load seconds | keys/s | process CPU s at end of load | peak RSS (MB) |")
 print("|---|---|---|---|---|---|")
 print("| redis-server (load at start) | %s | %.2f | %.0f | %s | %.0f |" % (rk, rs, int(rk) / rs, rc, int(rr) / 1024))
 print("| dynakv --import-rdb | %s | %.2f | %.0f | %s | %.0f |" % (dk, ds, int(dk) / ds, dc, int(dr) / 1024))
+if cl:
+    ck, cs, cc, cr, cf, cst = cl.split()
+    print("| dynakv cluster, IMPORT-RDB through 1 of 3 nodes (N=3, W=QUORUM; CPU: 3 nodes) | %s (%s failed, %s) | %.2f | %.0f | %s | %.0f (largest node) |"
+          % (ck, cf, cst, float(cs), int(ck) / float(cs), cc, int(cr) / 1024))
 print()
 print("RDB file: %d keys, %.1f MB. dynakv/redis load speed: %.2f" % (n, int(size) / 1e6, rs / ds))
 PY
@@ -133,6 +193,7 @@ if [ "$record" = 1 ]; then
     echo
     args="-n $keys --value-bytes $value_bytes"
     [ "$random_values" = 1 ] && args="$args --random-values"
+    [ "$cluster" = 1 ] && args="$args --cluster"
     record_header "RDB import, $keys keys of mixed types (bench/rdb_import.sh $args)"
     echo
     echo "$table"
