@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "clock.h"
-#include "command_util.h"
 #include "cluster/cluster_node.h"
 #include "cluster/versioned_value.h"
+#include "command_util.h"
 #include "rdb/file_writer.h"
 #include "rdb/value.h"
 #include "storage/object.h"
@@ -87,10 +87,9 @@ struct ExportWalk : std::enable_shared_from_this<ExportWalk> {
     if (keys.empty()) return Next();
     reads_pending = keys.size();
     for (std::string& key : keys) {
-      node.Read(key, read,
-                [self = shared_from_this(), key](cluster::ReadResult result) {
-                  self->OnRead(key, std::move(result));
-                });
+      node.Read(key, read, [self = shared_from_this(), key](cluster::ReadResult result) {
+        self->OnRead(key, std::move(result));
+      });
     }
   }
 
@@ -131,8 +130,8 @@ struct ExportWalk : std::enable_shared_from_this<ExportWalk> {
 void BuildClusterRdb(cluster::ClusterNode& node, const storage::ObjectCodec* codec,
                      const cluster::ConsistencyLevel& read, long long list_max_listpack_size,
                      std::function<void(std::string rdb, std::string error)> done) {
-  auto walk = std::make_shared<ExportWalk>(node, codec, read, list_max_listpack_size,
-                                           std::move(done));
+  auto walk =
+      std::make_shared<ExportWalk>(node, codec, read, list_max_listpack_size, std::move(done));
   walk->Start();
 }
 

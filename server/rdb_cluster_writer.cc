@@ -21,8 +21,7 @@ std::string ReplicaGroup(const std::vector<std::string>& ids) {
 }  // namespace
 
 RdbClusterWriter::RdbClusterWriter(ClusterExecutor& executor, cluster::ConsistencyLevel read,
-                                   cluster::ConsistencyLevel write,
-                                   std::function<void()> progress)
+                                   cluster::ConsistencyLevel write, std::function<void()> progress)
     : executor_(executor),
       node_(executor.node()),
       read_(std::move(read)),

@@ -83,7 +83,7 @@ class RdbClusterWriter {
   std::function<void()> progress_;
   std::map<std::string, Batch> open_;  // by the key's replica ids, in placement order
   std::size_t pending_reads_ = 0;
-  std::size_t in_flight_keys_ = 0;     // added and not yet written or failed
+  std::size_t in_flight_keys_ = 0;  // added and not yet written or failed
   std::size_t in_flight_bytes_ = 0;
   std::uint64_t written_ = 0;
   std::uint64_t failed_ = 0;

@@ -124,7 +124,8 @@ int ExportRdbOffline(const Config& config) {
   options.dir = scratch.path();
   options.object_codec = &codec;
   options.log_corruption_policy = storage::LogCorruptionPolicy::kRefuse;
-  if (storage::DeletesVictims(options.eviction)) options.eviction = storage::EvictionPolicy::kOffload;
+  if (storage::DeletesVictims(options.eviction))
+    options.eviction = storage::EvictionPolicy::kOffload;
   std::unique_ptr<storage::Engine> engine;
   const storage::Status status = storage::Engine::Open(options, &engine);
   if (!status.ok()) {
@@ -149,8 +150,9 @@ int ExportRdbOffline(const Config& config) {
     Say("Can't export: " + error);
     return 1;
   }
-  Say("Exported '" + config.dir + "' (" + (config.cluster_enabled ? "cluster mode" : "single node") +
-      ") to '" + out + "': " + std::to_string(rdb.size()) + " bytes");
+  Say("Exported '" + config.dir + "' (" +
+      (config.cluster_enabled ? "cluster mode" : "single node") + ") to '" + out +
+      "': " + std::to_string(rdb.size()) + " bytes");
   return 0;
 }
 

@@ -115,9 +115,9 @@ bool RdbImport::Open(const std::string& path, std::string* error) {
   cluster_writer_.reset();
   if (ClusterExecutor* executor = server_.cluster_executor()) {
     const Config& config = server_.config();
-    cluster_writer_ = std::make_unique<RdbClusterWriter>(
-        *executor, config.cluster_read_consistency, config.cluster_write_consistency,
-        [this] { WriteProgress(); });
+    cluster_writer_ = std::make_unique<RdbClusterWriter>(*executor, config.cluster_read_consistency,
+                                                         config.cluster_write_consistency,
+                                                         [this] { WriteProgress(); });
   }
   sink_ = std::make_unique<Sink>(server_, progress_,
                                  codec != nullptr ? codec->limits() : types::TypeLimits{},
@@ -128,8 +128,8 @@ bool RdbImport::Open(const std::string& path, std::string* error) {
         static_cast<unsigned long long>(progress_.total_bytes),
         cluster::ToString(cluster_writer_->write_level()).c_str());
   } else {
-    Log(server_.log_level(), LogLevel::kNotice, "Importing RDB file %s (%llu bytes)",
-        path.c_str(), static_cast<unsigned long long>(progress_.total_bytes));
+    Log(server_.log_level(), LogLevel::kNotice, "Importing RDB file %s (%llu bytes)", path.c_str(),
+        static_cast<unsigned long long>(progress_.total_bytes));
   }
   return true;
 }
@@ -220,8 +220,8 @@ void RdbImport::End(bool ok, std::uint64_t offset, const std::string& reason_in)
       if (!ok) reason += "; ";
       if (progress_.failed_keys > 0) {
         reason += std::to_string(progress_.failed_keys) + " keys were not written at write level " +
-                  cluster::ToString(cluster_writer_->write_level()) + " (first error: " +
-                  cluster_writer_->first_error() + ")";
+                  cluster::ToString(cluster_writer_->write_level()) +
+                  " (first error: " + cluster_writer_->first_error() + ")";
       }
       if (progress_.keys_in_flight > 0) {
         if (progress_.failed_keys > 0) reason += "; ";
@@ -323,8 +323,7 @@ void RdbImport::OnWaitTimer(uv_timer_t* timer) {
   }
   std::string error;
   if (!self->StartInBackground(self->waiting_path_, &error)) {
-    Log(self->server_.log_level(), LogLevel::kWarning, "RDB import not started: %s",
-        error.c_str());
+    Log(self->server_.log_level(), LogLevel::kWarning, "RDB import not started: %s", error.c_str());
   }
 }
 

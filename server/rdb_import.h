@@ -36,10 +36,10 @@ struct RdbImportProgress {
   bool ok = false;        // finished without an error
   std::string path;
   std::uint64_t total_bytes = 0;
-  std::uint64_t bytes = 0;  // read and parsed
-  std::uint64_t keys = 0;   // written (cluster mode: met the write level)
-  std::uint64_t failed_keys = 0;      // cluster mode: writes that failed their level
-  std::uint64_t keys_in_flight = 0;   // cluster mode: read from the file, not yet written
+  std::uint64_t bytes = 0;           // read and parsed
+  std::uint64_t keys = 0;            // written (cluster mode: met the write level)
+  std::uint64_t failed_keys = 0;     // cluster mode: writes that failed their level
+  std::uint64_t keys_in_flight = 0;  // cluster mode: read from the file, not yet written
   std::uint64_t expired_keys = 0;
   std::uint64_t skipped_keys = 0;  // streams, module values
   std::uint64_t skipped_functions = 0;

@@ -150,8 +150,8 @@ std::string PersistenceInfo(Client& client, const std::string& field) {
 std::string Import(Client& client, const std::string& path, std::chrono::milliseconds timeout) {
   const Reply started = client.Command({"IMPORT-RDB", path});
   REQUIRE_MESSAGE(started == Reply::Status("Background RDB import started"), started);
-  REQUIRE(WaitFor([&] { return PersistenceInfo(client, "rdb_import_in_progress") == "0"; },
-                  timeout));
+  REQUIRE(
+      WaitFor([&] { return PersistenceInfo(client, "rdb_import_in_progress") == "0"; }, timeout));
   return PersistenceInfo(client, "rdb_import_status");
 }
 

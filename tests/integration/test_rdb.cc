@@ -25,8 +25,9 @@ namespace {
 
 const std::vector<int> kDatabases = {0, 3, 15};
 
-std::string Info(Client& client, const std::string& field) { return PersistenceInfo(client, field); }
-
+std::string Info(Client& client, const std::string& field) {
+  return PersistenceInfo(client, field);
+}
 
 TEST_CASE("a Redis 7 RDB file imports, exports and streams through redis-cli --rdb unchanged") {
   if (TestingRealRedis() || !ReferenceAvailable()) return;

@@ -25,8 +25,14 @@ namespace {
 const std::vector<int> kDb0 = {0};
 
 const Flags kFastFailover = {
-    "--cluster-gossip-interval-ms", "200", "--cluster-down-after-ms",           "1500",
-    "--cluster-request-timeout-ms", "400", "--cluster-hint-handoff-interval-ms", "200",
+    "--cluster-gossip-interval-ms",
+    "200",
+    "--cluster-down-after-ms",
+    "1500",
+    "--cluster-request-timeout-ms",
+    "400",
+    "--cluster-hint-handoff-interval-ms",
+    "200",
 };
 
 // A Redis 7 dump of every type and encoding (database 0 only: cluster mode has no other), saved
@@ -161,8 +167,7 @@ TEST_CASE("cluster mode: --import-rdb at start imports once the members are reac
     config << "[storage]\nimport-rdb = \"" << path << "\"\n";
   }
   auto [n1, n2, n3] = StartWithClients<3>(cluster);
-  REQUIRE(WaitFor([&] { return Info(n1, "rdb_import_status") == "ok"; },
-                  std::chrono::seconds(60)));
+  REQUIRE(WaitFor([&] { return Info(n1, "rdb_import_status") == "ok"; }, std::chrono::seconds(60)));
   CHECK(Info(n1, "rdb_import_keys") == std::to_string(expected.size()));
   for (Client* node : {&n1, &n2, &n3}) CheckSame(expected, Snapshot(*node, kDb0));
 }
@@ -222,8 +227,7 @@ TEST_CASE("cluster mode: corrupt RDB files are refused with the offset and the r
   const std::string multi = Scratch(cluster.node(0), "multi-db.rdb");
   SaveEveryType(multi, {0, 3});
   CHECK(Import(n1, multi) == "err");
-  CHECK(Info(n1, "rdb_import_error").find("key in database 3, but this node has 1 databases") ==
-        0);
+  CHECK(Info(n1, "rdb_import_error").find("key in database 3, but this node has 1 databases") == 0);
   CHECK(n1.Command({"IMPORT-RDB", Scratch(cluster.node(0), "missing.rdb")}).IsError());
 }
 
