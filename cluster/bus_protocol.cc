@@ -90,6 +90,12 @@ const char* FrameTypeName(FrameType type) {
       return "FLUSH_ALL";
     case FrameType::kKeyPage:
       return "KEY_PAGE";
+    case FrameType::kPaxosPrepare:
+      return "PAXOS_PREPARE";
+    case FrameType::kPaxosPropose:
+      return "PAXOS_PROPOSE";
+    case FrameType::kPaxosCommit:
+      return "PAXOS_COMMIT";
   }
   return "?";
 }

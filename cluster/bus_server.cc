@@ -394,6 +394,20 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
                                       reply.needs_durable_log});
       return;
     }
+    case bus::FrameType::kPaxosPrepare:
+    case bus::FrameType::kPaxosPropose:
+    case bus::FrameType::kPaxosCommit: {
+      ServiceReply reply = membership_.on_paxos
+                               ? membership_.on_paxos(frame)
+                               : ServiceReply{false, "paxos is not served here", false};
+      if (!reply.ok) {
+        error_reply(reply.payload);
+        return;
+      }
+      inbound.replies.push_back(Reply{frame.id, bus::FrameType::kReply, std::move(reply.payload),
+                                      reply.needs_durable_log});
+      return;
+    }
     case bus::FrameType::kHello:
     case bus::FrameType::kAuthChallenge:
     case bus::FrameType::kAuthProof:

@@ -75,6 +75,8 @@ class BusServer {
         on_forward;
     // After a FLUSH_ALL emptied the replica (the anti-entropy trees follow).
     std::function<void()> on_flushed;
+    // A PAXOS_* request (SERIAL rounds, paxos_service.h).
+    std::function<ServiceReply(const bus::Frame& frame)> on_paxos;
   };
 
   // Connections held at most: members open one each, so a flood is not a peer. When they are

@@ -15,6 +15,9 @@
 #include "net_address.h"
 #include "node_options.h"
 #include "peer_pool.h"
+#include "paxos_acceptor.h"
+#include "paxos_proposer.h"
+#include "paxos_service.h"
 #include "peer_requests.h"
 #include "placement.h"
 #include "rebalancer.h"
@@ -64,12 +67,17 @@ class ClusterNodeImpl final : public ClusterNode {
                            BusServer::Membership::Respond respond) {
                       ServeForward(node, payload, std::move(respond));
                     },
-                    [this] { anti_entropy_.Rebuild(); }},
+                    [this] { anti_entropy_.Rebuild(); },
+                    [this](const bus::Frame& frame) {
+                      return paxos_service_.Serve(frame.type, frame.payload);
+                    }},
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
         gossiper_(loop, self_, ListenPort(), options_, peers_, deferrer_, stats_),
         anti_entropy_(loop, engine, self_, ring_, options_, replica_, peers_, deferrer_, stats_),
-        rebalancer_(loop, engine, self_, options_, replica_, peers_, deferrer_, stats_) {}
+        rebalancer_(loop, engine, self_, options_, replica_, peers_, deferrer_, stats_),
+        proposer_(loop, self_, ring_, options_, replica_, paxos_service_, peers_, deferrer_, clock_,
+                  stats_, [this](std::string_view node) { return gossiper_.IsAlive(node); }) {}
 
   bool Init(std::string* error) {
     if (const storage::Status status = replica_.LoadFlushEpoch(); !status.ok()) {
@@ -96,7 +104,28 @@ class ClusterNodeImpl final : public ClusterNode {
           rebalancer_.OnChange(key);
           if (key_change_handler_) key_change_handler_(key, new_encoded);
         });
-    return OpenHints(error);
+    return OpenPaxos(error) && OpenHints(error);
+  }
+
+  bool OpenPaxos(std::string* error) {
+    const storage::Status status =
+        PaxosAcceptor::Open(options_.paxos_dir, engine_.fsync_policy(), options_.clock_ms,
+                            options_.tombstone_grace_ms, &paxos_acceptor_);
+    if (!status.ok()) {
+      return Fail(error, "cannot open the paxos store in " + options_.paxos_dir + ": " +
+                             status.ToString());
+    }
+    paxos_service_.set_acceptor(paxos_acceptor_.get());
+    // The store's engine checkpoints its log and expires old state in its periodic work.
+    int rc = paxos_timer_.Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
+    if (rc == 0) {
+      rc = uv_timer_start(
+          paxos_timer_.get(),
+          [](uv_timer_t* t) { static_cast<ClusterNodeImpl*>(t->data)->paxos_acceptor_->Tick(); },
+          1000, 1000);
+    }
+    if (rc != 0) return Fail(error, std::string("cannot start the paxos timer: ") + uv_strerror(rc));
+    return true;
   }
 
   bool OpenHints(std::string* error) {
@@ -143,6 +172,8 @@ class ClusterNodeImpl final : public ClusterNode {
     if (stopped_) return;
     stopped_ = true;
     coordinator_.Stop();
+    proposer_.Stop(barrier);
+    paxos_timer_.Close(barrier);
     if (handoff_) handoff_->Close(barrier);
     gossiper_.Close(barrier);
     anti_entropy_.Stop(barrier);
@@ -173,6 +204,12 @@ class ClusterNodeImpl final : public ClusterNode {
     coordinator_.WriteBatch(std::move(writes), level, std::move(done));
   }
 
+  void Cas(std::string key, bool local_dc, CasCompute compute,
+           std::function<void(CasResult)> done) override {
+    proposer_.Cas(std::move(key), local_dc, std::move(compute), std::move(done));
+  }
+  void SetPaxosFailpoint(PaxosFailpoint failpoint) override { proposer_.SetFailpoint(failpoint); }
+
   SiblingSet LocalSiblings(std::string_view key) override { return replica_.Get(key); }
 
   std::int64_t NextTimestamp() override { return clock_.Tick(replica_.NowUs()); }
@@ -194,6 +231,7 @@ class ClusterNodeImpl final : public ClusterNode {
   void SetFsyncPolicy(storage::FsyncPolicy policy) override {
     engine_.SetFsyncPolicy(policy);
     if (hints_) hints_->SetFsyncPolicy(policy);
+    if (paxos_acceptor_) paxos_acceptor_->SetFsyncPolicy(policy);
   }
   bool IsReplicaOf(std::string_view key) const override {
     const std::vector<const NodeInfo*> replicas = ReplicasOf(ring_, key, options_);
@@ -505,11 +543,15 @@ class ClusterNodeImpl final : public ClusterNode {
   std::function<void(std::string_view from, std::string_view payload)> key_event_handler_;
   ForwardHandler forward_handler_;
   std::function<void(std::string_view key, std::string_view encoded)> key_change_handler_;
+  std::unique_ptr<PaxosAcceptor> paxos_acceptor_;  // opened by Init
+  PaxosService paxos_service_{nullptr, replica_, stats_};
+  net::UvHandle<uv_timer_t> paxos_timer_;  // the paxos store's periodic work
   BusServer server_;
   Coordinator coordinator_;
   Gossiper gossiper_;
   AntiEntropy anti_entropy_;
   Rebalancer rebalancer_;
+  PaxosProposer proposer_;
   LeaveState leave_ = LeaveState::kNone;
   std::function<void(std::string)> leave_done_;  // LEAVE's caller, until it is over
   net::UvHandle<uv_timer_t> leave_timer_;             // the grace period after announcing "left"

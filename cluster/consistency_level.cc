@@ -36,6 +36,8 @@ bool ParseConsistencyLevel(std::string_view text, ConsistencyLevel* level) {
       {"ALL", Kind::kAll},
       {"LOCAL_QUORUM", Kind::kLocalQuorum},
       {"EACH_QUORUM", Kind::kEachQuorum},
+      {"SERIAL", Kind::kSerial},
+      {"LOCAL_SERIAL", Kind::kLocalSerial},
   };
   for (const auto& [name, kind] : kNames) {
     if (EqualsIgnoreCase(text, name)) {
@@ -64,6 +66,8 @@ std::string ToString(const ConsistencyLevel& level) {
     case ConsistencyLevel::Kind::kCount: return std::to_string(level.count);
     case ConsistencyLevel::Kind::kLocalQuorum: return "LOCAL_QUORUM";
     case ConsistencyLevel::Kind::kEachQuorum: return "EACH_QUORUM";
+    case ConsistencyLevel::Kind::kSerial: return "SERIAL";
+    case ConsistencyLevel::Kind::kLocalSerial: return "LOCAL_SERIAL";
   }
   return "?";
 }
@@ -75,7 +79,9 @@ int RequiredAcks(const ConsistencyLevel& level, int n) {
     case ConsistencyLevel::Kind::kCount: return level.count;
     case ConsistencyLevel::Kind::kQuorum:
     case ConsistencyLevel::Kind::kLocalQuorum:
-    case ConsistencyLevel::Kind::kEachQuorum: return Quorum(n);
+    case ConsistencyLevel::Kind::kEachQuorum:
+    case ConsistencyLevel::Kind::kSerial:
+    case ConsistencyLevel::Kind::kLocalSerial: return Quorum(n);
   }
   return n;
 }
@@ -88,10 +94,11 @@ bool ResolveConsistency(const ConsistencyLevel& level, const ReplicasPerDc& repl
   if (total == 0) return Fail(error, "no replicas configured");
   requirements->clear();
   switch (level.kind) {
-    case ConsistencyLevel::Kind::kLocalQuorum: {
+    case ConsistencyLevel::Kind::kLocalQuorum:
+    case ConsistencyLevel::Kind::kLocalSerial: {
       auto it = replicas.find(local_dc);
       if (it == replicas.end() || it->second <= 0) {
-        return Fail(error, "LOCAL_QUORUM needs replicas in the local dc '" +
+        return Fail(error, ToString(level) + " needs replicas in the local dc '" +
                                std::string(local_dc) + "'");
       }
       requirements->push_back(AckRequirement{it->first, Quorum(it->second)});

@@ -118,7 +118,8 @@ std::string Lower(std::string text) {
 bool ParseLevel(std::string_view value, cluster::ConsistencyLevel* level, std::string* reason) {
   if (cluster::ParseConsistencyLevel(value, level)) return true;
   *reason =
-      "argument must be one, quorum, all, local_quorum, each_quorum or a replica count";
+      "argument must be one, quorum, all, local_quorum, each_quorum, serial, local_serial or a "
+      "replica count";
   return false;
 }
 
@@ -220,6 +221,26 @@ bool ParseReadConsistency(std::string_view value, Config* config, std::string* r
 
 bool ParseWriteConsistency(std::string_view value, Config* config, std::string* reason) {
   return ParseLevel(value, &config->cluster_write_consistency, reason);
+}
+
+bool ParseConditionalWriteConsistency(std::string_view value, Config* config,
+                                      std::string* reason) {
+  cluster::ConsistencyLevel level;
+  if (Lower(std::string(value)) == "write") {
+    config->cluster_conditional_write_consistency.reset();
+    return true;
+  }
+  if (!cluster::ParseConsistencyLevel(value, &level) || !cluster::IsSerial(level)) {
+    *reason = "argument must be write, serial or local_serial";
+    return false;
+  }
+  config->cluster_conditional_write_consistency = level;
+  return true;
+}
+
+std::string FormatConditionalWriteConsistency(const Config& config) {
+  const auto& level = config.cluster_conditional_write_consistency;
+  return level ? Lower(cluster::ToString(*level)) : "write";
 }
 
 std::string FormatReadConsistency(const Config& config) {
@@ -469,6 +490,7 @@ cluster::ClusterOptions ToClusterOptions(const Config& config) {
   options.max_member_weight = config.cluster_max_weight;
   // Hints for unreachable replicas live beside the node's own data, as durable as its writes.
   options.hints_dir = config.dir + "/hints";
+  options.paxos_dir = config.dir + "/paxos";
   options.flush_epoch_file = config.dir + "/flush-epoch";
   options.hints_log_corruption = config.log_corruption_policy;
   return options;

@@ -42,6 +42,11 @@ bool ParseReadConsistency(std::string_view value, Config* config, std::string* r
 bool ParseWriteConsistency(std::string_view value, Config* config, std::string* reason);
 std::string FormatReadConsistency(const Config& config);
 std::string FormatWriteConsistency(const Config& config);
+// cluster-conditional-write-consistency: write (follow cluster-write-consistency), serial or
+// local_serial.
+bool ParseConditionalWriteConsistency(std::string_view value, Config* config,
+                                      std::string* reason);
+std::string FormatConditionalWriteConsistency(const Config& config);
 bool ParseClusterSeeds(std::string_view value, Config* config, std::string* reason);
 bool ParseReadRepairChance(std::string_view value, Config* config, std::string* reason);
 std::string FormatReadRepairChance(const Config& config);

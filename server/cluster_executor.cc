@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "command_util.h"
 #include "cross_slot.h"
 #include "resp/reply_writer.h"
 #include "server.h"
@@ -34,7 +35,32 @@ struct ClusterExecutor::Operation {
   std::string error;        // the first failure
   Client* runner = nullptr;  // RunDetached: the handler's client, and where the reply goes
   std::function<void(std::string reply)> detached_done;
+  bool serial = false;        // SERIAL / LOCAL_SERIAL: one Paxos round (RunSerial)
+  bool local_serial = false;
+  std::vector<std::string> attempt_replies;  // SERIAL: the reply of each compute call
 };
+
+namespace {
+
+// SET with NX, XX or GET, GETSET, GETDEL and the INCR family: the writes whose outcome depends
+// on the value they find (cluster-conditional-write-consistency).
+bool IsConditionalWrite(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
+  static constexpr std::string_view kAlways[] = {"getset", "getdel", "incr",       "incrby",
+                                                 "decr",   "decrby", "incrbyfloat"};
+  for (std::string_view name : kAlways) {
+    if (spec.name == name) return true;
+  }
+  if (spec.name != "set") return false;
+  for (std::size_t i = 3; i < argv.size(); ++i) {
+    if (EqualsIgnoreCase(argv[i], "NX") || EqualsIgnoreCase(argv[i], "XX") ||
+        EqualsIgnoreCase(argv[i], "GET")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
     : server_(server), node_(node) {}
@@ -69,6 +95,20 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
   op->write_level = WriteLevel(ctx.client, ctx.levels);
   op->blind = spec.blind != nullptr && spec.blind(ctx.argv);
   op->lock = (spec.flags & kCmdWrite) != 0;
+  const bool explicit_write = (ctx.levels != nullptr && ctx.levels->write) ||
+                              ctx.client.write_level().has_value();
+  const auto& conditional = server_.config().cluster_conditional_write_consistency;
+  if (!explicit_write && conditional && IsConditionalWrite(spec, ctx.argv)) {
+    op->write_level = *conditional;
+  }
+  const cluster::ConsistencyLevel& level =
+      (spec.flags & kCmdWrite) != 0 ? op->write_level : op->read_level;
+  if (cluster::IsSerial(level)) {
+    op->serial = true;
+    op->local_serial = level.kind == cluster::ConsistencyLevel::Kind::kLocalSerial;
+    op->blind = false;
+    op->lock = true;  // this node's other writes of the key wait (paxos_proposer.h)
+  }
   Start(op);
   Started(op, ctx.client);
 }
@@ -101,6 +141,12 @@ void ClusterExecutor::RunDetached(Client& runner, const CommandSpec& spec,
   op->read_level = read;
   op->write_level = write;
   op->lock = (spec.flags & kCmdWrite) != 0;
+  const cluster::ConsistencyLevel& level = op->lock ? write : read;
+  if (cluster::IsSerial(level)) {
+    op->serial = true;
+    op->local_serial = level.kind == cluster::ConsistencyLevel::Kind::kLocalSerial;
+    op->lock = true;
+  }
   Start(op);
 }
 
@@ -130,6 +176,10 @@ void ClusterExecutor::Start(const OperationPtr& op) {
 }
 
 void ClusterExecutor::ReadKeys(const OperationPtr& op) {
+  if (op->serial) {
+    RunSerial(op);
+    return;
+  }
   if (op->keys.empty()) {  // nothing to wait for (the dispatcher's arity checks make this rare)
     Execute(op);
     return;
@@ -198,20 +248,7 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     } else {
       set = std::move(op->sets[static_cast<std::size_t>(it - op->keys.begin())]);
     }
-    // The context is what the command saw; this node's own copy joins the set so the new
-    // version's dot is past every write this node made to the key.
-    const cluster::VectorClock context = set.Context();
-    if (!op->blind) set.Merge(node_.LocalSiblings(*key));
-    cluster::Version version = NewVersion(&set, context);
-    version.tombstone = !state->exists;
-    version.typed = state->exists && state->object != nullptr;
-    if (version.typed) {
-      state->object->Serialize(&version.value);  // whole-value last-write-wins (README)
-    } else {
-      version.value = state->value;
-    }
-    version.expire_at_ms = state->expire_at_ms;
-    set.Add(std::move(version));
+    AddVersion(&set, *key, *state, !op->blind);
     if (op->body) {
       batch.push_back(cluster::KeyedSet{*key, std::move(set)});
     } else {
@@ -226,6 +263,68 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     if (!result.ok && op->error.empty()) op->error = std::move(result.error);
     if (--op->pending == 0) Complete(op, op->reply, op->error);
   });
+}
+
+void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& key,
+                                 const SnapshotKeyspace::KeyState& state, bool merge_local) {
+  // The context is what the command saw; this node's own copy joins the set so the new
+  // version's dot is past every write this node made to the key.
+  const cluster::VectorClock context = set->Context();
+  if (merge_local) set->Merge(node_.LocalSiblings(key));
+  cluster::Version version = NewVersion(set, context);
+  version.tombstone = !state.exists;
+  version.typed = state.exists && state.object != nullptr;
+  if (version.typed) {
+    state.object->Serialize(&version.value);  // whole-value last-write-wins (README)
+  } else {
+    version.value = state.value;
+  }
+  version.expire_at_ms = state.expire_at_ms;
+  set->Add(std::move(version));
+}
+
+void ClusterExecutor::RunSerial(const OperationPtr& op) {
+  if (op->keys.size() != 1) {
+    Complete(op, {},
+             "ERR SERIAL and LOCAL_SERIAL run commands of exactly one key (this one names " +
+                 std::to_string(op->keys.size()) + ")");
+    return;
+  }
+  std::weak_ptr<Operation> weak = op;
+  auto compute = [this, weak](const cluster::SiblingSet& current,
+                              std::size_t) -> std::optional<cluster::SiblingSet> {
+    OperationPtr op = weak.lock();
+    Client* client = !op ? nullptr : op->runner != nullptr ? op->runner : LiveClient(op->client_id);
+    if (client == nullptr) {  // nobody to answer: nothing is applied
+      if (op) op->attempt_replies.emplace_back();
+      return std::nullopt;
+    }
+    SnapshotKeyspace snapshot(server_.keyspace(), NowMs(), server_.codec());
+    snapshot.Load(op->keys[0], current);
+    const std::vector<std::string_view> argv(op->args.begin(), op->args.end());
+    std::string reply;
+    resp::ReplyWriter writer(&reply, client->protocol());
+    CommandContext ctx{server_, *client, argv, writer, snapshot, nullptr};
+    op->spec->handler(ctx);
+    op->attempt_replies.push_back(std::move(reply));
+    for (const auto& [key, state] : snapshot.keys()) {
+      if (!state.changed || key != op->keys[0]) continue;
+      cluster::SiblingSet set = current;
+      AddVersion(&set, key, state, true);
+      return set;
+    }
+    return std::nullopt;
+  };
+  node_.Cas(op->keys[0], op->local_serial, std::move(compute),
+            [this, weak](cluster::CasResult result) {
+              OperationPtr op = weak.lock();
+              if (!op) return;
+              if (!result.ok) {
+                Complete(op, {}, result.error);
+              } else {
+                Complete(op, op->attempt_replies.at(result.attempt), {});
+              }
+            });
 }
 
 void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,

@@ -33,12 +33,12 @@
 #include "command.h"
 #include "consistency_hints.h"
 #include "key_locks.h"
+#include "snapshot_keyspace.h"
 
 namespace dynakv::server {
 
 class Client;
 class Server;
-class SnapshotKeyspace;
 
 // What RunAtomic's body sees once the keys were read.
 struct AtomicView {
@@ -118,6 +118,11 @@ class ClusterExecutor {
   void Start(const OperationPtr& op);
   void ReadKeys(const OperationPtr& op);
   void Execute(const OperationPtr& op);
+  // SERIAL / LOCAL_SERIAL: the command over one key as a Paxos round (ClusterNode::Cas).
+  void RunSerial(const OperationPtr& op);
+  // Adds to `set` (the key as read) the version `state` (the command's result) makes.
+  void AddVersion(cluster::SiblingSet* set, const std::string& key,
+                  const SnapshotKeyspace::KeyState& state, bool merge_local);
   // Stores `set` on the key's replicas as one of op's pending writes.
   void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set);
   // Ends `op` with `reply` (RESP bytes) or, when `error` is non-empty, that error. Takes `op` by

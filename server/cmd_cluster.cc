@@ -223,6 +223,28 @@ void DebugPartition(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// DEBUG PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT: this node's SERIAL
+// rounds stop (never answer, as if the coordinator died) once a majority accepted their
+// proposal, or once only this node did; NONE restores them. For the crash drills.
+void DebugPaxosFailpoint(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  const std::string_view mode = ctx.argv[2];
+  cluster::PaxosFailpoint failpoint;
+  if (EqualsIgnoreCase(mode, "NONE")) {
+    failpoint = cluster::PaxosFailpoint::kNone;
+  } else if (EqualsIgnoreCase(mode, "STOP-AFTER-ACCEPT")) {
+    failpoint = cluster::PaxosFailpoint::kStopAfterAccept;
+  } else if (EqualsIgnoreCase(mode, "STOP-AFTER-SELF-ACCEPT")) {
+    failpoint = cluster::PaxosFailpoint::kStopAfterSelfAccept;
+  } else {
+    ctx.reply.Error(kErrSyntax);
+    return;
+  }
+  executor->node().SetPaxosFailpoint(failpoint);
+  ctx.reply.Ok();
+}
+
 // DEBUG ANTIENTROPY [node-id]: one Merkle-tree exchange now (with the next peer in turn).
 void DebugAntiEntropy(CommandContext& ctx) {
   ClusterExecutor* executor = Executor(ctx);
@@ -281,6 +303,9 @@ void DebugHelp(CommandContext& ctx) {
       "    Cluster mode: this node's own replica of the key, resolved as GET does (nil when it",
       "    holds none; an error when it is not one of the key's replicas), without asking",
       "    other replicas. For tests and failure drills.",
+      "PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT",
+      "    Cluster mode: this node's SERIAL rounds stop without answering (as if it died)",
+      "    once a majority accepted their proposal, or once only this node did. For drills.",
       "HELP",
       "    Print this help.",
   };
@@ -296,6 +321,7 @@ const Subcommand kDebugSubcommands[] = {
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},
     {"localget", 3, DebugLocalGet},
+    {"paxos-failpoint", 3, DebugPaxosFailpoint},
     {"help", 2, DebugHelp},
 };
 

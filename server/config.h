@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -163,6 +164,10 @@ struct Config {
   // Defaults of connections that did not choose with CONSISTENCY.
   cluster::ConsistencyLevel cluster_read_consistency{};
   cluster::ConsistencyLevel cluster_write_consistency{};
+  // The default W of conditional writes (SET NX/XX/GET, GETSET, GETDEL, the INCR family) on
+  // connections that did not choose with CONSISTENCY: SERIAL or LOCAL_SERIAL; unset (the
+  // parameter's "write"): cluster_write_consistency, as every other write.
+  std::optional<cluster::ConsistencyLevel> cluster_conditional_write_consistency;
   int cluster_request_timeout_ms{};
   // An inbound bus connection that has not said HELLO this long after it was accepted is closed.
   int cluster_handshake_timeout_ms{};

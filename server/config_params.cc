@@ -463,6 +463,8 @@ constexpr ConfigParam kParams[] = {
            ParseReadConsistency, FormatReadConsistency),
     Custom("cluster-write-consistency", "cluster", ConfigType::kEnum, kRuntime, "quorum",
            ParseWriteConsistency, FormatWriteConsistency),
+    Custom("cluster-conditional-write-consistency", "cluster", ConfigType::kEnum, kRuntime,
+           "write", ParseConditionalWriteConsistency, FormatConditionalWriteConsistency),
     Int<&Config::cluster_request_timeout_ms, 1, 600000>("cluster-request-timeout-ms", "cluster",
                                                         kStartup, "2000"),
     Int<&Config::cluster_handshake_timeout_ms, 1, 600000>("cluster-handshake-timeout-ms", "cluster",

@@ -10,7 +10,8 @@ bool ParseLevelArgument(std::string_view text, int replication_factor,
   cluster::ConsistencyLevel parsed;
   if (!cluster::ParseConsistencyLevel(text, &parsed)) {
     *error = "ERR invalid consistency level '" + std::string(text) +
-             "' (ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or a replica count)";
+             "' (ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, SERIAL, LOCAL_SERIAL or a replica "
+             "count)";
     return false;
   }
   if (parsed.kind == cluster::ConsistencyLevel::Kind::kCount && parsed.count > replication_factor) {

@@ -64,10 +64,16 @@ enum class FrameType : std::uint8_t {
   // A page of the receiver's live keys (KEYS/SCAN/DBSIZE/RANDOMKEY of the whole cluster):
   // KeyPageRequest -> kReply whose payload is a KeyPage.
   kKeyPage = 21,
+  // Per-key Paxos for SERIAL / LOCAL_SERIAL (payloads in cluster/paxos.h), each answered once
+  // the receiver's paxos state (and for a commit its replica) is durable:
+  kPaxosPrepare = 22,  // key, ballot -> kReply whose payload is a Promise (with the key's copy)
+  kPaxosPropose = 23,  // key, proposal -> kReply whose payload is an AcceptReply
+  kPaxosCommit = 24,   // key, proposal -> kReply (none) once merged into the replica
+  // 25 is kept for this feature.
 };
 
 // The last frame type this version knows (IsKnownFrameType: the numbers up to it).
-constexpr FrameType kLastFrameType = FrameType::kKeyPage;
+constexpr FrameType kLastFrameType = FrameType::kPaxosCommit;
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.
 constexpr std::uint32_t kProtocolVersion = 2;

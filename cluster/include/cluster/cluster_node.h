@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +106,9 @@ struct ClusterOptions {
   // No member may have (or announce by gossip) a larger weight: one member claiming most of the
   // ring would pull most of the data to itself.
   int max_member_weight = 100;
+  // Where this node keeps its Paxos state for SERIAL rounds (e.g. <data dir>/paxos, a storage
+  // engine of its own). Empty: in memory only (tests), lost on restart.
+  std::string paxos_dir;
   // Sloppy quorum (Dynamo): a preferred replica that fails a write is stood in for by the next
   // node clockwise past the preference list (same dc under replicas_per_dc), which keeps the
   // write as a hint naming that replica; its ack counts toward W in the replica's place. When no
@@ -161,6 +165,26 @@ struct WriteResult {
   bool ok = false;
   std::string error;
 };
+
+// SERIAL / LOCAL_SERIAL (ClusterNode::Cas, cluster/paxos.h).
+struct CasResult {
+  bool ok = false;
+  // When !ok: "UNAVAILABLE ..." (too few replicas answered; nothing of this command was
+  // proposed) or "TIMEOUT ..." (no round won in time: the text says whether the outcome is
+  // unknown, as Cassandra's CAS write timeout, or the command was certainly not applied).
+  std::string error;
+  std::size_t attempt = 0;  // when ok: the compute call whose outcome is the command's
+};
+// The command over the key's current set as a majority of its replicas held it (reconciled):
+// its new set (`current` plus the new version, a version of this node) or nullopt when it
+// changes nothing (a read, a condition that failed). `attempt` counts the calls of one Cas from
+// 0; a retried round calls it again over the newer read.
+using CasCompute =
+    std::function<std::optional<SiblingSet>(const SiblingSet& current, std::size_t attempt)>;
+// Failure drills for tests (DEBUG PAXOS-FAILPOINT): the coordinator stops (never answers, as
+// if it died) once a majority accepted its proposal, or right after only this node accepted
+// it (a minority), with no commit sent.
+enum class PaxosFailpoint { kNone, kStopAfterAccept, kStopAfterSelfAccept };
 
 // One key's set in a batched write (ClusterNode::WriteBatch).
 struct KeyedSet {
@@ -286,6 +310,14 @@ class ClusterNode {
   // with differing replicas are written one by one instead (Write).
   virtual void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
                           std::function<void(WriteResult)> done) = 0;
+  // A linearizable compare-and-set of `key` (SERIAL; LOCAL_SERIAL with `local_dc`: among this
+  // node's dc's replicas of the key): one Paxos round among the key's replicas that completes
+  // any round left unfinished, runs `compute` over a majority's reconciled copy, and stores
+  // its result (paxos_proposer.h). `done` runs once, through the deferrer; `compute` runs on
+  // the loop, maybe several times (contention), never inside Cas.
+  virtual void Cas(std::string key, bool local_dc, CasCompute compute,
+                   std::function<void(CasResult)> done) = 0;
+  virtual void SetPaxosFailpoint(PaxosFailpoint failpoint) = 0;
   // This node's own copy of `key` (empty when it holds none, or when the stored bytes do not
   // decode, which is counted in undecodable_values): the context of a blind write.
   virtual SiblingSet LocalSiblings(std::string_view key) = 0;

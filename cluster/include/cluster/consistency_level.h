@@ -11,16 +11,24 @@
 namespace dynakv::cluster {
 
 struct ConsistencyLevel {
-  enum class Kind { kOne, kQuorum, kAll, kCount, kLocalQuorum, kEachQuorum };
+  // kSerial / kLocalSerial: a linearizable Paxos round among the key's replicas (all of them,
+  // or those of the local dc) for the commands that take it (ClusterNode::Cas); where a path
+  // has no Paxos round they count as QUORUM / LOCAL_QUORUM.
+  enum class Kind { kOne, kQuorum, kAll, kCount, kLocalQuorum, kEachQuorum, kSerial, kLocalSerial };
   Kind kind = Kind::kQuorum;
   int count = 0;  // replicas, for kCount
 
   static constexpr int kMaxCount = 1000;
 };
 
-// Case-insensitive ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, or a count in [1, kMaxCount].
+// Case-insensitive ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, SERIAL, LOCAL_SERIAL, or a count
+// in [1, kMaxCount].
 bool ParseConsistencyLevel(std::string_view text, ConsistencyLevel* level);
 std::string ToString(const ConsistencyLevel& level);
+inline bool IsSerial(const ConsistencyLevel& level) {
+  return level.kind == ConsistencyLevel::Kind::kSerial ||
+         level.kind == ConsistencyLevel::Kind::kLocalSerial;
+}
 
 // Acks needed out of n replicas when there is no datacenter layout: ONE 1, QUORUM n/2+1, ALL n,
 // a count itself. With a single datacenter LOCAL_QUORUM and EACH_QUORUM are QUORUM. The result

@@ -1,0 +1,262 @@
+// Per-key Paxos without a network: ballot order, the acceptor's promise/accept/commit rules,
+// the durable acceptor store, the PAXOS_* service, and the message encodings (decoders reject
+// garbage).
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+
+#include "cluster/bus_protocol.h"
+#include "cluster/hybrid_clock.h"
+#include "cluster/paxos.h"
+#include "cluster/versioned_value.h"
+#include "cluster_test_util.h"
+#include "paxos_acceptor.h"
+#include "paxos_service.h"
+#include "replica_service.h"
+#include "storage/engine.h"
+
+namespace dynakv::cluster {
+namespace {
+
+using paxos::AcceptorState;
+using paxos::Ballot;
+using paxos::Proposal;
+using testing::TempDir;
+
+Proposal Value(const Ballot& ballot, const std::string& value) {
+  SiblingSet set;
+  Version version = set.NewVersion({}, ballot.node, ballot.micros);
+  version.value = value;
+  set.Add(version);
+  return Proposal{ballot, false, set.Encode()};
+}
+
+std::unique_ptr<PaxosAcceptor> OpenAcceptor(const std::string& dir) {
+  std::unique_ptr<PaxosAcceptor> acceptor;
+  const storage::Status status =
+      PaxosAcceptor::Open(dir, storage::FsyncPolicy::kAlways, nullptr, 3600 * 1000, &acceptor);
+  REQUIRE_MESSAGE(status.ok(), status.ToString());
+  return acceptor;
+}
+
+TEST_CASE("ballots order by time, then node id; the zero ballot is below every real one") {
+  CHECK(Ballot{} < Ballot{1, "a"});
+  CHECK(Ballot{1, "b"} < Ballot{2, "a"});
+  CHECK(Ballot{5, "a"} < Ballot{5, "b"});
+  CHECK(Ballot{5, "a"} == Ballot{5, "a"});
+  CHECK_FALSE(Ballot{5, "a"} < Ballot{5, "a"});
+  CHECK(Ballot{}.IsZero());
+  CHECK_FALSE((Ballot{1, "a"}).IsZero());
+}
+
+TEST_CASE("an acceptor promises only higher ballots and accepts none below its promise") {
+  AcceptorState state;
+  bool ok = false;
+  CHECK(paxos::ApplyPrepare(&state, Ballot{10, "n1"}, &ok));
+  CHECK(ok);
+  CHECK(state.promised == Ballot{10, "n1"});
+  // The same or a lower ballot: refused, nothing changes.
+  CHECK_FALSE(paxos::ApplyPrepare(&state, Ballot{10, "n1"}, &ok));
+  CHECK_FALSE(ok);
+  CHECK_FALSE(paxos::ApplyPrepare(&state, Ballot{9, "n3"}, &ok));
+  CHECK_FALSE(ok);
+  // A proposal below the promise is refused...
+  CHECK_FALSE(paxos::ApplyPropose(&state, Value(Ballot{9, "n3"}, "x"), &ok));
+  CHECK_FALSE(ok);
+  CHECK_FALSE(state.has_accepted);
+  // ... one at the promise is accepted.
+  CHECK(paxos::ApplyPropose(&state, Value(Ballot{10, "n1"}, "y"), &ok));
+  CHECK(ok);
+  REQUIRE(state.has_accepted);
+  CHECK(state.accepted.ballot == Ballot{10, "n1"});
+  // A higher prepare is promised, and the accepted proposal stays to be reported.
+  CHECK(paxos::ApplyPrepare(&state, Ballot{11, "n2"}, &ok));
+  CHECK(ok);
+  CHECK(state.has_accepted);
+  // The old coordinator's late re-send is refused now.
+  CHECK_FALSE(paxos::ApplyPropose(&state, Value(Ballot{10, "n1"}, "y"), &ok));
+  CHECK_FALSE(ok);
+  // A commit of an older ballot records nothing newer and keeps the newer accepted proposal.
+  CHECK(paxos::ApplyPropose(&state, Value(Ballot{11, "n2"}, "z"), &ok));
+  CHECK(paxos::ApplyCommit(&state, Ballot{10, "n1"}));
+  CHECK(state.committed == Ballot{10, "n1"});
+  CHECK(state.has_accepted);
+  // Its own commit clears it; a repeated commit changes nothing.
+  CHECK(paxos::ApplyCommit(&state, Ballot{11, "n2"}));
+  CHECK_FALSE(state.has_accepted);
+  CHECK(state.committed == Ballot{11, "n2"});
+  CHECK_FALSE(paxos::ApplyCommit(&state, Ballot{11, "n2"}));
+}
+
+TEST_CASE("paxos messages round-trip and their decoders reject garbage") {
+  const Proposal proposal = Value(Ballot{123456789, "node-1"}, "value");
+  std::string_view key;
+  Ballot ballot;
+  REQUIRE(paxos::DecodePrepare(paxos::EncodePrepare("k", Ballot{7, "n"}), &key, &ballot));
+  CHECK(key == "k");
+  CHECK(ballot == Ballot{7, "n"});
+  CHECK_FALSE(paxos::DecodePrepare(paxos::EncodePrepare("k", Ballot{}), &key, &ballot));
+
+  Proposal decoded;
+  const std::string encoded = paxos::EncodeProposal("key", proposal);
+  REQUIRE(paxos::DecodeProposal(encoded, &key, &decoded));
+  CHECK(key == "key");
+  CHECK(decoded.ballot == proposal.ballot);
+  CHECK(decoded.encoded_set == proposal.encoded_set);
+  CHECK_FALSE(decoded.noop);
+  const Proposal noop{Ballot{8, "n"}, true, ""};
+  REQUIRE(paxos::DecodeProposal(paxos::EncodeProposal("key", noop), &key, &decoded));
+  CHECK(decoded.noop);
+  // A no-op carrying a set, or a value without one, is not something the encoder makes.
+  std::string bad = paxos::EncodeProposal("key", noop);
+  bad[bad.size() - 2] = 0;  // the no-op flag cleared: a value proposal without a set
+  CHECK_FALSE(paxos::DecodeProposal(bad, &key, &decoded));
+
+  paxos::Promise promise;
+  promise.promised = true;
+  promise.promised_ballot = Ballot{9, "n2"};
+  promise.has_accepted = true;
+  promise.accepted = proposal;
+  promise.committed = Ballot{3, "n3"};
+  promise.current = proposal.encoded_set;
+  paxos::Promise back;
+  const std::string promise_bytes = paxos::EncodePromise(promise);
+  REQUIRE(paxos::DecodePromise(promise_bytes, &back));
+  CHECK(back.promised);
+  CHECK(back.promised_ballot == promise.promised_ballot);
+  CHECK(back.accepted.ballot == proposal.ballot);
+  CHECK(back.committed == promise.committed);
+  CHECK(back.current == promise.current);
+
+  paxos::AcceptReply reply{false, Ballot{4, "x"}};
+  paxos::AcceptReply reply_back;
+  REQUIRE(paxos::DecodeAcceptReply(paxos::EncodeAcceptReply(reply), &reply_back));
+  CHECK_FALSE(reply_back.accepted);
+  CHECK(reply_back.promised_ballot == reply.promised_ballot);
+
+  AcceptorState state;
+  state.promised = Ballot{9, "n2"};
+  state.has_accepted = true;
+  state.accepted = proposal;
+  state.committed = Ballot{2, "n1"};
+  AcceptorState state_back;
+  const std::string state_bytes = paxos::EncodeState(state);
+  REQUIRE(paxos::DecodeState(state_bytes, &state_back));
+  CHECK(state_back.accepted.encoded_set == proposal.encoded_set);
+
+  // Every truncation, an extra byte, and random bytes are refused.
+  for (const std::string& whole : {encoded, promise_bytes, state_bytes,
+                                   paxos::EncodeAcceptReply(reply)}) {
+    for (std::size_t cut = 0; cut < whole.size(); ++cut) {
+      const std::string_view part(whole.data(), cut);
+      CHECK_FALSE(paxos::DecodeProposal(part, &key, &decoded));
+      CHECK_FALSE(paxos::DecodePromise(part, &back));
+      CHECK_FALSE(paxos::DecodeState(part, &state_back));
+      if (cut < paxos::EncodeAcceptReply(reply).size()) {
+        CHECK_FALSE(paxos::DecodeAcceptReply(part, &reply_back));
+      }
+    }
+    CHECK_FALSE(paxos::DecodeProposal(whole + "x", &key, &decoded));
+    CHECK_FALSE(paxos::DecodePromise(whole + "x", &back));
+    CHECK_FALSE(paxos::DecodeState(whole + "x", &state_back));
+    CHECK_FALSE(paxos::DecodeAcceptReply(whole + "x", &reply_back));
+  }
+  std::mt19937 rng(42);
+  for (int i = 0; i < 2000; ++i) {
+    std::string garbage(rng() % 40, '\0');
+    for (char& c : garbage) c = static_cast<char>(rng());
+    // Whatever decodes must re-encode to the same bytes (one encoding per value).
+    if (paxos::DecodeState(garbage, &state_back)) {
+      CHECK(paxos::EncodeState(state_back) == garbage);
+    }
+    if (paxos::DecodeAcceptReply(garbage, &reply_back)) {
+      CHECK(paxos::EncodeAcceptReply(reply_back) == garbage);
+    }
+    if (paxos::DecodePromise(garbage, &back)) CHECK(paxos::EncodePromise(back) == garbage);
+  }
+  // A negative time, or a time without a node, is no ballot.
+  std::string negative;
+  paxos::EncodeBallot(&negative, Ballot{-5, "n"});
+  std::string_view input = negative;
+  CHECK_FALSE(paxos::DecodeBallot(&input, &ballot));
+  std::string nameless;
+  paxos::EncodeBallot(&nameless, Ballot{5, ""});
+  input = nameless;
+  CHECK_FALSE(paxos::DecodeBallot(&input, &ballot));
+}
+
+TEST_CASE("the acceptor's promises and accepted proposals survive a restart") {
+  TempDir dir;
+  const std::string path = dir.path() + "/paxos";
+  {
+    auto acceptor = OpenAcceptor(path);
+    paxos::Promise promise;
+    REQUIRE(acceptor->Prepare("k", Ballot{10, "n1"}, &promise).ok());
+    CHECK(promise.promised);
+    paxos::AcceptReply reply;
+    REQUIRE(acceptor->Propose("k", Value(Ballot{10, "n1"}, "v"), &reply).ok());
+    CHECK(reply.accepted);
+  }
+  auto acceptor = OpenAcceptor(path);
+  paxos::Promise promise;
+  REQUIRE(acceptor->Prepare("k", Ballot{9, "n3"}, &promise).ok());
+  CHECK_FALSE(promise.promised);  // the promise of ballot 10 was kept
+  CHECK(promise.promised_ballot == Ballot{10, "n1"});
+  REQUIRE(acceptor->Prepare("k", Ballot{11, "n2"}, &promise).ok());
+  CHECK(promise.promised);
+  REQUIRE(promise.has_accepted);  // reported to the new coordinator, which must complete it
+  CHECK(promise.accepted.ballot == Ballot{10, "n1"});
+  REQUIRE(acceptor->Commit("k", Ballot{11, "n2"}).ok());
+  const AcceptorState state = acceptor->Load("k");
+  CHECK_FALSE(state.has_accepted);  // bounded: only two ballots are left
+  CHECK(state.committed == Ballot{11, "n2"});
+  CHECK(acceptor->size() == 1);
+}
+
+TEST_CASE("the paxos service commits into the replica, and refuses malformed requests") {
+  TempDir dir;
+  storage::Options options;
+  options.dir = dir.path() + "/data";
+  std::unique_ptr<storage::Engine> engine;
+  REQUIRE(storage::Engine::Open(options, &engine).ok());
+  ClusterOptions cluster_options;
+  ClusterStats stats;
+  HybridClock clock;
+  ReplicaService replica(*engine, clock, cluster_options, stats);
+  auto acceptor = OpenAcceptor(dir.path() + "/paxos");
+  PaxosService service(acceptor.get(), replica, stats);
+
+  const Ballot ballot{clock.Tick(replica.NowUs()), "n1"};
+  auto prepared = service.Serve(bus::FrameType::kPaxosPrepare, paxos::EncodePrepare("k", ballot));
+  REQUIRE(prepared.ok);
+  paxos::Promise promise;
+  REQUIRE(paxos::DecodePromise(prepared.payload, &promise));
+  CHECK(promise.promised);
+  CHECK(promise.current.empty());  // no copy yet
+  const Proposal proposal = Value(ballot, "v1");
+  auto accepted = service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("k", proposal));
+  REQUIRE(accepted.ok);
+  CHECK(engine->Get("k") == std::nullopt);  // accepting writes no data
+  auto committed = service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("k", proposal));
+  REQUIRE(committed.ok);
+  CHECK(committed.needs_durable_log);
+  const SiblingSet stored = replica.Get("k");
+  REQUIRE(stored.Resolve() != nullptr);
+  CHECK(stored.Resolve()->value == "v1");
+  // The paxos state is not in the data engine: one key there, the user's.
+  CHECK(engine->KeyCount() == 1);
+
+  const std::uint64_t errors = stats.bus_protocol_errors;
+  CHECK_FALSE(service.Serve(bus::FrameType::kPaxosPrepare, "\x01garbage").ok);
+  CHECK_FALSE(service.Serve(bus::FrameType::kPaxosPropose, "").ok);
+  // A proposal whose set does not decode is refused before it is accepted.
+  Proposal broken{Ballot{ballot.micros + 1, "n1"}, false, "not a set"};
+  CHECK_FALSE(service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("k", broken)).ok);
+  CHECK(stats.bus_protocol_errors == errors + 3);
+  CHECK_FALSE(acceptor->Load("k").has_accepted);
+}
+
+}  // namespace
+}  // namespace dynakv::cluster
