@@ -71,8 +71,14 @@ TEST_CASE("a malformed level is an error, not an argument") {
   Stripped s = Strip("get", {"GET", "k", "R", "most"});
   CHECK_FALSE(s.ok);
   CHECK(s.error ==
-        "ERR invalid consistency level 'most' (ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM or a "
-        "replica count)");
+        "ERR invalid consistency level 'most' (ONE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, "
+        "SERIAL, LOCAL_SERIAL or a replica count)");
+  Stripped serial = Strip("get", {"GET", "k", "R", "serial"});
+  REQUIRE(serial.ok);
+  CHECK(serial.levels.read->kind == cluster::ConsistencyLevel::Kind::kSerial);
+  serial = Strip("set", {"SET", "k", "v", "NX", "W", "Local_Serial"});
+  REQUIRE(serial.ok);
+  CHECK(serial.levels.write->kind == cluster::ConsistencyLevel::Kind::kLocalSerial);
   CHECK_FALSE(Strip("set", {"SET", "k", "v", "W", "0"}).ok);
   CHECK_FALSE(Strip("del", {"DEL", "k", "W", "-1"}).ok);
   s = Strip("del", {"DEL", "k", "W", "4"});

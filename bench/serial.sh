@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SERIAL (Paxos) against QUORUM on a 3-node cluster (N=3), same run, same machine: latency p50 /
+# p99 and ops/s of redis-benchmark with custom commands, one client (-c 1: the round trips of one
+# request, no contention) and ten (-c 10), all through node 1, random keys (-r 100000):
+#   QUORUM SET k v            (blind write: one round trip to the replicas)
+#   QUORUM SET k v NX         (read, then write: two)
+#   SERIAL SET k v NX         (prepare+read, propose, commit: three, plus log syncs)
+#   SERIAL GET k              (prepare+read, propose of a no-op: two; its commit is not awaited)
+# and the three servers' CPU time per request (user+system, all nodes together). The machine is
+# shared: CPU per request is steadier than ops/s.
+#
+#   bench/serial.sh [--record] [-n REQUESTS] [BUILD_DIR]
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
+record=0
+requests=5000
+build="$root/build"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=1 ;;
+    -n) requests=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+redis=redis-server
+require_servers "$dynakv"
+[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+
+start_scratch serial
+# Three client ports after a free one; their buses (+10000) must stay below 65536.
+base=$(free_port)
+while [ "$base" -gt 50000 ]; do base=$(free_port); done
+nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
+od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/secret"
+for i in 1 2 3; do
+  mkdir -p "$tmp/n$i"
+  "$dynakv" --port $((base + i)) --dir "$tmp/n$i" --cluster-enabled yes --cluster-node-id "n$i" \
+    --cluster-secret-file "$tmp/secret" --cluster-nodes "$nodes" \
+    --cluster-replication-factor 3 > "$tmp/n$i.log" 2>&1 &
+  pids+=($!)
+done
+for i in 1 2 3; do wait_ready $((base + i)); done
+sleep 1  # the bus connections come up
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# run NAME CLIENTS COMMAND...: one row "| NAME | c | ops/s | p50 | p99 | CPU us/request |"
+run() {
+  local name=$1 clients=$2
+  shift 2
+  local before after csv
+  before=$(cpu_ticks "${pids[@]}")
+  csv=$(redis-benchmark -p $((base + 1)) -c "$clients" -n "$requests" -r 100000 --csv "$@" 2>/dev/null |
+    tail -1)
+  after=$(cpu_ticks "${pids[@]}")
+  # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  echo "$csv" | awk -F'","' -v n="$name" -v c="$clients" -v t=$((after - before)) \
+    -v hz="$(getconf CLK_TCK)" -v r="$requests" \
+    '{gsub(/"/, "", $NF); printf "| %s | %d | %.0f | %s | %s | %.0f |\n", n, c, $2, $5, $7, t * 1e6 / hz / r}'
+}
+
+rows=()
+for c in 1 10; do
+  rows+=("$(run "QUORUM SET k v" $c SET "k:__rand_int__" v)")
+  rows+=("$(run "QUORUM SET k v NX" $c SET "k:__rand_int__" v NX)")
+  rows+=("$(run "SERIAL SET k v NX" $c SET "s:__rand_int__" v NX W SERIAL)")
+  rows+=("$(run "SERIAL GET k" $c GET "s:__rand_int__" R SERIAL)")
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+table=$(
+  echo "| request | clients | ops/s | p50 ms | p99 ms | server CPU us/request (3 nodes) |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+)
+echo "$table"
+if [ "$record" = 1 ]; then
+  {
+    record_header "SERIAL (Paxos) vs QUORUM latency, 3-node cluster"
+    echo "- command: \`bench/serial.sh --record -n $requests\` (redis-benchmark custom commands" \
+      "through node 1, -r 100000; N=3, appendfsync everysec; nodes and benchmark unpinned," \
+      "sharing the machine with other engineers' builds and tests)"
+    echo
+    echo "$table"
+  } >> "$root/bench/RESULTS.md"
+fi
