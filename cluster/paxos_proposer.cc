@@ -10,6 +10,7 @@ namespace dynakv::cluster {
 
 struct PaxosProposer::Op {
   std::string key;
+  std::string level;  // "SERIAL" or "LOCAL_SERIAL", for errors
   CasCompute compute;
   std::function<void(CasResult)> done;
   std::vector<std::string> participants;  // the acceptors: a majority of them decides
@@ -62,6 +63,7 @@ void PaxosProposer::Cas(std::string key, bool local_dc, CasCompute compute,
                         std::function<void(CasResult)> done) {
   auto op = std::make_shared<Op>();
   op->key = std::move(key);
+  op->level = local_dc ? "LOCAL_SERIAL" : "SERIAL";
   op->compute = std::move(compute);
   op->done = std::move(done);
   for (const NodeInfo* replica : ReplicasOf(ring_, op->key, options_)) {
@@ -71,6 +73,7 @@ void PaxosProposer::Cas(std::string key, bool local_dc, CasCompute compute,
   op->majority = op->participants.size() / 2 + 1;
   op->deadline_ms = uv_now(loop_) + static_cast<std::uint64_t>(options_.request_timeout_ms);
   ops_.insert(op);
+  ++stats_.serial_requests;
   if (op->participants.empty()) {
     Finish(op, CasResult{false,
                          local_dc ? "UNAVAILABLE LOCAL_SERIAL needs replicas of the key in the "
@@ -105,10 +108,11 @@ void PaxosProposer::StartRound(const OpPtr& op) {
                     [&](const std::string& id) { return id == self_.id || alive_(id); }));
   if (up < op->majority) {
     Retry(op, false,
-          "not enough replicas alive for SERIAL (needed " + std::to_string(op->majority) +
+          "not enough replicas alive for " + op->level + " (needed " + std::to_string(op->majority) +
               ", alive " + std::to_string(up) + ")");
     return;
   }
+  ++stats_.serial_rounds;
   op->ballot = paxos::Ballot{clock_.Tick(replica_.NowUs()), self_.id};
   op->promises.clear();
   auto tally = std::make_shared<Tally>();
@@ -136,7 +140,7 @@ void PaxosProposer::StartRound(const OpPtr& op) {
               } else if (tally->oks + tally->waiting < op->majority) {
                 tally->decided = true;
                 Retry(op, tally->refused > 0,
-                      "not enough replicas for SERIAL (needed " + std::to_string(op->majority) +
+                      "not enough replicas for " + op->level + " (needed " + std::to_string(op->majority) +
                           ", got " + std::to_string(tally->oks) + "; " + tally->failure + ")");
               }
             });
@@ -154,6 +158,7 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
   if (in_progress != nullptr && latest_commit < in_progress->ballot) {
     // A round left unfinished (its coordinator died or lost the race after some accepted it):
     // complete it under this ballot, then start over on the value it leaves.
+    ++stats_.serial_completed;
     paxos::Proposal repair = *in_progress;
     repair.ballot = op->ballot;
     Propose(op, repair, [this, op, repair] {
@@ -242,7 +247,7 @@ void PaxosProposer::Propose(const OpPtr& op, paxos::Proposal proposal,
               } else if (tally->oks + tally->waiting < op->majority) {
                 tally->decided = true;
                 Retry(op, tally->refused > 0,
-                      "not enough replicas accepted the SERIAL proposal (needed " +
+                      "not enough replicas accepted the " + op->level + " proposal (needed " +
                           std::to_string(op->majority) + ", got " + std::to_string(tally->oks) +
                           "; " + tally->failure + ")");
               }
@@ -306,6 +311,7 @@ void PaxosProposer::Retry(const OpPtr& op, bool refused, const std::string& fail
                          op->value_proposed ? UnknownOutcome(failure) : "UNAVAILABLE " + failure, 0});
     return;
   }
+  ++stats_.serial_contention;
   // Contention: another coordinator holds a higher ballot. Back off a random while (growing
   // with each refusal) so that competing coordinators stop preempting each other.
   const int cap_ms = 4 << std::min(op->backoffs, 4);
@@ -345,6 +351,7 @@ std::string PaxosProposer::UnknownOutcome(const std::string& why) const {
 void PaxosProposer::Finish(const OpPtr& op, CasResult result) {
   if (op->finished) return;
   op->finished = true;
+  if (!result.ok) ++stats_.serial_failures;
   op->timer.Close();
   ops_.erase(op);
   deferrer_.Defer([done = std::move(op->done), result = std::move(result)] { done(result); });

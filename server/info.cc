@@ -468,6 +468,18 @@ void DynakvSection(Server& server, std::string* out) {
                "cluster_gossip_rejected_entries:%llu\r\n",
                static_cast<unsigned long long>(stats.clock_skew_rejections),
                static_cast<unsigned long long>(stats.gossip_rejected_entries));
+  // SERIAL / LOCAL_SERIAL requests this node coordinated (Paxos rounds).
+  AppendPrintf(out,
+               "cluster_serial_requests:%llu\r\n"
+               "cluster_serial_rounds:%llu\r\n"
+               "cluster_serial_contention:%llu\r\n"
+               "cluster_serial_completed:%llu\r\n"
+               "cluster_serial_failures:%llu\r\n",
+               static_cast<unsigned long long>(stats.serial_requests),
+               static_cast<unsigned long long>(stats.serial_rounds),
+               static_cast<unsigned long long>(stats.serial_contention),
+               static_cast<unsigned long long>(stats.serial_completed),
+               static_cast<unsigned long long>(stats.serial_failures));
   server.cluster_blocking()->AppendInfo(out);
 }
 

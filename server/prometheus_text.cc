@@ -39,7 +39,8 @@ const std::set<std::string_view, std::less<>> kCounters = {
     "cluster_rebalance_passes", "cluster_rebalance_restarts", "cluster_rebalance_keys_streamed",
     "cluster_rebalance_bytes_streamed", "cluster_rebalance_keys_dropped",
     "cluster_rebalance_push_failures", "cluster_clock_skew_rejections",
-    "cluster_gossip_rejected_entries"};
+    "cluster_gossip_rejected_entries", "cluster_serial_requests", "cluster_serial_rounds",
+    "cluster_serial_contention", "cluster_serial_completed", "cluster_serial_failures"};
 
 // Named total_* but a level, not a count of events.
 const std::set<std::string_view, std::less<>> kTotalGauges = {

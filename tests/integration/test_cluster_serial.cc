@@ -314,6 +314,12 @@ TEST_CASE("200 lock rounds through every node: SERIAL never has two holders, QUO
   CHECK(serial.wrong_token == 0);
   // Contention may time a round out, but nearly every round must have its holder.
   CHECK(serial.single_holder >= 190);
+  // n2 coordinated its two clients' 200 rounds each (the token checks went through n1).
+  CHECK(dynakv::itest::ReadInfoNumber(n2, "cluster", "cluster_serial_requests") == 400);
+  MESSAGE("n2: " << dynakv::itest::ReadInfoNumber(n2, "cluster", "cluster_serial_rounds")
+                 << " rounds, "
+                 << dynakv::itest::ReadInfoNumber(n2, "cluster", "cluster_serial_contention")
+                 << " lost to contention");
 
   // The same race with conditional writes back at the write level (QUORUM).
   for (Client* c : {&n1, &n2, &n3}) {
@@ -428,4 +434,30 @@ TEST_CASE("SERIAL with one replica down works; with two down it is UNAVAILABLE")
   MESSAGE("two replicas down: " << refused);
   const Reply read = n1.Command({"GET", "lock"});
   CHECK(StartsWith(read.str, "UNAVAILABLE"));
+}
+
+TEST_CASE("LOCAL_SERIAL runs among the local dc's replicas; SERIAL among all of them") {
+  if (TestingRealRedis()) return;
+  // Every key on all three nodes: two replicas in dc1 (n1, n2), one in dc2 (n3).
+  LocalCluster cluster({"dc1", "dc1", "dc2"}, "dc1:2,dc2:1",
+                       {"--cluster-request-timeout-ms", "1000"});
+  cluster.Start();
+  Client a(cluster.node(0).port());  // n1, dc1
+  Client c(cluster.node(2).port());  // n3, dc2
+  CHECK(a.Command({"SET", "lock", "a", "NX", "W", "LOCAL_SERIAL"}) == kOk);
+  CHECK(a.Command({"SET", "lock", "b", "NX", "W", "LOCAL_SERIAL"}) == Reply::Nil());
+  CHECK(a.Command({"GET", "lock", "R", "LOCAL_SERIAL"}) == Reply::Bulk("a"));
+  // The commit reaches the other dc's replica too.
+  CHECK(WaitFor([&] { return c.Command({"DEBUG", "LOCALGET", "lock"}) == Reply::Bulk("a"); }));
+  // dc2 alone is its own LOCAL_SERIAL majority (one replica of one).
+  CHECK(c.Command({"GET", "lock", "R", "LOCAL_SERIAL"}) == Reply::Bulk("a"));
+
+  // With n2 down, dc1 has one of its two replicas: LOCAL_SERIAL from n1 is unavailable, while
+  // SERIAL (n1 and n3 of three) still works.
+  cluster.node(1).Kill();
+  const Reply local = a.Command({"SET", "lock2", "x", "NX", "W", "LOCAL_SERIAL"});
+  CHECK(StartsWith(local.str, "UNAVAILABLE not enough replicas for LOCAL_SERIAL (needed 2, got 1"));
+  MESSAGE("LOCAL_SERIAL with one of dc1's two replicas: " << local);
+  CHECK(UntilAvailable(a, {"SET", "lock2", "y", "NX", "W", "SERIAL"}) == kOk);
+  CHECK(c.Command({"GET", "lock2", "R", "SERIAL"}) == Reply::Bulk("y"));
 }

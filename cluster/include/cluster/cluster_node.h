@@ -241,6 +241,12 @@ struct ClusterStats {
   std::uint64_t rebalance_bytes_streamed = 0;  // their REPLICA_PUT payload bytes
   std::uint64_t rebalance_keys_dropped = 0;    // local copies dropped once their replicas had them
   std::uint64_t rebalance_push_failures = 0;   // sends that failed or timed out (retried)
+  // SERIAL / LOCAL_SERIAL (ClusterNode::Cas) this node coordinated.
+  std::uint64_t serial_requests = 0;     // Cas calls
+  std::uint64_t serial_rounds = 0;       // prepare rounds started (retries included)
+  std::uint64_t serial_contention = 0;   // rounds lost to a higher ballot (backed off, retried)
+  std::uint64_t serial_completed = 0;    // unfinished rounds of others completed first
+  std::uint64_t serial_failures = 0;     // answered UNAVAILABLE or TIMEOUT
 };
 
 // What this node is doing to move data between nodes (INFO cluster, RING).
