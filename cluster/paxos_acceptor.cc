@@ -56,11 +56,10 @@ storage::Status PaxosAcceptor::Store(std::string_view key, const paxos::Acceptor
   // An accepted proposal not yet committed never expires: it must be completed or superseded.
   std::int64_t expire_at_ms = 0;
   if (!state.has_accepted && state_ttl_ms_ > 0) {
-    const std::int64_t now =
-        clock_ms_ ? clock_ms_()
-                  : std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+    const std::int64_t now = clock_ms_ ? clock_ms_()
+                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count();
     expire_at_ms = now + state_ttl_ms_;
   }
   storage::Status status = engine_->Put(key, bytes, expire_at_ms);
@@ -101,9 +100,7 @@ storage::Status PaxosAcceptor::Commit(std::string_view key, const paxos::Ballot&
   return Store(key, state);
 }
 
-std::uint64_t PaxosAcceptor::size() const {
-  return engine_ ? engine_->KeyCount() : memory_.size();
-}
+std::uint64_t PaxosAcceptor::size() const { return engine_ ? engine_->KeyCount() : memory_.size(); }
 
 void PaxosAcceptor::SetFsyncPolicy(storage::FsyncPolicy policy) {
   if (engine_) engine_->SetFsyncPolicy(policy);

@@ -152,8 +152,7 @@ std::string EncodePromise(const Promise& promise) {
 bool DecodePromise(std::string_view payload, Promise* promise) {
   Promise decoded;
   std::string_view current;
-  if (!GetFlag(&payload, &decoded.promised) ||
-      !DecodeBallot(&payload, &decoded.promised_ballot) ||
+  if (!GetFlag(&payload, &decoded.promised) || !DecodeBallot(&payload, &decoded.promised_ballot) ||
       !GetFlag(&payload, &decoded.has_accepted)) {
     return false;
   }
@@ -187,8 +186,8 @@ std::string EncodeAcceptReply(const AcceptReply& reply) {
 
 bool DecodeAcceptReply(std::string_view payload, AcceptReply* reply) {
   AcceptReply decoded;
-  if (!GetFlag(&payload, &decoded.accepted) ||
-      !DecodeBallot(&payload, &decoded.promised_ballot) || !payload.empty()) {
+  if (!GetFlag(&payload, &decoded.accepted) || !DecodeBallot(&payload, &decoded.promised_ballot) ||
+      !payload.empty()) {
     return false;
   }
   *reply = std::move(decoded);

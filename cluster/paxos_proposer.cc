@@ -77,7 +77,8 @@ void PaxosProposer::Cas(std::string key, bool local_dc, CasCompute compute,
   if (op->participants.empty()) {
     Finish(op, CasResult{false,
                          local_dc ? "UNAVAILABLE LOCAL_SERIAL needs replicas of the key in the "
-                                    "local dc '" + self_.dc + "'"
+                                    "local dc '" +
+                                        self_.dc + "'"
                                   : "UNAVAILABLE no replicas for the key",
                          0});
     return;
@@ -108,8 +109,8 @@ void PaxosProposer::StartRound(const OpPtr& op) {
                     [&](const std::string& id) { return id == self_.id || alive_(id); }));
   if (up < op->majority) {
     Retry(op, false,
-          "not enough replicas alive for " + op->level + " (needed " + std::to_string(op->majority) +
-              ", alive " + std::to_string(up) + ")");
+          "not enough replicas alive for " + op->level + " (needed " +
+              std::to_string(op->majority) + ", alive " + std::to_string(up) + ")");
     return;
   }
   ++stats_.serial_rounds;
@@ -125,7 +126,8 @@ void PaxosProposer::StartRound(const OpPtr& op) {
               paxos::Promise promise;
               if (!response.ok || !paxos::DecodePromise(response.payload, &promise)) {
                 if (tally->failure.empty()) {
-                  tally->failure = node + ": " + (response.ok ? "malformed promise" : response.error);
+                  tally->failure =
+                      node + ": " + (response.ok ? "malformed promise" : response.error);
                 }
               } else if (!promise.promised) {
                 ++tally->refused;
@@ -140,8 +142,9 @@ void PaxosProposer::StartRound(const OpPtr& op) {
               } else if (tally->oks + tally->waiting < op->majority) {
                 tally->decided = true;
                 Retry(op, tally->refused > 0,
-                      "not enough replicas for " + op->level + " (needed " + std::to_string(op->majority) +
-                          ", got " + std::to_string(tally->oks) + "; " + tally->failure + ")");
+                      "not enough replicas for " + op->level + " (needed " +
+                          std::to_string(op->majority) + ", got " + std::to_string(tally->oks) +
+                          "; " + tally->failure + ")");
               }
             });
 }
@@ -151,7 +154,8 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
   const paxos::Proposal* in_progress = nullptr;
   for (const paxos::Promise& promise : op->promises) {
     latest_commit = std::max(latest_commit, promise.committed);
-    if (promise.has_accepted && (in_progress == nullptr || in_progress->ballot < promise.accepted.ballot)) {
+    if (promise.has_accepted &&
+        (in_progress == nullptr || in_progress->ballot < promise.accepted.ballot)) {
       in_progress = &promise.accepted;
     }
   }
@@ -161,9 +165,7 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
     ++stats_.serial_completed;
     paxos::Proposal repair = *in_progress;
     repair.ballot = op->ballot;
-    Propose(op, repair, [this, op, repair] {
-      Commit(op, repair, [this, op] { StartRound(op); });
-    });
+    Propose(op, repair, [this, op, repair] { Commit(op, repair, [this, op] { StartRound(op); }); });
     return;
   }
   SiblingSet current;
@@ -227,7 +229,7 @@ void PaxosProposer::Propose(const OpPtr& op, paxos::Proposal proposal,
   tally->waiting = op->participants.size();
   Broadcast(op, bus::FrameType::kPaxosPropose, paxos::EncodeProposal(op->key, proposal), false,
             [this, op, tally, accepted = std::move(accepted)](const std::string& node,
-                                                               PeerClient::Response response) {
+                                                              PeerClient::Response response) {
               if (op->finished || tally->round != op->round || tally->decided) return;
               --tally->waiting;
               paxos::AcceptReply reply;
@@ -307,8 +309,9 @@ void PaxosProposer::Broadcast(
 void PaxosProposer::Retry(const OpPtr& op, bool refused, const std::string& failure) {
   if (op->finished) return;
   if (!refused) {
-    Finish(op, CasResult{false,
-                         op->value_proposed ? UnknownOutcome(failure) : "UNAVAILABLE " + failure, 0});
+    Finish(op,
+           CasResult{false, op->value_proposed ? UnknownOutcome(failure) : "UNAVAILABLE " + failure,
+                     0});
     return;
   }
   ++stats_.serial_contention;
@@ -319,11 +322,10 @@ void PaxosProposer::Retry(const OpPtr& op, bool refused, const std::string& fail
   const std::uint64_t wait_ms = 1 + rng_() % static_cast<std::uint64_t>(cap_ms);
   if (uv_now(loop_) + wait_ms >= op->deadline_ms) {
     Finish(op, CasResult{false,
-                         op->value_proposed
-                             ? UnknownOutcome("contention")
-                             : "TIMEOUT SERIAL round not won within " +
-                                   std::to_string(options_.request_timeout_ms) +
-                                   " ms (contention); the command was not applied",
+                         op->value_proposed ? UnknownOutcome("contention")
+                                            : "TIMEOUT SERIAL round not won within " +
+                                                  std::to_string(options_.request_timeout_ms) +
+                                                  " ms (contention); the command was not applied",
                          0});
     return;
   }

@@ -42,7 +42,7 @@ bool StartsWith(const std::string& text, std::string_view prefix) {
 
 struct LockRun {
   int rounds = 0;
-  int single_holder = 0;  // rounds with exactly one OK
+  int single_holder = 0;   // rounds with exactly one OK
   int double_holders = 0;  // rounds with two or more OKs
   int errors = 0;          // error replies (contention timeouts, unknown outcomes)
   int wrong_token = 0;     // one holder, but a SERIAL read shows another token
@@ -64,8 +64,8 @@ LockRun RaceLocks(LocalCluster& cluster, int rounds, int clients_per_node,
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       for (int r = 0; r < rounds; ++r) {
-        std::vector<std::string> argv = {"SET", "lock:" + std::to_string(r),
-                                         "token-" + std::to_string(c), "NX", "PX", "10000"};
+        std::vector<std::string> argv = {
+            "SET", "lock:" + std::to_string(r), "token-" + std::to_string(c), "NX", "PX", "10000"};
         argv.insert(argv.end(), suffix.begin(), suffix.end());
         sync.arrive_and_wait();
         replies[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] =
@@ -282,8 +282,8 @@ TEST_CASE("the linearizability checker accepts overlapping histories and rejects
   CHECK_FALSE(Checker({HistoryOp(K::kSet, 0, 10, {}, 1), HistoryOp(K::kGet, 11, 12, std::nullopt)})
                   .Linearizable());
   // Two INCRs both answering 1: one increment lost.
-  CHECK_FALSE(Checker({HistoryOp(K::kIncr, 0, 10, 1), HistoryOp(K::kIncr, 0, 10, 1)})
-                  .Linearizable());
+  CHECK_FALSE(
+      Checker({HistoryOp(K::kIncr, 0, 10, 1), HistoryOp(K::kIncr, 0, 10, 1)}).Linearizable());
   // A read sees 2 and a later read 1 (no write in between): not linearizable.
   CHECK_FALSE(Checker({HistoryOp(K::kSet, 0, 1, {}, 1), HistoryOp(K::kSet, 2, 30, {}, 2),
                        HistoryOp(K::kGet, 3, 4, 2), HistoryOp(K::kGet, 5, 6, 1)})
@@ -307,9 +307,8 @@ TEST_CASE("200 lock rounds through every node: SERIAL never has two holders, QUO
   CHECK(n1.Command({"CONFIG", "GET", "cluster-conditional-write-consistency"}) ==
         Reply::Bulks({"cluster-conditional-write-consistency", "serial"}));
   const LockRun serial = RaceLocks(cluster, 200, 2, {}, true);
-  MESSAGE("SERIAL: " << serial.single_holder << " rounds with one holder, "
-                     << serial.double_holders << " with two or more, " << serial.errors
-                     << " error replies");
+  MESSAGE("SERIAL: " << serial.single_holder << " rounds with one holder, " << serial.double_holders
+                     << " with two or more, " << serial.errors << " error replies");
   CHECK(serial.double_holders == 0);
   CHECK(serial.wrong_token == 0);
   // Contention may time a round out, but nearly every round must have its holder.
@@ -323,8 +322,7 @@ TEST_CASE("200 lock rounds through every node: SERIAL never has two holders, QUO
 
   // The same race with conditional writes back at the write level (QUORUM).
   for (Client* c : {&n1, &n2, &n3}) {
-    REQUIRE(c->Command({"CONFIG", "SET", "cluster-conditional-write-consistency", "write"}) ==
-            kOk);
+    REQUIRE(c->Command({"CONFIG", "SET", "cluster-conditional-write-consistency", "write"}) == kOk);
   }
   // The race is timing-dependent: up to five runs of 200 rounds, until one shows two holders.
   int double_holders = 0;

@@ -47,10 +47,10 @@ struct Proposal {
 
 // What an acceptor keeps per key (durable before it answers).
 struct AcceptorState {
-  Ballot promised;          // the highest ballot promised (or accepted)
+  Ballot promised;  // the highest ballot promised (or accepted)
   bool has_accepted = false;
-  Proposal accepted;        // accepted and not known committed
-  Ballot committed;         // the ballot of the latest commit applied here
+  Proposal accepted;  // accepted and not known committed
+  Ballot committed;   // the ballot of the latest commit applied here
 };
 
 // The acceptor's rules, pure (PaxosAcceptor applies them to its store). Each returns whether

@@ -1,18 +1,19 @@
 // Per-key Paxos without a network: ballot order, the acceptor's promise/accept/commit rules,
 // the durable acceptor store, the PAXOS_* service, and the message encodings (decoders reject
 // garbage).
+#include "cluster/paxos.h"
+
 #include <doctest/doctest.h>
 
 #include <functional>
 #include <memory>
-#include <utility>
-#include <vector>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cluster/bus_protocol.h"
 #include "cluster/hybrid_clock.h"
-#include "cluster/paxos.h"
 #include "cluster/versioned_value.h"
 #include "cluster_test_util.h"
 #include "paxos_acceptor.h"
@@ -239,10 +240,12 @@ TEST_CASE("the paxos service commits into the replica, and refuses malformed req
   CHECK(promise.promised);
   CHECK(promise.current.empty());  // no copy yet
   const Proposal proposal = Value(ballot, "v1");
-  auto accepted = service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("k", proposal));
+  auto accepted =
+      service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("k", proposal));
   REQUIRE(accepted.ok);
   CHECK(engine->Get("k") == std::nullopt);  // accepting writes no data
-  auto committed = service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("k", proposal));
+  auto committed =
+      service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("k", proposal));
   REQUIRE(committed.ok);
   CHECK(committed.needs_durable_log);
   const SiblingSet stored = replica.Get("k");
