@@ -313,6 +313,11 @@ TEST_CASE("200 lock rounds through every node: SERIAL never has two holders, QUO
   CHECK(serial.wrong_token == 0);
   // Contention may time a round out, but nearly every round must have its holder.
   CHECK(serial.single_holder >= 190);
+  // The Paxos state lives apart from the data: KEYS shows the locks and nothing else.
+  const Reply keys = n3.Command({"KEYS", "*"});
+  CHECK_FALSE(keys.elements.empty());
+  CHECK(keys.elements.size() <= 200);
+  for (const Reply& key : keys.elements) CHECK(StartsWith(key.str, "lock:"));
   // n2 coordinated its two clients' 200 rounds each (the token checks went through n1).
   CHECK(dynakv::itest::ReadInfoNumber(n2, "cluster", "cluster_serial_requests") == 400);
   MESSAGE("n2: " << dynakv::itest::ReadInfoNumber(n2, "cluster", "cluster_serial_rounds")

@@ -330,6 +330,33 @@ TEST_CASE("leave grace: TOML key, flag and the cluster option") {
   CHECK_FALSE(grace->parse("soon", &config, &error));
 }
 
+TEST_CASE("conditional-write-consistency: write, serial or local_serial; the paxos dir") {
+  Config config;
+  std::string error;
+  CHECK_FALSE(config.cluster_conditional_write_consistency.has_value());  // "write"
+  REQUIRE_MESSAGE(ApplyConfigToml("[cluster]\nconditional-write-consistency = \"serial\"\n",
+                                  "cluster.toml", &config, &error),
+                  error);
+  REQUIRE(config.cluster_conditional_write_consistency.has_value());
+  CHECK(config.cluster_conditional_write_consistency->kind ==
+        cluster::ConsistencyLevel::Kind::kSerial);
+  const ConfigParam* param = FindConfigParam("cluster-conditional-write-consistency");
+  REQUIRE(param != nullptr);
+  CHECK(param->runtime());
+  CHECK(param->format(config) == "serial");
+  CHECK(param->parse("LOCAL_SERIAL", &config, &error));
+  CHECK(param->format(config) == "local_serial");
+  CHECK(param->parse("write", &config, &error));
+  CHECK_FALSE(config.cluster_conditional_write_consistency.has_value());
+  // Only the SERIAL levels: QUORUM is what `write` already gives with the default W.
+  CHECK_FALSE(param->parse("quorum", &config, &error));
+  CHECK(error == "argument must be write, serial or local_serial");
+  // The write level itself may be SERIAL too (every write of one key through Paxos).
+  CHECK(FindConfigParam("cluster-write-consistency")->parse("serial", &config, &error));
+  config.dir = "/var/lib/dynakv";
+  CHECK(ToClusterOptions(config).paxos_dir == "/var/lib/dynakv/paxos");
+}
+
 TEST_CASE("bus handshake timeout: TOML key, flag and the cluster option") {
   Config defaults;
   CHECK(ToClusterOptions(defaults).handshake_timeout_ms ==
