@@ -10,8 +10,8 @@
 //
 // An object entry (kObject) holds a typed value (storage/object.h) instead of bytes: its stored
 // bytes are an ObjectSlot, the owning pointer to the live object, which counts for its
-// MemoryUsage(). The object changes in place; ObjectChanged() recounts it. A checkpoint never reads a
-// live object (the engine serializes it when freezing), so frozen object entries may change.
+// MemoryUsage(). The object changes in place; ObjectChanged() recounts it. A checkpoint never reads
+// a live object (the engine serializes it when freezing), so frozen object entries may change.
 //
 // Every entry belongs to a namespace (a numbered database's physical namespace, engine.h): the same
 // key in two namespaces is two entries, told apart by Find. An entry of namespace 0 is exactly

@@ -296,8 +296,8 @@ TEST_CASE("memtable: a key's own cost: a 44-byte header, the key, and 8 bytes fo
   CHECK(e->key() == key);
   CHECK(e->raw_len() == 0);
   // In another namespace the key carries its 4 bytes.
-  Memtable::Entry* other = t.UpsertObject(HashKey(key, 3), key,
-                                          std::make_unique<SizedObject>(240), Memtable::kDirty, 0, 3);
+  Memtable::Entry* other = t.UpsertObject(HashKey(key, 3), key, std::make_unique<SizedObject>(240),
+                                          Memtable::kDirty, 0, 3);
   CHECK(other->alloc_size() == e->alloc_size() + sizeof(std::uint32_t));
   CHECK(other->ns() == 3);
   CHECK(other->key() == key);
