@@ -93,7 +93,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
         if (background) frozen_objects_.emplace(e, job->objects.size() - 1);
       } else {
         rec.stored = e->stored();
-        rec.raw_len = e->raw_len;
+        rec.raw_len = e->raw_len();
       }
       job->records.push_back(rec);
     }

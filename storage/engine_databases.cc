@@ -134,7 +134,7 @@ Status EngineImpl::Move(DbIndex from, std::string_view key, DbIndex to, bool* mo
   } else if (e != nullptr) {
     value.assign(e->stored());
     rec.compressed = e->has(Memtable::kCompressed);
-    rec.raw_len = e->raw_len;
+    rec.raw_len = e->raw_len();
   } else {
     value.assign(st->disk.stored);
     rec.compressed = st->disk.compressed();

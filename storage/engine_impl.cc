@@ -321,7 +321,7 @@ std::optional<ValueRef> EngineImpl::Get(DbIndex db, std::string_view key) {
   }
   memtable_.Touch(e);
   if (e->has(Memtable::kObject)) return ValueRef(e->object(), e->expire_at_ms);
-  return ValueRef(e->stored().data(), e->stored_len, e->raw_len, e->has(Memtable::kCompressed),
+  return ValueRef(e->stored().data(), e->stored_len, e->raw_len(), e->has(Memtable::kCompressed),
                   e->expire_at_ms);
 }
 

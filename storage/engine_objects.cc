@@ -88,13 +88,17 @@ bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_v
   if (!e->has(Memtable::kObject)) return false;
   if (e->has(Memtable::kFrozen)) SettleFrozenObject(e);
   std::unique_ptr<ValueObject> unused;
-  if (!options_.object_codec->Apply(e->object(), op, result, &unused)) return false;
+  // The table counts the object's MemoryUsage() as of its last accounting: it is told the old
+  // figure once the object changed, before anything else accounts the entry again.
+  const std::size_t counted = e->object()->MemoryUsage();
+  const bool applied = options_.object_codec->Apply(e->object(), op, result, &unused);
+  if (e->object()->MemoryUsage() != counted) memtable_.ObjectChanged(e, counted);
+  if (!applied) return false;
   if (e->object()->Empty()) {
     ApplyDelete(hash, ns, key, st);
     return true;
   }
   // A frozen entry's serialized form is settled (above), so it may change; it is dirty again.
-  memtable_.ObjectChanged(e);
   memtable_.SetFlag(e, Memtable::kDirty, true);
   memtable_.Touch(e);
   *written = e;

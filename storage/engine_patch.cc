@@ -46,7 +46,7 @@ bool EngineImpl::ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_vi
   if (e != nullptr && e->has(Memtable::kObject)) return false;
   if (st.exists && e == nullptr && st.disk.object()) return false;
   if (e != nullptr && !e->has(Memtable::kCompressed) && !e->has(Memtable::kFrozen) &&
-      extent <= e->raw_len) {
+      extent <= e->raw_len()) {
     WritePieces(memtable_.MutableStored(e), patch);
     memtable_.SetFlag(e, Memtable::kDirty, true);
     memtable_.Touch(e);
@@ -57,7 +57,7 @@ bool EngineImpl::ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_vi
   std::string value;
   if (st.exists) {
     const std::string_view stored = e != nullptr ? e->stored() : st.disk.stored;
-    const std::uint32_t raw_len = e != nullptr ? e->raw_len : st.disk.raw_len;
+    const std::uint32_t raw_len = e != nullptr ? e->raw_len() : st.disk.raw_len;
     const bool compressed = e != nullptr ? e->has(Memtable::kCompressed) : st.disk.compressed();
     value.resize(std::max<std::uint64_t>(raw_len, extent));
     if (compressed) {
@@ -107,7 +107,7 @@ Status EngineImpl::PatchString(DbIndex db, std::string_view key,
   }
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
     // At most a new entry of the whole (uncompressed) value; less when it is patched in place.
-    const std::uint64_t old_len = st && st->entry != nullptr ? st->entry->raw_len
+    const std::uint64_t old_len = st && st->entry != nullptr ? st->entry->raw_len()
                                   : st                       ? st->disk.raw_len
                                                              : 0;
     const std::size_t need = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() +

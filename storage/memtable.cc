@@ -9,8 +9,8 @@
 
 namespace dynakv::storage {
 
-// The access clock lives in what was padding: an entry costs what it did before.
-static_assert(sizeof(void*) != 8 || sizeof(Memtable::Entry) == 48);
+// The per-key cost every key pays (memtable.h): the key bytes follow at offset 44.
+static_assert(sizeof(void*) != 8 || sizeof(Memtable::Entry) == 44);
 
 void Memtable::EntryDeleter::operator()(Entry* e) const {
   if (e->has(kObject)) std::unique_ptr<ValueObject> owned(e->slot().object);
@@ -31,14 +31,14 @@ Memtable::EntryPtr AllocateEntry(std::size_t bytes) {
 
 Memtable::Memtable() : buckets_(std::size_t{1} << kMinBits) {}
 
-void Memtable::Account(Entry& e, int sign) {
+void Memtable::Account(Entry& e, int sign, std::size_t size) {
   auto add = [sign](std::size_t* counter, std::size_t n) {
     *counter = sign > 0 ? *counter + n : *counter - n;
   };
   add(&entries_, 1);
-  add(&entry_bytes_, e.alloc_size());
+  add(&entry_bytes_, size);
   if (e.has(kDirty)) {
-    add(&dirty_bytes_, e.alloc_size());
+    add(&dirty_bytes_, size);
     if (sign > 0) {
       e.dirty_slot = static_cast<std::uint32_t>(dirty_.size());
       dirty_.push_back(&e);
@@ -53,7 +53,7 @@ void Memtable::Account(Entry& e, int sign) {
   if (e.has(kTombstone)) add(&tombstones_, 1);
   if (e.has(kCompressed)) add(&compressed_, 1);
   if (e.expire_at_ms != 0) add(&expiring_, 1);
-  if (!e.in_main) add(&window_bytes_, e.alloc_size());
+  if (!e.in_main) add(&window_bytes_, size);
 }
 
 Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key, std::uint32_t ns) const {
@@ -68,20 +68,24 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
                                       std::uint8_t flags, std::int64_t expire_at_ms,
                                       std::uint32_t ns) {
   const std::size_t prefix = ns != 0 ? sizeof(ns) : 0;
-  EntryPtr fresh = AllocateEntry(prefix + key.size() + stored.size());
+  // Only a compressed value keeps its raw length (Entry::raw_len).
+  const std::size_t raw_bytes = (flags & kCompressed) != 0 ? sizeof(raw_len) : 0;
+  EntryPtr fresh = AllocateEntry(prefix + key.size() + raw_bytes + stored.size());
   fresh->hash = hash;
   fresh->expire_at_ms = expire_at_ms;
   fresh->key_len = static_cast<std::uint32_t>(key.size());
   fresh->stored_len = static_cast<std::uint32_t>(stored.size());
-  fresh->raw_len = raw_len;
   fresh->flags = static_cast<std::uint8_t>((flags & ~kNamespaced) | (ns != 0 ? kNamespaced : 0));
   fresh->lru = ++clock_;
   fresh->set_accessed_at(lfu_ ? lfu::Pack(lfu_minutes_, lfu::kInitVal) : access_clock_);
-  if (ns != 0) std::memcpy(fresh->bytes(), &ns, sizeof(ns));
-  if (!key.empty()) std::memcpy(fresh->bytes() + prefix, key.data(), key.size());
-  if (!stored.empty()) {
-    std::memcpy(fresh->bytes() + prefix + key.size(), stored.data(), stored.size());
-  }
+  char* at = fresh->bytes();
+  if (ns != 0) std::memcpy(at, &ns, sizeof(ns));
+  at += prefix;
+  if (!key.empty()) std::memcpy(at, key.data(), key.size());
+  at += key.size();
+  if (raw_bytes != 0) std::memcpy(at, &raw_len, sizeof(raw_len));
+  at += raw_bytes;
+  if (!stored.empty()) std::memcpy(at, stored.data(), stored.size());
   return fresh;
 }
 
@@ -95,20 +99,19 @@ Memtable::Entry* Memtable::Upsert(std::uint64_t hash, std::string_view key, std:
 Memtable::Entry* Memtable::UpsertObject(std::uint64_t hash, std::string_view key,
                                         std::unique_ptr<ValueObject> object, std::uint8_t flags,
                                         std::int64_t expire_at_ms, std::uint32_t ns) {
-  const ObjectSlot slot{object.get(), object->MemoryUsage()};
+  const ObjectSlot slot{object.get()};
   const std::string_view stored(reinterpret_cast<const char*>(&slot), sizeof(slot));
   // Until it is allocated the entry does not own the object: a failed allocation still frees it.
   EntryPtr fresh =
-      Allocate(hash, key, stored, 0, static_cast<std::uint8_t>(flags | kObject), expire_at_ms, ns);
+      Allocate(hash, key, stored, 0, static_cast<std::uint8_t>((flags | kObject) & ~kCompressed),
+               expire_at_ms, ns);
   object.release();  // now the entry's
   return Insert(std::move(fresh));
 }
 
-void Memtable::ObjectChanged(Entry* e) {
-  Account(*e, -1);
-  ObjectSlot slot = e->slot();
-  slot.counted = slot.object->MemoryUsage();
-  std::memcpy(e->bytes() + e->key_offset() + e->key_len, &slot, sizeof(slot));
+void Memtable::ObjectChanged(Entry* e, std::size_t counted) {
+  const std::size_t now = e->object()->MemoryUsage();
+  Account(*e, -1, e->alloc_size() - now + counted);
   Account(*e, +1);
 }
 
@@ -206,6 +209,9 @@ void Memtable::SetExpire(Entry* e, std::int64_t expire_at_ms) {
 }
 
 void Memtable::SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear) {
+  constexpr std::uint8_t kLayout = kCompressed | kObject | kNamespaced;
+  set &= static_cast<std::uint8_t>(~kLayout);
+  clear &= static_cast<std::uint8_t>(~kLayout);
   Account(*e, -1);
   e->flags = static_cast<std::uint8_t>((e->flags | set) & ~clear);
   Account(*e, +1);

@@ -9,9 +9,9 @@
 // flags mean for durability is the engine's business.
 //
 // An object entry (kObject) holds a typed value (storage/object.h) instead of bytes: its stored
-// bytes are an ObjectSlot, the owning pointer to the live object and the object's memory as last
-// counted. The object changes in place; ObjectChanged() recounts it. A checkpoint never reads a
-// live object (the engine serializes it when freezing), so frozen object entries may change.
+// bytes are an ObjectSlot, the owning pointer to the live object, which counts for its
+// MemoryUsage(). The object changes in place; ObjectChanged() recounts it. A checkpoint never reads
+// a live object (the engine serializes it when freezing), so frozen object entries may change.
 //
 // Every entry belongs to a namespace (a numbered database's physical namespace, engine.h): the same
 // key in two namespaces is two entries, told apart by Find. An entry of namespace 0 is exactly
@@ -53,10 +53,11 @@ class Memtable {
     kNamespaced = 128,  // of a namespace other than 0, held in front of the key (set by Allocate)
   };
 
-  // The stored bytes of an object entry.
+  // The stored bytes of an object entry: the owning pointer to the live object. What the object
+  // counts for is its MemoryUsage() (O(1), a running count), read whenever the entry is
+  // accounted; after a change in place ObjectChanged() is told what it counted before.
   struct ObjectSlot {
     ValueObject* object;  // owned by the entry
-    std::size_t counted;  // object->MemoryUsage() as the table last accounted it
   };
 
   struct Entry;
@@ -65,6 +66,11 @@ class Memtable {
   };
   using EntryPtr = std::unique_ptr<Entry, EntryDeleter>;
 
+  // 44 bytes, packed to 4-byte alignment so that the key starts right after the last field
+  // instead of after 4 bytes of padding: with a 12-byte key and an object's 8-byte slot an entry
+  // is 64 bytes, a jemalloc class, where 48 + 12 + 16 took the 80-byte class. The 8-byte fields
+  // come first and an allocation is 16-byte aligned, so none of them is ever misaligned.
+#pragma pack(push, 4)
   struct Entry {
     EntryPtr next;  // bucket chain
     std::uint64_t hash = 0;
@@ -72,14 +78,13 @@ class Memtable {
     std::uint32_t lru = 0;          // value of the table's access clock at the last touch
     std::uint32_t key_len = 0;
     std::uint32_t stored_len = 0;
-    std::uint32_t raw_len = 0;
     std::uint32_t dirty_slot : 31 = 0;  // position in the table's dirty list while kDirty
     // allkeys-tinylfu: past the admission window, in the main region (Memtable::Admit). A bit of
-    // dirty_slot's word because the flags byte is full and the entry must stay 48 bytes.
+    // dirty_slot's word because the flags byte is full.
     std::uint32_t in_main : 1 = 0;
     std::uint8_t flags = 0;
     // The table's access clock (seconds, 24 bits, wrapping like Redis's LRU clock) at the last
-    // touch: OBJECT IDLETIME. Three bytes that padding would take anyway.
+    // touch: OBJECT IDLETIME. Three bytes of the word the flags byte starts.
     std::uint8_t accessed[3] = {};
 
     std::uint32_t accessed_at() const {
@@ -100,24 +105,38 @@ class Memtable {
     }
     std::size_t key_offset() const { return has(kNamespaced) ? sizeof(std::uint32_t) : 0; }
     std::string_view key() const { return {bytes() + key_offset(), key_len}; }
-    std::string_view stored() const { return {bytes() + key_offset() + key_len, stored_len}; }
+    std::string_view stored() const { return {bytes() + stored_offset(), stored_len}; }
+    // The value's real length: a compressed value's is held in the 4 bytes in front of its
+    // stored bytes (only a compressed value needs them); a plain value's is its stored length;
+    // an object entry's 0.
+    std::uint32_t raw_len() const {
+      if (has(kObject)) return 0;
+      if (!has(kCompressed)) return stored_len;
+      std::uint32_t raw;
+      std::memcpy(&raw, bytes() + stored_offset() - sizeof(raw), sizeof(raw));
+      return raw;
+    }
     bool has(Flag f) const { return (flags & f) != 0; }
     std::size_t alloc_size() const {
-      return sizeof(Entry) + key_offset() + key_len + stored_len +
-             (has(kObject) ? slot().counted : 0);
+      return sizeof(Entry) + stored_offset() + stored_len +
+             (has(kObject) ? slot().object->MemoryUsage() : 0);
     }
     ObjectSlot slot() const {
       ObjectSlot s;
-      std::memcpy(&s, bytes() + key_offset() + key_len, sizeof(s));
+      std::memcpy(&s, bytes() + stored_offset(), sizeof(s));
       return s;
     }
     ValueObject* object() const { return has(kObject) ? slot().object : nullptr; }
 
    private:
     friend class Memtable;
+    std::size_t stored_offset() const {
+      return key_offset() + key_len + (has(kCompressed) ? sizeof(std::uint32_t) : 0);
+    }
     const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
     char* bytes() { return reinterpret_cast<char*>(this + 1); }
   };
+#pragma pack(pop)
 
   // The largest namespace an entry may hold (one below UINT32_MAX, so that "the next one" fits).
   static constexpr std::uint32_t kMaxNamespace = UINT32_MAX - 1;
@@ -137,9 +156,10 @@ class Memtable {
                       std::uint8_t flags, std::int64_t expire_at_ms, std::uint32_t ns = 0);
   // The stored bytes of a string entry, for a change in place that keeps their length (a string
   // patch). Never of a frozen entry (a checkpoint reads its bytes) or a compressed one.
-  char* MutableStored(Entry* e) { return e->bytes() + e->key_offset() + e->key_len; }
-  // After an object entry's object changed in place: its memory is counted anew.
-  void ObjectChanged(Entry* e);
+  char* MutableStored(Entry* e) { return e->bytes() + e->stored_offset(); }
+  // After an object entry's object changed in place: its memory is counted anew. `counted` is
+  // the object's MemoryUsage() before the change (what the table had counted for it).
+  void ObjectChanged(Entry* e, std::size_t counted);
   void Erase(Entry* e);
   void Clear();
   // Erases every entry of namespace `ns` (FLUSHDB): O(table).
@@ -171,6 +191,8 @@ class Memtable {
   void SetAccessClock(std::uint32_t seconds) { access_clock_ = seconds & kAccessClockMax; }
   std::uint32_t access_clock() const { return access_clock_; }
   void SetExpire(Entry* e, std::int64_t expire_at_ms);
+  // Not kCompressed, kObject or kNamespaced: they decide the allocation's layout, so they are
+  // fixed when the entry is made (these ignore them).
   void SetFlag(Entry* e, Flag f, bool on) { SetFlags(e, on ? f : 0, on ? 0 : f); }
   void SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear);
   // allkeys-tinylfu admits a window entry to the main region (Entry::in_main).
@@ -246,7 +268,9 @@ class Memtable {
   // Links a new entry in, replacing the entry with the same key.
   Entry* Insert(EntryPtr fresh);
   void Resize(unsigned bits);
-  void Account(Entry& e, int sign);
+  void Account(Entry& e, int sign) { Account(e, sign, e.alloc_size()); }
+  // The same with the entry's size given (an object's before it changed).
+  void Account(Entry& e, int sign, std::size_t size);
   // Unlinks `e` from its chain and returns ownership of it.
   EntryPtr Unlink(Entry* e);
   // Frees an unlinked (and unaccounted) entry, or retires it when it is frozen.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "frequency_sketch.h"
+#include "memtable.h"
 #include "storage/engine.h"
 #include "test_util.h"
 
@@ -24,7 +25,8 @@ constexpr std::size_t kValueSize = 200;
 std::uint64_t RoomFor(int keys) {
   std::uint64_t buckets = 16;
   while (buckets < static_cast<std::uint64_t>(keys)) buckets *= 2;
-  return static_cast<std::uint64_t>(keys) * (48 + 3 + kValueSize) + buckets * 8 + 100;
+  return static_cast<std::uint64_t>(keys) * (sizeof(Memtable::Entry) + 3 + kValueSize) +
+         buckets * 8 + 100;
 }
 
 Options PolicyOptions(const std::string& dir, FakeClock* clock, EvictionPolicy policy, int keys) {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -52,7 +53,8 @@ TEST_CASE("memtable: byte and flag accounting follow every change") {
   Memtable t;
   const std::size_t base = t.bytes();
   Memtable::Entry* e = Put(&t, "k", "0123456789", 0, Memtable::kDirty | Memtable::kCompressed);
-  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1 + 10);
+  // A compressed value's raw length is 4 bytes in front of its stored bytes.
+  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1 + sizeof(std::uint32_t) + 10);
   CHECK(t.dirty_count() == 1);
   CHECK(t.compressed_count() == 1);
   t.SetExpire(e, 123);
@@ -255,6 +257,112 @@ TEST_CASE("the same key in several namespaces is several entries; namespace 0's 
   t.ScanBuckets(0, 100, 1000, [&](const Memtable::Entry& e) { seen.insert(std::string(e.stored())); },
                 1);
   CHECK(seen == std::set<std::string>{"v1"});
+}
+
+}  // namespace dynakv::storage
+
+namespace dynakv::storage {
+
+namespace {
+
+// An object whose memory the test sets.
+class SizedObject final : public ValueObject {
+ public:
+  explicit SizedObject(std::size_t bytes) : bytes_(bytes) {}
+  std::size_t MemoryUsage() const override { return bytes_; }
+  void Serialize(std::string* out) const override { out->assign(bytes_, 'x'); }
+  bool Empty() const override { return bytes_ == 0; }
+  void set_bytes(std::size_t bytes) { bytes_ = bytes; }
+
+ private:
+  std::size_t bytes_;
+};
+
+}  // namespace
+
+TEST_CASE("memtable: a key's own cost: a 44-byte header, the key, and 8 bytes for an object") {
+  // What every key pays besides its value (issue 11's small hashes: a 12-byte key and a typed
+  // value make a 64-byte entry, a jemalloc size class, where a 48-byte header and a 16-byte
+  // object slot took the 80-byte class).
+  static_assert(sizeof(void*) == 8, "the sizes below are a 64-bit build's");
+  CHECK(sizeof(Memtable::Entry) == 44);
+  Memtable t;
+  const std::string key = "hash:0000000";
+  REQUIRE(key.size() == 12);
+  auto owned = std::make_unique<SizedObject>(240);
+  Memtable::Entry* e = t.UpsertObject(HashKey(key), key, std::move(owned), Memtable::kDirty, 0);
+  CHECK(e->alloc_size() == sizeof(Memtable::Entry) + 12 + sizeof(void*) + 240);
+  CHECK(e->alloc_size() - 240 == 64);
+  CHECK(e->key() == key);
+  CHECK(e->raw_len() == 0);
+  // In another namespace the key carries its 4 bytes.
+  Memtable::Entry* other = t.UpsertObject(HashKey(key, 3), key, std::make_unique<SizedObject>(240),
+                                          Memtable::kDirty, 0, 3);
+  CHECK(other->alloc_size() == e->alloc_size() + sizeof(std::uint32_t));
+  CHECK(other->ns() == 3);
+  CHECK(other->key() == key);
+  // A plain string's raw length is its stored length: nothing kept for it.
+  Memtable::Entry* s = Put(&t, "str", "twelve bytes");
+  CHECK(s->raw_len() == 12);
+  CHECK(s->alloc_size() == sizeof(Memtable::Entry) + 3 + 12);
+}
+
+TEST_CASE("memtable: a compressed value keeps its raw length in front of its stored bytes") {
+  Memtable t;
+  const std::size_t base = t.bytes();
+  for (std::uint32_t ns : {0u, 9u}) {
+    CAPTURE(ns);
+    const std::string key = "packed";
+    Memtable::Entry* e = t.Upsert(HashKey(key, ns), key, "lz4-bytes", 1u << 20,
+                                  Memtable::kDirty | Memtable::kCompressed, 0, ns);
+    CHECK(e->raw_len() == (1u << 20));
+    CHECK(e->stored() == "lz4-bytes");
+    CHECK(e->key() == key);
+    CHECK(e->ns() == ns);
+    // The flags that decide the layout cannot be flipped afterwards.
+    t.SetFlag(e, Memtable::kCompressed, false);
+    t.SetFlags(e, Memtable::kObject | Memtable::kNamespaced, 0);
+    CHECK(e->has(Memtable::kCompressed));
+    CHECK_FALSE(e->has(Memtable::kObject));
+    CHECK(e->has(Memtable::kNamespaced) == (ns != 0));
+    CHECK(e->raw_len() == (1u << 20));
+    CHECK(e->stored() == "lz4-bytes");
+  }
+  CHECK(t.compressed_count() == 2);
+  t.Clear();
+  CHECK(t.bytes() == base);
+}
+
+TEST_CASE("memtable: an object's memory is counted as it changes, and uncounted exactly") {
+  Memtable t;
+  const std::size_t base = t.bytes();
+  auto owned = std::make_unique<SizedObject>(100);
+  SizedObject* object = owned.get();
+  Memtable::Entry* e = t.UpsertObject(HashKey("obj"), "obj", std::move(owned), Memtable::kDirty, 0);
+  const std::size_t with_100 = t.bytes();
+  CHECK(with_100 == base + sizeof(Memtable::Entry) + 3 + sizeof(void*) + 100);
+  CHECK(t.dirty_bytes() == with_100 - base);
+  object->set_bytes(5000);
+  t.ObjectChanged(e, 100);
+  CHECK(t.bytes() == with_100 + 4900);
+  CHECK(t.dirty_bytes() == with_100 - base + 4900);
+  t.SetFlag(e, Memtable::kDirty, false);  // accounted out and in again at its new size
+  CHECK(t.dirty_bytes() == 0);
+  object->set_bytes(40);
+  t.ObjectChanged(e, 5000);
+  CHECK(t.bytes() == with_100 - 60);
+  t.SetExpire(e, 77);
+  t.Touch(e);
+  // Frozen, then replaced: retired at its size then, and released to nothing.
+  t.SetFlag(e, Memtable::kFrozen, true);
+  Put(&t, "obj", "v");
+  CHECK(t.bytes() == base + (sizeof(Memtable::Entry) + 3 + sizeof(void*) + 40) +
+                         (sizeof(Memtable::Entry) + 3 + 1));
+  t.ReleaseRetired();
+  t.Erase(Find(t, "obj"));
+  CHECK(t.size() == 0);
+  CHECK(t.bytes() == base);
+  CHECK(t.dirty_bytes() == 0);
 }
 
 }  // namespace dynakv::storage
