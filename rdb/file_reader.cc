@@ -110,6 +110,13 @@ bool RdbReader::Feed(std::string_view bytes) {
   return true;
 }
 
+bool RdbReader::ParseBuffered() {
+  if (failed()) return false;
+  if (done_) return true;
+  retry_at_ = 0;
+  return Feed({});
+}
+
 bool RdbReader::Finish() {
   if (failed()) return false;
   if (done_) return true;

@@ -6,12 +6,24 @@
 
 #include "command.h"
 #include "number_parse.h"
+#include "replica_link.h"
+#include "server.h"
 
 namespace dynakv::server {
 namespace {
 
-// ["master", replication offset 0, no replicas].
+// ["master", replication offset 0, no replicas]; as a replica of a Redis master (REPLICAOF),
+// ["slave", host, port, state, offset] (offset -1 before the first sync).
 void RoleCommand(CommandContext& ctx) {
+  if (const ReplicaLink& link = ctx.server.replication(); link.active()) {
+    ctx.reply.ArrayHeader(5);
+    ctx.reply.Bulk("slave");
+    ctx.reply.Bulk(link.host());
+    ctx.reply.Integer(link.port());
+    ctx.reply.Bulk(ReplicaLink::StateName(link.state()));
+    ctx.reply.Integer(link.offset());
+    return;
+  }
   ctx.reply.ArrayHeader(3);
   ctx.reply.Bulk("master");
   ctx.reply.Integer(0);

@@ -208,6 +208,7 @@ std::span<const CommandSpec> SlowlogCommands();           // cmd_slowlog.cc
 std::span<const CommandSpec> LatencyCommands();           // cmd_latency.cc
 std::span<const CommandSpec> MonitorCommands();           // cmd_monitor.cc
 std::span<const CommandSpec> ReplicationCommands();       // cmd_replication.cc
+std::span<const CommandSpec> ReplicaofCommands();         // cmd_replicaof.cc
 
 // Error texts shared by several families, worded exactly as Redis words them.
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";

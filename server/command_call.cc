@@ -7,6 +7,7 @@
 #include "command_table.h"
 #include "log.h"
 #include "redact.h"
+#include "replica_link.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -193,13 +194,26 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
   // command but those that end the transaction.
   const bool queued = in_multi && spec.name != "exec" && spec.name != "discard" &&
                       spec.name != "quit" && spec.name != "reset";
-  if (((flags & kCmdDenyOom) || queued) && OverMemoryLimit(server)) return std::string(kErrOom);
+  // A replica applies what its master sent whatever its own maxmemory (replica-ignore-maxmemory).
+  const bool master = origin == CallOrigin::kMaster;
+  if (!master && ((flags & kCmdDenyOom) || queued) && OverMemoryLimit(server)) {
+    return std::string(kErrOom);
+  }
   if ((flags & kCmdWrite) && !server.engine().LogStatus().ok()) {
     return LogFailureError(server.engine().LogStatus());
   }
   if (DeniedByLogFailure(server, spec)) return LogFailureError(server.engine().LogStatus());
+  if (master) return {};
+  const ReplicaLink& replica = server.replication();
+  if ((flags & kCmdWrite) && replica.active() && server.config().replica_read_only) {
+    return "READONLY You can't write against a read only replica.";
+  }
   if (origin == CallOrigin::kClient && RefusedInSubscribedContext(client, spec)) {
     return SubscribedContextError(spec, cmd.parent);
+  }
+  // While a full sync loads the master's RDB, as Redis answers while it loads.
+  if (replica.loading() && !(spec.flags & kCmdLoading)) {
+    return "LOADING Redis is loading the dataset in memory";
   }
   return {};
 }

@@ -35,6 +35,8 @@ enum class CallOrigin {
   kClient,  // a connection's own request (and MULTI queuing it)
   kExec,    // a queued command run by EXEC: only ACL is checked again (Redis's execCommand)
   kScript,  // redis.call / redis.pcall: commands flagged noscript are refused too
+  kMaster,  // the replication stream of this node's Redis master (replica_link.h): only arity
+            // and the log's health are checked (no AUTH, ACL, maxmemory, READONLY, LOADING)
 };
 
 // Finds argv[0] (and argv[1] for a container) in the server's table. False with *error set to

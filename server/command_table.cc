@@ -162,7 +162,8 @@ CommandTable::CommandTable() {
                       ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
                       CommandCommands(), PubSubCommands(), TransactionCommands(),
                       ScriptingCommands(), FunctionCommands(), SlowlogCommands(),
-                      LatencyCommands(), MonitorCommands(), ReplicationCommands()}) {
+                      LatencyCommands(), MonitorCommands(), ReplicationCommands(),
+                      ReplicaofCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
         duplicates_.push_back(spec.name);
@@ -220,7 +221,7 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 
 void CommandTable::Dispatch(Server& server, Client& client,
                             const std::vector<std::string_view>& argv,
-                            resp::ReplyWriter& reply) const {
+                            resp::ReplyWriter& reply, CallOrigin origin) const {
   Transaction& tx = client.transaction();
   ResolvedCommand cmd;
   std::string error;
@@ -234,7 +235,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
     DispatchClustered(server, client, cmd, argv, reply, *cluster);
     return;
   }
-  error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
+  error = CheckCommand(server, client, cmd, argv, origin, tx.active());
   if (!error.empty()) return Reject(server, client, cmd, std::move(error), reply);
   if (tx.active() && QueuedInMulti(*cmd.spec)) {
     tx.Queue(cmd, argv);

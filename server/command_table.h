@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "command.h"
+#include "command_call.h"
 #include "command_docs.h"
 
 namespace dynakv::server {
 
 class ClusterExecutor;
-struct ResolvedCommand;
 
 class CommandTable {
  public:
@@ -23,9 +23,10 @@ class CommandTable {
 
   // Case-insensitive; nullptr when unknown. Does not allocate.
   const CommandSpec* Find(std::string_view name) const;
-  // Runs a non-empty argv for `client`, replying through `reply`.
+  // Runs a non-empty argv for `client`, replying through `reply`. `origin` is kClient, or
+  // kMaster for a replica's master client (replica_link.h).
   void Dispatch(Server& server, Client& client, const std::vector<std::string_view>& argv,
-                resp::ReplyWriter& reply) const;
+                resp::ReplyWriter& reply, CallOrigin origin = CallOrigin::kClient) const;
 
   const std::vector<const CommandSpec*>& sorted() const { return sorted_; }
   // The same commands in the order the families define them (the constructor's order).

@@ -44,6 +44,13 @@ struct Config {
   std::string bind{};
   int port{};
   std::string requirepass;  // empty: no AUTH needed
+  // Replication from a Redis master (replica_link.h): "host port" to be a replica from the start
+  // ("" = none; REPLICAOF changes it at run time); the credentials AUTH sends to the master; and
+  // whether clients' writes are refused while a replica.
+  std::string replicaof{};
+  std::string masterauth{};
+  std::string masteruser{};
+  bool replica_read_only{};
   // Without a password only loopback clients are served, as in Redis (Server::Accept).
   bool protected_mode{};
   // ACL (acl.h): the users file of ACL LOAD / SAVE, loaded at start (empty: none); the length of

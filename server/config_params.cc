@@ -116,6 +116,20 @@ bool ParseDbfilename(std::string_view value, Config* config, std::string* reason
   return true;
 }
 
+// "host port", as Redis's replicaof line.
+bool ParseReplicaof(std::string_view value, Config* config, std::string* reason) {
+  const std::size_t space = value.rfind(' ');
+  long long port = 0;
+  if (!value.empty() && (space == std::string_view::npos || space == 0 ||
+                         !ParseLongLong(value.substr(space + 1), &port) || port < 1 ||
+                         port > 65535 || !IsValidUtf8(value))) {
+    *reason = "argument must be 'host port' (an empty string: not a replica)";
+    return false;
+  }
+  config->replicaof.assign(value);
+  return true;
+}
+
 bool ParseImportRdb(std::string_view value, Config* config, std::string* reason) {
   if (!IsValidUtf8(value)) {
     *reason = kNotUtf8;
@@ -314,12 +328,26 @@ constexpr ConfigParam Alias(std::string_view name, ConfigParam row) {
 constexpr ConfigParam kBusyReplyThreshold = Int<&Config::busy_reply_threshold, 0, LLONG_MAX>(
     "busy-reply-threshold", "server", kRuntime, "5000");
 
+constexpr ConfigParam kReplicaof =
+    Text<&Config::replicaof>("replicaof", "server", kStartup, "", ParseReplicaof);
+constexpr ConfigParam kReplicaReadOnly =
+    Bool<&Config::replica_read_only>("replica-read-only", "server", kRuntime, "yes");
+
 constexpr ConfigParam kParams[] = {
     // [server]
     Text<&Config::bind>("bind", "server", kRuntime, "127.0.0.1", ParseBind, ApplyListeners),
     Int<&Config::port, 0, 65535>("port", "server", kRuntime, "6379", ApplyListeners),
     Text<&Config::requirepass>("requirepass", "server", kRuntime, "", ParseRequirepass, ApplyAcl),
     Bool<&Config::protected_mode>("protected-mode", "server", kRuntime, "yes"),
+    // Replication from a Redis master (README: Moving from Redis: live replication).
+    kReplicaof,
+    Alias("slaveof", kReplicaof),
+    Text<&Config::masterauth>("masterauth", "server", kRuntime, "",
+                              ParseUtf8String<&Config::masterauth>),
+    Text<&Config::masteruser>("masteruser", "server", kRuntime, "",
+                              ParseUtf8String<&Config::masteruser>),
+    kReplicaReadOnly,
+    Alias("slave-read-only", kReplicaReadOnly),
     Text<&Config::aclfile>("aclfile", "server", kStartup, "", ParseAclfile),
     Int<&Config::acllog_max_len, 0, LLONG_MAX>("acllog-max-len", "server", kRuntime, "128",
                                                ApplyAcl),

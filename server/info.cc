@@ -24,6 +24,7 @@
 #include "script_runner.h"
 #include "rdb_import.h"
 #include "rdb_save.h"
+#include "replica_link.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -275,6 +276,20 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
 void ReplicationSection(Server& server, std::string* out) {
   // A single node is a master without replicas; clients such as redis-py's Sentinel support
   // and redis-benchmark read the role.
+  // As a replica of a Redis master (REPLICAOF): Redis's replica fields, then the master's id
+  // and the offset applied.
+  const ReplicaLink& link = server.replication();
+  if (link.active()) {
+    out->append("# Replication\r\nrole:slave\r\n");
+    link.AppendInfo(out);
+    AppendPrintf(out,
+                 "connected_slaves:0\r\n"
+                 "master_replid:%s\r\n"
+                 "master_repl_offset:%lld\r\n",
+                 link.replid().empty() ? server.run_id().c_str() : link.replid().c_str(),
+                 link.offset() < 0 ? 0LL : link.offset());
+    return;
+  }
   AppendPrintf(out,
                "# Replication\r\n"
                "role:master\r\n"

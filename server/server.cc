@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "rdb_import.h"
 #include "rdb_save.h"
+#include "replica_link.h"
 #include "replica_keyspace.h"
 #include "script_runner.h"
 #include "storage/engine.h"
@@ -103,6 +104,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   scripts_ = std::make_unique<ScriptRunner>(*this);
   rdb_import_ = std::make_unique<RdbImport>(*this);
   rdb_saver_ = std::make_unique<RdbSaver>(*this);
+  replication_ = std::make_unique<ReplicaLink>(*this);
 }
 
 void Server::SignalFlushDb(int db) {
@@ -184,6 +186,18 @@ bool Server::Start(std::string* error) {
     CloseHandles();
     return false;
   }
+  if (!config_.replicaof.empty() && cluster_node_ != nullptr) {
+    *error = "replicaof is not supported in cluster mode (README: Moving from Redis)";
+    CloseHandles();
+    return false;
+  }
+  if (!config_.replicaof.empty()) {
+    // `replicaof host port` in the config: a replica from the start (refused in cluster mode
+    // when the config was checked).
+    const std::size_t space = config_.replicaof.rfind(' ');
+    replication_->SetMaster(config_.replicaof.substr(0, space),
+                            std::stoi(config_.replicaof.substr(space + 1)));
+  }
   return true;
 }
 
@@ -194,6 +208,7 @@ void Server::CloseHandles() {
   flush_idle_.Close();
   cron_.Close();
   rdb_import_->Stop();
+  replication_->Stop();
   // The cluster node's handles go too (started or not), so the loop can run out. Requests
   // still waiting for replicas fail; their clients are closing by then.
   if (cluster_node_ != nullptr && !cluster_stopped_) {

@@ -54,6 +54,7 @@ class ClusterExecutor;
 class ScriptRunner;
 class RdbImport;
 class RdbSaver;
+class ReplicaLink;
 
 class Server {
  public:
@@ -165,6 +166,9 @@ class Server {
   // IMPORT-RDB / --import-rdb, and SAVE / BGSAVE / SYNC's RDB files (rdb_import.h, rdb_save.h).
   RdbImport& rdb_import() { return *rdb_import_; }
   RdbSaver& rdb_saver() { return *rdb_saver_; }
+  // REPLICAOF: this node as the replica of a Redis master (replica_link.h).
+  ReplicaLink& replication() { return *replication_; }
+  const ReplicaLink& replication() const { return *replication_; }
   // A script has run past busy-reply-threshold: every client but `caller` (the script's) is
   // answered from its socket (Client::ServeWhileBusy), since the loop cannot run meanwhile.
   void ServeWhileBusy(const Client& caller);
@@ -299,6 +303,7 @@ class Server {
   std::unique_ptr<ScriptRunner> scripts_;
   std::unique_ptr<RdbImport> rdb_import_;
   std::unique_ptr<RdbSaver> rdb_saver_;
+  std::unique_ptr<ReplicaLink> replication_;
   ServerStats stats_;
   LogLevel log_level_ = LogLevel::kNotice;
 

@@ -72,6 +72,11 @@ class RdbReader {
   bool Feed(std::string_view bytes);
   // The input ended: true only when EOF and its checksum were read.
   bool Finish();
+  // Parses what is buffered now instead of waiting for Feed's next retry point (an incomplete
+  // item is retried only once the buffer has doubled): for a stream whose caller knows by other
+  // means that the file may have ended (a diskless replication payload's end mark). False once
+  // the reader has failed.
+  bool ParseBuffered();
 
   bool done() const { return done_; }
   bool failed() const { return !error_.reason.empty(); }

@@ -1,0 +1,415 @@
+// Live replication from a running redis-server 7 (issue 17): REPLICAOF makes the node a replica
+// of a real Redis master filled with every type (small and large encodings, expiries, binary
+// keys, several databases) while a writer keeps writing there (SET, INCR, HSET, LPUSH, SADD,
+// ZADD, DEL, EXPIRE, MULTI/EXEC, EVAL); once the writer stops and the offsets match, the two
+// datasets are compared key by key (type, value, TTL within a tolerance). Also: the diskless
+// and the disk-based transfer, masterauth against requirepass, the master killing the link
+// mid-stream (partial resync continues), -READONLY while a replica, REPLICAOF NO ONE.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client.h"
+#include "harness.h"
+#include "reference_pair.h"
+#include "server_process.h"
+
+namespace dynakv::itest {
+namespace {
+
+constexpr int kDatabases[] = {0, 3, 15};
+using namespace std::chrono_literals;
+
+void Ok(Client& client, const std::vector<std::string>& argv) {
+  const Reply reply = client.Command(argv);
+  REQUIRE_MESSAGE(!reply.IsError(), DescribeCommand(argv) << " -> " << reply);
+}
+
+// Every type, both encodings of each, in three databases.
+void Fill(Client& redis) {
+  for (int db : kDatabases) {
+    Ok(redis, {"SELECT", std::to_string(db)});
+    const std::string p = "db" + std::to_string(db) + ":";
+    Ok(redis, {"SET", p + "int", "12345"});
+    Ok(redis, {"SET", p + "str", "hello world"});
+    Ok(redis, {"SET", p + "lzf", std::string(3000, 'a') + "tail"});
+    Ok(redis, {"SET", p + "bin", RandomBytes(500, db + 1)});
+    Ok(redis, {"SET", std::string("bin\0key\xff", 8) + p, "binary key"});
+    Ok(redis, {"SET", p + "ttl", "expiring", "PX", "86400000"});
+    Ok(redis, {"SET", p + "gone", "soon", "PX", "1"});  // expired before the sync
+    Ok(redis, {"RPUSH", p + "list", "a", "b", "1", "300", "-5"});
+    std::vector<std::string> big_list = {"RPUSH", p + "biglist"};
+    for (int i = 0; i < 1500; ++i) big_list.push_back("element-" + std::to_string(i));
+    big_list.push_back(std::string(20000, 'x'));
+    Ok(redis, big_list);
+    Ok(redis, {"SADD", p + "intset", "1", "2", "3", "-70000", "4000000000"});
+    std::vector<std::string> big_set = {"SADD", p + "bigset"};
+    for (int i = 0; i < 300; ++i) big_set.push_back("member-" + std::to_string(i));
+    Ok(redis, big_set);
+    Ok(redis, {"HSET", p + "hash", "f1", "v1", "f2", "2"});
+    std::vector<std::string> big_hash = {"HSET", p + "bighash"};
+    for (int i = 0; i < 300; ++i) {
+      big_hash.push_back("field-" + std::to_string(i));
+      big_hash.push_back("value-" + std::to_string(i * i));
+    }
+    Ok(redis, big_hash);
+    Ok(redis, {"ZADD", p + "zset", "1", "a", "2.5", "b", "-3", "c", "1e17", "d"});
+    std::vector<std::string> big_zset = {"ZADD", p + "bigzset"};
+    for (int i = 0; i < 300; ++i) {
+      big_zset.push_back(std::to_string(i * 0.5));
+      big_zset.push_back("m" + std::to_string(i));
+    }
+    Ok(redis, big_zset);
+    Ok(redis, {"ZADD", p + "ttlzset", "1", "a"});
+    Ok(redis, {"PEXPIRE", p + "ttlzset", "500000000"});
+  }
+  Ok(redis, {"SELECT", "0"});
+}
+
+// Writes on the master until stopped, one of the listed commands at a time, in two databases.
+class Writer {
+ public:
+  explicit Writer(int port) : port_(port), thread_([this] { Run(); }) {}
+  ~Writer() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  long long commands() const { return commands_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  void Run() {
+    Client c(port_);
+    std::mt19937 rng(17);
+    for (long long i = 0; !stop_; ++i) {
+      const std::string db = (i % 7 == 0) ? "3" : "0";
+      const std::string k = "w:" + std::to_string(rng() % 200);
+      std::vector<std::vector<std::string>> batch;
+      switch (rng() % 11) {
+        case 0:
+          batch = {{"SET", k, std::to_string(i)}};
+          break;
+        case 1:
+          batch = {{"INCR", "w:counter:" + std::to_string(rng() % 5)}};
+          break;
+        case 2:
+          batch = {{"HSET", k + ":h", "f" + std::to_string(rng() % 20), std::to_string(i)}};
+          break;
+        case 3:
+          batch = {{"LPUSH", k + ":l", std::to_string(i)}};
+          break;
+        case 4:
+          batch = {{"SADD", k + ":s", std::to_string(rng() % 50)}};
+          break;
+        case 5:
+          batch = {
+              {"ZADD", k + ":z", std::to_string(rng() % 100), "m" + std::to_string(rng() % 30)}};
+          break;
+        case 6:
+          batch = {{"DEL", k, k + ":l"}};
+          break;
+        case 7:
+          batch = {{"SET", k + ":t", "v"}, {"EXPIRE", k + ":t", std::to_string(100 + rng() % 900)}};
+          break;
+        case 8:
+          batch = {{"MULTI"},
+                   {"INCRBY", "w:tx", "3"},
+                   {"RPUSH", "w:txlist", std::to_string(i)},
+                   {"SET", k + ":tx", std::to_string(i), "EX", "1000"},
+                   {"EXEC"}};
+          break;
+        case 9:
+          batch = {{"EVAL",
+                    "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", "2",
+                    k + ":lua", "w:luacounter", std::to_string(i)}};
+          break;
+        default:
+          batch = {{"SET", k + ":short", "x", "PX", "150"}};
+          break;  // expires meanwhile
+      }
+      if (c.Command({"SELECT", db}).IsError()) continue;
+      for (const auto& argv : batch) {
+        const Reply r = c.Command(argv);
+        if (r.IsError() && error_.empty()) error_ = DescribeCommand(argv) + " -> " + r.str;
+      }
+      ++commands_;
+    }
+  }
+
+  int port_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long long> commands_{0};
+  std::string error_;
+  std::thread thread_;
+};
+
+std::vector<std::string> Strings(const Reply& reply) {
+  std::vector<std::string> out;
+  for (const Reply& e : reply.elements) out.push_back(e.str);
+  return out;
+}
+
+struct KeyState {
+  std::string value;            // type and contents
+  long long expire_at_ms = -1;  // PEXPIRETIME: unix ms, -1 none
+};
+
+// Each key of each database, read type by type.
+std::map<std::string, KeyState> Snapshot(Client& client) {
+  std::map<std::string, KeyState> out;
+  for (int db : kDatabases) {
+    REQUIRE(client.Command({"SELECT", std::to_string(db)}) == Reply::Status("OK"));
+    std::string cursor = "0";
+    do {
+      const Reply scan = client.Command({"SCAN", cursor, "COUNT", "1000"});
+      REQUIRE(scan.elements.size() == 2);
+      cursor = scan.elements[0].str;
+      for (const Reply& k : scan.elements[1].elements) {
+        const std::string& key = k.str;
+        const std::string type = client.Command({"TYPE", key}).str;
+        if (type == "none") continue;  // expired between SCAN and TYPE
+        std::string value;
+        std::vector<std::string> items;
+        if (type == "string") {
+          value = client.Command({"GET", key}).str;
+        } else if (type == "list") {
+          items = Strings(client.Command({"LRANGE", key, "0", "-1"}));
+        } else if (type == "set") {
+          items = Strings(client.Command({"SMEMBERS", key}));
+          std::sort(items.begin(), items.end());
+        } else if (type == "hash") {
+          const std::vector<std::string> flat = Strings(client.Command({"HGETALL", key}));
+          for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
+            items.push_back(flat[i] + "=" + flat[i + 1]);
+          std::sort(items.begin(), items.end());
+        } else if (type == "zset") {
+          items = Strings(client.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"}));
+        }
+        for (const std::string& item : items) value += item + "|";
+        out[std::to_string(db) + " " + key] = {type + " " + value,
+                                               client.Command({"PEXPIRETIME", key}).integer};
+      }
+    } while (cursor != "0");
+  }
+  REQUIRE(client.Command({"SELECT", "0"}) == Reply::Status("OK"));
+  return out;
+}
+
+// Every key equal, expiry times within 1 s (Redis propagates them as absolute times, so they
+// should match to the millisecond). Keys due to expire within a second of now on either side may
+// legitimately be on one side only (they expire as the snapshots are taken).
+void CheckSame(const std::map<std::string, KeyState>& master,
+               const std::map<std::string, KeyState>& replica) {
+  const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  auto expiring = [&](const KeyState& s) {
+    return s.expire_at_ms >= 0 && s.expire_at_ms < now + 1000;
+  };
+  std::size_t compared = 0;
+  for (const auto& [key, state] : master) {
+    auto it = replica.find(key);
+    if (it == replica.end()) {
+      if (!expiring(state)) FAIL_CHECK("missing on the replica: " << key);
+      continue;
+    }
+    ++compared;
+    CHECK_MESSAGE(it->second.value == state.value, "key " << key);
+    if (state.expire_at_ms < 0 || it->second.expire_at_ms < 0) {
+      CHECK_MESSAGE(state.expire_at_ms == it->second.expire_at_ms, "expiry of " << key);
+    } else {
+      CHECK_MESSAGE(
+          std::llabs(state.expire_at_ms - it->second.expire_at_ms) <= 1000,
+          "expiry of " << key << ": " << state.expire_at_ms << " vs " << it->second.expire_at_ms);
+    }
+  }
+  for (const auto& [key, state] : replica) {
+    if (!master.contains(key) && !expiring(state)) FAIL_CHECK("only on the replica: " << key);
+  }
+  CHECK(compared >= 45);  // Fill's keys at least
+}
+
+std::string Repl(Client& client, const std::string& field) {
+  return ReadInfoField(client, "replication", field);
+}
+
+void WaitLinkUp(Client& ours, ServerProcess& node) {
+  REQUIRE_MESSAGE(WaitFor([&] { return Repl(ours, "master_link_status") == "up"; }, 60s),
+                  node.LogTail());
+}
+
+// Until the replica applied everything the master has written.
+void WaitOffsetsMatch(Client& redis, Client& ours, ServerProcess& node) {
+  REQUIRE_MESSAGE(WaitFor(
+                      [&] {
+                        const std::string master = Repl(redis, "master_repl_offset");
+                        return !master.empty() && Repl(ours, "slave_repl_offset") == master;
+                      },
+                      30s),
+                  "master " << Repl(redis, "master_repl_offset") << " replica "
+                            << Repl(ours, "slave_repl_offset") << "\n"
+                            << node.LogTail());
+}
+
+void FullSyncThenStream(bool diskless) {
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync", diskless ? "yes" : "no",
+                        "--repl-diskless-sync-delay", "0"},
+                       ReferenceRedis());
+  master.Start();
+  Client redis(master.port());
+  REQUIRE(redis.ok());
+  Fill(redis);
+  ServerProcess node;
+  node.Start();
+  Client ours(node.port());
+  Ok(ours, {"SET", "stale", "old data"});  // flushed by the full sync
+  CHECK(Strings(ours.Command({"ROLE"})).front() == "master");
+
+  Writer writer(master.port());
+  std::this_thread::sleep_for(300ms);
+  CHECK(ours.Command({"REPLICAOF", "127.0.0.1", std::to_string(master.port())}) ==
+        Reply::Status("OK"));
+  CHECK(ours.Command({"REPLICAOF", "127.0.0.1", std::to_string(master.port())}) ==
+        Reply::Status("OK Already connected to specified master"));
+  WaitLinkUp(ours, node);
+  CHECK(ours.Command({"SET", "k", "v"}) ==
+        Reply::Error("READONLY You can't write against a read only replica."));
+  const Reply role = ours.Command({"ROLE"});
+  REQUIRE(role.elements.size() == 5);
+  CHECK(role.elements[0].str == "slave");
+  CHECK(role.elements[2].integer == master.port());
+  CHECK(role.elements[3].str == "connected");
+  std::this_thread::sleep_for(1500ms);  // the stream carries the writer's commands meanwhile
+  writer.Stop();
+  CHECK_MESSAGE(writer.error().empty(), writer.error());
+  CHECK(writer.commands() > 50);
+  WaitOffsetsMatch(redis, ours, node);
+  CHECK(Repl(ours, "master_full_syncs") == "1");
+  CHECK(Repl(ours, "master_replid") == Repl(redis, "master_replid"));
+  CHECK(ours.Command({"EXISTS", "stale"}).integer == 0);
+  CheckSame(Snapshot(redis), Snapshot(ours));
+  // The master's WAIT is answered through REPLCONF GETACK / ACK.
+  CHECK(redis.Command({"WAIT", "1", "5000"}).integer == 1);
+
+  // REPLICAOF NO ONE: a master again, with the data.
+  CHECK(ours.Command({"REPLICAOF", "NO", "ONE"}) == Reply::Status("OK"));
+  CHECK(Repl(ours, "role") == "master");
+  CHECK(Strings(ours.Command({"ROLE"})).front() == "master");
+  CHECK(ours.Command({"GET", "db0:str"}) == Reply::Bulk("hello world"));
+  CHECK(ours.Command({"SET", "k", "v"}) == Reply::Status("OK"));
+  CHECK(ours.Command({"GET", "k"}) == Reply::Bulk("v"));
+  // The master no longer has it as a replica.
+  CHECK(WaitFor([&] { return Repl(redis, "connected_slaves") == "0"; }, 10s));
+}
+
+TEST_CASE("REPLICAOF a live redis-server: diskless full sync, command stream, every key equal") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  FullSyncThenStream(true);
+}
+
+TEST_CASE("REPLICAOF a live redis-server: disk-based full sync, command stream, every key equal") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  FullSyncThenStream(false);
+}
+
+TEST_CASE("masterauth and masteruser against a master with requirepass and ACL users") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  ServerProcess master(
+      {"--appendonly", "no", "--requirepass", "s3cret", "--repl-diskless-sync-delay", "0"},
+      ReferenceRedis());
+  master.Start();
+  Client redis(master.port());
+  REQUIRE(redis.Command({"AUTH", "s3cret"}) == Reply::Status("OK"));
+  Fill(redis);
+  Ok(redis, {"ACL", "SETUSER", "repl", "on", ">replpw", "+psync", "+replconf", "+ping"});
+  ServerProcess node;
+  node.Start();
+  Client ours(node.port());
+  CHECK(ours.Command({"CONFIG", "GET", "replica-read-only"}).elements.back().str == "yes");
+  CHECK(ours.Command({"CONFIG", "GET", "masterauth"}).elements.back().str == "");
+
+  // No password: PSYNC is refused, the link stays down and says why.
+  Ok(ours, {"REPLICAOF", "127.0.0.1", std::to_string(master.port())});
+  CHECK(WaitFor(
+      [&] { return Repl(ours, "master_link_last_error").find("NOAUTH") != std::string::npos; },
+      10s));
+  CHECK(Repl(ours, "master_link_status") == "down");
+  CHECK(ours.Command({"SET", "k", "v"}) ==
+        Reply::Error("READONLY You can't write against a read only replica."));
+  // A wrong one: AUTH is refused.
+  Ok(ours, {"CONFIG", "SET", "masterauth", "wrong"});
+  CHECK(WaitFor(
+      [&] {
+        return Repl(ours, "master_link_last_error").find("AUTH") != std::string::npos &&
+               Repl(ours, "master_link_last_error").find("NOAUTH") == std::string::npos;
+      },
+      10s));
+  CHECK(Repl(ours, "master_link_status") == "down");
+  // The right one (the default user's password): the link comes up on the next attempt.
+  Ok(ours, {"CONFIG", "SET", "masterauth", "s3cret"});
+  WaitLinkUp(ours, node);
+  WaitOffsetsMatch(redis, ours, node);
+  CheckSame(Snapshot(redis), Snapshot(ours));
+
+  // masteruser: AUTH user password, with an ACL user allowed just what replication needs.
+  Ok(ours, {"REPLICAOF", "NO", "ONE"});
+  Ok(ours, {"CONFIG", "SET", "masteruser", "repl"});
+  Ok(ours, {"CONFIG", "SET", "masterauth", "replpw"});
+  Ok(ours, {"FLUSHALL"});
+  Ok(ours, {"REPLICAOF", "127.0.0.1", std::to_string(master.port())});
+  WaitLinkUp(ours, node);
+  Ok(redis, {"SET", "after-auth", "1"});
+  WaitOffsetsMatch(redis, ours, node);
+  CHECK(ours.Command({"GET", "after-auth"}) == Reply::Bulk("1"));
+  CheckSame(Snapshot(redis), Snapshot(ours));
+  // replica-read-only no: clients may write on the replica too.
+  Ok(ours, {"CONFIG", "SET", "replica-read-only", "no"});
+  CHECK(ours.Command({"SET", "local", "v"}) == Reply::Status("OK"));
+  CHECK(Repl(ours, "slave_read_only") == "0");
+}
+
+TEST_CASE("the master drops the link mid-stream: partial resync continues from the offset") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0"}, ReferenceRedis());
+  master.Start();
+  Client redis(master.port());
+  Fill(redis);
+  ServerProcess node;
+  node.Start();
+  Client ours(node.port());
+  Ok(ours, {"REPLICAOF", "127.0.0.1", std::to_string(master.port())});
+  WaitLinkUp(ours, node);
+  {
+    Writer writer(master.port());
+    for (int kill = 1; kill <= 3; ++kill) {
+      std::this_thread::sleep_for(400ms);
+      CHECK(redis.Command({"CLIENT", "KILL", "TYPE", "replica"}).integer == 1);
+      REQUIRE_MESSAGE(WaitFor(
+                          [&] {
+                            return Repl(ours, "master_partial_syncs") == std::to_string(kill) &&
+                                   Repl(ours, "master_link_status") == "up";
+                          },
+                          20s),
+                      node.LogTail());
+    }
+    std::this_thread::sleep_for(400ms);
+    writer.Stop();
+    CHECK_MESSAGE(writer.error().empty(), writer.error());
+  }
+  WaitOffsetsMatch(redis, ours, node);
+  CHECK(Repl(ours, "master_full_syncs") == "1");
+  CHECK(ReadInfoNumber(redis, "stats", "sync_partial_ok") == 3);
+  CHECK(ReadInfoNumber(redis, "stats", "sync_full") == 1);
+  CheckSame(Snapshot(redis), Snapshot(ours));
+}
+
+}  // namespace
+}  // namespace dynakv::itest
