@@ -98,10 +98,12 @@ SyncPayload::Status SyncPayload::FeedEofForm(std::string_view bytes) {
                 std::to_string(reader_.error().offset) + ": " + reader_.error().reason);
   }
   // The reader waits for more bytes before it retries an incomplete item, which a stream whose
-  // last bytes have come never sends: once what arrived ends in the mark, the RDB may be whole.
+  // last bytes have come may never send: once the mark has come (the command stream may follow
+  // it in the same read), the RDB may be whole.
   recent_.append(bytes);
-  if (recent_.size() > kEofMarkBytes) recent_.erase(0, recent_.size() - kEofMarkBytes);
-  if (!reader_.done() && recent_ == mark_ && !reader_.ParseBuffered()) {
+  const bool mark_seen = recent_.find(mark_) != std::string::npos;
+  if (recent_.size() >= kEofMarkBytes) recent_.erase(0, recent_.size() - (kEofMarkBytes - 1));
+  if (!reader_.done() && mark_seen && !reader_.ParseBuffered()) {
     return Fail("the RDB from the master is corrupt at offset " +
                 std::to_string(reader_.error().offset) + ": " + reader_.error().reason);
   }
