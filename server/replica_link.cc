@@ -225,13 +225,14 @@ void ReplicaLink::OnRead(std::size_t n) {
   }
   if (state_ == State::kTransfer) {
     FeedPayload(bytes);
-    return;
-  }
-  if (state_ == State::kConnected && !bytes.empty()) {
+  } else if (state_ == State::kConnected && !bytes.empty()) {
     stream_.append(bytes);
     read_offset_ += static_cast<long long>(bytes.size());
     ApplyStream();
   }
+  // What this read wrote goes to the commit log now (no client's reply asks for the group
+  // commit): an offset is acknowledged to the master only once the log holds what it covers.
+  server_.engine().FlushLog();
 }
 
 void ReplicaLink::OnEof() { Drop("the master closed the connection"); }
@@ -446,7 +447,12 @@ bool ReplicaLink::ApplyStream() {
     if (!argv.empty()) {
       if (argv.size() >= 2 && EqualsIgnoreCase(argv[0], "replconf") &&
           EqualsIgnoreCase(argv[1], "getack")) {
-        // The offset before this command, as Redis's replica acknowledges.
+        // The offset before this command, as Redis's replica acknowledges, once the log holds
+        // what it covers.
+        if (const storage::Status status = server_.engine().FlushLog(); !status.ok()) {
+          Drop("the commit log refuses writes: " + status.ToString());
+          return false;
+        }
         SendCommand({"REPLCONF", "ACK", std::to_string(offset_)});
         if (!connection_) return false;
       } else {

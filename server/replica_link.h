@@ -57,7 +57,8 @@ class ReplicaLink : private net::ConnectionHandler {
   void Stop();
 
   bool active() const { return state_ != State::kNone; }
-  bool loading() const { return state_ == State::kTransfer && payload_started_; }
+  // From +FULLRESYNC (which flushed the old data) until the RDB is loaded.
+  bool loading() const { return state_ == State::kTransfer; }
   bool IsMasterClient(const Client& client) const { return master_client_.get() == &client; }
   const std::string& host() const { return host_; }
   int port() const { return port_; }
@@ -126,7 +127,6 @@ class ReplicaLink : private net::ConnectionHandler {
   long long offset_ = 0;       // of the last command applied
   long long read_offset_ = 0;  // of the last byte read
   bool synced_ = false;        // replid_/offset_ describe the data (a sync completed)
-  bool payload_started_ = false;
   std::uint64_t last_io_ms_ = 0;  // uv_now of the last read
   std::uint64_t link_down_since_ms_ = 0;
   std::uint64_t sync_start_ms_ = 0;
