@@ -489,6 +489,14 @@ TEST_CASE("against a master played by the test: handshake, LOADING, MULTI/EXEC, 
   CHECK(Repl(ours, "master_full_syncs") == "1");
   CHECK(ours.Command({"SET", "k", "v"}) ==
         Reply::Error("READONLY You can't write against a read only replica."));
+  // A transaction or a script that would write is refused too.
+  CHECK(ours.Command({"MULTI"}) == Reply::Status("OK"));
+  CHECK(ours.Command({"SET", "k", "v"}) ==
+        Reply::Error("READONLY You can't write against a read only replica."));
+  CHECK(ours.Command({"EXEC"}).str.starts_with("EXECABORT"));
+  CHECK(ours.Command({"EVAL", "return redis.call('SET', 'k', 'v')", "0"})
+            .str.starts_with("READONLY"));
+  CHECK(ours.Command({"EVAL", "return redis.call('GET', 'half')", "0"}) == Reply::Bulk("2"));
   CHECK(ours.Command({"REPLICAOF", "NO", "ONE"}) == Reply::Status("OK"));
   CHECK(ours.Command({"SET", "k", "v"}) == Reply::Status("OK"));
   CHECK(ours.Command({"GET", "half"}) == Reply::Bulk("2"));
@@ -621,6 +629,21 @@ TEST_CASE("the master drops the link mid-stream: partial resync continues from t
   CHECK(ReadInfoNumber(redis, "stats", "sync_partial_ok") == 3);
   CHECK(ReadInfoNumber(redis, "stats", "sync_full") == 1);
   CheckSame(Snapshot(redis), Snapshot(ours));
+}
+
+TEST_CASE("cluster mode refuses REPLICAOF, and replicaof at start") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(1, 1);
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  CHECK(n1.Command({"REPLICAOF", "127.0.0.1", "6379"}) ==
+        Reply::Error("ERR REPLICAOF not allowed in cluster mode."));
+  CHECK(n1.Command({"SET", "k", "v"}) == Reply::Status("OK"));  // still a master
+  CHECK(ReadInfoField(n1, "replication", "role") == "master");
+  LocalCluster refused(1, 1, {"--replicaof", "127.0.0.1 6379"});
+  CHECK(refused.node(0).StartExpectingExit(10s) != -1);
+  CHECK(refused.node(0).LogTail().find("replicaof is not supported in cluster mode") !=
+        std::string::npos);
 }
 
 }  // namespace
