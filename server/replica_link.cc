@@ -91,7 +91,7 @@ void ReplicaLink::SetMaster(const std::string& host, int port) {
   host_ = host;
   port_ = port;
   state_ = State::kConnect;
-  link_down_since_ms_ = uv_now(server_.loop());
+  link_down_since_ms_ = 0;  // -1 in INFO until a link that was up is lost, as Redis shows it
   last_error_.clear();
   EnsureMasterClient();
   if (!timer_) {
@@ -295,7 +295,9 @@ void ReplicaLink::Drop(const std::string& why) {
   expected_.clear();
   pending_.clear();
   line_.clear();
-  if (state_ != State::kConnect) link_down_since_ms_ = uv_now(server_.loop());
+  if (state_ == State::kConnected || state_ == State::kTransfer) {
+    link_down_since_ms_ = uv_now(server_.loop());
+  }
   state_ = State::kConnect;
   EnsureMasterClient();
 }
@@ -465,10 +467,18 @@ bool ReplicaLink::ApplyStream() {
             Drop("the commit log refuses writes: " + error);
             return false;
           }
-          // As Redis 7.0 logs an error its master's command got, and goes on.
-          Log(server_.log_level(), LogLevel::kWarning,
-              "== CRITICAL == This replica got an error running the master's command '%s': %s",
-              std::string(argv[0]).c_str(), error.c_str());
+          // As Redis 7.0 logs an error its master's command got, and goes on (at most one
+          // line a second, with the count of the others).
+          ++command_errors_;
+          const std::uint64_t now = uv_now(server_.loop());
+          if (now >= last_error_log_ms_ + 1000) {
+            Log(server_.log_level(), LogLevel::kWarning,
+                "== CRITICAL == This replica got an error running the master's command '%s': %s "
+                "(%llu such errors so far)",
+                std::string(argv[0]).c_str(), error.c_str(),
+                static_cast<unsigned long long>(command_errors_));
+            last_error_log_ms_ = now;
+          }
         }
       }
     }
@@ -511,20 +521,23 @@ void ReplicaLink::AppendInfo(std::string* out) const {
   }
   if (!up) {
     AppendPrintf(out, "master_link_down_since_seconds:%lld\r\n",
-                 static_cast<long long>((now - link_down_since_ms_) / 1000));
+                 link_down_since_ms_ == 0
+                     ? -1LL
+                     : static_cast<long long>((now - link_down_since_ms_) / 1000));
   }
-  AppendPrintf(out,
-               "slave_priority:100\r\n"
-               "slave_read_only:%d\r\n"
-               "replica_announced:1\r\n"
-               "master_full_syncs:%llu\r\n"
-               "master_partial_syncs:%llu\r\n"
-               "master_last_sync_keys:%llu\r\n"
-               "master_link_last_error:%s\r\n",
-               server_.config().replica_read_only ? 1 : 0,
-               static_cast<unsigned long long>(full_syncs_),
-               static_cast<unsigned long long>(partial_syncs_),
-               static_cast<unsigned long long>(sync_keys_), last_error_.c_str());
+  AppendPrintf(
+      out,
+      "slave_priority:100\r\n"
+      "slave_read_only:%d\r\n"
+      "replica_announced:1\r\n"
+      "master_full_syncs:%llu\r\n"
+      "master_partial_syncs:%llu\r\n"
+      "master_last_sync_keys:%llu\r\n"
+      "master_link_last_error:%s\r\n"
+      "master_command_errors:%llu\r\n",
+      server_.config().replica_read_only ? 1 : 0, static_cast<unsigned long long>(full_syncs_),
+      static_cast<unsigned long long>(partial_syncs_), static_cast<unsigned long long>(sync_keys_),
+      last_error_.c_str(), static_cast<unsigned long long>(command_errors_));
 }
 
 }  // namespace dynakv::server

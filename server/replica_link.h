@@ -123,10 +123,10 @@ class ReplicaLink : private net::ConnectionHandler {
   std::string out_;
   std::string inflight_;
 
-  std::string replid_;         // the master's replication id; "" before the first sync
-  long long offset_ = 0;       // of the last command applied
-  long long read_offset_ = 0;  // of the last byte read
-  bool synced_ = false;        // replid_/offset_ describe the data (a sync completed)
+  std::string replid_;            // the master's replication id; "" before the first sync
+  long long offset_ = 0;          // of the last command applied
+  long long read_offset_ = 0;     // of the last byte read
+  bool synced_ = false;           // replid_/offset_ describe the data (a sync completed)
   std::uint64_t last_io_ms_ = 0;  // uv_now of the last read
   std::uint64_t link_down_since_ms_ = 0;
   std::uint64_t sync_start_ms_ = 0;
@@ -134,6 +134,8 @@ class ReplicaLink : private net::ConnectionHandler {
   std::uint64_t full_syncs_ = 0;
   std::uint64_t partial_syncs_ = 0;
   std::string last_error_;
+  std::uint64_t command_errors_ = 0;  // the master's commands that got an error here
+  std::uint64_t last_error_log_ms_ = 0;
 };
 
 }  // namespace dynakv::server

@@ -99,7 +99,7 @@ class Writer {
       const std::string db = (i % 7 == 0) ? "3" : "0";
       const std::string k = "w:" + std::to_string(rng() % 200);
       std::vector<std::vector<std::string>> batch;
-      switch (rng() % 11) {
+      switch (rng() % 13) {
         case 0:
           batch = {{"SET", k, std::to_string(i)}};
           break;
@@ -121,6 +121,19 @@ class Writer {
           break;
         case 6:
           batch = {{"DEL", k, k + ":l"}};
+          break;
+        case 11:  // commands Redis propagates rewritten: SET KEEPTTL, SREM, PEXPIREAT, HSET
+          batch = {{"INCRBYFLOAT", "w:float", "1.5"},
+                   {"SPOP", k + ":s"},
+                   {"GETEX", k, "EX", "500"},
+                   {"HINCRBYFLOAT", k + ":h", "ff", "0.25"},
+                   {"LMOVE", k + ":l", "w:moved", "LEFT", "RIGHT"}};
+          break;
+        case 12:  // keys moving between databases, and a persisted expiry
+          batch = {{"SET", k + ":m", "moving"},
+                   {"MOVE", k + ":m", "15"},
+                   {"COPY", "w:float", "w:copy", "DB", "15", "REPLACE"},
+                   {"PERSIST", k + ":t"}};
           break;
         case 7:
           batch = {{"SET", k + ":t", "v"}, {"EXPIRE", k + ":t", std::to_string(100 + rng() % 900)}};
@@ -299,6 +312,7 @@ void FullSyncThenStream(bool diskless) {
   CHECK(writer.commands() > 50);
   WaitOffsetsMatch(redis, ours, node);
   CHECK(Repl(ours, "master_full_syncs") == "1");
+  CHECK_MESSAGE(Repl(ours, "master_command_errors") == "0", node.LogTail());
   CHECK(Repl(ours, "master_replid") == Repl(redis, "master_replid"));
   CHECK(ours.Command({"EXISTS", "stale"}).integer == 0);
   CheckSame(Snapshot(redis), Snapshot(ours));
@@ -461,6 +475,7 @@ TEST_CASE("against a master played by the test: handshake, LOADING, MULTI/EXEC, 
   CHECK(ours.Command({"PEXPIRETIME", "tx"}).integer == 4102444800000);
   CHECK(Repl(ours, "slave_repl_offset") == std::to_string(offset));
   CHECK(Repl(ours, "master_replid") == replid);
+  CHECK(Repl(ours, "master_command_errors") == "1");  // the XADD
   CHECK(ours.Command({"ROLE"}).elements[4].integer == offset);
   // Once a second, unasked.
   master.Expect(EncodeCommand({"REPLCONF", "ACK", std::to_string(offset)}));
@@ -627,6 +642,7 @@ TEST_CASE("the master drops the link mid-stream: partial resync continues from t
   WaitOffsetsMatch(redis, ours, node);
   CHECK(Repl(ours, "master_full_syncs") == "1");
   CHECK(ReadInfoNumber(redis, "stats", "sync_partial_ok") == 3);
+  CHECK_MESSAGE(Repl(ours, "master_command_errors") == "0", node.LogTail());
   CHECK(ReadInfoNumber(redis, "stats", "sync_full") == 1);
   CheckSame(Snapshot(redis), Snapshot(ours));
 }
