@@ -428,6 +428,15 @@ bool ReplicaLink::FeedPayload(std::string_view bytes) {
   state_ = State::kConnected;
   stream_ = std::move(rest);
   read_offset_ = offset_ + static_cast<long long>(stream_.size());
+  // The first ACK at once: after a diskless sync a Redis master starts streaming commands to a
+  // replica only once it acknowledged the RDB (replicationSendAck right after loading, as Redis's
+  // replica does). The log holds the loaded keys first.
+  if (const storage::Status status = server_.engine().FlushLog(); !status.ok()) {
+    Drop("the commit log refuses writes: " + status.ToString());
+    return false;
+  }
+  SendCommand({"REPLCONF", "ACK", std::to_string(offset_)});
+  if (!connection_) return false;
   return ApplyStream();
 }
 
