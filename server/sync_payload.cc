@@ -103,9 +103,18 @@ SyncPayload::Status SyncPayload::FeedEofForm(std::string_view bytes) {
   recent_.append(bytes);
   const bool mark_seen = recent_.find(mark_) != std::string::npos;
   if (recent_.size() >= kEofMarkBytes) recent_.erase(0, recent_.size() - (kEofMarkBytes - 1));
-  if (!reader_.done() && mark_seen && !reader_.ParseBuffered()) {
-    return Fail("the RDB from the master is corrupt at offset " +
-                std::to_string(reader_.error().offset) + ": " + reader_.error().reason);
+  if (!reader_.done() && mark_seen) {
+    // A master sends nothing after the mark until the replica acknowledges the RDB (Redis's
+    // replica, too, takes the mark as the end): an RDB still incomplete here is corrupt, and
+    // waiting would only buffer what never completes it.
+    if (!reader_.ParseBuffered()) {
+      return Fail("the RDB from the master is corrupt at offset " +
+                  std::to_string(reader_.error().offset) + ": " + reader_.error().reason);
+    }
+    if (!reader_.done()) {
+      return Fail("the diskless RDB from the master ended (its EOF mark came) at offset " +
+                  std::to_string(reader_.bytes_read()) + " before its EOF and checksum");
+    }
   }
   if (!reader_.done()) return Status::kNeedMore;
   state_ = State::kEofMark;

@@ -634,7 +634,17 @@ TEST_CASE("the master drops the link mid-stream: partial resync continues from t
   {
     Writer writer(master.port());
     for (int kill = 1; kill <= 3; ++kill) {
-      std::this_thread::sleep_for(400ms);
+      // Mid-stream: the master streams to the replica (a diskless-synced replica is "online" only
+      // once the master has seen its ACK and its RDB child exit) and the replica applies it.
+      const std::string before = Repl(ours, "slave_repl_offset");
+      REQUIRE(WaitFor(
+          [&] {
+            return ReadInfoField(redis, "replication", "slave0").find("state=online") !=
+                       std::string::npos &&
+                   Repl(ours, "slave_repl_offset") != before;
+          },
+          10s));
+      std::this_thread::sleep_for(300ms);
       CHECK(redis.Command({"CLIENT", "KILL", "TYPE", "replica"}).integer == 1);
       REQUIRE_MESSAGE(WaitFor(
                           [&] {

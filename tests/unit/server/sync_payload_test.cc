@@ -114,6 +114,15 @@ TEST_CASE("refused: an error instead of the payload, a wrong mark, a bad header,
   o = FeedInPieces("$" + std::to_string(corrupt.size()) + "\r\n" + corrupt, 10);
   CHECK(o.status == SyncPayload::Status::kFailed);
   CHECK(o.error.find("corrupt") != std::string::npos);
+  // A diskless payload whose RDB is cut short: refused once the mark comes, in any pieces.
+  for (std::size_t piece : {1, 7, 100, 1000000}) {
+    o = FeedInPieces("$EOF:" + kMark + "\r\n" + rdb.substr(0, rdb.size() - 5) + kMark, piece);
+    CAPTURE(piece);
+    CHECK(o.status == SyncPayload::Status::kFailed);
+    // The mark's bytes read as the RDB's next item: either corrupt, or still incomplete.
+    CHECK((o.error.find("before its EOF and checksum") != std::string::npos ||
+           o.error.find("corrupt") != std::string::npos));
+  }
   // A sized payload shorter than the RDB it holds: the RDB is incomplete.
   const std::string cut = rdb.substr(0, rdb.size() - 5);
   o = FeedInPieces("$" + std::to_string(cut.size()) + "\r\n" + cut + kStream, 10);
