@@ -21,13 +21,14 @@ void ReplicaofCommand(CommandContext& ctx) {
     return;
   }
   ReplicaLink& link = ctx.server.replication();
+  if (link.IsMasterClient(ctx.client)) {
+    // Redis never sends it down a replication stream; it would end the link running it.
+    ctx.reply.Error("ERR Command is not valid from the master's replication stream.");
+    return;
+  }
   if (EqualsIgnoreCase(ctx.argv[1], "no") && EqualsIgnoreCase(ctx.argv[2], "one")) {
     link.Unset();
     ctx.reply.Ok();
-    return;
-  }
-  if (link.IsMasterClient(ctx.client)) {
-    ctx.reply.Error("ERR Command is not valid when client is a replica.");
     return;
   }
   long long port = 0;

@@ -80,10 +80,14 @@ const char* ReplicaLink::StateName(State state) {
 
 void ReplicaLink::EnsureMasterClient() {
   // A transaction the master had opened when the link broke is discarded: the offset stopped
-  // before its MULTI, so the master sends it again.
+  // before its MULTI, so the master sends it again. The selected database stays, as Redis's
+  // cached master keeps it: after +CONTINUE the master does not send SELECT again (after
+  // +FULLRESYNC it does).
+  const std::uint32_t db = master_client_ ? master_client_->db() : 0;
   master_client_ = std::make_unique<Client>(server_, kMasterClientId);
   master_client_->set_user(nullptr, true);  // the master's commands pass any ACL
   master_client_->set_name("master");
+  master_client_->set_db(db);
 }
 
 void ReplicaLink::SetMaster(const std::string& host, int port) {

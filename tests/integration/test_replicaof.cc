@@ -472,6 +472,7 @@ TEST_CASE("against a master played by the test: handshake, LOADING, MULTI/EXEC, 
   const std::string tail = EncodeCommand({"EXEC"}) +
                            EncodeCommand({"PEXPIREAT", "tx", "4102444800000"}) +
                            EncodeCommand({"XADD", "unsupported", "*", "a", "1"}) +
+                           EncodeCommand({"REPLICAOF", "NO", "ONE"}) +
                            EncodeCommand({"SELECT", "0"}) + EncodeCommand({"PING"});
   master.Send(tail);
   offset += static_cast<long long>(tail.size());
@@ -484,7 +485,7 @@ TEST_CASE("against a master played by the test: handshake, LOADING, MULTI/EXEC, 
   CHECK(ours.Command({"PEXPIRETIME", "tx"}).integer == 4102444800000);
   CHECK(Repl(ours, "slave_repl_offset") == std::to_string(offset));
   CHECK(Repl(ours, "master_replid") == replid);
-  CHECK(Repl(ours, "master_command_errors") == "1");  // the XADD
+  CHECK(Repl(ours, "master_command_errors") == "2");  // the XADD and the REPLICAOF
   CHECK(ours.Command({"ROLE"}).elements[4].integer == offset);
   // Once a second, unasked.
   master.Expect(EncodeCommand({"REPLCONF", "ACK", std::to_string(offset)}));
@@ -492,8 +493,11 @@ TEST_CASE("against a master played by the test: handshake, LOADING, MULTI/EXEC, 
   CHECK(ours.Command({"GET", "loaded"}) == Reply::Bulk("yes"));
 
   // The link breaks in the middle of a MULTI: the replica asks to continue after the last
-  // command it applied (before the MULTI, which the master sends again).
-  master.Send(EncodeCommand({"MULTI"}) + EncodeCommand({"SET", "half", "1"}));
+  // command it applied (before the MULTI, which the master sends again). The database the
+  // stream selected last stays selected: a master does not select it again after +CONTINUE.
+  master.Send(EncodeCommand({"SELECT", "2"}) + EncodeCommand({"MULTI"}) +
+              EncodeCommand({"SET", "half", "1"}));
+  offset += static_cast<long long>(EncodeCommand({"SELECT", "2"}).size());
   std::this_thread::sleep_for(200ms);
   master.Drop();
   master.Accept();
@@ -508,7 +512,10 @@ TEST_CASE("against a master played by the test: handshake, LOADING, MULTI/EXEC, 
   master.Expect(EncodeCommand({"PSYNC", replid, std::to_string(offset + 1)}));
   master.Send("+CONTINUE\r\n" + EncodeCommand({"MULTI"}) + EncodeCommand({"SET", "half", "2"}) +
               EncodeCommand({"EXEC"}));
-  CHECK(WaitFor([&] { return ours.Command({"GET", "half"}) == Reply::Bulk("2"); }, 10s));
+  CHECK(WaitFor([&] { return Repl(ours, "slave_repl_offset") != std::to_string(offset); }, 10s));
+  CHECK(ours.Command({"GET", "half"}) == Reply::Nil());  // database 0
+  Ok(ours, {"SELECT", "2"});
+  CHECK(ours.Command({"GET", "half"}) == Reply::Bulk("2"));
   CHECK(Repl(ours, "master_partial_syncs") == "1");
   CHECK(Repl(ours, "master_full_syncs") == "1");
   CHECK(ours.Command({"SET", "k", "v"}) ==
