@@ -629,7 +629,10 @@ TEST_CASE("masterauth and masteruser against a master with requirepass and ACL u
 
 TEST_CASE("the master drops the link mid-stream: partial resync continues from the offset") {
   if (TestingRealRedis() || !ReferenceAvailable()) return;
-  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0"}, ReferenceRedis());
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0",
+                        // the writer writes about 1 MB a second, the default backlog size
+                        "--repl-backlog-size", "64mb"},
+                       ReferenceRedis());
   master.Start();
   Client redis(master.port());
   Fill(redis);
