@@ -109,3 +109,112 @@ TEST_CASE("convergence: every replica's copy must be the same") {
   REQUIRE(v.size() == 1);
   CHECK(v[0].property == "divergent");
 }
+
+namespace {
+
+SerialOp Lock(SerialOp::Kind kind, long long token, std::int64_t start, std::int64_t end,
+              SerialOp::Outcome outcome = SerialOp::Outcome::kOk) {
+  SerialOp op;
+  op.kind = kind;
+  op.value = token;
+  op.start_us = start;
+  op.end_us = end;
+  op.outcome = outcome;
+  op.px_ms = 1;  // a 1000 us lease
+  return op;
+}
+SerialOp Acquire(long long token, std::int64_t start, std::int64_t end,
+                 SerialOp::Outcome outcome = SerialOp::Outcome::kOk) {
+  return Lock(SerialOp::Kind::kAcquire, token, start, end, outcome);
+}
+SerialOp Release(long long token, std::int64_t start, std::int64_t end,
+                 SerialOp::Outcome outcome = SerialOp::Outcome::kOk) {
+  return Lock(SerialOp::Kind::kRelease, token, start, end, outcome);
+}
+int Locks(const std::vector<SerialOp>& ops) {
+  std::vector<Violation> v;
+  const int n = CheckLocks(ops, &v);
+  for (const Violation& each : v) CHECK(each.property == "two-holders");
+  return n;
+}
+
+SerialOp Register(SerialOp::Kind kind, long long value, std::int64_t start, std::int64_t end,
+                  SerialOp::Outcome outcome = SerialOp::Outcome::kOk) {
+  SerialOp op;
+  op.kind = kind;
+  op.value = value;
+  op.start_us = start;
+  op.end_us = end;
+  op.outcome = outcome;
+  return op;
+}
+SerialOp RegGet(long long value, std::int64_t start, std::int64_t end) {
+  SerialOp op = Register(SerialOp::Kind::kGet, value, start, end);
+  op.nil = value == 0;
+  return op;
+}
+int Registers(const std::vector<SerialOp>& ops, std::uint64_t max_steps = 1'000'000,
+              std::string* property = nullptr) {
+  std::vector<Violation> v;
+  const int n = CheckRegisters(ops, &v, max_steps);
+  if (property != nullptr && !v.empty()) *property = v[0].property;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("locks: one holder at a time, counted from the ack to the lease's end or a release") {
+  // Lease 1000 us from the acquisition's start.
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 1100, 1200)}) == 0);  // after the lease
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 500, 600)}) == 1);    // inside it: two holders
+  // Released at 300: the next may take it after that.
+  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350), Acquire(2, 400, 450)}) == 0);
+  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350), Acquire(2, 200, 250)}) == 1);
+  // An acquisition that got nil, was refused or is unknown holds nothing the checker relies on.
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 500, 600, SerialOp::Outcome::kRefused)}) == 0);
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 500, 600, SerialOp::Outcome::kUnknown)}) == 0);
+  // An unknown release may land any time later, so it frees the lock from its start on...
+  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350, SerialOp::Outcome::kUnknown),
+               Acquire(2, 400, 450)}) == 0);
+  // ...and may even remove a later holder's lock: that holder surely held it only until then.
+  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 5000, SerialOp::Outcome::kUnknown),
+               Acquire(2, 400, 450), Acquire(3, 700, 800)}) == 0);
+  // A release that refused (not applied) frees nothing.
+  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350, SerialOp::Outcome::kRefused),
+               Acquire(2, 400, 450)}) == 1);
+  // Different locks do not exclude each other; three overlapping holders are two violations.
+  std::vector<SerialOp> two = {Acquire(1, 0, 100), Acquire(2, 500, 600)};
+  two[1].key = 1;
+  CHECK(Locks(two) == 0);
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 200, 300), Acquire(3, 400, 500)}) == 2);
+}
+
+TEST_CASE("registers: SERIAL GET/SET/INCR histories must be linearizable") {
+  using K = SerialOp::Kind;
+  using O = SerialOp::Outcome;
+  CHECK(Registers({Register(K::kSet, 5, 0, 10), RegGet(5, 20, 30), Register(K::kIncr, 6, 40, 50),
+                   RegGet(6, 60, 70)}) == 0);
+  std::string property;
+  // A read after an acked SET that sees the initial nil: stale.
+  CHECK(Registers({Register(K::kSet, 5, 0, 10), RegGet(0, 20, 30)}, 1'000'000, &property) == 1);
+  CHECK(property == "not-linearizable");
+  // Two INCRs answering the same value: one increment lost.
+  CHECK(Registers({Register(K::kIncr, 1, 0, 10), Register(K::kIncr, 1, 5, 15)}) == 1);
+  // An unknown SET may explain a later read, or never happen.
+  CHECK(Registers({Register(K::kSet, 7, 0, 10, O::kUnknown), RegGet(7, 20, 30)}) == 0);
+  CHECK(Registers({Register(K::kSet, 7, 0, 10, O::kUnknown), RegGet(0, 20, 30)}) == 0);
+  // A refused SET was not applied: a read of its value is not explained.
+  CHECK(Registers({Register(K::kSet, 7, 0, 10, O::kRefused), RegGet(7, 20, 30)}) == 1);
+  // Registers are separate histories.
+  std::vector<SerialOp> two = {Register(K::kSet, 5, 0, 10), RegGet(5, 20, 30)};
+  two[1].key = 1;
+  CHECK(Registers(two) == 1);
+  // A search over its bound is no pass: "undecided".
+  std::vector<SerialOp> wide;
+  for (int i = 0; i < 12; ++i) wide.push_back(Register(K::kSet, i + 1, 0, 1000, O::kUnknown));
+  wide.push_back(RegGet(99, 2000, 2100));  // nobody wrote 99: every order must be tried
+  CHECK(Registers(wide, 100, &property) == 1);
+  CHECK(property == "undecided");
+  CHECK(Registers(wide, 10'000'000, &property) == 1);
+  CHECK(property == "not-linearizable");
+}

@@ -9,6 +9,7 @@
 
 #include "history.h"
 #include "op_log.h"
+#include "serial_log.h"
 
 namespace dynakv::faults {
 
@@ -45,5 +46,20 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
 // Convergence: after healing and anti-entropy, every replica holds the same copy of every key
 // ("divergent" otherwise).
 int CheckConverged(const FinalState& final, std::vector<Violation>* out);
+
+// Mutual exclusion of SERIAL locks ("two-holders"): an acknowledged acquisition surely holds its
+// lock from its ack until its lease runs out (counted from the acquisition's start: the
+// coordinator sets the expiry after that) or until a DEL of the lock may have removed it,
+// whichever comes first. No two such spans of one lock may overlap: at the later of the two
+// acquisitions' effects the earlier one still held the key, so SET NX must have failed.
+int CheckLocks(const std::vector<SerialOp>& ops, std::vector<Violation>* out);
+
+// Linearizability of each SERIAL register's history of GET, SET and INCR (tests/lincheck):
+// "not-linearizable" when no order explains it; "undecided" when the search of a register took
+// more than `max_steps` states (the workload's register rate keeps histories well below that; an
+// undecided history is no pass). Refused ops (not applied) take no part, unknown ones may or may
+// not have happened.
+int CheckRegisters(const std::vector<SerialOp>& ops, std::vector<Violation>* out,
+                   std::uint64_t max_steps = 5'000'000);
 
 }  // namespace dynakv::faults

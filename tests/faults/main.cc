@@ -3,7 +3,12 @@
 //
 //   dynakv-faults workload --nodes h:p,h:p,h:p --seconds S --seed N --log ops.log
 //                          [--keys K] [--clients-per-node C] [--rate OPS] [--timeout-ms MS]
+//                          [--serial-log serial.log]
 //   dynakv-faults check --nodes h:p,... --log ops.log [--faults faults.log] [--keys K]
+//                       [--serial-log serial.log]
+//
+// --serial-log: the SERIAL lock and register clients run alongside (serial_workload.h), and
+// `check` runs CheckLocks and the linearizability check over their log.
 //
 // `workload` writes and reads through every node and logs every operation; `check` (after
 // run.sh healed the faults) settles the cluster, reads its final state, runs every checker and
@@ -13,8 +18,10 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "checks.h"
+#include "serial_workload.h"
 #include "settle.h"
 #include "workload.h"
 
@@ -49,7 +56,33 @@ int Workload(std::map<std::string, std::string>& flags) {
   if (options.nodes.empty() || options.seconds <= 0 || flags["log"].empty() || options.keys <= 0) {
     return Usage("workload needs --nodes, --seconds > 0, --log and --keys > 0");
   }
+  std::vector<SerialOp> serial_ops;
+  std::jthread serial;
+  if (!flags["serial-log"].empty()) {
+    SerialWorkloadOptions serial_options;
+    serial_options.nodes = options.nodes;
+    serial_options.seconds = options.seconds;
+    serial_options.seed = options.seed;
+    serial_options.timeout_ms = options.timeout_ms;
+    serial = std::jthread([serial_options, &serial_ops] {
+      serial_ops = RunSerialWorkload(serial_options);
+    });
+  }
   const std::vector<Op> ops = RunWorkload(options);
+  if (serial.joinable()) {
+    serial.join();
+    if (!WriteSerialOps(flags["serial-log"], serial_ops)) {
+      std::cerr << "cannot write " << flags["serial-log"] << "\n";
+      return 2;
+    }
+    std::map<std::string, long long> outcome;
+    for (const SerialOp& op : serial_ops) {
+      ++outcome[std::string(1, static_cast<char>(op.kind)) + (op.ok() ? "-ok" : "-" + op.error)];
+    }
+    std::cerr << "serial workload: " << serial_ops.size() << " ops";
+    for (const auto& [what, n] : outcome) std::cerr << ", " << n << " " << what;
+    std::cerr << "\n";
+  }
   if (!WriteOps(flags["log"], ops)) {
     std::cerr << "cannot write " << flags["log"] << "\n";
     return 2;
@@ -97,6 +130,19 @@ int Check(std::map<std::string, std::string>& flags) {
   const int lost = CheckDurable(history, final, &violations);
   const int reads = CheckReads(history, ops, &violations);
   const int divergent = CheckConverged(final, &violations);
+  int serial = 0;
+  std::string serial_summary;
+  if (!flags["serial-log"].empty()) {
+    std::vector<SerialOp> serial_ops;
+    if (!ReadSerialOps(flags["serial-log"], &serial_ops)) return 2;
+    long long acquired = 0;
+    for (const SerialOp& op : serial_ops)
+      acquired += op.kind == SerialOp::Kind::kAcquire && op.ok() ? 1 : 0;
+    serial += CheckLocks(serial_ops, &violations);
+    serial += CheckRegisters(serial_ops, &violations);
+    serial_summary = " serial_ops=" + std::to_string(serial_ops.size()) +
+                     " locks_acquired=" + std::to_string(acquired);
+  }
   std::map<std::string, int> count;
   for (const Violation& v : violations) ++count[v.property];
   long long acks = 0;
@@ -105,8 +151,14 @@ int Check(std::map<std::string, std::string>& flags) {
   std::cout << "faults-check: ops=" << ops.size() << " acks=" << acks << " faults=" << faults.size()
             << " lost=" << count["lost"] << " stale=" << count["stale"]
             << " divergent=" << count["divergent"] << " bogus=" << count["bogus"]
-            << " unreadable=" << count["unreadable"] << "\n";
-  return lost + reads + divergent == 0 ? 0 : 1;
+            << " unreadable=" << count["unreadable"] << serial_summary
+            << (serial_summary.empty() ? ""
+                                       : " two-holders=" + std::to_string(count["two-holders"]) +
+                                             " not-linearizable=" +
+                                             std::to_string(count["not-linearizable"]) +
+                                             " undecided=" + std::to_string(count["undecided"]))
+            << "\n";
+  return lost + reads + divergent + serial == 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 # restarted, and dynakv-faults check verifies the op log against the settled cluster.
 #
 #   tests/faults/run.sh [--seconds 75] [--seed 1|random] [--faults partition,oneway,...]
-#                       [--soak] [--server PATH] [--client PATH]
+#                       [--soak] [--serial] [--server PATH] [--client PATH]
 #
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
@@ -14,6 +14,8 @@
 # disklost (replicas synced, then kill -9, data dir wiped, restart, anti-entropy refill),
 # diskfull (the data dir of one node or of all of them full until freed, then kill -9 and
 # restart, so what the log did not hold is gone). Default: all but diskfull.
+# --serial: SERIAL lock and register clients run through every node alongside (serial.log), and
+# the check adds mutual exclusion of the locks and linearizability of the registers.
 # --soak: 1800 s with a random seed unless --seconds/--seed say otherwise.
 # Needs root. Without root or network namespaces it exits 77 (ctest: skipped), or 1 when CI=true.
 # Logs (ops.log, faults.log, server logs) stay in $DKVF_RUN (default /tmp/dkvf-run).
@@ -23,7 +25,7 @@ root="$(cd "$here/../.." && pwd)"
 # shellcheck source=netns.sh
 source "$here/netns.sh"
 
-seconds="" seed="" soak=0
+seconds="" seed="" soak=0 serial=()
 faults="partition,oneway,isolate,slow,pause,kill,disklost"
 server="$root/build/server/dynakv-server"
 client="$root/build/tests/faults/dynakv-faults"
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
     --soak) soak=1; shift ;;
+    --serial) serial=(--serial-log "$run/serial.log"); shift ;;
     --server) server=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -257,7 +260,7 @@ inject() {
 log "fault run: seed $seed, $seconds s, faults: $faults; logs in $run"
 for ((i = 1; i <= nodes; i++)); do start_node "$i"; done
 in_client "$client" workload --nodes "$addresses" --seconds "$seconds" --seed "$seed" \
-  --keys "$keys" --log "$run/ops.log" 9>&- &
+  --keys "$keys" --log "$run/ops.log" "${serial[@]}" 9>&- &
 workload=$!
 started=$(date +%s)
 sleep 3  # a fault-free start
@@ -293,10 +296,10 @@ log "healed; every node killed and restarted; checking"
 
 status=0
 in_client "$client" check --nodes "$addresses" --keys "$keys" --log "$run/ops.log" \
-  --faults "$run/faults.log" || status=$?
+  --faults "$run/faults.log" "${serial[@]}" || status=$?
 if [ "$crashed" -gt 0 ]; then
   log "FAIL: $crashed node crash(es) during the run (see above)"
   status=1
 fi
-[ "$status" -eq 0 ] && log "PASS (seed $seed)" || log "FAIL (seed $seed; rerun: $0 --seed $seed --seconds $seconds --faults $faults)"
+[ "$status" -eq 0 ] && log "PASS (seed $seed)" || log "FAIL (seed $seed; rerun: $0 --seed $seed --seconds $seconds --faults $faults${serial:+ --serial})"
 exit "$status"

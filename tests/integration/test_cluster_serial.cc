@@ -1,7 +1,7 @@
 // SERIAL / LOCAL_SERIAL in cluster mode (per-key Paxos, cluster/paxos.h), with 3 real node
 // processes on loopback: locks taken with SET NX PX through every node never have two holders
 // (and at QUORUM they do, which is why SERIAL exists); a history of register operations through
-// every node is linearizable (checked by a Wing-Gong style search written here); a coordinator
+// every node is linearizable (checked by the Wing-Gong style search of tests/lincheck); a coordinator
 // killed mid-round leaves nothing half-applied; one replica down is fine, two are UNAVAILABLE.
 #include <doctest/doctest.h>
 
@@ -18,10 +18,10 @@
 #include <set>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "harness.h"
+#include "linearizability.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::LocalCluster;
@@ -103,92 +103,19 @@ LockRun RaceLocks(LocalCluster& cluster, int rounds, int clients_per_node,
   return run;
 }
 
-// --- a linearizability checker for one register ------------------------------------------------
+// --- a linearizability checker for one register: the shared one (tests/lincheck) -------------
 
-struct Op {
-  enum class Kind { kGet, kSet, kSetNx, kIncr };
-  Kind kind = Kind::kGet;
-  std::int64_t arg = 0;  // SET's value
-  // Outcome: for GET the value read (nullopt: nil); SET NX whether it set; INCR the new value.
-  std::optional<std::int64_t> value;
-  bool set = false;
-  bool unknown = false;  // an error whose outcome is unknown: may or may not have happened
-  std::int64_t invoke = 0;
-  std::int64_t respond = 0;  // unknown: +infinity
-};
+using Op = dynakv::lincheck::RegisterOp;
 
-using State = std::optional<std::int64_t>;
-
-// Applies `op` to `state`: false when its recorded outcome is impossible there.
-bool Step(const Op& op, State* state) {
-  switch (op.kind) {
-    case Op::Kind::kGet:
-      return op.unknown || op.value == *state;
-    case Op::Kind::kSet:
-      *state = op.arg;
-      return true;
-    case Op::Kind::kSetNx:
-      if (op.unknown) {
-        if (!state->has_value()) *state = op.arg;
-        return true;
-      }
-      if (op.set != !state->has_value()) return false;
-      if (op.set) *state = op.arg;
-      return true;
-    case Op::Kind::kIncr: {
-      const std::int64_t next = state->value_or(0) + 1;
-      if (!op.unknown && op.value != next) return false;
-      *state = next;
-      return true;
-    }
+struct Checker {
+  explicit Checker(std::vector<Op> ops) : ops(std::move(ops)) {}
+  // A search too long to decide fails the test: it proves nothing either way.
+  bool Linearizable() const {
+    const dynakv::lincheck::Verdict verdict = dynakv::lincheck::CheckRegister(ops);
+    if (verdict == dynakv::lincheck::Verdict::kUndecided) FAIL("linearizability search too long");
+    return verdict == dynakv::lincheck::Verdict::kLinearizable;
   }
-  return false;
-}
-
-// Wing & Gong's search with Lowe's memo (as Knossos and Porcupine): repeatedly linearize one op
-// among those invoked before every pending completed op has responded, as long as its outcome
-// fits the state. Ops with unknown outcome may be linearized anywhere after their invocation,
-// or never.
-class Checker {
- public:
-  explicit Checker(std::vector<Op> ops) : ops_(std::move(ops)) {}
-
-  bool Linearizable() {
-    std::vector<bool> done(ops_.size(), false);
-    return Search(&done, State{}, 0);
-  }
-
- private:
-  bool Search(std::vector<bool>* done, const State& state, std::size_t linearized) {
-    std::int64_t first_response = std::numeric_limits<std::int64_t>::max();
-    bool complete = true;
-    for (std::size_t i = 0; i < ops_.size(); ++i) {
-      if ((*done)[i] || ops_[i].unknown) continue;
-      complete = false;
-      first_response = std::min(first_response, ops_[i].respond);
-    }
-    if (complete) return true;
-    std::string key(done->begin(), done->end());
-    key += state ? std::to_string(*state) : "nil";
-    if (!seen_.insert(key).second) return false;
-    if (++steps_ > 20'000'000) {
-      FAIL("linearizability search too long");
-      return false;
-    }
-    for (std::size_t i = 0; i < ops_.size(); ++i) {
-      if ((*done)[i] || ops_[i].invoke > first_response) continue;
-      State next = state;
-      if (!Step(ops_[i], &next)) continue;
-      (*done)[i] = true;
-      if (Search(done, next, linearized + 1)) return true;
-      (*done)[i] = false;
-    }
-    return false;
-  }
-
-  std::vector<Op> ops_;
-  std::unordered_set<std::string> seen_;
-  std::uint64_t steps_ = 0;
+  std::vector<Op> ops;
 };
 
 std::int64_t NowUs() {
