@@ -50,7 +50,7 @@ int CheckRegisters(const std::vector<SerialOp>& ops, std::vector<Violation>* out
     v.key = key;
     const bool undecided = verdict == lincheck::Verdict::kUndecided;
     v.property = undecided ? "undecided" : "not-linearizable";
-    v.what = RegisterName(key) + ": the history of " + std::to_string(size) + " SERIAL ops " +
+    v.what = RegisterName(key) + ": the history of " + std::to_string(size) + " register ops " +
              (undecided ? "took more than " + std::to_string(max_steps) + " search states"
                         : "has no linearization");
     v.from_us = spans[key].first;

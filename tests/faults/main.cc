@@ -3,7 +3,7 @@
 //
 //   dynakv-faults workload --nodes h:p,h:p,h:p --seconds S --seed N --log ops.log
 //                          [--keys K] [--clients-per-node C] [--rate OPS] [--timeout-ms MS]
-//                          [--serial-log serial.log]
+//                          [--serial-log serial.log [--serial-level SERIAL|QUORUM]]
 //   dynakv-faults check --nodes h:p,... --log ops.log [--faults faults.log] [--keys K]
 //                       [--serial-log serial.log]
 //
@@ -64,9 +64,9 @@ int Workload(std::map<std::string, std::string>& flags) {
     serial_options.seconds = options.seconds;
     serial_options.seed = options.seed;
     serial_options.timeout_ms = options.timeout_ms;
-    serial = std::jthread([serial_options, &serial_ops] {
-      serial_ops = RunSerialWorkload(serial_options);
-    });
+    if (!flags["serial-level"].empty()) serial_options.level = flags["serial-level"];
+    serial = std::jthread(
+        [serial_options, &serial_ops] { serial_ops = RunSerialWorkload(serial_options); });
   }
   const std::vector<Op> ops = RunWorkload(options);
   if (serial.joinable()) {
@@ -152,11 +152,11 @@ int Check(std::map<std::string, std::string>& flags) {
             << " lost=" << count["lost"] << " stale=" << count["stale"]
             << " divergent=" << count["divergent"] << " bogus=" << count["bogus"]
             << " unreadable=" << count["unreadable"] << serial_summary
-            << (serial_summary.empty() ? ""
-                                       : " two-holders=" + std::to_string(count["two-holders"]) +
-                                             " not-linearizable=" +
-                                             std::to_string(count["not-linearizable"]) +
-                                             " undecided=" + std::to_string(count["undecided"]))
+            << (serial_summary.empty()
+                    ? ""
+                    : " two-holders=" + std::to_string(count["two-holders"]) +
+                          " not-linearizable=" + std::to_string(count["not-linearizable"]) +
+                          " undecided=" + std::to_string(count["undecided"]))
             << "\n";
   return lost + reads + divergent + serial == 0 ? 0 : 1;
 }

@@ -6,7 +6,7 @@
 # restarted, and dynakv-faults check verifies the op log against the settled cluster.
 #
 #   tests/faults/run.sh [--seconds 75] [--seed 1|random] [--faults partition,oneway,...]
-#                       [--soak] [--serial] [--server PATH] [--client PATH]
+#                       [--soak] [--serial] [--serial-level L] [--server PATH] [--client PATH]
 #
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
@@ -16,6 +16,7 @@
 # restart, so what the log did not hold is gone). Default: all but diskfull.
 # --serial: SERIAL lock and register clients run through every node alongside (serial.log), and
 # the check adds mutual exclusion of the locks and linearizability of the registers.
+# --serial-level QUORUM: the same clients at QUORUM, a control that must fail those checks.
 # --soak: 1800 s with a random seed unless --seconds/--seed say otherwise.
 # Needs root. Without root or network namespaces it exits 77 (ctest: skipped), or 1 when CI=true.
 # Logs (ops.log, faults.log, server logs) stay in $DKVF_RUN (default /tmp/dkvf-run).
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
     --faults) faults=$2; shift 2 ;;
     --soak) soak=1; shift ;;
     --serial) serial=(--serial-log "$run/serial.log"); shift ;;
+    --serial-level) serial=(--serial-log "$run/serial.log" --serial-level "$2"); shift 2 ;;
     --server) server=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -301,5 +303,5 @@ if [ "$crashed" -gt 0 ]; then
   log "FAIL: $crashed node crash(es) during the run (see above)"
   status=1
 fi
-[ "$status" -eq 0 ] && log "PASS (seed $seed)" || log "FAIL (seed $seed; rerun: $0 --seed $seed --seconds $seconds --faults $faults${serial:+ --serial})"
+[ "$status" -eq 0 ] && log "PASS (seed $seed)" || log "FAIL (seed $seed; rerun: $0 --seed $seed --seconds $seconds --faults $faults${serial:+ --serial}${serial[2]:+ --serial-level ${serial[3]}})"
 exit "$status"

@@ -16,14 +16,15 @@ using Clock = std::chrono::steady_clock;
 
 std::string FirstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
 
-// A connection at SERIAL (CONSISTENCY SERIAL, so INCR and GET run as Paxos rounds too), or null.
-std::unique_ptr<Conn> Connect(const std::string& address, std::chrono::milliseconds timeout) {
+// A connection at `level` (CONSISTENCY SERIAL: INCR and GET run as Paxos rounds too), or null.
+std::unique_ptr<Conn> Connect(const std::string& address, const std::string& level,
+                              std::chrono::milliseconds timeout) {
   std::string host;
   int port = 0;
   if (!ParseAddress(address, &host, &port)) return nullptr;
   auto conn = std::make_unique<Conn>(host, port, timeout);
   if (!conn->ok()) return nullptr;
-  const Reply r = conn->Command({"CONSISTENCY", "SERIAL"});
+  const Reply r = conn->Command({"CONSISTENCY", level});
   if (r.type != Reply::Type::kStatus || r.str != "OK") return nullptr;
   return conn;
 }
@@ -44,8 +45,8 @@ Reply Send(Conn& conn, const std::vector<std::string>& argv, SerialOp* op, Good 
   } else {
     op->outcome = SerialOp::Outcome::kUnknown;
     op->error = reply.type == Reply::Type::kIo ? "io"
-                : reply.IsError()               ? FirstWord(reply.str)
-                                                : "unexpected-reply";
+                : reply.IsError()              ? FirstWord(reply.str)
+                                               : "unexpected-reply";
   }
   return reply;
 }
@@ -63,7 +64,7 @@ void LockClient(Shared* shared, int node, int client, std::vector<SerialOp>* ops
   std::unique_ptr<Conn> conn;
   while (Clock::now() < shared->deadline) {
     if (conn == nullptr || !conn->ok()) {
-      conn = Connect(o.nodes[static_cast<std::size_t>(node - 1)], timeout);
+      conn = Connect(o.nodes[static_cast<std::size_t>(node - 1)], o.level, timeout);
       if (conn == nullptr) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
@@ -124,7 +125,7 @@ void RegisterClient(Shared* shared, int node, int client, std::vector<SerialOp>*
     std::this_thread::sleep_until(next);
     next = std::max(next + gap, Clock::now());
     if (conn == nullptr || !conn->ok()) {
-      conn = Connect(o.nodes[static_cast<std::size_t>(node - 1)], timeout);
+      conn = Connect(o.nodes[static_cast<std::size_t>(node - 1)], o.level, timeout);
       if (conn == nullptr) continue;
     }
     SerialOp op;

@@ -19,11 +19,14 @@ struct SerialWorkloadOptions {
   int register_clients_per_node = 1;
   int locks = 2;
   int registers = 2;
-  int px_ms = 1000;  // the lease
+  int px_ms = 1000;                 // the lease
   int register_ops_per_second = 8;  // per client: keeps each register's history searchable
   double seconds = 60;
   std::uint64_t seed = 1;
   int timeout_ms = 2000;
+  // The connections' CONSISTENCY. QUORUM is the control that shows the checkers bite: a lock race
+  // at QUORUM gives two holders, and its registers are not linearizable.
+  std::string level = "SERIAL";
 };
 
 // Runs until `seconds` have passed; every operation sent, in no particular order.

@@ -1,8 +1,9 @@
 // SERIAL / LOCAL_SERIAL in cluster mode (per-key Paxos, cluster/paxos.h), with 3 real node
 // processes on loopback: locks taken with SET NX PX through every node never have two holders
 // (and at QUORUM they do, which is why SERIAL exists); a history of register operations through
-// every node is linearizable (checked by the Wing-Gong style search of tests/lincheck); a coordinator
-// killed mid-round leaves nothing half-applied; one replica down is fine, two are UNAVAILABLE.
+// every node is linearizable (checked by the Wing-Gong style search of tests/lincheck); a
+// coordinator killed mid-round leaves nothing half-applied; one replica down is fine, two are
+// UNAVAILABLE.
 #include <doctest/doctest.h>
 
 #include <algorithm>

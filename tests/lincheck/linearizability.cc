@@ -44,9 +44,8 @@ class Search {
       : ops_(std::move(ops)), done_(ops_.size(), '0'), max_steps_(max_steps) {
     // By invocation, completed ops before unknown ones of the same time: the loop below stops at
     // the first op invoked too late, and tries the likelier candidates first.
-    std::stable_sort(ops_.begin(), ops_.end(), [](const RegisterOp& a, const RegisterOp& b) {
-      return a.invoke < b.invoke;
-    });
+    std::stable_sort(ops_.begin(), ops_.end(),
+                     [](const RegisterOp& a, const RegisterOp& b) { return a.invoke < b.invoke; });
   }
 
   Verdict Run() {
