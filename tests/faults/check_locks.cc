@@ -6,6 +6,8 @@
 namespace dynakv::faults {
 namespace {
 
+constexpr std::int64_t kExpiryGrainUs = 1000;
+
 struct Hold {
   const SerialOp* acquire = nullptr;
   std::int64_t from_us = 0;  // the ack
@@ -31,7 +33,9 @@ int CheckLocks(const std::vector<SerialOp>& ops, std::vector<Violation>* out) {
   std::map<int, std::vector<Hold>> holds;
   for (const SerialOp& op : ops) {
     if (op.kind != SerialOp::Kind::kAcquire || !op.ok()) continue;
-    Hold h{&op, op.end_us, op.start_us + op.px_ms * 1000};
+    // The nodes keep an expiry in whole unix milliseconds (the acquisition's time truncated, plus
+    // PX), so a lease may be over up to 1 ms before start + PX.
+    Hold h{&op, op.end_us, op.start_us + op.px_ms * 1000 - kExpiryGrainUs};
     // The acquisition took effect at some t >= start; a DEL that may take effect after that
     // (its end, +infinity when unknown, lies past our start) may have removed the lock since.
     for (const SerialOp* d : releases[op.key]) {

@@ -120,7 +120,7 @@ SerialOp Lock(SerialOp::Kind kind, long long token, std::int64_t start, std::int
   op.start_us = start;
   op.end_us = end;
   op.outcome = outcome;
-  op.px_ms = 1;  // a 1000 us lease
+  op.px_ms = 10;
   return op;
 }
 SerialOp Acquire(long long token, std::int64_t start, std::int64_t end,
@@ -164,9 +164,11 @@ int Registers(const std::vector<SerialOp>& ops, std::uint64_t max_steps = 1'000'
 }  // namespace
 
 TEST_CASE("locks: one holder at a time, counted from the ack to the lease's end or a release") {
-  // Lease 1000 us from the acquisition's start.
-  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 1100, 1200)}) == 0);  // after the lease
-  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 500, 600)}) == 1);    // inside it: two holders
+  // Lease 10 ms from the acquisition's start, less the 1 ms grain of expiry times: surely held
+  // until 9000 us.
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 9100, 9200)}) == 0);  // the lease may be over
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 8800, 8900)}) == 1);  // it is not: two holders
+  CHECK(Locks({Acquire(1, 0, 100), Acquire(2, 500, 600)}) == 1);
   // Released at 300: the next may take it after that.
   CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350), Acquire(2, 400, 450)}) == 0);
   CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350), Acquire(2, 200, 250)}) == 1);
@@ -177,7 +179,7 @@ TEST_CASE("locks: one holder at a time, counted from the ack to the lease's end 
   CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350, SerialOp::Outcome::kUnknown),
                Acquire(2, 400, 450)}) == 0);
   // ...and may even remove a later holder's lock: that holder surely held it only until then.
-  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 5000, SerialOp::Outcome::kUnknown),
+  CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 50000, SerialOp::Outcome::kUnknown),
                Acquire(2, 400, 450), Acquire(3, 700, 800)}) == 0);
   // A release that refused (not applied) frees nothing.
   CHECK(Locks({Acquire(1, 0, 100), Release(1, 300, 350, SerialOp::Outcome::kRefused),

@@ -48,10 +48,11 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
 int CheckConverged(const FinalState& final, std::vector<Violation>* out);
 
 // Mutual exclusion of SERIAL locks ("two-holders"): an acknowledged acquisition surely holds its
-// lock from its ack until its lease runs out (counted from the acquisition's start: the
-// coordinator sets the expiry after that) or until a DEL of the lock may have removed it,
-// whichever comes first. No two such spans of one lock may overlap: at the later of the two
-// acquisitions' effects the earlier one still held the key, so SET NX must have failed.
+// lock from its ack until its lease runs out (counted from the acquisition's start, less the 1 ms
+// grain of the nodes' expiry times: the coordinator sets the expiry after the start) or until a
+// DEL of the lock may have removed it, whichever comes first. No two such spans of one lock may
+// overlap: at the later of the two acquisitions' effects the earlier one still held the key, so
+// SET NX must have failed.
 int CheckLocks(const std::vector<SerialOp>& ops, std::vector<Violation>* out);
 
 // Linearizability of each SERIAL register's history of GET, SET and INCR (tests/lincheck):
