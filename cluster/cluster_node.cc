@@ -195,13 +195,15 @@ class ClusterNodeImpl final : public ClusterNode {
   }
 
   void Write(std::string key, SiblingSet siblings, const ConsistencyLevel& level,
-             std::function<void(WriteResult)> done) override {
-    coordinator_.Write(std::move(key), siblings, level, std::move(done));
+             std::function<void(WriteResult)> done,
+             std::shared_ptr<WriteProgress> progress) override {
+    coordinator_.Write(std::move(key), siblings, level, std::move(done), std::move(progress));
   }
 
   void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
-                  std::function<void(WriteResult)> done) override {
-    coordinator_.WriteBatch(std::move(writes), level, std::move(done));
+                  std::function<void(WriteResult)> done,
+                  std::shared_ptr<WriteProgress> progress) override {
+    coordinator_.WriteBatch(std::move(writes), level, std::move(done), std::move(progress));
   }
 
   void Cas(std::string key, bool local_dc, CasCompute compute,

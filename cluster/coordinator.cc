@@ -309,7 +309,8 @@ void Coordinator::RepairStale(const ReadOp& op) {
 }
 
 void Coordinator::Write(std::string key, const SiblingSet& siblings, const ConsistencyLevel& level,
-                        std::function<void(WriteResult)> done) {
+                        std::function<void(WriteResult)> done,
+                        std::shared_ptr<WriteProgress> progress) {
   ++stats_.writes;
   Plan plan;
   std::string error;
@@ -335,14 +336,16 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
       if (!status.ok() && options_.log_warning) {
         options_.log_warning("Local replica write failed: " + status.ToString());
       }
+      if (status.ok()) Replicated(progress);
       OnWriteReply(op, target.node, status.ok());
       continue;
     }
     if (!payload) {
       payload = std::make_shared<const std::string>(bus::EncodeReplicaPut(key, *op->encoded));
     }
-    auto on_reply = [this, op, node = target.node](PeerClient::Response response) {
+    auto on_reply = [this, op, progress, node = target.node](PeerClient::Response response) {
       if (IsWriteAck(response)) {
+        Replicated(progress);
         OnWriteReply(op, node, true);
       } else {
         StandIn(op, node, 0);
@@ -357,7 +360,8 @@ void Coordinator::Write(std::string key, const SiblingSet& siblings, const Consi
 }
 
 void Coordinator::WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
-                             std::function<void(WriteResult)> done) {
+                             std::function<void(WriteResult)> done,
+                             std::shared_ptr<WriteProgress> progress) {
   // Every key's own write is tracked (acks, stand-ins, the error) as Write tracks it; the batch
   // answers once all of them have, with the first failure.
   struct Batch {
@@ -413,12 +417,14 @@ void Coordinator::WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLeve
       if (!status.ok() && options_.log_warning) {
         options_.log_warning("Local replica write failed: " + status.ToString());
       }
+      if (status.ok()) Replicated(progress);
       for (const auto& op : ops) OnWriteReply(op, target.node, status.ok());
       continue;
     }
     if (!payload) payload = std::make_shared<const std::string>(ae::EncodePush(pairs));
-    auto on_reply = [this, ops, node = target.node](PeerClient::Response response) {
+    auto on_reply = [this, ops, progress, node = target.node](PeerClient::Response response) {
       const bool ack = IsWriteAck(response);
+      if (ack) Replicated(progress);
       for (const auto& op : ops) {
         if (ack) {
           OnWriteReply(op, node, true);
@@ -493,6 +499,12 @@ void Coordinator::OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::st
                                bool ok) {
   op->tracker.OnReply(node, ok);
   if (!op->answered && op->tracker.decided()) AnswerWrite(*op);
+}
+
+void Coordinator::Replicated(const std::shared_ptr<WriteProgress>& progress) {
+  if (!progress) return;
+  ++progress->acked;
+  if (progress->on_ack) deferrer_.Defer([progress] { progress->on_ack(); });
 }
 
 void Coordinator::AnswerWrite(WriteOp& op) {

@@ -49,10 +49,12 @@ class Coordinator {
 
   void Read(std::string key, const ConsistencyLevel& level, std::function<void(ReadResult)> done);
   void Write(std::string key, const SiblingSet& siblings, const ConsistencyLevel& level,
-             std::function<void(WriteResult)> done);
+             std::function<void(WriteResult)> done,
+             std::shared_ptr<WriteProgress> progress = nullptr);
   // ClusterNode::WriteBatch.
   void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
-                  std::function<void(WriteResult)> done);
+                  std::function<void(WriteResult)> done,
+                  std::shared_ptr<WriteProgress> progress = nullptr);
   // The node is stopping: new requests fail at once.
   void Stop() { stopped_ = true; }
 
@@ -80,6 +82,8 @@ class Coordinator {
   void OnReadReply(const std::shared_ptr<ReadOp>& op, std::size_t index, Copy* copy);
   void RepairStale(const ReadOp& op);
   void OnWriteReply(const std::shared_ptr<WriteOp>& op, const std::string& node, bool ok);
+  // One more replica holds the write `progress` follows (when there is one).
+  void Replicated(const std::shared_ptr<WriteProgress>& progress);
   // Preferred replica `owner` failed the write (`tries` stand-ins already failed it too): under
   // sloppy quorum the next stand-in gets it as a hint, and its ack is reported as the owner's;
   // the owner fails only when no stand-in takes it.

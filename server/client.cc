@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cluster_blocking.h"
+#include "cluster_executor.h"
 #include "command_table.h"
 #include "format.h"
 #include "log.h"
@@ -333,11 +334,12 @@ bool Client::CloseIfOverClassLimit() {
 }
 
 void Client::CloseWhenAnswered() {
-  // A client blocked in BLPOP & co. waits for no one but itself: it goes at once (as Redis
-  // unblocks a client that disconnects), so its wait cannot take an element no one reads.
+  // A client blocked in BLPOP & co. (or WAIT) waits for no one but itself: it goes at once (as
+  // Redis unblocks a client that disconnects), so its wait cannot take an element no one reads.
   const bool blocked =
       server_.blocked_lists().IsBlocked(id_) ||
-      (server_.cluster_blocking() != nullptr && server_.cluster_blocking()->IsBlocked(id_));
+      (server_.cluster_blocking() != nullptr && server_.cluster_blocking()->IsBlocked(id_)) ||
+      (server_.cluster_executor() != nullptr && server_.cluster_executor()->waits().IsBlocked(id_));
   if (!closing_ && command_in_flight_ && blocked) {
     Close();
     return;

@@ -63,7 +63,7 @@ bool IsConditionalWrite(const CommandSpec& spec, const std::vector<std::string_v
 }  // namespace
 
 ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
-    : server_(server), node_(node) {}
+    : server_(server), node_(node), waits_(server, node) {}
 
 ClusterExecutor::~ClusterExecutor() = default;
 
@@ -240,6 +240,7 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
   // there as one atomic group: no replica ever holds half of one.
   std::vector<cluster::KeyedSet> batch;
   op->pending = op->body ? 1 : changed.size();
+  if (op->runner == nullptr) waits_.StartCommand(op->client_id);
   for (const auto& [key, state] : changed) {
     const auto it = std::find(op->keys.begin(), op->keys.end(), *key);
     cluster::SiblingSet set;
@@ -252,17 +253,24 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     if (op->body) {
       batch.push_back(cluster::KeyedSet{*key, std::move(set)});
     } else {
-      WriteSet(op, *key, std::move(set));
+      WriteSet(op, *key, std::move(set), TrackWrite(op));
     }
   }
   if (!op->body) return;
   std::weak_ptr<Operation> weak = op;
-  node_.WriteBatch(std::move(batch), op->write_level, [this, weak](cluster::WriteResult result) {
-    OperationPtr op = weak.lock();
-    if (!op) return;
-    if (!result.ok && op->error.empty()) op->error = std::move(result.error);
-    if (--op->pending == 0) Complete(op, op->reply, op->error);
-  });
+  node_.WriteBatch(
+      std::move(batch), op->write_level,
+      [this, weak](cluster::WriteResult result) {
+        OperationPtr op = weak.lock();
+        if (!op) return;
+        if (!result.ok && op->error.empty()) op->error = std::move(result.error);
+        if (--op->pending == 0) Complete(op, op->reply, op->error);
+      },
+      TrackWrite(op));
+}
+
+std::shared_ptr<cluster::WriteProgress> ClusterExecutor::TrackWrite(const OperationPtr& op) {
+  return op->runner == nullptr ? waits_.Track(op->client_id) : nullptr;
 }
 
 void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& key,
@@ -328,14 +336,18 @@ void ClusterExecutor::RunSerial(const OperationPtr& op) {
 }
 
 void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,
-                               cluster::SiblingSet set) {
+                               cluster::SiblingSet set,
+                               std::shared_ptr<cluster::WriteProgress> progress) {
   std::weak_ptr<Operation> weak = op;
-  node_.Write(key, std::move(set), op->write_level, [this, weak](cluster::WriteResult result) {
-    OperationPtr op = weak.lock();
-    if (!op) return;
-    if (!result.ok && op->error.empty()) op->error = std::move(result.error);
-    if (--op->pending == 0) Complete(op, op->reply, op->error);
-  });
+  node_.Write(
+      key, std::move(set), op->write_level,
+      [this, weak](cluster::WriteResult result) {
+        OperationPtr op = weak.lock();
+        if (!op) return;
+        if (!result.ok && op->error.empty()) op->error = std::move(result.error);
+        if (--op->pending == 0) Complete(op, op->reply, op->error);
+      },
+      std::move(progress));
 }
 
 cluster::Version ClusterExecutor::NewVersion(cluster::SiblingSet* set,
@@ -440,7 +452,8 @@ void ClusterExecutor::VersionedSet(Client& client, std::string key, std::string 
   set.Add(std::move(version));
   resp::ReplyWriter(&op->reply, client.protocol()).Ok();
   op->pending = 1;
-  WriteSet(op, key, std::move(set));
+  waits_.StartCommand(op->client_id);
+  WriteSet(op, key, std::move(set), TrackWrite(op));
   Started(op, client);
 }
 

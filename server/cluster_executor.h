@@ -30,6 +30,7 @@
 
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
+#include "cluster_wait.h"
 #include "command.h"
 #include "consistency_hints.h"
 #include "key_locks.h"
@@ -104,6 +105,8 @@ class ClusterExecutor {
   cluster::Version NewVersion(cluster::SiblingSet* set, const cluster::VectorClock& context);
 
   cluster::ClusterNode& node() { return node_; }
+  // The replicas holding each client's last write (WAIT).
+  ClusterWait& waits() { return waits_; }
   std::size_t in_flight() const { return operations_.size(); }
 
  private:
@@ -123,8 +126,12 @@ class ClusterExecutor {
   // Adds to `set` (the key as read) the version `state` (the command's result) makes.
   void AddVersion(cluster::SiblingSet* set, const std::string& key,
                   const SnapshotKeyspace::KeyState& state, bool merge_local);
-  // Stores `set` on the key's replicas as one of op's pending writes.
-  void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set);
+  // Stores `set` on the key's replicas as one of op's pending writes; `progress` counts them.
+  void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set,
+                std::shared_ptr<cluster::WriteProgress> progress);
+  // What counts the replicas of one of op's writes: its client's last write from now on (none
+  // for a detached run).
+  std::shared_ptr<cluster::WriteProgress> TrackWrite(const OperationPtr& op);
   // Ends `op` with `reply` (RESP bytes) or, when `error` is non-empty, that error. Takes `op` by
   // value: it may be the last reference.
   void Complete(OperationPtr op, const std::string& reply, const std::string& error);
@@ -133,6 +140,7 @@ class ClusterExecutor {
   Server& server_;
   cluster::ClusterNode& node_;
   KeyLocks locks_;
+  ClusterWait waits_;
   std::set<OperationPtr> operations_;  // in flight; callbacks hold weak references
   // Every dot this node hands out is larger than the last, so two writes it coordinates never
   // share one even when its local copy has not caught up with the previous write yet; and at

@@ -11,6 +11,7 @@
 #include "acl.h"
 #include "client.h"
 #include "client_tracking_commands.h"
+#include "cluster_executor.h"
 #include "command.h"
 #include "command_table.h"
 #include "command_util.h"
@@ -368,8 +369,11 @@ void ClientUnblock(CommandContext& ctx) {
     ctx.reply.Error(kErrNotInteger);
     return;
   }
+  ClusterExecutor* executor = ctx.server.cluster_executor();
   const bool unblocked =
-      id > 0 && ctx.server.blocked_lists().Unblock(static_cast<std::uint64_t>(id), error);
+      id > 0 && (ctx.server.blocked_lists().Unblock(static_cast<std::uint64_t>(id), error) ||
+                 (executor != nullptr &&
+                  executor->waits().Unblock(static_cast<std::uint64_t>(id), error)));
   ctx.reply.Integer(unblocked ? 1 : 0);
 }
 

@@ -1,9 +1,10 @@
-// ROLE and WAIT as a Redis master without replicas answers them: a dynakv node has no Redis-style
-// replicas (a cluster's copies are written by the coordinator at the request's consistency
-// level, which a write's reply already waited for).
+// ROLE as a Redis master without replicas answers it, and WAIT: on a single node as such a master
+// (0 at once), in cluster mode counting the replicas of the key that hold the connection's last
+// write (cluster_wait.h).
 
 #include <span>
 
+#include "cluster_executor.h"
 #include "command.h"
 #include "number_parse.h"
 #include "replica_link.h"
@@ -30,8 +31,7 @@ void RoleCommand(CommandContext& ctx) {
   ctx.reply.ArrayHeader(0);
 }
 
-// WAIT numreplicas timeout: Redis's checks, then 0 at once (no replica acknowledges anything;
-// in cluster mode the write already reached its W replicas before it was acknowledged).
+// WAIT numreplicas timeout (milliseconds, 0 = forever): Redis's checks, then the count.
 void WaitCommand(CommandContext& ctx) {
   long long replicas = 0;
   if (!ParseLongLong(ctx.argv[1], &replicas)) {
@@ -45,6 +45,10 @@ void WaitCommand(CommandContext& ctx) {
   }
   if (timeout < 0) {
     ctx.reply.Error("ERR timeout is negative");
+    return;
+  }
+  if (ClusterExecutor* executor = ctx.server.cluster_executor()) {
+    executor->waits().Wait(ctx, replicas, static_cast<std::uint64_t>(timeout));
     return;
   }
   ctx.reply.Integer(0);

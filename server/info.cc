@@ -107,7 +107,9 @@ void ClientsSection(Server& server, std::string* out) {
                "tracking_clients:%zu\r\n",
                server.connected_clients(), server.config().maxclients,
                server.blocked_lists().blocked_clients() +
-                   (server.cluster_blocking() ? server.cluster_blocking()->blocked_clients() : 0),
+                   (server.cluster_blocking() ? server.cluster_blocking()->blocked_clients() : 0) +
+                   (server.cluster_executor() ? server.cluster_executor()->waits().blocked_clients()
+                                              : 0),
                server.tracking().clients());
 }
 

@@ -321,6 +321,7 @@ void Server::ClientClosed(Client* client) {
   std::erase(held_, client);
   blocked_lists_.ClientClosed(client->id());
   if (cluster_blocking_) cluster_blocking_->ClientClosed(client->id());
+  if (cluster_executor_) cluster_executor_->waits().ClientClosed(client->id());
   monitors_.Remove(client->id());
   pubsub_.RemoveClient(*client);
   watched_keys_.UnwatchAll(*client);

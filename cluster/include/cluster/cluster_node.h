@@ -186,6 +186,16 @@ using CasCompute =
 // it (a minority), with no commit sent.
 enum class PaxosFailpoint { kNone, kStopAfterAccept, kStopAfterSelfAccept };
 
+// How many of a write's replicas hold it so far (WAIT's count). The coordinator keeps counting
+// after it answered the write, for as long as replies come: a replica counts once it
+// acknowledged storing the write (this node's own copy as soon as it is stored); a stand-in
+// keeping a hint does not, since the replica itself does not hold the write yet. A batch counts
+// a replica once it acknowledged the whole batch.
+struct WriteProgress {
+  int acked = 0;
+  std::function<void()> on_ack;  // after each new ack, on the loop, never inside Write
+};
+
 // One key's set in a batched write (ClusterNode::WriteBatch).
 struct KeyedSet {
   std::string key;
@@ -306,16 +316,20 @@ class ClusterNode {
   // ("needed 3, got 2": two replicas do hold the write). A level no number of replicas can meet
   // (a count above N) fails without writing anywhere. When this node is one of the key's
   // replicas its copy is written before Write returns (LocalSiblings sees it at once).
+  // `progress`, when given, counts the replicas that acknowledged (WriteProgress).
   virtual void Write(std::string key, SiblingSet siblings, const ConsistencyLevel& level,
-                     std::function<void(WriteResult)> done) = 0;
+                     std::function<void(WriteResult)> done,
+                     std::shared_ptr<WriteProgress> progress = nullptr) = 0;
   // Write for several keys with the same replicas (one hash tag: a transaction's or script's
   // keys): each replica gets ONE request holding all of them and stores them as one atomic group
   // of its storage engine, so after a crash it holds all of them or none; a replica counts as
   // acknowledging every key or none. A replica that fails gets hints key by key under sloppy
   // quorum. Succeeds when every key met `level`, else fails with the first key's error. Keys
   // with differing replicas are written one by one instead (Write).
+  // `progress` as for Write; keys written one by one do not count in it.
   virtual void WriteBatch(std::vector<KeyedSet> writes, const ConsistencyLevel& level,
-                          std::function<void(WriteResult)> done) = 0;
+                          std::function<void(WriteResult)> done,
+                          std::shared_ptr<WriteProgress> progress = nullptr) = 0;
   // A linearizable compare-and-set of `key` (SERIAL; LOCAL_SERIAL with `local_dc`: among this
   // node's dc's replicas of the key): one Paxos round among the key's replicas that completes
   // any round left unfinished, runs `compute` over a majority's reconciled copy, and stores
