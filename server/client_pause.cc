@@ -11,11 +11,14 @@ namespace dynakv::server {
 void Server::PauseClients(PauseType type, std::uint64_t end_ms) {
   pause_type_ = type;
   pause_end_ms_ = std::max(pause_end_ms_, end_ms);
+  // Redis 7: while clients are paused the dataset does not change by itself either.
+  engine_.PauseKeyRemoval(true);
 }
 
 void Server::UnpauseClients() {
   pause_type_ = PauseType::kNone;
   pause_end_ms_ = 0;
+  engine_.PauseKeyRemoval(false);
   const std::vector<std::uint64_t> held = std::move(postponed_);
   postponed_.clear();
   for (std::uint64_t id : held) {

@@ -68,6 +68,11 @@ bool ApplyHz(Server& server, const Config&, std::string*) {
   return true;
 }
 
+bool ApplyLatencyMonitor(Server& server, const Config&, std::string*) {
+  server.WatchEngineLatency();
+  return true;
+}
+
 bool ApplyLoglevel(Server& server, const Config&, std::string*) {
   LogLevel level = LogLevel::kNotice;
   ParseLogLevel(server.config().loglevel, &level);

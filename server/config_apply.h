@@ -24,6 +24,8 @@ bool ApplyAcl(Server& server, const Config& old, std::string* reason);
 // Raises the open-file limit for more clients, or refuses as Redis does.
 bool ApplyMaxclients(Server& server, const Config& old, std::string* reason);
 bool ApplyHz(Server& server, const Config& old, std::string* reason);
+// The engine times its expiry and eviction work against latency-monitor-threshold.
+bool ApplyLatencyMonitor(Server& server, const Config& old, std::string* reason);
 bool ApplyLoglevel(Server& server, const Config& old, std::string* reason);
 // maxmemory, maxmemory-policy and the eviction knobs; a lower limit evicts at once.
 bool ApplyMaxmemory(Server& server, const Config& old, std::string* reason);

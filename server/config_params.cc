@@ -359,7 +359,7 @@ constexpr ConfigParam kParams[] = {
                                                          kRuntime, "10000"),
     Int<&Config::slowlog_max_len, 0, LONG_MAX>("slowlog-max-len", "server", kRuntime, "128"),
     Int<&Config::latency_monitor_threshold, 0, LLONG_MAX>("latency-monitor-threshold", "server",
-                                                          kRuntime, "0"),
+                                                          kRuntime, "0", ApplyLatencyMonitor),
     Bool<&Config::latency_tracking>("latency-tracking", "server", kRuntime, "yes"),
     Custom("latency-tracking-info-percentiles", "server", ConfigType::kList, kRuntime,
            "50 99 99.9", ParseLatencyPercentiles, FormatLatencyPercentiles),

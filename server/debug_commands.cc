@@ -6,6 +6,7 @@
 #include <string>
 
 #include "command.h"
+#include "server.h"
 
 namespace dynakv::server {
 
@@ -22,7 +23,11 @@ void DebugSleep(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-void DebugSetActiveExpire(CommandContext& ctx) { ctx.reply.Ok(); }
+// DEBUG SET-ACTIVE-EXPIRE <0|1>: Redis reads the flag with atoi (anything else is 0).
+void DebugSetActiveExpire(CommandContext& ctx) {
+  ctx.server.engine().SetActiveExpire(std::atoi(std::string(ctx.argv[2]).c_str()) != 0);
+  ctx.reply.Ok();
+}
 
 void DebugJmap(CommandContext& ctx) { ctx.reply.Ok(); }
 

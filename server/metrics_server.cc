@@ -183,32 +183,36 @@ class MetricsServer::Connection final : private net::ConnectionHandler {
 };
 
 MetricsServer::MetricsServer(uv_loop_t* loop, Server& server)
-    : loop_(loop), server_(server), listener_(loop) {}
+    : loop_(loop), server_(server), listeners_(loop) {}
 
 MetricsServer::~MetricsServer() {
   self_.reset();  // close callbacks still to come find nothing to erase
   Close();
 }
 
-bool MetricsServer::Start(const std::string& host, int port, std::string* error) {
-  const char* step = "bind";
+bool MetricsServer::Start(const std::string& bind, int port, std::string* error) {
   net::Listener::Callbacks callbacks{[this](int fd) { Accept(fd); },
                                      [](int, bool) {},  // the connection stays queued
                                      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                                      "Connection: close\r\n\r\n"};
-  const int rc = listener_.Listen(host, port, kBacklog, std::move(callbacks), &step);
-  if (rc != 0) {
-    if (rc == UV_EADDRINUSE) step = "bind";
-    *error = "Could not create metrics listening socket " + host + ":" + std::to_string(port) +
-             ": " + step + ": " + uv_strerror(rc);
+  if (listeners_.Listen(bind, port, kBacklog, callbacks, "metrics", error) != 0) {
+    listening_ = false;
     return false;
   }
   listening_ = true;
+  // An ephemeral port (0) stays the one first bound.
+  configured_port_ = port != 0 ? port : listeners_.port();
   return true;
 }
 
+bool MetricsServer::Rebind(const std::string& bind, std::string* error) {
+  if (configured_port_ == 0) return true;  // never listened, or closed for good
+  return Start(bind, configured_port_, error);
+}
+
 void MetricsServer::Close() {
-  listener_.Close();
+  configured_port_ = 0;
+  listeners_.Close();
   listening_ = false;
   for (auto& [raw, connection] : connections_) connection->Close();
   if (!self_) connections_.clear();  // destroying: nothing will erase them later

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "http_request.h"
-#include "net/listener.h"
+#include "listener_set.h"
 
 namespace dynakv::server {
 
@@ -31,9 +31,15 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
-  // Listens on host:port; false with *error worded as the client port's.
-  bool Start(const std::string& host, int port, std::string* error);
-  int port() const { return listening_ ? listener_.port() : 0; }
+  // Listens on `port` at every address of `bind` (as the client port does, listener_set.h);
+  // false with *error worded as the client port's.
+  bool Start(const std::string& bind, int port, std::string* error);
+  // CONFIG SET bind: closes the sockets and listens on the same port at `bind`'s addresses
+  // instead (the connections served go on). False with *error when it cannot: nothing listens
+  // then, and the caller rebinds to the old addresses. Not listening (no metrics-port, or
+  // closed): nothing to do.
+  bool Rebind(const std::string& bind, std::string* error);
+  int port() const { return listening_ ? listeners_.port() : 0; }
   // Stops listening and closes every connection (the node is shutting down).
   void Close();
 
@@ -53,8 +59,9 @@ class MetricsServer {
 
   uv_loop_t* const loop_;
   Server& server_;
-  net::Listener listener_;
+  ListenerSet listeners_;
   bool listening_ = false;
+  int configured_port_ = 0;  // metrics-port as Start got it (0: an ephemeral port, kept)
   std::map<Connection*, std::unique_ptr<Connection>> connections_;
   // Connections' close callbacks hold a weak copy: they find this object gone at shutdown.
   std::shared_ptr<MetricsServer*> self_ = std::make_shared<MetricsServer*>(this);

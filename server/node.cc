@@ -150,6 +150,8 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     metrics.Close();
     notifier.Stopping();
   });
+  server.set_bind_hook(
+      [&](const std::string& bind, std::string* error) { return metrics.Rebind(bind, error); });
   SignalTargets targets{&server, &notifier};
   net::UvHandle<uv_signal_t> sigterm;
   net::UvHandle<uv_signal_t> sigint;
@@ -178,6 +180,7 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   }
   uv_run(loop, UV_RUN_DEFAULT);
   server.set_shutdown_hook(nullptr);  // the server may outlive `metrics` and `notifier`
+  server.set_bind_hook(nullptr);
   return metrics_failed || import_failed ? 1 : 0;
 }
 

@@ -94,6 +94,7 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
         });
   }
   ParseLogLevel(config_.loglevel, &log_level_);
+  WatchEngineLatency();
   acl_.SetDefaultPassword(config_.requirepass);
   acl_.set_log_max_len(static_cast<std::size_t>(config_.acllog_max_len));
   acl_.set_on_user_removed([this](const AclUser& user) { DisconnectUser(user); });
@@ -129,9 +130,22 @@ void Server::SignalSwapDb(std::uint32_t a, std::uint32_t b) {
   }
 }
 
+void Server::WatchEngineLatency() {
+  const long long threshold = config_.latency_monitor_threshold;
+  if (threshold <= 0) {
+    engine_.SetLatencyMonitor(0, nullptr);
+    return;
+  }
+  engine_.SetLatencyMonitor(static_cast<std::uint64_t>(threshold),
+                            [this](std::string_view event, std::uint64_t ms) {
+                              latency_monitor_.AddSample(event, ms, std::time(nullptr));
+                            });
+}
+
 Server::~Server() {
   if (cluster_node_ != nullptr) cluster_node_->SetNoticeHandler(nullptr);  // it outlives us
   engine_.SetOnKeyRemoved(nullptr);
+  engine_.SetLatencyMonitor(0, nullptr);
   // Normally Shutdown ran and the loop has already destroyed every client. If not (an error
   // path), close them now and let the loop run their close callbacks while `this` is alive.
   if (!shut_down_) Shutdown();

@@ -84,6 +84,10 @@ class Server {
   // Runs when the server shuts down, right after its listeners closed: the node's other
   // listeners (the metrics endpoint) close too, and systemd hears that the node is stopping.
   void set_shutdown_hook(std::function<void()> hook) { shutdown_hook_ = std::move(hook); }
+  // The node's other listeners on `bind` (the metrics endpoint): Rebind moves them with the
+  // client port's when bind changes, and back when the new addresses fail.
+  using BindHook = std::function<bool(const std::string& bind, std::string* error)>;
+  void set_bind_hook(BindHook hook) { bind_hook_ = std::move(hook); }
 
   storage::Engine& engine() { return engine_; }
   // The codec of typed values the engine was opened with; nullptr when there is none.
@@ -225,6 +229,9 @@ class Server {
   }
   SlowLog& slowlog() { return slowlog_; }
   LatencyMonitor& latency_monitor() { return latency_monitor_; }
+  // Has the engine report its expire-cycle / expire-del / eviction-cycle / eviction-del events
+  // to the latency monitor under the current latency-monitor-threshold.
+  void WatchEngineLatency();
   Monitors& monitors() { return monitors_; }
 
   // --- CLIENT PAUSE ------------------------------------------------------------------------
@@ -326,6 +333,7 @@ class Server {
   std::size_t rejected_lingering_ = 0;  // refused connections waiting for the peer's close
   bool shutdown_requested_ = false;
   std::function<void()> shutdown_hook_;
+  BindHook bind_hook_;
   bool shut_down_ = false;
   bool log_failed_ = false;
   std::uint64_t last_log_error_ms_ = 0;

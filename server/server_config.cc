@@ -81,7 +81,8 @@ bool Server::Rebind(const Config& old, std::string* reason) {
     plain = std::make_unique<ListenerSet>(loop_);
     tls = std::make_unique<ListenerSet>(loop_);
     return (port == 0 || Listen(*plain, bind, port, false, &error) == 0) &&
-           (tls_port_ == 0 || Listen(*tls, bind, tls_port_, true, &error) == 0);
+           (tls_port_ == 0 || Listen(*tls, bind, tls_port_, true, &error) == 0) &&
+           (!bind_hook_ || bind_hook_(bind, &error));
   };
   bool ok = listen_on(config_.bind, config_.port);
   if (!ok) {

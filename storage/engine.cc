@@ -106,6 +106,11 @@ void Engine::SetEvictionTuning(const EvictionTuning& tuning) {
   impl_->SetEvictionTuning(tuning);
 }
 EvictionResult Engine::PerformEvictions() { return impl_->PerformEvictions(); }
+void Engine::PauseKeyRemoval(bool paused) { impl_->PauseKeyRemoval(paused); }
+void Engine::SetActiveExpire(bool enabled) { impl_->SetActiveExpire(enabled); }
+void Engine::SetLatencyMonitor(std::uint64_t threshold_ms, LatencyListener listener) {
+  impl_->SetLatencyMonitor(threshold_ms, std::move(listener));
+}
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }
 FsyncPolicy Engine::fsync_policy() const { return impl_->fsync_policy(); }
 void Engine::SetCompressionThreshold(std::size_t bytes) { impl_->SetCompressionThreshold(bytes); }

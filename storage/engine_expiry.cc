@@ -22,9 +22,12 @@ bool WorthAnotherStep(std::size_t with_ttl, std::size_t expired) { return expire
 }  // namespace
 
 void EngineImpl::ActiveExpireCycle() {
+  if (removal_paused_ || !active_expire_) return;
+  const auto started = LatencyStart();
   const SteadyTime deadline = std::chrono::steady_clock::now() + kBudget;
   ExpireMemtable(deadline);
   ExpireSegments(deadline);
+  LatencyEnd("expire-cycle", started);
 }
 
 void EngineImpl::ExpireMemtable(SteadyTime deadline) {

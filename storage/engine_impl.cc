@@ -61,7 +61,7 @@ std::optional<EngineImpl::KeyState> EngineImpl::LiveState(std::uint64_t hash, st
   KeyState st = StateOf(hash, ns, key);
   if (!st.exists) return std::nullopt;
   if (st.expired) {
-    Reap(hash, ns, key, st);
+    if (!removal_paused_) Reap(hash, ns, key, st);
     return std::nullopt;
   }
   return st;
@@ -264,8 +264,10 @@ void EngineImpl::Reap(std::uint64_t hash, std::uint32_t ns, std::string_view key
                       const KeyState& st) {
   // The key may live inside the entry that ApplyDelete replaces; keep a copy.
   const std::string copy(key);
+  const auto started = LatencyStart();
   LogDelete(ns, copy);
   ApplyDelete(hash, ns, copy, st);
+  LatencyEnd("expire-del", started);
   ++stats_.expired_keys;
   NotifyRemoved(ns, copy, KeyRemoval::kExpired);
 }

@@ -95,6 +95,12 @@ class EngineImpl {
   void SetEvictionPolicy(EvictionPolicy policy);
   void SetEvictionTuning(const EvictionTuning& tuning);
   EvictionResult PerformEvictions();
+  void PauseKeyRemoval(bool paused) { removal_paused_ = paused; }
+  void SetActiveExpire(bool enabled) { active_expire_ = enabled; }
+  void SetLatencyMonitor(std::uint64_t threshold_ms, Engine::LatencyListener listener) {
+    latency_threshold_ms_ = listener ? threshold_ms : 0;
+    latency_listener_ = std::move(listener);
+  }
   void SetFsyncPolicy(FsyncPolicy policy);
   FsyncPolicy fsync_policy() const { return options_.fsync; }
   void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
@@ -222,6 +228,21 @@ class EngineImpl {
     if (db != kNoDb) options_.on_key_removed(db, key, why);
   }
   void LogDelete(std::uint32_t ns, std::string_view key);
+  // The latency monitor's clock (Engine::SetLatencyMonitor): LatencyStart is free when it is
+  // off, and LatencyEnd reports `event` when it took at least the threshold.
+  std::chrono::steady_clock::time_point LatencyStart() const {
+    return latency_threshold_ms_ > 0 ? std::chrono::steady_clock::now()
+                                     : std::chrono::steady_clock::time_point{};
+  }
+  void LatencyEnd(std::string_view event, std::chrono::steady_clock::time_point start) {
+    if (latency_threshold_ms_ == 0) return;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    if (static_cast<std::uint64_t>(ms) >= latency_threshold_ms_) {
+      latency_listener_(event, static_cast<std::uint64_t>(ms));
+    }
+  }
 
   // Dropping the entry loses nothing: the segments hold it.
   static bool Clean(const Memtable::Entry& e) {
@@ -379,6 +400,10 @@ class EngineImpl {
   bool checkpoint_deferred_ = false;  // Engine::Checkpoint was called inside the group
   bool clear_deferred_ = false;       // a Clear inside the group: its sync and checkpoint
   std::vector<LogRepair> log_repairs_;
+  bool removal_paused_ = false;  // PauseKeyRemoval
+  bool active_expire_ = true;    // SetActiveExpire
+  std::uint64_t latency_threshold_ms_ = 0;
+  Engine::LatencyListener latency_listener_;
 };
 
 }  // namespace dynakv::storage

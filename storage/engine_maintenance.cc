@@ -32,6 +32,14 @@ EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
   if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) {
     return EvictionResult::kOk;
   }
+  // CLIENT PAUSE: no victim is deleted (Redis's performEvictions answers EVICT_OK then).
+  if (removal_paused_ && DeletesVictims(options_.eviction)) return EvictionResult::kOk;
+  // Redis's "eviction-cycle": the whole of making room, whichever way this returns.
+  struct CycleLatency {
+    EngineImpl* engine;
+    std::chrono::steady_clock::time_point started;
+    ~CycleLatency() { engine->LatencyEnd("eviction-cycle", started); }
+  } cycle_latency{this, LatencyStart()};
   // Checkpoints can free the kept entry's memory address, so identify it by key.
   std::string keep_key;
   std::uint64_t keep_hash = 0;

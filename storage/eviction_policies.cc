@@ -96,9 +96,11 @@ void EngineImpl::Evict(Memtable::Entry* victim) {
   st.expire_at_ms = victim->expire_at_ms;
   const std::string key(victim->key());
   const std::uint32_t ns = victim->ns();
+  const auto started = LatencyStart();
   // Like Redis, an eviction is a delete that reaches the log (and later the replicas).
   LogDelete(ns, key);
   ApplyDelete(victim->hash, ns, key, st);
+  LatencyEnd("eviction-del", started);
   ++stats_.evicted_keys;
   NotifyRemoved(ns, key, KeyRemoval::kEvicted);
 }

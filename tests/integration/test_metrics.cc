@@ -102,6 +102,35 @@ std::string Basic(const std::string& user, const std::string& password) {
   return "Authorization: Basic " + Base64(user + ":" + password) + "\r\n";
 }
 
+// The status of GET /metrics at ip:port, or 0 when nothing accepts a connection there.
+int StatusAt(const std::string& ip, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  REQUIRE(inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) == 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return 0;
+  }
+  const std::string request = "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
+  REQUIRE(write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string head;
+  char buf[4096];
+  while (head.size() < 12) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    head.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return head.starts_with("HTTP/1.1 ") ? std::stoi(head.substr(9, 3)) : -1;
+}
+
+}  // namespace
+
 TEST_CASE("GET /metrics: valid Prometheus text carrying INFO's counters") {
   if (TestingRealRedis()) return;
   const int metrics_port = FreePort();
@@ -321,7 +350,7 @@ TEST_CASE("metrics-port: on the node's bind address; a taken port stops the star
   const int status = second.StartExpectingExit(std::chrono::seconds(10));
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
-  CHECK(second.LogTail().find("Could not create metrics listening socket 127.0.0.1:" +
+  CHECK(second.LogTail().find("Could not create server metrics listening socket 127.0.0.1:" +
                               std::to_string(metrics_port) + ": bind") != std::string::npos);
   // The metrics listener closes with the node: SIGTERM ends it with exit status 0 (Stop
   // checks), and the next node can listen there.
@@ -347,6 +376,54 @@ TEST_CASE("metrics-port: on the node's bind address; a taken port stops the star
   fourth.Start();
   Scrape(metrics_port);
   fourth.Stop();
+}
+
+TEST_CASE("the metrics listener follows CONFIG SET bind, as the client port does") {
+  if (TestingRealRedis()) return;
+  const int metrics_port = FreePort();
+  // Peers on 127.0.0.2 are not "loopback" to protected mode (Redis's exact 127.0.0.1 / ::1).
+  ServerProcess server({"--metrics-port", std::to_string(metrics_port), "--protected-mode", "no"});
+  server.Start();
+  Client c(server.port());  // established: it stays across the rebinds
+  const Reply ok = Reply::Status("OK");
+  CHECK(StatusAt("127.0.0.1", metrics_port) == 200);
+  CHECK(StatusAt("127.0.0.2", metrics_port) == 0);
+
+  REQUIRE(c.Command({"CONFIG", "SET", "bind", "127.0.0.2"}) == ok);
+  CHECK(StatusAt("127.0.0.2", metrics_port) == 200);
+  CHECK(StatusAt("127.0.0.1", metrics_port) == 0);
+
+  // Several addresses: served on each.
+  REQUIRE(c.Command({"CONFIG", "SET", "bind", "127.0.0.2 127.0.0.3"}) == ok);
+  CHECK(StatusAt("127.0.0.2", metrics_port) == 200);
+  CHECK(StatusAt("127.0.0.3", metrics_port) == 200);
+
+  // The metrics port taken on the new address: the change fails as a whole, and both the
+  // client port and the metrics endpoint stay on the old addresses.
+  const int blocker = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(blocker >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(metrics_port));
+  REQUIRE(inet_pton(AF_INET, "127.0.0.4", &addr.sin_addr) == 1);
+  REQUIRE(bind(blocker, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(listen(blocker, 1) == 0);
+  CHECK(c.Command({"CONFIG", "SET", "bind", "127.0.0.4"}) ==
+        Reply::Error("ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to "
+                     "bind to specified addresses."));
+  close(blocker);
+  CHECK(c.Command({"CONFIG", "GET", "bind"}) == Reply::Bulks({"bind", "127.0.0.2 127.0.0.3"}));
+  CHECK(StatusAt("127.0.0.2", metrics_port) == 200);
+  CHECK(StatusAt("127.0.0.3", metrics_port) == 200);
+  CHECK(StatusAt("127.0.0.4", metrics_port) == 0);
+  CHECK(server.LogTail().find("Could not create server metrics listening socket 127.0.0.4:" +
+                              std::to_string(metrics_port)) != std::string::npos);
+
+  REQUIRE(c.Command({"CONFIG", "SET", "bind", "127.0.0.1"}) == ok);
+  CHECK(StatusAt("127.0.0.1", metrics_port) == 200);
+  CHECK(StatusAt("127.0.0.2", metrics_port) == 0);
+  Scrape(metrics_port);
+  server.Stop();
 }
 
 TEST_CASE("a cluster node's metrics: members by state, hints, repairs") {
@@ -426,5 +503,3 @@ TEST_CASE("redis-server 7's own INFO everything converts to valid Prometheus tex
   CHECK(e.Value("dynakv_commands_processed_total") >= 3);
   redis.Stop();
 }
-
-}  // namespace

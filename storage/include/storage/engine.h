@@ -353,6 +353,18 @@ class Engine {
   void SetEvictionTuning(const EvictionTuning& tuning);
   // Evicts as the policy says until under maxmemory (or out of time, or of victims).
   EvictionResult PerformEvictions();
+  // While paused, the engine deletes no key by itself, as Redis 7 during CLIENT PAUSE: active
+  // expiry rests, a lookup finds an expired key absent without deleting it, and the policies
+  // that delete victims evict nothing (offloading, which loses nothing, goes on).
+  void PauseKeyRemoval(bool paused);
+  // DEBUG SET-ACTIVE-EXPIRE: whether Tick's active expiry runs (lookups still reap).
+  void SetActiveExpire(bool enabled);
+  // Redis's latency monitor events of the engine's own work, reported to `listener` when they
+  // took at least `threshold_ms` (0: not timed at all): "expire-cycle" (an active-expiry
+  // cycle), "expire-del" (deleting one expired key), "eviction-cycle" (making room under
+  // maxmemory), "eviction-del" (deleting one victim).
+  using LatencyListener = std::function<void(std::string_view event, std::uint64_t ms)>;
+  void SetLatencyMonitor(std::uint64_t threshold_ms, LatencyListener listener);
   void SetFsyncPolicy(FsyncPolicy policy);
   FsyncPolicy fsync_policy() const;
   void SetCompressionThreshold(std::size_t bytes);
