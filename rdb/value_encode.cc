@@ -92,21 +92,33 @@ void EncodeSet(const types::Set& set, const EncodeOptions& options, std::string*
   set.ForEach([&](std::string_view member) { PutString(out, member, options.compress); });
 }
 
-void EncodeList(const types::List& list, const EncodeOptions& options, std::string* out) {
-  PutType(out, ObjectType::kListQuicklist2);
-  constexpr int kContainerPacked = 2;
+// The list's quicklist nodes as listpacks, and how many elements each holds.
+std::vector<std::string> ListListpacks(const types::List& list, long long list_max_listpack_size,
+                                       std::vector<std::size_t>* counts) {
   std::vector<std::string> nodes;
   ListpackWriter node;
+  auto finish = [&] {
+    if (counts != nullptr) counts->push_back(node.count());
+    nodes.push_back(node.Finish());
+  };
   list.ForRange(0, list.size(), [&](std::string_view element) {
-    if (node.count() > 0 && !NodeAllowsInsert(node.bytes(), node.count(), element.size(),
-                                              options.list_max_listpack_size)) {
-      nodes.push_back(node.Finish());
+    if (node.count() > 0 &&
+        !NodeAllowsInsert(node.bytes(), node.count(), element.size(), list_max_listpack_size)) {
+      finish();
       node = ListpackWriter();
     }
     node.Append(element);
     return true;
   });
-  if (node.count() > 0) nodes.push_back(node.Finish());
+  if (node.count() > 0) finish();
+  return nodes;
+}
+
+void EncodeList(const types::List& list, const EncodeOptions& options, std::string* out) {
+  PutType(out, ObjectType::kListQuicklist2);
+  constexpr int kContainerPacked = 2;
+  const std::vector<std::string> nodes =
+      ListListpacks(list, options.list_max_listpack_size, nullptr);
   PutLength(out, nodes.size());
   for (const std::string& blob : nodes) {
     PutLength(out, kContainerPacked);
@@ -155,6 +167,14 @@ void EncodeObject(const storage::ValueObject& object, const EncodeOptions& optio
   } else if (const auto* zset = dynamic_cast<const types::SortedSet*>(&object)) {
     EncodeSortedSet(*zset, options, out);
   }
+}
+
+std::vector<ListNode> ListNodes(const types::List& list, long long list_max_listpack_size) {
+  std::vector<std::size_t> counts;
+  const std::vector<std::string> blobs = ListListpacks(list, list_max_listpack_size, &counts);
+  std::vector<ListNode> nodes;
+  for (std::size_t i = 0; i < blobs.size(); ++i) nodes.push_back({counts[i], blobs[i].size()});
+  return nodes;
 }
 
 }  // namespace dynakv::rdb

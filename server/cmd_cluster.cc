@@ -326,7 +326,19 @@ const Subcommand kDebugSubcommands[] = {
 };
 
 void DebugCommand(CommandContext& ctx) {
-  RunSubcommand(ctx, "debug", std::span<const Subcommand>(kDebugSubcommands));
+  // Redis's DEBUG has no subcommand table: an unknown subcommand or a wrong argument count gets
+  // its syntax error.
+  for (const Subcommand& sub : kDebugSubcommands) {
+    if (!EqualsIgnoreCase(sub.name, ctx.argv[1])) continue;
+    const auto argc = static_cast<long long>(ctx.argv.size());
+    if (sub.arity >= 0 ? argc == sub.arity : argc >= -static_cast<long long>(sub.arity)) {
+      sub.handler(ctx);
+      return;
+    }
+    break;
+  }
+  ctx.reply.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(ctx.argv[1].substr(0, 128)) + "'. Try DEBUG HELP.");
 }
 
 constexpr std::uint32_t kOwn = kCmdOwnReplication;

@@ -98,8 +98,7 @@ void ObjectEncoding(CommandContext& ctx) {
 
 // Values here are never shared between keys, except that Redis's answer for a small integer
 // string is its shared object's (every string value is counted once either way).
-void ObjectRefcount(CommandContext& ctx) {
-  const Config& config = ctx.server.config();
+long long RefcountOf(const Config& config, const storage::ValueRef& value) {
   // MAXMEMORY_FLAG_NO_SHARED_INTEGERS: the LRU and LFU policies (offload's order is LRU, tinylfu's
   // frequency) need a per-key access time or counter; noeviction, TTL and random ones do not.
   using storage::EvictionPolicy;
@@ -108,18 +107,24 @@ void ObjectRefcount(CommandContext& ctx) {
                        policy == EvictionPolicy::kVolatileTtl ||
                        policy == EvictionPolicy::kAllKeysRandom ||
                        policy == EvictionPolicy::kVolatileRandom;
-  bool shared = false;
+  if (!sharing || value.object() != nullptr || value.size() > 4) return 1;
+  const std::string text = value.ToString();
+  long long n = 0;
+  const bool shared =
+      ParseLongLong(text, &n) && n >= 0 && n < kSharedIntegers && std::to_string(n) == text;
+  return shared ? kSharedRefcount : 1;
+}
+
+void ObjectRefcount(CommandContext& ctx) {
+  long long refcount = 1;
   const bool found = WithoutTouch(ctx, ctx.argv[2], [&](const storage::ValueRef& value) {
-    if (!sharing || value.object() != nullptr || value.size() > 4) return;
-    const std::string text = value.ToString();
-    long long n = 0;
-    shared = ParseLongLong(text, &n) && n >= 0 && n < kSharedIntegers && std::to_string(n) == text;
+    refcount = RefcountOf(ctx.server.config(), value);
   });
   if (!found) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Integer(shared ? kSharedRefcount : 1);
+  ctx.reply.Integer(refcount);
 }
 
 // Under an LFU policy an entry's access bits hold its frequency counter, not its access time
@@ -174,9 +179,9 @@ void ObjectHelp(CommandContext& ctx) {
 
 }  // namespace
 
-// DEBUG OBJECT key (listed by DEBUG's table, debug_commands.h): Redis's line, the serialized
-// length being the value's RDB encoding, the LRU clock Redis's 24-bit seconds; the quicklist
-// fields Redis adds for a list are left out.
+// DEBUG OBJECT key (listed by DEBUG's table, debug_commands.h): Redis 7.0's line, the serialized
+// length being the value's RDB encoding, the LRU clock Redis's 24-bit seconds, and for a list
+// the quicklist fields of the nodes Redis would split it into (list-max-listpack-size).
 void DebugObject(CommandContext& ctx) {
   std::string line;
   const std::optional<storage::KeyUsage> usage = ctx.keyspace.Inspect(ctx.argv[2]);
@@ -195,12 +200,29 @@ void DebugObject(CommandContext& ctx) {
     const long long lru = ((NowMs() / 1000) - idle) & ((1 << 24) - 1);
     char text[256];
     std::snprintf(text, sizeof(text),
-                  "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%lld "
+                  "Value at:%p refcount:%lld encoding:%.*s serializedlength:%zu lru:%lld "
                   "lru_seconds_idle:%lld",
-                  static_cast<const void*>(&value), static_cast<int>(EncodingOf(value).size()),
-                  EncodingOf(value).data(), body.empty() ? 0 : body.size() - 1, lru,
-                  static_cast<long long>(idle));
+                  static_cast<const void*>(&value), RefcountOf(ctx.server.config(), value),
+                  static_cast<int>(EncodingOf(value).size()), EncodingOf(value).data(),
+                  body.empty() ? 0 : body.size() - 1, lru, static_cast<long long>(idle));
     line = text;
+    if (const auto* list = dynamic_cast<const types::List*>(value.object())) {
+      const std::vector<rdb::ListNode> nodes =
+          rdb::ListNodes(*list, options.list_max_listpack_size);
+      std::size_t bytes = 0;
+      for (const rdb::ListNode& node : nodes) bytes += node.bytes;
+      const Config& config = ctx.server.config();
+      std::snprintf(text, sizeof(text),
+                    " ql_nodes:%zu ql_avg_node:%.2f ql_listpack_max:%lld ql_compressed:%d "
+                    "ql_uncompressed_size:%zu",
+                    nodes.size(),
+                    nodes.empty() ? 0.0
+                                  : static_cast<double>(list->size()) /
+                                        static_cast<double>(nodes.size()),
+                    config.list_max_listpack_size, config.list_compress_depth != 0 ? 1 : 0,
+                    bytes);
+      line += text;
+    }
   });
   if (!found) {
     ctx.reply.Error("ERR no such key");

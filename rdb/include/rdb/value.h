@@ -20,9 +20,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/object.h"
 #include "types/value_type.h"
+
+namespace dynakv::types {
+class List;
+}
 
 namespace dynakv::rdb {
 
@@ -55,6 +60,14 @@ struct EncodeOptions {
   bool compress = true;                   // rdbcompression
   long long list_max_listpack_size = -2;  // how list nodes are split (list-max-listpack-size)
 };
+
+// The listpacks a list is stored in, as Redis's quicklist splits it under list-max-listpack-size
+// (EncodeList writes the same ones): each node's element count and bytes, in order.
+struct ListNode {
+  std::size_t count = 0;
+  std::size_t bytes = 0;
+};
+std::vector<ListNode> ListNodes(const types::List& list, long long list_max_listpack_size);
 
 // Appends the type byte and the value: a string's bytes, or a typed value (types/).
 void EncodeString(std::string_view bytes, const EncodeOptions& options, std::string* out);
