@@ -371,9 +371,9 @@ void ClientUnblock(CommandContext& ctx) {
   }
   ClusterExecutor* executor = ctx.server.cluster_executor();
   const bool unblocked =
-      id > 0 && (ctx.server.blocked_lists().Unblock(static_cast<std::uint64_t>(id), error) ||
-                 (executor != nullptr &&
-                  executor->waits().Unblock(static_cast<std::uint64_t>(id), error)));
+      id > 0 &&
+      (ctx.server.blocked_lists().Unblock(static_cast<std::uint64_t>(id), error) ||
+       (executor != nullptr && executor->waits().Unblock(static_cast<std::uint64_t>(id), error)));
   ctx.reply.Integer(unblocked ? 1 : 0);
 }
 

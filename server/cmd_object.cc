@@ -216,11 +216,10 @@ void DebugObject(CommandContext& ctx) {
                     " ql_nodes:%zu ql_avg_node:%.2f ql_listpack_max:%lld ql_compressed:%d "
                     "ql_uncompressed_size:%zu",
                     nodes.size(),
-                    nodes.empty() ? 0.0
-                                  : static_cast<double>(list->size()) /
-                                        static_cast<double>(nodes.size()),
-                    config.list_max_listpack_size, config.list_compress_depth != 0 ? 1 : 0,
-                    bytes);
+                    nodes.empty()
+                        ? 0.0
+                        : static_cast<double>(list->size()) / static_cast<double>(nodes.size()),
+                    config.list_max_listpack_size, config.list_compress_depth != 0 ? 1 : 0, bytes);
       line += text;
     }
   });

@@ -176,19 +176,20 @@ void ConfigRewrite(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// Redis 7.0's text word for word (its SET line names one pair, though it takes several).
 void ConfigHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "GET <pattern>",
       "    Return parameters matching the glob-like <pattern> and their values.",
-      "SET <directive> <value> [<directive> <value> ...]",
+      "SET <directive> <value>",
       "    Set the configuration <directive> to <value>.",
       "RESETSTAT",
       "    Reset statistics reported by the INFO command.",
       "REWRITE",
       "    Rewrite the configuration file.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.reply.ArrayHeader(std::size(kLines));
   for (std::string_view line : kLines) ctx.reply.Simple(line);

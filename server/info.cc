@@ -99,18 +99,18 @@ void ServerSection(Server& server, std::string* out) {
 }
 
 void ClientsSection(Server& server, std::string* out) {
-  AppendPrintf(out,
-               "# Clients\r\n"
-               "connected_clients:%zu\r\n"
-               "maxclients:%d\r\n"
-               "blocked_clients:%zu\r\n"
-               "tracking_clients:%zu\r\n",
-               server.connected_clients(), server.config().maxclients,
-               server.blocked_lists().blocked_clients() +
-                   (server.cluster_blocking() ? server.cluster_blocking()->blocked_clients() : 0) +
-                   (server.cluster_executor() ? server.cluster_executor()->waits().blocked_clients()
-                                              : 0),
-               server.tracking().clients());
+  AppendPrintf(
+      out,
+      "# Clients\r\n"
+      "connected_clients:%zu\r\n"
+      "maxclients:%d\r\n"
+      "blocked_clients:%zu\r\n"
+      "tracking_clients:%zu\r\n",
+      server.connected_clients(), server.config().maxclients,
+      server.blocked_lists().blocked_clients() +
+          (server.cluster_blocking() ? server.cluster_blocking()->blocked_clients() : 0) +
+          (server.cluster_executor() ? server.cluster_executor()->waits().blocked_clients() : 0),
+      server.tracking().clients());
 }
 
 void MemorySection(Server& server, const storage::EngineStats& engine, std::string* out) {

@@ -10,7 +10,7 @@ struct CommandContext;
 // node's overheads as far as dynakv has them (no replication backlog, no AOF buffer, no dict
 // overhead: those are 0), keys and the dataset's share.
 void MemoryStats(CommandContext& ctx);
-// Redis's report for an instance using little memory, or its all-clear.
+// Redis 7.0's report on the node's memory figures (memory_doctor.h).
 void MemoryDoctor(CommandContext& ctx);
 // jemalloc's malloc_stats_print text (Redis's "Stats not supported" without jemalloc).
 void MemoryMallocStats(CommandContext& ctx);

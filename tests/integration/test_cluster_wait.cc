@@ -106,8 +106,7 @@ TEST_CASE("WAIT counts the replicas holding the connection's last write") {
   CHECK(WaitFor([&] { return ReadInfoNumber(other, "clients", "blocked_clients") == 1; }));
   CHECK(other.Command({"GET", "k"}) == Reply::Bulk("v3"));
   CHECK(waiting.ReadReplies(1, milliseconds(300)).empty());
-  CHECK(other.Command({"CLIENT", "UNBLOCK", std::to_string(id[0].integer)}) ==
-        Reply::Int(1));
+  CHECK(other.Command({"CLIENT", "UNBLOCK", std::to_string(id[0].integer)}) == Reply::Int(1));
   const std::vector<Reply> unblocked = waiting.ReadReplies(1, milliseconds(5000));
   REQUIRE(unblocked.size() == 1);
   CHECK(unblocked[0] == Reply::Int(2));

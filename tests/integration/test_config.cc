@@ -352,6 +352,7 @@ TEST_CASE("CONFIG errors, REWRITE without a file and RESETSTAT as redis-server")
   Client a(ours.port());
   Client b(reference.port());
   const std::vector<std::vector<std::string>> commands = {
+      {"CONFIG", "HELP"},
       {"CONFIG", "SET", "maxmemory", "lots"},
       {"CONFIG", "SET", "hz", "abc"},
       {"CONFIG", "SET", "port", "70000"},
