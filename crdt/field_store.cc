@@ -214,7 +214,9 @@ std::string FieldStore<T>::Encode() const {
   const auto rank = ctx_.Ranks();
   ctx_.EncodeTo(&out, rank);
   wire::PutVarint(&out, fields_.size());
-  auto by_rank = [&](const auto& x, const auto& y) { return rank[x.dot.actor] < rank[y.dot.actor]; };
+  auto by_rank = [&](const auto& x, const auto& y) {
+    return std::pair(rank[x.dot.actor], x.dot.counter) < std::pair(rank[y.dot.actor], y.dot.counter);
+  };
   for (const auto& [name, field] : fields_) {
     wire::PutBytes(&out, name);
     std::vector<Register> registers = field.registers;
@@ -243,15 +245,14 @@ bool FieldStore<T>::Decode(std::string_view bytes, FieldStore* store) {
   if (in.empty() || in.front() != T::kTag) return false;
   in.remove_prefix(1);
   if (!CausalContext::DecodeFrom(&in, &store->ctx_)) return false;
-  const std::size_t actors = store->ctx_.actor_count();
   std::uint64_t n;
   if (!wire::GetVarint(&in, &n) || n > in.size()) return false;
   dots::UniqueCheck unique;
-  // One item per actor, in rank order (decoded indexes are ranks).
-  auto next_dot = [&](std::string_view* in, std::uint32_t* prev_actor, bool first, Dot* d) {
+  // Items in (rank, counter) order (decoded indexes are ranks).
+  auto next_dot = [&](std::string_view* in, Dot* prev, bool first, Dot* d) {
     if (!dots::Get(in, store->ctx_, d)) return false;
-    if (!first && d->actor <= *prev_actor) return false;
-    *prev_actor = d->actor;
+    if (!first && !(*prev < *d)) return false;
+    *prev = *d;
     unique.Add(*d);
     return true;
   };
@@ -263,20 +264,20 @@ bool FieldStore<T>::Decode(std::string_view bytes, FieldStore* store) {
     prev_name = name;
     Field field;
     std::uint64_t count;
-    if (!wire::GetVarint(&in, &count) || count > actors) return false;
-    std::uint32_t prev_actor = 0;
+    if (!wire::GetVarint(&in, &count) || count > in.size()) return false;
+    Dot prev;
     for (std::uint64_t j = 0; j < count; ++j) {
       Register r;
-      if (!next_dot(&in, &prev_actor, j == 0, &r.dot) ||
+      if (!next_dot(&in, &prev, j == 0, &r.dot) ||
           !wire::GetSignedVarint(&in, &r.timestamp_us) || !GetValue(&in, &r.value)) {
         return false;
       }
       field.registers.push_back(std::move(r));
     }
-    if (!wire::GetVarint(&in, &count) || count > actors) return false;
+    if (!wire::GetVarint(&in, &count) || count > in.size()) return false;
     for (std::uint64_t j = 0; j < count; ++j) {
       Total t;
-      if (!next_dot(&in, &prev_actor, j == 0, &t.dot) || !GetTotal(&in, &t.total)) return false;
+      if (!next_dot(&in, &prev, j == 0, &t.dot) || !GetTotal(&in, &t.total)) return false;
       field.totals.push_back(t);
     }
     if (field.registers.empty() && field.totals.empty()) return false;

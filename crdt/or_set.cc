@@ -106,6 +106,11 @@ void ORSet::Join(const ORSet& other) {
   ctx_.Join(other.ctx_, map);
 }
 
+const ORSet::Dots* ORSet::Find(std::string_view member) const {
+  auto it = entries_.find(member);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
 std::vector<std::string> ORSet::Members() const {
   std::vector<std::string> out;
   out.reserve(entries_.size());
@@ -123,7 +128,9 @@ std::string ORSet::Encode() const {
     wire::PutBytes(&out, member);
     sorted = dots;
     std::sort(sorted.begin(), sorted.end(),
-              [&](Dot x, Dot y) { return rank[x.actor] < rank[y.actor]; });
+              [&](Dot x, Dot y) {
+                return std::pair(rank[x.actor], x.counter) < std::pair(rank[y.actor], y.counter);
+              });
     wire::PutVarint(&out, sorted.size());
     for (const Dot& d : sorted) dots::Put(&out, rank, d);
   }
@@ -146,14 +153,12 @@ bool ORSet::Decode(std::string_view bytes, ORSet* set) {
     if (i > 0 && !(prev < member)) return false;
     prev = member;
     std::uint64_t count;
-    if (!wire::GetVarint(&in, &count) || count == 0 || count > set->ctx_.actor_count()) {
-      return false;
-    }
+    if (!wire::GetVarint(&in, &count) || count == 0 || count > in.size()) return false;
     Dots dots;
     for (std::uint64_t j = 0; j < count; ++j) {
       Dot d;
       if (!dots::Get(&in, set->ctx_, &d)) return false;
-      if (!dots.empty() && dots.back().actor >= d.actor) return false;  // one per actor, in order
+      if (!dots.empty() && !(dots.back() < d)) return false;  // (rank, counter) order
       dots.push_back(d);
       unique.Add(d);
     }

@@ -56,7 +56,9 @@ class FieldStore {
   };
   struct Field {
     std::vector<Register> registers;
-    std::vector<Total> totals;  // at most one per actor
+    // One per actor once every delta is in (an increment replaces the actor's previous total);
+    // a replica missing a remove can briefly hold an old total of the actor beside a new one.
+    std::vector<Total> totals;
   };
   using Fields = std::map<std::string, Field, std::less<>>;
 

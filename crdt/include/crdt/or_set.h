@@ -27,7 +27,9 @@ namespace dynakv::crdt {
 
 class ORSet {
  public:
-  using Dots = std::vector<Dot>;  // at most one per actor
+  // Usually one dot, one per actor that added the member concurrently. A replica that got a
+  // re-add's delta but not the remove between them briefly holds two dots of one actor.
+  using Dots = std::vector<Dot>;
 
   // SADD of one member, written by `actor`.
   ORSet Add(std::string_view actor, std::string_view member);
@@ -38,6 +40,8 @@ class ORSet {
   void Join(const ORSet& other);
 
   bool Contains(std::string_view member) const { return entries_.count(member) != 0; }
+  // The dots keeping `member` here (indexes of context()); null when absent.
+  const Dots* Find(std::string_view member) const;
   std::size_t size() const { return entries_.size(); }
   std::vector<std::string> Members() const;  // byte order
   const CausalContext& context() const { return ctx_; }

@@ -45,6 +45,7 @@ class ORSortedSet {
   std::size_t size() const { return store_.fields().size(); }
   bool empty() const { return store_.empty(); }
   const CausalContext& context() const { return store_.context(); }
+  const FieldStore<ScoreFields>& store() const { return store_; }
 
   std::string Encode() const { return store_.Encode(); }
   static bool Decode(std::string_view bytes, ORSortedSet* zset) {
