@@ -56,6 +56,19 @@ bool CausalContext::empty() const {
   return cloud_.empty() && std::all_of(vv_.begin(), vv_.end(), [](auto c) { return c == 0; });
 }
 
+std::uint64_t CausalContext::DotCount() const {
+  std::uint64_t n = cloud_.size();
+  for (std::uint64_t c : vv_) n = c >= kMaxCounter || n >= kMaxCounter - c ? kMaxCounter : n + c;
+  return n;
+}
+
+void CausalContext::ForEachDot(const std::function<void(Dot)>& fn) const {
+  for (std::uint32_t a = 0; a < vv_.size(); ++a) {
+    for (std::uint64_t c = 1; c <= vv_[a]; ++c) fn(Dot{a, c});
+  }
+  for (const Dot& d : cloud_) fn(d);
+}
+
 std::vector<std::uint32_t> CausalContext::MapActors(const CausalContext& other) {
   std::vector<std::uint32_t> map(other.actors_.size());
   for (std::size_t i = 0; i < other.actors_.size(); ++i) map[i] = Intern(other.actors_[i]);

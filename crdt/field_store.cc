@@ -76,8 +76,10 @@ FieldStore<T> FieldStore<T>::Assign(std::string_view actor, std::string_view nam
   const Dot delta_dot = Carry(&delta.ctx_, ctx_, dot);
   delta.ctx_.Insert(delta_dot);
   delta.fields_[std::string(name)].registers.push_back(Register{delta_dot, timestamp_us, value});
+  Unindex(field);
   field.registers.assign(1, Register{dot, timestamp_us, std::move(value)});
   field.totals.clear();
+  index_.Put(dot, &fields_.find(name)->first);
   return delta;
 }
 
@@ -85,7 +87,8 @@ template <typename T>
 FieldStore<T> FieldStore<T>::Increment(std::string_view actor, std::string_view name,
                                        typename T::Total by) {
   FieldStore delta;
-  Field& field = fields_[std::string(name)];
+  auto field_it = fields_.try_emplace(std::string(name)).first;
+  Field& field = field_it->second;
   const std::uint32_t a = ctx_.Intern(actor);
   const Dot dot = ctx_.Next(a);
   ctx_.Insert(dot);
@@ -95,11 +98,13 @@ FieldStore<T> FieldStore<T>::Increment(std::string_view actor, std::string_view 
   if (it != field.totals.end()) {
     // The delta covers the actor's previous dot: its new total replaces the old one everywhere.
     delta.ctx_.Insert(Carry(&delta.ctx_, ctx_, it->dot));
+    index_.Erase(it->dot);
     total = Plus(it->total, by);
     *it = Total{dot, total};
   } else {
     field.totals.push_back(Total{dot, total});
   }
+  index_.Put(dot, &field_it->first);
   const Dot delta_dot = Carry(&delta.ctx_, ctx_, dot);
   delta.ctx_.Insert(delta_dot);
   delta.fields_[std::string(name)].totals.push_back(Total{delta_dot, total});
@@ -113,6 +118,7 @@ FieldStore<T> FieldStore<T>::Remove(std::string_view name) {
   if (it == fields_.end()) return delta;
   for (const Register& r : it->second.registers) delta.ctx_.Insert(Carry(&delta.ctx_, ctx_, r.dot));
   for (const Total& t : it->second.totals) delta.ctx_.Insert(Carry(&delta.ctx_, ctx_, t.dot));
+  Unindex(it->second);
   fields_.erase(it);
   return delta;
 }
@@ -122,12 +128,74 @@ FieldStore<T> FieldStore<T>::Reset() {
   FieldStore delta;
   delta.ctx_ = ctx_;
   fields_.clear();
+  index_.Clear();
   return delta;
+}
+
+template <typename T>
+void FieldStore<T>::Unindex(const Field& field) {
+  for (const Register& r : field.registers) index_.Erase(r.dot);
+  for (const Total& t : field.totals) index_.Erase(t.dot);
+}
+
+template <typename T>
+void FieldStore<T>::BuildIndex() {
+  index_.Invalidate();
+  index_.MarkValid();
+  for (const auto& [name, field] : fields_) {
+    for (const Register& r : field.registers) index_.Put(r.dot, &name);
+    for (const Total& t : field.totals) index_.Put(t.dot, &name);
+  }
 }
 
 template <typename T>
 void FieldStore<T>::Join(const FieldStore& other) {
   const auto map = ctx_.MapActors(other.ctx_);
+  // See ORSet::Join: a delta's small context is walked instead of every field.
+  if (other.ctx_.DotCount() <= fields_.size() / 4) {
+    if (!index_.valid()) BuildIndex();
+    JoinSmall(other, map);
+  } else {
+    JoinAll(other, map);
+    index_.Invalidate();
+  }
+  ctx_.Join(other.ctx_, map);
+}
+
+// JoinAll's rule, visiting only my dots other's context covers and other's fields.
+template <typename T>
+void FieldStore<T>::JoinSmall(const FieldStore& other, const std::vector<std::uint32_t>& map) {
+  other.ctx_.ForEachDot([&](Dot od) {
+    const Dot d{map[od.actor], od.counter};
+    const std::string* name = index_.Find(d);
+    if (name == nullptr) return;
+    auto ot = other.fields_.find(*name);
+    if (ot != other.fields_.end() &&
+        (HasDot(ot->second.registers, od) || HasDot(ot->second.totals, od))) {
+      return;  // both hold it
+    }
+    auto it = fields_.find(*name);
+    std::erase_if(it->second.registers, [&](const Register& r) { return r.dot == d; });
+    std::erase_if(it->second.totals, [&](const Total& t) { return t.dot == d; });
+    index_.Erase(d);
+    if (it->second.registers.empty() && it->second.totals.empty()) fields_.erase(it);
+  });
+  for (const auto& [name, theirs] : other.fields_) {
+    auto add = [&](auto item, auto member) {
+      item.dot.actor = map[item.dot.actor];
+      const Dot dot = item.dot;
+      if (ctx_.Contains(dot)) return;  // held here already, or removed here
+      auto it = fields_.try_emplace(name).first;
+      (it->second.*member).push_back(std::move(item));
+      index_.Put(dot, &it->first);
+    };
+    for (const Register& r : theirs.registers) add(r, &Field::registers);
+    for (const Total& t : theirs.totals) add(t, &Field::totals);
+  }
+}
+
+template <typename T>
+void FieldStore<T>::JoinAll(const FieldStore& other, const std::vector<std::uint32_t>& map) {
   std::vector<std::uint32_t> inv(ctx_.actor_count(), kNoActor);
   for (std::uint32_t i = 0; i < map.size(); ++i) inv[map[i]] = i;
   auto other_saw = [&](Dot d) {
@@ -166,7 +234,6 @@ void FieldStore<T>::Join(const FieldStore& other) {
     it = gone ? fields_.erase(it) : std::next(it);
     if (!only_mine) ++ot;
   }
-  ctx_.Join(other.ctx_, map);
 }
 
 template <typename T>

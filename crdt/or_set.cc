@@ -33,7 +33,9 @@ ORSet ORSet::Add(std::string_view actor, std::string_view member) {
   delta.ctx_.Insert(delta_dot);
   delta.entries_.emplace(std::string(member), Dots{delta_dot});
   ctx_.Insert(dot);
+  for (const Dot& old : it->second) index_.Erase(old);
   it->second = Dots{dot};
+  index_.Put(dot, &it->first);
   return delta;
 }
 
@@ -43,6 +45,7 @@ ORSet ORSet::Remove(std::string_view member) {
   if (it == entries_.end()) return delta;
   for (const Dot& old : it->second) {
     delta.ctx_.Insert(Dot{delta.ctx_.Intern(ctx_.actor(old.actor)), old.counter});
+    index_.Erase(old);
   }
   entries_.erase(it);
   return delta;
@@ -52,11 +55,61 @@ ORSet ORSet::Reset() {
   ORSet delta;
   delta.ctx_ = ctx_;
   entries_.clear();
+  index_.Clear();
   return delta;
 }
 
 void ORSet::Join(const ORSet& other) {
   const auto map = ctx_.MapActors(other.ctx_);
+  // A small context (a delta's) is cheaper to walk than this set's members. Building the index
+  // costs one walk, repaid by every later small join.
+  if (other.ctx_.DotCount() <= entries_.size() / 4) {
+    if (!index_.valid()) BuildIndex();
+    JoinSmall(other, map);
+  } else {
+    JoinAll(other, map);
+    index_.Invalidate();
+  }
+  ctx_.Join(other.ctx_, map);
+}
+
+void ORSet::BuildIndex() {
+  index_.Invalidate();
+  index_.MarkValid();
+  for (const auto& [member, dots] : entries_) {
+    for (const Dot& d : dots) index_.Put(d, &member);
+  }
+}
+
+// The same rule as JoinAll, visiting only what can change: my dots that other's context covers
+// (found through the index) and other's members. Every other member of mine keeps its dots.
+void ORSet::JoinSmall(const ORSet& other, const std::vector<std::uint32_t>& map) {
+  other.ctx_.ForEachDot([&](Dot od) {
+    const Dot d{map[od.actor], od.counter};
+    const std::string* member = index_.Find(d);
+    if (member == nullptr) return;
+    auto ot = other.entries_.find(*member);
+    if (ot != other.entries_.end() &&
+        std::find(ot->second.begin(), ot->second.end(), od) != ot->second.end()) {
+      return;  // both hold it
+    }
+    auto it = entries_.find(*member);
+    std::erase(it->second, d);
+    index_.Erase(d);
+    if (it->second.empty()) entries_.erase(it);
+  });
+  for (const auto& [member, dots] : other.entries_) {
+    for (const Dot& od : dots) {
+      const Dot d{map[od.actor], od.counter};
+      if (ctx_.Contains(d)) continue;  // held here already, or removed here
+      auto [it, fresh] = entries_.try_emplace(member);
+      it->second.push_back(d);
+      index_.Put(d, &it->first);
+    }
+  }
+}
+
+void ORSet::JoinAll(const ORSet& other, const std::vector<std::uint32_t>& map) {
   const auto inv = Inverse(map, ctx_.actor_count());
   auto other_saw = [&](Dot d) {
     return inv[d.actor] != kNoActor && other.ctx_.Contains(Dot{inv[d.actor], d.counter});
@@ -103,7 +156,6 @@ void ORSet::Join(const ORSet& other) {
       ++ot;
     }
   }
-  ctx_.Join(other.ctx_, map);
 }
 
 const ORSet::Dots* ORSet::Find(std::string_view member) const {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <compare>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -52,6 +53,10 @@ class CausalContext {
   // The next dot of `actor`: one past the largest counter seen from it.
   Dot Next(std::uint32_t actor) const;
   bool empty() const;  // no dot seen at all
+  // How many dots the context covers (saturating), and each of them: what a join has to look
+  // at when this context is small (a delta's).
+  std::uint64_t DotCount() const;
+  void ForEachDot(const std::function<void(Dot)>& fn) const;
 
   // For each actor index of `other`, the index of the same actor here (interning those that are
   // new), so dots of `other` can be compared with and copied into this context.

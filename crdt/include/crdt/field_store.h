@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "crdt/causal_context.h"
+#include "crdt/dot_index.h"
 
 namespace dynakv::crdt {
 
@@ -70,6 +71,8 @@ class FieldStore {
   FieldStore Increment(std::string_view actor, std::string_view name, typename T::Total by);
   FieldStore Remove(std::string_view name);  // empty delta when the field is absent
   FieldStore Reset();
+  // O(|other|) when other's context covers few dots compared with the number of fields (a
+  // delta), else a merge of both field lists.
   void Join(const FieldStore& other);
 
   const Field* Find(std::string_view name) const;
@@ -89,8 +92,14 @@ class FieldStore {
   static bool Decode(std::string_view bytes, FieldStore* store);
 
  private:
+  void JoinAll(const FieldStore& other, const std::vector<std::uint32_t>& map);
+  void JoinSmall(const FieldStore& other, const std::vector<std::uint32_t>& map);
+  void BuildIndex();
+  void Unindex(const Field& field);
+
   Fields fields_;
   CausalContext ctx_;
+  DotIndex index_;
 };
 
 extern template class FieldStore<TextFields>;

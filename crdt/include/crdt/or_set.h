@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "crdt/causal_context.h"
+#include "crdt/dot_index.h"
 
 namespace dynakv::crdt {
 
@@ -37,6 +38,8 @@ class ORSet {
   ORSet Remove(std::string_view member);
   // DEL / EXPIRE of the whole set: removes every member this copy has seen.
   ORSet Reset();
+  // O(|other|) when other's context covers few dots compared with this set's size (a delta),
+  // else a merge of both member lists, O(|this| + |other|).
   void Join(const ORSet& other);
 
   bool Contains(std::string_view member) const { return entries_.count(member) != 0; }
@@ -54,8 +57,14 @@ class ORSet {
   static bool Decode(std::string_view bytes, ORSet* set);
 
  private:
-  std::map<std::string, Dots, std::less<>> entries_;
+  using Entries = std::map<std::string, Dots, std::less<>>;
+  void JoinAll(const ORSet& other, const std::vector<std::uint32_t>& map);
+  void JoinSmall(const ORSet& other, const std::vector<std::uint32_t>& map);
+  void BuildIndex();
+
+  Entries entries_;
   CausalContext ctx_;
+  DotIndex index_;
 };
 
 }  // namespace dynakv::crdt

@@ -150,9 +150,9 @@ TEST_CASE("AddWinsMap: Reset removes every field it saw, not a concurrent one") 
   CHECK(b.Encode() == a.Encode());
 }
 
-AddWinsMap RandomMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& actor) {
+AddWinsMap MapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& actor, int alphabet) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
-  const std::string f = testing::RandomElement(rng, 6);
+  const std::string f = testing::RandomElement(rng, alphabet);
   // Few distinct timestamps, so ties (broken by actor id) happen.
   const std::int64_t ts = std::uniform_int_distribution<int>(0, 20)(rng);
   if (what < 35) return m.Set(actor, f, ts, "v" + std::to_string(rng() % 5));
@@ -165,6 +165,12 @@ AddWinsMap RandomMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& a
   if (what < 96) return m.Remove(f);
   return m.Reset();
 }
+AddWinsMap RandomMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& actor) {
+  return MapOp(rng, m, actor, 6);
+}
+AddWinsMap WideMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& actor) {
+  return MapOp(rng, m, actor, 300);
+}
 
 TEST_CASE("AddWinsMap: random histories converge to identical bytes and keep exactly the writes "
           "no HDEL or later write observed") {
@@ -172,6 +178,26 @@ TEST_CASE("AddWinsMap: random histories converge to identical bytes and keep exa
     CAPTURE(seed);
     History<AddWinsMap> h(seed, RandomMapOp);
     h.Run(250);
+    h.Finish();
+    CHECK(testing::DotsOf(h.replicas()[0]) == h.ExpectedLive());
+    testing::CheckPayloads(h.replicas()[0].store(), h.ops());
+  }
+}
+
+TEST_CASE("AddWinsMap: the same over a large hash, where deltas join through the dot index") {
+  AddWinsMap base;
+  std::int64_t result;
+  for (int i = 0; i < 280; ++i) {
+    const std::string f = "e" + std::to_string(i);
+    base.Set("n0#1", f, i % 20, "v");
+    AddWinsMap ignored;
+    if (i % 3 == 0) base.IncrBy("n0#1", f, 1, &result, &ignored);  // "v" + 1: refused
+    if (i % 3 == 1) base.Remove(f), base.IncrBy("n0#1", f, 2, &result, &ignored);
+  }
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    CAPTURE(seed);
+    History<AddWinsMap> h(seed, WideMapOp, base);
+    h.Run(400);
     h.Finish();
     CHECK(testing::DotsOf(h.replicas()[0]) == h.ExpectedLive());
     testing::CheckPayloads(h.replicas()[0].store(), h.ops());

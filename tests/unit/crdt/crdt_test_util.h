@@ -76,9 +76,13 @@ class History {
   // op(rng, replica, actor) runs one random operation on the replica and returns its delta.
   using Op = V (*)(std::mt19937_64&, V&, const std::string&);
 
-  History(std::uint64_t seed, Op op) : rng_(seed), op_(op) {
+  // Every replica starts from `base` (say a large value all have, so that deltas take the joins'
+  // small path), which counts as the first operation.
+  History(std::uint64_t seed, Op op, const V& base = V()) : rng_(seed), op_(op) {
     for (int i = 0; i < 3; ++i) actors_.push_back("n" + std::to_string(i + 1) + "#1");
-    replicas_.resize(3);
+    replicas_.assign(3, base);
+    ops_.push_back(base);
+    deltas_.push_back(base.Encode());
   }
 
   void Run(int steps) {

@@ -102,12 +102,19 @@ TEST_CASE("ORSet: out-of-order deltas leave a dot cloud that folds once the gap 
   CHECK(b.Encode() == a.Encode());
 }
 
-ORSet RandomSetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor) {
+ORSet SetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor, int alphabet) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
-  const std::string e = testing::RandomElement(rng, 8);
+  const std::string e = testing::RandomElement(rng, alphabet);
   if (what < 55) return s.Add(actor, e);
   if (what < 95) return s.Remove(e);
   return s.Reset();
+}
+ORSet RandomSetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor) {
+  return SetOp(rng, s, actor, 8);
+}
+// Over a large set, where a delta's join takes the small path (through the dot index).
+ORSet WideSetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor) {
+  return SetOp(rng, s, actor, 300);
 }
 
 TEST_CASE("ORSet: random histories over 3 replicas converge to identical bytes and keep exactly "
@@ -116,6 +123,18 @@ TEST_CASE("ORSet: random histories over 3 replicas converge to identical bytes a
     CAPTURE(seed);
     History<ORSet> h(seed, RandomSetOp);
     h.Run(250);
+    h.Finish();
+    CHECK(testing::DotsOf(h.replicas()[0]) == h.ExpectedLive());
+  }
+}
+
+TEST_CASE("ORSet: the same over a large set, where deltas join through the dot index") {
+  ORSet base;
+  for (int i = 0; i < 280; ++i) base.Add("n0#1", "e" + std::to_string(i));
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    CAPTURE(seed);
+    History<ORSet> h(seed, WideSetOp, base);
+    h.Run(400);
     h.Finish();
     CHECK(testing::DotsOf(h.replicas()[0]) == h.ExpectedLive());
   }

@@ -96,9 +96,9 @@ TEST_CASE("ORSortedSet: NaN is refused; +inf and -inf meeting read as 0") {
   CHECK(a.Score("m") == 0.0);
 }
 
-ORSortedSet RandomZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& actor) {
+ORSortedSet ZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& actor, int alphabet) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
-  const std::string m = testing::RandomElement(rng, 6);
+  const std::string m = testing::RandomElement(rng, alphabet);
   const std::int64_t ts = std::uniform_int_distribution<int>(0, 20)(rng);
   if (what < 35) return z.Add(actor, m, ts, std::uniform_int_distribution<int>(-50, 50)(rng) / 4.0);
   if (what < 65) {
@@ -110,6 +110,12 @@ ORSortedSet RandomZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string
   if (what < 96) return z.Remove(m);
   return z.Reset();
 }
+ORSortedSet RandomZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& actor) {
+  return ZsetOp(rng, z, actor, 6);
+}
+ORSortedSet WideZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& actor) {
+  return ZsetOp(rng, z, actor, 300);
+}
 
 TEST_CASE("ORSortedSet: random histories converge to identical bytes and keep exactly the writes "
           "no ZREM or later write observed") {
@@ -117,6 +123,25 @@ TEST_CASE("ORSortedSet: random histories converge to identical bytes and keep ex
     CAPTURE(seed);
     History<ORSortedSet> h(seed, RandomZsetOp);
     h.Run(250);
+    h.Finish();
+    CHECK(testing::DotsOf(h.replicas()[0]) == h.ExpectedLive());
+    testing::CheckPayloads(h.replicas()[0].store(), h.ops());
+  }
+}
+
+TEST_CASE("ORSortedSet: the same over a large sorted set, where deltas join through the dot index") {
+  ORSortedSet base;
+  for (int i = 0; i < 280; ++i) {
+    const std::string m = "e" + std::to_string(i);
+    ORSortedSet ignored;
+    double score;
+    if (i % 2 == 0) base.Add("n0#1", m, i % 20, i);
+    base.IncrBy("n0#1", m, 0.5, &score, &ignored);
+  }
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    CAPTURE(seed);
+    History<ORSortedSet> h(seed, WideZsetOp, base);
+    h.Run(400);
     h.Finish();
     CHECK(testing::DotsOf(h.replicas()[0]) == h.ExpectedLive());
     testing::CheckPayloads(h.replicas()[0].store(), h.ops());
