@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crdt/hll_registers.h"
+#include "crdt/sequence.h"
 #include "crdt_test_util.h"
 
 namespace dynakv::crdt {
@@ -122,6 +123,24 @@ TEST_CASE("decoders: ORSortedSet rejects mutated encodings it could not have wri
   });
   h.Run(300);
   FuzzDecoder<ORSortedSet>(h.Encodings(), 5000, 3);
+}
+
+TEST_CASE("decoders: Sequence rejects mutated encodings it could not have written") {
+  testing::History<Sequence> h(25, [](std::mt19937_64& rng, Sequence& s, const std::string& actor) {
+    std::optional<std::string> popped;
+    switch (rng() % 4) {
+      case 0:
+        return s.PushFront(actor, "v" + std::to_string(rng() % 10));
+      case 1:
+        return s.PushBack(actor, std::string(rng() % 3, 'x'));  // empty values too
+      case 2:
+        return s.PopFront(&popped);
+      default:
+        return s.PopBack(&popped);
+    }
+  });
+  h.Run(300);
+  FuzzDecoder<Sequence>(h.Encodings(), 5000, 5);
 }
 
 TEST_CASE("decoders: HllRegisters accepts only the canonical Redis form") {
