@@ -180,7 +180,9 @@ void FieldStore<T>::JoinSmall(const FieldStore& other, const std::vector<std::ui
     index_.Erase(d);
     if (it->second.registers.empty() && it->second.totals.empty()) fields_.erase(it);
   });
-  for (const auto& [name, theirs] : other.fields_) {
+  for (const auto& entry : other.fields_) {
+    const std::string& name = entry.first;  // (a structured binding: clang 14 cannot capture it)
+    const Field& theirs = entry.second;
     auto add = [&](auto item, auto member) {
       item.dot.actor = map[item.dot.actor];
       const Dot dot = item.dot;
