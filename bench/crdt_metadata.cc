@@ -87,10 +87,9 @@ int main(int argc, char** argv) {
     member_bytes += len;
     plain += len + VarintSize(len);
   }
-  Run<dynakv::crdt::ORSet>("set", n, member_bytes, plain,
-                           [&](dynakv::crdt::ORSet& s, const char* actor, long i) {
-                             return s.Add(actor, member(i));
-                           });
+  Run<dynakv::crdt::ORSet>(
+      "set", n, member_bytes, plain,
+      [&](dynakv::crdt::ORSet& s, const char* actor, long i) { return s.Add(actor, member(i)); });
   // Hash: field:N -> value:N (HSET), hybrid timestamps in microseconds near 2026.
   std::size_t hash_bytes = 0, hash_plain = 0;
   for (long i = 0; i < n; ++i) {

@@ -216,8 +216,7 @@ void FieldStore<T>::JoinAll(const FieldStore& other, const std::vector<std::uint
   while (it != fields_.end() || ot != other.fields_.end()) {
     const bool only_mine =
         ot == other.fields_.end() || (it != fields_.end() && it->first < ot->first);
-    const bool only_theirs =
-        !only_mine && (it == fields_.end() || ot->first < it->first);
+    const bool only_theirs = !only_mine && (it == fields_.end() || ot->first < it->first);
     if (only_theirs) {
       Field field;
       const Field theirs = mapped(ot->second);
@@ -284,7 +283,8 @@ std::string FieldStore<T>::Encode() const {
   ctx_.EncodeTo(&out, rank);
   wire::PutVarint(&out, fields_.size());
   auto by_rank = [&](const auto& x, const auto& y) {
-    return std::pair(rank[x.dot.actor], x.dot.counter) < std::pair(rank[y.dot.actor], y.dot.counter);
+    return std::pair(rank[x.dot.actor], x.dot.counter) <
+           std::pair(rank[y.dot.actor], y.dot.counter);
   };
   for (const auto& [name, field] : fields_) {
     wire::PutBytes(&out, name);
@@ -337,8 +337,8 @@ bool FieldStore<T>::Decode(std::string_view bytes, FieldStore* store) {
     Dot prev;
     for (std::uint64_t j = 0; j < count; ++j) {
       Register r;
-      if (!next_dot(&in, &prev, j == 0, &r.dot) ||
-          !wire::GetSignedVarint(&in, &r.timestamp_us) || !GetValue(&in, &r.value)) {
+      if (!next_dot(&in, &prev, j == 0, &r.dot) || !wire::GetSignedVarint(&in, &r.timestamp_us) ||
+          !GetValue(&in, &r.value)) {
         return false;
       }
       field.registers.push_back(std::move(r));

@@ -177,8 +177,8 @@ bool HllRegisters::FromRedis(std::string_view bytes, HllRegisters* hll) {
 }
 
 std::string HllRegisters::ToRedis() const {
-  const bool fits_sparse = std::all_of(registers_.begin(), registers_.end(),
-                                       [](auto r) { return r <= kSparseValMax; });
+  const bool fits_sparse =
+      std::all_of(registers_.begin(), registers_.end(), [](auto r) { return r <= kSparseValMax; });
   if (fits_sparse) {
     std::string out = Header(kSparse);
     for (int i = 0; i < kRegisters && out.size() <= kSparseMaxBytes;) {
@@ -212,7 +212,8 @@ std::string HllRegisters::ToRedis() const {
     const unsigned fb = static_cast<unsigned>(i * kBits) & 7;
     const unsigned v = registers_[i];
     p[byte] = static_cast<std::uint8_t>(p[byte] | (v << fb));
-    if (byte + 1 < kDenseBytes) p[byte + 1] = static_cast<std::uint8_t>(p[byte + 1] | (v >> (8 - fb)));
+    if (byte + 1 < kDenseBytes)
+      p[byte + 1] = static_cast<std::uint8_t>(p[byte + 1] | (v >> (8 - fb)));
   }
   return out;
 }

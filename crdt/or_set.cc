@@ -179,10 +179,9 @@ std::string ORSet::Encode() const {
   for (const auto& [member, dots] : entries_) {
     wire::PutBytes(&out, member);
     sorted = dots;
-    std::sort(sorted.begin(), sorted.end(),
-              [&](Dot x, Dot y) {
-                return std::pair(rank[x.actor], x.counter) < std::pair(rank[y.actor], y.counter);
-              });
+    std::sort(sorted.begin(), sorted.end(), [&](Dot x, Dot y) {
+      return std::pair(rank[x.actor], x.counter) < std::pair(rank[y.actor], y.counter);
+    });
     wire::PutVarint(&out, sorted.size());
     for (const Dot& d : sorted) dots::Put(&out, rank, d);
   }

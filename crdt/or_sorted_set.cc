@@ -20,8 +20,8 @@ double ORSortedSet::View(const FieldStore<ScoreFields>::Field& field) const {
   return std::isnan(score) ? 0.0 : score;
 }
 
-bool ORSortedSet::IncrBy(std::string_view actor, std::string_view member, double by,
-                         double* result, ORSortedSet* delta) {
+bool ORSortedSet::IncrBy(std::string_view actor, std::string_view member, double by, double* result,
+                         ORSortedSet* delta) {
   if (std::isnan(by)) return false;
   double current = 0.0;
   double own = 0.0;  // this actor's total, which must not turn NaN either

@@ -61,8 +61,8 @@ const std::vector<Sequence::Key>& Sequence::Order() const {
   return order_;
 }
 
-Sequence Sequence::Insert(std::string_view actor, std::optional<Key> after,
-                          std::string_view value, bool at_back) {
+Sequence Sequence::Insert(std::string_view actor, std::optional<Key> after, std::string_view value,
+                          bool at_back) {
   const Key origin = after.value_or(Key{0, 0});
   const Key key{max_seq_ + 1, Intern(actor)};
   if (order_valid_) {
@@ -243,7 +243,8 @@ std::string Sequence::Encode() const {
   std::vector<const std::pair<const Key, Node>*> sorted;
   for (const auto& entry : nodes_) sorted.push_back(&entry);
   std::sort(sorted.begin(), sorted.end(), [&](auto* a, auto* b) {
-    return std::pair(a->first.seq, rank[a->first.actor]) < std::pair(b->first.seq, rank[b->first.actor]);
+    return std::pair(a->first.seq, rank[a->first.actor]) <
+           std::pair(b->first.seq, rank[b->first.actor]);
   });
   wire::PutVarint(&out, sorted.size());
   for (const auto* entry : sorted) {

@@ -172,8 +172,9 @@ AddWinsMap WideMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& act
   return MapOp(rng, m, actor, 300);
 }
 
-TEST_CASE("AddWinsMap: random histories converge to identical bytes and keep exactly the writes "
-          "no HDEL or later write observed") {
+TEST_CASE(
+    "AddWinsMap: random histories converge to identical bytes and keep exactly the writes "
+    "no HDEL or later write observed") {
   for (std::uint64_t seed = 1; seed <= 150; ++seed) {
     CAPTURE(seed);
     History<AddWinsMap> h(seed, RandomMapOp);
@@ -220,8 +221,8 @@ TEST_CASE("AddWinsMap: with every delta delivered at once, it behaves as a Redis
       model[f] = v;
     } else if (what < 75) {
       std::int64_t result;
-      const auto status = replicas[r].IncrBy(actor, f, static_cast<int>(rng() % 21) - 10, &result,
-                                             &delta);
+      const auto status =
+          replicas[r].IncrBy(actor, f, static_cast<int>(rng() % 21) - 10, &result, &delta);
       std::int64_t current = 0;
       const bool integer = !model.count(f) || ParseRedisInteger(model[f], &current);
       CHECK((status == AddWinsMap::IncrStatus::kOk) == integer);

@@ -169,7 +169,9 @@ class History {
   std::mt19937_64& rng() { return rng_; }
 
  private:
-  std::size_t Pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  std::size_t Pick(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
   void Deliver(const std::string& bytes, V* to) {
     V v;
     REQUIRE(V::Decode(bytes, &v));

@@ -16,7 +16,9 @@ namespace dynakv::crdt {
 namespace {
 
 std::string Mutate(std::mt19937_64& rng, const std::vector<std::string>& corpus) {
-  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
   std::string s = corpus[pick(corpus.size())];
   const int rounds = 1 + static_cast<int>(pick(3));
   for (int r = 0; r < rounds; ++r) {
@@ -88,39 +90,41 @@ TEST_CASE("decoders: ORSet rejects mutated encodings it could not have written")
 }
 
 TEST_CASE("decoders: AddWinsMap rejects mutated encodings it could not have written") {
-  testing::History<AddWinsMap> h(22, [](std::mt19937_64& rng, AddWinsMap& m, const std::string& actor) {
-    const std::string f = testing::RandomElement(rng, 6);
-    AddWinsMap delta;
-    std::int64_t result;
-    switch (rng() % 3) {
-      case 0:
-        return m.Set(actor, f, static_cast<std::int64_t>(rng() % 1000) - 500, "v");
-      case 1:
-        m.IncrBy(actor, f, static_cast<std::int64_t>(rng() % 9) - 4, &result, &delta);
-        return delta;
-      default:
-        return m.Remove(f);
-    }
-  });
+  testing::History<AddWinsMap> h(
+      22, [](std::mt19937_64& rng, AddWinsMap& m, const std::string& actor) {
+        const std::string f = testing::RandomElement(rng, 6);
+        AddWinsMap delta;
+        std::int64_t result;
+        switch (rng() % 3) {
+          case 0:
+            return m.Set(actor, f, static_cast<std::int64_t>(rng() % 1000) - 500, "v");
+          case 1:
+            m.IncrBy(actor, f, static_cast<std::int64_t>(rng() % 9) - 4, &result, &delta);
+            return delta;
+          default:
+            return m.Remove(f);
+        }
+      });
   h.Run(300);
   FuzzDecoder<AddWinsMap>(h.Encodings(), 5000, 2);
 }
 
 TEST_CASE("decoders: ORSortedSet rejects mutated encodings it could not have written") {
-  testing::History<ORSortedSet> h(23, [](std::mt19937_64& rng, ORSortedSet& z, const std::string& actor) {
-    const std::string m = testing::RandomElement(rng, 6);
-    ORSortedSet delta;
-    double score;
-    switch (rng() % 3) {
-      case 0:
-        return z.Add(actor, m, static_cast<std::int64_t>(rng() % 1000), (rng() % 100) / 3.0);
-      case 1:
-        z.IncrBy(actor, m, 0.25, &score, &delta);
-        return delta;
-      default:
-        return z.Remove(m);
-    }
-  });
+  testing::History<ORSortedSet> h(
+      23, [](std::mt19937_64& rng, ORSortedSet& z, const std::string& actor) {
+        const std::string m = testing::RandomElement(rng, 6);
+        ORSortedSet delta;
+        double score;
+        switch (rng() % 3) {
+          case 0:
+            return z.Add(actor, m, static_cast<std::int64_t>(rng() % 1000), (rng() % 100) / 3.0);
+          case 1:
+            z.IncrBy(actor, m, 0.25, &score, &delta);
+            return delta;
+          default:
+            return z.Remove(m);
+        }
+      });
   h.Run(300);
   FuzzDecoder<ORSortedSet>(h.Encodings(), 5000, 3);
 }
@@ -160,16 +164,27 @@ TEST_CASE("decoders: contexts reject non-canonical forms") {
   s.Add("a", "x");
   const std::string good = s.Encode();  // 'S', 1 actor "a", vv 1, no cloud, 1 member x {0:1}
   REQUIRE(ORSet::Decode(good, &out));
-  const std::string ctx_a = std::string("\x01\x01" "a", 3);
+  const std::string ctx_a = std::string(
+      "\x01\x01"
+      "a",
+      3);
   auto with_ctx = [&](const std::string& ctx) { return "S" + ctx + std::string("\x00", 1); };
-  CHECK(ORSet::Decode(with_ctx(ctx_a + std::string("\x01\x00", 2)), &out));  // vv a:1, empty
+  CHECK(ORSet::Decode(with_ctx(ctx_a + std::string("\x01\x00", 2)), &out));        // vv a:1, empty
   CHECK_FALSE(ORSet::Decode(with_ctx(ctx_a + std::string("\x00\x00", 2)), &out));  // unused actor
   // A cloud dot right after the vector would have folded into it.
   CHECK_FALSE(ORSet::Decode(with_ctx(ctx_a + std::string("\x01\x01\x00\x02", 4)), &out));
   CHECK(ORSet::Decode(with_ctx(ctx_a + std::string("\x01\x01\x00\x03", 4)), &out));
   // Actors out of order, repeated, empty.
-  CHECK_FALSE(ORSet::Decode(with_ctx(std::string("\x02\x01" "b\x01" "a\x01\x01\x00", 8)), &out));
-  CHECK_FALSE(ORSet::Decode(with_ctx(std::string("\x02\x01" "a\x01" "a\x01\x01\x00", 8)), &out));
+  CHECK_FALSE(ORSet::Decode(with_ctx(std::string("\x02\x01"
+                                                 "b\x01"
+                                                 "a\x01\x01\x00",
+                                                 8)),
+                            &out));
+  CHECK_FALSE(ORSet::Decode(with_ctx(std::string("\x02\x01"
+                                                 "a\x01"
+                                                 "a\x01\x01\x00",
+                                                 8)),
+                            &out));
   CHECK_FALSE(ORSet::Decode(with_ctx(std::string("\x01\x00\x01\x00", 4)), &out));
   // An overlong varint (vv 1 as 0x81 0x00).
   CHECK_FALSE(ORSet::Decode(with_ctx(ctx_a + std::string("\x81\x00\x00", 3)), &out));

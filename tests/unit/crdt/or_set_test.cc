@@ -29,9 +29,9 @@ TEST_CASE("ORSet: add then remove on one replica; a delta carries only its membe
 
 TEST_CASE("ORSet: a concurrent add wins over a remove") {
   ORSet a, b;
-  b.Join(a.Add("n1", "x"));  // both hold x
-  const ORSet remove = a.Remove("x");   // n1 removes the x it saw
-  const ORSet add = b.Add("n2", "x");   // n2 re-adds x concurrently
+  b.Join(a.Add("n1", "x"));            // both hold x
+  const ORSet remove = a.Remove("x");  // n1 removes the x it saw
+  const ORSet add = b.Add("n2", "x");  // n2 re-adds x concurrently
   a.Join(add);
   b.Join(remove);
   CHECK(a.Contains("x"));
@@ -57,7 +57,8 @@ TEST_CASE("ORSet: a remove takes only the adds it observed") {
   CHECK(b.Encode() == c.Encode());
 }
 
-TEST_CASE("ORSet: no resurrection: an old copy still holding a removed member does not bring it back") {
+TEST_CASE(
+    "ORSet: no resurrection: an old copy still holding a removed member does not bring it back") {
   ORSet a;
   a.Add("n1", "x");
   a.Add("n1", "y");
@@ -117,8 +118,9 @@ ORSet WideSetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor) {
   return SetOp(rng, s, actor, 300);
 }
 
-TEST_CASE("ORSet: random histories over 3 replicas converge to identical bytes and keep exactly "
-          "the adds no remove observed") {
+TEST_CASE(
+    "ORSet: random histories over 3 replicas converge to identical bytes and keep exactly "
+    "the adds no remove observed") {
   for (std::uint64_t seed = 1; seed <= 150; ++seed) {
     CAPTURE(seed);
     History<ORSet> h(seed, RandomSetOp);

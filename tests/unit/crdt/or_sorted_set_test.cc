@@ -43,7 +43,8 @@ TEST_CASE("ORSortedSet: a ZADD and a concurrent ZINCRBY: the ZADD's score plus t
   CHECK(a.Encode() == b.Encode());
 }
 
-TEST_CASE("ORSortedSet: concurrent ZADDs: the later timestamp wins; concurrent ZINCRBYs all count") {
+TEST_CASE(
+    "ORSortedSet: concurrent ZADDs: the later timestamp wins; concurrent ZINCRBYs all count") {
   ORSortedSet r[3];
   std::vector<ORSortedSet> deltas;
   deltas.push_back(r[0].Add("n1", "m", 50, 1));
@@ -117,8 +118,9 @@ ORSortedSet WideZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& 
   return ZsetOp(rng, z, actor, 300);
 }
 
-TEST_CASE("ORSortedSet: random histories converge to identical bytes and keep exactly the writes "
-          "no ZREM or later write observed") {
+TEST_CASE(
+    "ORSortedSet: random histories converge to identical bytes and keep exactly the writes "
+    "no ZREM or later write observed") {
   for (std::uint64_t seed = 1; seed <= 150; ++seed) {
     CAPTURE(seed);
     History<ORSortedSet> h(seed, RandomZsetOp);
@@ -129,7 +131,8 @@ TEST_CASE("ORSortedSet: random histories converge to identical bytes and keep ex
   }
 }
 
-TEST_CASE("ORSortedSet: the same over a large sorted set, where deltas join through the dot index") {
+TEST_CASE(
+    "ORSortedSet: the same over a large sorted set, where deltas join through the dot index") {
   ORSortedSet base;
   for (int i = 0; i < 280; ++i) {
     const std::string m = "e" + std::to_string(i);

@@ -104,8 +104,9 @@ Sequence RandomListOp(std::mt19937_64& rng, Sequence& s, const std::string& acto
   return s.PopBack(&popped);
 }
 
-TEST_CASE("Sequence: random histories converge to identical bytes; nothing pushed is lost "
-          "unless popped, and each element follows its anchor") {
+TEST_CASE(
+    "Sequence: random histories converge to identical bytes; nothing pushed is lost "
+    "unless popped, and each element follows its anchor") {
   for (std::uint64_t seed = 1; seed <= 100; ++seed) {
     CAPTURE(seed);
     History<Sequence> h(seed, RandomListOp);
