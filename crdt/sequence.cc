@@ -162,6 +162,16 @@ Sequence Sequence::PopBack(std::optional<std::string>* value) {
   return Sequence();
 }
 
+Sequence Sequence::Reset() {
+  Sequence delta;
+  std::vector<Key> present;
+  for (const auto& [key, node] : nodes_) {
+    if (!node.removed) present.push_back(key);
+  }
+  for (const Key& key : present) delta.Join(RemoveKey(key));
+  return delta;
+}
+
 void Sequence::Join(const Sequence& other) {
   for (const auto& [okey, onode] : other.nodes_) {
     const Key key{okey.seq, Intern(other.actors_[okey.actor])};

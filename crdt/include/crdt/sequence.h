@@ -48,6 +48,11 @@ class Sequence {
   // LPOP / RPOP: the front or back visible element's removal, nullopt-valued when empty.
   Sequence PopFront(std::optional<std::string>* value);
   Sequence PopBack(std::optional<std::string>* value);
+  // DEL / EXPIRE of the list: removes every element it saw (the delta holds a tombstone for
+  // each, since elements pushed concurrently may be anchored on them); a concurrent push stays.
+  Sequence Reset();
+  // Union of elements, removed winning: O(|other| log |this|). Adding elements invalidates the
+  // cached order, which the next push or view rebuilds in O(n log n); local pushes keep it.
   void Join(const Sequence& other);
 
   std::vector<std::pair<Id, std::string>> Elements() const;  // visible, in list order

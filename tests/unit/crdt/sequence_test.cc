@@ -89,6 +89,22 @@ TEST_CASE("Sequence: an element whose origin has not arrived waits, then takes i
   CHECK(b.Encode() == a.Encode());
 }
 
+TEST_CASE("Sequence: Reset removes what it saw; a push concurrent with it survives") {
+  Sequence a;
+  a.PushBack("n1", "x");
+  a.PushBack("n1", "y");
+  Sequence b = a;
+  const auto reset = a.Reset();
+  CHECK(a.size() == 0);
+  CHECK(reset.Removed().size() == 2);
+  const auto push = b.PushBack("n2", "z");  // anchored on y, which the reset removes
+  a.Join(push);
+  b.Join(reset);
+  CHECK(a.Values() == Strings{"z"});
+  CHECK(b.Values() == Strings{"z"});
+  CHECK(a.Encode() == b.Encode());
+}
+
 Sequence RandomListOp(std::mt19937_64& rng, Sequence& s, const std::string& actor) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
   const std::string v = "v" + std::to_string(rng() % 1000);
@@ -101,7 +117,8 @@ Sequence RandomListOp(std::mt19937_64& rng, Sequence& s, const std::string& acto
     return s.InsertAfter(actor, elements[rng() % elements.size()].first, v);
   }
   if (what < 85) return s.PopFront(&popped);
-  return s.PopBack(&popped);
+  if (what < 97) return s.PopBack(&popped);
+  return s.Reset();
 }
 
 TEST_CASE(
