@@ -8,8 +8,9 @@
 //     losers until a later write sees them is what makes this a join: dropping them early would
 //     let a remove that saw only the winner disagree with a replica that never saw the winner.
 //   - Totals (HINCRBY's, ZINCRBY's counter): per actor, its running sum of increments into the
-//     field, under the actor's latest dot; an increment replaces the actor's previous dot, so a
-//     field keeps at most one total per actor whatever the number of increments.
+//     field, under the actor's latest dot; an increment replaces the actor's previous dot, so
+//     once every delta is in, a field keeps one total per actor whatever the number of
+//     increments.
 //
 // A field's dots come and go as the ORSet's members' do: remove (HDEL, ZREM) drops the dots it
 // saw, Reset (DEL, EXPIRE) every dot the value has seen, and a field is present while any dot is
