@@ -1,7 +1,7 @@
-// Merge metadata of the convergent collection types (crdt/): builds an N-member set, N-field hash
-// and N-member sorted set written through 3 actors (round-robin, as SADD/HSET/ZADD spread over 3
-// nodes), replicates them to a second replica by shipping every delta, and prints the canonical
-// encoding's size against the bare data.
+// Merge metadata of the convergent collection types (crdt/): builds an N-member set, N-field hash,
+// N-member sorted set and N-element list written through 3 actors (round-robin, as SADD/HSET/ZADD
+// spread over 3 nodes), replicates them to a second replica by shipping every delta, and prints the
+// canonical encoding's size against the bare data.
 //
 //   build/bench/dynakv-crdt-metadata [N]      (default 1000000)
 //
@@ -17,6 +17,7 @@
 #include "crdt/add_wins_map.h"
 #include "crdt/or_set.h"
 #include "crdt/or_sorted_set.h"
+#include "crdt/sequence.h"
 
 namespace {
 
@@ -109,5 +110,10 @@ int main(int argc, char** argv) {
                                  [&](dynakv::crdt::ORSortedSet& z, const char* actor, long i) {
                                    return z.Add(actor, member(i), t0 + i, static_cast<double>(i));
                                  });
+  // List: RPUSH of member:N (each anchored on the previous element: the 3 actors take turns).
+  Run<dynakv::crdt::Sequence>("list", n, member_bytes, plain,
+                              [&](dynakv::crdt::Sequence& l, const char* actor, long i) {
+                                return l.PushBack(actor, member(i));
+                              });
   return 0;
 }
