@@ -178,7 +178,9 @@ void Sequence::Join(const Sequence& other) {
     auto it = nodes_.find(key);
     if (it == nodes_.end()) {
       Node node = onode;
-      if (onode.origin.seq != 0) node.origin.actor = Intern(other.actors_[onode.origin.actor]);
+      node.origin = onode.origin.seq == 0
+                        ? Key{0, 0}
+                        : Key{onode.origin.seq, Intern(other.actors_[onode.origin.actor])};
       nodes_.emplace(key, std::move(node));
       if (!onode.removed) ++visible_;
       order_valid_ = false;
