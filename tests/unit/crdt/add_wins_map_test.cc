@@ -150,6 +150,8 @@ TEST_CASE("AddWinsMap: Reset removes every field it saw, not a concurrent one") 
   CHECK(b.Encode() == a.Encode());
 }
 
+namespace {
+
 AddWinsMap MapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& actor, int alphabet) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
   const std::string f = testing::RandomElement(rng, alphabet);
@@ -171,6 +173,8 @@ AddWinsMap RandomMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& a
 AddWinsMap WideMapOp(std::mt19937_64& rng, AddWinsMap& m, const std::string& actor) {
   return MapOp(rng, m, actor, 300);
 }
+
+}  // namespace
 
 TEST_CASE(
     "AddWinsMap: random histories converge to identical bytes and keep exactly the writes "

@@ -103,6 +103,8 @@ TEST_CASE("ORSet: out-of-order deltas leave a dot cloud that folds once the gap 
   CHECK(b.Encode() == a.Encode());
 }
 
+namespace {
+
 ORSet SetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor, int alphabet) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
   const std::string e = testing::RandomElement(rng, alphabet);
@@ -117,6 +119,8 @@ ORSet RandomSetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor) {
 ORSet WideSetOp(std::mt19937_64& rng, ORSet& s, const std::string& actor) {
   return SetOp(rng, s, actor, 300);
 }
+
+}  // namespace
 
 TEST_CASE(
     "ORSet: random histories over 3 replicas converge to identical bytes and keep exactly "

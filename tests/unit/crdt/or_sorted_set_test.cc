@@ -97,6 +97,8 @@ TEST_CASE("ORSortedSet: NaN is refused; +inf and -inf meeting read as 0") {
   CHECK(a.Score("m") == 0.0);
 }
 
+namespace {
+
 ORSortedSet ZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& actor, int alphabet) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
   const std::string m = testing::RandomElement(rng, alphabet);
@@ -117,6 +119,8 @@ ORSortedSet RandomZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string
 ORSortedSet WideZsetOp(std::mt19937_64& rng, ORSortedSet& z, const std::string& actor) {
   return ZsetOp(rng, z, actor, 300);
 }
+
+}  // namespace
 
 TEST_CASE(
     "ORSortedSet: random histories converge to identical bytes and keep exactly the writes "

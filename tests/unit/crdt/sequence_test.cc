@@ -105,6 +105,8 @@ TEST_CASE("Sequence: Reset removes what it saw; a push concurrent with it surviv
   CHECK(a.Encode() == b.Encode());
 }
 
+namespace {
+
 Sequence RandomListOp(std::mt19937_64& rng, Sequence& s, const std::string& actor) {
   const int what = std::uniform_int_distribution<int>(0, 99)(rng);
   const std::string v = "v" + std::to_string(rng() % 1000);
@@ -120,6 +122,8 @@ Sequence RandomListOp(std::mt19937_64& rng, Sequence& s, const std::string& acto
   if (what < 97) return s.PopBack(&popped);
   return s.Reset();
 }
+
+}  // namespace
 
 TEST_CASE(
     "Sequence: random histories converge to identical bytes; nothing pushed is lost "
