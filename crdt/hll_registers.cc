@@ -117,6 +117,16 @@ void HllRegisters::Join(const HllRegisters& other) {
   }
 }
 
+HllRegisters HllRegisters::FromRegisters(const std::uint8_t* registers) {
+  HllRegisters hll;
+  for (int i = 0; i < kRegisters; ++i) hll.registers_[i] = registers[i] & 63;
+  return hll;
+}
+
+void HllRegisters::CopyTo(std::uint8_t* registers) const {
+  std::copy(registers_.begin(), registers_.end(), registers);
+}
+
 bool HllRegisters::IsZero() const {
   return std::all_of(registers_.begin(), registers_.end(), [](auto r) { return r == 0; });
 }

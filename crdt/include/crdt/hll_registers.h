@@ -31,6 +31,10 @@ class HllRegisters {
   HllRegisters Add(std::string_view element);
   void Join(const HllRegisters& other);
 
+  // From / to one byte per register (kRegisters bytes), the form the server's PFMERGE and
+  // multi-key PFCOUNT gather registers into; only the low 6 bits of each byte are taken.
+  static HllRegisters FromRegisters(const std::uint8_t* registers);
+  void CopyTo(std::uint8_t* registers) const;
   std::uint8_t at(int index) const { return registers_[index]; }
   bool IsZero() const;
   std::uint64_t Count() const;  // PFCOUNT: Redis's estimator, so the same number Redis gives

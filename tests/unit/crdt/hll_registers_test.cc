@@ -107,6 +107,14 @@ TEST_CASE("HllRegisters: join is a register-wise max; deltas are a few bytes") {
   CHECK(r[1].Encode() == r[2].Encode());
   CheckSameRegisters(r[0], all);
 
+  // The server's register-array merge (PFMERGE's) and ours agree.
+  std::vector<std::uint8_t> raw(HllRegisters::kRegisters, 0);
+  REQUIRE(shll::MergeInto(raw.data(), all));
+  CHECK(HllRegisters::FromRegisters(raw.data()).Encode() == r[0].Encode());
+  std::vector<std::uint8_t> back(HllRegisters::kRegisters, 0);
+  r[0].CopyTo(back.data());
+  CHECK(back == raw);
+
   std::string joined;
   REQUIRE(JoinRedisHll(r[1].Encode(), all, &joined));
   CHECK(joined == r[0].Encode());
