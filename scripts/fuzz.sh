@@ -17,7 +17,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 fuzz_dir="$root/tests/fuzz"
-targets_all=(resp_parser bus_frame gossip anti_entropy commit_log segment restore_payload rdb_file config glob)
+targets_all=(resp_parser bus_frame gossip anti_entropy commit_log segment restore_payload rdb_file config glob crdt)
 
 mode=fuzz
 seconds=300

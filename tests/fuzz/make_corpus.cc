@@ -7,6 +7,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,11 @@
 #include "cluster/versioned_value.h"
 #include "commit_log.h"
 #include "config.h"
+#include "crdt/add_wins_map.h"
+#include "crdt/hll_registers.h"
+#include "crdt/or_set.h"
+#include "crdt/or_sorted_set.h"
+#include "crdt/sequence.h"
 #include "default_config.h"
 #include "file_names.h"
 #include "rdb/dump_payload.h"
@@ -365,6 +371,49 @@ void RdbFileSeeds() {
   Seed("rdb_file", "pieces16", std::string(1, '\x0f') + file);
 }
 
+// Convergent values as replicas hold them: states after concurrent writes, and deltas.
+void CrdtSeeds() {
+  crdt::ORSet a, b;
+  a.Add("n1#1", "x");
+  const crdt::ORSet add = b.Add("n2#1", "y");
+  const crdt::ORSet remove = a.Remove("x");
+  a.Join(add);
+  b.Add("n2#1", "z");
+  Seed("crdt", "set", a.Encode());
+  Seed("crdt", "set_add_delta", add.Encode());
+  Seed("crdt", "set_remove_delta", remove.Encode());
+  Seed("crdt", "set_reset_delta", b.Reset().Encode());
+  crdt::AddWinsMap m, n;
+  m.Set("n1#1", "f", 1765099533000000, "v");
+  crdt::AddWinsMap inc;
+  std::int64_t result;
+  n.IncrBy("n2#1", "f", -3, &result, &inc);
+  m.Join(inc);
+  m.Join(n.Set("n2#1", "g", 1765099533000001, "w"));
+  Seed("crdt", "map", m.Encode());
+  Seed("crdt", "map_incr_delta", inc.Encode());
+  crdt::ORSortedSet z;
+  z.Add("n1#1", "m", 5, 1.5);
+  crdt::ORSortedSet zinc;
+  double score;
+  z.IncrBy("n2#1", "m", 0.25, &score, &zinc);
+  Seed("crdt", "zset", z.Encode());
+  Seed("crdt", "zset_incr_delta", zinc.Encode());
+  crdt::Sequence l;
+  l.PushBack("n1#1", "a");
+  const crdt::Sequence push = l.PushFront("n2#1", "b");
+  std::optional<std::string> popped;
+  const crdt::Sequence pop = l.PopBack(&popped);
+  Seed("crdt", "list", l.Encode());
+  Seed("crdt", "list_push_delta", push.Encode());
+  Seed("crdt", "list_pop_delta", pop.Encode());
+  crdt::HllRegisters h;
+  const crdt::HllRegisters hd = h.Add("a");
+  for (int i = 0; i < 200; ++i) h.Add(std::to_string(i));
+  Seed("crdt", "hll_sparse", h.Encode());
+  Seed("crdt", "hll_delta", hd.Encode());
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: " << argv[0] << " <corpus dir>\n";
@@ -383,6 +432,7 @@ int main(int argc, char** argv) {
   GlobSeeds();
   RestorePayloadSeeds();
   RdbFileSeeds();
+  CrdtSeeds();
   fs::remove_all(tmp);
   return 0;
 }
