@@ -457,7 +457,7 @@ constexpr ConfigParam kParams[] = {
     Memory<&Config::compression_threshold, 0, UINT32_MAX>(
         "compression-threshold", "storage", kRuntime, "64", ApplyCompressionThreshold),
     Int<&Config::hash_max_listpack_entries, 0, LLONG_MAX>("hash-max-listpack-entries", "storage",
-                                                          kRuntime, "128", ApplyTypeLimits),
+                                                          kRuntime, "512", ApplyTypeLimits),
     Memory<&Config::hash_max_listpack_value, 0, LLONG_MAX>("hash-max-listpack-value", "storage",
                                                            kRuntime, "64", ApplyTypeLimits),
     Int<&Config::set_max_intset_entries, 0, LLONG_MAX>("set-max-intset-entries", "storage",

@@ -39,8 +39,8 @@ TEST_CASE("DEBUG OBJECT's line is Redis 7.0's for every type and encoding") {
   };
   std::vector<std::string> big_list = {"RPUSH", "biglist"};
   for (int i = 0; i < 3000; ++i) big_list.push_back("element-" + std::to_string(i));
-  // Under both servers' hash-max-listpack-entries (dynakv's default is 128, Redis's 512), and
-  // over both.
+  // Under hash-max-listpack-entries (512 on both), and
+  // over it.
   std::vector<std::string> big_hash = {"HSET", "bighash"};
   std::vector<std::string> huge_hash = {"HSET", "hugehash"};
   for (int i = 0; i < 600; ++i) {

@@ -64,17 +64,17 @@ TEST_CASE("hash commands through any coordinator of a 3-node cluster") {
 
   // A big hash goes hashtable on every replica, and survives a replica's restart.
   std::vector<std::string> argv = {"HSET", "big"};
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 600; ++i) {
     argv.push_back("f" + std::to_string(i));
     argv.push_back("v" + std::to_string(i));
   }
-  CHECK(n1.Command(argv) == Reply::Int(300));
+  CHECK(n1.Command(argv) == Reply::Int(600));
   CHECK(n2.Command({"OBJECT", "ENCODING", "big"}) == Reply::Bulk("hashtable"));
   CHECK(n2.Command({"RENAME", "big", "big2"}) == Reply::Status("OK"));
   cluster.node(2).Kill();
   cluster.node(2).Start();
   Client again(cluster.node(2).port());
-  CHECK(UntilAvailable(again, {"HLEN", "big2"}) == Reply::Int(300));
-  CHECK(again.Command({"HGET", "big2", "f299"}) == Reply::Bulk("v299"));
+  CHECK(UntilAvailable(again, {"HLEN", "big2"}) == Reply::Int(600));
+  CHECK(again.Command({"HGET", "big2", "f599"}) == Reply::Bulk("v599"));
   CHECK(again.Command({"EXISTS", "big"}) == Reply::Int(0));
 }

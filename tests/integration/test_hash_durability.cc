@@ -155,7 +155,7 @@ TEST_CASE("hashes offloaded under a small maxmemory come back intact, also after
     for (int k = 0; k < 60; ++k) {
       const std::string key = "offload:" + std::to_string(k);
       // Half the hashes stay listpacks, half are hashtables; compressible values.
-      const int fields = k % 2 == 0 ? 100 : 400;
+      const int fields = k % 2 == 0 ? 100 : 600;
       for (int f = 0; f < fields; f += 4) {
         std::vector<std::string> argv = {"HSET", key};
         for (int j = f; j < f + 4; ++j) {

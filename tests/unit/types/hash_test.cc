@@ -60,19 +60,19 @@ TEST_CASE("hash listpack: insertion order, overwrite in place, removal") {
 }
 
 TEST_CASE("hash: converts to hashtable past the entry and value thresholds, as Redis") {
-  TypeLimits limits;  // 128 entries, 64 bytes
+  TypeLimits limits;  // 512 entries, 64 bytes
   SUBCASE("entries") {
     Hash h;
-    for (int i = 0; i < 128; ++i) h.Set("f" + std::to_string(i), "v", limits);
+    for (int i = 0; i < 512; ++i) h.Set("f" + std::to_string(i), "v", limits);
     CHECK(h.EncodingName() == "listpack");
     h.Set("f0", "again", limits);  // an overwrite adds nothing
     CHECK(h.EncodingName() == "listpack");
-    h.Set("f128", "v", limits);
+    h.Set("f512", "v", limits);
     CHECK(h.EncodingName() == "hashtable");
-    CHECK(h.size() == 129);
+    CHECK(h.size() == 513);
     CHECK(h.Get("f0") == "again");
     // Never back, however small it gets.
-    for (int i = 0; i < 120; ++i) h.Remove("f" + std::to_string(i));
+    for (int i = 0; i < 500; ++i) h.Remove("f" + std::to_string(i));
     CHECK(h.EncodingName() == "hashtable");
   }
   SUBCASE("value length") {

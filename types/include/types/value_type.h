@@ -34,7 +34,7 @@ std::string_view TypeName(ValueType type);
 
 // The thresholds between compact and scalable encodings (Redis's config names).
 struct TypeLimits {
-  std::size_t hash_max_listpack_entries = 128;  // hash-max-listpack-entries
+  std::size_t hash_max_listpack_entries = 512;  // hash-max-listpack-entries
   std::size_t hash_max_listpack_value = 64;     // hash-max-listpack-value
   std::size_t set_max_intset_entries = 512;     // set-max-intset-entries
   // list-max-listpack-size: entries per list node when positive, -1..-5: 4..64 KB per node.
