@@ -75,6 +75,28 @@ TEST_CASE("a Redis 7 RDB file imports, exports and streams through redis-cli --r
   }
 }
 
+// The import writes each key some keys after the reader yields it (its bucket prefetched
+// meanwhile): a write refused in the middle still ends the import there, with every key it
+// counted stored and none after it.
+TEST_CASE("a write refused in the middle of an import ends it with the reason and the keys written") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  ReferencePair servers({"--maxmemory", "1mb", "--maxmemory-policy", "noeviction"}, {});
+  auto& [ours, reference] = servers;
+  Client redis(reference.port());
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 3000; ++i) {
+    REQUIRE(redis.Command({"SET", "key:" + std::to_string(i), value}) == Reply::Status("OK"));
+  }
+  REQUIRE(redis.Command({"SAVE"}) == Reply::Status("OK"));
+  Client client(ours.port());
+  CHECK(Import(client, reference.dir() + "/dump.rdb") == "err");
+  CHECK(Info(client, "rdb_import_error").find("write of a key failed") == 0);
+  const std::uint64_t imported = std::stoull(Info(client, "rdb_import_keys"));
+  CHECK(imported > 16);
+  CHECK(imported < 3000);
+  CHECK(client.Command({"DBSIZE"}).integer == static_cast<long long>(imported));
+}
+
 // The file with `bytes` put at `offset` (replacing as many).
 std::string Patched(std::string file, std::size_t offset, std::string_view bytes) {
   file.replace(offset, bytes.size(), bytes);
