@@ -78,7 +78,7 @@ TEST_CASE("a Redis 7 RDB file imports, exports and streams through redis-cli --r
 // The import writes each key some keys after the reader yields it (its bucket prefetched
 // meanwhile): a write refused in the middle still ends the import there, with every key it
 // counted stored and none after it.
-TEST_CASE("a write refused in the middle of an import ends it with the reason and the keys written") {
+TEST_CASE("a write refused midway ends an import with the reason and the keys written") {
   if (TestingRealRedis() || !ReferenceAvailable()) return;
   ReferencePair servers({"--maxmemory", "1mb", "--maxmemory-policy", "noeviction"}, {});
   auto& [ours, reference] = servers;
