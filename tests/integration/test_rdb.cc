@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -83,8 +84,13 @@ TEST_CASE("a write refused midway ends an import with the reason and the keys wr
   ReferencePair servers({"--maxmemory", "1mb", "--maxmemory-policy", "noeviction"}, {});
   auto& [ours, reference] = servers;
   Client redis(reference.port());
-  const std::string value(1000, 'v');
+  std::uint64_t seed = 42;
   for (int i = 0; i < 3000; ++i) {
+    std::string value(1000, '\0');  // random letters: neither LZF nor LZ4 shrinks them
+    for (char& c : value) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      c = static_cast<char>('a' + (seed >> 59) % 26);
+    }
     REQUIRE(redis.Command({"SET", "key:" + std::to_string(i), value}) == Reply::Status("OK"));
   }
   REQUIRE(redis.Command({"SAVE"}) == Reply::Status("OK"));
