@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -51,6 +52,40 @@ class RdbImport::Sink final : public rdb::RdbSink {
       cluster_->Add(std::move(key.key), typed, std::move(value), key.expire_at_ms);
       return true;
     }
+    // Written kLookahead keys later, after the engine fetched the key's memtable bucket into the
+    // cache (PrefetchKey): a load of keys the table has never seen otherwise waits for memory
+    // on every lookup. Step writes the rest (Drain) before its atomic group ends.
+    if (pending_count_ == kLookahead && !WriteOldest(reason)) return false;
+    server_.engine().PrefetchKey(static_cast<std::uint32_t>(key.db), key.key);
+    pending_[(pending_first_ + pending_count_++) % kLookahead] = std::move(key);
+    return true;
+  }
+
+  // Writes the keys OnKey held back. False (with *reason) when a write failed: the keys after
+  // it are dropped, as the reader would have stopped there.
+  bool Drain(std::string* reason) {
+    while (pending_count_ > 0) {
+      if (!WriteOldest(reason)) return false;
+    }
+    return true;
+  }
+
+  void OnSkippedKey(std::uint64_t, std::string_view, std::string_view) override {
+    ++progress_.skipped_keys;
+  }
+  bool OnFunction(std::string_view) override {
+    ++progress_.skipped_functions;
+    return false;
+  }
+
+  void set_now_ms(std::int64_t now) { now_ms_ = now; }
+
+ private:
+  // Writes the key OnKey held back longest.
+  bool WriteOldest(std::string* reason) {
+    rdb::RdbKey key = std::move(pending_[pending_first_]);
+    pending_first_ = (pending_first_ + 1) % kLookahead;
+    --pending_count_;
     const auto db = static_cast<std::uint32_t>(key.db);
     Keyspace& keyspace = server_.keyspace(db);
     storage::Status status;
@@ -63,6 +98,7 @@ class RdbImport::Sink final : public rdb::RdbSink {
       status = keyspace.Put(key.key, key.value.string, key.expire_at_ms);
     }
     if (!status.ok()) {
+      pending_count_ = 0;
       *reason = "write of a key failed: " + status.ToString();
       return false;
     }
@@ -70,23 +106,17 @@ class RdbImport::Sink final : public rdb::RdbSink {
     ++progress_.keys;
     return true;
   }
-  void OnSkippedKey(std::uint64_t, std::string_view, std::string_view) override {
-    ++progress_.skipped_keys;
-  }
-  bool OnFunction(std::string_view) override {
-    ++progress_.skipped_functions;
-    return false;
-  }
 
-  void set_now_ms(std::int64_t now) { now_ms_ = now; }
-
- private:
   Server& server_;
   RdbImportProgress& progress_;
   rdb::RdbReader reader_;
   RdbClusterWriter* const cluster_;
   std::string serialized_;
   std::int64_t now_ms_ = 0;
+  static constexpr std::size_t kLookahead = 16;  // keys between a prefetch and its write
+  std::array<rdb::RdbKey, kLookahead> pending_;
+  std::size_t pending_first_ = 0;
+  std::size_t pending_count_ = 0;
 };
 
 RdbImport::RdbImport(Server& server) : server_(server) {}
@@ -171,6 +201,13 @@ bool RdbImport::Step() {
     // One piece's keys reach the commit log as one record.
     storage::Engine::AtomicGroup group(server_.engine());
     ok = reader.Feed(chunk) && (!at_end || reader.Finish());
+    // The keys read before any error are written, in the same group.
+    std::string reason;
+    if (!sink_->Drain(&reason)) {
+      progress_.bytes = reader.bytes_read();
+      EndWhenWritten(false, reader.bytes_read(), reason);
+      return false;
+    }
   }
   progress_.bytes = reader.bytes_read();
   if (!ok) {

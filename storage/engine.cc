@@ -63,6 +63,8 @@ Status Engine::PutObject(DbIndex db, std::string_view key, std::string_view seri
   return impl_->PutObject(db, key, serialized, expire_at_ms);
 }
 
+void Engine::PrefetchKey(DbIndex db, std::string_view key) { impl_->PrefetchKey(db, key); }
+
 Status Engine::Mutate(DbIndex db, std::string_view key, std::string_view op,
                       std::int64_t* result) {
   return impl_->Mutate(db, key, op, result);

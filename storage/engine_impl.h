@@ -57,6 +57,16 @@ class EngineImpl {
   Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms);
   Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                    std::int64_t expire_at_ms);
+  // Fetches the key's bucket slot now and, kPrefetchLag calls later (the slot cached by then),
+  // the first entry of its chain: a write kPrefetchLag or more keys later walks cached memory.
+  void PrefetchKey(DbIndex db, std::string_view key) {
+    const std::uint64_t hash = HashKey(key, map_.ns[db]);
+    memtable_.PrefetchBucket(hash);
+    std::uint64_t& slot = prefetched_[prefetch_next_++ % kPrefetchLag];
+    memtable_.PrefetchChain(slot);
+    slot = hash;
+  }
+  static constexpr std::size_t kPrefetchLag = 8;
   Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
   Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
   bool Delete(DbIndex db, std::string_view key);
@@ -337,6 +347,8 @@ class EngineImpl {
   FileDescriptor lock_fd_;
   ManifestWriter manifest_writer_;  // its thread stops (having finished) before the lock goes
   Memtable memtable_;
+  std::uint64_t prefetched_[kPrefetchLag] = {};  // PrefetchKey's hashes, oldest next
+  std::size_t prefetch_next_ = 0;
   std::int64_t opened_at_ms_ = 0;  // Inspect: keys only on disk count as idle since then
   std::unique_ptr<CommitLog> log_;
   std::uint64_t next_seq_ = 1;

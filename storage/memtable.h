@@ -146,6 +146,12 @@ class Memtable {
   Memtable& operator=(const Memtable&) = delete;
 
   Entry* Find(std::uint64_t hash, std::string_view key, std::uint32_t ns = 0) const;
+  // Cache hints for a Find of `hash` soon (bulk loads): the bucket slot, then, once that slot is
+  // cached, the chain's first entry. Only read the table; any hash is fine.
+  void PrefetchBucket(std::uint64_t hash) const { __builtin_prefetch(&buckets_[BucketOf(hash)]); }
+  void PrefetchChain(std::uint64_t hash) const {
+    if (const Entry* e = buckets_[BucketOf(hash)].get()) __builtin_prefetch(e);
+  }
   // Inserts, or replaces the entry with the same key (and namespace), and touches it. Returns the
   // new entry; pointers to other entries stay valid (rehashing moves only bucket links).
   Entry* Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -73,6 +74,33 @@ TEST_CASE("a Redis 7 RDB file imports, exports and streams through redis-cli --r
     CheckSame(expected, Snapshot(c, kDatabases));
     started.Stop();
   }
+}
+
+// The import writes each key some keys after the reader yields it (its bucket prefetched
+// meanwhile): a write refused in the middle still ends the import there, with every key it
+// counted stored and none after it.
+TEST_CASE("a write refused midway ends an import with the reason and the keys written") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  ReferencePair servers({"--maxmemory", "1mb", "--maxmemory-policy", "noeviction"}, {});
+  auto& [ours, reference] = servers;
+  Client redis(reference.port());
+  std::uint64_t seed = 42;
+  for (int i = 0; i < 3000; ++i) {
+    std::string value(1000, '\0');  // random letters: neither LZF nor LZ4 shrinks them
+    for (char& c : value) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      c = static_cast<char>('a' + (seed >> 59) % 26);
+    }
+    REQUIRE(redis.Command({"SET", "key:" + std::to_string(i), value}) == Reply::Status("OK"));
+  }
+  REQUIRE(redis.Command({"SAVE"}) == Reply::Status("OK"));
+  Client client(ours.port());
+  CHECK(Import(client, reference.dir() + "/dump.rdb") == "err");
+  CHECK(Info(client, "rdb_import_error").find("write of a key failed") == 0);
+  const std::uint64_t imported = std::stoull(Info(client, "rdb_import_keys"));
+  CHECK(imported > 16);
+  CHECK(imported < 3000);
+  CHECK(client.Command({"DBSIZE"}).integer == static_cast<long long>(imported));
 }
 
 // The file with `bytes` put at `offset` (replacing as many).

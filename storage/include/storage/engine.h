@@ -236,6 +236,9 @@ class Engine {
   Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms) {
     return PutObject(0, key, serialized, expire_at_ms);
   }
+  // A hint before a write of `key` in `db` soon after (a bulk load writing keys in a row): the
+  // memtable's bucket for it is fetched into the cache meanwhile. Changes nothing.
+  void PrefetchKey(DbIndex db, std::string_view key);
   // Applies one operation (ObjectCodec::Apply) to the typed value at `key`, creating it when the
   // key does not exist (without expiry), and logs only the operation: a write to one element
   // costs O(element) log bytes, whatever the value's size. A value left empty is deleted.
