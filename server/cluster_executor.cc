@@ -1,5 +1,7 @@
 #include "cluster_executor.h"
 
+#include "cluster_counters.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -278,16 +280,23 @@ void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& ke
   // The context is what the command saw; this node's own copy joins the set so the new
   // version's dot is past every write this node made to the key.
   const cluster::VectorClock context = set->Context();
+  const cluster::SiblingSet observed = FindCounter(*set) != nullptr ? *set : cluster::SiblingSet();
   if (merge_local) set->Merge(node_.LocalSiblings(key));
   cluster::Version version = NewVersion(set, context);
   version.tombstone = !state.exists;
   version.typed = state.exists && state.object != nullptr;
-  if (version.typed) {
-    state.object->Serialize(&version.value);  // whole-value last-write-wins (README)
-  } else {
-    version.value = state.value;
+  // A counter key (cluster_counters.h): an integer result or a delete resets the counter,
+  // keeping increments the command did not see; anything else replaces it as a whole value.
+  const bool reset = MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
+                                      state.expire_at_ms, &version);
+  if (!reset) {  // (a reset's value, tombstone and expiry are the counter's)
+    if (version.typed) {
+      state.object->Serialize(&version.value);  // whole-value last-write-wins (README)
+    } else {
+      version.value = state.value;
+    }
+    version.expire_at_ms = state.expire_at_ms;
   }
-  version.expire_at_ms = state.expire_at_ms;
   set->Add(std::move(version));
 }
 
@@ -432,7 +441,7 @@ void ClusterExecutor::VersionedGet(Client& client, std::string key,
     writer.ArrayHeader(2);
     writer.Bulk(result.siblings.ContextToken());
     writer.ArrayHeader(live.size());
-    for (const cluster::Version* version : live) writer.Bulk(version->value);
+    for (const cluster::Version* version : live) writer.Bulk(PlainValue(*version));
     Complete(op, op->reply, {});
   });
   Started(op, client);

@@ -101,7 +101,7 @@ class ClusterExecutor {
 
   // A version this node writes over `set` (every version known of the key) with `context`;
   // the caller fills in the payload. Every writer this node coordinates takes its versions
-  // here (the RDB import too): their dots must never repeat.
+  // here (the RDB import and counter increments too): their dots must never repeat.
   cluster::Version NewVersion(cluster::SiblingSet* set, const cluster::VectorClock& context);
 
   cluster::ClusterNode& node() { return node_; }

@@ -1,0 +1,268 @@
+// Counters in cluster mode (server/cluster_counters.h): INCR, INCRBY, DECR and DECRBY through
+// every node at once, with a node killed -9 and restarted in between, lose no acknowledged
+// increment; every replica ends with the same bytes; a SET or DEL concurrent with increments
+// (across a partition) keeps the increments it did not see; transactions and scripts keep the
+// counter's merge.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.h"
+
+using dynakv::itest::Client;
+using dynakv::itest::FastFailureFlags;
+using dynakv::itest::LocalCluster;
+using dynakv::itest::ReadInfoNumber;
+using dynakv::itest::Reply;
+using dynakv::itest::TestingRealRedis;
+using dynakv::itest::UntilAvailable;
+using dynakv::itest::WaitFor;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// What the clients know of one key: the sum of acknowledged increments, and the bounds the
+// unacknowledged ones (an error or a lost connection: applied or not) put around it.
+struct Ledger {
+  long long acked = 0;
+  long long maybe_low = 0;   // sum of the negative indeterminate increments
+  long long maybe_high = 0;  // ... and of the positive ones
+  int acked_ops = 0;
+  int indeterminate_ops = 0;
+};
+
+// One client per node, each issuing the INCR family on `keys` until `stop`, reconnecting when
+// its node is down.
+void Hammer(int port, int seed, const std::vector<std::string>& keys, std::atomic<bool>& stop,
+            std::mutex& mu, std::map<std::string, Ledger>& ledgers) {
+  std::mt19937 rng(seed);
+  auto client = std::make_unique<Client>(port, 2s);
+  while (!stop.load()) {
+    if (!client->ok()) {
+      std::this_thread::sleep_for(50ms);
+      client = std::make_unique<Client>(port, 2s);
+      continue;
+    }
+    const std::string& key = keys[rng() % keys.size()];
+    long long delta = 0;
+    std::vector<std::string> argv;
+    switch (rng() % 4) {
+      case 0:
+        argv = {"INCR", key};
+        delta = 1;
+        break;
+      case 1:
+        argv = {"DECR", key};
+        delta = -1;
+        break;
+      case 2:
+        delta = static_cast<long long>(rng() % 100) + 1;
+        argv = {"INCRBY", key, std::to_string(delta)};
+        break;
+      default:
+        delta = -static_cast<long long>(rng() % 50) - 1;
+        argv = {"DECRBY", key, std::to_string(-delta)};
+    }
+    const Reply reply = client->Command(argv);
+    std::lock_guard<std::mutex> lock(mu);
+    Ledger& ledger = ledgers[key];
+    if (reply.type == Reply::Type::kInteger) {
+      ledger.acked += delta;
+      ++ledger.acked_ops;
+    } else {
+      // An error (UNAVAILABLE: some replicas may hold it) or a lost connection: unknown.
+      (delta < 0 ? ledger.maybe_low : ledger.maybe_high) += delta;
+      ++ledger.indeterminate_ops;
+    }
+  }
+}
+
+// Anti-entropy between every pair until every replica of `key` holds the same bytes.
+bool Converge(LocalCluster& cluster, const std::string& key) {
+  return WaitFor(
+      [&] {
+        std::string first;
+        bool same = true;
+        int holders = 0;
+        for (int i = 0; i < cluster.size(); ++i) {
+          Client c(cluster.node(i).port());
+          const Reply raw = c.Command({"DEBUG", "LOCALRAW", key});
+          if (raw.IsError()) continue;  // not a replica of this key
+          ++holders;
+          if (holders == 1) {
+            first = raw.str;
+          } else if (raw.str != first || raw.type != Reply::Type::kString) {
+            same = false;
+          }
+        }
+        if (same && holders > 0) return true;
+        for (int i = 0; i < cluster.size(); ++i) {
+          Client c(cluster.node(i).port());
+          for (int j = 0; j < cluster.size(); ++j) {
+            if (j != i) c.Command({"DEBUG", "ANTIENTROPY", cluster.id(j)});
+          }
+        }
+        return false;
+      },
+      30s);
+}
+
+void RunHammerTest(int replication_factor) {
+  LocalCluster cluster(3, replication_factor, FastFailureFlags(1000));
+  cluster.Start();
+  const std::vector<std::string> keys = {"ctr:a", "ctr:b", "ctr:c", "ctr:d"};
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::map<std::string, Ledger> ledgers;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back(Hammer, cluster.node(i).port(), 100 + i, std::cref(keys), std::ref(stop),
+                         std::ref(mu), std::ref(ledgers));
+  }
+  std::this_thread::sleep_for(1500ms);
+  cluster.node(1).Kill();  // kill -9, mid-stream
+  std::this_thread::sleep_for(1500ms);
+  cluster.node(1).Start();
+  std::this_thread::sleep_for(1500ms);
+  stop = true;
+  for (std::thread& t : threads) t.join();
+
+  Client n1(cluster.node(0).port());
+  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; },
+                  20s));
+  int total_acked = 0;
+  for (const std::string& key : keys) {
+    CAPTURE(key);
+    const Ledger ledger = ledgers[key];
+    total_acked += ledger.acked_ops;
+    REQUIRE(Converge(cluster, key));
+    const long long low = ledger.acked + ledger.maybe_low;
+    const long long high = ledger.acked + ledger.maybe_high;
+    MESSAGE(key << ": " << ledger.acked_ops << " acknowledged (sum " << ledger.acked << "), "
+                << ledger.indeterminate_ops << " indeterminate: final must be in [" << low
+                << ", " << high << "]");
+    for (int i = 0; i < 3; ++i) {
+      CAPTURE(i);
+      Client c(cluster.node(i).port());
+      const Reply value = UntilAvailable(c, {"GET", key, "R", "ALL"});
+      REQUIRE(value.type == Reply::Type::kString);
+      const long long final_value = std::stoll(value.str);
+      CHECK(final_value >= low);
+      CHECK(final_value <= high);
+      // A counter reads as the string holding its number.
+      CHECK(c.Command({"TYPE", key}) == Reply::Status("string"));
+      CHECK(c.Command({"STRLEN", key}) ==
+            Reply::Int(static_cast<long long>(std::to_string(final_value).size())));
+    }
+  }
+  CHECK(total_acked > 300);  // the test did test something
+}
+
+}  // namespace
+
+TEST_CASE("counters: no acknowledged increment is lost through every node while one is killed "
+          "and restarted (N=3)") {
+  if (TestingRealRedis()) return;
+  RunHammerTest(3);
+}
+
+TEST_CASE("counters: the same with N=2, where a node that is no replica forwards the increment") {
+  if (TestingRealRedis()) return;
+  RunHammerTest(2);
+}
+
+TEST_CASE("counters: a SET or DEL across a partition keeps the increments it did not see") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, FastFailureFlags(0));
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  Client n3(cluster.node(2).port());
+  // Every node a counter's replica first, the whole state everywhere.
+  REQUIRE(n1.Command({"SET", "k", "10", "W", "ALL"}) == Reply::Status("OK"));
+  REQUIRE(n1.Command({"INCR", "k", "W", "ALL"}) == Reply::Int(11));
+  REQUIRE(n1.Command({"INCRBY", "d", "3", "W", "ALL"}) == Reply::Int(3));
+  REQUIRE(n1.Command({"INCRBY", "e", "2", "W", "ALL"}) == Reply::Int(2));
+
+  // n3 cut off from the others.
+  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
+  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
+  Client n2(cluster.node(1).port());
+  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
+
+  // Through n3 (only its own copy): increments the other side does not see.
+  CHECK(n3.Command({"INCRBY", "k", "5", "W", "ONE"}) == Reply::Int(16));
+  CHECK(n3.Command({"INCRBY", "d", "4", "W", "ONE"}) == Reply::Int(7));
+  // Through n1: a SET and a DEL that saw only what was there before the partition.
+  CHECK(n1.Command({"SET", "k", "100"}) == Reply::Status("OK"));
+  CHECK(n1.Command({"INCR", "k"}) == Reply::Int(101));
+  CHECK(n1.Command({"DEL", "d"}) == Reply::Int(1));
+  CHECK(n1.Command({"GET", "d"}) == Reply::Nil());
+  CHECK(n1.Command({"DEL", "e"}) == Reply::Int(1));
+
+  for (Client* c : {&n1, &n2, &n3}) {
+    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
+  }
+  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
+  for (const char* key : {"k", "d", "e"}) REQUIRE(Converge(cluster, key));
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    Client c(cluster.node(i).port());
+    // The SET's 100, its later INCR, and the 5 it did not see.
+    CHECK(UntilAvailable(c, {"GET", "k", "R", "ALL"}) == Reply::Bulk("106"));
+    // The DEL removed the 3 it saw; the 4 it did not see is the value.
+    CHECK(UntilAvailable(c, {"GET", "d", "R", "ALL"}) == Reply::Bulk("4"));
+    // A DEL that saw every increment leaves the key absent.
+    CHECK(UntilAvailable(c, {"GET", "e", "R", "ALL"}) == Reply::Nil());
+    CHECK(c.Command({"EXISTS", "e"}) == Reply::Int(0));
+  }
+  // The key keeps counting from the merged value, and a SET to a non-integer ends the counter.
+  CHECK(n2.Command({"DECRBY", "d", "10", "W", "ALL"}) == Reply::Int(-6));
+  CHECK(n2.Command({"SET", "d", "hello", "W", "ALL"}) == Reply::Status("OK"));
+  CHECK(n3.Command({"INCR", "d"}) ==
+        Reply::Error("ERR value is not an integer or out of range"));
+  CHECK(n3.Command({"GET", "d"}) == Reply::Bulk("hello"));
+}
+
+TEST_CASE("counters: MULTI/EXEC and scripts incrementing a counter keep concurrent INCRs") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, FastFailureFlags(1000));
+  cluster.Start();
+  std::atomic<int> plain{0};
+  std::atomic<int> atomic{0};
+  std::thread incr([&] {
+    Client n2(cluster.node(1).port());
+    for (int i = 0; i < 150; ++i) {
+      if (n2.Command({"INCR", "tx"}).type == Reply::Type::kInteger) ++plain;
+    }
+  });
+  Client n1(cluster.node(0).port());
+  for (int i = 0; i < 50; ++i) {
+    if (i % 2 == 0) {
+      REQUIRE(n1.Command({"MULTI"}) == Reply::Status("OK"));
+      REQUIRE(n1.Command({"INCRBY", "tx", "2"}) == Reply::Status("QUEUED"));
+      const Reply exec = n1.Command({"EXEC"});
+      if (exec.type == Reply::Type::kArray) atomic += 2;
+    } else {
+      const Reply eval =
+          n1.Command({"EVAL", "return redis.call('INCRBY', KEYS[1], 2)", "1", "tx"});
+      if (eval.type == Reply::Type::kInteger) atomic += 2;
+    }
+  }
+  incr.join();
+  REQUIRE(plain > 0);
+  REQUIRE(Converge(cluster, "tx"));
+  for (int i = 0; i < 3; ++i) {
+    Client c(cluster.node(i).port());
+    CHECK(UntilAvailable(c, {"GET", "tx", "R", "ALL"}) ==
+          Reply::Bulk(std::to_string(plain.load() + atomic.load())));
+  }
+}
