@@ -266,3 +266,70 @@ TEST_CASE("counters: MULTI/EXEC and scripts incrementing a counter keep concurre
           Reply::Bulk(std::to_string(plain.load() + atomic.load())));
   }
 }
+
+TEST_CASE("counters: replies, errors, TTL and reads of a counter key are Redis's") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 2, FastFailureFlags(0));
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  Client n2(cluster.node(1).port());
+  Client n3(cluster.node(2).port());
+  // Through every node (a non-replica forwards): the same replies as redis-server gives.
+  for (Client* c : {&n1, &n2, &n3}) {
+    const std::string key = "r" + std::to_string(c == &n1 ? 1 : c == &n2 ? 2 : 3);
+    CHECK(c->Command({"INCR", key}) == Reply::Int(1));
+    CHECK(c->Command({"INCRBY", key, "41"}) == Reply::Int(42));
+    CHECK(c->Command({"DECR", key}) == Reply::Int(41));
+    CHECK(c->Command({"DECRBY", key, "-9"}) == Reply::Int(50));
+    CHECK(c->Command({"INCRBY", key, "x"}) ==
+          Reply::Error("ERR value is not an integer or out of range"));
+    CHECK(c->Command({"DECRBY", key, "-9223372036854775808"}) ==
+          Reply::Error("ERR decrement would overflow"));
+    CHECK(c->Command({"GET", key}) == Reply::Bulk("50"));
+    CHECK(c->Command({"OBJECT", "ENCODING", key}) == Reply::Bulk("int"));
+    CHECK(c->Command({"APPEND", key, "7"}) == Reply::Int(3));  // a reset to 507
+    CHECK(c->Command({"INCR", key}) == Reply::Int(508));
+  }
+  CHECK(n1.Command({"SET", "big", "9223372036854775806"}) == Reply::Status("OK"));
+  CHECK(n2.Command({"INCR", "big"}) == Reply::Int(9223372036854775807LL));
+  CHECK(n3.Command({"INCR", "big"}) ==
+        Reply::Error("ERR increment or decrement would overflow"));
+  CHECK(n1.Command({"GET", "big"}) == Reply::Bulk("9223372036854775807"));
+  CHECK(n1.Command({"SET", "text", "abc"}) == Reply::Status("OK"));
+  CHECK(n2.Command({"INCR", "text"}) ==
+        Reply::Error("ERR value is not an integer or out of range"));
+  CHECK(n1.Command({"SET", "zero", "007"}) == Reply::Status("OK"));
+  CHECK(n3.Command({"INCR", "zero"}) ==
+        Reply::Error("ERR value is not an integer or out of range"));
+  CHECK(n1.Command({"RPUSH", "list", "a"}) == Reply::Int(1));
+  CHECK(n2.Command({"INCR", "list"}) ==
+        Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value"));
+
+  // INCR keeps the TTL; EXPIRE and PERSIST of a counter keep its value.
+  CHECK(n1.Command({"SET", "ttl", "5", "EX", "100"}) == Reply::Status("OK"));
+  CHECK(n2.Command({"INCR", "ttl"}) == Reply::Int(6));
+  Reply ttl = n3.Command({"TTL", "ttl"});
+  CHECK((ttl.type == Reply::Type::kInteger && ttl.integer > 90 && ttl.integer <= 100));
+  CHECK(n1.Command({"EXPIRE", "ttl", "200"}) == Reply::Int(1));
+  CHECK(n2.Command({"INCRBY", "ttl", "4"}) == Reply::Int(10));
+  ttl = n3.Command({"TTL", "ttl"});
+  CHECK((ttl.type == Reply::Type::kInteger && ttl.integer > 190 && ttl.integer <= 200));
+  CHECK(n1.Command({"PERSIST", "ttl"}) == Reply::Int(1));
+  CHECK(n3.Command({"TTL", "ttl"}) == Reply::Int(-1));
+  CHECK(n2.Command({"GET", "ttl"}) == Reply::Bulk("10"));
+  // An expired counter starts again at 0.
+  CHECK(n1.Command({"PEXPIRE", "ttl", "50"}) == Reply::Int(1));
+  std::this_thread::sleep_for(100ms);
+  CHECK(n2.Command({"GET", "ttl"}) == Reply::Nil());
+  CHECK(n3.Command({"INCR", "ttl"}) == Reply::Int(1));
+  CHECK(n1.Command({"TTL", "ttl"}) == Reply::Int(-1));
+  // GETDEL and a recreated key.
+  CHECK(n1.Command({"GETDEL", "ttl"}) == Reply::Bulk("1"));
+  CHECK(n2.Command({"EXISTS", "ttl"}) == Reply::Int(0));
+  CHECK(n3.Command({"DECR", "ttl"}) == Reply::Int(-1));
+  // DUMP of a counter is a string's, and RESTORE of it elsewhere reads back the number.
+  const Reply dump = n1.Command({"DUMP", "r1"});
+  REQUIRE(dump.type == Reply::Type::kString);
+  CHECK(n2.Command({"RESTORE", "copy", "0", dump.str}) == Reply::Status("OK"));
+  CHECK(n3.Command({"GET", "copy"}) == Reply::Bulk("508"));
+}
