@@ -113,6 +113,11 @@ ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
 
 ClusterCounters::~ClusterCounters() = default;
 
+void ClusterCounters::AppendInfo(std::string* out) const {
+  out->append("cluster_counter_forwards_sent:").append(std::to_string(forwarded_)).append("\r\n");
+  out->append("cluster_counter_forwards_served:").append(std::to_string(served_)).append("\r\n");
+}
+
 bool ClusterCounters::IsCounterCommand(const CommandSpec& spec) {
   return NameIs(spec, "incr") || NameIs(spec, "incrby") || NameIs(spec, "decr") ||
          NameIs(spec, "decrby");
@@ -215,17 +220,24 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
   const cluster::Version* counter = FindCounter(set);
   crdt::PnCounter state = StateOf(counter);
   const cluster::Version* winner = set.Resolve();
-  if (winner == nullptr || !winner->counter || !winner->IsLive(now)) {
-    // Not a live counter yet (absent, deleted, expired, a string holding an integer, or a
-    // counter that lost last-write-wins to a string sibling): reset it to what the handler
-    // read, keeping that expiry as INCR does, then count on top.
-    crdt::PnCounter::Reset reset;
+  // A live or deleted counter, or nothing at all, just counts: no reset, so a replica whose copy
+  // is stale or gone (a wiped disk) never overrides a SET it has not seen.
+  crdt::PnCounter::Reset reset;
+  reset.deleted = false;
+  reset.floor = state.entries();
+  if (winner != nullptr && winner->counter && winner->expire_at_ms != 0 &&
+      winner->expire_at_ms <= now) {
+    // Expired: it starts again at 0, without the TTL, over every total it had.
     reset.timestamp_us = version.timestamp_us;
     reset.origin = node_.self_id();
-    reset.deleted = false;
+    state.ApplyReset(std::move(reset));
+  } else if (winner != nullptr && !winner->counter && existed) {
+    // A string holding an integer becomes the base. The reset takes that string's own stamp:
+    // every replica converting the same string makes the same reset, and a later SET still wins.
+    reset.timestamp_us = winner->timestamp_us;
+    reset.origin = winner->origin_node;
     reset.base = old_value;
     reset.expire_at_ms = old_expiry;
-    reset.floor = state.entries();
     state.ApplyReset(std::move(reset));
   }
   if (!state.Increment(actor_, delta)) {

@@ -63,8 +63,8 @@ class ClusterCounters {
              const cluster::ConsistencyLevel& write, std::function<void(std::string)> respond);
 
   const std::string& actor() const { return actor_; }
-  std::uint64_t forwarded() const { return forwarded_; }
-  std::uint64_t served() const { return served_; }
+  // INFO cluster's lines: increments forwarded to a replica, and served for other nodes.
+  void AppendInfo(std::string* out) const;
 
  private:
   // Applies the command to this replica's copy and writes it at `write`.

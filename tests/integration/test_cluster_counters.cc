@@ -116,13 +116,23 @@ bool Converge(LocalCluster& cluster, const std::string& key) {
       30s);
 }
 
-void RunHammerTest(int replication_factor) {
+// `wipe`: the killed node also loses its disk, so it comes back with no copy of any counter
+// and a new incarnation (a new actor).
+void RunHammerTest(int replication_factor, bool wipe = false) {
   LocalCluster cluster(3, replication_factor, FastFailureFlags(1000));
   cluster.Start();
   const std::vector<std::string> keys = {"ctr:a", "ctr:b", "ctr:c", "ctr:d"};
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::map<std::string, Ledger> ledgers;
+  {
+    // Every key starts as a string holding 1000 (its base once it is a counter).
+    Client n1(cluster.node(0).port());
+    for (const std::string& key : keys) {
+      REQUIRE(n1.Command({"SET", key, "1000", "W", "ALL"}) == Reply::Status("OK"));
+      ledgers[key].acked = 1000;
+    }
+  }
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back(Hammer, cluster.node(i).port(), 100 + i, std::cref(keys), std::ref(stop),
@@ -130,6 +140,7 @@ void RunHammerTest(int replication_factor) {
   }
   std::this_thread::sleep_for(1500ms);
   cluster.node(1).Kill();  // kill -9, mid-stream
+  if (wipe) dynakv::itest::WipeDataDir(cluster.node(1));
   std::this_thread::sleep_for(1500ms);
   cluster.node(1).Start();
   std::this_thread::sleep_for(1500ms);
@@ -165,6 +176,14 @@ void RunHammerTest(int replication_factor) {
     }
   }
   CHECK(total_acked > 300);  // the test did test something
+  long long forwarded = 0;
+  for (int i = 0; i < 3; ++i) {
+    Client c(cluster.node(i).port());
+    forwarded += ReadInfoNumber(c, "cluster", "cluster_counter_forwards_sent");
+  }
+  // With N=3 every node is a replica of every key; with N=2 some increments went through a node
+  // that is not, and were forwarded.
+  CHECK((replication_factor == 3 ? forwarded == 0 : forwarded > 0));
 }
 
 }  // namespace
@@ -178,6 +197,11 @@ TEST_CASE("counters: no acknowledged increment is lost through every node while 
 TEST_CASE("counters: the same with N=2, where a node that is no replica forwards the increment") {
   if (TestingRealRedis()) return;
   RunHammerTest(2);
+}
+
+TEST_CASE("counters: the same when the killed node comes back with its disk wiped") {
+  if (TestingRealRedis()) return;
+  RunHammerTest(3, true);
 }
 
 TEST_CASE("counters: a SET or DEL across a partition keeps the increments it did not see") {
