@@ -157,15 +157,15 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   // The replica writes once, within the request timeout; a second one for the round trips.
   const auto timeout = 2 * static_cast<std::uint64_t>(node_.options().request_timeout_ms);
   executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
-    node_.Forward(target, cluster::EncodeForwardRequest(request), timeout,
-                  [target, finish = std::move(finish)](cluster::ClusterNode::ForwardResult r) {
-                    if (r.ok) {
-                      finish(r.reply, {});
-                    } else {
-                      finish({}, "UNAVAILABLE the key's replica " + target +
-                                     " did not answer: " + r.error);
-                    }
-                  });
+    node_.Forward(
+        target, cluster::EncodeForwardRequest(request), timeout,
+        [target, finish = std::move(finish)](cluster::ClusterNode::ForwardResult r) {
+          if (r.ok) {
+            finish(r.reply, {});
+          } else {
+            finish({}, "UNAVAILABLE the key's replica " + target + " did not answer: " + r.error);
+          }
+        });
   });
 }
 
@@ -195,8 +195,8 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
   SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
   snapshot.Load(key, set);
   const auto before = snapshot.keys().find(key);
-  const bool existed = before->second.exists && (before->second.expire_at_ms == 0 ||
-                                                 before->second.expire_at_ms > now);
+  const bool existed = before->second.exists &&
+                       (before->second.expire_at_ms == 0 || before->second.expire_at_ms > now);
   long long old_value = 0;
   if (existed && before->second.object == nullptr) ParseLongLong(before->second.value, &old_value);
   const std::int64_t old_expiry = existed ? before->second.expire_at_ms : 0;

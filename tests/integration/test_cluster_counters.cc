@@ -159,8 +159,8 @@ void RunHammerTest(int replication_factor, bool wipe = false) {
     const long long low = ledger.acked + ledger.maybe_low;
     const long long high = ledger.acked + ledger.maybe_high;
     MESSAGE(key << ": " << ledger.acked_ops << " acknowledged (sum " << ledger.acked << "), "
-                << ledger.indeterminate_ops << " indeterminate: final must be in [" << low
-                << ", " << high << "]");
+                << ledger.indeterminate_ops << " indeterminate: final must be in [" << low << ", "
+                << high << "]");
     for (int i = 0; i < 3; ++i) {
       CAPTURE(i);
       Client c(cluster.node(i).port());
@@ -188,8 +188,9 @@ void RunHammerTest(int replication_factor, bool wipe = false) {
 
 }  // namespace
 
-TEST_CASE("counters: no acknowledged increment is lost through every node while one is killed "
-          "and restarted (N=3)") {
+TEST_CASE(
+    "counters: no acknowledged increment is lost through every node while one is killed "
+    "and restarted (N=3)") {
   if (TestingRealRedis()) return;
   RunHammerTest(3);
 }
@@ -251,8 +252,7 @@ TEST_CASE("counters: a SET or DEL across a partition keeps the increments it did
   // The key keeps counting from the merged value, and a SET to a non-integer ends the counter.
   CHECK(n2.Command({"DECRBY", "d", "10", "W", "ALL"}) == Reply::Int(-6));
   CHECK(n2.Command({"SET", "d", "hello", "W", "ALL"}) == Reply::Status("OK"));
-  CHECK(n3.Command({"INCR", "d"}) ==
-        Reply::Error("ERR value is not an integer or out of range"));
+  CHECK(n3.Command({"INCR", "d"}) == Reply::Error("ERR value is not an integer or out of range"));
   CHECK(n3.Command({"GET", "d"}) == Reply::Bulk("hello"));
 }
 
@@ -276,8 +276,7 @@ TEST_CASE("counters: MULTI/EXEC and scripts incrementing a counter keep concurre
       const Reply exec = n1.Command({"EXEC"});
       if (exec.type == Reply::Type::kArray) atomic += 2;
     } else {
-      const Reply eval =
-          n1.Command({"EVAL", "return redis.call('INCRBY', KEYS[1], 2)", "1", "tx"});
+      const Reply eval = n1.Command({"EVAL", "return redis.call('INCRBY', KEYS[1], 2)", "1", "tx"});
       if (eval.type == Reply::Type::kInteger) atomic += 2;
     }
   }
@@ -316,8 +315,7 @@ TEST_CASE("counters: replies, errors, TTL and reads of a counter key are Redis's
   }
   CHECK(n1.Command({"SET", "big", "9223372036854775806"}) == Reply::Status("OK"));
   CHECK(n2.Command({"INCR", "big"}) == Reply::Int(9223372036854775807LL));
-  CHECK(n3.Command({"INCR", "big"}) ==
-        Reply::Error("ERR increment or decrement would overflow"));
+  CHECK(n3.Command({"INCR", "big"}) == Reply::Error("ERR increment or decrement would overflow"));
   CHECK(n1.Command({"GET", "big"}) == Reply::Bulk("9223372036854775807"));
   CHECK(n1.Command({"SET", "text", "abc"}) == Reply::Status("OK"));
   CHECK(n2.Command({"INCR", "text"}) ==

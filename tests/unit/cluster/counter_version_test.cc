@@ -57,7 +57,8 @@ TEST_CASE("counter versions: concurrent increments on three replicas join, in an
         continue;
       }
       const std::int64_t delta = static_cast<std::int64_t>(rng() % 11) - 5;
-      written.push_back(Increment(replicas[r], "n" + std::to_string(r), ts += 1 + rng() % 5, delta));
+      written.push_back(
+          Increment(replicas[r], "n" + std::to_string(r), ts += 1 + rng() % 5, delta));
       expected += delta;
     }
     // Every version delivered to a fresh set in a random order: one counter, same bytes.
@@ -74,16 +75,17 @@ TEST_CASE("counter versions: concurrent increments on three replicas join, in an
       REQUIRE(SiblingSet::Decode(set.Encode(), &decoded));
       CHECK(decoded.Encode() == first);
     }
-    SiblingSet all = SiblingSet::Reconcile(SiblingSet::Reconcile(replicas[0], replicas[1]),
-                                           replicas[2]);
+    SiblingSet all =
+        SiblingSet::Reconcile(SiblingSet::Reconcile(replicas[0], replicas[1]), replicas[2]);
     CHECK(all.Encode() == first);
     CHECK(SiblingSet::Reconcile(replicas[2], SiblingSet::Reconcile(replicas[1], replicas[0]))
               .Encode() == first);
   }
 }
 
-TEST_CASE("counter versions: a counter replaces the string it was made from, and a write that "
-          "saw the counter replaces it") {
+TEST_CASE(
+    "counter versions: a counter replaces the string it was made from, and a write that "
+    "saw the counter replaces it") {
   SiblingSet set;
   Version plain = set.NewVersion({}, "A", 100);
   plain.value = "5";

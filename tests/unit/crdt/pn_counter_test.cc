@@ -63,9 +63,9 @@ struct History {
         case 0: {
           const bool deleted = rng() % 3 == 0;
           const std::int64_t base = static_cast<std::int64_t>(rng() % 2001) - 1000;
-          ResetRecord record{MakeReset(replica.state, clock += rng() % 3, "n" + std::to_string(r),
-                                       deleted, base),
-                             replica.seen};
+          ResetRecord record{
+              MakeReset(replica.state, clock += rng() % 3, "n" + std::to_string(r), deleted, base),
+              replica.seen};
           replica.state.ApplyReset(record.reset);
           resets.push_back(std::move(record));
           break;
@@ -154,7 +154,7 @@ TEST_CASE("pn_counter: the value saturates at the int64 range") {
 TEST_CASE("pn_counter: a reset replaces what it observed and keeps concurrent increments") {
   PnCounter a;
   REQUIRE(a.Increment("a", 10));
-  PnCounter b = a;  // b has seen a's 10
+  PnCounter b = a;               // b has seen a's 10
   REQUIRE(a.Increment("a", 7));  // concurrent with the reset below
   b.ApplyReset(MakeReset(b, 100, "b", false, 3));
   CHECK(b.Value() == 3);
@@ -263,18 +263,31 @@ TEST_CASE("pn_counter: decode refuses non-canonical and impossible states") {
 
   // Entries out of order: swap by building the bytes by hand (format, flags, ts 0, origin "",
   // base 0, expiry 0, empty floor, then 2 entries "b" before "a").
-  const std::string unsorted = "\x01\x01\x00\x00\x00\x00\x00\x02\x01" "b\x00\x02\x01" "a\x03\x00"s;
+  const std::string unsorted =
+      "\x01\x01\x00\x00\x00\x00\x00\x02\x01"
+      "b\x00\x02\x01"
+      "a\x03\x00"s;
   CHECK_FALSE(PnCounter::Decode(unsorted, &decoded));
-  const std::string sorted = "\x01\x01\x00\x00\x00\x00\x00\x02\x01" "a\x03\x00\x01" "b\x00\x02"s;
+  const std::string sorted =
+      "\x01\x01\x00\x00\x00\x00\x00\x02\x01"
+      "a\x03\x00\x01"
+      "b\x00\x02"s;
   REQUIRE(PnCounter::Decode(sorted, &decoded));
   CHECK(decoded == counter);
   // A zero entry, and a non-minimal varint, are second encodings of the same state.
-  const std::string zero = "\x01\x01\x00\x00\x00\x00\x00\x01\x01" "a\x00\x00"s;
+  const std::string zero =
+      "\x01\x01\x00\x00\x00\x00\x00\x01\x01"
+      "a\x00\x00"s;
   CHECK_FALSE(PnCounter::Decode(zero, &decoded));
-  const std::string long_varint = "\x01\x01\x00\x00\x00\x00\x00\x01\x01" "a\x83\x00\x00"s;
+  const std::string long_varint =
+      "\x01\x01\x00\x00\x00\x00\x00\x01\x01"
+      "a\x83\x00\x00"s;
   CHECK_FALSE(PnCounter::Decode(long_varint, &decoded));
   // A floor above the entries.
-  const std::string high_floor = "\x01\x01\x00\x00\x00\x00\x01\x01" "a\x05\x00\x01\x01" "a\x03\x00"s;
+  const std::string high_floor =
+      "\x01\x01\x00\x00\x00\x00\x01\x01"
+      "a\x05\x00\x01\x01"
+      "a\x03\x00"s;
   CHECK_FALSE(PnCounter::Decode(high_floor, &decoded));
 }
 
