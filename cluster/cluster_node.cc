@@ -216,8 +216,8 @@ class ClusterNodeImpl final : public ClusterNode {
 
   std::string PutLocal(std::string_view key, const SiblingSet& siblings) override {
     const storage::Status status = replica_.Put(key, siblings);
-    return status.ok() ? std::string() : "ERR this replica could not store the write: " +
-                                             status.ToString();
+    return status.ok() ? std::string()
+                       : "ERR this replica could not store the write: " + status.ToString();
   }
 
   std::int64_t NextTimestamp() override { return clock_.Tick(replica_.NowUs()); }

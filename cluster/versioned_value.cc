@@ -38,8 +38,7 @@ bool Saw(const Version& seer, const Version& seen) {
 // The counter's fields that follow from its state, checked on decode.
 bool CounterFieldsMatch(const Version& version, const crdt::PnCounter& state) {
   return version.clock.Get(version.origin_node) >= version.dot &&
-         version.tombstone == !state.Exists() &&
-         version.expire_at_ms == state.reset().expire_at_ms;
+         version.tombstone == !state.Exists() && version.expire_at_ms == state.reset().expire_at_ms;
 }
 
 bool SameVersion(const Version& a, const Version& b) {

@@ -1,13 +1,12 @@
 #include "cluster_executor.h"
 
-#include "cluster_counters.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <utility>
 
 #include "client.h"
 #include "clock.h"
+#include "cluster_counters.h"
 #include "command_util.h"
 #include "cross_slot.h"
 #include "resp/reply_writer.h"

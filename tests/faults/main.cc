@@ -119,8 +119,8 @@ int Check(std::map<std::string, std::string>& flags) {
   const std::vector<std::string> nodes = Split(flags["nodes"]);
   const int keys =
       flags["keys"].empty() ? WorkloadOptions{}.keys : std::atoi(flags["keys"].c_str());
-  const int counters = flags["counters"].empty() ? WorkloadOptions{}.counters
-                                                 : std::atoi(flags["counters"].c_str());
+  const int counters =
+      flags["counters"].empty() ? WorkloadOptions{}.counters : std::atoi(flags["counters"].c_str());
   if (nodes.empty() || flags["log"].empty() || keys <= 0 || counters < 0)
     return Usage("check needs --nodes and --log");
   std::vector<Op> ops;

@@ -82,8 +82,8 @@ bool ReadCopies(Cluster& cluster, FinalState* final) {
     std::vector<std::string>& copies = final->counters[k].copies;
     copies.clear();
     for (int i = 0; i < cluster.size(); ++i) {
-      copies.push_back(Render(
-          cluster.at(i).Command({"DEBUG", "LOCALRAW", CounterName(static_cast<int>(k))})));
+      copies.push_back(
+          Render(cluster.at(i).Command({"DEBUG", "LOCALRAW", CounterName(static_cast<int>(k))})));
       same = same && copies.back() == copies.front();
     }
   }
