@@ -16,6 +16,7 @@
 #include "cluster/key_messages.h"
 #include "cluster_executor.h"
 #include "crdt/pn_counter.h"
+#include "log.h"
 #include "number_parse.h"
 #include "resp/reply_writer.h"
 #include "server.h"
@@ -82,15 +83,15 @@ bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::Siblin
   return cluster::NormalizeCounterVersion(version);
 }
 
-std::string DataDirIncarnation(const std::string& dir, std::string* warning) {
+std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning) {
   const std::string path = dir + "/incarnation";
   std::ifstream in(path);
   std::string id;
-  if (in && std::getline(in, id) && id.size() == 16 &&
+  if (!renew && in && std::getline(in, id) && id.size() == 16 &&
       id.find_first_not_of("0123456789abcdef") == std::string::npos) {
     return id;
   }
-  if (in.is_open()) {
+  if (in.is_open() && !renew) {
     *warning = "The counter incarnation file " + path + " is malformed: using a new one";
   }
   id = RandomIncarnation();
@@ -103,8 +104,12 @@ std::string DataDirIncarnation(const std::string& dir, std::string* warning) {
 }
 
 ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
-                                 cluster::ClusterNode& node, std::string actor)
-    : server_(server), executor_(executor), node_(node), actor_(std::move(actor)) {
+                                 cluster::ClusterNode& node, std::string dir)
+    : server_(server), executor_(executor), node_(node), dir_(std::move(dir)) {
+  std::string warning;
+  actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, false, &warning);
+  if (!warning.empty()) Log(server_.log_level(), LogLevel::kWarning, "%s", warning.c_str());
+  undecodable_seen_ = node_.stats().undecodable_values;
   for (int i = 0; i < 2; ++i) {
     runners_[i] = std::make_unique<Client>(server, 0);
     runners_[i]->set_protocol(i + 2);
@@ -112,6 +117,17 @@ ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
 }
 
 ClusterCounters::~ClusterCounters() = default;
+
+void ClusterCounters::RenewIncarnationAfterLostCopies() {
+  const std::uint64_t undecodable = node_.stats().undecodable_values;
+  if (undecodable == undecodable_seen_) return;
+  undecodable_seen_ = undecodable;
+  std::string warning;
+  actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, true, &warning);
+  Log(server_.log_level(), LogLevel::kWarning,
+      "A stored copy could not be read: counting as a new incarnation (%s)%s%s", actor_.c_str(),
+      warning.empty() ? "" : "; ", warning.c_str());
+}
 
 void ClusterCounters::AppendInfo(std::string* out) const {
   out->append("cluster_counter_forwards_sent:").append(std::to_string(forwarded_)).append("\r\n");
@@ -191,6 +207,8 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
                             std::function<void(std::string)> done) {
   const std::string& key = argv[1];
   cluster::SiblingSet set = node_.LocalSiblings(key);
+  // An empty copy is how a lost one shows (absent keys aside): only then is the check needed.
+  if (set.empty()) RenewIncarnationAfterLostCopies();
   const std::int64_t now = NowMs();
   SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
   snapshot.Load(key, set);

@@ -47,9 +47,10 @@ bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::Siblin
 
 class ClusterCounters {
  public:
-  // Every reference must outlive this. `actor`: this node's entry name in every counter.
+  // Every reference must outlive this. `dir`: the data directory, which keeps this node's
+  // incarnation (DataDirIncarnation); the actor is the node id plus it.
   ClusterCounters(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node,
-                  std::string actor);
+                  std::string dir);
   ~ClusterCounters();
   ClusterCounters(const ClusterCounters&) = delete;
   ClusterCounters& operator=(const ClusterCounters&) = delete;
@@ -72,19 +73,26 @@ class ClusterCounters {
              const cluster::ConsistencyLevel& write, std::function<void(std::string)> done);
   // The replica that runs `key`'s increments when this node is not one of them.
   std::string TargetOf(const std::string& key) const;
+  // A copy of a key this node could not read (a damaged block, undecodable bytes) may have held
+  // its entry's latest value, which the other replicas still have: counting on from an older
+  // value would be absorbed by their larger one. So after any such copy the node counts as a
+  // new incarnation (kept in the data directory), as after a wiped disk.
+  void RenewIncarnationAfterLostCopies();
 
   Server& server_;
   ClusterExecutor& executor_;
   cluster::ClusterNode& node_;
+  std::string dir_;
   std::string actor_;
+  std::uint64_t undecodable_seen_ = 0;  // ClusterStats::undecodable_values when last checked
   std::unique_ptr<Client> runners_[2];  // the handler's client in Serve: RESP2, RESP3
   std::uint64_t forwarded_ = 0;
   std::uint64_t served_ = 0;
 };
 
 // The incarnation id of the data directory `dir`: read from <dir>/incarnation, created there
-// (random, written atomically) when missing. When it cannot be kept, a fresh random one with
-// *warning set: a new actor is always safe, reusing one after a wiped disk is not.
-std::string DataDirIncarnation(const std::string& dir, std::string* warning);
+// (random, written atomically) when missing or when `renew`. When it cannot be kept, a fresh
+// random one with *warning set: a new actor is always safe, reusing one after a wiped disk is not.
+std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning);
 
 }  // namespace dynakv::server

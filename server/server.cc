@@ -61,11 +61,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
     cluster_blocking_ =
         std::make_unique<ClusterBlocking>(*this, *cluster_executor_, *cluster_node_);
-    std::string warning;
-    const std::string incarnation = DataDirIncarnation(config.dir, &warning);
-    if (!warning.empty()) Log(log_level_, LogLevel::kWarning, "%s", warning.c_str());
-    cluster_counters_ = std::make_unique<ClusterCounters>(
-        *this, *cluster_executor_, *cluster_node_, cluster_node_->self_id() + "/" + incarnation);
+    cluster_counters_ =
+        std::make_unique<ClusterCounters>(*this, *cluster_executor_, *cluster_node_, config.dir);
     // PUBLISH through another member: delivered to this node's subscribers.
     cluster_node_->SetNoticeHandler([this](std::string_view payload) {
       std::string_view channel;

@@ -355,3 +355,37 @@ TEST_CASE("counters: replies, errors, TTL and reads of a counter key are Redis's
   CHECK(n2.Command({"RESTORE", "copy", "0", dump.str}) == Reply::Status("OK"));
   CHECK(n3.Command({"GET", "copy"}) == Reply::Bulk("508"));
 }
+
+TEST_CASE("counters: a replica whose copy of a counter is unreadable counts on as a new actor") {
+  if (TestingRealRedis()) return;
+  // No periodic anti-entropy: it would repair the copy before the increments below.
+  LocalCluster cluster(3, 3, FastFailureFlags(0));
+  cluster.Start();
+  {
+    Client n1(cluster.node(0).port());
+    for (int i = 1; i <= 5; ++i) REQUIRE(n1.Command({"INCR", "k", "W", "ALL"}) == Reply::Int(i));
+  }
+  // n1's copy of k replaced by bytes that are no version set (a single node's plain value): it
+  // reads as no copy, as a damaged block does, while n2 and n3 still hold n1's entry at 5.
+  cluster.node(0).Stop();
+  {
+    dynakv::itest::ServerProcess single({"--dir", cluster.node(0).dir()});
+    single.Start();
+    Client c(single.port());
+    REQUIRE(c.Command({"SET", "k", "garbage"}) == Reply::Status("OK"));
+    single.Stop();
+  }
+  cluster.node(0).Start();
+  Client n1(cluster.node(0).port());
+  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
+  REQUIRE(n1.Command({"DEBUG", "LOCALGET", "k"}) == Reply::Nil());
+  // Counted from its own (empty) copy: the replies are its local view, 1, 2, 3. Under its old
+  // name these would be entries 1..3 of an actor the others hold at 5, and vanish in the join.
+  for (int i = 1; i <= 3; ++i) {
+    CHECK(UntilAvailable(n1, {"INCR", "k", "W", "ALL"}) == Reply::Int(i));
+  }
+  for (int i = 0; i < 3; ++i) {
+    Client c(cluster.node(i).port());
+    CHECK(UntilAvailable(c, {"GET", "k", "R", "ALL"}) == Reply::Bulk("8"));
+  }
+}
