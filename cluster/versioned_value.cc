@@ -35,9 +35,11 @@ bool Saw(const Version& seer, const Version& seen) {
   return seer.clock.Get(seen.origin_node) >= seen.dot;
 }
 
-// The counter's fields that follow from its state, checked on decode.
+// The counter's fields that follow from its state and its own dot (NormalizeCounterVersion and
+// JoinCounterVersions make them so), checked on decode: a set with one decoded otherwise would
+// change when joined with itself.
 bool CounterFieldsMatch(const Version& version, const crdt::PnCounter& state) {
-  return version.clock.Get(version.origin_node) >= version.dot &&
+  return version.History().Encode() == version.clock.Encode() &&
          version.tombstone == !state.Exists() && version.expire_at_ms == state.reset().expire_at_ms;
 }
 

@@ -65,8 +65,9 @@ const cluster::Version* FindCounter(const cluster::SiblingSet& set) {
 
 bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
                       bool exists, bool is_string, const std::string& value,
-                      std::int64_t expire_at_ms, cluster::Version* version) {
-  if (FindCounter(merged) == nullptr) return false;
+                      std::int64_t expire_at_ms, bool start_counter,
+                      cluster::Version* version) {
+  if (FindCounter(merged) == nullptr && !(start_counter && exists)) return false;
   std::int64_t base = 0;
   if (exists && (!is_string || !CanonicalInteger(value, &base))) return false;
   crdt::PnCounter state = StateOf(FindCounter(observed));

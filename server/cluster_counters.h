@@ -39,11 +39,14 @@ const cluster::Version* FindCounter(const cluster::SiblingSet& set);
 // A write over a key whose copy (`merged`: as read, plus this node's) holds a counter: when the
 // command left an integer string (or deleted the key), `version` (new: clock, dot, timestamp
 // set) becomes a counter reset to that value and expiry, with the entries of the counter the
-// command read (`observed`) as its floor, and true is returned. Otherwise (another type, a
-// non-integer string, no counter) false, and the version is written as a whole value.
+// command read (`observed`) as its floor, and true is returned. With `start_counter` an integer
+// left in a key that holds no counter starts one (transactions and scripts: an INCR there must
+// merge with increments made concurrently through other nodes, which a plain string would not).
+// Otherwise (another type, a non-integer string, no counter) false, and the version is written
+// as a whole value.
 bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
                       bool exists, bool is_string, const std::string& value,
-                      std::int64_t expire_at_ms, cluster::Version* version);
+                      std::int64_t expire_at_ms, bool start_counter, cluster::Version* version);
 
 class ClusterCounters {
  public:

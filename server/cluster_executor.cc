@@ -250,7 +250,7 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     } else {
       set = std::move(op->sets[static_cast<std::size_t>(it - op->keys.begin())]);
     }
-    AddVersion(&set, *key, *state, !op->blind);
+    AddVersion(&set, *key, *state, !op->blind, op->body != nullptr);
     if (op->body) {
       batch.push_back(cluster::KeyedSet{*key, std::move(set)});
     } else {
@@ -275,7 +275,8 @@ std::shared_ptr<cluster::WriteProgress> ClusterExecutor::TrackWrite(const Operat
 }
 
 void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& key,
-                                 const SnapshotKeyspace::KeyState& state, bool merge_local) {
+                                 const SnapshotKeyspace::KeyState& state, bool merge_local,
+                                 bool start_counter) {
   // The context is what the command saw; this node's own copy joins the set so the new
   // version's dot is past every write this node made to the key.
   const cluster::VectorClock context = set->Context();
@@ -287,7 +288,7 @@ void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& ke
   // A counter key (cluster_counters.h): an integer result or a delete resets the counter,
   // keeping increments the command did not see; anything else replaces it as a whole value.
   const bool reset = MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
-                                      state.expire_at_ms, &version);
+                                      state.expire_at_ms, start_counter, &version);
   if (!reset) {  // (a reset's value, tombstone and expiry are the counter's)
     if (version.typed) {
       state.object->Serialize(&version.value);  // whole-value last-write-wins (README)

@@ -290,6 +290,37 @@ TEST_CASE("counters: MULTI/EXEC and scripts incrementing a counter keep concurre
   }
 }
 
+TEST_CASE("counters: an INCR in a transaction on a key that is no counter yet merges with "
+          "increments made meanwhile across a partition") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, FastFailureFlags(0));
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  Client n2(cluster.node(1).port());
+  Client n3(cluster.node(2).port());
+  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
+  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
+  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
+  CHECK(n3.Command({"INCR", "t", "W", "ONE"}) == Reply::Int(1));  // only n3 knows
+  // n1 and n2 see no such key: the transaction and the script start it at 0.
+  REQUIRE(n1.Command({"MULTI"}) == Reply::Status("OK"));
+  REQUIRE(n1.Command({"INCRBY", "t", "2"}) == Reply::Status("QUEUED"));
+  CHECK(n1.Command({"EXEC"}) == Reply::Array({Reply::Int(2)}));
+  CHECK(n2.Command({"EVAL", "return redis.call('INCRBY', KEYS[1], 10)", "1", "u"}) ==
+        Reply::Int(10));
+  CHECK(n3.Command({"INCRBY", "u", "5", "W", "ONE"}) == Reply::Int(5));
+  for (Client* c : {&n1, &n2, &n3}) {
+    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
+  }
+  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
+  for (const char* key : {"t", "u"}) REQUIRE(Converge(cluster, key));
+  for (Client* c : {&n1, &n2, &n3}) {
+    CHECK(UntilAvailable(*c, {"GET", "t", "R", "ALL"}) == Reply::Bulk("3"));
+    CHECK(UntilAvailable(*c, {"GET", "u", "R", "ALL"}) == Reply::Bulk("15"));
+  }
+  CHECK(n3.Command({"INCR", "t"}) == Reply::Int(4));
+}
+
 TEST_CASE("counters: replies, errors, TTL and reads of a counter key are Redis's") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 2, FastFailureFlags(0));
