@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "harness.h"
+#include "rdb_util.h"
+#include "reference_pair.h"
 
 using dynakv::itest::Client;
 using dynakv::itest::FastFailureFlags;
@@ -419,4 +421,24 @@ TEST_CASE("counters: a replica whose copy of a counter is unreadable counts on a
     Client c(cluster.node(i).port());
     CHECK(UntilAvailable(c, {"GET", "k", "R", "ALL"}) == Reply::Bulk("8"));
   }
+}
+
+TEST_CASE("counters: SAVE and BGSAVE CLUSTER write a counter as the string of its number") {
+  if (TestingRealRedis() || !dynakv::itest::ReferenceAvailable()) return;
+  LocalCluster cluster(3, 3, FastFailureFlags(0));
+  cluster.Start();
+  Client n1(cluster.node(0).port());
+  Client n2(cluster.node(1).port());
+  CHECK(n1.Command({"INCRBY", "c", "40", "W", "ALL"}) == Reply::Int(40));
+  CHECK(n2.Command({"INCRBY", "c", "2", "W", "ALL"}) == Reply::Int(42));
+  const std::string dump = cluster.node(0).dir() + "/dump.rdb";
+  REQUIRE(n1.Command({"SAVE"}) == Reply::Status("OK"));  // this node's own replica
+  const std::map<std::string, std::string> expected = {{"0 c", "string 42 ttl:-1"}};
+  CHECK(dynakv::itest::LoadedByRedis(dynakv::itest::ReadFile(dump), {0}) == expected);
+  REQUIRE(n1.Command({"BGSAVE", "CLUSTER"}) == Reply::Status("Background saving started"));
+  REQUIRE(WaitFor([&] {
+    return dynakv::itest::PersistenceInfo(n1, "rdb_bgsave_in_progress") == "0";
+  }));
+  CHECK(dynakv::itest::PersistenceInfo(n1, "rdb_last_bgsave_status") == "ok");
+  CHECK(dynakv::itest::LoadedByRedis(dynakv::itest::ReadFile(dump), {0}) == expected);
 }
