@@ -436,9 +436,8 @@ TEST_CASE("counters: SAVE and BGSAVE CLUSTER write a counter as the string of it
   const std::map<std::string, std::string> expected = {{"0 c", "string 42 ttl:-1"}};
   CHECK(dynakv::itest::LoadedByRedis(dynakv::itest::ReadFile(dump), {0}) == expected);
   REQUIRE(n1.Command({"BGSAVE", "CLUSTER"}) == Reply::Status("Background saving started"));
-  REQUIRE(WaitFor([&] {
-    return dynakv::itest::PersistenceInfo(n1, "rdb_bgsave_in_progress") == "0";
-  }));
+  REQUIRE(
+      WaitFor([&] { return dynakv::itest::PersistenceInfo(n1, "rdb_bgsave_in_progress") == "0"; }));
   CHECK(dynakv::itest::PersistenceInfo(n1, "rdb_last_bgsave_status") == "ok");
   CHECK(dynakv::itest::LoadedByRedis(dynakv::itest::ReadFile(dump), {0}) == expected);
 }
