@@ -156,6 +156,12 @@ std::string ClusterCounters::TargetOf(const std::string& key) const {
 void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   std::vector<std::string> argv(ctx.argv.begin(), ctx.argv.end());
   const cluster::ConsistencyLevel write = executor_.WriteLevel(ctx.client, ctx.levels);
+  if (cluster::IsSerial(write)) {
+    // SERIAL / LOCAL_SERIAL: a compare-and-set round over the key (read-modify-write), written
+    // as a reset of the counter (ClusterExecutor::AddVersion).
+    executor_.Run(ctx, spec);
+    return;
+  }
   Client& client = ctx.client;
   if (node_.IsReplicaOf(argv[1])) {
     executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {

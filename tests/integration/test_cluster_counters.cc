@@ -346,6 +346,11 @@ TEST_CASE("counters: replies, errors, TTL and reads of a counter key are Redis's
     CHECK(c->Command({"APPEND", key, "7"}) == Reply::Int(3));  // a reset to 507
     CHECK(c->Command({"INCR", key}) == Reply::Int(508));
   }
+  // At SERIAL an increment is a compare-and-set round (read-modify-write), written as a reset:
+  // it and the plain increments around it all count.
+  CHECK(n2.Command({"INCR", "r1", "W", "SERIAL"}) == Reply::Int(509));
+  CHECK(n3.Command({"INCR", "r1"}) == Reply::Int(510));
+  CHECK(n1.Command({"GET", "r1", "R", "ALL"}) == Reply::Bulk("510"));
   CHECK(n1.Command({"SET", "big", "9223372036854775806"}) == Reply::Status("OK"));
   CHECK(n2.Command({"INCR", "big"}) == Reply::Int(9223372036854775807LL));
   CHECK(n3.Command({"INCR", "big"}) == Reply::Error("ERR increment or decrement would overflow"));
@@ -386,7 +391,7 @@ TEST_CASE("counters: replies, errors, TTL and reads of a counter key are Redis's
   const Reply dump = n1.Command({"DUMP", "r1"});
   REQUIRE(dump.type == Reply::Type::kString);
   CHECK(n2.Command({"RESTORE", "copy", "0", dump.str}) == Reply::Status("OK"));
-  CHECK(n3.Command({"GET", "copy"}) == Reply::Bulk("508"));
+  CHECK(n3.Command({"GET", "copy"}) == Reply::Bulk("510"));
 }
 
 TEST_CASE("counters: a replica whose copy of a counter is unreadable counts on as a new actor") {
