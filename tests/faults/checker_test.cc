@@ -219,6 +219,8 @@ TEST_CASE("registers: SERIAL GET/SET/INCR histories must be linearizable") {
   CHECK(property == "undecided");
   CHECK(Registers(wide, 10'000'000, &property) == 1);
   CHECK(property == "not-linearizable");
+}
+
 TEST_CASE("counters: the final value lies between the acknowledged sum and the indeterminate") {
   auto incr = [](long long delta, bool ok) {
     Op op = Write(Op::Kind::kIncr, delta, 10, 20, ok);
