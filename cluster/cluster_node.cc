@@ -214,6 +214,12 @@ class ClusterNodeImpl final : public ClusterNode {
 
   SiblingSet LocalSiblings(std::string_view key) override { return replica_.Get(key); }
 
+  std::string PutLocal(std::string_view key, const SiblingSet& siblings) override {
+    const storage::Status status = replica_.Put(key, siblings);
+    return status.ok() ? std::string()
+                       : "ERR this replica could not store the write: " + status.ToString();
+  }
+
   std::int64_t NextTimestamp() override { return clock_.Tick(replica_.NowUs()); }
 
   const std::string& self_id() const override { return self_.id; }

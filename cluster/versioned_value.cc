@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "coding.h"
+#include "crdt/pn_counter.h"
 
 namespace dynakv::cluster {
 
@@ -15,12 +16,39 @@ constexpr char kSetFormat = 1;      // first byte of an encoded SiblingSet
 constexpr char kContextFormat = 1;  // first byte of a decoded context token
 constexpr char kTombstoneFlag = 1;
 constexpr char kTypedFlag = 2;
+constexpr char kCounterFlag = 4;
 // clock count, dot, timestamp, origin length, flags, value length, expiry: one byte each at least.
 constexpr std::size_t kMinVersionBytes = 7;
 
 // (origin, dot) is unique within a set, so this is a strict order on its members.
 bool CanonicalLess(const Version& a, const Version& b) {
   return std::tie(a.origin_node, a.dot) < std::tie(b.origin_node, b.dot);
+}
+
+// Whether `seer` was written by someone who had seen `seen`.
+bool Saw(const Version& seer, const Version& seen) {
+  if (!seen.counter) return seer.clock.Get(seen.origin_node) >= seen.dot;
+  // A counter is many writes: all of them (its whole clock, its own dot included) must be seen.
+  for (const auto& [node, entry] : seen.clock.entries()) {
+    if (seer.clock.Get(node) < entry.counter) return false;
+  }
+  return seer.clock.Get(seen.origin_node) >= seen.dot;
+}
+
+// The counter's fields that follow from its state and its own dot (NormalizeCounterVersion and
+// JoinCounterVersions make them so), checked on decode: a set with one decoded otherwise would
+// change when joined with itself.
+bool CounterFieldsMatch(const Version& version, const crdt::PnCounter& state) {
+  return version.History().Encode() == version.clock.Encode() &&
+         version.tombstone == !state.Exists() && version.expire_at_ms == state.reset().expire_at_ms;
+}
+
+bool SameVersion(const Version& a, const Version& b) {
+  std::string x;
+  std::string y;
+  a.EncodeTo(&x);
+  b.EncodeTo(&y);
+  return x == y;
 }
 
 }  // namespace
@@ -36,7 +64,8 @@ void Version::EncodeTo(std::string* dst) const {
   coding::PutVarint64(dst, dot);
   coding::PutVarsint64(dst, timestamp_us);
   coding::PutLengthPrefixed(dst, origin_node);
-  dst->push_back(static_cast<char>((tombstone ? kTombstoneFlag : 0) | (typed ? kTypedFlag : 0)));
+  dst->push_back(static_cast<char>((tombstone ? kTombstoneFlag : 0) | (typed ? kTypedFlag : 0) |
+                                   (counter ? kCounterFlag : 0)));
   coding::PutLengthPrefixed(dst, value);
   coding::PutVarsint64(dst, expire_at_ms);
 }
@@ -54,7 +83,10 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   const char flags = input->front();
   input->remove_prefix(1);
   // Unknown flag bits mean a newer format or garbage; either way not something to act on.
-  if ((flags & ~(kTombstoneFlag | kTypedFlag)) != 0 || decoded.dot == 0) return false;
+  if ((flags & ~(kTombstoneFlag | kTypedFlag | kCounterFlag)) != 0 || decoded.dot == 0 ||
+      ((flags & kTypedFlag) != 0 && (flags & kCounterFlag) != 0)) {
+    return false;
+  }
   if (!coding::GetLengthPrefixed(input, &value) ||
       !coding::GetVarsint64(input, &decoded.expire_at_ms)) {
     return false;
@@ -62,7 +94,14 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   decoded.origin_node.assign(origin);
   decoded.tombstone = (flags & kTombstoneFlag) != 0;
   decoded.typed = (flags & kTypedFlag) != 0;
+  decoded.counter = (flags & kCounterFlag) != 0;
   decoded.value.assign(value);
+  if (decoded.counter) {
+    crdt::PnCounter state;
+    if (!crdt::PnCounter::Decode(decoded.value, &state) || !CounterFieldsMatch(decoded, state)) {
+      return false;
+    }
+  }
   *version = std::move(decoded);
   return true;
 }
@@ -72,8 +111,8 @@ VectorClock::Order CompareVersions(const Version& a, const Version& b) {
   if (a.dot == b.dot && a.origin_node == b.origin_node) return Order::kEqual;
   // Only the writer's context counts, not its dot: b.dot > a.dot from the same origin says
   // nothing, since the origin may have issued b for a client that never saw a.
-  const bool b_saw_a = b.clock.Get(a.origin_node) >= a.dot;
-  const bool a_saw_b = a.clock.Get(b.origin_node) >= b.dot;
+  const bool b_saw_a = Saw(b, a);
+  const bool a_saw_b = Saw(a, b);
   if (b_saw_a && !a_saw_b) return Order::kBefore;
   if (a_saw_b && !b_saw_a) return Order::kAfter;
   // Neither saw the other (or, from corrupt clocks, both claim to): keep both.
@@ -86,8 +125,53 @@ bool LwwLess(const Version& a, const Version& b) {
          std::tie(b.timestamp_us, b.origin_node, b.dot, b.tombstone, b.value, b.expire_at_ms);
 }
 
+Version JoinCounterVersions(const Version& a, const Version& b) {
+  const bool b_later = std::tie(a.timestamp_us, a.origin_node, a.dot) <
+                       std::tie(b.timestamp_us, b.origin_node, b.dot);
+  const Version& later = b_later ? b : a;
+  Version joined;
+  joined.counter = true;
+  joined.timestamp_us = later.timestamp_us;
+  joined.origin_node = later.origin_node;
+  joined.dot = later.dot;
+  joined.clock = a.History();
+  joined.clock.Merge(b.History());
+  crdt::PnCounter state;
+  crdt::PnCounter other;
+  // Both decoded when their set did (Version::DecodeFrom) or were built from a state.
+  crdt::PnCounter::Decode(a.value, &state);
+  crdt::PnCounter::Decode(b.value, &other);
+  state.Join(other);
+  joined.value = state.Encode();
+  joined.tombstone = !state.Exists();
+  joined.expire_at_ms = state.reset().expire_at_ms;
+  return joined;
+}
+
+bool NormalizeCounterVersion(Version* version) {
+  crdt::PnCounter state;
+  if (!crdt::PnCounter::Decode(version->value, &state)) return false;
+  version->counter = true;
+  version->typed = false;
+  version->clock = version->History();
+  version->tombstone = !state.Exists();
+  version->expire_at_ms = state.reset().expire_at_ms;
+  return true;
+}
+
 bool SiblingSet::Add(Version version) {
   using Order = VectorClock::Order;
+  if (version.counter) {
+    // Counters are never siblings of each other: the join stands for both.
+    auto it = std::find_if(versions_.begin(), versions_.end(),
+                           [](const Version& sibling) { return sibling.counter; });
+    if (it != versions_.end()) {
+      Version joined = JoinCounterVersions(*it, version);
+      if (SameVersion(joined, *it)) return false;  // nothing new
+      versions_.erase(it);
+      version = std::move(joined);
+    }
+  }
   // Check before changing anything: with corrupt clocks "dominates" need not be transitive, and
   // a version must not both evict siblings and then be rejected.
   for (const Version& sibling : versions_) {
@@ -100,8 +184,12 @@ bool SiblingSet::Add(Version version) {
     return order == Order::kAfter || order == Order::kEqual;
   });
   if (versions_.size() >= kMaxSiblings) {
-    auto loser = std::min_element(versions_.begin(), versions_.end(), LwwLess);
-    if (LwwLess(version, *loser)) return false;
+    // Never the counter: dropping it would drop acknowledged increments.
+    auto loser = versions_.end();
+    for (auto it = versions_.begin(); it != versions_.end(); ++it) {
+      if (!it->counter && (loser == versions_.end() || LwwLess(*it, *loser))) loser = it;
+    }
+    if (!version.counter && LwwLess(version, *loser)) return false;
     versions_.erase(loser);
   }
   auto position = std::upper_bound(versions_.begin(), versions_.end(), version, CanonicalLess);
@@ -195,6 +283,7 @@ bool SiblingSet::Decode(std::string_view bytes, SiblingSet* set) {
     if (i > 0 && !CanonicalLess(decoded.versions_.back(), version)) return false;
     for (const Version& earlier : decoded.versions_) {
       if (CompareVersions(version, earlier) != VectorClock::Order::kConcurrent) return false;
+      if (version.counter && earlier.counter) return false;  // Add would have joined them
     }
     decoded.versions_.push_back(std::move(version));
   }

@@ -9,6 +9,7 @@
 #include "blocking_command.h"
 #include "client.h"
 #include "cluster/key_messages.h"
+#include "cluster_counters.h"
 #include "cluster_executor.h"
 #include "command_util.h"
 #include "resp/reply_writer.h"
@@ -312,6 +313,13 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
   cluster::ConsistencyLevel write;
   if (cluster::DecodeForwardRequest(payload, &request)) {
     spec = server_.commands().Find(request.argv.front());
+  }
+  if (spec != nullptr && ClusterCounters::IsCounterCommand(*spec) &&
+      cluster::ParseConsistencyLevel(request.write_level, &write)) {
+    server_.cluster_counters()->Serve(*spec, std::move(request.argv),
+                                      static_cast<int>(request.protocol), write,
+                                      std::move(respond));
+    return;
   }
   if (spec == nullptr || !RunsOnPrimary(*spec) ||
       !cluster::ParseConsistencyLevel(request.read_level, &read) ||

@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "cluster_counters.h"
 #include "command_util.h"
 #include "cross_slot.h"
 #include "resp/reply_writer.h"
@@ -249,7 +250,7 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     } else {
       set = std::move(op->sets[static_cast<std::size_t>(it - op->keys.begin())]);
     }
-    AddVersion(&set, *key, *state, !op->blind);
+    AddVersion(&set, *key, *state, !op->blind, op->body != nullptr);
     if (op->body) {
       batch.push_back(cluster::KeyedSet{*key, std::move(set)});
     } else {
@@ -274,20 +275,28 @@ std::shared_ptr<cluster::WriteProgress> ClusterExecutor::TrackWrite(const Operat
 }
 
 void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& key,
-                                 const SnapshotKeyspace::KeyState& state, bool merge_local) {
+                                 const SnapshotKeyspace::KeyState& state, bool merge_local,
+                                 bool start_counter) {
   // The context is what the command saw; this node's own copy joins the set so the new
   // version's dot is past every write this node made to the key.
   const cluster::VectorClock context = set->Context();
+  const cluster::SiblingSet observed = FindCounter(*set) != nullptr ? *set : cluster::SiblingSet();
   if (merge_local) set->Merge(node_.LocalSiblings(key));
   cluster::Version version = NewVersion(set, context);
   version.tombstone = !state.exists;
   version.typed = state.exists && state.object != nullptr;
-  if (version.typed) {
-    state.object->Serialize(&version.value);  // whole-value last-write-wins (README)
-  } else {
-    version.value = state.value;
+  // A counter key (cluster_counters.h): an integer result or a delete resets the counter,
+  // keeping increments the command did not see; anything else replaces it as a whole value.
+  const bool reset = MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
+                                      state.expire_at_ms, start_counter, &version);
+  if (!reset) {  // (a reset's value, tombstone and expiry are the counter's)
+    if (version.typed) {
+      state.object->Serialize(&version.value);  // whole-value last-write-wins (README)
+    } else {
+      version.value = state.value;
+    }
+    version.expire_at_ms = state.expire_at_ms;
   }
-  version.expire_at_ms = state.expire_at_ms;
   set->Add(std::move(version));
 }
 
@@ -432,7 +441,7 @@ void ClusterExecutor::VersionedGet(Client& client, std::string key,
     writer.ArrayHeader(2);
     writer.Bulk(result.siblings.ContextToken());
     writer.ArrayHeader(live.size());
-    for (const cluster::Version* version : live) writer.Bulk(version->value);
+    for (const cluster::Version* version : live) writer.Bulk(PlainValue(*version));
     Complete(op, op->reply, {});
   });
   Started(op, client);

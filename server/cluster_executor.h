@@ -101,7 +101,7 @@ class ClusterExecutor {
 
   // A version this node writes over `set` (every version known of the key) with `context`;
   // the caller fills in the payload. Every writer this node coordinates takes its versions
-  // here (the RDB import too): their dots must never repeat.
+  // here (the RDB import and counter increments too): their dots must never repeat.
   cluster::Version NewVersion(cluster::SiblingSet* set, const cluster::VectorClock& context);
 
   cluster::ClusterNode& node() { return node_; }
@@ -123,9 +123,12 @@ class ClusterExecutor {
   void Execute(const OperationPtr& op);
   // SERIAL / LOCAL_SERIAL: the command over one key as a Paxos round (ClusterNode::Cas).
   void RunSerial(const OperationPtr& op);
-  // Adds to `set` (the key as read) the version `state` (the command's result) makes.
+  // Adds to `set` (the key as read) the version `state` (the command's result) makes: a counter
+  // reset when the key holds a counter, or with `start_counter` (transactions and scripts) an
+  // integer starting one (MakeCounterReset).
   void AddVersion(cluster::SiblingSet* set, const std::string& key,
-                  const SnapshotKeyspace::KeyState& state, bool merge_local);
+                  const SnapshotKeyspace::KeyState& state, bool merge_local,
+                  bool start_counter = false);
   // Stores `set` on the key's replicas as one of op's pending writes; `progress` counts them.
   void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set,
                 std::shared_ptr<cluster::WriteProgress> progress);

@@ -23,6 +23,7 @@
 #include "debug_commands.h"
 #include "expire_options.h"
 #include "server.h"
+#include "snapshot_keyspace.h"
 
 namespace dynakv::server {
 namespace {
@@ -279,7 +280,27 @@ void DebugLocalGet(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Bulk(winner->value);
+  ctx.reply.Bulk(PlainValue(*winner));
+}
+
+// DEBUG LOCALRAW key: the bytes of this replica's own copy of `key` (its encoded sibling set,
+// nil when it holds none): replicas that saw the same writes hold identical bytes, which is
+// what anti-entropy compares.
+void DebugLocalRaw(CommandContext& ctx) {
+  ClusterExecutor* executor = Executor(ctx);
+  if (executor == nullptr) return;
+  cluster::ClusterNode& node = executor->node();
+  const std::string_view key = ctx.argv[2];
+  if (!node.IsReplicaOf(key)) {
+    ctx.reply.Error("ERR this node is not a replica of that key");
+    return;
+  }
+  const cluster::SiblingSet set = node.LocalSiblings(key);
+  if (set.empty()) {
+    ctx.reply.Null();
+    return;
+  }
+  ctx.reply.Bulk(set.Encode());
 }
 
 void DebugHelp(CommandContext& ctx) {
@@ -306,6 +327,9 @@ void DebugHelp(CommandContext& ctx) {
       "PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT",
       "    Cluster mode: this node's SERIAL rounds stop without answering (as if it died)",
       "    once a majority accepted their proposal, or once only this node did. For drills.",
+      "LOCALRAW <key>",
+      "    Cluster mode: the bytes of this node's own replica of the key (its encoded versions),",
+      "    nil when it holds none. Replicas that saw the same writes hold the same bytes.",
       "HELP",
       "    Print this help.",
   };
@@ -322,6 +346,7 @@ const Subcommand kDebugSubcommands[] = {
     {"antientropy", -2, DebugAntiEntropy},
     {"localget", 3, DebugLocalGet},
     {"paxos-failpoint", 3, DebugPaxosFailpoint},
+    {"localraw", 3, DebugLocalRaw},
     {"help", 2, DebugHelp},
 };
 

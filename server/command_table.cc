@@ -10,6 +10,7 @@
 #include "ascii.h"
 #include "client.h"
 #include "cluster_blocking.h"
+#include "cluster_counters.h"
 #include "cluster_executor.h"
 #include "cluster_transaction.h"
 #include "command_call.h"
@@ -319,6 +320,8 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
     // Lists and sorted sets are written on their key's primary (cluster_blocking.h).
     if (ClusterBlocking::RunsOnPrimary(spec)) {
       server.cluster_blocking()->Run(ctx, spec);
+    } else if (ClusterCounters::IsCounterCommand(spec)) {
+      server.cluster_counters()->Run(ctx, spec);  // a counter increment on one replica
     } else {
       cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     }

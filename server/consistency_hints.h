@@ -4,6 +4,7 @@
 //   GET key R <level>                     VGET key R <level>
 //   SET key value [SET options] W <level> VSET key value CONTEXT token [EX s|PX ms] W <level>
 //   DEL key [key ...] W <level>           UNLINK key [key ...] W <level>
+//   INCR key W <level>, and so INCRBY, DECR, DECRBY (counters: cluster_counters.h)
 //
 // When the second-to-last argument of such a request is R (a readonly command) or W (a write),
 // any case, the last two arguments are the option, stripped before the command runs; a key

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "cluster/cluster_node.h"
 #include "cluster_blocking.h"
+#include "cluster_counters.h"
 #include "cluster_config.h"
 #include "cluster_executor.h"
 #include "cluster_keys.h"
@@ -498,6 +499,7 @@ void DynakvSection(Server& server, std::string* out) {
                static_cast<unsigned long long>(stats.serial_completed),
                static_cast<unsigned long long>(stats.serial_failures));
   server.cluster_blocking()->AppendInfo(out);
+  server.cluster_counters()->AppendInfo(out);
 }
 
 // One line per non-empty database, as Redis. avg_ttl is 0: Redis's is an estimate its expire

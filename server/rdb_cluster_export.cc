@@ -12,6 +12,7 @@
 #include "command_util.h"
 #include "rdb/file_writer.h"
 #include "rdb/value.h"
+#include "snapshot_keyspace.h"
 #include "storage/object.h"
 
 namespace dynakv::server {
@@ -119,7 +120,7 @@ struct ExportWalk : std::enable_shared_from_this<ExportWalk> {
       }
       rdb::EncodeObject(*object, options, &value);
     } else {
-      rdb::EncodeString(winner->value, options, &value);
+      rdb::EncodeString(PlainValue(*winner), options, &value);  // a counter: its number
     }
     writer.Key(key, value, winner->expire_at_ms);
   }

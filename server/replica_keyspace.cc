@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "cluster/versioned_value.h"
+#include "snapshot_keyspace.h"
 
 namespace dynakv::server {
 namespace {
@@ -28,7 +29,7 @@ bool ReplicaKeyspace::LoadLive(std::string_view key) {
     object_ = codec_ != nullptr ? codec_->Decode(winner->value) : nullptr;
     if (object_ == nullptr) return false;
   }
-  value_ = winner->value;
+  value_ = PlainValue(*winner);  // a counter reads as its number
   expire_at_ms_ = winner->expire_at_ms;
   return true;
 }

@@ -13,6 +13,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster_blocking.h"
 #include "cluster_config.h"
+#include "cluster_counters.h"
 #include "cluster_executor.h"
 #include "info.h"
 #include "notify.h"
@@ -60,6 +61,8 @@ Server::Server(uv_loop_t* loop, const Config& config, storage::Engine& engine,
     cluster_executor_ = std::make_unique<ClusterExecutor>(*this, *cluster_node_);
     cluster_blocking_ =
         std::make_unique<ClusterBlocking>(*this, *cluster_executor_, *cluster_node_);
+    cluster_counters_ =
+        std::make_unique<ClusterCounters>(*this, *cluster_executor_, *cluster_node_, config.dir);
     // PUBLISH through another member: delivered to this node's subscribers.
     cluster_node_->SetNoticeHandler([this](std::string_view payload) {
       std::string_view channel;

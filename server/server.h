@@ -50,6 +50,7 @@ namespace dynakv::server {
 
 class Client;
 class ClusterBlocking;
+class ClusterCounters;
 class ClusterExecutor;
 class ScriptRunner;
 class RdbImport;
@@ -119,6 +120,8 @@ class Server {
   ClusterExecutor* cluster_executor() { return cluster_executor_.get(); }
   // Lists and sorted sets in cluster mode: writes on the key's primary, blocking pops.
   ClusterBlocking* cluster_blocking() { return cluster_blocking_.get(); }
+  // The INCR family in cluster mode: PN-counters (cluster_counters.h).
+  ClusterCounters* cluster_counters() { return cluster_counters_.get(); }
   const Config& config() const { return config_; }
   ServerStats& stats() { return stats_; }
   // CONFIG SET: makes `config` the running config and runs the apply functions of the `changed`
@@ -298,6 +301,7 @@ class Server {
   std::vector<std::unique_ptr<NewKeyNotifier>> new_key_notifiers_;  // by database; single node
   std::unique_ptr<ClusterExecutor> cluster_executor_;
   std::unique_ptr<ClusterBlocking> cluster_blocking_;  // after the executor it uses
+  std::unique_ptr<ClusterCounters> cluster_counters_;
   bool cluster_stopped_ = false;
   CommandTable commands_;
   CommandStats command_stats_{commands_.entries().size()};

@@ -1,6 +1,15 @@
 #include "snapshot_keyspace.h"
 
+#include "crdt/pn_counter.h"
+
 namespace dynakv::server {
+
+std::string PlainValue(const cluster::Version& version) {
+  if (!version.counter) return version.value;
+  crdt::PnCounter state;
+  crdt::PnCounter::Decode(version.value, &state);  // checked when its set was decoded
+  return std::to_string(state.Value());
+}
 
 void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set) {
   KeyState& state = Slot(key);
@@ -14,7 +23,7 @@ void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set
     state.object = codec_->Decode(winner->value);
     if (state.object == nullptr) return;
   } else {
-    state.value = winner->value;
+    state.value = PlainValue(*winner);
   }
   state.exists = true;
   state.expire_at_ms = winner->expire_at_ms;

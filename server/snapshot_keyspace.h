@@ -18,6 +18,10 @@
 
 namespace dynakv::server {
 
+// The string a plain read shows for a (non-typed) version: its bytes, or a counter's value in
+// decimal (GET, VGET, DUMP, OBJECT ENCODING see a counter as the string holding the number).
+std::string PlainValue(const cluster::Version& version);
+
 class SnapshotKeyspace final : public Keyspace {
  public:
   // What a key holds after the command ran.

@@ -220,3 +220,44 @@ TEST_CASE("registers: SERIAL GET/SET/INCR histories must be linearizable") {
   CHECK(Registers(wide, 10'000'000, &property) == 1);
   CHECK(property == "not-linearizable");
 }
+
+TEST_CASE("counters: the final value lies between the acknowledged sum and the indeterminate") {
+  auto incr = [](long long delta, bool ok) {
+    Op op = Write(Op::Kind::kIncr, delta, 10, 20, ok);
+    op.key = 0;
+    return op;
+  };
+  // Acknowledged: +1 +5 -3 = 3; indeterminate: +100 and -1, so [2, 103].
+  const std::vector<Op> ops = {incr(1, true), incr(5, true), incr(-3, true), incr(100, false),
+                               incr(-1, false)};
+  auto check = [&](bool read_ok, long long value, std::string* property = nullptr) {
+    FinalState f;
+    f.counters.resize(1);
+    f.counters[0].read_ok = read_ok;
+    f.counters[0].value = value;
+    f.counters[0].read = std::to_string(value);
+    std::vector<Violation> v;
+    const int found = CheckCounters(ops, f, &v);
+    if (property != nullptr && !v.empty()) *property = v[0].property;
+    return found;
+  };
+  CHECK(check(true, 3) == 0);
+  CHECK(check(true, 2) == 0);
+  CHECK(check(true, 103) == 0);
+  std::string property;
+  CHECK(check(true, 1, &property) == 1);
+  CHECK(property == "lost");
+  CHECK(check(true, 104, &property) == 1);
+  CHECK(property == "phantom");
+  CHECK(check(false, 3, &property) == 1);
+  CHECK(property == "unreadable");
+
+  // A counter's copies must be the same bytes on every replica.
+  FinalState f;
+  f.counters.resize(1);
+  f.counters[0].copies = {"ab", "ab", "abc"};
+  std::vector<Violation> v;
+  CHECK(CheckConverged(f, &v) == 1);
+  f.counters[0].copies = {"ab", "ab", "ab"};
+  CHECK(CheckConverged(f, &v) == 0);
+}

@@ -22,6 +22,13 @@ struct FinalState {
     std::vector<std::string> copies;  // each node's own copy (DEBUG LOCALGET), rendered
   };
   std::vector<Key> keys;  // by key index
+  struct Counter {
+    bool read_ok = false;             // the final read (GET R ALL) answered an integer or nil
+    long long value = 0;              // nil reads as 0
+    std::string read;                 // the reply, for reports
+    std::vector<std::string> copies;  // each node's own copy's bytes (DEBUG LOCALRAW), rendered
+  };
+  std::vector<Counter> counters;  // by counter index
 };
 
 struct Violation {
@@ -43,8 +50,15 @@ int CheckDurable(const History& history, const FinalState& final, std::vector<Vi
 // started before the read ended ("bogus").
 int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<Violation>* out);
 
+// Counters: every counter's final value is the sum of its acknowledged increments plus some of
+// the indeterminate ones (an error or a timeout: applied or not), so it lies in [acked + the
+// negative indeterminate ones, acked + the positive ones]. Below: an acknowledged increment was
+// lost ("lost"); above: something counted that nobody sent, or twice ("phantom").
+int CheckCounters(const std::vector<Op>& ops, const FinalState& final,
+                  std::vector<Violation>* out);
+
 // Convergence: after healing and anti-entropy, every replica holds the same copy of every key
-// ("divergent" otherwise).
+// and the same bytes of every counter ("divergent" otherwise).
 int CheckConverged(const FinalState& final, std::vector<Violation>* out);
 
 // Mutual exclusion of SERIAL locks ("two-holders"): an acknowledged acquisition surely holds its

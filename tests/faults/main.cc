@@ -2,10 +2,11 @@
 // inside the client network namespace).
 //
 //   dynakv-faults workload --nodes h:p,h:p,h:p --seconds S --seed N --log ops.log
-//                          [--keys K] [--clients-per-node C] [--rate OPS] [--timeout-ms MS]
+//                          [--keys K] [--counters C] [--clients-per-node C] [--rate OPS]
+//                          [--timeout-ms MS]
 //                          [--serial-log serial.log [--serial-level SERIAL|QUORUM]]
 //   dynakv-faults check --nodes h:p,... --log ops.log [--faults faults.log] [--keys K]
-//                       [--serial-log serial.log]
+//                       [--counters C] [--serial-log serial.log]
 //
 // --serial-log: the SERIAL lock and register clients run alongside (serial_workload.h), and
 // `check` runs CheckLocks and the linearizability check over their log.
@@ -49,6 +50,7 @@ int Workload(std::map<std::string, std::string>& flags) {
   options.seconds = std::atof(flags["seconds"].c_str());
   options.seed = std::strtoull(flags["seed"].c_str(), nullptr, 10);
   if (!flags["keys"].empty()) options.keys = std::atoi(flags["keys"].c_str());
+  if (!flags["counters"].empty()) options.counters = std::atoi(flags["counters"].c_str());
   if (!flags["clients-per-node"].empty())
     options.clients_per_node = std::atoi(flags["clients-per-node"].c_str());
   if (!flags["rate"].empty()) options.ops_per_second = std::atoi(flags["rate"].c_str());
@@ -117,19 +119,22 @@ int Check(std::map<std::string, std::string>& flags) {
   const std::vector<std::string> nodes = Split(flags["nodes"]);
   const int keys =
       flags["keys"].empty() ? WorkloadOptions{}.keys : std::atoi(flags["keys"].c_str());
-  if (nodes.empty() || flags["log"].empty() || keys <= 0)
+  const int counters =
+      flags["counters"].empty() ? WorkloadOptions{}.counters : std::atoi(flags["counters"].c_str());
+  if (nodes.empty() || flags["log"].empty() || keys <= 0 || counters < 0)
     return Usage("check needs --nodes and --log");
   std::vector<Op> ops;
   std::vector<Fault> faults;
   if (!ReadOps(flags["log"], &ops) || !ReadFaults(flags["faults"], &faults)) return 2;
   FinalState final;
-  if (!Settle({nodes, keys, 120}, &final)) return 1;
+  if (!Settle({nodes, keys, counters, 120}, &final)) return 1;
 
   const History history(ops, keys);
   std::vector<Violation> violations;
   const int lost = CheckDurable(history, final, &violations);
   const int reads = CheckReads(history, ops, &violations);
   const int divergent = CheckConverged(final, &violations);
+  const int counter_violations = CheckCounters(ops, final, &violations);
   int serial = 0;
   std::string serial_summary;
   if (!flags["serial-log"].empty()) {
@@ -151,14 +156,15 @@ int Check(std::map<std::string, std::string>& flags) {
   std::cout << "faults-check: ops=" << ops.size() << " acks=" << acks << " faults=" << faults.size()
             << " lost=" << count["lost"] << " stale=" << count["stale"]
             << " divergent=" << count["divergent"] << " bogus=" << count["bogus"]
-            << " unreadable=" << count["unreadable"] << serial_summary
+            << " unreadable=" << count["unreadable"] << " phantom=" << count["phantom"]
+            << serial_summary
             << (serial_summary.empty()
                     ? ""
                     : " two-holders=" + std::to_string(count["two-holders"]) +
                           " not-linearizable=" + std::to_string(count["not-linearizable"]) +
                           " undecided=" + std::to_string(count["undecided"]))
             << "\n";
-  return lost + reads + divergent + serial == 0 ? 0 : 1;
+  return lost + reads + divergent + serial + counter_violations == 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ std::int64_t NowUs() {
 
 std::string KeyName(int key) { return "f:" + std::to_string(key); }
 
+std::string CounterName(int counter) { return "fc:" + std::to_string(counter); }
+
 std::string Value(int key, long long seq) { return KeyName(key) + "#" + std::to_string(seq); }
 
 long long SeqOf(int key, const std::string& value) {
@@ -55,7 +57,7 @@ bool ReadOps(const std::string& path, std::vector<Op>* ops) {
     char outcome = 0;
     fields >> kind >> op.key >> op.seq >> op.start_us >> op.end_us >> outcome >> op.node >>
         op.client >> op.error;
-    const bool kind_ok = kind == 'S' || kind == 'D' || kind == 'G' || kind == 'd';
+    const bool kind_ok = kind == 'S' || kind == 'D' || kind == 'G' || kind == 'd' || kind == 'I';
     if (!fields || !kind_ok || (outcome != 'o' && outcome != '?')) {
       std::cerr << path << ":" << n << ": malformed op: " << line << "\n";
       return false;

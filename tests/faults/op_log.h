@@ -16,6 +16,8 @@ std::int64_t NowUs();
 // Every write gets a sequence number unique in the run; a SET writes Value(key, seq), so a value
 // read back names the one write that produced it.
 std::string KeyName(int key);
+// The counter keys (INCR, INCRBY, DECR, DECRBY), a key space of their own.
+std::string CounterName(int counter);
 std::string Value(int key, long long seq);
 // The sequence number in a value of `key`; -1 when it is not one of Value(key, ...).
 long long SeqOf(int key, const std::string& value);
@@ -24,7 +26,8 @@ struct Op {
   // kDelNone: a DEL that replied 0. It deleted nothing and wrote nothing (the coordinator found
   // no live value, and writes only what a command changed), so it is a read that saw nil, not a
   // write that must last.
-  enum class Kind : char { kSet = 'S', kDel = 'D', kGet = 'G', kDelNone = 'd' };
+  // kIncr: INCR/INCRBY/DECR/DECRBY of counter `key` (CounterName) by `seq`, the increment.
+  enum class Kind : char { kSet = 'S', kDel = 'D', kGet = 'G', kDelNone = 'd', kIncr = 'I' };
   // kOk: acknowledged (a write) or answered (a read). kUnknown: an error or a timeout; a write
   // may still have landed on some replicas (as in Dynamo, a failed write is not rolled back) or
   // land later (a paused coordinator), so it is indeterminate. A read that failed says nothing.

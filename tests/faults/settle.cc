@@ -1,6 +1,7 @@
 #include "settle.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -77,6 +78,15 @@ bool ReadCopies(Cluster& cluster, FinalState* final) {
       same = same && copies.back() == copies.front();
     }
   }
+  for (std::size_t k = 0; k < final->counters.size(); ++k) {
+    std::vector<std::string>& copies = final->counters[k].copies;
+    copies.clear();
+    for (int i = 0; i < cluster.size(); ++i) {
+      copies.push_back(
+          Render(cluster.at(i).Command({"DEBUG", "LOCALRAW", CounterName(static_cast<int>(k))})));
+      same = same && copies.back() == copies.front();
+    }
+  }
   return same;
 }
 
@@ -99,6 +109,7 @@ bool Settle(const SettleOptions& options, FinalState* final) {
   std::cerr << "settle: cluster whole, hints " << (drained ? "drained" : "NOT drained") << "\n";
 
   final->keys.assign(static_cast<std::size_t>(options.keys), {});
+  final->counters.assign(static_cast<std::size_t>(options.counters), {});
   int rounds = 0;
   bool same = ReadCopies(cluster, final);
   while (!same && Clock::now() < deadline) {
@@ -125,6 +136,23 @@ bool Settle(const SettleOptions& options, FinalState* final) {
     key.read_ok = reply.type == Reply::Type::kString || reply.type == Reply::Type::kNil;
     key.seq = reply.type == Reply::Type::kNil ? 0 : SeqOf(k, reply.str);
     key.read = reply.Describe();
+  }
+  for (int k = 0; k < options.counters; ++k) {
+    FinalState::Counter& counter = final->counters[static_cast<std::size_t>(k)];
+    Conn& via = cluster.at(k % cluster.size());
+    Reply reply;
+    WaitUntil(reads_deadline, [&] {
+      reply = via.Command({"GET", CounterName(k), "R", "ALL"});
+      return !reply.IsError() && reply.type != Reply::Type::kIo;
+    });
+    counter.read = reply.Describe();
+    if (reply.type == Reply::Type::kNil) {
+      counter.read_ok = true;
+    } else if (reply.type == Reply::Type::kString) {
+      char* end = nullptr;
+      counter.value = std::strtoll(reply.str.c_str(), &end, 10);
+      counter.read_ok = !reply.str.empty() && *end == '\0';
+    }
   }
   return true;
 }

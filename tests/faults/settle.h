@@ -13,6 +13,7 @@ namespace dynakv::faults {
 struct SettleOptions {
   std::vector<std::string> nodes;  // host:port of node 1, 2, ...
   int keys = 0;
+  int counters = 0;
   int timeout_s = 120;  // for the whole settling; what has not converged by then is reported
 };
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <thread>
@@ -23,9 +24,20 @@ std::string FirstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
 
 // Sends one operation and records what came back.
 Op Perform(Conn& conn, Op op) {
-  const std::string key = KeyName(op.key);
+  const std::string key = op.kind == Op::Kind::kIncr ? CounterName(op.key) : KeyName(op.key);
   std::vector<std::string> argv;
   switch (op.kind) {
+    case Op::Kind::kIncr:
+      if (op.seq == 1) {
+        argv = {"INCR", key};
+      } else if (op.seq == -1) {
+        argv = {"DECR", key};
+      } else if (op.seq > 0) {
+        argv = {"INCRBY", key, std::to_string(op.seq)};
+      } else {
+        argv = {"DECRBY", key, std::to_string(-op.seq)};
+      }
+      break;
     case Op::Kind::kSet:
       argv = {"SET", key, Value(op.key, op.seq)};
       break;
@@ -43,6 +55,9 @@ Op Perform(Conn& conn, Op op) {
   op.end_us = NowUs();
   bool ok = false;
   switch (op.kind) {
+    case Op::Kind::kIncr:
+      ok = reply.type == Reply::Type::kInteger;
+      break;
     case Op::Kind::kSet:
       ok = reply.type == Reply::Type::kStatus && reply.str == "OK";
       break;
@@ -99,6 +114,12 @@ void RunClient(const WorkloadOptions& options, const Target& target, int client,
     op.key = static_cast<int>(rng() % static_cast<std::uint64_t>(options.keys));
     const int dice = static_cast<int>(rng() % 100);
     op.kind = dice < 50 ? Op::Kind::kSet : dice < 60 ? Op::Kind::kDel : Op::Kind::kGet;
+    if (options.counters > 0 && dice >= 85) {  // a sixth of the reads become increments
+      op.kind = Op::Kind::kIncr;
+      op.key = static_cast<int>(rng() % static_cast<std::uint64_t>(options.counters));
+      static constexpr long long kDeltas[] = {1, 1, -1, 5, -3, 100};
+      op.seq = kDeltas[rng() % std::size(kDeltas)];
+    }
     if (op.IsWrite()) op.seq = next_seq->fetch_add(1) + 1;
     ops->push_back(Perform(*conn, std::move(op)));
     if (!conn->ok()) conn.reset();  // a timed-out connection would pair later replies wrongly

@@ -1,5 +1,6 @@
-// The workload: client threads that write (SET, DEL) and read (GET) a shared key space through
-// every node of the cluster while run.sh injects faults, and log every operation they send.
+// The workload: client threads that write (SET, DEL) and read (GET) a shared key space, and
+// increment a few counters (INCR, INCRBY, DECR, DECRBY), through every node of the cluster while
+// run.sh injects faults, and log every operation they send.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@ struct WorkloadOptions {
   std::vector<std::string> nodes;  // host:port of node 1, 2, ...
   int clients_per_node = 2;
   int keys = 200;
+  int counters = 8;  // counter keys; 0: no increments
   double seconds = 60;
   std::uint64_t seed = 1;
   int timeout_ms = 2000;     // per command: past it the outcome is unknown

@@ -338,6 +338,10 @@ class ClusterNode {
   virtual void Cas(std::string key, bool local_dc, CasCompute compute,
                    std::function<void(CasResult)> done) = 0;
   virtual void SetPaxosFailpoint(PaxosFailpoint failpoint) = 0;
+  // Merges `siblings` into this node's own copy of `key` and stores it (its commit log holds it
+  // when this returns ""), sending nothing: a counter's new entry is made durable here before
+  // any other replica may acknowledge it. Otherwise the client's error.
+  virtual std::string PutLocal(std::string_view key, const SiblingSet& siblings) = 0;
   // This node's own copy of `key` (empty when it holds none, or when the stored bytes do not
   // decode, which is counted in undecodable_values): the context of a blind write.
   virtual SiblingSet LocalSiblings(std::string_view key) = 0;

@@ -36,6 +36,11 @@ struct Version {
   // `value` is a typed value's serialized form (types/: a hash, ...), not string bytes. The
   // cluster never looks inside; the coordinator's snapshot decodes it.
   bool typed = false;
+  // `value` is a crdt::PnCounter's encoding (an INCR-family counter, README: cluster mode,
+  // counters). A set holds at most one counter version: Add joins a second one into it
+  // (JoinCounterVersions) instead of keeping a sibling. tombstone and expire_at_ms follow the
+  // counter's state (Exists, its reset's expiry).
+  bool counter = false;
   std::string value;
   std::int64_t expire_at_ms = 0;  // absolute unix ms, 0: never
 
@@ -50,8 +55,19 @@ struct Version {
   static bool DecodeFrom(std::string_view* input, Version* version);
 };
 
-// kBefore: `b` has seen `a` (a may be dropped). kEqual: the same write.
+// kBefore: `b` has seen `a` (a may be dropped). kEqual: the same write. A counter version is
+// the join of many writes, and its clock is all of their histories: another version has seen
+// it only when its clock covers that whole clock, not just the counter's own dot.
 VectorClock::Order CompareVersions(const Version& a, const Version& b);
+// The one counter version that stands for both (both must be counters with valid payloads):
+// the join of their states, the union of their histories as its clock, and the (timestamp,
+// origin, dot) of the later one. Commutative, associative and idempotent, so every replica that
+// joined the same versions holds the same bytes whatever the order.
+Version JoinCounterVersions(const Version& a, const Version& b);
+// A new counter version's fields that follow from its state: clock made to include its own dot
+// (as every joined one's does), tombstone and expiry from the state. False when `value` is not
+// a counter's encoding.
+bool NormalizeCounterVersion(Version* version);
 // Last-write-wins order: true when `b` wins over `a`. Higher timestamp wins, then higher origin
 // id; the remaining fields only break exact ties, so every replica picks the same winner.
 bool LwwLess(const Version& a, const Version& b);

@@ -128,8 +128,8 @@ TEST_CASE("the level option, blind writes and the MISCONF health check are on th
     if (spec->flags & kCmdLevelOption) with_option.push_back(spec->name);
     if (spec->blind != nullptr) blind.push_back(spec->name);
   }
-  CHECK(with_option ==
-        std::vector<std::string_view>{"del", "get", "set", "unlink", "vget", "vset"});
+  CHECK(with_option == std::vector<std::string_view>{"decr", "decrby", "del", "get", "incr",
+                                                     "incrby", "set", "unlink", "vget", "vset"});
   CHECK(blind == std::vector<std::string_view>{"mset", "psetex", "set", "setex"});
   const CommandSpec& set = *table.Find("set");
   CHECK(set.blind({"set", "k", "v"}));

@@ -45,7 +45,7 @@ TEST_CASE("GET and VGET take a trailing R <level>") {
   CHECK(Strip("get", {"GET", "k"}).argc == 2);
 }
 
-TEST_CASE("SET, VSET, DEL and UNLINK take a trailing W <level>") {
+TEST_CASE("SET, VSET, DEL, UNLINK and the counters take a trailing W <level>") {
   Stripped s = Strip("set", {"SET", "k", "v", "EX", "10", "W", "quorum"});
   REQUIRE(s.ok);
   CHECK(s.argc == 5);
@@ -62,8 +62,13 @@ TEST_CASE("SET, VSET, DEL and UNLINK take a trailing W <level>") {
   CHECK(Strip("unlink", {"UNLINK", "a", "W", "1"}).argc == 2);
   CHECK(Strip("del", {"DEL", "W", "1"}).argc == 3);  // keys "W" and "1"
 
+  // The counter commands take it (cluster_counters.h).
+  CHECK(Strip("incr", {"INCR", "k", "W", "1"}).argc == 2);
+  CHECK(Strip("decrby", {"DECRBY", "k", "5", "W", "all"}).argc == 3);
+  CHECK(Strip("incrby", {"INCRBY", "k", "W", "1"}).argc == 4);  // not two extra arguments
+
   // Commands without the option keep every argument.
-  CHECK(Strip("incr", {"INCR", "k", "W", "1"}).argc == 4);
+  CHECK(Strip("expire", {"EXPIRE", "k", "10", "W", "1"}).argc == 5);
   CHECK(Strip("mget", {"MGET", "a", "R", "1"}).argc == 4);
 }
 

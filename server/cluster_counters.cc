@@ -1,0 +1,290 @@
+#include "cluster_counters.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <utility>
+
+#include "atomic_file.h"
+#include "client.h"
+#include "clock.h"
+#include "cluster/key_messages.h"
+#include "cluster_executor.h"
+#include "crdt/pn_counter.h"
+#include "log.h"
+#include "number_parse.h"
+#include "resp/reply_writer.h"
+#include "server.h"
+#include "snapshot_keyspace.h"
+#include "types/codec.h"
+
+namespace dynakv::server {
+
+namespace {
+
+bool NameIs(const CommandSpec& spec, std::string_view name) { return spec.name == name; }
+
+// What `value` holds when it is an integer written the one way Redis writes it ("12", not
+// "012" or "+12"): such a string can be a counter's base and read back unchanged.
+bool CanonicalInteger(const std::string& value, std::int64_t* out) {
+  long long parsed = 0;
+  if (!ParseLongLong(value, &parsed) || std::to_string(parsed) != value) return false;
+  *out = parsed;
+  return true;
+}
+
+crdt::PnCounter StateOf(const cluster::Version* counter) {
+  crdt::PnCounter state;
+  if (counter != nullptr) crdt::PnCounter::Decode(counter->value, &state);  // checked on decode
+  return state;
+}
+
+std::string RandomIncarnation() {
+  std::random_device device;
+  std::mt19937_64 rng((static_cast<std::uint64_t>(device()) << 32) ^ device() ^
+                      static_cast<std::uint64_t>(NowMs()));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 16; ++i) id.push_back(kHex[rng() % 16]);
+  return id;
+}
+
+}  // namespace
+
+const cluster::Version* FindCounter(const cluster::SiblingSet& set) {
+  for (const cluster::Version& version : set.versions()) {
+    if (version.counter) return &version;
+  }
+  return nullptr;
+}
+
+bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
+                      bool exists, bool is_string, const std::string& value,
+                      std::int64_t expire_at_ms, bool start_counter,
+                      cluster::Version* version) {
+  if (FindCounter(merged) == nullptr && !(start_counter && exists)) return false;
+  std::int64_t base = 0;
+  if (exists && (!is_string || !CanonicalInteger(value, &base))) return false;
+  crdt::PnCounter state = StateOf(FindCounter(observed));
+  crdt::PnCounter::Reset reset;
+  reset.timestamp_us = version->timestamp_us;
+  reset.origin = version->origin_node;
+  reset.deleted = !exists;
+  reset.base = base;
+  reset.expire_at_ms = exists ? expire_at_ms : 0;
+  reset.floor = state.entries();
+  state.ApplyReset(std::move(reset));
+  version->value = state.Encode();
+  version->typed = false;
+  return cluster::NormalizeCounterVersion(version);
+}
+
+std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning) {
+  const std::string path = dir + "/incarnation";
+  std::ifstream in(path);
+  std::string id;
+  if (!renew && in && std::getline(in, id) && id.size() == 16 &&
+      id.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    return id;
+  }
+  if (in.is_open() && !renew) {
+    *warning = "The counter incarnation file " + path + " is malformed: using a new one";
+  }
+  id = RandomIncarnation();
+  AtomicWriteFailure failure;
+  if (!WriteFileAtomically(path, id + "\n", 0644, &failure)) {
+    *warning = "Can't keep the counter incarnation in " + path + " (" +
+               std::strerror(failure.error) + "): this process counts as a new actor";
+  }
+  return id;
+}
+
+ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
+                                 cluster::ClusterNode& node, std::string dir)
+    : server_(server), executor_(executor), node_(node), dir_(std::move(dir)) {
+  std::string warning;
+  actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, false, &warning);
+  if (!warning.empty()) Log(server_.log_level(), LogLevel::kWarning, "%s", warning.c_str());
+  undecodable_seen_ = node_.stats().undecodable_values;
+  for (int i = 0; i < 2; ++i) {
+    runners_[i] = std::make_unique<Client>(server, 0);
+    runners_[i]->set_protocol(i + 2);
+  }
+}
+
+ClusterCounters::~ClusterCounters() = default;
+
+void ClusterCounters::RenewIncarnationAfterLostCopies() {
+  const std::uint64_t undecodable = node_.stats().undecodable_values;
+  if (undecodable == undecodable_seen_) return;
+  undecodable_seen_ = undecodable;
+  std::string warning;
+  actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, true, &warning);
+  Log(server_.log_level(), LogLevel::kWarning,
+      "A stored copy could not be read: counting as a new incarnation (%s)%s%s", actor_.c_str(),
+      warning.empty() ? "" : "; ", warning.c_str());
+}
+
+void ClusterCounters::AppendInfo(std::string* out) const {
+  out->append("cluster_counter_forwards_sent:").append(std::to_string(forwarded_)).append("\r\n");
+  out->append("cluster_counter_forwards_served:").append(std::to_string(served_)).append("\r\n");
+}
+
+bool ClusterCounters::IsCounterCommand(const CommandSpec& spec) {
+  return NameIs(spec, "incr") || NameIs(spec, "incrby") || NameIs(spec, "decr") ||
+         NameIs(spec, "decrby");
+}
+
+std::string ClusterCounters::TargetOf(const std::string& key) const {
+  const std::vector<std::string> replicas = node_.ReplicaIds(key);
+  // Reachable first: a member killed a moment ago is still "alive" until the failure detector
+  // says otherwise, but its connection has already failed.
+  for (const std::string& id : replicas) {
+    if (node_.IsAlive(id) && node_.PeerReachable(id)) return id;
+  }
+  for (const std::string& id : replicas) {
+    if (node_.IsAlive(id)) return id;
+  }
+  return replicas.empty() ? std::string() : replicas.front();
+}
+
+void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
+  std::vector<std::string> argv(ctx.argv.begin(), ctx.argv.end());
+  const cluster::ConsistencyLevel write = executor_.WriteLevel(ctx.client, ctx.levels);
+  if (cluster::IsSerial(write)) {
+    // SERIAL / LOCAL_SERIAL: a compare-and-set round over the key (read-modify-write), written
+    // as a reset of the counter (ClusterExecutor::AddVersion).
+    executor_.Run(ctx, spec);
+    return;
+  }
+  Client& client = ctx.client;
+  if (node_.IsReplicaOf(argv[1])) {
+    executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
+      Apply(client, spec, argv, write,
+            [finish = std::move(finish)](std::string reply) { finish(reply, {}); });
+    });
+    return;
+  }
+  const std::string target = TargetOf(argv[1]);
+  cluster::ForwardRequest request;
+  request.protocol = static_cast<std::uint32_t>(client.protocol());
+  request.read_level = cluster::ToString(write);  // unused: increments read nothing
+  request.write_level = cluster::ToString(write);
+  request.argv = std::move(argv);
+  ++forwarded_;
+  // The replica writes once, within the request timeout; a second one for the round trips.
+  const auto timeout = 2 * static_cast<std::uint64_t>(node_.options().request_timeout_ms);
+  executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
+    node_.Forward(
+        target, cluster::EncodeForwardRequest(request), timeout,
+        [target, finish = std::move(finish)](cluster::ClusterNode::ForwardResult r) {
+          if (r.ok) {
+            finish(r.reply, {});
+          } else {
+            finish({}, "UNAVAILABLE the key's replica " + target + " did not answer: " + r.error);
+          }
+        });
+  });
+}
+
+void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> argv, int protocol,
+                            const cluster::ConsistencyLevel& write,
+                            std::function<void(std::string)> respond) {
+  ++served_;
+  if (spec.arity < 0 || argv.size() != static_cast<std::size_t>(spec.arity)) {
+    respond("-ERR malformed forwarded command\r\n");
+    return;
+  }
+  if (!node_.IsReplicaOf(argv[1])) {
+    // The ring moved under the sender: this node's entry must live on a copy it keeps.
+    respond("-UNAVAILABLE this node is no longer a replica of the key\r\n");
+    return;
+  }
+  Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, std::move(respond));
+}
+
+void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
+                            const std::vector<std::string>& argv,
+                            const cluster::ConsistencyLevel& write,
+                            std::function<void(std::string)> done) {
+  const std::string& key = argv[1];
+  cluster::SiblingSet set = node_.LocalSiblings(key);
+  // An empty copy is how a lost one shows (absent keys aside): only then is the check needed.
+  if (set.empty()) RenewIncarnationAfterLostCopies();
+  const std::int64_t now = NowMs();
+  SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
+  snapshot.Load(key, set);
+  const auto before = snapshot.keys().find(key);
+  const bool existed = before->second.exists &&
+                       (before->second.expire_at_ms == 0 || before->second.expire_at_ms > now);
+  long long old_value = 0;
+  if (existed && before->second.object == nullptr) ParseLongLong(before->second.value, &old_value);
+  const std::int64_t old_expiry = existed ? before->second.expire_at_ms : 0;
+
+  std::string reply;
+  resp::ReplyWriter writer(&reply, client.protocol());
+  const std::vector<std::string_view> views(argv.begin(), argv.end());
+  CommandContext ctx{server_, client, views, writer, snapshot, nullptr};
+  spec.handler(ctx);
+  const auto after = snapshot.keys().find(key);
+  long long new_value = 0;
+  if (after == snapshot.keys().end() || !after->second.changed ||
+      !ParseLongLong(after->second.value, &new_value)) {
+    done(std::move(reply));  // refused (not an integer, overflow): nothing to write
+    return;
+  }
+  // Both within int64 and their difference is the command's own increment, which is too.
+  const auto delta = static_cast<std::int64_t>(static_cast<__int128>(new_value) - old_value);
+
+  cluster::Version version = executor_.NewVersion(&set, set.Context());
+  const cluster::Version* counter = FindCounter(set);
+  crdt::PnCounter state = StateOf(counter);
+  const cluster::Version* winner = set.Resolve();
+  // A live or deleted counter, or nothing at all, just counts: no reset, so a replica whose copy
+  // is stale or gone (a wiped disk) never overrides a SET it has not seen.
+  crdt::PnCounter::Reset reset;
+  reset.deleted = false;
+  reset.floor = state.entries();
+  if (winner != nullptr && winner->counter && winner->expire_at_ms != 0 &&
+      winner->expire_at_ms <= now) {
+    // Expired: it starts again at 0, without the TTL, over every total it had.
+    reset.timestamp_us = version.timestamp_us;
+    reset.origin = node_.self_id();
+    state.ApplyReset(std::move(reset));
+  } else if (winner != nullptr && !winner->counter && existed) {
+    // A string holding an integer becomes the base. The reset takes that string's own stamp:
+    // every replica converting the same string makes the same reset, and a later SET still wins.
+    reset.timestamp_us = winner->timestamp_us;
+    reset.origin = winner->origin_node;
+    reset.base = old_value;
+    reset.expire_at_ms = old_expiry;
+    state.ApplyReset(std::move(reset));
+  }
+  if (!state.Increment(actor_, delta)) {
+    resp::ReplyWriter error(&reply, client.protocol());
+    reply.clear();
+    error.Error(kErrOverflow);
+    done(std::move(reply));
+    return;
+  }
+  version.value = state.Encode();
+  cluster::NormalizeCounterVersion(&version);
+  set.Add(std::move(version));
+  // In this node's log before it goes anywhere: were it acknowledged by others while missing
+  // here, this node's next increment would reuse the entry's value and be absorbed by the join.
+  if (const std::string error = node_.PutLocal(key, set); !error.empty()) {
+    done("-" + error + "\r\n");
+    return;
+  }
+  node_.Write(key, std::move(set), write,
+              [reply = std::move(reply), done = std::move(done)](cluster::WriteResult result) {
+                done(result.ok ? reply : "-" + result.error + "\r\n");
+              });
+}
+
+}  // namespace dynakv::server

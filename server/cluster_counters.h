@@ -1,0 +1,101 @@
+// INCR, INCRBY, DECR and DECRBY in cluster mode: PN-counters (crdt/pn_counter.h) kept inside
+// the key's versions, so that no acknowledged increment is ever lost to last-write-wins.
+//
+// Where it runs: on one replica of the key, without a read: this node when it is one, else the
+// first of the key's replicas that is alive and reachable (FORWARD, as list pops are forwarded;
+// cluster_blocking.h serves both). There the ordinary handler runs over the replica's own copy
+// (so every reply and error is Redis's), and its result becomes an increment of this node's
+// own actor entry (node id + the incarnation of its data directory): only this node ever moves
+// that entry, and its copy always holds the entry's latest value, since the new version is
+// stored in its log before it is sent anywhere. The version then goes to the key's replicas as
+// any write does, and the reply leaves once W acknowledged it. The value replied is this
+// replica's merged sum: increments through other replicas that it has not received yet are not
+// in it (Riak's counters answer the local view too).
+//
+// A key becomes a counter at its first increment here: an absent key, or a string holding an
+// integer (its base). Other writes to a counter key (SET, DEL, EXPIRE, ...) are resets:
+// ClusterExecutor writes them through ResetVersion.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_node.h"
+#include "cluster/consistency_level.h"
+#include "command.h"
+
+namespace dynakv::server {
+
+class Client;
+class ClusterExecutor;
+class Server;
+
+// The counter inside `set`, if any (a set holds at most one).
+const cluster::Version* FindCounter(const cluster::SiblingSet& set);
+
+// A write over a key whose copy (`merged`: as read, plus this node's) holds a counter: when the
+// command left an integer string (or deleted the key), `version` (new: clock, dot, timestamp
+// set) becomes a counter reset to that value and expiry, with the entries of the counter the
+// command read (`observed`) as its floor, and true is returned. With `start_counter` an integer
+// left in a key that holds no counter starts one (transactions and scripts: an INCR there must
+// merge with increments made concurrently through other nodes, which a plain string would not).
+// Otherwise (another type, a non-integer string, no counter) false, and the version is written
+// as a whole value.
+bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
+                      bool exists, bool is_string, const std::string& value,
+                      std::int64_t expire_at_ms, bool start_counter, cluster::Version* version);
+
+class ClusterCounters {
+ public:
+  // Every reference must outlive this. `dir`: the data directory, which keeps this node's
+  // incarnation (DataDirIncarnation); the actor is the node id plus it.
+  ClusterCounters(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node,
+                  std::string dir);
+  ~ClusterCounters();
+  ClusterCounters(const ClusterCounters&) = delete;
+  ClusterCounters& operator=(const ClusterCounters&) = delete;
+
+  // INCR, INCRBY, DECR, DECRBY: the commands that run as counter increments.
+  static bool IsCounterCommand(const CommandSpec& spec);
+  // Runs ctx's command (IsCounterCommand) for its client, here or forwarded as above.
+  void Run(const CommandContext& ctx, const CommandSpec& spec);
+  // A counter command another member forwarded: `respond` gets the RESP reply.
+  void Serve(const CommandSpec& spec, std::vector<std::string> argv, int protocol,
+             const cluster::ConsistencyLevel& write, std::function<void(std::string)> respond);
+
+  const std::string& actor() const { return actor_; }
+  // INFO cluster's lines: increments forwarded to a replica, and served for other nodes.
+  void AppendInfo(std::string* out) const;
+
+ private:
+  // Applies the command to this replica's copy and writes it at `write`.
+  void Apply(Client& client, const CommandSpec& spec, const std::vector<std::string>& argv,
+             const cluster::ConsistencyLevel& write, std::function<void(std::string)> done);
+  // The replica that runs `key`'s increments when this node is not one of them.
+  std::string TargetOf(const std::string& key) const;
+  // A copy of a key this node could not read (a damaged block, undecodable bytes) may have held
+  // its entry's latest value, which the other replicas still have: counting on from an older
+  // value would be absorbed by their larger one. So after any such copy the node counts as a
+  // new incarnation (kept in the data directory), as after a wiped disk.
+  void RenewIncarnationAfterLostCopies();
+
+  Server& server_;
+  ClusterExecutor& executor_;
+  cluster::ClusterNode& node_;
+  std::string dir_;
+  std::string actor_;
+  std::uint64_t undecodable_seen_ = 0;  // ClusterStats::undecodable_values when last checked
+  std::unique_ptr<Client> runners_[2];  // the handler's client in Serve: RESP2, RESP3
+  std::uint64_t forwarded_ = 0;
+  std::uint64_t served_ = 0;
+};
+
+// The incarnation id of the data directory `dir`: read from <dir>/incarnation, created there
+// (random, written atomically) when missing or when `renew`. When it cannot be kept, a fresh
+// random one with *warning set: a new actor is always safe, reusing one after a wiped disk is not.
+std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning);
+
+}  // namespace dynakv::server
