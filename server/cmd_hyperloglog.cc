@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "command.h"
-#include "hyperloglog.h"
+#include "crdt/hyperloglog.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "notify.h"
@@ -15,6 +15,8 @@
 #include "string_value.h"
 
 namespace dynakv::server {
+
+namespace hll = crdt::hll;
 
 namespace {
 

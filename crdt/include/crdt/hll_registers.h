@@ -3,7 +3,7 @@
 // idempotent, and loses no PFADD: the max of two sketches is the sketch of the union.
 //
 // The bytes are Redis's own HLL string ("HYLL", encoding, 3 zero bytes, 8-byte cached
-// cardinality, then dense or sparse registers; see server/hyperloglog.h), so a joined value is
+// cardinality, then dense or sparse registers; see crdt/hyperloglog.h), so a joined value is
 // still a value PFCOUNT, PFMERGE and a real Redis read. Redis itself may hold the same registers
 // in several byte forms (a sparse body's run split differently, dense or sparse, a cache valid or
 // not); FromRedis reads all of them, and ToRedis writes one canonical form, a function of the

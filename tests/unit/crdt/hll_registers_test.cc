@@ -1,6 +1,6 @@
-// HyperLogLog registers: max-join, and the bytes checked against the server's implementation of
-// Redis's HLL format (server/hyperloglog.*, itself tested against Redis): same registers, same
-// count, and a canonical form the server (so Redis) reads back.
+// HyperLogLog registers: max-join, and the bytes checked against the implementation of Redis's
+// HLL format that PFADD/PFCOUNT use (crdt/hyperloglog.*, itself tested against Redis): same
+// registers, same count, and a canonical form the server (so Redis) reads back.
 #include "crdt/hll_registers.h"
 
 #include <doctest/doctest.h>
@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "hyperloglog.h"  // server/: the reference for the byte format
+#include "crdt/hyperloglog.h"  // the reference for the byte format
 
 namespace dynakv::crdt {
 
-namespace shll = dynakv::server::hll;
+namespace shll = dynakv::crdt::hll;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "hyperloglog.h"
+#include "crdt/hyperloglog.h"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace dynakv::server::hll {
+namespace dynakv::crdt::hll {
 namespace {
 
 constexpr std::size_t kMax = 3000;

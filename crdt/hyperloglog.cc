@@ -1,9 +1,9 @@
-#include "hyperloglog.h"
+#include "crdt/hyperloglog.h"
 
 #include <cmath>
 #include <cstring>
 
-namespace dynakv::server::hll {
+namespace dynakv::crdt::hll {
 
 namespace {
 
@@ -439,4 +439,4 @@ std::uint64_t CountRaw(const std::uint8_t* registers) {
   return Estimate(histogram);
 }
 
-}  // namespace dynakv::server::hll
+}  // namespace dynakv::crdt::hll

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace dynakv::server::hll {
+namespace dynakv::crdt::hll {
 
 inline constexpr int kRegisters = 1 << 14;
 inline constexpr std::size_t kHeaderSize = 16;
@@ -68,4 +68,4 @@ std::uint64_t Count(std::string_view hll, bool* invalid);
 // The same for one byte per register (kRegisters bytes).
 std::uint64_t CountRaw(const std::uint8_t* registers);
 
-}  // namespace dynakv::server::hll
+}  // namespace dynakv::crdt::hll
