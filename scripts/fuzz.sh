@@ -3,7 +3,7 @@
 # them. Usage:
 #   scripts/fuzz.sh [--seconds N] [target...]   fuzz each target (default: all) for N s (300)
 #   scripts/fuzz.sh --quick                     what ctest runs: replay every corpus and
-#                                               regression input, then fuzz each target 20 s
+#                                               regression input, then fuzz each target 10 s
 #   scripts/fuzz.sh --replay [target...]        only replay corpus and regression inputs
 #   scripts/fuzz.sh --list                      the target names
 #   scripts/fuzz.sh --make-corpus               rewrite the seeds in tests/fuzz/corpus/ from
@@ -24,7 +24,7 @@ seconds=300
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) mode=quick; seconds="${FUZZ_QUICK_SECONDS:-20}" ;;
+    --quick) mode=quick; seconds="${FUZZ_QUICK_SECONDS:-10}" ;;
     --replay) mode=replay ;;
     --seconds) seconds="$2"; shift ;;
     --make-corpus) mode=make-corpus ;;
