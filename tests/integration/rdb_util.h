@@ -19,9 +19,9 @@ void WriteFile(const std::string& path, const std::string& bytes);
 void Ok(Client& client, const std::vector<std::string>& argv);
 
 // Every type, both encodings of each (small and large collections, integers, LZF strings, binary
-// keys and values, expiries), in each of `dbs`; and one stream in database 0 (not a type here:
-// an import skips and counts it).
-void Fill(Client& redis, const std::vector<int>& dbs);
+// keys and values, expiries), in each of `dbs`; and, `with_stream`, one stream in database 0
+// (not a type here: an import skips and counts it, a replica refuses XADD).
+void Fill(Client& redis, const std::vector<int>& dbs, bool with_stream = true);
 
 // Each key of each of `dbs` as "db key" -> "type value ttl:minutes", read type by type (SCAN,
 // then GET / LRANGE / SMEMBERS / HGETALL / ZRANGE WITHSCORES and PTTL).

@@ -11,14 +11,10 @@
 
 #include "client.h"
 #include "harness.h"
+#include "rdb_util.h"  // Ok
 #include "server_process.h"
 
 namespace dynakv::itest {
-
-inline void Ok(Client& client, const std::vector<std::string>& argv) {
-  const Reply reply = client.Command(argv);
-  REQUIRE_MESSAGE(!reply.IsError(), DescribeCommand(argv) << " -> " << reply);
-}
 
 inline std::string Repl(Client& client, const std::string& field) {
   return ReadInfoField(client, "replication", field);
