@@ -17,22 +17,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-requests=100000
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_args 100000 "$@"
 redis=redis-server
 require_servers "$dynakv"
-[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
 server_cpu=() client_cpu=()
 start_scratch counters
 tick_us=$((1000000 / $(getconf CLK_TCK)))

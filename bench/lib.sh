@@ -122,3 +122,25 @@ record_header() {
   echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
   echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
 }
+
+# bench_args DEFAULT_REQUESTS "$@": the options of the scripts run as
+#   SCRIPT [--record] [-n REQUESTS] [BUILD_DIR]
+# Sets record (0/1), requests, build and dynakv ($DYNAKV_SERVER or BUILD_DIR's server); -h prints
+# the script's leading comment block, its help.
+bench_args() {
+  requests=$1
+  shift
+  record=0
+  build="$root/build"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --record) record=1 ;;
+      -n) requests=$2; shift ;;
+      -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+      *) build=$1 ;;
+    esac
+    shift
+  done
+  [[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+  dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+}

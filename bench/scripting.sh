@@ -15,20 +15,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-requests=200000
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_args 200000 "$@"
 require_servers "$dynakv"
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }
 redis=$(command -v redis-server)

@@ -14,22 +14,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-requests=5000
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_args 5000 "$@"
 redis=redis-server
 require_servers "$dynakv"
-[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
 
 start_scratch serial
 # Three client ports after a free one; their buses (+10000) must stay below 65536.
