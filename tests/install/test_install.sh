@@ -26,21 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local port
-  while :; do
-    # Below the kernel's ephemeral range (32768-60999), where no outgoing connection of a busy
-    # machine holds the port as its own.
-    port=$((10000 + RANDOM % 22000))
-    port_in_use "$port" || { echo "$port"; return; }
-  done
-}
+source "$(dirname "$0")/../shell_util.sh"
 answers() { [ "$(timeout 5 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 wait_answers() {
   for _ in $(seq 100); do

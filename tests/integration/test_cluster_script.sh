@@ -20,13 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+source "$(dirname "$0")/../shell_util.sh"
 
 # Three free client ports whose buses (port - 10000) are free too, all below the kernel's
 # ephemeral range (32768 and up), where outgoing connections could be holding them.
@@ -86,8 +80,5 @@ for i in 0 1 2; do
 done
 grep -q "ready to exit" "$tmp/run/node-1.log" || fail "node 1 did not shut down cleanly"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
+exit_on_failures
 echo "all cluster.sh checks passed"

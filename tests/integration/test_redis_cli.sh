@@ -13,13 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+source "$(dirname "$0")/../shell_util.sh"
 
 server_args() {
   local args=(--port "$1" --bind 127.0.0.1 --dir "$tmp/data")

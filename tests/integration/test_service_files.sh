@@ -16,32 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local port
-  while :; do
-    # Below the kernel's ephemeral range (32768-60999), where no outgoing connection of a busy
-    # machine holds the port as its own.
-    port=$((10000 + RANDOM % 22000))
-    port_in_use "$port" || { echo "$port"; return; }
-  done
-}
+source "$(dirname "$0")/../shell_util.sh"
 cli() { timeout 10 redis-cli -p "$port" "$@" 2>&1; }
-wait_until() {  # wait_until <tenths of a second> <command...>
-  local n=$1
-  shift
-  for _ in $(seq "$n"); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 answers() { [ "$(cli ping)" = PONG ]; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 
@@ -151,8 +127,5 @@ wait_until 100 answers || fail "the daemon without a logfile does not answer"
 cli shutdown >/dev/null
 wait_until 100 gone "$dpid" || fail "SHUTDOWN did not stop the daemon"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
+exit_on_failures
 echo "all service file checks passed"
