@@ -13,23 +13,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
 tls_cluster=0
-requests=100000
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    --tls-cluster) tls_cluster=1 ;;
-    -n) requests=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_option() { [ "$1" = --tls-cluster ] && tls_cluster=1 bench_took=1; }
+bench_args 100000 "$@"
 require_servers "$dynakv"
-[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
 
 start_scratch cbench
 

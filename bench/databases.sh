@@ -17,22 +17,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-requests=300000
-build="$root/build"
 baseline=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -n) requests=$2; shift ;;
-    --baseline) baseline=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-[[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_option() { [ "$1" = --baseline ] && baseline=$2 bench_took=2; }
+bench_args 300000 "$@"
 require_servers "$dynakv"
 [ -z "$baseline" ] || [ -x "$baseline" ] || { echo "no baseline server at $baseline" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }

@@ -17,24 +17,17 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-requests=400000
 rounds=3
-build="$root/build"
 baseline=""
-while [ $# -gt 0 ]; do
+bench_option() {
   case "$1" in
-    --record) record=1 ;;
-    -n) requests=$2; shift ;;
-    -r) rounds=$2; shift ;;
-    --baseline) baseline=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) build=$1 ;;
+    -r) rounds=$2 bench_took=2 ;;
+    --baseline) baseline=$2 bench_took=2 ;;
+    *) return 1 ;;
   esac
-  shift
-done
-[[ "$requests" =~ ^[0-9]+$ && "$rounds" =~ ^[0-9]+$ ]] || { echo "-n and -r take numbers" >&2; exit 1; }
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+}
+bench_args 400000 "$@"
+[[ "$rounds" =~ ^[0-9]+$ ]] || { echo "-r takes a number" >&2; exit 1; }
 require_servers "$dynakv"
 [ -n "$baseline" ] && [ -x "$baseline" ] || { echo "--baseline OLD_SERVER is needed" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark not installed" >&2; exit 1; }

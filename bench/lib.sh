@@ -124,9 +124,11 @@ record_header() {
 }
 
 # bench_args DEFAULT_REQUESTS "$@": the options of the scripts run as
-#   SCRIPT [--record] [-n REQUESTS] [BUILD_DIR]
+#   SCRIPT [--record] [-n REQUESTS] [OPTIONS...] [BUILD_DIR]
 # Sets record (0/1), requests, build and dynakv ($DYNAKV_SERVER or BUILD_DIR's server); -h prints
-# the script's leading comment block, its help.
+# the script's leading comment block, its help. A script with options of its own defines
+# bench_option OPTION NEXT_ARG before calling: it sets its variable and bench_took (1 for a flag,
+# 2 when it used NEXT_ARG), or returns 1 for an option it does not know.
 bench_args() {
   requests=$1
   shift
@@ -137,6 +139,12 @@ bench_args() {
       --record) record=1 ;;
       -n) requests=$2; shift ;;
       -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+      -*)
+        bench_took=0
+        { declare -F bench_option >/dev/null && bench_option "$1" "${2-}"; } ||
+          { echo "unknown option $1 (-h for help)" >&2; exit 1; }
+        shift $((bench_took - 1))
+        ;;
       *) build=$1 ;;
     esac
     shift

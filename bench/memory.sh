@@ -9,21 +9,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-keys=1000000
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -n) keys=$2; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_args 1000000 "$@"
 require_servers "$dynakv"
-[[ "$keys" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+keys=$requests
 
 start_scratch mem
 

@@ -14,22 +14,11 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
-n=1000000
 cases="set hash zset hashes"
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -n) n=$2; shift ;;
-    --cases) cases=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
-[[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 100 ] || { echo "-n takes a number >= 100" >&2; exit 1; }
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+bench_option() { [ "$1" = --cases ] && cases=$2 bench_took=2; }
+bench_args 1000000 "$@"
+n=$requests
+[ "$n" -ge 100 ] || { echo "-n takes a number >= 100" >&2; exit 1; }
 require_servers "$dynakv"
 redis=$(command -v redis-server)
 

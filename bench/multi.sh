@@ -16,20 +16,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0
 seconds=10
-build="$root/build"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --record) record=1 ;;
-    -s) seconds=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) build=$1 ;;
-  esac
-  shift
-done
+bench_option() { [ "$1" = -s ] && seconds=$2 bench_took=2; }
+bench_args 0 "$@"
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "-s takes a number" >&2; exit 1; }
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
 loadgen=${DYNAKV_LOADGEN:-$build/bench/dynakv-loadgen}
 require_servers "$dynakv"
 [ -x "$loadgen" ] || { echo "no dynakv-loadgen at $loadgen (--target dynakv-loadgen)" >&2; exit 1; }

@@ -17,19 +17,15 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
-record=0 requests=400000 rounds=2 old="" build="$root/build"
-while [ $# -gt 0 ]; do
+rounds=2 old=""
+bench_option() {
   case "$1" in
-    --record) record=1 ;;
-    -n) requests=$2; shift ;;
-    -r) rounds=$2; shift ;;
-    --old) old=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) build=$1 ;;
+    -r) rounds=$2 bench_took=2 ;;
+    --old) old=$2 bench_took=2 ;;
+    *) return 1 ;;
   esac
-  shift
-done
-dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
+}
+bench_args 400000 "$@"
 require_servers "$dynakv"
 command -v openssl >/dev/null || { echo "openssl CLI not installed" >&2; exit 1; }
 redis-benchmark --help 2>&1 | grep -q -- --tls || { echo "redis-benchmark has no --tls" >&2; exit 1; }
