@@ -169,6 +169,26 @@ lua_Number ReadInteger(const char* data, Endian endian, bool is_signed, std::siz
   return static_cast<lua_Number>(static_cast<std::int64_t>(value));
 }
 
+// 'f' and 'd': the IEEE bytes of a float or double in the requested byte order.
+template <typename Float>
+void AddFloat(luaL_Buffer* buffer, lua_Number number, Endian endian) {
+  const auto value = static_cast<Float>(number);
+  char bytes[sizeof value];
+  std::memcpy(bytes, &value, sizeof value);
+  ReverseUnlessNative(bytes, sizeof bytes, endian);
+  luaL_addlstring(buffer, bytes, sizeof bytes);
+}
+
+template <typename Float>
+lua_Number ReadFloat(const char* data, Endian endian) {
+  char bytes[sizeof(Float)];
+  std::memcpy(bytes, data, sizeof bytes);
+  ReverseUnlessNative(bytes, sizeof bytes, endian);
+  Float value = 0;
+  std::memcpy(&value, bytes, sizeof value);
+  return value;
+}
+
 int Pack(lua_State* lua) {
   const char* fmt = luaL_checkstring(lua, 1);
   Options options;
@@ -199,22 +219,12 @@ int Pack(lua_State* lua) {
       case 'x':
         luaL_addchar(&buffer, '\0');
         break;
-      case 'f': {
-        const float value = static_cast<float>(luaL_checknumber(lua, arg++));
-        char bytes[sizeof value];
-        std::memcpy(bytes, &value, sizeof value);
-        ReverseUnlessNative(bytes, sizeof bytes, options.endian);
-        luaL_addlstring(&buffer, bytes, sizeof bytes);
+      case 'f':
+        AddFloat<float>(&buffer, luaL_checknumber(lua, arg++), options.endian);
         break;
-      }
-      case 'd': {
-        const double value = luaL_checknumber(lua, arg++);
-        char bytes[sizeof value];
-        std::memcpy(bytes, &value, sizeof value);
-        ReverseUnlessNative(bytes, sizeof bytes, options.endian);
-        luaL_addlstring(&buffer, bytes, sizeof bytes);
+      case 'd':
+        AddFloat<double>(&buffer, luaL_checknumber(lua, arg++), options.endian);
         break;
-      }
       case 'c':
       case 's': {
         std::size_t length = 0;
@@ -271,26 +281,14 @@ int Unpack(lua_State* lua) {
       }
       case 'x':
         break;
-      case 'f': {
-        char bytes[sizeof(float)];
-        std::memcpy(bytes, data + pos, sizeof bytes);
-        ReverseUnlessNative(bytes, sizeof bytes, options.endian);
-        float value = 0;
-        std::memcpy(&value, bytes, sizeof value);
-        lua_pushnumber(lua, value);
+      case 'f':
+        lua_pushnumber(lua, ReadFloat<float>(data + pos, options.endian));
         ++results;
         break;
-      }
-      case 'd': {
-        char bytes[sizeof(double)];
-        std::memcpy(bytes, data + pos, sizeof bytes);
-        ReverseUnlessNative(bytes, sizeof bytes, options.endian);
-        double value = 0;
-        std::memcpy(&value, bytes, sizeof value);
-        lua_pushnumber(lua, value);
+      case 'd':
+        lua_pushnumber(lua, ReadFloat<double>(data + pos, options.endian));
         ++results;
         break;
-      }
       case 'c': {
         if (size == 0) {  // the length is the number just read
           if (results == 0 || !lua_isnumber(lua, -1)) {
