@@ -14,7 +14,11 @@ void CheckpointJob::Serialize(std::size_t i) {
   int expected = FrozenObject::kPending;
   if (o.state.compare_exchange_strong(expected, FrozenObject::kClaimed,
                                       std::memory_order_acq_rel)) {
-    o.object->Serialize(&o.bytes);
+    if (o.snapshot) {
+      o.snapshot->Serialize(&o.bytes);
+    } else {
+      o.object->Serialize(&o.bytes);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       o.state.store(FrozenObject::kDone, std::memory_order_release);

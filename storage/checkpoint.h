@@ -21,16 +21,22 @@
 
 namespace dynakv::storage {
 
+class ObjectSnapshot;
 class ValueObject;
 
 // A frozen typed value whose serialized form the checkpoint needs. The background thread
 // serializes it, so that the loop does not stop for a collection of a million members; the owner
 // thread keeps reading the object meanwhile (reads change nothing) and, before it changes the
 // object, has CheckpointJob::Serialize finish this one first.
+//
+// An object with snapshots (ValueObject::StartSnapshot) is serialized through its snapshot, by
+// the background thread alone: the object itself settles the parts its writes touch.
 struct FrozenObject {
   explicit FrozenObject(const ValueObject* o, std::size_t r) : object(o), record(r) {}
   const ValueObject* object;
   std::size_t record;  // its record in CheckpointJob::records
+  // Set when the object has one; the engine ends it (ValueObject::EndSnapshot) at the install.
+  std::unique_ptr<ObjectSnapshot> snapshot;
   enum State : int { kPending, kClaimed, kDone };
   std::atomic<int> state{kPending};
   std::string bytes;  // the serialized form, once kDone

@@ -90,7 +90,13 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
         rec.flags |= SegmentRecord::kObject;
         job->objects.emplace_back(e->object(), job->records.size());
         job->object_memory += e->object()->MemoryUsage();
-        if (background) frozen_objects_.emplace(e, job->objects.size() - 1);
+        // A snapshot lets writes go on while the job serializes the object (object.h); without
+        // one, a write first has the whole object serialized (SettleFrozenObject).
+        if (background) job->objects.back().snapshot = e->object()->StartSnapshot();
+        if (background && !job->objects.back().snapshot) {
+          frozen_objects_.emplace(e, job->objects.size() - 1);
+        }
+        if (job->objects.back().snapshot) snapshotted_.push_back(e->object());
       } else {
         rec.stored = e->stored();
         rec.raw_len = e->raw_len();
@@ -139,6 +145,9 @@ Status EngineImpl::InstallCheckpoint(CheckpointResult result) {
   const std::vector<Memtable::Entry*> frozen = std::move(frozen_);
   frozen_.clear();
   frozen_objects_.clear();  // the job is over: every object was serialized
+  // Their entries are alive until Thaw (a replaced or deleted frozen entry is only retired).
+  for (ValueObject* object : snapshotted_) object->EndSnapshot();
+  snapshotted_.clear();
   running_job_.reset();
   const bool held = std::exchange(sync_held_, false);
   if (!result.status.ok()) {

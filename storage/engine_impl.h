@@ -391,6 +391,8 @@ class EngineImpl {
   // not change before the job has serialized them (SettleFrozenObject).
   std::shared_ptr<CheckpointJob> running_job_;
   std::unordered_map<const Memtable::Entry*, std::size_t> frozen_objects_;
+  // The frozen objects serialized through snapshots (object.h), ended at the install.
+  std::vector<ValueObject*> snapshotted_;
   // The loop's time on the running background checkpoint so far (EngineStats).
   std::chrono::steady_clock::duration checkpoint_loop_time_{};
   std::uint64_t checkpoint_log_floor_ = 0;

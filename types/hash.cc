@@ -33,6 +33,16 @@ std::size_t Hash::MemoryUsage() const {
          (table() ? sizeof(FieldTable) + table()->bytes() : rep_.listpack().allocated());
 }
 
+std::unique_ptr<storage::ObjectSnapshot> Hash::StartSnapshot() {
+  if (!table()) return nullptr;
+  const char prefix[2] = {static_cast<char>(ValueType::kHash), static_cast<char>(kFlagHashtable)};
+  return SnapshotTable(std::string_view(prefix, 2), table(), /*with_values=*/true);
+}
+
+void Hash::EndSnapshot() {
+  if (table()) table()->EndSnapshot();
+}
+
 std::string_view Hash::EncodingName() const { return table() ? "hashtable" : "listpack"; }
 
 std::size_t Hash::size() const { return table() ? table()->size() : rep_.listpack().count(); }
@@ -73,6 +83,7 @@ std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits
     return hash;
   }
   auto table = std::make_unique<FieldTable>();
+  table->Reserve(count);
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view f, v;
     NextPair(&pairs, &f, &v);

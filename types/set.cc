@@ -43,6 +43,16 @@ std::size_t Set::MemoryUsage() const {
          (table_ ? sizeof(FieldTable) + table_->bytes() : ints_.capacity() * sizeof(std::int64_t));
 }
 
+std::unique_ptr<storage::ObjectSnapshot> Set::StartSnapshot() {
+  if (!table_) return nullptr;
+  const char prefix[2] = {static_cast<char>(ValueType::kSet), static_cast<char>(kFlagHashtable)};
+  return SnapshotTable(std::string_view(prefix, 2), table_.get(), /*with_values=*/false);
+}
+
+void Set::EndSnapshot() {
+  if (table_) table_->EndSnapshot();
+}
+
 std::string_view Set::EncodingName() const { return table_ ? "hashtable" : "intset"; }
 
 std::size_t Set::size() const { return table_ ? table_->size() : ints_.size(); }
@@ -100,6 +110,7 @@ std::unique_ptr<Set> Set::Decode(std::string_view in, const TypeLimits& limits) 
     return set;
   }
   set->table_ = std::make_unique<FieldTable>();
+  set->table_->Reserve(count);
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view m;
     GetLengthPrefixed(&members, &m);

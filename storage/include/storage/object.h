@@ -12,8 +12,9 @@
 //   LZ4-compressed like any value. A checkpoint serializes each dirty object on its background
 //   thread, so a collection of a million members never stops the event loop; meanwhile the owner
 //   thread may read the object but changes it only once its serialization is done (the engine
-//   sees to that). So an object's const member functions must be safe to run on two threads at
-//   once: no caches filled or state moved by a read.
+//   sees to that), or, for an object with snapshots (StartSnapshot), the part a change touches.
+//   So an object's const member functions must be safe to run on two threads at once: no caches
+//   filled or state moved by a read.
 // - Recovery rebuilds objects with ObjectCodec::Decode and replays operation records onto them
 //   with ObjectCodec::Apply, the very function live writes use: the two cannot drift apart.
 #pragma once
@@ -30,6 +31,15 @@ namespace dynakv::storage {
 // string: callers turn it into their WRONGTYPE error without a lookup of their own.
 inline constexpr std::string_view kHoldsString = "the key holds a string";
 
+// A serialization of an object started on the owner thread (ValueObject::StartSnapshot) and run
+// on another, a checkpoint's background thread, while the owner keeps changing the object.
+class ObjectSnapshot {
+ public:
+  virtual ~ObjectSnapshot() = default;
+  // Appends the object's Serialize() form as it was when the snapshot started. Called once.
+  virtual void Serialize(std::string* out) = 0;
+};
+
 class ValueObject {
  public:
   virtual ~ValueObject() = default;
@@ -40,6 +50,16 @@ class ValueObject {
   virtual void Serialize(std::string* out) const = 0;
   // An empty collection: the engine deletes the key (Redis never keeps empty collections).
   virtual bool Empty() const = 0;
+
+  // A checkpoint's serialization that may run while the object changes. nullptr (the default):
+  // the object has none, and the engine has it serialized whole before the next change (a
+  // write then waits for the whole collection). Otherwise, until EndSnapshot(), every change of
+  // the object first settles the part of the snapshot it touches (serializes it as it was, or
+  // waits while the other thread does), so a write waits for a small part of a large
+  // collection. The engine keeps the snapshot alive until it has called EndSnapshot(), which it
+  // does on the owner thread once no other thread uses the snapshot.
+  virtual std::unique_ptr<ObjectSnapshot> StartSnapshot() { return nullptr; }
+  virtual void EndSnapshot() {}
 };
 
 // What the engine calls to (re)build objects and to apply logged operations. One codec serves

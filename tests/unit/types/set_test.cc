@@ -1,5 +1,6 @@
 // Sets: intset and hashtable encodings, the integer test, conversions at Redis 7.0's threshold,
-// the serialized form, scan cursors, random members and the codec's set operations.
+// the serialized form, scan cursors, random members, the codec's set operations, and snapshots
+// (a checkpoint's serialization while writes go on; hashes share the table and are checked too).
 #include "types/set.h"
 
 #include <doctest/doctest.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "types/codec.h"
+#include "types/hash.h"
 #include "types/ops.h"
 
 namespace dynakv::types {
@@ -265,6 +267,50 @@ TEST_CASE("codec: decoding and applying set garbage never crashes") {
       }
     }
   }
+}
+
+TEST_CASE("set and hash snapshots: the serialized form as it was, whatever the writes after it") {
+  TypeLimits limits;
+  Set ints;
+  for (int i = 0; i < 10; ++i) ints.Add(std::to_string(i), limits);
+  CHECK(ints.StartSnapshot() == nullptr);  // an intset is serialized whole, as before
+
+  Set set;
+  for (int i = 0; i < 3000; ++i) set.Add("element:" + std::to_string(i), limits);
+  const std::string before = Serialized(set);
+  std::unique_ptr<storage::ObjectSnapshot> snapshot = set.StartSnapshot();
+  REQUIRE(snapshot != nullptr);
+  for (int i = 0; i < 3000; i += 2) set.Remove("element:" + std::to_string(i));
+  for (int i = 0; i < 3000; ++i) set.Add("later:" + std::to_string(i), limits);
+  std::string form;
+  snapshot->Serialize(&form);
+  set.EndSnapshot();
+  std::unique_ptr<Set> back = Set::Decode(form, limits);
+  REQUIRE(back != nullptr);
+  CHECK(form.size() == before.size());
+  CHECK(back->EncodingName() == "hashtable");
+  CHECK(AsSet(*back) == AsSet(*Set::Decode(before, limits)));
+  CHECK(set.size() == 1500 + 3000);
+
+  Hash hash;
+  for (int i = 0; i < 1000; ++i) hash.Set("f" + std::to_string(i), "v" + std::to_string(i), limits);
+  REQUIRE(hash.EncodingName() == "hashtable");
+  std::string hash_before;
+  hash.Serialize(&hash_before);
+  snapshot = hash.StartSnapshot();
+  REQUIRE(snapshot != nullptr);
+  for (int i = 0; i < 1000; ++i) hash.Set("f" + std::to_string(i), "changed", limits);
+  hash.Remove("f7");
+  std::string hash_form;
+  snapshot->Serialize(&hash_form);
+  hash.EndSnapshot();
+  std::unique_ptr<Hash> hash_back = Hash::Decode(hash_form, limits);
+  REQUIRE(hash_back != nullptr);
+  CHECK(hash_back->size() == 1000);
+  CHECK(hash_back->Get("f7") == std::optional<std::string_view>("v7"));
+  CHECK(hash_back->Get("f999") == std::optional<std::string_view>("v999"));
+  CHECK(hash.Get("f999") == std::optional<std::string_view>("changed"));
+  CHECK_FALSE(hash.Get("f7").has_value());
 }
 
 }  // namespace dynakv::types

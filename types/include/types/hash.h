@@ -41,6 +41,10 @@ class Hash final : public storage::ValueObject {
   // (varint len | field | varint len | value)*
   void Serialize(std::string* out) const override;
   bool Empty() const override { return size() == 0; }
+  // A hashtable's snapshot settles one chunk per write (field_table.h); a compact encoding has
+  // none (it is small: the engine serializes it whole before a write).
+  std::unique_ptr<storage::ObjectSnapshot> StartSnapshot() override;
+  void EndSnapshot() override;
 
   // The hash a Serialize() form (tag byte included) stands for; nullptr when malformed.
   static std::unique_ptr<Hash> Decode(std::string_view serialized, const TypeLimits& limits);

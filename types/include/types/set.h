@@ -40,6 +40,10 @@ class Set final : public storage::ValueObject {
   // ValueType::kSet byte | flags byte (1: hashtable) | varint count | (varint len | member)*
   void Serialize(std::string* out) const override;
   bool Empty() const override { return size() == 0; }
+  // A hashtable's snapshot settles one chunk per write (field_table.h); a compact encoding has
+  // none (it is small: the engine serializes it whole before a write).
+  std::unique_ptr<storage::ObjectSnapshot> StartSnapshot() override;
+  void EndSnapshot() override;
 
   // The set a Serialize() form (tag byte included) stands for; nullptr when malformed.
   static std::unique_ptr<Set> Decode(std::string_view serialized, const TypeLimits& limits);
