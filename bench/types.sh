@@ -5,7 +5,7 @@
 # redis, once neither has background disk work left).
 #
 #   bench/types.sh [--record] [--quick] [-n REQUESTS] [-s SECONDS] [--baseline DYNAKV_SERVER]
-#                  [BUILD_DIR]
+#                  [--only LABEL,...] [--log-checkpoint-bytes SIZE] [BUILD_DIR]
 #
 # redis-benchmark -c 50 -r 100000 -n REQUESTS -P P, P in 1 and 16 (default 200000 requests):
 #   -t hset, lpush, rpush, lpop, rpop, sadd, spop, zadd, zpopmin, one test a run, in that order
@@ -22,6 +22,10 @@
 # comparison. --quick: 20000 requests and 2 s per run (a smoke test: too short to compare).
 # --baseline: a third server, an older dynakv-server, run the same way (a change must not make
 # its numbers worse); its columns follow dynakv's.
+# --only: just the tests of those labels (their first word: SADD,SPOP), still in the order above.
+# --log-checkpoint-bytes: the dynakv servers' (default 64mb), so that checkpoints of the
+# collections under test happen within a short run (in a full run the log of the earlier tests
+# brings one into SADD -P 16).
 # Prints a markdown table; --record appends it, with commands, date, machine and load, to
 # bench/RESULTS.md.
 set -euo pipefail
@@ -33,6 +37,8 @@ requests=200000
 seconds=5
 build="$root/build"
 baseline=""
+only=""
+dynakv_flags=(--appendfsync everysec)
 while [ $# -gt 0 ]; do
   case "$1" in
     --record) record=1 ;;
@@ -40,7 +46,9 @@ while [ $# -gt 0 ]; do
     -n) requests=$2; shift ;;
     -s) seconds=$2; shift ;;
     --baseline) baseline=$2; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --only) only=",$2,"; shift ;;
+    --log-checkpoint-bytes) dynakv_flags+=(--log-checkpoint-bytes "$2"); shift ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) build=$1 ;;
   esac
   shift
@@ -58,11 +66,11 @@ redis=$(command -v redis-server)
 start_scratch types
 pin_cpus
 declare -A port_of pid_of
-start_server dynakv "$dynakv" --appendfsync everysec
+start_server dynakv "$dynakv" "${dynakv_flags[@]}"
 port_of[dynakv]=$port pid_of[dynakv]=$pid
 servers=(dynakv)
 if [ -n "$baseline" ]; then
-  start_server baseline "$baseline" --appendfsync everysec
+  start_server baseline "$baseline" "${dynakv_flags[@]}"
   port_of[baseline]=$port pid_of[baseline]=$pid
   servers+=(baseline)
 fi
@@ -83,6 +91,15 @@ tests=(
   "HGETALL (100 fields)|g hgetall -r 1000 -i 100 -d 10"
   "BITCOUNT (128 KB)|g bitcount -d 131072"
 )
+if [ -n "$only" ]; then
+  chosen=()
+  for t in "${tests[@]}"; do
+    label=${t%%|*}
+    [[ "$only" == *",${label%% *},"* ]] && chosen+=("$t")
+  done
+  [ ${#chosen[@]} -gt 0 ] || { echo "--only matches no test" >&2; exit 1; }
+  tests=("${chosen[@]}")
+fi
 command_of() {  # command_of SPEC P: the client command line of test SPEC at pipeline P (no -p)
   local kind rest
   read -r kind rest <<<"${1#*|}"
@@ -142,7 +159,7 @@ prepare_lists() {
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in "${!tests[@]}"; do
-  [[ "${tests[$i]}" == LRANGE_100* ]] && prepare_lists
+  [[ "${tests[$i]}" == LRANGE_* && -z "${lists_ready:-}" ]] && prepare_lists && lists_ready=1
   for pipeline in 1 16; do
     for s in "${servers[@]}"; do run "$s" "$i" "$pipeline"; done
   done
@@ -188,7 +205,8 @@ if [ "$record" -eq 1 ]; then
   {
     record_header "collection types vs redis-server (bench/types.sh)"
     [ -z "$baseline" ] || echo "- baseline: $baseline (an older dynakv-server: the numbers before this change)"
-    echo "- command: \`bench/types.sh -n $requests -s $seconds${baseline:+ --baseline $baseline}\`, that is, per test and pipeline P,"
+    echo "- command: \`bench/types.sh -n $requests -s $seconds${baseline:+ --baseline $baseline}${only:+ --only ${only:1:-1}}${dynakv_flags[2]:+ --log-checkpoint-bytes ${dynakv_flags[3]}}\`, that is, per test and pipeline P,"
+    echo "  (dynakv servers started with \`${dynakv_flags[*]}\`)"
     echo "  against each server in turn (after \`redis-benchmark -c 1 -n 600 -t lpush\` for the LRANGEs):"
     for t in "${tests[@]}"; do echo "  \`$(command_of "$t" P)\`"; done
     echo "- CPU µs/req: the server's user + system CPU time during the run / requests. The machine"
