@@ -12,6 +12,8 @@ namespace {
 constexpr int kMaxLevel = 32;  // Redis's ZSKIPLIST_MAXLEVEL
 constexpr unsigned kP = 4;     // a level is promoted with probability 1/4 (ZSKIPLIST_P)
 constexpr unsigned kMinBits = 2;
+// Old index buckets moved per index change while a resize runs (as field_table.cc).
+constexpr std::size_t kRehashBucketsPerWrite = 2;
 }  // namespace
 
 // Followed in the same allocation by: Node* forward[levels]; std::uint32_t span[levels - 1]
@@ -104,7 +106,7 @@ int ZSkiplist::RandomLevel() {
 }
 
 ZSkiplist::Node* ZSkiplist::Find(std::string_view member) const {
-  for (Node* n = buckets_[BucketOf(storage::HashKey(member))]; n != nullptr; n = n->hnext) {
+  for (Node* n = Slot(storage::HashKey(member)); n != nullptr; n = n->hnext) {
     if (n->member() == member) return n;
   }
   return nullptr;
@@ -261,65 +263,125 @@ void ZSkiplist::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
   }
 }
 
+ZSkiplist::Node*& ZSkiplist::Slot(std::uint64_t hash) {
+  if (!old_.empty()) {
+    const auto ob = static_cast<std::size_t>(hash >> old_shift_);
+    if (ob >= rehash_index_) return old_[ob];
+  }
+  return buckets_[static_cast<std::size_t>(hash >> shift_)];
+}
+
+ZSkiplist::Node* const& ZSkiplist::Slot(std::uint64_t hash) const {
+  return const_cast<ZSkiplist*>(this)->Slot(hash);
+}
+
+ZSkiplist::Span ZSkiplist::SpanAt(std::uint64_t pos) const {
+  // (b + 1) << shift wraps to 0 for the last bucket: the end of hash space.
+  if (!old_.empty()) {
+    const auto ob = static_cast<std::size_t>(pos >> old_shift_);
+    if (ob >= rehash_index_) {
+      return {&old_[ob], static_cast<std::uint64_t>(ob) << old_shift_,
+              (static_cast<std::uint64_t>(ob) + 1) << old_shift_};
+    }
+  }
+  const auto nb = static_cast<std::size_t>(pos >> shift_);
+  Span span{&buckets_[nb], static_cast<std::uint64_t>(nb) << shift_,
+            (static_cast<std::uint64_t>(nb) + 1) << shift_};
+  if (!old_.empty()) {
+    // After a shrink a new bucket spans two old ones, the second perhaps not moved yet.
+    const std::uint64_t moved = static_cast<std::uint64_t>(rehash_index_) << old_shift_;
+    if (span.end == 0 || span.end > moved) span.end = moved;
+  }
+  return span;
+}
+
 void ZSkiplist::IndexInsert(Node* n) {
-  Node*& bucket = buckets_[BucketOf(storage::HashKey(n->member()))];
+  Node*& bucket = Slot(storage::HashKey(n->member()));
   n->hnext = bucket;
   bucket = n;
-  if (size_ > buckets_.size()) Resize(bits_ + 1);
+  MaybeResize();
 }
 
 void ZSkiplist::IndexRemove(Node* n) {
-  Node** link = &buckets_[BucketOf(storage::HashKey(n->member()))];
+  Node** link = &Slot(storage::HashKey(n->member()));
   while (*link != n) link = &(*link)->hnext;
   *link = n->hnext;
   n->hnext = nullptr;
-  if (bits_ > kMinBits && size_ < buckets_.size() / 8) Resize(bits_ - 1);
+  MaybeResize();
 }
 
-void ZSkiplist::Resize(unsigned bits) {
-  std::vector<Node*> fresh(std::size_t{1} << bits, nullptr);
-  const unsigned shift = 64 - bits;
-  for (Node* bucket : buckets_) {
+void ZSkiplist::MaybeResize() {
+  if (!old_.empty()) {
+    RehashStep(kRehashBucketsPerWrite);
+  } else if (size_ > buckets_.size()) {
+    StartResize(bits_ + 1);
+  } else if (bits_ > kMinBits && size_ < buckets_.size() / 8) {
+    StartResize(bits_ - 1);
+  }
+}
+
+void ZSkiplist::StartResize(unsigned bits) {
+  old_ = std::move(buckets_);
+  old_shift_ = shift_;
+  rehash_index_ = 0;
+  buckets_ = std::vector<Node*>(std::size_t{1} << bits, nullptr);
+  bits_ = bits;
+  shift_ = 64 - bits;
+}
+
+void ZSkiplist::RehashStep(std::size_t buckets) {
+  std::size_t empty_visits = buckets * 10;
+  while (buckets > 0 && rehash_index_ < old_.size()) {
+    Node*& bucket = old_[rehash_index_];
+    if (bucket == nullptr) {
+      ++rehash_index_;
+      if (--empty_visits == 0) break;
+      continue;
+    }
     while (bucket != nullptr) {
       Node* n = bucket;
       bucket = n->hnext;
-      Node*& dst = fresh[static_cast<std::size_t>(storage::HashKey(n->member()) >> shift)];
+      Node*& dst = buckets_[static_cast<std::size_t>(storage::HashKey(n->member()) >> shift_)];
       n->hnext = dst;
       dst = n;
     }
+    ++rehash_index_;
+    --buckets;
   }
-  buckets_ = std::move(fresh);
-  bits_ = bits;
-  shift_ = shift;
+  if (rehash_index_ == old_.size()) {
+    old_ = std::vector<Node*>();
+    rehash_index_ = 0;
+  }
 }
 
 std::uint64_t ZSkiplist::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
   std::size_t passed = 0;
-  // A cursor is a bucket boundary unless the index shrank since it was handed out: only then do
-  // the first bucket's members below it need their hash to be skipped.
-  const std::size_t first = BucketOf(cursor);
-  const bool mid_bucket = (static_cast<std::uint64_t>(first) << shift_) != cursor;
-  for (std::size_t b = first; b < buckets_.size(); ++b) {
-    for (const Node* n = buckets_[b]; n != nullptr; n = n->hnext) {
-      if (mid_bucket && b == first && storage::HashKey(n->member()) < cursor) continue;
+  std::uint64_t pos = cursor;
+  for (;;) {
+    const Span span = SpanAt(pos);
+    // A cursor is a bucket boundary unless the index shrank since it was handed out: only then
+    // do the first bucket's members below it need their hash to be skipped.
+    const bool mid_bucket = span.start != pos;
+    for (const Node* n = *span.bucket; n != nullptr; n = n->hnext) {
+      if (mid_bucket && storage::HashKey(n->member()) < pos) continue;
       fn(n->member(), n->score);
       ++passed;
     }
-    if (b + 1 == buckets_.size()) return 0;
-    if (passed >= count) return static_cast<std::uint64_t>(b + 1) << shift_;
+    if (span.end == 0) return 0;
+    pos = span.end;
+    if (passed >= count) return pos;
   }
-  return 0;
 }
 
 std::pair<std::string_view, double> ZSkiplist::Random(std::mt19937_64& rng) const {
   // A random non-empty bucket, then a random node of its chain (chains are short: load <= 1).
-  const std::size_t n = buckets_.size();
-  std::size_t b = static_cast<std::size_t>(rng() & (n - 1));
-  while (buckets_[b] == nullptr) b = (b + 1) & (n - 1);
+  std::uint64_t pos = static_cast<std::uint64_t>(rng() & (buckets_.size() - 1)) << shift_;
+  Span span = SpanAt(pos);
+  while (*span.bucket == nullptr) span = SpanAt(span.end);
   std::size_t len = 0;
-  for (const Node* node = buckets_[b]; node != nullptr; node = node->hnext) ++len;
+  for (const Node* node = *span.bucket; node != nullptr; node = node->hnext) ++len;
   std::size_t pick = static_cast<std::size_t>(rng() % len);
-  const Node* node = buckets_[b];
+  const Node* node = *span.bucket;
   while (pick-- > 0) node = node->hnext;
   return {node->member(), node->score};
 }

@@ -11,7 +11,8 @@
 //
 // The index is a chained hash table whose bucket is the TOP bits of the member's hash (as in
 // field_table.h), so ZSCAN's cursor is a position in hash space that stays valid across
-// rehashing. Nodes do not keep their hash; it is recomputed on resize.
+// rehashing. Nodes do not keep their hash; it is recomputed on resize. A resize is incremental,
+// as field_table.h's: each later index change moves a few buckets of the old array.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +40,10 @@ class ZSkiplist {
 
   std::size_t size() const { return size_; }
   // Memory held: nodes (rounded as the allocator rounds) and index buckets.
-  std::size_t bytes() const { return node_bytes_ + buckets_.size() * sizeof(void*); }
+  std::size_t bytes() const {
+    return node_bytes_ + (buckets_.size() + old_.size()) * sizeof(void*);
+  }
+  bool index_rehashing() const { return !old_.empty(); }
 
   std::optional<double> Score(std::string_view member) const;
   // Adds `member` with `score`, or moves it to `score`; true when it is new. `score` must not be
@@ -75,13 +79,23 @@ class ZSkiplist {
   void Link(Node* n);
   void Unlink(Node* n);
   Node* ByRank(std::size_t rank) const;  // 0-based, < size()
-  // The member index.
-  std::size_t BucketOf(std::uint64_t hash) const {
-    return static_cast<std::size_t>(hash >> shift_);
-  }
+  // The member index: the bucket that holds (or would hold) a member of hash `hash`, old or new
+  // array while a resize runs (field_table.h).
+  Node*& Slot(std::uint64_t hash);
+  Node* const& Slot(std::uint64_t hash) const;
+  // The bucket serving hash position `pos` and the range it serves from its start (end 0: the
+  // end of hash space).
+  struct Span {
+    Node* const* bucket;
+    std::uint64_t start;
+    std::uint64_t end;
+  };
+  Span SpanAt(std::uint64_t pos) const;
   void IndexInsert(Node* n);
   void IndexRemove(Node* n);
-  void Resize(unsigned bits);
+  void MaybeResize();
+  void StartResize(unsigned bits);
+  void RehashStep(std::size_t buckets);
 
   NodePtr header_;
   Node* tail_ = nullptr;
@@ -91,6 +105,9 @@ class ZSkiplist {
   std::vector<Node*> buckets_;  // chains through Node::hnext; nodes are owned along level 0
   unsigned bits_;
   unsigned shift_;
+  std::vector<Node*> old_;  // while resizing: the array being emptied
+  unsigned old_shift_ = 0;
+  std::size_t rehash_index_ = 0;  // old buckets below it were moved
   std::minstd_rand rng_;
 };
 

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -154,6 +156,57 @@ TEST_CASE("zskiplist: memory grows by one small node per 14-byte member") {
   const double per = static_cast<double>(z.bytes() - empty) / z.size();
   CHECK(per < 85);
   CHECK(per > 64);
+}
+
+TEST_CASE("zskiplist index: a resize moves a few buckets per change; lookups and scans meanwhile") {
+  ZSkiplist z;
+  std::map<std::string, double> ref;
+  int i = 0;
+  while (!(z.index_rehashing() && z.size() > 4096)) {
+    const std::string m = "m" + std::to_string(i);
+    z.Add(m, i);
+    ref[m] = i++;
+  }
+  // Every member is found while both arrays hold some; a scan meets each once while writes
+  // move the resize along under its cursor.
+  for (const auto& [m, score] : ref) REQUIRE(z.Score(m) == score);
+  std::multiset<std::string> seen;
+  std::uint64_t cursor = 0;
+  int writes = 0;
+  do {
+    cursor = z.Scan(cursor, 5, [&](std::string_view m, double) {
+      seen.emplace(m);
+      return true;
+    });
+    const std::string extra = "extra" + std::to_string(writes++);  // a new member: an index change
+    z.Add(extra, 0);
+    ref[extra] = 0;
+  } while (cursor != 0);
+  for (int k = 0; k < i; ++k) REQUIRE(seen.count("m" + std::to_string(k)) == 1);
+  // The resize ends within the old array's size worth of index changes.
+  for (int k = 0; k < 4096 && z.index_rehashing(); ++k) {
+    const std::string more = "more" + std::to_string(k);
+    z.Add(more, 1);
+    ref[more] = 1;
+  }
+  CHECK_FALSE(z.index_rehashing());
+  // Shrinking is incremental too, and removals during it find their members.
+  bool shrank = false;
+  for (auto it = ref.begin(); it != ref.end();) {
+    if (std::hash<std::string>()(it->first) % 10 == 0) {
+      ++it;
+      continue;
+    }
+    REQUIRE(z.Remove(it->first));
+    it = ref.erase(it);
+    shrank |= z.index_rehashing();
+    if (shrank) {  // lookups while the shrink runs
+      for (int k = 0; k < 3; ++k) REQUIRE(z.Score(std::next(ref.begin(), k)->first).has_value());
+    }
+  }
+  CHECK(shrank);
+  for (const auto& [m, score] : ref) REQUIRE(z.Score(m) == score);
+  CHECK(z.size() == ref.size());
 }
 
 }  // namespace dynakv::types
