@@ -211,6 +211,25 @@ class Server;
 // How a parameter's value is written (--help and README describe it by this).
 enum class ConfigType { kBool, kInteger, kMemory, kEnum, kString, kList };
 
+// Which part of the running node follows a CONFIG SET of a parameter (Redis's apply functions,
+// config_apply.cc). Named here rather than pointed at, so the table (and the config loader that
+// reads it) links without the server it reconfigures, as the config fuzzer does.
+enum class ConfigApply : std::uint8_t {
+  kNone,  // every user reads server.config() when it needs the value: nothing to tell
+  kListeners,
+  kTlsPort,
+  kTls,
+  kAcl,
+  kMaxclients,
+  kHz,
+  kLatencyMonitor,
+  kLoglevel,
+  kMaxmemory,
+  kAppendfsync,
+  kCompressionThreshold,
+  kTypeLimits,
+};
+
 // When a parameter may change (Redis's MODIFIABLE_CONFIG / IMMUTABLE_CONFIG).
 enum class ConfigChange {
   kRuntime,  // CONFIG SET changes it, and `apply` (if any) makes the running node follow
@@ -240,9 +259,8 @@ struct ConfigParam {
   // values are in server.config(), with the values from before in `old`, once per distinct
   // function however many of its parameters changed. false (with *reason in Redis's words)
   // undoes the whole CONFIG SET: the old values are restored and the functions that already ran
-  // run again. nullptr: every user reads server.config() when it needs the value, so there is
-  // nothing to tell.
-  bool (*apply)(Server& server, const Config& old, std::string* reason);
+  // run again (RunConfigApply, config_apply.h).
+  ConfigApply apply;
   // Another name of `alias_of`'s value (lua-time-limit): no default or TOML key of its own.
   std::string_view alias_of;
 

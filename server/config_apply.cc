@@ -15,6 +15,7 @@
 #include "types/codec.h"
 
 namespace dynakv::server {
+namespace {
 
 bool ApplyListeners(Server& server, const Config& old, std::string* reason) {
   const Config& config = server.config();
@@ -111,6 +112,40 @@ bool ApplyCompressionThreshold(Server& server, const Config&, std::string*) {
 
 bool ApplyTypeLimits(Server& server, const Config&, std::string*) {
   if (server.codec() != nullptr) server.codec()->mutable_limits() = ToTypeLimits(server.config());
+  return true;
+}
+
+}  // namespace
+
+bool RunConfigApply(ConfigApply which, Server& server, const Config& old, std::string* reason) {
+  switch (which) {
+    case ConfigApply::kNone:
+      return true;
+    case ConfigApply::kListeners:
+      return ApplyListeners(server, old, reason);
+    case ConfigApply::kTlsPort:
+      return ApplyTlsPort(server, old, reason);
+    case ConfigApply::kTls:
+      return ApplyTls(server, old, reason);
+    case ConfigApply::kAcl:
+      return ApplyAcl(server, old, reason);
+    case ConfigApply::kMaxclients:
+      return ApplyMaxclients(server, old, reason);
+    case ConfigApply::kHz:
+      return ApplyHz(server, old, reason);
+    case ConfigApply::kLatencyMonitor:
+      return ApplyLatencyMonitor(server, old, reason);
+    case ConfigApply::kLoglevel:
+      return ApplyLoglevel(server, old, reason);
+    case ConfigApply::kMaxmemory:
+      return ApplyMaxmemory(server, old, reason);
+    case ConfigApply::kAppendfsync:
+      return ApplyAppendfsync(server, old, reason);
+    case ConfigApply::kCompressionThreshold:
+      return ApplyCompressionThreshold(server, old, reason);
+    case ConfigApply::kTypeLimits:
+      return ApplyTypeLimits(server, old, reason);
+  }
   return true;
 }
 

@@ -15,7 +15,6 @@
 #include "cluster_config.h"
 #include "cluster_secret.h"
 #include "config.h"
-#include "config_apply.h"
 #include "listener_set.h"
 #include "log.h"
 #include "notify.h"
@@ -257,7 +256,6 @@ bool ParseAppendonly(std::string_view value, Config*, std::string* reason) {
 }
 std::string FormatAppendonly(const Config&) { return "yes"; }
 
-using ApplyFn = bool (*)(Server&, const Config&, std::string*);
 constexpr long long kMaxSize = LLONG_MAX;
 constexpr ConfigChange kRuntime = ConfigChange::kRuntime;
 constexpr ConfigChange kStartup = ConfigChange::kStartup;
@@ -266,28 +264,28 @@ constexpr ConfigChange kStartup = ConfigChange::kStartup;
 // arguments, and both the parser and the row's min/max come from them.
 template <auto Member, long long Min, long long Max>
 constexpr ConfigParam Int(std::string_view name, std::string_view section, ConfigChange change,
-                          std::string_view default_value, ApplyFn apply = nullptr) {
+                          std::string_view default_value, ConfigApply apply = ConfigApply::kNone) {
   return {name, section, ConfigType::kInteger,           default_value,        Min,
           Max,  change,  ParseInteger<Member, Min, Max>, FormatNumber<Member>, apply,
           {}};
 }
 template <auto Member, long long Min, long long Max>
 constexpr ConfigParam Memory(std::string_view name, std::string_view section, ConfigChange change,
-                             std::string_view default_value, ApplyFn apply = nullptr) {
+                             std::string_view default_value, ConfigApply apply = ConfigApply::kNone) {
   return {name, section, ConfigType::kMemory,          default_value,        Min,
           Max,  change,  ParseBytes<Member, Min, Max>, FormatNumber<Member>, apply,
           {}};
 }
 template <bool Config::*Member>
 constexpr ConfigParam Bool(std::string_view name, std::string_view section, ConfigChange change,
-                           std::string_view default_value, ApplyFn apply = nullptr) {
+                           std::string_view default_value, ConfigApply apply = ConfigApply::kNone) {
   return {name, section, ConfigType::kBool,  default_value,       0,
           0,    change,  ParseYesNo<Member>, FormatYesNo<Member>, apply,
           {}};
 }
 template <typename Enum, Enum Config::*Member, std::string_view (*Name)(Enum), const auto& kChoices>
 constexpr ConfigParam Choice(std::string_view name, std::string_view section, ConfigChange change,
-                             std::string_view default_value, ApplyFn apply = nullptr) {
+                             std::string_view default_value, ConfigApply apply = ConfigApply::kNone) {
   return {name,
           section,
           ConfigType::kEnum,
@@ -304,14 +302,14 @@ constexpr ConfigParam Choice(std::string_view name, std::string_view section, Co
 constexpr ConfigParam Custom(std::string_view name, std::string_view section, ConfigType type,
                              ConfigChange change, std::string_view default_value,
                              bool (*parse)(std::string_view, Config*, std::string*),
-                             std::string (*format)(const Config&), ApplyFn apply = nullptr) {
+                             std::string (*format)(const Config&), ConfigApply apply = ConfigApply::kNone) {
   return {name, section, type, default_value, 0, 0, change, parse, format, apply, {}};
 }
 template <std::string Config::*Member>
 constexpr ConfigParam Text(std::string_view name, std::string_view section, ConfigChange change,
                            std::string_view default_value,
                            bool (*parse)(std::string_view, Config*, std::string*),
-                           ApplyFn apply = nullptr) {
+                           ConfigApply apply = ConfigApply::kNone) {
   return Custom(name, section, ConfigType::kString, change, default_value, parse,
                 FormatString<Member>, apply);
 }
@@ -335,9 +333,9 @@ constexpr ConfigParam kReplicaReadOnly =
 
 constexpr ConfigParam kParams[] = {
     // [server]
-    Text<&Config::bind>("bind", "server", kRuntime, "127.0.0.1", ParseBind, ApplyListeners),
-    Int<&Config::port, 0, 65535>("port", "server", kRuntime, "6379", ApplyListeners),
-    Text<&Config::requirepass>("requirepass", "server", kRuntime, "", ParseRequirepass, ApplyAcl),
+    Text<&Config::bind>("bind", "server", kRuntime, "127.0.0.1", ParseBind, ConfigApply::kListeners),
+    Int<&Config::port, 0, 65535>("port", "server", kRuntime, "6379", ConfigApply::kListeners),
+    Text<&Config::requirepass>("requirepass", "server", kRuntime, "", ParseRequirepass, ConfigApply::kAcl),
     Bool<&Config::protected_mode>("protected-mode", "server", kRuntime, "yes"),
     // Replication from a Redis master (README: Moving from Redis: live replication).
     kReplicaof,
@@ -350,7 +348,7 @@ constexpr ConfigParam kParams[] = {
     Alias("slave-read-only", kReplicaReadOnly),
     Text<&Config::aclfile>("aclfile", "server", kStartup, "", ParseAclfile),
     Int<&Config::acllog_max_len, 0, LLONG_MAX>("acllog-max-len", "server", kRuntime, "128",
-                                               ApplyAcl),
+                                               ConfigApply::kAcl),
     Int<&Config::tracking_table_max_keys, 0, LLONG_MAX>("tracking-table-max-keys", "server",
                                                         kRuntime, "1000000"),
     // Introspection (Redis's knobs and defaults): SLOWLOG, LATENCY and INFO latencystats read
@@ -359,7 +357,7 @@ constexpr ConfigParam kParams[] = {
                                                          kRuntime, "10000"),
     Int<&Config::slowlog_max_len, 0, LONG_MAX>("slowlog-max-len", "server", kRuntime, "128"),
     Int<&Config::latency_monitor_threshold, 0, LLONG_MAX>("latency-monitor-threshold", "server",
-                                                          kRuntime, "0", ApplyLatencyMonitor),
+                                                          kRuntime, "0", ConfigApply::kLatencyMonitor),
     Bool<&Config::latency_tracking>("latency-tracking", "server", kRuntime, "yes"),
     Custom("latency-tracking-info-percentiles", "server", ConfigType::kList, kRuntime,
            "50 99 99.9", ParseLatencyPercentiles, FormatLatencyPercentiles),
@@ -367,15 +365,15 @@ constexpr ConfigParam kParams[] = {
     Custom("notify-keyspace-events", "server", ConfigType::kString, kRuntime, "",
            ParseNotifyKeyspaceEventsParam, FormatNotifyKeyspaceEventsParam),
     Choice<AclPubsubDefault, &Config::acl_pubsub_default, AclPubsubDefaultName, kAclPubsubDefaults>(
-        "acl-pubsub-default", "server", kRuntime, "resetchannels", ApplyAcl),
+        "acl-pubsub-default", "server", kRuntime, "resetchannels", ConfigApply::kAcl),
     Int<&Config::maxclients, 1, INT_MAX>("maxclients", "server", kRuntime, "10000",
-                                         ApplyMaxclients),
+                                         ConfigApply::kMaxclients),
     // Up to 2^20: the engine numbers databases' namespaces below that (storage/manifest.h).
     Int<&Config::databases, 1, 1 << 20>("databases", "server", kStartup, "16"),
-    Int<&Config::hz, 1, 500>("hz", "server", kRuntime, "10", ApplyHz),
+    Int<&Config::hz, 1, 500>("hz", "server", kRuntime, "10", ConfigApply::kHz),
     Int<&Config::timeout, 0, INT_MAX>("timeout", "server", kRuntime, "0"),
     Custom("loglevel", "server", ConfigType::kEnum, kRuntime, "notice", ParseLoglevel,
-           FormatString<&Config::loglevel>, ApplyLoglevel),
+           FormatString<&Config::loglevel>, ConfigApply::kLoglevel),
     Text<&Config::logfile>("logfile", "server", kStartup, "", ParseUtf8String<&Config::logfile>),
     Text<&Config::pidfile>("pidfile", "server", kStartup, "", ParseUtf8String<&Config::pidfile>),
     Bool<&Config::daemonize>("daemonize", "server", kStartup, "no"),
@@ -387,32 +385,32 @@ constexpr ConfigParam kParams[] = {
     Alias("lua-time-limit", kBusyReplyThreshold),
 
     // [tls]
-    Int<&Config::tls_port, 0, 65535>("tls-port", "tls", kRuntime, "0", ApplyTlsPort),
+    Int<&Config::tls_port, 0, 65535>("tls-port", "tls", kRuntime, "0", ConfigApply::kTlsPort),
     Text<&Config::tls_cert_file>("tls-cert-file", "tls", kRuntime, "",
-                                 ParseTlsString<&Config::tls_cert_file>, ApplyTls),
+                                 ParseTlsString<&Config::tls_cert_file>, ConfigApply::kTls),
     Text<&Config::tls_key_file>("tls-key-file", "tls", kRuntime, "",
-                                ParseTlsString<&Config::tls_key_file>, ApplyTls),
+                                ParseTlsString<&Config::tls_key_file>, ConfigApply::kTls),
     Text<&Config::tls_key_file_pass>("tls-key-file-pass", "tls", kRuntime, "",
-                                     ParseTlsString<&Config::tls_key_file_pass>, ApplyTls),
+                                     ParseTlsString<&Config::tls_key_file_pass>, ConfigApply::kTls),
     Text<&Config::tls_ca_cert_file>("tls-ca-cert-file", "tls", kRuntime, "",
-                                    ParseTlsString<&Config::tls_ca_cert_file>, ApplyTls),
+                                    ParseTlsString<&Config::tls_ca_cert_file>, ConfigApply::kTls),
     Text<&Config::tls_ca_cert_dir>("tls-ca-cert-dir", "tls", kRuntime, "",
-                                   ParseTlsString<&Config::tls_ca_cert_dir>, ApplyTls),
+                                   ParseTlsString<&Config::tls_ca_cert_dir>, ConfigApply::kTls),
     Custom("tls-auth-clients", "tls", ConfigType::kEnum, kRuntime, "yes", ParseTlsAuthClients,
-           FormatTlsAuthClients, ApplyTls),
+           FormatTlsAuthClients, ConfigApply::kTls),
     Text<&Config::tls_protocols>("tls-protocols", "tls", kRuntime, "",
-                                 ParseTlsString<&Config::tls_protocols>, ApplyTls),
+                                 ParseTlsString<&Config::tls_protocols>, ConfigApply::kTls),
     Text<&Config::tls_ciphers>("tls-ciphers", "tls", kRuntime, "",
-                               ParseTlsString<&Config::tls_ciphers>, ApplyTls),
+                               ParseTlsString<&Config::tls_ciphers>, ConfigApply::kTls),
     Text<&Config::tls_ciphersuites>("tls-ciphersuites", "tls", kRuntime, "",
-                                    ParseTlsString<&Config::tls_ciphersuites>, ApplyTls),
+                                    ParseTlsString<&Config::tls_ciphersuites>, ConfigApply::kTls),
     Bool<&Config::tls_prefer_server_ciphers>("tls-prefer-server-ciphers", "tls", kRuntime, "no",
-                                             ApplyTls),
-    Bool<&Config::tls_session_caching>("tls-session-caching", "tls", kRuntime, "yes", ApplyTls),
+                                             ConfigApply::kTls),
+    Bool<&Config::tls_session_caching>("tls-session-caching", "tls", kRuntime, "yes", ConfigApply::kTls),
     Int<&Config::tls_session_cache_size, 0, INT_MAX>("tls-session-cache-size", "tls", kRuntime,
-                                                     "20480", ApplyTls),
+                                                     "20480", ConfigApply::kTls),
     Int<&Config::tls_session_cache_timeout, 0, INT_MAX>("tls-session-cache-timeout", "tls",
-                                                        kRuntime, "300", ApplyTls),
+                                                        kRuntime, "300", ConfigApply::kTls),
     // The cluster bus over mutual TLS with the certificate, key and CA above
     // (cluster/peer_client.h, bus_server.h); read at start.
     Bool<&Config::tls_cluster>("tls-cluster", "tls", kStartup, "no"),
@@ -440,36 +438,36 @@ constexpr ConfigParam kParams[] = {
     Text<&Config::dbfilename>("dbfilename", "storage", kRuntime, "dump.rdb", ParseDbfilename),
     Text<&Config::import_rdb>("import-rdb", "storage", kStartup, "", ParseImportRdb),
     Text<&Config::export_rdb>("export-rdb", "storage", kStartup, "", ParseExportRdb),
-    Memory<&Config::maxmemory, 0, kMaxSize>("maxmemory", "storage", kRuntime, "0", ApplyMaxmemory),
+    Memory<&Config::maxmemory, 0, kMaxSize>("maxmemory", "storage", kRuntime, "0", ConfigApply::kMaxmemory),
     Choice<storage::EvictionPolicy, &Config::maxmemory_policy, EvictionPolicyName,
-           kEvictionPolicies>("maxmemory-policy", "storage", kRuntime, "offload", ApplyMaxmemory),
+           kEvictionPolicies>("maxmemory-policy", "storage", kRuntime, "offload", ConfigApply::kMaxmemory),
     Int<&Config::maxmemory_samples, 1, INT_MAX>("maxmemory-samples", "storage", kRuntime, "5",
-                                                ApplyMaxmemory),
+                                                ConfigApply::kMaxmemory),
     Int<&Config::maxmemory_eviction_tenacity, 0, 100>("maxmemory-eviction-tenacity", "storage",
-                                                      kRuntime, "10", ApplyMaxmemory),
+                                                      kRuntime, "10", ConfigApply::kMaxmemory),
     Int<&Config::lfu_decay_time, 0, INT_MAX>("lfu-decay-time", "storage", kRuntime, "1",
-                                             ApplyMaxmemory),
+                                             ConfigApply::kMaxmemory),
     Int<&Config::lfu_log_factor, 0, INT_MAX>("lfu-log-factor", "storage", kRuntime, "10",
-                                             ApplyMaxmemory),
+                                             ConfigApply::kMaxmemory),
     // The node's commit log and, in cluster mode, its hint store's (cluster/hint_store.h).
     Choice<storage::FsyncPolicy, &Config::appendfsync, FsyncPolicyName, kFsyncPolicies>(
-        "appendfsync", "storage", kRuntime, "everysec", ApplyAppendfsync),
+        "appendfsync", "storage", kRuntime, "everysec", ConfigApply::kAppendfsync),
     Memory<&Config::compression_threshold, 0, UINT32_MAX>(
-        "compression-threshold", "storage", kRuntime, "64", ApplyCompressionThreshold),
+        "compression-threshold", "storage", kRuntime, "64", ConfigApply::kCompressionThreshold),
     Int<&Config::hash_max_listpack_entries, 0, LLONG_MAX>("hash-max-listpack-entries", "storage",
-                                                          kRuntime, "512", ApplyTypeLimits),
+                                                          kRuntime, "512", ConfigApply::kTypeLimits),
     Memory<&Config::hash_max_listpack_value, 0, LLONG_MAX>("hash-max-listpack-value", "storage",
-                                                           kRuntime, "64", ApplyTypeLimits),
+                                                           kRuntime, "64", ConfigApply::kTypeLimits),
     Int<&Config::set_max_intset_entries, 0, LLONG_MAX>("set-max-intset-entries", "storage",
-                                                       kRuntime, "512", ApplyTypeLimits),
+                                                       kRuntime, "512", ConfigApply::kTypeLimits),
     Int<&Config::list_max_listpack_size, INT_MIN, INT_MAX>("list-max-listpack-size", "storage",
-                                                           kRuntime, "-2", ApplyTypeLimits),
+                                                           kRuntime, "-2", ConfigApply::kTypeLimits),
     Int<&Config::list_compress_depth, 0, INT_MAX>("list-compress-depth", "storage", kRuntime, "0",
-                                                  ApplyTypeLimits),
+                                                  ConfigApply::kTypeLimits),
     Int<&Config::zset_max_listpack_entries, 0, LLONG_MAX>("zset-max-listpack-entries", "storage",
-                                                          kRuntime, "128", ApplyTypeLimits),
+                                                          kRuntime, "128", ConfigApply::kTypeLimits),
     Memory<&Config::zset_max_listpack_value, 0, LLONG_MAX>("zset-max-listpack-value", "storage",
-                                                           kRuntime, "64", ApplyTypeLimits),
+                                                           kRuntime, "64", ConfigApply::kTypeLimits),
     Memory<&Config::log_checkpoint_bytes, 1, kMaxSize>("log-checkpoint-bytes", "storage", kStartup,
                                                        "64mb"),
     Choice<storage::BackgroundPriority, &Config::background_priority, BackgroundPriorityName,

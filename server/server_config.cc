@@ -14,17 +14,16 @@ namespace dynakv::server {
 
 bool Server::ApplyConfig(const Config& config, std::span<const ConfigParam* const> changed,
                          const ConfigParam** failed, std::string* reason) {
-  using ApplyFn = bool (*)(Server&, const Config&, std::string*);
   const Config old = config_;
   config_ = config;
   // Each function once, in the order its first parameter was named (Redis's apply order).
-  std::vector<ApplyFn> ran;
+  std::vector<ConfigApply> ran;
   for (const ConfigParam* param : changed) {
-    if (param->apply == nullptr || std::find(ran.begin(), ran.end(), param->apply) != ran.end()) {
+    if (param->apply == ConfigApply::kNone || std::find(ran.begin(), ran.end(), param->apply) != ran.end()) {
       continue;
     }
     if (param->format(old) == param->format(config_)) continue;
-    if (param->apply(*this, old, reason)) {
+    if (RunConfigApply(param->apply, *this, old, reason)) {
       ran.push_back(param->apply);
       continue;
     }
@@ -36,9 +35,9 @@ bool Server::ApplyConfig(const Config& config, std::span<const ConfigParam* cons
     // Back to the old values, which the functions that ran are told about as a change.
     const Config undone = config_;
     config_ = old;
-    for (ApplyFn apply : ran) {
+    for (ConfigApply apply : ran) {
       std::string ignored;
-      if (!apply(*this, undone, &ignored)) {
+      if (!RunConfigApply(apply, *this, undone, &ignored)) {
         Log(log_level_, LogLevel::kWarning, "Restoring the previous settings failed: %s",
             ignored.c_str());
       }
