@@ -222,6 +222,11 @@ void PersistenceSection(Server& server, const storage::EngineStats& engine, std:
   AppendPrintf(out, "checkpoint_loop_last_us:%llu\r\ncheckpoint_loop_max_us:%llu\r\n",
                static_cast<unsigned long long>(engine.checkpoint_loop_last_us),
                static_cast<unsigned long long>(engine.checkpoint_loop_max_us));
+  // Not Redis fields: how long writes waited for the disk, slowed (paced) or stopped (stalls).
+  AppendPrintf(out, "write_stall_us:%llu\r\nwrite_delays:%llu\r\nwrite_delay_us:%llu\r\n",
+               static_cast<unsigned long long>(engine.write_stall_us),
+               static_cast<unsigned long long>(engine.write_delays),
+               static_cast<unsigned long long>(engine.write_delay_us));
   // Not a Redis field: operators need the cause, Redis only logs it.
   if (!engine.log_error.empty()) {
     AppendPrintf(out, "aof_last_write_error:%s\r\n", engine.log_error.c_str());

@@ -331,6 +331,7 @@ class Server {
 
   std::map<std::uint64_t, std::unique_ptr<Client>> clients_;  // by id: CLIENT LIST order
   std::uint64_t next_client_id_ = 1;
+  std::uint64_t cron_cursor_ = 0;  // the id the next Cron's slice of clients starts at
   std::vector<Client*> pending_flush_;
   std::vector<Client*> flushing_;       // reused by FlushPending
   std::vector<Client*> held_;           // replies waiting for the commit log (ScheduleFlush)

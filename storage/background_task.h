@@ -56,14 +56,14 @@ class BackgroundTask {
     thread_.join();
     return std::exchange(result_, Result{});
   }
-
- private:
+  // The owner will soon wait (writers are being slowed for it): normal priority from now on.
   void Hasten() {
     std::lock_guard<std::mutex> lock(priority_mu_);
     hastened_ = true;
     if (tid_ != 0) RestoreThreadPriority(tid_);
   }
 
+ private:
   std::thread thread_;
   std::atomic<bool> done_{false};
   Result result_{};

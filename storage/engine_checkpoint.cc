@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <thread>
 #include <utility>
 
 #include "engine_impl.h"
@@ -37,6 +38,12 @@ namespace {
 // Collections this large (in memory, all the frozen ones together) make a checkpoint run at the
 // loop's priority (StartCheckpoint).
 constexpr std::size_t kNormalPriorityObjectMemory = 4u << 20;
+
+std::uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - start)
+                                        .count());
+}
 
 }  // namespace
 
@@ -247,20 +254,55 @@ void EngineImpl::MaybeCheckpoint() {
   const bool dirty_full = options_.max_memory != 0 &&
                           options_.eviction == EvictionPolicy::kOffload &&
                           memtable_.dirty_bytes() >= options_.max_memory / 2;
-  if (!log_full && !dirty_full) return;
+  if (!log_full && !dirty_full) {
+    StopPacing();
+    return;
+  }
   if (checkpoint_task_.running()) {
     // A second checkpoint is due while the first still runs: writes outpace the disk. The next
-    // one starts when this one is installed; the writer waits for it only once the log reaches
-    // its stall size (options.h). Dirty data alone is the memory limit's business, which waits
-    // when it must.
+    // one starts when this one is installed; until the log reaches its stall size (options.h)
+    // writers are only slowed, then they wait for it. Dirty data alone is the memory limit's
+    // business, which waits when it must.
     const std::uint64_t stall_bytes =
         options_.log_checkpoint_bytes *
         static_cast<std::uint64_t>(std::max(options_.log_stall_factor, 1));
-    if (!log_full || log_->bytes() < stall_bytes) return;
+    if (!log_full) return;
+    const std::uint64_t log_bytes = log_->bytes();
+    if (log_bytes < stall_bytes) {
+      PaceWrites(log_bytes, stall_bytes);
+      return;
+    }
     ++stats_.write_stalls;
+    const auto started = std::chrono::steady_clock::now();
     FinishCheckpoint(/*wait=*/true);
+    stats_.write_stall_us += MicrosSince(started);
   }
+  StopPacing();
   StartCheckpoint();
+}
+
+void EngineImpl::PaceWrites(std::uint64_t log_bytes, std::uint64_t stall_bytes) {
+  // The checkpoint is what the writers will wait for: it must not be starved (at idle priority
+  // on a busy core it hardly runs, and the sleeps below would go to other processes).
+  const std::uint64_t appended = log_->appended();
+  if (!pacing_) {
+    pacing_ = true;
+    checkpoint_task_.Hasten();
+    paced_log_end_ = appended;
+  }
+  const std::uint64_t bytes = appended - std::min(paced_log_end_, appended);
+  paced_log_end_ = appended;
+  const std::uint64_t start = options_.log_checkpoint_bytes;
+  const double fraction = stall_bytes > start ? static_cast<double>(log_bytes - start) /
+                                                    static_cast<double>(stall_bytes - start)
+                                              : 1.0;
+  const std::chrono::microseconds sleep =
+      pacer_.Owe(bytes, fraction, std::chrono::steady_clock::now());
+  if (sleep.count() == 0) return;
+  ++stats_.write_delays;
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(sleep);
+  stats_.write_delay_us += MicrosSince(started);
 }
 
 }  // namespace dynakv::storage

@@ -18,6 +18,7 @@ constexpr std::size_t kMaxKeySize = 512u << 20;  // Redis's limit for any string
 EngineImpl::EngineImpl(Options options)
     : options_(std::move(options)), manifest_writer_(options_.dir), rng_(std::random_device{}()) {
   ApplyAccessMode();
+  pacer_.set_min_rate(options_.log_pacing_min_rate);
 }
 
 EngineImpl::~EngineImpl() {

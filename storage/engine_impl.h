@@ -36,6 +36,7 @@
 #include "storage/engine.h"
 #include "storage/options.h"
 #include "value_codec.h"
+#include "write_pacer.h"
 
 namespace dynakv::storage {
 
@@ -292,6 +293,13 @@ class EngineImpl {
   // Installs a finished background checkpoint and starts one when the log or, in offload mode,
   // the dirty data has grown enough. Waits only when a second checkpoint is due while one runs.
   void MaybeCheckpoint();
+  // A checkpoint runs and the next is due: slows the writer as write_pacer.h says (the log is
+  // `log_bytes` long, below `stall_bytes`).
+  void PaceWrites(std::uint64_t log_bytes, std::uint64_t stall_bytes);
+  void StopPacing() {
+    pacing_ = false;
+    pacer_.Reset();
+  }
   void StartCheckpoint();
   // Installs the running checkpoint, if any: once done, or (wait) after waiting for it.
   Status FinishCheckpoint(bool wait);
@@ -397,6 +405,9 @@ class EngineImpl {
   std::chrono::steady_clock::duration checkpoint_loop_time_{};
   std::uint64_t checkpoint_log_floor_ = 0;
   bool sync_held_ = false;  // it holds the log's sync thread (CommitLog::HoldSync)
+  WritePacer pacer_;
+  bool pacing_ = false;              // writers are being slowed (PaceWrites)
+  std::uint64_t paced_log_end_ = 0;  // log_->appended() when PaceWrites last ran
   std::unordered_set<std::uint64_t> uncompactable_;  // segments a compaction found corrupt
   DiskExpirySweep disk_sweep_;
   // Why writes are refused: the log's failure, until a RetryLog succeeds.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -434,4 +435,35 @@ TEST_CASE_FIXTURE(ServerFixture, "maxclients and idle timeout") {
       std::this_thread::sleep_for(std::chrono::milliseconds(400));
     }
   }
+}
+
+// The cron looks at a slice of the clients per tick (each about once a second, as Redis's
+// clientsCron), not at every client at every tick: with hundreds of clients, the idle ones must
+// still all be closed, none early, and a talking one must stay.
+TEST_CASE_FIXTURE(ServerFixture, "idle timeout reaches every one of many clients") {
+  Client c(port());
+  CHECK(c.Command({"CONFIG", "SET", "timeout", "1"}) == kOk);
+  constexpr int kIdle = 600;
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < kIdle; ++i) {
+    idle.push_back(std::make_unique<RawSocket>(port()));
+    REQUIRE(idle.back()->connected());
+    REQUIRE(idle.back()->Send("PING\r\n"));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (auto& s : idle) REQUIRE(s->ReadBytes(7, seconds(5)) == "+PONG\r\n");
+  Client busy(port());
+  int closed_count = 0;
+  for (auto& s : idle) {
+    // A tick (100 ms) visits a tenth of the clients: each is seen within about a second of its
+    // timeout; the busy client talks meanwhile.
+    CHECK(busy.Command({"PING"}) == Reply::Status("PONG"));
+    bool closed = false;
+    s->ReadUntilClosed(seconds(6), &closed);
+    closed_count += closed ? 1 : 0;
+  }
+  CHECK(closed_count == kIdle);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  CHECK(std::chrono::steady_clock::now() - start < seconds(8));
+  CHECK(busy.Command({"CONFIG", "SET", "timeout", "0"}) == kOk);
 }

@@ -127,8 +127,13 @@ struct EngineStats {
   std::uint64_t log_bytes = 0;          // current commit log size
   std::uint64_t segments = 0;
   std::uint64_t segment_bytes = 0;
-  std::uint64_t checkpoints = 0;   // memtable -> segment writes
-  std::uint64_t write_stalls = 0;  // writes that waited for a checkpoint (log at stall size)
+  std::uint64_t checkpoints = 0;     // memtable -> segment writes
+  std::uint64_t write_stalls = 0;    // writes that waited for a checkpoint (log at stall size)
+  std::uint64_t write_stall_us = 0;  // the time they waited, in microseconds
+  // Writes slowed while the disk was behind (Options::log_pacing_min_rate): the sleeps, and
+  // their total time in microseconds.
+  std::uint64_t write_delays = 0;
+  std::uint64_t write_delay_us = 0;
   std::uint64_t compactions = 0;
   std::uint64_t offloaded_keys = 0;  // entries dropped from memory because they are on disk
   std::uint64_t evicted_keys = 0;    // entries deleted by an allkeys-*/volatile-* policy

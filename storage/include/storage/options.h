@@ -99,6 +99,11 @@ struct Options {
   // checkpoint writes each key once however often it changed, and writers do not stall the loop
   // at every threshold. 1: wait as soon as the second checkpoint is due.
   int log_stall_factor = 4;
+  // Between those two points writers are slowed, not stopped (write_pacer.h): once the next
+  // checkpoint is due while one runs, every byte logged waits a little, more the nearer the log
+  // is to its stall size, where writes go at this many bytes per second (RocksDB's
+  // delayed_write_rate default). 0: no pacing, writers run until the stall size and wait there.
+  std::uint64_t log_pacing_min_rate = 16ull << 20;
   BackgroundPriority background_priority = BackgroundPriority::kAuto;
   LogCorruptionPolicy log_corruption_policy = LogCorruptionPolicy::kRefuse;
   // Segments merge (size-tiered) once this many of similar size exist.
