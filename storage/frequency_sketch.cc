@@ -62,7 +62,8 @@ int FrequencySketch::Frequency(std::uint64_t hash) const {
   int frequency = 15;
   for (int i = 0; i < 4; ++i) {
     const unsigned shift = ShiftIn(p.counter_hash, i);
-    frequency = std::min(frequency, static_cast<int>((words[WordIn(p.counter_hash, i)] >> shift) & 15));
+    frequency =
+        std::min(frequency, static_cast<int>((words[WordIn(p.counter_hash, i)] >> shift) & 15));
   }
   return frequency + (doorkeeper_.Contains(hash) ? 1 : 0);
 }

@@ -96,7 +96,7 @@ class WTinyLfu : public Memtable::Observer {
   std::uint32_t NewNode(Entry* e);
   void Link(std::uint32_t n, Memtable::Region r);  // at the region's most recent end
   void Unlink(std::uint32_t n);
-  void FreeNode(std::uint32_t n);  // unlinks it too
+  void FreeNode(std::uint32_t n);             // unlinks it too
   void MoveTo(Entry* e, Memtable::Region r);  // to r's most recent end
   // The least recently used entry of r that `spared` does not accept (looks at a few).
   Entry* Oldest(Memtable::Region r, const std::function<bool(const Entry&)>* spared) const;

@@ -113,7 +113,8 @@ TEST_CASE("tinylfu: frequently read keys survive a one-pass scan, an LRU's would
     for (int i = 0; i < 5; ++i) CHECK(c.Read(Key('h', i)));
   }
   // Read again while in probation: protected.
-  CHECK(c.Order(Memtable::kProtected) == std::vector<std::string>{"h00", "h01", "h02", "h03", "h04"});
+  CHECK(c.Order(Memtable::kProtected) ==
+        std::vector<std::string>{"h00", "h01", "h02", "h03", "h04"});
   // A scan of 200 keys, each written once after its miss and never read again.
   for (int i = 0; i < 200; ++i) {
     CHECK_FALSE(c.Read(Key('s', i)));
