@@ -114,6 +114,11 @@ void ClientsSection(Server& server, std::string* out) {
       server.tracking().clients());
 }
 
+// allkeys-tinylfu's bytes a key (0 without keys).
+double PerKey(std::uint64_t bytes, std::uint64_t keys) {
+  return keys == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(keys);
+}
+
 void MemorySection(Server& server, const storage::EngineStats& engine, std::string* out) {
   const std::uint64_t used = UsedMemoryBytes();
   const std::uint64_t rss = RssBytes();
@@ -134,9 +139,13 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                "memtable_bytes:%llu\r\n"
                "memtable_entries:%llu\r\n"
                "compressed_values:%llu\r\n"
+               "tinylfu_policy_bytes:%llu\r\n"
+               "tinylfu_policy_bytes_per_key:%.2f\r\n"
                "tinylfu_sketch_bytes:%llu\r\n"
                "tinylfu_sketch_bytes_per_key:%.2f\r\n"
                "tinylfu_window_bytes:%llu\r\n"
+               "tinylfu_probation_bytes:%llu\r\n"
+               "tinylfu_protected_bytes:%llu\r\n"
                "tinylfu_admitted_keys:%llu\r\n"
                "tinylfu_rejected_keys:%llu\r\n",
                static_cast<unsigned long long>(used), BytesToHuman(used).c_str(),
@@ -150,12 +159,13 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                static_cast<unsigned long long>(engine.memtable_bytes),
                static_cast<unsigned long long>(engine.memtable_entries),
                static_cast<unsigned long long>(engine.compressed_values),
+               static_cast<unsigned long long>(engine.policy_bytes),
+               PerKey(engine.policy_bytes, engine.memtable_entries),
                static_cast<unsigned long long>(engine.sketch_bytes),
-               engine.memtable_entries == 0
-                   ? 0.0
-                   : static_cast<double>(engine.sketch_bytes) /
-                         static_cast<double>(engine.memtable_entries),
+               PerKey(engine.sketch_bytes, engine.memtable_entries),
                static_cast<unsigned long long>(engine.window_bytes),
+               static_cast<unsigned long long>(engine.probation_bytes),
+               static_cast<unsigned long long>(engine.protected_bytes),
                static_cast<unsigned long long>(engine.admitted_keys),
                static_cast<unsigned long long>(engine.rejected_keys));
   // Redis's script and function figures. One Lua state serves both here, so its heap is

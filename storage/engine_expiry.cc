@@ -125,9 +125,9 @@ EngineImpl::SweepStep EngineImpl::ExpireSegmentsStep(
 bool EngineImpl::RoomForTombstone() {
   // Reaping a key found only on disk adds a tombstone to the memtable. Like a DEL, it gets room
   // from the eviction policy; tombstones themselves leave memory through a checkpoint.
-  if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) return true;
+  if (options_.max_memory == 0 || CountedBytes() <= options_.max_memory) return true;
   EnforceMemoryLimit(nullptr);
-  return memtable_.bytes() <= options_.max_memory;
+  return CountedBytes() <= options_.max_memory;
 }
 
 }  // namespace dynakv::storage

@@ -463,9 +463,14 @@ EngineStats EngineImpl::Stats() const {
   s.keys_with_expiry = keys_with_expiry_;
   s.memtable_entries = memtable_.size();
   s.memtable_bytes = memtable_.bytes();
-  if (options_.eviction == EvictionPolicy::kAllKeysTinyLfu) {
-    s.sketch_bytes = sketch_.bytes();
-    s.window_bytes = memtable_.window_bytes();
+  if (tiny_lfu_.attached()) {
+    s.policy_bytes = tiny_lfu_.bytes();
+    s.sketch_bytes = tiny_lfu_.sketch().bytes();
+    s.window_bytes = memtable_.region_bytes(Memtable::kWindow);
+    s.probation_bytes = memtable_.region_bytes(Memtable::kProbation);
+    s.protected_bytes = memtable_.region_bytes(Memtable::kProtected);
+    s.admitted_keys = tiny_lfu_.admitted();
+    s.rejected_keys = tiny_lfu_.rejected();
   }
   s.compressed_values = memtable_.compressed_count();
   s.log_bytes = log_->bytes();

@@ -28,11 +28,11 @@
 #include "disk_expiry_sweep.h"
 #include "eviction_pool.h"
 #include "file_util.h"
-#include "frequency_sketch.h"
 #include "manifest.h"
 #include "manifest_writer.h"
 #include "memtable.h"
 #include "segment_reader.h"
+#include "tiny_lfu.h"
 #include "storage/engine.h"
 #include "storage/options.h"
 #include "value_codec.h"
@@ -102,7 +102,10 @@ class EngineImpl {
   void SetOnKeyRemoved(std::function<void(DbIndex, std::string_view, KeyRemoval)> listener) {
     options_.on_key_removed = std::move(listener);
   }
-  void SetMaxMemory(std::uint64_t bytes) { options_.max_memory = bytes; }
+  void SetMaxMemory(std::uint64_t bytes) {
+    options_.max_memory = bytes;
+    tiny_lfu_.SetMaxMemory(bytes);
+  }
   void SetEvictionPolicy(EvictionPolicy policy);
   void SetEvictionTuning(const EvictionTuning& tuning);
   EvictionResult PerformEvictions();
@@ -119,7 +122,7 @@ class EngineImpl {
   void ResetStatCounters() {
     stats_.expired_keys = stats_.evicted_keys = stats_.offloaded_keys = 0;
     stats_.segment_reads = stats_.bloom_skips = stats_.disk_expire_scanned = 0;
-    stats_.admitted_keys = stats_.rejected_keys = 0;
+    tiny_lfu_.ResetCounters();
   }
   const std::vector<LogRepair>& log_repairs() const { return log_repairs_; }
 
@@ -281,11 +284,14 @@ class EngineImpl {
   // Redis's evictionTimeLimitUs for maxmemory-eviction-tenacity; 0: no limit.
   std::uint64_t EvictionTimeLimitUs() const;
   void ApplyAccessMode();
-  // allkeys-tinylfu (tiny_lfu.cc): counts an access (a read, hit or miss, or a write) of a key.
+  // allkeys-tinylfu (tiny_lfu.h): counts an access (a read, hit or miss, or a write) of a key.
   void NoteAccess(std::uint64_t hash) {
-    if (options_.eviction == EvictionPolicy::kAllKeysTinyLfu) sketch_.Increment(hash);
+    if (tiny_lfu_.attached()) tiny_lfu_.Count(hash);
   }
-  Memtable::Entry* PickTinyLfuVictim(const std::function<bool(const Memtable::Entry&)>& eligible);
+  // What max_memory bounds: the memtable and the eviction policy's own structures (tinylfu's).
+  std::size_t CountedBytes() const {
+    return memtable_.bytes() + (tiny_lfu_.attached() ? tiny_lfu_.bytes() : 0);
+  }
   // Memory limit and log-size checkpoint, after any write.
   void AfterWrite(const Memtable::Entry* written);
 
@@ -355,6 +361,7 @@ class EngineImpl {
   FileDescriptor lock_fd_;
   ManifestWriter manifest_writer_;  // its thread stops (having finished) before the lock goes
   Memtable memtable_;
+  WTinyLfu tiny_lfu_{&memtable_};  // attached (observing the memtable) under allkeys-tinylfu
   std::uint64_t prefetched_[kPrefetchLag] = {};  // PrefetchKey's hashes, oldest next
   std::size_t prefetch_next_ = 0;
   std::int64_t opened_at_ms_ = 0;  // Inspect: keys only on disk count as idle since then
@@ -375,7 +382,6 @@ class EngineImpl {
   DbMapping checkpoint_map_;
   std::mt19937_64 rng_;
   EvictionPool eviction_pool_;
-  FrequencySketch sketch_;      // allkeys-tinylfu only (tiny_lfu.cc)
   ValueCompressor compressor_;  // holds a compressed value between compression and insertion
   std::string lookup_buf_;      // the segment block of the last lookup
   // A segment's object that Get could not cache (noeviction, full): valid until the next call.

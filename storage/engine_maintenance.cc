@@ -29,7 +29,7 @@ bool EngineImpl::MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::strin
 }
 
 EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
-  if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) {
+  if (options_.max_memory == 0 || CountedBytes() <= options_.max_memory) {
     return EvictionResult::kOk;
   }
   // CLIENT PAUSE: no victim is deleted (Redis's performEvictions answers EVICT_OK then).
@@ -41,15 +41,19 @@ EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
     ~CycleLatency() { engine->LatencyEnd("eviction-cycle", started); }
   } cycle_latency{this, LatencyStart()};
   // Checkpoints can free the kept entry's memory address, so identify it by key.
-  std::string keep_key;
-  std::uint64_t keep_hash = 0;
-  const bool protect = keep != nullptr && keep->alloc_size() <= options_.max_memory;
-  if (protect) {
-    keep_key = keep->key();
-    keep_hash = keep->hash;
+  struct Kept {
+    bool protect = false;
+    std::uint64_t hash = 0;
+    std::string key;
+  } kept;
+  kept.protect = keep != nullptr && keep->alloc_size() <= options_.max_memory;
+  if (kept.protect) {
+    kept.key = keep->key();
+    kept.hash = keep->hash;
   }
-  auto spared = [&](const Memtable::Entry& e) {
-    return protect && e.hash == keep_hash && e.key() == keep_key;
+  // Captures one reference, so that making a std::function of it allocates nothing.
+  auto spared = [&kept](const Memtable::Entry& e) {
+    return kept.protect && e.hash == kept.hash && e.key() == kept.key;
   };
 
   // Only clean entries can go; dirty and frozen ones (and tombstones) need a checkpoint first.
@@ -66,8 +70,8 @@ EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
   const auto started = std::chrono::steady_clock::now();
   const std::uint64_t time_limit_us = EvictionTimeLimitUs();
   std::uint64_t evicted = 0;
-  while (memtable_.bytes() > options_.max_memory && fruitless_rounds < 8) {
-    const std::size_t before = memtable_.bytes();
+  while (CountedBytes() > options_.max_memory && fruitless_rounds < 8) {
+    const std::size_t before = CountedBytes();
     switch (options_.eviction) {
       case EvictionPolicy::kOffload: {
         Memtable::Entry* victim =
@@ -113,23 +117,26 @@ EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
         // Redis's tenacity: checked every 16 keys, the rest waits for the next write or tick.
         if (time_limit_us != 0 && (++evicted & 15) == 0 &&
             std::chrono::steady_clock::now() - started > std::chrono::microseconds(time_limit_us)) {
-          return memtable_.bytes() > options_.max_memory ? EvictionResult::kRunning
+          return CountedBytes() > options_.max_memory ? EvictionResult::kRunning
                                                          : EvictionResult::kOk;
         }
         break;
       }
     }
-    fruitless_rounds = memtable_.bytes() < before ? 0 : fruitless_rounds + 1;
+    fruitless_rounds = CountedBytes() < before ? 0 : fruitless_rounds + 1;
     // Evicting on-disk keys leaves tombstones as big as the entries they replace.
     if (fruitless_rounds > 0 && memtable_.tombstone_count() > 0) clean_more();
   }
-  if (memtable_.bytes() <= options_.max_memory) return EvictionResult::kOk;
+  if (CountedBytes() <= options_.max_memory) return EvictionResult::kOk;
   return options_.eviction == EvictionPolicy::kOffload ? EvictionResult::kOk
                                                        : EvictionResult::kFail;
 }
 
 void EngineImpl::AfterWrite(const Memtable::Entry* written) {
-  EnforceMemoryLimit(written);
+  // Under allkeys-tinylfu the written key is spared nothing: it is the admission window's
+  // newest key, and when the window holds no other, the candidate that must beat the main
+  // region's victim (a one-hit key is refused at once, as in Caffeine).
+  EnforceMemoryLimit(tiny_lfu_.attached() ? nullptr : written);
   if (atomic_depth_ == 0) MaybeCheckpoint();
 }
 

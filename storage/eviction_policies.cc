@@ -23,10 +23,14 @@ void EngineImpl::SetEvictionTuning(const EvictionTuning& tuning) {
 void EngineImpl::ApplyAccessMode() {
   const EvictionTuning& t = options_.eviction_tuning;
   memtable_.SetLfu(IsLfuPolicy(options_.eviction), t.lfu_log_factor, t.lfu_decay_time);
+  tiny_lfu_.SetMaxMemory(options_.max_memory);
+  const bool tiny_lfu = options_.eviction == EvictionPolicy::kAllKeysTinyLfu;
+  if (tiny_lfu && !tiny_lfu_.attached()) tiny_lfu_.Attach();
+  if (!tiny_lfu) tiny_lfu_.Detach();
 }
 
 EvictionResult EngineImpl::PerformEvictions() {
-  if (options_.max_memory == 0 || memtable_.bytes() <= options_.max_memory) {
+  if (options_.max_memory == 0 || CountedBytes() <= options_.max_memory) {
     return EvictionResult::kOk;
   }
   if (!DeletesVictims(options_.eviction)) {
@@ -47,10 +51,10 @@ Memtable::Entry* EngineImpl::PickVictim(const std::function<bool(const Memtable:
   const EvictionPolicy policy = options_.eviction;
   const bool volatile_only = IsVolatilePolicy(policy);
   if (volatile_only && memtable_.expiring_count() == 0) return nullptr;
+  if (policy == EvictionPolicy::kAllKeysTinyLfu) return tiny_lfu_.Victim(spared);  // no tombstones
   auto eligible = [&](const Memtable::Entry& e) {
     return !e.has(Memtable::kTombstone) && !spared(e) && (!volatile_only || e.expire_at_ms != 0);
   };
-  if (policy == EvictionPolicy::kAllKeysTinyLfu) return PickTinyLfuVictim(eligible);
   if (policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom) {
     return memtable_.SampleRandom(rng_, eligible);
   }

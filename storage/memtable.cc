@@ -53,7 +53,7 @@ void Memtable::Account(Entry& e, int sign, std::size_t size) {
   if (e.has(kTombstone)) add(&tombstones_, 1);
   if (e.has(kCompressed)) add(&compressed_, 1);
   if (e.expire_at_ms != 0) add(&expiring_, 1);
-  if (!e.in_main) add(&window_bytes_, size);
+  add(&region_bytes_[e.region], size);
 }
 
 Memtable::Entry* Memtable::Find(std::uint64_t hash, std::string_view key, std::uint32_t ns) const {
@@ -125,8 +125,11 @@ Memtable::Entry* Memtable::Insert(EntryPtr fresh) {
   while (*link && !((*link)->hash == hash && (*link)->key() == key && (*link)->ns() == ns)) {
     link = &(*link)->next;
   }
-  // An overwritten key stays where the admission policy put it.
-  if (*link && (*link)->in_main) result->in_main = 1;
+  // An overwritten key stays where the observer put it.
+  if (*link && observer_ != nullptr) {
+    result->lru = (*link)->lru;
+    result->region = (*link)->region;
+  }
   Account(*result, +1);
   if (*link) {
     EntryPtr old = std::move(*link);
@@ -135,12 +138,14 @@ Memtable::Entry* Memtable::Insert(EntryPtr fresh) {
     if (lfu_) std::memcpy(result->accessed, old->accessed, sizeof(old->accessed));
     fresh->next = std::move(old->next);
     *link = std::move(fresh);
+    if (observer_ != nullptr) observer_->Replaced(old.get(), result);
     Dispose(std::move(old));
     return result;
   }
   fresh->next = std::move(buckets_[BucketOf(hash)]);
   buckets_[BucketOf(hash)] = std::move(fresh);
   if (entries_ > buckets_.size()) Resize(bits_ + 1);
+  if (observer_ != nullptr) observer_->Added(result);
   return result;
 }
 
@@ -167,6 +172,7 @@ void Memtable::ReleaseRetired() {
 void Memtable::Erase(Entry* e) {
   EntryPtr owned = Unlink(e);
   Account(*owned, -1);
+  if (observer_ != nullptr) observer_->Removed(owned.get());
   Dispose(std::move(owned));
   // Shrinking keeps random sampling and sweeps from wandering through empty buckets.
   if (bits_ > kMinBits && entries_ < buckets_.size() / 8) Resize(bits_ - 1);
@@ -189,7 +195,26 @@ void Memtable::Clear() {
   sweep_pos_ = 0;
   dirty_.clear();
   entries_ = entry_bytes_ = dirty_bytes_ = frozen_ = tombstones_ = expiring_ = compressed_ = 0;
-  window_bytes_ = 0;
+  for (std::size_t& bytes : region_bytes_) bytes = 0;
+  if (observer_ != nullptr) observer_->Cleared();
+}
+
+void Memtable::SetObserver(Observer* observer) {
+  if (observer == nullptr && observer_ != nullptr) {
+    ForEach([&](Entry& e) {
+      e.lru = clock_;
+      e.region = kUnlisted;
+    });
+    for (std::size_t& bytes : region_bytes_) bytes = 0;
+    region_bytes_[kUnlisted] = entry_bytes_;
+  }
+  observer_ = observer;
+}
+
+void Memtable::ForEach(const std::function<void(Entry&)>& fn) {
+  for (EntryPtr& bucket : buckets_) {
+    for (Entry* e = bucket.get(); e != nullptr; e = e->next.get()) fn(*e);
+  }
 }
 
 void Memtable::EraseNamespace(std::uint32_t ns) {

@@ -78,10 +78,10 @@ class Memtable {
     std::uint32_t lru = 0;          // value of the table's access clock at the last touch
     std::uint32_t key_len = 0;
     std::uint32_t stored_len = 0;
-    std::uint32_t dirty_slot : 31 = 0;  // position in the table's dirty list while kDirty
-    // allkeys-tinylfu: past the admission window, in the main region (Memtable::Admit). A bit of
+    std::uint32_t dirty_slot : 30 = 0;  // position in the table's dirty list while kDirty
+    // allkeys-tinylfu: which of its lists holds the entry (Region; Memtable::SetRegion). Bits of
     // dirty_slot's word because the flags byte is full.
-    std::uint32_t in_main : 1 = 0;
+    std::uint32_t region : 2 = 0;
     std::uint8_t flags = 0;
     // The table's access clock (seconds, 24 bits, wrapping like Redis's LRU clock) at the last
     // touch: OBJECT IDLETIME. Three bytes of the word the flags byte starts.
@@ -138,6 +138,23 @@ class Memtable {
   };
 #pragma pack(pop)
 
+  // allkeys-tinylfu's lists (tiny_lfu.h). Every other policy leaves entries kUnlisted.
+  enum Region : std::uint8_t { kUnlisted = 0, kWindow = 1, kProbation = 2, kProtected = 3 };
+
+  // Told of every entry that enters or leaves the table, so that a policy can keep its own order
+  // of the entries (allkeys-tinylfu's lists). While one is set, each entry's `lru` field is the
+  // observer's (Touch no longer writes it, Age means nothing) and an entry replaced by a new one
+  // of the same key hands its `lru` and region to the new one before Replaced is called.
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    virtual void Added(Entry* e) = 0;                     // a key new to the table
+    virtual void Replaced(Entry* old, Entry* fresh) = 0;  // old is unlinked, not yet freed
+    virtual void Removed(Entry* e) = 0;                   // unlinked, not yet freed
+    virtual void Touched(Entry* e) = 0;                   // Touch: an access
+    virtual void Cleared() = 0;                           // every entry went at once
+  };
+
   // The largest namespace an entry may hold (one below UINT32_MAX, so that "the next one" fits).
   static constexpr std::uint32_t kMaxNamespace = UINT32_MAX - 1;
 
@@ -174,7 +191,11 @@ class Memtable {
   // Under an LFU policy the 24 access bits hold Redis's LFU counter instead (lfu.h): a touch
   // decays and increments it, and a new entry starts at LFU_INIT_VAL.
   void Touch(Entry* e) {
-    e->lru = ++clock_;
+    if (observer_ != nullptr) {
+      observer_->Touched(e);
+    } else {
+      e->lru = ++clock_;
+    }
     if (lfu_) {
       TouchLfu(e);
     } else {
@@ -201,12 +222,19 @@ class Memtable {
   // fixed when the entry is made (these ignore them).
   void SetFlag(Entry* e, Flag f, bool on) { SetFlags(e, on ? f : 0, on ? 0 : f); }
   void SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear);
-  // allkeys-tinylfu admits a window entry to the main region (Entry::in_main).
-  void Admit(Entry* e) {
-    Account(*e, -1);
-    e->in_main = 1;
-    Account(*e, +1);
+  // Sets (nullptr: removes) the observer. Removing it gives every entry back an `lru` of now and
+  // the region kUnlisted.
+  void SetObserver(Observer* observer);
+  // Moves an entry to another of the observer's regions, whose bytes the table counts.
+  void SetRegion(Entry* e, Region r) {
+    const std::size_t size = e->alloc_size();
+    region_bytes_[e->region] -= size;
+    region_bytes_[r] += size;
+    e->region = r;
   }
+  std::size_t region_bytes(Region r) const { return region_bytes_[r]; }
+  // Every entry (unordered), for an observer adopting the table's entries.
+  void ForEach(const std::function<void(Entry&)>& fn);
 
   // Approximated LRU, as in Redis: looks at about `samples` entries accepted by `eligible`,
   // found at random buckets, and returns the least recently touched one (nullptr: none exists).
@@ -252,8 +280,6 @@ class Memtable {
   std::size_t tombstone_count() const { return tombstones_; }
   std::size_t expiring_count() const { return expiring_; }
   std::size_t compressed_count() const { return compressed_; }
-  // Bytes of the entries not in_main: allkeys-tinylfu's admission window.
-  std::size_t window_bytes() const { return window_bytes_; }
   std::size_t bucket_count() const { return buckets_.size(); }
 
  private:
@@ -305,7 +331,8 @@ class Memtable {
   std::size_t tombstones_ = 0;
   std::size_t expiring_ = 0;
   std::size_t compressed_ = 0;
-  std::size_t window_bytes_ = 0;
+  std::size_t region_bytes_[4] = {};  // by Entry::region
+  Observer* observer_ = nullptr;
 };
 
 }  // namespace dynakv::storage

@@ -161,6 +161,16 @@ TEST_CASE("the memory bound holds under every policy") {
     CHECK(peak_memtable <= kMaxMemory + 2 * 4096 + 64 * 1024);
     CHECK(peak_rss < kRssBound);
     CHECK(InfoNumber(c, "stats", "evicted_keys") > 0);
+    if (policy == "allkeys-tinylfu") {
+      // Its own bytes (sketch, doorkeeper, list nodes) are bounded per key and within maxmemory.
+      const std::uint64_t policy_bytes = InfoNumber(c, "memory", "tinylfu_policy_bytes");
+      const std::uint64_t entries = InfoNumber(c, "memory", "memtable_entries");
+      MESSAGE("tinylfu: ", policy_bytes, " B for ", entries, " entries");
+      CHECK(policy_bytes > 0);
+      CHECK(policy_bytes <= 52 * entries + 1024);
+      CHECK(InfoNumber(c, "memory", "memtable_bytes") + policy_bytes <= kMaxMemory + 2 * 4096 + 64 * 1024);
+      CHECK(InfoNumber(c, "memory", "tinylfu_rejected_keys") > 0);
+    }
     if (policy.rfind("volatile-", 0) == 0) {
       for (int i = 0; i < kKeys; i += 10) {
         CHECK(c.Command({"EXISTS", "key:" + std::to_string(i)}) == Reply::Int(1));

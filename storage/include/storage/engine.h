@@ -137,11 +137,15 @@ struct EngineStats {
   std::uint64_t compactions = 0;
   std::uint64_t offloaded_keys = 0;  // entries dropped from memory because they are on disk
   std::uint64_t evicted_keys = 0;    // entries deleted by an allkeys-*/volatile-* policy
-  // allkeys-tinylfu: the frequency sketch's bytes (not counted in memtable_bytes: 8 to 16 bytes
-  // a key), the admission window's bytes, and window candidates admitted to / refused by the
-  // main region (refused ones are the evicted_keys the window loses).
+  // allkeys-tinylfu: its own memory (policy_bytes: the sketch with its doorkeeper, 10 to 20
+  // bytes a key, and the 16-byte list nodes; not in memtable_bytes, but max_memory bounds the
+  // sum), the bytes of its window, probation and protected lists, and window candidates
+  // admitted to / refused by the main region (refused ones are evicted_keys the window loses).
+  std::uint64_t policy_bytes = 0;
   std::uint64_t sketch_bytes = 0;
   std::uint64_t window_bytes = 0;
+  std::uint64_t probation_bytes = 0;
+  std::uint64_t protected_bytes = 0;
   std::uint64_t admitted_keys = 0;
   std::uint64_t rejected_keys = 0;
   std::uint64_t expired_keys = 0;
