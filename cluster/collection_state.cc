@@ -20,10 +20,16 @@ bool RegisterLess(const ExpiryRegister& a, const ExpiryRegister& b) {
 
 void CollectionState::Join(const CollectionState& other) {
   if (RegisterLess(expiry_, other.expiry_)) expiry_ = other.expiry_;
-  set_.Join(other.set_);
+  if (kind_ == Kind::kSet) {
+    set_.Join(other.set_);
+  } else {
+    map_.Join(other.map_);
+  }
 }
 
-bool CollectionState::Empty() const { return set_.size() == 0; }
+bool CollectionState::Empty() const {
+  return kind_ == Kind::kSet ? set_.size() == 0 : map_.size() == 0;
+}
 
 std::string CollectionState::Encode() const {
   std::string out;
@@ -32,12 +38,13 @@ std::string CollectionState::Encode() const {
   coding::PutVarsint64(&out, expiry_.timestamp_us);
   coding::PutLengthPrefixed(&out, expiry_.origin);
   coding::PutVarsint64(&out, expiry_.expire_at_ms);
-  out.append(set_.Encode());
+  out.append(kind_ == Kind::kSet ? set_.Encode() : map_.Encode());
   return out;
 }
 
 bool CollectionState::PeekKind(std::string_view bytes, Kind* kind) {
-  if (bytes.size() < 2 || bytes[0] != kFormat || bytes[1] != static_cast<char>(Kind::kSet)) {
+  if (bytes.size() < 2 || bytes[0] != kFormat ||
+      (bytes[1] != static_cast<char>(Kind::kSet) && bytes[1] != static_cast<char>(Kind::kHash))) {
     return false;
   }
   *kind = static_cast<Kind>(bytes[1]);
@@ -59,7 +66,9 @@ bool CollectionState::Decode(std::string_view bytes, CollectionState* state) {
     return false;
   }
   decoded.expiry_.origin.assign(origin);
-  if (!crdt::ORSet::Decode(bytes, &decoded.set_)) return false;
+  const bool ok = decoded.kind_ == Kind::kSet ? crdt::ORSet::Decode(bytes, &decoded.set_)
+                                              : crdt::AddWinsMap::Decode(bytes, &decoded.map_);
+  if (!ok) return false;
   *state = std::move(decoded);
   return true;
 }

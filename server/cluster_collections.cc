@@ -6,10 +6,12 @@
 #include "clock.h"
 #include "cluster/collection_state.h"
 #include "cluster_executor.h"
+#include "number_parse.h"
 #include "resp/reply_writer.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
+#include "types/hash.h"
 #include "types/ops.h"
 #include "types/set.h"
 
@@ -20,24 +22,67 @@ namespace {
 bool NameIs(const CommandSpec& spec, std::string_view name) { return spec.name == name; }
 
 // Applies one recorded element operation to `observed`, adding what it changed to `delta`.
-// False for an operation that is not a set's (the key changed type within the command).
-bool ApplyOp(std::string_view op, std::string_view actor, cluster::CollectionState* observed,
+// False for an operation that is not of the state's kind (the key changed type within the
+// command).
+bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp_us,
+             const HashIncrement* increment, cluster::CollectionState* observed,
              cluster::CollectionState* delta) {
   types::Op parsed;
   if (!types::ParseOp(op, &parsed)) return false;
-  crdt::ORSet& set = observed->set();
+  const bool set = observed->kind() == cluster::CollectionState::Kind::kSet;
   switch (parsed.code) {
     case types::OpCode::kSetAdd:
+      if (!set) return false;
       // A member already here gets a new dot too (replacing its old ones): a remove elsewhere
       // that saw only the old dots must not take away an add that was acknowledged after them.
-      for (std::string_view member : parsed.args) delta->set().Join(set.Add(actor, member));
+      for (std::string_view member : parsed.args) {
+        delta->set().Join(observed->set().Add(actor, member));
+      }
       return true;
     case types::OpCode::kSetRem:
-      for (std::string_view member : parsed.args) delta->set().Join(set.Remove(member));
+      if (!set) return false;
+      for (std::string_view member : parsed.args) {
+        delta->set().Join(observed->set().Remove(member));
+      }
+      return true;
+    case types::OpCode::kHashSet:
+      if (set || parsed.args.size() % 2 != 0) return false;
+      for (std::size_t i = 0; i < parsed.args.size(); i += 2) {
+        const std::string_view field = parsed.args[i];
+        if (increment != nullptr && field == increment->field) {
+          // HINCRBY: an increment of this actor's total in the field, not the value it computed,
+          // so concurrent increments through other nodes all count.
+          std::int64_t result = 0;
+          crdt::AddWinsMap part;
+          if (observed->map().IncrBy(actor, field, increment->by, &result, &part) !=
+              crdt::AddWinsMap::IncrStatus::kOk) {
+            return false;
+          }
+          delta->map().Join(part);
+        } else {
+          delta->map().Join(observed->map().Set(actor, field, timestamp_us, parsed.args[i + 1]));
+        }
+      }
+      return true;
+    case types::OpCode::kHashDel:
+      if (set) return false;
+      for (std::string_view field : parsed.args) delta->map().Join(observed->map().Remove(field));
       return true;
     default:
       return false;
   }
+}
+
+// The kind of collection a command's result is, if it is one.
+bool KindOf(const storage::ValueObject* object, cluster::CollectionState::Kind* kind) {
+  if (dynamic_cast<const types::Set*>(object) != nullptr) {
+    *kind = cluster::CollectionState::Kind::kSet;
+  } else if (dynamic_cast<const types::Hash*>(object) != nullptr) {
+    *kind = cluster::CollectionState::Kind::kHash;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -51,14 +96,27 @@ const cluster::Version* FindCollection(const cluster::SiblingSet& set) {
 
 bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
-                           std::int64_t now_ms, cluster::Version* version) {
-  const auto* result = dynamic_cast<const types::Set*>(state.object.get());
-  if (state.exists && result == nullptr) return false;  // a string or another type: whole value
-  const cluster::Version* current = FindCollection(observed);
+                           std::int64_t now_ms, cluster::Version* version,
+                           const HashIncrement* increment) {
+  using Kind = cluster::CollectionState::Kind;
+  Kind kind = Kind::kSet;
+  // A string or another type: a whole value.
+  if (state.exists && !KindOf(state.object.get(), &kind)) return false;
+  const cluster::Version* current = nullptr;
+  cluster::CollectionState seen(kind);
+  for (const cluster::Version& v : observed.versions()) {
+    cluster::CollectionState decoded;
+    if (!v.collection || !cluster::CollectionState::Decode(v.value, &decoded)) continue;
+    // A delete removes the collection the writer saw; a result of one kind builds on that kind.
+    if (!state.exists || decoded.kind() == kind) {
+      current = &v;
+      seen = std::move(decoded);
+      break;
+    }
+  }
   if (!state.exists && current == nullptr) return false;  // a plain delete
-  cluster::CollectionState seen;
-  if (current != nullptr) cluster::CollectionState::Decode(current->value, &seen);  // checked
-  cluster::CollectionState delta;
+  kind = seen.kind();  // a delete's is the collection's it removes
+  cluster::CollectionState delta(kind);
   auto stamp = [&](std::int64_t expire_at_ms) {
     delta.expiry() = {version->timestamp_us, version->origin_node, expire_at_ms};
   };
@@ -66,17 +124,27 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
   // Whether the command ran over the collection's elements (else over another value, or none).
   const bool built_on = current != nullptr && winner == current && current->IsLive(now_ms);
   if (!built_on || state.replaced) {
-    // DEL, a STORE, a write after expiry, or the first write over a plain (typed) set: the
+    // DEL, a STORE, a write after expiry, or the first write over a plain (typed) value: the
     // elements the writer saw go, the result's are added, the expiry is the result's.
-    delta.set().Join(seen.set().Reset());
-    if (state.exists) {
-      result->ForEach(
-          [&](std::string_view member) { delta.set().Join(seen.set().Add(actor, member)); });
+    if (kind == Kind::kSet) {
+      delta.set().Join(seen.set().Reset());
+    } else {
+      delta.map().Join(seen.map().Reset());
+    }
+    if (state.exists && kind == Kind::kSet) {
+      static_cast<const types::Set*>(state.object.get())->ForEach([&](std::string_view member) {
+        delta.set().Join(seen.set().Add(actor, member));
+      });
+    } else if (state.exists) {
+      static_cast<const types::Hash*>(state.object.get())
+          ->ForEach([&](std::string_view field, std::string_view value) {
+            delta.map().Join(seen.map().Set(actor, field, version->timestamp_us, value));
+          });
     }
     stamp(state.exists ? state.expire_at_ms : 0);
   } else {
     for (const std::string& op : state.ops) {
-      if (!ApplyOp(op, actor, &seen, &delta)) return false;
+      if (!ApplyOp(op, actor, version->timestamp_us, increment, &seen, &delta)) return false;
     }
     if (state.exists && state.expire_at_ms != seen.expiry().expire_at_ms) {
       stamp(state.expire_at_ms);  // EXPIRE, PERSIST
@@ -91,7 +159,15 @@ ClusterCollections::ClusterCollections(Server& server, ClusterExecutor& executor
     : server_(server), executor_(executor), node_(node) {}
 
 bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
-  return NameIs(spec, "sadd") || NameIs(spec, "srem") || NameIs(spec, "spop");
+  // HINCRBY is not among them yet: run here as a counter increment of the field (the
+  // HashIncrement path below), a hammer through three nodes lost one increment in about half the
+  // runs, not understood yet. Through the coordinator it assigns its result (last-write-wins).
+  static constexpr std::string_view kNames[] = {"sadd",  "srem", "spop",   "hset",
+                                                "hmset", "hdel", "hsetnx", "hincrbyfloat"};
+  for (std::string_view name : kNames) {
+    if (NameIs(spec, name)) return true;
+  }
+  return false;
 }
 
 void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
@@ -121,9 +197,18 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
     if (!version.collection) context.Merge(version.History());
   }
   cluster::Version version = executor_.NewVersion(&set, context);
-  if (!MakeCollectionVersion(set, after->second, actor, now, &version)) {
-    // Not a set any more within one command: cannot happen for SADD/SREM/SPOP; refuse safely.
-    done("-ERR the command's result is not a set\r\n");
+  HashIncrement increment;
+  const bool incr = NameIs(spec, "hincrby");
+  if (incr) {
+    increment.field = argv[2];
+    long long by = 0;
+    ParseLongLong(argv[3], &by);  // the handler accepted it
+    increment.by = by;
+  }
+  if (!MakeCollectionVersion(set, after->second, actor, now, &version,
+                             incr ? &increment : nullptr)) {
+    // Not a collection any more within one command: cannot happen for these; refuse safely.
+    done("-ERR the command's result is not a set or hash\r\n");
     return;
   }
   cluster::SiblingSet delta;

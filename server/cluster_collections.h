@@ -43,9 +43,16 @@ const cluster::Version* FindCollection(const cluster::SiblingSet& set);
 // the command ran on (`observed`). `actor` names the dots of elements it adds: it must not have
 // issued any dot `observed` lacks. False when the result is not a collection (another type, or a
 // plain delete of a key that holds none): the caller writes a whole value instead.
+// `increment`: the command was HINCRBY of that field by that much, which becomes a counter
+// increment of the field (concurrent ones all count) instead of an assignment of the result.
+struct HashIncrement {
+  std::string_view field;
+  std::int64_t by = 0;
+};
 bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
-                           std::int64_t now_ms, cluster::Version* version);
+                           std::int64_t now_ms, cluster::Version* version,
+                           const HashIncrement* increment = nullptr);
 
 class ClusterCollections {
  public:

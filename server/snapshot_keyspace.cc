@@ -2,6 +2,7 @@
 
 #include "cluster/collection_state.h"
 #include "crdt/pn_counter.h"
+#include "types/hash.h"
 #include "types/set.h"
 
 namespace dynakv::server {
@@ -20,7 +21,15 @@ std::string TypedValue(const cluster::Version& version) {
   cluster::CollectionState state;
   cluster::CollectionState::Decode(version.value, &state);  // checked when its set was decoded
   std::string out;
-  types::Set::SerializeMembers(state.set().Members(), &out);
+  if (state.kind() == cluster::CollectionState::Kind::kSet) {
+    types::Set::SerializeMembers(state.set().Members(), &out);
+    return out;
+  }
+  // Fields in byte order, each with its merged value (an LWW register plus counter totals).
+  types::Hash hash;
+  const types::TypeLimits limits;
+  for (const auto& [field, value] : state.map().Entries()) hash.Set(field, value, limits);
+  hash.Serialize(&out);
   return out;
 }
 

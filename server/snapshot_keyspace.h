@@ -24,7 +24,8 @@ namespace dynakv::server {
 std::string PlainValue(const cluster::Version& version);
 // Whether a plain read sees `version` as a typed value (types/), and its serialized form: a
 // typed version's bytes, or a collection's elements as a new value of its type (a set of the
-// ORSet's members, built as Redis builds a new set).
+// ORSet's members, built as Redis builds a new set; a hash of the map's fields in byte order,
+// encoded by the default hash-max-listpack-* limits).
 bool IsTypedVersion(const cluster::Version& version);
 std::string TypedValue(const cluster::Version& version);
 

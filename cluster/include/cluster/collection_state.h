@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "crdt/add_wins_map.h"
 #include "crdt/or_set.h"
 
 namespace dynakv::cluster {
@@ -29,11 +30,18 @@ struct ExpiryRegister {
 
 class CollectionState {
  public:
-  enum class Kind : char { kSet = 'S' };
+  // A set (an observed-remove set) or a hash (an add-wins map of LWW fields and counters).
+  enum class Kind : char { kSet = 'S', kHash = 'H' };
+
+  CollectionState() = default;
+  explicit CollectionState(Kind kind) : kind_(kind) {}
 
   Kind kind() const { return kind_; }
+  // The state of the kind; the other one stays empty.
   crdt::ORSet& set() { return set_; }
   const crdt::ORSet& set() const { return set_; }
+  crdt::AddWinsMap& map() { return map_; }
+  const crdt::AddWinsMap& map() const { return map_; }
   ExpiryRegister& expiry() { return expiry_; }
   const ExpiryRegister& expiry() const { return expiry_; }
 
@@ -52,6 +60,7 @@ class CollectionState {
   Kind kind_ = Kind::kSet;
   ExpiryRegister expiry_;
   crdt::ORSet set_;
+  crdt::AddWinsMap map_;
 };
 
 }  // namespace dynakv::cluster

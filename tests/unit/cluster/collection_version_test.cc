@@ -198,3 +198,75 @@ TEST_CASE("collection versions: decode refuses payloads and flags Encode never w
 
 }  // namespace
 }  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+// A replica's HSET or HINCRBY as the server does it, on a hash.
+Version HashWrite(SiblingSet& set, const std::string& node, std::int64_t ts, bool incr,
+                  const std::string& field) {
+  CollectionState seen(CollectionState::Kind::kHash);
+  if (const Version* v = CollectionOf(set)) REQUIRE(CollectionState::Decode(v->value, &seen));
+  CollectionState delta(CollectionState::Kind::kHash);
+  if (incr) {
+    std::int64_t result = 0;
+    crdt::AddWinsMap part;
+    REQUIRE(seen.map().IncrBy(node + "/1", field, 1, &result, &part) ==
+            crdt::AddWinsMap::IncrStatus::kOk);
+    delta.map().Join(part);
+  } else {
+    delta.map().Join(seen.map().Set(node + "/1", field, ts, "v"));
+  }
+  Version version = set.NewVersion(VectorClock(), node, ts);
+  version.value = delta.Encode();
+  REQUIRE(NormalizeCollectionVersion(&version));
+  set.Add(version);
+  return version;
+}
+
+TEST_CASE("collection versions: concurrent HINCRBYs interleaved with HSETs all count") {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 30; ++round) {
+    std::vector<SiblingSet> replicas(3);
+    std::vector<std::vector<Version>> inflight(3);  // deltas not delivered yet, per target
+    int increments = 0;
+    std::int64_t ts = 1000;
+    for (int step = 0; step < 300; ++step) {
+      const std::size_t r = rng() % 3;
+      const bool incr = rng() % 2 == 0;
+      Version d = HashWrite(replicas[r], "n" + std::to_string(r), ts += 10, incr,
+                            incr ? "f" : "x" + std::to_string(step));
+      if (incr) ++increments;
+      for (std::size_t t = 0; t < 3; ++t) {
+        if (t != r) inflight[t].push_back(d);
+      }
+      // Deliver some in-flight deltas, in any order.
+      for (std::size_t t = 0; t < 3; ++t) {
+        std::shuffle(inflight[t].begin(), inflight[t].end(), rng);
+        while (!inflight[t].empty() && rng() % 3 != 0) {
+          SiblingSet one;
+          one.Add(inflight[t].back());
+          replicas[t].Merge(one);
+          inflight[t].pop_back();
+        }
+      }
+      if (rng() % 10 == 0) replicas[rng() % 3].Merge(replicas[rng() % 3]);
+    }
+    for (std::size_t t = 0; t < 3; ++t) {
+      for (const Version& d : inflight[t]) {
+        SiblingSet one;
+        one.Add(d);
+        replicas[t].Merge(one);
+      }
+    }
+    for (SiblingSet& replica : replicas) {
+      CollectionState state;
+      REQUIRE(CollectionState::Decode(CollectionOf(replica)->value, &state));
+      CHECK(state.map().Get("f") == std::to_string(increments));
+      CHECK(replica.Encode() == replicas[0].Encode());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dynakv::cluster
