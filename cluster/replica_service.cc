@@ -27,6 +27,7 @@ std::int64_t ReplicaService::StorageExpiry(const SiblingSet& set, std::int64_t n
   std::int64_t latest = 0;
   bool has_tombstone = false;
   for (const Version& version : set.versions()) {
+    if (version.collection) return 0;
     if (version.tombstone) {
       has_tombstone = true;
       continue;

@@ -96,7 +96,9 @@ class ReplicaService {
 
   // The storage expiry of a stored set: the latest expiry of its values, 0 (none) if any value
   // has none; a set with tombstones is kept at least until now + grace, so the delete
-  // replicates, and is then purged.
+  // replicates, and is then purged. A collection (Version::collection) is never purged: its
+  // context is what keeps an older copy elsewhere from bringing removed elements back, and
+  // nothing here knows that every replica has seen the removal (README: tombstones).
   static std::int64_t StorageExpiry(const SiblingSet& set, std::int64_t now_ms,
                                     std::int64_t tombstone_grace_ms);
 

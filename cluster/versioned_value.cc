@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "cluster/collection_state.h"
 #include "coding.h"
 #include "crdt/pn_counter.h"
 
@@ -17,6 +18,7 @@ constexpr char kContextFormat = 1;  // first byte of a decoded context token
 constexpr char kTombstoneFlag = 1;
 constexpr char kTypedFlag = 2;
 constexpr char kCounterFlag = 4;
+constexpr char kCollectionFlag = 8;
 // clock count, dot, timestamp, origin length, flags, value length, expiry: one byte each at least.
 constexpr std::size_t kMinVersionBytes = 7;
 
@@ -27,8 +29,9 @@ bool CanonicalLess(const Version& a, const Version& b) {
 
 // Whether `seer` was written by someone who had seen `seen`.
 bool Saw(const Version& seer, const Version& seen) {
-  if (!seen.counter) return seer.clock.Get(seen.origin_node) >= seen.dot;
-  // A counter is many writes: all of them (its whole clock, its own dot included) must be seen.
+  if (!seen.joined()) return seer.clock.Get(seen.origin_node) >= seen.dot;
+  // A counter (or collection) is many writes: all of them (its whole clock, its own dot included)
+  // must be seen.
   for (const auto& [node, entry] : seen.clock.entries()) {
     if (seer.clock.Get(node) < entry.counter) return false;
   }
@@ -41,6 +44,26 @@ bool Saw(const Version& seer, const Version& seen) {
 bool CounterFieldsMatch(const Version& version, const crdt::PnCounter& state) {
   return version.History().Encode() == version.clock.Encode() &&
          version.tombstone == !state.Exists() && version.expire_at_ms == state.reset().expire_at_ms;
+}
+
+bool CollectionFieldsMatch(const Version& version, const CollectionState& state) {
+  return version.History().Encode() == version.clock.Encode() &&
+         version.tombstone == state.Empty() && version.expire_at_ms == state.expiry().expire_at_ms;
+}
+
+// The (timestamp, origin, dot) of the later of a and b, and the union of their histories: the
+// fields every joined version takes.
+Version JoinedFrame(const Version& a, const Version& b) {
+  const bool b_later = std::tie(a.timestamp_us, a.origin_node, a.dot) <
+                       std::tie(b.timestamp_us, b.origin_node, b.dot);
+  const Version& later = b_later ? b : a;
+  Version joined;
+  joined.timestamp_us = later.timestamp_us;
+  joined.origin_node = later.origin_node;
+  joined.dot = later.dot;
+  joined.clock = a.History();
+  joined.clock.Merge(b.History());
+  return joined;
 }
 
 bool SameVersion(const Version& a, const Version& b) {
@@ -65,7 +88,8 @@ void Version::EncodeTo(std::string* dst) const {
   coding::PutVarsint64(dst, timestamp_us);
   coding::PutLengthPrefixed(dst, origin_node);
   dst->push_back(static_cast<char>((tombstone ? kTombstoneFlag : 0) | (typed ? kTypedFlag : 0) |
-                                   (counter ? kCounterFlag : 0)));
+                                   (counter ? kCounterFlag : 0) |
+                                   (collection ? kCollectionFlag : 0)));
   coding::PutLengthPrefixed(dst, value);
   coding::PutVarsint64(dst, expire_at_ms);
 }
@@ -83,8 +107,10 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   const char flags = input->front();
   input->remove_prefix(1);
   // Unknown flag bits mean a newer format or garbage; either way not something to act on.
-  if ((flags & ~(kTombstoneFlag | kTypedFlag | kCounterFlag)) != 0 || decoded.dot == 0 ||
-      ((flags & kTypedFlag) != 0 && (flags & kCounterFlag) != 0)) {
+  const int kinds = ((flags & kTypedFlag) != 0) + ((flags & kCounterFlag) != 0) +
+                    ((flags & kCollectionFlag) != 0);
+  if ((flags & ~(kTombstoneFlag | kTypedFlag | kCounterFlag | kCollectionFlag)) != 0 ||
+      decoded.dot == 0 || kinds > 1) {
     return false;
   }
   if (!coding::GetLengthPrefixed(input, &value) ||
@@ -95,10 +121,17 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   decoded.tombstone = (flags & kTombstoneFlag) != 0;
   decoded.typed = (flags & kTypedFlag) != 0;
   decoded.counter = (flags & kCounterFlag) != 0;
+  decoded.collection = (flags & kCollectionFlag) != 0;
   decoded.value.assign(value);
   if (decoded.counter) {
     crdt::PnCounter state;
     if (!crdt::PnCounter::Decode(decoded.value, &state) || !CounterFieldsMatch(decoded, state)) {
+      return false;
+    }
+  }
+  if (decoded.collection) {
+    CollectionState state;
+    if (!CollectionState::Decode(decoded.value, &state) || !CollectionFieldsMatch(decoded, state)) {
       return false;
     }
   }
@@ -126,16 +159,8 @@ bool LwwLess(const Version& a, const Version& b) {
 }
 
 Version JoinCounterVersions(const Version& a, const Version& b) {
-  const bool b_later = std::tie(a.timestamp_us, a.origin_node, a.dot) <
-                       std::tie(b.timestamp_us, b.origin_node, b.dot);
-  const Version& later = b_later ? b : a;
-  Version joined;
+  Version joined = JoinedFrame(a, b);
   joined.counter = true;
-  joined.timestamp_us = later.timestamp_us;
-  joined.origin_node = later.origin_node;
-  joined.dot = later.dot;
-  joined.clock = a.History();
-  joined.clock.Merge(b.History());
   crdt::PnCounter state;
   crdt::PnCounter other;
   // Both decoded when their set did (Version::DecodeFrom) or were built from a state.
@@ -159,14 +184,50 @@ bool NormalizeCounterVersion(Version* version) {
   return true;
 }
 
+Version JoinCollectionVersions(const Version& a, const Version& b) {
+  Version joined = JoinedFrame(a, b);
+  joined.collection = true;
+  CollectionState state;
+  CollectionState other;
+  // Both decoded when their set did (Version::DecodeFrom) or were built from a state.
+  CollectionState::Decode(a.value, &state);
+  CollectionState::Decode(b.value, &other);
+  state.Join(other);
+  joined.value = state.Encode();
+  joined.tombstone = state.Empty();
+  joined.expire_at_ms = state.expiry().expire_at_ms;
+  return joined;
+}
+
+bool NormalizeCollectionVersion(Version* version) {
+  CollectionState state;
+  if (!CollectionState::Decode(version->value, &state)) return false;
+  version->collection = true;
+  version->counter = false;
+  version->typed = false;
+  version->clock = version->History();
+  version->tombstone = state.Empty();
+  version->expire_at_ms = state.expiry().expire_at_ms;
+  return true;
+}
+
+bool Joinable(const Version& a, const Version& b) {
+  if (a.counter && b.counter) return true;
+  if (!a.collection || !b.collection) return false;
+  CollectionState::Kind x;
+  CollectionState::Kind y;
+  return CollectionState::PeekKind(a.value, &x) && CollectionState::PeekKind(b.value, &y) && x == y;
+}
+
 bool SiblingSet::Add(Version version) {
   using Order = VectorClock::Order;
-  if (version.counter) {
-    // Counters are never siblings of each other: the join stands for both.
+  if (version.joined()) {
+    // Counters (collections of a kind) are never siblings of each other: the join stands for both.
     auto it = std::find_if(versions_.begin(), versions_.end(),
-                           [](const Version& sibling) { return sibling.counter; });
+                           [&](const Version& sibling) { return Joinable(sibling, version); });
     if (it != versions_.end()) {
-      Version joined = JoinCounterVersions(*it, version);
+      Version joined = version.counter ? JoinCounterVersions(*it, version)
+                                       : JoinCollectionVersions(*it, version);
       if (SameVersion(joined, *it)) return false;  // nothing new
       versions_.erase(it);
       version = std::move(joined);
@@ -184,12 +245,13 @@ bool SiblingSet::Add(Version version) {
     return order == Order::kAfter || order == Order::kEqual;
   });
   if (versions_.size() >= kMaxSiblings) {
-    // Never the counter: dropping it would drop acknowledged increments.
+    // Never a counter or collection: dropping it would drop acknowledged increments or adds.
     auto loser = versions_.end();
     for (auto it = versions_.begin(); it != versions_.end(); ++it) {
-      if (!it->counter && (loser == versions_.end() || LwwLess(*it, *loser))) loser = it;
+      if (!it->joined() && (loser == versions_.end() || LwwLess(*it, *loser))) loser = it;
     }
-    if (!version.counter && LwwLess(version, *loser)) return false;
+    if (loser == versions_.end()) return false;  // only joined versions: cannot happen in practice
+    if (!version.joined() && LwwLess(version, *loser)) return false;
     versions_.erase(loser);
   }
   auto position = std::upper_bound(versions_.begin(), versions_.end(), version, CanonicalLess);
@@ -283,7 +345,7 @@ bool SiblingSet::Decode(std::string_view bytes, SiblingSet* set) {
     if (i > 0 && !CanonicalLess(decoded.versions_.back(), version)) return false;
     for (const Version& earlier : decoded.versions_) {
       if (CompareVersions(version, earlier) != VectorClock::Order::kConcurrent) return false;
-      if (version.counter && earlier.counter) return false;  // Add would have joined them
+      if (Joinable(version, earlier)) return false;  // Add would have joined them
     }
     decoded.versions_.push_back(std::move(version));
   }

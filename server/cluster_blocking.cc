@@ -314,7 +314,7 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
   if (cluster::DecodeForwardRequest(payload, &request)) {
     spec = server_.commands().Find(request.argv.front());
   }
-  if (spec != nullptr && ClusterCounters::IsCounterCommand(*spec) &&
+  if (spec != nullptr && ClusterCounters::RunsOnOneReplica(*spec) &&
       cluster::ParseConsistencyLevel(request.write_level, &write)) {
     server_.cluster_counters()->Serve(*spec, std::move(request.argv),
                                       static_cast<int>(request.protocol), write,

@@ -106,7 +106,11 @@ std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* 
 
 ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
                                  cluster::ClusterNode& node, std::string dir)
-    : server_(server), executor_(executor), node_(node), dir_(std::move(dir)) {
+    : server_(server),
+      executor_(executor),
+      node_(node),
+      dir_(std::move(dir)),
+      collections_(server, executor, node) {
   std::string warning;
   actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, false, &warning);
   if (!warning.empty()) Log(server_.log_level(), LogLevel::kWarning, "%s", warning.c_str());
@@ -138,6 +142,10 @@ void ClusterCounters::AppendInfo(std::string* out) const {
 bool ClusterCounters::IsCounterCommand(const CommandSpec& spec) {
   return NameIs(spec, "incr") || NameIs(spec, "incrby") || NameIs(spec, "decr") ||
          NameIs(spec, "decrby");
+}
+
+bool ClusterCounters::RunsOnOneReplica(const CommandSpec& spec) {
+  return IsCounterCommand(spec) || ClusterCollections::IsCollectionCommand(spec);
 }
 
 std::string ClusterCounters::TargetOf(const std::string& key) const {
@@ -196,7 +204,9 @@ void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> ar
                             const cluster::ConsistencyLevel& write,
                             std::function<void(std::string)> respond) {
   ++served_;
-  if (spec.arity < 0 || argv.size() != static_cast<std::size_t>(spec.arity)) {
+  const bool arity_ok = spec.arity >= 0 ? argv.size() == static_cast<std::size_t>(spec.arity)
+                                        : argv.size() >= static_cast<std::size_t>(-spec.arity);
+  if (!RunsOnOneReplica(spec) || !arity_ok) {
     respond("-ERR malformed forwarded command\r\n");
     return;
   }
@@ -213,6 +223,12 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
                             const cluster::ConsistencyLevel& write,
                             std::function<void(std::string)> done) {
   const std::string& key = argv[1];
+  if (ClusterCollections::IsCollectionCommand(spec)) {
+    // A lost copy may have held the actor's latest dots, as it may a counter's latest entry.
+    RenewIncarnationAfterLostCopies();
+    collections_.Apply(client, spec, argv, write, actor_, std::move(done));
+    return;
+  }
   cluster::SiblingSet set = node_.LocalSiblings(key);
   // An empty copy is how a lost one shows (absent keys aside): only then is the check needed.
   if (set.empty()) RenewIncarnationAfterLostCopies();

@@ -25,6 +25,7 @@
 
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
+#include "cluster_collections.h"
 #include "command.h"
 
 namespace dynakv::server {
@@ -60,7 +61,10 @@ class ClusterCounters {
 
   // INCR, INCRBY, DECR, DECRBY: the commands that run as counter increments.
   static bool IsCounterCommand(const CommandSpec& spec);
-  // Runs ctx's command (IsCounterCommand) for its client, here or forwarded as above.
+  // Those and the collection writes (ClusterCollections::IsCollectionCommand), which run the same
+  // way, on one replica without a read, with the same actor.
+  static bool RunsOnOneReplica(const CommandSpec& spec);
+  // Runs ctx's command (RunsOnOneReplica) for its client, here or forwarded as above.
   void Run(const CommandContext& ctx, const CommandSpec& spec);
   // A counter command another member forwarded: `respond` gets the RESP reply.
   void Serve(const CommandSpec& spec, std::vector<std::string> argv, int protocol,
@@ -88,6 +92,7 @@ class ClusterCounters {
   std::string dir_;
   std::string actor_;
   std::uint64_t undecodable_seen_ = 0;  // ClusterStats::undecodable_values when last checked
+  ClusterCollections collections_;
   std::unique_ptr<Client> runners_[2];  // the handler's client in Serve: RESP2, RESP3
   std::uint64_t forwarded_ = 0;
   std::uint64_t served_ = 0;

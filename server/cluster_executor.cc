@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "cluster_collections.h"
 #include "cluster_counters.h"
 #include "command_util.h"
 #include "cross_slot.h"
@@ -280,7 +281,9 @@ void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& ke
   // The context is what the command saw; this node's own copy joins the set so the new
   // version's dot is past every write this node made to the key.
   const cluster::VectorClock context = set->Context();
-  const cluster::SiblingSet observed = FindCounter(*set) != nullptr ? *set : cluster::SiblingSet();
+  const cluster::SiblingSet observed =
+      FindCounter(*set) != nullptr || FindCollection(*set) != nullptr ? *set
+                                                                      : cluster::SiblingSet();
   if (merge_local) set->Merge(node_.LocalSiblings(key));
   cluster::Version version = NewVersion(set, context);
   version.tombstone = !state.exists;
@@ -289,7 +292,13 @@ void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& ke
   // keeping increments the command did not see; anything else replaces it as a whole value.
   const bool reset = MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
                                       state.expire_at_ms, start_counter, &version);
-  if (!reset) {  // (a reset's value, tombstone and expiry are the counter's)
+  // A set (cluster_collections.h): the command's effect as a delta of the key's ORSet, its
+  // added members tagged by an actor of this one write (its dot is this node's alone).
+  const bool collection =
+      !reset &&
+      MakeCollectionVersion(observed, state, node_.self_id() + "/w" + std::to_string(version.dot),
+                            NowMs(), &version);
+  if (!reset && !collection) {  // (a joined version's value, tombstone and expiry are its own)
     if (version.typed) {
       state.object->Serialize(&version.value);  // whole-value last-write-wins (README)
     } else {

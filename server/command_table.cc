@@ -320,8 +320,8 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
     // Lists and sorted sets are written on their key's primary (cluster_blocking.h).
     if (ClusterBlocking::RunsOnPrimary(spec)) {
       server.cluster_blocking()->Run(ctx, spec);
-    } else if (ClusterCounters::IsCounterCommand(spec)) {
-      server.cluster_counters()->Run(ctx, spec);  // a counter increment on one replica
+    } else if (ClusterCounters::RunsOnOneReplica(spec)) {
+      server.cluster_counters()->Run(ctx, spec);  // a counter increment or set write on one replica
     } else {
       cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     }

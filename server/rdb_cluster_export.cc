@@ -111,9 +111,9 @@ struct ExportWalk : std::enable_shared_from_this<ExportWalk> {
     const cluster::Version* winner = set.Resolve();
     if (winner == nullptr || !winner->IsLive(NowMs())) return;
     value.clear();
-    if (winner->typed) {
+    if (IsTypedVersion(*winner)) {  // a collection: a value of its type
       std::unique_ptr<storage::ValueObject> object =
-          codec != nullptr ? codec->Decode(winner->value) : nullptr;
+          codec != nullptr ? codec->Decode(TypedValue(*winner)) : nullptr;
       if (object == nullptr) {
         error = "the value of " + key + " does not decode";
         return;

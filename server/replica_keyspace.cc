@@ -25,8 +25,8 @@ bool ReplicaKeyspace::LoadLive(std::string_view key) {
   const cluster::Version* winner = set.Resolve();
   if (winner == nullptr || !winner->IsLive(NowMs())) return false;
   object_.reset();
-  if (winner->typed) {
-    object_ = codec_ != nullptr ? codec_->Decode(winner->value) : nullptr;
+  if (IsTypedVersion(*winner)) {  // a collection reads as a value of its type
+    object_ = codec_ != nullptr ? codec_->Decode(TypedValue(*winner)) : nullptr;
     if (object_ == nullptr) return false;
   }
   value_ = PlainValue(*winner);  // a counter reads as its number

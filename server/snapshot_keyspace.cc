@@ -1,6 +1,9 @@
 #include "snapshot_keyspace.h"
 
+#include "cluster/collection_state.h"
 #include "crdt/pn_counter.h"
+#include "types/hash.h"
+#include "types/set.h"
 
 namespace dynakv::server {
 
@@ -11,16 +14,35 @@ std::string PlainValue(const cluster::Version& version) {
   return std::to_string(state.Value());
 }
 
+bool IsTypedVersion(const cluster::Version& version) { return version.typed || version.collection; }
+
+std::string TypedValue(const cluster::Version& version) {
+  if (!version.collection) return version.value;
+  cluster::CollectionState state;
+  cluster::CollectionState::Decode(version.value, &state);  // checked when its set was decoded
+  std::string out;
+  if (state.kind() == cluster::CollectionState::Kind::kSet) {
+    types::Set::SerializeMembers(state.set().Members(), &out);
+    return out;
+  }
+  // Fields in byte order, each with its merged value (an LWW register plus counter totals).
+  types::Hash hash;
+  const types::TypeLimits limits;
+  for (const auto& [field, value] : state.map().Entries()) hash.Set(field, value, limits);
+  hash.Serialize(&out);
+  return out;
+}
+
 void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set) {
   KeyState& state = Slot(key);
   state = KeyState{};
   const cluster::Version* winner = set.Resolve();
   if (winner == nullptr || !winner->IsLive(now_ms_)) return;
-  if (winner->typed) {
+  if (IsTypedVersion(*winner)) {
     // A typed value this node cannot decode (no codec, or bytes that are not one) reads as
     // absent rather than as a string holding its serialized form.
     if (codec_ == nullptr) return;
-    state.object = codec_->Decode(winner->value);
+    state.object = codec_->Decode(TypedValue(*winner));
     if (state.object == nullptr) return;
   } else {
     state.value = PlainValue(*winner);
@@ -67,18 +89,26 @@ storage::Status SnapshotKeyspace::Put(std::string_view key, std::string_view val
   state.value.assign(value);
   state.expire_at_ms = expire_at_ms;
   state.changed = true;
+  state.replaced = true;
+  state.ops.clear();
   return storage::Status::Ok();
 }
 
 bool SnapshotKeyspace::Delete(std::string_view key) {
   KeyState* state = Live(key);
   if (state == nullptr) return false;
+  Drop(state);
+  state->replaced = true;
+  state->ops.clear();
+  return true;
+}
+
+void SnapshotKeyspace::Drop(KeyState* state) {
   state->exists = false;
   state->object.reset();
   state->value.clear();
   state->expire_at_ms = 0;
   state->changed = true;
-  return true;
 }
 
 bool SnapshotKeyspace::SetExpireAt(std::string_view key, std::int64_t expire_at_ms) {
@@ -113,6 +143,7 @@ storage::Status SnapshotKeyspace::Mutate(std::string_view key, std::string_view 
     state.object = std::move(created);
     state.expire_at_ms = 0;
     state.changed = true;
+    state.ops.emplace_back(op);
     return storage::Status::Ok();
   }
   std::unique_ptr<storage::ValueObject> unused;
@@ -120,7 +151,8 @@ storage::Status SnapshotKeyspace::Mutate(std::string_view key, std::string_view 
     return storage::Status::InvalidArgument("operation refused");
   }
   live->changed = true;
-  if (live->object->Empty()) Delete(key);  // Redis never keeps an empty collection
+  live->ops.emplace_back(op);
+  if (live->object->Empty()) Drop(live);  // Redis never keeps an empty collection
   return storage::Status::Ok();
 }
 
@@ -135,6 +167,8 @@ storage::Status SnapshotKeyspace::PutObject(std::string_view key, std::string_vi
   state.object = std::move(object);
   state.expire_at_ms = expire_at_ms;
   state.changed = true;
+  state.replaced = true;
+  state.ops.clear();
   return storage::Status::Ok();
 }
 

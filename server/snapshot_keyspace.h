@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cluster/versioned_value.h"
 #include "keyspace.h"
@@ -21,6 +22,12 @@ namespace dynakv::server {
 // The string a plain read shows for a (non-typed) version: its bytes, or a counter's value in
 // decimal (GET, VGET, DUMP, OBJECT ENCODING see a counter as the string holding the number).
 std::string PlainValue(const cluster::Version& version);
+// Whether a plain read sees `version` as a typed value (types/), and its serialized form: a
+// typed version's bytes, or a collection's elements as a new value of its type (a set of the
+// ORSet's members, built as Redis builds a new set; a hash of the map's fields in byte order,
+// encoded by the default hash-max-listpack-* limits).
+bool IsTypedVersion(const cluster::Version& version);
+std::string TypedValue(const cluster::Version& version);
 
 class SnapshotKeyspace final : public Keyspace {
  public:
@@ -33,6 +40,11 @@ class SnapshotKeyspace final : public Keyspace {
     std::unique_ptr<storage::ValueObject> object;
     std::int64_t expire_at_ms = 0;
     bool changed = false;  // the command wrote it: it needs a new version
+    // How: the element operations (types/ops.h) applied to the loaded value, in order, unless
+    // `replaced` (a Put, PutObject or Delete: the value as a whole). A collection key's new
+    // version is made from these (cluster_collections.h).
+    std::vector<std::string> ops;
+    bool replaced = false;
   };
   using KeyStates = std::map<std::string, KeyState, std::less<>>;
 
@@ -73,6 +85,7 @@ class SnapshotKeyspace final : public Keyspace {
   // The key's state if it exists and has not expired; nullptr otherwise.
   KeyState* Live(std::string_view key);
   KeyState& Slot(std::string_view key);
+  void Drop(KeyState* state);  // the key no longer exists
 
   Keyspace& node_local_;
   const std::int64_t now_ms_;

@@ -41,6 +41,10 @@ struct Version {
   // (JoinCounterVersions) instead of keeping a sibling. tombstone and expire_at_ms follow the
   // counter's state (Exists, its reset's expiry).
   bool counter = false;
+  // `value` is a CollectionState's encoding (collection_state.h: a set written by SADD, SREM,
+  // ...). Like a counter it is joined, not kept as a sibling, with another collection version of
+  // its kind; tombstone (no element) and expire_at_ms (the register's) follow its state.
+  bool collection = false;
   std::string value;
   std::int64_t expire_at_ms = 0;  // absolute unix ms, 0: never
 
@@ -50,6 +54,8 @@ struct Version {
   }
   // Everything this version has seen, including itself.
   VectorClock History() const;
+  // A counter or a collection: a join of many writes, which Add never keeps as siblings.
+  bool joined() const { return counter || collection; }
 
   void EncodeTo(std::string* dst) const;
   static bool DecodeFrom(std::string_view* input, Version* version);
@@ -68,6 +74,12 @@ Version JoinCounterVersions(const Version& a, const Version& b);
 // (as every joined one's does), tombstone and expiry from the state. False when `value` is not
 // a counter's encoding.
 bool NormalizeCounterVersion(Version* version);
+// The same for collection versions (CollectionState): both must be collections of one kind.
+Version JoinCollectionVersions(const Version& a, const Version& b);
+bool NormalizeCollectionVersion(Version* version);
+// Whether Add joins `a` and `b` instead of keeping both: two counters, or two collections of one
+// kind.
+bool Joinable(const Version& a, const Version& b);
 // Last-write-wins order: true when `b` wins over `a`. Higher timestamp wins, then higher origin
 // id; the remaining fields only break exact ties, so every replica picks the same winner.
 bool LwwLess(const Version& a, const Version& b);

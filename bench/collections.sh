@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SADD, HSET and ZADD through a 3-node dynakv cluster against single-node Redis, same run, same
+# machine: redis-benchmark -P 1, 50 clients, each command on 1,000 keys (-r 1000):
+#   SADD s:__rand_int__ m:__rand_int__     HSET h:__rand_int__ f:__rand_int__ v
+#   ZADD z:__rand_int__ __rand_int__ m:__rand_int__
+# (one key per command name and random number: with the default -n 100000 each key ends with
+# about 100 members).
+#   1. a real redis-server (AOF everysec, no RDB);
+#   2. a 3-node dynakv cluster (N=3, W=2 quorum), the 50 clients spread over the three nodes
+#      (17/17/16). SADD and HSET run as convergent-collection writes on the node they came through
+#      (server/cluster_collections.h: no read, a delta to the other replicas); ZADD is not
+#      convergent yet and runs on the key's primary replica (read-modify-write).
+# Prints ops/s, the ratio to Redis (the issue's target for SADD/HSET: >= 0.5x) and the servers'
+# CPU time per request (user+system of every server process of the target, in microseconds):
+# the machine is shared, so the CPU figure is the steadier one.
+#
+#   bench/collections.sh [--record] [-n REQUESTS] [BUILD_DIR]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/bench/lib.sh"
+bench_args 100000 "$@"
+redis=redis-server
+require_servers "$dynakv"
+server_cpu=() client_cpu=()
+start_scratch collections
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+# The command of each row.
+declare -A commands=(
+  [SADD]="SADD s:__rand_int__ m:__rand_int__"
+  [HSET]="HSET h:__rand_int__ f:__rand_int__ v"
+  [ZADD]="ZADD z:__rand_int__ __rand_int__ m:__rand_int__"
+)
+# ops/s of one redis-benchmark run: port clients requests (of $command)
+rps() {
+  # shellcheck disable=SC2086
+  redis-benchmark -p "$1" -c "$2" -n "$3" -r 1000 --csv $command 2>/dev/null |
+    awk -F'"' 'NR==2 {print $4}'
+}
+
+# A base port whose three client ports and their bus ports (+10000) are free.
+cluster_base() {
+  local b i ok
+  while :; do
+    b=$((20000 + RANDOM % 19000))
+    ok=1
+    for i in 1 2 3; do
+      if port_in_use $((b + i)) || port_in_use $((b + i + 10000)); then ok=0; fi
+    done
+    [ "$ok" = 1 ] && { echo "$b"; return; }
+  done
+}
+
+od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/secret"
+# start_cluster NAME N: three nodes; sets $cports and $cpids.
+start_cluster() {
+  local name=$1 n=$2 base i nodes
+  base=$(cluster_base)
+  nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
+  cports=() cpids=()
+  for i in 1 2 3; do
+    mkdir -p "$tmp/$name$i"
+    "$dynakv" --port $((base + i)) --bind 127.0.0.1 --dir "$tmp/$name$i" --cluster-enabled yes \
+      --cluster-node-id "n$i" --cluster-secret-file "$tmp/secret" --cluster-nodes "$nodes" \
+      --cluster-replication-factor "$n" --cluster-write-consistency quorum \
+      > "$tmp/$name$i.log" 2>&1 &
+    pids+=($!)
+    cpids+=($!)
+    cports+=($((base + i)))
+  done
+  for i in 0 1 2; do wait_ready "${cports[$i]}"; done
+}
+
+# spread PORTS...: the benchmark's 50 clients over three nodes; prints the summed ops/s.
+spread() {
+  local share=$((requests / 3)) s1 s2 s3
+  rps "$1" 17 "$share" > "$tmp/s1" & s1=$!
+  rps "$2" 17 "$share" > "$tmp/s2" & s2=$!
+  rps "$3" 16 "$share" > "$tmp/s3" & s3=$!
+  wait "$s1" "$s2" "$s3"
+  cat "$tmp/s1" "$tmp/s2" "$tmp/s3" | awk '{s += $1} END {printf "%.0f", s}'
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+start_server redis "$redis" --save '' --appendonly yes --appendfsync everysec
+start_cluster n3_ 3
+spread_requests=$(( 3 * (requests / 3) ))
+table=$(
+  echo "| command | redis-server ops/s | dynakv 3 nodes ops/s | vs redis | redis CPU µs/req | dynakv CPU µs/req (3 nodes) |"
+  echo "|---|---|---|---|---|---|"
+  for name in SADD HSET ZADD; do
+    command=${commands[$name]}
+    before=$(cpu_ticks "$pid")
+    redis_rps=$(rps "$port" 50 "$requests")
+    redis_cpu=$(( ($(cpu_ticks "$pid") - before) * tick_us ))
+    before=$(cpu_ticks "${cpids[@]}")
+    n3_rps=$(spread "${cports[@]}")
+    n3_cpu=$(( ($(cpu_ticks "${cpids[@]}") - before) * tick_us ))
+    awk -v n="$name" -v r="$redis_rps" -v c="$n3_rps" -v rc="$redis_cpu" -v cc="$n3_cpu" \
+      -v rq="$requests" -v cq="$spread_requests" \
+      'BEGIN {printf "| %s | %.0f | %.0f | %.2f | %.1f | %.1f |\n", n, r, c, c / r, rc / rq, cc / cq}'
+  done
+)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "$table"
+echo "load average before: $load_before, after: $load_after"
+if [ "$record" = 1 ]; then
+  {
+    record_header "SADD/HSET/ZADD through a 3-node cluster vs Redis (bench/collections.sh)"
+    echo "- command: \`bench/collections.sh --record -n $requests\` (redis-benchmark -P 1, 50" \
+      "clients, -r 1000: 1,000 keys per command); N=3 W=2, clients spread over the 3 nodes; no" \
+      "pinning: the nodes, the benchmark and the other engineers' work share the cores (machine" \
+      "loaded, load average $load_before before, $load_after after). CPU: user+system of all" \
+      "server processes of the target over the run, per request."
+    echo
+    echo "$table"
+  } >> "$root/bench/RESULTS.md"
+fi

@@ -1,0 +1,66 @@
+// The payload of a collection version (Version::collection, README: cluster mode, convergent
+// collections): a convergent collection (crdt/) and the last-write-wins register of its expiry.
+//
+// A collection version is never a sibling of another collection of the same kind: SiblingSet::Add
+// joins the two (JoinVersions), as it joins counters. Writes ship deltas: a version whose payload
+// holds only what one command changed (an ORSet delta) and the register if the command set it;
+// joined into any copy, in any order, duplicated or not, it gives the same state.
+//
+// Expiry: EXPIRE, PERSIST, DEL and a write to an expired collection set the register, stamped
+// (hybrid time, origin) as any version; the later stamp wins. DEL and a write after expiry also
+// remove every element their writer had seen (a reset), so elements added concurrently, which it
+// could not have seen, survive it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "crdt/add_wins_map.h"
+#include "crdt/or_set.h"
+
+namespace dynakv::cluster {
+
+struct ExpiryRegister {
+  std::int64_t timestamp_us = 0;  // 0: never written (joins below every written one)
+  std::string origin;
+  std::int64_t expire_at_ms = 0;  // absolute unix ms, 0: never
+  bool operator==(const ExpiryRegister&) const = default;
+};
+
+class CollectionState {
+ public:
+  // A set (an observed-remove set) or a hash (an add-wins map of LWW fields and counters).
+  enum class Kind : char { kSet = 'S', kHash = 'H' };
+
+  CollectionState() = default;
+  explicit CollectionState(Kind kind) : kind_(kind) {}
+
+  Kind kind() const { return kind_; }
+  // The state of the kind; the other one stays empty.
+  crdt::ORSet& set() { return set_; }
+  const crdt::ORSet& set() const { return set_; }
+  crdt::AddWinsMap& map() { return map_; }
+  const crdt::AddWinsMap& map() const { return map_; }
+  ExpiryRegister& expiry() { return expiry_; }
+  const ExpiryRegister& expiry() const { return expiry_; }
+
+  // Least upper bound; both must be of one kind (SiblingSet joins only those).
+  void Join(const CollectionState& other);
+  // No element (a deleted or emptied collection, or a remove-only delta).
+  bool Empty() const;
+
+  std::string Encode() const;
+  // Strict: false on anything Encode could not have written.
+  static bool Decode(std::string_view bytes, CollectionState* state);
+  // The kind of an encoded state without decoding it (false when there is none).
+  static bool PeekKind(std::string_view bytes, Kind* kind);
+
+ private:
+  Kind kind_ = Kind::kSet;
+  ExpiryRegister expiry_;
+  crdt::ORSet set_;
+  crdt::AddWinsMap map_;
+};
+
+}  // namespace dynakv::cluster

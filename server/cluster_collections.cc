@@ -1,0 +1,235 @@
+#include "cluster_collections.h"
+
+#include <utility>
+
+#include "client.h"
+#include "clock.h"
+#include "cluster/collection_state.h"
+#include "cluster_executor.h"
+#include "number_parse.h"
+#include "resp/reply_writer.h"
+#include "server.h"
+#include "storage/engine.h"
+#include "types/codec.h"
+#include "types/hash.h"
+#include "types/ops.h"
+#include "types/set.h"
+
+namespace dynakv::server {
+
+namespace {
+
+bool NameIs(const CommandSpec& spec, std::string_view name) { return spec.name == name; }
+
+// Applies one recorded element operation to `observed`, adding what it changed to `delta`.
+// False for an operation that is not of the state's kind (the key changed type within the
+// command).
+bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp_us,
+             const HashIncrement* increment, cluster::CollectionState* observed,
+             cluster::CollectionState* delta) {
+  types::Op parsed;
+  if (!types::ParseOp(op, &parsed)) return false;
+  const bool set = observed->kind() == cluster::CollectionState::Kind::kSet;
+  switch (parsed.code) {
+    case types::OpCode::kSetAdd:
+      if (!set) return false;
+      // A member already here gets a new dot too (replacing its old ones): a remove elsewhere
+      // that saw only the old dots must not take away an add that was acknowledged after them.
+      for (std::string_view member : parsed.args) {
+        delta->set().Join(observed->set().Add(actor, member));
+      }
+      return true;
+    case types::OpCode::kSetRem:
+      if (!set) return false;
+      for (std::string_view member : parsed.args) {
+        delta->set().Join(observed->set().Remove(member));
+      }
+      return true;
+    case types::OpCode::kHashSet:
+      if (set || parsed.args.size() % 2 != 0) return false;
+      for (std::size_t i = 0; i < parsed.args.size(); i += 2) {
+        const std::string_view field = parsed.args[i];
+        if (increment != nullptr && field == increment->field) {
+          // HINCRBY: an increment of this actor's total in the field, not the value it computed,
+          // so concurrent increments through other nodes all count.
+          std::int64_t result = 0;
+          crdt::AddWinsMap part;
+          if (observed->map().IncrBy(actor, field, increment->by, &result, &part) !=
+              crdt::AddWinsMap::IncrStatus::kOk) {
+            return false;
+          }
+          delta->map().Join(part);
+        } else {
+          delta->map().Join(observed->map().Set(actor, field, timestamp_us, parsed.args[i + 1]));
+        }
+      }
+      return true;
+    case types::OpCode::kHashDel:
+      if (set) return false;
+      for (std::string_view field : parsed.args) delta->map().Join(observed->map().Remove(field));
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The kind of collection a command's result is, if it is one.
+bool KindOf(const storage::ValueObject* object, cluster::CollectionState::Kind* kind) {
+  if (dynamic_cast<const types::Set*>(object) != nullptr) {
+    *kind = cluster::CollectionState::Kind::kSet;
+  } else if (dynamic_cast<const types::Hash*>(object) != nullptr) {
+    *kind = cluster::CollectionState::Kind::kHash;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const cluster::Version* FindCollection(const cluster::SiblingSet& set) {
+  for (const cluster::Version& version : set.versions()) {
+    if (version.collection) return &version;
+  }
+  return nullptr;
+}
+
+bool MakeCollectionVersion(const cluster::SiblingSet& observed,
+                           const SnapshotKeyspace::KeyState& state, std::string_view actor,
+                           std::int64_t now_ms, cluster::Version* version,
+                           const HashIncrement* increment) {
+  using Kind = cluster::CollectionState::Kind;
+  Kind kind = Kind::kSet;
+  // A string or another type: a whole value.
+  if (state.exists && !KindOf(state.object.get(), &kind)) return false;
+  const cluster::Version* current = nullptr;
+  cluster::CollectionState seen(kind);
+  for (const cluster::Version& v : observed.versions()) {
+    cluster::CollectionState decoded;
+    if (!v.collection || !cluster::CollectionState::Decode(v.value, &decoded)) continue;
+    // A delete removes the collection the writer saw; a result of one kind builds on that kind.
+    if (!state.exists || decoded.kind() == kind) {
+      current = &v;
+      seen = std::move(decoded);
+      break;
+    }
+  }
+  if (!state.exists && current == nullptr) return false;  // a plain delete
+  kind = seen.kind();  // a delete's is the collection's it removes
+  cluster::CollectionState delta(kind);
+  auto stamp = [&](std::int64_t expire_at_ms) {
+    delta.expiry() = {version->timestamp_us, version->origin_node, expire_at_ms};
+  };
+  const cluster::Version* winner = observed.Resolve();
+  // Whether the command ran over the collection's elements (else over another value, or none).
+  const bool built_on = current != nullptr && winner == current && current->IsLive(now_ms);
+  if (!built_on || state.replaced) {
+    // DEL, a STORE, a write after expiry, or the first write over a plain (typed) value: the
+    // elements the writer saw go, the result's are added, the expiry is the result's.
+    if (kind == Kind::kSet) {
+      delta.set().Join(seen.set().Reset());
+    } else {
+      delta.map().Join(seen.map().Reset());
+    }
+    if (state.exists && kind == Kind::kSet) {
+      static_cast<const types::Set*>(state.object.get())->ForEach([&](std::string_view member) {
+        delta.set().Join(seen.set().Add(actor, member));
+      });
+    } else if (state.exists) {
+      static_cast<const types::Hash*>(state.object.get())
+          ->ForEach([&](std::string_view field, std::string_view value) {
+            delta.map().Join(seen.map().Set(actor, field, version->timestamp_us, value));
+          });
+    }
+    stamp(state.exists ? state.expire_at_ms : 0);
+  } else {
+    for (const std::string& op : state.ops) {
+      if (!ApplyOp(op, actor, version->timestamp_us, increment, &seen, &delta)) return false;
+    }
+    if (state.exists && state.expire_at_ms != seen.expiry().expire_at_ms) {
+      stamp(state.expire_at_ms);  // EXPIRE, PERSIST
+    }
+  }
+  version->value = delta.Encode();
+  return cluster::NormalizeCollectionVersion(version);
+}
+
+ClusterCollections::ClusterCollections(Server& server, ClusterExecutor& executor,
+                                       cluster::ClusterNode& node)
+    : server_(server), executor_(executor), node_(node) {}
+
+bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
+  // HINCRBY is not among them yet: run here as a counter increment of the field (the
+  // HashIncrement path below), a hammer through three nodes lost one increment in about half the
+  // runs, not understood yet. Through the coordinator it assigns its result (last-write-wins).
+  static constexpr std::string_view kNames[] = {"sadd",  "srem", "spop",   "hset",
+                                                "hmset", "hdel", "hsetnx", "hincrbyfloat"};
+  for (std::string_view name : kNames) {
+    if (NameIs(spec, name)) return true;
+  }
+  return false;
+}
+
+void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
+                               const std::vector<std::string>& argv,
+                               const cluster::ConsistencyLevel& write, const std::string& actor,
+                               std::function<void(std::string)> done) {
+  const std::string& key = argv[1];
+  cluster::SiblingSet set = node_.LocalSiblings(key);
+  const std::int64_t now = NowMs();
+  SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
+  snapshot.Load(key, set);
+  std::string reply;
+  resp::ReplyWriter writer(&reply, client.protocol());
+  const std::vector<std::string_view> views(argv.begin(), argv.end());
+  CommandContext ctx{server_, client, views, writer, snapshot, nullptr};
+  spec.handler(ctx);
+  const auto after = snapshot.keys().find(key);
+  if (after == snapshot.keys().end() || !after->second.changed) {
+    done(std::move(reply));  // refused, or nothing changed (SADD of members all there)
+    return;
+  }
+  // The delta's clock is what it replaces besides the collection: the other values the key held
+  // here (a string, a plain set), which the command's write supersedes. The collection's own
+  // history comes with the join wherever the delta lands.
+  cluster::VectorClock context;
+  for (const cluster::Version& version : set.versions()) {
+    if (!version.collection) context.Merge(version.History());
+  }
+  cluster::Version version = executor_.NewVersion(&set, context);
+  HashIncrement increment;
+  const bool incr = NameIs(spec, "hincrby");
+  if (incr) {
+    increment.field = argv[2];
+    long long by = 0;
+    ParseLongLong(argv[3], &by);  // the handler accepted it
+    increment.by = by;
+  }
+  if (!MakeCollectionVersion(set, after->second, actor, now, &version,
+                             incr ? &increment : nullptr)) {
+    // Not a collection any more within one command: cannot happen for these; refuse safely.
+    done("-ERR the command's result is not a set or hash\r\n");
+    return;
+  }
+  cluster::SiblingSet delta;
+  delta.Add(version);
+  set.Add(std::move(version));
+  // In this node's log file before it goes anywhere, not only in the log buffer the loop flushes
+  // at the end of its iteration: killed in between, the node would come back without the dot
+  // that the other replicas hold, give it to its next add, and the two members tagged with one
+  // dot would remove each other on the next merge (test_cluster_sets' kill -9 test).
+  if (const std::string error = node_.PutLocal(key, set); !error.empty()) {
+    done("-" + error + "\r\n");
+    return;
+  }
+  if (const storage::Status status = server_.engine().FlushLog(); !status.ok()) {
+    done("-ERR this replica could not store the write: " + status.ToString() + "\r\n");
+    return;
+  }
+  node_.Write(key, std::move(delta), write,
+              [reply = std::move(reply), done = std::move(done)](cluster::WriteResult result) {
+                done(result.ok ? reply : "-" + result.error + "\r\n");
+              });
+}
+
+}  // namespace dynakv::server
