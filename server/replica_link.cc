@@ -13,6 +13,7 @@
 #include "log.h"
 #include "number_parse.h"
 #include "replica_load.h"
+#include "replica_state.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -22,9 +23,10 @@ namespace {
 constexpr std::uint64_t kTickMs = 1000;          // replicationCron's period
 constexpr std::uint64_t kReplTimeoutMs = 60000;  // repl-timeout's default
 constexpr std::size_t kReadBytes = 64 * 1024;
-// The master client's id: apart from the connections' (which count up from 1) and the script
-// client's (0).
-constexpr std::uint64_t kMasterClientId = ~std::uint64_t{0} - 1;
+// The master clients' ids count down from here: apart from the connections' (which count up from
+// 1) and the script client's (0). A new one each time, so a cluster-mode command of a client
+// replaced meanwhile completes into nothing.
+constexpr std::uint64_t kMasterClientIdBase = ~std::uint64_t{0} - 1;
 
 std::string EncodeCommand(const std::vector<std::string>& argv) {
   std::string out = "*" + std::to_string(argv.size()) + "\r\n";
@@ -84,10 +86,53 @@ void ReplicaLink::EnsureMasterClient() {
   // cached master keeps it: after +CONTINUE the master does not send SELECT again (after
   // +FULLRESYNC it does).
   const std::uint32_t db = master_client_ ? master_client_->db() : 0;
-  master_client_ = std::make_unique<Client>(server_, kMasterClientId);
+  master_client_ =
+      std::make_unique<Client>(server_, kMasterClientIdBase - (master_client_serial_++ % (1 << 20)));
+  master_client_->set_async_done([this] { OnCommandDone(); });
+  command_in_flight_ = false;  // a command of the previous client completes into nothing
   master_client_->set_user(nullptr, true);  // the master's commands pass any ACL
   master_client_->set_name("master");
   master_client_->set_db(db);
+}
+
+ReplicaState& ReplicaLink::saved() {
+  if (!saved_) saved_ = std::make_unique<ReplicaState>(server_.config().dir);
+  return *saved_;
+}
+
+void ReplicaLink::SaveState() {
+  if (!synced_ || replid_.empty()) return;
+  std::string error;
+  if (saved().Save(replid_, offset_, &error)) {
+    save_error_logged_ = false;
+  } else if (!save_error_logged_) {
+    // Not fatal: a restart then syncs in full.
+    Log(server_.log_level(), LogLevel::kWarning, "Cannot keep the replication offset: %s",
+        error.c_str());
+    save_error_logged_ = true;
+  }
+}
+
+void ReplicaLink::StartFromConfig(const std::string& host, int port) {
+  std::string problem;
+  if (const auto kept = saved().Load(&problem)) {
+    replid_ = kept->replid;
+    offset_ = read_offset_ = kept->offset;
+    synced_ = true;
+    Log(server_.log_level(), LogLevel::kNotice,
+        "Kept replication id and offset from before the restart: %s:%lld", replid_.c_str(),
+        offset_);
+  } else if (!problem.empty()) {
+    Log(server_.log_level(), LogLevel::kWarning, "Replication state not used (full sync): %s",
+        problem.c_str());
+  }
+  SetMaster(host, port);
+}
+
+void ReplicaLink::ForgetSavedState() { saved().Clear(); }
+
+Client* ReplicaLink::FindMasterClient(std::uint64_t id) const {
+  return master_client_ != nullptr && master_client_->id() == id ? master_client_.get() : nullptr;
 }
 
 void ReplicaLink::SetMaster(const std::string& host, int port) {
@@ -123,11 +168,18 @@ void ReplicaLink::Unset() {
   stream_.clear();
   out_.clear();
   inflight_.clear();
+  units_.clear();
+  units_bytes_ = 0;
+  next_command_ = 0;
+  in_multi_ = flushing_ = retry_pending_ = reading_paused_ = load_done_ = false;
+  held_payload_.clear();
   master_client_.reset();
+  command_in_flight_ = false;
   state_ = State::kNone;
   // The data is this node's own from now on: a later REPLICAOF syncs in full.
   synced_ = false;
   replid_.clear();
+  saved().Clear();
   Log(server_.log_level(), LogLevel::kNotice,
       "MASTER MODE enabled (user request from REPLICAOF NO ONE): the link to %s:%d is closed, "
       "the data stays",
@@ -143,13 +195,22 @@ void ReplicaLink::Stop() {
   }
   timer_.Close();
   load_.reset();
+  retired_load_.reset();
   master_client_.reset();
+  command_in_flight_ = false;
 }
 
 void ReplicaLink::OnTimer(uv_timer_t* timer) { static_cast<ReplicaLink*>(timer->data)->Tick(); }
 
 void ReplicaLink::Tick() {
+  retired_load_.reset();
+  if (retry_pending_) {
+    retry_pending_ = false;
+    Pump();
+  }
   if (state_ == State::kConnect) {
+    // Cluster mode: the unit being applied is finished first, so PSYNC asks for what follows it.
+    if (Busy()) return;
     Connect();
   } else if (state_ == State::kConnected) {
     SendCommand({"REPLCONF", "ACK", std::to_string(offset_)});
@@ -228,15 +289,24 @@ void ReplicaLink::OnRead(std::size_t n) {
     if (!HandleHandshake(&bytes)) return;
   }
   if (state_ == State::kTransfer) {
-    FeedPayload(bytes);
+    if (Clustered()) {
+      FeedPayloadClustered(bytes);
+    } else {
+      FeedPayload(bytes);
+    }
   } else if (state_ == State::kConnected && !bytes.empty()) {
     stream_.append(bytes);
     read_offset_ += static_cast<long long>(bytes.size());
-    ApplyStream();
+    if (Clustered()) {
+      ApplyStreamClustered();
+    } else {
+      ApplyStream();
+    }
   }
   // What this read wrote goes to the commit log now (no client's reply asks for the group
-  // commit): an offset is acknowledged to the master only once the log holds what it covers.
-  server_.engine().FlushLog();
+  // commit): an offset is acknowledged to the master, or kept for a restart, only once the log
+  // holds what it covers.
+  if (server_.engine().FlushLog().ok() && !Clustered()) SaveState();
 }
 
 void ReplicaLink::OnEof() { Drop("the master closed the connection"); }
@@ -290,9 +360,20 @@ void ReplicaLink::Drop(const std::string& why) {
         "The full sync was cut short after %llu keys: the next attempt syncs in full.",
         static_cast<unsigned long long>(load_ ? load_->keys() : 0));
   }
-  load_.reset();
+  // Not destroyed here: Drop may run inside the load's own write callback.
+  if (load_) retired_load_ = std::move(load_);
   stream_.clear();
   read_offset_ = offset_;  // what was read past the last applied command is read again
+  flushing_ = load_done_ = reading_paused_ = false;
+  held_payload_.clear();
+  in_multi_ = false;
+  multi_ = Unit{};
+  // Cluster mode: a unit partly applied is finished (Tick waits for it); the rest is sent again.
+  while (units_.size() > (Busy() ? 1 : 0)) {
+    units_bytes_ -= units_.back().bytes;
+    units_.pop_back();
+  }
+  if (!units_.empty()) read_offset_ = units_.front().end;
   parser_ = resp::RequestParser();
   out_.clear();
   inflight_.clear();
@@ -303,7 +384,9 @@ void ReplicaLink::Drop(const std::string& why) {
     link_down_since_ms_ = uv_now(server_.loop());
   }
   state_ = State::kConnect;
-  EnsureMasterClient();
+  // Cluster mode keeps its master client: a command of it may be in flight (no MULTI is open
+  // in it: the link applies transactions command by command).
+  if (!Clustered()) EnsureMasterClient();
 }
 
 bool ReplicaLink::HandleHandshake(std::string_view* bytes) {
@@ -392,11 +475,13 @@ bool ReplicaLink::StartFullSync(const std::string& line) {
   replid_.assign(rest.substr(0, space));
   offset_ = read_offset_ = offset;
   synced_ = false;
+  saved().Clear();  // the data is about to be replaced: a restart meanwhile syncs in full
   state_ = State::kTransfer;
   sync_start_ms_ = uv_now(server_.loop());
   ++full_syncs_;
   Log(server_.log_level(), LogLevel::kNotice, "Full resync from master: %s:%lld", replid_.c_str(),
       offset);
+  if (Clustered()) return StartClusterFullSync();
   // The node's data goes first, as a Redis replica empties its dataset before loading: through
   // the master client, so it is logged and watched keys hear of it.
   EnsureMasterClient();
@@ -517,6 +602,16 @@ void ReplicaLink::AppendInfo(std::string* out) const {
                host_.c_str(), port_, up ? "up" : "down",
                up ? static_cast<long long>((now - last_io_ms_) / 1000) : -1LL,
                state_ == State::kTransfer ? 1 : 0, read_offset_, offset_);
+  if (Clustered()) {
+    AppendPrintf(out,
+                 "master_sync_keys_in_flight:%llu\r\n"
+                 "master_sync_failed_keys:%llu\r\n"
+                 "master_stream_commands_pending:%zu\r\n"
+                 "master_stream_write_retries:%llu\r\n",
+                 static_cast<unsigned long long>(load_ ? load_->keys_in_flight() : 0),
+                 static_cast<unsigned long long>(load_ ? load_->failed_keys() : 0), units_.size(),
+                 static_cast<unsigned long long>(write_retries_));
+  }
   if (state_ == State::kTransfer && load_) {
     const long long total = load_->total_bytes();
     const unsigned long long read = load_->received_bytes();
