@@ -86,13 +86,16 @@ void ReplicaLink::EnsureMasterClient() {
   // cached master keeps it: after +CONTINUE the master does not send SELECT again (after
   // +FULLRESYNC it does).
   const std::uint32_t db = master_client_ ? master_client_->db() : 0;
-  master_client_ =
-      std::make_unique<Client>(server_, kMasterClientIdBase - (master_client_serial_++ % (1 << 20)));
-  master_client_->set_async_done([this] { OnCommandDone(); });
-  command_in_flight_ = false;  // a command of the previous client completes into nothing
-  master_client_->set_user(nullptr, true);  // the master's commands pass any ACL
-  master_client_->set_name("master");
+  master_client_ = NewMasterClient();
   master_client_->set_db(db);
+}
+
+std::unique_ptr<Client> ReplicaLink::NewMasterClient() {
+  auto client =
+      std::make_unique<Client>(server_, kMasterClientIdBase - (master_client_serial_++ % (1 << 20)));
+  client->set_user(nullptr, true);  // the master's commands pass any ACL
+  client->set_name("master");
+  return client;
 }
 
 ReplicaState& ReplicaLink::saved() {
@@ -103,7 +106,10 @@ ReplicaState& ReplicaLink::saved() {
 void ReplicaLink::SaveState() {
   if (!synced_ || replid_.empty()) return;
   std::string error;
-  if (saved().Save(replid_, offset_, &error)) {
+  // Cluster mode: the commands of the unit after offset_ already applied (Unit::next), so a
+  // restart in the middle of a MULTI's commands does not run them twice.
+  const std::size_t done = units_.empty() ? 0 : units_.front().next;
+  if (saved().Save(replid_, offset_, done, &error)) {
     save_error_logged_ = false;
   } else if (!save_error_logged_) {
     // Not fatal: a restart then syncs in full.
@@ -118,6 +124,7 @@ void ReplicaLink::StartFromConfig(const std::string& host, int port) {
   if (const auto kept = saved().Load(&problem)) {
     replid_ = kept->replid;
     offset_ = read_offset_ = kept->offset;
+    resume_skip_ = kept->done;
     synced_ = true;
     Log(server_.log_level(), LogLevel::kNotice,
         "Kept replication id and offset from before the restart: %s:%lld", replid_.c_str(),
@@ -132,7 +139,11 @@ void ReplicaLink::StartFromConfig(const std::string& host, int port) {
 void ReplicaLink::ForgetSavedState() { saved().Clear(); }
 
 Client* ReplicaLink::FindMasterClient(std::uint64_t id) const {
-  return master_client_ != nullptr && master_client_->id() == id ? master_client_.get() : nullptr;
+  if (master_client_ != nullptr && master_client_->id() == id) return master_client_.get();
+  for (const Lane& lane : lanes_) {
+    if (lane.client->id() == id) return lane.client.get();
+  }
+  return nullptr;
 }
 
 void ReplicaLink::SetMaster(const std::string& host, int port) {
@@ -170,11 +181,13 @@ void ReplicaLink::Unset() {
   inflight_.clear();
   units_.clear();
   units_bytes_ = 0;
-  next_command_ = 0;
   in_multi_ = flushing_ = retry_pending_ = reading_paused_ = load_done_ = false;
   held_payload_.clear();
   master_client_.reset();
-  command_in_flight_ = false;
+  // Commands in flight complete into nothing: their clients are gone (FindMasterClient).
+  lanes_.clear();
+  in_flight_ = 0;
+  busy_keys_.clear();
   state_ = State::kNone;
   // The data is this node's own from now on: a later REPLICAOF syncs in full.
   synced_ = false;
@@ -197,7 +210,8 @@ void ReplicaLink::Stop() {
   load_.reset();
   retired_load_.reset();
   master_client_.reset();
-  command_in_flight_ = false;
+  lanes_.clear();
+  in_flight_ = 0;
 }
 
 void ReplicaLink::OnTimer(uv_timer_t* timer) { static_cast<ReplicaLink*>(timer->data)->Tick(); }
@@ -368,12 +382,13 @@ void ReplicaLink::Drop(const std::string& why) {
   held_payload_.clear();
   in_multi_ = false;
   multi_ = Unit{};
-  // Cluster mode: a unit partly applied is finished (Tick waits for it); the rest is sent again.
-  while (units_.size() > (Busy() ? 1 : 0)) {
+  // Cluster mode: units started (and any before them) are finished first (Tick waits for them);
+  // the rest the master sends again.
+  while (!units_.empty() && !units_.back().running && units_.back().next == 0) {
     units_bytes_ -= units_.back().bytes;
     units_.pop_back();
   }
-  if (!units_.empty()) read_offset_ = units_.front().end;
+  if (!units_.empty()) read_offset_ = units_.back().end;
   parser_ = resp::RequestParser();
   out_.clear();
   inflight_.clear();
@@ -476,6 +491,7 @@ bool ReplicaLink::StartFullSync(const std::string& line) {
   offset_ = read_offset_ = offset;
   synced_ = false;
   saved().Clear();  // the data is about to be replaced: a restart meanwhile syncs in full
+  resume_skip_ = 0;
   state_ = State::kTransfer;
   sync_start_ms_ = uv_now(server_.loop());
   ++full_syncs_;

@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ class ReplicaLoad;
 class ReplicaState;
 
 class ReplicaLink : private net::ConnectionHandler {
+  struct Unit;  // cluster mode's (below)
+
  public:
   // Redis's repl_state, as ROLE names them.
   enum class State { kNone, kConnect, kConnecting, kHandshake, kTransfer, kConnected };
@@ -119,6 +122,7 @@ class ReplicaLink : private net::ConnectionHandler {
   // Runs the complete commands in stream_, counting their bytes into offset_.
   bool ApplyStream();
   void EnsureMasterClient();
+  std::unique_ptr<Client> NewMasterClient();
   // Keeps replid_/offset_ for a restart (replica_state.h), once the data holds what they cover.
   void SaveState();
   ReplicaState& saved();
@@ -134,15 +138,21 @@ class ReplicaLink : private net::ConnectionHandler {
   bool FinishClusterSync();
   // Parses the complete commands of stream_ into units_, then Pump.
   bool ApplyStreamClustered();
-  // Runs units_' commands one at a time until one is in flight.
+  // Starts units_' commands, in order, while they can start (Unit): on free lanes, none whose
+  // keys a command in flight has, nothing beside a barrier.
   void Pump();
-  // The reply of the command just run; false when it is to be tried again later.
-  bool CommandDone(const std::string& reply);
-  // From the master client's async-done hook.
-  void OnCommandDone();
-  std::string TakeReply();
-  // A unit is being applied (the link waits for it before reconnecting).
-  bool Busy() const { return command_in_flight_ || (!units_.empty() && next_command_ > 0); }
+  // Runs the next command of `unit` on lane `lane`; false when it went in flight.
+  bool RunOnLane(std::size_t lane, Unit* unit);
+  // The reply of `unit`'s command just run; false when it is to be tried again later.
+  bool CommandDone(Unit* unit, const std::string& reply);
+  // Pops the applied units at the front, moving offset_ past them.
+  void AdvanceOffset();
+  // From lane `lane`'s async-done hook.
+  void OnLaneDone(std::size_t lane);
+  void EnsureLanes();
+  static std::string TakeReply(Client& client);
+  // Commands in flight or units kept to finish (the link waits for them before reconnecting).
+  bool Busy() const { return in_flight_ > 0 || !units_.empty(); }
   void PauseReading();
   void MaybeResumeReading();
 
@@ -185,21 +195,36 @@ class ReplicaLink : private net::ConnectionHandler {
   std::uint64_t last_error_log_ms_ = 0;
   std::uint64_t master_client_serial_ = 0;
   std::unique_ptr<ReplicaState> saved_;
+  std::size_t resume_skip_ = 0;  // after a restart: commands of the first unit applied before
   bool save_error_logged_ = false;  // each master client gets an id of its own
 
   // Cluster mode: the stream as units to apply in order, each a command or a MULTI's commands.
+  // A unit of one command with keys runs beside others (on its own lane, the master client it
+  // runs as) when no command in flight has any of its keys; a barrier (a MULTI's commands, a
+  // command without keys, GETACK) runs alone, after every unit before it, before any after it.
   struct Unit {
     std::vector<std::vector<std::string>> commands;
-    long long end = 0;  // the offset once it is applied
+    std::vector<std::string> keys;  // of a lone command with keys
+    long long end = 0;              // the offset once it is applied
     std::size_t bytes = 0;
+    std::size_t next = 0;  // commands applied (or running: `running`)
+    bool running = false;
+    bool barrier = false;
     bool getack = false;  // REPLCONF GETACK: acknowledged when reached
   };
+  struct Lane {
+    std::unique_ptr<Client> client;
+    Unit* unit = nullptr;  // what it runs; deque elements do not move
+  };
+  static constexpr std::size_t kLanes = 32;
+  std::vector<Lane> lanes_;
+  std::size_t in_flight_ = 0;
+  std::map<std::string, int> busy_keys_;
+  void PushUnit(Unit unit);
   std::deque<Unit> units_;
   std::size_t units_bytes_ = 0;
-  std::size_t next_command_ = 0;  // of units_.front()
   bool in_multi_ = false;
   Unit multi_;
-  bool command_in_flight_ = false;
   bool flushing_ = false;  // the full sync's FLUSHALL is in flight
   bool pumping_ = false;
   bool retry_pending_ = false;  // a command the cluster could not take: again at the next tick

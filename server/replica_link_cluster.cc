@@ -1,6 +1,7 @@
 // ReplicaLink in cluster mode (replica_link.h): the full sync written through the ring as
 // IMPORT-RDB in cluster mode writes a file, and the command stream applied one command at a time
 // through the coordinator, each after the one before it met its write level.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "client.h"
 #include "command_call.h"
 #include "command_table.h"
+#include "cross_slot.h"
 #include "log.h"
 #include "replica_link.h"
 #include "replica_load.h"
@@ -31,23 +33,39 @@ bool IsClusterFailure(std::string_view error) {
 
 bool ReplicaLink::Clustered() const { return server_.cluster_executor() != nullptr; }
 
-std::string ReplicaLink::TakeReply() {
-  std::string reply = std::move(*master_client_->reply().buffer());
-  master_client_->reply().buffer()->clear();
+std::string ReplicaLink::TakeReply(Client& client) {
+  std::string reply = std::move(*client.reply().buffer());
+  client.reply().buffer()->clear();
   return reply;
 }
 
-void ReplicaLink::OnCommandDone() {
-  command_in_flight_ = false;
-  if (!master_client_) return;
-  const std::string reply = TakeReply();
-  if (flushing_) {
+void ReplicaLink::EnsureLanes() {
+  if (!lanes_.empty()) return;
+  lanes_.resize(kLanes);
+  for (std::size_t i = 0; i < kLanes; ++i) {
+    lanes_[i].client = NewMasterClient();
+    lanes_[i].client->set_async_done([this, i] { OnLaneDone(i); });
+  }
+}
+
+void ReplicaLink::OnLaneDone(std::size_t index) {
+  Lane& lane = lanes_[index];
+  const std::string reply = TakeReply(*lane.client);
+  Unit* unit = lane.unit;
+  lane.unit = nullptr;
+  --in_flight_;
+  if (flushing_ && index == 0 && unit == nullptr) {
     FlushDone(reply);
     return;
   }
-  if (state_ == State::kTransfer) return;  // a FLUSHALL of a sync since dropped
-  if (!CommandDone(reply)) return;
-  if (!pumping_) Pump();
+  if (unit == nullptr) return;  // a FLUSHALL of a sync since dropped
+  unit->running = false;
+  for (const std::string& key : unit->keys) {
+    if (--busy_keys_[key] == 0) busy_keys_.erase(key);
+  }
+  CommandDone(unit, reply);
+  AdvanceOffset();
+  Pump();
 }
 
 bool ReplicaLink::StartClusterFullSync() {
@@ -58,16 +76,16 @@ bool ReplicaLink::StartClusterFullSync() {
   held_payload_.clear();
   units_.clear();
   units_bytes_ = 0;
-  next_command_ = 0;
   in_multi_ = false;
-  TakeReply();
-  server_.commands().Dispatch(server_, *master_client_, {"FLUSHALL"}, master_client_->reply(),
-                              CallOrigin::kMaster);
-  if (master_client_->command_in_flight()) {
-    command_in_flight_ = true;
+  EnsureLanes();
+  Client& client = *lanes_[0].client;
+  TakeReply(client);
+  server_.commands().Dispatch(server_, client, {"FLUSHALL"}, client.reply(), CallOrigin::kMaster);
+  if (client.command_in_flight()) {
+    ++in_flight_;
     return true;
   }
-  return FlushDone(TakeReply());
+  return FlushDone(TakeReply(client));
 }
 
 bool ReplicaLink::FlushDone(const std::string& reply) {
@@ -168,27 +186,22 @@ bool ReplicaLink::ApplyStreamClustered() {
     const long long end = base + static_cast<long long>(pos + consumed);
     pos += consumed;
     std::vector<std::string> command(argv.begin(), argv.end());
-    std::size_t bytes = consumed;
     if (!argv.empty() && EqualsIgnoreCase(argv[0], "multi") && !in_multi_) {
       in_multi_ = true;
       multi_ = Unit{};
-      multi_.bytes = bytes;
+      multi_.barrier = true;
+      multi_.bytes = consumed;
       continue;
     }
     if (in_multi_) {
-      multi_.bytes += bytes;
-      if (!argv.empty() && EqualsIgnoreCase(argv[0], "exec")) {
+      multi_.bytes += consumed;
+      const bool exec = !argv.empty() && EqualsIgnoreCase(argv[0], "exec");
+      const bool discard = !argv.empty() && EqualsIgnoreCase(argv[0], "discard");
+      if (exec || discard) {
         in_multi_ = false;
+        if (discard) multi_.commands.clear();
         multi_.end = end;
-        units_bytes_ += multi_.bytes;
-        units_.push_back(std::move(multi_));
-        multi_ = Unit{};
-      } else if (!argv.empty() && EqualsIgnoreCase(argv[0], "discard")) {
-        in_multi_ = false;
-        multi_.commands.clear();
-        multi_.end = end;
-        units_bytes_ += multi_.bytes;
-        units_.push_back(std::move(multi_));
+        PushUnit(std::move(multi_));
         multi_ = Unit{};
       } else if (!argv.empty()) {
         multi_.commands.push_back(std::move(command));
@@ -197,15 +210,24 @@ bool ReplicaLink::ApplyStreamClustered() {
     }
     Unit unit;
     unit.end = end;
-    unit.bytes = bytes;
+    unit.bytes = consumed;
+    unit.barrier = true;
     if (argv.size() >= 2 && EqualsIgnoreCase(argv[0], "replconf") &&
         EqualsIgnoreCase(argv[1], "getack")) {
       unit.getack = true;
     } else if (!argv.empty()) {
+      // A command with keys runs beside others; one without (SELECT, FLUSHALL, PING, a
+      // script) or unknown here runs alone.
+      ResolvedCommand cmd;
+      std::string error;
+      if (ResolveCommand(server_, argv, &cmd, &error) && ArityMatches(*cmd.spec, argv.size())) {
+        unit.keys = CommandKeys(*cmd.spec, argv);
+        unit.barrier = unit.keys.empty() || (cmd.spec->flags & kCmdNoScript) != 0;
+        if (unit.barrier) unit.keys.clear();
+      }
       unit.commands.push_back(std::move(command));
     }
-    units_bytes_ += unit.bytes;
-    units_.push_back(std::move(unit));
+    PushUnit(std::move(unit));
   }
   stream_.erase(0, pos);
   Pump();
@@ -213,41 +235,90 @@ bool ReplicaLink::ApplyStreamClustered() {
   return connection_ != nullptr;
 }
 
-void ReplicaLink::Pump() {
-  if (pumping_ || !master_client_) return;
-  pumping_ = true;
-  while (!command_in_flight_ && !retry_pending_ && !units_.empty()) {
+void ReplicaLink::PushUnit(Unit unit) {
+  if (resume_skip_ > 0 && units_.empty() && in_flight_ == 0) {
+    // The first unit after a restart: its first commands were applied before it (SaveState).
+    unit.next = std::min(resume_skip_, unit.commands.size());
+    resume_skip_ = 0;
+  }
+  units_bytes_ += unit.bytes;
+  units_.push_back(std::move(unit));
+}
+
+void ReplicaLink::AdvanceOffset() {
+  bool moved = false;
+  while (!units_.empty() && !units_.front().running &&
+         units_.front().next == units_.front().commands.size()) {
     Unit& unit = units_.front();
-    if (next_command_ == unit.commands.size()) {
-      if (unit.getack) {
-        // The offset before it, as Redis's replica acknowledges.
-        SendCommand({"REPLCONF", "ACK", std::to_string(offset_)});
-      }
-      offset_ = unit.end;
-      units_bytes_ -= unit.bytes;
-      units_.pop_front();
-      next_command_ = 0;
-      SaveState();  // each command of it met its write level
-      continue;
+    if (unit.getack) {
+      // The offset before it, as Redis's replica acknowledges.
+      SendCommand({"REPLCONF", "ACK", std::to_string(offset_)});
     }
-    const std::vector<std::string>& command = unit.commands[next_command_];
-    const std::vector<std::string_view> argv(command.begin(), command.end());
-    TakeReply();
-    server_.commands().Dispatch(server_, *master_client_, argv, master_client_->reply(),
-                                CallOrigin::kMaster);
-    if (master_client_->command_in_flight()) {
-      command_in_flight_ = true;
+    offset_ = unit.end;
+    units_bytes_ -= unit.bytes;
+    units_.pop_front();
+    moved = true;
+  }
+  // What offset_ covers met its write level; a MULTI at the front may be partly applied.
+  if (moved || (!units_.empty() && units_.front().next > 0)) SaveState();
+}
+
+void ReplicaLink::Pump() {
+  if (pumping_) return;
+  EnsureLanes();
+  pumping_ = true;
+  // Again after a barrier that completed at once: what follows it may start now.
+  for (bool again = true; again && !retry_pending_;) {
+    again = false;
+    std::size_t free_lane = 0;
+    for (Unit& unit : units_) {
+      if (retry_pending_) break;
+      if (unit.running) {
+        if (unit.barrier) break;  // nothing beside it
+        continue;
+      }
+      if (unit.next == unit.commands.size()) continue;  // applied out of order, or a GETACK
+      if (unit.barrier && (in_flight_ > 0 || &unit != &units_.front())) break;
+      bool conflict = false;
+      for (const std::string& key : unit.keys) conflict = conflict || busy_keys_.contains(key);
+      if (conflict) break;  // in order: what follows waits too
+      while (free_lane < lanes_.size() && lanes_[free_lane].unit != nullptr) ++free_lane;
+      if (free_lane == lanes_.size()) break;
+      if (!unit.barrier) {
+        RunOnLane(free_lane, &unit);
+        continue;
+      }
+      // A barrier's commands one after the other, until one goes in flight.
+      while (unit.next < unit.commands.size() && RunOnLane(free_lane, &unit)) {
+      }
+      again = unit.next == unit.commands.size();
       break;
     }
-    if (!CommandDone(TakeReply())) break;
+    AdvanceOffset();
   }
   pumping_ = false;
   if (units_bytes_ + stream_.size() < kMaxPendingBytes / 2) MaybeResumeReading();
 }
 
-bool ReplicaLink::CommandDone(const std::string& reply) {
-  if (units_.empty() || next_command_ >= units_.front().commands.size()) return false;
-  const std::string& name = units_.front().commands[next_command_].front();
+bool ReplicaLink::RunOnLane(std::size_t index, Unit* unit) {
+  Lane& lane = lanes_[index];
+  const std::vector<std::string>& command = unit->commands[unit->next];
+  const std::vector<std::string_view> argv(command.begin(), command.end());
+  TakeReply(*lane.client);
+  server_.commands().Dispatch(server_, *lane.client, argv, lane.client->reply(),
+                              CallOrigin::kMaster);
+  if (lane.client->command_in_flight()) {
+    lane.unit = unit;
+    unit->running = true;
+    ++in_flight_;
+    for (const std::string& key : unit->keys) ++busy_keys_[key];
+    return false;
+  }
+  return CommandDone(unit, TakeReply(*lane.client));
+}
+
+bool ReplicaLink::CommandDone(Unit* unit, const std::string& reply) {
+  const std::string& name = unit->commands[unit->next].front();
   if (reply.starts_with("-")) {
     const std::string error = reply.substr(1, reply.find("\r\n") - 1);
     const std::uint64_t now = uv_now(server_.loop());
@@ -273,7 +344,7 @@ bool ReplicaLink::CommandDone(const std::string& reply) {
       last_error_log_ms_ = now;
     }
   }
-  ++next_command_;
+  ++unit->next;
   return true;
 }
 

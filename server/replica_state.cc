@@ -44,20 +44,23 @@ std::optional<ReplicaState::Saved> ReplicaState::Load(std::string* problem) cons
   char magic[32] = {};
   char replid[64] = {};
   long long offset = 0;
+  unsigned long long done = 0;
   std::uint64_t sum = 0;
   int body = 0;
   if (n != static_cast<ssize_t>(kRecordBytes) ||
-      std::sscanf(record, "%31s %63s %lld%n %" SCNx64, magic, replid, &offset, &body, &sum) != 4 ||
+      std::sscanf(record, "%31s %63s %lld %llu%n %" SCNx64, magic, replid, &offset, &done, &body,
+                  &sum) != 5 ||
       std::strcmp(magic, kMagic) != 0 || std::strlen(replid) != 40 || offset < 0 ||
       Fnv(std::string_view(record, static_cast<std::size_t>(body))) != sum) {
     *problem = path_ + ": not a whole replication record";
     return std::nullopt;
   }
-  return Saved{replid, offset};
+  return Saved{replid, offset, static_cast<std::size_t>(done)};
 }
 
-bool ReplicaState::Save(const std::string& replid, long long offset, std::string* error) {
-  if (replid == saved_replid_ && offset == saved_offset_) return true;
+bool ReplicaState::Save(const std::string& replid, long long offset, std::size_t done,
+                        std::string* error) {
+  if (replid == saved_replid_ && offset == saved_offset_ && done == saved_done_) return true;
   if (fd_ < 0) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
@@ -66,7 +69,8 @@ bool ReplicaState::Save(const std::string& replid, long long offset, std::string
     }
   }
   char record[kRecordBytes + 1];
-  const int body = std::snprintf(record, sizeof(record), "%s %s %lld", kMagic, replid.c_str(), offset);
+  const int body = std::snprintf(record, sizeof(record), "%s %s %lld %zu", kMagic, replid.c_str(),
+                                 offset, done);
   std::snprintf(record + body, sizeof(record) - static_cast<std::size_t>(body), " %016" PRIx64,
                 Fnv(std::string_view(record, static_cast<std::size_t>(body))));
   const std::size_t used = std::strlen(record);
@@ -79,6 +83,7 @@ bool ReplicaState::Save(const std::string& replid, long long offset, std::string
   }
   saved_replid_ = replid;
   saved_offset_ = offset;
+  saved_done_ = done;
   return true;
 }
 

@@ -9,6 +9,7 @@
 // at most what ran in that moment; a record that does not check is taken as none (full sync).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,8 @@ class ReplicaState {
   struct Saved {
     std::string replid;
     long long offset = 0;
+    // Cluster mode: the commands of the unit after `offset` (a MULTI's) already applied.
+    std::size_t done = 0;
   };
 
   explicit ReplicaState(std::string dir);
@@ -29,7 +32,7 @@ class ReplicaState {
   // The saved record; nullopt when there is none or it does not check (*problem says why then).
   std::optional<Saved> Load(std::string* problem) const;
   // Rewrites the record (nothing when it already says this). False with *error on an I/O error.
-  bool Save(const std::string& replid, long long offset, std::string* error);
+  bool Save(const std::string& replid, long long offset, std::size_t done, std::string* error);
   // No record: the data is no longer the master's (REPLICAOF NO ONE, a full sync started, a node
   // started as a master).
   void Clear();
@@ -39,6 +42,7 @@ class ReplicaState {
   int fd_ = -1;
   std::string saved_replid_;
   long long saved_offset_ = -1;
+  std::size_t saved_done_ = 0;
 };
 
 }  // namespace dynakv::server

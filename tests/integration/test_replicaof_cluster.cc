@@ -30,9 +30,12 @@ const std::vector<int> kDb0 = {0};
 
 // Writes on the master's database 0 until stopped, one of the listed commands at a time (no
 // expiry shorter than minutes, so both sides read the same keys whenever they are compared).
+// `idempotent`: only commands that leave the same data when run twice (README: a command in
+// flight when the following node is killed may have reached the replicas and runs again).
 class Writer {
  public:
-  Writer(int port, unsigned seed) : port_(port), seed_(seed), thread_([this] { Run(); }) {}
+  Writer(int port, unsigned seed, bool idempotent = false)
+      : port_(port), seed_(seed), idempotent_(idempotent), thread_([this] { Run(); }) {}
   ~Writer() { Stop(); }
   void Stop() {
     stop_ = true;
@@ -48,7 +51,32 @@ class Writer {
     for (long long i = 0; !stop_; ++i) {
       const std::string k = "w:" + std::to_string(rng() % 200);
       std::vector<std::vector<std::string>> batch;
-      switch (rng() % 11) {
+      if (idempotent_) {
+        const std::string v = std::to_string(i);
+        switch (rng() % 5) {
+          case 0:
+            batch = {{"SET", k, v}};
+            break;
+          case 1:
+            batch = {{"HSET", k + ":h", "f" + std::to_string(rng() % 20), v}};
+            break;
+          case 2:
+            batch = {{"SADD", k + ":s", std::to_string(rng() % 50)}, {"DEL", k + ":l"}};
+            break;
+          case 3:
+            batch = {{"MULTI"},
+                     {"SET", k + ":tx", v, "EX", "1000"},
+                     {"ZADD", k + ":z", std::to_string(rng() % 100), "m" + v},
+                     {"EXEC"}};
+            break;
+          default:
+            batch = {{"SET", k + ":t", v}, {"EXPIRE", k + ":t", std::to_string(600 + rng() % 900)}};
+            break;
+        }
+      }
+      switch (idempotent_ ? 99 : rng() % 11) {
+        case 99:
+          break;
         case 0:
           batch = {{"SET", k, std::to_string(i)}};
           break;
@@ -104,6 +132,7 @@ class Writer {
 
   int port_;
   unsigned seed_;
+  bool idempotent_;
   std::atomic<bool> stop_{false};
   std::atomic<long long> commands_{0};
   std::string error_;
@@ -214,7 +243,7 @@ TEST_CASE("REPLICAOF in cluster mode: one node follows a live redis-server throu
   SUBCASE("kill -9 of the following node mid-stream: restarted, it continues (+CONTINUE)") {
     ConfigureReplicaof(cluster.config_file(0), master.port());
     {
-      Writer writer(master.port(), 18);
+      Writer writer(master.port(), 18, /*idempotent=*/true);
       const std::string before = Repl(n1, "slave_repl_offset");
       REQUIRE(WaitFor([&] { return Repl(n1, "slave_repl_offset") != before; }, 10s));
       std::this_thread::sleep_for(300ms);
