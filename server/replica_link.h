@@ -195,7 +195,7 @@ class ReplicaLink : private net::ConnectionHandler {
   std::uint64_t last_error_log_ms_ = 0;
   std::uint64_t master_client_serial_ = 0;
   std::unique_ptr<ReplicaState> saved_;
-  std::size_t resume_skip_ = 0;  // after a restart: commands of the first unit applied before
+  std::size_t resume_skip_ = 0;     // after a restart: commands of the first unit applied before
   bool save_error_logged_ = false;  // each master client gets an id of its own
 
   // Cluster mode: the stream as units to apply in order, each a command or a MULTI's commands.

@@ -147,8 +147,7 @@ bool ReplicaLink::FinishClusterSync() {
   if (load_->failed_keys() > 0) {
     // Some keys may be missing: only another full sync makes the data whole.
     Drop("MASTER <-> REPLICA sync failed: " + std::to_string(load_->failed_keys()) +
-         " keys were not written at the write level (first error: " + load_->first_error() +
-         ")");
+         " keys were not written at the write level (first error: " + load_->first_error() + ")");
     return false;
   }
   sync_keys_ = load_->keys();

@@ -78,8 +78,7 @@ std::unique_ptr<RdbClusterWriter> ClusterWriterOf(Server& server, std::function<
   if (executor == nullptr) return nullptr;
   const Config& config = server.config();
   return std::make_unique<RdbClusterWriter>(*executor, config.cluster_read_consistency,
-                                            config.cluster_write_consistency,
-                                            std::move(progress));
+                                            config.cluster_write_consistency, std::move(progress));
 }
 }  // namespace
 

@@ -69,8 +69,8 @@ bool ReplicaState::Save(const std::string& replid, long long offset, std::size_t
     }
   }
   char record[kRecordBytes + 1];
-  const int body = std::snprintf(record, sizeof(record), "%s %s %lld %zu", kMagic, replid.c_str(),
-                                 offset, done);
+  const int body =
+      std::snprintf(record, sizeof(record), "%s %s %lld %zu", kMagic, replid.c_str(), offset, done);
   std::snprintf(record + body, sizeof(record) - static_cast<std::size_t>(body), " %016" PRIx64,
                 Fnv(std::string_view(record, static_cast<std::size_t>(body))));
   const std::size_t used = std::strlen(record);

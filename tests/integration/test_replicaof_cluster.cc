@@ -199,9 +199,9 @@ void ConfigureReplicaof(const std::string& path, int master_port) {
 
 TEST_CASE("REPLICAOF in cluster mode: one node follows a live redis-server through the ring") {
   if (TestingRealRedis() || !ReferenceAvailable()) return;
-  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0",
-                        "--repl-backlog-size", "64mb"},
-                       ReferenceRedis());
+  ServerProcess master(
+      {"--appendonly", "no", "--repl-diskless-sync-delay", "0", "--repl-backlog-size", "64mb"},
+      ReferenceRedis());
   master.Start();
   Client redis(master.port());
   REQUIRE(redis.ok());
