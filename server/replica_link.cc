@@ -90,8 +90,12 @@ void ReplicaLink::SaveState() {
   std::string error;
   // Cluster mode: the commands of the unit after offset_ already applied (Unit::next), so a
   // restart in the middle of a MULTI's commands does not run them twice.
-  const std::size_t done = units_.empty() ? 0 : units_.front().next;
-  if (saved().Save(replid_, offset_, done, &error)) {
+  ReplicaState::Saved state;
+  state.replid = replid_;
+  state.offset = offset_;
+  state.done = units_.empty() ? 0 : units_.front().next;
+  state.db = master_client_ ? master_client_->db() : 0;
+  if (saved().Save(state, &error)) {
     save_error_logged_ = false;
   } else if (!save_error_logged_) {
     // Not fatal: a restart then syncs in full.
@@ -103,7 +107,9 @@ void ReplicaLink::SaveState() {
 
 void ReplicaLink::StartFromConfig(const std::string& host, int port) {
   std::string problem;
+  std::uint32_t db = 0;
   if (const auto kept = saved().Load(&problem)) {
+    db = kept->db < server_.databases() ? kept->db : 0;
     replid_ = kept->replid;
     offset_ = read_offset_ = kept->offset;
     resume_skip_ = kept->done;
@@ -116,6 +122,7 @@ void ReplicaLink::StartFromConfig(const std::string& host, int port) {
         problem.c_str());
   }
   SetMaster(host, port);
+  if (master_client_) master_client_->set_db(db);
 }
 
 void ReplicaLink::ForgetSavedState() { saved().Clear(); }

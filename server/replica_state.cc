@@ -45,22 +45,25 @@ std::optional<ReplicaState::Saved> ReplicaState::Load(std::string* problem) cons
   char replid[64] = {};
   long long offset = 0;
   unsigned long long done = 0;
+  unsigned db = 0;
   std::uint64_t sum = 0;
   int body = 0;
   if (n != static_cast<ssize_t>(kRecordBytes) ||
-      std::sscanf(record, "%31s %63s %lld %llu%n %" SCNx64, magic, replid, &offset, &done, &body,
-                  &sum) != 5 ||
+      std::sscanf(record, "%31s %63s %lld %llu %u%n %" SCNx64, magic, replid, &offset, &done, &db,
+                  &body, &sum) != 6 ||
       std::strcmp(magic, kMagic) != 0 || std::strlen(replid) != 40 || offset < 0 ||
       Fnv(std::string_view(record, static_cast<std::size_t>(body))) != sum) {
     *problem = path_ + ": not a whole replication record";
     return std::nullopt;
   }
-  return Saved{replid, offset, static_cast<std::size_t>(done)};
+  return Saved{replid, offset, static_cast<std::size_t>(done), db};
 }
 
-bool ReplicaState::Save(const std::string& replid, long long offset, std::size_t done,
-                        std::string* error) {
-  if (replid == saved_replid_ && offset == saved_offset_ && done == saved_done_) return true;
+bool ReplicaState::Save(const Saved& state, std::string* error) {
+  if (last_ && last_->replid == state.replid && last_->offset == state.offset &&
+      last_->done == state.done && last_->db == state.db) {
+    return true;
+  }
   if (fd_ < 0) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
@@ -69,8 +72,8 @@ bool ReplicaState::Save(const std::string& replid, long long offset, std::size_t
     }
   }
   char record[kRecordBytes + 1];
-  const int body =
-      std::snprintf(record, sizeof(record), "%s %s %lld %zu", kMagic, replid.c_str(), offset, done);
+  const int body = std::snprintf(record, sizeof(record), "%s %s %lld %zu %u", kMagic,
+                                 state.replid.c_str(), state.offset, state.done, state.db);
   std::snprintf(record + body, sizeof(record) - static_cast<std::size_t>(body), " %016" PRIx64,
                 Fnv(std::string_view(record, static_cast<std::size_t>(body))));
   const std::size_t used = std::strlen(record);
@@ -81,9 +84,7 @@ bool ReplicaState::Save(const std::string& replid, long long offset, std::size_t
     *error = path_ + ": " + std::strerror(errno);
     return false;
   }
-  saved_replid_ = replid;
-  saved_offset_ = offset;
-  saved_done_ = done;
+  last_ = state;
   return true;
 }
 
@@ -93,8 +94,7 @@ void ReplicaState::Clear() {
     fd_ = -1;
   }
   ::unlink(path_.c_str());
-  saved_replid_.clear();
-  saved_offset_ = -1;
+  last_.reset();
 }
 
 }  // namespace dynakv::server

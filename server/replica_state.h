@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,9 @@ class ReplicaState {
     long long offset = 0;
     // Cluster mode: the commands of the unit after `offset` (a MULTI's) already applied.
     std::size_t done = 0;
+    // The database the stream had selected (Redis's repl-stream-db aux field): after +CONTINUE
+    // the master does not send SELECT again.
+    std::uint32_t db = 0;
   };
 
   explicit ReplicaState(std::string dir);
@@ -32,7 +36,7 @@ class ReplicaState {
   // The saved record; nullopt when there is none or it does not check (*problem says why then).
   std::optional<Saved> Load(std::string* problem) const;
   // Rewrites the record (nothing when it already says this). False with *error on an I/O error.
-  bool Save(const std::string& replid, long long offset, std::size_t done, std::string* error);
+  bool Save(const Saved& state, std::string* error);
   // No record: the data is no longer the master's (REPLICAOF NO ONE, a full sync started, a node
   // started as a master).
   void Clear();
@@ -40,9 +44,7 @@ class ReplicaState {
  private:
   std::string path_;
   int fd_ = -1;
-  std::string saved_replid_;
-  long long saved_offset_ = -1;
-  std::size_t saved_done_ = 0;
+  std::optional<Saved> last_;  // what the record says
 };
 
 }  // namespace dynakv::server

@@ -459,5 +459,34 @@ TEST_CASE("a restarted replica the master's backlog no longer covers syncs in fu
   KilledReplicaRestarts(false);
 }
 
+TEST_CASE("a restarted replica keeps the database the stream had selected (repl-stream-db)") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0"}, ReferenceRedis());
+  master.Start();
+  Client redis(master.port());
+  ServerProcess node({"--replicaof", "127.0.0.1 " + std::to_string(master.port())});
+  node.Start();
+  {
+    Client ours(node.port());
+    WaitLinkUp(ours, node);
+    Ok(redis, {"SELECT", "3"});
+    Ok(redis, {"SET", "before", "1"});  // the stream selects database 3
+    WaitOffsetsMatch(redis, ours, node);
+  }
+  node.Kill();
+  // Still database 3 for the master's stream: no SELECT precedes it after +CONTINUE.
+  Ok(redis, {"SET", "after", "2"});
+  node.Start();
+  Client ours(node.port());
+  WaitLinkUp(ours, node);
+  WaitOffsetsMatch(redis, ours, node);
+  CHECK(Repl(ours, "master_partial_syncs") == "1");
+  Ok(ours, {"SELECT", "3"});
+  CHECK(ours.Command({"GET", "before"}) == Reply::Bulk("1"));
+  CHECK(ours.Command({"GET", "after"}) == Reply::Bulk("2"));
+  Ok(ours, {"SELECT", "0"});
+  CHECK(ours.Command({"EXISTS", "after"}).integer == 0);
+}
+
 }  // namespace
 }  // namespace dynakv::itest
