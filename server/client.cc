@@ -194,9 +194,8 @@ void Client::ProcessInput() {
     const resp::ParseStatus status = parser_.Parse(pending, &consumed, &argv_);
     if (status == resp::ParseStatus::kNeedMore) break;
     if (status == resp::ParseStatus::kError) {
-      Log(server_.log_level(), LogLevel::kVerbose,
-          "Protocol error (%s) from client: id=%llu addr=%s", parser_.error().c_str(),
-          static_cast<unsigned long long>(id_), address_.c_str());
+      Log(server_.log_level(), LogLevel::kVerbose, "Protocol error (%s) from client: id=%llu addr=%s",
+          parser_.error().c_str(), static_cast<unsigned long long>(id_), address_.c_str());
       writer_.Error("ERR " + parser_.error());
       input_start_ = input_end_ = 0;
       CloseAfterReply();
@@ -309,7 +308,7 @@ void Client::DeliverRaw(std::string_view bytes) {
 
 bool Client::CloseIfOverClassLimit() {
   if (closing_) return true;
-  const ClientClass cls = monitor_       ? ClientClass::kReplica
+  const ClientClass cls = monitor_        ? ClientClass::kReplica
                           : pubsub_mode_ ? ClientClass::kPubSub
                                          : ClientClass::kNormal;
   const OutputBufferLimit& limit =
@@ -476,8 +475,8 @@ std::string Client::Describe(std::uint64_t now_ms) const {
   const std::size_t total_memory = MemoryBytes();
   const std::string command =
       last_command_ != nullptr ? FullName(*last_command_, last_command_parent_) : "NULL";
-  // Redis's flag letters, in its order: O monitor, P has subscriptions, x in MULTI, b blocked (here
-  // also a command waiting for replicas), t tracking (R its redirect broken, B in BCAST mode), d a
+  // Redis's flag letters, in its order: O monitor, P has subscriptions, x in MULTI, b blocked (here also a
+  // command waiting for replicas), t tracking (R its redirect broken, B in BCAST mode), d a
   // watched key changed, e no-evict; N for none.
   const Tracking::Options* tracking = server_.tracking().Of(*this);
   std::string flags;

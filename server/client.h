@@ -247,7 +247,7 @@ class Client : private net::ConnectionHandler {
   std::string inflight_;
   resp::ReplyWriter writer_;
 
-  bool paused_ = false;  // output backpressure: not reading, not running requests
+  bool paused_ = false;            // output backpressure: not reading, not running requests
   bool close_after_reply_ = false;
   bool closing_ = false;
   bool flush_scheduled_ = false;

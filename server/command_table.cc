@@ -1,8 +1,9 @@
 #include "command_table.h"
 
+#include <chrono>
+
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstring>
 
 #include "acl.h"
@@ -154,36 +155,15 @@ std::string UnknownSubcommandError(std::string_view command, std::string_view su
 }
 
 CommandTable::CommandTable() {
-  for (auto family : {StringCommands(),
-                      HashCommands(),
-                      ListCommands(),
-                      BlockingListCommands(),
-                      SetCommands(),
-                      SortedSetCommands(),
-                      SortedSetRangeCommands(),
-                      SortedSetAlgebraCommands(),
-                      BlockingSortedSetCommands(),
-                      KeyspaceCommands(),
-                      ObjectCommands(),
-                      DumpCommands(),
-                      RdbCommands(),
-                      ConnectionCommands(),
-                      ClientCommands(),
-                      ServerCommands(),
-                      DatabaseCommands(),
-                      ClusterCommands(),
-                      AclCommands(),
-                      BitmapCommands(),
-                      HyperLogLogCommands(),
-                      CommandCommands(),
-                      PubSubCommands(),
-                      TransactionCommands(),
-                      ScriptingCommands(),
-                      FunctionCommands(),
-                      SlowlogCommands(),
-                      LatencyCommands(),
-                      MonitorCommands(),
-                      ReplicationCommands(),
+  for (auto family : {StringCommands(), HashCommands(), ListCommands(), BlockingListCommands(),
+                      SetCommands(), SortedSetCommands(), SortedSetRangeCommands(),
+                      SortedSetAlgebraCommands(), BlockingSortedSetCommands(), KeyspaceCommands(),
+                      ObjectCommands(), DumpCommands(), RdbCommands(), ConnectionCommands(),
+                      ClientCommands(), ServerCommands(), DatabaseCommands(),
+                      ClusterCommands(), AclCommands(), BitmapCommands(), HyperLogLogCommands(),
+                      CommandCommands(), PubSubCommands(), TransactionCommands(),
+                      ScriptingCommands(), FunctionCommands(), SlowlogCommands(),
+                      LatencyCommands(), MonitorCommands(), ReplicationCommands(),
                       ReplicaofCommands()}) {
     for (const CommandSpec& spec : family) {
       if (!by_name_.emplace(spec.name, &spec).second) {
@@ -241,8 +221,8 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
 }
 
 void CommandTable::Dispatch(Server& server, Client& client,
-                            const std::vector<std::string_view>& argv, resp::ReplyWriter& reply,
-                            CallOrigin origin) const {
+                            const std::vector<std::string_view>& argv,
+                            resp::ReplyWriter& reply, CallOrigin origin) const {
   Transaction& tx = client.transaction();
   ResolvedCommand cmd;
   std::string error;

@@ -19,8 +19,8 @@
 #include "notify.h"
 #include "rdb_import.h"
 #include "rdb_save.h"
-#include "replica_keyspace.h"
 #include "replica_link.h"
+#include "replica_keyspace.h"
 #include "script_runner.h"
 #include "storage/engine.h"
 #include "tls_config.h"
@@ -117,8 +117,7 @@ void Server::SignalFlushDb(int db) {
   for (const DbKey& id : watched_keys_.KeysOf(db)) {
     // Only a key that exists changes by going (Redis 7.0); the lookup reaps an expired one,
     // which signals it by itself.
-    if (engine_.Exists(static_cast<storage::DbIndex>(id.db), id.key))
-      SignalModifiedKey(id.db, id.key);
+    if (engine_.Exists(static_cast<storage::DbIndex>(id.db), id.key)) SignalModifiedKey(id.db, id.key);
   }
 }
 
@@ -158,9 +157,10 @@ Server::~Server() {
 
 int Server::Listen(ListenerSet& listener, const std::string& bind, int port, bool tls,
                    std::string* error) {
-  net::Listener::Callbacks callbacks{[this, tls](int fd) { Accept(fd, tls); },
-                                     [this](int err, bool refused) { AcceptFailed(err, refused); },
-                                     "-ERR max number of clients reached\r\n"};
+  net::Listener::Callbacks callbacks{
+      [this, tls](int fd) { Accept(fd, tls); },
+      [this](int err, bool refused) { AcceptFailed(err, refused); },
+      "-ERR max number of clients reached\r\n"};
   return listener.Listen(bind, port, kListenBacklog, callbacks, tls ? "TLS" : "TCP", error);
 }
 
@@ -181,8 +181,7 @@ bool Server::Start(std::string* error) {
     }
   }
   if ((config_.port != 0 && Listen(*listener_, config_.bind, config_.port, false, error) != 0) ||
-      (config_.tls_port != 0 &&
-       Listen(*tls_listener_, config_.bind, config_.tls_port, true, error) != 0)) {
+      (config_.tls_port != 0 && Listen(*tls_listener_, config_.bind, config_.tls_port, true, error) != 0)) {
     CloseHandles();
     return false;
   }
@@ -206,7 +205,7 @@ bool Server::Start(std::string* error) {
   }
   if (!config_.replicaof.empty()) {
     // `replicaof host port` in the config: a replica from the start (in cluster mode, this node
-    // follows the master and writes through the ring).
+    // follows the master and writes through the ring), continuing the kept id and offset.
     const std::size_t space = config_.replicaof.rfind(' ');
     replication_->StartFromConfig(config_.replicaof.substr(0, space),
                                   std::stoi(config_.replicaof.substr(space + 1)));
