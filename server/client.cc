@@ -355,6 +355,10 @@ void Client::CloseWhenAnswered() {
 
 void Client::FinishAsyncCommand() {
   command_in_flight_ = false;
+  if (async_done_) {
+    async_done_();  // may destroy this client: nothing of it is touched after
+    return;
+  }
   // The local replica's part of the write is in the log buffer: the reply waits for it.
   if (last_command_ != nullptr && (last_command_->flags & kCmdWrite)) {
     NoteLogWrite(server_.engine().LogEnd());

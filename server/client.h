@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,8 +90,12 @@ class Client : private net::ConnectionHandler {
   // --- cluster mode: a command waiting for replicas -----------------------------------------
   // Until FinishAsyncCommand, no further request of this client runs (replies stay in order).
   void BeginAsyncCommand() { command_in_flight_ = true; }
-  // The command's reply has been appended: flush it and run the requests that queued up.
+  // The command's reply has been appended: flush it and run the requests that queued up (or,
+  // for a client without a connection that set one, call its async-done hook instead).
   void FinishAsyncCommand();
+  // A client without a connection (a replica's master client, replica_link.h) hears here that
+  // its command completed; its reply is in reply().
+  void set_async_done(std::function<void()> done) { async_done_ = std::move(done); }
   bool command_in_flight() const { return command_in_flight_; }
   // The peer closed its side: once its requests are answered, the client closes.
   bool peer_closed() const { return peer_closed_; }
@@ -249,6 +254,7 @@ class Client : private net::ConnectionHandler {
   bool authenticated_ = false;
   const AclUser* user_ = nullptr;
   bool command_in_flight_ = false;
+  std::function<void()> async_done_;
   bool pubsub_mode_ = false;
   bool monitor_ = false;
   bool reply_off_ = false;

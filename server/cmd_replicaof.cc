@@ -1,6 +1,7 @@
 // REPLICAOF / SLAVEOF (issue 17): this node becomes the replica of a running Redis master, or
 // (NO ONE) a master again with the data it has. Replies and errors are Redis 7.0's; the link
-// itself is replica_link.h. Cluster mode refuses it (README: the ring has no single master).
+// itself is replica_link.h. In cluster mode the node that runs it follows the master and writes
+// what it receives through the ring (replica_link.h).
 #include <span>
 #include <string>
 
@@ -16,10 +17,6 @@ namespace dynakv::server {
 namespace {
 
 void ReplicaofCommand(CommandContext& ctx) {
-  if (ctx.server.cluster_node() != nullptr) {
-    ctx.reply.Error("ERR REPLICAOF not allowed in cluster mode.");
-    return;
-  }
   ReplicaLink& link = ctx.server.replication();
   if (link.IsMasterClient(ctx.client)) {
     // Redis never sends it down a replication stream; it would end the link running it.

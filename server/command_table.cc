@@ -233,7 +233,7 @@ void CommandTable::Dispatch(Server& server, Client& client,
     return;
   }
   if (ClusterExecutor* cluster = server.cluster_executor(); cluster != nullptr) {
-    DispatchClustered(server, client, cmd, argv, reply, *cluster);
+    DispatchClustered(server, client, cmd, argv, reply, *cluster, origin);
     return;
   }
   error = CheckCommand(server, client, cmd, argv, origin, tx.active());
@@ -277,7 +277,8 @@ void CommandTable::Reject(Server& server, Client& client, const ResolvedCommand&
 
 void CommandTable::DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
                                      const std::vector<std::string_view>& request,
-                                     resp::ReplyWriter& reply, ClusterExecutor& cluster) const {
+                                     resp::ReplyWriter& reply, ClusterExecutor& cluster,
+                                     CallOrigin origin) const {
   const CommandSpec& spec = *cmd.spec;
   ServerStats& stats = server.stats();
   // The request's own R/W option is not an argument of the command.
@@ -301,7 +302,7 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
   // The coordinator checks permissions before any replica is asked: members trust each other's
   // requests (the bus is authenticated), so this is the only check.
   Transaction& tx = client.transaction();
-  if (std::string error = CheckCommand(server, client, cmd, argv, CallOrigin::kClient, tx.active());
+  if (std::string error = CheckCommand(server, client, cmd, argv, origin, tx.active());
       !error.empty()) {
     return fail(error);
   }

@@ -54,7 +54,7 @@ class CommandTable {
   // coordinator.
   void DispatchClustered(Server& server, Client& client, const ResolvedCommand& cmd,
                          const std::vector<std::string_view>& request, resp::ReplyWriter& reply,
-                         ClusterExecutor& cluster) const;
+                         ClusterExecutor& cluster, CallOrigin origin) const;
   // A request refused before it ran: the error replied and counted, a transaction it was
   // meant for flagged (EXECABORT at EXEC), an EXEC refused itself ending its transaction.
   static void Reject(Server& server, Client& client, const ResolvedCommand& cmd, std::string error,

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "number_parse.h"
 #include "replica_load.h"
+#include "replica_state.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -22,9 +23,10 @@ namespace {
 constexpr std::uint64_t kTickMs = 1000;          // replicationCron's period
 constexpr std::uint64_t kReplTimeoutMs = 60000;  // repl-timeout's default
 constexpr std::size_t kReadBytes = 64 * 1024;
-// The master client's id: apart from the connections' (which count up from 1) and the script
-// client's (0).
-constexpr std::uint64_t kMasterClientId = ~std::uint64_t{0} - 1;
+// The master clients' ids count down from here: apart from the connections' (which count up from
+// 1) and the script client's (0). A new one each time, so a cluster-mode command of a client
+// replaced meanwhile completes into nothing.
+constexpr std::uint64_t kMasterClientIdBase = ~std::uint64_t{0} - 1;
 
 std::string EncodeCommand(const std::vector<std::string>& argv) {
   std::string out = "*" + std::to_string(argv.size()) + "\r\n";
@@ -60,34 +62,77 @@ ReplicaLink::ReplicaLink(Server& server) : server_(server), read_buffer_(kReadBy
 
 ReplicaLink::~ReplicaLink() { Stop(); }
 
-const char* ReplicaLink::StateName(State state) {
-  switch (state) {
-    case State::kNone:
-      return "none";
-    case State::kConnect:
-      return "connect";
-    case State::kConnecting:
-      return "connecting";
-    case State::kHandshake:
-      return "handshake";
-    case State::kTransfer:
-      return "sync";
-    case State::kConnected:
-      return "connected";
-  }
-  return "none";
-}
-
 void ReplicaLink::EnsureMasterClient() {
   // A transaction the master had opened when the link broke is discarded: the offset stopped
   // before its MULTI, so the master sends it again. The selected database stays, as Redis's
   // cached master keeps it: after +CONTINUE the master does not send SELECT again (after
   // +FULLRESYNC it does).
   const std::uint32_t db = master_client_ ? master_client_->db() : 0;
-  master_client_ = std::make_unique<Client>(server_, kMasterClientId);
-  master_client_->set_user(nullptr, true);  // the master's commands pass any ACL
-  master_client_->set_name("master");
+  master_client_ = NewMasterClient();
   master_client_->set_db(db);
+}
+
+std::unique_ptr<Client> ReplicaLink::NewMasterClient() {
+  auto client = std::make_unique<Client>(
+      server_, kMasterClientIdBase - (master_client_serial_++ % (1 << 20)));
+  client->set_user(nullptr, true);  // the master's commands pass any ACL
+  client->set_name("master");
+  return client;
+}
+
+ReplicaState& ReplicaLink::saved() {
+  if (!saved_) saved_ = std::make_unique<ReplicaState>(server_.config().dir);
+  return *saved_;
+}
+
+void ReplicaLink::SaveState() {
+  if (!synced_ || replid_.empty()) return;
+  std::string error;
+  // Cluster mode: the commands of the unit after offset_ already applied (Unit::next), so a
+  // restart in the middle of a MULTI's commands does not run them twice.
+  ReplicaState::Saved state;
+  state.replid = replid_;
+  state.offset = offset_;
+  state.done = units_.empty() ? 0 : units_.front().next;
+  state.db = master_client_ ? master_client_->db() : 0;
+  if (saved().Save(state, &error)) {
+    save_error_logged_ = false;
+  } else if (!save_error_logged_) {
+    // Not fatal: a restart then syncs in full.
+    Log(server_.log_level(), LogLevel::kWarning, "Cannot keep the replication offset: %s",
+        error.c_str());
+    save_error_logged_ = true;
+  }
+}
+
+void ReplicaLink::StartFromConfig(const std::string& host, int port) {
+  std::string problem;
+  std::uint32_t db = 0;
+  if (const auto kept = saved().Load(&problem)) {
+    db = kept->db < server_.databases() ? kept->db : 0;
+    replid_ = kept->replid;
+    offset_ = read_offset_ = kept->offset;
+    resume_skip_ = kept->done;
+    synced_ = true;
+    Log(server_.log_level(), LogLevel::kNotice,
+        "Kept replication id and offset from before the restart: %s:%lld", replid_.c_str(),
+        offset_);
+  } else if (!problem.empty()) {
+    Log(server_.log_level(), LogLevel::kWarning, "Replication state not used (full sync): %s",
+        problem.c_str());
+  }
+  SetMaster(host, port);
+  if (master_client_) master_client_->set_db(db);
+}
+
+void ReplicaLink::ForgetSavedState() { saved().Clear(); }
+
+Client* ReplicaLink::FindMasterClient(std::uint64_t id) const {
+  if (master_client_ != nullptr && master_client_->id() == id) return master_client_.get();
+  for (const Lane& lane : lanes_) {
+    if (lane.client->id() == id) return lane.client.get();
+  }
+  return nullptr;
 }
 
 void ReplicaLink::SetMaster(const std::string& host, int port) {
@@ -123,11 +168,20 @@ void ReplicaLink::Unset() {
   stream_.clear();
   out_.clear();
   inflight_.clear();
+  units_.clear();
+  units_bytes_ = 0;
+  in_multi_ = flushing_ = retry_pending_ = reading_paused_ = load_done_ = false;
+  held_payload_.clear();
   master_client_.reset();
+  // Commands in flight complete into nothing: their clients are gone (FindMasterClient).
+  lanes_.clear();
+  in_flight_ = 0;
+  busy_keys_.clear();
   state_ = State::kNone;
   // The data is this node's own from now on: a later REPLICAOF syncs in full.
   synced_ = false;
   replid_.clear();
+  saved().Clear();
   Log(server_.log_level(), LogLevel::kNotice,
       "MASTER MODE enabled (user request from REPLICAOF NO ONE): the link to %s:%d is closed, "
       "the data stays",
@@ -143,13 +197,23 @@ void ReplicaLink::Stop() {
   }
   timer_.Close();
   load_.reset();
+  retired_load_.reset();
   master_client_.reset();
+  lanes_.clear();
+  in_flight_ = 0;
 }
 
 void ReplicaLink::OnTimer(uv_timer_t* timer) { static_cast<ReplicaLink*>(timer->data)->Tick(); }
 
 void ReplicaLink::Tick() {
+  retired_load_.reset();
+  if (retry_pending_) {
+    retry_pending_ = false;
+    Pump();
+  }
   if (state_ == State::kConnect) {
+    // Cluster mode: the unit being applied is finished first, so PSYNC asks for what follows it.
+    if (Busy()) return;
     Connect();
   } else if (state_ == State::kConnected) {
     SendCommand({"REPLCONF", "ACK", std::to_string(offset_)});
@@ -228,15 +292,24 @@ void ReplicaLink::OnRead(std::size_t n) {
     if (!HandleHandshake(&bytes)) return;
   }
   if (state_ == State::kTransfer) {
-    FeedPayload(bytes);
+    if (Clustered()) {
+      FeedPayloadClustered(bytes);
+    } else {
+      FeedPayload(bytes);
+    }
   } else if (state_ == State::kConnected && !bytes.empty()) {
     stream_.append(bytes);
     read_offset_ += static_cast<long long>(bytes.size());
-    ApplyStream();
+    if (Clustered()) {
+      ApplyStreamClustered();
+    } else {
+      ApplyStream();
+    }
   }
   // What this read wrote goes to the commit log now (no client's reply asks for the group
-  // commit): an offset is acknowledged to the master only once the log holds what it covers.
-  server_.engine().FlushLog();
+  // commit): an offset is acknowledged to the master, or kept for a restart, only once the log
+  // holds what it covers.
+  if (server_.engine().FlushLog().ok() && !Clustered()) SaveState();
 }
 
 void ReplicaLink::OnEof() { Drop("the master closed the connection"); }
@@ -290,9 +363,21 @@ void ReplicaLink::Drop(const std::string& why) {
         "The full sync was cut short after %llu keys: the next attempt syncs in full.",
         static_cast<unsigned long long>(load_ ? load_->keys() : 0));
   }
-  load_.reset();
+  // Not destroyed here: Drop may run inside the load's own write callback.
+  if (load_) retired_load_ = std::move(load_);
   stream_.clear();
   read_offset_ = offset_;  // what was read past the last applied command is read again
+  flushing_ = load_done_ = reading_paused_ = false;
+  held_payload_.clear();
+  in_multi_ = false;
+  multi_ = Unit{};
+  // Cluster mode: units started (and any before them) are finished first (Tick waits for them);
+  // the rest the master sends again.
+  while (!units_.empty() && !units_.back().running && units_.back().next == 0) {
+    units_bytes_ -= units_.back().bytes;
+    units_.pop_back();
+  }
+  if (!units_.empty()) read_offset_ = units_.back().end;
   parser_ = resp::RequestParser();
   out_.clear();
   inflight_.clear();
@@ -303,7 +388,9 @@ void ReplicaLink::Drop(const std::string& why) {
     link_down_since_ms_ = uv_now(server_.loop());
   }
   state_ = State::kConnect;
-  EnsureMasterClient();
+  // Cluster mode keeps its master client: a command of it may be in flight (no MULTI is open
+  // in it: the link applies transactions command by command).
+  if (!Clustered()) EnsureMasterClient();
 }
 
 bool ReplicaLink::HandleHandshake(std::string_view* bytes) {
@@ -392,11 +479,14 @@ bool ReplicaLink::StartFullSync(const std::string& line) {
   replid_.assign(rest.substr(0, space));
   offset_ = read_offset_ = offset;
   synced_ = false;
+  saved().Clear();  // the data is about to be replaced: a restart meanwhile syncs in full
+  resume_skip_ = 0;
   state_ = State::kTransfer;
   sync_start_ms_ = uv_now(server_.loop());
   ++full_syncs_;
   Log(server_.log_level(), LogLevel::kNotice, "Full resync from master: %s:%lld", replid_.c_str(),
       offset);
+  if (Clustered()) return StartClusterFullSync();
   // The node's data goes first, as a Redis replica empties its dataset before loading: through
   // the master client, so it is logged and watched keys hear of it.
   EnsureMasterClient();
@@ -501,56 +591,6 @@ bool ReplicaLink::ApplyStream() {
   }
   stream_.erase(0, pos);
   return true;
-}
-
-void ReplicaLink::AppendInfo(std::string* out) const {
-  const std::uint64_t now = uv_now(server_.loop());
-  const bool up = state_ == State::kConnected;
-  AppendPrintf(out,
-               "master_host:%s\r\n"
-               "master_port:%d\r\n"
-               "master_link_status:%s\r\n"
-               "master_last_io_seconds_ago:%lld\r\n"
-               "master_sync_in_progress:%d\r\n"
-               "slave_read_repl_offset:%lld\r\n"
-               "slave_repl_offset:%lld\r\n",
-               host_.c_str(), port_, up ? "up" : "down",
-               up ? static_cast<long long>((now - last_io_ms_) / 1000) : -1LL,
-               state_ == State::kTransfer ? 1 : 0, read_offset_, offset_);
-  if (state_ == State::kTransfer && load_) {
-    const long long total = load_->total_bytes();
-    const unsigned long long read = load_->received_bytes();
-    AppendPrintf(out,
-                 "master_sync_total_bytes:%lld\r\n"
-                 "master_sync_read_bytes:%llu\r\n"
-                 "master_sync_left_bytes:%lld\r\n"
-                 "master_sync_perc:%.2f\r\n"
-                 "master_sync_last_io_seconds_ago:%lld\r\n"
-                 "master_sync_keys:%llu\r\n",
-                 total, read, total < 0 ? -1LL : total - static_cast<long long>(read),
-                 total > 0 ? 100.0 * static_cast<double>(read) / static_cast<double>(total) : 0.0,
-                 static_cast<long long>((now - last_io_ms_) / 1000),
-                 static_cast<unsigned long long>(load_->keys()));
-  }
-  if (!up) {
-    AppendPrintf(out, "master_link_down_since_seconds:%lld\r\n",
-                 link_down_since_ms_ == 0
-                     ? -1LL
-                     : static_cast<long long>((now - link_down_since_ms_) / 1000));
-  }
-  AppendPrintf(
-      out,
-      "slave_priority:100\r\n"
-      "slave_read_only:%d\r\n"
-      "replica_announced:1\r\n"
-      "master_full_syncs:%llu\r\n"
-      "master_partial_syncs:%llu\r\n"
-      "master_last_sync_keys:%llu\r\n"
-      "master_link_last_error:%s\r\n"
-      "master_command_errors:%llu\r\n",
-      server_.config().replica_read_only ? 1 : 0, static_cast<unsigned long long>(full_syncs_),
-      static_cast<unsigned long long>(partial_syncs_), static_cast<unsigned long long>(sync_keys_),
-      last_error_.c_str(), static_cast<unsigned long long>(command_errors_));
 }
 
 }  // namespace dynakv::server

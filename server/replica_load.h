@@ -3,9 +3,15 @@
 // ordinary write path, each piece's keys as one atomic group of the commit log, as IMPORT-RDB
 // writes a file (rdb_import.h). Keys already expired are not written (the master's DEL for them
 // follows in the stream, or already came); stream and module keys are skipped and counted.
+//
+// Cluster mode: each key goes to its replicas through the coordinator at the configured write
+// level, many in flight at once, as IMPORT-RDB in cluster mode writes them (rdb_cluster_writer.h).
+// The caller stops feeding while Full() and waits for Idle() once the payload is done; a key
+// whose write failed its level is counted in failed_keys(), which fails the sync.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,11 +21,13 @@
 
 namespace dynakv::server {
 
+class RdbClusterWriter;
 class Server;
 
 class ReplicaLoad {
  public:
-  explicit ReplicaLoad(Server& server);
+  // `progress` (cluster mode) runs on the loop, never inside Feed, after writes completed.
+  explicit ReplicaLoad(Server& server, std::function<void()> progress = {});
   ~ReplicaLoad();
   ReplicaLoad(const ReplicaLoad&) = delete;
   ReplicaLoad& operator=(const ReplicaLoad&) = delete;
@@ -31,13 +39,23 @@ class ReplicaLoad {
   std::string TakeRest() { return payload_.TakeRest(); }
   long long total_bytes() const { return payload_.total_bytes(); }
   std::uint64_t received_bytes() const { return payload_.received_bytes(); }
-  std::uint64_t keys() const { return keys_; }
+  // Written (cluster mode: met the write level).
+  std::uint64_t keys() const;
   std::uint64_t expired_keys() const { return expired_keys_; }
   std::uint64_t skipped_keys() const { return skipped_keys_; }
+
+  // Cluster mode (all false / 0 / "" on a single node): the writes in flight are at their bound;
+  // nothing is in flight; keys whose write failed its level and the first such error.
+  bool Full() const;
+  bool Idle() const;
+  std::uint64_t keys_in_flight() const;
+  std::uint64_t failed_keys() const;
+  std::string first_error() const;
 
  private:
   class Sink;
   Server& server_;
+  std::unique_ptr<RdbClusterWriter> cluster_;
   std::unique_ptr<Sink> sink_;
   rdb::RdbReader reader_;
   SyncPayload payload_;

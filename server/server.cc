@@ -203,17 +203,14 @@ bool Server::Start(std::string* error) {
     CloseHandles();
     return false;
   }
-  if (!config_.replicaof.empty() && cluster_node_ != nullptr) {
-    *error = "replicaof is not supported in cluster mode (README: Moving from Redis)";
-    CloseHandles();
-    return false;
-  }
   if (!config_.replicaof.empty()) {
-    // `replicaof host port` in the config: a replica from the start (refused in cluster mode
-    // when the config was checked).
+    // `replicaof host port` in the config: a replica from the start (in cluster mode, this node
+    // follows the master and writes through the ring), continuing the kept id and offset.
     const std::size_t space = config_.replicaof.rfind(' ');
-    replication_->SetMaster(config_.replicaof.substr(0, space),
-                            std::stoi(config_.replicaof.substr(space + 1)));
+    replication_->StartFromConfig(config_.replicaof.substr(0, space),
+                                  std::stoi(config_.replicaof.substr(space + 1)));
+  } else {
+    replication_->ForgetSavedState();
   }
   return true;
 }
@@ -271,7 +268,9 @@ void Server::ServeWhileBusy(const Client& caller) {
 
 Client* Server::FindClient(std::uint64_t id) {
   auto it = clients_.find(id);
-  return it == clients_.end() ? nullptr : it->second.get();
+  if (it != clients_.end()) return it->second.get();
+  // The master client of a replica: its cluster-mode commands complete through here too.
+  return replication_ != nullptr ? replication_->FindMasterClient(id) : nullptr;
 }
 
 bool Server::AuthRequired(const Client& client) const {

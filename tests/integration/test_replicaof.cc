@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -390,6 +391,101 @@ TEST_CASE("the master drops the link mid-stream: partial resync continues from t
   CHECK_MESSAGE(Repl(ours, "master_command_errors") == "0", node.LogTail());
   CHECK(ReadInfoNumber(redis, "stats", "sync_full") == 1);
   CheckSame(Snapshot(redis), Snapshot(ours));
+}
+
+// A replica started with `replicaof` killed with -9 mid-stream and started again: it asks PSYNC
+// with the replication id and offset it kept (replica_state.h). With the master's backlog still
+// holding what followed, the stream continues (+CONTINUE); with a backlog too small, a full sync.
+void KilledReplicaRestarts(bool backlog_covers) {
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0",
+                        "--repl-backlog-size", backlog_covers ? "64mb" : "16kb"},
+                       ReferenceRedis());
+  master.Start();
+  Client redis(master.port());
+  Fill(redis);
+  ServerProcess node({"--replicaof", "127.0.0.1 " + std::to_string(master.port())});
+  node.Start();
+  {
+    Client ours(node.port());
+    WaitLinkUp(ours, node);
+    Writer writer(master.port());
+    const std::string before = Repl(ours, "slave_repl_offset");
+    REQUIRE(WaitFor([&] { return Repl(ours, "slave_repl_offset") != before; }, 10s));
+    std::this_thread::sleep_for(300ms);
+    node.Kill();
+    // The master writes on meanwhile (over 16 KB: past the small backlog).
+    const long long offset = ReadInfoNumber(redis, "replication", "master_repl_offset");
+    REQUIRE(WaitFor(
+        [&] {
+          return ReadInfoNumber(redis, "replication", "master_repl_offset") > offset + 64 * 1024;
+        },
+        10s));
+    node.Start();
+    Client restarted(node.port());
+    WaitLinkUp(restarted, node);
+    std::this_thread::sleep_for(300ms);
+    writer.Stop();
+    CHECK_MESSAGE(writer.error().empty(), writer.error());
+  }
+  Client ours(node.port());
+  WaitOffsetsMatch(redis, ours, node);
+  CHECK(Repl(ours, "master_replid") == Repl(redis, "master_replid"));
+  if (backlog_covers) {
+    CHECK_MESSAGE(Repl(ours, "master_partial_syncs") == "1", node.LogTail());
+    CHECK(Repl(ours, "master_full_syncs") == "0");
+    CHECK(ReadInfoNumber(redis, "stats", "sync_full") == 1);
+    CHECK(ReadInfoNumber(redis, "stats", "sync_partial_ok") == 1);
+  } else {
+    CHECK(Repl(ours, "master_partial_syncs") == "0");
+    CHECK(Repl(ours, "master_full_syncs") == "1");
+    CHECK(ReadInfoNumber(redis, "stats", "sync_full") == 2);
+    CHECK(ReadInfoNumber(redis, "stats", "sync_partial_err") == 1);
+  }
+  CHECK_MESSAGE(Repl(ours, "master_command_errors") == "0", node.LogTail());
+  CheckSame(Snapshot(redis), Snapshot(ours));
+  // REPLICAOF NO ONE drops what was kept: a restart without `replicaof` is a master, and a later
+  // REPLICAOF syncs in full.
+  CHECK(ours.Command({"REPLICAOF", "NO", "ONE"}) == Reply::Status("OK"));
+  CHECK(!std::ifstream(node.dir() + "/replication.state").good());
+}
+
+TEST_CASE("a replica killed with -9 and restarted continues with a partial resync (+CONTINUE)") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  KilledReplicaRestarts(true);
+}
+
+TEST_CASE("a restarted replica the master's backlog no longer covers syncs in full") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  KilledReplicaRestarts(false);
+}
+
+TEST_CASE("a restarted replica keeps the database the stream had selected (repl-stream-db)") {
+  if (TestingRealRedis() || !ReferenceAvailable()) return;
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0"}, ReferenceRedis());
+  master.Start();
+  Client redis(master.port());
+  ServerProcess node({"--replicaof", "127.0.0.1 " + std::to_string(master.port())});
+  node.Start();
+  {
+    Client ours(node.port());
+    WaitLinkUp(ours, node);
+    Ok(redis, {"SELECT", "3"});
+    Ok(redis, {"SET", "before", "1"});  // the stream selects database 3
+    WaitOffsetsMatch(redis, ours, node);
+  }
+  node.Kill();
+  // Still database 3 for the master's stream: no SELECT precedes it after +CONTINUE.
+  Ok(redis, {"SET", "after", "2"});
+  node.Start();
+  Client ours(node.port());
+  WaitLinkUp(ours, node);
+  WaitOffsetsMatch(redis, ours, node);
+  CHECK(Repl(ours, "master_partial_syncs") == "1");
+  Ok(ours, {"SELECT", "3"});
+  CHECK(ours.Command({"GET", "before"}) == Reply::Bulk("1"));
+  CHECK(ours.Command({"GET", "after"}) == Reply::Bulk("2"));
+  Ok(ours, {"SELECT", "0"});
+  CHECK(ours.Command({"EXISTS", "after"}).integer == 0);
 }
 
 }  // namespace

@@ -245,19 +245,25 @@ TEST_CASE("REPLICAOF's errors, and replicaof in the config file") {
   CHECK(ours.Command({"CONFIG", "GET", "slaveof"}).elements.back().str ==
         "127.0.0.1 " + std::to_string(master.port()));
 }
-TEST_CASE("cluster mode refuses REPLICAOF, and replicaof at start") {
+TEST_CASE("cluster mode takes REPLICAOF, and replicaof at start (test_replicaof_cluster.cc)") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(1, 1);
   cluster.Start();
   Client n1(cluster.node(0).port());
-  CHECK(n1.Command({"REPLICAOF", "127.0.0.1", "6379"}) ==
-        Reply::Error("ERR REPLICAOF not allowed in cluster mode."));
-  CHECK(n1.Command({"SET", "k", "v"}) == Reply::Status("OK"));  // still a master
+  // No master listens there: the node is a replica whose link stays down.
+  CHECK(n1.Command({"REPLICAOF", "127.0.0.1", "1"}) == Reply::Status("OK"));
+  CHECK(ReadInfoField(n1, "replication", "role") == "slave");
+  CHECK(ReadInfoField(n1, "replication", "master_link_status") == "down");
+  CHECK(n1.Command({"SET", "k", "v"}) ==
+        Reply::Error("READONLY You can't write against a read only replica."));
+  CHECK(n1.Command({"REPLICAOF", "NO", "ONE"}) == Reply::Status("OK"));
+  CHECK(n1.Command({"SET", "k", "v"}) == Reply::Status("OK"));
   CHECK(ReadInfoField(n1, "replication", "role") == "master");
-  LocalCluster refused(1, 1, {"--replicaof", "127.0.0.1 6379"});
-  CHECK(refused.node(0).StartExpectingExit(10s) != -1);
-  CHECK(refused.node(0).LogTail().find("replicaof is not supported in cluster mode") !=
-        std::string::npos);
+  LocalCluster at_start(1, 1, {"--replicaof", "127.0.0.1 1"});
+  at_start.Start();
+  Client n2(at_start.node(0).port());
+  CHECK(ReadInfoField(n2, "replication", "role") == "slave");
+  CHECK(ReadInfoField(n2, "replication", "master_port") == "1");
 }
 
 }  // namespace
