@@ -441,18 +441,18 @@ TEST_CASE_FIXTURE(ServerFixture, "maxclients and idle timeout") {
 // clientsCron), not at every client at every tick: with hundreds of clients, the idle ones must
 // still all be closed, none early, and a talking one must stay.
 TEST_CASE_FIXTURE(ServerFixture, "idle timeout reaches every one of many clients") {
-  Client c(port());
+  Client c(server.port());
   CHECK(c.Command({"CONFIG", "SET", "timeout", "1"}) == kOk);
   constexpr int kIdle = 600;
   std::vector<std::unique_ptr<RawSocket>> idle;
   for (int i = 0; i < kIdle; ++i) {
-    idle.push_back(std::make_unique<RawSocket>(port()));
+    idle.push_back(std::make_unique<RawSocket>(server.port()));
     REQUIRE(idle.back()->connected());
     REQUIRE(idle.back()->Send("PING\r\n"));
   }
   const auto start = std::chrono::steady_clock::now();
   for (auto& s : idle) REQUIRE(s->ReadBytes(7, seconds(5)) == "+PONG\r\n");
-  Client busy(port());
+  Client busy(server.port());
   int closed_count = 0;
   for (auto& s : idle) {
     // A tick (100 ms) visits a tenth of the clients: each is seen within about a second of its
