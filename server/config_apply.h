@@ -31,6 +31,7 @@ bool ApplyLoglevel(Server& server, const Config& old, std::string* reason);
 bool ApplyMaxmemory(Server& server, const Config& old, std::string* reason);
 // The node's commit log and, in cluster mode, the hint store's.
 bool ApplyAppendfsync(Server& server, const Config& old, std::string* reason);
+// compression-threshold and hot-value-reads.
 bool ApplyCompressionThreshold(Server& server, const Config& old, std::string* reason);
 // The typed value encodings' thresholds (types::TypeLimits).
 bool ApplyTypeLimits(Server& server, const Config& old, std::string* reason);

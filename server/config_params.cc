@@ -456,6 +456,8 @@ constexpr ConfigParam kParams[] = {
         "appendfsync", "storage", kRuntime, "everysec", ApplyAppendfsync),
     Memory<&Config::compression_threshold, 0, UINT32_MAX>(
         "compression-threshold", "storage", kRuntime, "64", ApplyCompressionThreshold),
+    Int<&Config::hot_value_reads, 0, 65535>("hot-value-reads", "storage", kRuntime, "8",
+                                            ApplyCompressionThreshold),
     Int<&Config::hash_max_listpack_entries, 0, LLONG_MAX>("hash-max-listpack-entries", "storage",
                                                           kRuntime, "512", ApplyTypeLimits),
     Memory<&Config::hash_max_listpack_value, 0, LLONG_MAX>("hash-max-listpack-value", "storage",

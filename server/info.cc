@@ -134,6 +134,7 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                "memtable_bytes:%llu\r\n"
                "memtable_entries:%llu\r\n"
                "compressed_values:%llu\r\n"
+               "hot_values_decompressed:%llu\r\n"
                "tinylfu_sketch_bytes:%llu\r\n"
                "tinylfu_sketch_bytes_per_key:%.2f\r\n"
                "tinylfu_window_bytes:%llu\r\n"
@@ -150,6 +151,7 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                static_cast<unsigned long long>(engine.memtable_bytes),
                static_cast<unsigned long long>(engine.memtable_entries),
                static_cast<unsigned long long>(engine.compressed_values),
+               static_cast<unsigned long long>(engine.hot_values_decompressed),
                static_cast<unsigned long long>(engine.sketch_bytes),
                engine.memtable_entries == 0
                    ? 0.0
