@@ -71,8 +71,11 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
                                       std::uint8_t flags, std::int64_t expire_at_ms,
                                       std::uint32_t ns) {
   const std::size_t prefix = ns != 0 ? sizeof(ns) : 0;
-  // Large string values go to a SharedValue (memtable.h); objects never do.
-  const bool shared = (flags & kObject) == 0 && stored.size() >= kSharedValueMin;
+  // Large string values go to a SharedValue (memtable.h); objects never do. A compressed value
+  // counts by its raw size: that is what a reply sends, and what the hot-value rule may keep.
+  const bool shared = (flags & kObject) == 0 &&
+                      (stored.size() >= kSharedValueMin ||
+                       ((flags & kCompressed) != 0 && raw_len >= kSharedValueMin));
   // Only an inline compressed value keeps its raw length in the entry (Entry::raw_len).
   const std::size_t raw_bytes = (flags & kCompressed) != 0 && !shared ? sizeof(raw_len) : 0;
   EntryPtr fresh =

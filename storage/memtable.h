@@ -8,8 +8,8 @@
 // MutableStored (a string patch of an entry no checkpoint reads). The table only stores; what the
 // flags mean for durability is the engine's business.
 //
-// A string entry whose stored bytes are at least kSharedValueMin long (Entry::shared) keeps them
-// in a SharedValue (storage/shared_value.h) the entry holds a reference to, in place of the bytes:
+// A string entry whose value is at least kSharedValueMin long, stored or raw (Entry::shared), keeps
+// its stored bytes in a SharedValue (storage/shared_value.h) the entry references, not inline:
 // replies send such a value by reference, so removing or replacing the entry never frees or
 // changes what a reply still sends. Its raw length is in the SharedValue, so a compressed shared
 // value may be swapped for its decompressed form (ReplaceShared) without a new entry.

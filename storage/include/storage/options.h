@@ -89,7 +89,7 @@ struct Options {
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   // Values at least this long are LZ4-compressed (kept raw when compression does not shrink them).
   std::size_t compression_threshold = 64;
-  // The hot-value rule (Engine::Get): a compressed value of at least kSharedValueMin stored bytes
+  // The hot-value rule (Engine::Get): a compressed value of at least kSharedValueMin raw bytes
   // that is read this many times within about a second (a count halved every second) is kept
   // decompressed from then on, so its reads cost no decompression, when it compresses 8x or
   // less and its raw form fits under max_memory without evicting anything. 0: never.

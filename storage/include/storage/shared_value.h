@@ -1,8 +1,9 @@
-// The bytes of one large value, held by reference. A memtable entry whose stored bytes are at
-// least kSharedValueMin long keeps them in a SharedValue instead of inline, and a reply that sends
-// the value takes a reference instead of a copy: the bytes live until the entry and every reply
-// holding them let go, so an overwrite, delete, eviction, offload, checkpoint or FLUSHALL while a
-// reply is still being written frees or changes nothing that reply sends.
+// The bytes of one large value, held by reference. A memtable entry whose value is at least
+// kSharedValueMin long (stored, or raw when compressed) keeps its stored bytes in a SharedValue
+// instead of inline, and a reply that sends the value takes a reference instead of a copy: the
+// bytes live until the entry and every reply holding them let go, so an overwrite, delete,
+// eviction, offload, checkpoint or FLUSHALL while a reply is still being written frees or changes
+// nothing that reply sends.
 //
 // Contract: the bytes never change once the value is published (handed to a memtable entry or a
 // reply); whoever changes a value makes a new SharedValue. The reference count is atomic (a
@@ -17,7 +18,7 @@
 
 namespace dynakv::storage {
 
-// Stored values of at least this many bytes get their own SharedValue. A reference has fixed
+// Values of at least this many bytes (stored, or raw when compressed) get their own SharedValue. A reference has fixed
 // costs a copy does not: a second allocation per SET, an atomic increment and decrement per reply,
 // two more iovecs per reply (the value and the framing after it) and a writev that walks them. A
 // copy costs a memcpy of the value, from memory that is usually cold (16 KB GET -P 16: the copy
