@@ -90,6 +90,23 @@ TEST_CASE(
   CHECK(t.bytes() == t.bucket_count() * sizeof(Memtable::EntryPtr));  // nothing left counted
 }
 
+TEST_CASE(
+    "memtable: a compressed value is shared by its raw size, an uncompressed one by its stored "
+    "size") {
+  Memtable t;
+  const std::string packed = RandomBytes(1000, 5);  // stands for an LZ4 block
+  Memtable::Entry* big = t.Upsert(HashKey("big"), "big", packed, kSharedValueMin,
+                                  Memtable::kCompressed | Memtable::kDirty, 0);
+  CHECK(static_cast<bool>(big->shared));
+  CHECK(big->raw_len() == kSharedValueMin);
+  CHECK(big->stored() == packed);
+  Memtable::Entry* small = t.Upsert(HashKey("small"), "small", packed, kSharedValueMin - 1,
+                                    Memtable::kCompressed | Memtable::kDirty, 0);
+  CHECK_FALSE(static_cast<bool>(small->shared));
+  CHECK(small->raw_len() == kSharedValueMin - 1);
+  CHECK(small->stored() == packed);
+}
+
 TEST_CASE("memtable: a compressed shared entry keeps its raw length and swaps forms in place") {
   Memtable t;
   const std::string packed = RandomBytes(kSharedValueMin + 10, 4);  // stands for an LZ4 block
@@ -191,7 +208,8 @@ TEST_CASE("engine: the hot-value rule keeps an often-read compressed value decom
   Options o = TestOptions(dir.path(), &clock);
   o.hot_value_reads = 4;
   auto engine = OpenEngine(o);
-  const std::string text = TextBytes(4 * kSharedValueMin, 3);
+  // 2 x kSharedValueMin: shared by its raw size though it is smaller than that compressed.
+  const std::string text = TextBytes(2 * kSharedValueMin, 3);
   REQUIRE(engine->Put("hot", text, 0).ok());
   REQUIRE(engine->Put("cold", text, 0).ok());
   const std::uint64_t compressed_bytes = engine->Stats().memtable_bytes;
