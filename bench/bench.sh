@@ -9,7 +9,8 @@
 #
 # Matrix: redis-benchmark -c 50 for SET, GET, INCR and MSET (10 keys) with 3-byte values, and SET,
 # GET and MSET with 1 KB and 16 KB values (redis-benchmark -d: pseudorandom printable characters,
-# which LZ4 barely shrinks), at pipeline depth 1 and 16; then dynakv-loadgen (bench/loadgen.cc,
+# which LZ4 barely shrinks), at pipeline depth 1 and 16; SET and GET of 1 MB values with -c 8 at
+# depth 1 and 4 (deeper, the benchmark's own buffers would hold 100s of MB); then dynakv-loadgen (bench/loadgen.cc,
 # built with the dynakv-loadgen target) for SET and GET of 1 KB and 16 KB values of two kinds,
 # `random` bytes (incompressible) and `text` (JSON-like records, ~3x with LZ4), -c 50, -P 1 and 16.
 # The default -n per run is sized for >= 10 s per test on a 2-core box and the loadgen runs for
@@ -76,10 +77,16 @@ default_requests() {
     3:1) echo 1000000 ;;   3:16) echo 3000000 ;;
     1024:1) echo 150000 ;; 1024:16) echo 300000 ;;
     16384:1) echo 60000 ;; 16384:16) echo 150000 ;;
+    1048576:1) echo 2000 ;; 1048576:4) echo 2000 ;;
   esac
 }
-# Keys spread over -r keys; fewer for 16 KB values so each server holds at most ~160 MB.
-keyspace() { [ "$1" -ge 16384 ] && echo 10000 || echo 100000; }
+pipelines() { [ "$1" -ge 1048576 ] && echo "1 4" || echo "1 16"; }
+clients() { [ "$1" -ge 1048576 ] && echo 8 || echo 50; }
+# Keys spread over -r keys; fewer for 16 KB values so each server holds at most ~160 MB, and 64 of
+# 1 MB.
+keyspace() {
+  if [ "$1" -ge 1048576 ]; then echo 64; elif [ "$1" -ge 16384 ]; then echo 10000; else echo 100000; fi
+}
 tests_for() {
   case "$1" in 3) echo set,get,incr,mset ;; 1024) echo set,get,mset ;; *) echo set,get ;; esac
 }
@@ -88,7 +95,7 @@ tests_for() {
 bench_cmd() {
   local n=${requests:-$(default_requests "$1" "$2")}
   [ -n "$requests" ] || [ "$quick" = 0 ] || n=$((n / 5))
-  echo "-c 50 -n $n -r $(keyspace "$1") -d $1 -P $2 --csv -t $(tests_for "$1")"
+  echo "-c $(clients "$1") -n $n -r $(keyspace "$1") -d $1 -P $2 --csv -t $(tests_for "$1")"
 }
 # run NAME PORT SIZE P: one redis-benchmark run, CSV kept as $tmp/NAME.SIZE.P.csv.
 run() {
@@ -118,9 +125,9 @@ run_loadgen() {
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-sizes=(3 1024 16384)
+sizes=(3 1024 16384 1048576)
 for size in "${sizes[@]}"; do
-  for pipeline in 1 16; do
+  for pipeline in $(pipelines "$size"); do
     run dynakv "$dynakv_port" "$size" "$pipeline"
     run redis "$redis_port" "$size" "$pipeline"
   done
@@ -159,7 +166,7 @@ table() {
   echo "| dynakv p50 / p99 ms | redis p50 / p99 ms | p99 ratio |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for size in "${sizes[@]}"; do
-    for pipeline in 1 16; do
+    for pipeline in $(pipelines "$size"); do
       rows "$size B" "$pipeline" "$tmp/redis.$size.$pipeline.csv" \
         "$tmp/dynakv.$size.$pipeline.csv" 2 5 7
     done
@@ -181,7 +188,7 @@ if [ "$record" -eq 1 ]; then
     record_header "redis-benchmark SET/GET and dynakv-loadgen (bench/bench.sh)$([ "$quick" = 1 ] && echo ' --quick')"
     echo "- command: \`bench/bench.sh$([ "$quick" = 1 ] && echo ' --quick')${requests:+ -n $requests} -s $seconds\`, that is, per value size S and pipeline P:"
     for size in "${sizes[@]}"; do
-      for pipeline in 1 16; do
+      for pipeline in $(pipelines "$size"); do
         echo "  \`redis-benchmark $(bench_cmd "$size" "$pipeline")\`"
       done
     done

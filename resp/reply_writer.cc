@@ -46,7 +46,8 @@ std::size_t FormatDouble(double value, char* buf) {
 
 std::size_t ReplyWriter::room() const {
   if (limit_ == 0) return SIZE_MAX;
-  return out_->size() >= limit_ ? 0 : limit_ - out_->size();
+  const std::size_t used = size();
+  return used >= limit_ ? 0 : limit_ - used;
 }
 
 void ReplyWriter::AppendLength(char prefix, long long value) {
@@ -104,6 +105,18 @@ char* ReplyWriter::BulkSlot(std::size_t len) {
   (*out_)[start + len] = '\r';
   (*out_)[start + len + 1] = '\n';
   return out_->data() + start;
+}
+
+void ReplyWriter::BulkShared(std::string_view data, std::shared_ptr<const void> keep) {
+  if (shared_ == nullptr) {
+    Bulk(data);
+    return;
+  }
+  if (over_limit()) return;
+  AppendLength('$', static_cast<long long>(data.size()));
+  shared_->list.push_back(SharedChunk{out_->size(), data, std::move(keep)});
+  shared_->bytes += data.size();
+  out_->append(kCrlf);
 }
 
 void ReplyWriter::Null() {

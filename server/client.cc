@@ -50,7 +50,9 @@ std::string FormatAddress(const sockaddr_storage& addr) {
 }  // namespace
 
 Client::Client(Server& server, std::uint64_t id)
-    : server_(server), id_(id), connection_(server.loop(), this), writer_(&out_) {}
+    : server_(server), id_(id), connection_(server.loop(), this), writer_(&out_) {
+  writer_.set_shared(&out_shared_);
+}
 
 int Client::Accept(int fd, std::shared_ptr<net::TlsContext> tls, net::TlsPeerAuth peer_auth,
                    std::uint64_t handshake_timeout_ms) {
@@ -209,7 +211,7 @@ void Client::ProcessInput() {
     const std::size_t reply_start = out_.size();
     if (!argv_.empty()) server_.commands().Dispatch(server_, *this, argv_, writer_);
     input_start_ += consumed;
-    if (reply_off_ || reply_skip_) out_.resize(std::min(out_.size(), reply_start));
+    if (reply_off_ || reply_skip_) writer_.Truncate(std::min(out_.size(), reply_start));
     reply_skip_ = reply_skip_next_;  // CLIENT REPLY SKIP drops the command after it
     reply_skip_next_ = false;
     if (CloseIfOverOutputLimit() || CloseIfOverClassLimit()) return;
@@ -381,7 +383,8 @@ void Client::Flush() {
   // object itself, so even a swap would).
   inflight_.swap(out_);
   out_.clear();
-  switch (connection_.Write(inflight_)) {
+  std::swap(inflight_shared_, out_shared_);
+  switch (WriteInflight()) {
     case net::Connection::WriteResult::kFailed:
       Close();
       return;
@@ -391,17 +394,40 @@ void Client::Flush() {
     case net::Connection::WriteResult::kDone:
       break;
   }
-  server_.stats().total_net_output_bytes += inflight_.size();
-  inflight_.clear();
-  ReleaseIfLarge(&inflight_);
+  ReleaseInflight();
   last_interaction_ms_ = uv_now(server_.loop());
   OnOutputProgress();
 }
 
-void Client::OnWriteDone() {
-  server_.stats().total_net_output_bytes += inflight_.size();
+net::Connection::WriteResult Client::WriteInflight() {
+  if (inflight_shared_.empty()) return connection_.Write(inflight_);
+  // The buffer's bytes up to each chunk, the chunk, ..., the buffer's rest: one writev.
+  iov_.clear();
+  std::size_t from = 0;
+  auto text = [&](std::size_t to) {
+    if (to > from) {
+      iov_.push_back(uv_buf_init(inflight_.data() + from, static_cast<unsigned>(to - from)));
+    }
+    from = to;
+  };
+  for (const resp::SharedChunk& chunk : inflight_shared_.list) {
+    text(chunk.at);
+    iov_.push_back(uv_buf_init(const_cast<char*>(chunk.bytes.data()),
+                               static_cast<unsigned>(chunk.bytes.size())));
+  }
+  text(inflight_.size());
+  return connection_.Write(iov_.data(), iov_.size());
+}
+
+void Client::ReleaseInflight() {
+  server_.stats().total_net_output_bytes += inflight_.size() + inflight_shared_.bytes;
   inflight_.clear();
   ReleaseIfLarge(&inflight_);
+  inflight_shared_.clear();  // the values' references go
+}
+
+void Client::OnWriteDone() {
+  ReleaseInflight();
   LimitOutput();
   last_interaction_ms_ = uv_now(server_.loop());
   if (!out_.empty()) server_.ScheduleFlush(*this);
@@ -432,7 +458,21 @@ void Client::ResumeAfterPause() {
 
 void Client::FlushBestEffort() {
   if (closing_ || connection_.writing() || out_.empty()) return;
-  connection_.WriteBestEffort(out_);
+  if (out_shared_.empty()) {
+    connection_.WriteBestEffort(out_);
+    return;
+  }
+  // At shutdown only: the referenced values are copied in rather than teach WriteBestEffort
+  // about pieces.
+  std::string whole;
+  std::size_t from = 0;
+  for (const resp::SharedChunk& chunk : out_shared_.list) {
+    whole.append(out_, from, chunk.at - from);
+    whole.append(chunk.bytes);
+    from = chunk.at;
+  }
+  whole.append(out_, from);
+  connection_.WriteBestEffort(whole);
 }
 
 void Client::ReleaseIdleBuffers() {
@@ -442,6 +482,7 @@ void Client::ReleaseIdleBuffers() {
   }
   if (out_.empty() && out_.capacity() > 0) std::string().swap(out_);
   if (!connection_.writing() && inflight_.capacity() > 0) std::string().swap(inflight_);
+  if (!connection_.writing() && iov_.capacity() > 0) std::vector<uv_buf_t>().swap(iov_);
 }
 
 void Client::ResizeQueryBuffer() {
@@ -463,7 +504,9 @@ void Client::ResizeQueryBuffer() {
 }
 
 std::size_t Client::MemoryBytes() const {
+  // Values referenced by pending replies count as the copies they replace would.
   return sizeof(Client) + input_.capacity() + out_.capacity() + inflight_.capacity() +
+         out_shared_.bytes + (connection_.writing() ? inflight_shared_.bytes : 0) +
          argv_.capacity() * sizeof(std::string_view);
 }
 
@@ -510,7 +553,7 @@ std::string Client::Describe(std::uint64_t now_ms) const {
       static_cast<unsigned long long>(idle), flags.c_str(), db_, subs ? subs->channels.size() : 0,
       subs ? subs->patterns.size() : 0, subs ? subs->shard_channels.size() : 0, multi, query,
       input_.size() - input_end_, argv_.size() * sizeof(std::string_view),
-      transaction_.queued_bytes(), input_.size(), input_.size(), out_.size(),
+      transaction_.queued_bytes(), input_.size(), input_.size(), out_.size() + out_shared_.bytes,
       connection_.writing() ? 1 : 0, InflightBytes(), total_memory, events.c_str(),
       static_cast<int>(command.size()), command.data(),
       user_ != nullptr ? user_->name().c_str() : "default",

@@ -149,7 +149,7 @@ class Client : private net::ConnectionHandler {
   const std::string& local_address() const { return local_address_; }
   // Milliseconds of the loop's monotonic clock (uv_now).
   std::uint64_t last_interaction_ms() const { return last_interaction_ms_; }
-  std::size_t PendingOutput() const { return out_.size() + InflightBytes(); }
+  std::size_t PendingOutput() const { return out_.size() + out_shared_.bytes + InflightBytes(); }
 
   // --- pub/sub --------------------------------------------------------------------------------
   // Redis's CLIENT_PUBSUB: set by a subscribe, cleared once it listens to nothing. It makes the
@@ -240,12 +240,22 @@ class Client : private net::ConnectionHandler {
   bool held_ = false;
   std::vector<std::string_view> argv_;  // reused for every request
 
-  // Replies accumulate in out_. A flush swaps them into inflight_ and writes that: when the
-  // write cannot finish at once, inflight_ stays untouched until OnWriteDone while new replies
-  // go to out_.
+  // Replies accumulate in out_, large values among them by reference in out_shared_ (resp's
+  // SharedChunks: bytes a memtable entry or a decompression owns, interleaved with out_ when
+  // written). A flush swaps both into inflight_ / inflight_shared_ and writes them in one writev:
+  // when the write cannot finish at once, they stay untouched until OnWriteDone while new
+  // replies go to out_. The references keep the values' bytes alive and unchanged meanwhile,
+  // whatever happens to their keys.
   std::string out_;
+  resp::SharedChunks out_shared_;
   std::string inflight_;
+  resp::SharedChunks inflight_shared_;
+  std::vector<uv_buf_t> iov_;  // reused: the write's pieces
   resp::ReplyWriter writer_;
+  // Writes inflight_ (and inflight_shared_): what Connection::Write returns.
+  net::Connection::WriteResult WriteInflight();
+  // Drops what was written (kept buffers are reused), counting its bytes as sent.
+  void ReleaseInflight();
 
   bool paused_ = false;            // output backpressure: not reading, not running requests
   bool close_after_reply_ = false;

@@ -247,7 +247,7 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
   if (const storage::Status error = engine.TakeReadError(); !error.ok()) {
     // A segment block that could not be read makes the answer unreliable (a key reads as
     // missing): the reply is replaced by the error, and the engine refused any write to that key.
-    out->resize(reply_start);
+    reply.Truncate(reply_start);
     reply.Error("ERR data on disk could not be read: " + error.ToString());
     Log(server.log_level(), LogLevel::kWarning, "Command '%s' failed reading the data: %s",
         std::string(spec.name).c_str(), error.ToString().c_str());

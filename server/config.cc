@@ -306,6 +306,7 @@ storage::Options ToStorageOptions(const Config& config) {
   options.eviction_tuning = EvictionTuningOf(config);
   options.fsync = config.appendfsync;
   options.compression_threshold = config.compression_threshold;
+  options.hot_value_reads = static_cast<std::uint32_t>(config.hot_value_reads);
   options.log_checkpoint_bytes = config.log_checkpoint_bytes;
   options.background_priority = config.background_priority;
   options.log_corruption_policy = config.log_corruption_policy;

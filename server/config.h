@@ -146,6 +146,9 @@ struct Config {
   // anti-entropy refills what is dropped) cut it at the bad record and start.
   storage::LogCorruptionPolicy log_corruption_policy{};
   std::size_t compression_threshold{};
+  // The hot-value rule (storage::Options::hot_value_reads): reads within about a second that
+  // make a large compressed value stay decompressed; 0: never.
+  int hot_value_reads{};
   // Hashes stay listpack-encoded up to this many fields, and while no field or value is longer
   // than hash_max_listpack_value bytes (types/hash.h).
   std::size_t hash_max_listpack_entries{};

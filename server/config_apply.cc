@@ -107,6 +107,7 @@ bool ApplyAppendfsync(Server& server, const Config&, std::string*) {
 
 bool ApplyCompressionThreshold(Server& server, const Config&, std::string*) {
   server.engine().SetCompressionThreshold(server.config().compression_threshold);
+  server.engine().SetHotValueReads(static_cast<std::uint32_t>(server.config().hot_value_reads));
   return true;
 }
 

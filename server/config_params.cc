@@ -454,6 +454,8 @@ constexpr ConfigParam kParams[] = {
         "appendfsync", "storage", kRuntime, "everysec", ConfigApply::kAppendfsync),
     Memory<&Config::compression_threshold, 0, UINT32_MAX>(
         "compression-threshold", "storage", kRuntime, "64", ConfigApply::kCompressionThreshold),
+    Int<&Config::hot_value_reads, 0, 65535>("hot-value-reads", "storage", kRuntime, "8",
+                                            ConfigApply::kCompressionThreshold),
     Int<&Config::hash_max_listpack_entries, 0, LLONG_MAX>("hash-max-listpack-entries", "storage",
                                                           kRuntime, "512", ConfigApply::kTypeLimits),
     Memory<&Config::hash_max_listpack_value, 0, LLONG_MAX>("hash-max-listpack-value", "storage",

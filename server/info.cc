@@ -141,6 +141,7 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                "compressed_values:%llu\r\n"
                "tinylfu_policy_bytes:%llu\r\n"
                "tinylfu_policy_bytes_per_key:%.2f\r\n"
+               "hot_values_decompressed:%llu\r\n"
                "tinylfu_sketch_bytes:%llu\r\n"
                "tinylfu_sketch_bytes_per_key:%.2f\r\n"
                "tinylfu_window_bytes:%llu\r\n"
@@ -161,6 +162,7 @@ void MemorySection(Server& server, const storage::EngineStats& engine, std::stri
                static_cast<unsigned long long>(engine.compressed_values),
                static_cast<unsigned long long>(engine.policy_bytes),
                PerKey(engine.policy_bytes, engine.memtable_entries),
+               static_cast<unsigned long long>(engine.hot_values_decompressed),
                static_cast<unsigned long long>(engine.sketch_bytes),
                PerKey(engine.sketch_bytes, engine.memtable_entries),
                static_cast<unsigned long long>(engine.window_bytes),

@@ -1,5 +1,6 @@
 #include "keyspace_access.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,20 @@ bool WriteOk(CommandContext& ctx, const storage::Status& status) {
 }
 
 void ReplyValue(resp::ReplyWriter& reply, const storage::ValueRef& value) {
+  // A large value goes out by reference (storage/shared_value.h): no copy into the reply buffer,
+  // and a compressed one is decompressed once, into bytes the reply alone owns.
+  if (const std::shared_ptr<storage::SharedValue>* shared = value.shared();
+      shared != nullptr && reply.shares()) {
+    if (!value.compressed()) {
+      reply.BulkShared((*shared)->view(), *shared);
+      return;
+    }
+    std::shared_ptr<storage::SharedValue> raw = storage::SharedValue::Make(value.size());
+    value.CopyTo(raw->data());
+    const std::string_view bytes = raw->view();
+    reply.BulkShared(bytes, std::move(raw));
+    return;
+  }
   if (std::optional<std::string_view> bytes = value.Uncompressed()) {
     reply.Bulk(*bytes);
   } else {

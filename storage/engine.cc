@@ -116,6 +116,7 @@ void Engine::SetLatencyMonitor(std::uint64_t threshold_ms, LatencyListener liste
 void Engine::SetFsyncPolicy(FsyncPolicy policy) { impl_->SetFsyncPolicy(policy); }
 FsyncPolicy Engine::fsync_policy() const { return impl_->fsync_policy(); }
 void Engine::SetCompressionThreshold(std::size_t bytes) { impl_->SetCompressionThreshold(bytes); }
+void Engine::SetHotValueReads(std::uint32_t reads) { impl_->SetHotValueReads(reads); }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 void Engine::ResetStatCounters() { impl_->ResetStatCounters(); }
 const std::vector<LogRepair>& Engine::LogRepairs() const { return impl_->log_repairs(); }

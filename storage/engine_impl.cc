@@ -324,6 +324,11 @@ std::optional<ValueRef> EngineImpl::Get(DbIndex db, std::string_view key) {
   }
   memtable_.Touch(e);
   if (e->has(Memtable::kObject)) return ValueRef(e->object(), e->expire_at_ms);
+  if (e->shared) {
+    if (e->has(Memtable::kCompressed)) KeepHotDecompressed(e);
+    return ValueRef(e->stored().data(), e->stored_len, e->raw_len(), e->has(Memtable::kCompressed),
+                    e->expire_at_ms, &e->shared_value());
+  }
   return ValueRef(e->stored().data(), e->stored_len, e->raw_len(), e->has(Memtable::kCompressed),
                   e->expire_at_ms);
 }

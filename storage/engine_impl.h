@@ -118,6 +118,7 @@ class EngineImpl {
   void SetFsyncPolicy(FsyncPolicy policy);
   FsyncPolicy fsync_policy() const { return options_.fsync; }
   void SetCompressionThreshold(std::size_t bytes) { options_.compression_threshold = bytes; }
+  void SetHotValueReads(std::uint32_t reads) { options_.hot_value_reads = reads; }
   EngineStats Stats() const;
   void ResetStatCounters() {
     stats_.expired_keys = stats_.evicted_keys = stats_.offloaded_keys = 0;
@@ -276,6 +277,9 @@ class EngineImpl {
   // Brings the memtable back under max_memory according to the eviction policy, sparing the
   // given key (the one just written) unless it alone exceeds the limit.
   EvictionResult EnforceMemoryLimit(const Memtable::Entry* keep);
+  // The hot-value rule (Options::hot_value_reads) for a read of shared, compressed entry `e`:
+  // counts the read, and once the value is hot swaps its stored bytes for the decompressed form.
+  void KeepHotDecompressed(Memtable::Entry* e);
   // The next victim of a Redis policy (eviction_policies.cc), never one `spared` accepts;
   // nullptr when the policy has none left.
   Memtable::Entry* PickVictim(const std::function<bool(const Memtable::Entry&)>& spared);

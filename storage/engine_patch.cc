@@ -45,8 +45,9 @@ bool EngineImpl::ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_vi
   Memtable::Entry* e = st.exists ? st.entry : nullptr;
   if (e != nullptr && e->has(Memtable::kObject)) return false;
   if (st.exists && e == nullptr && st.disk.object()) return false;
-  if (e != nullptr && !e->has(Memtable::kCompressed) && !e->has(Memtable::kFrozen) &&
-      extent <= e->raw_len()) {
+  // In place only when nothing else reads the bytes: a checkpoint (frozen) or a reply still
+  // sending a shared value.
+  if (e != nullptr && Memtable::MayChangeInPlace(*e) && extent <= e->raw_len()) {
     WritePieces(memtable_.MutableStored(e), patch);
     memtable_.SetFlag(e, Memtable::kDirty, true);
     memtable_.Touch(e);

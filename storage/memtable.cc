@@ -14,6 +14,9 @@ static_assert(sizeof(void*) != 8 || sizeof(Memtable::Entry) == 44);
 
 void Memtable::EntryDeleter::operator()(Entry* e) const {
   if (e->has(kObject)) std::unique_ptr<ValueObject> owned(e->slot().object);
+  if (e->shared) {
+    std::destroy_at(std::launder(reinterpret_cast<std::shared_ptr<SharedValue>*>(e->shared_slot())));
+  }
   std::destroy_at(e);
   std::free(e);
 }
@@ -68,9 +71,15 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
                                       std::uint8_t flags, std::int64_t expire_at_ms,
                                       std::uint32_t ns) {
   const std::size_t prefix = ns != 0 ? sizeof(ns) : 0;
-  // Only a compressed value keeps its raw length (Entry::raw_len).
-  const std::size_t raw_bytes = (flags & kCompressed) != 0 ? sizeof(raw_len) : 0;
-  EntryPtr fresh = AllocateEntry(prefix + key.size() + raw_bytes + stored.size());
+  // Large string values go to a SharedValue (memtable.h); objects never do. A compressed value
+  // counts by its raw size: that is what a reply sends, and what the hot-value rule may keep.
+  const bool shared = (flags & kObject) == 0 &&
+                      (stored.size() >= kSharedValueMin ||
+                       ((flags & kCompressed) != 0 && raw_len >= kSharedValueMin));
+  // Only an inline compressed value keeps its raw length in the entry (Entry::raw_len).
+  const std::size_t raw_bytes = (flags & kCompressed) != 0 && !shared ? sizeof(raw_len) : 0;
+  EntryPtr fresh =
+      AllocateEntry(prefix + key.size() + raw_bytes + (shared ? kSharedSlotBytes : stored.size()));
   fresh->hash = hash;
   fresh->expire_at_ms = expire_at_ms;
   fresh->key_len = static_cast<std::uint32_t>(key.size());
@@ -85,7 +94,16 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
   at += key.size();
   if (raw_bytes != 0) std::memcpy(at, &raw_len, sizeof(raw_len));
   at += raw_bytes;
-  if (!stored.empty()) std::memcpy(at, stored.data(), stored.size());
+  if (shared) {
+    std::shared_ptr<SharedValue> value = SharedValue::Make(stored.size());
+    std::memcpy(value->data(), stored.data(), stored.size());
+    if ((flags & kCompressed) != 0) value->raw_len = raw_len;
+    fresh->shared = 1;  // before shared_slot(), which depends on it
+    std::construct_at(reinterpret_cast<std::shared_ptr<SharedValue>*>(fresh->shared_slot()),
+                      std::move(value));
+  } else if (!stored.empty()) {
+    std::memcpy(at, stored.data(), stored.size());
+  }
   return fresh;
 }
 
@@ -107,6 +125,15 @@ Memtable::Entry* Memtable::UpsertObject(std::uint64_t hash, std::string_view key
                expire_at_ms, ns);
   object.release();  // now the entry's
   return Insert(std::move(fresh));
+}
+
+void Memtable::ReplaceShared(Entry* e, std::shared_ptr<SharedValue> value, bool compressed) {
+  Account(*e, -1);
+  auto* slot = std::launder(reinterpret_cast<std::shared_ptr<SharedValue>*>(e->shared_slot()));
+  *slot = std::move(value);
+  e->stored_len = static_cast<std::uint32_t>((*slot)->size());
+  e->flags = static_cast<std::uint8_t>(compressed ? e->flags | kCompressed : e->flags & ~kCompressed);
+  Account(*e, +1);
 }
 
 void Memtable::ObjectChanged(Entry* e, std::size_t counted) {

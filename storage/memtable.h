@@ -8,6 +8,12 @@
 // MutableStored (a string patch of an entry no checkpoint reads). The table only stores; what the
 // flags mean for durability is the engine's business.
 //
+// A string entry whose value is at least kSharedValueMin long, stored or raw (Entry::shared), keeps
+// its stored bytes in a SharedValue (storage/shared_value.h) the entry references, not inline:
+// replies send such a value by reference, so removing or replacing the entry never frees or
+// changes what a reply still sends. Its raw length is in the SharedValue, so a compressed shared
+// value may be swapped for its decompressed form (ReplaceShared) without a new entry.
+//
 // An object entry (kObject) holds a typed value (storage/object.h) instead of bytes: its stored
 // bytes are an ObjectSlot, the owning pointer to the live object, which counts for its
 // MemoryUsage(). The object changes in place; ObjectChanged() recounts it. A checkpoint never reads
@@ -31,12 +37,15 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <new>
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/object.h"
+#include "storage/shared_value.h"
 
 namespace dynakv::storage {
 
@@ -78,10 +87,14 @@ class Memtable {
     std::uint32_t lru = 0;          // value of the table's access clock at the last touch
     std::uint32_t key_len = 0;
     std::uint32_t stored_len = 0;
-    std::uint32_t dirty_slot : 30 = 0;  // position in the table's dirty list while kDirty
+    // Position in the table's dirty list while kDirty (2^29 dirty entries would take 22 GB of
+    // headers alone).
+    std::uint32_t dirty_slot : 29 = 0;
     // allkeys-tinylfu: which of its lists holds the entry (Region; Memtable::SetRegion). Bits of
     // dirty_slot's word because the flags byte is full.
     std::uint32_t region : 2 = 0;
+    // The stored bytes are in a SharedValue (see above); fixed when the entry is made.
+    std::uint32_t shared : 1 = 0;
     std::uint8_t flags = 0;
     // The table's access clock (seconds, 24 bits, wrapping like Redis's LRU clock) at the last
     // touch: OBJECT IDLETIME. Three bytes of the word the flags byte starts.
@@ -105,21 +118,32 @@ class Memtable {
     }
     std::size_t key_offset() const { return has(kNamespaced) ? sizeof(std::uint32_t) : 0; }
     std::string_view key() const { return {bytes() + key_offset(), key_len}; }
-    std::string_view stored() const { return {bytes() + stored_offset(), stored_len}; }
+    std::string_view stored() const {
+      if (shared) return shared_value()->view();
+      return {bytes() + stored_offset(), stored_len};
+    }
     // The value's real length: a compressed value's is held in the 4 bytes in front of its
-    // stored bytes (only a compressed value needs them); a plain value's is its stored length;
-    // an object entry's 0.
+    // stored bytes (only a compressed value needs them) or in its SharedValue; a plain value's
+    // is its stored length; an object entry's 0.
     std::uint32_t raw_len() const {
       if (has(kObject)) return 0;
       if (!has(kCompressed)) return stored_len;
+      if (shared) return shared_value()->raw_len;
       std::uint32_t raw;
       std::memcpy(&raw, bytes() + stored_offset() - sizeof(raw), sizeof(raw));
       return raw;
     }
     bool has(Flag f) const { return (flags & f) != 0; }
     std::size_t alloc_size() const {
+      if (shared) {
+        return sizeof(Entry) + stored_offset() + kSharedSlotBytes + shared_value()->footprint();
+      }
       return sizeof(Entry) + stored_offset() + stored_len +
              (has(kObject) ? slot().object->MemoryUsage() : 0);
+    }
+    // A shared entry's reference to its bytes (nullptr-free while the entry lives).
+    const std::shared_ptr<SharedValue>& shared_value() const {
+      return *std::launder(reinterpret_cast<const std::shared_ptr<SharedValue>*>(shared_slot()));
     }
     ObjectSlot slot() const {
       ObjectSlot s;
@@ -131,8 +155,15 @@ class Memtable {
    private:
     friend class Memtable;
     std::size_t stored_offset() const {
-      return key_offset() + key_len + (has(kCompressed) ? sizeof(std::uint32_t) : 0);
+      return key_offset() + key_len + (has(kCompressed) && !shared ? sizeof(std::uint32_t) : 0);
     }
+    // The shared_ptr sits at the first 8-byte boundary from stored_offset() (the header is 44
+    // bytes and keys have any length); kSharedSlotBytes leaves room for the padding.
+    const char* shared_slot() const {
+      const char* at = bytes() + stored_offset();
+      return at + ((8 - reinterpret_cast<std::uintptr_t>(at) % 8) % 8);
+    }
+    char* shared_slot() { return const_cast<char*>(std::as_const(*this).shared_slot()); }
     const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
     char* bytes() { return reinterpret_cast<char*>(this + 1); }
   };
@@ -154,6 +185,9 @@ class Memtable {
     virtual void Touched(Entry* e) = 0;                   // Touch: an access
     virtual void Cleared() = 0;                           // every entry went at once
   };
+
+  // What a shared entry holds in place of its bytes: the reference, and room to align it.
+  static constexpr std::size_t kSharedSlotBytes = sizeof(std::shared_ptr<SharedValue>) + 7;
 
   // The largest namespace an entry may hold (one below UINT32_MAX, so that "the next one" fits).
   static constexpr std::uint32_t kMaxNamespace = UINT32_MAX - 1;
@@ -178,8 +212,19 @@ class Memtable {
   Entry* UpsertObject(std::uint64_t hash, std::string_view key, std::unique_ptr<ValueObject> object,
                       std::uint8_t flags, std::int64_t expire_at_ms, std::uint32_t ns = 0);
   // The stored bytes of a string entry, for a change in place that keeps their length (a string
-  // patch). Never of a frozen entry (a checkpoint reads its bytes) or a compressed one.
-  char* MutableStored(Entry* e) { return e->bytes() + e->stored_offset(); }
+  // patch). Never of a frozen entry (a checkpoint reads its bytes), a compressed one, or a shared
+  // one that anything besides the entry holds (a reply is sending it): MayChangeInPlace.
+  char* MutableStored(Entry* e) {
+    return e->shared ? e->shared_value()->data() : e->bytes() + e->stored_offset();
+  }
+  static bool MayChangeInPlace(const Entry& e) {
+    return !e.has(kCompressed) && !e.has(kFrozen) && !e.has(kObject) &&
+           (!e.shared || e.shared_value().use_count() == 1);
+  }
+  // Gives a shared entry (not frozen: a checkpoint may be reading its bytes) other stored bytes
+  // for the same value: its decompressed form (`compressed` false) or the reverse. What the
+  // entry counts for changes with them.
+  void ReplaceShared(Entry* e, std::shared_ptr<SharedValue> value, bool compressed);
   // After an object entry's object changed in place: its memory is counted anew. `counted` is
   // the object's MemoryUsage() before the change (what the table had counted for it).
   void ObjectChanged(Entry* e, std::size_t counted);

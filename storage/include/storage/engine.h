@@ -35,6 +35,7 @@
 
 #include "storage/object.h"
 #include "storage/options.h"
+#include "storage/shared_value.h"
 #include "storage/status.h"
 
 namespace dynakv::storage {
@@ -78,12 +79,13 @@ enum class EvictionResult {
 class ValueRef {
  public:
   ValueRef(const char* data, std::uint32_t stored_size, std::uint32_t raw_size, bool compressed,
-           std::int64_t expire_at_ms)
+           std::int64_t expire_at_ms, const std::shared_ptr<SharedValue>* shared = nullptr)
       : data_(data),
         stored_size_(stored_size),
         raw_size_(raw_size),
         compressed_(compressed),
-        expire_at_ms_(expire_at_ms) {}
+        expire_at_ms_(expire_at_ms),
+        shared_(shared) {}
   // A typed value (storage/object.h): the bytes accessors below do not apply.
   ValueRef(ValueObject* object, std::int64_t expire_at_ms)
       : data_(nullptr),
@@ -108,6 +110,12 @@ class ValueRef {
     return std::string_view(data_, raw_size_);
   }
   std::string ToString() const;
+  bool compressed() const { return compressed_; }
+  // A large value's stored bytes (compressed() says in which form) as a reference that keeps
+  // them alive and unchanged after the engine lets go of them (storage/shared_value.h); nullptr
+  // for a value held inline. The pointer itself is valid as the ValueRef is: copy what it
+  // points to to keep it.
+  const std::shared_ptr<SharedValue>* shared() const { return shared_; }
 
  private:
   const char* data_;
@@ -115,6 +123,7 @@ class ValueRef {
   std::uint32_t raw_size_;
   bool compressed_;
   std::int64_t expire_at_ms_;
+  const std::shared_ptr<SharedValue>* shared_ = nullptr;
   ValueObject* object_ = nullptr;
 };
 
@@ -124,6 +133,8 @@ struct EngineStats {
   std::uint64_t memtable_entries = 0;
   std::uint64_t memtable_bytes = 0;     // what max_memory bounds
   std::uint64_t compressed_values = 0;  // memtable values stored LZ4-compressed
+  // Compressed values the hot-value rule (Options::hot_value_reads) decompressed to keep.
+  std::uint64_t hot_values_decompressed = 0;
   std::uint64_t log_bytes = 0;          // current commit log size
   std::uint64_t segments = 0;
   std::uint64_t segment_bytes = 0;
@@ -380,6 +391,8 @@ class Engine {
   void SetFsyncPolicy(FsyncPolicy policy);
   FsyncPolicy fsync_policy() const;
   void SetCompressionThreshold(std::size_t bytes);
+  // Options::hot_value_reads, at run time.
+  void SetHotValueReads(std::uint32_t reads);
   EngineStats Stats() const;
   // CONFIG RESETSTAT: the counters of events INFO stats shows (expired, evicted and offloaded
   // keys, segment reads, bloom skips, TinyLFU admissions) restart from 0. Errors and what

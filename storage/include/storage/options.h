@@ -89,6 +89,11 @@ struct Options {
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   // Values at least this long are LZ4-compressed (kept raw when compression does not shrink them).
   std::size_t compression_threshold = 64;
+  // The hot-value rule (Engine::Get): a compressed value of at least kSharedValueMin raw bytes
+  // that is read this many times within about a second (a count halved every second) is kept
+  // decompressed from then on, so its reads cost no decompression, when it compresses 8x or
+  // less and its raw form fits under max_memory without evicting anything. 0: never.
+  std::uint32_t hot_value_reads = 8;
   // Once the commit log holds this many bytes the dirty memtable entries are written to a segment
   // and the log restarts, which bounds recovery time and disk use. The segment is written in the
   // background while writes continue.

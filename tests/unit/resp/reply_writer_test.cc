@@ -219,3 +219,69 @@ TEST_CASE("commands are encoded as arrays of bulk strings") {
 
 }  // namespace
 }  // namespace dynakv::resp
+
+namespace dynakv::resp {
+namespace {
+
+// What the owner of a writer with shared chunks sends: the buffer with the chunks put in.
+std::string Interleave(const std::string& out, const SharedChunks& chunks) {
+  std::string whole;
+  std::size_t from = 0;
+  for (const SharedChunk& chunk : chunks.list) {
+    whole.append(out, from, chunk.at - from);
+    whole.append(chunk.bytes);
+    from = chunk.at;
+  }
+  return whole + out.substr(from);
+}
+
+}  // namespace
+
+TEST_CASE("reply writer: BulkShared references large payloads, byte-identical to Bulk") {
+  const auto big = std::make_shared<const std::string>(5000, 'v');
+  const auto other = std::make_shared<const std::string>("second");
+  std::string copied;
+  ReplyWriter plain(&copied);
+  CHECK_FALSE(plain.shares());
+  plain.ArrayHeader(3);
+  plain.BulkShared(*big, big);  // no chunks: copied
+  plain.Integer(7);
+  plain.BulkShared(*other, other);
+  CHECK(big.use_count() == 1);
+
+  std::string out;
+  SharedChunks chunks;
+  ReplyWriter writer(&out);
+  writer.set_shared(&chunks);
+  CHECK(writer.shares());
+  writer.ArrayHeader(3);
+  writer.BulkShared(*big, big);
+  writer.Integer(7);
+  writer.BulkShared(*other, other);
+  CHECK(chunks.list.size() == 2);
+  CHECK(chunks.bytes == 5006);
+  CHECK(big.use_count() == 2);
+  CHECK(out.size() + chunks.bytes == copied.size());
+  CHECK(writer.size() == copied.size());
+  CHECK(Interleave(out, chunks) == copied);
+
+  SUBCASE("Truncate drops the chunks past the cut") {
+    const std::size_t cut = chunks.list[1].at - 3;  // inside "$6\r\n" of the second bulk
+    writer.Truncate(cut);
+    CHECK(chunks.list.size() == 1);
+    CHECK(chunks.bytes == 5000);
+    CHECK(other.use_count() == 1);
+    CHECK(Interleave(out, chunks) == copied.substr(0, cut + 5000));
+  }
+  SUBCASE("the output limit counts chunk bytes") {
+    writer.set_limit(1000);
+    CHECK(writer.over_limit());
+    CHECK(writer.room() == 0);
+    writer.BulkShared(*big, big);  // dropped
+    CHECK(chunks.list.size() == 2);
+  }
+  chunks.clear();
+  CHECK(big.use_count() == 1);
+}
+
+}  // namespace dynakv::resp

@@ -148,9 +148,9 @@ TEST_CASE("the parameters whose values other parts copy have apply functions") {
         "hz", "loglevel", "tls-port", "tls-cert-file", "tls-key-file", "tls-ca-cert-file",
         "tls-protocols", "maxmemory", "maxmemory-policy", "maxmemory-samples",
         "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time", "appendfsync",
-        "compression-threshold", "hash-max-listpack-entries", "hash-max-listpack-value",
-        "set-max-intset-entries", "list-max-listpack-size", "zset-max-listpack-entries",
-        "zset-max-listpack-value"}) {
+        "compression-threshold", "hot-value-reads", "hash-max-listpack-entries",
+        "hash-max-listpack-value", "set-max-intset-entries", "list-max-listpack-size",
+        "zset-max-listpack-entries", "zset-max-listpack-value"}) {
     CAPTURE(name);
     REQUIRE(FindConfigParam(name) != nullptr);
     CHECK(FindConfigParam(name)->runtime());
