@@ -223,7 +223,10 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
     }
     if (failpoint_ == PaxosFailpoint::kStopAfterAccept) return;  // drill: "dies" here
     Commit(
-        op, proposal, [this, op, attempt] { Finish(op, CasResult{true, {}, attempt}); },
+        op, proposal,
+        [this, op, attempt] {
+          Finish(op, CasResult{true, {}, attempt});
+        },
         op->progress);
   });
 }
@@ -280,19 +283,19 @@ void PaxosProposer::Commit(const OpPtr& op, paxos::Proposal proposal,
   }
   Broadcast(
       op, bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->key, proposal), true,
-            [op, tally, committed = std::move(committed)](const std::string&,
-                                                          PeerClient::Response response) {
-              if (op->finished || tally->round != op->round || tally->decided) return;
-              --tally->waiting;
-              if (response.ok) ++tally->oks;
-              // A majority accepted the proposal, so it is chosen whatever the commit's fate:
-              // any later round completes it where the commit did not arrive. The reply still
-              // waits for the commit (or its failure), so that a majority usually holds it.
-              if (tally->oks >= op->majority || tally->waiting == 0) {
-                tally->decided = true;
-                committed();
-              }
-            },
+      [op, tally, committed = std::move(committed)](const std::string&,
+                                                    PeerClient::Response response) {
+        if (op->finished || tally->round != op->round || tally->decided) return;
+        --tally->waiting;
+        if (response.ok) ++tally->oks;
+        // A majority accepted the proposal, so it is chosen whatever the commit's fate:
+        // any later round completes it where the commit did not arrive. The reply still
+        // waits for the commit (or its failure), so that a majority usually holds it.
+        if (tally->oks >= op->majority || tally->waiting == 0) {
+          tally->decided = true;
+          committed();
+        }
+      },
       std::move(counted));
 }
 

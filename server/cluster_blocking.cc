@@ -297,13 +297,13 @@ void ClusterBlocking::RunOnPrimary(const CommandSpec& spec, Call call, int proto
   executor_.waits().Forward(
       primary, std::move(request), timeout, levels.record,
       [primary, done = std::move(done)](cluster::ClusterNode::ForwardResult result) {
-                  if (result.ok) {
-                    done(std::move(result.reply));
-                  } else {
-                    done("-UNAVAILABLE the key's primary replica " + primary +
-                         " did not answer: " + result.error + "\r\n");
-                  }
-                });
+        if (result.ok) {
+          done(std::move(result.reply));
+        } else {
+          done("-UNAVAILABLE the key's primary replica " + primary +
+               " did not answer: " + result.error + "\r\n");
+        }
+      });
 }
 
 void ClusterBlocking::ServeForward(std::string_view from, std::string_view payload, Done respond) {
@@ -323,8 +323,8 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
   if (spec != nullptr && ClusterCounters::IsCounterCommand(*spec) &&
       cluster::ParseConsistencyLevel(request.write_level, &write)) {
     server_.cluster_counters()->Serve(*spec, std::move(request.argv),
-                                      static_cast<int>(request.protocol), write,
-                                      std::move(respond), std::move(record));
+                                      static_cast<int>(request.protocol), write, std::move(respond),
+                                      std::move(record));
     return;
   }
   if (spec == nullptr || !RunsOnPrimary(*spec) ||

@@ -82,26 +82,26 @@ void ClusterWait::Forward(const std::string& node, cluster::ForwardRequest reque
     request.track = next_token_;
   }
   const std::uint64_t token = request.track;
-  node_.Forward(node, cluster::EncodeForwardRequest(request), timeout_ms,
-                [node, token, record, done = std::move(done)](
-                    cluster::ClusterNode::ForwardResult result) {
-                  if (result.ok && token != 0) {
-                    cluster::ForwardReply reply;
-                    if (!cluster::DecodeForwardReply(result.reply, &reply)) {
-                      result.ok = false;
-                      result.error = "malformed FORWARD reply";
-                      result.reply.clear();
-                    } else {
-                      if (reply.wrote) {
-                        auto progress = std::make_shared<cluster::WriteProgress>();
-                        progress->acked = static_cast<int>(reply.acked);
-                        record(TrackedWrite{std::move(progress), node, token, false});
-                      }
-                      result.reply = std::move(reply.reply);
-                    }
-                  }
-                  done(std::move(result));
-                });
+  node_.Forward(
+      node, cluster::EncodeForwardRequest(request), timeout_ms,
+      [node, token, record, done = std::move(done)](cluster::ClusterNode::ForwardResult result) {
+        if (result.ok && token != 0) {
+          cluster::ForwardReply reply;
+          if (!cluster::DecodeForwardReply(result.reply, &reply)) {
+            result.ok = false;
+            result.error = "malformed FORWARD reply";
+            result.reply.clear();
+          } else {
+            if (reply.wrote) {
+              auto progress = std::make_shared<cluster::WriteProgress>();
+              progress->acked = static_cast<int>(reply.acked);
+              record(TrackedWrite{std::move(progress), node, token, false});
+            }
+            result.reply = std::move(reply.reply);
+          }
+        }
+        done(std::move(result));
+      });
 }
 
 int ClusterWait::Acked(std::uint64_t client_id) const {

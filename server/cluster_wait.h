@@ -106,7 +106,7 @@ class ClusterWait {
     std::uint64_t client_id = 0;
     std::uint64_t generation = 0;  // answers to an earlier WAIT's questions are not its own
     long long numreplicas = 0;
-    std::uint64_t deadline_ms = 0;  // uv_now; 0: forever
+    std::uint64_t deadline_ms = 0;   // uv_now; 0: forever
     std::set<std::uint64_t> asking;  // tokens with a WRITE_ACKS in flight
     net::UvHandle<uv_timer_t> timer;
     net::UvHandle<uv_timer_t> retry;

@@ -72,8 +72,7 @@ void ForwardedWrites::Serve(std::string_view from, std::string_view payload, Res
   query->key = key;
   query->above = request.above;
   query->respond = std::move(respond);
-  if (query->timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, query.get()) ==
-      0) {
+  if (query->timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, query.get()) == 0) {
     uv_timer_start(query->timer.get(), OnTimeout, request.wait_ms, 0);
   } else {
     query->respond(cluster::EncodeWriteAcksReply(

@@ -7,8 +7,8 @@
 // coordinator keeps counting after it answered; the FORWARD's reply says whether the command
 // wrote and how many replicas held it then (ForwardReply). WRITE_ACKS asks later: it is answered
 // as soon as more replicas hold every write of the command than the asker knows of, or when its
-// wait is up, with the count (the least over the command's writes). The newest kMaxCommands commands are kept; a token
-// forgotten (or never written under) is answered as not known.
+// wait is up, with the count (the least over the command's writes). The newest kMaxCommands
+// commands are kept; a token forgotten (or never written under) is answered as not known.
 #pragma once
 
 #include <uv.h>

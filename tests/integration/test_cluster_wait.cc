@@ -142,7 +142,8 @@ namespace {
 int PrimaryOf(std::vector<Client>& clients, const std::string& key) {
   for (std::size_t i = 0; i < clients.size(); ++i) {
     std::vector<long long> before;
-    for (Client& c : clients) before.push_back(ReadInfoNumber(c, "cluster", "cluster_forwards_served"));
+    for (Client& c : clients)
+      before.push_back(ReadInfoNumber(c, "cluster", "cluster_forwards_served"));
     if (clients[i].Command({"LPOP", key}) != Reply::Nil()) return -1;
     bool forwarded = false;
     for (std::size_t j = 0; j < clients.size(); ++j) {

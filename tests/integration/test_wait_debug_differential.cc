@@ -49,8 +49,7 @@ TEST_CASE("WAIT's replies and errors on a master without replicas are Redis 7.0'
 
 TEST_CASE("WAIT on a REPLICAOF replica is refused as a Redis replica refuses it") {
   if (TestingRealRedis() || !ReferenceAvailable()) return;
-  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0"},
-                       ReferenceRedis());
+  ServerProcess master({"--appendonly", "no", "--repl-diskless-sync-delay", "0"}, ReferenceRedis());
   master.Start();
   Client redis(master.port());
   REQUIRE(redis.Command({"SET", "k", "v"}) == Reply::Status("OK"));

@@ -1,7 +1,8 @@
 // The payloads of the bus frames behind blocking pops in cluster mode (bus_protocol.h's
-// KEY_EVENT and FORWARD) and WAIT's question about a forwarded command (WRITE_ACKS). The cluster only carries them: the server decides what they mean
-// (server/cluster_blocking.h). Decoders read bytes from the network: they check bounds and
-// fail on anything an encoder could not have produced.
+// KEY_EVENT and FORWARD) and WAIT's question about a forwarded command (WRITE_ACKS). The cluster
+// only carries them: the server decides what they mean (server/cluster_blocking.h). Decoders read
+// bytes from the network: they check bounds and fail on anything an encoder could not have
+// produced.
 #pragma once
 
 #include <cstdint>
