@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 #include "coding.h"
 
@@ -42,8 +43,10 @@ bool DecodeSingleString(std::string_view payload, std::string_view* field) {
 }  // namespace
 
 bool IsKnownFrameType(std::uint8_t type) {
+  // Numbers kept for features not built yet (25..28) are not frames of this version.
   return type >= static_cast<std::uint8_t>(FrameType::kHello) &&
-         type <= static_cast<std::uint8_t>(kLastFrameType);
+         type <= static_cast<std::uint8_t>(kLastFrameType) &&
+         std::string_view(FrameTypeName(static_cast<FrameType>(type))) != "?";
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -96,6 +99,8 @@ const char* FrameTypeName(FrameType type) {
       return "PAXOS_PROPOSE";
     case FrameType::kPaxosCommit:
       return "PAXOS_COMMIT";
+    case FrameType::kWriteAcks:
+      return "WRITE_ACKS";
   }
   return "?";
 }

@@ -351,6 +351,19 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
                              });
       return;
     }
+    case bus::FrameType::kWriteAcks: {
+      if (!membership_.on_write_acks) {
+        error_reply("this node does not count forwarded writes");
+        return;
+      }
+      membership_.on_write_acks(inbound.handshake.node(), frame.payload,
+                                [this, alive = std::weak_ptr<bool>(alive_), inbound_id = inbound.id,
+                                 request_id = frame.id](std::string payload) {
+                                  if (alive.expired()) return;
+                                  ReplyLater(inbound_id, request_id, std::move(payload));
+                                });
+      return;
+    }
     case bus::FrameType::kFlushAll: {
       std::int64_t timestamp_us;
       if (!bus::DecodeFlushAll(frame.payload, &timestamp_us)) {

@@ -77,6 +77,9 @@ class BusServer {
     std::function<void()> on_flushed;
     // A PAXOS_* request (SERIAL rounds, paxos_service.h).
     std::function<ServiceReply(const bus::Frame& frame)> on_paxos;
+    // A WRITE_ACKS from `node` (WAIT about a command it forwarded here): answered as on_forward.
+    std::function<void(std::string_view node, std::string_view payload, Respond respond)>
+        on_write_acks;
   };
 
   // Connections held at most: members open one each, so a flood is not a peer. When they are

@@ -5,6 +5,7 @@
 
 #include "anti_entropy.h"
 #include "bus_server.h"
+#include "cluster/key_messages.h"
 #include "net/uv_handle.h"
 #include "coordinator.h"
 #include "deferrer.h"
@@ -70,6 +71,10 @@ class ClusterNodeImpl final : public ClusterNode {
                     [this] { anti_entropy_.Rebuild(); },
                     [this](const bus::Frame& frame) {
                       return paxos_service_.Serve(frame.type, frame.payload);
+                    },
+                    [this](std::string_view node, std::string_view payload,
+                           BusServer::Membership::Respond respond) {
+                      ServeWriteAcks(node, payload, std::move(respond));
                     }},
                 options_, stats_),
         coordinator_(self_, ring_, options_, replica_, peers_, deferrer_, clock_, stats_),
@@ -206,9 +211,10 @@ class ClusterNodeImpl final : public ClusterNode {
     coordinator_.WriteBatch(std::move(writes), level, std::move(done), std::move(progress));
   }
 
-  void Cas(std::string key, bool local_dc, CasCompute compute,
-           std::function<void(CasResult)> done) override {
-    proposer_.Cas(std::move(key), local_dc, std::move(compute), std::move(done));
+  void Cas(std::string key, bool local_dc, CasCompute compute, std::function<void(CasResult)> done,
+           std::shared_ptr<WriteProgress> progress) override {
+    proposer_.Cas(std::move(key), local_dc, std::move(compute), std::move(done),
+                  std::move(progress));
   }
   void SetPaxosFailpoint(PaxosFailpoint failpoint) override { proposer_.SetFailpoint(failpoint); }
 
@@ -376,6 +382,26 @@ class ClusterNodeImpl final : public ClusterNode {
         timeout_ms);
   }
   void SetForwardHandler(ForwardHandler handler) override { forward_handler_ = std::move(handler); }
+  void QueryWriteAcks(std::string_view node_id, std::string request, std::uint64_t timeout_ms,
+                      std::function<void(ForwardResult)> done) override {
+    SendOrFail(
+        peers_, deferrer_, node_id, bus::FrameType::kWriteAcks,
+        std::make_shared<const std::string>(std::move(request)),
+        [done = std::move(done)](PeerClient::Response response) {
+          ForwardResult result;
+          result.ok = response.ok;
+          if (response.ok) {
+            result.reply = std::move(response.payload);
+          } else {
+            result.error = std::move(response.error);
+          }
+          done(std::move(result));
+        },
+        timeout_ms);
+  }
+  void SetWriteAcksHandler(ForwardHandler handler) override {
+    write_acks_handler_ = std::move(handler);
+  }
   void SetKeyChangeHandler(
       std::function<void(std::string_view key, std::string_view encoded)> handler) override {
     key_change_handler_ = std::move(handler);
@@ -389,6 +415,17 @@ class ClusterNodeImpl final : public ClusterNode {
       return;
     }
     forward_handler_(node, payload, [this, respond](std::string reply) {
+      deferrer_.Defer([respond, reply = std::move(reply)]() mutable { respond(std::move(reply)); });
+    });
+  }
+  // A WRITE_ACKS from `node`, answered through the deferrer as a FORWARD is.
+  void ServeWriteAcks(std::string_view node, std::string_view payload,
+                      BusServer::Membership::Respond respond) {
+    if (!write_acks_handler_) {
+      deferrer_.Defer([respond] { respond(EncodeWriteAcksReply(WriteAcksReply{})); });
+      return;
+    }
+    write_acks_handler_(node, payload, [this, respond](std::string reply) {
       deferrer_.Defer([respond, reply = std::move(reply)]() mutable { respond(std::move(reply)); });
     });
   }
@@ -550,6 +587,7 @@ class ClusterNodeImpl final : public ClusterNode {
   std::function<void(std::string_view payload)> notice_handler_;
   std::function<void(std::string_view from, std::string_view payload)> key_event_handler_;
   ForwardHandler forward_handler_;
+  ForwardHandler write_acks_handler_;
   std::function<void(std::string_view key, std::string_view encoded)> key_change_handler_;
   std::unique_ptr<PaxosAcceptor> paxos_acceptor_;  // opened by Init
   PaxosService paxos_service_{nullptr, replica_, stats_};

@@ -1,5 +1,7 @@
 #include "cluster/key_messages.h"
 
+#include <cstdint>
+
 #include "coding.h"
 
 namespace dynakv::cluster {
@@ -57,6 +59,7 @@ std::string EncodeForwardRequest(const ForwardRequest& request) {
   coding::PutLengthPrefixed(&out, request.read_level);
   coding::PutLengthPrefixed(&out, request.write_level);
   PutStrings(&out, request.argv);
+  coding::PutVarint64(&out, request.track);
   return out;
 }
 
@@ -66,12 +69,74 @@ bool DecodeForwardRequest(std::string_view payload, ForwardRequest* request) {
   std::string_view write;
   if (!coding::GetVarint64(&payload, &protocol) || (protocol != 2 && protocol != 3) ||
       !coding::GetLengthPrefixed(&payload, &read) || !coding::GetLengthPrefixed(&payload, &write) ||
-      !GetStrings(&payload, &request->argv) || !payload.empty() || request->argv.empty()) {
+      !GetStrings(&payload, &request->argv) || request->argv.empty() ||
+      !coding::GetVarint64(&payload, &request->track) || !payload.empty()) {
     return false;
   }
   request->protocol = static_cast<std::uint32_t>(protocol);
   request->read_level.assign(read);
   request->write_level.assign(write);
+  return true;
+}
+
+std::string EncodeForwardReply(const ForwardReply& reply) {
+  std::string out(1, reply.wrote ? '\1' : '\0');
+  coding::PutVarint64(&out, reply.acked);
+  coding::PutLengthPrefixed(&out, reply.reply);
+  return out;
+}
+
+bool DecodeForwardReply(std::string_view payload, ForwardReply* reply) {
+  if (payload.empty() || static_cast<std::uint8_t>(payload.front()) > 1) return false;
+  reply->wrote = payload.front() == 1;
+  payload.remove_prefix(1);
+  std::uint64_t acked = 0;
+  std::string_view bytes;
+  if (!coding::GetVarint64(&payload, &acked) || acked > UINT32_MAX ||
+      !coding::GetLengthPrefixed(&payload, &bytes) || !payload.empty()) {
+    return false;
+  }
+  reply->acked = static_cast<std::uint32_t>(acked);
+  reply->reply.assign(bytes);
+  return true;
+}
+
+std::string EncodeWriteAcksRequest(const WriteAcksRequest& request) {
+  std::string out;
+  coding::PutVarint64(&out, request.token);
+  coding::PutVarint64(&out, request.above);
+  coding::PutVarint64(&out, request.wait_ms);
+  return out;
+}
+
+bool DecodeWriteAcksRequest(std::string_view payload, WriteAcksRequest* request) {
+  std::uint64_t above = 0;
+  std::uint64_t wait_ms = 0;
+  if (!coding::GetVarint64(&payload, &request->token) || !coding::GetVarint64(&payload, &above) ||
+      !coding::GetVarint64(&payload, &wait_ms) || above > UINT32_MAX || wait_ms > UINT32_MAX ||
+      !payload.empty()) {
+    return false;
+  }
+  request->above = static_cast<std::uint32_t>(above);
+  request->wait_ms = static_cast<std::uint32_t>(wait_ms);
+  return true;
+}
+
+std::string EncodeWriteAcksReply(const WriteAcksReply& reply) {
+  std::string out(1, reply.known ? '\1' : '\0');
+  coding::PutVarint64(&out, reply.acked);
+  return out;
+}
+
+bool DecodeWriteAcksReply(std::string_view payload, WriteAcksReply* reply) {
+  if (payload.empty() || static_cast<std::uint8_t>(payload.front()) > 1) return false;
+  reply->known = payload.front() == 1;
+  payload.remove_prefix(1);
+  std::uint64_t acked = 0;
+  if (!coding::GetVarint64(&payload, &acked) || acked > UINT32_MAX || !payload.empty()) {
+    return false;
+  }
+  reply->acked = static_cast<std::uint32_t>(acked);
   return true;
 }
 

@@ -25,6 +25,8 @@ struct PaxosProposer::Op {
   std::vector<std::uint64_t> attempt_dots;
   bool value_proposed = false;  // a proposal of this command's new value went out
   bool finished = false;
+  // Counts the replicas that acknowledge the commit of the command's new value (WAIT).
+  std::shared_ptr<WriteProgress> progress;
   net::UvHandle<uv_timer_t> timer;  // the backoff between rounds
   std::function<void()> on_timer;
 };
@@ -60,8 +62,10 @@ PaxosProposer::PaxosProposer(uv_loop_t* loop, const NodeInfo& self, const Ring& 
 PaxosProposer::~PaxosProposer() = default;
 
 void PaxosProposer::Cas(std::string key, bool local_dc, CasCompute compute,
-                        std::function<void(CasResult)> done) {
+                        std::function<void(CasResult)> done,
+                        std::shared_ptr<WriteProgress> progress) {
   auto op = std::make_shared<Op>();
+  op->progress = std::move(progress);
   op->key = std::move(key);
   op->level = local_dc ? "LOCAL_SERIAL" : "SERIAL";
   op->compute = std::move(compute);
@@ -218,7 +222,12 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
       return;
     }
     if (failpoint_ == PaxosFailpoint::kStopAfterAccept) return;  // drill: "dies" here
-    Commit(op, proposal, [this, op, attempt] { Finish(op, CasResult{true, {}, attempt}); });
+    Commit(
+        op, proposal,
+        [this, op, attempt] {
+          Finish(op, CasResult{true, {}, attempt});
+        },
+        op->progress);
   });
 }
 
@@ -257,38 +266,55 @@ void PaxosProposer::Propose(const OpPtr& op, paxos::Proposal proposal,
 }
 
 void PaxosProposer::Commit(const OpPtr& op, paxos::Proposal proposal,
-                           std::function<void()> committed) {
+                           std::function<void()> committed,
+                           std::shared_ptr<WriteProgress> progress) {
   auto tally = std::make_shared<Tally>();
   tally->round = op->round;
   tally->waiting = op->participants.size();
-  Broadcast(op, bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->key, proposal), true,
-            [op, tally, committed = std::move(committed)](const std::string&,
-                                                          PeerClient::Response response) {
-              if (op->finished || tally->round != op->round || tally->decided) return;
-              --tally->waiting;
-              if (response.ok) ++tally->oks;
-              // A majority accepted the proposal, so it is chosen whatever the commit's fate:
-              // any later round completes it where the commit did not arrive. The reply still
-              // waits for the commit (or its failure), so that a majority usually holds it.
-              if (tally->oks >= op->majority || tally->waiting == 0) {
-                tally->decided = true;
-                committed();
-              }
-            });
+  // Every replica's acknowledgement counts for WAIT, after the reply too (its own callback:
+  // the tally's stops once the commit is decided).
+  std::function<void(const PeerClient::Response&)> counted;
+  if (progress) {
+    counted = [progress](const PeerClient::Response& response) {
+      if (!response.ok) return;
+      ++progress->acked;
+      if (progress->on_ack) progress->on_ack();
+    };
+  }
+  Broadcast(
+      op, bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->key, proposal), true,
+      [op, tally, committed = std::move(committed)](const std::string&,
+                                                    PeerClient::Response response) {
+        if (op->finished || tally->round != op->round || tally->decided) return;
+        --tally->waiting;
+        if (response.ok) ++tally->oks;
+        // A majority accepted the proposal, so it is chosen whatever the commit's fate:
+        // any later round completes it where the commit did not arrive. The reply still
+        // waits for the commit (or its failure), so that a majority usually holds it.
+        if (tally->oks >= op->majority || tally->waiting == 0) {
+          tally->decided = true;
+          committed();
+        }
+      },
+      std::move(counted));
 }
 
 void PaxosProposer::Broadcast(
     const OpPtr& op, bus::FrameType type, std::string payload, bool all_replicas,
-    std::function<void(const std::string& node, PeerClient::Response)> each) {
+    std::function<void(const std::string& node, PeerClient::Response)> each,
+    std::function<void(const PeerClient::Response&)> every) {
   auto shared = std::make_shared<const std::string>(std::move(payload));
   auto callback = std::make_shared<decltype(each)>(std::move(each));
+  auto every_callback = std::make_shared<decltype(every)>(std::move(every));
   std::vector<std::pair<std::string, bool>> targets;
   for (const std::string& node : op->participants) targets.emplace_back(node, true);
   if (all_replicas) {
     for (const std::string& node : op->others) targets.emplace_back(node, false);
   }
   for (const auto& [node, participant] : targets) {
-    auto answer = [callback, node = node, participant = participant](PeerClient::Response r) {
+    auto answer = [callback, every_callback, node = node,
+                   participant = participant](PeerClient::Response r) {
+      if (*every_callback) (*every_callback)(r);
       if (participant) (*callback)(node, std::move(r));
     };
     if (node == self_.id) {

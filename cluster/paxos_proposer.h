@@ -50,7 +50,8 @@ class PaxosProposer {
   PaxosProposer& operator=(const PaxosProposer&) = delete;
   ~PaxosProposer();
 
-  void Cas(std::string key, bool local_dc, CasCompute compute, std::function<void(CasResult)> done);
+  void Cas(std::string key, bool local_dc, CasCompute compute, std::function<void(CasResult)> done,
+           std::shared_ptr<WriteProgress> progress = nullptr);
   void SetFailpoint(PaxosFailpoint failpoint) { failpoint_ = failpoint; }
   // The node is stopping: rounds in flight fail, their timers close holding `token`.
   void Stop(std::shared_ptr<void> token);
@@ -63,13 +64,17 @@ class PaxosProposer {
   void StartRound(const OpPtr& op);
   void OnPromises(const OpPtr& op);
   // Sends `type` with `payload` to every participant (and for a commit, the other replicas
-  // too); `each` gets every participant's answer of this round, in arrival order.
+  // too); `each` gets every participant's answer of this round, in arrival order, and `every`
+  // (when set) every target's answer, first.
   void Broadcast(const OpPtr& op, bus::FrameType type, std::string payload, bool all_replicas,
-                 std::function<void(const std::string& node, PeerClient::Response)> each);
+                 std::function<void(const std::string& node, PeerClient::Response)> each,
+                 std::function<void(const PeerClient::Response&)> every = nullptr);
   // Proposes `proposal` under op's ballot; `accepted` runs once a majority accepted it, else
   // the round is retried (or the op fails).
   void Propose(const OpPtr& op, paxos::Proposal proposal, std::function<void()> accepted);
-  void Commit(const OpPtr& op, paxos::Proposal proposal, std::function<void()> committed);
+  // `progress` (WAIT) counts every replica that acknowledges the commit.
+  void Commit(const OpPtr& op, paxos::Proposal proposal, std::function<void()> committed,
+              std::shared_ptr<WriteProgress> progress = nullptr);
   // A phase fell short: contention (a refusal) retries after a backoff, missing replicas fail.
   void Retry(const OpPtr& op, bool refused, const std::string& failure);
   void Finish(const OpPtr& op, CasResult result);

@@ -282,7 +282,7 @@ void ClusterBlocking::RunOnPrimary(const CommandSpec& spec, Call call, int proto
   const std::string primary = PrimaryOf(call.key);
   if (primary == node_.self_id()) {
     executor_.RunDetached(Runner(protocol), spec, std::move(call.argv), levels.read, levels.write,
-                          std::move(done));
+                          std::move(done), levels.record);
     return;
   }
   cluster::ForwardRequest request;
@@ -294,19 +294,19 @@ void ClusterBlocking::RunOnPrimary(const CommandSpec& spec, Call call, int proto
   const auto timeout =
       2 * static_cast<std::uint64_t>(node_.options().request_timeout_ms) + kRepollMs;
   ++forwards_sent_;
-  node_.Forward(primary, cluster::EncodeForwardRequest(request), timeout,
-                [primary, done = std::move(done)](cluster::ClusterNode::ForwardResult result) {
-                  if (result.ok) {
-                    done(std::move(result.reply));
-                  } else {
-                    done("-UNAVAILABLE the key's primary replica " + primary +
-                         " did not answer: " + result.error + "\r\n");
-                  }
-                });
+  executor_.waits().Forward(
+      primary, std::move(request), timeout, levels.record,
+      [primary, done = std::move(done)](cluster::ClusterNode::ForwardResult result) {
+        if (result.ok) {
+          done(std::move(result.reply));
+        } else {
+          done("-UNAVAILABLE the key's primary replica " + primary +
+               " did not answer: " + result.error + "\r\n");
+        }
+      });
 }
 
 void ClusterBlocking::ServeForward(std::string_view from, std::string_view payload, Done respond) {
-  (void)from;
   cluster::ForwardRequest request;
   const CommandSpec* spec = nullptr;
   cluster::ConsistencyLevel read;
@@ -314,11 +314,17 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
   if (cluster::DecodeForwardRequest(payload, &request)) {
     spec = server_.commands().Find(request.argv.front());
   }
+  // The sender's client may WAIT for what the command writes here: counted under its token.
+  WriteRecorder record;
+  if (request.track != 0) {
+    record = executor_.waits().ForwardRecorder(from, request.track);
+    respond = executor_.waits().AnswerForward(from, request.track, std::move(respond));
+  }
   if (spec != nullptr && ClusterCounters::RunsOnOneReplica(*spec) &&
       cluster::ParseConsistencyLevel(request.write_level, &write)) {
     server_.cluster_counters()->Serve(*spec, std::move(request.argv),
-                                      static_cast<int>(request.protocol), write,
-                                      std::move(respond));
+                                      static_cast<int>(request.protocol), write, std::move(respond),
+                                      std::move(record));
     return;
   }
   if (spec == nullptr || !RunsOnPrimary(*spec) ||
@@ -329,7 +335,7 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
   }
   ++forwards_served_;
   executor_.RunDetached(Runner(static_cast<int>(request.protocol)), *spec, std::move(request.argv),
-                        read, write, std::move(respond));
+                        read, write, std::move(respond), std::move(record));
 }
 
 void ClusterBlocking::Run(const CommandContext& ctx, const CommandSpec& spec) {
@@ -341,7 +347,8 @@ void ClusterBlocking::Run(const CommandContext& ctx, const CommandSpec& spec) {
     return;
   }
   const Levels levels{executor_.ReadLevel(client, ctx.levels),
-                      executor_.WriteLevel(client, ctx.levels)};
+                      executor_.WriteLevel(client, ctx.levels),
+                      executor_.waits().Recorder(client.id())};
   std::uint64_t timeout_ms = 0;
   std::string timeout_error;
   // A bad timeout is the handler's to report, in its order of checks: the command then runs

@@ -35,6 +35,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
 #include "cluster_key_watches.h"
+#include "cluster_wait.h"
 #include "command.h"
 #include "net/uv_handle.h"
 
@@ -75,6 +76,7 @@ class ClusterBlocking {
   struct Levels {
     cluster::ConsistencyLevel read;
     cluster::ConsistencyLevel write;
+    WriteRecorder record;  // counts the command's writes for its client's WAIT
   };
   // One command run on a primary: the arguments and the key that picks the primary.
   struct Call {

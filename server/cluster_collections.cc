@@ -173,6 +173,7 @@ bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
 void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
                                const std::vector<std::string>& argv,
                                const cluster::ConsistencyLevel& write, const std::string& actor,
+                               const WriteRecorder& record,
                                std::function<void(std::string)> done) {
   const std::string& key = argv[1];
   cluster::SiblingSet set = node_.LocalSiblings(key);
@@ -226,10 +227,12 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
     done("-ERR this replica could not store the write: " + status.ToString() + "\r\n");
     return;
   }
-  node_.Write(key, std::move(delta), write,
-              [reply = std::move(reply), done = std::move(done)](cluster::WriteResult result) {
-                done(result.ok ? reply : "-" + result.error + "\r\n");
-              });
+  node_.Write(
+      key, std::move(delta), write,
+      [reply = std::move(reply), done = std::move(done)](cluster::WriteResult result) {
+        done(result.ok ? reply : "-" + result.error + "\r\n");
+      },
+      NewTrackedWrite(record));
 }
 
 }  // namespace dynakv::server

@@ -26,6 +26,7 @@
 
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
+#include "cluster_wait.h"
 #include "command.h"
 #include "snapshot_keyspace.h"
 
@@ -63,10 +64,11 @@ class ClusterCollections {
   static bool IsCollectionCommand(const CommandSpec& spec);
 
   // Runs the command (this node is a replica of argv[1]) over this node's copy as `actor`,
-  // stores the result here and ships the delta at `write`; `done` gets the RESP reply.
+  // stores the result here and ships the delta at `write`; `done` gets the RESP reply and
+  // `record` counts the write for WAIT (cluster_wait.h).
   void Apply(Client& client, const CommandSpec& spec, const std::vector<std::string>& argv,
              const cluster::ConsistencyLevel& write, const std::string& actor,
-             std::function<void(std::string)> done);
+             const WriteRecorder& record, std::function<void(std::string)> done);
 
  private:
   Server& server_;

@@ -171,9 +171,10 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
     return;
   }
   Client& client = ctx.client;
+  const WriteRecorder record = executor_.waits().Recorder(client.id());
   if (node_.IsReplicaOf(argv[1])) {
     executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
-      Apply(client, spec, argv, write,
+      Apply(client, spec, argv, write, record,
             [finish = std::move(finish)](std::string reply) { finish(reply, {}); });
     });
     return;
@@ -188,8 +189,8 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   // The replica writes once, within the request timeout; a second one for the round trips.
   const auto timeout = 2 * static_cast<std::uint64_t>(node_.options().request_timeout_ms);
   executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
-    node_.Forward(
-        target, cluster::EncodeForwardRequest(request), timeout,
+    executor_.waits().Forward(
+        target, std::move(request), timeout, record,
         [target, finish = std::move(finish)](cluster::ClusterNode::ForwardResult r) {
           if (r.ok) {
             finish(r.reply, {});
@@ -202,7 +203,7 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
 
 void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> argv, int protocol,
                             const cluster::ConsistencyLevel& write,
-                            std::function<void(std::string)> respond) {
+                            std::function<void(std::string)> respond, WriteRecorder record) {
   ++served_;
   const bool arity_ok = spec.arity >= 0 ? argv.size() == static_cast<std::size_t>(spec.arity)
                                         : argv.size() >= static_cast<std::size_t>(-spec.arity);
@@ -215,18 +216,18 @@ void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> ar
     respond("-UNAVAILABLE this node is no longer a replica of the key\r\n");
     return;
   }
-  Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, std::move(respond));
+  Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, record, std::move(respond));
 }
 
 void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
                             const std::vector<std::string>& argv,
-                            const cluster::ConsistencyLevel& write,
+                            const cluster::ConsistencyLevel& write, const WriteRecorder& record,
                             std::function<void(std::string)> done) {
   const std::string& key = argv[1];
   if (ClusterCollections::IsCollectionCommand(spec)) {
     // A lost copy may have held the actor's latest dots, as it may a counter's latest entry.
     RenewIncarnationAfterLostCopies();
-    collections_.Apply(client, spec, argv, write, actor_, std::move(done));
+    collections_.Apply(client, spec, argv, write, actor_, record, std::move(done));
     return;
   }
   cluster::SiblingSet set = node_.LocalSiblings(key);
@@ -297,10 +298,12 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
     done("-" + error + "\r\n");
     return;
   }
-  node_.Write(key, std::move(set), write,
-              [reply = std::move(reply), done = std::move(done)](cluster::WriteResult result) {
-                done(result.ok ? reply : "-" + result.error + "\r\n");
-              });
+  node_.Write(
+      key, std::move(set), write,
+      [reply = std::move(reply), done = std::move(done)](cluster::WriteResult result) {
+        done(result.ok ? reply : "-" + result.error + "\r\n");
+      },
+      NewTrackedWrite(record));
 }
 
 }  // namespace dynakv::server

@@ -26,6 +26,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
 #include "cluster_collections.h"
+#include "cluster_wait.h"
 #include "command.h"
 
 namespace dynakv::server {
@@ -66,18 +67,22 @@ class ClusterCounters {
   static bool RunsOnOneReplica(const CommandSpec& spec);
   // Runs ctx's command (RunsOnOneReplica) for its client, here or forwarded as above.
   void Run(const CommandContext& ctx, const CommandSpec& spec);
-  // A counter command another member forwarded: `respond` gets the RESP reply.
+  // A counter command another member forwarded: `respond` gets the RESP reply; `record` counts
+  // its write for the sender's WAIT (cluster_wait.h).
   void Serve(const CommandSpec& spec, std::vector<std::string> argv, int protocol,
-             const cluster::ConsistencyLevel& write, std::function<void(std::string)> respond);
+             const cluster::ConsistencyLevel& write, std::function<void(std::string)> respond,
+             WriteRecorder record = nullptr);
 
   const std::string& actor() const { return actor_; }
   // INFO cluster's lines: increments forwarded to a replica, and served for other nodes.
   void AppendInfo(std::string* out) const;
 
  private:
-  // Applies the command to this replica's copy and writes it at `write`.
+  // Applies the command to this replica's copy and writes it at `write`; `record` counts the
+  // write for WAIT.
   void Apply(Client& client, const CommandSpec& spec, const std::vector<std::string>& argv,
-             const cluster::ConsistencyLevel& write, std::function<void(std::string)> done);
+             const cluster::ConsistencyLevel& write, const WriteRecorder& record,
+             std::function<void(std::string)> done);
   // The replica that runs `key`'s increments when this node is not one of them.
   std::string TargetOf(const std::string& key) const;
   // A copy of a key this node could not read (a damaged block, undecodable bytes) may have held

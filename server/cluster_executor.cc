@@ -40,6 +40,10 @@ struct ClusterExecutor::Operation {
   bool serial = false;        // SERIAL / LOCAL_SERIAL: one Paxos round (RunSerial)
   bool local_serial = false;
   std::vector<std::string> attempt_replies;  // SERIAL: the reply of each compute call
+  std::vector<bool> attempt_wrote;           // ... and whether it changed the key
+  // Counts the command's writes for WAIT: its client's last write, or a forwarded command's
+  // (RunDetached's caller says); empty: not counted.
+  WriteRecorder record;
 };
 
 namespace {
@@ -131,9 +135,11 @@ void ClusterExecutor::RunDetached(Client& runner, const CommandSpec& spec,
                                   std::vector<std::string> argv,
                                   const cluster::ConsistencyLevel& read,
                                   const cluster::ConsistencyLevel& write,
-                                  std::function<void(std::string reply)> done) {
+                                  std::function<void(std::string reply)> done,
+                                  WriteRecorder record) {
   auto op = std::make_shared<Operation>();
   operations_.insert(op);
+  op->record = std::move(record);
   op->runner = &runner;
   op->detached_done = std::move(done);
   op->in_run = false;
@@ -242,7 +248,6 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
   // there as one atomic group: no replica ever holds half of one.
   std::vector<cluster::KeyedSet> batch;
   op->pending = op->body ? 1 : changed.size();
-  if (op->runner == nullptr) waits_.StartCommand(op->client_id);
   for (const auto& [key, state] : changed) {
     const auto it = std::find(op->keys.begin(), op->keys.end(), *key);
     cluster::SiblingSet set;
@@ -272,7 +277,7 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
 }
 
 std::shared_ptr<cluster::WriteProgress> ClusterExecutor::TrackWrite(const OperationPtr& op) {
-  return op->runner == nullptr ? waits_.Track(op->client_id) : nullptr;
+  return NewTrackedWrite(op->record);
 }
 
 void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& key,
@@ -322,7 +327,10 @@ void ClusterExecutor::RunSerial(const OperationPtr& op) {
     OperationPtr op = weak.lock();
     Client* client = !op ? nullptr : op->runner != nullptr ? op->runner : LiveClient(op->client_id);
     if (client == nullptr) {  // nobody to answer: nothing is applied
-      if (op) op->attempt_replies.emplace_back();
+      if (op) {
+        op->attempt_replies.emplace_back();
+        op->attempt_wrote.push_back(false);
+      }
       return std::nullopt;
     }
     SnapshotKeyspace snapshot(server_.keyspace(), NowMs(), server_.codec());
@@ -333,24 +341,35 @@ void ClusterExecutor::RunSerial(const OperationPtr& op) {
     CommandContext ctx{server_, *client, argv, writer, snapshot, nullptr};
     op->spec->handler(ctx);
     op->attempt_replies.push_back(std::move(reply));
+    op->attempt_wrote.push_back(false);
     for (const auto& [key, state] : snapshot.keys()) {
       if (!state.changed || key != op->keys[0]) continue;
       cluster::SiblingSet set = current;
       AddVersion(&set, key, state, true);
+      op->attempt_wrote.back() = true;
       return set;
     }
     return std::nullopt;
   };
-  node_.Cas(op->keys[0], op->local_serial, std::move(compute),
-            [this, weak](cluster::CasResult result) {
-              OperationPtr op = weak.lock();
-              if (!op) return;
-              if (!result.ok) {
-                Complete(op, {}, result.error);
-              } else {
-                Complete(op, op->attempt_replies.at(result.attempt), {});
-              }
-            });
+  // Counts the commit's acknowledgements from the start; it becomes the client's last write once
+  // the round is known to have written (a command that changed nothing is not one).
+  auto progress = op->record ? std::make_shared<cluster::WriteProgress>() : nullptr;
+  node_.Cas(
+      op->keys[0], op->local_serial, std::move(compute),
+      [this, weak, progress](cluster::CasResult result) {
+        OperationPtr op = weak.lock();
+        if (!op) return;
+        if (!result.ok) {
+          Complete(op, {}, result.error);
+          return;
+        }
+        if (progress && result.attempt < op->attempt_wrote.size() &&
+            op->attempt_wrote[result.attempt]) {
+          op->record(TrackedWrite{progress, {}, 0, false});
+        }
+        Complete(op, op->attempt_replies.at(result.attempt), {});
+      },
+      progress);
 }
 
 void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,
@@ -418,6 +437,7 @@ void ClusterExecutor::Complete(OperationPtr op, const std::string& reply,
 ClusterExecutor::OperationPtr ClusterExecutor::NewOperation(Client& client) {
   auto op = std::make_shared<Operation>();
   op->client_id = client.id();
+  op->record = waits_.Recorder(client.id());
   operations_.insert(op);
   return op;
 }
@@ -470,7 +490,6 @@ void ClusterExecutor::VersionedSet(Client& client, std::string key, std::string 
   set.Add(std::move(version));
   resp::ReplyWriter(&op->reply, client.protocol()).Ok();
   op->pending = 1;
-  waits_.StartCommand(op->client_id);
   WriteSet(op, key, std::move(set), TrackWrite(op));
   Started(op, client);
 }

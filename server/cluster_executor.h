@@ -65,10 +65,11 @@ class ClusterExecutor {
   void Run(const CommandContext& ctx, const CommandSpec& spec);
   // The same for no connection (a pop run on its key's primary, cluster_blocking.h): `runner`, a
   // client that is never connected and outlives the call, is the one the handler sees, and
-  // `done` gets the RESP reply (an error reply when the replicas failed the command).
+  // `done` gets the RESP reply (an error reply when the replicas failed the command). `record`
+  // counts its writes for WAIT (the client it runs for, or the member that forwarded it).
   void RunDetached(Client& runner, const CommandSpec& spec, std::vector<std::string> argv,
                    const cluster::ConsistencyLevel& read, const cluster::ConsistencyLevel& write,
-                   std::function<void(std::string reply)> done);
+                   std::function<void(std::string reply)> done, WriteRecorder record = nullptr);
 
   // Runs `body` for `client` as one operation over `keys` (distinct, one hash tag): the keys
   // are locked against this node's other operations on them, read at the connection's R, the
@@ -132,8 +133,7 @@ class ClusterExecutor {
   // Stores `set` on the key's replicas as one of op's pending writes; `progress` counts them.
   void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set,
                 std::shared_ptr<cluster::WriteProgress> progress);
-  // What counts the replicas of one of op's writes: its client's last write from now on (none
-  // for a detached run).
+  // What counts the replicas of one of op's writes (op's recorder; none without one).
   std::shared_ptr<cluster::WriteProgress> TrackWrite(const OperationPtr& op);
   // Ends `op` with `reply` (RESP bytes) or, when `error` is non-empty, that error. Takes `op` by
   // value: it may be the last reference.

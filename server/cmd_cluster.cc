@@ -309,11 +309,11 @@ void DebugHelp(CommandContext& ctx) {
       "SLEEP <seconds>",
       "    Stop the server for <seconds>. Decimals allowed.",
       "SET-ACTIVE-EXPIRE <0|1>",
-      "    Accepted for compatibility (expired keys are always reaped).",
+      "    Setting it to 0 disables expiring keys in background when they are not",
+      "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+      "    default.",
       "OBJECT <key>",
-      "    Show low level info about the <key> and associated value.",
-      "JMAP",
-      "    Accepted for compatibility.",
+      "    Show low level info about `key` and associated value.",
       "PARTITION [<node-id> ...]",
       "    Cluster mode: drop all bus traffic between this node and the given members, as if",
       "    the network had lost it. Without arguments, heal. For tests and failure drills.",
@@ -331,7 +331,7 @@ void DebugHelp(CommandContext& ctx) {
       "    Cluster mode: the bytes of this node's own replica of the key (its encoded versions),",
       "    nil when it holds none. Replicas that saw the same writes hold the same bytes.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.reply.ArrayHeader(std::size(kLines));
   for (std::string_view line : kLines) ctx.reply.Simple(line);
@@ -340,7 +340,6 @@ void DebugHelp(CommandContext& ctx) {
 const Subcommand kDebugSubcommands[] = {
     {"sleep", 3, DebugSleep},  // Redis's own subcommands (debug_commands.h)
     {"set-active-expire", 3, DebugSetActiveExpire},
-    {"jmap", 2, DebugJmap},
     {"object", 3, DebugObject},
     {"partition", -2, DebugPartition},
     {"antientropy", -2, DebugAntiEntropy},

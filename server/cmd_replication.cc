@@ -1,6 +1,6 @@
 // ROLE as a Redis master without replicas answers it, and WAIT: on a single node as such a master
-// (0 at once), in cluster mode counting the replicas of the key that hold the connection's last
-// write (cluster_wait.h).
+// (0 at once), on a REPLICAOF replica Redis's refusal, in cluster mode counting the replicas of
+// the key that hold the connection's last write (cluster_wait.h).
 
 #include <span>
 
@@ -33,6 +33,15 @@ void RoleCommand(CommandContext& ctx) {
 
 // WAIT numreplicas timeout (milliseconds, 0 = forever): Redis's checks, then the count.
 void WaitCommand(CommandContext& ctx) {
+  // A replica of a Redis master (REPLICAOF) refuses before looking at its arguments, as Redis's
+  // waitCommand does when server.masterhost is set.
+  if (ctx.server.replication().active()) {
+    ctx.reply.Error(
+        "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
+        "if a replica is configured to be writable (which is not the default) writes to "
+        "replicas are just local and are not propagated.");
+    return;
+  }
   long long replicas = 0;
   if (!ParseLongLong(ctx.argv[1], &replicas)) {
     ctx.reply.Error(kErrNotInteger);

@@ -29,6 +29,4 @@ void DebugSetActiveExpire(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-void DebugJmap(CommandContext& ctx) { ctx.reply.Ok(); }
-
 }  // namespace dynakv::server

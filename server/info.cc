@@ -259,6 +259,8 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                "instantaneous_ops_per_sec:%lld\r\n"
                "total_net_input_bytes:%llu\r\n"
                "total_net_output_bytes:%llu\r\n"
+               "instantaneous_input_kbps:%.2f\r\n"
+               "instantaneous_output_kbps:%.2f\r\n"
                "rejected_connections:%llu\r\n"
                "expired_keys:%llu\r\n"
                "evicted_keys:%llu\r\n"
@@ -279,6 +281,8 @@ void StatsSection(Server& server, const storage::EngineStats& engine, std::strin
                server.instantaneous_ops_per_sec(),
                static_cast<unsigned long long>(stats.total_net_input_bytes),
                static_cast<unsigned long long>(stats.total_net_output_bytes),
+               static_cast<double>(server.instantaneous_input_bytes_per_sec()) / 1024,
+               static_cast<double>(server.instantaneous_output_bytes_per_sec()) / 1024,
                static_cast<unsigned long long>(stats.rejected_connections),
                static_cast<unsigned long long>(engine.expired_keys),
                static_cast<unsigned long long>(engine.evicted_keys),
@@ -324,18 +328,27 @@ void CpuSection(std::string* out) {
   rusage children{};
   getrusage(RUSAGE_SELF, &self);
   getrusage(RUSAGE_CHILDREN, &children);
+  // INFO runs on the loop thread: Redis's main thread.
+  rusage main_thread{};
+  getrusage(RUSAGE_THREAD, &main_thread);
   AppendPrintf(out,
                "# CPU\r\n"
                "used_cpu_sys:%ld.%06ld\r\n"
                "used_cpu_user:%ld.%06ld\r\n"
                "used_cpu_sys_children:%ld.%06ld\r\n"
-               "used_cpu_user_children:%ld.%06ld\r\n",
+               "used_cpu_user_children:%ld.%06ld\r\n"
+               "used_cpu_sys_main_thread:%ld.%06ld\r\n"
+               "used_cpu_user_main_thread:%ld.%06ld\r\n",
                static_cast<long>(self.ru_stime.tv_sec), static_cast<long>(self.ru_stime.tv_usec),
                static_cast<long>(self.ru_utime.tv_sec), static_cast<long>(self.ru_utime.tv_usec),
                static_cast<long>(children.ru_stime.tv_sec),
                static_cast<long>(children.ru_stime.tv_usec),
                static_cast<long>(children.ru_utime.tv_sec),
-               static_cast<long>(children.ru_utime.tv_usec));
+               static_cast<long>(children.ru_utime.tv_usec),
+               static_cast<long>(main_thread.ru_stime.tv_sec),
+               static_cast<long>(main_thread.ru_stime.tv_usec),
+               static_cast<long>(main_thread.ru_utime.tv_sec),
+               static_cast<long>(main_thread.ru_utime.tv_usec));
 }
 
 // Counters are this node's as a coordinator (reads, writes, repairs) and as a replica (requests

@@ -568,17 +568,11 @@ void Server::SampleOps() {
   const std::uint64_t now = uv_now(loop_);
   const std::uint64_t elapsed = now - ops_sample_time_ms_;
   if (elapsed < kOpsSampleMs) return;
-  const std::uint64_t ops = stats_.total_commands_processed - ops_sample_count_;
-  ops_samples_[ops_sample_index_] = static_cast<long long>(ops * 1000 / elapsed);
+  ops_metric_.Track(stats_.total_commands_processed, elapsed, ops_sample_index_);
+  net_input_metric_.Track(stats_.total_net_input_bytes, elapsed, ops_sample_index_);
+  net_output_metric_.Track(stats_.total_net_output_bytes, elapsed, ops_sample_index_);
   ops_sample_index_ = (ops_sample_index_ + 1) % kOpsSamples;
   ops_sample_time_ms_ = now;
-  ops_sample_count_ = stats_.total_commands_processed;
-}
-
-long long Server::instantaneous_ops_per_sec() const {
-  long long sum = 0;
-  for (long long sample : ops_samples_) sum += sample;
-  return sum / kOpsSamples;
 }
 
 void Server::NoteUsedMemory(std::uint64_t bytes) {
@@ -588,8 +582,9 @@ void Server::NoteUsedMemory(std::uint64_t bytes) {
 void Server::ResetStats() {
   stats_ = ServerStats{};
   engine_.ResetStatCounters();
-  ops_samples_.fill(0);
-  ops_sample_count_ = 0;
+  for (InstantaneousMetric* metric : {&ops_metric_, &net_input_metric_, &net_output_metric_}) {
+    *metric = InstantaneousMetric{};
+  }
   used_memory_peak_ = 0;
   // Redis's resetServerStats and resetCommandTableStats: the slow log and latency events stay.
   command_stats_.Reset();

@@ -212,7 +212,10 @@ class Server {
   // --- INFO ------------------------------------------------------------------------------
   const std::string& run_id() const { return run_id_; }
   std::int64_t start_time_ms() const { return start_time_ms_; }
-  long long instantaneous_ops_per_sec() const;
+  long long instantaneous_ops_per_sec() const { return ops_metric_.Mean(); }
+  // Network bytes per second read from / written to clients (Redis shows them / 1024).
+  long long instantaneous_input_bytes_per_sec() const { return net_input_metric_.Mean(); }
+  long long instantaneous_output_bytes_per_sec() const { return net_output_metric_.Mean(); }
   std::uint64_t used_memory_peak() const { return used_memory_peak_; }
   // The memory allocated once the node was ready (MEMORY STATS startup.allocated).
   std::uint64_t startup_allocated() const { return startup_allocated_; }
@@ -354,13 +357,26 @@ class Server {
   std::uint64_t used_memory_peak_ = 0;
   std::uint64_t startup_allocated_ = 0;
 
-  // instantaneous_ops_per_sec as Redis computes it: the mean of the last 16 samples taken
-  // every 100 ms.
+  // instantaneous_ops_per_sec and instantaneous_{input,output}_kbps as Redis computes them
+  // (trackInstantaneousMetric): the mean of the last 16 per-second rates sampled every 100 ms.
   static constexpr int kOpsSamples = 16;
-  std::array<long long, kOpsSamples> ops_samples_{};
+  struct InstantaneousMetric {
+    std::array<long long, kOpsSamples> samples{};
+    std::uint64_t last = 0;  // the counter at the last sample
+    void Track(std::uint64_t value, std::uint64_t elapsed_ms, int index) {
+      samples[static_cast<std::size_t>(index)] =
+          static_cast<long long>((value - last) * 1000 / elapsed_ms);
+      last = value;
+    }
+    long long Mean() const {
+      long long sum = 0;
+      for (long long sample : samples) sum += sample;
+      return sum / kOpsSamples;
+    }
+  };
+  InstantaneousMetric ops_metric_, net_input_metric_, net_output_metric_;
   int ops_sample_index_ = 0;
   std::uint64_t ops_sample_time_ms_ = 0;
-  std::uint64_t ops_sample_count_ = 0;
 };
 
 }  // namespace dynakv::server

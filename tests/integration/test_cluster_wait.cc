@@ -134,3 +134,181 @@ TEST_CASE("WAIT on a single node answers 0 at once, as Redis without replicas") 
   CHECK(c.Command({"WAIT", "1", "0"}) == Reply::Int(0));
   CHECK(ElapsedMs(start) < 1000);
 }
+
+namespace {
+
+// Which node is `key`'s primary (lists and sorted sets run there): the one through which a pop
+// of nothing is forwarded to nobody.
+int PrimaryOf(std::vector<Client>& clients, const std::string& key) {
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    std::vector<long long> before;
+    for (Client& c : clients)
+      before.push_back(ReadInfoNumber(c, "cluster", "cluster_forwards_served"));
+    if (clients[i].Command({"LPOP", key}) != Reply::Nil()) return -1;
+    bool forwarded = false;
+    for (std::size_t j = 0; j < clients.size(); ++j) {
+      forwarded |= ReadInfoNumber(clients[j], "cluster", "cluster_forwards_served") > before[j];
+    }
+    if (!forwarded) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// WAIT numreplicas timeout on `c`, with how long it took.
+long long TimedWait(Client& c, int numreplicas, int timeout_ms, long long* elapsed_ms) {
+  const auto start = Clock::now();
+  const Reply reply = c.Command({"WAIT", std::to_string(numreplicas), std::to_string(timeout_ms)});
+  *elapsed_ms = ElapsedMs(start);
+  REQUIRE(reply.type == Reply::Type::kInteger);
+  return reply.integer;
+}
+
+}  // namespace
+
+TEST_CASE("WAIT counts list and sorted-set writes run on their key's primary, forwarded or not") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, kShortTimeout);
+  cluster.Start();
+  std::vector<Client> clients;
+  for (int i = 0; i < 3; ++i) clients.emplace_back(cluster.node(i).port());
+  const int primary = PrimaryOf(clients, "jobs");
+  REQUIRE(primary >= 0);
+  const int via = (primary + 1) % 3;    // a coordinator that forwards to the primary
+  const int third = (primary + 2) % 3;  // the replica the primary will not reach
+  Client& p = clients[static_cast<std::size_t>(primary)];
+  Client& v = clients[static_cast<std::size_t>(via)];
+  for (Client* c : {&p, &v}) REQUIRE(c->Command({"CONSISTENCY", "QUORUM", "1"}) == kOk);
+  long long elapsed = 0;
+
+  // Healthy: answered at W=1 on the primary, the other acknowledgements counted there after the
+  // reply; the coordinator asks the primary for them.
+  REQUIRE(v.Command({"RPUSH", "jobs", "a"}) == Reply::Int(1));
+  CHECK(TimedWait(v, 3, 5000, &elapsed) == 3);
+  CHECK(elapsed < 2000);
+  CHECK(v.Command({"WAIT", "3", "0"}) == Reply::Int(3));  // forever returns too
+  REQUIRE(p.Command({"ZADD", "jobs:z", "1", "a"}) == Reply::Int(1));
+  CHECK(TimedWait(p, 3, 5000, &elapsed) == 3);
+
+  // The primary cannot reach the third replica: its writes are on two replicas only, and WAIT
+  // says so wherever the command came through (the client's previous write was on three).
+  REQUIRE(p.Command({"DEBUG", "PARTITION", cluster.id(third)}) == kOk);
+  REQUIRE(v.Command({"RPUSH", "jobs", "b"}) == Reply::Int(2));
+  CHECK(TimedWait(v, 2, 0, &elapsed) == 2);
+  CHECK(elapsed < 1000);
+  CHECK(TimedWait(v, 3, 1000, &elapsed) == 2);
+  CHECK(elapsed >= 950);
+  CHECK(elapsed < 4000);
+  REQUIRE(p.Command({"RPUSH", "jobs", "c"}) == Reply::Int(3));
+  CHECK(TimedWait(p, 3, 800, &elapsed) == 2);
+  CHECK(elapsed >= 750);
+  REQUIRE(v.Command({"ZADD", "jobs:z", "2", "b"}) == Reply::Int(1));
+  CHECK(TimedWait(v, 3, 800, &elapsed) == 2);
+  // Inside MULTI: the count as the coordinator knows it, without waiting.
+  REQUIRE(v.Command({"MULTI"}) == kOk);
+  REQUIRE(v.Command({"WAIT", "3", "0"}) == Reply::Status("QUEUED"));
+  const Reply exec = v.Command({"EXEC"});
+  REQUIRE(exec.elements.size() == 1);
+  CHECK(exec.elements[0] == Reply::Int(2));
+  // A pop that finds nothing writes nothing: WAIT still answers for the last write.
+  CHECK(v.Command({"LPOP", "nothing"}) == Reply::Nil());
+  CHECK(TimedWait(v, 3, 500, &elapsed) == 2);
+  // A pop that finds something is a write; a move between two keys is two.
+  CHECK(v.Command({"LPOP", "jobs"}) == Reply::Bulk("a"));
+  CHECK(TimedWait(v, 3, 500, &elapsed) == 2);
+
+  // Healed: the primary reaches all three again, and the coordinator learns it by asking.
+  REQUIRE(p.Command({"DEBUG", "PARTITION"}) == kOk);
+  CHECK(WaitFor([&] {
+    return v.Command({"RPUSH", "jobs", "d"}).type == Reply::Type::kInteger &&
+           v.Command({"WAIT", "3", "2000"}) == Reply::Int(3);
+  }));
+  CHECK(v.Command({"LMOVE", "jobs", "jobs:done", "LEFT", "RIGHT"}).type == Reply::Type::kString);
+  CHECK(TimedWait(v, 3, 5000, &elapsed) == 3);
+  // Blocked clients: the pop that serves them is their last write.
+  CHECK(v.Command({"BLPOP", "jobs", "1"}).type == Reply::Type::kArray);
+  CHECK(TimedWait(v, 3, 5000, &elapsed) == 3);
+  CHECK(ReadInfoNumber(v, "cluster", "cluster_forwards_sent") > 0);
+}
+
+TEST_CASE("WAIT counts SERIAL writes: the replicas that acknowledged the Paxos commit") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, kShortTimeout);
+  cluster.Start();
+  Client a(cluster.node(0).port());
+  long long elapsed = 0;
+  // A plain write every replica holds first: WAIT must not answer for it afterwards.
+  REQUIRE(a.Command({"SET", "k", "v0"}) == kOk);
+  CHECK(TimedWait(a, 3, 5000, &elapsed) == 3);
+
+  // The coordinator cannot reach n3: a majority (n1, n2) accepts and commits.
+  REQUIRE(a.Command({"DEBUG", "PARTITION", cluster.id(2)}) == kOk);
+  REQUIRE(a.Command({"SET", "k", "v1", "W", "SERIAL"}) == kOk);
+  CHECK(TimedWait(a, 2, 0, &elapsed) == 2);
+  CHECK(elapsed < 1000);
+  CHECK(TimedWait(a, 3, 1000, &elapsed) == 2);
+  CHECK(elapsed >= 950);
+  // A SERIAL command that changes nothing (NX on an existing key) is not a write.
+  REQUIRE(a.Command({"SET", "k2", "x"}) == kOk);  // on n1 and n2 only, at W=QUORUM
+  CHECK(a.Command({"SET", "k", "v2", "NX", "W", "SERIAL"}) == Reply::Nil());
+  CHECK(TimedWait(a, 3, 500, &elapsed) == 2);
+
+  // Healed: the commit reaches all three, counted after the reply as well.
+  REQUIRE(a.Command({"DEBUG", "PARTITION"}) == kOk);
+  CHECK(WaitFor([&] {
+    return a.Command({"SET", "k", "v3", "W", "SERIAL"}) == kOk &&
+           a.Command({"WAIT", "3", "2000"}) == Reply::Int(3);
+  }));
+  // A list write at SERIAL runs as a Paxos round on the key's primary: counted there.
+  Client b(cluster.node(1).port());
+  REQUIRE(b.Command({"CONSISTENCY", "SERIAL", "SERIAL"}) == kOk);
+  REQUIRE(b.Command({"RPUSH", "serial:list", "x"}) == Reply::Int(1));
+  CHECK(TimedWait(b, 3, 5000, &elapsed) == 3);
+}
+
+TEST_CASE("WAIT counts increments, run on a replica of their key, here or forwarded") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 2, kShortTimeout);  // N = 2: one node holds no copy of a key
+  cluster.Start();
+  std::vector<Client> clients;
+  for (int i = 0; i < 3; ++i) clients.emplace_back(cluster.node(i).port());
+  // The node that forwards increments of "hits" is the one that is not its replica.
+  int outsider = -1;
+  for (int i = 0; i < 3 && outsider < 0; ++i) {
+    Client& c = clients[static_cast<std::size_t>(i)];
+    const long long before = ReadInfoNumber(c, "cluster", "cluster_counter_forwards_sent");
+    REQUIRE(c.Command({"INCR", "hits"}).type == Reply::Type::kInteger);
+    if (ReadInfoNumber(c, "cluster", "cluster_counter_forwards_sent") > before) outsider = i;
+  }
+  REQUIRE(outsider >= 0);
+  std::vector<int> replicas;
+  for (int i = 0; i < 3; ++i) {
+    if (i != outsider) replicas.push_back(i);
+  }
+  Client& o = clients[static_cast<std::size_t>(outsider)];
+  Client& r = clients[static_cast<std::size_t>(replicas[0])];
+  long long elapsed = 0;
+  REQUIRE(o.Command({"INCR", "hits"}).type == Reply::Type::kInteger);
+  CHECK(TimedWait(o, 2, 5000, &elapsed) == 2);
+  REQUIRE(r.Command({"INCR", "hits"}).type == Reply::Type::kInteger);
+  CHECK(TimedWait(r, 2, 5000, &elapsed) == 2);
+
+  // The two replicas cannot reach each other: an increment is on the one that ran it only.
+  REQUIRE(clients[static_cast<std::size_t>(replicas[0])].Command(
+              {"DEBUG", "PARTITION", cluster.id(replicas[1])}) == kOk);
+  REQUIRE(clients[static_cast<std::size_t>(replicas[1])].Command(
+              {"DEBUG", "PARTITION", cluster.id(replicas[0])}) == kOk);
+  for (Client* c : {&o, &r}) {
+    REQUIRE(c->Command({"CONSISTENCY", "ONE", "ONE"}) == kOk);
+    REQUIRE(c->Command({"INCRBY", "hits", "5"}).type == Reply::Type::kInteger);
+    CHECK(TimedWait(*c, 1, 0, &elapsed) == 1);
+    CHECK(TimedWait(*c, 2, 800, &elapsed) == 1);
+    CHECK(elapsed >= 750);
+  }
+  for (int i : replicas) {
+    REQUIRE(clients[static_cast<std::size_t>(i)].Command({"DEBUG", "PARTITION"}) == kOk);
+  }
+  CHECK(WaitFor([&] {
+    return o.Command({"DECR", "hits"}).type == Reply::Type::kInteger &&
+           o.Command({"WAIT", "2", "2000"}) == Reply::Int(2);
+  }));
+}

@@ -70,10 +70,14 @@ enum class FrameType : std::uint8_t {
   kPaxosPropose = 23,  // key, proposal -> kReply whose payload is an AcceptReply
   kPaxosCommit = 24,   // key, proposal -> kReply (none) once merged into the replica
   // 25 is kept for this feature.
+  // WAIT in cluster mode (server/cluster_wait.h): a WriteAcksRequest (key_messages.h) about a
+  // command the sender forwarded here with a track token -> kReply whose payload is a
+  // WriteAcksReply, sent once enough replicas hold the command's writes or the wait is up.
+  kWriteAcks = 29,
 };
 
-// The last frame type this version knows (IsKnownFrameType: the numbers up to it).
-constexpr FrameType kLastFrameType = FrameType::kPaxosCommit;
+// The last frame type this version knows (IsKnownFrameType: the named numbers up to it).
+constexpr FrameType kLastFrameType = FrameType::kWriteAcks;
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.
 constexpr std::uint32_t kProtocolVersion = 2;

@@ -334,9 +334,12 @@ class ClusterNode {
   // node's dc's replicas of the key): one Paxos round among the key's replicas that completes
   // any round left unfinished, runs `compute` over a majority's reconciled copy, and stores
   // its result (paxos_proposer.h). `done` runs once, through the deferrer; `compute` runs on
-  // the loop, maybe several times (contention), never inside Cas.
+  // the loop, maybe several times (contention), never inside Cas. `progress`, when given,
+  // counts the replicas that acknowledged the commit of the command's new value (WriteProgress;
+  // every replica of the key, LOCAL_SERIAL's others included); nothing when it changed nothing.
   virtual void Cas(std::string key, bool local_dc, CasCompute compute,
-                   std::function<void(CasResult)> done) = 0;
+                   std::function<void(CasResult)> done,
+                   std::shared_ptr<WriteProgress> progress = nullptr) = 0;
   virtual void SetPaxosFailpoint(PaxosFailpoint failpoint) = 0;
   // Merges `siblings` into this node's own copy of `key` and stores it (its commit log holds it
   // when this returns ""), sending nothing: a counter's new entry is made durable here before
@@ -462,6 +465,13 @@ class ClusterNode {
   using ForwardHandler = std::function<void(std::string_view from, std::string_view request,
                                             std::function<void(std::string reply)> respond)>;
   virtual void SetForwardHandler(ForwardHandler handler) = 0;
+  // WAIT about a command forwarded to member `node_id` with a track token: sends `request` (a
+  // WriteAcksRequest, key_messages.h) as WRITE_ACKS; `done` gets the member's WriteAcksReply
+  // payload, or a failure after `timeout_ms`. Never called inside QueryWriteAcks.
+  virtual void QueryWriteAcks(std::string_view node_id, std::string request,
+                              std::uint64_t timeout_ms, std::function<void(ForwardResult)> done) = 0;
+  // Answers the WRITE_ACKS peers send (`respond` once, later). Empty: answered "not known".
+  virtual void SetWriteAcksHandler(ForwardHandler handler) = 0;
   // Called after every change to this node's copy of a key (a coordinator's write, this one's
   // included, a repair, anti-entropy, a handed-off hint), with the key and its new encoded
   // SiblingSet, from inside the write: the handler must not start requests synchronously that
