@@ -108,7 +108,7 @@ void ExecInCluster(CommandContext& ctx, ClusterExecutor& cluster) {
       CallCommand(server, client, q.cmd, argv, view.reply, nullptr, &view.snapshot);
     }
     client.set_deny_blocking(denied_before);
-  });
+  }, /*may_serial=*/true);
 }
 
 }  // namespace dynakv::server

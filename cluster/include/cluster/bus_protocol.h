@@ -69,11 +69,15 @@ enum class FrameType : std::uint8_t {
   kPaxosPrepare = 22,  // key, ballot -> kReply whose payload is a Promise (with the key's copy)
   kPaxosPropose = 23,  // key, proposal -> kReply whose payload is an AcceptReply
   kPaxosCommit = 24,   // key, proposal -> kReply (none) once merged into the replica
-  // 25 is kept for this feature.
+  // A tag's instance (paxos.h GroupInstance): instance, ballot, keys -> kReply whose payload is a
+  // Promise whose `current` holds the copy of each key (EncodeGroup). Proposals and commits of
+  // the instance go as kPaxosPropose / kPaxosCommit, their proposal a group.
+  kPaxosPrepareGroup = 25,
+  // 26 is kept for this feature.
 };
 
 // The last frame type this version knows (IsKnownFrameType: the numbers up to it).
-constexpr FrameType kLastFrameType = FrameType::kPaxosCommit;
+constexpr FrameType kLastFrameType = FrameType::kPaxosPrepareGroup;
 
 // 2: HELLO carries a nonce (empty without a cluster secret), and the AUTH_* frames exist.
 constexpr std::uint32_t kProtocolVersion = 2;
