@@ -410,6 +410,14 @@ void ClusterExecutor::RunSerialAtomic(const OperationPtr& op) {
                  });
 }
 
+void ClusterExecutor::AfterKeyLock(const std::string& key, std::function<void()> write) {
+  std::vector<std::string> keys{key};
+  locks_.Acquire(keys, [this, keys, write = std::move(write)] {
+    write();
+    locks_.Release(keys);
+  });
+}
+
 void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,
                                cluster::SiblingSet set,
                                std::shared_ptr<cluster::WriteProgress> progress) {

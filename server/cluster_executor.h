@@ -86,6 +86,13 @@ class ClusterExecutor {
   // conditional write), else the configured write level.
   cluster::ConsistencyLevel AtomicLevel(const Client& client) const;
 
+  // Runs `write` (a write of `key` by this node that takes no key lock: a counter increment) now,
+  // or once the operations of this node holding the key's lock are done. So no dot this node
+  // hands out for the key falls inside one of its SERIAL rounds on the key, which tells whether
+  // a retried attempt took effect by that attempt's dot (paxos_proposer.h). `write` must do its
+  // part synchronously (NewVersion, its local store); the lock is released when it returns.
+  void AfterKeyLock(const std::string& key, std::function<void()> write);
+
   // VGET: every live sibling of `key` and the context that covers them.
   void VersionedGet(Client& client, std::string key, const cluster::ConsistencyLevel& level);
   // VSET: stores `value` as a version that replaces what `context` covers.
