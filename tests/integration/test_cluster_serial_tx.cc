@@ -175,6 +175,20 @@ TEST_CASE("WATCH at SERIAL: EXEC is nil when another node changed a watched key"
   CHECK(n2.Command({"EVAL", release, "1", "{l}:lock", "t2"}) == Reply::Int(0));
   CHECK(n2.Command({"EVAL", release, "1", "{l}:lock", "t1"}) == Reply::Int(1));
   CHECK(n3.Command({"GET", "{l}:lock", "R", "SERIAL"}) == Reply::Nil());
+  // A connection that chose no level follows conditional-write-consistency: at serial its
+  // scripts and transactions are SERIAL rounds (counted in INFO), at write they are not.
+  Client plain(cluster.node(2).port());
+  const long long before = dynakv::itest::ReadInfoNumber(n3, "cluster", "cluster_serial_requests");
+  CHECK(plain.Command({"EVAL", "return redis.call('INCR', KEYS[1])", "1", "{c}n"}) ==
+        Reply::Int(1));
+  CHECK(dynakv::itest::ReadInfoNumber(n3, "cluster", "cluster_serial_requests") == before);
+  REQUIRE(n3.Command({"CONFIG", "SET", "cluster-conditional-write-consistency", "serial"}) == kOk);
+  CHECK(plain.Command({"EVAL", "return redis.call('INCR', KEYS[1])", "1", "{c}n"}) ==
+        Reply::Int(2));
+  REQUIRE(plain.Command({"MULTI"}) == kOk);
+  REQUIRE(plain.Command({"INCR", "{c}n"}) == kQueued);
+  CHECK(plain.Command({"EXEC"}) == Reply::Array({Reply::Int(3)}));
+  CHECK(dynakv::itest::ReadInfoNumber(n3, "cluster", "cluster_serial_requests") == before + 2);
   // Keys of two tags are refused as at QUORUM.
   CHECK(StartsWith(n1.Command({"EVAL", "return 1", "2", "{a}x", "{b}y"}).str, "CROSSSLOT"));
 }
