@@ -282,6 +282,11 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
       return;
     }
     if (failpoint_ == PaxosFailpoint::kStopAfterAccept) return;  // drill: "dies" here
+    if (failpoint_ == PaxosFailpoint::kStopAfterSelfCommit) {
+      // Drill: the commit reaches this node only, then the coordinator "dies".
+      service_.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->instance, proposal));
+      return;
+    }
     Commit(op, proposal, false,
            [this, op, attempt] { Finish(op, CasResult{true, {}, attempt}); });
   });

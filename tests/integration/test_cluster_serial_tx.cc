@@ -371,6 +371,33 @@ TEST_CASE("a coordinator killed mid-transaction: all of it or none of it, on eve
   }
 }
 
+TEST_CASE("a commit that reached one replica is re-sent before a later round commits") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3, 3, {"--cluster-request-timeout-ms", "1000"});
+  auto [n1, n2, n3] = dynakv::itest::StartWithClients<3>(cluster);
+  REQUIRE(n1.Command({"SET", "k", "old", "W", "SERIAL"}) == kOk);
+  // n1 and n2 accept "new" (n3 is cut off from n1), and only n1 gets the commit.
+  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == kOk);
+  REQUIRE(n1.Command({"DEBUG", "PAXOS-FAILPOINT", "STOP-AFTER-SELF-COMMIT"}) == kOk);
+  {
+    Client doomed(cluster.node(0).port(), std::chrono::milliseconds(500));
+    CHECK(doomed.Command({"SET", "k", "new", "W", "SERIAL"}).type == Reply::Type::kIoError);
+  }
+  REQUIRE(n1.Command({"DEBUG", "PAXOS-FAILPOINT", "NONE"}) == kOk);
+  REQUIRE(n1.Command({"DEBUG", "PARTITION"}) == kOk);
+  cluster.node(1).Kill();  // n2 holds "new" only as accepted, not in its data
+  // n1 and n3 decide: the read shows the committed "new", and n3, which missed the commit, gets
+  // it before the round's own commit makes the accepted proposal on n2 look outdated.
+  CHECK(UntilAvailable(n3, {"GET", "k", "R", "SERIAL"}) == Reply::Bulk("new"));
+  cluster.node(0).Kill();
+  cluster.node(1).Start();
+  // n2 and n3 decide now: the value a read returned must still be there (before the re-send,
+  // neither held it in its data, and the later commit ballot outranked n2's accepted one).
+  Client back(cluster.node(1).port());
+  CHECK(UntilAvailable(n3, {"GET", "k", "R", "SERIAL"}) == Reply::Bulk("new"));
+  CHECK(back.Command({"GET", "k", "R", "SERIAL"}) == Reply::Bulk("new"));
+}
+
 TEST_CASE("SERIAL EXEC and EVAL without a majority are UNAVAILABLE and apply nothing") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, {"--cluster-request-timeout-ms", "1000"});

@@ -183,8 +183,9 @@ using CasCompute =
     std::function<std::optional<SiblingSet>(const SiblingSet& current, std::size_t attempt)>;
 // Failure drills for tests (DEBUG PAXOS-FAILPOINT): the coordinator stops (never answers, as
 // if it died) once a majority accepted its proposal, or right after only this node accepted
-// it (a minority), with no commit sent.
-enum class PaxosFailpoint { kNone, kStopAfterAccept, kStopAfterSelfAccept };
+// it (a minority), with no commit sent; or once a majority accepted, after committing on this
+// node only (the commit reaches a minority).
+enum class PaxosFailpoint { kNone, kStopAfterAccept, kStopAfterSelfAccept, kStopAfterSelfCommit };
 
 // How many of a write's replicas hold it so far (WAIT's count). The coordinator keeps counting
 // after it answered the write, for as long as replies come: a replica counts once it
