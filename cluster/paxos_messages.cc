@@ -1,7 +1,7 @@
 #include <tuple>
 
-#include "cluster/paxos.h"
 #include "cluster/hash_tag.h"
+#include "cluster/paxos.h"
 #include "coding.h"
 
 namespace dynakv::cluster::paxos {

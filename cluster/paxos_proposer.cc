@@ -64,21 +64,22 @@ PaxosProposer::~PaxosProposer() = default;
 void PaxosProposer::Cas(std::string key, bool local_dc, CasCompute compute,
                         std::function<void(CasResult)> done) {
   std::vector<std::string> keys{key};
-  CasGroup(std::move(keys), local_dc,
-           [compute = std::move(compute), key = std::move(key)](
-               const std::vector<SiblingSet>& current,
-               std::size_t attempt) -> std::optional<std::vector<KeyedSet>> {
-             std::optional<SiblingSet> next = compute(current[0], attempt);
-             if (!next) return std::nullopt;
-             std::vector<KeyedSet> writes;
-             writes.push_back(KeyedSet{key, std::move(*next)});
-             return writes;
-           },
-           std::move(done));
+  CasGroup(
+      std::move(keys), local_dc,
+      [compute = std::move(compute), key = std::move(key)](
+          const std::vector<SiblingSet>& current,
+          std::size_t attempt) -> std::optional<std::vector<KeyedSet>> {
+        std::optional<SiblingSet> next = compute(current[0], attempt);
+        if (!next) return std::nullopt;
+        std::vector<KeyedSet> writes;
+        writes.push_back(KeyedSet{key, std::move(*next)});
+        return writes;
+      },
+      std::move(done));
 }
 
-void PaxosProposer::CasGroup(std::vector<std::string> keys, bool local_dc,
-                             CasGroupCompute compute, std::function<void(CasResult)> done) {
+void PaxosProposer::CasGroup(std::vector<std::string> keys, bool local_dc, CasGroupCompute compute,
+                             std::function<void(CasResult)> done) {
   auto op = std::make_shared<Op>();
   op->keys = std::move(keys);
   op->level = local_dc ? "LOCAL_SERIAL" : "SERIAL";
@@ -187,8 +188,7 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
   const paxos::Proposal* newest = nullptr;  // the highest accepted or committed proposal
   for (const paxos::Promise& promise : op->promises) {
     latest_commit = std::max(latest_commit, promise.committed);
-    if (promise.has_accepted &&
-        (newest == nullptr || newest->ballot < promise.accepted.ballot)) {
+    if (promise.has_accepted && (newest == nullptr || newest->ballot < promise.accepted.ballot)) {
       newest = &promise.accepted;
     }
   }
@@ -198,17 +198,17 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
     ++stats_.serial_completed;
     paxos::Proposal repair = *newest;
     repair.ballot = op->ballot;
-    Propose(op, repair, [this, op, repair] {
-      Commit(op, repair, true, [this, op] { StartRound(op); });
-    });
+    Propose(op, repair,
+            [this, op, repair] { Commit(op, repair, true, [this, op] { StartRound(op); }); });
     return;
   }
   // Promisers that missed the latest commit (its coordinator reached fewer than all, or died
   // while committing) may lack its sets, and after this round nothing would tell them: re-send
   // it (the promise of a replica that has it carries it) to a majority first, so every commit
   // is on a majority before a later one is made (Cassandra repairs its most recent commit so).
-  const bool lagging = std::any_of(op->promises.begin(), op->promises.end(),
-                                   [&](const paxos::Promise& p) { return p.committed < latest_commit; });
+  const bool lagging =
+      std::any_of(op->promises.begin(), op->promises.end(),
+                  [&](const paxos::Promise& p) { return p.committed < latest_commit; });
   if (lagging && newest != nullptr && newest->ballot == latest_commit && !newest->noop) {
     ++stats_.serial_completed;
     const paxos::Proposal commit = *newest;
@@ -287,8 +287,7 @@ void PaxosProposer::OnPromises(const OpPtr& op) {
       service_.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->instance, proposal));
       return;
     }
-    Commit(op, proposal, false,
-           [this, op, attempt] { Finish(op, CasResult{true, {}, attempt}); });
+    Commit(op, proposal, false, [this, op, attempt] { Finish(op, CasResult{true, {}, attempt}); });
   });
 }
 
@@ -379,8 +378,8 @@ void PaxosProposer::Commit(const OpPtr& op, paxos::Proposal proposal, bool need_
                 } else {
                   Retry(op, false,
                         "not enough replicas took the " + op->level + " commit (needed " +
-                            std::to_string(op->majority) + ", got " +
-                            std::to_string(tally->oks) + "; " + tally->failure + ")");
+                            std::to_string(op->majority) + ", got " + std::to_string(tally->oks) +
+                            "; " + tally->failure + ")");
                 }
               }
             });

@@ -82,8 +82,7 @@ BusServer::ServiceReply PaxosService::Serve(bus::FrameType type, std::string_vie
     case bus::FrameType::kPaxosPropose: {
       paxos::Proposal proposal;
       std::vector<std::pair<std::string, SiblingSet>> sets;
-      if (!paxos::DecodeProposal(payload, &key, &proposal) ||
-          !DecodeSets(key, proposal, &sets)) {
+      if (!paxos::DecodeProposal(payload, &key, &proposal) || !DecodeSets(key, proposal, &sets)) {
         break;
       }
       ++stats_.replica_requests_served;
@@ -96,8 +95,7 @@ BusServer::ServiceReply PaxosService::Serve(bus::FrameType type, std::string_vie
     case bus::FrameType::kPaxosCommit: {
       paxos::Proposal proposal;
       std::vector<std::pair<std::string, SiblingSet>> sets;
-      if (!paxos::DecodeProposal(payload, &key, &proposal) ||
-          !DecodeSets(key, proposal, &sets)) {
+      if (!paxos::DecodeProposal(payload, &key, &proposal) || !DecodeSets(key, proposal, &sets)) {
         break;
       }
       ++stats_.replica_requests_served;
@@ -106,9 +104,9 @@ BusServer::ServiceReply PaxosService::Serve(bus::FrameType type, std::string_vie
         // them or none (then the proposal is still accepted here, and the next round completes it).
         std::vector<std::pair<std::string_view, SiblingSet>> writes;
         for (auto& [one, set] : sets) writes.emplace_back(one, std::move(set));
-        storage::Status status =
-            writes.size() == 1 ? replica_.Put(writes[0].first, writes[0].second)
-                               : replica_.PutBatch(writes);
+        storage::Status status = writes.size() == 1
+                                     ? replica_.Put(writes[0].first, writes[0].second)
+                                     : replica_.PutBatch(writes);
         // The value is durable before the ballot that says it is there.
         if (status.ok()) status = replica_.FlushLog();
         if (!status.ok()) return Refuse("replica write failed: " + status.ToString());

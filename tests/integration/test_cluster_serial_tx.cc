@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -62,8 +62,7 @@ struct Outcomes {
 
 // `per_client` operations by 2 clients per node, each `run` once per operation: it returns the
 // operation's reply, which is an ack when `acked(reply)`.
-Outcomes Race(LocalCluster& cluster, int per_client,
-              const std::function<Reply(Client&)>& run,
+Outcomes Race(LocalCluster& cluster, int per_client, const std::function<Reply(Client&)>& run,
               const std::function<bool(const Reply&)>& acked) {
   Outcomes total;
   std::mutex mu;
@@ -110,7 +109,9 @@ TEST_CASE("SERIAL transactions and scripts racing through every node lose no upd
   // EVAL: a read-modify-write of two keys by hand.
   const Outcomes eval = Race(
       cluster, kPerClient,
-      [](Client& client) { return client.Command({"EVAL", kBumpBoth, "2", "{s}:x", "{s}:y"}); },
+      [](Client& client) {
+        return client.Command({"EVAL", kBumpBoth, "2", "{s}:x", "{s}:y"});
+      },
       [](const Reply& reply) { return reply.type == Reply::Type::kInteger; });
   // WATCH / GET / MULTI / SET / EXEC, retried until EXEC applies (nil: a watched key changed).
   const Outcomes watch = Race(
@@ -217,7 +218,8 @@ TEST_CASE("SERIAL transactions and scripts incrementing a counter keep concurren
         REQUIRE(client.Command({"INCRBY", "cnt", "1000"}) == kQueued);
         Reply exec = client.Command({"EXEC"});
         if (exec.type != Reply::Type::kArray) return exec;
-        return client.Command({"EVAL", "return redis.call('INCRBY', KEYS[1], 1000)", "1", "{k}cnt"});
+        return client.Command(
+            {"EVAL", "return redis.call('INCRBY', KEYS[1], 1000)", "1", "{k}cnt"});
       },
       [](const Reply& reply) { return reply.type == Reply::Type::kInteger; });
   for (std::thread& t : threads) t.join();
@@ -263,8 +265,7 @@ TEST_CASE("SERIAL scripts, transactions and single-key commands on one tag are l
         switch (rng() % 4) {
           case 0:  // a read by script
             op.kind = Op::Kind::kGet;
-            reply = client.Command(
-                {"EVAL", "return redis.call('GET', KEYS[1])", "1", "{r}reg"});
+            reply = client.Command({"EVAL", "return redis.call('GET', KEYS[1])", "1", "{r}reg"});
             break;
           case 1:  // a write by transaction, with a second key of the tag
             op.kind = Op::Kind::kSet;

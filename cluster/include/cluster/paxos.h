@@ -96,7 +96,7 @@ bool ApplyCommit(AcceptorState* state, const Proposal& proposal);
 
 struct Promise {
   bool promised = false;
-  Ballot promised_ballot;  // the request's ballot when promised, else the higher one promised
+  Ballot promised_ballot;     // the request's ballot when promised, else the higher one promised
   bool has_accepted = false;  // AcceptorState's: in progress, or the most recent commit
   Proposal accepted;
   Ballot committed;

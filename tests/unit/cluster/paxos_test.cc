@@ -317,13 +317,16 @@ TEST_CASE("a tag's keys share one instance; a group is read and committed as one
   ReplicaService replica(*engine, clock, cluster_options, stats);
   auto acceptor = OpenAcceptor(dir.path() + "/paxos");
   PaxosService service(acceptor.get(), replica, stats);
-  REQUIRE(replica.Put("{t}a", [] {
-                   SiblingSet set;
-                   Version version = set.NewVersion({}, "n0", 1);
-                   version.value = "old";
-                   set.Add(version);
-                   return set;
-                 }()).ok());
+  REQUIRE(replica
+              .Put("{t}a",
+                   [] {
+                     SiblingSet set;
+                     Version version = set.NewVersion({}, "n0", 1);
+                     version.value = "old";
+                     set.Add(version);
+                     return set;
+                   }())
+              .ok());
 
   const Ballot b{clock.Tick(replica.NowUs()), "n1"};
   auto prepared = service.Serve(bus::FrameType::kPaxosPrepareGroup,
@@ -337,15 +340,16 @@ TEST_CASE("a tag's keys share one instance; a group is read and committed as one
   CHECK(decoded[0].encoded == replica.GetEncoded("{t}a"));
   CHECK(decoded[1].encoded.empty());
   // A key of another tag cannot ride on the instance.
-  CHECK_FALSE(service.Serve(bus::FrameType::kPaxosPrepareGroup,
-                            paxos::EncodePrepareGroup("{t}", b, {"{t}a", "{u}b"}))
+  CHECK_FALSE(service
+                  .Serve(bus::FrameType::kPaxosPrepareGroup,
+                         paxos::EncodePrepareGroup("{t}", b, {"{t}a", "{u}b"}))
                   .ok);
 
   Proposal group;
   group.ballot = b;
   group.group = true;
-  group.encoded_set = paxos::EncodeGroup({{"{t}a", Value(b, "new-a").encoded_set},
-                                          {"{t}b", Value(b, "new-b").encoded_set}});
+  group.encoded_set = paxos::EncodeGroup(
+      {{"{t}a", Value(b, "new-a").encoded_set}, {"{t}b", Value(b, "new-b").encoded_set}});
   REQUIRE(service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("{t}", group)).ok);
   CHECK(engine->Get("{t}b") == std::nullopt);
   REQUIRE(service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("{t}", group)).ok);
@@ -359,13 +363,15 @@ TEST_CASE("a tag's keys share one instance; a group is read and committed as one
 
   // A tagged key's single set outside its tag's instance, or a group naming another tag's
   // key, is malformed.
-  CHECK_FALSE(service.Serve(bus::FrameType::kPaxosPropose,
-                            paxos::EncodeProposal("{t}a", Value(Ballot{b.micros + 1, "n1"}, "v")))
+  CHECK_FALSE(service
+                  .Serve(bus::FrameType::kPaxosPropose,
+                         paxos::EncodeProposal("{t}a", Value(Ballot{b.micros + 1, "n1"}, "v")))
                   .ok);
   Proposal foreign = group;
   foreign.ballot = Ballot{b.micros + 2, "n1"};
   foreign.encoded_set = paxos::EncodeGroup({{"{u}a", Value(b, "x").encoded_set}});
-  CHECK_FALSE(service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("{t}", foreign)).ok);
+  CHECK_FALSE(
+      service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("{t}", foreign)).ok);
   CHECK(engine->Get("{u}a") == std::nullopt);
 }
 
