@@ -6,6 +6,10 @@
 #   QUORUM SET k v NX         (read, then write: two)
 #   SERIAL SET k v NX         (prepare+read, propose, commit: three, plus log syncs)
 #   SERIAL GET k              (prepare+read, propose of a no-op: two; its commit is not awaited)
+#   QUORUM / SERIAL MULTI     (MULTI, SET {t}:a, SET {t}:b, EXEC pipelined in one round trip, by
+#                              bench/serial_multi.py: the transaction reads both keys, then writes
+#                              both as one batch (QUORUM) or as one Paxos round of the tag, the
+#                              prepare carrying the read (SERIAL))
 # and the three servers' CPU time per request (user+system, all nodes together). The machine is
 # shared: CPU per request is steadier than ops/s.
 #
@@ -56,6 +60,16 @@ for c in 1 10; do
   rows+=("$(run "QUORUM SET k v NX" $c SET "k:__rand_int__" v NX)")
   rows+=("$(run "SERIAL SET k v NX" $c SET "s:__rand_int__" v NX W SERIAL)")
   rows+=("$(run "SERIAL GET k" $c GET "s:__rand_int__" R SERIAL)")
+  for level in QUORUM SERIAL; do
+    before=$(cpu_ticks "${pids[@]}")
+    read -r ops p50 p99 errors < <(python3 "$root/bench/serial_multi.py" $((base + 1)) "$c" \
+      "$requests" "$level")
+    after=$(cpu_ticks "${pids[@]}")
+    [ "$errors" = 0 ] || echo "serial.sh: $errors $level transactions failed" >&2
+    rows+=("$(awk -v n="$level MULTI SET a, SET b EXEC" -v c="$c" -v o="$ops" -v p50="$p50" \
+      -v p99="$p99" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$requests" \
+      'BEGIN {printf "| %s | %d | %s | %s | %s | %.0f |\n", n, c, o, p50, p99, t * 1e6 / hz / r}')")
+  done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 table=$(

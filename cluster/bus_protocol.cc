@@ -99,6 +99,8 @@ const char* FrameTypeName(FrameType type) {
       return "PAXOS_PROPOSE";
     case FrameType::kPaxosCommit:
       return "PAXOS_COMMIT";
+    case FrameType::kPaxosPrepareGroup:
+      return "PAXOS_PREPARE_GROUP";
     case FrameType::kWriteAcks:
       return "WRITE_ACKS";
   }

@@ -409,7 +409,8 @@ void BusServer::Serve(Inbound& inbound, const bus::Frame& frame) {
     }
     case bus::FrameType::kPaxosPrepare:
     case bus::FrameType::kPaxosPropose:
-    case bus::FrameType::kPaxosCommit: {
+    case bus::FrameType::kPaxosCommit:
+    case bus::FrameType::kPaxosPrepareGroup: {
       ServiceReply reply = membership_.on_paxos
                                ? membership_.on_paxos(frame)
                                : ServiceReply{false, "paxos is not served here", false};

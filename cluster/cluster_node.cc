@@ -216,6 +216,10 @@ class ClusterNodeImpl final : public ClusterNode {
     proposer_.Cas(std::move(key), local_dc, std::move(compute), std::move(done),
                   std::move(progress));
   }
+  void CasGroup(std::vector<std::string> keys, bool local_dc, CasGroupCompute compute,
+                std::function<void(CasResult)> done) override {
+    proposer_.CasGroup(std::move(keys), local_dc, std::move(compute), std::move(done));
+  }
   void SetPaxosFailpoint(PaxosFailpoint failpoint) override { proposer_.SetFailpoint(failpoint); }
 
   SiblingSet LocalSiblings(std::string_view key) override { return replica_.Get(key); }

@@ -55,7 +55,7 @@ storage::Status PaxosAcceptor::Store(std::string_view key, const paxos::Acceptor
   }
   // An accepted proposal not yet committed never expires: it must be completed or superseded.
   std::int64_t expire_at_ms = 0;
-  if (!state.has_accepted && state_ttl_ms_ > 0) {
+  if (!state.InProgress() && state_ttl_ms_ > 0) {
     const std::int64_t now = clock_ms_ ? clock_ms_()
                                        : std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
@@ -94,9 +94,9 @@ storage::Status PaxosAcceptor::Propose(std::string_view key, const paxos::Propos
   return storage::Status::Ok();
 }
 
-storage::Status PaxosAcceptor::Commit(std::string_view key, const paxos::Ballot& ballot) {
+storage::Status PaxosAcceptor::Commit(std::string_view key, const paxos::Proposal& proposal) {
   paxos::AcceptorState state = Load(key);
-  if (!paxos::ApplyCommit(&state, ballot)) return storage::Status::Ok();
+  if (!paxos::ApplyCommit(&state, proposal)) return storage::Status::Ok();
   return Store(key, state);
 }
 

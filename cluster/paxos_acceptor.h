@@ -4,10 +4,12 @@
 // ever see the replica's data engine. Every answer is given after the state change it reports
 // is in the log (FlushLog per the fsync policy, as a replica's write acks).
 //
-// Bounded: a commit forgets the accepted proposal (the value went to the data as an ordinary
-// version), leaving two ballots per key, which expire `state_ttl_ms` after the key's last
-// round (Cassandra's paxos table TTL). A proposal accepted and never committed stays until a
-// later round on the key completes or supersedes it.
+// Bounded: per key (a tag's keys share one) two ballots and one proposal: the one in progress
+// or, once committed, the most recent commit (its sets also went to the data as ordinary
+// versions), kept so that a later round re-sends it to replicas that missed the commit
+// (Cassandra's most_recent_commit). The state expires `state_ttl_ms` after the key's last round
+// (Cassandra's paxos table TTL); a proposal accepted and never committed stays until a later
+// round on the key completes or supersedes it.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +49,7 @@ class PaxosAcceptor {
                           paxos::AcceptReply* reply);
   // After the caller merged the proposal's set into its replica (a value first, then the
   // ballot: a crash in between leaves the proposal accepted, and the next round re-commits it).
-  storage::Status Commit(std::string_view key, const paxos::Ballot& ballot);
+  storage::Status Commit(std::string_view key, const paxos::Proposal& proposal);
 
   paxos::AcceptorState Load(std::string_view key);
   std::uint64_t size() const;  // keys with state

@@ -1,5 +1,6 @@
 #include <tuple>
 
+#include "cluster/hash_tag.h"
 #include "cluster/paxos.h"
 #include "coding.h"
 
@@ -25,17 +26,20 @@ bool GetFlag(std::string_view* input, bool* flag) {
 
 void EncodeProposalTo(std::string* dst, const Proposal& proposal) {
   EncodeBallot(dst, proposal.ballot);
-  dst->push_back(proposal.noop ? 1 : 0);
+  dst->push_back(proposal.noop ? 1 : proposal.group ? 2 : 0);
   coding::PutLengthPrefixed(dst, proposal.noop ? std::string_view() : proposal.encoded_set);
 }
 
 // A real proposal has a real ballot, and a set unless it is a no-op (which has none).
 bool DecodeProposalFrom(std::string_view* input, Proposal* proposal) {
   std::string_view set;
+  std::uint8_t kind = 0;  // 0: one key's set, 1: no-op, 2: a group
   if (!DecodeBallot(input, &proposal->ballot) || proposal->ballot.IsZero() ||
-      !GetFlag(input, &proposal->noop) || !coding::GetLengthPrefixed(input, &set)) {
+      !GetByte(input, &kind) || kind > 2 || !coding::GetLengthPrefixed(input, &set)) {
     return false;
   }
+  proposal->noop = kind == 1;
+  proposal->group = kind == 2;
   if (proposal->noop != set.empty()) return false;
   proposal->encoded_set.assign(set);
   return true;
@@ -46,6 +50,52 @@ bool DecodeKey(std::string_view* input, std::string_view* key) {
 }
 
 }  // namespace
+
+std::string GroupInstance(std::string_view tag) {
+  std::string instance;
+  instance.reserve(tag.size() + 2);
+  instance.push_back('{');
+  instance.append(tag);
+  instance.push_back('}');
+  return instance;
+}
+
+std::string InstanceOf(std::string_view key) {
+  const std::string_view tag = HashTag(key);
+  return tag.size() == key.size() ? std::string(key) : GroupInstance(tag);
+}
+
+std::string EncodeGroup(const std::vector<KeyCopy>& copies) {
+  std::string out;
+  coding::PutVarint64(&out, copies.size());
+  for (const KeyCopy& copy : copies) {
+    coding::PutLengthPrefixed(&out, copy.key);
+    coding::PutLengthPrefixed(&out, copy.encoded);
+  }
+  return out;
+}
+
+bool DecodeGroup(std::string_view bytes, std::vector<KeyCopy>* copies) {
+  std::uint64_t count = 0;
+  // Each pair takes at least 3 bytes (two lengths and a key byte).
+  if (!coding::GetVarint64(&bytes, &count) || count > bytes.size() / 3) return false;
+  std::vector<KeyCopy> decoded;
+  decoded.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view key, encoded;
+    if (!coding::GetLengthPrefixed(&bytes, &key) || key.empty() ||
+        !coding::GetLengthPrefixed(&bytes, &encoded)) {
+      return false;
+    }
+    for (const KeyCopy& earlier : decoded) {
+      if (earlier.key == key) return false;
+    }
+    decoded.push_back(KeyCopy{std::string(key), std::string(encoded)});
+  }
+  if (!bytes.empty()) return false;
+  *copies = std::move(decoded);
+  return true;
+}
 
 std::string Ballot::ToString() const { return std::to_string(micros) + ":" + node; }
 
@@ -73,15 +123,15 @@ bool ApplyPropose(AcceptorState* state, const Proposal& proposal, bool* accepted
   return true;
 }
 
-bool ApplyCommit(AcceptorState* state, const Ballot& ballot) {
+bool ApplyCommit(AcceptorState* state, const Proposal& proposal) {
   bool changed = false;
-  if (state->committed < ballot) {
-    state->committed = ballot;
+  if (state->committed < proposal.ballot) {
+    state->committed = proposal.ballot;
     changed = true;
   }
-  if (state->has_accepted && state->accepted.ballot <= ballot) {
-    state->has_accepted = false;
-    state->accepted = Proposal();
+  if (!state->has_accepted || state->accepted.ballot < proposal.ballot) {
+    state->has_accepted = true;
+    state->accepted = proposal;
     changed = true;
   }
   return changed;
@@ -136,6 +186,33 @@ std::string EncodePrepare(std::string_view key, const Ballot& ballot) {
 bool DecodePrepare(std::string_view payload, std::string_view* key, Ballot* ballot) {
   return DecodeKey(&payload, key) && DecodeBallot(&payload, ballot) && !ballot->IsZero() &&
          payload.empty();
+}
+
+std::string EncodePrepareGroup(std::string_view instance, const Ballot& ballot,
+                               const std::vector<std::string>& keys) {
+  std::string out;
+  coding::PutLengthPrefixed(&out, instance);
+  EncodeBallot(&out, ballot);
+  coding::PutVarint64(&out, keys.size());
+  for (const std::string& key : keys) coding::PutLengthPrefixed(&out, key);
+  return out;
+}
+
+bool DecodePrepareGroup(std::string_view payload, std::string_view* instance, Ballot* ballot,
+                        std::vector<std::string_view>* keys) {
+  std::uint64_t count = 0;
+  if (!DecodeKey(&payload, instance) || instance->empty() || !DecodeBallot(&payload, ballot) ||
+      ballot->IsZero() || !coding::GetVarint64(&payload, &count) || count == 0 ||
+      count > payload.size()) {
+    return false;
+  }
+  keys->clear();
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view key;
+    if (!coding::GetLengthPrefixed(&payload, &key) || key.empty()) return false;
+    keys->push_back(key);
+  }
+  return payload.empty();
 }
 
 std::string EncodePromise(const Promise& promise) {

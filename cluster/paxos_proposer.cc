@@ -9,9 +9,11 @@
 namespace dynakv::cluster {
 
 struct PaxosProposer::Op {
-  std::string key;
-  std::string level;  // "SERIAL" or "LOCAL_SERIAL", for errors
-  CasCompute compute;
+  std::string instance;           // the Paxos instance: the key, or its tag's (paxos::InstanceOf)
+  std::vector<std::string> keys;  // the keys read and written (distinct, one instance)
+  bool group = false;             // PAXOS_PREPARE_GROUP and group proposals (a tag's instance)
+  std::string level;              // "SERIAL" or "LOCAL_SERIAL", for errors
+  CasGroupCompute compute;
   std::function<void(CasResult)> done;
   std::vector<std::string> participants;  // the acceptors: a majority of them decides
   std::vector<std::string> others;        // replicas outside them (LOCAL_SERIAL): commits only
@@ -21,8 +23,8 @@ struct PaxosProposer::Op {
   int backoffs = 0;
   paxos::Ballot ballot;
   std::vector<paxos::Promise> promises;
-  // Per compute call: the dot of the version it added (0: none, a no-op).
-  std::vector<std::uint64_t> attempt_dots;
+  // Per compute call: the dot of a version it added and that version's key (dot 0: none).
+  std::vector<std::pair<std::size_t, std::uint64_t>> attempt_dots;
   bool value_proposed = false;  // a proposal of this command's new value went out
   bool finished = false;
   // Counts the replicas that acknowledge the commit of the command's new value (WAIT).
@@ -64,20 +66,50 @@ PaxosProposer::~PaxosProposer() = default;
 void PaxosProposer::Cas(std::string key, bool local_dc, CasCompute compute,
                         std::function<void(CasResult)> done,
                         std::shared_ptr<WriteProgress> progress) {
+  std::vector<std::string> keys{key};
+  CasGroup(
+      std::move(keys), local_dc,
+      [compute = std::move(compute), key = std::move(key)](
+          const std::vector<SiblingSet>& current,
+          std::size_t attempt) -> std::optional<std::vector<KeyedSet>> {
+        std::optional<SiblingSet> next = compute(current[0], attempt);
+        if (!next) return std::nullopt;
+        std::vector<KeyedSet> writes;
+        writes.push_back(KeyedSet{key, std::move(*next)});
+        return writes;
+      },
+      std::move(done), std::move(progress));
+}
+
+void PaxosProposer::CasGroup(std::vector<std::string> keys, bool local_dc, CasGroupCompute compute,
+                             std::function<void(CasResult)> done,
+                             std::shared_ptr<WriteProgress> progress) {
   auto op = std::make_shared<Op>();
   op->progress = std::move(progress);
-  op->key = std::move(key);
+  op->keys = std::move(keys);
   op->level = local_dc ? "LOCAL_SERIAL" : "SERIAL";
   op->compute = std::move(compute);
   op->done = std::move(done);
-  for (const NodeInfo* replica : ReplicasOf(ring_, op->key, options_)) {
+  ops_.insert(op);
+  ++stats_.serial_requests;
+  if (op->keys.empty()) {
+    Finish(op, CasResult{false, "ERR SERIAL needs at least one key", 0});
+    return;
+  }
+  op->instance = paxos::InstanceOf(op->keys[0]);
+  for (const std::string& key : op->keys) {
+    if (paxos::InstanceOf(key) != op->instance) {
+      Finish(op, CasResult{false, "CROSSSLOT Keys in request don't hash to the same slot", 0});
+      return;
+    }
+  }
+  op->group = op->keys.size() > 1 || op->instance != op->keys[0];
+  for (const NodeInfo* replica : ReplicasOf(ring_, op->keys[0], options_)) {
     const bool participant = !local_dc || replica->dc == self_.dc;
     (participant ? op->participants : op->others).push_back(replica->id);
   }
   op->majority = op->participants.size() / 2 + 1;
   op->deadline_ms = uv_now(loop_) + static_cast<std::uint64_t>(options_.request_timeout_ms);
-  ops_.insert(op);
-  ++stats_.serial_requests;
   if (op->participants.empty()) {
     Finish(op, CasResult{false,
                          local_dc ? "UNAVAILABLE LOCAL_SERIAL needs replicas of the key in the "
@@ -123,7 +155,10 @@ void PaxosProposer::StartRound(const OpPtr& op) {
   auto tally = std::make_shared<Tally>();
   tally->round = op->round;
   tally->waiting = op->participants.size();
-  Broadcast(op, bus::FrameType::kPaxosPrepare, paxos::EncodePrepare(op->key, op->ballot), false,
+  std::string prepare = op->group ? paxos::EncodePrepareGroup(op->instance, op->ballot, op->keys)
+                                  : paxos::EncodePrepare(op->instance, op->ballot);
+  Broadcast(op, op->group ? bus::FrameType::kPaxosPrepareGroup : bus::FrameType::kPaxosPrepare,
+            std::move(prepare), false,
             [this, op, tally](const std::string& node, PeerClient::Response response) {
               if (op->finished || tally->round != op->round || tally->decided) return;
               --tally->waiting;
@@ -155,80 +190,134 @@ void PaxosProposer::StartRound(const OpPtr& op) {
 
 void PaxosProposer::OnPromises(const OpPtr& op) {
   paxos::Ballot latest_commit;
-  const paxos::Proposal* in_progress = nullptr;
+  const paxos::Proposal* newest = nullptr;  // the highest accepted or committed proposal
   for (const paxos::Promise& promise : op->promises) {
     latest_commit = std::max(latest_commit, promise.committed);
-    if (promise.has_accepted &&
-        (in_progress == nullptr || in_progress->ballot < promise.accepted.ballot)) {
-      in_progress = &promise.accepted;
+    if (promise.has_accepted && (newest == nullptr || newest->ballot < promise.accepted.ballot)) {
+      newest = &promise.accepted;
     }
   }
-  if (in_progress != nullptr && latest_commit < in_progress->ballot) {
+  if (newest != nullptr && latest_commit < newest->ballot) {
     // A round left unfinished (its coordinator died or lost the race after some accepted it):
     // complete it under this ballot, then start over on the value it leaves.
     ++stats_.serial_completed;
-    paxos::Proposal repair = *in_progress;
+    paxos::Proposal repair = *newest;
     repair.ballot = op->ballot;
-    Propose(op, repair, [this, op, repair] { Commit(op, repair, [this, op] { StartRound(op); }); });
+    Propose(op, repair,
+            [this, op, repair] { Commit(op, repair, true, [this, op] { StartRound(op); }); });
     return;
   }
-  SiblingSet current;
-  for (const paxos::Promise& promise : op->promises) {
-    SiblingSet copy;
-    if (promise.current.empty()) continue;
-    if (SiblingSet::Decode(promise.current, &copy)) {
-      current.Merge(copy);
-    } else {
-      ++stats_.undecodable_values;
-    }
+  // Promisers that missed the latest commit (its coordinator reached fewer than all, or died
+  // while committing) may lack its sets, and after this round nothing would tell them: re-send
+  // it (the promise of a replica that has it carries it) to a majority first, so every commit
+  // is on a majority before a later one is made (Cassandra repairs its most recent commit so).
+  const bool lagging =
+      std::any_of(op->promises.begin(), op->promises.end(),
+                  [&](const paxos::Promise& p) { return p.committed < latest_commit; });
+  if (lagging && newest != nullptr && newest->ballot == latest_commit && !newest->noop) {
+    ++stats_.serial_completed;
+    const paxos::Proposal commit = *newest;
+    Commit(op, commit, true, [this, op] { StartRound(op); });
+    return;
   }
-  replica_.DropFlushed(&current);
-  replica_.ObserveRead(op->key, current);
+  std::vector<SiblingSet> current(op->keys.size());
+  for (const paxos::Promise& promise : op->promises) {
+    if (!MergeCopies(*op, promise.current, &current)) ++stats_.undecodable_values;
+  }
+  for (std::size_t i = 0; i < op->keys.size(); ++i) {
+    replica_.DropFlushed(&current[i]);
+    replica_.ObserveRead(op->keys[i], current[i]);
+  }
   // Did a round (ours, or one that completed ours) already apply an earlier attempt? This
-  // node's writes of the key wait for this command (key locks above), so the key's history
-  // holds this node's dots up to the attempt that took effect.
-  const std::uint64_t seen = current.Context().Get(self_.id);
+  // node's writes of the keys wait for this command (key locks above), so each key's history
+  // holds this node's dots up to the attempt that took effect; a group is committed whole, so
+  // one key of it tells.
   for (std::size_t i = op->attempt_dots.size(); i-- > 0;) {
-    if (op->attempt_dots[i] != 0 && op->attempt_dots[i] <= seen) {
+    const auto [index, dot] = op->attempt_dots[i];
+    if (dot != 0 && dot <= current[index].Context().Get(self_.id)) {
       Finish(op, CasResult{true, {}, i});
       return;
     }
   }
   const std::size_t attempt = op->attempt_dots.size();
-  std::optional<SiblingSet> next = op->compute(current, attempt);
+  std::optional<std::vector<KeyedSet>> next = op->compute(current, attempt);
+  if (next && next->empty()) next.reset();
   paxos::Proposal proposal;
   proposal.ballot = op->ballot;
-  std::uint64_t dot = 0;
+  std::pair<std::size_t, std::uint64_t> attempt_dot{0, 0};
   if (next) {
-    for (const Version& version : next->versions()) {
-      if (version.origin_node == self_.id && version.dot > seen) dot = std::max(dot, version.dot);
+    std::vector<paxos::KeyCopy> copies;
+    for (KeyedSet& write : *next) {
+      const std::size_t index = static_cast<std::size_t>(
+          std::find(op->keys.begin(), op->keys.end(), write.key) - op->keys.begin());
+      if (index == op->keys.size()) {  // the layer above broke the contract: apply nothing
+        Finish(op, CasResult{false, "ERR SERIAL command wrote a key it did not read", 0});
+        return;
+      }
+      const std::uint64_t seen = current[index].Context().Get(self_.id);
+      for (const Version& version : write.set.versions()) {
+        if (version.origin_node == self_.id && version.dot > seen &&
+            version.dot > attempt_dot.second) {
+          attempt_dot = {index, version.dot};
+        }
+      }
+      copies.push_back(paxos::KeyCopy{write.key, write.set.Encode()});
     }
-    proposal.encoded_set = next->Encode();
+    if (op->group) {
+      proposal.group = true;
+      proposal.encoded_set = paxos::EncodeGroup(copies);
+    } else {
+      proposal.encoded_set = std::move(copies[0].encoded);
+    }
     op->value_proposed = true;
   } else {
     proposal.noop = true;  // seals the read: older proposals can no longer complete after it
   }
-  op->attempt_dots.push_back(dot);
+  op->attempt_dots.push_back(attempt_dot);
   if (!proposal.noop && failpoint_ == PaxosFailpoint::kStopAfterSelfAccept) {
     // Drill: only this node accepts the proposal, then the coordinator "dies".
-    service_.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal(op->key, proposal));
+    service_.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal(op->instance, proposal));
     return;
   }
   Propose(op, proposal, [this, op, proposal, attempt] {
     if (proposal.noop) {
       // Nothing to wait for: the commit only clears the acceptors' state.
-      Commit(op, proposal, [] {});
+      Commit(op, proposal, false, [] {});
       Finish(op, CasResult{true, {}, attempt});
       return;
     }
     if (failpoint_ == PaxosFailpoint::kStopAfterAccept) return;  // drill: "dies" here
-    Commit(
-        op, proposal,
-        [this, op, attempt] {
-          Finish(op, CasResult{true, {}, attempt});
-        },
-        op->progress);
+    if (failpoint_ == PaxosFailpoint::kStopAfterSelfCommit) {
+      // Drill: the commit reaches this node only, then the coordinator "dies".
+      service_.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->instance, proposal));
+      return;
+    }
+    Commit(op, proposal, false, [this, op, attempt] { Finish(op, CasResult{true, {}, attempt}); });
   });
+}
+
+bool PaxosProposer::MergeCopies(const Op& op, const std::string& encoded,
+                                std::vector<SiblingSet>* current) {
+  if (!op.group) {
+    if (encoded.empty()) return true;
+    SiblingSet copy;
+    if (!SiblingSet::Decode(encoded, &copy)) return false;
+    (*current)[0].Merge(copy);
+    return true;
+  }
+  std::vector<paxos::KeyCopy> copies;
+  if (!paxos::DecodeGroup(encoded, &copies) || copies.size() != op.keys.size()) return false;
+  bool ok = true;
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    SiblingSet copy;
+    if (copies[i].key != op.keys[i] ||
+        (!copies[i].encoded.empty() && !SiblingSet::Decode(copies[i].encoded, &copy))) {
+      ok = false;
+      continue;
+    }
+    (*current)[i].Merge(copy);
+  }
+  return ok;
 }
 
 void PaxosProposer::Propose(const OpPtr& op, paxos::Proposal proposal,
@@ -236,7 +325,7 @@ void PaxosProposer::Propose(const OpPtr& op, paxos::Proposal proposal,
   auto tally = std::make_shared<Tally>();
   tally->round = op->round;
   tally->waiting = op->participants.size();
-  Broadcast(op, bus::FrameType::kPaxosPropose, paxos::EncodeProposal(op->key, proposal), false,
+  Broadcast(op, bus::FrameType::kPaxosPropose, paxos::EncodeProposal(op->instance, proposal), false,
             [this, op, tally, accepted = std::move(accepted)](const std::string& node,
                                                               PeerClient::Response response) {
               if (op->finished || tally->round != op->round || tally->decided) return;
@@ -265,38 +354,52 @@ void PaxosProposer::Propose(const OpPtr& op, paxos::Proposal proposal,
             });
 }
 
-void PaxosProposer::Commit(const OpPtr& op, paxos::Proposal proposal,
-                           std::function<void()> committed,
-                           std::shared_ptr<WriteProgress> progress) {
+void PaxosProposer::Commit(const OpPtr& op, paxos::Proposal proposal, bool need_majority,
+                           std::function<void()> committed) {
   auto tally = std::make_shared<Tally>();
   tally->round = op->round;
   tally->waiting = op->participants.size();
-  // Every replica's acknowledgement counts for WAIT, after the reply too (its own callback:
-  // the tally's stops once the commit is decided).
+  // Every replica's acknowledgement of this op's own proposal counts for WAIT, after the reply
+  // too (its own callback: the tally's stops once the commit is decided). A re-sent commit
+  // (need_majority) is an earlier round's value, not this op's write.
   std::function<void(const PeerClient::Response&)> counted;
-  if (progress) {
-    counted = [progress](const PeerClient::Response& response) {
+  if (op->progress && !need_majority) {
+    counted = [progress = op->progress](const PeerClient::Response& response) {
       if (!response.ok) return;
       ++progress->acked;
       if (progress->on_ack) progress->on_ack();
     };
   }
-  Broadcast(
-      op, bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->key, proposal), true,
-      [op, tally, committed = std::move(committed)](const std::string&,
-                                                    PeerClient::Response response) {
-        if (op->finished || tally->round != op->round || tally->decided) return;
-        --tally->waiting;
-        if (response.ok) ++tally->oks;
-        // A majority accepted the proposal, so it is chosen whatever the commit's fate:
-        // any later round completes it where the commit did not arrive. The reply still
-        // waits for the commit (or its failure), so that a majority usually holds it.
-        if (tally->oks >= op->majority || tally->waiting == 0) {
-          tally->decided = true;
-          committed();
-        }
-      },
-      std::move(counted));
+  Broadcast(op, bus::FrameType::kPaxosCommit, paxos::EncodeProposal(op->instance, proposal), true,
+            [this, op, tally, need_majority, committed = std::move(committed)](
+                const std::string& node, PeerClient::Response response) {
+              if (op->finished || tally->round != op->round || tally->decided) return;
+              --tally->waiting;
+              if (response.ok) {
+                ++tally->oks;
+              } else if (tally->failure.empty()) {
+                tally->failure = node + ": " + response.error;
+              }
+              // A majority accepted the proposal, so it is chosen whatever the commit's fate:
+              // any later round completes it where the commit did not arrive. The reply still
+              // waits for the commit (or its failure), so that a majority usually holds it. A
+              // re-sent commit (need_majority) must reach a majority before the round goes on.
+              if (tally->oks >= op->majority) {
+                tally->decided = true;
+                committed();
+              } else if (tally->waiting == 0) {
+                tally->decided = true;
+                if (!need_majority) {
+                  committed();
+                } else {
+                  Retry(op, false,
+                        "not enough replicas took the " + op->level + " commit (needed " +
+                            std::to_string(op->majority) + ", got " + std::to_string(tally->oks) +
+                            "; " + tally->failure + ")");
+                }
+              }
+            },
+            std::move(counted));
 }
 
 void PaxosProposer::Broadcast(

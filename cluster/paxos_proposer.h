@@ -15,6 +15,10 @@
 // a dot of this node, and before computing again the round checks whether the read already
 // covers an earlier attempt's dot (some round completed it); then that attempt's outcome is the
 // answer. Key locks of the layer above keep this node's other writes of the key out meanwhile.
+//
+// Keys with a hash tag run on their tag's instance (paxos.h): the prepare names every key the
+// command reads (a transaction's), and the proposal carries every key it changes, committed on
+// each replica as one atomic group.
 #pragma once
 
 #include <uv.h>
@@ -52,6 +56,10 @@ class PaxosProposer {
 
   void Cas(std::string key, bool local_dc, CasCompute compute, std::function<void(CasResult)> done,
            std::shared_ptr<WriteProgress> progress = nullptr);
+  // Several keys of one tag as one round of the tag's instance (ClusterNode::CasGroup).
+  void CasGroup(std::vector<std::string> keys, bool local_dc, CasGroupCompute compute,
+                std::function<void(CasResult)> done,
+                std::shared_ptr<WriteProgress> progress = nullptr);
   void SetFailpoint(PaxosFailpoint failpoint) { failpoint_ = failpoint; }
   // The node is stopping: rounds in flight fail, their timers close holding `token`.
   void Stop(std::shared_ptr<void> token);
@@ -63,6 +71,10 @@ class PaxosProposer {
 
   void StartRound(const OpPtr& op);
   void OnPromises(const OpPtr& op);
+  // Merges a promise's copy (or copies, for a group) into `current`, one set per op key.
+  // False when a copy does not decode (the others still count).
+  static bool MergeCopies(const Op& op, const std::string& encoded,
+                          std::vector<SiblingSet>* current);
   // Sends `type` with `payload` to every participant (and for a commit, the other replicas
   // too); `each` gets every participant's answer of this round, in arrival order, and `every`
   // (when set) every target's answer, first.
@@ -72,9 +84,11 @@ class PaxosProposer {
   // Proposes `proposal` under op's ballot; `accepted` runs once a majority accepted it, else
   // the round is retried (or the op fails).
   void Propose(const OpPtr& op, paxos::Proposal proposal, std::function<void()> accepted);
-  // `progress` (WAIT) counts every replica that acknowledges the commit.
-  void Commit(const OpPtr& op, paxos::Proposal proposal, std::function<void()> committed,
-              std::shared_ptr<WriteProgress> progress = nullptr);
+  // Commits `proposal` on every replica; `committed` runs once a majority has it, or once all
+  // answered unless `need_majority` (then the round fails, UNAVAILABLE or outcome unknown). The
+  // op's `progress` (WAIT) counts every replica that acknowledges a commit of its own proposal.
+  void Commit(const OpPtr& op, paxos::Proposal proposal, bool need_majority,
+              std::function<void()> committed);
   // A phase fell short: contention (a refusal) retries after a backoff, missing replicas fail.
   void Retry(const OpPtr& op, bool refused, const std::string& failure);
   void Finish(const OpPtr& op, CasResult result);

@@ -174,8 +174,15 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   const WriteRecorder record = executor_.waits().Recorder(client.id());
   if (node_.IsReplicaOf(argv[1])) {
     executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
-      Apply(client, spec, argv, write, record,
-            [finish = std::move(finish)](std::string reply) { finish(reply, {}); });
+      // After this node's SERIAL rounds on the key (ClusterExecutor::AfterKeyLock).
+      const std::string key = argv[1];
+      executor_.AfterKeyLock(key, [this, id = client.id(), &spec, argv = std::move(argv), write, record,
+                                   finish = std::move(finish)]() mutable {
+        Client* live = server_.FindClient(id);
+        if (live == nullptr || live->closing()) return finish({}, "ERR client gone");
+        Apply(*live, spec, argv, write, record,
+              [finish = std::move(finish)](std::string reply) { finish(reply, {}); });
+      });
     });
     return;
   }
@@ -216,7 +223,11 @@ void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> ar
     respond("-UNAVAILABLE this node is no longer a replica of the key\r\n");
     return;
   }
-  Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, record, std::move(respond));
+  const std::string key = argv[1];
+  executor_.AfterKeyLock(key, [this, protocol, &spec, argv = std::move(argv), write,
+                               record = std::move(record), respond = std::move(respond)]() mutable {
+    Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, record, std::move(respond));
+  });
 }
 
 void ClusterCounters::Apply(Client& client, const CommandSpec& spec,

@@ -119,7 +119,15 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
   Started(op, ctx.client);
 }
 
-void ClusterExecutor::RunAtomic(Client& client, std::vector<std::string> keys, AtomicBody body) {
+cluster::ConsistencyLevel ClusterExecutor::AtomicLevel(const Client& client) const {
+  if (client.write_level()) return *client.write_level();
+  const auto& conditional = server_.config().cluster_conditional_write_consistency;
+  if (conditional) return *conditional;
+  return server_.config().cluster_write_consistency;
+}
+
+void ClusterExecutor::RunAtomic(Client& client, std::vector<std::string> keys, AtomicBody body,
+                                bool may_serial) {
   OperationPtr op = NewOperation(client);
   op->keys = std::move(keys);
   op->body = std::move(body);
@@ -127,6 +135,13 @@ void ClusterExecutor::RunAtomic(Client& client, std::vector<std::string> keys, A
   op->write_level = WriteLevel(client, nullptr);
   // Even a body that only reads locks: a WATCH check and the writes it guards are one step.
   op->lock = !op->keys.empty();
+  if (may_serial && !op->keys.empty()) {
+    const cluster::ConsistencyLevel level = AtomicLevel(client);
+    if (cluster::IsSerial(level)) {
+      op->serial = true;
+      op->local_serial = level.kind == cluster::ConsistencyLevel::Kind::kLocalSerial;
+    }
+  }
   Start(op);
   Started(op, client);
 }
@@ -185,7 +200,11 @@ void ClusterExecutor::Start(const OperationPtr& op) {
 
 void ClusterExecutor::ReadKeys(const OperationPtr& op) {
   if (op->serial) {
-    RunSerial(op);
+    if (op->body) {
+      RunSerialAtomic(op);
+    } else {
+      RunSerial(op);
+    }
     return;
   }
   if (op->keys.empty()) {  // nothing to wait for (the dispatcher's arity checks make this rare)
@@ -370,6 +389,61 @@ void ClusterExecutor::RunSerial(const OperationPtr& op) {
         Complete(op, op->attempt_replies.at(result.attempt), {});
       },
       progress);
+}
+
+void ClusterExecutor::RunSerialAtomic(const OperationPtr& op) {
+  std::weak_ptr<Operation> weak = op;
+  auto compute = [this, weak](const std::vector<cluster::SiblingSet>& current,
+                              std::size_t) -> std::optional<std::vector<cluster::KeyedSet>> {
+    OperationPtr op = weak.lock();
+    Client* client = !op ? nullptr : LiveClient(op->client_id);
+    if (client == nullptr) {  // nobody to answer: nothing is applied
+      if (op) op->attempt_replies.emplace_back();
+      return std::nullopt;
+    }
+    op->sets = current;
+    SnapshotKeyspace snapshot(server_.keyspace(), NowMs(), server_.codec());
+    for (std::size_t i = 0; i < op->keys.size(); ++i) snapshot.Load(op->keys[i], op->sets[i]);
+    std::string reply;
+    resp::ReplyWriter writer(&reply, client->protocol());
+    const std::size_t room = client->reply().room();
+    if (room != SIZE_MAX) writer.set_limit(std::max<std::size_t>(room, 1));
+    AtomicView view{*client, snapshot, op->keys, op->sets, writer};
+    op->body(view);  // EXEC's WATCH check runs here, over the round's read
+    op->reply_cut = writer.over_limit();
+    op->attempt_replies.push_back(std::move(reply));
+    std::vector<cluster::KeyedSet> writes;
+    for (const auto& [key, state] : snapshot.keys()) {
+      if (!state.changed) continue;
+      const auto it = std::find(op->keys.begin(), op->keys.end(), key);
+      // A key outside the round's cannot be part of its proposal: CasGroup refuses the whole.
+      cluster::SiblingSet set = it == op->keys.end()
+                                    ? cluster::SiblingSet()
+                                    : op->sets[static_cast<std::size_t>(it - op->keys.begin())];
+      AddVersion(&set, key, state, true, true);
+      writes.push_back(cluster::KeyedSet{key, std::move(set)});
+    }
+    if (writes.empty()) return std::nullopt;
+    return writes;
+  };
+  node_.CasGroup(op->keys, op->local_serial, std::move(compute),
+                 [this, weak](cluster::CasResult result) {
+                   OperationPtr op = weak.lock();
+                   if (!op) return;
+                   if (!result.ok) {
+                     Complete(op, {}, result.error);
+                   } else {
+                     Complete(op, op->attempt_replies.at(result.attempt), {});
+                   }
+                 });
+}
+
+void ClusterExecutor::AfterKeyLock(const std::string& key, std::function<void()> write) {
+  std::vector<std::string> keys{key};
+  locks_.Acquire(keys, [this, keys, write = std::move(write)] {
+    write();
+    locks_.Release(keys);
+  });
 }
 
 void ClusterExecutor::WriteSet(const OperationPtr& op, const std::string& key,

@@ -76,7 +76,23 @@ class ClusterExecutor {
   // body runs once over the snapshot and replies, and every key it changed is written at W; the
   // reply goes out when all writes met W (else the first failure's error). Keys the body
   // changes must be among `keys`.
-  void RunAtomic(Client& client, std::vector<std::string> keys, AtomicBody body);
+  // With `may_serial` (EXEC and scripts) and a SERIAL / LOCAL_SERIAL write level for the client
+  // (AtomicLevel), it runs as one Paxos round of the keys' tag instead (ClusterNode::CasGroup):
+  // the body runs over a majority's read, maybe more than once (contention; only the last run's
+  // reply counts, so it must be re-runnable), and every key it changed is committed as one group.
+  void RunAtomic(Client& client, std::vector<std::string> keys, AtomicBody body,
+                 bool may_serial = false);
+  // The level a transaction or script of `client` runs at: the connection's write level when it
+  // chose one, else conditional-write-consistency when set (a transaction or script is a
+  // conditional write), else the configured write level.
+  cluster::ConsistencyLevel AtomicLevel(const Client& client) const;
+
+  // Runs `write` (a write of `key` by this node that takes no key lock: a counter increment) now,
+  // or once the operations of this node holding the key's lock are done. So no dot this node
+  // hands out for the key falls inside one of its SERIAL rounds on the key, which tells whether
+  // a retried attempt took effect by that attempt's dot (paxos_proposer.h). `write` must do its
+  // part synchronously (NewVersion, its local store); the lock is released when it returns.
+  void AfterKeyLock(const std::string& key, std::function<void()> write);
 
   // VGET: every live sibling of `key` and the context that covers them.
   void VersionedGet(Client& client, std::string key, const cluster::ConsistencyLevel& level);
@@ -124,6 +140,9 @@ class ClusterExecutor {
   void Execute(const OperationPtr& op);
   // SERIAL / LOCAL_SERIAL: the command over one key as a Paxos round (ClusterNode::Cas).
   void RunSerial(const OperationPtr& op);
+  // SERIAL / LOCAL_SERIAL RunAtomic: the body over the keys as one round of their tag's
+  // instance (ClusterNode::CasGroup).
+  void RunSerialAtomic(const OperationPtr& op);
   // Adds to `set` (the key as read) the version `state` (the command's result) makes: a counter
   // reset when the key holds a counter, or with `start_counter` (transactions and scripts) an
   // integer starting one (MakeCounterReset).

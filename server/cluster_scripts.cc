@@ -68,7 +68,8 @@ void RunScriptInCluster(CommandContext& ctx, ClusterExecutor& cluster, ScriptRef
         }
         runner.Run(view.client, *found, key_views, arg_views, read_only_command, view.reply,
                    &view.snapshot);
-      });
+      },
+      /*may_serial=*/true);
 }
 
 }  // namespace dynakv::server

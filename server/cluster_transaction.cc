@@ -85,30 +85,33 @@ void ExecInCluster(CommandContext& ctx, ClusterExecutor& cluster) {
   // watched keys must too, as Redis Cluster checks EXEC's queue.
   if (!SameHashTag(keys)) return ctx.reply.Error(kErrCrossSlot);
   Server& server = ctx.server;
-  cluster.RunAtomic(client, std::move(keys), [&server, queued, watched](AtomicView& view) {
-    for (const Transaction::ClusterWatch& watch : *watched) {
-      if (!Unchanged(watch, view)) return view.reply.NullArray();
-    }
-    Client& client = view.client;
-    // Blocking commands answer at once, as if timed out, as on a single node.
-    const bool denied_before = client.deny_blocking();
-    client.set_deny_blocking(true);
-    view.reply.ArrayHeader(queued->size());
-    std::vector<std::string_view> argv;
-    for (const Transaction::Queued& q : *queued) {
-      argv.assign(q.argv.begin(), q.argv.end());
-      // Permissions may have changed since it was queued: they are checked again.
-      const std::string denied =
-          CheckCommand(server, client, q.cmd, argv, CallOrigin::kExec, false);
-      if (!denied.empty()) {
-        view.reply.Error(denied);
-        server.NoteErrorReply(denied);
-        continue;
-      }
-      CallCommand(server, client, q.cmd, argv, view.reply, nullptr, &view.snapshot);
-    }
-    client.set_deny_blocking(denied_before);
-  });
+  cluster.RunAtomic(
+      client, std::move(keys),
+      [&server, queued, watched](AtomicView& view) {
+        for (const Transaction::ClusterWatch& watch : *watched) {
+          if (!Unchanged(watch, view)) return view.reply.NullArray();
+        }
+        Client& client = view.client;
+        // Blocking commands answer at once, as if timed out, as on a single node.
+        const bool denied_before = client.deny_blocking();
+        client.set_deny_blocking(true);
+        view.reply.ArrayHeader(queued->size());
+        std::vector<std::string_view> argv;
+        for (const Transaction::Queued& q : *queued) {
+          argv.assign(q.argv.begin(), q.argv.end());
+          // Permissions may have changed since it was queued: they are checked again.
+          const std::string denied =
+              CheckCommand(server, client, q.cmd, argv, CallOrigin::kExec, false);
+          if (!denied.empty()) {
+            view.reply.Error(denied);
+            server.NoteErrorReply(denied);
+            continue;
+          }
+          CallCommand(server, client, q.cmd, argv, view.reply, nullptr, &view.snapshot);
+        }
+        client.set_deny_blocking(denied_before);
+      },
+      /*may_serial=*/true);
 }
 
 }  // namespace dynakv::server

@@ -224,9 +224,10 @@ void DebugPartition(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// DEBUG PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT: this node's SERIAL
-// rounds stop (never answer, as if the coordinator died) once a majority accepted their
-// proposal, or once only this node did; NONE restores them. For the crash drills.
+// DEBUG PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT|STOP-AFTER-SELF-COMMIT:
+// this node's SERIAL rounds stop (never answer, as if the coordinator died) once a majority
+// accepted their proposal, or once only this node did, or once a majority accepted and only
+// this node has the commit; NONE restores them. For the crash drills.
 void DebugPaxosFailpoint(CommandContext& ctx) {
   ClusterExecutor* executor = Executor(ctx);
   if (executor == nullptr) return;
@@ -238,6 +239,8 @@ void DebugPaxosFailpoint(CommandContext& ctx) {
     failpoint = cluster::PaxosFailpoint::kStopAfterAccept;
   } else if (EqualsIgnoreCase(mode, "STOP-AFTER-SELF-ACCEPT")) {
     failpoint = cluster::PaxosFailpoint::kStopAfterSelfAccept;
+  } else if (EqualsIgnoreCase(mode, "STOP-AFTER-SELF-COMMIT")) {
+    failpoint = cluster::PaxosFailpoint::kStopAfterSelfCommit;
   } else {
     ctx.reply.Error(kErrSyntax);
     return;
@@ -324,9 +327,10 @@ void DebugHelp(CommandContext& ctx) {
       "    Cluster mode: this node's own replica of the key, resolved as GET does (nil when it",
       "    holds none; an error when it is not one of the key's replicas), without asking",
       "    other replicas. For tests and failure drills.",
-      "PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT",
+      "PAXOS-FAILPOINT NONE|STOP-AFTER-ACCEPT|STOP-AFTER-SELF-ACCEPT|STOP-AFTER-SELF-COMMIT",
       "    Cluster mode: this node's SERIAL rounds stop without answering (as if it died)",
-      "    once a majority accepted their proposal, or once only this node did. For drills.",
+      "    once a majority accepted their proposal, or once only this node did, or once a",
+      "    majority accepted and only this node committed. For drills.",
       "LOCALRAW <key>",
       "    Cluster mode: the bytes of this node's own replica of the key (its encoded versions),",
       "    nil when it holds none. Replicas that saw the same writes hold the same bytes.",

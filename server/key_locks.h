@@ -16,7 +16,8 @@ namespace dynakv::server {
 class KeyLocks {
  public:
   // Runs `start` (now or from a later Release) once it holds every key in `keys`, which must be
-  // distinct. `start` must not call back into Acquire or Release synchronously.
+  // distinct. `start` may call Release (of its own keys) and Acquire synchronously: both run
+  // starts only once their own bookkeeping is done.
   void Acquire(std::vector<std::string> keys, std::function<void()> start);
   // Frees keys taken by Acquire and starts the waiters that can now run.
   void Release(const std::vector<std::string>& keys);

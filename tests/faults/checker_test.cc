@@ -260,4 +260,12 @@ TEST_CASE("counters: the final value lies between the acknowledged sum and the i
   CHECK(CheckConverged(f, &v) == 1);
   f.counters[0].copies = {"ab", "ab", "ab"};
   CHECK(CheckConverged(f, &v) == 0);
+  // So must every other key's (the SERIAL locks and registers), named in the report.
+  f.others.push_back({"lock:0", {"v", "v", "w"}});
+  v.clear();
+  CHECK(CheckConverged(f, &v) == 1);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].what.find("lock:0") != std::string::npos);
+  f.others[0].copies = {"v", "v", "v"};
+  CHECK(CheckConverged(f, &v) == 0);
 }

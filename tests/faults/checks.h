@@ -19,7 +19,7 @@ struct FinalState {
     bool read_ok = false;             // the final read (GET R ALL) answered
     long long seq = 0;                // what it read: as Op::seq of a GET
     std::string read;                 // the reply, for reports
-    std::vector<std::string> copies;  // each node's own copy (DEBUG LOCALGET), rendered
+    std::vector<std::string> copies;  // each node's own copy's bytes (DEBUG LOCALRAW), rendered
   };
   std::vector<Key> keys;  // by key index
   struct Counter {
@@ -29,6 +29,12 @@ struct FinalState {
     std::vector<std::string> copies;  // each node's own copy's bytes (DEBUG LOCALRAW), rendered
   };
   std::vector<Counter> counters;  // by counter index
+  // Other keys whose replicas must hold identical bytes too (the SERIAL locks and registers).
+  struct Named {
+    std::string name;
+    std::vector<std::string> copies;  // each node's DEBUG LOCALRAW, rendered
+  };
+  std::vector<Named> others;
 };
 
 struct Violation {

@@ -127,7 +127,12 @@ int Check(std::map<std::string, std::string>& flags) {
   std::vector<Fault> faults;
   if (!ReadOps(flags["log"], &ops) || !ReadFaults(flags["faults"], &faults)) return 2;
   FinalState final;
-  if (!Settle({nodes, keys, counters, 120}, &final)) return 1;
+  std::vector<std::string> others;  // the SERIAL keys' replicas must agree too
+  if (!flags["serial-log"].empty()) {
+    for (int k = 0; k < SerialWorkloadOptions{}.locks; ++k) others.push_back(LockName(k));
+    for (int k = 0; k < SerialWorkloadOptions{}.registers; ++k) others.push_back(RegisterName(k));
+  }
+  if (!Settle({nodes, keys, counters, others, 120}, &final)) return 1;
 
   const History history(ops, keys);
   std::vector<Violation> violations;

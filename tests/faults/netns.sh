@@ -79,6 +79,19 @@ netns_partition() {
   done
 }
 
+# A data center outage: the nodes $1 (a space-separated list) cut off, both ways, from the nodes
+# $2 and from the clients, while still reaching each other (their dc's own network is up).
+netns_dc_outage() {
+  local a b
+  for a in $1; do
+    for b in $2; do
+      netns_drop "$a" "$b"
+      netns_drop "$b" "$a"
+    done
+    ip -n "$(netns_node "$a")" rule add from "$(netns_client_addr)" iif eth0 blackhole priority 190
+  done
+}
+
 # Node $1's link to the switch down: cut off from the other nodes and from the clients.
 netns_isolate() { ip -n "$DKVF_SWITCH" link set "vn$1" down; }
 

@@ -11,6 +11,8 @@
 # --faults picks among: partition (a node cut off from the others, clients still reach it),
 # oneway (one direction of a node's links dropped), isolate (a node's link down: clients too),
 # slow (a node's link slow and lossy), pause (SIGSTOP/SIGCONT), kill (kill -9, restart),
+# dcoutage (every node of one data center cut off from the other dc and from the clients, its
+# nodes still linked to each other; the nodes are in two dcs: n1 and n2 in dc1, n3 in dc2),
 # disklost (replicas synced, then kill -9, data dir wiped, restart, anti-entropy refill),
 # diskfull (the data dir of one node or of all of them full until freed, then kill -9 and
 # restart, so what the log did not hold is gone). Default: all but diskfull.
@@ -27,7 +29,7 @@ root="$(cd "$here/../.." && pwd)"
 source "$here/netns.sh"
 
 seconds="" seed="" soak=0 serial=()
-faults="partition,oneway,isolate,slow,pause,kill,disklost"
+faults="partition,oneway,isolate,slow,pause,kill,disklost,dcoutage"
 server="$root/build/server/dynakv-server"
 client="$root/build/tests/faults/dynakv-faults"
 nodes=3 port=7000 disk_mb=64 keys=200
@@ -51,7 +53,7 @@ seed=${seed:-1}
 [ "$seed" = random ] && seed=$(( ($(date +%s%N) / 1000) % 1000000000 ))
 IFS=, read -r -a fault_kinds <<<"$faults"
 for f in "${fault_kinds[@]}"; do
-  case "$f" in partition|oneway|isolate|slow|pause|kill|disklost|diskfull) ;;
+  case "$f" in partition|oneway|isolate|slow|pause|kill|disklost|diskfull|dcoutage) ;;
     *) echo "run.sh: unknown fault '$f'" >&2; exit 2 ;; esac
 done
 for bin in "$server" "$client"; do
@@ -98,9 +100,11 @@ mkdir -p "$run"
 # The nodes' bus is authenticated, as in production: a fresh random secret per run.
 (umask 077 && od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' >"$run/secret")
 
+# Two data centers: n1 and n2 in dc1, n3 in dc2 (the replicas are still any N=3 of the ring).
+node_dc() { if [ "$1" -le 2 ]; then echo dc1; else echo dc2; fi; }
 members=""
 for ((i = 1; i <= nodes; i++)); do
-  members+="${members:+,}n$i@$(netns_node_addr "$i"):$port"
+  members+="${members:+,}n$i@$(netns_node_addr "$i"):$port/$(node_dc "$i")"
   mkdir -p "$run/n$i/data"
   mount -t tmpfs -o "size=${disk_mb}m" "dkvf-n$i" "$run/n$i/data" || unable "cannot mount a tmpfs"
 done
@@ -213,6 +217,15 @@ inject() {
         detail="n$victim hears nobody"; for i in "${others[@]}"; do netns_drop "$i" "$victim"; done
       fi ;;
     isolate) netns_isolate "$victim" ;;
+    dcoutage)
+      local dc
+      dc=$(node_dc "$victim")
+      local inside=() outside=()
+      for ((i = 1; i <= nodes; i++)); do
+        if [ "$(node_dc "$i")" = "$dc" ]; then inside+=("$i"); else outside+=("$i"); fi
+      done
+      detail="$dc (nodes ${inside[*]}) cut off"
+      netns_dc_outage "${inside[*]}" "${outside[*]}" ;;
     slow)
       local rates=(32kbit 128kbit 1mbit)
       rand 3
@@ -244,7 +257,7 @@ inject() {
   esac
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
   case "$kind" in
-    partition|oneway|isolate|slow) netns_heal "$nodes" ;;
+    partition|oneway|isolate|slow|dcoutage) netns_heal "$nodes" ;;
     pause) kill -CONT "$(node_pid "$victim")" ;;
     kill) start_node "$victim" ;;
     disklost)

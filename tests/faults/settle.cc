@@ -66,26 +66,29 @@ long long PendingHints(Cluster& cluster) {
   return total;
 }
 
-// Every node's own copy of every key; true when they all agree.
+// Every node's own copy's bytes (DEBUG LOCALRAW: the encoded version set) of `key` into
+// `copies`; true when they all agree.
+bool ReadRaw(Cluster& cluster, const std::string& key, std::vector<std::string>* copies) {
+  bool same = true;
+  copies->clear();
+  for (int i = 0; i < cluster.size(); ++i) {
+    copies->push_back(Render(cluster.at(i).Command({"DEBUG", "LOCALRAW", key})));
+    same = same && copies->back() == copies->front();
+  }
+  return same;
+}
+
+// Every node's own copy of every key; true when they all agree byte for byte.
 bool ReadCopies(Cluster& cluster, FinalState* final) {
   bool same = true;
   for (std::size_t k = 0; k < final->keys.size(); ++k) {
-    std::vector<std::string>& copies = final->keys[k].copies;
-    copies.clear();
-    for (int i = 0; i < cluster.size(); ++i) {
-      copies.push_back(
-          Render(cluster.at(i).Command({"DEBUG", "LOCALGET", KeyName(static_cast<int>(k))})));
-      same = same && copies.back() == copies.front();
-    }
+    same = ReadRaw(cluster, KeyName(static_cast<int>(k)), &final->keys[k].copies) && same;
   }
   for (std::size_t k = 0; k < final->counters.size(); ++k) {
-    std::vector<std::string>& copies = final->counters[k].copies;
-    copies.clear();
-    for (int i = 0; i < cluster.size(); ++i) {
-      copies.push_back(
-          Render(cluster.at(i).Command({"DEBUG", "LOCALRAW", CounterName(static_cast<int>(k))})));
-      same = same && copies.back() == copies.front();
-    }
+    same = ReadRaw(cluster, CounterName(static_cast<int>(k)), &final->counters[k].copies) && same;
+  }
+  for (FinalState::Named& other : final->others) {
+    same = ReadRaw(cluster, other.name, &other.copies) && same;
   }
   return same;
 }
@@ -110,6 +113,8 @@ bool Settle(const SettleOptions& options, FinalState* final) {
 
   final->keys.assign(static_cast<std::size_t>(options.keys), {});
   final->counters.assign(static_cast<std::size_t>(options.counters), {});
+  final->others.clear();
+  for (const std::string& name : options.others) final->others.push_back({name, {}});
   int rounds = 0;
   bool same = ReadCopies(cluster, final);
   while (!same && Clock::now() < deadline) {

@@ -69,7 +69,11 @@ enum class FrameType : std::uint8_t {
   kPaxosPrepare = 22,  // key, ballot -> kReply whose payload is a Promise (with the key's copy)
   kPaxosPropose = 23,  // key, proposal -> kReply whose payload is an AcceptReply
   kPaxosCommit = 24,   // key, proposal -> kReply (none) once merged into the replica
-  // 25 is kept for this feature.
+  // A tag's instance (paxos.h GroupInstance): instance, ballot, keys -> kReply whose payload is a
+  // Promise whose `current` holds the copy of each key (EncodeGroup). Proposals and commits of
+  // the instance go as kPaxosPropose / kPaxosCommit, their proposal a group.
+  kPaxosPrepareGroup = 25,
+  // 26 is kept for this feature.
   // WAIT in cluster mode (server/cluster_wait.h): a WriteAcksRequest (key_messages.h) about a
   // command the sender forwarded here with a track token -> kReply whose payload is a
   // WriteAcksReply, sent once enough replicas hold the command's writes or the wait is up.

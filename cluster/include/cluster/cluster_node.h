@@ -183,8 +183,9 @@ using CasCompute =
     std::function<std::optional<SiblingSet>(const SiblingSet& current, std::size_t attempt)>;
 // Failure drills for tests (DEBUG PAXOS-FAILPOINT): the coordinator stops (never answers, as
 // if it died) once a majority accepted its proposal, or right after only this node accepted
-// it (a minority), with no commit sent.
-enum class PaxosFailpoint { kNone, kStopAfterAccept, kStopAfterSelfAccept };
+// it (a minority), with no commit sent; or once a majority accepted, after committing on this
+// node only (the commit reaches a minority).
+enum class PaxosFailpoint { kNone, kStopAfterAccept, kStopAfterSelfAccept, kStopAfterSelfCommit };
 
 // How many of a write's replicas hold it so far (WAIT's count). The coordinator keeps counting
 // after it answered the write, for as long as replies come: a replica counts once it
@@ -201,6 +202,12 @@ struct KeyedSet {
   std::string key;
   SiblingSet set;
 };
+
+// CasGroup's command over its keys' sets as a majority held them (reconciled; in the order the
+// keys were given): the new set of every key it changes (each one of its keys), or nullopt (or
+// none) when it changes nothing.
+using CasGroupCompute = std::function<std::optional<std::vector<KeyedSet>>(
+    const std::vector<SiblingSet>& current, std::size_t attempt)>;
 
 struct ClusterStats {
   std::uint64_t reads = 0, writes = 0;
@@ -340,6 +347,14 @@ class ClusterNode {
   virtual void Cas(std::string key, bool local_dc, CasCompute compute,
                    std::function<void(CasResult)> done,
                    std::shared_ptr<WriteProgress> progress = nullptr) = 0;
+  // Cas over several keys sharing one hash tag (a transaction or script at SERIAL): one round of
+  // the tag's Paxos instance, whose promises carry every key's copy and whose proposal carries
+  // every key `compute` changed; each replica stores them as ONE atomic group, so a coordinator
+  // dying mid-round leaves all of them or none, everywhere. Single-key Cas of a tagged key runs
+  // on the same instance, so the two are linearizable together. Keys of different tags fail
+  // with CROSSSLOT.
+  virtual void CasGroup(std::vector<std::string> keys, bool local_dc, CasGroupCompute compute,
+                        std::function<void(CasResult)> done) = 0;
   virtual void SetPaxosFailpoint(PaxosFailpoint failpoint) = 0;
   // Merges `siblings` into this node's own copy of `key` and stores it (its commit log holds it
   // when this returns ""), sending nothing: a counter's new entry is made durable here before

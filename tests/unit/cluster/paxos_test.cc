@@ -84,14 +84,24 @@ TEST_CASE("an acceptor promises only higher ballots and accepts none below its p
   CHECK_FALSE(ok);
   // A commit of an older ballot records nothing newer and keeps the newer accepted proposal.
   CHECK(paxos::ApplyPropose(&state, Value(Ballot{11, "n2"}, "z"), &ok));
-  CHECK(paxos::ApplyCommit(&state, Ballot{10, "n1"}));
+  CHECK(paxos::ApplyCommit(&state, Value(Ballot{10, "n1"}, "y")));
   CHECK(state.committed == Ballot{10, "n1"});
-  CHECK(state.has_accepted);
-  // Its own commit clears it; a repeated commit changes nothing.
-  CHECK(paxos::ApplyCommit(&state, Ballot{11, "n2"}));
-  CHECK_FALSE(state.has_accepted);
+  CHECK(state.InProgress());
+  CHECK(state.accepted.ballot == Ballot{11, "n2"});
+  // Its own commit ends it but keeps it as the most recent commit (re-sent to replicas that
+  // missed it); a repeated commit changes nothing.
+  CHECK(paxos::ApplyCommit(&state, Value(Ballot{11, "n2"}, "z")));
+  CHECK_FALSE(state.InProgress());
+  REQUIRE(state.has_accepted);
+  CHECK(state.accepted.encoded_set == Value(Ballot{11, "n2"}, "z").encoded_set);
   CHECK(state.committed == Ballot{11, "n2"});
-  CHECK_FALSE(paxos::ApplyCommit(&state, Ballot{11, "n2"}));
+  CHECK_FALSE(paxos::ApplyCommit(&state, Value(Ballot{11, "n2"}, "z")));
+  // A replica that never accepted it learns the commit's proposal from the commit itself.
+  AcceptorState missed;
+  CHECK(paxos::ApplyCommit(&missed, Value(Ballot{11, "n2"}, "z")));
+  CHECK(missed.has_accepted);
+  CHECK_FALSE(missed.InProgress());
+  CHECK(missed.accepted.encoded_set == Value(Ballot{11, "n2"}, "z").encoded_set);
 }
 
 TEST_CASE("paxos messages round-trip and their decoders reject garbage") {
@@ -212,9 +222,10 @@ TEST_CASE("the acceptor's promises and accepted proposals survive a restart") {
   CHECK(promise.promised);
   REQUIRE(promise.has_accepted);  // reported to the new coordinator, which must complete it
   CHECK(promise.accepted.ballot == Ballot{10, "n1"});
-  REQUIRE(acceptor->Commit("k", Ballot{11, "n2"}).ok());
+  REQUIRE(acceptor->Commit("k", Value(Ballot{11, "n2"}, "w")).ok());
   const AcceptorState state = acceptor->Load("k");
-  CHECK_FALSE(state.has_accepted);  // bounded: only two ballots are left
+  CHECK_FALSE(state.InProgress());  // bounded: two ballots and the most recent commit are left
+  CHECK(state.accepted.encoded_set == Value(Ballot{11, "n2"}, "w").encoded_set);
   CHECK(state.committed == Ballot{11, "n2"});
   CHECK(acceptor->size() == 1);
 }
@@ -261,7 +272,107 @@ TEST_CASE("the paxos service commits into the replica, and refuses malformed req
   Proposal broken{Ballot{ballot.micros + 1, "n1"}, false, "not a set"};
   CHECK_FALSE(service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("k", broken)).ok);
   CHECK(stats.bus_protocol_errors == errors + 3);
-  CHECK_FALSE(acceptor->Load("k").has_accepted);
+  CHECK(acceptor->Load("k").accepted.ballot == ballot);  // the commit, not the broken one
+}
+
+TEST_CASE("a tag's keys share one instance; a group is read and committed as one") {
+  CHECK(paxos::InstanceOf("{user:1}:cart") == "{user:1}");
+  CHECK(paxos::InstanceOf("{user:1}:total") == "{user:1}");
+  CHECK(paxos::InstanceOf("plain") == "plain");
+  CHECK(paxos::InstanceOf("{}x") == "{}x");  // no tag: the key itself
+  CHECK(paxos::InstanceOf("{a}") == "{a}");
+
+  const std::vector<paxos::KeyCopy> copies{{"{t}a", "x"}, {"{t}b", ""}};
+  std::vector<paxos::KeyCopy> decoded;
+  REQUIRE(paxos::DecodeGroup(paxos::EncodeGroup(copies), &decoded));
+  REQUIRE(decoded.size() == 2);
+  CHECK(decoded[1].key == "{t}b");
+  CHECK(decoded[0].encoded == "x");
+  // Duplicate or empty keys, trailing bytes and truncations are refused.
+  CHECK_FALSE(paxos::DecodeGroup(paxos::EncodeGroup({{"k", "1"}, {"k", "2"}}), &decoded));
+  CHECK_FALSE(paxos::DecodeGroup(paxos::EncodeGroup({{"", "1"}}), &decoded));
+  CHECK_FALSE(paxos::DecodeGroup(paxos::EncodeGroup(copies) + "x", &decoded));
+  const std::string whole = paxos::EncodeGroup(copies);
+  for (std::size_t n = 0; n < whole.size(); ++n) {
+    CHECK_FALSE(paxos::DecodeGroup(whole.substr(0, n), &decoded));
+  }
+  std::string_view instance;
+  Ballot ballot;
+  std::vector<std::string_view> keys;
+  const std::string prepare = paxos::EncodePrepareGroup("{t}", Ballot{5, "n1"}, {"{t}a", "{t}b"});
+  REQUIRE(paxos::DecodePrepareGroup(prepare, &instance, &ballot, &keys));
+  CHECK(instance == "{t}");
+  CHECK(keys.size() == 2);
+  CHECK_FALSE(paxos::DecodePrepareGroup(paxos::EncodePrepareGroup("{t}", Ballot{5, "n1"}, {}),
+                                        &instance, &ballot, &keys));
+
+  TempDir dir;
+  storage::Options options;
+  options.dir = dir.path() + "/data";
+  std::unique_ptr<storage::Engine> engine;
+  REQUIRE(storage::Engine::Open(options, &engine).ok());
+  ClusterOptions cluster_options;
+  ClusterStats stats;
+  HybridClock clock;
+  ReplicaService replica(*engine, clock, cluster_options, stats);
+  auto acceptor = OpenAcceptor(dir.path() + "/paxos");
+  PaxosService service(acceptor.get(), replica, stats);
+  REQUIRE(replica
+              .Put("{t}a",
+                   [] {
+                     SiblingSet set;
+                     Version version = set.NewVersion({}, "n0", 1);
+                     version.value = "old";
+                     set.Add(version);
+                     return set;
+                   }())
+              .ok());
+
+  const Ballot b{clock.Tick(replica.NowUs()), "n1"};
+  auto prepared = service.Serve(bus::FrameType::kPaxosPrepareGroup,
+                                paxos::EncodePrepareGroup("{t}", b, {"{t}a", "{t}b"}));
+  REQUIRE(prepared.ok);
+  paxos::Promise promise;
+  REQUIRE(paxos::DecodePromise(prepared.payload, &promise));
+  CHECK(promise.promised);
+  REQUIRE(paxos::DecodeGroup(promise.current, &decoded));  // every key's copy, in order
+  REQUIRE(decoded.size() == 2);
+  CHECK(decoded[0].encoded == replica.GetEncoded("{t}a"));
+  CHECK(decoded[1].encoded.empty());
+  // A key of another tag cannot ride on the instance.
+  CHECK_FALSE(service
+                  .Serve(bus::FrameType::kPaxosPrepareGroup,
+                         paxos::EncodePrepareGroup("{t}", b, {"{t}a", "{u}b"}))
+                  .ok);
+
+  Proposal group;
+  group.ballot = b;
+  group.group = true;
+  group.encoded_set = paxos::EncodeGroup(
+      {{"{t}a", Value(b, "new-a").encoded_set}, {"{t}b", Value(b, "new-b").encoded_set}});
+  REQUIRE(service.Serve(bus::FrameType::kPaxosPropose, paxos::EncodeProposal("{t}", group)).ok);
+  CHECK(engine->Get("{t}b") == std::nullopt);
+  REQUIRE(service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("{t}", group)).ok);
+  REQUIRE(replica.Get("{t}a").Resolve() != nullptr);
+  CHECK(replica.Get("{t}a").Resolve()->value == "new-a");
+  REQUIRE(replica.Get("{t}b").Resolve() != nullptr);
+  CHECK(replica.Get("{t}b").Resolve()->value == "new-b");
+  const AcceptorState state = acceptor->Load("{t}");
+  CHECK(state.committed == b);
+  CHECK(state.accepted.group);  // kept as the most recent commit
+
+  // A tagged key's single set outside its tag's instance, or a group naming another tag's
+  // key, is malformed.
+  CHECK_FALSE(service
+                  .Serve(bus::FrameType::kPaxosPropose,
+                         paxos::EncodeProposal("{t}a", Value(Ballot{b.micros + 1, "n1"}, "v")))
+                  .ok);
+  Proposal foreign = group;
+  foreign.ballot = Ballot{b.micros + 2, "n1"};
+  foreign.encoded_set = paxos::EncodeGroup({{"{u}a", Value(b, "x").encoded_set}});
+  CHECK_FALSE(
+      service.Serve(bus::FrameType::kPaxosCommit, paxos::EncodeProposal("{t}", foreign)).ok);
+  CHECK(engine->Get("{u}a") == std::nullopt);
 }
 
 }  // namespace
