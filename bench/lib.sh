@@ -123,6 +123,51 @@ record_header() {
   echo "- servers: dynakv $commit$dirty, $("$redis" --version | cut -d' ' -f1-3)"
 }
 
+# A base port whose three client ports and their bus ports (+10000) are free.
+cluster_base() {
+  local b i ok
+  while :; do
+    b=$((20000 + RANDOM % 19000))
+    ok=1
+    for i in 1 2 3; do
+      if port_in_use $((b + i)) || port_in_use $((b + i + 10000)); then ok=0; fi
+    done
+    [ "$ok" = 1 ] && { echo "$b"; return; }
+  done
+}
+
+# start_cluster NAME N: three nodes of $dynakv in $tmp (start_scratch), replication factor N,
+# writes at QUORUM, an authenticated bus; sets $cports and $cpids (and adds them to $pids).
+start_cluster() {
+  local name=$1 n=$2 base i nodes
+  [ -f "$tmp/secret" ] || od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/secret"
+  base=$(cluster_base)
+  nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
+  cports=() cpids=()
+  for i in 1 2 3; do
+    mkdir -p "$tmp/$name$i"
+    "$dynakv" --port $((base + i)) --bind 127.0.0.1 --dir "$tmp/$name$i" --cluster-enabled yes \
+      --cluster-node-id "n$i" --cluster-secret-file "$tmp/secret" --cluster-nodes "$nodes" \
+      --cluster-replication-factor "$n" --cluster-write-consistency quorum \
+      > "$tmp/$name$i.log" 2>&1 &
+    pids+=($!)
+    cpids+=($!)
+    cports+=($((base + i)))
+  done
+  for i in 0 1 2; do wait_ready "${cports[$i]}"; done
+}
+
+# spread PORT1 PORT2 PORT3: $requests of the script's `rps PORT CLIENTS REQUESTS` with 50 clients
+# spread over three nodes; prints the summed ops/s.
+spread() {
+  local share=$((requests / 3)) s1 s2 s3
+  rps "$1" 17 "$share" > "$tmp/s1" & s1=$!
+  rps "$2" 17 "$share" > "$tmp/s2" & s2=$!
+  rps "$3" 16 "$share" > "$tmp/s3" & s3=$!
+  wait "$s1" "$s2" "$s3"
+  cat "$tmp/s1" "$tmp/s2" "$tmp/s3" | awk '{s += $1} END {printf "%.0f", s}'
+}
+
 # bench_args DEFAULT_REQUESTS "$@": the options of the scripts run as
 #   SCRIPT [--record] [-n REQUESTS] [OPTIONS...] [BUILD_DIR]
 # Sets record (0/1), requests, build and dynakv ($DYNAKV_SERVER or BUILD_DIR's server); -h prints

@@ -23,19 +23,7 @@ redis=redis-server
 require_servers "$dynakv"
 
 start_scratch serial
-# Three client ports after a free one; their buses (+10000) must stay below 65536.
-base=$(free_port)
-while [ "$base" -gt 50000 ]; do base=$(free_port); done
-nodes="n1@127.0.0.1:$((base + 1)),n2@127.0.0.1:$((base + 2)),n3@127.0.0.1:$((base + 3))"
-od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$tmp/secret"
-for i in 1 2 3; do
-  mkdir -p "$tmp/n$i"
-  "$dynakv" --port $((base + i)) --dir "$tmp/n$i" --cluster-enabled yes --cluster-node-id "n$i" \
-    --cluster-secret-file "$tmp/secret" --cluster-nodes "$nodes" \
-    --cluster-replication-factor 3 > "$tmp/n$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 1 2 3; do wait_ready $((base + i)); done
+start_cluster n 3
 sleep 1  # the bus connections come up
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -45,7 +33,7 @@ run() {
   shift 2
   local before after csv
   before=$(cpu_ticks "${pids[@]}")
-  csv=$(redis-benchmark -p $((base + 1)) -c "$clients" -n "$requests" -r 100000 --csv "$@" 2>/dev/null |
+  csv=$(redis-benchmark -p "${cports[0]}" -c "$clients" -n "$requests" -r 100000 --csv "$@" 2>/dev/null |
     tail -1)
   after=$(cpu_ticks "${pids[@]}")
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
@@ -62,7 +50,7 @@ for c in 1 10; do
   rows+=("$(run "SERIAL GET k" $c GET "s:__rand_int__" R SERIAL)")
   for level in QUORUM SERIAL; do
     before=$(cpu_ticks "${pids[@]}")
-    read -r ops p50 p99 errors < <(python3 "$root/bench/serial_multi.py" $((base + 1)) "$c" \
+    read -r ops p50 p99 errors < <(python3 "$root/bench/serial_multi.py" "${cports[0]}" "$c" \
       "$requests" "$level")
     after=$(cpu_ticks "${pids[@]}")
     [ "$errors" = 0 ] || echo "serial.sh: $errors $level transactions failed" >&2
