@@ -83,6 +83,36 @@ Reply UntilAvailable(Client& client, const std::vector<std::string>& argv) {
   return reply;
 }
 
+bool ConvergeReplicas(LocalCluster& cluster, const std::string& key,
+                      std::chrono::milliseconds timeout) {
+  return WaitFor(
+      [&] {
+        std::string first;
+        bool same = true;
+        int holders = 0;
+        for (int i = 0; i < cluster.size(); ++i) {
+          Client c(cluster.node(i).port());
+          const Reply raw = c.Command({"DEBUG", "LOCALRAW", key});
+          if (raw.IsError()) continue;  // not a replica of this key
+          ++holders;
+          if (holders == 1) {
+            first = raw.str;
+          } else if (raw.str != first || raw.type != Reply::Type::kString) {
+            same = false;
+          }
+        }
+        if (same && holders > 0) return true;
+        for (int i = 0; i < cluster.size(); ++i) {
+          Client c(cluster.node(i).port());
+          for (int j = 0; j < cluster.size(); ++j) {
+            if (j != i) c.Command({"DEBUG", "ANTIENTROPY", cluster.id(j)});
+          }
+        }
+        return false;
+      },
+      timeout);
+}
+
 void WipeDataDir(const ServerProcess& server) {
   const std::filesystem::path dir = server.dir();
   REQUIRE(std::filesystem::is_directory(dir));

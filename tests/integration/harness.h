@@ -139,6 +139,11 @@ bool WaitFor(const std::function<bool()>& done,
 // most 10 s; returns the last reply.
 Reply UntilAvailable(Client& client, const std::vector<std::string>& argv);
 
+// Anti-entropy between every pair of `cluster`'s nodes until every replica of `key` holds the
+// same bytes (DEBUG LOCALRAW), for at most `timeout`; returns whether they did.
+bool ConvergeReplicas(LocalCluster& cluster, const std::string& key,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // `n` bytes from a seeded generator: incompressible test data.
 std::string RandomBytes(std::size_t n, std::uint64_t seed);
 

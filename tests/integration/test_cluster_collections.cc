@@ -20,6 +20,7 @@
 #include "harness.h"
 
 using dynakv::itest::Client;
+using dynakv::itest::ConvergeReplicas;
 using dynakv::itest::FastFailureFlags;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::ReadInfoNumber;
@@ -31,36 +32,6 @@ using dynakv::itest::WaitFor;
 namespace {
 
 using namespace std::chrono_literals;
-
-// Anti-entropy between every pair until every replica of `key` holds the same bytes.
-bool Converge(LocalCluster& cluster, const std::string& key) {
-  return WaitFor(
-      [&] {
-        std::string first;
-        bool same = true;
-        int holders = 0;
-        for (int i = 0; i < cluster.size(); ++i) {
-          Client c(cluster.node(i).port());
-          const Reply raw = c.Command({"DEBUG", "LOCALRAW", key});
-          if (raw.IsError()) continue;  // not a replica of this key
-          ++holders;
-          if (holders == 1) {
-            first = raw.str;
-          } else if (raw.str != first || raw.type != Reply::Type::kString) {
-            same = false;
-          }
-        }
-        if (same && holders > 0) return true;
-        for (int i = 0; i < cluster.size(); ++i) {
-          Client c(cluster.node(i).port());
-          for (int j = 0; j < cluster.size(); ++j) {
-            if (j != i) c.Command({"DEBUG", "ANTIENTROPY", cluster.id(j)});
-          }
-        }
-        return false;
-      },
-      30s);
-}
 
 // SMEMBERS through `c` at R ALL, sorted.
 std::vector<std::string> Members(Client& c, const std::string& key) {
@@ -116,7 +87,7 @@ TEST_CASE(
   CHECK(n1.Command({"EXISTS", "gone"}) == Reply::Int(0));
   Heal(n1, n2, n3);
 
-  for (const char* key : {"s", "gone"}) REQUIRE(Converge(cluster, key));
+  for (const char* key : {"s", "gone"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
     Client c(cluster.node(i).port());
@@ -279,7 +250,7 @@ void RunSetHammer(int replication_factor) {
   int total = 0;
   for (const std::string& key : keys) {
     CAPTURE(key);
-    REQUIRE(Converge(cluster, key));
+    REQUIRE(ConvergeReplicas(cluster, key));
     const SetLedger& ledger = ledgers[key];
     total += ledger.acked_ops;
     std::vector<std::string> first;
@@ -342,7 +313,7 @@ TEST_CASE("hashes: concurrent HSET/HDEL across a partition merge field by field"
   CHECK(n1.Command({"HINCRBY", "h", "n", "-1"}) == Reply::Int(109));
   Heal(n1, n2, n3);
 
-  REQUIRE(Converge(cluster, "h"));
+  REQUIRE(ConvergeReplicas(cluster, "h"));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
     Client c(cluster.node(i).port());

@@ -20,6 +20,7 @@
 #include "reference_pair.h"
 
 using dynakv::itest::Client;
+using dynakv::itest::ConvergeReplicas;
 using dynakv::itest::FastFailureFlags;
 using dynakv::itest::LocalCluster;
 using dynakv::itest::ReadInfoNumber;
@@ -88,36 +89,6 @@ void Hammer(int port, int seed, const std::vector<std::string>& keys, std::atomi
   }
 }
 
-// Anti-entropy between every pair until every replica of `key` holds the same bytes.
-bool Converge(LocalCluster& cluster, const std::string& key) {
-  return WaitFor(
-      [&] {
-        std::string first;
-        bool same = true;
-        int holders = 0;
-        for (int i = 0; i < cluster.size(); ++i) {
-          Client c(cluster.node(i).port());
-          const Reply raw = c.Command({"DEBUG", "LOCALRAW", key});
-          if (raw.IsError()) continue;  // not a replica of this key
-          ++holders;
-          if (holders == 1) {
-            first = raw.str;
-          } else if (raw.str != first || raw.type != Reply::Type::kString) {
-            same = false;
-          }
-        }
-        if (same && holders > 0) return true;
-        for (int i = 0; i < cluster.size(); ++i) {
-          Client c(cluster.node(i).port());
-          for (int j = 0; j < cluster.size(); ++j) {
-            if (j != i) c.Command({"DEBUG", "ANTIENTROPY", cluster.id(j)});
-          }
-        }
-        return false;
-      },
-      30s);
-}
-
 // `wipe`: the killed node also loses its disk, so it comes back with no copy of any counter
 // and a new incarnation (a new actor).
 void RunHammerTest(int replication_factor, bool wipe = false) {
@@ -157,7 +128,7 @@ void RunHammerTest(int replication_factor, bool wipe = false) {
     CAPTURE(key);
     const Ledger ledger = ledgers[key];
     total_acked += ledger.acked_ops;
-    REQUIRE(Converge(cluster, key));
+    REQUIRE(ConvergeReplicas(cluster, key));
     const long long low = ledger.acked + ledger.maybe_low;
     const long long high = ledger.acked + ledger.maybe_high;
     MESSAGE(key << ": " << ledger.acked_ops << " acknowledged (sum " << ledger.acked << "), "
@@ -239,7 +210,7 @@ TEST_CASE("counters: a SET or DEL across a partition keeps the increments it did
     REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
   }
   REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
-  for (const char* key : {"k", "d", "e"}) REQUIRE(Converge(cluster, key));
+  for (const char* key : {"k", "d", "e"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
     Client c(cluster.node(i).port());
@@ -284,7 +255,7 @@ TEST_CASE("counters: MULTI/EXEC and scripts incrementing a counter keep concurre
   }
   incr.join();
   REQUIRE(plain > 0);
-  REQUIRE(Converge(cluster, "tx"));
+  REQUIRE(ConvergeReplicas(cluster, "tx"));
   for (int i = 0; i < 3; ++i) {
     Client c(cluster.node(i).port());
     CHECK(UntilAvailable(c, {"GET", "tx", "R", "ALL"}) ==
@@ -315,7 +286,7 @@ TEST_CASE("counters: an INCR in a transaction on a key that is no counter yet me
     REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
   }
   REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
-  for (const char* key : {"t", "u"}) REQUIRE(Converge(cluster, key));
+  for (const char* key : {"t", "u"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (Client* c : {&n1, &n2, &n3}) {
     CHECK(UntilAvailable(*c, {"GET", "t", "R", "ALL"}) == Reply::Bulk("3"));
     CHECK(UntilAvailable(*c, {"GET", "u", "R", "ALL"}) == Reply::Bulk("15"));
