@@ -387,11 +387,12 @@ TEST_CASE("CONFIG errors, REWRITE without a file and RESETSTAT as redis-server")
   }
   // RESETSTAT: counters from before are gone, on both.
   for (Client* c : {&a, &b}) {
-    REQUIRE(c->Command({"SET", "k", "v", "PX", "1"}) == kOk);
+    // 300 ms: room for the GET right after to be a hit on a loaded machine.
+    REQUIRE(c->Command({"SET", "k", "v", "PX", "300"}) == kOk);
     c->Command({"GET", "k"});
     c->Command({"GET", "missing"});
     c->Command({"NOSUCHCOMMAND"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
     c->Command({"GET", "k"});  // expired: reaped on access
     REQUIRE(c->Command({"SET", "h", "v"}) == kOk);
     c->Command({"GET", "h"});
