@@ -208,9 +208,18 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
   }
   if (!MakeCollectionVersion(set, after->second, actor, now, &version,
                              incr ? &increment : nullptr)) {
-    // Not a collection any more within one command: cannot happen for these; refuse safely.
-    done("-ERR the command's result is not a set or hash\r\n");
-    return;
+    if (after->second.exists) {
+      // Not a collection any more within one command: cannot happen for these; refuse safely.
+      done("-ERR the command's result is not a set or hash\r\n");
+      return;
+    }
+    // The command emptied, so deleted, a plain typed value: one written before the key was a
+    // convergent collection (an RDB import's, a REPLICAOF full sync's). A plain delete of what
+    // it saw, as DEL writes.
+    version.tombstone = true;
+    version.collection = false;
+    version.typed = false;
+    version.value.clear();
   }
   cluster::SiblingSet delta;
   delta.Add(version);
