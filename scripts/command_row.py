@@ -10,7 +10,7 @@ test (tests/integration/test_command_meta.cc) then checks the row answers COMMAN
 With --update, rewrites those fields in place on every row of the given files that names a Redis
 command (a subcommand's container is read off its table's name: kClientSubcommands -> client),
 keeping the rest of each row: dynakv's own flags (kCmdOwnReplication, kCmdLevelOption,
-kCmdRefusedOnLogFailure), .getkeys, .blind, .handler, .subcommands. Then check the diff.
+kCmdRefusedOnLogFailure, kCmdClusterCounter, kCmdClusterConvergent), .getkeys, .blind, .handler, .subcommands. Then check the diff.
 
     scripts/command_row.py --port 7777 --update server/cmd_hash.cc
 """
@@ -117,7 +117,8 @@ def row_fields(info):
 
 ORDER = ["name", "arity", "flags", "acl", "keys", "tips", "getkeys", "blind", "handler",
          "subcommands"]
-OWN_FLAGS = {"kCmdOwnReplication", "kOwn", "kCmdLevelOption", "kCmdRefusedOnLogFailure"}
+OWN_FLAGS = {"kCmdOwnReplication", "kOwn", "kCmdLevelOption", "kCmdRefusedOnLogFailure",
+             "kCmdClusterCounter", "kCmdClusterConvergent"}
 
 
 def split_top_level(text):

@@ -60,7 +60,8 @@ class ClusterCollections {
   // Every reference must outlive this.
   ClusterCollections(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node);
 
-  // SADD, SREM, SPOP: the commands run on one replica as described above.
+  // The commands that run on one replica as described above: rows flagged kCmdClusterConvergent
+  // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBYFLOAT).
   static bool IsCollectionCommand(const CommandSpec& spec);
 
   // Runs the command (this node is a replica of argv[1]) over this node's copy as `actor`,

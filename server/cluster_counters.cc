@@ -27,8 +27,6 @@ namespace dynakv::server {
 
 namespace {
 
-bool NameIs(const CommandSpec& spec, std::string_view name) { return spec.name == name; }
-
 // What `value` holds when it is an integer written the one way Redis writes it ("12", not
 // "012" or "+12"): such a string can be a counter's base and read back unchanged.
 bool CanonicalInteger(const std::string& value, std::int64_t* out) {
@@ -140,8 +138,7 @@ void ClusterCounters::AppendInfo(std::string* out) const {
 }
 
 bool ClusterCounters::IsCounterCommand(const CommandSpec& spec) {
-  return NameIs(spec, "incr") || NameIs(spec, "incrby") || NameIs(spec, "decr") ||
-         NameIs(spec, "decrby");
+  return (spec.flags & kCmdClusterCounter) != 0;
 }
 
 bool ClusterCounters::RunsOnOneReplica(const CommandSpec& spec) {

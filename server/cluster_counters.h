@@ -60,7 +60,8 @@ class ClusterCounters {
   ClusterCounters(const ClusterCounters&) = delete;
   ClusterCounters& operator=(const ClusterCounters&) = delete;
 
-  // INCR, INCRBY, DECR, DECRBY: the commands that run as counter increments.
+  // The commands that run as counter increments: rows flagged kCmdClusterCounter (INCR, INCRBY,
+  // DECR, DECRBY).
   static bool IsCounterCommand(const CommandSpec& spec);
   // Those and the collection writes (ClusterCollections::IsCollectionCommand), which run the same
   // way, on one replica without a read, with the same actor.

@@ -484,9 +484,12 @@ void SScanCommand(CommandContext& ctx) {
 // needs.
 // clang-format off
 constexpr CommandSpec kSetCommands[] = {
-    {.name = "sadd", .arity = -3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclSet,
+    {.name = "sadd", .arity = -3,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent,
+     .acl = kAclSet,
      .keys = {KeyAt(1, kKeyRW | kKeyInsert)}, .handler = SAddCommand},
-    {.name = "srem", .arity = -3, .flags = kCmdWrite | kCmdFast, .acl = kAclSet,
+    {.name = "srem", .arity = -3, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent,
+     .acl = kAclSet,
      .keys = {KeyAt(1, kKeyRW | kKeyDelete)}, .handler = SRemCommand},
     {.name = "smembers", .arity = 2, .flags = kCmdReadOnly, .acl = kAclSet,
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .tips = "nondeterministic_output_order",
@@ -497,7 +500,8 @@ constexpr CommandSpec kSetCommands[] = {
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = SMIsMemberCommand},
     {.name = "scard", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSet,
      .keys = {KeyAt(1, kKeyRO)}, .handler = SCardCommand},
-    {.name = "spop", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclSet,
+    {.name = "spop", .arity = -2, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent,
+     .acl = kAclSet,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete)}, .tips = "nondeterministic_output",
      .handler = SPopCommand},
     {.name = "srandmember", .arity = -2, .flags = kCmdReadOnly, .acl = kAclSet,

@@ -75,6 +75,12 @@ enum CommandFlag : std::uint32_t {
   // Runs on a RESP2 connection in subscribed mode ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT,
   // RESET); any other command gets Redis's "Can't execute" error there.
   kCmdSubscribedContext = 1u << 27,
+  // Cluster mode: an increment of a PN-counter (INCR, INCRBY, DECR, DECRBY): runs on one replica
+  // of its key without a read and ships the increment (cluster_counters.h).
+  kCmdClusterCounter = 1u << 28,
+  // Cluster mode: a write to a convergent collection (SADD, HSET, ...): runs on one replica of its
+  // key without a read and ships what it changed as a delta (cluster_collections.h).
+  kCmdClusterConvergent = 1u << 29,
 };
 // "write", "readonly", ... for one bit of kRedisCommandFlags; empty for the others.
 std::string_view CommandFlagName(std::uint32_t bit);
