@@ -9,17 +9,16 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "client.h"
 #include "harness.h"
+#include "master_writer.h"
 #include "rdb_util.h"
 #include "reference_pair.h"
 #include "replica_util.h"
@@ -41,97 +40,6 @@ void Fill(Client& redis) {
   }
   Ok(redis, {"SELECT", "0"});
 }
-
-// Writes on the master until stopped, one of the listed commands at a time, in two databases.
-class Writer {
- public:
-  explicit Writer(int port) : port_(port), thread_([this] { Run(); }) {}
-  ~Writer() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  long long commands() const { return commands_; }
-  const std::string& error() const { return error_; }
-
- private:
-  void Run() {
-    Client c(port_);
-    std::mt19937 rng(17);
-    for (long long i = 0; !stop_; ++i) {
-      const std::string db = (i % 7 == 0) ? "3" : "0";
-      const std::string k = "w:" + std::to_string(rng() % 200);
-      std::vector<std::vector<std::string>> batch;
-      switch (rng() % 13) {
-        case 0:
-          batch = {{"SET", k, std::to_string(i)}};
-          break;
-        case 1:
-          batch = {{"INCR", "w:counter:" + std::to_string(rng() % 5)}};
-          break;
-        case 2:
-          batch = {{"HSET", k + ":h", "f" + std::to_string(rng() % 20), std::to_string(i)}};
-          break;
-        case 3:
-          batch = {{"LPUSH", k + ":l", std::to_string(i)}};
-          break;
-        case 4:
-          batch = {{"SADD", k + ":s", std::to_string(rng() % 50)}};
-          break;
-        case 5:
-          batch = {
-              {"ZADD", k + ":z", std::to_string(rng() % 100), "m" + std::to_string(rng() % 30)}};
-          break;
-        case 6:
-          batch = {{"DEL", k, k + ":l"}};
-          break;
-        case 11:  // commands Redis propagates rewritten: SET KEEPTTL, SREM, PEXPIREAT, HSET
-          batch = {{"INCRBYFLOAT", "w:float", "1.5"},
-                   {"SPOP", k + ":s"},
-                   {"GETEX", k, "EX", "500"},
-                   {"HINCRBYFLOAT", k + ":h", "ff", "0.25"},
-                   {"LMOVE", k + ":l", "w:moved", "LEFT", "RIGHT"}};
-          break;
-        case 12:  // keys moving between databases, and a persisted expiry
-          batch = {{"SET", k + ":m", "moving"},
-                   {"MOVE", k + ":m", "15"},
-                   {"COPY", "w:float", "w:copy", "DB", "15", "REPLACE"},
-                   {"PERSIST", k + ":t"}};
-          break;
-        case 7:
-          batch = {{"SET", k + ":t", "v"}, {"EXPIRE", k + ":t", std::to_string(100 + rng() % 900)}};
-          break;
-        case 8:
-          batch = {{"MULTI"},
-                   {"INCRBY", "w:tx", "3"},
-                   {"RPUSH", "w:txlist", std::to_string(i)},
-                   {"SET", k + ":tx", std::to_string(i), "EX", "1000"},
-                   {"EXEC"}};
-          break;
-        case 9:
-          batch = {{"EVAL",
-                    "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", "2",
-                    k + ":lua", "w:luacounter", std::to_string(i)}};
-          break;
-        default:
-          batch = {{"SET", k + ":short", "x", "PX", "150"}};
-          break;  // expires meanwhile
-      }
-      if (c.Command({"SELECT", db}).IsError()) continue;
-      for (const auto& argv : batch) {
-        const Reply r = c.Command(argv);
-        if (r.IsError() && error_.empty()) error_ = DescribeCommand(argv) + " -> " + r.str;
-      }
-      ++commands_;
-    }
-  }
-
-  int port_;
-  std::atomic<bool> stop_{false};
-  std::atomic<long long> commands_{0};
-  std::string error_;
-  std::thread thread_;
-};
 
 std::vector<std::string> Strings(const Reply& reply) {
   std::vector<std::string> out;
@@ -240,7 +148,7 @@ void FullSyncThenStream(bool diskless) {
   Ok(ours, {"SET", "stale", "old data"});  // flushed by the full sync
   CHECK(Strings(ours.Command({"ROLE"})).front() == "master");
 
-  Writer writer(master.port());
+  MasterWriter writer(master.port(), {.several_databases = true, .short_expiries = true});
   std::this_thread::sleep_for(300ms);
   CHECK(ours.Command({"REPLICAOF", "127.0.0.1", std::to_string(master.port())}) ==
         Reply::Status("OK"));
@@ -359,7 +267,7 @@ TEST_CASE("the master drops the link mid-stream: partial resync continues from t
   Ok(ours, {"REPLICAOF", "127.0.0.1", std::to_string(master.port())});
   WaitLinkUp(ours, node);
   {
-    Writer writer(master.port());
+    MasterWriter writer(master.port(), {.several_databases = true, .short_expiries = true});
     for (int kill = 1; kill <= 3; ++kill) {
       // Mid-stream: the master streams to the replica (a diskless-synced replica is "online" only
       // once the master has seen its ACK and its RDB child exit) and the replica applies it.
@@ -408,7 +316,7 @@ void KilledReplicaRestarts(bool backlog_covers) {
   {
     Client ours(node.port());
     WaitLinkUp(ours, node);
-    Writer writer(master.port());
+    MasterWriter writer(master.port(), {.several_databases = true, .short_expiries = true});
     const std::string before = Repl(ours, "slave_repl_offset");
     REQUIRE(WaitFor([&] { return Repl(ours, "slave_repl_offset") != before; }, 10s));
     std::this_thread::sleep_for(300ms);

@@ -7,16 +7,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <map>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "client.h"
 #include "harness.h"
+#include "master_writer.h"
 #include "rdb_util.h"
 #include "reference_pair.h"
 #include "replica_util.h"
@@ -27,117 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 const std::vector<int> kDb0 = {0};
-
-// Writes on the master's database 0 until stopped, one of the listed commands at a time (no
-// expiry shorter than minutes, so both sides read the same keys whenever they are compared).
-// `idempotent`: only commands that leave the same data when run twice (README: a command in
-// flight when the following node is killed may have reached the replicas and runs again).
-class Writer {
- public:
-  Writer(int port, unsigned seed, bool idempotent = false)
-      : port_(port), seed_(seed), idempotent_(idempotent), thread_([this] { Run(); }) {}
-  ~Writer() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  long long commands() const { return commands_; }
-  const std::string& error() const { return error_; }
-
- private:
-  void Run() {
-    Client c(port_);
-    std::mt19937 rng(seed_);
-    for (long long i = 0; !stop_; ++i) {
-      const std::string k = "w:" + std::to_string(rng() % 200);
-      std::vector<std::vector<std::string>> batch;
-      if (idempotent_) {
-        const std::string v = std::to_string(i);
-        switch (rng() % 5) {
-          case 0:
-            batch = {{"SET", k, v}};
-            break;
-          case 1:
-            batch = {{"HSET", k + ":h", "f" + std::to_string(rng() % 20), v}};
-            break;
-          case 2:
-            batch = {{"SADD", k + ":s", std::to_string(rng() % 50)}, {"DEL", k + ":l"}};
-            break;
-          case 3:
-            batch = {{"MULTI"},
-                     {"SET", k + ":tx", v, "EX", "1000"},
-                     {"ZADD", k + ":z", std::to_string(rng() % 100), "m" + v},
-                     {"EXEC"}};
-            break;
-          default:
-            batch = {{"SET", k + ":t", v}, {"EXPIRE", k + ":t", std::to_string(600 + rng() % 900)}};
-            break;
-        }
-      }
-      switch (idempotent_ ? 99 : rng() % 11) {
-        case 99:
-          break;
-        case 0:
-          batch = {{"SET", k, std::to_string(i)}};
-          break;
-        case 1:
-          batch = {{"INCR", "w:counter:" + std::to_string(rng() % 5)}};
-          break;
-        case 2:
-          batch = {{"HSET", k + ":h", "f" + std::to_string(rng() % 20), std::to_string(i)}};
-          break;
-        case 3:
-          batch = {{"LPUSH", k + ":l", std::to_string(i)}};
-          break;
-        case 4:
-          batch = {{"SADD", k + ":s", std::to_string(rng() % 50)}};
-          break;
-        case 5:
-          batch = {
-              {"ZADD", k + ":z", std::to_string(rng() % 100), "m" + std::to_string(rng() % 30)}};
-          break;
-        case 6:
-          batch = {{"DEL", k, k + ":l"}};
-          break;
-        case 7:
-          batch = {{"SET", k + ":t", "v"}, {"EXPIRE", k + ":t", std::to_string(600 + rng() % 900)}};
-          break;
-        case 8:  // a transaction over keys of different hash tags
-          batch = {{"MULTI"},
-                   {"INCRBY", "w:tx", "3"},
-                   {"RPUSH", "w:txlist", std::to_string(i)},
-                   {"SET", k + ":tx", std::to_string(i), "EX", "1000"},
-                   {"EXEC"}};
-          break;
-        case 9:
-          batch = {{"EVAL",
-                    "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", "2",
-                    k + ":lua", "w:luacounter", std::to_string(i)}};
-          break;
-        default:  // commands Redis propagates rewritten
-          batch = {{"INCRBYFLOAT", "w:float", "1.5"},
-                   {"SPOP", k + ":s"},
-                   {"GETEX", k, "EX", "500"},
-                   {"LMOVE", k + ":l", "w:moved", "LEFT", "RIGHT"},
-                   {"PERSIST", k + ":t"}};
-          break;
-      }
-      for (const auto& argv : batch) {
-        const Reply r = c.Command(argv);
-        if (r.IsError() && error_.empty()) error_ = DescribeCommand(argv) + " -> " + r.str;
-      }
-      ++commands_;
-    }
-  }
-
-  int port_;
-  unsigned seed_;
-  bool idempotent_;
-  std::atomic<bool> stop_{false};
-  std::atomic<long long> commands_{0};
-  std::string error_;
-  std::thread thread_;
-};
 
 std::vector<std::string> SortedKeys(Client& client) {
   std::vector<std::string> keys;
@@ -218,7 +106,7 @@ TEST_CASE("REPLICAOF in cluster mode: one node follows a live redis-server throu
   Ok(n2, {"SET", "stale", "old data"});  // the full sync empties the whole cluster first
 
   {
-    Writer writer(master.port(), 17);
+    MasterWriter writer(master.port(), {.seed = 17});
     std::this_thread::sleep_for(200ms);
     CHECK(n1.Command({"REPLICAOF", "127.0.0.1", std::to_string(master.port())}) ==
           Reply::Status("OK"));
@@ -261,7 +149,7 @@ TEST_CASE("REPLICAOF in cluster mode: one node follows a live redis-server throu
   {
     ConfigureReplicaof(cluster.config_file(0), master.port());
     {
-      Writer writer(master.port(), 18, /*idempotent=*/true);
+      MasterWriter writer(master.port(), {.seed = 18, .idempotent = true});
       const std::string before = Repl(n1, "slave_repl_offset");
       REQUIRE(WaitFor([&] { return Repl(n1, "slave_repl_offset") != before; }, 10s));
       std::this_thread::sleep_for(300ms);
