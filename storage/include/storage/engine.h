@@ -336,14 +336,15 @@ class Engine {
   // --- bulk loads ----------------------------------------------------------------------------
   // A bulk load whose source stays readable until it ends (an RDB import at start): between
   // BeginBulkLoad and EndBulkLoad, Put and PutObject write no commit-log records (every other
-  // write is logged as always). EndBulkLoad makes them durable at once with a checkpoint (every
-  // dirty entry to a segment; it returns once the segment and its MANIFEST are durable): one
-  // segment, instead of a log record per key plus the checkpoints and compactions the log's
-  // growth would cause. Until EndBulkLoad returns ok, a crash loses any of those writes that a
-  // checkpoint (the memory limit's) did not happen to cover, and a restart cannot tell: the
-  // caller must make such a crash detectable itself (rdb_import.h: a marker file), and must not
-  // acknowledge those writes to anyone. Not for writes a client waits on; not inside an atomic
-  // group (EndBulkLoad's checkpoint would be deferred).
+  // write is logged as always). They count toward the log's checkpoint size as their records
+  // would, so checkpoints come as often as without a bulk load; EndBulkLoad makes the rest
+  // durable with a last one (it returns once the segment and its MANIFEST are durable). Until it
+  // returns ok, a crash loses any of those writes that a checkpoint did not happen to cover, and
+  // a restart cannot tell: the caller must make such a crash detectable itself (rdb_import.h: a
+  // marker file), and must not acknowledge those writes to anyone. Not for writes a client waits
+  // on; not inside an atomic group (EndBulkLoad's checkpoint would be deferred). While it runs,
+  // a key the memtable lacks is looked up only in the segments older than the load
+  // (engine_segments.cc).
   void BeginBulkLoad();
   Status EndBulkLoad();
   bool bulk_loading() const;
