@@ -184,7 +184,8 @@ if cl:
     print("| dynakv cluster, IMPORT-RDB through 1 of 3 nodes (N=3, W=QUORUM; CPU: 3 nodes) | %s (%s failed, %s) | %.2f | %.0f | %s | %.0f (largest node) |"
           % (ck, cf, cst, float(cs), int(ck) / float(cs), cc, int(cr) / 1024))
 print()
-print("RDB file: %d keys, %.1f MB. dynakv/redis load speed: %.2f" % (n, int(size) / 1e6, rs / ds))
+print("RDB file: %d keys, %.1f MB. dynakv/redis load speed: %.2f (wall), %.2f (keys per CPU second)"
+      % (n, int(size) / 1e6, rs / ds, (int(dk) / float(dc)) / (int(rk) / float(rc))))
 PY
 )
 echo "$table"

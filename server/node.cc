@@ -24,6 +24,7 @@
 #include "open_files.h"
 #include "rdb_export_tool.h"
 #include "rdb_import.h"
+#include "rdb_import_marker.h"
 #include "server.h"
 #include "service_notifier.h"
 #include "storage/engine.h"
@@ -109,6 +110,11 @@ int Serve(uv_loop_t* loop, const Config& config, storage::Engine& engine,
   if (!server.LoadAclFile(&error)) {
     Log(level, LogLevel::kWarning, "Aborting dynakv startup because of ACL errors: %s",
         error.c_str());
+    return 1;
+  }
+  // An import at start that a crash interrupted left part of its file here (rdb_import_marker.h).
+  if (!CheckRdbImportMarker(config.dir, config.import_rdb, cluster != nullptr, &error)) {
+    Log(level, LogLevel::kWarning, "Aborting dynakv startup: %s", error.c_str());
     return 1;
   }
   // --import-rdb: the Redis RDB file is loaded before any client is served, as Redis loads its

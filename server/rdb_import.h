@@ -63,7 +63,9 @@ class RdbImport {
   // *error, Redis-style "ERR ...") when one is running already or the file cannot be opened.
   bool StartInBackground(const std::string& path, std::string* error);
   // Imports the whole file now (at start, before clients are served). False with *error when
-  // it failed; progress() has the counts either way.
+  // it failed; progress() has the counts either way. It is an engine bulk load (storage/engine.h:
+  // the keys are not logged one by one, a checkpoint makes them durable before it ends, the
+  // failed case included), guarded by a marker in the data directory (rdb_import_marker.h).
   bool RunToEnd(const std::string& path, std::string* error);
   // Cluster mode at start: StartInBackground once every member is reachable, or kClusterWaitMs
   // passed (the writes then meet their level or are counted as failed). False as
@@ -96,6 +98,7 @@ class RdbImport {
   std::string waiting_path_;
   std::unique_ptr<RdbClusterWriter> cluster_writer_;
   bool paused_ = false;  // cluster mode: the idle stopped while the writes in flight are full
+  bool bulk_ = false;    // RunToEnd: an engine bulk load, its marker written
   struct PendingEnd {
     bool set = false;
     bool ok = false;

@@ -63,6 +63,16 @@ Status Engine::PutObject(DbIndex db, std::string_view key, std::string_view seri
   return impl_->PutObject(db, key, serialized, expire_at_ms);
 }
 
+Status Engine::PutObject(DbIndex db, std::string_view key, std::unique_ptr<ValueObject> object,
+                         std::int64_t expire_at_ms) {
+  return impl_->PutObject(db, key, std::move(object), expire_at_ms);
+}
+
+void Engine::BeginBulkLoad() { impl_->BeginBulkLoad(); }
+Status Engine::EndBulkLoad() { return impl_->EndBulkLoad(); }
+bool Engine::bulk_loading() const { return impl_->bulk_loading(); }
+void Engine::ReserveKeys(std::uint64_t keys) { impl_->ReserveKeys(keys); }
+
 void Engine::PrefetchKey(DbIndex db, std::string_view key) { impl_->PrefetchKey(db, key); }
 
 Status Engine::Mutate(DbIndex db, std::string_view key, std::string_view op,

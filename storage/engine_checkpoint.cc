@@ -78,6 +78,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
   checkpoint_log_floor_ = log_->seq();
   checkpoint_map_ = map_;  // the mapping at the start of that log (every change is logged)
   frozen_ = memtable_.FreezeDirty();
+  unlogged_bytes_ = 0;  // in the segment now, as the rotated log's records are
   job->dir = options_.dir;
   job->object_compression_threshold = options_.compression_threshold;
   if (!frozen_.empty()) {
@@ -247,8 +248,11 @@ Status EngineImpl::RequestedCheckpoint() {
 
 void EngineImpl::MaybeCheckpoint() {
   if (checkpoint_task_.running() && checkpoint_task_.done()) FinishCheckpoint(/*wait=*/false);
+  // A bulk load's puts count as the log bytes they would have taken: its checkpoints stay the
+  // size of ordinary ones (a single one at EndBulkLoad would hold every key in its job at once).
+  const std::uint64_t log_load = log_->bytes() + unlogged_bytes_;
   const bool log_full =
-      options_.log_checkpoint_bytes != 0 && log_->bytes() >= options_.log_checkpoint_bytes;
+      options_.log_checkpoint_bytes != 0 && log_load >= options_.log_checkpoint_bytes;
   // Offload: putting dirty data on disk before the memory limit needs it lets the limit drop
   // clean entries instead of waiting for a checkpoint.
   const bool dirty_full = options_.max_memory != 0 &&
@@ -267,7 +271,7 @@ void EngineImpl::MaybeCheckpoint() {
         options_.log_checkpoint_bytes *
         static_cast<std::uint64_t>(std::max(options_.log_stall_factor, 1));
     if (!log_full) return;
-    const std::uint64_t log_bytes = log_->bytes();
+    const std::uint64_t log_bytes = log_load;
     if (log_bytes < stall_bytes) {
       PaceWrites(log_bytes, stall_bytes);
       return;

@@ -389,7 +389,11 @@ Status EngineImpl::Put(DbIndex db, std::string_view key, std::string_view value,
   rec.compressed = compressed;
   rec.expire_at_ms = expire_at_ms;
   rec.ns = ns;
-  log_->Add(rec);
+  if (!bulk_load_) {
+    log_->Add(rec);
+  } else {
+    unlogged_bytes_ += kUnloggedRecordBytes + key.size() + stored.size();
+  }
   const bool read_error_pending = !read_error_.ok();
   AfterWrite(ApplyPut(hash, ns, key, stored, rec.raw_len, compressed, expire_at_ms));
   // The overwrite's own lookup of the old version decided nothing the caller must be told of.

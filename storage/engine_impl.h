@@ -5,6 +5,7 @@
 // Apply* functions replay the log at open, so recovery and live writes cannot drift apart.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -58,6 +59,24 @@ class EngineImpl {
   Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms);
   Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                    std::int64_t expire_at_ms);
+  Status PutObject(DbIndex db, std::string_view key, std::unique_ptr<ValueObject> object,
+                   std::int64_t expire_at_ms);
+  void BeginBulkLoad() {
+    bulk_load_ = true;
+    bulk_first_segment_ = segments_.size();
+    bulk_removals_ = memtable_.removals();
+    bulk_compactions_ = stats_.compactions;
+  }
+  Status EndBulkLoad() {
+    bulk_load_ = false;
+    return Checkpoint();
+  }
+  bool bulk_loading() const { return bulk_load_; }
+  void ReserveKeys(std::uint64_t keys) {
+    if (options_.max_memory != 0) return;
+    memtable_.Reserve(memtable_.size() + static_cast<std::size_t>(std::min<std::uint64_t>(
+                                             keys, std::uint64_t{1} << 31)));
+  }
   // Fetches the key's bucket slot now and, kPrefetchLag calls later (the slot cached by then),
   // the first entry of its chain: a write kPrefetchLag or more keys later walks cached memory.
   void PrefetchKey(DbIndex db, std::string_view key) {
@@ -68,6 +87,8 @@ class EngineImpl {
     slot = hash;
   }
   static constexpr std::size_t kPrefetchLag = 8;
+  // What a put's log record adds to its key and value, about (unlogged_bytes_).
+  static constexpr std::uint64_t kUnloggedRecordBytes = 24;
   Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
   Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
   bool Delete(DbIndex db, std::string_view key);
@@ -217,6 +238,10 @@ class EngineImpl {
   Memtable::Entry* LoadObject(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                               const SegmentRecord& rec, std::uint8_t extra_flags,
                               std::int64_t expire_at_ms);
+  // PutObject's two forms once the value is decoded or built: the memory limit, the log record
+  // (`serialized`, unless a bulk load), the memtable.
+  Status PutWholeObject(DbIndex db, std::string_view key, std::string_view serialized,
+                        std::unique_ptr<ValueObject> object, std::int64_t expire_at_ms);
   Memtable::Entry* ApplyPutObject(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                                   std::unique_ptr<ValueObject> object, std::int64_t expire_at_ms);
   // False when the key holds a string, the value cannot be read or the codec refuses `op`.
@@ -387,6 +412,20 @@ class EngineImpl {
   std::mt19937_64 rng_;
   EvictionPool eviction_pool_;
   ValueCompressor compressor_;  // holds a compressed value between compression and insertion
+  // Typed values' serialized forms, for the log: a compressor of their own, so that its record
+  // of what shrank (ValueCompressor::kRefusedRun) and the strings' do not mix.
+  ValueCompressor object_compressor_;
+  std::string object_buf_;  // PutObject's serialized form of a built object, for the log
+  bool bulk_load_ = false;  // BeginBulkLoad: puts are not logged
+  // The segments before the bulk load's own checkpoints, and the memtable's removals and the
+  // compactions when it began: while both stay, a key the memtable lacks is in none of the
+  // segments from bulk_first_segment_ on (LookupSegments).
+  std::size_t bulk_first_segment_ = 0;
+  std::uint64_t bulk_removals_ = 0;
+  std::uint64_t bulk_compactions_ = 0;
+  // The bytes of the bulk load's puts since the last freeze, what their records would have
+  // taken: MaybeCheckpoint counts them as log bytes.
+  std::uint64_t unlogged_bytes_ = 0;
   std::string lookup_buf_;      // the segment block of the last lookup
   // A segment's object that Get could not cache (noeviction, full): valid until the next call.
   std::unique_ptr<ValueObject> uncached_object_;

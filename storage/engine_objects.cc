@@ -113,6 +113,29 @@ Status EngineImpl::PutObject(DbIndex db, std::string_view key, std::string_view 
   std::unique_ptr<ValueObject> object =
       options_.object_codec ? options_.object_codec->Decode(serialized) : nullptr;
   if (object == nullptr) return Status::InvalidArgument("not a typed value");
+  return PutWholeObject(db, key, serialized, std::move(object), expire_at_ms);
+}
+
+Status EngineImpl::PutObject(DbIndex db, std::string_view key, std::unique_ptr<ValueObject> object,
+                             std::int64_t expire_at_ms) {
+  if (object == nullptr) return Status::InvalidArgument("not a typed value");
+  if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
+  if (Status refused = WriteRefusal(key); !refused.ok()) return refused;
+  std::string_view serialized;
+  if (!bulk_load_) {
+    object_buf_.clear();
+    object->Serialize(&object_buf_);
+    if (object_buf_.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
+    serialized = object_buf_;
+  }
+  Status s = PutWholeObject(db, key, serialized, std::move(object), expire_at_ms);
+  // One huge collection's serialized form is not kept for the next put.
+  if (object_buf_.capacity() > (1u << 20)) std::string().swap(object_buf_);
+  return s;
+}
+
+Status EngineImpl::PutWholeObject(DbIndex db, std::string_view key, std::string_view serialized,
+                                  std::unique_ptr<ValueObject> object, std::int64_t expire_at_ms) {
   const std::uint32_t ns = map_.ns[db];
   const std::uint64_t hash = HashKey(key, ns);
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
@@ -124,18 +147,23 @@ Status EngineImpl::PutObject(DbIndex db, std::string_view key, std::string_view 
       return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
     }
   }
-  std::string_view packed;
-  const bool compressed = compressor_.Compress(serialized, options_.compression_threshold, &packed);
-  LogRecord rec;
-  rec.type = LogRecordType::kPut;
-  rec.key = key;
-  rec.stored = compressed ? packed : serialized;
-  rec.raw_len = static_cast<std::uint32_t>(serialized.size());
-  rec.compressed = compressed;
-  rec.object = true;
-  rec.expire_at_ms = expire_at_ms;
-  rec.ns = ns;
-  log_->Add(rec);
+  if (!bulk_load_) {
+    std::string_view packed;
+    const bool compressed =
+        object_compressor_.Compress(serialized, options_.compression_threshold, &packed);
+    LogRecord rec;
+    rec.type = LogRecordType::kPut;
+    rec.key = key;
+    rec.stored = compressed ? packed : serialized;
+    rec.raw_len = static_cast<std::uint32_t>(serialized.size());
+    rec.compressed = compressed;
+    rec.object = true;
+    rec.expire_at_ms = expire_at_ms;
+    rec.ns = ns;
+    log_->Add(rec);
+  } else {
+    unlogged_bytes_ += kUnloggedRecordBytes + key.size() + object->MemoryUsage();
+  }
   const bool read_error_pending = !read_error_.ok();
   AfterWrite(ApplyPutObject(hash, ns, key, std::move(object), expire_at_ms));
   if (!read_error_pending) TakeReadError();

@@ -9,7 +9,17 @@ namespace dynakv::storage {
 
 bool EngineImpl::LookupSegments(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                                 SegmentRecord* rec) {
-  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+  auto newest = segments_.rbegin();
+  // A bulk load's own checkpoints wrote memtable entries, which stay in the table as clean
+  // copies (a replaced one leaves its key there): while nothing was removed from the table and
+  // no compaction merged segments, a key the table lacks is in none of them, and the lookup of
+  // each new key skips their bloom filters (a cache miss or two each; a 10 M key import writes
+  // a checkpoint per 64 MB of puts, so most keys would pass a dozen filters or more).
+  if (bulk_load_ && memtable_.removals() == bulk_removals_ &&
+      stats_.compactions == bulk_compactions_ && bulk_first_segment_ <= segments_.size()) {
+    newest += static_cast<std::ptrdiff_t>(segments_.size() - bulk_first_segment_);
+  }
+  for (auto it = newest; it != segments_.rend(); ++it) {
     if (!(*it)->MayContain(hash)) {
       ++stats_.bloom_skips;
       continue;

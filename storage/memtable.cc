@@ -197,6 +197,7 @@ void Memtable::ReleaseRetired() {
 }
 
 void Memtable::Erase(Entry* e) {
+  ++removals_;
   EntryPtr owned = Unlink(e);
   Account(*owned, -1);
   if (observer_ != nullptr) observer_->Removed(owned.get());
@@ -206,6 +207,7 @@ void Memtable::Erase(Entry* e) {
 }
 
 void Memtable::Clear() {
+  ++removals_;
   if (frozen_ > 0) {
     for (EntryPtr& bucket : buckets_) {
       while (bucket) {
@@ -267,6 +269,13 @@ void Memtable::SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear) {
   Account(*e, -1);
   e->flags = static_cast<std::uint8_t>((e->flags | set) & ~clear);
   Account(*e, +1);
+}
+
+void Memtable::Reserve(std::size_t entries) {
+  unsigned bits = bits_;
+  // Upsert doubles once entries pass the bucket count: a load factor of at most 1.
+  while (bits < 40 && (std::size_t{1} << bits) < entries) ++bits;
+  if (bits > bits_) Resize(bits);
 }
 
 void Memtable::Resize(unsigned bits) {

@@ -203,6 +203,9 @@ class Memtable {
   void PrefetchChain(std::uint64_t hash) const {
     if (const Entry* e = buckets_[BucketOf(hash)].get()) __builtin_prefetch(e);
   }
+  // Grows the bucket array (never shrinks it) to hold `entries` entries without another
+  // doubling: a bulk load that knows its size rehashes once, on an empty table.
+  void Reserve(std::size_t entries);
   // Inserts, or replaces the entry with the same key (and namespace), and touches it. Returns the
   // new entry; pointers to other entries stay valid (rehashing moves only bucket links).
   Entry* Upsert(std::uint64_t hash, std::string_view key, std::string_view stored,
@@ -315,6 +318,9 @@ class Memtable {
   void ReleaseRetired();
 
   std::size_t size() const { return entries_; }
+  // Entries taken out of the table (Erase, Clear) since it was made: replacing an entry is not
+  // one, its key stays. A bulk load's segment lookups rely on none happening (engine_segments.cc).
+  std::uint64_t removals() const { return removals_; }
   // Retired entries count until released: they still occupy memory.
   std::size_t bytes() const {
     return entry_bytes_ + retired_bytes_ + buckets_.size() * sizeof(EntryPtr);
@@ -366,6 +372,7 @@ class Memtable {
   void TouchLfu(Entry* e);
   std::uint64_t sweep_pos_ = 0;  // a hash position, so rehashing does not disturb the sweep
   std::size_t entries_ = 0;
+  std::uint64_t removals_ = 0;
   std::size_t entry_bytes_ = 0;
   // The dirty entries, each knowing its slot: a checkpoint collects them without a table walk.
   std::vector<Entry*> dirty_;

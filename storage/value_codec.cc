@@ -52,11 +52,24 @@ bool ValueCompressor::Compress(std::string_view raw, std::size_t threshold,
                                std::string_view* packed) {
   // LZ4's API is int-sized; huge values are simply stored raw.
   if (raw.empty() || raw.size() < threshold || raw.size() > LZ4_MAX_INPUT_SIZE) return false;
-  if (raw.size() >= kProbeMinSize && !SampleCompresses(raw)) return false;
+  const bool sampled = raw.size() >= kProbeMinSize;
+  if (sampled && !SampleCompresses(raw)) return false;
+  if (!sampled && skip_left_ > 0) {
+    --skip_left_;
+    return false;
+  }
   const auto bound = static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(raw.size())));
   if (buf_.size() < bound) buf_.resize(bound);
   const std::size_t n = CompressBlock(raw.data(), raw.size(), buf_.data(), bound);
-  if (n == 0 || n >= raw.size()) return false;
+  const bool shrunk = n != 0 && n < raw.size();
+  if (!sampled) {
+    if (shrunk) {
+      refused_run_ = 0;
+    } else if (++refused_run_ >= kRefusedRun) {
+      skip_left_ = kRetryStride - 1;
+    }
+  }
+  if (!shrunk) return false;
   *packed = std::string_view(buf_.data(), n);
   return true;
 }

@@ -27,6 +27,13 @@ class ValueCompressor {
   // spares most of the cost of writing such values. A value compressible only outside the
   // slices may thus stay raw.
   static constexpr std::size_t kProbeMinSize = 8192;
+  // Shorter values are not sampled (the sample would cost what LZ4 does): once kRefusedRun of
+  // them in a row did not shrink (random tokens, already compressed data: 60% of the RDB
+  // import is such strings), only every kRetryStride-th one is tried until one shrinks again.
+  // The others are stored raw and counted at their raw size; a compressible value right after
+  // such a run may thus stay raw, at most kRetryStride - 1 of them in a row.
+  static constexpr std::uint32_t kRefusedRun = 64;
+  static constexpr std::uint32_t kRetryStride = 16;
 
   // Compresses `raw` when it is at least `threshold` bytes long and LZ4 makes it smaller. Returns
   // true when *packed holds the compressed form (valid until the next call); false means store
@@ -43,6 +50,8 @@ class ValueCompressor {
   };
   std::unique_ptr<LZ4_stream_u, StreamDeleter> stream_;
   std::string buf_;
+  std::uint32_t refused_run_ = 0;  // short values in a row that LZ4 did not shrink
+  std::uint32_t skip_left_ = 0;    // short values still to store raw untried
 };
 
 // Decompresses exactly raw_size bytes into dst. False when `stored` is not a valid LZ4 block of

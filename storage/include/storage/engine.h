@@ -256,6 +256,11 @@ class Engine {
   Status PutObject(std::string_view key, std::string_view serialized, std::int64_t expire_at_ms) {
     return PutObject(0, key, serialized, expire_at_ms);
   }
+  // The same with the value already built (an RDB import's): outside a bulk load it is
+  // serialized for the log, never decoded again; in one, it goes to the memtable as it is.
+  // InvalidArgument for a null object.
+  Status PutObject(DbIndex db, std::string_view key, std::unique_ptr<ValueObject> object,
+                   std::int64_t expire_at_ms);
   // A hint before a write of `key` in `db` soon after (a bulk load writing keys in a row): the
   // memtable's bucket for it is fetched into the cache meanwhile. Changes nothing.
   void PrefetchKey(DbIndex db, std::string_view key);
@@ -327,6 +332,26 @@ class Engine {
    private:
     Engine& engine_;
   };
+
+  // --- bulk loads ----------------------------------------------------------------------------
+  // A bulk load whose source stays readable until it ends (an RDB import at start): between
+  // BeginBulkLoad and EndBulkLoad, Put and PutObject write no commit-log records (every other
+  // write is logged as always). They count toward the log's checkpoint size as their records
+  // would, so checkpoints come as often as without a bulk load; EndBulkLoad makes the rest
+  // durable with a last one (it returns once the segment and its MANIFEST are durable). Until it
+  // returns ok, a crash loses any of those writes that a checkpoint did not happen to cover, and
+  // a restart cannot tell: the caller must make such a crash detectable itself (rdb_import.h: a
+  // marker file), and must not acknowledge those writes to anyone. Not for writes a client waits
+  // on; not inside an atomic group (EndBulkLoad's checkpoint would be deferred). While it runs,
+  // a key the memtable lacks is looked up only in the segments older than the load
+  // (engine_segments.cc).
+  void BeginBulkLoad();
+  Status EndBulkLoad();
+  bool bulk_loading() const;
+  // A hint that about `keys` new keys are about to be written (an RDB file's RESIZEDB): the
+  // memtable's bucket array grows once now instead of doubling (and rehashing) on the way.
+  // Ignored under max_memory, whose count the array is part of.
+  void ReserveKeys(std::uint64_t keys);
 
   // --- iteration ----------------------------------------------------------------------------
   // Keys are visited in hash order, so a cursor is a position in hash space: start with 0, a

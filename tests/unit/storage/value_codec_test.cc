@@ -86,6 +86,34 @@ TEST_CASE("value codec: values below the threshold are not compressed") {
   CHECK_FALSE(Compress("", 0));
 }
 
+TEST_CASE("value codec: after a run of short values LZ4 cannot shrink, only some are tried") {
+  ValueCompressor compressor;
+  std::string_view packed;
+  const std::string compressible(200, 'c');
+  CHECK(compressor.Compress(compressible, 64, &packed));
+  for (std::uint32_t i = 0; i < ValueCompressor::kRefusedRun; ++i) {
+    CHECK_FALSE(compressor.Compress(testing::RandomBytes(150, i), 64, &packed));
+  }
+  // The next kRetryStride - 1 values are stored raw untried, compressible or not; then one is
+  // tried, and once one shrinks every value is tried again.
+  for (std::uint32_t i = 1; i < ValueCompressor::kRetryStride; ++i) {
+    CHECK_FALSE(compressor.Compress(compressible, 64, &packed));
+  }
+  REQUIRE(compressor.Compress(compressible, 64, &packed));
+  CHECK(RoundTrip(std::string(packed), compressible.size()) == compressible);
+  CHECK(compressor.Compress(compressible, 64, &packed));
+  // A shorter run than kRefusedRun changes nothing.
+  for (std::uint32_t i = 0; i + 1 < ValueCompressor::kRefusedRun; ++i) {
+    CHECK_FALSE(compressor.Compress(testing::RandomBytes(150, i), 64, &packed));
+  }
+  CHECK(compressor.Compress(compressible, 64, &packed));
+  // Values the sample probes (kProbeMinSize and up) are not part of it.
+  for (std::uint32_t i = 0; i < 2 * ValueCompressor::kRefusedRun; ++i) {
+    CHECK_FALSE(compressor.Compress(testing::RandomBytes(150, i), 64, &packed));
+  }
+  CHECK(compressor.Compress(std::string(ValueCompressor::kProbeMinSize, 'p'), 64, &packed));
+}
+
 TEST_CASE("value codec: corrupt or mis-sized input is rejected") {
   const std::string raw(1000, 'x');
   const std::string packed = Compress(raw, 1).value();

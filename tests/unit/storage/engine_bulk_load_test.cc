@@ -1,0 +1,234 @@
+// Bulk loads (Engine::BeginBulkLoad / EndBulkLoad): puts without log records, made durable by
+// the checkpoint that ends them; built objects handed over whole (PutObject's object form); the
+// memtable presized by ReserveKeys.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include "memtable.h"
+#include "storage/engine.h"
+#include "storage/object.h"
+#include "test_util.h"
+
+namespace dynakv::storage {
+
+using testing::FakeClock;
+using testing::GetString;
+using testing::OpenEngine;
+using testing::RandomBytes;
+using testing::TempDir;
+using testing::TestOptions;
+
+namespace {
+
+// A typed value holding one string. Serialized: 'B' | bytes.
+class Blob final : public ValueObject {
+ public:
+  explicit Blob(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::size_t MemoryUsage() const override { return 32 + bytes_.size(); }
+  void Serialize(std::string* out) const override {
+    ++serialized;
+    out->push_back('B');
+    out->append(bytes_);
+  }
+  bool Empty() const override { return false; }
+  const std::string& bytes() const { return bytes_; }
+  static inline int serialized = 0;  // Serialize calls, all blobs together
+
+ private:
+  std::string bytes_;
+};
+
+class BlobCodec final : public ObjectCodec {
+ public:
+  std::unique_ptr<ValueObject> Decode(std::string_view in) const override {
+    if (in.empty() || in.front() != 'B') return nullptr;
+    ++decoded;
+    return std::make_unique<Blob>(std::string(in.substr(1)));
+  }
+  bool Apply(ValueObject*, std::string_view, std::int64_t*,
+             std::unique_ptr<ValueObject>*) const override {
+    return false;
+  }
+  mutable int decoded = 0;
+};
+
+std::string BlobOf(Engine* e, std::string_view key) {
+  auto v = e->Get(key);
+  if (!v || v->object() == nullptr) return "(none)";
+  return dynamic_cast<const Blob&>(*v->object()).bytes();
+}
+
+std::string Value(int i) { return "value-" + std::to_string(i) + "-" + RandomBytes(40, i); }
+
+}  // namespace
+
+TEST_CASE("bulk load: puts write no log record and survive a reopen once it ended") {
+  TempDir dir;
+  FakeClock clock;
+  BlobCodec codec;
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  {
+    auto e = OpenEngine(o);
+    REQUIRE(e->Put("before", "logged", 0).ok());
+    const std::uint64_t log_end = e->LogEnd();
+    e->BeginBulkLoad();
+    CHECK(e->bulk_loading());
+    for (int i = 0; i < 1000; ++i) REQUIRE(e->Put("k" + std::to_string(i), Value(i), 0).ok());
+    const int serialized = Blob::serialized;
+    REQUIRE(e->PutObject(0, "blob", std::make_unique<Blob>("whole"), clock.now_ms + 60000).ok());
+    // Handed over as it is: neither serialized (no log record) nor decoded.
+    CHECK(Blob::serialized == serialized);
+    CHECK(codec.decoded == 0);
+    CHECK(e->LogEnd() == log_end);
+    CHECK(e->KeyCount() == 1002);
+    REQUIRE(e->EndBulkLoad().ok());
+    CHECK_FALSE(e->bulk_loading());
+    CHECK(e->Stats().checkpoints >= 1);
+    // Writes after it are logged again.
+    REQUIRE(e->Put("after", "logged", 0).ok());
+    CHECK(e->LogEnd() > log_end);
+  }
+  auto e = OpenEngine(o);
+  CHECK(e->KeyCount() == 1003);
+  CHECK(GetString(e.get(), "before") == "logged");
+  CHECK(GetString(e.get(), "after") == "logged");
+  for (int i = 0; i < 1000; i += 37) CHECK(GetString(e.get(), "k" + std::to_string(i)) == Value(i));
+  CHECK(BlobOf(e.get(), "blob") == "whole");
+  CHECK(e->GetExpireAt("blob") == clock.now_ms + 60000);
+}
+
+TEST_CASE("bulk load: what was put before it ended is not in the log (the caller's to redo)") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = TestOptions(dir.path(), &clock);
+  {
+    auto e = OpenEngine(o);
+    REQUIRE(e->Put("before", "logged", 0).ok());
+    e->BeginBulkLoad();
+    for (int i = 0; i < 100; ++i) REQUIRE(e->Put("k" + std::to_string(i), Value(i), 0).ok());
+    // No EndBulkLoad: as after a crash, only the log and the segments are read back.
+  }
+  auto e = OpenEngine(o);
+  CHECK(e->KeyCount() == 1);
+  CHECK(GetString(e.get(), "before") == "logged");
+  CHECK_FALSE(e->Exists("k0"));
+}
+
+TEST_CASE("bulk load: its puts count toward the log's checkpoint size, as their records would") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = TestOptions(dir.path(), &clock);
+  o.log_checkpoint_bytes = 64 << 10;
+  {
+    auto e = OpenEngine(o);
+    e->BeginBulkLoad();
+    const std::uint64_t log_end = e->LogEnd();
+    // About 500 KB of puts: checkpoints of about 64 KB each, not one of everything at the end.
+    for (int i = 0; i < 6000; ++i) REQUIRE(e->Put("k" + std::to_string(i), Value(i), 0).ok());
+    CHECK(e->LogEnd() == log_end);
+    REQUIRE(e->Checkpoint().ok());  // waits for the background one, if any, and installs it
+    CHECK(e->Stats().checkpoints >= 3);
+    for (int i = 6000; i < 6010; ++i) REQUIRE(e->Put("k" + std::to_string(i), Value(i), 0).ok());
+    // No EndBulkLoad: what the checkpoints covered is on disk, the rest is lost.
+  }
+  auto e = OpenEngine(o);
+  CHECK(e->KeyCount() == 6000);
+  CHECK(GetString(e.get(), "k5999") == Value(5999));
+  CHECK_FALSE(e->Exists("k6000"));
+}
+
+TEST_CASE("bulk load: new keys skip the filters of its own segments, never an older one's") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = TestOptions(dir.path(), &clock);
+  o.log_checkpoint_bytes = 64 << 10;
+  {
+    auto e = OpenEngine(o);
+    REQUIRE(e->Put("old", "before the load", 0).ok());
+    REQUIRE(e->Checkpoint().ok());
+  }
+  auto e = OpenEngine(o);  // "old" is only on disk now
+  REQUIRE(e->Stats().segments == 1);
+  e->BeginBulkLoad();
+  for (int i = 0; i < 6000; ++i) REQUIRE(e->Put("k" + std::to_string(i), Value(i), 0).ok());
+  REQUIRE(e->Checkpoint().ok());
+  REQUIRE(e->Stats().segments >= 3);
+  // A new key's lookup asks the older segment alone.
+  EngineStats before = e->Stats();
+  REQUIRE(e->Put("new", "x", 0).ok());
+  EngineStats after = e->Stats();
+  CHECK(after.bloom_skips + after.segment_reads - before.bloom_skips - before.segment_reads == 1);
+  // A key of that segment is still found there: replaced, not counted twice.
+  REQUIRE(e->Put("old", "replaced in the load", 0).ok());
+  CHECK(e->KeyCount() == 6002);
+  // Once an entry left the table (a delete of a key on disk is a tombstone; of one only in
+  // memory, a removal), every segment is asked again.
+  CHECK(e->Delete("new"));
+  before = e->Stats();
+  REQUIRE(e->Put("newer", "x", 0).ok());
+  after = e->Stats();
+  CHECK(after.bloom_skips + after.segment_reads - before.bloom_skips - before.segment_reads ==
+        after.segments);
+  REQUIRE(e->EndBulkLoad().ok());
+  CHECK(GetString(e.get(), "old") == "replaced in the load");
+  CHECK(e->KeyCount() == 6002);
+}
+
+TEST_CASE("PutObject of a built object: logged in its serialized form outside a bulk load") {
+  TempDir dir;
+  FakeClock clock;
+  BlobCodec codec;
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  {
+    auto e = OpenEngine(o);
+    const std::uint64_t log_end = e->LogEnd();
+    const int serialized = Blob::serialized;
+    REQUIRE(e->PutObject(0, "blob", std::make_unique<Blob>("logged blob"), 0).ok());
+    CHECK(Blob::serialized == serialized + 1);
+    CHECK(codec.decoded == 0);
+    CHECK(e->LogEnd() > log_end);
+    CHECK(e->PutObject(0, "none", std::unique_ptr<ValueObject>(), 0).code() ==
+          Status::Code::kInvalidArgument);
+    CHECK(e->PutObject(0, "neg", std::make_unique<Blob>("x"), -5).code() ==
+          Status::Code::kInvalidArgument);
+  }
+  auto e = OpenEngine(o);  // replays the log record
+  CHECK(BlobOf(e.get(), "blob") == "logged blob");
+  CHECK(e->KeyCount() == 1);
+}
+
+TEST_CASE("memtable: Reserve grows the bucket array once, never shrinks it") {
+  Memtable table;
+  table.Reserve(1000);
+  const std::size_t buckets = table.bucket_count();
+  CHECK(buckets >= 1000);
+  CHECK(buckets < 2048);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    table.Upsert(HashKey(key), key, "v", 1, Memtable::kDirty, 0);
+  }
+  CHECK(table.bucket_count() == buckets);  // no doubling on the way
+  table.Reserve(10);
+  CHECK(table.bucket_count() == buckets);
+}
+
+TEST_CASE("engine: ReserveKeys presizes the memtable, but not under maxmemory") {
+  TempDir dir;
+  FakeClock clock;
+  Options o = TestOptions(dir.path(), &clock);
+  auto e = OpenEngine(o);
+  const std::uint64_t empty = e->Stats().memtable_bytes;
+  e->ReserveKeys(100000);
+  // The bucket array is part of what the memtable counts.
+  CHECK(e->Stats().memtable_bytes >= empty + 100000 * sizeof(void*));
+  e->SetMaxMemory(1 << 20);
+  const std::uint64_t reserved = e->Stats().memtable_bytes;
+  e->ReserveKeys(1000000);
+  CHECK(e->Stats().memtable_bytes == reserved);
+}
+
+}  // namespace dynakv::storage
