@@ -26,8 +26,11 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // fault per 4 KB of reply and cut such GETs to a sixth on a VM where faults are slow.
 constexpr std::size_t kKeepBufferBytes = 1024 * 1024;
 
-void ReleaseIfLarge(std::string* buffer) {
-  if (buffer->empty() && buffer->capacity() > kKeepBufferBytes) std::string().swap(*buffer);
+// True when it did.
+bool ReleaseIfLarge(std::string* buffer) {
+  if (!buffer->empty() || buffer->capacity() <= kKeepBufferBytes) return false;
+  std::string().swap(*buffer);
+  return true;
 }
 
 // "ip:port", with IPv6 addresses in brackets as Redis formats them.
@@ -159,6 +162,7 @@ void Client::OnRead(std::size_t n) {
   if (rejected_) return;  // RejectAndClose: its input is dropped (never kept in input_)
   input_end_ += n;
   server_.stats().total_net_input_bytes += n;
+  ++server_.stats().total_reads_processed;
   last_interaction_ms_ = uv_now(server_.loop());
   if (input_end_ - input_start_ > server_.config().client_query_buffer_limit) {
     Log(server_.log_level(), LogLevel::kWarning,
@@ -241,6 +245,7 @@ void Client::ServeWhileBusy() {
     if (n <= 0) break;  // nothing more, EOF or an error: the loop sees those afterwards
     input_end_ += static_cast<std::size_t>(n);
     server_.stats().total_net_input_bytes += static_cast<std::size_t>(n);
+    ++server_.stats().total_reads_processed;
     if (static_cast<std::size_t>(n) < buffer.size()) break;
   }
   bool answered = false;
@@ -400,6 +405,7 @@ void Client::Flush() {
 }
 
 net::Connection::WriteResult Client::WriteInflight() {
+  ++server_.stats().total_writes_processed;
   if (inflight_shared_.empty()) return connection_.Write(inflight_);
   // The buffer's bytes up to each chunk, the chunk, ..., the buffer's rest: one writev.
   iov_.clear();
@@ -420,9 +426,13 @@ net::Connection::WriteResult Client::WriteInflight() {
 }
 
 void Client::ReleaseInflight() {
-  server_.stats().total_net_output_bytes += inflight_.size() + inflight_shared_.bytes;
+  ServerStats& stats = server_.stats();
+  stats.total_net_output_bytes += inflight_.size() + inflight_shared_.bytes;
+  // A reply buffer that had to grow past what a client keeps (Redis's reply_buffer_expands), and
+  // is given back now that it is sent (reply_buffer_shrinks).
+  if (inflight_.capacity() > kKeepBufferBytes) ++stats.reply_buffer_expands;
   inflight_.clear();
-  ReleaseIfLarge(&inflight_);
+  if (ReleaseIfLarge(&inflight_)) ++stats.reply_buffer_shrinks;
   inflight_shared_.clear();  // the values' references go
 }
 
@@ -480,8 +490,14 @@ void Client::ReleaseIdleBuffers() {
     std::string().swap(input_);
     input_start_ = input_end_ = 0;
   }
-  if (out_.empty() && out_.capacity() > 0) std::string().swap(out_);
-  if (!connection_.writing() && inflight_.capacity() > 0) std::string().swap(inflight_);
+  if (out_.empty() && out_.capacity() > 0) {
+    std::string().swap(out_);
+    ++server_.stats().reply_buffer_shrinks;
+  }
+  if (!connection_.writing() && inflight_.capacity() > 0) {
+    std::string().swap(inflight_);
+    ++server_.stats().reply_buffer_shrinks;
+  }
   if (!connection_.writing() && iov_.capacity() > 0) std::vector<uv_buf_t>().swap(iov_);
 }
 

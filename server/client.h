@@ -150,6 +150,10 @@ class Client : private net::ConnectionHandler {
   // Milliseconds of the loop's monotonic clock (uv_now).
   std::uint64_t last_interaction_ms() const { return last_interaction_ms_; }
   std::size_t PendingOutput() const { return out_.size() + out_shared_.bytes + InflightBytes(); }
+  // The query buffer's size (CLIENT LIST's qbuf + qbuf-free) and the replies being sent (its
+  // omem): what Redis's client_recent_max_input/output_buffer track.
+  std::size_t QueryBufferBytes() const { return input_.size(); }
+  std::size_t OutputBufferBytes() const { return InflightBytes(); }
 
   // --- pub/sub --------------------------------------------------------------------------------
   // Redis's CLIENT_PUBSUB: set by a subscribe, cleared once it listens to nothing. It makes the

@@ -127,6 +127,8 @@ void SetBitCommand(CommandContext& ctx) {
     value.Set(byte, static_cast<std::uint8_t>((target & ~(1 << shift)) | (on << shift)));
     if (!value.Store(ctx, ctx.argv[1])) return;
     NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", ctx.argv[1]);
+  } else {
+    ctx.keyspace.MarkStringRaw(ctx.argv[1]);  // Redis unshares it all the same
   }
   ctx.reply.Integer(old_bit);
 }
@@ -345,8 +347,8 @@ void BitOpCommand(CommandContext& ctx) {
     }
     result[j] = static_cast<char>(out);
   }
-  // Like SET: the destination loses any expiry.
-  if (!WriteOk(ctx, ctx.keyspace.Put(dest, result, 0))) return;
+  // Like SET: the destination loses any expiry. Redis makes it a raw object, however short.
+  if (!WriteOk(ctx, ctx.keyspace.PutString(dest, result, 0, kStringRaw))) return;
   NotifyKeyspaceEvent(ctx, kNotifyString, "set", dest);
   ctx.reply.Integer(static_cast<long long>(maxlen));
 }
@@ -479,6 +481,8 @@ void BitfieldGeneric(CommandContext& ctx, bool readonly_command) {
   if (changed) {
     if (!value.Store(ctx, key)) return;
     NotifyKeyspaceEvent(ctx, kNotifyString, "setbit", key);
+  } else if (!readonly) {
+    ctx.keyspace.MarkStringRaw(key);  // Redis unshares it for the writes all the same
   }
   ctx.reply.ArrayHeader(replies.size());
   for (const std::optional<long long>& reply : replies) {

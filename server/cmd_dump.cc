@@ -150,6 +150,9 @@ void RestoreCommand(CommandContext& ctx) {
     return;
   }
   const bool typed = value.object != nullptr;
+  // Redis counts the payloads whose encoded structures it checked in full (deep sanitization);
+  // a typed value here is always decoded element by element, never taken as is.
+  if (typed) ++ctx.server.stats().dump_payload_sanitizations;
   storage::Status status;
   if (typed) {
     std::string serialized;

@@ -88,6 +88,8 @@ void PfAddCommand(CommandContext& ctx) {
     hll::InvalidateCache(&value.bytes);
     if (!StoreChangedString(ctx, key, old, value)) return;
     NotifyKeyspaceEvent(ctx, kNotifyString, "pfadd", key);
+  } else {
+    ctx.keyspace.MarkStringRaw(key);  // Redis unshares it all the same
   }
   ctx.reply.Integer(updated > 0 ? 1 : 0);
 }
@@ -145,7 +147,11 @@ void PfCountCommand(CommandContext& ctx) {
       std::string cache = value.bytes.substr(8, 8);
       hll::SetCachedCardinality(&value.bytes, card);
       const std::string_view now = std::string_view(value.bytes).substr(8, 8);
-      if (now != cache) (void)ctx.keyspace.PatchString(key, {storage::BytePatch{8, now}});
+      if (now != cache) {
+        (void)ctx.keyspace.PatchString(key, {storage::BytePatch{8, now}});
+      } else {
+        ctx.keyspace.MarkStringRaw(key);  // Redis unshares it to update the cache
+      }
     }
   }
   ctx.reply.Integer(static_cast<long long>(card));

@@ -311,6 +311,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   const std::int64_t expire_at = value->expire_at_ms();
   const bool typed = value->object() != nullptr;
+  const auto hint = static_cast<StringHint>(value->hint());  // Redis moves the object itself
   const std::string text = ValueBytes(*value);
   const bool replaced = keyspace.Exists(dst);
   if (nx && replaced) {
@@ -318,7 +319,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     return;
   }
   if (!WriteOk(ctx, typed ? keyspace.PutObject(dst, text, expire_at)
-                          : keyspace.Put(dst, text, expire_at))) {
+                          : keyspace.PutString(dst, text, expire_at, hint))) {
     return;
   }
   // Redis deletes the destination and adds the key anew: "new" even over an existing one (a
@@ -374,6 +375,7 @@ void CopyCommand(CommandContext& ctx) {
   }
   const std::int64_t expire_at = value->expire_at_ms();
   const bool typed = value->object() != nullptr;
+  const auto hint = static_cast<StringHint>(value->hint());  // dupStringObject keeps it
   const std::string text = ValueBytes(*value);
   const bool replaced = target.Exists(dst);
   if (!replace && replaced) {
@@ -381,7 +383,7 @@ void CopyCommand(CommandContext& ctx) {
     return;
   }
   if (!WriteOk(ctx, typed ? target.PutObject(dst, text, expire_at)
-                          : target.Put(dst, text, expire_at))) {
+                          : target.PutString(dst, text, expire_at, hint))) {
     return;
   }
   // In the destination database, as Redis notifies COPY ... DB.

@@ -31,20 +31,35 @@ std::uint64_t JemallocStat(const char* name, std::uint64_t fallback) {
   return value;
 }
 
-MemoryFigures Measure(Server& server) {
+// Redis's functionsMemoryOverhead: what the loaded libraries take besides the Lua heap.
+std::uint64_t FunctionsMemoryBytes(const scripting::Engine& lua) {
+  std::uint64_t bytes = lua.function_count() * sizeof(scripting::Function);
+  for (const scripting::Library* library : lua.Libraries()) {
+    bytes += sizeof(scripting::Library) + library->name.size() + library->code.size();
+  }
+  return bytes;
+}
+
+}  // namespace
+
+MemoryFigures MeasureMemory(Server& server) {
   MemoryFigures m;
   m.total = UsedMemoryBytes();
   server.NoteUsedMemory(m.total);
   m.peak = server.used_memory_peak();
   m.startup = std::min(server.startup_allocated(), m.total);
   for (const auto& [id, client] : server.clients()) {
-    (client->monitor() ? m.clients_monitors : m.clients_normal) += client->MemoryBytes();
-    ++(client->monitor() ? m.monitor_clients : m.normal_clients);
+    // MONITOR clients too: Redis 7.0's getClientType counts them as normal clients.
+    m.clients_normal += client->MemoryBytes();
+    ++m.normal_clients;
   }
   m.lua_caches = server.scripts().engine().scripts_memory_bytes();
+  m.functions_caches = FunctionsMemoryBytes(server.scripts().engine());
   m.cached_scripts = server.scripts().engine().script_count();
+  m.aof_buffer = server.engine().Stats().log_buffered_bytes;
   m.jemalloc = mallctl != nullptr;
-  m.overhead = m.startup + m.clients_normal + m.clients_monitors + m.lua_caches;
+  m.overhead = m.startup + m.clients_normal + m.clients_replicas + m.lua_caches +
+               m.functions_caches + m.aof_buffer;
   for (std::uint32_t db = 0; db < server.databases(); ++db) {
     const std::uint64_t n = server.engine().KeyCount(db);
     m.keys += n;
@@ -59,12 +74,10 @@ MemoryFigures Measure(Server& server) {
   return m;
 }
 
-}  // namespace
-
 void MemoryStats(CommandContext& ctx) {
   Server& server = ctx.server;
   resp::ReplyWriter& r = ctx.reply;
-  const MemoryFigures m = Measure(server);
+  const MemoryFigures m = MeasureMemory(server);
   r.MapHeader(27 + m.databases_with_keys);
   auto integer = [&](std::string_view name, std::uint64_t value) {
     r.Bulk(name);
@@ -78,12 +91,12 @@ void MemoryStats(CommandContext& ctx) {
   integer("total.allocated", m.total);
   integer("startup.allocated", m.startup);
   integer("replication.backlog", 0);
-  integer("clients.slaves", m.clients_monitors);  // Redis counts monitors as replicas
+  integer("clients.slaves", m.clients_replicas);
   integer("clients.normal", m.clients_normal);
   integer("cluster.links", 0);
-  integer("aof.buffer", 0);
+  integer("aof.buffer", m.aof_buffer);
   integer("lua.caches", m.lua_caches);
-  integer("functions.caches", 0);
+  integer("functions.caches", m.functions_caches);
   for (std::uint32_t db = 0; db < server.databases(); ++db) {
     if (server.engine().KeyCount(db) == 0) continue;
     r.Bulk("db." + std::to_string(db));
@@ -112,7 +125,7 @@ void MemoryStats(CommandContext& ctx) {
 }
 
 void MemoryDoctor(CommandContext& ctx) {
-  ctx.reply.Verbatim(MemoryDoctorReport(Measure(ctx.server)));
+  ctx.reply.Verbatim(MemoryDoctorReport(MeasureMemory(ctx.server)));
 }
 
 void MemoryMallocStats(CommandContext& ctx) {

@@ -60,15 +60,23 @@ bool WithoutTouch(CommandContext& ctx, std::string_view key, Fn&& fn) {
   return true;
 }
 
+// Whether a string is the canonical text of a long (string2l), which tryObjectEncoding makes an
+// "int" object.
+bool IsLongText(const storage::ValueRef& value) {
+  if (value.size() > 20) return false;  // Redis does not look at longer ones
+  char text[20];
+  value.CopyTo(text);
+  long long ignored;
+  return ParseLongLong(std::string_view(text, value.size()), &ignored);
+}
+
 // Redis's encodings of a string: an integer it can hold as a long, a short ("embstr") or a long
-// ("raw") string.
+// ("raw") string, as the command that wrote it made the object (StringHint, keyspace.h).
 std::string_view StringEncoding(const storage::ValueRef& value) {
-  constexpr std::size_t kEmbstrLimit = 44;
-  if (value.size() <= 20) {
-    const std::string text = value.ToString();
-    long long ignored;
-    if (ParseLongLong(text, &ignored)) return "int";
-  }
+  constexpr std::size_t kEmbstrLimit = 44;  // OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+  const auto hint = static_cast<StringHint>(value.hint());
+  if (hint == kStringRaw) return "raw";
+  if (hint == kStringAsSet && IsLongText(value)) return "int";
   return value.size() <= kEmbstrLimit ? "embstr" : "raw";
 }
 
@@ -107,7 +115,10 @@ long long RefcountOf(const Config& config, const storage::ValueRef& value) {
                        policy == EvictionPolicy::kVolatileTtl ||
                        policy == EvictionPolicy::kAllKeysRandom ||
                        policy == EvictionPolicy::kVolatileRandom;
-  if (!sharing || value.object() != nullptr || value.size() > 4) return 1;
+  // Only tryObjectEncoding (SET's rule) hands out the shared objects.
+  if (!sharing || value.object() != nullptr || value.size() > 4 || value.hint() != kStringAsSet) {
+    return 1;
+  }
   const std::string text = value.ToString();
   long long n = 0;
   const bool shared =

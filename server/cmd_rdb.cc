@@ -45,9 +45,15 @@ void SyncCommand(CommandContext& ctx) {
     ctx.reply.Error("ERR " + error);
     return;
   }
+  ServerStats& stats = ctx.server.stats();
   if (EqualsIgnoreCase(ctx.argv[0], "psync")) {
+    // A PSYNC asking to continue a stream (not "?") is refused as Redis refuses one it has no
+    // backlog for: sync_partial_err, then the full resync.
+    if (ctx.argv[1] != "?") ++stats.sync_partial_err;
     ctx.reply.Simple("FULLRESYNC " + ctx.server.run_id() + " 0");
   }
+  ++stats.sync_full;
+  stats.total_net_repl_output_bytes += rdb.size();
   // "$<len>\r\n<bytes>": the trailing CRLF Bulk adds is never read, the connection closes.
   ctx.reply.Bulk(rdb);
   ctx.client.CloseAfterReply();

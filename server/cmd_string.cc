@@ -347,7 +347,8 @@ void IncrByFloatCommand(CommandContext& ctx) {
     return;
   }
   const std::string stored = FormatLongDouble(value);
-  if (!WriteOk(ctx, keyspace.Put(key, stored, expire_at))) return;
+  // Redis makes the new value from its text, never an int (createStringObjectFromLongDouble).
+  if (!WriteOk(ctx, keyspace.PutString(key, stored, expire_at, kStringText))) return;
   NotifyKeyspaceEvent(ctx, kNotifyString, "incrbyfloat", key);
   ctx.reply.Bulk(stored);
 }
@@ -368,7 +369,8 @@ void AppendCommand(CommandContext& ctx) {
   std::string value(current->size() + tail.size(), '\0');
   current->CopyTo(value.data());
   std::memcpy(value.data() + current->size(), tail.data(), tail.size());
-  if (!WriteOk(ctx, keyspace.Put(key, value, current->expire_at_ms()))) return;
+  // Redis unshares the value and appends in place: raw, however short (a new key above is SET's).
+  if (!WriteOk(ctx, keyspace.PutString(key, value, current->expire_at_ms(), kStringRaw))) return;
   NotifyKeyspaceEvent(ctx, kNotifyString, "append", key);
   ctx.reply.Integer(static_cast<long long>(value.size()));
 }

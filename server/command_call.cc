@@ -21,10 +21,14 @@ bool OverMemoryLimit(Server& server) {
   const Config& config = server.config();
   if (config.maxmemory == 0) return false;
   if (storage::DeletesVictims(config.maxmemory_policy)) {
-    return server.engine().PerformEvictions() == storage::EvictionResult::kFail;
+    const storage::EvictionResult result = server.engine().PerformEvictions();
+    server.NoteMemoryExceeded(result != storage::EvictionResult::kOk);
+    return result == storage::EvictionResult::kFail;
   }
   if (config.maxmemory_policy != storage::EvictionPolicy::kNoEviction) return false;
-  return server.engine().Stats().memtable_bytes >= config.maxmemory;
+  const bool over = server.engine().Stats().memtable_bytes >= config.maxmemory;
+  server.NoteMemoryExceeded(over);
+  return over;
 }
 
 namespace {
@@ -267,7 +271,10 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
   // A command's reply is one value, so an error reply is one starting with '-' (EXEC's array
   // counts its commands' errors itself).
   const std::string_view error = ErrorReplyAt(*out, reply_start);
-  if (!error.empty()) server.NoteErrorReply(error);
+  if (!error.empty()) {
+    server.NoteErrorReply(error);
+    if (server.replication().IsMasterClient(client)) ++stats.unexpected_error_replies;
+  }
   // A command that blocked (no reply, the client waits) is counted once it is served or times
   // out, as Redis counts it on unblocking.
   if (out->size() == reply_start && server.blocked_lists().IsBlocked(client.id())) return;

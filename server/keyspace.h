@@ -35,6 +35,22 @@ class KeyspaceObserver {
   virtual void KeyspaceClearing(int db) = 0;
 };
 
+// What Redis 7.0's OBJECT ENCODING of a string depends on besides its bytes: how the command
+// that last wrote it made its object. A LocalKeyspace keeps it as the engine's hint of the value
+// (storage::Engine::Put), in memory only, which is what Redis does too: loading an RDB file
+// re-encodes every string by its bytes (tryObjectEncoding), so a restart forgets the rest.
+enum StringHint : std::uint8_t {
+  // tryObjectEncoding's rule (SET and its family, GETSET, INCR, RESTORE, APPEND to a new key):
+  // "int" for a long's canonical text, "embstr" up to 44 bytes, "raw" beyond.
+  kStringAsSet = 0,
+  // Unshared, then changed (dbUnshareStringValue: APPEND to a key, SETRANGE, SETBIT, BITFIELD,
+  // BITOP's result, PFADD): "raw" at any length.
+  kStringRaw = 1,
+  // Made from text and never re-encoded (INCRBYFLOAT's createStringObject): "embstr" up to 44
+  // bytes, "raw" beyond, even for an integer's text.
+  kStringText = 2,
+};
+
 class Keyspace {
  public:
   virtual ~Keyspace() = default;
@@ -50,12 +66,23 @@ class Keyspace {
   virtual std::optional<std::int64_t> GetExpireAt(std::string_view key) = 0;
   virtual storage::Status Put(std::string_view key, std::string_view value,
                               std::int64_t expire_at_ms) = 0;
+  // Put, of a string whose encoding follows `hint` rather than SET's rule. Where hints are not
+  // kept (a snapshot of replicas in cluster mode: encodings follow the bytes) it is Put.
+  virtual storage::Status PutString(std::string_view key, std::string_view value,
+                                    std::int64_t expire_at_ms, StringHint hint) {
+    (void)hint;
+    return Put(key, value, expire_at_ms);
+  }
+  // A string Redis unshares without changing it (SETBIT of a bit as it was, BITFIELD writing
+  // what is there, PFADD adding nothing, PFCOUNT): "raw" from now on, nothing written.
+  virtual void MarkStringRaw(std::string_view key) { (void)key; }
   virtual bool Delete(std::string_view key) = 0;  // whether the key existed
   // 0 removes the expiry; a past time deletes the key. False when the key does not exist.
   virtual bool SetExpireAt(std::string_view key, std::int64_t expire_at_ms) = 0;
 
   // Writes byte pieces into the string at `key` (storage::Engine::PatchString: a missing key is
-  // an empty string, the value grows with zero bytes, the expiry stays). The caller has checked
+  // an empty string, the value grows with zero bytes, the expiry stays), which is then raw
+  // (kStringRaw: Redis unshares a string before changing it in place). The caller has checked
   // that the key holds no typed value. By default (a snapshot of replicas in cluster mode, whose
   // writes are whole values anyway) the whole value is read, patched and put back.
   virtual storage::Status PatchString(std::string_view key,
@@ -145,9 +172,16 @@ class LocalKeyspace final : public Keyspace {
     if (s.ok()) observer_.KeyModified(db_, key);
     return s;
   }
+  storage::Status PutString(std::string_view key, std::string_view value,
+                            std::int64_t expire_at_ms, StringHint hint) override {
+    storage::Status s = engine_.Put(db_, key, value, expire_at_ms, hint);
+    if (s.ok()) observer_.KeyModified(db_, key);
+    return s;
+  }
+  void MarkStringRaw(std::string_view key) override { engine_.SetHint(db_, key, kStringRaw); }
   storage::Status PatchString(std::string_view key,
                               const std::vector<storage::BytePatch>& pieces) override {
-    storage::Status s = engine_.PatchString(db_, key, pieces);
+    storage::Status s = engine_.PatchString(db_, key, pieces, kStringRaw);
     if (s.ok()) observer_.KeyModified(db_, key);
     return s;
   }
@@ -168,7 +202,7 @@ class LocalKeyspace final : public Keyspace {
     return engine_.SetIdleTime(db_, key, idle_seconds);
   }
   bool SetLfuFrequency(std::string_view key, int frequency) override {
-    return engine_.SetLfuFrequency(key, frequency);
+    return engine_.SetLfuFrequency(db_, key, frequency);
   }
   storage::Status Mutate(std::string_view key, std::string_view op, std::int64_t* result) override {
     storage::Status s = engine_.Mutate(db_, key, op, result);

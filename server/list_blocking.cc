@@ -55,6 +55,7 @@ void BlockedLists::Block(Client& client, resp::ReplyWriter& reply, const Command
     queues_[QueueKey(waiter->db, key)].push_back(client.id());
   }
   if (timeout_ms > 0) {
+    waiter->timed = true;
     Waiter* raw = waiter.get();
     if (waiter->timer.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); }, raw) ==
         0) {

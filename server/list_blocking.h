@@ -66,6 +66,12 @@ class BlockedLists {
   // A client closed: it waits no more.
   void ClientClosed(std::uint64_t client_id);
   std::size_t blocked_clients() const { return waiters_.size(); }
+  // Those waiting with a timeout (Redis's clients_timeout_table).
+  std::size_t timed_clients() const {
+    std::size_t n = 0;
+    for (const auto& [id, waiter] : waiters_) n += waiter->timed ? 1 : 0;
+    return n;
+  }
   bool IsBlocked(std::uint64_t client_id) const { return waiters_.count(client_id) != 0; }
 
  private:
@@ -76,6 +82,7 @@ class BlockedLists {
     std::vector<std::string> argv;
     std::vector<std::string> keys;
     bool served = false;
+    bool timed = false;  // it has a timeout
     net::UvHandle<uv_timer_t> timer;
     BlockedLists* owner = nullptr;
   };

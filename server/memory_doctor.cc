@@ -25,7 +25,7 @@ std::string MemoryDoctorReport(const MemoryFigures& m) {
   const bool high_proc_rss = Ratio(m.rss, m.resident) > 1.1 && Excess(m.rss, m.resident) > k10Mb;
   const bool big_client_buf =
       m.normal_clients > 0 && m.clients_normal / m.normal_clients > 1024 * 200;
-  const bool big_slave_buf = m.monitor_clients > 0 && m.clients_monitors > k10Mb;
+  const bool big_slave_buf = m.replica_clients > 0 && m.clients_replicas > k10Mb;
   const bool many_scripts = m.cached_scripts > 1000;
   if (!big_peak && !high_frag && !high_alloc_frag && !high_alloc_rss && !high_proc_rss &&
       !big_client_buf && !big_slave_buf && !many_scripts) {

@@ -1,6 +1,7 @@
 // MEMORY DOCTOR's judgement (Redis 7.0's getMemoryDoctorReport): its checks on the node's
-// memory figures and its report, word for word. Replicas have no counterpart here: a MONITOR
-// client is what Redis counts as one, so its buffers are judged as a replica's.
+// memory figures and its report, word for word. No replica follows this node's stream, so the
+// replica figures are 0 here (a MONITOR client is a normal client, as Redis 7.0's getClientType
+// makes it).
 #pragma once
 
 #include <cstddef>
@@ -12,14 +13,21 @@ namespace dynakv::server {
 // What MEMORY STATS reports and MEMORY DOCTOR judges (Redis's getMemoryOverheadData), bytes.
 struct MemoryFigures {
   std::uint64_t total = 0, peak = 0, startup = 0;
-  std::uint64_t clients_normal = 0, clients_monitors = 0;  // their buffers
-  std::uint64_t normal_clients = 0, monitor_clients = 0;   // how many
+  std::uint64_t clients_normal = 0, clients_replicas = 0;  // their buffers
+  std::uint64_t normal_clients = 0, replica_clients = 0;   // how many
   std::uint64_t lua_caches = 0, overhead = 0, keys = 0, net = 0, dataset = 0;
+  std::uint64_t functions_caches = 0;  // the loaded libraries (code, names, function entries)
+  std::uint64_t aof_buffer = 0;        // commit-log records not yet handed to the kernel
   std::uint64_t rss = 0, allocated = 0, active = 0, resident = 0;  // allocator's (jemalloc)
   std::uint32_t databases_with_keys = 0;
   std::size_t cached_scripts = 0;
   bool jemalloc = true;  // the allocator the report names
 };
+
+class Server;
+
+// The node's figures now (cmd_memory.cc): what INFO memory and MEMORY STATS both report.
+MemoryFigures MeasureMemory(Server& server);
 
 // a / b, 0 when b is 0; and how much a exceeds b (0 when it does not).
 double Ratio(std::uint64_t a, std::uint64_t b);

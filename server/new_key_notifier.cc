@@ -31,6 +31,14 @@ storage::Status NewKeyNotifier::Put(std::string_view key, std::string_view value
   return status;
 }
 
+storage::Status NewKeyNotifier::PutString(std::string_view key, std::string_view value,
+                                          std::int64_t expire_at_ms, StringHint hint) {
+  const bool existed = inner_.Exists(key);
+  const storage::Status status = inner_.PutString(key, value, expire_at_ms, hint);
+  NoteWrite(key, existed, status);
+  return status;
+}
+
 storage::Status NewKeyNotifier::PatchString(std::string_view key,
                                             const std::vector<storage::BytePatch>& pieces) {
   const bool existed = inner_.Exists(key);

@@ -28,6 +28,9 @@ class NewKeyNotifier final : public Keyspace {
   }
   storage::Status Put(std::string_view key, std::string_view value,
                       std::int64_t expire_at_ms) override;
+  storage::Status PutString(std::string_view key, std::string_view value,
+                            std::int64_t expire_at_ms, StringHint hint) override;
+  void MarkStringRaw(std::string_view key) override { inner_.MarkStringRaw(key); }
   storage::Status PatchString(std::string_view key,
                               const std::vector<storage::BytePatch>& pieces) override;
   bool Delete(std::string_view key) override { return inner_.Delete(key); }

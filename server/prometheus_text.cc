@@ -21,6 +21,9 @@ const std::set<std::string_view, std::less<>> kCounters = {
     "acl_access_denied_key", "acl_access_denied_channel", "io_threaded_reads_processed",
     "io_threaded_writes_processed", "client_query_buffer_limit_disconnections",
     "client_output_buffer_limit_disconnections", "offloaded_keys", "segment_reads", "bloom_skips",
+    "reply_buffer_shrinks", "reply_buffer_expands",
+    "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
+    "active_defrag_key_misses", "lazyfreed_objects", "aof_rewrites", "rdb_saves",
     // Persistence and memory (ours)
     "checkpoints", "write_stalls", "compactions", "corrupt_logs_repaired",
     "corrupt_log_bytes_dropped", "corrupt_log_records_dropped", "aof_write_errors",

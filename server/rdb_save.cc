@@ -160,8 +160,9 @@ bool RdbSaver::StartBgsave(std::string* error) {
     *error = "ERR " + reason;
     return false;
   }
+  current_start_ms_ = NowMs();
   in_progress_ = true;
-  WriteInBackground(std::move(bytes), NowMs());
+  WriteInBackground(std::move(bytes), current_start_ms_.load());
   Log(server_.log_level(), LogLevel::kNotice, "Background saving started");
   return true;
 }
@@ -172,8 +173,9 @@ bool RdbSaver::StartClusterBgsave(std::string* error) {
     return false;
   }
   if (writer_.joinable()) writer_.join();
-  in_progress_ = true;
   const std::int64_t start = NowMs();
+  current_start_ms_ = start;
+  in_progress_ = true;
   Log(server_.log_level(), LogLevel::kNotice,
       "Background saving of the whole cluster's keys started");
   BuildClusterRdb(*server_.cluster_node(), server_.codec(),
@@ -209,20 +211,18 @@ void RdbSaver::WriteInBackground(std::shared_ptr<std::string> bytes, std::int64_
   });
 }
 
+std::int64_t RdbSaver::current_bgsave_ms() const {
+  if (!in_progress_) return -1;
+  return NowMs() - current_start_ms_.load();
+}
+
 void AppendRdbSaveInfo(const RdbSaver& saver, std::string* out) {
-  AppendPrintf(
-      out,
-      "rdb_bgsave_in_progress:%d\r\n"
-      "rdb_last_rdb_save_time:%lld\r\n"
-      "rdb_last_bgsave_status:%s\r\n"
-      "rdb_last_bgsave_time_sec:%lld\r\n"
-      "rdb_saves:%llu\r\n"
-      "rdb_last_save_bytes:%llu\r\n",
-      saver.bgsave_in_progress() ? 1 : 0, static_cast<long long>(saver.last_save_unix()),
-      saver.last_ok() ? "ok" : "err",
-      static_cast<long long>(saver.last_bgsave_ms() < 0 ? -1 : saver.last_bgsave_ms() / 1000),
-      static_cast<unsigned long long>(saver.saves()),
-      static_cast<unsigned long long>(saver.last_bytes()));
+  // When the RDB file was last written (rdb_last_save_time is the last checkpoint's), and its size.
+  AppendPrintf(out,
+               "rdb_last_rdb_save_time:%lld\r\n"
+               "rdb_last_save_bytes:%llu\r\n",
+               static_cast<long long>(saver.last_save_unix()),
+               static_cast<unsigned long long>(saver.last_bytes()));
 }
 
 }  // namespace dynakv::server

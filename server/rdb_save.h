@@ -57,6 +57,8 @@ class RdbSaver {
   std::uint64_t saves() const { return saves_.load(); }
   std::uint64_t last_bytes() const { return last_bytes_.load(); }
   std::int64_t last_bgsave_ms() const { return last_bgsave_ms_.load(); }
+  // How long the running BGSAVE has taken so far; -1 when none runs.
+  std::int64_t current_bgsave_ms() const;
 
  private:
   std::string Path() const;
@@ -72,9 +74,10 @@ class RdbSaver {
   std::atomic<std::uint64_t> saves_{0};
   std::atomic<std::uint64_t> last_bytes_{0};
   std::atomic<std::int64_t> last_bgsave_ms_{-1};
+  std::atomic<std::int64_t> current_start_ms_{0};  // of the running BGSAVE
 };
 
-// INFO persistence's rdb_* fields as Redis names them.
+// INFO persistence's rdb_* fields that Redis does not have (info_persistence.cc shows Redis's).
 void AppendRdbSaveInfo(const RdbSaver& saver, std::string* out);
 
 }  // namespace dynakv::server

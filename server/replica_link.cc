@@ -287,6 +287,7 @@ std::span<char> ReplicaLink::ReadBuffer() { return {read_buffer_.data(), read_bu
 
 void ReplicaLink::OnRead(std::size_t n) {
   last_io_ms_ = uv_now(server_.loop());
+  server_.stats().total_net_repl_input_bytes += n;
   std::string_view bytes(read_buffer_.data(), n);
   if (state_ == State::kHandshake) {
     if (!HandleHandshake(&bytes)) return;

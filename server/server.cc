@@ -540,6 +540,7 @@ void Server::Cron() {
   std::size_t budget = std::max<std::size_t>(count * CronIntervalMs() / 1000, 5);
   budget = std::min(budget, count);
   auto it = clients_.lower_bound(cron_cursor_);
+  const std::uint64_t unix_seconds = static_cast<std::uint64_t>(NowMs() / 1000);
   for (; budget > 0; --budget) {
     if (it == clients_.end()) it = clients_.begin();
     const std::uint64_t id = it->first;
@@ -550,6 +551,7 @@ void Server::Cron() {
       client->Close();
       continue;
     }
+    client_peaks_.Note(unix_seconds, client->QueryBufferBytes(), client->OutputBufferBytes());
     const std::uint64_t idle = now - client->last_interaction_ms();
     if (timeout_ms != 0 && idle > timeout_ms) {
       Log(log_level_, LogLevel::kVerbose, "Closing idle client id=%llu",
@@ -571,6 +573,8 @@ void Server::SampleOps() {
   ops_metric_.Track(stats_.total_commands_processed, elapsed, ops_sample_index_);
   net_input_metric_.Track(stats_.total_net_input_bytes, elapsed, ops_sample_index_);
   net_output_metric_.Track(stats_.total_net_output_bytes, elapsed, ops_sample_index_);
+  repl_input_metric_.Track(stats_.total_net_repl_input_bytes, elapsed, ops_sample_index_);
+  repl_output_metric_.Track(stats_.total_net_repl_output_bytes, elapsed, ops_sample_index_);
   ops_sample_index_ = (ops_sample_index_ + 1) % kOpsSamples;
   ops_sample_time_ms_ = now;
 }
@@ -582,9 +586,11 @@ void Server::NoteUsedMemory(std::uint64_t bytes) {
 void Server::ResetStats() {
   stats_ = ServerStats{};
   engine_.ResetStatCounters();
-  for (InstantaneousMetric* metric : {&ops_metric_, &net_input_metric_, &net_output_metric_}) {
+  for (InstantaneousMetric* metric : {&ops_metric_, &net_input_metric_, &net_output_metric_,
+                                      &repl_input_metric_, &repl_output_metric_}) {
     *metric = InstantaneousMetric{};
   }
+  if (exceeded_since_ms_ != 0) exceeded_since_ms_ = uv_now(loop_);
   used_memory_peak_ = 0;
   // Redis's resetServerStats and resetCommandTableStats: the slow log and latency events stay.
   command_stats_.Reset();

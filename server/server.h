@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -216,6 +217,26 @@ class Server {
   // Network bytes per second read from / written to clients (Redis shows them / 1024).
   long long instantaneous_input_bytes_per_sec() const { return net_input_metric_.Mean(); }
   long long instantaneous_output_bytes_per_sec() const { return net_output_metric_.Mean(); }
+  long long instantaneous_repl_input_bytes_per_sec() const { return repl_input_metric_.Mean(); }
+  long long instantaneous_repl_output_bytes_per_sec() const { return repl_output_metric_.Mean(); }
+  // Whether memory is over maxmemory now (from each eviction check): the time it stays so is
+  // INFO's current/total_eviction_exceeded_time.
+  void NoteMemoryExceeded(bool over) {
+    const std::uint64_t now = uv_now(loop_);
+    if (over && exceeded_since_ms_ == 0) {
+      exceeded_since_ms_ = std::max<std::uint64_t>(now, 1);
+    } else if (!over && exceeded_since_ms_ != 0) {
+      stats_.total_eviction_exceeded_ms += now - exceeded_since_ms_;
+      exceeded_since_ms_ = 0;
+    }
+  }
+  std::uint64_t current_eviction_exceeded_ms() const {
+    return exceeded_since_ms_ == 0 ? 0 : uv_now(loop_) - exceeded_since_ms_;
+  }
+  // Redis's ClientsPeakMemInput/Output: the largest query buffer and reply backlog of any client
+  // in the last 8 seconds (INFO client_recent_max_input/output_buffer).
+  std::uint64_t recent_max_input_buffer() const { return client_peaks_.MaxInput(); }
+  std::uint64_t recent_max_output_buffer() const { return client_peaks_.MaxOutput(); }
   std::uint64_t used_memory_peak() const { return used_memory_peak_; }
   // The memory allocated once the node was ready (MEMORY STATS startup.allocated).
   std::uint64_t startup_allocated() const { return startup_allocated_; }
@@ -375,6 +396,28 @@ class Server {
     }
   };
   InstantaneousMetric ops_metric_, net_input_metric_, net_output_metric_;
+  InstantaneousMetric repl_input_metric_, repl_output_metric_;
+  std::uint64_t exceeded_since_ms_ = 0;  // uv_now when memory went over maxmemory; 0: not over
+  // Per-second slots of the last 8 seconds (Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS), filled by the
+  // cron as it visits clients.
+  struct ClientPeaks {
+    static constexpr int kSlots = 8;
+    std::array<std::uint64_t, kSlots> input{}, output{};
+    int current = -1;  // the slot being filled
+    void Note(std::uint64_t unix_seconds, std::uint64_t in, std::uint64_t out) {
+      const int slot = static_cast<int>(unix_seconds % kSlots);
+      if (slot != current) {
+        input[static_cast<std::size_t>(slot)] = output[static_cast<std::size_t>(slot)] = 0;
+        current = slot;
+      }
+      input[static_cast<std::size_t>(slot)] = std::max(input[static_cast<std::size_t>(slot)], in);
+      output[static_cast<std::size_t>(slot)] =
+          std::max(output[static_cast<std::size_t>(slot)], out);
+    }
+    std::uint64_t MaxInput() const { return *std::max_element(input.begin(), input.end()); }
+    std::uint64_t MaxOutput() const { return *std::max_element(output.begin(), output.end()); }
+  };
+  ClientPeaks client_peaks_;
   int ops_sample_index_ = 0;
   std::uint64_t ops_sample_time_ms_ = 0;
 };

@@ -56,7 +56,7 @@ bool LoadStringForWrite(CommandContext& ctx, std::string_view key, StringValue* 
 }
 
 bool StoreString(CommandContext& ctx, std::string_view key, const StringValue& value) {
-  return WriteOk(ctx, ctx.keyspace.Put(key, value.bytes, value.expire_at_ms));
+  return WriteOk(ctx, ctx.keyspace.PutString(key, value.bytes, value.expire_at_ms, kStringRaw));
 }
 
 namespace {

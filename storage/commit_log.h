@@ -99,6 +99,8 @@ class CommitLog {
   std::uint64_t seq() const { return seq_; }
   // Record bytes written and buffered (the file's magic not counted).
   std::uint64_t bytes() const { return file_bytes_ + pending_.size(); }
+  // Of those, the ones still in the buffer (not yet written to the file).
+  std::uint64_t buffered_bytes() const { return pending_.size(); }
   // The error of the last Flush(), cleared by a successful one.
   const Status& last_error() const { return last_error_; }
   // An fdatasync of the current file failed (Flush or the everysec thread): see the class comment.

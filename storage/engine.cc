@@ -47,6 +47,9 @@ std::optional<KeyUsage> Engine::Inspect(DbIndex db, std::string_view key) {
 bool Engine::SetLfuFrequency(DbIndex db, std::string_view key, int frequency) {
   return impl_->SetLfuFrequency(db, key, frequency);
 }
+bool Engine::SetHint(DbIndex db, std::string_view key, std::uint8_t hint) {
+  return impl_->SetHint(db, key, hint);
+}
 bool Engine::SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds) {
   return impl_->SetIdleTime(db, key, idle_seconds);
 }
@@ -54,8 +57,8 @@ std::optional<std::int64_t> Engine::GetExpireAt(DbIndex db, std::string_view key
   return impl_->GetExpireAt(db, key);
 }
 Status Engine::Put(DbIndex db, std::string_view key, std::string_view value,
-                   std::int64_t expire_at_ms) {
-  return impl_->Put(db, key, value, expire_at_ms);
+                   std::int64_t expire_at_ms, std::uint8_t hint) {
+  return impl_->Put(db, key, value, expire_at_ms, hint);
 }
 
 Status Engine::PutObject(DbIndex db, std::string_view key, std::string_view serialized,
@@ -79,8 +82,9 @@ Status Engine::Mutate(DbIndex db, std::string_view key, std::string_view op,
                       std::int64_t* result) {
   return impl_->Mutate(db, key, op, result);
 }
-Status Engine::PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces) {
-  return impl_->PatchString(db, key, pieces);
+Status Engine::PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces,
+                           std::uint8_t hint) {
+  return impl_->PatchString(db, key, pieces, hint);
 }
 bool Engine::Delete(DbIndex db, std::string_view key) { return impl_->Delete(db, key); }
 bool Engine::SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms) {

@@ -150,6 +150,12 @@ Status EngineImpl::InstallCheckpoint(CheckpointResult result) {
           std::max(engine->stats_.checkpoint_loop_max_us, engine->stats_.checkpoint_loop_last_us);
     }
   } loop_time{this, background, started};
+  stats_.checkpoint_last_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 started - checkpoint_started_)
+                                 .count();
+  stats_.checkpoint_last_failed = !result.status.ok();
+  stats_.checkpoint_failures_in_a_row =
+      result.status.ok() ? 0 : stats_.checkpoint_failures_in_a_row + 1;
   const std::vector<Memtable::Entry*> frozen = std::move(frozen_);
   frozen_.clear();
   frozen_objects_.clear();  // the job is over: every object was serialized
@@ -188,6 +194,7 @@ void EngineImpl::StartCheckpoint() {
   // and the memory limit, which start it again if it is still due.
   if (atomic_depth_ > 0) return;
   const auto started = std::chrono::steady_clock::now();
+  checkpoint_started_ = started;
   auto job = std::make_shared<CheckpointJob>();
   bool any = false;
   if (!FreezeMemtable(job.get(), /*background=*/true, &any).ok() || !any) return;
@@ -220,6 +227,7 @@ Status EngineImpl::Checkpoint() {
   // Every record added so far has been applied to the memtable, so once the segment and MANIFEST
   // are durable they are too, whatever became of the log file (a failed fdatasync).
   const std::uint64_t covered = log_->appended();
+  checkpoint_started_ = std::chrono::steady_clock::now();
   CheckpointJob job;
   bool any = false;
   Status s = FreezeMemtable(&job, /*background=*/false, &any);

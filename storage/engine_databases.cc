@@ -127,6 +127,7 @@ Status EngineImpl::Move(DbIndex from, std::string_view key, DbIndex to, bool* mo
   rec.ns = to_ns;
   rec.expire_at_ms = st->expire_at_ms;
   const Memtable::Entry* e = st->entry;
+  const std::uint8_t hint = e != nullptr ? e->hint : 0;  // the value's, wherever it goes
   if (e != nullptr && e->has(Memtable::kObject)) {
     e->object()->Serialize(&value);
     rec.object = true;
@@ -161,8 +162,10 @@ Status EngineImpl::Move(DbIndex from, std::string_view key, DbIndex to, bool* mo
   if (object != nullptr) {
     AfterWrite(ApplyPutObject(to_hash, to_ns, key_copy, std::move(object), rec.expire_at_ms));
   } else {
-    AfterWrite(ApplyPut(to_hash, to_ns, key_copy, value, rec.raw_len, rec.compressed,
-                        rec.expire_at_ms));
+    Memtable::Entry* moved_entry =
+        ApplyPut(to_hash, to_ns, key_copy, value, rec.raw_len, rec.compressed, rec.expire_at_ms);
+    moved_entry->hint = hint;
+    AfterWrite(moved_entry);
   }
   *moved = true;
   return Status::Ok();

@@ -24,15 +24,22 @@ bool WorthAnotherStep(std::size_t with_ttl, std::size_t expired) { return expire
 void EngineImpl::ActiveExpireCycle() {
   if (removal_paused_ || !active_expire_) return;
   const auto started = LatencyStart();
-  const SteadyTime deadline = std::chrono::steady_clock::now() + kBudget;
+  const SteadyTime start = std::chrono::steady_clock::now();
+  const SteadyTime deadline = start + kBudget;
   ExpireMemtable(deadline);
   ExpireSegments(deadline);
+  stats_.expire_cycle_us += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                            start)
+          .count());
   LatencyEnd("expire-cycle", started);
 }
 
 void EngineImpl::ExpireMemtable(SteadyTime deadline) {
   std::vector<std::string> expired;
   std::vector<std::uint32_t> expired_ns;
+  std::size_t sampled = 0;  // keys with a TTL the sweeps looked at, and how many had expired
+  std::size_t stale = 0;
   while (memtable_.expiring_count() > 0) {
     expired.clear();
     expired_ns.clear();
@@ -45,8 +52,18 @@ void EngineImpl::ExpireMemtable(SteadyTime deadline) {
       const KeyState st = StateOf(hash, ns, key);
       if (st.exists && st.expired) Reap(hash, ns, key, st);
     }
+    sampled += with_ttl;
+    stale += expired.size();
     if (with_ttl == 0 || !WorthAnotherStep(with_ttl, expired.size())) break;
-    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ++stats_.expire_time_cap_reached;
+      break;
+    }
+  }
+  // Redis's stat_expired_stale_perc: 5% of this cycle's share, 95% of the average so far.
+  if (sampled > 0) {
+    const double share = static_cast<double>(stale) / static_cast<double>(sampled);
+    stats_.expired_stale_ratio = share * 0.05 + stats_.expired_stale_ratio * 0.95;
   }
 }
 
@@ -61,7 +78,10 @@ void EngineImpl::ExpireSegments(SteadyTime deadline) {
     if (!step.more) return;
     // A step over values without TTLs only has to be got through.
     if (step.with_ttl > 0 && !WorthAnotherStep(step.with_ttl, step.expired)) return;
-    if (std::chrono::steady_clock::now() >= deadline) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ++stats_.expire_time_cap_reached;
+      return;
+    }
   }
 }
 

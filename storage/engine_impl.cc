@@ -9,12 +9,6 @@
 
 namespace dynakv::storage {
 
-namespace {
-
-constexpr std::size_t kMaxKeySize = 512u << 20;  // Redis's limit for any string
-
-}  // namespace
-
 EngineImpl::EngineImpl(Options options)
     : options_(std::move(options)), manifest_writer_(options_.dir), rng_(std::random_device{}()) {
   ApplyAccessMode();
@@ -327,10 +321,10 @@ std::optional<ValueRef> EngineImpl::Get(DbIndex db, std::string_view key) {
   if (e->shared) {
     if (e->has(Memtable::kCompressed)) KeepHotDecompressed(e);
     return ValueRef(e->stored().data(), e->stored_len, e->raw_len(), e->has(Memtable::kCompressed),
-                    e->expire_at_ms, &e->shared_value());
+                    e->expire_at_ms, &e->shared_value(), e->hint);
   }
   return ValueRef(e->stored().data(), e->stored_len, e->raw_len(), e->has(Memtable::kCompressed),
-                  e->expire_at_ms);
+                  e->expire_at_ms, nullptr, e->hint);
 }
 
 bool EngineImpl::Exists(DbIndex db, std::string_view key) {
@@ -350,7 +344,7 @@ std::optional<std::int64_t> EngineImpl::GetExpireAt(DbIndex db, std::string_view
 // --- writes -------------------------------------------------------------------------------
 
 Status EngineImpl::Put(DbIndex db, std::string_view key, std::string_view value,
-                       std::int64_t expire_at_ms) {
+                       std::int64_t expire_at_ms, std::uint8_t hint) {
   if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
   if (value.size() > UINT32_MAX) return Status::InvalidArgument("value too large");
   if (expire_at_ms < 0) return Status::InvalidArgument("negative expire time");
@@ -395,7 +389,9 @@ Status EngineImpl::Put(DbIndex db, std::string_view key, std::string_view value,
     unlogged_bytes_ += kUnloggedRecordBytes + key.size() + stored.size();
   }
   const bool read_error_pending = !read_error_.ok();
-  AfterWrite(ApplyPut(hash, ns, key, stored, rec.raw_len, compressed, expire_at_ms));
+  Memtable::Entry* e = ApplyPut(hash, ns, key, stored, rec.raw_len, compressed, expire_at_ms);
+  e->hint = hint & 3;
+  AfterWrite(e);
   // The overwrite's own lookup of the old version decided nothing the caller must be told of.
   if (!read_error_pending) TakeReadError();
   return Status::Ok();
@@ -490,6 +486,13 @@ EngineStats EngineImpl::Stats() const {
   for (const auto& seg : segments_) s.segment_bytes += seg->file_size();
   s.compaction_running = compaction_task_.running();
   s.checkpoint_running = checkpoint_task_.running();
+  if (s.checkpoint_running) {
+    s.checkpoint_current_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - checkpoint_started_)
+                                  .count();
+  }
+  s.dirty_entries = memtable_.dirty_count();
+  s.log_buffered_bytes = log_->buffered_bytes();
   return s;
 }
 

@@ -41,6 +41,10 @@
 
 namespace dynakv::storage {
 
+// The longest key a write takes: Redis's limit for any string (and what Memtable::Entry's
+// key_len holds).
+inline constexpr std::size_t kMaxKeySize = 512u << 20;
+
 class EngineImpl {
  public:
   explicit EngineImpl(Options options);
@@ -56,7 +60,9 @@ class EngineImpl {
   std::optional<KeyUsage> Inspect(DbIndex db, std::string_view key);
   bool SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle_seconds);
   bool SetLfuFrequency(DbIndex db, std::string_view key, int frequency);
-  Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  bool SetHint(DbIndex db, std::string_view key, std::uint8_t hint);
+  Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms,
+             std::uint8_t hint);
   Status PutObject(DbIndex db, std::string_view key, std::string_view serialized,
                    std::int64_t expire_at_ms);
   Status PutObject(DbIndex db, std::string_view key, std::unique_ptr<ValueObject> object,
@@ -90,7 +96,8 @@ class EngineImpl {
   // What a put's log record adds to its key and value, about (unlogged_bytes_).
   static constexpr std::uint64_t kUnloggedRecordBytes = 24;
   Status Mutate(DbIndex db, std::string_view key, std::string_view op, std::int64_t* result);
-  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
+  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces,
+                     std::uint8_t hint);
   bool Delete(DbIndex db, std::string_view key);
   bool SetExpireAt(DbIndex db, std::string_view key, std::int64_t expire_at_ms);
   void Clear();
@@ -144,6 +151,9 @@ class EngineImpl {
   void ResetStatCounters() {
     stats_.expired_keys = stats_.evicted_keys = stats_.offloaded_keys = 0;
     stats_.segment_reads = stats_.bloom_skips = stats_.disk_expire_scanned = 0;
+    // Redis's resetServerStats resets these too.
+    stats_.expired_stale_ratio = 0;
+    stats_.expire_time_cap_reached = stats_.expire_cycle_us = 0;
     tiny_lfu_.ResetCounters();
   }
   const std::vector<LogRepair>& log_repairs() const { return log_repairs_; }
@@ -452,6 +462,7 @@ class EngineImpl {
   std::vector<ValueObject*> snapshotted_;
   // The loop's time on the running background checkpoint so far (EngineStats).
   std::chrono::steady_clock::duration checkpoint_loop_time_{};
+  std::chrono::steady_clock::time_point checkpoint_started_{};  // of the running one (Stats)
   std::uint64_t checkpoint_log_floor_ = 0;
   bool sync_held_ = false;  // it holds the log's sync thread (CommitLog::HoldSync)
   WritePacer pacer_;

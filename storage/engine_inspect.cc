@@ -1,4 +1,4 @@
-// OBJECT IDLETIME and MEMORY USAGE's view of a key, and RESTORE's IDLETIME.
+// OBJECT IDLETIME and MEMORY USAGE's view of a key, RESTORE's IDLETIME, and a string's hint.
 #include <algorithm>
 
 #include "engine_impl.h"
@@ -38,6 +38,14 @@ bool EngineImpl::SetIdleTime(DbIndex db, std::string_view key, std::int64_t idle
   if (at < 0) at = 0;
   // Under an LFU policy the bits hold the frequency: an idle time is ignored, as in Redis.
   if (!memtable_.lfu()) st->entry->set_accessed_at(static_cast<std::uint32_t>(at));
+  return true;
+}
+
+bool EngineImpl::SetHint(DbIndex db, std::string_view key, std::uint8_t hint) {
+  const std::uint32_t ns = map_.ns[db];
+  std::optional<KeyState> st = LiveState(HashKey(key, ns), ns, key);
+  if (!st || st->entry == nullptr || st->entry->has(Memtable::kObject)) return false;
+  st->entry->hint = hint & 3;
   return true;
 }
 

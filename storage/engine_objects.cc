@@ -8,12 +8,6 @@
 
 namespace dynakv::storage {
 
-namespace {
-
-constexpr std::size_t kMaxKeySize = 512u << 20;  // as engine_impl.cc
-
-}  // namespace
-
 Status EngineImpl::WriteRefusal(std::string_view key) const {
   if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
   if (!log_error_.ok()) return log_error_;

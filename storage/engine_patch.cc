@@ -84,8 +84,9 @@ bool EngineImpl::ApplyPatch(std::uint64_t hash, std::uint32_t ns, std::string_vi
 }
 
 Status EngineImpl::PatchString(DbIndex db, std::string_view key,
-                               const std::vector<BytePatch>& pieces) {
+                               const std::vector<BytePatch>& pieces, std::uint8_t hint) {
   if (Status refused = WriteRefusal(key); !refused.ok()) return refused;
+  if (key.size() > kMaxKeySize) return Status::InvalidArgument("key too large");
   if (pieces.empty()) return Status::InvalidArgument("an empty patch");
   std::string patch;
   for (const BytePatch& piece : pieces) {
@@ -135,6 +136,7 @@ Status EngineImpl::PatchString(DbIndex db, std::string_view key,
   rec.patch = patch;
   rec.ns = ns;
   log_->Add(rec);
+  written->hint = hint & 3;
   AfterWrite(written);
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "lfu.h"
 
@@ -71,6 +72,8 @@ Memtable::EntryPtr Memtable::Allocate(std::uint64_t hash, std::string_view key,
                                       std::uint8_t flags, std::int64_t expire_at_ms,
                                       std::uint32_t ns) {
   const std::size_t prefix = ns != 0 ? sizeof(ns) : 0;
+  // Entry::key_len's 30 bits: the engine refuses longer keys before anything gets here.
+  if (key.size() >= (std::size_t{1} << 30)) throw std::length_error("key too large");
   // Large string values go to a SharedValue (memtable.h); objects never do. A compressed value
   // counts by its raw size: that is what a reply sends, and what the hot-value rule may keep.
   const bool shared = (flags & kObject) == 0 &&

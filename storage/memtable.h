@@ -85,7 +85,13 @@ class Memtable {
     std::uint64_t hash = 0;
     std::int64_t expire_at_ms = 0;  // 0: none
     std::uint32_t lru = 0;          // value of the table's access clock at the last touch
-    std::uint32_t key_len = 0;
+    // Keys are at most 512 MiB (the engine's kMaxKeySize, Redis's limit), 30 bits.
+    std::uint32_t key_len : 30 = 0;
+    // The caller's note about a string value, given with the write that made it (Engine::Put's
+    // and PatchString's `hint`; the server keeps what Redis's OBJECT ENCODING of it depends on
+    // besides its bytes). The table gives it no meaning. It is not logged: an entry made by
+    // replay or read back from a segment starts at 0.
+    std::uint32_t hint : 2 = 0;
     std::uint32_t stored_len = 0;
     // Position in the table's dirty list while kDirty (2^29 dirty entries would take 22 GB of
     // headers alone).

@@ -79,13 +79,15 @@ enum class EvictionResult {
 class ValueRef {
  public:
   ValueRef(const char* data, std::uint32_t stored_size, std::uint32_t raw_size, bool compressed,
-           std::int64_t expire_at_ms, const std::shared_ptr<SharedValue>* shared = nullptr)
+           std::int64_t expire_at_ms, const std::shared_ptr<SharedValue>* shared = nullptr,
+           std::uint8_t hint = 0)
       : data_(data),
         stored_size_(stored_size),
         raw_size_(raw_size),
         compressed_(compressed),
         expire_at_ms_(expire_at_ms),
-        shared_(shared) {}
+        shared_(shared),
+        hint_(hint) {}
   // A typed value (storage/object.h): the bytes accessors below do not apply.
   ValueRef(ValueObject* object, std::int64_t expire_at_ms)
       : data_(nullptr),
@@ -116,6 +118,9 @@ class ValueRef {
   // for a value held inline. The pointer itself is valid as the ValueRef is: copy what it
   // points to to keep it.
   const std::shared_ptr<SharedValue>* shared() const { return shared_; }
+  // The hint the string was last written with (Put's, PatchString's), while it stays in memory;
+  // 0 for a value read back from disk or replayed from the log (hints are not logged).
+  std::uint8_t hint() const { return hint_; }
 
  private:
   const char* data_;
@@ -124,6 +129,7 @@ class ValueRef {
   bool compressed_;
   std::int64_t expire_at_ms_;
   const std::shared_ptr<SharedValue>* shared_ = nullptr;
+  std::uint8_t hint_ = 0;
   ValueObject* object_ = nullptr;
 };
 
@@ -160,6 +166,12 @@ struct EngineStats {
   std::uint64_t admitted_keys = 0;
   std::uint64_t rejected_keys = 0;
   std::uint64_t expired_keys = 0;
+  // Active expiry as Redis's expire cycle counts it: the share of keys with a TTL that its
+  // memtable sweeps found expired (a moving average, 0..1), the sweeps the time budget cut
+  // short while they were still worth going on, and the time the cycles took.
+  double expired_stale_ratio = 0;
+  std::uint64_t expire_time_cap_reached = 0;
+  std::uint64_t expire_cycle_us = 0;
   std::uint64_t disk_expire_scanned = 0;  // segment records active expiry looked at
   std::uint64_t segment_reads = 0;        // lookups that read a segment block
   std::uint64_t bloom_skips = 0;          // segment lookups avoided by a bloom filter
@@ -184,6 +196,15 @@ struct EngineStats {
   // last checkpoint's, and the largest since the engine opened.
   std::uint64_t checkpoint_loop_last_us = 0;
   std::uint64_t checkpoint_loop_max_us = 0;
+  // Checkpoints as INFO shows Redis's AOF rewrites (the log is rewritten into a segment): the
+  // last one's time from start to install (-1 before the first), the running one's so far (-1
+  // when none runs), whether the last one failed and how many failed in a row since one worked.
+  std::int64_t checkpoint_last_ms = -1;
+  std::int64_t checkpoint_current_ms = -1;
+  bool checkpoint_last_failed = false;
+  std::uint64_t checkpoint_failures_in_a_row = 0;
+  std::uint64_t dirty_entries = 0;        // changes only the commit log holds (since a checkpoint)
+  std::uint64_t log_buffered_bytes = 0;   // log records not yet handed to the kernel
 };
 
 // A corrupt commit log that Open cut under LogCorruptionPolicy::kDropAndRepair.
@@ -230,6 +251,10 @@ class Engine {
   // Under an LFU policy: sets the key's access counter (RESTORE ... FREQ), else does nothing, as
   // SetIdleTime does nothing under one (Redis's objectSetLRUOrLFU). False when not in memory.
   bool SetLfuFrequency(DbIndex db, std::string_view key, int frequency);
+  // Gives the string value of `key` another hint (Put's) without writing it: nothing is logged,
+  // as hints never are. False when the key holds no string in memory (a typed value, or one only
+  // a segment has: it would get hint 0 when read back anyway).
+  bool SetHint(DbIndex db, std::string_view key, std::uint8_t hint);
   std::optional<ValueRef> Get(std::string_view key) { return Get(0, key); }
   bool Exists(std::string_view key) { return Exists(0, key); }
   std::optional<std::int64_t> GetExpireAt(std::string_view key) { return GetExpireAt(0, key); }
@@ -243,8 +268,11 @@ class Engine {
 
   // --- writes: logged to the commit log buffer, then applied to the memtable. ----------------
   // expire_at_ms: absolute unix ms, 0 for none. Fails only with OutOfMemory (noeviction) or an
-  // I/O error of the log.
-  Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+  // I/O error of the log. `hint` (0..3) is the caller's note about the value, which the engine
+  // gives no meaning: ValueRef::hint() returns it while the value stays in memory (it is not
+  // logged, so a restart, an offload or MOVE's replay forgets it; MOVE itself keeps it).
+  Status Put(DbIndex db, std::string_view key, std::string_view value, std::int64_t expire_at_ms,
+             std::uint8_t hint = 0);
   Status Put(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
     return Put(0, key, value, expire_at_ms);
   }
@@ -280,8 +308,9 @@ class Engine {
   // changed this way is held uncompressed in memory from then on (as Redis holds it), so further
   // changes cost O(change) (checkpoints still compress it, off the loop). InvalidArgument
   // (kHoldsTypedValue) when the key holds a typed value, or when the value would pass UINT32_MAX
-  // bytes; fails otherwise as Put does.
-  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces);
+  // bytes; fails otherwise as Put does. The value gets `hint` (as Put's).
+  Status PatchString(DbIndex db, std::string_view key, const std::vector<BytePatch>& pieces,
+                     std::uint8_t hint = 0);
   Status PatchString(std::string_view key, const std::vector<BytePatch>& pieces) {
     return PatchString(0, key, pieces);
   }

@@ -69,8 +69,8 @@ TEST_CASE("MEMORY DOCTOR: each of Redis's checks, at its limits") {
        " * Big client buffers: "},
       {"replica buffers",
        [](MemoryFigures& m) {
-         m.monitor_clients = 1;
-         m.clients_monitors = 10 * kMb + 1;
+         m.replica_clients = 1;
+         m.clients_replicas = 10 * kMb + 1;
        },
        " * Big replica buffers: "},
       {"scripts", [](MemoryFigures& m) { m.cached_scripts = 1001; }, " * Many scripts: "},
