@@ -12,6 +12,7 @@
 #include <sstream>
 #include <utility>
 
+#include "cluster/stored_siblings.h"
 #include "storage/engine.h"
 
 namespace dynakv::cluster {
@@ -52,9 +53,11 @@ std::int64_t ReplicaService::NowUs() const {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void ReplicaService::Load(std::string_view key, std::string* bytes, SiblingSet* set) {
+void ReplicaService::Load(std::string_view key, std::string* bytes, SiblingSet* set,
+                          bool* as_object) {
   *set = SiblingSet();
   bytes->clear();
+  if (as_object != nullptr) *as_object = false;
   const auto stored = engine_.Get(key);
   if (const storage::Status error = engine_.TakeReadError(); !error.ok()) {
     // A damaged segment block: this copy is gone, the other replicas still have theirs, and
@@ -68,7 +71,8 @@ void ReplicaService::Load(std::string_view key, std::string* bytes, SiblingSet* 
     return;
   }
   if (!stored) return;
-  *bytes = stored->ToString();
+  *bytes = StoredBytes(*stored);
+  if (as_object != nullptr) *as_object = stored->object() != nullptr;
   if (SiblingSet::Decode(*bytes, set)) return;
   ++stats_.undecodable_values;
   if (options_.log_warning) {
@@ -141,16 +145,66 @@ storage::Status ReplicaService::Put(std::string_view key, const SiblingSet& unfi
     incoming = &filtered;
   }
   std::string stored;
+  if (const auto ref = engine_.Get(key); ref && ref->object() != nullptr) {
+    // A collection's copy (stored_siblings.h): the engine joins `incoming` into it and logs only
+    // the join, O(incoming) bytes.
+    stored = StoredBytes(*ref);
+    return JoinStored(key, *incoming, std::move(stored));
+  }
   SiblingSet merged;
-  Load(key, &stored, &merged);
+  Load(key, &stored, &merged, nullptr);
   if (merged.empty()) stored.clear();  // undecodable bytes are no copy, for the observer too
   merged.Merge(*incoming);
   if (merged.empty()) return storage::Status::Ok();
   std::string encoded = merged.Encode();
   if (encoded == stored) return storage::Status::Ok();
-  const storage::Status status =
-      engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+  storage::Status status;
+  if (std::any_of(merged.versions().begin(), merged.versions().end(),
+                  [](const Version& v) { return v.collection; })) {
+    // Becomes a collection here: stored whole once, joined from then on.
+    status = engine_.PutObject(key, SerializedSiblings(encoded), 0);
+    if (status.code() == storage::Status::Code::kInvalidArgument) {
+      // An engine opened without StoredSiblingsCodec (unit tests, tools): a plain value.
+      status = engine_.Put(key, encoded, 0);
+    }
+  } else {
+    status = engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+  }
   if (status.ok() && on_change_) on_change_(key, stored, encoded);
+  return status;
+}
+
+storage::Status ReplicaService::JoinStored(std::string_view key, const SiblingSet& incoming,
+                                           std::string stored) {
+  std::string op = JoinOp(incoming.Encode());
+  // A coordinator's own replica gets each delta twice: from the command (stored before the delta
+  // ships, cluster_collections.h) and as one of the write's replicas. The second join changes
+  // nothing (joins are idempotent) and is skipped, with its log record and its O(set) decode and
+  // encode, when nothing at all was logged since the first.
+  if (key == last_join_key_ && op == last_join_op_ && engine_.LogEnd() == last_join_log_end_) {
+    return storage::Status::Ok();
+  }
+  std::int64_t result = 0;
+  storage::Status status = engine_.Mutate(key, op, &result);
+  if (status.ok()) {
+    last_join_key_.assign(key);
+    last_join_op_ = std::move(op);
+    last_join_log_end_ = engine_.LogEnd();
+  }
+  if (!status.ok() || (result & kJoinChanged) == 0) return status;
+  const auto ref = engine_.Get(key);
+  std::string encoded = ref ? StoredBytes(*ref) : std::string();
+  if ((result & kJoinHasCollection) == 0) {
+    // No collection any more (a write that replaced it, a type change): a plain value again,
+    // with its storage expiry (tombstone grace), as any other key.
+    SiblingSet merged;
+    if (SiblingSet::Decode(encoded, &merged)) {
+      status =
+          engine_.Put(key, encoded, StorageExpiry(merged, NowMs(), options_.tombstone_grace_ms));
+      if (!status.ok()) return status;
+    }
+  }
+  if (on_change_) on_change_(key, stored, encoded);
   return status;
 }
 

@@ -2,9 +2,11 @@
 // bus (other coordinators' REPLICA_GET / REPLICA_PUT) and this node's own coordinator go through
 // it, so a write lands the same way whoever coordinates it.
 //
-// A key's stored value is its SiblingSet::Encode() bytes. A write never overwrites blindly: the
-// incoming set is merged with the stored one, so a replica keeps every version no other version
-// has seen, whatever order writes and repairs arrive in.
+// A key's stored value is its SiblingSet::Encode() bytes: a plain value, or, once the set holds a
+// convergent collection, an object of those bytes whose writes are logged as joins of what
+// arrived (stored_siblings.h). A write never overwrites blindly: the incoming set is merged with
+// the stored one, so a replica keeps every version no other version has seen, whatever order
+// writes and repairs arrive in.
 #pragma once
 
 #include <cstdint>
@@ -107,8 +109,12 @@ class ReplicaService {
   std::int64_t SkewLimitUs() const;
   // Ok unless a version of `set` is stamped beyond the clock-skew bound; counts and logs it.
   storage::Status CheckClockSkew(std::string_view key, const SiblingSet& set);
-  // Reads and decodes the stored copy; *bytes gets the raw stored value ("" when none).
-  void Load(std::string_view key, std::string* bytes, SiblingSet* set);
+  // Reads and decodes the stored copy; *bytes gets the raw stored value ("" when none), and
+  // *as_object (when given) whether it is stored as a collection's object (stored_siblings.h).
+  void Load(std::string_view key, std::string* bytes, SiblingSet* set, bool* as_object = nullptr);
+  // Put into a copy stored as an object: the engine joins `incoming` and logs only it. `stored`:
+  // the copy's bytes before, for the change observer.
+  storage::Status JoinStored(std::string_view key, const SiblingSet& incoming, std::string stored);
 
   storage::Engine& engine_;
   HybridClock& clock_;
@@ -117,6 +123,10 @@ class ReplicaService {
   HintStore* hints_ = nullptr;
   ChangeObserver on_change_;
   std::int64_t flushed_before_us_ = 0;  // the latest recorded FLUSHALL's timestamp
+  // The last join JoinStored logged, and the engine's LogEnd() right after it.
+  std::string last_join_key_;
+  std::string last_join_op_;
+  std::uint64_t last_join_log_end_ = 0;
 };
 
 }  // namespace dynakv::cluster

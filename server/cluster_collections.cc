@@ -73,6 +73,33 @@ bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp
   }
 }
 
+// HINCRBY over a hash the command did not build on (a new key, one that expired, a plain typed
+// hash): the field's result `value` is written as its base (the value before the increment, as
+// a register, left out when 0) plus this actor's total `by`, never as one assignment of the
+// result. Two nodes creating the hash concurrently by HINCRBY of one field (each copy still
+// without the key) would otherwise write two registers, and the field would read as one of
+// them: one increment lost (the three-node hammer's lost increment).
+bool AddIncrementedField(std::string_view actor, std::int64_t timestamp_us,
+                         const HashIncrement& increment, std::string_view value,
+                         cluster::CollectionState* seen, cluster::CollectionState* delta) {
+  std::int64_t result = 0;
+  if (!crdt::ParseRedisInteger(value, &result)) return false;
+  const std::int64_t base =
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(result) - increment.by);
+  if (base != 0) {
+    delta->map().Join(seen->map().Set(actor, increment.field, timestamp_us, std::to_string(base)));
+  }
+  std::int64_t incremented = 0;
+  crdt::AddWinsMap part;
+  if (seen->map().IncrBy(actor, increment.field, increment.by, &incremented, &part) !=
+          crdt::AddWinsMap::IncrStatus::kOk ||
+      incremented != result) {
+    return false;
+  }
+  delta->map().Join(part);
+  return true;
+}
+
 // The kind of collection a command's result is, if it is one.
 bool KindOf(const storage::ValueObject* object, cluster::CollectionState::Kind* kind) {
   if (dynamic_cast<const types::Set*>(object) != nullptr) {
@@ -136,10 +163,17 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
         delta.set().Join(seen.set().Add(actor, member));
       });
     } else if (state.exists) {
+      bool ok = true;
       static_cast<const types::Hash*>(state.object.get())
           ->ForEach([&](std::string_view field, std::string_view value) {
-            delta.map().Join(seen.map().Set(actor, field, version->timestamp_us, value));
+            if (increment != nullptr && field == increment->field) {
+              ok = ok && AddIncrementedField(actor, version->timestamp_us, *increment, value, &seen,
+                                             &delta);
+            } else {
+              delta.map().Join(seen.map().Set(actor, field, version->timestamp_us, value));
+            }
           });
+      if (!ok) return false;
     }
     stamp(state.exists ? state.expire_at_ms : 0);
   } else {
@@ -159,9 +193,8 @@ ClusterCollections::ClusterCollections(Server& server, ClusterExecutor& executor
     : server_(server), executor_(executor), node_(node) {}
 
 bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
-  // HINCRBY is not among them yet: run here as a counter increment of the field (the
-  // HashIncrement path below), a hammer through three nodes lost one increment in about half the
-  // runs, not understood yet. Through the coordinator it assigns its result (last-write-wins).
+  // Rows flagged kCmdClusterConvergent. HINCRBY runs as a counter increment of the field
+  // (HashIncrement); HINCRBYFLOAT assigns its result (last-write-wins on the field).
   return (spec.flags & kCmdClusterConvergent) != 0;
 }
 
@@ -217,13 +250,14 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
     version.value.clear();
   }
   cluster::SiblingSet delta;
-  delta.Add(version);
-  set.Add(std::move(version));
+  delta.Add(std::move(version));
   // In this node's log file before it goes anywhere, not only in the log buffer the loop flushes
   // at the end of its iteration: killed in between, the node would come back without the dot
   // that the other replicas hold, give it to its next add, and the two members tagged with one
-  // dot would remove each other on the next merge (test_cluster_sets' kill -9 test).
-  if (const std::string error = node_.PutLocal(key, set); !error.empty()) {
+  // dot would remove each other on the next merge (test_cluster_sets' kill -9 test). The delta,
+  // not the merged set: the replica logs what it is given (a join, stored_siblings.h), and the
+  // join of the delta into this copy is the merged set.
+  if (const std::string error = node_.PutLocal(key, delta); !error.empty()) {
     done("-" + error + "\r\n");
     return;
   }

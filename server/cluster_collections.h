@@ -1,4 +1,5 @@
-// Sets in cluster mode: observed-remove sets (crdt/or_set.h) kept inside the key's versions
+// Sets and hashes in cluster mode: observed-remove sets (crdt/or_set.h) and add-wins maps
+// (crdt/add_wins_map.h) kept inside the key's versions
 // (cluster/collection_state.h), so concurrent writes through different nodes all survive and
 // every replica that has seen the same writes holds the same set (README: cluster mode,
 // convergent collections).
@@ -61,7 +62,8 @@ class ClusterCollections {
   ClusterCollections(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node);
 
   // The commands that run on one replica as described above: rows flagged kCmdClusterConvergent
-  // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBYFLOAT).
+  // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBY: a counter increment of the field,
+  // HINCRBYFLOAT).
   static bool IsCollectionCommand(const CommandSpec& spec);
 
   // Runs the command (this node is a replica of argv[1]) over this node's copy as `actor`,

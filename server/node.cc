@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cluster/cluster_node.h"
+#include "cluster/stored_siblings.h"
 #include "cluster_config.h"
 #include "cluster_secret.h"
 #include "config.h"
@@ -256,8 +257,12 @@ int RunNode(int argc, char** argv) {
   // The codec of typed values outlives the engine that calls it.
   types::TypesCodec codec;
   codec.mutable_limits() = ToTypeLimits(config);
+  // Cluster mode's replica stores collections' version sets as objects of its own, logged as
+  // joins (cluster/stored_siblings.h); the typed values' codec serves the rest.
+  const cluster::StoredSiblingsCodec cluster_codec(&codec);
   storage::Options storage_options = ToStorageOptions(config);
-  storage_options.object_codec = &codec;
+  storage_options.object_codec =
+      config.cluster_enabled ? static_cast<const storage::ObjectCodec*>(&cluster_codec) : &codec;
   std::unique_ptr<storage::Engine> engine;
   const storage::Status status = storage::Engine::Open(storage_options, &engine);
   if (!status.ok()) {

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "cluster/stored_siblings.h"
 #include "config.h"
 #include "keyspace.h"
 #include "rdb_save.h"
@@ -122,7 +123,9 @@ int ExportRdbOffline(const Config& config) {
   codec.mutable_limits() = ToTypeLimits(config);
   storage::Options options = ToStorageOptions(config);
   options.dir = scratch.path();
-  options.object_codec = &codec;
+  const cluster::StoredSiblingsCodec cluster_codec(&codec);  // as the node opens it (node.cc)
+  options.object_codec =
+      config.cluster_enabled ? static_cast<const storage::ObjectCodec*>(&cluster_codec) : &codec;
   options.log_corruption_policy = storage::LogCorruptionPolicy::kRefuse;
   if (storage::DeletesVictims(options.eviction))
     options.eviction = storage::EvictionPolicy::kOffload;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster/stored_siblings.h"
 #include "cluster/versioned_value.h"
 #include "snapshot_keyspace.h"
 
@@ -21,7 +22,7 @@ bool ReplicaKeyspace::LoadLive(std::string_view key) {
   if (!stored) return false;
   cluster::SiblingSet set;
   // Bytes that are not a version set (a data dir written in single-node mode) are no value.
-  if (!cluster::SiblingSet::Decode(stored->ToString(), &set)) return false;
+  if (!cluster::SiblingSet::Decode(cluster::StoredBytes(*stored), &set)) return false;
   const cluster::Version* winner = set.Resolve();
   if (winner == nullptr || !winner->IsLive(NowMs())) return false;
   object_.reset();

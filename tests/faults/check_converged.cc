@@ -1,4 +1,5 @@
 #include "checks.h"
+#include "collections.h"
 
 namespace dynakv::faults {
 
@@ -33,6 +34,10 @@ int CheckConverged(const FinalState& final, std::vector<Violation>* out) {
   for (std::size_t k = 0; k < final.counters.size(); ++k) {
     const int key = static_cast<int>(k);
     found += Differ(CounterName(key), key, final.counters[k].copies, out);
+  }
+  for (std::size_t k = 0; k < final.collections.size(); ++k) {
+    const int key = static_cast<int>(k);
+    found += Differ(CollectionName(key), key, final.collections[k].copies, out);
   }
   for (std::size_t k = 0; k < final.others.size(); ++k) {
     found += Differ(final.others[k].name, static_cast<int>(k), final.others[k].copies, out);

@@ -2,6 +2,9 @@
 // and catches the violation it exists for, so a fault run that reports nothing means something.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <string>
+
 #include "checks.h"
 
 using namespace dynakv::faults;
@@ -268,4 +271,72 @@ TEST_CASE("counters: the final value lies between the acknowledged sum and the i
   CHECK(v[0].what.find("lock:0") != std::string::npos);
   f.others[0].copies = {"v", "v", "v"};
   CHECK(CheckConverged(f, &v) == 0);
+}
+
+TEST_CASE(
+    "collections: acknowledged adds stay unless a remove may have taken them; nothing "
+    "unsent appears, nothing surely removed comes back") {
+  // Collection 0 is a set, 1 a hash (collections.h).
+  auto op = [](Op::Kind kind, int key, long long seq, bool ok) {
+    Op o = Write(kind, seq, 10, 20, ok);
+    o.key = key;
+    return o;
+  };
+  using K = Op::Kind;
+  const std::vector<Op> ops = {
+      op(K::kAdd, 0, 1, true),         // e1: acked
+      op(K::kAdd, 0, 2, false),        // e2: indeterminate
+      op(K::kAdd, 0, 3, true),         // e3: acked, then a remove that may have removed it
+      op(K::kRemove, 0, 3, false),     //
+      op(K::kAdd, 0, 4, true),         // e4: acked, removed for sure
+      op(K::kRemove, 0, 4, true),      //
+      op(K::kAdd, 0, 5, true),         // e5: acked; a remove that saw nothing excuses nothing
+      op(K::kRemoveNone, 0, 5, true),  //
+      op(K::kAdd, 1, 6, true),         // hash field e6 = v6
+  };
+  auto check = [&](std::map<std::string, std::string> set, std::map<std::string, std::string> hash,
+                   std::string* property = nullptr) {
+    FinalState f;
+    f.collections.resize(2);
+    f.collections[0].read_ok = true;
+    f.collections[0].elements = std::move(set);
+    f.collections[1].read_ok = true;
+    f.collections[1].elements = std::move(hash);
+    std::vector<Violation> v;
+    const int found = CheckCollections(ops, f, &v);
+    if (property != nullptr && !v.empty()) *property = v[0].property;
+    return found;
+  };
+  const std::map<std::string, std::string> hash = {{"e6", "v6"}};
+  CHECK(check({{"e1", ""}, {"e5", ""}}, hash) == 0);
+  CHECK(check({{"e1", ""}, {"e2", ""}, {"e3", ""}, {"e5", ""}}, hash) == 0);
+  std::string property;
+  CHECK(check({{"e5", ""}}, hash, &property) == 1);  // e1
+  CHECK(property == "lost");
+  CHECK(check({{"e1", ""}}, hash, &property) == 1);  // e5
+  CHECK(property == "lost");
+  CHECK(check({{"e1", ""}, {"e5", ""}}, {}, &property) == 1);  // e6
+  CHECK(property == "lost");
+  CHECK(check({{"e1", ""}, {"e5", ""}, {"e9", ""}}, hash, &property) == 1);
+  CHECK(property == "phantom");
+  CHECK(check({{"e1", ""}, {"e5", ""}}, {{"e6", "v7"}}, &property) == 1);
+  CHECK(property == "phantom");
+  CHECK(check({{"e1", ""}, {"e4", ""}, {"e5", ""}}, hash, &property) == 1);
+  CHECK(property == "resurrected");
+
+  FinalState unread;
+  unread.collections.resize(2);
+  unread.collections[1].read_ok = true;
+  unread.collections[1].elements = hash;
+  std::vector<Violation> v;
+  CHECK(CheckCollections(ops, unread, &v) == 1);
+  CHECK(v[0].property == "unreadable");
+
+  // A collection's copies must be the same bytes on every replica.
+  FinalState f;
+  f.collections.resize(1);
+  f.collections[0].copies = {"ab", "ab", "abc"};
+  v.clear();
+  CHECK(CheckConverged(f, &v) == 1);
+  CHECK(v[0].what.find("fs:0") != std::string::npos);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,14 @@ struct FinalState {
     std::vector<std::string> copies;  // each node's own copy's bytes (DEBUG LOCALRAW), rendered
   };
   std::vector<Counter> counters;  // by counter index
+  struct Collection {
+    bool read_ok = false;  // the final read (R ALL) answered
+    std::string read;      // a summary of the reply, for reports
+    // element -> payload ("" for a kind without one), as read.
+    std::map<std::string, std::string> elements;
+    std::vector<std::string> copies;  // each node's own copy's bytes (DEBUG LOCALRAW), rendered
+  };
+  std::vector<Collection> collections;  // by collection index (collections.h)
   // Other keys whose replicas must hold identical bytes too (the SERIAL locks and registers).
   struct Named {
     std::string name;
@@ -63,8 +72,17 @@ int CheckReads(const History& history, const std::vector<Op>& ops, std::vector<V
 int CheckCounters(const std::vector<Op>& ops, const FinalState& final,
                   std::vector<Violation>* out);
 
+// Collections (issue 13's checker 2), per collection (collections.h): every element whose add
+// was acknowledged is present unless a remove of it was sent that may have removed it (an
+// acknowledged remove that replied 0 saw nothing, so it does not count) ("lost"); every element
+// present was added by some add, acknowledged or not, with that add's payload ("phantom"); an
+// element whose remove was acknowledged as having removed it (it saw the one add of that element)
+// is absent: nothing brought it back, not anti-entropy, a hint or an old copy ("resurrected").
+int CheckCollections(const std::vector<Op>& ops, const FinalState& final,
+                     std::vector<Violation>* out);
+
 // Convergence: after healing and anti-entropy, every replica holds the same copy of every key
-// and the same bytes of every counter ("divergent" otherwise).
+// and the same bytes of every counter and collection ("divergent" otherwise).
 int CheckConverged(const FinalState& final, std::vector<Violation>* out);
 
 // Mutual exclusion of SERIAL locks ("two-holders"): an acknowledged acquisition surely holds its

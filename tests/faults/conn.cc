@@ -82,6 +82,13 @@ Reply Conn::Command(const std::vector<std::string>& argv) {
       out.type = Reply::Type::kArray;
       break;
   }
+  if (out.type == Reply::Type::kArray) {
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      const redisReply* e = r->element[i];
+      out.elements.emplace_back(e != nullptr && e->str != nullptr ? std::string(e->str, e->len)
+                                                                  : std::string());
+    }
+  }
   if (r->str != nullptr) out.str.assign(r->str, r->len);
   out.integer = r->integer;
   freeReplyObject(r);

@@ -18,6 +18,8 @@ struct Reply {
   Type type = Type::kIo;
   std::string str;  // kString, kStatus, kError, kIo (the transport error)
   long long integer = 0;
+  // kArray: its elements' strings (a nested array or nil element reads as "").
+  std::vector<std::string> elements;
 
   bool IsError() const { return type == Type::kError; }
   // A readable rendering for reports: "nil", "\"value\"", "(error) ...".

@@ -2,11 +2,12 @@
 // inside the client network namespace).
 //
 //   dynakv-faults workload --nodes h:p,h:p,h:p --seconds S --seed N --log ops.log
-//                          [--keys K] [--counters C] [--clients-per-node C] [--rate OPS]
+//                          [--keys K] [--counters C] [--collections C] [--clients-per-node C]
+//                          [--rate OPS]
 //                          [--timeout-ms MS]
 //                          [--serial-log serial.log [--serial-level SERIAL|QUORUM]]
 //   dynakv-faults check --nodes h:p,... --log ops.log [--faults faults.log] [--keys K]
-//                       [--counters C] [--serial-log serial.log]
+//                       [--counters C] [--collections C] [--serial-log serial.log]
 //
 // --serial-log: the SERIAL lock and register clients run alongside (serial_workload.h), and
 // `check` runs CheckLocks and the linearizability check over their log.
@@ -51,6 +52,7 @@ int Workload(std::map<std::string, std::string>& flags) {
   options.seed = std::strtoull(flags["seed"].c_str(), nullptr, 10);
   if (!flags["keys"].empty()) options.keys = std::atoi(flags["keys"].c_str());
   if (!flags["counters"].empty()) options.counters = std::atoi(flags["counters"].c_str());
+  if (!flags["collections"].empty()) options.collections = std::atoi(flags["collections"].c_str());
   if (!flags["clients-per-node"].empty())
     options.clients_per_node = std::atoi(flags["clients-per-node"].c_str());
   if (!flags["rate"].empty()) options.ops_per_second = std::atoi(flags["rate"].c_str());
@@ -121,7 +123,9 @@ int Check(std::map<std::string, std::string>& flags) {
       flags["keys"].empty() ? WorkloadOptions{}.keys : std::atoi(flags["keys"].c_str());
   const int counters =
       flags["counters"].empty() ? WorkloadOptions{}.counters : std::atoi(flags["counters"].c_str());
-  if (nodes.empty() || flags["log"].empty() || keys <= 0 || counters < 0)
+  const int collections = flags["collections"].empty() ? WorkloadOptions{}.collections
+                                                       : std::atoi(flags["collections"].c_str());
+  if (nodes.empty() || flags["log"].empty() || keys <= 0 || counters < 0 || collections < 0)
     return Usage("check needs --nodes and --log");
   std::vector<Op> ops;
   std::vector<Fault> faults;
@@ -132,7 +136,7 @@ int Check(std::map<std::string, std::string>& flags) {
     for (int k = 0; k < SerialWorkloadOptions{}.locks; ++k) others.push_back(LockName(k));
     for (int k = 0; k < SerialWorkloadOptions{}.registers; ++k) others.push_back(RegisterName(k));
   }
-  if (!Settle({nodes, keys, counters, others, 120}, &final)) return 1;
+  if (!Settle({nodes, keys, counters, collections, others, 120}, &final)) return 1;
 
   const History history(ops, keys);
   std::vector<Violation> violations;
@@ -140,6 +144,7 @@ int Check(std::map<std::string, std::string>& flags) {
   const int reads = CheckReads(history, ops, &violations);
   const int divergent = CheckConverged(final, &violations);
   const int counter_violations = CheckCounters(ops, final, &violations);
+  const int collection_violations = CheckCollections(ops, final, &violations);
   int serial = 0;
   std::string serial_summary;
   if (!flags["serial-log"].empty()) {
@@ -156,12 +161,17 @@ int Check(std::map<std::string, std::string>& flags) {
   std::map<std::string, int> count;
   for (const Violation& v : violations) ++count[v.property];
   long long acks = 0;
-  for (const Op& op : ops) acks += op.ok() ? 1 : 0;
+  long long collection_adds = 0;
+  for (const Op& op : ops) {
+    acks += op.ok() ? 1 : 0;
+    collection_adds += op.ok() && op.kind == Op::Kind::kAdd ? 1 : 0;
+  }
   Report(violations, faults);
   std::cout << "faults-check: ops=" << ops.size() << " acks=" << acks << " faults=" << faults.size()
             << " lost=" << count["lost"] << " stale=" << count["stale"]
             << " divergent=" << count["divergent"] << " bogus=" << count["bogus"]
             << " unreadable=" << count["unreadable"] << " phantom=" << count["phantom"]
+            << " collection_adds=" << collection_adds << " resurrected=" << count["resurrected"]
             << serial_summary
             << (serial_summary.empty()
                     ? ""
@@ -169,7 +179,8 @@ int Check(std::map<std::string, std::string>& flags) {
                           " not-linearizable=" + std::to_string(count["not-linearizable"]) +
                           " undecided=" + std::to_string(count["undecided"]))
             << "\n";
-  return lost + reads + divergent + serial + counter_violations == 0 ? 0 : 1;
+  return lost + reads + divergent + serial + counter_violations + collection_violations == 0 ? 0
+                                                                                             : 1;
 }
 
 }  // namespace

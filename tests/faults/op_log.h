@@ -27,7 +27,20 @@ struct Op {
   // no live value, and writes only what a command changed), so it is a read that saw nil, not a
   // write that must last.
   // kIncr: INCR/INCRBY/DECR/DECRBY of counter `key` (CounterName) by `seq`, the increment.
-  enum class Kind : char { kSet = 'S', kDel = 'D', kGet = 'G', kDelNone = 'd', kIncr = 'I' };
+  // kAdd: SADD/HSET/... (collections.h) of element `seq` (a new one) to collection `key`.
+  // kRemove: SREM/HDEL/... of element `seq` from collection `key`; acknowledged, it replied 1:
+  // it saw the element and removed it. kRemoveNone: acknowledged with 0 (it saw no such element
+  // on the replica it ran on), so it removed nothing.
+  enum class Kind : char {
+    kSet = 'S',
+    kDel = 'D',
+    kGet = 'G',
+    kDelNone = 'd',
+    kIncr = 'I',
+    kAdd = 'A',
+    kRemove = 'R',
+    kRemoveNone = 'r',
+  };
   // kOk: acknowledged (a write) or answered (a read). kUnknown: an error or a timeout; a write
   // may still have landed on some replicas (as in Dynamo, a failed write is not rolled back) or
   // land later (a paused coordinator), so it is indeterminate. A read that failed says nothing.

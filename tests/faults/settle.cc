@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "collections.h"
 #include "conn.h"
 #include "op_log.h"
 
@@ -87,6 +88,10 @@ bool ReadCopies(Cluster& cluster, FinalState* final) {
   for (std::size_t k = 0; k < final->counters.size(); ++k) {
     same = ReadRaw(cluster, CounterName(static_cast<int>(k)), &final->counters[k].copies) && same;
   }
+  for (std::size_t k = 0; k < final->collections.size(); ++k) {
+    same = ReadRaw(cluster, CollectionName(static_cast<int>(k)), &final->collections[k].copies) &&
+           same;
+  }
   for (FinalState::Named& other : final->others) {
     same = ReadRaw(cluster, other.name, &other.copies) && same;
   }
@@ -113,6 +118,7 @@ bool Settle(const SettleOptions& options, FinalState* final) {
 
   final->keys.assign(static_cast<std::size_t>(options.keys), {});
   final->counters.assign(static_cast<std::size_t>(options.counters), {});
+  final->collections.assign(static_cast<std::size_t>(options.collections), {});
   final->others.clear();
   for (const std::string& name : options.others) final->others.push_back({name, {}});
   int rounds = 0;
@@ -157,6 +163,27 @@ bool Settle(const SettleOptions& options, FinalState* final) {
       char* end = nullptr;
       counter.value = std::strtoll(reply.str.c_str(), &end, 10);
       counter.read_ok = !reply.str.empty() && *end == '\0';
+    }
+  }
+  for (int k = 0; k < options.collections; ++k) {
+    FinalState::Collection& collection = final->collections[static_cast<std::size_t>(k)];
+    const CollectionKind& kind = KindOfCollection(k);
+    Conn& via = cluster.at(k % cluster.size());
+    Reply reply;
+    WaitUntil(reads_deadline, [&] {
+      // The variadic reads take no trailing R option: the connection's level instead.
+      via.Command({"CONSISTENCY", "ALL"});
+      reply = via.Command(kind.read(CollectionName(k)));
+      return !reply.IsError() && reply.type != Reply::Type::kIo;
+    });
+    collection.read_ok =
+        reply.type == Reply::Type::kArray && (!kind.pairs || reply.elements.size() % 2 == 0);
+    collection.read = reply.type == Reply::Type::kArray
+                          ? std::to_string(reply.elements.size()) + " elements"
+                          : reply.Describe();
+    const std::size_t step = kind.pairs ? 2 : 1;
+    for (std::size_t i = 0; collection.read_ok && i + step <= reply.elements.size(); i += step) {
+      collection.elements[reply.elements[i]] = kind.pairs ? reply.elements[i + 1] : std::string();
     }
   }
   return true;

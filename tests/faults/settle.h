@@ -14,6 +14,7 @@ struct SettleOptions {
   std::vector<std::string> nodes;  // host:port of node 1, 2, ...
   int keys = 0;
   int counters = 0;
+  int collections = 0;
   std::vector<std::string> others;  // more keys whose copies must agree (FinalState::others)
   int timeout_s = 120;  // for the whole settling; what has not converged by then is reported
 };

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "collections.h"
 #include "conn.h"
 
 namespace dynakv::faults {
@@ -24,9 +25,22 @@ std::string FirstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
 
 // Sends one operation and records what came back.
 Op Perform(Conn& conn, Op op) {
-  const std::string key = op.kind == Op::Kind::kIncr ? CounterName(op.key) : KeyName(op.key);
+  const std::string key = op.kind == Op::Kind::kIncr ? CounterName(op.key)
+                          : op.kind == Op::Kind::kAdd || op.kind == Op::Kind::kRemove
+                              ? CollectionName(op.key)
+                              : KeyName(op.key);
   std::vector<std::string> argv;
   switch (op.kind) {
+    case Op::Kind::kAdd: {
+      const CollectionKind& kind = KindOfCollection(op.key);
+      argv = kind.add(key, ElementName(op.seq), kind.payload(op.seq));
+      break;
+    }
+    case Op::Kind::kRemove:
+      argv = KindOfCollection(op.key).remove(key, ElementName(op.seq));
+      break;
+    case Op::Kind::kRemoveNone:
+      break;
     case Op::Kind::kIncr:
       if (op.seq == 1) {
         argv = {"INCR", key};
@@ -55,6 +69,15 @@ Op Perform(Conn& conn, Op op) {
   op.end_us = NowUs();
   bool ok = false;
   switch (op.kind) {
+    case Op::Kind::kAdd:
+      ok = reply.type == Reply::Type::kInteger;
+      break;
+    case Op::Kind::kRemove:
+      ok = reply.type == Reply::Type::kInteger;
+      if (ok && reply.integer == 0) op.kind = Op::Kind::kRemoveNone;
+      break;
+    case Op::Kind::kRemoveNone:
+      break;
     case Op::Kind::kIncr:
       ok = reply.type == Reply::Type::kInteger;
       break;
@@ -96,6 +119,8 @@ void RunClient(const WorkloadOptions& options, const Target& target, int client,
   const auto timeout = std::chrono::milliseconds(options.timeout_ms);
   const auto gap = std::chrono::microseconds(1000000 / std::max(1, options.ops_per_second));
   std::unique_ptr<Conn> conn;
+  // Per collection, elements this client added (acknowledged or not): what its removes pick.
+  std::vector<std::vector<long long>> added(static_cast<std::size_t>(options.collections));
   auto next = Clock::now();
   while (Clock::now() < deadline) {
     std::this_thread::sleep_until(next);
@@ -119,6 +144,21 @@ void RunClient(const WorkloadOptions& options, const Target& target, int client,
       op.key = static_cast<int>(rng() % static_cast<std::uint64_t>(options.counters));
       static constexpr long long kDeltas[] = {1, 1, -1, 5, -3, 100};
       op.seq = kDeltas[rng() % std::size(kDeltas)];
+    }
+    if (options.collections > 0 && dice >= 60 && dice < 75) {  // collection adds and removes
+      op.key = static_cast<int>(rng() % static_cast<std::uint64_t>(options.collections));
+      std::vector<long long>& mine = added[static_cast<std::size_t>(op.key)];
+      if (!mine.empty() && rng() % 4 == 0) {
+        const std::size_t at = static_cast<std::size_t>(rng() % mine.size());
+        op.kind = Op::Kind::kRemove;
+        op.seq = mine[at];
+        mine[at] = mine.back();
+        mine.pop_back();
+      } else {
+        op.kind = Op::Kind::kAdd;
+        op.seq = next_seq->fetch_add(1) + 1;
+        mine.push_back(op.seq);
+      }
     }
     if (op.IsWrite()) op.seq = next_seq->fetch_add(1) + 1;
     ops->push_back(Perform(*conn, std::move(op)));
