@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# SADD, HSET and ZADD through a 3-node dynakv cluster against single-node Redis, same run, same
+# SADD, HSET, ZADD and LPUSH through a 3-node dynakv cluster against single-node Redis, same run, same
 # machine: redis-benchmark -P 1, 50 clients, each command on 1,000 keys (-r 1000):
 #   SADD s:__rand_int__ m:__rand_int__     HSET h:__rand_int__ f:__rand_int__ v
-#   ZADD z:__rand_int__ __rand_int__ m:__rand_int__
+#   ZADD z:__rand_int__ __rand_int__ m:__rand_int__     LPUSH l:__rand_int__ e:__rand_int__
 # (one key per command name and random number: with the default -n 100000 each key ends with
 # about 100 members).
 #   1. a real redis-server (AOF everysec, no RDB);
 #   2. a 3-node dynakv cluster (N=3, W=2 quorum), the 50 clients spread over the three nodes
 #      (17/17/16). SADD and HSET run as convergent-collection writes on the node they came through
 #      (server/cluster_collections.h: no read, a delta to the other replicas); ZADD is not
-#      convergent yet and runs on the key's primary replica (read-modify-write).
+#      convergent yet and runs on the key's primary replica (read-modify-write). LPUSH runs as a
+#      convergent list write on the key's primary replica (server/cluster_lists.h: forwarded there
+#      when the client's node is not it, no read, a delta to the other replicas).
 # Prints ops/s, the ratio to Redis (the issue's target for SADD/HSET: >= 0.5x) and the servers'
 # CPU time per request (user+system of every server process of the target, in microseconds):
 # the machine is shared, so the CPU figure is the steadier one.
 #
-#   bench/collections.sh [--record] [-n REQUESTS] [BUILD_DIR]
+#   [ROWS="LPUSH ..."] bench/collections.sh [--record] [-n REQUESTS] [BUILD_DIR]   (ROWS: a subset)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
@@ -30,6 +32,7 @@ declare -A commands=(
   [SADD]="SADD s:__rand_int__ m:__rand_int__"
   [HSET]="HSET h:__rand_int__ f:__rand_int__ v"
   [ZADD]="ZADD z:__rand_int__ __rand_int__ m:__rand_int__"
+  [LPUSH]="LPUSH l:__rand_int__ e:__rand_int__"
 )
 # ops/s of one redis-benchmark run: port clients requests (of $command)
 rps() {
@@ -46,7 +49,7 @@ spread_requests=$(( 3 * (requests / 3) ))
 table=$(
   echo "| command | redis-server ops/s | dynakv 3 nodes ops/s | vs redis | redis CPU µs/req | dynakv CPU µs/req (3 nodes) |"
   echo "|---|---|---|---|---|---|"
-  for name in SADD HSET ZADD; do
+  for name in ${ROWS:-SADD HSET ZADD LPUSH}; do
     command=${commands[$name]}
     before=$(cpu_ticks "$pid")
     redis_rps=$(rps "$port" 50 "$requests")
@@ -64,7 +67,7 @@ echo "$table"
 echo "load average before: $load_before, after: $load_after"
 if [ "$record" = 1 ]; then
   {
-    record_header "SADD/HSET/ZADD through a 3-node cluster vs Redis (bench/collections.sh)"
+    record_header "${ROWS:-SADD/HSET/ZADD/LPUSH} through a 3-node cluster vs Redis (bench/collections.sh)"
     echo "- command: \`bench/collections.sh --record -n $requests\` (redis-benchmark -P 1, 50" \
       "clients, -r 1000: 1,000 keys per command); N=3 W=2, clients spread over the 3 nodes; no" \
       "pinning: the nodes, the benchmark and the other engineers' work share the cores (machine" \

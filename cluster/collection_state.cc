@@ -22,12 +22,15 @@ void CollectionState::Join(const CollectionState& other) {
   if (RegisterLess(expiry_, other.expiry_)) expiry_ = other.expiry_;
   if (kind_ == Kind::kSet) {
     set_.Join(other.set_);
+  } else if (kind_ == Kind::kList) {
+    list_.Join(other.list_);
   } else {
     map_.Join(other.map_);
   }
 }
 
 bool CollectionState::Empty() const {
+  if (kind_ == Kind::kList) return list_.size() == 0;
   return kind_ == Kind::kSet ? set_.size() == 0 : map_.size() == 0;
 }
 
@@ -38,13 +41,18 @@ std::string CollectionState::Encode() const {
   coding::PutVarsint64(&out, expiry_.timestamp_us);
   coding::PutLengthPrefixed(&out, expiry_.origin);
   coding::PutVarsint64(&out, expiry_.expire_at_ms);
+  if (kind_ == Kind::kList) {
+    out.append(list_.Encode());
+    return out;
+  }
   out.append(kind_ == Kind::kSet ? set_.Encode() : map_.Encode());
   return out;
 }
 
 bool CollectionState::PeekKind(std::string_view bytes, Kind* kind) {
   if (bytes.size() < 2 || bytes[0] != kFormat ||
-      (bytes[1] != static_cast<char>(Kind::kSet) && bytes[1] != static_cast<char>(Kind::kHash))) {
+      (bytes[1] != static_cast<char>(Kind::kSet) && bytes[1] != static_cast<char>(Kind::kHash) &&
+       bytes[1] != static_cast<char>(Kind::kList))) {
     return false;
   }
   *kind = static_cast<Kind>(bytes[1]);
@@ -66,8 +74,9 @@ bool CollectionState::Decode(std::string_view bytes, CollectionState* state) {
     return false;
   }
   decoded.expiry_.origin.assign(origin);
-  const bool ok = decoded.kind_ == Kind::kSet ? crdt::ORSet::Decode(bytes, &decoded.set_)
-                                              : crdt::AddWinsMap::Decode(bytes, &decoded.map_);
+  const bool ok = decoded.kind_ == Kind::kList  ? crdt::Sequence::Decode(bytes, &decoded.list_)
+                  : decoded.kind_ == Kind::kSet ? crdt::ORSet::Decode(bytes, &decoded.set_)
+                                                : crdt::AddWinsMap::Decode(bytes, &decoded.map_);
   if (!ok) return false;
   *state = std::move(decoded);
   return true;

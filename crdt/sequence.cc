@@ -115,6 +115,18 @@ Sequence Sequence::InsertAfter(std::string_view actor, const std::optional<Id>& 
   return Insert(actor, key, value, at_back);
 }
 
+Sequence Sequence::InsertBefore(std::string_view actor, const Id& before, std::string_view value) {
+  Key key;
+  if (!Find(before, &key)) return InsertAfter(actor, std::nullopt, value);
+  const auto& order = Order();
+  const auto it = std::find(order.begin(), order.end(), key);
+  // The new element is its anchor's first child (the largest seq here): right after the anchor,
+  // so right before `before`, which either is the anchor's first child until now or follows a
+  // childless anchor.
+  if (it == order.begin() || it == order.end()) return Insert(actor, std::nullopt, value, false);
+  return Insert(actor, *std::prev(it), value, false);
+}
+
 Sequence Sequence::RemoveKey(Key key) {
   Sequence delta;
   auto it = nodes_.find(key);
@@ -282,7 +294,10 @@ bool Sequence::Decode(std::string_view bytes, Sequence* seq) {
   if (in.empty() || in.front() != kTag) return false;
   in.remove_prefix(1);
   std::uint64_t n;
-  if (!wire::GetVarint(&in, &n) || n > kMaxActors || n > in.size()) return false;
+  // No kMaxActors bound here: every element written through a coordinator's read-modify-write
+  // path (LMOVE, a transaction) is named by an actor of that one write, which its tombstone keeps,
+  // so a long-lived list can name more. Each actor takes two bytes at least: `in` bounds them.
+  if (!wire::GetVarint(&in, &n) || n > in.size()) return false;
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string_view id;
     if (!wire::GetBytes(&in, &id, kMaxActorIdLength) || id.empty()) return false;

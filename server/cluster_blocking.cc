@@ -11,6 +11,7 @@
 #include "cluster/key_messages.h"
 #include "cluster_counters.h"
 #include "cluster_executor.h"
+#include "cluster_lists.h"
 #include "command_util.h"
 #include "resp/reply_writer.h"
 #include "server.h"
@@ -144,7 +145,9 @@ ClusterBlocking::~ClusterBlocking() {
 }
 
 bool ClusterBlocking::RunsOnPrimary(const CommandSpec& spec) {
-  return (spec.flags & kCmdWrite) && (spec.acl & (kAclList | kAclSortedSet));
+  // The convergent list writes run on the primary's own copy as deltas instead (cluster_lists.h).
+  return (spec.flags & kCmdWrite) && (spec.acl & (kAclList | kAclSortedSet)) &&
+         !IsConvergentListCommand(spec);
 }
 
 std::string ClusterBlocking::PrimaryOf(const std::string& key) const {
@@ -322,6 +325,7 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
   }
   if (spec != nullptr && ClusterCounters::RunsOnOneReplica(*spec) &&
       cluster::ParseConsistencyLevel(request.write_level, &write)) {
+    if (IsConvergentListCommand(*spec)) ++forwards_served_;  // a list write on its primary
     server_.cluster_counters()->Serve(*spec, std::move(request.argv),
                                       static_cast<int>(request.protocol), write, std::move(respond),
                                       std::move(record));

@@ -71,6 +71,9 @@ class ClusterBlocking {
   std::size_t blocked_clients() const;
   // INFO cluster's lines about the above.
   void AppendInfo(std::string* out) const;
+  // A list write this node forwarded to its key's primary another way (cluster_lists.h): counted
+  // with the forwards above.
+  void CountForwardSent() { ++forwards_sent_; }
 
  private:
   struct Levels {

@@ -6,12 +6,14 @@
 #include "clock.h"
 #include "cluster/collection_state.h"
 #include "cluster_executor.h"
+#include "cluster_lists.h"
 #include "number_parse.h"
 #include "resp/reply_writer.h"
 #include "server.h"
 #include "storage/engine.h"
 #include "types/codec.h"
 #include "types/hash.h"
+#include "types/list.h"
 #include "types/ops.h"
 #include "types/set.h"
 
@@ -29,6 +31,9 @@ bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp
              cluster::CollectionState* delta) {
   types::Op parsed;
   if (!types::ParseOp(op, &parsed)) return false;
+  if (observed->kind() == cluster::CollectionState::Kind::kList) {
+    return ApplyListOp(parsed, actor, &observed->list(), &delta->list());  // cluster_lists.h
+  }
   const bool set = observed->kind() == cluster::CollectionState::Kind::kSet;
   switch (parsed.code) {
     case types::OpCode::kSetAdd:
@@ -106,6 +111,8 @@ bool KindOf(const storage::ValueObject* object, cluster::CollectionState::Kind* 
     *kind = cluster::CollectionState::Kind::kSet;
   } else if (dynamic_cast<const types::Hash*>(object) != nullptr) {
     *kind = cluster::CollectionState::Kind::kHash;
+  } else if (dynamic_cast<const types::List*>(object) != nullptr) {
+    *kind = cluster::CollectionState::Kind::kList;
   } else {
     return false;
   }
@@ -153,7 +160,13 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
   if (!built_on || state.replaced) {
     // DEL, a STORE, a write after expiry, or the first write over a plain (typed) value: the
     // elements the writer saw go, the result's are added, the expiry is the result's.
-    if (kind == Kind::kSet) {
+    if (kind == Kind::kList) {
+      delta.list().Join(seen.list().Reset());
+      if (state.exists) {
+        PushList(*static_cast<const types::List*>(state.object.get()), actor, &seen.list(),
+                 &delta.list());
+      }
+    } else if (kind == Kind::kSet) {
       delta.set().Join(seen.set().Reset());
     } else {
       delta.map().Join(seen.map().Reset());
@@ -162,7 +175,7 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
       static_cast<const types::Set*>(state.object.get())->ForEach([&](std::string_view member) {
         delta.set().Join(seen.set().Add(actor, member));
       });
-    } else if (state.exists) {
+    } else if (state.exists && kind == Kind::kHash) {
       bool ok = true;
       static_cast<const types::Hash*>(state.object.get())
           ->ForEach([&](std::string_view field, std::string_view value) {

@@ -14,7 +14,9 @@
 #include "client.h"
 #include "clock.h"
 #include "cluster/key_messages.h"
+#include "cluster_blocking.h"
 #include "cluster_executor.h"
+#include "cluster_lists.h"
 #include "crdt/pn_counter.h"
 #include "log.h"
 #include "number_parse.h"
@@ -169,7 +171,10 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   }
   Client& client = ctx.client;
   const WriteRecorder record = executor_.waits().Recorder(client.id());
-  if (node_.IsReplicaOf(argv[1])) {
+  // List writes run on the key's primary (cluster_lists.h), the others here when this is a replica.
+  const bool list = IsConvergentListCommand(spec);
+  const std::string target = list ? ListTarget(node_, argv[1]) : TargetOf(argv[1]);
+  if (list ? target == node_.self_id() : node_.IsReplicaOf(argv[1])) {
     executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
       // After this node's SERIAL rounds on the key (ClusterExecutor::AfterKeyLock).
       const std::string key = argv[1];
@@ -183,13 +188,16 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
     });
     return;
   }
-  const std::string target = TargetOf(argv[1]);
   cluster::ForwardRequest request;
   request.protocol = static_cast<std::uint32_t>(client.protocol());
   request.read_level = cluster::ToString(write);  // unused: increments read nothing
   request.write_level = cluster::ToString(write);
   request.argv = std::move(argv);
-  ++forwarded_;
+  if (list) {
+    server_.cluster_blocking()->CountForwardSent();  // INFO's cluster_forwards_sent: to a primary
+  } else {
+    ++forwarded_;
+  }
   // The replica writes once, within the request timeout; a second one for the round trips.
   const auto timeout = 2 * static_cast<std::uint64_t>(node_.options().request_timeout_ms);
   executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {

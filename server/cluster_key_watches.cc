@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster/collection_state.h"
 #include "cluster/versioned_value.h"
 #include "types/value_type.h"
 
@@ -18,9 +19,13 @@ bool HoldsPoppable(std::string_view encoded) {
   cluster::SiblingSet set;
   if (encoded.empty() || !cluster::SiblingSet::Decode(encoded, &set)) return false;
   const cluster::Version* winner = set.Resolve();
-  if (winner == nullptr || !winner->typed || !winner->IsLive(NowMs()) || winner->value.empty()) {
-    return false;
+  if (winner == nullptr || !winner->IsLive(NowMs()) || winner->value.empty()) return false;
+  cluster::CollectionState::Kind kind;
+  if (winner->collection) {  // a convergent list (cluster_lists.h); live: it has an element
+    return cluster::CollectionState::PeekKind(winner->value, &kind) &&
+           kind == cluster::CollectionState::Kind::kList;
   }
+  if (!winner->typed) return false;
   const auto type = static_cast<types::ValueType>(winner->value.front());
   return type == types::ValueType::kList || type == types::ValueType::kSortedSet;
 }

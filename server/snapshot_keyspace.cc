@@ -1,6 +1,7 @@
 #include "snapshot_keyspace.h"
 
 #include "cluster/collection_state.h"
+#include "cluster_lists.h"
 #include "crdt/pn_counter.h"
 #include "types/hash.h"
 #include "types/set.h"
@@ -21,6 +22,7 @@ std::string TypedValue(const cluster::Version& version) {
   cluster::CollectionState state;
   cluster::CollectionState::Decode(version.value, &state);  // checked when its set was decoded
   std::string out;
+  if (state.kind() == cluster::CollectionState::Kind::kList) return ListValue(state.list());
   if (state.kind() == cluster::CollectionState::Kind::kSet) {
     types::Set::SerializeMembers(state.set().Members(), &out);
     return out;
@@ -43,7 +45,8 @@ void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set
     // absent rather than as a string holding its serialized form.
     if (codec_ == nullptr) return;
     state.object = codec_->Decode(TypedValue(*winner));
-    if (state.object == nullptr) return;
+    // A list whose every element waits for its anchor (crdt/sequence.h) shows none: absent.
+    if (state.object == nullptr || state.object->Empty()) return;
   } else {
     state.value = PlainValue(*winner);
   }

@@ -18,6 +18,7 @@
 
 #include "crdt/add_wins_map.h"
 #include "crdt/or_set.h"
+#include "crdt/sequence.h"
 
 namespace dynakv::cluster {
 
@@ -30,18 +31,21 @@ struct ExpiryRegister {
 
 class CollectionState {
  public:
-  // A set (an observed-remove set) or a hash (an add-wins map of LWW fields and counters).
-  enum class Kind : char { kSet = 'S', kHash = 'H' };
+  // A set (an observed-remove set), a hash (an add-wins map of LWW fields and counters) or a
+  // list (a sequence CRDT: server/cluster_lists.h).
+  enum class Kind : char { kSet = 'S', kHash = 'H', kList = 'L' };
 
   CollectionState() = default;
   explicit CollectionState(Kind kind) : kind_(kind) {}
 
   Kind kind() const { return kind_; }
-  // The state of the kind; the other one stays empty.
+  // The state of the kind; the others stay empty.
   crdt::ORSet& set() { return set_; }
   const crdt::ORSet& set() const { return set_; }
   crdt::AddWinsMap& map() { return map_; }
   const crdt::AddWinsMap& map() const { return map_; }
+  crdt::Sequence& list() { return list_; }
+  const crdt::Sequence& list() const { return list_; }
   ExpiryRegister& expiry() { return expiry_; }
   const ExpiryRegister& expiry() const { return expiry_; }
 
@@ -61,6 +65,7 @@ class CollectionState {
   ExpiryRegister expiry_;
   crdt::ORSet set_;
   crdt::AddWinsMap map_;
+  crdt::Sequence list_;
 };
 
 }  // namespace dynakv::cluster

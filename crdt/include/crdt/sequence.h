@@ -43,6 +43,11 @@ class Sequence {
   // is still a valid anchor here, as it is on every replica.
   Sequence InsertAfter(std::string_view actor, const std::optional<Id>& after,
                        std::string_view value);
+  // LINSERT BEFORE `before` (an element here): anchored on what precedes it in the order
+  // (removed elements included; the head when nothing does), so it lands right before it here and
+  // before it on every replica (an element inserted concurrently after that anchor may come
+  // between them).
+  Sequence InsertBefore(std::string_view actor, const Id& before, std::string_view value);
   // LPOP/RPOP/LREM of one element: an empty delta when it is not visible here.
   Sequence Remove(const Id& id);
   // LPOP / RPOP: the front or back visible element's removal, nullopt-valued when empty.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -265,6 +266,112 @@ TEST_CASE("collection versions: concurrent HINCRBYs interleaved with HSETs all c
       CHECK(state.map().Get("f") == std::to_string(increments));
       CHECK(replica.Encode() == replicas[0].Encode());
     }
+  }
+}
+
+}  // namespace
+}  // namespace dynakv::cluster
+
+namespace dynakv::cluster {
+namespace {
+
+// A replica's list write as the server does it (cluster_lists.cc): on its own copy, by its own
+// actor; the returned version is the delta that is shipped.
+Version ListWrite(SiblingSet& set, const std::string& node, std::int64_t ts, int what,
+                  const std::string& value) {
+  CollectionState seen(CollectionState::Kind::kList);
+  if (const Version* v = CollectionOf(set)) REQUIRE(CollectionState::Decode(v->value, &seen));
+  REQUIRE(seen.kind() == CollectionState::Kind::kList);
+  CollectionState delta(CollectionState::Kind::kList);
+  std::optional<std::string> popped;
+  switch (what) {
+    case 0:
+      delta.list() = seen.list().PushBack(node + "/1", value);
+      break;
+    case 1:
+      delta.list() = seen.list().PushFront(node + "/1", value);
+      break;
+    case 2:
+      delta.list() = seen.list().PopFront(&popped);
+      break;
+    default:
+      delta.list() = seen.list().Reset();
+      break;
+  }
+  Version version = set.NewVersion(VectorClock(), node, ts);
+  version.value = delta.Encode();
+  REQUIRE(NormalizeCollectionVersion(&version));
+  set.Add(version);
+  return version;
+}
+
+TEST_CASE("collection versions: list deltas of three replicas join in any order to one list") {
+  std::mt19937_64 rng(23);
+  for (int round = 0; round < 30; ++round) {
+    std::vector<SiblingSet> replicas(3);
+    std::vector<Version> deltas;
+    std::set<std::string> pushed;
+    std::int64_t ts = 1000;
+    for (int step = 0; step < 80; ++step) {
+      const std::size_t r = rng() % 3;
+      if (rng() % 6 == 0) {
+        replicas[rng() % 3].Merge(replicas[r]);  // a whole copy (anti-entropy, a hint)
+        continue;
+      }
+      const int what = rng() % 20 == 0 ? 3 : static_cast<int>(rng() % 3);
+      const std::string value = "v" + std::to_string(step);
+      deltas.push_back(ListWrite(replicas[r], "n" + std::to_string(r), ts += 10, what, value));
+      if (what < 2) pushed.insert(value);
+      if (rng() % 2 == 0) {
+        SiblingSet one;
+        one.Add(deltas.back());
+        replicas[rng() % 3].Merge(one);
+      }
+    }
+    SiblingSet reference;
+    for (const Version& d : deltas) reference.Add(d);
+    for (SiblingSet& replica : replicas) {
+      std::vector<Version> order = deltas;
+      order.insert(order.end(), deltas.begin(), deltas.begin() + deltas.size() / 3);
+      std::shuffle(order.begin(), order.end(), rng);
+      for (const Version& d : order) replica.Add(d);
+      CHECK(replica.size() == 1);
+      CHECK(replica.Encode() == reference.Encode());
+    }
+    // Each element at most once, only pushed ones; the state round-trips.
+    CollectionState state;
+    REQUIRE(CollectionOf(reference) != nullptr);
+    REQUIRE(CollectionState::Decode(CollectionOf(reference)->value, &state));
+    CHECK(state.kind() == CollectionState::Kind::kList);
+    const std::vector<std::string> values = state.list().Values();
+    const std::set<std::string> distinct(values.begin(), values.end());
+    CHECK(distinct.size() == values.size());
+    for (const std::string& v : values) CHECK(pushed.count(v) == 1);
+    CHECK(CollectionOf(reference)->tombstone == values.empty());
+    CollectionState::Kind kind;
+    REQUIRE(CollectionState::PeekKind(CollectionOf(reference)->value, &kind));
+    CHECK(kind == CollectionState::Kind::kList);
+  }
+}
+
+TEST_CASE("collection versions: a list and a set of one key are not joined") {
+  SiblingSet set;
+  const Version list = ListWrite(set, "n1", 100, 0, "x");
+  // A set version concurrent with the list: kept beside it, neither joined into the other.
+  CollectionState delta;
+  CollectionState seen;
+  delta.set() = seen.set().Add("n2/1", "m");
+  Version other = SiblingSet().NewVersion(VectorClock(), "n2", 110);
+  other.value = delta.Encode();
+  REQUIRE(NormalizeCollectionVersion(&other));
+  set.Add(other);
+  CHECK(set.size() == 2);
+  // Truncated list states are refused.
+  const std::string good = list.value;
+  CollectionState out;
+  REQUIRE(CollectionState::Decode(good, &out));
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    CHECK_FALSE(CollectionState::Decode(good.substr(0, n), &out));
   }
 }
 

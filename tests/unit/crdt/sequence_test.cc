@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -75,6 +76,41 @@ TEST_CASE("Sequence: concurrent pops may hand out the same element; a concurrent
   b.Join(pa);
   CHECK(a.Values() == Strings{"job0", "job2"});
   CHECK(a.Encode() == b.Encode());
+}
+
+TEST_CASE("Sequence: InsertBefore lands right before its element, here and on every replica") {
+  Sequence a;
+  a.PushBack("n1", "x");
+  a.PushBack("n1", "y");
+  a.PushFront("n1", "w");
+  Sequence b = a;
+  const auto elements = a.Elements();  // w x y
+  // Before the first element: at the head, before a concurrent LPUSH's element too (its seq is
+  // larger than everything the writer saw).
+  const auto d1 = a.InsertBefore("n1", elements[0].first, "before-w");
+  const auto d2 = a.InsertBefore("n1", elements[2].first, "before-y");
+  std::optional<std::string> popped;
+  const auto d3 = a.PopFront(&popped);  // removes before-w: an anchor that goes away
+  CHECK(popped == "before-w");
+  const auto d4 = a.InsertBefore("n1", elements[1].first, "before-x");
+  CHECK(a.Values() == Strings{"w", "before-x", "x", "before-y", "y"});
+  // Concurrently on b: an element after x (an anchor of before-y's neighbour) and a new head.
+  const auto e1 = b.InsertAfter("n2", elements[1].first, "after-x");
+  const auto e2 = b.PushFront("n2", "head");
+  for (const Sequence* d : {&d1, &d2, &d3, &d4}) b.Join(*d);
+  a.Join(e1);
+  a.Join(e2);
+  CHECK(a.Encode() == b.Encode());
+  const Strings values = a.Values();
+  auto at = [&](const std::string& v) {
+    return std::find(values.begin(), values.end(), v) - values.begin();
+  };
+  CHECK(at("before-x") + 1 == at("x"));
+  // Concurrent inserts after x may come between (a larger seq first), but never past y.
+  CHECK(values == Strings{"head", "w", "before-x", "x", "before-y", "after-x", "y"});
+  CHECK(at("before-y") < at("y"));
+  CHECK(values.size() == 7);
+  CHECK(RoundTrip(a).Values() == values);
 }
 
 TEST_CASE("Sequence: an element whose origin has not arrived waits, then takes its place") {
