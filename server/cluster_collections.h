@@ -1,4 +1,5 @@
-// Sets in cluster mode: observed-remove sets (crdt/or_set.h) kept inside the key's versions
+// Sets in cluster mode (and hashes, sorted sets and HyperLogLogs alike: cluster_zsets.h for the
+// last two): observed-remove sets (crdt/or_set.h) kept inside the key's versions
 // (cluster/collection_state.h), so concurrent writes through different nodes all survive and
 // every replica that has seen the same writes holds the same set (README: cluster mode,
 // convergent collections).
@@ -27,6 +28,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
 #include "cluster_wait.h"
+#include "cluster_zsets.h"
 #include "command.h"
 #include "snapshot_keyspace.h"
 
@@ -50,10 +52,13 @@ struct HashIncrement {
   std::string_view field;
   std::int64_t by = 0;
 };
+// `score_increment`: the command was ZINCRBY (or ZADD INCR), which becomes an increment of the
+// actor's total in the member (cluster_zsets.h).
 bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
                            std::int64_t now_ms, cluster::Version* version,
-                           const HashIncrement* increment = nullptr);
+                           const HashIncrement* increment = nullptr,
+                           const ScoreIncrement* score_increment = nullptr);
 
 class ClusterCollections {
  public:
@@ -61,10 +66,17 @@ class ClusterCollections {
   ClusterCollections(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node);
 
   // The commands that run on one replica as described above: rows flagged kCmdClusterConvergent
-  // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBYFLOAT).
+  // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBYFLOAT; ZADD, ZINCRBY, ZREM, ZPOPMIN,
+  // ZPOPMAX, ZMPOP, ZREMRANGEBYRANK/SCORE/LEX: cluster_zsets.h; PFADD).
   static bool IsCollectionCommand(const CommandSpec& spec);
+  // The key such a command writes: argv[1], ZMPOP's one key; null for a ZMPOP of several keys
+  // (which runs through the coordinator: its keys need not share a replica).
+  static const std::string* KeyOf(const CommandSpec& spec, const std::vector<std::string>& argv);
+  // The pops (ZPOPMIN, ZPOPMAX, ZMPOP): they run on the key's primary replica, not on the first
+  // reachable one, so that while the primary stays the same no member is handed out twice.
+  static bool RunsOnPrimary(const CommandSpec& spec);
 
-  // Runs the command (this node is a replica of argv[1]) over this node's copy as `actor`,
+  // Runs the command (this node is a replica of KeyOf) over this node's copy as `actor`,
   // stores the result here and ships the delta at `write`; `done` gets the RESP reply and
   // `record` counts the write for WAIT (cluster_wait.h).
   void Apply(Client& client, const CommandSpec& spec, const std::vector<std::string>& argv,

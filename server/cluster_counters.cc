@@ -14,6 +14,7 @@
 #include "client.h"
 #include "clock.h"
 #include "cluster/key_messages.h"
+#include "cluster_blocking.h"
 #include "cluster_executor.h"
 #include "crdt/pn_counter.h"
 #include "log.h"
@@ -158,6 +159,14 @@ std::string ClusterCounters::TargetOf(const std::string& key) const {
   return replicas.empty() ? std::string() : replicas.front();
 }
 
+std::string ClusterCounters::PrimaryOf(const std::string& key) const {
+  // As ClusterBlocking::PrimaryOf: the first replica the failure detector holds alive.
+  for (const std::string& id : node_.ReplicaIds(key)) {
+    if (id == node_.self_id() || node_.IsAlive(id)) return id;
+  }
+  return node_.self_id();  // none alive: this node tries, and its writes fail
+}
+
 void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   std::vector<std::string> argv(ctx.argv.begin(), ctx.argv.end());
   const cluster::ConsistencyLevel write = executor_.WriteLevel(ctx.client, ctx.levels);
@@ -167,12 +176,21 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
     executor_.Run(ctx, spec);
     return;
   }
+  const std::string* named = ClusterCollections::KeyOf(spec, argv);
+  if (named == nullptr) {
+    // A ZMPOP of several keys, which need not share a replica: tried key by key, each on its
+    // primary, as the blocking pops are (cluster_blocking.h).
+    server_.cluster_blocking()->Run(ctx, spec);
+    return;
+  }
+  const std::string key = *named;
   Client& client = ctx.client;
   const WriteRecorder record = executor_.waits().Recorder(client.id());
-  if (node_.IsReplicaOf(argv[1])) {
+  const bool on_primary = ClusterCollections::RunsOnPrimary(spec);
+  const std::string target = on_primary ? PrimaryOf(key) : TargetOf(key);
+  if (on_primary ? target == node_.self_id() : node_.IsReplicaOf(key)) {
     executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
       // After this node's SERIAL rounds on the key (ClusterExecutor::AfterKeyLock).
-      const std::string key = argv[1];
       executor_.AfterKeyLock(key, [this, id = client.id(), &spec, argv = std::move(argv), write, record,
                                    finish = std::move(finish)]() mutable {
         Client* live = server_.FindClient(id);
@@ -183,7 +201,6 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
     });
     return;
   }
-  const std::string target = TargetOf(argv[1]);
   cluster::ForwardRequest request;
   request.protocol = static_cast<std::uint32_t>(client.protocol());
   request.read_level = cluster::ToString(write);  // unused: increments read nothing
@@ -215,12 +232,17 @@ void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> ar
     respond("-ERR malformed forwarded command\r\n");
     return;
   }
-  if (!node_.IsReplicaOf(argv[1])) {
+  const std::string* named = ClusterCollections::KeyOf(spec, argv);
+  if (named == nullptr) {
+    respond("-ERR malformed forwarded command\r\n");
+    return;
+  }
+  if (!node_.IsReplicaOf(*named)) {
     // The ring moved under the sender: this node's entry must live on a copy it keeps.
     respond("-UNAVAILABLE this node is no longer a replica of the key\r\n");
     return;
   }
-  const std::string key = argv[1];
+  const std::string key = *named;
   executor_.AfterKeyLock(key, [this, protocol, &spec, argv = std::move(argv), write,
                                record = std::move(record), respond = std::move(respond)]() mutable {
     Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, record, std::move(respond));

@@ -86,6 +86,8 @@ class ClusterCounters {
              std::function<void(std::string)> done);
   // The replica that runs `key`'s increments when this node is not one of them.
   std::string TargetOf(const std::string& key) const;
+  // The replica that runs `key`'s pops (ClusterCollections::RunsOnPrimary).
+  std::string PrimaryOf(const std::string& key) const;
   // A copy of a key this node could not read (a damaged block, undecodable bytes) may have held
   // its entry's latest value, which the other replicas still have: counting on from an older
   // value would be absorbed by their larger one. So after any such copy the node counts as a

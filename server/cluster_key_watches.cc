@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "cluster/collection_state.h"
 #include "cluster/versioned_value.h"
 #include "types/value_type.h"
 
@@ -12,15 +13,19 @@ namespace dynakv::server {
 namespace {
 
 // Whether an encoded sibling set reads as a list or sorted set: its last-write-wins winner is a
-// live typed value tagged so (collections are never stored empty). Cheap: the tag is the
-// serialized value's first byte, nothing is decoded past it.
+// live typed value tagged so (collections are never stored empty), or a live convergent sorted
+// set. Cheap: the tag is the value's first bytes, nothing is decoded past them.
 bool HoldsPoppable(std::string_view encoded) {
   cluster::SiblingSet set;
   if (encoded.empty() || !cluster::SiblingSet::Decode(encoded, &set)) return false;
   const cluster::Version* winner = set.Resolve();
-  if (winner == nullptr || !winner->typed || !winner->IsLive(NowMs()) || winner->value.empty()) {
-    return false;
+  if (winner == nullptr || !winner->IsLive(NowMs()) || winner->value.empty()) return false;
+  if (winner->collection) {  // a convergent sorted set (cluster_zsets.h)
+    cluster::CollectionState::Kind kind;
+    return cluster::CollectionState::PeekKind(winner->value, &kind) &&
+           kind == cluster::CollectionState::Kind::kZset;
   }
+  if (!winner->typed) return false;
   const auto type = static_cast<types::ValueType>(winner->value.front());
   return type == types::ValueType::kList || type == types::ValueType::kSortedSet;
 }
