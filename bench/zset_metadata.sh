@@ -40,10 +40,12 @@ for b, first in enumerate(range(0, members, batch)):
         args += [str(i), f"member:{i}"]
     files[b % 3].write(resp(args))
 EOF
+loaders=()
 for i in 0 1 2; do
   redis-cli -p "${cports[$i]}" --pipe --pipe-timeout 600 < "$tmp/node$i.resp" > "$tmp/pipe$i" &
+  loaders+=($!)
 done
-wait
+wait "${loaders[@]}"
 grep -h "errors" "$tmp"/pipe* | grep -v "errors: 0" && { echo "ZADDs failed" >&2; exit 1; }
 # Anti-entropy until the three copies are byte-identical.
 size=""
