@@ -7,11 +7,11 @@
 # about 100 members).
 #   1. a real redis-server (AOF everysec, no RDB);
 #   2. a 3-node dynakv cluster (N=3, W=2 quorum), the 50 clients spread over the three nodes
-#      (17/17/16). SADD and HSET run as convergent-collection writes on the node they came through
-#      (server/cluster_collections.h: no read, a delta to the other replicas); ZADD is not
-#      convergent yet and runs on the key's primary replica (read-modify-write). LPUSH runs as a
-#      convergent list write on the key's primary replica (server/cluster_lists.h: forwarded there
-#      when the client's node is not it, no read, a delta to the other replicas).
+#      (17/17/16). SADD, HSET and ZADD run as convergent-collection writes on the node they came
+#      through (server/cluster_collections.h, cluster_zsets.h: no read, a delta to the other
+#      replicas). LPUSH runs as a convergent list write on the key's primary replica
+#      (server/cluster_lists.h: forwarded there when the client's node is not it, no read, a delta
+#      to the other replicas).
 # Prints ops/s, the ratio to Redis (the issue's target for SADD/HSET: >= 0.5x) and the servers'
 # CPU time per request (user+system of every server process of the target, in microseconds):
 # the machine is shared, so the CPU figure is the steadier one.

@@ -20,18 +20,39 @@ bool RegisterLess(const ExpiryRegister& a, const ExpiryRegister& b) {
 
 void CollectionState::Join(const CollectionState& other) {
   if (RegisterLess(expiry_, other.expiry_)) expiry_ = other.expiry_;
-  if (kind_ == Kind::kSet) {
-    set_.Join(other.set_);
-  } else if (kind_ == Kind::kList) {
-    list_.Join(other.list_);
-  } else {
-    map_.Join(other.map_);
+  switch (kind_) {
+    case Kind::kSet:
+      set_.Join(other.set_);
+      break;
+    case Kind::kHash:
+      map_.Join(other.map_);
+      break;
+    case Kind::kList:
+      list_.Join(other.list_);
+      break;
+    case Kind::kZset:
+      zset_.Join(other.zset_);
+      break;
+    case Kind::kHll:
+      hll_.Join(other.hll_);
+      break;
   }
 }
 
 bool CollectionState::Empty() const {
-  if (kind_ == Kind::kList) return list_.size() == 0;
-  return kind_ == Kind::kSet ? set_.size() == 0 : map_.size() == 0;
+  switch (kind_) {
+    case Kind::kSet:
+      return set_.size() == 0;
+    case Kind::kHash:
+      return map_.size() == 0;
+    case Kind::kList:
+      return list_.size() == 0;
+    case Kind::kZset:
+      return zset_.size() == 0;
+    case Kind::kHll:
+      return !hll_.exists();
+  }
+  return true;
 }
 
 std::string CollectionState::Encode() const {
@@ -41,19 +62,37 @@ std::string CollectionState::Encode() const {
   coding::PutVarsint64(&out, expiry_.timestamp_us);
   coding::PutLengthPrefixed(&out, expiry_.origin);
   coding::PutVarsint64(&out, expiry_.expire_at_ms);
-  if (kind_ == Kind::kList) {
-    out.append(list_.Encode());
-    return out;
+  switch (kind_) {
+    case Kind::kSet:
+      out.append(set_.Encode());
+      break;
+    case Kind::kHash:
+      out.append(map_.Encode());
+      break;
+    case Kind::kList:
+      out.append(list_.Encode());
+      break;
+    case Kind::kZset:
+      out.append(zset_.Encode());
+      break;
+    case Kind::kHll:
+      out.append(hll_.Encode());
+      break;
   }
-  out.append(kind_ == Kind::kSet ? set_.Encode() : map_.Encode());
   return out;
 }
 
 bool CollectionState::PeekKind(std::string_view bytes, Kind* kind) {
-  if (bytes.size() < 2 || bytes[0] != kFormat ||
-      (bytes[1] != static_cast<char>(Kind::kSet) && bytes[1] != static_cast<char>(Kind::kHash) &&
-       bytes[1] != static_cast<char>(Kind::kList))) {
-    return false;
+  if (bytes.size() < 2 || bytes[0] != kFormat) return false;
+  switch (static_cast<Kind>(bytes[1])) {
+    case Kind::kSet:
+    case Kind::kHash:
+    case Kind::kList:
+    case Kind::kZset:
+    case Kind::kHll:
+      break;
+    default:
+      return false;
   }
   *kind = static_cast<Kind>(bytes[1]);
   return true;
@@ -74,9 +113,24 @@ bool CollectionState::Decode(std::string_view bytes, CollectionState* state) {
     return false;
   }
   decoded.expiry_.origin.assign(origin);
-  const bool ok = decoded.kind_ == Kind::kList  ? crdt::Sequence::Decode(bytes, &decoded.list_)
-                  : decoded.kind_ == Kind::kSet ? crdt::ORSet::Decode(bytes, &decoded.set_)
-                                                : crdt::AddWinsMap::Decode(bytes, &decoded.map_);
+  bool ok = false;
+  switch (decoded.kind_) {
+    case Kind::kSet:
+      ok = crdt::ORSet::Decode(bytes, &decoded.set_);
+      break;
+    case Kind::kHash:
+      ok = crdt::AddWinsMap::Decode(bytes, &decoded.map_);
+      break;
+    case Kind::kList:
+      ok = crdt::Sequence::Decode(bytes, &decoded.list_);
+      break;
+    case Kind::kZset:
+      ok = crdt::ORSortedSet::Decode(bytes, &decoded.zset_);
+      break;
+    case Kind::kHll:
+      ok = crdt::HllState::Decode(bytes, &decoded.hll_);
+      break;
+  }
   if (!ok) return false;
   *state = std::move(decoded);
   return true;

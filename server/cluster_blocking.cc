@@ -323,7 +323,9 @@ void ClusterBlocking::ServeForward(std::string_view from, std::string_view paylo
     record = executor_.waits().ForwardRecorder(from, request.track);
     respond = executor_.waits().AnswerForward(from, request.track, std::move(respond));
   }
+  // (A ZMPOP of several keys with one primary comes here whole: it runs below, on this primary.)
   if (spec != nullptr && ClusterCounters::RunsOnOneReplica(*spec) &&
+      ClusterCollections::KeyOf(*spec, request.argv) != nullptr &&
       cluster::ParseConsistencyLevel(request.write_level, &write)) {
     if (IsConvergentListCommand(*spec)) ++forwards_served_;  // a list write on its primary
     server_.cluster_counters()->Serve(*spec, std::move(request.argv),

@@ -1,7 +1,8 @@
 // Lists and sorted sets in cluster mode: where their writes run, and how blocking pops wait.
 //
 // Primary execution. Every write command of the list and sorted-set families (pushes, pops,
-// LMOVE, ZADD, ZPOPMIN, ZMPOP, the blocking pops, ...) runs on the primary replica of its first
+// LMOVE, the blocking pops, ZUNIONSTORE, ...) but those that run as convergent-collection writes
+// (ZADD, ZREM, ZPOPMIN, ...: cluster_collections.h) runs on the primary replica of its first
 // key: the first node of the key's placement order that the failure detector holds alive. The
 // coordinator forwards it there over the bus (a FORWARD frame) unless it is that node; the
 // primary runs it as any coordinator would (ClusterExecutor: key lock, read at R, handler,

@@ -7,6 +7,7 @@
 #include "cluster/collection_state.h"
 #include "cluster_executor.h"
 #include "cluster_lists.h"
+#include "cluster_zsets.h"
 #include "number_parse.h"
 #include "resp/reply_writer.h"
 #include "server.h"
@@ -16,6 +17,7 @@
 #include "types/list.h"
 #include "types/ops.h"
 #include "types/set.h"
+#include "types/sorted_set.h"
 
 namespace dynakv::server {
 
@@ -27,12 +29,15 @@ bool NameIs(const CommandSpec& spec, std::string_view name) { return spec.name =
 // False for an operation that is not of the state's kind (the key changed type within the
 // command).
 bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp_us,
-             const HashIncrement* increment, cluster::CollectionState* observed,
-             cluster::CollectionState* delta) {
+             const HashIncrement* increment, const ScoreIncrement* score_increment,
+             cluster::CollectionState* observed, cluster::CollectionState* delta) {
   types::Op parsed;
   if (!types::ParseOp(op, &parsed)) return false;
   if (observed->kind() == cluster::CollectionState::Kind::kList) {
     return ApplyListOp(parsed, actor, &observed->list(), &delta->list());  // cluster_lists.h
+  }
+  if (observed->kind() == cluster::CollectionState::Kind::kZset) {
+    return ZsetOpToDelta(parsed, actor, timestamp_us, score_increment, observed, delta);
   }
   const bool set = observed->kind() == cluster::CollectionState::Kind::kSet;
   switch (parsed.code) {
@@ -113,6 +118,8 @@ bool KindOf(const storage::ValueObject* object, cluster::CollectionState::Kind* 
     *kind = cluster::CollectionState::Kind::kHash;
   } else if (dynamic_cast<const types::List*>(object) != nullptr) {
     *kind = cluster::CollectionState::Kind::kList;
+  } else if (dynamic_cast<const types::SortedSet*>(object) != nullptr) {
+    *kind = cluster::CollectionState::Kind::kZset;
   } else {
     return false;
   }
@@ -131,8 +138,10 @@ const cluster::Version* FindCollection(const cluster::SiblingSet& set) {
 bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
                            std::int64_t now_ms, cluster::Version* version,
-                           const HashIncrement* increment) {
+                           const HashIncrement* increment, const ScoreIncrement* score_increment) {
   using Kind = cluster::CollectionState::Kind;
+  // A HyperLogLog is a string: its own rules (cluster_zsets.h).
+  if (IsHllWrite(observed, state)) return MakeHllVersion(observed, state, now_ms, version);
   Kind kind = Kind::kSet;
   // A string or another type: a whole value.
   if (state.exists && !KindOf(state.object.get(), &kind)) return false;
@@ -168,10 +177,15 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
       }
     } else if (kind == Kind::kSet) {
       delta.set().Join(seen.set().Reset());
+    } else if (kind == Kind::kZset) {
+      delta.zset().Join(seen.zset().Reset());
     } else {
       delta.map().Join(seen.map().Reset());
     }
-    if (state.exists && kind == Kind::kSet) {
+    if (state.exists && kind == Kind::kZset) {
+      ZsetEntriesToDelta(*static_cast<const types::SortedSet*>(state.object.get()), actor,
+                         version->timestamp_us, score_increment, &seen, &delta);
+    } else if (state.exists && kind == Kind::kSet) {
       static_cast<const types::Set*>(state.object.get())->ForEach([&](std::string_view member) {
         delta.set().Join(seen.set().Add(actor, member));
       });
@@ -191,7 +205,9 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
     stamp(state.exists ? state.expire_at_ms : 0);
   } else {
     for (const std::string& op : state.ops) {
-      if (!ApplyOp(op, actor, version->timestamp_us, increment, &seen, &delta)) return false;
+      if (!ApplyOp(op, actor, version->timestamp_us, increment, score_increment, &seen, &delta)) {
+        return false;
+      }
     }
     if (state.exists && state.expire_at_ms != seen.expiry().expire_at_ms) {
       stamp(state.expire_at_ms);  // EXPIRE, PERSIST
@@ -211,12 +227,26 @@ bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
   return (spec.flags & kCmdClusterConvergent) != 0;
 }
 
+const std::string* ClusterCollections::KeyOf(const CommandSpec& spec,
+                                             const std::vector<std::string>& argv) {
+  if (NameIs(spec, "zmpop")) {
+    long long numkeys = 0;
+    return argv.size() > 2 && ParseLongLong(argv[1], &numkeys) && numkeys == 1 ? &argv[2] : nullptr;
+  }
+  return argv.size() > 1 ? &argv[1] : nullptr;
+}
+
+bool ClusterCollections::RunsOnPrimary(const CommandSpec& spec) {
+  return NameIs(spec, "zpopmin") || NameIs(spec, "zpopmax") || NameIs(spec, "zmpop") ||
+         IsConvergentListCommand(spec);
+}
+
 void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
                                const std::vector<std::string>& argv,
                                const cluster::ConsistencyLevel& write, const std::string& actor,
                                const WriteRecorder& record,
                                std::function<void(std::string)> done) {
-  const std::string& key = argv[1];
+  const std::string& key = *KeyOf(spec, argv);  // the caller checked there is one
   cluster::SiblingSet set = node_.LocalSiblings(key);
   const std::int64_t now = NowMs();
   SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
@@ -247,11 +277,13 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
     ParseLongLong(argv[3], &by);  // the handler accepted it
     increment.by = by;
   }
-  if (!MakeCollectionVersion(set, after->second, actor, now, &version,
-                             incr ? &increment : nullptr)) {
+  ScoreIncrement score_increment;
+  const bool zincr = ParseScoreIncrement(spec, argv, &score_increment);
+  if (!MakeCollectionVersion(set, after->second, actor, now, &version, incr ? &increment : nullptr,
+                             zincr ? &score_increment : nullptr)) {
     if (after->second.exists) {
       // Not a collection any more within one command: cannot happen for these; refuse safely.
-      done("-ERR the command's result is not a set or hash\r\n");
+      done("-ERR the command's result is not a convergent collection\r\n");
       return;
     }
     // The command emptied, so deleted, a plain typed value: one written before the key was a

@@ -1,5 +1,5 @@
-// Sets and hashes in cluster mode: observed-remove sets (crdt/or_set.h) and add-wins maps
-// (crdt/add_wins_map.h) kept inside the key's versions
+// Sets in cluster mode (and hashes, lists, sorted sets and HyperLogLogs alike: cluster_lists.h,
+// cluster_zsets.h): observed-remove sets (crdt/or_set.h) kept inside the key's versions
 // (cluster/collection_state.h), so concurrent writes through different nodes all survive and
 // every replica that has seen the same writes holds the same set (README: cluster mode,
 // convergent collections).
@@ -28,6 +28,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster/consistency_level.h"
 #include "cluster_wait.h"
+#include "cluster_zsets.h"
 #include "command.h"
 #include "snapshot_keyspace.h"
 
@@ -51,10 +52,13 @@ struct HashIncrement {
   std::string_view field;
   std::int64_t by = 0;
 };
+// `score_increment`: the command was ZINCRBY (or ZADD INCR), which becomes an increment of the
+// actor's total in the member (cluster_zsets.h).
 bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
                            std::int64_t now_ms, cluster::Version* version,
-                           const HashIncrement* increment = nullptr);
+                           const HashIncrement* increment = nullptr,
+                           const ScoreIncrement* score_increment = nullptr);
 
 class ClusterCollections {
  public:
@@ -63,10 +67,18 @@ class ClusterCollections {
 
   // The commands that run on one replica as described above: rows flagged kCmdClusterConvergent
   // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBY: a counter increment of the field,
-  // HINCRBYFLOAT).
+  // HINCRBYFLOAT; the list writes: cluster_lists.h; ZADD, ZINCRBY, ZREM, ZPOPMIN, ZPOPMAX, ZMPOP,
+  // ZREMRANGEBYRANK/SCORE/LEX: cluster_zsets.h; PFADD).
   static bool IsCollectionCommand(const CommandSpec& spec);
+  // The key such a command writes: argv[1], ZMPOP's one key; null for a ZMPOP of several keys
+  // (which runs through the coordinator: its keys need not share a replica).
+  static const std::string* KeyOf(const CommandSpec& spec, const std::vector<std::string>& argv);
+  // The pops (ZPOPMIN, ZPOPMAX, ZMPOP) and the list writes (cluster_lists.h): they run on the
+  // key's primary replica (ListTarget), not on any replica, so that while the primary stays the
+  // same no member is handed out twice.
+  static bool RunsOnPrimary(const CommandSpec& spec);
 
-  // Runs the command (this node is a replica of argv[1]) over this node's copy as `actor`,
+  // Runs the command (this node is a replica of KeyOf) over this node's copy as `actor`,
   // stores the result here and ships the delta at `write`; `done` gets the RESP reply and
   // `record` counts the write for WAIT (cluster_wait.h).
   void Apply(Client& client, const CommandSpec& spec, const std::vector<std::string>& argv,

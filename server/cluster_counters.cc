@@ -169,15 +169,23 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
     executor_.Run(ctx, spec);
     return;
   }
+  const std::string* named = ClusterCollections::KeyOf(spec, argv);
+  if (named == nullptr) {
+    // A ZMPOP of several keys, which need not share a replica: tried key by key, each on its
+    // primary, as the blocking pops are (cluster_blocking.h).
+    server_.cluster_blocking()->Run(ctx, spec);
+    return;
+  }
+  const std::string key = *named;
   Client& client = ctx.client;
   const WriteRecorder record = executor_.waits().Recorder(client.id());
-  // List writes run on the key's primary (cluster_lists.h), the others here when this is a replica.
-  const bool list = IsConvergentListCommand(spec);
-  const std::string target = list ? ListTarget(node_, argv[1]) : TargetOf(argv[1]);
-  if (list ? target == node_.self_id() : node_.IsReplicaOf(argv[1])) {
+  // Pops and list writes run on the key's primary (cluster_lists.h: the first replica alive and
+  // reachable), the others here when this is a replica.
+  const bool on_primary = ClusterCollections::RunsOnPrimary(spec);
+  const std::string target = on_primary ? ListTarget(node_, key) : TargetOf(key);
+  if (on_primary ? target == node_.self_id() : node_.IsReplicaOf(key)) {
     executor_.RunAsync(client, [&](ClusterExecutor::Finish finish) {
       // After this node's SERIAL rounds on the key (ClusterExecutor::AfterKeyLock).
-      const std::string key = argv[1];
       executor_.AfterKeyLock(key, [this, id = client.id(), &spec, argv = std::move(argv), write, record,
                                    finish = std::move(finish)]() mutable {
         Client* live = server_.FindClient(id);
@@ -223,12 +231,17 @@ void ClusterCounters::Serve(const CommandSpec& spec, std::vector<std::string> ar
     respond("-ERR malformed forwarded command\r\n");
     return;
   }
-  if (!node_.IsReplicaOf(argv[1])) {
+  const std::string* named = ClusterCollections::KeyOf(spec, argv);
+  if (named == nullptr) {
+    respond("-ERR malformed forwarded command\r\n");
+    return;
+  }
+  if (!node_.IsReplicaOf(*named)) {
     // The ring moved under the sender: this node's entry must live on a copy it keeps.
     respond("-UNAVAILABLE this node is no longer a replica of the key\r\n");
     return;
   }
-  const std::string key = argv[1];
+  const std::string key = *named;
   executor_.AfterKeyLock(key, [this, protocol, &spec, argv = std::move(argv), write,
                                record = std::move(record), respond = std::move(respond)]() mutable {
     Apply(*runners_[protocol == 3 ? 1 : 0], spec, argv, write, record, std::move(respond));

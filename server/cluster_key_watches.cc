@@ -13,17 +13,18 @@ namespace dynakv::server {
 namespace {
 
 // Whether an encoded sibling set reads as a list or sorted set: its last-write-wins winner is a
-// live typed value tagged so (collections are never stored empty). Cheap: the tag is the
-// serialized value's first byte, nothing is decoded past it.
+// live typed value tagged so (collections are never stored empty), or a live convergent sorted
+// set. Cheap: the tag is the value's first bytes, nothing is decoded past them.
 bool HoldsPoppable(std::string_view encoded) {
   cluster::SiblingSet set;
   if (encoded.empty() || !cluster::SiblingSet::Decode(encoded, &set)) return false;
   const cluster::Version* winner = set.Resolve();
   if (winner == nullptr || !winner->IsLive(NowMs()) || winner->value.empty()) return false;
-  cluster::CollectionState::Kind kind;
-  if (winner->collection) {  // a convergent list (cluster_lists.h); live: it has an element
+  if (winner->collection) {  // a convergent list or sorted set (cluster_lists.h, cluster_zsets.h)
+    cluster::CollectionState::Kind kind;
     return cluster::CollectionState::PeekKind(winner->value, &kind) &&
-           kind == cluster::CollectionState::Kind::kList;
+           (kind == cluster::CollectionState::Kind::kList ||
+            kind == cluster::CollectionState::Kind::kZset);
   }
   if (!winner->typed) return false;
   const auto type = static_cast<types::ValueType>(winner->value.front());

@@ -197,7 +197,8 @@ void PfMergeCommand(CommandContext& ctx) {
 // is read-only there too, though it may store the cached count.
 // clang-format off
 constexpr CommandSpec kHyperLogLogCommands[] = {
-    {.name = "pfadd", .arity = -2, .flags = kCmdWrite | kCmdDenyOom | kCmdFast,
+    {.name = "pfadd", .arity = -2,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent,
      .acl = kAclHyperLogLog, .keys = {KeyAt(1, kKeyRW | kKeyInsert)}, .handler = PfAddCommand},
     {.name = "pfcount", .arity = -2, .flags = kCmdReadOnly, .acl = kAclHyperLogLog,
      .keys = {IndexRange(1, -1, 1, 0, kKeyRW | kKeyAccess,

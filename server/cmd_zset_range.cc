@@ -256,11 +256,14 @@ constexpr CommandSpec kSortedSetRangeCommands[] = {
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = ZCountCommand},
     {.name = "zlexcount", .arity = 4, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = ZLexCountCommand},
-    {.name = "zremrangebyrank", .arity = 4, .flags = kCmdWrite, .acl = kAclSortedSet,
+    {.name = "zremrangebyrank", .arity = 4, .flags = kCmdWrite | kCmdClusterConvergent,
+     .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyDelete)}, .handler = ZRemRangeByRankCommand},
-    {.name = "zremrangebyscore", .arity = 4, .flags = kCmdWrite, .acl = kAclSortedSet,
+    {.name = "zremrangebyscore", .arity = 4, .flags = kCmdWrite | kCmdClusterConvergent,
+     .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyDelete)}, .handler = ZRemRangeByScoreCommand},
-    {.name = "zremrangebylex", .arity = 4, .flags = kCmdWrite, .acl = kAclSortedSet,
+    {.name = "zremrangebylex", .arity = 4, .flags = kCmdWrite | kCmdClusterConvergent,
+     .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyDelete)}, .handler = ZRemRangeByLexCommand},
 };
 // clang-format on

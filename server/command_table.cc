@@ -318,11 +318,12 @@ void CommandTable::DispatchClustered(Server& server, Client& client, const Resol
     CommandContext ctx{server, client, argv, reply, server.keyspace(), &levels};
     ++stats.total_commands_processed;
     const auto start = std::chrono::steady_clock::now();
-    // Lists and sorted sets are written on their key's primary (cluster_blocking.h).
-    if (ClusterBlocking::RunsOnPrimary(spec)) {
+    if (ClusterCounters::RunsOnOneReplica(spec)) {
+      // A counter increment or a convergent collection's write, on one replica.
+      server.cluster_counters()->Run(ctx, spec);
+    } else if (ClusterBlocking::RunsOnPrimary(spec)) {
+      // The other list and sorted-set writes, on their key's primary (cluster_blocking.h).
       server.cluster_blocking()->Run(ctx, spec);
-    } else if (ClusterCounters::RunsOnOneReplica(spec)) {
-      server.cluster_counters()->Run(ctx, spec);  // a counter increment or set write on one replica
     } else {
       cluster.Run(ctx, spec);  // replies (and counts an error reply) when the replicas answered
     }

@@ -5,17 +5,32 @@
 #include "crdt/pn_counter.h"
 #include "types/hash.h"
 #include "types/set.h"
+#include "types/sorted_set.h"
 
 namespace dynakv::server {
 
 std::string PlainValue(const cluster::Version& version) {
+  if (version.collection) {
+    // An HLL reads as the Redis string of its registers; other collections are typed values.
+    cluster::CollectionState state;
+    if (cluster::CollectionState::Decode(version.value, &state) &&
+        state.kind() == cluster::CollectionState::Kind::kHll) {
+      return state.hll().registers().ToRedis();
+    }
+    return version.value;
+  }
   if (!version.counter) return version.value;
   crdt::PnCounter state;
   crdt::PnCounter::Decode(version.value, &state);  // checked when its set was decoded
   return std::to_string(state.Value());
 }
 
-bool IsTypedVersion(const cluster::Version& version) { return version.typed || version.collection; }
+bool IsTypedVersion(const cluster::Version& version) {
+  if (version.typed) return true;
+  cluster::CollectionState::Kind kind;
+  return version.collection && cluster::CollectionState::PeekKind(version.value, &kind) &&
+         kind != cluster::CollectionState::Kind::kHll;
+}
 
 std::string TypedValue(const cluster::Version& version) {
   if (!version.collection) return version.value;
@@ -26,6 +41,15 @@ std::string TypedValue(const cluster::Version& version) {
   if (state.kind() == cluster::CollectionState::Kind::kSet) {
     types::Set::SerializeMembers(state.set().Members(), &out);
     return out;
+  }
+  if (state.kind() == cluster::CollectionState::Kind::kZset) {
+    // Members by score, then bytes, each with its merged score (an LWW register plus totals),
+    // as a new sorted set: encoded by the default zset-max-listpack-* limits.
+    const std::vector<std::pair<std::string, double>> range = state.zset().Range();
+    std::vector<std::pair<std::string_view, double>> ascending;
+    ascending.reserve(range.size());
+    for (const auto& [member, score] : range) ascending.emplace_back(member, score);
+    return types::SortedSet::SerializeEntries(ascending);
   }
   // Fields in byte order, each with its merged value (an LWW register plus counter totals).
   types::Hash hash;

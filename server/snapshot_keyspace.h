@@ -19,13 +19,15 @@
 
 namespace dynakv::server {
 
-// The string a plain read shows for a (non-typed) version: its bytes, or a counter's value in
-// decimal (GET, VGET, DUMP, OBJECT ENCODING see a counter as the string holding the number).
+// The string a plain read shows for a (non-typed) version: its bytes, a counter's value in
+// decimal (GET, VGET, DUMP, OBJECT ENCODING see a counter as the string holding the number), or
+// an HLL collection's registers as a Redis HLL string (crdt::HllRegisters::ToRedis).
 std::string PlainValue(const cluster::Version& version);
 // Whether a plain read sees `version` as a typed value (types/), and its serialized form: a
 // typed version's bytes, or a collection's elements as a new value of its type (a set of the
 // ORSet's members, built as Redis builds a new set; a hash of the map's fields in byte order,
-// encoded by the default hash-max-listpack-* limits).
+// encoded by the default hash-max-listpack-* limits; a sorted set of the members and merged
+// scores, by the zset-max-listpack-* ones). An HLL collection is a string, not typed.
 bool IsTypedVersion(const cluster::Version& version);
 std::string TypedValue(const cluster::Version& version);
 

@@ -11,6 +11,7 @@
 
 #include "crdt/add_wins_map.h"
 #include "crdt/hll_registers.h"
+#include "crdt/hll_state.h"
 #include "crdt/or_set.h"
 #include "crdt/or_sorted_set.h"
 #include "crdt/sequence.h"
@@ -55,6 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   HllRegisters hll;
   hll.Add("x");
   Check(input, hll, [](const HllRegisters& h) { (void)h.Count(); });
+  HllState epochs;
+  epochs.Raise(hll);
+  Check(input, epochs, [](const HllState& h) { (void)h.registers().Count(); });
   HllRegisters any;
   if (HllRegisters::FromRedis(input, &any)) {
     HllRegisters strict;

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "crdt/add_wins_map.h"
 #include "crdt/hll_registers.h"
+#include "crdt/hll_state.h"
 #include "crdt/or_set.h"
 #include "crdt/or_sorted_set.h"
 #include "crdt/sequence.h"
@@ -412,6 +413,10 @@ void CrdtSeeds() {
   for (int i = 0; i < 200; ++i) h.Add(std::to_string(i));
   Seed("crdt", "hll_sparse", h.Encode());
   Seed("crdt", "hll_delta", hd.Encode());
+  crdt::HllState e;
+  e.Raise(h);
+  Seed("crdt", "hll_state", e.Encode());
+  Seed("crdt", "hll_state_reset", e.Reset(7, "n2", nullptr).Encode());
 }
 
 int main(int argc, char** argv) {

@@ -186,7 +186,8 @@ TEST_CASE("WAIT counts list and sorted-set writes run on their key's primary, fo
   CHECK(TimedWait(v, 3, 5000, &elapsed) == 3);
   CHECK(elapsed < 2000);
   CHECK(v.Command({"WAIT", "3", "0"}) == Reply::Int(3));  // forever returns too
-  REQUIRE(p.Command({"ZADD", "jobs:z", "1", "a"}) == Reply::Int(1));
+  // ({jobs}z has the replicas of jobs, in the same order.)
+  REQUIRE(p.Command({"ZADD", "{jobs}z", "1", "a"}) == Reply::Int(1));
   CHECK(TimedWait(p, 3, 5000, &elapsed) == 3);
 
   // The primary cannot reach the third replica: its writes are on two replicas only, and WAIT
@@ -201,7 +202,11 @@ TEST_CASE("WAIT counts list and sorted-set writes run on their key's primary, fo
   REQUIRE(p.Command({"RPUSH", "jobs", "c"}) == Reply::Int(3));
   CHECK(TimedWait(p, 3, 800, &elapsed) == 2);
   CHECK(elapsed >= 750);
-  REQUIRE(v.Command({"ZADD", "jobs:z", "2", "b"}) == Reply::Int(1));
+  // A ZADD runs on the replica it came through (cluster_zsets.h), a sorted-set pop on the
+  // primary, forwarded.
+  REQUIRE(p.Command({"ZADD", "{jobs}z", "2", "b"}) == Reply::Int(1));
+  CHECK(TimedWait(p, 3, 800, &elapsed) == 2);
+  REQUIRE(v.Command({"ZPOPMIN", "{jobs}z"}) == Reply::Array({Reply::Bulk("a"), Reply::Bulk("1")}));
   CHECK(TimedWait(v, 3, 800, &elapsed) == 2);
   // Inside MULTI: the count as the coordinator knows it, without waiting.
   REQUIRE(v.Command({"MULTI"}) == kOk);

@@ -1,7 +1,8 @@
-// Sorted sets in cluster mode: the commands work through any coordinator on the
-// read-modify-write path (the whole set replicated as one typed version, last-write-wins), the
-// type survives replication (TYPE, WRONGTYPE, OBJECT ENCODING on every node), ZRANGESTORE writes
-// its destination through the same path, and a replica that restarts keeps its sets.
+// Sorted sets in cluster mode: the commands work through any coordinator (ZADD, ZREM, the pops...
+// on one replica, the others read-modify-write at the coordinator, all written as deltas of the
+// convergent sorted set: test_cluster_zsets.cc), the type survives replication (TYPE,
+// WRONGTYPE, OBJECT ENCODING on every node), ZRANGESTORE writes its destination through the
+// coordinator, and a replica that restarts keeps its sets.
 #include <doctest/doctest.h>
 
 #include <string>

@@ -9,7 +9,8 @@
 // Expiry: EXPIRE, PERSIST, DEL and a write to an expired collection set the register, stamped
 // (hybrid time, origin) as any version; the later stamp wins. DEL and a write after expiry also
 // remove every element their writer had seen (a reset), so elements added concurrently, which it
-// could not have seen, survive it.
+// could not have seen, survive it. An HLL's registers carry no dots: its reset starts a new epoch,
+// which wins over writes concurrent with it (crdt/hll_state.h).
 #pragma once
 
 #include <cstdint>
@@ -17,8 +18,10 @@
 #include <string_view>
 
 #include "crdt/add_wins_map.h"
+#include "crdt/hll_state.h"
 #include "crdt/or_set.h"
 #include "crdt/sequence.h"
+#include "crdt/or_sorted_set.h"
 
 namespace dynakv::cluster {
 
@@ -31,9 +34,11 @@ struct ExpiryRegister {
 
 class CollectionState {
  public:
-  // A set (an observed-remove set), a hash (an add-wins map of LWW fields and counters) or a
-  // list (a sequence CRDT: server/cluster_lists.h).
-  enum class Kind : char { kSet = 'S', kHash = 'H', kList = 'L' };
+  // A set (an observed-remove set), a hash (an add-wins map of LWW fields and counters), a list
+  // (a sequence CRDT: server/cluster_lists.h), a sorted set (observed-remove members, LWW scores
+  // plus per-actor increments) or a HyperLogLog (registers joined by max, in delete-wins epochs:
+  // crdt/hll_state.h).
+  enum class Kind : char { kSet = 'S', kHash = 'H', kList = 'L', kZset = 'Z', kHll = 'P' };
 
   CollectionState() = default;
   explicit CollectionState(Kind kind) : kind_(kind) {}
@@ -46,12 +51,17 @@ class CollectionState {
   const crdt::AddWinsMap& map() const { return map_; }
   crdt::Sequence& list() { return list_; }
   const crdt::Sequence& list() const { return list_; }
+  crdt::ORSortedSet& zset() { return zset_; }
+  const crdt::ORSortedSet& zset() const { return zset_; }
+  crdt::HllState& hll() { return hll_; }
+  const crdt::HllState& hll() const { return hll_; }
   ExpiryRegister& expiry() { return expiry_; }
   const ExpiryRegister& expiry() const { return expiry_; }
 
   // Least upper bound; both must be of one kind (SiblingSet joins only those).
   void Join(const CollectionState& other);
-  // No element (a deleted or emptied collection, or a remove-only delta).
+  // No element (a deleted or emptied collection, or a remove-only delta); an HLL: not created
+  // in its epoch (PFADD of no element creates an empty one, as in Redis).
   bool Empty() const;
 
   std::string Encode() const;
@@ -66,6 +76,8 @@ class CollectionState {
   crdt::ORSet set_;
   crdt::AddWinsMap map_;
   crdt::Sequence list_;
+  crdt::ORSortedSet zset_;
+  crdt::HllState hll_;
 };
 
 }  // namespace dynakv::cluster

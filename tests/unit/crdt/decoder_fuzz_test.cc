@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crdt/hll_registers.h"
+#include "crdt/hll_state.h"
 #include "crdt/sequence.h"
 #include "crdt_test_util.h"
 
@@ -157,6 +158,25 @@ TEST_CASE("decoders: HllRegisters accepts only the canonical Redis form") {
   }
   corpus.push_back(h.Encode());
   FuzzDecoder<HllRegisters>(corpus, 3000, 4);
+}
+
+TEST_CASE("decoders: HllState accepts only what it could have written") {
+  std::mt19937_64 rng(25);
+  std::vector<std::string> corpus;
+  HllState h;
+  for (int i = 0; i < 300; ++i) {
+    HllRegisters r = h.registers();
+    r.Add("e" + std::to_string(rng()));
+    if (i % 50 == 49) {
+      corpus.push_back(
+          h.Reset(1000 + i, "n" + std::to_string(i % 3), i % 100 == 99 ? nullptr : &r).Encode());
+    } else {
+      corpus.push_back(h.Raise(r).Encode());
+    }
+    if (i % 40 == 0) corpus.push_back(h.Encode());
+  }
+  corpus.push_back(h.Encode());
+  FuzzDecoder<HllState>(corpus, 3000, 6);
 }
 
 TEST_CASE("decoders: contexts reject non-canonical forms") {
