@@ -4,10 +4,12 @@
 # pinned to CPU 0, the client to CPU 1 when taskset exists; each test runs against dynakv, then
 # redis, once neither has background disk work left).
 #
-#   bench/types.sh [--record] [--quick] [-n REQUESTS] [-s SECONDS] [--baseline DYNAKV_SERVER]
-#                  [--only LABEL,...] [--log-checkpoint-bytes SIZE] [BUILD_DIR]
+#   bench/types.sh [--record] [--quick] [-n REQUESTS] [-r KEYSPACE] [-s SECONDS]
+#                  [--baseline DYNAKV_SERVER] [--only LABEL,...] [--log-checkpoint-bytes SIZE]
+#                  [BUILD_DIR]
 #
-# redis-benchmark -c 50 -r 100000 -n REQUESTS -P P, P in 1 and 16 (default 200000 requests):
+# redis-benchmark -c 50 -r KEYSPACE -n REQUESTS -P P, P in 1 and 16 (default 200000 requests,
+# keyspace 100000: the range of __rand_int__, so the most members SADD, HSET and ZADD make):
 #   -t hset, lpush, rpush, lpop, rpop, sadd, spop, zadd, zpopmin, one test a run, in that order
 #   (so each server sees the same sequence: the pops find what the pushes left); then
 #   lrange_100, lrange_300, lrange_600 as redis-benchmark runs them ("LRANGE mylist 0 N-1" on a
@@ -25,7 +27,10 @@
 # --only: just the tests of those labels (their first word: SADD,SPOP), still in the order above.
 # --log-checkpoint-bytes: the dynakv servers' (default 64mb), so that checkpoints of the
 # collections under test happen within a short run (in a full run the log of the earlier tests
-# brings one into SADD -P 16).
+# brings one into SADD -P 16). Below the table, for each dynakv server: the checkpoints each run
+# saw and the longest time one of them held up the event loop (INFO checkpoint_loop_max_us: a
+# write waiting for a collection's serialization shows there; "<= N": no checkpoint of the run
+# went past the longest of the earlier runs, N).
 # Prints a markdown table; --record appends it, with commands, date, machine and load, to
 # bench/RESULTS.md.
 set -euo pipefail
@@ -34,6 +39,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
 record=0
 requests=200000
+keyspace=100000
 seconds=5
 build="$root/build"
 baseline=""
@@ -44,16 +50,18 @@ while [ $# -gt 0 ]; do
     --record) record=1 ;;
     --quick) requests=20000 seconds=2 ;;
     -n) requests=$2; shift ;;
+    -r) keyspace=$2; shift ;;
     -s) seconds=$2; shift ;;
     --baseline) baseline=$2; shift ;;
     --only) only=",$2,"; shift ;;
     --log-checkpoint-bytes) dynakv_flags+=(--log-checkpoint-bytes "$2"); shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) build=$1 ;;
   esac
   shift
 done
 [[ "$requests" =~ ^[0-9]+$ ]] || { echo "-n takes a number" >&2; exit 1; }
+[[ "$keyspace" =~ ^[0-9]+$ ]] || { echo "-r takes a number" >&2; exit 1; }
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "-s takes a whole number of seconds" >&2; exit 1; }
 dynakv=${DYNAKV_SERVER:-$build/server/dynakv-server}
 loadgen=${DYNAKV_LOADGEN:-$build/bench/dynakv-loadgen}
@@ -104,20 +112,30 @@ command_of() {  # command_of SPEC P: the client command line of test SPEC at pip
   local kind rest
   read -r kind rest <<<"${1#*|}"
   case "$kind" in
-    t) echo "redis-benchmark -c 50 -r 100000 -n $requests -P $2 --csv -t $rest" ;;
-    c) echo "redis-benchmark -c 50 -r 100000 -n $requests -P $2 --csv $rest" ;;
+    t) echo "redis-benchmark -c 50 -r $keyspace -n $requests -P $2 --csv -t $rest" ;;
+    c) echo "redis-benchmark -c 50 -r $keyspace -n $requests -P $2 --csv $rest" ;;
     g) echo "dynakv-loadgen -c 50 -P $2 -s $seconds --csv -t $rest" ;;
   esac
 }
 
+# persistence_field PORT FIELD: a number of INFO persistence.
+persistence_field() {
+  redis-cli -p "$1" info persistence | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
+}
+
 # run NAME I P: test I at pipeline P against server NAME; CSV row in $tmp/NAME.I.P.csv as
-# "test","rps","p50","p99","requests"; CPU ticks in .cpu.
+# "test","rps","p50","p99","requests"; CPU ticks in .cpu; for a dynakv server, the checkpoints
+# and checkpoint_loop_max_us before and after in .ckpt.
 run() {
   local name=$1 out="$tmp/$1.$2.$3" spec=${tests[$2]} before after cmd
   echo "  $name: ${spec%%|*}, pipeline $3 ..." >&2
   # shellcheck disable=SC2046
   quiesce $(for s in "${servers[@]}"; do echo "${port_of[$s]}"; done)
   cmd=$(command_of "$spec" "$3")
+  if [ "$name" != redis ]; then
+    ckpt_before="$(persistence_field "${port_of[$name]}" checkpoints)"
+    ckpt_before+=" $(persistence_field "${port_of[$name]}" checkpoint_loop_max_us)"
+  fi
   if [[ "$cmd" == dynakv-loadgen* ]]; then
     # The data is loaded by a first call (with a one-second run, thrown away); the measured one
     # only reads (--loaded), so that the CPU time counted is the requests'.
@@ -144,6 +162,11 @@ run() {
   fi
   after=$(cpu_ticks "${pid_of[$name]}")
   echo $((after - before)) >"$out.cpu"
+  if [ "$name" != redis ]; then
+    quiesce "${port_of[$name]}"  # a checkpoint the run started counts for the run
+    echo "$ckpt_before $(persistence_field "${port_of[$name]}" checkpoints)" \
+      "$(persistence_field "${port_of[$name]}" checkpoint_loop_max_us)" >"$out.ckpt"
+  fi
 }
 
 # The lists the LRANGE tests read: 600 elements "xxx", as redis-benchmark's own prelude pushes.
@@ -198,14 +221,42 @@ table() {
     done
   done
 }
+# checkpoint_table: per run, each dynakv server's checkpoints and longest loop time of one.
+checkpoint_table() {
+  local s i pipeline header="| test | P |" rule="|---|---|" line
+  for s in "${servers[@]}"; do
+    [ "$s" = redis ] && continue
+    header+=" $s checkpoints | $s checkpoint loop max µs |"
+    rule+="---|---|"
+  done
+  echo "$header"
+  echo "$rule"
+  for i in "${!tests[@]}"; do
+    for pipeline in 1 16; do
+      line="| ${tests[$i]%%|*} | $pipeline |"
+      for s in "${servers[@]}"; do
+        [ "$s" = redis ] && continue
+        line+=$(awk '{ n = $3 - $1; printf " %d | %s |", n, (n == 0 ? "-" : ($4 > $2 ? $4 : "<= " $2)) }' \
+          "$tmp/$s.$i.$pipeline.ckpt")
+      done
+      echo "$line"
+    done
+  done
+}
+
 result=$(table)
 echo "$result"
+checkpoints=$(checkpoint_table)
+echo
+echo "$checkpoints"
 
 if [ "$record" -eq 1 ]; then
+  keyspace_arg=""
+  [ "$keyspace" = 100000 ] || keyspace_arg=" -r $keyspace"
   {
     record_header "collection types vs redis-server (bench/types.sh)"
     [ -z "$baseline" ] || echo "- baseline: $baseline (an older dynakv-server: the numbers before this change)"
-    echo "- command: \`bench/types.sh -n $requests -s $seconds${baseline:+ --baseline $baseline}${only:+ --only ${only:1:-1}}${dynakv_flags[2]:+ --log-checkpoint-bytes ${dynakv_flags[3]}}\`, that is, per test and pipeline P,"
+    echo "- command: \`bench/types.sh -n $requests$keyspace_arg -s $seconds${baseline:+ --baseline $baseline}${only:+ --only ${only:1:-1}}${dynakv_flags[2]:+ --log-checkpoint-bytes ${dynakv_flags[3]}}\`, that is, per test and pipeline P,"
     echo "  (dynakv servers started with \`${dynakv_flags[*]}\`)"
     echo "  against each server in turn (after \`redis-benchmark -c 1 -n 600 -t lpush\` for the LRANGEs):"
     for t in "${tests[@]}"; do echo "  \`$(command_of "$t" P)\`"; done
@@ -215,6 +266,12 @@ if [ "$record" -eq 1 ]; then
     echo "- target (issue 11): ops ratio >= 0.9 at P 1, >= 1.0 at P 16, and p99 ratio <= 1.2"
     echo
     echo "$result"
+    echo
+    echo "Checkpoints during each run (dynakv servers), and the longest any of them held up the event"
+    echo "loop (INFO checkpoint_loop_max_us, which counts a write's wait for a collection's serialization;"
+    echo "\"<= N\": none of the run's went past N, the longest of the earlier runs):"
+    echo
+    echo "$checkpoints"
   } >>"$root/bench/RESULTS.md"
   echo "appended to bench/RESULTS.md" >&2
 fi

@@ -99,9 +99,11 @@ std::string_view List::Bytes(const Node& node, std::string* scratch) {
   return *scratch;
 }
 
-std::string& List::Raw(Node& node) {
+std::string& List::Raw(std::size_t at) {
+  Node& node = nodes_[at];
   node.tried = false;  // about to change: worth another try once interior again
   if (!node.compressed) return node.buf;
+  Touch(at);
   std::string raw;
   Bytes(node, &raw);
   Account(static_cast<long long>(raw.size()) - static_cast<long long>(node.buf.size()));
@@ -110,7 +112,8 @@ std::string& List::Raw(Node& node) {
   return node.buf;
 }
 
-void List::Compress(Node& node) {
+void List::Compress(std::size_t at) {
+  Node& node = nodes_[at];
   if (node.compressed || node.tried || node.buf.size() < kMinCompressBytes) return;
   node.tried = true;
   const int bound = LZ4_compressBound(static_cast<int>(node.buf.size()));
@@ -118,6 +121,7 @@ void List::Compress(Node& node) {
   const int n = LZ4_compress_default(node.buf.data(), packed.data(),
                                      static_cast<int>(node.buf.size()), bound);
   if (n <= 0 || static_cast<std::size_t>(n) + kMinCompressImprove > node.buf.size()) return;
+  Touch(at);
   packed.resize(static_cast<std::size_t>(n));
   packed.shrink_to_fit();
   Account(static_cast<long long>(packed.size()) - static_cast<long long>(node.buf.size()));
@@ -132,12 +136,12 @@ void List::Settle() {
   // The `depth` nodes at each end stay raw (pushes and pops touch them); with more nodes than
   // that, the first interior node at each end is compressed (those further in already are).
   for (std::size_t i = 0; i < depth_ && i < n; ++i) {
-    Raw(nodes_[i]);
-    Raw(nodes_[n - 1 - i]);
+    Raw(i);
+    Raw(n - 1 - i);
   }
   if (n > 2 * depth_) {
-    Compress(nodes_[depth_]);
-    Compress(nodes_[n - 1 - depth_]);
+    Compress(depth_);
+    Compress(n - 1 - depth_);
   }
 }
 
@@ -153,18 +157,20 @@ bool List::Fits(const Node& node, std::size_t element_bytes, const TypeLimits& l
   return node.count == 0 || used + EntrySize(element_bytes) <= fill.max_bytes;
 }
 
+void List::AppendSerialized(const Node& node, std::string* out, std::string* scratch) {
+  const std::string_view buf = Bytes(node, scratch);
+  for (std::size_t pos = 0; pos < buf.size();) {
+    const std::string_view element = EntryAt(buf, pos, &pos);
+    PutVarint(out, element.size());
+    out->append(element);
+  }
+}
+
 void List::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(ValueType::kList));
   PutVarint(out, size_);
   std::string scratch;
-  for (const Node& node : nodes_) {
-    const std::string_view buf = Bytes(node, &scratch);
-    for (std::size_t pos = 0; pos < buf.size();) {
-      const std::string_view element = EntryAt(buf, pos, &pos);
-      PutVarint(out, element.size());
-      out->append(element);
-    }
-  }
+  for (const Node& node : nodes_) AppendSerialized(node, out, &scratch);
 }
 
 std::unique_ptr<List> List::Decode(std::string_view in, const TypeLimits& limits) {
@@ -187,10 +193,12 @@ void List::PushFront(std::string_view element, const TypeLimits& limits) {
   if (nodes_.empty() || !Fits(nodes_.front(), element.size(), limits)) {
     nodes_.emplace_front();
     Account(kNodeOverhead);
+    ShiftSnapshot(1);
   }
+  Touch(0);
   Node& node = nodes_.front();
   const std::string entry = EncodeEntry(element);
-  Raw(node).insert(0, entry);
+  Raw(0).insert(0, entry);
   ++node.count;
   ++size_;
   Account(static_cast<long long>(entry.size()));
@@ -203,8 +211,9 @@ void List::PushBack(std::string_view element, const TypeLimits& limits) {
     nodes_.emplace_back();
     Account(kNodeOverhead);
   }
+  Touch(nodes_.size() - 1);
   Node& node = nodes_.back();
-  std::string& buf = Raw(node);
+  std::string& buf = Raw(nodes_.size() - 1);
   const std::size_t before = buf.size();
   AppendEntry(&buf, element);
   ++node.count;
@@ -214,8 +223,9 @@ void List::PushBack(std::string_view element, const TypeLimits& limits) {
 }
 
 std::string List::PopFront() {
+  Touch(0);
   Node& node = nodes_.front();
-  std::string& buf = Raw(node);
+  std::string& buf = Raw(0);
   std::size_t next = 0;
   std::string element(EntryAt(buf, 0, &next));
   buf.erase(0, next);
@@ -225,14 +235,16 @@ std::string List::PopFront() {
   if (node.count == 0) {
     nodes_.pop_front();
     Account(-static_cast<long long>(kNodeOverhead));
+    ShiftSnapshot(-1);
   }
   Settle();
   return element;
 }
 
 std::string List::PopBack() {
+  Touch(nodes_.size() - 1);
   Node& node = nodes_.back();
-  std::string& buf = Raw(node);
+  std::string& buf = Raw(nodes_.size() - 1);
   const std::size_t start = EntryBefore(buf, buf.size());
   std::size_t next = 0;
   std::string element(EntryAt(buf, start, &next));
@@ -289,6 +301,7 @@ std::string List::At(std::size_t index) const {
 void List::Rebuild(std::size_t at, const std::vector<std::string>& elements,
                    const TypeLimits& limits) {
   depth_ = limits.list_compress_depth;
+  Touch(at);
   Node& old = nodes_[at];
   Account(-static_cast<long long>(old.buf.size() + kNodeOverhead));
   size_ -= old.count;
@@ -303,6 +316,7 @@ void List::Rebuild(std::size_t at, const std::vector<std::string>& elements,
     Account(static_cast<long long>(EntrySize(element.size())));
   }
   size_ += elements.size();
+  if (fresh.size() != 1) TouchAll();  // the deque moves nodes: a snapshot's runs go first
   if (fresh.empty()) {
     nodes_.erase(nodes_.begin() + static_cast<long>(at));
     Settle();
@@ -313,7 +327,7 @@ void List::Rebuild(std::size_t at, const std::vector<std::string>& elements,
     nodes_.insert(nodes_.begin() + static_cast<long>(at + i), std::move(fresh[i]));
   }
   for (std::size_t i = at; i < at + fresh.size(); ++i) {
-    if (Interior(i)) Compress(nodes_[i]);
+    if (Interior(i)) Compress(i);
   }
 }
 

@@ -16,14 +16,6 @@ namespace {
 // back, and RENAME, COPY and replay keep what the set had become).
 constexpr unsigned char kFlagSkiplist = 1;
 
-std::string EncodeScore(double score) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &score, sizeof(bits));
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(bits >> (8 * i));
-  return out;
-}
-
 double DecodeScore(std::string_view bytes) {
   std::uint64_t bits = 0;
   for (int i = 0; i < 8; ++i) {
@@ -43,9 +35,7 @@ bool NextEntry(std::string_view* in, std::string_view* member, double* score) {
 }
 
 void AppendEntry(std::string* dst, std::string_view member, double score) {
-  dst->append(EncodeScore(score));
-  PutVarint(dst, member.size());
-  dst->append(member);
+  AppendScoredEntry(dst, member, score);
 }
 
 // Redis's order: score, then member bytes.
@@ -62,6 +52,20 @@ SortedSet::~SortedSet() = default;
 std::size_t SortedSet::MemoryUsage() const {
   if (list()) return sizeof(SortedSet) + sizeof(ZSkiplist) + list()->bytes();
   return sizeof(SortedSet) + rep_.listpack().allocated();
+}
+
+std::unique_ptr<storage::ObjectSnapshot> SortedSet::StartSnapshot() {
+  if (!list()) return nullptr;
+  std::unique_ptr<ZSkiplist::Snapshot> snapshot = list()->StartSnapshot();
+  std::string header;
+  header.push_back(static_cast<char>(ValueType::kSortedSet));
+  header.push_back(static_cast<char>(kFlagSkiplist));
+  PutVarint(&header, snapshot->size());
+  return WithHeader(std::move(header), std::move(snapshot));
+}
+
+void SortedSet::EndSnapshot() {
+  if (list()) list()->EndSnapshot();
 }
 
 std::string_view SortedSet::EncodingName() const { return list() ? "skiplist" : "listpack"; }

@@ -1,19 +1,22 @@
 #include "zskiplist.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "storage/engine.h"  // HashKey
+#include "types/ops.h"
 
 namespace dynakv::types {
 
 namespace {
 constexpr int kMaxLevel = 32;  // Redis's ZSKIPLIST_MAXLEVEL
 constexpr unsigned kP = 4;     // a level is promoted with probability 1/4 (ZSKIPLIST_P)
-constexpr unsigned kMinBits = 2;
-// Old index buckets moved per index change while a resize runs (as field_table.cc).
-constexpr std::size_t kRehashBucketsPerWrite = 2;
+// A snapshot's chunks: at most 1,024 runs (a write that settles one serializes about a
+// thousandth of a large set), of at least 16 nodes.
+constexpr std::size_t kMaxChunks = 1024;
+constexpr std::size_t kMinChunkNodes = 16;
 }  // namespace
 
 // Followed in the same allocation by: Node* forward[levels]; std::uint32_t span[levels - 1]
@@ -82,12 +85,11 @@ std::size_t ZSkiplist::NodeBytes(const Node& n) {
   return (size + 15) & ~std::size_t{15};
 }
 
-ZSkiplist::ZSkiplist()
-    : header_(MakeNode(kMaxLevel, {}, 0)),
-      buckets_(std::size_t{1} << kMinBits),
-      bits_(kMinBits),
-      shift_(64 - kMinBits),
-      rng_(0x5eed) {}
+ZSkiplist::Node*& ZSkiplist::IndexChain::Next(Node& n) { return n.hnext; }
+
+std::uint64_t ZSkiplist::IndexChain::Hash(const Node& n) { return storage::HashKey(n.member()); }
+
+ZSkiplist::ZSkiplist() : header_(MakeNode(kMaxLevel, {}, 0)), rng_(0x5eed) {}
 
 ZSkiplist::~ZSkiplist() {
   // Iteratively along level 0, which owns the nodes.
@@ -106,7 +108,7 @@ int ZSkiplist::RandomLevel() {
 }
 
 ZSkiplist::Node* ZSkiplist::Find(std::string_view member) const {
-  for (Node* n = Slot(storage::HashKey(member)); n != nullptr; n = n->hnext) {
+  for (Node* n = index_.Slot(storage::HashKey(member)); n != nullptr; n = n->hnext) {
     if (n->member() == member) return n;
   }
   return nullptr;
@@ -125,6 +127,7 @@ void ZSkiplist::Link(Node* n) {
     }
     update[i] = x;
   }
+  if (snapshot_ != nullptr) SettleAround(update[0], n);
   const int level = n->levels;
   if (level > level_) {
     for (int i = level_; i < level; ++i) {
@@ -158,6 +161,7 @@ void ZSkiplist::Unlink(Node* n) {
     while (x->next(i) != nullptr && Before(x->next(i), n->score, member)) x = x->next(i);
     update[i] = x;
   }
+  if (snapshot_ != nullptr) SettleAround(update[0], n);
   for (int i = 0; i < level_; ++i) {
     if (update[i]->next(i) == n) {
       update[i]->set_span(i, update[i]->span(i) + n->span(i) - 1);
@@ -189,6 +193,7 @@ bool ZSkiplist::Add(std::string_view member, double score) {
     const Node* next = n->next(0);
     if ((n->backward == nullptr || Before(n->backward, score, member)) &&
         (next == nullptr || !Before(next, score, member))) {
+      if (snapshot_ != nullptr) SettleAround(header_.get(), n);
       n->score = score;
       return false;
     }
@@ -263,127 +268,118 @@ void ZSkiplist::Walk(std::size_t rank, bool reverse, const Visitor& fn) const {
   }
 }
 
-ZSkiplist::Node*& ZSkiplist::Slot(std::uint64_t hash) {
-  if (!old_.empty()) {
-    const auto ob = static_cast<std::size_t>(hash >> old_shift_);
-    if (ob >= rehash_index_) return old_[ob];
-  }
-  return buckets_[static_cast<std::size_t>(hash >> shift_)];
-}
-
-ZSkiplist::Node* const& ZSkiplist::Slot(std::uint64_t hash) const {
-  return const_cast<ZSkiplist*>(this)->Slot(hash);
-}
-
-ZSkiplist::Span ZSkiplist::SpanAt(std::uint64_t pos) const {
-  // (b + 1) << shift wraps to 0 for the last bucket: the end of hash space.
-  if (!old_.empty()) {
-    const auto ob = static_cast<std::size_t>(pos >> old_shift_);
-    if (ob >= rehash_index_) {
-      return {&old_[ob], static_cast<std::uint64_t>(ob) << old_shift_,
-              (static_cast<std::uint64_t>(ob) + 1) << old_shift_};
-    }
-  }
-  const auto nb = static_cast<std::size_t>(pos >> shift_);
-  Span span{&buckets_[nb], static_cast<std::uint64_t>(nb) << shift_,
-            (static_cast<std::uint64_t>(nb) + 1) << shift_};
-  if (!old_.empty()) {
-    // After a shrink a new bucket spans two old ones, the second perhaps not moved yet.
-    const std::uint64_t moved = static_cast<std::uint64_t>(rehash_index_) << old_shift_;
-    if (span.end == 0 || span.end > moved) span.end = moved;
-  }
-  return span;
-}
-
 void ZSkiplist::IndexInsert(Node* n) {
-  Node*& bucket = Slot(storage::HashKey(n->member()));
+  Node*& bucket = index_.Slot(storage::HashKey(n->member()));
   n->hnext = bucket;
   bucket = n;
-  MaybeResize();
+  index_.AfterChange(size_);
 }
 
 void ZSkiplist::IndexRemove(Node* n) {
-  Node** link = &Slot(storage::HashKey(n->member()));
+  Node** link = &index_.Slot(storage::HashKey(n->member()));
   while (*link != n) link = &(*link)->hnext;
   *link = n->hnext;
   n->hnext = nullptr;
-  MaybeResize();
-}
-
-void ZSkiplist::MaybeResize() {
-  if (!old_.empty()) {
-    RehashStep(kRehashBucketsPerWrite);
-  } else if (size_ > buckets_.size()) {
-    StartResize(bits_ + 1);
-  } else if (bits_ > kMinBits && size_ < buckets_.size() / 8) {
-    StartResize(bits_ - 1);
-  }
-}
-
-void ZSkiplist::StartResize(unsigned bits) {
-  old_ = std::move(buckets_);
-  old_shift_ = shift_;
-  rehash_index_ = 0;
-  buckets_ = std::vector<Node*>(std::size_t{1} << bits, nullptr);
-  bits_ = bits;
-  shift_ = 64 - bits;
-}
-
-void ZSkiplist::RehashStep(std::size_t buckets) {
-  std::size_t empty_visits = buckets * 10;
-  while (buckets > 0 && rehash_index_ < old_.size()) {
-    Node*& bucket = old_[rehash_index_];
-    if (bucket == nullptr) {
-      ++rehash_index_;
-      if (--empty_visits == 0) break;
-      continue;
-    }
-    while (bucket != nullptr) {
-      Node* n = bucket;
-      bucket = n->hnext;
-      Node*& dst = buckets_[static_cast<std::size_t>(storage::HashKey(n->member()) >> shift_)];
-      n->hnext = dst;
-      dst = n;
-    }
-    ++rehash_index_;
-    --buckets;
-  }
-  if (rehash_index_ == old_.size()) {
-    old_ = std::vector<Node*>();
-    rehash_index_ = 0;
-  }
+  index_.AfterChange(size_);
 }
 
 std::uint64_t ZSkiplist::Scan(std::uint64_t cursor, std::size_t count, const Visitor& fn) const {
-  std::size_t passed = 0;
-  std::uint64_t pos = cursor;
-  for (;;) {
-    const Span span = SpanAt(pos);
-    // A cursor is a bucket boundary unless the index shrank since it was handed out: only then
-    // do the first bucket's members below it need their hash to be skipped.
-    const bool mid_bucket = span.start != pos;
-    for (const Node* n = *span.bucket; n != nullptr; n = n->hnext) {
-      if (mid_bucket && storage::HashKey(n->member()) < pos) continue;
-      fn(n->member(), n->score);
-      ++passed;
-    }
-    if (span.end == 0) return 0;
-    pos = span.end;
-    if (passed >= count) return pos;
-  }
+  return index_.Scan(cursor, count, [&fn](const Node& n) { fn(n.member(), n.score); });
 }
 
 std::pair<std::string_view, double> ZSkiplist::Random(std::mt19937_64& rng) const {
-  // A random non-empty bucket, then a random node of its chain (chains are short: load <= 1).
-  std::uint64_t pos = static_cast<std::uint64_t>(rng() & (buckets_.size() - 1)) << shift_;
-  Span span = SpanAt(pos);
-  while (*span.bucket == nullptr) span = SpanAt(span.end);
-  std::size_t len = 0;
-  for (const Node* node = *span.bucket; node != nullptr; node = node->hnext) ++len;
-  std::size_t pick = static_cast<std::size_t>(rng() % len);
-  const Node* node = *span.bucket;
-  while (pick-- > 0) node = node->hnext;
-  return {node->member(), node->score};
+  const Node& n = index_.Random(rng);
+  return {n.member(), n.score};
+}
+
+void AppendScoredEntry(std::string* out, std::string_view member, double score) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &score, sizeof(bits));
+  char le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(bits >> (8 * i));
+  out->append(le, sizeof(le));
+  PutVarint(out, member.size());
+  out->append(member);
+}
+
+// --- Snapshots ----------------------------------------------------------------------------------
+
+std::unique_ptr<ZSkiplist::Snapshot> ZSkiplist::StartSnapshot() {
+  // The runs start every `step` ranks or so, at nodes met on the highest level that still has
+  // about one node per run (each level holds a quarter of the one below): some 1,000-4,000
+  // nodes visited for a 1,000,000-member set, not the whole list.
+  const std::size_t step = std::max(kMinChunkNodes, (size_ + kMaxChunks - 1) / kMaxChunks);
+  const std::size_t chunks = std::max<std::size_t>(1, (size_ + step - 1) / step);
+  int level = 0;
+  while (level + 1 < level_ && (size_ >> (2 * (level + 1))) >= chunks) ++level;
+  std::vector<const Node*> starts;
+  std::vector<std::pair<double, std::string>> keys;
+  starts.reserve(chunks + 1);
+  keys.reserve(chunks + 1);
+  if (const Node* first = header_->next(0)) {
+    starts.push_back(first);
+    keys.emplace_back(first->score, first->member());
+  }
+  std::size_t rank = 0;  // of x, from 1
+  for (const Node* x = header_.get(); x->next(level) != nullptr;) {
+    rank += x->span(level);
+    x = x->next(level);
+    if (rank - 1 >= starts.size() * step && starts.size() < kMaxChunks) {
+      starts.push_back(x);
+      keys.emplace_back(x->score, x->member());
+    }
+  }
+  auto snapshot = std::make_unique<Snapshot>(std::move(starts), std::move(keys), size_);
+  snapshot_ = snapshot.get();
+  return snapshot;
+}
+
+void ZSkiplist::EndSnapshot() { snapshot_ = nullptr; }
+
+void ZSkiplist::SettleAround(const Node* pred, const Node* n) {
+  if (snapshot_->chunk_count() == 0) return;  // an empty list has nothing to keep
+  const std::string_view member = n->member();
+  const std::size_t c = snapshot_->ChunkOf(n->score, member);
+  snapshot_->SettleChunk(c);
+  // The predecessor is in the same run unless `n` is (or goes) first in its run's key range.
+  if (pred != header_.get() && c > 0 && snapshot_->BeforeChunk(c, pred->score, pred->member())) {
+    snapshot_->SettleChunk(snapshot_->ChunkOf(pred->score, pred->member()));
+  }
+}
+
+ZSkiplist::Snapshot::Snapshot(std::vector<const Node*> starts,
+                              std::vector<std::pair<double, std::string>> keys, std::size_t size)
+    : ChunkedSnapshot(starts.size()),
+      starts_(std::move(starts)),
+      keys_(std::move(keys)),
+      size_(size) {}
+
+bool ZSkiplist::Snapshot::BeforeChunk(std::size_t c, double score, std::string_view member) const {
+  const auto& [key_score, key_member] = keys_[c];
+  if (score != key_score) return score < key_score;
+  return member < key_member;
+}
+
+std::size_t ZSkiplist::Snapshot::ChunkOf(double score, std::string_view member) const {
+  // The first chunk whose key is after (score, member), less one.
+  std::size_t lo = 1, hi = keys_.size();
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (BeforeChunk(mid, score, member)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo - 1;
+}
+
+void ZSkiplist::Snapshot::SerializeChunk(std::size_t c, std::string* out) const {
+  // Only level-0 links, scores and members: what the owner settles this chunk before changing.
+  const Node* end = c + 1 < starts_.size() ? starts_[c + 1] : nullptr;
+  for (const Node* x = starts_[c]; x != end; x = x->next(0)) {
+    AppendScoredEntry(out, x->member(), x->score);
+  }
 }
 
 }  // namespace dynakv::types

@@ -1,20 +1,26 @@
 // The skiplist encoding's node layout (members inline, level-0 spans implied, the member index
 // threaded through the nodes) against a reference model: every operation, ranks and walks from
 // every end, score moves in place and across neighbours, the index across growth and shrinkage
-// (ZSCAN's cursor guarantee), and members of every length (the inline bytes follow a variable
-// number of levels).
+// (ZSCAN's cursor guarantee), members of every length (the inline bytes follow a variable
+// number of levels), and snapshots: what one serializes is the list as it was when it started,
+// whatever the owner changed meanwhile (on the same thread in turn, and on two at once).
 #include "zskiplist.h"
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "types/ops.h"
 
 namespace dynakv::types {
 
@@ -50,6 +56,31 @@ void CheckAgainst(const ZSkiplist& z, const Ordered& ordered,
     ++rank;
   }
   for (const auto& [m, s] : scores) REQUIRE(z.Score(m) == s);
+}
+
+// What a snapshot serialized, parsed back: (member, score) in order.
+std::vector<std::pair<std::string, double>> ParseSnapshot(std::string_view in) {
+  std::vector<std::pair<std::string, double>> out;
+  while (!in.empty()) {
+    REQUIRE(in.size() >= 8);
+    std::uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i) {
+      bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    }
+    double score;
+    std::memcpy(&score, &bits, sizeof(score));
+    in.remove_prefix(8);
+    std::string_view member;
+    REQUIRE(GetLengthPrefixed(&in, &member));
+    out.emplace_back(member, score);
+  }
+  return out;
+}
+
+std::string SerializeSnapshot(ZSkiplist::Snapshot* snapshot) {
+  std::string out;
+  snapshot->Serialize(&out);
+  return out;
 }
 
 }  // namespace
@@ -207,6 +238,86 @@ TEST_CASE("zskiplist index: a resize moves a few buckets per change; lookups and
   CHECK(shrank);
   for (const auto& [m, score] : ref) REQUIRE(z.Score(m) == score);
   CHECK(z.size() == ref.size());
+}
+
+TEST_CASE("zskiplist snapshot: the list as it was, after the owner changed every part of it") {
+  // Scores in groups of ten equal ones, so members order ties; runs start every 16+ nodes.
+  ZSkiplist z;
+  for (int i = 0; i < 20000; ++i) z.Add("m" + std::to_string(100000 + i), i / 10);
+  const auto at_start = Walked(z, 0, false);
+  std::unique_ptr<ZSkiplist::Snapshot> snapshot = z.StartSnapshot();
+  CHECK(snapshot->size() == 20000);
+  CHECK(snapshot->chunk_count() > 100);
+  CHECK(snapshot->chunk_count() <= 1024);
+  // Scores changed in place (a member keeps its neighbours) and across them, new members
+  // everywhere, before, between and after the old ones. Without the settling the serializer
+  // follows the changed links (runs that no longer end where they did: wrong bytes, or a walk
+  // off the end of the list).
+  for (int i = 0; i < 20000; i += 3) z.Add("m" + std::to_string(100000 + i), i / 10 + 0.01);
+  for (int i = 1; i < 20000; i += 7) z.Add("m" + std::to_string(100000 + i), 5000 - i / 10);
+  for (int i = -5; i < 2005; ++i) z.Add("n" + std::to_string(i), i);
+  CHECK(ParseSnapshot(SerializeSnapshot(snapshot.get())) == at_start);
+  z.EndSnapshot();
+  CHECK(z.size() == 20000 + 2010);
+}
+
+TEST_CASE("zskiplist snapshot: removals of the runs' first nodes and of their predecessors") {
+  // Every member goes, first ones of runs included (a run's first node is how the serializer
+  // finds it, and its predecessor's link how it stops): settled before they are unlinked and
+  // freed. Then the list grows again where they were.
+  ZSkiplist z;
+  std::vector<std::string> members;
+  for (int i = 0; i < 5000; ++i) {
+    members.push_back("k" + std::to_string(10000 + i));
+    z.Add(members.back(), 1.5);
+  }
+  const auto at_start = Walked(z, 0, false);
+  std::unique_ptr<ZSkiplist::Snapshot> snapshot = z.StartSnapshot();
+  for (std::size_t i = 0; i < members.size(); i += 2) REQUIRE(z.Remove(members[i]));
+  for (std::size_t i = 1; i < members.size(); i += 2) REQUIRE(z.Remove(members[i]));
+  CHECK(z.size() == 0);
+  for (const std::string& m : members) z.Add(m + "x", 1.5);
+  CHECK(ParseSnapshot(SerializeSnapshot(snapshot.get())) == at_start);
+  z.EndSnapshot();
+  CHECK(z.size() == 5000);
+}
+
+TEST_CASE("zskiplist snapshot: serialized on another thread while the owner writes") {
+  std::mt19937_64 rng(11);
+  ZSkiplist z;
+  Ordered ordered;
+  std::map<std::string, double> scores;
+  auto add = [&](const std::string& m, double s) {
+    const bool fresh = z.Add(m, s);
+    auto it = scores.find(m);
+    REQUIRE(fresh == (it == scores.end()));
+    if (it != scores.end()) ordered.erase({it->second, m});
+    scores[m] = s;
+    ordered.emplace(s, m);
+  };
+  for (int i = 0; i < 100000; ++i) add("m" + std::to_string(rng() % 200000), rng() % 1000);
+  const auto at_start = Walked(z, 0, false);
+  std::unique_ptr<ZSkiplist::Snapshot> snapshot = z.StartSnapshot();
+  std::string bytes;
+  std::thread serializer([&] { snapshot->Serialize(&bytes); });
+  // The owner adds, moves and removes meanwhile, and the member index resizes as it pleases.
+  for (int i = 0; i < 100000; ++i) {
+    const std::string m = "m" + std::to_string(rng() % 300000);
+    if (rng() % 3 == 0) {
+      auto it = scores.find(m);
+      REQUIRE(z.Remove(m) == (it != scores.end()));
+      if (it != scores.end()) {
+        ordered.erase({it->second, m});
+        scores.erase(it);
+      }
+    } else {
+      add(m, static_cast<double>(rng() % 1000) + (rng() % 2 == 0 ? 0.5 : 0));
+    }
+  }
+  serializer.join();
+  z.EndSnapshot();
+  CHECK(ParseSnapshot(bytes) == at_start);
+  CheckAgainst(z, ordered, scores);
 }
 
 }  // namespace dynakv::types

@@ -13,6 +13,14 @@
 //   changes nothing (storage/object.h: reads may run on two threads). Pushes and pops keep the
 //   boundary as Redis does, one node at each end per operation; a list decoded from disk or
 //   RESTOREd is compressed as it is built.
+// - Snapshots (StartSnapshot, types/chunked_snapshot.h): a checkpoint serializes a list of more
+//   than one node on its background thread while the owner keeps writing. The nodes it has at
+//   the start are cut into up to 1,024 runs; before a write changes one of them (or drops it),
+//   the owner settles the run holding it, so a push or pop waits for one run at most, and nodes
+//   made later belong to no run (RPUSHes settle the last run once, then fill new nodes). A write
+//   that inserts or erases a node in the middle (LINSERT or LSET splitting a node, LREM emptying
+//   one) moves nodes inside the deque, so it settles every run first, as a list without
+//   snapshots was serialized whole before any write.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +49,9 @@ class List final : public storage::ValueObject {
   // ValueType::kList byte | varint element count | (varint len | element)*
   void Serialize(std::string* out) const override;
   bool Empty() const override { return size_ == 0; }
+  // nullptr for a compact list (one node): serialized whole, as before.
+  std::unique_ptr<storage::ObjectSnapshot> StartSnapshot() override;
+  void EndSnapshot() override;
 
   // The list a Serialize() form (tag byte included) stands for; nullptr when malformed.
   static std::unique_ptr<List> Decode(std::string_view serialized, const TypeLimits& limits);
@@ -82,6 +93,7 @@ class List final : public storage::ValueObject {
   void ForEachReverse(const Visitor& fn) const;
 
  private:
+  class Snapshot;  // list_snapshot.cc
   struct Node {
     std::string buf;  // entries; when `compressed`, their LZ4 block
     std::size_t count = 0;
@@ -92,10 +104,21 @@ class List final : public storage::ValueObject {
 
   // The node's entries: its buffer, or (compressed) *scratch holding them decompressed.
   static std::string_view Bytes(const Node& node, std::string* scratch);
-  // The node's entries for a change: decompressed in place first when compressed.
-  std::string& Raw(Node& node);
-  // Compresses the node when that pays (list-compress-depth).
-  void Compress(Node& node);
+  // Appends the node's elements as the serialized form holds them (varint length | element).
+  static void AppendSerialized(const Node& node, std::string* out, std::string* scratch);
+  // Node `at`'s entries for a change: decompressed in place first when compressed.
+  std::string& Raw(std::size_t at);
+  // Compresses node `at` when that pays (list-compress-depth).
+  void Compress(std::size_t at);
+  // Before node `at` changes or leaves the list: a snapshot's run holding it is settled.
+  void Touch(std::size_t at) {
+    if (snapshot_ != nullptr) TouchSnapshot(at);
+  }
+  void TouchSnapshot(std::size_t at);
+  // Before nodes move inside the deque: every run of a snapshot is settled.
+  void TouchAll();
+  // A node was added (+1) or dropped (-1) at the front: the snapshot's nodes moved in the deque.
+  void ShiftSnapshot(long long by);
   // After a push or pop: the nodes at each end within the depth raw, the first interior ones
   // compressed.
   void Settle();
@@ -114,7 +137,8 @@ class List final : public storage::ValueObject {
   std::deque<Node> nodes_;
   std::size_t depth_ = 0;  // list-compress-depth as of the last write that was given the limits
   std::size_t size_ = 0;
-  std::size_t bytes_ = 0;  // entry bytes plus node overhead (MemoryUsage stays O(1))
+  std::size_t bytes_ = 0;         // entry bytes plus node overhead (MemoryUsage stays O(1))
+  Snapshot* snapshot_ = nullptr;  // between StartSnapshot and EndSnapshot, while runs are left
 };
 
 // The node limit of a list-max-listpack-size value: entries when positive, bytes when not.

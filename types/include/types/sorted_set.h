@@ -45,6 +45,10 @@ class SortedSet final : public storage::ValueObject {
   // (8-byte little-endian score | varint len | member)* in order
   void Serialize(std::string* out) const override;
   bool Empty() const override { return size() == 0; }
+  // A skiplist is serialized in chunks while it changes (zskiplist.h); a listpack is small and
+  // serialized whole, as before (nullptr).
+  std::unique_ptr<storage::ObjectSnapshot> StartSnapshot() override;
+  void EndSnapshot() override;
 
   // The set a Serialize() form (tag byte included) stands for; nullptr when malformed.
   static std::unique_ptr<SortedSet> Decode(std::string_view serialized, const TypeLimits& limits);
