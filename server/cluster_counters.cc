@@ -201,7 +201,7 @@ void ClusterCounters::Run(const CommandContext& ctx, const CommandSpec& spec) {
   request.read_level = cluster::ToString(write);  // unused: increments read nothing
   request.write_level = cluster::ToString(write);
   request.argv = std::move(argv);
-  if (list) {
+  if (IsConvergentListCommand(spec)) {
     server_.cluster_blocking()->CountForwardSent();  // INFO's cluster_forwards_sent: to a primary
   } else {
     ++forwarded_;
