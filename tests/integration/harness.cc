@@ -83,6 +83,23 @@ Reply UntilAvailable(Client& client, const std::vector<std::string>& argv) {
   return reply;
 }
 
+void PartitionOffNode3(Client& n1, Client& n2, Client& n3) {
+  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
+  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
+  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
+  REQUIRE(WaitFor([&] {
+    return ReadInfoNumber(n3, "cluster", "cluster_members_reachable") == 1 &&
+           ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 2;
+  }));
+}
+
+void HealPartition(Client& n1, Client& n2, Client& n3) {
+  for (Client* c : {&n1, &n2, &n3}) {
+    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
+  }
+  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
+}
+
 bool ConvergeReplicas(LocalCluster& cluster, const std::string& key,
                       std::chrono::milliseconds timeout) {
   return WaitFor(

@@ -144,6 +144,11 @@ Reply UntilAvailable(Client& client, const std::vector<std::string>& argv);
 bool ConvergeReplicas(LocalCluster& cluster, const std::string& key,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// A three-node cluster's clients n1..n3: cuts n3 off from n1 and n2 (DEBUG PARTITION on each
+// side), until both sides see it; HealPartition lifts every cut, until n1 reaches all three.
+void PartitionOffNode3(Client& n1, Client& n2, Client& n3);
+void HealPartition(Client& n1, Client& n2, Client& n3);
+
 // `n` bytes from a seeded generator: incompressible test data.
 std::string RandomBytes(std::size_t n, std::uint64_t seed);
 

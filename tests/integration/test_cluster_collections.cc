@@ -22,7 +22,9 @@
 using dynakv::itest::Client;
 using dynakv::itest::ConvergeReplicas;
 using dynakv::itest::FastFailureFlags;
+using dynakv::itest::HealPartition;
 using dynakv::itest::LocalCluster;
+using dynakv::itest::PartitionOffNode3;
 using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::TestingRealRedis;
@@ -43,18 +45,7 @@ std::vector<std::string> Members(Client& c, const std::string& key) {
   return out;
 }
 
-void Partition(Client& n1, Client& n2, Client& n3) {
-  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
-  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-}
 
-void Heal(Client& n1, Client& n2, Client& n3) {
-  for (Client* c : {&n1, &n2, &n3}) {
-    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
-  }
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
-}
 
 }  // namespace
 
@@ -72,7 +63,7 @@ TEST_CASE(
   REQUIRE(n1.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
   REQUIRE(n3.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   // n3's side: a new member, a remove of a, a re-add of c (which n1 removes meanwhile).
   CHECK(n3.Command({"SADD", "s", "x"}) == Reply::Int(1));
   CHECK(n3.Command({"SREM", "s", "a"}) == Reply::Int(1));
@@ -85,7 +76,7 @@ TEST_CASE(
   // A DEL that saw only p and q.
   CHECK(n1.Command({"DEL", "gone"}) == Reply::Int(1));
   CHECK(n1.Command({"EXISTS", "gone"}) == Reply::Int(0));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   for (const char* key : {"s", "gone"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
@@ -300,7 +291,7 @@ TEST_CASE("hashes: concurrent HSET/HDEL across a partition merge field by field"
   REQUIRE(n1.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
   REQUIRE(n3.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   // Different fields on each side, a field deleted on one side and rewritten on the other;
   // HINCRBY of one field on both (a counter: both sides' increments count).
   CHECK(n3.Command({"HSET", "h", "x3", "three"}) == Reply::Int(1));
@@ -311,7 +302,7 @@ TEST_CASE("hashes: concurrent HSET/HDEL across a partition merge field by field"
   CHECK(n1.Command({"HDEL", "h", "a", "gone"}) == Reply::Int(2));
   CHECK(n1.Command({"HINCRBY", "h", "n", "100"}) == Reply::Int(110));
   CHECK(n1.Command({"HINCRBY", "h", "n", "-1"}) == Reply::Int(109));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   REQUIRE(ConvergeReplicas(cluster, "h"));
   for (int i = 0; i < 3; ++i) {

@@ -20,7 +20,9 @@
 using dynakv::itest::Client;
 using dynakv::itest::ConvergeReplicas;
 using dynakv::itest::FastFailureFlags;
+using dynakv::itest::HealPartition;
 using dynakv::itest::LocalCluster;
+using dynakv::itest::PartitionOffNode3;
 using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::TestingRealRedis;
@@ -31,18 +33,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-void Partition(Client& n1, Client& n2, Client& n3) {
-  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
-  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-}
 
-void Heal(Client& n1, Client& n2, Client& n3) {
-  for (Client* c : {&n1, &n2, &n3}) {
-    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
-  }
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
-}
 
 long long FieldAsNumber(const Reply& reply) {
   REQUIRE(reply.type == Reply::Type::kString);
@@ -62,7 +53,7 @@ TEST_CASE("HINCRBY across a partition: increments through both sides all count")
   REQUIRE(n1.Command({"HSET", "old", "n", "10", "s", "text"}) == Reply::Int(2));
   for (Client* c : {&n1, &n3}) REQUIRE(c->Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   // "new": each side creates the hash by an HINCRBY of one field, its copy without the key (the
   // hammer's lost increment: two assignments of "1", one read).
   CHECK(n1.Command({"HINCRBY", "new", "f", "1"}) == Reply::Int(1));
@@ -74,7 +65,7 @@ TEST_CASE("HINCRBY across a partition: increments through both sides all count")
   CHECK(n1.Command({"HINCRBY", "old", "n", "-1"}) == Reply::Int(109));
   CHECK(n3.Command({"HINCRBY", "old", "n", "5"}) == Reply::Int(15));
   CHECK(n3.Command({"HSET", "old", "x", "3"}) == Reply::Int(1));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   for (const char* key : {"new", "old"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
@@ -109,10 +100,10 @@ TEST_CASE(
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"HSET", "h", "f", "10"}) == Reply::Int(1));
   for (Client* c : {&n1, &n3}) REQUIRE(c->Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   CHECK(n1.Command({"HSET", "h", "f", "100"}) == Reply::Int(0));
   CHECK(n3.Command({"HINCRBY", "h", "f", "5"}) == Reply::Int(15));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
   REQUIRE(ConvergeReplicas(cluster, "h"));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);

@@ -23,7 +23,9 @@
 using dynakv::itest::Client;
 using dynakv::itest::ConvergeReplicas;
 using dynakv::itest::FastFailureFlags;
+using dynakv::itest::HealPartition;
 using dynakv::itest::LocalCluster;
+using dynakv::itest::PartitionOffNode3;
 using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::Reply;
 using dynakv::itest::TestingRealRedis;
@@ -46,22 +48,7 @@ Strings Range(Client& c, const std::string& key) {
 }
 
 // n3 cut off from n1 and n2; returns once each side holds the other unreachable.
-void Partition(Client& n1, Client& n2, Client& n3) {
-  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
-  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-  REQUIRE(WaitFor([&] {
-    return ReadInfoNumber(n3, "cluster", "cluster_members_reachable") == 1 &&
-           ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 2;
-  }));
-}
 
-void Heal(Client& n1, Client& n2, Client& n3) {
-  for (Client* c : {&n1, &n2, &n3}) {
-    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
-  }
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
-}
 
 std::ptrdiff_t At(const Strings& values, const std::string& v) {
   return std::find(values.begin(), values.end(), v) - values.begin();
@@ -81,7 +68,7 @@ TEST_CASE("lists: concurrent pushes on both sides of a partition are all kept, i
   REQUIRE(n1.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
   REQUIRE(n3.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   // Each side's replies are Redis's over what that side holds.
   CHECK(n3.Command({"RPUSH", "l", "x1", "x2"}) == Reply::Int(5));
   CHECK(n3.Command({"LPUSH", "l", "y1"}) == Reply::Int(6));
@@ -92,7 +79,7 @@ TEST_CASE("lists: concurrent pushes on both sides of a partition are all kept, i
   // Read at QUORUM (n1 and n2): the side's primary may be n2, whose writes at ONE reach n1 later.
   REQUIRE(n1.Command({"CONSISTENCY", "QUORUM"}) == Reply::Status("OK"));
   CHECK(n1.Command({"LRANGE", "l", "0", "-1"}) == Reply::Bulks({"w2", "w1", "a", "B", "c", "z1"}));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   REQUIRE(ConvergeReplicas(cluster, "l"));
   Strings first;
@@ -170,7 +157,7 @@ TEST_CASE(
   REQUIRE(n1.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
   REQUIRE(n3.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   // Both sides pop j3: the element is handed out twice (once per side, never twice on one side).
   CHECK(n1.Command({"LPOP", "q"}) == Reply::Bulk("j3"));
   CHECK(n3.Command({"LPOP", "q"}) == Reply::Bulk("j3"));
@@ -180,7 +167,7 @@ TEST_CASE(
   CHECK(n1.Command({"RPOP", "q"}) == Reply::Bulk("j4"));
   CHECK(n1.Command({"RPOP", "q"}) == Reply::Nil());
   CHECK(n3.Command({"LRANGE", "q", "0", "-1"}) == Reply::Bulks({"j4", "j5", "k1"}));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   REQUIRE(ConvergeReplicas(cluster, "q"));
   for (int i = 0; i < 3; ++i) {
@@ -277,9 +264,9 @@ TEST_CASE(
     Client n2(cluster.node(1).port());
     Client n3(cluster.node(2).port());
     std::this_thread::sleep_for(1000ms);
-    Partition(n1, n2, n3);  // both sides keep pushing and popping
+    PartitionOffNode3(n1, n2, n3);  // both sides keep pushing and popping
     std::this_thread::sleep_for(1500ms);
-    Heal(n1, n2, n3);
+    HealPartition(n1, n2, n3);
   }
   std::this_thread::sleep_for(500ms);
   cluster.node(1).Kill();  // kill -9, mid-stream

@@ -23,7 +23,9 @@
 using dynakv::itest::Client;
 using dynakv::itest::ConvergeReplicas;
 using dynakv::itest::FastFailureFlags;
+using dynakv::itest::HealPartition;
 using dynakv::itest::LocalCluster;
+using dynakv::itest::PartitionOffNode3;
 using dynakv::itest::ReadInfoNumber;
 using dynakv::itest::ReferenceRedis;
 using dynakv::itest::Reply;
@@ -48,18 +50,7 @@ std::vector<std::pair<std::string, std::string>> Entries(Client& c, const std::s
   return out;
 }
 
-void Partition(Client& n1, Client& n2, Client& n3) {
-  REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
-  REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-  REQUIRE(n2.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));
-}
 
-void Heal(Client& n1, Client& n2, Client& n3) {
-  for (Client* c : {&n1, &n2, &n3}) {
-    REQUIRE(c->Command({"DEBUG", "PARTITION"}) == Reply::Status("OK"));
-  }
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; }));
-}
 
 using Entry = std::pair<std::string, std::string>;
 
@@ -83,7 +74,7 @@ TEST_CASE(
   REQUIRE(n1.Command({"CONSISTENCY", "QUORUM"}) == Reply::Status("OK"));
   REQUIRE(n3.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   // n3's side: a new member, a remove of a, a re-add of c with a new score (which n1 removes
   // meanwhile), increments of ctr and of b (which n1 removes meanwhile).
   CHECK(n3.Command({"ZADD", "z", "10", "x"}) == Reply::Int(1));
@@ -106,7 +97,7 @@ TEST_CASE(
         Reply::Array({Reply::Bulk("only"), Reply::Bulk("1")}));
   CHECK(UntilAvailable(n3, {"ZPOPMIN", "pop"}) ==
         Reply::Array({Reply::Bulk("only"), Reply::Bulk("1")}));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   for (const char* key : {"z", "gone", "pop"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
@@ -264,7 +255,7 @@ TEST_CASE(
   REQUIRE(n1.Command({"CONSISTENCY", "QUORUM"}) == Reply::Status("OK"));
   REQUIRE(n3.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
 
-  Partition(n1, n2, n3);
+  PartitionOffNode3(n1, n2, n3);
   std::vector<std::string> left = {"PFADD", "h"};
   std::vector<std::string> right = {"PFADD", "h"};
   for (int i = 0; i < 300; ++i) {
@@ -275,7 +266,7 @@ TEST_CASE(
   CHECK(n3.Command(right) == Reply::Int(1));
   CHECK(n1.Command({"DEL", "hd"}) == Reply::Int(1));
   CHECK(n3.Command({"PFADD", "hd", "concurrent"}) == Reply::Int(1));
-  Heal(n1, n2, n3);
+  HealPartition(n1, n2, n3);
 
   for (const char* key : {"h", "hd"}) REQUIRE(ConvergeReplicas(cluster, key));
   // The same elements added through one node, in one order: the count (and the registers) a
