@@ -83,6 +83,24 @@ Reply UntilAvailable(Client& client, const std::vector<std::string>& argv) {
   return reply;
 }
 
+void RunThroughNodeKill(LocalCluster& cluster, std::atomic<bool>& stop,
+                        const std::function<void(int node)>& worker,
+                        const std::function<void()>& before_kill) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < cluster.size(); ++i) threads.emplace_back(worker, i);
+  before_kill();
+  cluster.node(1).Kill();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  cluster.node(1).Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  Client n1(cluster.node(0).port());
+  REQUIRE(WaitFor(
+      [&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == cluster.size(); },
+      std::chrono::seconds(20)));
+}
+
 void PartitionOffNode3(Client& n1, Client& n2, Client& n3) {
   REQUIRE(n3.Command({"DEBUG", "PARTITION", "n1", "n2"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"DEBUG", "PARTITION", "n3"}) == Reply::Status("OK"));

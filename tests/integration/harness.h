@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -148,6 +149,14 @@ bool ConvergeReplicas(LocalCluster& cluster, const std::string& key,
 // side), until both sides see it; HealPartition lifts every cut, until n1 reaches all three.
 void PartitionOffNode3(Client& n1, Client& n2, Client& n3);
 void HealPartition(Client& n1, Client& n2, Client& n3);
+
+// The kill -9 hammer of the cluster tests: runs `worker(i)` on a thread per node i of `cluster`,
+// then `before_kill` on this thread (a pause, a partition...), kills node 1 (-9) mid-stream,
+// restarts it 1.5 s later, lets the workers run 1.5 s more, sets `stop` (the workers' loop
+// condition) and joins them, and waits until node 0 reaches every member again.
+void RunThroughNodeKill(LocalCluster& cluster, std::atomic<bool>& stop,
+                        const std::function<void(int node)>& worker,
+                        const std::function<void()>& before_kill);
 
 // `n` bytes from a seeded generator: incompressible test data.
 std::string RandomBytes(std::size_t n, std::uint64_t seed);

@@ -222,22 +222,11 @@ void RunSetHammer(int replication_factor) {
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::map<std::string, SetLedger> ledgers;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) {
-    threads.emplace_back(SetHammer, cluster.node(i).port(), 100 + i, std::cref(keys),
-                         std::ref(stop), std::ref(mu), std::ref(ledgers));
-  }
-  std::this_thread::sleep_for(1500ms);
-  cluster.node(1).Kill();  // kill -9, mid-stream
-  std::this_thread::sleep_for(1500ms);
-  cluster.node(1).Start();
-  std::this_thread::sleep_for(1500ms);
-  stop = true;
-  for (std::thread& t : threads) t.join();
-
+  RunThroughNodeKill(
+      cluster, stop,
+      [&](int i) { SetHammer(cluster.node(i).port(), 100 + i, keys, stop, mu, ledgers); },
+      [] { std::this_thread::sleep_for(1500ms); });
   Client n1(cluster.node(0).port());
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; },
-                  20s));
   int total = 0;
   for (const std::string& key : keys) {
     CAPTURE(key);

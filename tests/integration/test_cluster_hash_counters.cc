@@ -181,19 +181,10 @@ TEST_CASE(
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) threads.emplace_back(worker, i, 500 + i);
-  std::this_thread::sleep_for(2000ms);
-  cluster.node(1).Kill();  // kill -9, mid-stream
-  std::this_thread::sleep_for(1500ms);
-  cluster.node(1).Start();
-  std::this_thread::sleep_for(1500ms);
-  stop = true;
-  for (std::thread& t : threads) t.join();
-
+  RunThroughNodeKill(
+      cluster, stop, [&](int i) { worker(i, 500 + i); },
+      [] { std::this_thread::sleep_for(2000ms); });
   Client n1(cluster.node(0).port());
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; },
-                  20s));
   int acked_ops = 0;
   for (int k = 0; k < kKeys; ++k) {
     const std::string key = HashKey(k);

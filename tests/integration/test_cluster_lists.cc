@@ -254,31 +254,20 @@ TEST_CASE(
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::map<std::string, ListLedger> ledgers;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) {
-    threads.emplace_back(ListHammer, cluster.node(i).port(), 200 + i, std::cref(keys),
-                         std::ref(stop), std::ref(mu), std::ref(ledgers));
-  }
-  {
-    Client n1(cluster.node(0).port());
-    Client n2(cluster.node(1).port());
-    Client n3(cluster.node(2).port());
-    std::this_thread::sleep_for(1000ms);
-    PartitionOffNode3(n1, n2, n3);  // both sides keep pushing and popping
-    std::this_thread::sleep_for(1500ms);
-    HealPartition(n1, n2, n3);
-  }
-  std::this_thread::sleep_for(500ms);
-  cluster.node(1).Kill();  // kill -9, mid-stream
-  std::this_thread::sleep_for(1500ms);
-  cluster.node(1).Start();
-  std::this_thread::sleep_for(1500ms);
-  stop = true;
-  for (std::thread& t : threads) t.join();
-
+  RunThroughNodeKill(
+      cluster, stop,
+      [&](int i) { ListHammer(cluster.node(i).port(), 200 + i, keys, stop, mu, ledgers); },
+      [&] {
+        Client n1(cluster.node(0).port());
+        Client n2(cluster.node(1).port());
+        Client n3(cluster.node(2).port());
+        std::this_thread::sleep_for(1000ms);
+        PartitionOffNode3(n1, n2, n3);  // both sides keep pushing and popping
+        std::this_thread::sleep_for(1500ms);
+        HealPartition(n1, n2, n3);
+        std::this_thread::sleep_for(500ms);
+      });
   Client n1(cluster.node(0).port());
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(n1, "cluster", "cluster_members_reachable") == 3; },
-                  20s));
   int total = 0;
   for (const std::string& key : keys) {
     CAPTURE(key);
