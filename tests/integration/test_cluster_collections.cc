@@ -19,17 +19,7 @@
 
 #include "harness.h"
 
-using dynakv::itest::Client;
-using dynakv::itest::ConvergeReplicas;
-using dynakv::itest::FastFailureFlags;
-using dynakv::itest::HealPartition;
-using dynakv::itest::LocalCluster;
-using dynakv::itest::PartitionOffNode3;
-using dynakv::itest::ReadInfoNumber;
-using dynakv::itest::Reply;
-using dynakv::itest::TestingRealRedis;
-using dynakv::itest::UntilAvailable;
-using dynakv::itest::WaitFor;
+namespace dynakv::itest {
 
 namespace {
 
@@ -326,3 +316,5 @@ TEST_CASE("hashes: concurrent HSET/HDEL across a partition merge field by field"
   CHECK(n2.Command({"DEL", "h"}) == Reply::Int(1));
   CHECK(n1.Command({"HGETALL", "h"}) == Reply::Array({}));
 }
+
+}  // namespace dynakv::itest

@@ -20,17 +20,7 @@
 
 #include "harness.h"
 
-using dynakv::itest::Client;
-using dynakv::itest::ConvergeReplicas;
-using dynakv::itest::FastFailureFlags;
-using dynakv::itest::HealPartition;
-using dynakv::itest::LocalCluster;
-using dynakv::itest::PartitionOffNode3;
-using dynakv::itest::ReadInfoNumber;
-using dynakv::itest::Reply;
-using dynakv::itest::TestingRealRedis;
-using dynakv::itest::UntilAvailable;
-using dynakv::itest::WaitFor;
+namespace dynakv::itest {
 
 namespace {
 
@@ -315,3 +305,5 @@ TEST_CASE(
   }
   CHECK(total > 200);  // the test did test something
 }
+
+}  // namespace dynakv::itest

@@ -20,19 +20,7 @@
 
 #include "harness.h"
 
-using dynakv::itest::Client;
-using dynakv::itest::ConvergeReplicas;
-using dynakv::itest::FastFailureFlags;
-using dynakv::itest::HealPartition;
-using dynakv::itest::LocalCluster;
-using dynakv::itest::PartitionOffNode3;
-using dynakv::itest::ReadInfoNumber;
-using dynakv::itest::ReferenceRedis;
-using dynakv::itest::Reply;
-using dynakv::itest::ServerProcess;
-using dynakv::itest::TestingRealRedis;
-using dynakv::itest::UntilAvailable;
-using dynakv::itest::WaitFor;
+namespace dynakv::itest {
 
 namespace {
 
@@ -419,3 +407,5 @@ TEST_CASE("zsets: the same with N=2, where a node that is no replica forwards th
   if (TestingRealRedis()) return;
   RunZsetHammer(2);
 }
+
+}  // namespace dynakv::itest
