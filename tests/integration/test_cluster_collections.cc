@@ -43,10 +43,7 @@ TEST_CASE(
     "sets: concurrent SADD/SREM across a partition: adds survive, removes take what they saw") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"SADD", "s", "a", "b", "c", "d"}) == Reply::Int(4));
   REQUIRE(n1.Command({"SADD", "gone", "p", "q"}) == Reply::Int(2));
@@ -261,10 +258,7 @@ TEST_CASE("sets: the same with N=2, where a node that is no replica forwards the
 TEST_CASE("hashes: concurrent HSET/HDEL across a partition merge field by field") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"HSET", "h", "a", "1", "b", "2", "n", "10", "gone", "x"}) == Reply::Int(4));
   REQUIRE(n1.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));

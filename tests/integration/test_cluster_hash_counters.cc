@@ -35,10 +35,7 @@ long long FieldAsNumber(const Reply& reply) {
 TEST_CASE("HINCRBY across a partition: increments through both sides all count") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"HSET", "old", "n", "10", "s", "text"}) == Reply::Int(2));
   for (Client* c : {&n1, &n3}) REQUIRE(c->Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
@@ -83,10 +80,7 @@ TEST_CASE(
     "increments it did not see") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"HSET", "h", "f", "10"}) == Reply::Int(1));
   for (Client* c : {&n1, &n3}) REQUIRE(c->Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));

@@ -49,10 +49,7 @@ std::ptrdiff_t At(const Strings& values, const std::string& v) {
 TEST_CASE("lists: concurrent pushes on both sides of a partition are all kept, in one order") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"RPUSH", "l", "a", "b", "c"}) == Reply::Int(3));
   REQUIRE(n1.Command({"CONSISTENCY", "ONE"}) == Reply::Status("OK"));
@@ -134,10 +131,7 @@ TEST_CASE(
     "meanwhile survive and every popped element is gone after healing") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"RPUSH", "q", "j1", "j2", "j3", "j4"}) == Reply::Int(4));
   // While nodes agree on the primary, pops through different nodes hand out different elements.

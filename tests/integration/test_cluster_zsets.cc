@@ -49,10 +49,7 @@ TEST_CASE(
     "they saw, increments add up") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   REQUIRE(n1.Command({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"}) == Reply::Int(4));
   REQUIRE(n1.Command({"ZINCRBY", "z", "100", "ctr"}) == Reply::Bulk("100"));
@@ -231,10 +228,7 @@ TEST_CASE(
     "PFADD") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
-  cluster.Start();
-  Client n1(cluster.node(0).port());
-  Client n2(cluster.node(1).port());
-  Client n3(cluster.node(2).port());
+  auto [n1, n2, n3] = StartWithClients<3>(cluster);
   REQUIRE(n1.Command({"CONSISTENCY", "ALL"}) == Reply::Status("OK"));
   std::vector<std::string> base = {"PFADD", "h"};
   for (int i = 0; i < 500; ++i) base.push_back("base" + std::to_string(i));
