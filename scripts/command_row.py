@@ -10,7 +10,8 @@ test (tests/integration/test_command_meta.cc) then checks the row answers COMMAN
 With --update, rewrites those fields in place on every row of the given files that names a Redis
 command (a subcommand's container is read off its table's name: kClientSubcommands -> client),
 keeping the rest of each row: dynakv's own flags (kCmdOwnReplication, kCmdLevelOption,
-kCmdRefusedOnLogFailure, kCmdClusterCounter, kCmdClusterConvergent), .getkeys, .blind, .handler, .subcommands. Then check the diff.
+kCmdRefusedOnLogFailure, kCmdClusterCounter, kCmdClusterConvergent, kCmdClusterOnPrimary, kCmdClusterWide), .getkeys, .blind,
+.conditional, .handler, .subcommands. Then check the diff.
 
     scripts/command_row.py --port 7777 --update server/cmd_hash.cc
 """
@@ -115,10 +116,10 @@ def row_fields(info):
     return fields
 
 
-ORDER = ["name", "arity", "flags", "acl", "keys", "tips", "getkeys", "blind", "handler",
+ORDER = ["name", "arity", "flags", "acl", "keys", "tips", "getkeys", "blind", "conditional", "handler",
          "subcommands"]
 OWN_FLAGS = {"kCmdOwnReplication", "kOwn", "kCmdLevelOption", "kCmdRefusedOnLogFailure",
-             "kCmdClusterCounter", "kCmdClusterConvergent"}
+             "kCmdClusterCounter", "kCmdClusterConvergent", "kCmdClusterOnPrimary", "kCmdClusterWide"}
 
 
 def split_top_level(text):

@@ -31,23 +31,32 @@ bool NameIs(const CommandSpec& spec, std::initializer_list<std::string_view> nam
 }
 
 // Where the key count of a pop of several keys is (LMPOP numkeys key ..., BLMPOP timeout
-// numkeys key ...); 0 for those whose keys run to the timeout (BLPOP key ... timeout).
+// numkeys key ...: a key spec that finds the keys it deletes from by a count); 0 for the others
+// (ZUNIONSTORE's count names keys it only reads).
 std::size_t NumkeysIndex(const CommandSpec& spec) {
-  if (NameIs(spec, {"lmpop", "zmpop"})) return 1;
-  if (NameIs(spec, {"blmpop", "bzmpop"})) return 2;
+  for (const KeySpec& keys : spec.keys.specs()) {
+    if (keys.begin == KeySpec::Begin::kIndex && keys.find == KeySpec::Find::kKeynum &&
+        (keys.flags & kKeyDelete)) {
+      return static_cast<std::size_t>(keys.index + keys.a);
+    }
+  }
   return 0;
 }
 
-// The pops of several keys, which can be run one key at a time.
+// The pops of several keys, which can be run one key at a time: those with a key count, and
+// those whose keys run to the timeout (BLPOP key [key ...] timeout: a range of keys).
 bool PopsSeveralKeys(const CommandSpec& spec) {
-  return NumkeysIndex(spec) != 0 || NameIs(spec, {"blpop", "brpop", "bzpopmin", "bzpopmax"});
+  if (NumkeysIndex(spec) != 0) return true;
+  const std::span<const KeySpec> specs = spec.keys.specs();
+  return specs.size() == 1 && specs.front().find == KeySpec::Find::kRange && specs.front().a != 0 &&
+         (specs.front().flags & kKeyDelete);
 }
 
-// The timeout argument of a blocking command.
+// The timeout argument of a blocking command: right before the key count (BLMPOP, BZMPOP), else
+// the last (BLPOP ... timeout, BLMOVE source destination LEFT RIGHT timeout).
 std::string_view TimeoutArg(const CommandSpec& spec, const std::vector<std::string>& argv) {
-  if (NameIs(spec, {"blmpop", "bzmpop"})) return argv[1];
-  if (spec.name == "blmove") return argv[5];
-  return argv.back();
+  const std::size_t numkeys_at = NumkeysIndex(spec);
+  return numkeys_at != 0 ? argv[numkeys_at - 1] : argv.back();
 }
 
 // The command for `key` alone, with its other arguments.

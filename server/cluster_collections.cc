@@ -23,8 +23,6 @@ namespace dynakv::server {
 
 namespace {
 
-bool NameIs(const CommandSpec& spec, std::string_view name) { return spec.name == name; }
-
 // Applies one recorded element operation to `observed`, adding what it changed to `delta`.
 // False for an operation that is not of the state's kind (the key changed type within the
 // command).
@@ -229,23 +227,25 @@ bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
 
 const std::string* ClusterCollections::KeyOf(const CommandSpec& spec,
                                              const std::vector<std::string>& argv) {
-  if (NameIs(spec, "zmpop")) {
-    long long numkeys = 0;
-    return argv.size() > 2 && ParseLongLong(argv[1], &numkeys) && numkeys == 1 ? &argv[2] : nullptr;
+  // The legacy range names one key at a fixed place for all of these but ZMPOP, whose keys follow
+  // a count: its key specs find them.
+  if (spec.keys.first > 0 && spec.keys.last == spec.keys.first) {
+    return argv.size() > static_cast<std::size_t>(spec.keys.first) ? &argv[spec.keys.first]
+                                                                   : nullptr;
   }
-  return argv.size() > 1 ? &argv[1] : nullptr;
+  const std::vector<std::string_view> views(argv.begin(), argv.end());
+  std::vector<KeyRef> keys;
+  return GetKeys(spec, views, &keys) == 1 ? &argv[keys.front().pos] : nullptr;
 }
 
 bool ClusterCollections::RunsOnPrimary(const CommandSpec& spec) {
-  return NameIs(spec, "zpopmin") || NameIs(spec, "zpopmax") || NameIs(spec, "zmpop") ||
-         IsConvergentListCommand(spec);
+  return (spec.flags & kCmdClusterOnPrimary) != 0;
 }
 
 void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
                                const std::vector<std::string>& argv,
                                const cluster::ConsistencyLevel& write, const std::string& actor,
-                               const WriteRecorder& record,
-                               std::function<void(std::string)> done) {
+                               const WriteRecorder& record, std::function<void(std::string)> done) {
   const std::string& key = *KeyOf(spec, argv);  // the caller checked there is one
   cluster::SiblingSet set = node_.LocalSiblings(key);
   const std::int64_t now = NowMs();
@@ -270,7 +270,8 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
   }
   cluster::Version version = executor_.NewVersion(&set, context);
   HashIncrement increment;
-  const bool incr = NameIs(spec, "hincrby");
+  // HINCRBY: the field's counter (HINCRBYFLOAT assigns its result, last-write-wins on the field).
+  const bool incr = (spec.flags & kCmdClusterCounter) && (spec.acl & kAclHash);
   if (incr) {
     increment.field = argv[2];
     long long by = 0;

@@ -46,28 +46,6 @@ struct ClusterExecutor::Operation {
   WriteRecorder record;
 };
 
-namespace {
-
-// SET with NX, XX or GET, GETSET, GETDEL and the INCR family: the writes whose outcome depends
-// on the value they find (cluster-conditional-write-consistency).
-bool IsConditionalWrite(const CommandSpec& spec, const std::vector<std::string_view>& argv) {
-  static constexpr std::string_view kAlways[] = {"getset", "getdel", "incr",       "incrby",
-                                                 "decr",   "decrby", "incrbyfloat"};
-  for (std::string_view name : kAlways) {
-    if (spec.name == name) return true;
-  }
-  if (spec.name != "set") return false;
-  for (std::size_t i = 3; i < argv.size(); ++i) {
-    if (EqualsIgnoreCase(argv[i], "NX") || EqualsIgnoreCase(argv[i], "XX") ||
-        EqualsIgnoreCase(argv[i], "GET")) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 ClusterExecutor::ClusterExecutor(Server& server, cluster::ClusterNode& node)
     : server_(server), node_(node), waits_(server, node) {}
 
@@ -104,7 +82,8 @@ void ClusterExecutor::Run(const CommandContext& ctx, const CommandSpec& spec) {
   const bool explicit_write = (ctx.levels != nullptr && ctx.levels->write) ||
                               ctx.client.write_level().has_value();
   const auto& conditional = server_.config().cluster_conditional_write_consistency;
-  if (!explicit_write && conditional && IsConditionalWrite(spec, ctx.argv)) {
+  if (!explicit_write && conditional && spec.conditional != nullptr &&
+      spec.conditional(ctx.argv)) {
     op->write_level = *conditional;
   }
   const cluster::ConsistencyLevel& level =

@@ -250,11 +250,6 @@ struct ScanStep : std::enable_shared_from_this<ScanStep> {
 
 }  // namespace
 
-bool CoversWholeCluster(std::string_view name) {
-  return name == "keys" || name == "scan" || name == "dbsize" || name == "randomkey" ||
-         name == "flushall" || name == "flushdb";
-}
-
 ClusterExecutor* WholeClusterScope(CommandContext& ctx) {
   ClusterExecutor* cluster = ctx.server.cluster_executor();
   if (cluster == nullptr || ctx.client.local_keyscope()) return nullptr;

@@ -22,8 +22,6 @@ class ClusterExecutor;
 // asked for KEYSCOPE LOCAL.
 ClusterExecutor* WholeClusterScope(CommandContext& ctx);
 
-// Whether `name` (a command's lower-case name) covers the whole cluster outside KEYSCOPE LOCAL.
-bool CoversWholeCluster(std::string_view name);
 
 // FLUSHALL / FLUSHDB [ASYNC|SYNC] (arguments already checked).
 void ClusterFlushAll(CommandContext& ctx, ClusterExecutor& cluster);

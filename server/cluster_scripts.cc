@@ -31,10 +31,8 @@ Keyspace* ExecSnapshot(CommandContext& ctx) {
 }
 
 bool IsScriptCommand(const CommandSpec& spec) {
-  for (std::string_view name : {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"}) {
-    if (spec.name == name) return true;
-  }
-  return false;
+  // The scripting rows that take keys (SCRIPT and FUNCTION take none).
+  return (spec.acl & kAclScripting) != 0 && HasKeys(spec);
 }
 
 void RunScriptInCluster(CommandContext& ctx, ClusterExecutor& cluster, ScriptRef script,

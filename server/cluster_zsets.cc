@@ -31,14 +31,14 @@ std::size_t ZAddScoreIndex(const std::vector<std::string>& argv, bool* incr) {
 
 bool ParseScoreIncrement(const CommandSpec& spec, const std::vector<std::string>& argv,
                          ScoreIncrement* increment) {
-  std::size_t at = 0;
-  if (spec.name == "zincrby" && argv.size() == 4) {
-    at = 2;
-  } else if (spec.name == "zadd") {
+  if (!(spec.flags & kCmdClusterCounter) || !(spec.acl & kAclSortedSet)) return false;
+  std::size_t at = 2;  // ZINCRBY key increment member: the counter row of fixed arity
+  if (spec.arity < 0) {
+    // ZADD key [options] score member ...: an increment with INCR (one score and member) only.
     bool incr = false;
     at = ZAddScoreIndex(argv, &incr);
     if (!incr || at + 2 != argv.size()) return false;
-  } else {
+  } else if (argv.size() != 4) {
     return false;
   }
   double by = 0;

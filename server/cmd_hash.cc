@@ -332,7 +332,7 @@ constexpr CommandSpec kHashCommands[] = {
     {.name = "hstrlen", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclHash,
      .keys = {KeyAt(1, kKeyRO)}, .handler = HStrLenCommand},
     {.name = "hincrby", .arity = 4,
-     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent, .acl = kAclHash,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent | kCmdClusterCounter, .acl = kAclHash,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = HIncrByCommand},
     {.name = "hincrbyfloat", .arity = 4,
      .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent,

@@ -520,18 +520,29 @@ int SetGetKeys(const std::vector<std::string_view>& argv, std::vector<KeyRef>* k
   bool get = false;
   for (std::size_t i = 3; i < argv.size() && !get; ++i) get = EqualsIgnoreCase(argv[i], "get");
   keys->assign(1, KeyRef{1, static_cast<std::uint16_t>(get ? kKeyRW | kKeyAccess | kKeyUpdate
-                                                             : kKeyOW | kKeyUpdate)});
+                                                           : kKeyOW | kKeyUpdate)});
   return 1;
 }
 
-// Cluster mode: a SET without NX/XX/GET/KEEPTTL does not depend on the old value. One that fails
-// to parse counts too: it replies a syntax error and writes nothing.
-bool SetIsBlind(const std::vector<std::string_view>& argv) {
+// SET's options (argv[3] on); false when they do not parse: the SET replies a syntax error and
+// writes nothing.
+bool ParseSetOptions(const std::vector<std::string_view>& argv, StringOptions* opt) {
   const std::span<const std::string_view> options =
       std::span<const std::string_view>(argv).subspan(std::min<std::size_t>(3, argv.size()));
+  return ParseStringOptions(options, StringCommand::kSet, opt);
+}
+
+// Cluster mode: a SET without NX/XX/GET/KEEPTTL does not depend on the old value (nor does one
+// that fails to parse).
+bool SetIsBlind(const std::vector<std::string_view>& argv) {
   StringOptions opt;
-  if (!ParseStringOptions(options, StringCommand::kSet, &opt)) return true;
-  return !opt.nx && !opt.xx && !opt.get && !opt.keepttl;
+  return !ParseSetOptions(argv, &opt) || (!opt.nx && !opt.xx && !opt.get && !opt.keepttl);
+}
+
+// Cluster mode: a SET with NX, XX or GET decides by the value it finds (a lock, a compare).
+bool SetIsConditional(const std::vector<std::string_view>& argv) {
+  StringOptions opt;
+  return ParseSetOptions(argv, &opt) && (opt.nx || opt.xx || opt.get);
 }
 
 // Arity, flags, ACL categories, key specs and tips as Redis 7.0 declares them; the cluster
@@ -546,7 +557,8 @@ constexpr CommandSpec kStringCommands[] = {
      .acl = kAclString,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate | kKeyVariableFlags,
                     "RW and ACCESS due to the optional `GET` argument")},
-     .getkeys = SetGetKeys, .blind = SetIsBlind, .handler = SetCommand},
+     .getkeys = SetGetKeys, .blind = SetIsBlind, .conditional = SetIsConditional,
+     .handler = SetCommand},
     {.name = "setnx", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
      .keys = {KeyAt(1, kKeyOW | kKeyInsert)}, .handler = SetNxCommand},
     {.name = "setex", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
@@ -554,9 +566,11 @@ constexpr CommandSpec kStringCommands[] = {
     {.name = "psetex", .arity = 4, .flags = kCmdWrite | kCmdDenyOom, .acl = kAclString,
      .keys = {KeyAt(1, kKeyOW | kKeyUpdate)}, .blind = AlwaysBlind, .handler = PSetExCommand},
     {.name = "getset", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
-     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = GetSetCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .conditional = AlwaysConditional,
+     .handler = GetSetCommand},
     {.name = "getdel", .arity = 2, .flags = kCmdWrite | kCmdFast, .acl = kAclString,
-     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = GetDelCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete)}, .conditional = AlwaysConditional,
+     .handler = GetDelCommand},
     {.name = "getex", .arity = -2, .flags = kCmdWrite | kCmdFast, .acl = kAclString,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate,
                     "RW and UPDATE because it changes the TTL")},
@@ -574,22 +588,26 @@ constexpr CommandSpec kStringCommands[] = {
     {.name = "incr", .arity = 2,
      .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdLevelOption | kCmdClusterCounter,
      .acl = kAclString,
-     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = IncrCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .conditional = AlwaysConditional,
+     .handler = IncrCommand},
     {.name = "decr", .arity = 2,
      .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdLevelOption | kCmdClusterCounter,
      .acl = kAclString,
-     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = DecrCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .conditional = AlwaysConditional,
+     .handler = DecrCommand},
     {.name = "incrby", .arity = 3,
      .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdLevelOption | kCmdClusterCounter,
      .acl = kAclString,
-     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = IncrByCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .conditional = AlwaysConditional,
+     .handler = IncrByCommand},
     {.name = "decrby", .arity = 3,
      .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdLevelOption | kCmdClusterCounter,
      .acl = kAclString,
-     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = DecrByCommand},
+     .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .conditional = AlwaysConditional,
+     .handler = DecrByCommand},
     {.name = "incrbyfloat", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast,
      .acl = kAclString, .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)},
-     .handler = IncrByFloatCommand},
+     .conditional = AlwaysConditional, .handler = IncrByFloatCommand},
     {.name = "append", .arity = 3, .flags = kCmdWrite | kCmdDenyOom | kCmdFast, .acl = kAclString,
      .keys = {KeyAt(1, kKeyRW | kKeyInsert)}, .handler = AppendCommand},
     {.name = "strlen", .arity = 2, .flags = kCmdReadOnly | kCmdFast, .acl = kAclString,

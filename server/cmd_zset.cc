@@ -411,10 +411,10 @@ void ZScanCommand(CommandContext& ctx) {
 // clang-format off
 constexpr CommandSpec kSortedSetCommands[] = {
     {.name = "zadd", .arity = -4,
-     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent, .acl = kAclSortedSet,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent | kCmdClusterCounter, .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyUpdate)}, .handler = ZAddCommand},
     {.name = "zincrby", .arity = 4,
-     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent, .acl = kAclSortedSet,
+     .flags = kCmdWrite | kCmdDenyOom | kCmdFast | kCmdClusterConvergent | kCmdClusterCounter, .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyUpdate)}, .handler = ZIncrByCommand},
     {.name = "zrem", .arity = -3, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent,
      .acl = kAclSortedSet,
@@ -429,15 +429,15 @@ constexpr CommandSpec kSortedSetCommands[] = {
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = ZRankCommand},
     {.name = "zrevrank", .arity = 3, .flags = kCmdReadOnly | kCmdFast, .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .handler = ZRevRankCommand},
-    {.name = "zpopmin", .arity = -2, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent,
+    {.name = "zpopmin", .arity = -2, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent | kCmdClusterOnPrimary,
      .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = ZPopMinCommand},
-    {.name = "zpopmax", .arity = -2, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent,
+    {.name = "zpopmax", .arity = -2, .flags = kCmdWrite | kCmdFast | kCmdClusterConvergent | kCmdClusterOnPrimary,
      .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = ZPopMaxCommand},
     // Keys named by a count (Redis's movablekeys): the row names every argument from the first
     // key on (see cmd_zset_setops.cc).
-    {.name = "zmpop", .arity = -4, .flags = kCmdWrite | kCmdClusterConvergent, .acl = kAclSortedSet,
+    {.name = "zmpop", .arity = -4, .flags = kCmdWrite | kCmdClusterConvergent | kCmdClusterOnPrimary, .acl = kAclSortedSet,
      .keys = {IndexKeynum(1, 0, 1, 1, kKeyRW | kKeyAccess | kKeyDelete)}, .handler = ZMPopCommand},
     {.name = "zrandmember", .arity = -2, .flags = kCmdReadOnly, .acl = kAclSortedSet,
      .keys = {KeyAt(1, kKeyRO | kKeyAccess)}, .tips = "nondeterministic_output",

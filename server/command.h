@@ -76,11 +76,22 @@ enum CommandFlag : std::uint32_t {
   // RESET); any other command gets Redis's "Can't execute" error there.
   kCmdSubscribedContext = 1u << 27,
   // Cluster mode: an increment of a PN-counter (INCR, INCRBY, DECR, DECRBY): runs on one replica
-  // of its key without a read and ships the increment (cluster_counters.h).
+  // of its key without a read and ships the increment (cluster_counters.h). On a convergent
+  // collection's row (HINCRBY, ZINCRBY, ZADD with INCR): the increment of one field's or member's
+  // counter inside the collection (cluster_collections.h).
   kCmdClusterCounter = 1u << 28,
   // Cluster mode: a write to a convergent collection (SADD, HSET, ...): runs on one replica of its
   // key without a read and ships what it changed as a delta (cluster_collections.h).
   kCmdClusterConvergent = 1u << 29,
+  // Cluster mode: runs on its key's primary, the first of its replicas alive and reachable, so
+  // that while the primary stays the same the key's writes are serialized there: the pops of a
+  // convergent collection (an element is handed out once) and the list writes (one order)
+  // (cluster_lists.h).
+  kCmdClusterOnPrimary = 1u << 30,
+  // Cluster mode: a keyspace command without keys that answers for the whole cluster (KEYS, SCAN,
+  // DBSIZE, RANDOMKEY, FLUSHALL, FLUSHDB: cluster_keys.h) unless the client asked for this node's
+  // view; the other keyspace commands without keys are node-local.
+  kCmdClusterWide = 1u << 31,
 };
 // "write", "readonly", ... for one bit of kRedisCommandFlags; empty for the others.
 std::string_view CommandFlagName(std::uint32_t bit);
@@ -128,6 +139,13 @@ using BlindWriteTest = bool (*)(const std::vector<std::string_view>& argv);
 // For rows whose every request is blind.
 bool AlwaysBlind(const std::vector<std::string_view>& argv);
 
+// Cluster mode: whether a write's outcome depends on the value it finds (SET with NX/XX/GET,
+// GETSET, GETDEL, the INCR family): such a request runs at cluster-conditional-write-consistency
+// unless the client chose a level.
+using ConditionalWriteTest = bool (*)(const std::vector<std::string_view>& argv);
+// For rows whose every request is conditional.
+bool AlwaysConditional(const std::vector<std::string_view>& argv);
+
 // One row of a command table: every fact about a command that code acts on or COMMAND shows
 // (its documentation, Redis's prose, is the one exception: command_docs.h). Rows are written
 // with designated initializers, fields in this order, leaving out what is zero:
@@ -157,6 +175,9 @@ struct CommandSpec {
   // their replicas first and the handler runs over what they hold), else the test of a blind
   // request.
   BlindWriteTest blind = nullptr;
+  // Cluster mode: null for a write that never depends on what it finds, else the test of a
+  // conditional request.
+  ConditionalWriteTest conditional = nullptr;
   CommandHandler handler = nullptr;  // null for a container that needs a subcommand
   // A container command (CLIENT, CONFIG...): its subcommands, rows of their own (name without
   // the container's; arity counting both). The dispatcher picks one by argv[1]; ACL rules name
@@ -172,8 +193,8 @@ bool HasKeys(const CommandSpec& spec);
 // the row's getkeys where the flags vary or the specs do not fit. Returns their number.
 int GetKeys(const CommandSpec& spec, const std::vector<std::string_view>& argv,
             std::vector<KeyRef>* keys);
-// Cluster mode: a keyspace command without keys (KEYS, SCAN, DBSIZE, FLUSHALL...) answers for
-// this node's replica only (INFO cluster lists them).
+// Cluster mode: a keyspace command without keys that is not kCmdClusterWide answers for this
+// node's replica only (INFO cluster lists them).
 bool NodeLocalInCluster(const CommandSpec& spec);
 
 // The full category set of a command: its explicit ones and those its flags imply.

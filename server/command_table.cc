@@ -100,10 +100,13 @@ int GetKeys(const CommandSpec& spec, const std::vector<std::string_view>& argv,
 
 bool NodeLocalInCluster(const CommandSpec& spec) {
   // SWAPDB is refused in cluster mode (database 0 only), as in Redis Cluster.
-  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace) && spec.name != "swapdb";
+  return !HasKeys(spec) && (AclCategories(spec) & kAclKeyspace) &&
+         !(spec.flags & kCmdClusterWide) && spec.name != "swapdb";
 }
 
 bool AlwaysBlind(const std::vector<std::string_view>&) { return true; }
+
+bool AlwaysConditional(const std::vector<std::string_view>&) { return true; }
 
 std::string_view AclCategoryName(std::uint32_t bit) {
   for (int i = 0; i < kAclCategoryCount; ++i) {

@@ -41,7 +41,7 @@ void DynakvSection(Server& server, std::string* out) {
   const Config& config = server.config();
   std::string node_local;  // as the rows say, in the order the families define them
   for (const CommandSpec* spec : server.commands().defined()) {
-    if (!NodeLocalInCluster(*spec) || CoversWholeCluster(spec->name)) continue;
+    if (!NodeLocalInCluster(*spec)) continue;
     if (!node_local.empty()) node_local += ',';
     node_local += spec->name;
   }

@@ -4,8 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dynakv::server {
@@ -79,6 +81,63 @@ TEST_CASE("commands a client needs before AUTH are flagged no-auth, and only tho
     CAPTURE(spec->name);
     CHECK(((spec->flags & kCmdNoAuth) != 0) == expected);
   }
+}
+
+TEST_CASE("the cluster facts on the rows fit together and say what the coordinator does") {
+  const CommandTable table;
+  std::vector<std::string_view> on_primary;
+  std::vector<std::string_view> cluster_wide;
+  std::vector<std::string_view> counters;
+  for (const CommandSpec* spec : table.sorted()) {
+    CAPTURE(spec->name);
+    if (spec->flags & kCmdClusterOnPrimary) {
+      on_primary.push_back(spec->name);
+      CHECK((spec->flags & kCmdClusterConvergent) != 0);
+    }
+    if (spec->flags & kCmdClusterWide) {
+      cluster_wide.push_back(spec->name);
+      CHECK_FALSE(HasKeys(*spec));
+      CHECK((AclCategories(*spec) & kAclKeyspace) != 0);
+      CHECK_FALSE(NodeLocalInCluster(*spec));
+    }
+    if (spec->flags & kCmdClusterCounter) counters.push_back(spec->name);
+    if (spec->conditional) CHECK((spec->flags & kCmdWrite) != 0);
+    // None of dynakv's own bits is one COMMAND INFO shows.
+    CHECK((spec->flags & kRedisCommandFlags & (kCmdClusterOnPrimary | kCmdClusterWide)) == 0);
+  }
+  std::sort(on_primary.begin(), on_primary.end());
+  CHECK(on_primary == std::vector<std::string_view>{"linsert", "lpop", "lpush", "lpushx", "lrem",
+                                                    "lset", "ltrim", "rpop", "rpush", "rpushx",
+                                                    "zmpop", "zpopmax", "zpopmin"});
+  std::sort(cluster_wide.begin(), cluster_wide.end());
+  CHECK(cluster_wide == std::vector<std::string_view>{"dbsize", "flushall", "flushdb", "keys",
+                                                      "randomkey", "scan"});
+  std::sort(counters.begin(), counters.end());
+  CHECK(counters == std::vector<std::string_view>{"decr", "decrby", "hincrby", "incr", "incrby",
+                                                  "zadd", "zincrby"});
+  CHECK(NodeLocalInCluster(*table.Find("swapdb")) == false);
+  CHECK(NodeLocalInCluster(*table.Find("lastsave")) == false);  // no @keyspace
+
+  // The conditional writes (cluster-conditional-write-consistency): SET only with NX, XX or GET
+  // (and only when its options parse: a syntax error writes nothing).
+  const CommandSpec& set = *table.Find("set");
+  REQUIRE(static_cast<bool>(set.conditional));
+  using Argv = std::vector<std::string_view>;
+  CHECK(set.conditional(Argv{"SET", "k", "v", "NX", "PX", "10000"}));
+  CHECK(set.conditional(Argv{"set", "k", "v", "xx"}));
+  CHECK(set.conditional(Argv{"SET", "k", "v", "GET"}));
+  CHECK_FALSE(set.conditional(Argv{"SET", "k", "v"}));
+  CHECK_FALSE(set.conditional(Argv{"SET", "k", "v", "KEEPTTL"}));
+  CHECK_FALSE(set.conditional(Argv{"SET", "k", "v", "EX", "10"}));
+  CHECK_FALSE(set.conditional(Argv{"SET", "k", "v", "NX", "XX"}));  // a syntax error
+  CHECK_FALSE(set.conditional(Argv{"SET", "k", "NX"}));  // NX is the value here
+  for (const char* name : {"getset", "getdel", "incr", "incrby", "decr", "decrby", "incrbyfloat"}) {
+    CAPTURE(name);
+    REQUIRE(static_cast<bool>(table.Find(name)->conditional));
+    CHECK(table.Find(name)->conditional(Argv{name, "k", "1"}));
+  }
+  CHECK_FALSE(static_cast<bool>(table.Find("setex")->conditional));
+  CHECK_FALSE(static_cast<bool>(table.Find("hincrby")->conditional));
 }
 
 TEST_CASE("ReplyWrongArity words it as Redis does") {
