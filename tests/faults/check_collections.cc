@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -13,6 +14,10 @@ struct Ledger {
   std::map<long long, const Op*> adds;  // element -> its add (acknowledged or not)
   std::set<long long> removed;          // elements a remove that may have removed them was sent for
   std::map<long long, const Op*> surely_removed;  // acknowledged removes that removed it
+  struct Bumps {
+    long long acked = 0, unknown = 0;
+  };
+  std::map<long long, Bumps> bumps;  // element -> its increments by 1 (ZINCRBY)
   std::int64_t first_us = 0, last_us = 0;
 };
 
@@ -28,7 +33,7 @@ int CheckCollections(const std::vector<Op>& ops, const FinalState& final,
   std::map<int, Ledger> ledgers;
   for (const Op& op : ops) {
     if (op.kind != Op::Kind::kAdd && op.kind != Op::Kind::kRemove &&
-        op.kind != Op::Kind::kRemoveNone) {
+        op.kind != Op::Kind::kRemoveNone && op.kind != Op::Kind::kBump) {
       continue;
     }
     Ledger& l = ledgers[op.key];
@@ -36,6 +41,8 @@ int CheckCollections(const std::vector<Op>& ops, const FinalState& final,
     l.last_us = std::max(l.last_us, op.end_us);
     if (op.kind == Op::Kind::kAdd) {
       l.adds[op.seq] = &op;
+    } else if (op.kind == Op::Kind::kBump) {
+      ++(op.ok() ? l.bumps[op.seq].acked : l.bumps[op.seq].unknown);
     } else if (op.kind == Op::Kind::kRemove) {
       // A remove that replied 0 saw no such element and wrote nothing: it excuses no absence.
       l.removed.insert(op.seq);
@@ -71,8 +78,28 @@ int CheckCollections(const std::vector<Op>& ops, const FinalState& final,
     for (const auto& [element, payload] : c.elements) {
       const long long seq = ElementSeq(element);
       const auto add = l.adds.find(seq);
+      const auto bumped = l.bumps.find(seq);
       if (add == l.adds.end()) {
         report("phantom", key, l, element + " present, but no client added it");
+      } else if (bumped != l.bumps.end()) {
+        // ZINCRBY makes the payload a counter: seq (the add's score, absent if the add never
+        // landed) plus every acknowledged bump plus some of the indeterminate ones. An element
+        // also sent a remove is not judged: a remove that saw only some bumps leaves the others
+        // (add wins), whose sum no one wrote (the workload never removes a bumped element).
+        if (l.removed.count(seq)) continue;
+        const Ledger::Bumps& b = bumped->second;
+        const long long low = (add->second->ok() ? seq : 0) + b.acked;
+        const long long high = seq + b.acked + b.unknown;
+        char* end = nullptr;
+        const long long score = std::strtoll(payload.c_str(), &end, 10);
+        const bool number = !payload.empty() && *end == '\0';
+        if (number && score >= low && score <= high) continue;
+        report(!number || score > high ? "phantom" : "lost", key, l,
+               element + " scores " + payload + ", expected within [" + std::to_string(low) +
+                   ", " + std::to_string(high) + "] (" + Describe(*add->second) + " of score " +
+                   std::to_string(seq) + ", " + std::to_string(b.acked) +
+                   " acknowledged increments by 1, " + std::to_string(b.unknown) +
+                   " indeterminate)");
       } else if (payload != kind.payload(seq)) {
         report("phantom", key, l,
                element + " holds \"" + payload + "\", its add wrote \"" + kind.payload(seq) + "\"");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "checks.h"
+#include "collections.h"
 
 using namespace dynakv::faults;
 
@@ -339,4 +340,53 @@ TEST_CASE(
   v.clear();
   CHECK(CheckConverged(f, &v) == 1);
   CHECK(v[0].what.find("fs:0") != std::string::npos);
+}
+
+TEST_CASE(
+    "collections: a sorted set's member scores its add plus the acknowledged ZINCRBYs, give or "
+    "take the indeterminate ones") {
+  // Collection 2 is a sorted set (collections.h): ZADD's score is the element's seq.
+  REQUIRE(std::string(KindOfCollection(2).name) == "zset");
+  auto op = [](Op::Kind kind, long long seq, bool ok) {
+    Op o = Write(kind, seq, 10, 20, ok);
+    o.key = 2;
+    return o;
+  };
+  using K = Op::Kind;
+  const std::vector<Op> ops = {
+      op(K::kAdd, 7, true),          // e7: score 7,
+      op(K::kBump, 7, true),         // + 1 acked
+      op(K::kBump, 7, true),         // + 1 acked
+      op(K::kBump, 7, false),        // + 1 maybe
+      op(K::kAdd, 8, true),          // e8: score 8, removed for sure
+      op(K::kRemove, 8, true),       //
+      op(K::kAdd, 9, true),          // e9: score 9, never bumped
+  };
+  auto check = [&](std::map<std::string, std::string> zset, std::string* property = nullptr) {
+    FinalState f;
+    f.collections.resize(3);
+    f.collections[2].read_ok = true;
+    f.collections[2].elements = std::move(zset);
+    std::vector<Violation> v;
+    const int found = CheckCollections(ops, f, &v);
+    if (property != nullptr && !v.empty()) *property = v[0].property;
+    return found;
+  };
+  CHECK(check({{"e7", "9"}, {"e9", "9"}}) == 0);
+  CHECK(check({{"e7", "10"}, {"e9", "9"}}) == 0);  // the indeterminate bump landed
+  std::string property;
+  CHECK(check({{"e7", "8"}, {"e9", "9"}}, &property) == 1);  // an acked increment lost
+  CHECK(property == "lost");
+  CHECK(check({{"e7", "7"}, {"e9", "9"}}, &property) == 1);  // both lost (a ZADD won)
+  CHECK(property == "lost");
+  CHECK(check({{"e7", "11"}, {"e9", "9"}}, &property) == 1);  // counted twice
+  CHECK(property == "phantom");
+  CHECK(check({{"e7", "9.5"}, {"e9", "9"}}, &property) == 1);
+  CHECK(property == "phantom");
+  CHECK(check({{"e9", "9"}}, &property) == 1);  // e7 gone
+  CHECK(property == "lost");
+  CHECK(check({{"e7", "9"}, {"e9", "10"}}, &property) == 1);  // nobody bumped e9
+  CHECK(property == "phantom");
+  CHECK(check({{"e7", "9"}, {"e8", "8"}, {"e9", "9"}}, &property) == 1);
+  CHECK(property == "resurrected");
 }

@@ -78,6 +78,9 @@ int CheckCounters(const std::vector<Op>& ops, const FinalState& final,
 // present was added by some add, acknowledged or not, with that add's payload ("phantom"); an
 // element whose remove was acknowledged as having removed it (it saw the one add of that element)
 // is absent: nothing brought it back, not anti-entropy, a hint or an old copy ("resurrected").
+// A sorted-set element bumped by ZINCRBY (Op::kBump) scores its add's score plus every
+// acknowledged bump plus some of the indeterminate ones: lower is "lost" (an acknowledged
+// increment gone), higher "phantom".
 int CheckCollections(const std::vector<Op>& ops, const FinalState& final,
                      std::vector<Violation>* out);
 

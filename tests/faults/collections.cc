@@ -6,6 +6,8 @@ namespace {
 
 std::string NoPayload(long long) { return {}; }
 std::string ValuePayload(long long seq) { return "v" + std::to_string(seq); }
+// An integer score reads back as Redis writes it: "7", no fraction.
+std::string ScorePayload(long long seq) { return std::to_string(seq); }
 
 const std::vector<CollectionKind> kKinds = {
     {"set", "fs:",
@@ -18,7 +20,7 @@ const std::vector<CollectionKind> kKinds = {
      [](const std::string& k) {
        return std::vector<std::string>{"SMEMBERS", k};
      },
-     false, NoPayload},
+     false, NoPayload, nullptr},
     {"hash", "fh:",
      [](const std::string& k, const std::string& e, const std::string& p) {
        return std::vector<std::string>{"HSET", k, e, p};
@@ -29,7 +31,21 @@ const std::vector<CollectionKind> kKinds = {
      [](const std::string& k) {
        return std::vector<std::string>{"HGETALL", k};
      },
-     true, ValuePayload},
+     true, ValuePayload, nullptr},
+    {"zset", "fz:",
+     [](const std::string& k, const std::string& e, const std::string& p) {
+       return std::vector<std::string>{"ZADD", k, p, e};
+     },
+     [](const std::string& k, const std::string& e) {
+       return std::vector<std::string>{"ZREM", k, e};
+     },
+     [](const std::string& k) {
+       return std::vector<std::string>{"ZRANGE", k, "0", "-1", "WITHSCORES"};
+     },
+     true, ScorePayload,
+     [](const std::string& k, const std::string& e) {
+       return std::vector<std::string>{"ZINCRBY", k, "1", e};
+     }},
 };
 
 }  // namespace

@@ -162,16 +162,19 @@ int Check(std::map<std::string, std::string>& flags) {
   for (const Violation& v : violations) ++count[v.property];
   long long acks = 0;
   long long collection_adds = 0;
+  long long zincrbys = 0;
   for (const Op& op : ops) {
     acks += op.ok() ? 1 : 0;
     collection_adds += op.ok() && op.kind == Op::Kind::kAdd ? 1 : 0;
+    zincrbys += op.ok() && op.kind == Op::Kind::kBump ? 1 : 0;
   }
   Report(violations, faults);
   std::cout << "faults-check: ops=" << ops.size() << " acks=" << acks << " faults=" << faults.size()
             << " lost=" << count["lost"] << " stale=" << count["stale"]
             << " divergent=" << count["divergent"] << " bogus=" << count["bogus"]
             << " unreadable=" << count["unreadable"] << " phantom=" << count["phantom"]
-            << " collection_adds=" << collection_adds << " resurrected=" << count["resurrected"]
+            << " collection_adds=" << collection_adds << " zincrbys=" << zincrbys
+            << " resurrected=" << count["resurrected"]
             << serial_summary
             << (serial_summary.empty()
                     ? ""

@@ -58,7 +58,7 @@ bool ReadOps(const std::string& path, std::vector<Op>* ops) {
     fields >> kind >> op.key >> op.seq >> op.start_us >> op.end_us >> outcome >> op.node >>
         op.client >> op.error;
     const bool kind_ok = kind == 'S' || kind == 'D' || kind == 'G' || kind == 'd' || kind == 'I' ||
-                         kind == 'A' || kind == 'R' || kind == 'r';
+                         kind == 'A' || kind == 'R' || kind == 'r' || kind == 'B';
     if (!fields || !kind_ok || (outcome != 'o' && outcome != '?')) {
       std::cerr << path << ":" << n << ": malformed op: " << line << "\n";
       return false;

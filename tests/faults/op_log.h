@@ -31,6 +31,7 @@ struct Op {
   // kRemove: SREM/HDEL/... of element `seq` from collection `key`; acknowledged, it replied 1:
   // it saw the element and removed it. kRemoveNone: acknowledged with 0 (it saw no such element
   // on the replica it ran on), so it removed nothing.
+  // kBump: ZINCRBY by 1 of element `seq` of collection `key` (a kind with CollectionKind::bump).
   enum class Kind : char {
     kSet = 'S',
     kDel = 'D',
@@ -40,6 +41,7 @@ struct Op {
     kAdd = 'A',
     kRemove = 'R',
     kRemoveNone = 'r',
+    kBump = 'B',
   };
   // kOk: acknowledged (a write) or answered (a read). kUnknown: an error or a timeout; a write
   // may still have landed on some replicas (as in Dynamo, a failed write is not rolled back) or

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -23,12 +24,35 @@ struct Target {
 
 std::string FirstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
 
+// Per collection of a kind with increments (ZINCRBY), the elements every client may bump: adds
+// that were acknowledged and whose element is never removed, so that the bumps of one element,
+// through every node, meet only one another (and its add, which they all follow).
+class BumpPool {
+ public:
+  explicit BumpPool(int collections) : elements_(static_cast<std::size_t>(collections)) {}
+  void Add(int collection, long long seq) {
+    std::lock_guard lock(mu_);
+    elements_[static_cast<std::size_t>(collection)].push_back(seq);
+  }
+  // A random element of `collection`; 0 when it has none yet.
+  long long Pick(int collection, std::uint64_t random) {
+    std::lock_guard lock(mu_);
+    const auto& v = elements_[static_cast<std::size_t>(collection)];
+    return v.empty() ? 0 : v[random % v.size()];
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::vector<long long>> elements_;
+};
+
 // Sends one operation and records what came back.
 Op Perform(Conn& conn, Op op) {
+  const bool collection = op.kind == Op::Kind::kAdd || op.kind == Op::Kind::kRemove ||
+                          op.kind == Op::Kind::kBump;
   const std::string key = op.kind == Op::Kind::kIncr ? CounterName(op.key)
-                          : op.kind == Op::Kind::kAdd || op.kind == Op::Kind::kRemove
-                              ? CollectionName(op.key)
-                              : KeyName(op.key);
+                          : collection               ? CollectionName(op.key)
+                                                     : KeyName(op.key);
   std::vector<std::string> argv;
   switch (op.kind) {
     case Op::Kind::kAdd: {
@@ -38,6 +62,9 @@ Op Perform(Conn& conn, Op op) {
     }
     case Op::Kind::kRemove:
       argv = KindOfCollection(op.key).remove(key, ElementName(op.seq));
+      break;
+    case Op::Kind::kBump:
+      argv = KindOfCollection(op.key).bump(key, ElementName(op.seq));
       break;
     case Op::Kind::kRemoveNone:
       break;
@@ -75,6 +102,9 @@ Op Perform(Conn& conn, Op op) {
     case Op::Kind::kRemove:
       ok = reply.type == Reply::Type::kInteger;
       if (ok && reply.integer == 0) op.kind = Op::Kind::kRemoveNone;
+      break;
+    case Op::Kind::kBump:
+      ok = reply.type == Reply::Type::kString;  // the new score
       break;
     case Op::Kind::kRemoveNone:
       break;
@@ -114,7 +144,8 @@ Op Perform(Conn& conn, Op op) {
 }
 
 void RunClient(const WorkloadOptions& options, const Target& target, int client,
-               Clock::time_point deadline, std::atomic<long long>* next_seq, std::vector<Op>* ops) {
+               Clock::time_point deadline, std::atomic<long long>* next_seq, BumpPool* bumps,
+               std::vector<Op>* ops) {
   std::mt19937_64 rng(options.seed * 1000003 + static_cast<std::uint64_t>(client));
   const auto timeout = std::chrono::milliseconds(options.timeout_ms);
   const auto gap = std::chrono::microseconds(1000000 / std::max(1, options.ops_per_second));
@@ -148,7 +179,12 @@ void RunClient(const WorkloadOptions& options, const Target& target, int client,
     if (options.collections > 0 && dice >= 60 && dice < 75) {  // collection adds and removes
       op.key = static_cast<int>(rng() % static_cast<std::uint64_t>(options.collections));
       std::vector<long long>& mine = added[static_cast<std::size_t>(op.key)];
-      if (!mine.empty() && rng() % 4 == 0) {
+      const bool bumps_kind = KindOfCollection(op.key).bump != nullptr;
+      const long long bump = bumps_kind && rng() % 3 == 0 ? bumps->Pick(op.key, rng()) : 0;
+      if (bump != 0) {
+        op.kind = Op::Kind::kBump;
+        op.seq = bump;
+      } else if (!mine.empty() && rng() % 4 == 0) {
         const std::size_t at = static_cast<std::size_t>(rng() % mine.size());
         op.kind = Op::Kind::kRemove;
         op.seq = mine[at];
@@ -162,6 +198,14 @@ void RunClient(const WorkloadOptions& options, const Target& target, int client,
     }
     if (op.IsWrite()) op.seq = next_seq->fetch_add(1) + 1;
     ops->push_back(Perform(*conn, std::move(op)));
+    const Op& done = ops->back();
+    // Half the acknowledged adds of a kind with increments go to the shared pool instead: never
+    // removed, bumped by every client.
+    if (done.kind == Op::Kind::kAdd && done.ok() && KindOfCollection(done.key).bump != nullptr &&
+        rng() % 2 == 0) {
+      added[static_cast<std::size_t>(done.key)].pop_back();
+      bumps->Add(done.key, done.seq);
+    }
     if (!conn->ok()) conn.reset();  // a timed-out connection would pair later replies wrongly
   }
 }
@@ -179,6 +223,7 @@ std::vector<Op> RunWorkload(const WorkloadOptions& options) {
   const auto deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<long long>(options.seconds * 1000));
   std::atomic<long long> next_seq{0};
+  BumpPool bumps(options.collections);
   const int clients = static_cast<int>(targets.size()) * options.clients_per_node;
   std::vector<std::vector<Op>> per_client(static_cast<std::size_t>(clients));
   {
@@ -186,7 +231,7 @@ std::vector<Op> RunWorkload(const WorkloadOptions& options) {
     for (int c = 0; c < clients; ++c) {
       const Target& target = targets[static_cast<std::size_t>(c) % targets.size()];
       threads.emplace_back(RunClient, std::cref(options), std::cref(target), c + 1, deadline,
-                           &next_seq, &per_client[static_cast<std::size_t>(c)]);
+                           &next_seq, &bumps, &per_client[static_cast<std::size_t>(c)]);
     }
   }
   std::vector<Op> all;

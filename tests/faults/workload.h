@@ -1,6 +1,6 @@
 // The workload: client threads that write (SET, DEL) and read (GET) a shared key space,
 // increment a few counters (INCR, INCRBY, DECR, DECRBY) and add elements to and remove them from a
-// few collections (SADD/SREM, HSET/HDEL: collections.h), through every node of the cluster while
+// few collections (SADD/SREM, HSET/HDEL, ZADD/ZREM/ZINCRBY: collections.h), through every node of the cluster while
 // run.sh injects faults, and log every operation they send.
 #pragma once
 
@@ -17,7 +17,7 @@ struct WorkloadOptions {
   int clients_per_node = 2;
   int keys = 200;
   int counters = 8;  // counter keys; 0: no increments
-  int collections = 6;  // convergent collections (collections.h: sets, hashes); 0: none
+  int collections = 6;  // convergent collections (collections.h: sets, hashes, zsets); 0: none
   double seconds = 60;
   std::uint64_t seed = 1;
   int timeout_ms = 2000;     // per command: past it the outcome is unknown
