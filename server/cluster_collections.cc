@@ -23,6 +23,19 @@ namespace dynakv::server {
 
 namespace {
 
+// The increment that took `field` of `map` (absent: 0) to `value`: false when either is not an
+// integer or the difference overflows.
+bool FieldChange(const crdt::AddWinsMap& map, std::string_view field, std::string_view value,
+                 std::int64_t* by) {
+  std::int64_t after = 0, before = 0;
+  if (!crdt::ParseRedisInteger(value, &after)) return false;
+  if (const std::optional<std::string> current = map.Get(field);
+      current.has_value() && !crdt::ParseRedisInteger(*current, &before)) {
+    return false;
+  }
+  return !__builtin_sub_overflow(after, before, by);
+}
+
 // Applies one recorded element operation to `observed`, adding what it changed to `delta`.
 // False for an operation that is not of the state's kind (the key changed type within the
 // command).
@@ -57,12 +70,17 @@ bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp
       if (set || parsed.args.size() % 2 != 0) return false;
       for (std::size_t i = 0; i < parsed.args.size(); i += 2) {
         const std::string_view field = parsed.args[i];
-        if (increment != nullptr && field == increment->field) {
+        if (increment != nullptr && (increment->every_field || field == increment->field)) {
           // HINCRBY: an increment of this actor's total in the field, not the value it computed,
           // so concurrent increments through other nodes all count.
+          std::int64_t by = increment->by;
+          if (increment->every_field && !FieldChange(observed->map(), field, parsed.args[i + 1],
+                                                     &by)) {
+            return false;
+          }
           std::int64_t result = 0;
           crdt::AddWinsMap part;
-          if (observed->map().IncrBy(actor, field, increment->by, &result, &part) !=
+          if (observed->map().IncrBy(actor, field, by, &result, &part) !=
               crdt::AddWinsMap::IncrStatus::kOk) {
             return false;
           }
@@ -191,8 +209,13 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
       bool ok = true;
       static_cast<const types::Hash*>(state.object.get())
           ->ForEach([&](std::string_view field, std::string_view value) {
-            if (increment != nullptr && field == increment->field) {
-              ok = ok && AddIncrementedField(actor, version->timestamp_us, *increment, value, &seen,
+            if (increment != nullptr && (increment->every_field || field == increment->field)) {
+              HashIncrement each = *increment;  // every_field: the whole value, over no field
+              if (each.every_field) {
+                each.field = field;
+                ok = ok && crdt::ParseRedisInteger(value, &each.by);
+              }
+              ok = ok && AddIncrementedField(actor, version->timestamp_us, each, value, &seen,
                                              &delta);
             } else {
               delta.map().Join(seen.map().Set(actor, field, version->timestamp_us, value));

@@ -51,6 +51,9 @@ const cluster::Version* FindCollection(const cluster::SiblingSet& set);
 struct HashIncrement {
   std::string_view field;
   std::int64_t by = 0;
+  // A transaction's or script's hash that only HINCRBY changed: every field written is an
+  // increment, by its new value less the value read (`field` and `by` unused).
+  bool every_field = false;
 };
 // `score_increment`: the command was ZINCRBY (or ZADD INCR), which becomes an increment of the
 // actor's total in the member (cluster_zsets.h).

@@ -17,6 +17,7 @@
 #include "cluster_blocking.h"
 #include "cluster_executor.h"
 #include "cluster_lists.h"
+#include "cluster_zsets.h"
 #include "crdt/pn_counter.h"
 #include "log.h"
 #include "number_parse.h"
@@ -79,6 +80,62 @@ bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::Siblin
   reset.expire_at_ms = exists ? expire_at_ms : 0;
   reset.floor = state.entries();
   state.ApplyReset(std::move(reset));
+  version->value = state.Encode();
+  version->typed = false;
+  return cluster::NormalizeCounterVersion(version);
+}
+
+SnapshotKeyspace::WriteKind IncrementKindOf(const CommandSpec& spec,
+                                            const std::vector<std::string_view>& argv) {
+  using Kind = SnapshotKeyspace::WriteKind;
+  // The INCR family: counter rows that are no collection's. Of the collection rows flagged
+  // counter, HINCRBY's (a hash row), and ZINCRBY and ZADD with INCR (ParseScoreIncrement: ZADD
+  // without INCR is an assignment).
+  if (ClusterCounters::IsCounterCommand(spec) && !ClusterCollections::IsCollectionCommand(spec)) {
+    return Kind::kIncrement;
+  }
+  if (ClusterCounters::IsCounterCommand(spec) && (spec.acl & kAclHash)) return Kind::kIncrement;
+  for (std::string_view name : {"expire", "pexpire", "expireat", "pexpireat", "persist"}) {
+    if (spec.name == name) return Kind::kExpiry;
+  }
+  ScoreIncrement unused;
+  return ParseScoreIncrement(spec, std::vector<std::string>(argv.begin(), argv.end()), &unused)
+             ? Kind::kIncrement
+             : Kind::kOther;
+}
+
+bool MakeCounterIncrement(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
+                          const std::string& value, std::int64_t expire_at_ms,
+                          std::string_view actor, std::int64_t now_ms, cluster::Version* version) {
+  std::int64_t after = 0;
+  if (!CanonicalInteger(value, &after)) return false;
+  std::int64_t before = 0;  // what the snapshot read: the live counter's sum, or no key
+  crdt::PnCounter read;
+  if (const cluster::Version* counter = FindCounter(observed)) {
+    read = StateOf(counter);
+    // Deleted (and not counted past the delete since): reads as no key. Expired: the reset path.
+    if (!counter->IsLive(now_ms) && read.Exists()) return false;
+    before = read.Exists() ? read.Value() : 0;
+  } else if (const cluster::Version* winner = observed.Resolve();
+             winner != nullptr && winner->IsLive(now_ms)) {
+    return false;  // a plain value: it becomes a counter by a reset (its base)
+  }
+  std::int64_t delta = 0;
+  if (__builtin_sub_overflow(after, before, &delta)) return false;
+  crdt::PnCounter state = StateOf(FindCounter(merged));
+  const bool expiry_changed = !read.Exists() ? expire_at_ms != 0
+                                             : expire_at_ms != read.reset().expire_at_ms;
+  if (expiry_changed) {
+    crdt::PnCounter::Reset reset;
+    reset.timestamp_us = version->timestamp_us;
+    reset.origin = version->origin_node;
+    reset.deleted = false;
+    reset.base = before;
+    reset.expire_at_ms = expire_at_ms;
+    reset.floor = read.entries();
+    state.ApplyReset(std::move(reset));
+  }
+  if (!state.Increment(actor, delta)) return false;
   version->value = state.Encode();
   version->typed = false;
   return cluster::NormalizeCounterVersion(version);

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cluster/cluster_node.h"
@@ -28,6 +29,7 @@
 #include "cluster_collections.h"
 #include "cluster_wait.h"
 #include "command.h"
+#include "snapshot_keyspace.h"
 
 namespace dynakv::server {
 
@@ -49,6 +51,27 @@ const cluster::Version* FindCounter(const cluster::SiblingSet& set);
 bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
                       bool exists, bool is_string, const std::string& value,
                       std::int64_t expire_at_ms, bool start_counter, cluster::Version* version);
+
+// How a write command of a transaction or script (`argv`, of row `spec`) changes its keys, for
+// SnapshotKeyspace::NoteWrite: kIncrement for INCR, INCRBY, DECR, DECRBY, HINCRBY, ZINCRBY and
+// ZADD ... INCR; kExpiry for EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT and PERSIST; kOther otherwise.
+SnapshotKeyspace::WriteKind IncrementKindOf(const CommandSpec& spec,
+                                            const std::vector<std::string_view>& argv);
+
+// A transaction's or script's write of a key that only increments changed (the INCR family,
+// maybe with EXPIRE or PERSIST; SnapshotKeyspace::OnlyIncremented): the integer it left
+// (`value`) minus the value read (`observed`: a live counter, or nothing) becomes an increment of
+// `actor`'s entry (an actor of this one write) over `merged` (as read, plus this node's copy),
+// written into `version` (new: clock, dot, timestamp set). Increments made concurrently through
+// other nodes, or by another transaction that read the same value, then all count. An expiry
+// that changed (`expire_at_ms` differs from the one read) comes first as a reset to the value
+// read with the entries read as its floor, as EXPIRE of a counter writes, so the increments
+// still count on top of it. False, `version` untouched, when the key held something else (a
+// plain integer string, an expired counter) or the difference overflows: the caller writes a
+// reset (MakeCounterReset).
+bool MakeCounterIncrement(const cluster::SiblingSet& observed, const cluster::SiblingSet& merged,
+                          const std::string& value, std::int64_t expire_at_ms,
+                          std::string_view actor, std::int64_t now_ms, cluster::Version* version);
 
 class ClusterCounters {
  public:

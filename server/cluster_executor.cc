@@ -254,7 +254,8 @@ void ClusterExecutor::Execute(const OperationPtr& op) {
     } else {
       set = std::move(op->sets[static_cast<std::size_t>(it - op->keys.begin())]);
     }
-    AddVersion(&set, *key, *state, !op->blind, op->body != nullptr);
+    AddVersion(&set, *key, *state, !op->blind, op->body != nullptr,
+               op->body != nullptr && snapshot.OnlyIncremented(*key));
     if (op->body) {
       batch.push_back(cluster::KeyedSet{*key, std::move(set)});
     } else {
@@ -280,10 +281,13 @@ std::shared_ptr<cluster::WriteProgress> ClusterExecutor::TrackWrite(const Operat
 
 void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& key,
                                  const SnapshotKeyspace::KeyState& state, bool merge_local,
-                                 bool start_counter) {
+                                 bool start_counter, bool only_increments) {
   // The context is what the command saw; this node's own copy joins the set so the new
   // version's dot is past every write this node made to the key.
   const cluster::VectorClock context = set->Context();
+  // A transaction's or script's key that only increments wrote: all of `set` as read, to tell a
+  // counter from a plain integer (MakeCounterIncrement).
+  const cluster::SiblingSet read = only_increments ? *set : cluster::SiblingSet();
   const cluster::SiblingSet observed =
       FindCounter(*set) != nullptr || FindCollection(*set) != nullptr ? *set
                                                                       : cluster::SiblingSet();
@@ -291,16 +295,31 @@ void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& ke
   cluster::Version version = NewVersion(set, context);
   version.tombstone = !state.exists;
   version.typed = state.exists && state.object != nullptr;
+  // The actor of this one write (its dot is this node's alone): what a collection's added
+  // elements are tagged with, and what a transaction's or script's increments count under.
+  const std::string actor = node_.self_id() + "/w" + std::to_string(version.dot);
+  const std::int64_t now_ms = NowMs();
   // A counter key (cluster_counters.h): an integer result or a delete resets the counter,
   // keeping increments the command did not see; anything else replaces it as a whole value.
-  const bool reset = MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
+  // Only incremented (INCR inside MULTI or a script): an increment instead, so two transactions
+  // that read the same value through different nodes both count.
+  const bool incremented = only_increments && state.exists && !version.typed &&
+                           MakeCounterIncrement(read, *set, state.value, state.expire_at_ms, actor,
+                                                now_ms, &version);
+  const bool reset =
+      incremented || MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
                                       state.expire_at_ms, start_counter, &version);
-  // A set (cluster_collections.h): the command's effect as a delta of the key's ORSet, its
-  // added members tagged by an actor of this one write (its dot is this node's alone).
+  // A set (cluster_collections.h): the command's effect as a delta of the key's ORSet. A hash or
+  // sorted set only incremented (HINCRBY, ZINCRBY): every field's or member's change is an
+  // increment of the actor's total in it.
+  HashIncrement every_field;
+  every_field.every_field = true;
+  ScoreIncrement every_member;
+  every_member.every_member = true;
   const bool collection =
-      !reset &&
-      MakeCollectionVersion(observed, state, node_.self_id() + "/w" + std::to_string(version.dot),
-                            NowMs(), &version);
+      !reset && MakeCollectionVersion(observed, state, actor, now_ms, &version,
+                                      only_increments ? &every_field : nullptr,
+                                      only_increments ? &every_member : nullptr);
   if (!reset && !collection) {  // (a joined version's value, tombstone and expiry are its own)
     if (version.typed) {
       state.object->Serialize(&version.value);  // whole-value last-write-wins (README)

@@ -145,10 +145,13 @@ class ClusterExecutor {
   void RunSerialAtomic(const OperationPtr& op);
   // Adds to `set` (the key as read) the version `state` (the command's result) makes: a counter
   // reset when the key holds a counter, or with `start_counter` (transactions and scripts) an
-  // integer starting one (MakeCounterReset).
+  // integer starting one (MakeCounterReset). With `only_increments` (a transaction's or
+  // script's key that only the INCR family, HINCRBY or ZINCRBY wrote) the change is written as
+  // increments of the values read, of an actor of this one write (MakeCounterIncrement,
+  // MakeCollectionVersion's every_field / every_member).
   void AddVersion(cluster::SiblingSet* set, const std::string& key,
                   const SnapshotKeyspace::KeyState& state, bool merge_local,
-                  bool start_counter = false);
+                  bool start_counter = false, bool only_increments = false);
   // Stores `set` on the key's replicas as one of op's pending writes; `progress` counts them.
   void WriteSet(const OperationPtr& op, const std::string& key, cluster::SiblingSet set,
                 std::shared_ptr<cluster::WriteProgress> progress);

@@ -59,12 +59,15 @@ bool ZsetOpToDelta(const types::Op& op, std::string_view actor, std::int64_t tim
         double score = 0;
         if (!types::DecodeScoreArg(op.args[i], &score)) return false;
         const std::string_view member = op.args[i + 1];
-        if (increment != nullptr && member == increment->member) {
+        if (increment != nullptr && (increment->every_member || member == increment->member)) {
           // ZINCRBY: the actor's total grows by the increment, whatever the result it computed,
           // so increments made concurrently through other replicas all count.
+          const double by = increment->every_member
+                                ? score - seen->zset().Score(member).value_or(0.0)
+                                : increment->by;
           double result = 0;
           crdt::ORSortedSet part;
-          if (!seen->zset().IncrBy(actor, member, increment->by, &result, &part)) return false;
+          if (!seen->zset().IncrBy(actor, member, by, &result, &part)) return false;
           delta->zset().Join(part);
         } else {
           delta->zset().Join(seen->zset().Add(actor, member, timestamp_us, score));
@@ -86,10 +89,11 @@ void ZsetEntriesToDelta(const types::SortedSet& result, std::string_view actor,
     // ZINCRBY creating the member (its score is the increment alone): a total, not a score, so
     // two nodes creating the key concurrently by ZINCRBY of one member both count. An increment
     // over a plain value's member assigns the result.
-    if (increment != nullptr && member == increment->member && score == increment->by) {
+    if (increment != nullptr && (increment->every_member ||
+                                 (member == increment->member && score == increment->by))) {
       double unused = 0;
       crdt::ORSortedSet part;
-      if (seen->zset().IncrBy(actor, member, increment->by, &unused, &part)) {
+      if (seen->zset().IncrBy(actor, member, score, &unused, &part)) {
         delta->zset().Join(part);
         return true;
       }

@@ -33,6 +33,9 @@ namespace dynakv::server {
 struct ScoreIncrement {
   std::string_view member;
   double by = 0;
+  // A transaction's or script's sorted set that only ZINCRBY changed: every member written is
+  // an increment, by its new score less the score read (`member` and `by` unused).
+  bool every_member = false;
 };
 
 // The increment `argv` (a command the handler accepted) makes, if it is ZINCRBY or ZADD with the

@@ -4,7 +4,10 @@
 
 #include "acl.h"
 #include "client.h"
+#include "cluster_counters.h"
+#include "cluster_scripts.h"
 #include "command_table.h"
+#include "cross_slot.h"
 #include "log.h"
 #include "redact.h"
 #include "replica_link.h"
@@ -247,6 +250,15 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
     spec.handler(ctx);
   } else {
     spec.handler(ctx);
+  }
+  // A transaction's or script's write (cluster mode): the snapshot learns what wrote its keys,
+  // so keys only incremented are written as increments. A script command inside MULTI is not
+  // a write of its own here: the commands it calls are noted as they run.
+  if (keyspace != nullptr && (spec.flags & kCmdWrite) && !IsScriptCommand(spec)) {
+    if (auto* snapshot = dynamic_cast<SnapshotKeyspace*>(keyspace)) {
+      const SnapshotKeyspace::WriteKind kind = IncrementKindOf(spec, argv);
+      for (const std::string& key : CommandKeys(spec, argv)) snapshot->NoteWrite(key, kind);
+    }
   }
   if (const storage::Status error = engine.TakeReadError(); !error.ok()) {
     // A segment block that could not be read makes the answer unreliable (a key reads as

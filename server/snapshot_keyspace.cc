@@ -199,4 +199,16 @@ storage::Status SnapshotKeyspace::PutObject(std::string_view key, std::string_vi
   return storage::Status::Ok();
 }
 
+void SnapshotKeyspace::NoteWrite(std::string_view key, WriteKind kind) {
+  auto it = writers_.find(key);
+  if (it == writers_.end()) it = writers_.emplace(std::string(key), Writers{}).first;
+  it->second.increment = it->second.increment || kind == WriteKind::kIncrement;
+  it->second.other = it->second.other || kind == WriteKind::kOther;
+}
+
+bool SnapshotKeyspace::OnlyIncremented(std::string_view key) const {
+  const auto it = writers_.find(key);
+  return it != writers_.end() && it->second.increment && !it->second.other;
+}
+
 }  // namespace dynakv::server

@@ -63,6 +63,15 @@ class SnapshotKeyspace final : public Keyspace {
 
   const KeyStates& keys() const { return keys_; }
 
+  // What wrote `key` in a transaction or script (CallCommand notes every write command run
+  // against the snapshot; IncrementKindOf): a key that increments wrote (the INCR family,
+  // HINCRBY, ZINCRBY), and nothing else but expiry changes (EXPIRE, PERSIST, ...), is written as
+  // increments of the values read, not as the values computed, so concurrent increments through
+  // other nodes all count (ClusterExecutor::AddVersion).
+  enum class WriteKind { kIncrement, kExpiry, kOther };
+  void NoteWrite(std::string_view key, WriteKind kind);
+  bool OnlyIncremented(std::string_view key) const;
+
   std::optional<storage::ValueRef> Get(std::string_view key) override;
   bool Exists(std::string_view key) override { return Live(key) != nullptr; }
   std::optional<std::int64_t> GetExpireAt(std::string_view key) override;
@@ -93,6 +102,11 @@ class SnapshotKeyspace final : public Keyspace {
   const std::int64_t now_ms_;
   const storage::ObjectCodec* codec_;
   KeyStates keys_;
+  struct Writers {
+    bool increment = false;
+    bool other = false;
+  };
+  std::map<std::string, Writers, std::less<>> writers_;  // NoteWrite's keys
 };
 
 }  // namespace dynakv::server
