@@ -74,8 +74,8 @@ bool ApplyOp(std::string_view op, std::string_view actor, std::int64_t timestamp
           // HINCRBY: an increment of this actor's total in the field, not the value it computed,
           // so concurrent increments through other nodes all count.
           std::int64_t by = increment->by;
-          if (increment->every_field && !FieldChange(observed->map(), field, parsed.args[i + 1],
-                                                     &by)) {
+          if (increment->every_field &&
+              !FieldChange(observed->map(), field, parsed.args[i + 1], &by)) {
             return false;
           }
           std::int64_t result = 0;
@@ -215,8 +215,8 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                 each.field = field;
                 ok = ok && crdt::ParseRedisInteger(value, &each.by);
               }
-              ok = ok && AddIncrementedField(actor, version->timestamp_us, each, value, &seen,
-                                             &delta);
+              ok = ok &&
+                   AddIncrementedField(actor, version->timestamp_us, each, value, &seen, &delta);
             } else {
               delta.map().Join(seen.map().Set(actor, field, version->timestamp_us, value));
             }

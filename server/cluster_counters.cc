@@ -112,6 +112,8 @@ bool MakeCounterIncrement(const cluster::SiblingSet& observed, const cluster::Si
   std::int64_t before = 0;  // what the snapshot read: the live counter's sum, or no key
   crdt::PnCounter read;
   if (const cluster::Version* counter = FindCounter(observed)) {
+    // The snapshot showed the last-write-wins version: another sibling, if it wins.
+    if (observed.Resolve() != counter) return false;
     read = StateOf(counter);
     // Deleted (and not counted past the delete since): reads as no key. Expired: the reset path.
     if (!counter->IsLive(now_ms) && read.Exists()) return false;
@@ -123,8 +125,8 @@ bool MakeCounterIncrement(const cluster::SiblingSet& observed, const cluster::Si
   std::int64_t delta = 0;
   if (__builtin_sub_overflow(after, before, &delta)) return false;
   crdt::PnCounter state = StateOf(FindCounter(merged));
-  const bool expiry_changed = !read.Exists() ? expire_at_ms != 0
-                                             : expire_at_ms != read.reset().expire_at_ms;
+  const bool expiry_changed =
+      !read.Exists() ? expire_at_ms != 0 : expire_at_ms != read.reset().expire_at_ms;
   if (expiry_changed) {
     crdt::PnCounter::Reset reset;
     reset.timestamp_us = version->timestamp_us;

@@ -303,9 +303,9 @@ void ClusterExecutor::AddVersion(cluster::SiblingSet* set, const std::string& ke
   // keeping increments the command did not see; anything else replaces it as a whole value.
   // Only incremented (INCR inside MULTI or a script): an increment instead, so two transactions
   // that read the same value through different nodes both count.
-  const bool incremented = only_increments && state.exists && !version.typed &&
-                           MakeCounterIncrement(read, *set, state.value, state.expire_at_ms, actor,
-                                                now_ms, &version);
+  const bool incremented =
+      only_increments && state.exists && !version.typed &&
+      MakeCounterIncrement(read, *set, state.value, state.expire_at_ms, actor, now_ms, &version);
   const bool reset =
       incremented || MakeCounterReset(observed, *set, state.exists, !version.typed, state.value,
                                       state.expire_at_ms, start_counter, &version);

@@ -89,8 +89,8 @@ void ZsetEntriesToDelta(const types::SortedSet& result, std::string_view actor,
     // ZINCRBY creating the member (its score is the increment alone): a total, not a score, so
     // two nodes creating the key concurrently by ZINCRBY of one member both count. An increment
     // over a plain value's member assigns the result.
-    if (increment != nullptr && (increment->every_member ||
-                                 (member == increment->member && score == increment->by))) {
+    if (increment != nullptr &&
+        (increment->every_member || (member == increment->member && score == increment->by))) {
       double unused = 0;
       crdt::ORSortedSet part;
       if (seen->zset().IncrBy(actor, member, score, &unused, &part)) {

@@ -95,8 +95,8 @@ int CheckCollections(const std::vector<Op>& ops, const FinalState& final,
         const bool number = !payload.empty() && *end == '\0';
         if (number && score >= low && score <= high) continue;
         report(!number || score > high ? "phantom" : "lost", key, l,
-               element + " scores " + payload + ", expected within [" + std::to_string(low) +
-                   ", " + std::to_string(high) + "] (" + Describe(*add->second) + " of score " +
+               element + " scores " + payload + ", expected within [" + std::to_string(low) + ", " +
+                   std::to_string(high) + "] (" + Describe(*add->second) + " of score " +
                    std::to_string(seq) + ", " + std::to_string(b.acked) +
                    " acknowledged increments by 1, " + std::to_string(b.unknown) +
                    " indeterminate)");

@@ -354,13 +354,13 @@ TEST_CASE(
   };
   using K = Op::Kind;
   const std::vector<Op> ops = {
-      op(K::kAdd, 7, true),          // e7: score 7,
-      op(K::kBump, 7, true),         // + 1 acked
-      op(K::kBump, 7, true),         // + 1 acked
-      op(K::kBump, 7, false),        // + 1 maybe
-      op(K::kAdd, 8, true),          // e8: score 8, removed for sure
-      op(K::kRemove, 8, true),       //
-      op(K::kAdd, 9, true),          // e9: score 9, never bumped
+      op(K::kAdd, 7, true),     // e7: score 7,
+      op(K::kBump, 7, true),    // + 1 acked
+      op(K::kBump, 7, true),    // + 1 acked
+      op(K::kBump, 7, false),   // + 1 maybe
+      op(K::kAdd, 8, true),     // e8: score 8, removed for sure
+      op(K::kRemove, 8, true),  //
+      op(K::kAdd, 9, true),     // e9: score 9, never bumped
   };
   auto check = [&](std::map<std::string, std::string> zset, std::string* property = nullptr) {
     FinalState f;

@@ -174,8 +174,7 @@ int Check(std::map<std::string, std::string>& flags) {
             << " divergent=" << count["divergent"] << " bogus=" << count["bogus"]
             << " unreadable=" << count["unreadable"] << " phantom=" << count["phantom"]
             << " collection_adds=" << collection_adds << " zincrbys=" << zincrbys
-            << " resurrected=" << count["resurrected"]
-            << serial_summary
+            << " resurrected=" << count["resurrected"] << serial_summary
             << (serial_summary.empty()
                     ? ""
                     : " two-holders=" + std::to_string(count["two-holders"]) +

@@ -48,8 +48,8 @@ class BumpPool {
 
 // Sends one operation and records what came back.
 Op Perform(Conn& conn, Op op) {
-  const bool collection = op.kind == Op::Kind::kAdd || op.kind == Op::Kind::kRemove ||
-                          op.kind == Op::Kind::kBump;
+  const bool collection =
+      op.kind == Op::Kind::kAdd || op.kind == Op::Kind::kRemove || op.kind == Op::Kind::kBump;
   const std::string key = op.kind == Op::Kind::kIncr ? CounterName(op.key)
                           : collection               ? CollectionName(op.key)
                                                      : KeyName(op.key);

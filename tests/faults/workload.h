@@ -1,7 +1,7 @@
 // The workload: client threads that write (SET, DEL) and read (GET) a shared key space,
 // increment a few counters (INCR, INCRBY, DECR, DECRBY) and add elements to and remove them from a
-// few collections (SADD/SREM, HSET/HDEL, ZADD/ZREM/ZINCRBY: collections.h), through every node of the cluster while
-// run.sh injects faults, and log every operation they send.
+// few collections (SADD/SREM, HSET/HDEL, ZADD/ZREM/ZINCRBY: collections.h), through every node of
+// the cluster while run.sh injects faults, and log every operation they send.
 #pragma once
 
 #include <cstdint>

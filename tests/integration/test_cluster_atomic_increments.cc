@@ -51,7 +51,8 @@ bool IncrementAll(Client& client, bool script, long long by) {
 
 // Every node, at R ALL, reads `sum` in all three keys.
 void CheckAllRead(LocalCluster& cluster, long long sum) {
-  for (const std::string& key : {kCounter[0], kHash, kZset}) REQUIRE(ConvergeReplicas(cluster, key));
+  for (const std::string& key : {kCounter[0], kHash, kZset})
+    REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
     Client c(cluster.node(i).port());
@@ -64,8 +65,9 @@ void CheckAllRead(LocalCluster& cluster, long long sum) {
 
 }  // namespace
 
-TEST_CASE("cluster transactions and scripts on both sides of a partition that read the same "
-          "value: INCRBY, HINCRBY and ZINCRBY all count") {
+TEST_CASE(
+    "cluster transactions and scripts on both sides of a partition that read the same "
+    "value: INCRBY, HINCRBY and ZINCRBY all count") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
   auto [n1, n2, n3] = StartWithClients<3>(cluster);
@@ -128,8 +130,9 @@ TEST_CASE("cluster transactions and scripts on both sides of a partition that re
   CHECK(n3.Command({"GET", kCounter[0]}) == Reply::Bulk("101"));
 }
 
-TEST_CASE("cluster rate limiter: MULTI INCR + EXPIRE (and HINCRBY + EXPIRE) on both sides of a "
-          "partition count every hit") {
+TEST_CASE(
+    "cluster rate limiter: MULTI INCR + EXPIRE (and HINCRBY + EXPIRE) on both sides of a "
+    "partition count every hit") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
   auto [n1, n2, n3] = StartWithClients<3>(cluster);
@@ -166,8 +169,9 @@ TEST_CASE("cluster rate limiter: MULTI INCR + EXPIRE (and HINCRBY + EXPIRE) on b
   }
 }
 
-TEST_CASE("cluster transactions and scripts incrementing through all three nodes at once lose "
-          "no acknowledged increment") {
+TEST_CASE(
+    "cluster transactions and scripts incrementing through all three nodes at once lose "
+    "no acknowledged increment") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
   cluster.Start();

@@ -2,8 +2,8 @@
 // copy (README "Convergent collections", Tombstones): the set, hash and sorted-set removals live
 // on as the causal context's dots, the list's as tombstones, a DEL as the key's context; the
 // restarted replica gets them by anti-entropy (and any hints: with N = 3 of 3 nodes there is no
-// stand-in), and no merge with its old copy brings an element back. The safety half of collecting tombstones: whatever collection is
-// added later must keep this passing.
+// stand-in), and no merge with its old copy brings an element back. The safety half of collecting
+// tombstones: whatever collection is added later must keep this passing.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -29,8 +29,9 @@ long long HintsPending(LocalCluster& cluster) {
 
 }  // namespace
 
-TEST_CASE("removals while a replica is down (kill -9) stay removed when it comes back: sets, "
-          "hashes, sorted sets, lists, a deleted key") {
+TEST_CASE(
+    "removals while a replica is down (kill -9) stay removed when it comes back: sets, "
+    "hashes, sorted sets, lists, a deleted key") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3, 3, FastFailureFlags(0));
   auto [n1, n2, n3] = StartWithClients<3>(cluster);
@@ -46,7 +47,8 @@ TEST_CASE("removals while a replica is down (kill -9) stay removed when it comes
   for (const char* key : {"s", "h", "z", "l", "d"}) REQUIRE(ConvergeReplicas(cluster, key));
 
   cluster.node(2).Kill();
-  for (Client* c : {&n1, &n2}) REQUIRE(c->Command({"CONSISTENCY", "QUORUM"}) == Reply::Status("OK"));
+  for (Client* c : {&n1, &n2})
+    REQUIRE(c->Command({"CONSISTENCY", "QUORUM"}) == Reply::Status("OK"));
   CHECK(n1.Command({"SREM", "s", "a"}) == Reply::Int(1));
   CHECK(n2.Command({"HDEL", "h", "f1", "n"}) == Reply::Int(2));
   CHECK(n1.Command({"ZREM", "z", "a", "c"}) == Reply::Int(2));
@@ -56,7 +58,8 @@ TEST_CASE("removals while a replica is down (kill -9) stay removed when it comes
 
   cluster.node(2).Start();
   Client back(cluster.node(2).port());
-  REQUIRE(WaitFor([&] { return ReadInfoNumber(back, "cluster", "cluster_members_reachable") == 3; }));
+  REQUIRE(
+      WaitFor([&] { return ReadInfoNumber(back, "cluster", "cluster_members_reachable") == 3; }));
   CHECK(WaitFor([&] { return HintsPending(cluster) == 0; }, 30s));
   for (const char* key : {"s", "h", "z", "l", "d"}) REQUIRE(ConvergeReplicas(cluster, key));
   for (int i = 0; i < 3; ++i) {
