@@ -1,5 +1,6 @@
 #include "cluster_counters.h"
 
+#include <span>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -85,6 +86,12 @@ bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::Siblin
   return cluster::NormalizeCounterVersion(version);
 }
 
+bool ChangesOnlyTtl(const CommandSpec& spec) {
+  const std::span<const KeySpec> keys = spec.keys.specs();
+  return (spec.flags & kCmdWrite) && (spec.acl & kAclKeyspace) && keys.size() == 1 &&
+         keys.front().flags == (kKeyRW | kKeyUpdate);
+}
+
 SnapshotKeyspace::WriteKind IncrementKindOf(const CommandSpec& spec,
                                             const std::vector<std::string_view>& argv) {
   using Kind = SnapshotKeyspace::WriteKind;
@@ -95,9 +102,7 @@ SnapshotKeyspace::WriteKind IncrementKindOf(const CommandSpec& spec,
     return Kind::kIncrement;
   }
   if (ClusterCounters::IsCounterCommand(spec) && (spec.acl & kAclHash)) return Kind::kIncrement;
-  for (std::string_view name : {"expire", "pexpire", "expireat", "pexpireat", "persist"}) {
-    if (spec.name == name) return Kind::kExpiry;
-  }
+  if (ChangesOnlyTtl(spec)) return Kind::kExpiry;
   ScoreIncrement unused;
   return ParseScoreIncrement(spec, std::vector<std::string>(argv.begin(), argv.end()), &unused)
              ? Kind::kIncrement

@@ -58,6 +58,11 @@ bool MakeCounterReset(const cluster::SiblingSet& observed, const cluster::Siblin
 SnapshotKeyspace::WriteKind IncrementKindOf(const CommandSpec& spec,
                                             const std::vector<std::string_view>& argv);
 
+// The TTL commands (EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST), as their rows say: keyspace
+// writes of one key that update it without reading, inserting or deleting (key spec RW + UPDATE
+// alone).
+bool ChangesOnlyTtl(const CommandSpec& spec);
+
 // A transaction's or script's write of a key that only increments changed (the INCR family,
 // maybe with EXPIRE or PERSIST; SnapshotKeyspace::OnlyIncremented): the integer it left
 // (`value`) minus the value read (`observed`: a live counter, or nothing) becomes an increment of

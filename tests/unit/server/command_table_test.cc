@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster_counters.h"
+
 namespace dynakv::server {
 namespace {
 
@@ -136,6 +138,13 @@ TEST_CASE("the cluster facts on the rows fit together and say what the coordinat
     REQUIRE(static_cast<bool>(table.Find(name)->conditional));
     CHECK(table.Find(name)->conditional(Argv{name, "k", "1"}));
   }
+  std::vector<std::string_view> ttl_only;
+  for (const CommandSpec* spec : table.sorted()) {
+    if (ChangesOnlyTtl(*spec)) ttl_only.push_back(spec->name);
+  }
+  std::sort(ttl_only.begin(), ttl_only.end());
+  CHECK(ttl_only == std::vector<std::string_view>{"expire", "expireat", "persist", "pexpire",
+                                                  "pexpireat"});
   CHECK_FALSE(static_cast<bool>(table.Find("setex")->conditional));
   CHECK_FALSE(static_cast<bool>(table.Find("hincrby")->conditional));
 }
