@@ -51,6 +51,9 @@ struct CheckpointJob {
   // every one is serialized, before the records are sorted.
   std::deque<FrozenObject> objects;
   std::size_t object_memory = 0;  // their MemoryUsage(), summed
+  // A bulk load froze objects without snapshots or an entry in the engine's map of frozen
+  // objects: one of them may change only after the whole job is installed.
+  bool unregistered_objects = false;
   // Serializes objects[i] unless another thread did or does (then waits for it): whichever thread
   // gets there first does it, once. After it returns the object may change.
   void Serialize(std::size_t i);

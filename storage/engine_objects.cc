@@ -209,6 +209,12 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
 }
 
 void EngineImpl::SettleFrozenObject(const Memtable::Entry* e) {
+  if (running_job_ != nullptr && running_job_->unregistered_objects) {
+    // A bulk load's job (FreezeMemtable): which objects it holds is not kept, so it is waited
+    // for; the entry stays alive (an object entry is never erased by the install).
+    FinishCheckpoint(/*wait=*/true);
+    return;
+  }
   auto it = frozen_objects_.find(e);
   if (it == frozen_objects_.end()) return;
   // Usually done already by the background thread; else done here (or waited for), this object

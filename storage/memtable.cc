@@ -269,9 +269,11 @@ void Memtable::SetFlags(Entry* e, std::uint8_t set, std::uint8_t clear) {
   constexpr std::uint8_t kLayout = kCompressed | kObject | kNamespaced;
   set &= static_cast<std::uint8_t>(~kLayout);
   clear &= static_cast<std::uint8_t>(~kLayout);
-  Account(*e, -1);
+  // The flags change no byte of the entry: its size (an object's MemoryUsage walk) is taken once.
+  const std::size_t size = e->alloc_size();
+  Account(*e, -1, size);
   e->flags = static_cast<std::uint8_t>((e->flags | set) & ~clear);
-  Account(*e, +1);
+  Account(*e, +1, size);
 }
 
 void Memtable::Reserve(std::size_t entries) {
