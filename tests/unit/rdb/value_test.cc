@@ -336,6 +336,50 @@ TEST_CASE("the encodings are chosen afresh by the limits, as Redis converts on l
   CHECK(dynamic_cast<const types::Set*>(v.object.get())->EncodingName() == "intset");
 }
 
+TEST_CASE("packed hashes and sorted sets are built whole: order, duplicates and limits") {
+  // Their pairs are collected and the value built once (value_decode.cc): a sorted set out of
+  // the set's order is still sorted, a field or member twice is still corrupt, and a packed
+  // value over the limits still gets the large encoding.
+  DecodedValue v =
+      Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"b", "2", "a", "2", "c", "-1"}))));
+  CHECK(ZsetContents(v.object.get()) ==
+        std::vector<std::pair<std::string, double>>{{"c", -1}, {"a", 2}, {"b", 2}});
+  Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"a", "1", "a", "2"}))),
+         DecodeError::kCorrupt);  // ascending by score, the member twice
+  Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"a", "2", "a", "1"}))),
+         DecodeError::kCorrupt);  // out of order, the member twice
+  Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"a", "x1"}))), DecodeError::kCorrupt);
+  Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"f", "1", "g", "2", "f", "3"}))),
+         DecodeError::kCorrupt);
+  v = Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"g", "2", "f", "1"}))));
+  CHECK(HashContents(v.object.get()) ==
+        std::vector<std::pair<std::string, std::string>>{{"g", "2"}, {"f", "1"}});
+  CHECK(dynamic_cast<const types::Hash*>(v.object.get())->EncodingName() == "listpack");
+  // Over the default hash-max-listpack-entries and zset-max-listpack-entries: the large
+  // encodings.
+  REQUIRE(kLimits.hash_max_listpack_entries < 600);
+  REQUIRE(kLimits.zset_max_listpack_entries < 200);
+  std::vector<std::string> fields, members;
+  for (int i = 0; i < 600; ++i) {
+    fields.push_back("field-" + std::to_string(i));
+    fields.push_back("v" + std::to_string(i));
+  }
+  for (int i = 0; i < 200; ++i) {
+    members.push_back("m" + std::to_string(1000 + i));
+    members.push_back(std::to_string(i));
+  }
+  v = Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist(fields))));
+  CHECK(dynamic_cast<const types::Hash*>(v.object.get())->EncodingName() == "hashtable");
+  CHECK(HashContents(v.object.get()).size() == 600);
+  CHECK(dynamic_cast<const types::Hash*>(v.object.get())->Get("field-150") == "v150");
+  v = Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist(members))));
+  CHECK(dynamic_cast<const types::SortedSet*>(v.object.get())->EncodingName() == "skiplist");
+  const auto zset = ZsetContents(v.object.get());
+  REQUIRE(zset.size() == 200);
+  CHECK(zset.front() == std::pair<std::string, double>{"m1000", 0});
+  CHECK(zset.back() == std::pair<std::string, double>{"m1199", 199});
+}
+
 TEST_CASE("streams and modules are recognized and refused as unsupported") {
   Decode(WithType(ObjectType::kStreamListpacks, "\x01\x02"), DecodeError::kUnsupported);
   Decode(WithType(ObjectType::kStreamListpacks2, ""), DecodeError::kUnsupported);
