@@ -64,23 +64,36 @@ CheckpointResult RunCheckpoint(CheckpointJob* job) {
       rec.flags |= SegmentRecord::kCompressed;
     }
   }
-  std::sort(job->records.begin(), job->records.end(),
-            [](const SegmentRecord& a, const SegmentRecord& b) {
-              return RecordLess(a, b);
-            });
+  // The segment's order, sorted as (hash, position) pairs rather than moving the records
+  // themselves (64 bytes each): the hash decides all but a collision's order, which the full
+  // comparison settles. Sorting the records was 8% of a bulk load's instructions.
+  struct Slot {
+    std::uint64_t hash;
+    std::size_t at;
+  };
+  const std::vector<SegmentRecord>& records = job->records;
+  const std::size_t count = records.size();
+  std::vector<Slot> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = Slot{records[i].hash, i};
+  std::sort(order.begin(), order.end(), [&records](const Slot& a, const Slot& b) {
+    if (a.hash != b.hash) return a.hash < b.hash;
+    return RecordLess(records[a.at], records[b.at]);
+  });
   std::unique_ptr<SegmentWriter> writer;
   result.status = SegmentWriter::Create(job->output_path, &writer);
   // In hash order the records' bytes are scattered over the memtable: each copy into the block
-  // would wait for memory, so the entries a few records ahead are fetched meanwhile.
+  // would wait for memory, so the entries a few records ahead are fetched meanwhile (and the
+  // records a few further ahead, now that they are visited out of order too).
   constexpr std::size_t kPrefetchAhead = 8;
-  const std::size_t count = job->records.size();
   for (std::size_t i = 0; result.status.ok() && i < count; ++i) {
+    if (i + 2 * kPrefetchAhead < count)
+      __builtin_prefetch(&records[order[i + 2 * kPrefetchAhead].at]);
     if (i + kPrefetchAhead < count) {
-      const SegmentRecord& ahead = job->records[i + kPrefetchAhead];
+      const SegmentRecord& ahead = records[order[i + kPrefetchAhead].at];
       __builtin_prefetch(ahead.key.data());
       __builtin_prefetch(ahead.stored.data());
     }
-    result.status = writer->Add(job->records[i]);
+    result.status = writer->Add(records[order[i].at]);
   }
   if (result.status.ok()) result.status = writer->Finish();
   // The MANIFEST that will name the file must not outlive the file's name.

@@ -248,7 +248,9 @@ TEST_CASE("bulk load: an in-place write to an object its running checkpoint froz
   Options o = TestOptions(dir.path(), &clock);
   o.object_codec = &codec;
   o.log_checkpoint_bytes = 16 << 10;
-  o.background_checkpoint_hook = [] { std::this_thread::sleep_for(std::chrono::milliseconds(200)); };
+  o.background_checkpoint_hook = [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  };
   {
     auto e = OpenEngine(o);
     e->BeginBulkLoad();
