@@ -1,6 +1,8 @@
 #include "rdb/crc64.h"
 
 #include <array>
+#include <bit>
+#include <cstring>
 
 namespace dynakv::rdb {
 
@@ -33,8 +35,14 @@ std::uint64_t Crc64(std::uint64_t crc, std::string_view data) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();
   while (n >= 8) {
+    // One load on a little-endian machine: g++ did not merge the byte loop into one, which
+    // cost 56 instructions per 8 bytes before the tables' 30 (an RDB import checksums its file).
     std::uint64_t word = 0;
-    for (int i = 0; i < 8; ++i) word |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&word, p, sizeof(word));
+    } else {
+      for (int i = 0; i < 8; ++i) word |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    }
     crc ^= word;
     crc = kTables[7][crc & 0xff] ^ kTables[6][(crc >> 8) & 0xff] ^ kTables[5][(crc >> 16) & 0xff] ^
           kTables[4][(crc >> 24) & 0xff] ^ kTables[3][(crc >> 32) & 0xff] ^

@@ -9,11 +9,11 @@
 #include "rdb/primitives.h"
 #include "rdb/value.h"
 #include "types/hash.h"
-#include "types/ops.h"
-#include "types/value_type.h"
 #include "types/list.h"
+#include "types/ops.h"
 #include "types/set.h"
 #include "types/sorted_set.h"
+#include "types/value_type.h"
 
 namespace dynakv::rdb {
 
