@@ -1,6 +1,7 @@
 // rdbLoadObjectType + rdbLoadObject: every value encoding Redis 6.x and 7.0 write, checked as
 // Redis's deep sanitization checks them, built into this store's types.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,13 @@ constexpr int kContainerPacked = 2;
 // zzlStrtod: a listpack or ziplist score entry's text; the whole text must be a number.
 bool ParseScore(std::string_view text, double* score) {
   if (text.empty() || text.size() > 128) return false;
+  // A plain decimal (what Redis writes) the fast way: from_chars rounds as strtod does. The
+  // rest (a leading '+' or space, hex, out of range) goes to strtod as before.
+  const char* last = text.data() + text.size();
+  if (const auto [end, ec] = std::from_chars(text.data(), last, *score);
+      ec == std::errc() && end == last) {
+    return !std::isnan(*score);
+  }
   char copy[129];  // strtod needs the terminator; on the stack, not a string per score
   std::memcpy(copy, text.data(), text.size());
   copy[text.size()] = '\0';

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -349,6 +350,13 @@ TEST_CASE("packed hashes and sorted sets are built whole: order, duplicates and 
   Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"a", "2", "a", "1"}))),
          DecodeError::kCorrupt);  // out of order, the member twice
   Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"a", "x1"}))), DecodeError::kCorrupt);
+  Decode(WithType(ObjectType::kZsetZiplist, Blob(Ziplist({"a", "nan"}))), DecodeError::kCorrupt);
+  // Scores are read as strtod reads them (zzlStrtod): a plain decimal the fast way, the rest too.
+  v = Decode(WithType(ObjectType::kZsetZiplist,
+                      Blob(Ziplist({"a", "+1.5", "b", "0x10", "c", "2.5e0", "d", "1e400"}))));
+  CHECK(ZsetContents(v.object.get()) ==
+        std::vector<std::pair<std::string, double>>{
+            {"a", 1.5}, {"c", 2.5}, {"b", 16}, {"d", HUGE_VAL}});
   Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"f", "1", "g", "2", "f", "3"}))),
          DecodeError::kCorrupt);
   v = Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"g", "2", "f", "1"}))));
