@@ -1,6 +1,7 @@
 #include "listpack.h"
 
 #include <charconv>
+#include <cstring>
 #include <vector>
 
 #include "types/set.h"
@@ -23,9 +24,11 @@ std::uint64_t LittleEndian(const unsigned char* p, int bytes) {
   return v;
 }
 
+constexpr std::size_t kMaxBacklen = 5;
+
 // lpEncodeBacklen: the entry's size, 7 bits per byte, the most significant byte first, every
 // byte but the first with its top bit set (read from the end, the top bit means "more").
-void PutBacklen(std::string* out, std::uint64_t len) {
+std::size_t EncodeBacklen(std::uint64_t len, unsigned char* out) {
   int bytes;  // lpEncodeBacklen's thresholds
   if (len <= 127) {
     bytes = 1;
@@ -40,8 +43,14 @@ void PutBacklen(std::string* out, std::uint64_t len) {
   }
   for (int i = bytes - 1; i >= 0; --i) {
     const auto b = static_cast<unsigned char>((len >> (7 * i)) & 127);
-    out->push_back(static_cast<char>(i == bytes - 1 ? b : b | 128));
+    out[bytes - 1 - i] = i == bytes - 1 ? b : static_cast<unsigned char>(b | 128);
   }
+  return static_cast<std::size_t>(bytes);
+}
+
+void PutBacklen(std::string* out, std::uint64_t len) {
+  unsigned char bytes[kMaxBacklen];
+  out->append(reinterpret_cast<const char*>(bytes), EncodeBacklen(len, bytes));
 }
 
 std::string FormatInt(std::int64_t v) {
@@ -159,15 +168,14 @@ bool ParseListpack(std::string_view blob, const ElementVisitor& fn) {
     }
     if (!need(head) || data > end - pos - head) return false;
     const std::size_t entry = head + data;
-    std::string backlen;
-    PutBacklen(&backlen, entry);
-    if (!need(entry + backlen.size()) ||
-        blob.substr(pos + entry, backlen.size()) != std::string_view(backlen)) {
+    unsigned char backlen[kMaxBacklen];  // on the stack: this runs for every element
+    const std::size_t backlen_size = EncodeBacklen(entry, backlen);
+    if (!need(entry + backlen_size) || std::memcmp(p + pos + entry, backlen, backlen_size) != 0) {
       return false;
     }
     const bool more = is_int ? fn(FormatInt(value)) : fn(blob.substr(pos + head, data));
     if (!more) return false;
-    pos += entry + backlen.size();
+    pos += entry + backlen_size;
     ++count;
   }
   if (declared != kCountUnknown && declared != count) return false;

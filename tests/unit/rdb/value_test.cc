@@ -268,6 +268,15 @@ TEST_CASE("large lists are split into nodes as Redis splits pushes") {
   CHECK(in.empty());
 }
 
+TEST_CASE("listpack entries with one- and two-byte back-lengths (and a plain node) round-trip") {
+  types::List list;
+  const std::vector<std::string> elements = {"short", std::string(200, 'b'),
+                                             std::string(20000, 'c'), "7", std::string(126, 'd')};
+  for (const std::string& e : elements) list.PushBack(e, kLimits);
+  DecodedValue v = Decode(Encoded(list));
+  CHECK(ListContents(v.object.get()) == elements);
+}
+
 TEST_CASE("the Redis 6 and older forms decode") {
   // Lists: a quicklist of ziplists, a single ziplist, a plain list.
   const std::string zl = Ziplist({"a", "7", "-300", "hello"});
@@ -354,9 +363,8 @@ TEST_CASE("packed hashes and sorted sets are built whole: order, duplicates and 
   // Scores are read as strtod reads them (zzlStrtod): a plain decimal the fast way, the rest too.
   v = Decode(WithType(ObjectType::kZsetZiplist,
                       Blob(Ziplist({"a", "+1.5", "b", "0x10", "c", "2.5e0", "d", "1e400"}))));
-  CHECK(ZsetContents(v.object.get()) ==
-        std::vector<std::pair<std::string, double>>{
-            {"a", 1.5}, {"c", 2.5}, {"b", 16}, {"d", HUGE_VAL}});
+  CHECK(ZsetContents(v.object.get()) == std::vector<std::pair<std::string, double>>{
+                                            {"a", 1.5}, {"c", 2.5}, {"b", 16}, {"d", HUGE_VAL}});
   Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"f", "1", "g", "2", "f", "3"}))),
          DecodeError::kCorrupt);
   v = Decode(WithType(ObjectType::kHashZiplist, Blob(Ziplist({"g", "2", "f", "1"}))));
