@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "allocation_size.h"
+
 namespace dynakv::storage {
 
 class Doorkeeper {
@@ -30,7 +32,7 @@ class Doorkeeper {
   }
   // The aging step: every key forgotten.
   void Clear() { std::fill(bits_.begin(), bits_.end(), 0); }
-  std::size_t bytes() const { return bits_.size() * sizeof(std::uint64_t); }
+  std::size_t bytes() const { return AllocationSize(bits_.capacity() * sizeof(std::uint64_t)); }
 
  private:
   // The low bits choose the word (the sketch uses the high ones), three 6-bit fields the bits.

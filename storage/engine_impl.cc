@@ -285,7 +285,8 @@ std::optional<ValueRef> EngineImpl::Get(DbIndex db, std::string_view key) {
     }
     // Cached like a string, unless it could never fit (its memory, not its serialized size).
     const std::size_t size =
-        sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + sizeof(Memtable::ObjectSlot) + object->MemoryUsage();
+        Memtable::EntrySize(ns, key.size(), sizeof(Memtable::ObjectSlot), 0, false) +
+        object->MemoryUsage();
     bool cache = options_.max_memory == 0 || size <= options_.max_memory;
     if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
       cache = MakeRoom(size, hash, key, /*may_wait=*/false);
@@ -301,7 +302,8 @@ std::optional<ValueRef> EngineImpl::Get(DbIndex db, std::string_view key) {
   } else if (e == nullptr) {
     // A segment hit becomes a clean cached entry, unless it could never fit.
     const SegmentRecord& rec = st->disk;
-    const std::size_t size = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + rec.stored.size();
+    const std::size_t size =
+        Memtable::EntrySize(ns, key.size(), rec.stored.size(), rec.raw_len, rec.compressed());
     bool cache = options_.max_memory == 0 || size <= options_.max_memory;
     if (cache && options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
       cache = MakeRoom(size, hash, key, /*may_wait=*/false);  // a read need not cache
@@ -359,7 +361,8 @@ Status EngineImpl::Put(DbIndex db, std::string_view key, std::string_view value,
   const std::string_view stored = compressed ? packed : value;
 
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + stored.size();
+    const std::size_t need = Memtable::EntrySize(ns, key.size(), stored.size(),
+                                                 static_cast<std::uint32_t>(value.size()), compressed);
     const Memtable::Entry* old = memtable_.Find(hash, key, ns);
     // A frozen entry's memory stays taken until its checkpoint is installed.
     const std::size_t old_size =
@@ -467,7 +470,7 @@ EngineStats EngineImpl::Stats() const {
   s.keys = live_keys_;
   s.keys_with_expiry = keys_with_expiry_;
   s.memtable_entries = memtable_.size();
-  s.memtable_bytes = memtable_.bytes();
+  s.memtable_bytes = memtable_.bytes() + memtable_.list_bytes();
   if (tiny_lfu_.attached()) {
     s.policy_bytes = tiny_lfu_.bytes();
     s.sketch_bytes = tiny_lfu_.sketch().bytes();

@@ -216,8 +216,6 @@ class EngineImpl {
     return db == kNoDb ? garbage_counts_ : db_counts_[db];
   }
   bool LiveNamespace(std::uint32_t ns) const { return DbOf(ns) != kNoDb; }
-  // What a memtable entry of `ns` holds besides its key and value (memtable.h).
-  static std::size_t NsBytes(std::uint32_t ns) { return ns != 0 ? sizeof(ns) : 0; }
   // Sets the mapping (Open, FLUSHALL) and rebuilds what derives from it; counts are reset.
   void SetMapping(DbMapping map);
   void RebuildReverseMapping();
@@ -320,16 +318,18 @@ class EngineImpl {
   Memtable::Entry* PickVictim(const std::function<bool(const Memtable::Entry&)>& spared);
   // Deletes a victim as a DEL that reaches the log, like a Redis eviction.
   void Evict(Memtable::Entry* victim);
-  // Redis's evictionTimeLimitUs for maxmemory-eviction-tenacity; 0: no limit.
+  // Redis's evictionTimeLimitUs for maxmemory-eviction-tenacity; UINT64_MAX: no limit.
   std::uint64_t EvictionTimeLimitUs() const;
   void ApplyAccessMode();
   // allkeys-tinylfu (tiny_lfu.h): counts an access (a read, hit or miss, or a write) of a key.
   void NoteAccess(std::uint64_t hash) {
     if (tiny_lfu_.attached()) tiny_lfu_.Count(hash);
   }
-  // What max_memory bounds: the memtable and the eviction policy's own structures (tinylfu's).
+  // What max_memory bounds: the memtable (its entries, buckets and lists) and the eviction
+  // policy's own structures (tinylfu's), each as the allocator's size classes (allocation_size.h).
   std::size_t CountedBytes() const {
-    return memtable_.bytes() + (tiny_lfu_.attached() ? tiny_lfu_.bytes() : 0);
+    return memtable_.bytes() + memtable_.list_bytes() +
+           (tiny_lfu_.attached() ? tiny_lfu_.bytes() : 0);
   }
   // Memory limit and log-size checkpoint, after any write.
   void AfterWrite(const Memtable::Entry* written);

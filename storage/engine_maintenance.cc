@@ -14,7 +14,7 @@ bool EngineImpl::MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::strin
   auto droppable = [&](const Memtable::Entry& e) {
     return Clean(e) && !(e.hash == keep_hash && e.key() == keep_key);
   };
-  while (memtable_.bytes() + extra > options_.max_memory) {
+  while (CountedBytes() + extra > options_.max_memory) {
     Memtable::Entry* victim = memtable_.SampleLru(rng_, droppable);
     if (victim == nullptr) {
       // A running checkpoint turns its entries clean (and frees the ones replaced meanwhile).
@@ -115,8 +115,8 @@ EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
         }
         Evict(victim);
         // Redis's tenacity: checked every 16 keys, the rest waits for the next write or tick.
-        if (time_limit_us != 0 && (++evicted & 15) == 0 &&
-            std::chrono::steady_clock::now() - started > std::chrono::microseconds(time_limit_us)) {
+        if (time_limit_us != UINT64_MAX && (++evicted & 15) == 0 &&
+            std::chrono::steady_clock::now() - started >= std::chrono::microseconds(time_limit_us)) {
           return CountedBytes() > options_.max_memory ? EvictionResult::kRunning
                                                          : EvictionResult::kOk;
         }

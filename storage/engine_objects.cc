@@ -133,7 +133,9 @@ Status EngineImpl::PutWholeObject(DbIndex db, std::string_view key, std::string_
   const std::uint32_t ns = map_.ns[db];
   const std::uint64_t hash = HashKey(key, ns);
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + object->MemoryUsage();
+    const std::size_t need =
+        Memtable::EntrySize(ns, key.size(), sizeof(Memtable::ObjectSlot), 0, false) +
+        object->MemoryUsage();
     const Memtable::Entry* old = memtable_.Find(hash, key, ns);
     const std::size_t old_size =
         old != nullptr && !old->has(Memtable::kFrozen) ? old->alloc_size() : 0;
@@ -182,7 +184,9 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
     return Status::InvalidArgument(std::string(kHoldsString));
   }
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = st ? op.size() : sizeof(Memtable::Entry) + NsBytes(ns) + key.size() + op.size();
+    const std::size_t need =
+        st ? op.size()
+           : Memtable::EntrySize(ns, key.size(), sizeof(Memtable::ObjectSlot), 0, false) + op.size();
     if (!MakeRoom(need, hash, key, /*may_wait=*/true)) {
       return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
     }

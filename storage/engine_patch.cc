@@ -112,8 +112,8 @@ Status EngineImpl::PatchString(DbIndex db, std::string_view key,
     const std::uint64_t old_len = st && st->entry != nullptr ? st->entry->raw_len()
                                   : st                       ? st->disk.raw_len
                                                              : 0;
-    const std::size_t need = sizeof(Memtable::Entry) + NsBytes(ns) + key.size() +
-                             std::max<std::uint64_t>(old_len, PatchExtent(patch));
+    const std::size_t need = Memtable::EntrySize(
+        ns, key.size(), std::max<std::uint64_t>(old_len, PatchExtent(patch)), 0, false);
     const Memtable::Entry* old = memtable_.Find(hash, key, ns);
     const std::size_t old_size =
         old != nullptr && !old->has(Memtable::kFrozen) ? old->alloc_size() : 0;

@@ -42,9 +42,10 @@ EvictionResult EngineImpl::PerformEvictions() {
 
 std::uint64_t EngineImpl::EvictionTimeLimitUs() const {
   const int tenacity = options_.eviction_tuning.tenacity;
+  // 0 too is a limit: a round stops after its first 16 keys.
   if (tenacity <= 10) return 50ull * static_cast<std::uint64_t>(std::max(tenacity, 0));
   if (tenacity < 100) return static_cast<std::uint64_t>(500.0 * std::pow(1.15, tenacity - 10.0));
-  return 0;  // no limit
+  return UINT64_MAX;  // no limit
 }
 
 Memtable::Entry* EngineImpl::PickVictim(const std::function<bool(const Memtable::Entry&)>& spared) {

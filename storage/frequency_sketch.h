@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "allocation_size.h"
 #include "doorkeeper.h"
 
 namespace dynakv::storage {
@@ -34,7 +35,9 @@ class FrequencySketch {
   // The aging step: every counter halved, the doorkeeper emptied. Runs by itself after
   // 10 x capacity accesses.
   void Age();
-  std::size_t bytes() const { return words_ * sizeof(std::uint64_t) + doorkeeper_.bytes(); }
+  std::size_t bytes() const {
+    return AllocationSize(words_ * sizeof(std::uint64_t)) + doorkeeper_.bytes();
+  }
   std::size_t capacity() const { return words_; }
   std::uint64_t resets() const { return resets_; }
 

@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "allocation_size.h"
 #include "storage/object.h"
 #include "storage/shared_value.h"
 
@@ -140,11 +141,14 @@ class Memtable {
       return raw;
     }
     bool has(Flag f) const { return (flags & f) != 0; }
+    // What the entry costs in memory: its allocation's size class (allocation_size.h), plus a
+    // shared value's block or an object's own memory.
     std::size_t alloc_size() const {
       if (shared) {
-        return sizeof(Entry) + stored_offset() + kSharedSlotBytes + shared_value()->footprint();
+        return AllocationSize(sizeof(Entry) + stored_offset() + kSharedSlotBytes) +
+               SharedBytes(stored_len);
       }
-      return sizeof(Entry) + stored_offset() + stored_len +
+      return AllocationSize(sizeof(Entry) + stored_offset() + stored_len) +
              (has(kObject) ? slot().object->MemoryUsage() : 0);
     }
     // A shared entry's reference to its bytes (nullptr-free while the entry lives).
@@ -197,6 +201,14 @@ class Memtable {
 
   // The largest namespace an entry may hold (one below UINT32_MAX, so that "the next one" fits).
   static constexpr std::uint32_t kMaxNamespace = UINT32_MAX - 1;
+
+  // What the entry Upsert would make for these bytes costs (its alloc_size()), to tell whether
+  // it fits before making it. An object entry's is EntrySize(ns, key_len, sizeof(ObjectSlot), 0,
+  // false) plus the object's MemoryUsage().
+  static std::size_t EntrySize(std::uint32_t ns, std::size_t key_len, std::size_t stored_len,
+                               std::uint32_t raw_len, bool compressed);
+  // What a SharedValue of `stored_len` bytes costs: its allocation's size class.
+  static std::size_t SharedBytes(std::size_t stored_len);
 
   Memtable();
   Memtable(const Memtable&) = delete;
@@ -327,10 +339,14 @@ class Memtable {
   // Entries taken out of the table (Erase, Clear) since it was made: replacing an entry is not
   // one, its key stays. A bulk load's segment lookups rely on none happening (engine_segments.cc).
   std::uint64_t removals() const { return removals_; }
-  // Retired entries count until released: they still occupy memory.
+  // The entries' memory as the allocator hands it out (retired ones count until released: they
+  // still occupy memory) and the bucket array's.
   std::size_t bytes() const {
     return entry_bytes_ + retired_bytes_ + buckets_.size() * sizeof(EntryPtr);
   }
+  // The arrays of the dirty and retired lists (a pointer a dirty or retired entry): memory the
+  // table holds besides bytes(), which the limit counts with it.
+  std::size_t list_bytes() const { return ArrayBytes(dirty_) + ArrayBytes(retired_); }
   std::size_t dirty_count() const { return dirty_.size(); }
   std::size_t dirty_bytes() const { return dirty_bytes_; }
   std::size_t frozen_count() const { return frozen_; }
@@ -341,6 +357,11 @@ class Memtable {
 
  private:
   static constexpr unsigned kMinBits = 4;
+
+  template <typename T>
+  static std::size_t ArrayBytes(const std::vector<T>& v) {
+    return v.capacity() == 0 ? 0 : AllocationSize(v.capacity() * sizeof(T));
+  }
 
   std::size_t BucketOf(std::uint64_t hash) const {
     return static_cast<std::size_t>(hash >> shift_);

@@ -37,7 +37,7 @@ void WTinyLfu::Detach() {
 
 std::size_t WTinyLfu::Capacity() const {
   const std::size_t listed = table_->region_bytes(Memtable::kWindow) + MainBytes();
-  const std::size_t other = table_->bytes() - listed + bytes();
+  const std::size_t other = table_->bytes() + table_->list_bytes() - listed + bytes();
   return max_memory_ > other ? max_memory_ - other : 0;
 }
 

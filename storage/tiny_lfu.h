@@ -26,6 +26,7 @@
 #include <functional>
 #include <vector>
 
+#include "allocation_size.h"
 #include "frequency_sketch.h"
 #include "memtable.h"
 
@@ -57,8 +58,8 @@ class WTinyLfu : public Memtable::Observer {
   void Cleared() override { Reset(); }
 
   // The policy's own memory (sketch, doorkeeper, nodes), what its keys cost beyond the entries.
-  std::size_t bytes() const { return sketch_.bytes() + nodes_.capacity() * sizeof(Node); }
-  std::size_t node_bytes() const { return nodes_.capacity() * sizeof(Node); }
+  std::size_t bytes() const { return sketch_.bytes() + node_bytes(); }
+  std::size_t node_bytes() const { return AllocationSize(nodes_.capacity() * sizeof(Node)); }
   std::size_t keys() const { return listed_; }
   std::uint64_t admitted() const { return admitted_; }
   std::uint64_t rejected() const { return rejected_; }

@@ -54,7 +54,7 @@ TEST_CASE("memtable: byte and flag accounting follow every change") {
   const std::size_t base = t.bytes();
   Memtable::Entry* e = Put(&t, "k", "0123456789", 0, Memtable::kDirty | Memtable::kCompressed);
   // A compressed value's raw length is 4 bytes in front of its stored bytes.
-  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1 + sizeof(std::uint32_t) + 10);
+  CHECK(t.bytes() == base + AllocationSize(sizeof(Memtable::Entry) + 1 + sizeof(std::uint32_t) + 10));
   CHECK(t.dirty_count() == 1);
   CHECK(t.compressed_count() == 1);
   t.SetExpire(e, 123);
@@ -65,7 +65,7 @@ TEST_CASE("memtable: byte and flag accounting follow every change") {
   CHECK(t.tombstone_count() == 1);
   CHECK(t.expiring_count() == 0);
   CHECK(t.compressed_count() == 0);
-  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1);
+  CHECK(t.bytes() == base + AllocationSize(sizeof(Memtable::Entry) + 1));
   t.Clear();
   CHECK(t.size() == 0);
   CHECK(t.bytes() == base);
@@ -179,7 +179,7 @@ TEST_CASE("memtable: freezing hands out the dirty entries, whose bytes outlive r
   CHECK(old5->key() == "d5");
   CHECK(Find(t, "d4")->stored() == "new");
   CHECK(Find(t, "d5") == nullptr);
-  CHECK(t.bytes() == before + sizeof(Memtable::Entry) + 2 + 3);
+  CHECK(t.bytes() == before + AllocationSize(sizeof(Memtable::Entry) + 2 + 3));
   CHECK(t.dirty_count() == 1);  // the new d4
   CHECK(t.frozen_count() == 97);
 
@@ -189,7 +189,7 @@ TEST_CASE("memtable: freezing hands out the dirty entries, whose bytes outlive r
 
   const std::size_t held = t.bytes();
   t.ReleaseRetired();
-  CHECK(t.bytes() == held - 2 * (sizeof(Memtable::Entry) + 2 + 50));
+  CHECK(t.bytes() == held - 2 * AllocationSize(sizeof(Memtable::Entry) + 2 + 50));
   for (Memtable::Entry* e : frozen) {
     if (e == old4 || e == old5) continue;
     t.SetFlag(e, Memtable::kFrozen, false);
@@ -210,7 +210,7 @@ TEST_CASE("memtable: Clear keeps frozen entries alive until they are released") 
   CHECK(t.size() == 0);
   CHECK(frozen[0]->has(Memtable::kRetired));
   CHECK(frozen[0]->stored() == "frozen value");
-  CHECK(t.bytes() == base + sizeof(Memtable::Entry) + 1 + 12);
+  CHECK(t.bytes() == base + AllocationSize(sizeof(Memtable::Entry) + 1 + 12));
   t.ReleaseRetired();
   CHECK(t.bytes() == base);
 }
@@ -223,7 +223,7 @@ TEST_CASE("the same key in several namespaces is several entries; namespace 0's 
   Memtable t;
   const std::string key = "shared";
   Memtable::Entry* zero = t.Upsert(HashKey(key, 0), key, "v0", 2, Memtable::kDirty, 0, 0);
-  const std::size_t plain_size = zero->alloc_size();
+  CHECK(zero->alloc_size() == AllocationSize(sizeof(Memtable::Entry) + key.size() + 2));
   CHECK_FALSE(zero->has(Memtable::kNamespaced));
   for (std::uint32_t ns : {1u, 7u, (1u << 20) + 3, Memtable::kMaxNamespace}) {
     CAPTURE(ns);
@@ -232,7 +232,8 @@ TEST_CASE("the same key in several namespaces is several entries; namespace 0's 
     CHECK(e->ns() == ns);
     CHECK(e->key() == key);
     CHECK(e->stored() == "v" + std::to_string(ns));
-    CHECK(e->alloc_size() == plain_size + sizeof(std::uint32_t) + e->stored_len - 2);
+    CHECK(e->alloc_size() ==
+          AllocationSize(sizeof(Memtable::Entry) + sizeof(std::uint32_t) + key.size() + e->stored_len));
   }
   CHECK(t.size() == 5);
   for (std::uint32_t ns : {0u, 1u, 7u, (1u << 20) + 3, Memtable::kMaxNamespace}) {
@@ -298,13 +299,15 @@ TEST_CASE("memtable: a key's own cost: a 44-byte header, the key, and 8 bytes fo
   // In another namespace the key carries its 4 bytes.
   Memtable::Entry* other = t.UpsertObject(HashKey(key, 3), key, std::make_unique<SizedObject>(240),
                                           Memtable::kDirty, 0, 3);
-  CHECK(other->alloc_size() == e->alloc_size() + sizeof(std::uint32_t));
+  CHECK(other->alloc_size() == AllocationSize(sizeof(Memtable::Entry) + 4 + 12 + sizeof(void*)) + 240);
+  CHECK(other->alloc_size() == e->alloc_size() + 16);  // the 80-byte class
   CHECK(other->ns() == 3);
   CHECK(other->key() == key);
   // A plain string's raw length is its stored length: nothing kept for it.
   Memtable::Entry* s = Put(&t, "str", "twelve bytes");
   CHECK(s->raw_len() == 12);
-  CHECK(s->alloc_size() == sizeof(Memtable::Entry) + 3 + 12);
+  CHECK(s->alloc_size() == AllocationSize(sizeof(Memtable::Entry) + 3 + 12));
+  CHECK(s->alloc_size() == 64);  // 59 bytes asked for
 }
 
 TEST_CASE("memtable: a compressed value keeps its raw length in front of its stored bytes") {
@@ -340,7 +343,7 @@ TEST_CASE("memtable: an object's memory is counted as it changes, and uncounted 
   SizedObject* object = owned.get();
   Memtable::Entry* e = t.UpsertObject(HashKey("obj"), "obj", std::move(owned), Memtable::kDirty, 0);
   const std::size_t with_100 = t.bytes();
-  CHECK(with_100 == base + sizeof(Memtable::Entry) + 3 + sizeof(void*) + 100);
+  CHECK(with_100 == base + AllocationSize(sizeof(Memtable::Entry) + 3 + sizeof(void*)) + 100);
   CHECK(t.dirty_bytes() == with_100 - base);
   object->set_bytes(5000);
   t.ObjectChanged(e, 100);
@@ -356,8 +359,8 @@ TEST_CASE("memtable: an object's memory is counted as it changes, and uncounted 
   // Frozen, then replaced: retired at its size then, and released to nothing.
   t.SetFlag(e, Memtable::kFrozen, true);
   Put(&t, "obj", "v");
-  CHECK(t.bytes() == base + (sizeof(Memtable::Entry) + 3 + sizeof(void*) + 40) +
-                         (sizeof(Memtable::Entry) + 3 + 1));
+  CHECK(t.bytes() == base + (AllocationSize(sizeof(Memtable::Entry) + 3 + sizeof(void*)) + 40) +
+                         AllocationSize(sizeof(Memtable::Entry) + 3 + 1));
   t.ReleaseRetired();
   t.Erase(Find(t, "obj"));
   CHECK(t.size() == 0);

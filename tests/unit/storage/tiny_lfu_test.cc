@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::size_t kValueSize = 1000;
 const std::string kValue(kValueSize, 'v');
-// Every key below has 3 bytes, so every entry has this size.
-constexpr std::size_t kEntrySize = sizeof(Memtable::Entry) + 3 + kValueSize;
+// Every key below has 3 bytes, so every entry has this size (the allocator's size class).
+constexpr std::size_t kEntrySize = AllocationSize(sizeof(Memtable::Entry) + 3 + kValueSize);
 
 struct Cache {
   Memtable table;
