@@ -11,6 +11,7 @@
 #include "log.h"
 #include "redact.h"
 #include "replica_link.h"
+#include "script_runner.h"
 #include "server.h"
 #include "storage/engine.h"
 
@@ -93,6 +94,20 @@ std::uint64_t MonotonicNs() {
 
 // The message of the error reply at `start` of `out` (after its '-', before its CRLF); empty
 // when the reply there is not an error.
+// The flags of the queued commands together, those of EVAL and FCALL as their scripts declare
+// them (Redis adds up getCommandFlags as it queues; here EXEC asks, the scripts being those it
+// will run).
+std::uint32_t QueuedFlags(Server& server, const Transaction& tx) {
+  std::uint32_t flags = tx.queued_flags();
+  for (const Transaction::Queued& q : tx.queued()) {
+    const CommandSpec& spec = *q.cmd.spec;
+    if ((spec.flags & kCmdNoScript) && q.argv.size() > 1) {
+      flags |= ScriptCommandFlags(server, spec.name, q.argv[1], spec.flags);
+    }
+  }
+  return flags;
+}
+
 std::string_view ErrorReplyAt(const std::string& out, std::size_t start) {
   if (out.size() <= start || out[start] != '-') return {};
   const std::string_view reply = std::string_view(out).substr(start + 1);
@@ -195,15 +210,21 @@ std::string CheckCommand(Server& server, Client& client, const ResolvedCommand& 
   }
   // EXEC is refused as what it will run would be (Redis's processCommand).
   std::uint32_t flags = spec.flags;
+  // EVAL's and FCALL's are what their script declares (the rows are no-script, as few others).
+  if ((flags & kCmdNoScript) && argv.size() > 1) {
+    flags = ScriptCommandFlags(server, spec.name, argv[1], flags);
+  }
   const bool exec = in_multi && spec.name == "exec";
-  if (exec) flags |= client.transaction().queued_flags() & (kCmdDenyOom | kCmdWrite);
+  if (exec) flags |= QueuedFlags(server, client.transaction()) & (kCmdDenyOom | kCmdWrite);
   // Queuing may take memory without end, so under a full noeviction memory Redis refuses every
   // command but those that end the transaction.
   const bool queued = in_multi && spec.name != "exec" && spec.name != "discard" &&
                       spec.name != "quit" && spec.name != "reset";
   // A replica applies what its master sent whatever its own maxmemory (replica-ignore-maxmemory).
   const bool master = origin == CallOrigin::kMaster;
-  if (!master && ((flags & kCmdDenyOom) || queued) && OverMemoryLimit(server)) {
+  // A script's calls are checked by the script (ScriptRunner: against the memory at its start).
+  if (!master && origin != CallOrigin::kScript && ((flags & kCmdDenyOom) || queued) &&
+      OverMemoryLimit(server)) {
     return std::string(kErrOom);
   }
   if ((flags & kCmdWrite) && !server.engine().LogStatus().ok()) {
@@ -282,7 +303,13 @@ void CallCommand(Server& server, Client& client, const ResolvedCommand& cmd,
   ++stats.total_commands_processed;
   // A command's reply is one value, so an error reply is one starting with '-' (EXEC's array
   // counts its commands' errors itself).
-  const std::string_view error = ErrorReplyAt(*out, reply_start);
+  std::string_view error = ErrorReplyAt(*out, reply_start);
+  // A script's error that is one of its calls' was counted when the call failed (only EVAL and
+  // FCALL are skip_monitor).
+  if (!error.empty() && (spec.flags & kCmdSkipMonitor) &&
+      server.scripts().ErrorCountedByCall(error)) {
+    error = {};
+  }
   if (!error.empty()) {
     server.NoteErrorReply(error);
     if (server.replication().IsMasterClient(client)) ++stats.unexpected_error_replies;

@@ -49,13 +49,16 @@ std::string FunctionsPath(const Server& server) { return server.config().dir + "
 // words, then the command's own checks and run.
 class ScriptRunner::Host : public scripting::ScriptHost {
  public:
+  // `oom_at_start`: memory was over maxmemory when the script started, with nothing left to
+  // evict, and the script has no allow-oom flag (Redis's pre_command_oom_state).
   Host(Server& server, Client& caller, Client& lua_client, const std::string& name, bool read_only,
-       Keyspace* snapshot, const std::vector<std::string_view>& keys)
+       bool oom_at_start, Keyspace* snapshot, const std::vector<std::string_view>& keys)
       : server_(server),
         caller_(caller),
         lua_client_(lua_client),
         name_(name),
         read_only_(read_only),
+        oom_at_start_(oom_at_start),
         snapshot_(snapshot),
         keys_(keys),
         start_ns_(uv_hrtime()) {}
@@ -88,6 +91,27 @@ class ScriptRunner::Host : public scripting::ScriptHost {
   }
 
   void Call(const std::vector<std::string_view>& argv, int protocol, std::string* reply) override {
+    const std::size_t start = reply->size();
+    RunCall(argv, protocol, reply);
+    if (reply->size() > start && (*reply)[start] == '-') {
+      const std::string_view error = std::string_view(*reply).substr(start + 1);
+      last_call_error_.assign(error.substr(0, error.find("\r\n")));
+    }
+  }
+
+  // The error reply of the script's last call that failed (already counted in the error stats),
+  // or "".
+  const std::string& last_call_error() const { return last_call_error_; }
+
+  void Log(int level, std::string_view message) override {
+    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose, LogLevel::kNotice,
+                                           LogLevel::kWarning};
+    dynakv::server::Log(server_.log_level(), kLevels[level], "%.*s",
+                        static_cast<int>(message.size()), message.data());
+  }
+
+ private:
+  void RunCall(const std::vector<std::string_view>& argv, int protocol, std::string* reply) {
     resp::ReplyWriter writer(reply, protocol);
     ResolvedCommand cmd;
     std::string error;
@@ -120,18 +144,16 @@ class ScriptRunner::Host : public scripting::ScriptHost {
     }
     error = CheckCommand(server_, lua_client_, cmd, argv, CallOrigin::kScript, false);
     if (!error.empty()) return Refuse(writer, ScriptWording(error));
+    // Redis's scriptVerifyOOM: decided by the memory at the script's start, not evicting inside
+    // it (that would delete keys under a running script), and only until the first write: a
+    // script that changed something must not stop halfway.
+    if ((cmd.spec->flags & kCmdDenyOom) && oom_at_start_ && !wrote_) {
+      return Refuse(writer, kErrOom);
+    }
     CallCommand(server_, lua_client_, cmd, argv, writer, nullptr, snapshot_);
     if (cmd.spec->flags & kCmdWrite) wrote_ = true;
   }
 
-  void Log(int level, std::string_view message) override {
-    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kVerbose, LogLevel::kNotice,
-                                           LogLevel::kWarning};
-    dynakv::server::Log(server_.log_level(), kLevels[level], "%.*s",
-                        static_cast<int>(message.size()), message.data());
-  }
-
- private:
   void Refuse(resp::ReplyWriter& writer, std::string_view error) {
     writer.Error(error);
     server_.NoteErrorReply(error);
@@ -142,12 +164,14 @@ class ScriptRunner::Host : public scripting::ScriptHost {
   Client& lua_client_;
   const std::string& name_;
   const bool read_only_;
+  const bool oom_at_start_;
   Keyspace* const snapshot_;
   const std::vector<std::string_view>& keys_;  // declared (KEYS)
   const std::uint64_t start_ns_;
   bool wrote_ = false;
   bool busy_ = false;
   bool kill_requested_ = false;
+  std::string last_call_error_;
 };
 
 ScriptRunner::ScriptRunner(Server& server)
@@ -156,14 +180,17 @@ ScriptRunner::ScriptRunner(Server& server)
 ScriptRunner::~ScriptRunner() = default;
 
 template <typename Call>
-void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_only,
+void ScriptRunner::RunWith(Client& caller, const std::string& name, std::uint32_t flags,
+                           bool read_only,
                            Keyspace* snapshot, const std::vector<std::string_view>& keys,
                            Call call) {
   // Its commands run as the caller's user, authenticated as the caller is.
   lua_client_->set_user(caller.user(), caller.authenticated());
   // A script starts in its caller's database; a SELECT inside it stays inside it (Redis 7).
   lua_client_->set_db(caller.db());
-  Host host(server_, caller, *lua_client_, name, read_only, snapshot, keys);
+  // Evicts now if it must, as Redis's processCommand does before any command.
+  const bool oom_at_start = !(flags & scripting::kFlagAllowOom) && OverMemoryLimit(server_);
+  Host host(server_, caller, *lua_client_, name, read_only, oom_at_start, snapshot, keys);
   running_ = &host;
   {
     // Whatever the script writes reaches the commit log as one record: a crash keeps all of its
@@ -173,6 +200,7 @@ void ScriptRunner::RunWith(Client& caller, const std::string& name, bool read_on
     call(host);
   }
   running_ = nullptr;
+  counted_call_error_ = host.last_call_error();
   // The caller's reply acknowledges the script's writes: it waits for the log to hold them (in
   // cluster mode, for the replicas: the coordinator's writes).
   if (host.wrote() && snapshot == nullptr) caller.NoteLogWrite(server_.engine().LogEnd());
@@ -183,7 +211,7 @@ void ScriptRunner::Run(Client& caller, const scripting::Script& script,
                        const std::vector<std::string_view>& args, bool read_only_command,
                        resp::ReplyWriter& reply, Keyspace* snapshot) {
   const bool read_only = read_only_command || (script.flags & scripting::kFlagNoWrites);
-  RunWith(caller, script.sha, read_only, snapshot, keys,
+  RunWith(caller, script.sha, script.flags, read_only, snapshot, keys,
           [&](Host& host) { engine_.Run(script, keys, args, host, reply); });
 }
 
@@ -192,7 +220,7 @@ void ScriptRunner::RunFunction(Client& caller, const scripting::Function& functi
                                const std::vector<std::string_view>& args, bool read_only_command,
                                resp::ReplyWriter& reply, Keyspace* snapshot) {
   const bool read_only = read_only_command || (function.flags & scripting::kFlagNoWrites);
-  RunWith(caller, function.name, read_only, snapshot, keys,
+  RunWith(caller, function.name, function.flags, read_only, snapshot, keys,
           [&](Host& host) { engine_.RunFunction(function, keys, args, host, reply); });
 }
 
@@ -214,6 +242,35 @@ std::string RefusalByFlags(Server& server, std::uint32_t flags, bool read_only_c
   return {};
 }
 
+std::uint32_t ScriptCommandFlags(Server& server, std::string_view command_name,
+                                 std::string_view first_arg, std::uint32_t spec_flags) {
+  std::uint32_t script_flags = scripting::kFlagEvalCompat;
+  scripting::Engine& engine = server.scripts().engine();
+  if (command_name == "eval" || command_name == "eval_ro") {
+    std::size_t shebang_len = 0;
+    std::string ignored;
+    if (!scripting::ParseShebang(first_arg, &script_flags, &shebang_len, &ignored)) {
+      return spec_flags;
+    }
+  } else if (command_name == "evalsha" || command_name == "evalsha_ro") {
+    const scripting::Script* script = engine.Find(first_arg);
+    if (script == nullptr) return spec_flags;
+    script_flags = script->flags;
+  } else if (command_name == "fcall" || command_name == "fcall_ro") {
+    const scripting::Function* function = engine.FindFunction(first_arg);
+    if (function == nullptr) return spec_flags;
+    script_flags = function->flags;
+  } else {
+    return spec_flags;
+  }
+  if (script_flags & scripting::kFlagEvalCompat) return spec_flags;
+  std::uint32_t flags = spec_flags & ~(kCmdStale | kCmdDenyOom | kCmdWrite);
+  if (!(script_flags & (scripting::kFlagAllowOom | scripting::kFlagNoWrites))) flags |= kCmdDenyOom;
+  if (!(script_flags & scripting::kFlagNoWrites)) flags |= kCmdWrite;
+  if (script_flags & scripting::kFlagAllowStale) flags |= kCmdStale;
+  return flags;
+}
+
 bool ParseNumKeys(CommandContext& ctx, long long* numkeys) {
   const auto& argv = ctx.argv;
   if (!ParseLongLong(argv[2], numkeys)) {
@@ -229,6 +286,12 @@ bool ParseNumKeys(CommandContext& ctx, long long* numkeys) {
     return false;
   }
   return true;
+}
+
+bool ScriptRunner::ErrorCountedByCall(std::string_view error) {
+  const bool counted = !counted_call_error_.empty() && error.starts_with(counted_call_error_);
+  counted_call_error_.clear();
+  return counted;
 }
 
 std::vector<std::string> ScriptRunner::LibraryCodes() const {

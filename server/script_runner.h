@@ -22,6 +22,13 @@ struct CommandContext;
 // Redis's scriptPrepareForRun: what a script's or function's flags forbid before it starts
 // (scripts without a shebang are checked command by command instead). The error, or "".
 std::string RefusalByFlags(Server& server, std::uint32_t flags, bool read_only_command);
+// Redis's getCommandFlags: the command flags (kCmd*) of EVAL, EVALSHA, FCALL and their _RO
+// forms are those the script declares in its shebang when it has one (deny-oom unless
+// allow-oom or no-writes; write unless no-writes), so that -OOM, MULTI and the rest see what
+// the script may do. Any other command, or a script without flags or not found: spec_flags.
+// `first_arg` is the script's body, SHA1 or function name (argv[1]).
+std::uint32_t ScriptCommandFlags(Server& server, std::string_view command_name,
+                                 std::string_view first_arg, std::uint32_t spec_flags);
 // EVAL's and FCALL's numkeys (argv[2]), checked against the arguments; false when it replied
 // the error.
 bool ParseNumKeys(CommandContext& ctx, long long* numkeys);
@@ -65,6 +72,11 @@ class ScriptRunner {
   // Whether a script is running now (a command of a script is running).
   bool running() const { return engine_.running(); }
 
+  // Whether `error`, the error reply of the script that just ran, is the error of one of its
+  // calls, counted in the error stats when the call failed: Redis counts it once, not again as
+  // the script's (its ERR_REPLY_FLAG_NO_STATS_UPDATE). Asked once per script.
+  bool ErrorCountedByCall(std::string_view error);
+
   // A request of another client while the running script is past busy-reply-threshold
   // (Client::ServeWhileBusy): SCRIPT KILL stops a script that has not written (+OK), or is
   // refused with UNKILLABLE; anything else gets Redis's -BUSY.
@@ -73,10 +85,11 @@ class ScriptRunner {
 
  private:
   class Host;
-  // Runs `call` (which runs the script or function through the host) as `name`.
+  // Runs `call` (which runs the script or function through the host) as `name`, whose flags
+  // (scripting::kFlag*) are `flags`.
   template <typename Call>
-  void RunWith(Client& caller, const std::string& name, bool read_only, Keyspace* snapshot,
-               const std::vector<std::string_view>& keys, Call call);
+  void RunWith(Client& caller, const std::string& name, std::uint32_t flags, bool read_only,
+               Keyspace* snapshot, const std::vector<std::string_view>& keys, Call call);
   // Writes every library's code to the functions file; false with *error when it cannot.
   bool SaveFunctions(std::string* error);
   // Replaces the libraries by those of `codes` (undoing a change that could not be saved).
@@ -87,6 +100,7 @@ class ScriptRunner {
   scripting::Engine engine_;
   std::unique_ptr<Client> lua_client_;  // never connected: the "lua" client of Redis
   Host* running_ = nullptr;             // the running script's, during Run
+  std::string counted_call_error_;      // the last script's last failed call's error
 };
 
 }  // namespace dynakv::server
