@@ -181,9 +181,8 @@ ScriptRunner::~ScriptRunner() = default;
 
 template <typename Call>
 void ScriptRunner::RunWith(Client& caller, const std::string& name, std::uint32_t flags,
-                           bool read_only,
-                           Keyspace* snapshot, const std::vector<std::string_view>& keys,
-                           Call call) {
+                           bool read_only, Keyspace* snapshot,
+                           const std::vector<std::string_view>& keys, Call call) {
   // Its commands run as the caller's user, authenticated as the caller is.
   lua_client_->set_user(caller.user(), caller.authenticated());
   // A script starts in its caller's database; a SELECT inside it stays inside it (Redis 7).

@@ -18,10 +18,10 @@
 namespace dynakv::storage {
 
 constexpr std::size_t AllocationSize(std::size_t n) {
-  if (n <= 8) return 8;                                        // the one tiny class
-  if (n <= 128) return (n + 15) & ~std::size_t{15};            // the quantum's multiples
-  const int lg = std::bit_width(n - 1) - 1;                    // 2^lg < n <= 2^(lg + 1)
-  const std::size_t delta = std::size_t{1} << (lg - 2);        // four classes in that doubling
+  if (n <= 8) return 8;                                  // the one tiny class
+  if (n <= 128) return (n + 15) & ~std::size_t{15};      // the quantum's multiples
+  const int lg = std::bit_width(n - 1) - 1;              // 2^lg < n <= 2^(lg + 1)
+  const std::size_t delta = std::size_t{1} << (lg - 2);  // four classes in that doubling
   return (n + delta - 1) & ~(delta - 1);
 }
 

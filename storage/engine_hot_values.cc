@@ -40,7 +40,8 @@ void EngineImpl::KeepHotDecompressed(Memtable::Entry* e) {
   const std::uint32_t raw_len = stored.raw_len;
   if (raw_len > static_cast<std::uint64_t>(stored.size()) * kMaxHotRatio) return;
   std::shared_ptr<SharedValue> raw = SharedValue::Make(raw_len);
-  const std::size_t growth = Memtable::SharedBytes(raw->size()) - Memtable::SharedBytes(stored.size());
+  const std::size_t growth =
+      Memtable::SharedBytes(raw->size()) - Memtable::SharedBytes(stored.size());
   if (options_.max_memory != 0 && CountedBytes() + growth > options_.max_memory) return;
   // Stored bytes came from our compressor or passed a checksum; should they not decompress
   // (memory corruption), the value is left as it is and its reads report it.

@@ -361,8 +361,8 @@ Status EngineImpl::Put(DbIndex db, std::string_view key, std::string_view value,
   const std::string_view stored = compressed ? packed : value;
 
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
-    const std::size_t need = Memtable::EntrySize(ns, key.size(), stored.size(),
-                                                 static_cast<std::uint32_t>(value.size()), compressed);
+    const std::size_t need = Memtable::EntrySize(
+        ns, key.size(), stored.size(), static_cast<std::uint32_t>(value.size()), compressed);
     const Memtable::Entry* old = memtable_.Find(hash, key, ns);
     // A frozen entry's memory stays taken until its checkpoint is installed.
     const std::size_t old_size =

@@ -24,8 +24,8 @@ std::optional<KeyUsage> EngineImpl::Inspect(DbIndex db, std::string_view key) {
   }
   usage.in_memory = false;
   usage.idle_seconds = std::max<std::int64_t>(0, (Now() - opened_at_ms_) / 1000);
-  usage.memory_bytes = Memtable::EntrySize(ns, key.size(), st->disk.stored.size(),
-                                           st->disk.raw_len, st->disk.compressed());
+  usage.memory_bytes = Memtable::EntrySize(ns, key.size(), st->disk.stored.size(), st->disk.raw_len,
+                                           st->disk.compressed());
   return usage;
 }
 

@@ -116,7 +116,8 @@ EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
         Evict(victim);
         // Redis's tenacity: checked every 16 keys, the rest waits for the next write or tick.
         if (time_limit_us != UINT64_MAX && (++evicted & 15) == 0 &&
-            std::chrono::steady_clock::now() - started >= std::chrono::microseconds(time_limit_us)) {
+            std::chrono::steady_clock::now() - started >=
+                std::chrono::microseconds(time_limit_us)) {
           return CountedBytes() > options_.max_memory ? EvictionResult::kRunning
                                                          : EvictionResult::kOk;
         }

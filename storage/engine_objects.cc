@@ -186,7 +186,8 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
     const std::size_t need =
         st ? op.size()
-           : Memtable::EntrySize(ns, key.size(), sizeof(Memtable::ObjectSlot), 0, false) + op.size();
+           : Memtable::EntrySize(ns, key.size(), sizeof(Memtable::ObjectSlot), 0, false) +
+                 op.size();
     if (!MakeRoom(need, hash, key, /*may_wait=*/true)) {
       return Status::OutOfMemory("command not allowed when used memory > 'maxmemory'");
     }

@@ -231,8 +231,8 @@ TEST_CASE("the memory bound holds under every policy: used_memory and RSS") {
   }
   for (const std::string& policy : policies) {
     CAPTURE(policy);
-    ServerProcess server({"--maxmemory", std::to_string(kBoundMaxMemory), "--maxmemory-policy",
-                          policy});
+    ServerProcess server(
+        {"--maxmemory", std::to_string(kBoundMaxMemory), "--maxmemory-policy", policy});
     server.Start();
     Client c(server.port());
     const std::uint64_t used_at_start = InfoNumber(c, "memory", "used_memory");
@@ -265,8 +265,8 @@ TEST_CASE("the memory bound holds under every policy: used_memory and RSS") {
     const std::uint64_t used = InfoNumber(c, "memory", "used_memory");
     MESSAGE(policy, ": used_memory at start ", used_at_start, ", peak ", peak_used, ", at the end ",
             used, " (maxmemory ", kBoundMaxMemory, "); RSS at start ", rss_at_start >> 10,
-            " KB, peak ", peak_rss >> 10, " KB; keys ", c.Command({"DBSIZE"}).integer,
-            ", -OOM ", refused);
+            " KB, peak ", peak_rss >> 10, " KB; keys ", c.Command({"DBSIZE"}).integer, ", -OOM ",
+            refused);
     if (!dynakv::itest::TestingRealRedis()) {
       CHECK(peak_used <= kBoundMaxMemory + used_at_start + kUsedMargin);
     }

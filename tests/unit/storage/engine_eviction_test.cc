@@ -29,7 +29,8 @@ constexpr std::size_t kValueSize = 200;
 std::uint64_t RoomFor(int keys) {
   std::uint64_t buckets = 16;
   while (buckets < static_cast<std::uint64_t>(keys)) buckets *= 2;
-  return static_cast<std::uint64_t>(keys) * AllocationSize(sizeof(Memtable::Entry) + 3 + kValueSize) +
+  return static_cast<std::uint64_t>(keys) *
+             AllocationSize(sizeof(Memtable::Entry) + 3 + kValueSize) +
          buckets * 8 + std::bit_ceil(static_cast<std::uint64_t>(keys) + 1) * 8 + 100;
 }
 

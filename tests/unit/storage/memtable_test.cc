@@ -54,7 +54,8 @@ TEST_CASE("memtable: byte and flag accounting follow every change") {
   const std::size_t base = t.bytes();
   Memtable::Entry* e = Put(&t, "k", "0123456789", 0, Memtable::kDirty | Memtable::kCompressed);
   // A compressed value's raw length is 4 bytes in front of its stored bytes.
-  CHECK(t.bytes() == base + AllocationSize(sizeof(Memtable::Entry) + 1 + sizeof(std::uint32_t) + 10));
+  CHECK(t.bytes() ==
+        base + AllocationSize(sizeof(Memtable::Entry) + 1 + sizeof(std::uint32_t) + 10));
   CHECK(t.dirty_count() == 1);
   CHECK(t.compressed_count() == 1);
   t.SetExpire(e, 123);
@@ -232,8 +233,8 @@ TEST_CASE("the same key in several namespaces is several entries; namespace 0's 
     CHECK(e->ns() == ns);
     CHECK(e->key() == key);
     CHECK(e->stored() == "v" + std::to_string(ns));
-    CHECK(e->alloc_size() ==
-          AllocationSize(sizeof(Memtable::Entry) + sizeof(std::uint32_t) + key.size() + e->stored_len));
+    CHECK(e->alloc_size() == AllocationSize(sizeof(Memtable::Entry) + sizeof(std::uint32_t) +
+                                            key.size() + e->stored_len));
   }
   CHECK(t.size() == 5);
   for (std::uint32_t ns : {0u, 1u, 7u, (1u << 20) + 3, Memtable::kMaxNamespace}) {
@@ -299,7 +300,8 @@ TEST_CASE("memtable: a key's own cost: a 44-byte header, the key, and 8 bytes fo
   // In another namespace the key carries its 4 bytes.
   Memtable::Entry* other = t.UpsertObject(HashKey(key, 3), key, std::make_unique<SizedObject>(240),
                                           Memtable::kDirty, 0, 3);
-  CHECK(other->alloc_size() == AllocationSize(sizeof(Memtable::Entry) + 4 + 12 + sizeof(void*)) + 240);
+  CHECK(other->alloc_size() ==
+        AllocationSize(sizeof(Memtable::Entry) + 4 + 12 + sizeof(void*)) + 240);
   CHECK(other->alloc_size() == e->alloc_size() + 16);  // the 80-byte class
   CHECK(other->ns() == 3);
   CHECK(other->key() == key);

@@ -124,7 +124,8 @@ TEST_CASE("memtable: a compressed shared entry keeps its raw length and swaps fo
   CHECK(t.compressed_count() == 0);
   CHECK(e->raw_len() == 100000);
   CHECK(e->stored() == std::string(100000, 'r'));
-  CHECK(t.bytes() == before + Memtable::SharedBytes(raw->size()) - Memtable::SharedBytes(packed.size()));
+  CHECK(t.bytes() ==
+        before + Memtable::SharedBytes(raw->size()) - Memtable::SharedBytes(packed.size()));
   CHECK(t.dirty_count() == 1);
   CHECK(t.Find(HashKey("c"), "c") == e);
 }

@@ -3,6 +3,8 @@
 // memtable, its shared values and allkeys-tinylfu count is exactly what jemalloc hands out for
 // them (the thread's allocated bytes, which add up to the stats.allocated INFO reports as
 // used_memory).
+#include "allocation_size.h"
+
 #include <doctest/doctest.h>
 #include <jemalloc/jemalloc.h>
 
@@ -11,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "allocation_size.h"
 #include "memtable.h"
 #include "storage/engine.h"
 #include "storage/shared_value.h"
