@@ -58,8 +58,8 @@ Memtable::Entry* EngineImpl::ApplyPutObject(std::uint64_t hash, std::uint32_t ns
 }
 
 bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key,
-                             std::string_view op, std::int64_t* result,
-                             Memtable::Entry** written, bool* changed) {
+                             std::string_view op, std::int64_t* result, Memtable::Entry** written,
+                             bool* changed) {
   *written = nullptr;
   const std::uint64_t read_errors = stats_.segment_read_errors;
   KeyState st = StateOf(hash, ns, key);
