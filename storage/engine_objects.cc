@@ -58,8 +58,8 @@ Memtable::Entry* EngineImpl::ApplyPutObject(std::uint64_t hash, std::uint32_t ns
 }
 
 bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key,
-                             std::string_view op, std::int64_t* result,
-                             Memtable::Entry** written) {
+                             std::string_view op, std::int64_t* result, Memtable::Entry** written,
+                             bool* changed) {
   *written = nullptr;
   const std::uint64_t read_errors = stats_.segment_read_errors;
   KeyState st = StateOf(hash, ns, key);
@@ -69,10 +69,14 @@ bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_v
     st.entry = LoadObject(hash, ns, key, st.disk, 0, st.expire_at_ms);
     if (st.entry == nullptr) return false;
   }
+  if (changed != nullptr) *changed = true;
   if (!st.exists) {
     std::unique_ptr<ValueObject> created;
     if (!options_.object_codec->Apply(nullptr, op, result, &created)) return false;
-    if (created == nullptr || created->Empty()) return true;  // nothing to keep
+    if (created == nullptr || created->Empty()) {  // nothing to keep
+      if (changed != nullptr) *changed = false;
+      return true;
+    }
     *written =
         memtable_.UpsertObject(hash, key, std::move(created), PutFlags(st, read_errors), 0, ns);
     CountPut(ns, st, 0);
@@ -90,6 +94,13 @@ bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_v
   if (!applied) return false;
   if (e->object()->Empty()) {
     ApplyDelete(hash, ns, key, st);
+    return true;
+  }
+  if (options_.object_codec->ChangedNothing(op, *result)) {
+    // Read, as Redis's lookupKeyWrite counts it, but still clean: a checkpoint need not write the
+    // collection again for it (an SADD of a member of a large set must not cost the set).
+    memtable_.Touch(e);
+    if (changed != nullptr) *changed = false;
     return true;
   }
   // A frozen entry's serialized form is settled (above), so it may change; it is dirty again.
@@ -196,13 +207,18 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
   // between the two, and the record is buffered before any reply leaves.
   *result = 0;
   Memtable::Entry* written = nullptr;
-  if (!ApplyMutate(hash, ns, key, op, result, &written)) {
+  bool changed = true;
+  if (!ApplyMutate(hash, ns, key, op, result, &written, &changed)) {
     if (Status read = TakeReadError(); !read.ok()) {
       read_error_ = read;  // the caller takes it and fails the command
       return read;
     }
     return Status::InvalidArgument("operation refused");
   }
+  // A write that changed nothing needs no record: replay without it gives the same value. Its
+  // reply still waits for the log end (the server marks every write), so an answer such as "the
+  // member was there" never leaves before the record that put the member there is durable.
+  if (!changed) return Status::Ok();
   LogRecord rec;
   rec.type = LogRecordType::kMutate;
   rec.key = key;

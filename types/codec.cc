@@ -190,6 +190,10 @@ bool ApplyListOp(storage::ValueObject* object, const Op& op, const TypeLimits& l
 
 }  // namespace
 
+bool TypesCodec::ChangedNothing(std::string_view op, std::int64_t result) const {
+  return OpChangedNothing(op, result);
+}
+
 bool TypesCodec::Apply(storage::ValueObject* object, std::string_view op_bytes,
                        std::int64_t* result, std::unique_ptr<storage::ValueObject>* created) const {
   Op op;

@@ -76,6 +76,13 @@ class ObjectCodec {
   // it added), for the caller to reply with.
   virtual bool Apply(ValueObject* object, std::string_view op, std::int64_t* result,
                      std::unique_ptr<ValueObject>* created) const = 0;
+  // Whether `op`, applied with answer `result`, left the value exactly as it was (an SADD of a
+  // member already there, an SREM of one that was not). Such a write is not logged and leaves
+  // the object clean: the log holds what made the value so, and a checkpoint has nothing new to
+  // write (Redis does not propagate these either). false when unsure.
+  virtual bool ChangedNothing(std::string_view /*op*/, std::int64_t /*result*/) const {
+    return false;
+  }
 };
 
 }  // namespace dynakv::storage

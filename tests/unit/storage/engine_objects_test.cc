@@ -135,6 +135,10 @@ class ToyCodec final : public ObjectCodec {
     if (fresh) *created = std::move(fresh);
     return true;
   }
+  bool ChangedNothing(std::string_view op, std::int64_t result) const override {
+    return say_changed_nothing && result == 0;
+  }
+  bool say_changed_nothing = true;
   SerializeHook serialize_hook;
   mutable SnapshotCounts snapshots;
 };
@@ -205,6 +209,48 @@ TEST_CASE("objects: an element write logs the element, not the value") {
   // Header, key and the op: far below the value's ~300 KB.
   CHECK(appended < 64);
   CHECK(appended > 0);
+}
+
+TEST_CASE("objects: a write that changed nothing is not logged and leaves the object clean") {
+  TempDir dir;
+  FakeClock clock;
+  ToyCodec codec;
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  o.log_checkpoint_bytes = 1ull << 40;
+  std::int64_t result = -1;
+  {
+    auto e = OpenEngine(o);
+    for (int i = 0; i < 100; ++i) REQUIRE(Add(e.get(), "s", Member(i)).ok());
+    REQUIRE(e->Checkpoint().ok());
+    REQUIRE(e->Stats().dirty_entries == 0);
+    const std::uint64_t before = e->LogEnd();
+    // A member already there, one that is not: answered, but nothing to log or checkpoint.
+    REQUIRE(e->Mutate("s", "+" + Member(5), &result).ok());
+    CHECK(result == 0);
+    REQUIRE(e->Mutate("s", "-absent", &result).ok());
+    CHECK(result == 0);
+    REQUIRE(e->Mutate("missing", "-absent", &result).ok());  // creates nothing either
+    CHECK(e->LogEnd() == before);
+    CHECK(e->Stats().dirty_entries == 0);
+    CHECK(e->KeyCount() == 1);
+    // A real change still is both.
+    REQUIRE(Add(e.get(), "s", "new").ok());
+    CHECK(e->LogEnd() > before);
+    CHECK(e->Stats().dirty_entries == 1);
+    REQUIRE(e->FlushLog().ok());
+  }
+  auto e = OpenEngine(o);
+  std::set<std::string> expected{"new"};
+  for (int i = 0; i < 100; ++i) expected.insert(Member(i));
+  CHECK(Members(e.get(), "s") == expected);
+  CHECK(e->KeyCount() == 1);
+  // A codec that does not say so (the default) has every applied op logged, as before.
+  codec.say_changed_nothing = false;
+  const std::uint64_t before = e->LogEnd();
+  REQUIRE(e->Mutate("s", "+new", &result).ok());
+  CHECK(result == 0);
+  CHECK(e->LogEnd() > before);
 }
 
 TEST_CASE("objects: memory accounting follows the object as it grows and shrinks") {

@@ -17,6 +17,7 @@ class TypesCodec final : public storage::ObjectCodec {
   std::unique_ptr<storage::ValueObject> Decode(std::string_view serialized) const override;
   bool Apply(storage::ValueObject* object, std::string_view op, std::int64_t* result,
              std::unique_ptr<storage::ValueObject>* created) const override;
+  bool ChangedNothing(std::string_view op, std::int64_t result) const override;
 
   const TypeLimits& limits() const { return limits_; }
   TypeLimits& mutable_limits() { return limits_; }
