@@ -228,17 +228,18 @@ void ClusterSection(Server& server, std::string* out) {
   *out += "cluster_enabled:0\r\n";
 }
 
-// One line per non-empty database, as Redis. avg_ttl is 0: Redis's is an estimate its expire
-// cycle samples, which this node does not keep.
+// One line per non-empty database, as Redis; avg_ttl is the storage expire cycle's estimate,
+// made as Redis's is (Engine::AvgTtlMs).
 void KeyspaceSection(Server& server, std::string* out) {
   *out += "# Keyspace\r\n";
   storage::Engine& engine = server.engine();
   for (std::uint32_t db = 0; db < server.databases(); ++db) {
     const std::uint64_t keys = engine.KeyCount(db);
     if (keys == 0) continue;
-    AppendPrintf(out, "db%u:keys=%llu,expires=%llu,avg_ttl=0\r\n", db,
+    AppendPrintf(out, "db%u:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", db,
                  static_cast<unsigned long long>(keys),
-                 static_cast<unsigned long long>(engine.KeysWithExpiry(db)));
+                 static_cast<unsigned long long>(engine.KeysWithExpiry(db)),
+                 static_cast<long long>(engine.AvgTtlMs(db)));
   }
 }
 

@@ -106,6 +106,7 @@ std::uint64_t Engine::Scan(DbIndex db, std::uint64_t cursor, std::size_t count,
 std::optional<std::string> Engine::RandomKey(DbIndex db) { return impl_->RandomKey(db); }
 std::uint64_t Engine::KeyCount(DbIndex db) const { return impl_->KeyCount(db); }
 std::uint64_t Engine::KeysWithExpiry(DbIndex db) const { return impl_->KeysWithExpiry(db); }
+std::int64_t Engine::AvgTtlMs(DbIndex db) const { return impl_->AvgTtlMs(db); }
 Status Engine::FlushLog() { return impl_->FlushLog(); }
 const Status& Engine::LogStatus() const { return impl_->LogStatus(); }
 Status Engine::TakeReadError() { return impl_->TakeReadError(); }

@@ -26,6 +26,10 @@ void EngineImpl::ActiveExpireCycle() {
   const auto started = LatencyStart();
   const SteadyTime start = std::chrono::steady_clock::now();
   const SteadyTime deadline = start + kBudget;
+  // Redis forgets a database's estimate once it has no key with a TTL left.
+  for (DbCounts& counts : db_counts_) {
+    if (counts.expiring == 0) counts.avg_ttl_ms = 0;
+  }
   ExpireMemtable(deadline);
   ExpireSegments(deadline);
   stats_.expire_cycle_us += static_cast<std::uint64_t>(
@@ -38,13 +42,17 @@ void EngineImpl::ActiveExpireCycle() {
 void EngineImpl::ExpireMemtable(SteadyTime deadline) {
   std::vector<std::string> expired;
   std::vector<std::uint32_t> expired_ns;
+  std::vector<Memtable::TtlSample> live;
   std::size_t sampled = 0;  // keys with a TTL the sweeps looked at, and how many had expired
   std::size_t stale = 0;
   while (memtable_.expiring_count() > 0) {
     expired.clear();
     expired_ns.clear();
+    live.clear();
     const std::int64_t now = Now();
-    const std::size_t with_ttl = memtable_.SweepExpired(now, kEntriesPerStep, &expired, &expired_ns);
+    const std::size_t with_ttl =
+        memtable_.SweepExpired(now, kEntriesPerStep, &expired, &expired_ns, &live);
+    NoteTtlSamples(live);
     for (std::size_t i = 0; i < expired.size(); ++i) {
       const std::string& key = expired[i];
       const std::uint32_t ns = expired_ns[i];
@@ -75,6 +83,7 @@ void EngineImpl::ExpireSegments(SteadyTime deadline) {
     const std::vector<std::shared_ptr<SegmentReader>> due = disk_sweep_.Due(segments_, now);
     if (due.empty()) return;
     const SweepStep step = ExpireSegmentsStep(due, now);
+    NoteTtlSamples(step.live);
     if (!step.more) return;
     // A step over values without TTLs only has to be got through.
     if (step.with_ttl > 0 && !WorthAnotherStep(step.with_ttl, step.expired)) return;
@@ -112,6 +121,7 @@ EngineImpl::SweepStep EngineImpl::ExpireSegmentsStep(
     ++step.with_ttl;
     if (rec.expire_at_ms > now) {
       disk_sweep_.NotePending(due[it.source()]->seq(), rec.expire_at_ms);
+      step.live.push_back({rec.ns, rec.expire_at_ms - now});
       continue;
     }
     // Before resolving the key: making room may checkpoint or drop memtable entries.
@@ -140,6 +150,31 @@ EngineImpl::SweepStep EngineImpl::ExpireSegmentsStep(
   disk_sweep_.FinishPass();
   step.more = false;
   return step;
+}
+
+// Redis's activeExpireCycle: the mean TTL left of a step's samples of a database weighs 2%, the
+// estimate so far 98% (the first sample mean is taken as it is). Integer arithmetic, as Redis's,
+// so INFO shows the same kind of number.
+void EngineImpl::NoteTtlSamples(const std::vector<Memtable::TtlSample>& live) {
+  if (live.empty()) return;
+  struct Sum {
+    std::int64_t ttl = 0;
+    std::int64_t samples = 0;
+  };
+  std::vector<Sum> sums(db_counts_.size());
+  for (const Memtable::TtlSample& sample : live) {
+    const DbIndex db = DbOf(sample.ns);
+    if (db == kNoDb || db >= sums.size()) continue;
+    sums[db].ttl += sample.ttl_ms;
+    ++sums[db].samples;
+  }
+  for (std::size_t db = 0; db < sums.size(); ++db) {
+    if (sums[db].samples == 0) continue;
+    const std::int64_t avg = sums[db].ttl / sums[db].samples;
+    std::int64_t& estimate = db_counts_[db].avg_ttl_ms;
+    if (estimate == 0) estimate = avg;
+    estimate = (estimate / 50) * 49 + (avg / 50);
+  }
 }
 
 bool EngineImpl::RoomForTombstone() {

@@ -108,6 +108,7 @@ class EngineImpl {
   std::optional<std::string> RandomKey(DbIndex db);
   std::uint64_t KeyCount(DbIndex db) const { return db_counts_[db].keys; }
   std::uint64_t KeysWithExpiry(DbIndex db) const { return db_counts_[db].expiring; }
+  std::int64_t AvgTtlMs(DbIndex db) const { return db_counts_[db].avg_ttl_ms; }
 
   // --- databases (engine_databases.cc) --------------------------------------------------------
   std::uint32_t Databases() const { return databases_; }
@@ -202,6 +203,7 @@ class EngineImpl {
   struct DbCounts {
     std::uint64_t keys = 0;
     std::uint64_t expiring = 0;
+    std::int64_t avg_ttl_ms = 0;  // Redis's avg_ttl: the expire cycle's running estimate
   };
   static constexpr DbIndex kNoDb = UINT32_MAX;
   // The database `ns` is mapped from; kNoDb for the garbage of a FLUSHDB.
@@ -363,8 +365,11 @@ class EngineImpl {
     std::size_t with_ttl = 0;  // values with a TTL looked at
     std::size_t expired = 0;   // keys reaped
     bool more = true;          // false: the sweep rests until the next tick
+    std::vector<Memtable::TtlSample> live;  // values with a TTL left
   };
   void ActiveExpireCycle();
+  // Folds one step's samples into each database's avg_ttl, as Redis's expire cycle does.
+  void NoteTtlSamples(const std::vector<Memtable::TtlSample>& live);
   void ExpireMemtable(SteadyTime deadline);
   void ExpireSegments(SteadyTime deadline);
   // Walks a bounded slice of the `due` segments from the sweep's cursor.

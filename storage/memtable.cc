@@ -405,7 +405,8 @@ std::uint64_t Memtable::ScanBuckets(std::uint64_t from, std::size_t count, std::
 
 std::size_t Memtable::SweepExpired(std::int64_t now_ms, std::size_t max_entries,
                                    std::vector<std::string>* expired,
-                                   std::vector<std::uint32_t>* expired_ns) {
+                                   std::vector<std::uint32_t>* expired_ns,
+                                   std::vector<TtlSample>* live) {
   const std::size_t n = buckets_.size();
   std::size_t b = BucketOf(sweep_pos_);
   std::size_t examined = 0;
@@ -418,6 +419,8 @@ std::size_t Memtable::SweepExpired(std::int64_t now_ms, std::size_t max_entries,
       if (e->expire_at_ms <= now_ms) {
         expired->emplace_back(e->key());
         if (expired_ns != nullptr) expired_ns->push_back(e->ns());
+      } else if (live != nullptr) {
+        live->push_back({e->ns(), e->expire_at_ms - now_ms});
       }
     }
     b = (b + 1) & (n - 1);

@@ -321,13 +321,20 @@ class Memtable {
                             const std::function<void(const Entry&)>& fn,
                             std::uint32_t ns = 0) const;
 
+  // A not yet expired entry the sweep looked at: its namespace and the milliseconds it has left
+  // (the samples of Redis's avg_ttl estimate).
+  struct TtlSample {
+    std::uint32_t ns;
+    std::int64_t ttl_ms;
+  };
   // One step of the incremental expiry sweep: continues from where the last step stopped and
   // examines up to `max_entries` entries. Keys of entries expired at `now_ms` are appended to
-  // *expired (and their namespaces to *expired_ns, when given); returns how many examined entries
-  // had an expiry.
+  // *expired (and their namespaces to *expired_ns, when given), the other entries with an expiry
+  // to *live (when given); returns how many examined entries had an expiry.
   std::size_t SweepExpired(std::int64_t now_ms, std::size_t max_entries,
                            std::vector<std::string>* expired,
-                           std::vector<std::uint32_t>* expired_ns = nullptr);
+                           std::vector<std::uint32_t>* expired_ns = nullptr,
+                           std::vector<TtlSample>* live = nullptr);
 
   // Turns every dirty entry into a frozen, no longer dirty one and returns them (in no particular
   // order). Costs O(dirty entries), not O(table).

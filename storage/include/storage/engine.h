@@ -392,6 +392,9 @@ class Engine {
   // The keys of one database (O(1)), and how many of them have an expiry (INFO keyspace).
   std::uint64_t KeyCount(DbIndex db) const;
   std::uint64_t KeysWithExpiry(DbIndex db) const;
+  // Redis's avg_ttl: the active expire cycle's running estimate of the milliseconds left to the
+  // keys with a TTL it samples (0 before it sampled any, and once none is left).
+  std::int64_t AvgTtlMs(DbIndex db) const;
   std::uint64_t Scan(std::uint64_t cursor, std::size_t count, std::vector<std::string>* keys) {
     return Scan(0, cursor, count, keys);
   }
