@@ -421,6 +421,7 @@ void ClusterBlocking::Block(const CommandContext& ctx, const CommandSpec& spec,
     queues_[key].push_back(w.client_id);
     watches_.Acquire(key);
   }
+  w.timed = timeout_ms > 0;
   if (timeout_ms > 0 &&
       w.timer.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); }, &w) == 0) {
     uv_timer_start(w.timer.get(), OnTimeout, timeout_ms, 0);
@@ -543,6 +544,12 @@ void ClusterBlocking::ClientClosed(std::uint64_t client_id) { Remove(client_id);
 std::size_t ClusterBlocking::blocked_clients() const {
   return static_cast<std::size_t>(std::count_if(waiters_.begin(), waiters_.end(),
                                                 [](const auto& w) { return w.second->tried; }));
+}
+
+std::size_t ClusterBlocking::timed_clients() const {
+  return static_cast<std::size_t>(
+      std::count_if(waiters_.begin(), waiters_.end(),
+                    [](const auto& w) { return w.second->tried && w.second->timed; }));
 }
 
 void ClusterBlocking::AppendInfo(std::string* out) const {

@@ -70,6 +70,9 @@ class ClusterBlocking {
   // Clients whose first try found nothing (INFO blocked_clients): those still on it are not
   // blocked yet.
   std::size_t blocked_clients() const;
+  // Those of them waiting with a timeout (INFO clients_in_timeout_table, as Redis's
+  // clients_timeout_table).
+  std::size_t timed_clients() const;
   // INFO cluster's lines about the above.
   void AppendInfo(std::string* out) const;
   // A list write this node forwarded to its key's primary another way (cluster_lists.h): counted
@@ -96,6 +99,7 @@ class ClusterBlocking {
     int protocol = 2;
     Levels levels;
     net::UvHandle<uv_timer_t> timer;
+    bool timed = false;      // it has a timeout
     bool busy = false;       // a pop of its is in flight
     bool rewake = false;     // a key of its became ready meanwhile: try again
     bool timed_out = false;  // its deadline passed meanwhile: answer once the pop is back

@@ -94,6 +94,13 @@ class ClusterWait {
   bool Unblock(std::uint64_t client_id, bool error);
   bool IsBlocked(std::uint64_t client_id) const { return waiters_.count(client_id) != 0; }
   std::size_t blocked_clients() const { return waiters_.size(); }
+  // Those waiting with a timeout (INFO clients_in_timeout_table; Redis's WAIT joins its
+  // clients_timeout_table when it has one).
+  std::size_t timed_clients() const {
+    std::size_t n = 0;
+    for (const auto& [id, waiter] : waiters_) n += waiter->deadline_ms != 0 ? 1 : 0;
+    return n;
+  }
   void ClientClosed(std::uint64_t client_id);
 
  private:

@@ -137,7 +137,8 @@ void ServerSection(Server& server, std::string* out) {
 }
 
 // cluster_connections: the bus's connections to the other members in cluster mode (Redis
-// counts its cluster links). clients_in_timeout_table: the blocked clients with a timeout.
+// counts its cluster links). clients_in_timeout_table: the blocked clients with a timeout (a
+// blocking pop, or WAIT in cluster mode), as Redis's clients_timeout_table.
 void ClientsSection(Server& server, std::string* out) {
   cluster::ClusterNode* node = server.cluster_node();
   AppendPrintf(
@@ -159,7 +160,10 @@ void ClientsSection(Server& server, std::string* out) {
       server.blocked_lists().blocked_clients() +
           (server.cluster_blocking() ? server.cluster_blocking()->blocked_clients() : 0) +
           (server.cluster_executor() ? server.cluster_executor()->waits().blocked_clients() : 0),
-      server.tracking().clients(), server.blocked_lists().timed_clients());
+      server.tracking().clients(),
+      server.blocked_lists().timed_clients() +
+          (server.cluster_blocking() ? server.cluster_blocking()->timed_clients() : 0) +
+          (server.cluster_executor() ? server.cluster_executor()->waits().timed_clients() : 0));
 }
 
 void ReplicationSection(Server& server, std::string* out) {

@@ -156,6 +156,35 @@ TEST_CASE("clients blocked on one node are served in the order they blocked") {
   CHECK(ReadOne(*waiters[2]) == Reply::Bulks({"fifo", "a"}));
 }
 
+// Redis counts a blocked client in clients_in_timeout_table while it waits with a timeout (not
+// with 0, forever); here too for the pops waiting in cluster mode, on the node they came through.
+TEST_CASE("INFO clients_in_timeout_table counts the pops blocked in cluster mode with a timeout") {
+  if (TestingRealRedis()) return;
+  LocalCluster cluster(3);
+  auto [n1, n2] = StartWithClients<2>(cluster);
+  CHECK(UntilAvailable(n1, {"DEL", "tq", "forever", "tz"}) == Reply::Int(0));
+  const auto timed = [](Client& c) {
+    return ReadInfoNumber(c, "clients", "clients_in_timeout_table");
+  };
+  auto list = SendBlocking(cluster.node(0).port(), {"BLPOP", "tq", "30"});
+  REQUIRE(AwaitBlocked({&n1}, 1));
+  auto forever = SendBlocking(cluster.node(0).port(), {"BRPOP", "forever", "0"});
+  REQUIRE(AwaitBlocked({&n1}, 2));
+  auto zset = SendBlocking(cluster.node(0).port(), {"BZPOPMIN", "tz", "4"});
+  REQUIRE(AwaitBlocked({&n1}, 3));
+  CHECK(timed(n1) == 2);
+  CHECK(timed(n2) == 0);  // counted where they wait only
+
+  // Served, timed out or gone: no longer counted.
+  CHECK(n2.Command({"RPUSH", "forever", "x"}) == Reply::Int(1));
+  CHECK(ReadOne(*forever) == Reply::Bulks({"forever", "x"}));
+  CHECK(timed(n1) == 2);
+  CHECK(ReadOne(*zset).type == Reply::Type::kNil);  // its 4 s passed
+  CHECK(WaitFor([&] { return timed(n1) == 1; }));
+  list->Close();
+  CHECK(WaitFor([&] { return timed(n1) == 0 && Blocked(n1) == 0; }));
+}
+
 TEST_CASE("concurrent LPOPs through every node deliver each element of a list exactly once") {
   if (TestingRealRedis()) return;
   LocalCluster cluster(3);

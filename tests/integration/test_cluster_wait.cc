@@ -104,6 +104,7 @@ TEST_CASE("WAIT counts the replicas holding the connection's last write") {
   REQUIRE(id.size() == 1);
   REQUIRE(waiting.Send(EncodeCommand({"WAIT", "3", "0"})));
   CHECK(WaitFor([&] { return ReadInfoNumber(other, "clients", "blocked_clients") == 1; }));
+  CHECK(ReadInfoNumber(other, "clients", "clients_in_timeout_table") == 0);  // no timeout
   CHECK(other.Command({"GET", "k"}) == Reply::Bulk("v3"));
   CHECK(waiting.ReadReplies(1, milliseconds(300)).empty());
   CHECK(other.Command({"CLIENT", "UNBLOCK", std::to_string(id[0].integer)}) == Reply::Int(1));
@@ -111,10 +112,13 @@ TEST_CASE("WAIT counts the replicas holding the connection's last write") {
   REQUIRE(unblocked.size() == 1);
   CHECK(unblocked[0] == Reply::Int(2));
   CHECK(other.Command({"CLIENT", "UNBLOCK", std::to_string(blocked_id)}) == Reply::Int(0));
-  REQUIRE(waiting.Send(EncodeCommand({"WAIT", "3", "0"})));
+  // With a timeout it is in Redis's clients_timeout_table too, until it goes.
+  REQUIRE(waiting.Send(EncodeCommand({"WAIT", "3", "60000"})));
   CHECK(WaitFor([&] { return ReadInfoNumber(other, "clients", "blocked_clients") == 1; }));
+  CHECK(ReadInfoNumber(other, "clients", "clients_in_timeout_table") == 1);
   waiting.Close();
   CHECK(WaitFor([&] { return ReadInfoNumber(other, "clients", "blocked_clients") == 0; }));
+  CHECK(ReadInfoNumber(other, "clients", "clients_in_timeout_table") == 0);
 
   // Healed: a new write reaches all three again.
   REQUIRE(a.Command({"DEBUG", "PARTITION"}) == kOk);
