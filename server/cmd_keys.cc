@@ -375,7 +375,9 @@ void CopyCommand(CommandContext& ctx) {
   }
   const std::int64_t expire_at = value->expire_at_ms();
   const bool typed = value->object() != nullptr;
-  const auto hint = static_cast<StringHint>(value->hint());  // dupStringObject keeps it
+  // dupStringObject keeps the encoding, but the copy of a shared integer is not shared.
+  auto hint = static_cast<StringHint>(value->hint());
+  if (hint == kStringAsSet) hint = kStringCopied;
   const std::string text = ValueBytes(*value);
   const bool replaced = target.Exists(dst);
   if (!replace && replaced) {

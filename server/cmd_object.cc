@@ -76,7 +76,7 @@ std::string_view StringEncoding(const storage::ValueRef& value) {
   constexpr std::size_t kEmbstrLimit = 44;  // OBJ_ENCODING_EMBSTR_SIZE_LIMIT
   const auto hint = static_cast<StringHint>(value.hint());
   if (hint == kStringRaw) return "raw";
-  if (hint == kStringAsSet && IsLongText(value)) return "int";
+  if ((hint == kStringAsSet || hint == kStringCopied) && IsLongText(value)) return "int";
   return value.size() <= kEmbstrLimit ? "embstr" : "raw";
 }
 
@@ -105,7 +105,9 @@ void ObjectEncoding(CommandContext& ctx) {
 }
 
 // Values here are never shared between keys, except that Redis's answer for a small integer
-// string is its shared object's (every string value is counted once either way).
+// string is its shared object's (every string value is counted once either way). RENAME, MOVE
+// and SWAPDB move Redis's object, keeping the hint; COPY's copy is an object of its own
+// (kStringCopied); RESTORE and loading re-encode by the bytes (kStringAsSet).
 long long RefcountOf(const Config& config, const storage::ValueRef& value) {
   // MAXMEMORY_FLAG_NO_SHARED_INTEGERS: the LRU and LFU policies (offload's order is LRU, tinylfu's
   // frequency) need a per-key access time or counter; noeviction, TTL and random ones do not.

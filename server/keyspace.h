@@ -49,6 +49,9 @@ enum StringHint : std::uint8_t {
   // Made from text and never re-encoded (INCRBYFLOAT's createStringObject): "embstr" up to 44
   // bytes, "raw" beyond, even for an integer's text.
   kStringText = 2,
+  // dupStringObject's copy of a kStringAsSet object (COPY): the same encoding, but an object of
+  // its own, so never one of the shared integers (OBJECT REFCOUNT 1).
+  kStringCopied = 3,
 };
 
 class Keyspace {

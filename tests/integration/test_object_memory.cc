@@ -86,6 +86,96 @@ TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
   }
 }
 
+// Redis shares the objects of the integers 0..9999 (REFCOUNT INT_MAX): SET, INCR, APPEND to a
+// new key and RESTORE hand them out; RENAME, MOVE and SWAPDB move the object as it is; COPY's
+// dupStringObject makes an object of its own (REFCOUNT 1) with the same encoding.
+TEST_CASE("OBJECT REFCOUNT and ENCODING after COPY, RENAME, MOVE, SWAPDB and RESTORE are Redis's") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::ReferencePair servers({}, {});
+  auto& [ours_server, reference_server] = servers;
+  Client ours(ours_server.port());
+  Client redis(reference_server.port());
+  auto both = [&](const std::vector<std::string>& argv) {
+    return dynakv::itest::CheckSameReply(ours, redis, argv);
+  };
+  auto object = [&](const std::string& key) {
+    CAPTURE(key);
+    both({"OBJECT", "REFCOUNT", key});
+    both({"OBJECT", "ENCODING", key});
+  };
+  for (const std::vector<std::string>& argv : std::vector<std::vector<std::string>>{
+           {"SET", "small", "5"},
+           {"SET", "big", "123456"},
+           {"SET", "text", "hello"},
+           {"MSET", "m1", "17", "m2", "x"},
+           {"COPY", "small", "small-copy"},
+           {"COPY", "big", "big-copy"},
+           {"COPY", "text", "text-copy"},
+           {"COPY", "small-copy", "copy-of-copy"},
+           {"COPY", "m1", "small-copy", "REPLACE"},
+           {"COPY", "small", "elsewhere", "DB", "4"},
+           {"RENAME", "small", "renamed"},
+           {"RENAME", "copy-of-copy", "renamed-copy"},
+           {"RENAMENX", "m1", "renamed-nx"},
+           {"COPY", "renamed", "moved"},
+           {"MOVE", "moved", "3"},
+           {"SET", "moved-shared", "42"},
+           {"MOVE", "moved-shared", "3"},
+           {"SET", "n", "9999"},
+           {"INCR", "n"},
+           {"SET", "n2", "10000"},
+           {"DECR", "n2"},
+           {"COPY", "n2", "n2-copy"},
+           {"INCR", "n2-copy"},  // 10000: Redis changes its own object in place
+           {"SET", "n3", "5"},
+           {"COPY", "n3", "n3-copy"},
+           {"INCR", "n3-copy"},  // 6: a value of the shared range is the shared object again
+           {"APPEND", "appended", "7"},
+           {"COPY", "appended", "appended-copy"},
+           {"APPEND", "appended", "1"},
+           {"SETRANGE", "ranged", "0", "5"},
+           {"COPY", "ranged", "ranged-copy"},
+           {"INCRBYFLOAT", "float", "3"},
+           {"COPY", "float", "float-copy"},
+           {"GETSET", "renamed-copy", "8"},
+           {"SETNX", "nx", "9"},
+           {"SETEX", "ex", "100", "10"},
+           {"COPY", "ex", "ex-copy"},
+       }) {
+    both(argv);
+  }
+  for (const std::string key :
+       {"small-copy", "big-copy", "text-copy", "renamed", "renamed-copy", "renamed-nx", "n",
+        "n2", "n2-copy", "n3-copy", "appended", "appended-copy", "ranged", "ranged-copy", "float",
+        "float-copy", "nx", "ex", "ex-copy", "m2"}) {
+    object(key);
+  }
+  // RESTORE re-encodes by the bytes: a copy's dump comes back shared.
+  for (Client* c : {&ours, &redis}) {
+    for (const std::string key : {"small-copy", "renamed", "ranged-copy", "float"}) {
+      const Reply dump = c->Command({"DUMP", key});
+      REQUIRE(dump.type == Reply::Type::kString);
+      REQUIRE(c->Command({"RESTORE", "restored:" + key, "0", dump.str}) ==
+              Reply::Status("OK"));
+    }
+  }
+  for (const std::string key : {"small-copy", "renamed", "ranged-copy", "float"}) {
+    object("restored:" + key);
+  }
+  // MOVE and SWAPDB move the object; COPY ... DB copies it.
+  both({"SELECT", "4"});
+  object("elsewhere");
+  both({"SELECT", "3"});
+  object("moved");
+  object("moved-shared");
+  both({"SWAPDB", "3", "0"});
+  both({"SELECT", "0"});
+  object("moved");
+  object("moved-shared");
+  CHECK(ours.Command({"OBJECT", "REFCOUNT", "moved"}) == Reply::Int(1));
+  CHECK(ours.Command({"OBJECT", "REFCOUNT", "moved-shared"}) == Reply::Int(2147483647));
+}
+
 TEST_CASE("MEMORY USAGE counts what a key costs here") {
   if (dynakv::itest::TestingRealRedis()) return;  // the numbers are this store's own
   ServerFixture fx({"--compression-threshold", "64"});
