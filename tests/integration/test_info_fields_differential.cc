@@ -206,4 +206,59 @@ TEST_CASE("INFO's network rates and main-thread CPU have Redis 7.0's names, orde
   CHECK(std::stod(ReadInfoField(a, "stats", "instantaneous_output_kbps")) < 1.0);
 }
 
+namespace {
+
+// INFO keyspace's line of database `db`: "keys=..,expires=..,avg_ttl=.." ("" for none).
+std::string KeyspaceLine(Client& client, int db) {
+  return ReadInfoField(client, "keyspace", "db" + std::to_string(db));
+}
+
+long long AvgTtl(const std::string& line) {
+  const std::size_t at = line.find(",avg_ttl=");
+  return at == std::string::npos ? -1 : std::stoll(line.substr(at + 9));
+}
+
+}  // namespace
+
+// Redis's avg_ttl is its expire cycle's running estimate (2% new samples, 98% old) of the
+// milliseconds left to the keys with a TTL; 0 until sampled and once none is left.
+TEST_CASE("INFO keyspace avg_ttl is estimated as redis-server 7.0 estimates it") {
+  if (!ReferenceAvailable()) return;
+  ReferencePair servers({}, {});
+  auto& [ours_server, reference_server] = servers;
+  Client ours(ours_server.port());
+  Client redis(reference_server.port());
+  for (Client* c : {&ours, &redis}) {
+    REQUIRE(c->Command({"SELECT", "5"}) == Reply::Status("OK"));
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE(c->Command({"SET", "t" + std::to_string(i), "v", "EX", "100"}) ==
+              Reply::Status("OK"));
+      REQUIRE(c->Command({"SET", "p" + std::to_string(i), "v"}) == Reply::Status("OK"));
+    }
+  }
+  for (Client* c : {&ours, &redis}) {
+    CAPTURE(c == &ours ? "dynakv" : "redis-server");
+    // The cycle runs hz times a second; the first samples set the estimate.
+    std::string line;
+    CHECK(WaitFor([&] {
+      line = KeyspaceLine(*c, 5);
+      return AvgTtl(line) > 0;
+    }));
+    CHECK(line.rfind("keys=200,expires=100,avg_ttl=", 0) == 0);
+    CHECK(AvgTtl(line) > 90'000);
+    CHECK(AvgTtl(line) <= 100'000);
+    CHECK(KeyspaceLine(*c, 0).empty());
+  }
+  // No key with a TTL left: the estimate goes back to 0.
+  for (Client* c : {&ours, &redis}) {
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE(c->Command({"PERSIST", "t" + std::to_string(i)}) == Reply::Int(1));
+    }
+  }
+  for (Client* c : {&ours, &redis}) {
+    CAPTURE(c == &ours ? "dynakv" : "redis-server");
+    CHECK(WaitFor([&] { return KeyspaceLine(*c, 5) == "keys=200,expires=0,avg_ttl=0"; }));
+  }
+}
+
 }  // namespace dynakv::itest
