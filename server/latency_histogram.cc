@@ -61,11 +61,32 @@ void LatencyHistogram::Record(std::int64_t value) {
   if (index < 0 || static_cast<std::size_t>(index) >= counts_.size()) return;
   ++counts_[static_cast<std::size_t>(index)];
   ++total_;
+  sum_ += static_cast<std::uint64_t>(value);
 }
 
 void LatencyHistogram::Reset() {
   std::fill(counts_.begin(), counts_.end(), 0);
   total_ = 0;
+  sum_ = 0;
+}
+
+std::vector<std::uint64_t> LatencyHistogram::CountsUpTo(
+    const std::vector<std::int64_t>& bounds) const {
+  std::vector<std::uint64_t> out;
+  out.reserve(bounds.size());
+  std::size_t next = 0;  // the first counter not yet added
+  std::uint64_t n = 0;
+  for (const std::int64_t bound : bounds) {
+    if (bound < 1) {
+      out.push_back(0);
+      continue;
+    }
+    const std::size_t last =
+        bound >= highest_ ? counts_.size() - 1 : static_cast<std::size_t>(CountsIndex(bound));
+    for (; next <= last && next < counts_.size(); ++next) n += counts_[next];
+    out.push_back(n);
+  }
+  return out;
 }
 
 std::int64_t LatencyHistogram::ValueAtPercentile(double percentile) const {

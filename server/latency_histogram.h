@@ -19,6 +19,12 @@ class LatencyHistogram {
   // Counts `value`, clamped to [1, highest] as Redis's updateCommandLatencyHistogram clamps.
   void Record(std::int64_t value);
   std::uint64_t total_count() const { return total_; }
+  // The sum of the recorded (clamped) values.
+  std::uint64_t sum() const { return sum_; }
+  // For each of the ascending `bounds`, how many recorded values lie in the buckets up to the
+  // one holding it (values equivalent to the bound at the histogram's precision count as at or
+  // below it): a Prometheus histogram's cumulative "le" buckets, in one pass over the counters.
+  std::vector<std::uint64_t> CountsUpTo(const std::vector<std::int64_t>& bounds) const;
   void Reset();
 
   // The value at or below which `percentile` (0..100) of the recorded values lie: the highest
@@ -50,6 +56,7 @@ class LatencyHistogram {
   std::int64_t sub_bucket_mask_;
   std::vector<std::uint64_t> counts_;
   std::uint64_t total_ = 0;
+  std::uint64_t sum_ = 0;
 };
 
 }  // namespace dynakv::server

@@ -11,6 +11,7 @@
 #include "acl.h"
 #include "ascii.h"
 #include "info.h"
+#include "latency_metrics.h"
 #include "log.h"
 #include "net/connection.h"
 #include "prometheus_text.h"
@@ -293,7 +294,8 @@ MetricsServer::Response MetricsServer::Respond(const HttpRequest& request, bool 
     }
     return response;
   }
-  const std::string body = InfoToPrometheus(GenerateInfo(server_, kSections));
+  const std::string body = InfoToPrometheus(GenerateInfo(server_, kSections)) +
+                           CommandLatencyHistograms(server_.commands(), server_.command_stats());
   response.bytes =
       HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8", body, head, response.close);
   return response;

@@ -177,6 +177,26 @@ TEST_CASE("GET /metrics: valid Prometheus text carrying INFO's counters") {
   CHECK(e.types.at("dynakv_command_latency_seconds") == "summary");
   CHECK(e.Value("dynakv_command_latency_seconds_count", {{"cmd", "set"}}) == 21);
   CHECK(e.Value("dynakv_command_latency_seconds", {{"cmd", "set"}, {"quantile", "0.5"}}));
+  // The same calls as a histogram (LATENCY HISTOGRAM's power-of-two buckets), which, unlike the
+  // summary, adds up across nodes: cumulative buckets up to +Inf, the count of the calls.
+  const std::string h = "dynakv_command_latency_histogram_seconds";
+  CHECK(e.types.at(h) == "histogram");
+  CHECK(e.Value(h + "_count", {{"cmd", "set"}}) == 21);
+  CHECK(e.Value(h + "_bucket", {{"cmd", "set"}, {"le", "+Inf"}}) == 21);
+  CHECK(e.Value(h + "_bucket", {{"cmd", "set"}, {"le", "1.048576"}}) == 21);  // all under 1 s
+  CHECK(e.Value(h + "_bucket", {{"cmd", "get"}, {"le", "+Inf"}}) == 2);
+  CHECK(*e.Value(h + "_sum", {{"cmd", "set"}}) > 0);
+  CHECK(*e.Value(h + "_sum", {{"cmd", "set"}}) <
+        *e.Value("dynakv_commands_duration_seconds_total", {{"cmd", "set"}}) + 0.001);
+  double previous = 0;
+  int buckets = 0;
+  for (const dynakv::prom::Sample& s : e.samples) {
+    if (s.name != h + "_bucket" || s.labels.at("cmd") != "set") continue;
+    ++buckets;
+    CHECK(s.value >= previous);
+    previous = s.value;
+  }
+  CHECK(buckets == 22);
 
   // Counters only grow, scrape after scrape; an error reply shows in errorstats.
   for (int i = 0; i < 5; ++i) client.Command({"PING"});

@@ -54,6 +54,23 @@ TEST_CASE("latency histogram clamps to 1 ns .. 1 s") {
   CHECK(h.ValueAtPercentile(100) == h.HighestEquivalent(1'000'000'000));
 }
 
+TEST_CASE("latency histogram cumulative counts up to bounds, and the sum, for Prometheus") {
+  LatencyHistogram h;
+  const std::vector<std::int64_t> bounds = {0, 1'000, 2'000, 50'000, 1'000'000'000, 2'000'000'000};
+  CHECK(h.CountsUpTo(bounds) == std::vector<std::uint64_t>(bounds.size(), 0));
+  for (std::int64_t v : {500LL, 1'000LL, 1'500LL, 1'990LL, 40'000LL, 900'000'000LL}) h.Record(v);
+  h.Record(5'000'000'000LL);  // clamped to 1 s
+  CHECK(h.total_count() == 7);
+  CHECK(h.sum() == 500 + 1'000 + 1'500 + 1'990 + 40'000 + 900'000'000ULL + 1'000'000'000ULL);
+  // A bound counts the values of the buckets up to its own (1990 ns: 1984..1991; 2000 ns:
+  // 2000..2007), so it is exact where a value and the bound are a bucket apart.
+  CHECK(h.CountsUpTo(bounds) == std::vector<std::uint64_t>{0, 2, 4, 5, 7, 7});
+  CHECK(h.CountsUpTo({999}) == std::vector<std::uint64_t>{1});
+  h.Reset();
+  CHECK(h.sum() == 0);
+  CHECK(h.CountsUpTo({2'000'000'000}) == std::vector<std::uint64_t>{0});
+}
+
 TEST_CASE("latency histogram power-of-two levels as LATENCY HISTOGRAM reports them") {
   LatencyHistogram h;
   CHECK(h.LogLevels(1024, 2).empty());
