@@ -155,8 +155,7 @@ TEST_CASE("OBJECT REFCOUNT and ENCODING after COPY, RENAME, MOVE, SWAPDB and RES
     for (const std::string key : {"small-copy", "renamed", "ranged-copy", "float"}) {
       const Reply dump = c->Command({"DUMP", key});
       REQUIRE(dump.type == Reply::Type::kString);
-      REQUIRE(c->Command({"RESTORE", "restored:" + key, "0", dump.str}) ==
-              Reply::Status("OK"));
+      REQUIRE(c->Command({"RESTORE", "restored:" + key, "0", dump.str}) == Reply::Status("OK"));
     }
   }
   for (const std::string key : {"small-copy", "renamed", "ranged-copy", "float"}) {
