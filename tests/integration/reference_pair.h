@@ -52,6 +52,23 @@ class SeededChoices {
 // the same; returns the reference's reply (for a test that goes on from it).
 Reply CheckSameReply(Client& ours, Client& reference, const std::vector<std::string>& argv);
 
+// Both servers, a client on each and the comparison of their replies: the fixture of a test that
+// sends each command to both (`both({"SET", "k", "v"})`) and goes on from the reference's reply.
+// Construct only when ReferenceAvailable().
+struct DifferentialClients {
+  DifferentialClients(const Flags& ours_flags, const Flags& reference_flags)
+      : servers(ours_flags, reference_flags),
+        ours(servers.ours.port()),
+        reference(servers.reference.port()) {}
+  Reply operator()(const std::vector<std::string>& argv) {
+    return CheckSameReply(ours, reference, argv);
+  }
+
+  ReferencePair servers;
+  Client ours;
+  Client reference;
+};
+
 // A command as one line, each argument quoted as a bulk string (for failure messages).
 std::string DescribeCommand(const std::vector<std::string>& argv);
 

@@ -30,13 +30,9 @@ std::string Deterministic(const Reply& reply) {
 
 TEST_CASE("DEBUG OBJECT's line is Redis 7.0's for every type and encoding") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers({}, kReferenceFlags);
-  auto& [ours, reference] = servers;
-  Client a(ours.port());
-  Client b(reference.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(a, b, argv);
-  };
+  dynakv::itest::DifferentialClients both({}, kReferenceFlags);
+  Client& a = both.ours;
+  Client& b = both.reference;
   std::vector<std::string> big_list = {"RPUSH", "biglist"};
   for (int i = 0; i < 3000; ++i) big_list.push_back("element-" + std::to_string(i));
   // Under hash-max-listpack-entries (512 on both), and

@@ -31,13 +31,9 @@ std::uint64_t InfoNumber(Client& c, const std::string& section, const std::strin
 
 TEST_CASE("eviction knobs, OBJECT FREQ/IDLETIME and -OOM as Redis 7") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers({}, {});
-  auto& [ours_server, reference_server] = servers;
-  Client ours(ours_server.port());
-  Client redis(reference_server.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(ours, redis, argv);
-  };
+  dynakv::itest::DifferentialClients both({}, {});
+  Client& ours = both.ours;
+  Client& redis = both.reference;
   for (const char* name :
        {"maxmemory-samples", "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time"}) {
     both({"CONFIG", "GET", name});

@@ -51,13 +51,10 @@ void BigSet(Client& c, const std::string& key, int members) {
 
 TEST_CASE("CLIENT PAUSE WRITE keeps expired keys until it ends, reads answer them absent") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers({}, kReferenceFlags);
-  auto& [ours, reference] = servers;
-  Client a(ours.port());
-  Client b(reference.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(a, b, argv);
-  };
+  dynakv::itest::DifferentialClients both({}, kReferenceFlags);
+  auto& [ours, reference] = both.servers;
+  Client& a = both.ours;
+  Client& b = both.reference;
   both({"CONFIG", "RESETSTAT"});
   both({"SET", "k1", "v", "PX", "150"});
   both({"SET", "k2", "v", "PX", "150"});

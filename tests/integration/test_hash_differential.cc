@@ -340,13 +340,7 @@ TEST_CASE("hash replies are Redis 7's when nearly every hash lives on disk") {
 
 TEST_CASE("OBJECT ENCODING turns listpack -> hashtable at exactly Redis's thresholds") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
-  auto& [ours, reference] = servers;
-  Client a(ours.port());
-  Client b(reference.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(a, b, argv);
-  };
+  dynakv::itest::DifferentialClients both(kRedisThresholds, kRedisThresholds);
   for (int i = 0; i < 130; ++i) {
     both({"HSET", "entries", "f" + std::to_string(i), "v"});
     const Reply encoding = both({"OBJECT", "ENCODING", "entries"});

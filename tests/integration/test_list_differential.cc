@@ -265,13 +265,7 @@ TEST_CASE("list replies are Redis 7's when nearly every list lives on disk") {
 
 TEST_CASE("list config rows and OBJECT ENCODING answer as Redis 7.0") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers(Flags{}, Flags{});
-  auto& [ours, reference] = servers;
-  Client a(ours.port());
-  Client b(reference.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(a, b, argv);
-  };
+  dynakv::itest::DifferentialClients both(Flags{}, Flags{});
   both({"CONFIG", "GET", "list-max-listpack-size"});
   both({"CONFIG", "GET", "list-compress-depth"});
   for (const char* v : {"5", "-5", "-1", "0", "x", "-2147483649", "2147483647", "-2"}) {

@@ -17,13 +17,9 @@ using dynakv::itest::ServerFixture;
 
 TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers({}, {});
-  auto& [ours_server, reference_server] = servers;
-  Client ours(ours_server.port());
-  Client redis(reference_server.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(ours, redis, argv);
-  };
+  dynakv::itest::DifferentialClients both({}, {});
+  Client& ours = both.ours;
+  Client& redis = both.reference;
   both({"SET", "shared", "100"});
   both({"SET", "zero", "0"});
   both({"SET", "edge", "9999"});
@@ -91,13 +87,9 @@ TEST_CASE("OBJECT and MEMORY answer and refuse as Redis 7 does") {
 // dupStringObject makes an object of its own (REFCOUNT 1) with the same encoding.
 TEST_CASE("OBJECT REFCOUNT and ENCODING after COPY, RENAME, MOVE, SWAPDB and RESTORE are Redis's") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers({}, {});
-  auto& [ours_server, reference_server] = servers;
-  Client ours(ours_server.port());
-  Client redis(reference_server.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(ours, redis, argv);
-  };
+  dynakv::itest::DifferentialClients both({}, {});
+  Client& ours = both.ours;
+  Client& redis = both.reference;
   auto object = [&](const std::string& key) {
     CAPTURE(key);
     both({"OBJECT", "REFCOUNT", key});
@@ -145,9 +137,10 @@ TEST_CASE("OBJECT REFCOUNT and ENCODING after COPY, RENAME, MOVE, SWAPDB and RES
     both(argv);
   }
   for (const std::string key :
-       {"small-copy", "big-copy", "text-copy", "renamed", "renamed-copy", "renamed-nx", "n",
-        "n2", "n2-copy", "n3-copy", "appended", "appended-copy", "ranged", "ranged-copy", "float",
-        "float-copy", "nx", "ex", "ex-copy", "m2"}) {
+       {"small-copy", "big-copy",    "text-copy", "renamed",    "renamed-copy", "renamed-nx",
+        "n",          "n2",          "n2-copy",   "n3-copy",    "appended",     "appended-copy",
+        "ranged",     "ranged-copy", "float",     "float-copy", "nx",           "ex",
+        "ex-copy",    "m2"}) {
     object(key);
   }
   // RESTORE re-encodes by the bytes: a copy's dump comes back shared.

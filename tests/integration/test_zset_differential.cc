@@ -480,13 +480,7 @@ TEST_CASE("sorted set replies are Redis 7's when nearly every set lives on disk"
 
 TEST_CASE("OBJECT ENCODING turns listpack -> skiplist at exactly Redis's thresholds") {
   if (!dynakv::itest::ReferenceAvailable()) return;
-  dynakv::itest::ReferencePair servers(kRedisThresholds, kRedisThresholds);
-  auto& [ours, reference] = servers;
-  Client a(ours.port());
-  Client b(reference.port());
-  auto both = [&](const std::vector<std::string>& argv) {
-    return dynakv::itest::CheckSameReply(a, b, argv);
-  };
+  dynakv::itest::DifferentialClients both(kRedisThresholds, kRedisThresholds);
   for (int i = 0; i < 130; ++i) {
     both({"ZADD", "entries", std::to_string(i % 7), "m" + std::to_string(i)});
     CHECK(both({"OBJECT", "ENCODING", "entries"}) ==
