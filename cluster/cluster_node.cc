@@ -6,27 +6,42 @@
 #include "anti_entropy.h"
 #include "bus_server.h"
 #include "cluster/key_messages.h"
-#include "net/uv_handle.h"
 #include "coordinator.h"
 #include "deferrer.h"
 #include "gossiper.h"
 #include "hint_store.h"
-#include "storage/engine.h"
 #include "hinted_handoff.h"
+#include "net/uv_handle.h"
 #include "net_address.h"
 #include "node_options.h"
-#include "peer_pool.h"
 #include "paxos_acceptor.h"
 #include "paxos_proposer.h"
 #include "paxos_service.h"
+#include "peer_pool.h"
 #include "peer_requests.h"
 #include "placement.h"
 #include "rebalancer.h"
 #include "replica_service.h"
+#include "storage/engine.h"
 
 namespace dynakv::cluster {
 
 namespace {
+
+// The bus response of a request whose caller wants a ForwardResult (FORWARD, WRITE_ACKS): the
+// reply's payload when the peer answered, else the error.
+PeerClient::Callback ForwardResultTo(std::function<void(ClusterNode::ForwardResult)> done) {
+  return [done = std::move(done)](PeerClient::Response response) {
+    ClusterNode::ForwardResult result;
+    result.ok = response.ok;
+    if (response.ok) {
+      result.reply = std::move(response.payload);
+    } else {
+      result.error = std::move(response.error);
+    }
+    done(std::move(result));
+  };
+}
 
 bool Fail(std::string* error, std::string message) {
   *error = std::move(message);
@@ -117,8 +132,8 @@ class ClusterNodeImpl final : public ClusterNode {
         PaxosAcceptor::Open(options_.paxos_dir, engine_.fsync_policy(), options_.clock_ms,
                             options_.tombstone_grace_ms, &paxos_acceptor_);
     if (!status.ok()) {
-      return Fail(error, "cannot open the paxos store in " + options_.paxos_dir + ": " +
-                             status.ToString());
+      return Fail(
+          error, "cannot open the paxos store in " + options_.paxos_dir + ": " + status.ToString());
     }
     paxos_service_.set_acceptor(paxos_acceptor_.get());
     // The store's engine checkpoints its log and expires old state in its periodic work.
@@ -129,7 +144,8 @@ class ClusterNodeImpl final : public ClusterNode {
           [](uv_timer_t* t) { static_cast<ClusterNodeImpl*>(t->data)->paxos_acceptor_->Tick(); },
           1000, 1000);
     }
-    if (rc != 0) return Fail(error, std::string("cannot start the paxos timer: ") + uv_strerror(rc));
+    if (rc != 0)
+      return Fail(error, std::string("cannot start the paxos timer: ") + uv_strerror(rc));
     return true;
   }
 
@@ -370,38 +386,16 @@ class ClusterNodeImpl final : public ClusterNode {
   }
   void Forward(std::string_view node_id, std::string request, std::uint64_t timeout_ms,
                std::function<void(ForwardResult)> done) override {
-    SendOrFail(
-        peers_, deferrer_, node_id, bus::FrameType::kForward,
-        std::make_shared<const std::string>(std::move(request)),
-        [done = std::move(done)](PeerClient::Response response) {
-          ForwardResult result;
-          result.ok = response.ok;
-          if (response.ok) {
-            result.reply = std::move(response.payload);
-          } else {
-            result.error = std::move(response.error);
-          }
-          done(std::move(result));
-        },
-        timeout_ms);
+    SendOrFail(peers_, deferrer_, node_id, bus::FrameType::kForward,
+               std::make_shared<const std::string>(std::move(request)),
+               ForwardResultTo(std::move(done)), timeout_ms);
   }
   void SetForwardHandler(ForwardHandler handler) override { forward_handler_ = std::move(handler); }
   void QueryWriteAcks(std::string_view node_id, std::string request, std::uint64_t timeout_ms,
                       std::function<void(ForwardResult)> done) override {
-    SendOrFail(
-        peers_, deferrer_, node_id, bus::FrameType::kWriteAcks,
-        std::make_shared<const std::string>(std::move(request)),
-        [done = std::move(done)](PeerClient::Response response) {
-          ForwardResult result;
-          result.ok = response.ok;
-          if (response.ok) {
-            result.reply = std::move(response.payload);
-          } else {
-            result.error = std::move(response.error);
-          }
-          done(std::move(result));
-        },
-        timeout_ms);
+    SendOrFail(peers_, deferrer_, node_id, bus::FrameType::kWriteAcks,
+               std::make_shared<const std::string>(std::move(request)),
+               ForwardResultTo(std::move(done)), timeout_ms);
   }
   void SetWriteAcksHandler(ForwardHandler handler) override {
     write_acks_handler_ = std::move(handler);
@@ -604,7 +598,7 @@ class ClusterNodeImpl final : public ClusterNode {
   PaxosProposer proposer_;
   LeaveState leave_ = LeaveState::kNone;
   std::function<void(std::string)> leave_done_;  // LEAVE's caller, until it is over
-  net::UvHandle<uv_timer_t> leave_timer_;             // the grace period after announcing "left"
+  net::UvHandle<uv_timer_t> leave_timer_;        // the grace period after announcing "left"
   std::unique_ptr<HintStore> hints_;             // null: hints disabled
   std::unique_ptr<HintedHandoff> handoff_;       // with hints_
   bool stopped_ = false;
