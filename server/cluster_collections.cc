@@ -9,6 +9,7 @@
 #include "cluster_lists.h"
 #include "cluster_zsets.h"
 #include "number_parse.h"
+#include "own_actor.h"
 #include "resp/reply_writer.h"
 #include "server.h"
 #include "storage/engine.h"
@@ -239,8 +240,8 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
 }
 
 ClusterCollections::ClusterCollections(Server& server, ClusterExecutor& executor,
-                                       cluster::ClusterNode& node)
-    : server_(server), executor_(executor), node_(node) {}
+                                       cluster::ClusterNode& node, OwnActor& own)
+    : server_(server), executor_(executor), node_(node), own_(own) {}
 
 bool ClusterCollections::IsCollectionCommand(const CommandSpec& spec) {
   // Rows flagged kCmdClusterConvergent. HINCRBY runs as a counter increment of the field
@@ -323,15 +324,11 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
   // In this node's log file before it goes anywhere, not only in the log buffer the loop flushes
   // at the end of its iteration: killed in between, the node would come back without the dot
   // that the other replicas hold, give it to its next add, and the two members tagged with one
-  // dot would remove each other on the next merge (test_cluster_sets' kill -9 test). The delta,
-  // not the merged set: the replica logs what it is given (a join, stored_siblings.h), and the
-  // join of the delta into this copy is the merged set.
-  if (const std::string error = node_.PutLocal(key, delta); !error.empty()) {
+  // dot would remove each other on the next merge (test_cluster_sets' kill -9 test; a log write
+  // that fails: own_actor.h). The delta, not the merged set: the replica logs what it is given
+  // (a join, stored_siblings.h), and the join of the delta into this copy is the merged set.
+  if (const std::string error = own_.Store(key, delta); !error.empty()) {
     done("-" + error + "\r\n");
-    return;
-  }
-  if (const storage::Status status = server_.engine().FlushLog(); !status.ok()) {
-    done("-ERR this replica could not store the write: " + status.ToString() + "\r\n");
     return;
   }
   node_.Write(

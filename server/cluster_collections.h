@@ -10,8 +10,9 @@
 // handler's element operations become ORSet operations by this node's actor (node id + data
 // directory incarnation, ClusterCounters::actor): an add tags the member with the actor's next
 // dot, a remove drops the dots of the member this copy has seen. The new state is stored in this
-// node's log first (the actor's dots must never repeat), and only the delta (what the command
-// changed: O(members written) bytes) goes to the key's replicas, which join it into their copies.
+// node's log first (the actor's dots must never repeat: own_actor.h), and only the delta (what the
+// command changed: O(members written) bytes) goes to the key's replicas, which join it into their
+// copies.
 //
 // Every other write to a set key (DEL, EXPIRE, PERSIST, SMOVE, the STORE commands, transactions
 // and scripts) runs through ClusterExecutor over what it read, and MakeCollectionVersion turns its
@@ -36,6 +37,7 @@ namespace dynakv::server {
 
 class Client;
 class ClusterExecutor;
+class OwnActor;
 class Server;
 
 // The collection version inside `set`, if any (one per kind; sets are the only kind yet).
@@ -65,8 +67,9 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
 
 class ClusterCollections {
  public:
-  // Every reference must outlive this.
-  ClusterCollections(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node);
+  // Every reference must outlive this. `own` stores the writes (own_actor.h).
+  ClusterCollections(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node,
+                     OwnActor& own);
 
   // The commands that run on one replica as described above: rows flagged kCmdClusterConvergent
   // (SADD, SREM, SPOP, HSET, HMSET, HSETNX, HDEL, HINCRBY: a counter increment of the field,
@@ -92,6 +95,7 @@ class ClusterCollections {
   Server& server_;
   ClusterExecutor& executor_;
   cluster::ClusterNode& node_;
+  OwnActor& own_;
 };
 
 }  // namespace dynakv::server

@@ -1,17 +1,9 @@
 #include "cluster_counters.h"
 
-#include <span>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <random>
-#include <sstream>
+#include <span>
 #include <utility>
 
-#include "atomic_file.h"
 #include "client.h"
 #include "clock.h"
 #include "cluster/key_messages.h"
@@ -44,16 +36,6 @@ crdt::PnCounter StateOf(const cluster::Version* counter) {
   crdt::PnCounter state;
   if (counter != nullptr) crdt::PnCounter::Decode(counter->value, &state);  // checked on decode
   return state;
-}
-
-std::string RandomIncarnation() {
-  std::random_device device;
-  std::mt19937_64 rng((static_cast<std::uint64_t>(device()) << 32) ^ device() ^
-                      static_cast<std::uint64_t>(NowMs()));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 16; ++i) id.push_back(kHex[rng() % 16]);
-  return id;
 }
 
 }  // namespace
@@ -148,37 +130,13 @@ bool MakeCounterIncrement(const cluster::SiblingSet& observed, const cluster::Si
   return cluster::NormalizeCounterVersion(version);
 }
 
-std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning) {
-  const std::string path = dir + "/incarnation";
-  std::ifstream in(path);
-  std::string id;
-  if (!renew && in && std::getline(in, id) && id.size() == 16 &&
-      id.find_first_not_of("0123456789abcdef") == std::string::npos) {
-    return id;
-  }
-  if (in.is_open() && !renew) {
-    *warning = "The counter incarnation file " + path + " is malformed: using a new one";
-  }
-  id = RandomIncarnation();
-  AtomicWriteFailure failure;
-  if (!WriteFileAtomically(path, id + "\n", 0644, &failure)) {
-    *warning = "Can't keep the counter incarnation in " + path + " (" +
-               std::strerror(failure.error) + "): this process counts as a new actor";
-  }
-  return id;
-}
-
 ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
                                  cluster::ClusterNode& node, std::string dir)
     : server_(server),
       executor_(executor),
       node_(node),
-      dir_(std::move(dir)),
-      collections_(server, executor, node) {
-  std::string warning;
-  actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, false, &warning);
-  if (!warning.empty()) Log(server_.log_level(), LogLevel::kWarning, "%s", warning.c_str());
-  undecodable_seen_ = node_.stats().undecodable_values;
+      own_(server, node, std::move(dir)),
+      collections_(server, executor, node, own_) {
   for (int i = 0; i < 2; ++i) {
     runners_[i] = std::make_unique<Client>(server, 0);
     runners_[i]->set_protocol(i + 2);
@@ -186,17 +144,6 @@ ClusterCounters::ClusterCounters(Server& server, ClusterExecutor& executor,
 }
 
 ClusterCounters::~ClusterCounters() = default;
-
-void ClusterCounters::RenewIncarnationAfterLostCopies() {
-  const std::uint64_t undecodable = node_.stats().undecodable_values;
-  if (undecodable == undecodable_seen_) return;
-  undecodable_seen_ = undecodable;
-  std::string warning;
-  actor_ = node_.self_id() + "/" + DataDirIncarnation(dir_, true, &warning);
-  Log(server_.log_level(), LogLevel::kWarning,
-      "A stored copy could not be read: counting as a new incarnation (%s)%s%s", actor_.c_str(),
-      warning.empty() ? "" : "; ", warning.c_str());
-}
 
 void ClusterCounters::AppendInfo(std::string* out) const {
   out->append("cluster_counter_forwards_sent:").append(std::to_string(forwarded_)).append("\r\n");
@@ -319,13 +266,13 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
   const std::string& key = argv[1];
   if (ClusterCollections::IsCollectionCommand(spec)) {
     // A lost copy may have held the actor's latest dots, as it may a counter's latest entry.
-    RenewIncarnationAfterLostCopies();
-    collections_.Apply(client, spec, argv, write, actor_, record, std::move(done));
+    own_.RenewAfterLostCopies();
+    collections_.Apply(client, spec, argv, write, own_.actor(), record, std::move(done));
     return;
   }
   cluster::SiblingSet set = node_.LocalSiblings(key);
   // An empty copy is how a lost one shows (absent keys aside): only then is the check needed.
-  if (set.empty()) RenewIncarnationAfterLostCopies();
+  if (set.empty()) own_.RenewAfterLostCopies();
   const std::int64_t now = NowMs();
   SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
   snapshot.Load(key, set);
@@ -375,7 +322,7 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
     reset.expire_at_ms = old_expiry;
     state.ApplyReset(std::move(reset));
   }
-  if (!state.Increment(actor_, delta)) {
+  if (!state.Increment(own_.actor(), delta)) {
     resp::ReplyWriter error(&reply, client.protocol());
     reply.clear();
     error.Error(kErrOverflow);
@@ -385,9 +332,10 @@ void ClusterCounters::Apply(Client& client, const CommandSpec& spec,
   version.value = state.Encode();
   cluster::NormalizeCounterVersion(&version);
   set.Add(std::move(version));
-  // In this node's log before it goes anywhere: were it acknowledged by others while missing
-  // here, this node's next increment would reuse the entry's value and be absorbed by the join.
-  if (const std::string error = node_.PutLocal(key, set); !error.empty()) {
+  // In this node's log file before it goes anywhere: were it acknowledged by others while
+  // missing here, this node's next increment would reuse the entry's value and be absorbed by the
+  // join (own_actor.h).
+  if (const std::string error = own_.Store(key, set); !error.empty()) {
     done("-" + error + "\r\n");
     return;
   }

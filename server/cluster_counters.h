@@ -5,11 +5,11 @@
 // first of the key's replicas that is alive and reachable (FORWARD, as list pops are forwarded;
 // cluster_blocking.h serves both). There the ordinary handler runs over the replica's own copy
 // (so every reply and error is Redis's), and its result becomes an increment of this node's
-// own actor entry (node id + the incarnation of its data directory): only this node ever moves
-// that entry, and its copy always holds the entry's latest value, since the new version is
-// stored in its log before it is sent anywhere. The version then goes to the key's replicas as
-// any write does, and the reply leaves once W acknowledged it. The value replied is this
-// replica's merged sum: increments through other replicas that it has not received yet are not
+// own actor entry (node id + the incarnation of its data directory: own_actor.h): only this
+// node ever moves that entry, and its copy always holds the entry's latest value, since the new
+// version is stored in its log file before it is sent anywhere. The version then goes to the key's
+// replicas as any write does, and the reply leaves once W acknowledged it. The value replied is
+// this replica's merged sum: increments through other replicas that it has not received yet are not
 // in it (Riak's counters answer the local view too).
 //
 // A key becomes a counter at its first increment here: an absent key, or a string holding an
@@ -29,6 +29,7 @@
 #include "cluster_collections.h"
 #include "cluster_wait.h"
 #include "command.h"
+#include "own_actor.h"
 #include "snapshot_keyspace.h"
 
 namespace dynakv::server {
@@ -81,7 +82,7 @@ bool MakeCounterIncrement(const cluster::SiblingSet& observed, const cluster::Si
 class ClusterCounters {
  public:
   // Every reference must outlive this. `dir`: the data directory, which keeps this node's
-  // incarnation (DataDirIncarnation); the actor is the node id plus it.
+  // incarnation (OwnActor); the actor is the node id plus it.
   ClusterCounters(Server& server, ClusterExecutor& executor, cluster::ClusterNode& node,
                   std::string dir);
   ~ClusterCounters();
@@ -102,7 +103,7 @@ class ClusterCounters {
              const cluster::ConsistencyLevel& write, std::function<void(std::string)> respond,
              WriteRecorder record = nullptr);
 
-  const std::string& actor() const { return actor_; }
+  const std::string& actor() const { return own_.actor(); }
   // INFO cluster's lines: increments forwarded to a replica, and served for other nodes.
   void AppendInfo(std::string* out) const;
 
@@ -114,27 +115,14 @@ class ClusterCounters {
              std::function<void(std::string)> done);
   // The replica that runs `key`'s increments when this node is not one of them.
   std::string TargetOf(const std::string& key) const;
-  // A copy of a key this node could not read (a damaged block, undecodable bytes) may have held
-  // its entry's latest value, which the other replicas still have: counting on from an older
-  // value would be absorbed by their larger one. So after any such copy the node counts as a
-  // new incarnation (kept in the data directory), as after a wiped disk.
-  void RenewIncarnationAfterLostCopies();
-
   Server& server_;
   ClusterExecutor& executor_;
   cluster::ClusterNode& node_;
-  std::string dir_;
-  std::string actor_;
-  std::uint64_t undecodable_seen_ = 0;  // ClusterStats::undecodable_values when last checked
+  OwnActor own_;  // before collections_, which holds a reference to it
   ClusterCollections collections_;
   std::unique_ptr<Client> runners_[2];  // the handler's client in Serve: RESP2, RESP3
   std::uint64_t forwarded_ = 0;
   std::uint64_t served_ = 0;
 };
-
-// The incarnation id of the data directory `dir`: read from <dir>/incarnation, created there
-// (random, written atomically) when missing or when `renew`. When it cannot be kept, a fresh
-// random one with *warning set: a new actor is always safe, reusing one after a wiped disk is not.
-std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning);
 
 }  // namespace dynakv::server

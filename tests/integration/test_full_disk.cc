@@ -5,7 +5,6 @@
 //
 // Needs root (mount); CI runs as root, elsewhere the test says why and passes without checking.
 #include <doctest/doctest.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,49 +18,17 @@
 #include <thread>
 
 #include "harness.h"
+#include "small_disk.h"
 
+using dynakv::itest::CanMount;
 using dynakv::itest::Client;
 using dynakv::itest::Reply;
 using dynakv::itest::ServerProcess;
+using dynakv::itest::SmallDisk;
 
 namespace {
 
 constexpr const char* kMisconf = "MISCONF Errors writing to the AOF file: No space left on device";
-
-// A tmpfs of `megabytes` mounted on `dir` for the test's lifetime.
-class SmallDisk {
- public:
-  SmallDisk(const std::string& dir, int megabytes) : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    const std::string options = "size=" + std::to_string(megabytes) + "m";
-    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) == 0;
-  }
-  ~SmallDisk() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  // Takes `megabytes` of the disk with a file that FreeBallast gives back.
-  void AddBallast(int megabytes) {
-    std::ofstream ballast(BallastPath(), std::ios::binary);
-    const std::string chunk(1 << 20, 'b');
-    for (int i = 0; i < megabytes; ++i) ballast.write(chunk.data(), chunk.size());
-  }
-  void FreeBallast() { std::filesystem::remove(BallastPath()); }
-
- private:
-  std::string BallastPath() const { return dir_ + "/ballast"; }
-  std::string dir_;
-  bool mounted_ = false;
-};
-
-bool CanMount() {
-  if (::geteuid() == 0) return true;
-  // CI runs as root: there the test must not pass without checking anything.
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") FAIL("CI must run this test as root (mount)");
-  MESSAGE("not root: cannot mount a small tmpfs, nothing checked");
-  return false;
-}
 
 struct Outcome {
   std::map<std::string, std::string> acked;  // key -> value of acknowledged SETs (or "" deleted)
