@@ -114,8 +114,19 @@ netns_create "$nodes"
 
 in_client() { ip netns exec "$DKVF_CLIENT" "$@"; }
 node_pid() { cat "$run/n$1/pid"; }
-# Running (a zombie not yet reaped counts as gone).
-pid_alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# Running: some thread of it is not yet a zombie (a zombie not yet reaped counts as gone). Every
+# thread, not the process's main one alone: after kill -9 the main thread can be a zombie while
+# others still exit, holding the process's files, and with them its data dir's lock (a restart
+# then fails: "in use by another engine"; seen under a full CI run's load). The state follows the
+# last ')' (a thread's name may hold spaces).
+pid_alive() {
+  local stat state
+  for stat in /proc/"$1"/task/*/stat; do
+    state=$(sed -E 's/.*\) ([A-Za-z]).*/\1/' "$stat" 2>/dev/null) || continue
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] && return 0
+  done
+  return 1
+}
 node_alive() { pid_alive "$(node_pid "$1")"; }
 # Starts node $1 in its namespace (the pid is the server's: ip netns exec execs it) and waits,
 # bounded, until it answers PING from the client namespace.
@@ -142,15 +153,17 @@ start_node() {
   tail -20 "$run/n$i/server.log" >&2
   return 1
 }
-# kill -9, and wait (bounded) until the process is gone, so its port is free for the restart.
+# kill -9, and wait (bounded: 30 s, a loaded machine is slow to let a big process go) until the
+# process is gone, so its port and its data dir's lock are free for the restart.
 kill_node() {
   local pid tries
   pid=$(node_pid "$1")
   kill -KILL "$pid" 2>/dev/null || true
-  for ((tries = 0; tries < 100; tries++)); do
+  for ((tries = 0; tries < 600; tries++)); do
     pid_alive "$pid" || return 0
     sleep 0.05
   done
+  log "node n$1 (pid $pid) still exits 30 s after kill -9"
 }
 
 # One anti-entropy exchange between every pair of nodes: afterwards every node holds every write
