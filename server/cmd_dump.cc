@@ -10,6 +10,7 @@
 #include "ascii.h"
 #include "clock.h"
 #include "command.h"
+#include "config.h"
 #include "keyspace.h"
 #include "keyspace_access.h"
 #include "list_blocking.h"
@@ -18,6 +19,7 @@
 #include "rdb/dump_payload.h"
 #include "rdb/value.h"
 #include "server.h"
+#include "storage/engine.h"
 #include "types/codec.h"
 
 namespace dynakv::server {
@@ -50,6 +52,7 @@ struct RestoreOptions {
   bool replace = false;
   bool absttl = false;
   std::optional<long long> idle_seconds;
+  std::optional<int> frequency;
 };
 
 // Redis's option loop: IDLETIME and FREQ exclude each other (the second is a syntax error).
@@ -84,8 +87,7 @@ bool ParseRestoreOptions(CommandContext& ctx, RestoreOptions* options) {
         ctx.reply.Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
         return false;
       }
-      // Accepted and dropped: no LFU policy keeps access frequencies here (Redis, too, drops
-      // it unless an LFU policy is selected).
+      options->frequency = static_cast<int>(f);
       freq = true;
       ++j;
     } else {
@@ -162,7 +164,13 @@ void RestoreCommand(CommandContext& ctx) {
     status = ctx.keyspace.Put(key, value.string, expire_at);
   }
   if (!WriteOk(ctx, status)) return;
-  if (options.idle_seconds) ctx.keyspace.SetIdleTime(key, *options.idle_seconds);
+  // As Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy and IDLETIME under any other;
+  // the other one is dropped.
+  if (storage::IsLfuPolicy(ctx.server.config().maxmemory_policy)) {
+    if (options.frequency) ctx.keyspace.SetLfuFrequency(key, *options.frequency);
+  } else if (options.idle_seconds) {
+    ctx.keyspace.SetIdleTime(key, *options.idle_seconds);
+  }
   // A list or sorted set landing on a key wakes the clients blocked on it, as Redis's dbAdd
   // signals the key ready (single-node mode).
   if (typed && ctx.server.cluster_executor() == nullptr) {

@@ -28,8 +28,8 @@ class NewKeyNotifier final : public Keyspace {
   }
   storage::Status Put(std::string_view key, std::string_view value,
                       std::int64_t expire_at_ms) override;
-  storage::Status PutString(std::string_view key, std::string_view value,
-                            std::int64_t expire_at_ms, StringHint hint) override;
+  storage::Status PutString(std::string_view key, std::string_view value, std::int64_t expire_at_ms,
+                            StringHint hint) override;
   void MarkStringRaw(std::string_view key) override { inner_.MarkStringRaw(key); }
   storage::Status PatchString(std::string_view key,
                               const std::vector<storage::BytePatch>& pieces) override;
@@ -54,6 +54,9 @@ class NewKeyNotifier final : public Keyspace {
   }
   bool SetIdleTime(std::string_view key, std::int64_t idle_seconds) override {
     return inner_.SetIdleTime(key, idle_seconds);
+  }
+  bool SetLfuFrequency(std::string_view key, int frequency) override {
+    return inner_.SetLfuFrequency(key, frequency);
   }
 
   // While held, "new" events wait and are published by Release, in order: for a command that

@@ -214,12 +214,15 @@ TEST_CASE("RESTORE refuses what Redis refuses, with Redis's errors, in Redis's o
       "",
       "short",
       good.substr(0, good.size() - 1),
-      Frame(good.substr(0, good.size() - 10), 11),            // a newer RDB version
-      Frame(good.substr(0, good.size() - 10), 9),             // an older one is fine
-      Frame(std::string("\x63\x01x", 3)),                     // no such type
+      Frame(good.substr(0, good.size() - 10), 11),  // a newer RDB version
+      Frame(good.substr(0, good.size() - 10), 9),   // an older one is fine
+      Frame(std::string("\x63\x01x", 3)),           // no such type
       // A string cut short. (Redis reads a value into the payload's own 10-byte footer without
-      // noticing, so a length of up to 13 here would pass there; we refuse it: see rdb/dump_payload.h.)
-      Frame(std::string("\x00\x20" "abc", 5)),
+      // noticing, so a length of up to 13 here would pass there; we refuse it: see
+      // rdb/dump_payload.h.)
+      Frame(std::string("\x00\x20"
+                        "abc",
+                        5)),
       Frame(std::string("\x02\x00", 2)),                      // an empty set
       Frame(std::string("\x02\x02\x01m\x01m", 6)),            // a set with a duplicate
       Frame(std::string("\x00\xc3\x05\x0a\x01\x61\x62", 7)),  // LZF that does not fit
@@ -309,6 +312,32 @@ TEST_CASE("RESTORE's TTL, ABSTTL and IDLETIME") {
     CHECK(c->Command({"OBJECT", "IDLETIME", "idle"}).integer >= 3600);
     CHECK(c->Command({"ZCARD", "idle"}) == Reply::Int(2));
     CHECK(c->Command({"OBJECT", "IDLETIME", "idle"}).integer <= 1);
+  }
+}
+
+// Redis's objectSetLRUOrLFU: under an LFU policy FREQ sets the counter and IDLETIME is dropped;
+// under an LRU (or any other) policy IDLETIME sets the idle time and FREQ is dropped.
+TEST_CASE("RESTORE's FREQ and IDLETIME under LFU and LRU policies are Redis's") {
+  if (!dynakv::itest::ReferenceAvailable()) return;
+  dynakv::itest::DifferentialClients both({}, {});
+  both({"SET", "s", "value"});
+  const std::string payload = both.reference.Command({"DUMP", "s"}).str;
+  both({"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"});
+  both({"RESTORE", "hot", "0", payload, "FREQ", "100"});
+  CHECK(both({"OBJECT", "FREQ", "hot"}) == Reply::Int(100));
+  both({"RESTORE", "cold", "0", payload, "FREQ", "0"});
+  CHECK(both({"OBJECT", "FREQ", "cold"}) == Reply::Int(0));
+  // IDLETIME is dropped: a new key's counter (LFU_INIT_VAL, 5).
+  both({"RESTORE", "idle", "0", payload, "IDLETIME", "3600"});
+  CHECK(both({"OBJECT", "FREQ", "idle"}) == Reply::Int(5));
+  both({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+  both({"RESTORE", "lru-freq", "0", payload, "FREQ", "100"});
+  both({"RESTORE", "lru-idle", "0", payload, "IDLETIME", "3600"});
+  for (Client* c : {&both.ours, &both.reference}) {
+    CHECK(c->Command({"OBJECT", "IDLETIME", "lru-freq"}).integer <= 1);
+    const long long idle = c->Command({"OBJECT", "IDLETIME", "lru-idle"}).integer;
+    CHECK(idle >= 3600);
+    CHECK(idle <= 3602);
   }
 }
 
