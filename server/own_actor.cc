@@ -40,30 +40,64 @@ void SyncDirectory(const std::string& dir) {
 
 }  // namespace
 
-std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning) {
+std::string CurrentBootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  if (!in || !std::getline(in, id)) return "";
+  return id;
+}
+
+std::string IncarnationFileText(std::string_view id, std::string_view boot_id) {
+  std::string text(id);
+  text.push_back('\n');
+  if (!boot_id.empty()) {
+    text.append(boot_id);
+    text.push_back('\n');
+  }
+  return text;
+}
+
+std::string DataDirIncarnation(const std::string& dir, bool renew, std::string_view boot_id,
+                               std::string* warning) {
   const std::string path = dir + "/incarnation";
   std::ifstream in(path);
   std::string id;
-  if (!renew && in && std::getline(in, id) && id.size() == 16 &&
-      id.find_first_not_of("0123456789abcdef") == std::string::npos) {
+  std::string written_at_boot;
+  const bool well_formed = in && std::getline(in, id) && id.size() == 16 &&
+                           id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (well_formed && !std::getline(in, written_at_boot)) written_at_boot.clear();
+  // Since the machine restarted, the log may have lost what it had written but not yet fsynced
+  // while other replicas hold those writes' dots: counting on would hand the dots out again.
+  const bool rebooted = !boot_id.empty() && !written_at_boot.empty() && written_at_boot != boot_id;
+  if (!renew && well_formed && !rebooted) {
+    if (written_at_boot != boot_id && !boot_id.empty()) {
+      // A file of an older version (no boot line): taken as of this boot from now on.
+      AtomicWriteFailure failure;
+      WriteFileAtomically(path, IncarnationFileText(id, boot_id), 0644, &failure);
+    }
     return id;
   }
-  if (in.is_open() && !renew) {
+  if (!renew && rebooted) {
+    *warning = "The machine restarted since " + path +
+               " was written (writes not yet fsynced then may be lost here while other replicas "
+               "hold them): counting as a new incarnation";
+  } else if (in.is_open() && !renew) {
     *warning = "The counter incarnation file " + path + " is malformed: using a new one";
   }
   id = RandomIncarnation();
   AtomicWriteFailure failure;
-  if (!WriteFileAtomically(path, id + "\n", 0644, &failure)) {
-    *warning = "Can't keep the counter incarnation in " + path + " (" +
-               std::strerror(failure.error) + "): this process counts as a new actor";
+  if (!WriteFileAtomically(path, IncarnationFileText(id, boot_id), 0644, &failure)) {
+    if (!warning->empty()) warning->append("; ");
+    warning->append("Can't keep the counter incarnation in " + path + " (" +
+                    std::strerror(failure.error) + "): this process counts as a new actor");
   }
   return id;
 }
 
 OwnActor::OwnActor(Server& server, cluster::ClusterNode& node, std::string dir)
-    : server_(server), node_(node), dir_(std::move(dir)) {
+    : server_(server), node_(node), dir_(std::move(dir)), boot_id_(CurrentBootId()) {
   std::string warning;
-  id_ = DataDirIncarnation(dir_, false, &warning);
+  id_ = DataDirIncarnation(dir_, false, boot_id_, &warning);
   actor_ = node_.self_id() + "/" + id_;
   if (!warning.empty()) Log(server_.log_level(), LogLevel::kWarning, "%s", warning.c_str());
   undecodable_seen_ = node_.stats().undecodable_values;
@@ -74,7 +108,7 @@ void OwnActor::RenewAfterLostCopies() {
   if (undecodable == undecodable_seen_) return;
   undecodable_seen_ = undecodable;
   std::string warning;
-  id_ = DataDirIncarnation(dir_, true, &warning);
+  id_ = DataDirIncarnation(dir_, true, boot_id_, &warning);
   actor_ = node_.self_id() + "/" + id_;
   // The new actor has written nothing: whatever the old one left unlogged is not its concern.
   unlogged_end_ = 0;
@@ -132,7 +166,7 @@ void OwnActor::KeepIfLogged() {
   if (now < next_write_back_) return;
   next_write_back_ = now + std::chrono::seconds(1);
   AtomicWriteFailure failure;
-  if (!WriteFileAtomically(path(), id_ + "\n", 0644, &failure)) {
+  if (!WriteFileAtomically(path(), IncarnationFileText(id_, boot_id_), 0644, &failure)) {
     if (!write_back_failed_) {
       Log(server_.log_level(), LogLevel::kWarning,
           "Can't write the incarnation file %s back yet (%s): until it is, a restart counts as a "

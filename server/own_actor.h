@@ -19,6 +19,9 @@
 //     whose dots no replica has seen. Once the log holds the record the file is written back;
 //   - a stored copy that could not be read (a damaged block, undecodable bytes) may have held the
 //     actor's latest writes too: RenewAfterLostCopies moves to a new incarnation at once.
+//   - a machine restart (power loss, kernel crash) may lose log writes not yet fsynced whose dots
+//     other replicas already hold: the file records the boot it was written under, and a start
+//     under another boot is a new incarnation.
 #pragma once
 
 #include <chrono>
@@ -60,6 +63,7 @@ class OwnActor {
   Server& server_;
   cluster::ClusterNode& node_;
   const std::string dir_;
+  const std::string boot_id_;           // CurrentBootId() at start
   std::string id_;                      // the incarnation
   std::string actor_;                   // node id + "/" + id_
   std::uint64_t undecodable_seen_ = 0;  // ClusterStats::undecodable_values when last checked
@@ -69,9 +73,19 @@ class OwnActor {
   std::chrono::steady_clock::time_point next_write_back_;
 };
 
-// The incarnation id of the data directory `dir`: read from <dir>/incarnation, created there
-// (random, written atomically) when missing or when `renew`. When it cannot be kept, a fresh
-// random one with *warning set: a new actor is always safe, reusing one after a wiped disk is not.
-std::string DataDirIncarnation(const std::string& dir, bool renew, std::string* warning);
+// The incarnation id of the data directory `dir`: read from <dir>/incarnation ("<id>\n<boot
+// id>\n"), created there (random, written atomically) when missing, when `renew`, or when the file
+// was written under another boot of the machine than `boot_id` (a reboot may have lost log writes
+// not yet fsynced whose dots other replicas hold). When it cannot be kept, a fresh random one
+// with *warning set: a new actor is always safe, reusing one after a lost write is not. An empty
+// `boot_id` (unknown) never renews; a file without a boot line is taken as of this boot.
+std::string DataDirIncarnation(const std::string& dir, bool renew, std::string_view boot_id,
+                               std::string* warning);
+
+// What <dir>/incarnation holds for `id` written under `boot_id`.
+std::string IncarnationFileText(std::string_view id, std::string_view boot_id);
+
+// The running kernel's boot id (/proc/sys/kernel/random/boot_id), "" when unknown.
+std::string CurrentBootId();
 
 }  // namespace dynakv::server

@@ -159,7 +159,8 @@ TEST_CASE("a node whose log takes the refused write after all keeps its incarnat
   REQUIRE(n1.Command({"SADD", "s", "base"}) == Reply::Int(1));
   const std::string file = c.cluster.node(0).dir() + "/incarnation";
   const std::string incarnation = ReadFile(file);
-  REQUIRE(incarnation.size() == 17);  // 16 hex digits and a newline
+  // 16 hex digits and a newline, then the machine's boot id (36 characters) and a newline.
+  REQUIRE(incarnation.size() == 17 + 37);
 
   c.disk.FillUp();
   bool refused = false;
