@@ -53,7 +53,17 @@ bool ValueCompressor::Compress(std::string_view raw, std::size_t threshold,
   // LZ4's API is int-sized; huge values are simply stored raw.
   if (raw.empty() || raw.size() < threshold || raw.size() > LZ4_MAX_INPUT_SIZE) return false;
   const bool sampled = raw.size() >= kProbeMinSize;
-  if (sampled && !SampleCompresses(raw)) return false;
+  if (sampled) {
+    if (large_skip_left_ > 0) {
+      --large_skip_left_;
+      return false;
+    }
+    if (!SampleCompresses(raw)) {
+      if (++large_refused_run_ >= kLargeRefusedRun) large_skip_left_ = kRetryStride - 1;
+      return false;
+    }
+    large_refused_run_ = 0;
+  }
   if (!sampled && skip_left_ > 0) {
     --skip_left_;
     return false;

@@ -34,6 +34,13 @@ class ValueCompressor {
   // such a run may thus stay raw, at most kRetryStride - 1 of them in a row.
   static constexpr std::uint32_t kRefusedRun = 64;
   static constexpr std::uint32_t kRetryStride = 16;
+  // The same rule for sampled values, after a shorter run: the sample of a 16 KB value (2 KB
+  // copied and given to LZ4) was 2-4% of a SET's server time for incompressible values (random
+  // bytes, media, already-compressed blobs), all of it wasted. Once kLargeRefusedRun of them in a
+  // row had a sample that did not shrink, only every kRetryStride-th is sampled until one shrinks;
+  // a compressible large value right after such a run may thus stay raw, at most kRetryStride - 1
+  // of them in a row.
+  static constexpr std::uint32_t kLargeRefusedRun = 8;
 
   // Compresses `raw` when it is at least `threshold` bytes long and LZ4 makes it smaller. Returns
   // true when *packed holds the compressed form (valid until the next call); false means store
@@ -52,6 +59,8 @@ class ValueCompressor {
   std::string buf_;
   std::uint32_t refused_run_ = 0;  // short values in a row that LZ4 did not shrink
   std::uint32_t skip_left_ = 0;    // short values still to store raw untried
+  std::uint32_t large_refused_run_ = 0;  // sampled values in a row whose sample did not shrink
+  std::uint32_t large_skip_left_ = 0;    // sampled values still to store raw unsampled
 };
 
 // Decompresses exactly raw_size bytes into dst. False when `stored` is not a valid LZ4 block of

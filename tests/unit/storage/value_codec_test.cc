@@ -114,6 +114,39 @@ TEST_CASE("value codec: after a run of short values LZ4 cannot shrink, only some
   CHECK(compressor.Compress(std::string(ValueCompressor::kProbeMinSize, 'p'), 64, &packed));
 }
 
+TEST_CASE("value codec: after a run of large values whose sample did not shrink, some are sampled") {
+  ValueCompressor compressor;
+  std::string_view packed;
+  constexpr std::size_t kLarge = 2 * ValueCompressor::kProbeMinSize;
+  const std::string compressible(kLarge, 'c');
+  for (std::uint32_t i = 0; i < ValueCompressor::kLargeRefusedRun; ++i) {
+    CHECK_FALSE(compressor.Compress(testing::RandomBytes(kLarge, i), 64, &packed));
+  }
+  // The next kRetryStride - 1 large values are stored raw unsampled, compressible or not (short
+  // ones are still tried); then one is sampled, and once one shrinks every value is again.
+  for (std::uint32_t i = 1; i < ValueCompressor::kRetryStride; ++i) {
+    CHECK_FALSE(compressor.Compress(compressible, 64, &packed));
+    CHECK(compressor.Compress(std::string(200, 's'), 64, &packed));
+  }
+  REQUIRE(compressor.Compress(compressible, 64, &packed));
+  CHECK(RoundTrip(std::string(packed), compressible.size()) == compressible);
+  CHECK(compressor.Compress(compressible, 64, &packed));
+  // A shorter run than kLargeRefusedRun changes nothing.
+  for (std::uint32_t i = 0; i + 1 < ValueCompressor::kLargeRefusedRun; ++i) {
+    CHECK_FALSE(compressor.Compress(testing::RandomBytes(kLarge, i), 64, &packed));
+  }
+  CHECK(compressor.Compress(compressible, 64, &packed));
+  // A refused sample after a run keeps the skipping going: raw again for kRetryStride - 1.
+  for (std::uint32_t i = 0; i < ValueCompressor::kLargeRefusedRun; ++i) {
+    CHECK_FALSE(compressor.Compress(testing::RandomBytes(kLarge, i), 64, &packed));
+  }
+  for (std::uint32_t i = 1; i < ValueCompressor::kRetryStride; ++i) {
+    CHECK_FALSE(compressor.Compress(compressible, 64, &packed));
+  }
+  CHECK_FALSE(compressor.Compress(testing::RandomBytes(kLarge, 99), 64, &packed));
+  CHECK_FALSE(compressor.Compress(compressible, 64, &packed));
+}
+
 TEST_CASE("value codec: corrupt or mis-sized input is rejected") {
   const std::string raw(1000, 'x');
   const std::string packed = Compress(raw, 1).value();
