@@ -106,7 +106,7 @@ for round in $(seq "$rounds"); do
       # "min","p50","p95","p99","max"; loadgen: test,rps,p50,p99; CPU is per command of the run).
       awk -F'","|,' -v row="$row" -v s="$s" -v us="$us" '
         { gsub(/^"|"$/, "") } $1 == "test" { next }
-        { p99 = NF >= 8 ? $7 : $4; print row "|" $1, s, $2, p99, us }' "$tmp/out" >>"$tmp/results"
+        { p99 = NF >= 8 ? $7 : $4; gsub(/ /, "_", $1); print row "|" $1, s, $2, p99, us }' "$tmp/out" >>"$tmp/results"
     done
   done
 done
