@@ -57,8 +57,8 @@ class ValueCompressor {
   };
   std::unique_ptr<LZ4_stream_u, StreamDeleter> stream_;
   std::string buf_;
-  std::uint32_t refused_run_ = 0;  // short values in a row that LZ4 did not shrink
-  std::uint32_t skip_left_ = 0;    // short values still to store raw untried
+  std::uint32_t refused_run_ = 0;        // short values in a row that LZ4 did not shrink
+  std::uint32_t skip_left_ = 0;          // short values still to store raw untried
   std::uint32_t large_refused_run_ = 0;  // sampled values in a row whose sample did not shrink
   std::uint32_t large_skip_left_ = 0;    // sampled values still to store raw unsampled
 };

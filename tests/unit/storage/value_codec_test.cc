@@ -114,7 +114,8 @@ TEST_CASE("value codec: after a run of short values LZ4 cannot shrink, only some
   CHECK(compressor.Compress(std::string(ValueCompressor::kProbeMinSize, 'p'), 64, &packed));
 }
 
-TEST_CASE("value codec: after a run of large values whose sample did not shrink, some are sampled") {
+TEST_CASE(
+    "value codec: after a run of large values whose sample did not shrink, some are sampled") {
   ValueCompressor compressor;
   std::string_view packed;
   constexpr std::size_t kLarge = 2 * ValueCompressor::kProbeMinSize;
