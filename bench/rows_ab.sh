@@ -3,8 +3,9 @@
 # (an older build) and redis-server, each row run against all three in turn, the whole set
 # repeated ROUNDS times; the table shows per server the median ops/s, p99 and server CPU per
 # request (user + system ticks of the server / its commands processed) over the rounds, and the
-# ratios of the medians to Redis's. Taking turns within each round means all three see the same
-# neighbours' load; the medians drop the rounds a neighbour's build spoiled.
+# ratios of the medians to Redis's. Taking turns within each round (in an order that rotates
+# each round) means all three see the same neighbours' load; the medians drop the rounds a
+# neighbour's build spoiled.
 #
 #   bench/rows_ab.sh --baseline OLD_DYNAKV_SERVER [--record] [--rounds N] [--perf ROW] [-s SECONDS]
 #                    [BUILD_DIR] ROW...
@@ -83,7 +84,10 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$rounds"); do
   for row in "${rows[@]}"; do
     tests=$(cut -d: -f4 <<<"$row")
-    for s in "${servers[@]}"; do
+    # The order rotates each round: a server's place in it (first after the quiesce, or right
+    # after another's run) is not the same one's every time.
+    for i in 0 1 2; do
+      s=${servers[$(((i + round - 1) % 3))]}
       echo "  round $round: $row against $s ..." >&2
       quiesce "${ports[new]}" "${ports[base]}" "${ports[redis]}"
       ticks0=$(cpu_ticks "${spids[$s]}") cmds0=$(commands "${ports[$s]}" "$tests") perf_pid=""
