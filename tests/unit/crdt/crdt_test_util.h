@@ -175,6 +175,18 @@ class History {
   void Deliver(const std::string& bytes, V* to) {
     V v;
     REQUIRE(V::Decode(bytes, &v));
+    if constexpr (requires(std::string* out, std::size_t* n) {
+                    V::JoinEncoded(std::string_view(), v, out, n);
+                  }) {
+      // The join a replica runs over its encoded copy gives the bytes of the decoded join.
+      std::string joined;
+      std::size_t size = 0;
+      REQUIRE(V::JoinEncoded(to->Encode(), v, &joined, &size));
+      to->Join(v);
+      CHECK(joined == to->Encode());
+      CHECK(size == to->size());
+      return;
+    }
     to->Join(v);
   }
 
