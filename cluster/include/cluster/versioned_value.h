@@ -82,12 +82,7 @@ bool NormalizeCollectionVersion(Version* version);
 // Whether Add joins `a` and `b` instead of keeping both: two counters, or two collections of one
 // kind.
 bool Joinable(const Version& a, const Version& b);
-// Encode() of SiblingSet::Decode(stored) merged with `delta`, for the shape of a replica's
-// collection write: the stored set is one collection version and `delta` one collection version
-// of its kind, a set, hash or sorted set. The elements the delta does not touch are copied as
-// bytes (CollectionState::JoinEncoded), never decoded. `stored` must be a stored copy, checked
-// when it was stored. False for other shapes: the caller decodes and merges.
-bool MergeEncodedCollection(std::string_view stored, const SiblingSet& delta, std::string* out);
+
 // Last-write-wins order: true when `b` wins over `a`. Higher timestamp wins, then higher origin
 // id; the remaining fields only break exact ties, so every replica picks the same winner.
 bool LwwLess(const Version& a, const Version& b);
@@ -144,5 +139,12 @@ class SiblingSet {
 
   std::vector<Version> versions_;  // mutually concurrent, in canonical order
 };
+
+// Encode() of SiblingSet::Decode(stored) merged with `delta`, for the shape of a replica's
+// collection write: the stored set is one collection version and `delta` one collection version
+// of its kind, a set, hash or sorted set. The elements the delta does not touch are copied as
+// bytes (CollectionState::JoinEncoded), never decoded. `stored` must be a stored copy, checked
+// when it was stored. False for other shapes: the caller decodes and merges.
+bool MergeEncodedCollection(std::string_view stored, const SiblingSet& delta, std::string* out);
 
 }  // namespace dynakv::cluster
