@@ -245,7 +245,9 @@ bool MergeEncodedCollection(std::string_view stored, const SiblingSet& delta, st
   }
   joined.tombstone = empty;
   joined.expire_at_ms = expiry.expire_at_ms;
-  if (SameVersion(joined, mine)) {
+  // A write changes the elements (almost always): the values differ, and the frames need no
+  // comparing.
+  if (joined.value == mine.value && SameVersion(joined, mine)) {
     out->assign(stored);
     return true;
   }

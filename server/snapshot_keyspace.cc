@@ -58,9 +58,11 @@ std::string TypedValue(const cluster::Version& version, const cluster::Collectio
     return types::SortedSet::SerializeEntries(ascending);
   }
   // Fields in byte order, each with its merged value (an LWW register plus counter totals).
-  types::Hash hash;
   const types::TypeLimits limits;
-  for (const auto& [field, value] : state.map().Entries()) hash.Set(field, value, limits);
+  const std::vector<std::pair<std::string, std::string>> entries = state.map().Entries();
+  if (types::Hash::SerializeListpack(entries, limits, &out)) return out;
+  types::Hash hash;
+  for (const auto& [field, value] : entries) hash.Set(field, value, limits);
   hash.Serialize(&out);
   return out;
 }
