@@ -318,8 +318,8 @@ std::string FieldStore<T>::Encode() const {
 }
 
 template <typename T>
-bool FieldStore<T>::JoinEncoded(std::string_view encoded, const FieldStore& delta,
-                                std::string* out, std::size_t* size) {
+bool FieldStore<T>::JoinEncoded(std::string_view encoded, const FieldStore& delta, std::string* out,
+                                std::size_t* size) {
   // Every item's payload encoded once; reserved up front, so the views into it stay valid.
   std::size_t items = 0;
   for (const auto& [name, field] : delta.fields_) {

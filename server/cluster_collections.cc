@@ -282,8 +282,8 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
   // The copy's collection decoded once, for the command's typed value and for the delta.
   cluster::CollectionState decoded;
   const cluster::Version* collection = FindCollection(set);
-  const bool have = collection != nullptr &&
-                    cluster::CollectionState::Decode(collection->value, &decoded);
+  const bool have =
+      collection != nullptr && cluster::CollectionState::Decode(collection->value, &decoded);
   SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
   snapshot.Load(key, set, have ? &decoded : nullptr);
   std::string reply;

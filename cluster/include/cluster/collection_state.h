@@ -20,8 +20,8 @@
 #include "crdt/add_wins_map.h"
 #include "crdt/hll_state.h"
 #include "crdt/or_set.h"
-#include "crdt/sequence.h"
 #include "crdt/or_sorted_set.h"
+#include "crdt/sequence.h"
 
 namespace dynakv::cluster {
 

@@ -31,8 +31,8 @@ struct Version {
   std::uint64_t dot = 0;  // the write is event number `dot` of origin_node; >= 1
   // Hybrid logical time in microseconds (HybridClock): orders last-write-wins.
   std::int64_t timestamp_us = 0;
-  std::string origin_node;        // the coordinator that accepted the write
-  bool tombstone = false;         // a delete; kept so the delete replicates and wins over older data
+  std::string origin_node;  // the coordinator that accepted the write
+  bool tombstone = false;   // a delete; kept so the delete replicates and wins over older data
   // `value` is a typed value's serialized form (types/: a hash, ...), not string bytes. The
   // cluster never looks inside; the coordinator's snapshot decodes it.
   bool typed = false;

@@ -405,8 +405,8 @@ TEST_CASE("collection versions: a join over the encoded copy stores the bytes Me
         REQUIRE(NormalizeCollectionVersion(&delta));
         replicas[r].Add(delta);
       } else {
-        delta = Write(replicas[r], node, ts += 10, rng() % 3 != 0,
-                      "m" + std::to_string(rng() % 12));
+        delta =
+            Write(replicas[r], node, ts += 10, rng() % 3 != 0, "m" + std::to_string(rng() % 12));
       }
       SiblingSet one;
       one.Add(delta);

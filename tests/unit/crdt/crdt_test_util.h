@@ -175,7 +175,7 @@ class History {
   void Deliver(const std::string& bytes, V* to) {
     V v;
     REQUIRE(V::Decode(bytes, &v));
-    if constexpr (requires(std::string* out, std::size_t* n) {
+    if constexpr (requires(std::string * out, std::size_t * n) {
                     V::JoinEncoded(std::string_view(), v, out, n);
                   }) {
       // The join a replica runs over its encoded copy gives the bytes of the decoded join.
