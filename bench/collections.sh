@@ -15,12 +15,23 @@
 # Prints ops/s, the ratio to Redis (the issue's target for SADD/HSET: >= 0.5x) and the servers'
 # CPU time per request (user+system of every server process of the target, in microseconds):
 # the machine is shared, so the CPU figure is the steadier one.
+# --baseline DYNAKV_SERVER: a second 3-node cluster of an older dynakv-server, run the same way
+# right after this build's in every row (a change measured A/B in one run on a shared machine).
 #
-#   [ROWS="LPUSH ..."] bench/collections.sh [--record] [-n REQUESTS] [BUILD_DIR]   (ROWS: a subset)
+#   [ROWS="LPUSH ..."] bench/collections.sh [--record] [-n REQUESTS] [--baseline SERVER] [BUILD_DIR]
+#   (ROWS: a subset)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
+baseline=""
+bench_option() {
+  case "$1" in
+    --baseline) baseline=$2; bench_took=2 ;;
+    *) return 1 ;;
+  esac
+}
 bench_args 100000 "$@"
+[ -z "$baseline" ] || [ -x "$baseline" ] || { echo "no baseline server at $baseline" >&2; exit 1; }
 redis=redis-server
 require_servers "$dynakv"
 server_cpu=() client_cpu=()
@@ -44,11 +55,16 @@ rps() {
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start_server redis "$redis" --save '' --appendonly yes --appendfsync everysec
+if [ -n "$baseline" ]; then
+  dynakv_built=$dynakv dynakv=$baseline
+  start_cluster base_ 3
+  bports=("${cports[@]}") bpids=("${cpids[@]}") dynakv=$dynakv_built
+fi
 start_cluster n3_ 3
 spread_requests=$(( 3 * (requests / 3) ))
 table=$(
-  echo "| command | redis-server ops/s | dynakv 3 nodes ops/s | vs redis | redis CPU µs/req | dynakv CPU µs/req (3 nodes) |"
-  echo "|---|---|---|---|---|---|"
+  echo "| command | redis-server ops/s | dynakv 3 nodes ops/s | vs redis | redis CPU µs/req | dynakv CPU µs/req (3 nodes) |${baseline:+ baseline ops/s | baseline vs redis | baseline CPU µs/req |}"
+  echo "|---|---|---|---|---|---|${baseline:+---|---|---|}"
   for name in ${ROWS:-SADD HSET ZADD LPUSH}; do
     command=${commands[$name]}
     before=$(cpu_ticks "$pid")
@@ -57,9 +73,17 @@ table=$(
     before=$(cpu_ticks "${cpids[@]}")
     n3_rps=$(spread "${cports[@]}")
     n3_cpu=$(( ($(cpu_ticks "${cpids[@]}") - before) * tick_us ))
-    awk -v n="$name" -v r="$redis_rps" -v c="$n3_rps" -v rc="$redis_cpu" -v cc="$n3_cpu" \
+    line=$(awk -v n="$name" -v r="$redis_rps" -v c="$n3_rps" -v rc="$redis_cpu" -v cc="$n3_cpu" \
       -v rq="$requests" -v cq="$spread_requests" \
-      'BEGIN {printf "| %s | %.0f | %.0f | %.2f | %.1f | %.1f |\n", n, r, c, c / r, rc / rq, cc / cq}'
+      'BEGIN {printf "| %s | %.0f | %.0f | %.2f | %.1f | %.1f |", n, r, c, c / r, rc / rq, cc / cq}')
+    if [ -n "$baseline" ]; then
+      before=$(cpu_ticks "${bpids[@]}")
+      base_rps=$(spread "${bports[@]}")
+      base_cpu=$(( ($(cpu_ticks "${bpids[@]}") - before) * tick_us ))
+      line+=$(awk -v r="$redis_rps" -v c="$base_rps" -v cc="$base_cpu" -v cq="$spread_requests" \
+        'BEGIN {printf " %.0f | %.2f | %.1f |", c, c / r, cc / cq}')
+    fi
+    echo "$line"
   done
 )
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -68,7 +92,8 @@ echo "load average before: $load_before, after: $load_after"
 if [ "$record" = 1 ]; then
   {
     record_header "${ROWS:-SADD/HSET/ZADD/LPUSH} through a 3-node cluster vs Redis (bench/collections.sh)"
-    echo "- command: \`bench/collections.sh --record -n $requests\` (redis-benchmark -P 1, 50" \
+    [ -z "$baseline" ] || echo "- baseline: $baseline (an older dynakv-server's cluster, run right after this build's in each row)"
+    echo "- command: \`bench/collections.sh --record -n $requests${baseline:+ --baseline $baseline}\` (redis-benchmark -P 1, 50" \
       "clients, -r 1000: 1,000 keys per command); N=3 W=2, clients spread over the 3 nodes; no" \
       "pinning: the nodes, the benchmark and the other engineers' work share the cores (machine" \
       "loaded, load average $load_before before, $load_after after). CPU: user+system of all" \

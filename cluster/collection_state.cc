@@ -98,6 +98,52 @@ bool CollectionState::PeekKind(std::string_view bytes, Kind* kind) {
   return true;
 }
 
+bool CollectionState::JoinEncoded(std::string_view encoded, const CollectionState& delta,
+                                  std::string* out, bool* empty, ExpiryRegister* expiry) {
+  Kind kind;
+  if (!PeekKind(encoded, &kind) || kind != delta.kind_ ||
+      (kind != Kind::kSet && kind != Kind::kHash && kind != Kind::kZset)) {
+    return false;
+  }
+  std::string_view in = encoded.substr(2);
+  ExpiryRegister stored;
+  std::string_view origin;
+  if (!coding::GetVarsint64(&in, &stored.timestamp_us) ||
+      !coding::GetLengthPrefixed(&in, &origin) ||
+      !coding::GetVarsint64(&in, &stored.expire_at_ms)) {
+    return false;
+  }
+  stored.origin.assign(origin);
+  *expiry = RegisterLess(stored, delta.expiry_) ? delta.expiry_ : stored;
+  std::string payload;
+  std::size_t size = 0;
+  bool ok = false;
+  switch (kind) {
+    case Kind::kSet:
+      ok = crdt::ORSet::JoinEncoded(in, delta.set_, &payload, &size);
+      break;
+    case Kind::kHash:
+      ok = crdt::AddWinsMap::JoinEncoded(in, delta.map_, &payload, &size);
+      break;
+    case Kind::kZset:
+      ok = crdt::ORSortedSet::JoinEncoded(in, delta.zset_, &payload, &size);
+      break;
+    default:
+      break;
+  }
+  if (!ok) return false;
+  out->clear();
+  out->reserve(payload.size() + 32 + expiry->origin.size());
+  out->push_back(kFormat);
+  out->push_back(static_cast<char>(kind));
+  coding::PutVarsint64(out, expiry->timestamp_us);
+  coding::PutLengthPrefixed(out, expiry->origin);
+  coding::PutVarsint64(out, expiry->expire_at_ms);
+  out->append(payload);
+  *empty = size == 0;
+  return true;
+}
+
 bool CollectionState::Decode(std::string_view bytes, CollectionState* state) {
   CollectionState decoded;
   if (!PeekKind(bytes, &decoded.kind_)) return false;

@@ -47,6 +47,19 @@ bool StoredSiblingsCodec::Apply(storage::ValueObject* object, std::string_view o
     stored = dynamic_cast<StoredSiblings*>(object);
     if (stored == nullptr) return false;  // a typed value of the types library: not ours
   }
+  if (stored != nullptr) {
+    // The common write: one collection version joined with one of its kind, without decoding the
+    // elements the delta does not touch.
+    std::string encoded;
+    if (MergeEncodedCollection(stored->encoded(), delta, &encoded)) {
+      *result = kJoinHasCollection;
+      if (encoded != stored->encoded()) {
+        *result |= kJoinChanged;
+        stored->set_encoded(std::move(encoded));
+      }
+      return true;
+    }
+  }
   SiblingSet set;
   // Bytes that do not decode are no copy, as ReplicaService::Load takes them (Decode checked
   // them when they were stored, so only memory corruption gets here).

@@ -94,7 +94,7 @@ void Version::EncodeTo(std::string* dst) const {
   coding::PutVarsint64(dst, expire_at_ms);
 }
 
-bool Version::DecodeFrom(std::string_view* input, Version* version) {
+bool Version::DecodeFrom(std::string_view* input, Version* version, bool check_payload) {
   Version decoded;
   std::string_view origin;
   std::string_view value;
@@ -123,13 +123,13 @@ bool Version::DecodeFrom(std::string_view* input, Version* version) {
   decoded.counter = (flags & kCounterFlag) != 0;
   decoded.collection = (flags & kCollectionFlag) != 0;
   decoded.value.assign(value);
-  if (decoded.counter) {
+  if (decoded.counter && check_payload) {
     crdt::PnCounter state;
     if (!crdt::PnCounter::Decode(decoded.value, &state) || !CounterFieldsMatch(decoded, state)) {
       return false;
     }
   }
-  if (decoded.collection) {
+  if (decoded.collection && check_payload) {
     CollectionState state;
     if (!CollectionState::Decode(decoded.value, &state) || !CollectionFieldsMatch(decoded, state)) {
       return false;
@@ -217,6 +217,46 @@ bool Joinable(const Version& a, const Version& b) {
   CollectionState::Kind x;
   CollectionState::Kind y;
   return CollectionState::PeekKind(a.value, &x) && CollectionState::PeekKind(b.value, &y) && x == y;
+}
+
+bool MergeEncodedCollection(std::string_view stored, const SiblingSet& delta, std::string* out) {
+  if (delta.size() != 1 || !delta.versions().front().collection) return false;
+  const Version& theirs = delta.versions().front();
+  std::string_view in = stored;
+  std::uint64_t count = 0;
+  if (in.empty() || in.front() != kSetFormat) return false;
+  in.remove_prefix(1);
+  Version mine;
+  if (!coding::GetVarint64(&in, &count) || count != 1 ||
+      !Version::DecodeFrom(&in, &mine, /*check_payload=*/false) || !in.empty() ||
+      !Joinable(mine, theirs)) {
+    return false;
+  }
+  // What SiblingSet::Add does with one joinable version: JoinCollectionVersions, unchanged when
+  // the join is the version it had; the joined version is then the whole set.
+  CollectionState change;
+  if (!CollectionState::Decode(theirs.value, &change)) return false;
+  Version joined = JoinedFrame(mine, theirs);
+  joined.collection = true;
+  bool empty = false;
+  ExpiryRegister expiry;
+  if (!CollectionState::JoinEncoded(mine.value, change, &joined.value, &empty, &expiry)) {
+    return false;
+  }
+  joined.tombstone = empty;
+  joined.expire_at_ms = expiry.expire_at_ms;
+  // A write changes the elements (almost always): the values differ, and the frames need no
+  // comparing.
+  if (joined.value == mine.value && SameVersion(joined, mine)) {
+    out->assign(stored);
+    return true;
+  }
+  out->clear();
+  out->reserve(stored.size() - mine.value.size() + joined.value.size() + 64);
+  SiblingSet merged;
+  merged.Add(std::move(joined));
+  merged.EncodeTo(out);
+  return true;
 }
 
 bool SiblingSet::Add(Version version) {
@@ -329,7 +369,7 @@ std::string SiblingSet::Encode() const {
   return out;
 }
 
-bool SiblingSet::Decode(std::string_view bytes, SiblingSet* set) {
+bool SiblingSet::Decode(std::string_view bytes, SiblingSet* set, bool check_payloads) {
   if (bytes.empty() || bytes[0] != kSetFormat) return false;
   bytes.remove_prefix(1);
   std::uint64_t count;
@@ -341,7 +381,7 @@ bool SiblingSet::Decode(std::string_view bytes, SiblingSet* set) {
   decoded.versions_.reserve(count);
   for (std::uint64_t i = 0; i < count; ++i) {
     Version version;
-    if (!Version::DecodeFrom(&bytes, &version)) return false;
+    if (!Version::DecodeFrom(&bytes, &version, check_payloads)) return false;
     if (i > 0 && !CanonicalLess(decoded.versions_.back(), version)) return false;
     for (const Version& earlier : decoded.versions_) {
       if (CompareVersions(version, earlier) != VectorClock::Order::kConcurrent) return false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dots_codec.h"
+#include "encoded_join.h"
 #include "wire.h"
 
 namespace dynakv::crdt {
@@ -20,6 +21,15 @@ bool GetValue(std::string_view* in, std::string* v) {
   return true;
 }
 bool GetValue(std::string_view* in, double* v) { return wire::GetDouble(in, v); }
+// The same reads without the copy: only the extent matters.
+bool SkipValue(std::string_view* in, const std::string*) {
+  std::string_view bytes;
+  return wire::GetBytes(in, &bytes, kMaxBytes);
+}
+bool SkipValue(std::string_view* in, const double*) {
+  double v;
+  return wire::GetDouble(in, &v);
+}
 
 // Integer totals travel as signed varints: a negative running sum is then short, not 10 bytes.
 void PutTotal(std::string* dst, std::uint64_t t) {
@@ -305,6 +315,45 @@ std::string FieldStore<T>::Encode() const {
     }
   }
   return out;
+}
+
+template <typename T>
+bool FieldStore<T>::JoinEncoded(std::string_view encoded, const FieldStore& delta, std::string* out,
+                                std::size_t* size) {
+  // Every item's payload encoded once; reserved up front, so the views into it stay valid.
+  std::size_t items = 0;
+  for (const auto& [name, field] : delta.fields_) {
+    items += field.registers.size() + field.totals.size();
+  }
+  std::vector<std::string> payloads;
+  payloads.reserve(items);
+  std::vector<encoded::Entry<2>> entries;
+  entries.reserve(delta.fields_.size());
+  for (const auto& [name, field] : delta.fields_) {
+    encoded::Entry<2>& entry = entries.emplace_back();
+    entry.name = name;
+    for (const Register& r : field.registers) {
+      std::string& payload = payloads.emplace_back();
+      wire::PutSignedVarint(&payload, r.timestamp_us);
+      PutValue(&payload, r.value);
+      entry.lists[0].push_back(encoded::Item{r.dot, payload});
+    }
+    for (const Total& t : field.totals) {
+      std::string& payload = payloads.emplace_back();
+      PutTotal(&payload, t.total);
+      entry.lists[1].push_back(encoded::Item{t.dot, payload});
+    }
+  }
+  auto skip = [](int list, std::string_view* in) {
+    if (list == 0) {
+      std::int64_t timestamp_us;
+      return wire::GetSignedVarint(in, &timestamp_us) &&
+             SkipValue(in, static_cast<const typename T::Value*>(nullptr));
+    }
+    typename T::Total total;
+    return GetTotal(in, &total);
+  };
+  return encoded::Join<2>(T::kTag, encoded, delta.ctx_, entries, skip, out, size);
 }
 
 template <typename T>

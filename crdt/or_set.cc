@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dots_codec.h"
+#include "encoded_join.h"
 #include "wire.h"
 
 namespace dynakv::crdt {
@@ -186,6 +187,19 @@ std::string ORSet::Encode() const {
     for (const Dot& d : sorted) dots::Put(&out, rank, d);
   }
   return out;
+}
+
+bool ORSet::JoinEncoded(std::string_view encoded, const ORSet& delta, std::string* out,
+                        std::size_t* size) {
+  std::vector<encoded::Entry<1>> entries;
+  entries.reserve(delta.entries_.size());
+  for (const auto& [member, dots] : delta.entries_) {
+    encoded::Entry<1>& entry = entries.emplace_back();
+    entry.name = member;
+    for (const Dot& d : dots) entry.lists[0].push_back(encoded::Item{d, {}});
+  }
+  auto no_payload = [](int, std::string_view*) { return true; };
+  return encoded::Join<1>(kTag, encoded, delta.ctx_, entries, no_payload, out, size);
 }
 
 bool ORSet::Decode(std::string_view bytes, ORSet* set) {

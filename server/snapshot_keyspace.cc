@@ -1,5 +1,7 @@
 #include "snapshot_keyspace.h"
 
+#include <algorithm>
+
 #include "cluster/collection_state.h"
 #include "cluster_lists.h"
 #include "crdt/pn_counter.h"
@@ -32,10 +34,14 @@ bool IsTypedVersion(const cluster::Version& version) {
          kind != cluster::CollectionState::Kind::kHll;
 }
 
-std::string TypedValue(const cluster::Version& version) {
+std::string TypedValue(const cluster::Version& version, const cluster::CollectionState* decoded) {
   if (!version.collection) return version.value;
-  cluster::CollectionState state;
-  cluster::CollectionState::Decode(version.value, &state);  // checked when its set was decoded
+  cluster::CollectionState decoded_here;
+  if (decoded == nullptr) {
+    cluster::CollectionState::Decode(version.value, &decoded_here);  // checked when stored
+    decoded = &decoded_here;
+  }
+  const cluster::CollectionState& state = *decoded;
   std::string out;
   if (state.kind() == cluster::CollectionState::Kind::kList) return ListValue(state.list());
   if (state.kind() == cluster::CollectionState::Kind::kSet) {
@@ -52,14 +58,17 @@ std::string TypedValue(const cluster::Version& version) {
     return types::SortedSet::SerializeEntries(ascending);
   }
   // Fields in byte order, each with its merged value (an LWW register plus counter totals).
-  types::Hash hash;
   const types::TypeLimits limits;
-  for (const auto& [field, value] : state.map().Entries()) hash.Set(field, value, limits);
+  const std::vector<std::pair<std::string, std::string>> entries = state.map().Entries();
+  if (types::Hash::SerializeListpack(entries, limits, &out)) return out;
+  types::Hash hash;
+  for (const auto& [field, value] : entries) hash.Set(field, value, limits);
   hash.Serialize(&out);
   return out;
 }
 
-void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set) {
+void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set,
+                            const cluster::CollectionState* decoded) {
   KeyState& state = Slot(key);
   state = KeyState{};
   const cluster::Version* winner = set.Resolve();
@@ -68,7 +77,10 @@ void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set
     // A typed value this node cannot decode (no codec, or bytes that are not one) reads as
     // absent rather than as a string holding its serialized form.
     if (codec_ == nullptr) return;
-    state.object = codec_->Decode(TypedValue(*winner));
+    const auto first = std::find_if(set.versions().begin(), set.versions().end(),
+                                    [](const cluster::Version& v) { return v.collection; });
+    const bool given = first != set.versions().end() && &*first == winner;
+    state.object = codec_->Decode(TypedValue(*winner, given ? decoded : nullptr));
     // A list whose every element waits for its anchor (crdt/sequence.h) shows none: absent.
     if (state.object == nullptr || state.object->Empty()) return;
   } else {

@@ -17,6 +17,10 @@
 #include "keyspace.h"
 #include "storage/object.h"
 
+namespace dynakv::cluster {
+class CollectionState;
+}
+
 namespace dynakv::server {
 
 // The string a plain read shows for a (non-typed) version: its bytes, a counter's value in
@@ -29,7 +33,9 @@ std::string PlainValue(const cluster::Version& version);
 // encoded by the default hash-max-listpack-* limits; a sorted set of the members and merged
 // scores, by the zset-max-listpack-* ones). An HLL collection is a string, not typed.
 bool IsTypedVersion(const cluster::Version& version);
-std::string TypedValue(const cluster::Version& version);
+// `decoded`, when given, is the collection's state already decoded from version.value.
+std::string TypedValue(const cluster::Version& version,
+                       const cluster::CollectionState* decoded = nullptr);
 
 class SnapshotKeyspace final : public Keyspace {
  public:
@@ -59,7 +65,10 @@ class SnapshotKeyspace final : public Keyspace {
       : node_local_(node_local), now_ms_(now_ms), codec_(codec) {}
 
   // The key as the replicas hold it: the last-write-wins version if it is live, else absent.
-  void Load(std::string_view key, const cluster::SiblingSet& set);
+  // `decoded`, when given, is the state of the set's first collection version, which the caller
+  // decoded already (a collection write decodes its copy once for the command and the delta).
+  void Load(std::string_view key, const cluster::SiblingSet& set,
+            const cluster::CollectionState* decoded = nullptr);
 
   const KeyStates& keys() const { return keys_; }
 

@@ -58,6 +58,22 @@ void Hash::Serialize(std::string* out) const {
   table()->AppendPairs(out);
 }
 
+bool Hash::SerializeListpack(const std::vector<std::pair<std::string, std::string>>& pairs,
+                             const TypeLimits& limits, std::string* out) {
+  if (pairs.size() > limits.hash_max_listpack_entries) return false;
+  for (const auto& [field, value] : pairs) {
+    if (field.size() > limits.hash_max_listpack_value ||
+        value.size() > limits.hash_max_listpack_value) {
+      return false;
+    }
+  }
+  out->push_back(static_cast<char>(ValueType::kHash));
+  out->push_back(0);
+  PutVarint(out, pairs.size());
+  for (const auto& [field, value] : pairs) AppendPair(out, field, value);
+  return true;
+}
+
 std::unique_ptr<Hash> Hash::Decode(std::string_view in, const TypeLimits& limits) {
   if (in.size() < 2 || static_cast<ValueType>(in.front()) != ValueType::kHash) return nullptr;
   const auto flags = static_cast<unsigned char>(in[1]);

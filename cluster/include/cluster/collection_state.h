@@ -20,8 +20,8 @@
 #include "crdt/add_wins_map.h"
 #include "crdt/hll_state.h"
 #include "crdt/or_set.h"
-#include "crdt/sequence.h"
 #include "crdt/or_sorted_set.h"
+#include "crdt/sequence.h"
 
 namespace dynakv::cluster {
 
@@ -69,6 +69,13 @@ class CollectionState {
   static bool Decode(std::string_view bytes, CollectionState* state);
   // The kind of an encoded state without decoding it (false when there is none).
   static bool PeekKind(std::string_view bytes, Kind* kind);
+  // Encode() of Decode(encoded).Join(delta), for a set, a hash or a sorted set, without decoding
+  // the elements `delta` does not touch (crdt's JoinEncoded: what a replica does per write).
+  // *empty and *expiry get the joined state's Empty() and expiry(). `encoded` must be a state
+  // already checked (a stored copy). False for the other kinds, a delta of another kind or bytes
+  // that are not a state: the caller decodes and joins instead.
+  static bool JoinEncoded(std::string_view encoded, const CollectionState& delta, std::string* out,
+                          bool* empty, ExpiryRegister* expiry);
 
  private:
   Kind kind_ = Kind::kSet;

@@ -31,8 +31,8 @@ struct Version {
   std::uint64_t dot = 0;  // the write is event number `dot` of origin_node; >= 1
   // Hybrid logical time in microseconds (HybridClock): orders last-write-wins.
   std::int64_t timestamp_us = 0;
-  std::string origin_node;        // the coordinator that accepted the write
-  bool tombstone = false;         // a delete; kept so the delete replicates and wins over older data
+  std::string origin_node;  // the coordinator that accepted the write
+  bool tombstone = false;   // a delete; kept so the delete replicates and wins over older data
   // `value` is a typed value's serialized form (types/: a hash, ...), not string bytes. The
   // cluster never looks inside; the coordinator's snapshot decodes it.
   bool typed = false;
@@ -58,7 +58,9 @@ struct Version {
   bool joined() const { return counter || collection; }
 
   void EncodeTo(std::string* dst) const;
-  static bool DecodeFrom(std::string_view* input, Version* version);
+  // check_payload false: a counter's or collection's payload is taken as it is, not decoded and
+  // checked (bytes this node checked when it stored them, SiblingSet::Decode).
+  static bool DecodeFrom(std::string_view* input, Version* version, bool check_payload = true);
 };
 
 // kBefore: `b` has seen `a` (a may be dropped). kEqual: the same write. A counter version is
@@ -80,6 +82,7 @@ bool NormalizeCollectionVersion(Version* version);
 // Whether Add joins `a` and `b` instead of keeping both: two counters, or two collections of one
 // kind.
 bool Joinable(const Version& a, const Version& b);
+
 // Last-write-wins order: true when `b` wins over `a`. Higher timestamp wins, then higher origin
 // id; the remaining fields only break exact ties, so every replica picks the same winner.
 bool LwwLess(const Version& a, const Version& b);
@@ -126,13 +129,22 @@ class SiblingSet {
   void EncodeTo(std::string* dst) const;
   std::string Encode() const;
   // Strict: false on truncation, trailing bytes, an unknown format, more than kMaxSiblings, or
-  // versions that are not mutually concurrent or not in canonical order.
-  static bool Decode(std::string_view bytes, SiblingSet* set);
+  // versions that are not mutually concurrent or not in canonical order. check_payloads false:
+  // counters' and collections' payloads are not decoded to be checked, for bytes that were when
+  // they were stored (a stored copy held as an object: stored_siblings.h); the rest is.
+  static bool Decode(std::string_view bytes, SiblingSet* set, bool check_payloads = true);
 
  private:
   std::uint64_t MaxEventOf(std::string_view node) const;
 
   std::vector<Version> versions_;  // mutually concurrent, in canonical order
 };
+
+// Encode() of SiblingSet::Decode(stored) merged with `delta`, for the shape of a replica's
+// collection write: the stored set is one collection version and `delta` one collection version
+// of its kind, a set, hash or sorted set. The elements the delta does not touch are copied as
+// bytes (CollectionState::JoinEncoded), never decoded. `stored` must be a stored copy, checked
+// when it was stored. False for other shapes: the caller decodes and merges.
+bool MergeEncodedCollection(std::string_view stored, const SiblingSet& delta, std::string* out);
 
 }  // namespace dynakv::cluster

@@ -53,6 +53,11 @@ class AddWinsMap {
   static bool Decode(std::string_view bytes, AddWinsMap* map) {
     return FieldStore<TextFields>::Decode(bytes, &map->store_);
   }
+  // FieldStore::JoinEncoded: Encode() of Decode(encoded) joined with `delta`.
+  static bool JoinEncoded(std::string_view encoded, const AddWinsMap& delta, std::string* out,
+                          std::size_t* size) {
+    return FieldStore<TextFields>::JoinEncoded(encoded, delta.store_, out, size);
+  }
 
  private:
   std::string View(const FieldStore<TextFields>::Field& field) const;

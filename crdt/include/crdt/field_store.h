@@ -91,6 +91,10 @@ class FieldStore {
   // totals sorted by actor. Decode accepts only what Encode writes.
   std::string Encode() const;
   static bool Decode(std::string_view bytes, FieldStore* store);
+  // Encode() of Decode(encoded) joined with `delta`, copying the fields the delta does not touch
+  // as raw bytes (see ORSet::JoinEncoded). *size gets the joined store's number of fields.
+  static bool JoinEncoded(std::string_view encoded, const FieldStore& delta, std::string* out,
+                          std::size_t* size);
 
  private:
   void JoinAll(const FieldStore& other, const std::vector<std::uint32_t>& map);

@@ -55,6 +55,13 @@ class ORSet {
   std::string Encode() const;
   // Accepts only what Encode writes (Encode(Decode(b)) == b); false, never a crash, otherwise.
   static bool Decode(std::string_view bytes, ORSet* set);
+  // Encode() of Decode(encoded) joined with `delta`, without decoding the members the delta does
+  // not touch (O(|encoded|) byte copies, no allocation per member): a replica's join of one
+  // write. *size gets the joined set's size(). `encoded` must come from Encode() (a stored copy
+  // already checked): false, never a crash, on anything else, but not every malformed input is
+  // caught.
+  static bool JoinEncoded(std::string_view encoded, const ORSet& delta, std::string* out,
+                          std::size_t* size);
 
  private:
   using Entries = std::map<std::string, Dots, std::less<>>;

@@ -51,6 +51,11 @@ class ORSortedSet {
   static bool Decode(std::string_view bytes, ORSortedSet* zset) {
     return FieldStore<ScoreFields>::Decode(bytes, &zset->store_);
   }
+  // FieldStore::JoinEncoded: Encode() of Decode(encoded) joined with `delta`.
+  static bool JoinEncoded(std::string_view encoded, const ORSortedSet& delta, std::string* out,
+                          std::size_t* size) {
+    return FieldStore<ScoreFields>::JoinEncoded(encoded, delta.store_, out, size);
+  }
 
  private:
   double View(const FieldStore<ScoreFields>::Field& field) const;

@@ -67,6 +67,14 @@ V Joined(V a, const V& b) {
   return a;
 }
 
+// The values a replica joins into their encoding (JoinEncoded): History checks every delivery
+// against the decoded join.
+template <typename V>
+concept JoinsEncoded = requires(const V& v, std::string* out, std::size_t* n) {
+  V::JoinEncoded(std::string_view(), v, out, n);
+};
+static_assert(JoinsEncoded<ORSet> && JoinsEncoded<AddWinsMap> && JoinsEncoded<ORSortedSet>);
+
 // Three replicas, each writing as its own actor (an actor id changes on a "restart": a new
 // incarnation, as a node's). Every delta an operation returns goes on the network, where it can
 // be delivered to any replica, any number of times, in any order, or never until Finish.
@@ -175,6 +183,16 @@ class History {
   void Deliver(const std::string& bytes, V* to) {
     V v;
     REQUIRE(V::Decode(bytes, &v));
+    if constexpr (JoinsEncoded<V>) {
+      // The join a replica runs over its encoded copy gives the bytes of the decoded join.
+      std::string joined;
+      std::size_t size = 0;
+      REQUIRE(V::JoinEncoded(to->Encode(), v, &joined, &size));
+      to->Join(v);
+      CHECK(joined == to->Encode());
+      CHECK(size == to->size());
+      return;
+    }
     to->Join(v);
   }
 

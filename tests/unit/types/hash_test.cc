@@ -130,6 +130,28 @@ TEST_CASE("hash: serialized form round-trips and decoding picks the encoding") {
   CHECK(tight_back->EncodingName() == "hashtable");
 }
 
+TEST_CASE("hash: SerializeListpack writes what Sets of new fields serialize to, while a listpack") {
+  TypeLimits limits;
+  limits.hash_max_listpack_entries = 4;
+  limits.hash_max_listpack_value = 8;
+  Pairs pairs;
+  for (int n = 0; n <= 6; ++n) {
+    CAPTURE(n);
+    Hash hash;
+    for (const auto& [field, value] : pairs) hash.Set(field, value, limits);
+    std::string expected;
+    hash.Serialize(&expected);
+    std::string out;
+    const bool listpack = hash.encoding() == Hash::Encoding::kListpack;
+    CHECK(Hash::SerializeListpack(pairs, limits, &out) == listpack);
+    CHECK(out == (listpack ? expected : ""));
+    pairs.emplace_back("f" + std::to_string(n), std::string(static_cast<std::size_t>(n), 'v'));
+  }
+  std::string out;
+  CHECK_FALSE(Hash::SerializeListpack({{"f", "a value too long"}}, limits, &out));
+  CHECK(out.empty());
+}
+
 TEST_CASE("hash: malformed serialized forms are refused") {
   TypeLimits limits;
   Hash h;

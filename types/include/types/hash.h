@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "storage/object.h"
 #include "types/listpack.h"
@@ -48,6 +49,11 @@ class Hash final : public storage::ValueObject {
 
   // The hash a Serialize() form (tag byte included) stands for; nullptr when malformed.
   static std::unique_ptr<Hash> Decode(std::string_view serialized, const TypeLimits& limits);
+  // The Serialize() form of a new hash whose distinct fields `pairs` were Set in this order under
+  // `limits`, when it stays a listpack: what those Sets build, without their walk per field.
+  // False, writing nothing, when it would convert to a hashtable.
+  static bool SerializeListpack(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                const TypeLimits& limits, std::string* out);
 
   Encoding encoding() const { return table() ? Encoding::kHashtable : Encoding::kListpack; }
   std::string_view EncodingName() const;  // OBJECT ENCODING: "listpack" / "hashtable"
