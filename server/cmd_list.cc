@@ -36,11 +36,15 @@ std::string Decimal(long long n) { return std::to_string(n); }
 // LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]
 void PushGeneric(CommandContext& ctx, bool head, bool only_existing) {
   const std::string_view key = ctx.argv[1];
-  const auto found = LookupTyped<types::List>(ctx, key, false);
-  if (found.wrong_type) return;
-  if (only_existing && found.value == nullptr) {
-    ctx.reply.Integer(0);
-    return;
+  // LPUSH/RPUSH need no lookup of their own: the push refuses a value of another type
+  // (WRONGTYPE) as the lookup would, and one lookup a push less is a few percent of its time.
+  if (only_existing) {
+    const auto found = LookupTyped<types::List>(ctx, key, false);
+    if (found.wrong_type) return;
+    if (found.value == nullptr) {
+      ctx.reply.Integer(0);
+      return;
+    }
   }
   const std::vector<std::string_view> elements(ctx.argv.begin() + 2, ctx.argv.end());
   std::int64_t length = 0;

@@ -181,13 +181,14 @@ void ZAddGeneric(CommandContext& ctx, bool incr) {
   std::vector<std::pair<double, std::string_view>> writes;
   if (found.value != nullptr || !xx) {
     // Redis's zsetAdd, element by element; `pending` makes a member given twice see its own
-    // earlier write.
+    // earlier write (a single member needs none: the usual ZADD allocates nothing for it).
     std::unordered_map<std::string_view, double> pending;
+    const bool several = elements > 1;
     for (std::size_t j = 0; j < elements; ++j) {
       const std::string_view member = ctx.argv[scoreidx + 1 + j * 2];
       double score = scores[j];
       std::optional<double> current;
-      if (auto it = pending.find(member); it != pending.end()) {
+      if (auto it = several ? pending.find(member) : pending.end(); it != pending.end()) {
         current = it->second;
       } else if (found.value != nullptr) {
         current = found.value->Score(member);
@@ -206,14 +207,14 @@ void ZAddGeneric(CommandContext& ctx, bool incr) {
         last_score = score;
         if (score != *current) {
           ++updated;
-          pending[member] = score;
+          if (several) pending[member] = score;
           writes.emplace_back(score, member);
         }
       } else if (!xx) {
         ++processed;
         ++added;
         last_score = score;
-        pending[member] = score;
+        if (several) pending[member] = score;
         writes.emplace_back(score, member);
       }
     }

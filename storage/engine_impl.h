@@ -257,9 +257,11 @@ class EngineImpl {
   // False when the key holds a string, the value cannot be read or the codec refuses `op`.
   // *written: the entry now holding the value, nullptr when the op emptied (deleted) it.
   // *changed (when given): false when the codec says the op left the value as it was (then the
-  // entry stays clean and nothing needs logging).
+  // entry stays clean and nothing needs logging). `known` (when given): the key's state as the
+  // caller just looked it up, with nothing changed since (saves a second lookup per write).
   bool ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key, std::string_view op,
-                   std::int64_t* result, Memtable::Entry** written, bool* changed = nullptr);
+                   std::int64_t* result, Memtable::Entry** written, bool* changed = nullptr,
+                   const KeyState* known = nullptr);
   // --- string patches (engine_patch.cc) --------------------------------------------------------
   // Applies a PATCH's pieces (log_format.h) to the string at `key`. False, changing nothing, when
   // the key holds a typed value or its stored bytes cannot be decompressed (a read error).

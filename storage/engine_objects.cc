@@ -59,10 +59,10 @@ Memtable::Entry* EngineImpl::ApplyPutObject(std::uint64_t hash, std::uint32_t ns
 
 bool EngineImpl::ApplyMutate(std::uint64_t hash, std::uint32_t ns, std::string_view key,
                              std::string_view op, std::int64_t* result, Memtable::Entry** written,
-                             bool* changed) {
+                             bool* changed, const KeyState* known) {
   *written = nullptr;
   const std::uint64_t read_errors = stats_.segment_read_errors;
-  KeyState st = StateOf(hash, ns, key);
+  KeyState st = known != nullptr ? *known : StateOf(hash, ns, key);
   if (options_.object_codec == nullptr) return false;
   if (st.exists && st.entry == nullptr) {
     if (!st.disk.object()) return false;
@@ -194,7 +194,10 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
   if (st && st->entry == nullptr && !st->disk.object()) {
     return Status::InvalidArgument(std::string(kHoldsString));
   }
+  // The state just looked up serves the apply unless making room may have changed the table.
+  const KeyState* known = st ? &*st : nullptr;
   if (options_.max_memory != 0 && options_.eviction == EvictionPolicy::kNoEviction) {
+    known = nullptr;
     const std::size_t need =
         st ? op.size()
            : Memtable::EntrySize(ns, key.size(), sizeof(Memtable::ObjectSlot), 0, false) +
@@ -208,7 +211,7 @@ Status EngineImpl::Mutate(DbIndex db, std::string_view key, std::string_view op,
   *result = 0;
   Memtable::Entry* written = nullptr;
   bool changed = true;
-  if (!ApplyMutate(hash, ns, key, op, result, &written, &changed)) {
+  if (!ApplyMutate(hash, ns, key, op, result, &written, &changed, known)) {
     if (Status read = TakeReadError(); !read.ok()) {
       read_error_ = read;  // the caller takes it and fails the command
       return read;

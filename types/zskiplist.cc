@@ -127,6 +127,10 @@ void ZSkiplist::Link(Node* n) {
     }
     update[i] = x;
   }
+  Splice(n, update, rank);
+}
+
+void ZSkiplist::Splice(Node* n, Node** update, std::size_t* rank) {
   if (snapshot_ != nullptr) SettleAround(update[0], n);
   const int level = n->levels;
   if (level > level_) {
@@ -161,6 +165,10 @@ void ZSkiplist::Unlink(Node* n) {
     while (x->next(i) != nullptr && Before(x->next(i), n->score, member)) x = x->next(i);
     update[i] = x;
   }
+  Cut(n, update);
+}
+
+void ZSkiplist::Cut(Node* n, Node* const* update) {
   if (snapshot_ != nullptr) SettleAround(update[0], n);
   for (int i = 0; i < level_; ++i) {
     if (update[i]->next(i) == n) {
@@ -177,6 +185,57 @@ void ZSkiplist::Unlink(Node* n) {
   }
   while (level_ > 1 && header_->next(level_ - 1) == nullptr) --level_;
   --size_;
+}
+
+void ZSkiplist::Move(Node* n, double score) {
+  // Both walks run over the list as it is, a step of each in turn: two independent chains of
+  // cache misses the CPU overlaps, where unlinking first and then walking to the new place would
+  // wait for one chain and then for the other. The new place's walk passes `n` at its old place
+  // (it compares n's old score); that is corrected once `n` is cut out.
+  Node* old_update[kMaxLevel];
+  Node* update[kMaxLevel];
+  std::size_t rank[kMaxLevel];
+  const std::string_view member = n->member();
+  const double old_score = n->score;
+  Node* xo = header_.get();
+  Node* xn = header_.get();
+  int io = level_ - 1;
+  int in = level_ - 1;
+  rank[in] = 0;
+  while (io >= 0 || in >= 0) {
+    if (io >= 0) {
+      Node* next = xo->next(io);
+      if (next != nullptr && Before(next, old_score, member)) {
+        xo = next;
+      } else {
+        old_update[io--] = xo;
+      }
+    }
+    if (in >= 0) {
+      Node* next = xn->next(in);
+      if (next != nullptr && Before(next, score, member)) {
+        rank[in] += xn->span(in);
+        xn = next;
+      } else {
+        update[in] = xn;
+        if (--in >= 0) rank[in] = rank[in + 1];
+      }
+    }
+  }
+  // What the new place's walk found, as the list will be without `n`: a level whose last node
+  // before the place is `n` has n's predecessor there instead (its link to n spans that much
+  // less), and a node after `n` comes one rank earlier.
+  for (int i = 0; i < level_; ++i) {
+    if (update[i] == n) {
+      update[i] = old_update[i];
+      rank[i] -= old_update[i]->span(i);
+    } else if (update[i] != header_.get() && !Before(update[i], old_score, member)) {
+      --rank[i];
+    }
+  }
+  Cut(n, old_update);
+  n->score = score;
+  Splice(n, update, rank);
 }
 
 std::optional<double> ZSkiplist::Score(std::string_view member) const {
@@ -197,9 +256,7 @@ bool ZSkiplist::Add(std::string_view member, double score) {
       n->score = score;
       return false;
     }
-    Unlink(n);
-    n->score = score;
-    Link(n);
+    Move(n, score);
     return false;
   }
   NodePtr fresh = MakeNode(RandomLevel(), member, score);

@@ -99,6 +99,13 @@ class ZSkiplist {
   // Links a node that is in no list at its place by (score, member); Unlink undoes it.
   void Link(Node* n);
   void Unlink(Node* n);
+  // Relinks node `n` (in the list) at its place for `score`: Unlink, new score, Link, with the
+  // two walks down the list made at once.
+  void Move(Node* n, double score);
+  // The halves of Link and Unlink after their walk: `update` holds the last node before n's
+  // place on each level (and `rank` their ranks, counted from 1; the header's is 0).
+  void Splice(Node* n, Node** update, std::size_t* rank);
+  void Cut(Node* n, Node* const* update);
   Node* ByRank(std::size_t rank) const;  // 0-based, < size()
   struct IndexChain {
     static Node*& Next(Node& n);

@@ -58,6 +58,16 @@ void CheckAgainst(const ZSkiplist& z, const Ordered& ordered,
   for (const auto& [m, s] : scores) REQUIRE(z.Score(m) == s);
 }
 
+// z.Add(member, score) and the same change to the reference model (ordered, scores).
+void AddToBoth(ZSkiplist& z, Ordered* ordered, std::map<std::string, double>* scores,
+               const std::string& member, double score) {
+  const auto it = scores->find(member);
+  CHECK(z.Add(member, score) == (it == scores->end()));
+  if (it != scores->end()) ordered->erase({it->second, member});
+  ordered->insert({score, member});
+  (*scores)[member] = score;
+}
+
 // What a snapshot serialized, parsed back: (member, score) in order.
 std::vector<std::pair<std::string, double>> ParseSnapshot(std::string_view in) {
   std::vector<std::pair<std::string, double>> out;
@@ -103,10 +113,7 @@ TEST_CASE("zskiplist: random operations agree with a reference model") {
         scores.erase(it);
       }
     } else {
-      CHECK(z.Add(member, score) == (it == scores.end()));
-      if (it != scores.end()) ordered.erase({it->second, member});
-      ordered.insert({score, member});
-      scores[member] = score;
+      AddToBoth(z, &ordered, &scores, member, score);
     }
     if (step % 997 == 0) CheckAgainst(z, ordered, scores);
   }
@@ -114,6 +121,23 @@ TEST_CASE("zskiplist: random operations agree with a reference model") {
   CHECK_FALSE(z.Score("absent").has_value());
   CHECK_FALSE(z.Rank("absent").has_value());
   CHECK_FALSE(z.Remove("absent"));
+}
+
+TEST_CASE("zskiplist: members moved across a large list keep its ranks and links") {
+  // Add's move walks to the old and the new place at once and corrects the new place's walk for
+  // the node it passed: moves up, down, to the first and last places and onto tied scores.
+  std::mt19937_64 rng(11);
+  ZSkiplist z;
+  Ordered ordered;
+  std::map<std::string, double> scores;
+  for (int step = 0; step < 40000; ++step) {
+    const std::string member = "m" + std::to_string(rng() % 3000);
+    const std::uint64_t pick = rng() % 20;
+    const double score = pick == 0 ? -1e9 : pick == 1 ? 1e9 : static_cast<double>(rng() % 2000);
+    AddToBoth(z, &ordered, &scores, member, score);
+    if (step % 4999 == 0) CheckAgainst(z, ordered, scores);
+  }
+  CheckAgainst(z, ordered, scores);
 }
 
 TEST_CASE("zskiplist: a score change moves the member, in place or across its neighbours") {
