@@ -51,9 +51,14 @@ class Builder {
     list_->PushBack(element, limits_);
     return true;
   }
+  // A set's members are collected and the set is built once in Finish, as packed pairs are
+  // below (Set::Decode reserves its table once; a duplicate makes it refuse the value).
   bool SetAdd(std::string_view member) {
-    if (!set_) set_ = std::make_unique<types::Set>();
-    return set_->Add(member, limits_);  // false: a duplicate
+    pairs_ = PairKind::kSet;
+    ++members_;
+    types::PutVarint(&body_, member.size());  // the serialized set's members (set.h)
+    body_.append(member);
+    return true;
   }
   bool HashSet(std::string_view field, std::string_view value) {
     if (!hash_) hash_ = std::make_unique<types::Hash>();
@@ -102,6 +107,7 @@ class Builder {
     if (has_pending_) return false;
     if (pairs_ == PairKind::kHash && !BuildHash()) return false;
     if (pairs_ == PairKind::kZset && !BuildZset()) return false;
+    if (pairs_ == PairKind::kSet && !BuildSet()) return false;
     if (list_) out->object = std::move(list_);
     if (set_) out->object = std::move(set_);
     if (hash_) out->object = std::move(hash_);
@@ -154,6 +160,17 @@ class Builder {
     return hash_ != nullptr;
   }
 
+  bool BuildSet() {
+    std::string serialized;
+    serialized.reserve(body_.size() + 12);
+    serialized.push_back(static_cast<char>(types::ValueType::kSet));
+    serialized.push_back(0);  // no encoding flag: Decode picks it by the members and the limits
+    types::PutVarint(&serialized, members_);
+    serialized.append(body_);
+    set_ = types::Set::Decode(serialized, limits_);
+    return set_ != nullptr;
+  }
+
   bool BuildZset() {
     if (fields_.empty()) return true;
     std::vector<std::pair<std::string_view, double>> entries;
@@ -180,9 +197,12 @@ class Builder {
     return zset_ != nullptr;
   }
 
-  enum class PairKind { kNone, kHash, kZset };
+  enum class PairKind { kNone, kHash, kZset, kSet };
   PairKind pairs_ = PairKind::kNone;
-  std::string body_;  // the pairs' bytes: a hash's serialized pairs, a sorted set's members
+  // The elements' bytes: a hash's serialized pairs, a sorted set's members, a set's serialized
+  // members.
+  std::string body_;
+  std::uint64_t members_ = 0;  // a set's
   std::vector<Field> fields_;  // the fields or members in body_
   bool has_pending_ = false;   // the first half of a pair was seen
 };

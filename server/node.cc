@@ -26,6 +26,7 @@
 #include "rdb_export_tool.h"
 #include "rdb_import.h"
 #include "rdb_import_marker.h"
+#include "rdb_reload.h"
 #include "server.h"
 #include "service_notifier.h"
 #include "storage/engine.h"
@@ -263,8 +264,38 @@ int RunNode(int argc, char** argv) {
   storage::Options storage_options = ToStorageOptions(config);
   storage_options.object_codec =
       config.cluster_enabled ? static_cast<const storage::ObjectCodec*>(&cluster_codec) : &codec;
+  // An import at start that completed unsaved before the node stopped: its file is reloaded
+  // under the writes made after it (rdb_import_marker.h).
+  RdbImportMarker marker;
+  bool reload = false;
+  if (!config.cluster_enabled && ReadRdbImportMarker(config.dir, &marker) && marker.unsaved) {
+    std::string error;
+    if (!CheckRdbImportSource(config.dir, marker, &error)) {
+      Log(level, LogLevel::kWarning, "Aborting dynakv startup: %s", error.c_str());
+      return 1;
+    }
+    reload = true;
+    Log(level, LogLevel::kNotice,
+        "The RDB import of %s completed but no checkpoint holds it: reloading it from %s",
+        marker.path.c_str(), RdbImportSourcePath(config.dir).c_str());
+    storage_options.reload_before_log = marker.reload_before_log;
+    storage_options.reload = [&](storage::Engine& opening) {
+      return ReloadRdbImport(opening, RdbImportSourcePath(config.dir), codec.limits(),
+                             static_cast<std::uint32_t>(config.databases));
+    };
+  }
   std::unique_ptr<storage::Engine> engine;
   const storage::Status status = storage::Engine::Open(storage_options, &engine);
+  if (reload && status.ok()) {
+    std::string error;
+    if (!engine->bulk_load_saved() || !RemoveRdbImportMarker(config.dir, &error)) {
+      Log(level, LogLevel::kWarning,
+          "Aborting dynakv startup: the reloaded RDB import could not be saved by a "
+          "checkpoint%s%s",
+          error.empty() ? "" : ": ", error.c_str());
+      return 1;
+    }
+  }
   if (!status.ok()) {
     Log(level, LogLevel::kWarning, "Can't open the data directory '%s': %s", config.dir.c_str(),
         status.ToString().c_str());

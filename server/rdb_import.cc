@@ -286,7 +286,20 @@ void RdbImport::End(bool ok, std::uint64_t offset, const std::string& reason_in)
       ok = false;
     }
   }
-  if (bulk_) {
+  std::string unsaved_error;
+  if (bulk_ && ok && source_kept_ &&
+      MarkRdbImportUnsaved(server_.config().dir, progress_.path, reload_before_log_,
+                           &unsaved_error)) {
+    // Complete: the kept file is its durable copy from now on, until the engine's checkpoint
+    // (started now, in the background) saves it; then WatchSaved removes the marker.
+    bulk_ = false;
+    server_.engine().EndBulkLoadUnsaved();
+    WatchSaved();
+  } else if (bulk_) {
+    if (!unsaved_error.empty()) {
+      Log(server_.log_level(), LogLevel::kWarning, "RDB import: %s; saving it by a checkpoint",
+          unsaved_error.c_str());
+    }
     // The keys imported so far (all of them, or those before the error) become durable in one
     // checkpoint; only then may the marker go (rdb_import_marker.h).
     bulk_ = false;
@@ -338,8 +351,52 @@ void RdbImport::Stop() {
   if (progress_.running) {
     End(false, progress_.bytes, "interrupted by shutdown");
   }
+  if (saved_timer_ && !unsaved_done_) {
+    // A clean stop saves the import now, so that the next start need not reload it.
+    const storage::Status s = server_.engine().Checkpoint();
+    if (!s.ok()) {
+      Log(server_.log_level(), LogLevel::kWarning,
+          "RDB import: the checkpoint at shutdown failed (%s); the next start reloads %s",
+          s.ToString().c_str(), RdbImportSourcePath(server_.config().dir).c_str());
+    }
+    CheckSaved();
+  }
   idle_.Close();
   wait_timer_.Close();
+  saved_timer_.Close();
+}
+
+void RdbImport::WatchSaved() {
+  unsaved_done_ = false;
+  Log(server_.log_level(), LogLevel::kNotice,
+      "RDB import: %s (kept as %s) is the durable copy of the imported keys until the checkpoint "
+      "started now saves them",
+      progress_.path.c_str(), RdbImportSourcePath(server_.config().dir).c_str());
+  if (!saved_timer_) {
+    const int rc =
+        saved_timer_.Init([&](uv_timer_t* t) { return uv_timer_init(server_.loop(), t); }, this);
+    if (rc != 0) return;  // the marker stays: the next start reloads the file, then saves it
+  }
+  uv_timer_start(saved_timer_.get(), &RdbImport::OnSavedTimer, kSavedPollMs, kSavedPollMs);
+  // The loop must not wait for it to end.
+  uv_unref(saved_timer_.base());
+}
+
+void RdbImport::OnSavedTimer(uv_timer_t* timer) { static_cast<RdbImport*>(timer->data)->CheckSaved(); }
+
+void RdbImport::CheckSaved() {
+  if (unsaved_done_ || !server_.engine().bulk_load_saved()) return;
+  std::string error;
+  if (!RemoveRdbImportMarker(server_.config().dir, &error)) {
+    // Kept: the next start reloads the file (more work, nothing lost).
+    Log(server_.log_level(), LogLevel::kWarning, "RDB import: %s", error.c_str());
+  } else {
+    Log(server_.log_level(), LogLevel::kNotice,
+        "RDB import of %s saved by a checkpoint %.3f seconds after it was done",
+        progress_.path.c_str(), static_cast<double>(NowMs() - progress_.end_ms) / 1000.0);
+  }
+  unsaved_done_ = true;
+  if (saved_timer_) uv_timer_stop(saved_timer_.get());
 }
 
 void RdbImport::OnIdle(uv_idle_t* idle) { static_cast<RdbImport*>(idle->data)->Step(); }
@@ -406,13 +463,25 @@ bool RdbImport::RunToEnd(const std::string& path, std::string* error) {
   // A bulk load: the file stays the durable source until End's checkpoint, so the keys are not
   // logged one by one; the marker tells a restart after a crash meanwhile that the directory
   // holds only part of the file.
+  // Once it completes, the file stays the durable source until the engine's first checkpoint
+  // saves it (no checkpoint before "done", as Redis writes nothing when it loads its dump): kept
+  // in the data directory as a hard link, so that replacing or deleting the original cannot
+  // lose it (rdb_import_marker.h). Where it cannot be linked, the import ends with a checkpoint.
+  const std::string& dir = server_.config().dir;
   std::string marker_error;
-  if (!WriteRdbImportMarker(server_.config().dir, path, &marker_error)) {
+  if (!WriteRdbImportMarker(dir, path, &marker_error)) {
     End(false, 0, marker_error);
     *error = "RDB import not started: " + marker_error;
     return false;
   }
-  server_.engine().BeginBulkLoad();
+  std::string link_error;
+  source_kept_ = KeepRdbImportSource(dir, path, &link_error);
+  if (!source_kept_) {
+    Log(server_.log_level(), LogLevel::kNotice,
+        "RDB import: %s; the import will be saved by a checkpoint before it is done",
+        link_error.c_str());
+  }
+  reload_before_log_ = server_.engine().BeginBulkLoad(source_kept_);
   bulk_ = true;
   // No loop runs yet to write the commit log once per iteration: each piece's records are
   // written here, so the log buffer does not grow with the whole file.

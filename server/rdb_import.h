@@ -64,8 +64,11 @@ class RdbImport {
   bool StartInBackground(const std::string& path, std::string* error);
   // Imports the whole file now (at start, before clients are served). False with *error when
   // it failed; progress() has the counts either way. It is an engine bulk load (storage/engine.h:
-  // the keys are not logged one by one, a checkpoint makes them durable before it ends, the
-  // failed case included), guarded by a marker in the data directory (rdb_import_marker.h).
+  // the keys are not logged one by one), guarded by a marker in the data directory
+  // (rdb_import_marker.h). A completed import is done without waiting for a checkpoint: the
+  // file, kept in the data directory, is its durable copy until the engine's first checkpoint
+  // saves it (a crash meanwhile reloads it at the next start). Where the file cannot be kept,
+  // and for a failed import, a checkpoint makes the keys durable before it ends.
   bool RunToEnd(const std::string& path, std::string* error);
   // Cluster mode at start: StartInBackground once every member is reachable, or kClusterWaitMs
   // passed (the writes then meet their level or are counted as failed). False as
@@ -86,6 +89,11 @@ class RdbImport {
   void End(bool ok, std::uint64_t offset, const std::string& reason);
   // Cluster mode: a write completed; feeds the reader again, or ends the import.
   void WriteProgress();
+  // An import that ended unsaved (rdb_import_marker.h): polls the engine until its checkpoint
+  // is durable, then removes the marker and the kept file.
+  void WatchSaved();
+  void CheckSaved();
+  static void OnSavedTimer(uv_timer_t* timer);
   static void OnIdle(uv_idle_t* idle);
   static void OnWaitTimer(uv_timer_t* timer);
 
@@ -99,6 +107,11 @@ class RdbImport {
   std::unique_ptr<RdbClusterWriter> cluster_writer_;
   bool paused_ = false;  // cluster mode: the idle stopped while the writes in flight are full
   bool bulk_ = false;    // RunToEnd: an engine bulk load, its marker written
+  bool source_kept_ = false;  // RunToEnd: the file is linked into the data directory
+  std::uint64_t reload_before_log_ = 0;
+  static constexpr std::uint64_t kSavedPollMs = 100;
+  net::UvHandle<uv_timer_t> saved_timer_;
+  bool unsaved_done_ = true;  // no unsaved import waits for its checkpoint
   struct PendingEnd {
     bool set = false;
     bool ok = false;

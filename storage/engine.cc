@@ -30,10 +30,12 @@ Engine::Engine(OpenToken, std::unique_ptr<EngineImpl> impl) : impl_(std::move(im
 Engine::~Engine() = default;
 
 Status Engine::Open(const Options& options, std::unique_ptr<Engine>* engine) {
-  auto impl = std::make_unique<EngineImpl>(options);
-  Status s = impl->Open();
+  // The facade exists before the recovery, whose reload (Options::reload) writes through it.
+  auto opened = std::make_unique<Engine>(OpenToken(), std::make_unique<EngineImpl>(options));
+  opened->impl_->set_facade(opened.get());
+  Status s = opened->impl_->Open();
   if (!s.ok()) return s;
-  *engine = std::make_unique<Engine>(OpenToken(), std::move(impl));
+  *engine = std::move(opened);
   return Status::Ok();
 }
 
@@ -71,8 +73,10 @@ Status Engine::PutObject(DbIndex db, std::string_view key, std::unique_ptr<Value
   return impl_->PutObject(db, key, std::move(object), expire_at_ms);
 }
 
-void Engine::BeginBulkLoad() { impl_->BeginBulkLoad(); }
+std::uint64_t Engine::BeginBulkLoad(bool source_kept) { return impl_->BeginBulkLoad(source_kept); }
 Status Engine::EndBulkLoad() { return impl_->EndBulkLoad(); }
+void Engine::EndBulkLoadUnsaved() { impl_->EndBulkLoadUnsaved(); }
+bool Engine::bulk_load_saved() const { return impl_->bulk_load_saved(); }
 bool Engine::bulk_loading() const { return impl_->bulk_loading(); }
 void Engine::ReserveKeys(std::uint64_t keys) { impl_->ReserveKeys(keys); }
 

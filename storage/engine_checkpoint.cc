@@ -52,7 +52,14 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
   // Moving on from a sync-failed log drops its unwritten tail, which only a checkpoint that is
   // waited for may do (Checkpoint() acknowledges what it covered).
   if (background && log_->sync_failed()) return log_->last_error();
-  if (memtable_.dirty_count() == 0 && log_->bytes() == 0) return Status::Ok();
+  if (memtable_.dirty_count() == 0 && log_->bytes() == 0) {
+    // Nothing left to write: an unsaved bulk load is in the MANIFESTs committed so far.
+    if (bulk_save_ == BulkSave::kUnsaved) {
+      bulk_save_ = BulkSave::kInstalled;
+      bulk_save_commit_ = manifest_writer_.committed();
+    }
+    return Status::Ok();
+  }
   // An empty current log holds nothing the new segment must cover, so it can stay. Rotating
   // first means a failure leaves everything as it was.
   if (log_->bytes() > 0) {
@@ -120,6 +127,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
       job->records.push_back(rec);
     }
   }
+  if (bulk_save_ == BulkSave::kUnsaved) bulk_save_ = BulkSave::kFrozen;
   *any = true;
   return Status::Ok();
 }
@@ -177,6 +185,7 @@ Status EngineImpl::InstallCheckpoint(CheckpointResult result) {
     ++stats_.io_errors;
     if (held) log_->ReleaseSync();
     Thaw(frozen, /*written=*/false);
+    if (bulk_save_ == BulkSave::kFrozen) bulk_save_ = BulkSave::kUnsaved;
     return result.status;
   }
   if (result.output) segments_.push_back(result.output);
@@ -186,6 +195,10 @@ Status EngineImpl::InstallCheckpoint(CheckpointResult result) {
   std::function<void()> release;
   if (held) release = [log = log_.get()] { log->ReleaseSync(); };
   CommitManifest(checkpoint_log_floor_, checkpoint_map_, std::move(release));
+  if (bulk_save_ == BulkSave::kFrozen) {
+    bulk_save_ = BulkSave::kInstalled;
+    bulk_save_commit_ = manifest_writer_.committed();
+  }
   Thaw(frozen, /*written=*/true);
   ++stats_.checkpoints;
   return Status::Ok();
@@ -266,10 +279,20 @@ Status EngineImpl::RequestedCheckpoint() {
 }
 
 void EngineImpl::MaybeCheckpoint() {
+  // The replay must end before a MANIFEST may move the floor past logs not replayed yet.
+  if (recovering_) return;
   if (checkpoint_task_.running() && checkpoint_task_.done()) FinishCheckpoint(/*wait=*/false);
+  // An unsaved bulk load whose checkpoint failed tries again (a disk that was full).
+  if (bulk_save_ == BulkSave::kUnsaved && !checkpoint_task_.running() && atomic_depth_ == 0) {
+    StartCheckpoint();
+    return;
+  }
   // A bulk load's puts count as the log bytes they would have taken: its checkpoints stay the
   // size of ordinary ones (a single one at EndBulkLoad would hold every key in its job at once).
-  const std::uint64_t log_load = log_->bytes() + unlogged_bytes_;
+  // One whose source is kept takes none (without a memory limit to make room under): the
+  // source is what a crash reloads, and its checkpoint comes at the end (EndBulkLoadUnsaved).
+  const bool count_unlogged = !(bulk_load_ && bulk_source_kept_ && options_.max_memory == 0);
+  const std::uint64_t log_load = log_->bytes() + (count_unlogged ? unlogged_bytes_ : 0);
   const bool log_full =
       options_.log_checkpoint_bytes != 0 && log_load >= options_.log_checkpoint_bytes;
   // Offload: putting dirty data on disk before the memory limit needs it lets the limit drop
@@ -326,6 +349,44 @@ void EngineImpl::PaceWrites(std::uint64_t log_bytes, std::uint64_t stall_bytes) 
   const auto started = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(sleep);
   stats_.write_delay_us += MicrosSince(started);
+}
+
+}  // namespace dynakv::storage
+
+namespace dynakv::storage {
+
+std::uint64_t EngineImpl::BeginBulkLoad(bool source_kept) {
+  if (source_kept && log_->bytes() > 0) {
+    // The records so far stay in a log of their own, replayed before a reload (Options::reload).
+    // The floor does not move: that log stays authoritative until a checkpoint covers it.
+    const std::uint64_t old_log = log_->seq();
+    if (log_->Rotate(next_seq_++, /*sync_dir=*/true).ok()) {
+      old_logs_.push_back(old_log);
+    } else {
+      ++stats_.io_errors;
+    }
+  }
+  bulk_load_ = true;
+  bulk_source_kept_ = source_kept;
+  bulk_first_segment_ = segments_.size();
+  bulk_removals_ = memtable_.removals();
+  bulk_compactions_ = stats_.compactions;
+  return log_->seq();
+}
+
+void EngineImpl::EndBulkLoadUnsaved() {
+  // A checkpoint the load started (under max_memory) froze only part of it: it ends first, so
+  // that the one started here is the first to freeze after the load.
+  FinishCheckpoint(/*wait=*/true);
+  bulk_load_ = false;
+  bulk_source_kept_ = false;
+  bulk_save_ = BulkSave::kUnsaved;
+  StartCheckpoint();
+}
+
+bool EngineImpl::bulk_load_saved() const {
+  return bulk_save_ == BulkSave::kSaved ||
+         (bulk_save_ == BulkSave::kInstalled && manifest_writer_.durable() >= bulk_save_commit_);
 }
 
 }  // namespace dynakv::storage

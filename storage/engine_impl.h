@@ -67,16 +67,15 @@ class EngineImpl {
                    std::int64_t expire_at_ms);
   Status PutObject(DbIndex db, std::string_view key, std::unique_ptr<ValueObject> object,
                    std::int64_t expire_at_ms);
-  void BeginBulkLoad() {
-    bulk_load_ = true;
-    bulk_first_segment_ = segments_.size();
-    bulk_removals_ = memtable_.removals();
-    bulk_compactions_ = stats_.compactions;
-  }
+  std::uint64_t BeginBulkLoad(bool source_kept);
   Status EndBulkLoad() {
     bulk_load_ = false;
+    bulk_source_kept_ = false;
     return Checkpoint();
   }
+  void EndBulkLoadUnsaved();
+  bool bulk_load_saved() const;
+  void set_facade(Engine* facade) { facade_ = facade; }
   bool bulk_loading() const { return bulk_load_; }
   void ReserveKeys(std::uint64_t keys) {
     if (options_.max_memory != 0) return;
@@ -402,6 +401,9 @@ class EngineImpl {
   Status Recover();
   // Replays the logs (oldest first), then cuts torn tails and deals with corruption as
   // options_.log_corruption_policy says.
+  Status CreateLog();
+  // Options::reload, between the logs before reload_before_log and the rest (ReplayLogs).
+  Status Reload();
   Status ReplayLogs(const std::vector<std::uint64_t>& logs);
   Status CountSegmentKeys();
 
@@ -436,6 +438,15 @@ class EngineImpl {
   ValueCompressor object_compressor_;
   std::string object_buf_;  // PutObject's serialized form of a built object, for the log
   bool bulk_load_ = false;  // BeginBulkLoad: puts are not logged
+  bool bulk_source_kept_ = false;  // BeginBulkLoad(source_kept): the load checkpoints nothing
+  // EndBulkLoadUnsaved's load on its way to a durable checkpoint: kFrozen while a checkpoint
+  // frozen after it runs, kInstalled once it is installed and its MANIFEST (the
+  // manifest_writer_ commit bulk_save_commit_) is queued.
+  enum class BulkSave { kSaved, kUnsaved, kFrozen, kInstalled };
+  BulkSave bulk_save_ = BulkSave::kSaved;
+  std::uint64_t bulk_save_commit_ = 0;
+  bool recovering_ = false;  // Open's replay: no checkpoint, no memory limit
+  Engine* facade_ = nullptr;  // what Options::reload writes through
   // The segments before the bulk load's own checkpoints, and the memtable's removals and the
   // compactions when it began: while both stay, a key the memtable lacks is in none of the
   // segments from bulk_first_segment_ on (LookupSegments).

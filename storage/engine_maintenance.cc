@@ -29,7 +29,8 @@ bool EngineImpl::MakeRoom(std::size_t extra, std::uint64_t keep_hash, std::strin
 }
 
 EvictionResult EngineImpl::EnforceMemoryLimit(const Memtable::Entry* keep) {
-  if (options_.max_memory == 0 || CountedBytes() <= options_.max_memory) {
+  // Open's replay (and reload) ends first: Recover enforces the limit once it is done.
+  if (options_.max_memory == 0 || recovering_ || CountedBytes() <= options_.max_memory) {
     return EvictionResult::kOk;
   }
   // CLIENT PAUSE: no victim is deleted (Redis's performEvictions answers EVICT_OK then).

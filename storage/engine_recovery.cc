@@ -83,7 +83,9 @@ Status EngineImpl::Recover() {
   }
   s = CountSegmentKeys();
   if (!s.ok()) return s;
+  recovering_ = true;
   s = ReplayLogs(logs);
+  recovering_ = false;
   if (!s.ok()) return s;
   s = CheckDatabases();
   if (!s.ok()) return s;
@@ -92,11 +94,12 @@ Status EngineImpl::Recover() {
     if (!s.ok()) return s;
   }
 
-  s = CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_, options_.log_fault_hook);
+  if (log_ == nullptr) s = CreateLog();  // a reload (ReplayLogs) made it already
   if (!s.ok()) return s;
   // Fold the replayed logs into a segment so the next open does not replay them again. If that
-  // fails (say the disk is full) the logs stay authoritative and the engine still works.
-  if (!old_logs_.empty()) Checkpoint();
+  // fails (say the disk is full) the logs stay authoritative and the engine still works; a
+  // reloaded bulk load is then unsaved still (bulk_load_saved) and is retried.
+  if (!old_logs_.empty() || bulk_save_ == BulkSave::kUnsaved) Checkpoint();
   EnforceMemoryLimit(nullptr);
   return Status::Ok();
 }
@@ -108,7 +111,17 @@ Status EngineImpl::ReplayLogs(const std::vector<std::uint64_t>& logs) {
     std::optional<LogDamage> damage_;
   };
   std::vector<LogCheck> checks;
-  for (std::uint64_t seq : logs) {
+  // A MANIFEST whose floor passed that log was committed by a checkpoint frozen after the load
+  // ended, which holds the load (and maybe later writes, which a reload would undo).
+  bool reloaded = !options_.reload || log_floor_ > options_.reload_before_log;
+  for (std::size_t i = 0; i <= logs.size(); ++i) {
+    if (!reloaded && (i == logs.size() || logs[i] >= options_.reload_before_log)) {
+      reloaded = true;
+      Status s = Reload();
+      if (!s.ok()) return s;
+    }
+    if (i == logs.size()) break;
+    const std::uint64_t seq = logs[i];
     LogCheck check;
     check.path = options_.dir + "/" + LogFileName(seq);
     Recorder recorder;
@@ -176,6 +189,25 @@ Status EngineImpl::ReplayLogs(const std::vector<std::uint64_t>& logs) {
     }
     old_logs_.push_back(logs[i]);
   }
+  return Status::Ok();
+}
+
+Status EngineImpl::CreateLog() {
+  return CommitLog::Create(options_.dir, next_seq_++, options_.fsync, &log_,
+                           options_.log_fault_hook);
+}
+
+Status EngineImpl::Reload() {
+  // The reload's writes go through the ordinary calls, which need a log (a bulk load logs none
+  // of its puts): the one Recover would create next, so every file listed so far is older.
+  Status s = CreateLog();
+  if (!s.ok()) return s;
+  BeginBulkLoad(/*source_kept=*/true);
+  s = options_.reload(*facade_);
+  bulk_load_ = false;
+  bulk_source_kept_ = false;
+  if (!s.ok()) return s;
+  bulk_save_ = BulkSave::kUnsaved;  // Recover's checkpoint saves it
   return Status::Ok();
 }
 

@@ -21,7 +21,7 @@ void ManifestWriter::Commit(Manifest manifest, std::vector<std::string> obsolete
                             std::function<void()> done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(Job{std::move(manifest), std::move(obsolete), std::move(done)});
+    queue_.push_back(Job{++committed_, std::move(manifest), std::move(obsolete), std::move(done)});
   }
   cv_.notify_all();
 }
@@ -45,6 +45,7 @@ void ManifestWriter::Loop() {
     if (s.ok()) {
       // Failing to delete leaves garbage that the next open removes, nothing worse.
       for (const std::string& path : job.obsolete) RemoveFile(path);
+      durable_.store(job.number, std::memory_order_release);
     } else {
       failures_.fetch_add(1, std::memory_order_relaxed);
     }

@@ -39,9 +39,15 @@ class ManifestWriter {
   // Waits until everything committed so far is done. Returns the status of the last write.
   Status Wait();
   std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  // Commits are numbered from 1 in the order made (committed(): the last one's number, owner
+  // thread only). durable(): the number of the last one written successfully; since each
+  // MANIFEST describes the whole state, every commit up to it is durable in effect.
+  std::uint64_t committed() const { return committed_; }
+  std::uint64_t durable() const { return durable_.load(std::memory_order_acquire); }
 
  private:
   struct Job {
+    std::uint64_t number = 0;
     Manifest manifest;
     std::vector<std::string> obsolete;
     std::function<void()> done;
@@ -56,6 +62,8 @@ class ManifestWriter {
   bool stop_ = false;      // guarded by mu_
   Status last_;            // guarded by mu_
   std::atomic<std::uint64_t> failures_{0};
+  std::uint64_t committed_ = 0;
+  std::atomic<std::uint64_t> durable_{0};
   std::thread thread_;
 };
 

@@ -1,9 +1,12 @@
 // An RDB import at start (--import-rdb) is a bulk load (rdb_import_marker.h): its keys are not
-// logged one by one, a checkpoint makes them durable before "done", and a marker in the data
-// directory guards the time before. Here: every key survives kill -9 right after the import;
-// a kill in the middle leaves the marker, so the next start refuses to serve the partial data
-// unless it imports the same file again, which then completes; an import that fails at start
-// keeps (durably) the keys before the error and leaves no marker.
+// logged one by one and a marker in the data directory guards it. Once complete it is done
+// without waiting for a checkpoint: the file, kept in the data directory as a hard link, is its
+// durable copy until the checkpoint started then saves it. Here: every key, and the writes made
+// after the import, survive kill -9 right after it (the next start reloads the kept file under
+// those writes) and after its checkpoint; a kept file that changed or went makes the start
+// refuse with the reason; a kill in the middle leaves the marker, so the next start refuses to
+// serve the partial data unless it imports the same file again, which then completes; an import
+// that fails at start keeps (durably) the keys before the error and leaves no marker.
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
@@ -106,28 +109,150 @@ Flags On(const std::string& dir, Flags flags) {
   return flags;
 }
 
-TEST_CASE("--import-rdb: every key survives kill -9 right after the import") {
+std::string Kept(const std::string& dir) { return dir + "/RDB-IMPORT-SOURCE"; }
+
+// Writes after the import, to imported keys and new ones; CheckWrites sees them.
+void WriteAfterImport(Client& client) {
+  REQUIRE(client.Command({"SET", Key(0), "changed"}) == Reply::Status("OK"));
+  REQUIRE(client.Command({"DEL", Key(1)}).integer == 1);
+  REQUIRE(client.Command({"HSET", Key(9), "f0", "new"}).integer == 0);
+  REQUIRE(client.Command({"SET", "after", "import"}) == Reply::Status("OK"));
+}
+void CheckWrites(Client& client, int n) {
+  CHECK(client.Command({"DBSIZE"}).integer == n);  // one deleted, one added
+  CHECK(client.Command({"GET", Key(0)}) == Reply::Bulk("changed"));
+  CHECK(client.Command({"EXISTS", Key(1)}).integer == 0);
+  CHECK(client.Command({"HGET", Key(9), "f0"}) == Reply::Bulk("new"));
+  CHECK(client.Command({"HGET", Key(9), "f1"}) == Reply::Bulk(Value(10).substr(0, 20)));
+  CHECK(client.Command({"GET", "after"}) == Reply::Bulk("import"));
+  for (int i = 2; i < n; i += 97) {
+    CAPTURE(i);
+    if (i % 10 == 9) {
+      CHECK(client.Command({"HGET", Key(i), "f2"}) == Reply::Bulk(Value(i + 2).substr(0, 20)));
+    } else {
+      CHECK(client.Command({"GET", Key(i)}) == Reply::Bulk(Value(i)));
+    }
+  }
+}
+
+// Imports `n` keys at start into `dir` and writes after the import; with `wait_saved`, only
+// once the import's checkpoint saved it. Then kill -9. Returns whether the import was still
+// unsaved at the kill (the marker left).
+bool ImportWriteAndKill(const std::string& dir, const std::string& path, int n, bool wait_saved) {
+  ServerProcess importer(On(dir, {"--import-rdb", path}));
+  importer.Launch();
+  REQUIRE(WaitFor(
+      [&] {
+        return !importer.Alive() ||
+               Client(importer.port(), std::chrono::milliseconds(2000)).Command({"PING"}) ==
+                   Reply::Status("PONG");
+      },
+      std::chrono::seconds(120)));
+  REQUIRE_MESSAGE(importer.Alive(), importer.LogTail());
+  Client client(importer.port());
+  CHECK(PersistenceInfo(client, "rdb_import_status") == "ok");
+  CHECK(PersistenceInfo(client, "rdb_import_keys") == std::to_string(n));
+  WriteAfterImport(client);
+  if (wait_saved) {
+    REQUIRE(WaitFor([&] { return !Exists(Marker(dir)); }, std::chrono::seconds(60)));
+    CHECK_FALSE(Exists(Kept(dir)));
+    CHECK(importer.LogTail(8192).find("saved by a checkpoint") != std::string::npos);
+  }
+  const bool unsaved = Exists(Marker(dir));
+  importer.Kill();
+  return unsaved;
+}
+
+TEST_CASE("--import-rdb: the import and the writes after it survive kill -9 before its checkpoint") {
+  if (TestingRealRedis()) return;
+  const int n = 300000;  // about 30 MB: its checkpoint takes long enough for the writes and kill
+  ServerProcess owner;
+  const std::string dir = owner.dir();
+  const std::string path = dir + "/../import.rdb";
+  WriteFile(path, MakeRdb(n));
+  const bool unsaved = ImportWriteAndKill(dir, path, n, /*wait_saved=*/false);
+  // The original may go: the kept link is what a restart reloads.
+  std::filesystem::remove(path);
+  ServerProcess restarted(On(dir, {}));  // no second import: only what the directory holds
+  restarted.Launch();
+  REQUIRE(WaitFor(
+      [&] {
+        return !restarted.Alive() ||
+               Client(restarted.port(), std::chrono::milliseconds(2000)).Command({"PING"}) ==
+                   Reply::Status("PONG");
+      },
+      std::chrono::seconds(120)));
+  REQUIRE_MESSAGE(restarted.Alive(), restarted.LogTail());
+  const bool reloaded = restarted.LogTail(16384).find("reloading it from") != std::string::npos;
+  CHECK(reloaded == unsaved);
+  MESSAGE("import unsaved at the kill (the restart reloaded it): " << unsaved);
+  Client client(restarted.port());
+  CheckWrites(client, n);
+  // Saved by the restart: the marker and the kept file are gone, a second restart reloads
+  // nothing.
+  CHECK_FALSE(Exists(Marker(dir)));
+  CHECK_FALSE(Exists(Kept(dir)));
+  restarted.Kill();
+  ServerProcess again(On(dir, {}));
+  again.Start();
+  CHECK(again.LogTail(16384).find("reloading it from") == std::string::npos);
+  Client client2(again.port());
+  CheckWrites(client2, n);
+}
+
+TEST_CASE("--import-rdb: every key survives kill -9 once its checkpoint saved it") {
   if (TestingRealRedis()) return;
   const int n = 20000;
   ServerProcess owner;
   const std::string dir = owner.dir();
   const std::string path = dir + "/../import.rdb";
   WriteFile(path, MakeRdb(n));
-  ServerProcess importer(On(dir, {"--import-rdb", path}));
-  importer.Start();
-  {
-    Client client(importer.port());
-    CHECK(PersistenceInfo(client, "rdb_import_status") == "ok");
-    CHECK(PersistenceInfo(client, "rdb_import_keys") == std::to_string(n));
-    CheckKeys(client, n);
-  }
-  CHECK_FALSE(Exists(Marker(dir)));
-  CHECK(importer.LogTail(8192).find("written to a checkpoint in") != std::string::npos);
-  importer.Kill();
-  ServerProcess restarted(On(dir, {}));  // no second import: only what the directory holds
+  CHECK_FALSE(ImportWriteAndKill(dir, path, n, /*wait_saved=*/true));
+  ServerProcess restarted(On(dir, {}));
   restarted.Start();
+  CHECK(restarted.LogTail(16384).find("reloading it from") == std::string::npos);
   Client client(restarted.port());
-  CheckKeys(client, n);
+  CheckWrites(client, n);
+}
+
+TEST_CASE("--import-rdb unsaved at a crash, its kept file changed or gone: the start refuses") {
+  if (TestingRealRedis()) return;
+  ServerProcess owner;
+  const std::string dir = owner.dir();
+  const std::string path = dir + "/../import.rdb";
+  WriteFile(path, MakeRdb(100));
+  {
+    ServerProcess importer(On(dir, {"--import-rdb", path}));
+    importer.Start();
+    importer.Stop();
+  }
+  // A clean stop saved it: nothing is left to reload.
+  CHECK_FALSE(Exists(Marker(dir)));
+  CHECK_FALSE(Exists(Kept(dir)));
+  // The state a crash before its checkpoint leaves, with the kept file then replaced in place.
+  WriteFile(Kept(dir), MakeRdb(100));
+  WriteFile(Marker(dir), path + "\nunsaved 1 5 0 0000000000000000\n");
+  {
+    ServerProcess changed(On(dir, {}));
+    const int status = changed.StartExpectingExit(std::chrono::seconds(30));
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(changed.LogTail().find("changed since the import") != std::string::npos);
+  }
+  std::filesystem::remove(Kept(dir));
+  {
+    ServerProcess gone(On(dir, {}));
+    const int status = gone.StartExpectingExit(std::chrono::seconds(30));
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(gone.LogTail().find("is not usable") != std::string::npos);
+  }
+  // Deleting the marker serves what the directory holds (here: the saved import).
+  std::filesystem::remove(Marker(dir));
+  ServerProcess plain(On(dir, {}));
+  plain.Start();
+  Client client(plain.port());
+  CheckKeys(client, 100);
 }
 
 TEST_CASE("--import-rdb killed midway: the next start refuses, importing the file again completes") {

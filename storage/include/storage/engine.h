@@ -374,8 +374,23 @@ class Engine {
   // on; not inside an atomic group (EndBulkLoad's checkpoint would be deferred). While it runs,
   // a key the memtable lacks is looked up only in the segments older than the load
   // (engine_segments.cc).
-  void BeginBulkLoad();
+  //
+  // `source_kept`: the caller keeps the source, unchanged, until the load is saved, and can load
+  // it again into a recovering engine (Options::reload). Then the load starts no checkpoint of
+  // its own (without max_memory, which may need them to make room), and may end with
+  // EndBulkLoadUnsaved instead of EndBulkLoad. A log with records in it is rotated first, so
+  // that every record of the returned log on is written after the load began.
+  std::uint64_t BeginBulkLoad(bool source_kept = false);
   Status EndBulkLoad();
+  // Ends a `source_kept` load without waiting for its checkpoint: one starts in the background
+  // now (an ordinary one: clients may write meanwhile, each write logged). Until
+  // bulk_load_saved() the load's writes are durable only as the caller's source is: a crash
+  // meanwhile must be followed by a recovery that reloads it (Options::reload, before the log
+  // BeginBulkLoad returned), so that the later writes replay on top of it.
+  void EndBulkLoadUnsaved();
+  // False from EndBulkLoadUnsaved until a checkpoint frozen after it, and its MANIFEST, are
+  // durable (the engine retries a failed one); true otherwise.
+  bool bulk_load_saved() const;
   bool bulk_loading() const;
   // A hint that about `keys` new keys are about to be written (an RDB file's RESIZEDB): the
   // memtable's bucket array grows once now instead of doubling (and rehashing) on the way.

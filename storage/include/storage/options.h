@@ -6,8 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "storage/status.h"
+
 namespace dynakv::storage {
 
+class Engine;
 class ObjectCodec;
 
 // When the commit log is forced to stable storage, with Redis's appendfsync meanings.
@@ -129,6 +132,14 @@ struct Options {
   // The server turns it into its "key modified" signal (WATCH, later keyspace notifications).
   // Not called while Open replays the log.
   std::function<void(DbIndex db, std::string_view key, KeyRemoval why)> on_key_removed;
+  // Recovery of a bulk load that ended unsaved (Engine::EndBulkLoadUnsaved) and was not saved
+  // before the engine stopped: Open replays the logs before `reload_before_log`, then calls
+  // `reload` once, with the engine in a bulk load (source kept), to load the source again, then
+  // replays that log and the later ones (the writes made after the load) on top of it, and
+  // checkpoints the result. A non-ok status fails Open. No checkpoint runs until the replay ends.
+  // Not called when the MANIFEST's floor is past that log: a checkpoint saved the load then.
+  std::uint64_t reload_before_log = 0;
+  std::function<Status(Engine& engine)> reload;
   // Tests only: runs before each write() and fdatasync() of the commit log ("write" / "sync"), on
   // the owner's or the everysec thread; a non-zero result fails the call with that errno.
   std::function<int(std::string_view call)> log_fault_hook;

@@ -1,9 +1,13 @@
 // Bulk loads (Engine::BeginBulkLoad / EndBulkLoad): puts without log records, made durable by
 // the checkpoint that ends them; built objects handed over whole (PutObject's object form); the
-// memtable presized by ReserveKeys.
+// memtable presized by ReserveKeys. A load whose source is kept (BeginBulkLoad(true)) ends
+// unsaved (EndBulkLoadUnsaved), and a crash before its checkpoint is durable has recovery reload
+// the source under the later writes (Options::reload).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -270,6 +274,146 @@ TEST_CASE("bulk load: an in-place write to an object its running checkpoint froz
   auto e = OpenEngine(o);
   CHECK(BlobOf(e.get(), "b0") == Value(0) + "+more");
   CHECK(BlobOf(e.get(), "b1") == Value(1));
+}
+
+namespace {
+
+// The kept source of the tests below: `n` keys, every 5th a blob.
+Status LoadSource(Engine& e, int n) {
+  for (int i = 0; i < n; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    Status s = i % 5 == 4 ? e.PutObject(0, key, std::make_unique<Blob>(Value(i)), 0)
+                          : e.Put(0, key, Value(i), 0);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// The writes made after the load, and what the data holds once they are applied to it.
+void WriteAfterLoad(Engine* e) {
+  REQUIRE(e->Put("k0", "changed", 0).ok());
+  CHECK(e->Delete("k1"));
+  std::int64_t result = 0;
+  REQUIRE(e->Mutate("k4", "+more", &result).ok());
+  REQUIRE(e->Put("new", "after", 0).ok());
+}
+void CheckLoadAndWrites(Engine* e, int n) {
+  CHECK(e->KeyCount() == static_cast<std::uint64_t>(n));  // k1 deleted, "new" added
+  CHECK(GetString(e, "k0") == "changed");
+  CHECK_FALSE(e->Exists("k1"));
+  CHECK(BlobOf(e, "k4") == Value(4) + "+more");
+  CHECK(GetString(e, "new") == "after");
+  for (int i = 2; i < n; i += 37) {
+    CAPTURE(i);
+    if (i % 5 == 4) {
+      if (i != 4) CHECK(BlobOf(e, "k" + std::to_string(i)) == Value(i));
+    } else {
+      CHECK(GetString(e, "k" + std::to_string(i)) == Value(i));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("bulk load, source kept: no checkpoint of its own; a crash before its save reloads it") {
+  TempDir dir;
+  TempDir crashed;
+  FakeClock clock;
+  BlobCodec codec;
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  o.log_checkpoint_bytes = 64 << 10;
+  std::atomic<bool> hold{true};
+  o.background_checkpoint_hook = [&hold] {
+    while (hold.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  const int n = 6000;  // about 500 KB: eight checkpoints' worth without the source kept
+  std::uint64_t reload_before = 0;
+  {
+    auto e = OpenEngine(o);
+    REQUIRE(e->Put("before", "logged", 0).ok());
+    reload_before = e->BeginBulkLoad(/*source_kept=*/true);
+    REQUIRE(LoadSource(*e, n).ok());
+    e->Tick();
+    CHECK(e->Stats().checkpoints == 0);
+    CHECK_FALSE(e->Stats().checkpoint_running);
+    e->EndBulkLoadUnsaved();
+    CHECK_FALSE(e->bulk_loading());
+    CHECK(e->Stats().checkpoint_running);  // started at once, held by the hook
+    CHECK_FALSE(e->bulk_load_saved());
+    WriteAfterLoad(e.get());
+    REQUIRE(e->FlushLog().ok());
+    // What a kill -9 now leaves: the files as they are, the checkpoint's segment not listed.
+    std::filesystem::copy(dir.path(), crashed.path(),
+                          std::filesystem::copy_options::recursive |
+                              std::filesystem::copy_options::overwrite_existing);
+    hold = false;
+    for (int i = 0; i < 5000 && !e->bulk_load_saved(); ++i) {
+      e->Tick();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    CHECK(e->bulk_load_saved());
+  }
+  o.background_checkpoint_hook = nullptr;
+  int reloads = 0;
+  Options ro = o;
+  ro.reload_before_log = reload_before;
+  ro.reload = [&](Engine& e) {
+    ++reloads;
+    CHECK(e.bulk_loading());
+    CHECK(GetString(&e, "before") == "logged");  // the logs before it are replayed first
+    CHECK_FALSE(e.Exists("new"));                // the later ones after it
+    return LoadSource(e, n);
+  };
+  SUBCASE("the crashed copy: the source is reloaded, then the writes after the load replayed") {
+    ro.dir = crashed.path();
+    {
+      auto e = OpenEngine(ro);
+      CHECK(reloads == 1);
+      CHECK(e->bulk_load_saved());  // Open's checkpoint saved it
+      CHECK(GetString(e.get(), "before") == "logged");
+      CheckLoadAndWrites(e.get(), n);
+    }
+    o.dir = crashed.path();
+    auto e = OpenEngine(o);  // saved: no reload needed any more
+    CheckLoadAndWrites(e.get(), n);
+  }
+  SUBCASE("saved, then a checkpoint past the load's log: no reload (it would undo later writes)") {
+    {
+      auto e = OpenEngine(o);
+      REQUIRE(e->Put("k2", "changed later", 0).ok());
+      REQUIRE(e->Checkpoint().ok());
+    }
+    auto e = OpenEngine(ro);
+    CHECK(reloads == 0);
+    CHECK(GetString(e.get(), "k2") == "changed later");
+    CheckLoadAndWrites(e.get(), n);
+  }
+  SUBCASE("a reload that fails fails the open") {
+    ro.dir = crashed.path();
+    ro.reload = [](Engine&) { return Status::Corruption("the source changed"); };
+    std::unique_ptr<Engine> e;
+    const Status s = Engine::Open(ro, &e);
+    CHECK(s.code() == Status::Code::kCorruption);
+  }
+}
+
+TEST_CASE("bulk load, source kept, ended with EndBulkLoad: saved before it returns") {
+  TempDir dir;
+  FakeClock clock;
+  BlobCodec codec;
+  Options o = TestOptions(dir.path(), &clock);
+  o.object_codec = &codec;
+  {
+    auto e = OpenEngine(o);
+    e->BeginBulkLoad(/*source_kept=*/true);
+    REQUIRE(LoadSource(*e, 500).ok());
+    REQUIRE(e->EndBulkLoad().ok());
+    CHECK(e->bulk_load_saved());
+  }
+  auto e = OpenEngine(o);
+  CHECK(e->KeyCount() == 500);
+  CHECK(BlobOf(e.get(), "k499") == Value(499));
 }
 
 }  // namespace dynakv::storage
