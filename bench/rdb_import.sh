@@ -11,12 +11,18 @@
 # (incompressible: LZF leaves them alone) instead of one repeated letter. The issue's 1 GB /
 # 10 M key file: -n 10000000 --value-bytes 50-180 --random-values.
 #
+# A completed import is done before its first checkpoint (the file is its durable copy until
+# then): the script also waits for the log's "saved by a checkpoint" and reports the CPU seconds
+# and peak RSS at that point, the import's whole cost. --baseline BIN imports the same file with
+# another dynakv-server too (an A/B in one run; a build that checkpoints before "done" has no
+# such line: its saved point is its done point).
+#
 # --cluster also imports the file through one node of a 3-node cluster (N=3, W=QUORUM, all three
 # nodes pinned like the servers): IMPORT-RDB at run time, timed by its own rdb_import_seconds;
 # its CPU time is the three nodes' together (each stores a copy).
 #
 #   bench/rdb_import.sh [-n KEYS] [--value-bytes MIN-MAX] [--random-values] [--cluster] [--record]
-#                       [BUILD_DIR]
+#                       [--baseline BIN] [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib.sh"
@@ -25,6 +31,7 @@ value_bytes=20-100
 random_values=0
 cluster=0
 record=0
+baseline=""
 build="$root/build"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,6 +40,7 @@ while [ $# -gt 0 ]; do
     --random-values) random_values=1 ;;
     --cluster) cluster=1 ;;
     --record) record=1 ;;
+    --baseline) baseline=$2; shift ;;
     *) build=$1 ;;
   esac
   shift
@@ -108,19 +116,37 @@ for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 
 # dynakv-server importing it at start (the same write path IMPORT-RDB takes).
 # The import runs before the port opens, so it may take longer than start_server waits.
-port=$(free_port)
-mkdir -p "$tmp/dynakv"
-"${server_cpu[@]}" "$dynakv" --port "$port" --bind 127.0.0.1 --dir "$tmp/dynakv" \
-  --import-rdb "$rdb" >"$tmp/dynakv.log" 2>&1 &
-pid=$!
-pids+=("$pid")
-wait_loaded dynakv
-dynakv_secs=$(grep -o 'done in [0-9.]* seconds' "$tmp/dynakv.log" | grep -o '[0-9.]*' | head -1)
-dynakv_rss=$(peak_rss_kb "$pid")
-dynakv_cpu=$(cpu_seconds "$pid")
-dynakv_keys=$(redis-cli -p "$port" DBSIZE)
-redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
-for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+# import_with NAME BINARY: sets row_NAME to "keys secs rss_kb cpu saved_cpu saved_rss_kb".
+import_with() {
+  port=$(free_port)
+  mkdir -p "$tmp/$1"
+  "${server_cpu[@]}" "$2" --port "$port" --bind 127.0.0.1 --dir "$tmp/$1" \
+    --import-rdb "$rdb" >"$tmp/$1.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  wait_loaded "$1"
+  local secs rss cpu keys saved_cpu saved_rss
+  secs=$(grep -o 'done in [0-9.]* seconds' "$tmp/$1.log" | grep -o '[0-9.]*' | head -1)
+  rss=$(peak_rss_kb "$pid")
+  cpu=$(cpu_seconds "$pid")
+  keys=$(redis-cli -p "$port" DBSIZE)
+  saved_cpu=$cpu saved_rss=$rss
+  if grep -q 'durable copy of the imported keys until' "$tmp/$1.log"; then
+    for _ in $(seq 6000); do
+      grep -q 'saved by a checkpoint' "$tmp/$1.log" && break
+      sleep 0.1
+    done
+    saved_cpu=$(cpu_seconds "$pid")
+    saved_rss=$(peak_rss_kb "$pid")
+  fi
+  redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -rf "${tmp:?}/$1"
+  printf -v "row_$1" '%s %s %s %s %s %s' "$keys" "$secs" "$rss" "$cpu" "$saved_cpu" "$saved_rss"
+}
+import_with dynakv "$dynakv"
+row_baseline=""
+[ -n "$baseline" ] && import_with baseline "$baseline"
 
 # A 3-node cluster importing it through node 1 (IMPORT-RDB: the nodes must be up first).
 cluster_row=""
@@ -170,22 +196,30 @@ if [ "$cluster" = 1 ]; then
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-table=$(python3 - "$keys" "$rdb_bytes" "$redis_secs" "$redis_rss" "$redis_keys" "$dynakv_secs" \
-  "$dynakv_rss" "$dynakv_keys" "$redis_cpu" "$dynakv_cpu" "$cluster_row" <<'PY'
+table=$(python3 - "$keys" "$rdb_bytes" "$redis_secs" "$redis_rss" "$redis_keys" "$redis_cpu" \
+  "$row_dynakv" "$row_baseline" "$cluster_row" <<'PY'
 import sys
-n, size, rs, rr, rk, ds, dr, dk, rc, dc, cl = sys.argv[1:]
-n = int(n); rs = float(rs); ds = float(ds)
-print("| server | keys loaded | load seconds | keys/s | process CPU s at end of load | peak RSS (MB) |")
-print("|---|---|---|---|---|---|")
-print("| redis-server (load at start) | %s | %.2f | %.0f | %s | %.0f |" % (rk, rs, int(rk) / rs, rc, int(rr) / 1024))
-print("| dynakv --import-rdb | %s | %.2f | %.0f | %s | %.0f |" % (dk, ds, int(dk) / ds, dc, int(dr) / 1024))
+n, size, rs, rr, rk, rc, dyn, base, cl = sys.argv[1:]
+n = int(n); rs = float(rs); rk = int(rk); rc = float(rc)
+print("| server | keys loaded | load seconds | keys/s | process CPU s at end of load | keys per CPU s vs Redis | peak RSS (MB) | CPU s / peak RSS (MB) once saved by a checkpoint |")
+print("|---|---|---|---|---|---|---|---|")
+print("| redis-server (load at start) | %d | %.2f | %.0f | %.2f | 1.00 | %.0f | (writes nothing) |" % (rk, rs, rk / rs, rc, int(rr) / 1024))
+def row(name, r):
+    k, s, rss, c, sc, srss = r.split()
+    k = int(k); s = float(s); c = float(c)
+    print("| %s | %d | %.2f | %.0f | %.2f | %.2f | %.0f | %s / %.0f |"
+          % (name, k, s, k / s, c, (k / c) / (rk / rc), int(rss) / 1024, sc, int(srss) / 1024))
+row("dynakv --import-rdb", dyn)
+if base:
+    row("dynakv --import-rdb, baseline (--baseline)", base)
 if cl:
     ck, cs, cc, cr, cf, cst = cl.split()
-    print("| dynakv cluster, IMPORT-RDB through 1 of 3 nodes (N=3, W=QUORUM; CPU: 3 nodes) | %s (%s failed, %s) | %.2f | %.0f | %s | %.0f (largest node) |"
+    print("| dynakv cluster, IMPORT-RDB through 1 of 3 nodes (N=3, W=QUORUM; CPU: 3 nodes) | %s (%s failed, %s) | %.2f | %.0f | %s | | %.0f (largest node) | |"
           % (ck, cf, cst, float(cs), int(ck) / float(cs), cc, int(cr) / 1024))
 print()
+dk, ds, _, dc = dyn.split()[:4]
 print("RDB file: %d keys, %.1f MB. dynakv/redis load speed: %.2f (wall), %.2f (keys per CPU second)"
-      % (n, int(size) / 1e6, rs / ds, (int(dk) / float(dc)) / (int(rk) / float(rc))))
+      % (n, int(size) / 1e6, rs / float(ds), (int(dk) / float(dc)) / (rk / rc)))
 PY
 )
 echo "$table"
@@ -195,6 +229,7 @@ if [ "$record" = 1 ]; then
     args="-n $keys --value-bytes $value_bytes"
     [ "$random_values" = 1 ] && args="$args --random-values"
     [ "$cluster" = 1 ] && args="$args --cluster"
+    [ -n "$baseline" ] && args="$args --baseline $baseline"
     record_header "RDB import, $keys keys of mixed types (bench/rdb_import.sh $args)"
     echo
     echo "$table"

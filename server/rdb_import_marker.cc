@@ -146,8 +146,8 @@ bool CheckRdbImportSource(const std::string& dir, const RdbImportMarker& marker,
            "crash is not usable: " +
            reason + ". Put the imported file back as " + kept + ", or delete " +
            RdbImportMarkerPath(dir) +
-           " to serve what the directory holds: the writes made after the import, applied to "
-           "the data as it was before it (the imported keys lost)";
+           " to serve what the directory holds: the data as it was before the import, with "
+           "whatever part of it a checkpoint saved, and the writes made after it";
   return false;
 }
 

@@ -47,7 +47,8 @@ std::uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any) {
+Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any,
+                                  std::size_t piece_bytes) {
   *any = false;
   // Moving on from a sync-failed log drops its unwritten tail, which only a checkpoint that is
   // waited for may do (Checkpoint() acknowledges what it covered).
@@ -61,8 +62,17 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
     return Status::Ok();
   }
   // An empty current log holds nothing the new segment must cover, so it can stay. Rotating
-  // first means a failure leaves everything as it was.
-  if (log_->bytes() > 0) {
+  // first means a failure leaves everything as it was. A piece of an unsaved bulk load's save
+  // covers only some entries: the logs stay authoritative (the floor stays), and what they
+  // replay over its segment at a recovery is followed by the reload (Options::reload) and the
+  // logs after the load, so its entries end as they are now. Pieces keep that save's memory
+  // (records, serialized objects) at a checkpoint's usual size.
+  const bool piece = piece_bytes != 0;
+  if (piece) {
+    checkpoint_log_floor_ = log_floor_;
+    checkpoint_map_ = floor_map_;
+    frozen_ = memtable_.FreezeDirty(piece_bytes);
+  } else if (log_->bytes() > 0) {
     const std::uint64_t old_log = log_->seq();
     // Under always the next acknowledged write may land in the new log at once, so its name must
     // be durable first. Otherwise the background job syncs the directory before anything else.
@@ -82,10 +92,12 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
       sync_held_ = true;
     }
   }
-  checkpoint_log_floor_ = log_->seq();
-  checkpoint_map_ = map_;  // the mapping at the start of that log (every change is logged)
-  frozen_ = memtable_.FreezeDirty();
-  unlogged_bytes_ = 0;  // in the segment now, as the rotated log's records are
+  if (!piece) {
+    checkpoint_log_floor_ = log_->seq();
+    checkpoint_map_ = map_;  // the mapping at the start of that log (every change is logged)
+    frozen_ = memtable_.FreezeDirty();
+    unlogged_bytes_ = 0;  // in the segment now, as the rotated log's records are
+  }
   job->dir = options_.dir;
   job->object_compression_threshold = options_.compression_threshold;
   if (!frozen_.empty()) {
@@ -127,7 +139,7 @@ Status EngineImpl::FreezeMemtable(CheckpointJob* job, bool background, bool* any
       job->records.push_back(rec);
     }
   }
-  if (bulk_save_ == BulkSave::kUnsaved) bulk_save_ = BulkSave::kFrozen;
+  if (bulk_save_ == BulkSave::kUnsaved && !piece) bulk_save_ = BulkSave::kFrozen;
   *any = true;
   return Status::Ok();
 }
@@ -218,7 +230,13 @@ void EngineImpl::StartCheckpoint() {
   checkpoint_started_ = started;
   auto job = std::make_shared<CheckpointJob>();
   bool any = false;
-  if (!FreezeMemtable(job.get(), /*background=*/true, &any).ok() || !any) return;
+  // An unsaved bulk load is saved a piece at a time, then by an ordinary checkpoint of the rest.
+  const std::size_t piece =
+      bulk_save_ == BulkSave::kUnsaved && options_.log_checkpoint_bytes != 0 &&
+              memtable_.dirty_bytes() > 2 * options_.log_checkpoint_bytes
+          ? static_cast<std::size_t>(options_.log_checkpoint_bytes)
+          : 0;
+  if (!FreezeMemtable(job.get(), /*background=*/true, &any, piece).ok() || !any) return;
   if (job->records.empty() && !job->sync_dir_first) {
     InstallCheckpoint(CheckpointResult{});  // no disk work but the MANIFEST
     return;
@@ -381,6 +399,9 @@ void EngineImpl::EndBulkLoadUnsaved() {
   bulk_load_ = false;
   bulk_source_kept_ = false;
   bulk_save_ = BulkSave::kUnsaved;
+  // Its save is paced by bulk_save_ (MaybeCheckpoint), not by the log: counted as log bytes,
+  // the load would make the writes after it wait for the save's pieces as for a full log.
+  unlogged_bytes_ = 0;
   StartCheckpoint();
 }
 

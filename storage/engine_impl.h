@@ -355,7 +355,10 @@ class EngineImpl {
   Status FinishCheckpoint(bool wait);
   // Freezes the dirty entries into *job and rotates the log. *any is false when there is
   // nothing to checkpoint. `background`: the old log's tail must be synced by the job.
-  Status FreezeMemtable(CheckpointJob* job, bool background, bool* any);
+  // piece_bytes != 0: a piece of an unsaved bulk load's save (StartCheckpoint), about that many
+  // bytes of dirty entries, with no log rotation and the floor kept.
+  Status FreezeMemtable(CheckpointJob* job, bool background, bool* any,
+                        std::size_t piece_bytes = 0);
   Status InstallCheckpoint(CheckpointResult result);
   // Frozen entries become clean (written) or dirty again (the checkpoint failed).
   void Thaw(const std::vector<Memtable::Entry*>& frozen, bool written);

@@ -438,4 +438,21 @@ std::vector<Memtable::Entry*> Memtable::FreezeDirty() {
   return out;
 }
 
+std::vector<Memtable::Entry*> Memtable::FreezeDirty(std::size_t max_bytes) {
+  if (max_bytes >= dirty_bytes_) return FreezeDirty();
+  std::vector<Entry*> out;
+  std::size_t bytes = 0;
+  while (!dirty_.empty() && bytes < max_bytes) {
+    Entry* e = dirty_.back();  // the others keep their slots
+    dirty_.pop_back();
+    const std::size_t size = e->alloc_size();  // what Account counted
+    bytes += size;
+    dirty_bytes_ -= size;
+    e->flags = static_cast<std::uint8_t>((e->flags & ~kDirty) | kFrozen);
+    out.push_back(e);
+  }
+  frozen_ += out.size();
+  return out;
+}
+
 }  // namespace dynakv::storage

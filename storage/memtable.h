@@ -339,6 +339,8 @@ class Memtable {
   // Turns every dirty entry into a frozen, no longer dirty one and returns them (in no particular
   // order). Costs O(dirty entries), not O(table).
   std::vector<Entry*> FreezeDirty();
+  // Only some of them, about `max_bytes` (all when that is as many): the most recently dirtied.
+  std::vector<Entry*> FreezeDirty(std::size_t max_bytes);
   // Frees the retired entries; the caller's checkpoint no longer reads them.
   void ReleaseRetired();
 
