@@ -103,8 +103,8 @@ class RdbImport::Sink final : public rdb::RdbSink {
     if (typed && server_.engine().bulk_loading()) {
       // At start (RunToEnd): the object the reader built goes to the engine as it is, sparing
       // the serialize-then-decode round trip; the signal is the keyspace's own.
-      status = server_.engine().PutObject(db, key.key, std::move(key.value.object),
-                                          key.expire_at_ms);
+      status =
+          server_.engine().PutObject(db, key.key, std::move(key.value.object), key.expire_at_ms);
       if (status.ok()) server_.SignalModifiedKey(static_cast<int>(db), key.key);
     } else if (typed) {
       serialized_.clear();
@@ -382,7 +382,9 @@ void RdbImport::WatchSaved() {
   uv_unref(saved_timer_.base());
 }
 
-void RdbImport::OnSavedTimer(uv_timer_t* timer) { static_cast<RdbImport*>(timer->data)->CheckSaved(); }
+void RdbImport::OnSavedTimer(uv_timer_t* timer) {
+  static_cast<RdbImport*>(timer->data)->CheckSaved();
+}
 
 void RdbImport::CheckSaved() {
   if (unsaved_done_ || !server_.engine().bulk_load_saved()) return;

@@ -105,8 +105,8 @@ class RdbImport {
   std::uint64_t wait_deadline_ = 0;
   std::string waiting_path_;
   std::unique_ptr<RdbClusterWriter> cluster_writer_;
-  bool paused_ = false;  // cluster mode: the idle stopped while the writes in flight are full
-  bool bulk_ = false;    // RunToEnd: an engine bulk load, its marker written
+  bool paused_ = false;       // cluster mode: the idle stopped while the writes in flight are full
+  bool bulk_ = false;         // RunToEnd: an engine bulk load, its marker written
   bool source_kept_ = false;  // RunToEnd: the file is linked into the data directory
   std::uint64_t reload_before_log_ = 0;
   static constexpr std::uint64_t kSavedPollMs = 100;

@@ -75,9 +75,9 @@ storage::Status ReloadRdbImport(storage::Engine& engine, const std::string& path
     bool ok = reader.Feed(std::string_view(piece.data(), n));
     if (ok && n < piece.size()) ok = reader.Finish();
     if (!ok) {
-      return storage::Status::Corruption("reloading the imported RDB file " + path +
-                                         ": offset " + std::to_string(reader.error().offset) +
-                                         ": " + reader.error().reason);
+      return storage::Status::Corruption("reloading the imported RDB file " + path + ": offset " +
+                                         std::to_string(reader.error().offset) + ": " +
+                                         reader.error().reason);
     }
     if (reader.done()) return storage::Status::Ok();
     if (n < piece.size()) {
