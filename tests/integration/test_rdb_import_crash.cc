@@ -108,6 +108,20 @@ Flags On(const std::string& dir, Flags flags) {
   return flags;
 }
 
+// Starts `server` and waits until it serves: an import at start runs before the port opens, so
+// it may take longer than Start waits.
+void LaunchAndWaitServing(ServerProcess& server) {
+  server.Launch();
+  REQUIRE(WaitFor(
+      [&] {
+        return !server.Alive() ||
+               Client(server.port(), std::chrono::milliseconds(2000)).Command({"PING"}) ==
+                   Reply::Status("PONG");
+      },
+      std::chrono::seconds(120)));
+  REQUIRE_MESSAGE(server.Alive(), server.LogTail());
+}
+
 std::string Kept(const std::string& dir) { return dir + "/RDB-IMPORT-SOURCE"; }
 
 // Writes after the import, to imported keys and new ones; CheckWrites sees them.
@@ -139,15 +153,7 @@ void CheckWrites(Client& client, int n) {
 // unsaved at the kill (the marker left).
 bool ImportWriteAndKill(const std::string& dir, const std::string& path, int n, bool wait_saved) {
   ServerProcess importer(On(dir, {"--import-rdb", path}));
-  importer.Launch();
-  REQUIRE(WaitFor(
-      [&] {
-        return !importer.Alive() ||
-               Client(importer.port(), std::chrono::milliseconds(2000)).Command({"PING"}) ==
-                   Reply::Status("PONG");
-      },
-      std::chrono::seconds(120)));
-  REQUIRE_MESSAGE(importer.Alive(), importer.LogTail());
+  LaunchAndWaitServing(importer);
   Client client(importer.port());
   CHECK(PersistenceInfo(client, "rdb_import_status") == "ok");
   CHECK(PersistenceInfo(client, "rdb_import_keys") == std::to_string(n));
@@ -174,15 +180,7 @@ TEST_CASE(
   // The original may go: the kept link is what a restart reloads.
   std::filesystem::remove(path);
   ServerProcess restarted(On(dir, {}));  // no second import: only what the directory holds
-  restarted.Launch();
-  REQUIRE(WaitFor(
-      [&] {
-        return !restarted.Alive() ||
-               Client(restarted.port(), std::chrono::milliseconds(2000)).Command({"PING"}) ==
-                   Reply::Status("PONG");
-      },
-      std::chrono::seconds(120)));
-  REQUIRE_MESSAGE(restarted.Alive(), restarted.LogTail());
+  LaunchAndWaitServing(restarted);
   const bool reloaded = restarted.LogTail(16384).find("reloading it from") != std::string::npos;
   CHECK(reloaded == unsaved);
   MESSAGE("import unsaved at the kill (the restart reloaded it): " << unsaved);
@@ -291,16 +289,7 @@ TEST_CASE(
   {
     // The same file again (named by a relative path here, the marker by its absolute one).
     ServerProcess again(On(dir, {"--import-rdb", std::filesystem::relative(path).string()}));
-    again.Launch();
-    // The import runs before the port opens: it may take longer than Start waits.
-    REQUIRE(WaitFor(
-        [&] {
-          return !again.Alive() ||
-                 Client(again.port(), std::chrono::milliseconds(2000)).Command({"PING"}) ==
-                     Reply::Status("PONG");
-        },
-        std::chrono::seconds(120)));
-    REQUIRE_MESSAGE(again.Alive(), again.LogTail());
+    LaunchAndWaitServing(again);
     Client client(again.port());
     CHECK(PersistenceInfo(client, "rdb_import_status") == "ok");
     CheckKeys(client, n);
