@@ -156,7 +156,7 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
                            std::int64_t now_ms, cluster::Version* version,
                            const HashIncrement* increment, const ScoreIncrement* score_increment,
-                           cluster::CollectionState* decoded_first) {
+                           DecodedCollection* decoded_by_caller) {
   using Kind = cluster::CollectionState::Kind;
   // A HyperLogLog is a string: its own rules (cluster_zsets.h).
   if (IsHllWrite(observed, state)) return MakeHllVersion(observed, state, now_ms, version);
@@ -165,11 +165,10 @@ bool MakeCollectionVersion(const cluster::SiblingSet& observed,
   if (state.exists && !KindOf(state.object.get(), &kind)) return false;
   const cluster::Version* current = nullptr;
   cluster::CollectionState seen(kind);
-  const cluster::Version* first = decoded_first != nullptr ? FindCollection(observed) : nullptr;
   for (const cluster::Version& v : observed.versions()) {
     cluster::CollectionState decoded;
-    if (&v == first) {
-      decoded = std::move(*decoded_first);
+    if (decoded_by_caller != nullptr && &v == decoded_by_caller->version) {
+      decoded = std::move(decoded_by_caller->state);
     } else if (!v.collection || !cluster::CollectionState::Decode(v.value, &decoded)) {
       continue;
     }
@@ -280,12 +279,14 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
   cluster::SiblingSet set = node_.LocalSiblings(key);
   const std::int64_t now = NowMs();
   // The copy's collection decoded once, for the command's typed value and for the delta.
-  cluster::CollectionState decoded;
-  const cluster::Version* collection = FindCollection(set);
-  const bool have =
-      collection != nullptr && cluster::CollectionState::Decode(collection->value, &decoded);
+  DecodedCollection decoded;
+  decoded.version = FindCollection(set);
+  if (decoded.version != nullptr &&
+      !cluster::CollectionState::Decode(decoded.version->value, &decoded.state)) {
+    decoded.version = nullptr;
+  }
   SnapshotKeyspace snapshot(server_.keyspace(), now, server_.codec());
-  snapshot.Load(key, set, have ? &decoded : nullptr);
+  snapshot.Load(key, set, &decoded);
   std::string reply;
   resp::ReplyWriter writer(&reply, client.protocol());
   const std::vector<std::string_view> views(argv.begin(), argv.end());
@@ -316,7 +317,7 @@ void ClusterCollections::Apply(Client& client, const CommandSpec& spec,
   ScoreIncrement score_increment;
   const bool zincr = ParseScoreIncrement(spec, argv, &score_increment);
   if (!MakeCollectionVersion(set, after->second, actor, now, &version, incr ? &increment : nullptr,
-                             zincr ? &score_increment : nullptr, have ? &decoded : nullptr)) {
+                             zincr ? &score_increment : nullptr, &decoded)) {
     if (after->second.exists) {
       // Not a collection any more within one command: cannot happen for these; refuse safely.
       done("-ERR the command's result is not a convergent collection\r\n");

@@ -59,14 +59,14 @@ struct HashIncrement {
 };
 // `score_increment`: the command was ZINCRBY (or ZADD INCR), which becomes an increment of the
 // actor's total in the member (cluster_zsets.h).
-// `decoded`: the state of FindCollection(observed) when the caller decoded it already; it is
-// moved from.
+// `decoded`: a collection version of `observed` the caller decoded already; its state is moved
+// from.
 bool MakeCollectionVersion(const cluster::SiblingSet& observed,
                            const SnapshotKeyspace::KeyState& state, std::string_view actor,
                            std::int64_t now_ms, cluster::Version* version,
                            const HashIncrement* increment = nullptr,
                            const ScoreIncrement* score_increment = nullptr,
-                           cluster::CollectionState* decoded = nullptr);
+                           DecodedCollection* decoded = nullptr);
 
 class ClusterCollections {
  public:

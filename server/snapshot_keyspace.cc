@@ -1,7 +1,5 @@
 #include "snapshot_keyspace.h"
 
-#include <algorithm>
-
 #include "cluster/collection_state.h"
 #include "cluster_lists.h"
 #include "crdt/pn_counter.h"
@@ -68,7 +66,7 @@ std::string TypedValue(const cluster::Version& version, const cluster::Collectio
 }
 
 void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set,
-                            const cluster::CollectionState* decoded) {
+                            const DecodedCollection* decoded) {
   KeyState& state = Slot(key);
   state = KeyState{};
   const cluster::Version* winner = set.Resolve();
@@ -77,10 +75,8 @@ void SnapshotKeyspace::Load(std::string_view key, const cluster::SiblingSet& set
     // A typed value this node cannot decode (no codec, or bytes that are not one) reads as
     // absent rather than as a string holding its serialized form.
     if (codec_ == nullptr) return;
-    const auto first = std::find_if(set.versions().begin(), set.versions().end(),
-                                    [](const cluster::Version& v) { return v.collection; });
-    const bool given = first != set.versions().end() && &*first == winner;
-    state.object = codec_->Decode(TypedValue(*winner, given ? decoded : nullptr));
+    const bool given = decoded != nullptr && decoded->version == winner;
+    state.object = codec_->Decode(TypedValue(*winner, given ? &decoded->state : nullptr));
     // A list whose every element waits for its anchor (crdt/sequence.h) shows none: absent.
     if (state.object == nullptr || state.object->Empty()) return;
   } else {

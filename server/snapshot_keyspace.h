@@ -13,13 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/collection_state.h"
 #include "cluster/versioned_value.h"
 #include "keyspace.h"
 #include "storage/object.h"
-
-namespace dynakv::cluster {
-class CollectionState;
-}
 
 namespace dynakv::server {
 
@@ -36,6 +33,12 @@ bool IsTypedVersion(const cluster::Version& version);
 // `decoded`, when given, is the collection's state already decoded from version.value.
 std::string TypedValue(const cluster::Version& version,
                        const cluster::CollectionState* decoded = nullptr);
+
+// A collection version of a sibling set (`version`, nullptr for none) and its state decoded.
+struct DecodedCollection {
+  const cluster::Version* version = nullptr;
+  cluster::CollectionState state;
+};
 
 class SnapshotKeyspace final : public Keyspace {
  public:
@@ -65,10 +68,10 @@ class SnapshotKeyspace final : public Keyspace {
       : node_local_(node_local), now_ms_(now_ms), codec_(codec) {}
 
   // The key as the replicas hold it: the last-write-wins version if it is live, else absent.
-  // `decoded`, when given, is the state of the set's first collection version, which the caller
-  // decoded already (a collection write decodes its copy once for the command and the delta).
+  // `decoded`, when given, is a collection version of `set` the caller decoded already (a
+  // collection write decodes its copy once for the command and the delta).
   void Load(std::string_view key, const cluster::SiblingSet& set,
-            const cluster::CollectionState* decoded = nullptr);
+            const DecodedCollection* decoded = nullptr);
 
   const KeyStates& keys() const { return keys_; }
 
