@@ -53,32 +53,17 @@ bool ValueCompressor::Compress(std::string_view raw, std::size_t threshold,
   // LZ4's API is int-sized; huge values are simply stored raw.
   if (raw.empty() || raw.size() < threshold || raw.size() > LZ4_MAX_INPUT_SIZE) return false;
   const bool sampled = raw.size() >= kProbeMinSize;
+  if ((sampled ? sampled_values_ : short_values_).Skip()) return false;
   if (sampled) {
-    if (large_skip_left_ > 0) {
-      --large_skip_left_;
-      return false;
-    }
-    if (!SampleCompresses(raw)) {
-      if (++large_refused_run_ >= kLargeRefusedRun) large_skip_left_ = kRetryStride - 1;
-      return false;
-    }
-    large_refused_run_ = 0;
-  }
-  if (!sampled && skip_left_ > 0) {
-    --skip_left_;
-    return false;
+    const bool sample_shrunk = SampleCompresses(raw);
+    sampled_values_.Note(sample_shrunk);
+    if (!sample_shrunk) return false;
   }
   const auto bound = static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(raw.size())));
   if (buf_.size() < bound) buf_.resize(bound);
   const std::size_t n = CompressBlock(raw.data(), raw.size(), buf_.data(), bound);
   const bool shrunk = n != 0 && n < raw.size();
-  if (!sampled) {
-    if (shrunk) {
-      refused_run_ = 0;
-    } else if (++refused_run_ >= kRefusedRun) {
-      skip_left_ = kRetryStride - 1;
-    }
-  }
+  if (!sampled) short_values_.Note(shrunk);
   if (!shrunk) return false;
   *packed = std::string_view(buf_.data(), n);
   return true;

@@ -55,12 +55,36 @@ class ValueCompressor {
   struct StreamDeleter {
     void operator()(LZ4_stream_u* stream) const;
   };
+  // The rule both kinds of value follow: after `run_length` of them in a row that did not
+  // shrink, only every kRetryStride-th is tried until one shrinks again.
+  class RefusalRun {
+   public:
+    explicit RefusalRun(std::uint32_t run_length) : run_length_(run_length) {}
+    // Whether this value is stored raw untried (counted as one of the skipped).
+    bool Skip() {
+      if (skip_left_ == 0) return false;
+      --skip_left_;
+      return true;
+    }
+    // What trying this value showed.
+    void Note(bool shrunk) {
+      if (shrunk) {
+        refused_ = 0;
+      } else if (++refused_ >= run_length_) {
+        skip_left_ = kRetryStride - 1;
+      }
+    }
+
+   private:
+    const std::uint32_t run_length_;
+    std::uint32_t refused_ = 0;    // values in a row that did not shrink
+    std::uint32_t skip_left_ = 0;  // values still to store raw untried
+  };
+
   std::unique_ptr<LZ4_stream_u, StreamDeleter> stream_;
   std::string buf_;
-  std::uint32_t refused_run_ = 0;        // short values in a row that LZ4 did not shrink
-  std::uint32_t skip_left_ = 0;          // short values still to store raw untried
-  std::uint32_t large_refused_run_ = 0;  // sampled values in a row whose sample did not shrink
-  std::uint32_t large_skip_left_ = 0;    // sampled values still to store raw unsampled
+  RefusalRun short_values_{kRefusedRun};         // tried whole
+  RefusalRun sampled_values_{kLargeRefusedRun};  // tried by their sample
 };
 
 // Decompresses exactly raw_size bytes into dst. False when `stored` is not a valid LZ4 block of
